@@ -1,0 +1,135 @@
+package queue
+
+import "time"
+
+// Action names, as recorded in Transition.Action and Ticket.Action.
+const (
+	ActionArrive    = "arrive"      // the call entered the show (Seq 1)
+	ActionReject    = "reject"      // refused at arrival: lines closed, full, blocked
+	ActionJoin      = "join"        // answered and in the holding bridge
+	ActionScreen    = "screen"      // taken to a screener
+	ActionReady     = "ready"       // screened and marked for air
+	ActionPromote   = "promote"     // put on air
+	ActionTakeNext  = "take_next"   // put on air as the next in line
+	ActionHold      = "hold"        // back to the holding bridge
+	ActionMute      = "mute"        // muted on air
+	ActionUnmute    = "unmute"      // unmuted on air
+	ActionLock      = "lock"        // locked on air
+	ActionUnlock    = "unlock"      // unlocked on air
+	ActionDrop      = "drop"        // ended by a producer
+	ActionMoveToTop = "move_to_top" // put ahead of everyone in line
+	ActionPickNext  = "pick_next"   // picked to go on air next
+	ActionUnpick    = "unpick_next" // no longer the pick (another caller was picked)
+	ActionNotes     = "notes"       // screener notes changed
+	ActionHangup    = "hangup"      // the caller hung up
+	ActionFail      = "fail"        // Asterisk failed the call
+	ActionReadmit   = "readmit"     // rebuilt from Asterisk after a restart
+	ActionReconcile = "reconcile"   // state corrected from what Asterisk reports
+	ActionVanish    = "vanish"      // ended because Asterisk no longer has it
+)
+
+// Reject says why an arriving call was refused.
+type Reject string
+
+// Rejection reasons; broadcast plays the matching announcement.
+const (
+	RejectClosed  Reject = "closed"  // the show's lines are closed
+	RejectFull    Reject = "full"    // the queue is at capacity
+	RejectBlocked Reject = "blocked" // the number is blocked
+)
+
+// Arrival describes a call entering the show (StasisStart).
+type Arrival struct {
+	CallID    string    // our id for the call; unique for the show's lifetime
+	Number    string    // caller ID number
+	Name      string    // caller ID name: hostile input, stored as given
+	Node      string    // Asterisk node; empty means the show's node
+	ChannelID string    // the ARI channel in Stasis
+	Blocked   bool      // the number is on the block list
+	BlockNote string    // why it is blocked, for the record
+	ArrivedAt time.Time // when the call arrived; zero means now
+}
+
+// Call is a snapshot of one call, safe to keep and pass around.
+type Call struct {
+	ID        string    `json:"id"`
+	Number    string    `json:"number"`
+	Name      string    `json:"name,omitempty"`
+	Node      string    `json:"node"`
+	ChannelID string    `json:"channel_id"`
+	State     State     `json:"state"`
+	ArrivedAt time.Time `json:"arrived_at"`
+	Since     time.Time `json:"since"` // when it entered State
+
+	// Position is the 1-based place in line (waiting and ready callers, in
+	// the order TakeNext takes them); 0 for callers not in line.
+	Position int `json:"position,omitempty"`
+
+	Notes      Notes  `json:"notes"`
+	Screener   string `json:"screener,omitempty"` // while screening: the screener's id
+	Muted      bool   `json:"muted,omitempty"`    // on air only
+	Locked     bool   `json:"locked,omitempty"`   // on air only
+	Next       bool   `json:"next,omitempty"`     // picked to go on air next
+	Top        bool   `json:"top,omitempty"`      // moved to the top of the line
+	Announcing bool   `json:"announcing,omitempty"`
+	WasOnAir   bool   `json:"was_on_air,omitempty"`
+
+	// Pending is the action reserved on this caller and awaiting Commit
+	// or Abort; "" when none.
+	Pending string `json:"pending,omitempty"`
+
+	Outcome Outcome `json:"outcome,omitempty"` // when State is StateEnded
+	Reason  string  `json:"reason,omitempty"`  // why it ended, when known
+	Seq     int     `json:"seq"`               // Seq of its latest transition
+}
+
+// call is the show's record of a live (or recently ended) call.
+type call struct {
+	id, number, name, node, channel string
+
+	state    State
+	arrived  time.Time
+	since    time.Time
+	notes    Notes
+	screener string
+	muted    bool
+	locked   bool
+	wasOnAir bool
+	outcome  Outcome
+	reason   string
+	seq      int
+
+	serial uint64 // unique per show: the last tie-break of every order
+	top    int64  // < 0 once moved to top; more negative is further ahead
+
+	pending       uint64 // ticket id of the reserved action; 0 when none
+	pendingAction string
+	pendingBy     Actor
+	pendingNote   string // the reserved action's reason or screener
+
+	announcing bool
+	annBase    time.Time // next announcement is due at annBase + interval
+
+	// Tree and heap links.
+	left, right *call
+	size        int32
+	heap        uint64
+	annIdx      int
+	waitIdx     int
+}
+
+// inLine reports whether a state puts the caller in the line that
+// Position, TakeNext and announcements use.
+func inLine(s State) bool { return s == StateWaiting || s == StateReady }
+
+// holding reports whether a state counts as waiting for wait statistics.
+func holding(s State) bool { return inLine(s) || s == StateScreening }
+
+// live reports whether a state is one a call can be in before it ends.
+func live(s State) bool {
+	switch s {
+	case StateArriving, StateWaiting, StateScreening, StateReady, StateOnAir:
+		return true
+	}
+	return false
+}
