@@ -123,6 +123,8 @@ func newEvent(typ []byte) Event {
 		return new(PlaybackStarted)
 	case TypePlaybackFinished:
 		return new(PlaybackFinished)
+	case TypePlaybackContinuing:
+		return new(PlaybackContinuing)
 	case TypeRecordingStarted:
 		return new(RecordingStarted)
 	case TypeRecordingFinished:
@@ -172,6 +174,8 @@ func ChannelID(e Event) string {
 		return targetID(e.Playback.TargetURI, "channel:")
 	case *PlaybackFinished:
 		return targetID(e.Playback.TargetURI, "channel:")
+	case *PlaybackContinuing:
+		return targetID(e.Playback.TargetURI, "channel:")
 	case *RecordingStarted:
 		return targetID(e.Recording.TargetURI, "channel:")
 	case *RecordingFinished:
@@ -199,6 +203,8 @@ func BridgeID(e Event) string {
 		return targetID(e.Playback.TargetURI, "bridge:")
 	case *PlaybackFinished:
 		return targetID(e.Playback.TargetURI, "bridge:")
+	case *PlaybackContinuing:
+		return targetID(e.Playback.TargetURI, "bridge:")
 	case *RecordingStarted:
 		return targetID(e.Recording.TargetURI, "bridge:")
 	case *RecordingFinished:
@@ -216,6 +222,8 @@ func PlaybackID(e Event) string {
 	case *PlaybackStarted:
 		return e.Playback.ID
 	case *PlaybackFinished:
+		return e.Playback.ID
+	case *PlaybackContinuing:
 		return e.Playback.ID
 	}
 	return ""

@@ -238,6 +238,22 @@ func TestDecodeEvent(t *testing.T) {
 			t.Errorf("got %T %+v, want StasisStart on c1", ev, ev)
 		}
 	})
+	t.Run("PlaybackContinuing", func(t *testing.T) {
+		ev, err := ari.DecodeEvent([]byte(`{"type":"PlaybackContinuing","playback":{"id":"p1","media_uri":"sound:a","next_media_uri":"sound:b","target_uri":"channel:c1","state":"playing"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := ev.(*ari.PlaybackContinuing)
+		if !ok || p.Playback.NextMediaURI != "sound:b" {
+			t.Fatalf("got %T %+v, want PlaybackContinuing", ev, ev)
+		}
+		if got := ari.ChannelID(ev); got != "c1" {
+			t.Errorf("ChannelID = %q, want c1", got)
+		}
+		if got := ari.PlaybackID(ev); got != "p1" {
+			t.Errorf("PlaybackID = %q, want p1", got)
+		}
+	})
 	t.Run("SpacesAroundColon", func(t *testing.T) {
 		ev, err := ari.DecodeEvent([]byte(`{ "type" : "StasisEnd", "channel": {"id": "c1"} }`))
 		if err != nil {

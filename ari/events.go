@@ -41,6 +41,7 @@ const (
 	TypeChannelVarset          = "ChannelVarset"
 	TypePlaybackStarted        = "PlaybackStarted"
 	TypePlaybackFinished       = "PlaybackFinished"
+	TypePlaybackContinuing     = "PlaybackContinuing"
 	TypeRecordingStarted       = "RecordingStarted"
 	TypeRecordingFinished      = "RecordingFinished"
 	TypeRecordingFailed        = "RecordingFailed"
@@ -141,6 +142,12 @@ type PlaybackStarted struct {
 // PlaybackFinished: a playback ended. Playback.State is "done" or "failed";
 // "failed" also when the channel hung up before the media played.
 type PlaybackFinished struct {
+	EventBase
+	Playback Playback `json:"playback"`
+}
+
+// PlaybackContinuing: a playback of several media URIs moved on to the next.
+type PlaybackContinuing struct {
 	EventBase
 	Playback Playback `json:"playback"`
 }

@@ -1,0 +1,545 @@
+package aritest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/ari/aritest"
+)
+
+const wait = 5 * time.Second
+
+// setup starts a fake with app "callin" connected and a raw client.
+func setup(t *testing.T, opts aritest.Options) (*aritest.Server, *client, *events) {
+	t.Helper()
+	srv := newServer(t, opts)
+	return srv, newClient(t, srv), dialEvents(t, srv, "callin", false)
+}
+
+// answeredCaller places a call, answers it and consumes its events.
+func answeredCaller(t *testing.T, srv *aritest.Server, c *client, ev *events, id string) *aritest.Call {
+	t.Helper()
+	call, err := srv.Call(context.Background(), aritest.CallOptions{ChannelID: id, Args: []string{"morning"}, Number: "5551001", Name: "Caller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ev.expect("StasisStart")
+	if got[0].Channel.State != ari.StateRing || len(got[0].Args) != 1 || got[0].Args[0] != "morning" {
+		t.Fatalf("StasisStart = %+v, want Ring with args [morning]", got[0])
+	}
+	c.must(http.StatusNoContent, "POST", "channels/"+id+"/answer", nil)
+	ev.expect("ChannelStateChange")
+	return call
+}
+
+func TestREST(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, aritest.Options{})
+	c := newClient(t, srv)
+
+	t.Run("Auth", func(t *testing.T) {
+		bad := *c
+		bad.pass = "wrong"
+		st, b := bad.do("GET", "asterisk/info", nil, "", "")
+		if st != 401 || message(b) != "Authentication required" {
+			t.Fatalf("got %d %s, want 401 Authentication required", st, b)
+		}
+		bad.user = ""
+		if st, _ := bad.do("GET", "asterisk/info", nil, "", ""); st != 401 {
+			t.Fatalf("no auth: got %d, want 401", st)
+		}
+	})
+	t.Run("Routing", func(t *testing.T) {
+		for _, tc := range []struct {
+			method, path string
+			status       int
+			msg          string
+		}{
+			{"GET", "no/such/resource", 404, "Resource not found"},
+			{"PUT", "channels", 405, "Invalid method"},
+			{"PATCH", "bridges/x", 405, "Invalid method"},
+			{"GET", "channels/nope", 404, "Channel not found"},
+			{"GET", "bridges/nope", 404, "Bridge not found"},
+			{"GET", "applications/callin", 404, "Application not found"},
+			{"GET", "playbacks/nope", 404, "Playback not found"},
+			{"GET", "channels/nope/variable", 404, "Provided channel was not found"},
+		} {
+			st, b := c.do(tc.method, tc.path, nil, "", "")
+			if st != tc.status || message(b) != tc.msg {
+				t.Errorf("%s %s: got %d %q, want %d %q", tc.method, tc.path, st, message(b), tc.status, tc.msg)
+			}
+		}
+	})
+	t.Run("Info", func(t *testing.T) {
+		var info ari.AsteriskInfo
+		if err := json.Unmarshal(c.must(200, "GET", "asterisk/info", nil), &info); err != nil {
+			t.Fatal(err)
+		}
+		if info.System.EntityID != srv.AsteriskID() || info.Status.StartupTime.IsZero() {
+			t.Fatalf("info = %+v", info)
+		}
+		var ping ari.AsteriskPing
+		_ = json.Unmarshal(c.must(200, "GET", "asterisk/ping", nil), &ping)
+		if ping.Ping != "pong" || ping.AsteriskID != srv.AsteriskID() {
+			t.Fatalf("ping = %+v", ping)
+		}
+	})
+	t.Run("Originate", func(t *testing.T) {
+		for _, tc := range []struct {
+			query  []string
+			status int
+			msg    string
+		}{
+			{[]string{"endpoint", "Bogus/thing", "app", "callin"}, 500, "error:Allocation failed"},
+			{[]string{"endpoint", "Local/s@sim-caller"}, 400, "Application or extension must be specified"},
+		} {
+			st, b := c.do("POST", "channels", q(tc.query...), "", "")
+			if st != tc.status || message(b) != tc.msg {
+				t.Errorf("%v: got %d %q, want %d %q", tc.query, st, message(b), tc.status, tc.msg)
+			}
+		}
+	})
+	t.Run("Bridges", func(t *testing.T) {
+		st, b := c.do("POST", "bridges", q("type", "nonsense-type"), "", "")
+		if st != 500 || message(b) != "Unable to create bridge. Possible duplicate bridge id '(null)'" {
+			t.Fatalf("bad type: %d %s", st, b)
+		}
+		c.must(200, "POST", "bridges/dup", q("type", "holding"))
+		c.must(409, "POST", "bridges", q("bridgeId", "dup"))
+		st, b = c.do("POST", "bridges", nil, "[1,2,3]", "")
+		if st != 200 {
+			t.Fatalf("array body: %d %s", st, b)
+		}
+		st, b = c.do("POST", "bridges", nil, "{not json", "")
+		if st != 400 || message(b) != "Error parsing request body" {
+			t.Fatalf("bad json: %d %s", st, b)
+		}
+		st, _ = c.do("POST", "bridges/dup/moh", nil, "", "")
+		if st != 204 {
+			t.Fatalf("moh: %d", st)
+		}
+	})
+	t.Run("WebSocketHandshake", func(t *testing.T) {
+		st, _ := c.do("GET", "events", nil, "", "") // no app
+		if st != 400 {
+			t.Fatalf("events without app: %d, want 400", st)
+		}
+		bad := *c
+		bad.pass = "x"
+		if st, _ := bad.do("GET", "events", q("app", "callin"), "", ""); st != 401 {
+			t.Fatalf("events bad auth: %d, want 401", st)
+		}
+	})
+}
+
+func TestAppRegistration(t *testing.T) {
+	t.Parallel()
+	srv, c, ev := setup(t, aritest.Options{})
+	var app ari.Application
+	if err := json.Unmarshal(c.must(200, "GET", "applications/callin", nil), &app); err != nil || app.Name != "callin" {
+		t.Fatalf("app = %+v, %v", app, err)
+	}
+
+	t.Run("ApplicationReplaced", func(t *testing.T) {
+		second := dialEvents(t, srv, "callin", false)
+		got := ev.next(wait)
+		if got.Type != ari.TypeApplicationReplaced || got.Application != "callin" {
+			t.Fatalf("first socket got %v, want ApplicationReplaced", got)
+		}
+		// Events now go to the second socket only.
+		if _, err := srv.Call(context.Background(), aritest.CallOptions{ChannelID: "r1"}); err != nil {
+			t.Fatal(err)
+		}
+		second.expect("StasisStart")
+		second.close(srv, "callin")
+		if srv.AppRegistered("callin") {
+			t.Fatal("app still registered after the socket that had it closed")
+		}
+		c.must(404, "GET", "applications/callin", nil)
+	})
+
+	t.Run("UnregisteredCallFails", func(t *testing.T) {
+		_, err := srv.Call(context.Background(), aritest.CallOptions{ChannelID: "lost"})
+		if !errors.Is(err, aritest.ErrStasisFailed) {
+			t.Fatalf("err = %v, want ErrStasisFailed", err)
+		}
+		c.must(404, "GET", "channels/lost", nil)
+		// The surviving channel is still there and in Stasis.
+		if st, ok := srv.Channel("r1"); !ok || !st.InStasis {
+			t.Fatalf("r1 = %+v, %v; want still in Stasis", st, ok)
+		}
+	})
+
+	t.Run("RetrySucceedsAfterReconnect", func(t *testing.T) {
+		done := make(chan error, 1)
+		var call *aritest.Call
+		go func() {
+			var err error
+			call, err = srv.Call(context.Background(), aritest.CallOptions{ChannelID: "retry", StasisRetry: 5 * time.Millisecond, RetryFor: wait})
+			done <- err
+		}()
+		// Events that happen while disconnected are lost.
+		c.must(204, "POST", "channels/r1/answer", nil)
+		again := dialEvents(t, srv, "callin", false)
+		if err := <-done; err != nil {
+			t.Fatalf("retrying call: %v", err)
+		}
+		got := again.next(wait)
+		if got.Type != ari.TypeStasisStart || got.chanID() != call.ID() {
+			t.Fatalf("after reconnect got %v on %s, want StasisStart on retry", got, got.chanID())
+		}
+		again.expectNone()
+	})
+
+	t.Run("RetryGivesUp", func(t *testing.T) {
+		srv2 := newServer(t, aritest.Options{})
+		_, err := srv2.Call(context.Background(), aritest.CallOptions{StasisRetry: time.Millisecond, RetryFor: 20 * time.Millisecond})
+		if !errors.Is(err, aritest.ErrStasisFailed) {
+			t.Fatalf("err = %v, want ErrStasisFailed", err)
+		}
+	})
+}
+
+func TestHangupSequences(t *testing.T) {
+	t.Parallel()
+	srv, c, ev := setup(t, aritest.Options{})
+	c.must(200, "POST", "bridges/hold", q("type", "holding"))
+	ev.expect("BridgeCreated")
+
+	t.Run("PhoneHangsUpInBridge", func(t *testing.T) {
+		call := answeredCaller(t, srv, c, ev, "d1")
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "d1"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		if err := call.Hangup(0); err != nil {
+			t.Fatal(err)
+		}
+		got := ev.expect("ChannelHangupRequest(16)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(16)")
+		if got[4].CauseTxt != "Normal Clearing" {
+			t.Fatalf("cause_txt = %q", got[4].CauseTxt)
+		}
+		select {
+		case <-call.Done():
+		default:
+			t.Fatal("Done not closed")
+		}
+		if err := call.Hangup(0); !errors.Is(err, aritest.ErrGone) {
+			t.Fatalf("second hangup: %v", err)
+		}
+		c.must(404, "GET", "channels/d1", nil)
+	})
+
+	t.Run("AppHangsUpBusy", func(t *testing.T) {
+		answeredCaller(t, srv, c, ev, "d3")
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "d3"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		c.must(400, "DELETE", "channels/d3", q("reason", "not-a-reason"))
+		c.must(204, "DELETE", "channels/d3", q("reason", "busy"))
+		got := ev.expect("ChannelHangupRequest(32,soft)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(17)")
+		if got[4].CauseTxt != "User busy" {
+			t.Fatalf("cause_txt = %q", got[4].CauseTxt)
+		}
+	})
+
+	t.Run("OriginatedFarSideHangsUp", func(t *testing.T) {
+		c.must(200, "POST", "channels", q("endpoint", "Local/s@sim-caller", "app", "callin", "appArgs", "show1", "channelId", "d4", "otherChannelId", "d4-far"))
+		got := ev.expect("ChannelStateChange", "StasisStart")
+		if got[1].Channel.State != ari.StateUp {
+			t.Fatalf("StasisStart state %s, want Up", got[1].Channel.State)
+		}
+		c.must(409, "POST", "channels/d4-far/answer", nil)
+		c.must(422, "POST", "bridges/hold/addChannel", q("channel", "d4-far"))
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "d4"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		c.must(204, "DELETE", "channels/d4-far", q("reason_code", "17"))
+		ev.expect("ChannelHangupRequest(17)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelDestroyed(17)")
+		ev.expectNone()
+	})
+}
+
+func TestBridgeMembership(t *testing.T) {
+	t.Parallel()
+	srv, c, ev := setup(t, aritest.Options{})
+	c.must(200, "POST", "bridges", q("bridgeId", "hold", "type", "holding"))
+	c.must(200, "POST", "bridges", q("bridgeId", "air", "type", "mixing"))
+	ev.expect("BridgeCreated", "BridgeCreated")
+	for _, id := range []string{"b1", "b2"} {
+		answeredCaller(t, srv, c, ev, id)
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", id, "role", "participant"))
+		ev.expect("ChannelEnteredBridge(hold)")
+	}
+
+	t.Run("AddToSecondBridgeMoves", func(t *testing.T) {
+		c.must(204, "POST", "bridges/air/addChannel", q("channel", "b1"))
+		got := ev.expect("ChannelLeftBridge(hold)", "ChannelEnteredBridge(air)")
+		if got[0].chanID() != "b1" || len(got[0].Bridge.Channels) != 1 || got[1].Bridge.Channels[0] != "b1" {
+			t.Fatalf("move events: %+v %+v", got[0].Bridge, got[1].Bridge)
+		}
+		if st, _ := srv.Channel("b1"); st.Bridge != "air" {
+			t.Fatalf("b1 in %q, want air", st.Bridge)
+		}
+	})
+	t.Run("ReAddSameBridge", func(t *testing.T) {
+		c.must(204, "POST", "bridges/air/addChannel", q("channel", "b1", "mute", "true"))
+		ev.expect("ChannelLeftBridge(air)", "ChannelEnteredBridge(air)")
+		if st, _ := srv.Channel("b1"); !st.MutedIn {
+			t.Fatal("mute=true did not mute the channel")
+		}
+	})
+	t.Run("RemoveNotInBridge", func(t *testing.T) {
+		st, b := c.do("POST", "bridges/hold/removeChannel", q("channel", "b1"), "", "")
+		if st != 422 || message(b) != "Channel not in this bridge" {
+			t.Fatalf("got %d %s", st, b)
+		}
+		st, b = c.do("POST", "bridges/hold/addChannel", q("channel", "b1,nope"), "", "")
+		if st != 400 || message(b) != "Channel not found" {
+			t.Fatalf("got %d %s", st, b)
+		}
+		ev.expectNone()
+	})
+	t.Run("DestroyWithMembers", func(t *testing.T) {
+		c.must(204, "POST", "bridges/air/addChannel", q("channel", "b2"))
+		ev.expect("ChannelLeftBridge(hold)", "ChannelEnteredBridge(air)")
+		c.must(204, "DELETE", "bridges/air", nil)
+		got := ev.expect("ChannelLeftBridge(air)", "ChannelLeftBridge(air)", "BridgeDestroyed")
+		if got[0].chanID() != "b2" || got[1].chanID() != "b1" {
+			t.Fatalf("left order %s, %s; want last joined first", got[0].chanID(), got[1].chanID())
+		}
+		for _, id := range []string{"b1", "b2"} {
+			if st, ok := srv.Channel(id); !ok || !st.InStasis || st.Bridge != "" {
+				t.Fatalf("%s = %+v, want in Stasis, no bridge", id, st)
+			}
+		}
+	})
+}
+
+func TestBridgeMusic(t *testing.T) {
+	t.Parallel()
+	srv, c, ev := setup(t, aritest.Options{})
+	c.must(200, "POST", "bridges/hold", q("type", "holding"))
+	ev.expect("BridgeCreated")
+	for _, id := range []string{"a1", "a2"} {
+		answeredCaller(t, srv, c, ev, id)
+	}
+	c.must(204, "POST", "bridges/hold/addChannel", q("channel", "a1"))
+	ev.expect("ChannelEnteredBridge(hold)")
+	c.must(204, "POST", "bridges/hold/moh", q("mohClass", "default"))
+	ev.expectNone() // bridge MOH produces no event
+	if st, _ := srv.Channel("a1"); !st.HearsMusic || !srv.BridgeMusicPlaying("hold") {
+		t.Fatalf("a1 = %+v, music %v; want hearing music", st, srv.BridgeMusicPlaying("hold"))
+	}
+
+	t.Run("SecondAnnouncerThrownOut", func(t *testing.T) {
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "a2", "role", "announcer"))
+		ev.expect("ChannelEnteredBridge(hold)", "ChannelLeftBridge(hold)")
+		if st, _ := srv.Channel("a2"); st.Bridge != "" || !st.InStasis {
+			t.Fatalf("a2 = %+v, want out of the bridge, in Stasis", st)
+		}
+	})
+	t.Run("MusicWithAnnouncerNeverPlays", func(t *testing.T) {
+		c.must(204, "DELETE", "bridges/hold/moh", nil)
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "a2", "role", "announcer"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		c.must(204, "POST", "bridges/hold/moh", nil)
+		if srv.BridgeMusicPlaying("hold") {
+			t.Fatal("music plays with an announcer channel in the bridge")
+		}
+		st, b := c.do("DELETE", "bridges/hold/moh", nil, "", "")
+		if st != 409 || message(b) != "Bridge isn't playing music" {
+			t.Fatalf("DELETE moh: %d %s", st, b)
+		}
+		c.must(204, "POST", "bridges/hold/removeChannel", q("channel", "a2"))
+		ev.expect("ChannelLeftBridge(hold)")
+	})
+	t.Run("MusicStopsWhenBridgeEmpties", func(t *testing.T) {
+		c.must(204, "POST", "bridges/hold/moh", nil)
+		if !srv.BridgeMusicPlaying("hold") {
+			t.Fatal("music not playing")
+		}
+		c.must(204, "POST", "bridges/hold/removeChannel", q("channel", "a1"))
+		ev.expect("ChannelLeftBridge(hold)")
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "a1"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		if st, _ := srv.Channel("a1"); st.HearsMusic || srv.BridgeMusicPlaying("hold") {
+			t.Fatalf("music still playing after the bridge emptied: %+v", st)
+		}
+		c.must(409, "DELETE", "bridges/hold/moh", nil)
+		c.must(204, "POST", "bridges/hold/moh", nil)
+		if st, _ := srv.Channel("a1"); !st.HearsMusic {
+			t.Fatal("music not back after POST moh")
+		}
+		ev.expectNone()
+	})
+	t.Run("ChannelMOHAndHold", func(t *testing.T) {
+		c.must(204, "POST", "channels/a2/moh", q("mohClass", "nonexistent-class"))
+		c.must(204, "POST", "channels/a2/hold", nil)
+		st, _ := srv.Channel("a2")
+		if !st.HearsMusic || !st.OnHold {
+			t.Fatalf("a2 = %+v", st)
+		}
+		c.must(204, "DELETE", "channels/a2/moh", nil)
+		c.must(204, "DELETE", "channels/a2/hold", nil)
+		ev.expectNone()
+	})
+}
+
+func TestPlayback(t *testing.T) {
+	t.Parallel()
+	srv, c, ev := setup(t, aritest.Options{})
+
+	t.Run("PlayThenHangup", func(t *testing.T) {
+		answeredCaller(t, srv, c, ev, "c1")
+		var pb ari.Playback
+		_ = json.Unmarshal(c.must(201, "POST", "channels/c1/play", q("media", "sound:hello-world", "playbackId", "pb1")), &pb)
+		if pb.State != ari.PlaybackQueued || pb.TargetURI != "channel:c1" {
+			t.Fatalf("play response %+v", pb)
+		}
+		c.must(204, "DELETE", "channels/c1", nil)
+		ev.expect("PlaybackStarted(playing)", "ChannelHangupRequest(32,soft)", "PlaybackFinished(failed)", "StasisEnd", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(16)")
+		c.must(404, "GET", "playbacks/pb1", nil)
+	})
+
+	t.Run("QueueStopAndMulti", func(t *testing.T) {
+		answeredCaller(t, srv, c, ev, "c3")
+		var pb ari.Playback
+		_ = json.Unmarshal(c.must(201, "POST", "channels/c3/play", q("media", "sound:hello-world,sound:beep", "playbackId", "pb3")), &pb)
+		if pb.NextMediaURI != "sound:beep" {
+			t.Fatalf("next_media_uri = %q", pb.NextMediaURI)
+		}
+		c.must(201, "POST", "channels/c3/play/pb4", q("media", "sound:beep"))
+		ev.expect("PlaybackStarted(playing)")
+		_ = json.Unmarshal(c.must(200, "GET", "playbacks/pb4", nil), &pb)
+		if pb.State != ari.PlaybackQueued {
+			t.Fatalf("second playback is %s, want queued", pb.State)
+		}
+		c.must(204, "DELETE", "playbacks/pb3", nil)
+		got := ev.expect("PlaybackFinished(done)", "PlaybackStarted(playing)", "PlaybackFinished(done)")
+		if got[1].Playback.ID != "pb4" {
+			t.Fatalf("started %s, want pb4", got[1].Playback.ID)
+		}
+		hist := srv.Playbacks()
+		if len(hist) < 3 || hist[len(hist)-1].ID != "pb4" || hist[len(hist)-1].State != ari.PlaybackDone {
+			t.Fatalf("history %+v", hist)
+		}
+	})
+
+	t.Run("ErrorsAndBogus", func(t *testing.T) {
+		st, b := c.do("POST", "channels/c3/play", nil, "", "")
+		if st != 500 || message(b) != "Failed to queue media for playback" {
+			t.Fatalf("no media: %d %s", st, b)
+		}
+		c.must(201, "POST", "channels/c3/play", q("media", "sound:does-not-exist"))
+		ev.expect("PlaybackStarted(playing)", "PlaybackFinished(failed)")
+		c.must(201, "POST", "channels/c3/play", q("media", "bogus:thing", "playbackId", "bog"))
+		ev.expect("PlaybackStarted(playing)")
+		c.must(404, "GET", "playbacks/bog", nil)
+		// The channel can still play at once.
+		c.must(201, "POST", "channels/c3/play", q("media", "sound:beep"))
+		ev.expect("PlaybackStarted(playing)", "PlaybackFinished(done)")
+		ev.expectNone()
+	})
+}
+
+func TestPlaybackDurations(t *testing.T) {
+	t.Parallel()
+	srv, c, ev := setup(t, aritest.Options{TimeScale: 0.001, Media: map[string]time.Duration{"sound:tt-monkeys": aritest.Never}})
+	answeredCaller(t, srv, c, ev, "p1")
+	c.must(201, "POST", "channels/p1/play", q("media", "sound:hello-world,number:42", "playbackId", "multi"))
+	got := ev.expect("PlaybackStarted(playing)", "PlaybackContinuing(playing)", "PlaybackFinished(done)")
+	if got[1].Playback.MediaURI != "number:42" {
+		t.Fatalf("continuing media %q", got[1].Playback.MediaURI)
+	}
+	c.must(201, "POST", "channels/p1/play", q("media", "sound:tt-monkeys", "playbackId", "forever"))
+	ev.expect("PlaybackStarted(playing)")
+	ev.expectNone()
+	if st, _ := srv.Channel("p1"); st.Playing != "sound:tt-monkeys" {
+		t.Fatalf("playing %q", st.Playing)
+	}
+	c.must(204, "DELETE", "playbacks/forever", nil)
+	ev.expect("PlaybackFinished(done)")
+}
+
+func TestBridgePlaybackAndRecording(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, aritest.Options{})
+	c := newClient(t, srv)
+	ev := dialEvents(t, srv, "callin", true) // subscribeAll doubles bridge playback events (trace 03 c4)
+	c.must(200, "POST", "bridges/air", nil)
+	ev.expect("BridgeCreated")
+	answeredCaller(t, srv, c, ev, "c3")
+	c.must(204, "POST", "bridges/air/addChannel", q("channel", "c3"))
+	ev.expect("ChannelEnteredBridge(air)")
+
+	var rec ari.LiveRecording
+	_ = json.Unmarshal(c.must(201, "POST", "bridges/air/record", q("name", "show-1", "format", "wav")), &rec)
+	if rec.TargetURI != "bridge:air" {
+		t.Fatalf("recording %+v", rec)
+	}
+	got := ev.expect("RecordingStarted")
+	if got[0].Recording.State != "recording" {
+		t.Fatalf("RecordingStarted state %q", got[0].Recording.State)
+	}
+	c.must(409, "POST", "bridges/air/record", q("name", "show-1", "format", "wav"))
+	c.must(422, "POST", "bridges/air/record", q("name", "x", "format", "nope"))
+	c.must(200, "GET", "recordings/live/show-1", nil)
+	c.must(204, "POST", "recordings/live/show-1/stop", nil)
+	got = ev.expect("RecordingFinished")
+	if got[0].Recording.State != "done" {
+		t.Fatalf("RecordingFinished state %q", got[0].Recording.State)
+	}
+	c.must(404, "GET", "recordings/live/show-1", nil)
+
+	c.must(201, "POST", "bridges/air/play", q("media", "sound:hello-world", "playbackId", "bp"))
+	c.must(204, "DELETE", "bridges/air", nil)
+	ev.expect("PlaybackStarted(playing)", "PlaybackStarted(playing)", "ChannelLeftBridge(air)", "PlaybackFinished(failed)", "PlaybackFinished(failed)", "BridgeDestroyed")
+}
+
+func TestTalkAndDTMF(t *testing.T) {
+	t.Parallel()
+	srv, c, ev := setup(t, aritest.Options{TimeScale: 0.001})
+	call := answeredCaller(t, srv, c, ev, "f")
+	if err := call.Talk(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ev.expectNone() // no TALK_DETECT yet
+	c.must(204, "POST", "channels/f/variable", q("variable", "TALK_DETECT(set)", "value", ""))
+	_ = call.Talk(3 * time.Second)
+	got := ev.expect("ChannelTalkingStarted", "ChannelTalkingFinished")
+	if got[1].Duration < 1 {
+		t.Fatalf("duration %d", got[1].Duration)
+	}
+	st, b := c.do("DELETE", "channels/f/mute", nil, "", "")
+	if st != 400 || message(b) != "Direction is required" {
+		t.Fatalf("DELETE mute: %d %s", st, b)
+	}
+	c.must(400, "POST", "channels/f/mute", q("direction", "sideways"))
+	c.must(204, "POST", "channels/f/mute", q("direction", "in"))
+	_ = call.Talk(time.Second)
+	ev.expectNone() // muted in: no talking events
+	c.must(204, "DELETE", "channels/f/mute", q("direction", "in"))
+
+	if err := call.DTMF("12#"); err != nil {
+		t.Fatal(err)
+	}
+	got = ev.expect("ChannelDtmfReceived", "ChannelDtmfReceived", "ChannelDtmfReceived")
+	if got[0].Digit+got[1].Digit+got[2].Digit != "12#" {
+		t.Fatalf("digits %v", got)
+	}
+	c.must(400, "POST", "channels/f/dtmf", nil)
+	c.must(204, "POST", "channels/f/dtmf", q("dtmf", "9"))
+
+	if st, _ := c.do("POST", "channels/f/variable", nil, `{"variable":"FOO","value":"bar"}`, ""); st != 204 {
+		t.Fatalf("variable by JSON body: %d", st)
+	}
+	var v struct{ Value string }
+	_ = json.Unmarshal(c.must(200, "GET", "channels/f/variable", q("variable", "FOO")), &v)
+	if v.Value != "bar" {
+		t.Fatalf("FOO = %q", v.Value)
+	}
+	c.must(404, "GET", "channels/f/variable", q("variable", "NO_SUCH_VAR"))
+	c.must(400, "GET", "channels/f/variable", nil)
+}

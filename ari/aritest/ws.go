@@ -1,0 +1,209 @@
+package aritest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/coder/websocket"
+
+	"github.com/callin-radio/callin/ari"
+)
+
+// socket is one events WebSocket. Events are queued on q and written by one
+// goroutine, so emitting never blocks the HTTP handlers.
+type socket struct {
+	s            *Server
+	conn         atomic.Pointer[websocket.Conn]
+	app          string
+	subscribeAll bool
+	q            chan []byte
+	done         chan struct{}
+	once         sync.Once
+	flush        chan struct{} // closed by drop: write what is queued, then kill
+	flushOnce    sync.Once
+}
+
+// drop writes the events already queued and then drops the connection
+// without a close frame, like an Asterisk process that exits.
+func (sk *socket) drop() {
+	sk.flushOnce.Do(func() { close(sk.flush) })
+}
+
+// send queues b. A full queue means the client is not reading: drop the
+// socket as Asterisk does when websocket_write_timeout expires. Callers hold s.mu.
+func (sk *socket) send(b []byte) {
+	select {
+	case <-sk.done:
+	case sk.q <- b:
+	default:
+		sk.s.log.Warn("aritest: event queue full, dropping websocket", "app", sk.app)
+		sk.s.unregister(sk)
+		sk.kill()
+	}
+}
+
+// kill drops the connection without a close frame.
+func (sk *socket) kill() {
+	sk.once.Do(func() {
+		close(sk.done)
+		if c := sk.conn.Load(); c != nil {
+			go c.CloseNow() // may wait for the writer; never under s.mu
+		}
+	})
+}
+
+func (sk *socket) writer(timeout context.Context) {
+	for {
+		select {
+		case <-sk.done:
+			return
+		case <-sk.flush:
+			for {
+				select {
+				case b := <-sk.q:
+					ctx, cancel := context.WithTimeout(timeout, sk.s.opts.WriteTimeout)
+					err := sk.conn.Load().Write(ctx, websocket.MessageText, b)
+					cancel()
+					if err == nil {
+						continue
+					}
+				default:
+				}
+				sk.kill()
+				return
+			}
+		case b := <-sk.q:
+			ctx, cancel := context.WithTimeout(timeout, sk.s.opts.WriteTimeout)
+			err := sk.conn.Load().Write(ctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				sk.s.mu.Lock()
+				sk.s.unregister(sk)
+				sk.s.mu.Unlock()
+				sk.kill()
+				return
+			}
+		}
+	}
+}
+
+// unregister detaches sk; its app is unregistered if sk had it. Callers hold s.mu.
+func (s *Server) unregister(sk *socket) {
+	delete(s.sockets, sk)
+	if s.apps[sk.app] == sk {
+		delete(s.apps, sk.app)
+		s.appsChanged()
+	}
+}
+
+// appsChanged wakes WaitApp callers. Callers hold s.mu.
+func (s *Server) appsChanged() {
+	close(s.appsCh)
+	s.appsCh = make(chan struct{})
+}
+
+// WaitApp waits until app is registered (registered true) or not registered
+// (false), or ctx ends. Registration has no ARI event, so tests use this
+// after connecting or closing a WebSocket.
+func (s *Server) WaitApp(ctx context.Context, app string, registered bool) error {
+	for {
+		s.mu.Lock()
+		ok := (s.apps[app] != nil) == registered
+		ch := s.appsCh
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	app := r.URL.Query().Get("app")
+	if app == "" {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte("<html><body><h1>Bad Request</h1><p>HTTP request is missing param: [app]</p></body></html>\r\n"))
+		return
+	}
+	sk := &socket{s: s, q: make(chan []byte, s.opts.EventQueue), done: make(chan struct{}), flush: make(chan struct{})}
+	sk.subscribeAll = r.URL.Query().Get("subscribeAll") == "true"
+	// One socket may name several apps (app=a,b); the first is the one it
+	// registers here, which is all callin uses.
+	sk.app, _, _ = strings.Cut(app, ",")
+
+	// Register before the handshake response goes out, so that a client
+	// that has finished dialling can rely on the app being registered.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if old := s.apps[sk.app]; old != nil {
+		ev := &ari.ApplicationReplaced{EventBase: base(ari.TypeApplicationReplaced)}
+		s.emit(sk.app, ev) // goes to the old socket, which has the app until now
+	}
+	s.apps[sk.app] = sk
+	s.sockets[sk] = struct{}{}
+	s.appsChanged()
+	s.mu.Unlock()
+
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}, InsecureSkipVerify: true})
+	if err != nil {
+		s.mu.Lock()
+		s.unregister(sk)
+		s.mu.Unlock()
+		return
+	}
+	conn.SetReadLimit(1 << 20)
+	sk.conn.Store(conn)
+	select {
+	case <-sk.done: // dropped (Restart, Close, overflow) during the handshake
+		conn.CloseNow()
+		return
+	default:
+	}
+	s.log.Debug("aritest: websocket connected", "app", sk.app)
+
+	ctx := conn.CloseRead(context.Background())
+	go sk.writer(context.Background())
+	select {
+	case <-ctx.Done():
+	case <-sk.done:
+	}
+	s.mu.Lock()
+	s.unregister(sk)
+	s.mu.Unlock()
+	sk.kill()
+	s.log.Debug("aritest: websocket gone", "app", sk.app)
+}
+
+// AppRegistered reports whether a WebSocket currently has app.
+func (s *Server) AppRegistered(app string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apps[app] != nil
+}
+
+func (s *Server) appModel(name string) ari.Application {
+	return ari.Application{Name: name, ChannelIDs: []string{}, BridgeIDs: []string{}, EndpointIDs: []string{}, DeviceNames: []string{}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeMsg(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"message": msg})
+}
