@@ -206,7 +206,8 @@ type restartConfig struct{ hold time.Duration }
 
 // HoldSockets keeps the old WebSockets open but silent for d after the
 // shutdown events before dropping them without a close frame, as a real
-// Asterisk did for ~16.7 s in trace 07.
+// Asterisk did for ~16.7 s in trace 07. A held socket reads nothing, so it
+// answers no WebSocket ping: a client notices only by a ping deadline.
 func HoldSockets(d time.Duration) RestartOption {
 	return func(c *restartConfig) { c.hold = d }
 }
@@ -251,6 +252,9 @@ func (s *Server) Restart(opts ...RestartOption) {
 			sk.drop()
 		}
 		return
+	}
+	for _, sk := range old {
+		sk.freeze()
 	}
 	time.AfterFunc(cfg.hold, func() {
 		for _, sk := range old {

@@ -1,8 +1,11 @@
 package aritest
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,6 +28,63 @@ type socket struct {
 	once         sync.Once
 	flush        chan struct{} // closed by drop: write what is queued, then kill
 	flushOnce    sync.Once
+	frozen       chan struct{} // closed by freeze: the peer stops reading
+	freezeOnce   sync.Once
+}
+
+// freeze makes the socket a hung peer: it stops reading, so it answers no
+// ping and sends nothing, until it is dropped.
+func (sk *socket) freeze() {
+	sk.freezeOnce.Do(func() { close(sk.frozen) })
+}
+
+// hijackWrapper hands websocket.Accept a connection that freeze can stall.
+type hijackWrapper struct {
+	http.ResponseWriter
+	sk *socket
+}
+
+func (h hijackWrapper) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("aritest: response writer cannot hijack")
+	}
+	c, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &freezableConn{Conn: c, frozen: h.sk.frozen, closed: make(chan struct{})}, brw, nil
+}
+
+// freezableConn stops delivering what it reads once frozen is closed, and
+// blocks its reader until the connection is closed.
+type freezableConn struct {
+	net.Conn
+	frozen    <-chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (c *freezableConn) Read(p []byte) (int, error) {
+	select {
+	case <-c.frozen:
+		<-c.closed
+		return 0, net.ErrClosed
+	default:
+	}
+	n, err := c.Conn.Read(p)
+	select {
+	case <-c.frozen:
+		<-c.closed
+		return 0, net.ErrClosed
+	default:
+	}
+	return n, err
+}
+
+func (c *freezableConn) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	return c.Conn.Close()
 }
 
 // drop writes the events already queued and then drops the connection
@@ -134,7 +194,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("<html><body><h1>Bad Request</h1><p>HTTP request is missing param: [app]</p></body></html>\r\n"))
 		return
 	}
-	sk := &socket{s: s, q: make(chan []byte, s.opts.EventQueue), done: make(chan struct{}), flush: make(chan struct{})}
+	sk := &socket{s: s, q: make(chan []byte, s.opts.EventQueue), done: make(chan struct{}), flush: make(chan struct{}), frozen: make(chan struct{})}
 	sk.subscribeAll = r.URL.Query().Get("subscribeAll") == "true"
 	// One socket may name several apps (app=a,b); the first is the one it
 	// registers here, which is all callin uses.
@@ -157,7 +217,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	s.appsChanged()
 	s.mu.Unlock()
 
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}, InsecureSkipVerify: true})
+	conn, err := websocket.Accept(hijackWrapper{ResponseWriter: w, sk: sk}, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}, InsecureSkipVerify: true})
 	if err != nil {
 		s.mu.Lock()
 		s.unregister(sk)
