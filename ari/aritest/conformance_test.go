@@ -154,10 +154,7 @@ func traceEvent(r traceRecord) (wireEvent, bool) {
 	}
 	ev.Type = r.Type
 	if r.Channel != "" {
-		ev.Channel = &struct {
-			ID    string `json:"id"`
-			State string `json:"state"`
-		}{ID: r.Channel}
+		ev.Channel = &wireChannel{ID: r.Channel}
 	}
 	if r.Bridge != "" {
 		ev.Bridge = &struct {

@@ -22,15 +22,12 @@ import (
 // wireEvent is the part of an ARI event the tests look at, decoded
 // independently of the ari client.
 type wireEvent struct {
-	Type        string   `json:"type"`
-	Application string   `json:"application"`
-	Timestamp   ari.Time `json:"timestamp"`
-	AsteriskID  string   `json:"asterisk_id"`
-	Channel     *struct {
-		ID    string `json:"id"`
-		State string `json:"state"`
-	} `json:"channel"`
-	Bridge *struct {
+	Type        string       `json:"type"`
+	Application string       `json:"application"`
+	Timestamp   ari.Time     `json:"timestamp"`
+	AsteriskID  string       `json:"asterisk_id"`
+	Channel     *wireChannel `json:"channel"`
+	Bridge      *struct {
 		ID       string   `json:"id"`
 		Channels []string `json:"channels"`
 	} `json:"bridge"`
@@ -50,6 +47,13 @@ type wireEvent struct {
 	Args     []string `json:"args"`
 	Digit    string   `json:"digit"`
 	Duration int      `json:"duration"`
+}
+
+// wireChannel is the part of a channel the tests look at.
+type wireChannel struct {
+	ID     string       `json:"id"`
+	State  string       `json:"state"`
+	Caller ari.CallerID `json:"caller"`
 }
 
 func (e wireEvent) chanID() string {

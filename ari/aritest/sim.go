@@ -1,0 +1,172 @@
+package aritest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// SimOptions describe a stream of simulated listeners calling in.
+type SimOptions struct {
+	App   string   // Stasis application; default "callin"
+	Shows []string // show keys (the Stasis argument), picked at random
+	// Rate is the mean number of callers per second; arrivals are a Poisson
+	// process. Zero places callers as fast as Concurrency allows.
+	Rate float64
+	// Max stops after this many callers (0: until ctx ends).
+	Max int
+	// Patience is the mean time a caller stays before hanging up by
+	// themselves (exponentially distributed). Zero: callers never hang up.
+	Patience time.Duration
+	// RepeatShare is the share of callers who are repeat callers, drawn
+	// from the numbers already used.
+	RepeatShare float64
+	// StasisRetry and RetryFor model the dialplan's retry while the app is
+	// not registered (see CallOptions).
+	StasisRetry, RetryFor time.Duration
+	// Concurrency bounds the calls being placed at once (default 8).
+	Concurrency int
+	Seed        uint64 // 0: random
+}
+
+// SimStats counts what a simulation did.
+type SimStats struct {
+	Placed, Failed, HungUp int
+}
+
+// Simulate places callers on s until ctx ends or Max callers were placed,
+// calling onCall (if not nil) for each caller in Stasis. It returns the
+// counts; the error is ctx's, or nil after Max.
+func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call)) (SimStats, error) {
+	if o.App == "" {
+		o.App = "callin"
+	}
+	if len(o.Shows) == 0 {
+		return SimStats{}, errors.New("aritest: Simulate needs at least one show")
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 8
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+
+	type result struct {
+		ok   bool
+		call *Call
+	}
+	var (
+		stats   SimStats
+		numbers []string
+		sem     = make(chan struct{}, o.Concurrency)
+		results = make(chan result, o.Concurrency)
+		running int
+	)
+	collect := func(r result) {
+		running--
+		if !r.ok {
+			stats.Failed++
+			return
+		}
+		stats.Placed++
+		if onCall != nil {
+			onCall(r.call)
+		}
+	}
+	var next <-chan time.Time
+	schedule := func() {
+		if o.Rate <= 0 {
+			c := make(chan time.Time, 1)
+			c <- time.Time{}
+			next = c
+			return
+		}
+		next = time.After(time.Duration(rng.ExpFloat64() / o.Rate * float64(time.Second)))
+	}
+	schedule()
+	for placed := 0; o.Max == 0 || placed < o.Max; {
+		select {
+		case <-ctx.Done():
+			for ; running > 0; running-- {
+				<-results
+			}
+			return stats, ctx.Err()
+		case r := <-results:
+			collect(r)
+			continue
+		case <-next:
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			continue
+		}
+		placed++
+		running++
+		var number string
+		if len(numbers) > 0 && rng.Float64() < o.RepeatShare {
+			number = numbers[rng.IntN(len(numbers))]
+		} else {
+			number = fakeNumber(rng)
+			numbers = append(numbers, number)
+		}
+		co := CallOptions{
+			App: o.App, Args: []string{o.Shows[rng.IntN(len(o.Shows))]},
+			Number: number, Name: fakeName(rng),
+			StasisRetry: o.StasisRetry, RetryFor: o.RetryFor,
+		}
+		var patience time.Duration
+		if o.Patience > 0 {
+			patience = time.Duration(rng.ExpFloat64() * float64(o.Patience))
+		}
+		go func() {
+			defer func() { <-sem }()
+			c, err := s.Call(ctx, co)
+			if err != nil {
+				results <- result{}
+				return
+			}
+			if patience > 0 {
+				time.AfterFunc(patience, func() { _ = c.Hangup(16) })
+			}
+			results <- result{ok: true, call: c}
+		}()
+		schedule()
+	}
+	for running > 0 {
+		collect(<-results)
+	}
+	return stats, nil
+}
+
+// fakeNumber gives a North American number in the 555-01xx range that is
+// reserved for fiction, in E.164.
+func fakeNumber(rng *rand.Rand) string {
+	areas := []string{"202", "212", "303", "312", "415", "503", "512", "617", "702", "808"}
+	return fmt.Sprintf("+1%s55501%02d", areas[rng.IntN(len(areas))], rng.IntN(100))
+}
+
+// fakeName gives a caller ID name as carriers deliver them: mostly a name,
+// sometimes a place or "WIRELESS CALLER", sometimes nothing, and now and then
+// something hostile that the console must escape.
+func fakeName(rng *rand.Rand) string {
+	first := []string{"Maria", "James", "Aiko", "Olu", "Priya", "Sven", "Fatima", "Diego", "Grace", "Tomasz", "Lena", "Kwame"}
+	last := []string{"Garcia", "O'Brien", "Nakamura", "Adeyemi", "Patel", "Lindqvist", "Haddad", "Moreno", "Chen", "Kowalski", "Fischer", "Mensah"}
+	switch r := rng.IntN(100); {
+	case r < 70:
+		return first[rng.IntN(len(first))] + " " + last[rng.IntN(len(last))]
+	case r < 80:
+		return "WIRELESS CALLER"
+	case r < 88:
+		places := []string{"SPRINGFIELD OR", "PORTLAND ME", "AUSTIN TX", "DENVER CO"}
+		return places[rng.IntN(len(places))]
+	case r < 97:
+		return ""
+	default:
+		return `<img src=x onerror="alert('pwned')">`
+	}
+}
