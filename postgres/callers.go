@@ -1,0 +1,137 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/jackc/pgx/v5"
+)
+
+// Profile is what callin knows of one phone number: shown to the producer as
+// the caller arrives, and used to turn away blocked numbers.
+type Profile struct {
+	Number        string // normalised, see NormalizeNumber
+	Name          string // last caller ID name seen
+	Notes         string // the producers' notes about this caller
+	Calls         int    // calls recorded from this number
+	OnAir         int    // of them, how many went on air
+	FirstCall     time.Time
+	LastCall      time.Time
+	Blocked       bool
+	BlockedReason string
+	BlockedBy     string
+	BlockedAt     time.Time
+}
+
+// profileColumns are read by scanProfile, in its order.
+const profileColumns = `number, name, notes, calls_count, on_air_count,
+	first_call_at, last_call_at, blocked, blocked_reason, blocked_by, blocked_at`
+
+func scanProfile(row pgx.Row) (Profile, error) {
+	var p Profile
+	var first, last, blockedAt *time.Time
+	err := row.Scan(&p.Number, &p.Name, &p.Notes, &p.Calls, &p.OnAir,
+		&first, &last, &p.Blocked, &p.BlockedReason, &p.BlockedBy, &blockedAt)
+	p.FirstCall, p.LastCall, p.BlockedAt = timeOf(first), timeOf(last), timeOf(blockedAt)
+	return p, err
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// CallerProfile returns the profile of a phone number, normalised first.
+// A number never seen (or one without digits) has a zero profile and no
+// error: only its Number is set.
+func (s *Store) CallerProfile(ctx context.Context, number string) (Profile, error) {
+	n := NormalizeNumber(number)
+	if n == "" {
+		return Profile{}, nil
+	}
+	p, err := scanProfile(s.pool.QueryRow(ctx,
+		`SELECT `+profileColumns+` FROM callers WHERE number = $1`, n))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Profile{Number: n}, nil
+	}
+	if err != nil {
+		return Profile{}, translate("caller profile", err)
+	}
+	return p, nil
+}
+
+// SearchCallers returns up to limit callers whose number contains the digits
+// of q, or whose name contains q (case-insensitive), the most recent callers
+// first. Both searches use trigram indexes.
+func (s *Store) SearchCallers(ctx context.Context, q string, limit int) ([]Profile, error) {
+	q = strings.TrimSpace(q)
+	if q == "" || limit <= 0 {
+		return nil, fmt.Errorf("postgres: search callers: empty query or limit: %w", queue.ErrInvalid)
+	}
+	digits := strings.TrimPrefix(NormalizeNumber(q), "+")
+	// An empty digits pattern would match every number: $1 = '' disables it.
+	rows, err := s.pool.Query(ctx, `SELECT `+profileColumns+` FROM callers
+		WHERE ($1 <> '' AND number LIKE '%' || $1 || '%')
+		   OR name ILIKE '%' || $2 || '%'
+		ORDER BY last_call_at DESC NULLS LAST, number
+		LIMIT $3`, digits, escapeLike(q), limit)
+	if err != nil {
+		return nil, translate("search callers", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Profile, error) { return scanProfile(r) })
+	return out, translate("search callers", err)
+}
+
+// escapeLike makes LIKE's wildcards in s match themselves.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Block marks a number as blocked, saying who did it and why. The next
+// CallerProfile sees it. A number never seen before gets a profile.
+// It returns queue.ErrInvalid for a number without digits.
+func (s *Store) Block(ctx context.Context, number, by, reason string) error {
+	n := NormalizeNumber(number)
+	if n == "" {
+		return fmt.Errorf("postgres: block %q: no digits: %w", number, queue.ErrInvalid)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO callers (number, blocked, blocked_reason, blocked_by, blocked_at)
+		VALUES ($1, true, $2, $3, now())
+		ON CONFLICT (number) DO UPDATE SET blocked = true, blocked_reason = excluded.blocked_reason,
+			blocked_by = excluded.blocked_by, blocked_at = excluded.blocked_at`, n, reason, by)
+	return translate("block", err)
+}
+
+// Unblock lifts a number's block; by says who (kept as blocked_by with the
+// time, so the last change stays visible). It returns queue.ErrNotFound for
+// a number callin has never seen.
+func (s *Store) Unblock(ctx context.Context, number, by string) error {
+	n := NormalizeNumber(number)
+	tag, err := s.pool.Exec(ctx, `UPDATE callers SET blocked = false, blocked_reason = '',
+		blocked_by = $2, blocked_at = now() WHERE number = $1`, n, by)
+	if err != nil {
+		return translate("unblock", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: unblock %q: %w", number, queue.ErrNotFound)
+	}
+	return nil
+}
+
+// SetCallerNotes replaces the producers' notes about a number, creating its
+// profile if needed. It returns queue.ErrInvalid for a number without digits.
+func (s *Store) SetCallerNotes(ctx context.Context, number, notes string) error {
+	n := NormalizeNumber(number)
+	if n == "" {
+		return fmt.Errorf("postgres: caller notes %q: no digits: %w", number, queue.ErrInvalid)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO callers (number, notes) VALUES ($1, $2)
+		ON CONFLICT (number) DO UPDATE SET notes = excluded.notes`, n, notes)
+	return translate("caller notes", err)
+}

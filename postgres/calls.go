@@ -1,0 +1,173 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/jackc/pgx/v5"
+)
+
+// Call is one call as the history has it: derived from its transitions.
+// Times are zero until the call gets there.
+type Call struct {
+	ID        string
+	Show      string
+	Number    string // as presented
+	Name      string // caller ID name as presented
+	Node      string
+	ChannelID string
+	State     queue.State // after LastSeq
+	LastSeq   int
+	ArrivedAt time.Time
+	// AnsweredAt is when it first went from arriving to waiting.
+	AnsweredAt time.Time
+	ScreenedAt time.Time
+	ReadyAt    time.Time
+	OnAirAt    time.Time // first time on air
+	OffAirAt   time.Time // last time it left the air
+	EndedAt    time.Time
+	Outcome    queue.Outcome
+	Cause      int // Q.850 hangup cause, 0 when unknown
+	Reason     string
+	Notes      queue.Notes
+}
+
+const callColumns = `id, show, number, name, node, channel_id, state, last_seq,
+	arrived_at, answered_at, screened_at, ready_at, on_air_at, off_air_at, ended_at,
+	coalesce(outcome, ''), coalesce(hangup_cause, 0), coalesce(reason, ''),
+	coalesce(notes_name, ''), coalesce(notes_location, ''), coalesce(notes_topic, ''),
+	coalesce(notes_priority, 0)`
+
+func scanCall(row pgx.CollectableRow) (Call, error) {
+	var c Call
+	var times [7]*time.Time
+	err := row.Scan(&c.ID, &c.Show, &c.Number, &c.Name, &c.Node, &c.ChannelID, &c.State, &c.LastSeq,
+		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6],
+		&c.Outcome, &c.Cause, &c.Reason,
+		&c.Notes.Name, &c.Notes.Location, &c.Notes.Topic, &c.Notes.Priority)
+	c.ArrivedAt, c.AnsweredAt, c.ScreenedAt, c.ReadyAt = timeOf(times[0]), timeOf(times[1]), timeOf(times[2]), timeOf(times[3])
+	c.OnAirAt, c.OffAirAt, c.EndedAt = timeOf(times[4]), timeOf(times[5]), timeOf(times[6])
+	return c, err
+}
+
+// Call returns one call by its id, or queue.ErrNotFound.
+func (s *Store) Call(ctx context.Context, id string) (Call, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id)
+	if err != nil {
+		return Call{}, translate("call", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanCall)
+	return c, translate("call", err)
+}
+
+// CallerCalls returns a number's last calls, newest first, at most limit.
+func (s *Store) CallerCalls(ctx context.Context, number string, limit int) ([]Call, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE caller_id = (SELECT id FROM callers WHERE number = $1)
+		ORDER BY arrived_at DESC NULLS LAST, id LIMIT $2`, NormalizeNumber(number), limit)
+	if err != nil {
+		return nil, translate("caller calls", err)
+	}
+	out, err := pgx.CollectRows(rows, scanCall)
+	return out, translate("caller calls", err)
+}
+
+// ShowCalls returns a show's calls that arrived in [from, to), in order of
+// arrival.
+func (s *Store) ShowCalls(ctx context.Context, show string, from, to time.Time) ([]Call, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE show = $1 AND arrived_at >= $2 AND arrived_at < $3
+		ORDER BY arrived_at, id`, show, from, to)
+	if err != nil {
+		return nil, translate("show calls", err)
+	}
+	out, err := pgx.CollectRows(rows, scanCall)
+	return out, translate("show calls", err)
+}
+
+// Day is a show's figures for one day.
+type Day struct {
+	Show     string
+	Start    time.Time // midnight, in the location asked for
+	Calls    int       // calls that arrived that day
+	Outcomes map[queue.Outcome]int
+	// Wait is over the calls that were answered: from answered (or arrived)
+	// to the first of on air and ended.
+	Wait WaitStats
+	// PerHour counts arrivals by hour from Start: 24 entries, or 23/25 on a
+	// day when the clocks change.
+	PerHour []int
+}
+
+// WaitStats sums up wait times.
+type WaitStats struct {
+	N       int // calls measured
+	Avg     time.Duration
+	P50     time.Duration
+	P90     time.Duration
+	Longest time.Duration
+}
+
+// ShowDay returns a show's figures for the day containing day, in day's
+// location.
+func (s *Store) ShowDay(ctx context.Context, show string, day time.Time) (Day, error) {
+	y, m, d := day.Date()
+	start := time.Date(y, m, d, 0, 0, 0, 0, day.Location())
+	end := time.Date(y, m, d+1, 0, 0, 0, 0, day.Location())
+	out := Day{Show: show, Start: start, Outcomes: map[queue.Outcome]int{},
+		PerHour: make([]int, int(end.Sub(start).Round(time.Hour)/time.Hour))}
+
+	// Hours are counted from start in Go's location, so the database's
+	// time zone does not matter.
+	rows, err := s.pool.Query(ctx, `SELECT floor(extract(epoch FROM arrived_at - $2) / 3600)::int AS hour,
+			coalesce(outcome, ''), count(*)
+		FROM calls WHERE show = $1 AND arrived_at >= $2 AND arrived_at < $3
+		GROUP BY 1, 2`, show, start, end)
+	if err != nil {
+		return Day{}, translate("show day", err)
+	}
+	var hour, n int
+	var outcome string
+	_, err = pgx.ForEachRow(rows, []any{&hour, &outcome, &n}, func() error {
+		out.Calls += n
+		if outcome != "" {
+			out.Outcomes[queue.Outcome(outcome)] += n
+		}
+		if hour >= 0 && hour < len(out.PerHour) {
+			out.PerHour[hour] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return Day{}, translate("show day", err)
+	}
+
+	var avg, p50, p90, longest float64 // seconds
+	err = s.pool.QueryRow(ctx, `WITH waits AS (
+			SELECT extract(epoch FROM coalesce(on_air_at, ended_at) - coalesce(answered_at, arrived_at)) AS w
+			FROM calls
+			WHERE show = $1 AND arrived_at >= $2 AND arrived_at < $3
+			  AND answered_at IS NOT NULL AND coalesce(on_air_at, ended_at) IS NOT NULL)
+		SELECT count(*), coalesce(avg(w), 0), coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY w), 0),
+			coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY w), 0), coalesce(max(w), 0)
+		FROM waits`, show, start, end).Scan(&out.Wait.N, &avg, &p50, &p90, &longest)
+	if err != nil {
+		return Day{}, translate("show day", err)
+	}
+	sec := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)).Round(time.Millisecond) }
+	out.Wait.Avg, out.Wait.P50, out.Wait.P90, out.Wait.Longest = sec(avg), sec(p50), sec(p90), sec(longest)
+	return out, nil
+}
+
+// OpenCalls returns a show's calls that have not ended, in order of arrival:
+// what a restarted service compares with what Asterisk reports.
+func (s *Store) OpenCalls(ctx context.Context, show string) ([]Call, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE show = $1 AND ended_at IS NULL ORDER BY arrived_at NULLS LAST, id`, show)
+	if err != nil {
+		return nil, translate("open calls", err)
+	}
+	out, err := pgx.CollectRows(rows, scanCall)
+	return out, translate("open calls", err)
+}
