@@ -1,0 +1,361 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/queue"
+)
+
+// act runs a two-phase action: reserve under the show lock, do the
+// telephony without it, then commit, or abort on any failure, so no
+// reservation is ever left behind.
+func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show) (queue.Ticket, error),
+	do func(*show, context.Context, queue.Ticket) error) (queue.Call, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	if err := s.node.ready(); err != nil {
+		return queue.Call{}, err
+	}
+	s.mu.Lock()
+	t, err := reserve(s.q)
+	s.mu.Unlock()
+	if err != nil {
+		return queue.Call{}, err
+	}
+	derr := do(s, ctx, t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if derr != nil {
+		aerr := s.q.Abort(t)
+		if errors.Is(aerr, queue.ErrGone) && !errors.Is(derr, queue.ErrGone) {
+			derr = fmt.Errorf("%w (after %w)", aerr, derr)
+		}
+		return queue.Call{}, fmt.Errorf("broadcast: %s %q: %w", t.Action, t.Call.ID, derr)
+	}
+	c, ts, err := s.q.Commit(a.cfg.Now(), t)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	s.publish(ts)
+	return c, nil
+}
+
+// Promote puts a waiting or ready caller on air: it is moved into the on-air
+// bridge (leaving the holding bridge and its music), and talk detection is
+// turned on. Errors: queue.ErrNotFound, ErrGone, ErrConflict (ErrBusy,
+// ErrOnAirFull, already on air), ErrInvalid; ErrNodeDown, ErrTelephony.
+func (a *App) Promote(ctx context.Context, showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Promote(actor, callID) }, (*show).onAir)
+}
+
+// TakeNext puts the first free caller in line on air, as Promote does.
+// Errors: queue.ErrNotFound when nobody is free in line, ErrOnAirFull, and
+// those of Promote.
+func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (queue.Call, error) {
+	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.TakeNext(actor) }, (*show).onAir)
+}
+
+func (s *show) onAir(ctx context.Context, t queue.Ticket) error {
+	chanID := t.Call.ChannelID
+	s.stopAnnouncement(ctx, t.Call.ID)
+	if err := s.moveTo(ctx, chanID, s.airID, ""); err != nil {
+		return err
+	}
+	// The talking indicator: best effort, the caller is on air either way.
+	if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(set)", ""); err != nil {
+		s.node.log.Warn("broadcast: TALK_DETECT failed", "call", t.Call.ID, "err", err)
+	}
+	return nil
+}
+
+// Hold puts a caller on air, screening or ready back in the holding bridge
+// as waiting, keeping its place in line; a muted caller is unmuted.
+// Errors: queue.ErrNotFound, ErrGone, ErrConflict (ErrBusy, ErrLocked,
+// already waiting), ErrInvalid; ErrNodeDown, ErrTelephony.
+func (a *App) Hold(ctx context.Context, showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Hold(actor, callID) }, (*show).backToHold)
+}
+
+// Ready marks a screening (or waiting) caller ready for air with notes; a
+// screening caller goes back to the holding bridge and its screener's line
+// is hung up. Errors: queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid;
+// ErrNodeDown, ErrTelephony.
+func (a *App) Ready(ctx context.Context, showKey, callID string, actor queue.Actor, notes queue.Notes) (queue.Call, error) {
+	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Ready(actor, callID, notes) }, (*show).backToHold)
+}
+
+func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
+	if t.From == queue.StateWaiting {
+		return nil // Ready on a waiting caller: nothing moves
+	}
+	chanID := t.Call.ChannelID
+	if err := s.moveTo(ctx, chanID, s.holdID, ""); err != nil {
+		return err
+	}
+	if t.From == queue.StateScreening {
+		s.mu.Lock()
+		line := s.screenerLines[t.Call.ID]
+		delete(s.screenerLines, t.Call.ID)
+		s.mu.Unlock()
+		s.endScreening(ctx, t.Call.ID, line)
+	}
+	if t.From == queue.StateOnAir {
+		if t.Call.Muted {
+			if err := s.node.ari.UnmuteChannel(ctx, chanID, ari.DirIn); err != nil {
+				return s.node.restError(ctx, "unmute", chanID, err)
+			}
+		}
+		if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(remove)", ""); err != nil {
+			s.node.log.Warn("broadcast: TALK_DETECT(remove) failed", "call", t.Call.ID, "err", err)
+		}
+		s.mu.Lock()
+		if s.talking[t.Call.ID] {
+			delete(s.talking, t.Call.ID)
+			s.emit(Update{Kind: UpdateTalking, CallID: t.Call.ID})
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// Mute mutes an on-air caller's voice into the bridge (direction in).
+// Errors: queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid; ErrNodeDown,
+// ErrTelephony.
+func (a *App) Mute(ctx context.Context, showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Mute(actor, callID) },
+		func(s *show, ctx context.Context, t queue.Ticket) error {
+			if err := s.node.ari.MuteChannel(ctx, t.Call.ChannelID, ari.DirIn); err != nil {
+				return s.node.restError(ctx, "mute", t.Call.ChannelID, err)
+			}
+			return nil
+		})
+}
+
+// Unmute unmutes an on-air caller. Errors as Mute.
+func (a *App) Unmute(ctx context.Context, showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Unmute(actor, callID) },
+		func(s *show, ctx context.Context, t queue.Ticket) error {
+			if err := s.node.ari.UnmuteChannel(ctx, t.Call.ChannelID, ari.DirIn); err != nil {
+				return s.node.restError(ctx, "unmute", t.Call.ChannelID, err)
+			}
+			return nil
+		})
+}
+
+// Screen takes a waiting or ready caller to a private screening bridge
+// ("callin-<show>-scr-<call>"), and calls the screener's line into it when
+// ShowConfig.ScreenerEndpoints has one for screener. Errors:
+// queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid; ErrNodeDown,
+// ErrTelephony.
+func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Actor, screener string) (queue.Call, error) {
+	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Screen(actor, callID, screener) }, (*show).screen)
+}
+
+func (s *show) screen(ctx context.Context, t queue.Ticket) error {
+	n := s.node
+	bridgeID := s.screenID(t.Call.ID)
+	if _, err := n.ari.CreateBridge(ctx, bridgeID, ari.BridgeMixing, "screening "+t.Call.ID); err != nil && !errors.Is(err, ari.ErrConflict) {
+		return telErr("create screening bridge", err)
+	}
+	n.mu.Lock()
+	n.bridges[bridgeID] = s
+	n.mu.Unlock()
+	s.stopAnnouncement(ctx, t.Call.ID)
+	if err := s.moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
+		s.endScreening(ctx, t.Call.ID, "")
+		return err
+	}
+	endpoint := s.cfg.ScreenerEndpoints[t.Screener]
+	if endpoint == "" {
+		return nil
+	}
+	line := "callin-scr-" + newID()
+	n.index(line, &chanRef{show: s, role: roleScreener, callID: t.Call.ID})
+	s.mu.Lock()
+	s.screenerLines[t.Call.ID] = line
+	s.mu.Unlock()
+	_, err := n.ari.Originate(ctx, ari.OriginateParams{
+		Endpoint: endpoint, App: s.app.cfg.App, AppArgs: s.key + "," + roleScreener + "," + t.Call.ID,
+		ChannelID: line, CallerID: fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number),
+	})
+	if err != nil {
+		// Back to the line: a screening without the screener's phone is
+		// no screening.
+		n.unindex(line)
+		if herr := s.moveTo(ctx, t.Call.ChannelID, s.holdID, ""); herr != nil {
+			n.log.Warn("broadcast: returning caller to hold failed", "call", t.Call.ID, "err", herr)
+		}
+		s.mu.Lock()
+		delete(s.screenerLines, t.Call.ID)
+		s.mu.Unlock()
+		s.endScreening(ctx, t.Call.ID, "")
+		return telErr("originate screener "+endpoint, err)
+	}
+	return nil
+}
+
+// screenerJoin puts a screener's answered line into the call's screening
+// bridge, or hangs it up when the call is no longer being screened.
+func (s *show) screenerJoin(ctx context.Context, lineID, callID string) {
+	s.mu.Lock()
+	c, err := s.q.Get(callID)
+	want := err == nil && (c.State == queue.StateScreening || c.Pending == queue.ActionScreen) && s.screenerLines[callID] == lineID
+	s.mu.Unlock()
+	if !want {
+		s.node.hangup(ctx, lineID, ari.HangupNormal)
+		return
+	}
+	if err := s.moveTo(ctx, lineID, s.screenID(callID), ""); err != nil {
+		s.node.log.Warn("broadcast: screener line not bridged", "call", callID, "err", err)
+		s.node.hangup(ctx, lineID, ari.HangupNormal)
+		return
+	}
+	s.mu.Lock()
+	s.emit(Update{Kind: UpdateScreener, CallID: callID})
+	s.mu.Unlock()
+}
+
+// endScreening hangs up a screener's line and destroys the screening bridge.
+func (s *show) endScreening(ctx context.Context, callID, line string) {
+	n := s.node
+	if line != "" {
+		n.hangup(ctx, line, ari.HangupNormal)
+	}
+	id := s.screenID(callID)
+	n.mu.Lock()
+	delete(n.bridges, id)
+	n.mu.Unlock()
+	if err := n.ari.DestroyBridge(ctx, id); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		n.log.Warn("broadcast: destroying screening bridge failed", "bridge", id, "err", err)
+	}
+}
+
+// DropOptions tune Drop.
+type DropOptions struct {
+	Reason  string // why, for the record
+	Goodbye bool   // play the show's goodbye prompt to the caller first
+}
+
+// Drop ends a call: optionally plays the goodbye prompt to the caller alone
+// and waits for it to finish (or time out), then hangs up. The call ends as
+// dropped (aired if it was ever on air), with the hang-up's cause. A caller
+// who hangs up meanwhile still counts as dropped. Errors: queue.ErrNotFound,
+// ErrGone, ErrConflict (ErrBusy, ErrLocked); ErrNodeDown, ErrTelephony.
+func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Actor, opts DropOptions) (queue.Call, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	if err := s.node.ready(); err != nil {
+		return queue.Call{}, err
+	}
+	s.mu.Lock()
+	t, err := s.q.Drop(actor, callID, opts.Reason)
+	s.mu.Unlock()
+	if err != nil {
+		return queue.Call{}, err
+	}
+	derr := s.hangUp(ctx, t, opts.Goodbye)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if derr != nil {
+		if aerr := s.q.Abort(t); errors.Is(aerr, queue.ErrGone) {
+			return s.q.Get(callID) // the hang-up completed the drop
+		}
+		return queue.Call{}, fmt.Errorf("broadcast: drop %q: %w", callID, derr)
+	}
+	c, ts, err := s.q.Commit(a.cfg.Now(), t)
+	if errors.Is(err, queue.ErrGone) {
+		return s.q.Get(callID) // ChannelDestroyed recorded the drop, with its cause
+	}
+	if err != nil {
+		return queue.Call{}, err
+	}
+	s.publish(ts)
+	return c, nil
+}
+
+// hangUp plays the goodbye (if asked), hangs the caller up and waits for
+// ChannelDestroyed, so the reader records the drop with the real cause.
+func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
+	n := s.node
+	chanID := t.Call.ChannelID
+	if goodbye {
+		s.stopAnnouncement(ctx, t.Call.ID)
+		if err := n.play(ctx, chanID, s.cfg.Media.Goodbye); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			n.log.Info("broadcast: goodbye did not finish", "call", t.Call.ID, "err", err)
+		}
+	}
+	w := n.waits.expect(ari.TypeChannelDestroyed, chanID, chanID, nil)
+	if err := n.ari.HangupChannel(ctx, chanID, ari.HangupNormal); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		n.waits.cancel(w)
+		return telErr("hangup", err)
+	}
+	if _, err := n.waits.wait(ctx, w, s.app.cfg.EventTimeout); err != nil {
+		n.log.Info("broadcast: no ChannelDestroyed after hangup", "call", t.Call.ID, "err", err)
+	}
+	return nil
+}
+
+// immediate runs an action without telephony under the show lock.
+func (a *App) immediate(showKey string, f func(*queue.Show) (queue.Call, []queue.Transition, error)) (queue.Call, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ts, err := f(s.q)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	s.publish(ts)
+	return c, nil
+}
+
+// Lock locks an on-air caller against drop and moves. Errors:
+// queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid.
+func (a *App) Lock(showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(showKey, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.Lock(a.cfg.Now(), actor, callID)
+	})
+}
+
+// Unlock unlocks an on-air caller. Errors as Lock.
+func (a *App) Unlock(showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(showKey, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.Unlock(a.cfg.Now(), actor, callID)
+	})
+}
+
+// MoveToTop puts a caller in line ahead of everyone but the pick. Errors:
+// queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid.
+func (a *App) MoveToTop(showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(showKey, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.MoveToTop(a.cfg.Now(), actor, callID)
+	})
+}
+
+// PickNext makes a caller in line the one TakeNext takes next. Errors:
+// queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid.
+func (a *App) PickNext(showKey, callID string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(showKey, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.PickNext(a.cfg.Now(), actor, callID)
+	})
+}
+
+// UpdateNotes replaces a caller's screener notes. Errors:
+// queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid.
+func (a *App) UpdateNotes(showKey, callID string, actor queue.Actor, notes queue.Notes) (queue.Call, error) {
+	return a.immediate(showKey, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.UpdateNotes(a.cfg.Now(), actor, callID, notes)
+	})
+}

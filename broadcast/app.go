@@ -1,0 +1,333 @@
+package broadcast
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/queue"
+)
+
+// Telephony is what the App asks of one Asterisk node; *ari.Client
+// satisfies it. Every method returns *ari.Error for an HTTP error status.
+type Telephony interface {
+	// Connect starts the node's ordered event stream (see ari.Client.Connect).
+	Connect(ctx context.Context, opts ari.EventOptions) *ari.Conn
+
+	AnswerChannel(ctx context.Context, channelID string) error
+	HangupChannel(ctx context.Context, channelID, reason string) error
+	PlayChannel(ctx context.Context, channelID, playbackID string, media ...string) (*ari.Playback, error)
+	StopPlayback(ctx context.Context, playbackID string) error
+	MuteChannel(ctx context.Context, channelID, dir string) error
+	UnmuteChannel(ctx context.Context, channelID, dir string) error
+	SetChannelVar(ctx context.Context, channelID, name, value string) error
+	Originate(ctx context.Context, p ari.OriginateParams) (*ari.Channel, error)
+	ListChannels(ctx context.Context) ([]ari.Channel, error)
+
+	CreateBridge(ctx context.Context, bridgeID, bridgeType, name string) (*ari.Bridge, error)
+	ListBridges(ctx context.Context) ([]ari.Bridge, error)
+	DestroyBridge(ctx context.Context, bridgeID string) error
+	AddChannel(ctx context.Context, bridgeID string, p ari.AddChannelParams) error
+	StartBridgeMOH(ctx context.Context, bridgeID, class string) error
+	StopBridgeMOH(ctx context.Context, bridgeID string) error
+	PlayBridge(ctx context.Context, bridgeID, playbackID string, media ...string) (*ari.Playback, error)
+	RecordBridge(ctx context.Context, bridgeID string, p ari.RecordParams) (*ari.LiveRecording, error)
+	StopLiveRecording(ctx context.Context, name string) error
+}
+
+// Sink receives every transition, in order per call. Record must never
+// block (the history writer buffers and spills by itself).
+type Sink interface {
+	Record(t queue.Transition)
+}
+
+// Blocklist answers whether a number is blocked, from memory: the call path
+// never waits on a database. MemoryBlocklist is one.
+type Blocklist interface {
+	IsBlocked(number string) (blocked bool, reason string)
+}
+
+// Recalled is what the history store knows of a call that has not ended.
+type Recalled struct {
+	ID        string
+	Node      string
+	ChannelID string
+	State     queue.State // the state last recorded
+	LastSeq   int
+	ArrivedAt time.Time
+	Notes     queue.Notes
+	WasOnAir  bool
+}
+
+// Recall gives the stored open calls of a show, so that a restarted service
+// readmits callers with their call id, arrival time and last Seq. Errors are
+// logged and the readmission falls back (see the package doc).
+type Recall interface {
+	OpenCalls(ctx context.Context, show string) ([]Recalled, error)
+}
+
+// NodeConfig is one Asterisk node.
+type NodeConfig struct {
+	Name string    // the node's name, as in queue.Config.Node
+	ARI  Telephony // usually an *ari.Client
+	// Events tunes the event connection; zero fields take ari's defaults.
+	Events ari.EventOptions
+}
+
+// Media are the prompts a show plays. Empty fields take the defaults of
+// DefaultMedia.
+type Media struct {
+	Closed   []string // lines closed
+	Full     []string // queue full
+	Blocked  []string // number blocked
+	Goodbye  []string // played before a Drop with goodbye
+	Position []string // played before "number:<position>"; may be empty
+}
+
+// DefaultMedia are the prompts used where a show's Media leaves a gap.
+var DefaultMedia = Media{
+	Closed:  []string{"sound:callin-lines-closed"},
+	Full:    []string{"sound:callin-queue-full"},
+	Blocked: []string{"sound:callin-blocked"},
+	Goodbye: []string{"sound:vm-goodbye"},
+}
+
+// ShowConfig is one show: its queue configuration (Node names its node) and
+// its telephony settings.
+type ShowConfig struct {
+	queue.Config
+	Media Media
+	// ScreenerEndpoints maps a screener id to the endpoint to originate for
+	// screening (e.g. "PJSIP/screener1"); a screener without one screens on
+	// a private bridge with no line.
+	ScreenerEndpoints map[string]string
+	// HostEndpoint is what JoinHost originates when given no endpoint.
+	HostEndpoint string
+}
+
+// Config configures an App.
+type Config struct {
+	App       string // the Stasis application name, for originating into it; default "callin"
+	Nodes     []NodeConfig
+	Shows     []ShowConfig
+	Sink      Sink      // nil: transitions go only to subscribers
+	Blocklist Blocklist // nil: nobody is blocked
+	Recall    Recall    // nil: readmissions fall back to channel creation time
+	Now       func() time.Time
+	Logger    *slog.Logger
+
+	// Workers and Queue size the worker pool that answers, bridges,
+	// rejects and resynchronises (defaults 64 and 8192 jobs). When the queue
+	// is full a new arrival fails at once, loudly.
+	Workers int
+	Queue   int
+	// EventTimeout bounds each wait for an event that follows a request
+	// (default 5 s); PlaybackTimeout bounds a rejection or goodbye prompt
+	// (default 30 s: a `bogus:` media never finishes).
+	EventTimeout    time.Duration
+	PlaybackTimeout time.Duration
+	// AnnounceTick is how often due announcements are looked for (default
+	// 1 s); AnnounceBatch the most started per tick and show (default 50).
+	AnnounceTick  time.Duration
+	AnnounceBatch int
+	// SubscriberBuffer is each subscription's buffer (default 256).
+	SubscriberBuffer int
+}
+
+func (c *Config) setDefaults() {
+	if c.App == "" {
+		c.App = "callin"
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	defInt(&c.Workers, 64)
+	defInt(&c.Queue, 8192)
+	def(&c.EventTimeout, 5*time.Second)
+	def(&c.PlaybackTimeout, 30*time.Second)
+	def(&c.AnnounceTick, time.Second)
+	defInt(&c.AnnounceBatch, 50)
+	defInt(&c.SubscriberBuffer, 256)
+}
+
+// App is the Stasis application for a set of nodes and shows. Its methods
+// are safe for concurrent use.
+type App struct {
+	cfg   Config
+	log   *slog.Logger
+	nodes map[string]*node
+	shows map[string]*show
+	jobs  chan func(context.Context)
+
+	mu      sync.Mutex
+	running bool
+}
+
+// New checks the configuration and builds the App; Run starts it. Shows
+// exist (and can be subscribed to) from here on.
+func New(cfg Config) (*App, error) {
+	cfg.setDefaults()
+	a := &App{cfg: cfg, log: cfg.Logger, nodes: map[string]*node{}, shows: map[string]*show{}}
+	a.jobs = make(chan func(context.Context), cfg.Queue)
+	for _, nc := range cfg.Nodes {
+		if nc.Name == "" || nc.ARI == nil {
+			return nil, fmt.Errorf("broadcast: node %q: name and ARI are required: %w", nc.Name, queue.ErrInvalid)
+		}
+		if a.nodes[nc.Name] != nil {
+			return nil, fmt.Errorf("broadcast: node %q twice: %w", nc.Name, queue.ErrInvalid)
+		}
+		a.nodes[nc.Name] = newNode(a, nc)
+	}
+	for _, sc := range cfg.Shows {
+		n := a.nodes[sc.Node]
+		if n == nil {
+			return nil, fmt.Errorf("broadcast: show %q: unknown node %q: %w", sc.Key, sc.Node, queue.ErrInvalid)
+		}
+		if a.shows[sc.Key] != nil {
+			return nil, fmt.Errorf("broadcast: show %q twice: %w", sc.Key, queue.ErrInvalid)
+		}
+		s, err := newShow(a, n, sc)
+		if err != nil {
+			return nil, err
+		}
+		a.shows[sc.Key] = s
+		n.shows = append(n.shows, s)
+		for _, id := range []string{s.holdID, s.airID} {
+			n.bridges[id] = s
+		}
+	}
+	return a, nil
+}
+
+// Run connects to every node and serves until ctx ends; it returns after
+// every goroutine it started has stopped. It may be called once.
+func (a *App) Run(ctx context.Context) error {
+	a.mu.Lock()
+	if a.running {
+		a.mu.Unlock()
+		return errors.New("broadcast: Run called twice")
+	}
+	a.running = true
+	a.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for range a.cfg.Workers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case job := <-a.jobs:
+					job(ctx)
+				}
+			}
+		})
+	}
+	for _, n := range a.nodes {
+		conn := n.ari.Connect(ctx, n.cfg.Events)
+		wg.Go(func() { n.read(ctx, conn) })
+	}
+	for _, s := range a.shows {
+		wg.Go(func() { s.loop(ctx) })
+	}
+	<-ctx.Done()
+	wg.Wait()
+	for _, s := range a.shows {
+		s.closeSubs(ErrClosed)
+	}
+	return nil
+}
+
+// submit hands a job to the worker pool without blocking; false when the
+// pool's queue is full.
+func (a *App) submit(job func(context.Context)) bool {
+	select {
+	case a.jobs <- job:
+		return true
+	default:
+		return false
+	}
+}
+
+// show finds a show by key.
+func (a *App) show(key string) (*show, error) {
+	s := a.shows[key]
+	if s == nil {
+		return nil, fmt.Errorf("broadcast: show %q: %w", key, queue.ErrNotFound)
+	}
+	return s, nil
+}
+
+// Shows returns the keys of the configured shows.
+func (a *App) Shows() []string {
+	out := make([]string, 0, len(a.shows))
+	for k := range a.shows {
+		out = append(out, k)
+	}
+	return out
+}
+
+// newID returns 16 random hex characters: call ids and playback ids.
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// MemoryBlocklist is a Blocklist held in memory: load it at start from the
+// store, and Block/Unblock it whenever the store changes. Safe for
+// concurrent use.
+type MemoryBlocklist struct {
+	mu  sync.RWMutex
+	set map[string]string
+}
+
+// NewMemoryBlocklist returns a blocklist holding numbers (number -> reason).
+func NewMemoryBlocklist(numbers map[string]string) *MemoryBlocklist {
+	b := &MemoryBlocklist{set: make(map[string]string, len(numbers))}
+	for n, r := range numbers {
+		b.set[n] = r
+	}
+	return b
+}
+
+// IsBlocked reports whether number is blocked, and why.
+func (b *MemoryBlocklist) IsBlocked(number string) (bool, string) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	r, ok := b.set[number]
+	return ok, r
+}
+
+// Block adds number with a reason.
+func (b *MemoryBlocklist) Block(number, reason string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.set[number] = reason
+}
+
+// Unblock removes number.
+func (b *MemoryBlocklist) Unblock(number string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.set, number)
+}

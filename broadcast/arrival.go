@@ -1,0 +1,150 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/queue"
+)
+
+// arrive admits or rejects a caller entering Stasis. It runs on the reader,
+// so the call exists (and is indexed) before any later event of its
+// channel is handled; the telephony goes to the worker pool.
+func (s *show) arrive(e *ari.StasisStart) {
+	ch := e.Channel
+	n := s.node
+	var blocked bool
+	var note string
+	if bl := s.app.cfg.Blocklist; bl != nil {
+		blocked, note = bl.IsBlocked(ch.Caller.Number)
+	}
+	id := newID()
+	s.mu.Lock()
+	adm, err := s.q.Arrive(s.app.cfg.Now(), queue.Arrival{
+		CallID: id, Number: ch.Caller.Number, Name: ch.Caller.Name, Node: n.name, ChannelID: ch.ID,
+		Blocked: blocked, BlockNote: note,
+	})
+	if err == nil {
+		s.publish(adm.Transitions)
+	}
+	s.mu.Unlock()
+	if err != nil { // a random 64-bit id collided: not worth more than a log
+		n.log.Error("broadcast: arrival refused", "show", s.key, "channel", ch.ID, "err", err)
+		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupFailure) })
+		return
+	}
+	n.index(ch.ID, &chanRef{show: s, callID: id, role: roleCaller})
+	job := func(ctx context.Context) { s.admit(ctx, id, ch) }
+	if !adm.Admitted() {
+		job = func(ctx context.Context) { s.reject(ctx, ch, adm.Reject) }
+	}
+	if !s.app.submit(job) {
+		// Shedding load loudly beats blocking the event reader; the next
+		// resync hangs the channel up (its call has ended).
+		n.log.Error("broadcast: worker queue full; failing arrival", "show", s.key, "call", id)
+		s.mu.Lock()
+		if _, ts, err := s.q.Fail(s.app.cfg.Now(), id, "overloaded"); err == nil {
+			s.publish(ts)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// admit answers a caller and puts it in the holding bridge.
+func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
+	if ch.State != ari.StateUp {
+		// A 204 means answered: ARI runs the answer on the channel before
+		// it replies; ChannelStateChange(Up) only confirms it.
+		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			s.failArrival(ctx, callID, ch.ID, s.node.restError(ctx, "answer", ch.ID, err))
+			return
+		}
+	}
+	if err := s.moveTo(ctx, ch.ID, s.holdID, ""); err != nil {
+		s.failArrival(ctx, callID, ch.ID, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// ErrGone (hung up meanwhile) or ErrInvalid (a resync already
+	// readmitted it as waiting) leave nothing to do.
+	if _, ts, err := s.q.Joined(s.app.cfg.Now(), callID); err == nil {
+		s.publish(ts)
+	}
+}
+
+// reject plays the rejection prompt to the end (or its timeout), then hangs
+// up. The call has already ended as rejected.
+func (s *show) reject(ctx context.Context, ch ari.Channel, why queue.Reject) {
+	media, reason := s.cfg.Media.Closed, ari.HangupNormal
+	switch why {
+	case queue.RejectFull:
+		media, reason = s.cfg.Media.Full, ari.HangupBusy
+	case queue.RejectBlocked:
+		media, reason = s.cfg.Media.Blocked, ari.HangupRejected
+	}
+	if ch.State != ari.StateUp {
+		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			s.node.hangup(ctx, ch.ID, reason)
+			return
+		}
+	}
+	if err := s.node.play(ctx, ch.ID, media); err != nil {
+		s.node.log.Info("broadcast: rejection prompt did not finish", "show", s.key, "channel", ch.ID, "err", err)
+	}
+	if ctx.Err() == nil {
+		s.node.hangup(ctx, ch.ID, reason)
+	}
+}
+
+// play plays media to a channel and waits for its PlaybackFinished, the
+// channel leaving, or the playback timeout (a `bogus:` media never
+// finishes).
+func (n *node) play(ctx context.Context, chanID string, media []string) error {
+	pb := newID()
+	w := n.waits.expect(ari.TypePlaybackFinished, pb, chanID, nil)
+	if _, err := n.ari.PlayChannel(ctx, chanID, pb, media...); err != nil {
+		n.waits.cancel(w)
+		return n.restError(ctx, "play", chanID, err)
+	}
+	_, err := n.waits.wait(ctx, w, n.app.cfg.PlaybackTimeout)
+	return err
+}
+
+// moveTo adds a channel to a bridge (moving it out of its current one, as
+// Asterisk does) and waits until it has entered. role "" is participant.
+func (s *show) moveTo(ctx context.Context, chanID, bridgeID, role string) error {
+	n := s.node
+	w := n.waits.expect(ari.TypeChannelEnteredBridge, chanID, chanID, func(ev ari.Event) bool {
+		return ev.(*ari.ChannelEnteredBridge).Bridge.ID == bridgeID
+	})
+	if err := n.ari.AddChannel(ctx, bridgeID, ari.AddChannelParams{Channels: []string{chanID}, Role: role}); err != nil {
+		n.waits.cancel(w)
+		return n.restError(ctx, "add channel to "+bridgeID, chanID, err)
+	}
+	_, err := n.waits.wait(ctx, w, s.app.cfg.EventTimeout)
+	if errors.Is(err, ErrTimeout) {
+		n.kickResync() // Asterisk may have done it after all: ask it
+	}
+	return telErr("add channel to "+bridgeID, err)
+}
+
+// goneGrace bounds how long a request that failed because its channel is
+// missing waits for the channel's StasisEnd, to report ErrGone rather than a
+// telephony error (the REST answer can beat the event).
+const goneGrace = time.Second
+
+// restError turns a failed request into ErrGone when its channel has left
+// (or is leaving) Stasis, else into ErrTelephony.
+func (n *node) restError(ctx context.Context, op, chanID string, err error) error {
+	if channelMissing(err) {
+		w := n.waits.expect(ari.TypeStasisEnd, chanID, chanID, nil)
+		_, werr := n.waits.wait(ctx, w, min(goneGrace, n.app.cfg.EventTimeout))
+		if werr == nil || errors.Is(werr, queue.ErrGone) {
+			return telErr(op, errGone)
+		}
+	}
+	return telErr(op, err)
+}

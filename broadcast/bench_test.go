@@ -1,0 +1,153 @@
+package broadcast_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/broadcast"
+)
+
+// BenchmarkAdmit measures admitting a burst of callers into one holding
+// bridge (StasisStart, answer, addChannel, ChannelEnteredBridge, Joined)
+// against the fake Asterisk over real HTTP and WebSocket.
+func BenchmarkAdmit(b *testing.B) {
+	for _, n := range []int{600, 5000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				srv := newFake(b, aritest.Options{})
+				e := start(b, srv, broadcast.Config{SubscriberBuffer: 4 * n})
+				w := e.w("show1")
+				w.nodeUp()
+				b.StartTimer()
+				placeCalls(b, srv, w, "show1", n)
+				b.StopTimer()
+				e.stop()
+				srv.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1e3, "µs/caller")
+		})
+	}
+}
+
+// BenchmarkPromote measures a Promote (reserve, addChannel to the on-air
+// bridge, its ChannelEnteredBridge, commit) with 600 callers waiting; each
+// promoted caller is put back on hold, untimed.
+func BenchmarkPromote(b *testing.B) {
+	const n = 600
+	srv := newFake(b, aritest.Options{})
+	e := start(b, srv, broadcast.Config{SubscriberBuffer: 8 * n})
+	w := e.w("show1")
+	w.nodeUp()
+	placeCalls(b, srv, w, "show1", n)
+	snap, _ := e.app.Snapshot("show1")
+	ctx := context.Background()
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		id := snap.Lineup.Waiting[i%n].ID
+		i++
+		t0 := time.Now()
+		if _, err := e.app.Promote(ctx, "show1", id, producer); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		b.StopTimer()
+		if _, err := e.app.Hold(ctx, "show1", id, producer); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1e3, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1e3, "p99-ms")
+}
+
+// BenchmarkMemoryPerCaller measures the heap each waiting caller costs.
+// The fake Asterisk lives in the same process, so the same callers are
+// also admitted by a bare consumer (answer + addChannel, keeping nothing):
+// service = with App - bare.
+func BenchmarkMemoryPerCaller(b *testing.B) {
+	const n = 5000
+	for b.Loop() {
+		withApp := heapPerCaller(b, n, true)
+		bare := heapPerCaller(b, n, false)
+		b.ReportMetric(withApp, "B/caller-total")
+		b.ReportMetric(withApp-bare, "B/caller-service")
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+func heapPerCaller(b *testing.B, n int, withApp bool) float64 {
+	srv := newFake(b, aritest.Options{})
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var before uint64
+	if withApp {
+		e := start(b, srv, broadcast.Config{SubscriberBuffer: 4 * n})
+		defer e.stop()
+		w := e.w("show1")
+		w.nodeUp()
+		before = heapInUse()
+		placeCalls(b, srv, w, "show1", n)
+		// The watcher's buffered updates are the test's, not the service's.
+		e.w("show1").sub.Close()
+	} else {
+		client := newClient(b, srv.URL(), srv.User(), srv.Password())
+		conn := client.Connect(ctx, ari.EventOptions{})
+		<-conn.Events() // Connected
+		if _, err := client.CreateBridge(ctx, "hold", ari.BridgeHolding, "hold"); err != nil {
+			b.Fatal(err)
+		}
+		entered := make(chan struct{}, n)
+		var wg sync.WaitGroup
+		work := make(chan string, n)
+		for range 64 {
+			wg.Go(func() {
+				for id := range work {
+					_ = client.AnswerChannel(ctx, id)
+					_ = client.AddChannel(ctx, "hold", ari.AddChannelParams{Channels: []string{id}})
+				}
+			})
+		}
+		go func() {
+			for ev := range conn.Events() {
+				switch e := ev.(type) {
+				case *ari.StasisStart:
+					work <- e.Channel.ID
+				case *ari.ChannelEnteredBridge:
+					entered <- struct{}{}
+				}
+			}
+		}()
+		before = heapInUse()
+		for i := range n {
+			if _, err := srv.Call(ctx, aritest.CallOptions{Args: []string{"show1"}, Number: fmt.Sprintf("555%05d", i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for range n {
+			<-entered
+		}
+		close(work)
+		wg.Wait()
+	}
+	after := heapInUse()
+	return float64(int64(after)-int64(before)) / float64(n)
+}

@@ -1,0 +1,70 @@
+// Package broadcast is callin's Stasis application: it turns ARI events into
+// queue facts and queue decisions into ARI commands, for several shows on
+// several Asterisk nodes.
+//
+// # Shape
+//
+// An App owns N nodes (each a Telephony, usually *ari.Client, and its one
+// ordered event stream) and M shows (each a queue.Show on one node, with two
+// bridges of deterministic ids: "callin-<show>-hold", a holding bridge with
+// music on hold, and "callin-<show>-air", the on-air mixing bridge). A show's
+// queue.Show is guarded by one mutex that is never held across an ARI
+// request.
+//
+// Per node, one goroutine reads the event stream and never blocks: it
+// applies facts (arrival, hang-up, talking, recording, bridge membership)
+// under the show's lock, wakes the waiters registered for the event, and
+// hands slow work (answering and bridging an arrival, playing a rejection,
+// resynchronising) to a bounded worker pool. Per show, one goroutine starts
+// music on hold when needed and plays position announcements.
+//
+// # Waiting for events
+//
+// Anything whose result arrives as an event subscribes first (a waiter keyed
+// by event type and channel, playback or recording id), then sends the
+// request, then waits for the event, its context and a timeout. Events may
+// arrive before the REST response. A channel that leaves Stasis wakes its
+// waiters with an error wrapping queue.ErrGone; a lost connection wakes all
+// waiters of the node with ErrNodeDown.
+//
+// # Actions
+//
+// The action methods (Screen, Ready, Promote, TakeNext, Hold, Mute, Unmute,
+// Drop, Lock, Unlock, MoveToTop, PickNext, UpdateNotes, ...) take a context,
+// the show key, the call id and the acting queue.Actor. They return the
+// updated queue.Call or an error wrapping a queue sentinel (ErrNotFound,
+// ErrConflict for a lost race, ErrInvalid, ErrGone for a caller who hung up)
+// or one of this package's: ErrNodeDown (the show's node is not connected)
+// and ErrTelephony (Asterisk refused or did not do what was asked; ErrTimeout
+// wraps it). Every reserved action is committed or aborted on every path.
+//
+// # Transitions and updates
+//
+// Every queue.Transition goes to the Sink (which must never block) and, in
+// order, to the show's live subscribers with the other changes a console
+// renders (talking, music, talkback, recording, settings, node health).
+// Each subscriber has a bounded buffer; one that falls behind is
+// disconnected: its channel is closed and Err says why. Snapshot returns
+// everything needed to render a show from scratch.
+//
+// # Reconnects and restarts
+//
+// On every *ari.Connected the node resynchronises from what Asterisk lists:
+// the show bridges are re-adopted (a 409 on create means the bridge exists)
+// or created, callers found in them are readmitted in the state their bridge
+// says (with the arrival time and last Seq a Recall gives for a service
+// restart, else the channel's creation time and Seq 0), callers in Stasis
+// but in no bridge go back to the holding bridge, and calls Asterisk no
+// longer has end (aired if ever on air, else abandoned). While a node is
+// disconnected, actions on its shows fail fast with ErrNodeDown. After
+// ApplicationReplaced the node is unhealthy for good (see Health).
+//
+// # Music on hold
+//
+// Bridge music on hold stops for good when the holding bridge empties (real
+// Asterisk removes its music channel; no event says so), and it is the
+// bridge's one announcer. So the music is started whenever a caller enters an
+// empty holding bridge (seen from ChannelEnteredBridge's member list), at a
+// resync that finds callers waiting, and after talkback; talkback stops it
+// first. An empty bridge gets no music.
+package broadcast

@@ -1,0 +1,276 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/queue"
+)
+
+// TalkbackOptions say what speaks to the holding bridge: a producer's line
+// (Endpoint, originated into the app) or a recorded message (Media).
+type TalkbackOptions struct {
+	Endpoint string
+	Media    []string
+}
+
+// StartTalkback speaks to every waiting caller: it stops the holding
+// bridge's music (the bridge's one announcer), then adds the producer's
+// line as the announcer or plays the message to the bridge. When the line
+// leaves or the message ends, the music starts again. Errors:
+// queue.ErrNotFound, queue.ErrInvalid (neither or both options),
+// queue.ErrConflict (a talkback is on); ErrNodeDown, ErrTelephony.
+func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOptions) error {
+	s, err := a.show(showKey)
+	if err != nil {
+		return err
+	}
+	if (opts.Endpoint == "") == (len(opts.Media) == 0) {
+		return fmt.Errorf("broadcast: talkback: want an endpoint or media: %w", queue.ErrInvalid)
+	}
+	if err := s.node.ready(); err != nil {
+		return err
+	}
+	n := s.node
+	tb := &talkback{}
+	if opts.Endpoint != "" {
+		tb.chanID = "callin-tb-" + newID()
+	} else {
+		tb.playback = newID()
+	}
+	s.mu.Lock()
+	if s.talkback != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("broadcast: talkback already on: %w", queue.ErrConflict)
+	}
+	s.talkback = tb
+	s.emitMedia()
+	s.mu.Unlock()
+
+	s.musicMu.Lock()
+	err = n.ari.StopBridgeMOH(ctx, s.holdID)
+	s.musicMu.Unlock()
+	if err != nil && !errors.Is(err, ari.ErrConflict) {
+		s.endTalkback(tb.chanID, tb.playback)
+		return telErr("stop music", err)
+	}
+	s.mu.Lock()
+	s.music = false
+	s.emitMedia()
+	s.mu.Unlock()
+
+	if tb.playback != "" {
+		n.mu.Lock()
+		n.playbacks[tb.playback] = pbRef{show: s, kind: pbTalkback}
+		n.mu.Unlock()
+		if _, err := n.ari.PlayBridge(ctx, s.holdID, tb.playback, opts.Media...); err != nil {
+			s.endTalkback("", tb.playback)
+			return telErr("play to holding bridge", err)
+		}
+		return nil
+	}
+	n.index(tb.chanID, &chanRef{show: s, role: roleTalkback})
+	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
+		Endpoint: opts.Endpoint, App: a.cfg.App, AppArgs: s.key + "," + roleTalkback, ChannelID: tb.chanID,
+	}); err != nil {
+		n.unindex(tb.chanID)
+		s.endTalkback(tb.chanID, "")
+		return telErr("originate talkback "+opts.Endpoint, err)
+	}
+	return nil
+}
+
+// StopTalkback ends the talkback: the line is hung up or the message
+// stopped; the music starts again when Asterisk confirms. Errors:
+// queue.ErrNotFound, queue.ErrConflict (no talkback); ErrTelephony.
+func (a *App) StopTalkback(ctx context.Context, showKey string) error {
+	s, err := a.show(showKey)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	tb := s.talkback
+	s.mu.Unlock()
+	if tb == nil {
+		return fmt.Errorf("broadcast: no talkback on: %w", queue.ErrConflict)
+	}
+	if tb.playback != "" {
+		if err := s.node.ari.StopPlayback(ctx, tb.playback); err != nil {
+			if !errors.Is(err, ari.ErrNotFound) {
+				return telErr("stop talkback message", err)
+			}
+			s.endTalkback("", tb.playback) // already over: no event will come
+		}
+		return nil
+	}
+	if err := s.node.ari.HangupChannel(ctx, tb.chanID, ari.HangupNormal); err != nil {
+		if !errors.Is(err, ari.ErrNotFound) {
+			return telErr("hang up talkback line", err)
+		}
+		s.endTalkback(tb.chanID, "")
+	}
+	return nil
+}
+
+// talkbackJoin puts the producer's answered line into the holding bridge as
+// its announcer.
+func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
+	s.mu.Lock()
+	want := s.talkback != nil && s.talkback.chanID == ch.ID
+	s.mu.Unlock()
+	if !want {
+		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		return
+	}
+	if ch.State != ari.StateUp {
+		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			s.node.log.Warn("broadcast: answering talkback line failed", "err", err)
+		}
+	}
+	if err := s.moveTo(ctx, ch.ID, s.holdID, ari.RoleAnnouncer); err != nil {
+		s.node.log.Warn("broadcast: talkback line not bridged", "show", s.key, "err", err)
+		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		return
+	}
+	s.mu.Lock()
+	if s.talkback != nil && s.talkback.chanID == ch.ID {
+		s.talkback.joined = true
+		s.emitMedia()
+	}
+	s.mu.Unlock()
+}
+
+// endTalkback ends the talkback whose line or playback this is (either may
+// be "") and asks for the music again.
+func (s *show) endTalkback(chanID, playback string) {
+	s.mu.Lock()
+	tb := s.talkback
+	match := tb != nil && ((chanID != "" && tb.chanID == chanID) || (playback != "" && tb.playback == playback))
+	if match {
+		s.talkback = nil
+		s.emitMedia()
+	}
+	s.mu.Unlock()
+	if match {
+		s.kickMusic()
+	}
+}
+
+// JoinHost calls the host's line (endpoint, or the show's HostEndpoint)
+// into the on-air bridge and returns the new channel's id; the line joins
+// when answered. Stasis(callin,<show>,host) in the dialplan does the same
+// for a host who dials in. Errors: queue.ErrNotFound, queue.ErrInvalid (no
+// endpoint); ErrNodeDown, ErrTelephony.
+func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return "", err
+	}
+	if endpoint == "" {
+		endpoint = s.cfg.HostEndpoint
+	}
+	if endpoint == "" {
+		return "", fmt.Errorf("broadcast: show %q has no host endpoint: %w", showKey, queue.ErrInvalid)
+	}
+	if err := s.node.ready(); err != nil {
+		return "", err
+	}
+	id := "callin-host-" + newID()
+	if _, err := s.node.ari.Originate(ctx, ari.OriginateParams{
+		Endpoint: endpoint, App: a.cfg.App, AppArgs: s.key + "," + roleHost, ChannelID: id,
+	}); err != nil {
+		return "", telErr("originate host "+endpoint, err)
+	}
+	return id, nil
+}
+
+// hostJoin answers a host line and puts it in the on-air bridge.
+func (s *show) hostJoin(ctx context.Context, ch ari.Channel) {
+	if ch.State != ari.StateUp {
+		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			s.node.log.Warn("broadcast: answering host failed", "err", err)
+			return
+		}
+	}
+	if err := s.moveTo(ctx, ch.ID, s.airID, ""); err != nil {
+		s.node.log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.hosts[ch.ID] = true
+	s.emitMedia()
+	s.mu.Unlock()
+}
+
+// StartRecording records the on-air bridge to a new recording named
+// "callin-<show>-<unix nanoseconds>" (wav) and waits until it has started.
+// Errors: queue.ErrNotFound, queue.ErrConflict (already recording);
+// ErrNodeDown, ErrTelephony.
+func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingState, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return RecordingState{}, err
+	}
+	if err := s.node.ready(); err != nil {
+		return RecordingState{}, err
+	}
+	n := s.node
+	name := fmt.Sprintf("callin-%s-%d", s.key, a.cfg.Now().UnixNano())
+	s.mu.Lock()
+	if s.recording.Active || s.recording.State == "queued" {
+		s.mu.Unlock()
+		return RecordingState{}, fmt.Errorf("broadcast: already recording %s: %w", s.recording.Name, queue.ErrConflict)
+	}
+	s.recording = RecordingState{Name: name, State: "queued"}
+	s.mu.Unlock()
+	n.mu.Lock()
+	n.recordings[name] = s
+	n.mu.Unlock()
+	w := n.waits.expect(ari.TypeRecordingStarted, name, "", nil)
+	if _, err := n.ari.RecordBridge(ctx, s.airID, ari.RecordParams{Name: name, Format: "wav", IfExists: ari.IfExistsFail}); err != nil {
+		n.waits.cancel(w)
+		s.mu.Lock()
+		s.recording = RecordingState{}
+		s.mu.Unlock()
+		return RecordingState{}, telErr("record on-air bridge", err)
+	}
+	if _, err := n.waits.wait(ctx, w, a.cfg.EventTimeout); err != nil {
+		return RecordingState{}, telErr("record on-air bridge", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recording, nil
+}
+
+// StopRecording stops the on-air recording and waits for it to finish.
+// Errors: queue.ErrNotFound, queue.ErrConflict (not recording);
+// ErrNodeDown, ErrTelephony.
+func (a *App) StopRecording(ctx context.Context, showKey string) (RecordingState, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return RecordingState{}, err
+	}
+	if err := s.node.ready(); err != nil {
+		return RecordingState{}, err
+	}
+	s.mu.Lock()
+	name, active := s.recording.Name, s.recording.Active
+	s.mu.Unlock()
+	if !active {
+		return RecordingState{}, fmt.Errorf("broadcast: not recording: %w", queue.ErrConflict)
+	}
+	n := s.node
+	w := n.waits.expect(ari.TypeRecordingFinished, name, "", nil)
+	if err := n.ari.StopLiveRecording(ctx, name); err != nil {
+		n.waits.cancel(w)
+		return RecordingState{}, telErr("stop recording", err)
+	}
+	if _, err := n.waits.wait(ctx, w, a.cfg.EventTimeout); err != nil {
+		return RecordingState{}, telErr("stop recording", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recording, nil
+}

@@ -1,0 +1,174 @@
+package broadcast_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+)
+
+// TestMusicRestartsAfterEmpty: real Asterisk drops the holding bridge's
+// music when its last caller leaves; the next caller must hear it again.
+func TestMusicRestartsAfterEmpty(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, aritest.Options{})
+	e := start(t, srv, broadcast.Config{})
+	w := e.w("show1")
+	w.nodeUp()
+	if srv.BridgeMusicPlaying(holdID("show1")) {
+		t.Error("music started into an empty holding bridge at show open")
+	}
+	m := watch(t, e.app, "show1") // music updates, apart from the transitions dial waits for
+	c1, _ := dial(t, srv, w, "show1", "1")
+	m.music(true) // the first caller starts it
+	must(t, c1.Hangup(16))
+	m.music(false) // the bridge emptied
+	if srv.BridgeMusicPlaying(holdID("show1")) {
+		t.Fatal("fake still plays music in an emptied bridge; this test would prove nothing")
+	}
+	c2, _ := dial(t, srv, w, "show1", "2")
+	m.music(true)
+	if !srv.BridgeMusicPlaying(holdID("show1")) {
+		t.Error("music not restarted after the holding bridge refilled")
+	}
+	if st, _ := c2.State(); !st.HearsMusic {
+		t.Error("second caller hears no music")
+	}
+}
+
+func TestTalkback(t *testing.T) {
+	t.Parallel()
+	t.Run("Message", func(t *testing.T) {
+		t.Parallel()
+		srv := newFake(t, aritest.Options{})
+		e := start(t, srv, broadcast.Config{})
+		w := e.w("show1")
+		w.nodeUp()
+		dial(t, srv, w, "show1", "1")
+		must(t, e.app.StartTalkback(context.Background(), "show1", broadcast.TalkbackOptions{Media: []string{"sound:tt-monkeys"}}))
+		if srv.BridgeMusicPlaying(holdID("show1")) {
+			t.Error("music still playing during talkback")
+		}
+		if err := e.app.StartTalkback(context.Background(), "show1", broadcast.TalkbackOptions{Media: []string{"sound:beep"}}); !errors.Is(err, queue.ErrConflict) {
+			t.Errorf("second talkback: %v, want ErrConflict", err)
+		}
+		w.music(true) // the message ended
+		pbs := srv.Playbacks()
+		if len(pbs) != 1 || pbs[0].Target != "bridge:"+holdID("show1") || pbs[0].State != "done" {
+			t.Errorf("playbacks %+v, want the message played to the holding bridge", pbs)
+		}
+		if !srv.BridgeMusicPlaying(holdID("show1")) {
+			t.Error("music not back after talkback")
+		}
+	})
+	t.Run("ProducerLine", func(t *testing.T) {
+		t.Parallel()
+		srv := newFake(t, aritest.Options{})
+		e := start(t, srv, broadcast.Config{})
+		w := e.w("show1")
+		w.nodeUp()
+		dial(t, srv, w, "show1", "1")
+		must(t, e.app.StartTalkback(context.Background(), "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/producer"}))
+		u := w.next("talkback line in", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && u.Media.TalkbackLine != "" })
+		st, _ := srv.Channel(u.Media.TalkbackLine)
+		if st.Bridge != holdID("show1") || st.Role != "announcer" {
+			t.Errorf("talkback line in %q as %q, want the holding bridge as announcer", st.Bridge, st.Role)
+		}
+		if srv.BridgeMusicPlaying(holdID("show1")) {
+			t.Error("music playing with the producer on")
+		}
+		must(t, e.app.StopTalkback(context.Background(), "show1"))
+		w.music(true)
+		if !srv.BridgeMusicPlaying(holdID("show1")) {
+			t.Error("music not back after talkback")
+		}
+	})
+}
+
+func TestHostAndRecording(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newFake(t, aritest.Options{})
+	sc := showCfg("show1", "n1")
+	sc.HostEndpoint = "PJSIP/host"
+	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}})
+	w := e.w("show1")
+	w.nodeUp()
+	id, err := e.app.JoinHost(ctx, "show1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("host on air", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && contains(u.Media.Hosts, id) })
+	if air, _ := srv.BridgeChannels(airID("show1")); !contains(air, id) {
+		t.Errorf("on-air bridge %v, want the host %s", air, id)
+	}
+	rec, err := e.app.StartRecording(ctx, "show1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Active || rec.State != "recording" {
+		t.Errorf("recording %+v, want active", rec)
+	}
+	if _, err := e.app.StartRecording(ctx, "show1"); !errors.Is(err, queue.ErrConflict) {
+		t.Errorf("second recording: %v, want ErrConflict", err)
+	}
+	rec, err = e.app.StopRecording(ctx, "show1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Active || rec.State != "done" {
+		t.Errorf("stopped recording %+v, want done", rec)
+	}
+	// A host who dials in with Stasis(callin,show1,host).
+	c, err := srv.Call(ctx, aritest.CallOptions{Args: []string{"show1", "host"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("dial-in host", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateMedia && contains(u.Media.Hosts, c.ID())
+	})
+	snap, _ := e.app.Snapshot("show1")
+	if len(snap.Lineup.Arriving)+len(snap.Lineup.Waiting) != 0 {
+		t.Errorf("a host was queued as a caller: %+v", snap.Lineup)
+	}
+}
+
+func TestPositionAnnouncements(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, aritest.Options{})
+	h := &hooked{Telephony: newClient(t, srv.URL(), srv.User(), srv.Password())}
+	plays := make(chan []string, 100)
+	h.beforePlay = func(chanID string, media []string) { plays <- append([]string{chanID}, media...) }
+	sc := showCfg("show1", "n1")
+	sc.AnnounceEvery = 30 * time.Millisecond
+	sc.Media.Position = []string{"sound:queue-thereare"}
+	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}, AnnounceTick: 5 * time.Millisecond,
+		Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: h, Events: fastEvents}}})
+	w := e.w("show1")
+	w.nodeUp()
+	c1, _ := dial(t, srv, w, "show1", "1")
+	c2, _ := dial(t, srv, w, "show1", "2")
+	heard := map[string]map[string]int{}
+	deadline := time.After(wait)
+	for len(heard[c1.ID()]) == 0 || heard[c2.ID()]["number:2"] < 2 {
+		select {
+		case p := <-plays:
+			if heard[p[0]] == nil {
+				heard[p[0]] = map[string]int{}
+			}
+			if p[1] != "sound:queue-thereare" {
+				t.Errorf("announcement %v, want the prompt first", p)
+			}
+			heard[p[0]][p[2]]++
+		case <-deadline:
+			t.Fatalf("announcements heard %v, want each caller its position, repeatedly", heard)
+		}
+	}
+	if heard[c1.ID()]["number:2"] != 0 || heard[c2.ID()]["number:1"] != 0 {
+		t.Errorf("announcements %v, want caller 1 told 1 and caller 2 told 2", heard)
+	}
+}

@@ -1,0 +1,200 @@
+package broadcast
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/callin-radio/callin/queue"
+)
+
+// UpdateKind says what an Update reports.
+type UpdateKind string
+
+// Update kinds.
+const (
+	UpdateTransition UpdateKind = "transition" // Transition: a call changed
+	UpdateTalking    UpdateKind = "talking"    // CallID started or stopped talking (Talking)
+	UpdateDTMF       UpdateKind = "dtmf"       // CallID pressed Digit
+	UpdateScreener   UpdateKind = "screener"   // the screener's line joined CallID's screening bridge
+	UpdateMedia      UpdateKind = "media"      // Media: music, talkback or hosts changed
+	UpdateRecording  UpdateKind = "recording"  // Recording: the on-air recording changed
+	UpdateSettings   UpdateKind = "settings"   // Settings: the show's settings changed
+	UpdateNode       UpdateKind = "node"       // Node: the show's node changed health
+)
+
+// Update is one change of a show, for live consoles. Only the fields of its
+// Kind are set.
+type Update struct {
+	Show string     `json:"show"`
+	Kind UpdateKind `json:"kind"`
+	At   time.Time  `json:"at"`
+
+	Transition queue.Transition `json:"transition,omitzero"`
+	CallID     string           `json:"call_id,omitempty"`
+	Talking    bool             `json:"talking,omitempty"`
+	Digit      string           `json:"digit,omitempty"`
+	Media      MediaState       `json:"media,omitzero"`
+	Recording  RecordingState   `json:"recording,omitzero"`
+	Settings   Settings         `json:"settings,omitzero"`
+	Node       NodeHealth       `json:"node,omitzero"`
+}
+
+// MediaState is the media side of a show's bridges.
+type MediaState struct {
+	Music    bool `json:"music"`    // the holding bridge's music is believed playing
+	Talkback bool `json:"talkback"` // a talkback holds the holding bridge
+	// TalkbackLine is the producer's line once it is in the holding bridge.
+	TalkbackLine string   `json:"talkback_line,omitempty"`
+	HoldMembers  int      `json:"hold_members"` // channels in the holding bridge
+	Hosts        []string `json:"hosts"`        // host channels in the on-air bridge
+}
+
+// RecordingState is the on-air bridge's recording.
+type RecordingState struct {
+	Name     string        `json:"name,omitempty"`
+	State    string        `json:"state,omitempty"` // Asterisk's: queued, recording, done, failed, canceled
+	Active   bool          `json:"active"`
+	Duration time.Duration `json:"duration,omitempty"` // once finished
+}
+
+// Settings are a show's run-time settings.
+type Settings struct {
+	Title         string        `json:"title"`
+	LinesOpen     bool          `json:"lines_open"`
+	Capacity      int           `json:"capacity"`
+	AnnounceEvery time.Duration `json:"announce_every"`
+	MaxOnAir      int           `json:"max_on_air"`
+	MOHClass      string        `json:"moh_class"`
+}
+
+// Snapshot is everything needed to render a show from scratch.
+type Snapshot struct {
+	Show      string         `json:"show"`
+	Node      NodeHealth     `json:"node"`
+	At        time.Time      `json:"at"`
+	Settings  Settings       `json:"settings"`
+	Lineup    queue.Lineup   `json:"lineup"`
+	Stats     queue.Stats    `json:"stats"`
+	Talking   []string       `json:"talking"` // call ids talking now
+	Media     MediaState     `json:"media"`
+	Recording RecordingState `json:"recording"`
+}
+
+// Subscription is a live feed of one show's updates. C is closed when the
+// subscription ends; Err then says why (ErrSlowSubscriber, ErrClosed).
+type Subscription struct {
+	C    <-chan Update
+	ch   chan Update
+	show *show
+	err  error // guarded by show.mu
+}
+
+// Err returns why the subscription ended, or nil while it runs.
+func (sub *Subscription) Err() error {
+	sub.show.mu.Lock()
+	defer sub.show.mu.Unlock()
+	return sub.err
+}
+
+// Close ends the subscription; C is closed. Safe to call more than once.
+func (sub *Subscription) Close() {
+	sub.show.mu.Lock()
+	defer sub.show.mu.Unlock()
+	sub.show.dropSub(sub, ErrClosed)
+}
+
+// Subscribe starts a feed of a show's updates with the configured buffer
+// (Config.SubscriberBuffer). Take a Snapshot after subscribing to render
+// from; updates that precede the snapshot may arrive again (transitions
+// carry (CallID, Seq) to tell). Error: queue.ErrNotFound for an unknown show.
+func (a *App) Subscribe(showKey string) (*Subscription, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan Update, a.cfg.SubscriberBuffer)
+	sub := &Subscription{C: ch, ch: ch, show: s}
+	s.mu.Lock()
+	s.subs[sub] = true
+	s.mu.Unlock()
+	return sub, nil
+}
+
+// Snapshot returns a show's lineup, stats, settings, talking, media,
+// recording and node health. Error: queue.ErrNotFound.
+func (a *App) Snapshot(showKey string) (Snapshot, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	h := s.node.healthNow()
+	now := a.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{
+		Show: s.key, Node: h, At: now, Settings: s.settings(),
+		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: s.mediaState(), Recording: s.recording,
+		Talking: make([]string, 0, len(s.talking)),
+	}
+	for id := range s.talking {
+		snap.Talking = append(snap.Talking, id)
+	}
+	return snap, nil
+}
+
+// Call returns one live or recently ended call of a show.
+// Error: queue.ErrNotFound.
+func (a *App) Call(showKey, callID string) (queue.Call, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.q.Get(callID)
+}
+
+// settings reads the show's settings. Callers hold s.mu.
+func (s *show) settings() Settings {
+	c := s.q.Config()
+	return Settings{Title: c.Title, LinesOpen: c.LinesOpen, Capacity: c.Capacity,
+		AnnounceEvery: c.AnnounceEvery, MaxOnAir: c.MaxOnAir, MOHClass: c.MOHClass}
+}
+
+// change applies a settings change and tells subscribers.
+func (a *App) change(showKey string, f func(q *queue.Show) error) error {
+	s, err := a.show(showKey)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := f(s.q); err != nil {
+		return fmt.Errorf("broadcast: show %q: %w", showKey, err)
+	}
+	s.emit(Update{Kind: UpdateSettings, Settings: s.settings()})
+	return nil
+}
+
+// SetLinesOpen opens or closes a show's lines to new callers.
+func (a *App) SetLinesOpen(showKey string, open bool) error {
+	return a.change(showKey, func(q *queue.Show) error { q.SetLinesOpen(open); return nil })
+}
+
+// SetCapacity changes how many callers a show queues (0: no limit).
+// Errors: queue.ErrNotFound, queue.ErrInvalid.
+func (a *App) SetCapacity(showKey string, n int) error {
+	return a.change(showKey, func(q *queue.Show) error { return q.SetCapacity(n) })
+}
+
+// SetMaxOnAir changes how many callers may be on air at once (0: no limit).
+// Errors: queue.ErrNotFound, queue.ErrInvalid.
+func (a *App) SetMaxOnAir(showKey string, n int) error {
+	return a.change(showKey, func(q *queue.Show) error { return q.SetMaxOnAir(n) })
+}
+
+// SetAnnounceEvery changes the position announcement interval (0: none).
+// Errors: queue.ErrNotFound, queue.ErrInvalid.
+func (a *App) SetAnnounceEvery(showKey string, d time.Duration) error {
+	return a.change(showKey, func(q *queue.Show) error { return q.SetAnnounceEvery(d) })
+}

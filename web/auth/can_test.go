@@ -1,0 +1,104 @@
+package auth_test
+
+import (
+	"testing"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// allActions is every action by name, as the brief lists them: written out
+// here so the test does not trust auth.Actions.
+var allActions = []auth.Action{"view", "screen", "ready", "notes", "promote", "take_next",
+	"pick_next", "move_to_top", "hold", "mute", "lock", "drop_waiting", "drop_on_air",
+	"talkback", "lines", "recording", "announce_interval", "block", "message", "admin"}
+
+func TestCan(t *testing.T) {
+	t.Parallel()
+	allowed := map[auth.Role][]auth.Action{
+		auth.RoleAdmin: allActions,
+		auth.RoleProducer: {"view", "screen", "ready", "notes", "promote", "take_next",
+			"pick_next", "move_to_top", "hold", "mute", "lock", "drop_waiting", "drop_on_air",
+			"talkback", "lines", "recording", "announce_interval", "block", "message"},
+		auth.RoleScreener: {"view", "screen", "ready", "notes", "drop_waiting", "message"},
+		auth.RoleHost:     {"view", "take_next", "mute", "lock", "drop_on_air", "message"},
+		"janitor":         nil,
+		"":                nil,
+	}
+	for role, actions := range allowed {
+		may := map[auth.Action]bool{}
+		for _, a := range actions {
+			may[a] = true
+		}
+		for _, a := range append(allActions, "fly", "") {
+			if got := auth.Can(role, a); got != may[a] {
+				t.Errorf("Can(%q, %q): got %v, want %v", role, a, got, may[a])
+			}
+		}
+	}
+
+	t.Run("Actions", func(t *testing.T) {
+		got := auth.Actions()
+		if len(got) != len(allActions) {
+			t.Fatalf("got %d actions, want %d", len(got), len(allActions))
+		}
+		for i, a := range got {
+			if a != allActions[i] || !a.Valid() {
+				t.Errorf("action %d: got %q, want %q", i, a, allActions[i])
+			}
+		}
+	})
+
+	t.Run("ParseRole", func(t *testing.T) {
+		for _, r := range auth.Roles() {
+			if got, err := auth.ParseRole(string(r)); err != nil || got != r {
+				t.Errorf("ParseRole(%q): got %q, %v", r, got, err)
+			}
+		}
+		for _, s := range []string{"", "Admin", "root"} {
+			if _, err := auth.ParseRole(s); err == nil {
+				t.Errorf("ParseRole(%q): got nil error", s)
+			}
+		}
+	})
+}
+
+func TestActionFor(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		action string
+		onAir  bool
+		want   auth.Action
+	}{
+		{queue.ActionScreen, false, auth.ActionScreen},
+		{queue.ActionReady, false, auth.ActionReady},
+		{queue.ActionNotes, false, auth.ActionNotes},
+		{queue.ActionPromote, false, auth.ActionPromote},
+		{queue.ActionTakeNext, false, auth.ActionTakeNext},
+		{queue.ActionPickNext, false, auth.ActionPickNext},
+		{queue.ActionMoveToTop, false, auth.ActionMoveToTop},
+		{queue.ActionHold, true, auth.ActionHold},
+		{queue.ActionMute, true, auth.ActionMute},
+		{queue.ActionUnmute, true, auth.ActionMute},
+		{queue.ActionLock, true, auth.ActionLock},
+		{queue.ActionUnlock, true, auth.ActionLock},
+		{queue.ActionDrop, false, auth.ActionDropWaiting},
+		{queue.ActionDrop, true, auth.ActionDropOnAir},
+		{queue.ActionHangup, false, ""},
+		{"bogus", false, ""},
+	} {
+		if got := auth.ActionFor(c.action, c.onAir); got != c.want {
+			t.Errorf("ActionFor(%q, %v): got %q, want %q", c.action, c.onAir, got, c.want)
+		}
+	}
+	// The rule the brief states: a screener may drop a waiting caller but
+	// not an on-air one; a host the other way round.
+	if !auth.Can(auth.RoleScreener, auth.ActionFor(queue.ActionDrop, false)) ||
+		auth.Can(auth.RoleScreener, auth.ActionFor(queue.ActionDrop, true)) {
+		t.Error("screener: want drop waiting only")
+	}
+	if auth.Can(auth.RoleHost, auth.ActionFor(queue.ActionDrop, false)) ||
+		!auth.Can(auth.RoleHost, auth.ActionFor(queue.ActionDrop, true)) {
+		t.Error("host: want drop on-air only")
+	}
+}

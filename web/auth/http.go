@@ -1,0 +1,275 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// errorBody is the JSON error shape shared with the console and API:
+// {"error":{"code":"...","message":"..."}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// The error codes this package answers with.
+const (
+	codeUnauthorized = "unauthorized" // 401
+	codeForbidden    = "forbidden"    // 403
+	codeRateLimited  = "rate_limited" // 429
+	codeInternal     = "internal"     // 500
+)
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(errorBody{errorDetail{Code: code, Message: message}})
+}
+
+// codeFor is the code of the statuses this package answers with.
+func codeFor(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return codeUnauthorized
+	case http.StatusForbidden:
+		return codeForbidden
+	case http.StatusTooManyRequests:
+		return codeRateLimited
+	}
+	return codeInternal
+}
+
+// RequireSession is middleware for the console: it lets through requests
+// with a live session cookie, with the user's Principal in their context.
+// State-changing requests (not GET, HEAD or OPTIONS) must also pass the
+// cross-origin check and carry the session's CSRF token (see CSRFToken), or
+// get 403. Without a session, a browser asking for a page (a GET accepting
+// text/html, not from htmx) is redirected (303) to the login page with
+// ?next=; htmx requests get 401 and an HX-Redirect to the login page; others
+// get 401. All errors are JSON.
+func (s *Service) RequireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, secret, err := s.session(r)
+		if err != nil {
+			s.denySession(w, r, err)
+			return
+		}
+		if err := s.checkCSRF(r, secret); err != nil {
+			writeError(w, http.StatusForbidden, codeForbidden, "CSRF check failed: "+err.Error())
+			return
+		}
+		ctx := context.WithValue(WithPrincipal(r.Context(), p), sessionKey{}, secret)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// RequireBearer is middleware for the API: it lets through requests with a
+// live bearer token, with the token's Principal in their context, and
+// answers others 401 with a WWW-Authenticate header. Bearer requests need
+// no CSRF token.
+func (s *Service) RequireBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			s.denyBearer(w, r, fmt.Errorf("%w: no bearer token", ErrUnauthenticated))
+			return
+		}
+		p, err := s.bearer(r.Context(), h)
+		if err != nil {
+			s.denyBearer(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+// RequireAny is middleware for routes both automation and the console
+// call: RequireBearer for requests with an Authorization header,
+// RequireSession (with its CSRF check) for the others.
+func (s *Service) RequireAny(next http.Handler) http.Handler {
+	bearer, session := s.RequireBearer(next), s.RequireSession(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			bearer.ServeHTTP(w, r)
+		} else {
+			session.ServeHTTP(w, r)
+		}
+	})
+}
+
+// Require returns middleware that lets through requests whose Principal
+// (put in the context by RequireSession, RequireBearer or RequireAny) may do
+// action, answers 403 to the others and 401 if there is no Principal.
+func Require(action Action) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, ok := PrincipalFrom(r.Context())
+			if !ok {
+				writeError(w, http.StatusUnauthorized, codeUnauthorized, "not authenticated")
+				return
+			}
+			if !Can(p.Role, action) {
+				writeError(w, http.StatusForbidden, codeForbidden,
+					fmt.Sprintf("role %s may not %s", p.Role, action))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func (s *Service) denySession(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, ErrUnauthenticated) {
+		s.log.Error("authenticate session", "err", err, "path", r.URL.Path)
+		writeError(w, http.StatusInternalServerError, codeInternal, "could not check the session")
+		return
+	}
+	htmx := r.Header.Get("HX-Request") == "true"
+	if !htmx && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		strings.Contains(r.Header.Get("Accept"), "text/html") {
+		http.Redirect(w, r, s.loginURL(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	if htmx {
+		back := "/"
+		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && u.Path != "" {
+			back = u.RequestURI()
+		}
+		w.Header().Set("HX-Redirect", s.loginURL(back))
+	}
+	writeError(w, http.StatusUnauthorized, codeUnauthorized, unauthMessage(err))
+}
+
+func (s *Service) denyBearer(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, ErrUnauthenticated) {
+		s.log.Error("authenticate bearer token", "err", err, "path", r.URL.Path)
+		writeError(w, http.StatusInternalServerError, codeInternal, "could not check the token")
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="callin"`)
+	writeError(w, http.StatusUnauthorized, codeUnauthorized, unauthMessage(err))
+}
+
+// unauthMessage is err's text without the package prefix, for clients.
+func unauthMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "auth: ")
+}
+
+func (s *Service) loginURL(next string) string {
+	return s.loginPath + "?next=" + url.QueryEscape(next)
+}
+
+// LoginHandler returns the handler of the login form's POST (fields
+// "username", "password" and optional "next", a local path to go to after).
+// On success it sets the session cookie, ends the session the browser had
+// before, if any, and redirects (303) to next, or to "/"; for htmx it
+// answers 200 with HX-Redirect. On failure it calls fail with the status
+// (401 wrong name or password, 403 cross-origin, 429 rate limited, with a
+// Retry-After header set, 500) and a message for people, so the console can
+// draw its login page again; a nil fail answers the JSON error instead.
+func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request, status int, message string)) http.Handler {
+	if fail == nil {
+		fail = func(w http.ResponseWriter, _ *http.Request, status int, message string) {
+			writeError(w, status, codeFor(status), message)
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A cross-site login form would log the victim in as the attacker.
+		if err := s.origins.Check(r); err != nil {
+			fail(w, r, http.StatusForbidden, "Cross-origin login refused.")
+			return
+		}
+		sess, err := s.Login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"),
+			clientIP(r), r.UserAgent())
+		var limited *rateLimitError
+		switch {
+		case errors.As(err, &limited):
+			secs := int(math.Ceil(limited.retry.Seconds()))
+			w.Header().Set("Retry-After", fmt.Sprint(secs))
+			fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d seconds.", secs))
+			return
+		case errors.Is(err, ErrBadCredentials):
+			fail(w, r, http.StatusUnauthorized, "Wrong user name or password.")
+			return
+		case err != nil:
+			s.log.Error("login", "err", err)
+			fail(w, r, http.StatusInternalServerError, "Login failed. Please try again.")
+			return
+		}
+		if c, err := r.Cookie(s.cookieName(r)); err == nil {
+			if err := s.Logout(r.Context(), c.Value); err != nil {
+				s.log.Warn("end previous session", "err", err)
+			}
+		}
+		s.SetSessionCookie(w, r, sess)
+		redirect(w, r, localPath(r.PostFormValue("next")))
+	})
+}
+
+// LogoutHandler returns the handler of the logout POST: it checks the
+// request like RequireSession does (cross-origin, CSRF token; 403 if
+// refused), ends the session, clears the cookie and redirects (303, or
+// HX-Redirect for htmx) to the login page. It may be mounted with or without
+// RequireSession in front; a request without a session cookie is just
+// redirected.
+func (s *Service) LogoutHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(s.cookieName(r)); err == nil {
+			if secret, ok := decodeSessionToken(c.Value); ok {
+				if err := s.checkCSRF(r, secret); err != nil {
+					writeError(w, http.StatusForbidden, codeForbidden, "CSRF check failed: "+err.Error())
+					return
+				}
+				if err := s.Logout(r.Context(), c.Value); err != nil {
+					s.log.Error("logout", "err", err)
+					writeError(w, http.StatusInternalServerError, codeInternal, "could not end the session")
+					return
+				}
+			}
+		}
+		s.ClearSessionCookie(w, r)
+		redirect(w, r, s.loginPath)
+	})
+}
+
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// localPath returns next if it is a path on this site, else "/": a login
+// link must not send people elsewhere ("//evil.example", "/\evil.example").
+func localPath(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") ||
+		strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// clientIP is the host of r.RemoteAddr. Behind a proxy, put middleware
+// that sets RemoteAddr from a trusted header (chi's RealIP) in front.
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}

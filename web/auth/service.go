@@ -1,0 +1,399 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/callin-radio/callin/queue"
+)
+
+// Store is what a Service needs from the database; *postgres.Store
+// implements it. Methods return errors wrapping queue.ErrNotFound as stated,
+// and other errors when the database fails.
+type Store interface {
+	// UserPassword returns the id, role and password hash of the named
+	// user, or queue.ErrNotFound.
+	UserPassword(ctx context.Context, name string) (id int64, role, passwordHash string, err error)
+	// CreateSession stores a session: idHash is the SHA-256 of its secret
+	// id, expires its absolute expiry. It returns queue.ErrNotFound for an
+	// unknown user.
+	CreateSession(ctx context.Context, idHash []byte, userID int64, now, expires time.Time, userAgent string) error
+	// SessionUser returns the user of the session with idHash if it
+	// expires after now and was last seen after idleSince, and marks it
+	// seen at now; otherwise queue.ErrNotFound.
+	SessionUser(ctx context.Context, idHash []byte, now, idleSince time.Time) (userID int64, name, role string, err error)
+	// DeleteSession removes a session; an unknown one is not an error.
+	DeleteSession(ctx context.Context, idHash []byte) error
+	// DeleteExpiredSessions removes sessions expired by now or last seen
+	// before idleSince.
+	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
+	// TokenRole returns the id, name and role of the live token whose
+	// secret has SHA-256 hash, and marks it used at now; queue.ErrNotFound
+	// for an unknown or revoked token.
+	TokenRole(ctx context.Context, hash []byte, now time.Time) (id int64, name, role string, err error)
+}
+
+// Errors a Service returns, besides database failures.
+var (
+	// ErrUnauthenticated means a request has no valid credentials: no
+	// session cookie or bearer token, or one that is unknown, expired or
+	// revoked.
+	ErrUnauthenticated = errors.New("auth: not authenticated")
+	// ErrBadCredentials means a login's user name or password is wrong. It
+	// wraps ErrUnauthenticated.
+	ErrBadCredentials = fmt.Errorf("auth: wrong user name or password: %w", ErrUnauthenticated)
+	// ErrRateLimited means too many failed logins came from the client's IP
+	// or for the user name; the error's text says when to try again.
+	ErrRateLimited = errors.New("auth: too many login attempts")
+)
+
+// rateLimitError is ErrRateLimited with the wait.
+type rateLimitError struct{ retry time.Duration }
+
+func (e *rateLimitError) Error() string {
+	return fmt.Sprintf("auth: too many login attempts; try again in %s", e.retry.Round(time.Second))
+}
+
+func (e *rateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Config configures a Service. Only Store is required.
+type Config struct {
+	Store  Store
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default: time.Now
+	// SecureCookies marks the session cookie Secure (and names it with the
+	// __Host- prefix) even on plain HTTP requests: set it behind a proxy
+	// that terminates TLS. TLS requests always get a secure cookie.
+	SecureCookies bool
+	// IdleTimeout ends a session not used for this long; default 12 hours,
+	// so a console left open through a long show survives.
+	IdleTimeout time.Duration
+	// MaxAge ends a session this long after login whatever its use;
+	// default 7 days.
+	MaxAge time.Duration
+	// LoginPath is where RequireSession sends browsers without a session;
+	// default "/login".
+	LoginPath string
+	// TrustedOrigins are origins ("https://automation.example") whose
+	// cross-origin browser requests are allowed (see
+	// http.CrossOriginProtection.AddTrustedOrigin). They still need a
+	// session and its CSRF token.
+	TrustedOrigins []string
+}
+
+// Service authenticates requests and logs users in and out. It is safe for
+// concurrent use.
+type Service struct {
+	store     Store
+	log       *slog.Logger
+	now       func() time.Time
+	secure    bool
+	idle      time.Duration
+	maxAge    time.Duration
+	loginPath string
+	origins   *http.CrossOriginProtection
+	limits    *loginLimiter
+	hashSlots chan struct{} // bounds concurrent argon2 runs, hence their memory
+	dummyHash string        // verified for unknown users, so they take as long as known ones
+}
+
+// Session is a new login.
+type Session struct {
+	// Token is the session's secret id as the cookie carries it: 32
+	// random bytes in unpadded base64url.
+	Token     string
+	Principal Principal
+	Expires   time.Time // the absolute expiry
+}
+
+// Session cookie names: browsers accept a __Host- cookie only if it is
+// Secure, has Path=/ and no Domain, so no subdomain can plant one.
+const (
+	cookieName       = "callin_session"
+	secureCookieName = "__Host-callin_session"
+	sessionIDLen     = 32
+)
+
+// New returns a Service for cfg.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("auth: new: no store")
+	}
+	s := &Service{
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		secure:    cfg.SecureCookies,
+		idle:      cfg.IdleTimeout,
+		maxAge:    cfg.MaxAge,
+		loginPath: cfg.LoginPath,
+		origins:   http.NewCrossOriginProtection(),
+		limits:    newLoginLimiter(),
+		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.idle <= 0 {
+		s.idle = 12 * time.Hour
+	}
+	if s.maxAge <= 0 {
+		s.maxAge = 7 * 24 * time.Hour
+	}
+	if s.loginPath == "" {
+		s.loginPath = "/login"
+	}
+	for _, o := range cfg.TrustedOrigins {
+		if err := s.origins.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("auth: new: %w", err)
+		}
+	}
+	var pw [16]byte
+	_, _ = rand.Read(pw[:])
+	var err error
+	if s.dummyHash, err = HashPassword(hex.EncodeToString(pw[:])); err != nil {
+		return nil, fmt.Errorf("auth: new: %w", err)
+	}
+	return s, nil
+}
+
+// Login checks a user's name (case-insensitive) and password and, if they
+// match, creates a session; ip and userAgent are the client's, for rate
+// limiting and the record. It returns ErrBadCredentials for a wrong name or
+// password (taking as long for an unknown name as for a known one) and an
+// error wrapping ErrRateLimited when the IP or the name has failed too
+// often.
+func (s *Service) Login(ctx context.Context, name, password, ip, userAgent string) (Session, error) {
+	name = foldName(name)
+	if len(name) > 128 {
+		name = name[:128] // no user has such a name; it only bounds the limiter's keys
+	}
+	now := s.now()
+	if retry, ok := s.limits.take(ip, name, now); !ok {
+		s.log.Warn("login rate limited", "user", name, "ip", ip, "retry", retry)
+		return Session{}, &rateLimitError{retry: retry}
+	}
+	id, role, hash, err := s.store.UserPassword(ctx, name)
+	known := err == nil
+	if err != nil && !errors.Is(err, queue.ErrNotFound) {
+		s.limits.refund(ip, name, now) // our failure, not theirs
+		return Session{}, fmt.Errorf("auth: login: %w", err)
+	}
+	if !known {
+		hash = s.dummyHash
+	}
+	ok, err := s.verify(ctx, hash, password)
+	if err != nil {
+		s.limits.refund(ip, name, now)
+		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
+	}
+	if !ok || !known {
+		s.log.Info("login failed", "user", name, "ip", ip)
+		return Session{}, ErrBadCredentials
+	}
+	s.limits.refund(ip, name, now)
+	r, err := ParseRole(role)
+	if err != nil {
+		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
+	}
+
+	var secret [sessionIDLen]byte
+	_, _ = rand.Read(secret[:])
+	idHash := sha256.Sum256(secret[:])
+	sess := Session{
+		Token:     base64.RawURLEncoding.EncodeToString(secret[:]),
+		Principal: Principal{Kind: KindUser, ID: id, Name: name, Role: r},
+		Expires:   now.Add(s.maxAge),
+	}
+	if len(userAgent) > 256 {
+		userAgent = userAgent[:256]
+	}
+	if err := s.store.CreateSession(ctx, idHash[:], id, now, sess.Expires, userAgent); err != nil {
+		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
+	}
+	// Logins are rare: a good moment to sweep sessions nobody will use.
+	if _, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.idle)); err != nil {
+		s.log.Warn("delete expired sessions", "err", err)
+	}
+	s.log.Info("login", "user", name, "role", r, "ip", ip)
+	return sess, nil
+}
+
+// verify runs VerifyPassword once a hashing slot is free.
+func (s *Service) verify(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.hashSlots }()
+	return VerifyPassword(hash, password)
+}
+
+// Logout ends the session whose cookie value is token. An unknown or
+// malformed token is not an error: there is nothing to end.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	secret, ok := decodeSessionToken(token)
+	if !ok {
+		return nil
+	}
+	h := sha256.Sum256(secret)
+	if err := s.store.DeleteSession(ctx, h[:]); err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
+	}
+	return nil
+}
+
+// Authenticate returns who made r: the bearer token's principal if r has an
+// Authorization header, else the session cookie's. It returns an error
+// wrapping ErrUnauthenticated when the credentials are missing or not
+// valid. It checks no CSRF token: the middleware does.
+func (s *Service) Authenticate(r *http.Request) (Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		return s.bearer(r.Context(), h)
+	}
+	p, _, err := s.session(r)
+	return p, err
+}
+
+// session returns the principal of r's session cookie and the session's
+// secret id.
+func (s *Service) session(r *http.Request) (Principal, []byte, error) {
+	c, err := r.Cookie(s.cookieName(r))
+	if err != nil {
+		return Principal{}, nil, fmt.Errorf("%w: no session", ErrUnauthenticated)
+	}
+	secret, ok := decodeSessionToken(c.Value)
+	if !ok {
+		return Principal{}, nil, fmt.Errorf("%w: malformed session cookie", ErrUnauthenticated)
+	}
+	h := sha256.Sum256(secret)
+	now := s.now()
+	id, name, role, err := s.store.SessionUser(r.Context(), h[:], now, now.Add(-s.idle))
+	if errors.Is(err, queue.ErrNotFound) {
+		return Principal{}, nil, fmt.Errorf("%w: session expired or ended", ErrUnauthenticated)
+	}
+	if err != nil {
+		return Principal{}, nil, fmt.Errorf("auth: session: %w", err)
+	}
+	ro, err := ParseRole(role)
+	if err != nil {
+		return Principal{}, nil, err
+	}
+	return Principal{Kind: KindUser, ID: id, Name: name, Role: ro}, secret, nil
+}
+
+func decodeSessionToken(token string) ([]byte, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	return b, err == nil && len(b) == sessionIDLen
+}
+
+// secureRequest reports whether r's cookie must be Secure.
+func (s *Service) secureRequest(r *http.Request) bool { return s.secure || r.TLS != nil }
+
+func (s *Service) cookieName(r *http.Request) string {
+	if s.secureRequest(r) {
+		return secureCookieName
+	}
+	return cookieName
+}
+
+// SetSessionCookie sets sess's cookie on w: HttpOnly, SameSite=Lax, Path=/,
+// expiring with the session, and Secure with the __Host- prefix when r came
+// over TLS or Config.SecureCookies is set.
+func (s *Service) SetSessionCookie(w http.ResponseWriter, r *http.Request, sess Session) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.cookieName(r),
+		Value:    sess.Token,
+		Path:     "/",
+		Expires:  sess.Expires,
+		HttpOnly: true,
+		Secure:   s.secureRequest(r),
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// ClearSessionCookie tells the browser to forget its session cookie.
+func (s *Service) ClearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.cookieName(r),
+		Value:    "",
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   s.secureRequest(r),
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// CSRF token transport: the console puts the token in forms as a hidden
+// field and in htmx requests as a header (hx-headers on <body>).
+const (
+	CSRFField  = "csrf_token"
+	CSRFHeader = "X-CSRF-Token"
+)
+
+type sessionKey struct{}
+
+// CSRFToken returns the CSRF token of r's session, for the console to put
+// in its forms and htmx headers, or "" if r has no session cookie. The token
+// is an HMAC of the session's secret id: only the holder of the cookie can
+// compute it, it needs no storage and no server key (a key would add nothing:
+// whoever knows the secret id already is the user), and it lasts as long as
+// the session, across restarts.
+func (s *Service) CSRFToken(r *http.Request) string {
+	secret, ok := r.Context().Value(sessionKey{}).([]byte)
+	if !ok {
+		c, err := r.Cookie(s.cookieName(r))
+		if err != nil {
+			return ""
+		}
+		if secret, ok = decodeSessionToken(c.Value); !ok {
+			return ""
+		}
+	}
+	return csrfToken(secret)
+}
+
+func csrfToken(secret []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("callin csrf token v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkCSRF returns why r, a request of the session with secret id secret,
+// must be refused: a cross-origin browser request, or a missing or wrong
+// CSRF token. Safe methods pass.
+func (s *Service) checkCSRF(r *http.Request, secret []byte) error {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	if err := s.origins.Check(r); err != nil {
+		return err
+	}
+	tok := r.Header.Get(CSRFHeader)
+	if tok == "" {
+		tok = r.PostFormValue(CSRFField)
+	}
+	if tok == "" {
+		return errors.New("missing CSRF token")
+	}
+	if !hmac.Equal([]byte(tok), []byte(csrfToken(secret))) {
+		return errors.New("wrong CSRF token")
+	}
+	return nil
+}
