@@ -135,3 +135,20 @@ func (s *Store) SetCallerNotes(ctx context.Context, number, notes string) error 
 		ON CONFLICT (number) DO UPDATE SET notes = excluded.notes`, n, notes)
 	return translate("caller notes", err)
 }
+
+// BlockedNumbers returns every blocked number (normalised) with its reason:
+// what the call path keeps in memory so that turning a caller away never
+// waits on the database.
+func (s *Store) BlockedNumbers(ctx context.Context) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT number, blocked_reason FROM callers WHERE blocked`)
+	if err != nil {
+		return nil, translate("blocked numbers", err)
+	}
+	out := map[string]string{}
+	var n, reason string
+	_, err = pgx.ForEachRow(rows, []any{&n, &reason}, func() error {
+		out[n] = reason
+		return nil
+	})
+	return out, translate("blocked numbers", err)
+}

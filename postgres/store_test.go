@@ -138,8 +138,14 @@ func TestBlock(t *testing.T) {
 	if p, err := store.CallerProfile(ctx, "+447700900123"); err != nil || !p.Blocked || p.Calls != 0 {
 		t.Errorf("blocked ahead: got %+v, %v", p, err)
 	}
+	if got, err := store.BlockedNumbers(ctx); err != nil || len(got) != 2 || got["+15550000001"] != "abusive" || got["+447700900123"] != "known prankster" {
+		t.Errorf("BlockedNumbers = %v, %v; want both blocked numbers with reasons", got, err)
+	}
 	if err := store.Unblock(ctx, "+15550000001", "sam"); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := store.BlockedNumbers(ctx); err != nil || len(got) != 1 {
+		t.Errorf("BlockedNumbers after unblock = %v, %v; want one", got, err)
 	}
 	if p, err := store.CallerProfile(ctx, "+15550000001"); err != nil || p.Blocked || p.BlockedReason != "" || p.BlockedBy != "sam" {
 		t.Errorf("unblocked: got %+v, %v", p, err)

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/postgres/pgtest"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// demoShow is the show the demo runs.
+const demoShow = "morning"
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address of the console")
+	rate := fs.Float64("rate", 0.5, "simulated callers arriving per second")
+	burst := fs.Int("burst", 30, "callers already waiting when the demo starts")
+	patience := fs.Duration("patience", 6*time.Minute, "mean time a simulated caller waits before hanging up")
+	dataDir := fs.String("data", "", "folder for the demo's PostgreSQL cluster (default: a temporary one, removed at exit)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, "text", *logLevel)
+	if err != nil {
+		return err
+	}
+
+	// A PostgreSQL the demo starts and stops itself.
+	dir := *dataDir
+	if dir == "" {
+		// Under /tmp: as root, the postgres user must reach the folder.
+		if dir, err = os.MkdirTemp("", "callin-demo-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	log.Info("starting a local PostgreSQL", "dir", dir)
+	cluster, err := pgtest.StartCluster(ctx, pgtest.ClusterConfig{Dir: dir, Logger: log})
+	if err != nil {
+		if errors.Is(err, pgtest.ErrNoPostgres) {
+			return fmt.Errorf("the demo needs PostgreSQL's initdb and pg_ctl: install them (Debian: apt-get install postgresql) and try again: %w", err)
+		}
+		return err
+	}
+	defer func() {
+		if err := cluster.Stop(); err != nil {
+			log.Error("stopping the demo's PostgreSQL", "err", err)
+		}
+	}()
+	dbURL := cluster.URL()
+
+	// The demo login.
+	password := rand.Text()
+	store, err := openStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	err = auth.AddUser(ctx, store, "demo", auth.RoleAdmin, password)
+	if errors.Is(err, queue.ErrConflict) {
+		err = auth.SetPassword(ctx, store, "demo", password)
+	}
+	store.Close()
+	if err != nil {
+		return err
+	}
+
+	// A fake Asterisk in this process, with the prompts callin plays.
+	sounds := maps.Clone(aritest.DefaultSounds)
+	for _, s := range []string{"callin-lines-closed", "callin-queue-full", "callin-blocked"} {
+		sounds[s] = 3 * time.Second
+	}
+	pbx := aritest.NewServer(aritest.Options{Sounds: sounds, Logger: log.With("fake", "asterisk")})
+	defer pbx.Close()
+
+	cfg := stackConfig{
+		Listen:      *listen,
+		DatabaseURL: dbURL,
+		App:         "callin",
+		Nodes:       []nodeSpec{{Name: "demo", URL: pbx.URL(), User: pbx.User(), Password: pbx.Password()}},
+		Shows: []showSpec{{queue.Config{
+			Key: demoShow, Title: "The Morning Call-In", Node: "demo", LinesOpen: true,
+			Capacity: 2000, MaxOnAir: 4, MOHClass: "default", AnnounceEvery: 90 * time.Second,
+		}}},
+		Journal: filepath.Join(dir, "history.journal"),
+		Logger:  log,
+		Events:  ari.EventOptions{},
+	}
+	simCtx, stopSim := context.WithCancel(ctx)
+	defer stopSim()
+	cfg.Started = func(addr string) {
+		fmt.Fprintf(stdout, "\ncallin demo is running: open http://%s/\n  user:     demo\n  password: %s\n"+
+			"Simulated callers dial in to %q at %.2g a second. Press Ctrl-C to stop.\n\n", addr, password, demoShow, *rate)
+		go simulate(simCtx, pbx, log, *burst, *rate, *patience)
+	}
+	return runStack(ctx, cfg)
+}
+
+// simulate places the opening burst of callers, then a steady stream.
+func simulate(ctx context.Context, pbx *aritest.Server, log *slog.Logger, burst int, rate float64, patience time.Duration) {
+	// Wait until the app holds the node, as the dialplan's retry would.
+	if err := pbx.WaitApp(ctx, "callin", true); err != nil {
+		return
+	}
+	base := aritest.SimOptions{
+		App: "callin", Shows: []string{demoShow}, Patience: patience, RepeatShare: 0.25,
+		StasisRetry: 500 * time.Millisecond, RetryFor: time.Minute,
+	}
+	if burst > 0 {
+		o := base
+		o.Max = burst
+		if _, err := pbx.Simulate(ctx, o, nil); err != nil {
+			return
+		}
+	}
+	if rate <= 0 {
+		return
+	}
+	o := base
+	o.Rate = rate
+	st, _ := pbx.Simulate(ctx, o, nil)
+	log.Info("caller simulator stopped", "placed", st.Placed, "failed", st.Failed)
+}

@@ -1,0 +1,493 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// nodeSpec is one Asterisk node to connect to.
+type nodeSpec struct {
+	Name, URL, User, Password string
+}
+
+// stackConfig is everything the running service needs; serve builds it from
+// flags and the environment, demo from its embedded defaults.
+type stackConfig struct {
+	Listen        string
+	DatabaseURL   string
+	App           string
+	Nodes         []nodeSpec
+	Shows         []showSpec // upserted into the shows table at start
+	Journal       string
+	SecureCookies bool
+	Logger        *slog.Logger
+	// Events tunes every node's event connection (zero: ari's defaults).
+	Events ari.EventOptions
+	// Started, when set, is called once the listener is up, with its address.
+	Started func(addr string)
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg       stackConfig
+		nodes     string
+		ariUser   string
+		ariPass   string
+		shows     multiFlag
+		logFormat string
+		logLevel  string
+	)
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address of the console, the API, /metrics and the health checks")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (required), e.g. postgres://callin@db/callin")
+	fs.StringVar(&cfg.App, "app", "callin", "the Stasis application name, as in the dialplan's Stasis(callin,<show>)")
+	fs.StringVar(&nodes, "nodes", "", "Asterisk nodes as name=URL, comma separated, e.g. main=http://10.0.0.5:8088 (required)")
+	fs.StringVar(&ariUser, "ari-user", "callin", "ARI user for every node (per node: CALLIN_ARI_USER_<NAME>)")
+	fs.StringVar(&ariPass, "ari-password", "", "ARI password for every node (per node: CALLIN_ARI_PASSWORD_<NAME>); prefer the environment")
+	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
+	fs.StringVar(&cfg.Journal, "journal", defaultJournal(env), "file where history waits while PostgreSQL is unreachable")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
+	fs.StringVar(&logFormat, "log-format", "text", "text or json")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, logFormat, logLevel)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
+	if cfg.DatabaseURL == "" {
+		return usagef("serve: --database-url (CALLIN_DATABASE_URL) is required")
+	}
+	if _, err := url.Parse(cfg.DatabaseURL); err != nil {
+		return usagef("serve: --database-url is not a URL: %v", redact(err))
+	}
+	if cfg.Nodes, err = parseNodes(nodes, ariUser, ariPass, env); err != nil {
+		return err
+	}
+	for _, s := range shows {
+		spec, err := parseShow(s, cfg.Nodes[0].Name)
+		if err != nil {
+			return err
+		}
+		cfg.Shows = append(cfg.Shows, spec)
+	}
+	if err := checkShowNodes(cfg.Shows, cfg.Nodes); err != nil {
+		return err
+	}
+	return runStack(ctx, cfg)
+}
+
+// runStack runs the service until ctx ends, then shuts down in order: the
+// listener stops taking requests, the Stasis application lets go of Asterisk
+// (callers stay in their bridges for the next start), and the history
+// writer flushes.
+func runStack(ctx context.Context, cfg stackConfig) error {
+	log := cfg.Logger
+	store, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("database: %w", redact(err))
+	}
+	defer store.Close()
+	if err := postgres.Migrate(ctx, store.Pool()); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	for _, s := range cfg.Shows {
+		if _, err := store.UpsertShow(ctx, s.row()); err != nil {
+			return fmt.Errorf("show %q: %w", s.Key, err)
+		}
+	}
+	rows, err := store.ListShows(ctx)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	nodeNames := map[string]bool{}
+	for _, n := range cfg.Nodes {
+		nodeNames[n.Name] = true
+	}
+	var shows []broadcast.ShowConfig
+	for _, r := range rows {
+		sc, err := showFromRow(r)
+		if err != nil {
+			return err
+		}
+		if !nodeNames[sc.Node] {
+			log.Warn("show's node is not configured: the show is not run here", "show", sc.Key, "node", sc.Node)
+			continue
+		}
+		shows = append(shows, sc)
+	}
+	if len(shows) == 0 {
+		return usagef("no show to run: add one with --show KEY (it is kept in the database)")
+	}
+
+	blocked, err := store.BlockedNumbers(ctx)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	blocklist := newBlocklist(blocked)
+
+	journal := cfg.Journal
+	if err := os.MkdirAll(filepath.Dir(journal), 0o750); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	writer, err := postgres.StartWriter(store, postgres.WriterConfig{Journal: journal, Logger: log})
+	if err != nil {
+		return fmt.Errorf("history writer: %w", err)
+	}
+
+	metrics := newMetrics()
+	var nodes []broadcast.NodeConfig
+	for _, n := range cfg.Nodes {
+		c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: log.With("node", n.Name)})
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		nodes = append(nodes, broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events})
+	}
+	app, err := broadcast.New(broadcast.Config{
+		App:       cfg.App,
+		Nodes:     nodes,
+		Shows:     shows,
+		Sink:      metrics.sink(writer),
+		Blocklist: blocklist,
+		Recall:    recall{store},
+		Logger:    log,
+	})
+	if err != nil {
+		return err
+	}
+	authSvc, err := auth.New(auth.Config{Store: store, Logger: log, SecureCookies: cfg.SecureCookies})
+	if err != nil {
+		return err
+	}
+	console := web.New(web.Config{
+		Shows:    app,
+		Feed:     web.BroadcastFeed(app),
+		Callers:  app,
+		Controls: app,
+		History:  history{Store: store, blocklist: blocklist},
+		Auth:     authSvc,
+		Logger:   log,
+	})
+	metrics.watch(app, writer)
+
+	mux := http.NewServeMux()
+	mux.Handle("/", console.Handler())
+	mux.Handle("GET /metrics", metrics.handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ready(w, r, app, store)
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
+	if cfg.Started != nil {
+		cfg.Started(ln.Addr().String())
+	}
+
+	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopApp()
+	g, gctx := errgroup.WithContext(appCtx)
+	g.Go(func() error { return app.Run(gctx) })
+	g.Go(func() error { return console.Run(gctx) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		select {
+		case <-ctx.Done():
+		case <-gctx.Done():
+		}
+		log.Info("shutting down: no new actions; callers stay in Asterisk")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		// SSE streams never finish by themselves: end them with the app.
+		stopApp()
+		_ = srv.Shutdown(sctx)
+		return nil
+	})
+	runErr := g.Wait()
+
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := writer.Close(fctx); err != nil {
+		log.Error("history not all written; the rest waits in the journal for the next start", "journal", journal, "err", err)
+	} else {
+		log.Info("history flushed")
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	return nil
+}
+
+// ready answers /readyz: every node's ARI connection up, the database
+// reachable.
+func ready(w http.ResponseWriter, r *http.Request, app *broadcast.App, store *postgres.Store) {
+	status := http.StatusOK
+	body := map[string]any{}
+	nodes := app.Health()
+	for _, h := range nodes {
+		if !h.OK() {
+			status = http.StatusServiceUnavailable
+		}
+	}
+	body["nodes"] = nodes
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := store.Pool().Ping(ctx); err != nil {
+		status = http.StatusServiceUnavailable
+		body["database"] = "unreachable"
+	} else {
+		body["database"] = "ok"
+	}
+	body["status"] = map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK]
+	writeHealth(w, status, body)
+}
+
+func writeHealth(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}
+
+func defaultJournal(env envFunc) string {
+	if d := env("STATE_DIRECTORY"); d != "" { // systemd's StateDirectory=
+		return filepath.Join(d, "history.journal")
+	}
+	return filepath.Join("var", "history.journal")
+}
+
+// parseNodes reads "name=URL,name=URL". Each node's user and password come
+// from CALLIN_ARI_USER_<NAME> / CALLIN_ARI_PASSWORD_<NAME>, else the shared
+// ones.
+func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, usagef("serve: --nodes (CALLIN_NODES) is required, e.g. --nodes main=http://127.0.0.1:8088")
+	}
+	var out []nodeSpec
+	seen := map[string]bool{}
+	for _, part := range strings.Split(spec, ",") {
+		name, raw, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || name == "" || raw == "" {
+			return nil, usagef("--nodes: %q is not name=URL", part)
+		}
+		if seen[name] {
+			return nil, usagef("--nodes: node %q named twice", name)
+		}
+		seen[name] = true
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usagef("--nodes: node %q: %q is not an http(s) URL like http://10.0.0.5:8088", name, raw)
+		}
+		n := nodeSpec{Name: name, URL: u.Scheme + "://" + u.Host + strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/ari"), User: user, Password: password}
+		if u.User != nil {
+			n.User = u.User.Username()
+			if p, ok := u.User.Password(); ok {
+				n.Password = p
+			}
+		}
+		if v := env("CALLIN_ARI_USER_" + envName(name)); v != "" {
+			n.User = v
+		}
+		if v := env("CALLIN_ARI_PASSWORD_" + envName(name)); v != "" {
+			n.Password = v
+		}
+		if n.Password == "" {
+			return nil, usagef("node %q has no ARI password: set CALLIN_ARI_PASSWORD (or CALLIN_ARI_PASSWORD_%s)", name, envName(name))
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// showSpec is a show given on the command line.
+type showSpec struct {
+	queue.Config
+}
+
+func (s showSpec) row() postgres.Show {
+	settings, _ := json.Marshal(showSettings{
+		Capacity: s.Capacity, MaxOnAir: s.MaxOnAir, MOHClass: s.MOHClass,
+		AnnounceEvery: duration(s.AnnounceEvery),
+	})
+	return postgres.Show{Key: s.Key, Title: s.Title, Node: s.Node, LinesOpen: s.LinesOpen, Settings: settings}
+}
+
+// showSettings is the settings column of a show.
+type showSettings struct {
+	Capacity      int      `json:"capacity,omitempty"`
+	MaxOnAir      int      `json:"max_on_air,omitempty"`
+	MOHClass      string   `json:"moh_class,omitempty"`
+	AnnounceEvery duration `json:"announce_every,omitempty"`
+}
+
+// duration is a time.Duration kept as "90s" in JSON.
+type duration time.Duration
+
+func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = duration(v)
+	return err
+}
+
+func showFromRow(r postgres.Show) (broadcast.ShowConfig, error) {
+	var st showSettings
+	if len(r.Settings) > 0 {
+		if err := json.Unmarshal(r.Settings, &st); err != nil {
+			return broadcast.ShowConfig{}, fmt.Errorf("show %q: settings: %w", r.Key, err)
+		}
+	}
+	if st.MOHClass == "" {
+		st.MOHClass = "default"
+	}
+	return broadcast.ShowConfig{Config: queue.Config{
+		Key: r.Key, Title: r.Title, Node: r.Node, LinesOpen: r.LinesOpen,
+		Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, MOHClass: st.MOHClass,
+		AnnounceEvery: time.Duration(st.AnnounceEvery),
+	}}, nil
+}
+
+// parseShow reads "key[,title=..][,node=..][,capacity=N][,max-on-air=N]
+// [,moh=CLASS][,announce=DURATION][,closed]".
+func parseShow(spec, defaultNode string) (showSpec, error) {
+	parts := strings.Split(spec, ",")
+	s := showSpec{queue.Config{Key: strings.TrimSpace(parts[0]), Node: defaultNode, LinesOpen: true, MOHClass: "default", MaxOnAir: 4}}
+	if s.Key == "" {
+		return s, usagef("--show %q: the key comes first", spec)
+	}
+	s.Title = s.Key
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		var err error
+		switch k {
+		case "title":
+			s.Title = v
+		case "node":
+			s.Node = v
+		case "capacity":
+			s.Capacity, err = strconv.Atoi(v)
+		case "max-on-air":
+			s.MaxOnAir, err = strconv.Atoi(v)
+		case "moh":
+			s.MOHClass = v
+		case "announce":
+			s.AnnounceEvery, err = time.ParseDuration(v)
+		case "closed":
+			s.LinesOpen = false
+		default:
+			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, closed)", spec, k)
+		}
+		if err != nil {
+			return s, usagef("--show %q: %s: %v", spec, k, err)
+		}
+		if s.Capacity < 0 || s.MaxOnAir < 0 || s.AnnounceEvery < 0 {
+			return s, usagef("--show %q: %s must not be negative", spec, k)
+		}
+	}
+	return s, nil
+}
+
+func checkShowNodes(shows []showSpec, nodes []nodeSpec) error {
+	names := map[string]bool{}
+	for _, n := range nodes {
+		names[n.Name] = true
+	}
+	for _, s := range shows {
+		if !names[s.Node] {
+			return usagef("--show %s: node %q is not in --nodes", s.Key, s.Node)
+		}
+	}
+	return nil
+}
+
+// multiFlag is a repeatable string flag; from the environment, ';'
+// separates values.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ";") }
+
+func (m *multiFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			*m = append(*m, p)
+		}
+	}
+	return nil
+}
+
+// redact removes a password from an error that quotes a URL.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			ue.URL = u.Redacted()
+		}
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "://"); i >= 0 {
+		if at := strings.Index(msg[i:], "@"); at > 0 {
+			if colon := strings.Index(msg[i+3:i+at], ":"); colon >= 0 {
+				msg = msg[:i+3+colon+1] + "xxxxx" + msg[i+at:]
+				return errors.New(msg)
+			}
+		}
+	}
+	return err
+}
