@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -50,7 +49,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	return nil
 }
 
-func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
+func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env envFunc) error {
 	if len(args) == 0 {
 		return usagef("user: want add, passwd, role, delete or list")
 	}
@@ -74,7 +73,7 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 	defer store.Close()
 	switch sub {
 	case "add", "passwd":
-		pw, err := readPassword(stdout, *pwStdin)
+		pw, err := readPassword(stdin, stdout, *pwStdin)
 		if err != nil {
 			return err
 		}
@@ -133,7 +132,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.SetOutput(stderr)
 	dbURL := fs.String("database-url", "", "PostgreSQL URL")
 	role := fs.String("role", "producer", "the token's role: admin, producer, screener or host")
-	by := fs.String("by", os.Getenv("USER"), "who creates the token (kept with it)")
+	by := fs.String("by", env("USER"), "who creates the token (kept with it)")
 	if err := parseFlags(fs, args[1:], env); err != nil {
 		return err
 	}
@@ -190,11 +189,11 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 // readPassword reads a password from standard input: the first line when
 // fromStdin, else after a prompt (the terminal echoes; use --password-stdin
 // from a secrets manager in scripts).
-func readPassword(stdout io.Writer, fromStdin bool) (string, error) {
+func readPassword(stdin io.Reader, stdout io.Writer, fromStdin bool) (string, error) {
 	if !fromStdin {
 		fmt.Fprint(stdout, "password (at least 12 characters): ")
 	}
-	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("reading the password: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -59,7 +59,7 @@ CALLIN_DATABASE_URL, --listen is CALLIN_LISTEN, and so on.
 
 // run is main without the process: it parses args and runs one command
 // until ctx ends.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")
@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr, env)
 	case "user":
-		return cmdUser(ctx, rest, stdout, stderr, env)
+		return cmdUser(ctx, rest, stdin, stdout, stderr, env)
 	case "token":
 		return cmdToken(ctx, rest, stdout, stderr, env)
 	case "help", "-h", "--help":
@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // envFunc reads the environment (a function so tests pass their own).
 type envFunc func(string) string
 
-// flagEnv sets every flag of fs that was not given on the command line from
+// parseFlags sets every flag of fs that was not given on the command line from
 // CALLIN_<NAME> (dashes to underscores, upper case), then parses args.
 func parseFlags(fs *flag.FlagSet, args []string, env envFunc) error {
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,240 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+	"github.com/go-chi/chi/v5"
+)
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if len(s.keys) == 1 {
+		http.Redirect(w, r, "/shows/"+s.keys[0], http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, homePage(s.page(r, "Shows")))
+}
+
+func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
+	err := s.allow(r, auth.ActionView)
+	h, herr := s.hub(r)
+	if err == nil {
+		err = herr
+	}
+	var v showView
+	if err == nil {
+		v, err = h.currentView()
+	}
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	p, _ := principal(r)
+	s.render(w, r, http.StatusOK, showPage(s.page(r, v.Snap.Settings.Title), v, permsOf(p.Role)))
+}
+
+// showLive is the console's SSE stream of rendered fragments.
+func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
+	err := s.allow(r, auth.ActionView)
+	h, herr := s.hub(r)
+	if err == nil {
+		err = herr
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	p, _ := principal(r)
+	c := newClient(p.Role, s.cfg.ClientBuffer)
+	s.serveSSE(w, r, h, c, func() { h.attachConsole(c) })
+}
+
+// humanError says what went wrong in words for the flash area.
+func humanError(err error) string {
+	var in *inputError
+	switch {
+	case errors.As(err, &in):
+		return "Check " + in.field + ": " + in.message + "."
+	case errors.Is(err, errForbidden):
+		return "Your role may not do that."
+	case errors.Is(err, queue.ErrGone):
+		return "Too late: the caller has hung up."
+	case errors.Is(err, queue.ErrBusy):
+		return "Too late: someone else is acting on this caller."
+	case errors.Is(err, queue.ErrLocked):
+		return "The caller is locked on air: unlock first."
+	case errors.Is(err, queue.ErrOnAirFull):
+		return "The on-air limit is reached."
+	case errors.Is(err, queue.ErrConflict):
+		return "Too late: someone else was quicker."
+	case errors.Is(err, queue.ErrNotFound):
+		return "Not found: the caller is no longer here."
+	case errors.Is(err, queue.ErrInvalid):
+		return "That does not fit the caller's state now."
+	case errors.Is(err, broadcast.ErrNodeDown):
+		return "Asterisk is not connected; try again shortly."
+	case errors.Is(err, broadcast.ErrTelephony):
+		return "Asterisk did not do it; try again."
+	}
+	return "Something went wrong; it has been logged."
+}
+
+// done answers a console form: a flash fragment for htmx, else a redirect
+// back to the page.
+func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
+	status := http.StatusOK
+	if err != nil {
+		status, _ = classify(err)
+		s.logFail(r, status, err)
+		msg = humanError(err)
+	}
+	if r.Header.Get("HX-Request") == "" {
+		if err != nil {
+			s.render(w, r, status, errorPage(s.page(r, "Error"), status, msg))
+			return
+		}
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, status, flash(err == nil, msg))
+}
+
+func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
+	a, ok := actionByPath(chi.URLParam(r, "action"))
+	var err error
+	if !ok {
+		err = notFound("action", chi.URLParam(r, "action"))
+	}
+	h, herr := s.hub(r)
+	if err == nil {
+		err = herr
+	}
+	if err == nil {
+		err = s.allow(r, s.permFor(a, h, chi.URLParam(r, "call")))
+	}
+	var in actionInput
+	if err == nil {
+		in, err = formInput(r)
+	}
+	var c queue.Call
+	if err == nil {
+		p, actor := principal(r)
+		if a.name == queue.ActionScreen && in.Screener == "" {
+			in.Screener = p.Name
+		}
+		c, err = a.do(r.Context(), s.cfg.Callers, h.key, chi.URLParam(r, "call"), actor, in)
+	}
+	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), a.label+": "+c.Number+" "+displayName(c), err)
+}
+
+func (s *Server) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
+	err := s.allow(r, auth.ActionTakeNext)
+	h, herr := s.hub(r)
+	if err == nil {
+		err = herr
+	}
+	var c queue.Call
+	if err == nil {
+		_, actor := principal(r)
+		c, err = s.cfg.Callers.TakeNext(r.Context(), h.key, actor)
+	}
+	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+c.Number+" "+displayName(c), err)
+}
+
+// consoleControl serves the show-wide controls.
+func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
+	h, err := s.hub(r)
+	if err != nil {
+		s.done(w, r, "/", "", err)
+		return
+	}
+	back := "/shows/" + h.key
+	ctx, ctl := r.Context(), s.cfg.Controls
+	var msg string
+	switch name := chi.URLParam(r, "control"); name {
+	case "open-lines", "close-lines":
+		open := name == "open-lines"
+		if err = s.allow(r, auth.ActionLines); err == nil {
+			err = ctl.SetLinesOpen(h.key, open)
+		}
+		msg = map[bool]string{true: "Lines open.", false: "Lines closed."}[open]
+	case "start-recording", "stop-recording":
+		if err = s.allow(r, auth.ActionRecording); err == nil {
+			if name == "start-recording" {
+				_, err = ctl.StartRecording(ctx, h.key)
+				msg = "Recording."
+			} else {
+				_, err = ctl.StopRecording(ctx, h.key)
+				msg = "Recording stopped."
+			}
+		}
+	case "start-talkback", "stop-talkback":
+		if err = s.allow(r, auth.ActionTalkback); err == nil {
+			if name == "start-talkback" {
+				err, msg = ctl.StartTalkback(ctx, h.key, broadcast.TalkbackOptions{Endpoint: r.PostFormValue("endpoint")}), "Talkback on."
+			} else {
+				err, msg = ctl.StopTalkback(ctx, h.key), "Talkback off."
+			}
+		}
+	case "announce":
+		var n int
+		if err = s.allow(r, auth.ActionAnnounceInterval); err == nil {
+			n, err = formInt(r, "seconds", 0, 3600)
+		}
+		if err == nil {
+			err = ctl.SetAnnounceEvery(h.key, time.Duration(n)*time.Second)
+		}
+		msg = "Announcements every " + strconv.Itoa(n) + " s."
+	case "air-limit":
+		var n int
+		if err = s.allow(r, auth.ActionView); err == nil {
+			n, err = formInt(r, "minutes", 1, 240)
+		}
+		if err == nil {
+			h.setAirLimit(time.Duration(n) * time.Minute)
+		}
+		msg = "Warning after " + strconv.Itoa(n) + " min on air."
+	default:
+		err = notFound("control", name)
+	}
+	s.done(w, r, back, msg, err)
+}
+
+// formInt reads a whole number field within [lo, hi].
+func formInt(r *http.Request, field string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(field)))
+	if err != nil {
+		return 0, invalid(field, "must be a whole number")
+	}
+	if n < lo || n > hi {
+		return 0, invalid(field, "must be between %d and %d", lo, hi)
+	}
+	return n, nil
+}
+
+// maxChat is the longest chat message.
+const maxChat = 500
+
+func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
+	err := s.allow(r, auth.ActionMessage)
+	h, herr := s.hub(r)
+	if err == nil {
+		err = herr
+	}
+	text := strings.TrimSpace(r.PostFormValue("text"))
+	if err == nil && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChat) {
+		err = invalid("text", "must be 1 to %d characters", maxChat)
+	}
+	if err == nil {
+		p, _ := principal(r)
+		h.addChat(chatMsg{At: s.cfg.Now(), From: p.Name, Text: text})
+	}
+	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "", err)
+}

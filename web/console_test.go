@@ -1,0 +1,278 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
+)
+
+const hostile = `<script>alert(1)</script>`
+
+func TestShowPageEscapesHostileNames(t *testing.T) {
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", hostile)
+	e.app.arrive("c2", "+15550002", `"><img src=x onerror=alert(2)>`)
+	if _, err := e.app.Ready(t.Context(), "morning", "c2", queue.Actor{}, queue.Notes{Topic: hostile}); err != nil {
+		t.Fatal(err)
+	}
+	res, body := e.console(t, "GET", "/shows/morning", "producer", "", false)
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	for _, bad := range []string{hostile, "<img src=x", "<b>Show</b>"} {
+		if strings.Contains(body, bad) {
+			t.Fatalf("page contains unescaped %q", bad)
+		}
+	}
+	if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Fatalf("escaped name missing from the page")
+	}
+	if !strings.Contains(body, `data-testid="caller-row"`) || !strings.Contains(body, `X-CSRF-Token`) {
+		t.Fatalf("page lacks rows or the CSRF header")
+	}
+}
+
+func TestShowPageHidesWhatRoleCannotDo(t *testing.T) {
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", "Ann")
+	cases := []struct {
+		role       string
+		want, gone []string
+	}{
+		{"producer", []string{`act-promote`, `act-screen`, `act-drop`, `take-next`, `control-close-lines`}, nil},
+		{"screener", []string{`act-screen`, `act-ready`, `act-drop`}, []string{`act-promote`, `take-next`, `control-close-lines`}},
+		{"host", []string{`take-next`}, []string{`act-promote`, `act-screen`, `act-drop`, `control-close-lines`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.role, func(t *testing.T) {
+			_, body := e.console(t, "GET", "/shows/morning", tc.role, "", false)
+			for _, w := range tc.want {
+				if !strings.Contains(body, `data-testid="`+w+`"`) {
+					t.Errorf("%s: missing %s", tc.role, w)
+				}
+			}
+			for _, g := range tc.gone {
+				if strings.Contains(body, `data-testid="`+g+`"`) {
+					t.Errorf("%s: shows %s", tc.role, g)
+				}
+			}
+		})
+	}
+}
+
+func TestConsoleActionFlash(t *testing.T) {
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", "Ann")
+	t.Run("OK", func(t *testing.T) {
+		res, body := e.console(t, "POST", "/shows/morning/callers/c1/promote", "producer", "", true)
+		if res.StatusCode != 200 || !strings.Contains(body, "On air: +15550001 Ann") {
+			t.Fatalf("got %d %q", res.StatusCode, body)
+		}
+	})
+	t.Run("ErrLostRace", func(t *testing.T) {
+		e.app.ActFn = func(string, string) error { return fmt.Errorf("x: %w", queue.ErrBusy) }
+		defer func() { e.app.ActFn = nil }()
+		res, body := e.console(t, "POST", "/shows/morning/callers/c1/hold", "producer", "", true)
+		if res.StatusCode != 409 || !strings.Contains(body, "someone else") || !strings.Contains(body, `data-testid="flash-msg"`) {
+			t.Fatalf("got %d %q", res.StatusCode, body)
+		}
+	})
+	t.Run("ErrCallerGone", func(t *testing.T) {
+		e.app.ActFn = func(string, string) error { return fmt.Errorf("x: %w", queue.ErrGone) }
+		defer func() { e.app.ActFn = nil }()
+		_, body := e.console(t, "POST", "/shows/morning/callers/c1/hold", "producer", "", true)
+		if !strings.Contains(body, "hung up") {
+			t.Fatalf("got %q", body)
+		}
+	})
+	t.Run("Forbidden", func(t *testing.T) {
+		res, body := e.console(t, "POST", "/shows/morning/callers/c1/mute", "screener", "", true)
+		if res.StatusCode != 403 || !strings.Contains(body, "role may not") {
+			t.Fatalf("got %d %q", res.StatusCode, body)
+		}
+	})
+	t.Run("BadPriority", func(t *testing.T) {
+		res, body := e.console(t, "POST", "/shows/morning/callers/c1/ready", "producer", "priority=99", true)
+		if res.StatusCode != 422 || !strings.Contains(body, "priority") {
+			t.Fatalf("got %d %q", res.StatusCode, body)
+		}
+	})
+	t.Run("NoJSRedirects", func(t *testing.T) {
+		res, _ := e.console(t, "POST", "/shows/morning/callers/c1/mute", "producer", "", false)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/shows/morning" {
+			t.Fatalf("got %d %q", res.StatusCode, res.Header.Get("Location"))
+		}
+	})
+	t.Run("Controls", func(t *testing.T) {
+		for _, c := range []string{"close-lines", "open-lines", "start-recording", "stop-recording", "start-talkback", "stop-talkback"} {
+			if res, body := e.console(t, "POST", "/shows/morning/controls/"+c, "producer", "", true); res.StatusCode != 200 {
+				t.Fatalf("%s: got %d %q", c, res.StatusCode, body)
+			}
+		}
+		if res, _ := e.console(t, "POST", "/shows/morning/controls/announce", "producer", "seconds=90", true); res.StatusCode != 200 {
+			t.Fatalf("announce: got %d", res.StatusCode)
+		}
+		if res, body := e.console(t, "POST", "/shows/morning/controls/announce", "producer", "seconds=-1", true); res.StatusCode != 422 || !strings.Contains(body, "seconds") {
+			t.Fatalf("announce -1: got %d %q", res.StatusCode, body)
+		}
+		if res, _ := e.console(t, "POST", "/shows/morning/controls/close-lines", "host", "", true); res.StatusCode != 403 {
+			t.Fatalf("host closing lines: got %d", res.StatusCode)
+		}
+	})
+	t.Run("NoSession", func(t *testing.T) {
+		res, err := http.Get(e.ts.URL + "/shows/morning")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.Request.URL.Path != "/login" {
+			t.Fatalf("ended at %s, want the login page", res.Request.URL.Path)
+		}
+	})
+}
+
+// liveRequest opens a console's SSE stream as role.
+func (e *env) liveRequest(t testing.TB, role string) *http.Request {
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/shows/morning/live", nil)
+	req.AddCookie(&http.Cookie{Name: "session", Value: role + ":" + role})
+	return req
+}
+
+func TestConsoleLiveFragments(t *testing.T) {
+	e := newEnv(t)
+	consoles := []*sseStream{}
+	for _, role := range []string{"producer", "producer", "screener", "host"} {
+		consoles = append(consoles, openSSE(t, e.liveRequest(t, role)))
+	}
+	for _, s := range consoles {
+		s.next(t, named("waiting", "nobody")) // the full render on connect
+	}
+	e.app.arrive("c1", "+15550001", hostile)
+	for i, s := range consoles {
+		// Fragments come in fragmentNames order: stats before waiting.
+		s.next(t, named("stats", `data-testid="count-waiting">1<`))
+		ev := s.next(t, named("waiting", "+15550001"))
+		if strings.Contains(ev.Data, hostile) {
+			t.Fatalf("console %d: unescaped name in fragment", i)
+		}
+	}
+	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range consoles {
+		s.next(t, named("onair", "+15550001"))
+	}
+	e.app.hangup("c1")
+	for _, s := range consoles {
+		ev := s.next(t, named("onair"))
+		if strings.Contains(ev.Data, "+15550001") {
+			t.Fatalf("hung-up caller still on air: %s", ev.Data)
+		}
+	}
+	t.Run("Chat", func(t *testing.T) {
+		if res, _ := e.console(t, "POST", "/shows/morning/chat", "host", "text="+hostile, true); res.StatusCode != 200 {
+			t.Fatalf("chat: %d", res.StatusCode)
+		}
+		ev := consoles[2].next(t, named("chat", "alert(1)"))
+		if strings.Contains(ev.Data, hostile) {
+			t.Fatal("unescaped chat message")
+		}
+		if res, _ := e.console(t, "POST", "/shows/morning/chat", "host", "text=", true); res.StatusCode != 422 {
+			t.Fatalf("empty chat: %d", res.StatusCode)
+		}
+	})
+}
+
+func TestHistoryBadge(t *testing.T) {
+	e := newEnv(t)
+	e.hist.ProfileFn = func(n string) (postgres.Profile, error) {
+		return postgres.Profile{Number: n, Calls: 5, OnAir: 2, Blocked: true, Notes: hostile,
+			LastCall: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)}, nil
+	}
+	s := openSSE(t, e.liveRequest(t, "producer"))
+	e.app.arrive("c1", "+15550001", "Ann")
+	ev := s.next(t, named("waiting", `data-testid="badge"`))
+	for _, want := range []string{"4 before", "2 on air", "2025-10-01", "BLOCKED", "&lt;script&gt;"} {
+		if !strings.Contains(ev.Data, want) {
+			t.Fatalf("badge lacks %q: %s", want, ev.Data)
+		}
+	}
+}
+
+func TestCallerPage(t *testing.T) {
+	e := newEnv(t)
+	e.hist.ProfileFn = func(n string) (postgres.Profile, error) {
+		return postgres.Profile{Number: n, Name: hostile, Calls: 2}, nil
+	}
+	e.hist.CallsFn = func(n string) ([]postgres.Call, error) {
+		return []postgres.Call{{ID: "a", Show: "morning", Outcome: queue.OutcomeAired, Notes: queue.Notes{Topic: hostile}},
+			{ID: "b", Show: "morning", Outcome: queue.OutcomeAbandoned}}, nil
+	}
+	var reason string
+	e.hist.BlockFn = func(_, _, r string) error { reason = r; return nil }
+	res, body := e.console(t, "GET", "/callers/+15550001", "producer", "", false)
+	if res.StatusCode != 200 || strings.Contains(body, hostile) || strings.Count(body, `data-testid="history-row"`) != 2 || !strings.Contains(body, "abandoned") {
+		t.Fatalf("got %d %s", res.StatusCode, body)
+	}
+	if res, _ := e.console(t, "POST", "/callers/+15550001/block", "producer", "reason=rude", true); res.StatusCode != 200 || reason != "rude" {
+		t.Fatalf("block: %d %q", res.StatusCode, reason)
+	}
+	if res, _ := e.console(t, "POST", "/callers/+15550001/block", "screener", "reason=rude", true); res.StatusCode != 403 {
+		t.Fatalf("screener block: %d", res.StatusCode)
+	}
+}
+
+func TestReportPage(t *testing.T) {
+	e := newEnv(t)
+	day := time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC)
+	e.hist.DayFn = func(show string, d time.Time) (postgres.Day, error) {
+		if !d.Equal(day) {
+			t.Errorf("asked for %v, want %v", d, day)
+		}
+		per := make([]int, 24)
+		per[9] = 7
+		return postgres.Day{Show: show, Start: day, Calls: 7, PerHour: per,
+			Outcomes: map[queue.Outcome]int{queue.OutcomeAired: 3, queue.OutcomeAbandoned: 4}}, nil
+	}
+	at := day.Add(9 * time.Hour)
+	e.hist.ShowCallsFn = func(string) ([]postgres.Call, error) {
+		return []postgres.Call{
+			{AnsweredAt: at, OnAirAt: at.Add(30 * time.Second)},
+			{AnsweredAt: at, EndedAt: at.Add(3 * time.Minute)},
+			{AnsweredAt: at, EndedAt: at.Add(3 * time.Minute)},
+		}, nil
+	}
+	res, body := e.console(t, "GET", "/shows/morning/report?day=2025-11-20", "host", "", false)
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	for _, want := range []string{`data-testid="chart-hours"`, `data-testid="chart-waits"`, `data-testid="chart-outcomes"`,
+		`<svg`, `data-n="7"`, `data-n="2"`, `data-n="4"`, "7 calls"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("report lacks %q", want)
+		}
+	}
+	if res, _ := e.console(t, "GET", "/shows/morning/report?day=yesterday", "host", "", false); res.StatusCode != 422 {
+		t.Fatalf("bad day: %d", res.StatusCode)
+	}
+}
+
+func TestWaitHistogram(t *testing.T) {
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	got := waitHistogram([]postgres.Call{
+		{AnsweredAt: at, OnAirAt: at.Add(59 * time.Second)},
+		{AnsweredAt: at, OnAirAt: at.Add(time.Minute)},
+		{AnsweredAt: at, EndedAt: at.Add(45 * time.Minute)},
+		{AnsweredAt: at},             // still waiting: not counted
+		{EndedAt: at.Add(time.Hour)}, // never answered
+	})
+	want := []int{1, 1, 0, 0, 0, 0, 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
+)
+
+// Shows is the read side of the broadcast application; *broadcast.App
+// satisfies it.
+type Shows interface {
+	// Shows returns the keys of the configured shows.
+	Shows() []string
+	// Snapshot returns everything needed to render a show; queue.ErrNotFound
+	// for an unknown show.
+	Snapshot(show string) (broadcast.Snapshot, error)
+}
+
+// Feed starts live feeds of shows' updates; BroadcastFeed adapts a
+// *broadcast.App.
+type Feed interface {
+	// Subscribe starts a show's feed; queue.ErrNotFound for an unknown
+	// show.
+	Subscribe(show string) (Subscription, error)
+}
+
+// Subscription is one live feed of a show's updates.
+type Subscription interface {
+	// Updates delivers the updates in order; it is closed when the feed
+	// ends (a subscriber that falls behind is disconnected).
+	Updates() <-chan broadcast.Update
+	// Err says why Updates was closed.
+	Err() error
+	// Close ends the feed.
+	Close()
+}
+
+// Callers is the caller actions of the broadcast application, with its
+// signatures; *broadcast.App satisfies it. Each returns the call as it is
+// afterwards, or an error wrapping queue.ErrNotFound (unknown show or
+// call), queue.ErrConflict (a lost race: busy, locked, on air full),
+// queue.ErrInvalid (the action does not fit the call's state),
+// queue.ErrGone (the caller hung up), broadcast.ErrNodeDown or
+// broadcast.ErrTelephony.
+type Callers interface {
+	Screen(ctx context.Context, show, callID string, actor queue.Actor, screener string) (queue.Call, error)
+	Ready(ctx context.Context, show, callID string, actor queue.Actor, notes queue.Notes) (queue.Call, error)
+	Promote(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
+	TakeNext(ctx context.Context, show string, actor queue.Actor) (queue.Call, error)
+	Hold(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
+	Mute(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
+	Unmute(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
+	Drop(ctx context.Context, show, callID string, actor queue.Actor, opts broadcast.DropOptions) (queue.Call, error)
+	Lock(show, callID string, actor queue.Actor) (queue.Call, error)
+	Unlock(show, callID string, actor queue.Actor) (queue.Call, error)
+	MoveToTop(show, callID string, actor queue.Actor) (queue.Call, error)
+	PickNext(show, callID string, actor queue.Actor) (queue.Call, error)
+}
+
+// Controls is the show-wide controls of the broadcast application;
+// *broadcast.App satisfies it. Errors as for Callers.
+type Controls interface {
+	SetLinesOpen(show string, open bool) error
+	SetAnnounceEvery(show string, every time.Duration) error
+	StartRecording(ctx context.Context, show string) (broadcast.RecordingState, error)
+	StopRecording(ctx context.Context, show string) (broadcast.RecordingState, error)
+	StartTalkback(ctx context.Context, show string, opts broadcast.TalkbackOptions) error
+	StopTalkback(ctx context.Context, show string) error
+}
+
+// History is the history store; *postgres.Store satisfies it. Errors wrap
+// queue.ErrNotFound or queue.ErrInvalid where they apply.
+type History interface {
+	// CallerProfile returns what is known of a number; a number never seen
+	// has a zero profile and no error.
+	CallerProfile(ctx context.Context, number string) (postgres.Profile, error)
+	// CallerCalls returns a number's last calls, newest first.
+	CallerCalls(ctx context.Context, number string, limit int) ([]postgres.Call, error)
+	// ShowDay returns a show's figures for the day containing day.
+	ShowDay(ctx context.Context, show string, day time.Time) (postgres.Day, error)
+	// ShowCalls returns a show's calls that arrived in [from, to).
+	ShowCalls(ctx context.Context, show string, from, to time.Time) ([]postgres.Call, error)
+	// Block blocks a number (queue.ErrInvalid without digits).
+	Block(ctx context.Context, number, by, reason string) error
+	// Unblock lifts a block (queue.ErrNotFound for a number never seen).
+	Unblock(ctx context.Context, number, by string) error
+}
+
+// Auth is what web needs of web/auth; *auth.Service satisfies it. The
+// middlewares put an auth.Principal in the request context; permissions
+// are auth.Can.
+type Auth interface {
+	// RequireSession passes requests with a console session and checks the
+	// CSRF token of unsafe methods; a browser without one is sent to the
+	// login page.
+	RequireSession(next http.Handler) http.Handler
+	// RequireBearer passes requests with a valid API token; others get a
+	// JSON 401.
+	RequireBearer(next http.Handler) http.Handler
+	// LoginHandler serves the login POST; fail draws the login page again
+	// with a status and a message.
+	LoginHandler(fail func(w http.ResponseWriter, r *http.Request, status int, message string)) http.Handler
+	// LogoutHandler serves the logout POST (behind RequireSession).
+	LogoutHandler() http.Handler
+	// CSRFToken returns the token the session's forms carry (field
+	// csrf_token, or header X-CSRF-Token).
+	CSRFToken(r *http.Request) string
+}
+
+// BroadcastFeed adapts a *broadcast.App to Feed.
+func BroadcastFeed(app *broadcast.App) Feed { return broadcastFeed{app} }
+
+type broadcastFeed struct{ app *broadcast.App }
+
+func (f broadcastFeed) Subscribe(show string) (Subscription, error) {
+	sub, err := f.app.Subscribe(show)
+	if err != nil {
+		return nil, err
+	}
+	return broadcastSub{sub}, nil
+}
+
+type broadcastSub struct{ *broadcast.Subscription }
+
+func (s broadcastSub) Updates() <-chan broadcast.Update { return s.C }

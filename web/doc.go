@@ -1,0 +1,38 @@
+// Package web serves callin's producer console (server-rendered HTML with
+// templ and htmx, live over server-sent events) and its automation API
+// (JSON under /api/v1 with bearer tokens, documented at
+// /api/v1/openapi.json).
+//
+// # Dependencies
+//
+// web owns narrow interfaces of what it uses: Shows, Callers and Controls
+// (satisfied by *broadcast.App), Feed (BroadcastFeed adapts
+// *broadcast.App), History (*postgres.Store) and Auth (*auth.Service).
+// Permissions are auth.Can; the principal comes from the auth middlewares.
+//
+// # Live updates
+//
+// Each show has one hub: the only subscriber to the show's broadcast feed.
+// It numbers every transition for the API's event stream (a ring of the last
+// Config.Ring, so a client resumes with Last-Event-ID, or gets an event
+// named "reset" when its id is no longer kept), and renders the console's
+// fragments (header, stats, on air, up next, screening, waiting, chat) once
+// per role for all consoles, at most every Config.RenderEvery, sending only
+// the fragments that changed. Every SSE connection follows one pattern:
+// attach, then select on the request, being kicked, messages and a
+// heartbeat, flushing each write. A client whose buffer fills is
+// disconnected (a browser reconnects and gets a full render). If the hub's
+// own feed is lost it resubscribes and sends API clients a reset.
+//
+// # Errors
+//
+// Domain errors become HTTP statuses in one table (errorTable): not found
+// 404, gone 409 "gone", conflict 409 "conflict", invalid 422, node down
+// 503, telephony 502; bad input is 400 or 422 naming the field; anything
+// else is a 500 whose details are only logged. The JSON shape is
+// {"error":{"code":"...","message":"...","field":"..."}}; the console
+// shows the same errors as a sentence in its flash area.
+//
+// Caller names, notes and chat come from outside and are always escaped by
+// templ; nothing here writes them raw.
+package web

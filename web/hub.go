@@ -1,0 +1,435 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// hub is one show's live side: it holds the one subscription to the
+// broadcast application, numbers transitions for the API's event stream
+// (kept in a ring for Last-Event-ID), and renders the console fragments
+// once per role for every console, coalescing updates within RenderEvery.
+type hub struct {
+	s   *Server
+	key string
+
+	poke chan struct{} // something changed that needs a render; cap 1
+	want chan string   // numbers whose profile to fetch
+
+	mu       sync.Mutex
+	ring     []event // ring[i%len] for ids in (next-len, next)
+	next     int64   // the next event id
+	first    int64   // the oldest id still in the ring
+	api      map[*client]struct{}
+	consoles map[*client]struct{}
+	frags    map[auth.Role]map[string][]byte // last fragments sent, per role
+	chat     []chatMsg
+	airLimit time.Duration
+	profiles map[string]*postgres.Profile // nil value: fetch in progress
+}
+
+// event is one transition as the API streams it.
+type event struct {
+	id   int64
+	data []byte
+}
+
+// chatMsg is one message of the show chat.
+type chatMsg struct {
+	At   time.Time
+	From string
+	Text string
+}
+
+// client is one SSE connection. Messages are pre-encoded and shared; a
+// client whose buffer is full is kicked: gone closes and it is removed.
+type client struct {
+	ch       chan []byte
+	gone     chan struct{}
+	role     auth.Role
+	needFull bool // send every fragment at the next render
+}
+
+func newClient(role auth.Role, n int) *client {
+	return &client{ch: make(chan []byte, n), gone: make(chan struct{}), role: role, needFull: true}
+}
+
+// send queues msg for c without blocking; false when c was kicked for
+// being too slow. The hub's lock is held.
+func (c *client) send(msg []byte) bool {
+	select {
+	case c.ch <- msg:
+		return true
+	default:
+		close(c.gone)
+		return false
+	}
+}
+
+const (
+	chatKeep     = 50     // chat messages kept per show
+	profileLimit = 20_000 // profiles cached per show before the cache is cleared
+)
+
+func newHub(s *Server, key string) *hub {
+	// Ids start at the clock in microseconds, so a restarted server's ids
+	// are above the old ones and a stale Last-Event-ID gets a reset.
+	start := s.cfg.Now().UnixMicro()
+	return &hub{s: s, key: key,
+		poke: make(chan struct{}, 1), want: make(chan string, 1024),
+		ring: make([]event, s.cfg.Ring), next: start, first: start,
+		api: map[*client]struct{}{}, consoles: map[*client]struct{}{},
+		frags: map[auth.Role]map[string][]byte{}, profiles: map[string]*postgres.Profile{},
+		airLimit: 10 * time.Minute}
+}
+
+// run subscribes to the show and serves its clients until ctx ends,
+// resubscribing (and telling API clients to reset) when the subscription
+// is lost.
+func (h *hub) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if h.s.cfg.History != nil {
+		wg.Go(func() { h.fetchProfiles(ctx) })
+	}
+	defer wg.Wait()
+	defer h.closeAll()
+	retry := time.NewTimer(0)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-retry.C:
+		}
+		sub, err := h.s.cfg.Feed.Subscribe(h.key)
+		if err != nil {
+			h.s.log.Error("web: subscribe", "show", h.key, "err", err)
+			retry.Reset(time.Second)
+			continue
+		}
+		h.nudge()
+		h.consume(ctx, sub)
+		sub.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		h.s.log.Warn("web: show subscription lost; resubscribing", "show", h.key, "err", sub.Err())
+		h.reset("updates were lost")
+		retry.Reset(0)
+	}
+}
+
+// consume handles one subscription until it closes or ctx ends.
+func (h *hub) consume(ctx context.Context, sub Subscription) {
+	timer := time.NewTimer(0)
+	<-timer.C
+	armed := false
+	arm := func() {
+		if !armed {
+			armed = true
+			timer.Reset(h.s.cfg.RenderEvery)
+		}
+	}
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u, ok := <-sub.Updates():
+			if !ok {
+				return
+			}
+			if u.Kind == broadcast.UpdateTransition {
+				h.publish(u.Transition)
+			}
+			arm()
+		case <-h.poke:
+			arm()
+		case <-timer.C:
+			armed = false
+			h.renderAll(ctx)
+		}
+	}
+}
+
+// nudge asks for a render soon.
+func (h *hub) nudge() {
+	select {
+	case h.poke <- struct{}{}:
+	default:
+	}
+}
+
+// publish numbers a transition, keeps it in the ring and sends it to the
+// API clients.
+func (h *hub) publish(t queue.Transition) {
+	data, err := json.Marshal(t)
+	if err != nil {
+		h.s.log.Error("web: encode transition", "show", h.key, "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ev := event{id: h.next, data: data}
+	h.next++
+	h.ring[ev.id%int64(len(h.ring))] = ev
+	if h.next-h.first > int64(len(h.ring)) {
+		h.first = h.next - int64(len(h.ring))
+	}
+	msg := encodeEvent(ev.id, "transition", data)
+	for c := range h.api {
+		if !c.send(msg) {
+			delete(h.api, c)
+			h.s.log.Warn("web: API event client too slow, disconnected", "show", h.key)
+		}
+	}
+}
+
+// reset tells every API client that events were lost.
+func (h *hub) reset(why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	msg := h.resetMsg(why)
+	for c := range h.api {
+		if !c.send(msg) {
+			delete(h.api, c)
+		}
+	}
+}
+
+// resetMsg is the event telling a client to reload its state; h.mu held.
+func (h *hub) resetMsg(why string) []byte {
+	data, _ := json.Marshal(map[string]any{"reason": why, "last_id": h.next - 1})
+	return encodeEvent(0, "reset", data)
+}
+
+// attachAPI registers an API client, first queueing the ring's events after
+// lastID, or a reset when lastID is out of the ring. lastID < 0: none.
+func (h *hub) attachAPI(c *client, lastID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case lastID < 0:
+	case lastID < h.first-1 || lastID >= h.next:
+		c.send(h.resetMsg(fmt.Sprintf("event %d is not in the last %d", lastID, len(h.ring))))
+	default:
+		for id := lastID + 1; id < h.next; id++ {
+			ev := h.ring[id%int64(len(h.ring))]
+			if !c.send(encodeEvent(ev.id, "transition", ev.data)) {
+				return
+			}
+		}
+	}
+	h.api[c] = struct{}{}
+}
+
+// attachConsole registers a console client; the next render sends it every
+// fragment.
+func (h *hub) attachConsole(c *client) {
+	h.mu.Lock()
+	h.consoles[c] = struct{}{}
+	h.mu.Unlock()
+	h.nudge()
+}
+
+// detach removes a client.
+func (h *hub) detach(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.api, c)
+	delete(h.consoles, c)
+}
+
+// closeAll kicks every client when the hub stops.
+func (h *hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.api {
+		close(c.gone)
+	}
+	for c := range h.consoles {
+		close(c.gone)
+	}
+	clear(h.api)
+	clear(h.consoles)
+}
+
+// renderAll renders the fragments for every role with a console and sends
+// the ones that changed (all of them to new consoles).
+func (h *hub) renderAll(ctx context.Context) {
+	h.mu.Lock()
+	roles := map[auth.Role]bool{}
+	for c := range h.consoles {
+		roles[c.role] = true
+	}
+	h.mu.Unlock()
+	if len(roles) == 0 {
+		return
+	}
+	snap, err := h.s.cfg.Shows.Snapshot(h.key)
+	if err != nil {
+		h.s.log.Error("web: snapshot", "show", h.key, "err", err)
+		return
+	}
+	v := h.view(snap)
+	rendered := map[auth.Role]map[string][]byte{}
+	for role := range roles {
+		rendered[role] = renderFragments(ctx, v, permsOf(role))
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	msgs := map[auth.Role][][]byte{} // changed fragments per role
+	full := map[auth.Role][][]byte{}
+	for role, frags := range rendered {
+		old := h.frags[role]
+		for _, name := range fragmentNames {
+			msg := encodeEvent(0, name, frags[name])
+			full[role] = append(full[role], msg)
+			if !bytes.Equal(old[name], frags[name]) {
+				msgs[role] = append(msgs[role], msg)
+			}
+		}
+		h.frags[role] = frags
+	}
+	for c := range h.consoles {
+		send := msgs[c.role]
+		if c.needFull {
+			send, c.needFull = full[c.role], false
+		}
+		for _, m := range send {
+			if !c.send(m) {
+				delete(h.consoles, c)
+				h.s.log.Warn("web: console too slow, disconnected", "show", h.key)
+				break
+			}
+		}
+	}
+}
+
+// view assembles what the templates show: the snapshot with the profiles
+// known so far, the chat and the on-air limit. Missing profiles are asked
+// for.
+func (h *hub) view(snap broadcast.Snapshot) showView {
+	v := showView{Snap: snap, Profiles: map[string]postgres.Profile{}, Talking: map[string]bool{}}
+	for _, id := range snap.Talking {
+		v.Talking[id] = true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v.Chat = append([]chatMsg(nil), h.chat...)
+	v.AirLimit = h.airLimit
+	if h.s.cfg.History == nil {
+		return v
+	}
+	if len(h.profiles) > profileLimit {
+		clear(h.profiles)
+	}
+	for _, calls := range [][]queue.Call{snap.Lineup.Waiting, snap.Lineup.Ready, snap.Lineup.Screening, snap.Lineup.OnAir} {
+		for _, c := range calls {
+			p, seen := h.profiles[c.Number]
+			switch {
+			case p != nil:
+				v.Profiles[c.Number] = *p
+			case !seen:
+				select {
+				case h.want <- c.Number:
+					h.profiles[c.Number] = nil
+				default: // asked again at the next render
+				}
+			}
+		}
+	}
+	return v
+}
+
+// fetchProfiles loads the profiles views ask for, one at a time.
+func (h *hub) fetchProfiles(ctx context.Context) {
+	for {
+		var number string
+		select {
+		case <-ctx.Done():
+			return
+		case number = <-h.want:
+		}
+		// A slow database must not hold profiles back for long; a failed
+		// one is retried at a later render.
+		fctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		p, err := h.s.cfg.History.CallerProfile(fctx, number)
+		cancel()
+		h.mu.Lock()
+		if err != nil {
+			delete(h.profiles, number)
+		} else {
+			h.profiles[number] = &p
+		}
+		h.mu.Unlock()
+		if err != nil {
+			h.s.log.Warn("web: caller profile", "show", h.key, "err", err)
+			continue
+		}
+		h.nudge()
+	}
+}
+
+// forget drops a cached profile (after a block or unblock).
+func (h *hub) forget(number string) {
+	h.mu.Lock()
+	delete(h.profiles, number)
+	h.mu.Unlock()
+	h.nudge()
+}
+
+// addChat appends a chat message.
+func (h *hub) addChat(m chatMsg) {
+	h.mu.Lock()
+	h.chat = append(h.chat, m)
+	if len(h.chat) > chatKeep {
+		h.chat = append([]chatMsg(nil), h.chat[len(h.chat)-chatKeep:]...)
+	}
+	h.mu.Unlock()
+	h.nudge()
+}
+
+// setAirLimit sets the soft limit of time on air.
+func (h *hub) setAirLimit(d time.Duration) {
+	h.mu.Lock()
+	h.airLimit = d
+	h.mu.Unlock()
+	h.nudge()
+}
+
+// currentView is the view for a full page render.
+func (h *hub) currentView() (showView, error) {
+	snap, err := h.s.cfg.Shows.Snapshot(h.key)
+	if err != nil {
+		return showView{}, err
+	}
+	return h.view(snap), nil
+}
+
+// encodeEvent encodes one SSE message; id 0 means none. Every line of data
+// gets its own "data:" field.
+func encodeEvent(id int64, name string, data []byte) []byte {
+	var b bytes.Buffer
+	if id != 0 {
+		b.WriteString("id: " + strconv.FormatInt(id, 10) + "\n")
+	}
+	b.WriteString("event: " + name + "\n")
+	for line := range strings.SplitSeq(string(data), "\n") {
+		b.WriteString("data: " + strings.TrimSuffix(line, "\r") + "\n")
+	}
+	b.WriteString("\n")
+	return b.Bytes()
+}

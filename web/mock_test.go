@@ -1,0 +1,381 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// fakeApp is a hand-written stand-in for *broadcast.App: one show whose
+// calls move between states as the actions say. Each action can be
+// overridden with a function field (wtf mock style).
+type fakeApp struct {
+	mu    sync.Mutex
+	show  string
+	calls map[string]*queue.Call
+	order []string // arrival order
+	lines bool
+	subs  map[*fakeSub]bool
+	seq   int
+	buf   int
+	now   time.Time
+	subCh chan struct{} // a value per Subscribe
+
+	// Overrides; nil means the default behaviour.
+	ActFn     func(action, callID string) error
+	ControlFn func(control string) error
+}
+
+func newFakeApp(show string) *fakeApp {
+	return &fakeApp{show: show, calls: map[string]*queue.Call{}, subs: map[*fakeSub]bool{}, buf: 256,
+		lines: true, subCh: make(chan struct{}, 64), now: time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC)}
+}
+
+type fakeSub struct {
+	app  *fakeApp
+	ch   chan broadcast.Update
+	err  error
+	once sync.Once
+}
+
+func (s *fakeSub) Updates() <-chan broadcast.Update { return s.ch }
+func (s *fakeSub) Err() error {
+	s.app.mu.Lock()
+	defer s.app.mu.Unlock()
+	return s.err
+}
+func (s *fakeSub) Close() {
+	s.app.mu.Lock()
+	defer s.app.mu.Unlock()
+	s.app.dropSub(s, broadcast.ErrClosed)
+}
+
+// dropSub ends a subscription; a.mu held.
+func (a *fakeApp) dropSub(s *fakeSub, err error) {
+	if a.subs[s] {
+		delete(a.subs, s)
+		s.err = err
+		close(s.ch)
+	}
+}
+
+func (a *fakeApp) Shows() []string { return []string{a.show} }
+
+func (a *fakeApp) Subscribe(show string) (Subscription, error) {
+	if show != a.show {
+		return nil, fmt.Errorf("fake: show %q: %w", show, queue.ErrNotFound)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := &fakeSub{app: a, ch: make(chan broadcast.Update, a.buf)}
+	a.subs[s] = true
+	select {
+	case a.subCh <- struct{}{}:
+	default:
+	}
+	return s, nil
+}
+
+func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
+	if show != a.show {
+		return broadcast.Snapshot{}, fmt.Errorf("fake: show %q: %w", show, queue.ErrNotFound)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	snap := broadcast.Snapshot{Show: a.show, At: a.now, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeUp},
+		Settings: broadcast.Settings{Title: "Morning <b>Show</b>", LinesOpen: a.lines}}
+	pos := 0
+	for _, st := range []queue.State{queue.StateReady, queue.StateWaiting} {
+		for _, id := range a.order {
+			if c := a.calls[id]; c.State == st {
+				pos++
+				c.Position = pos
+			}
+		}
+	}
+	for _, id := range a.order {
+		c := *a.calls[id]
+		switch c.State {
+		case queue.StateWaiting:
+			snap.Lineup.Waiting = append(snap.Lineup.Waiting, c)
+			snap.Stats.Waiting++
+		case queue.StateReady:
+			snap.Lineup.Ready = append(snap.Lineup.Ready, c)
+			snap.Stats.Ready++
+		case queue.StateScreening:
+			snap.Lineup.Screening = append(snap.Lineup.Screening, c)
+			snap.Stats.Screening++
+		case queue.StateOnAir:
+			snap.Lineup.OnAir = append(snap.Lineup.OnAir, c)
+			snap.Stats.OnAir++
+		}
+	}
+	slices.SortFunc(snap.Lineup.Ready, func(x, y queue.Call) int { return x.Position - y.Position })
+	return snap, nil
+}
+
+// emit sends a transition to every subscriber; one whose buffer is full is
+// dropped, as broadcast does. a.mu held.
+func (a *fakeApp) emit(c *queue.Call, from queue.State, action string) {
+	a.seq++
+	c.Seq++
+	t := queue.Transition{CallID: c.ID, Seq: c.Seq, At: a.now, Show: a.show, From: from, To: c.State,
+		Action: action, Number: c.Number, Name: c.Name}
+	for s := range a.subs {
+		select {
+		case s.ch <- broadcast.Update{Show: a.show, Kind: broadcast.UpdateTransition, Transition: t}:
+		default:
+			a.dropSub(s, broadcast.ErrSlowSubscriber)
+		}
+	}
+}
+
+// arrive adds a waiting caller.
+func (a *fakeApp) arrive(id, number, name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := &queue.Call{ID: id, Number: number, Name: name, State: queue.StateWaiting, ArrivedAt: a.now, Since: a.now}
+	a.calls[id] = c
+	a.order = append(a.order, id)
+	a.emit(c, "", queue.ActionArrive)
+}
+
+// hangup ends a call as the caller would.
+func (a *fakeApp) hangup(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.calls[id]; c != nil {
+		from := c.State
+		c.State = queue.StateEnded
+		a.emit(c, from, queue.ActionHangup)
+		delete(a.calls, id)
+		a.order = slices.DeleteFunc(a.order, func(x string) bool { return x == id })
+	}
+}
+
+// act applies an action: the override decides first, then the default
+// moves the call.
+func (a *fakeApp) act(action, id string, to queue.State, change func(*queue.Call)) (queue.Call, error) {
+	if a.ActFn != nil {
+		if err := a.ActFn(action, id); err != nil {
+			return queue.Call{}, err
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.calls[id]
+	if c == nil {
+		return queue.Call{}, fmt.Errorf("fake: %s %q: %w", action, id, queue.ErrNotFound)
+	}
+	from := c.State
+	if to != "" {
+		c.State = to
+	}
+	if change != nil {
+		change(c)
+	}
+	a.emit(c, from, action)
+	out := *c
+	if c.State == queue.StateEnded {
+		delete(a.calls, id)
+		a.order = slices.DeleteFunc(a.order, func(x string) bool { return x == id })
+	}
+	return out, nil
+}
+
+func (a *fakeApp) Screen(_ context.Context, _, id string, _ queue.Actor, screener string) (queue.Call, error) {
+	return a.act(queue.ActionScreen, id, queue.StateScreening, func(c *queue.Call) { c.Screener = screener })
+}
+func (a *fakeApp) Ready(_ context.Context, _, id string, _ queue.Actor, n queue.Notes) (queue.Call, error) {
+	return a.act(queue.ActionReady, id, queue.StateReady, func(c *queue.Call) { c.Notes = n })
+}
+func (a *fakeApp) Promote(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionPromote, id, queue.StateOnAir, nil)
+}
+func (a *fakeApp) TakeNext(ctx context.Context, show string, actor queue.Actor) (queue.Call, error) {
+	snap, _ := a.Snapshot(show)
+	line := slices.Concat(snap.Lineup.Ready, snap.Lineup.Waiting)
+	if len(line) == 0 {
+		return queue.Call{}, fmt.Errorf("fake: take next: nobody: %w", queue.ErrNotFound)
+	}
+	return a.act(queue.ActionTakeNext, line[0].ID, queue.StateOnAir, nil)
+}
+func (a *fakeApp) Hold(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionHold, id, queue.StateWaiting, nil)
+}
+func (a *fakeApp) Mute(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionMute, id, "", func(c *queue.Call) { c.Muted = true })
+}
+func (a *fakeApp) Unmute(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionUnmute, id, "", func(c *queue.Call) { c.Muted = false })
+}
+func (a *fakeApp) Drop(_ context.Context, _, id string, _ queue.Actor, o broadcast.DropOptions) (queue.Call, error) {
+	return a.act(queue.ActionDrop, id, queue.StateEnded, func(c *queue.Call) { c.Outcome, c.Reason = queue.OutcomeDropped, o.Reason })
+}
+func (a *fakeApp) Lock(_, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionLock, id, "", func(c *queue.Call) { c.Locked = true })
+}
+func (a *fakeApp) Unlock(_, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionUnlock, id, "", func(c *queue.Call) { c.Locked = false })
+}
+func (a *fakeApp) MoveToTop(_, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionMoveToTop, id, "", func(c *queue.Call) { c.Top = true })
+}
+func (a *fakeApp) PickNext(_, id string, _ queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionPickNext, id, "", func(c *queue.Call) { c.Next = true })
+}
+
+func (a *fakeApp) control(name string) error {
+	if a.ControlFn != nil {
+		return a.ControlFn(name)
+	}
+	return nil
+}
+func (a *fakeApp) SetLinesOpen(_ string, open bool) error {
+	if err := a.control("lines"); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.lines = open
+	a.mu.Unlock()
+	return nil
+}
+func (a *fakeApp) SetAnnounceEvery(string, time.Duration) error { return a.control("announce") }
+func (a *fakeApp) StartRecording(context.Context, string) (broadcast.RecordingState, error) {
+	return broadcast.RecordingState{Active: true}, a.control("record")
+}
+func (a *fakeApp) StopRecording(context.Context, string) (broadcast.RecordingState, error) {
+	return broadcast.RecordingState{}, a.control("record")
+}
+func (a *fakeApp) StartTalkback(context.Context, string, broadcast.TalkbackOptions) error {
+	return a.control("talkback")
+}
+func (a *fakeApp) StopTalkback(context.Context, string) error { return a.control("talkback") }
+
+// fakeHistory is a History of function fields.
+type fakeHistory struct {
+	ProfileFn   func(number string) (postgres.Profile, error)
+	CallsFn     func(number string) ([]postgres.Call, error)
+	DayFn       func(show string, day time.Time) (postgres.Day, error)
+	ShowCallsFn func(show string) ([]postgres.Call, error)
+	BlockFn     func(number, by, reason string) error
+	UnblockFn   func(number, by string) error
+}
+
+func (h *fakeHistory) CallerProfile(_ context.Context, n string) (postgres.Profile, error) {
+	if h.ProfileFn == nil {
+		return postgres.Profile{Number: n}, nil
+	}
+	return h.ProfileFn(n)
+}
+func (h *fakeHistory) CallerCalls(_ context.Context, n string, _ int) ([]postgres.Call, error) {
+	if h.CallsFn == nil {
+		return nil, nil
+	}
+	return h.CallsFn(n)
+}
+func (h *fakeHistory) ShowDay(_ context.Context, show string, day time.Time) (postgres.Day, error) {
+	if h.DayFn == nil {
+		return postgres.Day{Show: show, Start: day, PerHour: make([]int, 24)}, nil
+	}
+	return h.DayFn(show, day)
+}
+func (h *fakeHistory) ShowCalls(_ context.Context, show string, _, _ time.Time) ([]postgres.Call, error) {
+	if h.ShowCallsFn == nil {
+		return nil, nil
+	}
+	return h.ShowCallsFn(show)
+}
+func (h *fakeHistory) Block(_ context.Context, n, by, reason string) error {
+	if h.BlockFn == nil {
+		return nil
+	}
+	return h.BlockFn(n, by, reason)
+}
+func (h *fakeHistory) Unblock(_ context.Context, n, by string) error {
+	if h.UnblockFn == nil {
+		return nil
+	}
+	return h.UnblockFn(n, by)
+}
+
+// fakeAuth authenticates "Bearer <role>" tokens and a "session" cookie
+// holding "<name>:<role>"; the CSRF token is "csrf-<name>".
+type fakeAuth struct{}
+
+func (fakeAuth) RequireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("session")
+		name, role, ok := strings.Cut(func() string {
+			if err != nil {
+				return ""
+			}
+			return c.Value
+		}(), ":")
+		if !ok {
+			http.Redirect(w, r, "/login?next="+r.URL.Path, http.StatusSeeOther)
+			return
+		}
+		if r.Method != http.MethodGet && r.Header.Get("X-CSRF-Token") != "csrf-"+name && r.PostFormValue("csrf_token") != "csrf-"+name {
+			http.Error(w, `{"error":{"code":"forbidden","message":"CSRF"}}`, http.StatusForbidden)
+			return
+		}
+		p := auth.Principal{Kind: auth.KindUser, Name: name, Role: auth.Role(role)}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+func (fakeAuth) RequireBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		role, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || role == "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":{"code":"unauthorized","message":"no token"}}`)
+			return
+		}
+		p := auth.Principal{Kind: auth.KindToken, Name: "bot-" + role, Role: auth.Role(role)}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+func (fakeAuth) LoginHandler(fail func(http.ResponseWriter, *http.Request, int, string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, pw := r.PostFormValue("username"), r.PostFormValue("password")
+		if pw != "secret" {
+			fail(w, r, http.StatusUnauthorized, "Wrong user name or password.")
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: name + ":" + name, Path: "/"})
+		next := r.PostFormValue("next")
+		if next == "" {
+			next = "/"
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	})
+}
+
+func (fakeAuth) LogoutHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	})
+}
+
+func (fakeAuth) CSRFToken(r *http.Request) string {
+	c, err := r.Cookie("session")
+	if err != nil {
+		return ""
+	}
+	name, _, _ := strings.Cut(c.Value, ":")
+	return "csrf-" + name
+}

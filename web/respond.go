@@ -1,0 +1,195 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/a-h/templ"
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+)
+
+// Error codes of the JSON error body {"error":{"code":...,"message":...}}.
+const (
+	CodeBadRequest   = "bad_request"  // malformed request (bad JSON, unknown field)
+	CodeInvalid      = "invalid"      // well-formed but not acceptable
+	CodeUnauthorized = "unauthorized" // no valid session or token
+	CodeForbidden    = "forbidden"    // the role may not do this
+	CodeNotFound     = "not_found"    // unknown show, caller or number
+	CodeConflict     = "conflict"     // lost a race: busy, locked, on air full
+	CodeGone         = "gone"         // the caller has hung up
+	CodeUnavailable  = "unavailable"  // the show's Asterisk node is down
+	CodeTelephony    = "telephony"    // Asterisk refused or timed out
+	CodeInternal     = "internal"     // a bug; details are in the log only
+)
+
+// errorTable maps errors to statuses and codes, first match wins: the one
+// place domain errors become HTTP. ErrGone comes before ErrConflict so a
+// caller who hung up is told apart from a lost race.
+var errorTable = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{queue.ErrNotFound, http.StatusNotFound, CodeNotFound},
+	{queue.ErrGone, http.StatusConflict, CodeGone},
+	{queue.ErrConflict, http.StatusConflict, CodeConflict},
+	{queue.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalid},
+	{errForbidden, http.StatusForbidden, CodeForbidden},
+	{broadcast.ErrNodeDown, http.StatusServiceUnavailable, CodeUnavailable},
+	{broadcast.ErrTelephony, http.StatusBadGateway, CodeTelephony},
+}
+
+var errForbidden = errors.New("forbidden")
+
+// inputError is bad input, naming the field at fault.
+type inputError struct {
+	status  int // 400 malformed, 422 unacceptable
+	field   string
+	message string
+}
+
+func (e *inputError) Error() string { return e.field + ": " + e.message }
+
+// badRequest is a malformed request (400).
+func badRequest(field, format string, args ...any) error {
+	return &inputError{http.StatusBadRequest, field, fmt.Sprintf(format, args...)}
+}
+
+// invalid is a well-formed request with an unacceptable value (422).
+func invalid(field, format string, args ...any) error {
+	return &inputError{http.StatusUnprocessableEntity, field, fmt.Sprintf(format, args...)}
+}
+
+// apiError is the body of every JSON error.
+type apiError struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// classify turns an error into a status and body. Unknown errors become a
+// 500 whose message says nothing of the cause.
+func classify(err error) (int, errorBody) {
+	var in *inputError
+	if errors.As(err, &in) {
+		code := CodeInvalid
+		if in.status == http.StatusBadRequest {
+			code = CodeBadRequest
+		}
+		return in.status, errorBody{Code: code, Message: in.Error(), Field: in.field}
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e.status, errorBody{Code: e.code, Message: err.Error()}
+		}
+	}
+	return http.StatusInternalServerError, errorBody{Code: CodeInternal, Message: "internal error"}
+}
+
+// writeJSON writes v with status; an encoding failure is logged.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.Warn("web: write json", "path", r.URL.Path, "err", err)
+	}
+}
+
+// apiFail writes err as a JSON error and logs it: server faults at error
+// level, refusals at debug.
+func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := classify(err)
+	s.logFail(r, status, err)
+	s.writeJSON(w, r, status, apiError{body})
+}
+
+func (s *Server) logFail(r *http.Request, status int, err error) {
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(r.Context(), level, "web: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+}
+
+// render writes a templ component as HTML; a failure is logged (the
+// response may be partly written by then).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.Warn("web: render", "path", r.URL.Path, "err", err)
+	}
+}
+
+// pageFail renders err as an HTML error page.
+func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := classify(err)
+	s.logFail(r, status, err)
+	s.render(w, r, status, errorPage(s.page(r, "Error"), status, body.Message))
+}
+
+// recoverer turns a panic into a logged stack and a JSON 500 without
+// details. http.ErrAbortHandler is re-panicked, as net/http expects.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("web: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.writeJSON(w, r, http.StatusInternalServerError,
+				apiError{errorBody{Code: CodeInternal, Message: "internal error"}})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// decodeJSON reads a JSON body into v, refusing unknown fields and
+// trailing data; an empty body leaves v as it is.
+func decodeJSON(r *http.Request, v any) error {
+	if r.Body == nil || r.ContentLength == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return badRequest(typeErr.Field, "must be a %s", typeErr.Type)
+		}
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return badRequest("body", "malformed JSON at offset %d", syn.Offset)
+		}
+		if field, ok := unknownField(err); ok {
+			return badRequest(field, "unknown field")
+		}
+		return badRequest("body", "%v", err)
+	}
+	if dec.More() {
+		return badRequest("body", "trailing data after the JSON object")
+	}
+	return nil
+}
+
+// unknownField extracts the name from encoding/json's unknown-field error.
+func unknownField(err error) (string, bool) {
+	var name string
+	if _, e := fmt.Sscanf(err.Error(), "json: unknown field %q", &name); e == nil {
+		return name, true
+	}
+	return "", false
+}

@@ -1,0 +1,184 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+	"github.com/go-chi/chi/v5"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Config configures a Server. Shows, Feed, Callers, Controls and Auth are
+// required; History may be nil (no caller pages, reports or badges).
+type Config struct {
+	Shows    Shows
+	Feed     Feed
+	Callers  Callers
+	Controls Controls
+	History  History
+	Auth     Auth
+	Logger   *slog.Logger
+	Now      func() time.Time
+
+	// RenderEvery is the most often a show's console fragments are
+	// re-rendered: updates within it are coalesced (default 25 ms).
+	RenderEvery time.Duration
+	// Heartbeat is the SSE comment interval that keeps proxies from
+	// closing idle streams (default 15 s).
+	Heartbeat time.Duration
+	// Ring is how many transitions per show the event stream keeps for
+	// Last-Event-ID resumption (default 4096).
+	Ring int
+	// ClientBuffer is each SSE client's buffer in messages; a client that
+	// falls this far behind is disconnected (default 256).
+	ClientBuffer int
+}
+
+// Server serves the producer console and the REST API. Run must be running
+// for live updates.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	hubs   map[string]*hub
+	keys   []string
+	static http.Handler
+
+	runOnce sync.Once
+}
+
+// New builds a Server for the shows cfg.Shows lists at this moment.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RenderEvery <= 0 {
+		cfg.RenderEvery = 25 * time.Millisecond
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 15 * time.Second
+	}
+	if cfg.Ring <= 0 {
+		cfg.Ring = 4096
+	}
+	if cfg.ClientBuffer <= 0 {
+		cfg.ClientBuffer = 256
+	}
+	sub, _ := fs.Sub(staticFS, "static")
+	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[string]*hub{},
+		static: http.StripPrefix("/static/", http.FileServerFS(sub))}
+	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
+	for _, k := range s.keys {
+		s.hubs[k] = newHub(s, k)
+	}
+	return s
+}
+
+// Run keeps every show's live feed until ctx ends. Call it once.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, h := range s.hubs {
+		wg.Go(func() { h.run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// Handler returns the HTTP handler: the route table.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverer)
+
+	r.Handle("/static/*", s.static)
+	r.Get("/login", s.loginPage)
+	r.Method(http.MethodPost, "/login", s.cfg.Auth.LoginHandler(s.loginFail))
+
+	// The console: HTML pages and fragments for a browser session.
+	r.Group(func(r chi.Router) {
+		r.Use(s.cfg.Auth.RequireSession)
+		r.Method(http.MethodPost, "/logout", s.cfg.Auth.LogoutHandler())
+		r.Get("/", s.home)
+		r.Get("/shows/{show}", s.showPage)
+		r.Get("/shows/{show}/live", s.showLive)
+		r.Post("/shows/{show}/callers/{call}/{action}", s.consoleAct)
+		r.Post("/shows/{show}/take-next", s.consoleTakeNext)
+		r.Post("/shows/{show}/controls/{control}", s.consoleControl)
+		r.Post("/shows/{show}/chat", s.consoleChat)
+		r.Get("/shows/{show}/report", s.reportPage)
+		r.Get("/callers/{number}", s.callerPage)
+		r.Post("/callers/{number}/block", s.consoleBlock)
+		r.Post("/callers/{number}/unblock", s.consoleUnblock)
+	})
+
+	// The automation API: JSON with bearer tokens.
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/openapi.json", s.apiOpenAPI)
+		r.Group(func(r chi.Router) {
+			r.Use(s.cfg.Auth.RequireBearer)
+			r.Get("/shows", s.apiShows)
+			r.Get("/shows/{show}", s.apiShow)
+			r.Put("/shows/{show}/lines", s.apiLines)
+			r.Get("/shows/{show}/callers", s.apiCallers)
+			r.Get("/shows/{show}/callers/{call}", s.apiCaller)
+			for _, a := range callerActions {
+				r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
+			}
+			r.Post("/shows/{show}/take-next", s.apiTakeNext)
+			r.Post("/shows/{show}/talkback/start", s.apiTalkback(true))
+			r.Post("/shows/{show}/talkback/stop", s.apiTalkback(false))
+			r.Get("/shows/{show}/on-air", s.apiOnAir)
+			r.Get("/shows/{show}/events", s.apiEvents)
+			r.Get("/callers/{number}", s.apiHistory)
+			r.Put("/callers/{number}/block", s.apiBlock)
+			r.Delete("/callers/{number}/block", s.apiUnblock)
+		})
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			s.apiFail(w, r, invalidRoute(r))
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			s.writeJSON(w, r, http.StatusMethodNotAllowed, apiError{errorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
+		})
+	})
+	return r
+}
+
+// principal returns the request's principal and its queue.Actor.
+func principal(r *http.Request) (auth.Principal, queue.Actor) {
+	p, _ := auth.PrincipalFrom(r.Context())
+	kind := queue.ActorUser
+	if p.Kind == auth.KindToken {
+		kind = queue.ActorToken
+	}
+	return p, queue.Actor{Kind: kind, Name: p.Name}
+}
+
+// allow returns errForbidden unless the request's role may do action.
+func (s *Server) allow(r *http.Request, action auth.Action) error {
+	p, _ := principal(r)
+	if !auth.Can(p.Role, action) {
+		return forbidden(string(action))
+	}
+	return nil
+}
+
+// hub finds a show's hub, or queue.ErrNotFound.
+func (s *Server) hub(r *http.Request) (*hub, error) {
+	key := chi.URLParam(r, "show")
+	h := s.hubs[key]
+	if h == nil {
+		return nil, notFound("show", key)
+	}
+	return h, nil
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/queue"
+)
+
+func (e *env) eventsRequest(t *testing.T, lastID string) *http.Request {
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/shows/morning/events", nil)
+	req.Header.Set("Authorization", "Bearer host")
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	return req
+}
+
+func transitionOf(t *testing.T, ev sseEvent) queue.Transition {
+	t.Helper()
+	var tr queue.Transition
+	if err := json.Unmarshal([]byte(ev.Data), &tr); err != nil {
+		t.Fatalf("event data %q: %v", ev.Data, err)
+	}
+	return tr
+}
+
+func TestAPIEventsResume(t *testing.T) {
+	e := newEnv(t)
+	s := openSSE(t, e.eventsRequest(t, ""))
+	e.app.arrive("c1", "+1555", "Ann")
+	first := s.next(t, named("transition"))
+	if tr := transitionOf(t, first); tr.CallID != "c1" || tr.Action != queue.ActionArrive {
+		t.Fatalf("first event: got %+v", tr)
+	}
+	e.app.arrive("c2", "+1556", "Bob")
+	e.app.arrive("c3", "+1557", "Cy")
+	second := s.next(t, named("transition"))
+	third := s.next(t, named("transition"))
+	id1, _ := strconv.ParseInt(first.ID, 10, 64)
+	id2, _ := strconv.ParseInt(second.ID, 10, 64)
+	id3, _ := strconv.ParseInt(third.ID, 10, 64)
+	if id2 != id1+1 || id3 != id2+1 {
+		t.Fatalf("ids %d %d %d, want consecutive", id1, id2, id3)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		r := openSSE(t, e.eventsRequest(t, first.ID))
+		for _, want := range []string{"c2", "c3"} {
+			if tr := transitionOf(t, r.next(t, named("transition"))); tr.CallID != want {
+				t.Fatalf("resumed: got %s, want %s", tr.CallID, want)
+			}
+		}
+	})
+	t.Run("TooOld", func(t *testing.T) {
+		r := openSSE(t, e.eventsRequest(t, strconv.FormatInt(id1-100, 10)))
+		ev := r.next(t, func(ev sseEvent) bool { return ev.Name != "" })
+		if ev.Name != "reset" {
+			t.Fatalf("got event %q, want reset", ev.Name)
+		}
+	})
+	t.Run("FromTheFuture", func(t *testing.T) {
+		r := openSSE(t, e.eventsRequest(t, strconv.FormatInt(id3+100, 10)))
+		if ev := r.next(t, func(ev sseEvent) bool { return ev.Name != "" }); ev.Name != "reset" {
+			t.Fatalf("got event %q, want reset", ev.Name)
+		}
+	})
+}
+
+func TestAPIEventsRingOverflow(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Ring = 4 })
+	s := openSSE(t, e.eventsRequest(t, ""))
+	e.app.arrive("c0", "+1550", "A")
+	first := s.next(t, named("transition"))
+	for i := 1; i <= 6; i++ {
+		e.app.arrive("c"+strconv.Itoa(i), "+155"+strconv.Itoa(i), "x")
+		s.next(t, named("transition"))
+	}
+	r := openSSE(t, e.eventsRequest(t, first.ID))
+	if ev := r.next(t, func(ev sseEvent) bool { return ev.Name != "" }); ev.Name != "reset" {
+		t.Fatalf("got %q, want reset: event %s fell out of a ring of 4", ev.Name, first.ID)
+	}
+}
+
+func TestSSEHeartbeat(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Heartbeat = 5 * time.Millisecond })
+	s := openSSE(t, e.eventsRequest(t, ""))
+	s.next(t, func(ev sseEvent) bool { return ev.Comment })
+}
+
+func TestSSESlowClientIsDisconnected(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ClientBuffer = 2; c.Ring = 2 })
+	h := e.srv.hubs["morning"]
+	c := newClient("host", 2)
+	h.attachAPI(c, -1)
+	for i := range 3 {
+		e.app.arrive("c"+strconv.Itoa(i), "+1", "x")
+	}
+	select {
+	case <-c.gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a client that reads nothing was not disconnected")
+	}
+	h.mu.Lock()
+	_, still := h.api[c]
+	h.mu.Unlock()
+	if still {
+		t.Fatal("kicked client still registered")
+	}
+}
+
+func TestHubResubscribesAndResets(t *testing.T) {
+	e := newEnv(t)
+	s := openSSE(t, e.eventsRequest(t, ""))
+	e.app.arrive("c1", "+1", "x")
+	s.next(t, named("transition"))
+	e.app.mu.Lock()
+	for sub := range e.app.subs {
+		e.app.dropSub(sub, nil)
+	}
+	e.app.mu.Unlock()
+	if ev := s.next(t, func(ev sseEvent) bool { return ev.Name != "" }); ev.Name != "reset" {
+		t.Fatalf("got %q, want reset after the feed was lost", ev.Name)
+	}
+	e.waitSubscribed(t, 1)
+	e.app.arrive("c2", "+2", "y")
+	if tr := transitionOf(t, s.next(t, named("transition"))); tr.CallID != "c2" {
+		t.Fatalf("after resubscribing: got %+v", tr)
+	}
+}
