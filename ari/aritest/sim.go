@@ -100,9 +100,19 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 			continue
 		case <-next:
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		// Wait for a free slot, collecting results meanwhile: a worker
+		// holds its slot until its result is taken.
+		acquired := false
+		for !acquired && ctx.Err() == nil {
+			select {
+			case sem <- struct{}{}:
+				acquired = true
+			case r := <-results:
+				collect(r)
+			case <-ctx.Done():
+			}
+		}
+		if !acquired {
 			continue
 		}
 		placed++
@@ -124,8 +134,8 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 			patience = time.Duration(rng.ExpFloat64() * float64(o.Patience))
 		}
 		go func() {
-			defer func() { <-sem }()
 			c, err := s.Call(ctx, co)
+			<-sem
 			if err != nil {
 				results <- result{}
 				return

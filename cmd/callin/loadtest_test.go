@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/postgres/pgtest"
+)
+
+// TestLoadtest runs a small load test end to end and checks its report:
+// every caller admitted, promotes measured, every transition in PostgreSQL.
+func TestLoadtest(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
+	err := run(ctx, []string{"loadtest", "--database-url", pgtest.URL(t),
+		"--callers", "50", "--rate", "500", "--consoles", "2", "--browsers", "1",
+		"--promote-every", "20ms", "--hangup-every", "40ms", "--cycles", "10"},
+		strings.NewReader(""), stdout, stderr, envMap(nil))
+	if err != nil {
+		t.Fatalf("loadtest: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	t.Log("\n" + out)
+	if got := field(out, "admitted"); got != "50/50" {
+		t.Errorf("admitted %q, want 50/50", got)
+	}
+	var n, p50, p99 float64
+	if _, err := fmt.Sscanf(field(out, "promote latency"), "p50 %fms p99 %fms", &p50, &p99); err != nil || p50 <= 0 || p99 < p50 {
+		t.Errorf("promote latency %q: want p50 > 0 and p99 >= p50", field(out, "promote latency"))
+	}
+	if _, err := fmt.Sscanf(field(out, "promotes"), "%f ok", &n); err != nil || n < 1 {
+		t.Errorf("promotes %q: want at least one", field(out, "promotes"))
+	}
+	if _, err := fmt.Sscanf(field(out, "fan-out latency"), "p50 %fms", &p50); err != nil || p50 <= 0 {
+		t.Errorf("fan-out latency %q: want measured", field(out, "fan-out latency"))
+	}
+	var recorded, seen, stored int
+	if _, err := fmt.Sscanf(field(out, "transitions"), "%d recorded, %d seen, %d in call_events", &recorded, &seen, &stored); err != nil {
+		t.Fatalf("transitions %q: %v", field(out, "transitions"), err)
+	}
+	// 50 arrivals and admissions at least, plus promotes, drops, hang-ups.
+	if recorded < 100+int(n) || seen != recorded || stored != recorded {
+		t.Errorf("transitions: %d recorded, %d seen, %d stored; want >= %d, all seen and stored", recorded, seen, stored, 100+int(n))
+	}
+	if got := field(out, "all written"); got != "yes" {
+		t.Errorf("all written %q, want yes", got)
+	}
+	if got := field(out, "streams disconnected"); got != "0 API, 0 console" {
+		t.Errorf("streams disconnected %q, want none", got)
+	}
+}
+
+func TestLoadtestUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"loadtest", "--callers", "0"},
+		{"loadtest", "--rate", "0"},
+		{"loadtest", "--consoles", "0"},
+		{"loadtest", "--promote-every", "0s"},
+	} {
+		err := run(context.Background(), args, strings.NewReader(""), &strings.Builder{}, &strings.Builder{}, envMap(nil))
+		if exitCode(err) != 2 {
+			t.Errorf("%v: got %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestHist(t *testing.T) {
+	t.Parallel()
+	var h hist
+	for i := 1; i <= 100; i++ {
+		h.add(time.Duration(i) * time.Millisecond)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}} {
+		got := h.quantile(tc.q)
+		if got < tc.want || float64(got) > float64(tc.want)*1.021 {
+			t.Errorf("quantile(%g) = %v, want %v within 2%%", tc.q, got, tc.want)
+		}
+	}
+}
