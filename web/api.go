@@ -83,7 +83,7 @@ func (s *Server) apiLines(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
-		err = s.cfg.Controls.SetLinesOpen(h.key, *in.Open)
+		err = s.controls(r).SetLinesOpen(h.key, *in.Open)
 	}
 	if err != nil {
 		s.apiFail(w, r, err)
@@ -222,10 +222,10 @@ func (s *Server) apiTalkback(on bool) http.HandlerFunc {
 			var in broadcast.TalkbackOptions
 			if on {
 				if err = decodeJSON(r, &in); err == nil {
-					err = s.cfg.Controls.StartTalkback(r.Context(), h.key, in)
+					err = s.controls(r).StartTalkback(r.Context(), h.key, in)
 				}
 			} else {
-				err = s.cfg.Controls.StopTalkback(r.Context(), h.key)
+				err = s.controls(r).StopTalkback(r.Context(), h.key)
 			}
 		}
 		if err != nil {

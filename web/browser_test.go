@@ -139,15 +139,6 @@ func TestBrowserConsole(t *testing.T) {
 	if topic := text("read the topic", row("next-list", "c3")+` .topic`); topic != "potholes" {
 		t.Fatalf("topic %q, want potholes", topic)
 	}
-	if out := os.Getenv("CALLIN_SCREENSHOT"); out != "" {
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(out, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	alerts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.alerts`))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
@@ -131,7 +132,11 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 		}
 		c, err = a.do(r.Context(), s.cfg.Callers, h.key, chi.URLParam(r, "call"), actor, in)
 	}
-	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), a.label+": "+c.Number+" "+displayName(c), err)
+	msg := a.label + ": " + c.Number + " " + displayName(c)
+	if a.name == queue.ActionDrop && in.Goodbye {
+		msg += " (after the goodbye)"
+	}
+	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), msg, err)
 }
 
 func (s *Server) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
@@ -156,7 +161,7 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/shows/" + h.key
-	ctx, ctl := r.Context(), s.cfg.Controls
+	ctx, ctl := r.Context(), s.controls(r)
 	var msg string
 	switch name := chi.URLParam(r, "control"); name {
 	case "open-lines", "close-lines":
@@ -199,6 +204,7 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 		}
 		if err == nil {
 			h.setAirLimit(time.Duration(n) * time.Minute)
+			s.audit(r, h.key, "air_limit", nil, "minutes", n)
 		}
 		msg = "Warning after " + strconv.Itoa(n) + " min on air."
 	default:
@@ -234,7 +240,15 @@ func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		p, _ := principal(r)
-		h.addChat(chatMsg{At: s.cfg.Now(), From: p.Name, Text: text})
+		m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
+		if s.cfg.Chat != nil {
+			var stored postgres.ShowMessage
+			stored, err = s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)
+			m = chatOf(stored)
+		}
+		if err == nil {
+			h.addChat(m)
+		}
 	}
 	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "", err)
 }

@@ -196,7 +196,8 @@ func TestHistoryBadge(t *testing.T) {
 	}
 	s := openSSE(t, e.liveRequest(t, "producer"))
 	e.app.arrive("c1", "+15550001", "Ann")
-	ev := s.next(t, named("waiting", `data-testid="badge"`))
+	// The badge comes after the row: as a swap of that row alone.
+	ev := s.next(t, named("rows", `data-testid="badge"`, `hx-swap-oob="outerHTML:#waiting &gt; ol &gt; li[data-call=&#34;c1&#34;]"`))
 	for _, want := range []string{"4 before", "2 on air", "2025-10-01", "BLOCKED", "&lt;script&gt;"} {
 		if !strings.Contains(ev.Data, want) {
 			t.Fatalf("badge lacks %q: %s", want, ev.Data)

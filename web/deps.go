@@ -88,6 +88,20 @@ type History interface {
 	Block(ctx context.Context, number, by, reason string) error
 	// Unblock lifts a block (queue.ErrNotFound for a number never seen).
 	Unblock(ctx context.Context, number, by string) error
+	// SearchCallers returns up to limit callers whose number contains the
+	// digits of q or whose name contains q, most recent first
+	// (queue.ErrInvalid for a blank q).
+	SearchCallers(ctx context.Context, q string, limit int) ([]postgres.Profile, error)
+}
+
+// Chat keeps each show's chat between screeners and the host;
+// *postgres.Store satisfies it.
+type Chat interface {
+	// AddShowMessage stores a message and returns it as stored, with its id
+	// and time (queue.ErrInvalid for an empty or over-long body).
+	AddShowMessage(ctx context.Context, show, author, body string) (postgres.ShowMessage, error)
+	// ShowMessages returns a show's latest limit messages, oldest first.
+	ShowMessages(ctx context.Context, show string, limit int) ([]postgres.ShowMessage, error)
 }
 
 // Auth is what web needs of web/auth; *auth.Service satisfies it. The

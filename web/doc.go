@@ -7,7 +7,9 @@
 //
 // web owns narrow interfaces of what it uses: Shows, Callers and Controls
 // (satisfied by *broadcast.App), Feed (BroadcastFeed adapts
-// *broadcast.App), History (*postgres.Store) and Auth (*auth.Service).
+// *broadcast.App), History and Chat (*postgres.Store) and Auth
+// (*auth.Service). Controls take no actor, so web logs every show control
+// change with the user or token that made it.
 // Permissions are auth.Can; the principal comes from the auth middlewares.
 //
 // # Live updates
@@ -18,7 +20,10 @@
 // named "reset" when its id is no longer kept), and renders the console's
 // fragments (header, stats, on air, up next, screening, waiting, chat) once
 // per role for all consoles, at most every Config.RenderEvery, sending only
-// the fragments that changed. Every SSE connection follows one pattern:
+// what changed: for the line groups (up next, waiting) the changed rows
+// alone, as one "rows" event of htmx out-of-band swaps, unless the rows
+// that stay were reordered; other fragments whole. A console that
+// connects gets every fragment whole. Every SSE connection follows one pattern:
 // attach, then select on the request, being kicked, messages and a
 // heartbeat, flushing each write. A client whose buffer fills is
 // disconnected (a browser reconnects and gets a full render). If the hub's

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,14 +18,15 @@ import (
 type env struct {
 	app  *fakeApp
 	hist *fakeHistory
+	chat *fakeChat
 	srv  *Server
 	ts   *httptest.Server
 }
 
 func newEnv(t testing.TB, tune ...func(*Config)) *env {
 	t.Helper()
-	e := &env{app: newFakeApp("morning"), hist: &fakeHistory{}}
-	cfg := Config{Shows: e.app, Feed: e.app, Callers: e.app, Controls: e.app, History: e.hist, Auth: fakeAuth{},
+	e := &env{app: newFakeApp("morning"), hist: &fakeHistory{}, chat: &fakeChat{at: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}}
+	cfg := Config{Shows: e.app, Feed: e.app, Callers: e.app, Controls: e.app, History: e.hist, Chat: e.chat, Auth: fakeAuth{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RenderEvery: time.Millisecond,
 		Now: func() time.Time { return e.app.now }}
 	for _, f := range tune {
@@ -111,8 +113,21 @@ type sseEvent struct {
 
 // sseStream reads events from an open SSE response.
 type sseStream struct {
-	res *http.Response
-	ch  chan sseEvent
+	res  *http.Response
+	ch   chan sseEvent
+	read atomic.Int64 // bytes read from the stream
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // openSSE opens an SSE stream and reads it in the background.
@@ -133,7 +148,7 @@ func openSSE(t testing.TB, req *http.Request) *sseStream {
 	t.Cleanup(func() { cancel(); res.Body.Close() })
 	go func() {
 		defer close(s.ch)
-		sc := bufio.NewScanner(res.Body)
+		sc := bufio.NewScanner(countingReader{res.Body, &s.read})
 		sc.Buffer(make([]byte, 1<<20), 8<<20)
 		var ev sseEvent
 		var data []string

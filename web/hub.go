@@ -33,7 +33,7 @@ type hub struct {
 	first    int64   // the oldest id still in the ring
 	api      map[*client]struct{}
 	consoles map[*client]struct{}
-	frags    map[auth.Role]map[string][]byte // last fragments sent, per role
+	frags    map[auth.Role]rendered // last render sent, per role
 	chat     []chatMsg
 	airLimit time.Duration
 	profiles map[string]*postgres.Profile // nil value: fetch in progress
@@ -45,8 +45,10 @@ type event struct {
 	data []byte
 }
 
-// chatMsg is one message of the show chat.
+// chatMsg is one message of the show chat; ID is the Chat store's (0 when
+// the chat is in memory only).
 type chatMsg struct {
+	ID   int64
 	At   time.Time
 	From string
 	Text string
@@ -90,7 +92,7 @@ func newHub(s *Server, key string) *hub {
 		poke: make(chan struct{}, 1), want: make(chan string, 1024),
 		ring: make([]event, s.cfg.Ring), next: start, first: start,
 		api: map[*client]struct{}{}, consoles: map[*client]struct{}{},
-		frags: map[auth.Role]map[string][]byte{}, profiles: map[string]*postgres.Profile{},
+		frags: map[auth.Role]rendered{}, profiles: map[string]*postgres.Profile{},
 		airLimit: 10 * time.Minute}
 }
 
@@ -101,6 +103,9 @@ func (h *hub) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if h.s.cfg.History != nil {
 		wg.Go(func() { h.fetchProfiles(ctx) })
+	}
+	if h.s.cfg.Chat != nil {
+		wg.Go(func() { h.loadChat(ctx) })
 	}
 	defer wg.Wait()
 	defer h.closeAll()
@@ -115,7 +120,7 @@ func (h *hub) run(ctx context.Context) {
 		sub, err := h.s.cfg.Feed.Subscribe(h.key)
 		if err != nil {
 			h.s.log.Error("web: subscribe", "show", h.key, "err", err)
-			retry.Reset(time.Second)
+			retry.Reset(h.s.cfg.retry)
 			continue
 		}
 		h.nudge()
@@ -266,7 +271,9 @@ func (h *hub) closeAll() {
 }
 
 // renderAll renders the fragments for every role with a console and sends
-// the ones that changed (all of them to new consoles).
+// what changed: a line group's changed rows alone (one "rows" event of
+// out-of-band swaps) when rowOps can, else the changed fragments whole.
+// New consoles get every fragment whole.
 func (h *hub) renderAll(ctx context.Context) {
 	h.mu.Lock()
 	roles := map[auth.Role]bool{}
@@ -283,30 +290,50 @@ func (h *hub) renderAll(ctx context.Context) {
 		return
 	}
 	v := h.view(snap)
-	rendered := map[auth.Role]map[string][]byte{}
+	v.Live = true
+	now := map[auth.Role]rendered{}
 	for role := range roles {
-		rendered[role] = renderFragments(ctx, v, permsOf(role))
+		now[role] = renderFragments(ctx, v, permsOf(role))
 	}
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	msgs := map[auth.Role][][]byte{} // changed fragments per role
+	msgs := map[auth.Role][][]byte{} // what changed, per role
 	full := map[auth.Role][][]byte{}
-	for role, frags := range rendered {
-		old := h.frags[role]
+	for role, r := range now {
+		old, had := h.frags[role]
+		var rows []byte
 		for _, name := range fragmentNames {
-			msg := encodeEvent(0, name, frags[name])
+			msg := encodeEvent(0, name, r.frags[name])
 			full[role] = append(full[role], msg)
-			if !bytes.Equal(old[name], frags[name]) {
-				msgs[role] = append(msgs[role], msg)
+			if had && bytes.Equal(old.frags[name], r.frags[name]) {
+				continue
 			}
+			if g, ok := r.rows[name]; ok && had {
+				pm := permsOf(role)
+				ops, ok := rowOps(name, old.rows[name], g, func(c queue.Call, oob string) []byte {
+					return renderBytes(ctx, callRow(v, pm, c, oob))
+				})
+				if ok {
+					rows = append(rows, ops...)
+					continue
+				}
+			}
+			msgs[role] = append(msgs[role], msg)
 		}
-		h.frags[role] = frags
+		if len(rows) > 0 {
+			msgs[role] = append(msgs[role], encodeEvent(0, "rows", rows))
+		}
+		h.frags[role] = r
 	}
 	for c := range h.consoles {
 		send := msgs[c.role]
 		if c.needFull {
-			send, c.needFull = full[c.role], false
+			f, ok := full[c.role]
+			if !ok {
+				continue // attached after the roles were counted: the next render
+			}
+			send, c.needFull = f, false
 		}
 		for _, m := range send {
 			if !c.send(m) {
@@ -394,12 +421,62 @@ func (h *hub) forget(number string) {
 // addChat appends a chat message.
 func (h *hub) addChat(m chatMsg) {
 	h.mu.Lock()
-	h.chat = append(h.chat, m)
-	if len(h.chat) > chatKeep {
-		h.chat = append([]chatMsg(nil), h.chat[len(h.chat)-chatKeep:]...)
-	}
+	h.chat = lastChat(append(h.chat, m))
 	h.mu.Unlock()
 	h.nudge()
+}
+
+// lastChat keeps the last chatKeep messages.
+func lastChat(msgs []chatMsg) []chatMsg {
+	if len(msgs) > chatKeep {
+		return append([]chatMsg(nil), msgs[len(msgs)-chatKeep:]...)
+	}
+	return msgs
+}
+
+// chatOf is a stored message as the console shows it.
+func chatOf(m postgres.ShowMessage) chatMsg {
+	return chatMsg{ID: m.ID, At: m.At, From: m.Author, Text: m.Body}
+}
+
+// loadChat puts the show's recent messages from the Chat store before
+// those posted since the hub started, retrying until the store answers or
+// ctx ends.
+func (h *hub) loadChat(ctx context.Context) {
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wait.C:
+		}
+		// A slow database must not hold a retry back for long.
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		msgs, err := h.s.cfg.Chat.ShowMessages(lctx, h.key, chatKeep)
+		cancel()
+		if err != nil {
+			h.s.log.Warn("web: load chat", "show", h.key, "err", err)
+			wait.Reset(h.s.cfg.retry)
+			continue
+		}
+		h.mu.Lock()
+		all := make([]chatMsg, 0, len(msgs)+len(h.chat))
+		seen := map[int64]bool{}
+		for _, m := range msgs {
+			all = append(all, chatOf(m))
+			seen[m.ID] = true
+		}
+		for _, m := range h.chat { // posted while loading; maybe loaded too
+			if !seen[m.ID] {
+				all = append(all, m)
+			}
+		}
+		h.chat = lastChat(all)
+		h.mu.Unlock()
+		h.nudge()
+		return
+	}
 }
 
 // setAirLimit sets the soft limit of time on air.

@@ -33,11 +33,17 @@ type fakeApp struct {
 	// Overrides; nil means the default behaviour.
 	ActFn     func(action, callID string) error
 	ControlFn func(control string) error
+
+	lastDrop broadcast.DropOptions // the options of the last Drop
+
+	title     string   // the show's title
+	talking   []string // call ids talking now
+	recording bool
 }
 
 func newFakeApp(show string) *fakeApp {
 	return &fakeApp{show: show, calls: map[string]*queue.Call{}, subs: map[*fakeSub]bool{}, buf: 256,
-		lines: true, subCh: make(chan struct{}, 64), now: time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC)}
+		lines: true, subCh: make(chan struct{}, 64), title: "Morning <b>Show</b>", now: time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC)}
 }
 
 type fakeSub struct {
@@ -92,7 +98,8 @@ func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	snap := broadcast.Snapshot{Show: a.show, At: a.now, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeUp},
-		Settings: broadcast.Settings{Title: "Morning <b>Show</b>", LinesOpen: a.lines}}
+		Settings: broadcast.Settings{Title: a.title, LinesOpen: a.lines, AnnounceEvery: 90 * time.Second},
+		Talking:  slices.Clone(a.talking), Recording: broadcast.RecordingState{Active: a.recording}}
 	pos := 0
 	for _, st := range []queue.State{queue.StateReady, queue.StateWaiting} {
 		for _, id := range a.order {
@@ -120,6 +127,15 @@ func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 		}
 	}
 	slices.SortFunc(snap.Lineup.Ready, func(x, y queue.Call) int { return x.Position - y.Position })
+	var waited time.Duration
+	for _, c := range slices.Concat(snap.Lineup.Ready, snap.Lineup.Waiting) {
+		w := a.now.Sub(c.ArrivedAt)
+		waited += w
+		snap.Stats.LongestWait = max(snap.Stats.LongestWait, w)
+	}
+	if n := snap.Stats.Waiting + snap.Stats.Ready; n > 0 {
+		snap.Stats.AverageWait = waited / time.Duration(n)
+	}
 	return snap, nil
 }
 
@@ -179,6 +195,9 @@ func (a *fakeApp) act(action, id string, to queue.State, change func(*queue.Call
 	from := c.State
 	if to != "" {
 		c.State = to
+		if to != from {
+			c.Since = a.now
+		}
 	}
 	if change != nil {
 		change(c)
@@ -219,6 +238,9 @@ func (a *fakeApp) Unmute(_ context.Context, _, id string, _ queue.Actor) (queue.
 	return a.act(queue.ActionUnmute, id, "", func(c *queue.Call) { c.Muted = false })
 }
 func (a *fakeApp) Drop(_ context.Context, _, id string, _ queue.Actor, o broadcast.DropOptions) (queue.Call, error) {
+	a.mu.Lock()
+	a.lastDrop = o
+	a.mu.Unlock()
 	return a.act(queue.ActionDrop, id, queue.StateEnded, func(c *queue.Call) { c.Outcome, c.Reason = queue.OutcomeDropped, o.Reason })
 }
 func (a *fakeApp) Lock(_, id string, _ queue.Actor) (queue.Call, error) {
@@ -269,6 +291,61 @@ type fakeHistory struct {
 	ShowCallsFn func(show string) ([]postgres.Call, error)
 	BlockFn     func(number, by, reason string) error
 	UnblockFn   func(number, by string) error
+	SearchFn    func(q string, limit int) ([]postgres.Profile, error)
+}
+
+func (h *fakeHistory) SearchCallers(_ context.Context, q string, limit int) ([]postgres.Profile, error) {
+	if h.SearchFn == nil {
+		return nil, nil
+	}
+	return h.SearchFn(q, limit)
+}
+
+// fakeChat is a Chat kept in a slice, as the store would keep it; AddFn
+// and ListFn, when set, decide first (a non-nil error is returned).
+type fakeChat struct {
+	mu     sync.Mutex
+	msgs   []postgres.ShowMessage
+	at     time.Time
+	AddFn  func(show, author, body string) error
+	ListFn func(show string) error
+}
+
+func (c *fakeChat) AddShowMessage(_ context.Context, show, author, body string) (postgres.ShowMessage, error) {
+	c.mu.Lock()
+	fn := c.AddFn
+	c.mu.Unlock()
+	if fn != nil {
+		if err := fn(show, author, body); err != nil {
+			return postgres.ShowMessage{}, err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(time.Minute)
+	m := postgres.ShowMessage{ID: int64(len(c.msgs) + 1), Show: show, Author: author, Body: body, At: c.at}
+	c.msgs = append(c.msgs, m)
+	return m, nil
+}
+
+func (c *fakeChat) ShowMessages(_ context.Context, show string, limit int) ([]postgres.ShowMessage, error) {
+	c.mu.Lock()
+	fn := c.ListFn
+	c.mu.Unlock()
+	if fn != nil {
+		if err := fn(show); err != nil {
+			return nil, err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []postgres.ShowMessage
+	for _, m := range c.msgs {
+		if m.Show == show {
+			out = append(out, m)
+		}
+	}
+	return out[max(0, len(out)-limit):], nil
 }
 
 func (h *fakeHistory) CallerProfile(_ context.Context, n string) (postgres.Profile, error) {

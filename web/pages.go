@@ -3,7 +3,9 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
@@ -19,6 +21,34 @@ func (s *Server) callerPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := principal(r)
 	s.render(w, r, http.StatusOK, callerPage(s.page(r, hist.Profile.Number), hist, permsOf(p.Role)))
+}
+
+// Caller search limits: the longest query and the most matches shown.
+const (
+	maxSearch   = 100
+	searchLimit = 50
+)
+
+// searchPage finds callers by number or name (GET /callers?q=); without q
+// it shows the form.
+func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	err := s.allow(r, auth.ActionView)
+	if err == nil && s.cfg.History == nil {
+		err = notFound("history", "")
+	}
+	if err == nil && (!utf8.ValidString(q) || utf8.RuneCountInString(q) > maxSearch) {
+		err = invalid("q", "must be at most %d characters of text", maxSearch)
+	}
+	var found []postgres.Profile
+	if err == nil && q != "" {
+		found, err = s.cfg.History.SearchCallers(r.Context(), q, searchLimit)
+	}
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, searchPage(s.page(r, "Callers"), q, found))
 }
 
 func (s *Server) consoleBlock(w http.ResponseWriter, r *http.Request) {

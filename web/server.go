@@ -19,13 +19,16 @@ import (
 var staticFS embed.FS
 
 // Config configures a Server. Shows, Feed, Callers, Controls and Auth are
-// required; History may be nil (no caller pages, reports or badges).
+// required; History may be nil (no caller pages, search, reports or
+// badges), and so may Chat (the chat is then kept in memory only and lost
+// on restart).
 type Config struct {
 	Shows    Shows
 	Feed     Feed
 	Callers  Callers
 	Controls Controls
 	History  History
+	Chat     Chat
 	Auth     Auth
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -42,6 +45,8 @@ type Config struct {
 	// ClientBuffer is each SSE client's buffer in messages; a client that
 	// falls this far behind is disconnected (default 256).
 	ClientBuffer int
+
+	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 }
 
 // Server serves the producer console and the REST API. Run must be running
@@ -75,6 +80,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.ClientBuffer <= 0 {
 		cfg.ClientBuffer = 256
+	}
+	if cfg.retry <= 0 {
+		cfg.retry = time.Second
 	}
 	sub, _ := fs.Sub(staticFS, "static")
 	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[string]*hub{},
@@ -117,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/shows/{show}/controls/{control}", s.consoleControl)
 		r.Post("/shows/{show}/chat", s.consoleChat)
 		r.Get("/shows/{show}/report", s.reportPage)
+		r.Get("/callers", s.searchPage)
 		r.Get("/callers/{number}", s.callerPage)
 		r.Post("/callers/{number}/block", s.consoleBlock)
 		r.Post("/callers/{number}/unblock", s.consoleUnblock)

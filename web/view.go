@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,6 +26,10 @@ type showView struct {
 	Profiles map[string]postgres.Profile // by number; missing while loading
 	Chat     []chatMsg
 	AirLimit time.Duration
+	// Live leaves out what goes stale by itself (the timers' text, which
+	// console.js fills in and ticks), so a row's HTML changes only when
+	// the call does.
+	Live bool
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
@@ -59,6 +65,10 @@ func permsOf(role auth.Role) perms {
 // name and the id of the element it replaces the content of.
 var fragmentNames = []string{"header", "stats", "onair", "next", "screening", "waiting", "chat"}
 
+// lineGroups are the fragments that may be updated row by row: the rows
+// event carries out-of-band swaps of single rows (see rowOps).
+var lineGroups = []string{"next", "waiting"}
+
 // fragment returns the component of one live part.
 func fragment(name string, v showView, p perms) templ.Component {
 	switch name {
@@ -82,18 +92,143 @@ func fragment(name string, v showView, p perms) templ.Component {
 	panic("web: unknown fragment " + name)
 }
 
-// renderFragments renders every live part once.
-func renderFragments(ctx context.Context, v showView, p perms) map[string][]byte {
-	out := make(map[string][]byte, len(fragmentNames))
+// rendered is one role's render of a show's live parts.
+type rendered struct {
+	frags map[string][]byte    // every fragment, whole
+	rows  map[string]groupRows // the rows of each of lineGroups
+}
+
+// groupRows is one line group's rows, in order.
+type groupRows struct {
+	calls []queue.Call
+	html  map[string][]byte // by call id
+}
+
+// renderFragments renders every live part once; the line groups' rows are
+// rendered one by one and kept for rowOps.
+func renderFragments(ctx context.Context, v showView, p perms) rendered {
+	out := rendered{frags: make(map[string][]byte, len(fragmentNames)), rows: map[string]groupRows{}}
+	next, waiting := v.line()
 	var b bytes.Buffer
 	for _, name := range fragmentNames {
 		b.Reset()
-		if err := fragment(name, v, p).Render(ctx, &b); err != nil {
-			fmt.Fprintf(&b, "<p>render failed</p>")
+		c := fragment(name, v, p)
+		if name == "next" || name == "waiting" {
+			calls := map[string][]queue.Call{"next": next, "waiting": waiting}[name]
+			g := groupRows{calls: calls, html: make(map[string][]byte, len(calls))}
+			rows := make([]templ.Component, len(calls))
+			for i, call := range calls {
+				g.html[call.ID] = renderBytes(ctx, callRow(v, p, call, ""))
+				rows[i] = rawHTML(g.html[call.ID])
+			}
+			out.rows[name] = g
+			c = lineOf(name, rows)
 		}
-		out[name] = bytes.Clone(b.Bytes())
+		out.frags[name] = renderBytes(ctx, c)
 	}
 	return out
+}
+
+// renderBytes renders c; a failure shows in place of the part.
+func renderBytes(ctx context.Context, c templ.Component) []byte {
+	var b bytes.Buffer
+	if err := c.Render(ctx, &b); err != nil {
+		return []byte("<p>render failed</p>")
+	}
+	return b.Bytes()
+}
+
+// rawHTML is HTML that templ has already rendered (and so escaped).
+func rawHTML(b []byte) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// rowsOf renders calls as rows.
+func rowsOf(v showView, p perms, calls []queue.Call) []templ.Component {
+	out := make([]templ.Component, len(calls))
+	for i, c := range calls {
+		out[i] = callRow(v, p, c, "")
+	}
+	return out
+}
+
+// rowOps returns the htmx out-of-band swaps that turn a line group's rows
+// in the browser from old into new: deletes, replaced rows, and inserts
+// after the row before them. It returns false when the whole fragment is
+// the simpler message: a group emptied or filled (the "nobody" line), a
+// reorder among the rows that stay, a call id unfit for a selector, or more
+// than half the rows to send anyway. row renders a call as an oob swap.
+func rowOps(group string, old, new groupRows, row func(c queue.Call, oob string) []byte) ([]byte, bool) {
+	if len(old.calls) == 0 || len(new.calls) == 0 {
+		return nil, false
+	}
+	var kept []string // old ids still here, in old order
+	for _, c := range old.calls {
+		if !selectorSafe(c.ID) {
+			return nil, false
+		}
+		if _, ok := new.html[c.ID]; ok {
+			kept = append(kept, c.ID)
+		}
+	}
+	i, changed := 0, 0
+	for _, c := range new.calls {
+		if !selectorSafe(c.ID) {
+			return nil, false
+		}
+		if _, ok := old.html[c.ID]; ok {
+			if kept[i] != c.ID {
+				return nil, false // reordered
+			}
+			i++
+			if !bytes.Equal(old.html[c.ID], new.html[c.ID]) {
+				changed++
+			}
+		} else {
+			changed++
+		}
+	}
+	changed += len(old.calls) - len(kept)
+	if changed == 0 || 2*changed > len(new.calls)+1 {
+		return nil, changed == 0
+	}
+	list := "#" + group + " > ol"
+	at := func(id string) string { return list + ` > li[data-call="` + id + `"]` }
+	var b bytes.Buffer
+	for _, c := range old.calls {
+		if _, ok := new.html[c.ID]; !ok {
+			fmt.Fprintf(&b, `<div hx-swap-oob="delete:%s"></div>`, html.EscapeString(at(c.ID)))
+		}
+	}
+	for n, c := range new.calls {
+		oldHTML, had := old.html[c.ID]
+		switch {
+		case !had && n == 0:
+			fmt.Fprintf(&b, `<div hx-swap-oob="afterbegin:%s">%s</div>`, html.EscapeString(list), new.html[c.ID])
+		case !had:
+			fmt.Fprintf(&b, `<div hx-swap-oob="afterend:%s">%s</div>`, html.EscapeString(at(new.calls[n-1].ID)), new.html[c.ID])
+		case !bytes.Equal(oldHTML, new.html[c.ID]):
+			b.Write(row(c, "outerHTML:"+at(c.ID)))
+		}
+	}
+	return b.Bytes(), true
+}
+
+// selectorSafe reports whether a call id can go into a CSS attribute
+// selector and an hx-swap-oob value as it is.
+func selectorSafe(id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // pageInfo is what every page's layout needs.
@@ -103,12 +238,15 @@ type pageInfo struct {
 	Role  auth.Role
 	CSRF  string
 	Shows []string
+	// Search links the caller search (there is a History to search).
+	Search bool
 }
 
 // page builds a pageInfo for r.
 func (s *Server) page(r *http.Request, title string) pageInfo {
 	p, _ := principal(r)
-	return pageInfo{Title: title, User: p.Name, Role: p.Role, CSRF: s.cfg.Auth.CSRFToken(r), Shows: s.keys}
+	return pageInfo{Title: title, User: p.Name, Role: p.Role, CSRF: s.cfg.Auth.CSRFToken(r), Shows: s.keys,
+		Search: s.cfg.History != nil}
 }
 
 // csrfHeaders is the hx-headers value that makes every htmx request carry
@@ -152,6 +290,15 @@ func when(t time.Time) string {
 
 // itoa is strconv.Itoa for templates.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// elapsed is the text of a timer counting from t: empty in live
+// fragments, where console.js fills it in.
+func elapsed(v showView, t time.Time) string {
+	if v.Live {
+		return ""
+	}
+	return clock(v.Snap.At.Sub(t))
+}
 
 // secs is a duration in whole seconds, for data attributes.
 func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }

@@ -191,6 +191,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		Callers:  app,
 		Controls: app,
 		History:  history{Store: store, blocklist: blocklist},
+		Chat:     store,
 		Auth:     authSvc,
 		Logger:   log,
 	})

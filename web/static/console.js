@@ -20,6 +20,8 @@
   }
   setInterval(tick, 1000);
   document.addEventListener("htmx:afterSettle", tick);
+  // Live fragments come without timer text: fill it in as they land.
+  document.addEventListener("htmx:sseMessage", tick);
 
   // The ready dialog: one form, pointed at the caller whose button opened it.
   document.addEventListener("click", function (e) {

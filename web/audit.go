@@ -1,0 +1,72 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+)
+
+// controls returns the show controls for r's principal: every change is
+// logged with who made it, since broadcast's Controls take no actor.
+func (s *Server) controls(r *http.Request) Controls {
+	return auditedControls{Controls: s.cfg.Controls, s: s, r: r}
+}
+
+// audit logs one show control change: who (user or token), which show,
+// what, and the error if it failed.
+func (s *Server) audit(r *http.Request, show, action string, err error, attrs ...any) {
+	p, _ := principal(r)
+	level, msg := slog.LevelInfo, "web: show control"
+	attrs = append([]any{"show", show, "action", action, "user", p.Name, "kind", string(p.Kind), "role", string(p.Role)}, attrs...)
+	if err != nil {
+		level, msg = slog.LevelWarn, "web: show control failed"
+		attrs = append(attrs, "err", err)
+	}
+	s.log.Log(r.Context(), level, msg, attrs...)
+}
+
+// auditedControls is Controls that logs each change with the principal.
+type auditedControls struct {
+	Controls
+	s *Server
+	r *http.Request
+}
+
+func (c auditedControls) SetLinesOpen(show string, open bool) error {
+	err := c.Controls.SetLinesOpen(show, open)
+	c.s.audit(c.r, show, "lines", err, "open", open)
+	return err
+}
+
+func (c auditedControls) SetAnnounceEvery(show string, every time.Duration) error {
+	err := c.Controls.SetAnnounceEvery(show, every)
+	c.s.audit(c.r, show, "announce_interval", err, "every", every.String())
+	return err
+}
+
+func (c auditedControls) StartRecording(ctx context.Context, show string) (broadcast.RecordingState, error) {
+	st, err := c.Controls.StartRecording(ctx, show)
+	c.s.audit(c.r, show, "recording", err, "on", true)
+	return st, err
+}
+
+func (c auditedControls) StopRecording(ctx context.Context, show string) (broadcast.RecordingState, error) {
+	st, err := c.Controls.StopRecording(ctx, show)
+	c.s.audit(c.r, show, "recording", err, "on", false)
+	return st, err
+}
+
+func (c auditedControls) StartTalkback(ctx context.Context, show string, opts broadcast.TalkbackOptions) error {
+	err := c.Controls.StartTalkback(ctx, show, opts)
+	c.s.audit(c.r, show, "talkback", err, "on", true, "endpoint", opts.Endpoint)
+	return err
+}
+
+func (c auditedControls) StopTalkback(ctx context.Context, show string) error {
+	err := c.Controls.StopTalkback(ctx, show)
+	c.s.audit(c.r, show, "talkback", err, "on", false)
+	return err
+}
