@@ -239,6 +239,11 @@ func (s *show) endScreening(ctx context.Context, callID, line string) {
 type DropOptions struct {
 	Reason  string // why, for the record
 	Goodbye bool   // play the show's goodbye prompt to the caller first
+	// NotOnAir refuses the drop (queue.ErrConflict) when the caller is on
+	// air at the moment of the drop: for someone who may drop only waiting
+	// callers, checked atomically with the reservation, so a caller promoted
+	// a moment before is never dropped under that permission.
+	NotOnAir bool
 }
 
 // Drop ends a call: optionally plays the goodbye prompt to the caller alone
@@ -256,6 +261,10 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 	}
 	s.mu.Lock()
 	t, err := s.q.Drop(actor, callID, opts.Reason)
+	if err == nil && opts.NotOnAir && t.From == queue.StateOnAir {
+		_ = s.q.Abort(t)
+		err = fmt.Errorf("broadcast: drop %q: the caller is on air: %w", callID, queue.ErrConflict)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return queue.Call{}, err

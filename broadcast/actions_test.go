@@ -288,3 +288,33 @@ func TestSubscriberTooSlow(t *testing.T) {
 		t.Errorf("subscribe to unknown show: %v, want ErrNotFound", err)
 	}
 }
+
+// TestDropNotOnAir: a drop limited to waiting callers is refused, and
+// changes nothing, when the caller is on air.
+func TestDropNotOnAir(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newFake(t, aritest.Options{})
+	e := start(t, srv, broadcast.Config{})
+	w := e.w("show1")
+	w.nodeUp()
+	c1, id1 := dial(t, srv, w, "show1", "1")
+	_, id2 := dial(t, srv, w, "show1", "2")
+	if _, err := e.app.Promote(ctx, "show1", id1, producer); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.app.Drop(ctx, "show1", id1, producer, broadcast.DropOptions{NotOnAir: true})
+	if !errors.Is(err, queue.ErrConflict) {
+		t.Fatalf("drop of an on-air caller: %v, want ErrConflict", err)
+	}
+	if c, _ := e.app.Call("show1", id1); c.State != queue.StateOnAir {
+		t.Errorf("refused drop left the caller %s, want on_air", c.State)
+	}
+	if st, ok := c1.State(); !ok || st.Bridge != airID("show1") {
+		t.Errorf("refused drop touched the channel: %+v", st)
+	}
+	// The same option lets a waiting caller be dropped.
+	if c, err := e.app.Drop(ctx, "show1", id2, producer, broadcast.DropOptions{NotOnAir: true}); err != nil || c.State != queue.StateEnded {
+		t.Errorf("drop of a waiting caller: %s %v", c.State, err)
+	}
+}

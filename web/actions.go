@@ -22,6 +22,10 @@ type actionInput struct {
 	Priority int    `json:"priority,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	Goodbye  bool   `json:"goodbye,omitempty"` // drop: play the goodbye prompt first
+
+	// notOnAir is set for a principal who may drop only waiting callers:
+	// broadcast then refuses atomically if the caller went on air.
+	notOnAir bool
 }
 
 // callerAction is one action on one caller, for the API and the console.
@@ -66,7 +70,7 @@ var callerActions = []callerAction{
 		return c.MoveToTop(show, id, a)
 	}},
 	{queue.ActionDrop, "drop", auth.ActionDropWaiting, "Dropped", func(ctx context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
-		return c.Drop(ctx, show, id, a, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye})
+		return c.Drop(ctx, show, id, a, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye, NotOnAir: in.notOnAir})
 	}},
 }
 

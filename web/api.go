@@ -183,6 +183,7 @@ func (s *Server) apiAct(a callerAction) http.HandlerFunc {
 			if a.name == queue.ActionScreen && in.Screener == "" {
 				in.Screener = p.Name
 			}
+			in.notOnAir = !auth.Can(p.Role, auth.ActionDropOnAir)
 			c, err = a.do(r.Context(), s.cfg.Callers, h.key, chi.URLParam(r, "call"), actor, in)
 		}
 		if err != nil {

@@ -130,6 +130,7 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 		if a.name == queue.ActionScreen && in.Screener == "" {
 			in.Screener = p.Name
 		}
+		in.notOnAir = !auth.Can(p.Role, auth.ActionDropOnAir)
 		c, err = a.do(r.Context(), s.cfg.Callers, h.key, chi.URLParam(r, "call"), actor, in)
 	}
 	msg := a.label + ": " + c.Number + " " + displayName(c)

@@ -194,6 +194,29 @@ func TestDropWithGoodbye(t *testing.T) {
 	}
 }
 
+// TestDropNotOnAir: a role that may drop only waiting callers has broadcast
+// refuse the drop atomically if the caller went on air meanwhile.
+func TestDropNotOnAir(t *testing.T) {
+	e := newEnv(t)
+	for i, tc := range []struct {
+		role string
+		want bool
+	}{{"screener", true}, {"producer", false}} {
+		id := fmt.Sprintf("c%d", i)
+		e.app.arrive(id, fmt.Sprintf("+1555000%d", i), "Ann")
+		res, _ := e.api(t, "POST", "/api/v1/shows/morning/callers/"+id+"/drop", tc.role, "{}")
+		if res.StatusCode != 200 {
+			t.Fatalf("%s drop: %d", tc.role, res.StatusCode)
+		}
+		e.app.mu.Lock()
+		got := e.app.lastDrop.NotOnAir
+		e.app.mu.Unlock()
+		if got != tc.want {
+			t.Errorf("%s: NotOnAir %t, want %t", tc.role, got, tc.want)
+		}
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for a logger and a test to share.
 type syncBuffer struct {
 	mu sync.Mutex
