@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/postgres/pgtest"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// TestServeDatabaseOutage stops PostgreSQL in the middle of a show while
+// callers arrive and hang up, and starts it again: no caller is dropped, and
+// every transition the service published reaches call_events exactly once.
+func TestServeDatabaseOutage(t *testing.T) {
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		t.Skip("stops a cluster of its own; skipped when TEST_DATABASE_URL is set, so PostgreSQL binaries may be missing")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	dir, err := os.MkdirTemp("", "callin-svc-outage-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := pgtest.StartCluster(ctx, pgtest.ClusterConfig{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cluster.Stop()
+		if !t.Failed() {
+			os.RemoveAll(dir)
+		}
+	})
+	// A token for the event stream, made while the database is up.
+	store, err := openStore(ctx, cluster.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := auth.CreateToken(ctx, store, "outage", auth.RoleProducer, "test")
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pbx := aritest.NewServer(aritest.Options{})
+	t.Cleanup(pbx.Close)
+	stderr := newSyncBuffer()
+	errc := make(chan error, 1)
+	env := map[string]string{
+		"CALLIN_DATABASE_URL": cluster.URL(),
+		"CALLIN_NODES":        "main=" + pbx.URL(),
+		"CALLIN_ARI_PASSWORD": pbx.Password(),
+		"CALLIN_SHOW":         "live",
+		"CALLIN_JOURNAL":      filepath.Join(t.TempDir(), "journal"),
+		"CALLIN_LISTEN":       "127.0.0.1:0",
+	}
+	go func() { errc <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, stderr, envMap(env)) }()
+	log := stderr.waitFor(t, "callin is listening", errc)
+	base := strings.Fields(log[strings.Index(log, "addr=http://")+len("addr="):])[0]
+
+	// The service's own event stream tells what it published.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/shows/live/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("event stream: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	seen := make(chan queue.Transition, 1024)
+	go func() {
+		_ = readSSE(resp.Body, func(name, data string) {
+			var tr queue.Transition
+			if name == "transition" && json.Unmarshal([]byte(data), &tr) == nil {
+				seen <- tr
+			}
+		})
+		close(seen)
+	}()
+	var published []queue.Transition
+	// waitFor reads the stream until n transitions with action have come.
+	waitFor := func(action string, n int) {
+		t.Helper()
+		for got := 0; got < n; {
+			tr, ok := <-seen
+			if !ok {
+				t.Fatalf("event stream ended waiting for %d %s", n, action)
+			}
+			published = append(published, tr)
+			if tr.Action == action {
+				got++
+			}
+		}
+	}
+	if err := pbx.WaitApp(ctx, "callin", true); err != nil {
+		t.Fatal(err)
+	}
+	call := func(i int) *aritest.Call {
+		t.Helper()
+		c, err := pbx.Call(ctx, aritest.CallOptions{Args: []string{"live"}, Number: fmt.Sprintf("+1202555%04d", i), Name: fmt.Sprintf("Caller %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	var calls []*aritest.Call
+	for i := range 10 {
+		calls = append(calls, call(i))
+	}
+	waitFor(queue.ActionJoin, 10)
+
+	// The database goes away mid-show. Callers keep arriving and leaving.
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 10; i < 25; i++ {
+		calls = append(calls, call(i))
+	}
+	for _, c := range calls[:5] {
+		if err := c.Hangup(16); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(queue.ActionJoin, 15)
+	for len(published) < 10*2+15*2+5 { // arrive+join for 25, an end for 5
+		tr, ok := <-seen
+		if !ok {
+			t.Fatal("event stream ended")
+		}
+		published = append(published, tr)
+	}
+	if got, _ := pbx.BridgeChannels(holdID("live")); len(got) != 20 {
+		t.Errorf("holding bridge has %d callers during the outage, want 20", len(got))
+	}
+
+	// The database comes back; a clean shutdown flushes what waited.
+	if err := cluster.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	for _, c := range calls[5:] {
+		if _, ok := pbx.Channel(c.ID()); !ok {
+			t.Errorf("caller %s was dropped", c.ID())
+		}
+	}
+
+	conn, err := pgx.Connect(context.Background(), cluster.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var events, distinct, callsN, ended int
+	err = conn.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM call_events),
+		(SELECT count(DISTINCT (call_id, seq)) FROM call_events),
+		(SELECT count(*) FROM calls WHERE show = 'live'),
+		(SELECT count(*) FROM calls WHERE show = 'live' AND ended_at IS NOT NULL)`).Scan(&events, &distinct, &callsN, &ended)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events != len(published) || distinct != events {
+		t.Errorf("call_events: %d rows (%d distinct), want the %d transitions published", events, distinct, len(published))
+	}
+	if callsN != 25 || ended != 5 {
+		t.Errorf("calls: %d, ended %d; want 25 and 5", callsN, ended)
+	}
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT calls_count FROM callers WHERE number = $1`, postgres.NormalizeNumber("+12025550003")).Scan(&n); err != nil || n != 1 {
+		t.Errorf("caller profile counted %d calls (%v), want 1", n, err)
+	}
+}
+
+func holdID(show string) string { return "callin-" + show + "-hold" }
