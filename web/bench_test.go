@@ -64,20 +64,113 @@ func BenchmarkFanOut(b *testing.B) {
 }
 
 // BenchmarkRenderFragments600 measures rendering every live fragment of a
-// show with 600 callers waiting, once for one role.
+// show with 600 callers waiting, once for one role, from an empty row
+// cache, and assembling the line groups whole: the full render a newly
+// connected console gets when no console of its role is open.
 func BenchmarkRenderFragments600(b *testing.B) {
 	app := newFakeApp("morning")
 	for i := range 600 {
 		app.arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 	}
 	snap, _ := app.Snapshot("morning")
-	v := showView{Snap: snap, Talking: map[string]bool{}}
+	v := showView{Snap: snap, Talking: map[string]bool{}, Live: true}
 	p := permsOf("producer")
+	ctx := context.Background()
 	var size int
 	b.ReportAllocs()
 	for b.Loop() {
-		f := renderFragments(context.Background(), v, p)
-		size = len(bytes.Join([][]byte{f.frags["waiting"], f.frags["next"], f.frags["onair"]}, nil))
+		f := renderFragments(ctx, v, newRowCache(p))
+		size = len(bytes.Join([][]byte{f.whole(ctx, "waiting"), f.whole(ctx, "next"), f.whole(ctx, "onair")}, nil))
 	}
 	b.ReportMetric(float64(size), "bytes/render")
+}
+
+// BenchmarkRenderChange10000 measures one render for one role after one
+// call changed (its notes, alternately one name and another) with 10,000
+// callers waiting: the rows from the cache, the one changed row rendered,
+// and rowOps finding and encoding the change.
+func BenchmarkRenderChange10000(b *testing.B) {
+	app := newFakeApp("morning")
+	for i := range 10_000 {
+		app.arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+	}
+	snap, _ := app.Snapshot("morning")
+	v := showView{Snap: snap, Talking: map[string]bool{}, Live: true}
+	p := permsOf("producer")
+	rc := newRowCache(p)
+	ctx := context.Background()
+	old := renderFragments(ctx, v, rc)
+	row := func(c queue.Call, oob string) []byte { return renderBytes(ctx, callRow(v, p, c, oob)) }
+	var sent int
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		v.Snap.Lineup.Waiting[5000].Notes.Name = fmt.Sprintf("Renamed %d", i%2)
+		now := renderFragments(ctx, v, rc)
+		ops, ok := rowOps("waiting", old.rows["waiting"], now.rows["waiting"], row)
+		if !ok || len(ops) == 0 {
+			b.Fatalf("rowOps = %d bytes, %v; want the changed row", len(ops), ok)
+		}
+		sent, old = len(ops), now
+	}
+	b.ReportMetric(float64(sent), "bytes/change")
+}
+
+// BenchmarkFanOut10000 measures a promotion (or hold) of the first caller
+// reaching 4 open consoles (2 producers, a screener and a host) over SSE
+// with 10,000 callers waiting, with a 1 ms render window: snapshot,
+// render from the row caches and fan-out of one change.
+func BenchmarkFanOut10000(b *testing.B) {
+	e := newEnv(b, func(c *Config) { c.RenderEvery = time.Millisecond })
+	for i := range 10_000 {
+		e.app.arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+	}
+	consoles := make([]*sseStream, 4)
+	for i := range consoles {
+		role := []string{"producer", "screener", "host", "producer"}[i]
+		consoles[i] = openSSE(b, e.liveRequest(b, role))
+		// Profiles are fetched in line order, one at a time, each badge a
+		// row change: time the changes once the last caller's is shown.
+		consoles[i].next(b, func(ev sseEvent) bool {
+			i := strings.Index(ev.Data, `data-call="c09999"`)
+			if i < 0 {
+				return false
+			}
+			row, _, _ := strings.Cut(ev.Data[i:], "</li>")
+			return strings.Contains(row, `data-testid="badge"`)
+		})
+	}
+	ctx := context.Background()
+	change := func(i int) {
+		var err error
+		if i%2 == 0 {
+			_, err = e.app.Promote(ctx, "morning", "c00000", queue.Actor{})
+		} else {
+			_, err = e.app.Hold(ctx, "morning", "c00000", queue.Actor{})
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		onAir := i%2 == 0
+		for _, s := range consoles {
+			s.next(b, func(ev sseEvent) bool {
+				return ev.Name == "onair" && strings.Contains(ev.Data, "c00000") == onAir
+			})
+		}
+	}
+	change(0) // the badges' render is sent
+	change(1)
+	var before int64
+	for _, s := range consoles {
+		before += s.read.Load()
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		change(i)
+	}
+	b.StopTimer()
+	var after int64
+	for _, s := range consoles {
+		after += s.read.Load()
+	}
+	b.ReportMetric(float64(after-before)/float64(b.N*len(consoles)), "bytes/console/op")
 }

@@ -22,8 +22,10 @@
 // per role for all consoles, at most every Config.RenderEvery, sending only
 // what changed: for the line groups (up next, waiting) the changed rows
 // alone, as one "rows" event of htmx out-of-band swaps, unless the rows
-// that stay were reordered; other fragments whole. A console that
-// connects gets every fragment whole. Every SSE connection follows one pattern:
+// that stay were reordered; other fragments whole. Each role's rendered
+// rows are cached by what they show (rowKey), so a render re-renders only
+// the rows whose call changed. A console that connects gets every fragment
+// whole, the line groups assembled from the cached rows. Every SSE connection follows one pattern:
 // attach, then select on the request, being kicked, messages and a
 // heartbeat, flushing each write. A client whose buffer fills is
 // disconnected (a browser reconnects and gets a full render). If the hub's

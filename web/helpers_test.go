@@ -149,7 +149,7 @@ func openSSE(t testing.TB, req *http.Request) *sseStream {
 	go func() {
 		defer close(s.ch)
 		sc := bufio.NewScanner(countingReader{res.Body, &s.read})
-		sc.Buffer(make([]byte, 1<<20), 8<<20)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
 		var ev sseEvent
 		var data []string
 		for sc.Scan() {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +32,8 @@ type hub struct {
 	first    int64   // the oldest id still in the ring
 	api      map[*client]struct{}
 	consoles map[*client]struct{}
-	frags    map[auth.Role]rendered // last render sent, per role
+	frags    map[auth.Role]rendered  // last render sent, per role
+	rows     map[auth.Role]*rowCache // line rows per role; renderAll's alone, no lock
 	chat     []chatMsg
 	airLimit time.Duration
 	profiles map[string]*postgres.Profile // nil value: fetch in progress
@@ -92,7 +92,7 @@ func newHub(s *Server, key string) *hub {
 		poke: make(chan struct{}, 1), want: make(chan string, 1024),
 		ring: make([]event, s.cfg.Ring), next: start, first: start,
 		api: map[*client]struct{}{}, consoles: map[*client]struct{}{},
-		frags: map[auth.Role]rendered{}, profiles: map[string]*postgres.Profile{},
+		frags: map[auth.Role]rendered{}, rows: map[auth.Role]*rowCache{}, profiles: map[string]*postgres.Profile{},
 		airLimit: 10 * time.Minute}
 }
 
@@ -273,7 +273,9 @@ func (h *hub) closeAll() {
 // renderAll renders the fragments for every role with a console and sends
 // what changed: a line group's changed rows alone (one "rows" event of
 // out-of-band swaps) when rowOps can, else the changed fragments whole.
-// New consoles get every fragment whole.
+// New consoles get every fragment whole. Line rows come from each role's
+// rowCache, so a render costs the rows that changed, not the whole line;
+// a group is assembled whole only when a console needs it whole.
 func (h *hub) renderAll(ctx context.Context) {
 	h.mu.Lock()
 	roles := map[auth.Role]bool{}
@@ -291,26 +293,54 @@ func (h *hub) renderAll(ctx context.Context) {
 	}
 	v := h.view(snap)
 	v.Live = true
+	for role := range h.rows { // no console of the role left: free its rows
+		if !roles[role] {
+			delete(h.rows, role)
+		}
+	}
 	now := map[auth.Role]rendered{}
 	for role := range roles {
-		now[role] = renderFragments(ctx, v, permsOf(role))
+		rc := h.rows[role]
+		if rc == nil {
+			rc = newRowCache(permsOf(role))
+			h.rows[role] = rc
+		}
+		before := rc.renders
+		now[role] = renderFragments(ctx, v, rc)
+		if h.s.cfg.rendered != nil {
+			h.s.cfg.rendered(role, rc.renders-before)
+		}
 	}
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	type part struct {
+		role auth.Role
+		name string
+	}
+	wholes := map[part][]byte{} // fragments whole, each assembled once
+	whole := func(role auth.Role, name string) []byte {
+		b, ok := wholes[part{role, name}]
+		if !ok {
+			b = now[role].whole(ctx, name)
+			wholes[part{role, name}] = b
+		}
+		return b
+	}
 	msgs := map[auth.Role][][]byte{} // what changed, per role
-	full := map[auth.Role][][]byte{}
 	for role, r := range now {
 		old, had := h.frags[role]
 		var rows []byte
 		for _, name := range fragmentNames {
-			msg := encodeEvent(0, name, r.frags[name])
-			full[role] = append(full[role], msg)
-			if had && bytes.Equal(old.frags[name], r.frags[name]) {
-				continue
-			}
-			if g, ok := r.rows[name]; ok && had {
-				pm := permsOf(role)
+			g, line := r.rows[name]
+			switch {
+			case !had:
+			case !line:
+				if bytes.Equal(old.frags[name], r.frags[name]) {
+					continue
+				}
+			default:
+				pm := h.rows[role].perms
 				ops, ok := rowOps(name, old.rows[name], g, func(c queue.Call, oob string) []byte {
 					return renderBytes(ctx, callRow(v, pm, c, oob))
 				})
@@ -318,20 +348,30 @@ func (h *hub) renderAll(ctx context.Context) {
 					rows = append(rows, ops...)
 					continue
 				}
+				if g.same(old.rows[name]) { // both empty, say
+					continue
+				}
 			}
-			msgs[role] = append(msgs[role], msg)
+			msgs[role] = append(msgs[role], encodeEvent(0, name, whole(role, name)))
 		}
 		if len(rows) > 0 {
 			msgs[role] = append(msgs[role], encodeEvent(0, "rows", rows))
 		}
 		h.frags[role] = r
 	}
+	full := map[auth.Role][][]byte{} // every fragment whole, made when needed
 	for c := range h.consoles {
 		send := msgs[c.role]
 		if c.needFull {
+			if _, ok := now[c.role]; !ok {
+				continue // attached after the roles were counted: the next render
+			}
 			f, ok := full[c.role]
 			if !ok {
-				continue // attached after the roles were counted: the next render
+				for _, name := range fragmentNames {
+					f = append(f, encodeEvent(0, name, whole(c.role, name)))
+				}
+				full[c.role] = f
 			}
 			send, c.needFull = f, false
 		}
@@ -500,13 +540,16 @@ func (h *hub) currentView() (showView, error) {
 // gets its own "data:" field.
 func encodeEvent(id int64, name string, data []byte) []byte {
 	var b bytes.Buffer
+	b.Grow(len(data) + len(name) + 32 + 7*bytes.Count(data, []byte("\n")))
 	if id != 0 {
 		b.WriteString("id: " + strconv.FormatInt(id, 10) + "\n")
 	}
 	b.WriteString("event: " + name + "\n")
-	for line := range strings.SplitSeq(string(data), "\n") {
-		b.WriteString("data: " + strings.TrimSuffix(line, "\r") + "\n")
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		b.WriteString("data: ")
+		b.Write(bytes.TrimSuffix(line, []byte("\r")))
+		b.WriteByte('\n')
 	}
-	b.WriteString("\n")
+	b.WriteByte('\n')
 	return b.Bytes()
 }

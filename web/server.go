@@ -47,6 +47,9 @@ type Config struct {
 	ClientBuffer int
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
+	// rendered, when set, is told how many line rows each render of a
+	// role rendered rather than took from the cache (a test signal).
+	rendered func(role auth.Role, rows int)
 }
 
 // Server serves the producer console and the REST API. Run must be running

@@ -37,17 +37,34 @@ type showView struct {
 // line order. Together they are the line: positions run on from one to the
 // other.
 func (v showView) line() (next, waiting []queue.Call) {
-	all := slices.Concat(v.Snap.Lineup.Ready, v.Snap.Lineup.Waiting)
-	slices.SortFunc(all, func(a, b queue.Call) int { return a.Position - b.Position })
+	// Sort pointers, not calls: at 10,000 callers moving whole calls
+	// around costs more than the rest of a render.
+	all := make([]*queue.Call, 0, len(v.Snap.Lineup.Ready)+len(v.Snap.Lineup.Waiting))
+	for _, calls := range [][]queue.Call{v.Snap.Lineup.Ready, v.Snap.Lineup.Waiting} {
+		for i := range calls {
+			all = append(all, &calls[i])
+		}
+	}
+	slices.SortStableFunc(all, func(a, b *queue.Call) int { return a.Position - b.Position })
+	n := 0
 	for _, c := range all {
-		if c.State == queue.StateReady || c.Next || c.Top {
-			next = append(next, c)
+		if upNext(*c) {
+			n++
+		}
+	}
+	next, waiting = make([]queue.Call, 0, n), make([]queue.Call, 0, len(all)-n)
+	for _, c := range all {
+		if upNext(*c) {
+			next = append(next, *c)
 		} else {
-			waiting = append(waiting, c)
+			waiting = append(waiting, *c)
 		}
 	}
 	return next, waiting
 }
+
+// upNext reports whether c is in the first part of the line.
+func upNext(c queue.Call) bool { return c.State == queue.StateReady || c.Next || c.Top }
 
 // perms is what one role may do, for hiding buttons.
 type perms map[auth.Action]bool
@@ -94,8 +111,22 @@ func fragment(name string, v showView, p perms) templ.Component {
 
 // rendered is one role's render of a show's live parts.
 type rendered struct {
-	frags map[string][]byte    // every fragment, whole
+	frags map[string][]byte    // every fragment but the line groups, whole
 	rows  map[string]groupRows // the rows of each of lineGroups
+}
+
+// whole returns fragment name whole; a line group is assembled from its
+// rows.
+func (r rendered) whole(ctx context.Context, name string) []byte {
+	g, ok := r.rows[name]
+	if !ok {
+		return r.frags[name]
+	}
+	rows := make([]templ.Component, len(g.calls))
+	for i, c := range g.calls {
+		rows[i] = rawHTML(g.html[c.ID])
+	}
+	return renderBytes(ctx, lineOf(name, rows))
 }
 
 // groupRows is one line group's rows, in order.
@@ -104,28 +135,118 @@ type groupRows struct {
 	html  map[string][]byte // by call id
 }
 
-// renderFragments renders every live part once; the line groups' rows are
-// rendered one by one and kept for rowOps.
-func renderFragments(ctx context.Context, v showView, p perms) rendered {
-	out := rendered{frags: make(map[string][]byte, len(fragmentNames)), rows: map[string]groupRows{}}
-	next, waiting := v.line()
-	var b bytes.Buffer
-	for _, name := range fragmentNames {
-		b.Reset()
-		c := fragment(name, v, p)
-		if name == "next" || name == "waiting" {
-			calls := map[string][]queue.Call{"next": next, "waiting": waiting}[name]
-			g := groupRows{calls: calls, html: make(map[string][]byte, len(calls))}
-			rows := make([]templ.Component, len(calls))
-			for i, call := range calls {
-				g.html[call.ID] = renderBytes(ctx, callRow(v, p, call, ""))
-				rows[i] = rawHTML(g.html[call.ID])
-			}
-			out.rows[name] = g
-			c = lineOf(name, rows)
-		}
-		out.frags[name] = renderBytes(ctx, c)
+// same reports whether g and o are the same rows with the same HTML, in
+// the same order.
+func (g groupRows) same(o groupRows) bool {
+	if len(g.calls) != len(o.calls) {
+		return false
 	}
+	for i, c := range g.calls {
+		if o.calls[i].ID != c.ID || !bytes.Equal(g.html[c.ID], o.html[c.ID]) {
+			return false
+		}
+	}
+	return true
+}
+
+// rowKey is everything a line row (callRow in a live fragment) shows of
+// its call: the fields the template reads, whether it has a place in line
+// (places are CSS counters, so the number itself is not in the HTML), and
+// the caller's profile. Equal keys render equal HTML for one role of one
+// show; TestRowKeyCoversRow checks that every field of queue.Call that
+// changes the row is here.
+type rowKey struct {
+	id, number, name  string
+	screener, pending string
+	state             queue.State
+	arrived           time.Time
+	notes             queue.Notes
+	inLine, next      bool
+	muted, locked     bool // not shown in line rows today; cheap to keep
+	profile           postgres.Profile
+	hasProfile        bool
+}
+
+// keyOf is the rowKey of c in v.
+func keyOf(v showView, c queue.Call) rowKey {
+	p, ok := v.Profiles[c.Number]
+	return rowKey{id: c.ID, number: c.Number, name: c.Name, screener: c.Screener, pending: c.Pending,
+		state: c.State, arrived: c.ArrivedAt, notes: c.Notes, inLine: c.Position > 0, next: c.Next,
+		muted: c.Muted, locked: c.Locked, profile: p, hasProfile: ok}
+}
+
+// rowCache keeps one role's rendered line rows by call id, so a render
+// re-renders only the rows whose rowKey changed. It is for live views of
+// one show (v.Live, one v.Snap.Show) and is not safe for concurrent use:
+// the hub's goroutine owns it.
+type rowCache struct {
+	perms   perms
+	rows    map[string]*cachedRow
+	gen     uint64 // the current render
+	renders int    // rows rendered rather than reused, for tests
+}
+
+// cachedRow is one call's row HTML and the key it was rendered for.
+type cachedRow struct {
+	key  rowKey
+	html []byte
+	gen  uint64 // the last render that used it
+}
+
+// newRowCache returns an empty cache for a role with permissions p.
+func newRowCache(p perms) *rowCache { return &rowCache{perms: p, rows: map[string]*cachedRow{}} }
+
+// row returns c's row HTML, rendering it only when its key changed.
+func (rc *rowCache) row(ctx context.Context, v showView, c queue.Call) []byte {
+	k := keyOf(v, c)
+	r := rc.rows[c.ID]
+	if r == nil {
+		r = &cachedRow{}
+		rc.rows[c.ID] = r
+	}
+	if r.html == nil || r.key != k {
+		r.key, r.html = k, renderBytes(ctx, callRow(v, rc.perms, c, ""))
+		rc.renders++
+	}
+	r.gen = rc.gen
+	return r.html
+}
+
+// sweep evicts the rows of calls the current render did not show (calls
+// that left the line) and starts the next render.
+func (rc *rowCache) sweep() {
+	for id, r := range rc.rows {
+		if r.gen != rc.gen {
+			delete(rc.rows, id)
+		}
+	}
+	rc.gen++
+}
+
+// renderFragments renders every live part once for rc's role: the line
+// groups as rows, from rc where their calls have not changed (see
+// rendered.whole for the groups whole).
+func renderFragments(ctx context.Context, v showView, rc *rowCache) rendered {
+	out := rendered{frags: make(map[string][]byte, len(fragmentNames)), rows: make(map[string]groupRows, len(lineGroups))}
+	next, waiting := v.line()
+	for _, name := range fragmentNames {
+		var calls []queue.Call
+		switch name {
+		case "next":
+			calls = next
+		case "waiting":
+			calls = waiting
+		default:
+			out.frags[name] = renderBytes(ctx, fragment(name, v, rc.perms))
+			continue
+		}
+		g := groupRows{calls: calls, html: make(map[string][]byte, len(calls))}
+		for _, c := range calls {
+			g.html[c.ID] = rc.row(ctx, v, c)
+		}
+		out.rows[name] = g
+	}
+	rc.sweep()
 	return out
 }
 
