@@ -21,6 +21,12 @@ func (s *show) arrive(e *ari.StasisStart) {
 		blocked, note = bl.IsBlocked(ch.Caller.Number)
 	}
 	id := newID()
+	if !n.claim(ch.ID, &chanRef{show: s, callID: id, role: roleCaller}) {
+		// A resync that listed the channel before this event was handled
+		// has admitted it already.
+		n.log.Debug("broadcast: arrival already readmitted by a resync", "show", s.key, "channel", ch.ID)
+		return
+	}
 	s.mu.Lock()
 	adm, err := s.q.Arrive(s.app.cfg.Now(), queue.Arrival{
 		CallID: id, Number: ch.Caller.Number, Name: ch.Caller.Name, Node: n.name, ChannelID: ch.ID,
@@ -31,11 +37,11 @@ func (s *show) arrive(e *ari.StasisStart) {
 	}
 	s.mu.Unlock()
 	if err != nil { // a random 64-bit id collided: not worth more than a log
+		n.unindex(ch.ID)
 		n.log.Error("broadcast: arrival refused", "show", s.key, "channel", ch.ID, "err", err)
 		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupFailure) })
 		return
 	}
-	n.index(ch.ID, &chanRef{show: s, callID: id, role: roleCaller})
 	job := func(ctx context.Context) { s.admit(ctx, id, ch) }
 	if !adm.Admitted() {
 		job = func(ctx context.Context) { s.reject(ctx, ch, adm.Reject) }
@@ -62,7 +68,17 @@ func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
 			return
 		}
 	}
-	if err := s.moveTo(ctx, ch.ID, s.holdID, ""); err != nil {
+	err := s.moveTo(ctx, ch.ID, s.holdID, "")
+	if errors.Is(err, ari.ErrNotFound) {
+		// The holding bridge is not there yet: a caller retrying in the
+		// dialplan arrives the moment the app registers, before the resync
+		// that opens the show has created its bridges (or after someone
+		// destroyed them). Create them and try once more.
+		if err = s.ensureBridges(ctx); err == nil {
+			err = s.moveTo(ctx, ch.ID, s.holdID, "")
+		}
+	}
+	if err != nil {
 		s.failArrival(ctx, callID, ch.ID, err)
 		return
 	}

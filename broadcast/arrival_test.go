@@ -2,6 +2,7 @@ package broadcast_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -155,5 +156,29 @@ func TestHangupWhileWaiting(t *testing.T) {
 	}
 	if _, err := e.app.Promote(context.Background(), "show1", id, producer); !isGone(err) {
 		t.Errorf("promote after hangup: %v, want ErrGone", err)
+	}
+}
+
+// TestArrivalBeforeBridges: a caller who arrives while the show's holding
+// bridge does not exist (a caller retrying in the dialplan gets in the
+// moment the app registers, before the show's bridges are made) is still
+// put on hold: the bridges are created then, and the caller is not failed.
+func TestArrivalBeforeBridges(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, aritest.Options{})
+	e := start(t, srv, broadcast.Config{})
+	w := e.w("show1")
+	w.nodeUp()
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL()+"/ari/bridges/"+holdID("show1"), nil)
+	req.SetBasicAuth(srv.User(), srv.Password())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("destroy holding bridge: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	c, _ := dial(t, srv, w, "show1", "5551001")
+	if got, ok := srv.BridgeChannels(holdID("show1")); !ok || !contains(got, c.ID()) {
+		t.Errorf("holding bridge %v (exists %t), want it recreated with %s", got, ok, c.ID())
 	}
 }

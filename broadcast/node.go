@@ -161,6 +161,21 @@ func (n *node) index(chanID string, ref *chanRef) {
 	n.chans[chanID] = ref
 }
 
+// claim indexes a channel unless it is indexed already, atomically: of
+// the arrival path (StasisStart) and a resync that lists the same new
+// channel at the same moment, exactly one admits it. It reports whether
+// this caller got it.
+func (n *node) claim(chanID string, ref *chanRef) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.chans[chanID]; ok {
+		return false
+	}
+	ref.gen = n.gen
+	n.chans[chanID] = ref
+	return true
+}
+
 func (n *node) unindex(chanID string) *chanRef {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -66,16 +66,11 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 		if _, ok := byID[id]; ok {
 			continue
 		}
-		typ := ari.BridgeHolding
-		if id == s.airID {
-			typ = ari.BridgeMixing
+		b, err := s.createBridge(ctx, id)
+		if err != nil {
+			return err
 		}
-		b, err := n.ari.CreateBridge(ctx, id, typ, s.key)
-		switch {
-		case errors.Is(err, ari.ErrConflict): // created meanwhile: adopt it
-		case err != nil:
-			return fmt.Errorf("create bridge %s: %w", id, err)
-		default:
+		if b != nil {
 			byID[id] = *b
 		}
 	}
@@ -95,6 +90,17 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 		if ref != nil && ref.role != roleCaller {
 			continue // a host, screener or talkback line we know
 		}
+		if ref != nil && bridge == "" {
+			s.mu.Lock()
+			cur, err := s.q.Get(ref.callID)
+			s.mu.Unlock()
+			if err == nil && (cur.State == queue.StateArriving || cur.Pending != "") {
+				// Being admitted or moved right now (a move is Left, then
+				// Entered): the job doing it owns the channel, and a
+				// second answer or addChannel would only race it.
+				continue
+			}
+		}
 		if ref == nil && (strings.HasPrefix(ch.ID, "callin-") || len(args) > 1) {
 			// One of our lines from before a restart: a host stays on air.
 			if bridge == s.airID && len(args) > 1 && args[1] == roleHost || strings.HasPrefix(ch.ID, "callin-host-") && bridge == s.airID {
@@ -104,6 +110,26 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 				s.mu.Unlock()
 			}
 			continue
+		}
+		// An unknown channel is claimed before any request: its
+		// StasisStart may be in flight, and then exactly one of the
+		// arrival path and this resync admits it.
+		var rc Recalled
+		var haveRC, claimed bool
+		if ref == nil {
+			if recalled == nil {
+				recalled = s.recall(ctx)
+			}
+			rc, haveRC = recalled[ch.ID]
+			id := rc.ID
+			if !haveRC {
+				id = newID()
+			}
+			if !n.claim(ch.ID, &chanRef{show: s, callID: id, role: roleCaller}) {
+				continue // its StasisStart came meanwhile: the arrival path has it
+			}
+			claimed = true
+			rc.ID = id
 		}
 		r := queue.Readmission{Arrival: queue.Arrival{
 			Number: ch.Caller.Number, Name: ch.Caller.Name, Node: n.name, ChannelID: ch.ID,
@@ -121,11 +147,17 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 			if ch.State != ari.StateUp {
 				if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
 					n.log.Warn("broadcast: resync answer failed", "channel", ch.ID, "err", err)
+					if claimed {
+						n.unindex(ch.ID)
+					}
 					continue
 				}
 			}
 			if err := n.ari.AddChannel(ctx, s.holdID, ari.AddChannelParams{Channels: []string{ch.ID}}); err != nil {
 				n.log.Warn("broadcast: resync add to holding bridge failed", "channel", ch.ID, "err", err)
+				if claimed {
+					n.unindex(ch.ID)
+				}
 				continue
 			}
 			r.State = queue.StateWaiting
@@ -145,10 +177,7 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 				}
 			}
 		} else {
-			if recalled == nil {
-				recalled = s.recall(ctx)
-			}
-			if rc, ok := recalled[ch.ID]; ok {
+			if haveRC {
 				r.CallID, r.ArrivedAt, r.Seq, r.Notes, r.WasOnAir, r.Was = rc.ID, rc.ArrivedAt, rc.LastSeq, rc.Notes, rc.WasOnAir, rc.State
 				if r.State == queue.StateWaiting && rc.State == queue.StateReady {
 					r.State = queue.StateReady
@@ -156,7 +185,7 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 			} else {
 				// No history: a fresh id, arrival at the channel's
 				// creation, Seq from 0 (the readmission is Seq 1).
-				r.CallID, r.ArrivedAt = newID(), ch.CreationTime.Time
+				r.CallID, r.ArrivedAt = rc.ID, ch.CreationTime.Time
 			}
 		}
 		s.mu.Lock()
@@ -165,6 +194,9 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 			s.publish(ts)
 		}
 		s.mu.Unlock()
+		if err != nil && claimed {
+			n.unindex(ch.ID)
+		}
 		if errors.Is(err, queue.ErrGone) {
 			n.hangup(ctx, ch.ID, ari.HangupNormal) // ended here, still there: finish it
 			continue
@@ -174,9 +206,6 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 			continue
 		}
 		present[r.CallID] = true
-		if ref == nil {
-			n.index(ch.ID, &chanRef{show: s, callID: r.CallID, role: roleCaller})
-		}
 		if r.State == queue.StateScreening {
 			n.mu.Lock()
 			n.bridges[bridge] = s
@@ -250,4 +279,32 @@ func (s *show) recall(ctx context.Context) map[string]Recalled {
 		}
 	}
 	return out
+}
+
+// createBridge creates one of the show's bridges; one that exists already
+// (409, created meanwhile) is adopted and nil returned.
+func (s *show) createBridge(ctx context.Context, id string) (*ari.Bridge, error) {
+	typ := ari.BridgeHolding
+	if id == s.airID {
+		typ = ari.BridgeMixing
+	}
+	b, err := s.node.ari.CreateBridge(ctx, id, typ, s.key)
+	switch {
+	case errors.Is(err, ari.ErrConflict):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("create bridge %s: %w", id, err)
+	}
+	return b, nil
+}
+
+// ensureBridges creates the show's holding and on-air bridges unless they
+// exist.
+func (s *show) ensureBridges(ctx context.Context) error {
+	for _, id := range []string{s.holdID, s.airID} {
+		if _, err := s.createBridge(ctx, id); err != nil {
+			return telErr("open show", err)
+		}
+	}
+	return nil
 }

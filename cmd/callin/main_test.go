@@ -209,6 +209,11 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stderr := newSyncBuffer()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service log:\n%s", stderr.String())
+		}
+	})
 	errc := make(chan error, 1)
 	env := map[string]string{
 		"CALLIN_DATABASE_URL": dbURL,

@@ -60,6 +60,11 @@ func TestServeDatabaseOutage(t *testing.T) {
 	pbx := aritest.NewServer(aritest.Options{})
 	t.Cleanup(pbx.Close)
 	stderr := newSyncBuffer()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service log:\n%s", stderr.String())
+		}
+	})
 	errc := make(chan error, 1)
 	env := map[string]string{
 		"CALLIN_DATABASE_URL": cluster.URL(),
@@ -116,7 +121,8 @@ func TestServeDatabaseOutage(t *testing.T) {
 				t.Fatalf("event stream ended waiting for %d %s", n, action)
 			}
 			published = append(published, tr)
-			if tr.Action == action || action == "" {
+			joined := tr.From == queue.StateArriving && tr.To == queue.StateWaiting // by join, or by a resync
+			if tr.Action == action || action == "" || action == queue.ActionJoin && joined {
 				got++
 			}
 		}
@@ -158,6 +164,30 @@ func TestServeDatabaseOutage(t *testing.T) {
 	if got, _ := pbx.BridgeChannels(holdID("live")); len(got) != 20 {
 		t.Errorf("holding bridge has %d callers during the outage, want 20", len(got))
 	}
+	// The producer keeps running the show: a token the database confirmed
+	// before the outage still promotes a caller.
+	var callID string
+	for _, tr := range published {
+		if tr.ChannelID == calls[6].ID() {
+			callID = tr.CallID
+		}
+	}
+	preq, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/shows/live/callers/"+callID+"/promote", strings.NewReader("{}"))
+	preq.Header.Set("Authorization", "Bearer "+token)
+	preq.Header.Set("Content-Type", "application/json")
+	presp, err := http.DefaultClient.Do(preq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pbody, _ := io.ReadAll(presp.Body)
+	presp.Body.Close()
+	if presp.StatusCode != http.StatusOK {
+		t.Fatalf("promote during the outage: %d %s", presp.StatusCode, pbody)
+	}
+	waitFor(queue.ActionPromote, 1)
+	if st, _ := calls[6].State(); st.Bridge != "callin-live-air" {
+		t.Errorf("promoted caller is in %q, want the on-air bridge", st.Bridge)
+	}
 
 	// The database comes back; a clean shutdown flushes what waited.
 	if err := cluster.Start(ctx); err != nil {
@@ -192,6 +222,10 @@ func TestServeDatabaseOutage(t *testing.T) {
 	}
 	if callsN != 25 || ended != 5 {
 		t.Errorf("calls: %d, ended %d; want 25 and 5", callsN, ended)
+	}
+	var onAir int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM calls WHERE on_air_at IS NOT NULL`).Scan(&onAir); err != nil || onAir != 1 {
+		t.Errorf("calls on air: %d (%v), want the one promoted during the outage", onAir, err)
 	}
 	var n int
 	if err := conn.QueryRow(context.Background(), `SELECT calls_count FROM callers WHERE number = $1`, postgres.NormalizeNumber("+12025550003")).Scan(&n); err != nil || n != 1 {

@@ -720,3 +720,74 @@ func BenchmarkAuthenticate(b *testing.B) {
 		})
 	}
 }
+
+// TestStoreDownRecentlyConfirmed: while the database is unreachable, a
+// session or token it confirmed within the grace period keeps working, so
+// producers can run the show through an outage; past the grace period, or
+// with the grace turned off, the request fails.
+func TestStoreDownRecentlyConfirmed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		grace time.Duration
+		wait  time.Duration
+		ok    bool
+	}{
+		{"WithinGrace", 0, 10 * time.Minute, true},
+		{"PastGrace", 0, auth.DefaultOutageGrace + time.Minute, false},
+		{"GraceOff", -1, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, auth.Config{OutageGrace: tc.grace})
+			e.addUser("alice", auth.RoleProducer)
+			c := e.login("alice")
+			tok, err := auth.CreateToken(context.Background(), e.store, "bot", auth.RoleProducer, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bearer := func() *http.Response {
+				r := req("GET", "/api/queue", nil)
+				r.Header.Set("Authorization", "Bearer "+tok)
+				return e.do(r)
+			}
+			// Confirmed by the database once each.
+			if got := body(e.get("/", c)); got != "user:alice:producer" {
+				t.Fatalf("session before the outage: %q", got)
+			}
+			if got := body(bearer()); got != "token:bot:producer" {
+				t.Fatalf("token before the outage: %q", got)
+			}
+			e.store.Close()
+			e.clock.Add(tc.wait)
+			if tc.ok {
+				if got := body(e.get("/", c)); got != "user:alice:producer" {
+					t.Errorf("session during the outage: %q", got)
+				}
+				if got := body(bearer()); got != "token:bot:producer" {
+					t.Errorf("token during the outage: %q", got)
+				}
+				return
+			}
+			wantError(t, e.get("/", c), http.StatusInternalServerError, "internal")
+			wantError(t, bearer(), http.StatusInternalServerError, "internal")
+		})
+	}
+}
+
+// TestLogoutForgetsOutageCredential: a logged-out session is not accepted
+// during a later outage.
+func TestLogoutForgetsOutageCredential(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, auth.Config{})
+	e.addUser("alice", auth.RoleProducer)
+	c := e.login("alice")
+	if resp := e.get("/", c); resp.StatusCode != http.StatusOK {
+		t.Fatalf("session: %d", resp.StatusCode)
+	}
+	if err := e.svc.Logout(context.Background(), c.Value); err != nil {
+		t.Fatal(err)
+	}
+	e.store.Close()
+	wantError(t, e.get("/", c), http.StatusInternalServerError, "internal")
+}

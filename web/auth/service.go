@@ -89,6 +89,11 @@ type Config struct {
 	// http.CrossOriginProtection.AddTrustedOrigin). They still need a
 	// session and its CSRF token.
 	TrustedOrigins []string
+	// OutageGrace is how long a session or token the database confirmed
+	// keeps working while the database cannot be reached (default
+	// DefaultOutageGrace; negative: never), so that a PostgreSQL outage
+	// does not stop producers running the show.
+	OutageGrace time.Duration
 }
 
 // Service authenticates requests and logs users in and out. It is safe for
@@ -105,6 +110,7 @@ type Service struct {
 	limits    *loginLimiter
 	hashSlots chan struct{} // bounds concurrent argon2 runs, hence their memory
 	dummyHash string        // verified for unknown users, so they take as long as known ones
+	outage    *outageCache  // credentials usable while the database is down
 }
 
 // Session is a new login.
@@ -156,6 +162,11 @@ func New(cfg Config) (*Service, error) {
 	if s.loginPath == "" {
 		s.loginPath = "/login"
 	}
+	grace := cfg.OutageGrace
+	if grace == 0 {
+		grace = DefaultOutageGrace
+	}
+	s.outage = newOutageCache(grace)
 	for _, o := range cfg.TrustedOrigins {
 		if err := s.origins.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("auth: new: %w", err)
@@ -251,6 +262,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return nil
 	}
 	h := sha256.Sum256(secret)
+	s.outage.forget(h[:])
 	if err := s.store.DeleteSession(ctx, h[:]); err != nil {
 		return fmt.Errorf("auth: logout: %w", err)
 	}
@@ -284,16 +296,23 @@ func (s *Service) session(r *http.Request) (Principal, []byte, error) {
 	now := s.now()
 	id, name, role, err := s.store.SessionUser(r.Context(), h[:], now, now.Add(-s.idle))
 	if errors.Is(err, queue.ErrNotFound) {
+		s.outage.forget(h[:])
 		return Principal{}, nil, fmt.Errorf("%w: session expired or ended", ErrUnauthenticated)
 	}
 	if err != nil {
+		if p, ok := s.outage.recall(h[:], now); ok {
+			s.log.Warn("auth: database unreachable; session accepted as recently confirmed", "user", p.Name, "err", err)
+			return p, secret, nil
+		}
 		return Principal{}, nil, fmt.Errorf("auth: session: %w", err)
 	}
 	ro, err := ParseRole(role)
 	if err != nil {
 		return Principal{}, nil, err
 	}
-	return Principal{Kind: KindUser, ID: id, Name: name, Role: ro}, secret, nil
+	p := Principal{Kind: KindUser, ID: id, Name: name, Role: ro}
+	s.outage.confirm(h[:], p, now)
+	return p, secret, nil
 }
 
 func decodeSessionToken(token string) ([]byte, bool) {

@@ -52,16 +52,24 @@ func (s *Service) bearer(ctx context.Context, header string) (Principal, error) 
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: malformed token", ErrUnauthenticated)
 	}
-	id, name, role, err := s.store.TokenRole(ctx, hash, s.now())
+	now := s.now()
+	id, name, role, err := s.store.TokenRole(ctx, hash, now)
 	if errors.Is(err, queue.ErrNotFound) {
+		s.outage.forget(hash)
 		return Principal{}, fmt.Errorf("%w: unknown or revoked token", ErrUnauthenticated)
 	}
 	if err != nil {
+		if p, ok := s.outage.recall(hash, now); ok {
+			s.log.Warn("auth: database unreachable; token accepted as recently confirmed", "token", p.Name, "err", err)
+			return p, nil
+		}
 		return Principal{}, fmt.Errorf("auth: bearer token: %w", err)
 	}
 	r, err := ParseRole(role)
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{Kind: KindToken, ID: id, Name: name, Role: r}, nil
+	p := Principal{Kind: KindToken, ID: id, Name: name, Role: r}
+	s.outage.confirm(hash, p, now)
+	return p, nil
 }
