@@ -78,9 +78,16 @@ type traceRecord struct {
 
 func loadTrace(t *testing.T, name string) []traceRecord {
 	t.Helper()
-	f, err := os.Open(filepath.Join(tracesDir, name))
+	dir := tracesDir
+	if d := os.Getenv("ARI_TRACES"); d != "" {
+		dir = d
+	}
+	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
-		t.Skipf("traces not available: %v", err)
+		if os.Getenv("CI") != "" {
+			t.Fatalf("traces not available in CI: %v (shared/ must sit beside the repository, or set ARI_TRACES)", err)
+		}
+		t.Skipf("traces not available: %v (set ARI_TRACES to the shared/ari-traces folder)", err)
 	}
 	defer f.Close()
 	var out []traceRecord
