@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -73,15 +74,15 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	defer store.Close()
 	switch sub {
 	case "add", "passwd":
+		r, err := auth.ParseRole(*role)
+		if err != nil {
+			return usagef("--role: %v", err)
+		}
 		pw, err := readPassword(stdin, stdout, *pwStdin)
 		if err != nil {
 			return err
 		}
 		if sub == "add" {
-			r, err := auth.ParseRole(*role)
-			if err != nil {
-				return usagef("--role: %v", err)
-			}
 			if err := auth.AddUser(ctx, store, name, r, pw); err != nil {
 				return err
 			}
@@ -132,7 +133,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.SetOutput(stderr)
 	dbURL := fs.String("database-url", "", "PostgreSQL URL")
 	role := fs.String("role", "producer", "the token's role: admin, producer, screener or host")
-	by := fs.String("by", env("USER"), "who creates the token (kept with it)")
+	by := fs.String("by", cmp.Or(env("USER"), "cli"), "who creates the token (kept with it)")
 	if err := parseFlags(fs, args[1:], env); err != nil {
 		return err
 	}

@@ -281,3 +281,44 @@ func TestServe(t *testing.T) {
 		t.Errorf("calls: %d rows, state %q; want 1 waiting", n, state)
 	}
 }
+
+// TestUserAndToken drives the administration commands against a test
+// database, as an operator would.
+func TestUserAndToken(t *testing.T) {
+	t.Parallel()
+	env := envMap(map[string]string{"CALLIN_DATABASE_URL": pgtest.URL(t)})
+	ctx := context.Background()
+	cmd := func(stdin string, args ...string) (string, error) {
+		var out strings.Builder
+		err := run(ctx, args, strings.NewReader(stdin), &out, io.Discard, env)
+		return out.String(), err
+	}
+	if _, err := cmd("a-long-password-123\n", "user", "add", "--role", "admin", "--password-stdin", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cmd("", "user", "list"); err != nil || !strings.Contains(out, "alice") || !strings.Contains(out, "admin") {
+		t.Errorf("user list: %q %v", out, err)
+	}
+	if _, err := cmd("a-long-password-123\n", "user", "add", "--password-stdin", "alice"); err == nil {
+		t.Error("adding alice twice succeeded")
+	}
+	if _, err := cmd("short\n", "user", "add", "--password-stdin", "bob"); err == nil || !strings.Contains(err.Error(), "at least 12") {
+		t.Errorf("short password: %v", err)
+	}
+	if _, err := cmd("", "user", "add", "--role", "king", "--password-stdin", "carol"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--role") {
+		t.Errorf("bad role: %v, want a usage error naming --role", err)
+	}
+	tok, err := cmd("", "token", "create", "--role", "producer", "robot")
+	if err != nil || !strings.HasPrefix(tok, "callin_") {
+		t.Fatalf("token create: %q %v", tok, err)
+	}
+	if out, err := cmd("", "token", "list"); err != nil || !strings.Contains(out, "robot") || strings.Contains(out, strings.TrimSpace(tok)) {
+		t.Errorf("token list (must not show the secret): %q %v", out, err)
+	}
+	if _, err := cmd("", "token", "revoke", "robot"); err != nil {
+		t.Errorf("revoke: %v", err)
+	}
+	if out, err := cmd("", "migrate"); err != nil || !strings.Contains(out, "schema at version") {
+		t.Errorf("migrate: %q %v", out, err)
+	}
+}
