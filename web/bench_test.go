@@ -26,7 +26,7 @@ func BenchmarkFanOut(b *testing.B) {
 			for i := range consoles {
 				role := []string{"producer", "screener", "host"}[i%3]
 				consoles[i] = openSSE(b, e.liveRequest(b, role))
-				consoles[i].next(b, named("waiting", "c599"))
+				consoles[i].next(b, named("waiting", "c499", "… and 100 more waiting")) // the default 500 listed
 			}
 			ctx := context.Background()
 			var before int64
@@ -128,10 +128,11 @@ func BenchmarkFanOut10000(b *testing.B) {
 	for i := range consoles {
 		role := []string{"producer", "screener", "host", "producer"}[i]
 		consoles[i] = openSSE(b, e.liveRequest(b, role))
-		// Profiles are fetched in line order, one at a time, each badge a
-		// row change: time the changes once the last caller's is shown.
+		// Profiles of the listed callers are fetched in line order, one
+		// at a time, each badge a row change: time the changes once the
+		// last listed caller's is shown.
 		consoles[i].next(b, func(ev sseEvent) bool {
-			i := strings.Index(ev.Data, `data-call="c09999"`)
+			i := strings.Index(ev.Data, `data-call="c00499"`)
 			if i < 0 {
 				return false
 			}
@@ -173,4 +174,32 @@ func BenchmarkFanOut10000(b *testing.B) {
 		after += s.read.Load()
 	}
 	b.ReportMetric(float64(after-before)/float64(b.N*len(consoles)), "bytes/console/op")
+}
+
+// BenchmarkConnect10000 measures what a console that connects gets with
+// 10,000 callers waiting: from the request until its full render's last
+// fragment (chat) has arrived, and the bytes of that render, with the
+// default WaitingRows (500 listed) and with every caller listed. No
+// History, so no badges: rows as a show without caller history has them.
+func BenchmarkConnect10000(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		rows int
+	}{{"waiting_rows=500", 0}, {"waiting_rows=all", 20_000}} {
+		b.Run(tt.name, func(b *testing.B) {
+			e := newEnv(b, func(c *Config) { c.History, c.WaitingRows = nil, tt.rows })
+			for i := range 10_000 {
+				e.app.arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+			}
+			var got int64
+			for b.Loop() {
+				ctx, cancel := context.WithCancel(context.Background())
+				s := openSSE(b, e.liveRequest(b, "producer").WithContext(ctx))
+				s.next(b, named("chat"))
+				got = s.read.Load()
+				cancel()
+			}
+			b.ReportMetric(float64(got), "bytes/connect")
+		})
+	}
 }

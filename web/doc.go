@@ -24,8 +24,15 @@
 // alone, as one "rows" event of htmx out-of-band swaps, unless the rows
 // that stay were reordered; other fragments whole. Each role's rendered
 // rows are cached by what they show (rowKey), so a render re-renders only
-// the rows whose call changed. A console that connects gets every fragment
-// whole, the line groups assembled from the cached rows. Every SSE connection follows one pattern:
+// the rows whose call changed. The waiting group lists the first
+// Config.WaitingRows callers and counts the rest in a last line ("… and N
+// more waiting"; the counts at the top stay exact): row swaps diff only
+// the listed rows, so a caller beyond them is never sent and one moving up
+// into them is inserted, and the count is swapped on its own (the group is
+// sent whole when the count line appears or goes). Only listed callers'
+// profiles are fetched. A console that connects gets every fragment whole,
+// the line groups assembled from the cached rows. Every SSE connection
+// follows one pattern:
 // attach, then select on the request, being kicked, messages and a
 // heartbeat, flushing each write. A client whose buffer fills is
 // disconnected (a browser reconnects and gets a full render). If the hub's

@@ -386,10 +386,10 @@ func (h *hub) renderAll(ctx context.Context) {
 }
 
 // view assembles what the templates show: the snapshot with the profiles
-// known so far, the chat and the on-air limit. Missing profiles are asked
-// for.
+// known so far, the chat, the on-air limit and how many waiting callers
+// to list. Missing profiles of listed callers are asked for.
 func (h *hub) view(snap broadcast.Snapshot) showView {
-	v := showView{Snap: snap, Profiles: map[string]postgres.Profile{}, Talking: map[string]bool{}}
+	v := showView{Snap: snap, Profiles: map[string]postgres.Profile{}, Talking: map[string]bool{}, WaitingRows: h.s.cfg.WaitingRows}
 	for _, id := range snap.Talking {
 		v.Talking[id] = true
 	}
@@ -403,7 +403,11 @@ func (h *hub) view(snap broadcast.Snapshot) showView {
 	if len(h.profiles) > profileLimit {
 		clear(h.profiles)
 	}
-	for _, calls := range [][]queue.Call{snap.Lineup.Waiting, snap.Lineup.Ready, snap.Lineup.Screening, snap.Lineup.OnAir} {
+	// Only listed callers show a badge: those beyond v.WaitingRows are
+	// counted, and their profiles are fetched when they move up.
+	next, shown := v.line()
+	shown, _ = v.waitingShown(shown)
+	for _, calls := range [][]queue.Call{next, shown, snap.Lineup.Screening, snap.Lineup.OnAir} {
 		for _, c := range calls {
 			p, seen := h.profiles[c.Number]
 			switch {

@@ -45,6 +45,10 @@ type Config struct {
 	// ClientBuffer is each SSE client's buffer in messages; a client that
 	// falls this far behind is disconnected (default 256).
 	ClientBuffer int
+	// WaitingRows is the most plain waiting callers a console lists; the
+	// rest are counted in a last row, "… and N more waiting" (default
+	// 500). The counts at the top stay exact.
+	WaitingRows int
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered, when set, is told how many line rows each render of a
@@ -83,6 +87,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.ClientBuffer <= 0 {
 		cfg.ClientBuffer = 256
+	}
+	if cfg.WaitingRows <= 0 {
+		cfg.WaitingRows = 500
 	}
 	if cfg.retry <= 0 {
 		cfg.retry = time.Second

@@ -30,6 +30,9 @@ type showView struct {
 	// console.js fills in and ticks), so a row's HTML changes only when
 	// the call does.
 	Live bool
+	// WaitingRows is the most plain waiting callers listed (0: all); the
+	// rest are only counted (see waitingShown).
+	WaitingRows int
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
@@ -61,6 +64,16 @@ func (v showView) line() (next, waiting []queue.Call) {
 		}
 	}
 	return next, waiting
+}
+
+// waitingShown is the part of the line's plain waiting callers (the
+// second result of line) that is listed, the first v.WaitingRows, and how
+// many more there are.
+func (v showView) waitingShown(waiting []queue.Call) (shown []queue.Call, more int) {
+	if v.WaitingRows > 0 && len(waiting) > v.WaitingRows {
+		return waiting[:v.WaitingRows], len(waiting) - v.WaitingRows
+	}
+	return waiting, 0
 }
 
 // upNext reports whether c is in the first part of the line.
@@ -97,12 +110,13 @@ func fragment(name string, v showView, p perms) templ.Component {
 		return onAirFrag(v, p)
 	case "next":
 		next, _ := v.line()
-		return lineFrag(v, p, next, "next")
+		return lineFrag(v, p, next, "next", 0)
 	case "waiting":
 		_, waiting := v.line()
-		return lineFrag(v, p, waiting, "waiting")
+		waiting, more := v.waitingShown(waiting)
+		return lineFrag(v, p, waiting, "waiting", more)
 	case "screening":
-		return lineFrag(v, p, v.Snap.Lineup.Screening, "screening")
+		return lineFrag(v, p, v.Snap.Lineup.Screening, "screening", 0)
 	case "chat":
 		return chatFrag(v)
 	}
@@ -126,19 +140,21 @@ func (r rendered) whole(ctx context.Context, name string) []byte {
 	for i, c := range g.calls {
 		rows[i] = rawHTML(g.html[c.ID])
 	}
-	return renderBytes(ctx, lineOf(name, rows))
+	return renderBytes(ctx, lineOf(name, rows, g.more))
 }
 
-// groupRows is one line group's rows, in order.
+// groupRows is one line group's rows, in order, and the number of callers
+// of the group beyond them (counted, not listed).
 type groupRows struct {
 	calls []queue.Call
 	html  map[string][]byte // by call id
+	more  int
 }
 
 // same reports whether g and o are the same rows with the same HTML, in
 // the same order.
 func (g groupRows) same(o groupRows) bool {
-	if len(g.calls) != len(o.calls) {
+	if len(g.calls) != len(o.calls) || g.more != o.more {
 		return false
 	}
 	for i, c := range g.calls {
@@ -229,18 +245,20 @@ func (rc *rowCache) sweep() {
 func renderFragments(ctx context.Context, v showView, rc *rowCache) rendered {
 	out := rendered{frags: make(map[string][]byte, len(fragmentNames)), rows: make(map[string]groupRows, len(lineGroups))}
 	next, waiting := v.line()
+	waiting, more := v.waitingShown(waiting)
 	for _, name := range fragmentNames {
 		var calls []queue.Call
+		n := 0
 		switch name {
 		case "next":
 			calls = next
 		case "waiting":
-			calls = waiting
+			calls, n = waiting, more
 		default:
 			out.frags[name] = renderBytes(ctx, fragment(name, v, rc.perms))
 			continue
 		}
-		g := groupRows{calls: calls, html: make(map[string][]byte, len(calls))}
+		g := groupRows{calls: calls, html: make(map[string][]byte, len(calls)), more: n}
 		for _, c := range calls {
 			g.html[c.ID] = rc.row(ctx, v, c)
 		}
@@ -281,9 +299,13 @@ func rowsOf(v showView, p perms, calls []queue.Call) []templ.Component {
 // after the row before them. It returns false when the whole fragment is
 // the simpler message: a group emptied or filled (the "nobody" line), a
 // reorder among the rows that stay, a call id unfit for a selector, or more
-// than half the rows to send anyway. row renders a call as an oob swap.
+// than half the rows to send anyway, or the count of callers beyond the
+// rows appearing or going. A changed count is a swap of the "more" line.
+// The rows are only the listed ones, so a caller beyond them is never
+// sent, and one moving up into them is an insert like an arrival. row
+// renders a call as an oob swap.
 func rowOps(group string, old, new groupRows, row func(c queue.Call, oob string) []byte) ([]byte, bool) {
-	if len(old.calls) == 0 || len(new.calls) == 0 {
+	if len(old.calls) == 0 || len(new.calls) == 0 || (old.more == 0) != (new.more == 0) {
 		return nil, false
 	}
 	var kept []string // old ids still here, in old order
@@ -313,8 +335,8 @@ func rowOps(group string, old, new groupRows, row func(c queue.Call, oob string)
 		}
 	}
 	changed += len(old.calls) - len(kept)
-	if changed == 0 || 2*changed > len(new.calls)+1 {
-		return nil, changed == 0
+	if 2*changed > len(new.calls)+1 {
+		return nil, false
 	}
 	list := "#" + group + " > ol"
 	at := func(id string) string { return list + ` > li[data-call="` + id + `"]` }
@@ -334,6 +356,9 @@ func rowOps(group string, old, new groupRows, row func(c queue.Call, oob string)
 		case !bytes.Equal(oldHTML, new.html[c.ID]):
 			b.Write(row(c, "outerHTML:"+at(c.ID)))
 		}
+	}
+	if new.more != old.more {
+		b.Write(renderBytes(context.Background(), moreRow(group, new.more, "outerHTML:#"+group+"-more")))
 	}
 	return b.Bytes(), true
 }
