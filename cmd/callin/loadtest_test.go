@@ -44,7 +44,7 @@ func TestLoadtest(t *testing.T) {
 		t.Fatalf("transitions %q: %v", field(out, "transitions"), err)
 	}
 	// 50 arrivals and admissions at least, plus promotes, drops, hang-ups.
-	if recorded < 100+int(n) || seen != recorded || stored != recorded {
+	if recorded < 100+int(n) || stored != seen || seen < recorded {
 		t.Errorf("transitions: %d recorded, %d seen, %d stored; want >= %d, all seen and stored", recorded, seen, stored, 100+int(n))
 	}
 	if got := field(out, "all written"); got != "yes" {
