@@ -15,7 +15,7 @@ import (
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/aritest"
-	"github.com/callin-radio/callin/postgres/pgtest"
+	"github.com/callin-radio/callin/postgres/pgcluster"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -49,42 +49,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 		}
 		defer os.RemoveAll(dir)
 	}
-	log.Info("starting a local PostgreSQL", "dir", dir)
-	cluster, err := pgtest.StartCluster(ctx, pgtest.ClusterConfig{Dir: dir, Logger: log})
+	cluster, err := startDemoDatabase(ctx, dir, log)
 	if err != nil {
-		if errors.Is(err, pgtest.ErrNoPostgres) {
-			return fmt.Errorf("the demo needs PostgreSQL's initdb and pg_ctl: install them (Debian: apt-get install postgresql) and try again: %w", err)
-		}
 		return err
 	}
-	defer func() {
-		if err := cluster.Stop(); err != nil {
-			log.Error("stopping the demo's PostgreSQL", "err", err)
-		}
-	}()
+	defer cluster.Stop()
 	dbURL := cluster.URL()
-
-	// The demo login.
 	password := rand.Text()
-	store, err := openStore(ctx, dbURL)
-	if err != nil {
+	if err := setDemoLogin(ctx, dbURL, password); err != nil {
 		return err
 	}
-	err = auth.AddUser(ctx, store, "demo", auth.RoleAdmin, password)
-	if errors.Is(err, queue.ErrConflict) {
-		err = auth.SetPassword(ctx, store, "demo", password)
-	}
-	store.Close()
-	if err != nil {
-		return err
-	}
-
-	// A fake Asterisk in this process, with the prompts callin plays.
-	sounds := maps.Clone(aritest.DefaultSounds)
-	for _, s := range []string{"callin-lines-closed", "callin-queue-full", "callin-blocked"} {
-		sounds[s] = 3 * time.Second
-	}
-	pbx := aritest.NewServer(aritest.Options{Sounds: sounds, Logger: log.With("fake", "asterisk")})
+	pbx := newDemoAsterisk(log)
 	defer pbx.Close()
 
 	cfg := stackConfig{
@@ -94,7 +69,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 		Nodes:       []nodeSpec{{Name: "demo", URL: pbx.URL(), User: pbx.User(), Password: pbx.Password()}},
 		Shows: []showSpec{{queue.Config{
 			Key: demoShow, Title: "The Morning Call-In", Node: "demo", LinesOpen: true,
-			Capacity: 2000, MaxOnAir: 4, MOHClass: "default", AnnounceEvery: 90 * time.Second,
+			Capacity: 2000, MaxOnAir: 4, MOHClass: "callin", AnnounceEvery: 90 * time.Second,
 		}}},
 		Journal: filepath.Join(dir, "history.journal"),
 		Logger:  log,
@@ -108,6 +83,41 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 		go simulate(simCtx, pbx, log, *burst, *rate, *patience)
 	}
 	return runStack(ctx, cfg)
+}
+
+// startDemoDatabase starts the demo's PostgreSQL cluster in dir.
+func startDemoDatabase(ctx context.Context, dir string, log *slog.Logger) (*pgcluster.Cluster, error) {
+	log.Info("starting a local PostgreSQL", "dir", dir)
+	cluster, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, Logger: log})
+	if errors.Is(err, pgcluster.ErrNoPostgres) {
+		return nil, fmt.Errorf("the demo needs PostgreSQL's initdb and pg_ctl: install them (Debian: apt-get install postgresql) and try again: %w", err)
+	}
+	return cluster, err
+}
+
+// setDemoLogin creates the demo's admin user, or gives it the new password
+// when the cluster is kept from an earlier run (--data).
+func setDemoLogin(ctx context.Context, dbURL, password string) error {
+	store, err := openStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	err = auth.AddUser(ctx, store, "demo", auth.RoleAdmin, password)
+	if errors.Is(err, queue.ErrConflict) {
+		err = auth.SetPassword(ctx, store, "demo", password)
+	}
+	return err
+}
+
+// newDemoAsterisk starts a fake Asterisk in this process, with the prompts
+// callin plays.
+func newDemoAsterisk(log *slog.Logger) *aritest.Server {
+	sounds := maps.Clone(aritest.DefaultSounds)
+	for _, s := range []string{"callin-lines-closed", "callin-queue-full", "callin-blocked"} {
+		sounds[s] = 3 * time.Second
+	}
+	return aritest.NewServer(aritest.Options{Sounds: sounds, Logger: log.With("fake", "asterisk")})
 }
 
 // simulate places the opening burst of callers, then a steady stream.

@@ -32,7 +32,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/callin-radio/callin/ari/aritest"
-	"github.com/callin-radio/callin/postgres/pgtest"
+	"github.com/callin-radio/callin/postgres/pgcluster"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -139,7 +139,7 @@ func runLoad(ctx context.Context, c loadConfig, log *slog.Logger, progress io.Wr
 	defer os.RemoveAll(dir)
 	dbURL := c.DatabaseURL
 	if dbURL == "" {
-		cluster, err := pgtest.StartCluster(ctx, pgtest.ClusterConfig{Dir: dir, Logger: log})
+		cluster, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("loadtest: start PostgreSQL (or pass --database-url): %w", err)
 		}

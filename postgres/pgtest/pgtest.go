@@ -1,7 +1,14 @@
+// Package pgtest gives each test its own real PostgreSQL database, cloned
+// from a migrated template in milliseconds; see Main and URL.
+//
+// The server is the one at TEST_DATABASE_URL, or else a throwaway cluster
+// (package pgcluster) started on first use and stopped by Main. A database
+// whose test failed is kept and its URL logged.
 package pgtest
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,14 +23,27 @@ import (
 
 	"github.com/callin-radio/callin/migrations"
 	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/postgres/pgcluster"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Cluster, ClusterConfig and StartCluster are pgcluster's, for tests that
+// need a server of their own (to stop it, or to measure with fsync on).
+type (
+	Cluster       = pgcluster.Cluster
+	ClusterConfig = pgcluster.Config
+)
+
+// StartCluster is pgcluster.Start.
+func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
+	return pgcluster.Start(ctx, cfg)
+}
+
 // server is the database server of this test binary: the one at
 // TEST_DATABASE_URL, or a throwaway cluster started on first use.
 type server struct {
-	cluster  *Cluster // nil with TEST_DATABASE_URL
+	cluster  *pgcluster.Cluster // nil with TEST_DATABASE_URL
 	dir      string   // the cluster's temporary folder
 	adminURL string
 	template string
@@ -81,7 +101,10 @@ func getServer() *server {
 		if srv.err != nil {
 			return srv
 		}
-		srv.cluster, srv.err = StartCluster(ctx, ClusterConfig{Dir: srv.dir, Fast: true})
+		srv.cluster, srv.err = pgcluster.Start(ctx, pgcluster.Config{Dir: srv.dir, Fast: true})
+		if errors.Is(srv.err, pgcluster.ErrNoPostgres) {
+			srv.err = fmt.Errorf("%w, or set TEST_DATABASE_URL to a server where you may create databases", srv.err)
+		}
 		if srv.err != nil {
 			os.RemoveAll(srv.dir)
 			return srv

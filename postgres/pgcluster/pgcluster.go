@@ -1,18 +1,16 @@
-// Package pgtest gives tests a real PostgreSQL database, and callin demo a
-// local server.
+// Package pgcluster runs a private PostgreSQL server: for callin demo,
+// callin-load, and (through postgres/pgtest) the tests.
 //
-// StartCluster runs a private PostgreSQL cluster in a folder, on a free
-// loopback port, from the binaries found on PATH or in
-// /usr/lib/postgresql/*/bin (the highest version). As root it runs them as
-// the postgres user, since PostgreSQL refuses to run as root. The server is
-// told to shut down when the program that started it dies (Linux's parent
-// death signal), so a crashed or killed test binary leaves no server
-// behind.
+// Start runs a cluster in a folder, on a free loopback port, from the
+// binaries found on PATH or in /usr/lib/postgresql/*/bin (the highest
+// version). As root it runs them as the postgres user, since PostgreSQL
+// refuses to run as root. The server is told to shut down when the program
+// that started it dies (Linux's parent death signal), so a crashed or killed
+// program leaves no server behind.
 //
-// For tests, URL and NewDB hand each test its own database, cloned from a
-// migrated template; see Main. This file has no testing dependency:
-// cmd/callin uses it too.
-package pgtest
+// The package does not import testing: the product binary links it for the
+// demo.
+package pgcluster
 
 import (
 	"bufio"
@@ -37,10 +35,10 @@ import (
 
 // ErrNoPostgres means no PostgreSQL server binaries were found.
 var ErrNoPostgres = errors.New("no PostgreSQL server found (initdb, pg_ctl and postgres on PATH or in /usr/lib/postgresql/*/bin): " +
-	"install one with `apt-get install postgresql`, or set TEST_DATABASE_URL to a server where you may create databases")
+	"install one with `apt-get install postgresql`")
 
-// ClusterConfig says where and how to run a cluster.
-type ClusterConfig struct {
+// Config says where and how to run a cluster.
+type Config struct {
 	// Dir holds the cluster: data in Dir/data, the Unix socket in Dir,
 	// the server log in Dir/postgres.log. A Dir that already holds a
 	// cluster is started as it is. Keep the path short (the socket path
@@ -57,7 +55,7 @@ type ClusterConfig struct {
 
 // Cluster is a running (or stopped) PostgreSQL cluster this process started.
 type Cluster struct {
-	cfg  ClusterConfig
+	cfg  Config
 	bin  string              // folder of initdb, pg_ctl, postgres
 	cred *syscall.Credential // the postgres user's, when we are root
 	port int
@@ -70,11 +68,11 @@ type Cluster struct {
 	tail   []string   // last lines of the server's log
 }
 
-// StartCluster creates the cluster in cfg.Dir if needed and starts it,
+// Start creates the cluster in cfg.Dir if needed and starts it,
 // returning when it accepts connections.
-func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.Dir == "" {
-		return nil, errors.New("pgtest: start cluster: no folder")
+		return nil, errors.New("pgcluster: start cluster: no folder")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -95,11 +93,11 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("pgtest: start cluster: %w", err)
+		return nil, fmt.Errorf("pgcluster: start cluster: %w", err)
 	}
 	if c.cred != nil {
 		if err := os.Chown(dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
-			return nil, fmt.Errorf("pgtest: start cluster: %w", err)
+			return nil, fmt.Errorf("pgcluster: start cluster: %w", err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -170,7 +168,7 @@ func FindBinDir() (string, error) {
 func postgresUser() (*syscall.Credential, error) {
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return nil, fmt.Errorf("pgtest: running as root, and PostgreSQL refuses root: need the postgres user (apt-get install postgresql creates it): %w", err)
+		return nil, fmt.Errorf("pgcluster: running as root, and PostgreSQL refuses root: need the postgres user (apt-get install postgresql creates it): %w", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
@@ -180,7 +178,7 @@ func postgresUser() (*syscall.Credential, error) {
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("pgtest: free port: %w", err)
+		return 0, fmt.Errorf("pgcluster: free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
@@ -203,12 +201,12 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		args = append(args, "--no-sync")
 	}
 	if out, err := c.command(ctx, "initdb", args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
+		return fmt.Errorf("pgcluster: initdb: %w\n%s", err, out)
 	}
 	// Our settings live in callin.conf, rewritten at each start.
 	f, err := os.OpenFile(filepath.Join(c.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
-		return fmt.Errorf("pgtest: initdb: %w", err)
+		return fmt.Errorf("pgcluster: initdb: %w", err)
 	}
 	defer f.Close()
 	_, err = io.WriteString(f, "\ninclude_if_exists = 'callin.conf'\n")
@@ -223,7 +221,7 @@ func (c *Cluster) writeConfig() error {
 	}
 	path := filepath.Join(c.dataDir(), "callin.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		return fmt.Errorf("pgtest: config: %w", err)
+		return fmt.Errorf("pgcluster: config: %w", err)
 	}
 	if c.cred != nil {
 		return os.Chown(path, int(c.cred.Uid), int(c.cred.Gid))
@@ -246,17 +244,17 @@ func (c *Cluster) Start(ctx context.Context) error {
 		select {
 		case <-c.exited:
 		default:
-			return errors.New("pgtest: start: already running")
+			return errors.New("pgcluster: start: already running")
 		}
 	}
 	logFile, err := os.OpenFile(filepath.Join(c.cfg.Dir, "postgres.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("pgtest: start: %w", err)
+		return fmt.Errorf("pgcluster: start: %w", err)
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		logFile.Close()
-		return fmt.Errorf("pgtest: start: %w", err)
+		return fmt.Errorf("pgcluster: start: %w", err)
 	}
 	cmd := exec.Command(filepath.Join(c.bin, "postgres"), "-D", c.dataDir())
 	cmd.Dir = c.cfg.Dir
@@ -288,35 +286,42 @@ func (c *Cluster) Start(ctx context.Context) error {
 	ready := make(chan struct{})
 	go func() {
 		defer close(logDone)
-		defer pr.Close()
-		defer logFile.Close()
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		once := sync.Once{}
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logFile, line)
-			c.appendTail(line)
-			if strings.Contains(line, readyLine) {
-				once.Do(func() { close(ready) })
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
+		c.readLog(pr, logFile, ready)
 	}()
 	if err := <-started; err != nil {
-		return fmt.Errorf("pgtest: start postgres: %w", err)
+		return fmt.Errorf("pgcluster: start postgres: %w", err)
 	}
 	c.proc, c.exited = cmd.Process, exited
 	select {
 	case <-ready:
 		return nil
 	case <-exited:
-		return fmt.Errorf("pgtest: postgres exited at start:\n%s", c.logTail())
+		return fmt.Errorf("pgcluster: postgres exited at start:\n%s", c.logTail())
 	case <-ctx.Done():
 		_ = cmd.Process.Signal(syscall.SIGQUIT)
 		<-exited
-		return fmt.Errorf("pgtest: start postgres: %w\n%s", ctx.Err(), c.logTail())
+		return fmt.Errorf("pgcluster: start postgres: %w\n%s", ctx.Err(), c.logTail())
 	}
+}
+
+// readLog copies the server's output to its log file and keeps its last
+// lines, closing ready when the server accepts connections. It closes r and
+// logFile when the server's output ends.
+func (c *Cluster) readLog(r, logFile *os.File, ready chan<- struct{}) {
+	defer r.Close()
+	defer logFile.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	once := sync.Once{}
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(logFile, line)
+		c.appendTail(line)
+		if strings.Contains(line, readyLine) {
+			once.Do(func() { close(ready) })
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
 }
 
 func (c *Cluster) appendTail(line string) {
