@@ -9,11 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callin-radio/callin/migrations"
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
 )
 
 func hash32(s string) []byte {
@@ -400,42 +397,4 @@ func TestAccountShowMessages(t *testing.T) {
 			t.Errorf("got %v, %v; want none", got, err)
 		}
 	})
-}
-
-// TestAccountMigrationDown undoes 002_accounts and applies it again.
-func TestAccountMigrationDown(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgtest.EmptyURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	m, err := migrate.NewMigrator(ctx, conn, "public.schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(migrations.FS); err != nil {
-		t.Fatal(err)
-	}
-	accountTables := func() int {
-		t.Helper()
-		var n int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'
-			AND tablename IN ('users', 'sessions', 'api_tokens', 'show_messages')`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	for _, step := range []struct {
-		version int32
-		want    int
-	}{{2, 4}, {1, 0}, {2, 4}} {
-		if err := m.MigrateTo(ctx, step.version); err != nil {
-			t.Fatalf("to version %d: %v", step.version, err)
-		}
-		if got := accountTables(); got != step.want {
-			t.Errorf("at version %d: got %d account tables, want %d", step.version, got, step.want)
-		}
-	}
 }

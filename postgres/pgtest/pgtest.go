@@ -8,10 +8,10 @@ package pgtest
 
 import (
 	"context"
-	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -44,7 +44,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 // TEST_DATABASE_URL, or a throwaway cluster started on first use.
 type server struct {
 	cluster  *pgcluster.Cluster // nil with TEST_DATABASE_URL
-	dir      string   // the cluster's temporary folder
+	dir      string             // the cluster's temporary folder
 	adminURL string
 	template string
 	err      error
