@@ -289,8 +289,13 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 	return c, nil
 }
 
-// hangUp plays the goodbye (if asked), hangs the caller up and waits for
-// ChannelDestroyed, so the reader records the drop with the real cause.
+// hangUp plays the goodbye (if asked), hangs the caller up and waits until
+// the call has ended: for StasisEnd, which is the last event callin's socket
+// gets for a caller who dialled in (trace 09e), then, when the channel is
+// subscribed, for the ChannelDestroyed that carries the cause. The reader
+// ends the call on those events (with the drop reserved, as a drop). A
+// caller who had left Stasis before the hang-up is ErrGone: they hung up
+// first.
 func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 	n := s.node
 	chanID := t.Call.ChannelID
@@ -303,13 +308,33 @@ func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 			n.log.Info("broadcast: goodbye did not finish", "call", t.Call.ID, "err", err)
 		}
 	}
-	w := n.waits.expect(ari.TypeChannelDestroyed, chanID, chanID, nil)
+	end := n.waits.expect(ari.TypeStasisEnd, chanID, chanID, nil)
+	destroyed := n.waits.expect(ari.TypeChannelDestroyed, chanID, chanID, nil)
+	defer n.waits.cancel(destroyed)
+	n.mu.Lock()
+	if ref := n.chans[chanID]; ref != nil && ref.hangCause == 0 {
+		// Our own hang-up's cause, should its ChannelDestroyed not come:
+		// DELETE ?reason=normal is 16, normal clearing (trace 04 d3).
+		ref.hangCause = 16
+	}
+	n.mu.Unlock()
 	if err := n.ari.HangupChannel(ctx, chanID, ari.HangupNormal); err != nil && !errors.Is(err, ari.ErrNotFound) {
-		n.waits.cancel(w)
+		n.waits.cancel(end)
 		return telErr("hangup", err)
 	}
-	if _, err := n.waits.wait(ctx, w, s.app.cfg.EventTimeout); err != nil {
-		n.log.Info("broadcast: no ChannelDestroyed after hangup", "call", t.Call.ID, "err", err)
+	if _, err := n.waits.wait(ctx, end, s.app.cfg.EventTimeout); err != nil {
+		if errors.Is(err, queue.ErrGone) {
+			return telErr("hangup", err)
+		}
+		n.log.Info("broadcast: no StasisEnd after hangup", "call", t.Call.ID, "err", err)
+		return nil
+	}
+	n.mu.Lock()
+	ref := n.chans[chanID]
+	pending := ref != nil && ref.left
+	n.mu.Unlock()
+	if pending {
+		_, _ = n.waits.wait(ctx, destroyed, s.app.cfg.EndGrace) // a timeout ends the call anyway
 	}
 	return nil
 }

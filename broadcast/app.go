@@ -29,6 +29,11 @@ type Telephony interface {
 	SetChannelVar(ctx context.Context, channelID, name, value string) error
 	Originate(ctx context.Context, p ari.OriginateParams) (*ari.Channel, error)
 	ListChannels(ctx context.Context) ([]ari.Channel, error)
+	// SubscribeApplication subscribes our app ("" name) to event sources
+	// such as "channel:ID": POST /applications/{app}/subscription.
+	SubscribeApplication(ctx context.Context, name string, eventSources ...string) (*ari.Application, error)
+	// GetApplication is GET /applications/{app}: the explicit subscriptions.
+	GetApplication(ctx context.Context, name string) (*ari.Application, error)
 
 	CreateBridge(ctx context.Context, bridgeID, bridgeType, name string) (*ari.Bridge, error)
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
@@ -56,6 +61,8 @@ type Blocklist interface {
 // Recalled is what the history store knows of a call that has not ended.
 type Recalled struct {
 	ID        string
+	Number    string // as presented
+	Name      string // caller ID name
 	Node      string
 	ChannelID string
 	State     queue.State // the state last recorded
@@ -109,6 +116,10 @@ type ShowConfig struct {
 	ScreenerEndpoints map[string]string
 	// HostEndpoint is what JoinHost originates when given no endpoint.
 	HostEndpoint string
+	// HoldBridgeSize is the most callers a holding bridge of the show's
+	// pool takes (0: DefaultHoldBridgeSize; negative: one bridge for the
+	// whole line). See DefaultHoldBridgeSize for why the line is split.
+	HoldBridgeSize int
 }
 
 // Config configures an App.
@@ -132,6 +143,13 @@ type Config struct {
 	// (default 30 s: a `bogus:` media never finishes).
 	EventTimeout    time.Duration
 	PlaybackTimeout time.Duration
+	// EndGrace bounds how long a caller's call waits, after its StasisEnd,
+	// for the ChannelDestroyed that carries the real hang-up cause (default
+	// 500 ms; it normally follows within a millisecond, trace 10a).
+	EndGrace time.Duration
+	// SweepEvery spaces the retries of ending stale stored calls when the
+	// history store did not answer a resync (default 10 s, growing).
+	SweepEvery time.Duration
 	// AnnounceTick is how often due announcements are looked for (default
 	// 1 s); AnnounceBatch the most started per tick and show (default 50).
 	AnnounceTick  time.Duration
@@ -164,6 +182,8 @@ func (c *Config) setDefaults() {
 	defInt(&c.Queue, 8192)
 	def(&c.EventTimeout, 5*time.Second)
 	def(&c.PlaybackTimeout, 30*time.Second)
+	def(&c.EndGrace, 500*time.Millisecond)
+	def(&c.SweepEvery, 10*time.Second)
 	def(&c.AnnounceTick, time.Second)
 	defInt(&c.AnnounceBatch, 50)
 	defInt(&c.SubscriberBuffer, 256)
@@ -211,9 +231,7 @@ func New(cfg Config) (*App, error) {
 		}
 		a.shows[sc.Key] = s
 		n.shows = append(n.shows, s)
-		for _, id := range []string{s.holdID, s.airID} {
-			n.bridges[id] = s
-		}
+		n.bridges[s.airID] = s
 	}
 	return a, nil
 }

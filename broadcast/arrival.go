@@ -43,7 +43,13 @@ func (s *show) arrive(e *ari.StasisStart) {
 		return
 	}
 	job := func(ctx context.Context) { s.admit(ctx, id, ch) }
-	if !adm.Admitted() {
+	if adm.Admitted() {
+		n.mu.Lock()
+		if ref := n.chans[ch.ID]; ref != nil {
+			ref.sub = subPending
+		}
+		n.mu.Unlock()
+	} else {
 		job = func(ctx context.Context) { s.reject(ctx, ch, adm.Reject) }
 	}
 	if !s.app.submit(job) {
@@ -58,8 +64,10 @@ func (s *show) arrive(e *ari.StasisStart) {
 	}
 }
 
-// admit answers a caller and puts it in the holding bridge.
+// admit subscribes to a caller's channel (for its hang-up cause), answers
+// it and puts it in the holding bridge.
 func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
+	s.node.subscribe(ctx, ch.ID)
 	if ch.State != ari.StateUp {
 		// A 204 means answered: ARI runs the answer on the channel before
 		// it replies; ChannelStateChange(Up) only confirms it.
@@ -68,16 +76,10 @@ func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
 			return
 		}
 	}
-	err := s.moveTo(ctx, ch.ID, s.holdID, "")
-	if errors.Is(err, ari.ErrNotFound) {
-		// The holding bridge is not there yet: a caller retrying in the
-		// dialplan arrives the moment the app registers, before the resync
-		// that opens the show has created its bridges (or after someone
-		// destroyed them). Create them and try once more.
-		if err = s.ensureBridges(ctx); err == nil {
-			err = s.moveTo(ctx, ch.ID, s.holdID, "")
-		}
-	}
+	// A missing holding bridge is created by joinHold: a caller retrying
+	// in the dialplan arrives the moment the app registers, before the
+	// resync that opens the show has created its bridges.
+	err := s.joinHold(ctx, ch.ID)
 	if err != nil {
 		s.failArrival(ctx, callID, ch.ID, err)
 		return

@@ -349,3 +349,20 @@ func (p *proxy) pause(on bool) {
 }
 
 func isGone(err error) bool { return errors.Is(err, queue.ErrGone) }
+
+// waitMusic waits until a caller hears music on hold. Bridge music has no
+// ARI event (trace 01), so this polls the fake's state, for at most 2 s.
+func waitMusic(t testing.TB, c *aritest.Call) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		st, ok := c.State()
+		if ok && st.HearsMusic {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("caller %s (in %q) hears no music", c.ID(), st.Bridge)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

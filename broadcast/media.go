@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/queue"
@@ -17,11 +18,14 @@ type TalkbackOptions struct {
 }
 
 // StartTalkback speaks to every waiting caller: it stops the holding
-// bridge's music (the bridge's one announcer), then adds the producer's
-// line as the announcer or plays the message to the bridge. When the line
-// leaves or the message ends, the music starts again. Errors:
-// queue.ErrNotFound, queue.ErrInvalid (neither or both options),
-// queue.ErrConflict (a talkback is on); ErrNodeDown, ErrTelephony.
+// bridges' music (each bridge's one announcer), then plays the message to
+// every bridge of the pool, or adds the producer's line as the announcer.
+// When the line leaves or every bridge's message ends, the music starts
+// again (trace 15: DELETE /moh, play, PlaybackFinished, POST /moh). A line
+// reaches the first holding bridge only, and only that bridge's music
+// stops; the others keep theirs. Errors: queue.ErrNotFound,
+// queue.ErrInvalid (neither or both options), queue.ErrConflict (a
+// talkback is on); ErrNodeDown, ErrTelephony.
 func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOptions) error {
 	s, err := a.show(showKey)
 	if err != nil {
@@ -35,41 +39,48 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 	}
 	n := s.node
 	tb := &talkback{}
-	if opts.Endpoint != "" {
-		tb.chanID = "callin-tb-" + newID()
-	} else {
-		tb.playback = newID()
-	}
 	s.mu.Lock()
 	if s.talkback != nil {
 		s.mu.Unlock()
 		return fmt.Errorf("broadcast: talkback already on: %w", queue.ErrConflict)
+	}
+	if opts.Endpoint != "" {
+		tb.chanID = "callin-tb-" + newID()
+		tb.bridges = []string{s.holdID}
+	} else {
+		tb.playbacks = map[string]string{}
+		tb.bridges = s.holdIDs()
+		for _, id := range tb.bridges {
+			tb.playbacks[newID()] = id
+		}
 	}
 	s.talkback = tb
 	s.emitMedia()
 	s.mu.Unlock()
 
 	s.musicMu.Lock()
-	err = n.ari.StopBridgeMOH(ctx, s.holdID)
-	s.musicMu.Unlock()
-	if err != nil && !errors.Is(err, ari.ErrConflict) {
-		s.endTalkback(tb.chanID, tb.playback)
-		return telErr("stop music", err)
+	for _, id := range tb.bridges {
+		if err = n.ari.StopBridgeMOH(ctx, id); err != nil && !errors.Is(err, ari.ErrConflict) && !errors.Is(err, ari.ErrNotFound) {
+			break
+		}
+		err = nil
 	}
 	s.mu.Lock()
-	s.music = false
+	for _, id := range tb.bridges {
+		if h := s.holdByID[id]; h != nil {
+			h.playing = false
+		}
+	}
 	s.emitMedia()
 	s.mu.Unlock()
+	s.musicMu.Unlock()
+	if err != nil {
+		s.endTalkback(tb.chanID, "")
+		return telErr("stop music", err)
+	}
 
-	if tb.playback != "" {
-		n.mu.Lock()
-		n.playbacks[tb.playback] = pbRef{show: s, kind: pbTalkback}
-		n.mu.Unlock()
-		if _, err := n.ari.PlayBridge(ctx, s.holdID, tb.playback, opts.Media...); err != nil {
-			s.endTalkback("", tb.playback)
-			return telErr("play to holding bridge", err)
-		}
-		return nil
+	if tb.chanID == "" {
+		return s.playTalkback(ctx, tb, opts.Media)
 	}
 	n.index(tb.chanID, &chanRef{show: s, role: roleTalkback})
 	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
@@ -78,6 +89,38 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 		n.unindex(tb.chanID)
 		s.endTalkback(tb.chanID, "")
 		return telErr("originate talkback "+opts.Endpoint, err)
+	}
+	return nil
+}
+
+// playTalkback plays a recorded message to every holding bridge of the
+// talkback, one playback each. A bridge that refuses it is left out; the
+// talkback fails only when none plays.
+func (s *show) playTalkback(ctx context.Context, tb *talkback, media []string) error {
+	n := s.node
+	s.mu.Lock()
+	pbs := maps.Clone(tb.playbacks) // endTalkback deletes from tb.playbacks
+	s.mu.Unlock()
+	n.mu.Lock()
+	for pb := range pbs {
+		n.playbacks[pb] = pbRef{show: s, kind: pbTalkback}
+	}
+	n.mu.Unlock()
+	var failed error
+	played := 0
+	for pb, bridge := range pbs {
+		if _, err := n.ari.PlayBridge(ctx, bridge, pb, media...); err != nil {
+			n.mu.Lock()
+			delete(n.playbacks, pb)
+			n.mu.Unlock()
+			failed = err
+			s.endTalkback("", pb)
+			continue
+		}
+		played++
+	}
+	if played == 0 && failed != nil {
+		return telErr("play to holding bridge", failed)
 	}
 	return nil
 }
@@ -92,16 +135,24 @@ func (a *App) StopTalkback(ctx context.Context, showKey string) error {
 	}
 	s.mu.Lock()
 	tb := s.talkback
+	var pbs []string
+	if tb != nil {
+		for pb := range tb.playbacks {
+			pbs = append(pbs, pb)
+		}
+	}
 	s.mu.Unlock()
 	if tb == nil {
 		return fmt.Errorf("broadcast: no talkback on: %w", queue.ErrConflict)
 	}
-	if tb.playback != "" {
-		if err := s.node.ari.StopPlayback(ctx, tb.playback); err != nil {
-			if !errors.Is(err, ari.ErrNotFound) {
-				return telErr("stop talkback message", err)
+	if tb.chanID == "" {
+		for _, pb := range pbs {
+			if err := s.node.ari.StopPlayback(ctx, pb); err != nil {
+				if !errors.Is(err, ari.ErrNotFound) {
+					return telErr("stop talkback message", err)
+				}
+				s.endTalkback("", pb) // already over: no event will come
 			}
-			s.endTalkback("", tb.playback) // already over: no event will come
 		}
 		return nil
 	}
@@ -114,8 +165,8 @@ func (a *App) StopTalkback(ctx context.Context, showKey string) error {
 	return nil
 }
 
-// talkbackJoin puts the producer's answered line into the holding bridge as
-// its announcer.
+// talkbackJoin puts the producer's answered line into the first holding
+// bridge as its announcer.
 func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 	s.mu.Lock()
 	want := s.talkback != nil && s.talkback.chanID == ch.ID
@@ -142,19 +193,28 @@ func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 	s.mu.Unlock()
 }
 
-// endTalkback ends the talkback whose line or playback this is (either may
-// be "") and asks for the music again.
+// endTalkback ends the talkback's line, or one of its playbacks (either
+// may be ""); the talkback is over when its line has gone or its last
+// playback has finished, and the music is asked for again.
 func (s *show) endTalkback(chanID, playback string) {
 	s.mu.Lock()
 	tb := s.talkback
-	match := tb != nil && ((chanID != "" && tb.chanID == chanID) || (playback != "" && tb.playback == playback))
-	if match {
+	over := false
+	switch {
+	case tb == nil:
+	case chanID != "" && tb.chanID == chanID:
+		over = true
+	case playback != "" && tb.playbacks[playback] != "":
+		delete(tb.playbacks, playback)
+		over = len(tb.playbacks) == 0
+	}
+	if over {
 		s.talkback = nil
 		s.emitMedia()
 	}
 	s.mu.Unlock()
-	if match {
-		s.kickMusic()
+	if over {
+		s.wantMusic()
 	}
 }
 

@@ -44,12 +44,27 @@ const (
 	roleTalkback = "talkback"
 )
 
-// chanRef is what a node knows of one of its channels.
+// Subscription states of a caller's channel: callin subscribes to each
+// caller's channel explicitly (POST /applications/{app}/subscription), since
+// only then does Asterisk send its ChannelDestroyed, the one event with the
+// real Q.850 cause, to an app without subscribeAll (traces 09a, 10a).
+const (
+	subNone    = iota // not subscribed (or the subscription failed): StasisEnd is the end
+	subPending        // the request is in flight: ChannelDestroyed may follow StasisEnd
+	subscribed        // ChannelDestroyed follows StasisEnd
+)
+
+// chanRef is what a node knows of one of its channels. Its mutable fields
+// are guarded by node.mu.
 type chanRef struct {
 	show   *show
 	callID string // the call (callers) or the call being screened (screener lines)
 	role   string
 	gen    uint64 // the connection it was seen on; resync vanishes only older calls
+
+	sub       int  // subNone, subPending, subscribed
+	hangCause int  // the cause of the last non-soft ChannelHangupRequest, 0 if none
+	left      bool // StasisEnd seen: the call is ending, waiting for ChannelDestroyed
 }
 
 // Kinds of playback a node tracks.
@@ -240,6 +255,10 @@ func (n *node) handle(ev ari.Event) {
 		n.setHealth(NodeReplaced, ari.ErrApplicationReplaced)
 	case *ari.StasisStart:
 		n.stasisStart(e)
+	case *ari.ChannelHangupRequest:
+		n.hangupRequest(e)
+	case *ari.StasisEnd:
+		n.stasisEnd(e)
 	case *ari.ChannelDestroyed:
 		n.destroyed(e)
 	case *ari.ChannelEnteredBridge:
@@ -321,33 +340,119 @@ func (n *node) hangup(ctx context.Context, chanID, reason string) {
 	}
 }
 
-// destroyed ends the call of a destroyed channel with its real cause (only
-// ChannelDestroyed carries it, after StasisEnd).
-func (n *node) destroyed(e *ari.ChannelDestroyed) {
-	ref := n.unindex(e.Channel.ID)
-	if ref == nil {
+// hangupRequest remembers the cause of a non-soft hang-up request: for a
+// caller whose ChannelDestroyed never reaches us, it is the only clue to the
+// real cause (Local channels carry one; a SIP BYE has none, trace 09b). The
+// soft requests' cause (32, 4) is a flag, not Q.850.
+func (n *node) hangupRequest(e *ari.ChannelHangupRequest) {
+	if e.Soft || e.Cause == 0 {
 		return
 	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ref := n.chans[e.Channel.ID]; ref != nil {
+		ref.hangCause = e.Cause
+	}
+}
+
+// stasisEnd is the end of a channel as callin's socket sees it: for a
+// caller who dialled in, the last event it gets (traces 09-11). A caller's
+// call ends now, unless its channel is (or is being) subscribed: then
+// ChannelDestroyed, with the real cause, follows at once, and the call ends
+// there, or after Config.EndGrace at the latest.
+func (n *node) stasisEnd(e *ari.StasisEnd) {
+	id := e.Channel.ID
+	n.mu.Lock()
+	ref := n.chans[id]
+	wait := ref != nil && ref.role == roleCaller && ref.sub != subNone
+	if wait {
+		ref.left = true
+	}
+	n.mu.Unlock()
+	switch {
+	case ref == nil:
+		return
+	case wait:
+		time.AfterFunc(n.app.cfg.EndGrace, func() { n.ended(id, ref, -1) })
+	default:
+		n.ended(id, ref, -1)
+	}
+}
+
+// destroyed ends the call of a destroyed channel with its real cause. It
+// comes after StasisEnd, and only for channels callin subscribed to or
+// originated (trace 09).
+func (n *node) destroyed(e *ari.ChannelDestroyed) {
+	if ref := n.lookup(e.Channel.ID); ref != nil {
+		n.ended(e.Channel.ID, ref, e.Cause)
+	}
+}
+
+// ended forgets a channel that has gone and ends what it carried, once: of
+// StasisEnd, ChannelDestroyed and the grace timer, the first to get here
+// with ref still indexed does it. cause < 0 means "the best we know".
+func (n *node) ended(chanID string, ref *chanRef, cause int) {
+	n.mu.Lock()
+	if n.chans[chanID] != ref {
+		n.mu.Unlock()
+		return
+	}
+	delete(n.chans, chanID)
+	if cause < 0 {
+		cause = ref.hangCause
+	}
+	n.mu.Unlock()
 	s := ref.show
 	switch ref.role {
 	case roleCaller:
-		s.callEnded(ref.callID, e.Cause)
+		s.callEnded(ref.callID, cause)
 	case roleHost:
 		s.mu.Lock()
-		if s.hosts[e.Channel.ID] {
-			delete(s.hosts, e.Channel.ID)
+		if s.hosts[chanID] {
+			delete(s.hosts, chanID)
 			s.emitMedia()
 		}
 		s.mu.Unlock()
 	case roleTalkback:
-		s.endTalkback(e.Channel.ID, "")
+		s.endTalkback(chanID, "")
 	case roleScreener:
 		s.mu.Lock()
-		if s.screenerLines[ref.callID] == e.Channel.ID {
+		if s.screenerLines[ref.callID] == chanID {
 			delete(s.screenerLines, ref.callID)
 		}
 		s.mu.Unlock()
 	}
+}
+
+// subscribe asks Asterisk for a caller's ChannelDestroyed (and so its real
+// hang-up cause) by subscribing the app to the channel. Subscriptions are
+// reference-counted with Stasis's own, outlive a WebSocket reconnect and
+// end with the channel, so callin never unsubscribes (trace 10b: one
+// unsubscribe too many loses even StasisEnd's companions).
+func (n *node) subscribe(ctx context.Context, chanID string) {
+	if chanID == "" {
+		return // "channel:" alone subscribes to every channel (trace 10g)
+	}
+	_, err := n.ari.SubscribeApplication(ctx, "", "channel:"+chanID)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ref := n.chans[chanID]
+	if ref == nil {
+		return
+	}
+	if err != nil {
+		ref.sub = subNone
+		if ref.left {
+			// StasisEnd came while the request ran and nothing more will.
+			ref.left = false
+			go n.ended(chanID, ref, -1)
+		}
+		if !channelMissing(err) {
+			n.log.Warn("broadcast: subscribing to a caller's channel failed; its hang-up cause may be unknown", "channel", chanID, "err", err)
+		}
+		return
+	}
+	ref.sub = subscribed
 }
 
 // bridgeChanged follows the membership of a show's bridges from the member
@@ -357,28 +462,13 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 	if s == nil {
 		return
 	}
-	switch b.ID {
-	case s.holdID:
-		s.mu.Lock()
-		s.holdMembers = len(b.Channels)
-		kick := entered && len(b.Channels) == 1
-		if !entered && len(b.Channels) == 0 {
-			// Asterisk has just removed the bridge's music channel with
-			// the last caller: the music is gone for good.
-			s.emptied++
-			if s.music {
-				s.music = false
-				s.emitMedia()
-			}
-		}
-		s.mu.Unlock()
+	switch {
+	case s.isHold(b.ID):
+		s.holdChanged(b.ID, entered)
 		if !entered {
 			s.endTalkback(chanID, "")
 		}
-		if kick {
-			s.kickMusic()
-		}
-	case s.airID:
+	case b.ID == s.airID:
 		if entered {
 			return
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/queue"
@@ -41,6 +43,16 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 	for _, c := range chans {
 		listed[c.ID] = true
 	}
+	// The channels the app is subscribed to explicitly (they survive a
+	// reconnect, trace 11, and a callin restart): no need to subscribe again.
+	subs := map[string]bool{}
+	if app, err := n.ari.GetApplication(ctx, n.app.cfg.App); err == nil {
+		for _, id := range app.ChannelIDs {
+			subs[id] = true
+		}
+	} else {
+		n.log.Warn("broadcast: resync could not read the app's subscriptions; subscribing again", "err", err)
+	}
 	// Forget channels Asterisk no longer has (their ChannelDestroyed was
 	// lost); the calls among them vanish below.
 	n.mu.Lock()
@@ -51,7 +63,7 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 	}
 	n.mu.Unlock()
 	for _, s := range n.shows {
-		if err := s.resync(ctx, gen, byID, inBridge, stasis, listed); err != nil {
+		if err := s.resync(ctx, gen, byID, inBridge, stasis, listed, subs); err != nil {
 			return fmt.Errorf("show %s: %w", s.key, err)
 		}
 	}
@@ -60,29 +72,32 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 
 // resync rebuilds one show. See the package doc.
 func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
-	stasis []ari.Channel, listed map[string]bool) error {
+	stasis []ari.Channel, listed, subs map[string]bool) error {
 	n := s.node
 	for _, id := range []string{s.holdID, s.airID} {
 		if _, ok := byID[id]; ok {
 			continue
 		}
-		b, err := s.createBridge(ctx, id)
-		if err != nil {
+		if err := s.createBridge(ctx, id); err != nil {
 			return err
 		}
-		if b != nil {
-			byID[id] = *b
-		}
 	}
+	s.adoptHolds(byID)
+	// Every transition of the resync reaches subscribers as one update, so
+	// that hundreds of readmissions never look like a slow console.
+	s.mu.Lock()
+	s.batch = []queue.Transition{}
+	s.mu.Unlock()
+	defer s.flushBatch()
 	screenPrefix := s.screenID("")
-	var recalled map[string]Recalled // by channel id, loaded on first need
+	recalled := s.recall(ctx) // by channel id; nil when the store could not answer
 	now := s.app.cfg.Now()
 	present := map[string]bool{}
 	for _, ch := range stasis {
 		bridge := inBridge[ch.ID]
 		ref := n.lookup(ch.ID)
 		args := strings.Split(ch.Dialplan.AppData, ",")[1:]
-		mine := bridge == s.holdID || bridge == s.airID || strings.HasPrefix(bridge, screenPrefix) ||
+		mine := s.isHold(bridge) || bridge == s.airID || strings.HasPrefix(bridge, screenPrefix) ||
 			(ref != nil && ref.show == s) || (ref == nil && bridge == "" && len(args) > 0 && args[0] == s.key)
 		if !mine || (ref != nil && ref.show != s) {
 			continue
@@ -117,25 +132,30 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 		var rc Recalled
 		var haveRC, claimed bool
 		if ref == nil {
-			if recalled == nil {
-				recalled = s.recall(ctx)
-			}
 			rc, haveRC = recalled[ch.ID]
 			id := rc.ID
 			if !haveRC {
 				id = newID()
 			}
-			if !n.claim(ch.ID, &chanRef{show: s, callID: id, role: roleCaller}) {
+			if !n.claim(ch.ID, &chanRef{show: s, callID: id, role: roleCaller, sub: subPending}) {
 				continue // its StasisStart came meanwhile: the arrival path has it
 			}
 			claimed = true
 			rc.ID = id
+			if subs[ch.ID] {
+				n.mu.Lock()
+				n.chans[ch.ID].sub = subscribed
+				n.mu.Unlock()
+			} else {
+				chID := ch.ID
+				n.submitOrLog(func(ctx context.Context) { n.subscribe(ctx, chID) })
+			}
 		}
 		r := queue.Readmission{Arrival: queue.Arrival{
 			Number: ch.Caller.Number, Name: ch.Caller.Name, Node: n.name, ChannelID: ch.ID,
 		}}
 		switch {
-		case bridge == s.holdID:
+		case s.isHold(bridge):
 			r.State = queue.StateWaiting
 		case bridge == s.airID:
 			r.State = queue.StateOnAir
@@ -153,7 +173,7 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 					continue
 				}
 			}
-			if err := n.ari.AddChannel(ctx, s.holdID, ari.AddChannelParams{Channels: []string{ch.ID}}); err != nil {
+			if err := s.joinHold(ctx, ch.ID); err != nil {
 				n.log.Warn("broadcast: resync add to holding bridge failed", "channel", ch.ID, "err", err)
 				if claimed {
 					n.unindex(ch.ID)
@@ -237,41 +257,151 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 		delete(s.announcing, c.ID)
 		n.unindex(c.ChannelID)
 	}
-	hold := byID[s.holdID]
-	s.holdMembers = len(hold.Channels)
-	s.music = false
 	tb := s.talkback
-	gen2 := s.emptied
-	s.emitMedia()
 	s.mu.Unlock()
+	if recalled != nil {
+		s.endStale(now, recalled)
+		s.mu.Lock()
+		s.staleBefore, s.sweeps = time.Time{}, 0
+		s.mu.Unlock()
+	}
 	if tb != nil {
-		// Its line or message did not survive a restart: end it.
-		if (tb.chanID != "" && !listed[tb.chanID]) || tb.playback != "" && len(hold.Channels) == 0 {
-			s.endTalkback(tb.chanID, tb.playback)
+		// A line that did not survive ends; so does a message, whose
+		// PlaybackFinished may have been lost with the connection (a guess:
+		// no trace shows a bridge playback across a reconnect).
+		if tb.chanID == "" || !listed[tb.chanID] {
+			s.mu.Lock()
+			if s.talkback == tb {
+				s.talkback = nil
+				s.emitMedia()
+			}
+			s.mu.Unlock()
 		}
-		return nil
 	}
-	// Music plays while callers wait: start it now if the bridge has
-	// callers; an empty bridge gets it when its first caller enters. (Music
-	// started into an empty bridge is not known to survive the first join
-	// on a real Asterisk, and it stops for good when the bridge empties.)
-	if len(hold.Channels) > 0 {
-		s.startMusic(ctx, gen2)
-	}
+	// The music's state is unknown after a gap: POST /moh is idempotent.
+	s.wantMusic()
 	return nil
 }
 
-// recall loads the stored open calls of the show, by channel id on this node.
+// adoptHolds makes the pool agree with the holding bridges Asterisk lists:
+// pool bridges from before a restart of callin are adopted with their
+// member counts, and bridges Asterisk no longer has (after its restart)
+// leave the pool, except the first, which the resync has recreated.
+func (s *show) adoptHolds(byID map[string]ari.Bridge) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, b := range byID {
+		if !s.isHold(id) {
+			continue
+		}
+		h := s.holdByID[id]
+		if h == nil {
+			h = newHoldBridge(id)
+			close(h.ready)
+			s.addHold(h)
+		}
+		h.members = len(b.Channels)
+		h.playing = false
+	}
+	for _, h := range slices.Clone(s.holds) {
+		if _, ok := byID[h.id]; ok || h.load() > 0 {
+			continue
+		}
+		if h.id == s.holdID {
+			h.members = 0
+			continue
+		}
+		select {
+		case <-h.ready:
+			s.removeHold(h)
+		default: // being created right now
+		}
+	}
+	s.emitMedia()
+}
+
+// flushBatch ends the resync's batch: its transitions go to subscribers as
+// one update.
+func (s *show) flushBatch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := s.batch
+	s.batch = nil
+	s.emit(Update{Kind: UpdateResync, Transitions: ts})
+}
+
+// endStale ends, in the history, the open calls that neither Asterisk nor
+// the show has: callers who hung up while callin was not connected (their
+// events are lost for good, trace 11b). Each is ended once: the history
+// writer keeps the first transition of a (call, seq).
+func (s *show) endStale(now time.Time, recalled map[string]Recalled) {
+	if s.app.cfg.Sink == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rc := range recalled {
+		if !s.staleBefore.IsZero() && !rc.ArrivedAt.Before(s.staleBefore) {
+			continue // arrived after the resync: the show has seen it
+		}
+		t, err := s.q.EndStale(now, queue.Readmission{
+			Arrival: queue.Arrival{CallID: rc.ID, Number: rc.Number, Name: rc.Name, Node: s.node.name, ChannelID: rc.ChannelID},
+			State:   rc.State, Seq: rc.LastSeq, Notes: rc.Notes, WasOnAir: rc.WasOnAir,
+		})
+		if err != nil {
+			continue // live or ended in the show: not stale
+		}
+		s.app.cfg.Sink.Record(t)
+	}
+}
+
+// sweepStale ends the stale calls a resync could not, because the history
+// store did not answer then (a database outage): only calls that arrived
+// before that resync, which the show would otherwise know.
+func (s *show) sweepStale(ctx context.Context) {
+	s.mu.Lock()
+	due := !s.staleBefore.IsZero() && s.app.cfg.Now().Sub(s.staleBefore) >= s.app.cfg.SweepEvery*time.Duration(s.sweeps)
+	s.mu.Unlock()
+	if !due || s.node.ready() != nil {
+		return
+	}
+	calls, err := s.app.cfg.Recall.OpenCalls(ctx, s.key)
+	if err != nil {
+		s.mu.Lock()
+		s.sweeps++
+		s.mu.Unlock()
+		return
+	}
+	recalled := map[string]Recalled{}
+	for _, c := range calls {
+		if c.Node == "" || c.Node == s.node.name {
+			recalled[c.ChannelID] = c
+		}
+	}
+	s.endStale(s.app.cfg.Now(), recalled)
+	s.mu.Lock()
+	s.staleBefore, s.sweeps = time.Time{}, 0
+	s.mu.Unlock()
+}
+
+// recall loads the stored open calls of the show, by channel id on this
+// node. When the store cannot answer, the readmissions go on without
+// history and a later sweep ends the stale calls (see sweepStale).
 func (s *show) recall(ctx context.Context) map[string]Recalled {
 	out := map[string]Recalled{}
 	rc := s.app.cfg.Recall
 	if rc == nil {
-		return out
+		return out // nothing stored: nothing stale
 	}
 	calls, err := rc.OpenCalls(ctx, s.key)
 	if err != nil {
 		s.node.log.Warn("broadcast: recall failed; readmitting without history", "show", s.key, "err", err)
-		return out
+		s.mu.Lock()
+		if s.staleBefore.IsZero() {
+			s.staleBefore = s.app.cfg.Now()
+		}
+		s.mu.Unlock()
+		return nil
 	}
 	for _, c := range calls {
 		if c.Node == "" || c.Node == s.node.name {
@@ -282,29 +412,15 @@ func (s *show) recall(ctx context.Context) map[string]Recalled {
 }
 
 // createBridge creates one of the show's bridges; one that exists already
-// (409, created meanwhile) is adopted and nil returned.
-func (s *show) createBridge(ctx context.Context, id string) (*ari.Bridge, error) {
+// (409, created meanwhile) is adopted.
+func (s *show) createBridge(ctx context.Context, id string) error {
 	typ := ari.BridgeHolding
 	if id == s.airID {
 		typ = ari.BridgeMixing
 	}
-	b, err := s.node.ari.CreateBridge(ctx, id, typ, s.key)
-	switch {
-	case errors.Is(err, ari.ErrConflict):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("create bridge %s: %w", id, err)
-	}
-	return b, nil
-}
-
-// ensureBridges creates the show's holding and on-air bridges unless they
-// exist.
-func (s *show) ensureBridges(ctx context.Context) error {
-	for _, id := range []string{s.holdID, s.airID} {
-		if _, err := s.createBridge(ctx, id); err != nil {
-			return telErr("open show", err)
-		}
+	_, err := s.node.ari.CreateBridge(ctx, id, typ, s.key)
+	if err != nil && !errors.Is(err, ari.ErrConflict) {
+		return fmt.Errorf("create bridge %s: %w", id, err)
 	}
 	return nil
 }

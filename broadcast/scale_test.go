@@ -31,24 +31,50 @@ func placeCalls(t testing.TB, srv *aritest.Server, w *watcher, show string, n in
 	return calls
 }
 
+// Test600Callers holds 600 callers in a pool of holding bridges of 50
+// (the default), each bridge with its own music, the line in arrival order
+// whatever bridge holds whom; and, configured so, in one bridge.
 func Test600Callers(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		size    int
+		bridges int
+	}{{"Pool", 0, 12}, {"OneBridge", -1, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			test600(t, tc.size, tc.bridges)
+		})
+	}
+}
+
+func test600(t *testing.T, size, bridges int) {
 	const n = 600
 	srv := newFake(t, aritest.Options{})
-	e := start(t, srv, broadcast.Config{SubscriberBuffer: 4 * n})
+	sc := showCfg("show1", "n1")
+	sc.HoldBridgeSize = size
+	e := start(t, srv, broadcast.Config{SubscriberBuffer: 4 * n, Shows: []broadcast.ShowConfig{sc}})
 	w := e.w("show1")
 	w.nodeUp()
 	calls := placeCalls(t, srv, w, "show1", n)
-	members, _ := srv.BridgeChannels(holdID("show1"))
-	if len(members) != n {
-		t.Errorf("holding bridge has %d channels, want %d", len(members), n)
-	}
-	if !srv.BridgeMusicPlaying(holdID("show1")) {
-		t.Error("no bridge music")
-	}
+	per := map[string]int{}
 	for _, c := range calls {
-		if st, _ := c.State(); !st.HearsMusic || st.Bridge != holdID("show1") {
-			t.Fatalf("caller %s in %q hears music %t", c.ID(), st.Bridge, st.HearsMusic)
+		waitMusic(t, c)
+		st, _ := c.State()
+		per[st.Bridge]++
+	}
+	if len(per) != bridges {
+		t.Errorf("callers in %d bridges %v, want %d", len(per), per, bridges)
+	}
+	for id, k := range per {
+		if k != n/bridges {
+			t.Errorf("bridge %s holds %d callers, want %d", id, k, n/bridges)
+		}
+		if m, _ := srv.BridgeChannels(id); len(m) != k {
+			t.Errorf("bridge %s lists %d channels, want %d", id, len(m), k)
+		}
+		if !srv.BridgeMusicPlaying(id) {
+			t.Errorf("bridge %s plays no music", id)
 		}
 	}
 	snap, _ := e.app.Snapshot("show1")
@@ -60,7 +86,7 @@ func Test600Callers(t *testing.T) {
 			t.Fatalf("place %d: %s at %d, want %s at %d", i, c.Number, c.Position, want, i+1)
 		}
 	}
-	if snap.Media.HoldMembers != n {
-		t.Errorf("snapshot counts %d in the holding bridge, want %d", snap.Media.HoldMembers, n)
+	if snap.Media.HoldMembers != n || snap.Media.HoldBridges != bridges {
+		t.Errorf("snapshot counts %d in %d holding bridges, want %d in %d", snap.Media.HoldMembers, snap.Media.HoldBridges, n, bridges)
 	}
 }

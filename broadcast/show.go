@@ -19,20 +19,19 @@ type show struct {
 	node   *node
 	key    string
 	cfg    ShowConfig // static parts: media, endpoints
-	holdID string
+	holdID string     // the first holding bridge of the pool, always kept
 	airID  string
 	kick   chan struct{} // asks the show loop to start the music
 
-	// musicMu orders the requests that start and stop the holding bridge's
+	// musicMu orders the requests that start and stop the holding bridges'
 	// music (held across them, unlike mu): a start that is in flight when a
 	// talkback begins lands before the talkback's stop, never after it.
 	musicMu sync.Mutex
 
 	mu            sync.Mutex
 	q             *queue.Show
-	music         bool   // bridge music on hold believed playing
-	emptied       uint64 // bumped each time the holding bridge empties
-	holdMembers   int
+	holds         []*holdBridge          // the pool of holding bridges, first is holdID
+	holdByID      map[string]*holdBridge // the same, by bridge id
 	talkback      *talkback
 	recording     RecordingState
 	talking       map[string]bool   // call ids talking now
@@ -40,6 +39,9 @@ type show struct {
 	screenerLines map[string]string // call id -> screener line channel
 	hosts         map[string]bool   // host channels on air
 	subs          map[*Subscription]bool
+	batch         []queue.Transition // non-nil while a resync collects its transitions
+	staleBefore   time.Time          // non-zero: a sweep of stale stored calls is owed (see sweepStale)
+	sweeps        int                // failed sweeps since
 }
 
 type annRef struct {
@@ -48,9 +50,10 @@ type annRef struct {
 }
 
 type talkback struct {
-	chanID   string // a producer's line, or
-	playback string // a recorded message
-	joined   bool   // the line is in the holding bridge
+	chanID    string            // a producer's line, or
+	playbacks map[string]string // a recorded message: playback id -> its holding bridge, until it finishes
+	bridges   []string          // the holding bridges whose music it stopped
+	joined    bool              // the line is in the holding bridge
 }
 
 func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
@@ -70,24 +73,35 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 			*f.dst = f.def
 		}
 	}
-	return &show{
+	s := &show{
 		app: a, node: n, key: cfg.Key, cfg: cfg,
 		holdID: "callin-" + cfg.Key + "-hold", airID: "callin-" + cfg.Key + "-air",
-		kick: make(chan struct{}, 1), q: q,
+		kick: make(chan struct{}, 1), q: q, holdByID: map[string]*holdBridge{},
 		talking: map[string]bool{}, announcing: map[string]annRef{}, screenerLines: map[string]string{},
 		hosts: map[string]bool{}, subs: map[*Subscription]bool{},
-	}, nil
+	}
+	// The first holding bridge is created by the resync that opens the
+	// show, or by the first caller who finds it missing (joinHold).
+	first := newHoldBridge(s.holdID)
+	close(first.ready)
+	s.addHold(first)
+	return s, nil
 }
 
 // screenID is the private screening bridge of a call.
 func (s *show) screenID(callID string) string { return "callin-" + s.key + "-scr-" + callID }
 
-// publish hands transitions to the sink and the subscribers, in order.
-// Callers hold s.mu, so every subscriber sees one order.
+// publish hands transitions to the sink and the subscribers, in order (to
+// the resync's batch while one runs). Callers hold s.mu, so every
+// subscriber sees one order.
 func (s *show) publish(ts []queue.Transition) {
 	for _, t := range ts {
 		if s.app.cfg.Sink != nil {
 			s.app.cfg.Sink.Record(t)
+		}
+		if s.batch != nil {
+			s.batch = append(s.batch, t)
+			continue
 		}
 		s.emit(Update{Kind: UpdateTransition, Transition: t})
 	}
@@ -120,7 +134,8 @@ func (s *show) mediaState() MediaState {
 		hosts = append(hosts, h)
 	}
 	slices.Sort(hosts)
-	m := MediaState{Music: s.music, Talkback: s.talkback != nil, HoldMembers: s.holdMembers, Hosts: hosts}
+	m := MediaState{Music: s.musicOn(), Talkback: s.talkback != nil, HoldMembers: s.holdMembers(),
+		HoldBridges: len(s.holds), Hosts: hosts}
 	if s.talkback != nil && s.talkback.joined {
 		m.TalkbackLine = s.talkback.chanID
 	}
@@ -164,15 +179,7 @@ func (s *show) callEnded(callID string, cause int) {
 	}
 }
 
-// kickMusic asks the show loop to (re)start the holding bridge's music.
-func (s *show) kickMusic() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
-
-// loop is the show's media goroutine: music restarts and announcements.
+// loop is the show's media goroutine: music (re)starts and announcements.
 func (s *show) loop(ctx context.Context) {
 	t := time.NewTicker(s.app.cfg.AnnounceTick)
 	defer t.Stop()
@@ -183,44 +190,12 @@ func (s *show) loop(ctx context.Context) {
 		case <-s.kick:
 			s.ensureMusic(ctx)
 		case <-t.C:
+			s.ensureMusic(ctx) // retries a failed start
 			s.announce(ctx)
+			if s.app.cfg.Recall != nil {
+				s.sweepStale(ctx)
+			}
 		}
-	}
-}
-
-// ensureMusic starts the holding bridge's music when callers are in it, it
-// is not believed playing (it stops for good when the bridge empties) and
-// no talkback holds the bridge's one announcer role.
-func (s *show) ensureMusic(ctx context.Context) {
-	s.mu.Lock()
-	need := s.holdMembers > 0 && s.talkback == nil && !s.music
-	gen := s.emptied
-	s.mu.Unlock()
-	if !need {
-		return
-	}
-	s.startMusic(ctx, gen)
-}
-
-func (s *show) startMusic(ctx context.Context, gen uint64) {
-	s.musicMu.Lock()
-	defer s.musicMu.Unlock()
-	s.mu.Lock()
-	tb := s.talkback != nil
-	s.mu.Unlock()
-	if tb {
-		return // the talkback holds the announcer role; music follows it
-	}
-	if err := s.node.ari.StartBridgeMOH(ctx, s.holdID, s.cfg.MOHClass); err != nil {
-		s.node.log.Warn("broadcast: starting music on hold failed", "show", s.key, "err", err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// The bridge may have emptied (music gone) while the request ran.
-	if s.emptied == gen && s.talkback == nil && !s.music {
-		s.music = true
-		s.emitMedia()
 	}
 }
 

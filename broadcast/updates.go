@@ -20,6 +20,11 @@ const (
 	UpdateRecording  UpdateKind = "recording"  // Recording: the on-air recording changed
 	UpdateSettings   UpdateKind = "settings"   // Settings: the show's settings changed
 	UpdateNode       UpdateKind = "node"       // Node: the show's node changed health
+	// UpdateResync: a resync with Asterisk ended; Transitions are all the
+	// transitions it made (readmissions, calls that vanished, and whatever
+	// else happened meanwhile), in order, in one update however many there
+	// are. Render from a new Snapshot.
+	UpdateResync UpdateKind = "resync"
 )
 
 // Update is one change of a show, for live consoles. Only the fields of its
@@ -29,14 +34,15 @@ type Update struct {
 	Kind UpdateKind `json:"kind"`
 	At   time.Time  `json:"at"`
 
-	Transition queue.Transition `json:"transition,omitzero"`
-	CallID     string           `json:"call_id,omitempty"`
-	Talking    bool             `json:"talking,omitempty"`
-	Digit      string           `json:"digit,omitempty"`
-	Media      MediaState       `json:"media,omitzero"`
-	Recording  RecordingState   `json:"recording,omitzero"`
-	Settings   Settings         `json:"settings,omitzero"`
-	Node       NodeHealth       `json:"node,omitzero"`
+	Transition  queue.Transition   `json:"transition,omitzero"`
+	Transitions []queue.Transition `json:"transitions,omitempty"`
+	CallID      string             `json:"call_id,omitempty"`
+	Talking     bool               `json:"talking,omitempty"`
+	Digit       string             `json:"digit,omitempty"`
+	Media       MediaState         `json:"media,omitzero"`
+	Recording   RecordingState     `json:"recording,omitzero"`
+	Settings    Settings           `json:"settings,omitzero"`
+	Node        NodeHealth         `json:"node,omitzero"`
 }
 
 // MediaState is the media side of a show's bridges.
@@ -45,7 +51,8 @@ type MediaState struct {
 	Talkback bool `json:"talkback"` // a talkback holds the holding bridge
 	// TalkbackLine is the producer's line once it is in the holding bridge.
 	TalkbackLine string   `json:"talkback_line,omitempty"`
-	HoldMembers  int      `json:"hold_members"` // channels in the holding bridge
+	HoldMembers  int      `json:"hold_members"` // channels in the holding bridges
+	HoldBridges  int      `json:"hold_bridges"` // holding bridges in the show's pool
 	Hosts        []string `json:"hosts"`        // host channels in the on-air bridge
 }
 

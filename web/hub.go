@@ -155,8 +155,13 @@ func (h *hub) consume(ctx context.Context, sub Subscription) {
 			if !ok {
 				return
 			}
-			if u.Kind == broadcast.UpdateTransition {
+			switch u.Kind {
+			case broadcast.UpdateTransition:
 				h.publish(u.Transition)
+			case broadcast.UpdateResync: // one update however many callers it readmitted
+				for _, t := range u.Transitions {
+					h.publish(t)
+				}
 			}
 			arm()
 		case <-h.poke:

@@ -56,7 +56,7 @@ func (r recall) OpenCalls(ctx context.Context, show string) ([]broadcast.Recalle
 	out := make([]broadcast.Recalled, len(calls))
 	for i, c := range calls {
 		out[i] = broadcast.Recalled{
-			ID: c.ID, Node: c.Node, ChannelID: c.ChannelID, State: c.State, LastSeq: c.LastSeq,
+			ID: c.ID, Number: c.Number, Name: c.Name, Node: c.Node, ChannelID: c.ChannelID, State: c.State, LastSeq: c.LastSeq,
 			ArrivedAt: c.ArrivedAt, Notes: c.Notes, WasOnAir: !c.OnAirAt.IsZero(),
 		}
 	}

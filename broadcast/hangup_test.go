@@ -1,0 +1,244 @@
+package broadcast_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+)
+
+// noSubscribe refuses every explicit subscription, as an Asterisk that lost
+// it would: then StasisEnd is all callin's socket gets for a hang-up.
+type noSubscribe struct{ broadcast.Telephony }
+
+func (noSubscribe) SubscribeApplication(context.Context, string, ...string) (*ari.Application, error) {
+	return nil, &ari.Error{Status: 500, Message: "refused by the test"}
+}
+
+// TestCallerHangsUp: a caller who hangs up while waiting, screening, ready
+// or on air leaves the line, with the outcome and the Q.850 cause. With the
+// channel subscribed, the cause comes from ChannelDestroyed; without, from
+// the non-soft ChannelHangupRequest, and the call ends at StasisEnd: the
+// grace for ChannelDestroyed is an hour here, so a call that waited for it
+// would time the test out.
+func TestCallerHangsUp(t *testing.T) {
+	t.Parallel()
+	states := []struct {
+		name string
+		to   func(e *env, id string) error
+		want queue.Outcome
+	}{
+		{"Waiting", func(*env, string) error { return nil }, queue.OutcomeAbandoned},
+		{"Screening", func(e *env, id string) error {
+			_, err := e.app.Screen(context.Background(), "show1", id, producer, "sam")
+			return err
+		}, queue.OutcomeAbandoned},
+		{"Ready", func(e *env, id string) error {
+			_, err := e.app.Ready(context.Background(), "show1", id, producer, queue.Notes{Topic: "bins"})
+			return err
+		}, queue.OutcomeAbandoned},
+		{"OnAir", func(e *env, id string) error {
+			_, err := e.app.Promote(context.Background(), "show1", id, producer)
+			return err
+		}, queue.OutcomeAired},
+	}
+	for _, subscribe := range []bool{true, false} {
+		for _, st := range states {
+			t.Run(fmt.Sprintf("%s/subscribed=%t", st.name, subscribe), func(t *testing.T) {
+				t.Parallel()
+				srv := newFake(t, aritest.Options{})
+				var tel broadcast.Telephony = newClient(t, srv.URL(), srv.User(), srv.Password())
+				if !subscribe {
+					tel = noSubscribe{tel}
+				}
+				e := start(t, srv, broadcast.Config{EndGrace: time.Hour,
+					Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: tel, Events: fastEvents}}})
+				w := e.w("show1")
+				w.nodeUp()
+				c, id := dial(t, srv, w, "show1", "5550100")
+				must(t, st.to(e, id))
+				must(t, c.Hangup(17))
+				tr := w.transition(c.ID(), queue.ActionHangup)
+				if tr.Outcome != st.want || tr.Cause != 17 || tr.Actor.Kind != queue.ActorCaller {
+					t.Errorf("ended %s cause %d by %v, want %s cause 17 by the caller", tr.Outcome, tr.Cause, tr.Actor, st.want)
+				}
+				snap, _ := e.app.Snapshot("show1")
+				if n := snap.Stats.Waiting + snap.Stats.Ready + snap.Stats.OnAir + snap.Stats.Screening; n != 0 {
+					t.Errorf("%d callers still in the show after the hang-up", n)
+				}
+				if _, err := e.app.Promote(context.Background(), "show1", id, producer); !isGone(err) {
+					t.Errorf("promote after the hang-up: %v, want ErrGone", err)
+				}
+				if _, err := e.app.Drop(context.Background(), "show1", id, producer, broadcast.DropOptions{}); !isGone(err) {
+					t.Errorf("drop after the hang-up: %v, want ErrGone", err)
+				}
+				for _, x := range e.sink.all() {
+					if x.CallID == id && x.Action == queue.ActionDrop {
+						t.Errorf("a hung-up caller was recorded as dropped: %+v", x)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestDropReturnsPromptly: a drop returns once the caller's StasisEnd (and,
+// for a subscribed channel, its ChannelDestroyed) has come, never after a
+// timeout for an event callin's socket does not get: the timeouts are an
+// hour here and the drop must return within the test's 10 s.
+func TestDropReturnsPromptly(t *testing.T) {
+	t.Parallel()
+	for _, subscribe := range []bool{true, false} {
+		t.Run(fmt.Sprintf("subscribed=%t", subscribe), func(t *testing.T) {
+			t.Parallel()
+			srv := newFake(t, aritest.Options{})
+			var tel broadcast.Telephony = newClient(t, srv.URL(), srv.User(), srv.Password())
+			if !subscribe {
+				tel = noSubscribe{tel}
+			}
+			e := start(t, srv, broadcast.Config{EndGrace: time.Hour, EventTimeout: time.Hour,
+				Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: tel, Events: fastEvents}}})
+			w := e.w("show1")
+			w.nodeUp()
+			c, id := dial(t, srv, w, "show1", "1")
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			got, err := e.app.Drop(ctx, "show1", id, producer, broadcast.DropOptions{Goodbye: true, Reason: "time"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Outcome != queue.OutcomeDropped {
+				t.Errorf("outcome %s, want dropped", got.Outcome)
+			}
+			waitDone(t, c)
+			var last queue.Transition
+			for _, tr := range e.sink.all() {
+				if tr.CallID == id {
+					last = tr
+				}
+			}
+			if last.Action != queue.ActionDrop || last.Actor != producer || last.Cause != 16 {
+				t.Errorf("last transition %s by %v cause %d, want drop by %v, cause 16", last.Action, last.Actor, last.Cause, producer)
+			}
+		})
+	}
+}
+
+// staleRecall is a history store with open calls; it fails while down.
+type staleRecall struct {
+	mu    sync.Mutex
+	down  int // fail this many more calls
+	calls []broadcast.Recalled
+}
+
+func (r *staleRecall) OpenCalls(context.Context, string) ([]broadcast.Recalled, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.down > 0 {
+		r.down--
+		return nil, errors.New("database down")
+	}
+	return r.calls, nil
+}
+
+// TestStaleCallsEnded: calls the history has open but Asterisk no longer
+// has (callers who hung up while callin was away) are ended once by the
+// resync, aired if they were ever on air, else abandoned; and when the
+// store is down at the resync, by a later sweep.
+func TestStaleCallsEnded(t *testing.T) {
+	t.Parallel()
+	long := time.Now().Add(-time.Hour)
+	stale := []broadcast.Recalled{
+		{ID: "s1", Number: "5550001", Node: "n1", ChannelID: "gone-1", State: queue.StateWaiting, LastSeq: 2, ArrivedAt: long},
+		{ID: "s2", Number: "5550002", Node: "n1", ChannelID: "gone-2", State: queue.StateWaiting, LastSeq: 6, ArrivedAt: long, WasOnAir: true},
+		{ID: "s3", Number: "5550003", Node: "n1", ChannelID: "gone-3", State: queue.StateOnAir, LastSeq: 4, ArrivedAt: long},
+		{ID: "other", Number: "5550004", Node: "n2", ChannelID: "gone-4", State: queue.StateWaiting, LastSeq: 2, ArrivedAt: long},
+	}
+	want := map[string]struct {
+		outcome queue.Outcome
+		seq     int
+	}{"s1": {queue.OutcomeAbandoned, 3}, "s2": {queue.OutcomeAired, 7}, "s3": {queue.OutcomeAired, 5}}
+	for _, down := range []int{0, 2} {
+		t.Run(fmt.Sprintf("storeDownFor=%d", down), func(t *testing.T) {
+			t.Parallel()
+			srv := newFake(t, aritest.Options{})
+			rc := &staleRecall{down: down, calls: stale}
+			e := start(t, srv, broadcast.Config{Recall: rc, AnnounceTick: 10 * time.Millisecond, SweepEvery: 10 * time.Millisecond})
+			w := e.w("show1")
+			w.nodeUp()
+			got := map[string]queue.Transition{}
+			for len(got) < len(want) {
+				var ended []queue.Transition
+				for _, tr := range e.sink.all() {
+					if tr.To == queue.StateEnded {
+						ended = append(ended, tr)
+					}
+				}
+				for _, tr := range ended {
+					if _, dup := got[tr.CallID]; dup && got[tr.CallID] != tr {
+						t.Fatalf("call %s ended twice: %+v and %+v", tr.CallID, got[tr.CallID], tr)
+					}
+					got[tr.CallID] = tr
+				}
+				if len(got) < len(want) {
+					// The sweep has no event of its own: wait for the next
+					// transition or media update, bounded by the watcher.
+					_ = w.next("a sweep", func(broadcast.Update) bool { return true })
+				}
+			}
+			for id, wt := range want {
+				tr := got[id]
+				if tr.Outcome != wt.outcome || tr.Seq != wt.seq || tr.Action != queue.ActionVanish || tr.Actor != queue.System {
+					t.Errorf("%s ended %+v, want %s with seq %d by the system", id, tr, wt.outcome, wt.seq)
+				}
+			}
+			if _, ok := got["other"]; ok {
+				t.Error("a call of another node was ended")
+			}
+		})
+	}
+}
+
+// TestResyncOneUpdate: a restarted service that readmits 300 callers tells
+// a console with a small buffer in one update, and the console stays
+// subscribed (issue 9: a resync overflowed every console's buffer).
+func TestResyncOneUpdate(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	srv := newFake(t, aritest.Options{})
+	client := newClient(t, srv.URL(), srv.User(), srv.Password())
+	nodes := []broadcast.NodeConfig{{Name: "n1", ARI: client, Events: fastEvents}}
+	e1 := start(t, srv, broadcast.Config{Nodes: nodes, SubscriberBuffer: 4 * n})
+	w1 := e1.w("show1")
+	w1.nodeUp()
+	placeCalls(t, srv, w1, "show1", n)
+	e1.stop()
+
+	e2 := start(t, srv, broadcast.Config{Nodes: nodes, SubscriberBuffer: 16, Recall: recallFrom(e1.sink.all())})
+	w2 := e2.w("show1")
+	u := w2.next("the resync", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateResync })
+	readmitted := 0
+	for _, tr := range u.Transitions {
+		if tr.Action == queue.ActionReadmit {
+			readmitted++
+		}
+	}
+	if readmitted != n {
+		t.Errorf("the resync update carries %d readmissions, want %d", readmitted, n)
+	}
+	w2.nodeUp()
+	if err := w2.sub.Err(); err != nil {
+		t.Errorf("console subscription ended: %v", err)
+	}
+	snap, _ := e2.app.Snapshot("show1")
+	if len(snap.Lineup.Waiting) != n {
+		t.Errorf("%d waiting after the resync, want %d", len(snap.Lineup.Waiting), n)
+	}
+}

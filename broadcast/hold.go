@@ -1,0 +1,339 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/callin-radio/callin/ari"
+)
+
+// DefaultHoldBridgeSize is how many callers a holding bridge of the pool
+// takes by default. On a real Asterisk every join and leave costs work for
+// each member of the bridge and each bridge event carries the whole member
+// list: at 600 callers in one bridge, promotes were 3 times slower and a
+// burst of arrivals stalled; 50 per bridge kept both flat (lab, Asterisk
+// 22.10.1, 2026-11-30).
+const DefaultHoldBridgeSize = 50
+
+// holdBridge is one holding bridge of a show's pool. Its fields are guarded
+// by the show's mu.
+type holdBridge struct {
+	id    string
+	ready chan struct{} // closed once the bridge exists in Asterisk (or failed to)
+	err   error         // why creating it failed; set before ready is closed
+
+	members int // channels in it, from its Entered/Left events
+	joining int // callers on their way in: counted when choosing a bridge
+
+	// Bridge music on hold stops for good whenever the bridge loses its
+	// last member (no event says so, and the Left events' member lists may
+	// still name the music's own channel: traces 12b-d), so POST /moh, which
+	// is idempotent, is owed after every join (trace 12's rule).
+	musicWant uint64 // bumped by each join, and when a talkback ends
+	musicDone uint64 // the musicWant the last successful POST /moh covered
+	playing   bool   // music started and the bridge not emptied since: for the console
+}
+
+func newHoldBridge(id string) *holdBridge {
+	return &holdBridge{id: id, ready: make(chan struct{})}
+}
+
+// load is how full the bridge is for choosing one.
+func (h *holdBridge) load() int { return h.members + h.joining }
+
+// holdSize is the most callers per holding bridge; a negative size means
+// one bridge for the whole line.
+func (s *show) holdSize() int {
+	switch {
+	case s.cfg.HoldBridgeSize < 0:
+		return int(^uint(0) >> 1)
+	case s.cfg.HoldBridgeSize == 0:
+		return DefaultHoldBridgeSize
+	}
+	return s.cfg.HoldBridgeSize
+}
+
+// holdPoolID names the n-th holding bridge of the pool (n from 1; the first
+// keeps the name a single holding bridge has always had).
+func (s *show) holdPoolID(n int) string {
+	if n == 1 {
+		return s.holdID
+	}
+	return s.holdID + "-" + strconv.Itoa(n)
+}
+
+// isHold reports whether a bridge id is one of the show's holding bridges,
+// whether or not the pool has it now (after a restart it may not yet).
+func (s *show) isHold(id string) bool {
+	if id == s.holdID {
+		return true
+	}
+	rest, ok := strings.CutPrefix(id, s.holdID+"-")
+	if !ok {
+		return false
+	}
+	n, err := strconv.Atoi(rest)
+	return err == nil && n > 1 && strconv.Itoa(n) == rest
+}
+
+// addHold puts a bridge in the pool and the node's index. Callers hold s.mu.
+func (s *show) addHold(h *holdBridge) {
+	s.holds = append(s.holds, h)
+	s.holdByID[h.id] = h
+	s.node.mu.Lock()
+	s.node.bridges[h.id] = s
+	s.node.mu.Unlock()
+}
+
+// removeHold takes a bridge out of the pool. Callers hold s.mu.
+func (s *show) removeHold(h *holdBridge) {
+	for i, x := range s.holds {
+		if x == h {
+			s.holds = append(s.holds[:i:i], s.holds[i+1:]...)
+			break
+		}
+	}
+	delete(s.holdByID, h.id)
+	s.node.mu.Lock()
+	delete(s.node.bridges, h.id)
+	s.node.mu.Unlock()
+}
+
+// pickHold chooses the holding bridge a caller joins: the least filled that
+// has room, or a new one when all are full. It counts the caller as joining
+// it; the caller of pickHold must call joined. Callers are never moved
+// between holding bridges to rebalance: where a caller holds has nothing to
+// do with their place in line.
+func (s *show) pickHold(ctx context.Context) (*holdBridge, error) {
+	s.mu.Lock()
+	var best *holdBridge
+	for _, h := range s.holds {
+		if h.err == nil && h.load() < s.holdSize() && (best == nil || h.load() < best.load()) {
+			best = h
+		}
+	}
+	create := best == nil
+	if create {
+		n := 1
+		for s.holdByID[s.holdPoolID(n)] != nil {
+			n++
+		}
+		best = newHoldBridge(s.holdPoolID(n))
+		s.addHold(best)
+	}
+	best.joining++
+	s.mu.Unlock()
+	if create {
+		err := s.createHold(ctx, best.id)
+		s.mu.Lock()
+		best.err = err
+		close(best.ready)
+		if err != nil {
+			s.removeHold(best)
+		}
+		s.mu.Unlock()
+	}
+	select {
+	case <-best.ready:
+	case <-ctx.Done():
+		s.joined(best, false)
+		return nil, ctx.Err()
+	}
+	if best.err != nil {
+		s.joined(best, false)
+		return nil, best.err
+	}
+	return best, nil
+}
+
+// createHold creates a holding bridge; one that exists already is adopted.
+func (s *show) createHold(ctx context.Context, id string) error {
+	_, err := s.node.ari.CreateBridge(ctx, id, ari.BridgeHolding, s.key)
+	if err != nil && !errors.Is(err, ari.ErrConflict) {
+		return telErr("create holding bridge "+id, err)
+	}
+	return nil
+}
+
+// joined ends a caller's join of h; ok says the caller is in, and so the
+// bridge's music is owed a POST /moh.
+func (s *show) joined(h *holdBridge, ok bool) {
+	s.mu.Lock()
+	h.joining--
+	if ok {
+		h.musicWant++
+	}
+	s.mu.Unlock()
+	if ok {
+		s.kickMusic()
+	}
+	s.maybeShrink(h)
+}
+
+// joinHold puts a caller's channel into a holding bridge of the pool (out
+// of whichever bridge it is in) and waits until it has entered; the music
+// is started again after it (see holdBridge).
+func (s *show) joinHold(ctx context.Context, chanID string) error {
+	h, err := s.pickHold(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.moveTo(ctx, chanID, h.id, "")
+	if errors.Is(err, ari.ErrNotFound) {
+		// The bridge is gone from Asterisk (destroyed behind our back, or
+		// not yet recreated after a restart): create it and try once more.
+		if err = s.createHold(ctx, h.id); err == nil {
+			err = s.moveTo(ctx, chanID, h.id, "")
+		}
+	}
+	s.joined(h, err == nil)
+	return err
+}
+
+// holdChanged follows a holding bridge's membership from its events. The
+// member lists the events carry are not used: the last member's Left event
+// can name the music's announcer channel (trace 12b).
+func (s *show) holdChanged(id string, entered bool) {
+	s.mu.Lock()
+	h := s.holdByID[id]
+	if h != nil {
+		if entered {
+			h.members++
+		} else if h.members > 0 {
+			h.members--
+			if h.members == 0 {
+				h.playing = false // Asterisk removed the music with the last member
+			}
+		}
+		s.emitMedia()
+	}
+	s.mu.Unlock()
+	if h != nil && !entered {
+		s.maybeShrink(h)
+	}
+}
+
+// maybeShrink removes an empty holding bridge beyond the pool's first.
+func (s *show) maybeShrink(h *holdBridge) {
+	s.mu.Lock()
+	drop := h.id != s.holdID && h.load() == 0 && s.holdByID[h.id] == h && h.err == nil && s.talkback == nil
+	if drop {
+		select {
+		case <-h.ready:
+		default:
+			drop = false // still being created
+		}
+	}
+	if drop {
+		s.removeHold(h)
+	}
+	s.mu.Unlock()
+	if drop {
+		s.node.submitOrLog(func(ctx context.Context) {
+			if err := s.node.ari.DestroyBridge(ctx, h.id); err != nil && !errors.Is(err, ari.ErrNotFound) {
+				s.node.log.Warn("broadcast: removing an empty holding bridge failed", "bridge", h.id, "err", err)
+			}
+		})
+	}
+}
+
+// holdIDs lists the pool's bridges. Callers hold s.mu.
+func (s *show) holdIDs() []string {
+	ids := make([]string, len(s.holds))
+	for i, h := range s.holds {
+		ids[i] = h.id
+	}
+	return ids
+}
+
+// kickMusic asks the show loop to (re)start the holding bridges' music.
+func (s *show) kickMusic() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wantMusic owes every holding bridge a POST /moh (after a talkback or a
+// resync) and asks for it.
+func (s *show) wantMusic() {
+	s.mu.Lock()
+	for _, h := range s.holds {
+		h.musicWant++
+	}
+	s.mu.Unlock()
+	s.kickMusic()
+}
+
+// ensureMusic sends POST /moh to every holding bridge that is owed one,
+// unless a talkback holds the bridges' one announcer role. A failure is
+// retried at the show loop's next tick.
+func (s *show) ensureMusic(ctx context.Context) {
+	s.musicMu.Lock()
+	defer s.musicMu.Unlock()
+	type owed struct {
+		h    *holdBridge
+		want uint64
+	}
+	s.mu.Lock()
+	var todo []owed
+	if s.talkback == nil {
+		for _, h := range s.holds {
+			if h.musicWant != h.musicDone && h.err == nil {
+				todo = append(todo, owed{h, h.musicWant})
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, o := range todo {
+		select {
+		case <-o.h.ready:
+		default:
+			continue // still being created: its first join will owe it again
+		}
+		if err := s.node.ari.StartBridgeMOH(ctx, o.h.id, s.cfg.MOHClass); err != nil {
+			if ctx.Err() == nil {
+				s.node.log.Warn("broadcast: starting music on hold failed; retrying", "show", s.key, "bridge", o.h.id, "err", err)
+			}
+			continue
+		}
+		s.mu.Lock()
+		before := s.musicOn()
+		o.h.musicDone = max(o.h.musicDone, o.want)
+		o.h.playing = true
+		if s.musicOn() != before {
+			s.emitMedia()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// musicOn says whether every holding bridge with callers plays its music,
+// as far as callin can know (no event confirms it). Callers hold s.mu.
+func (s *show) musicOn() bool {
+	if s.talkback != nil {
+		return false
+	}
+	any := false
+	for _, h := range s.holds {
+		if h.members == 0 {
+			continue
+		}
+		any = true
+		if !h.playing {
+			return false
+		}
+	}
+	return any
+}
+
+// holdMembers counts the channels in the pool. Callers hold s.mu.
+func (s *show) holdMembers() int {
+	n := 0
+	for _, h := range s.holds {
+		n += h.members
+	}
+	return n
+}
