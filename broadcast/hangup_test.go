@@ -173,27 +173,33 @@ func TestStaleCallsEnded(t *testing.T) {
 			e := start(t, srv, broadcast.Config{Recall: rc, AnnounceTick: 10 * time.Millisecond, SweepEvery: 10 * time.Millisecond})
 			w := e.w("show1")
 			w.nodeUp()
+			// Ending stale calls has no event (they are in no show): poll
+			// the sink, for at most 5 s.
 			got := map[string]queue.Transition{}
-			for len(got) < len(want) {
-				var ended []queue.Transition
-				for _, tr := range e.sink.all() {
-					if tr.To == queue.StateEnded {
-						ended = append(ended, tr)
-					}
+			for deadline := time.Now().Add(5 * time.Second); len(got) < len(want); time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("ended %v, want %v", got, want)
 				}
-				for _, tr := range ended {
-					if _, dup := got[tr.CallID]; dup && got[tr.CallID] != tr {
-						t.Fatalf("call %s ended twice: %+v and %+v", tr.CallID, got[tr.CallID], tr)
+				for _, tr := range e.sink.all() {
+					if tr.To != queue.StateEnded {
+						continue
+					}
+					if prev, dup := got[tr.CallID]; dup && prev != tr {
+						t.Fatalf("call %s ended twice: %+v and %+v", tr.CallID, prev, tr)
 					}
 					got[tr.CallID] = tr
 				}
-				if len(got) < len(want) {
-					// The sweep has no event of its own: wait for the next
-					// transition or media update, bounded by the watcher.
-					_ = w.next("a sweep", func(broadcast.Update) bool { return true })
+			}
+			ends := map[string]int{}
+			for _, tr := range e.sink.all() {
+				if tr.To == queue.StateEnded {
+					ends[tr.CallID]++
 				}
 			}
 			for id, wt := range want {
+				if ends[id] != 1 {
+					t.Errorf("%s ended %d times, want once", id, ends[id])
+				}
 				tr := got[id]
 				if tr.Outcome != wt.outcome || tr.Seq != wt.seq || tr.Action != queue.ActionVanish || tr.Actor != queue.System {
 					t.Errorf("%s ended %+v, want %s with seq %d by the system", id, tr, wt.outcome, wt.seq)

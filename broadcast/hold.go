@@ -24,8 +24,8 @@ type holdBridge struct {
 	ready chan struct{} // closed once the bridge exists in Asterisk (or failed to)
 	err   error         // why creating it failed; set before ready is closed
 
-	members int // channels in it, from its Entered/Left events
-	joining int // callers on their way in: counted when choosing a bridge
+	members int             // channels in it, from its Entered/Left events
+	joining map[string]bool // callers on their way in, until their Entered: counted when choosing a bridge
 
 	// Bridge music on hold stops for good whenever the bridge loses its
 	// last member (no event says so, and the Left events' member lists may
@@ -37,11 +37,11 @@ type holdBridge struct {
 }
 
 func newHoldBridge(id string) *holdBridge {
-	return &holdBridge{id: id, ready: make(chan struct{})}
+	return &holdBridge{id: id, ready: make(chan struct{}), joining: map[string]bool{}}
 }
 
 // load is how full the bridge is for choosing one.
-func (h *holdBridge) load() int { return h.members + h.joining }
+func (h *holdBridge) load() int { return h.members + len(h.joining) }
 
 // holdSize is the most callers per holding bridge; a negative size means
 // one bridge for the whole line.
@@ -101,12 +101,12 @@ func (s *show) removeHold(h *holdBridge) {
 	s.node.mu.Unlock()
 }
 
-// pickHold chooses the holding bridge a caller joins: the least filled that
-// has room, or a new one when all are full. It counts the caller as joining
-// it; the caller of pickHold must call joined. Callers are never moved
-// between holding bridges to rebalance: where a caller holds has nothing to
-// do with their place in line.
-func (s *show) pickHold(ctx context.Context) (*holdBridge, error) {
+// pickHold chooses the holding bridge a caller's channel joins: the least
+// filled that has room, or a new one when all are full. It counts the
+// channel as joining it; the caller of pickHold must call joined. Callers
+// are never moved between holding bridges to rebalance: where a caller
+// holds has nothing to do with their place in line.
+func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error) {
 	s.mu.Lock()
 	var best *holdBridge
 	for _, h := range s.holds {
@@ -123,7 +123,7 @@ func (s *show) pickHold(ctx context.Context) (*holdBridge, error) {
 		best = newHoldBridge(s.holdPoolID(n))
 		s.addHold(best)
 	}
-	best.joining++
+	best.joining[chanID] = true
 	s.mu.Unlock()
 	if create {
 		err := s.createHold(ctx, best.id)
@@ -138,11 +138,11 @@ func (s *show) pickHold(ctx context.Context) (*holdBridge, error) {
 	select {
 	case <-best.ready:
 	case <-ctx.Done():
-		s.joined(best, false)
+		s.joined(best, chanID, false)
 		return nil, ctx.Err()
 	}
 	if best.err != nil {
-		s.joined(best, false)
+		s.joined(best, chanID, false)
 		return nil, best.err
 	}
 	return best, nil
@@ -159,9 +159,9 @@ func (s *show) createHold(ctx context.Context, id string) error {
 
 // joined ends a caller's join of h; ok says the caller is in, and so the
 // bridge's music is owed a POST /moh.
-func (s *show) joined(h *holdBridge, ok bool) {
+func (s *show) joined(h *holdBridge, chanID string, ok bool) {
 	s.mu.Lock()
-	h.joining--
+	delete(h.joining, chanID)
 	if ok {
 		h.musicWant++
 	}
@@ -176,7 +176,7 @@ func (s *show) joined(h *holdBridge, ok bool) {
 // of whichever bridge it is in) and waits until it has entered; the music
 // is started again after it (see holdBridge).
 func (s *show) joinHold(ctx context.Context, chanID string) error {
-	h, err := s.pickHold(ctx)
+	h, err := s.pickHold(ctx, chanID)
 	if err != nil {
 		return err
 	}
@@ -188,18 +188,19 @@ func (s *show) joinHold(ctx context.Context, chanID string) error {
 			err = s.moveTo(ctx, chanID, h.id, "")
 		}
 	}
-	s.joined(h, err == nil)
+	s.joined(h, chanID, err == nil)
 	return err
 }
 
 // holdChanged follows a holding bridge's membership from its events. The
 // member lists the events carry are not used: the last member's Left event
 // can name the music's announcer channel (trace 12b).
-func (s *show) holdChanged(id string, entered bool) {
+func (s *show) holdChanged(id, chanID string, entered bool) {
 	s.mu.Lock()
 	h := s.holdByID[id]
 	if h != nil {
 		if entered {
+			delete(h.joining, chanID) // counted as a member from here on
 			h.members++
 		} else if h.members > 0 {
 			h.members--
@@ -228,6 +229,7 @@ func (s *show) maybeShrink(h *holdBridge) {
 	}
 	if drop {
 		s.removeHold(h)
+		s.emitMedia()
 	}
 	s.mu.Unlock()
 	if drop {

@@ -464,7 +464,7 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 	}
 	switch {
 	case s.isHold(b.ID):
-		s.holdChanged(b.ID, entered)
+		s.holdChanged(b.ID, chanID, entered)
 		if !entered {
 			s.endTalkback(chanID, "")
 		}
