@@ -67,7 +67,7 @@ func (s *show) arrive(e *ari.StasisStart) {
 // admit subscribes to a caller's channel (for its hang-up cause), answers
 // it and puts it in the holding bridge.
 func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
-	s.node.subscribe(ctx, ch.ID)
+	s.node.subscribe(ch.ID)
 	if ch.State != ari.StateUp {
 		// A 204 means answered: ARI runs the answer on the channel before
 		// it replies; ChannelStateChange(Up) only confirms it.

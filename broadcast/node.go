@@ -90,6 +90,7 @@ type node struct {
 	waits *registry
 	shows []*show
 	kick  chan struct{} // asks the resync loop to run
+	subq  chan string   // channels to subscribe to (see subscriber)
 
 	mu         sync.Mutex
 	gen        uint64
@@ -103,7 +104,7 @@ type node struct {
 func newNode(a *App, cfg NodeConfig) *node {
 	return &node{
 		app: a, cfg: cfg, name: cfg.Name, ari: cfg.ARI, log: a.log.With("node", cfg.Name),
-		waits: newRegistry(), kick: make(chan struct{}, 1),
+		waits: newRegistry(), kick: make(chan struct{}, 1), subq: make(chan string, 8192),
 		health: NodeHealth{Node: cfg.Name, State: NodeConnecting, Since: a.cfg.Now()},
 		chans:  map[string]*chanRef{}, bridges: map[string]*show{}, playbacks: map[string]pbRef{},
 		recordings: map[string]*show{},
@@ -211,6 +212,7 @@ func (n *node) bridgeShow(id string) *show {
 func (n *node) read(ctx context.Context, conn *ari.Conn) {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.resyncLoop(ctx) })
+	wg.Go(func() { n.subscriber(ctx) })
 	defer wg.Wait()
 	for {
 		select {
@@ -425,19 +427,80 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 }
 
 // subscribe asks Asterisk for a caller's ChannelDestroyed (and so its real
-// hang-up cause) by subscribing the app to the channel. Subscriptions are
-// reference-counted with Stasis's own, outlive a WebSocket reconnect and
-// end with the channel, so callin never unsubscribes (trace 10b: one
-// unsubscribe too many loses even StasisEnd's companions).
-func (n *node) subscribe(ctx context.Context, chanID string) {
+// hang-up cause) by subscribing the app to the channel; the subscriber
+// sends the request. Subscriptions are reference-counted with Stasis's own,
+// outlive a WebSocket reconnect and end with the channel, so callin never
+// unsubscribes (trace 10b: one unsubscribe too many loses even StasisEnd's
+// companions).
+func (n *node) subscribe(chanID string) {
 	if chanID == "" {
 		return // "channel:" alone subscribes to every channel (trace 10g)
 	}
-	_, err := n.ari.SubscribeApplication(ctx, "", "channel:"+chanID)
+	select {
+	case n.subq <- chanID:
+	default:
+		n.subscribed(chanID, errors.New("subscription queue full"))
+	}
+}
+
+// subscribeBatch is the most channels one subscription request names.
+const subscribeBatch = 100
+
+// subscriber sends the queued subscriptions, several channels a request
+// when callers arrive faster than a request takes: Asterisk answers each
+// subscription with the app's whole list of subscribed channels, so one
+// request a caller would cost it O(callers) each at a big line.
+func (n *node) subscriber(ctx context.Context) {
+	batch := make([]string, 0, subscribeBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-n.subq:
+			batch = append(batch[:0], id)
+		}
+	more:
+		for len(batch) < subscribeBatch {
+			select {
+			case id := <-n.subq:
+				batch = append(batch, id)
+			default:
+				break more
+			}
+		}
+		n.subscribeAll(ctx, batch)
+	}
+}
+
+// subscribeAll subscribes to a batch of channels. Asterisk refuses the
+// whole request (422) when one of them no longer exists, so a refused batch
+// is sent again one channel at a time. (That a batch with one missing
+// channel subscribes none of the others is a guess: no trace covers a
+// batch; sending each again is safe either way, as a second subscription
+// only counts twice and ends with the channel.)
+func (n *node) subscribeAll(ctx context.Context, ids []string) {
+	sources := make([]string, len(ids))
+	for i, id := range ids {
+		sources[i] = "channel:" + id
+	}
+	_, err := n.ari.SubscribeApplication(ctx, "", sources...)
+	if err != nil && len(ids) > 1 && ctx.Err() == nil {
+		for _, id := range ids {
+			n.subscribeAll(ctx, []string{id})
+		}
+		return
+	}
+	for _, id := range ids {
+		n.subscribed(id, err)
+	}
+}
+
+// subscribed records how a channel's subscription went.
+func (n *node) subscribed(chanID string, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	ref := n.chans[chanID]
-	if ref == nil {
+	if ref == nil || ref.sub != subPending {
 		return
 	}
 	if err != nil {

@@ -147,8 +147,7 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 				n.chans[ch.ID].sub = subscribed
 				n.mu.Unlock()
 			} else {
-				chID := ch.ID
-				n.submitOrLog(func(ctx context.Context) { n.subscribe(ctx, chID) })
+				n.subscribe(ch.ID)
 			}
 		}
 		r := queue.Readmission{Arrival: queue.Arrival{
