@@ -15,19 +15,34 @@ import (
 )
 
 // Telephony is what the App asks of one Asterisk node; *ari.Client
-// satisfies it. Every method returns *ari.Error for an HTTP error status.
+// satisfies it. Every method sends one ARI request and returns *ari.Error
+// for an HTTP error status (errors.Is with ari.ErrNotFound, ErrConflict,
+// ErrInvalid, ...); the status differs by operation for the same cause (a
+// channel that left Stasis is 404 on most, 400/422 on addChannel, 409 on
+// answer and play: trace 05).
 type Telephony interface {
 	// Connect starts the node's ordered event stream (see ari.Client.Connect).
 	Connect(ctx context.Context, opts ari.EventOptions) *ari.Conn
 
+	// AnswerChannel is POST /channels/{id}/answer.
 	AnswerChannel(ctx context.Context, channelID string) error
+	// HangupChannel is DELETE /channels/{id}?reason=.
 	HangupChannel(ctx context.Context, channelID, reason string) error
+	// PlayChannel is POST /channels/{id}/play/{playbackID}; the playback
+	// ends with PlaybackFinished, or never for an unsupported media.
 	PlayChannel(ctx context.Context, channelID, playbackID string, media ...string) (*ari.Playback, error)
+	// StopPlayback is DELETE /playbacks/{id}.
 	StopPlayback(ctx context.Context, playbackID string) error
+	// MuteChannel is POST /channels/{id}/mute?direction=.
 	MuteChannel(ctx context.Context, channelID, dir string) error
+	// UnmuteChannel is DELETE /channels/{id}/mute?direction=.
 	UnmuteChannel(ctx context.Context, channelID, dir string) error
+	// SetChannelVar is POST /channels/{id}/variable (TALK_DETECT(set), ...).
 	SetChannelVar(ctx context.Context, channelID, name, value string) error
+	// Originate is POST /channels: a call into the app (screener, host and
+	// talkback lines), which gets the channel's events from its creation.
 	Originate(ctx context.Context, p ari.OriginateParams) (*ari.Channel, error)
+	// ListChannels is GET /channels.
 	ListChannels(ctx context.Context) ([]ari.Channel, error)
 	// SubscribeApplication subscribes our app ("" name) to event sources
 	// such as "channel:ID": POST /applications/{app}/subscription.
@@ -35,14 +50,26 @@ type Telephony interface {
 	// GetApplication is GET /applications/{app}: the explicit subscriptions.
 	GetApplication(ctx context.Context, name string) (*ari.Application, error)
 
+	// CreateBridge is POST /bridges/{id}; 409 when it exists.
 	CreateBridge(ctx context.Context, bridgeID, bridgeType, name string) (*ari.Bridge, error)
+	// ListBridges is GET /bridges.
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
+	// DestroyBridge is DELETE /bridges/{id}; its members stay in Stasis.
 	DestroyBridge(ctx context.Context, bridgeID string) error
+	// AddChannel is POST /bridges/{id}/addChannel: a channel in another
+	// bridge is moved (Left, then Entered: trace 02).
 	AddChannel(ctx context.Context, bridgeID string, p ari.AddChannelParams) error
+	// StartBridgeMOH is POST /bridges/{id}/moh, idempotent (trace 12).
 	StartBridgeMOH(ctx context.Context, bridgeID, class string) error
+	// StopBridgeMOH is DELETE /bridges/{id}/moh; 409 when none plays.
 	StopBridgeMOH(ctx context.Context, bridgeID string) error
+	// PlayBridge is POST /bridges/{id}/play/{playbackID}; with music on
+	// it "succeeds" and fails at once (trace 15): stop the music first.
 	PlayBridge(ctx context.Context, bridgeID, playbackID string, media ...string) (*ari.Playback, error)
+	// RecordBridge is POST /bridges/{id}/record; always with a format
+	// (without one, Asterisk 22.10.1 crashed: trace 14).
 	RecordBridge(ctx context.Context, bridgeID string, p ari.RecordParams) (*ari.LiveRecording, error)
+	// StopLiveRecording is POST /recordings/live/{name}/stop.
 	StopLiveRecording(ctx context.Context, name string) error
 }
 

@@ -14,6 +14,9 @@ import (
 
 // show is one show at run time: its queue, its bridges and media state, and
 // its subscribers, all guarded by mu (never held across an ARI request).
+//
+// Lock order: musicMu, then show.mu, then node.mu, then the waiter
+// registry's; never the other way round.
 type show struct {
 	app    *App
 	node   *node
