@@ -50,7 +50,6 @@ Usage:
                             simulated callers, a local PostgreSQL (needs initdb)
   callin serve    [flags]   run the service against real Asterisk nodes
   callin migrate  [flags]   apply the database migrations and exit
-  callin loadtest [flags]   benchmark the service in-process against the fake Asterisk
   callin user add|passwd|role|delete|list [flags] NAME
   callin token create|revoke|list [flags] NAME
 
@@ -72,8 +71,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdServe(ctx, rest, stdout, stderr, env)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr, env)
-	case "loadtest":
-		return cmdLoadtest(ctx, rest, stdout, stderr, env)
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr, env)
 	case "user":

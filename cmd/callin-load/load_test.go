@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,19 +12,21 @@ import (
 	"github.com/callin-radio/callin/postgres/pgtest"
 )
 
-// TestLoadtest runs a small load test end to end and checks its report:
-// every caller admitted, promotes measured, every transition in PostgreSQL.
-func TestLoadtest(t *testing.T) {
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestLoad runs a small load end to end and checks its report: every
+// caller admitted, promotes measured, every transition in PostgreSQL.
+func TestLoad(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stdout, stderr := newSyncBuffer(), newSyncBuffer()
-	err := run(ctx, []string{"loadtest", "--database-url", pgtest.URL(t),
+	var stdout, stderr strings.Builder
+	err := run(ctx, []string{"--database-url", pgtest.URL(t),
 		"--callers", "50", "--rate", "500", "--consoles", "2", "--browsers", "1",
 		"--promote-every", "20ms", "--hangup-every", "40ms", "--cycles", "10"},
-		strings.NewReader(""), stdout, stderr, envMap(nil))
+		&stdout, &stderr)
 	if err != nil {
-		t.Fatalf("loadtest: %v\n%s", err, stderr.String())
+		t.Fatalf("callin-load: %v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
 	t.Log("\n" + out)
@@ -55,17 +59,34 @@ func TestLoadtest(t *testing.T) {
 	}
 }
 
-func TestLoadtestUsage(t *testing.T) {
+func TestUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
-		{"loadtest", "--callers", "0"},
-		{"loadtest", "--rate", "0"},
-		{"loadtest", "--consoles", "0"},
-		{"loadtest", "--promote-every", "0s"},
+		{"--callers", "0"},
+		{"--rate", "0"},
+		{"--consoles", "0"},
+		{"--promote-every", "0s"},
+		{"--log-level", "loud"},
+		{"--no-such-flag"},
+		{"600"},
 	} {
-		err := run(context.Background(), args, strings.NewReader(""), &strings.Builder{}, &strings.Builder{}, envMap(nil))
-		if exitCode(err) != 2 {
+		var stderr strings.Builder
+		err := run(context.Background(), args, &strings.Builder{}, &stderr)
+		if !errors.Is(err, errUsage) {
 			t.Errorf("%v: got %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"-h", "--help"} {
+		var stdout, stderr strings.Builder
+		if err := run(context.Background(), []string{arg}, &stdout, &stderr); err != nil {
+			t.Errorf("%s: got %v, want no error (exit 0)", arg, err)
+		}
+		if !strings.Contains(stdout.String(), "Usage: callin-load") || !strings.Contains(stdout.String(), "-callers") {
+			t.Errorf("%s: stdout %q, want the usage and the flags", arg, stdout.String())
 		}
 	}
 }
@@ -85,4 +106,15 @@ func TestHist(t *testing.T) {
 			t.Errorf("quantile(%g) = %v, want %v within 2%%", tc.q, got, tc.want)
 		}
 	}
+}
+
+// field returns the value after "key:" on its line.
+func field(out, key string) string {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), key+":"); ok && k == "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
