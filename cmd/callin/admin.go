@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -50,54 +51,47 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	return nil
 }
 
+const userUsage = `Usage: callin user add|passwd|role|delete|list [flags] NAME
+
+  add NAME      add a console user (asks for the password)
+  passwd NAME   set a user's password and end their sessions
+  role NAME     give a user another role (--role)
+  delete NAME   delete a user
+  list          list the users
+
+Run 'callin user <subcommand> -h' for its flags.
+`
+
 func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env envFunc) error {
-	if len(args) == 0 {
-		return usagef("user: want add, passwd, role, delete or list")
+	sub, err := subcommand("user", args, []string{"add", "passwd", "role", "delete", "list"}, userUsage, stdout, stderr)
+	if sub == "" {
+		return err
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbURL := fs.String("database-url", "", "PostgreSQL URL")
-	role := fs.String("role", "producer", "admin, producer, screener or host")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of asking")
-	if err := parseFlags(fs, args[1:], env); err != nil {
+	var role *string
+	if sub == "add" || sub == "role" {
+		role = fs.String("role", "producer", "admin, producer, screener or host")
+	}
+	pwStdin := new(bool)
+	if sub == "add" || sub == "passwd" {
+		fs.BoolVar(pwStdin, "password-stdin", false, "read the password from the first line of standard input instead of asking")
+	}
+	name, err := parseNamed(fs, args[1:], env, "user")
+	if err != nil {
 		return err
 	}
-	name := fs.Arg(0)
-	if sub != "list" && name == "" {
-		return usagef("user %s: the user name is missing", sub)
-	}
-	store, err := openStore(ctx, *dbURL)
+	// The role is checked before a password is asked for.
+	r, store, err := openForRole(ctx, *dbURL, role)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	switch sub {
 	case "add", "passwd":
-		r, err := auth.ParseRole(*role)
-		if err != nil {
-			return usagef("--role: %v", err)
-		}
-		pw, err := readPassword(stdin, stdout, *pwStdin)
-		if err != nil {
-			return err
-		}
-		if sub == "add" {
-			if err := auth.AddUser(ctx, store, name, r, pw); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "user %s added (%s)\n", name, r)
-			return nil
-		}
-		if err := auth.SetPassword(ctx, store, name, pw); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "password of %s changed; their sessions are ended\n", name)
+		return setPassword(ctx, store, sub == "add", name, r, stdin, stdout, *pwStdin)
 	case "role":
-		r, err := auth.ParseRole(*role)
-		if err != nil {
-			return usagef("--role: %v", err)
-		}
 		if err := auth.SetRole(ctx, store, name, r); err != nil {
 			return err
 		}
@@ -108,50 +102,77 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		fmt.Fprintf(stdout, "user %s deleted\n", name)
 	case "list":
-		users, err := store.ListUsers(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tCREATED")
-		for _, u := range users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.Format("2006-01-02 15:04"))
-		}
-		return tw.Flush()
-	default:
-		return usagef("user: unknown subcommand %q (want add, passwd, role, delete or list)", sub)
+		return listUsers(ctx, store, stdout)
 	}
 	return nil
 }
 
-func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
-	if len(args) == 0 {
-		return usagef("token: want create, revoke or list")
+// setPassword adds a user (add) or changes a user's password.
+func setPassword(ctx context.Context, store *postgres.Store, add bool, name string, r auth.Role, stdin io.Reader, stdout io.Writer, fromStdin bool) error {
+	pw, err := readPassword(stdin, stdout, fromStdin)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
+	if add {
+		if err := auth.AddUser(ctx, store, name, r, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s added (%s)\n", name, r)
+		return nil
+	}
+	if err := auth.SetPassword(ctx, store, name, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "password of %s changed; their sessions are ended\n", name)
+	return nil
+}
+
+func listUsers(ctx context.Context, store *postgres.Store, stdout io.Writer) error {
+	users, err := store.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tCREATED")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
+}
+
+const tokenUsage = `Usage: callin token create|revoke|list [flags] NAME
+
+  create NAME   create an API token for show automation and print it, this once
+  revoke NAME   revoke a token
+  list          list the tokens (never their secrets)
+
+Run 'callin token <subcommand> -h' for its flags.
+`
+
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
+	sub, err := subcommand("token", args, []string{"create", "revoke", "list"}, tokenUsage, stdout, stderr)
+	if sub == "" {
+		return err
+	}
 	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbURL := fs.String("database-url", "", "PostgreSQL URL")
-	role := fs.String("role", "producer", "the token's role: admin, producer, screener or host")
-	by := fs.String("by", cmp.Or(env("USER"), "cli"), "who creates the token (kept with it)")
-	if err := parseFlags(fs, args[1:], env); err != nil {
+	var role, by *string
+	if sub == "create" {
+		role = fs.String("role", "producer", "the token's role: admin, producer, screener or host")
+		by = fs.String("by", cmp.Or(env("USER"), "cli"), "who creates the token (kept with it)")
+	}
+	name, err := parseNamed(fs, args[1:], env, "token")
+	if err != nil {
 		return err
 	}
-	name := fs.Arg(0)
-	if sub != "list" && name == "" {
-		return usagef("token %s: the token name is missing", sub)
-	}
-	store, err := openStore(ctx, *dbURL)
+	r, store, err := openForRole(ctx, *dbURL, role)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	switch sub {
 	case "create":
-		r, err := auth.ParseRole(*role)
-		if err != nil {
-			return usagef("--role: %v", err)
-		}
 		tok, err := auth.CreateToken(ctx, store, name, r, *by)
 		if err != nil {
 			return err
@@ -164,27 +185,84 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		}
 		fmt.Fprintf(stdout, "token %s revoked\n", name)
 	case "list":
-		toks, err := store.ListTokens(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tPREFIX\tCREATED BY\tLAST USED\tREVOKED")
-		for _, t := range toks {
-			last, revoked := "-", ""
-			if !t.LastUsed.IsZero() {
-				last = t.LastUsed.Format("2006-01-02 15:04")
-			}
-			if !t.Revoked.IsZero() {
-				revoked = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Role, t.Prefix, t.CreatedBy, last, revoked)
-		}
-		return tw.Flush()
-	default:
-		return usagef("token: unknown subcommand %q (want create, revoke or list)", sub)
+		return listTokens(ctx, store, stdout)
 	}
 	return nil
+}
+
+func listTokens(ctx context.Context, store *postgres.Store, stdout io.Writer) error {
+	toks, err := store.ListTokens(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tPREFIX\tCREATED BY\tLAST USED\tREVOKED")
+	for _, t := range toks {
+		last, revoked := "-", ""
+		if !t.LastUsed.IsZero() {
+			last = t.LastUsed.Format("2006-01-02 15:04")
+		}
+		if !t.Revoked.IsZero() {
+			revoked = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Role, t.Prefix, t.CreatedBy, last, revoked)
+	}
+	return tw.Flush()
+}
+
+// subcommand returns args[0] when it is one of subs. Asked for help (-h,
+// --help or help) it prints usage to stdout and returns "" and no error;
+// with no subcommand or an unknown one it prints usage to stderr and
+// returns "" and a usage error.
+func subcommand(cmd string, args, subs []string, usage string, stdout, stderr io.Writer) (string, error) {
+	if len(args) > 0 {
+		switch a := args[0]; {
+		case slices.Contains(subs, a):
+			return a, nil
+		case a == "-h" || a == "-help" || a == "--help" || a == "help":
+			fmt.Fprint(stdout, usage)
+			return "", nil
+		}
+	}
+	fmt.Fprint(stderr, usage)
+	want := strings.Join(subs[:len(subs)-1], ", ") + " or " + subs[len(subs)-1]
+	if len(args) == 0 {
+		return "", usagef("%s: want %s", cmd, want)
+	}
+	return "", usagef("%s: unknown subcommand %q (want %s)", cmd, args[0], want)
+}
+
+// parseNamed parses a user or token subcommand's flags and returns the
+// NAME after them; list takes none.
+func parseNamed(fs *flag.FlagSet, args []string, env envFunc, kind string) (string, error) {
+	if err := parseFlags(fs, args, env); err != nil {
+		return "", err
+	}
+	list := strings.HasSuffix(fs.Name(), " list")
+	switch {
+	case list && fs.NArg() > 0:
+		return "", usagef("%s: takes no name (got %q)", fs.Name(), fs.Arg(0))
+	case !list && fs.NArg() == 0:
+		return "", usagef("%s: the %s name is missing", fs.Name(), kind)
+	case fs.NArg() > 1:
+		// The flag package stops at NAME: a flag after it would be ignored.
+		return "", usagef("%s: %q after the name: flags go before it", fs.Name(), fs.Arg(1))
+	}
+	return fs.Arg(0), nil
+}
+
+// openForRole checks --role, when the subcommand has it, then opens the
+// store.
+func openForRole(ctx context.Context, dbURL string, role *string) (auth.Role, *postgres.Store, error) {
+	var r auth.Role
+	if role != nil {
+		var err error
+		if r, err = auth.ParseRole(*role); err != nil {
+			return r, nil, usagef("--role: %v", err)
+		}
+	}
+	store, err := openStore(ctx, dbURL)
+	return r, store, err
 }
 
 // readPassword reads a password from standard input: the first line when

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -21,9 +23,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "callin:", err)
-		}
+		fmt.Fprintln(os.Stderr, "callin:", err)
 		os.Exit(exitCode(err))
 	}
 }
@@ -37,7 +37,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 func exitCode(err error) int {
 	var u usageError
-	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+	if errors.As(err, &u) {
 		return 2
 	}
 	return 1
@@ -53,6 +53,7 @@ Usage:
   callin user add|passwd|role|delete|list [flags] NAME
   callin token create|revoke|list [flags] NAME
 
+Run 'callin <command> -h' (or 'callin help <command>') for a command's flags.
 Every flag can also be set from the environment: --database-url is
 CALLIN_DATABASE_URL, --listen is CALLIN_LISTEN, and so on.
 `
@@ -66,23 +67,56 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := args[0], args[1:]
 	env := envFunc(getenv)
+	var err error
 	switch cmd {
 	case "serve":
-		return cmdServe(ctx, rest, stdout, stderr, env)
+		err = cmdServe(ctx, rest, stdout, stderr, env)
 	case "demo":
-		return cmdDemo(ctx, rest, stdout, stderr, env)
+		err = cmdDemo(ctx, rest, stdout, stderr, env)
 	case "migrate":
-		return cmdMigrate(ctx, rest, stdout, stderr, env)
+		err = cmdMigrate(ctx, rest, stdout, stderr, env)
 	case "user":
-		return cmdUser(ctx, rest, stdin, stdout, stderr, env)
+		err = cmdUser(ctx, rest, stdin, stdout, stderr, env)
 	case "token":
-		return cmdToken(ctx, rest, stdout, stderr, env)
-	case "help", "-h", "--help":
+		err = cmdToken(ctx, rest, stdout, stderr, env)
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 { // help user add: user add --help
+			return run(ctx, append(slices.Clone(rest), "--help"), stdin, stdout, stderr, getenv)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usagef("unknown command %q", cmd)
 	}
-	fmt.Fprint(stderr, usage)
-	return usagef("unknown command %q", cmd)
+	// Asked for help: the usage goes to stdout, and that is a success.
+	var h helpRequest
+	if errors.As(err, &h) {
+		h.fs.SetOutput(stdout)
+		h.fs.Usage()
+		return nil
+	}
+	return err
+}
+
+// helpRequest is parseFlags' answer to -h or --help.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (helpRequest) Error() string { return "help requested" }
+
+// synopsis is the head of each command's usage, by its flag set's name.
+var synopsis = map[string]string{
+	"serve":        "callin serve [flags]\n\nRuns the service against real Asterisk nodes.",
+	"demo":         "callin demo [flags]\n\nRuns everything on an embedded default: a fake Asterisk, simulated callers,\na local PostgreSQL (needs initdb and pg_ctl), the console.",
+	"migrate":      "callin migrate [flags]\n\nApplies the database migrations and prints the schema version.",
+	"user add":     "callin user add [flags] NAME\n\nAdds a console user; asks for the password unless --password-stdin.",
+	"user passwd":  "callin user passwd [flags] NAME\n\nSets a user's password and ends their sessions.",
+	"user role":    "callin user role --role ROLE [flags] NAME\n\nGives a user another role.",
+	"user delete":  "callin user delete [flags] NAME\n\nDeletes a user.",
+	"user list":    "callin user list [flags]\n\nLists the users.",
+	"token create": "callin token create [flags] NAME\n\nCreates an API token and prints it, this once.",
+	"token revoke": "callin token revoke [flags] NAME\n\nRevokes a token.",
+	"token list":   "callin token list [flags]\n\nLists the tokens (never their secrets).",
 }
 
 // envFunc reads the environment (a function so tests pass their own).
@@ -90,13 +124,28 @@ type envFunc func(string) string
 
 // parseFlags sets every flag of fs that was not given on the command line from
 // CALLIN_<NAME> (dashes to underscores, upper case), then parses args.
+// On -h or --help it returns a helpRequest, which run answers with the
+// usage on stdout; on a bad flag it writes the usage to fs's output and
+// returns a usage error.
 func parseFlags(fs *flag.FlagSet, args []string, env envFunc) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+	out := fs.Output()
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s\n\nFlags:\n", cmp.Or(synopsis[fs.Name()], "callin "+fs.Name()+" [flags]"))
+		fs.PrintDefaults()
+	}
+	// Quiet while parsing: the error is printed once, by main.
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		return helpRequest{fs}
+	}
+	if err != nil {
+		fs.Usage()
+		return usageError{err.Error()}
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if given[f.Name] || err != nil {
 			return
