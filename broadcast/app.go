@@ -85,25 +85,11 @@ type Blocklist interface {
 	IsBlocked(number string) (blocked bool, reason string)
 }
 
-// Recalled is what the history store knows of a call that has not ended.
-type Recalled struct {
-	ID        string
-	Number    string // as presented
-	Name      string // caller ID name
-	Node      string
-	ChannelID string
-	State     queue.State // the state last recorded
-	LastSeq   int
-	ArrivedAt time.Time
-	Notes     queue.Notes
-	WasOnAir  bool
-}
-
 // Recall gives the stored open calls of a show, so that a restarted service
 // readmits callers with their call id, arrival time and last Seq. Errors are
 // logged and the readmission falls back (see the package doc).
 type Recall interface {
-	OpenCalls(ctx context.Context, show string) ([]Recalled, error)
+	OpenCalls(ctx context.Context, show string) ([]queue.Stored, error)
 }
 
 // NodeConfig is one Asterisk node.

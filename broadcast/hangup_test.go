@@ -135,10 +135,10 @@ func TestDropReturnsPromptly(t *testing.T) {
 type staleRecall struct {
 	mu    sync.Mutex
 	down  int // fail this many more calls
-	calls []broadcast.Recalled
+	calls []queue.Stored
 }
 
-func (r *staleRecall) OpenCalls(context.Context, string) ([]broadcast.Recalled, error) {
+func (r *staleRecall) OpenCalls(context.Context, string) ([]queue.Stored, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.down > 0 {
@@ -155,11 +155,11 @@ func (r *staleRecall) OpenCalls(context.Context, string) ([]broadcast.Recalled, 
 func TestStaleCallsEnded(t *testing.T) {
 	t.Parallel()
 	long := time.Now().Add(-time.Hour)
-	stale := []broadcast.Recalled{
-		{ID: "s1", Number: "5550001", Node: "n1", ChannelID: "gone-1", State: queue.StateWaiting, LastSeq: 2, ArrivedAt: long},
-		{ID: "s2", Number: "5550002", Node: "n1", ChannelID: "gone-2", State: queue.StateWaiting, LastSeq: 6, ArrivedAt: long, WasOnAir: true},
-		{ID: "s3", Number: "5550003", Node: "n1", ChannelID: "gone-3", State: queue.StateOnAir, LastSeq: 4, ArrivedAt: long},
-		{ID: "other", Number: "5550004", Node: "n2", ChannelID: "gone-4", State: queue.StateWaiting, LastSeq: 2, ArrivedAt: long},
+	stale := []queue.Stored{
+		{CallID: "s1", Number: "5550001", Node: "n1", ChannelID: "gone-1", State: queue.StateWaiting, Seq: 2, ArrivedAt: long},
+		{CallID: "s2", Number: "5550002", Node: "n1", ChannelID: "gone-2", State: queue.StateWaiting, Seq: 6, ArrivedAt: long, WasOnAir: true},
+		{CallID: "s3", Number: "5550003", Node: "n1", ChannelID: "gone-3", State: queue.StateOnAir, Seq: 4, ArrivedAt: long},
+		{CallID: "other", Number: "5550004", Node: "n2", ChannelID: "gone-4", State: queue.StateWaiting, Seq: 2, ArrivedAt: long},
 	}
 	want := map[string]struct {
 		outcome queue.Outcome

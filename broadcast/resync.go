@@ -70,10 +70,11 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 	return nil
 }
 
-// resync rebuilds one show. See the package doc.
+// resync rebuilds one show (see the package doc): it gathers what
+// Asterisk lists and the history store has, lets the queue decide
+// (queue.Show.PlanResync), and carries the plan out.
 func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
 	stasis []ari.Channel, listed, subs map[string]bool) error {
-	n := s.node
 	for _, id := range []string{s.holdID, s.airID} {
 		if _, ok := byID[id]; ok {
 			continue
@@ -89,197 +90,209 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 	s.batch = []queue.Transition{}
 	s.mu.Unlock()
 	defer s.flushBatch()
-	screenPrefix := s.screenID("")
-	recalled := s.recall(ctx) // by channel id; nil when the store could not answer
-	now := s.app.cfg.Now()
-	present := map[string]bool{}
+
+	stored := s.recall(ctx) // nil when the store could not answer
+	l := queue.Listing{Stored: stored, Keep: map[string]bool{}}
+	chans := map[string]ari.Channel{}
+	var claimed []string
 	for _, ch := range stasis {
-		bridge := inBridge[ch.ID]
-		ref := n.lookup(ch.ID)
-		args := strings.Split(ch.Dialplan.AppData, ",")[1:]
-		mine := s.isHold(bridge) || bridge == s.airID || strings.HasPrefix(bridge, screenPrefix) ||
-			(ref != nil && ref.show == s) || (ref == nil && bridge == "" && len(args) > 0 && args[0] == s.key)
-		if !mine || (ref != nil && ref.show != s) {
-			continue
+		c, ok, claim := s.listedCaller(ch, inBridge[ch.ID], stored, subs)
+		if ok {
+			l.Callers = append(l.Callers, c)
+			chans[ch.ID] = ch
 		}
-		if ref != nil && ref.role != roleCaller {
-			continue // a host, screener or talkback line we know
-		}
-		if ref != nil && bridge == "" {
-			s.mu.Lock()
-			cur, err := s.q.Get(ref.callID)
-			s.mu.Unlock()
-			if err == nil && (cur.State == queue.StateArriving || cur.Pending != "") {
-				// Being admitted or moved right now (a move is Left, then
-				// Entered): the job doing it owns the channel, and a
-				// second answer or addChannel would only race it.
-				continue
-			}
-		}
-		if ref == nil && (strings.HasPrefix(ch.ID, "callin-") || len(args) > 1) {
-			// One of our lines from before a restart: a host stays on air.
-			if bridge == s.airID && len(args) > 1 && args[1] == roleHost || strings.HasPrefix(ch.ID, "callin-host-") && bridge == s.airID {
-				n.index(ch.ID, &chanRef{show: s, role: roleHost})
-				s.mu.Lock()
-				s.hosts[ch.ID] = true
-				s.mu.Unlock()
-			}
-			continue
-		}
-		// An unknown channel is claimed before any request: its
-		// StasisStart may be in flight, and then exactly one of the
-		// arrival path and this resync admits it.
-		var rc Recalled
-		var haveRC, claimed bool
-		if ref == nil {
-			rc, haveRC = recalled[ch.ID]
-			id := rc.ID
-			if !haveRC {
-				id = newID()
-			}
-			if !n.claim(ch.ID, &chanRef{show: s, callID: id, role: roleCaller, sub: subPending}) {
-				continue // its StasisStart came meanwhile: the arrival path has it
-			}
-			claimed = true
-			rc.ID = id
-			if subs[ch.ID] {
-				n.mu.Lock()
-				n.chans[ch.ID].sub = subscribed
-				n.mu.Unlock()
-			} else {
-				n.subscribe(ch.ID)
-			}
-		}
-		r := queue.Readmission{Arrival: queue.Arrival{
-			Number: ch.Caller.Number, Name: ch.Caller.Name, Node: n.name, ChannelID: ch.ID,
-		}}
-		switch {
-		case s.isHold(bridge):
-			r.State = queue.StateWaiting
-		case bridge == s.airID:
-			r.State = queue.StateOnAir
-		case strings.HasPrefix(bridge, screenPrefix):
-			r.State, r.Screener = queue.StateScreening, "unknown"
-		default:
-			// In Stasis but in no bridge (arrived in the gap, or
-			// mid-move): back to the holding bridge.
-			if ch.State != ari.StateUp {
-				if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
-					n.log.Warn("broadcast: resync answer failed", "channel", ch.ID, "err", err)
-					if claimed {
-						n.unindex(ch.ID)
-					}
-					continue
-				}
-			}
-			if err := s.joinHold(ctx, ch.ID); err != nil {
-				n.log.Warn("broadcast: resync add to holding bridge failed", "channel", ch.ID, "err", err)
-				if claimed {
-					n.unindex(ch.ID)
-				}
-				continue
-			}
-			r.State = queue.StateWaiting
-		}
-		if ref != nil {
-			r.CallID = ref.callID
-			s.mu.Lock()
-			cur, err := s.q.Get(ref.callID)
-			s.mu.Unlock()
-			if err == nil {
-				r.Screener, r.Muted, r.Locked = cur.Screener, cur.Muted, cur.Locked
-				if r.State == queue.StateWaiting && cur.State == queue.StateReady {
-					r.State = queue.StateReady // the holding bridge carries both
-				}
-				if r.State == queue.StateScreening && cur.Screener != "" {
-					r.Screener = cur.Screener
-				}
-			}
-		} else {
-			if haveRC {
-				r.CallID, r.ArrivedAt, r.Seq, r.Notes, r.WasOnAir, r.Was = rc.ID, rc.ArrivedAt, rc.LastSeq, rc.Notes, rc.WasOnAir, rc.State
-				if r.State == queue.StateWaiting && rc.State == queue.StateReady {
-					r.State = queue.StateReady
-				}
-			} else {
-				// No history: a fresh id, arrival at the channel's
-				// creation, Seq from 0 (the readmission is Seq 1).
-				r.CallID, r.ArrivedAt = rc.ID, ch.CreationTime.Time
-			}
-		}
-		s.mu.Lock()
-		_, ts, err := s.q.Readmit(now, r)
-		if err == nil {
-			s.publish(ts)
-		}
-		s.mu.Unlock()
-		if err != nil && claimed {
-			n.unindex(ch.ID)
-		}
-		if errors.Is(err, queue.ErrGone) {
-			n.hangup(ctx, ch.ID, ari.HangupNormal) // ended here, still there: finish it
-			continue
-		}
-		if err != nil {
-			n.log.Warn("broadcast: readmit failed", "channel", ch.ID, "err", err)
-			continue
-		}
-		present[r.CallID] = true
-		if r.State == queue.StateScreening {
-			n.mu.Lock()
-			n.bridges[bridge] = s
-			n.mu.Unlock()
+		if claim {
+			claimed = append(claimed, ch.ID)
 		}
 	}
-	// Calls Asterisk no longer has end; calls first seen on this connection
-	// are newer than the listing and stay.
+	now := s.app.cfg.Now()
 	s.mu.Lock()
-	l := s.q.List()
-	var gone []queue.Call
-	for _, grp := range [][]queue.Call{l.Waiting, l.Ready, l.OnAir, l.Screening, l.Arriving} {
-		for _, c := range grp {
-			if present[c.ID] {
-				continue
-			}
-			ref := n.lookup(c.ChannelID)
-			if ref != nil && (ref.gen >= gen || listed[c.ChannelID]) {
-				continue
-			}
-			gone = append(gone, c)
-		}
-	}
-	for _, c := range gone {
-		if _, ts, err := s.q.Vanish(now, c.ID); err == nil {
-			s.publish(ts)
-		}
-		delete(s.talking, c.ID)
-		delete(s.announcing, c.ID)
-		n.unindex(c.ChannelID)
-	}
-	tb := s.talkback
+	l.StoredBefore = s.staleBefore
+	s.keep(gen, listed, l.Keep)
+	plan := s.q.PlanResync(now, l)
 	s.mu.Unlock()
-	if recalled != nil {
-		s.endStale(now, recalled)
+
+	s.carryOut(ctx, plan, chans, inBridge, claimed)
+	if stored != nil {
 		s.mu.Lock()
 		s.staleBefore, s.sweeps = time.Time{}, 0
 		s.mu.Unlock()
 	}
-	if tb != nil {
-		// A line that did not survive ends; so does a message, whose
-		// PlaybackFinished may have been lost with the connection (a guess:
-		// no trace shows a bridge playback across a reconnect).
-		if tb.chanID == "" || !listed[tb.chanID] {
-			s.mu.Lock()
-			if s.talkback == tb {
-				s.talkback = nil
-				s.emitMedia()
-			}
-			s.mu.Unlock()
-		}
-	}
+	s.resyncTalkback(listed)
 	// The music's state is unknown after a gap: POST /moh is idempotent.
 	s.wantMusic()
 	return nil
+}
+
+// listedCaller says whether a channel in the app is a caller of this show
+// that the resync readmits, and claims one the node does not know (claim
+// is then true). An unknown channel is claimed before any request: its
+// StasisStart may be in flight, and then exactly one of the arrival path
+// and this resync admits it. A known host line from before a restart is
+// re-indexed here.
+func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]queue.Stored, subs map[string]bool) (c queue.Listed, ok, claim bool) {
+	n := s.node
+	ref := n.lookup(ch.ID)
+	args := strings.Split(ch.Dialplan.AppData, ",")[1:]
+	place := s.place(bridge)
+	mine := place != "" || (ref != nil && ref.show == s) || (ref == nil && bridge == "" && len(args) > 0 && args[0] == s.key)
+	switch {
+	case !mine || (ref != nil && ref.show != s):
+		return c, false, false
+	case ref != nil && ref.role != roleCaller:
+		return c, false, false // a host, screener or talkback line we know
+	case ref == nil && (strings.HasPrefix(ch.ID, "callin-") || len(args) > 1):
+		// One of our lines from before a restart: a host stays on air.
+		if place == queue.PlaceAir && (len(args) > 1 && args[1] == roleHost || strings.HasPrefix(ch.ID, "callin-host-")) {
+			n.index(ch.ID, &chanRef{show: s, role: roleHost})
+			s.mu.Lock()
+			s.hosts[ch.ID] = true
+			s.mu.Unlock()
+		}
+		return c, false, false
+	}
+	if place == "" {
+		place = queue.PlaceNone
+	}
+	c = queue.Listed{Place: place, Arrival: queue.Arrival{
+		Number: ch.Caller.Number, Name: ch.Caller.Name, Node: n.name, ChannelID: ch.ID, ArrivedAt: ch.CreationTime.Time,
+	}}
+	if ref != nil {
+		c.CallID = ref.callID
+		return c, true, false
+	}
+	c.CallID = newID()
+	if st, ok := stored[ch.ID]; ok {
+		c.CallID = st.CallID
+	}
+	sub := subPending
+	if subs[ch.ID] {
+		sub = subscribed
+	}
+	if !n.claim(ch.ID, &chanRef{show: s, callID: c.CallID, role: roleCaller, sub: sub}) {
+		return c, false, false // its StasisStart came meanwhile: the arrival path has it
+	}
+	if sub == subPending {
+		n.subscribe(ch.ID)
+	}
+	return c, true, true
+}
+
+// place says which of the show's bridges a bridge id is ("" for none).
+func (s *show) place(bridge string) queue.Place {
+	switch {
+	case bridge == "":
+		return ""
+	case s.isHold(bridge):
+		return queue.PlaceHold
+	case bridge == s.airID:
+		return queue.PlaceAir
+	case strings.HasPrefix(bridge, s.screenID("")):
+		return queue.PlaceScreen
+	}
+	return ""
+}
+
+// keep adds to keep the live calls the resync must not end although no
+// listed caller carries them: first seen on this connection (newer than the
+// listing), or listed but being admitted or moved right now (a move is
+// Left, then Entered: the job doing it owns the channel, and a second
+// answer or addChannel would only race it). Callers hold s.mu.
+func (s *show) keep(gen uint64, listed map[string]bool, keep map[string]bool) {
+	l := s.q.List()
+	for _, grp := range [][]queue.Call{l.Waiting, l.Ready, l.OnAir, l.Screening, l.Arriving} {
+		for _, c := range grp {
+			ref := s.node.lookup(c.ChannelID)
+			if ref != nil && (ref.gen >= gen || listed[c.ChannelID] && (c.State == queue.StateArriving || c.Pending != "")) {
+				keep[c.ID] = true
+			}
+		}
+	}
+}
+
+// carryOut does what a resync plan says: callers in no bridge go on hold,
+// the listed callers are readmitted, the vanished end, the stale stored
+// calls are ended in the history, and channels of ended calls hung up.
+func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.Channel, inBridge map[string]string, claimed []string) {
+	n := s.node
+	failed := map[string]bool{}
+	for _, r := range p.Readmit {
+		if !p.ToHold[r.ChannelID] {
+			continue
+		}
+		if err := s.toHold(ctx, chans[r.ChannelID]); err != nil {
+			n.log.Warn("broadcast: resync could not put a caller on hold", "channel", r.ChannelID, "err", err)
+			failed[r.ChannelID] = true
+		}
+	}
+	now := s.app.cfg.Now()
+	s.mu.Lock()
+	for _, r := range p.Readmit {
+		if failed[r.ChannelID] {
+			continue
+		}
+		_, ts, err := s.q.Readmit(now, r)
+		if err != nil {
+			n.log.Warn("broadcast: readmit failed", "channel", r.ChannelID, "err", err)
+			failed[r.ChannelID] = true
+			continue
+		}
+		s.publish(ts)
+		if r.State == queue.StateScreening {
+			n.mu.Lock()
+			n.bridges[inBridge[r.ChannelID]] = s
+			n.mu.Unlock()
+		}
+	}
+	for _, id := range p.Vanish {
+		c, ts, err := s.q.Vanish(now, id)
+		if err != nil {
+			continue
+		}
+		s.publish(ts)
+		delete(s.talking, id)
+		delete(s.announcing, id)
+		n.unindex(c.ChannelID)
+	}
+	if sink := s.app.cfg.Sink; sink != nil {
+		for _, t := range p.Stale {
+			sink.Record(t)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range claimed {
+		if failed[id] {
+			n.unindex(id) // a later resync or its StasisStart tries again
+		}
+	}
+	for _, id := range p.Hangup {
+		n.hangup(ctx, id, ari.HangupNormal) // ended here, still there: finish it
+	}
+}
+
+// toHold answers a caller found in no bridge (if need be) and puts it in a
+// holding bridge.
+func (s *show) toHold(ctx context.Context, ch ari.Channel) error {
+	if ch.State != ari.StateUp {
+		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			return err
+		}
+	}
+	return s.joinHold(ctx, ch.ID)
+}
+
+// resyncTalkback ends a talkback that did not survive the gap: a line
+// Asterisk no longer lists, or a message, whose PlaybackFinished may have
+// been lost with the connection (a guess: no trace shows a bridge playback
+// across a reconnect).
+func (s *show) resyncTalkback(listed map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tb := s.talkback
+	if tb != nil && (tb.chanID == "" || !listed[tb.chanID]) {
+		s.talkback = nil
+		s.emitMedia()
+	}
 }
 
 // adoptHolds makes the pool agree with the holding bridges Asterisk lists:
@@ -329,65 +342,38 @@ func (s *show) flushBatch() {
 	s.emit(Update{Kind: UpdateResync, Transitions: ts})
 }
 
-// endStale ends, in the history, the open calls that neither Asterisk nor
-// the show has: callers who hung up while callin was not connected (their
-// events are lost for good, trace 11b). Each is ended once: the history
-// writer keeps the first transition of a (call, seq).
-func (s *show) endStale(now time.Time, recalled map[string]Recalled) {
-	if s.app.cfg.Sink == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, rc := range recalled {
-		if !s.staleBefore.IsZero() && !rc.ArrivedAt.Before(s.staleBefore) {
-			continue // arrived after the resync: the show has seen it
-		}
-		t, err := s.q.EndStale(now, queue.Readmission{
-			Arrival: queue.Arrival{CallID: rc.ID, Number: rc.Number, Name: rc.Name, Node: s.node.name, ChannelID: rc.ChannelID},
-			State:   rc.State, Seq: rc.LastSeq, Notes: rc.Notes, WasOnAir: rc.WasOnAir,
-		})
-		if err != nil {
-			continue // live or ended in the show: not stale
-		}
-		s.app.cfg.Sink.Record(t)
-	}
-}
-
 // sweepStale ends the stale calls a resync could not, because the history
 // store did not answer then (a database outage): only calls that arrived
-// before that resync, which the show would otherwise know.
+// before that resync, which the show would otherwise know. It backs off
+// while the store stays down.
 func (s *show) sweepStale(ctx context.Context) {
 	s.mu.Lock()
-	due := !s.staleBefore.IsZero() && s.app.cfg.Now().Sub(s.staleBefore) >= s.app.cfg.SweepEvery*time.Duration(s.sweeps)
+	before := s.staleBefore
+	due := !before.IsZero() && s.app.cfg.Now().Sub(before) >= s.app.cfg.SweepEvery*time.Duration(s.sweeps)
 	s.mu.Unlock()
 	if !due || s.node.ready() != nil {
 		return
 	}
-	calls, err := s.app.cfg.Recall.OpenCalls(ctx, s.key)
-	if err != nil {
-		s.mu.Lock()
+	stored := s.recall(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stored == nil {
 		s.sweeps++
-		s.mu.Unlock()
 		return
 	}
-	recalled := map[string]Recalled{}
-	for _, c := range calls {
-		if c.Node == "" || c.Node == s.node.name {
-			recalled[c.ChannelID] = c
+	if sink := s.app.cfg.Sink; sink != nil {
+		for _, t := range s.q.StaleCalls(s.app.cfg.Now(), stored, before) {
+			sink.Record(t)
 		}
 	}
-	s.endStale(s.app.cfg.Now(), recalled)
-	s.mu.Lock()
 	s.staleBefore, s.sweeps = time.Time{}, 0
-	s.mu.Unlock()
 }
 
-// recall loads the stored open calls of the show, by channel id on this
-// node. When the store cannot answer, the readmissions go on without
-// history and a later sweep ends the stale calls (see sweepStale).
-func (s *show) recall(ctx context.Context) map[string]Recalled {
-	out := map[string]Recalled{}
+// recall loads the stored open calls of the show on this node, by channel
+// id. When the store cannot answer it returns nil: the readmissions go on
+// without history and a later sweep ends the stale calls (see sweepStale).
+func (s *show) recall(ctx context.Context) map[string]queue.Stored {
+	out := map[string]queue.Stored{}
 	rc := s.app.cfg.Recall
 	if rc == nil {
 		return out // nothing stored: nothing stale

@@ -178,7 +178,7 @@ func TestApplicationReplaced(t *testing.T) {
 // recallFrom serves a Recall from the transitions a first App recorded.
 type recallFrom []queue.Transition
 
-func (r recallFrom) OpenCalls(_ context.Context, show string) ([]broadcast.Recalled, error) {
+func (r recallFrom) OpenCalls(_ context.Context, show string) ([]queue.Stored, error) {
 	last := map[string]queue.Transition{}
 	first := map[string]queue.Transition{}
 	for _, t := range r {
@@ -190,13 +190,13 @@ func (r recallFrom) OpenCalls(_ context.Context, show string) ([]broadcast.Recal
 		}
 		last[t.CallID] = t
 	}
-	var out []broadcast.Recalled
+	var out []queue.Stored
 	for id, t := range last {
 		if t.To == queue.StateEnded {
 			continue
 		}
-		out = append(out, broadcast.Recalled{ID: id, Node: t.Node, ChannelID: t.ChannelID, State: t.To,
-			LastSeq: t.Seq, ArrivedAt: first[id].At})
+		out = append(out, queue.Stored{CallID: id, Node: t.Node, ChannelID: t.ChannelID, State: t.To,
+			Seq: t.Seq, ArrivedAt: first[id].At})
 	}
 	return out, nil
 }

@@ -26,7 +26,7 @@
 //
 // Actions without telephony (Lock, Unlock, MoveToTop, PickNext, UpdateNotes)
 // apply at once, refusing a busy caller likewise. Facts reported by Asterisk
-// (Joined, Hangup, Fail, Vanish, Readmit, Reconcile) apply at once whatever
+// (Joined, Hangup, Fail, Vanish, Readmit) apply at once whatever
 // is reserved: Hangup and Fail end the call and void its ticket.
 //
 // A call's state changes only through Commit and those facts, one state at a
@@ -58,10 +58,12 @@
 // # Reconciliation
 //
 // After a reconnect, broadcast lists Asterisk's channels and bridges and
-// calls Reconcile (or Readmit and Vanish one by one): known calls are
-// corrected and keep their place and details; unknown ones are admitted
-// with their stored arrival time and last Seq; calls Asterisk no longer has
-// end as aired if they were ever on air, else abandoned. Moves to top and the
+// the history store's open calls, and PlanResync decides, changing
+// nothing: known calls are corrected and keep their place and details;
+// unknown ones are admitted with their stored arrival time and last Seq;
+// calls Asterisk no longer has end as aired if they were ever on air, else
+// abandoned; stored calls neither has are ended in the history (EndStale).
+// Broadcast carries the plan out with Readmit and Vanish. Moves to top and the
 // pick live only in memory: after a restart the line is by arrival time.
 //
 // # Announcements

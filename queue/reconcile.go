@@ -20,7 +20,8 @@ type Readmission struct {
 
 // Readmit makes the show agree with Asterisk about one call. An unknown call
 // is admitted in r.State with its stored arrival time (ActionReadmit; no
-// open/capacity/on-air checks: Asterisk's truth wins). A live call is moved
+// open/capacity/on-air checks: Asterisk's truth wins), flagged as blocked
+// when r.Blocked or Config.Blocklist says so (never rejected). A live call is moved
 // to r.State if it differs (ActionReconcile), keeping its place in line and
 // details; either way any reserved action on it is cancelled, and its
 // ticket's Commit or Abort returns ErrConflict. Errors: ErrInvalid for an
@@ -48,6 +49,10 @@ func (s *Show) Readmit(now time.Time, r Readmission) (Call, []Transition, error)
 	c := s.newCall(now, r.Arrival)
 	c.state, c.seq = r.State, r.Seq
 	c.notes, c.screener, c.muted, c.locked, c.wasOnAir = r.Notes, r.Screener, r.Muted, r.Locked, r.WasOnAir
+	c.blocked, c.blockNote = r.Blocked, r.BlockNote
+	if !c.blocked && s.cfg.Blocklist != nil {
+		c.blocked, c.blockNote = s.cfg.Blocklist.IsBlocked(c.number)
+	}
 	s.calls[c.id] = c
 	s.enter(c, now, "")
 	from := r.Was
@@ -79,51 +84,4 @@ func (s *Show) Vanish(now time.Time, callID string) (Call, []Transition, error) 
 	}
 	t := s.end(c, now, s.naturalEnd(c, ActionVanish), ActionVanish, System, "gone from Asterisk")
 	return s.snapshot(c), []Transition{t}, nil
-}
-
-// Reconciliation is the result of Reconcile.
-type Reconciliation struct {
-	Transitions []Transition
-	// Stale lists the calls Asterisk still has that the show has ended:
-	// broadcast hangs them up.
-	Stale []string
-}
-
-// Reconcile makes the whole show agree with what Asterisk reports after a
-// reconnect or restart: every call in present is readmitted (see Readmit),
-// and every live call not in present vanishes (see Vanish). It checks all
-// of present first and changes nothing on error: ErrInvalid for a malformed
-// entry or a call id given twice. It is O(n log n).
-func (s *Show) Reconcile(now time.Time, present []Readmission) (Reconciliation, error) {
-	const op = "reconcile"
-	seen := make(map[string]bool, len(present))
-	for _, r := range present {
-		if err := checkReadmission(op, r); err != nil {
-			return Reconciliation{}, err
-		}
-		if seen[r.CallID] {
-			return Reconciliation{}, opError(op, r.CallID, ErrInvalid, "call given twice")
-		}
-		seen[r.CallID] = true
-	}
-	var out Reconciliation
-	var missing []string
-	for id := range s.calls {
-		if !seen[id] {
-			missing = append(missing, id)
-		}
-	}
-	for _, id := range missing {
-		_, ts, _ := s.Vanish(now, id) // live: cannot fail
-		out.Transitions = append(out.Transitions, ts...)
-	}
-	for _, r := range present {
-		if s.ended[r.CallID] != nil {
-			out.Stale = append(out.Stale, r.CallID)
-			continue
-		}
-		_, ts, _ := s.Readmit(now, r) // checked above: cannot fail
-		out.Transitions = append(out.Transitions, ts...)
-	}
-	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
 )
 
 // blocklist is the call path's in-memory view of blocked numbers, keyed by
@@ -48,15 +49,15 @@ func (h history) Unblock(ctx context.Context, number, by string) error {
 // service readmits each caller with its call id, arrival time and Seq.
 type recall struct{ store *postgres.Store }
 
-func (r recall) OpenCalls(ctx context.Context, show string) ([]broadcast.Recalled, error) {
+func (r recall) OpenCalls(ctx context.Context, show string) ([]queue.Stored, error) {
 	calls, err := r.store.OpenCalls(ctx, show)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]broadcast.Recalled, len(calls))
+	out := make([]queue.Stored, len(calls))
 	for i, c := range calls {
-		out[i] = broadcast.Recalled{
-			ID: c.ID, Number: c.Number, Name: c.Name, Node: c.Node, ChannelID: c.ChannelID, State: c.State, LastSeq: c.LastSeq,
+		out[i] = queue.Stored{
+			CallID: c.ID, Number: c.Number, Name: c.Name, Node: c.Node, ChannelID: c.ChannelID, State: c.State, Seq: c.LastSeq,
 			ArrivedAt: c.ArrivedAt, Notes: c.Notes, WasOnAir: !c.OnAirAt.IsZero(),
 		}
 	}

@@ -61,7 +61,9 @@ func startService(t *testing.T, pbx *aritest.Server, dbURL string) *service {
 		"CALLIN_JOURNAL":      t.TempDir() + "/journal",
 		"CALLIN_LISTEN":       "127.0.0.1:0",
 	}
-	go func() { sv.errc <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, sv.stderr, envMap(env)) }()
+	go func() {
+		sv.errc <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, sv.stderr, envMap(env))
+	}()
 	log := sv.stderr.waitFor(t, "callin is listening", sv.errc)
 	sv.base = strings.Fields(log[strings.Index(log, "addr=http://")+len("addr="):])[0]
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)

@@ -1,0 +1,125 @@
+package queue_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/callin-radio/callin/queue"
+)
+
+func listed(id, ch string, p queue.Place) queue.Listed {
+	return queue.Listed{Arrival: queue.Arrival{CallID: id, ChannelID: ch, Number: "555" + id, Node: "pbx1", ArrivedAt: at(-60)}, Place: p}
+}
+
+func TestPlanResync(t *testing.T) {
+	t.Parallel()
+	// The show before the resync: w waiting, r ready, a on air, s
+	// screening with sam, gone waiting (no longer in Asterisk), busy being
+	// promoted (listed but in flux), dead ended.
+	setup := func(t *testing.T) *queue.Show {
+		s := newShow(t)
+		for i, id := range []string{"w", "r", "a", "s", "gone", "busy", "dead", "fresh"} {
+			waiting(t, s, id, i)
+		}
+		ready(t, s, "r", 0)
+		onAir(t, s, "a")
+		tk, err := s.Screen(producer, "s", "sam")
+		wantErr(t, err, nil)
+		_, _, err = s.Commit(at(20), tk)
+		wantErr(t, err, nil)
+		_, _, err = s.Hangup(at(21), "dead", 16)
+		wantErr(t, err, nil)
+		return s
+	}
+	stored := map[string]queue.Stored{
+		"ch-x":   {CallID: "x", ChannelID: "ch-x", Number: "555x", State: queue.StateReady, Seq: 7, ArrivedAt: at(-300), Notes: queue.Notes{Topic: "bins"}},
+		"ch-old": {CallID: "old", ChannelID: "ch-old", Number: "555old", State: queue.StateOnAir, Seq: 4, ArrivedAt: at(-900)},
+		"ch-cut": {CallID: "cut", ChannelID: "ch-cut", State: queue.StateWaiting, Seq: 2, ArrivedAt: at(-100)},
+		"ch-w":   {CallID: "w", ChannelID: "ch-w", State: queue.StateWaiting, Seq: 2, ArrivedAt: at(0)},
+	}
+	byCall := func(rs []queue.Readmission) map[string]queue.Readmission {
+		m := map[string]queue.Readmission{}
+		for _, r := range rs {
+			m[r.CallID] = r
+		}
+		return m
+	}
+	t.Run("Decides", func(t *testing.T) {
+		s := setup(t)
+		p := s.PlanResync(at(30), queue.Listing{
+			Callers: []queue.Listed{
+				listed("w", "ch-w", queue.PlaceHold),
+				listed("r", "ch-r", queue.PlaceHold),       // ready: the holding bridge carries it
+				listed("a", "ch-a", queue.PlaceHold),       // was on air, Asterisk says holding: waiting
+				listed("s", "ch-s", queue.PlaceScreen),     // keeps its screener
+				listed("x", "ch-x", queue.PlaceHold),       // unknown, stored ready: ready, stored arrival and Seq
+				listed("n", "ch-n", queue.PlaceNone),       // unknown, no history, in no bridge: to hold
+				listed("dead", "ch-dead", queue.PlaceHold), // ended here, still there: hang up
+				listed("z", "ch-z", queue.PlaceAir),        // unknown, on air
+			},
+			Stored: stored,
+			Keep:   map[string]bool{"busy": true, "fresh": true},
+		})
+		got := byCall(p.Readmit)
+		want := map[string]queue.State{"w": queue.StateWaiting, "r": queue.StateReady, "a": queue.StateWaiting,
+			"s": queue.StateScreening, "x": queue.StateReady, "n": queue.StateWaiting, "z": queue.StateOnAir}
+		if len(got) != len(want) {
+			t.Errorf("readmits %v, want %v", got, want)
+		}
+		for id, st := range want {
+			if got[id].State != st {
+				t.Errorf("%s readmitted %s, want %s", id, got[id].State, st)
+			}
+		}
+		if got["s"].Screener != "sam" {
+			t.Errorf("screener %q, want sam kept", got["s"].Screener)
+		}
+		if x := got["x"]; x.Seq != 7 || x.ArrivedAt != at(-300) || x.Notes.Topic != "bins" || x.Was != queue.StateReady {
+			t.Errorf("stored caller readmitted as %+v, want the store's arrival, Seq, notes and state", x)
+		}
+		if n := got["n"]; n.Seq != 0 || n.ArrivedAt != at(-60) {
+			t.Errorf("caller without history %+v, want the channel's creation time and Seq 0", n)
+		}
+		if !p.ToHold["ch-n"] || len(p.ToHold) != 1 {
+			t.Errorf("to hold %v, want [ch-n]", p.ToHold)
+		}
+		if !slices.Equal(p.Hangup, []string{"ch-dead"}) {
+			t.Errorf("hang up %v, want [ch-dead]", p.Hangup)
+		}
+		if !slices.Equal(p.Vanish, []string{"gone"}) {
+			t.Errorf("vanish %v, want [gone] (busy and fresh are kept)", p.Vanish)
+		}
+		stale := map[string]queue.Transition{}
+		for _, tr := range p.Stale {
+			stale[tr.CallID] = tr
+		}
+		if len(stale) != 2 || stale["old"].Outcome != queue.OutcomeAired || stale["old"].Seq != 5 ||
+			stale["cut"].Outcome != queue.OutcomeAbandoned || stale["cut"].Seq != 3 {
+			t.Errorf("stale %+v, want old aired (seq 5) and cut abandoned (seq 3); x and w are listed", p.Stale)
+		}
+		// Planning changed nothing.
+		if state(t, s, "gone") != queue.StateWaiting || state(t, s, "a") != queue.StateOnAir {
+			t.Error("PlanResync changed the show")
+		}
+	})
+	t.Run("StoreDown", func(t *testing.T) {
+		s := setup(t)
+		p := s.PlanResync(at(30), queue.Listing{Callers: []queue.Listed{listed("w", "ch-w", queue.PlaceHold)}})
+		if len(p.Stale) != 0 {
+			t.Errorf("stale %v with no store answer, want none", p.Stale)
+		}
+		if len(p.Vanish) != 6 {
+			t.Errorf("vanish %v, want every live call but w", p.Vanish)
+		}
+	})
+	t.Run("StoredBefore", func(t *testing.T) {
+		s := setup(t)
+		p := s.PlanResync(at(30), queue.Listing{Stored: stored, StoredBefore: at(-500), Keep: map[string]bool{}})
+		if len(p.Stale) != 1 || p.Stale[0].CallID != "old" {
+			t.Errorf("stale %v, want only old (arrived before the cut-off)", p.Stale)
+		}
+		if got := s.StaleCalls(at(30), stored, at(-200)); len(got) != 2 {
+			t.Errorf("sweep %v, want old and x (w is live)", got)
+		}
+	})
+}
