@@ -142,13 +142,7 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 	case ref != nil && ref.role != roleCaller:
 		return c, false, false // a host, screener or talkback line we know
 	case ref == nil && (strings.HasPrefix(ch.ID, "callin-") || len(args) > 1):
-		// One of our lines from before a restart: a host stays on air.
-		if place == queue.PlaceAir && (len(args) > 1 && args[1] == roleHost || strings.HasPrefix(ch.ID, "callin-host-")) {
-			n.index(ch.ID, &chanRef{show: s, role: roleHost})
-			s.mu.Lock()
-			s.hosts[ch.ID] = true
-			s.mu.Unlock()
-		}
+		s.adoptLine(ch.ID, args, place)
 		return c, false, false
 	}
 	if place == "" {
@@ -176,6 +170,18 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 		n.subscribe(ch.ID)
 	}
 	return c, true, true
+}
+
+// adoptLine re-indexes one of our lines from before a restart: a host
+// stays on air; other lines (screener, talkback) are left to end.
+func (s *show) adoptLine(chanID string, args []string, place queue.Place) {
+	if place != queue.PlaceAir || !(len(args) > 1 && args[1] == roleHost || strings.HasPrefix(chanID, "callin-host-")) {
+		return
+	}
+	s.node.index(chanID, &chanRef{show: s, role: roleHost})
+	s.mu.Lock()
+	s.hosts[chanID] = true
+	s.mu.Unlock()
 }
 
 // place says which of the show's bridges a bridge id is ("" for none).
