@@ -322,13 +322,14 @@ func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 		n.waits.cancel(end)
 		return telErr("hangup", err)
 	}
-	if _, err := n.waits.wait(ctx, end, s.app.cfg.EventTimeout); err != nil {
-		if errors.Is(err, queue.ErrGone) {
-			return telErr("hangup", err)
-		}
+	_, err := n.waits.wait(ctx, end, s.app.cfg.EventTimeout)
+	if err != nil && !errors.Is(err, queue.ErrGone) {
 		n.log.Info("broadcast: no StasisEnd after hangup", "call", t.Call.ID, "err", err)
 		return nil
 	}
+	// Gone before our hang-up or because of it: either way the call ends
+	// on the reader, with the drop reserved, once its ChannelDestroyed
+	// (or the grace) has come. Wait for that, so the drop sees it ended.
 	n.mu.Lock()
 	ref := n.chans[chanID]
 	pending := ref != nil && ref.left
@@ -336,7 +337,7 @@ func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 	if pending {
 		_, _ = n.waits.wait(ctx, destroyed, s.app.cfg.EndGrace) // a timeout ends the call anyway
 	}
-	return nil
+	return telErr("hangup", err)
 }
 
 // immediate runs an action without telephony under the show lock.
