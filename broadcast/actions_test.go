@@ -170,7 +170,10 @@ func TestHangupDuring(t *testing.T) {
 			t.Parallel()
 			srv := newFake(t, aritest.Options{})
 			h := &hooked{Telephony: newClient(t, srv.URL(), srv.User(), srv.Password())}
-			e := start(t, srv, broadcast.Config{Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: h, Events: fastEvents}}})
+			sc := showCfg("show1", "n1")
+			sc.ScreenerEndpoints = map[string]string{"sam": "PJSIP/sam"}
+			e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc},
+				Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: h, Events: fastEvents}}})
 			w := e.w("show1")
 			w.nodeUp()
 			c, id := dial(t, srv, w, "show1", "1")

@@ -92,6 +92,13 @@ type Recall interface {
 	OpenCalls(ctx context.Context, show string) ([]queue.Stored, error)
 }
 
+// Phones gives the phone of a person who screens (or hosts, or talks
+// back): an Asterisk endpoint such as "PJSIP/screener1". The call path never
+// waits on a database: answer from memory.
+type Phones interface {
+	Phone(user string) (endpoint string, ok bool)
+}
+
 // NodeConfig is one Asterisk node.
 type NodeConfig struct {
 	Name string    // the node's name, as in queue.Config.Node
@@ -143,6 +150,7 @@ type Config struct {
 	Sink      Sink      // nil: transitions go only to subscribers
 	Blocklist Blocklist // nil: nobody is blocked
 	Recall    Recall    // nil: readmissions fall back to channel creation time
+	Phones    Phones    // nil: only ShowConfig.ScreenerEndpoints
 	Now       func() time.Time
 	Logger    *slog.Logger
 
@@ -160,6 +168,9 @@ type Config struct {
 	// for the ChannelDestroyed that carries the real hang-up cause (default
 	// 500 ms; it normally follows within a millisecond, trace 10a).
 	EndGrace time.Duration
+	// RingTimeout is how long a person's phone rings before callin gives
+	// up (default 20 s).
+	RingTimeout time.Duration
 	// SweepEvery spaces the retries of ending stale stored calls when the
 	// history store did not answer a resync (default 10 s, growing).
 	SweepEvery time.Duration
@@ -197,6 +208,7 @@ func (c *Config) setDefaults() {
 	def(&c.PlaybackTimeout, 30*time.Second)
 	def(&c.EndGrace, 500*time.Millisecond)
 	def(&c.SweepEvery, 10*time.Second)
+	def(&c.RingTimeout, 20*time.Second)
 	def(&c.AnnounceTick, time.Second)
 	defInt(&c.AnnounceBatch, 50)
 	defInt(&c.SubscriberBuffer, 256)

@@ -19,6 +19,10 @@ var (
 	// ErrTimeout means an expected event did not come in time; it wraps
 	// ErrTelephony.
 	ErrTimeout = fmt.Errorf("broadcast: event timed out: %w", ErrTelephony)
+	// ErrPhone means a person's phone that callin rang did not answer:
+	// busy, no answer, unreachable; it wraps ErrTelephony and the message
+	// says which.
+	ErrPhone = fmt.Errorf("broadcast: phone not answered: %w", ErrTelephony)
 	// ErrSlowSubscriber is why a Subscription whose buffer filled up was
 	// closed.
 	ErrSlowSubscriber = errors.New("broadcast: subscriber too slow, disconnected")

@@ -418,11 +418,7 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 	case roleTalkback:
 		s.endTalkback(chanID, "")
 	case roleScreener:
-		s.mu.Lock()
-		if s.screenerLines[ref.callID] == chanID {
-			delete(s.screenerLines, ref.callID)
-		}
-		s.mu.Unlock()
+		s.screenerGone(chanID, ref.callID)
 	}
 }
 
