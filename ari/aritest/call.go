@@ -10,7 +10,9 @@ import (
 )
 
 // ErrStasisFailed is returned by Call when no WebSocket has the app: the
-// dialplan's Stasis() fails and the caller is hung up (trace 07).
+// dialplan's Stasis() fails and the caller is hung up (traces 07, 11b), even
+// while the application itself still exists because it holds
+// subscriptions.
 var ErrStasisFailed = errors.New("aritest: Stasis() failed: application not registered")
 
 // ErrGone is returned by Call handle methods once the caller's channel is gone.
@@ -37,6 +39,12 @@ type CallOptions struct {
 	RetryFor    time.Duration
 	// Exten and Context fill the channel's dialplan location (default 101@callin).
 	Exten, Context string
+	// SIP makes a SIP-style caller (a PJSIP channel of endpoint PJSIP/sipp,
+	// as the sipp callers of traces 09-18) instead of a Local-style one:
+	// its hangup sends five ChannelVarset RTPAUDIOQOS* first, a hang-up
+	// from its side (a BYE) has no cause field, and
+	// GET /channels/{id}/rtp_statistics answers 200. PhoneID is ignored.
+	SIP bool
 
 	phoneExten string // sim-caller behaviour of a REST-originated phone half
 }
@@ -85,6 +93,9 @@ func (s *Server) Call(ctx context.Context, o CallOptions) (*Call, error) {
 	}
 }
 
+// sipEndpoint is the endpoint of the fake's SIP callers, the lab's sipp.
+const sipEndpoint = "PJSIP/sipp"
+
 // startCall puts a dial-in caller into Stasis. Callers hold s.mu.
 func (s *Server) startCall(o CallOptions) (*channel, error) {
 	if s.closed {
@@ -93,7 +104,7 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 	if o.App == "" {
 		o.App = "callin"
 	}
-	if s.apps[o.App] == nil {
+	if !s.connected(o.App) {
 		return nil, ErrStasisFailed
 	}
 	id := o.ChannelID
@@ -110,6 +121,9 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 	}
 	if o.Context == "" {
 		o.Context = "callin"
+		if o.SIP {
+			o.Context = "from-sipp"
+		}
 	}
 	args := o.Args
 	if args == nil {
@@ -117,9 +131,14 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 	}
 	s.chanSeq++
 	c := &channel{seq: s.chanSeq, id: id, state: ari.StateRing, caller: ari.CallerID{Name: o.Name, Number: o.Number},
-		created: time.Now(), kind: kindDialIn, stasis: true, app: o.App, args: args, done: make(chan struct{})}
-	c.name = fmt.Sprintf("Local/%s@%s-%08x;2", o.Exten, o.Context, c.seq)
-	if o.PhoneID == "" {
+		created: time.Now(), kind: kindDialIn, app: o.App, args: args, done: make(chan struct{})}
+	switch {
+	case o.SIP:
+		c.sip, c.endpoint = true, sipEndpoint
+		c.name = fmt.Sprintf("PJSIP/sipp-%08x", c.seq)
+	case o.PhoneID != "":
+		c.name = fmt.Sprintf("Local/%s@%s-%08x;2", o.Exten, o.Context, c.seq)
+	default:
 		c.name = fmt.Sprintf("PJSIP/trunk-%08x", c.seq)
 	}
 	data := o.App
@@ -127,29 +146,30 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 		data += "," + a
 	}
 	c.dialplan = ari.DialplanCEP{Context: o.Context, Exten: o.Exten, Priority: 1, AppName: "Stasis", AppData: data}
-	if o.Answered {
-		c.state = ari.StateUp
-	}
-	c.call = &Call{s: s, ch: c}
+	c.call = &Call{s: s, ch: c, phoneExten: o.phoneExten}
 	s.channels[id] = c
-	if o.PhoneID != "" {
+	var p *channel
+	if o.PhoneID != "" && !o.SIP {
 		s.chanSeq++
-		p := &channel{seq: s.chanSeq, id: o.PhoneID, name: c.name[:len(c.name)-1] + "1", state: ari.StateDown,
-			caller: c.caller, created: c.created, kind: kindDialIn, peer: c, done: make(chan struct{})}
+		p = &channel{seq: s.chanSeq, id: o.PhoneID, name: c.name[:len(c.name)-1] + "1", state: ari.StateDown,
+			caller: c.caller, created: c.created, kind: kindDialIn, half: true, peer: c, done: make(chan struct{})}
 		p.dialplan = ari.DialplanCEP{Context: o.Context, Exten: o.Exten, Priority: 1, AppName: "AppDial2", AppData: "(Outgoing Line)"}
-		if o.Answered {
-			p.state = ari.StateUp
-		}
 		c.peer = p
 		s.channels[p.id] = p
+		s.created(p)
 	}
-	c.call.phoneExten = o.phoneExten
+	s.created(c)
 	if o.Answered {
-		// Answer() ran in the dialplan before Stasis(): only a subscribeAll
-		// socket sees that state change (trace 01, a2).
-		s.emitN(c.app, &ari.ChannelStateChange{EventBase: base(ari.TypeChannelStateChange), Channel: c.snapshot()}, 0)
+		// Answer() ran in the dialplan before Stasis(): only a socket
+		// already subscribed (subscribeAll) sees it (trace 01, a2).
+		c.state = ari.StateUp
+		s.stateChanged(c)
+		if p != nil {
+			p.state = ari.StateUp
+			s.stateChanged(p)
+		}
 	}
-	s.emit(c.app, &ari.StasisStart{EventBase: base(ari.TypeStasisStart), Args: args, Channel: c.snapshot()})
+	s.enterStasis(c)
 	if o.Answered {
 		c.call.answered(s, c)
 	}
@@ -159,8 +179,9 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 // answered runs the phone side's dialplan once the call is up: the
 // [sim-caller] extensions "short" (hang up after 4 s) and "dtmf" (55# after 1 s).
 func (cl *Call) answered(s *Server, c *channel) {
-	if c.peer != nil {
-		c.peer.state = ari.StateUp
+	if p := c.peer; p != nil && !p.gone && p.state != ari.StateUp {
+		p.state = ari.StateUp
+		s.stateChanged(p)
 	}
 	switch cl.phoneExten {
 	case "short":
@@ -173,11 +194,13 @@ func (cl *Call) answered(s *Server, c *channel) {
 }
 
 func (s *Server) dtmf(c *channel, digit string) {
-	s.emit(c.app, &ari.ChannelDtmfReceived{EventBase: base(ari.TypeChannelDtmfReceived), Digit: digit, DurationMs: 150, Channel: c.snapshot()})
+	s.onChannel(c, &ari.ChannelDtmfReceived{EventBase: base(ari.TypeChannelDtmfReceived), Digit: digit, DurationMs: 150, Channel: c.snapshot()})
 }
 
 // Caller returns the handle of the dial-in caller whose Stasis channel is id,
-// including callers originated through the fake's dialplan over REST.
+// including callers originated through the fake's dialplan over REST, and
+// of a channel originated to a PJSIP endpoint (a screener's phone, see
+// Phone): its Hangup is then the phone's BYE.
 func (s *Server) Caller(id string) (*Call, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,9 +218,25 @@ func (cl *Call) ID() string { return cl.ch.id }
 func (cl *Call) Done() <-chan struct{} { return cl.ch.done }
 
 // Hangup hangs up from the phone side with the Q.850 cause (0 means 16,
-// normal clearing), giving trace 04 d1's sequence: ChannelHangupRequest
-// (cause, not soft), ChannelLeftBridge, StasisEnd, ChannelHangupRequest
-// (16, soft), ChannelDestroyed (cause).
+// normal clearing).
+//
+// A socket without subscribeAll (how callin connects) gets, for a
+// Local-style caller (traces 04 d1, 09 a/c/d, 10a):
+//
+//	ChannelHangupRequest(cause, not soft)
+//	PlaybackFinished(failed)   if a channel playback was playing
+//	ChannelLeftBridge          if the caller was in a bridge
+//	StasisEnd
+//
+// and for a SIP caller (CallOptions.SIP, a BYE; trace 09b): five
+// ChannelVarset RTPAUDIOQOS* first, and a ChannelHangupRequest with no
+// cause field. Nothing follows StasisEnd unless the application is
+// subscribed to the channel (POST /applications/{app}/subscription?
+// eventSource=channel:ID, trace 10a): then ChannelVarset STASISSTATUS,
+// ChannelHangupRequest(16, soft) and ChannelDestroyed(cause) follow. A
+// subscribeAll socket gets all of it. A caller with a visible phone half
+// (PhoneID) also has that half's ChannelHangupRequest(16, soft) and
+// ChannelDestroyed, seen only by sockets subscribed to it.
 func (cl *Call) Hangup(cause int) error {
 	if cause == 0 {
 		cause = 16
@@ -242,7 +281,7 @@ func (cl *Call) Talk(d time.Duration) error {
 	}
 	c.talking = true
 	c.talkStart = time.Now()
-	s.emit(c.app, &ari.ChannelTalkingStarted{EventBase: base(ari.TypeChannelTalkingStarted), Channel: c.snapshot()})
+	s.onChannel(c, &ari.ChannelTalkingStarted{EventBase: base(ari.TypeChannelTalkingStarted), Channel: c.snapshot()})
 	start := c.talkStart
 	c.after(s, d, func() {
 		if c.talking && c.talkStart == start {
@@ -265,10 +304,20 @@ type ChannelState struct {
 	OnHold     bool
 	Playing    string // media URI playing on the channel now, or ""
 	TalkDetect bool
+	SIP        bool // a PJSIP channel (CallOptions.SIP, an originated PJSIP endpoint)
 }
 
 // State reports the caller's channel; ok is false once it is gone.
 func (cl *Call) State() (ChannelState, bool) { return cl.s.Channel(cl.ch.id) }
+
+// HearsMusic says whether the caller hears music on hold now: bridge music
+// that really plays in its bridge (see Server.BridgeMusicPlaying), or
+// channel MOH. False once the caller is gone.
+func (cl *Call) HearsMusic() bool {
+	cl.s.mu.Lock()
+	defer cl.s.mu.Unlock()
+	return !cl.ch.gone && cl.ch.hearsMusic()
+}
 
 // Channel reports a channel by id; ok is false when there is none.
 func (s *Server) Channel(id string) (ChannelState, bool) {
@@ -279,7 +328,7 @@ func (s *Server) Channel(id string) (ChannelState, bool) {
 		return ChannelState{}, false
 	}
 	st := ChannelState{ID: c.id, State: c.state, InStasis: c.stasis, Role: c.role, HearsMusic: c.hearsMusic(),
-		MutedIn: c.muteIn, MutedOut: c.muteOut, OnHold: c.hold, TalkDetect: c.talkDetect}
+		MutedIn: c.muteIn, MutedOut: c.muteOut, OnHold: c.hold, TalkDetect: c.talkDetect, SIP: c.sip}
 	if c.bridge != nil {
 		st.Bridge = c.bridge.id
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,11 +48,35 @@ type wireEvent struct {
 	Args     []string `json:"args"`
 	Digit    string   `json:"digit"`
 	Duration int      `json:"duration"`
+	// ChannelVarset
+	Variable string `json:"variable"`
+	Value    string `json:"value"`
+	// Dial
+	DialStatus string       `json:"dialstatus"`
+	Peer       *wireChannel `json:"peer"`
+	// NoCause is set when the event has no "cause" field at all (a SIP
+	// BYE's ChannelHangupRequest).
+	NoCause bool `json:"-"`
+}
+
+// decodeWire decodes one event, noting a missing cause field.
+func decodeWire(b []byte) (wireEvent, error) {
+	var ev wireEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return ev, err
+	}
+	var c struct {
+		Cause *int `json:"cause"`
+	}
+	_ = json.Unmarshal(b, &c)
+	ev.NoCause = c.Cause == nil
+	return ev, nil
 }
 
 // wireChannel is the part of a channel the tests look at.
 type wireChannel struct {
 	ID     string       `json:"id"`
+	Name   string       `json:"name"`
 	State  string       `json:"state"`
 	Caller ari.CallerID `json:"caller"`
 }
@@ -74,6 +99,8 @@ func (e wireEvent) bridgeID() string {
 func (e wireEvent) String() string {
 	s := e.Type
 	switch {
+	case e.Type == ari.TypeChannelHangupRequest && e.NoCause:
+		s += "()"
 	case e.Type == ari.TypeChannelHangupRequest:
 		s += fmt.Sprintf("(%d", e.Cause)
 		if e.Soft {
@@ -86,6 +113,10 @@ func (e wireEvent) String() string {
 		s += "(" + e.Playback.State + ")"
 	case e.Bridge != nil && e.Channel != nil:
 		s += "(" + e.Bridge.ID + ")"
+	case e.Type == ari.TypeChannelVarset:
+		s += "(" + e.Variable + ")"
+	case e.Type == "Dial":
+		s += "(" + e.DialStatus + ")"
 	}
 	return s
 }
@@ -176,6 +207,9 @@ type events struct {
 	c      *client
 	syncN  int
 	app    string
+	label  string // the trace's socket name ("app", "all"), for replays
+	// subscribeAll says how the socket was dialled.
+	subscribeAll bool
 }
 
 func dialEvents(t testing.TB, srv *aritest.Server, app string, subscribeAll bool) *events {
@@ -191,7 +225,7 @@ func dialEvents(t testing.TB, srv *aritest.Server, app string, subscribeAll bool
 		t.Fatalf("dial events: %v", err)
 	}
 	conn.SetReadLimit(64 << 20)
-	e := &events{t: t, conn: conn, ch: make(chan wireEvent, 1<<16), closed: make(chan struct{}), c: newClient(t, srv), app: app}
+	e := &events{t: t, conn: conn, ch: make(chan wireEvent, 1<<16), closed: make(chan struct{}), c: newClient(t, srv), app: app, subscribeAll: subscribeAll}
 	go func() {
 		defer close(e.closed)
 		for {
@@ -200,8 +234,8 @@ func dialEvents(t testing.TB, srv *aritest.Server, app string, subscribeAll bool
 				e.err.Store(err)
 				return
 			}
-			var ev wireEvent
-			if err := json.Unmarshal(b, &ev); err != nil {
+			ev, err := decodeWire(b)
+			if err != nil {
 				e.err.Store(err)
 				return
 			}
@@ -272,19 +306,21 @@ func ofType(typ string) func(wireEvent) bool {
 	return func(e wireEvent) bool { return e.Type == typ }
 }
 
-// sync returns every event emitted before now: it creates a marker bridge
-// and collects events until its BridgeCreated, then destroys it (and eats
-// that BridgeDestroyed). It lets tests assert that no other event came,
-// without sleeping.
+// sync returns every event emitted before now: it creates a marker bridge,
+// subscribes the socket's app to it, deletes it and collects events until
+// its BridgeDestroyed (an app without subscribeAll never sees
+// BridgeCreated, traces 09-18). It lets tests assert that no other event
+// came, without sleeping. A subscribeAll socket's BridgeCreated of the
+// marker, and other sockets' markers, are left out.
 func (e *events) sync() []wireEvent {
 	e.t.Helper()
 	e.syncN++
-	id := fmt.Sprintf("sync-marker-%d", e.syncN)
+	id := fmt.Sprintf("sync-%s-%d", e.app, e.syncN)
 	e.c.must(http.StatusOK, "POST", "bridges", q("bridgeId", id))
-	_, got := e.waitFor(5*time.Second, func(ev wireEvent) bool { return ev.Type == ari.TypeBridgeCreated && ev.bridgeID() == id })
+	e.c.must(http.StatusOK, "POST", "applications/"+e.app+"/subscription", q("eventSource", "bridge:"+id))
 	e.c.must(http.StatusNoContent, "DELETE", "bridges/"+id, nil)
-	e.waitFor(5*time.Second, func(ev wireEvent) bool { return ev.Type == ari.TypeBridgeDestroyed && ev.bridgeID() == id })
-	return got
+	_, got := e.waitFor(5*time.Second, func(ev wireEvent) bool { return ev.Type == ari.TypeBridgeDestroyed && ev.bridgeID() == id })
+	return slices.DeleteFunc(got, func(ev wireEvent) bool { return ev.Channel == nil && strings.HasPrefix(ev.bridgeID(), "sync-") })
 }
 
 // expect reads len(want) events and compares their compact forms.

@@ -43,15 +43,8 @@ func (p *playback) stopTimer() {
 	}
 }
 
-func (p *playback) app() string {
-	if p.ch != nil {
-		return p.ch.app
-	}
-	return p.br.app
-}
-
-// emitPlayback sends a playback event; bridge playbacks reach a
-// subscribeAll socket twice, as trace 03 (c4) shows.
+// emitPlayback sends a playback event on its target's topic; bridge
+// playbacks reach a subscribeAll socket twice, as traces 03 (c4) and 15 show.
 func (s *Server) emitPlayback(p *playback, typ string) {
 	m := p.model()
 	var ev ari.Event
@@ -63,11 +56,11 @@ func (s *Server) emitPlayback(p *playback, typ string) {
 	default:
 		ev = &playbackContinuing{EventBase: base(typ), Playback: m}
 	}
-	dup := 1
-	if p.br != nil {
-		dup = 2
+	if p.ch != nil {
+		s.onChannel(p.ch, ev)
+	} else {
+		s.onBridge(p.br, ev, 2)
 	}
-	s.emitN(p.app(), ev, dup)
 	s.history[p.hist].State = p.state
 }
 
@@ -145,6 +138,12 @@ func (s *Server) startHead(q *[]*playback) {
 // playMedia runs p's current media; it reports false when p ended at once.
 func (s *Server) playMedia(p *playback) bool {
 	d, out := s.mediaDuration(p.media[p.idx])
+	if p.br != nil && p.br.typ == ari.BridgeHolding && (p.br.mohPlaying || p.br.announcer != "") {
+		// The bridge's one announcer is taken by its music (or an
+		// announcer channel): the playback starts and fails about 3 ms
+		// later, nothing is heard, the music goes on (trace 15a, 15c).
+		out = mediaFails
+	}
 	switch out {
 	case mediaFails:
 		p.state = ari.PlaybackFailed
@@ -262,6 +261,7 @@ type recording struct {
 	started              time.Time
 	br                   *bridge
 	ch                   *channel
+	maxDur               *time.Timer
 }
 
 func (r *recording) model() ari.LiveRecording {
@@ -272,20 +272,44 @@ func (r *recording) model() ari.LiveRecording {
 	return m
 }
 
-func (r *recording) app() string {
-	if r.ch != nil {
-		return r.ch.app
-	}
-	return r.br.app
+// storedRecording is a finished recording's file (GET /recordings/stored).
+type storedRecording struct {
+	name, format string
+	length       time.Duration
 }
 
+// emitRecording sends a recording event on its target's topic; a bridge
+// recording's reach a subscribeAll socket twice (trace 14).
+func (s *Server) emitRecording(r *recording, ev ari.Event) {
+	if r.ch != nil {
+		s.onChannel(r.ch, ev)
+		return
+	}
+	s.onBridge(r.br, ev, 2)
+}
+
+// finishRecording ends r: "done" keeps the file (also when its bridge was
+// deleted, trace 14c), "canceled" discards it.
 func (s *Server) finishRecording(r *recording, state string) {
 	r.state = state
-	s.emit(r.app(), &ari.RecordingFinished{EventBase: base(ari.TypeRecordingFinished), Recording: r.model()})
+	if r.maxDur != nil {
+		r.maxDur.Stop()
+	}
+	s.emitRecording(r, &ari.RecordingFinished{EventBase: base(ari.TypeRecordingFinished), Recording: r.model()})
 	delete(s.recs, r.name)
 	if r.br != nil && r.br.rec == r {
 		r.br.rec = nil
 	}
+	if state != "done" {
+		return
+	}
+	name := strings.TrimLeft(r.name, "/") // "/abs" is stored as abs.wav (trace 14d)
+	st := s.stored[name]
+	if st == nil || st.format != r.format {
+		st = &storedRecording{name: name, format: r.format}
+		s.stored[name] = st
+	}
+	st.length += time.Since(r.started)
 }
 
 // endTalking closes a talk spurt; with event it sends ChannelTalkingFinished.
@@ -295,6 +319,6 @@ func (s *Server) endTalking(c *channel, event bool) {
 	}
 	c.talking = false
 	if event {
-		s.emit(c.app, &ari.ChannelTalkingFinished{EventBase: base(ari.TypeChannelTalkingFinished), Channel: c.snapshot(), Duration: int(time.Since(c.talkStart) / time.Millisecond)})
+		s.onChannel(c, &ari.ChannelTalkingFinished{EventBase: base(ari.TypeChannelTalkingFinished), Channel: c.snapshot(), Duration: int(time.Since(c.talkStart) / time.Millisecond)})
 	}
 }

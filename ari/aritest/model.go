@@ -1,7 +1,7 @@
 package aritest
 
 import (
-	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -31,12 +31,24 @@ type channel struct {
 	dialplan ari.DialplanCEP
 	created  time.Time
 	kind     callKind
+	// endpoint is the channel's endpoint for endpoint subscriptions, e.g.
+	// "PJSIP/sipp"; "" for the halves of a Local pair.
+	endpoint string
+	// sip marks a PJSIP channel: RTPAUDIOQOS variables at hangup, a BYE
+	// without cause, RTP statistics (traces 09, 13, 16).
+	sip bool
 
 	stasis bool // in a Stasis application (false for a visible phone half)
 	app    string
 	args   []string
-	peer   *channel // the other half of the Local pair, if visible
-	call   *Call    // the test handle, if any
+	// half marks the visible non-Stasis half of a Local pair (a dial-in's
+	// phone, an originated channel's far end); peer is then its Stasis side.
+	half bool
+	peer *channel // the other half of the Local pair, if visible
+	call *Call    // the test handle, if any
+	// dialing: an originated channel that has not answered yet (not in Stasis).
+	dialing    bool
+	dialString string // the resource part of the originate's endpoint, for Dial events
 
 	bridge *bridge
 	role   string
@@ -47,6 +59,7 @@ type channel struct {
 	talkDetect      bool
 	talking         bool
 	talkStart       time.Time
+	heardMusic      bool // heard music at some point (RTPAUDIOQOS txcount)
 	vars            map[string]string
 
 	queue  []*playback // head is playing
@@ -91,15 +104,19 @@ func (c *channel) stopTimers() {
 }
 
 type bridge struct {
-	id, name, typ, app string
-	created            time.Time
-	members            []string
-	index              map[string]int
-	announcer          string // id of the announcer channel, if any
-	mohPlaying         bool
-	mohClass           string
-	queue              []*playback
-	rec                *recording
+	id, name, typ string
+	created       time.Time
+	members       []string
+	index         map[string]int
+	announcer     string // id of an announcer-role channel, if any
+	mohPlaying    bool
+	mohClass      string
+	// mohChannel is the uniqueid of the music's own announcer channel
+	// (Announcer/ARI_MOH), never in GET /channels; the last member's
+	// ChannelLeftBridge sometimes lists it (trace 12b).
+	mohChannel string
+	queue      []*playback
+	rec        *recording
 }
 
 func (b *bridge) technology() string {
@@ -139,47 +156,6 @@ func (b *bridge) remove(id string) {
 	delete(b.index, id)
 }
 
-// emit sends one event to the socket that has app (if any). Callers hold s.mu.
-func (s *Server) emit(app string, ev ari.Event) {
-	s.emitN(app, ev, 1)
-}
-
-// A bridge's events (app "") go to every registered app: ARI has no owner
-// for a bridge, and callin runs one app per node.
-// emitN with dupAll 0 sends only to a subscribeAll socket (an event about a
-// channel before it is in the app); with 2 a subscribeAll socket gets it twice.
-func (s *Server) emitN(app string, ev ari.Event, dupAll int) {
-	if app == "" {
-		for name := range s.apps {
-			s.emitN(name, ev, dupAll)
-		}
-		return
-	}
-	sk := s.apps[app]
-	if sk == nil {
-		return // no WebSocket has the app: the event is lost, as on Asterisk
-	}
-	if dupAll == 0 && !sk.subscribeAll {
-		return
-	}
-	base := ev.Base()
-	base.Application = app
-	base.Timestamp = ari.Time{Time: time.Now()}
-	base.AsteriskID = s.opts.AsteriskID
-	b, err := json.Marshal(ev)
-	if err != nil {
-		s.log.Error("aritest: marshal event", "type", base.Type, "err", err)
-		return
-	}
-	n := 1
-	if sk.subscribeAll && dupAll > 1 {
-		n = dupAll
-	}
-	for range n {
-		sk.send(b)
-	}
-}
-
 func base(typ string) ari.EventBase { return ari.EventBase{Type: typ} }
 
 func (s *Server) channelsInOrder() []*channel {
@@ -191,31 +167,127 @@ func (s *Server) channelsInOrder() []*channel {
 	return out
 }
 
+// Events the ari package does not model, shaped as Asterisk sends them.
+type (
+	channelCreated struct {
+		ari.EventBase
+		Channel ari.Channel `json:"channel"`
+	}
+	dialEvent struct {
+		ari.EventBase
+		DialStatus string      `json:"dialstatus"`
+		Forward    string      `json:"forward"`
+		DialString string      `json:"dialstring"`
+		Peer       ari.Channel `json:"peer"`
+	}
+	// byeHangupRequest is a SIP BYE's ChannelHangupRequest: no cause field
+	// at all (traces 09b, 13a, 18).
+	byeHangupRequest struct {
+		ari.EventBase
+		Channel ari.Channel `json:"channel"`
+	}
+)
+
+func (s *Server) created(c *channel) {
+	s.onChannel(c, &channelCreated{EventBase: base("ChannelCreated"), Channel: c.snapshot()})
+}
+
+func (s *Server) stateChanged(c *channel) {
+	s.onChannel(c, &ari.ChannelStateChange{EventBase: base(ari.TypeChannelStateChange), Channel: c.snapshot()})
+}
+
+func (s *Server) hangupRequest(c *channel, cause int, soft bool) {
+	s.onChannel(c, &ari.ChannelHangupRequest{EventBase: base(ari.TypeChannelHangupRequest), Cause: cause, Soft: soft, Channel: c.snapshot()})
+}
+
+func (s *Server) varset(c *channel, name, value string) {
+	snap := c.snapshot()
+	s.onChannel(c, &ari.ChannelVarset{EventBase: base(ari.TypeChannelVarset), Variable: name, Value: value, Channel: &snap})
+}
+
+func (s *Server) dial(c *channel, status string) {
+	s.onChannel(c, &dialEvent{EventBase: base("Dial"), DialStatus: status, DialString: c.dialString, Peer: c.snapshot()})
+}
+
+// destroyed sends ChannelDestroyed and forgets the channel.
+func (s *Server) destroyed(c *channel, cause int) {
+	if c.gone {
+		return
+	}
+	s.onChannel(c, &ari.ChannelDestroyed{EventBase: base(ari.TypeChannelDestroyed), Cause: cause, CauseTxt: causeText(cause), Channel: c.snapshot()})
+	s.dropChannel(c)
+}
+
+// rtpQoS sends the five RTPAUDIOQOS variables a PJSIP channel sets just
+// before its hangup request (trace 09b). txcount is 0 for a caller who never
+// heard anything (09b1 after the bridge music had stopped).
+func (s *Server) rtpQoS(c *channel) {
+	secs := time.Since(c.created).Seconds()
+	rx := max(int(secs*50), 1)
+	tx := 0
+	if c.heardMusic || c.hearsMusic() {
+		tx = rx
+	}
+	s.varset(c, "RTPAUDIOQOS", fmt.Sprintf("ssrc=%d;themssrc=3390111744;lp=0;rxjitter=0.000000;rxcount=%d;txjitter=0.000125;txcount=%d;rlp=0;rtt=0.000000;rxmes=0.000000;txmes=88.087887", 1800000000+c.seq, rx, tx))
+	s.varset(c, "RTPAUDIOQOSJITTER", "minrxjitter=000.000125;maxrxjitter=000.000500;avgrxjitter=000.000223;stdevrxjitter=000.000089;mintxjitter=000.000000;maxtxjitter=000.000000;avgtxjitter=000.000000;stdevtxjitter=000.000000;")
+	s.varset(c, "RTPAUDIOQOSLOSS", "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;  stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;  avgtxlost=000.000000;  stdevtxlost=000.000000;")
+	s.varset(c, "RTPAUDIOQOSRTT", "     minrtt=000.000000;     maxrtt=000.000000;     avgrtt=000.000000;     stdevrtt=000.000000;")
+	s.varset(c, "RTPAUDIOQOSMES", "   minrxmes=088.087887;   maxrxmes=088.087887;   avgrxmes=088.087887;   stdevrxmes=000.000000;   mintxmes=000.000000;   maxtxmes=000.000000;   avgtxmes=000.000000;   stdevtxmes=000.000000;")
+}
+
+// enterStasis hands c to its application: STASISSTATUS is cleared (seen
+// only by those already subscribed: an originating app, subscribeAll, an
+// endpoint subscription), Stasis subscribes the app, StasisStart follows.
+func (s *Server) enterStasis(c *channel) {
+	c.stasis, c.dialing = true, false
+	s.varset(c, "STASISSTATUS", "")
+	s.subscribeChannel(c.app, c)
+	s.toApp(c.app, &ari.StasisStart{EventBase: base(ari.TypeStasisStart), Args: c.args, Channel: c.snapshot()})
+}
+
+// stasisEnd takes c out of Stasis: StasisEnd to its app, Stasis's own
+// subscription released, STASISSTATUS=SUCCESS to whoever is still
+// subscribed (traces 10a, 11c, 17).
+func (s *Server) stasisEnd(c *channel) {
+	c.stasis = false
+	s.toApp(c.app, &ari.StasisEnd{EventBase: base(ari.TypeStasisEnd), Channel: c.snapshot()})
+	s.unsubscribeChannel(c.app, c)
+	s.varset(c, "STASISSTATUS", "SUCCESS")
+}
+
 // enterBridge puts c into b, moving it out of its current bridge first
-// (addChannel on a second bridge moves the channel, trace 02).
+// (addChannel on a second bridge moves the channel, trace 02). The
+// channel's application subscribes to the bridge (trace 10d).
 func (s *Server) enterBridge(b *bridge, c *channel, role string) {
 	if c.bridge != nil {
-		s.leaveBridge(c)
+		s.leaveBridge(c, false)
 	}
 	if role == "" {
 		role = ari.RoleParticipant
 	}
 	c.bridge, c.role = b, role
 	b.add(c.id)
-	s.emit(c.app, &ari.ChannelEnteredBridge{EventBase: base(ari.TypeChannelEnteredBridge), Bridge: b.snapshot(), Channel: c.snapshot()})
+	s.subscribeBridge(c.app, b)
+	s.onBridge(b, &ari.ChannelEnteredBridge{EventBase: base(ari.TypeChannelEnteredBridge), Bridge: b.snapshot(), Channel: c.snapshot()}, 1)
 	if role == ari.RoleAnnouncer && b.typ == ari.BridgeHolding {
 		if b.mohPlaying || (b.announcer != "" && b.announcer != c.id) {
 			// "tried to be an announcer. Bridge already has one." (trace 01)
-			s.leaveBridge(c)
+			s.leaveBridge(c, false)
 			return
 		}
 		b.announcer = c.id
 	}
+	if c.hearsMusic() {
+		c.heardMusic = true
+	}
 }
 
-// leaveBridge takes c out of its bridge with ChannelLeftBridge. Bridge music
-// stops for good when a holding bridge loses its last channel.
-func (s *Server) leaveBridge(c *channel) {
+// leaveBridge takes c out of its bridge with ChannelLeftBridge. A channel
+// that leaves while staying in Stasis (a move, removeChannel, the bridge's
+// deletion) releases its app's subscription to the bridge; one that hangs
+// up does not (hangup true; traces 10e, 14c against 09-12). Bridge music
+// stops for good when a holding bridge loses its last channel (trace 12c).
+func (s *Server) leaveBridge(c *channel, hangup bool) {
 	b := c.bridge
 	if b == nil {
 		return
@@ -225,15 +297,40 @@ func (s *Server) leaveBridge(c *channel) {
 		b.announcer = ""
 	}
 	c.bridge, c.role = nil, ""
-	s.emit(c.app, &ari.ChannelLeftBridge{EventBase: base(ari.TypeChannelLeftBridge), Bridge: b.snapshot(), Channel: c.snapshot()})
-	if len(b.members) == 0 && b.typ == ari.BridgeHolding {
-		b.mohPlaying = false // "Later finding": the music channel goes with the last caller
+	snap := b.snapshot()
+	if len(b.members) == 0 && b.typ == ari.BridgeHolding && b.mohPlaying && s.leakAnnouncer() {
+		snap.Channels = []string{b.mohChannel}
 	}
+	s.onBridge(b, &ari.ChannelLeftBridge{EventBase: base(ari.TypeChannelLeftBridge), Bridge: snap, Channel: c.snapshot()}, 1)
+	if !hangup {
+		s.unsubscribeBridge(c.app, b)
+	}
+	if len(b.members) == 0 && b.typ == ari.BridgeHolding {
+		// "Later finding" and trace 12c: Asterisk removes the music's
+		// announcer with the last participant, whichever way it left.
+		b.mohPlaying = false
+	}
+}
+
+// leakAnnouncer decides whether the last member's ChannelLeftBridge lists
+// the music's announcer channel (a race in Asterisk, trace 12b).
+func (s *Server) leakAnnouncer() bool {
+	switch s.opts.AnnouncerLeak {
+	case AnnouncerLeakAlways:
+		return true
+	case AnnouncerLeakNever:
+		return false
+	}
+	// Guess: about one time in four, as in traces 10-12 (5 of about 20
+	// last departures from a bridge with music).
+	return s.rng.IntN(4) == 0
 }
 
 // destroyBridge removes every member (ChannelLeftBridge each, last joined
 // first as in trace 02), fails the bridge's playbacks, ends its recording and
-// sends BridgeDestroyed. The members stay in Stasis.
+// sends BridgeDestroyed. The members stay in Stasis; their leaving releases
+// their app's subscription, so an app subscribed only through them gets
+// neither RecordingFinished nor BridgeDestroyed (trace 14c).
 func (s *Server) destroyBridge(b *bridge) {
 	for len(b.members) > 0 {
 		c := s.channels[b.members[len(b.members)-1]]
@@ -241,77 +338,142 @@ func (s *Server) destroyBridge(b *bridge) {
 			b.remove(b.members[len(b.members)-1])
 			continue
 		}
-		s.leaveBridge(c)
+		s.leaveBridge(c, false)
 	}
 	s.failQueue(&b.queue)
 	if b.rec != nil {
 		s.finishRecording(b.rec, "done")
 	}
 	delete(s.bridges, b.id)
-	s.emit(b.app, &ari.BridgeDestroyed{EventBase: base(ari.TypeBridgeDestroyed), Bridge: b.snapshot()})
+	s.onBridge(b, &ari.BridgeDestroyed{EventBase: base(ari.TypeBridgeDestroyed), Bridge: b.snapshot()}, 1)
+	s.forgetBridge(b)
 }
 
 // hangKind is who or what ends a call; each gives real Asterisk's sequence.
 type hangKind int
 
 const (
-	hangApp      hangKind = iota // DELETE /channels/{stasis channel}
-	hangPhone                    // the caller's side hangs up
-	hangShutdown                 // Asterisk stops
-	hangContinue                 // POST /continue: dialplan resumes, then Hangup()
+	hangApp      hangKind = iota // DELETE /channels/{id}
+	hangPhone                    // the caller's side ends by itself: Call.Hangup, a SIP BYE, a [sim-caller] dialplan that ends
+	hangHalf                     // DELETE of the visible phone or far half of a Local pair
+	hangShutdown                 // Asterisk stops (see Restart)
+	hangContinue                 // POST /continue: the dialplan resumes, then Hangup()
 )
 
-// hangup ends the Stasis channel c with the event order recorded in traces
-// 03, 04, 05, 07 and 08. cause is the Q.850 cause for ChannelDestroyed.
+// hangup ends c with the event order recorded in traces 03, 04, 09, 10 and
+// 13. cause is the Q.850 cause (ChannelDestroyed's, and the non-soft
+// request's when the other side hangs up). Which of these events a socket
+// gets is the delivery's business (app.go): an app without subscribeAll
+// sees a dialplan caller only up to StasisEnd unless it subscribed.
 func (s *Server) hangup(c *channel, how hangKind, cause int) {
 	if c.gone {
 		return
 	}
 	if !c.stasis {
-		// A visible phone half: hang it up, which hangs up its caller.
-		if c.peer != nil && !c.peer.gone {
-			s.hangup(c.peer, hangPhone, cause)
+		if c.half && c.peer != nil && !c.peer.gone && c.peer.stasis {
+			if how == hangApp {
+				how = hangHalf
+			}
+			s.hangup(c.peer, how, cause)
+			return
 		}
-		s.dropChannel(c)
+		s.hangupOutside(c, how, cause)
 		return
 	}
-	ev := func(e ari.Event) { s.emit(c.app, e) }
-	hr := func(cause int, soft bool) {
-		ev(&ari.ChannelHangupRequest{EventBase: base(ari.TypeChannelHangupRequest), Cause: cause, Soft: soft, Channel: c.snapshot()})
+	p := c.peer
+	if p != nil && p.gone {
+		p = nil
+	}
+	if c.sip {
+		s.rtpQoS(c)
 	}
 	switch how {
 	case hangApp:
-		hr(32, true) // AST_SOFTHANGUP_EXPLICIT
+		s.hangupRequest(c, 32, true) // AST_SOFTHANGUP_EXPLICIT
+	case hangHalf:
+		s.hangupRequest(p, 32, true)
+		s.hangupRequest(p, 16, true)
+		s.hangupRequest(c, cause, false)
 	case hangPhone:
-		hr(cause, false)
+		switch {
+		case p != nil: // the phone's dialplan ended (trace 04 d2, 09 f2)
+			s.hangupRequest(p, 16, true)
+			s.hangupRequest(c, cause, false)
+		case c.sip:
+			s.onChannel(c, &byeHangupRequest{EventBase: base(ari.TypeChannelHangupRequest), Channel: c.snapshot()})
+		default:
+			s.hangupRequest(c, cause, false)
+		}
 	case hangShutdown:
-		hr(4, true) // AST_SOFTHANGUP_SHUTDOWN
+		s.hangupRequest(c, 4, true) // AST_SOFTHANGUP_SHUTDOWN
 	}
-	s.leaveBridge(c)
-	if how == hangShutdown && c.kind == kindDialIn {
-		hr(0, false)
+	if p != nil && (how == hangHalf || how == hangPhone) {
+		s.destroyed(p, cause)
 	}
+	s.leaveStasis(c, how)
+	switch {
+	case how == hangShutdown && c.kind == kindOriginated:
+		s.hangupRequest(c, 0, false)
+		cause = 0
+	case how == hangShutdown:
+		cause = 16
+	case c.kind == kindDialIn && how != hangContinue:
+		s.hangupRequest(c, 16, true)
+	}
+	s.destroyed(c, cause)
+	if p != nil && !p.gone {
+		switch how {
+		case hangApp:
+			// Trace 04 d3 shows HangupRequest(phone, cause); its
+			// ChannelDestroyed (cause) is a guess.
+			s.hangupRequest(p, cause, false)
+			s.destroyed(p, cause)
+		case hangShutdown:
+			s.destroyed(p, 0) // trace 17, the all socket
+		default:
+			s.destroyed(p, cause) // guess for continue
+		}
+	}
+}
+
+// leaveStasis is the middle of a Stasis channel's hangup: a playing
+// playback fails (before ChannelLeftBridge, trace 09 d2), the channel
+// leaves its bridge, its recordings end, and StasisEnd is sent.
+func (s *Server) leaveStasis(c *channel, how hangKind) {
 	s.endTalking(c, false)
 	s.failQueue(&c.queue)
+	// Guess: POST /continue leaves the bridge as a departure (the app's
+	// subscription to the bridge is released); no trace has it.
+	s.leaveBridge(c, how != hangContinue)
+	if how == hangShutdown && c.kind == kindDialIn {
+		s.hangupRequest(c, 0, false)
+	}
 	for _, r := range s.recs {
 		if r.ch == c {
 			s.finishRecording(r, "done")
 		}
 	}
-	c.stasis = false
-	ev(&ari.StasisEnd{EventBase: base(ari.TypeStasisEnd), Channel: c.snapshot()})
+	s.stasisEnd(c)
+}
+
+// hangupOutside ends a channel that is not in Stasis: an originated
+// channel still dialing (trace 13e: HangupRequest(32, soft),
+// Dial(NOANSWER), ChannelDestroyed) or anything else left over.
+func (s *Server) hangupOutside(c *channel, how hangKind, cause int) {
 	switch {
-	case how == hangShutdown && c.kind == kindOriginated:
-		hr(0, false)
-		cause = 0
-	case c.kind == kindDialIn && how != hangContinue:
-		hr(16, true)
+	case how == hangShutdown:
+		s.destroyed(c, 0)
+	case c.dialing && how == hangApp:
+		s.hangupRequest(c, 32, true)
+		s.dial(c, "NOANSWER")
+		s.destroyed(c, cause)
+	default:
+		s.hangupRequest(c, cause, false)
+		s.destroyed(c, cause)
 	}
-	ev(&ari.ChannelDestroyed{EventBase: base(ari.TypeChannelDestroyed), Cause: cause, CauseTxt: causeText(cause), Channel: c.snapshot()})
-	if c.peer != nil {
-		s.dropChannel(c.peer)
+	if c.peer != nil && !c.peer.gone && !c.peer.stasis {
+		s.destroyed(c.peer, cause)
 	}
-	s.dropChannel(c)
 }
 
 func (s *Server) dropChannel(c *channel) {
@@ -325,6 +487,7 @@ func (s *Server) dropChannel(c *channel) {
 		c.bridge = nil
 	}
 	delete(s.channels, c.id)
+	s.forgetChannel(c)
 	close(c.done)
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,25 +21,42 @@ func TestRestart(t *testing.T) {
 	t.Parallel()
 	for _, hold := range []time.Duration{0, 50 * time.Millisecond} {
 		t.Run(fmt.Sprintf("hold=%v", hold), func(t *testing.T) {
-			srv, c, ev := setup(t, aritest.Options{})
+			srv, c, ev := setup(t, aritest.Options{AnnouncerLeak: aritest.AnnouncerLeakNever})
 			url := srv.URL()
 			c.must(200, "POST", "bridges/g-hold", q("type", "holding"))
-			ev.expect("BridgeCreated")
 			answeredCaller(t, srv, c, ev, "g1")
 			c.must(204, "POST", "bridges/g-hold/addChannel", q("channel", "g1"))
 			ev.expect("ChannelEnteredBridge(g-hold)")
+			answeredCaller(t, srv, c, ev, "g2")
+			c.must(204, "POST", "bridges/g-hold/addChannel", q("channel", "g2"))
+			ev.expect("ChannelEnteredBridge(g-hold)")
+			c.must(200, "POST", "applications/callin/subscription", q("eventSource", "channel:g1"))
 			c.must(200, "POST", "channels", q("endpoint", "Local/s@sim-caller", "app", "callin", "channelId", "o1"))
-			ev.expect("ChannelStateChange", "StasisStart")
+			ev.waitFor(wait, ofType(ari.TypeStasisStart))
 
 			if hold > 0 {
 				srv.Restart(aritest.HoldSockets(hold))
 			} else {
 				srv.Restart()
 			}
-			ev.expect(
-				"ChannelHangupRequest(4,soft)", "ChannelLeftBridge(g-hold)", "ChannelHangupRequest(0)", "StasisEnd", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(16)",
-				"ChannelHangupRequest(4,soft)", "StasisEnd", "ChannelHangupRequest(0)", "ChannelDestroyed(0)",
+			// Trace 17, phase by phase, newest channel first: only the
+			// subscribed g1 and the originated o1 (and its far half) get
+			// anything after StasisEnd.
+			got := ev.expect(
+				"ChannelHangupRequest(4,soft)", "ChannelHangupRequest(4,soft)", "ChannelHangupRequest(4,soft)",
+				"ChannelLeftBridge(g-hold)", "ChannelLeftBridge(g-hold)",
+				"ChannelHangupRequest(0)", "ChannelHangupRequest(0)",
+				"StasisEnd", "ChannelVarset(STASISSTATUS)", "StasisEnd", "StasisEnd", "ChannelVarset(STASISSTATUS)",
+				"ChannelHangupRequest(0)", "ChannelDestroyed(0)",
+				"ChannelHangupRequest(16,soft)", "ChannelDestroyed(16)",
+				"ChannelDestroyed(0)",
 			)
+			want := []string{"o1", "g2", "g1", "g2", "g1", "g2", "g1", "o1", "o1", "g2", "g1", "g1", "o1", "o1", "g1", "g1", "o1;2"}
+			for i, w := range want {
+				if got[i].chanID() != w {
+					t.Errorf("event %d %v is for %s, want %s", i, got[i], got[i].chanID(), w)
+				}
+			}
 			err := ev.waitClosed(wait)
 			if !isEOFClose(err) {
 				t.Fatalf("socket ended with %v, want EOF without a close frame", err)
@@ -46,14 +65,51 @@ func TestRestart(t *testing.T) {
 				t.Fatal("URL changed")
 			}
 			c.must(404, "GET", "bridges/g-hold", nil)
+			c.must(404, "GET", "applications/callin", nil)
 			if b := c.must(200, "GET", "channels", nil); string(b) != "[]\n" {
 				t.Fatalf("channels after restart: %s", b)
 			}
 			again := dialEvents(t, srv, "callin", false)
-			c.must(200, "GET", "applications/callin", nil)
-			c.must(200, "POST", "bridges/new", nil)
-			again.expect("BridgeCreated")
+			var app ari.Application
+			if err := json.Unmarshal(c.must(200, "GET", "applications/callin", nil), &app); err != nil || len(app.ChannelIDs)+len(app.BridgeIDs) != 0 {
+				t.Fatalf("app after restart %+v, %v; want no subscriptions", app, err)
+			}
+			answeredCaller(t, srv, c, again, "after")
 		})
+	}
+}
+
+// TestRestartRefusesDials: trace 17's reconnect, a TCP reset, then 503
+// "Asterisk not booted", then success.
+func TestRestartRefusesDials(t *testing.T) {
+	t.Parallel()
+	srv, _, ev := setup(t, aritest.Options{})
+	srv.Restart(aritest.RefuseDials(1, 1))
+	if err := ev.waitClosed(wait); !isEOFClose(err) {
+		t.Fatalf("socket ended with %v, want EOF", err)
+	}
+	dial := func() (*http.Response, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		conn, resp, err := websocket.Dial(ctx, srv.WebSocketURL("callin"), &websocket.DialOptions{HTTPHeader: basicAuth(srv.User(), srv.Password())})
+		if err == nil {
+			conn.CloseNow()
+		}
+		return resp, err
+	}
+	resp, err := dial()
+	if err == nil || resp != nil || !strings.Contains(err.Error(), "reset") {
+		t.Errorf("first dial: %v, %v; want a connection reset", resp, err)
+	}
+	resp, err = dial()
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second dial: %v, %v; want 503", resp, err)
+	}
+	if b, _ := io.ReadAll(resp.Body); message(b) != "Asterisk not booted" {
+		t.Errorf("503 body %s", b)
+	}
+	if _, err := dial(); err != nil {
+		t.Fatalf("third dial: %v", err)
 	}
 }
 
@@ -65,12 +121,13 @@ func TestSlowSocketDropped(t *testing.T) {
 	c := newClient(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, srv.WebSocketURL("callin"), &websocket.DialOptions{HTTPHeader: basicAuth(srv.User(), srv.Password())})
+	conn, _, err := websocket.Dial(ctx, srv.WebSocketURL("callin")+"&subscribeAll=true", &websocket.DialOptions{HTTPHeader: basicAuth(srv.User(), srv.Password())})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.CloseNow()
-	// Never read; flood with events until the socket is dropped.
+	// Never read; flood with events (BridgeCreated reaches a subscribeAll
+	// socket) until the socket is dropped.
 	for i := 0; srv.AppRegistered("callin"); i++ {
 		if i > 1_000_000 {
 			t.Fatal("socket never dropped")
@@ -93,13 +150,12 @@ func TestTenThousandInHoldingBridge(t *testing.T) {
 	const n = 10_000
 	srv, c, ev := setup(t, aritest.Options{})
 	c.must(200, "POST", "bridges/hold", q("type", "holding"))
-	ev.expect("BridgeCreated")
 	for i := range n {
 		if _, err := srv.Call(context.Background(), aritest.CallOptions{ChannelID: fmt.Sprintf("c%05d", i), Answered: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ev.close(srv, "callin") // channels stay in Stasis without a socket (trace 07)
+	ev.close(srv, "callin") // channels stay in Stasis without a socket (traces 07, 11)
 	ids := make([]string, 0, 500)
 	for i := 0; i < n; i += 500 {
 		ids = append(ids, fmt.Sprintf("c%05d", i))

@@ -2,19 +2,29 @@
 // WebSocket API (with basic auth) on a loopback httptest server, so tests and
 // `callin demo` need no PBX.
 //
-// The fake follows the recorded traces in shared/ari-traces: the same status
-// codes and error bodies, and the same events in the same order for what the
-// callin service acts on (Stasis start and end, bridge entry and exit, hangup
-// requests and destruction with their soft flags and causes, state changes,
-// playbacks, recordings, talk detection and DTMF). It does not emit dialplan,
-// device-state or caller-id noise.
+// The fake follows the recorded traces in shared/ari-traces (copied to
+// testdata/ and replayed by the conformance test): the same status codes
+// and error bodies, and the same events in the same order for what the
+// callin service acts on (Stasis start and end, bridge entry and exit,
+// hangup requests and destruction with their soft flags and causes, state
+// changes, Dial, playbacks, recordings, talk detection, DTMF, the
+// RTPAUDIOQOS and STASISSTATUS variables). It does not emit dialplan,
+// device-state, caller-id or endpoint-state noise.
+//
+// Events reach a socket by subscription, as on Asterisk (see app.go): an
+// application connected without subscribeAll sees a dialplan caller from
+// StasisStart to StasisEnd and nothing after it, unless it subscribed to
+// the channel (POST /applications/{app}/subscription); it sees bridge
+// events of the bridges its channels were added to or it subscribed to.
+// A subscribeAll socket sees everything.
 //
 // A caller is modelled as ONE Stasis channel. Its phone side is internal; it
 // can be driven from a test through a *Call handle (hang up, press DTMF,
 // talk) or, when the caller was originated the way the traces do it
 // (POST /channels?endpoint=Local/101@callin&channelId=X-phone&otherChannelId=X-in),
 // through REST: the phone half is then a visible, non-Stasis channel whose
-// DELETE hangs up the caller from the phone side.
+// DELETE hangs up the caller from the phone side. Callers are Local-style
+// by default, SIP-style with CallOptions.SIP.
 //
 // Everything is guarded by one mutex per Server; events are marshalled under
 // that mutex and queued per WebSocket (bounded; a socket whose queue overflows
@@ -23,12 +33,14 @@
 package aritest
 
 import (
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,15 +74,27 @@ type Extension struct {
 	App    string
 	Args   []string
 	Answer bool // Answer() before Stasis(): StasisStart arrives with state Up
+	// ArgVar, when set, appends the value of this channel variable (from
+	// the originate's variables, with or without its leading underscores)
+	// to Args, as Stasis(callin,${CALLIN_SHOW}) does.
+	ArgVar string
+	// Retry is the dialplan's retry loop on STASISSTATUS=FAILED
+	// ([callin-stasis]: MusicOnHold for Retry, then Stasis() again) until
+	// RetryFor has passed. Zero: a failed Stasis() hangs up at once. While
+	// retrying, the caller's channels are not listed (a simplification).
+	Retry, RetryFor time.Duration
 }
 
-// DefaultDialplan mirrors [callin] of the lab Asterisk the traces were
-// recorded on: 100 answers first, 101 and 102 leave answering to the app.
+// DefaultDialplan mirrors the lab Asterisk the traces were recorded on:
+// in [callin], 100 answers first, 101 and 102 leave answering to the app;
+// s@callin-stasis is callin's retry loop (trace 11b), its show taken from
+// the variable CALLIN_SHOW, retried every 3 s for a minute.
 func DefaultDialplan() map[string]Extension {
 	return map[string]Extension{
-		"100@callin": {App: "callin", Args: []string{"show1"}, Answer: true},
-		"101@callin": {App: "callin", Args: []string{"show1"}},
-		"102@callin": {App: "callin", Args: []string{"show1"}},
+		"100@callin":      {App: "callin", Args: []string{"show1"}, Answer: true},
+		"101@callin":      {App: "callin", Args: []string{"show1"}},
+		"102@callin":      {App: "callin", Args: []string{"show1"}},
+		"s@callin-stasis": {App: "callin", ArgVar: "CALLIN_SHOW", Retry: 3 * time.Second, RetryFor: time.Minute},
 	}
 }
 
@@ -97,7 +121,35 @@ type Options struct {
 	EventQueue int
 	// WriteTimeout bounds one WebSocket write. Default 5 s.
 	WriteTimeout time.Duration
+	// Phones says how originated PJSIP endpoints answer
+	// (POST /channels?endpoint=PJSIP/screener1&app=...), keyed by endpoint
+	// ("PJSIP/screener1"). An endpoint not listed answers at once. See
+	// Phone and Server.SetPhone.
+	Phones map[string]Phone
+	// AnnouncerLeak says when the last member's ChannelLeftBridge of a
+	// holding bridge with music lists the music's announcer channel id, a
+	// race in Asterisk (trace 12b). The default is AnnouncerLeakSometimes.
+	AnnouncerLeak AnnouncerLeak
+	// Seed seeds the fake's random choices (AnnouncerLeakSometimes); 0
+	// picks a random seed.
+	Seed uint64
 }
+
+// AnnouncerLeak is when a holding bridge's last ChannelLeftBridge names
+// the bridge music's own channel (e.g. "1796011677.8", never in
+// GET /channels) in bridge.channels.
+type AnnouncerLeak int
+
+const (
+	// AnnouncerLeakSometimes leaks at random (Options.Seed), about one time
+	// in four, as the traces did; the default.
+	AnnouncerLeakSometimes AnnouncerLeak = iota
+	// AnnouncerLeakNever: the last Left always has an empty channel list.
+	AnnouncerLeakNever
+	// AnnouncerLeakAlways: the last Left of a bridge whose music plays
+	// always lists the music's channel.
+	AnnouncerLeakAlways
+)
 
 // Server is one running fake Asterisk node.
 type Server struct {
@@ -112,10 +164,15 @@ type Server struct {
 	bridges   map[string]*bridge
 	playbacks map[string]*playback
 	recs      map[string]*recording
-	apps      map[string]*socket // app name -> the socket that has it
+	stored    map[string]*storedRecording // survive a restart, as files do
+	apps      map[string]*application
 	sockets   map[*socket]struct{}
-	appsCh    chan struct{} // closed and replaced when s.apps changes
+	appsCh    chan struct{} // closed and replaced when a socket takes or leaves an app
 	history   []PlaybackRecord
+	phones    map[string]Phone
+	rng       *rand.Rand
+	refuse    refusals // WebSocket dials refused while "booting" after Restart
+	gen       int      // incremented by Restart; server-level timers check it
 	closed    bool
 }
 
@@ -129,7 +186,7 @@ func NewServer(opts Options) *Server {
 	}
 	if opts.AsteriskID == "" {
 		b := make([]byte, 3)
-		_, _ = rand.Read(b)
+		_, _ = crand.Read(b)
 		opts.AsteriskID = fmt.Sprintf("02:fc:00:%02x:%02x:%02x", b[0], b[1], b[2])
 	}
 	if opts.Sounds == nil {
@@ -151,7 +208,15 @@ func NewServer(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, log: log, sockets: map[*socket]struct{}{}, apps: map[string]*socket{}, appsCh: make(chan struct{})}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	s := &Server{opts: opts, log: log, sockets: map[*socket]struct{}{}, appsCh: make(chan struct{}),
+		stored: map[string]*storedRecording{}, phones: map[string]Phone{}, rng: rand.New(rand.NewPCG(seed, seed^0x5bd1e995))}
+	for k, v := range opts.Phones {
+		s.phones[k] = v
+	}
 	s.reset()
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
@@ -163,6 +228,7 @@ func (s *Server) reset() {
 	s.bridges = map[string]*bridge{}
 	s.playbacks = map[string]*playback{}
 	s.recs = map[string]*recording{}
+	s.apps = map[string]*application{}
 }
 
 // URL is the node's base URL, e.g. "http://127.0.0.1:41234" (ARI lives under /ari).
@@ -202,7 +268,13 @@ func (s *Server) Close() {
 // RestartOption changes how Restart drops the WebSockets.
 type RestartOption func(*restartConfig)
 
-type restartConfig struct{ hold time.Duration }
+type restartConfig struct {
+	hold   time.Duration
+	refuse refusals
+}
+
+// refusals counts the WebSocket dials a booting node still refuses.
+type refusals struct{ resets, notBooted int }
 
 // HoldSockets keeps the old WebSockets open but silent for d after the
 // shutdown events before dropping them without a close frame, as a real
@@ -212,12 +284,28 @@ func HoldSockets(d time.Duration) RestartOption {
 	return func(c *restartConfig) { c.hold = d }
 }
 
-// Restart behaves like `core stop now` followed by a start: every Stasis
-// channel gets ChannelHangupRequest (soft, cause 4), leaves its bridge, gets
-// StasisEnd and ChannelDestroyed; then every WebSocket is dropped without a
-// close frame (at once, or after HoldSockets) and all channels, bridges,
-// playbacks and recordings are gone. The URL stays and new connections are
-// accepted immediately.
+// RefuseDials makes the restarted node refuse its next WebSocket dials as
+// trace 17's did: the next resets dials meet a TCP reset (the process is
+// gone), the notBooted after them get 503 {"message":"Asterisk not
+// booted"}, and later dials succeed. RefuseDials(1, 1) is trace 17.
+// Only /ari/events dials are refused; REST requests are served at once
+// (guess: a real node refuses those too while it is down).
+func RefuseDials(resets, notBooted int) RestartOption {
+	return func(c *restartConfig) { c.refuse = refusals{resets: max(resets, 0), notBooted: max(notBooted, 0)} }
+}
+
+// Restart behaves like `core stop now` followed by a start (traces 07 and
+// 17). Every channel in Stasis gets, phase by phase as in trace 17,
+// ChannelHangupRequest(4, soft), leaves its bridge, a dial-in caller gets
+// ChannelHangupRequest(0), then StasisEnd; after that only sockets
+// subscribed to the channel (an explicit subscription, a channel the app
+// originated, subscribeAll) get ChannelHangupRequest(16, soft) and
+// ChannelDestroyed(16) for a dial-in caller, ChannelHangupRequest(0) and
+// ChannelDestroyed(0) for an originated one. Then every WebSocket is
+// dropped without a close frame (at once, or after HoldSockets), and all
+// channels, bridges, playbacks, live recordings, applications and
+// subscriptions are gone; stored recordings stay. The URL stays; new
+// connections are accepted at once unless RefuseDials says otherwise.
 func (s *Server) Restart(opts ...RestartOption) {
 	var cfg restartConfig
 	for _, o := range opts {
@@ -225,11 +313,7 @@ func (s *Server) Restart(opts ...RestartOption) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range s.channelsInOrder() {
-		if c.stasis && !c.gone {
-			s.hangup(c, hangShutdown, 16)
-		}
-	}
+	s.shutdownChannels()
 	for _, c := range s.channels {
 		c.stopTimers()
 	}
@@ -241,12 +325,20 @@ func (s *Server) Restart(opts ...RestartOption) {
 			p.stopTimer()
 		}
 	}
+	for _, r := range s.recs {
+		if r.maxDur != nil {
+			r.maxDur.Stop()
+		}
+	}
 	old := make([]*socket, 0, len(s.sockets))
 	for sk := range s.sockets {
 		old = append(old, sk)
 		s.unregister(sk)
 	}
 	s.reset()
+	s.gen++
+	s.refuse = cfg.refuse
+	s.appsChanged()
 	if cfg.hold <= 0 {
 		for _, sk := range old {
 			sk.drop()
@@ -263,6 +355,55 @@ func (s *Server) Restart(opts ...RestartOption) {
 	})
 }
 
+// shutdownChannels ends every channel as `core stop now` did in trace 17:
+// each phase for all channels before the next, newest channel first.
+func (s *Server) shutdownChannels() {
+	all := s.channelsInOrder()
+	slices.Reverse(all)
+	var in []*channel
+	for _, c := range all {
+		if c.stasis {
+			in = append(in, c)
+		}
+	}
+	for _, c := range in {
+		if c.sip {
+			s.rtpQoS(c) // guess: as at any other hangup of a PJSIP channel
+		}
+		s.hangupRequest(c, 4, true) // AST_SOFTHANGUP_SHUTDOWN
+	}
+	for _, c := range in {
+		s.endTalking(c, false)
+		s.failQueue(&c.queue)
+		s.leaveBridge(c, true)
+	}
+	for _, c := range in {
+		if c.kind == kindDialIn {
+			s.hangupRequest(c, 0, false)
+		}
+	}
+	for _, c := range in {
+		for _, r := range s.recs {
+			if r.ch == c {
+				s.finishRecording(r, "done")
+			}
+		}
+		s.stasisEnd(c)
+	}
+	for _, c := range in {
+		if c.kind == kindOriginated {
+			s.hangupRequest(c, 0, false)
+			s.destroyed(c, 0)
+			continue
+		}
+		s.hangupRequest(c, 16, true)
+		s.destroyed(c, 16)
+	}
+	for _, c := range s.channelsInOrder() {
+		s.destroyed(c, 0) // phone and far halves, channels still dialing
+	}
+}
+
 func (s *Server) scale(d time.Duration) time.Duration {
 	if d <= 0 {
 		return d
@@ -277,7 +418,7 @@ func (s *Server) newChannelID() string {
 
 func newUUID() string {
 	b := make([]byte, 16)
-	_, _ = rand.Read(b)
+	_, _ = crand.Read(b)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,7 +162,11 @@ func TestAppRegistration(t *testing.T) {
 		if srv.AppRegistered("callin") {
 			t.Fatal("app still registered after the socket that had it closed")
 		}
-		c.must(404, "GET", "applications/callin", nil)
+		// The application stays while it has a channel (trace 11).
+		var app ari.Application
+		if err := json.Unmarshal(c.must(200, "GET", "applications/callin", nil), &app); err != nil || len(app.ChannelIDs) != 1 || app.ChannelIDs[0] != "r1" {
+			t.Fatalf("app = %+v, %v; want channel_ids [r1]", app, err)
+		}
 	})
 
 	t.Run("UnregisteredCallFails", func(t *testing.T) {
@@ -209,7 +215,6 @@ func TestHangupSequences(t *testing.T) {
 	t.Parallel()
 	srv, c, ev := setup(t, aritest.Options{})
 	c.must(200, "POST", "bridges/hold", q("type", "holding"))
-	ev.expect("BridgeCreated")
 
 	t.Run("PhoneHangsUpInBridge", func(t *testing.T) {
 		call := answeredCaller(t, srv, c, ev, "d1")
@@ -218,10 +223,9 @@ func TestHangupSequences(t *testing.T) {
 		if err := call.Hangup(0); err != nil {
 			t.Fatal(err)
 		}
-		got := ev.expect("ChannelHangupRequest(16)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(16)")
-		if got[4].CauseTxt != "Normal Clearing" {
-			t.Fatalf("cause_txt = %q", got[4].CauseTxt)
-		}
+		// Trace 09a: nothing after StasisEnd for a dialplan caller.
+		ev.expect("ChannelHangupRequest(16)", "ChannelLeftBridge(hold)", "StasisEnd")
+		ev.expectNone()
 		select {
 		case <-call.Done():
 		default:
@@ -233,30 +237,91 @@ func TestHangupSequences(t *testing.T) {
 		c.must(404, "GET", "channels/d1", nil)
 	})
 
+	t.Run("SubscribedGetsCause", func(t *testing.T) {
+		call := answeredCaller(t, srv, c, ev, "s1")
+		c.must(200, "POST", "applications/callin/subscription", q("eventSource", "channel:s1"))
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "s1"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		if err := call.Hangup(17); err != nil {
+			t.Fatal(err)
+		}
+		// Trace 10a: the cause arrives after StasisEnd.
+		got := ev.expect("ChannelHangupRequest(17)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelVarset(STASISSTATUS)", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(17)")
+		if got[3].Value != "SUCCESS" || got[5].CauseTxt != "User busy" {
+			t.Fatalf("STASISSTATUS %q, cause_txt %q", got[3].Value, got[5].CauseTxt)
+		}
+		ev.expectNone()
+	})
+
 	t.Run("AppHangsUpBusy", func(t *testing.T) {
 		answeredCaller(t, srv, c, ev, "d3")
 		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "d3"))
 		ev.expect("ChannelEnteredBridge(hold)")
 		c.must(400, "DELETE", "channels/d3", q("reason", "not-a-reason"))
 		c.must(204, "DELETE", "channels/d3", q("reason", "busy"))
-		got := ev.expect("ChannelHangupRequest(32,soft)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(17)")
-		if got[4].CauseTxt != "User busy" {
-			t.Fatalf("cause_txt = %q", got[4].CauseTxt)
+		// Trace 09e1: the app never sees cause 17.
+		ev.expect("ChannelHangupRequest(32,soft)", "ChannelLeftBridge(hold)", "StasisEnd")
+		ev.expectNone()
+	})
+
+	t.Run("SIPCallerHangsUp", func(t *testing.T) {
+		call, err := srv.Call(context.Background(), aritest.CallOptions{ChannelID: "sip1", SIP: true, Args: []string{"show1"}})
+		if err != nil {
+			t.Fatal(err)
 		}
+		ev.expect("StasisStart")
+		c.must(204, "POST", "channels/sip1/answer", nil)
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "sip1"))
+		ev.expect("ChannelStateChange", "ChannelEnteredBridge(hold)")
+		c.must(200, "GET", "channels/sip1/rtp_statistics", nil)
+		if err := call.Hangup(16); err != nil {
+			t.Fatal(err)
+		}
+		// Trace 09b1: RTP totals, then a hangup request with no cause.
+		got := ev.expect("ChannelVarset(RTPAUDIOQOS)", "ChannelVarset(RTPAUDIOQOSJITTER)", "ChannelVarset(RTPAUDIOQOSLOSS)",
+			"ChannelVarset(RTPAUDIOQOSRTT)", "ChannelVarset(RTPAUDIOQOSMES)", "ChannelHangupRequest()", "ChannelLeftBridge(hold)", "StasisEnd")
+		if !strings.Contains(got[0].Value, "txcount=0;") {
+			t.Errorf("RTPAUDIOQOS %q: the caller heard no music, want txcount=0", got[0].Value)
+		}
+		ev.expectNone()
+	})
+
+	t.Run("SIPCallerDeletedByApp", func(t *testing.T) {
+		c.must(204, "POST", "bridges/hold/moh", nil)
+		if _, err := srv.Call(context.Background(), aritest.CallOptions{ChannelID: "sip2", SIP: true, Answered: true}); err != nil {
+			t.Fatal(err)
+		}
+		ev.expect("StasisStart")
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "sip2"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		c.must(204, "DELETE", "channels/sip2", nil)
+		got := ev.expect("ChannelVarset(RTPAUDIOQOS)", "ChannelVarset(RTPAUDIOQOSJITTER)", "ChannelVarset(RTPAUDIOQOSLOSS)",
+			"ChannelVarset(RTPAUDIOQOSRTT)", "ChannelVarset(RTPAUDIOQOSMES)", "ChannelHangupRequest(32,soft)", "ChannelLeftBridge(hold)", "StasisEnd")
+		if strings.Contains(got[0].Value, "txcount=0;") {
+			t.Errorf("RTPAUDIOQOS %q: the caller heard music, want txcount > 0", got[0].Value)
+		}
+		ev.expectNone()
 	})
 
 	t.Run("OriginatedFarSideHangsUp", func(t *testing.T) {
 		c.must(200, "POST", "channels", q("endpoint", "Local/s@sim-caller", "app", "callin", "appArgs", "show1", "channelId", "d4", "otherChannelId", "d4-far"))
-		got := ev.expect("ChannelStateChange", "StasisStart")
-		if got[1].Channel.State != ari.StateUp {
-			t.Fatalf("StasisStart state %s, want Up", got[1].Channel.State)
+		// Trace 09 f1: an originated channel's events come from its creation.
+		got := ev.expect("ChannelStateChange", "Dial()", "ChannelStateChange", "Dial(ANSWER)", "ChannelVarset(STASISSTATUS)", "StasisStart")
+		if got[0].chanID() != "d4-far" || got[1].Peer.ID != "d4" || got[5].Channel.State != ari.StateUp {
+			t.Fatalf("originate events %v %v %v", got[0].chanID(), got[1].Peer, got[5].Channel)
 		}
 		c.must(409, "POST", "channels/d4-far/answer", nil)
 		c.must(422, "POST", "bridges/hold/addChannel", q("channel", "d4-far"))
 		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "d4"))
 		ev.expect("ChannelEnteredBridge(hold)")
 		c.must(204, "DELETE", "channels/d4-far", q("reason_code", "17"))
-		ev.expect("ChannelHangupRequest(17)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelDestroyed(17)")
+		got = ev.expect("ChannelHangupRequest(32,soft)", "ChannelHangupRequest(16,soft)", "ChannelHangupRequest(17)", "ChannelDestroyed(17)",
+			"ChannelLeftBridge(hold)", "StasisEnd", "ChannelVarset(STASISSTATUS)", "ChannelDestroyed(17)")
+		for i, want := range []string{"d4-far", "d4-far", "d4", "d4-far", "d4", "d4", "d4", "d4"} {
+			if got[i].chanID() != want {
+				t.Errorf("event %d (%v) on %s, want %s", i, got[i], got[i].chanID(), want)
+			}
+		}
 		ev.expectNone()
 	})
 }
@@ -266,7 +331,6 @@ func TestBridgeMembership(t *testing.T) {
 	srv, c, ev := setup(t, aritest.Options{})
 	c.must(200, "POST", "bridges", q("bridgeId", "hold", "type", "holding"))
 	c.must(200, "POST", "bridges", q("bridgeId", "air", "type", "mixing"))
-	ev.expect("BridgeCreated", "BridgeCreated")
 	for _, id := range []string{"b1", "b2"} {
 		answeredCaller(t, srv, c, ev, id)
 		c.must(204, "POST", "bridges/hold/addChannel", q("channel", id, "role", "participant"))
@@ -305,10 +369,13 @@ func TestBridgeMembership(t *testing.T) {
 		c.must(204, "POST", "bridges/air/addChannel", q("channel", "b2"))
 		ev.expect("ChannelLeftBridge(hold)", "ChannelEnteredBridge(air)")
 		c.must(204, "DELETE", "bridges/air", nil)
-		got := ev.expect("ChannelLeftBridge(air)", "ChannelLeftBridge(air)", "BridgeDestroyed")
+		// The members leave while in Stasis, which ends the app's
+		// subscription: no BridgeDestroyed (trace 14c).
+		got := ev.expect("ChannelLeftBridge(air)", "ChannelLeftBridge(air)")
 		if got[0].chanID() != "b2" || got[1].chanID() != "b1" {
 			t.Fatalf("left order %s, %s; want last joined first", got[0].chanID(), got[1].chanID())
 		}
+		ev.expectNone()
 		for _, id := range []string{"b1", "b2"} {
 			if st, ok := srv.Channel(id); !ok || !st.InStasis || st.Bridge != "" {
 				t.Fatalf("%s = %+v, want in Stasis, no bridge", id, st)
@@ -321,7 +388,6 @@ func TestBridgeMusic(t *testing.T) {
 	t.Parallel()
 	srv, c, ev := setup(t, aritest.Options{})
 	c.must(200, "POST", "bridges/hold", q("type", "holding"))
-	ev.expect("BridgeCreated")
 	for _, id := range []string{"a1", "a2"} {
 		answeredCaller(t, srv, c, ev, id)
 	}
@@ -399,7 +465,7 @@ func TestPlayback(t *testing.T) {
 			t.Fatalf("play response %+v", pb)
 		}
 		c.must(204, "DELETE", "channels/c1", nil)
-		ev.expect("PlaybackStarted(playing)", "ChannelHangupRequest(32,soft)", "PlaybackFinished(failed)", "StasisEnd", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(16)")
+		ev.expect("PlaybackStarted(playing)", "ChannelHangupRequest(32,soft)", "PlaybackFinished(failed)", "StasisEnd")
 		c.must(404, "GET", "playbacks/pb1", nil)
 	})
 
@@ -465,37 +531,85 @@ func TestPlaybackDurations(t *testing.T) {
 
 func TestBridgePlaybackAndRecording(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, aritest.Options{})
-	c := newClient(t, srv)
-	ev := dialEvents(t, srv, "callin", true) // subscribeAll doubles bridge playback events (trace 03 c4)
+	srv, c, ev := setup(t, aritest.Options{})
+	all := dialEvents(t, srv, "observer", true) // subscribeAll doubles bridge playback and recording events (traces 03, 14)
 	c.must(200, "POST", "bridges/air", nil)
-	ev.expect("BridgeCreated")
+	all.expect("BridgeCreated")
 	answeredCaller(t, srv, c, ev, "c3")
 	c.must(204, "POST", "bridges/air/addChannel", q("channel", "c3"))
 	ev.expect("ChannelEnteredBridge(air)")
 
 	var rec ari.LiveRecording
 	_ = json.Unmarshal(c.must(201, "POST", "bridges/air/record", q("name", "show-1", "format", "wav")), &rec)
-	if rec.TargetURI != "bridge:air" {
+	if rec.TargetURI != "bridge:air" || rec.State != "queued" {
 		t.Fatalf("recording %+v", rec)
 	}
 	got := ev.expect("RecordingStarted")
 	if got[0].Recording.State != "recording" {
 		t.Fatalf("RecordingStarted state %q", got[0].Recording.State)
 	}
-	c.must(409, "POST", "bridges/air/record", q("name", "show-1", "format", "wav"))
-	c.must(422, "POST", "bridges/air/record", q("name", "x", "format", "nope"))
+	for _, tc := range []struct {
+		query  url.Values
+		status int
+		msg    string
+	}{
+		{q("name", "show-1", "format", "wav"), 409, "Recording 'show-1' already exists and can not be overwritten"},
+		{q("name", "show-1", "format", "wav", "ifExists", "overwrite"), 409, "Recording 'show-1' already exists and can not be overwritten"},
+		{q("name", "x", "format", "mp3"), 422, "specified format is unknown on this system"},
+		{q("name", "../x", "format", "wav"), 500, "Error parsing request"},
+		{q("name", "nofmt"), 400, "Missing parameter format"}, // Asterisk 22.10.1 crashed (trace 14)
+	} {
+		if st, b := c.do("POST", "bridges/air/record", tc.query, "", ""); st != tc.status || message(b) != tc.msg {
+			t.Errorf("record %v: %d %s, want %d %q", tc.query, st, b, tc.status, tc.msg)
+		}
+	}
 	c.must(200, "GET", "recordings/live/show-1", nil)
+	c.must(204, "POST", "recordings/live/show-1/pause", nil)
+	c.must(204, "DELETE", "recordings/live/show-1/pause", nil)
 	c.must(204, "POST", "recordings/live/show-1/stop", nil)
 	got = ev.expect("RecordingFinished")
 	if got[0].Recording.State != "done" {
 		t.Fatalf("RecordingFinished state %q", got[0].Recording.State)
 	}
 	c.must(404, "GET", "recordings/live/show-1", nil)
+	if b := c.must(200, "GET", "recordings/stored", nil); strings.TrimSpace(string(b)) != `[{"format":"wav","name":"show-1"}]` {
+		t.Errorf("stored recordings %s", b)
+	}
+	c.must(409, "POST", "bridges/air/record", q("name", "show-1", "format", "wav", "ifExists", "fail"))
+	c.must(201, "POST", "bridges/air/record", q("name", "show-1", "format", "wav", "ifExists", "append"))
+	ev.expect("RecordingStarted")
+	c.must(204, "POST", "recordings/live/show-1/stop", nil)
+	ev.expect("RecordingFinished")
+	st, body := c.do("GET", "recordings/stored/show-1/file", nil, "", "")
+	if st != 200 || len(body) < 44 || string(body[:4]) != "RIFF" || string(body[8:12]) != "WAVE" {
+		t.Errorf("stored file: %d, %d bytes", st, len(body))
+	}
+	var n int
+	for _, e := range all.sync() {
+		if strings.HasPrefix(e.Type, "Recording") {
+			n++
+		}
+	}
+	if n != 8 {
+		t.Errorf("subscribeAll socket got %d recording events, want each of 4 twice", n)
+	}
 
 	c.must(201, "POST", "bridges/air/play", q("media", "sound:hello-world", "playbackId", "bp"))
 	c.must(204, "DELETE", "bridges/air", nil)
-	ev.expect("PlaybackStarted(playing)", "PlaybackStarted(playing)", "ChannelLeftBridge(air)", "PlaybackFinished(failed)", "PlaybackFinished(failed)", "BridgeDestroyed")
+	// The member leaves first, which ends the app's subscription to the
+	// bridge: the app sees neither the failed playback nor BridgeDestroyed.
+	ev.expect("PlaybackStarted(playing)", "ChannelLeftBridge(air)")
+	ev.expectNone()
+	var forms []string
+	for _, e := range all.sync() {
+		if e.Bridge != nil || e.Playback != nil {
+			forms = append(forms, e.String())
+		}
+	}
+	want := "PlaybackStarted(playing) PlaybackStarted(playing) ChannelLeftBridge(air) PlaybackFinished(failed) PlaybackFinished(failed) BridgeDestroyed"
+	if strings.Join(forms, " ") != want {
+		t.Errorf("subscribeAll socket: %v\nwant %s", forms, want)
+	}
 }
 
 func TestTalkAndDTMF(t *testing.T) {

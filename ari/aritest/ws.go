@@ -151,13 +151,29 @@ func (sk *socket) writer(timeout context.Context) {
 	}
 }
 
-// unregister detaches sk; its app is unregistered if sk had it. Callers hold s.mu.
+// unregister detaches sk; its app loses its WebSocket if sk had it. The
+// app object stays while it holds subscriptions (trace 11), except for a
+// subscribeAll socket's: such an app holds no per-channel forwards and
+// goes at once (trace 07's 404). Callers hold s.mu.
 func (s *Server) unregister(sk *socket) {
 	delete(s.sockets, sk)
-	if s.apps[sk.app] == sk {
-		delete(s.apps, sk.app)
-		s.appsChanged()
+	a := s.apps[sk.app]
+	if a == nil || a.sock != sk {
+		return
 	}
+	a.sock = nil
+	if sk.subscribeAll {
+		delete(s.apps, a.name)
+	} else {
+		s.gcApp(a)
+	}
+	s.appsChanged()
+}
+
+// connected says whether a WebSocket has app, so that Stasis() works.
+func (s *Server) connected(app string) bool {
+	a := s.apps[app]
+	return a != nil && a.sock != nil
 }
 
 // appsChanged wakes WaitApp callers. Callers hold s.mu.
@@ -166,13 +182,15 @@ func (s *Server) appsChanged() {
 	s.appsCh = make(chan struct{})
 }
 
-// WaitApp waits until app is registered (registered true) or not registered
+// WaitApp waits until a WebSocket has app (registered true) or none has
 // (false), or ctx ends. Registration has no ARI event, so tests use this
-// after connecting or closing a WebSocket.
+// after connecting or closing a WebSocket. "Registered" here means that
+// Stasis() works: without a WebSocket the application may still exist
+// for GET /applications while it holds subscriptions (trace 11).
 func (s *Server) WaitApp(ctx context.Context, app string, registered bool) error {
 	for {
 		s.mu.Lock()
-		ok := (s.apps[app] != nil) == registered
+		ok := s.connected(app) == registered
 		ch := s.appsCh
 		s.mu.Unlock()
 		if ok {
@@ -208,11 +226,12 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if old := s.apps[sk.app]; old != nil {
-		ev := &ari.ApplicationReplaced{EventBase: base(ari.TypeApplicationReplaced)}
-		s.emit(sk.app, ev) // goes to the old socket, which has the app until now
+	a := s.app(sk.app)
+	if a.sock != nil {
+		// goes to the old socket, which has the app until now
+		s.toApp(a.name, &ari.ApplicationReplaced{EventBase: base(ari.TypeApplicationReplaced)})
 	}
-	s.apps[sk.app] = sk
+	a.sock = sk
 	s.sockets[sk] = struct{}{}
 	s.appsChanged()
 	s.mu.Unlock()
@@ -247,15 +266,13 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("aritest: websocket gone", "app", sk.app)
 }
 
-// AppRegistered reports whether a WebSocket currently has app.
+// AppRegistered reports whether a WebSocket currently has app (so that
+// Stasis() works). GET /applications/{app} may still answer 200 without
+// one while the application holds subscriptions; see Subscriptions.
 func (s *Server) AppRegistered(app string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.apps[app] != nil
-}
-
-func (s *Server) appModel(name string) ari.Application {
-	return ari.Application{Name: name, ChannelIDs: []string{}, BridgeIDs: []string{}, EndpointIDs: []string{}, DeviceNames: []string{}}
+	return s.connected(app)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
