@@ -246,11 +246,19 @@ func TestNormalizeNumber(t *testing.T) {
 		{"  +44 20 7946 0000", "+442079460000"},
 		{"555.010.2030", "5550102030"},
 		{"0044-20", "004420"},
-		{"1+2", "12"},
+		{"(212) 555/0132", "2125550132"},
 		{"anonymous", ""},
 		{"", ""},
 		{"+", ""},
-		{"tel:+1555", "1555"}, // a + that does not lead is dropped
+		{"tel:+1555", "+1555"}, // a tel: URI's number
+		// Anything else is no number: hostile caller IDs are nobody's
+		// profile, not the profile of the digits they hide (issue 10).
+		{"1+2", ""},
+		{"javascript:alert(1)//", ""},
+		{"../../logout?x=1#", ""},
+		{"%2B12125550132", ""},
+		{"+1 555\x000102", ""},
+		{"1234567890123456789012", ""}, // more than 20 digits
 	} {
 		if got := postgres.NormalizeNumber(tt.in); got != tt.want {
 			t.Errorf("NormalizeNumber(%q): got %q, want %q", tt.in, got, tt.want)

@@ -91,8 +91,10 @@ func (s *Show) Promote(actor Actor, callID string) (Ticket, error) {
 // TakeNext reserves putting the first caller in line on air, as Promote
 // does: the picked caller, else callers moved to top, else the ready caller
 // of highest priority who waited longest, else the longest-waiting caller.
-// Callers busy with another action are skipped. Errors: ErrOnAirFull at the
-// on-air limit; ErrNotFound when nobody free is in line.
+// Callers busy with another action are skipped, and so are blocked ones
+// (even a picked one: a producer promotes a blocked caller by name or not
+// at all). Errors: ErrOnAirFull at the on-air limit; ErrNotFound when
+// nobody free and unblocked is in line.
 func (s *Show) TakeNext(actor Actor) (Ticket, error) {
 	const op = ActionTakeNext
 	if err := s.checkOnAir(op); err != nil {
@@ -100,13 +102,13 @@ func (s *Show) TakeNext(actor Actor) (Ticket, error) {
 	}
 	var next *call
 	s.line.ascend(func(c *call) bool {
-		if c.pending == 0 {
+		if c.pending == 0 && !c.blocked {
 			next = c
 		}
 		return next == nil
 	})
 	if next == nil {
-		return Ticket{}, opError(op, "", ErrNotFound, "nobody free in line")
+		return Ticket{}, opError(op, "", ErrNotFound, "nobody free and unblocked in line")
 	}
 	return s.reserve(next, op, actor, StateOnAir), nil
 }

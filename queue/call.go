@@ -26,6 +26,8 @@ const (
 	ActionReadmit   = "readmit"     // rebuilt from Asterisk after a restart
 	ActionReconcile = "reconcile"   // state corrected from what Asterisk reports
 	ActionVanish    = "vanish"      // ended because Asterisk no longer has it
+	ActionBlock     = "block"       // the number was blocked while the caller was in the show
+	ActionUnblock   = "unblock"     // the number's block was lifted while the caller was in the show
 )
 
 // Reject says why an arriving call was refused.
@@ -45,7 +47,7 @@ type Arrival struct {
 	Name      string    // caller ID name: hostile input, stored as given
 	Node      string    // Asterisk node; empty means the show's node
 	ChannelID string    // the ARI channel in Stasis
-	Blocked   bool      // the number is on the block list
+	Blocked   bool      // the number is on the block list (Arrive rejects, Readmit flags)
 	BlockNote string    // why it is blocked, for the record
 	ArrivedAt time.Time // when the call arrived; zero means now
 }
@@ -73,6 +75,11 @@ type Call struct {
 	Top        bool   `json:"top,omitempty"`      // moved to the top of the line
 	Announcing bool   `json:"announcing,omitempty"`
 	WasOnAir   bool   `json:"was_on_air,omitempty"`
+	// Blocked says the number was blocked after the caller came in (or
+	// before a restart readmitted it): the caller stays, flagged, and
+	// TakeNext passes it by. BlockNote says why.
+	Blocked   bool   `json:"blocked,omitempty"`
+	BlockNote string `json:"block_note,omitempty"`
 
 	// Pending is the action reserved on this caller and awaiting Commit
 	// or Abort; "" when none.
@@ -87,17 +94,19 @@ type Call struct {
 type call struct {
 	id, number, name, node, channel string
 
-	state    State
-	arrived  time.Time
-	since    time.Time
-	notes    Notes
-	screener string
-	muted    bool
-	locked   bool
-	wasOnAir bool
-	outcome  Outcome
-	reason   string
-	seq      int
+	state     State
+	arrived   time.Time
+	since     time.Time
+	notes     Notes
+	screener  string
+	muted     bool
+	locked    bool
+	wasOnAir  bool
+	blocked   bool
+	blockNote string
+	outcome   Outcome
+	reason    string
+	seq       int
 
 	serial uint64 // unique per show: the last tie-break of every order
 	top    int64  // < 0 once moved to top; more negative is further ahead

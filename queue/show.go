@@ -20,6 +20,17 @@ type Config struct {
 	Capacity      int           // most callers arriving, waiting, screening or ready; 0 means no limit
 	AnnounceEvery time.Duration // interval of position announcements; 0 means none
 	MaxOnAir      int           // most callers on air at once; 0 means no limit
+	// Blocklist, when set, is asked about a call readmitted without
+	// Arrival.Blocked (after a restart or a reconnect), so a blocked
+	// caller rebuilt from Asterisk is flagged too. Its dynamic type must
+	// be comparable (Config is compared).
+	Blocklist Blocklist
+}
+
+// Blocklist says whether a number is blocked, and why. IsBlocked must not
+// block or call back into the show.
+type Blocklist interface {
+	IsBlocked(number string) (blocked bool, note string)
 }
 
 func (c Config) validate(op string) error {
@@ -438,6 +449,7 @@ func (s *Show) view(c *call) Call {
 		Notes: c.notes, Screener: c.screener, Muted: c.muted, Locked: c.locked,
 		Next: c == s.picked, Top: c.top < 0, Announcing: c.announcing, WasOnAir: c.wasOnAir,
 		Pending: c.pendingAction, Outcome: c.outcome, Reason: c.reason, Seq: c.seq,
+		Blocked: c.blocked, BlockNote: c.blockNote,
 	}
 }
 
