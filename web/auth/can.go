@@ -28,6 +28,7 @@ const (
 	ActionLines            Action = "lines"             // open or close the show's lines
 	ActionRecording        Action = "recording"         // start or stop recording
 	ActionAnnounceInterval Action = "announce_interval" // set how often waiting callers hear their position
+	ActionAirLimit         Action = "air_limit"         // set when every console warns that a caller is on air too long
 	ActionBlock            Action = "block"             // block or unblock a number
 	ActionMessage          Action = "message"           // write in the show's message channel
 	ActionAdmin            Action = "admin"             // manage users, tokens and shows
@@ -38,7 +39,7 @@ func Actions() []Action {
 	return []Action{ActionView, ActionScreen, ActionReady, ActionNotes, ActionPromote,
 		ActionTakeNext, ActionPickNext, ActionMoveToTop, ActionHold, ActionMute, ActionLock,
 		ActionDropWaiting, ActionDropOnAir, ActionTalkback, ActionLines, ActionRecording,
-		ActionAnnounceInterval, ActionBlock, ActionMessage, ActionAdmin}
+		ActionAnnounceInterval, ActionAirLimit, ActionBlock, ActionMessage, ActionAdmin}
 }
 
 // Roles returns every role.

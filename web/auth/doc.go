@@ -1,7 +1,8 @@
 // Package auth decides who is making a request and what they may do.
 //
 // People use the console with a session: Service.Login checks a user name
-// and password (argon2id, rate limited per IP and per name) and creates a
+// and password (argon2id, rate limited per client address, and locked with
+// exponential backoff per user name and client address) and creates a
 // session whose random id goes in a cookie and whose SHA-256 goes in the
 // database. Sessions end after Config.IdleTimeout without requests, after
 // Config.MaxAge in any case, on logout, and when the user's password or role

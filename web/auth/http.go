@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -192,10 +194,32 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 			fail(w, r, http.StatusForbidden, "Cross-origin login refused.")
 			return
 		}
+		// The whole form first: a body cut short or too long runs no login.
+		if err := parseForm(w, r); err != nil {
+			switch {
+			case r.Context().Err() != nil || errors.Is(err, io.ErrUnexpectedEOF):
+				s.log.Debug("login: the client left before sending its form", "ip", clientIP(r), "err", err)
+				// Nothing to answer: nobody is listening.
+			case errors.Is(err, errMultipart):
+				fail(w, r, http.StatusUnsupportedMediaType, "Send the login form as application/x-www-form-urlencoded.")
+			case isTooLarge(err):
+				fail(w, r, http.StatusRequestEntityTooLarge, "The login form is too large.")
+			default:
+				fail(w, r, http.StatusBadRequest, "The login form could not be read.")
+			}
+			return
+		}
+		if r.Context().Err() != nil {
+			return // the client left: no login for nobody
+		}
 		sess, err := s.Login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"),
 			clientIP(r), r.UserAgent())
 		var limited *rateLimitError
 		switch {
+		case err != nil && r.Context().Err() != nil:
+			// The client left during the login: not a server fault.
+			s.log.Debug("login: the client left before the answer", "ip", clientIP(r), "err", err)
+			return
 		case errors.As(err, &limited):
 			secs := int(math.Ceil(limited.retry.Seconds()))
 			w.Header().Set("Retry-After", fmt.Sprint(secs))
@@ -243,6 +267,37 @@ func (s *Service) LogoutHandler() http.Handler {
 		s.ClearSessionCookie(w, r)
 		redirect(w, r, s.loginPath)
 	})
+}
+
+// maxFormBytes bounds the forms this package reads: a login, a logout,
+// the CSRF field of a console form. None is more than a few fields.
+const maxFormBytes = 64 << 10
+
+// errMultipart refuses a multipart form: nothing here takes uploads, and
+// Go's default parse of one keeps up to 32 MB in memory.
+var errMultipart = errors.New("multipart form refused")
+
+// parseForm reads r's URL-encoded form, at most maxFormBytes of it, once;
+// w, if not nil, is told to close the connection after a body that is too
+// long.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	if r.PostForm != nil {
+		return nil
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		r.PostForm = url.Values{} // and never parse it later either
+		return errMultipart
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
+	return r.ParseForm()
+}
+
+// isTooLarge reports whether err is a body over its bound.
+func isTooLarge(err error) bool {
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb)
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, to string) {

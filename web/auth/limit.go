@@ -5,18 +5,26 @@ import (
 	"time"
 )
 
-// Login rate limits: token buckets per client IP and per user name. Every
-// login attempt takes a token from both; a successful one gives them back,
-// so only failures (and attempts in flight) count. With the numbers below a
-// client gets 20 quick tries, then one every 3 s; a user name 10 quick
-// tries, then one every 12 s (300 guesses an hour, whoever asks). An
-// office of producers behind one NAT address stays well under the IP limit.
+// Login limits. Each attempt takes a token from its client address's
+// bucket (20 quick tries, then one every 3 s: what one address may spend
+// of the server's password hashing, whatever names it tries). Failures
+// then lock the pair of user name and client address, never the name
+// alone: after pairFree failures from one address for one name, that
+// address waits pairBase before its next try for that name, twice as long
+// after each further failure, up to pairMax. A stranger who guesses at a
+// producer's name locks out only their own address; the producer logs in
+// from theirs. A success clears its pair. Guessing spread over many
+// addresses is bounded per address (about 20 tries the first hour, then
+// 4 an hour per name) and by argon2id's cost.
 const (
 	ipBurst     = 20
 	ipEvery     = 3 * time.Second
-	nameBurst   = 10
-	nameEvery   = 12 * time.Second
-	limiterSize = 4096 // buckets kept per kind; beyond it full then stalest ones go
+	pairFree    = 5                // failures before a pair waits
+	pairBase    = time.Second      // the first wait
+	pairMax     = 15 * time.Minute // the longest wait
+	pairForget  = 24 * time.Hour   // a pair with no failure this long is forgotten
+	limiterSize = 4096             // IP buckets kept; beyond it full then stalest ones go
+	pairsSize   = 16384            // pairs kept; beyond it unlocked then stalest ones go
 )
 
 type bucket struct {
@@ -24,7 +32,7 @@ type bucket struct {
 	at     time.Time // when tokens was last brought up to date
 }
 
-// buckets is one kind of token bucket, keyed by IP or by name.
+// buckets is a set of token buckets, keyed by IP.
 type buckets struct {
 	burst float64
 	every time.Duration
@@ -87,41 +95,112 @@ func (bs *buckets) wait(b *bucket) time.Duration {
 	return time.Duration((1 - b.tokens) * float64(bs.every))
 }
 
-// loginLimiter limits login attempts per IP and per user name. It is safe
-// for concurrent use and holds at most limiterSize buckets of each kind.
+// pairKey is a user name as tried from one client address.
+type pairKey struct{ ip, name string }
+
+// pair is the failures of one pairKey.
+type pair struct {
+	fails int       // failures (and attempts in flight) since the last success
+	last  time.Time // the last failure
+}
+
+// until returns when p may try again.
+func (p *pair) until() time.Time {
+	if p.fails < pairFree {
+		return time.Time{}
+	}
+	wait := pairMax
+	if n := p.fails - pairFree; n < 20 {
+		wait = min(pairMax, pairBase<<n)
+	}
+	return p.last.Add(wait)
+}
+
+// loginLimiter limits login attempts per client address, and locks a
+// user name only for the address it failed from. It is safe for
+// concurrent use and holds at most limiterSize buckets and pairsSize
+// pairs.
 type loginLimiter struct {
-	mu   sync.Mutex
-	ip   buckets
-	name buckets
+	mu    sync.Mutex
+	ip    buckets
+	pairs map[pairKey]*pair
 }
 
 func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), name: newBuckets(nameBurst, nameEvery)}
+	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), pairs: map[pairKey]*pair{}}
 }
 
-// take takes a token from ip's and name's buckets, or, if either is empty,
-// takes none and returns how long to wait.
+// take lets an attempt for name from ip go ahead, counting it as a
+// failure until success or undo says otherwise; or, if the address has
+// spent its bucket or the pair is locked, takes nothing and returns how
+// long to wait.
 func (l *loginLimiter) take(ip, name string, now time.Time) (retry time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	bi, bn := l.ip.get(ip, now), l.name.get(name, now)
-	if bi.tokens < 1 || bn.tokens < 1 {
-		return max(l.ip.wait(bi), l.name.wait(bn)), false
+	bi := l.ip.get(ip, now)
+	k := pairKey{ip, name}
+	p := l.pairs[k]
+	var locked time.Duration
+	if p != nil {
+		if now.Sub(p.last) > pairForget {
+			p.fails = 0
+		}
+		locked = max(0, p.until().Sub(now))
+	}
+	if bi.tokens < 1 || locked > 0 {
+		return max(l.ip.wait(bi), locked), false
 	}
 	bi.tokens--
-	bn.tokens--
+	if p == nil {
+		if len(l.pairs) >= pairsSize {
+			l.evictPairs(now)
+		}
+		p = &pair{}
+		l.pairs[k] = p
+	}
+	p.fails++
+	p.last = now
 	return 0, true
 }
 
-// refund gives back the tokens a successful attempt took.
-func (l *loginLimiter) refund(ip, name string, now time.Time) {
+// success clears the pair of a successful login and gives the address
+// its token back: only failures count.
+func (l *loginLimiter) success(ip, name string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, x := range []struct {
-		bs  *buckets
-		key string
-	}{{&l.ip, ip}, {&l.name, name}} {
-		b := x.bs.get(x.key, now)
-		b.tokens = min(x.bs.burst, b.tokens+1)
+	delete(l.pairs, pairKey{ip, name})
+	b := l.ip.get(ip, now)
+	b.tokens = min(l.ip.burst, b.tokens+1)
+}
+
+// undo takes back an attempt that failed on our side (the database), not
+// on the client's.
+func (l *loginLimiter) undo(ip, name string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.pairs[pairKey{ip, name}]; p != nil && p.fails > 0 {
+		p.fails--
+	}
+	b := l.ip.get(ip, now)
+	b.tokens = min(l.ip.burst, b.tokens+1)
+}
+
+// evictPairs drops the pairs that are not locked and were not touched in
+// pairForget and, if that frees nothing, the one whose failure is oldest.
+func (l *loginLimiter) evictPairs(now time.Time) {
+	var stalest pairKey
+	var stalestAt time.Time
+	found := false
+	for k, p := range l.pairs {
+		if now.Sub(p.last) > pairForget || (p.fails < pairFree && now.Sub(p.last) > pairMax) {
+			delete(l.pairs, k)
+			continue
+		}
+		if !found || p.last.Before(stalestAt) {
+			stalest, stalestAt, found = k, p.last, true
+		}
+	}
+	if len(l.pairs) >= pairsSize && found {
+		delete(l.pairs, stalest)
 	}
 }

@@ -10,25 +10,51 @@ func TestLoginLimiter(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
-	t.Run("NameBucket", func(t *testing.T) {
+	t.Run("PairBacksOffExponentially", func(t *testing.T) {
 		l := newLoginLimiter()
-		for i := range nameBurst {
-			if _, ok := l.take(fmt.Sprint("ip", i), "alice", t0); !ok {
-				t.Fatalf("attempt %d refused, want %d allowed", i+1, nameBurst)
+		now := t0
+		for i := range pairFree {
+			if _, ok := l.take("10.0.0.9", "alice", now); !ok {
+				t.Fatalf("failure %d refused, want %d free", i+1, pairFree)
 			}
 		}
-		retry, ok := l.take("ip-new", "alice", t0)
-		if ok || retry != nameEvery {
-			t.Fatalf("attempt %d: got ok=%v retry=%s, want refused, retry %s", nameBurst+1, ok, retry, nameEvery)
+		// Each further failure doubles the wait, up to pairMax.
+		for n, want := 0, pairBase; n < 14; n, want = n+1, min(pairMax, want*2) {
+			retry, ok := l.take("10.0.0.9", "alice", now)
+			if ok || retry != want {
+				t.Fatalf("after %d failures: got ok=%v retry=%s, want refused, retry %s", pairFree+n, ok, retry, want)
+			}
+			if _, ok := l.take("10.0.0.9", "alice", now.Add(want-time.Millisecond)); ok {
+				t.Fatalf("after %d failures: allowed before %s", pairFree+n, want)
+			}
+			now = now.Add(want)
+			if _, ok := l.take("10.0.0.9", "alice", now); !ok {
+				t.Fatalf("after %d failures: refused once %s passed", pairFree+n, want)
+			}
 		}
-		if _, ok := l.take("ip-new", "alice", t0.Add(nameEvery-time.Millisecond)); ok {
-			t.Error("just before the refill: allowed")
+	})
+
+	t.Run("StrangerCannotLockOthersOut", func(t *testing.T) {
+		l := newLoginLimiter()
+		// One wrong try every 12 s for an hour, from one address.
+		for i := range 300 {
+			l.take("203.0.113.7", "alice", t0.Add(time.Duration(i)*12*time.Second))
 		}
-		if _, ok := l.take("ip-new", "alice", t0.Add(nameEvery)); !ok {
-			t.Error("after one refill period: refused")
+		later := t0.Add(time.Hour)
+		if _, ok := l.take("203.0.113.7", "alice", later); ok {
+			t.Error("the guessing address is not locked")
 		}
-		if _, ok := l.take("ip-new", "bob", t0); !ok {
-			t.Error("another name: refused")
+		if _, ok := l.take("10.0.0.5", "alice", later); !ok {
+			t.Error("alice from her own address: locked out by a stranger")
+		}
+		// Many addresses guessing at alice lock none but themselves.
+		for i := range 100 {
+			for range pairFree + 1 {
+				l.take(fmt.Sprint("198.51.100.", i), "alice", later)
+			}
+		}
+		if _, ok := l.take("10.0.0.6", "alice", later); !ok {
+			t.Error("alice from a fresh address after a spread attack: locked out")
 		}
 	})
 
@@ -47,36 +73,71 @@ func TestLoginLimiter(t *testing.T) {
 		}
 	})
 
-	t.Run("RefundedSuccessesDoNotCount", func(t *testing.T) {
+	t.Run("SuccessClearsThePair", func(t *testing.T) {
 		l := newLoginLimiter()
-		for i := range 3 * nameBurst {
+		for range pairFree - 1 {
+			l.take("10.0.0.1", "alice", t0)
+		}
+		l.take("10.0.0.1", "alice", t0)
+		l.success("10.0.0.1", "alice", t0)
+		for i := range pairFree {
+			if _, ok := l.take("10.0.0.1", "alice", t0); !ok {
+				t.Fatalf("failure %d after a success refused: the success did not clear the pair", i+1)
+			}
+		}
+	})
+
+	t.Run("SuccessesDoNotCount", func(t *testing.T) {
+		l := newLoginLimiter()
+		for i := range 3 * ipBurst {
 			if _, ok := l.take("10.0.0.1", "alice", t0); !ok {
 				t.Fatalf("attempt %d refused though every attempt succeeded", i+1)
 			}
-			l.refund("10.0.0.1", "alice", t0)
+			l.success("10.0.0.1", "alice", t0)
+		}
+	})
+
+	t.Run("UndoTakesBackOurFailures", func(t *testing.T) {
+		l := newLoginLimiter()
+		for i := range 3 * ipBurst {
+			if _, ok := l.take("10.0.0.1", "alice", t0); !ok {
+				t.Fatalf("attempt %d refused though the database failed each", i+1)
+			}
+			l.undo("10.0.0.1", "alice", t0)
+		}
+	})
+
+	t.Run("Forgotten", func(t *testing.T) {
+		l := newLoginLimiter()
+		for range pairFree + 3 {
+			l.take("10.0.0.1", "alice", t0)
+		}
+		if _, ok := l.take("10.0.0.1", "alice", t0.Add(pairForget+time.Second)); !ok {
+			t.Error("a day later the pair is still locked")
 		}
 	})
 
 	t.Run("Bounded", func(t *testing.T) {
 		l := newLoginLimiter()
-		for i := range limiterSize + 500 {
+		for i := range pairsSize + 500 {
 			// A microsecond apart: no bucket refills meanwhile.
-			l.take(fmt.Sprint("ip", i), fmt.Sprint("name", i), t0.Add(time.Duration(i)*time.Microsecond))
+			l.take(fmt.Sprint("ip", i%(limiterSize+500)), fmt.Sprint("name", i), t0.Add(time.Duration(i)*time.Microsecond))
 		}
-		if len(l.ip.m) != limiterSize || len(l.name.m) != limiterSize {
-			t.Errorf("got %d IP and %d name buckets, want %d", len(l.ip.m), len(l.name.m), limiterSize)
+		if len(l.ip.m) != limiterSize || len(l.pairs) != pairsSize {
+			t.Errorf("got %d IP buckets and %d pairs, want %d and %d", len(l.ip.m), len(l.pairs), limiterSize, pairsSize)
 		}
 		// The stalest went first: the last key is kept, the first is not.
-		if _, ok := l.ip.m["ip0"]; ok {
-			t.Error("ip0, the stalest, was kept")
+		if _, ok := l.pairs[pairKey{"ip0", "name0"}]; ok {
+			t.Error("the stalest pair was kept")
 		}
-		if _, ok := l.ip.m[fmt.Sprint("ip", limiterSize+499)]; !ok {
-			t.Error("the newest bucket was evicted")
+		last := pairsSize + 499
+		if _, ok := l.pairs[pairKey{fmt.Sprint("ip", last%(limiterSize+500)), fmt.Sprint("name", last)}]; !ok {
+			t.Error("the newest pair was evicted")
 		}
-		// An hour later all buckets have refilled: one new key sweeps them.
-		l.take("late", "late", t0.Add(time.Hour))
-		if len(l.ip.m) != 1 || len(l.name.m) != 1 {
-			t.Errorf("after refill: got %d IP and %d name buckets, want 1 each", len(l.ip.m), len(l.name.m))
+		// A day later all pairs are stale: one new key sweeps them.
+		l.take("late", "late", t0.Add(pairForget+time.Hour))
+		if len(l.pairs) != 1 {
+			t.Errorf("after a day: %d pairs, want the stale ones swept", len(l.pairs))
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package auth
 
-import "context"
+import (
+	"context"
+	"encoding/base64"
+)
 
 // Role is what a user or token may do. Roles are not ranked: each has its
 // own set of permissions (see Can).
@@ -29,6 +32,10 @@ type Principal struct {
 	ID   int64  // users.id or api_tokens.id
 	Name string // user name or token name
 	Role Role
+	// Key names the credential (one session, one token) without
+	// revealing it: a prefix of the hash the database keeps. Per-credential
+	// limits and ending a session's event streams go by it.
+	Key string
 }
 
 type principalKey struct{}
@@ -42,4 +49,9 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
+}
+
+// credentialKey is Principal.Key for a credential's SHA-256.
+func credentialKey(kind PrincipalKind, hash []byte) string {
+	return string(kind) + ":" + base64.RawURLEncoding.EncodeToString(hash[:12])
 }

@@ -52,8 +52,9 @@ var (
 	// ErrBadCredentials means a login's user name or password is wrong. It
 	// wraps ErrUnauthenticated.
 	ErrBadCredentials = fmt.Errorf("auth: wrong user name or password: %w", ErrUnauthenticated)
-	// ErrRateLimited means too many failed logins came from the client's IP
-	// or for the user name; the error's text says when to try again.
+	// ErrRateLimited means too many login attempts came from the client's
+	// address, or too many failed for the user name from that address;
+	// the error's text says when to try again.
 	ErrRateLimited = errors.New("auth: too many login attempts")
 )
 
@@ -185,8 +186,9 @@ func New(cfg Config) (*Service, error) {
 // match, creates a session; ip and userAgent are the client's, for rate
 // limiting and the record. It returns ErrBadCredentials for a wrong name or
 // password (taking as long for an unknown name as for a known one) and an
-// error wrapping ErrRateLimited when the IP or the name has failed too
-// often.
+// error wrapping ErrRateLimited when the address has tried too often, or
+// the name has failed too often from that address (see limit.go: a
+// stranger cannot lock a user out of other addresses).
 func (s *Service) Login(ctx context.Context, name, password, ip, userAgent string) (Session, error) {
 	name = foldName(name)
 	if len(name) > 128 {
@@ -200,7 +202,7 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 	id, role, hash, err := s.store.UserPassword(ctx, name)
 	known := err == nil
 	if err != nil && !errors.Is(err, queue.ErrNotFound) {
-		s.limits.refund(ip, name, now) // our failure, not theirs
+		s.limits.undo(ip, name, now) // our failure, not theirs
 		return Session{}, fmt.Errorf("auth: login: %w", err)
 	}
 	if !known {
@@ -208,14 +210,14 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 	}
 	ok, err := s.verify(ctx, hash, password)
 	if err != nil {
-		s.limits.refund(ip, name, now)
+		s.limits.undo(ip, name, now)
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
 	}
 	if !ok || !known {
 		s.log.Info("login failed", "user", name, "ip", ip)
 		return Session{}, ErrBadCredentials
 	}
-	s.limits.refund(ip, name, now)
+	s.limits.success(ip, name, now)
 	r, err := ParseRole(role)
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
@@ -226,7 +228,7 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 	idHash := sha256.Sum256(secret[:])
 	sess := Session{
 		Token:     base64.RawURLEncoding.EncodeToString(secret[:]),
-		Principal: Principal{Kind: KindUser, ID: id, Name: name, Role: r},
+		Principal: Principal{Kind: KindUser, ID: id, Name: name, Role: r, Key: credentialKey(KindUser, idHash[:])},
 		Expires:   now.Add(s.maxAge),
 	}
 	if len(userAgent) > 256 {
@@ -310,7 +312,7 @@ func (s *Service) session(r *http.Request) (Principal, []byte, error) {
 	if err != nil {
 		return Principal{}, nil, err
 	}
-	p := Principal{Kind: KindUser, ID: id, Name: name, Role: ro}
+	p := Principal{Kind: KindUser, ID: id, Name: name, Role: ro, Key: credentialKey(KindUser, h[:])}
 	s.outage.confirm(h[:], p, now)
 	return p, secret, nil
 }
@@ -406,6 +408,9 @@ func (s *Service) checkCSRF(r *http.Request, secret []byte) error {
 	}
 	tok := r.Header.Get(CSRFHeader)
 	if tok == "" {
+		if err := parseForm(nil, r); err != nil {
+			return fmt.Errorf("reading the form: %w", err)
+		}
 		tok = r.PostFormValue(CSRFField)
 	}
 	if tok == "" {

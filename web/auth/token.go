@@ -69,7 +69,7 @@ func (s *Service) bearer(ctx context.Context, header string) (Principal, error) 
 	if err != nil {
 		return Principal{}, err
 	}
-	p := Principal{Kind: KindToken, ID: id, Name: name, Role: r}
+	p := Principal{Kind: KindToken, ID: id, Name: name, Role: r, Key: credentialKey(KindToken, hash)}
 	s.outage.confirm(hash, p, now)
 	return p, nil
 }
