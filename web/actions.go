@@ -99,8 +99,8 @@ func (in actionInput) validate() error {
 		{"screener", in.Screener}, {"name", in.Name}, {"location", in.Location},
 		{"topic", in.Topic}, {"reason", in.Reason},
 	} {
-		if !utf8.ValidString(f.v) {
-			return invalid(f.name, "must be UTF-8 text")
+		if !utf8.ValidString(f.v) || strings.IndexFunc(f.v, unprintable) >= 0 {
+			return invalid(f.name, "must be UTF-8 text without control characters")
 		}
 		if utf8.RuneCountInString(f.v) > maxText {
 			return invalid(f.name, "must be at most %d characters", maxText)

@@ -2,8 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
@@ -223,6 +226,9 @@ func (s *Server) apiTalkback(on bool) http.HandlerFunc {
 			var in broadcast.TalkbackOptions
 			if on {
 				if err = decodeJSON(r, &in); err == nil {
+					err = s.cfg.Talkback[h.key].check(h.key, in)
+				}
+				if err == nil {
 					err = s.controls(r).StartTalkback(r.Context(), h.key, in)
 				}
 			} else {
@@ -285,44 +291,65 @@ func callOf(c postgres.Call) callJSON {
 // historyLimit is how many past calls a caller's history shows.
 const historyLimit = 100
 
-// number reads and checks the {number} parameter.
+// number reads the {number} parameter, percent-decoded (chi routes an
+// escaped path as sent: "%2B1212..." is "+1212..."), and returns it as
+// callers are keyed, or a 422 naming the rule.
 func number(r *http.Request) (string, error) {
-	n := chi.URLParam(r, "number")
-	if postgres.NormalizeNumber(n) == "" {
-		return "", invalid("number", "must contain digits")
+	raw := chi.URLParam(r, "number")
+	if r.URL.RawPath != "" {
+		v, err := url.PathUnescape(raw)
+		if err != nil {
+			return "", badRequest("number", "malformed percent-encoding")
+		}
+		raw = v
+	}
+	n := queue.NormalizeNumber(raw)
+	if n == "" {
+		return "", invalid("number", "must be a phone number: up to 20 digits, an optional leading +, and spaces, dashes, dots, slashes or brackets between them")
 	}
 	return n, nil
 }
 
-// history loads a caller's profile and calls.
-func (s *Server) history(r *http.Request) (historyJSON, error) {
+// history loads a caller's profile and calls; known says whether callin
+// has ever seen or noted the number.
+func (s *Server) history(r *http.Request) (out historyJSON, known bool, err error) {
 	if err := s.allow(r, auth.ActionView); err != nil {
-		return historyJSON{}, err
+		return historyJSON{}, false, err
 	}
 	if s.cfg.History == nil {
-		return historyJSON{}, notFound("history", "")
+		return historyJSON{}, false, notFound("history", "")
 	}
 	n, err := number(r)
 	if err != nil {
-		return historyJSON{}, err
+		return historyJSON{}, false, err
 	}
 	p, err := s.cfg.History.CallerProfile(r.Context(), n)
 	if err != nil {
-		return historyJSON{}, err
+		return historyJSON{}, false, err
 	}
 	calls, err := s.cfg.History.CallerCalls(r.Context(), n, historyLimit)
 	if err != nil {
-		return historyJSON{}, err
+		return historyJSON{}, false, err
 	}
-	out := historyJSON{Profile: profileOf(p), Calls: []callJSON{}}
+	out = historyJSON{Profile: profileOf(p), Calls: []callJSON{}}
 	for _, c := range calls {
 		out.Calls = append(out.Calls, callOf(c))
 	}
-	return out, nil
+	return out, len(calls) > 0 || knownProfile(p), nil
+}
+
+// knownProfile reports whether a profile has anything in it: calls, a
+// block (or a lifted one), notes or a name. CallerProfile answers a zero
+// profile for a number never seen.
+func knownProfile(p postgres.Profile) bool {
+	return p.Calls > 0 || !p.FirstCall.IsZero() || p.Blocked || !p.BlockedAt.IsZero() || p.Notes != "" || p.Name != ""
 }
 
 func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
-	out, err := s.history(r)
+	out, known, err := s.history(r)
+	if err == nil && !known {
+		err = notFound("caller", out.Profile.Number)
+	}
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -330,7 +357,8 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, out)
 }
 
-// block blocks or unblocks the {number} of r.
+// block blocks (with a reason, required) or unblocks the {number} of r,
+// and flags or unflags that number's callers already in line.
 func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 	if err := s.allow(r, auth.ActionBlock); err != nil {
 		return err
@@ -342,10 +370,16 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 	if err != nil {
 		return err
 	}
-	if blocked && len(reason) > maxText {
-		return invalid("reason", "must be at most %d characters", maxText)
+	if blocked {
+		reason = strings.TrimSpace(reason)
+		switch {
+		case reason == "":
+			return invalid("reason", "is required: say why the number is blocked")
+		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxText || strings.IndexFunc(reason, unprintable) >= 0:
+			return invalid("reason", "must be at most %d characters of text without control characters", maxText)
+		}
 	}
-	p, _ := principal(r)
+	p, actor := principal(r)
 	if blocked {
 		err = s.cfg.History.Block(r.Context(), n, p.Name, reason)
 	} else {
@@ -354,8 +388,12 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.Blocks != nil {
+		if changed := s.cfg.Blocks.SetBlocked(n, blocked, reason, actor); changed > 0 {
+			s.log.Info("web: block reached callers in line", "number", n, "blocked", blocked, "callers", changed, "user", p.Name)
+		}
+	}
 	for _, h := range s.hubs {
-		h.forget(postgres.NormalizeNumber(n))
 		h.forget(n)
 	}
 	return nil
@@ -417,8 +455,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := principal(r)
-	// Room for a whole ring's replay on top of the live buffer.
-	c := newClient(p.Role, s.cfg.ClientBuffer+s.cfg.Ring)
+	c := newClient(p.Role, 0) // attachAPI sizes its buffer for the replay
 	s.serveSSE(w, r, h, c, func() { h.attachAPI(c, last) })
 }
 

@@ -76,7 +76,8 @@ func TestBrowserConsole(t *testing.T) {
 	// Confirm dialogs (drop) say yes; an alert would mean a hostile name ran
 	// as script, so it is counted. Stubs instead of real dialogs keep the
 	// page from blocking on them.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; window.alerts = 0; window.alert = () => { window.alerts++ }; true`)); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; window.alerts = 0; window.alert = () => { window.alerts++ }; `+
+		`window.csp = []; document.addEventListener("securitypolicyviolation", e => window.csp.push(e.violatedDirective + " " + e.blockedURI)); true`)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -138,6 +139,23 @@ func TestBrowserConsole(t *testing.T) {
 	)
 	if topic := text("read the topic", row("next-list", "c3")+` .topic`); topic != "potholes" {
 		t.Fatalf("topic %q, want potholes", topic)
+	}
+	// The chat form empties once sent (console.js: no inline script runs
+	// under the page's Content-Security-Policy).
+	run("send a chat message",
+		chromedp.SendKeys(`[data-testid=chat-input]`, "back in five"),
+		chromedp.Click("", css(`[data-testid=chat-form] button`)),
+		chromedp.WaitVisible("", css(`[data-testid=chat-log] li`)),
+	)
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=chat-input]").value`)); err != nil || v != "" {
+		t.Errorf("chat input after sending: %q, %v; want it emptied", v, err)
+	}
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.csp`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(violations) > 0 {
+		t.Errorf("Content-Security-Policy violations: %q", violations)
 	}
 	alerts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.alerts`))
 	if err != nil {

@@ -184,7 +184,7 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 	case "start-talkback", "stop-talkback":
 		if err = s.allow(r, auth.ActionTalkback); err == nil {
 			if name == "start-talkback" {
-				err, msg = ctl.StartTalkback(ctx, h.key, broadcast.TalkbackOptions{Endpoint: r.PostFormValue("endpoint")}), "Talkback on."
+				err, msg = s.startTalkback(r, h.key), "Talkback on."
 			} else {
 				err, msg = ctl.StopTalkback(ctx, h.key), "Talkback off."
 			}
@@ -200,7 +200,7 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 		msg = "Announcements every " + strconv.Itoa(n) + " s."
 	case "air-limit":
 		var n int
-		if err = s.allow(r, auth.ActionView); err == nil {
+		if err = s.allow(r, auth.ActionAirLimit); err == nil {
 			n, err = formInt(r, "minutes", 1, 240)
 		}
 		if err == nil {
@@ -212,6 +212,23 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 		err = notFound("control", name)
 	}
 	s.done(w, r, back, msg, err)
+}
+
+// startTalkback starts a talkback from the console: the phone given in
+// the form (one of the show's talkback phones), else the first of them.
+func (s *Server) startTalkback(r *http.Request, show string) error {
+	rules := s.cfg.Talkback[show]
+	opts := broadcast.TalkbackOptions{Endpoint: r.PostFormValue("endpoint")}
+	if opts.Endpoint == "" && len(rules.Phones) > 0 {
+		opts.Endpoint = rules.Phones[0]
+	}
+	if opts.Endpoint == "" {
+		return invalid("endpoint", "show %s has no talkback phones configured (add talkback-phones=PJSIP/a|PJSIP/b to its --show)", show)
+	}
+	if err := rules.check(show, opts); err != nil {
+		return err
+	}
+	return s.controls(r).StartTalkback(r.Context(), show, opts)
 }
 
 // formInt reads a whole number field within [lo, hi].
@@ -236,8 +253,8 @@ func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 		err = herr
 	}
 	text := strings.TrimSpace(r.PostFormValue("text"))
-	if err == nil && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChat) {
-		err = invalid("text", "must be 1 to %d characters", maxChat)
+	if err == nil && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, unprintable) >= 0) {
+		err = invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
 	}
 	if err == nil {
 		p, _ := principal(r)

@@ -8,6 +8,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
 )
 
 // Shows is the read side of the broadcast application; *broadcast.App
@@ -123,6 +124,21 @@ type Auth interface {
 	// CSRFToken returns the token the session's forms carry (field
 	// csrf_token, or header X-CSRF-Token).
 	CSRFToken(r *http.Request) string
+	// Authenticate returns who made r (bearer token, else session
+	// cookie), checking no CSRF token: event streams check their
+	// credentials again with it. Errors wrap auth.ErrUnauthenticated when
+	// the credentials are missing, unknown, expired or revoked; other
+	// errors mean they could not be checked (the database is down).
+	Authenticate(r *http.Request) (auth.Principal, error)
+}
+
+// Blocks flags the callers in line whose number is blocked or unblocked;
+// *broadcast.App satisfies it.
+type Blocks interface {
+	// SetBlocked flags (or unflags) every live caller of every show whose
+	// number normalises to number's, recording who did it; it returns how
+	// many callers it changed.
+	SetBlocked(number string, blocked bool, note string, actor queue.Actor) int
 }
 
 // BroadcastFeed adapts a *broadcast.App to Feed.

@@ -13,4 +13,5 @@ var (
 	_ Controls = (*broadcast.App)(nil)
 	_ History  = (*postgres.Store)(nil)
 	_ Auth     = (*auth.Service)(nil)
+	_ Blocks   = (*broadcast.App)(nil)
 )

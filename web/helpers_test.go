@@ -16,6 +16,7 @@ import (
 
 // env is a Server on the fakes, served by httptest and running.
 type env struct {
+	auth *fakeAuth
 	app  *fakeApp
 	hist *fakeHistory
 	chat *fakeChat
@@ -25,10 +26,16 @@ type env struct {
 
 func newEnv(t testing.TB, tune ...func(*Config)) *env {
 	t.Helper()
-	e := &env{app: newFakeApp("morning"), hist: &fakeHistory{}, chat: &fakeChat{at: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}}
-	cfg := Config{Shows: e.app, Feed: e.app, Callers: e.app, Controls: e.app, History: e.hist, Chat: e.chat, Auth: fakeAuth{},
+	e := &env{auth: newFakeAuth(), app: newFakeApp("morning"), hist: &fakeHistory{}, chat: &fakeChat{at: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}}
+	cfg := Config{Shows: e.app, Feed: e.app, Callers: e.app, Controls: e.app, History: e.hist, Chat: e.chat, Auth: e.auth,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RenderEvery: time.Millisecond,
-		Now: func() time.Time { return e.app.now }}
+		Now:      func() time.Time { return e.app.now },
+		Talkback: map[string]TalkbackRules{"morning": {Phones: []string{"PJSIP/producer", "PJSIP/studio"}}},
+		Blocks:   e.app}
+	if _, ok := t.(*testing.B); ok {
+		// Benchmarks open many consoles with one session.
+		cfg.Limits.StreamsPerCredential, cfg.Limits.MaxStreams = 100_000, 100_000
+	}
 	for _, f := range tune {
 		f(&cfg)
 	}

@@ -225,10 +225,19 @@ func (h *hub) resetMsg(why string) []byte {
 }
 
 // attachAPI registers an API client, first queueing the ring's events after
-// lastID, or a reset when lastID is out of the ring. lastID < 0: none.
+// lastID, or a reset when lastID is out of the ring. lastID < 0: none. A
+// client made without a buffer gets one of ClientBuffer messages plus
+// room for its replay, so a stream costs the ring only when it replays it.
 func (h *hub) attachAPI(c *client, lastID int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if cap(c.ch) == 0 {
+		replay := int64(1) // a reset
+		if lastID >= h.first-1 && lastID < h.next {
+			replay = h.next - 1 - lastID
+		}
+		c.ch = make(chan []byte, h.s.cfg.ClientBuffer+int(replay))
+	}
 	switch {
 	case lastID < 0:
 	case lastID < h.first-1 || lastID >= h.next:
@@ -459,10 +468,15 @@ func (h *hub) fetchProfiles(ctx context.Context) {
 	}
 }
 
-// forget drops a cached profile (after a block or unblock).
+// forget drops the cached profiles of a number (after a block or
+// unblock): every caller ID that normalises to it.
 func (h *hub) forget(number string) {
 	h.mu.Lock()
-	delete(h.profiles, number)
+	for k := range h.profiles {
+		if k == number || queue.NormalizeNumber(k) == number {
+			delete(h.profiles, k)
+		}
+	}
 	h.mu.Unlock()
 	h.nudge()
 }

@@ -34,7 +34,8 @@ type fakeApp struct {
 	ActFn     func(action, callID string) error
 	ControlFn func(control string) error
 
-	lastDrop broadcast.DropOptions // the options of the last Drop
+	lastDrop     broadcast.DropOptions     // the options of the last Drop
+	lastTalkback broadcast.TalkbackOptions // the options of the last StartTalkback
 
 	title     string   // the show's title
 	talking   []string // call ids talking now
@@ -278,8 +279,31 @@ func (a *fakeApp) StartRecording(context.Context, string) (broadcast.RecordingSt
 func (a *fakeApp) StopRecording(context.Context, string) (broadcast.RecordingState, error) {
 	return broadcast.RecordingState{}, a.control("record")
 }
-func (a *fakeApp) StartTalkback(context.Context, string, broadcast.TalkbackOptions) error {
-	return a.control("talkback")
+func (a *fakeApp) StartTalkback(_ context.Context, _ string, o broadcast.TalkbackOptions) error {
+	if err := a.control("talkback"); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.lastTalkback = o
+	a.mu.Unlock()
+	return nil
+}
+
+// SetBlocked flags the calls whose number normalises to number, as
+// broadcast does (web's Blocks).
+func (a *fakeApp) SetBlocked(number string, blocked bool, note string, _ queue.Actor) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, id := range a.order {
+		c := a.calls[id]
+		if queue.NormalizeNumber(c.Number) == number && c.Blocked != blocked {
+			c.Blocked, c.BlockNote = blocked, note
+			a.emit(c, c.State, map[bool]string{true: queue.ActionBlock, false: queue.ActionUnblock}[blocked])
+			n++
+		}
+	}
+	return n
 }
 func (a *fakeApp) StopTalkback(context.Context, string) error { return a.control("talkback") }
 
@@ -386,46 +410,96 @@ func (h *fakeHistory) Unblock(_ context.Context, n, by string) error {
 }
 
 // fakeAuth authenticates "Bearer <role>" tokens and a "session" cookie
-// holding "<name>:<role>"; the CSRF token is "csrf-<name>".
-type fakeAuth struct{}
+// holding "<name>:<role>"; the CSRF token is "csrf-<name>". A credential's
+// Key is "s:<cookie>" or "t:<role>"; revoke makes one invalid.
+type fakeAuth struct {
+	mu      sync.Mutex
+	revoked map[string]bool
+	checks  int // Authenticate calls
+}
 
-func (fakeAuth) RequireSession(next http.Handler) http.Handler {
+func newFakeAuth() *fakeAuth { return &fakeAuth{revoked: map[string]bool{}} }
+
+// revoke makes a credential invalid from now on.
+func (a *fakeAuth) revoke(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.revoked[key] = true
+}
+
+func (a *fakeAuth) valid(key string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.revoked[key]
+}
+
+// session returns the principal of r's session cookie.
+func (a *fakeAuth) session(r *http.Request) (auth.Principal, bool) {
+	c, err := r.Cookie("session")
+	if err != nil {
+		return auth.Principal{}, false
+	}
+	name, role, ok := strings.Cut(c.Value, ":")
+	key := "s:" + c.Value
+	if !ok || !a.valid(key) {
+		return auth.Principal{}, false
+	}
+	return auth.Principal{Kind: auth.KindUser, Name: name, Role: auth.Role(role), Key: key}, true
+}
+
+// bearer returns the principal of r's bearer token.
+func (a *fakeAuth) bearer(r *http.Request) (auth.Principal, bool) {
+	role, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	key := "t:" + role
+	if !ok || role == "" || !a.valid(key) {
+		return auth.Principal{}, false
+	}
+	return auth.Principal{Kind: auth.KindToken, Name: "bot-" + role, Role: auth.Role(role), Key: key}, true
+}
+
+func (a *fakeAuth) RequireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie("session")
-		name, role, ok := strings.Cut(func() string {
-			if err != nil {
-				return ""
-			}
-			return c.Value
-		}(), ":")
+		p, ok := a.session(r)
 		if !ok {
 			http.Redirect(w, r, "/login?next="+r.URL.Path, http.StatusSeeOther)
 			return
 		}
-		if r.Method != http.MethodGet && r.Header.Get("X-CSRF-Token") != "csrf-"+name && r.PostFormValue("csrf_token") != "csrf-"+name {
+		if r.Method != http.MethodGet && r.Header.Get("X-CSRF-Token") != "csrf-"+p.Name && r.PostFormValue("csrf_token") != "csrf-"+p.Name {
 			http.Error(w, `{"error":{"code":"forbidden","message":"CSRF"}}`, http.StatusForbidden)
 			return
 		}
-		p := auth.Principal{Kind: auth.KindUser, Name: name, Role: auth.Role(role)}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }
 
-func (fakeAuth) RequireBearer(next http.Handler) http.Handler {
+func (a *fakeAuth) RequireBearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		role, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || role == "" {
+		p, ok := a.bearer(r)
+		if !ok {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprint(w, `{"error":{"code":"unauthorized","message":"no token"}}`)
 			return
 		}
-		p := auth.Principal{Kind: auth.KindToken, Name: "bot-" + role, Role: auth.Role(role)}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }
 
-func (fakeAuth) LoginHandler(fail func(http.ResponseWriter, *http.Request, int, string)) http.Handler {
+func (a *fakeAuth) Authenticate(r *http.Request) (auth.Principal, error) {
+	a.mu.Lock()
+	a.checks++
+	a.mu.Unlock()
+	if r.Header.Get("Authorization") != "" {
+		if p, ok := a.bearer(r); ok {
+			return p, nil
+		}
+	} else if p, ok := a.session(r); ok {
+		return p, nil
+	}
+	return auth.Principal{}, fmt.Errorf("fake: %w", auth.ErrUnauthenticated)
+}
+
+func (a *fakeAuth) LoginHandler(fail func(http.ResponseWriter, *http.Request, int, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, pw := r.PostFormValue("username"), r.PostFormValue("password")
 		if pw != "secret" {
@@ -441,14 +515,23 @@ func (fakeAuth) LoginHandler(fail func(http.ResponseWriter, *http.Request, int, 
 	})
 }
 
-func (fakeAuth) LogoutHandler() http.Handler {
+// LogoutHandler ends the session as auth's does: the credential is
+// revoked and the cookie cleared.
+func (a *fakeAuth) LogoutHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := a.session(r); ok {
+			if r.PostFormValue("csrf_token") != "csrf-"+p.Name && r.Header.Get("X-CSRF-Token") != "csrf-"+p.Name {
+				http.Error(w, `{"error":{"code":"forbidden","message":"CSRF"}}`, http.StatusForbidden)
+				return
+			}
+			a.revoke(p.Key)
+		}
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	})
 }
 
-func (fakeAuth) CSRFToken(r *http.Request) string {
+func (a *fakeAuth) CSRFToken(r *http.Request) string {
 	c, err := r.Cookie("session")
 	if err != nil {
 		return ""

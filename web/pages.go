@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -10,11 +11,10 @@ import (
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
-	"github.com/go-chi/chi/v5"
 )
 
 func (s *Server) callerPage(w http.ResponseWriter, r *http.Request) {
-	hist, err := s.history(r)
+	hist, _, err := s.history(r) // an unseen number has a page: it may be blocked before it calls
 	if err != nil {
 		s.pageFail(w, r, err)
 		return
@@ -53,12 +53,22 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) consoleBlock(w http.ResponseWriter, r *http.Request) {
 	err := s.block(r, true, r.PostFormValue("reason"))
-	s.done(w, r, "/callers/"+chi.URLParam(r, "number"), "Blocked.", err)
+	s.done(w, r, callerPath(r), "Blocked.", err)
 }
 
 func (s *Server) consoleUnblock(w http.ResponseWriter, r *http.Request) {
 	err := s.block(r, false, "")
-	s.done(w, r, "/callers/"+chi.URLParam(r, "number"), "Unblocked.", err)
+	s.done(w, r, callerPath(r), "Unblocked.", err)
+}
+
+// callerPath is the page of r's {number}, or the search page for a
+// parameter that is no number.
+func callerPath(r *http.Request) string {
+	n, err := number(r)
+	if err != nil {
+		return "/callers"
+	}
+	return "/callers/" + url.PathEscape(n)
 }
 
 // bar is one bar of a chart, with its geometry in the SVG's units.

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/broadcast"
@@ -15,16 +19,19 @@ import (
 
 // Error codes of the JSON error body {"error":{"code":...,"message":...}}.
 const (
-	CodeBadRequest   = "bad_request"  // malformed request (bad JSON, unknown field)
-	CodeInvalid      = "invalid"      // well-formed but not acceptable
-	CodeUnauthorized = "unauthorized" // no valid session or token
-	CodeForbidden    = "forbidden"    // the role may not do this
-	CodeNotFound     = "not_found"    // unknown show, caller or number
-	CodeConflict     = "conflict"     // lost a race: busy, locked, on air full
-	CodeGone         = "gone"         // the caller has hung up
-	CodeUnavailable  = "unavailable"  // the show's Asterisk node is down
-	CodeTelephony    = "telephony"    // Asterisk refused or timed out
-	CodeInternal     = "internal"     // a bug; details are in the log only
+	CodeBadRequest   = "bad_request"            // malformed request (bad JSON, unknown field)
+	CodeInvalid      = "invalid"                // well-formed but not acceptable
+	CodeUnauthorized = "unauthorized"           // no valid session or token
+	CodeForbidden    = "forbidden"              // the role may not do this
+	CodeNotFound     = "not_found"              // unknown show, caller or number
+	CodeConflict     = "conflict"               // lost a race: busy, locked, on air full
+	CodeGone         = "gone"                   // the caller has hung up
+	CodeUnavailable  = "unavailable"            // the show's Asterisk node is down, or the service is full
+	CodeLimited      = "rate_limited"           // too many event streams for these credentials
+	CodeTooLarge     = "too_large"              // the body is over the limit
+	CodeMediaType    = "unsupported_media_type" // a multipart body
+	CodeTelephony    = "telephony"              // Asterisk refused or timed out
+	CodeInternal     = "internal"               // a bug; details are in the log only
 )
 
 // errorTable maps errors to statuses and codes, first match wins: the one
@@ -41,6 +48,8 @@ var errorTable = []struct {
 	{queue.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalid},
 	{errForbidden, http.StatusForbidden, CodeForbidden},
 	{broadcast.ErrNodeDown, http.StatusServiceUnavailable, CodeUnavailable},
+	{errTooManyStreams, http.StatusTooManyRequests, CodeLimited},
+	{errStreamsFull, http.StatusServiceUnavailable, CodeUnavailable},
 	{broadcast.ErrTelephony, http.StatusBadGateway, CodeTelephony},
 }
 
@@ -82,8 +91,13 @@ func classify(err error) (int, errorBody) {
 	var in *inputError
 	if errors.As(err, &in) {
 		code := CodeInvalid
-		if in.status == http.StatusBadRequest {
+		switch in.status {
+		case http.StatusBadRequest:
 			code = CodeBadRequest
+		case http.StatusRequestEntityTooLarge:
+			code = CodeTooLarge
+		case http.StatusUnsupportedMediaType:
+			code = CodeMediaType
 		}
 		return in.status, errorBody{Code: code, Message: in.Error(), Field: in.field}
 	}
@@ -157,13 +171,29 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// decodeJSON reads a JSON body into v, refusing unknown fields and
-// trailing data; an empty body leaves v as it is.
+// decodeJSON reads a JSON body into v, refusing unknown fields, trailing
+// data and text that is not UTF-8 (which encoding/json would quietly turn
+// into U+FFFD); an empty body leaves v as it is. The body is bounded by
+// the bound middleware (413 beyond Limits.MaxBodyBytes).
 func decodeJSON(r *http.Request, v any) error {
 	if r.Body == nil || r.ContentLength == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return tooLarge(mb.Limit)
+		}
+		return badRequest("body", "could not be read: %v", err)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if err := checkUTF8(b); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -183,6 +213,61 @@ func decodeJSON(r *http.Request, v any) error {
 		return badRequest("body", "trailing data after the JSON object")
 	}
 	return nil
+}
+
+// checkUTF8 refuses a JSON text with bytes that are not UTF-8 or with a
+// \u escape of a lone surrogate: encoding/json replaces both with U+FFFD
+// without a word, so a name or a reason would be stored other than sent.
+func checkUTF8(b []byte) error {
+	if !utf8.Valid(b) {
+		return badRequest("body", "must be UTF-8 text")
+	}
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // an escaped character, maybe a backslash: skip it
+			continue
+		}
+		r, ok := hex4(b[i+2:])
+		if !ok || !utf16.IsSurrogate(r) {
+			i += 5
+			continue
+		}
+		// A high surrogate must be followed by a low one.
+		if r < 0xDC00 && i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+			if lo, ok := hex4(b[i+8:]); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+				i += 11
+				continue
+			}
+		}
+		return badRequest("body", "has a \\u escape of a lone surrogate (not UTF-8 text)")
+	}
+	return nil
+}
+
+// hex4 reads four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
 }
 
 // unknownField extracts the name from encoding/json's unknown-field error.

@@ -49,6 +49,17 @@ type Config struct {
 	// rest are counted in a last row, "… and N more waiting" (default
 	// 500). The counts at the top stay exact.
 	WaitingRows int
+	// Limits bound request bodies and event streams (zero fields: the
+	// defaults of DefaultLimits). The server's timeouts and connection
+	// bound are Limits.HTTPServer's and Limits.Listener's.
+	Limits Limits
+	// Talkback says, per show key, which phones and media a talkback may
+	// use; a show without an entry may use no phone and only plain sound:
+	// prompts (see TalkbackRules).
+	Talkback map[string]TalkbackRules
+	// Blocks, when set, is told of every block and unblock so callers
+	// already in line are flagged (*broadcast.App satisfies it).
+	Blocks Blocks
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered, when set, is told how many line rows each render of a
@@ -59,11 +70,13 @@ type Config struct {
 // Server serves the producer console and the REST API. Run must be running
 // for live updates.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	hubs   map[string]*hub
-	keys   []string
-	static http.Handler
+	cfg     Config
+	log     *slog.Logger
+	limits  Limits
+	streams *streamSet
+	hubs    map[string]*hub
+	keys    []string
+	static  http.Handler
 
 	runOnce sync.Once
 }
@@ -94,8 +107,9 @@ func New(cfg Config) *Server {
 	if cfg.retry <= 0 {
 		cfg.retry = time.Second
 	}
+	cfg.Limits = cfg.Limits.orDefault()
 	sub, _ := fs.Sub(staticFS, "static")
-	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[string]*hub{},
+	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, streams: newStreamSet(cfg.Limits), hubs: map[string]*hub{},
 		static: http.StripPrefix("/static/", http.FileServerFS(sub))}
 	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
 	for _, k := range s.keys {
@@ -117,16 +131,18 @@ func (s *Server) Run(ctx context.Context) error {
 // Handler returns the HTTP handler: the route table.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer)
+	r.Use(s.recoverer, s.secure, s.bound)
 
 	r.Handle("/static/*", s.static)
 	r.Get("/login", s.loginPage)
 	r.Method(http.MethodPost, "/login", s.cfg.Auth.LoginHandler(s.loginFail))
+	// Outside the session check: logging out of a session that has
+	// already ended still clears the cookie and goes to the login page.
+	r.Post("/logout", s.logout)
 
 	// The console: HTML pages and fragments for a browser session.
 	r.Group(func(r chi.Router) {
 		r.Use(s.cfg.Auth.RequireSession)
-		r.Method(http.MethodPost, "/logout", s.cfg.Auth.LogoutHandler())
 		r.Get("/", s.home)
 		r.Get("/shows/{show}", s.showPage)
 		r.Get("/shows/{show}/live", s.showLive)
@@ -201,3 +217,29 @@ func (s *Server) hub(r *http.Request) (*hub, error) {
 	}
 	return h, nil
 }
+
+// logout ends the session with auth's LogoutHandler (CSRF-checked; the
+// cookie is cleared and the browser sent to the login page, also when the
+// session had already ended) and, when it ended a live session, that
+// session's open event streams at once.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	p, err := s.cfg.Auth.Authenticate(r)
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.cfg.Auth.LogoutHandler().ServeHTTP(sw, r)
+	if err == nil && p.Kind == auth.KindUser && sw.status < http.StatusBadRequest {
+		s.streams.end(p.Key, errLoggedOut)
+	}
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -8,9 +8,12 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/broadcast"
@@ -179,6 +182,8 @@ type rowKey struct {
 	notes             queue.Notes
 	inLine, next      bool
 	muted, locked     bool // not shown in line rows today; cheap to keep
+	blocked           bool
+	blockNote         string
 	profile           postgres.Profile
 	hasProfile        bool
 }
@@ -188,7 +193,7 @@ func keyOf(v showView, c queue.Call) rowKey {
 	p, ok := v.Profiles[c.Number]
 	return rowKey{id: c.ID, number: c.Number, name: c.Name, screener: c.Screener, pending: c.Pending,
 		state: c.State, arrived: c.ArrivedAt, notes: c.Notes, inLine: c.Position > 0, next: c.Next,
-		muted: c.Muted, locked: c.Locked, profile: p, hasProfile: ok}
+		muted: c.Muted, locked: c.Locked, blocked: c.Blocked, blockNote: c.BlockNote, profile: p, hasProfile: ok}
 }
 
 // rowCache keeps one role's rendered line rows by call id, so a render
@@ -466,9 +471,59 @@ func dropPerm(c queue.Call) auth.Action {
 // caller ID.
 func displayName(c queue.Call) string {
 	if c.Notes.Name != "" {
-		return c.Notes.Name
+		return printable(c.Notes.Name)
 	}
-	return c.Name
+	return printable(c.Name)
+}
+
+// printable returns s fit to show as text: control characters (NUL, ESC
+// and the rest of C0, DEL, C1), line and paragraph separators, the
+// bidirectional controls that reorder what follows them, a byte-order mark
+// and bytes that are not UTF-8 each become U+FFFD. templ escapes HTML;
+// this keeps the rest of a hostile caller ID's tricks off the page.
+func printable(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unprintable(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unprintable reports whether r must not reach a page as it is.
+func unprintable(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r <= 0x9f:
+		return true
+	case r == 0x2028, r == 0x2029, r == 0xfeff:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}
+
+// callerHref is the page of a caller's number, or "" when the caller ID
+// is no phone number (it is then shown, not linked).
+func callerHref(number string) string {
+	n := queue.NormalizeNumber(number)
+	if n == "" {
+		return ""
+	}
+	return "/callers/" + url.PathEscape(n)
 }
 
 // upNextOf is the first part of the line (see line).

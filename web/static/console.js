@@ -41,6 +41,18 @@
   document.addEventListener("htmx:afterRequest", function (e) {
     var dlg = document.getElementById("ready-dialog");
     if (dlg && dlg.open && dlg.contains(e.target) && e.detail.successful) dlg.close();
+    // Forms marked data-reset-on-success (the chat) empty once sent. No
+    // hx-on: the page's Content-Security-Policy allows no eval.
+    if (e.detail.successful && e.target.matches && e.target.matches("form[data-reset-on-success]")) e.target.reset();
+  });
+  // The server ends a stream whose session ended (a logout elsewhere, an
+  // expiry): reload, and the login page comes.
+  document.addEventListener("htmx:sseOpen", function (e) {
+    var src = e.detail && e.detail.source;
+    if (src && !src.callinEnd) {
+      src.callinEnd = true;
+      src.addEventListener("end", function () { window.location.reload(); });
+    }
   });
 
   // Keyboard: j/k select a caller row, letters press its buttons (data-key).

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/callin-radio/callin/broadcast"
+)
+
+// TalkbackRules are what a show's talkback may use. A talkback either
+// calls a producer's phone into the holding bridge or plays recorded
+// messages to it, and both reach Asterisk as given: the request may only
+// name what the show's configuration allows.
+type TalkbackRules struct {
+	// Phones are the endpoints a talkback may call ("PJSIP/prod1"); the
+	// console's Talkback button calls the first. None: no phone talkback.
+	Phones []string
+	// Media are the media URIs a talkback may play. None: plain sound
+	// prompts only (SafeSound).
+	Media []string
+}
+
+// maxTalkbackMedia bounds the messages of one talkback.
+const maxTalkbackMedia = 10
+
+// safeSound is a sound name Asterisk looks up under its sounds folder:
+// lower-case words in folders, no "..", no leading "/", no format.
+var safeSound = regexp.MustCompile(`^[a-z0-9_-]+(/[a-z0-9_-]+)*$`)
+
+// SafeSound reports whether media is "sound:<name>" with a plain name
+// (letters, digits, '_' and '-', in folders separated by '/').
+func SafeSound(media string) bool {
+	name, ok := strings.CutPrefix(media, "sound:")
+	return ok && safeSound.MatchString(name)
+}
+
+// check returns opts as allowed for show, or an error naming the field
+// and the rule.
+func (t TalkbackRules) check(show string, opts broadcast.TalkbackOptions) error {
+	if opts.Endpoint != "" {
+		if len(t.Phones) == 0 {
+			return invalid("endpoint", "show %s has no talkback phones configured (add talkback-phones=PJSIP/a|PJSIP/b to its --show)", show)
+		}
+		if !slices.Contains(t.Phones, opts.Endpoint) {
+			return invalid("endpoint", "must be one of the show's talkback phones: %s", strings.Join(t.Phones, ", "))
+		}
+	}
+	if len(opts.Media) > maxTalkbackMedia {
+		return invalid("media", "at most %d messages", maxTalkbackMedia)
+	}
+	for _, m := range opts.Media {
+		switch {
+		case len(t.Media) > 0 && !slices.Contains(t.Media, m):
+			return invalid("media", "%q is not one of the show's talkback messages: %s", m, strings.Join(t.Media, ", "))
+		case len(t.Media) == 0 && !SafeSound(m):
+			return invalid("media", "%q: want sound:<name>, the name of lower-case letters, digits, '_' and '-' in folders (the show configures no other talkback messages)", m)
+		}
+	}
+	return nil
+}
