@@ -4,14 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/coder/websocket"
 )
 
@@ -427,5 +432,90 @@ func TestCloseWhileDown(t *testing.T) {
 	cn.Close() // must not wait for the backoff
 	if cn.State() != ari.ConnClosed {
 		t.Errorf("State = %v, want closed", cn.State())
+	}
+}
+
+// logRecorder keeps every log record's level and message.
+type logRecorder struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recs = append(l.recs, r.Clone())
+	return nil
+}
+
+func (l *logRecorder) records() []slog.Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]slog.Record{}, l.recs...)
+}
+
+// TestReconnectThroughBoot: after an Asterisk restart the next dial meets
+// a TCP reset and the one after 503 "Asterisk not booted" (trace 17). The
+// client retries through both with its normal backoff, logs them at info
+// level, never leaves the reconnecting states, and connects.
+func TestReconnectThroughBoot(t *testing.T) {
+	t.Parallel()
+	srv := aritest.NewServer(aritest.Options{})
+	t.Cleanup(srv.Close)
+	logs := &logRecorder{}
+	c, err := ari.NewClient(ari.Config{URL: srv.URL(), Username: srv.User(), Password: srv.Password(), App: "callin", Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := fastOptions()
+	opts.MaxBackoff = 50 * time.Millisecond // a 503 handled as a refused handshake would wait this whole cap
+	cn := c.Connect(context.Background(), opts)
+	t.Cleanup(cn.Close)
+	nextType[*ari.Connected](t, cn)
+
+	srv.Restart(aritest.RefuseDials(1, 1))
+	drop := nextType[*ari.Disconnected](t, cn)
+	if drop.Final || drop.Err == nil {
+		t.Fatalf("drop = %+v, want a retried error", drop)
+	}
+	reset := nextType[*ari.Disconnected](t, cn)
+	var ae *ari.Error
+	if errors.As(reset.Err, &ae) || !errors.Is(reset.Err, syscall.ECONNRESET) {
+		t.Errorf("first dial: %v, want a connection reset", reset.Err)
+	}
+	if st := cn.State(); st != ari.ConnDisconnected && st != ari.ConnConnecting {
+		t.Errorf("state after the reset %v, want disconnected or connecting", st)
+	}
+	booting := nextType[*ari.Disconnected](t, cn)
+	if !errors.As(booting.Err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Message != "Asterisk not booted" {
+		t.Errorf("second dial: %v, want 503 Asterisk not booted", booting.Err)
+	}
+	// The doubling backoff, not the cap (25-50 ms here): the third wait
+	// after the drop is between 2 and 4 times MinBackoff.
+	if booting.Final || booting.RetryIn > 4*opts.MinBackoff {
+		t.Errorf("after 503: RetryIn %v final %v, want at most %v", booting.RetryIn, booting.Final, 4*opts.MinBackoff)
+	}
+	nextType[*ari.Connected](t, cn)
+	if st := cn.State(); st != ari.ConnConnected {
+		t.Errorf("state %v, want connected", st)
+	}
+
+	quiet := 0
+	for _, r := range logs.records() {
+		if r.Level >= slog.LevelError {
+			t.Errorf("error-level log: %s", r.Message)
+		}
+		if strings.Contains(r.Message, "not up yet") {
+			quiet++
+			if r.Level > slog.LevelInfo {
+				t.Errorf("%s logged at %v, want info", r.Message, r.Level)
+			}
+		}
+	}
+	if quiet != 2 {
+		t.Errorf("%d info logs for the refused dials, want 2", quiet)
 	}
 }
