@@ -34,7 +34,7 @@ func (s *Show) Screen(actor Actor, callID, screener string) (Ticket, error) {
 		return Ticket{}, opError(op, callID, ErrInvalid, "screener is empty")
 	case c.state == StateScreening:
 		return Ticket{}, opError(op, callID, ErrConflict, "already screening with %s", c.screener)
-	case !inLine(c.state):
+	case !announced(c.state):
 		return Ticket{}, opError(op, callID, ErrInvalid, "caller is %s", c.state)
 	}
 	t := s.reserve(c, op, actor, StateScreening)
@@ -79,7 +79,7 @@ func (s *Show) Promote(actor Actor, callID string) (Ticket, error) {
 	switch {
 	case c.state == StateOnAir:
 		return Ticket{}, opError(op, callID, ErrConflict, "already on air")
-	case !inLine(c.state):
+	case !announced(c.state):
 		return Ticket{}, opError(op, callID, ErrInvalid, "caller is %s", c.state)
 	}
 	if err := s.checkOnAir(op); err != nil {
@@ -102,7 +102,7 @@ func (s *Show) TakeNext(actor Actor) (Ticket, error) {
 	}
 	var next *call
 	s.line.ascend(func(c *call) bool {
-		if c.pending == 0 && !c.blocked {
+		if c.pending == 0 && !c.blocked && c.state != StateCallback {
 			next = c
 		}
 		return next == nil
@@ -137,7 +137,7 @@ func (s *Show) Hold(actor Actor, callID string) (Ticket, error) {
 		return Ticket{}, opError(op, callID, ErrLocked, "unlock before moving")
 	case c.state == StateWaiting:
 		return Ticket{}, opError(op, callID, ErrConflict, "already waiting")
-	case c.state == StateArriving:
+	case c.state == StateArriving || c.state == StateCallback:
 		return Ticket{}, opError(op, callID, ErrInvalid, "caller is %s", c.state)
 	}
 	return s.reserve(c, op, actor, StateWaiting), nil
@@ -245,6 +245,9 @@ func (s *Show) Commit(now time.Time, t Ticket) (Call, []Transition, error) {
 		return Call{}, nil, err
 	}
 	s.release(c)
+	if announced(c.state) && (t.To == StateOnAir || t.To == StateScreening) {
+		s.tookOff(now)
+	}
 	var tr Transition
 	switch t.Action {
 	case ActionDrop:
@@ -334,8 +337,8 @@ func (s *Show) PickNext(now time.Time, actor Actor, callID string) (Call, []Tran
 	switch {
 	case c == s.picked:
 		return Call{}, nil, opError(op, callID, ErrConflict, "already picked")
-	case !inLine(c.state):
-		return Call{}, nil, opError(op, callID, ErrInvalid, "caller is %s, not in line", c.state)
+	case !announced(c.state):
+		return Call{}, nil, opError(op, callID, ErrInvalid, "caller is %s, not on hold in line", c.state)
 	}
 	var ts []Transition
 	old := s.picked

@@ -10,6 +10,10 @@ type Announcement struct {
 	CallID    string
 	ChannelID string
 	Position  int
+	// OfferCallback: offer the caller a call-back with this announcement
+	// (see RequestCallback); Wait is the estimated wait, when known.
+	OfferCallback bool
+	Wait          time.Duration
 }
 
 // DueAnnouncements returns up to limit callers in line (limit <= 0: all)
@@ -38,7 +42,16 @@ func (s *Show) DueAnnouncements(now time.Time, limit int) []Announcement {
 		}
 		heap.Pop(&s.ann)
 		c.announcing = true
-		out = append(out, Announcement{CallID: c.id, ChannelID: c.channel, Position: s.line.rank(c) + 1})
+		a := Announcement{CallID: c.id, ChannelID: c.channel, Position: s.line.rank(c) + 1}
+		a.Wait, _ = s.EstimatedWait(now, a.Position)
+		if s.offers(now, c, a.Position) {
+			a.OfferCallback = true
+			if c.cb == nil {
+				c.cb = &callback{}
+			}
+			c.cb.offered = true
+		}
+		out = append(out, a)
 	}
 	return out
 }
@@ -60,7 +73,7 @@ func (s *Show) AnnouncementDone(now time.Time, callID string) error {
 	}
 	c.announcing = false
 	c.annBase = now
-	if inLine(c.state) {
+	if announced(c.state) {
 		s.ann.add(c)
 	}
 	return nil

@@ -28,6 +28,13 @@ const (
 	ActionVanish    = "vanish"      // ended because Asterisk no longer has it
 	ActionBlock     = "block"       // the number was blocked while the caller was in the show
 	ActionUnblock   = "unblock"     // the number's block was lifted while the caller was in the show
+
+	ActionCallbackRequest = "callback_request" // the caller pressed for a call-back and hung up, keeping the place
+	ActionCallbackNow     = "callback_now"     // a producer asked to call the caller back now
+	ActionCallbackDial    = "callback_dial"    // callin is calling the caller back (one attempt)
+	ActionCallbackMiss    = "callback_miss"    // an attempt failed: busy, no answer, or no key pressed
+	ActionCallbackReturn  = "callback_return"  // the caller answered, pressed 1 and is back on hold at the place
+	ActionConfirm         = "confirm"          // the caller confirmed being ready for air (readiness check)
 )
 
 // Reject says why an arriving call was refused.
@@ -81,6 +88,11 @@ type Call struct {
 	Blocked   bool   `json:"blocked,omitempty"`
 	BlockNote string `json:"block_note,omitempty"`
 
+	// Callback describes a call-back entry (State callback); nil otherwise.
+	Callback *Callback `json:"callback,omitempty"`
+	// Confirmed: the caller pressed 1 when told they are next on air.
+	Confirmed bool `json:"confirmed,omitempty"`
+
 	// Pending is the action reserved on this caller and awaiting Commit
 	// or Abort; "" when none.
 	Pending string `json:"pending,omitempty"`
@@ -119,6 +131,9 @@ type call struct {
 	announcing bool
 	annBase    time.Time // next announcement is due at annBase + interval
 
+	cb        *callback // while StateCallback, and what was offered before
+	confirmed bool      // pressed 1 at the readiness check
+
 	// Tree and heap links.
 	left, right *call
 	size        int32
@@ -129,15 +144,19 @@ type call struct {
 
 // inLine reports whether a state puts the caller in the line that
 // Position, TakeNext and announcements use.
-func inLine(s State) bool { return s == StateWaiting || s == StateReady }
+func inLine(s State) bool { return s == StateWaiting || s == StateReady || s == StateCallback }
+
+// announced reports whether callers in a state hear position announcements
+// (those in line with a channel).
+func announced(s State) bool { return s == StateWaiting || s == StateReady }
 
 // holding reports whether a state counts as waiting for wait statistics.
-func holding(s State) bool { return inLine(s) || s == StateScreening }
+func holding(s State) bool { return announced(s) || s == StateScreening }
 
 // live reports whether a state is one a call can be in before it ends.
 func live(s State) bool {
 	switch s {
-	case StateArriving, StateWaiting, StateScreening, StateReady, StateOnAir:
+	case StateArriving, StateWaiting, StateScreening, StateReady, StateOnAir, StateCallback:
 		return true
 	}
 	return false

@@ -94,9 +94,19 @@ func (s *Show) PlanResync(now time.Time, l Listing) Plan {
 		}
 		p.Readmit = append(p.Readmit, r)
 	}
-	for id := range s.calls {
-		if !listed[id] && !l.Keep[id] {
+	for id, c := range s.calls {
+		if !listed[id] && !l.Keep[id] && c.state != StateCallback { // call-back entries have no channel
 			p.Vanish = append(p.Vanish, id)
+		}
+	}
+	// Call-back entries the store has and the show does not (a restart of
+	// the service) keep their place.
+	for _, st := range l.Stored {
+		if st.State == StateCallback && s.calls[st.CallID] == nil && s.ended[st.CallID] == nil {
+			r := st.readmission()
+			r.Was = st.State
+			p.Readmit = append(p.Readmit, r)
+			listed[st.CallID] = true
 		}
 	}
 	p.Stale = s.staleCalls(now, l.Stored, l.StoredBefore, listed)

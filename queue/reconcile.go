@@ -48,6 +48,12 @@ func (s *Show) Readmit(now time.Time, r Readmission) (Call, []Transition, error)
 	}
 	c := s.newCall(now, r.Arrival)
 	c.state, c.seq = r.State, r.Seq
+	if r.State == StateCallback {
+		// A call-back entry from before a restart: its attempts start again.
+		c.cb = &callback{offered: true, active: true, number: NormalizeNumber(r.Number), requested: c.arrived,
+			maxTries: s.cfg.Callback.withDefaults().Attempts}
+		c.channel = ""
+	}
 	c.notes, c.screener, c.muted, c.locked, c.wasOnAir = r.Notes, r.Screener, r.Muted, r.Locked, r.WasOnAir
 	c.blocked, c.blockNote = r.Blocked, r.BlockNote
 	if !c.blocked && s.cfg.Blocklist != nil {

@@ -20,6 +20,11 @@ type Config struct {
 	Capacity      int           // most callers arriving, waiting, screening or ready; 0 means no limit
 	AnnounceEvery time.Duration // interval of position announcements; 0 means none
 	MaxOnAir      int           // most callers on air at once; 0 means no limit
+	// Callback is the call-back (virtual hold) policy; zero: no call-back.
+	Callback CallbackConfig
+	// ReadyCheck: a caller picked to go on air next is asked to press 1
+	// when ready (see Confirm).
+	ReadyCheck bool
 	// Blocklist, when set, is asked about a call readmitted without
 	// Arrival.Blocked (after a restart or a reconnect), so a blocked
 	// caller rebuilt from Asterisk is flagged too. Its dynamic type must
@@ -70,6 +75,7 @@ type Show struct {
 	serial       uint64
 	ticket       uint64
 	topSeq       int64
+	taken        []time.Time // when the last callers were taken off the line (EstimatedWait)
 }
 
 // NewShow returns an empty show with the given configuration. It returns an
@@ -249,7 +255,8 @@ func (s *Show) newCall(now time.Time, a Arrival) *call {
 
 // queued counts the callers that take a place against the capacity.
 func (s *Show) queued() int {
-	return s.counts[StateArriving] + s.counts[StateWaiting] + s.counts[StateScreening] + s.counts[StateReady]
+	return s.counts[StateArriving] + s.counts[StateWaiting] + s.counts[StateScreening] + s.counts[StateReady] +
+		s.counts[StateCallback]
 }
 
 // Joined records that an arriving caller was answered and is in the holding
@@ -374,6 +381,8 @@ func (s *Show) leave(c *call) {
 	s.counts[c.state]--
 	if inLine(c.state) {
 		s.line.remove(c)
+	}
+	if announced(c.state) {
 		s.ann.drop(c)
 	}
 	if holding(c.state) {
@@ -400,12 +409,18 @@ func (s *Show) enter(c *call, now time.Time, from State) {
 	}
 	if inLine(c.state) {
 		s.line.insert(c)
-		if !c.announcing {
-			if !inLine(from) {
-				c.annBase = now
-			}
-			s.ann.add(c)
+	}
+	if announced(c.state) && !c.announcing {
+		if !announced(from) {
+			c.annBase = now
 		}
+		s.ann.add(c)
+	}
+	if c.state != StateCallback && c.cb != nil && c.cb.active {
+		c.cb.active = false
+	}
+	if !inLine(c.state) {
+		c.confirmed = false
 	}
 	if holding(c.state) {
 		s.waits.add(c)
@@ -449,7 +464,7 @@ func (s *Show) view(c *call) Call {
 		Notes: c.notes, Screener: c.screener, Muted: c.muted, Locked: c.locked,
 		Next: c == s.picked, Top: c.top < 0, Announcing: c.announcing, WasOnAir: c.wasOnAir,
 		Pending: c.pendingAction, Outcome: c.outcome, Reason: c.reason, Seq: c.seq,
-		Blocked: c.blocked, BlockNote: c.blockNote,
+		Blocked: c.blocked, BlockNote: c.blockNote, Callback: c.cb.view(c.state), Confirmed: c.confirmed,
 	}
 }
 
@@ -547,6 +562,7 @@ type Stats struct {
 	Screening int `json:"screening"`
 	Ready     int `json:"ready"`
 	OnAir     int `json:"on_air"`
+	Callback  int `json:"callback"` // call-back entries holding a place
 	// PendingOnAir counts promotions reserved and not yet committed.
 	PendingOnAir int `json:"pending_on_air"`
 	// AverageWait and LongestWait are measured from arrival, over the
@@ -561,7 +577,7 @@ func (s *Show) Stats(now time.Time) Stats {
 	st := Stats{
 		Arriving: s.counts[StateArriving], Waiting: s.counts[StateWaiting],
 		Screening: s.counts[StateScreening], Ready: s.counts[StateReady],
-		OnAir: s.counts[StateOnAir], PendingOnAir: s.pendingOnAir,
+		OnAir: s.counts[StateOnAir], PendingOnAir: s.pendingOnAir, Callback: s.counts[StateCallback],
 	}
 	if n := int64(s.waits.Len()); n > 0 {
 		// The mean arrival time, without overflowing int64 nanoseconds.

@@ -11,6 +11,7 @@ const (
 	StateWaiting   State = "waiting"   // in the holding bridge, hearing music
 	StateScreening State = "screening" // in a private bridge with a screener
 	StateReady     State = "ready"     // screened, back on hold, marked for air
+	StateCallback  State = "callback"  // hung up to be called back: keeps a place in line, no channel
 	StateOnAir     State = "on_air"    // in the on-air bridge with the host
 	StateEnded     State = "ended"     // gone; see Outcome
 )
@@ -25,6 +26,7 @@ const (
 	OutcomeAired     Outcome = "aired"     // ended after being on air
 	OutcomeRejected  Outcome = "rejected"  // lines closed, queue full, or blocked
 	OutcomeFailed    Outcome = "failed"    // Asterisk error
+	OutcomeUnreached Outcome = "unreached" // a call-back that never got the caller back
 )
 
 // ActorKind says who caused a transition.
