@@ -79,7 +79,11 @@ func release(m map[string]int, id string) {
 	m[id]--
 }
 
-// channelForwards is how many copies of a channel event the app gets.
+// channelForwards is how many copies of a channel event the app gets: one
+// through its channel subscriptions, one more through an endpoint
+// subscription (trace 10f). Guess: `channel:` with an empty id adds no
+// second copy (a subscribeAll socket, which Asterisk also subscribes to all
+// channels, gets one, traces 01-08).
 func (a *application) channelForwards(c *channel) int {
 	if a.subscribeAll() {
 		return 1

@@ -139,9 +139,10 @@ func (s *Server) startHead(q *[]*playback) {
 func (s *Server) playMedia(p *playback) bool {
 	d, out := s.mediaDuration(p.media[p.idx])
 	if p.br != nil && p.br.typ == ari.BridgeHolding && (p.br.mohPlaying || p.br.announcer != "") {
-		// The bridge's one announcer is taken by its music (or an
-		// announcer channel): the playback starts and fails about 3 ms
-		// later, nothing is heard, the music goes on (trace 15a, 15c).
+		// The bridge's one announcer is taken by its music: the playback
+		// starts and fails about 3 ms later, nothing is heard, the music
+		// goes on (trace 15a, 15c). Guess: the same with an announcer-role
+		// channel in the bridge (trace 01 has it only for music).
 		out = mediaFails
 	}
 	switch out {

@@ -220,7 +220,8 @@ func (s *Server) destroyed(c *channel, cause int) {
 
 // rtpQoS sends the five RTPAUDIOQOS variables a PJSIP channel sets just
 // before its hangup request (trace 09b). txcount is 0 for a caller who never
-// heard anything (09b1 after the bridge music had stopped).
+// heard anything (09b1 after the bridge music had stopped). Guess: the
+// numbers (50 packets a second of the call; fixed jitter, loss, RTT, MES).
 func (s *Server) rtpQoS(c *channel) {
 	secs := time.Since(c.created).Seconds()
 	rx := max(int(secs*50), 1)
@@ -282,6 +283,10 @@ func (s *Server) enterBridge(b *bridge, c *channel, role string) {
 	}
 }
 
+// Guess, not modelled: in trace 17 a non-last member's ChannelLeftBridge
+// at shutdown also listed the music's channel; only the last member's
+// does here (leaveBridge).
+
 // leaveBridge takes c out of its bridge with ChannelLeftBridge. A channel
 // that leaves while staying in Stasis (a move, removeChannel, the bridge's
 // deletion) releases its app's subscription to the bridge; one that hangs
@@ -308,6 +313,7 @@ func (s *Server) leaveBridge(c *channel, hangup bool) {
 	if len(b.members) == 0 && b.typ == ari.BridgeHolding {
 		// "Later finding" and trace 12c: Asterisk removes the music's
 		// announcer with the last participant, whichever way it left.
+		// Guess: a mixing bridge keeps its music (no trace has it).
 		b.mohPlaying = false
 	}
 }
@@ -419,6 +425,9 @@ func (s *Server) hangup(c *channel, how hangKind, cause int) {
 		cause = 16
 	case c.kind == kindDialIn && how != hangContinue:
 		s.hangupRequest(c, 16, true)
+		// An originated channel has no such request after StasisEnd when
+		// its far side or its phone hangs up (09 f1, 13a); guess: the same
+		// when the app deletes it.
 	}
 	s.destroyed(c, cause)
 	if p != nil && !p.gone {

@@ -228,7 +228,9 @@ func (s *Server) originateDialIn(q *req, e Extension, id, other string, caller a
 		return
 	}
 	// Stasis() failed: the caller is hung up at once (traces 07 g4, 11b),
-	// or the dialplan's retry loop tries again (11b, [callin-stasis]).
+	// or the dialplan's retry loop tries again (11b, [callin-stasis]). Not
+	// modelled: what a subscribeAll socket sees of it (11b: HangupRequest,
+	// ChannelDestroyed, STASISSTATUS=FAILED); no app socket sees anything.
 	writeJSON(q.w, http.StatusOK, ari.Channel{ID: id, Name: fmt.Sprintf("Local/%s@%s-%08x;1", dest, context, s.chanSeq+1), State: ari.StateDown,
 		Caller: caller, Connected: caller, CreationTime: ari.Time{Time: time.Now()}, Language: "en"})
 	if e.Retry > 0 && errors.Is(err, ErrStasisFailed) {

@@ -153,8 +153,9 @@ func (sk *socket) writer(timeout context.Context) {
 
 // unregister detaches sk; its app loses its WebSocket if sk had it. The
 // app object stays while it holds subscriptions (trace 11), except for a
-// subscribeAll socket's: such an app holds no per-channel forwards and
-// goes at once (trace 07's 404). Callers hold s.mu.
+// subscribeAll socket's, which goes at once (trace 07's 404, with channels
+// in Stasis; inferred: such an app holds no per-channel forwards). Callers
+// hold s.mu.
 func (s *Server) unregister(sk *socket) {
 	delete(s.sockets, sk)
 	a := s.apps[sk.app]
