@@ -185,7 +185,7 @@ func (s *show) screen(ctx context.Context, t queue.Ticket) error {
 	s.mu.Lock()
 	s.screenerLines[t.Call.ID] = line
 	s.mu.Unlock()
-	if err := s.ring(ctx, line, endpoint, roleScreener+","+t.Call.ID, t.Call); err != nil {
+	if err := s.ring(ctx, line, endpoint, roleScreener+","+t.Call.ID, fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number)); err != nil {
 		s.mu.Lock()
 		if s.screenerLines[t.Call.ID] == line {
 			delete(s.screenerLines, t.Call.ID)
@@ -219,11 +219,11 @@ func (s *show) screen(ctx context.Context, t queue.Ticket) error {
 	return nil
 }
 
-// ring calls a person's phone into the app (POST /channels with app=) and
-// waits until it is answered (its StasisStart) or fails: busy, no answer,
-// unreachable (its ChannelDestroyed, trace 13), or Config.RingTimeout. The
-// channel is hung up on every failure.
-func (s *show) ring(ctx context.Context, chanID, endpoint, args string, c queue.Call) error {
+// ring calls a phone into the app (POST /channels with app=) showing
+// callerID, and waits until it is answered (its StasisStart) or fails:
+// busy, no answer, unreachable (its ChannelDestroyed, trace 13), or
+// Config.RingTimeout. The channel is hung up on every failure.
+func (s *show) ring(ctx context.Context, chanID, endpoint, args, callerID string) error {
 	n := s.node
 	up := n.waits.expect(ari.TypeStasisStart, chanID, "", nil)
 	down := n.waits.expect(ari.TypeChannelDestroyed, chanID, "", nil)
@@ -232,7 +232,7 @@ func (s *show) ring(ctx context.Context, chanID, endpoint, args string, c queue.
 	timeout := s.app.cfg.RingTimeout
 	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
 		Endpoint: endpoint, App: s.app.cfg.App, AppArgs: s.key + "," + args, ChannelID: chanID,
-		CallerID: fmt.Sprintf("%q <%s>", c.Name, c.Number), Timeout: timeout,
+		CallerID: callerID, Timeout: timeout,
 	}); err != nil {
 		n.unindex(chanID)
 		return telErr("call "+endpoint, err)
@@ -480,9 +480,15 @@ func (a *App) MoveToTop(showKey, callID string, actor queue.Actor) (queue.Call, 
 // PickNext makes a caller in line the one TakeNext takes next. Errors:
 // queue.ErrNotFound, ErrGone, ErrConflict, ErrInvalid.
 func (a *App) PickNext(showKey, callID string, actor queue.Actor) (queue.Call, error) {
-	return a.immediate(showKey, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+	c, err := a.immediate(showKey, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
 		return q.PickNext(a.cfg.Now(), actor, callID)
 	})
+	if err == nil {
+		if s, _ := a.show(showKey); s.readyCheckOn() && !c.Confirmed {
+			s.node.submitOrLog(func(ctx context.Context) { s.readyCheck(ctx, c) })
+		}
+	}
+	return c, err
 }
 
 // UpdateNotes replaces a caller's screener notes. Errors:

@@ -115,14 +115,23 @@ type Media struct {
 	Blocked  []string // number blocked
 	Goodbye  []string // played before a Drop with goodbye
 	Position []string // played before "number:<position>"; may be empty
+
+	CallbackOffer   []string // after the position: "press 2 and we'll call you back"
+	CallbackConfirm []string // "we will call you back on the number you are calling from"
+	CallbackReturn  []string // to the called-back caller: "this is the show, press 1"
+	ReadyCheck      []string // to the caller picked next: "you are next, press 1 when ready"
 }
 
 // DefaultMedia are the prompts used where a show's Media leaves a gap.
 var DefaultMedia = Media{
-	Closed:  []string{"sound:callin-lines-closed"},
-	Full:    []string{"sound:callin-queue-full"},
-	Blocked: []string{"sound:callin-blocked"},
-	Goodbye: []string{"sound:vm-goodbye"},
+	Closed:          []string{"sound:callin-lines-closed"},
+	Full:            []string{"sound:callin-queue-full"},
+	Blocked:         []string{"sound:callin-blocked"},
+	Goodbye:         []string{"sound:vm-goodbye"},
+	CallbackOffer:   []string{"sound:callin-callback-offer"},
+	CallbackConfirm: []string{"sound:callin-callback-confirm"},
+	CallbackReturn:  []string{"sound:callin-callback-return"},
+	ReadyCheck:      []string{"sound:callin-next-press-1"},
 }
 
 // ShowConfig is one show: its queue configuration (Node names its node) and
@@ -136,6 +145,9 @@ type ShowConfig struct {
 	ScreenerEndpoints map[string]string
 	// HostEndpoint is what JoinHost originates when given no endpoint.
 	HostEndpoint string
+	// CallbackLine is how the show calls callers back; with no Dial
+	// template no call-back is offered, whatever Config.Callback says.
+	CallbackLine CallbackLine
 	// HoldBridgeSize is the most callers a holding bridge of the show's
 	// pool takes (0: DefaultHoldBridgeSize; negative: one bridge for the
 	// whole line). See DefaultHoldBridgeSize for why the line is split.

@@ -42,6 +42,7 @@ const (
 	roleHost     = "host"
 	roleScreener = "screener"
 	roleTalkback = "talkback"
+	roleCallback = "callback" // a call-back ringing the caller, until they are back on hold
 )
 
 // Subscription states of a caller's channel: callin subscribes to each
@@ -65,6 +66,7 @@ type chanRef struct {
 	sub       int  // subNone, subPending, subscribed
 	hangCause int  // the cause of the last non-soft ChannelHangupRequest, 0 if none
 	left      bool // StasisEnd seen: the call is ending, waiting for ChannelDestroyed
+	up        bool // a line callin rang has answered (its StasisStart came)
 }
 
 // Kinds of playback a node tracks.
@@ -275,9 +277,7 @@ func (n *node) handle(ev ari.Event) {
 		n.talking(e.Channel.ID, false)
 	case *ari.ChannelDtmfReceived:
 		if ref := n.lookup(e.Channel.ID); ref != nil && ref.role == roleCaller {
-			ref.show.mu.Lock()
-			ref.show.emit(Update{Kind: UpdateDTMF, CallID: ref.callID, Digit: e.Digit})
-			ref.show.mu.Unlock()
+			ref.show.dtmf(e.Channel.ID, ref, e.Digit)
 		}
 	case *ari.RecordingStarted:
 		n.recording(e.Recording, true)
@@ -323,6 +323,16 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	case roleTalkback:
 		n.index(ch.ID, &chanRef{show: s, role: roleTalkback})
 		n.submitOrLog(func(ctx context.Context) { s.talkbackJoin(ctx, ch) })
+	case roleCallback:
+		n.mu.Lock()
+		ref := n.chans[ch.ID]
+		if ref != nil {
+			ref.up = true
+		}
+		n.mu.Unlock()
+		if ref == nil { // the call-back gave up ringing meanwhile
+			n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupNormal) })
+		}
 	default:
 		n.log.Warn("broadcast: unknown Stasis role; hanging up", "channel", ch.ID, "args", e.Args)
 		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupNormal) })
@@ -417,6 +427,10 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 		s.mu.Unlock()
 	case roleTalkback:
 		s.endTalkback(chanID, "")
+	case roleCallback:
+		if ref.up { // a failure to answer is the ringing's to report
+			s.callbackGone(ref.callID, "hung up")
+		}
 	case roleScreener:
 		s.screenerGone(chanID, ref.callID)
 	}

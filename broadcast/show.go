@@ -60,6 +60,9 @@ type talkback struct {
 }
 
 func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
+	if cfg.CallbackLine.Dial == "" {
+		cfg.Config.Callback = queue.CallbackConfig{} // nothing to dial: offer nothing
+	}
 	q, err := queue.NewShow(cfg.Config)
 	if err != nil {
 		return nil, err
@@ -71,6 +74,8 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	}{
 		{&m.Closed, DefaultMedia.Closed}, {&m.Full, DefaultMedia.Full},
 		{&m.Blocked, DefaultMedia.Blocked}, {&m.Goodbye, DefaultMedia.Goodbye},
+		{&m.CallbackOffer, DefaultMedia.CallbackOffer}, {&m.CallbackConfirm, DefaultMedia.CallbackConfirm},
+		{&m.CallbackReturn, DefaultMedia.CallbackReturn}, {&m.ReadyCheck, DefaultMedia.ReadyCheck},
 	} {
 		if len(*f.dst) == 0 {
 			*f.dst = f.def
@@ -192,9 +197,11 @@ func (s *show) loop(ctx context.Context) {
 			return
 		case <-s.kick:
 			s.ensureMusic(ctx)
+			s.dialCallbacks()
 		case <-t.C:
 			s.ensureMusic(ctx) // retries a failed start
 			s.announce(ctx)
+			s.dialCallbacks()
 			if s.app.cfg.Recall != nil {
 				s.sweepStale(ctx)
 			}
@@ -229,6 +236,9 @@ func (s *show) announce(ctx context.Context) {
 		s.node.playbacks[pb] = pbRef{show: s, callID: d.CallID, kind: pbAnnounce}
 		s.node.mu.Unlock()
 		media := append(slices.Clone(s.cfg.Media.Position), "number:"+strconv.Itoa(d.Position))
+		if d.OfferCallback {
+			media = append(media, s.cfg.Media.CallbackOffer...)
+		}
 		if _, err := s.node.ari.PlayChannel(ctx, d.ChannelID, pb, media...); err != nil {
 			s.node.mu.Lock()
 			delete(s.node.playbacks, pb)
