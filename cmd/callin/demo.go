@@ -67,7 +67,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 		DatabaseURL: dbURL,
 		App:         "callin",
 		Nodes:       []nodeSpec{{Name: "demo", URL: pbx.URL(), User: pbx.User(), Password: pbx.Password()}},
-		Shows: []showSpec{{queue.Config{
+		Shows: []showSpec{{Config: queue.Config{
 			Key: demoShow, Title: "The Morning Call-In", Node: "demo", LinesOpen: true,
 			Capacity: 2000, MaxOnAir: 4, MOHClass: "callin", AnnounceEvery: 90 * time.Second,
 		}}},

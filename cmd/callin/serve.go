@@ -13,10 +13,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/callin-radio/callin/ari"
@@ -45,6 +49,9 @@ type stackConfig struct {
 	Logger        *slog.Logger
 	// Events tunes every node's event connection (zero: ari's defaults).
 	Events ari.EventOptions
+	// Limits bound clients: timeouts, body sizes, connections, event
+	// streams (zero fields: web.DefaultLimits, which serve uses).
+	Limits web.Limits
 	// Started, when set, is called once the listener is up, with its address.
 	Started func(addr string)
 }
@@ -67,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.StringVar(&nodes, "nodes", "", "Asterisk nodes as name=URL, comma separated, e.g. main=http://10.0.0.5:8088 (required)")
 	fs.StringVar(&ariUser, "ari-user", "callin", "ARI user for every node (per node: CALLIN_ARI_USER_<NAME>)")
 	fs.StringVar(&ariPass, "ari-password", "", "ARI password for every node (per node: CALLIN_ARI_PASSWORD_<NAME>); prefer the environment")
-	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
+	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP][,talkback-media=URI|URI][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
 	fs.StringVar(&cfg.Journal, "journal", defaultJournal(env), "file where history waits while PostgreSQL is unreachable")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
@@ -83,8 +90,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if cfg.DatabaseURL == "" {
 		return usagef("serve: --database-url (CALLIN_DATABASE_URL) is required")
 	}
-	if _, err := url.Parse(cfg.DatabaseURL); err != nil {
-		return usagef("serve: --database-url is not a URL: %v", redact(err))
+	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
+		return err
 	}
 	if cfg.Nodes, err = parseNodes(nodes, ariUser, ariPass, env); err != nil {
 		return err
@@ -110,11 +117,11 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	log := cfg.Logger
 	store, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("database: %w", redact(err))
+		return fmt.Errorf("database: %w", redactSecrets(err, cfg.DatabaseURL))
 	}
 	defer store.Close()
 	if err := postgres.Migrate(ctx, store.Pool()); err != nil {
-		return fmt.Errorf("database: %w", err)
+		return fmt.Errorf("database: %w", redactSecrets(err, cfg.DatabaseURL))
 	}
 	for _, s := range cfg.Shows {
 		if _, err := store.UpsertShow(ctx, s.row()); err != nil {
@@ -130,8 +137,9 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		nodeNames[n.Name] = true
 	}
 	var shows []broadcast.ShowConfig
+	talkback := map[string]web.TalkbackRules{}
 	for _, r := range rows {
-		sc, err := showFromRow(r)
+		sc, tb, err := showFromRow(r)
 		if err != nil {
 			return err
 		}
@@ -140,6 +148,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 			continue
 		}
 		shows = append(shows, sc)
+		talkback[sc.Key] = tb
 	}
 	if len(shows) == 0 {
 		return usagef("no show to run: add one with --show KEY (it is kept in the database)")
@@ -150,6 +159,10 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	blocklist := newBlocklist(blocked)
+	for i := range shows {
+		// Callers readmitted after a restart are flagged if blocked.
+		shows[i].Blocklist = blocklist
+	}
 
 	journal := cfg.Journal
 	if err := os.MkdirAll(filepath.Dir(journal), 0o750); err != nil {
@@ -194,8 +207,21 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		Chat:     store,
 		Auth:     authSvc,
 		Logger:   log,
+		Limits:   cfg.Limits,
+		Talkback: talkback,
+		Blocks:   app,
 	})
 	metrics.watch(app, writer)
+	db := &dbHealth{pool: store.Pool()}
+	metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "callin_database_up",
+		Help: "1 when PostgreSQL answers; 0 while it does not (calls and actions go on, history waits in the journal).",
+	}, func() float64 {
+		if db.ok(context.Background()) {
+			return 1
+		}
+		return 0
+	}))
 
 	mux := http.NewServeMux()
 	mux.Handle("/", console.Handler())
@@ -204,14 +230,16 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ready(w, r, app, store)
+		ready(w, r, app, db)
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Every timeout and bound on clients is web.Limits's.
+	ln = cfg.Limits.Listener(ln)
+	srv := cfg.Limits.HTTPServer(mux, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
@@ -256,28 +284,62 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	return nil
 }
 
-// ready answers /readyz: every node's ARI connection up, the database
-// reachable.
-func ready(w http.ResponseWriter, r *http.Request, app *broadcast.App, store *postgres.Store) {
+// ready answers /readyz: ready means callin can take and move calls, that
+// is every node's ARI connection is up. PostgreSQL is reported beside it
+// ("database": "ok" or "degraded") but does not decide it: calls, actions
+// and producers go on through an outage (see the README). The body says
+// no more than states: why a node is down is in the log and on the
+// console, not for anyone who can reach the port.
+func ready(w http.ResponseWriter, r *http.Request, app *broadcast.App, db *dbHealth) {
+	type nodeState struct {
+		Node  string              `json:"node"`
+		State broadcast.NodeState `json:"state"`
+		Since time.Time           `json:"since"`
+	}
 	status := http.StatusOK
-	body := map[string]any{}
-	nodes := app.Health()
-	for _, h := range nodes {
+	nodes := []nodeState{}
+	for _, h := range app.Health() {
 		if !h.OK() {
 			status = http.StatusServiceUnavailable
 		}
+		nodes = append(nodes, nodeState{Node: h.Node, State: h.State, Since: h.Since})
 	}
-	body["nodes"] = nodes
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	slices.SortFunc(nodes, func(a, b nodeState) int { return strings.Compare(a.Node, b.Node) })
+	database := "ok"
+	if !db.ok(r.Context()) {
+		database = "degraded"
+	}
+	writeHealth(w, status, map[string]any{
+		"status":   map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK],
+		"nodes":    nodes,
+		"database": database,
+	})
+}
+
+// dbHealth pings PostgreSQL for /readyz and the callin_database_up
+// metric, at most once a second however often they are asked: the
+// endpoint is open to anyone who reaches the port.
+type dbHealth struct {
+	pool interface {
+		Ping(ctx context.Context) error
+	}
+
+	mu   sync.Mutex
+	at   time.Time
+	isOK bool
+}
+
+func (d *dbHealth) ok(ctx context.Context) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if time.Since(d.at) < time.Second {
+		return d.isOK
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if err := store.Pool().Ping(ctx); err != nil {
-		status = http.StatusServiceUnavailable
-		body["database"] = "unreachable"
-	} else {
-		body["database"] = "ok"
-	}
-	body["status"] = map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK]
-	writeHealth(w, status, body)
+	d.isOK = d.pool.Ping(pctx) == nil
+	d.at = time.Now()
+	return d.isOK
 }
 
 func writeHealth(w http.ResponseWriter, status int, body any) {
@@ -329,7 +391,7 @@ func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
 		seen[name] = true
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usagef("--nodes: node %q: %q is not an http(s) URL like http://10.0.0.5:8088", name, raw)
+			return nil, usagef("--nodes: node %q: %q is not an http(s) URL like http://10.0.0.5:8088", name, redactURL(raw))
 		}
 		n := nodeSpec{Name: name, URL: u.Scheme + "://" + u.Host + strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/ari"), User: user, Password: password}
 		if u.User != nil {
@@ -352,25 +414,35 @@ func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
 	return out, nil
 }
 
+// defaultMOHClass is the music-on-hold class of a show that names none:
+// dialplan/musiconhold.conf's [callin].
+const defaultMOHClass = "callin"
+
 // showSpec is a show given on the command line.
 type showSpec struct {
 	queue.Config
+	// Talkback is what the show's talkback may use (talkback-phones=,
+	// talkback-media=).
+	Talkback web.TalkbackRules
 }
 
 func (s showSpec) row() postgres.Show {
 	settings, _ := json.Marshal(showSettings{
 		Capacity: s.Capacity, MaxOnAir: s.MaxOnAir, MOHClass: s.MOHClass,
-		AnnounceEvery: duration(s.AnnounceEvery),
+		AnnounceEvery:  duration(s.AnnounceEvery),
+		TalkbackPhones: s.Talkback.Phones, TalkbackMedia: s.Talkback.Media,
 	})
 	return postgres.Show{Key: s.Key, Title: s.Title, Node: s.Node, LinesOpen: s.LinesOpen, Settings: settings}
 }
 
 // showSettings is the settings column of a show.
 type showSettings struct {
-	Capacity      int      `json:"capacity,omitempty"`
-	MaxOnAir      int      `json:"max_on_air,omitempty"`
-	MOHClass      string   `json:"moh_class,omitempty"`
-	AnnounceEvery duration `json:"announce_every,omitempty"`
+	Capacity       int      `json:"capacity,omitempty"`
+	MaxOnAir       int      `json:"max_on_air,omitempty"`
+	MOHClass       string   `json:"moh_class,omitempty"`
+	AnnounceEvery  duration `json:"announce_every,omitempty"`
+	TalkbackPhones []string `json:"talkback_phones,omitempty"`
+	TalkbackMedia  []string `json:"talkback_media,omitempty"`
 }
 
 // duration is a time.Duration kept as "90s" in JSON.
@@ -388,28 +460,32 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-func showFromRow(r postgres.Show) (broadcast.ShowConfig, error) {
+// showFromRow is a stored show as the service runs it, with what its
+// talkback may use.
+func showFromRow(r postgres.Show) (broadcast.ShowConfig, web.TalkbackRules, error) {
 	var st showSettings
 	if len(r.Settings) > 0 {
 		if err := json.Unmarshal(r.Settings, &st); err != nil {
-			return broadcast.ShowConfig{}, fmt.Errorf("show %q: settings: %w", r.Key, err)
+			return broadcast.ShowConfig{}, web.TalkbackRules{}, fmt.Errorf("show %q: settings: %w", r.Key, err)
 		}
 	}
 	if st.MOHClass == "" {
-		st.MOHClass = "default"
+		st.MOHClass = defaultMOHClass
 	}
 	return broadcast.ShowConfig{Config: queue.Config{
-		Key: r.Key, Title: r.Title, Node: r.Node, LinesOpen: r.LinesOpen,
-		Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, MOHClass: st.MOHClass,
-		AnnounceEvery: time.Duration(st.AnnounceEvery),
-	}}, nil
+			Key: r.Key, Title: r.Title, Node: r.Node, LinesOpen: r.LinesOpen,
+			Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, MOHClass: st.MOHClass,
+			AnnounceEvery: time.Duration(st.AnnounceEvery),
+		}}, web.TalkbackRules{Phones: st.TalkbackPhones, Media: st.TalkbackMedia},
+		nil
 }
 
 // parseShow reads "key[,title=..][,node=..][,capacity=N][,max-on-air=N]
-// [,moh=CLASS][,announce=DURATION][,closed]".
+// [,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP]
+// [,talkback-media=URI|URI][,closed]".
 func parseShow(spec, defaultNode string) (showSpec, error) {
 	parts := strings.Split(spec, ",")
-	s := showSpec{queue.Config{Key: strings.TrimSpace(parts[0]), Node: defaultNode, LinesOpen: true, MOHClass: "default", MaxOnAir: 4}}
+	s := showSpec{Config: queue.Config{Key: strings.TrimSpace(parts[0]), Node: defaultNode, LinesOpen: true, MOHClass: defaultMOHClass, MaxOnAir: 4}}
 	if s.Key == "" {
 		return s, usagef("--show %q: the key comes first", spec)
 	}
@@ -430,10 +506,14 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 			s.MOHClass = v
 		case "announce":
 			s.AnnounceEvery, err = time.ParseDuration(v)
+		case "talkback-phones":
+			s.Talkback.Phones, err = listOf(v, talkbackPhone, "an endpoint like PJSIP/producer1")
+		case "talkback-media":
+			s.Talkback.Media, err = listOf(v, talkbackMedia, "sound:<name> or recording:<name>, the name of lower-case letters, digits, '_' and '-' in folders")
 		case "closed":
 			s.LinesOpen = false
 		default:
-			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, closed)", spec, k)
+			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, talkback-phones, talkback-media, closed)", spec, k)
 		}
 		if err != nil {
 			return s, usagef("--show %q: %s: %v", spec, k, err)
@@ -443,6 +523,32 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 		}
 	}
 	return s, nil
+}
+
+// talkbackPhone is a dialable endpoint: a technology and a resource, with
+// nothing Asterisk's dial string would read as a separator or an option.
+var talkbackPhone = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+-]+$`)
+
+// talkbackMedia is a configurable talkback message: a prompt or a stored
+// recording, by a plain name.
+var talkbackMedia = regexp.MustCompile(`^(sound|recording):[a-z0-9_-]+(/[a-z0-9_-]+)*$`)
+
+// listOf splits a '|'-separated list and checks each item.
+func listOf(v string, item *regexp.Regexp, want string) ([]string, error) {
+	var out []string
+	for _, x := range strings.Split(v, "|") {
+		if x = strings.TrimSpace(x); x == "" {
+			continue
+		}
+		if !item.MatchString(x) {
+			return nil, fmt.Errorf("%q: want %s", x, want)
+		}
+		out = append(out, x)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty list: want %s, separated by '|'", want)
+	}
+	return out, nil
 }
 
 func checkShowNodes(shows []showSpec, nodes []nodeSpec) error {
@@ -473,22 +579,110 @@ func (m *multiFlag) Set(v string) error {
 	return nil
 }
 
-// redact removes a password from an error that quotes a URL.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			ue.URL = u.Redacted()
-		}
+// checkDatabaseURL refuses a database URL that does not parse, naming the
+// usual cause without echoing the password: a password holding '/', '#',
+// '?' or '@' must be percent-encoded. Keyword/value strings ("host=db
+// user=callin") are left to the driver.
+func checkDatabaseURL(raw string) error {
+	if !strings.Contains(raw, "://") {
+		return nil
 	}
-	msg := err.Error()
-	if i := strings.Index(msg, "://"); i >= 0 {
-		if at := strings.Index(msg[i:], "@"); at > 0 {
-			if colon := strings.Index(msg[i+3:i+at], ":"); colon >= 0 {
-				msg = msg[:i+3+colon+1] + "xxxxx" + msg[i+at:]
-				return errors.New(msg)
+	if _, err := url.Parse(raw); err != nil {
+		return usagef("serve: --database-url %s is not a valid URL: percent-encode '/', '#', '?', '@' and '%%' in the user name and password (%%2F, %%23, %%3F, %%40, %%25)", redactURL(raw))
+	}
+	return nil
+}
+
+// redactURL hides the user information of a URL, even of one that does
+// not parse: everything between "://" and the last "@" goes.
+func redactURL(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	at := strings.LastIndex(raw, "@")
+	if at < i+3 {
+		return raw
+	}
+	return raw[:i+3] + "xxxxx" + raw[at:]
+}
+
+// secretParts returns what of a database URL or keyword/value string may
+// be a password: the URL's user information and its pieces between
+// separators, or the words of a password= value up to the next keyword.
+func secretParts(dsn string) []string {
+	var parts []string
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i+3 {
+			info := dsn[i+3 : at]
+			if _, pw, ok := strings.Cut(info, ":"); ok {
+				parts = append(parts, pw)
+				parts = append(parts, strings.FieldsFunc(pw, func(r rune) bool { return strings.ContainsRune("/#?@: ", r) })...)
 			}
 		}
 	}
-	return err
+	if i := strings.Index(dsn, "password="); i >= 0 {
+		rest := dsn[i+len("password="):]
+		if j := nextKeyword.FindStringIndex(rest); j != nil {
+			rest = rest[:j[0]]
+		}
+		rest = strings.TrimSpace(rest)
+		parts = append(parts, rest, strings.Trim(rest, "'"))
+		parts = append(parts, strings.Fields(strings.Trim(rest, "'"))...)
+	}
+	return parts
 }
+
+// nextKeyword is the start of the next keyword of a keyword/value string.
+var nextKeyword = regexp.MustCompile(`\s+[a-z_]+\s*=`)
+
+// redactSecrets returns err with every piece of dsn's password hidden
+// where it stands as a word of its own, and the user information of any
+// URL in it: the driver's parse errors quote what they could not read.
+func redactSecrets(err error, dsn string) error {
+	msg := err.Error()
+	for _, p := range secretParts(dsn) {
+		msg = replaceWord(msg, p, "xxxxx")
+	}
+	for _, f := range strings.Fields(msg) {
+		if r := redactURL(f); r != f {
+			msg = strings.ReplaceAll(msg, f, r)
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
+}
+
+// replaceWord replaces the occurrences of word in s that no letter or
+// digit adjoins.
+func replaceWord(s, word, with string) string {
+	if word == "" {
+		return s
+	}
+	isWord := func(b byte) bool {
+		return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, word)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(word)
+		if (i > 0 && isWord(s[i-1])) || (end < len(s) && isWord(s[end])) {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(with)
+		s = s[end:]
+	}
+}
+
+// redact hides the user information of every URL an error quotes (for
+// errors about a string it is not given; redactSecrets also knows it).
+func redact(err error) error { return redactSecrets(err, "") }
