@@ -99,6 +99,13 @@ type Phones interface {
 	Phone(user string) (endpoint string, ok bool)
 }
 
+// Recordings receives every finished recording of the on-air bridge (its
+// name, times, the calls on air), to keep them findable. Recorded must not
+// block.
+type Recordings interface {
+	Recorded(show string, r RecordingState)
+}
+
 // NodeConfig is one Asterisk node.
 type NodeConfig struct {
 	Name string    // the node's name, as in queue.Config.Node
@@ -156,15 +163,16 @@ type ShowConfig struct {
 
 // Config configures an App.
 type Config struct {
-	App       string // the Stasis application name, for originating into it; default "callin"
-	Nodes     []NodeConfig
-	Shows     []ShowConfig
-	Sink      Sink      // nil: transitions go only to subscribers
-	Blocklist Blocklist // nil: nobody is blocked
-	Recall    Recall    // nil: readmissions fall back to channel creation time
-	Phones    Phones    // nil: only ShowConfig.ScreenerEndpoints
-	Now       func() time.Time
-	Logger    *slog.Logger
+	App        string // the Stasis application name, for originating into it; default "callin"
+	Nodes      []NodeConfig
+	Shows      []ShowConfig
+	Sink       Sink       // nil: transitions go only to subscribers
+	Blocklist  Blocklist  // nil: nobody is blocked
+	Recall     Recall     // nil: readmissions fall back to channel creation time
+	Phones     Phones     // nil: only ShowConfig.ScreenerEndpoints
+	Recordings Recordings // nil: finished recordings are only announced to subscribers
+	Now        func() time.Time
+	Logger     *slog.Logger
 
 	// Workers and Queue size the worker pool that answers, bridges,
 	// rejects and resynchronises (defaults 64 and 8192 jobs). When the queue

@@ -283,7 +283,7 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 		s.mu.Unlock()
 		return RecordingState{}, fmt.Errorf("broadcast: already recording %s: %w", s.recording.Name, queue.ErrConflict)
 	}
-	s.recording = RecordingState{Name: name, State: "queued"}
+	s.recording = RecordingState{Name: name, State: "queued", Format: "wav"}
 	s.mu.Unlock()
 	n.mu.Lock()
 	n.recordings[name] = s

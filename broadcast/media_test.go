@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -100,9 +101,14 @@ func TestHostAndRecording(t *testing.T) {
 	srv := newFake(t, aritest.Options{})
 	sc := showCfg("show1", "n1")
 	sc.HostEndpoint = "PJSIP/host"
-	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}})
+	recs := &recordings{}
+	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}, Recordings: recs})
 	w := e.w("show1")
 	w.nodeUp()
+	_, first := dial(t, srv, w, "show1", "1")
+	if _, err := e.app.Promote(ctx, "show1", first, producer); err != nil {
+		t.Fatal(err)
+	}
 	id, err := e.app.JoinHost(ctx, "show1", "")
 	if err != nil {
 		t.Fatal(err)
@@ -121,12 +127,21 @@ func TestHostAndRecording(t *testing.T) {
 	if _, err := e.app.StartRecording(ctx, "show1"); !errors.Is(err, queue.ErrConflict) {
 		t.Errorf("second recording: %v, want ErrConflict", err)
 	}
+	_, second := dial(t, srv, w, "show1", "2")
+	if _, err := e.app.Promote(ctx, "show1", second, producer); err != nil {
+		t.Fatal(err)
+	}
 	rec, err = e.app.StopRecording(ctx, "show1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rec.Active || rec.State != "done" {
 		t.Errorf("stopped recording %+v, want done", rec)
+	}
+	got := recs.all()
+	if len(got) != 1 || got[0].Name != rec.Name || got[0].Format != "wav" || got[0].Started.IsZero() || got[0].Ended.Before(got[0].Started) ||
+		!slices.Equal(got[0].Calls, []string{first, second}) {
+		t.Errorf("recorded %+v, want %s with both on-air calls", got, rec.Name)
 	}
 	// A host who dials in with Stasis(callin,show1,host).
 	c, err := srv.Call(ctx, aritest.CallOptions{Args: []string{"show1", "host"}})
@@ -176,4 +191,22 @@ func TestPositionAnnouncements(t *testing.T) {
 	if heard[c1.ID()]["number:2"] != 0 || heard[c2.ID()]["number:1"] != 0 {
 		t.Errorf("announcements %v, want caller 1 told 1 and caller 2 told 2", heard)
 	}
+}
+
+// recordings keeps what Config.Recordings is given.
+type recordings struct {
+	mu   sync.Mutex
+	recs []broadcast.RecordingState
+}
+
+func (r *recordings) Recorded(_ string, rec broadcast.RecordingState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recs = append(r.recs, rec)
+}
+
+func (r *recordings) all() []broadcast.RecordingState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.recs)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -609,8 +610,22 @@ func (n *node) recording(r ari.LiveRecording, started bool) {
 	}
 	s.recording.State = r.State
 	s.recording.Active = started
-	if !started {
+	now := s.app.cfg.Now()
+	if started {
+		s.recording.Started = now
+		for _, c := range s.q.List().OnAir {
+			if !slices.Contains(s.recording.Calls, c.ID) {
+				s.recording.Calls = append(s.recording.Calls, c.ID)
+			}
+		}
+	} else {
+		s.recording.Ended = now
 		s.recording.Duration = time.Duration(r.Duration) * time.Second
+		if rs := s.app.cfg.Recordings; rs != nil {
+			rec := s.recording
+			rec.Calls = slices.Clone(rec.Calls)
+			rs.Recorded(s.key, rec)
+		}
 	}
 	s.emit(Update{Kind: UpdateRecording, Recording: s.recording})
 }

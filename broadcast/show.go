@@ -107,6 +107,9 @@ func (s *show) publish(ts []queue.Transition) {
 		if s.app.cfg.Sink != nil {
 			s.app.cfg.Sink.Record(t)
 		}
+		if t.To == queue.StateOnAir && s.recording.Active && !slices.Contains(s.recording.Calls, t.CallID) {
+			s.recording.Calls = append(s.recording.Calls, t.CallID)
+		}
 		if s.batch != nil {
 			s.batch = append(s.batch, t)
 			continue

@@ -61,7 +61,12 @@ type RecordingState struct {
 	Name     string        `json:"name,omitempty"`
 	State    string        `json:"state,omitempty"` // Asterisk's: queued, recording, done, failed, canceled
 	Active   bool          `json:"active"`
-	Duration time.Duration `json:"duration,omitempty"` // once finished
+	Duration time.Duration `json:"duration,omitempty"` // once finished (whole seconds, as Asterisk says)
+	Format   string        `json:"format,omitempty"`   // the stored file's format ("wav")
+	Started  time.Time     `json:"started,omitzero"`
+	Ended    time.Time     `json:"ended,omitzero"`
+	// Calls are the calls on air at any time during the recording.
+	Calls []string `json:"calls,omitempty"`
 }
 
 // Settings are a show's run-time settings.
