@@ -48,5 +48,20 @@
 // shows the same errors as a sentence in its flash area.
 //
 // Caller names, notes and chat come from outside and are always escaped by
-// templ; nothing here writes them raw.
+// templ; nothing here writes them raw. Caller IDs are shown through
+// printable (control characters, bidirectional overrides and bytes that are
+// not UTF-8 become U+FFFD) and linked only when they are phone numbers;
+// text a producer sends with control characters is refused.
+//
+// # Hostile clients
+//
+// Limits (limits.go) is the one place the bounds on clients are stated: the
+// server's timeouts, header and body sizes and connections (serve builds its
+// http.Server and listener from it), and the event streams: at most
+// StreamsPerCredential per session or token and MaxStreams in all, each
+// write bounded, the credentials checked again every StreamRecheck, and a
+// session's streams ended when it logs out (streams.go). Every answer
+// carries the security headers (a Content-Security-Policy allowing no
+// inline script or framing, no-store): see secure. A talkback may use only
+// its show's TalkbackRules.
 package web

@@ -23,12 +23,12 @@ var apiOps = func() []apiOp {
 		{"GET", "/shows/{show}/callers", "List the show's live callers (filter with ?state=).", "", "CallList"},
 		{"GET", "/shows/{show}/callers/{call}", "Get one live caller.", "", "Call"},
 		{"POST", "/shows/{show}/take-next", "Put the next caller in line on air.", "", "Call"},
-		{"POST", "/shows/{show}/talkback/start", "Start speaking to the holding bridge.", "", "Talkback"},
+		{"POST", "/shows/{show}/talkback/start", "Start speaking to the holding bridge: call one of the show's talkback phones (endpoint) or play its talkback media.", "TalkbackStart", "Talkback"},
 		{"POST", "/shows/{show}/talkback/stop", "Stop speaking to the holding bridge.", "", "Talkback"},
 		{"GET", "/shows/{show}/on-air", "List the callers on air.", "", "CallList"},
-		{"GET", "/shows/{show}/events", "Stream the show's transitions (SSE; resume with Last-Event-ID).", "", ""},
-		{"GET", "/callers/{number}", "A caller's profile and past calls.", "", "History"},
-		{"PUT", "/callers/{number}/block", "Block a number.", "Block", "History"},
+		{"GET", "/shows/{show}/events", "Stream the show's transitions (SSE; resume with Last-Event-ID). At most 8 streams per token (429); an event named end closes the stream when the token is revoked.", "", ""},
+		{"GET", "/callers/{number}", "A caller's profile and past calls (404 for a number never seen).", "", "History"},
+		{"PUT", "/callers/{number}/block", "Block a number, saying why; its callers already in line are flagged and take-next passes them by.", "Block", "History"},
 		{"DELETE", "/callers/{number}/block", "Unblock a number.", "", "History"},
 	}
 	for _, a := range callerActions {
@@ -65,7 +65,11 @@ func openAPI() map[string]any {
 		var params []any
 		for _, p := range []string{"show", "call", "number"} {
 			if strings.Contains(op.path, "{"+p+"}") {
-				params = append(params, map[string]any{"name": p, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+				param := map[string]any{"name": p, "in": "path", "required": true, "schema": map[string]any{"type": "string"}}
+				if p == "number" {
+					param["description"] = "A phone number: up to 20 digits, an optional leading + (%2B), and spaces, dashes, dots, slashes or brackets between them."
+				}
+				params = append(params, param)
 			}
 		}
 		ok := jsonBody(op.result)
@@ -84,7 +88,10 @@ func openAPI() map[string]any {
 				"403": errResp("The token's role may not do this."),
 				"404": errResp("Unknown show, caller or number."),
 				"409": errResp("Lost a race (code conflict) or the caller is gone (code gone)."),
+				"413": errResp("The body is over 64 KiB (code too_large)."),
+				"415": errResp("A multipart body (code unsupported_media_type)."),
 				"422": errResp("Unacceptable value; error.field names the field."),
+				"429": errResp("Too many event streams for this token (code rate_limited)."),
 				"500": errResp("Internal error; details are logged, not returned."),
 				"502": errResp("Asterisk refused or timed out (code telephony)."),
 				"503": errResp("The show's Asterisk node is down (code unavailable)."),
@@ -121,6 +128,7 @@ func openAPI() map[string]any {
 		"arrived_at": dt, "since": dt, "position": integer, "notes": ref("Notes"), "screener": str,
 		"muted": boolean, "locked": boolean, "next": boolean, "top": boolean, "announcing": boolean,
 		"was_on_air": boolean, "pending": str, "outcome": str, "reason": str, "seq": integer,
+		"blocked": boolean, "block_note": str,
 	}, "id", "number", "state")
 	return map[string]any{
 		"openapi": "3.0.3",
@@ -138,12 +146,13 @@ func openAPI() map[string]any {
 				"CallList": obj(map[string]any{"callers": map[string]any{"type": "array", "items": ref("Call")}}, "callers"),
 				"Show": obj(map[string]any{"key": str, "title": str, "lines_open": boolean, "recording": boolean,
 					"talkback": boolean, "node_up": boolean, "announce_every_seconds": integer, "stats": map[string]any{"type": "object"}}, "key"),
-				"ShowList": obj(map[string]any{"shows": map[string]any{"type": "array", "items": ref("Show")}}, "shows"),
-				"Lines":    obj(map[string]any{"open": boolean}, "open"),
-				"Screen":   obj(map[string]any{"screener": str}),
-				"Drop":     obj(map[string]any{"reason": str}),
-				"Block":    obj(map[string]any{"reason": str}),
-				"Talkback": obj(map[string]any{"talkback": boolean}),
+				"ShowList":      obj(map[string]any{"shows": map[string]any{"type": "array", "items": ref("Show")}}, "shows"),
+				"Lines":         obj(map[string]any{"open": boolean}, "open"),
+				"Screen":        obj(map[string]any{"screener": str}),
+				"Drop":          obj(map[string]any{"reason": str}),
+				"Block":         obj(map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": maxText}}, "reason"),
+				"TalkbackStart": obj(map[string]any{"endpoint": str, "media": map[string]any{"type": "array", "items": str, "maxItems": maxTalkbackMedia}}),
+				"Talkback":      obj(map[string]any{"talkback": boolean}),
 				"History": obj(map[string]any{
 					"profile": obj(map[string]any{"number": str, "name": str, "notes": str, "calls": integer, "on_air": integer,
 						"first_call": dt, "last_call": dt, "blocked": boolean, "blocked_reason": str, "blocked_by": str, "blocked_at": dt}),
