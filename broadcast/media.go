@@ -10,9 +10,11 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// TalkbackOptions say what speaks to the holding bridge: a producer's line
-// (Endpoint, originated into the app) or a recorded message (Media).
+// TalkbackOptions say what speaks to the holding bridge: a producer's
+// phone (User, whose phone Config.Phones knows, or Endpoint, a configured
+// phone: callers of the App check it), or a recorded message (Media).
 type TalkbackOptions struct {
+	User     string
 	Endpoint string
 	Media    []string
 }
@@ -30,6 +32,14 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 	s, err := a.show(showKey)
 	if err != nil {
 		return err
+	}
+	if opts.User != "" && opts.Endpoint == "" {
+		if p := a.cfg.Phones; p != nil {
+			opts.Endpoint, _ = p.Phone(opts.User)
+		}
+		if opts.Endpoint == "" {
+			return fmt.Errorf("broadcast: talkback: %s has no phone: %w", opts.User, queue.ErrInvalid)
+		}
 	}
 	if (opts.Endpoint == "") == (len(opts.Media) == 0) {
 		return fmt.Errorf("broadcast: talkback: want an endpoint or media: %w", queue.ErrInvalid)
@@ -58,30 +68,15 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 	s.emitMedia()
 	s.mu.Unlock()
 
-	s.musicMu.Lock()
-	for _, id := range tb.bridges {
-		if err = n.ari.StopBridgeMOH(ctx, id); err != nil && !errors.Is(err, ari.ErrConflict) && !errors.Is(err, ari.ErrNotFound) {
-			break
-		}
-		err = nil
-	}
-	s.mu.Lock()
-	for _, id := range tb.bridges {
-		if h := s.holdByID[id]; h != nil {
-			h.playing = false
-		}
-	}
-	s.emitMedia()
-	s.mu.Unlock()
-	s.musicMu.Unlock()
-	if err != nil {
-		s.endTalkback(tb.chanID, "")
-		return telErr("stop music", err)
-	}
-
 	if tb.chanID == "" {
+		if err := s.stopMusic(ctx, tb.bridges); err != nil {
+			s.dropTalkback(tb)
+			return err
+		}
 		return s.playTalkback(ctx, tb, opts.Media)
 	}
+	// The phone rings while the callers keep their music; it stops when
+	// the producer answers (talkbackJoin).
 	n.index(tb.chanID, &chanRef{show: s, role: roleTalkback})
 	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
 		Endpoint: opts.Endpoint, App: a.cfg.App, AppArgs: s.key + "," + roleTalkback, ChannelID: tb.chanID,
@@ -91,6 +86,44 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 		return telErr("originate talkback "+opts.Endpoint, err)
 	}
 	return nil
+}
+
+// dropTalkback ends a talkback, whatever it was, if it is still on, and
+// asks for the music again.
+func (s *show) dropTalkback(tb *talkback) {
+	s.mu.Lock()
+	over := s.talkback == tb
+	if over {
+		s.talkback = nil
+		s.emitMedia()
+	}
+	s.mu.Unlock()
+	if over {
+		s.wantMusic()
+	}
+}
+
+// stopMusic stops the music of holding bridges for a talkback: each
+// bridge's one announcer is then free (trace 15).
+func (s *show) stopMusic(ctx context.Context, bridges []string) error {
+	s.musicMu.Lock()
+	defer s.musicMu.Unlock()
+	var err error
+	for _, id := range bridges {
+		if err = s.node.ari.StopBridgeMOH(ctx, id); err != nil && !errors.Is(err, ari.ErrConflict) && !errors.Is(err, ari.ErrNotFound) {
+			break
+		}
+		err = nil
+	}
+	s.mu.Lock()
+	for _, id := range bridges {
+		if h := s.holdByID[id]; h != nil {
+			h.playing = false
+		}
+	}
+	s.emitMedia()
+	s.mu.Unlock()
+	return telErr("stop music", err)
 }
 
 // playTalkback plays a recorded message to every holding bridge of the
@@ -179,6 +212,11 @@ func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
 			s.node.log.Warn("broadcast: answering talkback line failed", "err", err)
 		}
+	}
+	if err := s.stopMusic(ctx, []string{s.holdID}); err != nil {
+		s.node.log.Warn("broadcast: talkback could not stop the music", "show", s.key, "err", err)
+		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		return
 	}
 	if err := s.moveTo(ctx, ch.ID, s.holdID, ari.RoleAnnouncer); err != nil {
 		s.node.log.Warn("broadcast: talkback line not bridged", "show", s.key, "err", err)

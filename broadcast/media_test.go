@@ -95,6 +95,54 @@ func TestTalkback(t *testing.T) {
 	})
 }
 
+// TestTalkbackFromPhone: a producer talks back from their own phone: it
+// rings while the callers keep their music, and the music stops only when
+// the producer answers; a phone that does not answer ends the talkback and
+// the music never stopped.
+func TestTalkbackFromPhone(t *testing.T) {
+	t.Parallel()
+	for _, answers := range []bool{true, false} {
+		t.Run(fmt.Sprintf("answers=%t", answers), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			srv := newFake(t, aritest.Options{})
+			srv.SetPhone("PJSIP/pat", aritest.Phone{Ring: 20 * time.Second, NoAnswer: !answers}) // 200 ms
+			e := start(t, srv, broadcast.Config{Phones: phones{"pat": "PJSIP/pat"}, RingTimeout: 30 * time.Second})
+			w := e.w("show1")
+			w.nodeUp()
+			c, _ := dial(t, srv, w, "show1", "1")
+			waitMusic(t, c)
+			must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{User: "pat"}))
+			if !srv.BridgeMusicPlaying(holdID("show1")) {
+				t.Error("the music stopped while the producer's phone rang")
+			}
+			if !answers {
+				w.next("talkback over", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && !u.Media.Talkback })
+				waitMusic(t, c)
+				return
+			}
+			u := w.next("producer on", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && u.Media.TalkbackLine != "" })
+			if srv.BridgeMusicPlaying(holdID("show1")) {
+				t.Error("music still on with the producer speaking")
+			}
+			if st, _ := srv.Channel(u.Media.TalkbackLine); st.Role != "announcer" {
+				t.Errorf("producer's line is %q, want the announcer", st.Role)
+			}
+			must(t, e.app.StopTalkback(ctx, "show1"))
+			waitMusic(t, c)
+		})
+	}
+	t.Run("ErrInvalidNoPhone", func(t *testing.T) {
+		t.Parallel()
+		srv := newFake(t, aritest.Options{})
+		e := start(t, srv, broadcast.Config{Phones: phones{}})
+		e.w("show1").nodeUp()
+		if err := e.app.StartTalkback(context.Background(), "show1", broadcast.TalkbackOptions{User: "kim"}); !errors.Is(err, queue.ErrInvalid) {
+			t.Errorf("talkback for a user without a phone: %v, want ErrInvalid", err)
+		}
+	})
+}
+
 func TestHostAndRecording(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

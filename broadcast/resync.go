@@ -293,11 +293,10 @@ func (s *show) toHold(ctx context.Context, ch ari.Channel) error {
 // across a reconnect).
 func (s *show) resyncTalkback(listed map[string]bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	tb := s.talkback
+	s.mu.Unlock()
 	if tb != nil && (tb.chanID == "" || !listed[tb.chanID]) {
-		s.talkback = nil
-		s.emitMedia()
+		s.dropTalkback(tb)
 	}
 }
 
