@@ -225,3 +225,21 @@ func TestCallbackRingingLimit(t *testing.T) {
 		t.Error("no call-back waited while another rang: the limit was never exercised")
 	}
 }
+
+// TestCallbackSimulated: the fake's simulated listeners take the offer,
+// are called back and press 1, as in the demo.
+func TestCallbackSimulated(t *testing.T) {
+	t.Parallel()
+	e, srv := callbackEnv(t, queue.CallbackConfig{Offer: time.Nanosecond, NearFront: 10, MaxRinging: 2})
+	m := watch(t, e.app, "show1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _, _ = srv.Simulate(ctx, aritest.SimOptions{Shows: []string{"show1"}, Max: 4, CallbackShare: 1}, nil) }()
+	returned := map[string]bool{}
+	for len(returned) < 4 {
+		tr := m.next("call-backs returned", func(u broadcast.Update) bool {
+			return u.Kind == broadcast.UpdateTransition && u.Transition.Action == queue.ActionCallbackReturn
+		}).Transition
+		returned[tr.CallID] = true
+	}
+}

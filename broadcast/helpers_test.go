@@ -14,6 +14,7 @@ import (
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/prompts"
 	"github.com/callin-radio/callin/queue"
 )
 
@@ -28,9 +29,9 @@ var producer = queue.Actor{Kind: queue.ActorUser, Name: "pat"}
 func newFake(t testing.TB, opts aritest.Options) *aritest.Server {
 	t.Helper()
 	sounds := maps.Clone(aritest.DefaultSounds)
-	sounds["callin-lines-closed"] = 2 * time.Second
-	sounds["callin-queue-full"] = 2 * time.Second
-	sounds["callin-blocked"] = 2 * time.Second
+	for _, name := range prompts.Names() { // the prompts callin ships
+		sounds[name] = 2 * time.Second
+	}
 	if opts.Sounds == nil {
 		opts.Sounds = sounds
 	}

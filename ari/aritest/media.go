@@ -58,10 +58,24 @@ func (s *Server) emitPlayback(p *playback, typ string) {
 	}
 	if p.ch != nil {
 		s.onChannel(p.ch, ev)
+		if l := s.listener; l != nil && typ != ari.TypePlaybackFinished && p.idx < len(p.media) {
+			// Outside s.mu: the listener may act on the channel (DTMF).
+			id, media := p.ch.id, p.media[p.idx]
+			go l(id, media)
+		}
 	} else {
 		s.onBridge(p.br, ev, 2)
 	}
 	s.history[p.hist].State = p.state
+}
+
+// SetPlayListener calls f with the channel and the media whenever a media
+// item starts playing to a channel (f runs on its own goroutine and may
+// act on the channel, e.g. press keys after a prompt). nil removes it.
+func (s *Server) SetPlayListener(f func(chanID, media string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listener = f
 }
 
 type playbackContinuing struct {

@@ -174,6 +174,7 @@ type Server struct {
 	refuse    refusals // WebSocket dials refused while "booting" after Restart
 	gen       int      // incremented by Restart; server-level timers check it
 	closed    bool
+	listener  func(chanID, media string) // SetPlayListener
 }
 
 // NewServer starts a fake node on 127.0.0.1.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,12 @@ type SimOptions struct {
 	// StasisRetry and RetryFor model the dialplan's retry while the app is
 	// not registered (see CallOptions).
 	StasisRetry, RetryFor time.Duration
+	// CallbackShare is the share of callers who, offered a call-back
+	// ("sound:callin-callback-offer"), press 2; called back, they press 1
+	// after the prompt ("sound:callin-callback-return"), as does a caller
+	// asked to confirm being next ("sound:callin-next-press-1"). The keys
+	// are pressed until ctx ends (see SetPlayListener).
+	CallbackShare float64
 	// Concurrency bounds the calls being placed at once (default 8).
 	Concurrency int
 	Seed        uint64 // 0: random
@@ -54,6 +61,29 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 		seed = rand.Uint64()
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	if o.CallbackShare > 0 {
+		keys := rand.New(rand.NewPCG(seed^1, seed^2)) // the listener's own: it runs on other goroutines
+		var mu sync.Mutex
+		s.SetPlayListener(func(chanID, media string) {
+			mu.Lock()
+			press := ""
+			switch media {
+			case "sound:callin-callback-offer":
+				if keys.Float64() < o.CallbackShare {
+					press = "2"
+				}
+			case "sound:callin-callback-return", "sound:callin-next-press-1":
+				press = "1"
+			}
+			mu.Unlock()
+			if c, ok := s.Caller(chanID); ok && press != "" {
+				_ = c.DTMF(press)
+			}
+		})
+		// The callers placed go on pressing keys after Simulate returns,
+		// until ctx ends.
+		context.AfterFunc(ctx, func() { s.SetPlayListener(nil) })
+	}
 
 	type result struct {
 		ok   bool
