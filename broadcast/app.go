@@ -129,16 +129,19 @@ type Media struct {
 	ReadyCheck      []string // to the caller picked next: "you are next, press 1 when ready"
 }
 
-// DefaultMedia are the prompts used where a show's Media leaves a gap.
-var DefaultMedia = Media{
-	Closed:          []string{"sound:callin-lines-closed"},
-	Full:            []string{"sound:callin-queue-full"},
-	Blocked:         []string{"sound:callin-blocked"},
-	Goodbye:         []string{"sound:vm-goodbye"},
-	CallbackOffer:   []string{"sound:callin-callback-offer"},
-	CallbackConfirm: []string{"sound:callin-callback-confirm"},
-	CallbackReturn:  []string{"sound:callin-callback-return"},
-	ReadyCheck:      []string{"sound:callin-next-press-1"},
+// DefaultMedia returns the prompts used where a show's Media leaves a gap:
+// the ones prompts/ ships (and Asterisk's core vm-goodbye).
+func DefaultMedia() Media {
+	return Media{
+		Closed:          []string{"sound:callin-lines-closed"},
+		Full:            []string{"sound:callin-queue-full"},
+		Blocked:         []string{"sound:callin-blocked"},
+		Goodbye:         []string{"sound:vm-goodbye"},
+		CallbackOffer:   []string{"sound:callin-callback-offer"},
+		CallbackConfirm: []string{"sound:callin-callback-confirm"},
+		CallbackReturn:  []string{"sound:callin-callback-return"},
+		ReadyCheck:      []string{"sound:callin-next-press-1"},
+	}
 }
 
 // ShowConfig is one show: its queue configuration (Node names its node) and

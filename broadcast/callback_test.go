@@ -234,7 +234,9 @@ func TestCallbackSimulated(t *testing.T) {
 	m := watch(t, e.app, "show1")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { _, _ = srv.Simulate(ctx, aritest.SimOptions{Shows: []string{"show1"}, Max: 4, CallbackShare: 1}, nil) }()
+	go func() {
+		_, _ = srv.Simulate(ctx, aritest.SimOptions{Shows: []string{"show1"}, Max: 4, CallbackShare: 1}, nil)
+	}()
 	returned := map[string]bool{}
 	for len(returned) < 4 {
 		tr := m.next("call-backs returned", func(u broadcast.Update) bool {

@@ -67,15 +67,15 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &cfg.Media
+	m, def := &cfg.Media, DefaultMedia()
 	for _, f := range []struct {
 		dst *[]string
 		def []string
 	}{
-		{&m.Closed, DefaultMedia.Closed}, {&m.Full, DefaultMedia.Full},
-		{&m.Blocked, DefaultMedia.Blocked}, {&m.Goodbye, DefaultMedia.Goodbye},
-		{&m.CallbackOffer, DefaultMedia.CallbackOffer}, {&m.CallbackConfirm, DefaultMedia.CallbackConfirm},
-		{&m.CallbackReturn, DefaultMedia.CallbackReturn}, {&m.ReadyCheck, DefaultMedia.ReadyCheck},
+		{&m.Closed, def.Closed}, {&m.Full, def.Full},
+		{&m.Blocked, def.Blocked}, {&m.Goodbye, def.Goodbye},
+		{&m.CallbackOffer, def.CallbackOffer}, {&m.CallbackConfirm, def.CallbackConfirm},
+		{&m.CallbackReturn, def.CallbackReturn}, {&m.ReadyCheck, def.ReadyCheck},
 	} {
 		if len(*f.dst) == 0 {
 			*f.dst = f.def

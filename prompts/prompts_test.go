@@ -55,8 +55,9 @@ func TestEveryPlayedPromptShips(t *testing.T) {
 			}
 		}
 	}
-	m := broadcast.DefaultMedia
-	for _, list := range [][]string{m.Closed, m.Full, m.Blocked, m.Goodbye, m.Position} {
+	m := broadcast.DefaultMedia()
+	for _, list := range [][]string{m.Closed, m.Full, m.Blocked, m.Goodbye, m.Position,
+		m.CallbackOffer, m.CallbackConfirm, m.CallbackReturn, m.ReadyCheck} {
 		for _, media := range list {
 			if name, ok := cutSound(media); ok {
 				played = append(played, name)
