@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -373,5 +375,45 @@ func TestBodiesBounded(t *testing.T) {
 	res.Body.Close()
 	if req.ContentLength != 0 || res.StatusCode != 413 {
 		t.Errorf("oversized chunked JSON: got %d, want 413", res.StatusCode)
+	}
+}
+
+// TestLongActionOutlastsReadTimeout (point 2's other side): ReadTimeout
+// bounds reading a request, not the action it asks for: a drop whose
+// goodbye plays longer than ReadTimeout keeps its context and answers
+// (net/http lifts the read deadline once the body is read).
+func TestLongActionOutlastsReadTimeout(t *testing.T) {
+	e := newEnv(t)
+	l := Limits{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 5 * time.Second}
+	srv := l.HTTPServer(e.srv.Handler(), nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l.Listener(ln))
+	t.Cleanup(func() { srv.Close() })
+	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.DropFn = func(ctx context.Context) error {
+		select {
+		case <-ctx.Done(): // the client did not leave: this is the bug
+			return context.Cause(ctx)
+		case <-time.After(4 * l.ReadTimeout): // the goodbye playing
+			return nil
+		}
+	}
+	for _, body := range []string{`{"goodbye":true}`, ""} {
+		e.app.arrive("c2", "+15550002", "Bob")
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/shows/morning/callers/c2/drop", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer producer")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("a drop longer than ReadTimeout (body %q): %d %s", body, res.StatusCode, b)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"log"
 	"mime"
 	"net"
@@ -18,12 +17,13 @@ import (
 //
 // Two kinds of route stream and are bounded differently: the console's
 // GET /shows/{show}/live and the API's GET /api/v1/shows/{show}/events.
-// Their requests have no body, so once it is read they lift ReadTimeout
-// and WriteTimeout, and instead every write must finish within
+// They lift WriteTimeout, and instead every write must finish within
 // StreamWriteTimeout (a client that stops reading is cut off), a
 // heartbeat goes out every Config.Heartbeat, the credentials are checked
 // again every StreamRecheck, and a logout ends the session's streams at
 // once. Every other route is an ordinary request bounded by the timeouts.
+// (ReadTimeout bounds reading a request only: net/http lifts it once the
+// body is read, so a long action keeps its context.)
 type Limits struct {
 	// ReadHeaderTimeout bounds reading a request's headers.
 	ReadHeaderTimeout time.Duration
@@ -201,12 +201,6 @@ func byteCount(n int64) string {
 		return itoa(int(n/1024)) + " KiB"
 	}
 	return itoa(int(n)) + " bytes"
-}
-
-// isTooLarge reports whether err is a body cut off by MaxBytesReader.
-func isTooLarge(err error) bool {
-	var mb *http.MaxBytesError
-	return errors.As(err, &mb)
 }
 
 // Security headers of every answer. The console loads scripts and styles

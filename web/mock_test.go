@@ -33,6 +33,7 @@ type fakeApp struct {
 	// Overrides; nil means the default behaviour.
 	ActFn     func(action, callID string) error
 	ControlFn func(control string) error
+	DropFn    func(ctx context.Context) error // runs first in Drop, with the request's context
 
 	lastDrop     broadcast.DropOptions     // the options of the last Drop
 	lastTalkback broadcast.TalkbackOptions // the options of the last StartTalkback
@@ -238,10 +239,16 @@ func (a *fakeApp) Mute(_ context.Context, _, id string, _ queue.Actor) (queue.Ca
 func (a *fakeApp) Unmute(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
 	return a.act(queue.ActionUnmute, id, "", func(c *queue.Call) { c.Muted = false })
 }
-func (a *fakeApp) Drop(_ context.Context, _, id string, _ queue.Actor, o broadcast.DropOptions) (queue.Call, error) {
+func (a *fakeApp) Drop(ctx context.Context, _, id string, _ queue.Actor, o broadcast.DropOptions) (queue.Call, error) {
 	a.mu.Lock()
 	a.lastDrop = o
+	fn := a.DropFn
 	a.mu.Unlock()
+	if fn != nil {
+		if err := fn(ctx); err != nil {
+			return queue.Call{}, err
+		}
+	}
 	return a.act(queue.ActionDrop, id, queue.StateEnded, func(c *queue.Call) { c.Outcome, c.Reason = queue.OutcomeDropped, o.Reason })
 }
 func (a *fakeApp) Lock(_, id string, _ queue.Actor) (queue.Call, error) {

@@ -32,10 +32,8 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, h *hub, c *cli
 	attach()
 	defer h.detach(c)
 	rc := http.NewResponseController(w)
-	// The request is read (it has no body): lift the server's
-	// whole-request deadlines, which would end the stream; every write
-	// gets a deadline of its own instead.
-	_ = rc.SetReadDeadline(time.Time{})
+	// The server's WriteTimeout would end the stream: every write gets a
+	// deadline of its own instead.
 	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.limits.StreamWriteTimeout)) }
 	deadline()
 	w.Header().Set("Content-Type", "text/event-stream")
