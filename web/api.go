@@ -226,7 +226,8 @@ func (s *Server) apiTalkback(on bool) http.HandlerFunc {
 			var in broadcast.TalkbackOptions
 			if on {
 				if err = decodeJSON(r, &in); err == nil {
-					err = s.cfg.Talkback[h.key].check(h.key, in)
+					p, _ := principal(r)
+					err = s.cfg.Talkback[h.key].check(h.key, in, p)
 				}
 				if err == nil {
 					err = s.controls(r).StartTalkback(r.Context(), h.key, in)

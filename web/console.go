@@ -215,20 +215,27 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 }
 
 // startTalkback starts a talkback from the console: the phone given in
-// the form (one of the show's talkback phones), else the first of them.
+// the form (one of the show's talkback phones), else the first of them,
+// else the producer's own phone.
 func (s *Server) startTalkback(r *http.Request, show string) error {
 	rules := s.cfg.Talkback[show]
+	p, _ := principal(r)
 	opts := broadcast.TalkbackOptions{Endpoint: r.PostFormValue("endpoint")}
-	if opts.Endpoint == "" && len(rules.Phones) > 0 {
+	switch {
+	case opts.Endpoint != "":
+	case len(rules.Phones) > 0:
 		opts.Endpoint = rules.Phones[0]
+	default:
+		opts.User = p.Name
 	}
-	if opts.Endpoint == "" {
-		return invalid("endpoint", "show %s has no talkback phones configured (add talkback-phones=PJSIP/a|PJSIP/b to its --show)", show)
-	}
-	if err := rules.check(show, opts); err != nil {
+	if err := rules.check(show, opts, p); err != nil {
 		return err
 	}
-	return s.controls(r).StartTalkback(r.Context(), show, opts)
+	err := s.controls(r).StartTalkback(r.Context(), show, opts)
+	if opts.User != "" && errors.Is(err, queue.ErrInvalid) {
+		return invalid("endpoint", "show %s has no talkback phones (add talkback-phones=PJSIP/a|PJSIP/b to its --show) and you have no phone of your own", show)
+	}
+	return err
 }
 
 // formInt reads a whole number field within [lo, hi].

@@ -122,6 +122,7 @@ func TestTalkbackAllowList(t *testing.T) {
 		{"PasswdFile", `{"media":["sound:/etc/passwd"]}`, 422, "media"},
 		{"DotDot", `{"media":["sound:../../../etc/passwd"]}`, 422, "media"},
 		{"OtherScheme", `{"media":["recording:../x"]}`, 422, "media"},
+		{"SomeonesPhone", `{"user":"alice"}`, 422, "user"},
 		{"Phone", `{"endpoint":"PJSIP/studio"}`, 200, ""},
 		{"Sound", `{"media":["sound:callin/back-after-news"]}`, 200, ""},
 	} {
@@ -160,6 +161,15 @@ func TestTalkbackAllowList(t *testing.T) {
 		}
 		if res, _ := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "endpoint="+url.QueryEscape("Local/1900@default"), true); res.StatusCode != 422 {
 			t.Errorf("console with another endpoint: got %d, want 422", res.StatusCode)
+		}
+	})
+	t.Run("ConsoleWithoutShowPhonesRingsYours", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.Talkback = nil })
+		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {
+			t.Fatalf("got %d %s", res.StatusCode, body)
+		}
+		if got := e.app.lastTalkback; got.User != "producer" || got.Endpoint != "" {
+			t.Errorf("talkback %+v, want the producer's own phone", got)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/web/auth"
 )
 
 // TalkbackRules are what a show's talkback may use. A talkback either
@@ -14,7 +15,8 @@ import (
 // name what the show's configuration allows.
 type TalkbackRules struct {
 	// Phones are the endpoints a talkback may call ("PJSIP/prod1"); the
-	// console's Talkback button calls the first. None: no phone talkback.
+	// console's Talkback button calls the first. None: the console rings
+	// the producer's own phone, if an admin gave them one.
 	Phones []string
 	// Media are the media URIs a talkback may play. None: plain sound
 	// prompts only (SafeSound).
@@ -35,9 +37,14 @@ func SafeSound(media string) bool {
 	return ok && safeSound.MatchString(name)
 }
 
-// check returns opts as allowed for show, or an error naming the field
-// and the rule.
-func (t TalkbackRules) check(show string, opts broadcast.TalkbackOptions) error {
+// check returns nil if p may start a talkback with opts on show, or an
+// error naming the field and the rule. A user may ring their own phone
+// (User: their name; the phone is the one an admin gave them); a token is
+// nobody's phone.
+func (t TalkbackRules) check(show string, opts broadcast.TalkbackOptions, p auth.Principal) error {
+	if opts.User != "" && (p.Kind != auth.KindUser || opts.User != p.Name) {
+		return invalid("user", "a talkback rings only your own phone: leave user out and name one of the show's talkback phones as endpoint")
+	}
 	if opts.Endpoint != "" {
 		if len(t.Phones) == 0 {
 			return invalid("endpoint", "show %s has no talkback phones configured (add talkback-phones=PJSIP/a|PJSIP/b to its --show)", show)
