@@ -54,8 +54,8 @@ type Config struct {
 	// bound are Limits.HTTPServer's and Limits.Listener's.
 	Limits Limits
 	// Talkback says, per show key, which phones and media a talkback may
-	// use; a show without an entry may use no phone and only plain sound:
-	// prompts (see TalkbackRules).
+	// use; a show without an entry may ring only the user's own phone and
+	// play only plain sound: prompts (see TalkbackRules).
 	Talkback map[string]TalkbackRules
 	// Blocks, when set, is told of every block and unblock so callers
 	// already in line are flagged (*broadcast.App satisfies it).
