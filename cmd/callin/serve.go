@@ -74,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.StringVar(&nodes, "nodes", "", "Asterisk nodes as name=URL, comma separated, e.g. main=http://10.0.0.5:8088 (required)")
 	fs.StringVar(&ariUser, "ari-user", "callin", "ARI user for every node (per node: CALLIN_ARI_USER_<NAME>)")
 	fs.StringVar(&ariPass, "ari-password", "", "ARI password for every node (per node: CALLIN_ARI_PASSWORD_<NAME>); prefer the environment")
-	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP][,talkback-media=URI|URI][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
+	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP][,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,callback=PJSIP/{number}@trunk,...][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
 	fs.StringVar(&cfg.Journal, "journal", defaultJournal(env), "file where history waits while PostgreSQL is unreachable")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
@@ -424,6 +424,13 @@ type showSpec struct {
 	// Talkback is what the show's talkback may use (talkback-phones=,
 	// talkback-media=).
 	Talkback web.TalkbackRules
+	// Host is the host's phone (host=), which the console calls on air.
+	Host string
+	// Hold is the most callers per holding bridge (hold=; 0: callin's
+	// default of 50; negative: one bridge, given as hold=0).
+	Hold int
+	// Callback is how the show calls callers back (callback=, callback-cid=).
+	Callback broadcast.CallbackLine
 }
 
 func (s showSpec) row() postgres.Show {
@@ -431,18 +438,33 @@ func (s showSpec) row() postgres.Show {
 		Capacity: s.Capacity, MaxOnAir: s.MaxOnAir, MOHClass: s.MOHClass,
 		AnnounceEvery:  duration(s.AnnounceEvery),
 		TalkbackPhones: s.Talkback.Phones, TalkbackMedia: s.Talkback.Media,
+		Host: s.Host, Hold: s.Hold, ReadyCheck: s.ReadyCheck,
+		CallbackDial: s.Callback.Dial, CallbackCallerID: s.Callback.CallerID,
+		CallbackOffer: duration(s.Config.Callback.Offer), CallbackNear: s.Config.Callback.NearFront,
+		CallbackTries: s.Config.Callback.Attempts, CallbackGap: duration(s.Config.Callback.Gap),
+		CallbackRinging: s.Config.Callback.MaxRinging,
 	})
 	return postgres.Show{Key: s.Key, Title: s.Title, Node: s.Node, LinesOpen: s.LinesOpen, Settings: settings}
 }
 
 // showSettings is the settings column of a show.
 type showSettings struct {
-	Capacity       int      `json:"capacity,omitempty"`
-	MaxOnAir       int      `json:"max_on_air,omitempty"`
-	MOHClass       string   `json:"moh_class,omitempty"`
-	AnnounceEvery  duration `json:"announce_every,omitempty"`
-	TalkbackPhones []string `json:"talkback_phones,omitempty"`
-	TalkbackMedia  []string `json:"talkback_media,omitempty"`
+	Capacity         int      `json:"capacity,omitempty"`
+	MaxOnAir         int      `json:"max_on_air,omitempty"`
+	MOHClass         string   `json:"moh_class,omitempty"`
+	AnnounceEvery    duration `json:"announce_every,omitempty"`
+	TalkbackPhones   []string `json:"talkback_phones,omitempty"`
+	TalkbackMedia    []string `json:"talkback_media,omitempty"`
+	Host             string   `json:"host,omitempty"`
+	Hold             int      `json:"hold,omitempty"`
+	ReadyCheck       bool     `json:"ready_check,omitempty"`
+	CallbackDial     string   `json:"callback_dial,omitempty"`
+	CallbackCallerID string   `json:"callback_caller_id,omitempty"`
+	CallbackOffer    duration `json:"callback_offer,omitempty"`
+	CallbackNear     int      `json:"callback_near,omitempty"`
+	CallbackTries    int      `json:"callback_tries,omitempty"`
+	CallbackGap      duration `json:"callback_gap,omitempty"`
+	CallbackRinging  int      `json:"callback_ringing,omitempty"`
 }
 
 // duration is a time.Duration kept as "90s" in JSON.
@@ -475,14 +497,21 @@ func showFromRow(r postgres.Show) (broadcast.ShowConfig, web.TalkbackRules, erro
 	return broadcast.ShowConfig{Config: queue.Config{
 			Key: r.Key, Title: r.Title, Node: r.Node, LinesOpen: r.LinesOpen,
 			Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, MOHClass: st.MOHClass,
-			AnnounceEvery: time.Duration(st.AnnounceEvery),
-		}}, web.TalkbackRules{Phones: st.TalkbackPhones, Media: st.TalkbackMedia},
+			AnnounceEvery: time.Duration(st.AnnounceEvery), ReadyCheck: st.ReadyCheck,
+			Callback: queue.CallbackConfig{Offer: time.Duration(st.CallbackOffer), NearFront: st.CallbackNear,
+				Attempts: st.CallbackTries, Gap: time.Duration(st.CallbackGap), MaxRinging: st.CallbackRinging},
+		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold,
+			CallbackLine: broadcast.CallbackLine{Dial: st.CallbackDial, CallerID: st.CallbackCallerID},
+		}, web.TalkbackRules{Phones: st.TalkbackPhones, Media: st.TalkbackMedia},
 		nil
 }
 
 // parseShow reads "key[,title=..][,node=..][,capacity=N][,max-on-air=N]
 // [,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP]
-// [,talkback-media=URI|URI][,closed]".
+// [,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check]
+// [,callback=TEMPLATE[,callback-cid=NUMBER][,callback-offer=D]
+// [,callback-near=N][,callback-tries=N][,callback-gap=D][,callback-ringing=N]]
+// [,closed]".
 func parseShow(spec, defaultNode string) (showSpec, error) {
 	parts := strings.Split(spec, ",")
 	s := showSpec{Config: queue.Config{Key: strings.TrimSpace(parts[0]), Node: defaultNode, LinesOpen: true, MOHClass: defaultMOHClass, MaxOnAir: 4}}
@@ -513,17 +542,83 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 		case "closed":
 			s.LinesOpen = false
 		default:
-			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, talkback-phones, talkback-media, closed)", spec, k)
+			if err = s.parseLine(k, v); errors.Is(err, errUnknownSetting) {
+				return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
+					"talkback-phones, talkback-media, host, hold, ready-check, callback, callback-cid, callback-offer, "+
+					"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
+			}
 		}
 		if err != nil {
 			return s, usagef("--show %q: %s: %v", spec, k, err)
 		}
-		if s.Capacity < 0 || s.MaxOnAir < 0 || s.AnnounceEvery < 0 {
+		if s.Capacity < 0 || s.MaxOnAir < 0 || s.AnnounceEvery < 0 || s.Config.Callback.Offer < 0 || s.Config.Callback.NearFront < 0 ||
+			s.Config.Callback.Attempts < 0 || s.Config.Callback.Gap < 0 || s.Config.Callback.MaxRinging < 0 {
 			return s, usagef("--show %q: %s must not be negative", spec, k)
 		}
 	}
+	if s.Callback.Dial == "" && (s.Config.Callback != queue.CallbackConfig{} || s.Callback.CallerID != "") {
+		return s, usagef("--show %q: callback settings need callback=TEMPLATE, e.g. callback=PJSIP/{number}@trunk", spec)
+	}
+	if s.Callback.Dial != "" && s.Config.Callback.Offer == 0 {
+		s.Config.Callback.Offer = 5 * time.Minute
+	}
+	if s.Callback.CallerID != "" {
+		s.Callback.CallerID = fmt.Sprintf("%q <%s>", s.Title, s.Callback.CallerID)
+	}
 	return s, nil
 }
+
+var errUnknownSetting = errors.New("unknown setting")
+
+// parseLine reads the telephony settings of a show spec: its host's phone,
+// its holding bridges, the readiness check and call-back.
+func (s *showSpec) parseLine(k, v string) error {
+	var err error
+	switch k {
+	case "host":
+		if !talkbackPhone.MatchString(v) {
+			return fmt.Errorf("%q: want an endpoint like PJSIP/studio1", v)
+		}
+		s.Host = v
+	case "hold":
+		if s.Hold, err = strconv.Atoi(v); err == nil && s.Hold < 0 {
+			err = errors.New("must not be negative")
+		}
+		if s.Hold == 0 {
+			s.Hold = -1 // hold=0: one holding bridge for the whole line
+		}
+	case "ready-check":
+		s.ReadyCheck = true
+	case "callback":
+		if !callbackDial.MatchString(v) || !strings.Contains(v, "{number}") {
+			return fmt.Errorf("%q: want an endpoint template with {number}, like PJSIP/{number}@trunk", v)
+		}
+		s.Callback.Dial = v
+	case "callback-cid":
+		n := queue.NormalizeNumber(v)
+		if n == "" {
+			return fmt.Errorf("%q: want the station's number, like +12025550100", v)
+		}
+		s.Callback.CallerID = n // shown with the title, once it is known
+	case "callback-offer":
+		s.Config.Callback.Offer, err = time.ParseDuration(v)
+	case "callback-near":
+		s.Config.Callback.NearFront, err = strconv.Atoi(v)
+	case "callback-tries":
+		s.Config.Callback.Attempts, err = strconv.Atoi(v)
+	case "callback-gap":
+		s.Config.Callback.Gap, err = time.ParseDuration(v)
+	case "callback-ringing":
+		s.Config.Callback.MaxRinging, err = strconv.Atoi(v)
+	default:
+		return errUnknownSetting
+	}
+	return err
+}
+
+// callbackDial is a call-back's endpoint template: a plain endpoint, with
+// {number} where the caller's normalised number goes.
+var callbackDial = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+{}-]+$`)
 
 // talkbackPhone is a dialable endpoint: a technology and a resource, with
 // nothing Asterisk's dial string would read as a separator or an option.

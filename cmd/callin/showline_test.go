@@ -1,0 +1,57 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+)
+
+// TestShowSpecLine: the telephony settings of --show survive the trip
+// through the database into what the Stasis application runs.
+func TestShowSpecLine(t *testing.T) {
+	t.Parallel()
+	spec := "am,title=AM Talk,host=PJSIP/studio1,hold=25,ready-check,callback=PJSIP/{number}@trunk," +
+		"callback-cid=+1 202 555 0100,callback-offer=3m,callback-near=2,callback-tries=4,callback-gap=90s,callback-ringing=3"
+	s, err := parseShow(spec, "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := showFromRow(s.row())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := broadcast.ShowConfig{HostEndpoint: "PJSIP/studio1", HoldBridgeSize: 25,
+		CallbackLine: broadcast.CallbackLine{Dial: "PJSIP/{number}@trunk", CallerID: `"AM Talk" <+12025550100>`}}
+	if sc.HostEndpoint != want.HostEndpoint || sc.HoldBridgeSize != want.HoldBridgeSize || sc.CallbackLine != want.CallbackLine || !sc.ReadyCheck {
+		t.Errorf("got %+v", sc)
+	}
+	if got, w := sc.Config.Callback, (queue.CallbackConfig{Offer: 3 * time.Minute, NearFront: 2, Attempts: 4, Gap: 90 * time.Second, MaxRinging: 3}); got != w {
+		t.Errorf("call-back %+v, want %+v", got, w)
+	}
+	one, err := parseShow("am,hold=0", "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, _, _ := showFromRow(one.row()); sc.HoldBridgeSize >= 0 {
+		t.Errorf("hold=0 gave %d, want one bridge (negative)", sc.HoldBridgeSize)
+	}
+	if def, _ := parseShow("am,callback=PJSIP/{number}@trunk", "n1"); def.Config.Callback.Offer != 5*time.Minute {
+		t.Errorf("default offer %v, want 5m", def.Config.Callback.Offer)
+	}
+	for _, bad := range []string{
+		"am,host=PJSIP/x&Local/y",
+		"am,callback=PJSIP/+1900555@trunk",                // no {number}: a fixed number
+		"am,callback=PJSIP/{number}@trunk,b(evil)",        // not a setting
+		"am,callback=PJSIP/{number}@trunk;x",              // separator
+		"am,callback-offer=5m",                            // no template
+		"am,callback=PJSIP/{number}@trunk,callback-cid=x", // not a number
+		"am,hold=-3",
+	} {
+		if _, err := parseShow(bad, "n1"); err == nil || !strings.Contains(err.Error(), "--show") {
+			t.Errorf("%q: %v, want a usage error", bad, err)
+		}
+	}
+}
