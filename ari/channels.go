@@ -97,6 +97,19 @@ func (c *Client) GetChannel(ctx context.Context, channelID string) (*Channel, er
 	return &v, nil
 }
 
+// RTPStatistics returns the RTP statistics of a channel's audio (jitter,
+// loss, round-trip time; see RTPStats): GET /channels/{id}/rtp_statistics.
+// A channel without RTP of its own, such as a Local one, answers 403
+// "Unsupported channel type" (ErrForbidden); an unknown channel 404
+// (ErrNotFound). Trace 16.
+func (c *Client) RTPStatistics(ctx context.Context, channelID string) (*RTPStats, error) {
+	var v RTPStats
+	if err := c.do(ctx, http.MethodGet, channelPath(channelID, "/rtp_statistics"), nil, nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // Originate creates a channel and dials it: POST /channels?endpoint=...
 // Variables go in the JSON body {"variables": {...}}. A failure to allocate
 // the channel is a 500 whose body uses the key "error"; Error.Message holds it.

@@ -107,6 +107,9 @@ var (
 	ErrInvalid = errors.New("ari: invalid request")
 	// ErrUnauthorized matches status 401.
 	ErrUnauthorized = errors.New("ari: unauthorized")
+	// ErrForbidden matches status 403 (e.g. rtp_statistics of a channel
+	// with no RTP of its own, such as a Local channel: trace 16).
+	ErrForbidden = errors.New("ari: forbidden")
 )
 
 // Error is an error status returned by Asterisk. Status codes differ by
@@ -134,6 +137,8 @@ func (e *Error) Is(target error) bool {
 		return e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity
 	case ErrUnauthorized:
 		return e.Status == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.Status == http.StatusForbidden
 	}
 	return false
 }

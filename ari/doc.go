@@ -12,11 +12,11 @@
 // An HTTP error status comes back as *Error with the method, path, status
 // and Asterisk's message (from {"message": ...}, {"error": ...}, an HTML page
 // or an empty body). errors.Is matches it against ErrNotFound (404),
-// ErrConflict (409), ErrInvalid (400, 422) and ErrUnauthorized (401). The
-// same mistake gets different statuses from different operations
-// (addChannel answers 400 for an unknown channel and 422 for one not in
-// Stasis; answer and play answer 409 for a channel not in Stasis), so look
-// at Status when the difference matters.
+// ErrConflict (409), ErrInvalid (400, 422), ErrUnauthorized (401) and
+// ErrForbidden (403). The same mistake gets different statuses from
+// different operations (addChannel answers 400 for an unknown channel and
+// 422 for one not in Stasis; answer and play answer 409 for a channel not
+// in Stasis), so look at Status when the difference matters.
 //
 // ARI is asynchronous: a 2xx means Asterisk accepted the command, not that it
 // happened. Anything that waits for an event (PlaybackFinished before a

@@ -180,6 +180,69 @@ type AsteriskPing struct {
 	Timestamp  string `json:"timestamp"`
 }
 
+// RTPStats is GET /channels/{id}/rtp_statistics: the RTP and RTCP
+// statistics of a SIP channel's audio (trace 16). Asterisk names some
+// fields from the RTCP report's side, not its own: TxJitter is the jitter
+// Asterisk measures on the audio it receives from the phone (in trace 16 it
+// matched LocalNormDevJitter) and RxJitter the jitter the phone reports in
+// RTCP; RxPloss counts packets from the phone that Asterisk found missing
+// and TxPloss those the phone reports missing. local_* are Asterisk's own
+// measurements, remote_* and the round-trip times come from the phone's
+// RTCP reports, so they stay 0 for a phone that sends none (the sipp
+// caller of trace 16). Jitter and round-trip times are in seconds; the
+// normdev fields are running averages. MES is the media experience score
+// (0 to 100; Asterisk 21 and later, 0 before).
+type RTPStats struct {
+	TxCount      int64 `json:"txcount"`      // packets sent to the phone
+	RxCount      int64 `json:"rxcount"`      // packets received from it
+	TxOctetCount int64 `json:"txoctetcount"` // octets sent
+	RxOctetCount int64 `json:"rxoctetcount"` // octets received
+	TxPloss      int64 `json:"txploss"`      // packets the phone reports lost (RTCP)
+	RxPloss      int64 `json:"rxploss"`      // packets from the phone Asterisk found lost
+
+	TxJitter float64 `json:"txjitter"` // seconds: Asterisk's measure of the phone's audio
+	RxJitter float64 `json:"rxjitter"` // seconds: the phone's measure, from RTCP
+
+	RemoteMaxJitter     float64 `json:"remote_maxjitter"`
+	RemoteMinJitter     float64 `json:"remote_minjitter"`
+	RemoteNormDevJitter float64 `json:"remote_normdevjitter"`
+	RemoteStdevJitter   float64 `json:"remote_stdevjitter"`
+	LocalMaxJitter      float64 `json:"local_maxjitter"`
+	LocalMinJitter      float64 `json:"local_minjitter"`
+	LocalNormDevJitter  float64 `json:"local_normdevjitter"`
+	LocalStdevJitter    float64 `json:"local_stdevjitter"`
+
+	RemoteMaxRxPloss     float64 `json:"remote_maxrxploss"`
+	RemoteMinRxPloss     float64 `json:"remote_minrxploss"`
+	RemoteNormDevRxPloss float64 `json:"remote_normdevrxploss"`
+	RemoteStdevRxPloss   float64 `json:"remote_stdevrxploss"`
+	LocalMaxRxPloss      float64 `json:"local_maxrxploss"`
+	LocalMinRxPloss      float64 `json:"local_minrxploss"`
+	LocalNormDevRxPloss  float64 `json:"local_normdevrxploss"`
+	LocalStdevRxPloss    float64 `json:"local_stdevrxploss"`
+
+	RTT        float64 `json:"rtt"` // seconds, the last round trip measured by RTCP
+	MaxRTT     float64 `json:"maxrtt"`
+	MinRTT     float64 `json:"minrtt"`
+	NormDevRTT float64 `json:"normdevrtt"`
+	StdevRTT   float64 `json:"stdevrtt"`
+
+	TxMES            float64 `json:"txmes"`
+	RxMES            float64 `json:"rxmes"`
+	RemoteMaxMES     float64 `json:"remote_maxmes"`
+	RemoteMinMES     float64 `json:"remote_minmes"`
+	RemoteNormDevMES float64 `json:"remote_normdevmes"`
+	RemoteStdevMES   float64 `json:"remote_stdevmes"`
+	LocalMaxMES      float64 `json:"local_maxmes"`
+	LocalMinMES      float64 `json:"local_minmes"`
+	LocalNormDevMES  float64 `json:"local_normdevmes"`
+	LocalStdevMES    float64 `json:"local_stdevmes"`
+
+	LocalSSRC       uint32 `json:"local_ssrc"`
+	RemoteSSRC      uint32 `json:"remote_ssrc"`
+	ChannelUniqueID string `json:"channel_uniqueid"` // the channel whose RTP this is
+}
+
 // parseTime parses TimeLayout without allocating (every event carries two
 // or three timestamps). It reports false for anything else, and for values
 // out of range, which time.Parse then handles or rejects.

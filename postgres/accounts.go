@@ -19,6 +19,7 @@ type User struct {
 	ID        int64
 	Name      string
 	Role      string // admin, producer, screener or host
+	Phone     string // the endpoint callin rings for them (e.g. "PJSIP/screener1"), or ""
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -112,13 +113,13 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 
 // ListUsers returns every user, by name.
 func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, role, created_at, updated_at FROM users ORDER BY name`)
+	rows, err := s.pool.Query(ctx, `SELECT id, name, role, coalesce(phone, ''), created_at, updated_at FROM users ORDER BY name`)
 	if err != nil {
 		return nil, translate("list users", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) {
 		var u User
-		err := row.Scan(&u.ID, &u.Name, &u.Role, &u.CreatedAt, &u.UpdatedAt)
+		err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Phone, &u.CreatedAt, &u.UpdatedAt)
 		return u, err
 	})
 	return out, translate("list users", err)

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -51,21 +52,26 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	return nil
 }
 
-const userUsage = `Usage: callin user add|passwd|role|delete|list [flags] NAME
+const userUsage = `Usage: callin user add|passwd|role|phone|delete|list [flags] NAME
 
-  add NAME      add a console user (asks for the password)
-  passwd NAME   set a user's password and end their sessions
-  role NAME     give a user another role (--role)
-  delete NAME   delete a user
-  list          list the users
+  add NAME             add a console user (asks for the password; --phone sets their phone)
+  passwd NAME          set a user's password and end their sessions
+  role NAME            give a user another role (--role)
+  phone NAME ENDPOINT  set the phone callin rings when the user screens a caller,
+                       an Asterisk endpoint such as PJSIP/screener1 (--clear removes it)
+  delete NAME          delete a user
+  list                 list the users and their phones
 
 Run 'callin user <subcommand> -h' for its flags.
 `
 
 func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env envFunc) error {
-	sub, err := subcommand("user", args, []string{"add", "passwd", "role", "delete", "list"}, userUsage, stdout, stderr)
+	sub, err := subcommand("user", args, []string{"add", "passwd", "role", "phone", "delete", "list"}, userUsage, stdout, stderr)
 	if sub == "" {
 		return err
+	}
+	if sub == "phone" {
+		return cmdUserPhone(ctx, args[1:], stdout, stderr, env)
 	}
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -78,11 +84,20 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if sub == "add" || sub == "passwd" {
 		fs.BoolVar(pwStdin, "password-stdin", false, "read the password from the first line of standard input instead of asking")
 	}
+	phone := new(string)
+	if sub == "add" {
+		phone = fs.String("phone", "", "the user's phone, rung when they screen a caller: an Asterisk endpoint such as PJSIP/screener1")
+	}
 	name, err := parseNamed(fs, args[1:], env, "user")
 	if err != nil {
 		return err
 	}
-	// The role is checked before a password is asked for.
+	// The role and the phone are checked before a password is asked for.
+	if *phone != "" {
+		if *phone, err = queue.ParseEndpoint(*phone); err != nil {
+			return usagef("--phone: %v", err)
+		}
+	}
 	r, store, err := openForRole(ctx, *dbURL, role)
 	if err != nil {
 		return err
@@ -90,7 +105,12 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	defer store.Close()
 	switch sub {
 	case "add", "passwd":
-		return setPassword(ctx, store, sub == "add", name, r, stdin, stdout, *pwStdin)
+		if err := setPassword(ctx, store, sub == "add", name, r, stdin, stdout, *pwStdin); err != nil || *phone == "" {
+			return err
+		}
+		if err := setPhone(ctx, store, name, *phone, stdout); err != nil {
+			return fmt.Errorf("user %s added without a phone (set it with 'callin user phone'): %w", name, err)
+		}
 	case "role":
 		if err := auth.SetRole(ctx, store, name, r); err != nil {
 			return err
@@ -133,11 +153,66 @@ func listUsers(ctx context.Context, store *postgres.Store, stdout io.Writer) err
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tCREATED")
+	fmt.Fprintln(tw, "NAME\tROLE\tPHONE\tCREATED")
 	for _, u := range users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, cmp.Or(u.Phone, "-"), u.CreatedAt.Format("2006-01-02 15:04"))
 	}
 	return tw.Flush()
+}
+
+// cmdUserPhone is `callin user phone [flags] NAME ENDPOINT` and
+// `callin user phone --clear [flags] NAME`.
+func cmdUserPhone(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
+	fs := flag.NewFlagSet("user phone", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbURL := fs.String("database-url", "", "PostgreSQL URL")
+	clearPhone := fs.Bool("clear", false, "remove the user's phone (give no ENDPOINT)")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	want := []string{"user name", "endpoint"}
+	switch {
+	case *clearPhone && fs.NArg() == 2 && !strings.HasPrefix(fs.Arg(1), "-"):
+		return usagef("user phone: --clear takes no endpoint (got %q)", fs.Arg(1))
+	case *clearPhone:
+		want = want[:1]
+	case fs.NArg() == 1:
+		return usagef("user phone: the endpoint is missing (give one, such as PJSIP/screener1, or --clear to remove the phone)")
+	}
+	got, err := checkArgs(fs, want...)
+	if err != nil {
+		return err
+	}
+	name, endpoint := got[0], ""
+	if !*clearPhone {
+		if endpoint, err = queue.ParseEndpoint(got[1]); err != nil {
+			return usagef("user phone: %v", err)
+		}
+	}
+	store, err := openStore(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return setPhone(ctx, store, name, endpoint, stdout)
+}
+
+// setPhone sets (or, given "", clears) a user's phone and says so.
+func setPhone(ctx context.Context, store *postgres.Store, name, endpoint string, stdout io.Writer) error {
+	n, err := auth.UserName(name)
+	if err != nil {
+		return err
+	}
+	ep, err := store.SetUserPhone(ctx, n, endpoint)
+	if err != nil {
+		return err
+	}
+	if ep == "" {
+		fmt.Fprintf(stdout, "%s has no phone now\n", n)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s's phone is %s (a running callin rings it within %s)\n", n, ep, phonesEvery)
+	return nil
 }
 
 const tokenUsage = `Usage: callin token create|revoke|list [flags] NAME
@@ -238,17 +313,34 @@ func parseNamed(fs *flag.FlagSet, args []string, env envFunc, kind string) (stri
 	if err := parseFlags(fs, args, env); err != nil {
 		return "", err
 	}
-	list := strings.HasSuffix(fs.Name(), " list")
-	switch {
-	case list && fs.NArg() > 0:
-		return "", usagef("%s: takes no name (got %q)", fs.Name(), fs.Arg(0))
-	case !list && fs.NArg() == 0:
-		return "", usagef("%s: the %s name is missing", fs.Name(), kind)
-	case fs.NArg() > 1:
-		// The flag package stops at NAME: a flag after it would be ignored.
-		return "", usagef("%s: %q after the name: flags go before it", fs.Name(), fs.Arg(1))
+	if strings.HasSuffix(fs.Name(), " list") {
+		_, err := checkArgs(fs)
+		return "", err
 	}
-	return fs.Arg(0), nil
+	got, err := checkArgs(fs, kind+" name")
+	if err != nil {
+		return "", err
+	}
+	return got[0], nil
+}
+
+// checkArgs returns the arguments after fs's flags, one for each of want
+// ("user name", "endpoint"), or a usage error naming the one missing or
+// the first one too many.
+func checkArgs(fs *flag.FlagSet, want ...string) ([]string, error) {
+	got := fs.Args()
+	switch {
+	case len(want) == 0 && len(got) > 0:
+		return nil, usagef("%s: takes no name (got %q)", fs.Name(), got[0])
+	case len(got) < len(want):
+		return nil, usagef("%s: the %s is missing", fs.Name(), want[len(got)])
+	case len(got) > len(want):
+		// The flag package stops at the first argument: a flag after it
+		// would be ignored.
+		last := strings.Fields(want[len(want)-1])
+		return nil, usagef("%s: %q after the %s: flags go before it", fs.Name(), got[len(want)], last[len(last)-1])
+	}
+	return got, nil
 }
 
 // openForRole checks --role, when the subcommand has it, then opens the

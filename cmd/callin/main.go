@@ -1,6 +1,7 @@
 // Command callin is the radio call-in broadcast queue service: one binary
 // for the service (serve), the embedded demo (demo), database migrations
-// (migrate), and user and token administration (user, token).
+// (migrate), user and token administration (user, token), and the default
+// prompts (prompts).
 //
 // Run `callin help` for the commands and `callin <command> -h` for flags.
 package main
@@ -50,8 +51,9 @@ Usage:
                             simulated callers, a local PostgreSQL (needs initdb)
   callin serve    [flags]   run the service against real Asterisk nodes
   callin migrate  [flags]   apply the database migrations and exit
-  callin user add|passwd|role|delete|list [flags] NAME
+  callin user add|passwd|role|phone|delete|list [flags] NAME
   callin token create|revoke|list [flags] NAME
+  callin prompts install|list [flags]
 
 Run 'callin <command> -h' (or 'callin help <command>') for a command's flags.
 Every flag can also be set from the environment: --database-url is
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdUser(ctx, rest, stdin, stdout, stderr, env)
 	case "token":
 		err = cmdToken(ctx, rest, stdout, stderr, env)
+	case "prompts":
+		err = cmdPrompts(rest, stdout, stderr, env)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 { // help user add: user add --help
 			return run(ctx, append(slices.Clone(rest), "--help"), stdin, stdout, stderr, getenv)
@@ -106,17 +110,20 @@ func (helpRequest) Error() string { return "help requested" }
 
 // synopsis is the head of each command's usage, by its flag set's name.
 var synopsis = map[string]string{
-	"serve":        "callin serve [flags]\n\nRuns the service against real Asterisk nodes.",
-	"demo":         "callin demo [flags]\n\nRuns everything on an embedded default: a fake Asterisk, simulated callers,\na local PostgreSQL (needs initdb and pg_ctl), the console.",
-	"migrate":      "callin migrate [flags]\n\nApplies the database migrations and prints the schema version.",
-	"user add":     "callin user add [flags] NAME\n\nAdds a console user; asks for the password unless --password-stdin.",
-	"user passwd":  "callin user passwd [flags] NAME\n\nSets a user's password and ends their sessions.",
-	"user role":    "callin user role --role ROLE [flags] NAME\n\nGives a user another role.",
-	"user delete":  "callin user delete [flags] NAME\n\nDeletes a user.",
-	"user list":    "callin user list [flags]\n\nLists the users.",
-	"token create": "callin token create [flags] NAME\n\nCreates an API token and prints it, this once.",
-	"token revoke": "callin token revoke [flags] NAME\n\nRevokes a token.",
-	"token list":   "callin token list [flags]\n\nLists the tokens (never their secrets).",
+	"serve":           "callin serve [flags]\n\nRuns the service against real Asterisk nodes.",
+	"demo":            "callin demo [flags]\n\nRuns everything on an embedded default: a fake Asterisk, simulated callers,\na local PostgreSQL (needs initdb and pg_ctl), the console.",
+	"migrate":         "callin migrate [flags]\n\nApplies the database migrations and prints the schema version.",
+	"user add":        "callin user add [flags] NAME\n\nAdds a console user; asks for the password unless --password-stdin.\n--phone gives them the phone callin rings when they screen a caller.",
+	"user passwd":     "callin user passwd [flags] NAME\n\nSets a user's password and ends their sessions.",
+	"user role":       "callin user role --role ROLE [flags] NAME\n\nGives a user another role.",
+	"user phone":      "callin user phone [flags] NAME ENDPOINT\n       callin user phone --clear [flags] NAME\n\nSets the phone callin rings when the user screens a caller: an Asterisk\nendpoint TECH/resource, TECH one of PJSIP, SIP, IAX2, DAHDI or Local, e.g.\nPJSIP/screener1 or Local/200@studio (never a dial string with options).\nA running callin rings the new phone within 30 s.",
+	"user delete":     "callin user delete [flags] NAME\n\nDeletes a user.",
+	"user list":       "callin user list [flags]\n\nLists the users and their phones.",
+	"token create":    "callin token create [flags] NAME\n\nCreates an API token and prints it, this once.",
+	"token revoke":    "callin token revoke [flags] NAME\n\nRevokes a token.",
+	"token list":      "callin token list [flags]\n\nLists the tokens (never their secrets).",
+	"prompts install": "callin prompts install [flags]\n\nInstalls callin's default English prompts (8 kHz mono 16-bit WAV) into\nAsterisk's sounds folder. A file already there is kept, so a station's own\nrecording is never overwritten, unless --force.",
+	"prompts list":    "callin prompts list [flags]\n\nLists the prompts and what --dir holds for each: missing, the default, or\nthe station's own recording (and whether Asterisk can play it).",
 }
 
 // envFunc reads the environment (a function so tests pass their own).

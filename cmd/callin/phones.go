@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+)
+
+// phonesEvery is how often phones rereads every user's phone: a phone set
+// by another instance, or by `callin user phone`, rings within this time.
+// A settings page of this instance calls Reload or SetPhone and is seen at
+// once.
+const phonesEvery = 30 * time.Second
+
+// phonesTimeout bounds one reread: a database that does not answer is an
+// outage, and the phones known before go on ringing.
+const phonesTimeout = 10 * time.Second
+
+// phoneStore is what phones reads and writes; *postgres.Store has it.
+type phoneStore interface {
+	UserPhones(ctx context.Context) (map[string]string, error)
+	SetUserPhone(ctx context.Context, name, endpoint string) (string, error)
+}
+
+// phones is broadcast.Phones for the call path: every user's phone, in
+// memory. Phone never waits on the database or on a lock; Reload, SetPhone
+// and Run replace the whole map, and a failed read keeps the last good one,
+// so phones keep ringing through a database outage.
+type phones struct {
+	store phoneStore
+	log   *slog.Logger
+	m     atomic.Pointer[map[string]string] // never changed in place
+
+	// mu makes writers take turns with the read they publish: a Reload
+	// that began before a SetPhone cannot put back the phone it replaced.
+	mu     sync.Mutex
+	failed bool // the last read failed (logged once per outage)
+
+	// reloaded, when set (tests), learns the outcome of every reload of Run.
+	reloaded func(error)
+}
+
+var _ broadcast.Phones = (*phones)(nil)
+
+// newPhones reads every user's phone. It fails only if that first read
+// does: the service starts with the database, as it does for the blocklist.
+func newPhones(ctx context.Context, store phoneStore, log *slog.Logger) (*phones, error) {
+	p := &phones{store: store, log: log}
+	empty := map[string]string{}
+	p.m.Store(&empty)
+	if err := p.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Phone returns the endpoint of user's phone, by the name they log in
+// with (folded as web/auth folds it). It is safe for concurrent use and
+// answers from memory.
+func (p *phones) Phone(user string) (string, bool) {
+	m := *p.m.Load()
+	if ep, ok := m[user]; ok {
+		return ep, true
+	}
+	ep, ok := m[strings.ToLower(strings.TrimSpace(user))]
+	return ep, ok
+}
+
+// Reload rereads every user's phone. On an error it keeps the phones it
+// had and returns the error.
+func (p *phones) Reload(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m, err := p.store.UserPhones(ctx)
+	if err != nil {
+		return fmt.Errorf("phones: %w", err)
+	}
+	p.m.Store(&m)
+	return nil
+}
+
+// SetPhone sets user's phone in the database (an empty endpoint clears it;
+// see postgres.Store.SetUserPhone for the rule and the errors) and, once
+// stored, in memory, so the next Screen rings it. It returns the endpoint
+// as stored.
+func (p *phones) SetPhone(ctx context.Context, user, endpoint string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	user = strings.ToLower(strings.TrimSpace(user))
+	ep, err := p.store.SetUserPhone(ctx, user, endpoint)
+	if err != nil {
+		return "", err
+	}
+	m := maps.Clone(*p.m.Load())
+	if ep == "" {
+		delete(m, user)
+	} else {
+		m[user] = ep
+	}
+	p.m.Store(&m)
+	return ep, nil
+}
+
+// Run reloads the phones every interval until ctx ends. A failed reload is
+// logged when the outage begins and when it ends, not every time.
+func (p *phones) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, phonesTimeout)
+		err := p.Reload(rctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		p.mu.Lock()
+		switch was := p.failed; {
+		case err != nil && !was:
+			p.log.Warn("phones: cannot read the users' phones; screening rings the phones known before", "err", err)
+		case err == nil && was:
+			p.log.Info("phones: users' phones read again")
+		}
+		p.failed = err != nil
+		p.mu.Unlock()
+		if p.reloaded != nil {
+			p.reloaded(err)
+		}
+	}
+}
