@@ -49,6 +49,9 @@ type Telephony interface {
 	SubscribeApplication(ctx context.Context, name string, eventSources ...string) (*ari.Application, error)
 	// GetApplication is GET /applications/{app}: the explicit subscriptions.
 	GetApplication(ctx context.Context, name string) (*ari.Application, error)
+	// RTPStatistics is GET /channels/{id}/rtp_statistics; 403 for a
+	// channel without RTP (a Local channel, trace 16).
+	RTPStatistics(ctx context.Context, channelID string) (*ari.RTPStats, error)
 
 	// CreateBridge is POST /bridges/{id}; 409 when it exists.
 	CreateBridge(ctx context.Context, bridgeID, bridgeType, name string) (*ari.Bridge, error)
@@ -194,6 +197,9 @@ type Config struct {
 	// RingTimeout is how long a person's phone rings before callin gives
 	// up (default 20 s).
 	RingTimeout time.Duration
+	// QualityEvery is how often the lines of callers screening, ready,
+	// picked or on air are measured (default 5 s).
+	QualityEvery time.Duration
 	// SweepEvery spaces the retries of ending stale stored calls when the
 	// history store did not answer a resync (default 10 s, growing).
 	SweepEvery time.Duration
@@ -231,6 +237,7 @@ func (c *Config) setDefaults() {
 	def(&c.PlaybackTimeout, 30*time.Second)
 	def(&c.EndGrace, 500*time.Millisecond)
 	def(&c.SweepEvery, 10*time.Second)
+	def(&c.QualityEvery, 5*time.Second)
 	def(&c.RingTimeout, 20*time.Second)
 	def(&c.AnnounceTick, time.Second)
 	defInt(&c.AnnounceBatch, 50)

@@ -42,9 +42,12 @@ type show struct {
 	screenerLines map[string]string // call id -> screener line channel
 	hosts         map[string]bool   // host channels on air
 	subs          map[*Subscription]bool
-	batch         []queue.Transition // non-nil while a resync collects its transitions
-	staleBefore   time.Time          // non-zero: a sweep of stale stored calls is owed (see sweepStale)
-	sweeps        int                // failed sweeps since
+	batch         []queue.Transition     // non-nil while a resync collects its transitions
+	quality       map[string]LineQuality // call id -> its line's last measure
+	noQuality     map[string]bool        // call ids whose line has no statistics (Local channels)
+	sampled       time.Time              // the last line quality sample
+	staleBefore   time.Time              // non-zero: a sweep of stale stored calls is owed (see sweepStale)
+	sweeps        int                    // failed sweeps since
 }
 
 type annRef struct {
@@ -85,6 +88,7 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 		app: a, node: n, key: cfg.Key, cfg: cfg,
 		holdID: "callin-" + cfg.Key + "-hold", airID: "callin-" + cfg.Key + "-air",
 		kick: make(chan struct{}, 1), q: q, holdByID: map[string]*holdBridge{},
+		quality: map[string]LineQuality{}, noQuality: map[string]bool{},
 		talking: map[string]bool{}, announcing: map[string]annRef{}, screenerLines: map[string]string{},
 		hosts: map[string]bool{}, subs: map[*Subscription]bool{},
 	}
@@ -182,6 +186,8 @@ func (s *show) callEnded(callID string, cause int) {
 		s.emit(Update{Kind: UpdateTalking, CallID: callID})
 	}
 	delete(s.announcing, callID)
+	delete(s.quality, callID)
+	delete(s.noQuality, callID)
 	line := s.screenerLines[callID]
 	delete(s.screenerLines, callID)
 	s.mu.Unlock()
@@ -205,6 +211,7 @@ func (s *show) loop(ctx context.Context) {
 			s.ensureMusic(ctx) // retries a failed start
 			s.announce(ctx)
 			s.dialCallbacks()
+			s.sampleQuality(ctx)
 			if s.app.cfg.Recall != nil {
 				s.sweepStale(ctx)
 			}

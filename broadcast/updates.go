@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/callin-radio/callin/queue"
@@ -20,6 +21,7 @@ const (
 	UpdateRecording  UpdateKind = "recording"  // Recording: the on-air recording changed
 	UpdateSettings   UpdateKind = "settings"   // Settings: the show's settings changed
 	UpdateNode       UpdateKind = "node"       // Node: the show's node changed health
+	UpdateQuality    UpdateKind = "quality"    // CallID's line was measured (Quality)
 	// UpdateResync: a resync with Asterisk ended; Transitions are all the
 	// transitions it made (readmissions, calls that vanished, and whatever
 	// else happened meanwhile), in order, in one update however many there
@@ -43,6 +45,7 @@ type Update struct {
 	Recording   RecordingState     `json:"recording,omitzero"`
 	Settings    Settings           `json:"settings,omitzero"`
 	Node        NodeHealth         `json:"node,omitzero"`
+	Quality     LineQuality        `json:"quality,omitzero"`
 }
 
 // MediaState is the media side of a show's bridges.
@@ -81,15 +84,17 @@ type Settings struct {
 
 // Snapshot is everything needed to render a show from scratch.
 type Snapshot struct {
-	Show      string         `json:"show"`
-	Node      NodeHealth     `json:"node"`
-	At        time.Time      `json:"at"`
-	Settings  Settings       `json:"settings"`
-	Lineup    queue.Lineup   `json:"lineup"`
-	Stats     queue.Stats    `json:"stats"`
-	Talking   []string       `json:"talking"` // call ids talking now
-	Media     MediaState     `json:"media"`
-	Recording RecordingState `json:"recording"`
+	Show     string       `json:"show"`
+	Node     NodeHealth   `json:"node"`
+	At       time.Time    `json:"at"`
+	Settings Settings     `json:"settings"`
+	Lineup   queue.Lineup `json:"lineup"`
+	Stats    queue.Stats  `json:"stats"`
+	Talking  []string     `json:"talking"` // call ids talking now
+	// Quality is the last measure of callers' lines, by call id.
+	Quality   map[string]LineQuality `json:"quality,omitempty"`
+	Media     MediaState             `json:"media"`
+	Recording RecordingState         `json:"recording"`
 }
 
 // Subscription is a live feed of one show's updates. C is closed when the
@@ -150,6 +155,9 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	}
 	for id := range s.talking {
 		snap.Talking = append(snap.Talking, id)
+	}
+	if len(s.quality) > 0 {
+		snap.Quality = maps.Clone(s.quality)
 	}
 	return snap, nil
 }
