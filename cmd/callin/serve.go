@@ -163,6 +163,10 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		// Callers readmitted after a restart are flagged if blocked.
 		shows[i].Blocklist = blocklist
 	}
+	phones, err := newPhones(ctx, store, log)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
 
 	journal := cfg.Journal
 	if err := os.MkdirAll(filepath.Dir(journal), 0o750); err != nil {
@@ -189,6 +193,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		Sink:      metrics.sink(writer),
 		Blocklist: blocklist,
 		Recall:    recall{store},
+		Phones:    phones,
 		Logger:    log,
 	})
 	if err != nil {
@@ -249,6 +254,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	defer stopApp()
 	g, gctx := errgroup.WithContext(appCtx)
 	g.Go(func() error { return app.Run(gctx) })
+	g.Go(func() error { phones.Run(gctx, phonesEvery); return nil })
 	g.Go(func() error { return console.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -576,10 +582,7 @@ func (s *showSpec) parseLine(k, v string) error {
 	var err error
 	switch k {
 	case "host":
-		if !talkbackPhone.MatchString(v) {
-			return fmt.Errorf("%q: want an endpoint like PJSIP/studio1", v)
-		}
-		s.Host = v
+		s.Host, err = queue.ParseEndpoint(v)
 	case "hold":
 		if s.Hold, err = strconv.Atoi(v); err == nil && s.Hold < 0 {
 			err = errors.New("must not be negative")
