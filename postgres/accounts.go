@@ -36,16 +36,6 @@ type APIToken struct {
 	Revoked   time.Time // zero if live
 }
 
-// ShowMessage is one message of a show page's channel between screeners and
-// the host.
-type ShowMessage struct {
-	ID     int64
-	Show   string
-	Author string // a user name
-	Body   string
-	At     time.Time
-}
-
 // touchEvery is how stale sessions.last_seen_at and api_tokens.last_used_at
 // may get before a request writes them again: a write per request would
 // cost a row version per htmx call for no gain in precision that matters.

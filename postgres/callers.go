@@ -11,22 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Profile is what callin knows of one phone number: shown to the producer as
-// the caller arrives, and used to turn away blocked numbers.
-type Profile struct {
-	Number        string // normalised, see NormalizeNumber
-	Name          string // last caller ID name seen
-	Notes         string // the producers' notes about this caller
-	Calls         int    // calls recorded from this number
-	OnAir         int    // of them, how many went on air
-	FirstCall     time.Time
-	LastCall      time.Time
-	Blocked       bool
-	BlockedReason string
-	BlockedBy     string
-	BlockedAt     time.Time
-}
-
 // profileColumns are read by scanProfile, in its order.
 const profileColumns = `number, name, notes, calls_count, on_air_count,
 	first_call_at, last_call_at, blocked, blocked_reason, blocked_by, blocked_at`

@@ -8,31 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Call is one call as the history has it: derived from its transitions.
-// Times are zero until the call gets there.
-type Call struct {
-	ID        string
-	Show      string
-	Number    string // as presented
-	Name      string // caller ID name as presented
-	Node      string
-	ChannelID string
-	State     queue.State // after LastSeq
-	LastSeq   int
-	ArrivedAt time.Time
-	// AnsweredAt is when it first went from arriving to waiting.
-	AnsweredAt time.Time
-	ScreenedAt time.Time
-	ReadyAt    time.Time
-	OnAirAt    time.Time // first time on air
-	OffAirAt   time.Time // last time it left the air
-	EndedAt    time.Time
-	Outcome    queue.Outcome
-	Cause      int // Q.850 hangup cause, 0 when unknown
-	Reason     string
-	Notes      queue.Notes
-}
-
 const callColumns = `id, show, number, name, node, channel_id, state, last_seq,
 	arrived_at, answered_at, screened_at, ready_at, on_air_at, off_air_at, ended_at,
 	coalesce(outcome, ''), coalesce(hangup_cause, 0), coalesce(reason, ''),
@@ -84,29 +59,6 @@ func (s *Store) ShowCalls(ctx context.Context, show string, from, to time.Time) 
 	}
 	out, err := pgx.CollectRows(rows, scanCall)
 	return out, translate("show calls", err)
-}
-
-// Day is a show's figures for one day.
-type Day struct {
-	Show     string
-	Start    time.Time // midnight, in the location asked for
-	Calls    int       // calls that arrived that day
-	Outcomes map[queue.Outcome]int
-	// Wait is over the calls that were answered: from answered (or arrived)
-	// to the first of on air and ended.
-	Wait WaitStats
-	// PerHour counts arrivals by hour from Start: 24 entries, or 23/25 on a
-	// day when the clocks change.
-	PerHour []int
-}
-
-// WaitStats sums up wait times.
-type WaitStats struct {
-	N       int // calls measured
-	Avg     time.Duration
-	P50     time.Duration
-	P90     time.Duration
-	Longest time.Duration
 }
 
 // ShowDay returns a show's figures for the day containing day, in day's

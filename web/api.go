@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/broadcast"
-	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
@@ -278,13 +277,13 @@ type callJSON struct {
 	Notes     queue.Notes   `json:"notes"`
 }
 
-func profileOf(p postgres.Profile) profileJSON {
+func profileOf(p queue.Profile) profileJSON {
 	return profileJSON{Number: p.Number, Name: p.Name, Notes: p.Notes, Calls: p.Calls, OnAir: p.OnAir,
 		FirstCall: p.FirstCall, LastCall: p.LastCall, Blocked: p.Blocked, BlockedReason: p.BlockedReason,
 		BlockedBy: p.BlockedBy, BlockedAt: p.BlockedAt}
 }
 
-func callOf(c postgres.Call) callJSON {
+func callOf(c queue.CallRecord) callJSON {
 	return callJSON{ID: c.ID, Show: c.Show, Number: c.Number, Name: c.Name, State: c.State, ArrivedAt: c.ArrivedAt,
 		OnAirAt: c.OnAirAt, EndedAt: c.EndedAt, Outcome: c.Outcome, Reason: c.Reason, Notes: c.Notes}
 }
@@ -342,7 +341,7 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 // knownProfile reports whether a profile has anything in it: calls, a
 // block (or a lifted one), notes or a name. CallerProfile answers a zero
 // profile for a number never seen.
-func knownProfile(p postgres.Profile) bool {
+func knownProfile(p queue.Profile) bool {
 	return p.Calls > 0 || !p.FirstCall.IsZero() || p.Blocked || !p.BlockedAt.IsZero() || p.Notes != "" || p.Name != ""
 }
 

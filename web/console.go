@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/broadcast"
-	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
@@ -267,7 +266,7 @@ func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 		p, _ := principal(r)
 		m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
 		if s.cfg.Chat != nil {
-			var stored postgres.ShowMessage
+			var stored queue.ShowMessage
 			stored, err = s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)
 			m = chatOf(stored)
 		}

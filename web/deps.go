@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
-	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -78,13 +77,13 @@ type Controls interface {
 type History interface {
 	// CallerProfile returns what is known of a number; a number never seen
 	// has a zero profile and no error.
-	CallerProfile(ctx context.Context, number string) (postgres.Profile, error)
+	CallerProfile(ctx context.Context, number string) (queue.Profile, error)
 	// CallerCalls returns a number's last calls, newest first.
-	CallerCalls(ctx context.Context, number string, limit int) ([]postgres.Call, error)
+	CallerCalls(ctx context.Context, number string, limit int) ([]queue.CallRecord, error)
 	// ShowDay returns a show's figures for the day containing day.
-	ShowDay(ctx context.Context, show string, day time.Time) (postgres.Day, error)
+	ShowDay(ctx context.Context, show string, day time.Time) (queue.Day, error)
 	// ShowCalls returns a show's calls that arrived in [from, to).
-	ShowCalls(ctx context.Context, show string, from, to time.Time) ([]postgres.Call, error)
+	ShowCalls(ctx context.Context, show string, from, to time.Time) ([]queue.CallRecord, error)
 	// Block blocks a number (queue.ErrInvalid without digits).
 	Block(ctx context.Context, number, by, reason string) error
 	// Unblock lifts a block (queue.ErrNotFound for a number never seen).
@@ -92,7 +91,7 @@ type History interface {
 	// SearchCallers returns up to limit callers whose number contains the
 	// digits of q or whose name contains q, most recent first
 	// (queue.ErrInvalid for a blank q).
-	SearchCallers(ctx context.Context, q string, limit int) ([]postgres.Profile, error)
+	SearchCallers(ctx context.Context, q string, limit int) ([]queue.Profile, error)
 }
 
 // Chat keeps each show's chat between screeners and the host;
@@ -100,9 +99,9 @@ type History interface {
 type Chat interface {
 	// AddShowMessage stores a message and returns it as stored, with its id
 	// and time (queue.ErrInvalid for an empty or over-long body).
-	AddShowMessage(ctx context.Context, show, author, body string) (postgres.ShowMessage, error)
+	AddShowMessage(ctx context.Context, show, author, body string) (queue.ShowMessage, error)
 	// ShowMessages returns a show's latest limit messages, oldest first.
-	ShowMessages(ctx context.Context, show string, limit int) ([]postgres.ShowMessage, error)
+	ShowMessages(ctx context.Context, show string, limit int) ([]queue.ShowMessage, error)
 }
 
 // Auth is what web needs of web/auth; *auth.Service satisfies it. The

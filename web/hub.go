@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
-	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -36,7 +35,7 @@ type hub struct {
 	rows     map[auth.Role]*rowCache // line rows per role; renderAll's alone, no lock
 	chat     []chatMsg
 	airLimit time.Duration
-	profiles map[string]*postgres.Profile // nil value: fetch in progress
+	profiles map[string]*queue.Profile // nil value: fetch in progress
 }
 
 // event is one transition as the API streams it.
@@ -92,7 +91,7 @@ func newHub(s *Server, key string) *hub {
 		poke: make(chan struct{}, 1), want: make(chan string, 1024),
 		ring: make([]event, s.cfg.Ring), next: start, first: start,
 		api: map[*client]struct{}{}, consoles: map[*client]struct{}{},
-		frags: map[auth.Role]rendered{}, rows: map[auth.Role]*rowCache{}, profiles: map[string]*postgres.Profile{},
+		frags: map[auth.Role]rendered{}, rows: map[auth.Role]*rowCache{}, profiles: map[string]*queue.Profile{},
 		airLimit: 10 * time.Minute}
 }
 
@@ -403,7 +402,7 @@ func (h *hub) renderAll(ctx context.Context) {
 // known so far, the chat, the on-air limit and how many waiting callers
 // to list. Missing profiles of listed callers are asked for.
 func (h *hub) view(snap broadcast.Snapshot) showView {
-	v := showView{Snap: snap, Profiles: map[string]postgres.Profile{}, Talking: map[string]bool{}, WaitingRows: h.s.cfg.WaitingRows}
+	v := showView{Snap: snap, Profiles: map[string]queue.Profile{}, Talking: map[string]bool{}, WaitingRows: h.s.cfg.WaitingRows}
 	for _, id := range snap.Talking {
 		v.Talking[id] = true
 	}
@@ -498,7 +497,7 @@ func lastChat(msgs []chatMsg) []chatMsg {
 }
 
 // chatOf is a stored message as the console shows it.
-func chatOf(m postgres.ShowMessage) chatMsg {
+func chatOf(m queue.ShowMessage) chatMsg {
 	return chatMsg{ID: m.ID, At: m.At, From: m.Author, Text: m.Body}
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -40,7 +39,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	if err == nil && (!utf8.ValidString(q) || utf8.RuneCountInString(q) > maxSearch) {
 		err = invalid("q", "must be at most %d characters of text", maxSearch)
 	}
-	var found []postgres.Profile
+	var found []queue.Profile
 	if err == nil && q != "" {
 		found, err = s.cfg.History.SearchCallers(r.Context(), q, searchLimit)
 	}
@@ -114,8 +113,8 @@ var waitBuckets = []struct {
 }
 
 // waitHistogram counts answered calls by how long they waited (until on
-// air or the end), as postgres.ShowDay measures waits.
-func waitHistogram(calls []postgres.Call) []int {
+// air or the end), as the history store measures waits.
+func waitHistogram(calls []queue.CallRecord) []int {
 	out := make([]int, len(waitBuckets))
 	for _, c := range calls {
 		start := c.AnsweredAt
@@ -143,7 +142,7 @@ func waitHistogram(calls []postgres.Call) []int {
 // reportView is the show report page.
 type reportView struct {
 	Show   string
-	Day    postgres.Day
+	Day    queue.Day
 	Date   string
 	Charts []chart
 	Today  string
@@ -168,8 +167,8 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 			err = invalid("day", "must be a date like 2006-01-02")
 		}
 	}
-	var d postgres.Day
-	var calls []postgres.Call
+	var d queue.Day
+	var calls []queue.CallRecord
 	if err == nil {
 		d, err = s.cfg.History.ShowDay(r.Context(), h.key, date)
 	}

@@ -10,11 +10,11 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
-	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
 
-func searchPage(p pageInfo, q string, found []postgres.Profile) templ.Component {
+func searchPage(p pageInfo, q string, found []queue.Profile) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

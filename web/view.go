@@ -17,7 +17,6 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/broadcast"
-	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -25,8 +24,8 @@ import (
 // showView is what the show page and its live fragments render.
 type showView struct {
 	Snap     broadcast.Snapshot
-	Talking  map[string]bool             // call ids talking now
-	Profiles map[string]postgres.Profile // by number; missing while loading
+	Talking  map[string]bool          // call ids talking now
+	Profiles map[string]queue.Profile // by number; missing while loading
 	Chat     []chatMsg
 	AirLimit time.Duration
 	// Live leaves out what goes stale by itself (the timers' text, which
@@ -184,7 +183,7 @@ type rowKey struct {
 	muted, locked     bool // not shown in line rows today; cheap to keep
 	blocked           bool
 	blockNote         string
-	profile           postgres.Profile
+	profile           queue.Profile
 	hasProfile        bool
 }
 

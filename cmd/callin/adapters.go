@@ -6,6 +6,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web"
 )
 
 // blocklist is the call path's in-memory view of blocked numbers, keyed by
@@ -18,7 +19,7 @@ func newBlocklist(numbers map[string]string) blocklist {
 }
 
 func (b blocklist) IsBlocked(number string) (bool, string) {
-	return b.m.IsBlocked(postgres.NormalizeNumber(number))
+	return b.m.IsBlocked(queue.NormalizeNumber(number))
 }
 
 // history is the store as the console sees it: blocking a number also
@@ -33,7 +34,7 @@ func (h history) Block(ctx context.Context, number, by, reason string) error {
 	if err := h.Store.Block(ctx, number, by, reason); err != nil {
 		return err
 	}
-	h.blocklist.m.Block(postgres.NormalizeNumber(number), reason)
+	h.blocklist.m.Block(queue.NormalizeNumber(number), reason)
 	return nil
 }
 
@@ -41,7 +42,7 @@ func (h history) Unblock(ctx context.Context, number, by string) error {
 	if err := h.Store.Unblock(ctx, number, by); err != nil {
 		return err
 	}
-	h.blocklist.m.Unblock(postgres.NormalizeNumber(number))
+	h.blocklist.m.Unblock(queue.NormalizeNumber(number))
 	return nil
 }
 
@@ -63,3 +64,9 @@ func (r recall) OpenCalls(ctx context.Context, show string) ([]queue.Stored, err
 	}
 	return out, nil
 }
+
+// The store, as wired, satisfies web's interfaces.
+var (
+	_ web.History = history{}
+	_ web.Chat    = (*postgres.Store)(nil)
+)
