@@ -15,7 +15,9 @@ import (
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres/pgcluster"
+	"github.com/callin-radio/callin/prompts"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -69,8 +71,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 		Nodes:       []nodeSpec{{Name: "demo", URL: pbx.URL(), User: pbx.User(), Password: pbx.Password()}},
 		Shows: []showSpec{{Config: queue.Config{
 			Key: demoShow, Title: "The Morning Call-In", Node: "demo", LinesOpen: true,
-			Capacity: 2000, MaxOnAir: 4, MOHClass: "callin", AnnounceEvery: 90 * time.Second,
-		}}},
+			Capacity: 2000, MaxOnAir: 4, MOHClass: "callin", AnnounceEvery: 90 * time.Second, ReadyCheck: true,
+			// Callers who would wait three minutes or more are offered a
+			// call-back; the simulated ones take it now and then.
+			Callback: queue.CallbackConfig{Offer: 3 * time.Minute, NearFront: 3, Attempts: 3, Gap: time.Minute, MaxRinging: 2},
+		}, Callback: broadcast.CallbackLine{Dial: "PJSIP/{number}@trunk", CallerID: `"The Morning Call-In" <+12025550100>`}}},
 		Journal: filepath.Join(dir, "history.journal"),
 		Logger:  log,
 		Events:  ari.EventOptions{},
@@ -114,8 +119,8 @@ func setDemoLogin(ctx context.Context, dbURL, password string) error {
 // callin plays.
 func newDemoAsterisk(log *slog.Logger) *aritest.Server {
 	sounds := maps.Clone(aritest.DefaultSounds)
-	for _, s := range []string{"callin-lines-closed", "callin-queue-full", "callin-blocked"} {
-		sounds[s] = 3 * time.Second
+	for _, name := range prompts.Names() {
+		sounds[name] = 3 * time.Second
 	}
 	return aritest.NewServer(aritest.Options{Sounds: sounds, Logger: log.With("fake", "asterisk")})
 }
@@ -128,7 +133,7 @@ func simulate(ctx context.Context, pbx *aritest.Server, log *slog.Logger, burst 
 	}
 	base := aritest.SimOptions{
 		App: "callin", Shows: []string{demoShow}, Patience: patience, RepeatShare: 0.25,
-		StasisRetry: 500 * time.Millisecond, RetryFor: time.Minute,
+		StasisRetry: 500 * time.Millisecond, RetryFor: time.Minute, CallbackShare: 0.3,
 	}
 	if burst > 0 {
 		o := base
