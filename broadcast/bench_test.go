@@ -6,12 +6,14 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
 )
 
 // BenchmarkAdmit measures admitting a burst of callers into one holding
@@ -23,7 +25,9 @@ func BenchmarkAdmit(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				srv := newFake(b, aritest.Options{})
-				e := start(b, srv, broadcast.Config{SubscriberBuffer: 4 * n})
+				// The history writer hands transitions on and keeps none: so does
+				// this sink (the tests' default one keeps every transition).
+				e := start(b, srv, broadcast.Config{SubscriberBuffer: 4 * n, Sink: discard{}})
 				w := e.w("show1")
 				w.nodeUp()
 				b.StartTimer()
@@ -100,7 +104,9 @@ func heapPerCaller(b *testing.B, n int, withApp bool) float64 {
 	defer cancel()
 	var before uint64
 	if withApp {
-		e := start(b, srv, broadcast.Config{SubscriberBuffer: 4 * n})
+		// The history writer hands transitions on and keeps none: so does
+		// this sink (the tests' default one keeps every transition).
+		e := start(b, srv, broadcast.Config{SubscriberBuffer: 4 * n, Sink: discard{}})
 		defer e.stop()
 		w := e.w("show1")
 		w.nodeUp()
@@ -112,17 +118,26 @@ func heapPerCaller(b *testing.B, n int, withApp bool) float64 {
 		client := newClient(b, srv.URL(), srv.User(), srv.Password())
 		conn := client.Connect(ctx, ari.EventOptions{})
 		<-conn.Events() // Connected
-		if _, err := client.CreateBridge(ctx, "hold", ari.BridgeHolding, "hold"); err != nil {
-			b.Fatal(err)
+		// What the fake keeps for the App's way of holding callers, kept
+		// here too: the same pool of holding bridges of 50, an explicit
+		// subscription per caller, music after each join.
+		for i := range n/broadcast.DefaultHoldBridgeSize + 1 {
+			if _, err := client.CreateBridge(ctx, fmt.Sprint("hold-", i), ari.BridgeHolding, "hold"); err != nil {
+				b.Fatal(err)
+			}
 		}
 		entered := make(chan struct{}, n)
 		var wg sync.WaitGroup
 		work := make(chan string, n)
+		var joined atomic.Int64
 		for range 64 {
 			wg.Go(func() {
 				for id := range work {
+					_, _ = client.SubscribeApplication(ctx, "", "channel:"+id)
 					_ = client.AnswerChannel(ctx, id)
-					_ = client.AddChannel(ctx, "hold", ari.AddChannelParams{Channels: []string{id}})
+					bridge := fmt.Sprint("hold-", joined.Add(1)/broadcast.DefaultHoldBridgeSize)
+					_ = client.AddChannel(ctx, bridge, ari.AddChannelParams{Channels: []string{id}})
+					_ = client.StartBridgeMOH(ctx, bridge, "default")
 				}
 			})
 		}
@@ -151,3 +166,8 @@ func heapPerCaller(b *testing.B, n int, withApp bool) float64 {
 	after := heapInUse()
 	return float64(int64(after)-int64(before)) / float64(n)
 }
+
+// discard is a Sink that keeps nothing.
+type discard struct{}
+
+func (discard) Record(queue.Transition) {}

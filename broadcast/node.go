@@ -64,10 +64,10 @@ type chanRef struct {
 	role   string
 	gen    uint64 // the connection it was seen on; resync vanishes only older calls
 
-	sub       int  // subNone, subPending, subscribed
-	hangCause int  // the cause of the last non-soft ChannelHangupRequest, 0 if none
-	left      bool // StasisEnd seen: the call is ending, waiting for ChannelDestroyed
-	up        bool // a line callin rang has answered (its StasisStart came)
+	hangCause int32 // the cause of the last non-soft ChannelHangupRequest, 0 if none
+	sub       uint8 // subNone, subPending, subscribed
+	left      bool  // StasisEnd seen: the call is ending, waiting for ChannelDestroyed
+	up        bool  // a line callin rang has answered (its StasisStart came)
 }
 
 // Kinds of playback a node tracks.
@@ -364,7 +364,7 @@ func (n *node) hangupRequest(e *ari.ChannelHangupRequest) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if ref := n.chans[e.Channel.ID]; ref != nil {
-		ref.hangCause = e.Cause
+		ref.hangCause = int32(e.Cause)
 	}
 }
 
@@ -412,7 +412,7 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 	}
 	delete(n.chans, chanID)
 	if cause < 0 {
-		cause = ref.hangCause
+		cause = int(ref.hangCause)
 	}
 	n.mu.Unlock()
 	s := ref.show

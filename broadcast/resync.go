@@ -159,7 +159,7 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 	if st, ok := stored[ch.ID]; ok {
 		c.CallID = st.CallID
 	}
-	sub := subPending
+	sub := uint8(subPending)
 	if subs[ch.ID] {
 		sub = subscribed
 	}

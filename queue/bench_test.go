@@ -226,3 +226,42 @@ func BenchmarkMemory(b *testing.B) {
 	}
 	b.ReportMetric(perCaller, "bytes/caller")
 }
+
+// BenchmarkDueCallbacks measures the show loop's call-back check at 10,000
+// waiting callers of whom 1,000 are call-back entries spread through the
+// line, none near the front: it walks only the front of the line, so
+// waiting callers and entries cost nothing per tick.
+func BenchmarkDueCallbacks(b *testing.B) {
+	s, err := queue.NewShow(queue.Config{Key: "bench", LinesOpen: true, AnnounceEvery: time.Minute,
+		Callback: queue.CallbackConfig{Offer: time.Nanosecond}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := t0
+	for i := range 4 { // a rate for the estimated wait
+		id := fmt.Sprint("t", i)
+		_, _ = s.Arrive(now, queue.Arrival{CallID: id, Number: "+15550000000", ChannelID: "ch-" + id})
+		_, _, _ = s.Joined(now, id)
+		tk, _ := s.Promote(queue.System, id)
+		_, _, _ = s.Commit(now, tk)
+	}
+	for i := range benchCallers {
+		id := fmt.Sprint("w", i)
+		_, _ = s.Arrive(now, queue.Arrival{CallID: id, Number: "+15550000000", ChannelID: "ch-" + id})
+		_, _, _ = s.Joined(now, id)
+	}
+	now = now.Add(time.Hour)
+	for _, a := range s.DueAnnouncements(now, 0) {
+		_ = s.AnnouncementDone(now, a.CallID)
+	}
+	for i := 100; i < benchCallers; i += 10 {
+		if _, _, err := s.RequestCallback(now, fmt.Sprint("w", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if due, _ := s.DueCallbacks(now); len(due) != 0 {
+			b.Fatalf("%d due", len(due))
+		}
+	}
+}

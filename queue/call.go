@@ -115,10 +115,14 @@ type call struct {
 	locked    bool
 	wasOnAir  bool
 	blocked   bool
-	blockNote string
-	outcome   Outcome
-	reason    string
-	seq       int
+	confirmed bool // pressed 1 at the readiness check
+	// announcing: an announcement plays (bools together: the record fits
+	// a smaller allocation size class)
+	announcing bool
+	blockNote  string
+	outcome    Outcome
+	reason     string
+	seq        int
 
 	serial uint64 // unique per show: the last tie-break of every order
 	top    int64  // < 0 once moved to top; more negative is further ahead
@@ -128,11 +132,9 @@ type call struct {
 	pendingBy     Actor
 	pendingNote   string // the reserved action's reason or screener
 
-	announcing bool
-	annBase    time.Time // next announcement is due at annBase + interval
+	annBase time.Time // next announcement is due at annBase + interval
 
-	cb        *callback // while StateCallback, and what was offered before
-	confirmed bool      // pressed 1 at the readiness check
+	cb *callback // while StateCallback, and what was offered before
 
 	// Tree and heap links.
 	left, right *call

@@ -154,6 +154,7 @@ func (s *Show) CallbackNow(now time.Time, actor Actor, callID string) (Call, []T
 		return Call{}, nil, opError(op, callID, ErrConflict, "already calling")
 	}
 	t := s.move(c, now, c.state, op, actor, func(c *call) { c.cb.now, c.cb.next = true, now })
+	s.cbNow[c] = true
 	return s.snapshot(c), []Transition{t}, nil
 }
 
@@ -171,12 +172,7 @@ type CallbackDue struct {
 // and the entries asked for now: no timer or scan per waiting caller.
 func (s *Show) DueCallbacks(now time.Time) ([]CallbackDue, []Transition) {
 	cfg := s.cfg.Callback.withDefaults()
-	room := cfg.MaxRinging
-	for _, c := range s.calls {
-		if room > 0 && c.state == StateCallback && c.cb.calling {
-			room--
-		}
-	}
+	room := cfg.MaxRinging - s.cbRinging
 	if room <= 0 || s.counts[StateCallback] == 0 {
 		return nil, nil
 	}
@@ -192,12 +188,9 @@ func (s *Show) DueCallbacks(now time.Time) ([]CallbackDue, []Transition) {
 		}
 		return len(due) < room
 	})
-	if len(due) < room {
-		for _, c := range s.calls {
-			if len(due) < room && c.state == StateCallback && c.cb.now && !c.cb.calling && c.pending == 0 &&
-				!now.Before(c.cb.next) && !slices.Contains(due, c) {
-				due = append(due, c)
-			}
+	for c := range s.cbNow {
+		if len(due) < room && !c.cb.calling && c.pending == 0 && !now.Before(c.cb.next) && !slices.Contains(due, c) {
+			due = append(due, c)
 		}
 	}
 	var out []CallbackDue
@@ -207,6 +200,8 @@ func (s *Show) DueCallbacks(now time.Time) ([]CallbackDue, []Transition) {
 			c.cb.calling = true
 			c.cb.attempts++
 		}))
+		s.cbRinging++
+		delete(s.cbNow, c)
 		out = append(out, CallbackDue{CallID: c.id, Number: c.cb.number, Attempt: c.cb.attempts})
 	}
 	return out, ts
@@ -226,10 +221,11 @@ func (s *Show) CallbackMissed(now time.Time, callID, reason string) (Call, []Tra
 		return Call{}, nil, opError(op, callID, ErrInvalid, "no call-back ringing")
 	}
 	if c.cb.attempts >= c.cb.maxTries {
-		t := s.end(c, now, OutcomeUnreached, op, System, reason)
+		t := s.end(c, now, OutcomeUnreached, op, System, reason) // end stops the ringing count
 		return s.snapshot(c), []Transition{t}, nil
 	}
 	gap := s.cfg.Callback.withDefaults().Gap
+	s.cbRinging--
 	t := s.move(c, now, c.state, op, System, func(c *call) {
 		c.cb.calling, c.cb.now, c.cb.next = false, false, now.Add(gap)
 	})
@@ -250,6 +246,7 @@ func (s *Show) CallbackReturned(now time.Time, callID, channelID string) (Call, 
 	if c.state != StateCallback || !c.cb.calling || channelID == "" {
 		return Call{}, nil, opError(op, callID, ErrInvalid, "no call-back ringing")
 	}
+	s.cbRinging--
 	t := s.move(c, now, StateWaiting, op, Actor{Kind: ActorCaller}, func(c *call) {
 		c.channel = channelID
 		c.cb = nil

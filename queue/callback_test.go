@@ -274,3 +274,26 @@ func TestCallbackResync(t *testing.T) {
 		t.Errorf("readmitted %+v", c)
 	}
 }
+
+// TestCallbackDroppedWhileRinging: an entry dropped while its call-back
+// rings frees its ringing place.
+func TestCallbackDroppedWhileRinging(t *testing.T) {
+	t.Parallel()
+	s := busyShow(t, 3)
+	offered(s, 10000)
+	for _, id := range []string{"c1", "c2"} {
+		if _, _, err := s.RequestCallback(at(10001), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, _ := s.DueCallbacks(at(10002))
+	if len(due) != 1 || due[0].CallID != "c1" {
+		t.Fatalf("due %+v, want c1 (MaxRinging 1)", due)
+	}
+	tk, err := s.Drop(producer, "c1", "changed our mind")
+	done(t, s, 10003, tk, err)
+	due, _ = s.DueCallbacks(at(10004))
+	if len(due) != 1 || due[0].CallID != "c2" {
+		t.Errorf("due %+v, want c2 once c1's ringing ended with its drop", due)
+	}
+}

@@ -75,7 +75,9 @@ type Show struct {
 	serial       uint64
 	ticket       uint64
 	topSeq       int64
-	taken        []time.Time // when the last callers were taken off the line (EstimatedWait)
+	taken        []time.Time    // when the last callers were taken off the line (EstimatedWait)
+	cbRinging    int            // call-back entries being called now
+	cbNow        map[*call]bool // call-back entries a producer asked to call now
 }
 
 // NewShow returns an empty show with the given configuration. It returns an
@@ -90,6 +92,7 @@ func NewShow(cfg Config) (*Show, error) {
 		calls:  make(map[string]*call),
 		ended:  make(map[string]*call),
 		counts: make(map[State]int),
+		cbNow:  make(map[*call]bool),
 	}
 	s.line.less = s.lineLess
 	s.ann = callHeap{
@@ -324,6 +327,10 @@ func (s *Show) Fail(now time.Time, callID, reason string) (Call, []Transition, e
 // end finishes a live call and records it.
 func (s *Show) end(c *call, now time.Time, o Outcome, action string, actor Actor, reason string) Transition {
 	from := c.state
+	if c.cb != nil && c.cb.active && c.cb.calling {
+		s.cbRinging--
+	}
+	delete(s.cbNow, c)
 	s.release(c)
 	s.leave(c)
 	c.state, c.since, c.outcome, c.reason = StateEnded, now, o, reason
