@@ -32,6 +32,19 @@ type Config struct {
 	Blocklist Blocklist
 }
 
+// validKey reports whether a show key is safe in ARI ids and file names.
+func validKey(k string) bool {
+	if len(k) > 40 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Blocklist says whether a number is blocked, and why. IsBlocked must not
 // block or call back into the show.
 type Blocklist interface {
@@ -42,6 +55,11 @@ func (c Config) validate(op string) error {
 	switch {
 	case c.Key == "":
 		return opError(op, "", ErrInvalid, "show key is empty")
+	case !validKey(c.Key):
+		// The key names the show's bridges and recordings on Asterisk
+		// ("callin-<key>-hold"): a '/' or '..' there makes folders or a
+		// 500 (trace 14).
+		return opError(op, "", ErrInvalid, "show key %q: want letters, digits, '_' and '-', at most 40", c.Key)
 	case c.Capacity < 0:
 		return opError(op, "", ErrInvalid, "capacity %d is negative", c.Capacity)
 	case c.AnnounceEvery < 0:

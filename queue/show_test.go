@@ -20,6 +20,11 @@ func TestNewShow(t *testing.T) {
 	}{
 		{"OK", queue.Config{Key: "k"}, nil},
 		{"ErrEmptyKey", queue.Config{}, queue.ErrInvalid},
+		{"OKKeyChars", queue.Config{Key: "Morning_Show-2"}, nil},
+		{"ErrKeySlash", queue.Config{Key: "a/b"}, queue.ErrInvalid},
+		{"ErrKeyDots", queue.Config{Key: ".."}, queue.ErrInvalid},
+		{"ErrKeyComma", queue.Config{Key: "a,b"}, queue.ErrInvalid},
+		{"ErrKeyLong", queue.Config{Key: strings.Repeat("k", 41)}, queue.ErrInvalid},
 		{"ErrNegativeCapacity", queue.Config{Key: "k", Capacity: -1}, queue.ErrInvalid},
 		{"ErrNegativeOnAir", queue.Config{Key: "k", MaxOnAir: -1}, queue.ErrInvalid},
 		{"ErrNegativeInterval", queue.Config{Key: "k", AnnounceEvery: -time.Second}, queue.ErrInvalid},
