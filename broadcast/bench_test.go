@@ -171,3 +171,38 @@ func heapPerCaller(b *testing.B, n int, withApp bool) float64 {
 type discard struct{}
 
 func (discard) Record(queue.Transition) {}
+
+// BenchmarkHangupToEnd measures how soon a caller who hangs up while
+// waiting is out of the line: from the caller's hang-up (the fake sends
+// HangupRequest, LeftBridge, StasisEnd and, the channel being subscribed,
+// ChannelDestroyed with the cause) to the hangup transition reaching a
+// subscriber, with 600 waiting.
+func BenchmarkHangupToEnd(b *testing.B) {
+	srv := newFake(b, aritest.Options{})
+	e := start(b, srv, broadcast.Config{SubscriberBuffer: 4096, Sink: discard{}})
+	w := e.w("show1")
+	w.nodeUp()
+	placeCalls(b, srv, w, "show1", 600)
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		c, err := srv.Call(context.Background(), aritest.CallOptions{Args: []string{"show1"}, Number: fmt.Sprint("+1202555", 1000+i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+		w.transition(c.ID(), queue.ActionJoin)
+		start := time.Now()
+		if err := c.Hangup(17); err != nil {
+			b.Fatal(err)
+		}
+		tr := w.transition(c.ID(), queue.ActionHangup)
+		lat = append(lat, time.Since(start))
+		if tr.Cause != 17 {
+			b.Fatalf("cause %d", tr.Cause)
+		}
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
