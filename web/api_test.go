@@ -21,10 +21,21 @@ func errCode(body map[string]any) (code, field string) {
 }
 
 func TestAPICallerActions(t *testing.T) {
+	// The fake drives a real queue.Show: put the caller where each action
+	// fits first.
+	onAir := func(e *env) { e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}) }
+	prepare := map[string]func(e *env){
+		"hold": onAir, "mute": onAir, "lock": onAir,
+		"unmute": func(e *env) { onAir(e); e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}) },
+		"unlock": func(e *env) { onAir(e); e.app.Lock("morning", "c1", queue.Actor{}) },
+	}
 	for _, a := range callerActions {
 		t.Run(a.path, func(t *testing.T) {
 			e := newEnv(t)
 			e.app.arrive("c1", "+15550001", "Ann")
+			if f := prepare[a.path]; f != nil {
+				f(e)
+			}
 			path := "/api/v1/shows/morning/callers/c1/" + a.path
 			res, body := e.api(t, "POST", path, "producer", "")
 			if res.StatusCode != http.StatusOK || body["id"] != "c1" {

@@ -53,9 +53,11 @@ func TestStreamsEndWithTheirCredentials(t *testing.T) {
 		}
 		s.waitEnded(t)
 		e.app.arrive("c2", "+15550002", "Bob")
-		for _, id := range []string{"c1", "c2"} {
-			if tr := transitionOf(t, keep.next(t, named("transition"))); tr.CallID != id {
-				t.Fatalf("the other token's stream: got %s, want %s", tr.CallID, id)
+		for _, id := range []string{"c1", "c2"} { // arrive and join: two transitions a call
+			for range 2 {
+				if tr := transitionOf(t, keep.next(t, named("transition"))); tr.CallID != id {
+					t.Fatalf("the other token's stream: got %s, want %s", tr.CallID, id)
+				}
 			}
 		}
 	})
@@ -411,9 +413,10 @@ func TestLongActionOutlastsReadTimeout(t *testing.T) {
 			return nil
 		}
 	}
-	for _, body := range []string{`{"goodbye":true}`, ""} {
-		e.app.arrive("c2", "+15550002", "Bob")
-		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/shows/morning/callers/c2/drop", strings.NewReader(body))
+	for i, body := range []string{`{"goodbye":true}`, ""} {
+		id := fmt.Sprintf("c%d", i+2) // a call id is never used twice
+		e.app.arrive(id, "+15550002", "Bob")
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/shows/morning/callers/"+id+"/drop", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer producer")
 		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)

@@ -15,17 +15,17 @@ import (
 	"github.com/callin-radio/callin/web/auth"
 )
 
-// fakeApp is a hand-written stand-in for *broadcast.App: one show whose
-// calls move between states as the actions say. Each action can be
-// overridden with a function field (wtf mock style).
+// fakeApp stands in for *broadcast.App: one show driven by a real
+// queue.Show (pure, no I/O), each action reserved and committed at once as
+// if its telephony had worked, and every transition sent to the
+// subscribers. The rules of the line are the queue's own; the fake adds
+// only what broadcast adds around them (a title, talking, recording,
+// media) and a few function fields that decide first (wtf mock style).
 type fakeApp struct {
 	mu    sync.Mutex
 	show  string
-	calls map[string]*queue.Call
-	order []string // arrival order
-	lines bool
+	q     *queue.Show
 	subs  map[*fakeSub]bool
-	seq   int
 	buf   int
 	now   time.Time
 	subCh chan struct{} // a value per Subscribe
@@ -41,11 +41,18 @@ type fakeApp struct {
 	title     string   // the show's title
 	talking   []string // call ids talking now
 	recording bool
+	media     broadcast.MediaState
 }
 
 func newFakeApp(show string) *fakeApp {
-	return &fakeApp{show: show, calls: map[string]*queue.Call{}, subs: map[*fakeSub]bool{}, buf: 256,
-		lines: true, subCh: make(chan struct{}, 64), title: "Morning <b>Show</b>", now: time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC)}
+	q, err := queue.NewShow(queue.Config{Key: show, LinesOpen: true, AnnounceEvery: 90 * time.Second,
+		Callback: queue.CallbackConfig{Offer: time.Nanosecond}})
+	if err != nil {
+		panic(err)
+	}
+	return &fakeApp{show: show, q: q, subs: map[*fakeSub]bool{}, buf: 256,
+		subCh: make(chan struct{}, 64), title: "Morning <b>Show</b>", now: time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC),
+		media: broadcast.MediaState{Music: true, HoldBridges: 1}}
 }
 
 type fakeSub struct {
@@ -99,90 +106,110 @@ func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	snap := broadcast.Snapshot{Show: a.show, At: a.now, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeUp},
-		Settings: broadcast.Settings{Title: a.title, LinesOpen: a.lines, AnnounceEvery: 90 * time.Second},
-		Talking:  slices.Clone(a.talking), Recording: broadcast.RecordingState{Active: a.recording}}
-	pos := 0
-	for _, st := range []queue.State{queue.StateReady, queue.StateWaiting} {
-		for _, id := range a.order {
-			if c := a.calls[id]; c.State == st {
-				pos++
-				c.Position = pos
+	cfg := a.q.Config()
+	media := a.media
+	media.HoldMembers = a.q.Stats(a.now).Waiting
+	return broadcast.Snapshot{Show: a.show, At: a.now, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeUp},
+		Settings: broadcast.Settings{Title: a.title, LinesOpen: cfg.LinesOpen, AnnounceEvery: cfg.AnnounceEvery,
+			MaxOnAir: cfg.MaxOnAir, Capacity: cfg.Capacity},
+		Lineup: a.q.List(), Stats: a.q.Stats(a.now), Media: media,
+		Talking: slices.Clone(a.talking), Recording: broadcast.RecordingState{Active: a.recording}}, nil
+}
+
+// emit sends transitions to every subscriber; one whose buffer is full is
+// dropped, as broadcast does. a.mu held.
+func (a *fakeApp) emit(ts ...queue.Transition) {
+	for _, t := range ts {
+		for s := range a.subs {
+			select {
+			case s.ch <- broadcast.Update{Show: a.show, Kind: broadcast.UpdateTransition, Transition: t}:
+			default:
+				a.dropSub(s, broadcast.ErrSlowSubscriber)
 			}
 		}
 	}
-	for _, id := range a.order {
-		c := *a.calls[id]
-		switch c.State {
-		case queue.StateWaiting:
-			snap.Lineup.Waiting = append(snap.Lineup.Waiting, c)
-			snap.Stats.Waiting++
-		case queue.StateReady:
-			snap.Lineup.Ready = append(snap.Lineup.Ready, c)
-			snap.Stats.Ready++
-		case queue.StateScreening:
-			snap.Lineup.Screening = append(snap.Lineup.Screening, c)
-			snap.Stats.Screening++
-		case queue.StateOnAir:
-			snap.Lineup.OnAir = append(snap.Lineup.OnAir, c)
-			snap.Stats.OnAir++
-		}
-	}
-	slices.SortFunc(snap.Lineup.Ready, func(x, y queue.Call) int { return x.Position - y.Position })
-	var waited time.Duration
-	for _, c := range slices.Concat(snap.Lineup.Ready, snap.Lineup.Waiting) {
-		w := a.now.Sub(c.ArrivedAt)
-		waited += w
-		snap.Stats.LongestWait = max(snap.Stats.LongestWait, w)
-	}
-	if n := snap.Stats.Waiting + snap.Stats.Ready; n > 0 {
-		snap.Stats.AverageWait = waited / time.Duration(n)
-	}
-	return snap, nil
 }
 
-// emit sends a transition to every subscriber; one whose buffer is full is
-// dropped, as broadcast does. a.mu held.
-func (a *fakeApp) emit(c *queue.Call, from queue.State, action string) {
-	a.seq++
-	c.Seq++
-	t := queue.Transition{CallID: c.ID, Seq: c.Seq, At: a.now, Show: a.show, From: from, To: c.State,
-		Action: action, Number: c.Number, Name: c.Name}
-	for s := range a.subs {
-		select {
-		case s.ch <- broadcast.Update{Show: a.show, Kind: broadcast.UpdateTransition, Transition: t}:
-		default:
-			a.dropSub(s, broadcast.ErrSlowSubscriber)
-		}
-	}
-}
-
-// arrive adds a waiting caller.
+// arrive adds a waiting caller (arrived and joined the holding bridge).
 func (a *fakeApp) arrive(id, number, name string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c := &queue.Call{ID: id, Number: number, Name: name, State: queue.StateWaiting, ArrivedAt: a.now, Since: a.now}
-	a.calls[id] = c
-	a.order = append(a.order, id)
-	a.emit(c, "", queue.ActionArrive)
+	adm, err := a.q.Arrive(a.now, queue.Arrival{CallID: id, Number: number, Name: name, ChannelID: "ch-" + id})
+	if err != nil || !adm.Admitted() {
+		panic(fmt.Sprintf("fake: arrive %s: %v %s", id, err, adm.Reject))
+	}
+	_, ts, err := a.q.Joined(a.now, id)
+	if err != nil {
+		panic(err)
+	}
+	a.emit(append(adm.Transitions, ts...)...)
+}
+
+// ring adds a caller that has arrived (in Stasis) but is not answered
+// yet: one transition, where arrive makes two (arrive and join).
+func (a *fakeApp) ring(id, number, name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	adm, err := a.q.Arrive(a.now, queue.Arrival{CallID: id, Number: number, Name: name, ChannelID: "ch-" + id})
+	if err != nil || !adm.Admitted() {
+		panic(fmt.Sprintf("fake: ring %s: %v %s", id, err, adm.Reject))
+	}
+	a.emit(adm.Transitions...)
 }
 
 // hangup ends a call as the caller would.
 func (a *fakeApp) hangup(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if c := a.calls[id]; c != nil {
-		from := c.State
-		c.State = queue.StateEnded
-		a.emit(c, from, queue.ActionHangup)
-		delete(a.calls, id)
-		a.order = slices.DeleteFunc(a.order, func(x string) bool { return x == id })
+	if _, ts, err := a.q.Hangup(a.now, id, 0); err == nil {
+		a.emit(ts...)
 	}
 }
 
-// act applies an action: the override decides first, then the default
-// moves the call.
-func (a *fakeApp) act(action, id string, to queue.State, change func(*queue.Call)) (queue.Call, error) {
+// callback turns a waiting caller into a call-back entry the way a caller
+// gets there: callers taken off the line give the show a rate, the
+// caller's announcement offers a call-back, and the caller presses for it.
+func (a *fakeApp) callback(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range 3 {
+		tid := fmt.Sprintf("rate-%s-%d", id, i)
+		if _, err := a.q.Arrive(a.now, queue.Arrival{CallID: tid, Number: "+15550000000", ChannelID: "ch-" + tid}); err != nil {
+			panic(err)
+		}
+		a.q.Joined(a.now, tid)
+		tk, err := a.q.Screen(queue.System, tid, "rate")
+		if err != nil {
+			panic(err)
+		}
+		a.q.Commit(a.now, tk)
+		a.q.Hangup(a.now, tid, 0)
+	}
+	later := a.now.Add(time.Hour)
+	for _, an := range a.q.DueAnnouncements(later, 0) {
+		a.q.AnnouncementDone(later, an.CallID)
+	}
+	_, ts, err := a.q.RequestCallback(a.now, id)
+	if err != nil {
+		panic(err)
+	}
+	a.emit(ts...)
+}
+
+// confirm records that a caller pressed 1 at the readiness check.
+func (a *fakeApp) confirm(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ts, err := a.q.Confirm(a.now, id)
+	if err != nil {
+		panic(err)
+	}
+	a.emit(ts...)
+}
+
+// act reserves an action and commits it at once (its telephony worked);
+// ActFn decides first.
+func (a *fakeApp) act(action, id string, reserve func(*queue.Show) (queue.Ticket, error)) (queue.Call, error) {
 	if a.ActFn != nil {
 		if err := a.ActFn(action, id); err != nil {
 			return queue.Call{}, err
@@ -190,56 +217,57 @@ func (a *fakeApp) act(action, id string, to queue.State, change func(*queue.Call
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c := a.calls[id]
-	if c == nil {
-		return queue.Call{}, fmt.Errorf("fake: %s %q: %w", action, id, queue.ErrNotFound)
+	tk, err := reserve(a.q)
+	if err != nil {
+		return queue.Call{}, fmt.Errorf("fake: %w", err)
 	}
-	from := c.State
-	if to != "" {
-		c.State = to
-		if to != from {
-			c.Since = a.now
-		}
+	c, ts, err := a.q.Commit(a.now, tk)
+	if err != nil {
+		return queue.Call{}, fmt.Errorf("fake: %w", err)
 	}
-	if change != nil {
-		change(c)
-	}
-	a.emit(c, from, action)
-	out := *c
-	if c.State == queue.StateEnded {
-		delete(a.calls, id)
-		a.order = slices.DeleteFunc(a.order, func(x string) bool { return x == id })
-	}
-	return out, nil
+	a.emit(ts...)
+	return c, nil
 }
 
-func (a *fakeApp) Screen(_ context.Context, _, id string, _ queue.Actor, screener string) (queue.Call, error) {
-	return a.act(queue.ActionScreen, id, queue.StateScreening, func(c *queue.Call) { c.Screener = screener })
-}
-func (a *fakeApp) Ready(_ context.Context, _, id string, _ queue.Actor, n queue.Notes) (queue.Call, error) {
-	return a.act(queue.ActionReady, id, queue.StateReady, func(c *queue.Call) { c.Notes = n })
-}
-func (a *fakeApp) Promote(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionPromote, id, queue.StateOnAir, nil)
-}
-func (a *fakeApp) TakeNext(ctx context.Context, show string, actor queue.Actor) (queue.Call, error) {
-	snap, _ := a.Snapshot(show)
-	line := slices.Concat(snap.Lineup.Ready, snap.Lineup.Waiting)
-	if len(line) == 0 {
-		return queue.Call{}, fmt.Errorf("fake: take next: nobody: %w", queue.ErrNotFound)
+// immediate applies an action without telephony; ActFn decides first.
+func (a *fakeApp) immediate(action, id string, f func(*queue.Show) (queue.Call, []queue.Transition, error)) (queue.Call, error) {
+	if a.ActFn != nil {
+		if err := a.ActFn(action, id); err != nil {
+			return queue.Call{}, err
+		}
 	}
-	return a.act(queue.ActionTakeNext, line[0].ID, queue.StateOnAir, nil)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ts, err := f(a.q)
+	if err != nil {
+		return queue.Call{}, fmt.Errorf("fake: %w", err)
+	}
+	a.emit(ts...)
+	return c, nil
 }
-func (a *fakeApp) Hold(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionHold, id, queue.StateWaiting, nil)
+
+func (a *fakeApp) Screen(_ context.Context, _, id string, actor queue.Actor, screener string) (queue.Call, error) {
+	return a.act(queue.ActionScreen, id, func(q *queue.Show) (queue.Ticket, error) { return q.Screen(actor, id, screener) })
 }
-func (a *fakeApp) Mute(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionMute, id, "", func(c *queue.Call) { c.Muted = true })
+func (a *fakeApp) Ready(_ context.Context, _, id string, actor queue.Actor, n queue.Notes) (queue.Call, error) {
+	return a.act(queue.ActionReady, id, func(q *queue.Show) (queue.Ticket, error) { return q.Ready(actor, id, n) })
 }
-func (a *fakeApp) Unmute(_ context.Context, _, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionUnmute, id, "", func(c *queue.Call) { c.Muted = false })
+func (a *fakeApp) Promote(_ context.Context, _, id string, actor queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionPromote, id, func(q *queue.Show) (queue.Ticket, error) { return q.Promote(actor, id) })
 }
-func (a *fakeApp) Drop(ctx context.Context, _, id string, _ queue.Actor, o broadcast.DropOptions) (queue.Call, error) {
+func (a *fakeApp) TakeNext(_ context.Context, _ string, actor queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionTakeNext, "", func(q *queue.Show) (queue.Ticket, error) { return q.TakeNext(actor) })
+}
+func (a *fakeApp) Hold(_ context.Context, _, id string, actor queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionHold, id, func(q *queue.Show) (queue.Ticket, error) { return q.Hold(actor, id) })
+}
+func (a *fakeApp) Mute(_ context.Context, _, id string, actor queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionMute, id, func(q *queue.Show) (queue.Ticket, error) { return q.Mute(actor, id) })
+}
+func (a *fakeApp) Unmute(_ context.Context, _, id string, actor queue.Actor) (queue.Call, error) {
+	return a.act(queue.ActionUnmute, id, func(q *queue.Show) (queue.Ticket, error) { return q.Unmute(actor, id) })
+}
+func (a *fakeApp) Drop(ctx context.Context, _, id string, actor queue.Actor, o broadcast.DropOptions) (queue.Call, error) {
 	a.mu.Lock()
 	a.lastDrop = o
 	fn := a.DropFn
@@ -249,19 +277,37 @@ func (a *fakeApp) Drop(ctx context.Context, _, id string, _ queue.Actor, o broad
 			return queue.Call{}, err
 		}
 	}
-	return a.act(queue.ActionDrop, id, queue.StateEnded, func(c *queue.Call) { c.Outcome, c.Reason = queue.OutcomeDropped, o.Reason })
+	return a.act(queue.ActionDrop, id, func(q *queue.Show) (queue.Ticket, error) {
+		if c, err := q.Get(id); err == nil && o.NotOnAir && c.State == queue.StateOnAir {
+			return queue.Ticket{}, fmt.Errorf("fake: drop %s: on air: %w", id, queue.ErrConflict)
+		}
+		return q.Drop(actor, id, o.Reason)
+	})
 }
-func (a *fakeApp) Lock(_, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionLock, id, "", func(c *queue.Call) { c.Locked = true })
+func (a *fakeApp) Lock(_, id string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(queue.ActionLock, id, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.Lock(a.now, actor, id)
+	})
 }
-func (a *fakeApp) Unlock(_, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionUnlock, id, "", func(c *queue.Call) { c.Locked = false })
+func (a *fakeApp) Unlock(_, id string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(queue.ActionUnlock, id, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.Unlock(a.now, actor, id)
+	})
 }
-func (a *fakeApp) MoveToTop(_, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionMoveToTop, id, "", func(c *queue.Call) { c.Top = true })
+func (a *fakeApp) MoveToTop(_, id string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(queue.ActionMoveToTop, id, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.MoveToTop(a.now, actor, id)
+	})
 }
-func (a *fakeApp) PickNext(_, id string, _ queue.Actor) (queue.Call, error) {
-	return a.act(queue.ActionPickNext, id, "", func(c *queue.Call) { c.Next = true })
+func (a *fakeApp) PickNext(_, id string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(queue.ActionPickNext, id, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.PickNext(a.now, actor, id)
+	})
+}
+func (a *fakeApp) CallbackNow(_, id string, actor queue.Actor) (queue.Call, error) {
+	return a.immediate(queue.ActionCallbackNow, id, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.CallbackNow(a.now, actor, id)
+	})
 }
 
 func (a *fakeApp) control(name string) error {
@@ -275,11 +321,18 @@ func (a *fakeApp) SetLinesOpen(_ string, open bool) error {
 		return err
 	}
 	a.mu.Lock()
-	a.lines = open
+	a.q.SetLinesOpen(open)
 	a.mu.Unlock()
 	return nil
 }
-func (a *fakeApp) SetAnnounceEvery(string, time.Duration) error { return a.control("announce") }
+func (a *fakeApp) SetAnnounceEvery(_ string, d time.Duration) error {
+	if err := a.control("announce"); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.q.SetAnnounceEvery(d)
+}
 func (a *fakeApp) StartRecording(context.Context, string) (broadcast.RecordingState, error) {
 	return broadcast.RecordingState{Active: true}, a.control("record")
 }
@@ -298,19 +351,12 @@ func (a *fakeApp) StartTalkback(_ context.Context, _ string, o broadcast.Talkbac
 
 // SetBlocked flags the calls whose number normalises to number, as
 // broadcast does (web's Blocks).
-func (a *fakeApp) SetBlocked(number string, blocked bool, note string, _ queue.Actor) int {
+func (a *fakeApp) SetBlocked(number string, blocked bool, note string, actor queue.Actor) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	n := 0
-	for _, id := range a.order {
-		c := a.calls[id]
-		if queue.NormalizeNumber(c.Number) == number && c.Blocked != blocked {
-			c.Blocked, c.BlockNote = blocked, note
-			a.emit(c, c.State, map[bool]string{true: queue.ActionBlock, false: queue.ActionUnblock}[blocked])
-			n++
-		}
-	}
-	return n
+	calls, ts := a.q.SetBlocked(a.now, actor, number, blocked, note)
+	a.emit(ts...)
+	return len(calls)
 }
 func (a *fakeApp) StopTalkback(context.Context, string) error { return a.control("talkback") }
 

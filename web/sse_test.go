@@ -31,13 +31,13 @@ func transitionOf(t *testing.T, ev sseEvent) queue.Transition {
 func TestAPIEventsResume(t *testing.T) {
 	e := newEnv(t)
 	s := openSSE(t, e.eventsRequest(t, ""))
-	e.app.arrive("c1", "+1555", "Ann")
+	e.app.ring("c1", "+1555", "Ann") // one transition each
 	first := s.next(t, named("transition"))
 	if tr := transitionOf(t, first); tr.CallID != "c1" || tr.Action != queue.ActionArrive {
 		t.Fatalf("first event: got %+v", tr)
 	}
-	e.app.arrive("c2", "+1556", "Bob")
-	e.app.arrive("c3", "+1557", "Cy")
+	e.app.ring("c2", "+1556", "Bob")
+	e.app.ring("c3", "+1557", "Cy")
 	second := s.next(t, named("transition"))
 	third := s.next(t, named("transition"))
 	id1, _ := strconv.ParseInt(first.ID, 10, 64)
@@ -115,7 +115,7 @@ func TestSSESlowClientIsDisconnected(t *testing.T) {
 func TestHubResubscribesAndResets(t *testing.T) {
 	e := newEnv(t)
 	s := openSSE(t, e.eventsRequest(t, ""))
-	e.app.arrive("c1", "+1", "x")
+	e.app.ring("c1", "+1", "x") // one transition
 	s.next(t, named("transition"))
 	e.app.mu.Lock()
 	for sub := range e.app.subs {
