@@ -33,6 +33,10 @@ func BenchmarkEvents(b *testing.B) {
 	defer cn.Close()
 	ws := <-conns
 	defer ws.CloseNow()
+	// Read the socket for control frames only, so that the Conn's pings
+	// are answered: a run longer than PingInterval+PingTimeout (5 s) would
+	// otherwise end in ErrPingTimeout.
+	ws.CloseRead(context.Background())
 	if _, ok := (<-cn.Events()).(*ari.Connected); !ok {
 		b.Fatal("first event is not Connected")
 	}

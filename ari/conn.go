@@ -163,6 +163,9 @@ type Conn struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// What the reader received, over every connection (see Stats).
+	messages, bytes, decoded atomic.Uint64
+
 	mu  sync.Mutex
 	err error
 }
@@ -237,6 +240,28 @@ func (cn *Conn) Err() error {
 	cn.mu.Lock()
 	defer cn.mu.Unlock()
 	return cn.err
+}
+
+// ConnStats counts what a Conn has received since Connect, over all its
+// WebSocket connections.
+type ConnStats struct {
+	// Messages is the WebSocket data messages read whole.
+	Messages uint64
+	// Bytes is the payload bytes of those messages: the event JSON, without
+	// WebSocket framing or the HTTP handshake.
+	Bytes uint64
+	// Events is the messages decoded into an event (typed or *RawEvent),
+	// delivered or not; Messages minus Events were not JSON events. The
+	// synthetic Connected and Disconnected are not counted.
+	Events uint64
+}
+
+// Stats returns what the Conn has received so far. It is cheap (three
+// atomic loads) and safe to call at any time, also after the Conn stopped.
+// The three counts are read one after the other, so while events arrive
+// they may be one message apart.
+func (cn *Conn) Stats() ConnStats {
+	return ConnStats{Messages: cn.messages.Load(), Bytes: cn.bytes.Load(), Events: cn.decoded.Load()}
 }
 
 // Close stops the Conn and waits until its goroutines have ended. The events
@@ -400,9 +425,10 @@ func (cn *Conn) session(ctx context.Context) (connected bool, err error) {
 	var wait *time.Timer
 	for {
 		_, r, err := ws.Reader(sctx)
+		var n int64
 		if err == nil {
 			buf.Reset()
-			_, err = buf.ReadFrom(r)
+			n, err = buf.ReadFrom(r)
 		}
 		if err != nil {
 			// A failed ping closes the socket, and the read then fails; a
@@ -415,12 +441,15 @@ func (cn *Conn) session(ctx context.Context) (connected bool, err error) {
 			}
 			return true, fmt.Errorf("ari: read events: %w", err)
 		}
+		cn.messages.Add(1)
+		cn.bytes.Add(uint64(n))
 		ev, err := DecodeEvent(buf.Bytes())
 		if err != nil {
 			// Not a JSON object with a type: nothing to deliver, but say so.
 			log.Error("ari: undecodable event", "err", err, "data", truncate(buf.Bytes(), 300))
 			continue
 		}
+		cn.decoded.Add(1)
 		if raw, ok := ev.(*RawEvent); ok && raw.Err != nil {
 			log.Error("ari: event kept raw", "type", raw.Type, "err", raw.Err)
 		}

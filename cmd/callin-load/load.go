@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgcluster"
 	"github.com/callin-radio/callin/queue"
@@ -66,8 +67,8 @@ func runLoad(ctx context.Context, c config, log *slog.Logger, progress io.Writer
 
 	pbx := aritest.NewServer(aritest.Options{})
 	defer pbx.Close()
-	show := queue.Config{Key: loadShow, Title: "Load test", Node: "load", LinesOpen: true,
-		Capacity: c.Callers + 100, MaxOnAir: c.MaxOnAir, MOHClass: "callin"}
+	show := broadcast.ShowConfig{Config: queue.Config{Key: loadShow, Title: "Load test", Node: "load", LinesOpen: true,
+		Capacity: c.Callers + 100, MaxOnAir: c.MaxOnAir, MOHClass: "callin"}, HoldBridgeSize: c.HoldSize}
 	svc, err := startService(ctx, dbURL, filepath.Join(dir, "history.journal"), show, pbx, log)
 	if err != nil {
 		return nil, fmt.Errorf("the service did not start: %w", err)
@@ -194,7 +195,8 @@ func (l *load) measure(ctx context.Context, progress io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cpu0 := cpuTime()
+	l.ari0 = l.svc.ariStats()
+	l.cpu0 = cpuTime()
 	l.start = time.Now()
 	if err := l.drive(ctx, progress); err != nil {
 		return err
@@ -203,7 +205,8 @@ func (l *load) measure(ctx context.Context, progress io.Writer) error {
 		return err
 	}
 	l.rep.BacklogEnd = l.svc.backlog()
-	l.rep.CPU = cpuTime() - cpu0
+	l.rep.CPU = cpuTime() - l.cpu0
+	l.rep.ARI = l.svc.ariStats().since(l.ari0)
 	l.rep.Wall = time.Since(l.start)
 	l.rep.Goroutines = runtime.NumGoroutine()
 	return nil
@@ -237,10 +240,12 @@ func (l *load) waitDone(ctx context.Context, progress io.Writer) {
 	case <-l.admittedAll:
 	case <-deadline.C:
 		fmt.Fprintln(progress, "callin-load: --duration reached before every caller was admitted")
+		l.admissionEnded(time.Now())
 		return
 	case <-ctx.Done():
 		return
 	}
+	_, _, l.rep.HoldBridges = l.svc.callers(loadShow)
 	l.rep.HeapAdmitted = liveHeap()
 	l.mu.Lock()
 	l.rep.LiveAtAdmit = len(l.state)
@@ -295,6 +300,12 @@ type load struct {
 	http  *http.Client
 	start time.Time
 	rep   *report
+
+	// At the start of the loaded period: what the node's event connection
+	// had received, and the CPU time used.
+	ari0      ariStats
+	cpu0      time.Duration
+	admitOnce sync.Once
 
 	admittedAll chan struct{} // closed when every caller is admitted or turned away
 	cyclesDone  chan struct{} // closed after Cycles promote/drop cycles past admission
@@ -493,11 +504,11 @@ func (l *load) progress(ctx context.Context, w io.Writer) error {
 		case <-tick.C:
 		}
 		backlog := l.svc.backlog()
-		waiting, onAir := l.svc.callers(loadShow)
+		waiting, onAir, bridges := l.svc.callers(loadShow)
 		l.mu.Lock()
 		l.rep.BacklogMax = max(l.rep.BacklogMax, backlog)
-		fmt.Fprintf(w, "callin-load: %4.0fs placed=%d admitted=%d waiting=%d on_air=%d backlog=%d promotes=%d drops=%d hangups=%d\n",
-			time.Since(l.start).Seconds(), l.rep.Placed, l.rep.Admitted, waiting, onAir,
+		fmt.Fprintf(w, "callin-load: %4.0fs placed=%d admitted=%d waiting=%d on_air=%d bridges=%d backlog=%d promotes=%d drops=%d hangups=%d\n",
+			time.Since(l.start).Seconds(), l.rep.Placed, l.rep.Admitted, waiting, onAir, bridges,
 			backlog, l.rep.Promotes, l.rep.Drops, l.rep.Hangups)
 		l.mu.Unlock()
 	}
@@ -551,9 +562,22 @@ func (l *load) track(t queue.Transition, now time.Time) {
 		select {
 		case <-l.admittedAll:
 		default:
+			l.admissionEnded(now)
 			close(l.admittedAll)
 		}
 	}
+}
+
+// admissionEnded takes, once, the measurements of the admission period:
+// what the node's event connection received and the CPU time used since
+// the load started. It runs when the last caller's admission is seen (or
+// when --duration ends the run before that).
+func (l *load) admissionEnded(now time.Time) {
+	l.admitOnce.Do(func() {
+		l.rep.ARIAdmit = l.svc.ariStats().since(l.ari0)
+		l.rep.CPUAdmit = cpuTime() - l.cpu0
+		l.rep.WallAdmit = now.Sub(l.start)
+	})
 }
 
 func (l *load) seenCount() int {

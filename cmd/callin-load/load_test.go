@@ -57,6 +57,52 @@ func TestLoad(t *testing.T) {
 	if got := field(out, "streams disconnected"); got != "0 API, 0 console" {
 		t.Errorf("streams disconnected %q, want none", got)
 	}
+	// Each admitted caller's StasisStart and ChannelEnteredBridge at least.
+	if _, err := fmt.Sscanf(field(out, "ari events per admitted caller"), "%f", &n); err != nil || n < 2 {
+		t.Errorf("ari events per admitted caller %q: want at least 2", field(out, "ari events per admitted caller"))
+	}
+}
+
+// TestLoadHoldSize: --hold-size reaches the show, and a line in one
+// holding bridge costs more event bytes per admitted caller than the same
+// line in bridges of 5, whose events carry short member lists.
+func TestLoadHoldSize(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	perCaller := map[string]float64{}
+	for _, tc := range []struct {
+		size    string
+		bridges func(int) bool
+	}{
+		{"-1", func(n int) bool { return n == 1 }},
+		{"5", func(n int) bool { return n >= 10 }}, // 100 callers, a few on air or gone
+	} {
+		var stdout, stderr strings.Builder
+		err := run(ctx, []string{"--database-url", pgtest.URL(t), "--fake-alone=false",
+			"--callers", "100", "--rate", "1000", "--consoles", "1", "--browsers", "0",
+			"--promote-every", "50ms", "--hangup-every", "0", "--cycles", "1", "--hold-size", tc.size},
+			&stdout, &stderr)
+		if err != nil {
+			t.Fatalf("--hold-size %s: %v\n%s", tc.size, err, stderr.String())
+		}
+		out := stdout.String()
+		var bridges int
+		if _, err := fmt.Sscanf(field(out, "holding bridges"), "%d", &bridges); err != nil || !tc.bridges(bridges) {
+			t.Errorf("--hold-size %s: holding bridges %q", tc.size, field(out, "holding bridges"))
+		}
+		var b float64
+		if _, err := fmt.Sscanf(field(out, "ari bytes per admitted caller"), "%f B", &b); err != nil || b <= 0 {
+			t.Errorf("--hold-size %s: ari bytes per admitted caller %q: want measured", tc.size, field(out, "ari bytes per admitted caller"))
+		}
+		perCaller[tc.size] = b
+	}
+	t.Logf("ari bytes per admitted caller: %.0f in one bridge, %.0f in bridges of 5", perCaller["-1"], perCaller["5"])
+	// One bridge: about 50 members on average in each Entered event, 14
+	// bytes each; bridges of 5: about 3.
+	if one, pool := perCaller["-1"], perCaller["5"]; one < pool+300 {
+		t.Errorf("ari bytes per admitted caller: %.0f in one bridge, %.0f in bridges of 5; want one bridge to cost 300 B more at least", one, pool)
+	}
 }
 
 func TestUsage(t *testing.T) {

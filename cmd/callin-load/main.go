@@ -58,6 +58,7 @@ type config struct {
 	HangupEvery  time.Duration
 	Cycles       int
 	MaxOnAir     int
+	HoldSize     int // callers per holding bridge: 0 callin's default, negative one bridge
 	Duration     time.Duration
 	DatabaseURL  string
 	LogLevel     string
@@ -117,6 +118,7 @@ func parseConfig(args []string, stdout, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.HangupEvery, "hangup-every", 250*time.Millisecond, "a random waiting caller hangs up this often (0: never)")
 	fs.IntVar(&c.Cycles, "cycles", 20, "promote/drop cycles after the last caller was admitted, then the run ends")
 	fs.IntVar(&c.MaxOnAir, "max-on-air", 4, "the show's on-air limit")
+	fs.IntVar(&c.HoldSize, "hold-size", 0, "most callers per holding bridge of the show's pool (0: callin's default, 50; -1: one bridge for the whole line, as before the pool)")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Minute, "the run ends after this long in any case")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (default: a throwaway local cluster under /tmp, removed at the end)")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "the service's log level: debug, info, warn or error")

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/callin-radio/callin/broadcast"
 )
 
 // report is what a run measured.
@@ -32,6 +34,13 @@ type report struct {
 	CPU                        time.Duration
 	Wall                       time.Duration
 	Goroutines                 int
+	// What the service read from its node (events, REST responses) from
+	// the first call placed until the last caller was admitted (ARIAdmit),
+	// and over the whole loaded period (ARI); the CPU time and wall time of
+	// the admission period; the holding bridges when admission ended.
+	ARIAdmit, ARI       ariStats
+	CPUAdmit, WallAdmit time.Duration
+	HoldBridges         int
 }
 
 // liveHeap is the heap in use after a full collection.
@@ -140,8 +149,8 @@ func (r *report) print(w io.Writer, c config) {
 	if r.Stored != r.Seen || r.Seen < r.Recorded {
 		written = "NO"
 	}
-	fmt.Fprintf(w, "callin-load: %d callers at %g/s, %d API streams, %d console streams, a promote every %s, a hang-up every %s\n",
-		c.Callers, c.Rate, c.Consoles, c.Browsers, c.PromoteEvery, c.HangupEvery)
+	fmt.Fprintf(w, "callin-load: %d callers at %g/s, %d API streams, %d console streams, a promote every %s, a hang-up every %s, %s\n",
+		c.Callers, c.Rate, c.Consoles, c.Browsers, c.PromoteEvery, c.HangupEvery, holdSize(c.HoldSize))
 	fmt.Fprintf(w, "admitted: %d/%d\n", r.Admitted, c.Callers)
 	fmt.Fprintf(w, "turned away: %d\n", r.Rejected)
 	fmt.Fprintf(w, "time to admit all: %.2fs\n", r.AdmitTime.Seconds())
@@ -171,4 +180,38 @@ func (r *report) print(w io.Writer, c config) {
 	}
 	fmt.Fprintf(w, "cpu: %.2fs over %.1fs (%.0f%% of one core), %.2fms per caller\n", r.CPU.Seconds(), r.Wall.Seconds(),
 		100*r.CPU.Seconds()/r.Wall.Seconds(), float64(r.CPU)/float64(time.Millisecond)/float64(max(c.Callers, 1)))
+	fmt.Fprintf(w, "holding bridges: %d when admission ended\n", r.HoldBridges)
+	ev, rest := r.ARIAdmit.Events, r.ARIAdmit.REST
+	fmt.Fprintf(w, "ari events during admission: %d events in %d messages, %s\n", ev.Events, ev.Messages, mb(ev.Bytes))
+	fmt.Fprintf(w, "ari bytes per admitted caller: %s\n", perCaller(ev.Bytes, r.Admitted))
+	fmt.Fprintf(w, "ari events per admitted caller: %s\n", ratio(ev.Events, r.Admitted))
+	fmt.Fprintf(w, "ari rest during admission: %d responses, %s of bodies\n", rest.Responses, mb(rest.Bytes))
+	fmt.Fprintf(w, "ari rest bytes per admitted caller: %s (%s responses)\n", perCaller(rest.Bytes, r.Admitted), ratio(rest.Responses, r.Admitted))
+	fmt.Fprintf(w, "ari, whole run: %d events in %d messages, %s; %d rest responses, %s\n",
+		r.ARI.Events.Events, r.ARI.Events.Messages, mb(r.ARI.Events.Bytes), r.ARI.REST.Responses, mb(r.ARI.REST.Bytes))
+	if r.WallAdmit > 0 {
+		fmt.Fprintf(w, "cpu during admission: %.2fs over %.1fs (%.0f%% of one core), %.2fms per admitted caller\n",
+			r.CPUAdmit.Seconds(), r.WallAdmit.Seconds(), 100*r.CPUAdmit.Seconds()/r.WallAdmit.Seconds(),
+			float64(r.CPUAdmit)/float64(time.Millisecond)/float64(max(r.Admitted, 1)))
+	}
 }
+
+// holdSize says how the show's line is split into holding bridges.
+func holdSize(n int) string {
+	switch {
+	case n < 0:
+		return "one holding bridge"
+	case n == 0:
+		return fmt.Sprintf("holding bridges of %d (callin's default)", broadcast.DefaultHoldBridgeSize)
+	}
+	return fmt.Sprintf("holding bridges of %d", n)
+}
+
+func ratio(a uint64, n int) string {
+	if n == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(n))
+}
+
+func mb(b uint64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }

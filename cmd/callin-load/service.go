@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,13 +36,14 @@ type service struct {
 	app      *broadcast.App
 	writer   *postgres.Writer
 	recorded atomic.Int64 // transitions handed to the history writer
+	node     *countedNode // the node's ARI client, keeping its event connection
 
 	stop func() error // shuts the service down once; later calls return the same
 }
 
 // startService migrates the database, stores the show, and starts the
 // history writer, the Stasis application on pbx, the console and the API.
-func startService(ctx context.Context, dbURL, journal string, show queue.Config, pbx *aritest.Server, log *slog.Logger) (_ *service, err error) {
+func startService(ctx context.Context, dbURL, journal string, show broadcast.ShowConfig, pbx *aritest.Server, log *slog.Logger) (_ *service, err error) {
 	store, err := postgres.Open(ctx, dbURL)
 	if err != nil {
 		return nil, err
@@ -66,15 +68,20 @@ func startService(ctx context.Context, dbURL, journal string, show queue.Config,
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { _ = writer.Close(context.Background()) })
-	client, err := ari.NewClient(ari.Config{URL: pbx.URL(), Username: pbx.User(), Password: pbx.Password(), App: "callin", Logger: log})
+	s := &service{writer: writer, node: &countedNode{}}
+	// ari's default REST client, counting what it reads.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 32
+	rest := &http.Client{Timeout: ari.DefaultRequestTimeout, Transport: countingTransport{next: tr, n: &s.node.rest}}
+	s.node.Client, err = ari.NewClient(ari.Config{URL: pbx.URL(), Username: pbx.User(), Password: pbx.Password(), App: "callin",
+		HTTPClient: rest, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	s := &service{writer: writer}
 	s.app, err = broadcast.New(broadcast.Config{
 		App:    "callin",
-		Nodes:  []broadcast.NodeConfig{{Name: show.Node, ARI: client}},
-		Shows:  []broadcast.ShowConfig{{Config: show}},
+		Nodes:  []broadcast.NodeConfig{{Name: show.Node, ARI: s.node}},
+		Shows:  []broadcast.ShowConfig{show},
 		Sink:   countingSink{&s.recorded, writer},
 		Logger: log,
 	})
@@ -142,13 +149,93 @@ func (s *service) backlog() int {
 	return b.Memory + b.Journal
 }
 
-// callers returns how many callers wait and how many are on air.
-func (s *service) callers(show string) (waiting, onAir int) {
+// callers returns how many callers wait and how many are on air, and how
+// many holding bridges hold the line.
+func (s *service) callers(show string) (waiting, onAir, bridges int) {
 	snap, err := s.app.Snapshot(show)
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return snap.Stats.Waiting, snap.Stats.OnAir
+	return snap.Stats.Waiting, snap.Stats.OnAir, snap.Media.HoldBridges
+}
+
+// ariStats is what the node's event connection has received so far (zero
+// before the App connected), and what its REST calls have read.
+func (s *service) ariStats() ariStats {
+	st := ariStats{REST: s.node.rest.load()}
+	if cn := s.node.conn.Load(); cn != nil {
+		st.Events = cn.Stats()
+	}
+	return st
+}
+
+// ariStats is what the service read from its node: events on the
+// WebSocket, and REST responses.
+type ariStats struct {
+	Events ari.ConnStats
+	REST   restStats
+}
+
+// since is what was read between then and s.
+func (s ariStats) since(then ariStats) ariStats {
+	e, t := s.Events, then.Events
+	return ariStats{
+		Events: ari.ConnStats{Messages: e.Messages - t.Messages, Bytes: e.Bytes - t.Bytes, Events: e.Events - t.Events},
+		REST:   restStats{Responses: s.REST.Responses - then.REST.Responses, Bytes: s.REST.Bytes - then.REST.Bytes},
+	}
+}
+
+// restStats counts REST responses and their body bytes.
+type restStats struct{ Responses, Bytes uint64 }
+
+type restCounter struct{ responses, bytes atomic.Uint64 }
+
+func (c *restCounter) load() restStats {
+	return restStats{Responses: c.responses.Load(), Bytes: c.bytes.Load()}
+}
+
+// countingTransport counts the responses it returns and the body bytes
+// read from them.
+type countingTransport struct {
+	next http.RoundTripper
+	n    *restCounter
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err == nil {
+		t.n.responses.Add(1)
+		resp.Body = countingBody{ReadCloser: resp.Body, n: &t.n.bytes}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Uint64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(uint64(n))
+	return n, err
+}
+
+// countedNode is the node's ARI client as the App sees it, keeping the
+// event connection the App opens so that the load can read its Stats: the
+// App does not expose its connections, and the Telephony interface is the
+// seam between them.
+type countedNode struct {
+	*ari.Client
+	conn atomic.Pointer[ari.Conn]
+	rest restCounter // the Client's REST responses
+}
+
+// Connect opens the node's event connection and keeps it.
+func (n *countedNode) Connect(ctx context.Context, opts ari.EventOptions) *ari.Conn {
+	cn := n.Client.Connect(ctx, opts)
+	n.conn.Store(cn)
+	return cn
 }
 
 // countingSink counts transitions on their way to the history writer, as
