@@ -10,6 +10,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/go-chi/chi/v5"
 )
 
 // actionInput is what an action may take besides the call: the screener
@@ -72,6 +73,87 @@ var callerActions = []callerAction{
 	{queue.ActionDrop, "drop", auth.ActionDropWaiting, "Dropped", func(ctx context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
 		return c.Drop(ctx, show, id, a, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye, NotOnAir: in.notOnAir})
 	}},
+	{queue.ActionCallbackNow, "callback-now", auth.ActionPromote, "Calling back", func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
+		return c.CallbackNow(show, id, a)
+	}},
+}
+
+// callerAct does action a on the request's {call} in its {show}, reading
+// the action's input with read: the show, then the role's permission,
+// then the input, then the action; the first error ends it. The API
+// (jsonInput) and the console (formInput) share it.
+func (s *Server) callerAct(r *http.Request, a callerAction, read func(*http.Request) (actionInput, error)) (queue.Call, error) {
+	h, err := s.hub(r)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	callID := chi.URLParam(r, "call")
+	if err := s.allow(r, s.permFor(a, h, callID)); err != nil {
+		return queue.Call{}, err
+	}
+	in, err := read(r)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	p, actor := principal(r)
+	if a.name == queue.ActionScreen && in.Screener == "" {
+		in.Screener = p.Name
+	}
+	in.notOnAir = !auth.Can(p.Role, auth.ActionDropOnAir)
+	return a.do(r.Context(), s.cfg.Callers, h.key, callID, actor, in)
+}
+
+// takeNext puts the request's show's next caller on air.
+func (s *Server) takeNext(r *http.Request) (queue.Call, error) {
+	if err := s.allow(r, auth.ActionTakeNext); err != nil {
+		return queue.Call{}, err
+	}
+	h, err := s.hub(r)
+	if err != nil {
+		return queue.Call{}, err
+	}
+	_, actor := principal(r)
+	return s.cfg.Callers.TakeNext(r.Context(), h.key, actor)
+}
+
+// jsonInput reads an action's JSON body: only the fields that action
+// takes (schemas Screen, Notes and Drop; the other actions take none), so
+// a field another action takes is refused like any unknown one.
+func jsonInput(a callerAction) func(*http.Request) (actionInput, error) {
+	return func(r *http.Request) (actionInput, error) {
+		var in actionInput
+		var err error
+		switch a.name {
+		case queue.ActionScreen:
+			var b struct {
+				Screener string `json:"screener"`
+			}
+			err = decodeJSON(r, &b)
+			in.Screener = b.Screener
+		case queue.ActionReady:
+			var b struct {
+				Name     string `json:"name"`
+				Location string `json:"location"`
+				Topic    string `json:"topic"`
+				Priority int    `json:"priority"`
+			}
+			err = decodeJSON(r, &b)
+			in.Name, in.Location, in.Topic, in.Priority = b.Name, b.Location, b.Topic, b.Priority
+		case queue.ActionDrop:
+			var b struct {
+				Reason  string `json:"reason"`
+				Goodbye bool   `json:"goodbye"`
+			}
+			err = decodeJSON(r, &b)
+			in.Reason, in.Goodbye = b.Reason, b.Goodbye
+		default:
+			err = decodeJSON(r, &struct{}{})
+		}
+		if err != nil {
+			return in, err
+		}
+		return in, in.validate()
+	}
 }
 
 // actionByPath finds an action by its URL segment.

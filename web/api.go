@@ -14,29 +14,33 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// showJSON is a show as the API describes it.
-type showJSON struct {
-	Key                string      `json:"key"`
-	Title              string      `json:"title"`
-	LinesOpen          bool        `json:"lines_open"`
-	Recording          bool        `json:"recording"`
-	Talkback           bool        `json:"talkback"`
-	NodeUp             bool        `json:"node_up"`
-	AnnounceEveryInSec int         `json:"announce_every_seconds"`
-	Stats              queue.Stats `json:"stats"`
+// The automation API's handlers: each reads, checks and acts with early
+// returns, then answers through reply (JSON) or apiFail. The route table
+// is in server.go, the document in openapi.go, the JSON types in
+// api_types.go.
+
+// reply writes v as JSON with 200, or err as a JSON error: the one
+// response writer of the API.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, v)
 }
 
-func showOf(s broadcast.Snapshot) showJSON {
-	return showJSON{Key: s.Show, Title: s.Settings.Title, LinesOpen: s.Settings.LinesOpen, Recording: s.Recording.Active,
-		Talkback: s.Media.Talkback, NodeUp: s.Node.OK(), AnnounceEveryInSec: int(s.Settings.AnnounceEvery / time.Second), Stats: s.Stats}
+// apiShowReq checks the role may do action and returns the request's
+// show hub.
+func (s *Server) apiShowReq(r *http.Request, action auth.Action) (*hub, error) {
+	if err := s.allow(r, action); err != nil {
+		return nil, err
+	}
+	return s.hub(r)
 }
 
 // apiSnapshot checks the role may view and returns the show's snapshot.
 func (s *Server) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
-	if err := s.allow(r, auth.ActionView); err != nil {
-		return broadcast.Snapshot{}, err
-	}
-	h, err := s.hub(r)
+	h, err := s.apiShowReq(r, auth.ActionView)
 	if err != nil {
 		return broadcast.Snapshot{}, err
 	}
@@ -48,105 +52,107 @@ func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	out := []showJSON{}
+	out := struct {
+		Shows []apiShow `json:"shows"`
+	}{Shows: []apiShow{}}
 	for _, k := range s.keys {
 		snap, err := s.cfg.Shows.Snapshot(k)
 		if err != nil {
 			s.apiFail(w, r, err)
 			return
 		}
-		out = append(out, showOf(snap))
+		out.Shows = append(out.Shows, showOf(snap))
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"shows": out})
+	s.reply(w, r, out, nil)
 }
 
 func (s *Server) apiShow(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, showOf(snap))
+	s.reply(w, r, showOf(snap), err)
 }
 
 func (s *Server) apiLines(w http.ResponseWriter, r *http.Request) {
+	out, err := s.setLines(r)
+	s.reply(w, r, out, err)
+}
+
+// setLines opens or closes the lines and returns the show.
+func (s *Server) setLines(r *http.Request) (apiShow, error) {
+	h, err := s.apiShowReq(r, auth.ActionLines)
+	if err != nil {
+		return apiShow{}, err
+	}
 	var in struct {
 		Open *bool `json:"open"`
 	}
-	err := s.allow(r, auth.ActionLines)
-	h, herr := s.hub(r)
-	switch {
-	case err != nil:
-	case herr != nil:
-		err = herr
-	default:
-		if err = decodeJSON(r, &in); err == nil && in.Open == nil {
-			err = invalid("open", "is required (true or false)")
-		}
+	if err := decodeJSON(r, &in); err != nil {
+		return apiShow{}, err
 	}
-	if err == nil {
-		err = s.controls(r).SetLinesOpen(h.key, *in.Open)
+	if in.Open == nil {
+		return apiShow{}, invalid("open", "is required (true or false)")
 	}
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
+	if err := s.controls(r).SetLinesOpen(h.key, *in.Open); err != nil {
+		return apiShow{}, err
 	}
 	snap, err := s.cfg.Shows.Snapshot(h.key)
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, showOf(snap))
+	return showOf(snap), err
 }
 
-// callersJSON is a show's callers, each group in line order.
-type callersJSON struct {
-	Callers []queue.Call `json:"callers"`
+// lineOrder is the order the API lists callers in.
+func lineOrder(l queue.Lineup) [][]queue.Call {
+	return [][]queue.Call{l.OnAir, l.Ready, l.Waiting, l.Screening, l.Arriving}
 }
 
-func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
+// callers lists the show's live callers, in one state when asked.
+func (s *Server) callers(r *http.Request) (apiCallList, error) {
 	snap, err := s.apiSnapshot(r)
 	if err != nil {
-		s.apiFail(w, r, err)
-		return
+		return apiCallList{}, err
 	}
 	state := queue.State(r.URL.Query().Get("state"))
 	switch state {
-	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateOnAir:
+	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateCallback, queue.StateOnAir:
 	default:
-		s.apiFail(w, r, invalid("state", "must be one of arriving, waiting, screening, ready, on_air"))
-		return
+		return apiCallList{}, invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
 	}
-	out := callersJSON{Callers: []queue.Call{}}
-	l := snap.Lineup
-	for _, calls := range [][]queue.Call{l.OnAir, l.Ready, l.Waiting, l.Screening, l.Arriving} {
+	var out []queue.Call
+	for _, calls := range lineOrder(snap.Lineup) {
 		for _, c := range calls {
 			if state == "" || c.State == state {
-				out.Callers = append(out.Callers, c)
+				out = append(out, c)
 			}
 		}
 	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	return callsOf(out), nil
+}
+
+func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
+	out, err := s.callers(r)
+	s.reply(w, r, out, err)
+}
+
+// caller finds one live caller.
+func (s *Server) caller(r *http.Request) (apiCall, error) {
+	snap, err := s.apiSnapshot(r)
+	if err != nil {
+		return apiCall{}, err
+	}
+	id := chi.URLParam(r, "call")
+	c, ok := findCall(snap, id)
+	if !ok {
+		return apiCall{}, notFound("caller", id)
+	}
+	return callOf(c), nil
 }
 
 func (s *Server) apiCaller(w http.ResponseWriter, r *http.Request) {
-	snap, err := s.apiSnapshot(r)
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	id := chi.URLParam(r, "call")
-	if c, ok := findCall(snap, id); ok {
-		s.writeJSON(w, r, http.StatusOK, c)
-		return
-	}
-	s.apiFail(w, r, notFound("caller", id))
+	c, err := s.caller(r)
+	s.reply(w, r, c, err)
 }
 
 // findCall finds a live call in a snapshot.
 func findCall(snap broadcast.Snapshot, id string) (queue.Call, bool) {
-	l := snap.Lineup
-	for _, calls := range [][]queue.Call{l.OnAir, l.Ready, l.Waiting, l.Screening, l.Arriving} {
+	for _, calls := range lineOrder(snap.Lineup) {
 		for _, c := range calls {
 			if c.ID == id {
 				return c, true
@@ -158,135 +164,84 @@ func findCall(snap broadcast.Snapshot, id string) (queue.Call, bool) {
 
 func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, callersJSON{Callers: append([]queue.Call{}, snap.Lineup.OnAir...)})
+	s.reply(w, r, callsOf(snap.Lineup.OnAir), err)
 }
 
-// apiAct serves one caller action.
+// apiAct serves one caller action: callerAct with the action's JSON body.
 func (s *Server) apiAct(a callerAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var in actionInput
-		h, err := s.hub(r)
-		if err == nil {
-			err = s.allow(r, s.permFor(a, h, chi.URLParam(r, "call")))
-		}
-		if err == nil {
-			err = decodeJSON(r, &in)
-		}
-		if err == nil {
-			err = in.validate()
-		}
-		var c queue.Call
-		if err == nil {
-			p, actor := principal(r)
-			if a.name == queue.ActionScreen && in.Screener == "" {
-				in.Screener = p.Name
-			}
-			in.notOnAir = !auth.Can(p.Role, auth.ActionDropOnAir)
-			c, err = a.do(r.Context(), s.cfg.Callers, h.key, chi.URLParam(r, "call"), actor, in)
-		}
-		if err != nil {
-			s.apiFail(w, r, err)
-			return
-		}
-		s.writeJSON(w, r, http.StatusOK, c)
+		c, err := s.callerAct(r, a, jsonInput(a))
+		s.reply(w, r, callOf(c), err)
 	}
 }
 
 func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
-	err := s.allow(r, auth.ActionTakeNext)
-	h, herr := s.hub(r)
-	if err == nil {
-		err = herr
-	}
-	var c queue.Call
-	if err == nil {
-		_, actor := principal(r)
-		c, err = s.cfg.Callers.TakeNext(r.Context(), h.key, actor)
-	}
+	c, err := s.takeNext(r)
+	s.reply(w, r, callOf(c), err)
+}
+
+// talkbackInput is the body of talkback/start.
+type talkbackInput struct {
+	Endpoint string   `json:"endpoint"`
+	Media    []string `json:"media"`
+}
+
+// talkback starts (on) or stops it.
+func (s *Server) talkback(r *http.Request, on bool) (map[string]bool, error) {
+	h, err := s.apiShowReq(r, auth.ActionTalkback)
 	if err != nil {
-		s.apiFail(w, r, err)
-		return
+		return nil, err
 	}
-	s.writeJSON(w, r, http.StatusOK, c)
+	if !on {
+		return map[string]bool{"talkback": false}, s.controls(r).StopTalkback(r.Context(), h.key)
+	}
+	var in talkbackInput
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if in.Endpoint == "" && len(in.Media) == 0 {
+		return nil, invalid("endpoint", "want an endpoint (one of the show's talkback phones) or media")
+	}
+	opts := broadcast.TalkbackOptions{Endpoint: in.Endpoint, Media: in.Media}
+	p, _ := principal(r)
+	if err := s.cfg.Talkback[h.key].check(h.key, opts, p); err != nil {
+		return nil, err
+	}
+	return map[string]bool{"talkback": true}, s.controls(r).StartTalkback(r.Context(), h.key, opts)
 }
 
 func (s *Server) apiTalkback(on bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := s.allow(r, auth.ActionTalkback)
-		h, herr := s.hub(r)
-		if err == nil {
-			err = herr
-		}
-		if err == nil {
-			var in broadcast.TalkbackOptions
-			if on {
-				if err = decodeJSON(r, &in); err == nil {
-					p, _ := principal(r)
-					err = s.cfg.Talkback[h.key].check(h.key, in, p)
-				}
-				if err == nil {
-					err = s.controls(r).StartTalkback(r.Context(), h.key, in)
-				}
-			} else {
-				err = s.controls(r).StopTalkback(r.Context(), h.key)
-			}
-		}
-		if err != nil {
-			s.apiFail(w, r, err)
-			return
-		}
-		s.writeJSON(w, r, http.StatusOK, map[string]bool{"talkback": on})
+		out, err := s.talkback(r, on)
+		s.reply(w, r, out, err)
 	}
 }
 
-// historyJSON is a caller's profile and last calls.
-type historyJSON struct {
-	Profile profileJSON `json:"profile"`
-	Calls   []callJSON  `json:"calls"`
+// recording starts (on) or stops the on-air recording.
+func (s *Server) recording(r *http.Request, on bool) (apiRecordingState, error) {
+	h, err := s.apiShowReq(r, auth.ActionRecording)
+	if err != nil {
+		return apiRecordingState{}, err
+	}
+	var st broadcast.RecordingState
+	if on {
+		st, err = s.controls(r).StartRecording(r.Context(), h.key)
+	} else {
+		st, err = s.controls(r).StopRecording(r.Context(), h.key)
+	}
+	return recordingStateOf(st), err
 }
 
-type profileJSON struct {
-	Number        string    `json:"number"`
-	Name          string    `json:"name,omitempty"`
-	Notes         string    `json:"notes,omitempty"`
-	Calls         int       `json:"calls"`
-	OnAir         int       `json:"on_air"`
-	FirstCall     time.Time `json:"first_call,omitzero"`
-	LastCall      time.Time `json:"last_call,omitzero"`
-	Blocked       bool      `json:"blocked"`
-	BlockedReason string    `json:"blocked_reason,omitempty"`
-	BlockedBy     string    `json:"blocked_by,omitempty"`
-	BlockedAt     time.Time `json:"blocked_at,omitzero"`
+func (s *Server) apiRecording(on bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.recording(r, on)
+		s.reply(w, r, out, err)
+	}
 }
 
-type callJSON struct {
-	ID        string        `json:"id"`
-	Show      string        `json:"show"`
-	Number    string        `json:"number"`
-	Name      string        `json:"name,omitempty"`
-	State     queue.State   `json:"state"`
-	ArrivedAt time.Time     `json:"arrived_at,omitzero"`
-	OnAirAt   time.Time     `json:"on_air_at,omitzero"`
-	EndedAt   time.Time     `json:"ended_at,omitzero"`
-	Outcome   queue.Outcome `json:"outcome,omitempty"`
-	Reason    string        `json:"reason,omitempty"`
-	Notes     queue.Notes   `json:"notes"`
-}
-
-func profileOf(p queue.Profile) profileJSON {
-	return profileJSON{Number: p.Number, Name: p.Name, Notes: p.Notes, Calls: p.Calls, OnAir: p.OnAir,
-		FirstCall: p.FirstCall, LastCall: p.LastCall, Blocked: p.Blocked, BlockedReason: p.BlockedReason,
-		BlockedBy: p.BlockedBy, BlockedAt: p.BlockedAt}
-}
-
-func callOf(c queue.CallRecord) callJSON {
-	return callJSON{ID: c.ID, Show: c.Show, Number: c.Number, Name: c.Name, State: c.State, ArrivedAt: c.ArrivedAt,
-		OnAirAt: c.OnAirAt, EndedAt: c.EndedAt, Outcome: c.Outcome, Reason: c.Reason, Notes: c.Notes}
-}
+// historyJSON is a caller's profile and last calls, for the API and the
+// caller page.
+type historyJSON = apiHistory
 
 // historyLimit is how many past calls a caller's history shows.
 const historyLimit = 100
@@ -331,30 +286,25 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	out = historyJSON{Profile: profileOf(p), Calls: []callJSON{}}
+	out = historyJSON{Profile: profileOf(p), Calls: []apiCallRecord{}}
 	for _, c := range calls {
-		out.Calls = append(out.Calls, callOf(c))
+		out.Calls = append(out.Calls, callRecordOf(c))
 	}
-	return out, len(calls) > 0 || knownProfile(p), nil
+	return out, len(calls) > 0 || p.Known(), nil
 }
 
-// knownProfile reports whether a profile has anything in it: calls, a
-// block (or a lifted one), notes or a name. CallerProfile answers a zero
-// profile for a number never seen.
-func knownProfile(p queue.Profile) bool {
-	return p.Calls > 0 || !p.FirstCall.IsZero() || p.Blocked || !p.BlockedAt.IsZero() || p.Notes != "" || p.Name != ""
-}
-
-func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+// knownHistory is history, with 404 for a number never seen.
+func (s *Server) knownHistory(r *http.Request) (historyJSON, error) {
 	out, known, err := s.history(r)
 	if err == nil && !known {
 		err = notFound("caller", out.Profile.Number)
 	}
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	return out, err
+}
+
+func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+	out, err := s.knownHistory(r)
+	s.reply(w, r, out, err)
 }
 
 // block blocks (with a reason, required) or unblocks the {number} of r,
@@ -399,27 +349,164 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 	return nil
 }
 
-func (s *Server) apiBlock(w http.ResponseWriter, r *http.Request) {
+// apiBlockReq blocks (with the body's reason) or unblocks, then returns
+// the caller's history.
+func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	err := decodeJSON(r, &in)
-	if err == nil {
-		err = s.block(r, true, in.Reason)
+	if blocked {
+		if err := decodeJSON(r, &in); err != nil {
+			return historyJSON{}, err
+		}
 	}
+	if err := s.block(r, blocked, in.Reason); err != nil {
+		return historyJSON{}, err
+	}
+	return s.knownHistory(r)
+}
+
+func (s *Server) apiBlock(w http.ResponseWriter, r *http.Request) {
+	out, err := s.apiBlockReq(r, true)
+	s.reply(w, r, out, err)
+}
+
+func (s *Server) apiUnblock(w http.ResponseWriter, r *http.Request) {
+	out, err := s.apiBlockReq(r, false)
+	s.reply(w, r, out, err)
+}
+
+// searchCallers finds callers by number or name.
+func (s *Server) searchCallers(r *http.Request) (any, error) {
+	if err := s.allow(r, auth.ActionView); err != nil {
+		return nil, err
+	}
+	if s.cfg.History == nil {
+		return nil, notFound("history", "")
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	switch {
+	case q == "":
+		return nil, invalid("q", "is required: digits of a number or part of a name")
+	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > maxText || strings.IndexFunc(q, unprintable) >= 0:
+		return nil, invalid("q", "must be at most %d characters of text", maxText)
+	}
+	limit, err := queryInt(r, "limit", searchLimit, 1, maxSearch)
+	if err != nil {
+		return nil, err
+	}
+	found, err := s.cfg.History.SearchCallers(r.Context(), q, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Callers []apiProfile `json:"callers"`
+	}{Callers: []apiProfile{}}
+	for _, p := range found {
+		out.Callers = append(out.Callers, profileOf(p))
+	}
+	return out, nil
+}
+
+func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
+	out, err := s.searchCallers(r)
+	s.reply(w, r, out, err)
+}
+
+// airLimitNow is the show's on-air warning.
+func (h *hub) airLimitNow() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.airLimit
+}
+
+// settings returns the show's settings.
+func (s *Server) settings(h *hub) (apiSettings, error) {
+	snap, err := s.cfg.Shows.Snapshot(h.key)
+	return settingsOf(snap.Settings, h.airLimitNow()), err
+}
+
+func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
+	h, err := s.apiShowReq(r, auth.ActionView)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	s.apiHistory(w, r)
+	out, err := s.settings(h)
+	s.reply(w, r, out, err)
 }
 
-func (s *Server) apiUnblock(w http.ResponseWriter, r *http.Request) {
-	if err := s.block(r, false, ""); err != nil {
-		s.apiFail(w, r, err)
-		return
+// Bounds of the settings the API changes.
+const (
+	maxCapacity   = 100_000
+	maxOnAirLimit = 100
+)
+
+// settingsChange is the body of PATCH settings: only the fields given
+// change.
+type settingsChange struct {
+	Capacity             *int `json:"capacity"`
+	MaxOnAir             *int `json:"max_on_air"`
+	AnnounceEverySeconds *int `json:"announce_every_seconds"`
+	OnAirWarningMinutes  *int `json:"on_air_warning_minutes"`
+}
+
+// changeSettings checks every field given (its bounds and the role's
+// permission for it) before changing any.
+func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
+	h, err := s.apiShowReq(r, auth.ActionView)
+	if err != nil {
+		return apiSettings{}, err
 	}
-	s.apiHistory(w, r)
+	var in settingsChange
+	if err := decodeJSON(r, &in); err != nil {
+		return apiSettings{}, err
+	}
+	checks := []struct {
+		v       *int
+		field   string
+		lo, hi  int
+		perm    auth.Action
+		changes func(n int) error
+	}{
+		{in.Capacity, "capacity", 0, maxCapacity, auth.ActionLines,
+			func(n int) error { return s.controls(r).SetCapacity(h.key, n) }},
+		{in.MaxOnAir, "max_on_air", 0, maxOnAirLimit, auth.ActionAirLimit,
+			func(n int) error { return s.controls(r).SetMaxOnAir(h.key, n) }},
+		{in.AnnounceEverySeconds, "announce_every_seconds", 0, 3600, auth.ActionAnnounceInterval,
+			func(n int) error { return s.controls(r).SetAnnounceEvery(h.key, time.Duration(n)*time.Second) }},
+		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, 240, auth.ActionAirLimit,
+			func(n int) error {
+				h.setAirLimit(time.Duration(n) * time.Minute)
+				s.audit(r, h.key, "air_limit", nil, "minutes", n)
+				return nil
+			}},
+	}
+	for _, c := range checks {
+		if c.v == nil {
+			continue
+		}
+		if err := s.allow(r, c.perm); err != nil {
+			return apiSettings{}, err
+		}
+		if *c.v < c.lo || *c.v > c.hi {
+			return apiSettings{}, invalid(c.field, "must be between %d and %d", c.lo, c.hi)
+		}
+	}
+	for _, c := range checks {
+		if c.v == nil {
+			continue
+		}
+		if err := c.changes(*c.v); err != nil {
+			return apiSettings{}, err
+		}
+	}
+	return s.settings(h)
+}
+
+func (s *Server) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
+	out, err := s.changeSettings(r)
+	s.reply(w, r, out, err)
 }
 
 // lastEventID reads Last-Event-ID (header, or the query parameter
@@ -433,23 +520,20 @@ func lastEventID(r *http.Request) (int64, error) {
 	if v == "" {
 		return -1, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 0 {
+	id, err := parseID(v)
+	if err != nil {
 		return 0, badRequest(field, "must be an event id")
 	}
 	return id, nil
 }
 
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
-	err := s.allow(r, auth.ActionView)
-	h, herr := s.hub(r)
-	if err == nil {
-		err = herr
+	h, err := s.apiShowReq(r, auth.ActionView)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
 	}
-	var last int64
-	if err == nil {
-		last, err = lastEventID(r)
-	}
+	last, err := lastEventID(r)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -473,4 +557,42 @@ func (s *Server) permFor(a callerAction, h *hub, callID string) auth.Action {
 		}
 	}
 	return a.perm
+}
+
+func (c auditedControls) SetCapacity(show string, n int) error {
+	err := c.Controls.SetCapacity(show, n)
+	c.s.audit(c.r, show, "capacity", err, "capacity", n)
+	return err
+}
+
+func (c auditedControls) SetMaxOnAir(show string, n int) error {
+	err := c.Controls.SetMaxOnAir(show, n)
+	c.s.audit(c.r, show, "max_on_air", err, "max_on_air", n)
+	return err
+}
+
+// parseID reads an event id: a whole number, not negative.
+func parseID(v string) (int64, error) {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err == nil && id < 0 {
+		err = strconv.ErrRange
+	}
+	return id, err
+}
+
+// queryInt reads a whole number query parameter within [lo, hi], or def
+// when it is absent.
+func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest(name, "must be a whole number")
+	}
+	if n < lo || n > hi {
+		return 0, invalid(name, "must be between %d and %d", lo, hi)
+	}
+	return n, nil
 }

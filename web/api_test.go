@@ -26,8 +26,9 @@ func TestAPICallerActions(t *testing.T) {
 	onAir := func(e *env) { e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}) }
 	prepare := map[string]func(e *env){
 		"hold": onAir, "mute": onAir, "lock": onAir,
-		"unmute": func(e *env) { onAir(e); e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}) },
-		"unlock": func(e *env) { onAir(e); e.app.Lock("morning", "c1", queue.Actor{}) },
+		"unmute":       func(e *env) { onAir(e); e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}) },
+		"unlock":       func(e *env) { onAir(e); e.app.Lock("morning", "c1", queue.Actor{}) },
+		"callback-now": func(e *env) { e.app.callback("c1") },
 	}
 	for _, a := range callerActions {
 		t.Run(a.path, func(t *testing.T) {
@@ -181,14 +182,14 @@ func TestAPIWrites(t *testing.T) {
 	})
 	t.Run("Talkback", func(t *testing.T) {
 		for _, p := range []string{"start", "stop"} {
-			res, body := e.api(t, "POST", "/api/v1/shows/morning/talkback/"+p, "producer", "")
+			res, body := e.api(t, "POST", "/api/v1/shows/morning/talkback/"+p, "producer", map[string]string{"start": `{"endpoint":"PJSIP/producer"}`}[p])
 			if res.StatusCode != 200 || body["talkback"] != (p == "start") {
 				t.Fatalf("%s: got %d %v", p, res.StatusCode, body)
 			}
 		}
 		e.app.ControlFn = func(string) error { return fmt.Errorf("x: %w", queue.ErrConflict) }
 		defer func() { e.app.ControlFn = nil }()
-		if res, _ := e.api(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", ""); res.StatusCode != 409 {
+		if res, _ := e.api(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", `{"media":["sound:x"]}`); res.StatusCode != 409 {
 			t.Fatalf("conflict: got %d", res.StatusCode)
 		}
 	})
@@ -201,7 +202,7 @@ func TestAPIHistory(t *testing.T) {
 		return postgres.Profile{Number: n, Calls: 4, OnAir: 1, Blocked: blocked != "", BlockedReason: why}, nil
 	}
 	e.hist.CallsFn = func(n string) ([]postgres.Call, error) {
-		return []postgres.Call{{ID: "old1", Show: "morning", Number: n, Outcome: queue.OutcomeAired}}, nil
+		return []postgres.Call{{ID: "old1", Show: "morning", Number: n, State: queue.StateEnded, Outcome: queue.OutcomeAired}}, nil
 	}
 	e.hist.BlockFn = func(n, who, reason string) error { blocked, by, why = n, who, reason; return nil }
 	e.hist.UnblockFn = func(n, who string) error {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 
@@ -59,6 +60,9 @@ type Callers interface {
 	Unlock(show, callID string, actor queue.Actor) (queue.Call, error)
 	MoveToTop(show, callID string, actor queue.Actor) (queue.Call, error)
 	PickNext(show, callID string, actor queue.Actor) (queue.Call, error)
+	// CallbackNow calls a call-back entry now; queue.ErrInvalid for a call
+	// that is not one, queue.ErrConflict when it is ringing already.
+	CallbackNow(show, callID string, actor queue.Actor) (queue.Call, error)
 }
 
 // Controls is the show-wide controls of the broadcast application;
@@ -66,6 +70,8 @@ type Callers interface {
 type Controls interface {
 	SetLinesOpen(show string, open bool) error
 	SetAnnounceEvery(show string, every time.Duration) error
+	SetCapacity(show string, n int) error
+	SetMaxOnAir(show string, n int) error
 	StartRecording(ctx context.Context, show string) (broadcast.RecordingState, error)
 	StopRecording(ctx context.Context, show string) (broadcast.RecordingState, error)
 	StartTalkback(ctx context.Context, show string, opts broadcast.TalkbackOptions) error
@@ -88,6 +94,9 @@ type History interface {
 	Block(ctx context.Context, number, by, reason string) error
 	// Unblock lifts a block (queue.ErrNotFound for a number never seen).
 	Unblock(ctx context.Context, number, by string) error
+	// ShowTransitions returns a show's transitions made in [from, to), in
+	// order of time.
+	ShowTransitions(ctx context.Context, show string, from, to time.Time) ([]queue.Transition, error)
 	// SearchCallers returns up to limit callers whose number contains the
 	// digits of q or whose name contains q, most recent first
 	// (queue.ErrInvalid for a blank q).
@@ -102,6 +111,19 @@ type Chat interface {
 	AddShowMessage(ctx context.Context, show, author, body string) (queue.ShowMessage, error)
 	// ShowMessages returns a show's latest limit messages, oldest first.
 	ShowMessages(ctx context.Context, show string, limit int) ([]queue.ShowMessage, error)
+}
+
+// Recordings keeps the shows' finished recordings and serves their files
+// from Asterisk; cmd/callin adapts the store and the ARI clients.
+type Recordings interface {
+	// ShowRecordings returns a show's recordings, newest first, at most
+	// limit; with callID, those during which that call was on air.
+	ShowRecordings(ctx context.Context, show, callID string, limit int) ([]queue.Recording, error)
+	// RecordingFile opens a show's recording's file: its body, to close,
+	// and its content type. queue.ErrNotFound for a recording the show
+	// does not have or whose file is gone; broadcast.ErrNodeDown or
+	// broadcast.ErrTelephony when Asterisk does not serve it.
+	RecordingFile(ctx context.Context, show, name string) (io.ReadCloser, string, error)
 }
 
 // Auth is what web needs of web/auth; *auth.Service satisfies it. The

@@ -40,7 +40,7 @@ func newEnv(t testing.TB, tune ...func(*Config)) *env {
 		f(&cfg)
 	}
 	e.srv = New(cfg)
-	e.ts = httptest.NewServer(e.srv.Handler())
+	e.ts = httptest.NewServer(validateAPI(t, e.srv.Handler())) // every API exchange checked against the document
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.srv.Run(ctx); close(done) }()

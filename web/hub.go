@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -30,18 +28,13 @@ type hub struct {
 	next     int64   // the next event id
 	first    int64   // the oldest id still in the ring
 	api      map[*client]struct{}
+	feed     apiFeed // what the API's show events compare with (api_events.go)
 	consoles map[*client]struct{}
 	frags    map[auth.Role]rendered  // last render sent, per role
 	rows     map[auth.Role]*rowCache // line rows per role; renderAll's alone, no lock
 	chat     []chatMsg
 	airLimit time.Duration
 	profiles map[string]*queue.Profile // nil value: fetch in progress
-}
-
-// event is one transition as the API streams it.
-type event struct {
-	id   int64
-	data []byte
 }
 
 // chatMsg is one message of the show chat; ID is the Chat store's (0 when
@@ -122,6 +115,7 @@ func (h *hub) run(ctx context.Context) {
 			retry.Reset(h.s.cfg.retry)
 			continue
 		}
+		h.apiSubscribed()
 		h.nudge()
 		h.consume(ctx, sub)
 		sub.Close()
@@ -154,14 +148,7 @@ func (h *hub) consume(ctx context.Context, sub Subscription) {
 			if !ok {
 				return
 			}
-			switch u.Kind {
-			case broadcast.UpdateTransition:
-				h.publish(u.Transition)
-			case broadcast.UpdateResync: // one update however many callers it readmitted
-				for _, t := range u.Transitions {
-					h.publish(t)
-				}
-			}
+			h.apiUpdate(u) // the API's event stream: api_events.go
 			arm()
 		case <-h.poke:
 			arm()
@@ -178,78 +165,6 @@ func (h *hub) nudge() {
 	case h.poke <- struct{}{}:
 	default:
 	}
-}
-
-// publish numbers a transition, keeps it in the ring and sends it to the
-// API clients.
-func (h *hub) publish(t queue.Transition) {
-	data, err := json.Marshal(t)
-	if err != nil {
-		h.s.log.Error("web: encode transition", "show", h.key, "err", err)
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ev := event{id: h.next, data: data}
-	h.next++
-	h.ring[ev.id%int64(len(h.ring))] = ev
-	if h.next-h.first > int64(len(h.ring)) {
-		h.first = h.next - int64(len(h.ring))
-	}
-	msg := encodeEvent(ev.id, "transition", data)
-	for c := range h.api {
-		if !c.send(msg) {
-			delete(h.api, c)
-			h.s.log.Warn("web: API event client too slow, disconnected", "show", h.key)
-		}
-	}
-}
-
-// reset tells every API client that events were lost.
-func (h *hub) reset(why string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	msg := h.resetMsg(why)
-	for c := range h.api {
-		if !c.send(msg) {
-			delete(h.api, c)
-		}
-	}
-}
-
-// resetMsg is the event telling a client to reload its state; h.mu held.
-func (h *hub) resetMsg(why string) []byte {
-	data, _ := json.Marshal(map[string]any{"reason": why, "last_id": h.next - 1})
-	return encodeEvent(0, "reset", data)
-}
-
-// attachAPI registers an API client, first queueing the ring's events after
-// lastID, or a reset when lastID is out of the ring. lastID < 0: none. A
-// client made without a buffer gets one of ClientBuffer messages plus
-// room for its replay, so a stream costs the ring only when it replays it.
-func (h *hub) attachAPI(c *client, lastID int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if cap(c.ch) == 0 {
-		replay := int64(1) // a reset
-		if lastID >= h.first-1 && lastID < h.next {
-			replay = h.next - 1 - lastID
-		}
-		c.ch = make(chan []byte, h.s.cfg.ClientBuffer+int(replay))
-	}
-	switch {
-	case lastID < 0:
-	case lastID < h.first-1 || lastID >= h.next:
-		c.send(h.resetMsg(fmt.Sprintf("event %d is not in the last %d", lastID, len(h.ring))))
-	default:
-		for id := lastID + 1; id < h.next; id++ {
-			ev := h.ring[id%int64(len(h.ring))]
-			if !c.send(encodeEvent(ev.id, "transition", ev.data)) {
-				return
-			}
-		}
-	}
-	h.api[c] = struct{}{}
 }
 
 // attachConsole registers a console client; the next render sends it every
@@ -484,6 +399,7 @@ func (h *hub) forget(number string) {
 func (h *hub) addChat(m chatMsg) {
 	h.mu.Lock()
 	h.chat = lastChat(append(h.chat, m))
+	h.publishLocked("chat", messageOf(m))
 	h.mu.Unlock()
 	h.nudge()
 }
@@ -545,6 +461,7 @@ func (h *hub) loadChat(ctx context.Context) {
 func (h *hub) setAirLimit(d time.Duration) {
 	h.mu.Lock()
 	h.airLimit = d
+	h.publishSettingsLocked()
 	h.mu.Unlock()
 	h.nudge()
 }

@@ -1,60 +1,278 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 )
 
-// apiOp is one documented operation of /api/v1.
+// The OpenAPI document of /api/v1 is built here from apiOps, the one list
+// of operations: TestOpenAPIMatchesRoutes checks it against the router
+// both ways, the API tests validate every request the service accepts and
+// every answer it gives against it (openapi_test.go), and the committed
+// copy apiclient/openapi.json, from which the Go client is generated, must
+// equal it (TestOpenAPIFileCurrent).
+
+// apiOp is one operation of /api/v1.
 type apiOp struct {
-	method, path, summary string
-	body                  string // schema name of the JSON body; "" for none
-	result                string // schema name of the 200 response; "" for SSE
+	method, path string
+	id           string // operationId: stable, for generated clients
+	tag          string
+	summary      string
+	desc         string  // more, for the description; the roles that may are added
+	who          string  // who may do it, for the description
+	params       []param // query and header parameters
+	body         string  // schema of the JSON body; "" for none
+	bodyOptional bool    // the body may be left out (an empty one is {})
+	ok           content // the 200 answer
+	statuses     []int   // the other statuses it answers
 }
 
-// apiOps documents every /api/v1 route; TestOpenAPIMatchesRoutes checks it
-// against the router.
+// param is a query or header parameter.
+type param struct {
+	in, name, desc string
+	schema         map[string]any
+	required       bool
+}
+
+// content is a 200 answer's media types.
+type content map[string]any
+
+func jsonOK(schema string) content { return content{"application/json": mediaSchema(ref(schema))} }
+
+func mediaSchema(s map[string]any) map[string]any { return map[string]any{"schema": s} }
+
+// Roles, as the descriptions say them (auth.Can is the rule).
+const (
+	whoAny        = "Any role."
+	whoProducer   = "Producers and admins."
+	whoScreen     = "Screeners, producers and admins."
+	whoHostDrop   = "Producers and admins; screeners drop callers not on air, hosts callers on air."
+	whoTakeNext   = "Hosts, producers and admins."
+	whoOnAir      = "Hosts (mute, lock), producers and admins."
+	whoChat       = "Any role."
+	whoRecordings = "Producers and admins."
+)
+
+// Statuses beside 200, by what an operation does. Every operation behind
+// the token answers 401, 403 and 500.
+var (
+	stRead   = []int{401, 403, 404, 500}
+	stBody   = []int{400, 413, 415, 422}
+	stAct    = []int{409, 422, 502, 503}
+	stNumber = []int{400, 404, 422} // a {number}: malformed, unseen, no phone number
+)
+
+func statuses(sets ...[]int) []int {
+	var out []int
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+var (
+	stateParam = param{in: "query", name: "state", desc: "Only callers in this state.",
+		schema: enum("arriving", "waiting", "screening", "ready", "callback", "on_air")}
+	dayParams = []param{
+		{in: "query", name: "day", desc: "A day in the server's time zone, like 2026-03-01 (default: today). Ignored when from is given.", schema: map[string]any{"type": "string", "format": "date"}},
+		{in: "query", name: "from", desc: "Start of a range of times (at most 31 days): arrivals for calls, changes for transitions.", schema: dateTime},
+		{in: "query", name: "to", desc: "End of the range, exclusive (default: from plus one day).", schema: dateTime},
+		{in: "query", name: "format", desc: "json (default) or csv, one row per item with a header line.", schema: enum("json", "csv")},
+	}
+)
+
+// callerOps are the actions on one caller, by path: the JSON body each
+// takes (none: no body, or an empty object) and whether it may reach
+// Asterisk (502, 503).
+var callerOps = map[string]struct {
+	id, body, who, desc string
+	telephony           bool
+}{
+	"screen":       {"screenCaller", "Screen", whoScreen, "Take a waiting caller to a screener (the token's name when screener is left out).", true},
+	"ready":        {"readyCaller", "Notes", whoScreen, "Mark a caller ready for air, with the screener's notes.", true},
+	"promote":      {"promoteCaller", "", whoProducer, "Put a caller on air, wherever they are in line (also one that is blocked).", true},
+	"hold":         {"holdCaller", "", whoProducer, "Take an on-air caller back to hold, at the front of the line.", true},
+	"mute":         {"muteCaller", "", whoOnAir, "Mute an on-air caller.", true},
+	"unmute":       {"unmuteCaller", "", whoOnAir, "Unmute an on-air caller.", true},
+	"lock":         {"lockCaller", "", whoOnAir, "Lock an on-air caller: hold and drop are refused until unlocked.", false},
+	"unlock":       {"unlockCaller", "", whoOnAir, "Unlock an on-air caller.", false},
+	"pick-next":    {"pickNextCaller", "", whoProducer, "Pick the caller take-next puts on air next.", false},
+	"move-to-top":  {"moveCallerToTop", "", whoProducer, "Move a caller to the front of the line.", false},
+	"drop":         {"dropCaller", "Drop", whoHostDrop, "End a call, after a goodbye prompt when asked.", true},
+	"callback-now": {"callBackNow", "", whoProducer, "Call a call-back entry (state callback) now, wherever it is in line.", false},
+}
+
+// apiOps is every operation of /api/v1.
 var apiOps = func() []apiOp {
 	ops := []apiOp{
-		{"GET", "/openapi.json", "This document.", "", "Object"},
-		{"GET", "/shows", "List the shows.", "", "ShowList"},
-		{"GET", "/shows/{show}", "Get a show: lines, recording, counts.", "", "Show"},
-		{"PUT", "/shows/{show}/lines", "Open or close the show's lines.", "Lines", "Show"},
-		{"GET", "/shows/{show}/callers", "List the show's live callers (filter with ?state=).", "", "CallList"},
-		{"GET", "/shows/{show}/callers/{call}", "Get one live caller.", "", "Call"},
-		{"POST", "/shows/{show}/take-next", "Put the next caller in line on air.", "", "Call"},
-		{"POST", "/shows/{show}/talkback/start", "Start speaking to the holding bridge: call one of the show's talkback phones (endpoint) or play its talkback media.", "TalkbackStart", "Talkback"},
-		{"POST", "/shows/{show}/talkback/stop", "Stop speaking to the holding bridge.", "", "Talkback"},
-		{"GET", "/shows/{show}/on-air", "List the callers on air.", "", "CallList"},
-		{"GET", "/shows/{show}/events", "Stream the show's transitions (SSE; resume with Last-Event-ID). At most 8 streams per token (429); an event named end closes the stream when the token is revoked.", "", ""},
-		{"GET", "/callers/{number}", "A caller's profile and past calls (404 for a number never seen).", "", "History"},
-		{"PUT", "/callers/{number}/block", "Block a number, saying why; its callers already in line are flagged and take-next passes them by.", "Block", "History"},
-		{"DELETE", "/callers/{number}/block", "Unblock a number.", "", "History"},
+		{method: "GET", path: "/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This document",
+			ok: content{"application/json": mediaSchema(map[string]any{"type": "object"})}},
+
+		{method: "GET", path: "/shows", id: "listShows", tag: "shows", summary: "List the shows", who: whoAny,
+			ok: jsonOK("ShowList"), statuses: []int{401, 403, 500}},
+		{method: "GET", path: "/shows/{show}", id: "getShow", tag: "shows", summary: "Get a show: lines, recording, talkback, counts and waits", who: whoAny,
+			ok: jsonOK("Show"), statuses: stRead},
+		{method: "PUT", path: "/shows/{show}/lines", id: "setLines", tag: "shows", summary: "Open or close the show's lines", who: whoProducer,
+			desc: "Closed lines turn new callers away with the lines-closed prompt; callers in line stay.",
+			body: "Lines", ok: jsonOK("Show"), statuses: statuses(stRead, stBody)},
+		{method: "GET", path: "/shows/{show}/settings", id: "getSettings", tag: "shows", summary: "Get the show's settings", who: whoAny,
+			ok: jsonOK("Settings"), statuses: stRead},
+		{method: "PATCH", path: "/shows/{show}/settings", id: "updateSettings", tag: "shows", summary: "Change some of the show's settings", who: whoProducer,
+			desc: "Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long.",
+			body: "SettingsChange", ok: jsonOK("Settings"), statuses: statuses(stRead, stBody)},
+
+		{method: "GET", path: "/shows/{show}/callers", id: "listCallers", tag: "callers", summary: "List the show's live callers", who: whoAny,
+			desc:   "On air first, then ready and waiting callers in line order (position), call-back entries among them, then screening and arriving.",
+			params: []param{stateParam}, ok: jsonOK("CallList"), statuses: statuses(stRead, []int{422})},
+		{method: "GET", path: "/shows/{show}/callers/{call}", id: "getCaller", tag: "callers", summary: "Get one live caller", who: whoAny,
+			ok: jsonOK("Call"), statuses: stRead},
+		{method: "POST", path: "/shows/{show}/take-next", id: "takeNext", tag: "callers", summary: "Put the next caller in line on air", who: whoTakeNext,
+			desc: "The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line.",
+			ok:   jsonOK("Call"), statuses: statuses(stRead, stAct)},
+		{method: "GET", path: "/shows/{show}/on-air", id: "listOnAir", tag: "callers", summary: "List the callers on air", who: whoAny,
+			ok: jsonOK("CallList"), statuses: stRead},
+
+		{method: "POST", path: "/shows/{show}/talkback/start", id: "startTalkback", tag: "media", summary: "Start speaking to the callers on hold", who: whoProducer,
+			desc: "Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile.",
+			body: "TalkbackStart", ok: jsonOK("Talkback"), statuses: statuses(stRead, stBody, stAct)},
+		{method: "POST", path: "/shows/{show}/talkback/stop", id: "stopTalkback", tag: "media", summary: "Stop the talkback", who: whoProducer,
+			ok: jsonOK("Talkback"), statuses: statuses(stRead, stAct)},
+		{method: "POST", path: "/shows/{show}/recording/start", id: "startRecording", tag: "media", summary: "Start recording the on-air bridge", who: whoProducer,
+			ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
+		{method: "POST", path: "/shows/{show}/recording/stop", id: "stopRecording", tag: "media", summary: "Stop recording the on-air bridge", who: whoProducer,
+			ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
+		{method: "GET", path: "/shows/{show}/recordings", id: "listRecordings", tag: "media", summary: "List the show's finished recordings, newest first", who: whoRecordings,
+			params: []param{{in: "query", name: "call", desc: "Only recordings during which this call was on air.", schema: str}},
+			ok:     jsonOK("RecordingList"), statuses: stRead},
+		{method: "GET", path: "/shows/{show}/recordings/{recording}/file", id: "downloadRecording", tag: "media", summary: "Download a recording's file", who: whoRecordings,
+			desc:     "Streamed from Asterisk through callin. 404 once callin's retention has deleted it.",
+			ok:       content{"audio/wav": mediaSchema(binary), "application/octet-stream": mediaSchema(binary)},
+			statuses: statuses(stRead, []int{502, 503})},
+
+		{method: "GET", path: "/shows/{show}/chat", id: "listChat", tag: "shows", summary: "The show's latest chat messages, oldest first", who: whoAny,
+			ok: jsonOK("MessageList"), statuses: stRead},
+		{method: "POST", path: "/shows/{show}/chat", id: "postChat", tag: "shows", summary: "Write in the show's chat", who: whoChat,
+			body: "MessageText", ok: jsonOK("Message"), statuses: statuses(stRead, stBody)},
+
+		{method: "GET", path: "/shows/{show}/calls", id: "listShowCalls", tag: "history", summary: "A day's or a range's calls, in order of arrival", who: whoAny,
+			params: dayParams, ok: content{"application/json": mediaSchema(ref("CallRecordList")), "text/csv": mediaSchema(str)},
+			statuses: statuses(stRead, []int{422})},
+		{method: "GET", path: "/shows/{show}/transitions", id: "listShowTransitions", tag: "history", summary: "A day's or a range's transitions, in order of time", who: whoAny,
+			desc:   "Every change of every call that arrived in the range, as the event stream sends them.",
+			params: dayParams, ok: content{"application/json": mediaSchema(ref("TransitionList")), "text/csv": mediaSchema(str)},
+			statuses: statuses(stRead, []int{422})},
+
+		{method: "GET", path: "/shows/{show}/events", id: "streamEvents", tag: "events", summary: "Stream the show's events (server-sent events)", who: whoAny,
+			desc: eventsDoc,
+			params: []param{
+				{in: "header", name: "Last-Event-ID", desc: "Resume after this event id; an id no longer kept gets a reset event first.", schema: str},
+				{in: "query", name: "last_event_id", desc: "Last-Event-ID, for clients that cannot set headers.", schema: str},
+			},
+			ok:       content{"text/event-stream": mediaSchema(map[string]any{"type": "array", "items": ref("Event")})},
+			statuses: statuses(stRead, []int{400, 429, 503})},
+
+		{method: "GET", path: "/callers", id: "searchCallers", tag: "history", summary: "Search callers by number or name, most recent first", who: whoAny,
+			params: []param{
+				{in: "query", name: "q", desc: "Digits of a number, or part of a name.", schema: map[string]any{"type": "string", "minLength": 1, "maxLength": maxText}, required: true},
+				{in: "query", name: "limit", desc: "At most this many (default 50).", schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxSearch}},
+			},
+			ok: jsonOK("ProfileList"), statuses: statuses(stRead, []int{422})},
+		{method: "GET", path: "/callers/{number}", id: "getCallerHistory", tag: "history", summary: "A caller's profile and last calls", who: whoAny,
+			desc: "404 for a number callin has never seen.", ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
+		{method: "PUT", path: "/callers/{number}/block", id: "blockNumber", tag: "history", summary: "Block a number, saying why", who: whoProducer,
+			desc: "Its later calls are turned away; its callers already in line are flagged (blocked, a block transition) and take-next passes them by.",
+			body: "Block", ok: jsonOK("History"), statuses: statuses(stRead, stNumber, stBody)},
+		{method: "DELETE", path: "/callers/{number}/block", id: "unblockNumber", tag: "history", summary: "Lift a number's block", who: whoProducer,
+			ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
 	}
 	for _, a := range callerActions {
-		body := ""
-		switch a.path {
-		case "screen":
-			body = "Screen"
-		case "ready":
-			body = "Notes"
-		case "drop":
-			body = "Drop"
+		c := callerOps[a.path]
+		st := statuses(stRead, stBody, []int{409, 422})
+		if c.telephony {
+			st = statuses(st, []int{502, 503})
 		}
-		ops = append(ops, apiOp{"POST", "/shows/{show}/callers/{call}/" + a.path, "Caller action: " + a.name + ".", body, "Call"})
+		ops = append(ops, apiOp{method: "POST", path: "/shows/{show}/callers/{call}/" + a.path, id: c.id, tag: "callers",
+			summary: "Caller action: " + a.name, desc: c.desc, who: c.who, body: c.body, bodyOptional: true, ok: jsonOK("Call"), statuses: st})
 	}
 	return ops
 }()
 
-// openAPI builds the OpenAPI 3 document from apiOps.
-func openAPI() map[string]any {
-	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
-	jsonBody := func(name string) map[string]any {
-		return map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": ref(name)}}}
+// eventsDoc describes the event stream.
+const eventsDoc = "A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON " +
+	"(the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, " +
+	"dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), " +
+	"`settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), " +
+	"`talkback` (started or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), " +
+	"`chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed " +
+	"(the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the " +
+	"show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. " +
+	"At most 8 streams per token (429)."
+
+var (
+	str      = map[string]any{"type": "string"}
+	integer  = map[string]any{"type": "integer"}
+	numeric  = map[string]any{"type": "number"}
+	boolean  = map[string]any{"type": "boolean"}
+	dateTime = map[string]any{"type": "string", "format": "date-time"}
+	binary   = map[string]any{"type": "string", "format": "binary"}
+)
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func enum(values ...string) map[string]any { return map[string]any{"type": "string", "enum": values} }
+
+func arrayOf(items map[string]any) map[string]any {
+	return map[string]any{"type": "array", "items": items}
+}
+
+// obj is a closed object: a property it does not list is an error, in a
+// request (the service refuses unknown fields) and in an answer.
+func obj(props map[string]any, required ...string) map[string]any {
+	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		slices.Sort(required)
+		o["required"] = required
 	}
-	errResp := func(desc string) map[string]any {
-		return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+	return o
+}
+
+func describe(s map[string]any, desc string) map[string]any {
+	out := map[string]any{"description": desc}
+	for k, v := range s {
+		out[k] = v
 	}
+	return out
+}
+
+// text is a string of printable text of at most max characters.
+func text(max int) map[string]any { return map[string]any{"type": "string", "maxLength": max} }
+
+var statusText = map[int]string{
+	400: "Malformed request: bad JSON, an unknown field, a wrong type or a bad parameter; error.field names it.",
+	401: "No valid bearer token.",
+	403: "The token's role may not do this.",
+	404: "Unknown show, caller, number or recording.",
+	409: "Lost a race (code conflict: busy, locked, on air full) or the caller hung up (code gone).",
+	413: "The body is over 64 KiB (code too_large).",
+	415: "A multipart body (code unsupported_media_type).",
+	422: "Well-formed but not acceptable, or not fitting the caller's state; error.field names the field when one is at fault.",
+	429: "Too many event streams for this token (code rate_limited).",
+	500: "Internal error; details are logged, not returned.",
+	502: "Asterisk refused or timed out (code telephony).",
+	503: "The show's Asterisk node is down, or the service has too many event streams (code unavailable).",
+}
+
+// DocServer is the server the committed document names (its variables
+// take the host a client uses).
+const docHost = "127.0.0.1:8080"
+
+// openAPI builds the OpenAPI 3 document of /api/v1 for a client that
+// reaches callin at host.
+func openAPI(host string) map[string]any {
 	paths := map[string]any{}
 	for _, op := range apiOps {
 		item, _ := paths[op.path].(map[string]any)
@@ -62,108 +280,259 @@ func openAPI() map[string]any {
 			item = map[string]any{}
 			paths[op.path] = item
 		}
-		var params []any
-		for _, p := range []string{"show", "call", "number"} {
-			if strings.Contains(op.path, "{"+p+"}") {
-				param := map[string]any{"name": p, "in": "path", "required": true, "schema": map[string]any{"type": "string"}}
-				if p == "number" {
-					param["description"] = "A phone number: up to 20 digits, an optional leading + (%2B), and spaces, dashes, dots, slashes or brackets between them."
-				}
-				params = append(params, param)
-			}
-		}
-		ok := jsonBody(op.result)
-		if op.result == "" {
-			ok = map[string]any{"content": map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string"}}}}
-			params = append(params, map[string]any{"name": "Last-Event-ID", "in": "header", "schema": map[string]any{"type": "string"},
-				"description": "Resume after this event id; an id no longer kept gets an event named reset."})
-		}
-		ok["description"] = "OK"
-		o := map[string]any{
-			"summary": op.summary,
-			"responses": map[string]any{
-				"200": ok,
-				"400": errResp("Malformed request; error.field names the field."),
-				"401": errResp("No valid bearer token."),
-				"403": errResp("The token's role may not do this."),
-				"404": errResp("Unknown show, caller or number."),
-				"409": errResp("Lost a race (code conflict) or the caller is gone (code gone)."),
-				"413": errResp("The body is over 64 KiB (code too_large)."),
-				"415": errResp("A multipart body (code unsupported_media_type)."),
-				"422": errResp("Unacceptable value; error.field names the field."),
-				"429": errResp("Too many event streams for this token (code rate_limited)."),
-				"500": errResp("Internal error; details are logged, not returned."),
-				"502": errResp("Asterisk refused or timed out (code telephony)."),
-				"503": errResp("The show's Asterisk node is down (code unavailable)."),
-			},
-		}
-		if op.path != "/openapi.json" {
-			o["security"] = []any{map[string]any{"bearer": []any{}}}
-		}
-		if params != nil {
-			o["parameters"] = params
-		}
-		if op.body != "" {
-			b := jsonBody(op.body)
-			b["required"] = false
-			o["requestBody"] = b
-		}
-		item[strings.ToLower(op.method)] = o
+		item[strings.ToLower(op.method)] = operation(op)
 	}
-	str := map[string]any{"type": "string"}
-	integer := map[string]any{"type": "integer"}
-	boolean := map[string]any{"type": "boolean"}
-	dt := map[string]any{"type": "string", "format": "date-time"}
-	obj := func(props map[string]any, required ...string) map[string]any {
-		o := map[string]any{"type": "object", "properties": props}
-		if required != nil {
-			o["required"] = required
-		}
-		return o
-	}
-	notes := obj(map[string]any{"name": str, "location": str, "topic": str, "priority": map[string]any{"type": "integer", "minimum": 0, "maximum": maxPriority}})
-	call := obj(map[string]any{
-		"id": str, "number": str, "name": str, "node": str, "channel_id": str,
-		"state":      map[string]any{"type": "string", "enum": []string{"arriving", "waiting", "screening", "ready", "on_air", "ended"}},
-		"arrived_at": dt, "since": dt, "position": integer, "notes": ref("Notes"), "screener": str,
-		"muted": boolean, "locked": boolean, "next": boolean, "top": boolean, "announcing": boolean,
-		"was_on_air": boolean, "pending": str, "outcome": str, "reason": str, "seq": integer,
-		"blocked": boolean, "block_note": str,
-	}, "id", "number", "state")
 	return map[string]any{
 		"openapi": "3.0.3",
-		"info": map[string]any{"title": "callin API", "version": "1",
-			"description": "Automation API of callin, the radio call-in queue. Errors are {\"error\":{\"code\",\"message\",\"field\"}}."},
-		"servers": []any{map[string]any{"url": "/api/v1"}},
-		"paths":   paths,
-		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas": map[string]any{
-				"Object":   map[string]any{"type": "object"},
-				"Error":    obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
-				"Notes":    notes,
-				"Call":     call,
-				"CallList": obj(map[string]any{"callers": map[string]any{"type": "array", "items": ref("Call")}}, "callers"),
-				"Show": obj(map[string]any{"key": str, "title": str, "lines_open": boolean, "recording": boolean,
-					"talkback": boolean, "node_up": boolean, "announce_every_seconds": integer, "stats": map[string]any{"type": "object"}}, "key"),
-				"ShowList":      obj(map[string]any{"shows": map[string]any{"type": "array", "items": ref("Show")}}, "shows"),
-				"Lines":         obj(map[string]any{"open": boolean}, "open"),
-				"Screen":        obj(map[string]any{"screener": str}),
-				"Drop":          obj(map[string]any{"reason": str}),
-				"Block":         obj(map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": maxText}}, "reason"),
-				"TalkbackStart": obj(map[string]any{"endpoint": str, "media": map[string]any{"type": "array", "items": str, "maxItems": maxTalkbackMedia}}),
-				"Talkback":      obj(map[string]any{"talkback": boolean}),
-				"History": obj(map[string]any{
-					"profile": obj(map[string]any{"number": str, "name": str, "notes": str, "calls": integer, "on_air": integer,
-						"first_call": dt, "last_call": dt, "blocked": boolean, "blocked_reason": str, "blocked_by": str, "blocked_at": dt}),
-					"calls": map[string]any{"type": "array", "items": obj(map[string]any{"id": str, "show": str, "number": str, "name": str,
-						"state": str, "arrived_at": dt, "on_air_at": dt, "ended_at": dt, "outcome": str, "reason": str, "notes": ref("Notes")})},
-				}, "profile", "calls"),
+		"info": map[string]any{
+			"title":   "callin automation API",
+			"version": "1.0.0",
+			"description": "The automation API of callin, the radio call-in queue: JSON with a bearer token " +
+				"(callin token create). Errors are {\"error\":{\"code\",\"message\",\"field\"}}. " +
+				"Requests with a field the schema does not list are refused (400).",
+			"license": map[string]any{"name": "Unlicensed: no license has been chosen yet", "url": "https://spdx.org/licenses/"},
+		},
+		"servers": []any{map[string]any{
+			"url":         "{scheme}://{host}/api/v1",
+			"description": "callin, as its --listen flag or the TLS proxy in front of it serves it.",
+			"variables": map[string]any{
+				"scheme": map[string]any{"default": "http", "enum": []string{"http", "https"}},
+				"host":   map[string]any{"default": host, "description": "host and port"},
 			},
+		}},
+		"tags": []any{
+			map[string]any{"name": "callers", "description": "The live line: callers and the actions on them."},
+			map[string]any{"name": "events", "description": "The show's live events."},
+			map[string]any{"name": "history", "description": "Callers' profiles, blocks and past calls."},
+			map[string]any{"name": "media", "description": "Talkback and recordings."},
+			map[string]any{"name": "meta", "description": "This document."},
+			map[string]any{"name": "shows", "description": "Shows, their settings and chat."},
+		},
+		"security": []any{map[string]any{"bearer": []any{}}},
+		"paths":    paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
+				"description": "An API token: callin token create NAME --role ROLE."}},
+			"parameters": map[string]any{
+				"show": map[string]any{"name": "show", "in": "path", "required": true, "description": "The show's key.",
+					"schema": map[string]any{"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"}},
+				"call": map[string]any{"name": "call", "in": "path", "required": true, "description": "A live call's id.", "schema": str},
+				"number": map[string]any{"name": "number", "in": "path", "required": true, "schema": str,
+					"description": "A phone number: up to 20 digits, an optional leading + (%2B), and spaces, dashes, dots, slashes or brackets between them."},
+				"recording": map[string]any{"name": "recording", "in": "path", "required": true, "description": "A recording's name.", "schema": str},
+			},
+			"responses": responses(),
+			"schemas":   schemas(),
 		},
 	}
 }
 
+// responses are the error answers, one per status.
+func responses() map[string]any {
+	out := map[string]any{}
+	for code, desc := range statusText {
+		out[strconv.Itoa(code)] = map[string]any{"description": desc,
+			"content": map[string]any{"application/json": mediaSchema(ref("Error"))}}
+	}
+	return out
+}
+
+func operation(op apiOp) map[string]any {
+	o := map[string]any{"operationId": op.id, "summary": op.summary, "tags": []string{op.tag}}
+	desc := op.desc
+	if op.who != "" {
+		desc = strings.TrimSpace(desc + " Who may: " + op.who)
+	}
+	if desc != "" {
+		o["description"] = desc
+	}
+	if op.path == "/openapi.json" {
+		o["security"] = []any{}
+	}
+	var params []any
+	for _, p := range []string{"show", "call", "number", "recording"} {
+		if strings.Contains(op.path, "{"+p+"}") {
+			params = append(params, map[string]any{"$ref": "#/components/parameters/" + p})
+		}
+	}
+	for _, p := range op.params {
+		m := map[string]any{"name": p.name, "in": p.in, "description": p.desc, "schema": p.schema}
+		if p.required {
+			m["required"] = true
+		}
+		params = append(params, m)
+	}
+	if params != nil {
+		o["parameters"] = params
+	}
+	if op.body != "" {
+		o["requestBody"] = map[string]any{"required": !op.bodyOptional,
+			"content": map[string]any{"application/json": mediaSchema(ref(op.body))}}
+	}
+	res := map[string]any{"200": map[string]any{"description": "OK", "content": map[string]any(op.ok)}}
+	for _, st := range op.statuses {
+		if statusText[st] == "" {
+			panic(fmt.Sprintf("openapi: %s %s: no text for status %d", op.method, op.path, st))
+		}
+		res[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/" + strconv.Itoa(st)}
+	}
+	o["responses"] = res
+	return o
+}
+
+// schemas are the components' schemas: each mirrors one type of
+// api_types.go (or an input of api.go) field for field.
+func schemas() map[string]any {
+	notes := obj(map[string]any{
+		"name": text(maxText), "location": text(maxText), "topic": text(maxText),
+		"priority": map[string]any{"type": "integer", "minimum": 0, "maximum": maxPriority},
+	})
+	states := enum("arriving", "waiting", "screening", "ready", "callback", "on_air", "ended")
+	outcomes := enum("abandoned", "dropped", "aired", "rejected", "failed", "unreached")
+	event := func(name, data, desc string, withID bool) map[string]any {
+		props := map[string]any{"event": enum(name), "data": ref(data)}
+		req := []string{"event", "data"}
+		if withID {
+			props["id"] = describe(str, "The event's id, for Last-Event-ID.")
+			req = append(req, "id")
+		}
+		return describe(obj(props, req...), desc)
+	}
+	return map[string]any{
+		"Error": obj(map[string]any{"error": obj(map[string]any{
+			"code": enum(CodeBadRequest, CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeGone,
+				CodeUnavailable, CodeLimited, CodeTooLarge, CodeMediaType, CodeTelephony, CodeInternal, "method_not_allowed"),
+			"message": str, "field": describe(str, "The field or parameter at fault, when one is."),
+		}, "code", "message")}, "error"),
+		"Stats": obj(map[string]any{
+			"arriving": integer, "waiting": integer, "screening": integer, "ready": integer, "on_air": integer,
+			"callback":             describe(integer, "Call-back entries holding a place in line."),
+			"pending_on_air":       describe(integer, "Promotions under way."),
+			"average_wait_seconds": describe(numeric, "Mean time since arrival of the callers waiting, screening or ready."),
+			"longest_wait_seconds": describe(numeric, "The longest of them."),
+		}, "arriving", "waiting", "screening", "ready", "on_air", "callback", "pending_on_air", "average_wait_seconds", "longest_wait_seconds"),
+		"Show": obj(map[string]any{
+			"key": str, "title": str, "lines_open": boolean, "recording": boolean, "talkback": boolean, "node_up": boolean,
+			"announce_every_seconds": describe(integer, "As in Settings."), "stats": ref("Stats"),
+		}, "key", "title", "lines_open", "recording", "talkback", "node_up", "announce_every_seconds", "stats"),
+		"ShowList": obj(map[string]any{"shows": arrayOf(ref("Show"))}, "shows"),
+		"Settings": obj(map[string]any{
+			"title": str, "lines_open": boolean,
+			"capacity":               describe(integer, "Most callers in line; 0: no limit."),
+			"max_on_air":             describe(integer, "Most callers on air at once; 0: no limit."),
+			"announce_every_seconds": describe(integer, "How often waiting callers hear their position; 0: never."),
+			"on_air_warning_minutes": describe(integer, "When the consoles warn that a caller has been on air too long."),
+			"music_class":            describe(str, "The music-on-hold class."),
+		}, "title", "lines_open", "capacity", "max_on_air", "announce_every_seconds", "on_air_warning_minutes", "music_class"),
+		"SettingsChange": obj(map[string]any{
+			"capacity":               map[string]any{"type": "integer", "minimum": 0, "maximum": maxCapacity},
+			"max_on_air":             map[string]any{"type": "integer", "minimum": 0, "maximum": maxOnAirLimit},
+			"announce_every_seconds": map[string]any{"type": "integer", "minimum": 0, "maximum": 3600},
+			"on_air_warning_minutes": map[string]any{"type": "integer", "minimum": 1, "maximum": 240},
+		}),
+		"Lines": obj(map[string]any{"open": boolean}, "open"),
+		"Notes": notes,
+		"Callback": describe(obj(map[string]any{
+			"number": describe(str, "The number callin calls."), "calling": describe(boolean, "An attempt is ringing now."),
+			"attempt": describe(integer, "Attempts made so far."), "attempts": describe(integer, "Of at most this many."),
+			"next_at": dateTime, "requested_at": dateTime, "now": describe(boolean, "A producer asked to call now."),
+		}, "number", "calling", "attempt", "attempts", "requested_at", "now"), "A call-back entry: the caller hung up to be called back and keeps the place."),
+		"Call": obj(map[string]any{
+			"id": str, "number": describe(str, "Caller ID number, as presented."), "name": describe(str, "Caller ID name: text from outside."),
+			"node": str, "channel_id": str, "state": states, "arrived_at": dateTime, "since": describe(dateTime, "When it entered its state."),
+			"position": describe(integer, "Place in line (waiting, ready and call-back entries), from 1."),
+			"notes":    ref("Notes"), "screener": str,
+			"muted": boolean, "locked": boolean, "next": describe(boolean, "Picked to go on air next."),
+			"top": describe(boolean, "Moved to the top."), "announcing": describe(boolean, "Hearing its position."),
+			"was_on_air": boolean,
+			"blocked":    describe(boolean, "The number was blocked while the caller was in line: take-next passes it by."),
+			"block_note": str,
+			"confirmed":  describe(boolean, "Pressed 1 when asked whether ready for air."),
+			"callback":   ref("Callback"),
+			"pending":    describe(str, "An action under way on it."),
+			"outcome":    outcomes, "reason": str, "seq": describe(integer, "Seq of its latest transition."),
+		}, "id", "number", "node", "channel_id", "state", "arrived_at", "since", "notes", "muted", "locked", "next", "top",
+			"announcing", "was_on_air", "blocked", "confirmed", "seq"),
+		"CallList": obj(map[string]any{"callers": arrayOf(ref("Call"))}, "callers"),
+		"Screen":   obj(map[string]any{"screener": describe(text(maxText), "Who screens (default: the token's name).")}),
+		"Drop": obj(map[string]any{"reason": text(maxText),
+			"goodbye": describe(boolean, "Play the goodbye prompt before hanging up.")}),
+		"TalkbackStart": describe(obj(map[string]any{
+			"endpoint": describe(str, "One of the show's talkback phones (--show talkback-phones=)."),
+			"media": describe(map[string]any{"type": "array", "items": str, "minItems": 1, "maxItems": maxTalkbackMedia},
+				"The show's talkback media, or plain sound:NAME prompts when it lists none."),
+		}), "An endpoint or media (422 with neither)."),
+		"Talkback": obj(map[string]any{"talkback": boolean}, "talkback"),
+		"RecordingState": obj(map[string]any{
+			"active": boolean, "name": str, "state": describe(str, "Asterisk's: queued, recording, done, failed, canceled."),
+			"format": str, "started": dateTime, "ended": dateTime, "duration_seconds": numeric,
+			"calls": describe(arrayOf(str), "Calls on air during it."),
+		}, "active"),
+		"Recording": obj(map[string]any{
+			"name": str, "show": str, "format": str, "started": dateTime, "ended": dateTime, "duration_seconds": numeric,
+			"calls": describe(arrayOf(str), "Calls on air at any time during it."),
+			"kept":  describe(boolean, "False once retention (--keep-recordings) deleted the file."),
+		}, "name", "show", "format", "duration_seconds", "calls", "kept"),
+		"RecordingList": obj(map[string]any{"recordings": arrayOf(ref("Recording"))}, "recordings"),
+		"Actor":         obj(map[string]any{"kind": enum("user", "token", "caller", "system"), "name": str}, "kind"),
+		"Transition": obj(map[string]any{
+			"call_id": str, "seq": describe(integer, "1 for the arrival, then one more per transition of the call."),
+			"at": dateTime, "show": str, "from": states, "to": states,
+			"action": enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
+				"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
+				"reconcile", "vanish", "block", "unblock", "callback_request", "callback_now", "callback_dial",
+				"callback_miss", "callback_return", "confirm"),
+			"actor": ref("Actor"), "number": str, "name": str, "node": str, "channel_id": str,
+			"notes": ref("Notes"), "outcome": outcomes, "cause": describe(integer, "Q.850 hangup cause."), "reason": str,
+		}, "call_id", "seq", "at", "show", "from", "to", "action", "actor", "number", "node", "channel_id"),
+		"TransitionList": obj(map[string]any{"transitions": arrayOf(ref("Transition"))}, "transitions"),
+		"CallRecord": obj(map[string]any{
+			"id": str, "show": str, "number": str, "name": str, "state": states, "arrived_at": dateTime,
+			"answered_at": dateTime, "on_air_at": describe(dateTime, "First time on air."), "ended_at": dateTime,
+			"outcome": outcomes, "cause": integer, "reason": str, "notes": ref("Notes"),
+		}, "id", "show", "number", "state", "notes"),
+		"CallRecordList": obj(map[string]any{"calls": arrayOf(ref("CallRecord"))}, "calls"),
+		"Profile": obj(map[string]any{
+			"number": str, "name": str, "notes": describe(str, "The producers' notes about this caller."),
+			"calls": integer, "on_air": integer, "first_call": dateTime, "last_call": dateTime, "blocked": boolean,
+			"blocked_reason": describe(str, "While blocked."), "blocked_by": describe(str, "While blocked."),
+			"blocked_at": describe(dateTime, "While blocked."),
+		}, "number", "calls", "on_air", "blocked"),
+		"ProfileList": obj(map[string]any{"callers": arrayOf(ref("Profile"))}, "callers"),
+		"History":     obj(map[string]any{"profile": ref("Profile"), "calls": arrayOf(ref("CallRecord"))}, "profile", "calls"),
+		"Block": obj(map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": maxText,
+			"description": "Why (required)."}}, "reason"),
+		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": str, "text": str}, "id", "at", "author", "text"),
+		"MessageList": obj(map[string]any{"messages": arrayOf(ref("Message"))}, "messages"),
+		"MessageText": obj(map[string]any{"text": map[string]any{"type": "string", "minLength": 1, "maxLength": maxChat}}, "text"),
+
+		"LinesEvent":    obj(map[string]any{"open": boolean}, "open"),
+		"TalkbackEvent": obj(map[string]any{"active": boolean, "line": describe(str, "The producer's line, once in the holding bridge.")}, "active"),
+		"NodeEvent": obj(map[string]any{"node": str, "state": enum("connecting", "syncing", "up", "down", "replaced", "stopped"),
+			"since": dateTime}, "node", "state", "since"),
+		"ResetEvent": obj(map[string]any{"reason": str, "last_id": describe(integer, "The newest event id now.")}, "reason", "last_id"),
+		"EndEvent":   obj(map[string]any{"reason": str}, "reason"),
+		"Event": describe(map[string]any{"oneOf": []any{
+			ref("TransitionFrame"), ref("LinesFrame"), ref("SettingsFrame"), ref("RecordingFrame"), ref("TalkbackFrame"),
+			ref("NodeFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
+		}}, "One frame of the event stream: its id: line, its event: name and its data: JSON."),
+		"TransitionFrame": event("transition", "Transition", "A call changed.", true),
+		"LinesFrame":      event("lines", "LinesEvent", "The lines opened or closed.", true),
+		"SettingsFrame":   event("settings", "Settings", "A setting changed.", true),
+		"RecordingFrame":  event("recording", "RecordingState", "The recording started, stopped or finished.", true),
+		"TalkbackFrame":   event("talkback", "TalkbackEvent", "A talkback started or stopped.", true),
+		"NodeFrame":       event("node", "NodeEvent", "The show's Asterisk node changed health.", true),
+		"ChatFrame":       event("chat", "Message", "A chat message.", true),
+		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),
+		"EndFrame":        event("end", "EndEvent", "The token was revoked; the stream closes.", false),
+	}
+}
+
+// apiOpenAPI serves the document, naming the host the client used.
 func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, r, http.StatusOK, openAPI())
+	host := r.Host
+	if host == "" {
+		host = docHost
+	}
+	s.writeJSON(w, r, http.StatusOK, openAPI(host))
 }

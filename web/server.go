@@ -60,6 +60,9 @@ type Config struct {
 	// Blocks, when set, is told of every block and unblock so callers
 	// already in line are flagged (*broadcast.App satisfies it).
 	Blocks Blocks
+	// Recordings, when set, lists the shows' recordings and serves their
+	// files; nil: the recordings routes answer 404.
+	Recordings Recordings
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered, when set, is told how many line rows each render of a
@@ -165,16 +168,27 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/shows", s.apiShows)
 			r.Get("/shows/{show}", s.apiShow)
 			r.Put("/shows/{show}/lines", s.apiLines)
+			r.Get("/shows/{show}/settings", s.apiSettings)
+			r.Patch("/shows/{show}/settings", s.apiChangeSettings)
 			r.Get("/shows/{show}/callers", s.apiCallers)
 			r.Get("/shows/{show}/callers/{call}", s.apiCaller)
 			for _, a := range callerActions {
 				r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
 			}
 			r.Post("/shows/{show}/take-next", s.apiTakeNext)
+			r.Get("/shows/{show}/on-air", s.apiOnAir)
 			r.Post("/shows/{show}/talkback/start", s.apiTalkback(true))
 			r.Post("/shows/{show}/talkback/stop", s.apiTalkback(false))
-			r.Get("/shows/{show}/on-air", s.apiOnAir)
+			r.Post("/shows/{show}/recording/start", s.apiRecording(true))
+			r.Post("/shows/{show}/recording/stop", s.apiRecording(false))
+			r.Get("/shows/{show}/recordings", s.apiRecordings)
+			r.Get("/shows/{show}/recordings/{recording}/file", s.apiRecordingFile)
+			r.Get("/shows/{show}/chat", s.apiChat)
+			r.Post("/shows/{show}/chat", s.apiPostChat)
+			r.Get("/shows/{show}/calls", s.apiShowCalls)
+			r.Get("/shows/{show}/transitions", s.apiShowTransitions)
 			r.Get("/shows/{show}/events", s.apiEvents)
+			r.Get("/callers", s.apiSearch)
 			r.Get("/callers/{number}", s.apiHistory)
 			r.Put("/callers/{number}/block", s.apiBlock)
 			r.Delete("/callers/{number}/block", s.apiUnblock)

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+)
+
+// The API's event stream (GET /api/v1/shows/{show}/events): every event
+// of a show is numbered by its hub and kept in a ring of the last
+// Config.Ring for Last-Event-ID; the kinds and their data are the
+// document's Event schema. Transitions come from broadcast's updates, and
+// so do the show-level events (lines, settings, recording, talkback,
+// node); chat messages and the on-air warning come from the hub itself.
+
+// event is one numbered event as the API streams it.
+type event struct {
+	id   int64
+	name string
+	data []byte
+}
+
+// apiFeed is what a hub last told API clients of the show, to send only
+// changes; reset from a snapshot at every subscription. The hub's lock
+// guards it.
+type apiFeed struct {
+	settings broadcast.Settings
+	talkback apiTalkbackEvent
+}
+
+// apiTalkbackEvent is the data of a talkback event: schema TalkbackEvent.
+type apiTalkbackEvent struct {
+	Active bool   `json:"active"`
+	Line   string `json:"line,omitempty"`
+}
+
+// apiNodeEvent is the data of a node event: schema NodeEvent.
+type apiNodeEvent struct {
+	Node  string              `json:"node"`
+	State broadcast.NodeState `json:"state"`
+	Since time.Time           `json:"since"`
+}
+
+// apiSubscribed takes what the feed compares with from a snapshot taken
+// after subscribing.
+func (h *hub) apiSubscribed() {
+	snap, err := h.s.cfg.Shows.Snapshot(h.key)
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.feed = apiFeed{settings: snap.Settings, talkback: talkbackOf(snap.Media)}
+}
+
+func talkbackOf(m broadcast.MediaState) apiTalkbackEvent {
+	return apiTalkbackEvent{Active: m.Talkback, Line: m.TalkbackLine}
+}
+
+// apiUpdate turns one broadcast update into the API's events.
+func (h *hub) apiUpdate(u broadcast.Update) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch u.Kind {
+	case broadcast.UpdateTransition:
+		h.publishLocked("transition", apiTransitionOf(u.Transition))
+	case broadcast.UpdateResync: // one update however many callers it readmitted
+		for _, t := range u.Transitions {
+			h.publishLocked("transition", apiTransitionOf(t))
+		}
+	case broadcast.UpdateSettings:
+		if u.Settings.LinesOpen != h.feed.settings.LinesOpen {
+			h.publishLocked("lines", map[string]bool{"open": u.Settings.LinesOpen})
+		}
+		h.feed.settings = u.Settings
+		h.publishSettingsLocked()
+	case broadcast.UpdateRecording:
+		h.publishLocked("recording", recordingStateOf(u.Recording))
+	case broadcast.UpdateMedia:
+		if tb := talkbackOf(u.Media); tb != h.feed.talkback {
+			h.feed.talkback = tb
+			h.publishLocked("talkback", tb)
+		}
+	case broadcast.UpdateNode:
+		h.publishLocked("node", apiNodeEvent{Node: u.Node.Node, State: u.Node.State, Since: u.Node.Since})
+	}
+}
+
+// publishSettingsLocked sends the show's settings as last known, with
+// the on-air warning; h.mu held.
+func (h *hub) publishSettingsLocked() {
+	h.publishLocked("settings", settingsOf(h.feed.settings, h.airLimit))
+}
+
+// publishLocked numbers an event, keeps it in the ring and sends it to
+// the API clients; h.mu held. A client too slow to take it is
+// disconnected.
+func (h *hub) publishLocked(name string, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		h.s.log.Error("web: encode event", "show", h.key, "event", name, "err", err)
+		return
+	}
+	ev := event{id: h.next, name: name, data: data}
+	h.next++
+	h.ring[ev.id%int64(len(h.ring))] = ev
+	if h.next-h.first > int64(len(h.ring)) {
+		h.first = h.next - int64(len(h.ring))
+	}
+	msg := encodeEvent(ev.id, name, data)
+	for c := range h.api {
+		if !c.send(msg) {
+			delete(h.api, c)
+			h.s.log.Warn("web: API event client too slow, disconnected", "show", h.key)
+		}
+	}
+}
+
+// reset tells every API client that events were lost.
+func (h *hub) reset(why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	msg := h.resetMsg(why)
+	for c := range h.api {
+		if !c.send(msg) {
+			delete(h.api, c)
+		}
+	}
+}
+
+// resetMsg is the event telling a client to reload its state; h.mu held.
+func (h *hub) resetMsg(why string) []byte {
+	data, _ := json.Marshal(map[string]any{"reason": why, "last_id": h.next - 1})
+	return encodeEvent(0, "reset", data)
+}
+
+// attachAPI registers an API client, first queueing the ring's events after
+// lastID, or a reset when lastID is out of the ring. lastID < 0: none. A
+// client made without a buffer gets one of ClientBuffer messages plus
+// room for its replay, so a stream costs the ring only when it replays it.
+func (h *hub) attachAPI(c *client, lastID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cap(c.ch) == 0 {
+		replay := int64(1) // a reset
+		if lastID >= h.first-1 && lastID < h.next {
+			replay = h.next - 1 - lastID
+		}
+		c.ch = make(chan []byte, h.s.cfg.ClientBuffer+int(replay))
+	}
+	switch {
+	case lastID < 0:
+	case lastID < h.first-1 || lastID >= h.next:
+		c.send(h.resetMsg(fmt.Sprintf("event %d is not in the last %d", lastID, len(h.ring))))
+	default:
+		for id := lastID + 1; id < h.next; id++ {
+			ev := h.ring[id%int64(len(h.ring))]
+			if !c.send(encodeEvent(ev.id, ev.name, ev.data)) {
+				return
+			}
+		}
+	}
+	h.api[c] = struct{}{}
+}

@@ -1,0 +1,305 @@
+package web
+
+import (
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+	"github.com/go-chi/chi/v5"
+)
+
+// The API's reads of the history (calls and transitions over a day or a
+// range, as JSON or CSV), the show chat and the recordings.
+
+// maxRange is the longest range an export covers.
+const maxRange = 31 * 24 * time.Hour
+
+// exportReq is a checked export request: the show, the range and the
+// format.
+type exportReq struct {
+	show     string
+	from, to time.Time
+	csv      bool
+}
+
+// exportRange reads day, or from and to, and format.
+func (s *Server) exportRange(r *http.Request) (exportReq, error) {
+	h, err := s.apiShowReq(r, auth.ActionView)
+	if err != nil {
+		return exportReq{}, err
+	}
+	if s.cfg.History == nil {
+		return exportReq{}, notFound("history", "")
+	}
+	q := r.URL.Query()
+	out := exportReq{show: h.key}
+	switch f := q.Get("format"); f {
+	case "", "json":
+	case "csv":
+		out.csv = true
+	default:
+		return exportReq{}, invalid("format", "must be json or csv")
+	}
+	now := s.cfg.Now()
+	if v := q.Get("from"); v != "" {
+		if out.from, err = time.Parse(time.RFC3339, v); err != nil {
+			return exportReq{}, invalid("from", "must be a time like 2026-03-01T06:00:00Z")
+		}
+		out.to = out.from.Add(24 * time.Hour)
+		if v := q.Get("to"); v != "" {
+			if out.to, err = time.Parse(time.RFC3339, v); err != nil {
+				return exportReq{}, invalid("to", "must be a time like 2026-03-01T10:00:00Z")
+			}
+		}
+		if !out.to.After(out.from) || out.to.Sub(out.from) > maxRange {
+			return exportReq{}, invalid("to", "must be after from, by at most 31 days")
+		}
+		return out, nil
+	}
+	if q.Get("to") != "" {
+		return exportReq{}, invalid("from", "is required with to")
+	}
+	day := now
+	if v := q.Get("day"); v != "" {
+		if day, err = time.ParseInLocation("2006-01-02", v, now.Location()); err != nil {
+			return exportReq{}, invalid("day", "must be a date like 2006-01-02")
+		}
+	}
+	y, m, d := day.Date()
+	out.from = time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	out.to = time.Date(y, m, d+1, 0, 0, 0, 0, now.Location())
+	return out, nil
+}
+
+// writeCSV writes rows (the first is the header) as text/csv.
+func (s *Server) writeCSV(w http.ResponseWriter, r *http.Request, name string, rows [][]string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	for _, row := range rows {
+		for i, v := range row {
+			row[i] = csvSafe(v)
+		}
+	}
+	if err := cw.WriteAll(rows); err != nil {
+		s.log.Warn("web: write csv", "path", r.URL.Path, "err", err)
+	}
+}
+
+// csvSafe keeps a cell that a spreadsheet would run as a formula (caller
+// ID names are text from outside) as text, and shows control characters
+// as U+FFFD.
+func csvSafe(v string) string {
+	v = printable(v)
+	if v != "" && strings.ContainsRune("=+-@", rune(v[0])) {
+		if _, err := strconv.ParseFloat(v, 64); err != nil || v[0] == '=' || v[0] == '@' {
+			return "'" + v
+		}
+	}
+	return v
+}
+
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func (s *Server) apiShowCalls(w http.ResponseWriter, r *http.Request) {
+	x, err := s.exportRange(r)
+	var calls []queue.CallRecord
+	if err == nil {
+		calls, err = s.cfg.History.ShowCalls(r.Context(), x.show, x.from, x.to)
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if x.csv {
+		rows := [][]string{{"id", "show", "number", "name", "state", "arrived_at", "answered_at", "on_air_at", "ended_at",
+			"outcome", "cause", "reason", "notes_name", "notes_location", "notes_topic", "notes_priority"}}
+		for _, c := range calls {
+			rows = append(rows, []string{c.ID, c.Show, c.Number, c.Name, string(c.State), csvTime(c.ArrivedAt),
+				csvTime(c.AnsweredAt), csvTime(c.OnAirAt), csvTime(c.EndedAt), string(c.Outcome), itoaZero(c.Cause), c.Reason,
+				c.Notes.Name, c.Notes.Location, c.Notes.Topic, itoaZero(c.Notes.Priority)})
+		}
+		s.writeCSV(w, r, x.show+"-calls", rows)
+		return
+	}
+	out := struct {
+		Calls []apiCallRecord `json:"calls"`
+	}{Calls: make([]apiCallRecord, 0, len(calls))}
+	for _, c := range calls {
+		out.Calls = append(out.Calls, callRecordOf(c))
+	}
+	s.reply(w, r, out, nil)
+}
+
+func (s *Server) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
+	x, err := s.exportRange(r)
+	var ts []queue.Transition
+	if err == nil {
+		ts, err = s.cfg.History.ShowTransitions(r.Context(), x.show, x.from, x.to)
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	if x.csv {
+		rows := [][]string{{"call_id", "seq", "at", "show", "from", "to", "action", "actor_kind", "actor_name",
+			"number", "name", "outcome", "cause", "reason"}}
+		for _, t := range ts {
+			rows = append(rows, []string{t.CallID, strconv.Itoa(t.Seq), csvTime(t.At), t.Show, string(t.From), string(t.To),
+				t.Action, string(t.Actor.Kind), t.Actor.Name, t.Number, t.Name, string(t.Outcome), itoaZero(t.Cause), t.Reason})
+		}
+		s.writeCSV(w, r, x.show+"-transitions", rows)
+		return
+	}
+	out := struct {
+		Transitions []apiTransition `json:"transitions"`
+	}{Transitions: make([]apiTransition, 0, len(ts))}
+	for _, t := range ts {
+		out.Transitions = append(out.Transitions, apiTransitionOf(t))
+	}
+	s.reply(w, r, out, nil)
+}
+
+func itoaZero(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// messageOf is a chat message as the API shows it.
+func messageOf(m chatMsg) apiMessage {
+	return apiMessage{ID: m.ID, At: m.At, Author: m.From, Text: m.Text}
+}
+
+func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
+	h, err := s.apiShowReq(r, auth.ActionView)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	h.mu.Lock()
+	out := struct {
+		Messages []apiMessage `json:"messages"`
+	}{Messages: make([]apiMessage, 0, len(h.chat))}
+	for _, m := range h.chat {
+		out.Messages = append(out.Messages, messageOf(m))
+	}
+	h.mu.Unlock()
+	s.reply(w, r, out, nil)
+}
+
+// postChat writes a message in the show's chat, as the console does.
+func (s *Server) postChat(r *http.Request) (apiMessage, error) {
+	h, err := s.apiShowReq(r, auth.ActionMessage)
+	if err != nil {
+		return apiMessage{}, err
+	}
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return apiMessage{}, err
+	}
+	text := strings.TrimSpace(in.Text)
+	if text == "" || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, unprintable) >= 0 {
+		return apiMessage{}, invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
+	}
+	p, _ := principal(r)
+	m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
+	if s.cfg.Chat != nil {
+		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)
+		if err != nil {
+			return apiMessage{}, err
+		}
+		m = chatOf(stored)
+	}
+	h.addChat(m)
+	return messageOf(m), nil
+}
+
+func (s *Server) apiPostChat(w http.ResponseWriter, r *http.Request) {
+	out, err := s.postChat(r)
+	s.reply(w, r, out, err)
+}
+
+// recordingsLimit is the most recordings one list answers.
+const recordingsLimit = 200
+
+// recordingsReq checks the role may handle recordings and that callin
+// keeps them, and returns the show.
+func (s *Server) recordingsReq(r *http.Request) (*hub, error) {
+	h, err := s.apiShowReq(r, auth.ActionRecording)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Recordings == nil {
+		return nil, notFound("recordings", "")
+	}
+	return h, nil
+}
+
+func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
+	h, err := s.recordingsReq(r)
+	var recs []queue.Recording
+	if err == nil {
+		recs, err = s.cfg.Recordings.ShowRecordings(r.Context(), h.key, r.URL.Query().Get("call"), recordingsLimit)
+	}
+	out := struct {
+		Recordings []apiRecording `json:"recordings"`
+	}{Recordings: make([]apiRecording, 0, len(recs))}
+	for _, rec := range recs {
+		out.Recordings = append(out.Recordings, recordingOf(rec))
+	}
+	s.reply(w, r, out, err)
+}
+
+// apiRecordingFile streams a recording's file from Asterisk. The write
+// deadline is the server's: a file that takes longer than WriteTimeout to
+// send is cut off (an hour of 8 kHz WAV is 58 MB).
+func (s *Server) apiRecordingFile(w http.ResponseWriter, r *http.Request) {
+	h, err := s.recordingsReq(r)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	name := chi.URLParam(r, "recording")
+	body, ctype, err := s.cfg.Recordings.RecordingFile(r.Context(), h.key, name)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	defer body.Close()
+	if ctype != "audio/wav" {
+		ctype = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(name)+`"`)
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, body); err != nil {
+		s.log.Warn("web: recording file", "show", h.key, "recording", name, "err", err)
+	}
+}
+
+// safeFileName keeps letters, digits, '-', '_' and '.' of a name.
+func safeFileName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, name)
+}
