@@ -110,7 +110,8 @@ var callerOps = map[string]struct {
 var apiOps = func() []apiOp {
 	ops := []apiOp{
 		{method: "GET", path: "/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This document",
-			ok: content{"application/json": mediaSchema(map[string]any{"type": "object"})}},
+			ok:       content{"application/json": mediaSchema(map[string]any{"type": "object"})},
+			statuses: []int{413, 415}}, // the body bounds hold on every route
 
 		{method: "GET", path: "/shows", id: "listShows", tag: "shows", summary: "List the shows", who: whoAny,
 			ok: jsonOK("ShowList"), statuses: []int{401, 403, 500}},
@@ -290,7 +291,6 @@ func openAPI(host string) map[string]any {
 			"description": "The automation API of callin, the radio call-in queue: JSON with a bearer token " +
 				"(callin token create). Errors are {\"error\":{\"code\",\"message\",\"field\"}}. " +
 				"Requests with a field the schema does not list are refused (400).",
-			"license": map[string]any{"name": "Unlicensed: no license has been chosen yet", "url": "https://spdx.org/licenses/"},
 		},
 		"servers": []any{map[string]any{
 			"url":         "{scheme}://{host}/api/v1",
@@ -314,12 +314,12 @@ func openAPI(host string) map[string]any {
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
 				"description": "An API token: callin token create NAME --role ROLE."}},
 			"parameters": map[string]any{
-				"show": map[string]any{"name": "show", "in": "path", "required": true, "description": "The show's key.",
+				"showKey": map[string]any{"name": "show", "in": "path", "required": true, "description": "The show's key.",
 					"schema": map[string]any{"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"}},
-				"call": map[string]any{"name": "call", "in": "path", "required": true, "description": "A live call's id.", "schema": str},
-				"number": map[string]any{"name": "number", "in": "path", "required": true, "schema": str,
+				"callId": map[string]any{"name": "call", "in": "path", "required": true, "description": "A live call's id.", "schema": str},
+				"phoneNumber": map[string]any{"name": "number", "in": "path", "required": true, "schema": str,
 					"description": "A phone number: up to 20 digits, an optional leading + (%2B), and spaces, dashes, dots, slashes or brackets between them."},
-				"recording": map[string]any{"name": "recording", "in": "path", "required": true, "description": "A recording's name.", "schema": str},
+				"recordingName": map[string]any{"name": "recording", "in": "path", "required": true, "description": "A recording's name.", "schema": str},
 			},
 			"responses": responses(),
 			"schemas":   schemas(),
@@ -350,9 +350,11 @@ func operation(op apiOp) map[string]any {
 		o["security"] = []any{}
 	}
 	var params []any
-	for _, p := range []string{"show", "call", "number", "recording"} {
-		if strings.Contains(op.path, "{"+p+"}") {
-			params = append(params, map[string]any{"$ref": "#/components/parameters/" + p})
+	for _, p := range []struct{ name, component string }{
+		{"show", "showKey"}, {"call", "callId"}, {"number", "phoneNumber"}, {"recording", "recordingName"},
+	} {
+		if strings.Contains(op.path, "{"+p.name+"}") {
+			params = append(params, map[string]any{"$ref": "#/components/parameters/" + p.component})
 		}
 	}
 	for _, p := range op.params {

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/apiclient"
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/web"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// frame is one event of the stream, decoded through the document's Event
+// schema.
+type frame struct {
+	id, name string
+	event    apiclient.Event
+}
+
+// readFrames parses a text/event-stream into frames until it ends.
+func readFrames(t *testing.T, res *http.Response) <-chan frame {
+	out := make(chan frame, 1024)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(res.Body)
+		var id, name string
+		var data []string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if name != "" {
+					raw := fmt.Sprintf(`{"event":%q,"data":%s`, name, strings.Join(data, "\n"))
+					if id != "" {
+						raw += fmt.Sprintf(`,"id":%q`, id)
+					}
+					var ev apiclient.Event
+					if err := json.Unmarshal([]byte(raw+"}"), &ev); err != nil {
+						t.Errorf("event %s: %v", raw, err)
+					}
+					out <- frame{id: id, name: name, event: ev}
+				}
+				id, name, data = "", "", nil
+			case strings.HasPrefix(line, "id: "):
+				id = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				name = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				data = append(data, line[6:])
+			}
+		}
+	}()
+	return out
+}
+
+// TestAPIClientEndToEnd runs a show through the Go client generated from
+// the OpenAPI document, against the whole service (fake Asterisk, real
+// PostgreSQL): callers arrive, are listed, screened, made ready, put on
+// air, held, dropped, taken next, blocked; talkback starts and stops; the
+// lines close; and the event stream reports each step, typed by the
+// document's Event schema. If the document and the service disagree, this
+// does not compile or fails.
+func TestAPIClientEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := startTarget(t, "", "morning,title=Morning,talkback-media=sound:callin/back-after-news", web.DefaultLimits())
+	token := s.token(t, "automation", auth.RoleProducer)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bearer := apiclient.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	})
+	c, err := apiclient.NewClientWithResponses(s.base+"/api/v1", bearer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := apiclient.NewClient(s.base+"/api/v1", bearer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const show = apiclient.ShowKey("morning")
+
+	// The event stream, opened first: it sees everything that follows.
+	res, err := raw.StreamEvents(ctx, show, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("events: %d", res.StatusCode)
+	}
+	frames := readFrames(t, res)
+	var lastID string
+	// next waits for the stream's next event of a kind, skipping others.
+	next := func(name string, match func(apiclient.Event) bool) apiclient.Event {
+		t.Helper()
+		for {
+			select {
+			case f, ok := <-frames:
+				if !ok {
+					t.Fatalf("the event stream ended waiting for %s", name)
+				}
+				if f.id != "" {
+					lastID = f.id
+				}
+				if f.name == name && (match == nil || match(f.event)) {
+					return f.event
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %s event", name)
+			}
+		}
+	}
+	transition := func(callID, action string) apiclient.Transition {
+		t.Helper()
+		ev := next("transition", func(e apiclient.Event) bool {
+			tf, err := e.AsTransitionFrame()
+			return err == nil && tf.Data.CallId == callID && string(tf.Data.Action) == action
+		})
+		tf, _ := ev.AsTransitionFrame()
+		return tf.Data
+	}
+
+	// Two callers arrive and join the line.
+	var ids []string
+	for _, caller := range []struct{ number, name string }{{"+12025550101", "Ann"}, {"+12025550102", "Bob"}} {
+		if _, err := s.pbx.Call(ctx, aritest.CallOptions{Args: []string{"morning"}, Number: caller.number, Name: caller.name}); err != nil {
+			t.Fatal(err)
+		}
+		tr := next("transition", func(e apiclient.Event) bool {
+			tf, err := e.AsTransitionFrame()
+			return err == nil && tf.Data.Action == apiclient.TransitionActionJoin && tf.Data.Number == caller.number
+		})
+		tf, _ := tr.AsTransitionFrame()
+		ids = append(ids, tf.Data.CallId)
+	}
+	ann, bob := apiclient.CallId(ids[0]), apiclient.CallId(ids[1])
+
+	waiting := apiclient.ListCallersParamsStateWaiting
+	list, err := c.ListCallersWithResponse(ctx, show, &apiclient.ListCallersParams{State: &waiting})
+	if err != nil || list.JSON200 == nil {
+		t.Fatalf("list callers: %v %v", err, list.Status())
+	}
+	if got := list.JSON200.Callers; len(got) != 2 || got[0].Id != ids[0] || *got[0].Position != 1 || got[1].Id != ids[1] {
+		t.Fatalf("waiting callers: %+v", got)
+	}
+
+	screener := "sam"
+	if r, err := c.ScreenCallerWithResponse(ctx, show, ann, apiclient.Screen{Screener: &screener}); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateScreening {
+		t.Fatalf("screen: %v %s", err, body(r))
+	}
+	transition(ids[0], "screen")
+	topic, priority := "buses", 2
+	r, err := c.ReadyCallerWithResponse(ctx, show, ann, apiclient.Notes{Topic: &topic, Priority: &priority})
+	if err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateReady || *r.JSON200.Notes.Topic != "buses" {
+		t.Fatalf("ready: %v %s", err, body(r))
+	}
+	if tr := transition(ids[0], "ready"); tr.Notes == nil || *tr.Notes.Topic != "buses" {
+		t.Fatalf("ready transition without the notes: %+v", tr)
+	}
+	if r, err := c.PromoteCallerWithResponse(ctx, show, ann); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateOnAir {
+		t.Fatalf("promote: %v %s", err, body(r))
+	}
+	transition(ids[0], "promote")
+	if r, err := c.HoldCallerWithResponse(ctx, show, ann); err != nil || r.JSON200 == nil || r.JSON200.State == apiclient.CallStateOnAir {
+		t.Fatalf("hold: %v %s", err, body(r))
+	}
+	transition(ids[0], "hold")
+	reason := "off topic"
+	if r, err := c.DropCallerWithResponse(ctx, show, ann, apiclient.Drop{Reason: &reason}); err != nil || r.JSON200 == nil {
+		t.Fatalf("drop: %v %s", err, body(r))
+	}
+	// She was on air before: the call counts as aired.
+	if tr := transition(ids[0], "drop"); tr.Outcome == nil || *tr.Outcome != apiclient.TransitionOutcomeAired {
+		t.Fatalf("drop transition: %+v outcome %v", tr, deref(tr.Outcome))
+	}
+
+	taken, err := c.TakeNextWithResponse(ctx, show)
+	if err != nil || taken.JSON200 == nil || taken.JSON200.Id != ids[1] || taken.JSON200.State != apiclient.CallStateOnAir {
+		t.Fatalf("take next: %v %s", err, body(taken))
+	}
+	transition(ids[1], "take_next")
+	onAir, err := c.ListOnAirWithResponse(ctx, show)
+	if err != nil || onAir.JSON200 == nil || len(onAir.JSON200.Callers) != 1 || onAir.JSON200.Callers[0].Id != ids[1] {
+		t.Fatalf("on air: %v %s", err, body(onAir))
+	}
+
+	blocked, err := c.BlockNumberWithResponse(ctx, "+12025550102", apiclient.Block{Reason: "abusive"})
+	if err != nil || blocked.JSON200 == nil || !blocked.JSON200.Profile.Blocked || *blocked.JSON200.Profile.BlockedReason != "abusive" {
+		t.Fatalf("block: %v %s", err, body(blocked))
+	}
+	if tr := transition(ids[1], "block"); tr.Actor.Kind != apiclient.Token || *tr.Actor.Name != "automation" {
+		t.Fatalf("block transition by %+v, want the token", tr.Actor)
+	}
+	if r, err := c.GetCallerWithResponse(ctx, show, bob); err != nil || r.JSON200 == nil || !r.JSON200.Blocked {
+		t.Fatalf("blocked caller: %v %s", err, body(r))
+	}
+	unblocked, err := c.UnblockNumberWithResponse(ctx, "+12025550102")
+	if err != nil || unblocked.JSON200 == nil || unblocked.JSON200.Profile.Blocked || unblocked.JSON200.Profile.BlockedBy != nil {
+		t.Fatalf("unblock: %v %s", err, body(unblocked))
+	}
+
+	media := []string{"sound:callin/back-after-news"}
+	if r, err := c.StartTalkbackWithResponse(ctx, show, apiclient.TalkbackStart{Media: &media}); err != nil || r.JSON200 == nil || !r.JSON200.Talkback {
+		t.Fatalf("talkback start: %v %s", err, body(r))
+	}
+	tb := next("talkback", nil)
+	if f, err := tb.AsTalkbackFrame(); err != nil || !f.Data.Active {
+		t.Fatalf("talkback event: %+v %v", f, err)
+	}
+	// The fake's message may end before the stop: then there is no
+	// talkback left to stop (409), and it ended by itself.
+	if r, err := c.StopTalkbackWithResponse(ctx, show); err != nil || (r.JSON200 == nil || r.JSON200.Talkback) && r.JSON409 == nil {
+		t.Fatalf("talkback stop: %v %s", err, body(r))
+	}
+	tb = next("talkback", nil)
+	if f, err := tb.AsTalkbackFrame(); err != nil || f.Data.Active {
+		t.Fatalf("talkback event: %+v %v", f, err)
+	}
+
+	if r, err := c.SetLinesWithResponse(ctx, show, apiclient.Lines{Open: false}); err != nil || r.JSON200 == nil || r.JSON200.LinesOpen {
+		t.Fatalf("close lines: %v %s", err, body(r))
+	}
+	if f, err := next("lines", nil).AsLinesFrame(); err != nil || f.Data.Open {
+		t.Fatalf("lines event: %+v %v", f, err)
+	}
+	warn := 5
+	if r, err := c.UpdateSettingsWithResponse(ctx, show, apiclient.SettingsChange{OnAirWarningMinutes: &warn}); err != nil || r.JSON200 == nil || r.JSON200.OnAirWarningMinutes != 5 {
+		t.Fatalf("settings: %v %s", err, body(r))
+	}
+	if f, err := next("settings", func(e apiclient.Event) bool {
+		f, err := e.AsSettingsFrame()
+		return err == nil && f.Data.OnAirWarningMinutes == 5
+	}).AsSettingsFrame(); err != nil || f.Data.LinesOpen {
+		t.Fatalf("settings event: %+v %v", f, err)
+	}
+
+	// Resuming after the last event seen gets nothing old; a later event
+	// arrives with the next id.
+	resumed, err := raw.StreamEvents(ctx, show, &apiclient.StreamEventsParams{LastEventID: &lastID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Body.Close()
+	again := readFrames(t, resumed)
+	text := "back after the news"
+	if r, err := c.PostChatWithResponse(ctx, show, apiclient.MessageText{Text: text}); err != nil || r.JSON200 == nil {
+		t.Fatalf("chat: %v %s", err, body(r))
+	}
+	select {
+	case f := <-again:
+		cf, err := f.event.AsChatFrame()
+		if f.name != "chat" || err != nil || cf.Data.Text != text || cf.Id <= lastID && len(cf.Id) == len(lastID) {
+			t.Fatalf("first event after resuming at %s: %s %+v %v", lastID, f.name, cf, err)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event after resuming")
+	}
+
+	hist, err := c.GetCallerHistoryWithResponse(ctx, "+12025550101")
+	if err != nil || hist.JSON200 == nil || hist.JSON200.Profile.Number != "+12025550101" {
+		t.Fatalf("history: %v %s", err, body(hist))
+	}
+}
+
+// body is a response's status and body, for failure messages.
+func body(r interface {
+	Status() string
+}) string {
+	if r == nil {
+		return "no response"
+	}
+	b, _ := json.Marshal(r)
+	return r.Status() + " " + string(b)
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
