@@ -54,6 +54,9 @@ type stackConfig struct {
 	Limits web.Limits
 	// Started, when set, is called once the listener is up, with its address.
 	Started func(addr string)
+	// KeepRecordings is how long the on-air recordings are kept on
+	// Asterisk before callin deletes them (0: forever).
+	KeepRecordings time.Duration
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -76,6 +79,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.StringVar(&ariPass, "ari-password", "", "ARI password for every node (per node: CALLIN_ARI_PASSWORD_<NAME>); prefer the environment")
 	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP][,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,callback=PJSIP/{number}@trunk,...][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
 	fs.StringVar(&cfg.Journal, "journal", defaultJournal(env), "file where history waits while PostgreSQL is unreachable")
+	fs.DurationVar(&cfg.KeepRecordings, "keep-recordings", 0, "delete on-air recordings from Asterisk this long after they end, e.g. 720h (0: keep them)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -179,13 +183,23 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 
 	metrics := newMetrics()
 	var nodes []broadcast.NodeConfig
+	files := map[string]storedFiles{} // each show's node's stored recordings
 	for _, n := range cfg.Nodes {
 		c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: log.With("node", n.Name)})
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		nodes = append(nodes, broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events})
+		for _, sc := range shows {
+			if sc.Node == n.Name {
+				files[sc.Key] = c
+			}
+		}
 	}
+	if cfg.KeepRecordings < 0 {
+		return usagef("--keep-recordings: %v is negative", cfg.KeepRecordings)
+	}
+	recordings := newRecordingKeeper(store, files, cfg.KeepRecordings, log)
 	app, err := broadcast.New(broadcast.Config{
 		App:       cfg.App,
 		Nodes:     nodes,
@@ -193,8 +207,10 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		Sink:      metrics.sink(writer),
 		Blocklist: blocklist,
 		Recall:    recall{store},
-		Phones:    phones,
-		Logger:    log,
+		// Recordings: each finished on-air recording, kept in the store.
+		Recordings: recordings,
+		Phones:     phones,
+		Logger:     log,
 	})
 	if err != nil {
 		return err
@@ -215,6 +231,8 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		Limits:   cfg.Limits,
 		Talkback: talkback,
 		Blocks:   app,
+		// Recordings: listed and served through callin's checks.
+		Recordings: recordings,
 	})
 	metrics.watch(app, writer)
 	db := &dbHealth{pool: store.Pool()}
@@ -256,6 +274,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	g.Go(func() error { return app.Run(gctx) })
 	g.Go(func() error { phones.Run(gctx, phonesEvery); return nil })
 	g.Go(func() error { return console.Run(gctx) })
+	g.Go(func() error { return recordings.run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
