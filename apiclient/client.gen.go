@@ -478,6 +478,7 @@ func (e TransitionAction) Valid() bool {
 const (
 	TransitionFromArriving  TransitionFrom = "arriving"
 	TransitionFromCallback  TransitionFrom = "callback"
+	TransitionFromEmpty     TransitionFrom = ""
 	TransitionFromEnded     TransitionFrom = "ended"
 	TransitionFromOnAir     TransitionFrom = "on_air"
 	TransitionFromReady     TransitionFrom = "ready"
@@ -491,6 +492,8 @@ func (e TransitionFrom) Valid() bool {
 	case TransitionFromArriving:
 		return true
 	case TransitionFromCallback:
+		return true
+	case TransitionFromEmpty:
 		return true
 	case TransitionFromEnded:
 		return true
@@ -1126,15 +1129,17 @@ type Transition struct {
 	CallId string           `json:"call_id"`
 
 	// Cause Q.850 hangup cause.
-	Cause     *int               `json:"cause,omitempty"`
-	ChannelId string             `json:"channel_id"`
-	From      TransitionFrom     `json:"from"`
-	Name      *string            `json:"name,omitempty"`
-	Node      string             `json:"node"`
-	Notes     *Notes             `json:"notes,omitempty"`
-	Number    string             `json:"number"`
-	Outcome   *TransitionOutcome `json:"outcome,omitempty"`
-	Reason    *string            `json:"reason,omitempty"`
+	Cause     *int   `json:"cause,omitempty"`
+	ChannelId string `json:"channel_id"`
+
+	// From The state before; empty for the arrival.
+	From    TransitionFrom     `json:"from"`
+	Name    *string            `json:"name,omitempty"`
+	Node    string             `json:"node"`
+	Notes   *Notes             `json:"notes,omitempty"`
+	Number  string             `json:"number"`
+	Outcome *TransitionOutcome `json:"outcome,omitempty"`
+	Reason  *string            `json:"reason,omitempty"`
 
 	// Seq 1 for the arrival, then one more per transition of the call.
 	Seq  int          `json:"seq"`
@@ -1145,7 +1150,7 @@ type Transition struct {
 // TransitionAction defines model for Transition.Action.
 type TransitionAction string
 
-// TransitionFrom defines model for Transition.From.
+// TransitionFrom The state before; empty for the arrival.
 type TransitionFrom string
 
 // TransitionOutcome defines model for Transition.Outcome.

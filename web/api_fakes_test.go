@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 )
 
@@ -83,4 +84,15 @@ func (f *fakeRecordings) RecordingFile(_ context.Context, show, name string) (io
 		}
 	}
 	return nil, "", fmt.Errorf("fake: recording %q: %w", name, queue.ErrNotFound)
+}
+
+// update sends a show-level update to every subscriber, as broadcast
+// does for settings, media, recording and node changes.
+func (a *fakeApp) update(u broadcast.Update) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u.Show = a.show
+	for s := range a.subs {
+		s.ch <- u
+	}
 }

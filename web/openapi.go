@@ -479,7 +479,9 @@ func schemas() map[string]any {
 		"Actor":         obj(map[string]any{"kind": enum("user", "token", "caller", "system"), "name": str}, "kind"),
 		"Transition": obj(map[string]any{
 			"call_id": str, "seq": describe(integer, "1 for the arrival, then one more per transition of the call."),
-			"at": dateTime, "show": str, "from": states, "to": states,
+			"at": dateTime, "show": str, "to": states,
+			"from": describe(enum("", "arriving", "waiting", "screening", "ready", "callback", "on_air", "ended"),
+				"The state before; empty for the arrival."),
 			"action": enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
 				"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
 				"reconcile", "vanish", "block", "unblock", "callback_request", "callback_now", "callback_dial",
