@@ -15,9 +15,11 @@
 // # Live updates
 //
 // Each show has one hub: the only subscriber to the show's broadcast feed.
-// It numbers every transition for the API's event stream (a ring of the last
-// Config.Ring, so a client resumes with Last-Event-ID, or gets an event
-// named "reset" when its id is no longer kept), and renders the console's
+// It numbers every event for the API's event stream (api_events.go:
+// transitions, and the show's lines, settings, recording, talkback, node
+// and chat events; a ring of the last Config.Ring, so a client resumes
+// with Last-Event-ID, or gets an event named "reset" when its id is no
+// longer kept), and renders the console's
 // fragments (header, stats, on air, up next, screening, waiting, chat) once
 // per role for all consoles, at most every Config.RenderEvery, sending only
 // what changed: for the line groups (up next, waiting) the changed rows

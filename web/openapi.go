@@ -267,8 +267,8 @@ var statusText = map[int]string{
 	503: "The show's Asterisk node is down, or the service has too many event streams (code unavailable).",
 }
 
-// DocServer is the server the committed document names (its variables
-// take the host a client uses).
+// docHost is the host the committed document's server names; the served
+// document names the one the client used.
 const docHost = "127.0.0.1:8080"
 
 // openAPI builds the OpenAPI 3 document of /api/v1 for a client that
