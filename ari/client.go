@@ -220,6 +220,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("ari: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
+	if out == nil && resp.StatusCode < 300 {
+		// Nothing to decode (a subscription's answer lists every channel
+		// the app is subscribed to: at a big line, kilobytes each time).
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+		return nil
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return fmt.Errorf("ari: %s %s: read response: %w", method, path, err)
@@ -290,6 +296,14 @@ func (c *Client) SubscribeApplication(ctx context.Context, name string, eventSou
 		return nil, err
 	}
 	return &v, nil
+}
+
+// Subscribe subscribes our app to event sources such as "channel:ID", as
+// SubscribeApplication does, without reading the answer (the app's whole
+// list of subscriptions): POST /applications/{app}/subscription.
+func (c *Client) Subscribe(ctx context.Context, eventSources ...string) error {
+	q := url.Values{"eventSource": {strings.Join(eventSources, ",")}}
+	return c.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(c.app)+"/subscription", q, nil, nil)
 }
 
 // UnsubscribeApplication removes event sources from an application (our own

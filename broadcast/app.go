@@ -44,11 +44,9 @@ type Telephony interface {
 	Originate(ctx context.Context, p ari.OriginateParams) (*ari.Channel, error)
 	// ListChannels is GET /channels.
 	ListChannels(ctx context.Context) ([]ari.Channel, error)
-	// SubscribeApplication subscribes our app ("" name) to event sources
-	// such as "channel:ID": POST /applications/{app}/subscription.
-	SubscribeApplication(ctx context.Context, name string, eventSources ...string) (*ari.Application, error)
-	// GetApplication is GET /applications/{app}: the explicit subscriptions.
-	GetApplication(ctx context.Context, name string) (*ari.Application, error)
+	// Subscribe subscribes our app to event sources such as "channel:ID":
+	// POST /applications/{app}/subscription (its answer is not read).
+	Subscribe(ctx context.Context, eventSources ...string) error
 	// RTPStatistics is GET /channels/{id}/rtp_statistics; 403 for a
 	// channel without RTP (a Local channel, trace 16).
 	RTPStatistics(ctx context.Context, channelID string) (*ari.RTPStats, error)

@@ -179,7 +179,9 @@ func (discard) Record(queue.Transition) {}
 // subscriber, with 600 waiting.
 func BenchmarkHangupToEnd(b *testing.B) {
 	srv := newFake(b, aritest.Options{})
-	e := start(b, srv, broadcast.Config{SubscriberBuffer: 4096, Sink: discard{}})
+	subs := watchSubs(newClient(b, srv.URL(), srv.User(), srv.Password()))
+	e := start(b, srv, broadcast.Config{SubscriberBuffer: 4096, Sink: discard{},
+		Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: subs, Events: fastEvents}}})
 	w := e.w("show1")
 	w.nodeUp()
 	placeCalls(b, srv, w, "show1", 600)
@@ -192,6 +194,7 @@ func BenchmarkHangupToEnd(b *testing.B) {
 		}
 		i++
 		w.transition(c.ID(), queue.ActionJoin)
+		subs.wait(b, c.ID())
 		start := time.Now()
 		if err := c.Hangup(17); err != nil {
 			b.Fatal(err)

@@ -18,8 +18,8 @@ import (
 // it would: then StasisEnd is all callin's socket gets for a hang-up.
 type noSubscribe struct{ broadcast.Telephony }
 
-func (noSubscribe) SubscribeApplication(context.Context, string, ...string) (*ari.Application, error) {
-	return nil, &ari.Error{Status: 500, Message: "refused by the test"}
+func (noSubscribe) Subscribe(context.Context, ...string) error {
+	return &ari.Error{Status: 500, Message: "refused by the test"}
 }
 
 // TestCallerHangsUp: a caller who hangs up while waiting, screening, ready
@@ -54,7 +54,8 @@ func TestCallerHangsUp(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/subscribed=%t", st.name, subscribe), func(t *testing.T) {
 				t.Parallel()
 				srv := newFake(t, aritest.Options{})
-				var tel broadcast.Telephony = newClient(t, srv.URL(), srv.User(), srv.Password())
+				subs := watchSubs(newClient(t, srv.URL(), srv.User(), srv.Password()))
+				var tel broadcast.Telephony = subs
 				if !subscribe {
 					tel = noSubscribe{tel}
 				}
@@ -63,6 +64,9 @@ func TestCallerHangsUp(t *testing.T) {
 				w := e.w("show1")
 				w.nodeUp()
 				c, id := dial(t, srv, w, "show1", "5550100")
+				if subscribe {
+					subs.wait(t, c.ID()) // the cause comes in ChannelDestroyed
+				}
 				must(t, st.to(e, id))
 				must(t, c.Hangup(17))
 				tr := w.transition(c.ID(), queue.ActionHangup)
@@ -246,5 +250,40 @@ func TestResyncOneUpdate(t *testing.T) {
 	snap, _ := e2.app.Snapshot("show1")
 	if len(snap.Lineup.Waiting) != n {
 		t.Errorf("%d waiting after the resync, want %d", len(snap.Lineup.Waiting), n)
+	}
+}
+
+// TestSIPHangupCause: a SIP caller's BYE brings a ChannelHangupRequest
+// without a cause (trace 09b): only the subscription's ChannelDestroyed
+// tells it. Without the subscription the cause is recorded as unknown (0).
+func TestSIPHangupCause(t *testing.T) {
+	t.Parallel()
+	for _, subscribe := range []bool{true, false} {
+		t.Run(fmt.Sprintf("subscribed=%t", subscribe), func(t *testing.T) {
+			t.Parallel()
+			srv := newFake(t, aritest.Options{})
+			subs := watchSubs(newClient(t, srv.URL(), srv.User(), srv.Password()))
+			var tel broadcast.Telephony = subs
+			want := 17
+			if !subscribe {
+				tel, want = noSubscribe{tel}, 0
+			}
+			e := start(t, srv, broadcast.Config{EndGrace: time.Hour,
+				Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: tel, Events: fastEvents}}})
+			w := e.w("show1")
+			w.nodeUp()
+			c, err := srv.Call(context.Background(), aritest.CallOptions{Args: []string{"show1"}, Number: "+12025550101", SIP: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.transition(c.ID(), queue.ActionJoin)
+			if subscribe {
+				subs.wait(t, c.ID())
+			}
+			must(t, c.Hangup(17))
+			if tr := w.transition(c.ID(), queue.ActionHangup); tr.Cause != want || tr.Outcome != queue.OutcomeAbandoned {
+				t.Errorf("ended %s cause %d, want abandoned cause %d", tr.Outcome, tr.Cause, want)
+			}
+		})
 	}
 }

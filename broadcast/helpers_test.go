@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -365,5 +366,54 @@ func waitMusic(t testing.TB, c *aritest.Call) {
 			t.Fatalf("caller %s (in %q) hears no music", c.ID(), st.Bridge)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// subWatch wraps a Telephony to tell a test when callin's subscription to
+// a channel has been answered (the subscription has no event).
+type subWatch struct {
+	broadcast.Telephony
+	mu   sync.Mutex
+	done map[string]bool
+	wake chan struct{}
+}
+
+func watchSubs(t broadcast.Telephony) *subWatch {
+	return &subWatch{Telephony: t, done: map[string]bool{}, wake: make(chan struct{}, 1)}
+}
+
+func (w *subWatch) Subscribe(ctx context.Context, sources ...string) error {
+	err := w.Telephony.Subscribe(ctx, sources...)
+	if err == nil {
+		w.mu.Lock()
+		for _, src := range sources {
+			w.done[strings.TrimPrefix(src, "channel:")] = true
+		}
+		w.mu.Unlock()
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+// wait waits until callin's subscription to a channel was answered, so
+// that its hang-up brings ChannelDestroyed with the cause (trace 10a).
+func (w *subWatch) wait(t testing.TB, chanID string) {
+	t.Helper()
+	timeout := time.After(wait)
+	for {
+		w.mu.Lock()
+		ok := w.done[chanID]
+		w.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-w.wake:
+		case <-timeout:
+			t.Fatalf("channel %s never subscribed", chanID)
+		}
 	}
 }

@@ -52,7 +52,8 @@ const (
 // real Q.850 cause, to an app without subscribeAll (traces 09a, 10a).
 const (
 	subNone    = iota // not subscribed (or the subscription failed): StasisEnd is the end
-	subPending        // the request is in flight: ChannelDestroyed may follow StasisEnd
+	subPending        // queued for the subscriber, not sent: StasisEnd is the end
+	subSending        // the request is in flight: ChannelDestroyed may follow StasisEnd
 	subscribed        // ChannelDestroyed follows StasisEnd
 )
 
@@ -377,7 +378,7 @@ func (n *node) stasisEnd(e *ari.StasisEnd) {
 	id := e.Channel.ID
 	n.mu.Lock()
 	ref := n.chans[id]
-	wait := ref != nil && ref.role == roleCaller && ref.sub != subNone
+	wait := ref != nil && ref.role == roleCaller && (ref.sub == subSending || ref.sub == subscribed)
 	if wait {
 		ref.left = true
 	}
@@ -470,18 +471,30 @@ func (n *node) subscriber(ctx context.Context) {
 		case id := <-n.subq:
 			batch = append(batch[:0], id)
 		}
+		// Gather what arrives within subscribeWait: at 100 callers a
+		// second, about ten channels a request.
+		window := time.NewTimer(subscribeWait)
 	more:
 		for len(batch) < subscribeBatch {
 			select {
 			case id := <-n.subq:
 				batch = append(batch, id)
-			default:
+			case <-window.C:
 				break more
+			case <-ctx.Done():
+				window.Stop()
+				return
 			}
 		}
+		window.Stop()
 		n.subscribeAll(ctx, batch)
 	}
 }
+
+// subscribeWait is how long the subscriber gathers channels for one
+// request. A caller who hangs up within it is still ended at once, with the
+// hang-up request's cause (see stasisEnd).
+const subscribeWait = 100 * time.Millisecond
 
 // subscribeAll subscribes to a batch of channels. Asterisk refuses the
 // whole request (422) when one of them no longer exists, so a refused batch
@@ -490,12 +503,34 @@ func (n *node) subscriber(ctx context.Context) {
 // batch; sending each again is safe either way, as a second subscription
 // only counts twice and ends with the channel.)
 func (n *node) subscribeAll(ctx context.Context, ids []string) {
+	// Channels that ended while queued are not worth a request (and one
+	// would make Asterisk refuse the whole batch).
+	n.mu.Lock()
+	live := ids[:0]
+	for _, id := range ids {
+		if ref := n.chans[id]; ref != nil && ref.sub == subPending {
+			ref.sub = subSending
+			live = append(live, id)
+		}
+	}
+	n.mu.Unlock()
+	ids = live
+	if len(ids) == 0 {
+		return
+	}
 	sources := make([]string, len(ids))
 	for i, id := range ids {
 		sources[i] = "channel:" + id
 	}
-	_, err := n.ari.SubscribeApplication(ctx, "", sources...)
+	err := n.ari.Subscribe(ctx, sources...)
 	if err != nil && len(ids) > 1 && ctx.Err() == nil {
+		n.mu.Lock()
+		for _, id := range ids {
+			if ref := n.chans[id]; ref != nil && ref.sub == subSending {
+				ref.sub = subPending // sent again, alone
+			}
+		}
+		n.mu.Unlock()
 		for _, id := range ids {
 			n.subscribeAll(ctx, []string{id})
 		}
@@ -511,7 +546,7 @@ func (n *node) subscribed(chanID string, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	ref := n.chans[chanID]
-	if ref == nil || ref.sub != subPending {
+	if ref == nil || (ref.sub != subPending && ref.sub != subSending) {
 		return
 	}
 	if err != nil {

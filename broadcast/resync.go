@@ -43,16 +43,6 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 	for _, c := range chans {
 		listed[c.ID] = true
 	}
-	// The channels the app is subscribed to explicitly (they survive a
-	// reconnect, trace 11, and a callin restart): no need to subscribe again.
-	subs := map[string]bool{}
-	if app, err := n.ari.GetApplication(ctx, n.app.cfg.App); err == nil {
-		for _, id := range app.ChannelIDs {
-			subs[id] = true
-		}
-	} else {
-		n.log.Warn("broadcast: resync could not read the app's subscriptions; subscribing again", "err", err)
-	}
 	// Forget channels Asterisk no longer has (their ChannelDestroyed was
 	// lost); the calls among them vanish below.
 	n.mu.Lock()
@@ -63,7 +53,7 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 	}
 	n.mu.Unlock()
 	for _, s := range n.shows {
-		if err := s.resync(ctx, gen, byID, inBridge, stasis, listed, subs); err != nil {
+		if err := s.resync(ctx, gen, byID, inBridge, stasis, listed); err != nil {
 			return fmt.Errorf("show %s: %w", s.key, err)
 		}
 	}
@@ -74,7 +64,7 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 // Asterisk lists and the history store has, lets the queue decide
 // (queue.Show.PlanResync), and carries the plan out.
 func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
-	stasis []ari.Channel, listed, subs map[string]bool) error {
+	stasis []ari.Channel, listed map[string]bool) error {
 	for _, id := range []string{s.holdID, s.airID} {
 		if _, ok := byID[id]; ok {
 			continue
@@ -96,7 +86,7 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 	chans := map[string]ari.Channel{}
 	var claimed []string
 	for _, ch := range stasis {
-		c, ok, claim := s.listedCaller(ch, inBridge[ch.ID], stored, subs)
+		c, ok, claim := s.listedCaller(ch, inBridge[ch.ID], stored)
 		if ok {
 			l.Callers = append(l.Callers, c)
 			chans[ch.ID] = ch
@@ -130,7 +120,7 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 // StasisStart may be in flight, and then exactly one of the arrival path
 // and this resync admits it. A known host line from before a restart is
 // re-indexed here.
-func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]queue.Stored, subs map[string]bool) (c queue.Listed, ok, claim bool) {
+func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]queue.Stored) (c queue.Listed, ok, claim bool) {
 	n := s.node
 	ref := n.lookup(ch.ID)
 	args := strings.Split(ch.Dialplan.AppData, ",")[1:]
@@ -159,16 +149,13 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 	if st, ok := stored[ch.ID]; ok {
 		c.CallID = st.CallID
 	}
-	sub := uint8(subPending)
-	if subs[ch.ID] {
-		sub = subscribed
-	}
-	if !n.claim(ch.ID, &chanRef{show: s, callID: c.CallID, role: roleCaller, sub: sub}) {
+	if !n.claim(ch.ID, &chanRef{show: s, callID: c.CallID, role: roleCaller, sub: subPending}) {
 		return c, false, false // its StasisStart came meanwhile: the arrival path has it
 	}
-	if sub == subPending {
-		n.subscribe(ch.ID)
-	}
+	// Subscribed again, even if it was before a restart of callin:
+	// GET /applications does not tell explicit subscriptions from Stasis's
+	// own (trace 10), and a second reference only ends with the channel.
+	n.subscribe(ch.ID)
 	return c, true, true
 }
 
