@@ -543,6 +543,9 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 	if s.Key == "" {
 		return s, usagef("--show %q: the key comes first", spec)
 	}
+	if _, err := queue.NewShow(queue.Config{Key: s.Key}); err != nil {
+		return s, usagef("--show %q: %v", spec, err)
+	}
 	s.Title = s.Key
 	for _, p := range parts[1:] {
 		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")

@@ -49,6 +49,7 @@ func TestShowSpecLine(t *testing.T) {
 		"am,callback-offer=5m",                            // no template
 		"am,callback=PJSIP/{number}@trunk,callback-cid=x", // not a number
 		"am,hold=-3",
+		"a/b,title=Folder",
 	} {
 		if _, err := parseShow(bad, "n1"); err == nil || !strings.Contains(err.Error(), "--show") {
 			t.Errorf("%q: %v, want a usage error", bad, err)
