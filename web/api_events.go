@@ -67,8 +67,23 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 	case broadcast.UpdateTransition:
 		h.publishLocked("transition", apiTransitionOf(u.Transition))
 	case broadcast.UpdateResync: // one update however many callers it readmitted
+		if len(u.Transitions) <= h.s.cfg.ClientBuffer/2 {
+			for _, t := range u.Transitions {
+				h.publishLocked("transition", apiTransitionOf(t))
+			}
+			break
+		}
+		// More than a client's buffer takes at once: the transitions go
+		// to the ring, and each client is told to reload (or to resume
+		// from its last id, which the ring still holds).
 		for _, t := range u.Transitions {
-			h.publishLocked("transition", apiTransitionOf(t))
+			h.ringLocked("transition", apiTransitionOf(t))
+		}
+		msg := h.resetMsg(fmt.Sprintf("resynchronised with Asterisk: %d transitions", len(u.Transitions)))
+		for c := range h.api {
+			if !c.send(msg) {
+				delete(h.api, c)
+			}
 		}
 	case broadcast.UpdateSettings:
 		if u.Settings.LinesOpen != h.feed.settings.LinesOpen {
@@ -98,10 +113,25 @@ func (h *hub) publishSettingsLocked() {
 // the API clients; h.mu held. A client too slow to take it is
 // disconnected.
 func (h *hub) publishLocked(name string, v any) {
+	msg := h.ringLocked(name, v)
+	if msg == nil {
+		return
+	}
+	for c := range h.api {
+		if !c.send(msg) {
+			delete(h.api, c)
+			h.s.log.Warn("web: API event client too slow, disconnected", "show", h.key)
+		}
+	}
+}
+
+// ringLocked numbers an event and keeps it in the ring, and returns it
+// encoded (nil if it cannot be); h.mu held.
+func (h *hub) ringLocked(name string, v any) []byte {
 	data, err := json.Marshal(v)
 	if err != nil {
 		h.s.log.Error("web: encode event", "show", h.key, "event", name, "err", err)
-		return
+		return nil
 	}
 	ev := event{id: h.next, name: name, data: data}
 	h.next++
@@ -109,13 +139,7 @@ func (h *hub) publishLocked(name string, v any) {
 	if h.next-h.first > int64(len(h.ring)) {
 		h.first = h.next - int64(len(h.ring))
 	}
-	msg := encodeEvent(ev.id, name, data)
-	for c := range h.api {
-		if !c.send(msg) {
-			delete(h.api, c)
-			h.s.log.Warn("web: API event client too slow, disconnected", "show", h.key)
-		}
-	}
+	return encodeEvent(ev.id, name, data)
 }
 
 // reset tells every API client that events were lost.

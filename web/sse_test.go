@@ -2,11 +2,14 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 )
 
@@ -129,5 +132,35 @@ func TestHubResubscribesAndResets(t *testing.T) {
 	e.app.arrive("c2", "+2", "y")
 	if tr := transitionOf(t, s.next(t, named("transition"))); tr.CallID != "c2" {
 		t.Fatalf("after resubscribing: got %+v", tr)
+	}
+}
+
+// TestSSEResyncResets: a resync that readmits more callers than a client's
+// buffer holds tells API clients to reload, with the transitions in the
+// ring to resume from, instead of disconnecting them as too slow (issue 9).
+func TestSSEResyncResets(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ClientBuffer = 8 })
+	s := openSSE(t, e.eventsRequest(t, ""))
+	e.app.ring("c0", "+1", "x")
+	first := s.next(t, named("transition"))
+	var ts []queue.Transition
+	for i := range 40 {
+		ts = append(ts, queue.Transition{CallID: fmt.Sprint("r", i), Seq: 1, Show: "morning", From: queue.StateWaiting,
+			To: queue.StateWaiting, Action: queue.ActionReadmit, Actor: queue.System, Number: "+1", Node: "n1", ChannelID: fmt.Sprint("ch", i)})
+	}
+	e.app.mu.Lock()
+	for sub := range e.app.subs {
+		sub.ch <- broadcast.Update{Show: "morning", Kind: broadcast.UpdateResync, Transitions: ts}
+	}
+	e.app.mu.Unlock()
+	if ev := s.next(t, func(ev sseEvent) bool { return ev.Name != "" }); ev.Name != "reset" || !strings.Contains(ev.Data, "resynchronised") {
+		t.Fatalf("got %q %s, want a reset naming the resync", ev.Name, ev.Data)
+	}
+	// Resuming from the last event seen replays the resync from the ring.
+	r := openSSE(t, e.eventsRequest(t, first.ID))
+	for i := range 40 {
+		if tr := transitionOf(t, r.next(t, named("transition"))); tr.CallID != fmt.Sprint("r", i) {
+			t.Fatalf("replay %d: got %s", i, tr.CallID)
+		}
 	}
 }
