@@ -228,6 +228,19 @@ func wsHTTPClient(rest *http.Client) *http.Client {
 // read after it is closed.
 func (cn *Conn) Events() <-chan Event { return cn.events }
 
+// EventStream is what a consumer reads of an event connection; *Conn is
+// one. Consumers that take an interface (broadcast.Telephony) use it.
+type EventStream interface {
+	Events() <-chan Event
+	State() ConnState
+	Err() error
+}
+
+// Stream is Connect behind the EventStream interface.
+func (c *Client) Stream(ctx context.Context, opts EventOptions) EventStream {
+	return c.Connect(ctx, opts)
+}
+
 // State returns the connection's current state.
 func (cn *Conn) State() ConnState { return ConnState(cn.state.Load()) }
 

@@ -21,8 +21,9 @@ import (
 // channel that left Stasis is 404 on most, 400/422 on addChannel, 409 on
 // answer and play: trace 05).
 type Telephony interface {
-	// Connect starts the node's ordered event stream (see ari.Client.Connect).
-	Connect(ctx context.Context, opts ari.EventOptions) *ari.Conn
+	// Stream starts the node's ordered event stream (see ari.Client.Connect):
+	// GET /events as a WebSocket, reconnected until ctx ends.
+	Stream(ctx context.Context, opts ari.EventOptions) ari.EventStream
 
 	// AnswerChannel is POST /channels/{id}/answer.
 	AnswerChannel(ctx context.Context, channelID string) error
@@ -314,7 +315,7 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	for _, n := range a.nodes {
-		conn := n.ari.Connect(ctx, n.cfg.Events)
+		conn := n.ari.Stream(ctx, n.cfg.Events)
 		wg.Go(func() { n.read(ctx, conn) })
 	}
 	for _, s := range a.shows {

@@ -213,7 +213,7 @@ func (n *node) bridgeShow(id string) *show {
 // read is the node's one event reader. It never blocks on the network or
 // on a worker: it applies facts under show locks, wakes waiters and hands
 // slow work to the pool.
-func (n *node) read(ctx context.Context, conn *ari.Conn) {
+func (n *node) read(ctx context.Context, conn ari.EventStream) {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.resyncLoop(ctx) })
 	wg.Go(func() { n.subscriber(ctx) })

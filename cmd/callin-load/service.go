@@ -231,8 +231,8 @@ type countedNode struct {
 	rest restCounter // the Client's REST responses
 }
 
-// Connect opens the node's event connection and keeps it.
-func (n *countedNode) Connect(ctx context.Context, opts ari.EventOptions) *ari.Conn {
+// Stream opens the node's event connection and keeps it.
+func (n *countedNode) Stream(ctx context.Context, opts ari.EventOptions) ari.EventStream {
 	cn := n.Client.Connect(ctx, opts)
 	n.conn.Store(cn)
 	return cn
