@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -131,16 +132,19 @@ func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, out, err)
 }
 
-// caller finds one live caller.
+// caller finds one live caller, reading only that call.
 func (s *Server) caller(r *http.Request) (apiCall, error) {
-	snap, err := s.apiSnapshot(r)
+	h, err := s.hub(r)
 	if err != nil {
 		return apiCall{}, err
 	}
 	id := chi.URLParam(r, "call")
-	c, ok := findCall(snap, id)
-	if !ok {
+	c, err := s.cfg.Shows.Call(h.key, id)
+	if errors.Is(err, queue.ErrNotFound) || err == nil && c.State == queue.StateEnded {
 		return apiCall{}, notFound("caller", id)
+	}
+	if err != nil {
+		return apiCall{}, err
 	}
 	return callOf(c), nil
 }
@@ -551,10 +555,8 @@ func (s *Server) permFor(a callerAction, h *hub, callID string) auth.Action {
 	if a.name != queue.ActionDrop {
 		return a.perm
 	}
-	if snap, err := s.cfg.Shows.Snapshot(h.key); err == nil {
-		if c, ok := findCall(snap, callID); ok {
-			return dropPerm(c)
-		}
+	if c, err := s.cfg.Shows.Call(h.key, callID); err == nil {
+		return dropPerm(c)
 	}
 	return a.perm
 }

@@ -19,6 +19,9 @@ type Shows interface {
 	// Snapshot returns everything needed to render a show; queue.ErrNotFound
 	// for an unknown show.
 	Snapshot(show string) (broadcast.Snapshot, error)
+	// Call returns one live or recently ended call, reading only that call;
+	// queue.ErrNotFound for an unknown show or call.
+	Call(show, callID string) (queue.Call, error)
 }
 
 // Feed starts live feeds of shows' updates; BroadcastFeed adapts a

@@ -100,6 +100,15 @@ func (a *fakeApp) Subscribe(show string) (Subscription, error) {
 	return s, nil
 }
 
+func (a *fakeApp) Call(show, callID string) (queue.Call, error) {
+	if show != a.show {
+		return queue.Call{}, fmt.Errorf("fake: show %q: %w", show, queue.ErrNotFound)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.q.Get(callID)
+}
+
 func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 	if show != a.show {
 		return broadcast.Snapshot{}, fmt.Errorf("fake: show %q: %w", show, queue.ErrNotFound)
