@@ -34,7 +34,7 @@ type service struct {
 
 // startService runs serve with show "live" on pbx and database dbURL. A
 // producer token is made for the API.
-func startService(t *testing.T, pbx *aritest.Server, dbURL string) *service {
+func startService(t *testing.T, pbx *aritest.Server, dbURL string, show ...string) *service {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	sv := &service{t: t, db: dbURL, pbx: pbx, stderr: newSyncBuffer(), errc: make(chan error, 1), cancel: cancel}
@@ -57,7 +57,7 @@ func startService(t *testing.T, pbx *aritest.Server, dbURL string) *service {
 		"CALLIN_DATABASE_URL": dbURL,
 		"CALLIN_NODES":        "main=" + pbx.URL(),
 		"CALLIN_ARI_PASSWORD": pbx.Password(),
-		"CALLIN_SHOW":         "live",
+		"CALLIN_SHOW":         strings.Join(append([]string{"live"}, show...), ","),
 		"CALLIN_JOURNAL":      t.TempDir() + "/journal",
 		"CALLIN_LISTEN":       "127.0.0.1:0",
 	}
