@@ -71,6 +71,22 @@ func startService(t *testing.T, pbx *aritest.Server, dbURL string, show ...strin
 	if err := pbx.WaitApp(wctx, "callin", true); err != nil {
 		t.Fatal(err)
 	}
+	// Ready once the node is in sync (actions before answer 503): /readyz
+	// has no stream to wait on, so it is polled, for at most 30 s.
+	for {
+		resp, err := http.Get(sv.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-wctx.Done():
+			t.Fatal("the service never became ready")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	return sv
 }
 
