@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -151,4 +152,17 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descNodeUp, prometheus.GaugeValue, up, h.Node)
 		ch <- prometheus.MustNewConstMetric(descChanges, prometheus.CounterValue, c.changes[h.Node], h.Node)
 	}
+}
+
+// watchDatabase reports whether PostgreSQL answers, as callin_database_up.
+func (m *metrics) watchDatabase(db *dbHealth) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "callin_database_up",
+		Help: "1 when PostgreSQL answers; 0 while it does not (calls and actions go on, history waits in the journal).",
+	}, func() float64 {
+		if db.ok(context.Background()) {
+			return 1
+		}
+		return 0
+	}))
 }

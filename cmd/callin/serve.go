@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/callin-radio/callin/ari"
@@ -119,6 +118,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 // writer flushes.
 func runStack(ctx context.Context, cfg stackConfig) error {
 	log := cfg.Logger
+	if cfg.KeepRecordings < 0 {
+		return usagef("--keep-recordings: %v is negative", cfg.KeepRecordings)
+	}
 	store, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("database: %w", redactSecrets(err, cfg.DatabaseURL))
@@ -127,37 +129,10 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err := postgres.Migrate(ctx, store.Pool()); err != nil {
 		return fmt.Errorf("database: %w", redactSecrets(err, cfg.DatabaseURL))
 	}
-	for _, s := range cfg.Shows {
-		if _, err := store.UpsertShow(ctx, s.row()); err != nil {
-			return fmt.Errorf("show %q: %w", s.Key, err)
-		}
-	}
-	rows, err := store.ListShows(ctx)
+	shows, talkback, err := loadShows(ctx, store, cfg)
 	if err != nil {
-		return fmt.Errorf("database: %w", err)
+		return err
 	}
-	nodeNames := map[string]bool{}
-	for _, n := range cfg.Nodes {
-		nodeNames[n.Name] = true
-	}
-	var shows []broadcast.ShowConfig
-	talkback := map[string]web.TalkbackRules{}
-	for _, r := range rows {
-		sc, tb, err := showFromRow(r)
-		if err != nil {
-			return err
-		}
-		if !nodeNames[sc.Node] {
-			log.Warn("show's node is not configured: the show is not run here", "show", sc.Key, "node", sc.Node)
-			continue
-		}
-		shows = append(shows, sc)
-		talkback[sc.Key] = tb
-	}
-	if len(shows) == 0 {
-		return usagef("no show to run: add one with --show KEY (it is kept in the database)")
-	}
-
 	blocked, err := store.BlockedNumbers(ctx)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
@@ -171,34 +146,16 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-
 	journal := cfg.Journal
-	if err := os.MkdirAll(filepath.Dir(journal), 0o750); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	writer, err := postgres.StartWriter(store, postgres.WriterConfig{Journal: journal, Logger: log})
+	writer, err := startHistory(store, journal, log)
 	if err != nil {
-		return fmt.Errorf("history writer: %w", err)
+		return err
 	}
-
+	nodes, files, err := connectNodes(cfg, shows)
+	if err != nil {
+		return err
+	}
 	metrics := newMetrics()
-	var nodes []broadcast.NodeConfig
-	files := map[string]storedFiles{} // each show's node's stored recordings
-	for _, n := range cfg.Nodes {
-		c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: log.With("node", n.Name)})
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		nodes = append(nodes, broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events})
-		for _, sc := range shows {
-			if sc.Node == n.Name {
-				files[sc.Key] = c
-			}
-		}
-	}
-	if cfg.KeepRecordings < 0 {
-		return usagef("--keep-recordings: %v is negative", cfg.KeepRecordings)
-	}
 	recordings := newRecordingKeeper(store, files, cfg.KeepRecordings, log)
 	app, err := broadcast.New(broadcast.Config{
 		App:       cfg.App,
@@ -215,11 +172,61 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return err
 	}
-	authSvc, err := auth.New(auth.Config{Store: store, Logger: log, SecureCookies: cfg.SecureCookies})
+	console, err := newConsole(cfg, store, app, blocklist, talkback, recordings)
 	if err != nil {
 		return err
 	}
-	console := web.New(web.Config{
+	metrics.watch(app, writer)
+	db := &dbHealth{pool: store.Pool()}
+	metrics.watchDatabase(db)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// Every timeout and bound on clients is web.Limits's.
+	ln = cfg.Limits.Listener(ln)
+	srv := cfg.Limits.HTTPServer(serviceMux(console, metrics, app, db), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
+	if cfg.Started != nil {
+		cfg.Started(ln.Addr().String())
+	}
+	runErr := serve(ctx, log, srv, ln, app.Run, func(ctx context.Context) error { phones.Run(ctx, phonesEvery); return nil },
+		console.Run, recordings.run)
+
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := writer.Close(fctx); err != nil {
+		log.Error("history not all written; the rest waits in the journal for the next start", "journal", journal, "err", err)
+	} else {
+		log.Info("history flushed")
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	return nil
+}
+
+// startHistory starts the durable history writer, its journal in journal.
+func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*postgres.Writer, error) {
+	if err := os.MkdirAll(filepath.Dir(journal), 0o750); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	writer, err := postgres.StartWriter(store, postgres.WriterConfig{Journal: journal, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("history writer: %w", err)
+	}
+	return writer, nil
+}
+
+// newConsole builds the console and API on the Stasis app and the store.
+func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, blocklist blocklist,
+	talkback map[string]web.TalkbackRules, recordings *recordingKeeper) (*web.Server, error) {
+	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})
+	if err != nil {
+		return nil, err
+	}
+	return web.New(web.Config{
 		Shows:    app,
 		Feed:     web.BroadcastFeed(app),
 		Callers:  app,
@@ -227,25 +234,74 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		History:  history{Store: store, blocklist: blocklist},
 		Chat:     store,
 		Auth:     authSvc,
-		Logger:   log,
+		Logger:   cfg.Logger,
 		Limits:   cfg.Limits,
 		Talkback: talkback,
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
 		Recordings: recordings,
-	})
-	metrics.watch(app, writer)
-	db := &dbHealth{pool: store.Pool()}
-	metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "callin_database_up",
-		Help: "1 when PostgreSQL answers; 0 while it does not (calls and actions go on, history waits in the journal).",
-	}, func() float64 {
-		if db.ok(context.Background()) {
-			return 1
-		}
-		return 0
-	}))
+	}), nil
+}
 
+// loadShows stores the shows given on the command line and returns every
+// stored show this service runs (those of its nodes), with what each one's
+// talkback may use.
+func loadShows(ctx context.Context, store *postgres.Store, cfg stackConfig) ([]broadcast.ShowConfig, map[string]web.TalkbackRules, error) {
+	for _, s := range cfg.Shows {
+		if _, err := store.UpsertShow(ctx, s.row()); err != nil {
+			return nil, nil, fmt.Errorf("show %q: %w", s.Key, err)
+		}
+	}
+	rows, err := store.ListShows(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("database: %w", err)
+	}
+	nodeNames := map[string]bool{}
+	for _, n := range cfg.Nodes {
+		nodeNames[n.Name] = true
+	}
+	var shows []broadcast.ShowConfig
+	talkback := map[string]web.TalkbackRules{}
+	for _, r := range rows {
+		sc, tb, err := showFromRow(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !nodeNames[sc.Node] {
+			cfg.Logger.Warn("show's node is not configured: the show is not run here", "show", sc.Key, "node", sc.Node)
+			continue
+		}
+		shows = append(shows, sc)
+		talkback[sc.Key] = tb
+	}
+	if len(shows) == 0 {
+		return nil, nil, usagef("no show to run: add one with --show KEY (it is kept in the database)")
+	}
+	return shows, talkback, nil
+}
+
+// connectNodes makes an ARI client per node, and gives each show the client
+// of its node for its stored recordings.
+func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.NodeConfig, map[string]storedFiles, error) {
+	var nodes []broadcast.NodeConfig
+	files := map[string]storedFiles{}
+	for _, n := range cfg.Nodes {
+		c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: cfg.Logger.With("node", n.Name)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		nodes = append(nodes, broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events})
+		for _, sc := range shows {
+			if sc.Node == n.Name {
+				files[sc.Key] = c
+			}
+		}
+	}
+	return nodes, files, nil
+}
+
+// serviceMux routes the console and API, /metrics, /healthz and /readyz.
+func serviceMux(console *web.Server, metrics *metrics, app *broadcast.App, db *dbHealth) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/", console.Handler())
 	mux.Handle("GET /metrics", metrics.handler())
@@ -255,26 +311,20 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ready(w, r, app, db)
 	})
+	return mux
+}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	// Every timeout and bound on clients is web.Limits's.
-	ln = cfg.Limits.Listener(ln)
-	srv := cfg.Limits.HTTPServer(mux, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
-	if cfg.Started != nil {
-		cfg.Started(ln.Addr().String())
-	}
-
+// serve runs the HTTP server and the service's loops until ctx ends or one
+// of them fails, then stops taking requests and ends the loops (SSE streams
+// never finish by themselves: they end with the loops' context). Callers
+// stay in Asterisk.
+func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Listener, loops ...func(context.Context) error) error {
 	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopApp()
 	g, gctx := errgroup.WithContext(appCtx)
-	g.Go(func() error { return app.Run(gctx) })
-	g.Go(func() error { phones.Run(gctx, phonesEvery); return nil })
-	g.Go(func() error { return console.Run(gctx) })
-	g.Go(func() error { return recordings.run(gctx) })
+	for _, loop := range loops {
+		g.Go(func() error { return loop(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -289,24 +339,11 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		log.Info("shutting down: no new actions; callers stay in Asterisk")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		// SSE streams never finish by themselves: end them with the app.
 		stopApp()
 		_ = srv.Shutdown(sctx)
 		return nil
 	})
-	runErr := g.Wait()
-
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := writer.Close(fctx); err != nil {
-		log.Error("history not all written; the rest waits in the journal for the next start", "journal", journal, "err", err)
-	} else {
-		log.Info("history flushed")
-	}
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return runErr
-	}
-	return nil
+	return g.Wait()
 }
 
 // ready answers /readyz: ready means callin can take and move calls, that
