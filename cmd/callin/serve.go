@@ -586,38 +586,18 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 	s.Title = s.Key
 	for _, p := range parts[1:] {
 		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		var err error
-		switch k {
-		case "title":
-			s.Title = v
-		case "node":
-			s.Node = v
-		case "capacity":
-			s.Capacity, err = strconv.Atoi(v)
-		case "max-on-air":
-			s.MaxOnAir, err = strconv.Atoi(v)
-		case "moh":
-			s.MOHClass = v
-		case "announce":
-			s.AnnounceEvery, err = time.ParseDuration(v)
-		case "talkback-phones":
-			s.Talkback.Phones, err = listOf(v, talkbackPhone, "an endpoint like PJSIP/producer1")
-		case "talkback-media":
-			s.Talkback.Media, err = listOf(v, talkbackMedia, "sound:<name> or recording:<name>, the name of lower-case letters, digits, '_' and '-' in folders")
-		case "closed":
-			s.LinesOpen = false
-		default:
-			if err = s.parseLine(k, v); errors.Is(err, errUnknownSetting) {
-				return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
-					"talkback-phones, talkback-media, host, hold, ready-check, callback, callback-cid, callback-offer, "+
-					"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
-			}
+		err := s.parseSetting(k, v)
+		if errors.Is(err, errUnknownSetting) {
+			err = s.parseLine(k, v)
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, errUnknownSetting):
+			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
+				"talkback-phones, talkback-media, host, hold, ready-check, callback, callback-cid, callback-offer, "+
+				"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
+		case err != nil:
 			return s, usagef("--show %q: %s: %v", spec, k, err)
-		}
-		if s.Capacity < 0 || s.MaxOnAir < 0 || s.AnnounceEvery < 0 || s.Config.Callback.Offer < 0 || s.Config.Callback.NearFront < 0 ||
-			s.Config.Callback.Attempts < 0 || s.Config.Callback.Gap < 0 || s.Config.Callback.MaxRinging < 0 {
+		case s.negative():
 			return s, usagef("--show %q: %s must not be negative", spec, k)
 		}
 	}
@@ -631,6 +611,41 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 		s.Callback.CallerID = fmt.Sprintf("%q <%s>", s.Title, s.Callback.CallerID)
 	}
 	return s, nil
+}
+
+// parseSetting reads the queue and talkback settings of a show spec.
+func (s *showSpec) parseSetting(k, v string) error {
+	var err error
+	switch k {
+	case "title":
+		s.Title = v
+	case "node":
+		s.Node = v
+	case "capacity":
+		s.Capacity, err = strconv.Atoi(v)
+	case "max-on-air":
+		s.MaxOnAir, err = strconv.Atoi(v)
+	case "moh":
+		s.MOHClass = v
+	case "announce":
+		s.AnnounceEvery, err = time.ParseDuration(v)
+	case "talkback-phones":
+		s.Talkback.Phones, err = listOf(v, talkbackPhone, "an endpoint like PJSIP/producer1")
+	case "talkback-media":
+		s.Talkback.Media, err = listOf(v, talkbackMedia, "sound:<name> or recording:<name>, the name of lower-case letters, digits, '_' and '-' in folders")
+	case "closed":
+		s.LinesOpen = false
+	default:
+		return errUnknownSetting
+	}
+	return err
+}
+
+// negative reports whether a number or duration of the spec is below 0.
+func (s *showSpec) negative() bool {
+	cb := s.Config.Callback
+	return s.Capacity < 0 || s.MaxOnAir < 0 || s.AnnounceEvery < 0 || cb.Offer < 0 || cb.NearFront < 0 ||
+		cb.Attempts < 0 || cb.Gap < 0 || cb.MaxRinging < 0
 }
 
 var errUnknownSetting = errors.New("unknown setting")
