@@ -62,27 +62,7 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	if o.CallbackShare > 0 {
-		keys := rand.New(rand.NewPCG(seed^1, seed^2)) // the listener's own: it runs on other goroutines
-		var mu sync.Mutex
-		s.SetPlayListener(func(chanID, media string) {
-			mu.Lock()
-			press := ""
-			switch media {
-			case "sound:callin-callback-offer":
-				if keys.Float64() < o.CallbackShare {
-					press = "2"
-				}
-			case "sound:callin-callback-return", "sound:callin-next-press-1":
-				press = "1"
-			}
-			mu.Unlock()
-			if c, ok := s.Caller(chanID); ok && press != "" {
-				_ = c.DTMF(press)
-			}
-		})
-		// The callers placed go on pressing keys after Simulate returns,
-		// until ctx ends.
-		context.AfterFunc(ctx, func() { s.SetPlayListener(nil) })
+		s.pressKeys(ctx, o.CallbackShare, seed)
 	}
 
 	type result struct {
@@ -147,22 +127,7 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 		}
 		placed++
 		running++
-		var number string
-		if len(numbers) > 0 && rng.Float64() < o.RepeatShare {
-			number = numbers[rng.IntN(len(numbers))]
-		} else {
-			number = fakeNumber(rng)
-			numbers = append(numbers, number)
-		}
-		co := CallOptions{
-			App: o.App, Args: []string{o.Shows[rng.IntN(len(o.Shows))]},
-			Number: number, Name: fakeName(rng),
-			StasisRetry: o.StasisRetry, RetryFor: o.RetryFor,
-		}
-		var patience time.Duration
-		if o.Patience > 0 {
-			patience = time.Duration(rng.ExpFloat64() * float64(o.Patience))
-		}
+		co, patience := o.nextCaller(rng, &numbers)
 		go func() {
 			c, err := s.Call(ctx, co)
 			<-sem
@@ -181,6 +146,54 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 		collect(<-results)
 	}
 	return stats, nil
+}
+
+// nextCaller draws the next simulated caller: a new or a repeat number, a
+// caller ID name, a show, and how long they wait before hanging up (0:
+// they never do).
+func (o SimOptions) nextCaller(rng *rand.Rand, numbers *[]string) (CallOptions, time.Duration) {
+	var number string
+	if len(*numbers) > 0 && rng.Float64() < o.RepeatShare {
+		number = (*numbers)[rng.IntN(len(*numbers))]
+	} else {
+		number = fakeNumber(rng)
+		*numbers = append(*numbers, number)
+	}
+	co := CallOptions{
+		App: o.App, Args: []string{o.Shows[rng.IntN(len(o.Shows))]},
+		Number: number, Name: fakeName(rng),
+		StasisRetry: o.StasisRetry, RetryFor: o.RetryFor,
+	}
+	var patience time.Duration
+	if o.Patience > 0 {
+		patience = time.Duration(rng.ExpFloat64() * float64(o.Patience))
+	}
+	return co, patience
+}
+
+// pressKeys makes simulated callers answer prompts: offered a call-back,
+// a share of them press 2; called back, or asked to confirm being next,
+// they press 1. The callers go on pressing keys until ctx ends.
+func (s *Server) pressKeys(ctx context.Context, share float64, seed uint64) {
+	keys := rand.New(rand.NewPCG(seed^1, seed^2)) // the listener's own: it runs on other goroutines
+	var mu sync.Mutex
+	s.SetPlayListener(func(chanID, media string) {
+		mu.Lock()
+		press := ""
+		switch media {
+		case "sound:callin-callback-offer":
+			if keys.Float64() < share {
+				press = "2"
+			}
+		case "sound:callin-callback-return", "sound:callin-next-press-1":
+			press = "1"
+		}
+		mu.Unlock()
+		if c, ok := s.Caller(chanID); ok && press != "" {
+			_ = c.DTMF(press)
+		}
+	})
+	context.AfterFunc(ctx, func() { s.SetPlayListener(nil) })
 }
 
 // fakeNumber gives a North American number in the 555-01xx range that is
