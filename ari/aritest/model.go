@@ -393,6 +393,32 @@ func (s *Server) hangup(c *channel, how hangKind, cause int) {
 	if c.sip {
 		s.rtpQoS(c)
 	}
+	s.hangupRequests(c, p, how, cause)
+	if p != nil && (how == hangHalf || how == hangPhone) {
+		s.destroyed(p, cause)
+	}
+	s.leaveStasis(c, how)
+	switch {
+	case how == hangShutdown && c.kind == kindOriginated:
+		s.hangupRequest(c, 0, false)
+		cause = 0
+	case how == hangShutdown:
+		cause = 16
+	case c.kind == kindDialIn && how != hangContinue:
+		s.hangupRequest(c, 16, true)
+		// An originated channel has no such request after StasisEnd when
+		// its far side or its phone hangs up (09 f1, 13a); guess: the same
+		// when the app deletes it.
+	}
+	s.destroyed(c, cause)
+	if p != nil && !p.gone {
+		s.peerGone(p, how, cause)
+	}
+}
+
+// hangupRequests sends the ChannelHangupRequests that open a hang-up, by
+// who hangs up (traces 04, 09, 17); p is the other half of a Local pair.
+func (s *Server) hangupRequests(c, p *channel, how hangKind, cause int) {
 	switch how {
 	case hangApp:
 		s.hangupRequest(c, 32, true) // AST_SOFTHANGUP_EXPLICIT
@@ -413,35 +439,20 @@ func (s *Server) hangup(c *channel, how hangKind, cause int) {
 	case hangShutdown:
 		s.hangupRequest(c, 4, true) // AST_SOFTHANGUP_SHUTDOWN
 	}
-	if p != nil && (how == hangHalf || how == hangPhone) {
+}
+
+// peerGone ends the other half of a Local pair after its Stasis half.
+func (s *Server) peerGone(p *channel, how hangKind, cause int) {
+	switch how {
+	case hangApp:
+		// Trace 04 d3 shows HangupRequest(phone, cause); its
+		// ChannelDestroyed (cause) is a guess.
+		s.hangupRequest(p, cause, false)
 		s.destroyed(p, cause)
-	}
-	s.leaveStasis(c, how)
-	switch {
-	case how == hangShutdown && c.kind == kindOriginated:
-		s.hangupRequest(c, 0, false)
-		cause = 0
-	case how == hangShutdown:
-		cause = 16
-	case c.kind == kindDialIn && how != hangContinue:
-		s.hangupRequest(c, 16, true)
-		// An originated channel has no such request after StasisEnd when
-		// its far side or its phone hangs up (09 f1, 13a); guess: the same
-		// when the app deletes it.
-	}
-	s.destroyed(c, cause)
-	if p != nil && !p.gone {
-		switch how {
-		case hangApp:
-			// Trace 04 d3 shows HangupRequest(phone, cause); its
-			// ChannelDestroyed (cause) is a guess.
-			s.hangupRequest(p, cause, false)
-			s.destroyed(p, cause)
-		case hangShutdown:
-			s.destroyed(p, 0) // trace 17, the all socket
-		default:
-			s.destroyed(p, cause) // guess for continue
-		}
+	case hangShutdown:
+		s.destroyed(p, 0) // trace 17, the all socket
+	default:
+		s.destroyed(p, cause) // guess for continue
 	}
 }
 
