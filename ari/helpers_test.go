@@ -8,34 +8,15 @@ import (
 	"testing"
 )
 
-// tracesDir finds the recorded Asterisk traces: $ARI_TRACES, or a
-// shared/ari-traces folder in this directory or one of its parents (the
-// work tree and CI keep shared/ beside the repository).
+// tracesDir is where the recorded Asterisk traces are: $ARI_TRACES, or the
+// copy in aritest/testdata that the repository carries (aritest's
+// TestTracesUpToDate keeps it equal to shared/ari-traces).
 func tracesDir(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("ARI_TRACES"); d != "" {
 		return d
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		d := filepath.Join(dir, "shared", "ari-traces")
-		if _, err := os.Stat(filepath.Join(d, "README.md")); err == nil {
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("shared/ari-traces not found; set ARI_TRACES")
-	}
-	t.Skip("shared/ari-traces not found; set ARI_TRACES")
-	return ""
+	return filepath.Join("aritest", "testdata")
 }
 
 // traceFiles are the traces whose events are stored verbatim.
