@@ -46,7 +46,7 @@ type apiNodeEvent struct {
 // apiSubscribed takes what the feed compares with from a snapshot taken
 // after subscribing.
 func (h *hub) apiSubscribed() {
-	snap, err := h.s.cfg.Shows.Snapshot(h.key)
+	snap, err := h.cfg.Shows.Snapshot(h.key)
 	if err != nil {
 		return
 	}
@@ -67,7 +67,7 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 	case broadcast.UpdateTransition:
 		h.publishLocked("transition", apiTransitionOf(u.Transition))
 	case broadcast.UpdateResync: // one update however many callers it readmitted
-		if len(u.Transitions) <= h.s.cfg.ClientBuffer/2 {
+		if len(u.Transitions) <= h.cfg.ClientBuffer/2 {
 			for _, t := range u.Transitions {
 				h.publishLocked("transition", apiTransitionOf(t))
 			}
@@ -120,7 +120,7 @@ func (h *hub) publishLocked(name string, v any) {
 	for c := range h.api {
 		if !c.send(msg) {
 			delete(h.api, c)
-			h.s.log.Warn("web: API event client too slow, disconnected", "show", h.key)
+			h.log.Warn("web: API event client too slow, disconnected", "show", h.key)
 		}
 	}
 }
@@ -130,7 +130,7 @@ func (h *hub) publishLocked(name string, v any) {
 func (h *hub) ringLocked(name string, v any) []byte {
 	data, err := json.Marshal(v)
 	if err != nil {
-		h.s.log.Error("web: encode event", "show", h.key, "event", name, "err", err)
+		h.log.Error("web: encode event", "show", h.key, "event", name, "err", err)
 		return nil
 	}
 	ev := event{id: h.next, name: name, data: data}
@@ -172,7 +172,7 @@ func (h *hub) attachAPI(c *client, lastID int64) {
 		if lastID >= h.first-1 && lastID < h.next {
 			replay = h.next - 1 - lastID
 		}
-		c.ch = make(chan []byte, h.s.cfg.ClientBuffer+int(replay))
+		c.ch = make(chan []byte, h.cfg.ClientBuffer+int(replay))
 	}
 	switch {
 	case lastID < 0:

@@ -190,14 +190,13 @@ func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	h.mu.Lock()
+	msgs := h.chat.list()
 	out := struct {
 		Messages []apiMessage `json:"messages"`
-	}{Messages: make([]apiMessage, 0, len(h.chat))}
-	for _, m := range h.chat {
+	}{Messages: make([]apiMessage, 0, len(msgs))}
+	for _, m := range msgs {
 		out.Messages = append(out.Messages, messageOf(m))
 	}
-	h.mu.Unlock()
 	s.reply(w, r, out, nil)
 }
 

@@ -73,34 +73,49 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Click("", css(`[data-testid=login-submit]`)),
 		chromedp.WaitVisible("", css(`[data-testid=waiting-list]`)),
 	)
-	// Confirm dialogs (drop) say yes; an alert would mean a hostile name ran
-	// as script, so it is counted. Stubs instead of real dialogs keep the
-	// page from blocking on them.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; window.alerts = 0; window.alert = () => { window.alerts++ }; `+
+	// An alert would mean a hostile name ran as script, so it is counted;
+	// so is every Content-Security-Policy violation. The console asks its
+	// questions in a dialog of its own, never window.confirm.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirms = 0; window.confirm = () => { window.confirms++; return true }; window.alerts = 0; window.alert = () => { window.alerts++ }; `+
 		`window.csp = []; document.addEventListener("securitypolicyviolation", e => window.csp.push(e.violatedDirective + " " + e.blockedURI)); true`)); err != nil {
 		t.Fatal(err)
 	}
+	if got := text("nobody on air", `[data-testid=onair-empty]`); !strings.Contains(got, "Nobody is on air") {
+		t.Fatalf("the on-air area with nobody on air says %q", got)
+	}
 
 	e.app.arrive("c1", "+15550001", hostile)
-	// The history badge comes in a render of its own: wait for it so that
-	// no re-render replaces a button between finding and clicking it.
+	// The history badge comes in a render of its own: wait for it, so the
+	// test sees the row as it stays.
 	run("see a caller arrive live", chromedp.WaitVisible("", css(row("waiting-list", "c1")+` [data-testid=badge]`)))
 	name := text("read the name", row("waiting-list", "c1")+` [data-testid=name]`)
 	if name != hostile {
 		t.Fatalf("name shown as %q, want the literal text %q", name, hostile)
 	}
+	if got := text("the state mark", row("waiting-list", "c1")+` [data-testid=state]`); got != "On hold" {
+		t.Fatalf("state mark %q, want On hold", got)
+	}
 
-	run("promote them and see them on air",
-		settled(), chromedp.Click("", css(row("waiting-list", "c1")+` [data-testid=act-promote]`)),
+	run("put them on air from the row's menu",
+		chromedp.Click("", css(row("waiting-list", "c1")+` [data-testid=row-menu] summary`)),
+		chromedp.WaitVisible("", css(row("waiting-list", "c1")+` [data-testid=act-promote]`)),
+		chromedp.Click("", css(row("waiting-list", "c1")+` [data-testid=act-promote]`)),
 		chromedp.WaitVisible("", css(row("onair-list", "c1"))),
 		chromedp.WaitNotPresent("", css(row("waiting-list", "c1"))),
 		chromedp.WaitVisible("", css(`#flash p.ok`)),
 	)
 
-	run("drop them",
-		settled(), chromedp.Click("", css(row("onair-list", "c1")+` [data-testid=act-drop]`)),
+	run("drop them, asked first",
+		chromedp.Click("", css(row("onair-list", "c1")+` [data-testid=act-drop]`)),
+		chromedp.WaitVisible("", css(`[data-testid=confirm-dialog]`)),
+	)
+	if q := text("the question", `[data-testid=confirm-dialog] [data-question]`); !strings.Contains(q, hostile) || !strings.Contains(q, "+15550001") {
+		t.Fatalf("the drop asks %q, want it to name the caller", q)
+	}
+	run("confirm the drop",
+		chromedp.Click("", css(`[data-testid=confirm-ok]`)),
 		chromedp.WaitNotPresent("", css(row("onair-list", "c1"))),
-		chromedp.WaitVisible("", css(`#flash p.ok`)),
+		chromedp.WaitVisible("", css(`[data-testid=onair-empty]`)),
 	)
 
 	e.app.arrive("c2", "+15550002", "Bob")
@@ -108,38 +123,46 @@ func TestBrowserConsole(t *testing.T) {
 	var tries atomic.Int32
 	e.app.ActFn = func(string, string) error { tries.Add(1); return fmt.Errorf("x: %w", queue.ErrBusy) }
 	if err := chromedp.Do(ctx,
-		settled(), chromedp.Click("", css(row("waiting-list", "c2")+` [data-testid=act-promote]`)),
+		chromedp.Click("", css(row("waiting-list", "c2")+` button.primary`)),
 		chromedp.WaitVisible("", css(`#flash p.err`)),
 	); err != nil {
 		t.Fatalf("lose a race: %v (the server was asked %d times)", err, tries.Load())
 	}
-	msg, err := chromedp.Run(ctx, chromedp.Text("", css(`#flash p.err`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(msg, "someone else") {
+	if msg := text("the flash", `#flash p.err`); !strings.Contains(msg, "someone else") {
 		t.Fatalf("flash says %q, want a lost-race message", msg)
 	}
 	e.app.ActFn = nil
 
+	if who := text("take next names who", `[data-testid=take-next-who]`); who != "Bob" {
+		t.Fatalf("Take next names %q, want Bob", who)
+	}
 	run("take next with the n key",
 		chromedp.KeyEvent("n"),
 		chromedp.WaitVisible("", css(row("onair-list", "c2"))),
 	)
 	e.app.arrive("c3", "+15550003", "Carol")
 	run("mark ready from the keyboard",
-		chromedp.WaitVisible("", css(row("waiting-list", "c3")+` [data-testid=badge]`)), settled(),
+		chromedp.WaitVisible("", css(row("waiting-list", "c3")+` [data-testid=badge]`)),
 		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), // c2 on air, then c3
-		chromedp.WaitVisible("", css(row("waiting-list", "c3")+`.selected`)),
+		chromedp.WaitVisible("", css(row("waiting-list", "c3")+`[aria-current=true]`)),
 		chromedp.KeyEvent("r"),
 		chromedp.WaitVisible("", css(`[data-testid=ready-dialog] input[name=topic]`)),
+	)
+	if who := text("the ready dialog", `[data-testid=ready-who]`); who != "Carol (+15550003)" {
+		t.Fatalf("the ready dialog is for %q, want Carol (+15550003)", who)
+	}
+	run("send the ready dialog",
 		chromedp.SendKeys(`[data-testid=ready-dialog] input[name=topic]`, "potholes"),
 		chromedp.Click("", css(`[data-testid=ready-submit]`)),
-		chromedp.WaitVisible("", css(row("next-list", "c3")+` [data-testid=notes]`)),
+		chromedp.WaitVisible("", css(row("next-list", "c3")+` [data-testid=topic]`)),
 	)
-	if topic := text("read the topic", row("next-list", "c3")+` .topic`); topic != "potholes" {
+	if topic := text("read the topic", row("next-list", "c3")+` [data-testid=topic]`); topic != "potholes" {
 		t.Fatalf("topic %q, want potholes", topic)
 	}
+	if got := text("the ready mark", row("next-list", "c3")+` [data-testid=state]`); got != "Ready" {
+		t.Fatalf("state mark %q, want Ready", got)
+	}
+	run("the selection outlives the move", chromedp.WaitVisible("", css(row("next-list", "c3")+`[aria-current=true]`)))
 	// The chat form empties once sent (console.js: no inline script runs
 	// under the page's Content-Security-Policy).
 	run("send a chat message",
@@ -150,19 +173,22 @@ func TestBrowserConsole(t *testing.T) {
 	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=chat-input]").value`)); err != nil || v != "" {
 		t.Errorf("chat input after sending: %q, %v; want it emptied", v, err)
 	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[window.alerts, window.confirms]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 0 {
+		t.Fatalf("%d alert dialogs: a hostile name ran as script", got[0])
+	}
+	if got[1] != 0 {
+		t.Errorf("%d window.confirm calls: the console must ask in its own dialog", got[1])
+	}
 	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.csp`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(violations) > 0 {
 		t.Errorf("Content-Security-Policy violations: %q", violations)
-	}
-	alerts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.alerts`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := alerts; n != 0 {
-		t.Fatalf("%d alert dialogs: a hostile name ran as script", n)
 	}
 }
 

@@ -28,7 +28,7 @@ func TestWaitingCapBoundary(t *testing.T) {
 		next   string   // a call id the "next" group must now list
 	}{
 		{"ArrivalBeyond", func(a *fakeApp) { a.arrive("c5", "+15550005", "Caller 5") }, 3,
-			[]string{`data-more="3" hx-swap-oob="outerHTML:#waiting-more"`}, []string{"c5", "c3", "c4"}, ""},
+			[]string{`data-more="3" hx-swap-oob="morph:#waiting-more"`}, []string{"c5", "c3", "c4"}, ""},
 		{"HangupInside", func(a *fakeApp) { a.hangup("c1") }, 1,
 			[]string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c1&#34;]`,
 				`afterend:#waiting &gt; ol &gt; li[data-call=&#34;c2&#34;]`, `data-call="c3"`, `data-more="1"`},

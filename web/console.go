@@ -23,15 +23,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
-	err := s.allow(r, auth.ActionView)
-	h, herr := s.hub(r)
-	if err == nil {
-		err = herr
-	}
-	var v showView
-	if err == nil {
-		v, err = h.currentView()
-	}
+	v, err := s.liveView(r)
 	if err != nil {
 		s.pageFail(w, r, err)
 		return
@@ -40,12 +32,50 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, showPage(s.page(r, v.Snap.Settings.Title), v, permsOf(p.Role)))
 }
 
-// showLive is the console's SSE stream of rendered fragments.
+// hostPage is the host's view of a show (GET /shows/{show}/host): any
+// role may open it; it offers the actions of the viewer's role that talent
+// mode has (take next, mute, lock, drop an on-air caller).
+func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.liveView(r)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	p, _ := principal(r)
+	s.render(w, r, http.StatusOK, hostPage(s.page(r, v.Snap.Settings.Title+" · host"), v, hostPerms(p.Role)))
+}
+
+// hostPerms are what the host view offers a role: of its permissions, the
+// ones talent mode has.
+func hostPerms(role auth.Role) perms {
+	p := permsOf(role)
+	out := perms{}
+	for _, a := range []auth.Action{auth.ActionView, auth.ActionTakeNext, auth.ActionMute, auth.ActionLock,
+		auth.ActionDropOnAir, auth.ActionMessage} {
+		out[a] = p[a]
+	}
+	return out
+}
+
+// liveView is the current view of the request's show, for a role that
+// may view it.
+func (s *Server) liveView(r *http.Request) (showView, error) {
+	if err := s.allow(r, auth.ActionView); err != nil {
+		return showView{}, err
+	}
+	h, err := s.hub(r)
+	if err != nil {
+		return showView{}, err
+	}
+	return h.currentView()
+}
+
+// showLive is the SSE stream of a console's rendered fragments, or with
+// view=host of the host view's.
 func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
-	err := s.allow(r, auth.ActionView)
-	h, herr := s.hub(r)
+	h, err := s.hub(r)
 	if err == nil {
-		err = herr
+		err = s.allow(r, auth.ActionView)
 	}
 	if err != nil {
 		s.apiFail(w, r, err)
@@ -53,15 +83,21 @@ func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := principal(r)
 	c := newClient(p.Role, s.cfg.ClientBuffer)
+	if r.URL.Query().Get("view") == pageHost {
+		c.page = pageHost
+	}
 	s.serveSSE(w, r, h, c, func() { h.attachConsole(c) })
 }
 
 // humanError says what went wrong in words for the flash area.
 func humanError(err error) string {
 	var in *inputError
+	var field *queue.FieldError
 	switch {
 	case errors.As(err, &in):
 		return "Check " + in.field + ": " + in.message + "."
+	case errors.As(err, &field):
+		return "Check " + field.Field + ": " + field.Message + "."
 	case errors.Is(err, errForbidden):
 		return "Your role may not do that."
 	case errors.Is(err, queue.ErrGone):
@@ -78,6 +114,8 @@ func humanError(err error) string {
 		return "Not found: the caller is no longer here."
 	case errors.Is(err, queue.ErrInvalid):
 		return "That does not fit the caller's state now."
+	case errors.Is(err, broadcast.ErrPhone):
+		return phoneNotice(err)
 	case errors.Is(err, broadcast.ErrNodeDown):
 		return "Asterisk is not connected; try again shortly."
 	case errors.Is(err, broadcast.ErrTelephony):
@@ -86,8 +124,23 @@ func humanError(err error) string {
 	return "Something went wrong; it has been logged."
 }
 
+// phoneNotice says why a screener's phone did not take a caller, from
+// broadcast's words (busy, did not answer, refused, not reachable): the
+// caller is still on hold at their place, so it is news, not a fault.
+func phoneNotice(err error) string {
+	why := "did not answer"
+	for _, w := range []string{"is busy", "did not answer", "refused the call", "is not registered or not reachable", "could not be reached"} {
+		if strings.Contains(err.Error(), w) {
+			why = w
+			break
+		}
+	}
+	return "Your phone " + why + ". The caller is still on hold, in their place; try again when you are ready."
+}
+
 // done answers a console form: a flash fragment for htmx, else a redirect
-// back to the page.
+// back to the page. A phone that did not answer is a notice, not an
+// error: nothing went wrong with the caller.
 func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
 	status := http.StatusOK
 	if err != nil {
@@ -103,54 +156,31 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg s
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
+	if errors.Is(err, broadcast.ErrPhone) {
+		s.render(w, r, status, notice(msg))
+		return
+	}
 	s.render(w, r, status, flash(err == nil, msg))
 }
 
 func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
+	back := "/shows/" + chi.URLParam(r, "show")
 	a, ok := actionByPath(chi.URLParam(r, "action"))
-	var err error
 	if !ok {
-		err = notFound("action", chi.URLParam(r, "action"))
+		s.done(w, r, back, "", notFound("action", chi.URLParam(r, "action")))
+		return
 	}
-	h, herr := s.hub(r)
-	if err == nil {
-		err = herr
-	}
-	if err == nil {
-		err = s.allow(r, s.permFor(a, h, chi.URLParam(r, "call")))
-	}
-	var in actionInput
-	if err == nil {
-		in, err = formInput(r)
-	}
-	var c queue.Call
-	if err == nil {
-		p, actor := principal(r)
-		if a.name == queue.ActionScreen && in.Screener == "" {
-			in.Screener = p.Name
-		}
-		in.notOnAir = !auth.Can(p.Role, auth.ActionDropOnAir)
-		c, err = a.do(r.Context(), s.cfg.Callers, h.key, chi.URLParam(r, "call"), actor, in)
-	}
-	msg := a.label + ": " + c.Number + " " + displayName(c)
-	if a.name == queue.ActionDrop && in.Goodbye {
+	c, err := s.callerAct(r, a, formInput)
+	msg := a.label + ": " + printable(c.Number) + " " + displayName(c)
+	if a.name == queue.ActionDrop && r.PostFormValue("goodbye") != "" {
 		msg += " (after the goodbye)"
 	}
-	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), msg, err)
+	s.done(w, r, back, msg, err)
 }
 
 func (s *Server) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
-	err := s.allow(r, auth.ActionTakeNext)
-	h, herr := s.hub(r)
-	if err == nil {
-		err = herr
-	}
-	var c queue.Call
-	if err == nil {
-		_, actor := principal(r)
-		c, err = s.cfg.Callers.TakeNext(r.Context(), h.key, actor)
-	}
-	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+c.Number+" "+displayName(c), err)
+	c, err := s.takeNext(r)
+	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+printable(c.Number)+" "+displayName(c), err)
 }
 
 // consoleControl serves the show-wide controls.
@@ -253,26 +283,31 @@ func formInt(r *http.Request, field string, lo, hi int) (int, error) {
 const maxChat = 500
 
 func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
-	err := s.allow(r, auth.ActionMessage)
-	h, herr := s.hub(r)
-	if err == nil {
-		err = herr
+	back := "/shows/" + chi.URLParam(r, "show")
+	if err := s.allow(r, auth.ActionMessage); err != nil {
+		s.done(w, r, back, "", err)
+		return
+	}
+	h, err := s.hub(r)
+	if err != nil {
+		s.done(w, r, back, "", err)
+		return
 	}
 	text := strings.TrimSpace(r.PostFormValue("text"))
-	if err == nil && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, unprintable) >= 0) {
-		err = invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
+	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, unprintable) >= 0 {
+		s.done(w, r, back, "", invalid("text", "must be 1 to %d characters of text without control characters", maxChat))
+		return
 	}
-	if err == nil {
-		p, _ := principal(r)
-		m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
-		if s.cfg.Chat != nil {
-			var stored queue.ShowMessage
-			stored, err = s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)
-			m = chatOf(stored)
+	p, _ := principal(r)
+	m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
+	if s.cfg.Chat != nil {
+		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)
+		if err != nil {
+			s.done(w, r, back, "", err)
+			return
 		}
-		if err == nil {
-			h.addChat(m)
-		}
+		m = chatOf(stored)
 	}
-	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "", err)
+	h.addChat(m)
+	s.done(w, r, back, "Sent.", nil)
 }

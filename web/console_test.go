@@ -150,7 +150,7 @@ func TestConsoleLiveFragments(t *testing.T) {
 		consoles = append(consoles, openSSE(t, e.liveRequest(t, role)))
 	}
 	for _, s := range consoles {
-		s.next(t, named("waiting", "nobody")) // the full render on connect
+		s.next(t, named("waiting", "Nobody is waiting")) // the full render on connect
 	}
 	e.app.arrive("c1", "+15550001", hostile)
 	for i, s := range consoles {
@@ -197,7 +197,7 @@ func TestHistoryBadge(t *testing.T) {
 	s := openSSE(t, e.liveRequest(t, "producer"))
 	e.app.arrive("c1", "+15550001", "Ann")
 	// The badge comes after the row: as a swap of that row alone.
-	ev := s.next(t, named("rows", `data-testid="badge"`, `hx-swap-oob="outerHTML:#waiting &gt; ol &gt; li[data-call=&#34;c1&#34;]"`))
+	ev := s.next(t, named("rows", `data-testid="badge"`, `hx-swap-oob="morph:#waiting &gt; ol &gt; li[data-call=&#34;c1&#34;]"`))
 	for _, want := range []string{"4 before", "2 on air", "2025-10-01", "BLOCKED", "&lt;script&gt;"} {
 		if !strings.Contains(ev.Data, want) {
 			t.Fatalf("badge lacks %q: %s", want, ev.Data)
@@ -231,36 +231,78 @@ func TestCallerPage(t *testing.T) {
 func TestReportPage(t *testing.T) {
 	e := newEnv(t)
 	day := time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC)
-	e.hist.DayFn = func(show string, d time.Time) (postgres.Day, error) {
-		if !d.Equal(day) {
-			t.Errorf("asked for %v, want %v", d, day)
-		}
-		per := make([]int, 24)
-		per[9] = 7
-		return postgres.Day{Show: show, Start: day, Calls: 7, PerHour: per,
-			Outcomes: map[queue.Outcome]int{queue.OutcomeAired: 3, queue.OutcomeAbandoned: 4}}, nil
-	}
 	at := day.Add(9 * time.Hour)
-	e.hist.ShowCallsFn = func(string) ([]postgres.Call, error) {
-		return []postgres.Call{
-			{AnsweredAt: at, OnAirAt: at.Add(30 * time.Second)},
-			{AnsweredAt: at, EndedAt: at.Add(3 * time.Minute)},
-			{AnsweredAt: at, EndedAt: at.Add(3 * time.Minute)},
-		}, nil
+	var asked [][2]time.Time
+	calls := []postgres.Call{
+		{ID: "a", ArrivedAt: at, AnsweredAt: at, OnAirAt: at.Add(30 * time.Second), Outcome: queue.OutcomeAired},
+		{ID: "b", ArrivedAt: at, AnsweredAt: at, EndedAt: at.Add(3 * time.Minute), Outcome: queue.OutcomeAbandoned},
+		{ID: "c", ArrivedAt: at, AnsweredAt: at, EndedAt: at.Add(3 * time.Minute), Outcome: queue.OutcomeAbandoned},
+		{ID: "d", ArrivedAt: at.Add(time.Hour), Outcome: queue.OutcomeRejected, Name: "=HYPERLINK(1)"},
+		{ID: "e", ArrivedAt: day.Add(26 * time.Hour), Outcome: queue.OutcomeAired}, // the next day
 	}
-	res, body := e.console(t, "GET", "/shows/morning/report?day=2025-11-20", "host", "", false)
-	if res.StatusCode != 200 {
-		t.Fatalf("status %d", res.StatusCode)
-	}
-	for _, want := range []string{`data-testid="chart-hours"`, `data-testid="chart-waits"`, `data-testid="chart-outcomes"`,
-		`<svg`, `data-n="7"`, `data-n="2"`, `data-n="4"`, "7 calls"} {
-		if !strings.Contains(body, want) {
-			t.Fatalf("report lacks %q", want)
+	e.hist.ShowCallsInFn = func(_ string, from, to time.Time) ([]postgres.Call, error) {
+		asked = append(asked, [2]time.Time{from, to})
+		var out []postgres.Call
+		for _, c := range calls {
+			if !c.ArrivedAt.Before(from) && c.ArrivedAt.Before(to) {
+				out = append(out, c)
+			}
 		}
+		return out, nil
 	}
-	if res, _ := e.console(t, "GET", "/shows/morning/report?day=yesterday", "host", "", false); res.StatusCode != 422 {
-		t.Fatalf("bad day: %d", res.StatusCode)
-	}
+	t.Run("Day", func(t *testing.T) {
+		res, body := e.console(t, "GET", "/shows/morning/report?day=2025-11-20", "host", "", false)
+		if res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		if got := asked[len(asked)-1]; !got[0].Equal(day) || !got[1].Equal(day.AddDate(0, 0, 1)) {
+			t.Fatalf("asked for %v, want the day", got)
+		}
+		for _, want := range []string{`data-testid="chart-hours"`, `data-testid="chart-waits"`, `data-testid="chart-outcomes"`,
+			`<svg`, `data-n="3"`, `data-n="2"`, `data-testid="report-calls">4<`, "Thursday 20 November 2025",
+			`href="/shows/morning/report/calls.csv?day=2025-11-20"`} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("report lacks %q", want)
+			}
+		}
+	})
+	t.Run("Range", func(t *testing.T) {
+		res, body := e.console(t, "GET", "/shows/morning/report?from=2025-11-20&to=2025-11-21", "host", "", false)
+		if res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		if got := asked[len(asked)-1]; !got[0].Equal(day) || !got[1].Equal(day.AddDate(0, 0, 2)) {
+			t.Fatalf("asked for %v, want both days", got)
+		}
+		for _, want := range []string{`data-testid="chart-days"`, `data-testid="report-calls">5<`, "Nov 21",
+			`href="/shows/morning/report/transitions.csv?from=2025-11-20&amp;to=2025-11-21"`} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("range report lacks %q", want)
+			}
+		}
+	})
+	t.Run("CSV", func(t *testing.T) {
+		res, body := e.console(t, "GET", "/shows/morning/report/calls.csv?day=2025-11-20", "host", "", false)
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("calls.csv: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+		if lines := strings.Count(body, "\n"); lines != 5 || !strings.Contains(body, "'=HYPERLINK(1)") {
+			t.Fatalf("calls.csv: %d lines, want a header and 4 calls, the formula kept as text: %s", lines, body)
+		}
+		if res, _ := e.console(t, "GET", "/shows/morning/report/transitions.csv?from=2025-11-20&to=2025-11-21", "producer", "", false); res.StatusCode != 200 {
+			t.Fatalf("transitions.csv: %d", res.StatusCode)
+		}
+		if res, _ := e.console(t, "GET", "/shows/morning/report/recordings.csv", "producer", "", false); res.StatusCode != 404 {
+			t.Fatalf("an unknown export: %d, want 404", res.StatusCode)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for _, q := range []string{"day=yesterday", "from=2025-11-20", "from=2025-11-21&to=2025-11-20", "from=2025-01-01&to=2025-03-01"} {
+			if res, _ := e.console(t, "GET", "/shows/morning/report?"+q, "host", "", false); res.StatusCode != 422 {
+				t.Errorf("%s: %d, want 422", q, res.StatusCode)
+			}
+		}
+	})
 }
 
 func TestWaitHistogram(t *testing.T) {

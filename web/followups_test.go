@@ -172,7 +172,7 @@ func TestDropWithGoodbye(t *testing.T) {
 	e.app.arrive("c1", "+15550001", "Ann")
 	e.app.arrive("c2", "+15550002", "Bob")
 	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
-	if !strings.Contains(page, `data-testid="act-drop-goodbye"`) || !strings.Contains(page, `hx-vals='{"goodbye":"1"}'`) {
+	if !strings.Contains(page, `data-testid="act-drop-goodbye"`) || !strings.Contains(page, `data-vals="{&#34;goodbye&#34;:&#34;1&#34;}"`) {
 		t.Fatal("no goodbye button sending goodbye=1")
 	}
 	res, body := e.console(t, "POST", "/shows/morning/callers/c1/drop", "producer", "goodbye=1", true)

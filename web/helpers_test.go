@@ -16,18 +16,20 @@ import (
 
 // env is a Server on the fakes, served by httptest and running.
 type env struct {
-	auth *fakeAuth
-	app  *fakeApp
-	hist *fakeHistory
-	chat *fakeChat
-	srv  *Server
-	ts   *httptest.Server
+	auth  *fakeAuth
+	app   *fakeApp
+	hist  *fakeHistory
+	chat  *fakeChat
+	notes *fakeNotes
+	srv   *Server
+	ts    *httptest.Server
 }
 
 func newEnv(t testing.TB, tune ...func(*Config)) *env {
 	t.Helper()
-	e := &env{auth: newFakeAuth(), app: newFakeApp("morning"), hist: &fakeHistory{}, chat: &fakeChat{at: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}}
-	cfg := Config{Shows: e.app, Feed: e.app, Callers: e.app, Controls: e.app, History: e.hist, Chat: e.chat, Auth: e.auth,
+	e := &env{auth: newFakeAuth(), app: newFakeApp("morning"), hist: &fakeHistory{}, chat: &fakeChat{at: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)},
+		notes: newFakeNotes()}
+	cfg := Config{Shows: e.app, Feed: e.app, Callers: e.app, Controls: e.app, History: e.hist, Chat: e.chat, Auth: e.auth, Notes: e.notes,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RenderEvery: time.Millisecond,
 		Now:      func() time.Time { return e.app.now },
 		Talkback: map[string]TalkbackRules{"morning": {Phones: []string{"PJSIP/producer", "PJSIP/studio"}}},

@@ -375,9 +375,11 @@ type fakeHistory struct {
 	CallsFn     func(number string) ([]postgres.Call, error)
 	DayFn       func(show string, day time.Time) (postgres.Day, error)
 	ShowCallsFn func(show string) ([]postgres.Call, error)
-	BlockFn     func(number, by, reason string) error
-	UnblockFn   func(number, by string) error
-	SearchFn    func(q string, limit int) ([]postgres.Profile, error)
+	// ShowCallsInFn, when set, answers ShowCalls with the range asked.
+	ShowCallsInFn func(show string, from, to time.Time) ([]postgres.Call, error)
+	BlockFn       func(number, by, reason string) error
+	UnblockFn     func(number, by string) error
+	SearchFn      func(q string, limit int) ([]postgres.Profile, error)
 }
 
 func (h *fakeHistory) SearchCallers(_ context.Context, q string, limit int) ([]postgres.Profile, error) {
@@ -452,11 +454,14 @@ func (h *fakeHistory) ShowDay(_ context.Context, show string, day time.Time) (po
 	}
 	return h.DayFn(show, day)
 }
-func (h *fakeHistory) ShowCalls(_ context.Context, show string, _, _ time.Time) ([]postgres.Call, error) {
-	if h.ShowCallsFn == nil {
-		return nil, nil
+func (h *fakeHistory) ShowCalls(_ context.Context, show string, from, to time.Time) ([]postgres.Call, error) {
+	switch {
+	case h.ShowCallsInFn != nil:
+		return h.ShowCallsInFn(show, from, to)
+	case h.ShowCallsFn != nil:
+		return h.ShowCallsFn(show)
 	}
-	return h.ShowCallsFn(show)
+	return nil, nil
 }
 func (h *fakeHistory) Block(_ context.Context, n, by, reason string) error {
 	if h.BlockFn == nil {
@@ -600,4 +605,65 @@ func (a *fakeAuth) CSRFToken(r *http.Request) string {
 	}
 	name, _, _ := strings.Cut(c.Value, ":")
 	return "csrf-" + name
+}
+
+// fakeNotes is a CallerNotes kept in memory, every save a version, as the
+// store keeps them; WriteFn, when set, decides first.
+type fakeNotes struct {
+	mu       sync.Mutex
+	versions map[string][]queue.CallerNotes // newest last
+	at       time.Time
+	WriteFn  func(n queue.CallerNotes) error
+}
+
+func newFakeNotes() *fakeNotes {
+	return &fakeNotes{versions: map[string][]queue.CallerNotes{}, at: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}
+}
+
+func (f *fakeNotes) CallerNotes(ctx context.Context, number string) (queue.CallerNotes, error) {
+	h, err := f.CallerNotesHistory(ctx, number, 1)
+	if err != nil || len(h) == 0 {
+		return queue.CallerNotes{Number: queue.NormalizeNumber(number)}, err
+	}
+	return h[0], nil
+}
+
+func (f *fakeNotes) CallerNotesHistory(_ context.Context, number string, limit int) ([]queue.CallerNotes, error) {
+	n := queue.NormalizeNumber(number)
+	if n == "" {
+		return nil, fmt.Errorf("fake: notes of %q: %w", number, queue.ErrInvalid)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	vs := f.versions[n]
+	var out []queue.CallerNotes
+	for i := len(vs) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, vs[i])
+	}
+	return out, nil
+}
+
+func (f *fakeNotes) WriteCallerNotes(ctx context.Context, n queue.CallerNotes, by string) (queue.CallerNotes, error) {
+	n = n.Clean()
+	if err := n.Validate(); err != nil {
+		return queue.CallerNotes{}, err
+	}
+	f.mu.Lock()
+	fn := f.WriteFn
+	f.mu.Unlock()
+	if fn != nil {
+		if err := fn(n); err != nil {
+			return queue.CallerNotes{}, err
+		}
+	}
+	cur, _ := f.CallerNotes(ctx, n.Number)
+	if cur.SameAs(n) {
+		return cur, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.at = f.at.Add(time.Minute)
+	n.By, n.At = by, f.at
+	f.versions[n.Number] = append(f.versions[n.Number], n)
+	return n, nil
 }

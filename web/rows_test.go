@@ -40,7 +40,7 @@ func TestRowOps(t *testing.T) {
 		{"RemoveFirst", group("a:1", "b:1", "c:1"), group("b:1", "c:1"), true,
 			[]string{`<div hx-swap-oob="delete:` + sel("a") + `"></div>`}, []string{"b:1", "c:1"}},
 		{"Changed", group("a:1", "b:1", "c:1"), group("a:1", "b:2", "c:1"), true,
-			[]string{`<li oob=outerHTML:#waiting > ol > li[data-call="b"]>b</li>`}, []string{"a:1", "c:1"}},
+			[]string{`<li oob=morph:#waiting > ol > li[data-call="b"]>b</li>`}, []string{"a:1", "c:1"}},
 		{"Mixed", group("a:1", "b:1", "c:1", "d:1", "e:1", "f:1"), group("b:1", "c:2", "x:1", "d:1", "e:1", "f:1"), true,
 			[]string{"delete:" + sel("a"), "data-call=\"c\"]>c<", "afterend:" + sel("c") + `"><li>x:1</li>`}, nil},
 		{"ErrReordered", group("a:1", "b:1", "c:1"), group("b:1", "a:1", "c:1"), false, nil, nil},
@@ -195,13 +195,14 @@ func TestBrowserRowUpdates(t *testing.T) {
 		}
 		expect(st.name)
 	}
-	topic, err := chromedp.Run(ctx, chromedp.Text("", css(`#next li[data-call=c6] .topic`)))
+	topic, err := chromedp.Run(ctx, chromedp.Text("", css(`#next li[data-call=c6] [data-testid=topic]`)))
 	if err != nil || topic != "potholes" {
 		t.Fatalf("ready caller's topic %q (%v), want potholes", topic, err)
 	}
 	// A row inserted by an out-of-band swap works like any other.
 	if err := chromedp.Do(ctx,
-		settled(), chromedp.Click("", css(`#waiting li[data-call=c10] [data-testid=act-promote]`)),
+		chromedp.Click("", css(`#waiting li[data-call=c10] [data-testid=row-menu] summary`)),
+		chromedp.Click("", css(`#waiting li[data-call=c10] [data-testid=act-promote]`)),
 		chromedp.WaitVisible("", css(`[data-testid=onair-list] li[data-call=c10]`)),
 	); err != nil {
 		t.Fatalf("promote an inserted row: %v", err)

@@ -63,6 +63,9 @@ type Config struct {
 	// Recordings, when set, lists the shows' recordings and serves their
 	// files; nil: the recordings routes answer 404.
 	Recordings Recordings
+	// Notes, when set, keeps the caller notes producers write on a row
+	// and a caller's page (*postgres.Store satisfies it); nil: no notes.
+	Notes CallerNotes
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered, when set, is told how many line rows each render of a
@@ -116,7 +119,7 @@ func New(cfg Config) *Server {
 		static: http.StripPrefix("/static/", http.FileServerFS(sub))}
 	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
 	for _, k := range s.keys {
-		s.hubs[k] = newHub(s, k)
+		s.hubs[k] = newHub(&s.cfg, s.log, k)
 	}
 	return s
 }
@@ -154,8 +157,12 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/shows/{show}/controls/{control}", s.consoleControl)
 		r.Post("/shows/{show}/chat", s.consoleChat)
 		r.Get("/shows/{show}/report", s.reportPage)
+		r.Get("/shows/{show}/report/{export}.csv", s.reportCSV)
+		r.Get("/shows/{show}/host", s.hostPage)
 		r.Get("/callers", s.searchPage)
 		r.Get("/callers/{number}", s.callerPage)
+		r.Get("/callers/{number}/notes", s.notesDialog)
+		r.Post("/callers/{number}/notes", s.consoleNotes)
 		r.Post("/callers/{number}/block", s.consoleBlock)
 		r.Post("/callers/{number}/unblock", s.consoleUnblock)
 	})

@@ -1,12 +1,8 @@
 package web
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
@@ -25,7 +20,10 @@ import (
 type showView struct {
 	Snap     broadcast.Snapshot
 	Talking  map[string]bool          // call ids talking now
-	Profiles map[string]queue.Profile // by number; missing while loading
+	Profiles map[string]queue.Profile // by caller ID number; missing while loading
+	// Notes are the caller notes known so far, by normalised number
+	// (callerNotes); only numbers with notes are here.
+	Notes    map[string]queue.CallerNotes
 	Chat     []chatMsg
 	AirLimit time.Duration
 	// Live leaves out what goes stale by itself (the timers' text, which
@@ -35,6 +33,8 @@ type showView struct {
 	// WaitingRows is the most plain waiting callers listed (0: all); the
 	// rest are only counted (see waitingShown).
 	WaitingRows int
+	// notesOn: there is a caller notes store, so notes can be edited.
+	notesOn bool
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
@@ -91,294 +91,6 @@ func permsOf(role auth.Role) perms {
 		p[a] = auth.Can(role, a)
 	}
 	return p
-}
-
-// fragmentNames are the live parts of the show page, each an SSE event
-// name and the id of the element it replaces the content of.
-var fragmentNames = []string{"header", "stats", "onair", "next", "screening", "waiting", "chat"}
-
-// lineGroups are the fragments that may be updated row by row: the rows
-// event carries out-of-band swaps of single rows (see rowOps).
-var lineGroups = []string{"next", "waiting"}
-
-// fragment returns the component of one live part.
-func fragment(name string, v showView, p perms) templ.Component {
-	switch name {
-	case "header":
-		return headerFrag(v, p)
-	case "stats":
-		return statsFrag(v)
-	case "onair":
-		return onAirFrag(v, p)
-	case "next":
-		next, _ := v.line()
-		return lineFrag(v, p, next, "next", 0)
-	case "waiting":
-		_, waiting := v.line()
-		waiting, more := v.waitingShown(waiting)
-		return lineFrag(v, p, waiting, "waiting", more)
-	case "screening":
-		return lineFrag(v, p, v.Snap.Lineup.Screening, "screening", 0)
-	case "chat":
-		return chatFrag(v)
-	}
-	panic("web: unknown fragment " + name)
-}
-
-// rendered is one role's render of a show's live parts.
-type rendered struct {
-	frags map[string][]byte    // every fragment but the line groups, whole
-	rows  map[string]groupRows // the rows of each of lineGroups
-}
-
-// whole returns fragment name whole; a line group is assembled from its
-// rows.
-func (r rendered) whole(ctx context.Context, name string) []byte {
-	g, ok := r.rows[name]
-	if !ok {
-		return r.frags[name]
-	}
-	rows := make([]templ.Component, len(g.calls))
-	for i, c := range g.calls {
-		rows[i] = rawHTML(g.html[c.ID])
-	}
-	return renderBytes(ctx, lineOf(name, rows, g.more))
-}
-
-// groupRows is one line group's rows, in order, and the number of callers
-// of the group beyond them (counted, not listed).
-type groupRows struct {
-	calls []queue.Call
-	html  map[string][]byte // by call id
-	more  int
-}
-
-// same reports whether g and o are the same rows with the same HTML, in
-// the same order.
-func (g groupRows) same(o groupRows) bool {
-	if len(g.calls) != len(o.calls) || g.more != o.more {
-		return false
-	}
-	for i, c := range g.calls {
-		if o.calls[i].ID != c.ID || !bytes.Equal(g.html[c.ID], o.html[c.ID]) {
-			return false
-		}
-	}
-	return true
-}
-
-// rowKey is everything a line row (callRow in a live fragment) shows of
-// its call: the fields the template reads, whether it has a place in line
-// (places are CSS counters, so the number itself is not in the HTML), and
-// the caller's profile. Equal keys render equal HTML for one role of one
-// show; TestRowKeyCoversRow checks that every field of queue.Call that
-// changes the row is here.
-type rowKey struct {
-	id, number, name  string
-	screener, pending string
-	state             queue.State
-	arrived           time.Time
-	notes             queue.Notes
-	inLine, next      bool
-	muted, locked     bool // not shown in line rows today; cheap to keep
-	blocked           bool
-	blockNote         string
-	profile           queue.Profile
-	hasProfile        bool
-}
-
-// keyOf is the rowKey of c in v.
-func keyOf(v showView, c queue.Call) rowKey {
-	p, ok := v.Profiles[c.Number]
-	return rowKey{id: c.ID, number: c.Number, name: c.Name, screener: c.Screener, pending: c.Pending,
-		state: c.State, arrived: c.ArrivedAt, notes: c.Notes, inLine: c.Position > 0, next: c.Next,
-		muted: c.Muted, locked: c.Locked, blocked: c.Blocked, blockNote: c.BlockNote, profile: p, hasProfile: ok}
-}
-
-// rowCache keeps one role's rendered line rows by call id, so a render
-// re-renders only the rows whose rowKey changed. It is for live views of
-// one show (v.Live, one v.Snap.Show) and is not safe for concurrent use:
-// the hub's goroutine owns it.
-type rowCache struct {
-	perms   perms
-	rows    map[string]*cachedRow
-	gen     uint64 // the current render
-	renders int    // rows rendered rather than reused, for tests
-}
-
-// cachedRow is one call's row HTML and the key it was rendered for.
-type cachedRow struct {
-	key  rowKey
-	html []byte
-	gen  uint64 // the last render that used it
-}
-
-// newRowCache returns an empty cache for a role with permissions p.
-func newRowCache(p perms) *rowCache { return &rowCache{perms: p, rows: map[string]*cachedRow{}} }
-
-// row returns c's row HTML, rendering it only when its key changed.
-func (rc *rowCache) row(ctx context.Context, v showView, c queue.Call) []byte {
-	k := keyOf(v, c)
-	r := rc.rows[c.ID]
-	if r == nil {
-		r = &cachedRow{}
-		rc.rows[c.ID] = r
-	}
-	if r.html == nil || r.key != k {
-		r.key, r.html = k, renderBytes(ctx, callRow(v, rc.perms, c, ""))
-		rc.renders++
-	}
-	r.gen = rc.gen
-	return r.html
-}
-
-// sweep evicts the rows of calls the current render did not show (calls
-// that left the line) and starts the next render.
-func (rc *rowCache) sweep() {
-	for id, r := range rc.rows {
-		if r.gen != rc.gen {
-			delete(rc.rows, id)
-		}
-	}
-	rc.gen++
-}
-
-// renderFragments renders every live part once for rc's role: the line
-// groups as rows, from rc where their calls have not changed (see
-// rendered.whole for the groups whole).
-func renderFragments(ctx context.Context, v showView, rc *rowCache) rendered {
-	out := rendered{frags: make(map[string][]byte, len(fragmentNames)), rows: make(map[string]groupRows, len(lineGroups))}
-	next, waiting := v.line()
-	waiting, more := v.waitingShown(waiting)
-	for _, name := range fragmentNames {
-		var calls []queue.Call
-		n := 0
-		switch name {
-		case "next":
-			calls = next
-		case "waiting":
-			calls, n = waiting, more
-		default:
-			out.frags[name] = renderBytes(ctx, fragment(name, v, rc.perms))
-			continue
-		}
-		g := groupRows{calls: calls, html: make(map[string][]byte, len(calls)), more: n}
-		for _, c := range calls {
-			g.html[c.ID] = rc.row(ctx, v, c)
-		}
-		out.rows[name] = g
-	}
-	rc.sweep()
-	return out
-}
-
-// renderBytes renders c; a failure shows in place of the part.
-func renderBytes(ctx context.Context, c templ.Component) []byte {
-	var b bytes.Buffer
-	if err := c.Render(ctx, &b); err != nil {
-		return []byte("<p>render failed</p>")
-	}
-	return b.Bytes()
-}
-
-// rawHTML is HTML that templ has already rendered (and so escaped).
-func rawHTML(b []byte) templ.Component {
-	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-// rowsOf renders calls as rows.
-func rowsOf(v showView, p perms, calls []queue.Call) []templ.Component {
-	out := make([]templ.Component, len(calls))
-	for i, c := range calls {
-		out[i] = callRow(v, p, c, "")
-	}
-	return out
-}
-
-// rowOps returns the htmx out-of-band swaps that turn a line group's rows
-// in the browser from old into new: deletes, replaced rows, and inserts
-// after the row before them. It returns false when the whole fragment is
-// the simpler message: a group emptied or filled (the "nobody" line), a
-// reorder among the rows that stay, a call id unfit for a selector, or more
-// than half the rows to send anyway, or the count of callers beyond the
-// rows appearing or going. A changed count is a swap of the "more" line.
-// The rows are only the listed ones, so a caller beyond them is never
-// sent, and one moving up into them is an insert like an arrival. row
-// renders a call as an oob swap.
-func rowOps(group string, old, new groupRows, row func(c queue.Call, oob string) []byte) ([]byte, bool) {
-	if len(old.calls) == 0 || len(new.calls) == 0 || (old.more == 0) != (new.more == 0) {
-		return nil, false
-	}
-	var kept []string // old ids still here, in old order
-	for _, c := range old.calls {
-		if !selectorSafe(c.ID) {
-			return nil, false
-		}
-		if _, ok := new.html[c.ID]; ok {
-			kept = append(kept, c.ID)
-		}
-	}
-	i, changed := 0, 0
-	for _, c := range new.calls {
-		if !selectorSafe(c.ID) {
-			return nil, false
-		}
-		if _, ok := old.html[c.ID]; ok {
-			if kept[i] != c.ID {
-				return nil, false // reordered
-			}
-			i++
-			if !bytes.Equal(old.html[c.ID], new.html[c.ID]) {
-				changed++
-			}
-		} else {
-			changed++
-		}
-	}
-	changed += len(old.calls) - len(kept)
-	if 2*changed > len(new.calls)+1 {
-		return nil, false
-	}
-	list := "#" + group + " > ol"
-	at := func(id string) string { return list + ` > li[data-call="` + id + `"]` }
-	var b bytes.Buffer
-	for _, c := range old.calls {
-		if _, ok := new.html[c.ID]; !ok {
-			fmt.Fprintf(&b, `<div hx-swap-oob="delete:%s"></div>`, html.EscapeString(at(c.ID)))
-		}
-	}
-	for n, c := range new.calls {
-		oldHTML, had := old.html[c.ID]
-		switch {
-		case !had && n == 0:
-			fmt.Fprintf(&b, `<div hx-swap-oob="afterbegin:%s">%s</div>`, html.EscapeString(list), new.html[c.ID])
-		case !had:
-			fmt.Fprintf(&b, `<div hx-swap-oob="afterend:%s">%s</div>`, html.EscapeString(at(new.calls[n-1].ID)), new.html[c.ID])
-		case !bytes.Equal(oldHTML, new.html[c.ID]):
-			b.Write(row(c, "outerHTML:"+at(c.ID)))
-		}
-	}
-	if new.more != old.more {
-		b.Write(renderBytes(context.Background(), moreRow(group, new.more, "outerHTML:#"+group+"-more")))
-	}
-	return b.Bytes(), true
-}
-
-// selectorSafe reports whether a call id can go into a CSS attribute
-// selector and an hx-swap-oob value as it is.
-func selectorSafe(id string) bool {
-	if id == "" {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // pageInfo is what every page's layout needs.
@@ -539,4 +251,101 @@ func permOf(action string) auth.Action {
 		}
 	}
 	return auth.Action(action)
+}
+
+// Waits escalate on every console: a wait this long is marked (colour and
+// a warning sign), and a longer one more so.
+const (
+	waitWarn  = 5 * time.Minute
+	waitAlert = 10 * time.Minute
+)
+
+// plural is one or other by n.
+func plural(n int, one, other string) string {
+	if n == 1 {
+		return one
+	}
+	return other
+}
+
+// itoa64 is strconv.FormatInt for templates.
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// nameOrNumber is a caller's best name, else the number.
+func nameOrNumber(c queue.Call) string {
+	if n := displayName(c); n != "" {
+		return n
+	}
+	return printable(c.Number)
+}
+
+// topicOf is what a caller is about: the screener's topic for this call,
+// else the topic kept in the caller's notes.
+func topicOf(v showView, c queue.Call) string {
+	if c.Notes.Topic != "" {
+		return c.Notes.Topic
+	}
+	return v.callerNotes(c).Topic
+}
+
+// pendingText says in words which action is under way on a caller.
+func pendingText(action string) string {
+	switch action {
+	case queue.ActionScreen:
+		return "ringing the screener"
+	case queue.ActionPromote, queue.ActionTakeNext:
+		return "going on air"
+	case queue.ActionHold:
+		return "back to hold"
+	case queue.ActionDrop:
+		return "dropping"
+	case queue.ActionReady:
+		return "marking ready"
+	}
+	return strings.ReplaceAll(action, "_", " ")
+}
+
+// emptyText is what an empty group of the line says.
+func emptyText(group string) string {
+	switch group {
+	case "next":
+		return "Nobody is ready or picked yet."
+	case "screening":
+		return "Nobody is being screened."
+	}
+	return "Nobody is waiting."
+}
+
+// iconPath is the SVG path (16×16) of a named icon. Every line state has a
+// shape of its own: hold two bars, screening a handset, ready a check,
+// next a check in a ring, on air a microphone, a call-back a returning
+// arrow.
+func iconPath(name string) string {
+	switch name {
+	case "hold":
+		return "M4 3h3v10H4zM9 3h3v10H9z"
+	case "handset", "phone":
+		return "M3.6 1.5l2.3 2.3-1.2 2a8 8 0 0 0 5.5 5.5l2-1.2 2.3 2.3-1.6 2.1C6.8 14 2 9.2 1.5 3.1z"
+	case "check":
+		return "M2 8.5l1.8-1.8 2.7 2.7 5.7-5.7L14 5.5l-7.5 7.5z"
+	case "next":
+		return "M8 1a7 7 0 1 0 0 14A7 7 0 0 0 8 1zm-1.3 10.2L3.8 8.3l1.3-1.3 1.6 1.6 4.2-4.2 1.3 1.3z"
+	case "mic":
+		return "M8 1a2.5 2.5 0 0 0-2.5 2.5v4a2.5 2.5 0 0 0 5 0v-4A2.5 2.5 0 0 0 8 1zM3.5 7h1.2a3.3 3.3 0 0 0 6.6 0h1.2a4.5 4.5 0 0 1-3.9 4.4V14h-1.2v-2.6A4.5 4.5 0 0 1 3.5 7z"
+	case "lock":
+		return "M5 7V5a3 3 0 0 1 6 0v2h1v7H4V7zm1.5 0h3V5a1.5 1.5 0 0 0-3 0z"
+	case "callback":
+		return "M6 2L1.5 6 6 10V7.5h3.5a2.5 2.5 0 0 1 0 5H7V14h2.5a4 4 0 0 0 0-8H6z"
+	case "blocked":
+		return "M8 1a7 7 0 1 0 0 14A7 7 0 0 0 8 1zm0 1.5a5.5 5.5 0 0 1 4.3 8.9L4.6 3.7A5.5 5.5 0 0 1 8 2.5zm0 11a5.5 5.5 0 0 1-4.3-8.9l7.7 7.7A5.5 5.5 0 0 1 8 13.5z"
+	case "muted":
+		return "M2 6h3l4-3v10l-4-3H2zm9.2-.7l1.3 1.3 1.3-1.3.9.9-1.3 1.3 1.3 1.3-.9.9-1.3-1.3-1.3 1.3-.9-.9 1.3-1.3-1.3-1.3z"
+	case "talk":
+		return "M2 6h3l4-3v10l-4-3H2zm9-1.5a5 5 0 0 1 0 7l-.9-.9a3.7 3.7 0 0 0 0-5.2z"
+	case "star":
+		return "M8 1.2l2 4.3 4.7.6-3.4 3.2.9 4.6L8 11.6l-4.2 2.3.9-4.6L1.3 6.1 6 5.5z"
+	case "warn":
+		return "M8 1l7 13H1zm-.8 4.5v4h1.6v-4zm0 5.3v1.6h1.6v-1.6z"
+	}
+	return ""
 }

@@ -1,52 +1,172 @@
-// callin console: ticking timers, the ready dialog and keyboard shortcuts.
-// Everything else is htmx; this file only reads data- attributes.
+// callin console: actions, dialogs, keys, ticking timers and the ready
+// chime. htmx swaps the live fragments (morphing them in place by id:
+// morph.js, so nothing the producer is doing is lost); this file only
+// reads data- attributes, so a button morphed by a live update still does
+// what it now says. No inline script and no eval: the page's
+// Content-Security-Policy allows neither.
 (function () {
   "use strict";
+  var main = document.querySelector("main[data-show]");
+  var show = main ? main.dataset.show : "";
+
+  // A form being edited is not morphed until it is sent (morph.js).
+  document.addEventListener("input", function (e) {
+    var f = e.target.closest && e.target.closest("form");
+    if (f && !f.closest("dialog")) f.setAttribute("data-dirty", "");
+  });
+
+  // ---- Timers: waits and time on air, escalating in colour and sign. ----
   function clock(ms) {
     var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
     s = s % 60;
     var mm = (h > 0 && m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
     return (h > 0 ? h + ":" : "") + mm + ":" + ss;
   }
+  var waitWarn = main ? Number(main.dataset.waitWarn || 0) * 1000 : 0;
+  var waitAlert = main ? Number(main.dataset.waitAlert || 0) * 1000 : 0;
+  function level(el, ms) {
+    var limit = Number(el.dataset.limit || 0) * 1000;
+    if (limit > 0) { // on air: warn in the last fifth, "over" past the limit
+      if (ms >= limit) return "over";
+      if (ms >= limit * 0.8) return "warn";
+      return "";
+    }
+    if (waitAlert && ms >= waitAlert) return "alert";
+    if (waitWarn && ms >= waitWarn) return "warn";
+    return "";
+  }
   function tick() {
     var now = Date.now();
     document.querySelectorAll("[data-since]").forEach(function (el) {
       var ms = now - Date.parse(el.dataset.since);
-      el.textContent = clock(ms);
-      var limit = Number(el.dataset.limit || 0) * 1000;
-      var row = el.closest(".row");
-      if (row && limit > 0) row.classList.toggle("over", ms > limit);
+      var text = clock(ms);
+      if (el.textContent !== text) el.textContent = text;
+      var lv = level(el, ms);
+      if ((el.getAttribute("data-level") || "") !== lv) {
+        if (lv) el.setAttribute("data-level", lv); else el.removeAttribute("data-level");
+        el.title = lv === "over" ? "over the on-air warning" : lv ? "a long wait" : el.title;
+      }
     });
   }
   setInterval(tick, 1000);
   document.addEventListener("htmx:afterSettle", tick);
-  // Live fragments come without timer text: fill it in as they land.
   document.addEventListener("htmx:sseMessage", tick);
+  tick();
 
-  // The ready dialog: one form, pointed at the caller whose button opened it.
-  document.addEventListener("click", function (e) {
-    var b = e.target.closest("[data-ready]");
-    var dlg = document.getElementById("ready-dialog");
-    if (b && dlg) {
-      var f = dlg.querySelector("form");
-      f.setAttribute("hx-post", b.dataset.ready);
-      ["name", "location", "topic", "priority"].forEach(function (k) { f.elements[k].value = b.dataset[k] || (k === "priority" ? "0" : ""); });
-      htmx.process(f);
-      dlg.showModal();
-      f.elements.name.focus();
-      return;
+  // ---- Actions: every button with data-post, read when pressed. ----
+  function post(el, url, vals) {
+    htmx.ajax("POST", url, { source: el, target: "#flash", swap: "innerHTML", values: vals || {} });
+  }
+  function act(b) {
+    if (b.disabled) return;
+    if (b.dataset.ready) return openReady(b);
+    if (b.dataset.notes) return openNotes(b);
+    if (!b.dataset.post) return;
+    var vals = b.dataset.vals ? JSON.parse(b.dataset.vals) : {};
+    closeMenus();
+    if (b.dataset.confirm) return confirmThen(b.dataset.confirm, b.dataset.confirmWord, function () { post(b, b.dataset.post, vals); });
+    post(b, b.dataset.post, vals);
+  }
+
+  // ---- Dialogs: ready, notes, confirm. Each names its caller. ----
+  function dialog(id) { return document.getElementById(id); }
+  function open(d, focus) {
+    if (!d.open) d.showModal();
+    if (focus) focus.focus();
+  }
+  function rowOf(el) { return el.closest("[data-call]"); }
+  function who(el) {
+    var row = rowOf(el), n = row && row.querySelector("[data-testid=name]");
+    var name = n ? n.textContent.trim() : "";
+    var num = row ? row.dataset.number : "";
+    return name && num ? name + " (" + num + ")" : name || num;
+  }
+  function openReady(b) {
+    var d = dialog("ready-dialog");
+    if (!d) return;
+    var f = d.querySelector("form");
+    f.dataset.url = b.dataset.ready;
+    f.reset();
+    d.querySelector("[data-who]").textContent = who(b);
+    var row = rowOf(b);
+    if (row) {
+      ["name", "location", "topic", "priority"].forEach(function (k) {
+        var v = row.dataset["n" + k.charAt(0).toUpperCase() + k.slice(1)];
+        if (v) f.elements[k].value = v;
+      });
     }
-    if (e.target.closest("[data-close]")) e.target.closest("dialog").close();
+    closeMenus();
+    open(d, f.elements.name);
+  }
+  function openNotes(b) {
+    var d = dialog("notes-dialog");
+    if (!d) return;
+    closeMenus();
+    var body = d.querySelector("#notes-body");
+    body.innerHTML = "<h2 id=\"notes-title\">Caller notes: " + "</h2><p>Loading…</p>";
+    body.querySelector("h2").textContent = "Caller notes: " + who(b);
+    open(d);
+    htmx.ajax("GET", b.dataset.notes, { source: b, target: "#notes-body", swap: "innerHTML" }).then(function () {
+      var t = body.querySelector("input[name=topic]");
+      if (t) t.focus();
+    });
+  }
+  var pending = null;
+  function confirmThen(question, word, then) {
+    var d = dialog("confirm-dialog");
+    if (!d) { if (window.confirm(question)) then(); return; }
+    d.querySelector("[data-question]").textContent = question;
+    var ok = d.querySelector("[data-confirm-ok]");
+    ok.textContent = word || "OK";
+    pending = then;
+    open(d, ok);
+  }
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (f.id === "ready-form") {
+      e.preventDefault();
+      htmx.ajax("POST", f.dataset.url, { source: f, target: "#flash", swap: "innerHTML" });
+      f.closest("dialog").close();
+    }
   });
   document.addEventListener("htmx:afterRequest", function (e) {
-    var dlg = document.getElementById("ready-dialog");
-    if (dlg && dlg.open && dlg.contains(e.target) && e.detail.successful) dlg.close();
+    var t = e.target;
+    if (!e.detail.successful || !t.matches) return;
     // Forms marked data-reset-on-success (the chat) empty once sent. No
     // hx-on: the page's Content-Security-Policy allows no eval.
-    if (e.detail.successful && e.target.matches && e.target.matches("form[data-reset-on-success]")) e.target.reset();
+    if (t.matches("form[data-reset-on-success]")) t.reset();
+    if (t.matches("form")) t.removeAttribute("data-dirty");
+    var d = t.closest && t.closest("dialog");
+    if (d && d.open && t.matches("form")) d.close();
   });
-  // The server ends a stream whose session ended (a logout elsewhere, an
-  // expiry): reload, and the login page comes.
+  document.addEventListener("close", function (e) { if (e.target.id === "confirm-dialog") pending = null; }, true);
+
+  // ---- Menus: one open at a time; closed by a click elsewhere or Esc. ----
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (m) { if (m !== except) m.removeAttribute("open"); });
+  }
+  document.addEventListener("toggle", function (e) {
+    if (e.target.matches && e.target.matches("details.menu") && e.target.open) closeMenus(e.target);
+  }, true);
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (t.closest("[data-confirm-ok]")) {
+      var then = pending;
+      pending = null;
+      t.closest("dialog").close();
+      if (then) then();
+      return;
+    }
+    if (t.closest("[data-close]")) { t.closest("dialog").close(); return; }
+    var b = t.closest("button[data-post], button[data-ready], button[data-notes]");
+    if (b) { e.preventDefault(); act(b); return; }
+    if (!t.closest("details.menu")) closeMenus();
+    var row = rowOf(t);
+    if (row && row.closest(".board, .host") && !t.closest("a, button, summary, input")) select(row);
+  });
+
+  // ---- The server ends a stream whose session ended: reload for the login. ----
   document.addEventListener("htmx:sseOpen", function (e) {
     var src = e.detail && e.detail.source;
     if (src && !src.callinEnd) {
@@ -55,30 +175,107 @@
     }
   });
 
-  // Keyboard: j/k select a caller row, letters press its buttons (data-key).
-  var selected = null;
-  function rows() { return Array.prototype.slice.call(document.querySelectorAll(".console .row")); }
-  function select(row) {
-    if (selected) selected.classList.remove("selected");
-    selected = row;
-    if (row) { row.classList.add("selected"); row.scrollIntoView({ block: "nearest" }); }
+  // ---- Keyboard: j/k select a caller, letters press its buttons. ----
+  // The selection is a call id, so it survives any update; the row shows
+  // it with aria-current, which morphs never remove.
+  var selected = "";
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll(".board [data-call], .host .cards [data-call]")); }
+  function current() { return selected ? document.getElementById("call-" + selected) : null; }
+  function mark() {
+    document.querySelectorAll("[aria-current=true]").forEach(function (r) {
+      if (r.dataset.call !== selected) r.removeAttribute("aria-current");
+    });
+    var r = current();
+    if (r && r.getAttribute("aria-current") !== "true") r.setAttribute("aria-current", "true");
   }
-  document.addEventListener("htmx:afterSettle", function () {
-    if (selected && !document.body.contains(selected)) {
-      select(document.getElementById(selected.id));
-    }
-  });
+  function select(row) {
+    selected = row ? row.dataset.call : "";
+    mark();
+    if (row) row.scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("htmx:afterSwap", mark);
+  document.addEventListener("htmx:oobAfterSwap", mark);
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
-    if (t.closest("input, textarea, select, dialog[open]")) return;
-    var all = rows(), i = selected ? all.findIndex(function (r) { return r.id === selected.id; }) : -1;
-    if (e.key === "j") { select(all[Math.min(i + 1, all.length - 1)] || null); return; }
-    if (e.key === "k") { select(all[Math.max(i - 1, 0)] || null); return; }
-    if (e.key === "n") { var n = document.querySelector("[data-testid=take-next]"); if (n) n.click(); return; }
-    if (!selected) return;
-    var row = document.getElementById(selected.id);
-    var b = row && row.querySelector('[data-key="' + e.key + '"]');
-    if (b) { e.preventDefault(); b.click(); }
+    if (e.key === "Escape") { closeMenus(); return; }
+    if (t.closest && t.closest("input, textarea, select, dialog[open]")) return;
+    var all = rows(), r = current(), i = r ? all.indexOf(r) : -1;
+    if (e.key === "j" || e.key === "ArrowDown" && r) { e.preventDefault(); select(all[Math.min(i + 1, all.length - 1)] || null); return; }
+    if (e.key === "k" || e.key === "ArrowUp" && r) { e.preventDefault(); select(all[Math.max(i - 1, 0)] || null); return; }
+    if (e.key === "n") {
+      var n = document.querySelector("[data-testid=take-next]");
+      if (n) { e.preventDefault(); act(n); }
+      return;
+    }
+    if (!r) return;
+    if (e.key === ".") {
+      var m = r.querySelector("details.menu");
+      if (m) { e.preventDefault(); m.setAttribute("open", ""); var first = m.querySelector("button"); if (first) first.focus(); }
+      return;
+    }
+    if (e.key === "Enter" && !t.closest("button, a, summary")) {
+      var p = r.querySelector("button.primary");
+      if (p) { e.preventDefault(); act(p); }
+      return;
+    }
+    var b = r.querySelector('button[data-key="' + e.key + '"]');
+    if (b) { e.preventDefault(); act(b); }
   });
+
+  // ---- The ready chime: off unless this console turns it on. ----
+  var soundKey = "callin.chime." + show;
+  var soundBtn = document.getElementById("sound-toggle");
+  var soundOn = false;
+  try { soundOn = window.localStorage.getItem(soundKey) === "on"; } catch (err) { soundOn = false; }
+  function showSound() {
+    if (!soundBtn) return;
+    soundBtn.setAttribute("aria-pressed", soundOn ? "true" : "false");
+    soundBtn.textContent = "Chime when a caller is ready: " + (soundOn ? "on" : "off");
+  }
+  showSound();
+  if (soundBtn) soundBtn.addEventListener("click", function () {
+    soundOn = !soundOn;
+    try { window.localStorage.setItem(soundKey, soundOn ? "on" : "off"); } catch (err) { /* private mode: this page only */ }
+    showSound();
+    if (soundOn) chime();
+  });
+  var audio = null;
+  window.callinChimes = 0;
+  function chime() {
+    window.callinChimes++;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var t = audio.currentTime;
+      [880, 1320].forEach(function (f, i) {
+        var o = audio.createOscillator(), g = audio.createGain();
+        o.frequency.value = f;
+        g.gain.setValueAtTime(0.0001, t + i * 0.18);
+        g.gain.exponentialRampToValueAtTime(0.25, t + i * 0.18 + 0.02);
+        g.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.18 + 0.25);
+        o.connect(g).connect(audio.destination);
+        o.start(t + i * 0.18);
+        o.stop(t + i * 0.18 + 0.3);
+      });
+    } catch (err) { /* no audio here */ }
+  }
+  // A caller is newly ready when a ready row appears that was not ready at
+  // the last look.
+  var ready = null;
+  function readyNow() {
+    var ids = {};
+    document.querySelectorAll(".board [data-state=ready]").forEach(function (r) { ids[r.dataset.call] = true; });
+    return ids;
+  }
+  function checkReady() {
+    var now = readyNow();
+    if (ready && soundOn) {
+      for (var id in now) { if (!ready[id]) { chime(); break; } }
+    }
+    ready = now;
+  }
+  if (main) {
+    checkReady();
+    document.addEventListener("htmx:sseMessage", checkReady);
+  }
 })();

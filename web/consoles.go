@@ -1,0 +1,197 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// The pages a live client may show: the console, and the host's view.
+const (
+	pageConsole = "console"
+	pageHost    = "host"
+)
+
+// audience is who one render is for: the clients of one role on one page
+// see the same HTML.
+type audience struct {
+	role auth.Role
+	page string
+}
+
+// names are the audience's live parts, in the order they are sent.
+func (a audience) names() []string {
+	if a.page == pageHost {
+		return hostFragmentNames
+	}
+	return fragmentNames
+}
+
+// consoles is a show's live browser clients (consoles and host views) and
+// what was last sent to them: the hub renders once per audience and sends
+// every client only what changed. Its lock guards the clients and the last
+// renders; the row caches belong to the one goroutine that renders.
+type consoles struct {
+	show     string
+	log      *slog.Logger
+	rendered func(role auth.Role, rows int) // test signal: rows rendered per render of a console role
+
+	mu   sync.Mutex
+	set  map[*client]struct{}
+	last map[audience]rendered // last render sent, per audience
+
+	rows map[audience]*rowCache // line rows per console audience; render's alone, no lock
+}
+
+func newConsoles(show string, log *slog.Logger, counted func(auth.Role, int)) *consoles {
+	return &consoles{show: show, log: log, rendered: counted, set: map[*client]struct{}{},
+		last: map[audience]rendered{}, rows: map[audience]*rowCache{}}
+}
+
+// attach registers a client; the next render sends it every part whole.
+func (cs *consoles) attach(c *client) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.set[c] = struct{}{}
+}
+
+// detach removes a client.
+func (cs *consoles) detach(c *client) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	delete(cs.set, c)
+}
+
+// closeAll kicks every client.
+func (cs *consoles) closeAll() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for c := range cs.set {
+		close(c.gone)
+	}
+	clear(cs.set)
+}
+
+// audiences returns who the clients are now.
+func (cs *consoles) audiences() map[audience]bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := map[audience]bool{}
+	for c := range cs.set {
+		out[audience{c.role, c.page}] = true
+	}
+	return out
+}
+
+// render renders v for every audience in auds and sends what changed: a
+// line group's changed rows alone (one "rows" event of out-of-band swaps)
+// when rowOps can, else the changed parts whole. New clients get every
+// part whole. Console rows come from each audience's rowCache, so a render
+// costs the rows that changed, not the whole line; a group is assembled
+// whole only when a client needs it whole.
+func (cs *consoles) render(ctx context.Context, v showView, auds map[audience]bool) {
+	for a := range cs.rows { // no client of the audience left: free its rows
+		if !auds[a] {
+			delete(cs.rows, a)
+		}
+	}
+	now := map[audience]rendered{}
+	for a := range auds {
+		if a.page == pageHost {
+			now[a] = renderHost(ctx, v, permsOf(a.role))
+			continue
+		}
+		rc := cs.rows[a]
+		if rc == nil {
+			rc = newRowCache(permsOf(a.role))
+			cs.rows[a] = rc
+		}
+		before := rc.renders
+		now[a] = renderFragments(ctx, v, rc)
+		if cs.rendered != nil {
+			cs.rendered(a.role, rc.renders-before)
+		}
+	}
+
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	type part struct {
+		a    audience
+		name string
+	}
+	wholes := map[part][]byte{} // parts whole, each assembled once
+	whole := func(a audience, name string) []byte {
+		b, ok := wholes[part{a, name}]
+		if !ok {
+			b = now[a].whole(ctx, name)
+			wholes[part{a, name}] = b
+		}
+		return b
+	}
+	msgs := map[audience][][]byte{} // what changed, per audience
+	for a, r := range now {
+		old, had := cs.last[a]
+		var rows []byte
+		for _, name := range a.names() {
+			g, line := r.rows[name]
+			switch {
+			case !had:
+			case !line:
+				if bytes.Equal(old.frags[name], r.frags[name]) {
+					continue
+				}
+			default:
+				pm := cs.rows[a].perms
+				ops, ok := rowOps(name, old.rows[name], g, func(c queue.Call, oob string) []byte {
+					return renderBytes(ctx, callRow(v, pm, c, oob))
+				})
+				if ok {
+					rows = append(rows, ops...)
+					continue
+				}
+				if g.same(old.rows[name]) { // both empty, say
+					continue
+				}
+			}
+			msgs[a] = append(msgs[a], encodeEvent(0, name, whole(a, name)))
+		}
+		if len(rows) > 0 {
+			msgs[a] = append(msgs[a], encodeEvent(0, "rows", rows))
+		}
+		cs.last[a] = r
+	}
+	for a := range cs.last {
+		if !auds[a] {
+			delete(cs.last, a)
+		}
+	}
+	full := map[audience][][]byte{} // every part whole, made when needed
+	for c := range cs.set {
+		a := audience{c.role, c.page}
+		send := msgs[a]
+		if c.needFull {
+			if _, ok := now[a]; !ok {
+				continue // attached after the audiences were counted: the next render
+			}
+			f, ok := full[a]
+			if !ok {
+				for _, name := range a.names() {
+					f = append(f, encodeEvent(0, name, whole(a, name)))
+				}
+				full[a] = f
+			}
+			send, c.needFull = f, false
+		}
+		for _, m := range send {
+			if !c.send(m) {
+				delete(cs.set, c)
+				cs.log.Warn("web: console too slow, disconnected", "show", cs.show)
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package web
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// How the console shows a line: the state as a colour, an icon and a word;
+// one primary action per state and the rest in a menu (and on the
+// keyboard), the destructive ones set apart and confirmed.
+
+// lineMark is how a caller's state is shown: Key picks the colours (class
+// s-<Key>), Icon the shape, Label the word. Each state has an icon of its
+// own, so the line reads without colour too.
+type lineMark struct {
+	Key, Label, Icon string
+}
+
+// markOf is the mark of a call.
+func markOf(c queue.Call) lineMark {
+	switch {
+	case c.State == queue.StateOnAir:
+		return lineMark{"onair", "On air", "mic"}
+	case c.State == queue.StateCallback && c.Callback != nil && c.Callback.Calling:
+		return lineMark{"callback", "Calling back", "callback"}
+	case c.State == queue.StateCallback:
+		return lineMark{"callback", "Call-back", "callback"}
+	case c.State == queue.StateScreening:
+		return lineMark{"screening", "Screening", "handset"}
+	case c.Next:
+		return lineMark{"next", "Next", "next"}
+	case c.State == queue.StateReady:
+		return lineMark{"ready", "Ready", "check"}
+	}
+	return lineMark{"hold", "On hold", "hold"}
+}
+
+// rowAct is one action button of a caller: a POST to URL (Dialog names
+// the dialog that asks for more first: "ready" or "notes"), the key that
+// presses it in the selected row, and the question asked before a
+// destructive or risky one.
+type rowAct struct {
+	Action  string // queue action name, or "notes"
+	Label   string
+	Key     string
+	URL     string
+	Vals    string // JSON of extra form values
+	Confirm string // asked first, when set
+	OK      string // the confirm button's word
+	Dialog  string // "ready" or "notes": opens that dialog instead
+	Danger  bool
+	Pressed string // "true"/"false" for toggles (mute, lock); "" otherwise
+	TestID  string
+}
+
+// actsOf is a caller's actions for a role: the primary one (Action ""
+// when there is none), the others for the menu, and the destructive ones,
+// each only when the role may do it and the state allows it.
+func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []rowAct) {
+	url := func(action string) string { return callURL(v.Snap.Show, c.ID, action) }
+	act := func(action, label, key string) rowAct {
+		return rowAct{Action: action, Label: label, Key: key, URL: url(action), TestID: "act-" + action}
+	}
+	who := callerWho(c)
+	dna := v.callerNotes(c).DoNotAir
+	promote := act(queue.ActionPromote, "On air", "p")
+	if dna {
+		promote.Confirm, promote.OK = who+" is marked do not air. Put them on air anyway?", "Put on air"
+	}
+	ready := act(queue.ActionReady, "Ready…", "r")
+	ready.Dialog = "ready"
+	notes := rowAct{Action: "notes", Label: "Caller notes…", Key: "e", URL: notesURL(v.Snap.Show, c), Dialog: "notes", TestID: "act-notes"}
+	can := func(a auth.Action) bool { return pm[a] }
+	var all []rowAct // in menu order; the primary is taken out
+	add := func(ok bool, a rowAct) {
+		if ok {
+			all = append(all, a)
+		}
+	}
+	switch c.State {
+	case queue.StateCallback:
+		cb := act(queue.ActionCallbackNow, "Call back now", "c")
+		add(can(auth.ActionPromote) && (c.Callback == nil || !c.Callback.Calling), cb)
+		add(can(auth.ActionMoveToTop), act(queue.ActionMoveToTop, "Move to top", "t"))
+	case queue.StateWaiting:
+		add(can(auth.ActionScreen), act(queue.ActionScreen, "Screen", "s"))
+		add(can(auth.ActionPromote), promote)
+		add(can(auth.ActionReady), ready)
+		add(can(auth.ActionPickNext) && !c.Next, act(queue.ActionPickNext, "Pick as next", "x"))
+		add(can(auth.ActionMoveToTop) && !c.Top, act(queue.ActionMoveToTop, "Move to top", "t"))
+	case queue.StateScreening:
+		add(can(auth.ActionReady), ready)
+		add(can(auth.ActionHold), act(queue.ActionHold, "Back to hold", "h"))
+	case queue.StateReady:
+		add(can(auth.ActionPromote), promote)
+		add(can(auth.ActionPickNext) && !c.Next, act(queue.ActionPickNext, "Pick as next", "x"))
+		add(can(auth.ActionMoveToTop) && !c.Top, act(queue.ActionMoveToTop, "Move to top", "t"))
+		add(can(auth.ActionHold), act(queue.ActionHold, "Back to hold", "h"))
+	case queue.StateOnAir:
+		add(can(auth.ActionHold) && !c.Locked, act(queue.ActionHold, "Back to hold", "h"))
+	}
+	add(can(auth.ActionNotes) && v.notesOn && queue.NormalizeNumber(c.Number) != "", notes)
+	if len(all) > 0 && c.State != queue.StateOnAir {
+		primary, menu = all[0], all[1:]
+	} else {
+		menu = all
+	}
+	if can(dropPerm(c)) && !c.Locked {
+		drop := act(queue.ActionDrop, "Drop", "d")
+		drop.Danger, drop.OK = true, "Drop"
+		drop.Confirm = "Drop " + who + "? The call ends at once."
+		if c.State == queue.StateCallback {
+			drop.Label, drop.OK, drop.Confirm = "Remove from line", "Remove", "Remove "+who+"'s call-back from the line?"
+		}
+		danger = append(danger, drop)
+		if c.State != queue.StateCallback {
+			bye := act(queue.ActionDrop, "Goodbye, then drop", "g")
+			bye.Vals, bye.TestID, bye.Danger, bye.OK = `{"goodbye":"1"}`, "act-drop-goodbye", true, "Play goodbye"
+			bye.Confirm = "Play the goodbye to " + who + ", then hang up?"
+			danger = append(danger, bye)
+		}
+	}
+	return primary, menu, danger
+}
+
+// attrs are the button's data attributes: what pressing it does (a POST,
+// or a dialog), with what values, after which question, and whether it is
+// pressed.
+func (a rowAct) attrs() templ.OrderedAttributes {
+	var out templ.OrderedAttributes
+	add := func(k, v string) { out = append(out, templ.KV[string, any](k, v)) }
+	switch a.Dialog {
+	case "ready":
+		add("data-ready", a.URL)
+	case "notes":
+		add("data-notes", a.URL)
+	default:
+		add("data-post", a.URL)
+	}
+	if a.Vals != "" {
+		add("data-vals", a.Vals)
+	}
+	if a.Confirm != "" {
+		add("data-confirm", a.Confirm)
+		add("data-confirm-word", a.OK)
+	}
+	if a.Pressed != "" {
+		add("aria-pressed", a.Pressed)
+	}
+	return out
+}
+
+// airActs are an on-air caller's toggles: mute and lock, for a role that
+// may use them.
+func airActs(v showView, pm perms, c queue.Call) []rowAct {
+	var out []rowAct
+	if pm[auth.ActionMute] {
+		a := rowAct{Action: queue.ActionMute, Label: "Mute", Key: "m", Pressed: "false"}
+		if c.Muted {
+			a = rowAct{Action: queue.ActionUnmute, Label: "Muted", Key: "m", Pressed: "true"}
+		}
+		a.URL, a.TestID = callURL(v.Snap.Show, c.ID, a.Action), "act-"+a.Action
+		out = append(out, a)
+	}
+	if pm[auth.ActionLock] {
+		a := rowAct{Action: queue.ActionLock, Label: "Lock", Key: "l", Pressed: "false"}
+		if c.Locked {
+			a = rowAct{Action: queue.ActionUnlock, Label: "Locked", Key: "l", Pressed: "true"}
+		}
+		a.URL, a.TestID = callURL(v.Snap.Show, c.ID, a.Action), "act-"+a.Action
+		out = append(out, a)
+	}
+	return out
+}
+
+// callerWho names a caller for a question or a dialog: name and number.
+func callerWho(c queue.Call) string {
+	name := displayName(c)
+	if name == "" {
+		return printable(c.Number)
+	}
+	return name + " (" + printable(c.Number) + ")"
+}
+
+// notesURL is the console's form of a caller's notes, for the notes
+// dialog, or "" for a caller ID that is no phone number.
+func notesURL(show string, c queue.Call) string {
+	n := queue.NormalizeNumber(c.Number)
+	if n == "" {
+		return ""
+	}
+	q := url.Values{"show": {show}, "call": {c.ID}}
+	return "/callers/" + url.PathEscape(n) + "/notes?" + q.Encode()
+}
+
+// callerNotes are the notes kept about c's number, if any are known: its
+// caller notes, else the notes of its history profile (a console without
+// a notes store).
+func (v showView) callerNotes(c queue.Call) queue.CallerNotes {
+	key := queue.NormalizeNumber(c.Number)
+	if n, ok := v.Notes[key]; ok {
+		return n
+	}
+	if p, ok := v.Profiles[c.Number]; ok && p.Notes != "" {
+		return queue.CallerNotes{Number: key, Notes: p.Notes}
+	}
+	return queue.CallerNotes{}
+}
+
+// nextUp is the caller Take next would put on air now, as queue.TakeNext
+// chooses: the first in line who is not busy, blocked or a call-back
+// entry. ok is false when there is none.
+func (v showView) nextUp() (c queue.Call, ok bool) {
+	next, waiting := v.line()
+	for _, calls := range [][]queue.Call{next, waiting} {
+		for _, c := range calls {
+			if c.Pending == "" && !c.Blocked && c.State != queue.StateCallback {
+				return c, true
+			}
+		}
+	}
+	return queue.Call{}, false
+}
+
+// following is up to n callers in line after the next one, the way Take
+// next would take them.
+func (v showView) following(n int) []queue.Call {
+	first, ok := v.nextUp()
+	if !ok {
+		return nil
+	}
+	next, waiting := v.line()
+	var out []queue.Call
+	for _, calls := range [][]queue.Call{next, waiting} {
+		for _, c := range calls {
+			if len(out) == n {
+				return out
+			}
+			if c.ID != first.ID && !c.Blocked && c.State != queue.StateCallback {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// stars shows a rating of 0..5 as stars.
+func stars(n int) string {
+	n = min(max(n, 0), queue.MaxRating)
+	return strings.Repeat("★", n) + strings.Repeat("☆", queue.MaxRating-n)
+}
+
+// callbackInfo says where a call-back entry is: calling, or when the next
+// attempt is due.
+func callbackInfo(v showView, c queue.Call) string {
+	cb := c.Callback
+	if cb == nil {
+		return ""
+	}
+	switch {
+	case cb.Calling:
+		return "calling " + printable(cb.Number) + ": attempt " + strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts)
+	case cb.Attempt > 0 && !cb.NextAt.IsZero():
+		return strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts) + " missed; next try " + cb.NextAt.In(v.loc()).Format("15:04")
+	case cb.Now:
+		return "calling soon"
+	}
+	return "hung up to be called back at " + printable(cb.Number)
+}
+
+// loc is where the console's clock times are shown: the snapshot's zone.
+func (v showView) loc() *time.Location {
+	if v.Snap.At.IsZero() {
+		return time.Local
+	}
+	return v.Snap.At.Location()
+}
+
+// jsonVals is the JSON of form values for data-vals.
+func jsonVals(m map[string]string) string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// qualityClass is the pill class of a line quality grade.
+func qualityClass(grade string) string { return "pill q-" + grade }
+
+// filledStars is n stars, for a rating's label.
+func filledStars(n int) string { return strings.Repeat("★", n) }
