@@ -129,6 +129,7 @@ type Media struct {
 	CallbackConfirm []string // "we will call you back on the number you are calling from"
 	CallbackReturn  []string // to the called-back caller: "this is the show, press 1"
 	ReadyCheck      []string // to the caller picked next: "you are next, press 1 when ready"
+	WaitAbout       []string // before "number:<minutes>" and "sound:minutes": "your wait is about"
 }
 
 // DefaultMedia returns the prompts used where a show's Media leaves a gap:
@@ -143,6 +144,7 @@ func DefaultMedia() Media {
 		CallbackConfirm: []string{"sound:callin-callback-confirm"},
 		CallbackReturn:  []string{"sound:callin-callback-return"},
 		ReadyCheck:      []string{"sound:callin-next-press-1"},
+		WaitAbout:       []string{"sound:callin-wait-about"},
 	}
 }
 

@@ -245,3 +245,35 @@ func TestCallbackSimulated(t *testing.T) {
 		returned[tr.CallID] = true
 	}
 }
+
+// TestAnnounceWait: with AnnounceWait, the position announcement says the
+// estimated wait in minutes once the show's pace is known.
+func TestAnnounceWait(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, aritest.Options{})
+	sc := showCfg("show1", "n1")
+	sc.AnnounceEvery = 30 * time.Millisecond
+	sc.AnnounceWait = true
+	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}, AnnounceTick: 10 * time.Millisecond})
+	w := e.w("show1")
+	w.nodeUp()
+	for i := range 3 { // a pace
+		c, id := dial(t, srv, w, "show1", fmt.Sprintf("+1202555090%d", i))
+		if _, err := e.app.Promote(context.Background(), "show1", id, producer); err != nil {
+			t.Fatal(err)
+		}
+		must(t, c.Hangup(16))
+		waitDone(t, c)
+	}
+	c, _ := dial(t, srv, w, "show1", "+12025550101")
+	prompted(t, srv, c.ID(), "sound:callin-wait-about")
+	for _, pb := range srv.Playbacks() {
+		if pb.Target == "channel:"+c.ID() && slices.Contains(pb.Media, "sound:callin-wait-about") {
+			i := slices.Index(pb.Media, "sound:callin-wait-about")
+			if len(pb.Media) < i+3 || !strings.HasPrefix(pb.Media[i+1], "number:") || !strings.HasPrefix(pb.Media[i+2], "sound:minute") {
+				t.Errorf("announcement %v, want the wait in minutes after the position", pb.Media)
+			}
+			return
+		}
+	}
+}

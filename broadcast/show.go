@@ -78,7 +78,7 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 		{&m.Closed, def.Closed}, {&m.Full, def.Full},
 		{&m.Blocked, def.Blocked}, {&m.Goodbye, def.Goodbye},
 		{&m.CallbackOffer, def.CallbackOffer}, {&m.CallbackConfirm, def.CallbackConfirm},
-		{&m.CallbackReturn, def.CallbackReturn}, {&m.ReadyCheck, def.ReadyCheck},
+		{&m.CallbackReturn, def.CallbackReturn}, {&m.ReadyCheck, def.ReadyCheck}, {&m.WaitAbout, def.WaitAbout},
 	} {
 		if len(*f.dst) == 0 {
 			*f.dst = f.def
@@ -232,6 +232,7 @@ func (s *show) announce(ctx context.Context) {
 		}
 	}
 	due := s.q.DueAnnouncements(now, s.app.cfg.AnnounceBatch)
+	wait := s.q.Config().AnnounceWait
 	for _, d := range due {
 		s.announcing[d.CallID] = annRef{playback: newID(), started: now}
 	}
@@ -246,6 +247,9 @@ func (s *show) announce(ctx context.Context) {
 		s.node.playbacks[pb] = pbRef{show: s, callID: d.CallID, kind: pbAnnounce}
 		s.node.mu.Unlock()
 		media := append(slices.Clone(s.cfg.Media.Position), "number:"+strconv.Itoa(d.Position))
+		if wait && d.Wait > 0 {
+			media = append(media, waitMedia(s.cfg.Media.WaitAbout, d.Wait)...)
+		}
 		if d.OfferCallback {
 			media = append(media, s.cfg.Media.CallbackOffer...)
 		}
@@ -258,6 +262,17 @@ func (s *show) announce(ctx context.Context) {
 			s.mu.Unlock()
 		}
 	}
+}
+
+// waitMedia says an estimated wait in whole minutes, rounded up (Asterisk's
+// core sounds "minute" and "minutes").
+func waitMedia(about []string, d time.Duration) []string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	unit := "sound:minutes"
+	if m == 1 {
+		unit = "sound:minute"
+	}
+	return append(slices.Clone(about), "number:"+strconv.Itoa(m), unit)
 }
 
 // announcementDone ends a caller's announcement. Callers hold s.mu.

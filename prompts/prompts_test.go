@@ -41,7 +41,7 @@ func TestFormat(t *testing.T) {
 // sounds named in coreSounds.
 func TestEveryPlayedPromptShips(t *testing.T) {
 	t.Parallel()
-	coreSounds := map[string]bool{"vm-goodbye": true} // in every Asterisk's core sounds
+	coreSounds := map[string]bool{"vm-goodbye": true, "minute": true, "minutes": true} // in every Asterisk's core sounds
 	ours := prompts.Names()
 	conf, err := os.ReadFile(filepath.Join("..", "dialplan", "extensions.conf"))
 	if err != nil {
@@ -57,7 +57,7 @@ func TestEveryPlayedPromptShips(t *testing.T) {
 	}
 	m := broadcast.DefaultMedia()
 	for _, list := range [][]string{m.Closed, m.Full, m.Blocked, m.Goodbye, m.Position,
-		m.CallbackOffer, m.CallbackConfirm, m.CallbackReturn, m.ReadyCheck} {
+		m.CallbackOffer, m.CallbackConfirm, m.CallbackReturn, m.ReadyCheck, m.WaitAbout} {
 		for _, media := range list {
 			if name, ok := cutSound(media); ok {
 				played = append(played, name)

@@ -25,6 +25,9 @@ type Config struct {
 	// ReadyCheck: a caller picked to go on air next is asked to press 1
 	// when ready (see Confirm).
 	ReadyCheck bool
+	// AnnounceWait: position announcements also say the estimated wait
+	// (Announcement.Wait), when the show's pace is known.
+	AnnounceWait bool
 	// Blocklist, when set, is asked about a call readmitted without
 	// Arrival.Blocked (after a restart or a reconnect), so a blocked
 	// caller rebuilt from Asterisk is flagged too. Its dynamic type must
@@ -590,6 +593,10 @@ type Stats struct {
 	Callback  int `json:"callback"` // call-back entries holding a place
 	// PendingOnAir counts promotions reserved and not yet committed.
 	PendingOnAir int `json:"pending_on_air"`
+	// Pace is how often the show has lately taken a caller off the line
+	// (to air or a screener), from its last 20; 0 until it has taken 3. A
+	// caller at place p waits about p × Pace (EstimatedWait).
+	Pace time.Duration `json:"pace"`
 	// AverageWait and LongestWait are measured from arrival, over the
 	// callers waiting, screening or ready.
 	AverageWait time.Duration `json:"average_wait"`
@@ -604,6 +611,7 @@ func (s *Show) Stats(now time.Time) Stats {
 		Screening: s.counts[StateScreening], Ready: s.counts[StateReady],
 		OnAir: s.counts[StateOnAir], PendingOnAir: s.pendingOnAir, Callback: s.counts[StateCallback],
 	}
+	st.Pace, _ = s.EstimatedWait(now, 1)
 	if n := int64(s.waits.Len()); n > 0 {
 		// The mean arrival time, without overflowing int64 nanoseconds.
 		sec, rem := s.waitSec/n, s.waitSec%n

@@ -500,7 +500,7 @@ func (s showSpec) row() postgres.Show {
 		Capacity: s.Capacity, MaxOnAir: s.MaxOnAir, MOHClass: s.MOHClass,
 		AnnounceEvery:  duration(s.AnnounceEvery),
 		TalkbackPhones: s.Talkback.Phones, TalkbackMedia: s.Talkback.Media,
-		Host: s.Host, Hold: s.Hold, ReadyCheck: s.ReadyCheck,
+		Host: s.Host, Hold: s.Hold, ReadyCheck: s.ReadyCheck, AnnounceWait: s.AnnounceWait,
 		CallbackDial: s.Callback.Dial, CallbackCallerID: s.Callback.CallerID,
 		CallbackOffer: duration(s.Config.Callback.Offer), CallbackNear: s.Config.Callback.NearFront,
 		CallbackTries: s.Config.Callback.Attempts, CallbackGap: duration(s.Config.Callback.Gap),
@@ -520,6 +520,7 @@ type showSettings struct {
 	Host             string   `json:"host,omitempty"`
 	Hold             int      `json:"hold,omitempty"`
 	ReadyCheck       bool     `json:"ready_check,omitempty"`
+	AnnounceWait     bool     `json:"announce_wait,omitempty"`
 	CallbackDial     string   `json:"callback_dial,omitempty"`
 	CallbackCallerID string   `json:"callback_caller_id,omitempty"`
 	CallbackOffer    duration `json:"callback_offer,omitempty"`
@@ -559,7 +560,7 @@ func showFromRow(r postgres.Show) (broadcast.ShowConfig, web.TalkbackRules, erro
 	return broadcast.ShowConfig{Config: queue.Config{
 			Key: r.Key, Title: r.Title, Node: r.Node, LinesOpen: r.LinesOpen,
 			Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, MOHClass: st.MOHClass,
-			AnnounceEvery: time.Duration(st.AnnounceEvery), ReadyCheck: st.ReadyCheck,
+			AnnounceEvery: time.Duration(st.AnnounceEvery), ReadyCheck: st.ReadyCheck, AnnounceWait: st.AnnounceWait,
 			Callback: queue.CallbackConfig{Offer: time.Duration(st.CallbackOffer), NearFront: st.CallbackNear,
 				Attempts: st.CallbackTries, Gap: time.Duration(st.CallbackGap), MaxRinging: st.CallbackRinging},
 		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold,
@@ -593,7 +594,7 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 		switch {
 		case errors.Is(err, errUnknownSetting):
 			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
-				"talkback-phones, talkback-media, host, hold, ready-check, callback, callback-cid, callback-offer, "+
+				"announce-wait, talkback-phones, talkback-media, host, hold, ready-check, callback, callback-cid, callback-offer, "+
 				"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
 		case err != nil:
 			return s, usagef("--show %q: %s: %v", spec, k, err)
@@ -635,6 +636,8 @@ func (s *showSpec) parseSetting(k, v string) error {
 		s.Talkback.Media, err = listOf(v, talkbackMedia, "sound:<name> or recording:<name>, the name of lower-case letters, digits, '_' and '-' in folders")
 	case "closed":
 		s.LinesOpen = false
+	case "announce-wait":
+		s.AnnounceWait = true
 	default:
 		return errUnknownSetting
 	}

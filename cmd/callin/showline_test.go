@@ -13,7 +13,7 @@ import (
 // through the database into what the Stasis application runs.
 func TestShowSpecLine(t *testing.T) {
 	t.Parallel()
-	spec := "am,title=AM Talk,host=PJSIP/studio1,hold=25,ready-check,callback=PJSIP/{number}@trunk," +
+	spec := "am,title=AM Talk,host=PJSIP/studio1,hold=25,ready-check,announce-wait,callback=PJSIP/{number}@trunk," +
 		"callback-cid=+1 202 555 0100,callback-offer=3m,callback-near=2,callback-tries=4,callback-gap=90s,callback-ringing=3"
 	s, err := parseShow(spec, "n1")
 	if err != nil {
@@ -25,7 +25,7 @@ func TestShowSpecLine(t *testing.T) {
 	}
 	want := broadcast.ShowConfig{HostEndpoint: "PJSIP/studio1", HoldBridgeSize: 25,
 		CallbackLine: broadcast.CallbackLine{Dial: "PJSIP/{number}@trunk", CallerID: `"AM Talk" <+12025550100>`}}
-	if sc.HostEndpoint != want.HostEndpoint || sc.HoldBridgeSize != want.HoldBridgeSize || sc.CallbackLine != want.CallbackLine || !sc.ReadyCheck {
+	if sc.HostEndpoint != want.HostEndpoint || sc.HoldBridgeSize != want.HoldBridgeSize || sc.CallbackLine != want.CallbackLine || !sc.ReadyCheck || !sc.AnnounceWait {
 		t.Errorf("got %+v", sc)
 	}
 	if got, w := sc.Config.Callback, (queue.CallbackConfig{Offer: 3 * time.Minute, NearFront: 2, Attempts: 4, Gap: 90 * time.Second, MaxRinging: 3}); got != w {
