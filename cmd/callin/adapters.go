@@ -67,6 +67,7 @@ func (r recall) OpenCalls(ctx context.Context, show string) ([]queue.Stored, err
 
 // The store, as wired, satisfies web's interfaces.
 var (
-	_ web.History = history{}
-	_ web.Chat    = (*postgres.Store)(nil)
+	_ web.History     = history{}
+	_ web.Chat        = (*postgres.Store)(nil)
+	_ web.CallerNotes = (*postgres.Store)(nil)
 )

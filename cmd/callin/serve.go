@@ -233,6 +233,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, bloc
 		Controls: app,
 		History:  history{Store: store, blocklist: blocklist},
 		Chat:     store,
+		Notes:    store, // caller notes, written in the console
 		Auth:     authSvc,
 		Logger:   cfg.Logger,
 		Limits:   cfg.Limits,
