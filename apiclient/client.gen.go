@@ -1080,6 +1080,9 @@ type Stats struct {
 	LongestWaitSeconds float32 `json:"longest_wait_seconds"`
 	OnAir              int     `json:"on_air"`
 
+	// PaceSeconds How often the show has lately taken a caller off the line (to air or a screener), from its last 20; 0 until it has taken 3. A caller at place p waits about p times this.
+	PaceSeconds float32 `json:"pace_seconds"`
+
 	// PendingOnAir Promotions under way.
 	PendingOnAir int `json:"pending_on_air"`
 	Ready        int `json:"ready"`

@@ -40,6 +40,7 @@ type apiStats struct {
 	PendingOnAir       int     `json:"pending_on_air"`
 	AverageWaitSeconds float64 `json:"average_wait_seconds"`
 	LongestWaitSeconds float64 `json:"longest_wait_seconds"`
+	PaceSeconds        float64 `json:"pace_seconds"`
 }
 
 func showOf(s broadcast.Snapshot) apiShow {
@@ -48,7 +49,8 @@ func showOf(s broadcast.Snapshot) apiShow {
 		Talkback: s.Media.Talkback, NodeUp: s.Node.OK(), AnnounceEverySeconds: int(s.Settings.AnnounceEvery / time.Second),
 		Stats: apiStats{Arriving: st.Arriving, Waiting: st.Waiting, Screening: st.Screening, Ready: st.Ready, OnAir: st.OnAir,
 			Callback: st.Callback, PendingOnAir: st.PendingOnAir,
-			AverageWaitSeconds: seconds(st.AverageWait), LongestWaitSeconds: seconds(st.LongestWait)}}
+			AverageWaitSeconds: seconds(st.AverageWait), LongestWaitSeconds: seconds(st.LongestWait),
+			PaceSeconds: seconds(st.Pace)}}
 }
 
 // apiSettings are a show's settings: schema Settings.

@@ -412,7 +412,10 @@ func schemas() map[string]any {
 			"pending_on_air":       describe(integer, "Promotions under way."),
 			"average_wait_seconds": describe(numeric, "Mean time since arrival of the callers waiting, screening or ready."),
 			"longest_wait_seconds": describe(numeric, "The longest of them."),
-		}, "arriving", "waiting", "screening", "ready", "on_air", "callback", "pending_on_air", "average_wait_seconds", "longest_wait_seconds"),
+			"pace_seconds": describe(numeric, "How often the show has lately taken a caller off the line (to air or a screener), "+
+				"from its last 20; 0 until it has taken 3. A caller at place p waits about p times this."),
+		}, "arriving", "waiting", "screening", "ready", "on_air", "callback", "pending_on_air", "average_wait_seconds",
+			"longest_wait_seconds", "pace_seconds"),
 		"Show": obj(map[string]any{
 			"key": str, "title": str, "lines_open": boolean, "recording": boolean, "talkback": boolean, "node_up": boolean,
 			"announce_every_seconds": describe(integer, "As in Settings."), "stats": ref("Stats"),
