@@ -252,6 +252,27 @@ func (e ErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for LineQualityGrade.
+const (
+	Fair LineQualityGrade = "fair"
+	Good LineQualityGrade = "good"
+	Poor LineQualityGrade = "poor"
+)
+
+// Valid indicates whether the value is a known member of the LineQualityGrade enum.
+func (e LineQualityGrade) Valid() bool {
+	switch e {
+	case Fair:
+		return true
+	case Good:
+		return true
+	case Poor:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LinesFrameEvent.
 const (
 	LinesFrameEventLines LinesFrameEvent = "lines"
@@ -705,9 +726,12 @@ type Call struct {
 	Pending *string `json:"pending,omitempty"`
 
 	// Position Place in line (waiting, ready and call-back entries), from 1.
-	Position *int    `json:"position,omitempty"`
-	Reason   *string `json:"reason,omitempty"`
-	Screener *string `json:"screener,omitempty"`
+	Position *int `json:"position,omitempty"`
+
+	// Quality A caller's line as Asterisk last measured it.
+	Quality  *LineQuality `json:"quality,omitempty"`
+	Reason   *string      `json:"reason,omitempty"`
+	Screener *string      `json:"screener,omitempty"`
 
 	// Seq Seq of its latest transition.
 	Seq int `json:"seq"`
@@ -839,6 +863,27 @@ type History struct {
 	Calls   []CallRecord `json:"calls"`
 	Profile Profile      `json:"profile"`
 }
+
+// LineQuality A caller's line as Asterisk last measured it.
+type LineQuality struct {
+	At    time.Time        `json:"at"`
+	Grade LineQualityGrade `json:"grade"`
+
+	// JitterMs Jitter, the worse direction.
+	JitterMs float32 `json:"jitter_ms"`
+
+	// LossPercent Packets lost, the worse direction.
+	LossPercent float32 `json:"loss_percent"`
+
+	// Mes Media experience score, 0-100, when Asterisk gives one.
+	Mes float32 `json:"mes"`
+
+	// RttMs Round trip, when the phone sends RTCP (else 0).
+	RttMs float32 `json:"rtt_ms"`
+}
+
+// LineQualityGrade defines model for LineQuality.Grade.
+type LineQualityGrade string
 
 // Lines defines model for Lines.
 type Lines struct {
@@ -1742,6 +1787,13 @@ type ClientInterface interface {
 	// Corresponds with POST /shows/{show}/callers/{call}/hold (the `HoldCaller` operationId).
 	HoldCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// MeasureLineQuality Measure a caller's line now
+	//
+	// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+	//
+	// Corresponds with GET /shows/{show}/callers/{call}/line-quality (the `MeasureLineQuality` operationId).
+	MeasureLineQuality(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// LockCaller Caller action: lock
 	//
 	// Lock an on-air caller: hold and drop are refused until unlocked. Who may: Hosts (mute, lock), producers and admins.
@@ -2218,6 +2270,23 @@ func (c *Client) DropCaller(ctx context.Context, show ShowKey, call CallId, body
 // Corresponds with POST /shows/{show}/callers/{call}/hold (the `HoldCaller` operationId).
 func (c *Client) HoldCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHoldCallerRequest(c.Server, show, call)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MeasureLineQuality Measure a caller's line now
+//
+// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+//
+// Corresponds with GET /shows/{show}/callers/{call}/line-quality (the `MeasureLineQuality` operationId).
+func (c *Client) MeasureLineQuality(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMeasureLineQualityRequest(c.Server, show, call)
 	if err != nil {
 		return nil, err
 	}
@@ -3275,6 +3344,47 @@ func NewHoldCallerRequest(server string, show ShowKey, call CallId) (*http.Reque
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMeasureLineQualityRequest constructs an http.Request for the MeasureLineQuality method
+func NewMeasureLineQualityRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "call", call, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/callers/%s/line-quality", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4643,6 +4753,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /shows/{show}/callers/{call}/hold (the `HoldCaller` operationId).
 	HoldCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*HoldCallerResponse, error)
 
+	// MeasureLineQualityWithResponse Measure a caller's line now
+	//
+	// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /shows/{show}/callers/{call}/line-quality (the `MeasureLineQuality` operationId).
+	MeasureLineQualityWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*MeasureLineQualityResponse, error)
+
 	// LockCallerWithResponse Caller action: lock
 	//
 	// Lock an on-air caller: hold and drop are refused until unlocked. Who may: Hosts (mute, lock), producers and admins.
@@ -5927,6 +6046,89 @@ func (r HoldCallerResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HoldCallerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MeasureLineQualityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LineQuality
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *N502
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *N503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MeasureLineQualityResponse) GetJSON200() *LineQuality {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MeasureLineQualityResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MeasureLineQualityResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r MeasureLineQualityResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r MeasureLineQualityResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r MeasureLineQualityResponse) GetJSON502() *N502 {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r MeasureLineQualityResponse) GetJSON503() *N503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r MeasureLineQualityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MeasureLineQualityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MeasureLineQualityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MeasureLineQualityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8531,6 +8733,21 @@ func (c *ClientWithResponses) HoldCallerWithResponse(ctx context.Context, show S
 	return ParseHoldCallerResponse(rsp)
 }
 
+// MeasureLineQualityWithResponse Measure a caller's line now
+//
+// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /shows/{show}/callers/{call}/line-quality (the `MeasureLineQuality` operationId).
+func (c *ClientWithResponses) MeasureLineQualityWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*MeasureLineQualityResponse, error) {
+	rsp, err := c.MeasureLineQuality(ctx, show, call, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMeasureLineQualityResponse(rsp)
+}
+
 // LockCallerWithResponse Caller action: lock
 //
 // Lock an on-air caller: hold and drop are refused until unlocked. Who may: Hosts (mute, lock), producers and admins.
@@ -9799,6 +10016,74 @@ func ParseHoldCallerResponse(rsp *http.Response) (*HoldCallerResponse, error) {
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMeasureLineQualityResponse parses an HTTP response from a MeasureLineQualityWithResponse call
+func ParseMeasureLineQualityResponse(rsp *http.Response) (*MeasureLineQualityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MeasureLineQualityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LineQuality
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500

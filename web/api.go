@@ -124,7 +124,7 @@ func (s *Server) callers(r *http.Request) (apiCallList, error) {
 			}
 		}
 	}
-	return callsOf(out), nil
+	return withQuality(callsOf(out), snap.Quality), nil
 }
 
 func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
@@ -152,6 +152,21 @@ func (s *Server) caller(r *http.Request) (apiCall, error) {
 func (s *Server) apiCaller(w http.ResponseWriter, r *http.Request) {
 	c, err := s.caller(r)
 	s.reply(w, r, c, err)
+}
+
+// apiLineQuality measures a caller's line now (one request to Asterisk).
+func (s *Server) apiLineQuality(w http.ResponseWriter, r *http.Request) {
+	h, err := s.hub(r)
+	if err != nil {
+		s.reply(w, r, nil, err)
+		return
+	}
+	q, err := s.cfg.Callers.LineQuality(r.Context(), h.key, chi.URLParam(r, "call"))
+	if err != nil {
+		s.reply(w, r, nil, err)
+		return
+	}
+	s.reply(w, r, qualityOf(q), nil)
 }
 
 // findCall finds a live call in a snapshot.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
@@ -229,5 +230,39 @@ func TestAPIHistory(t *testing.T) {
 	}
 	if res, body := e.api(t, "DELETE", "/api/v1/callers/+15550001/block", "producer", ""); res.StatusCode != 404 {
 		t.Fatalf("unblock again: got %d %v, want 404", res.StatusCode, body)
+	}
+}
+
+// TestAPILineQuality: the line list carries each caller's last measure,
+// and a measure can be asked for now; a line without statistics is 404.
+func TestAPILineQuality(t *testing.T) {
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.arrive("c2", "+15550002", "Bob")
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	e.app.mu.Lock()
+	e.app.quality = map[string]broadcast.LineQuality{"c1": {At: at, JitterMS: 42, LossPct: 2.5, Grade: broadcast.GradeFair}}
+	e.app.mu.Unlock()
+	_, body := e.api(t, "GET", "/api/v1/shows/morning/callers", "host", "")
+	for _, c := range body["callers"].([]any) {
+		c := c.(map[string]any)
+		q, has := c["quality"].(map[string]any)
+		switch c["id"] {
+		case "c1":
+			if !has || q["grade"] != "fair" || q["jitter_ms"] != 42.0 || q["loss_percent"] != 2.5 {
+				t.Errorf("c1 quality %v", c["quality"])
+			}
+		case "c2":
+			if has {
+				t.Errorf("c2 has a quality it was never measured for: %v", q)
+			}
+		}
+	}
+	res, q := e.api(t, "GET", "/api/v1/shows/morning/callers/c1/line-quality", "screener", "")
+	if res.StatusCode != 200 || q["grade"] != "fair" {
+		t.Errorf("measure c1: %d %v", res.StatusCode, q)
+	}
+	if res, body := e.api(t, "GET", "/api/v1/shows/morning/callers/c2/line-quality", "screener", ""); res.StatusCode != 404 {
+		t.Errorf("measure c2 (no statistics): %d %v, want 404", res.StatusCode, body)
 	}
 }

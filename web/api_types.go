@@ -105,6 +105,7 @@ type apiCall struct {
 	BlockNote  string        `json:"block_note,omitempty"`
 	Confirmed  bool          `json:"confirmed"`
 	Callback   *apiCallback  `json:"callback,omitempty"`
+	Quality    *apiQuality   `json:"quality,omitempty"`
 	Pending    string        `json:"pending,omitempty"`
 	Outcome    queue.Outcome `json:"outcome,omitempty"`
 	Reason     string        `json:"reason,omitempty"`
@@ -138,6 +139,31 @@ func callOf(c queue.Call) apiCall {
 // apiCallList is schema CallList.
 type apiCallList struct {
 	Callers []apiCall `json:"callers"`
+}
+
+// apiQuality is a caller's line as Asterisk last measured it: schema
+// LineQuality.
+type apiQuality struct {
+	At          time.Time `json:"at"`
+	JitterMS    float64   `json:"jitter_ms"`
+	LossPercent float64   `json:"loss_percent"`
+	RTTMS       float64   `json:"rtt_ms"`
+	MES         float64   `json:"mes"`
+	Grade       string    `json:"grade"`
+}
+
+func qualityOf(q broadcast.LineQuality) *apiQuality {
+	return &apiQuality{At: q.At, JitterMS: q.JitterMS, LossPercent: q.LossPct, RTTMS: q.RTTMS, MES: q.MES, Grade: q.Grade}
+}
+
+// withQuality adds each caller's last line measure from a snapshot.
+func withQuality(l apiCallList, q map[string]broadcast.LineQuality) apiCallList {
+	for i, c := range l.Callers {
+		if lq, ok := q[c.ID]; ok {
+			l.Callers[i].Quality = qualityOf(lq)
+		}
+	}
+	return l
 }
 
 func callsOf(cs []queue.Call) apiCallList {

@@ -66,6 +66,9 @@ type Callers interface {
 	// CallbackNow calls a call-back entry now; queue.ErrInvalid for a call
 	// that is not one, queue.ErrConflict when it is ringing already.
 	CallbackNow(show, callID string, actor queue.Actor) (queue.Call, error)
+	// LineQuality measures a caller's line now; broadcast.ErrNoQuality for a
+	// line without RTP statistics.
+	LineQuality(ctx context.Context, show, callID string) (broadcast.LineQuality, error)
 }
 
 // Controls is the show-wide controls of the broadcast application;

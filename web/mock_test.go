@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,6 +43,7 @@ type fakeApp struct {
 	talking   []string // call ids talking now
 	recording bool
 	media     broadcast.MediaState
+	quality   map[string]broadcast.LineQuality // call id -> its line, as measured
 }
 
 func newFakeApp(show string) *fakeApp {
@@ -109,6 +111,19 @@ func (a *fakeApp) Call(show, callID string) (queue.Call, error) {
 	return a.q.Get(callID)
 }
 
+func (a *fakeApp) LineQuality(_ context.Context, show, callID string) (broadcast.LineQuality, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, err := a.q.Get(callID); err != nil || show != a.show {
+		return broadcast.LineQuality{}, fmt.Errorf("fake: %q: %w", callID, queue.ErrNotFound)
+	}
+	q, ok := a.quality[callID]
+	if !ok {
+		return broadcast.LineQuality{}, broadcast.ErrNoQuality
+	}
+	return q, nil
+}
+
 func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 	if show != a.show {
 		return broadcast.Snapshot{}, fmt.Errorf("fake: show %q: %w", show, queue.ErrNotFound)
@@ -122,7 +137,8 @@ func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 		Settings: broadcast.Settings{Title: a.title, LinesOpen: cfg.LinesOpen, AnnounceEvery: cfg.AnnounceEvery,
 			MaxOnAir: cfg.MaxOnAir, Capacity: cfg.Capacity},
 		Lineup: a.q.List(), Stats: a.q.Stats(a.now), Media: media,
-		Talking: slices.Clone(a.talking), Recording: broadcast.RecordingState{Active: a.recording}}, nil
+		Talking: slices.Clone(a.talking), Recording: broadcast.RecordingState{Active: a.recording},
+		Quality: maps.Clone(a.quality)}, nil
 }
 
 // emit sends transitions to every subscriber; one whose buffer is full is

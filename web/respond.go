@@ -47,6 +47,7 @@ var errorTable = []struct {
 	{queue.ErrConflict, http.StatusConflict, CodeConflict},
 	{queue.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalid},
 	{errForbidden, http.StatusForbidden, CodeForbidden},
+	{broadcast.ErrNoQuality, http.StatusNotFound, CodeNotFound},
 	{broadcast.ErrNodeDown, http.StatusServiceUnavailable, CodeUnavailable},
 	{errTooManyStreams, http.StatusTooManyRequests, CodeLimited},
 	{errStreamsFull, http.StatusServiceUnavailable, CodeUnavailable},

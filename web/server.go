@@ -179,6 +179,7 @@ func (s *Server) Handler() http.Handler {
 			r.Patch("/shows/{show}/settings", s.apiChangeSettings)
 			r.Get("/shows/{show}/callers", s.apiCallers)
 			r.Get("/shows/{show}/callers/{call}", s.apiCaller)
+			r.Get("/shows/{show}/callers/{call}/line-quality", s.apiLineQuality)
 			for _, a := range callerActions {
 				r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
 			}
