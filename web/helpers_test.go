@@ -92,8 +92,9 @@ func (e *env) api(t testing.TB, method, path, role, body string) (*http.Response
 	return res, out
 }
 
-// console sends a console request as user name with role.
-func (e *env) console(t testing.TB, method, path, name string, form string, htmx bool) (*http.Response, string) {
+// console sends a console request as user name with role, with more
+// headers as name, value pairs.
+func (e *env) console(t testing.TB, method, path, name string, form string, htmx bool, hdr ...string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.ts.URL+path, strings.NewReader(form))
 	req.AddCookie(&http.Cookie{Name: "session", Value: name + ":" + name})
@@ -103,6 +104,9 @@ func (e *env) console(t testing.TB, method, path, name string, form string, htmx
 	}
 	if htmx {
 		req.Header.Set("HX-Request", "true")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)

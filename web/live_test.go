@@ -197,6 +197,12 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 			lock = queue.ActionUnlock
 		}
 		waitCount(fmt.Sprintf("click %d held across an update of its card", i), lock, 5+i/2)
+		// The page shows the click's effect before the next press is
+		// aimed: nothing moves under the pointer but the update.
+		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(fmt.Sprintf(`[data-testid=onair-list] li[data-call=c0] [data-testid=act-%s][aria-pressed=%t]`,
+			map[bool]string{true: "unlock", false: "lock"}[lock == queue.ActionLock], lock == queue.ActionLock)))); err != nil {
+			t.Fatal(err)
+		}
 		n = swaps()
 		press(t, ctx, fmt.Sprintf(`#waiting li[data-call=%s] button.primary`, id), func() {
 			changeNotes(t, e, "+155500"+fmt.Sprintf("%02d", i+1), fmt.Sprint("being screened ", i))
@@ -207,6 +213,9 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 			near++
 		}
 		waitCount(fmt.Sprintf("click %d held across an update of its row", i), queue.ActionScreen, i+1)
+		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(`#screening li[data-call=`+id+`]`))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if near < clicks {
 		t.Fatalf("only %d of %d clicks came within 50 ms of an update: the test did not test the race", near, 2*clicks)

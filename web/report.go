@@ -353,6 +353,28 @@ func columnChart(title, testID string, labels []string, counts []int) chart {
 		b.NText = v > 0 && textWidth(strconv.Itoa(v))+4 <= int(slot)
 		c.Bars = append(c.Bars, b)
 	}
+	// The end labels stay inside the chart; then, left to right, a label
+	// that would touch the one before it is left out.
+	right := -1 << 30
+	for i := range c.Bars {
+		b := &c.Bars[i]
+		if !b.ShowLabel {
+			continue
+		}
+		w := textWidth(b.Label)
+		left := b.LX - w/2
+		switch {
+		case left < 0:
+			b.LX, b.LAnchor, left = 0, "start", 0
+		case b.LX+w/2 > chartWidth:
+			b.LX, b.LAnchor, left = chartWidth, "end", chartWidth-w
+		}
+		if left < right+6 {
+			b.ShowLabel = false
+			continue
+		}
+		right = left + w
+	}
 	return c
 }
 

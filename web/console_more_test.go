@@ -1,0 +1,353 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+	"github.com/chromedp/chromedp"
+)
+
+// Tests of the console of issue 13 that need no browser: the host view,
+// caller notes, blocking in place, call-back entries, the phone notice.
+
+func TestHostView(t *testing.T) {
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.arrive("c2", "+15550002", "Bob")
+	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Ready(t.Context(), "morning", "c2", queue.Actor{}, queue.Notes{Name: "Bobby", Location: "Leeds", Topic: hostile}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("Host", func(t *testing.T) {
+		res, body := e.console(t, "GET", "/shows/morning/host", "host", "", false)
+		if res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		for _, want := range []string{`data-testid="host-view"`, `data-testid="take-next"`, `data-testid="act-mute"`,
+			`data-testid="act-lock"`, `data-testid="act-drop"`, `data-testid="host-next"`, "Bobby", "Leeds", "&lt;script&gt;",
+			`sse-connect="/shows/morning/live?view=host"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the host view lacks %s", want)
+			}
+		}
+		for _, gone := range []string{`act-screen`, `act-promote`, `act-hold`, `row-menu`, hostile} {
+			if strings.Contains(body, gone) {
+				t.Errorf("the host view shows %s", gone)
+			}
+		}
+	})
+	t.Run("ScreenerSeesNoHostActions", func(t *testing.T) {
+		_, body := e.console(t, "GET", "/shows/morning/host", "screener", "", false)
+		for _, gone := range []string{`data-testid="take-next"`, `data-testid="act-mute"`, `data-testid="act-drop"`} {
+			if strings.Contains(body, gone) {
+				t.Errorf("a screener's host view shows %s", gone)
+			}
+		}
+	})
+	t.Run("Live", func(t *testing.T) {
+		s := openSSE(t, e.liveRequestView(t, "host", "host"))
+		s.next(t, named("hostair", "c1"))
+		s.next(t, named("hostnext", "Bobby"))
+		if _, err := e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+		ev := s.next(t, named("hostair", `aria-pressed="true"`))
+		if strings.Contains(ev.Data, hostile) {
+			t.Fatal("unescaped text in the host view")
+		}
+		// The consoles' own fragments are not sent to a host view.
+		e.app.arrive("c3", "+15550003", "Cy")
+		got := s.next(t, func(ev sseEvent) bool { return ev.Name != "" && ev.Name != "hostair" })
+		if got.Name != "hosthead" && got.Name != "hostnext" {
+			t.Fatalf("a host view got %q", got.Name)
+		}
+	})
+}
+
+// liveRequestView opens the live stream of a page as role.
+func (e *env) liveRequestView(t testing.TB, role, view string) *http.Request {
+	req := e.liveRequest(t, role)
+	req.URL.RawQuery = url.Values{"view": {view}}.Encode()
+	return req
+}
+
+func TestCallerNotesInTheConsole(t *testing.T) {
+	e := newEnv(t)
+	e.app.arrive("c1", "+1 555 0001", "Ann")
+	s := openSSE(t, e.liveRequest(t, "producer"))
+	s.next(t, named("waiting", "c1"))
+
+	t.Run("Dialog", func(t *testing.T) {
+		res, body := e.console(t, "GET", "/callers/+15550001/notes?show=morning&call=c1", "screener", "", true)
+		if res.StatusCode != 200 || !strings.Contains(body, `data-testid="notes-who">Ann (+1 555 0001)<`) ||
+			!strings.Contains(body, `name="call" value="c1"`) {
+			t.Fatalf("dialog: %d %s", res.StatusCode, body)
+		}
+	})
+	t.Run("SaveFromTheRow", func(t *testing.T) {
+		form := url.Values{"topic": {"potholes"}, "notes": {hostile}, "rating": {"4"}, "do_not_air": {"1"}, "call": {"c1"}, "show": {"morning"}}
+		res, body := e.console(t, "POST", "/callers/+15550001/notes", "screener", form.Encode(), true)
+		if res.StatusCode != 200 || !strings.Contains(body, "Notes saved") {
+			t.Fatalf("save: %d %s", res.StatusCode, body)
+		}
+		n, _ := e.notes.CallerNotes(t.Context(), "+15550001")
+		if n.Topic != "potholes" || n.Notes != hostile || n.Rating != 4 || !n.DoNotAir || n.ContestWinner || n.By != "screener" || n.CallID != "c1" {
+			t.Fatalf("stored %+v", n)
+		}
+		// Every console shows them on the row at once.
+		ev := s.next(t, named("rows", `data-testid="do-not-air"`))
+		for _, want := range []string{"potholes", `aria-label="rated 4 of 5"`, "&lt;script&gt;", "do not air"} {
+			if !strings.Contains(ev.Data, want) {
+				t.Fatalf("the row lacks %q: %s", want, ev.Data)
+			}
+		}
+		if strings.Contains(ev.Data, hostile) {
+			t.Fatal("unescaped notes")
+		}
+		// A do-not-air caller is asked about before going on air.
+		_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+		if !strings.Contains(page, "is marked do not air. Put them on air anyway?") {
+			t.Error("promoting a do-not-air caller asks nothing")
+		}
+	})
+	t.Run("CallerPage", func(t *testing.T) {
+		form := url.Values{"topic": {"rates"}, "rating": {"2"}, "contest_winner": {"1"}}
+		res, body := e.console(t, "POST", "/callers/+15550001/notes", "producer", form.Encode(), true, "HX-Target", "notes")
+		if res.StatusCode != 200 || !strings.Contains(body, `data-testid="notes-panel"`) || !strings.Contains(body, `hx-swap-oob="true"`) ||
+			!strings.Contains(body, `data-testid="notes-history"`) {
+			t.Fatalf("from the caller page: %d %s", res.StatusCode, body)
+		}
+		_, page := e.console(t, "GET", "/callers/+15550001", "producer", "", false)
+		for _, want := range []string{`value="rates"`, `data-testid="notes-history"`, "potholes", "by screener"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the caller page lacks %q", want)
+			}
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for _, tc := range []struct{ form, field string }{
+			{"rating=9", "rating"}, {"rating=x", "rating"}, {"topic=" + strings.Repeat("x", 201), "topic"},
+			{"notes=" + url.QueryEscape("bell\a"), "notes"},
+		} {
+			res, body := e.console(t, "POST", "/callers/+15550001/notes", "producer", tc.form, true, "HX-Target", "notes")
+			if res.StatusCode != 422 || !strings.Contains(body, "Check "+tc.field) || res.Header.Get("HX-Retarget") != "#flash" {
+				t.Errorf("%s: %d %s (retarget %q)", tc.form, res.StatusCode, body, res.Header.Get("HX-Retarget"))
+			}
+		}
+		if res, _ := e.console(t, "POST", "/callers/anonymous/notes", "producer", "topic=x", true); res.StatusCode != 422 {
+			t.Errorf("notes of no number: %d", res.StatusCode)
+		}
+	})
+	t.Run("ErrForbidden", func(t *testing.T) {
+		if res, _ := e.console(t, "POST", "/callers/+15550001/notes", "host", "topic=x", true); res.StatusCode != 403 {
+			t.Errorf("a host writing notes: %d, want 403", res.StatusCode)
+		}
+	})
+	t.Run("ErrNoStore", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.Notes = nil })
+		if res, _ := e.console(t, "POST", "/callers/+15550001/notes", "producer", "topic=x", true); res.StatusCode != 404 {
+			t.Errorf("without a notes store: %d, want 404", res.StatusCode)
+		}
+		e.app.arrive("c1", "+15550001", "Ann")
+		if _, page := e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(page, `act-notes`) {
+			t.Error("a console without a notes store offers to edit notes")
+		}
+	})
+}
+
+func TestBlockInPlace(t *testing.T) {
+	e := newEnv(t)
+	blocked := false
+	e.hist.ProfileFn = func(n string) (queue.Profile, error) {
+		return queue.Profile{Number: n, Calls: 1, Blocked: blocked, BlockedReason: "rude", BlockedBy: "producer"}, nil
+	}
+	e.hist.BlockFn = func(_, _, _ string) error { blocked = true; return nil }
+	e.hist.UnblockFn = func(_, _ string) error { blocked = false; return nil }
+	res, body := e.console(t, "POST", "/callers/+15550001/block", "producer", "reason=rude", true)
+	if res.StatusCode != 200 || !strings.Contains(body, `data-testid="block-section"`) || !strings.Contains(body, `pill blocked`) ||
+		!strings.Contains(body, `data-testid="unblock"`) || !strings.Contains(body, "Blocked.") {
+		t.Fatalf("block: %d %s", res.StatusCode, body)
+	}
+	res, body = e.console(t, "POST", "/callers/+15550001/unblock", "producer", "", true)
+	if res.StatusCode != 200 || !strings.Contains(body, `data-testid="caller-blocked">no`) || !strings.Contains(body, `data-testid="block"`) {
+		t.Fatalf("unblock: %d %s", res.StatusCode, body)
+	}
+	res, body = e.console(t, "POST", "/callers/+15550001/block", "producer", "reason=", true)
+	if res.StatusCode != 422 || res.Header.Get("HX-Retarget") != "#flash" || strings.Contains(body, "block-section") {
+		t.Fatalf("a block without a reason: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestCallbackEntriesInTheConsole(t *testing.T) {
+	e := newEnv(t)
+	for i := range 3 {
+		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), "Caller")
+	}
+	e.app.callback("c1")
+	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+	row := rowOf(page, "c1")
+	for _, want := range []string{`data-mark="callback"`, "Call-back", `data-testid="act-callback_now"`, `data-testid="callback"`,
+		"hung up to be called back", "Remove from line"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the call-back row lacks %q: %s", want, row)
+		}
+	}
+	for _, gone := range []string{`act-screen`, `act-promote`, `act-drop-goodbye`} {
+		if strings.Contains(row, gone) {
+			t.Errorf("the call-back row offers %s", gone)
+		}
+	}
+	if res, body := e.console(t, "POST", "/shows/morning/callers/c1/callback-now", "producer", "", true); res.StatusCode != 200 || !strings.Contains(body, "Calling back") {
+		t.Fatalf("call back now: %d %s", res.StatusCode, body)
+	}
+	if res, _ := e.console(t, "POST", "/shows/morning/callers/c1/callback-now", "screener", "", true); res.StatusCode != 403 {
+		t.Fatalf("a screener calling back: %d, want 403", res.StatusCode)
+	}
+}
+
+func TestPhoneNotice(t *testing.T) {
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.ActFn = func(string, string) error {
+		return fmt.Errorf("broadcast: the phone PJSIP/sam is busy (cause 17): %w", broadcast.ErrPhone)
+	}
+	res, body := e.console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "", true)
+	if res.StatusCode != 502 || !strings.Contains(body, `class="flash notice"`) || !strings.Contains(body, "Your phone is busy") ||
+		!strings.Contains(body, "still on hold") {
+		t.Fatalf("got %d %s", res.StatusCode, body)
+	}
+	if got := phoneNotice(errors.New("broadcast: the phone X did not answer")); !strings.Contains(got, "did not answer") {
+		t.Fatalf("notice %q", got)
+	}
+}
+
+// TestBrowserHostView: the host view in a browser: large type, live, and
+// its actions work from the keyboard.
+func TestBrowserHostView(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.arrive("c2", "+15550002", "Bob")
+	login(t, ctx, e, "host")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/shows/morning/host"), chromedp.WaitVisible("", css(`[data-testid=onair-empty]`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("n"), chromedp.WaitVisible("", css(`[data-testid=onair-list] li[data-call=c1]`)),
+		chromedp.WaitVisible("", css(`[data-testid=host-next] li[data-call=c2]`))); err != nil {
+		t.Fatalf("take next from the host view: %v", err)
+	}
+	size, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`parseFloat(getComputedStyle(document.querySelector("[data-testid=onair-list] [data-testid=name]")).fontSize)`))
+	if err != nil || size < 36 {
+		t.Fatalf("the on-air name is %vpx (%v), want large type (36px or more)", size, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("j"), chromedp.KeyEvent("m"),
+		chromedp.WaitVisible("", css(`[data-testid=onair-list] li[data-call=c1] [data-testid=act-unmute][aria-pressed=true]`))); err != nil {
+		t.Fatalf("mute from the host view: %v", err)
+	}
+}
+
+// TestBrowserChime: the ready chime is off until a console turns it on,
+// then sounds once when a caller becomes ready, and stays on after a
+// reload (per console, in its browser).
+func TestBrowserChime(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.arrive("c2", "+15550002", "Bob")
+	login(t, ctx, e, "producer")
+	chimes := func() int {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.callinChimes`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ready := func(id string) {
+		if _, err := e.app.Ready(t.Context(), "morning", id, queue.Actor{}, queue.Notes{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(`#next li[data-call=`+id+`]`))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ready("c1")
+	if n := chimes(); n != 0 {
+		t.Fatalf("%d chimes with the chime off", n)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click("", css(`[data-testid=sound-toggle]`)),
+		chromedp.WaitVisible("", css(`[data-testid=sound-toggle][aria-pressed=true]`))); err != nil {
+		t.Fatal(err)
+	}
+	base := chimes() // turning it on plays it once, to hear it
+	ready("c2")
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`window.callinChimes === %d`, base+1), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("no chime when a caller became ready: %d, want %d", chimes(), base+1)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible("", css(`[data-testid=sound-toggle][aria-pressed=true]`))); err != nil {
+		t.Fatalf("the chime setting did not outlive a reload: %v", err)
+	}
+}
+
+// TestBrowserReportLabels: the report's chart labels and numbers never
+// overlap, for a day and for the longest range, at a tablet's width.
+func TestBrowserReportLabels(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	start := time.Date(2025, 10, 27, 0, 0, 0, 0, time.UTC)
+	var calls []queue.CallRecord
+	for i := range 31 * 24 {
+		at := start.Add(time.Duration(i) * time.Hour)
+		for j := range i % 7 * 40 {
+			o := []queue.Outcome{queue.OutcomeAired, queue.OutcomeAbandoned, queue.OutcomeDropped, queue.OutcomeRejected}[j%4]
+			calls = append(calls, queue.CallRecord{ID: fmt.Sprint(i, "-", j), ArrivedAt: at, AnsweredAt: at,
+				EndedAt: at.Add(time.Duration(j) * 17 * time.Second), Outcome: o})
+		}
+	}
+	e.hist.ShowCallsInFn = func(_ string, from, to time.Time) ([]queue.CallRecord, error) {
+		var out []queue.CallRecord
+		for _, c := range calls {
+			if !c.ArrivedAt.Before(from) && c.ArrivedAt.Before(to) {
+				out = append(out, c)
+			}
+		}
+		return out, nil
+	}
+	login(t, ctx, e, "producer")
+	for _, q := range []string{"day=2025-11-20", "from=2025-10-27&to=2025-11-26"} {
+		for _, w := range []int64{820, 1366} {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900), chromedp.Navigate(e.ts.URL+"/shows/morning/report?"+q),
+				chromedp.WaitVisible("", css(`[data-testid=chart-outcomes]`))); err != nil {
+				t.Fatal(err)
+			}
+			overlaps, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+				const out = [];
+				for (const svg of document.querySelectorAll(".chart svg")) {
+					const texts = [...svg.querySelectorAll("text")].map(t => ({t, r: t.getBoundingClientRect()}));
+					for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+						const a = texts[i].r, b = texts[j].r;
+						if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5)
+							out.push(svg.closest("figure").dataset.testid + ": " + texts[i].t.textContent + " / " + texts[j].t.textContent);
+					}
+					const box = svg.getBoundingClientRect();
+					for (const x of texts) if (x.r.left < box.left - 0.5 || x.r.right > box.right + 0.5) out.push("outside the chart: " + x.t.textContent);
+				}
+				return out;
+			})()`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(overlaps) > 0 {
+				t.Errorf("%s at %dpx: %d labels overlap or leave the chart: %v", q, w, len(overlaps), overlaps[:min(len(overlaps), 8)])
+			}
+		}
+	}
+}
