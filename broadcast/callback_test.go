@@ -277,3 +277,32 @@ func TestAnnounceWait(t *testing.T) {
 		}
 	}
 }
+
+// TestCallbackLineAfterRestart: a call-back line that a restarted service
+// finds (answered, waiting for a key nobody will take) is hung up; the
+// entry keeps its place from the history and is called again.
+func TestCallbackLineAfterRestart(t *testing.T) {
+	t.Parallel()
+	e1, srv := callbackEnv(t, queue.CallbackConfig{Offer: time.Nanosecond, NearFront: 1})
+	w := e1.w("show1")
+	c, id := dial(t, srv, w, "show1", "+12025550102")
+	offeredTo(t, srv, c.ID())
+	must(t, c.DTMF("2"))
+	w.transition("", queue.ActionCallbackDial)
+	line := callbackLine(t, e1, srv)
+	prompted(t, srv, line.ID(), "sound:callin-callback-return")
+	e1.stop()
+
+	sc := showCfg("show1", "n1")
+	sc.AnnounceEvery = 30 * time.Millisecond
+	sc.Callback = queue.CallbackConfig{Offer: time.Nanosecond, NearFront: 1}
+	sc.CallbackLine = broadcast.CallbackLine{Dial: "PJSIP/{number}@trunk"}
+	e2 := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}, Recall: recallFrom(e1.sink.all()),
+		AnnounceTick: 10 * time.Millisecond, RingTimeout: time.Minute})
+	e2.w("show1").nodeUp()
+	waitDone(t, line)
+	got, err := e2.app.Call("show1", id)
+	if err != nil || got.State != queue.StateCallback {
+		t.Fatalf("entry after the restart: %+v %v, want a call-back entry", got, err)
+	}
+}

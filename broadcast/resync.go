@@ -159,9 +159,17 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 	return c, true, true
 }
 
-// adoptLine re-indexes one of our lines from before a restart: a host
-// stays on air; other lines (screener, talkback) are left to end.
+// adoptLine deals with one of our lines from before a restart: a host
+// stays on air; call-back and talkback lines are hung up; a screener's
+// line is left to end.
 func (s *show) adoptLine(chanID string, args []string, place queue.Place) {
+	if len(args) > 1 && (args[1] == roleCallback || args[1] == roleTalkback) {
+		// A call-back or a talkback whose service is gone: nobody will
+		// take the key it waits for, or stop it. (A screener's line is
+		// left with its caller: they may still be talking.)
+		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, chanID, ari.HangupNormal) })
+		return
+	}
 	if place != queue.PlaceAir || !(len(args) > 1 && args[1] == roleHost || strings.HasPrefix(chanID, "callin-host-")) {
 		return
 	}

@@ -241,6 +241,13 @@ func (s *Server) rtpQoS(c *channel) {
 // endpoint subscription), Stasis subscribes the app, StasisStart follows.
 func (s *Server) enterStasis(c *channel) {
 	c.stasis, c.dialing = true, false
+	if c.dialplan.AppName != "Stasis" {
+		// An originated channel runs Stasis(app,args) once answered, as
+		// GET /channels and its StasisStart show (trace 13: app_data
+		// "callin,morning,screener,CALL123").
+		c.dialplan.AppName, c.dialplan.AppData = "Stasis", strings.Join(append([]string{c.app}, c.args...), ",")
+		c.dialplan.Exten, c.dialplan.Priority = "s", 1
+	}
 	s.varset(c, "STASISSTATUS", "")
 	s.subscribeChannel(c.app, c)
 	s.toApp(c.app, &ari.StasisStart{EventBase: base(ari.TypeStasisStart), Args: c.args, Channel: c.snapshot()})
