@@ -58,7 +58,7 @@ func (ci *callerInfo) fill(v *showView, groups ...[]queue.Call) {
 					v.Profiles[c.Number] = *p
 				}
 				if n := ci.notesBy[queue.NormalizeNumber(c.Number)]; n != nil && !n.Empty() {
-					v.Notes[n.Number] = *n
+					v.Notes[c.Number] = *n
 				}
 			case !seen:
 				select {

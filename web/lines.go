@@ -45,7 +45,9 @@ func markOf(c queue.Call) lineMark {
 // rowAct is one action button of a caller: a POST to URL (Dialog names
 // the dialog that asks for more first: "ready" or "notes"), the key that
 // presses it in the selected row, and the question asked before a
-// destructive or risky one.
+// destructive or risky one. A URL without a leading slash is relative to
+// the row's data-base (callBase): a line of 500 rows says its show and
+// call once a row, not once a button.
 type rowAct struct {
 	Action  string // queue action name, or "notes"
 	Label   string
@@ -64,7 +66,7 @@ type rowAct struct {
 // when there is none), the others for the menu, and the destructive ones,
 // each only when the role may do it and the state allows it.
 func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []rowAct) {
-	url := func(action string) string { return callURL(v.Snap.Show, c.ID, action) }
+	url := func(action string) string { return actionPath(action) } // under the row's data-base
 	act := func(action, label, key string) rowAct {
 		return rowAct{Action: action, Label: label, Key: key, URL: url(action), TestID: "act-" + action}
 	}
@@ -166,7 +168,7 @@ func airActs(v showView, pm perms, c queue.Call) []rowAct {
 		if c.Muted {
 			a = rowAct{Action: queue.ActionUnmute, Label: "Muted", Key: "m", Pressed: "true"}
 		}
-		a.URL, a.TestID = callURL(v.Snap.Show, c.ID, a.Action), "act-"+a.Action
+		a.URL, a.TestID = actionPath(a.Action), "act-"+a.Action
 		out = append(out, a)
 	}
 	if pm[auth.ActionLock] {
@@ -174,11 +176,14 @@ func airActs(v showView, pm perms, c queue.Call) []rowAct {
 		if c.Locked {
 			a = rowAct{Action: queue.ActionUnlock, Label: "Locked", Key: "l", Pressed: "true"}
 		}
-		a.URL, a.TestID = callURL(v.Snap.Show, c.ID, a.Action), "act-"+a.Action
+		a.URL, a.TestID = actionPath(a.Action), "act-"+a.Action
 		out = append(out, a)
 	}
 	return out
 }
+
+// callBase is the URL the actions of a caller's row are relative to.
+func callBase(show, callID string) string { return "/shows/" + show + "/callers/" + callID + "/" }
 
 // callerWho names a caller for a question or a dialog: name and number.
 func callerWho(c queue.Call) string {
@@ -204,29 +209,34 @@ func notesURL(show string, c queue.Call) string {
 // caller notes, else the notes of its history profile (a console without
 // a notes store).
 func (v showView) callerNotes(c queue.Call) queue.CallerNotes {
-	key := queue.NormalizeNumber(c.Number)
-	if n, ok := v.Notes[key]; ok {
+	if n, ok := v.Notes[c.Number]; ok {
 		return n
 	}
 	if p, ok := v.Profiles[c.Number]; ok && p.Notes != "" {
-		return queue.CallerNotes{Number: key, Notes: p.Notes}
+		return queue.CallerNotes{Number: p.Number, Notes: p.Notes}
 	}
 	return queue.CallerNotes{}
 }
 
 // nextUp is the caller Take next would put on air now, as queue.TakeNext
 // chooses: the first in line who is not busy, blocked or a call-back
-// entry. ok is false when there is none.
+// entry. ok is false when there is none. It scans the line once and
+// allocates nothing: every render of the on-air area asks.
 func (v showView) nextUp() (c queue.Call, ok bool) {
-	next, waiting := v.line()
-	for _, calls := range [][]queue.Call{next, waiting} {
-		for _, c := range calls {
-			if c.Pending == "" && !c.Blocked && c.State != queue.StateCallback {
-				return c, true
+	best := -1
+	var at *queue.Call
+	for _, calls := range [][]queue.Call{v.Snap.Lineup.Ready, v.Snap.Lineup.Waiting} {
+		for i := range calls {
+			c := &calls[i]
+			if c.Pending == "" && !c.Blocked && c.State != queue.StateCallback && (best < 0 || c.Position < best) {
+				best, at = c.Position, c
 			}
 		}
 	}
-	return queue.Call{}, false
+	if at == nil {
+		return queue.Call{}, false
+	}
+	return *at, true
 }
 
 // following is up to n callers in line after the next one, the way Take

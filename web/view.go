@@ -21,8 +21,8 @@ type showView struct {
 	Snap     broadcast.Snapshot
 	Talking  map[string]bool          // call ids talking now
 	Profiles map[string]queue.Profile // by caller ID number; missing while loading
-	// Notes are the caller notes known so far, by normalised number
-	// (callerNotes); only numbers with notes are here.
+	// Notes are the caller notes known so far, by caller ID number, as
+	// Profiles (callerNotes); only callers with notes are here.
 	Notes    map[string]queue.CallerNotes
 	Chat     []chatMsg
 	AirLimit time.Duration

@@ -57,15 +57,21 @@
   function post(el, url, vals) {
     htmx.ajax("POST", url, { source: el, target: "#flash", swap: "innerHTML", values: vals || {} });
   }
+  // A URL without a leading slash is relative to its row's data-base.
+  function url(b, u) {
+    if (u.charAt(0) === "/") return u;
+    var base = b.closest("[data-base]");
+    return base ? base.dataset.base + u : u;
+  }
   function act(b) {
     if (b.disabled) return;
     if (b.dataset.ready) return openReady(b);
     if (b.dataset.notes) return openNotes(b);
     if (!b.dataset.post) return;
-    var vals = b.dataset.vals ? JSON.parse(b.dataset.vals) : {};
+    var vals = b.dataset.vals ? JSON.parse(b.dataset.vals) : {}, to = url(b, b.dataset.post);
     closeMenus();
-    if (b.dataset.confirm) return confirmThen(b.dataset.confirm, b.dataset.confirmWord, function () { post(b, b.dataset.post, vals); });
-    post(b, b.dataset.post, vals);
+    if (b.dataset.confirm) return confirmThen(b.dataset.confirm, b.dataset.confirmWord, function () { post(b, to, vals); });
+    post(b, to, vals);
   }
 
   // ---- Dialogs: ready, notes, confirm. Each names its caller. ----
@@ -85,7 +91,7 @@
     var d = dialog("ready-dialog");
     if (!d) return;
     var f = d.querySelector("form");
-    f.dataset.url = b.dataset.ready;
+    f.dataset.url = url(b, b.dataset.ready);
     f.reset();
     d.querySelector("[data-who]").textContent = who(b);
     var row = rowOf(b);
