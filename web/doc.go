@@ -7,21 +7,26 @@
 //
 // web owns narrow interfaces of what it uses: Shows, Callers and Controls
 // (satisfied by *broadcast.App), Feed (BroadcastFeed adapts
-// *broadcast.App), History and Chat (*postgres.Store) and Auth
-// (*auth.Service). Controls take no actor, so web logs every show control
-// change with the user or token that made it.
+// *broadcast.App), History, Chat and CallerNotes (*postgres.Store) and
+// Auth (*auth.Service). Controls take no actor, so web logs every show
+// control change with the user or token that made it.
 // Permissions are auth.Can; the principal comes from the auth middlewares.
 //
 // # Live updates
 //
-// Each show has one hub: the only subscriber to the show's broadcast feed.
+// Each show has one hub (hub.go): the only subscriber to the show's
+// broadcast feed, handing each update to the jobs that need it, each in a
+// file of its own: the API's event stream, the browser clients and their
+// renders (consoles.go, rows.go), the chat (chat.go), and the profiles and
+// caller notes of the callers shown (callerinfo.go).
 // It numbers every event for the API's event stream (api_events.go:
 // transitions, and the show's lines, settings, recording, talkback, node
 // and chat events; a ring of the last Config.Ring, so a client resumes
 // with Last-Event-ID, or gets an event named "reset" when its id is no
 // longer kept), and renders the console's
-// fragments (header, stats, on air, up next, screening, waiting, chat) once
-// per role for all consoles, at most every Config.RenderEvery, sending only
+// fragments (header, stats, on air, up next, screening, waiting, chat), and
+// the host view's (hosthead, hostair, hostnext, chat), once per role and
+// page for all of them, at most every Config.RenderEvery, sending only
 // what changed: for the line groups (up next, waiting) the changed rows
 // alone, as one "rows" event of htmx out-of-band swaps, unless the rows
 // that stay were reordered; other fragments whole. Each role's rendered
@@ -39,6 +44,17 @@
 // heartbeat, flushing each write. A client whose buffer fills is
 // disconnected (a browser reconnects and gets a full render). If the hub's
 // own feed is lost it resubscribes and sends API clients a reset.
+//
+// # The console in the browser
+//
+// Fragments and row swaps are merged into the page by id (idiomorph, with
+// static/morph.js as htmx's "morph" swap), so the elements a producer is
+// using stay the same elements: a click begun before an update, a key just
+// after one, the focus, an open menu, the selected row and half-typed text
+// survive it. Buttons say what they do in data attributes (lines.go's
+// rowAct) that static/console.js reads when one is pressed; rows carry no
+// timer text (console.js ticks it, and escalates it) and no place in line
+// (a CSS counter), so a row's HTML changes only when its call does.
 //
 // # Errors
 //
