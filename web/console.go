@@ -73,9 +73,10 @@ func (s *Server) liveView(r *http.Request) (showView, error) {
 // showLive is the SSE stream of a console's rendered fragments, or with
 // view=host of the host view's.
 func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
-	h, err := s.hub(r)
+	err := s.allow(r, auth.ActionView)
+	var h *hub
 	if err == nil {
-		err = s.allow(r, auth.ActionView)
+		h, err = s.hub(r)
 	}
 	if err != nil {
 		s.apiFail(w, r, err)

@@ -131,8 +131,9 @@
     var f = e.target;
     if (f.id === "ready-form") {
       e.preventDefault();
+      // The dialog closes once the server took it (htmx:afterRequest), so
+      // a refused priority keeps what was typed.
       htmx.ajax("POST", f.dataset.url, { source: f, target: "#flash", swap: "innerHTML" });
-      f.closest("dialog").close();
     }
   });
   document.addEventListener("htmx:afterRequest", function (e) {
