@@ -806,6 +806,43 @@ type Callback struct {
 	RequestedAt time.Time `json:"requested_at"`
 }
 
+// CallerNotes defines model for CallerNotes.
+type CallerNotes struct {
+	At *time.Time `json:"at,omitempty"`
+	By *string    `json:"by,omitempty"`
+
+	// CallId The call they were written during, if any.
+	CallId        *string `json:"call_id,omitempty"`
+	ContestWinner bool    `json:"contest_winner"`
+
+	// DoNotAir Producers must not put this caller on air.
+	DoNotAir bool   `json:"do_not_air"`
+	Notes    string `json:"notes"`
+	Number   string `json:"number"`
+
+	// Rating 0: not rated.
+	Rating int `json:"rating"`
+
+	// Topic What they call about.
+	Topic string `json:"topic"`
+}
+
+// CallerNotesInput defines model for CallerNotesInput.
+type CallerNotesInput struct {
+	CallId        *string `json:"call_id,omitempty"`
+	ContestWinner *bool   `json:"contest_winner,omitempty"`
+	DoNotAir      *bool   `json:"do_not_air,omitempty"`
+	Notes         *string `json:"notes,omitempty"`
+	Rating        *int    `json:"rating,omitempty"`
+	Topic         *string `json:"topic,omitempty"`
+}
+
+// CallerNotesView defines model for CallerNotesView.
+type CallerNotesView struct {
+	History []CallerNotes `json:"history"`
+	Notes   CallerNotes   `json:"notes"`
+}
+
 // ChatFrame A chat message.
 type ChatFrame struct {
 	Data  Message        `json:"data"`
@@ -1344,6 +1381,9 @@ type ListShowTransitionsParamsFormat string
 // BlockNumberJSONRequestBody defines body for BlockNumber for application/json ContentType.
 type BlockNumberJSONRequestBody = Block
 
+// PutCallerNotesJSONRequestBody defines body for PutCallerNotes for application/json ContentType.
+type PutCallerNotesJSONRequestBody = CallerNotesInput
+
 // DropCallerJSONRequestBody defines body for DropCaller for application/json ContentType.
 type DropCallerJSONRequestBody = Drop
 
@@ -1721,6 +1761,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 	BlockNumber(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCallerNotes A caller's notes, now and as saved before
+	//
+	// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+	//
+	// Corresponds with GET /callers/{number}/notes (the `GetCallerNotes` operationId).
+	GetCallerNotes(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutCallerNotesWithBody Save a caller's notes
+	//
+	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+	PutCallerNotesWithBody(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutCallerNotes Save a caller's notes
+	//
+	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+	PutCallerNotes(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPI This document
 	//
@@ -2115,6 +2180,61 @@ func (c *Client) BlockNumberWithBody(ctx context.Context, number PhoneNumber, co
 // Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 func (c *Client) BlockNumber(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewBlockNumberRequest(c.Server, number, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCallerNotes A caller's notes, now and as saved before
+//
+// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+//
+// Corresponds with GET /callers/{number}/notes (the `GetCallerNotes` operationId).
+func (c *Client) GetCallerNotes(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCallerNotesRequest(c.Server, number)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutCallerNotesWithBody Save a caller's notes
+//
+// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+func (c *Client) PutCallerNotesWithBody(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCallerNotesRequestWithBody(c.Server, number, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutCallerNotes Save a caller's notes
+//
+// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+func (c *Client) PutCallerNotes(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCallerNotesRequest(c.Server, number, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3006,6 +3126,87 @@ func NewBlockNumberRequestWithBody(server string, number PhoneNumber, contentTyp
 	}
 
 	operationPath := fmt.Sprintf("/callers/%s/block", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCallerNotesRequest constructs an http.Request for the GetCallerNotes method
+func NewGetCallerNotesRequest(server string, number PhoneNumber) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/callers/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutCallerNotesRequest calls the generic PutCallerNotes builder with application/json body
+func NewPutCallerNotesRequest(server string, number PhoneNumber, body PutCallerNotesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutCallerNotesRequestWithBody(server, number, "application/json", bodyReader)
+}
+
+// NewPutCallerNotesRequestWithBody constructs an http.Request for the PutCallerNotes method, with any body, and a specified content type
+func NewPutCallerNotesRequestWithBody(server string, number PhoneNumber, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/callers/%s/notes", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4674,6 +4875,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 	BlockNumberWithResponse(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*BlockNumberResponse, error)
 
+	// GetCallerNotesWithResponse A caller's notes, now and as saved before
+	//
+	// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /callers/{number}/notes (the `GetCallerNotes` operationId).
+	GetCallerNotesWithResponse(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*GetCallerNotesResponse, error)
+
+	// PutCallerNotesWithBodyWithResponse Save a caller's notes
+	//
+	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+	PutCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error)
+
+	// PutCallerNotesWithResponse Save a caller's notes
+	//
+	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+	PutCallerNotesWithResponse(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error)
+
 	// GetOpenAPIWithResponse This document
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5375,6 +5603,186 @@ func (r BlockNumberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r BlockNumberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCallerNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CallerNotesView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCallerNotesResponse) GetJSON200() *CallerNotesView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCallerNotesResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCallerNotesResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCallerNotesResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCallerNotesResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetCallerNotesResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCallerNotesResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCallerNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCallerNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCallerNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCallerNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutCallerNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CallerNotes
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *N413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *N415
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutCallerNotesResponse) GetJSON200() *CallerNotes {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutCallerNotesResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutCallerNotesResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutCallerNotesResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutCallerNotesResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutCallerNotesResponse) GetJSON413() *N413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutCallerNotesResponse) GetJSON415() *N415 {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutCallerNotesResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutCallerNotesResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PutCallerNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutCallerNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutCallerNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutCallerNotesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8600,6 +9008,51 @@ func (c *ClientWithResponses) BlockNumberWithResponse(ctx context.Context, numbe
 	return ParseBlockNumberResponse(rsp)
 }
 
+// GetCallerNotesWithResponse A caller's notes, now and as saved before
+//
+// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /callers/{number}/notes (the `GetCallerNotes` operationId).
+func (c *ClientWithResponses) GetCallerNotesWithResponse(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*GetCallerNotesResponse, error) {
+	rsp, err := c.GetCallerNotes(ctx, number, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCallerNotesResponse(rsp)
+}
+
+// PutCallerNotesWithBodyWithResponse Save a caller's notes
+//
+// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+func (c *ClientWithResponses) PutCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error) {
+	rsp, err := c.PutCallerNotesWithBody(ctx, number, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutCallerNotesResponse(rsp)
+}
+
+// PutCallerNotesWithResponse Save a caller's notes
+//
+// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+func (c *ClientWithResponses) PutCallerNotesWithResponse(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error) {
+	rsp, err := c.PutCallerNotes(ctx, number, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutCallerNotesResponse(rsp)
+}
+
 // GetOpenAPIWithResponse This document
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9426,6 +9879,156 @@ func ParseBlockNumberResponse(rsp *http.Response) (*BlockNumberResponse, error) 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest History
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCallerNotesResponse parses an HTTP response from a GetCallerNotesWithResponse call
+func ParseGetCallerNotesResponse(rsp *http.Response) (*GetCallerNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCallerNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CallerNotesView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutCallerNotesResponse parses an HTTP response from a PutCallerNotesWithResponse call
+func ParsePutCallerNotesResponse(rsp *http.Response) (*PutCallerNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutCallerNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CallerNotes
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

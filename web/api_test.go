@@ -266,3 +266,28 @@ func TestAPILineQuality(t *testing.T) {
 		t.Errorf("measure c2 (no statistics): %d %v, want 404", res.StatusCode, body)
 	}
 }
+
+// TestAPICallerNotes: automation reads and writes a caller's notes; the
+// field at fault is named; a role that may not write notes is refused.
+func TestAPICallerNotes(t *testing.T) {
+	e := newEnv(t)
+	res, body := e.api(t, "GET", "/api/v1/callers/+15550001/notes", "host", "")
+	if res.StatusCode != 200 || body["notes"].(map[string]any)["topic"] != "" || len(body["history"].([]any)) != 0 {
+		t.Fatalf("no notes yet: %d %v", res.StatusCode, body)
+	}
+	res, body = e.api(t, "PUT", "/api/v1/callers/+15550001/notes", "screener", `{"topic":"bins","notes":"calls every week","rating":4,"do_not_air":true}`)
+	if res.StatusCode != 200 || body["topic"] != "bins" || body["rating"] != 4.0 || body["do_not_air"] != true || body["by"] == "" {
+		t.Fatalf("write: %d %v", res.StatusCode, body)
+	}
+	_, body = e.api(t, "GET", "/api/v1/callers/+15550001/notes", "host", "")
+	if body["notes"].(map[string]any)["notes"] != "calls every week" || len(body["history"].([]any)) != 1 {
+		t.Errorf("read back: %v", body)
+	}
+	res, body = e.api(t, "PUT", "/api/v1/callers/+15550001/notes", "producer", `{"rating":9}`)
+	if f, _ := body["error"].(map[string]any); res.StatusCode != 422 || f["field"] != "rating" {
+		t.Errorf("rating 9: %d %v, want 422 naming rating", res.StatusCode, body)
+	}
+	if res, _ := e.api(t, "PUT", "/api/v1/callers/+15550001/notes", "host", `{"topic":"x"}`); res.StatusCode != 403 {
+		t.Errorf("host writes notes: %d, want 403", res.StatusCode)
+	}
+}

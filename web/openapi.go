@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/callin-radio/callin/queue"
 )
 
 // The OpenAPI document of /api/v1 is built here from apiOps, the one list
@@ -188,6 +190,12 @@ var apiOps = func() []apiOp {
 			ok: jsonOK("ProfileList"), statuses: statuses(stRead, []int{422})},
 		{method: "GET", path: "/callers/{number}", id: "getCallerHistory", tag: "history", summary: "A caller's profile and last calls", who: whoAny,
 			desc: "404 for a number callin has never seen.", ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
+		{method: "GET", path: "/callers/{number}/notes", id: "getCallerNotes", tag: "history", summary: "A caller's notes, now and as saved before", who: whoAny,
+			desc: "Zero notes for a number without any; history newest first (at most 20).", ok: jsonOK("CallerNotesView"),
+			statuses: statuses(stRead, stNumber)},
+		{method: "PUT", path: "/callers/{number}/notes", id: "putCallerNotes", tag: "history", summary: "Save a caller's notes", who: whoScreen,
+			desc: "A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault.",
+			body: "CallerNotesInput", ok: jsonOK("CallerNotes"), statuses: statuses(stRead, stNumber, stBody)},
 		{method: "PUT", path: "/callers/{number}/block", id: "blockNumber", tag: "history", summary: "Block a number, saying why", who: whoProducer,
 			desc: "Its later calls are turned away; its callers already in line are flagged (blocked, a block transition) and take-next passes them by.",
 			body: "Block", ok: jsonOK("History"), statuses: statuses(stRead, stNumber, stBody)},
@@ -519,6 +527,23 @@ func schemas() map[string]any {
 		}, "number", "calls", "on_air", "blocked"),
 		"ProfileList": obj(map[string]any{"callers": arrayOf(ref("Profile"))}, "callers"),
 		"History":     obj(map[string]any{"profile": ref("Profile"), "calls": arrayOf(ref("CallRecord"))}, "profile", "calls"),
+		"CallerNotes": obj(map[string]any{
+			"number": str, "topic": describe(str, "What they call about."), "notes": str,
+			"rating":         map[string]any{"type": "integer", "minimum": 0, "maximum": queue.MaxRating, "description": "0: not rated."},
+			"do_not_air":     describe(boolean, "Producers must not put this caller on air."),
+			"contest_winner": boolean,
+			"call_id":        describe(str, "The call they were written during, if any."),
+			"by":             str, "at": dateTime,
+		}, "number", "topic", "notes", "rating", "do_not_air", "contest_winner"),
+		"CallerNotesView": obj(map[string]any{"notes": ref("CallerNotes"), "history": arrayOf(ref("CallerNotes"))}, "notes", "history"),
+		"CallerNotesInput": obj(map[string]any{
+			"topic":          map[string]any{"type": "string", "maxLength": queue.MaxNotesTopic},
+			"notes":          map[string]any{"type": "string", "maxLength": queue.MaxNotesText},
+			"rating":         map[string]any{"type": "integer", "minimum": 0, "maximum": queue.MaxRating},
+			"do_not_air":     boolean,
+			"contest_winner": boolean,
+			"call_id":        str,
+		}),
 		"Block": obj(map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": maxText,
 			"description": "Why (required)."}}, "reason"),
 		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": str, "text": str}, "id", "at", "author", "text"),

@@ -198,6 +198,8 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/shows/{show}/events", s.apiEvents)
 			r.Get("/callers", s.apiSearch)
 			r.Get("/callers/{number}", s.apiHistory)
+			r.Get("/callers/{number}/notes", s.apiGetNotes)
+			r.Put("/callers/{number}/notes", s.apiPutNotes)
 			r.Put("/callers/{number}/block", s.apiBlock)
 			r.Delete("/callers/{number}/block", s.apiUnblock)
 		})
