@@ -130,6 +130,20 @@ func TestServeDatabaseOutage(t *testing.T) {
 	if err := pbx.WaitApp(ctx, "callin", true); err != nil {
 		t.Fatal(err)
 	}
+	// Callers come once the node is in sync: one arriving during the first
+	// resync is readmitted (no arrive and join), which would change the
+	// count below. /readyz has no stream to wait on: polled, at most 30 s.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the service never became ready")
+		}
+	}
 	call := func(i int) *aritest.Call {
 		t.Helper()
 		c, err := pbx.Call(ctx, aritest.CallOptions{Args: []string{"live"}, Number: fmt.Sprintf("+1202555%04d", i), Name: fmt.Sprintf("Caller %d", i)})
