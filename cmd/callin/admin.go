@@ -23,11 +23,11 @@ func openStore(ctx context.Context, dbURL string) (*postgres.Store, error) {
 	}
 	store, err := postgres.Open(ctx, dbURL)
 	if err != nil {
-		return nil, fmt.Errorf("database: %w", redact(err))
+		return nil, fmt.Errorf("database: %w", redactSecrets(err, dbURL))
 	}
 	if err := postgres.Migrate(ctx, store.Pool()); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, fmt.Errorf("database: %w", redactSecrets(err, dbURL))
 	}
 	return store, nil
 }
