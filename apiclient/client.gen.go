@@ -901,6 +901,12 @@ type History struct {
 	Profile Profile      `json:"profile"`
 }
 
+// HostCall defines model for HostCall.
+type HostCall struct {
+	// ChannelId The host's line, ringing.
+	ChannelId string `json:"channel_id"`
+}
+
 // LineQuality A caller's line as Asterisk last measured it.
 type LineQuality struct {
 	At    time.Time        `json:"at"`
@@ -1983,6 +1989,13 @@ type ClientInterface interface {
 	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CallHost Call the host's phone onto the air
+	//
+	// Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone. Who may: Producers and admins.
+	//
+	// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
+	CallHost(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SetLinesWithBody Open or close the show's lines
 	//
 	// Closed lines turn new callers away with the lines-closed prompt; callers in line stay. Who may: Producers and admins.
@@ -2691,6 +2704,23 @@ func (c *Client) PostChat(ctx context.Context, show ShowKey, body PostChatJSONRe
 // Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStreamEventsRequest(c.Server, show, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CallHost Call the host's phone onto the air
+//
+// Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone. Who may: Producers and admins.
+//
+// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
+func (c *Client) CallHost(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCallHostRequest(c.Server, show)
 	if err != nil {
 		return nil, err
 	}
@@ -4242,6 +4272,40 @@ func NewStreamEventsRequest(server string, show ShowKey, params *StreamEventsPar
 	return req, nil
 }
 
+// NewCallHostRequest constructs an http.Request for the CallHost method
+func NewCallHostRequest(server string, show ShowKey) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/host/call", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSetLinesRequest calls the generic SetLines builder with application/json body
 func NewSetLinesRequest(server string, show ShowKey, body SetLinesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5133,6 +5197,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 	StreamEventsWithResponse(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
+
+	// CallHostWithResponse Call the host's phone onto the air
+	//
+	// Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone. Who may: Producers and admins.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
+	CallHostWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*CallHostResponse, error)
 
 	// SetLinesWithBodyWithResponse Open or close the show's lines
 	//
@@ -7874,6 +7947,103 @@ func (r StreamEventsResponse) ContentType() string {
 	return ""
 }
 
+type CallHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostCall
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *N409
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *N502
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *N503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CallHostResponse) GetJSON200() *HostCall {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CallHostResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CallHostResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CallHostResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CallHostResponse) GetJSON409() *N409 {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CallHostResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CallHostResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r CallHostResponse) GetJSON502() *N502 {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CallHostResponse) GetJSON503() *N503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CallHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CallHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CallHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CallHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type SetLinesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9439,6 +9609,21 @@ func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, show
 		return nil, err
 	}
 	return ParseStreamEventsResponse(rsp)
+}
+
+// CallHostWithResponse Call the host's phone onto the air
+//
+// Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone. Who may: Producers and admins.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
+func (c *ClientWithResponses) CallHostWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*CallHostResponse, error) {
+	rsp, err := c.CallHost(ctx, show, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCallHostResponse(rsp)
 }
 
 // SetLinesWithBodyWithResponse Open or close the show's lines
@@ -11840,6 +12025,88 @@ func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCallHostResponse parses an HTTP response from a CallHostWithResponse call
+func ParseCallHostResponse(rsp *http.Response) (*CallHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CallHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostCall
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503

@@ -251,6 +251,19 @@ func (s *Server) recording(r *http.Request, on bool) (apiRecordingState, error) 
 	return recordingStateOf(st), err
 }
 
+// apiCallHost rings the show's host phone onto the air.
+func (s *Server) apiCallHost(w http.ResponseWriter, r *http.Request) {
+	h, err := s.hub(r)
+	if err == nil {
+		err = s.allow(r, auth.ActionLines)
+	}
+	var ch string
+	if err == nil {
+		ch, err = s.cfg.Controls.JoinHost(r.Context(), h.key, "")
+	}
+	s.reply(w, r, map[string]string{"channel_id": ch}, err)
+}
+
 func (s *Server) apiRecording(on bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		out, err := s.recording(r, on)

@@ -291,3 +291,15 @@ func TestAPICallerNotes(t *testing.T) {
 		t.Errorf("host writes notes: %d, want 403", res.StatusCode)
 	}
 }
+
+// TestAPICallHost: automation rings the host's phone onto the air.
+func TestAPICallHost(t *testing.T) {
+	e := newEnv(t)
+	res, body := e.api(t, "POST", "/api/v1/shows/morning/host/call", "producer", "")
+	if res.StatusCode != 200 || body["channel_id"] != "host-line" {
+		t.Fatalf("call host: %d %v", res.StatusCode, body)
+	}
+	if res, _ := e.api(t, "POST", "/api/v1/shows/morning/host/call", "screener", ""); res.StatusCode != 403 {
+		t.Errorf("screener: %d, want 403", res.StatusCode)
+	}
+}

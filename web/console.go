@@ -219,6 +219,11 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 				err, msg = ctl.StopTalkback(ctx, h.key), "Talkback off."
 			}
 		}
+	case "call-host":
+		if err = s.allow(r, auth.ActionLines); err == nil {
+			_, err = ctl.JoinHost(ctx, h.key, "")
+		}
+		msg = "Calling the host's phone: on air when answered."
 	case "announce":
 		var n int
 		if err = s.allow(r, auth.ActionAnnounceInterval); err == nil {

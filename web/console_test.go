@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,5 +318,40 @@ func TestWaitHistogram(t *testing.T) {
 	want := []int{1, 1, 0, 0, 0, 0, 1}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestConsoleCallsHost: a producer calls the show's host phone onto the air
+// from the console; a role without the show's controls may not; a show
+// without a host phone says so.
+func TestConsoleCallsHost(t *testing.T) {
+	e := newEnv(t)
+	var called []string
+	var mu sync.Mutex
+	e.app.ControlFn = func(name string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		called = append(called, name)
+		if len(called) > 1 {
+			return fmt.Errorf("fake: show has no host endpoint: %w", queue.ErrInvalid)
+		}
+		return nil
+	}
+	if _, body := e.console(t, "GET", "/shows/morning", "producer", "", false); !strings.Contains(body, `data-testid="control-call-host"`) {
+		t.Fatal("no Call host button with nobody on air")
+	}
+	if res, body := e.console(t, "POST", "/shows/morning/controls/call-host", "producer", "", true); res.StatusCode != 200 || !strings.Contains(body, "host") {
+		t.Fatalf("call host: %d %q", res.StatusCode, body)
+	}
+	if res, body := e.console(t, "POST", "/shows/morning/controls/call-host", "producer", "", true); res.StatusCode != 422 {
+		t.Fatalf("show without a host phone: %d %q, want 422", res.StatusCode, body)
+	}
+	if res, _ := e.console(t, "POST", "/shows/morning/controls/call-host", "screener", "", true); res.StatusCode != 403 {
+		t.Fatalf("screener calling the host: %d, want 403", res.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(called) != 2 || called[0] != "host" {
+		t.Errorf("controls called %v, want the host twice (not for the screener)", called)
 	}
 }

@@ -82,6 +82,10 @@ type Controls interface {
 	StopRecording(ctx context.Context, show string) (broadcast.RecordingState, error)
 	StartTalkback(ctx context.Context, show string, opts broadcast.TalkbackOptions) error
 	StopTalkback(ctx context.Context, show string) error
+	// JoinHost calls the show's host phone (host= in --show) into the
+	// on-air bridge and returns the line's channel; queue.ErrInvalid when
+	// the show has no host phone.
+	JoinHost(ctx context.Context, show, endpoint string) (string, error)
 }
 
 // History is the history store; *postgres.Store satisfies it. Errors wrap

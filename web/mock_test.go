@@ -385,6 +385,10 @@ func (a *fakeApp) SetBlocked(number string, blocked bool, note string, actor que
 }
 func (a *fakeApp) StopTalkback(context.Context, string) error { return a.control("talkback") }
 
+func (a *fakeApp) JoinHost(context.Context, string, string) (string, error) {
+	return "host-line", a.control("host")
+}
+
 // fakeHistory is a History of function fields.
 type fakeHistory struct {
 	ProfileFn   func(number string) (postgres.Profile, error)

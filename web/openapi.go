@@ -148,6 +148,9 @@ var apiOps = func() []apiOp {
 			body: "TalkbackStart", ok: jsonOK("Talkback"), statuses: statuses(stRead, stBody, stAct)},
 		{method: "POST", path: "/shows/{show}/talkback/stop", id: "stopTalkback", tag: "media", summary: "Stop the talkback", who: whoProducer,
 			ok: jsonOK("Talkback"), statuses: statuses(stRead, stAct)},
+		{method: "POST", path: "/shows/{show}/host/call", id: "callHost", tag: "media", summary: "Call the host's phone onto the air", who: whoProducer,
+			desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
+			ok:   jsonOK("HostCall"), statuses: statuses(stRead, stAct, []int{422})},
 		{method: "POST", path: "/shows/{show}/recording/start", id: "startRecording", tag: "media", summary: "Start recording the on-air bridge", who: whoProducer,
 			ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
 		{method: "POST", path: "/shows/{show}/recording/stop", id: "stopRecording", tag: "media", summary: "Stop recording the on-air bridge", who: whoProducer,
@@ -488,6 +491,7 @@ func schemas() map[string]any {
 				"The show's talkback media, or plain sound:NAME prompts when it lists none."),
 		}), "An endpoint or media (422 with neither)."),
 		"Talkback": obj(map[string]any{"talkback": boolean}, "talkback"),
+		"HostCall": obj(map[string]any{"channel_id": describe(str, "The host's line, ringing.")}, "channel_id"),
 		"RecordingState": obj(map[string]any{
 			"active": boolean, "name": str, "state": describe(str, "Asterisk's: queued, recording, done, failed, canceled."),
 			"format": str, "started": dateTime, "ended": dateTime, "duration_seconds": numeric,

@@ -187,6 +187,7 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/shows/{show}/on-air", s.apiOnAir)
 			r.Post("/shows/{show}/talkback/start", s.apiTalkback(true))
 			r.Post("/shows/{show}/talkback/stop", s.apiTalkback(false))
+			r.Post("/shows/{show}/host/call", s.apiCallHost)
 			r.Post("/shows/{show}/recording/start", s.apiRecording(true))
 			r.Post("/shows/{show}/recording/stop", s.apiRecording(false))
 			r.Get("/shows/{show}/recordings", s.apiRecordings)
