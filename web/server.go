@@ -63,6 +63,9 @@ type Config struct {
 	// Recordings, when set, lists the shows' recordings and serves their
 	// files; nil: the recordings routes answer 404.
 	Recordings Recordings
+	// Phones, when set, keeps people's phones; the settings page sets
+	// one's own. nil: no phones here.
+	Phones Phones
 	// Notes, when set, keeps the caller notes producers write on a row
 	// and a caller's page (*postgres.Store satisfies it); nil: no notes.
 	Notes CallerNotes
@@ -160,6 +163,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/shows/{show}/report/{export}.csv", s.reportCSV)
 		r.Get("/shows/{show}/host", s.hostPage)
 		r.Get("/callers", s.searchPage)
+		r.Get("/settings", s.settingsPage)
+		r.Post("/settings/phone", s.settingsPhone)
 		r.Get("/callers/{number}", s.callerPage)
 		r.Get("/callers/{number}/notes", s.notesDialog)
 		r.Post("/callers/{number}/notes", s.consoleNotes)

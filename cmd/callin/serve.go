@@ -172,7 +172,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return err
 	}
-	console, err := newConsole(cfg, store, app, blocklist, talkback, recordings)
+	console, err := newConsole(cfg, store, app, blocklist, talkback, recordings, phones)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 
 // newConsole builds the console and API on the Stasis app and the store.
 func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, blocklist blocklist,
-	talkback map[string]web.TalkbackRules, recordings *recordingKeeper) (*web.Server, error) {
+	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
 	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return nil, err
@@ -241,6 +241,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, bloc
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
 		Recordings: recordings,
+		Phones:     phones,
 	}), nil
 }
 
