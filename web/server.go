@@ -164,6 +164,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/shows/{show}/host", s.hostPage)
 		r.Get("/callers", s.searchPage)
 		r.Get("/settings", s.settingsPage)
+		r.Get("/shows/{show}/recordings", s.recordingsPage)
+		r.Get("/shows/{show}/recordings/{recording}/file", s.consoleRecordingFile)
 		r.Post("/settings/phone", s.settingsPhone)
 		r.Get("/callers/{number}", s.callerPage)
 		r.Get("/callers/{number}/notes", s.notesDialog)

@@ -35,6 +35,8 @@ type showView struct {
 	WaitingRows int
 	// notesOn: there is a caller notes store, so notes can be edited.
 	notesOn bool
+	// recordingsOn: recordings are kept, so the console lists them.
+	recordingsOn bool
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
