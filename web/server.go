@@ -86,8 +86,6 @@ type Server struct {
 	hubs    map[string]*hub
 	keys    []string
 	static  http.Handler
-
-	runOnce sync.Once
 }
 
 // New builds a Server for the shows cfg.Shows lists at this moment.

@@ -174,10 +174,7 @@ func callURL(show, callID, action string) string {
 
 // dropPerm is the permission dropping c needs.
 func dropPerm(c queue.Call) auth.Action {
-	if c.State == queue.StateOnAir {
-		return auth.ActionDropOnAir
-	}
-	return auth.ActionDropWaiting
+	return auth.ActionFor(queue.ActionDrop, c.State == queue.StateOnAir)
 }
 
 // displayName is the best name to show for a call: the screener's, else

@@ -80,14 +80,14 @@ func newEnv(t testing.TB, cfg auth.Config) *env {
 		r.Get("/", whoami)
 		r.Get("/csrf", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, svc.CSRFToken(r)) })
 		r.Post("/logout", svc.LogoutHandler().ServeHTTP)
-		r.With(auth.Require(auth.ActionPromote)).Post("/promote", whoami)
+		r.With(require(auth.ActionPromote)).Post("/promote", whoami)
 	})
 	r.Route("/api", func(r chi.Router) {
 		r.Use(svc.RequireBearer)
-		r.With(auth.Require(auth.ActionView)).Get("/queue", whoami)
-		r.With(auth.Require(auth.ActionPromote)).Post("/promote", whoami)
+		r.With(require(auth.ActionView)).Get("/queue", whoami)
+		r.With(require(auth.ActionPromote)).Post("/promote", whoami)
 	})
-	r.With(svc.RequireAny, auth.Require(auth.ActionView)).Post("/any", whoami)
+	r.With(svc.RequireAny, require(auth.ActionView)).Post("/any", whoami)
 	e.h = r
 	return e
 }
@@ -798,4 +798,29 @@ func TestLogoutForgetsOutageCredential(t *testing.T) {
 	}
 	e.store.Close()
 	wantError(t, e.get("/", c), http.StatusInternalServerError, "internal")
+}
+
+// require lets through requests whose Principal may do action (auth.Can),
+// 403 for the others and 401 without one, as web's handlers decide: it
+// checks what RequireSession, RequireBearer and RequireAny put in the
+// context.
+func require(action auth.Action) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, ok := auth.PrincipalFrom(r.Context())
+			status, code := 0, ""
+			switch {
+			case !ok:
+				status, code = http.StatusUnauthorized, "unauthorized"
+			case !auth.Can(p.Role, action):
+				status, code = http.StatusForbidden, "forbidden"
+			default:
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"error":{"code":%q,"message":"role %s may not %s"}}`, code, p.Role, action)
+		})
+	}
 }

@@ -42,9 +42,6 @@ func Actions() []Action {
 		ActionAnnounceInterval, ActionAirLimit, ActionBlock, ActionMessage, ActionAdmin}
 }
 
-// Roles returns every role.
-func Roles() []Role { return []Role{RoleAdmin, RoleProducer, RoleScreener, RoleHost} }
-
 // Can reports whether role may do action: the one permission table. A
 // producer may do every action but admin, an admin everything. An unknown
 // role or action may do nothing.

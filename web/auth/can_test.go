@@ -51,7 +51,7 @@ func TestCan(t *testing.T) {
 	})
 
 	t.Run("ParseRole", func(t *testing.T) {
-		for _, r := range auth.Roles() {
+		for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleProducer, auth.RoleScreener, auth.RoleHost} {
 			if got, err := auth.ParseRole(string(r)); err != nil || got != r {
 				t.Errorf("ParseRole(%q): got %q, %v", r, got, err)
 			}

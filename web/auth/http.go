@@ -112,27 +112,6 @@ func (s *Service) RequireAny(next http.Handler) http.Handler {
 	})
 }
 
-// Require returns middleware that lets through requests whose Principal
-// (put in the context by RequireSession, RequireBearer or RequireAny) may do
-// action, answers 403 to the others and 401 if there is no Principal.
-func Require(action Action) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, ok := PrincipalFrom(r.Context())
-			if !ok {
-				writeError(w, http.StatusUnauthorized, codeUnauthorized, "not authenticated")
-				return
-			}
-			if !Can(p.Role, action) {
-				writeError(w, http.StatusForbidden, codeForbidden,
-					fmt.Sprintf("role %s may not %s", p.Role, action))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
 func (s *Service) denySession(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.Is(err, ErrUnauthenticated) {
 		s.log.Error("authenticate session", "err", err, "path", r.URL.Path)
