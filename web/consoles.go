@@ -94,6 +94,22 @@ func (cs *consoles) audiences() map[audience]bool {
 // costs the rows that changed, not the whole line; a group is assembled
 // whole only when a client needs it whole.
 func (cs *consoles) render(ctx context.Context, v showView, auds map[audience]bool) {
+	now := cs.renderAudiences(ctx, v, auds)
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	parts := &wholeParts{ctx: ctx, now: now, m: map[wholePart][]byte{}}
+	msgs := cs.changes(ctx, v, now, parts)
+	for a := range cs.last {
+		if !auds[a] {
+			delete(cs.last, a)
+		}
+	}
+	cs.deliver(now, msgs, parts)
+}
+
+// renderAudiences renders v for every audience in auds, each console
+// through its rowCache (made here for a new audience, freed for one gone).
+func (cs *consoles) renderAudiences(ctx context.Context, v showView, auds map[audience]bool) map[audience]rendered {
 	for a := range cs.rows { // no client of the audience left: free its rows
 		if !auds[a] {
 			delete(cs.rows, a)
@@ -116,23 +132,36 @@ func (cs *consoles) render(ctx context.Context, v showView, auds map[audience]bo
 			cs.rendered(a.role, rc.renders-before)
 		}
 	}
+	return now
+}
 
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	type part struct {
-		a    audience
-		name string
+// wholePart names one part of one audience's page.
+type wholePart struct {
+	a    audience
+	name string
+}
+
+// wholeParts assembles parts whole, each once per render.
+type wholeParts struct {
+	ctx context.Context
+	now map[audience]rendered
+	m   map[wholePart][]byte
+}
+
+func (w *wholeParts) get(a audience, name string) []byte {
+	b, ok := w.m[wholePart{a, name}]
+	if !ok {
+		b = w.now[a].whole(w.ctx, name)
+		w.m[wholePart{a, name}] = b
 	}
-	wholes := map[part][]byte{} // parts whole, each assembled once
-	whole := func(a audience, name string) []byte {
-		b, ok := wholes[part{a, name}]
-		if !ok {
-			b = now[a].whole(ctx, name)
-			wholes[part{a, name}] = b
-		}
-		return b
-	}
-	msgs := map[audience][][]byte{} // what changed, per audience
+	return b
+}
+
+// changes returns, per audience, the events that bring its clients from
+// the last render to now (every part, for an audience not rendered
+// before), and keeps now as the last render. cs.mu is held.
+func (cs *consoles) changes(ctx context.Context, v showView, now map[audience]rendered, parts *wholeParts) map[audience][][]byte {
+	msgs := map[audience][][]byte{}
 	for a, r := range now {
 		old, had := cs.last[a]
 		var rows []byte
@@ -157,18 +186,20 @@ func (cs *consoles) render(ctx context.Context, v showView, auds map[audience]bo
 					continue
 				}
 			}
-			msgs[a] = append(msgs[a], encodeEvent(0, name, whole(a, name)))
+			msgs[a] = append(msgs[a], encodeEvent(0, name, parts.get(a, name)))
 		}
 		if len(rows) > 0 {
 			msgs[a] = append(msgs[a], encodeEvent(0, "rows", rows))
 		}
 		cs.last[a] = r
 	}
-	for a := range cs.last {
-		if !auds[a] {
-			delete(cs.last, a)
-		}
-	}
+	return msgs
+}
+
+// deliver sends each client its audience's changes, or every part whole
+// to a client that needs them; a client too slow to take them is
+// disconnected. cs.mu is held.
+func (cs *consoles) deliver(now map[audience]rendered, msgs map[audience][][]byte, parts *wholeParts) {
 	full := map[audience][][]byte{} // every part whole, made when needed
 	for c := range cs.set {
 		a := audience{c.role, c.page}
@@ -180,7 +211,7 @@ func (cs *consoles) render(ctx context.Context, v showView, auds map[audience]bo
 			f, ok := full[a]
 			if !ok {
 				for _, name := range a.names() {
-					f = append(f, encodeEvent(0, name, whole(a, name)))
+					f = append(f, encodeEvent(0, name, parts.get(a, name)))
 				}
 				full[a] = f
 			}
