@@ -121,26 +121,18 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if cfg.KeepRecordings < 0 {
 		return usagef("--keep-recordings: %v is negative", cfg.KeepRecordings)
 	}
-	store, err := postgres.Open(ctx, cfg.DatabaseURL)
+	store, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("database: %w", redactSecrets(err, cfg.DatabaseURL))
+		return err
 	}
 	defer store.Close()
-	if err := postgres.Migrate(ctx, store.Pool()); err != nil {
-		return fmt.Errorf("database: %w", redactSecrets(err, cfg.DatabaseURL))
-	}
 	shows, talkback, err := loadShows(ctx, store, cfg)
 	if err != nil {
 		return err
 	}
-	blocked, err := store.BlockedNumbers(ctx)
+	blocklist, err := loadBlocklist(ctx, store, shows)
 	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	blocklist := newBlocklist(blocked)
-	for i := range shows {
-		// Callers readmitted after a restart are flagged if blocked.
-		shows[i].Blocklist = blocklist
+		return err
 	}
 	phones, err := newPhones(ctx, store, log)
 	if err != nil {
@@ -194,17 +186,37 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	runErr := serve(ctx, log, srv, ln, app.Run, func(ctx context.Context) error { phones.Run(ctx, phonesEvery); return nil },
 		console.Run, recordings.run)
 
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := writer.Close(fctx); err != nil {
-		log.Error("history not all written; the rest waits in the journal for the next start", "journal", journal, "err", err)
-	} else {
-		log.Info("history flushed")
-	}
+	flushHistory(ctx, writer, journal, log)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}
 	return nil
+}
+
+// loadBlocklist reads the blocked numbers and gives the list to every
+// show, so callers readmitted after a restart are flagged if blocked.
+func loadBlocklist(ctx context.Context, store *postgres.Store, shows []broadcast.ShowConfig) (blocklist, error) {
+	blocked, err := store.BlockedNumbers(ctx)
+	if err != nil {
+		return blocklist{}, fmt.Errorf("database: %w", err)
+	}
+	list := newBlocklist(blocked)
+	for i := range shows {
+		shows[i].Blocklist = list
+	}
+	return list, nil
+}
+
+// flushHistory writes what history is left, for up to 15 s after ctx
+// ends; what is not written waits in the journal for the next start.
+func flushHistory(ctx context.Context, writer *postgres.Writer, journal string, log *slog.Logger) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := writer.Close(fctx); err != nil {
+		log.Error("history not all written; the rest waits in the journal for the next start", "journal", journal, "err", err)
+		return
+	}
+	log.Info("history flushed")
 }
 
 // startHistory starts the durable history writer, its journal in journal.
