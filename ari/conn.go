@@ -397,22 +397,9 @@ func (cn *Conn) deliver(ctx context.Context, ev Event) bool {
 // whether the handshake succeeded.
 func (cn *Conn) session(ctx context.Context) (connected bool, err error) {
 	log := cn.client.log
-	dctx, cancel := context.WithTimeout(ctx, cn.opts.DialTimeout)
-	ws, resp, err := websocket.Dial(dctx, cn.url, &websocket.DialOptions{
-		HTTPClient:      cn.dialer,
-		HTTPHeader:      cn.header,
-		CompressionMode: websocket.CompressionDisabled,
-	})
-	cancel()
+	ws, err := cn.dial(ctx)
 	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			var body []byte
-			if resp.Body != nil {
-				body, _ = io.ReadAll(resp.Body)
-			}
-			return false, &Error{Method: http.MethodGet, Path: "/ari/events", Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, body)}
-		}
-		return false, fmt.Errorf("ari: dial events: %w", err)
+		return false, err
 	}
 	defer ws.CloseNow()
 	ws.SetReadLimit(cn.opts.ReadLimit)
@@ -470,32 +457,67 @@ func (cn *Conn) session(ctx context.Context) (connected bool, err error) {
 			cn.deliver(ctx, ev)
 			return true, ErrApplicationReplaced
 		}
-		select {
-		case cn.events <- ev:
-			continue
-		default:
+		if err := cn.push(sctx, ev, &wait); err != nil {
+			ws.CloseNow()
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
+			return true, err
 		}
-		// The buffer is full: give the consumer a moment, then drop the
-		// connection rather than hold more or lose events silently.
-		if wait == nil {
-			wait = time.NewTimer(cn.opts.SlowConsumerTimeout)
-		} else {
-			wait.Reset(cn.opts.SlowConsumerTimeout)
-		}
-		select {
-		case cn.events <- ev:
-			wait.Stop()
-			continue
-		case <-sctx.Done():
-			wait.Stop()
-			return true, ctx.Err()
-		case <-wait.C:
-		}
-		ws.CloseNow()
-		log.Error("ari: event consumer too slow; dropping the connection",
-			"buffer", cn.opts.Buffer, "waited", cn.opts.SlowConsumerTimeout, "lost_type", ev.EventType())
-		return true, fmt.Errorf("%w (buffer of %d full for %v)", ErrConsumerTooSlow, cn.opts.Buffer, cn.opts.SlowConsumerTimeout)
 	}
+}
+
+// dial opens the events WebSocket; an HTTP answer other than the upgrade
+// is an *Error with Asterisk's status and message.
+func (cn *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, cn.opts.DialTimeout)
+	defer cancel()
+	ws, resp, err := websocket.Dial(dctx, cn.url, &websocket.DialOptions{
+		HTTPClient:      cn.dialer,
+		HTTPHeader:      cn.header,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err == nil {
+		return ws, nil
+	}
+	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		var body []byte
+		if resp.Body != nil {
+			body, _ = io.ReadAll(resp.Body)
+		}
+		return nil, &Error{Method: http.MethodGet, Path: "/ari/events", Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, body)}
+	}
+	return nil, fmt.Errorf("ari: dial events: %w", err)
+}
+
+// push hands ev to the consumer. When the buffer is full it gives the
+// consumer SlowConsumerTimeout (on *wait, made once per session), then
+// returns ErrConsumerTooSlow: the caller drops the connection rather than
+// hold more or lose events silently. It returns ctx's error if ctx ends
+// first.
+func (cn *Conn) push(ctx context.Context, ev Event, wait **time.Timer) error {
+	select {
+	case cn.events <- ev:
+		return nil
+	default:
+	}
+	if *wait == nil {
+		*wait = time.NewTimer(cn.opts.SlowConsumerTimeout)
+	} else {
+		(*wait).Reset(cn.opts.SlowConsumerTimeout)
+	}
+	select {
+	case cn.events <- ev:
+		(*wait).Stop()
+		return nil
+	case <-ctx.Done():
+		(*wait).Stop()
+		return ctx.Err()
+	case <-(*wait).C:
+	}
+	cn.client.log.Error("ari: event consumer too slow; dropping the connection",
+		"buffer", cn.opts.Buffer, "waited", cn.opts.SlowConsumerTimeout, "lost_type", ev.EventType())
+	return fmt.Errorf("%w (buffer of %d full for %v)", ErrConsumerTooSlow, cn.opts.Buffer, cn.opts.SlowConsumerTimeout)
 }
 
 // pinger pings every PingInterval; a ping without a pong in PingTimeout
