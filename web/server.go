@@ -147,76 +147,80 @@ func (s *Server) Handler() http.Handler {
 	// already ended still clears the cookie and goes to the login page.
 	r.Post("/logout", s.logout)
 
-	// The console: HTML pages and fragments for a browser session.
-	r.Group(func(r chi.Router) {
-		r.Use(s.cfg.Auth.RequireSession)
-		r.Get("/", s.home)
-		r.Get("/shows/{show}", s.showPage)
-		r.Get("/shows/{show}/live", s.showLive)
-		r.Post("/shows/{show}/callers/{call}/{action}", s.consoleAct)
-		r.Post("/shows/{show}/take-next", s.consoleTakeNext)
-		r.Post("/shows/{show}/controls/{control}", s.consoleControl)
-		r.Post("/shows/{show}/chat", s.consoleChat)
-		r.Get("/shows/{show}/report", s.reportPage)
-		r.Get("/shows/{show}/report/{export}.csv", s.reportCSV)
-		r.Get("/shows/{show}/host", s.hostPage)
-		r.Get("/callers", s.searchPage)
-		r.Get("/settings", s.settingsPage)
-		r.Get("/shows/{show}/recordings", s.recordingsPage)
-		r.Get("/shows/{show}/recordings/{recording}/file", s.consoleRecordingFile)
-		r.Post("/settings/phone", s.settingsPhone)
-		r.Get("/callers/{number}", s.callerPage)
-		r.Get("/callers/{number}/notes", s.notesDialog)
-		r.Post("/callers/{number}/notes", s.consoleNotes)
-		r.Post("/callers/{number}/block", s.consoleBlock)
-		r.Post("/callers/{number}/unblock", s.consoleUnblock)
-	})
-
-	// The automation API: JSON with bearer tokens.
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Get("/openapi.json", s.apiOpenAPI)
-		r.Group(func(r chi.Router) {
-			r.Use(s.cfg.Auth.RequireBearer)
-			r.Get("/shows", s.apiShows)
-			r.Get("/shows/{show}", s.apiShow)
-			r.Put("/shows/{show}/lines", s.apiLines)
-			r.Get("/shows/{show}/settings", s.apiSettings)
-			r.Patch("/shows/{show}/settings", s.apiChangeSettings)
-			r.Get("/shows/{show}/callers", s.apiCallers)
-			r.Get("/shows/{show}/callers/{call}", s.apiCaller)
-			r.Get("/shows/{show}/callers/{call}/line-quality", s.apiLineQuality)
-			for _, a := range callerActions {
-				r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
-			}
-			r.Post("/shows/{show}/take-next", s.apiTakeNext)
-			r.Get("/shows/{show}/on-air", s.apiOnAir)
-			r.Post("/shows/{show}/talkback/start", s.apiTalkback(true))
-			r.Post("/shows/{show}/talkback/stop", s.apiTalkback(false))
-			r.Post("/shows/{show}/host/call", s.apiCallHost)
-			r.Post("/shows/{show}/recording/start", s.apiRecording(true))
-			r.Post("/shows/{show}/recording/stop", s.apiRecording(false))
-			r.Get("/shows/{show}/recordings", s.apiRecordings)
-			r.Get("/shows/{show}/recordings/{recording}/file", s.apiRecordingFile)
-			r.Get("/shows/{show}/chat", s.apiChat)
-			r.Post("/shows/{show}/chat", s.apiPostChat)
-			r.Get("/shows/{show}/calls", s.apiShowCalls)
-			r.Get("/shows/{show}/transitions", s.apiShowTransitions)
-			r.Get("/shows/{show}/events", s.apiEvents)
-			r.Get("/callers", s.apiSearch)
-			r.Get("/callers/{number}", s.apiHistory)
-			r.Get("/callers/{number}/notes", s.apiGetNotes)
-			r.Put("/callers/{number}/notes", s.apiPutNotes)
-			r.Put("/callers/{number}/block", s.apiBlock)
-			r.Delete("/callers/{number}/block", s.apiUnblock)
-		})
-		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-			s.apiFail(w, r, invalidRoute(r))
-		})
-		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			s.writeJSON(w, r, http.StatusMethodNotAllowed, apiError{errorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
-		})
-	})
+	r.Group(s.consoleRoutes)
+	r.Route("/api/v1", s.apiRoutes)
 	return r
+}
+
+// consoleRoutes are the console's: HTML pages and fragments for a browser
+// session.
+func (s *Server) consoleRoutes(r chi.Router) {
+	r.Use(s.cfg.Auth.RequireSession)
+	r.Get("/", s.home)
+	r.Get("/shows/{show}", s.showPage)
+	r.Get("/shows/{show}/live", s.showLive)
+	r.Post("/shows/{show}/callers/{call}/{action}", s.consoleAct)
+	r.Post("/shows/{show}/take-next", s.consoleTakeNext)
+	r.Post("/shows/{show}/controls/{control}", s.consoleControl)
+	r.Post("/shows/{show}/chat", s.consoleChat)
+	r.Get("/shows/{show}/report", s.reportPage)
+	r.Get("/shows/{show}/report/{export}.csv", s.reportCSV)
+	r.Get("/shows/{show}/host", s.hostPage)
+	r.Get("/callers", s.searchPage)
+	r.Get("/settings", s.settingsPage)
+	r.Get("/shows/{show}/recordings", s.recordingsPage)
+	r.Get("/shows/{show}/recordings/{recording}/file", s.consoleRecordingFile)
+	r.Post("/settings/phone", s.settingsPhone)
+	r.Get("/callers/{number}", s.callerPage)
+	r.Get("/callers/{number}/notes", s.notesDialog)
+	r.Post("/callers/{number}/notes", s.consoleNotes)
+	r.Post("/callers/{number}/block", s.consoleBlock)
+	r.Post("/callers/{number}/unblock", s.consoleUnblock)
+}
+
+// apiRoutes are the automation API's: JSON with bearer tokens.
+func (s *Server) apiRoutes(r chi.Router) {
+	r.Get("/openapi.json", s.apiOpenAPI)
+	r.Group(func(r chi.Router) {
+		r.Use(s.cfg.Auth.RequireBearer)
+		r.Get("/shows", s.apiShows)
+		r.Get("/shows/{show}", s.apiShow)
+		r.Put("/shows/{show}/lines", s.apiLines)
+		r.Get("/shows/{show}/settings", s.apiSettings)
+		r.Patch("/shows/{show}/settings", s.apiChangeSettings)
+		r.Get("/shows/{show}/callers", s.apiCallers)
+		r.Get("/shows/{show}/callers/{call}", s.apiCaller)
+		r.Get("/shows/{show}/callers/{call}/line-quality", s.apiLineQuality)
+		for _, a := range callerActions {
+			r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
+		}
+		r.Post("/shows/{show}/take-next", s.apiTakeNext)
+		r.Get("/shows/{show}/on-air", s.apiOnAir)
+		r.Post("/shows/{show}/talkback/start", s.apiTalkback(true))
+		r.Post("/shows/{show}/talkback/stop", s.apiTalkback(false))
+		r.Post("/shows/{show}/host/call", s.apiCallHost)
+		r.Post("/shows/{show}/recording/start", s.apiRecording(true))
+		r.Post("/shows/{show}/recording/stop", s.apiRecording(false))
+		r.Get("/shows/{show}/recordings", s.apiRecordings)
+		r.Get("/shows/{show}/recordings/{recording}/file", s.apiRecordingFile)
+		r.Get("/shows/{show}/chat", s.apiChat)
+		r.Post("/shows/{show}/chat", s.apiPostChat)
+		r.Get("/shows/{show}/calls", s.apiShowCalls)
+		r.Get("/shows/{show}/transitions", s.apiShowTransitions)
+		r.Get("/shows/{show}/events", s.apiEvents)
+		r.Get("/callers", s.apiSearch)
+		r.Get("/callers/{number}", s.apiHistory)
+		r.Get("/callers/{number}/notes", s.apiGetNotes)
+		r.Put("/callers/{number}/notes", s.apiPutNotes)
+		r.Put("/callers/{number}/block", s.apiBlock)
+		r.Delete("/callers/{number}/block", s.apiUnblock)
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.apiFail(w, r, invalidRoute(r))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeJSON(w, r, http.StatusMethodNotAllowed, apiError{errorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
+	})
 }
 
 // principal returns the request's principal and its queue.Actor.
