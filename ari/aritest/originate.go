@@ -131,12 +131,18 @@ func (s *Server) originate(q *req) {
 		s.ringPhone(c, s.phones[endpoint], timeout)
 		return
 	}
-	// Originate into the app through a Local pair (traces 04 d4, 08, 09 f):
-	// the far `;2` half runs [sim-caller], the `;1` half enters Stasis Up.
+	s.originateLocal(q, c, other, resource)
+}
+
+// originateLocal originates c into the app through a Local pair (traces
+// 04 d4, 08, 09 f): the far `;2` half runs [sim-caller], the `;1` half
+// enters Stasis Up. other, if set, is the far half's id.
+func (s *Server) originateLocal(q *req, c *channel, other, resource string) {
+	app, caller := c.app, c.caller
 	c.name += ";1"
 	farID := other
 	if farID == "" {
-		farID = id + ";2"
+		farID = c.id + ";2"
 	}
 	s.chanSeq++
 	far := &channel{seq: s.chanSeq, id: farID, name: strings.TrimSuffix(c.name, ";1") + ";2", state: ari.StateRing, caller: caller,
