@@ -47,36 +47,22 @@ type SimStats struct {
 // calling onCall (if not nil) for each caller in Stasis. It returns the
 // counts; the error is ctx's, or nil after Max.
 func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call)) (SimStats, error) {
-	if o.App == "" {
-		o.App = "callin"
-	}
-	if len(o.Shows) == 0 {
-		return SimStats{}, errors.New("aritest: Simulate needs at least one show")
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 8
-	}
-	seed := o.Seed
-	if seed == 0 {
-		seed = rand.Uint64()
+	o, seed, err := o.withDefaults()
+	if err != nil {
+		return SimStats{}, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	if o.CallbackShare > 0 {
 		s.pressKeys(ctx, o.CallbackShare, seed)
 	}
-
-	type result struct {
-		ok   bool
-		call *Call
-	}
 	var (
 		stats   SimStats
 		numbers []string
 		sem     = make(chan struct{}, o.Concurrency)
-		results = make(chan result, o.Concurrency)
+		results = make(chan simResult, o.Concurrency)
 		running int
 	)
-	collect := func(r result) {
+	collect := func(r simResult) {
 		running--
 		if !r.ok {
 			stats.Failed++
@@ -87,17 +73,7 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 			onCall(r.call)
 		}
 	}
-	var next <-chan time.Time
-	schedule := func() {
-		if o.Rate <= 0 {
-			c := make(chan time.Time, 1)
-			c <- time.Time{}
-			next = c
-			return
-		}
-		next = time.After(time.Duration(rng.ExpFloat64() / o.Rate * float64(time.Second)))
-	}
-	schedule()
+	next := arrival(rng, o.Rate)
 	for placed := 0; o.Max == 0 || placed < o.Max; {
 		select {
 		case <-ctx.Done():
@@ -128,24 +104,64 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 		placed++
 		running++
 		co, patience := o.nextCaller(rng, &numbers)
-		go func() {
-			c, err := s.Call(ctx, co)
-			<-sem
-			if err != nil {
-				results <- result{}
-				return
-			}
-			if patience > 0 {
-				time.AfterFunc(patience, func() { _ = c.Hangup(16) })
-			}
-			results <- result{ok: true, call: c}
-		}()
-		schedule()
+		go s.simCall(ctx, co, patience, sem, results)
+		next = arrival(rng, o.Rate)
 	}
 	for running > 0 {
 		collect(<-results)
 	}
 	return stats, nil
+}
+
+// withDefaults returns o with its defaults filled in and the seed to use,
+// or an error if o names no show.
+func (o SimOptions) withDefaults() (SimOptions, uint64, error) {
+	if o.App == "" {
+		o.App = "callin"
+	}
+	if len(o.Shows) == 0 {
+		return o, 0, errors.New("aritest: Simulate needs at least one show")
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 8
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	return o, seed, nil
+}
+
+// arrival returns when the next caller dials: Poisson arrivals at rate
+// per second, or now when rate is not positive.
+func arrival(rng *rand.Rand, rate float64) <-chan time.Time {
+	if rate <= 0 {
+		c := make(chan time.Time, 1)
+		c <- time.Time{}
+		return c
+	}
+	return time.After(time.Duration(rng.ExpFloat64() / rate * float64(time.Second)))
+}
+
+// simResult is one simulated call's outcome.
+type simResult struct {
+	ok   bool
+	call *Call
+}
+
+// simCall places one simulated caller, frees its slot in sem and sends
+// the outcome; the caller hangs up after patience when it is positive.
+func (s *Server) simCall(ctx context.Context, co CallOptions, patience time.Duration, sem <-chan struct{}, results chan<- simResult) {
+	c, err := s.Call(ctx, co)
+	<-sem
+	if err != nil {
+		results <- simResult{}
+		return
+	}
+	if patience > 0 {
+		time.AfterFunc(patience, func() { _ = c.Hangup(16) })
+	}
+	results <- simResult{ok: true, call: c}
 }
 
 // nextCaller draws the next simulated caller: a new or a repeat number, a
