@@ -247,8 +247,7 @@ type RTPStats struct {
 // or three timestamps). It reports false for anything else, and for values
 // out of range, which time.Parse then handles or rejects.
 func parseTime(b []byte) (time.Time, bool) {
-	if len(b) != len(TimeLayout) || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' ||
-		b[16] != ':' || b[19] != '.' || (b[23] != '+' && b[23] != '-') {
+	if !timeShape(b) {
 		return time.Time{}, false
 	}
 	ok := true
@@ -265,7 +264,7 @@ func parseTime(b []byte) (time.Time, bool) {
 	year, month, day := num(0, 4), num(5, 2), num(8, 2)
 	hour, minute, sec, ms := num(11, 2), num(14, 2), num(17, 2), num(20, 3)
 	zh, zm := num(24, 2), num(26, 2)
-	if !ok || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 || zm > 59 {
+	if !ok || !clockRange(month, day, hour, minute, sec, zm) {
 		return time.Time{}, false
 	}
 	loc := time.UTC
@@ -280,4 +279,16 @@ func parseTime(b []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return v, true
+}
+
+// timeShape reports whether b has TimeLayout's length and separators.
+func timeShape(b []byte) bool {
+	return len(b) == len(TimeLayout) && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' &&
+		b[16] == ':' && b[19] == '.' && (b[23] == '+' || b[23] == '-')
+}
+
+// clockRange reports whether a parsed timestamp's fields are in range
+// (the day of the month is checked against the month afterwards).
+func clockRange(month, day, hour, minute, sec, zoneMinute int) bool {
+	return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && sec <= 59 && zoneMinute <= 59
 }
