@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -415,7 +416,7 @@ func schemas() map[string]any {
 		}
 		return describe(obj(props, req...), desc)
 	}
-	return map[string]any{
+	m := map[string]any{
 		"Error": obj(map[string]any{"error": obj(map[string]any{
 			"code": enum(CodeBadRequest, CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeGone,
 				CodeUnavailable, CodeLimited, CodeTooLarge, CodeMediaType, CodeTelephony, CodeInternal, "method_not_allowed"),
@@ -451,6 +452,17 @@ func schemas() map[string]any {
 			"on_air_warning_minutes": map[string]any{"type": "integer", "minimum": 1, "maximum": 240},
 		}),
 		"Lines": obj(map[string]any{"open": boolean}, "open"),
+	}
+	maps.Copy(m, callSchemas(notes, states, outcomes))
+	maps.Copy(m, recordSchemas(notes, states, outcomes))
+	maps.Copy(m, eventSchemas(event))
+	return m
+}
+
+// callSchemas are the schemas of calls and what is done to them: notes,
+// screening, dropping, talkback, the host's phone and recordings.
+func callSchemas(notes, states, outcomes map[string]any) map[string]any {
+	return map[string]any{
 		"Notes": notes,
 		"Callback": describe(obj(map[string]any{
 			"number": describe(str, "The number callin calls."), "calling": describe(boolean, "An attempt is ringing now."),
@@ -503,7 +515,14 @@ func schemas() map[string]any {
 			"kept":  describe(boolean, "False once retention (--keep-recordings) deleted the file."),
 		}, "name", "show", "format", "duration_seconds", "calls", "kept"),
 		"RecordingList": obj(map[string]any{"recordings": arrayOf(ref("Recording"))}, "recordings"),
-		"Actor":         obj(map[string]any{"kind": enum("user", "token", "caller", "system"), "name": str}, "kind"),
+	}
+}
+
+// recordSchemas are the schemas of what callin keeps: calls, transitions,
+// caller profiles and notes, blocks and chat.
+func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
+	return map[string]any{
+		"Actor": obj(map[string]any{"kind": enum("user", "token", "caller", "system"), "name": str}, "kind"),
 		"Transition": obj(map[string]any{
 			"call_id": str, "seq": describe(integer, "1 for the arrival, then one more per transition of the call."),
 			"at": dateTime, "show": str, "to": states,
@@ -553,7 +572,12 @@ func schemas() map[string]any {
 		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": str, "text": str}, "id", "at", "author", "text"),
 		"MessageList": obj(map[string]any{"messages": arrayOf(ref("Message"))}, "messages"),
 		"MessageText": obj(map[string]any{"text": map[string]any{"type": "string", "minLength": 1, "maxLength": maxChat}}, "text"),
+	}
+}
 
+// eventSchemas are the event stream's: each event's data and its frame.
+func eventSchemas(event func(name, data, desc string, withID bool) map[string]any) map[string]any {
+	return map[string]any{
 		"LinesEvent":    obj(map[string]any{"open": boolean}, "open"),
 		"TalkbackEvent": obj(map[string]any{"active": boolean, "line": describe(str, "The producer's line, once in the holding bridge.")}, "active"),
 		"NodeEvent": obj(map[string]any{"node": str, "state": enum("connecting", "syncing", "up", "down", "replaced", "stopped"),
