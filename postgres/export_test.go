@@ -3,14 +3,18 @@ package postgres
 import (
 	"context"
 
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 )
 
-// WithHook returns cfg with a test hook told of each batch's fate:
-// "committed", "failed" or "dropped", with the number of transitions.
-// The hook must not block.
-func WithHook(cfg WriterConfig, hook func(event string, n int)) WriterConfig {
-	cfg.hook = hook
+// BatchFate is what became of a batch: "committed", "failed" or
+// "dropped", with the number of transitions.
+type BatchFate = batchFate
+
+// WithBatches returns cfg with s told of each batch's fate; s must have
+// been Init'ed.
+func WithBatches(cfg WriterConfig, s *testsignal.Signal[BatchFate]) WriterConfig {
+	cfg.batches = *s
 	return cfg
 }
 

@@ -88,9 +88,7 @@ func TestWriterOutage(t *testing.T) {
 	// Down: the last third is recorded with no database at all. Record
 	// returns for all of it before the database is started again.
 	finished(record(third), "last third, database down")
-	select {
-	case <-ev.failed:
-	case <-time.After(time.Minute):
+	if !ev.failed(time.Minute) {
 		t.Fatal("no batch failed while the database was down")
 	}
 	if b := w.Backlog(); b.Journal == 0 {

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -40,8 +41,15 @@ type WriterConfig struct {
 	// Logger gets the writer's warnings and errors (slog.Default()).
 	Logger *slog.Logger
 
-	// hook, when set (by tests only), is told of each batch's fate.
-	hook func(event string, n int)
+	// batches is told of each batch's fate (a test signal).
+	batches testsignal.Signal[batchFate]
+}
+
+// batchFate is what became of a batch: eventCommitted, eventFailed or
+// eventDropped, and how many transitions it held.
+type batchFate struct {
+	Event string
+	N     int
 }
 
 // Hook events.
@@ -326,9 +334,7 @@ func (w *Writer) Close(ctx context.Context) error {
 }
 
 func (w *Writer) signal(event string, n int) {
-	if w.cfg.hook != nil {
-		w.cfg.hook(event, n)
-	}
+	w.cfg.batches.Signal(batchFate{event, n})
 }
 
 // batch is what the writer goroutine takes to write.

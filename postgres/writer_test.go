@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"
@@ -20,26 +21,28 @@ var day = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 // quiet is a logger for writers whose warnings the test provokes.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// events collects a writer's hook events without ever blocking it.
+// events are a writer's batch fates.
 type events struct {
-	failed    chan struct{} // one token per failed batch, as far as room allows
-	committed chan struct{}
+	testsignal.Signal[postgres.BatchFate]
 }
 
 func newEvents() *events {
-	return &events{failed: make(chan struct{}, 1024), committed: make(chan struct{}, 1024)}
+	e := &events{}
+	e.Init()
+	return e
 }
 
-func (e *events) hook(event string, n int) {
-	ch := e.committed
-	if event == "failed" {
-		ch = e.failed
-	} else if event != "committed" {
-		return
-	}
-	select {
-	case ch <- struct{}{}:
-	default:
+// failed reports whether a batch failed within timeout.
+func (e *events) failed(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		f, ok := e.Wait(time.Until(deadline))
+		if !ok {
+			return false
+		}
+		if f.Event == "failed" {
+			return true
+		}
 	}
 }
 
@@ -51,7 +54,7 @@ func startWriter(t *testing.T, store *postgres.Store, cfg postgres.WriterConfig,
 	cfg.MinBackoff, cfg.MaxBackoff = 10*time.Millisecond, 100*time.Millisecond
 	cfg.Logger = quiet
 	if ev != nil {
-		cfg = postgres.WithHook(cfg, ev.hook)
+		cfg = postgres.WithBatches(cfg, &ev.Signal)
 	}
 	w, err := postgres.StartWriter(store, cfg)
 	if err != nil {
@@ -198,7 +201,9 @@ func TestWriter(t *testing.T) {
 		for _, tr := range ts {
 			w.Record(tr)
 		}
-		<-ev.failed
+		if !ev.failed(time.Minute) {
+			t.Fatal("no batch failed")
+		}
 		expired, cancel := context.WithCancel(ctx)
 		cancel()
 		if err := w.Close(expired); err == nil {
@@ -262,7 +267,9 @@ func TestWriterCrash(t *testing.T) {
 	for _, tr := range ts {
 		crashing.Record(tr)
 	}
-	<-ev.failed
+	if !ev.failed(time.Minute) {
+		t.Fatal("no batch failed")
+	}
 	if b := crashing.Backlog(); b.Journal != len(ts) || b.Memory != 0 {
 		t.Fatalf("backlog after a failure: got %+v, want all %d in the journal", b, len(ts))
 	}

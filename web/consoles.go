@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -38,7 +39,7 @@ func (a audience) names() []string {
 type consoles struct {
 	show     string
 	log      *slog.Logger
-	rendered func(role auth.Role, rows int) // test signal: rows rendered per render of a console role
+	rendered testsignal.Signal[renderedRows] // rows rendered per render of a console role (a test signal)
 
 	mu   sync.Mutex
 	set  map[*client]struct{}
@@ -47,7 +48,14 @@ type consoles struct {
 	rows map[audience]*rowCache // line rows per console audience; render's alone, no lock
 }
 
-func newConsoles(show string, log *slog.Logger, counted func(auth.Role, int)) *consoles {
+// renderedRows is how many line rows one render of a console role
+// rendered rather than took from its cache.
+type renderedRows struct {
+	role auth.Role
+	rows int
+}
+
+func newConsoles(show string, log *slog.Logger, counted testsignal.Signal[renderedRows]) *consoles {
 	return &consoles{show: show, log: log, rendered: counted, set: map[*client]struct{}{},
 		last: map[audience]rendered{}, rows: map[audience]*rowCache{}}
 }
@@ -128,9 +136,7 @@ func (cs *consoles) renderAudiences(ctx context.Context, v showView, auds map[au
 		}
 		before := rc.renders
 		now[a] = renderFragments(ctx, v, rc)
-		if cs.rendered != nil {
-			cs.rendered(a.role, rc.renders-before)
-		}
+		cs.rendered.Signal(renderedRows{a.role, rc.renders - before})
 	}
 	return now
 }

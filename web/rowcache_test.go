@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
@@ -226,15 +227,12 @@ func TestRowKeyCoversRow(t *testing.T) {
 }
 
 func TestConsoleRendersChangedRowsOnly(t *testing.T) {
-	renders := make(chan int, 1000)
+	var renders testsignal.Signal[renderedRows]
+	renders.Init()
 	// No history: badges arriving would be row changes of their own.
 	e := newEnv(t, func(c *Config) {
 		c.History = nil
-		c.rendered = func(role auth.Role, n int) {
-			if role == auth.RoleProducer {
-				renders <- n
-			}
-		}
+		c.rendered = renders
 	})
 	for i := range 200 {
 		e.app.arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
@@ -245,14 +243,12 @@ func TestConsoleRendersChangedRowsOnly(t *testing.T) {
 	// render's count is sent before its messages).
 	drained := func() int {
 		n := 0
-		for {
-			select {
-			case r := <-renders:
-				n += r
-			default:
-				return n
+		for _, r := range renders.Drain() {
+			if r.role == auth.RoleProducer {
+				n += r.rows
 			}
 		}
+		return n
 	}
 	if got := drained(); got != 200 {
 		t.Fatalf("first render rendered %d rows, want 200", got)

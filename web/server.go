@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
@@ -71,9 +72,9 @@ type Config struct {
 	Notes CallerNotes
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
-	// rendered, when set, is told how many line rows each render of a
-	// role rendered rather than took from the cache (a test signal).
-	rendered func(role auth.Role, rows int)
+	// rendered is told how many line rows each render of a role rendered
+	// rather than took from the cache (a test signal).
+	rendered testsignal.Signal[renderedRows]
 }
 
 // Server serves the producer console and the REST API. Run must be running

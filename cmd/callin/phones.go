@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/testsignal"
 )
 
 // phonesEvery is how often phones rereads every user's phone: a phone set
@@ -43,8 +44,8 @@ type phones struct {
 	mu     sync.Mutex
 	failed bool // the last read failed (logged once per outage)
 
-	// reloaded, when set (tests), learns the outcome of every reload of Run.
-	reloaded func(error)
+	// reloaded is told the outcome of every reload of Run (a test signal).
+	reloaded testsignal.Signal[error]
 }
 
 var _ broadcast.Phones = (*phones)(nil)
@@ -134,8 +135,6 @@ func (p *phones) Run(ctx context.Context, every time.Duration) {
 		}
 		p.failed = err != nil
 		p.mu.Unlock()
-		if p.reloaded != nil {
-			p.reloaded(err)
-		}
+		p.reloaded.Signal(err)
 	}
 }

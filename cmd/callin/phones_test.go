@@ -87,13 +87,7 @@ func TestPhones(t *testing.T) {
 	})
 
 	t.Run("Run", func(t *testing.T) {
-		reloads := make(chan error, 64)
-		p.reloaded = func(err error) {
-			select {
-			case reloads <- err:
-			default:
-			}
-		}
+		p.reloaded.Init()
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { p.Run(rctx, 10*time.Millisecond); close(done) }()
@@ -102,15 +96,14 @@ func TestPhones(t *testing.T) {
 		// which cond holds.
 		waitReload := func(fail bool, what string, cond func() bool) {
 			t.Helper()
-			timeout := time.After(10 * time.Second)
+			deadline := time.Now().Add(10 * time.Second)
 			for {
-				select {
-				case err := <-reloads:
-					if (err != nil) == fail && cond() {
-						return
-					}
-				case <-timeout:
+				err, ok := p.reloaded.Wait(time.Until(deadline))
+				if !ok {
 					t.Fatalf("timed out waiting for %s", what)
+				}
+				if (err != nil) == fail && cond() {
+					return
 				}
 			}
 		}

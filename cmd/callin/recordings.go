@@ -10,6 +10,7 @@ import (
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 )
 
@@ -43,8 +44,8 @@ type recordingKeeper struct {
 	// every is how often retention runs and unsaved recordings are
 	// retried (tests shorten it).
 	every time.Duration
-	// saved, when set, is told of each recording saved (a test signal).
-	saved func(name string)
+	// saved is told of each recording saved (a test signal).
+	saved testsignal.Signal[string]
 }
 
 // keeperBacklog bounds the recordings waiting to be saved.
@@ -90,9 +91,7 @@ func (k *recordingKeeper) run(ctx context.Context) error {
 			}
 			return
 		}
-		if k.saved != nil {
-			k.saved(r.Name)
-		}
+		k.saved.Signal(r.Name)
 	}
 	k.expire(ctx)
 	for {

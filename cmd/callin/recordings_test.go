@@ -58,8 +58,7 @@ func TestRecordingKeeper(t *testing.T) {
 	files := &fakeFiles{files: map[string]string{"old": "RIFF-old", "new": "RIFF-new", "gone": "x"}}
 	k := newRecordingKeeper(store, map[string]storedFiles{"morning": files}, 24*time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	k.now = func() time.Time { return now }
-	saved := make(chan string, 8)
-	k.saved = func(name string) { saved <- name }
+	k.saved.Init()
 	done := make(chan error, 1)
 	go func() { done <- k.run(ctx) }()
 
@@ -70,13 +69,10 @@ func TestRecordingKeeper(t *testing.T) {
 		{Name: "new", Format: "wav", Ended: now.Add(-time.Hour), Calls: []string{"c2"}},
 	} {
 		k.Recorded("morning", r)
-		select {
-		case got := <-saved:
-			if got != r.Name {
-				t.Fatalf("saved %s, want %s", got, r.Name)
-			}
-		case <-time.After(10 * time.Second):
+		if got, ok := k.saved.Wait(10 * time.Second); !ok {
 			t.Fatalf("%s never saved", r.Name)
+		} else if got != r.Name {
+			t.Fatalf("saved %s, want %s", got, r.Name)
 		}
 	}
 	cancel()
