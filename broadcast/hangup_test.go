@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,5 +286,34 @@ func TestSIPHangupCause(t *testing.T) {
 				t.Errorf("ended %s cause %d, want abandoned cause %d", tr.Outcome, tr.Cause, want)
 			}
 		})
+	}
+}
+
+// hungRecall is a database that takes connections and never answers: each
+// read lasts until its context ends. It counts the reads without a
+// deadline.
+type hungRecall struct{ unbounded atomic.Int32 }
+
+func (r *hungRecall) OpenCalls(ctx context.Context, _ string) ([]queue.Stored, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		r.unbounded.Add(1)
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestResyncDatabaseHung: a database that never answers holds up neither
+// the resync nor the callers behind it: callin reads the stored calls
+// with a deadline, then admits callers without history.
+func TestResyncDatabaseHung(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, aritest.Options{})
+	rc := &hungRecall{}
+	e := start(t, srv, broadcast.Config{Recall: rc})
+	w := e.w("show1")
+	w.nodeUp() // the resync is over
+	dial(t, srv, w, "show1", "+15550001")
+	if n := rc.unbounded.Load(); n != 0 {
+		t.Fatalf("%d reads of the stored calls without a deadline", n)
 	}
 }

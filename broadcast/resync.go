@@ -369,6 +369,11 @@ func (s *show) sweepStale(ctx context.Context) {
 	s.staleBefore, s.sweeps = time.Time{}, 0
 }
 
+// recallTimeout bounds reading the stored open calls: a resync waits no
+// longer than this for a database that does not answer, and goes on
+// without history (a sweep ends the stale calls later).
+const recallTimeout = 2 * time.Second
+
 // recall loads the stored open calls of the show on this node, by channel
 // id. When the store cannot answer it returns nil: the readmissions go on
 // without history and a later sweep ends the stale calls (see sweepStale).
@@ -378,7 +383,9 @@ func (s *show) recall(ctx context.Context) map[string]queue.Stored {
 	if rc == nil {
 		return out // nothing stored: nothing stale
 	}
-	calls, err := rc.OpenCalls(ctx, s.key)
+	rctx, cancel := context.WithTimeout(ctx, recallTimeout)
+	calls, err := rc.OpenCalls(rctx, s.key)
+	cancel()
 	if err != nil {
 		s.node.log.Warn("broadcast: recall failed; readmitting without history", "show", s.key, "err", err)
 		s.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callin-radio/callin/ari"
@@ -25,6 +26,9 @@ type show struct {
 	holdID string     // the first holding bridge of the pool, always kept
 	airID  string
 	kick   chan struct{} // asks the show loop to start the music
+	// sweeping: a sweep of stale stored calls runs (beside the show loop,
+	// which never waits on the database).
+	sweeping atomic.Bool
 
 	// musicMu orders the requests that start and stop the holding bridges'
 	// music (held across them, unlike mu): a start that is in flight when a
@@ -212,8 +216,11 @@ func (s *show) loop(ctx context.Context) {
 			s.announce(ctx)
 			s.dialCallbacks()
 			s.sampleQuality(ctx)
-			if s.app.cfg.Recall != nil {
-				s.sweepStale(ctx)
+			if s.app.cfg.Recall != nil && s.sweeping.CompareAndSwap(false, true) {
+				go func() {
+					defer s.sweeping.Store(false)
+					s.sweepStale(ctx)
+				}()
 			}
 		}
 	}
