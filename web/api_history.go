@@ -270,26 +270,41 @@ func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
 // send is cut off (an hour of 8 kHz WAV is 58 MB).
 func (s *Server) apiRecordingFile(w http.ResponseWriter, r *http.Request) {
 	h, err := s.recordingsReq(r)
+	if err == nil {
+		err = s.sendRecording(w, r, h, false)
+	}
 	if err != nil {
 		s.apiFail(w, r, err)
-		return
 	}
+}
+
+// sendRecording sends the request's {recording} of h's show, as a
+// download or, inline, for the browser to play. An error comes before
+// anything is written.
+func (s *Server) sendRecording(w http.ResponseWriter, r *http.Request, h *hub, inline bool) error {
 	name := chi.URLParam(r, "recording")
 	body, ctype, err := s.cfg.Recordings.RecordingFile(r.Context(), h.key, name)
 	if err != nil {
-		s.apiFail(w, r, err)
-		return
+		return err
 	}
 	defer body.Close()
-	if ctype != "audio/wav" {
+	file := safeFileName(name)
+	if ctype == "audio/wav" {
+		file += ".wav"
+	} else {
 		ctype = "application/octet-stream"
 	}
+	disposition := "attachment"
+	if inline {
+		disposition = "inline"
+	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(name)+`"`)
+	w.Header().Set("Content-Disposition", disposition+`; filename="`+file+`"`)
 	w.WriteHeader(http.StatusOK)
 	if _, err := io.Copy(w, body); err != nil {
 		s.log.Warn("web: recording file", "show", h.key, "recording", name, "err", err)
 	}
+	return nil
 }
 
 // safeFileName keeps letters, digits, '-', '_' and '.' of a name.
