@@ -47,7 +47,8 @@ func callerNotesOf(n queue.CallerNotes) apiCallerNotes {
 		ContestWinner: n.ContestWinner, CallID: n.CallID, By: n.By, At: n.At}
 }
 
-// notesStore checks that notes are kept and returns the request's number.
+// notesStore checks a notes request: the role may do action, there is a
+// notes store, and {number} is a phone number, which it returns.
 func (s *Server) notesStore(r *http.Request, action auth.Action) (string, error) {
 	if err := s.allow(r, action); err != nil {
 		return "", err

@@ -20,7 +20,7 @@ const notesHistoryLimit = 20
 // (GET /callers/{number}/notes?show=&call=): the notes as they are now,
 // and who they are for.
 func (s *Server) notesDialog(w http.ResponseWriter, r *http.Request) {
-	n, err := s.notesReq(r)
+	n, err := s.notesStore(r, auth.ActionNotes)
 	if err != nil {
 		s.done(w, r, callerPath(r), "", err)
 		return
@@ -42,24 +42,12 @@ func (s *Server) notesDialog(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, notesDialogBody(s.page(r, ""), who, notes, show, call))
 }
 
-// notesReq checks a notes request: the role may write notes, there is a
-// notes store, and {number} is a phone number.
-func (s *Server) notesReq(r *http.Request) (string, error) {
-	if err := s.allow(r, auth.ActionNotes); err != nil {
-		return "", err
-	}
-	if s.cfg.Notes == nil {
-		return "", notFound("caller notes", "")
-	}
-	return number(r)
-}
-
 // consoleNotes saves a caller's notes (POST /callers/{number}/notes) from
 // the notes dialog (the answer is a flash) or the caller's page (the
 // answer is the notes panel, and a flash beside it). Every show's line
 // shows the new notes at its next render.
 func (s *Server) consoleNotes(w http.ResponseWriter, r *http.Request) {
-	n, err := s.notesReq(r)
+	n, err := s.notesStore(r, auth.ActionNotes)
 	var saved queue.CallerNotes
 	if err == nil {
 		var in queue.CallerNotes
