@@ -47,6 +47,11 @@ type CallOptions struct {
 	SIP bool
 
 	phoneExten string // sim-caller behaviour of a REST-originated phone half
+	// phoneApp, when set, puts the phone half into this Stasis app (with
+	// phoneArgs) once the call is answered: a Local pair originated with
+	// app= to an extension that runs Stasis() (see originateDialIn).
+	phoneApp  string
+	phoneArgs []string
 }
 
 // Call is a handle on one simulated caller, driven from the phone side.
@@ -156,9 +161,18 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 		p.dialplan = ari.DialplanCEP{Context: o.Context, Exten: o.Exten, Priority: 1, AppName: "AppDial2", AppData: "(Outgoing Line)"}
 		c.peer = p
 		s.channels[p.id] = p
+		if o.phoneApp != "" {
+			p.kind, p.half, p.dialing = kindOriginated, false, true
+			p.app, p.args, p.dialString = o.phoneApp, o.phoneArgs, o.Exten+"@"+o.Context
+		}
 		s.created(p)
 	}
 	s.created(c)
+	if p != nil && p.app != "" {
+		// As originateLocal: subscribed from just after creation (09 f1).
+		s.subscribeChannel(p.app, p)
+		s.subscribeChannel(p.app, c)
+	}
 	if o.Answered {
 		// Answer() ran in the dialplan before Stasis(): only a socket
 		// already subscribed (subscribeAll) sees it (trace 01, a2).
@@ -182,6 +196,10 @@ func (cl *Call) answered(s *Server, c *channel) {
 	if p := c.peer; p != nil && !p.gone && p.state != ari.StateUp {
 		p.state = ari.StateUp
 		s.stateChanged(p)
+		if p.dialing && p.app != "" {
+			s.dial(p, "ANSWER")
+			s.enterStasis(p)
+		}
 	}
 	switch cl.phoneExten {
 	case "short":

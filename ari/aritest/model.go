@@ -401,7 +401,7 @@ func (s *Server) hangup(c *channel, how hangKind, cause int) {
 		s.rtpQoS(c)
 	}
 	s.hangupRequests(c, p, how, cause)
-	if p != nil && (how == hangHalf || how == hangPhone) {
+	if p != nil && !p.stasis && (how == hangHalf || how == hangPhone) {
 		s.destroyed(p, cause)
 	}
 	s.leaveStasis(c, how)
@@ -450,6 +450,12 @@ func (s *Server) hangupRequests(c, p *channel, how hangKind, cause int) {
 
 // peerGone ends the other half of a Local pair after its Stasis half.
 func (s *Server) peerGone(p *channel, how hangKind, cause int) {
+	if p.stasis && how != hangShutdown {
+		// Guess (no trace has both halves of a pair in Stasis): the other
+		// half is hung up with the cause, as a caller whose phone hangs up.
+		s.hangup(p, hangPhone, cause)
+		return
+	}
 	switch how {
 	case hangApp:
 		// Trace 04 d3 shows HangupRequest(phone, cause); its
@@ -498,8 +504,14 @@ func (s *Server) hangupOutside(c *channel, how hangKind, cause int) {
 		s.hangupRequest(c, cause, false)
 		s.destroyed(c, cause)
 	}
-	if c.peer != nil && !c.peer.gone && !c.peer.stasis {
-		s.destroyed(c.peer, cause)
+	switch p := c.peer; {
+	case p == nil || p.gone:
+	case !p.stasis:
+		s.destroyed(p, cause)
+	case how != hangShutdown:
+		// A relay's `;1` half hung up while dialing: its `;2` half, in
+		// Stasis from the dialplan, goes with it (guess, as in peerGone).
+		s.hangup(p, hangPhone, cause)
 	}
 }
 

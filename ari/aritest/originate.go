@@ -100,6 +100,7 @@ func (s *Server) originate(q *req) {
 	local := strings.EqualFold(tech, "Local")
 	if local {
 		dest, context, _ := strings.Cut(resource, "@")
+		context, _, _ = strings.Cut(context, "/") // options such as /n (no optimisation)
 		if e, ok := s.opts.Dialplan[dest+"@"+context]; ok {
 			s.originateDialIn(q, e, id, other, caller, dest, context, exten)
 			return
@@ -211,23 +212,25 @@ func (s *Server) answerPhone(c *channel, ph Phone) {
 
 // originateDialIn simulates a dial-in caller with a Local pair (traces
 // 01-18): the `;2` half (otherChannelId) enters Stasis, the `;1` half is
-// its phone and runs [sim-caller] exten.
+// its phone and runs [sim-caller] exten. With app= as well, the `;1` half
+// enters that app once the `;2` half is answered, as any channel
+// originated into an app does when answered (trace 13); the originating
+// app gets both halves' events from their creation on (trace 09 f1). No
+// trace has both halves of a pair in Stasis: a guess.
 func (s *Server) originateDialIn(q *req, e Extension, id, other string, caller ari.CallerID, dest, context, exten string) {
 	in := other
 	if in == "" {
 		in = id + ";2"
 	}
-	args := append([]string{}, e.Args...)
-	if e.ArgVar != "" {
-		for _, k := range []string{e.ArgVar, "_" + e.ArgVar, "__" + e.ArgVar} {
-			if v, ok := q.vars[k]; ok {
-				args = append(args, v)
-				break
-			}
-		}
+	args := make([]string, len(e.Args))
+	for i, a := range e.Args {
+		args[i] = expandVar(a, q.vars)
 	}
 	co := CallOptions{App: e.App, Args: args, Answered: e.Answer, Number: caller.Number, Name: caller.Name,
 		ChannelID: in, PhoneID: id, Exten: dest, Context: context, phoneExten: exten}
+	if app := q.get("app"); app != "" {
+		co.phoneApp, co.phoneArgs = app, splitArgs(q.get("appArgs"))
+	}
 	c, err := s.startCall(co)
 	if err == nil {
 		writeJSON(q.w, http.StatusOK, c.peer.snapshot())
@@ -242,6 +245,21 @@ func (s *Server) originateDialIn(q *req, e Extension, id, other string, caller a
 	if e.Retry > 0 && errors.Is(err, ErrStasisFailed) {
 		s.retryStasis(co, e.Retry, time.Now().Add(s.scale(e.RetryFor)))
 	}
+}
+
+// expandVar replaces an argument "${NAME}" by the channel variable NAME
+// (set with or without inheritance underscores); "" when it is not set.
+func expandVar(arg string, vars map[string]string) string {
+	name, ok := strings.CutPrefix(arg, "${")
+	if name, ok2 := strings.CutSuffix(name, "}"); ok && ok2 {
+		for _, k := range []string{name, "_" + name, "__" + name} {
+			if v, ok := vars[k]; ok {
+				return v
+			}
+		}
+		return ""
+	}
+	return arg
 }
 
 // retryStasis tries Stasis() again after pause, until deadline.

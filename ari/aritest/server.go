@@ -70,14 +70,15 @@ var DefaultSounds = map[string]time.Duration{
 // Extension is one dialplan extension of the fake: a Local channel
 // originated to it (POST /channels?endpoint=Local/EXTEN@CONTEXT) becomes a
 // dial-in caller whose `;2` half (otherChannelId) enters Stasis(App, Args).
+// When the originate names an app too, the `;1` half enters that app once
+// the `;2` half is answered (a relay: both halves in Stasis).
 type Extension struct {
-	App    string
+	App string
+	// Args are Stasis()'s arguments; "${NAME}" is replaced by the channel
+	// variable NAME from the originate's variables (with or without its
+	// leading underscores), as Stasis(callin,${CALLIN_SHOW}) does.
 	Args   []string
 	Answer bool // Answer() before Stasis(): StasisStart arrives with state Up
-	// ArgVar, when set, appends the value of this channel variable (from
-	// the originate's variables, with or without its leading underscores)
-	// to Args, as Stasis(callin,${CALLIN_SHOW}) does.
-	ArgVar string
 	// Retry is the dialplan's retry loop on STASISSTATUS=FAILED
 	// ([callin-stasis]: MusicOnHold for Retry, then Stasis() again) until
 	// RetryFor has passed. Zero: a failed Stasis() hangs up at once. While
@@ -88,13 +89,15 @@ type Extension struct {
 // DefaultDialplan mirrors the lab Asterisk the traces were recorded on:
 // in [callin], 100 answers first, 101 and 102 leave answering to the app;
 // s@callin-stasis is callin's retry loop (trace 11b), its show taken from
-// the variable CALLIN_SHOW, retried every 3 s for a minute.
+// the variable CALLIN_SHOW, retried every 3 s for a minute; s@callin-talkback
+// is callin's talkback relay (dialplan/extensions.conf).
 func DefaultDialplan() map[string]Extension {
 	return map[string]Extension{
-		"100@callin":      {App: "callin", Args: []string{"show1"}, Answer: true},
-		"101@callin":      {App: "callin", Args: []string{"show1"}},
-		"102@callin":      {App: "callin", Args: []string{"show1"}},
-		"s@callin-stasis": {App: "callin", ArgVar: "CALLIN_SHOW", Retry: 3 * time.Second, RetryFor: time.Minute},
+		"100@callin":        {App: "callin", Args: []string{"show1"}, Answer: true},
+		"101@callin":        {App: "callin", Args: []string{"show1"}},
+		"102@callin":        {App: "callin", Args: []string{"show1"}},
+		"s@callin-stasis":   {App: "callin", Args: []string{"${CALLIN_SHOW}"}, Retry: 3 * time.Second, RetryFor: time.Minute},
+		"s@callin-talkback": {App: "callin", Args: []string{"${CALLIN_SHOW}", "relay"}},
 	}
 }
 

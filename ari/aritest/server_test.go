@@ -324,6 +324,47 @@ func TestHangupSequences(t *testing.T) {
 		}
 		ev.expectNone()
 	})
+
+	// callin's talkback relay: a Local pair to [callin-talkback], whose far
+	// half runs Stasis(callin,${CALLIN_SHOW},relay) and whose near half is
+	// originated into the app: both halves in Stasis (a guess: no trace).
+	t.Run("RelayBothHalvesInStasis", func(t *testing.T) {
+		code, body := c.do("POST", "channels", q("endpoint", "Local/s@callin-talkback/n", "app", "callin", "appArgs", "show1,relay",
+			"channelId", "r1", "otherChannelId", "r1-far"), `{"variables":{"CALLIN_SHOW":"show1"}}`, "application/json")
+		if code != 200 {
+			t.Fatalf("originate: %d %s", code, body)
+		}
+		got := ev.expect("ChannelVarset(STASISSTATUS)", "StasisStart")
+		if got[1].chanID() != "r1-far" || got[1].Channel.State != ari.StateRing || strings.Join(got[1].Args, ",") != "show1,relay" {
+			t.Fatalf("far half: %v state %s args %v", got[1].chanID(), got[1].Channel.State, got[1].Args)
+		}
+		c.must(204, "POST", "channels/r1-far/answer", nil)
+		got = ev.expect("ChannelStateChange", "ChannelStateChange", "Dial(ANSWER)", "ChannelVarset(STASISSTATUS)", "StasisStart")
+		if got[4].chanID() != "r1" || got[4].Channel.State != ari.StateUp || strings.Join(got[4].Args, ",") != "show1,relay" {
+			t.Fatalf("near half: %v state %s args %v", got[4].chanID(), got[4].Channel.State, got[4].Args)
+		}
+		c.must(204, "POST", "bridges/hold/addChannel", q("channel", "r1-far", "role", "announcer"))
+		ev.expect("ChannelEnteredBridge(hold)")
+		c.must(204, "DELETE", "channels/r1", nil)
+		got = ev.expect("ChannelHangupRequest(32,soft)", "StasisEnd", "ChannelVarset(STASISSTATUS)", "ChannelDestroyed(16)",
+			"ChannelHangupRequest(16)", "ChannelLeftBridge(hold)", "StasisEnd", "ChannelVarset(STASISSTATUS)", "ChannelHangupRequest(16,soft)", "ChannelDestroyed(16)")
+		for i, want := range []string{"r1", "r1", "r1", "r1", "r1-far", "r1-far", "r1-far", "r1-far", "r1-far", "r1-far"} {
+			if got[i].chanID() != want {
+				t.Errorf("event %d (%v) on %s, want %s", i, got[i], got[i].chanID(), want)
+			}
+		}
+		ev.expectNone()
+		if _, ok := srv.Channel("r1-far"); ok {
+			t.Error("far half still listed")
+		}
+	})
+
+	t.Run("RelayWithoutDialplan", func(t *testing.T) {
+		// No [callin-relay] context: both halves go at once (trace 05 e6).
+		c.must(200, "POST", "channels", q("endpoint", "Local/s@callin-relay/n", "app", "callin", "channelId", "r2", "otherChannelId", "r2-far"))
+		ev.expect("ChannelDestroyed(0)", "ChannelDestroyed(0)")
+		ev.expectNone()
+	})
 }
 
 func TestBridgeMembership(t *testing.T) {
