@@ -17,7 +17,8 @@ import (
 // The telephony contract: what callin relies on, checked against the fake
 // Asterisk always and against a real Asterisk when TEST_ARI_URL is set
 // (with TEST_ARI_USER, TEST_ARI_PASSWORD; the Asterisk needs the
-// [sim-caller] context of shared/ari-traces/lab-asterisk/extensions.conf).
+// [sim-caller] context of shared/ari-traces/lab-asterisk/extensions.conf
+// and callin's dialplan/extensions.conf).
 
 type node struct {
 	client *ari.Client
@@ -217,6 +218,60 @@ func TestContractPlayThenHangupFails(t *testing.T) {
 		t.Errorf("state %q, want failed: the caller heard nothing", fin.Playback.State)
 	}
 	s.want(isType(ari.TypeStasisEnd, id), "StasisEnd")
+}
+
+// TestContractTalkbackRelay: the Local pair a live talkback uses to reach
+// a holding bridge beyond the first. Both halves come into the app (the
+// far one ringing, from [callin-talkback] in dialplan/extensions.conf,
+// which a real Asterisk needs for this test), the near half answers when
+// the far one is answered, the far half can announce in a holding bridge
+// while the near one listens in another, and hanging up the near half
+// ends both.
+func TestContractTalkbackRelay(t *testing.T) {
+	t.Parallel()
+	n := newNode(t)
+	c := n.client
+	ctx := context.Background()
+	s := connectStream(t, c, ari.EventOptions{})
+	id := fmt.Sprintf("tbr-%d", time.Now().UnixNano())
+	near, far, first, other := id, id+"-far", id+"-hold", id+"-hold-2"
+	t.Cleanup(func() { c.DestroyBridge(ctx, first); c.DestroyBridge(ctx, other); c.HangupChannel(ctx, near, "") })
+	for _, b := range []string{first, other} {
+		if _, err := c.CreateBridge(ctx, b, ari.BridgeHolding, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Originate(ctx, ari.OriginateParams{Endpoint: "Local/s@callin-talkback/n", App: c.App(), AppArgs: "show1,relay",
+		ChannelID: near, OtherChannelID: far, Variables: map[string]string{"CALLIN_APP": c.App(), "CALLIN_SHOW": "show1"}}); err != nil {
+		t.Fatal(err)
+	}
+	st := s.want(isType(ari.TypeStasisStart, far), "StasisStart of the far half").(*ari.StasisStart)
+	if st.Channel.State != ari.StateRing || len(st.Args) != 2 || st.Args[0] != "show1" || st.Args[1] != "relay" {
+		t.Errorf("far half: state %q args %q, want Ring [show1 relay]", st.Channel.State, st.Args)
+	}
+	if err := c.AnswerChannel(ctx, far); err != nil {
+		t.Fatal(err)
+	}
+	st = s.want(isType(ari.TypeStasisStart, near), "StasisStart of the near half").(*ari.StasisStart)
+	if st.Channel.State != ari.StateUp {
+		t.Errorf("near half: state %q, want Up", st.Channel.State)
+	}
+	for _, step := range []struct{ ch, bridge, role string }{{near, first, ari.RoleParticipant}, {far, other, ari.RoleAnnouncer}} {
+		if err := c.AddChannel(ctx, step.bridge, ari.AddChannelParams{Channels: []string{step.ch}, Role: step.role}); err != nil {
+			t.Fatal(err)
+		}
+		s.want(func(e ari.Event) bool { return isType(ari.TypeChannelEnteredBridge, step.ch)(e) && ari.BridgeID(e) == step.bridge }, "Entered "+step.bridge)
+	}
+	if n.fake != nil {
+		if got, _ := n.fake.BridgeChannels(other); len(got) != 1 || got[0] != far {
+			t.Errorf("fake: %s holds %v, want the far half", other, got)
+		}
+	}
+	if err := c.HangupChannel(ctx, near, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.want(func(e ari.Event) bool { return isType(ari.TypeChannelLeftBridge, far)(e) && ari.BridgeID(e) == other }, "the far half leaves "+other)
+	s.want(isType(ari.TypeStasisEnd, far), "StasisEnd of the far half")
 }
 
 func fakeOnly(t *testing.T) {

@@ -3,6 +3,7 @@ package broadcast
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,6 +35,9 @@ type holdBridge struct {
 	musicWant uint64 // bumped by each join, and when a talkback ends
 	musicDone uint64 // the musicWant the last successful POST /moh covered
 	playing   bool   // music started and the bridge not emptied since: for the console
+	// heldBy is the talkback line, relay or playback that stopped the
+	// music to speak here: no music until it has gone (talkback.go).
+	heldBy string
 }
 
 func newHoldBridge(id string) *holdBridge {
@@ -133,7 +137,11 @@ func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error)
 		if err != nil {
 			s.removeHold(best)
 		}
+		live := err == nil && s.talkback != nil && s.talkback.joined
 		s.mu.Unlock()
+		if live { // a live talkback reaches the new bridge too
+			s.node.submitOrLog(func(ctx context.Context) { s.startRelay(ctx, best.id) })
+		}
 	}
 	select {
 	case <-best.ready:
@@ -241,6 +249,17 @@ func (s *show) maybeShrink(h *holdBridge) {
 	}
 }
 
+// shrinkAll removes the pool's empty bridges beyond the first (after a
+// talkback, during which none is removed).
+func (s *show) shrinkAll() {
+	s.mu.Lock()
+	hs := slices.Clone(s.holds)
+	s.mu.Unlock()
+	for _, h := range hs {
+		s.maybeShrink(h)
+	}
+}
+
 // holdIDs lists the pool's bridges. Callers hold s.mu.
 func (s *show) holdIDs() []string {
 	ids := make([]string, len(s.holds))
@@ -258,8 +277,8 @@ func (s *show) kickMusic() {
 	}
 }
 
-// wantMusic owes every holding bridge a POST /moh (after a talkback or a
-// resync) and asks for it.
+// wantMusic owes every holding bridge a POST /moh (after a resync) and
+// asks for it.
 func (s *show) wantMusic() {
 	s.mu.Lock()
 	for _, h := range s.holds {
@@ -270,8 +289,8 @@ func (s *show) wantMusic() {
 }
 
 // ensureMusic sends POST /moh to every holding bridge that is owed one,
-// unless a talkback holds the bridges' one announcer role. A failure is
-// retried at the show loop's next tick.
+// unless a talkback holds the bridge's one announcer role (heldBy). A
+// failure is retried at the show loop's next tick.
 func (s *show) ensureMusic(ctx context.Context) {
 	s.musicMu.Lock()
 	defer s.musicMu.Unlock()
@@ -281,11 +300,9 @@ func (s *show) ensureMusic(ctx context.Context) {
 	}
 	s.mu.Lock()
 	var todo []owed
-	if s.talkback == nil {
-		for _, h := range s.holds {
-			if h.musicWant != h.musicDone && h.err == nil {
-				todo = append(todo, owed{h, h.musicWant})
-			}
+	for _, h := range s.holds {
+		if h.musicWant != h.musicDone && h.err == nil && h.heldBy == "" {
+			todo = append(todo, owed{h, h.musicWant})
 		}
 	}
 	s.mu.Unlock()
@@ -315,9 +332,6 @@ func (s *show) ensureMusic(ctx context.Context) {
 // musicOn says whether every holding bridge with callers plays its music,
 // as far as callin can know (no event confirms it). Callers hold s.mu.
 func (s *show) musicOn() bool {
-	if s.talkback != nil {
-		return false
-	}
 	any := false
 	for _, h := range s.holds {
 		if h.members == 0 {

@@ -43,6 +43,7 @@ const (
 	roleHost     = "host"
 	roleScreener = "screener"
 	roleTalkback = "talkback"
+	roleRelay    = "relay" // a half of a talkback relay (callID: the holding bridge it speaks in)
 	roleCallback = "callback" // a call-back ringing the caller, until they are back on hold
 )
 
@@ -293,7 +294,8 @@ func (n *node) handle(ev ari.Event) {
 
 // stasisStart routes a channel entering the app by its arguments:
 // [show] a caller, [show, "host"] the host line, [show, "screener", call]
-// a screener's line, [show, "talkback"] a producer's talkback line.
+// a screener's line, [show, "talkback"] a producer's talkback line,
+// [show, "relay"] a half of a talkback relay.
 func (n *node) stasisStart(e *ari.StasisStart) {
 	ch := e.Channel
 	var s *show
@@ -325,6 +327,8 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	case roleTalkback:
 		n.index(ch.ID, &chanRef{show: s, role: roleTalkback})
 		n.submitOrLog(func(ctx context.Context) { s.talkbackJoin(ctx, ch) })
+	case roleRelay:
+		n.submitOrLog(func(ctx context.Context) { s.relayStart(ctx, ch) })
 	case roleCallback:
 		n.mu.Lock()
 		ref := n.chans[ch.ID]
@@ -429,6 +433,8 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 		s.mu.Unlock()
 	case roleTalkback:
 		s.endTalkback(chanID, "")
+	case roleRelay:
+		s.relayGone(chanID, ref.callID)
 	case roleCallback:
 		if ref.up { // a failure to answer is the ringing's to report
 			s.callbackGone(ref.callID, "hung up")
@@ -573,10 +579,13 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 	}
 	switch {
 	case s.isHold(b.ID):
-		s.holdChanged(b.ID, chanID, entered)
-		if !entered {
-			s.endTalkback(chanID, "")
+		if ref := n.lookup(chanID); ref != nil && (ref.role == roleTalkback || ref.role == roleRelay) {
+			if !entered { // talkback lines and relays are not callers: not counted
+				s.announcerLeft(b.ID, chanID, ref)
+			}
+			return
 		}
+		s.holdChanged(b.ID, chanID, entered)
 	case b.ID == s.airID:
 		if entered {
 			return

@@ -132,7 +132,7 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 	case ref != nil && ref.role != roleCaller:
 		return c, false, false // a host, screener or talkback line we know
 	case ref == nil && (strings.HasPrefix(ch.ID, "callin-") || len(args) > 1):
-		s.adoptLine(ch.ID, args, place)
+		s.adoptLine(ch.ID, args, bridge)
 		return c, false, false
 	}
 	if place == "" {
@@ -160,16 +160,24 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 }
 
 // adoptLine deals with one of our lines from before a restart: a host
-// stays on air; call-back and talkback lines are hung up; a screener's
-// line is left to end.
-func (s *show) adoptLine(chanID string, args []string, place queue.Place) {
-	if len(args) > 1 && (args[1] == roleCallback || args[1] == roleTalkback) {
-		// A call-back or a talkback whose service is gone: nobody will
-		// take the key it waits for, or stop it. (A screener's line is
-		// left with its caller: they may still be talking.)
+// stays on air; call-back and talkback lines and relays are hung up (nobody
+// would take the key a call-back waits for, or stop a talkback); a
+// screener's line is left to end with its caller (they may still be
+// talking).
+func (s *show) adoptLine(chanID string, args []string, bridge string) {
+	role := ""
+	if len(args) > 1 {
+		role = args[1]
+	}
+	talkback := role == roleTalkback || role == roleRelay || isTalkbackLine(chanID)
+	if talkback {
+		s.adoptTalkbackLine(chanID, bridge)
+	}
+	if talkback || role == roleCallback {
 		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, chanID, ari.HangupNormal) })
 		return
 	}
+	place := s.place(bridge)
 	if place != queue.PlaceAir || !(len(args) > 1 && args[1] == roleHost || strings.HasPrefix(chanID, "callin-host-")) {
 		return
 	}
@@ -282,6 +290,22 @@ func (s *show) toHold(ctx context.Context, ch ari.Channel) error {
 	return s.joinHold(ctx, ch.ID)
 }
 
+// adoptTalkbackLine follows a talkback line or relay from before a restart
+// until it has gone: one that may announce in a holding bridge (a line, a
+// relay's far half; a relay's near half only listens in the first) keeps
+// that bridge's music off until it has left (announcerLeft).
+func (s *show) adoptTalkbackLine(chanID, bridge string) {
+	s.node.index(chanID, &chanRef{show: s, role: roleRelay, callID: bridge})
+	if !s.isHold(bridge) || !(strings.HasPrefix(chanID, talkbackPrefix) || strings.HasSuffix(chanID, "-far")) {
+		return
+	}
+	s.mu.Lock()
+	if h := s.holdByID[bridge]; h != nil {
+		h.heldBy = chanID
+	}
+	s.mu.Unlock()
+}
+
 // resyncTalkback ends a talkback that did not survive the gap: a line
 // Asterisk no longer lists, or a message, whose PlaybackFinished may have
 // been lost with the connection (a guess: no trace shows a bridge playback
@@ -291,7 +315,7 @@ func (s *show) resyncTalkback(listed map[string]bool) {
 	tb := s.talkback
 	s.mu.Unlock()
 	if tb != nil && (tb.chanID == "" || !listed[tb.chanID]) {
-		s.dropTalkback(tb)
+		s.dropTalkback(tb, listed)
 	}
 }
 
@@ -312,7 +336,12 @@ func (s *show) adoptHolds(byID map[string]ari.Bridge) {
 			close(h.ready)
 			s.addHold(h)
 		}
-		h.members = len(b.Channels)
+		h.members = 0
+		for _, c := range b.Channels {
+			if !isTalkbackLine(c) { // callers only
+				h.members++
+			}
+		}
 		h.playing = false
 	}
 	for _, h := range slices.Clone(s.holds) {

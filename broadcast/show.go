@@ -59,12 +59,6 @@ type annRef struct {
 	started  time.Time
 }
 
-type talkback struct {
-	chanID    string            // a producer's line, or
-	playbacks map[string]string // a recorded message: playback id -> its holding bridge, until it finishes
-	bridges   []string          // the holding bridges whose music it stopped
-	joined    bool              // the line is in the holding bridge
-}
 
 func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	if cfg.CallbackLine.Dial == "" {
@@ -155,8 +149,11 @@ func (s *show) mediaState() MediaState {
 	slices.Sort(hosts)
 	m := MediaState{Music: s.musicOn(), Talkback: s.talkback != nil, HoldMembers: s.holdMembers(),
 		HoldBridges: len(s.holds), Hosts: hosts}
-	if s.talkback != nil && s.talkback.joined {
-		m.TalkbackLine = s.talkback.chanID
+	if s.talkback != nil {
+		m.TalkbackBridges = s.talkback.reach()
+		if s.talkback.joined {
+			m.TalkbackLine = s.talkback.chanID
+		}
 	}
 	return m
 }

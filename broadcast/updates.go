@@ -51,9 +51,12 @@ type Update struct {
 // MediaState is the media side of a show's bridges.
 type MediaState struct {
 	Music    bool `json:"music"`    // the holding bridge's music is believed playing
-	Talkback bool `json:"talkback"` // a talkback holds the holding bridge
+	Talkback bool `json:"talkback"` // a talkback is on (ringing the producer's line, or speaking)
 	// TalkbackLine is the producer's line once it is in the holding bridge.
-	TalkbackLine string   `json:"talkback_line,omitempty"`
+	TalkbackLine string `json:"talkback_line,omitempty"`
+	// TalkbackBridges counts the holding bridges that hear the talkback
+	// now, out of HoldBridges.
+	TalkbackBridges int      `json:"talkback_bridges,omitempty"`
 	HoldMembers  int      `json:"hold_members"` // channels in the holding bridges
 	HoldBridges  int      `json:"hold_bridges"` // holding bridges in the show's pool
 	Hosts        []string `json:"hosts"`        // host channels in the on-air bridge

@@ -317,6 +317,11 @@ type ChannelState struct {
 	Bridge     string // id of the bridge it is in, or ""
 	Role       string
 	HearsMusic bool // bridge music that really plays, or channel MOH
+	// HearsLine is the channel a holding bridge's participant hears: the
+	// bridge's announcer channel, followed through Local pairs whose
+	// other half listens in another holding bridge (callin's talkback
+	// relays). "" when no channel announces.
+	HearsLine string
 	MutedIn    bool
 	MutedOut   bool
 	OnHold     bool
@@ -346,7 +351,7 @@ func (s *Server) Channel(id string) (ChannelState, bool) {
 		return ChannelState{}, false
 	}
 	st := ChannelState{ID: c.id, State: c.state, InStasis: c.stasis, Role: c.role, HearsMusic: c.hearsMusic(),
-		MutedIn: c.muteIn, MutedOut: c.muteOut, OnHold: c.hold, TalkDetect: c.talkDetect, SIP: c.sip}
+		MutedIn: c.muteIn, MutedOut: c.muteOut, OnHold: c.hold, TalkDetect: c.talkDetect, SIP: c.sip, HearsLine: s.hearsLine(c)}
 	if c.bridge != nil {
 		st.Bridge = c.bridge.id
 	}

@@ -582,6 +582,29 @@ func (c *channel) hearsMusic() bool {
 	return b != nil && b.mohPlaying && c.role != ari.RoleAnnouncer
 }
 
+// hearsLine follows what c hears as a participant of a holding bridge: the
+// bridge's announcer channel, or, when that is a half of a Local pair whose
+// other half is a participant of another holding bridge, what that half
+// hears. "" when no channel announces.
+func (s *Server) hearsLine(c *channel) string {
+	for range 8 { // a relay of relays at most this deep
+		b := c.bridge
+		if b == nil || b.typ != ari.BridgeHolding || c.role == ari.RoleAnnouncer || b.announcer == "" {
+			return ""
+		}
+		a := s.channels[b.announcer]
+		if a == nil {
+			return ""
+		}
+		p := a.peer
+		if p == nil || p.gone || p.bridge == nil || p.bridge.typ != ari.BridgeHolding || p.role == ari.RoleAnnouncer {
+			return a.id
+		}
+		c = p
+	}
+	return ""
+}
+
 func splitArgs(s string) []string {
 	if s == "" {
 		return []string{}

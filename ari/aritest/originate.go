@@ -226,7 +226,7 @@ func (s *Server) originateDialIn(q *req, e Extension, id, other string, caller a
 	for i, a := range e.Args {
 		args[i] = expandVar(a, q.vars)
 	}
-	co := CallOptions{App: e.App, Args: args, Answered: e.Answer, Number: caller.Number, Name: caller.Name,
+	co := CallOptions{App: expandVar(e.App, q.vars), Args: args, Answered: e.Answer, Number: caller.Number, Name: caller.Name,
 		ChannelID: in, PhoneID: id, Exten: dest, Context: context, phoneExten: exten}
 	if app := q.get("app"); app != "" {
 		co.phoneApp, co.phoneArgs = app, splitArgs(q.get("appArgs"))

@@ -73,10 +73,11 @@ var DefaultSounds = map[string]time.Duration{
 // When the originate names an app too, the `;1` half enters that app once
 // the `;2` half is answered (a relay: both halves in Stasis).
 type Extension struct {
-	App string
-	// Args are Stasis()'s arguments; "${NAME}" is replaced by the channel
-	// variable NAME from the originate's variables (with or without its
-	// leading underscores), as Stasis(callin,${CALLIN_SHOW}) does.
+	// App and Args are Stasis()'s application and arguments; "${NAME}" is
+	// replaced by the channel variable NAME from the originate's variables
+	// (with or without its leading underscores), as
+	// Stasis(callin,${CALLIN_SHOW}) does.
+	App    string
 	Args   []string
 	Answer bool // Answer() before Stasis(): StasisStart arrives with state Up
 	// Retry is the dialplan's retry loop on STASISSTATUS=FAILED
@@ -97,7 +98,7 @@ func DefaultDialplan() map[string]Extension {
 		"101@callin":        {App: "callin", Args: []string{"show1"}},
 		"102@callin":        {App: "callin", Args: []string{"show1"}},
 		"s@callin-stasis":   {App: "callin", Args: []string{"${CALLIN_SHOW}"}, Retry: 3 * time.Second, RetryFor: time.Minute},
-		"s@callin-talkback": {App: "callin", Args: []string{"${CALLIN_SHOW}", "relay"}},
+		"s@callin-talkback": {App: "${CALLIN_APP}", Args: []string{"${CALLIN_SHOW}", "relay"}},
 	}
 }
 

@@ -330,7 +330,7 @@ func TestHangupSequences(t *testing.T) {
 	// originated into the app: both halves in Stasis (a guess: no trace).
 	t.Run("RelayBothHalvesInStasis", func(t *testing.T) {
 		code, body := c.do("POST", "channels", q("endpoint", "Local/s@callin-talkback/n", "app", "callin", "appArgs", "show1,relay",
-			"channelId", "r1", "otherChannelId", "r1-far"), `{"variables":{"CALLIN_SHOW":"show1"}}`, "application/json")
+			"channelId", "r1", "otherChannelId", "r1-far"), `{"variables":{"CALLIN_APP":"callin","CALLIN_SHOW":"show1"}}`, "application/json")
 		if code != 200 {
 			t.Fatalf("originate: %d %s", code, body)
 		}

@@ -1,0 +1,508 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/queue"
+)
+
+// Talkback: a producer speaks to everyone on hold, in every holding bridge
+// of the pool.
+//
+// A recorded message is played to each holding bridge, one bridge playback
+// each. A live line (the producer's phone) becomes the first holding
+// bridge's announcer, and each other bridge of the pool hears it through a
+// relay: a Local channel pair whose near half (`;1`, originated into the
+// app) is a participant of the first bridge, where it hears the line, and
+// whose far half (`;2`, which runs [callin-talkback] in the dialplan:
+// Stasis(${CALLIN_APP},${CALLIN_SHOW},relay), both variables set by the
+// originate) is the other bridge's announcer. A bridge
+// made while the line is live gets its relay too.
+//
+// A holding bridge has one announcer, and its music holds that role
+// (trace 01), so each bridge's music is stopped just before its announcer
+// joins, and started again once that announcer has left or its message has
+// finished (trace 15: DELETE /moh, play or join, then POST /moh). A bridge
+// whose relay fails keeps its music; the others still hear the line.
+//
+// Guess: no trace covers a Local pair relaying a line into a holding
+// bridge, nor the events of a pair with both halves in Stasis (the fake's
+// model of it is said to be a guess where it is written, in aritest).
+// The relay's Local endpoint is relayDial.
+
+// relayDial is where a talkback relay is originated: its far half runs
+// s@callin-talkback (dialplan/extensions.conf). "/n" keeps Asterisk from
+// optimising the pair away once both halves are bridged.
+const relayDial = "Local/s@callin-talkback/n"
+
+// Channel id prefixes of talkback lines and relays: a resync after a
+// restart of callin tells them from callers by these.
+const (
+	talkbackPrefix = "callin-tb-"
+	relayPrefix    = "callin-tbr-"
+)
+
+// isTalkbackLine says whether a channel id is one of callin's talkback
+// lines or relays.
+func isTalkbackLine(id string) bool {
+	return strings.HasPrefix(id, talkbackPrefix) || strings.HasPrefix(id, relayPrefix)
+}
+
+type talkback struct {
+	chanID    string            // a producer's line, or
+	playbacks map[string]string // a recorded message: playback id -> its holding bridge, until it finishes
+	joined    bool              // the line is the first holding bridge's announcer
+	relays    map[string]*relay // the line's relays to the pool's other bridges, by bridge
+}
+
+// relay carries a talkback line to a holding bridge beyond the first.
+type relay struct {
+	bridge    string
+	near, far string // the Local pair: near listens in the first bridge, far announces in bridge
+	live      bool   // far is bridge's announcer
+}
+
+// reach counts the holding bridges that hear the talkback now. Callers
+// hold s.mu.
+func (tb *talkback) reach() int {
+	if tb.chanID == "" {
+		return len(tb.playbacks)
+	}
+	if !tb.joined {
+		return 0
+	}
+	n := 1
+	for _, r := range tb.relays {
+		if r.live {
+			n++
+		}
+	}
+	return n
+}
+
+// TalkbackOptions say what speaks to the holding bridges: a producer's
+// phone (User, whose phone Config.Phones knows, or Endpoint, a configured
+// phone: callers of the App check it), or a recorded message (Media).
+type TalkbackOptions struct {
+	User     string
+	Endpoint string
+	Media    []string
+}
+
+// StartTalkback speaks to every waiting caller, in every holding bridge of
+// the pool: it plays the message to each bridge, or rings the producer's
+// line, which callers hear once answered (see the comment at the top of
+// talkback.go). Each bridge's music stops just before the talkback reaches
+// it and starts again after. Errors: queue.ErrNotFound, queue.ErrInvalid
+// (neither or both options), queue.ErrConflict (a talkback is on);
+// ErrNodeDown, ErrTelephony.
+func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOptions) error {
+	s, err := a.show(showKey)
+	if err != nil {
+		return err
+	}
+	if opts.User != "" && opts.Endpoint == "" {
+		if p := a.cfg.Phones; p != nil {
+			opts.Endpoint, _ = p.Phone(opts.User)
+		}
+		if opts.Endpoint == "" {
+			return fmt.Errorf("broadcast: talkback: %s has no phone: %w", opts.User, queue.ErrInvalid)
+		}
+	}
+	if (opts.Endpoint == "") == (len(opts.Media) == 0) {
+		return fmt.Errorf("broadcast: talkback: want an endpoint or media: %w", queue.ErrInvalid)
+	}
+	if err := s.node.ready(); err != nil {
+		return err
+	}
+	n := s.node
+	tb := &talkback{}
+	s.mu.Lock()
+	if s.talkback != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("broadcast: talkback already on: %w", queue.ErrConflict)
+	}
+	if opts.Endpoint != "" {
+		tb.chanID = talkbackPrefix + newID()
+		tb.relays = map[string]*relay{}
+	} else {
+		tb.playbacks = map[string]string{}
+		for _, id := range s.holdIDs() {
+			tb.playbacks[newID()] = id
+		}
+	}
+	s.talkback = tb
+	s.emitMedia()
+	s.mu.Unlock()
+
+	if tb.chanID == "" {
+		return s.playTalkback(ctx, tb, opts.Media)
+	}
+	// The phone rings while the callers keep their music; it stops when
+	// the producer answers (talkbackJoin).
+	n.index(tb.chanID, &chanRef{show: s, role: roleTalkback})
+	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
+		Endpoint: opts.Endpoint, App: a.cfg.App, AppArgs: s.key + "," + roleTalkback, ChannelID: tb.chanID,
+	}); err != nil {
+		n.unindex(tb.chanID)
+		s.endTalkback(tb.chanID, "")
+		return telErr("originate talkback "+opts.Endpoint, err)
+	}
+	return nil
+}
+
+// playTalkback plays a recorded message to every holding bridge of the
+// talkback, one playback each, the bridge's music stopped first. A bridge
+// that refuses it is left out (and gets its music back); the talkback
+// fails only when none plays.
+func (s *show) playTalkback(ctx context.Context, tb *talkback, media []string) error {
+	n := s.node
+	s.mu.Lock()
+	pbs := maps.Clone(tb.playbacks) // endTalkback deletes from tb.playbacks
+	s.mu.Unlock()
+	n.mu.Lock()
+	for pb := range pbs {
+		n.playbacks[pb] = pbRef{show: s, kind: pbTalkback}
+	}
+	n.mu.Unlock()
+	var failed error
+	played := 0
+	for pb, bridge := range pbs {
+		err := s.stopMusic(ctx, bridge, pb)
+		if err == nil {
+			_, err = n.ari.PlayBridge(ctx, bridge, pb, media...)
+		}
+		if err != nil {
+			n.mu.Lock()
+			delete(n.playbacks, pb)
+			n.mu.Unlock()
+			failed = err
+			s.endTalkback("", pb)
+			continue
+		}
+		played++
+	}
+	if played == 0 && failed != nil {
+		return telErr("play to holding bridge", failed)
+	}
+	return nil
+}
+
+// StopTalkback ends the talkback: the line is hung up (its relays follow)
+// or the message stopped; each bridge's music starts again when Asterisk
+// confirms. Errors: queue.ErrNotFound, queue.ErrConflict (no talkback);
+// ErrTelephony.
+func (a *App) StopTalkback(ctx context.Context, showKey string) error {
+	s, err := a.show(showKey)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	tb := s.talkback
+	var pbs []string
+	if tb != nil {
+		for pb := range tb.playbacks {
+			pbs = append(pbs, pb)
+		}
+	}
+	s.mu.Unlock()
+	if tb == nil {
+		return fmt.Errorf("broadcast: no talkback on: %w", queue.ErrConflict)
+	}
+	if tb.chanID == "" {
+		for _, pb := range pbs {
+			if err := s.node.ari.StopPlayback(ctx, pb); err != nil {
+				if !errors.Is(err, ari.ErrNotFound) {
+					return telErr("stop talkback message", err)
+				}
+				s.endTalkback("", pb) // already over: no event will come
+			}
+		}
+		return nil
+	}
+	if err := s.node.ari.HangupChannel(ctx, tb.chanID, ari.HangupNormal); err != nil {
+		if !errors.Is(err, ari.ErrNotFound) {
+			return telErr("hang up talkback line", err)
+		}
+		s.endTalkback(tb.chanID, "")
+	}
+	return nil
+}
+
+// talkbackJoin makes the producer's answered line the first holding
+// bridge's announcer, then relays it to the pool's other bridges.
+func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
+	s.mu.Lock()
+	want := s.talkback != nil && s.talkback.chanID == ch.ID
+	s.mu.Unlock()
+	if !want {
+		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		return
+	}
+	if ch.State != ari.StateUp {
+		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			s.node.log.Warn("broadcast: answering talkback line failed", "err", err)
+		}
+	}
+	err := s.stopMusic(ctx, s.holdID, ch.ID)
+	if err == nil {
+		err = s.moveTo(ctx, ch.ID, s.holdID, ari.RoleAnnouncer)
+	}
+	if err != nil {
+		s.node.log.Warn("broadcast: talkback line not bridged", "show", s.key, "err", err)
+		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		return
+	}
+	s.mu.Lock()
+	var others []string
+	if s.talkback != nil && s.talkback.chanID == ch.ID {
+		s.talkback.joined = true
+		s.emitMedia()
+		others = s.holdIDs()[1:]
+	}
+	s.mu.Unlock()
+	for _, id := range others {
+		s.startRelay(ctx, id)
+	}
+}
+
+// startRelay carries the live talkback line to a holding bridge beyond the
+// first: it originates the relay's Local pair, whose halves come back
+// through relayStart. A relay that cannot be made leaves the bridge its
+// music.
+func (s *show) startRelay(ctx context.Context, bridge string) {
+	n := s.node
+	id := relayPrefix + newID()
+	r := &relay{bridge: bridge, near: id, far: id + "-far"}
+	s.mu.Lock()
+	tb := s.talkback
+	ok := tb != nil && tb.joined && tb.relays[bridge] == nil && bridge != s.holdID && s.holdByID[bridge] != nil
+	if ok {
+		tb.relays[bridge] = r
+	}
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	n.index(r.near, &chanRef{show: s, role: roleRelay, callID: bridge})
+	n.index(r.far, &chanRef{show: s, role: roleRelay, callID: bridge})
+	_, err := n.ari.Originate(ctx, ari.OriginateParams{
+		Endpoint: relayDial, App: s.app.cfg.App, AppArgs: s.key + "," + roleRelay,
+		ChannelID: r.near, OtherChannelID: r.far, Variables: map[string]string{"CALLIN_APP": s.app.cfg.App, "CALLIN_SHOW": s.key},
+	})
+	if err != nil {
+		n.log.Warn("broadcast: talkback relay not made; that holding bridge keeps its music", "show", s.key, "bridge", bridge, "err", err)
+		n.unindex(r.near)
+		n.unindex(r.far)
+		s.relayGone(r.near, bridge)
+	}
+}
+
+// relayStart takes a relay's half into the app: the far half, which
+// arrives ringing from the dialplan, is answered (and so the near half
+// answers and arrives); the near half then joins the first holding bridge
+// to hear the line, the relay's bridge's music is stopped and the far half
+// becomes its announcer. A relay the talkback no longer wants is hung up.
+func (s *show) relayStart(ctx context.Context, ch ari.Channel) {
+	n := s.node
+	ref := n.lookup(ch.ID)
+	var r *relay
+	s.mu.Lock()
+	if tb := s.talkback; tb != nil && ref != nil && ref.role == roleRelay {
+		if x := tb.relays[ref.callID]; x != nil && (x.near == ch.ID || x.far == ch.ID) {
+			r = x
+		}
+	}
+	s.mu.Unlock()
+	if r == nil {
+		n.hangup(ctx, ch.ID, ari.HangupNormal)
+		return
+	}
+	if ch.ID == r.far {
+		if ch.State != ari.StateUp {
+			if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
+				n.log.Warn("broadcast: answering a talkback relay failed", "show", s.key, "err", err)
+				n.hangup(ctx, ch.ID, ari.HangupNormal)
+			}
+		}
+		return
+	}
+	err := s.moveTo(ctx, r.near, s.holdID, "")
+	if err == nil {
+		err = s.stopMusic(ctx, r.bridge, r.far)
+	}
+	if err == nil {
+		err = s.moveTo(ctx, r.far, r.bridge, ari.RoleAnnouncer)
+	}
+	if err != nil {
+		n.log.Warn("broadcast: talkback relay not bridged; that holding bridge gets its music back", "show", s.key, "bridge", r.bridge, "err", err)
+		n.hangup(ctx, r.near, ari.HangupNormal) // its end frees the bridge (relayGone)
+		return
+	}
+	s.mu.Lock()
+	if s.talkback != nil && s.talkback.relays[r.bridge] == r {
+		r.live = true
+		s.emitMedia()
+	}
+	s.mu.Unlock()
+}
+
+// relayGone ends a relay one of whose halves has left its bridge or ended
+// (or that was never made): its other half is hung up, and its bridge gets
+// its music back once its announcer has gone.
+func (s *show) relayGone(chanID, bridge string) {
+	var r *relay
+	s.mu.Lock()
+	if tb := s.talkback; tb != nil {
+		if x := tb.relays[bridge]; x != nil && (x.near == chanID || x.far == chanID) {
+			r = x
+			delete(tb.relays, bridge)
+			s.emitMedia()
+		}
+	}
+	s.mu.Unlock()
+	s.freeBridge(bridge, chanID)
+	if r != nil {
+		other := r.near
+		if chanID == r.near {
+			other = r.far
+		}
+		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, other, ari.HangupNormal) })
+	}
+}
+
+// announcerLeft follows a talkback line or relay leaving a holding bridge:
+// the bridge it held gets its music back, and the line's departure ends the
+// talkback, a relay's ends the relay.
+func (s *show) announcerLeft(bridge, chanID string, ref *chanRef) {
+	s.freeBridge(bridge, chanID)
+	switch ref.role {
+	case roleTalkback:
+		s.endTalkback(chanID, "")
+	case roleRelay:
+		s.relayGone(chanID, ref.callID)
+	}
+}
+
+// stopMusic stops a holding bridge's music for a talkback, whose line,
+// relay or playback (by) then holds it: no music is started there until by
+// has gone (freeBridge). The bridge's one announcer is then free (trace
+// 15).
+func (s *show) stopMusic(ctx context.Context, bridge, by string) error {
+	s.musicMu.Lock()
+	defer s.musicMu.Unlock()
+	s.mu.Lock()
+	if h := s.holdByID[bridge]; h != nil {
+		h.heldBy = by
+	}
+	s.mu.Unlock()
+	err := s.node.ari.StopBridgeMOH(ctx, bridge)
+	if errors.Is(err, ari.ErrConflict) || errors.Is(err, ari.ErrNotFound) {
+		err = nil // not playing: nothing to stop
+	}
+	s.mu.Lock()
+	if h := s.holdByID[bridge]; h != nil {
+		h.playing = false
+		if err != nil && h.heldBy == by {
+			h.heldBy = ""
+		}
+	}
+	s.emitMedia()
+	s.mu.Unlock()
+	return telErr("stop music", err)
+}
+
+// freeBridge gives a holding bridge its music back if by (a talkback's
+// line, relay or playback) held it.
+func (s *show) freeBridge(bridge, by string) {
+	s.mu.Lock()
+	h := s.holdByID[bridge]
+	freed := h != nil && h.heldBy != "" && h.heldBy == by
+	if freed {
+		h.heldBy = ""
+		h.musicWant++
+	}
+	s.mu.Unlock()
+	if freed {
+		s.kickMusic()
+	}
+}
+
+// dropTalkback ends a talkback, whatever it was, if it is still on (after a
+// reconnect that lost its events): bridges held by its messages or by
+// lines Asterisk no longer lists get their music back, and its relays are
+// hung up (their bridges get it when they have gone).
+func (s *show) dropTalkback(tb *talkback, listed map[string]bool) {
+	s.mu.Lock()
+	over := s.talkback == tb
+	var relays []*relay
+	if over {
+		s.talkback = nil
+		for _, r := range tb.relays {
+			relays = append(relays, r)
+		}
+		for _, h := range s.holds {
+			if h.heldBy != "" && !listed[h.heldBy] {
+				h.heldBy = ""
+				h.musicWant++
+			}
+		}
+		s.emitMedia()
+	}
+	s.mu.Unlock()
+	if !over {
+		return
+	}
+	for _, r := range relays {
+		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, r.near, ari.HangupNormal) })
+	}
+	s.kickMusic()
+}
+
+// endTalkback ends the talkback's line, or one of its playbacks (either
+// may be ""): a playback's bridge gets its music back; the talkback is over
+// when its line has gone (its relays are then hung up) or its last playback
+// has finished.
+func (s *show) endTalkback(chanID, playback string) {
+	s.mu.Lock()
+	tb := s.talkback
+	over := false
+	var relays []*relay
+	played := "" // the bridge the playback played in
+	switch {
+	case tb == nil:
+	case chanID != "" && tb.chanID == chanID:
+		over = true
+		for _, r := range tb.relays {
+			relays = append(relays, r)
+		}
+	case playback != "" && tb.playbacks[playback] != "":
+		played = tb.playbacks[playback]
+		delete(tb.playbacks, playback)
+		over = len(tb.playbacks) == 0
+	}
+	if over {
+		s.talkback = nil
+	}
+	if tb != nil {
+		s.emitMedia()
+	}
+	s.mu.Unlock()
+	if chanID != "" {
+		s.freeBridge(s.holdID, chanID)
+	}
+	if played != "" {
+		s.freeBridge(played, playback)
+	}
+	for _, r := range relays {
+		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, r.near, ari.HangupNormal) })
+	}
+	if over {
+		s.shrinkAll()
+	}
+}
