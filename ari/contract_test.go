@@ -260,7 +260,9 @@ func TestContractTalkbackRelay(t *testing.T) {
 		if err := c.AddChannel(ctx, step.bridge, ari.AddChannelParams{Channels: []string{step.ch}, Role: step.role}); err != nil {
 			t.Fatal(err)
 		}
-		s.want(func(e ari.Event) bool { return isType(ari.TypeChannelEnteredBridge, step.ch)(e) && ari.BridgeID(e) == step.bridge }, "Entered "+step.bridge)
+		s.want(func(e ari.Event) bool {
+			return isType(ari.TypeChannelEnteredBridge, step.ch)(e) && ari.BridgeID(e) == step.bridge
+		}, "Entered "+step.bridge)
 	}
 	if n.fake != nil {
 		if got, _ := n.fake.BridgeChannels(other); len(got) != 1 || got[0] != far {

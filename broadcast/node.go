@@ -43,7 +43,7 @@ const (
 	roleHost     = "host"
 	roleScreener = "screener"
 	roleTalkback = "talkback"
-	roleRelay    = "relay" // a half of a talkback relay (callID: the holding bridge it speaks in)
+	roleRelay    = "relay"    // a half of a talkback relay (callID: the holding bridge it speaks in)
 	roleCallback = "callback" // a call-back ringing the caller, until they are back on hold
 )
 

@@ -59,7 +59,6 @@ type annRef struct {
 	started  time.Time
 }
 
-
 func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	if cfg.CallbackLine.Dial == "" {
 		cfg.Config.Callback = queue.CallbackConfig{} // nothing to dial: offer nothing

@@ -57,9 +57,9 @@ type MediaState struct {
 	// TalkbackBridges counts the holding bridges that hear the talkback
 	// now, out of HoldBridges.
 	TalkbackBridges int      `json:"talkback_bridges,omitempty"`
-	HoldMembers  int      `json:"hold_members"` // channels in the holding bridges
-	HoldBridges  int      `json:"hold_bridges"` // holding bridges in the show's pool
-	Hosts        []string `json:"hosts"`        // host channels in the on-air bridge
+	HoldMembers     int      `json:"hold_members"` // channels in the holding bridges
+	HoldBridges     int      `json:"hold_bridges"` // holding bridges in the show's pool
+	Hosts           []string `json:"hosts"`        // host channels in the on-air bridge
 }
 
 // RecordingState is the on-air bridge's recording.

@@ -321,7 +321,7 @@ type ChannelState struct {
 	// bridge's announcer channel, followed through Local pairs whose
 	// other half listens in another holding bridge (callin's talkback
 	// relays). "" when no channel announces.
-	HearsLine string
+	HearsLine  string
 	MutedIn    bool
 	MutedOut   bool
 	OnHold     bool
