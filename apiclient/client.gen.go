@@ -1187,11 +1187,17 @@ type Talkback struct {
 type TalkbackEvent struct {
 	Active bool `json:"active"`
 
-	// Line The producer's line, once in the holding bridge.
+	// Bridges Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on.
+	Bridges int `json:"bridges"`
+
+	// HoldBridges Holding bridges in the show's pool while the talkback is on; 0 when none is on.
+	HoldBridges int `json:"hold_bridges"`
+
+	// Line The producer's line, once it speaks in the first holding bridge.
 	Line *string `json:"line,omitempty"`
 }
 
-// TalkbackFrame A talkback started or stopped.
+// TalkbackFrame A talkback started, reached more or fewer holding bridges, or stopped.
 type TalkbackFrame struct {
 	Data  TalkbackEvent      `json:"data"`
 	Event TalkbackFrameEvent `json:"event"`
@@ -1984,7 +1990,7 @@ type ClientInterface interface {
 
 	// StreamEvents Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2699,7 +2705,7 @@ func (c *Client) PostChat(ctx context.Context, show ShowKey, body PostChatJSONRe
 
 // StreamEvents Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5191,7 +5197,7 @@ type ClientWithResponsesInterface interface {
 
 	// StreamEventsWithResponse Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9598,7 +9604,7 @@ func (c *ClientWithResponses) PostChatWithResponse(ctx context.Context, show Sho
 
 // StreamEventsWithResponse Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -32,8 +32,10 @@ type apiFeed struct {
 
 // apiTalkbackEvent is the data of a talkback event: schema TalkbackEvent.
 type apiTalkbackEvent struct {
-	Active bool   `json:"active"`
-	Line   string `json:"line,omitempty"`
+	Active      bool   `json:"active"`
+	Line        string `json:"line,omitempty"`
+	Bridges     int    `json:"bridges"`      // holding bridges that hear it now
+	HoldBridges int    `json:"hold_bridges"` // holding bridges in the pool
 }
 
 // apiNodeEvent is the data of a node event: schema NodeEvent.
@@ -56,7 +58,10 @@ func (h *hub) apiSubscribed() {
 }
 
 func talkbackOf(m broadcast.MediaState) apiTalkbackEvent {
-	return apiTalkbackEvent{Active: m.Talkback, Line: m.TalkbackLine}
+	if !m.Talkback {
+		return apiTalkbackEvent{} // the pool's size changes are not talkback events
+	}
+	return apiTalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1)}
 }
 
 // apiUpdate turns one broadcast update into the API's events.

@@ -62,8 +62,8 @@ func TestAPIEventsDocumented(t *testing.T) {
 	first := s.next(t, named("transition"))
 
 	e.app.update(broadcast.Update{Kind: broadcast.UpdateSettings, Settings: broadcast.Settings{Title: "M", LinesOpen: false, Capacity: 5}})
-	e.app.update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb"}})
-	e.app.update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb", HoldMembers: 3}})
+	e.app.update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb", TalkbackBridges: 2, HoldBridges: 3}})
+	e.app.update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb", TalkbackBridges: 2, HoldBridges: 3, HoldMembers: 3}})
 	e.app.update(broadcast.Update{Kind: broadcast.UpdateRecording, Recording: broadcast.RecordingState{Name: "r1", State: "done",
 		Format: "wav", Duration: 3 * time.Second, Ended: e.app.now, Calls: []string{"c1"}}})
 	e.app.update(broadcast.Update{Kind: broadcast.UpdateNode, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeDown, Since: e.app.now}})
@@ -97,8 +97,9 @@ func TestAPIEventsDocumented(t *testing.T) {
 		}
 		check(ev, frames[ev.Name])
 	}
-	if !strings.Contains(got[0].Data, `"open":false`) || !strings.Contains(got[3].Data, `"duration_seconds":3`) {
-		t.Fatalf("lines %s, recording %s", got[0].Data, got[3].Data)
+	if !strings.Contains(got[0].Data, `"open":false`) || !strings.Contains(got[3].Data, `"duration_seconds":3`) ||
+		!strings.Contains(got[2].Data, `"bridges":2,"hold_bridges":3`) {
+		t.Fatalf("lines %s, recording %s, talkback %s", got[0].Data, got[3].Data, got[2].Data)
 	}
 
 	// A client that saw the first transition gets the rest, names and all.

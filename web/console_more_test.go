@@ -351,3 +351,22 @@ func TestBrowserReportLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestTalkbackLabel: the console says whether a talkback rings the
+// producer's phone or speaks, and how many holding bridges hear it when
+// the pool has several (one whose relay failed keeps its music).
+func TestTalkbackLabel(t *testing.T) {
+	for _, tc := range []struct {
+		m    broadcast.MediaState
+		want string
+	}{
+		{broadcast.MediaState{Talkback: true, HoldBridges: 3}, "talkback: ringing the phone"},
+		{broadcast.MediaState{Talkback: true, TalkbackLine: "tb", TalkbackBridges: 1, HoldBridges: 1}, "talkback live"},
+		{broadcast.MediaState{Talkback: true, TalkbackLine: "tb", TalkbackBridges: 2, HoldBridges: 3}, "talkback live · 2 of 3 bridges"},
+		{broadcast.MediaState{Talkback: true, TalkbackBridges: 3, HoldBridges: 3}, "talkback message · 3 of 3 bridges"},
+	} {
+		if got := talkbackLabel(tc.m); got != tc.want {
+			t.Errorf("talkbackLabel(%+v) = %q, want %q", tc.m, got, tc.want)
+		}
+	}
+}

@@ -223,7 +223,7 @@ const eventsDoc = "A text/event-stream of the show's events, each an `event:` na
 	"(the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, " +
 	"dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), " +
 	"`settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), " +
-	"`talkback` (started or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), " +
+	"`talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), " +
 	"`chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed " +
 	"(the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the " +
 	"show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. " +
@@ -579,7 +579,10 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 func eventSchemas(event func(name, data, desc string, withID bool) map[string]any) map[string]any {
 	return map[string]any{
 		"LinesEvent":    obj(map[string]any{"open": boolean}, "open"),
-		"TalkbackEvent": obj(map[string]any{"active": boolean, "line": describe(str, "The producer's line, once in the holding bridge.")}, "active"),
+		"TalkbackEvent": obj(map[string]any{"active": boolean, "line": describe(str, "The producer's line, once it speaks in the first holding bridge."),
+			"bridges":      describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on."),
+			"hold_bridges": describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges in the show's pool while the talkback is on; 0 when none is on."),
+		}, "active", "bridges", "hold_bridges"),
 		"NodeEvent": obj(map[string]any{"node": str, "state": enum("connecting", "syncing", "up", "down", "replaced", "stopped"),
 			"since": dateTime}, "node", "state", "since"),
 		"ResetEvent": obj(map[string]any{"reason": str, "last_id": describe(integer, "The newest event id now.")}, "reason", "last_id"),
@@ -592,7 +595,7 @@ func eventSchemas(event func(name, data, desc string, withID bool) map[string]an
 		"LinesFrame":      event("lines", "LinesEvent", "The lines opened or closed.", true),
 		"SettingsFrame":   event("settings", "Settings", "A setting changed.", true),
 		"RecordingFrame":  event("recording", "RecordingState", "The recording started, stopped or finished.", true),
-		"TalkbackFrame":   event("talkback", "TalkbackEvent", "A talkback started or stopped.", true),
+		"TalkbackFrame":   event("talkback", "TalkbackEvent", "A talkback started, reached more or fewer holding bridges, or stopped.", true),
 		"NodeFrame":       event("node", "NodeEvent", "The show's Asterisk node changed health.", true),
 		"ChatFrame":       event("chat", "Message", "A chat message.", true),
 		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),

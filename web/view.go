@@ -260,6 +260,23 @@ const (
 )
 
 // plural is one or other by n.
+// talkbackLabel says what a talkback is doing: ringing the producer's
+// phone, or speaking, and to how many of the holding bridges when the pool
+// has more than one (a bridge whose relay failed keeps its music).
+func talkbackLabel(m broadcast.MediaState) string {
+	what := "talkback message"
+	switch {
+	case m.TalkbackLine != "":
+		what = "talkback live"
+	case m.TalkbackBridges == 0:
+		return "talkback: ringing the phone"
+	}
+	if m.HoldBridges > 1 {
+		what += " · " + itoa(m.TalkbackBridges) + " of " + itoa(m.HoldBridges) + " bridges"
+	}
+	return what
+}
+
 func plural(n int, one, other string) string {
 	if n == 1 {
 		return one
