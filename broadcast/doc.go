@@ -63,8 +63,9 @@
 //
 // Bridge music on hold stops for good when the holding bridge empties (real
 // Asterisk removes its music channel; no event says so), and it is the
-// bridge's one announcer. So the music is started whenever a caller enters an
-// empty holding bridge (seen from ChannelEnteredBridge's member list), at a
-// resync that finds callers waiting, and after talkback; talkback stops it
-// first. An empty bridge gets no music.
+// bridge's one announcer. So POST /moh (idempotent) follows every join into
+// a holding bridge and every resync (hold.go). A talkback stops a bridge's
+// music just before its announcer (the producer's line, a relay of it, or a
+// message) speaks there, and the music starts again once that announcer has
+// gone (talkback.go).
 package broadcast
