@@ -209,3 +209,42 @@ func BenchmarkHangupToEnd(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// BenchmarkTalkbackReach measures how long a producer's live line takes,
+// from the answer of their phone, to be heard in every holding bridge of a
+// pool of 12 (600 callers in bridges of 50: the line in the first, a relay
+// made for each of the 11 others), and, after a stop, until every bridge
+// plays its music again.
+func BenchmarkTalkbackReach(b *testing.B) {
+	const n, bridges = 600, 12
+	srv := newFake(b, aritest.Options{})
+	e := start(b, srv, broadcast.Config{SubscriberBuffer: 8 * n, Sink: discard{}})
+	w := e.w("show1")
+	w.nodeUp()
+	calls := placeCalls(b, srv, w, "show1", n)
+	ctx := context.Background()
+	var reach, back []time.Duration
+	for b.Loop() {
+		m := watch(b, e.app, "show1")
+		t0 := time.Now()
+		must(b, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/prod1"}))
+		m.next("the line everywhere", func(u broadcast.Update) bool {
+			return u.Kind == broadcast.UpdateMedia && u.Media.TalkbackBridges == bridges
+		})
+		reach = append(reach, time.Since(t0))
+		t0 = time.Now()
+		must(b, e.app.StopTalkback(ctx, "show1"))
+		m.music(true)
+		back = append(back, time.Since(t0))
+		b.StopTimer()
+		for _, c := range calls {
+			waitMusic(b, c)
+		}
+		b.StartTimer()
+	}
+	slices.Sort(reach)
+	slices.Sort(back)
+	b.ReportMetric(float64(reach[len(reach)/2].Microseconds())/1e3, "reach-p50-ms")
+	b.ReportMetric(float64(reach[len(reach)-1].Microseconds())/1e3, "reach-max-ms")
+	b.ReportMetric(float64(back[len(back)/2].Microseconds())/1e3, "music-back-p50-ms")
+}
