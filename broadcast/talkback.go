@@ -254,7 +254,9 @@ func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 		err = s.moveTo(ctx, ch.ID, s.holdID, ari.RoleAnnouncer)
 	}
 	if err != nil {
-		s.node.log.Warn("broadcast: talkback line not bridged", "show", s.key, "err", err)
+		if !errors.Is(err, errTalkbackOver) {
+			s.node.log.Warn("broadcast: talkback line not bridged", "show", s.key, "err", err)
+		}
 		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
 		return
 	}
@@ -277,11 +279,22 @@ func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 // music.
 func (s *show) startRelay(ctx context.Context, bridge string) {
 	n := s.node
+	s.mu.Lock()
+	h := s.holdByID[bridge]
+	s.mu.Unlock()
+	if h == nil {
+		return
+	}
+	select {
+	case <-h.ready: // a bridge of the pool still being made
+	case <-ctx.Done():
+		return
+	}
 	id := relayPrefix + newID()
 	r := &relay{bridge: bridge, near: id, far: id + "-far"}
 	s.mu.Lock()
 	tb := s.talkback
-	ok := tb != nil && tb.joined && tb.relays[bridge] == nil && bridge != s.holdID && s.holdByID[bridge] != nil
+	ok := tb != nil && tb.joined && tb.relays[bridge] == nil && bridge != s.holdID && s.holdByID[bridge] == h && h.err == nil
 	if ok {
 		tb.relays[bridge] = r
 	}
@@ -340,7 +353,9 @@ func (s *show) relayStart(ctx context.Context, ch ari.Channel) {
 		err = s.moveTo(ctx, r.far, r.bridge, ari.RoleAnnouncer)
 	}
 	if err != nil {
-		n.log.Warn("broadcast: talkback relay not bridged; that holding bridge gets its music back", "show", s.key, "bridge", r.bridge, "err", err)
+		if !errors.Is(err, errTalkbackOver) {
+			n.log.Warn("broadcast: talkback relay not bridged; that holding bridge gets its music back", "show", s.key, "bridge", r.bridge, "err", err)
+		}
 		n.hangup(ctx, r.near, ari.HangupNormal) // its end frees the bridge (relayGone)
 		return
 	}
@@ -389,14 +404,45 @@ func (s *show) announcerLeft(bridge, chanID string, ref *chanRef) {
 	}
 }
 
+// errTalkbackOver: the talkback ended (or let go of what asked) while
+// something of it was being set up.
+var errTalkbackOver = errors.New("broadcast: the talkback is over")
+
+// speaksThrough reports whether the talkback on, if any, still speaks
+// through by: its line, a relay's far half, or a playback. Callers hold
+// s.mu.
+func (s *show) speaksThrough(by string) bool {
+	tb := s.talkback
+	switch {
+	case tb == nil:
+		return false
+	case tb.chanID == by:
+		return true
+	case tb.playbacks[by] != "":
+		return true
+	}
+	for _, r := range tb.relays {
+		if r.far == by {
+			return true
+		}
+	}
+	return false
+}
+
 // stopMusic stops a holding bridge's music for a talkback, whose line,
 // relay or playback (by) then holds it: no music is started there until by
 // has gone (freeBridge). The bridge's one announcer is then free (trace
-// 15).
+// 15). It refuses with errTalkbackOver when the talkback no longer speaks
+// through by: whatever ended it has freed the bridge already, and nothing
+// would free it again.
 func (s *show) stopMusic(ctx context.Context, bridge, by string) error {
 	s.musicMu.Lock()
 	defer s.musicMu.Unlock()
 	s.mu.Lock()
+	if !s.speaksThrough(by) {
+		s.mu.Unlock()
+		return errTalkbackOver
+	}
 	if h := s.holdByID[bridge]; h != nil {
 		h.heldBy = by
 	}

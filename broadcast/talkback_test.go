@@ -285,3 +285,38 @@ func TestTalkbackAfterRestart(t *testing.T) {
 		t.Errorf("after the restart: media %+v, %d waiting; want 5 callers, no talkback", snap.Media, len(snap.Lineup.Waiting))
 	}
 }
+
+// TestTalkbackEndsDuringSetup: the producer hangs up while the line and its
+// relays are still being set up, at many different moments. Whatever was
+// set up goes, and every bridge gets its music back: none is left silent
+// by a relay that stopped its music after the talkback had ended.
+func TestTalkbackEndsDuringSetup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newFake(t, aritest.Options{})
+	sc := showCfg("show1", "n1")
+	sc.HoldBridgeSize = 2
+	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}})
+	w := e.w("show1")
+	w.nodeUp()
+	calls := placeCalls(t, srv, w, "show1", 6)
+	for round := range 30 {
+		// The fake runs 100 times fast: 0.05 to 1.5 ms after the answer.
+		srv.SetPhone("PJSIP/prod1", aritest.Phone{HangupAfter: time.Duration(round+1) * 5 * time.Millisecond})
+		for _, c := range calls {
+			waitMusic(t, c)
+		}
+		m := watch(t, e.app, "show1")
+		must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/prod1"}))
+		m.next("the talkback over", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && !u.Media.Talkback })
+		waitRelaysGone(t, srv, poolIDs(3))
+		for _, c := range calls {
+			waitMusic(t, c)
+		}
+		for _, b := range poolIDs(3) {
+			if !srv.BridgeMusicPlaying(b) {
+				t.Fatalf("round %d: bridge %s has no music", round, b)
+			}
+		}
+	}
+}
