@@ -578,7 +578,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 // eventSchemas are the event stream's: each event's data and its frame.
 func eventSchemas(event func(name, data, desc string, withID bool) map[string]any) map[string]any {
 	return map[string]any{
-		"LinesEvent":    obj(map[string]any{"open": boolean}, "open"),
+		"LinesEvent": obj(map[string]any{"open": boolean}, "open"),
 		"TalkbackEvent": obj(map[string]any{"active": boolean, "line": describe(str, "The producer's line, once it speaks in the first holding bridge."),
 			"bridges":      describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on."),
 			"hold_bridges": describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges in the show's pool while the talkback is on; 0 when none is on."),
