@@ -298,6 +298,12 @@ func (n *node) handle(ev ari.Event) {
 // [show, "relay"] a half of a talkback relay.
 func (n *node) stasisStart(e *ari.StasisStart) {
 	ch := e.Channel
+	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleRelay {
+		// A relay's half is known by the id callin gave it, whatever
+		// arguments the dialplan passed.
+		n.submitOrLog(func(ctx context.Context) { ref.show.relayStart(ctx, ch) })
+		return
+	}
 	var s *show
 	if len(e.Args) > 0 {
 		s = n.app.shows[e.Args[0]]
