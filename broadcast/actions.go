@@ -54,10 +54,15 @@ func (a *App) Promote(ctx context.Context, showKey, callID string, actor queue.A
 	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Promote(actor, callID) }, (*show).onAir)
 }
 
-// TakeNext puts the first free caller in line on air, as Promote does.
-// Errors: queue.ErrNotFound when nobody is free in line, ErrOnAirFull, and
-// those of Promote.
+// TakeNext puts the first free caller in line on air, as Promote does;
+// for a show whose Take next clears the air (ShowConfig.NextClears), the
+// unlocked callers on air are held or dropped first. Errors:
+// queue.ErrNotFound when nobody is free in line, ErrOnAirFull, and those
+// of Promote.
 func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (queue.Call, error) {
+	if s, err := a.show(showKey); err == nil && s.cfg.NextClears != "" {
+		return a.takeNextClearing(ctx, s, actor)
+	}
 	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.TakeNext(actor) }, (*show).onAir)
 }
 

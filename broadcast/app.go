@@ -166,6 +166,10 @@ type ShowConfig struct {
 	// pool takes (0: DefaultHoldBridgeSize; negative: one bridge for the
 	// whole line). See DefaultHoldBridgeSize for why the line is split.
 	HoldBridgeSize int
+	// NextClears makes Take next clear the air before it takes the next
+	// caller, as a Telos Next does: ClearHold puts the unlocked callers on
+	// air back on hold, ClearDrop drops them; "" leaves them on air.
+	NextClears string
 }
 
 // Config configures an App.

@@ -3,6 +3,7 @@ package broadcast
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -62,6 +63,9 @@ type annRef struct {
 func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	if cfg.CallbackLine.Dial == "" {
 		cfg.Config.Callback = queue.CallbackConfig{} // nothing to dial: offer nothing
+	}
+	if cfg.NextClears != "" && cfg.NextClears != ClearHold && cfg.NextClears != ClearDrop {
+		return nil, fmt.Errorf("broadcast: show %q: take next clears the air by %q: want hold or drop: %w", cfg.Key, cfg.NextClears, queue.ErrInvalid)
 	}
 	q, err := queue.NewShow(cfg.Config)
 	if err != nil {

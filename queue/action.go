@@ -100,6 +100,48 @@ func (s *Show) TakeNext(actor Actor) (Ticket, error) {
 	if err := s.checkOnAir(op); err != nil {
 		return Ticket{}, err
 	}
+	next := s.next()
+	if next == nil {
+		return Ticket{}, opError(op, "", ErrNotFound, "nobody free and unblocked in line")
+	}
+	return s.reserve(next, op, actor, StateOnAir), nil
+}
+
+// TakeNextOf reserves putting callID on air as the Take next that named
+// it (Next) when the on-air area was cleared first: the caller must still
+// be free, unblocked and in line. The transition is a take_next. Errors:
+// those of Promote, and ErrConflict when the caller is blocked or a
+// call-back entry.
+func (s *Show) TakeNextOf(actor Actor, callID string) (Ticket, error) {
+	const op = ActionTakeNext
+	c, err := s.free(op, callID)
+	if err != nil {
+		return Ticket{}, err
+	}
+	switch {
+	case c.state == StateOnAir:
+		return Ticket{}, opError(op, callID, ErrConflict, "already on air")
+	case c.state == StateCallback || c.blocked:
+		return Ticket{}, opError(op, callID, ErrConflict, "take next passes a blocked caller or a call-back entry")
+	case !announced(c.state):
+		return Ticket{}, opError(op, callID, ErrInvalid, "caller is %s", c.state)
+	}
+	if err := s.checkOnAir(op); err != nil {
+		return Ticket{}, err
+	}
+	return s.reserve(c, op, actor, StateOnAir), nil
+}
+
+// Next is the caller TakeNext would take now, whatever the on-air limit;
+// ok is false when nobody free and unblocked is in line.
+func (s *Show) Next() (c Call, ok bool) {
+	if n := s.next(); n != nil {
+		return s.snapshot(n), true
+	}
+	return Call{}, false
+}
+
+func (s *Show) next() *call {
 	var next *call
 	s.line.ascend(func(c *call) bool {
 		if c.pending == 0 && !c.blocked && c.state != StateCallback {
@@ -107,10 +149,7 @@ func (s *Show) TakeNext(actor Actor) (Ticket, error) {
 		}
 		return next == nil
 	})
-	if next == nil {
-		return Ticket{}, opError(op, "", ErrNotFound, "nobody free and unblocked in line")
-	}
-	return s.reserve(next, op, actor, StateOnAir), nil
+	return next
 }
 
 func (s *Show) checkOnAir(op string) error {

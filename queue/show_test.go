@@ -774,6 +774,55 @@ func TestTakeNext(t *testing.T) {
 		s.Arrive(at(0), queue.Arrival{CallID: "x"})
 		_, err := s.TakeNext(producer)
 		wantErr(t, err, queue.ErrNotFound)
+		if c, ok := s.Next(); ok {
+			t.Errorf("Next: %s, want nobody", c.ID)
+		}
+	})
+	// Next names whom TakeNext takes, without reserving, also at the
+	// on-air limit.
+	t.Run("Next", func(t *testing.T) {
+		s := newShow(t, func(c *queue.Config) { c.MaxOnAir = 1 })
+		waiting(t, s, "a", 0)
+		waiting(t, s, "b", 1)
+		waiting(t, s, "c", 2)
+		if _, _, err := s.PickNext(at(3), producer, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := s.Next(); !ok || c.ID != "b" {
+			t.Fatalf("Next: %q %t, want the picked b", c.ID, ok)
+		}
+		onAir(t, s, "a")
+		if c, ok := s.Next(); !ok || c.ID != "b" {
+			t.Fatalf("Next at the limit: %q %t, want b", c.ID, ok)
+		}
+		_, err := s.TakeNext(producer)
+		wantErr(t, err, queue.ErrOnAirFull)
+		tk, err := s.Hold(producer, "a")
+		done(t, s, 4, tk, err)
+		tk, err = s.TakeNext(producer)
+		if err != nil || tk.Call.ID != "b" {
+			t.Fatalf("TakeNext: %s %v, want b", tk.Call.ID, err)
+		}
+	})
+	// TakeNextOf takes the caller a cleared Take next named, as a
+	// take_next, if still free, unblocked and in line.
+	t.Run("Of", func(t *testing.T) {
+		s := newShow(t, func(c *queue.Config) { c.MaxOnAir = 1 })
+		waiting(t, s, "a", 0)
+		waiting(t, s, "b", 1)
+		onAir(t, s, "a")
+		_, err := s.TakeNextOf(producer, "b")
+		wantErr(t, err, queue.ErrOnAirFull)
+		_, err = s.TakeNextOf(producer, "a")
+		wantErr(t, err, queue.ErrConflict)
+		_, err = s.TakeNextOf(producer, "zz")
+		wantErr(t, err, queue.ErrNotFound)
+		tk, err := s.Hold(producer, "a")
+		done(t, s, 2, tk, err)
+		tk, err = s.TakeNextOf(producer, "b") // "a" is first in line again
+		if err != nil || tk.Call.ID != "b" || tk.Action != queue.ActionTakeNext {
+			t.Fatalf("TakeNextOf: %+v %v, want b as take_next", tk, err)
+		}
 	})
 }
 
