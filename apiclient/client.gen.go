@@ -684,6 +684,15 @@ type Actor struct {
 // ActorKind defines model for Actor.Kind.
 type ActorKind string
 
+// AirCleared What hold all or drop all did.
+type AirCleared struct {
+	// Cleared Held or dropped, as they were on air.
+	Cleared []Call `json:"cleared"`
+
+	// Locked Locked: still on air.
+	Locked []Call `json:"locked"`
+}
+
 // Block defines model for Block.
 type Block struct {
 	// Reason Why (required).
@@ -1411,6 +1420,9 @@ type PostChatJSONRequestBody = MessageText
 // SetLinesJSONRequestBody defines body for SetLines for application/json ContentType.
 type SetLinesJSONRequestBody = Lines
 
+// DropOnAirJSONRequestBody defines body for DropOnAir for application/json ContentType.
+type DropOnAirJSONRequestBody = Drop
+
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsChange
 
@@ -2027,6 +2039,31 @@ type ClientInterface interface {
 	// Corresponds with GET /shows/{show}/on-air (the `ListOnAir` operationId).
 	ListOnAir(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DropOnAirWithBody Drop every unlocked caller on air
+	//
+	// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+	DropOnAirWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DropOnAir Drop every unlocked caller on air
+	//
+	// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+	DropOnAir(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HoldOnAir Put every unlocked caller on air back on hold
+	//
+	// Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list. Who may: Producers and admins.
+	//
+	// Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
+	HoldOnAir(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StartRecording Start recording the on-air bridge
 	//
 	// Who may: Producers and admins.
@@ -2082,14 +2119,14 @@ type ClientInterface interface {
 
 	// TakeNext Put the next caller in line on air
 	//
-	// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. Who may: Hosts, producers and admins.
+	// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next. Who may: Hosts, producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/take-next (the `TakeNext` operationId).
 	TakeNext(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartTalkbackWithBody Start speaking to the callers on hold
 	//
-	// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+	// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2098,7 +2135,7 @@ type ClientInterface interface {
 
 	// StartTalkback Start speaking to the callers on hold
 	//
-	// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+	// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2792,6 +2829,61 @@ func (c *Client) ListOnAir(ctx context.Context, show ShowKey, reqEditors ...Requ
 	return c.Client.Do(req)
 }
 
+// DropOnAirWithBody Drop every unlocked caller on air
+//
+// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+func (c *Client) DropOnAirWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDropOnAirRequestWithBody(c.Server, show, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DropOnAir Drop every unlocked caller on air
+//
+// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+func (c *Client) DropOnAir(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDropOnAirRequest(c.Server, show, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HoldOnAir Put every unlocked caller on air back on hold
+//
+// Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list. Who may: Producers and admins.
+//
+// Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
+func (c *Client) HoldOnAir(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHoldOnAirRequest(c.Server, show)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // StartRecording Start recording the on-air bridge
 //
 // Who may: Producers and admins.
@@ -2917,7 +3009,7 @@ func (c *Client) UpdateSettings(ctx context.Context, show ShowKey, body UpdateSe
 
 // TakeNext Put the next caller in line on air
 //
-// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. Who may: Hosts, producers and admins.
+// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next. Who may: Hosts, producers and admins.
 //
 // Corresponds with POST /shows/{show}/take-next (the `TakeNext` operationId).
 func (c *Client) TakeNext(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2934,7 +3026,7 @@ func (c *Client) TakeNext(ctx context.Context, show ShowKey, reqEditors ...Reque
 
 // StartTalkbackWithBody Start speaking to the callers on hold
 //
-// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2953,7 +3045,7 @@ func (c *Client) StartTalkbackWithBody(ctx context.Context, show ShowKey, conten
 
 // StartTalkback Start speaking to the callers on hold
 //
-// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4393,6 +4485,87 @@ func NewListOnAirRequest(server string, show ShowKey) (*http.Request, error) {
 	return req, nil
 }
 
+// NewDropOnAirRequest calls the generic DropOnAir builder with application/json body
+func NewDropOnAirRequest(server string, show ShowKey, body DropOnAirJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDropOnAirRequestWithBody(server, show, "application/json", bodyReader)
+}
+
+// NewDropOnAirRequestWithBody constructs an http.Request for the DropOnAir method, with any body, and a specified content type
+func NewDropOnAirRequestWithBody(server string, show ShowKey, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/on-air/drop", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewHoldOnAirRequest constructs an http.Request for the HoldOnAir method
+func NewHoldOnAirRequest(server string, show ShowKey) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/on-air/hold", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewStartRecordingRequest constructs an http.Request for the StartRecording method
 func NewStartRecordingRequest(server string, show ShowKey) (*http.Request, error) {
 	var err error
@@ -5240,6 +5413,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /shows/{show}/on-air (the `ListOnAir` operationId).
 	ListOnAirWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*ListOnAirResponse, error)
 
+	// DropOnAirWithBodyWithResponse Drop every unlocked caller on air
+	//
+	// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+	DropOnAirWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error)
+
+	// DropOnAirWithResponse Drop every unlocked caller on air
+	//
+	// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+	DropOnAirWithResponse(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error)
+
+	// HoldOnAirWithResponse Put every unlocked caller on air back on hold
+	//
+	// Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list. Who may: Producers and admins.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
+	HoldOnAirWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*HoldOnAirResponse, error)
+
 	// StartRecordingWithResponse Start recording the on-air bridge
 	//
 	// Who may: Producers and admins.
@@ -5305,7 +5505,7 @@ type ClientWithResponsesInterface interface {
 
 	// TakeNextWithResponse Put the next caller in line on air
 	//
-	// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. Who may: Hosts, producers and admins.
+	// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next. Who may: Hosts, producers and admins.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5314,7 +5514,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartTalkbackWithBodyWithResponse Start speaking to the callers on hold
 	//
-	// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+	// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5323,7 +5523,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartTalkbackWithResponse Start speaking to the callers on hold
 	//
-	// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+	// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8216,6 +8416,242 @@ func (r ListOnAirResponse) ContentType() string {
 	return ""
 }
 
+type DropOnAirResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AirCleared
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *N409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *N413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *N415
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *N502
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *N503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DropOnAirResponse) GetJSON200() *AirCleared {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DropOnAirResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DropOnAirResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DropOnAirResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DropOnAirResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DropOnAirResponse) GetJSON409() *N409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DropOnAirResponse) GetJSON413() *N413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DropOnAirResponse) GetJSON415() *N415 {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DropOnAirResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DropOnAirResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r DropOnAirResponse) GetJSON502() *N502 {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DropOnAirResponse) GetJSON503() *N503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DropOnAirResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DropOnAirResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DropOnAirResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DropOnAirResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type HoldOnAirResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AirCleared
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *N409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *N413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *N415
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *N502
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *N503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HoldOnAirResponse) GetJSON200() *AirCleared {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r HoldOnAirResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r HoldOnAirResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r HoldOnAirResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r HoldOnAirResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r HoldOnAirResponse) GetJSON409() *N409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r HoldOnAirResponse) GetJSON413() *N413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r HoldOnAirResponse) GetJSON415() *N415 {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r HoldOnAirResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r HoldOnAirResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r HoldOnAirResponse) GetJSON502() *N502 {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r HoldOnAirResponse) GetJSON503() *N503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HoldOnAirResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HoldOnAirResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HoldOnAirResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HoldOnAirResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type StartRecordingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9677,6 +10113,51 @@ func (c *ClientWithResponses) ListOnAirWithResponse(ctx context.Context, show Sh
 	return ParseListOnAirResponse(rsp)
 }
 
+// DropOnAirWithBodyWithResponse Drop every unlocked caller on air
+//
+// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+func (c *ClientWithResponses) DropOnAirWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error) {
+	rsp, err := c.DropOnAirWithBody(ctx, show, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDropOnAirResponse(rsp)
+}
+
+// DropOnAirWithResponse Drop every unlocked caller on air
+//
+// Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list. Who may: Hosts, producers and admins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
+func (c *ClientWithResponses) DropOnAirWithResponse(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error) {
+	rsp, err := c.DropOnAir(ctx, show, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDropOnAirResponse(rsp)
+}
+
+// HoldOnAirWithResponse Put every unlocked caller on air back on hold
+//
+// Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list. Who may: Producers and admins.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
+func (c *ClientWithResponses) HoldOnAirWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*HoldOnAirResponse, error) {
+	rsp, err := c.HoldOnAir(ctx, show, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHoldOnAirResponse(rsp)
+}
+
 // StartRecordingWithResponse Start recording the on-air bridge
 //
 // Who may: Producers and admins.
@@ -9784,7 +10265,7 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, sh
 
 // TakeNextWithResponse Put the next caller in line on air
 //
-// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. Who may: Hosts, producers and admins.
+// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next. Who may: Hosts, producers and admins.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -9799,7 +10280,7 @@ func (c *ClientWithResponses) TakeNextWithResponse(ctx context.Context, show Sho
 
 // StartTalkbackWithBodyWithResponse Start speaking to the callers on hold
 //
-// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9814,7 +10295,7 @@ func (c *ClientWithResponses) StartTalkbackWithBodyWithResponse(ctx context.Cont
 
 // StartTalkbackWithResponse Start speaking to the callers on hold
 //
-// Calls one of the show's talkback phones (endpoint) into the holding bridge, or plays its talkback media there; the music stops meanwhile. Who may: Producers and admins.
+// Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12256,6 +12737,212 @@ func ParseListOnAirResponse(rsp *http.Response) (*ListOnAirResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDropOnAirResponse parses an HTTP response from a DropOnAirWithResponse call
+func ParseDropOnAirResponse(rsp *http.Response) (*DropOnAirResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DropOnAirResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AirCleared
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseHoldOnAirResponse parses an HTTP response from a HoldOnAirWithResponse call
+func ParseHoldOnAirResponse(rsp *http.Response) (*HoldOnAirResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HoldOnAirResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AirCleared
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

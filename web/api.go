@@ -199,6 +199,49 @@ func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, callOf(c), err)
 }
 
+// apiAirCleared is what clearing the air did: schema AirCleared.
+type apiAirCleared struct {
+	Cleared []apiCall `json:"cleared"`
+	Locked  []apiCall `json:"locked"`
+}
+
+// apiClearAir serves on-air/hold and on-air/drop: every unlocked caller on
+// air back on hold, or dropped (with the body of a drop). When some were
+// cleared and others not, the answer says who was cleared and the log why
+// the others were not.
+func (s *Server) apiClearAir(how string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.clearAir(r, how, jsonInput(callerAction{name: how}))
+		if err != nil && out.Cleared == nil && out.Locked == nil {
+			s.reply(w, r, nil, err)
+			return
+		}
+		if err != nil {
+			s.log.Warn("web: clearing the air left callers on air", "show", chi.URLParam(r, "show"), "err", err)
+		}
+		s.reply(w, r, apiAirCleared{Cleared: callsOf(out.Cleared).Callers, Locked: callsOf(out.Locked).Callers}, nil)
+	}
+}
+
+// clearAir checks the permission (hold, or drop on air), reads the input
+// (a drop's reason and goodbye), and clears the air.
+func (s *Server) clearAir(r *http.Request, how string, read func(*http.Request) (actionInput, error)) (broadcast.AirCleared, error) {
+	perm := auth.ActionHold
+	if how == broadcast.ClearDrop {
+		perm = auth.ActionDropOnAir
+	}
+	h, err := s.apiShowReq(r, perm)
+	if err != nil {
+		return broadcast.AirCleared{}, err
+	}
+	in, err := read(r)
+	if err != nil {
+		return broadcast.AirCleared{}, err
+	}
+	_, actor := principal(r)
+	return s.controls(r).ClearAir(r.Context(), h.key, actor, how, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye})
+}
+
 // talkbackInput is the body of talkback/start.
 type talkbackInput struct {
 	Endpoint string   `json:"endpoint"`

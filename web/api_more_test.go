@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,69 @@ func TestAPIActionBodies(t *testing.T) {
 	res, body = e.api(t, "POST", "/api/v1/shows/morning/callers/c1/drop", "producer", `{"reason":"rude","goodbye":true}`)
 	if res.StatusCode != 200 || !e.app.lastDrop.Goodbye || e.app.lastDrop.Reason != "rude" {
 		t.Fatalf("drop: %d %v %+v", res.StatusCode, body, e.app.lastDrop)
+	}
+}
+
+// TestAPIClearAir: hold all and drop all clear the unlocked callers on air
+// and report the locked ones; each needs its own permission, and drop all
+// takes a drop's body.
+func TestAPIClearAir(t *testing.T) {
+	e := newEnv(t)
+	onAir := func(ids ...string) {
+		t.Helper()
+		for _, id := range ids {
+			e.app.arrive(id, "+1555000"+id[1:], "Caller "+id)
+			if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/"+id+"/promote", "producer", ""); res.StatusCode != 200 {
+				t.Fatalf("promote %s: %d %v", id, res.StatusCode, body)
+			}
+		}
+	}
+	ids := func(v any) []string {
+		var out []string
+		for _, c := range v.([]any) {
+			out = append(out, c.(map[string]any)["id"].(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	onAir("c1", "c2", "c3")
+	if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c2/lock", "host", ""); res.StatusCode != 200 {
+		t.Fatalf("lock: %d %v", res.StatusCode, body)
+	}
+	for _, role := range []string{"host", "screener"} {
+		if res, _ := e.api(t, "POST", "/api/v1/shows/morning/on-air/hold", role, ""); res.StatusCode != 403 {
+			t.Errorf("hold all as %s: %d, want 403", role, res.StatusCode)
+		}
+	}
+	if res, body := e.api(t, "POST", "/api/v1/shows/morning/on-air/hold", "producer", `{"reason":"x"}`); res.StatusCode != 400 {
+		t.Errorf("hold all with a drop's field: %d %v, want 400", res.StatusCode, body)
+	}
+	res, body := e.api(t, "POST", "/api/v1/shows/morning/on-air/hold", "producer", "")
+	if res.StatusCode != 200 || !slices.Equal(ids(body["cleared"]), []string{"c1", "c3"}) || !slices.Equal(ids(body["locked"]), []string{"c2"}) {
+		t.Fatalf("hold all: %d %v, want c1 and c3 held, c2 locked", res.StatusCode, body)
+	}
+	for id, want := range map[string]queue.State{"c1": queue.StateWaiting, "c2": queue.StateOnAir, "c3": queue.StateWaiting} {
+		if c, _ := e.app.Call("morning", id); c.State != want {
+			t.Errorf("%s is %s, want %s", id, c.State, want)
+		}
+	}
+
+	onAir("c4")
+	if res, _ := e.api(t, "POST", "/api/v1/shows/morning/on-air/drop", "screener", ""); res.StatusCode != 403 {
+		t.Errorf("drop all as a screener: %d, want 403", res.StatusCode)
+	}
+	res, body = e.api(t, "POST", "/api/v1/shows/morning/on-air/drop", "host", `{"reason":"top of the hour"}`)
+	if res.StatusCode != 200 || !slices.Equal(ids(body["cleared"]), []string{"c4"}) || !slices.Equal(ids(body["locked"]), []string{"c2"}) {
+		t.Fatalf("drop all: %d %v, want c4 dropped, c2 locked", res.StatusCode, body)
+	}
+	if e.app.lastDrop.Reason != "top of the hour" {
+		t.Errorf("drop reason %q", e.app.lastDrop.Reason)
+	}
+	if c, _ := e.app.Call("morning", "c4"); c.State != queue.StateEnded && c.State != "" {
+		t.Errorf("c4 is %s after drop all", c.State)
+	}
+	res, body = e.api(t, "POST", "/api/v1/shows/morning/on-air/drop", "producer", "")
+	if res.StatusCode != 200 || len(body["cleared"].([]any)) != 0 {
+		t.Fatalf("drop all with only a locked caller: %d %v", res.StatusCode, body)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
 )
 
 // controls returns the show controls for r's principal: every change is
@@ -45,6 +46,12 @@ func (c auditedControls) SetAnnounceEvery(show string, every time.Duration) erro
 	err := c.Controls.SetAnnounceEvery(show, every)
 	c.s.audit(c.r, show, "announce_interval", err, "every", every.String())
 	return err
+}
+
+func (c auditedControls) ClearAir(ctx context.Context, show string, actor queue.Actor, how string, opts broadcast.DropOptions) (broadcast.AirCleared, error) {
+	out, err := c.Controls.ClearAir(ctx, show, actor, how, opts)
+	c.s.audit(c.r, show, "clear_air", err, "how", how, "cleared", len(out.Cleared), "locked", len(out.Locked))
+	return out, err
 }
 
 func (c auditedControls) StartRecording(ctx context.Context, show string) (broadcast.RecordingState, error) {

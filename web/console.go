@@ -219,6 +219,15 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 				err, msg = ctl.StopTalkback(ctx, h.key), "Talkback off."
 			}
 		}
+	case "hold-air", "drop-air":
+		how := map[bool]string{true: broadcast.ClearHold, false: broadcast.ClearDrop}[name == "hold-air"]
+		var out broadcast.AirCleared
+		out, err = s.clearAir(r, how, formInput)
+		if err != nil && out.Cleared != nil {
+			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
+			err = nil
+		}
+		msg = airMessage(how, out)
 	case "call-host":
 		if err = s.allow(r, auth.ActionLines); err == nil {
 			_, err = ctl.JoinHost(ctx, h.key, "")
@@ -316,4 +325,17 @@ func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	h.addChat(m)
 	s.done(w, r, back, "Sent.", nil)
+}
+
+// airMessage says what hold all or drop all did.
+func airMessage(how string, out broadcast.AirCleared) string {
+	verb := map[bool]string{true: "On hold", false: "Dropped"}[how == broadcast.ClearHold]
+	msg := "Nobody on air to clear."
+	if n := len(out.Cleared); n > 0 {
+		msg = verb + ": " + strconv.Itoa(n) + " " + plural(n, "caller", "callers") + "."
+	}
+	if n := len(out.Locked); n > 0 {
+		msg += " Locked, still on air: " + strconv.Itoa(n) + "."
+	}
+	return msg
 }

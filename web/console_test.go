@@ -355,3 +355,55 @@ func TestConsoleCallsHost(t *testing.T) {
 		t.Errorf("controls called %v, want the host twice (not for the screener)", called)
 	}
 }
+
+// TestConsoleClearAir: the on-air area's menu holds (producers) and drops
+// (producers, hosts) everyone on air but the locked, and says what it did;
+// it appears only with an unlocked caller on air, and only with its
+// permissions.
+func TestConsoleClearAir(t *testing.T) {
+	e := newEnv(t)
+	if _, body := e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(body, `data-testid="air-menu"`) {
+		t.Fatal("the on-air menu with nobody on air")
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		e.app.arrive(id, "+1555000"+id[1:], "Caller "+id)
+		if _, err := e.app.Promote(t.Context(), "morning", id, queue.Actor{Kind: queue.ActorUser, Name: "pat"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.app.Lock("morning", "c3", queue.Actor{Kind: queue.ActorUser, Name: "pat"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.console(t, "GET", "/shows/morning", "producer", "", false)
+	for _, want := range []string{`data-testid="air-menu"`, `data-testid="hold-air"`, "Hold all (2)", `data-testid="drop-air"`, "Drop 2 callers on air? Locked callers stay."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("producer's console lacks %q", want)
+		}
+	}
+	_, body = e.console(t, "GET", "/shows/morning", "host", "", false)
+	if strings.Contains(body, `data-testid="hold-air"`) || !strings.Contains(body, `data-testid="drop-air"`) {
+		t.Error("host's console: want drop all and no hold all")
+	}
+	if _, body = e.console(t, "GET", "/shows/morning", "screener", "", false); strings.Contains(body, `data-testid="air-menu"`) {
+		t.Error("screener's console has the on-air menu")
+	}
+	if res, _ := e.console(t, "POST", "/shows/morning/controls/hold-air", "host", "", true); res.StatusCode != 403 {
+		t.Errorf("hold all as host: %d, want 403", res.StatusCode)
+	}
+	res, body := e.console(t, "POST", "/shows/morning/controls/hold-air", "producer", "", true)
+	if res.StatusCode != 200 || !strings.Contains(body, "On hold: 2 callers. Locked, still on air: 1.") {
+		t.Fatalf("hold all: %d %q", res.StatusCode, body)
+	}
+	for id, want := range map[string]queue.State{"c1": queue.StateWaiting, "c2": queue.StateWaiting, "c3": queue.StateOnAir} {
+		if c, _ := e.app.Call("morning", id); c.State != want {
+			t.Errorf("%s is %s, want %s", id, c.State, want)
+		}
+	}
+	if _, body = e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(body, `data-testid="air-menu"`) {
+		t.Error("the on-air menu with only a locked caller on air")
+	}
+	res, body = e.console(t, "POST", "/shows/morning/controls/drop-air", "host", "", true)
+	if res.StatusCode != 200 || !strings.Contains(body, "Nobody on air to clear. Locked, still on air: 1.") {
+		t.Fatalf("drop all with only the locked: %d %q", res.StatusCode, body)
+	}
+}

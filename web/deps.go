@@ -86,6 +86,11 @@ type Controls interface {
 	// on-air bridge and returns the line's channel; queue.ErrInvalid when
 	// the show has no host phone.
 	JoinHost(ctx context.Context, show, endpoint string) (string, error)
+	// ClearAir puts every unlocked caller on air back on hold (how
+	// broadcast.ClearHold) or drops them (broadcast.ClearDrop); locked ones
+	// stay. It reports both, also with an error for callers it could not
+	// clear.
+	ClearAir(ctx context.Context, show string, actor queue.Actor, how string, opts broadcast.DropOptions) (broadcast.AirCleared, error)
 }
 
 // History is the history store; *postgres.Store satisfies it. Errors wrap

@@ -174,17 +174,29 @@ func TestBrowserLayouts(t *testing.T) {
 					if pg.name != "show" {
 						return
 					}
-					// A row's menu, open, stays inside the window too.
-					if err := chromedp.Do(ctx, chromedp.Click("", css(`#waiting [data-testid=row-menu] summary`)),
-						chromedp.WaitVisible("", css(`#waiting details[open] [data-testid=act-promote]`))); err != nil {
-						t.Fatal(err)
-					}
-					problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
-						const r = document.querySelector("details.menu[open] .menu-list").getBoundingClientRect();
-						return r.left < 0 || r.right > document.documentElement.clientWidth ? ["the open menu leaves the window: " + r.left + "–" + r.right] : [];
-					})()`))
-					if err != nil || len(problems) > 0 {
-						t.Fatalf("%v %v", err, problems)
+					// A row's menu and the on-air area's, open, stay inside
+					// the window too (one open at a time).
+					for _, m := range []struct{ summary, item string }{
+						{`#waiting [data-testid=row-menu] summary`, `#waiting details[open] [data-testid=act-promote]`},
+						{`[data-testid=air-menu] summary`, `[data-testid=air-menu][open] [data-testid=hold-air]`},
+					} {
+						if err := chromedp.Do(ctx, chromedp.Click("", css(m.summary)), chromedp.WaitVisible("", css(m.item))); err != nil {
+							t.Fatalf("%s: %v", m.summary, err)
+						}
+						// The other menu closes on the toggle event, a moment later.
+						if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("details.menu[open]").length === 1`,
+							chromedp.WithPollingTimeout(2*time.Second))); err != nil {
+							t.Fatalf("%s: more than one menu stays open: %v", m.summary, err)
+						}
+						problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+							const open = document.querySelectorAll("details.menu[open]");
+							if (open.length !== 1) return [open.length + " menus open"];
+							const r = open[0].querySelector(".menu-list").getBoundingClientRect();
+							return r.left < 0 || r.right > document.documentElement.clientWidth ? ["the open menu leaves the window: " + r.left + "–" + r.right] : [];
+						})()`))
+						if err != nil || len(problems) > 0 {
+							t.Fatalf("%s: %v %v", m.summary, err, problems)
+						}
 					}
 				})
 			}

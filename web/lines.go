@@ -239,6 +239,17 @@ func (v showView) nextUp() (c queue.Call, ok bool) {
 	return *at, true
 }
 
+// unlockedOnAir counts the callers on air hold all or drop all would clear.
+func (v showView) unlockedOnAir() int {
+	n := 0
+	for _, c := range v.Snap.Lineup.OnAir {
+		if !c.Locked {
+			n++
+		}
+	}
+	return n
+}
+
 // following is up to n callers in line after the next one, the way Take
 // next would take them.
 func (v showView) following(n int) []queue.Call {

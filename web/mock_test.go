@@ -335,6 +335,35 @@ func (a *fakeApp) CallbackNow(_, id string, actor queue.Actor) (queue.Call, erro
 	})
 }
 
+// ClearAir holds or drops the unlocked callers on air one by one, as
+// broadcast does (all at once there).
+func (a *fakeApp) ClearAir(ctx context.Context, show string, actor queue.Actor, how string, o broadcast.DropOptions) (broadcast.AirCleared, error) {
+	if err := a.control("clear_air"); err != nil {
+		return broadcast.AirCleared{}, err
+	}
+	a.mu.Lock()
+	onAir := a.q.List().OnAir
+	a.mu.Unlock()
+	var out broadcast.AirCleared
+	for _, c := range onAir {
+		if c.Locked {
+			out.Locked = append(out.Locked, c)
+			continue
+		}
+		var err error
+		if how == broadcast.ClearHold {
+			_, err = a.Hold(ctx, show, c.ID, actor)
+		} else {
+			_, err = a.Drop(ctx, show, c.ID, actor, o)
+		}
+		if err != nil {
+			return out, err
+		}
+		out.Cleared = append(out.Cleared, c)
+	}
+	return out, nil
+}
+
 func (a *fakeApp) control(name string) error {
 	if a.ControlFn != nil {
 		return a.ControlFn(name)

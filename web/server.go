@@ -197,6 +197,8 @@ func (s *Server) apiRoutes(r chi.Router) {
 		}
 		r.Post("/shows/{show}/take-next", s.apiTakeNext)
 		r.Get("/shows/{show}/on-air", s.apiOnAir)
+		r.Post("/shows/{show}/on-air/hold", s.apiClearAir(queue.ActionHold))
+		r.Post("/shows/{show}/on-air/drop", s.apiClearAir(queue.ActionDrop))
 		r.Post("/shows/{show}/talkback/start", s.apiTalkback(true))
 		r.Post("/shows/{show}/talkback/stop", s.apiTalkback(false))
 		r.Post("/shows/{show}/host/call", s.apiCallHost)

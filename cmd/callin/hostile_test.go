@@ -766,9 +766,16 @@ func TestShowSpec(t *testing.T) {
 	if sc, _, _ := showFromRow(postgres.Show{Key: "m", Node: "main"}); sc.MOHClass != "callin" {
 		t.Errorf("a stored show without a class: %q", sc.MOHClass)
 	}
+	// Take next that clears the air first, kept through the database.
+	if s, err := parseShow("m,next=drop", "main"); err != nil || s.NextClears != "drop" {
+		t.Errorf("next=drop: %+v %v", s.NextClears, err)
+	} else if sc, _, err := showFromRow(s.row()); err != nil || sc.NextClears != "drop" {
+		t.Errorf("next=drop through the database: %q %v", sc.NextClears, err)
+	}
 	for _, bad := range []string{
 		"m,talkback-phones=PJSIP/a&PJSIP/b", "m,talkback-phones=PJSIP/a,b",
 		"m,talkback-media=sound:/etc/passwd", "m,talkback-media=sound:../x", "m,talkback-phones=",
+		"m,next=mute", "m,next=",
 	} {
 		if _, err := parseShow(bad, "main"); err == nil {
 			t.Errorf("%q accepted", bad)

@@ -76,7 +76,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.StringVar(&nodes, "nodes", "", "Asterisk nodes as name=URL, comma separated, e.g. main=http://10.0.0.5:8088 (required)")
 	fs.StringVar(&ariUser, "ari-user", "callin", "ARI user for every node (per node: CALLIN_ARI_USER_<NAME>)")
 	fs.StringVar(&ariPass, "ari-password", "", "ARI password for every node (per node: CALLIN_ARI_PASSWORD_<NAME>); prefer the environment")
-	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP][,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,callback=PJSIP/{number}@trunk,...][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
+	fs.Var(&shows, "show", "a show: key[,title=..][,node=..][,capacity=N][,max-on-air=N][,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP][,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,next=hold|drop][,callback=PJSIP/{number}@trunk,...][,closed]; repeat for more (env: CALLIN_SHOW, ';' between shows)")
 	fs.StringVar(&cfg.Journal, "journal", defaultJournal(env), "file where history waits while PostgreSQL is unreachable")
 	fs.DurationVar(&cfg.KeepRecordings, "keep-recordings", 0, "delete on-air recordings from Asterisk this long after they end, e.g. 720h (0: keep them)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
@@ -507,6 +507,9 @@ type showSpec struct {
 	Hold int
 	// Callback is how the show calls callers back (callback=, callback-cid=).
 	Callback broadcast.CallbackLine
+	// NextClears is what Take next does first with the unlocked callers on
+	// air (next=hold or next=drop; "" leaves them).
+	NextClears string
 }
 
 func (s showSpec) row() postgres.Show {
@@ -514,7 +517,7 @@ func (s showSpec) row() postgres.Show {
 		Capacity: s.Capacity, MaxOnAir: s.MaxOnAir, MOHClass: s.MOHClass,
 		AnnounceEvery:  duration(s.AnnounceEvery),
 		TalkbackPhones: s.Talkback.Phones, TalkbackMedia: s.Talkback.Media,
-		Host: s.Host, Hold: s.Hold, ReadyCheck: s.ReadyCheck, AnnounceWait: s.AnnounceWait,
+		Host: s.Host, Hold: s.Hold, ReadyCheck: s.ReadyCheck, AnnounceWait: s.AnnounceWait, NextClears: s.NextClears,
 		CallbackDial: s.Callback.Dial, CallbackCallerID: s.Callback.CallerID,
 		CallbackOffer: duration(s.Config.Callback.Offer), CallbackNear: s.Config.Callback.NearFront,
 		CallbackTries: s.Config.Callback.Attempts, CallbackGap: duration(s.Config.Callback.Gap),
@@ -535,6 +538,7 @@ type showSettings struct {
 	Hold             int      `json:"hold,omitempty"`
 	ReadyCheck       bool     `json:"ready_check,omitempty"`
 	AnnounceWait     bool     `json:"announce_wait,omitempty"`
+	NextClears       string   `json:"next_clears,omitempty"`
 	CallbackDial     string   `json:"callback_dial,omitempty"`
 	CallbackCallerID string   `json:"callback_caller_id,omitempty"`
 	CallbackOffer    duration `json:"callback_offer,omitempty"`
@@ -577,7 +581,7 @@ func showFromRow(r postgres.Show) (broadcast.ShowConfig, web.TalkbackRules, erro
 			AnnounceEvery: time.Duration(st.AnnounceEvery), ReadyCheck: st.ReadyCheck, AnnounceWait: st.AnnounceWait,
 			Callback: queue.CallbackConfig{Offer: time.Duration(st.CallbackOffer), NearFront: st.CallbackNear,
 				Attempts: st.CallbackTries, Gap: time.Duration(st.CallbackGap), MaxRinging: st.CallbackRinging},
-		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold,
+		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold, NextClears: st.NextClears,
 			CallbackLine: broadcast.CallbackLine{Dial: st.CallbackDial, CallerID: st.CallbackCallerID},
 		}, web.TalkbackRules{Phones: st.TalkbackPhones, Media: st.TalkbackMedia},
 		nil
@@ -585,7 +589,7 @@ func showFromRow(r postgres.Show) (broadcast.ShowConfig, web.TalkbackRules, erro
 
 // parseShow reads "key[,title=..][,node=..][,capacity=N][,max-on-air=N]
 // [,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP]
-// [,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check]
+// [,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,next=hold|drop]
 // [,callback=TEMPLATE[,callback-cid=NUMBER][,callback-offer=D]
 // [,callback-near=N][,callback-tries=N][,callback-gap=D][,callback-ringing=N]]
 // [,closed]".
@@ -608,7 +612,7 @@ func parseShow(spec, defaultNode string) (showSpec, error) {
 		switch {
 		case errors.Is(err, errUnknownSetting):
 			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
-				"announce-wait, talkback-phones, talkback-media, host, hold, ready-check, callback, callback-cid, callback-offer, "+
+				"announce-wait, talkback-phones, talkback-media, host, hold, ready-check, next, callback, callback-cid, callback-offer, "+
 				"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
 		case err != nil:
 			return s, usagef("--show %q: %s: %v", spec, k, err)
@@ -683,6 +687,11 @@ func (s *showSpec) parseLine(k, v string) error {
 		}
 	case "ready-check":
 		s.ReadyCheck = true
+	case "next":
+		if v != broadcast.ClearHold && v != broadcast.ClearDrop {
+			return fmt.Errorf("%q: want hold or drop (what Take next does first with the unlocked callers on air)", v)
+		}
+		s.NextClears = v
 	case "callback":
 		if !callbackDial.MatchString(v) || !strings.Contains(v, "{number}") {
 			return fmt.Errorf("%q: want an endpoint template with {number}, like PJSIP/{number}@trunk", v)
