@@ -1414,6 +1414,9 @@ type ReadyCallerJSONRequestBody = Notes
 // ScreenCallerJSONRequestBody defines body for ScreenCaller for application/json ContentType.
 type ScreenCallerJSONRequestBody = Screen
 
+// UpdateScreenerNotesJSONRequestBody defines body for UpdateScreenerNotes for application/json ContentType.
+type UpdateScreenerNotesJSONRequestBody = Notes
+
 // PostChatJSONRequestBody defines body for PostChat for application/json ContentType.
 type PostChatJSONRequestBody = MessageText
 
@@ -1953,6 +1956,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
 	ScreenCaller(ctx context.Context, show ShowKey, call CallId, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateScreenerNotesWithBody Caller action: notes
+	//
+	// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+	UpdateScreenerNotesWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateScreenerNotes Caller action: notes
+	//
+	// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+	UpdateScreenerNotes(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnlockCaller Caller action: unlock
 	//
@@ -2624,6 +2645,44 @@ func (c *Client) ScreenCallerWithBody(ctx context.Context, show ShowKey, call Ca
 // Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
 func (c *Client) ScreenCaller(ctx context.Context, show ShowKey, call CallId, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScreenCallerRequest(c.Server, show, call, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateScreenerNotesWithBody Caller action: notes
+//
+// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+func (c *Client) UpdateScreenerNotesWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateScreenerNotesRequestWithBody(c.Server, show, call, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateScreenerNotes Caller action: notes
+//
+// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+func (c *Client) UpdateScreenerNotes(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateScreenerNotesRequest(c.Server, show, call, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4034,6 +4093,60 @@ func NewScreenCallerRequestWithBody(server string, show ShowKey, call CallId, co
 	return req, nil
 }
 
+// NewUpdateScreenerNotesRequest calls the generic UpdateScreenerNotes builder with application/json body
+func NewUpdateScreenerNotesRequest(server string, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateScreenerNotesRequestWithBody(server, show, call, "application/json", bodyReader)
+}
+
+// NewUpdateScreenerNotesRequestWithBody constructs an http.Request for the UpdateScreenerNotes method, with any body, and a specified content type
+func NewUpdateScreenerNotesRequestWithBody(server string, show ShowKey, call CallId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "call", call, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/callers/%s/screener-notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewUnlockCallerRequest constructs an http.Request for the UnlockCaller method
 func NewUnlockCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
 	var err error
@@ -5313,6 +5426,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
 	ScreenCallerWithResponse(ctx context.Context, show ShowKey, call CallId, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error)
+
+	// UpdateScreenerNotesWithBodyWithResponse Caller action: notes
+	//
+	// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+	UpdateScreenerNotesWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error)
+
+	// UpdateScreenerNotesWithResponse Caller action: notes
+	//
+	// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+	UpdateScreenerNotesWithResponse(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error)
 
 	// UnlockCallerWithResponse Caller action: unlock
 	//
@@ -7600,6 +7731,110 @@ func (r ScreenCallerResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ScreenCallerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateScreenerNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Call
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *N409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *N413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *N415
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON200() *Call {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON409() *N409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON413() *N413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON415() *N415 {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateScreenerNotesResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateScreenerNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateScreenerNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateScreenerNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateScreenerNotesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9948,6 +10183,36 @@ func (c *ClientWithResponses) ScreenCallerWithResponse(ctx context.Context, show
 	return ParseScreenCallerResponse(rsp)
 }
 
+// UpdateScreenerNotesWithBodyWithResponse Caller action: notes
+//
+// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+func (c *ClientWithResponses) UpdateScreenerNotesWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error) {
+	rsp, err := c.UpdateScreenerNotesWithBody(ctx, show, call, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateScreenerNotesResponse(rsp)
+}
+
+// UpdateScreenerNotesWithResponse Caller action: notes
+//
+// Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing. Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
+func (c *ClientWithResponses) UpdateScreenerNotesWithResponse(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error) {
+	rsp, err := c.UpdateScreenerNotes(ctx, show, call, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateScreenerNotesResponse(rsp)
+}
+
 // UnlockCallerWithResponse Caller action: unlock
 //
 // Unlock an on-air caller. Who may: Hosts (mute, lock), producers and admins.
@@ -12059,6 +12324,95 @@ func ParseScreenCallerResponse(rsp *http.Response) (*ScreenCallerResponse, error
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateScreenerNotesResponse parses an HTTP response from a UpdateScreenerNotesWithResponse call
+func ParseUpdateScreenerNotesResponse(rsp *http.Response) (*UpdateScreenerNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateScreenerNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

@@ -46,6 +46,9 @@ var callerActions = []callerAction{
 	{queue.ActionReady, "ready", auth.ActionReady, "Ready", func(ctx context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
 		return c.Ready(ctx, show, id, a, queue.Notes{Name: in.Name, Location: in.Location, Topic: in.Topic, Priority: in.Priority})
 	}},
+	{queue.ActionNotes, "screener-notes", auth.ActionNotes, "Notes saved", func(_ context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
+		return c.UpdateNotes(show, id, a, queue.Notes{Name: in.Name, Location: in.Location, Topic: in.Topic, Priority: in.Priority})
+	}},
 	{queue.ActionPromote, "promote", auth.ActionPromote, "On air", func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 		return c.Promote(ctx, show, id, a)
 	}},
@@ -130,7 +133,7 @@ func jsonInput(a callerAction) func(*http.Request) (actionInput, error) {
 			}
 			err = decodeJSON(r, &b)
 			in.Screener = b.Screener
-		case queue.ActionReady:
+		case queue.ActionReady, queue.ActionNotes:
 			var b struct {
 				Name     string `json:"name"`
 				Location string `json:"location"`

@@ -326,3 +326,34 @@ func TestAPIClearAir(t *testing.T) {
 		t.Fatalf("drop all with only a locked caller: %d %v", res.StatusCode, body)
 	}
 }
+
+// TestAPIScreenerNotes: the screener's notes on a live caller change
+// without moving them; screeners may, hosts may not; only the notes'
+// fields are taken.
+func TestAPIScreenerNotes(t *testing.T) {
+	e := newEnv(t)
+	s := openSSE(t, e.eventsRequest(t, ""))
+	e.app.arrive("c1", "+15550001", "Ann")
+	if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/ready", "screener", `{"topic":"potholes","priority":2}`); res.StatusCode != 200 {
+		t.Fatalf("ready: %d %v", res.StatusCode, body)
+	}
+	if res, _ := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/screener-notes", "host", `{"topic":"x"}`); res.StatusCode != 403 {
+		t.Errorf("host: %d, want 403", res.StatusCode)
+	}
+	if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/screener-notes", "screener", `{"reason":"x"}`); res.StatusCode != 400 {
+		t.Errorf("a drop's field: %d %v, want 400", res.StatusCode, body)
+	}
+	res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/screener-notes", "screener", `{"name":"Ann B","topic":"bus lanes","priority":5}`)
+	if res.StatusCode != 200 || body["state"] != "ready" || body["notes"].(map[string]any)["topic"] != "bus lanes" {
+		t.Fatalf("notes: %d %v, want still ready with the new topic", res.StatusCode, body)
+	}
+	for {
+		ev := s.next(t, named("transition"))
+		if strings.Contains(ev.Data, `"action":"notes"`) {
+			if !strings.Contains(ev.Data, `"to":"ready"`) {
+				t.Errorf("notes transition %s, want ready to ready", ev.Data)
+			}
+			break
+		}
+	}
+}

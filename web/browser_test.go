@@ -163,6 +163,27 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("state mark %q, want Ready", got)
 	}
 	run("the selection outlives the move", chromedp.WaitVisible("", css(row("next-list", "c3")+`[aria-current=true]`)))
+	// The same dialog edits a ready caller's notes (w), filled with them,
+	// and the caller stays ready.
+	run("edit the notes from the keyboard",
+		chromedp.KeyEvent("w"),
+		chromedp.WaitVisible("", css(`[data-testid=ready-dialog] input[name=topic]`)),
+	)
+	if title, topic := text("the dialog's title", `#ready-title [data-title]`), text("its button", `[data-testid=ready-submit]`); title != "Screener notes" || topic != "Save notes" {
+		t.Fatalf("the notes dialog says %q / %q", title, topic)
+	}
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=ready-dialog] input[name=topic]").value`)); err != nil || v != "potholes" {
+		t.Fatalf("topic field %q, %v; want the notes as they are", v, err)
+	}
+	run("save new notes",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("[data-testid=ready-dialog] input[name=topic]").value = ""`),
+		chromedp.SendKeys(`[data-testid=ready-dialog] input[name=topic]`, "bus lanes"),
+		chromedp.Click("", css(`[data-testid=ready-submit]`)),
+		chromedp.WaitVisible("", css(row("next-list", "c3")+`[data-n-topic="bus lanes"]`)),
+	)
+	if got := text("the ready mark", row("next-list", "c3")+` [data-testid=state]`); got != "Ready" {
+		t.Fatalf("state mark %q after editing the notes, want Ready", got)
+	}
 	// The chat form empties once sent (console.js: no inline script runs
 	// under the page's Content-Security-Policy).
 	run("send a chat message",

@@ -53,6 +53,8 @@ type Subscription interface {
 type Callers interface {
 	Screen(ctx context.Context, show, callID string, actor queue.Actor, screener string) (queue.Call, error)
 	Ready(ctx context.Context, show, callID string, actor queue.Actor, notes queue.Notes) (queue.Call, error)
+	// UpdateNotes replaces the screener's notes on a live caller.
+	UpdateNotes(show, callID string, actor queue.Actor, notes queue.Notes) (queue.Call, error)
 	Promote(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
 	TakeNext(ctx context.Context, show string, actor queue.Actor) (queue.Call, error)
 	Hold(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)

@@ -57,6 +57,8 @@ type rowAct struct {
 	Confirm string // asked first, when set
 	OK      string // the confirm button's word
 	Dialog  string // "ready" or "notes": opens that dialog instead
+	Title   string // the ready dialog's heading and submit word, when it
+	Submit  string // edits the notes rather than marking ready
 	Danger  bool
 	Pressed string // "true"/"false" for toggles (mute, lock); "" otherwise
 	TestID  string
@@ -78,6 +80,10 @@ func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []
 	}
 	ready := act(queue.ActionReady, "Ready…", "r")
 	ready.Dialog = "ready"
+	// The ready dialog again, to change the notes of a ready or on-air
+	// caller without moving them.
+	notesEdit := rowAct{Action: queue.ActionNotes, Label: "Screener notes…", Key: "w", URL: "screener-notes",
+		Dialog: "ready", Title: "Screener notes", Submit: "Save notes", TestID: "act-screener-notes"}
 	notes := rowAct{Action: "notes", Label: "Caller notes…", Key: "e", URL: notesURL(v.Snap.Show, c), Dialog: "notes", TestID: "act-notes"}
 	can := func(a auth.Action) bool { return pm[a] }
 	var all []rowAct // in menu order; the primary is taken out
@@ -105,8 +111,10 @@ func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []
 		add(can(auth.ActionPickNext) && !c.Next, act(queue.ActionPickNext, "Pick as next", "x"))
 		add(can(auth.ActionMoveToTop) && !c.Top, act(queue.ActionMoveToTop, "Move to top", "t"))
 		add(can(auth.ActionHold), act(queue.ActionHold, "Back to hold", "h"))
+		add(can(auth.ActionNotes), notesEdit)
 	case queue.StateOnAir:
 		add(can(auth.ActionHold) && !c.Locked, act(queue.ActionHold, "Back to hold", "h"))
+		add(can(auth.ActionNotes), notesEdit)
 	}
 	add(can(auth.ActionNotes) && v.notesOn && queue.NormalizeNumber(c.Number) != "", notes)
 	if len(all) > 0 && c.State != queue.StateOnAir {
@@ -141,6 +149,10 @@ func (a rowAct) attrs() templ.OrderedAttributes {
 	switch a.Dialog {
 	case "ready":
 		add("data-ready", a.URL)
+		if a.Title != "" {
+			add("data-dialog-title", a.Title)
+			add("data-dialog-submit", a.Submit)
+		}
 	case "notes":
 		add("data-notes", a.URL)
 	default:

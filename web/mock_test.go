@@ -277,6 +277,11 @@ func (a *fakeApp) Screen(_ context.Context, _, id string, actor queue.Actor, scr
 func (a *fakeApp) Ready(_ context.Context, _, id string, actor queue.Actor, n queue.Notes) (queue.Call, error) {
 	return a.act(queue.ActionReady, id, func(q *queue.Show) (queue.Ticket, error) { return q.Ready(actor, id, n) })
 }
+func (a *fakeApp) UpdateNotes(_, id string, actor queue.Actor, n queue.Notes) (queue.Call, error) {
+	return a.immediate(queue.ActionNotes, id, func(q *queue.Show) (queue.Call, []queue.Transition, error) {
+		return q.UpdateNotes(a.now, actor, id, n)
+	})
+}
 func (a *fakeApp) Promote(_ context.Context, _, id string, actor queue.Actor) (queue.Call, error) {
 	return a.act(queue.ActionPromote, id, func(q *queue.Show) (queue.Ticket, error) { return q.Promote(actor, id) })
 }

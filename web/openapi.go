@@ -97,6 +97,7 @@ var callerOps = map[string]struct {
 }{
 	"screen":       {"screenCaller", "Screen", whoScreen, "Take a waiting caller to a screener (the token's name when screener is left out).", true},
 	"ready":        {"readyCaller", "Notes", whoScreen, "Mark a caller ready for air, with the screener's notes.", true},
+	"screener-notes": {"updateScreenerNotes", "Notes", whoScreen, "Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing.", false},
 	"promote":      {"promoteCaller", "", whoProducer, "Put a caller on air, wherever they are in line (also one that is blocked).", true},
 	"hold":         {"holdCaller", "", whoProducer, "Take an on-air caller back to hold, at the front of the line.", true},
 	"mute":         {"muteCaller", "", whoOnAir, "Mute an on-air caller.", true},

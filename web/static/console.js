@@ -94,6 +94,9 @@
     f.dataset.url = url(b, b.dataset.ready);
     f.reset();
     d.querySelector("[data-who]").textContent = who(b);
+    // The same dialog edits a ready or on-air caller's notes.
+    d.querySelector("[data-title]").textContent = b.dataset.dialogTitle || "Mark ready";
+    d.querySelector("[data-submit]").textContent = b.dataset.dialogSubmit || "Mark ready";
     var row = rowOf(b);
     if (row) {
       ["name", "location", "topic", "priority"].forEach(function (k) {
