@@ -95,19 +95,19 @@ var callerOps = map[string]struct {
 	id, body, who, desc string
 	telephony           bool
 }{
-	"screen":       {"screenCaller", "Screen", whoScreen, "Take a waiting caller to a screener (the token's name when screener is left out).", true},
-	"ready":        {"readyCaller", "Notes", whoScreen, "Mark a caller ready for air, with the screener's notes.", true},
+	"screen":         {"screenCaller", "Screen", whoScreen, "Take a waiting caller to a screener (the token's name when screener is left out).", true},
+	"ready":          {"readyCaller", "Notes", whoScreen, "Mark a caller ready for air, with the screener's notes.", true},
 	"screener-notes": {"updateScreenerNotes", "Notes", whoScreen, "Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing.", false},
-	"promote":      {"promoteCaller", "", whoProducer, "Put a caller on air, wherever they are in line (also one that is blocked).", true},
-	"hold":         {"holdCaller", "", whoProducer, "Take an on-air caller back to hold, at the front of the line.", true},
-	"mute":         {"muteCaller", "", whoOnAir, "Mute an on-air caller.", true},
-	"unmute":       {"unmuteCaller", "", whoOnAir, "Unmute an on-air caller.", true},
-	"lock":         {"lockCaller", "", whoOnAir, "Lock an on-air caller: hold and drop are refused until unlocked.", false},
-	"unlock":       {"unlockCaller", "", whoOnAir, "Unlock an on-air caller.", false},
-	"pick-next":    {"pickNextCaller", "", whoProducer, "Pick the caller take-next puts on air next.", false},
-	"move-to-top":  {"moveCallerToTop", "", whoProducer, "Move a caller to the front of the line.", false},
-	"drop":         {"dropCaller", "Drop", whoHostDrop, "End a call, after a goodbye prompt when asked.", true},
-	"callback-now": {"callBackNow", "", whoProducer, "Call a call-back entry (state callback) now, wherever it is in line.", false},
+	"promote":        {"promoteCaller", "", whoProducer, "Put a caller on air, wherever they are in line (also one that is blocked).", true},
+	"hold":           {"holdCaller", "", whoProducer, "Take an on-air caller back to hold, at the front of the line.", true},
+	"mute":           {"muteCaller", "", whoOnAir, "Mute an on-air caller.", true},
+	"unmute":         {"unmuteCaller", "", whoOnAir, "Unmute an on-air caller.", true},
+	"lock":           {"lockCaller", "", whoOnAir, "Lock an on-air caller: hold and drop are refused until unlocked.", false},
+	"unlock":         {"unlockCaller", "", whoOnAir, "Unlock an on-air caller.", false},
+	"pick-next":      {"pickNextCaller", "", whoProducer, "Pick the caller take-next puts on air next.", false},
+	"move-to-top":    {"moveCallerToTop", "", whoProducer, "Move a caller to the front of the line.", false},
+	"drop":           {"dropCaller", "Drop", whoHostDrop, "End a call, after a goodbye prompt when asked.", true},
+	"callback-now":   {"callBackNow", "", whoProducer, "Call a call-back entry (state callback) now, wherever it is in line.", false},
 }
 
 // apiOps is every operation of /api/v1.
