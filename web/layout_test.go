@@ -268,3 +268,55 @@ func TestBrowserAccessibility(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserLineStaysPut: the line does not move under the producer's
+// pointer as callers go on air and come off it. The on-air area keeps one
+// row of cards' height with nobody on air, so the first one, and a second
+// beside it where the window is wide enough for two cards, leave the line
+// where it was (a card with long notes may still make its row taller).
+func TestBrowserLineStaysPut(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	for i := range 6 {
+		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+1555000%04d", i), fmt.Sprintf("Caller %d", i))
+	}
+	login(t, ctx, e, "producer")
+	actor := queue.Actor{Kind: queue.ActorUser, Name: "pat"}
+	for _, sc := range []struct {
+		name  string
+		w, h  int64
+		cards int // on-air cards side by side at this width
+	}{{"laptop", 1366, 768, 2}, {"desktop", 1920, 1080, 2}, {"tablet", 820, 1180, 1}} {
+		t.Run(sc.name, func(t *testing.T) {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(sc.w, sc.h), chromedp.Navigate(e.ts.URL+"/shows/morning")); err != nil {
+				t.Fatal(err)
+			}
+			var tops []float64
+			for on := 0; on <= sc.cards; on++ {
+				if on > 0 {
+					if _, err := e.app.Promote(t.Context(), "morning", fmt.Sprintf("c%d", on-1), actor); err != nil {
+						t.Fatal(err)
+					}
+				}
+				top, err := chromedp.Run(ctx, chromedp.Poll[float64](fmt.Sprintf(`(() => {
+					if (document.querySelectorAll("[data-testid=onair-row]").length !== %d) return 0;
+					return document.getElementById("h-waiting").getBoundingClientRect().top + window.scrollY;
+				})()`, on), chromedp.WithPollingTimeout(5*time.Second)))
+				if err != nil {
+					t.Fatalf("%d on air: %v", on, err)
+				}
+				tops = append(tops, top)
+			}
+			for i, top := range tops {
+				if top != tops[0] {
+					t.Errorf("the waiting line starts at %v px with %d on air, %v px with nobody: it moved", top, i, tops[0])
+				}
+			}
+			for i := range sc.cards { // back to nobody on air for the next size
+				if _, err := e.app.Hold(t.Context(), "morning", fmt.Sprintf("c%d", i), actor); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
