@@ -108,6 +108,7 @@ func TestScreenWithoutPhone(t *testing.T) {
 	w := e.w("show1")
 	w.nodeUp()
 	c, id := dial(t, srv, w, "show1", "1")
+	waitMusic(t, c) // the music starts just after the join
 	before, _ := c.State()
 	if got, err := e.app.Screen(ctx, "show1", id, producer, "kim"); err != nil || got.State != queue.StateScreening {
 		t.Fatalf("screen: %s %v", got.State, err)

@@ -2,6 +2,7 @@ package broadcast_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,32 @@ func poolIDs(n int) []string {
 		ids = append(ids, holdID("show1")+"-"+string(rune('0'+i)))
 	}
 	return ids
+}
+
+// waitReach waits until n holding bridges hear the talkback, and says
+// what each bridge holds when they do not.
+func waitReach(t testing.TB, e *env, srv *aritest.Server, n int, bridges []string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		snap, _ := e.app.Snapshot("show1")
+		if snap.Media.TalkbackBridges == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			var state []string
+			for _, b := range bridges {
+				chans, _ := srv.BridgeChannels(b)
+				for _, id := range chans {
+					st, _ := srv.Channel(id)
+					state = append(state, b+":"+id+"/"+st.Role)
+				}
+				state = append(state, b+fmt.Sprintf(" music=%t", srv.BridgeMusicPlaying(b)))
+			}
+			t.Fatalf("the talkback reaches %d bridges of %d, want %d:\n%s", snap.Media.TalkbackBridges, snap.Media.HoldBridges, n, strings.Join(state, "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // waitRelaysGone waits until no relay half is left in the pool's bridges.
@@ -105,9 +132,7 @@ func TestTalkbackLiveReachesPool(t *testing.T) {
 				c, _ := dial(t, srv, w, "show1", n)
 				late = append(late, c)
 			}
-			w.next("the line in the new bridge", func(u broadcast.Update) bool {
-				return u.Kind == broadcast.UpdateMedia && u.Media.TalkbackBridges == 4
-			})
+			waitReach(t, e, srv, 4, poolIDs(4))
 			for _, c := range late {
 				hearsLine(t, c, line)
 			}

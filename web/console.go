@@ -258,15 +258,18 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, back, msg, err)
 }
 
-// startTalkback starts a talkback from the console: the phone given in
-// the form (one of the show's talkback phones), else the first of them,
-// else the producer's own phone.
+// startTalkback starts a talkback from the console: the phone or message
+// given in the form (one of the show's talkback phones or media), else the
+// first of its phones, else the producer's own phone.
 func (s *Server) startTalkback(r *http.Request, show string) error {
 	rules := s.cfg.Talkback[show]
 	p, _ := principal(r)
 	opts := broadcast.TalkbackOptions{Endpoint: r.PostFormValue("endpoint")}
+	if m := r.PostFormValue("media"); m != "" {
+		opts.Media = []string{m}
+	}
 	switch {
-	case opts.Endpoint != "":
+	case opts.Endpoint != "" || len(opts.Media) > 0:
 	case len(rules.Phones) > 0:
 		opts.Endpoint = rules.Phones[0]
 	default:

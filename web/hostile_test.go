@@ -165,6 +165,34 @@ func TestTalkbackAllowList(t *testing.T) {
 			t.Errorf("console with another endpoint: got %d, want 422", res.StatusCode)
 		}
 	})
+	// The console's talkback menu offers each of the show's phones and
+	// messages, and plays only those.
+	t.Run("ConsoleMenu", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) {
+			c.Talkback = map[string]TalkbackRules{"morning": {Phones: []string{"PJSIP/prod1"}, Media: []string{"sound:callin/back-after-news", "recording:promos/friday"}}}
+		})
+		_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+		for _, want := range []string{`data-testid="talkback-menu"`, "Live from PJSIP/prod1", "Play back-after-news", "Play friday",
+			`{&#34;media&#34;:&#34;recording:promos/friday&#34;}`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the console lacks %q", want)
+			}
+		}
+		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("recording:promos/friday"), true); res.StatusCode != 200 {
+			t.Fatalf("play a message: %d %s", res.StatusCode, body)
+		}
+		if got := e.app.lastTalkback; len(got.Media) != 1 || got.Media[0] != "recording:promos/friday" || got.Endpoint != "" {
+			t.Errorf("talkback %+v, want the message alone", got)
+		}
+		if res, _ := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("sound:tt-monkeys"), true); res.StatusCode != 422 {
+			t.Errorf("a message the show does not list: %d, want 422", res.StatusCode)
+		}
+		// One phone and no messages: the Talkback button is all there is.
+		e = newEnv(t, func(c *Config) { c.Talkback = map[string]TalkbackRules{"morning": {Phones: []string{"PJSIP/prod1"}}} })
+		if _, page = e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(page, `data-testid="talkback-menu"`) {
+			t.Error("a talkback menu with nothing to choose")
+		}
+	})
 	t.Run("ConsoleWithoutShowPhonesRingsYours", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) { c.Talkback = nil })
 		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {

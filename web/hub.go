@@ -187,8 +187,8 @@ func (h *hub) renderAll(ctx context.Context) {
 func (h *hub) view(snap broadcast.Snapshot) showView {
 	v := showView{Snap: snap, Profiles: map[string]queue.Profile{}, Notes: map[string]queue.CallerNotes{},
 		Talking: map[string]bool{}, WaitingRows: h.cfg.WaitingRows, notesOn: h.cfg.Notes != nil,
-		recordingsOn: h.cfg.Recordings != nil,
-		Chat:         h.chat.list(), AirLimit: h.airLimitNow()}
+		recordingsOn: h.cfg.Recordings != nil, talkback: h.cfg.Talkback[h.key],
+		Chat: h.chat.list(), AirLimit: h.airLimitNow()}
 	for _, id := range snap.Talking {
 		v.Talking[id] = true
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type showView struct {
 	notesOn bool
 	// recordingsOn: recordings are kept, so the console lists them.
 	recordingsOn bool
+	// talkback is what the show's talkback may use, for its menu.
+	talkback TalkbackRules
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
@@ -260,6 +263,13 @@ const (
 )
 
 // plural is one or other by n.
+// mediaLabel names a talkback message for a menu: its name without the
+// scheme and folders ("sound:callin/back-after-news": back-after-news).
+func mediaLabel(m string) string {
+	_, name, _ := strings.Cut(m, ":")
+	return path.Base(name)
+}
+
 // talkbackLabel says what a talkback is doing: ringing the producer's
 // phone, or speaking, and to how many of the holding bridges when the pool
 // has more than one (a bridge whose relay failed keeps its music).
