@@ -87,6 +87,19 @@ func waitRelaysGone(t testing.TB, srv *aritest.Server, bridges []string) {
 	}
 }
 
+// poolOfTwos starts a show held in bridges of two (cfg's shows are
+// replaced) and places n callers.
+func poolOfTwos(t *testing.T, srv *aritest.Server, cfg broadcast.Config, n int) (*env, *watcher, []*aritest.Call) {
+	t.Helper()
+	sc := showCfg("show1", "n1")
+	sc.HoldBridgeSize = 2
+	cfg.Shows = []broadcast.ShowConfig{sc}
+	e := start(t, srv, cfg)
+	w := e.w("show1")
+	w.nodeUp()
+	return e, w, placeCalls(t, srv, w, "show1", n)
+}
+
 // TestTalkbackLiveReachesPool: a producer's live line reaches every holding
 // bridge of the pool, not only the first: it is the first bridge's
 // announcer, and a relay (a Local pair through [callin-talkback]) carries
@@ -101,12 +114,7 @@ func TestTalkbackLiveReachesPool(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			srv := newFake(t, aritest.Options{})
-			sc := showCfg("show1", "n1")
-			sc.HoldBridgeSize = 2
-			e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}, Phones: phones{"pat": "PJSIP/pat"}})
-			w := e.w("show1")
-			w.nodeUp()
-			calls := placeCalls(t, srv, w, "show1", 5) // bridges of 2, 2 and 1
+			e, w, calls := poolOfTwos(t, srv, broadcast.Config{Phones: phones{"pat": "PJSIP/pat"}}, 5) // bridges of 2, 2 and 1
 			for _, c := range calls {
 				waitMusic(t, c)
 			}
@@ -175,12 +183,7 @@ func TestTalkbackRelayLost(t *testing.T) {
 		dp := aritest.DefaultDialplan()
 		delete(dp, "s@callin-talkback")
 		srv := newFake(t, aritest.Options{Dialplan: dp})
-		sc := showCfg("show1", "n1")
-		sc.HoldBridgeSize = 2
-		e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}})
-		w := e.w("show1")
-		w.nodeUp()
-		calls := placeCalls(t, srv, w, "show1", 4)
+		e, w, calls := poolOfTwos(t, srv, broadcast.Config{}, 4)
 		for _, c := range calls {
 			waitMusic(t, c)
 		}
@@ -220,12 +223,7 @@ func TestTalkbackRelayLost(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		srv := newFake(t, aritest.Options{})
-		sc := showCfg("show1", "n1")
-		sc.HoldBridgeSize = 2
-		e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}})
-		w := e.w("show1")
-		w.nodeUp()
-		calls := placeCalls(t, srv, w, "show1", 6)
+		e, w, calls := poolOfTwos(t, srv, broadcast.Config{}, 6)
 		must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/prod1"}))
 		u := w.next("the line in every bridge", func(u broadcast.Update) bool {
 			return u.Kind == broadcast.UpdateMedia && u.Media.TalkbackBridges == 3
@@ -319,12 +317,7 @@ func TestTalkbackEndsDuringSetup(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := newFake(t, aritest.Options{})
-	sc := showCfg("show1", "n1")
-	sc.HoldBridgeSize = 2
-	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}})
-	w := e.w("show1")
-	w.nodeUp()
-	calls := placeCalls(t, srv, w, "show1", 6)
+	e, _, calls := poolOfTwos(t, srv, broadcast.Config{}, 6)
 	for round := range 30 {
 		// The fake runs 100 times fast: 0.05 to 1.5 ms after the answer.
 		srv.SetPhone("PJSIP/prod1", aritest.Phone{HangupAfter: time.Duration(round+1) * 5 * time.Millisecond})

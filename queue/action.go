@@ -71,7 +71,13 @@ func (s *Show) Ready(actor Actor, callID string, notes Notes) (Ticket, error) {
 // ErrInvalid for a caller arriving or screening (the screener hands the
 // caller back with Ready or Hold first).
 func (s *Show) Promote(actor Actor, callID string) (Ticket, error) {
-	const op = ActionPromote
+	return s.reserveAir(ActionPromote, actor, callID)
+}
+
+// reserveAir reserves putting callID on air by op: Promote, or a Take
+// next that named the caller (TakeNextOf), which passes blocked callers
+// and call-back entries as TakeNext does.
+func (s *Show) reserveAir(op string, actor Actor, callID string) (Ticket, error) {
 	c, err := s.free(op, callID)
 	if err != nil {
 		return Ticket{}, err
@@ -79,6 +85,8 @@ func (s *Show) Promote(actor Actor, callID string) (Ticket, error) {
 	switch {
 	case c.state == StateOnAir:
 		return Ticket{}, opError(op, callID, ErrConflict, "already on air")
+	case op == ActionTakeNext && (c.state == StateCallback || c.blocked):
+		return Ticket{}, opError(op, callID, ErrConflict, "take next passes a blocked caller or a call-back entry")
 	case !announced(c.state):
 		return Ticket{}, opError(op, callID, ErrInvalid, "caller is %s", c.state)
 	}
@@ -113,23 +121,7 @@ func (s *Show) TakeNext(actor Actor) (Ticket, error) {
 // those of Promote, and ErrConflict when the caller is blocked or a
 // call-back entry.
 func (s *Show) TakeNextOf(actor Actor, callID string) (Ticket, error) {
-	const op = ActionTakeNext
-	c, err := s.free(op, callID)
-	if err != nil {
-		return Ticket{}, err
-	}
-	switch {
-	case c.state == StateOnAir:
-		return Ticket{}, opError(op, callID, ErrConflict, "already on air")
-	case c.state == StateCallback || c.blocked:
-		return Ticket{}, opError(op, callID, ErrConflict, "take next passes a blocked caller or a call-back entry")
-	case !announced(c.state):
-		return Ticket{}, opError(op, callID, ErrInvalid, "caller is %s", c.state)
-	}
-	if err := s.checkOnAir(op); err != nil {
-		return Ticket{}, err
-	}
-	return s.reserve(c, op, actor, StateOnAir), nil
+	return s.reserveAir(ActionTakeNext, actor, callID)
 }
 
 // Next is the caller TakeNext would take now, whatever the on-air limit;
