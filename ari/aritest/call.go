@@ -155,17 +155,7 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 	s.channels[id] = c
 	var p *channel
 	if o.PhoneID != "" && !o.SIP {
-		s.chanSeq++
-		p = &channel{seq: s.chanSeq, id: o.PhoneID, name: c.name[:len(c.name)-1] + "1", state: ari.StateDown,
-			caller: c.caller, created: c.created, kind: kindDialIn, half: true, peer: c, done: make(chan struct{})}
-		p.dialplan = ari.DialplanCEP{Context: o.Context, Exten: o.Exten, Priority: 1, AppName: "AppDial2", AppData: "(Outgoing Line)"}
-		c.peer = p
-		s.channels[p.id] = p
-		if o.phoneApp != "" {
-			p.kind, p.half, p.dialing = kindOriginated, false, true
-			p.app, p.args, p.dialString = o.phoneApp, o.phoneArgs, o.Exten+"@"+o.Context
-		}
-		s.created(p)
+		p = s.phoneHalf(c, o)
 	}
 	s.created(c)
 	if p != nil && p.app != "" {
@@ -188,6 +178,24 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 		c.call.answered(s, c)
 	}
 	return c, nil
+}
+
+// phoneHalf makes the visible `;1` half of a dial-in caller c: its phone,
+// or, with o.phoneApp, the half of a relay that enters that app once c
+// is answered.
+func (s *Server) phoneHalf(c *channel, o CallOptions) *channel {
+	s.chanSeq++
+	p := &channel{seq: s.chanSeq, id: o.PhoneID, name: c.name[:len(c.name)-1] + "1", state: ari.StateDown,
+		caller: c.caller, created: c.created, kind: kindDialIn, half: true, peer: c, done: make(chan struct{})}
+	p.dialplan = ari.DialplanCEP{Context: o.Context, Exten: o.Exten, Priority: 1, AppName: "AppDial2", AppData: "(Outgoing Line)"}
+	c.peer = p
+	s.channels[p.id] = p
+	if o.phoneApp != "" {
+		p.kind, p.half, p.dialing = kindOriginated, false, true
+		p.app, p.args, p.dialString = o.phoneApp, o.phoneArgs, o.Exten+"@"+o.Context
+	}
+	s.created(p)
+	return p
 }
 
 // answered runs the phone side's dialplan once the call is up: the
