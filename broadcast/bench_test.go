@@ -211,12 +211,18 @@ func BenchmarkHangupToEnd(b *testing.B) {
 }
 
 // BenchmarkTalkbackReach measures how long a producer's live line takes,
-// from the answer of their phone, to be heard in every holding bridge of a
-// pool of 12 (600 callers in bridges of 50: the line in the first, a relay
-// made for each of the 11 others), and, after a stop, until every bridge
-// plays its music again.
+// from the request (a phone that answers at once), to be heard in every
+// holding bridge of the pool (bridges of 50: the line in the first, a relay
+// made for each of the others), and, after a stop, until every bridge plays
+// its music again: 600 callers (12 bridges) and 5,000 (100).
 func BenchmarkTalkbackReach(b *testing.B) {
-	const n, bridges = 600, 12
+	for _, n := range []int{600, 5000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchTalkbackReach(b, n) })
+	}
+}
+
+func benchTalkbackReach(b *testing.B, n int) {
+	bridges := (n + broadcast.DefaultHoldBridgeSize - 1) / broadcast.DefaultHoldBridgeSize
 	srv := newFake(b, aritest.Options{})
 	e := start(b, srv, broadcast.Config{SubscriberBuffer: 8 * n, Sink: discard{}})
 	w := e.w("show1")

@@ -268,8 +268,8 @@ func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 		others = s.holdIDs()[1:]
 	}
 	s.mu.Unlock()
-	for _, id := range others {
-		s.startRelay(ctx, id)
+	for _, id := range others { // one job each: at 100 bridges, 99 originates
+		s.node.submitOrLog(func(ctx context.Context) { s.startRelay(ctx, id) })
 	}
 }
 
