@@ -19,6 +19,7 @@ import (
 	"github.com/callin-radio/callin/postgres/pgcluster"
 	"github.com/callin-radio/callin/prompts"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -75,7 +76,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 			// Callers who would wait three minutes or more are offered a
 			// call-back; the simulated ones take it now and then.
 			Callback: queue.CallbackConfig{Offer: 3 * time.Minute, NearFront: 3, Attempts: 3, Gap: time.Minute, MaxRinging: 2},
-		}, Callback: broadcast.CallbackLine{Dial: "PJSIP/{number}@trunk", CallerID: `"The Morning Call-In" <+12025550100>`}}},
+		}, Callback: broadcast.CallbackLine{Dial: "PJSIP/{number}@trunk", CallerID: `"The Morning Call-In" <+12025550100>`},
+			// Phones the fake answers at once: the console's Talkback and
+			// Call host work, and the line is held in bridges of 20, so a
+			// talkback reaches several of them.
+			Talkback: web.TalkbackRules{Phones: []string{"PJSIP/producer", "PJSIP/studio"}, Media: []string{"sound:tt-monkeys"}},
+			Host:     "PJSIP/studio", Hold: 20,
+		}},
 		Journal: filepath.Join(dir, "history.journal"),
 		Logger:  log,
 		Events:  ari.EventOptions{},
