@@ -8,14 +8,48 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/callin-radio/callin/prompts"
 )
 
-// defaultSoundsDir is where a Debian or source-built Asterisk looks for
-// English sounds ("sound:callin-welcome" plays callin-welcome.wav there).
+// defaultSoundsDir is where a source-built Asterisk looks for English
+// sounds ("sound:callin-welcome" plays callin-welcome.wav there), when its
+// asterisk.conf does not say (soundsDir).
 const defaultSoundsDir = "/var/lib/asterisk/sounds/en"
+
+// asteriskConf is Asterisk's main configuration, whose [directories]
+// section names the data folder the sounds are in.
+const asteriskConf = "/etc/asterisk/asterisk.conf"
+
+// soundsDir is the English sounds folder of the Asterisk on this machine:
+// astdatadir from conf (a Debian package has /usr/share/asterisk) plus
+// sounds/en, else defaultSoundsDir.
+func soundsDir(conf string) string {
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		return defaultSoundsDir
+	}
+	section := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, ";")
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section, _, _ = strings.Cut(strings.TrimPrefix(line, "["), "]")
+			section = strings.TrimSpace(section)
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || section != "directories" || strings.TrimSpace(k) != "astdatadir" {
+			continue
+		}
+		if dir := strings.TrimSpace(strings.TrimPrefix(v, ">")); filepath.IsAbs(dir) {
+			return filepath.Join(dir, "sounds", "en")
+		}
+	}
+	return defaultSoundsDir
+}
 
 const promptsUsage = `Usage: callin prompts install|list [flags]
 
@@ -33,7 +67,7 @@ func cmdPrompts(args []string, stdout, stderr io.Writer, env envFunc) error {
 	}
 	fs := flag.NewFlagSet("prompts "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", defaultSoundsDir, "Asterisk's sounds folder for the prompts' language")
+	dir := fs.String("dir", soundsDir(asteriskConf), "Asterisk's sounds folder for the prompts' language (the default is astdatadir of "+asteriskConf+" plus sounds/en, else "+defaultSoundsDir+")")
 	force := new(bool)
 	if sub == "install" {
 		fs.BoolVar(force, "force", false, "replace the files already there, a station's own recordings too")

@@ -130,3 +130,28 @@ func TestPrompts(t *testing.T) {
 		}
 	})
 }
+
+// TestSoundsDir: the prompts go where this machine's Asterisk reads sounds:
+// its asterisk.conf's astdatadir (a Debian package has /usr/share/asterisk),
+// else a source build's /var/lib/asterisk.
+func TestSoundsDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, conf, want string }{
+		{"debian", "[directories](!)\nastetcdir => /etc/asterisk\nastdatadir => /usr/share/asterisk ; sounds\n", "/usr/share/asterisk/sounds/en"},
+		{"equals", "[options]\nastdatadir = /nope\n[directories]\nastdatadir = /srv/ast\n", "/srv/ast/sounds/en"},
+		{"commented", "[directories]\n;astdatadir => /usr/share/asterisk\n", defaultSoundsDir},
+		{"relative", "[directories]\nastdatadir => share\n", defaultSoundsDir},
+	} {
+		conf := filepath.Join(dir, tc.name+".conf")
+		if err := os.WriteFile(conf, []byte(tc.conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := soundsDir(conf); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := soundsDir(filepath.Join(dir, "missing.conf")); got != defaultSoundsDir {
+		t.Errorf("no asterisk.conf: %q, want %q", got, defaultSoundsDir)
+	}
+}
