@@ -293,6 +293,7 @@ const (
 	Connecting NodeEventState = "connecting"
 	Down       NodeEventState = "down"
 	Replaced   NodeEventState = "replaced"
+	Standby    NodeEventState = "standby"
 	Stopped    NodeEventState = "stopped"
 	Syncing    NodeEventState = "syncing"
 	Up         NodeEventState = "up"
@@ -306,6 +307,8 @@ func (e NodeEventState) Valid() bool {
 	case Down:
 		return true
 	case Replaced:
+		return true
+	case Standby:
 		return true
 	case Stopped:
 		return true

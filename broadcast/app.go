@@ -114,6 +114,12 @@ type NodeConfig struct {
 	ARI  Telephony // usually an *ari.Client
 	// Events tunes the event connection; zero fields take ari's defaults.
 	Events ari.EventOptions
+	// Claim, when set, makes this instance one of several that may drive
+	// the node, one at a time: it blocks until this instance may (the
+	// node is NodeStandby meanwhile) and returns a channel closed when it
+	// may no longer, and a release for when it stops. Nil: the node is
+	// this instance's alone.
+	Claim func(ctx context.Context) (lost <-chan struct{}, release func(), err error)
 }
 
 // Media are the prompts a show plays. Empty fields take the defaults of
@@ -321,8 +327,7 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	for _, n := range a.nodes {
-		conn := n.ari.Stream(ctx, n.cfg.Events)
-		wg.Go(func() { n.read(ctx, conn) })
+		wg.Go(func() { n.run(ctx) })
 	}
 	for _, s := range a.shows {
 		wg.Go(func() { s.loop(ctx) })

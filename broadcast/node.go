@@ -24,6 +24,7 @@ const (
 	NodeDown       NodeState = "down"       // disconnected, reconnecting: actions fail with ErrNodeDown
 	NodeReplaced   NodeState = "replaced"   // another application took the name: unhealthy until restarted
 	NodeStopped    NodeState = "stopped"    // the App stopped
+	NodeStandby    NodeState = "standby"    // another callin instance drives the node (NodeConfig.Claim)
 )
 
 // NodeHealth is one node's health, for /readyz and the console.
@@ -209,6 +210,38 @@ func (n *node) bridgeShow(id string) *show {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.bridges[id]
+}
+
+// run drives the node until ctx ends: at once when it is this instance's
+// alone, else each time this instance claims it, until the claim is lost
+// (NodeConfig.Claim). Between claims the node is NodeStandby; when it is
+// claimed again, the resync of the new connection rebuilds the shows from
+// what Asterisk lists and the history store, as after any reconnect.
+func (n *node) run(ctx context.Context) {
+	if n.cfg.Claim == nil {
+		n.read(ctx, n.ari.Stream(ctx, n.cfg.Events))
+		return
+	}
+	for ctx.Err() == nil {
+		n.setHealth(NodeStandby, nil)
+		lost, release, err := n.cfg.Claim(ctx)
+		if err != nil {
+			return // ctx ended
+		}
+		n.log.Info("broadcast: this instance drives the node", "node", n.name)
+		owned, stop := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lost:
+				n.log.Warn("broadcast: another callin instance claimed the node; standing by", "node", n.name)
+				stop()
+			case <-owned.Done():
+			}
+		}()
+		n.read(owned, n.ari.Stream(owned, n.cfg.Events))
+		stop()
+		release()
+	}
 }
 
 // read is the node's one event reader. It never blocks on the network or

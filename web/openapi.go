@@ -594,7 +594,7 @@ func eventSchemas(event func(name, data, desc string, withID bool) map[string]an
 			"bridges":      describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on."),
 			"hold_bridges": describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges in the show's pool while the talkback is on; 0 when none is on."),
 		}, "active", "bridges", "hold_bridges"),
-		"NodeEvent": obj(map[string]any{"node": str, "state": enum("connecting", "syncing", "up", "down", "replaced", "stopped"),
+		"NodeEvent": obj(map[string]any{"node": str, "state": enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"),
 			"since": dateTime}, "node", "state", "since"),
 		"ResetEvent": obj(map[string]any{"reason": str, "last_id": describe(integer, "The newest event id now.")}, "reason", "last_id"),
 		"EndEvent":   obj(map[string]any{"reason": str}, "reason"),

@@ -263,6 +263,10 @@ const (
 )
 
 // plural is one or other by n.
+// standby says that another callin instance drives the show's node: this
+// one's console shows what it knew, and acts on nothing.
+func (v showView) standby() bool { return v.Snap.Node.State == broadcast.NodeStandby }
+
 // mediaLabel names a talkback message for a menu: its name without the
 // scheme and folders ("sound:callin/back-after-news": back-after-news).
 func mediaLabel(m string) string {

@@ -61,6 +61,16 @@ type target struct {
 // empty) and a fake Asterisk, with show (a --show spec) and limits.
 func startTarget(t testing.TB, dbURL, show string, limits web.Limits) *target {
 	t.Helper()
+	pbx := aritest.NewServer(aritest.Options{})
+	t.Cleanup(pbx.Close)
+	return startTargetOn(t, dbURL, pbx, show, limits, 0)
+}
+
+// startTargetOn runs the service as startTarget does, on the fake Asterisk
+// pbx (which another instance may share), checking its node claim every
+// claimEvery (0: serve's interval).
+func startTargetOn(t testing.TB, dbURL string, pbx *aritest.Server, show string, limits web.Limits, claimEvery time.Duration) *target {
+	t.Helper()
 	if dbURL == "" {
 		dbURL = pgtest.URL(t)
 	}
@@ -68,19 +78,19 @@ func startTarget(t testing.TB, dbURL, show string, limits web.Limits) *target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &target{dbURL: dbURL, pbx: aritest.NewServer(aritest.Options{}), stderr: newSyncBuffer(), done: make(chan error, 1)}
-	t.Cleanup(s.pbx.Close)
+	s := &target{dbURL: dbURL, pbx: pbx, stderr: newSyncBuffer(), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	started := make(chan string, 1)
 	cfg := stackConfig{
 		Listen: "127.0.0.1:0", DatabaseURL: dbURL, App: "callin",
-		Nodes:   []nodeSpec{{Name: "main", URL: s.pbx.URL(), User: s.pbx.User(), Password: s.pbx.Password()}},
-		Shows:   []showSpec{spec},
-		Journal: filepath.Join(t.TempDir(), "journal"),
-		Logger:  slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Limits:  limits,
-		Started: func(addr string) { started <- addr },
+		Nodes:      []nodeSpec{{Name: "main", URL: s.pbx.URL(), User: s.pbx.User(), Password: s.pbx.Password()}},
+		Shows:      []showSpec{spec},
+		Journal:    filepath.Join(t.TempDir(), "journal"),
+		Logger:     slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Limits:     limits,
+		Started:    func(addr string) { started <- addr },
+		ClaimEvery: claimEvery,
 	}
 	go func() { s.done <- runStack(ctx, cfg) }()
 	select {
@@ -110,7 +120,10 @@ func (s *target) stop(t testing.TB) {
 	s.cancel()
 	select {
 	case err, ok := <-s.done:
-		if ok && err != nil {
+		if !ok {
+			return // stopped already
+		}
+		if err != nil {
 			t.Errorf("service ended with %v", err)
 		}
 		close(s.done)

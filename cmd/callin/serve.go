@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,9 @@ type stackConfig struct {
 	// KeepRecordings is how long the on-air recordings are kept on
 	// Asterisk before callin deletes them (0: forever).
 	KeepRecordings time.Duration
+	// ClaimEvery is how often a standing-by instance tries to claim a
+	// node, and the driving one checks its claim (0: claimEvery).
+	ClaimEvery time.Duration
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -146,6 +150,10 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	nodes, files, err := connectNodes(cfg, shows)
 	if err != nil {
 		return err
+	}
+	for i := range nodes {
+		c := &nodeClaimer{store: store, node: nodes[i].Name, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log}
+		nodes[i].Claim = c.Claim
 	}
 	metrics := newMetrics()
 	recordings := newRecordingKeeper(store, files, cfg.KeepRecordings, log)

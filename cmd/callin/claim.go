@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/queue"
+)
+
+// claimEvery is how often a standing-by instance tries to claim a node,
+// and how often the driving one checks its claim.
+const claimEvery = 2 * time.Second
+
+// nodeClaimer lets several callin instances share the database and the
+// Asterisk nodes: each node is driven by the one instance that holds its
+// claim (postgres.NodeClaim, an advisory lock), and the others stand by
+// and take over when it goes. Asterisk itself allows one WebSocket per
+// application: a second instance connecting would replace the first
+// (ApplicationReplaced), so without claims two instances would fight.
+//
+// A database outage never stops the instance driving a node: the claim is
+// kept while the database does not answer, and taken again once it does.
+// If another instance holds it by then, this one stands by.
+type nodeClaimer struct {
+	store *postgres.Store
+	node  string
+	every time.Duration
+	log   *slog.Logger
+}
+
+// Claim blocks until this instance holds the node's claim (for
+// broadcast.NodeConfig.Claim).
+func (c *nodeClaimer) Claim(ctx context.Context) (<-chan struct{}, func(), error) {
+	said := false
+	for {
+		cl, err := c.store.ClaimNode(ctx, c.node)
+		if err == nil {
+			lost, done := make(chan struct{}), make(chan struct{})
+			go c.watch(ctx, cl, lost, done)
+			return lost, func() { close(done) }, nil
+		}
+		if !said {
+			if errors.Is(err, queue.ErrConflict) {
+				c.log.Info("standing by: another callin instance drives this node", "node", c.node)
+			} else {
+				c.log.Warn("cannot claim the node; trying again", "node", c.node, "err", err)
+			}
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(c.every):
+		}
+	}
+}
+
+// watch holds the claim until done: it checks it every c.every, claims
+// again on a new connection when the old one is gone, and closes lost
+// only when another instance holds the claim by then.
+func (c *nodeClaimer) watch(ctx context.Context, cl *postgres.NodeClaim, lost, done chan struct{}) {
+	t := time.NewTicker(c.every)
+	defer t.Stop()
+	defer func() {
+		if cl != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.every)
+			cl.Release(rctx)
+			cancel()
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, c.every)
+		if cl != nil && cl.Check(cctx) == nil {
+			cancel()
+			continue
+		}
+		if cl != nil {
+			c.log.Warn("the node's claim lost its database connection; claiming it again", "node", c.node)
+			cl.Release(cctx)
+			cl = nil
+		}
+		ncl, err := c.store.ClaimNode(cctx, c.node)
+		cancel()
+		switch {
+		case err == nil:
+			cl = ncl
+		case errors.Is(err, queue.ErrConflict):
+			close(lost)
+			return
+		}
+		// The database does not answer: keep driving the node.
+	}
+}

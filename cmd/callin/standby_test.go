@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// TestServeStandby: two callin instances on one database and one Asterisk
+// node. The first drives the node; the second stands by (its /readyz says
+// so, and it never replaces the first's connection). When the first
+// stops, the second claims the node and takes the callers over where they
+// are, and acts on them.
+func TestServeStandby(t *testing.T) {
+	t.Parallel()
+	pbx := aritest.NewServer(aritest.Options{})
+	t.Cleanup(pbx.Close)
+	const every = 100 * time.Millisecond
+	a := startTargetOn(t, "", pbx, "morning", hostileLimits(), every)
+	b := startTargetOn(t, a.dbURL, pbx, "morning", hostileLimits(), every)
+	nodeState := func(s *target) (int, string) {
+		t.Helper()
+		res, err := http.Get(s.base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body struct {
+			Nodes []struct{ State string } `json:"nodes"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.Nodes) != 1 {
+			t.Fatalf("readyz: %v %+v", err, body)
+		}
+		return res.StatusCode, body.Nodes[0].State
+	}
+	wait := func(s *target, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, st := nodeState(s)
+			if st == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %s, want %s\n%s", st, want, s.stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait(a, "up")
+	wait(b, "standby")
+	time.Sleep(5 * every) // the standby keeps trying: it must keep failing
+	if code, st := nodeState(b); code != http.StatusServiceUnavailable || st != "standby" {
+		t.Fatalf("the standby's readyz: %d %s, want 503 standby", code, st)
+	}
+	if code, st := nodeState(a); code != http.StatusOK || st != "up" {
+		t.Fatalf("the driving instance's readyz: %d %s, want 200 up (never replaced)", code, st)
+	}
+
+	tok := a.token(t, "robot", auth.RoleProducer)
+	for _, n := range []string{"+12025550101", "+12025550102", "+12025550103"} {
+		if _, err := pbx.Call(t.Context(), aritest.CallOptions{Args: []string{"morning"}, Number: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waiting := func(s *target) []string {
+		t.Helper()
+		var ids []string
+		deadline := time.Now().Add(10 * time.Second)
+		for len(ids) != 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d waiting, want 3", len(ids))
+			}
+			time.Sleep(20 * time.Millisecond)
+			code, body := s.api(t, "GET", "/api/v1/shows/morning/callers?state=waiting", tok, "")
+			if code != http.StatusOK {
+				continue
+			}
+			ids = ids[:0]
+			for _, c := range body["callers"].([]any) {
+				ids = append(ids, c.(map[string]any)["id"].(string))
+			}
+		}
+		return ids
+	}
+	before := waiting(a)
+
+	a.stop(t)
+	wait(b, "up")
+	after := waiting(b)
+	if strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Fatalf("after the takeover the line is %v, want %v", after, before)
+	}
+	if code, body := b.api(t, "POST", "/api/v1/shows/morning/take-next", tok, ""); code != http.StatusOK || body["id"] != before[0] {
+		t.Fatalf("take next on the new driver: %d %v, want %s", code, body, before[0])
+	}
+}

@@ -1,0 +1,54 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/postgres/pgtest"
+	"github.com/callin-radio/callin/queue"
+)
+
+// TestClaimNode: of two instances on one database, one claims a node; the
+// other is refused until it is released, or until the holder's connection
+// is gone; another node is claimed apart.
+func TestClaimNode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := pgtest.NewStore(t)
+	b := postgres.New(a.Pool()) // a second instance: same database, its own claims
+	ca, err := a.ClaimNode(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ClaimNode(ctx, "main"); !errors.Is(err, queue.ErrConflict) {
+		t.Fatalf("a claimed node claimed again: %v, want ErrConflict", err)
+	}
+	other, err := b.ClaimNode(ctx, "second")
+	if err != nil {
+		t.Fatalf("another node: %v", err)
+	}
+	defer other.Release(ctx)
+	if err := ca.Check(ctx); err != nil {
+		t.Fatalf("a held claim's check: %v", err)
+	}
+	ca.Release(ctx)
+	cb, err := b.ClaimNode(ctx, "main")
+	if err != nil {
+		t.Fatalf("after the release: %v", err)
+	}
+	// The holder's connection ends (its instance died, or the database
+	// dropped it): the claim goes with it.
+	if _, err := a.Pool().Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND objid <> 0 AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	if err := cb.Check(ctx); err == nil {
+		t.Fatal("the claim's check passes after its connection was ended")
+	}
+	ca, err = a.ClaimNode(ctx, "main")
+	if err != nil {
+		t.Fatalf("after the holder's connection ended: %v", err)
+	}
+	ca.Release(ctx)
+}
