@@ -35,7 +35,9 @@ func TestNodeClaim(t *testing.T) {
 	e := start(t, srv, broadcast.Config{Nodes: []broadcast.NodeConfig{{Name: "n1",
 		ARI: newClient(t, srv.URL(), srv.User(), srv.Password()), Events: fastEvents, Claim: c.claim}}})
 	w := e.w("show1")
-	w.next("standby", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeStandby })
+	w.next("standby", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeStandby
+	})
 	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if srv.WaitApp(short, "callin", true) == nil {
@@ -48,7 +50,9 @@ func TestNodeClaim(t *testing.T) {
 	_, second := dial(t, srv, w, "show1", "2")
 
 	close(lost) // another instance holds the claim now
-	w.next("standby again", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeStandby })
+	w.next("standby again", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeStandby
+	})
 	<-c.released
 	gone, cancelGone := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelGone()
