@@ -249,14 +249,21 @@ func TestServe(t *testing.T) {
 	if code := getJSON(t, base+"/healthz", &health); code != 200 || health.Status != "ok" {
 		t.Errorf("healthz %d %q", code, health.Status)
 	}
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(metrics), `callin_callers{show="drive",state="waiting"} 1`) {
-		t.Errorf("metrics do not show the waiting caller:\n%s", metrics)
+	// The caller is in the bridge before the service has seen it enter:
+	// the metrics follow its join transition, a moment later.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(metrics), `callin_callers{show="drive",state="waiting"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics do not show the waiting caller:\n%s", metrics)
+		}
 	}
 
 	cancel()
