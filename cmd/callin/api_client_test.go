@@ -190,6 +190,22 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	if err != nil || onAir.JSON200 == nil || len(onAir.JSON200.Callers) != 1 || onAir.JSON200.Callers[0].Id != ids[1] {
 		t.Fatalf("on air: %v %s", err, body(onAir))
 	}
+	// The screener's notes of a caller on air change; hold all takes him
+	// off and he comes back.
+	ferries := "ferries"
+	if r, err := c.UpdateScreenerNotesWithResponse(ctx, show, bob, apiclient.Notes{Topic: &ferries}); err != nil || r.JSON200 == nil ||
+		r.JSON200.State != apiclient.CallStateOnAir || *r.JSON200.Notes.Topic != ferries {
+		t.Fatalf("screener notes: %v %s", err, body(r))
+	}
+	transition(ids[1], "notes")
+	if r, err := c.HoldOnAirWithResponse(ctx, show); err != nil || r.JSON200 == nil || len(r.JSON200.Cleared) != 1 || r.JSON200.Cleared[0].Id != ids[1] || len(r.JSON200.Locked) != 0 {
+		t.Fatalf("hold all: %v %s", err, body(r))
+	}
+	transition(ids[1], "hold")
+	if r, err := c.PromoteCallerWithResponse(ctx, show, bob); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateOnAir {
+		t.Fatalf("promote again: %v %s", err, body(r))
+	}
+	transition(ids[1], "promote")
 
 	blocked, err := c.BlockNumberWithResponse(ctx, "+12025550102", apiclient.Block{Reason: "abusive"})
 	if err != nil || blocked.JSON200 == nil || !blocked.JSON200.Profile.Blocked || *blocked.JSON200.Profile.BlockedReason != "abusive" {
