@@ -292,6 +292,9 @@ func (s *show) wantMusic() {
 // unless a talkback holds the bridge's one announcer role (heldBy). A
 // failure is retried at the show loop's next tick.
 func (s *show) ensureMusic(ctx context.Context) {
+	if !s.node.driving() {
+		return // standing by: another instance owns the bridges
+	}
 	s.musicMu.Lock()
 	defer s.musicMu.Unlock()
 	type owed struct {

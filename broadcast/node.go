@@ -161,6 +161,17 @@ func (n *node) setHealth(st NodeState, err error) {
 	}
 }
 
+// driving says whether this instance may send the node requests on its
+// own initiative (music, retries): not while it stands by for another
+// instance, nor once it was replaced or stopped.
+func (n *node) driving() bool {
+	switch n.healthNow().State {
+	case NodeStandby, NodeReplaced, NodeStopped:
+		return false
+	}
+	return true
+}
+
 // ready returns ErrNodeDown unless the node is up.
 func (n *node) ready() error {
 	if h := n.healthNow(); h.State != NodeUp {
