@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -98,5 +101,66 @@ func TestServeStandby(t *testing.T) {
 	}
 	if code, body := b.api(t, "POST", "/api/v1/shows/morning/take-next", tok, ""); code != http.StatusOK || body["id"] != before[0] {
 		t.Fatalf("take next on the new driver: %d %v, want %s", code, body, before[0])
+	}
+}
+
+// BenchmarkStandbyTakeover measures how long a standby instance takes to
+// drive a node whose driving instance stopped, with 600 callers waiting:
+// from the stop to the standby's API listing all 600 in line. The standby
+// tries every 2 s (serve's interval), so most of it is the wait for its
+// next try; at every 100 ms what is left is the resync of 600 callers.
+//
+//	go test -run '^$' -bench StandbyTakeover -benchtime 3x ./cmd/callin/
+func BenchmarkStandbyTakeover(b *testing.B) {
+	for _, every := range []time.Duration{claimEvery, 100 * time.Millisecond} {
+		b.Run("every="+every.String(), func(b *testing.B) { benchTakeover(b, every) })
+	}
+}
+
+func benchTakeover(b *testing.B, every time.Duration) {
+	const n = 600
+	var took []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		pbx := aritest.NewServer(aritest.Options{})
+		a := startTargetOn(b, "", pbx, "morning,capacity=1000", web.DefaultLimits(), every)
+		sb := startTargetOn(b, a.dbURL, pbx, "morning,capacity=1000", web.DefaultLimits(), every)
+		tok := a.token(b, "robot", auth.RoleProducer)
+		for i := range n {
+			if _, err := pbx.Call(b.Context(), aritest.CallOptions{Args: []string{"morning"}, Number: fmt.Sprintf("+1202555%04d", i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		waitLine(b, a, tok, n)
+		b.StartTimer()
+		t0 := time.Now()
+		a.stop(b)
+		waitLine(b, sb, tok, n)
+		took = append(took, time.Since(t0))
+		b.StopTimer()
+		sb.stop(b)
+		pbx.Close()
+		b.StartTimer()
+	}
+	slices.Sort(took)
+	b.ReportMetric(took[len(took)/2].Seconds(), "takeover-p50-s")
+	b.ReportMetric(took[len(took)-1].Seconds(), "takeover-max-s")
+}
+
+// waitLine waits until s's API lists n callers in line.
+func waitLine(b testing.TB, s *target, tok string, n int) {
+	b.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := s.api(b, "GET", "/api/v1/shows/morning", tok, "")
+		if code == http.StatusOK {
+			if st, ok := body["stats"].(map[string]any); ok && st["waiting"] == float64(n) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d in line, want %d: %v", code, n, body["stats"])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
