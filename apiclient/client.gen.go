@@ -2125,7 +2125,7 @@ type ClientInterface interface {
 
 	// UpdateSettingsWithBody Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2134,7 +2134,7 @@ type ClientInterface interface {
 
 	// UpdateSettings Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3033,7 +3033,7 @@ func (c *Client) GetSettings(ctx context.Context, show ShowKey, reqEditors ...Re
 
 // UpdateSettingsWithBody Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3052,7 +3052,7 @@ func (c *Client) UpdateSettingsWithBody(ctx context.Context, show ShowKey, conte
 
 // UpdateSettings Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5621,7 +5621,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateSettingsWithBodyWithResponse Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5630,7 +5630,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateSettingsWithResponse Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10503,7 +10503,7 @@ func (c *ClientWithResponses) GetSettingsWithResponse(ctx context.Context, show 
 
 // UpdateSettingsWithBodyWithResponse Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10518,7 +10518,7 @@ func (c *ClientWithResponses) UpdateSettingsWithBodyWithResponse(ctx context.Con
 
 // UpdateSettingsWithResponse Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -239,12 +239,12 @@ func (n *node) run(ctx context.Context) {
 		if err != nil {
 			return // ctx ended
 		}
-		n.log.Info("broadcast: this instance drives the node", "node", n.name)
+		n.log.Info("broadcast: this instance drives the node")
 		owned, stop := context.WithCancel(ctx)
 		go func() {
 			select {
 			case <-lost:
-				n.log.Warn("broadcast: another callin instance claimed the node; standing by", "node", n.name)
+				n.log.Warn("broadcast: another callin instance claimed the node; standing by")
 				stop()
 			case <-owned.Done():
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgtest"
@@ -51,4 +52,37 @@ func TestClaimNode(t *testing.T) {
 		t.Fatalf("after the holder's connection ended: %v", err)
 	}
 	ca.Release(ctx)
+}
+
+// TestShowState: a show's run-time settings are kept, replaced, and read
+// back; a show never saved has none, and an unknown show none can be saved.
+func TestShowState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	if _, err := store.UpsertShow(ctx, postgres.Show{Key: "morning", Title: "M", Node: "main", LinesOpen: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.LoadShowState(ctx, "morning"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("nothing saved: %v, want ErrNotFound", err)
+	}
+	for _, st := range []postgres.ShowState{
+		{LinesOpen: true, Capacity: 600, MaxOnAir: 4, AnnounceEvery: 90 * time.Second},
+		{LinesOpen: false, Capacity: 20, MaxOnAir: 1, AnnounceEvery: 0},
+	} {
+		if err := store.SaveShowState(ctx, "morning", st); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.LoadShowState(ctx, "morning")
+		if err != nil || got.LinesOpen != st.LinesOpen || got.Capacity != st.Capacity || got.MaxOnAir != st.MaxOnAir ||
+			got.AnnounceEvery != st.AnnounceEvery || got.UpdatedAt.IsZero() {
+			t.Errorf("read back %+v %v, want %+v", got, err, st)
+		}
+	}
+	if err := store.SaveShowState(ctx, "nope", postgres.ShowState{}); !errors.Is(err, queue.ErrNotFound) {
+		t.Errorf("unknown show: %v, want ErrNotFound", err)
+	}
+	if err := store.SaveShowState(ctx, "morning", postgres.ShowState{Capacity: -1}); !errors.Is(err, queue.ErrInvalid) {
+		t.Errorf("negative capacity: %v, want ErrInvalid", err)
+	}
 }

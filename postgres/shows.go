@@ -66,3 +66,35 @@ func (s *Store) ListShows(ctx context.Context) ([]Show, error) {
 	out, err := pgx.CollectRows(rows, scanShow)
 	return out, translate("list shows", err)
 }
+
+// ShowState is a show's settings as producers last changed them while it
+// ran: what a standby instance taking the show over carries on with.
+type ShowState struct {
+	LinesOpen     bool
+	Capacity      int
+	MaxOnAir      int
+	AnnounceEvery time.Duration
+	UpdatedAt     time.Time
+}
+
+// SaveShowState keeps a show's run-time settings. Errors: queue.ErrNotFound
+// for a show not in the shows table, queue.ErrInvalid for a negative value.
+func (s *Store) SaveShowState(ctx context.Context, show string, st ShowState) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO show_state (show, lines_open, capacity, max_on_air, announce_every_ms)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (show) DO UPDATE SET lines_open = excluded.lines_open, capacity = excluded.capacity,
+			max_on_air = excluded.max_on_air, announce_every_ms = excluded.announce_every_ms, updated_at = now()`,
+		show, st.LinesOpen, st.Capacity, st.MaxOnAir, st.AnnounceEvery.Milliseconds())
+	return translate("save show state", err)
+}
+
+// LoadShowState returns a show's last saved run-time settings, or
+// queue.ErrNotFound when none were saved.
+func (s *Store) LoadShowState(ctx context.Context, show string) (ShowState, error) {
+	var st ShowState
+	var ms int64
+	err := s.pool.QueryRow(ctx, `SELECT lines_open, capacity, max_on_air, announce_every_ms, updated_at
+		FROM show_state WHERE show = $1`, show).Scan(&st.LinesOpen, &st.Capacity, &st.MaxOnAir, &ms, &st.UpdatedAt)
+	st.AnnounceEvery = time.Duration(ms) * time.Millisecond
+	return st, translate("load show state", err)
+}

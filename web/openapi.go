@@ -127,7 +127,7 @@ var apiOps = func() []apiOp {
 		{method: "GET", path: "/shows/{show}/settings", id: "getSettings", tag: "shows", summary: "Get the show's settings", who: whoAny,
 			ok: jsonOK("Settings"), statuses: stRead},
 		{method: "PATCH", path: "/shows/{show}/settings", id: "updateSettings", tag: "shows", summary: "Change some of the show's settings", who: whoProducer,
-			desc: "Only the fields given change. They last until callin restarts (then the show's --show flag applies again); on_air_warning_minutes is the consoles' warning of a caller on air too long.",
+			desc: "Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long.",
 			body: "SettingsChange", ok: jsonOK("Settings"), statuses: statuses(stRead, stBody)},
 
 		{method: "GET", path: "/shows/{show}/callers", id: "listCallers", tag: "callers", summary: "List the show's live callers", who: whoAny,

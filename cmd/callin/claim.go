@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/callin-radio/callin/postgres"
@@ -29,6 +30,11 @@ type nodeClaimer struct {
 	node  string
 	every time.Duration
 	log   *slog.Logger
+	// takeOver runs when this instance claims the node after another
+	// held it: the shows carry on with their last settings (showState).
+	takeOver func(ctx context.Context)
+	// another: another instance held the claim since this one last did.
+	another atomic.Bool
 }
 
 // Claim blocks until this instance holds the node's claim (for
@@ -38,9 +44,15 @@ func (c *nodeClaimer) Claim(ctx context.Context) (<-chan struct{}, func(), error
 	for {
 		cl, err := c.store.ClaimNode(ctx, c.node)
 		if err == nil {
+			if c.another.Swap(false) && c.takeOver != nil {
+				c.takeOver(ctx)
+			}
 			lost, done := make(chan struct{}), make(chan struct{})
 			go c.watch(ctx, cl, lost, done)
 			return lost, func() { close(done) }, nil
+		}
+		if errors.Is(err, queue.ErrConflict) {
+			c.another.Store(true)
 		}
 		if !said {
 			if errors.Is(err, queue.ErrConflict) {
@@ -95,6 +107,7 @@ func (c *nodeClaimer) watch(ctx context.Context, cl *postgres.NodeClaim, lost, d
 		case err == nil:
 			cl = ncl
 		case errors.Is(err, queue.ErrConflict):
+			c.another.Store(true)
 			close(lost)
 			return
 		}

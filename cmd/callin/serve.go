@@ -151,8 +151,16 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return err
 	}
+	var state *showState // made with the App below, before any node is claimed
 	for i := range nodes {
 		c := &nodeClaimer{store: store, node: nodes[i].Name, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log}
+		var onNode []string
+		for _, sc := range shows {
+			if sc.Node == c.node {
+				onNode = append(onNode, sc.Key)
+			}
+		}
+		c.takeOver = func(ctx context.Context) { state.takeOver(ctx, onNode) }
 		nodes[i].Claim = c.Claim
 	}
 	metrics := newMetrics()
@@ -172,7 +180,8 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return err
 	}
-	console, err := newConsole(cfg, store, app, blocklist, talkback, recordings, phones)
+	state = newShowState(store, app, log)
+	console, err := newConsole(cfg, store, app, state, blocklist, talkback, recordings, phones)
 	if err != nil {
 		return err
 	}
@@ -240,7 +249,7 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 }
 
 // newConsole builds the console and API on the Stasis app and the store.
-func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, blocklist blocklist,
+func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
 	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
 	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})
 	if err != nil {
@@ -250,7 +259,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, bloc
 		Shows:    app,
 		Feed:     web.BroadcastFeed(app),
 		Callers:  app,
-		Controls: app,
+		Controls: savingControls{Controls: app, state: state},
 		History:  history{Store: store, blocklist: blocklist},
 		Chat:     store,
 		Notes:    store, // caller notes, written in the console

@@ -92,12 +92,36 @@ func TestServeStandby(t *testing.T) {
 		return ids
 	}
 	before := waiting(a)
+	// The producer closes the lines and lowers the on-air limit: the
+	// standby, whose --show opens them, must carry on with them closed.
+	if code, body := a.api(t, "PUT", "/api/v1/shows/morning/lines", tok, `{"open":false}`); code != http.StatusOK {
+		t.Fatalf("lines: %d %v", code, body)
+	}
+	if code, body := a.api(t, "PATCH", "/api/v1/shows/morning/settings", tok, `{"max_on_air":2}`); code != http.StatusOK {
+		t.Fatalf("settings: %d %v", code, body)
+	}
+	store, err := openStore(t.Context(), a.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if st, err := store.LoadShowState(t.Context(), "morning"); err == nil && !st.LinesOpen && st.MaxOnAir == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the changed settings were not saved")
+		}
+	}
 
 	a.stop(t)
 	wait(b, "up")
 	after := waiting(b)
 	if strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Fatalf("after the takeover the line is %v, want %v", after, before)
+	}
+	if code, body := b.api(t, "GET", "/api/v1/shows/morning/settings", tok, ""); code != http.StatusOK || body["lines_open"] != false || body["max_on_air"] != float64(2) {
+		t.Fatalf("the new driver's settings: %d %v, want lines closed and 2 on air at most", code, body)
 	}
 	if code, body := b.api(t, "POST", "/api/v1/shows/morning/take-next", tok, ""); code != http.StatusOK || body["id"] != before[0] {
 		t.Fatalf("take next on the new driver: %d %v, want %s", code, body, before[0])
