@@ -59,6 +59,11 @@
 // disconnected, actions on its shows fail fast with ErrNodeDown. After
 // ApplicationReplaced the node is unhealthy for good (see Health).
 //
+// Several instances may share the nodes: with NodeConfig.Claim each node
+// is driven by the one instance holding its claim, and stands by
+// (NodeStandby, touching nothing in Asterisk) in the others until it is
+// theirs; taking it over is a resync like any other.
+//
 // # Music on hold
 //
 // Bridge music on hold stops for good when the holding bridge empties (real
