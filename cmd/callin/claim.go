@@ -15,6 +15,10 @@ import (
 // and how often the driving one checks its claim.
 const claimEvery = 2 * time.Second
 
+// claimTimeout bounds one try to claim a node: a database that does not
+// answer is tried again, not waited on.
+const claimTimeout = 5 * time.Second
+
 // nodeClaimer lets several callin instances share the database and the
 // Asterisk nodes: each node is driven by the one instance that holds its
 // claim (postgres.NodeClaim, an advisory lock), and the others stand by
@@ -42,7 +46,9 @@ type nodeClaimer struct {
 func (c *nodeClaimer) Claim(ctx context.Context) (<-chan struct{}, func(), error) {
 	said := false
 	for {
-		cl, err := c.store.ClaimNode(ctx, c.node)
+		actx, cancel := context.WithTimeout(ctx, claimTimeout)
+		cl, err := c.store.ClaimNode(actx, c.node)
+		cancel()
 		if err == nil {
 			if c.another.Swap(false) && c.takeOver != nil {
 				c.takeOver(ctx)
