@@ -309,13 +309,26 @@ func (s *show) adoptTalkbackLine(chanID, bridge string) {
 // resyncTalkback ends a talkback that did not survive the gap: a line
 // Asterisk no longer lists, or a message, whose PlaybackFinished may have
 // been lost with the connection (a guess: no trace shows a bridge playback
-// across a reconnect).
+// across a reconnect). A live talkback that did survive loses the relays
+// Asterisk no longer lists, and their bridges get their music back.
 func (s *show) resyncTalkback(listed map[string]bool) {
 	s.mu.Lock()
 	tb := s.talkback
+	var gone []*relay // relays Asterisk ended in the gap
+	if tb != nil {
+		for _, r := range tb.relays {
+			if !listed[r.near] || !listed[r.far] {
+				gone = append(gone, r)
+			}
+		}
+	}
 	s.mu.Unlock()
 	if tb != nil && (tb.chanID == "" || !listed[tb.chanID]) {
 		s.dropTalkback(tb, listed)
+		return
+	}
+	for _, r := range gone {
+		s.relayGone(r.far, r.bridge) // its bridge gets its music back
 	}
 }
 

@@ -338,3 +338,54 @@ func TestTalkbackEndsDuringSetup(t *testing.T) {
 		}
 	}
 }
+
+// TestTalkbackSurvivesReconnect: the event connection drops while a
+// producer speaks to three bridges, and Asterisk ends one relay in the gap
+// (its events lost). After the resync the talkback goes on in the bridges
+// that still hear it, the one whose relay went gets its music back, and a
+// stop brings the music back everywhere.
+func TestTalkbackSurvivesReconnect(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newFake(t, aritest.Options{})
+	p := newProxy(t, srv.URL()[len("http://"):])
+	e, w, calls := poolOfTwos(t, srv, broadcast.Config{Nodes: []broadcast.NodeConfig{
+		{Name: "n1", ARI: newClient(t, p.url(), srv.User(), srv.Password()), Events: fastEvents}}}, 5)
+	must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/prod1"}))
+	waitReach(t, e, srv, 3, poolIDs(3))
+	third := poolIDs(3)[2]
+	var far string
+	for _, id := range relays(srv, third) {
+		far = id
+	}
+
+	p.pause(true)
+	p.cut()
+	w.next("node down", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeDown })
+	must(t, srv.WaitApp(ctx, "callin", false))
+	fc, ok := srv.Caller(far)
+	if !ok {
+		t.Fatalf("no relay in %s", third)
+	}
+	must(t, fc.Hangup(16)) // nobody hears of it
+	p.pause(false)
+	w.nodeUp()
+
+	waitReach(t, e, srv, 2, poolIDs(3))
+	line := ""
+	if snap, _ := e.app.Snapshot("show1"); snap.Media.Talkback {
+		line = snap.Media.TalkbackLine
+	}
+	for _, c := range calls {
+		if st, _ := c.State(); st.Bridge == third {
+			waitMusic(t, c)
+		} else {
+			hearsLine(t, c, line)
+		}
+	}
+	must(t, e.app.StopTalkback(ctx, "show1"))
+	waitRelaysGone(t, srv, poolIDs(3))
+	for _, c := range calls {
+		waitMusic(t, c)
+	}
+}
