@@ -361,7 +361,9 @@ func TestTalkbackSurvivesReconnect(t *testing.T) {
 
 	p.pause(true)
 	p.cut()
-	w.next("node down", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeDown })
+	w.next("node down", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeDown
+	})
 	must(t, srv.WaitApp(ctx, "callin", false))
 	fc, ok := srv.Caller(far)
 	if !ok {
