@@ -13,6 +13,17 @@ CREATE TABLE show_state (
     updated_at        timestamptz NOT NULL DEFAULT now()
 );
 
+-- Which instance drives each Asterisk node, and where producers' requests
+-- to a standby instance are passed on to (its --advertise URL, "" when it
+-- has none). The claim itself is an advisory lock; this row only says
+-- where the holder is.
+CREATE TABLE node_drivers (
+    node  text PRIMARY KEY,
+    url   text NOT NULL,
+    since timestamptz NOT NULL DEFAULT now()
+);
+
 ---- create above / drop below ----
 
+DROP TABLE node_drivers;
 DROP TABLE show_state;

@@ -28,10 +28,11 @@ func nodeKey(node string) int64 {
 	return int64(h.Sum64())
 }
 
-// ClaimNode claims node for this instance. It returns an error wrapping
+// ClaimNode claims node for this instance, and records url as where the
+// instance driving it is reached (NodeDriver). It returns an error wrapping
 // queue.ErrConflict when another session holds the claim, and another
 // error when the database does not answer.
-func (s *Store) ClaimNode(ctx context.Context, node string) (*NodeClaim, error) {
+func (s *Store) ClaimNode(ctx context.Context, node, url string) (*NodeClaim, error) {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim node %s: %w", node, err)
@@ -46,7 +47,20 @@ func (s *Store) ClaimNode(ctx context.Context, node string) (*NodeClaim, error) 
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("postgres: claim node %s: another instance holds it: %w", node, queue.ErrConflict)
 	}
+	if _, err := conn.Exec(ctx, `INSERT INTO node_drivers (node, url) VALUES ($1, $2)
+		ON CONFLICT (node) DO UPDATE SET url = excluded.url, since = now()`, node, url); err != nil {
+		conn.Close(context.WithoutCancel(ctx)) // the lock goes with it
+		return nil, translate("claim node "+node, err)
+	}
 	return &NodeClaim{conn: conn, key: key}, nil
+}
+
+// NodeDriver returns where the instance that last claimed node is reached
+// ("" when it gave no URL), or queue.ErrNotFound when none ever did.
+func (s *Store) NodeDriver(ctx context.Context, node string) (string, error) {
+	var url string
+	err := s.pool.QueryRow(ctx, `SELECT url FROM node_drivers WHERE node = $1`, node).Scan(&url)
+	return url, translate("node driver "+node, err)
 }
 
 // Check reports whether the claim's connection still answers: while it

@@ -19,14 +19,14 @@ func TestClaimNode(t *testing.T) {
 	ctx := context.Background()
 	a := pgtest.NewStore(t)
 	b := postgres.New(a.Pool()) // a second instance: same database, its own claims
-	ca, err := a.ClaimNode(ctx, "main")
+	ca, err := a.ClaimNode(ctx, "main", "http://a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.ClaimNode(ctx, "main"); !errors.Is(err, queue.ErrConflict) {
+	if _, err := b.ClaimNode(ctx, "main", "http://a"); !errors.Is(err, queue.ErrConflict) {
 		t.Fatalf("a claimed node claimed again: %v, want ErrConflict", err)
 	}
-	other, err := b.ClaimNode(ctx, "second")
+	other, err := b.ClaimNode(ctx, "second", "")
 	if err != nil {
 		t.Fatalf("another node: %v", err)
 	}
@@ -34,8 +34,11 @@ func TestClaimNode(t *testing.T) {
 	if err := ca.Check(ctx); err != nil {
 		t.Fatalf("a held claim's check: %v", err)
 	}
+	if url, err := b.NodeDriver(ctx, "main"); err != nil || url != "http://a" {
+		t.Fatalf("the driver: %q %v, want http://a", url, err)
+	}
 	ca.Release(ctx)
-	cb, err := b.ClaimNode(ctx, "main")
+	cb, err := b.ClaimNode(ctx, "main", "http://b")
 	if err != nil {
 		t.Fatalf("after the release: %v", err)
 	}
@@ -44,10 +47,16 @@ func TestClaimNode(t *testing.T) {
 	if _, err := a.Pool().Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND objid <> 0 AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())`); err != nil {
 		t.Fatal(err)
 	}
+	if url, err := a.NodeDriver(ctx, "main"); err != nil || url != "http://b" {
+		t.Fatalf("the driver after the second claim: %q %v, want http://b", url, err)
+	}
+	if _, err := a.NodeDriver(ctx, "nowhere"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("a node never claimed: %v, want ErrNotFound", err)
+	}
 	if err := cb.Check(ctx); err == nil {
 		t.Fatal("the claim's check passes after its connection was ended")
 	}
-	ca, err = a.ClaimNode(ctx, "main")
+	ca, err = a.ClaimNode(ctx, "main", "http://a")
 	if err != nil {
 		t.Fatalf("after the holder's connection ended: %v", err)
 	}

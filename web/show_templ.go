@@ -630,7 +630,7 @@ func headerFrag(v showView, pm perms) templ.Component {
 			}
 		}
 		if v.standby() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<span class=\"pill err\" data-testid=\"node-down\" title=\"This callin instance stands by: another one drives this show's Asterisk node and takes its callers; open that one\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<span class=\"pill err\" data-testid=\"node-down\" title=\"This callin instance stands by: another one drives this show's Asterisk node, and gave no address to pass requests on to (--advertise); open that one\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

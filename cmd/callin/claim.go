@@ -39,6 +39,16 @@ type nodeClaimer struct {
 	takeOver func(ctx context.Context)
 	// another: another instance held the claim since this one last did.
 	another atomic.Bool
+	// advertise is where producers' requests to other instances for this
+	// node's shows are passed on to (stackConfig.Advertise); nil: nowhere.
+	advertise func() string
+}
+
+func (c *nodeClaimer) url() string {
+	if c.advertise == nil {
+		return ""
+	}
+	return c.advertise()
 }
 
 // Claim blocks until this instance holds the node's claim (for
@@ -47,7 +57,7 @@ func (c *nodeClaimer) Claim(ctx context.Context) (<-chan struct{}, func(), error
 	said := false
 	for {
 		actx, cancel := context.WithTimeout(ctx, claimTimeout)
-		cl, err := c.store.ClaimNode(actx, c.node)
+		cl, err := c.store.ClaimNode(actx, c.node, c.url())
 		cancel()
 		if err == nil {
 			if c.another.Swap(false) && c.takeOver != nil {
@@ -107,7 +117,7 @@ func (c *nodeClaimer) watch(ctx context.Context, cl *postgres.NodeClaim, lost, d
 			cl.Release(cctx)
 			cl = nil
 		}
-		ncl, err := c.store.ClaimNode(cctx, c.node)
+		ncl, err := c.store.ClaimNode(cctx, c.node, c.url())
 		cancel()
 		switch {
 		case err == nil:

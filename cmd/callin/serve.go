@@ -60,6 +60,9 @@ type stackConfig struct {
 	// ClaimEvery is how often a standing-by instance tries to claim a
 	// node, and the driving one checks its claim (0: claimEvery).
 	ClaimEvery time.Duration
+	// Advertise is where other instances reach this one, to pass on
+	// requests for the shows it drives (see advertiseURL).
+	Advertise string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -84,6 +87,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.StringVar(&cfg.Journal, "journal", defaultJournal(env), "file where history waits while PostgreSQL is unreachable")
 	fs.DurationVar(&cfg.KeepRecordings, "keep-recordings", 0, "delete on-air recordings from Asterisk this long after they end, e.g. 720h (0: keep them)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
+	fs.StringVar(&cfg.Advertise, "advertise", "", "the URL other callin instances reach this one at, to pass on requests for the shows it drives (default: the --listen address, unless it is 0.0.0.0 or ::)")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env); err != nil {
@@ -152,8 +156,10 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	var state *showState // made with the App below, before any node is claimed
+	var advertise string  // known once the listener is, before any node is claimed
 	for i := range nodes {
-		c := &nodeClaimer{store: store, node: nodes[i].Name, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log}
+		c := &nodeClaimer{store: store, node: nodes[i].Name, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log,
+			advertise: func() string { return advertise }}
 		var onNode []string
 		for _, sc := range shows {
 			if sc.Node == c.node {
@@ -193,9 +199,15 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	advertise = advertiseURL(cfg.Advertise, ln)
 	// Every timeout and bound on clients is web.Limits's.
 	ln = cfg.Limits.Listener(ln)
-	srv := cfg.Limits.HTTPServer(serviceMux(console, metrics, app, db), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	proxy := &standbyProxy{next: console.Handler(), app: app, store: store, showNode: map[string]string{}, self: &advertise, log: log,
+		known: map[string]driverURL{}}
+	for _, sc := range shows {
+		proxy.showNode[sc.Key] = sc.Node
+	}
+	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
@@ -332,9 +344,9 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 }
 
 // serviceMux routes the console and API, /metrics, /healthz and /readyz.
-func serviceMux(console *web.Server, metrics *metrics, app *broadcast.App, db *dbHealth) *http.ServeMux {
+func serviceMux(console http.Handler, metrics *metrics, app *broadcast.App, db *dbHealth) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/", console.Handler())
+	mux.Handle("/", console)
 	mux.Handle("GET /metrics", metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})

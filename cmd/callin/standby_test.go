@@ -16,9 +16,10 @@ import (
 
 // TestServeStandby: two callin instances on one database and one Asterisk
 // node. The first drives the node; the second stands by (its /readyz says
-// so, and it never replaces the first's connection). When the first
-// stops, the second claims the node and takes the callers over where they
-// are, and acts on them.
+// so, and it never replaces the first's connection) and passes requests
+// for the show on to the first. When the first stops, the second claims
+// the node and takes the callers over where they are, with the settings
+// producers left, and acts on them.
 func TestServeStandby(t *testing.T) {
 	t.Parallel()
 	pbx := aritest.NewServer(aritest.Options{})
@@ -66,6 +67,8 @@ func TestServeStandby(t *testing.T) {
 	}
 
 	tok := a.token(t, "robot", auth.RoleProducer)
+	// The event stream too, opened on the standby.
+	events := openSSEStream(t, b.base+"/api/v1/shows/morning/events", nil, withToken(tok))
 	for _, n := range []string{"+12025550101", "+12025550102", "+12025550103"} {
 		if _, err := pbx.Call(t.Context(), aritest.CallOptions{Args: []string{"morning"}, Number: n}); err != nil {
 			t.Fatal(err)
@@ -92,6 +95,15 @@ func TestServeStandby(t *testing.T) {
 		return ids
 	}
 	before := waiting(a)
+	var tr struct{ Number string }
+	if err := json.Unmarshal([]byte(events.next(t, "transition").data), &tr); err != nil || tr.Number != "+12025550101" {
+		t.Fatalf("the standby's event stream: %+v %v, want the first caller's transition", tr, err)
+	}
+	// Any instance serves the show: the standby passes its requests on to
+	// the driving one.
+	if got := waiting(b); strings.Join(got, " ") != strings.Join(before, " ") {
+		t.Fatalf("the standby lists %v, want the driver's %v", got, before)
+	}
 	// The producer closes the lines and lowers the on-air limit: the
 	// standby, whose --show opens them, must carry on with them closed.
 	if code, body := a.api(t, "PUT", "/api/v1/shows/morning/lines", tok, `{"open":false}`); code != http.StatusOK {
