@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 )
@@ -128,5 +129,23 @@ func (c *nodeClaimer) watch(ctx context.Context, cl *postgres.NodeClaim, lost, d
 			return
 		}
 		// The database does not answer: keep driving the node.
+	}
+}
+
+// claimNodes makes every node claimed (broadcast.NodeConfig.Claim): each
+// gets a copy of proto for its name, and takes its shows over with their
+// last settings (from state, made after the nodes) when it claims the node
+// from another instance.
+func claimNodes(nodes []broadcast.NodeConfig, shows []broadcast.ShowConfig, proto *nodeClaimer, state func() *showState) {
+	for i := range nodes {
+		c := &nodeClaimer{store: proto.store, node: nodes[i].Name, every: proto.every, log: proto.log, advertise: proto.advertise}
+		var onNode []string
+		for _, sc := range shows {
+			if sc.Node == c.node {
+				onNode = append(onNode, sc.Key)
+			}
+		}
+		c.takeOver = func(ctx context.Context) { state().takeOver(ctx, onNode) }
+		nodes[i].Claim = c.Claim
 	}
 }

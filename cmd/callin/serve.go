@@ -156,19 +156,9 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	var state *showState // made with the App below, before any node is claimed
-	var advertise string  // known once the listener is, before any node is claimed
-	for i := range nodes {
-		c := &nodeClaimer{store: store, node: nodes[i].Name, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log,
-			advertise: func() string { return advertise }}
-		var onNode []string
-		for _, sc := range shows {
-			if sc.Node == c.node {
-				onNode = append(onNode, sc.Key)
-			}
-		}
-		c.takeOver = func(ctx context.Context) { state.takeOver(ctx, onNode) }
-		nodes[i].Claim = c.Claim
-	}
+	var advertise string // known once the listener is, before any node is claimed
+	claimNodes(nodes, shows, &nodeClaimer{store: store, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log,
+		advertise: func() string { return advertise }}, func() *showState { return state })
 	metrics := newMetrics()
 	recordings := newRecordingKeeper(store, files, cfg.KeepRecordings, log)
 	app, err := broadcast.New(broadcast.Config{
@@ -195,18 +185,11 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	db := &dbHealth{pool: store.Pool()}
 	metrics.watchDatabase(db)
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	var ln net.Listener
+	if ln, advertise, err = listen(cfg); err != nil {
+		return err
 	}
-	advertise = advertiseURL(cfg.Advertise, ln)
-	// Every timeout and bound on clients is web.Limits's.
-	ln = cfg.Limits.Listener(ln)
-	proxy := &standbyProxy{next: console.Handler(), app: app, store: store, showNode: map[string]string{}, self: &advertise, log: log,
-		known: map[string]driverURL{}}
-	for _, sc := range shows {
-		proxy.showNode[sc.Key] = sc.Node
-	}
+	proxy := newStandbyProxy(console.Handler(), app, store, shows, &advertise, log)
 	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
 	if cfg.Started != nil {
@@ -220,6 +203,17 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return runErr
 	}
 	return nil
+}
+
+// listen opens the service's listener, bounded as web.Limits says (every
+// timeout and bound on clients is its), and says where other instances
+// reach it (advertiseURL).
+func listen(cfg stackConfig) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen: %w", err)
+	}
+	return cfg.Limits.Listener(ln), advertiseURL(cfg.Advertise, ln), nil
 }
 
 // loadBlocklist reads the blocked numbers and gives the list to every

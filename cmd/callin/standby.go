@@ -44,6 +44,14 @@ type standbyProxy struct {
 	known map[string]driverURL // node -> where its driver is, as last read
 }
 
+func newStandbyProxy(next http.Handler, app *broadcast.App, store *postgres.Store, shows []broadcast.ShowConfig, self *string, log *slog.Logger) *standbyProxy {
+	p := &standbyProxy{next: next, app: app, store: store, showNode: map[string]string{}, self: self, log: log, known: map[string]driverURL{}}
+	for _, sc := range shows {
+		p.showNode[sc.Key] = sc.Node
+	}
+	return p
+}
+
 type driverURL struct {
 	url string
 	at  time.Time
