@@ -414,3 +414,26 @@ func (b *MemoryBlocklist) Unblock(number string) {
 	defer b.mu.Unlock()
 	delete(b.set, number)
 }
+
+// Replace makes the list hold numbers (number -> reason) and returns what
+// changed: the numbers added (with their reasons) and those removed.
+func (b *MemoryBlocklist) Replace(numbers map[string]string) (added map[string]string, removed []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	added = map[string]string{}
+	for n, r := range numbers {
+		if _, ok := b.set[n]; !ok {
+			added[n] = r
+		}
+	}
+	for n := range b.set {
+		if _, ok := numbers[n]; !ok {
+			removed = append(removed, n)
+		}
+	}
+	b.set = make(map[string]string, len(numbers))
+	for n, r := range numbers {
+		b.set[n] = r
+	}
+	return added, removed
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
@@ -20,6 +22,45 @@ func newBlocklist(numbers map[string]string) blocklist {
 
 func (b blocklist) IsBlocked(number string) (bool, string) {
 	return b.m.IsBlocked(queue.NormalizeNumber(number))
+}
+
+// reload makes the call path's blocklist what the database says, and flags
+// or unflags the callers in line whose number changed: blocks made through
+// another callin instance reach this one (every phonesEvery, and when it
+// takes a node over). It returns how many numbers changed.
+func (b blocklist) reload(ctx context.Context, store *postgres.Store, app *broadcast.App) (int, error) {
+	fresh, err := store.BlockedNumbers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	added, removed := b.m.Replace(fresh)
+	for n, reason := range added {
+		app.SetBlocked(n, true, reason, queue.System)
+	}
+	for _, n := range removed {
+		app.SetBlocked(n, false, "", queue.System)
+	}
+	return len(added) + len(removed), nil
+}
+
+// keep reloads the blocklist every every until ctx ends.
+func (b blocklist) keep(ctx context.Context, store *postgres.Store, app *broadcast.App, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, every)
+		if n, err := b.reload(rctx, store, app); err != nil {
+			log.Debug("blocklist not reloaded; keeping the one in memory", "err", err)
+		} else if n > 0 {
+			log.Info("blocklist reloaded: blocks made elsewhere", "changed", n)
+		}
+		cancel()
+	}
 }
 
 // history is the store as the console sees it: blocking a number also

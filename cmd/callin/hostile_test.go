@@ -90,7 +90,7 @@ func startTargetOn(t testing.TB, dbURL string, pbx *aritest.Server, show string,
 		Logger:     slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Limits:     limits,
 		Started:    func(addr string) { started <- addr },
-		ClaimEvery: claimEvery,
+		ClaimEvery: claimEvery, ReloadEvery: claimEvery,
 	}
 	go func() { s.done <- runStack(ctx, cfg) }()
 	select {

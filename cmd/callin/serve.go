@@ -63,6 +63,9 @@ type stackConfig struct {
 	// Advertise is where other instances reach this one, to pass on
 	// requests for the shows it drives (see advertiseURL).
 	Advertise string
+	// ReloadEvery is how often people's phones and the blocklist are read
+	// again, for changes made elsewhere (0: phonesEvery).
+	ReloadEvery time.Duration
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -146,8 +149,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	journal := cfg.Journal
-	writer, err := startHistory(store, journal, log)
+	writer, err := startHistory(store, cfg.Journal, log)
 	if err != nil {
 		return err
 	}
@@ -176,7 +178,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return err
 	}
-	state = newShowState(store, app, log)
+	state = newShowState(store, app, blocklist, log)
 	console, err := newConsole(cfg, store, app, state, blocklist, talkback, recordings, phones)
 	if err != nil {
 		return err
@@ -195,10 +197,12 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
 	}
-	runErr := serve(ctx, log, srv, ln, app.Run, func(ctx context.Context) error { phones.Run(ctx, phonesEvery); return nil },
+	every := cmp.Or(cfg.ReloadEvery, phonesEvery)
+	runErr := serve(ctx, log, srv, ln, app.Run, func(ctx context.Context) error { phones.Run(ctx, every); return nil },
+		func(ctx context.Context) error { blocklist.keep(ctx, store, app, every, log); return nil },
 		console.Run, recordings.run)
 
-	flushHistory(ctx, writer, journal, log)
+	flushHistory(ctx, writer, cfg.Journal, log)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}

@@ -19,17 +19,18 @@ import (
 // were (postgres.ShowState). A service that starts with nobody else running
 // starts from its --show flags, as before.
 type showState struct {
-	store *postgres.Store
-	app   *broadcast.App
-	log   *slog.Logger
+	store     *postgres.Store
+	app       *broadcast.App
+	blocklist blocklist
+	log       *slog.Logger
 
 	mu     sync.Mutex
 	saving map[string]bool // shows whose saver runs
 	dirty  map[string]bool // shows changed since their saver last read them
 }
 
-func newShowState(store *postgres.Store, app *broadcast.App, log *slog.Logger) *showState {
-	return &showState{store: store, app: app, log: log, saving: map[string]bool{}, dirty: map[string]bool{}}
+func newShowState(store *postgres.Store, app *broadcast.App, blocks blocklist, log *slog.Logger) *showState {
+	return &showState{store: store, app: app, blocklist: blocks, log: log, saving: map[string]bool{}, dirty: map[string]bool{}}
 }
 
 // changed saves a show's settings as they are now, in the background: a
@@ -72,8 +73,12 @@ func (k *showState) save(show string) {
 }
 
 // takeOver applies the saved settings of shows (those of a node this
-// instance has just taken over from another).
+// instance has just taken over from another), and the blocks made while
+// another instance drove them.
 func (k *showState) takeOver(ctx context.Context, shows []string) {
+	if _, err := k.blocklist.reload(ctx, k.store, k.app); err != nil {
+		k.log.Warn("taking shows over with the blocklist as this instance last read it", "err", err)
+	}
 	for _, show := range shows {
 		st, err := k.store.LoadShowState(ctx, show)
 		if errors.Is(err, queue.ErrNotFound) {

@@ -126,6 +126,21 @@ func TestServeStandby(t *testing.T) {
 		}
 	}
 
+	// A block made through the standby reaches the driver (its blocklist
+	// is read again), which flags the caller in line.
+	if code, body := b.api(t, "PUT", "/api/v1/callers/+12025550103/block", tok, `{"reason":"abusive last week"}`); code != http.StatusOK {
+		t.Fatalf("block through the standby: %d %v", code, body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, body := a.api(t, "GET", "/api/v1/shows/morning/callers/"+before[2], tok, "")
+		if code == http.StatusOK && body["blocked"] == true {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the driver never flagged the caller blocked through the standby: %d %v", code, body)
+		}
+	}
+
 	a.stop(t)
 	wait(b, "up")
 	after := waiting(b)
@@ -134,6 +149,9 @@ func TestServeStandby(t *testing.T) {
 	}
 	if code, body := b.api(t, "GET", "/api/v1/shows/morning/settings", tok, ""); code != http.StatusOK || body["lines_open"] != false || body["max_on_air"] != float64(2) {
 		t.Fatalf("the new driver's settings: %d %v, want lines closed and 2 on air at most", code, body)
+	}
+	if code, body := b.api(t, "GET", "/api/v1/shows/morning/callers/"+before[2], tok, ""); code != http.StatusOK || body["blocked"] != true {
+		t.Fatalf("the blocked caller after the takeover: %d %v, want still flagged", code, body)
 	}
 	if code, body := b.api(t, "POST", "/api/v1/shows/morning/take-next", tok, ""); code != http.StatusOK || body["id"] != before[0] {
 		t.Fatalf("take next on the new driver: %d %v, want %s", code, body, before[0])
