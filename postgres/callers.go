@@ -85,10 +85,11 @@ func (s *Store) Block(ctx context.Context, number, by, reason string) error {
 	if n == "" {
 		return fmt.Errorf("postgres: block %q: no digits: %w", number, queue.ErrInvalid)
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO callers (number, blocked, blocked_reason, blocked_by, blocked_at)
+	_, err := s.pool.Exec(ctx, `WITH b AS (INSERT INTO callers (number, blocked, blocked_reason, blocked_by, blocked_at)
 		VALUES ($1, true, $2, $3, now())
 		ON CONFLICT (number) DO UPDATE SET blocked = true, blocked_reason = excluded.blocked_reason,
-			blocked_by = excluded.blocked_by, blocked_at = excluded.blocked_at`, n, reason, by)
+			blocked_by = excluded.blocked_by, blocked_at = excluded.blocked_at)
+		SELECT pg_notify('`+callersChannel+`', $1)`, n, reason, by)
 	return translate("block", err)
 }
 
@@ -97,12 +98,14 @@ func (s *Store) Block(ctx context.Context, number, by, reason string) error {
 // a number callin has never seen.
 func (s *Store) Unblock(ctx context.Context, number, by string) error {
 	n := NormalizeNumber(number)
-	tag, err := s.pool.Exec(ctx, `UPDATE callers SET blocked = false, blocked_reason = '',
-		blocked_by = $2, blocked_at = now() WHERE number = $1`, n, by)
+	var found bool
+	err := s.pool.QueryRow(ctx, `WITH u AS (UPDATE callers SET blocked = false, blocked_reason = '',
+		blocked_by = $2, blocked_at = now() WHERE number = $1 RETURNING number)
+		SELECT EXISTS (SELECT 1 FROM u), (SELECT pg_notify('`+callersChannel+`', number) FROM u)`, n, by).Scan(&found, nil)
 	if err != nil {
 		return translate("unblock", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if !found {
 		return fmt.Errorf("postgres: unblock %q: %w", number, queue.ErrNotFound)
 	}
 	return nil
@@ -135,4 +138,32 @@ func (s *Store) BlockedNumbers(ctx context.Context) (map[string]string, error) {
 		return nil
 	})
 	return out, translate("blocked numbers", err)
+}
+
+// callersChannel is the notification channel on which every change of a
+// caller's profile (a block, an unblock, new caller notes) names the
+// number, once its transaction commits (ListenCallers).
+const callersChannel = "callin_callers"
+
+// ListenCallers calls changed with the number of every caller whose
+// profile changes (blocked, unblocked, new notes), through any instance,
+// until ctx ends or the connection fails; it returns why it stopped. A
+// caller of it listens again after an error, and should assume it missed
+// changes meanwhile.
+func (s *Store) ListenCallers(ctx context.Context, changed func(number string)) error {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return translate("listen callers", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `LISTEN `+callersChannel); err != nil {
+		return translate("listen callers", err)
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return translate("listen callers", err)
+		}
+		changed(n.Payload)
+	}
 }

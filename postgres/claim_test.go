@@ -95,3 +95,62 @@ func TestShowState(t *testing.T) {
 		t.Errorf("negative capacity: %v, want ErrInvalid", err)
 	}
 }
+
+// TestListenCallers: every change of a caller's profile, through any
+// instance, reaches the listeners with the number, once committed.
+func TestListenCallers(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store := pgtest.NewStore(t)
+	other := postgres.New(store.Pool()) // another instance writes
+	got := make(chan string, 8)
+	done := make(chan error, 1)
+	listening := make(chan struct{})
+	go func() {
+		close(listening)
+		done <- store.ListenCallers(ctx, func(n string) { got <- n })
+	}()
+	<-listening
+	want := func(what, number string) {
+		t.Helper()
+		select {
+		case n := <-got:
+			if n != number {
+				t.Fatalf("%s: heard %q, want %q", what, n, number)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: nothing heard", what)
+		}
+	}
+	// LISTEN may not be in place yet: block until the first change is heard.
+	deadline := time.Now().Add(10 * time.Second)
+	for heard := false; !heard; {
+		if err := other.Block(ctx, "+1 202 555 0100", "pat", "abusive"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case n := <-got:
+			heard = n == "+12025550100"
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("a block was never heard")
+			}
+		}
+	}
+	if _, err := other.WriteCallerNotes(ctx, queue.CallerNotes{Number: "+12025550100", Topic: "roads"}, "pat"); err != nil {
+		t.Fatal(err)
+	}
+	want("notes", "+12025550100")
+	if err := other.Unblock(ctx, "+12025550100", "pat"); err != nil {
+		t.Fatal(err)
+	}
+	want("unblock", "+12025550100")
+	if err := other.Unblock(ctx, "+19995550100", "pat"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("unblocking a number never seen: %v, want ErrNotFound", err)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the listener ended without saying why")
+	}
+}

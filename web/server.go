@@ -127,6 +127,15 @@ func New(cfg Config) *Server {
 }
 
 // Run keeps every show's live feed until ctx ends. Call it once.
+// CallerChanged says that a caller's profile (a block, caller notes)
+// changed elsewhere, through another callin instance: every console fetches
+// what it shows of the number again at its next render.
+func (s *Server) CallerChanged(number string) {
+	for _, h := range s.hubs {
+		h.forget(number)
+	}
+}
+
 func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, h := range s.hubs {

@@ -112,3 +112,39 @@ var (
 	_ web.Chat        = (*postgres.Store)(nil)
 	_ web.CallerNotes = (*postgres.Store)(nil)
 )
+
+// followCallers hears of every caller whose profile changes through any
+// instance (postgres.ListenCallers): the consoles fetch the number again,
+// and a block or unblock reaches the call path at once (the blocklist is
+// read again, which flags or unflags callers in line). After a failure it
+// listens again, reading the blocklist anew for what it may have missed;
+// it also reads it every every, in case.
+func followCallers(ctx context.Context, store *postgres.Store, console *web.Server, b blocklist, app *broadcast.App,
+	every time.Duration, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() { b.keep(ctx, store, app, every, log); close(done) }() // and every so often, in any case
+	defer func() { <-done }()
+	changed := func(number string) {
+		if number != "" {
+			console.CallerChanged(number)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := b.reload(rctx, store, app); err != nil {
+			log.Debug("blocklist not read again after a caller changed", "number", number, "err", err)
+		}
+	}
+	for {
+		err := store.ListenCallers(ctx, changed)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Debug("listening for caller changes stopped; again shortly", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+		changed("") // missed changes: read the blocklist again
+	}
+}

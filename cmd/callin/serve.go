@@ -186,7 +186,6 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	metrics.watch(app, writer)
 	db := &dbHealth{pool: store.Pool()}
 	metrics.watchDatabase(db)
-
 	var ln net.Listener
 	if ln, advertise, err = listen(cfg); err != nil {
 		return err
@@ -198,15 +197,20 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		cfg.Started(ln.Addr().String())
 	}
 	every := cmp.Or(cfg.ReloadEvery, phonesEvery)
-	runErr := serve(ctx, log, srv, ln, app.Run, func(ctx context.Context) error { phones.Run(ctx, every); return nil },
-		func(ctx context.Context) error { blocklist.keep(ctx, store, app, every, log); return nil },
-		console.Run, recordings.run)
+	runErr := serve(ctx, log, srv, ln, app.Run, console.Run, recordings.run,
+		loop(func(ctx context.Context) { phones.Run(ctx, every) }),
+		loop(func(ctx context.Context) { followCallers(ctx, store, console, blocklist, app, every, log) }))
 
 	flushHistory(ctx, writer, cfg.Journal, log)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}
 	return nil
+}
+
+// loop makes a function that runs until ctx ends one of serve's loops.
+func loop(f func(context.Context)) func(context.Context) error {
+	return func(ctx context.Context) error { f(ctx); return nil }
 }
 
 // listen opens the service's listener, bounded as web.Limits says (every

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -138,6 +139,27 @@ func TestServeStandby(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the driver never flagged the caller blocked through the standby: %d %v", code, body)
+		}
+	}
+
+	// Caller notes saved through the standby show on the driver's consoles
+	// (it hears of the change and fetches the number again).
+	pat := a.login(t, "pat", auth.RoleProducer, "morning")
+	if code, body := b.api(t, "PUT", "/api/v1/callers/+12025550102/notes", tok, `{"topic":"bridge tolls","do_not_air":true}`); code != http.StatusOK {
+		t.Fatalf("notes through the standby: %d %v", code, body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := pat.c.Get(a.base + "/shows/morning")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(page), "bridge tolls") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the driver's console never showed the notes saved through the standby")
 		}
 	}
 
