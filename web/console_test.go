@@ -358,8 +358,8 @@ func TestConsoleCallsHost(t *testing.T) {
 
 // TestConsoleClearAir: the on-air area's menu holds (producers) and drops
 // (producers, hosts) everyone on air but the locked, and says what it did;
-// it appears only with an unlocked caller on air, and only with its
-// permissions.
+// it appears with somebody on air (its actions disabled when all of them
+// are locked), and only with its permissions.
 func TestConsoleClearAir(t *testing.T) {
 	e := newEnv(t)
 	if _, body := e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(body, `data-testid="air-menu"`) {
@@ -399,8 +399,11 @@ func TestConsoleClearAir(t *testing.T) {
 			t.Errorf("%s is %s, want %s", id, c.State, want)
 		}
 	}
-	if _, body = e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(body, `data-testid="air-menu"`) {
-		t.Error("the on-air menu with only a locked caller on air")
+	// Only a locked caller on air: the menu stays (nothing moves when the
+	// last one is locked), its actions disabled.
+	if _, body = e.console(t, "GET", "/shows/morning", "producer", "", false); !strings.Contains(body, "Everyone on air is locked.") ||
+		!strings.Contains(body, `data-testid="hold-air" disabled`) {
+		t.Error("with only a locked caller on air, want the on-air menu with its actions disabled")
 	}
 	res, body = e.console(t, "POST", "/shows/morning/controls/drop-air", "host", "", true)
 	if res.StatusCode != 200 || !strings.Contains(body, "Nobody on air to clear. Locked, still on air: 1.") {
