@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -67,23 +68,37 @@ func (bs *buckets) get(key string, now time.Time) *bucket {
 }
 
 // evict drops the full buckets (a full bucket is as good as none) and, if
-// that frees nothing, the one touched longest ago. It scans the map, which
-// happens only when it is full: cheap next to one password hash.
+// that frees nothing, the sixteenth touched longest ago. It scans the map
+// only when it is full, and then frees room for many more: a flood of new
+// addresses costs a scan per sixteenth of the map, not per address.
 func (bs *buckets) evict(now time.Time) {
-	var stalest string
-	var stalestAt time.Time
-	found := false
 	for k, b := range bs.m {
 		if bs.level(b, now) >= bs.burst {
 			delete(bs.m, k)
-			continue
-		}
-		if !found || b.at.Before(stalestAt) {
-			stalest, stalestAt, found = k, b.at, true
 		}
 	}
-	if len(bs.m) >= limiterSize && found {
-		delete(bs.m, stalest)
+	if len(bs.m) >= limiterSize {
+		dropStalest(bs.m, func(b *bucket) time.Time { return b.at })
+	}
+}
+
+// evictBatch is the share of a full map dropped at once, stalest first.
+const evictBatch = 16
+
+// dropStalest deletes the len(m)/evictBatch entries (at least one) whose
+// at is oldest.
+func dropStalest[K comparable, V any](m map[K]V, at func(V) time.Time) {
+	type entry struct {
+		k  K
+		at time.Time
+	}
+	all := make([]entry, 0, len(m))
+	for k, v := range m {
+		all = append(all, entry{k, at(v)})
+	}
+	slices.SortFunc(all, func(a, b entry) int { return a.at.Compare(b.at) })
+	for _, e := range all[:max(1, len(all)/evictBatch)] {
+		delete(m, e.k)
 	}
 }
 
@@ -186,21 +201,15 @@ func (l *loginLimiter) undo(ip, name string, now time.Time) {
 }
 
 // evictPairs drops the pairs that are not locked and were not touched in
-// pairForget and, if that frees nothing, the one whose failure is oldest.
+// pairForget and, if that frees nothing, the sixteenth whose last failure
+// is oldest (as buckets.evict).
 func (l *loginLimiter) evictPairs(now time.Time) {
-	var stalest pairKey
-	var stalestAt time.Time
-	found := false
 	for k, p := range l.pairs {
 		if now.Sub(p.last) > pairForget || (p.fails < pairFree && now.Sub(p.last) > pairMax) {
 			delete(l.pairs, k)
-			continue
-		}
-		if !found || p.last.Before(stalestAt) {
-			stalest, stalestAt, found = k, p.last, true
 		}
 	}
-	if len(l.pairs) >= pairsSize && found {
-		delete(l.pairs, stalest)
+	if len(l.pairs) >= pairsSize {
+		dropStalest(l.pairs, func(p *pair) time.Time { return p.last })
 	}
 }
