@@ -138,7 +138,11 @@ func TestLoginLimiter(t *testing.T) {
 		if _, ok := l.pairs[pairKey{fmt.Sprint("ip", last%(limiterSize+500)), fmt.Sprint("name", last)}]; !ok {
 			t.Error("the newest pair was evicted")
 		}
-		// A day later all pairs are stale: one new key sweeps them.
+		// Full again, and a day later all pairs are stale: one new key
+		// sweeps them.
+		for i := 0; len(l.pairs) < pairsSize; i++ {
+			l.take(fmt.Sprint("refill", i), fmt.Sprint("refill", i), t0)
+		}
 		l.take("late", "late", t0.Add(pairForget+time.Hour))
 		if len(l.pairs) != 1 {
 			t.Errorf("after a day: %d pairs, want the stale ones swept", len(l.pairs))
