@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,13 +30,23 @@ func nodeKey(node string) int64 {
 }
 
 // ClaimNode claims node for this instance, and records url as where the
-// instance driving it is reached (NodeDriver). It returns an error wrapping
-// queue.ErrConflict when another session holds the claim, and another
-// error when the database does not answer.
-func (s *Store) ClaimNode(ctx context.Context, node, url string) (*NodeClaim, error) {
+// instance driving it is reached (NodeDriver). When alive is not 0, the
+// claim also ends once its connection has been idle that long (the
+// server ends the session, idle_session_timeout): an instance whose host
+// died lets go of its nodes then, not when PostgreSQL at last notices the
+// dead connection; the holder keeps it alive with Check. It returns an
+// error wrapping queue.ErrConflict when another session holds the claim,
+// and another error when the database does not answer.
+func (s *Store) ClaimNode(ctx context.Context, node, url string, alive time.Duration) (*NodeClaim, error) {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim node %s: %w", node, err)
+	}
+	if alive > 0 {
+		if _, err := conn.Exec(ctx, fmt.Sprintf(`SET idle_session_timeout = %d`, alive.Milliseconds())); err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, translate("claim node "+node, err)
+		}
 	}
 	key := nodeKey(node)
 	var ok bool

@@ -19,14 +19,14 @@ func TestClaimNode(t *testing.T) {
 	ctx := context.Background()
 	a := pgtest.NewStore(t)
 	b := postgres.New(a.Pool()) // a second instance: same database, its own claims
-	ca, err := a.ClaimNode(ctx, "main", "http://a")
+	ca, err := a.ClaimNode(ctx, "main", "http://a", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.ClaimNode(ctx, "main", "http://a"); !errors.Is(err, queue.ErrConflict) {
+	if _, err := b.ClaimNode(ctx, "main", "http://a", 0); !errors.Is(err, queue.ErrConflict) {
 		t.Fatalf("a claimed node claimed again: %v, want ErrConflict", err)
 	}
-	other, err := b.ClaimNode(ctx, "second", "")
+	other, err := b.ClaimNode(ctx, "second", "", 0)
 	if err != nil {
 		t.Fatalf("another node: %v", err)
 	}
@@ -38,7 +38,7 @@ func TestClaimNode(t *testing.T) {
 		t.Fatalf("the driver: %q %v, want http://a", url, err)
 	}
 	ca.Release(ctx)
-	cb, err := b.ClaimNode(ctx, "main", "http://b")
+	cb, err := b.ClaimNode(ctx, "main", "http://b", 0)
 	if err != nil {
 		t.Fatalf("after the release: %v", err)
 	}
@@ -56,11 +56,29 @@ func TestClaimNode(t *testing.T) {
 	if err := cb.Check(ctx); err == nil {
 		t.Fatal("the claim's check passes after its connection was ended")
 	}
-	ca, err = a.ClaimNode(ctx, "main", "http://a")
+	ca, err = a.ClaimNode(ctx, "main", "http://a", 0)
 	if err != nil {
 		t.Fatalf("after the holder's connection ended: %v", err)
 	}
 	ca.Release(ctx)
+
+	// A holder that stops checking its claim (its host died: nothing
+	// closes the connection) loses it after alive.
+	gone, err := a.ClaimNode(ctx, "third", "", 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Release(ctx)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		c, err := b.ClaimNode(ctx, "third", "", 0)
+		if err == nil {
+			c.Release(ctx)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a silent holder kept its claim: %v", err)
+		}
+	}
 }
 
 // TestShowState: a show's run-time settings are kept, replaced, and read

@@ -45,6 +45,10 @@ type nodeClaimer struct {
 	advertise func() string
 }
 
+// alive is how long the claim's connection may go unchecked before the
+// database ends it: five checks missed, and never under 10 s.
+func (c *nodeClaimer) alive() time.Duration { return max(5*c.every, 10*time.Second) }
+
 func (c *nodeClaimer) url() string {
 	if c.advertise == nil {
 		return ""
@@ -58,7 +62,7 @@ func (c *nodeClaimer) Claim(ctx context.Context) (<-chan struct{}, func(), error
 	said := false
 	for {
 		actx, cancel := context.WithTimeout(ctx, claimTimeout)
-		cl, err := c.store.ClaimNode(actx, c.node, c.url())
+		cl, err := c.store.ClaimNode(actx, c.node, c.url(), c.alive())
 		cancel()
 		if err == nil {
 			if c.another.Swap(false) && c.takeOver != nil {
@@ -118,7 +122,7 @@ func (c *nodeClaimer) watch(ctx context.Context, cl *postgres.NodeClaim, lost, d
 			cl.Release(cctx)
 			cl = nil
 		}
-		ncl, err := c.store.ClaimNode(cctx, c.node, c.url())
+		ncl, err := c.store.ClaimNode(cctx, c.node, c.url(), c.alive())
 		cancel()
 		switch {
 		case err == nil:
