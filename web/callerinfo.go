@@ -27,11 +27,12 @@ type callerInfo struct {
 	mu       sync.Mutex
 	profiles map[string]*queue.Profile     // by caller ID; nil value: fetch in progress
 	notesBy  map[string]*queue.CallerNotes // by normalised number
+	again    map[string]bool               // caller IDs changed while their fetch was out: fetch again
 }
 
 func newCallerInfo(history History, notes CallerNotes, show string, log *slog.Logger) *callerInfo {
 	return &callerInfo{history: history, notes: notes, show: show, log: log, want: make(chan string, 1024),
-		profiles: map[string]*queue.Profile{}, notesBy: map[string]*queue.CallerNotes{}}
+		profiles: map[string]*queue.Profile{}, notesBy: map[string]*queue.CallerNotes{}, again: map[string]bool{}}
 }
 
 // on reports whether there is anything to fetch at all.
@@ -95,6 +96,10 @@ func (ci *callerInfo) run(ctx context.Context, fetched func()) {
 				ci.notesBy[n.Number] = &n
 			}
 		}
+		if ci.again[number] { // it changed while this fetch was out
+			delete(ci.again, number)
+			ci.refetch(number)
+		}
 		ci.mu.Unlock()
 		if err != nil {
 			ci.log.Warn("web: caller profile", "show", ci.show, "err", err)
@@ -120,16 +125,33 @@ func (ci *callerInfo) fetch(ctx context.Context, number string) (queue.Profile, 
 	return p, n, err
 }
 
-// forget drops what is cached of a number (after a block, an unblock or
-// new notes): every caller ID that normalises to it.
+// forget has what is cached of a number fetched again (after a block, an
+// unblock or new notes): every caller ID that normalises to it. Until the
+// new one is in, the rows show what was known, so that nothing on the page
+// shrinks and grows back under a producer's pointer.
 func (ci *callerInfo) forget(number string) {
 	key := queue.NormalizeNumber(number)
 	ci.mu.Lock()
 	defer ci.mu.Unlock()
-	for k := range ci.profiles {
-		if k == number || queue.NormalizeNumber(k) == key {
-			delete(ci.profiles, k)
+	for k, p := range ci.profiles {
+		switch {
+		case k != number && queue.NormalizeNumber(k) != key:
+		case p == nil: // its fetch is out, and may have read the old profile
+			ci.again[k] = true
+		default:
+			ci.refetch(k)
 		}
 	}
-	delete(ci.notesBy, key)
+}
+
+// refetch asks for a caller ID to be fetched again, keeping what is known
+// meanwhile; with the queue full it is forgotten instead (fetched at a
+// later render). Callers hold ci.mu.
+func (ci *callerInfo) refetch(callerID string) {
+	select {
+	case ci.want <- callerID: // what is known stays, shown until the new one is in
+	default:
+		delete(ci.profiles, callerID)
+		delete(ci.notesBy, queue.NormalizeNumber(callerID))
+	}
 }

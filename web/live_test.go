@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,12 @@ const swapClock = `(() => {
 	document.addEventListener("click", () => window.inputs.push(performance.now()), true);
 	window.swapAfter = n => new Promise(r => {
 		const check = () => window.swaps.length > n ? r(true) : requestAnimationFrame(check); check(); });
+	// The pointer events, to say where a lost click went.
+	window.__ev = [];
+	["mousedown", "mouseup", "click"].forEach(ty => document.addEventListener(ty, e => {
+		const b = e.target.closest && e.target.closest("button");
+		window.__ev.push(performance.now().toFixed(0) + " " + ty + ": " + (b ? b.outerHTML.slice(0, 140) + " connected=" + b.isConnected : e.target.tagName + "." + e.target.className));
+	}, true));
 	return true;
 })()`
 
@@ -89,7 +96,9 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 		deadline := time.Now().Add(5 * time.Second)
 		for got.count(action) < n {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: %s asked %d times, want %d: the input was lost", step, action, got.count(action), n)
+				evs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__ev.slice(-8)`))
+				t.Fatalf("%s: %s asked %d times, want %d: the input was lost; the last pointer events (ms, type, target):\n%s",
+					step, action, got.count(action), n, strings.Join(evs, "\n"))
 			}
 			// Poll the page (an event for each round trip), not a sleep.
 			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => r(true)))`, chromedp.EvalAwaitPromise)); err != nil {
@@ -236,6 +245,14 @@ func changeNotes(t *testing.T, e *env, number, topic string) {
 // between runs, and the button comes up at the same place.
 func press(t *testing.T, ctx context.Context, sel string, between func()) {
 	t.Helper()
+	// The previous press's request is answered first: a click on a button
+	// whose request is still out is queued by htmx, which is not what this
+	// measures (the page can show an action's update, from the event
+	// stream, before its own answer is back).
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll(".htmx-request").length === 0`,
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("a request still out before pressing %s: %v", sel, err)
+	}
 	pt, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect();
 		return [r.left + r.width / 2, r.top + r.height / 2]; })()`, sel)))
 	if err != nil {
