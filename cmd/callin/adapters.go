@@ -45,6 +45,19 @@ func (b blocklist) reload(ctx context.Context, store *postgres.Store, app *broad
 
 // keep reloads the blocklist every every until ctx ends.
 func (b blocklist) keep(ctx context.Context, store *postgres.Store, app *broadcast.App, every time.Duration, log *slog.Logger) {
+	ticks(ctx, every, func() {
+		rctx, cancel := context.WithTimeout(ctx, every)
+		defer cancel()
+		if n, err := b.reload(rctx, store, app); err != nil {
+			log.Debug("blocklist not reloaded; keeping the one in memory", "err", err)
+		} else if n > 0 {
+			log.Info("blocklist reloaded: blocks made elsewhere", "changed", n)
+		}
+	})
+}
+
+// ticks calls f every every until ctx ends.
+func ticks(ctx context.Context, every time.Duration, f func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -52,14 +65,8 @@ func (b blocklist) keep(ctx context.Context, store *postgres.Store, app *broadca
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			f()
 		}
-		rctx, cancel := context.WithTimeout(ctx, every)
-		if n, err := b.reload(rctx, store, app); err != nil {
-			log.Debug("blocklist not reloaded; keeping the one in memory", "err", err)
-		} else if n > 0 {
-			log.Info("blocklist reloaded: blocks made elsewhere", "changed", n)
-		}
-		cancel()
 	}
 }
 

@@ -112,14 +112,7 @@ func (p *phones) SetPhone(ctx context.Context, user, endpoint string) (string, e
 // Run reloads the phones every interval until ctx ends. A failed reload is
 // logged when the outage begins and when it ends, not every time.
 func (p *phones) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	ticks(ctx, every, func() {
 		rctx, cancel := context.WithTimeout(ctx, phonesTimeout)
 		err := p.Reload(rctx)
 		cancel()
@@ -136,5 +129,5 @@ func (p *phones) Run(ctx context.Context, every time.Duration) {
 		p.failed = err != nil
 		p.mu.Unlock()
 		p.reloaded.Signal(err)
-	}
+	})
 }
