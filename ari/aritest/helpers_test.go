@@ -131,7 +131,12 @@ type client struct {
 }
 
 func newClient(t testing.TB, srv *aritest.Server) *client {
-	return &client{t: t, base: srv.URL(), user: srv.User(), pass: srv.Password(), http: &http.Client{Timeout: 10 * time.Second}}
+	// A transport of its own: closing another test's server closes the
+	// default transport's idle connections, which can break a request of
+	// this one that is just taking one ("CloseIdleConnections called").
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return &client{t: t, base: srv.URL(), user: srv.User(), pass: srv.Password(), http: &http.Client{Timeout: 10 * time.Second, Transport: tr}}
 }
 
 // do sends one request; query is "k=v&k2=v2" style (already escaped where needed).
