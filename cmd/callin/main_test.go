@@ -21,7 +21,14 @@ import (
 	"github.com/callin-radio/callin/postgres/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	// The tests' requests (http.Get, http.DefaultClient) go through a
+	// transport of their own: closing a test's fake Asterisk (an
+	// httptest.Server) closes the default transport's idle connections,
+	// which can break another test's request that is just taking one.
+	http.DefaultClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	pgtest.Main(m)
+}
 
 func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
