@@ -49,6 +49,7 @@ func (ci *callerInfo) fill(v *showView, groups ...[]queue.Call) {
 	if len(ci.profiles) > callerInfoLimit {
 		clear(ci.profiles)
 		clear(ci.notesBy)
+		clear(ci.again)
 	}
 	for _, calls := range groups {
 		for _, c := range calls {
