@@ -89,7 +89,7 @@ func (s *Store) Block(ctx context.Context, number, by, reason string) error {
 		VALUES ($1, true, $2, $3, now())
 		ON CONFLICT (number) DO UPDATE SET blocked = true, blocked_reason = excluded.blocked_reason,
 			blocked_by = excluded.blocked_by, blocked_at = excluded.blocked_at)
-		SELECT pg_notify('`+callersChannel+`', $1)`, n, reason, by)
+		SELECT pg_notify('`+callersChannel+`', $1 || ' ' || $4)`, n, reason, by, s.origin)
 	return translate("block", err)
 }
 
@@ -101,7 +101,7 @@ func (s *Store) Unblock(ctx context.Context, number, by string) error {
 	var found bool
 	err := s.pool.QueryRow(ctx, `WITH u AS (UPDATE callers SET blocked = false, blocked_reason = '',
 		blocked_by = $2, blocked_at = now() WHERE number = $1 RETURNING number)
-		SELECT EXISTS (SELECT 1 FROM u), (SELECT pg_notify('`+callersChannel+`', number) FROM u)`, n, by).Scan(&found, nil)
+		SELECT EXISTS (SELECT 1 FROM u), (SELECT pg_notify('`+callersChannel+`', number || ' ' || $3) FROM u)`, n, by, s.origin).Scan(&found, nil)
 	if err != nil {
 		return translate("unblock", err)
 	}
@@ -147,10 +147,11 @@ const callersChannel = "callin_callers"
 
 // ListenCallers calls changed with the number of every caller whose
 // profile changes (blocked, unblocked, new notes), through any instance,
-// until ctx ends or the connection fails; it returns why it stopped. A
-// caller of it listens again after an error, and should assume it missed
-// changes meanwhile.
-func (s *Store) ListenCallers(ctx context.Context, changed func(number string)) error {
+// until ctx ends or the connection fails; it returns why it stopped. mine
+// says the change was made through this Store (which its caller has seen
+// to already). A caller of it listens again after an error, and should
+// assume it missed changes meanwhile.
+func (s *Store) ListenCallers(ctx context.Context, changed func(number string, mine bool)) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return translate("listen callers", err)
@@ -164,6 +165,7 @@ func (s *Store) ListenCallers(ctx context.Context, changed func(number string)) 
 		if err != nil {
 			return translate("listen callers", err)
 		}
-		changed(n.Payload)
+		number, origin, _ := strings.Cut(n.Payload, " ")
+		changed(number, origin == s.origin)
 	}
 }

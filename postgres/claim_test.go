@@ -127,7 +127,12 @@ func TestListenCallers(t *testing.T) {
 	listening := make(chan struct{})
 	go func() {
 		close(listening)
-		done <- store.ListenCallers(ctx, func(n string) { got <- n })
+		done <- store.ListenCallers(ctx, func(n string, mine bool) {
+			if mine {
+				n = "mine:" + n
+			}
+			got <- n
+		})
 	}()
 	<-listening
 	want := func(what, number string) {
@@ -164,6 +169,11 @@ func TestListenCallers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("unblock", "+12025550100")
+	// A change through the listening Store itself is said to be its own.
+	if err := store.Block(ctx, "+12025550100", "pat", "again"); err != nil {
+		t.Fatal(err)
+	}
+	want("own block", "mine:+12025550100")
 	if err := other.Unblock(ctx, "+19995550100", "pat"); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("unblocking a number never seen: %v, want ErrNotFound", err)
 	}

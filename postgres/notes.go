@@ -108,7 +108,7 @@ func (s *Store) WriteCallerNotes(ctx context.Context, notes queue.CallerNotes, b
 		_, err = tx.Exec(ctx, `INSERT INTO callers (number, notes) VALUES ($1, $2)
 			ON CONFLICT (number) DO UPDATE SET notes = excluded.notes`, notes.Number, notes.Notes)
 		if err == nil {
-			_, err = tx.Exec(ctx, `SELECT pg_notify('`+callersChannel+`', $1)`, notes.Number)
+			_, err = tx.Exec(ctx, `SELECT pg_notify('`+callersChannel+`', $1 || ' ' || $2)`, notes.Number, s.origin)
 		}
 		return err
 	})

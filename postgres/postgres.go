@@ -13,6 +13,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -25,6 +26,9 @@ import (
 // Store reads and writes callin's history. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// origin names this Store in the notifications of its changes
+	// (ListenCallers), so that its own can be told from others'.
+	origin string
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -38,12 +42,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, origin: rand.Text()}, nil
 }
 
 // New returns a Store on an existing pool; closing the Store closes the pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+	return &Store{pool: pool, origin: rand.Text()}
 }
 
 // Pool returns the Store's connection pool.

@@ -131,15 +131,19 @@ func followCallers(ctx context.Context, store *postgres.Store, console *web.Serv
 	done := make(chan struct{})
 	go func() { b.keep(ctx, store, app, every, log); close(done) }() // and every so often, in any case
 	defer func() { <-done }()
-	changed := func(number string) {
-		if number != "" {
-			console.CallerChanged(number)
-		}
+	reload := func(why string) {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if _, err := b.reload(rctx, store, app); err != nil {
-			log.Debug("blocklist not read again after a caller changed", "number", number, "err", err)
+			log.Debug("blocklist not read again", "after", why, "err", err)
 		}
+	}
+	changed := func(number string, mine bool) {
+		if mine {
+			return // made here: the console and the blocklist know already
+		}
+		console.CallerChanged(number)
+		reload("a caller changed elsewhere")
 	}
 	for {
 		err := store.ListenCallers(ctx, changed)
@@ -152,6 +156,6 @@ func followCallers(ctx context.Context, store *postgres.Store, console *web.Serv
 			return
 		case <-time.After(2 * time.Second):
 		}
-		changed("") // missed changes: read the blocklist again
+		reload("listening stopped") // for the changes missed meanwhile
 	}
 }
