@@ -504,9 +504,7 @@ func (s *show) dropTalkback(tb *talkback, listed map[string]bool) {
 	if !over {
 		return
 	}
-	for _, r := range relays {
-		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, r.near, ari.HangupNormal) })
-	}
+	s.hangUpRelays(relays)
 	s.kickMusic()
 }
 
@@ -545,10 +543,16 @@ func (s *show) endTalkback(chanID, playback string) {
 	if played != "" {
 		s.freeBridge(played, playback)
 	}
-	for _, r := range relays {
-		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, r.near, ari.HangupNormal) })
-	}
+	s.hangUpRelays(relays)
 	if over {
 		s.shrinkAll()
+	}
+}
+
+// hangUpRelays hangs relays up (their near halves: the far ones go with
+// them), each in a job of its own.
+func (s *show) hangUpRelays(relays []*relay) {
+	for _, r := range relays {
+		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, r.near, ari.HangupNormal) })
 	}
 }

@@ -25,7 +25,9 @@ const claimTimeout = 5 * time.Second
 // claim (postgres.NodeClaim, an advisory lock), and the others stand by
 // and take over when it goes. Asterisk itself allows one WebSocket per
 // application: a second instance connecting would replace the first
-// (ApplicationReplaced), so without claims two instances would fight.
+// (ApplicationReplaced: "the newer WebSocket wins", ../shared/ari-api-docs
+// events.json; no recorded trace has it), so without claims two instances
+// would fight.
 //
 // A database outage never stops the instance driving a node: the claim is
 // kept while the database does not answer, and taken again once it does.
@@ -137,9 +139,9 @@ func (c *nodeClaimer) watch(ctx context.Context, cl *postgres.NodeClaim, lost, d
 }
 
 // claimNodes makes every node claimed (broadcast.NodeConfig.Claim): each
-// gets a copy of proto for its name, and takes its shows over with their
-// last settings (from state, made after the nodes) when it claims the node
-// from another instance.
+// gets a claimer like proto for its name, and takes its shows over with
+// their last settings (from state, made after the nodes) when it claims the
+// node from another instance.
 func claimNodes(nodes []broadcast.NodeConfig, shows []broadcast.ShowConfig, proto *nodeClaimer, state func() *showState) {
 	for i := range nodes {
 		c := &nodeClaimer{store: proto.store, node: nodes[i].Name, every: proto.every, log: proto.log, advertise: proto.advertise}
