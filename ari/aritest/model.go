@@ -583,9 +583,11 @@ func (c *channel) hearsMusic() bool {
 }
 
 // hearsLine follows what c hears as a participant of a holding bridge: the
-// bridge's announcer channel, or, when that is a half of a Local pair whose
-// other half is a participant of another holding bridge, what that half
-// hears. "" when no channel announces.
+// bridge's announcer channel (participants hear the announcer, traces 01
+// and 15), or, when that is a half of a Local pair whose other half is a
+// participant of another holding bridge, what that half hears (a guess: a
+// Local pair passes the audio it gets on; no trace measures audio through
+// one). "" when no channel announces.
 func (s *Server) hearsLine(c *channel) string {
 	for range 8 { // a relay of relays at most this deep
 		b := c.bridge

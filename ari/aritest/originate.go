@@ -100,7 +100,10 @@ func (s *Server) originate(q *req) {
 	local := strings.EqualFold(tech, "Local")
 	if local {
 		dest, context, _ := strings.Cut(resource, "@")
-		context, _, _ = strings.Cut(context, "/") // options such as /n (no optimisation)
+		// Options such as /n (no optimisation) are accepted and ignored: no
+		// trace has a Local endpoint with options (a guess that they change
+		// no event callin sees).
+		context, _, _ = strings.Cut(context, "/")
 		if e, ok := s.opts.Dialplan[dest+"@"+context]; ok {
 			s.originateDialIn(q, e, id, other, caller, dest, context, exten)
 			return
