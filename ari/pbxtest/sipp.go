@@ -1,0 +1,541 @@
+package pbxtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// SIPp is one sipp process this package started: callers or a phone. Stop
+// ends it by its pid.
+type SIPp struct {
+	Port int // its SIP port
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+
+	mu  sync.Mutex
+	err error
+	out bytes.Buffer
+}
+
+// CallerConfig says who calls.
+type CallerConfig struct {
+	// Number is what they dial (the show's number in callin's dialplan,
+	// e.g. 5550100).
+	Number string
+	// Prefix makes the callers' numbers: +<Prefix><n>, n counting from 1 in
+	// each sipp (default 1555, the traces' callers).
+	Prefix string
+	// Count callers, Rate a second (default: all at once, up to 50 a second).
+	Count int
+	Rate  float64
+	// Hold is how long each stays after the answer before hanging up
+	// (default 10 minutes: until the test ends or Asterisk hangs up).
+	Hold time.Duration
+	// PressOne sends DTMF 1 (SIP INFO) right after the answer, so the
+	// caller joins at once instead of after the IVR's time-out.
+	PressOne bool
+	// ToneHz is the tone the callers stream (default 440).
+	ToneHz int
+}
+
+// PhoneKind is how a phone answers.
+type PhoneKind string
+
+// The phones' ways.
+const (
+	PhoneAnswers  PhoneKind = "answers"  // rings 1 s, answers, streams its tone until hung up (or Hold)
+	PhoneNoAnswer PhoneKind = "noanswer" // rings until the caller gives up
+	PhoneBusy     PhoneKind = "busy"     // 486 Busy Here
+	PhoneAway     PhoneKind = "away"     // 480 Temporarily Unavailable
+)
+
+// PhoneConfig says how PJSIP/phone<N> behaves.
+type PhoneConfig struct {
+	Kind   PhoneKind
+	ToneHz int           // the tone it streams once answered (default 1000)
+	Hold   time.Duration // an answered phone hangs up after this (default 10 minutes)
+	Calls  int           // how many calls it takes before it exits (default 100)
+}
+
+// Callers starts sipp calling the instance as cfg says and stops it in t's
+// cleanup. Each caller sends RTP (its tone) and receives what Asterisk plays.
+func (p *PBX) Callers(t testing.TB, cfg CallerConfig) *SIPp {
+	t.Helper()
+	if cfg.Prefix == "" {
+		cfg.Prefix = "1555"
+	}
+	if cfg.Count == 0 {
+		cfg.Count = 1
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate = min(float64(cfg.Count), 50)
+	}
+	if cfg.Hold == 0 {
+		cfg.Hold = 10 * time.Minute
+	}
+	if cfg.ToneHz == 0 {
+		cfg.ToneHz = 440
+	}
+	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds()})
+	args := []string{"-s", cfg.Number, "-key", "prefix", cfg.Prefix,
+		"-m", strconv.Itoa(cfg.Count), "-l", strconv.Itoa(cfg.Count),
+		"-r", strconv.FormatFloat(cfg.Rate, 'f', 3, 64), "-rp", "1000",
+		fmt.Sprintf("127.0.0.1:%d", p.SIPPort)}
+	return p.sipp(t, scen, cfg.ToneHz, 0, args)
+}
+
+// Phone makes PJSIP/phone<n> (1 to 4) answer as cfg says, until t ends.
+func (p *PBX) Phone(t testing.TB, n int, cfg PhoneConfig) *SIPp {
+	t.Helper()
+	if n < 1 || n > len(p.PhonePorts) {
+		t.Fatalf("pbxtest: no phone%d (phones are 1 to %d)", n, len(p.PhonePorts))
+	}
+	if cfg.Kind == "" {
+		cfg.Kind = PhoneAnswers
+	}
+	if cfg.ToneHz == 0 {
+		cfg.ToneHz = 1000
+	}
+	if cfg.Hold == 0 {
+		cfg.Hold = 10 * time.Minute
+	}
+	if cfg.Calls == 0 {
+		cfg.Calls = 100
+	}
+	scen := scenario(phoneScenario, map[string]any{"Kind": string(cfg.Kind), "Hold": cfg.Hold.Milliseconds(), "Name": fmt.Sprintf("phone%d", n)})
+	return p.sipp(t, scen, cfg.ToneHz, p.PhonePorts[n-1], []string{"-m", strconv.Itoa(cfg.Calls), "-aa"})
+}
+
+func scenario(tmpl *template.Template, data map[string]any) string {
+	var b strings.Builder
+	if err := tmpl.Execute(&b, data); err != nil {
+		panic(err) // the templates are this package's own
+	}
+	return b.String()
+}
+
+// sipp runs one sipp in a folder of its own with the scenario and a tone
+// file, on its own SIP and media ports, and stops it in t's cleanup.
+func (p *PBX) sipp(t testing.TB, scen string, toneHz, port int, args []string) *SIPp {
+	t.Helper()
+	if _, err := exec.LookPath("sipp"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("pbxtest: sipp is not installed: CI requires it (apt-get install sip-tester)")
+		}
+		t.Skip("pbxtest: sipp is not installed (apt-get install sip-tester)")
+	}
+	dir, err := os.MkdirTemp("", "sipp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scenario.xml"), []byte(scen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tone := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-t", "ul", filepath.Join(dir, "tone.ulaw"),
+		"synth", "10", "sine", strconv.Itoa(toneHz), "vol", "0.3")
+	if out, err := tone.CombinedOutput(); err != nil {
+		t.Fatalf("pbxtest: sox: %v: %s", err, out)
+	}
+	if port == 0 {
+		if port, err = freeUDPBlock(1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	media, err := freeUDPBlock(4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append([]string{"-sf", "scenario.xml", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(media), "-nostdin", "-trace_err"}, args...)
+	cmd := exec.Command("sipp", all...)
+	cmd.Dir = dir
+	s := &SIPp{Port: port, dir: dir, cmd: cmd, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &lockedWriter{s}, &lockedWriter{s}
+	// sipp dies with this process; Stop ends it sooner, by pid.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("pbxtest: sipp: %v", err)
+	}
+	go func() {
+		err := cmd.Wait()
+		s.mu.Lock()
+		s.err = err
+		s.mu.Unlock()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("pbxtest: sipp on port %d said:\n%s", port, s.Output())
+		}
+		os.RemoveAll(dir)
+	})
+	return s
+}
+
+type lockedWriter struct{ s *SIPp }
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	if w.s.out.Len() < 1<<20 {
+		w.s.out.Write(b)
+	}
+	return len(b), nil
+}
+
+// Output is what sipp printed, with the error log's last lines.
+func (s *SIPp) Output() string {
+	s.mu.Lock()
+	out := s.out.String()
+	s.mu.Unlock()
+	logs, _ := filepath.Glob(filepath.Join(s.dir, "*_errors.log"))
+	for _, l := range logs {
+		if b, err := os.ReadFile(l); err == nil {
+			out += "\n" + tail(string(b), 20)
+		}
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// Done is closed when sipp has exited (its calls all ended).
+func (s *SIPp) Done() <-chan struct{} { return s.done }
+
+// Hangup makes the caller on channel (its name, e.g.
+// PJSIP/anonymous-00000003) hang up now, as a listener putting the phone
+// down: Asterisk sends the caller's sipp a NOTIFY (pjsip send notify), and
+// the scenario answers it and sends its BYE. sipp itself has no way to hang
+// up one call on demand (SIGINT and SIGUSR1 end it without a BYE).
+func (p *PBX) Hangup(ctx context.Context, channel string) error {
+	out, err := p.CLI(ctx, "pjsip send notify callin-hangup channel "+channel)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(out, "Sending NOTIFY") {
+		return fmt.Errorf("pbxtest: hang up %s: %s", channel, strings.TrimSpace(out))
+	}
+	return nil
+}
+
+// Stop ends sipp by its pid at once (no BYE is sent) and waits for it.
+func (s *SIPp) Stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
+// callerScenario is shared/asterisk/sipp/caller.xml's caller with a numbered
+// From (+<prefix><n>), an optional DTMF 1 by SIP INFO after the answer, and
+// an end either way: Asterisk's BYE is answered, or the caller hangs up
+// after Hold.
+var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="callin test caller">
+  <send retrans="500">
+    <![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [rtpstream_audio_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+      a=ptime:20
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"></recv>
+  <recv response="180" optional="true"></recv>
+  <recv response="183" optional="true"></recv>
+  <recv response="200" rtd="true">
+    <action>
+      <ereg regexp="tag=[^;> ]*" search_in="hdr" header="To:" assign_to="rtag"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <nop>
+    <action>
+      <exec rtp_stream="tone.ulaw,-1,0"/>
+    </action>
+  </nop>
+{{- if .PressOne}}
+  <pause milliseconds="300"/>
+  <send retrans="500">
+    <![CDATA[
+
+      INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>;[$rtag]
+      Call-ID: [call_id]
+      CSeq: 2 INFO
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=1
+      Duration=160
+
+    ]]>
+  </send>
+  <recv response="200"></recv>
+{{- end}}
+  <recv request="NOTIFY" optional="true" next="notified"></recv>
+  <recv request="BYE" timeout="{{.Hold}}" ontimeout="hangup"></recv>
+  <send next="end">
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <label id="notified"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <label id="hangup"/>
+  <send retrans="500">
+    <![CDATA[
+
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>;[$rtag]
+      Call-ID: [call_id]
+      CSeq: 3 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" crlf="true"></recv>
+  <label id="end"/>
+</scenario>
+`))
+
+// phoneScenario is shared/asterisk/sipp's phone-*.xml in one: a phone that
+// answers (and streams its tone until either side hangs up), never answers,
+// is busy or is unavailable.
+var phoneScenario = template.Must(template.New("phone").Parse(`<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="callin test phone {{.Kind}}">
+  <recv request="INVITE" crlf="true">
+{{- if eq .Kind "answers"}}
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="rfrom"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="lto"/>
+      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="rcontact"/>
+    </action>
+{{- end}}
+  </recv>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 100 Trying
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+{{- if or (eq .Kind "busy") (eq .Kind "away")}}
+  <send>
+    <![CDATA[
+
+      SIP/2.0 {{if eq .Kind "busy"}}486 Busy Here{{else}}480 Temporarily Unavailable{{end}}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+{{- else}}
+  <send>
+    <![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+{{- if eq .Kind "noanswer"}}
+  <recv request="CANCEL"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [cseq] INVITE
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+{{- else}}
+  <pause milliseconds="1000"/>
+  <send retrans="500">
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [rtpstream_audio_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+      a=ptime:20
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+  <nop>
+    <action>
+      <exec rtp_stream="tone.ulaw,-1,0"/>
+    </action>
+  </nop>
+  <recv request="BYE" timeout="{{.Hold}}" ontimeout="hangup"/>
+  <send next="end">
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <label id="hangup"/>
+  <send retrans="500">
+    <![CDATA[
+
+      BYE [$rcontact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$lto];tag=[pid]SIPpTag01[call_number]
+      To: [$rfrom]
+      [last_Call-ID:]
+      CSeq: 1 BYE
+      Contact: <sip:{{.Name}}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+  <label id="end"/>
+{{- end}}
+{{- end}}
+</scenario>
+`))
