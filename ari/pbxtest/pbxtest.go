@@ -214,7 +214,7 @@ func Start(ctx context.Context, cfg Config) (*PBX, error) {
 // prepare writes the test's own configuration and callin's prompts into the
 // folder before Asterisk reads it.
 func (p *PBX) prepare() error {
-	for _, sub := range []string{"etc/test", "var/lib/sounds/en"} {
+	for _, sub := range []string{"etc/test", "var/lib/sounds/en", "var/spool/recording"} {
 		if err := os.MkdirAll(filepath.Join(p.Dir, sub), 0o755); err != nil {
 			return err
 		}

@@ -157,3 +157,64 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("Find: %v, want ErrNoAsterisk", err)
 	}
 }
+
+// TestListener hears a SIP caller's holding bridge's music, then a tone
+// played to the caller, then silence: the sound check the real-PBX tests
+// rely on must tell them apart.
+func TestListener(t *testing.T) {
+	t.Parallel()
+	p := pbxtest.New(t, pbxtest.Config{})
+	if err := p.Sound("tone1800", 1800, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c, ev := events(t, p, "callin")
+	l := p.Listener(t)
+	ctx := context.Background()
+	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", PressOne: true})
+	st := wait(t, ev, func(*ari.StasisStart) bool { return true }, "StasisStart")
+	id := st.Channel.ID
+	if _, err := c.CreateBridge(ctx, "hold", ari.BridgeHolding, "hold"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddChannel(ctx, "hold", ari.AddChannelParams{Channels: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, ev, func(e *ari.ChannelEnteredBridge) bool { return e.Channel.ID == id }, "the caller in the bridge")
+	if err := c.StartBridgeMOH(ctx, "hold", "callin"); err != nil {
+		t.Fatal(err)
+	}
+	heard, err := l.Hear(ctx, id, 1500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := heard.Share(pbxtest.MusicHz); s < 0.6 {
+		t.Errorf("music heard in %.0f%% of the windows, want most: %v", 100*s, heard)
+	}
+	if d := heard.Duration(); d < time.Second || d > 3*time.Second {
+		t.Errorf("recorded %v, want about 1.5 s", d)
+	}
+
+	if err := c.RemoveChannel(ctx, "hold", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PlayChannel(ctx, id, "tone-pb", "sound:tone1800"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, ev, func(e *ari.PlaybackStarted) bool { return true }, "PlaybackStarted")
+	heard, err = l.Hear(ctx, id, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := heard.Share(1800); s < 0.6 || heard.Share(pbxtest.MusicHz) > 0 {
+		t.Errorf("the played tone in %.0f%% of the windows (music in %.0f%%), want most and none: %v", 100*s, 100*heard.Share(pbxtest.MusicHz), heard)
+	}
+	c.StopPlayback(ctx, "tone-pb")
+	wait(t, ev, func(e *ari.PlaybackFinished) bool { return true }, "PlaybackFinished")
+	heard, err = l.Hear(ctx, id, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := heard.Silent(); s < 0.9 {
+		t.Errorf("silence in %.0f%% of the windows, want all: %v", 100*s, heard)
+	}
+}
