@@ -39,7 +39,8 @@ type Listener struct {
 	seq    atomic.Int64
 
 	mu      sync.Mutex
-	waiters map[string]chan string // recording name → its RecordingFinished state
+	waiters map[string]chan string   // recording name → its RecordingFinished state
+	started map[string]chan struct{} // snoop channel id → closed at its StasisStart
 }
 
 var listenerSeq atomic.Int64
@@ -54,7 +55,8 @@ func (p *PBX) Listener(t testing.TB) *Listener {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Listener{p: p, client: c, app: app, conn: c.Connect(ctx, ari.EventOptions{}), waiters: map[string]chan string{}}
+	l := &Listener{p: p, client: c, app: app, conn: c.Connect(ctx, ari.EventOptions{}),
+		waiters: map[string]chan string{}, started: map[string]chan struct{}{}}
 	connected := make(chan struct{})
 	go l.read(connected)
 	t.Cleanup(func() { cancel(); l.conn.Close() })
@@ -72,6 +74,13 @@ func (l *Listener) read(connected chan struct{}) {
 		switch e := e.(type) {
 		case *ari.Connected:
 			once()
+		case *ari.StasisStart:
+			l.mu.Lock()
+			if ch := l.started[e.Channel.ID]; ch != nil {
+				close(ch)
+				delete(l.started, e.Channel.ID)
+			}
+			l.mu.Unlock()
 		case *ari.RecordingFinished:
 			l.finished(e.Recording.Name, e.Recording.State)
 		case *ari.RecordingFailed:
@@ -95,13 +104,14 @@ func (l *Listener) Hear(ctx context.Context, channel string, d time.Duration) (*
 	n := l.seq.Add(1)
 	snoop := fmt.Sprintf("%s-snoop-%d", l.app, n)
 	name := fmt.Sprintf("%s-%d", l.app, n)
-	done := make(chan string, 1)
+	done, started := make(chan string, 1), make(chan struct{})
 	l.mu.Lock()
-	l.waiters[name] = done
+	l.waiters[name], l.started[snoop] = done, started
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
 		delete(l.waiters, name)
+		delete(l.started, snoop)
 		l.mu.Unlock()
 	}()
 	q := url.Values{"spy": {"out"}, "app": {l.app}, "snoopId": {snoop}}
@@ -109,6 +119,15 @@ func (l *Listener) Hear(ctx context.Context, channel string, d time.Duration) (*
 		return nil, err
 	}
 	defer l.client.HangupChannel(context.WithoutCancel(ctx), snoop, "")
+	// The snoop's POST answers before the channel is in the app: recording
+	// it then is refused (409 "Channel not in Stasis application").
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		return nil, fmt.Errorf("pbxtest: the snoop on %s did not enter the listener's app within 10 s", channel)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	if _, err := l.client.RecordChannel(ctx, snoop, ari.RecordParams{Name: name, Format: "wav", IfExists: ari.IfExistsOverwrite}); err != nil {
 		return nil, err
 	}
