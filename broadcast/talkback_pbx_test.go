@@ -116,7 +116,7 @@ func hearAll(t *testing.T, l *pbxtest.Listener, bridges []pbxBridge, freq int) (
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			h, err := l.Hear(ctx, id, 1500*time.Millisecond)
-			for try := 1; err != nil && strings.Contains(err.Error(), "not in Stasis") && try < 3; try++ {
+			for try := 1; err != nil && strings.Contains(err.Error(), "not in Stasis") && try < 10; try++ {
 				// The Listener records its snoop without waiting for the
 				// snoop's StasisStart (a race of pbxtest's): ask again.
 				h, err = l.Hear(ctx, id, 1500*time.Millisecond)
@@ -234,6 +234,9 @@ func TestTalkbackLivePBX(t *testing.T) {
 			if !found {
 				problems = append(problems, fmt.Sprintf("%s has no talkback channel (%s…): %v", b.ID, want, b.Channels))
 			}
+			if i == 1 && round == 1 {
+				relayFormat(t, p, b)
+			}
 		}
 
 		if err := e.app.StopTalkback(ctx, "morning"); err != nil {
@@ -255,6 +258,45 @@ func TestTalkbackLivePBX(t *testing.T) {
 		}
 	}
 	refused := p.LogLines("tried to be an announcer")
+	for _, line := range log.lines("talkback announcer") {
+		t.Log(line)
+	}
 	t.Logf("%d of %d rounds failed; Asterisk refused %d announcers; callin logged %d retries, %d give-ups",
-		failed, rounds, len(refused), len(log.lines("refused")), len(log.lines("gave up")))
+		failed, rounds, len(refused), len(log.lines("trying again")), len(log.lines("gave up")))
+}
+
+// relayFormat checks that the far half of the relay in b runs at 8 kHz
+// signed linear: originated without formats, a relay's Local pair ran at
+// slin192 and resampled twice (trace 19, surprise 3).
+func relayFormat(t *testing.T, p *pbxtest.PBX, b pbxBridge) {
+	t.Helper()
+	for _, id := range b.Channels {
+		if !strings.HasPrefix(id, "callin-tbr-") {
+			continue
+		}
+		code, body, err := p.Get(context.Background(), "/channels/"+id)
+		if err != nil || code != 200 {
+			t.Errorf("GET /channels/%s: %d %v", id, code, err)
+			return
+		}
+		var ch struct{ Name string }
+		if err := json.Unmarshal(body, &ch); err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.CLI(context.Background(), "core show channel "+ch.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "NativeFormats") {
+				t.Logf("relay %s: %s", ch.Name, strings.TrimSpace(line))
+				if !strings.Contains(line, "(slin)") {
+					t.Errorf("relay %s runs at %s, want slin (8 kHz)", ch.Name, strings.TrimSpace(line))
+				}
+				return
+			}
+		}
+		t.Errorf("core show channel %s: no NativeFormats in %q", ch.Name, out)
+		return
+	}
 }
