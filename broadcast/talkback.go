@@ -29,13 +29,15 @@ import (
 // A holding bridge has one announcer, and its music holds that role
 // (trace 01), so each bridge's music is stopped just before its announcer
 // joins, and started again once that announcer has left or its message has
-// finished (trace 15: DELETE /moh, play or join, then POST /moh). A bridge
-// whose relay fails keeps its music; the others still hear the line.
+// finished (trace 15: DELETE /moh, play or join, then POST /moh). The stop
+// is asynchronous: an announcer that joins too soon is refused, and is
+// tried again (joinAnnouncer, trace 19r). A bridge whose relay fails keeps
+// its music; the others still hear the line.
 //
-// Guess: no trace covers a Local pair relaying a line into a holding
-// bridge, nor the events of a pair with both halves in Stasis (the fake's
-// model of it is said to be a guess where it is written, in aritest).
-// The relay's Local endpoint is relayDial.
+// Trace 19 recorded this relay on the real Asterisk (both halves in Stasis,
+// the line heard through a /n Local pair), and TestTalkbackLivePBX hears
+// it, by sound, in every bridge of a pool of SIP callers. The relay's
+// Local endpoint is relayDial.
 
 // relayDial is where a talkback relay is originated: its far half runs
 // s@callin-talkback (dialplan/extensions.conf). "/n" keeps Asterisk from
