@@ -462,6 +462,17 @@ func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
 		}
 		return j.left
 	}
+	// fail ends the join with err, or errTalkbackOver when the talkback no
+	// longer speaks through chanID (stopped, or the line hung up).
+	fail := func(err error) error {
+		done()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.speaksThrough(chanID) {
+			return errTalkbackOver
+		}
+		return err
+	}
 	gap := announcerGap
 	for try := 1; ; try++ {
 		s.mu.Lock()
@@ -479,13 +490,12 @@ func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
 		}
 		if err != nil {
 			n.waits.cancel(left)
-			done()
-			return err
+			return fail(err)
 		}
 		if in {
 			n.waits.cancel(left)
 			if done() { // accepted, and gone since (hung up, removed)
-				return telErr("add announcer to "+bridge, fmt.Errorf("%s left the bridge at once", chanID))
+				return fail(telErr("add announcer to "+bridge, fmt.Errorf("%s left the bridge at once", chanID)))
 			}
 			if try > 1 {
 				n.log.Info("broadcast: talkback announcer joined after Asterisk refused it", "show", s.key, "bridge", bridge, "channel", chanID, "tries", try)
@@ -493,8 +503,7 @@ func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
 			return nil
 		}
 		if _, err := n.waits.wait(ctx, left, s.app.cfg.EventTimeout); err != nil {
-			done()
-			return telErr("add announcer to "+bridge, err)
+			return fail(telErr("add announcer to "+bridge, err))
 		}
 		if try == announcerTries {
 			done()
@@ -507,16 +516,14 @@ func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			done()
-			return ctx.Err()
+			return fail(ctx.Err())
 		}
 		gap *= 2
 		s.mu.Lock()
 		over := !s.speaksThrough(chanID)
 		s.mu.Unlock()
 		if over {
-			done()
-			return errTalkbackOver
+			return fail(errTalkbackOver)
 		}
 	}
 }
