@@ -97,9 +97,9 @@ func aCaller(b pbxBridge) string {
 	return ""
 }
 
-// hearAll hears one caller of each bridge at once and returns the share of
-// windows where freq dominated, by bridge.
-func hearAll(t *testing.T, l *pbxtest.Listener, bridges []pbxBridge, freq int) ([]float64, []string) {
+// hearAll hears one caller of each bridge at once and returns share of
+// what each heard, by bridge.
+func hearAll(t *testing.T, l *pbxtest.Listener, bridges []pbxBridge, share func(*pbxtest.Heard) float64) ([]float64, []string) {
 	t.Helper()
 	shares := make([]float64, len(bridges))
 	what := make([]string, len(bridges))
@@ -125,12 +125,34 @@ func hearAll(t *testing.T, l *pbxtest.Listener, bridges []pbxBridge, freq int) (
 				what[i] = err.Error()
 				return
 			}
-			shares[i] = h.Share(freq)
+			shares[i] = share(h)
 			what[i] = h.String()
 		}()
 	}
 	wg.Wait()
 	return shares, what
+}
+
+// producerShare is the part of the windows where the producer's phone's
+// tone carries a third of the energy or more.
+func producerShare(h *pbxtest.Heard) float64 { return h.Share(pbxtest.PhoneHz) }
+
+// musicShare is the part of the windows where either note of asterisk-run's
+// music (a chord of 523 and 659 Hz) carries a third of the energy or more.
+// The thresholds (half the windows) leave room for a machine so loaded that
+// some windows come out garbled (load averages of 40 on 2 cores were seen);
+// a bridge the talkback missed, or left silent, scores 0.
+func musicShare(h *pbxtest.Heard) float64 {
+	if len(h.Windows) == 0 {
+		return 0
+	}
+	n := 0
+	for _, w := range h.Windows {
+		if w.RMS > 100 && (w.Peak[pbxtest.MusicHz] >= 1.0/3 || w.Peak[659] >= 1.0/3) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(h.Windows))
 }
 
 // waitMedia waits up to d for a media update f accepts and returns the last
@@ -212,9 +234,9 @@ func TestTalkbackLivePBX(t *testing.T) {
 			problems = append(problems, fmt.Sprintf("callin says the talkback reaches %d bridges of %d", m.TalkbackBridges, nBridge))
 		}
 		bridges := holdBridges(t, p, "morning")
-		shares, what := hearAll(t, l, bridges, pbxtest.PhoneHz)
+		shares, what := hearAll(t, l, bridges, producerShare)
 		for i, s := range shares {
-			if s < 0.6 {
+			if s < 0.5 {
 				problems = append(problems, fmt.Sprintf("%s hears the producer in %.0f%% of the windows: %s", bridges[i].ID, 100*s, what[i]))
 			}
 		}
@@ -245,9 +267,9 @@ func TestTalkbackLivePBX(t *testing.T) {
 		if m, ok := waitMedia(w, 10*time.Second, func(m broadcast.MediaState) bool { return !m.Talkback && m.Music }); !ok {
 			problems = append(problems, fmt.Sprintf("talkback not over with music after the stop: %+v", m))
 		}
-		shares, what = hearAll(t, l, holdBridges(t, p, "morning"), pbxtest.MusicHz)
+		shares, what = hearAll(t, l, holdBridges(t, p, "morning"), musicShare)
 		for i, s := range shares {
-			if s < 0.6 {
+			if s < 0.5 {
 				problems = append(problems, fmt.Sprintf("after the stop %s hears music in %.0f%% of the windows: %s", bridges[i].ID, 100*s, what[i]))
 			}
 		}
