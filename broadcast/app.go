@@ -56,6 +56,9 @@ type Telephony interface {
 	CreateBridge(ctx context.Context, bridgeID, bridgeType, name string) (*ari.Bridge, error)
 	// ListBridges is GET /bridges.
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
+	// GetBridge is GET /bridges/{id}: its members now (the talkback checks
+	// that an announcer it added was not refused, trace 19r).
+	GetBridge(ctx context.Context, bridgeID string) (*ari.Bridge, error)
 	// DestroyBridge is DELETE /bridges/{id}; its members stay in Stasis.
 	DestroyBridge(ctx context.Context, bridgeID string) error
 	// AddChannel is POST /bridges/{id}/addChannel: a channel in another

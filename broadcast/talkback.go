@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/queue"
@@ -27,18 +29,26 @@ import (
 // A holding bridge has one announcer, and its music holds that role
 // (trace 01), so each bridge's music is stopped just before its announcer
 // joins, and started again once that announcer has left or its message has
-// finished (trace 15: DELETE /moh, play or join, then POST /moh). A bridge
-// whose relay fails keeps its music; the others still hear the line.
+// finished (trace 15: DELETE /moh, play or join, then POST /moh). The stop
+// is asynchronous: an announcer that joins too soon is refused, and is
+// tried again (joinAnnouncer, trace 19r). A bridge whose relay fails keeps
+// its music; the others still hear the line.
 //
-// Guess: no trace covers a Local pair relaying a line into a holding
-// bridge, nor the events of a pair with both halves in Stasis (the fake's
-// model of it is said to be a guess where it is written, in aritest).
-// The relay's Local endpoint is relayDial.
+// Trace 19 recorded this relay on the real Asterisk (both halves in Stasis,
+// the line heard through a /n Local pair), and TestTalkbackLivePBX hears
+// it, by sound, in every bridge of a pool of SIP callers. The relay's
+// Local endpoint is relayDial.
 
 // relayDial is where a talkback relay is originated: its far half runs
 // s@callin-talkback (dialplan/extensions.conf). "/n" keeps Asterisk from
 // optimising the pair away once both halves are bridged.
 const relayDial = "Local/s@callin-talkback/n"
+
+// relayFormats is the codec a relay's Local pair runs at: 8 kHz signed
+// linear, what a holding bridge's announcer is made to speak anyway.
+// Without it the pair ran at slin192 and resampled the line twice (trace
+// 19, surprise 3); TestTalkbackLivePBX checks the pair's native format.
+const relayFormats = "slin"
 
 // Channel id prefixes of talkback lines and relays: a resync after a
 // restart of callin tells them from callers by these.
@@ -58,6 +68,16 @@ type talkback struct {
 	playbacks map[string]string // a recorded message: playback id -> its holding bridge, until it finishes
 	joined    bool              // the line is the first holding bridge's announcer
 	relays    map[string]*relay // the line's relays to the pool's other bridges, by bridge
+	// joining: the line or relay halves being made a bridge's announcer
+	// (joinAnnouncer), by channel id; their departures from that bridge
+	// meanwhile are joinAnnouncer's to judge, not announcerLeft's.
+	joining map[string]*joining
+}
+
+// joining is one announcer join in progress.
+type joining struct {
+	bridge string
+	left   bool // ChannelLeftBridge came from bridge during the attempt
 }
 
 // relay carries a talkback line to a holding bridge beyond the first.
@@ -251,7 +271,7 @@ func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 	}
 	err := s.stopMusic(ctx, s.holdID, ch.ID)
 	if err == nil {
-		err = s.moveTo(ctx, ch.ID, s.holdID, ari.RoleAnnouncer)
+		err = s.joinAnnouncer(ctx, ch.ID, s.holdID)
 	}
 	if err != nil {
 		if !errors.Is(err, errTalkbackOver) {
@@ -306,7 +326,8 @@ func (s *show) startRelay(ctx context.Context, bridge string) {
 	n.index(r.far, &chanRef{show: s, role: roleRelay, callID: bridge})
 	_, err := n.ari.Originate(ctx, ari.OriginateParams{
 		Endpoint: relayDial, App: s.app.cfg.App, AppArgs: s.key + "," + roleRelay,
-		ChannelID: r.near, OtherChannelID: r.far, Variables: map[string]string{"CALLIN_APP": s.app.cfg.App, "CALLIN_SHOW": s.key},
+		ChannelID: r.near, OtherChannelID: r.far, Formats: relayFormats,
+		Variables: map[string]string{"CALLIN_APP": s.app.cfg.App, "CALLIN_SHOW": s.key},
 	})
 	if err != nil {
 		n.log.Warn("broadcast: talkback relay not made; that holding bridge keeps its music", "show", s.key, "bridge", bridge, "err", err)
@@ -350,7 +371,7 @@ func (s *show) relayStart(ctx context.Context, ch ari.Channel) {
 		err = s.stopMusic(ctx, r.bridge, r.far)
 	}
 	if err == nil {
-		err = s.moveTo(ctx, r.far, r.bridge, ari.RoleAnnouncer)
+		err = s.joinAnnouncer(ctx, r.far, r.bridge)
 	}
 	if err != nil {
 		if !errors.Is(err, errTalkbackOver) {
@@ -391,10 +412,145 @@ func (s *show) relayGone(chanID, bridge string) {
 	}
 }
 
+// Announcer joins that Asterisk refuses (trace 19r) are tried again, up to
+// announcerTries in all, announcerGap apart and doubling (310 ms in all):
+// 19r saw no refusal with a gap of 5 ms or more after DELETE /moh, but
+// TestTalkbackLivePBX on a busy machine saw a relay refused twice, 13 ms
+// apart.
+const (
+	announcerTries = 6
+	announcerGap   = 10 * time.Millisecond
+)
+
+// errAnnouncerRefused: Asterisk kept refusing a talkback channel as a
+// holding bridge's announcer.
+var errAnnouncerRefused = errors.New("broadcast: Asterisk refused the channel as the holding bridge's announcer (bridge_holding: \"Bridge already has one\"): its music's announcer had not left")
+
+// joinAnnouncer makes a talkback line or a relay's far half (chanID) the
+// announcer of a holding bridge whose music it has just stopped
+// (stopMusic).
+//
+// DELETE /bridges/{id}/moh answers before the music's announcer has left,
+// and an announcer added meanwhile is refused: Asterisk logs "Bridge
+// already has one", the addChannel still answers 204, and the channel
+// enters and leaves the bridge at once (trace 19r; TestTalkbackLivePBX saw
+// it for the line and the relays). Asterisk settles the join before it
+// answers the addChannel (main/bridge.c: the impart waits for it), so the
+// bridge's members, asked after the answer, tell a refusal; the refused
+// attempt's ChannelLeftBridge is waited for (so that it is not taken for
+// a later departure), and the join is tried again after a short gap. It
+// gives up, with a log line saying why, after announcerTries.
+func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
+	n := s.node
+	j := &joining{bridge: bridge}
+	s.mu.Lock()
+	tb := s.talkback
+	if !s.speaksThrough(chanID) {
+		s.mu.Unlock()
+		return errTalkbackOver
+	}
+	if tb.joining == nil {
+		tb.joining = map[string]*joining{}
+	}
+	tb.joining[chanID] = j
+	s.mu.Unlock()
+	done := func() (left bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if tb.joining[chanID] == j {
+			delete(tb.joining, chanID)
+		}
+		return j.left
+	}
+	// fail ends the join with err, or errTalkbackOver when the talkback no
+	// longer speaks through chanID (stopped, or the line hung up).
+	fail := func(err error) error {
+		done()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.speaksThrough(chanID) {
+			return errTalkbackOver
+		}
+		return err
+	}
+	gap := announcerGap
+	for try := 1; ; try++ {
+		s.mu.Lock()
+		j.left = false
+		s.mu.Unlock()
+		// Subscribe first: the refusal's ChannelLeftBridge can come before
+		// the addChannel's answer.
+		left := n.waits.expect(ari.TypeChannelLeftBridge, chanID, chanID, func(ev ari.Event) bool {
+			return ev.(*ari.ChannelLeftBridge).Bridge.ID == bridge
+		})
+		err := s.moveTo(ctx, chanID, bridge, ari.RoleAnnouncer)
+		in := false
+		if err == nil {
+			in, err = s.bridged(ctx, bridge, chanID)
+		}
+		if err != nil {
+			n.waits.cancel(left)
+			return fail(err)
+		}
+		if in {
+			n.waits.cancel(left)
+			if done() { // accepted, and gone since (hung up, removed)
+				return fail(telErr("add announcer to "+bridge, fmt.Errorf("%s left the bridge at once", chanID)))
+			}
+			if try > 1 {
+				n.log.Info("broadcast: talkback announcer joined after Asterisk refused it", "show", s.key, "bridge", bridge, "channel", chanID, "tries", try)
+			}
+			return nil
+		}
+		if _, err := n.waits.wait(ctx, left, s.app.cfg.EventTimeout); err != nil {
+			return fail(telErr("add announcer to "+bridge, err))
+		}
+		if try == announcerTries {
+			done()
+			n.log.Warn("broadcast: talkback announcer refused; gave up, the bridge will not hear the talkback", "show", s.key, "bridge", bridge, "channel", chanID, "tries", try, "err", errAnnouncerRefused)
+			return telErr("add announcer to "+bridge, errAnnouncerRefused)
+		}
+		n.log.Info("broadcast: talkback announcer refused (the music's announcer had not left); trying again", "show", s.key, "bridge", bridge, "channel", chanID, "try", try, "gap", gap)
+		t := time.NewTimer(gap) // nothing on the app's socket says the music's announcer has gone (19r)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fail(ctx.Err())
+		}
+		gap *= 2
+		s.mu.Lock()
+		over := !s.speaksThrough(chanID)
+		s.mu.Unlock()
+		if over {
+			return fail(errTalkbackOver)
+		}
+	}
+}
+
+// bridged says whether a channel is a member of a bridge now (GET
+// /bridges/{id}).
+func (s *show) bridged(ctx context.Context, bridge, chanID string) (bool, error) {
+	b, err := s.node.ari.GetBridge(ctx, bridge)
+	if err != nil {
+		return false, telErr("get bridge "+bridge, err)
+	}
+	return slices.Contains(b.Channels, chanID), nil
+}
+
 // announcerLeft follows a talkback line or relay leaving a holding bridge:
 // the bridge it held gets its music back, and the line's departure ends the
 // talkback, a relay's ends the relay.
 func (s *show) announcerLeft(bridge, chanID string, ref *chanRef) {
+	s.mu.Lock()
+	if tb := s.talkback; tb != nil {
+		if j := tb.joining[chanID]; j != nil && j.bridge == bridge {
+			j.left = true // joinAnnouncer judges it: refused, or gone
+			s.mu.Unlock()
+			return
+		}
+	}
+	s.mu.Unlock()
 	s.freeBridge(bridge, chanID)
 	switch ref.role {
 	case roleTalkback:

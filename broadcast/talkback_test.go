@@ -3,6 +3,7 @@ package broadcast_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -326,6 +327,9 @@ func TestTalkbackEndsDuringSetup(t *testing.T) {
 		}
 		m := watch(t, e.app, "show1")
 		must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/prod1"}))
+		// Media updates from the last round's tail (a relay's bridge getting
+		// its music back) can reach m before this round's start: skip them.
+		m.next("the talkback on", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && u.Media.Talkback })
 		m.next("the talkback over", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && !u.Media.Talkback })
 		waitRelaysGone(t, srv, poolIDs(3))
 		for _, c := range calls {
@@ -390,4 +394,69 @@ func TestTalkbackSurvivesReconnect(t *testing.T) {
 	for _, c := range calls {
 		waitMusic(t, c)
 	}
+}
+
+// TestTalkbackAnnouncerRefused: Asterisk can refuse the line or a relay as
+// a holding bridge's announcer right after DELETE /moh, while the music's
+// announcer is still leaving (trace 19r; the fake's AnnouncerRace models
+// it). A refused join is tried again, and the talkback reaches every
+// bridge; one refused past every try is given up with a log line saying
+// why, the line is hung up and the music comes back.
+func TestTalkbackAnnouncerRefused(t *testing.T) {
+	t.Parallel()
+	t.Run("retried", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		srv := newFake(t, aritest.Options{AnnouncerRace: 2})
+		var log logBuf
+		e, w, calls := poolOfTwos(t, srv, broadcast.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))}, 5)
+		for _, c := range calls {
+			waitMusic(t, c)
+		}
+		must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/prod1"}))
+		u := w.next("the line in every bridge", func(u broadcast.Update) bool {
+			return u.Kind == broadcast.UpdateMedia && u.Media.TalkbackBridges == 3
+		})
+		for _, c := range calls {
+			hearsLine(t, c, u.Media.TalkbackLine)
+		}
+		// The line and both relays, each refused twice.
+		if n := len(log.lines("trying again")); n != 6 {
+			t.Errorf("%d retries logged, want 6:\n%s", n, strings.Join(log.lines("talkback"), "\n"))
+		}
+		must(t, e.app.StopTalkback(ctx, "show1"))
+		w.music(true)
+		waitRelaysGone(t, srv, poolIDs(3))
+		for _, c := range calls {
+			waitMusic(t, c)
+		}
+	})
+	t.Run("gave-up", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		srv := newFake(t, aritest.Options{AnnouncerRace: 100})
+		var log logBuf
+		e, w, calls := poolOfTwos(t, srv, broadcast.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))}, 3)
+		for _, c := range calls {
+			waitMusic(t, c)
+		}
+		before := srv.ChannelCount()
+		must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Endpoint: "PJSIP/prod1"}))
+		w.next("the talkback over", func(u broadcast.Update) bool {
+			return u.Kind == broadcast.UpdateMedia && !u.Media.Talkback
+		})
+		w.music(true)
+		for _, c := range calls {
+			waitMusic(t, c)
+		}
+		gave := log.lines("gave up")
+		if len(gave) != 1 || !strings.Contains(gave[0], "Bridge already has one") || !strings.Contains(gave[0], "tries=6") {
+			t.Errorf("give-up lines %q, want one saying why after 6 tries", gave)
+		}
+		for deadline := time.Now().Add(2 * time.Second); srv.ChannelCount() != before; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d channels, want the line hung up (%d)", srv.ChannelCount(), before)
+			}
+		}
+	})
 }

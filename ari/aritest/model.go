@@ -115,6 +115,9 @@ type bridge struct {
 	// (Announcer/ARI_MOH), never in GET /channels; the last member's
 	// ChannelLeftBridge sometimes lists it (trace 12b).
 	mohChannel string
+	// mohLeaving counts the announcer joins still to refuse after a
+	// DELETE /moh (Options.AnnouncerRace, trace 19r).
+	mohLeaving int
 	queue      []*playback
 	rec        *recording
 }
@@ -278,8 +281,10 @@ func (s *Server) enterBridge(b *bridge, c *channel, role string) {
 	s.subscribeBridge(c.app, b)
 	s.onBridge(b, &ari.ChannelEnteredBridge{EventBase: base(ari.TypeChannelEnteredBridge), Bridge: b.snapshot(), Channel: c.snapshot()}, 1)
 	if role == ari.RoleAnnouncer && b.typ == ari.BridgeHolding {
-		if b.mohPlaying || (b.announcer != "" && b.announcer != c.id) {
-			// "tried to be an announcer. Bridge already has one." (trace 01)
+		if b.mohPlaying || b.mohLeaving > 0 || (b.announcer != "" && b.announcer != c.id) {
+			// "tried to be an announcer. Bridge already has one." (trace
+			// 01; with the music's announcer still leaving, trace 19r)
+			b.mohLeaving = max(b.mohLeaving-1, 0)
 			s.leaveBridge(c, false)
 			return
 		}

@@ -812,9 +812,11 @@ func (s *Server) bridgeMOH(q *req) {
 			return
 		}
 		b.mohPlaying = false
+		b.mohLeaving = s.opts.AnnouncerRace // trace 19r
 		q.w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	b.mohLeaving = 0
 	b.mohClass = q.get("mohClass")
 	q.w.WriteHeader(http.StatusNoContent)
 	// Idempotent: 204 and still one announcer while music plays (trace

@@ -137,6 +137,12 @@ type Options struct {
 	// Seed seeds the fake's random choices (AnnouncerLeakSometimes); 0
 	// picks a random seed.
 	Seed uint64
+	// AnnouncerRace models trace 19r: DELETE /bridges/{id}/moh answers
+	// before the music's announcer has left, and that many announcer joins
+	// into the bridge after it are refused (ChannelEnteredBridge then
+	// ChannelLeftBridge at once, the addChannel answered 204). 0, the
+	// default, refuses none (the music leaves at once).
+	AnnouncerRace int
 }
 
 // AnnouncerLeak is when a holding bridge's last ChannelLeftBridge names
