@@ -211,6 +211,23 @@ func (h *Heard) Share(freq int) float64 {
 	return float64(n) / float64(len(h.Windows))
 }
 
+// Music is the part of the windows in which the instance's music on hold
+// is heard: either note of its chord (MusicHz or 659 Hz) carries a third of
+// a clearly audible window's energy. A quarter second of the chord is often
+// dominated by one note, so Share(MusicHz) alone undercounts it.
+func (h *Heard) Music() float64 {
+	if len(h.Windows) == 0 {
+		return 0
+	}
+	n := 0
+	for _, w := range h.Windows {
+		if w.RMS > silenceRMS && max(w.Peak[MusicHz], w.Peak[659]) >= 1.0/3 {
+			n++
+		}
+	}
+	return float64(n) / float64(len(h.Windows))
+}
+
 // Silent is the part of the windows with nothing audible.
 func (h *Heard) Silent() float64 {
 	if len(h.Windows) == 0 {

@@ -187,7 +187,7 @@ func TestListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := heard.Share(pbxtest.MusicHz); s < 0.6 {
+	if s := heard.Music(); s < 0.6 {
 		t.Errorf("music heard in %.0f%% of the windows, want most: %v", 100*s, heard)
 	}
 	if d := heard.Duration(); d < time.Second || d > 3*time.Second {
