@@ -48,8 +48,8 @@ func (l *logBuf) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
-// TestScreenOnARealPBX: screening with a phone that never answers or is
-// busy, on a real Asterisk with real SIP callers, through the API. The
+// TestScreenOnARealPBX: screening with a phone that never answers, is busy
+// or unavailable, on a real Asterisk with real SIP callers, through the API. The
 // request answers 202 in well under a second while the phone rings (it
 // took the whole ring timeout before, then a 502: issue 25, defect 6); the
 // caller keeps the music (checked by sound) and their place; the event
@@ -73,8 +73,8 @@ func TestScreenOnARealPBX(t *testing.T) {
 	app, err := broadcast.New(broadcast.Config{
 		Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: client}},
 		Shows: []broadcast.ShowConfig{{Config: queue.Config{Key: "morning", Title: "Morning", Node: "n1", MOHClass: "callin", LinesOpen: true}}},
-		// PJSIP/phone1 never answers, PJSIP/phone2 is busy.
-		Phones:      phoneBook{"sam": "PJSIP/phone1", "kim": "PJSIP/phone2"},
+		// PJSIP/phone1 never answers, phone2 is busy, phone3 unavailable (480).
+		Phones:      phoneBook{"sam": "PJSIP/phone1", "kim": "PJSIP/phone2", "lee": "PJSIP/phone3"},
 		RingTimeout: ring, Logger: log,
 	})
 	if err != nil {
@@ -124,15 +124,16 @@ func TestScreenOnARealPBX(t *testing.T) {
 
 	p.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneNoAnswer})
 	p.Phone(t, 2, pbxtest.PhoneConfig{Kind: pbxtest.PhoneBusy})
-	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 2, Rate: 2, PressOne: true, Prefix: "1666"})
-	for range 2 {
+	p.Phone(t, 3, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAway})
+	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 3, Rate: 3, PressOne: true, Prefix: "1666"})
+	for range 3 {
 		next("a caller joining", 20*time.Second, named("transition", `"action":"join"`))
 	}
 	snap, err := app.Snapshot("morning")
-	if err != nil || len(snap.Lineup.Waiting) != 2 {
-		t.Fatalf("line %+v %v, want two waiting", snap.Lineup.Waiting, err)
+	if err != nil || len(snap.Lineup.Waiting) != 3 {
+		t.Fatalf("line %+v %v, want three waiting", snap.Lineup.Waiting, err)
 	}
-	first, second := snap.Lineup.Waiting[0], snap.Lineup.Waiting[1]
+	first, second, third := snap.Lineup.Waiting[0], snap.Lineup.Waiting[1], snap.Lineup.Waiting[2]
 
 	screen := func(c queue.Call, screener string) time.Duration {
 		t.Helper()
@@ -155,8 +156,9 @@ func TestScreenOnARealPBX(t *testing.T) {
 
 	tookNoAnswer := screen(first, "sam")
 	tookBusy := screen(second, "kim")
-	t.Logf("POST screen answered in %v (phone never answers) and %v (busy); the ring timeout is %v", tookNoAnswer, tookBusy, ring)
-	for what, took := range map[string]time.Duration{"no answer": tookNoAnswer, "busy": tookBusy} {
+	tookAway := screen(third, "lee")
+	t.Logf("POST screen answered in %v (phone never answers), %v (busy) and %v (unavailable); the ring timeout is %v", tookNoAnswer, tookBusy, tookAway, ring)
+	for what, took := range map[string]time.Duration{"no answer": tookNoAnswer, "busy": tookBusy, "unavailable": tookAway} {
 		if took > 500*time.Millisecond {
 			t.Errorf("screen (%s) took %v, want well under a second", what, took)
 		}
@@ -188,16 +190,22 @@ func TestScreenOnARealPBX(t *testing.T) {
 	if want := "Kim's phone is busy — " + who(second) + " is still on hold"; busy.Message != want || busy.CallID != second.ID || busy.Cause != 17 {
 		t.Errorf("busy: %+v, want %q for %s with cause 17", busy, want, second.ID)
 	}
+	// A 480 is told from a ring timeout by the hang-up request that comes
+	// before its ChannelDestroyed (trace 13c).
+	away := event(next("lee's unavailable phone", 5*time.Second, named("screening", `"state":"unavailable"`)))
+	if want := "Lee's phone is unavailable — " + who(third) + " is still on hold"; away.Message != want || away.CallID != third.ID {
+		t.Errorf("unavailable: %+v, want %q for %s", away, want, third.ID)
+	}
 	noAnswer := event(next("sam's phone not answering", ring+10*time.Second, named("screening", `"state":"no_answer"`)))
 	if want := "No answer from Sam's phone after 5 s — " + who(first) + " is still on hold"; noAnswer.Message != want || noAnswer.CallID != first.ID {
 		t.Errorf("no answer: %+v, want %q for %s", noAnswer, want, first.ID)
 	}
-	t.Logf("outcomes: %q after %.1f s; %q after %.1f s", busy.Message, *busy.Rang, noAnswer.Message, *noAnswer.Rang)
+	t.Logf("outcomes: %q after %.1f s; %q after %.1f s; %q after %.1f s", busy.Message, *busy.Rang, away.Message, *away.Rang, noAnswer.Message, *noAnswer.Rang)
 
 	// Same place, nothing pending, still the music.
 	snap, _ = app.Snapshot("morning")
-	if len(snap.Lineup.Waiting) != 2 || snap.Lineup.Waiting[0].ID != first.ID || snap.Lineup.Waiting[1].ID != second.ID {
-		t.Fatalf("line afterwards %+v, want %s then %s", snap.Lineup.Waiting, first.ID, second.ID)
+	if len(snap.Lineup.Waiting) != 3 || snap.Lineup.Waiting[0].ID != first.ID || snap.Lineup.Waiting[1].ID != second.ID || snap.Lineup.Waiting[2].ID != third.ID {
+		t.Fatalf("line afterwards %+v, want %s, %s, %s", snap.Lineup.Waiting, first.ID, second.ID, third.ID)
 	}
 	for _, c := range snap.Lineup.Waiting {
 		if c.Pending != "" || c.State != queue.StateWaiting {
