@@ -48,6 +48,21 @@ func (l *logBuf) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// musicShare is the part of the windows in which the music on hold
+// carries at least a third of an audible window's energy. The music is a
+// chord of MusicHz and 659 Hz, and a window's main note changes as it
+// plays (Share(MusicHz) alone saw 26 % in one window and 41 % of 659 Hz
+// in the next), so both notes count.
+func musicShare(h *pbxtest.Heard) float64 {
+	n := 0
+	for _, w := range h.Windows {
+		if w.RMS > 100 && w.Peak[pbxtest.MusicHz]+w.Peak[659] >= 1.0/3 { // 100: pbxtest's silence
+			n++
+		}
+	}
+	return float64(n) / float64(max(len(h.Windows), 1))
+}
+
 // TestScreenOnARealPBX: screening with a phone that never answers, is busy
 // or unavailable, on a real Asterisk with real SIP callers, through the API. The
 // request answers 202 in well under a second while the phone rings (it
@@ -181,24 +196,30 @@ func TestScreenOnARealPBX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sh := heard.Share(pbxtest.MusicHz); sh < 0.6 {
+	if sh := musicShare(heard); sh < 0.6 {
 		t.Errorf("the caller being screened heard music in %.0f%% of the windows while the phone rang, want most: %v", 100*sh, heard)
 	}
 
 	who := func(c queue.Call) string { return screenedWho(broadcast.Screening{Caller: c.Name, Number: c.Number}) }
-	busy := event(next("kim's busy phone", 5*time.Second, named("screening", `"state":"busy"`)))
-	if want := "Kim's phone is busy — " + who(second) + " is still on hold"; busy.Message != want || busy.CallID != second.ID || busy.Cause != 17 {
-		t.Errorf("busy: %+v, want %q for %s with cause 17", busy, want, second.ID)
+	// The outcomes, by call, in whatever order they come.
+	outcome := map[string]apiScreeningEvent{}
+	for len(outcome) < 3 {
+		sc := event(next("the screenings' outcomes", ring+10*time.Second, named("screening")))
+		if sc.State != "ringing" {
+			outcome[sc.CallID] = sc
+		}
+	}
+	busy, away, noAnswer := outcome[second.ID], outcome[third.ID], outcome[first.ID]
+	if want := "Kim's phone is busy — " + who(second) + " is still on hold"; busy.State != "busy" || busy.Message != want || busy.Cause != 17 {
+		t.Errorf("busy: %+v, want %q with cause 17", busy, want)
 	}
 	// A 480 is told from a ring timeout by the hang-up request that comes
 	// before its ChannelDestroyed (trace 13c).
-	away := event(next("lee's unavailable phone", 5*time.Second, named("screening", `"state":"unavailable"`)))
-	if want := "Lee's phone is unavailable — " + who(third) + " is still on hold"; away.Message != want || away.CallID != third.ID {
-		t.Errorf("unavailable: %+v, want %q for %s", away, want, third.ID)
+	if want := "Lee's phone is unavailable — " + who(third) + " is still on hold"; away.State != "unavailable" || away.Message != want {
+		t.Errorf("unavailable: %+v, want %q", away, want)
 	}
-	noAnswer := event(next("sam's phone not answering", ring+10*time.Second, named("screening", `"state":"no_answer"`)))
-	if want := "No answer from Sam's phone after 5 s — " + who(first) + " is still on hold"; noAnswer.Message != want || noAnswer.CallID != first.ID {
-		t.Errorf("no answer: %+v, want %q for %s", noAnswer, want, first.ID)
+	if want := "No answer from Sam's phone after 5 s — " + who(first) + " is still on hold"; noAnswer.State != "no_answer" || noAnswer.Message != want {
+		t.Errorf("no answer: %+v, want %q", noAnswer, want)
 	}
 	t.Logf("outcomes: %q after %.1f s; %q after %.1f s; %q after %.1f s", busy.Message, *busy.Rang, away.Message, *away.Rang, noAnswer.Message, *noAnswer.Rang)
 
@@ -217,7 +238,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sh := heard.Share(pbxtest.MusicHz); sh < 0.6 {
+		if sh := musicShare(heard); sh < 0.6 {
 			t.Errorf("%s afterwards heard music in %.0f%% of the windows, want most: %v", c.ID, 100*sh, heard)
 		}
 	}
