@@ -366,6 +366,60 @@ func (e ResetFrameEvent) Valid() bool {
 	}
 }
 
+// Defines values for ScreeningEventState.
+const (
+	ScreeningStateAnswered    ScreeningEventState = "answered"
+	ScreeningStateBusy        ScreeningEventState = "busy"
+	ScreeningStateCallerGone  ScreeningEventState = "caller_gone"
+	ScreeningStateFailed      ScreeningEventState = "failed"
+	ScreeningStateNoAnswer    ScreeningEventState = "no_answer"
+	ScreeningStateRefused     ScreeningEventState = "refused"
+	ScreeningStateRinging     ScreeningEventState = "ringing"
+	ScreeningStateUnavailable ScreeningEventState = "unavailable"
+	ScreeningStateUnreachable ScreeningEventState = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the ScreeningEventState enum.
+func (e ScreeningEventState) Valid() bool {
+	switch e {
+	case ScreeningStateAnswered:
+		return true
+	case ScreeningStateBusy:
+		return true
+	case ScreeningStateCallerGone:
+		return true
+	case ScreeningStateFailed:
+		return true
+	case ScreeningStateNoAnswer:
+		return true
+	case ScreeningStateRefused:
+		return true
+	case ScreeningStateRinging:
+		return true
+	case ScreeningStateUnavailable:
+		return true
+	case ScreeningStateUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScreeningFrameEvent.
+const (
+	ScreeningFrameEventScreening ScreeningFrameEvent = "screening"
+)
+
+// Valid indicates whether the value is a known member of the ScreeningFrameEvent enum.
+func (e ScreeningFrameEvent) Valid() bool {
+	switch e {
+	case ScreeningFrameEventScreening:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SettingsFrameEvent.
 const (
 	SettingsFrameEventSettings SettingsFrameEvent = "settings"
@@ -1108,6 +1162,48 @@ type Screen struct {
 	Screener *string `json:"screener,omitempty"`
 }
 
+// ScreeningEvent defines model for ScreeningEvent.
+type ScreeningEvent struct {
+	CallId string `json:"call_id"`
+
+	// Cause The Q.850 cause the phone hung up with, when it gave one.
+	Cause *int `json:"cause,omitempty"`
+
+	// Ended Once over.
+	Ended *time.Time `json:"ended,omitempty"`
+
+	// Message What happened, in words for the producer: "Sam's phone is busy — James is still on hold".
+	Message string `json:"message"`
+
+	// Phone The endpoint rung, like PJSIP/screener1.
+	Phone string `json:"phone"`
+
+	// RangSeconds How long it rang, once over.
+	RangSeconds *float32 `json:"rang_seconds,omitempty"`
+
+	// Screener Who screens.
+	Screener string    `json:"screener"`
+	Started  time.Time `json:"started"`
+
+	// State ringing: the phone rings, the caller keeps the music and their place. answered: caller and screener talk (the screen transition came first). busy, unavailable, no_answer (rang for the ring timeout), unreachable, refused, failed (Asterisk did not do it): the caller is still on hold at their place, as before. caller_gone: the caller hung up while it rang.
+	State ScreeningEventState `json:"state"`
+}
+
+// ScreeningEventState ringing: the phone rings, the caller keeps the music and their place. answered: caller and screener talk (the screen transition came first). busy, unavailable, no_answer (rang for the ring timeout), unreachable, refused, failed (Asterisk did not do it): the caller is still on hold at their place, as before. caller_gone: the caller hung up while it rang.
+type ScreeningEventState string
+
+// ScreeningFrame A screener's phone rings for a caller, was answered, or did not take the call.
+type ScreeningFrame struct {
+	Data  ScreeningEvent      `json:"data"`
+	Event ScreeningFrameEvent `json:"event"`
+
+	// Id The event's id, for Last-Event-ID.
+	Id string `json:"id"`
+}
+
+// ScreeningFrameEvent defines model for ScreeningFrame.Event.
+type ScreeningFrameEvent string
+
 // Settings defines model for Settings.
 type Settings struct {
 	// AnnounceEverySeconds How often waiting callers hear their position; 0: never.
@@ -1591,6 +1687,32 @@ func (t *Event) MergeNodeFrame(v NodeFrame) error {
 	return err
 }
 
+// AsScreeningFrame returns the union data inside the Event as a ScreeningFrame
+func (t Event) AsScreeningFrame() (ScreeningFrame, error) {
+	var body ScreeningFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromScreeningFrame overwrites any union data inside the Event as the provided ScreeningFrame
+func (t *Event) FromScreeningFrame(v ScreeningFrame) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeScreeningFrame performs a merge with any union data inside the Event, using the provided ScreeningFrame
+func (t *Event) MergeScreeningFrame(v ScreeningFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsChatFrame returns the union data inside the Event as a ChatFrame
 func (t Event) AsChatFrame() (ChatFrame, error) {
 	var body ChatFrame
@@ -1944,7 +2066,7 @@ type ClientInterface interface {
 
 	// ScreenCallerWithBody Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1953,7 +2075,7 @@ type ClientInterface interface {
 
 	// ScreenCaller Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2026,7 +2148,7 @@ type ClientInterface interface {
 
 	// StreamEvents Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2622,7 +2744,7 @@ func (c *Client) ReadyCaller(ctx context.Context, show ShowKey, call CallId, bod
 
 // ScreenCallerWithBody Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2641,7 +2763,7 @@ func (c *Client) ScreenCallerWithBody(ctx context.Context, show ShowKey, call Ca
 
 // ScreenCaller Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2804,7 +2926,7 @@ func (c *Client) PostChat(ctx context.Context, show ShowKey, body PostChatJSONRe
 
 // StreamEvents Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5414,7 +5536,7 @@ type ClientWithResponsesInterface interface {
 
 	// ScreenCallerWithBodyWithResponse Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5423,7 +5545,7 @@ type ClientWithResponsesInterface interface {
 
 	// ScreenCallerWithResponse Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5504,7 +5626,7 @@ type ClientWithResponsesInterface interface {
 
 	// StreamEventsWithResponse Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7627,6 +7749,8 @@ type ScreenCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Call
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -7654,6 +7778,11 @@ type ScreenCallerResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ScreenCallerResponse) GetJSON200() *Call {
 	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ScreenCallerResponse) GetJSON202() *Call {
+	return r.JSON202
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -10158,7 +10287,7 @@ func (c *ClientWithResponses) ReadyCallerWithResponse(ctx context.Context, show 
 
 // ScreenCallerWithBodyWithResponse Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10173,7 +10302,7 @@ func (c *ClientWithResponses) ScreenCallerWithBodyWithResponse(ctx context.Conte
 
 // ScreenCallerWithResponse Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10308,7 +10437,7 @@ func (c *ClientWithResponses) PostChatWithResponse(ctx context.Context, show Sho
 
 // StreamEventsWithResponse Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12250,6 +12379,13 @@ func ParseScreenCallerResponse(rsp *http.Response) (*ScreenCallerResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest N400

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/queue"
@@ -31,6 +30,13 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 	derr := do(s, ctx, t)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.settle(t, derr)
+}
+
+// settle ends a reservation: Commit when its telephony worked (derr nil),
+// else Abort, naming ErrGone when the caller hung up meanwhile. Callers
+// hold s.mu.
+func (s *show) settle(t queue.Ticket, derr error) (queue.Call, error) {
 	if derr != nil {
 		aerr := s.q.Abort(t)
 		if errors.Is(aerr, queue.ErrGone) && !errors.Is(derr, queue.ErrGone) {
@@ -38,7 +44,7 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 		}
 		return queue.Call{}, fmt.Errorf("broadcast: %s %q: %w", t.Action, t.Call.ID, derr)
 	}
-	c, ts, err := s.q.Commit(a.cfg.Now(), t)
+	c, ts, err := s.q.Commit(s.app.cfg.Now(), t)
 	if err != nil {
 		return queue.Call{}, err
 	}
@@ -154,188 +160,6 @@ func (a *App) Unmute(ctx context.Context, showKey, callID string, actor queue.Ac
 			}
 			return nil
 		})
-}
-
-// Screen takes a waiting or ready caller to screening with a screener. When
-// the screener has a phone (Config.Phones, or ShowConfig.ScreenerEndpoints)
-// callin rings it while the caller stays on hold at their place, and once
-// it is answered puts both in a private screening bridge
-// ("callin-<show>-scr-<call>"). A phone that is busy, unanswered or
-// unreachable leaves the caller on hold, unchanged, and the error says which
-// (ErrPhone). Without a phone the caller is marked screening and stays in the
-// holding bridge with its music. Errors: queue.ErrNotFound, ErrGone,
-// ErrConflict, ErrInvalid; ErrNodeDown, ErrPhone, ErrTelephony.
-func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Actor, screener string) (queue.Call, error) {
-	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Screen(actor, callID, screener) }, (*show).screen)
-}
-
-// phone is the endpoint of a screener's phone, if any.
-func (s *show) phone(screener string) string {
-	if p := s.app.cfg.Phones; p != nil {
-		if ep, ok := p.Phone(screener); ok {
-			return ep
-		}
-	}
-	return s.cfg.ScreenerEndpoints[screener]
-}
-
-func (s *show) screen(ctx context.Context, t queue.Ticket) error {
-	endpoint := s.phone(t.Screener)
-	if endpoint == "" {
-		return nil // screened from the console: the caller keeps the music
-	}
-	n := s.node
-	line := "callin-scr-" + newID()
-	n.index(line, &chanRef{show: s, role: roleScreener, callID: t.Call.ID})
-	s.mu.Lock()
-	s.screenerLines[t.Call.ID] = line
-	s.mu.Unlock()
-	if err := s.ring(ctx, line, endpoint, roleScreener+","+t.Call.ID, fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number)); err != nil {
-		s.mu.Lock()
-		if s.screenerLines[t.Call.ID] == line {
-			delete(s.screenerLines, t.Call.ID)
-		}
-		s.mu.Unlock()
-		return err
-	}
-	bridgeID := s.screenID(t.Call.ID)
-	if _, err := n.ari.CreateBridge(ctx, bridgeID, ari.BridgeMixing, "screening "+t.Call.ID); err != nil && !errors.Is(err, ari.ErrConflict) {
-		s.endScreening(ctx, t.Call.ID, line)
-		return telErr("create screening bridge", err)
-	}
-	n.mu.Lock()
-	n.bridges[bridgeID] = s
-	n.mu.Unlock()
-	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.moveTo(ctx, line, bridgeID, ""); err != nil {
-		s.endScreening(ctx, t.Call.ID, line)
-		return err
-	}
-	if err := s.moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
-		if herr := s.joinHold(ctx, t.Call.ChannelID); herr != nil && !errors.Is(herr, queue.ErrGone) {
-			n.log.Warn("broadcast: returning caller to hold failed", "call", t.Call.ID, "err", herr)
-		}
-		s.endScreening(ctx, t.Call.ID, line)
-		return err
-	}
-	s.mu.Lock()
-	s.emit(Update{Kind: UpdateScreener, CallID: t.Call.ID})
-	s.mu.Unlock()
-	return nil
-}
-
-// ring calls a phone into the app (POST /channels with app=) showing
-// callerID, and waits until it is answered (its StasisStart) or fails:
-// busy, no answer, unreachable (its ChannelDestroyed, trace 13), or
-// Config.RingTimeout. The channel is hung up on every failure.
-func (s *show) ring(ctx context.Context, chanID, endpoint, args, callerID string) error {
-	n := s.node
-	up := n.waits.expect(ari.TypeStasisStart, chanID, "", nil)
-	down := n.waits.expect(ari.TypeChannelDestroyed, chanID, "", nil)
-	defer n.waits.cancel(up)
-	defer n.waits.cancel(down)
-	timeout := s.app.cfg.RingTimeout
-	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
-		Endpoint: endpoint, App: s.app.cfg.App, AppArgs: s.key + "," + args, ChannelID: chanID,
-		CallerID: callerID, Timeout: timeout,
-	}); err != nil {
-		n.unindex(chanID)
-		return telErr("call "+endpoint, err)
-	}
-	// Asterisk gives up ringing after the originate's timeout (a
-	// ChannelDestroyed with cause 19); the wait allows it a few seconds.
-	wait, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
-	defer cancel()
-	select {
-	case res := <-up.done:
-		if res.err == nil {
-			return nil
-		}
-		n.unindex(chanID)
-		return telErr("call "+endpoint, res.err)
-	case res := <-down.done:
-		n.unindex(chanID)
-		if res.err != nil {
-			return telErr("call "+endpoint, res.err)
-		}
-		return phoneError(endpoint, res.ev.(*ari.ChannelDestroyed).Cause)
-	case <-wait.Done():
-		n.unindex(chanID)
-		n.hangup(context.WithoutCancel(ctx), chanID, ari.HangupNormal)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("broadcast: %s did not answer: %w", endpoint, ErrPhone)
-	}
-}
-
-// phoneError says why a phone did not answer, from its hang-up cause.
-func phoneError(endpoint string, cause int) error {
-	why := "could not be reached"
-	switch cause {
-	case 17:
-		why = "is busy"
-	case 18, 19:
-		why = "did not answer"
-	case 21:
-		why = "refused the call"
-	case 1, 3, 20, 27, 38:
-		why = "is not registered or not reachable"
-	}
-	return fmt.Errorf("broadcast: the phone %s %s (cause %d): %w", endpoint, why, cause, ErrPhone)
-}
-
-// screenerJoin takes note of a screener's answered line: Screen, which rang
-// it, puts it in the screening bridge. A line nobody waits for any more
-// (the screening ended, or gave up ringing) is hung up.
-func (s *show) screenerJoin(ctx context.Context, lineID, callID string) {
-	s.mu.Lock()
-	want := s.screenerLines[callID] == lineID
-	s.mu.Unlock()
-	if !want {
-		s.node.unindex(lineID)
-		s.node.hangup(ctx, lineID, ari.HangupNormal)
-	}
-}
-
-// screenerGone is a screener's line that hung up: a caller still being
-// screened on it goes back on hold at their place, not left in a silent
-// bridge.
-func (s *show) screenerGone(lineID, callID string) {
-	s.mu.Lock()
-	mine := s.screenerLines[callID] == lineID
-	if mine {
-		delete(s.screenerLines, callID)
-	}
-	c, err := s.q.Get(callID)
-	s.mu.Unlock()
-	if !mine || err != nil || c.State != queue.StateScreening || c.Pending != "" {
-		return
-	}
-	s.node.submitOrLog(func(ctx context.Context) {
-		if _, err := s.app.Hold(ctx, s.key, callID, queue.System); err != nil && !errors.Is(err, queue.ErrGone) {
-			s.node.log.Warn("broadcast: caller not returned to hold after the screener hung up", "call", callID, "err", err)
-		}
-	})
-}
-
-// endScreening hangs up a screener's line and destroys the screening bridge.
-func (s *show) endScreening(ctx context.Context, callID, line string) {
-	n := s.node
-	if line != "" {
-		n.hangup(ctx, line, ari.HangupNormal)
-	}
-	id := s.screenID(callID)
-	n.mu.Lock()
-	_, had := n.bridges[id]
-	delete(n.bridges, id)
-	n.mu.Unlock()
-	if !had {
-		return
-	}
-	if err := n.ari.DestroyBridge(ctx, id); err != nil && !errors.Is(err, ari.ErrNotFound) {
-		n.log.Warn("broadcast: destroying screening bridge failed", "bridge", id, "err", err)
-	}
 }
 
 // DropOptions tune Drop.

@@ -3,6 +3,7 @@ package broadcast_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -151,13 +152,22 @@ func TestHangupDuring(t *testing.T) {
 				t.Errorf("got %v, want ErrGone", err)
 			}
 		}},
+		// Screen answers while the phone rings; the caller hangs up once
+		// it is answered, as the screening bridge is made.
 		{"Screen", func(h *hooked, c *aritest.Call) {
 			h.beforeStart = func(string) { _ = c.Hangup(16) }
 		}, func(e *env, id string) (queue.Call, error) {
-			return e.app.Screen(context.Background(), "show1", id, producer, "sam")
-		}, func(t *testing.T, _ queue.Call, err error) {
-			if !isGone(err) {
-				t.Errorf("got %v, want ErrGone", err)
+			w := watch(e.t, e.app, "show1") // its own: the test's watcher waits for the end
+			c, err := e.app.Screen(context.Background(), "show1", id, producer, "sam")
+			if err == nil {
+				if sc := w.screened(id); sc.State != broadcast.ScreenCallerGone {
+					err = fmt.Errorf("screening %s, want caller_gone", sc.State)
+				}
+			}
+			return c, err
+		}, func(t *testing.T, c queue.Call, err error) {
+			if err != nil || c.Pending != queue.ActionScreen {
+				t.Errorf("got pending %q, %v; want the screening pending, then the caller gone", c.Pending, err)
 			}
 		}},
 		{"DropWithGoodbye", func(h *hooked, c *aritest.Call) {
@@ -243,11 +253,8 @@ func TestScreenWithLine(t *testing.T) {
 	w := e.w("show1")
 	w.nodeUp()
 	c, id := dial(t, srv, w, "show1", "1")
-	got, err := e.app.Screen(ctx, "show1", id, producer, "sam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.State != queue.StateScreening || got.Screener != "sam" {
+	screen(t, e, w, id, "sam")
+	if got, _ := e.app.Call("show1", id); got.State != queue.StateScreening || got.Screener != "sam" {
 		t.Errorf("got %s with %q, want screening with sam", got.State, got.Screener)
 	}
 	w.next("screener line", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateScreener && u.CallID == id })
@@ -256,7 +263,7 @@ func TestScreenWithLine(t *testing.T) {
 	if len(members) != 2 || !contains(members, c.ID()) {
 		t.Errorf("screening bridge has %v, want the caller and the screener line", members)
 	}
-	got, err = e.app.Ready(ctx, "show1", id, producer, queue.Notes{Name: "Al", Topic: "traffic", Priority: 2})
+	got, err := e.app.Ready(ctx, "show1", id, producer, queue.Notes{Name: "Al", Topic: "traffic", Priority: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -269,6 +269,8 @@ type App struct {
 
 	mu      sync.Mutex
 	running bool
+	runCtx  context.Context // Run's, once it runs; guarded by mu
+	bg      sync.WaitGroup  // background jobs (background); Run waits for them
 }
 
 // New checks the configuration and builds the App; Run starts it. Shows
@@ -314,6 +316,7 @@ func (a *App) Run(ctx context.Context) error {
 		return errors.New("broadcast: Run called twice")
 	}
 	a.running = true
+	a.runCtx = ctx
 	a.mu.Unlock()
 
 	var wg sync.WaitGroup
@@ -337,6 +340,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	wg.Wait()
+	a.mu.Lock() // no background job starts after this (background checks ctx under mu)
+	a.mu.Unlock()
+	a.bg.Wait()
 	for _, s := range a.shows {
 		s.closeSubs(ErrClosed)
 	}
@@ -352,6 +358,22 @@ func (a *App) submit(job func(context.Context)) bool {
 	default:
 		return false
 	}
+}
+
+// background runs job in a goroutine of its own with Run's context, for
+// work that waits long on an event and must not hold a worker (a phone
+// ringing for a screening); false when the App is not running. Run waits
+// for these goroutines. Their number is bounded by what starts them (one
+// per screening reservation, so at most one per caller).
+func (a *App) background(job func(context.Context)) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.runCtx == nil || a.runCtx.Err() != nil {
+		return false
+	}
+	ctx := a.runCtx
+	a.bg.Go(func() { job(ctx) })
+	return true
 }
 
 // show finds a show by key.

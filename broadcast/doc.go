@@ -37,12 +37,17 @@
 // or one of this package's: ErrNodeDown (the show's node is not connected)
 // and ErrTelephony (Asterisk refused or did not do what was asked; ErrTimeout
 // wraps it). Every reserved action is committed or aborted on every path.
+// Screen on a screener's phone is the one that returns before its
+// telephony is done: it answers once the phone rings, the call still
+// reserved (Pending "screen"), and the outcome follows as updates
+// (UpdateScreening; screen.go).
 //
 // # Transitions and updates
 //
 // Every queue.Transition goes to the Sink (which must never block) and, in
 // order, to the show's live subscribers with the other changes a console
-// renders (talking, music, talkback, recording, settings, node health).
+// renders (talking, music, talkback, recording, settings, node health,
+// screenings on phones).
 // Each subscriber has a bounded buffer; one that falls behind is
 // disconnected: its channel is closed and Err says why. Snapshot returns
 // everything needed to render a show from scratch.

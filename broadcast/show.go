@@ -42,10 +42,11 @@ type show struct {
 	holdByID      map[string]*holdBridge // the same, by bridge id
 	talkback      *talkback
 	recording     RecordingState
-	talking       map[string]bool   // call ids talking now
-	announcing    map[string]annRef // call id -> its position announcement
-	screenerLines map[string]string // call id -> screener line channel
-	hosts         map[string]bool   // host channels on air
+	talking       map[string]bool      // call ids talking now
+	announcing    map[string]annRef    // call id -> its position announcement
+	screenerLines map[string]string    // call id -> screener line channel
+	screenings    map[string]Screening // call id -> its phone ringing, or its last unanswered screening (screen.go)
+	hosts         map[string]bool      // host channels on air
 	subs          map[*Subscription]bool
 	batch         []queue.Transition     // non-nil while a resync collects its transitions
 	quality       map[string]LineQuality // call id -> its line's last measure
@@ -91,7 +92,8 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 		kick: make(chan struct{}, 1), q: q, holdByID: map[string]*holdBridge{},
 		quality: map[string]LineQuality{}, noQuality: map[string]bool{},
 		talking: map[string]bool{}, announcing: map[string]annRef{}, screenerLines: map[string]string{},
-		hosts: map[string]bool{}, subs: map[*Subscription]bool{},
+		screenings: map[string]Screening{},
+		hosts:      map[string]bool{}, subs: map[*Subscription]bool{},
 	}
 	// The first holding bridge is created by the resync that opens the
 	// show, or by the first caller who finds it missing (joinHold).
@@ -109,6 +111,9 @@ func (s *show) screenID(callID string) string { return "callin-" + s.key + "-scr
 // subscriber sees one order.
 func (s *show) publish(ts []queue.Transition) {
 	for _, t := range ts {
+		if sc, ok := s.screenings[t.CallID]; ok && sc.State != ScreenRinging {
+			delete(s.screenings, t.CallID) // a phone's last "no" is news until the call moves on
+		}
 		if s.app.cfg.Sink != nil {
 			s.app.cfg.Sink.Record(t)
 		}

@@ -17,6 +17,7 @@ const (
 	UpdateTalking    UpdateKind = "talking"    // CallID started or stopped talking (Talking)
 	UpdateDTMF       UpdateKind = "dtmf"       // CallID pressed Digit
 	UpdateScreener   UpdateKind = "screener"   // the screener's line joined CallID's screening bridge
+	UpdateScreening  UpdateKind = "screening"  // Screening: a screener's phone rings for a call, answered or did not
 	UpdateMedia      UpdateKind = "media"      // Media: music, talkback or hosts changed
 	UpdateRecording  UpdateKind = "recording"  // Recording: the on-air recording changed
 	UpdateSettings   UpdateKind = "settings"   // Settings: the show's settings changed
@@ -46,6 +47,7 @@ type Update struct {
 	Settings    Settings           `json:"settings,omitzero"`
 	Node        NodeHealth         `json:"node,omitzero"`
 	Quality     LineQuality        `json:"quality,omitzero"`
+	Screening   Screening          `json:"screening,omitzero"`
 }
 
 // MediaState is the media side of a show's bridges.
@@ -98,6 +100,10 @@ type Snapshot struct {
 	Quality   map[string]LineQuality `json:"quality,omitempty"`
 	Media     MediaState             `json:"media"`
 	Recording RecordingState         `json:"recording"`
+	// Screenings are the screeners' phones ringing now, and each call's
+	// last screening that did not happen (busy, no answer...) until the
+	// call's next transition, by call id.
+	Screenings map[string]Screening `json:"screenings,omitempty"`
 }
 
 // Subscription is a live feed of one show's updates. C is closed when the
@@ -161,6 +167,9 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	}
 	if len(s.quality) > 0 {
 		snap.Quality = maps.Clone(s.quality)
+	}
+	if len(s.screenings) > 0 {
+		snap.Screenings = maps.Clone(s.screenings)
 	}
 	return snap, nil
 }

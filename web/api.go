@@ -190,6 +190,12 @@ func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiAct(a callerAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.callerAct(r, a, jsonInput(a))
+		if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
+			// The screener's phone rings: the outcome comes as a screening
+			// event (and the screen transition once answered).
+			s.writeJSON(w, r, http.StatusAccepted, callOf(c))
+			return
+		}
 		s.reply(w, r, callOf(c), err)
 	}
 }

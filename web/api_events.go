@@ -13,7 +13,7 @@ import (
 // Config.Ring for Last-Event-ID; the kinds and their data are the
 // document's Event schema. Transitions come from broadcast's updates, and
 // so do the show-level events (lines, settings, recording, talkback,
-// node); chat messages and the on-air warning come from the hub itself.
+// node) and the screenings on phones (screening.go); chat messages and the on-air warning come from the hub itself.
 
 // event is one numbered event as the API streams it.
 type event struct {
@@ -105,6 +105,8 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 		}
 	case broadcast.UpdateNode:
 		h.publishLocked("node", apiNodeEvent{Node: u.Node.Node, State: u.Node.State, Since: u.Node.Since})
+	case broadcast.UpdateScreening:
+		h.publishLocked("screening", screeningEventOf(u.Screening))
 	}
 }
 

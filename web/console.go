@@ -115,8 +115,6 @@ func humanError(err error) string {
 		return "Not found: the caller is no longer here."
 	case errors.Is(err, queue.ErrInvalid):
 		return "That does not fit the caller's state now."
-	case errors.Is(err, broadcast.ErrPhone):
-		return phoneNotice(err)
 	case errors.Is(err, broadcast.ErrNodeDown):
 		return "Asterisk is not connected; try again shortly."
 	case errors.Is(err, broadcast.ErrTelephony):
@@ -125,23 +123,8 @@ func humanError(err error) string {
 	return "Something went wrong; it has been logged."
 }
 
-// phoneNotice says why a screener's phone did not take a caller, from
-// broadcast's words (busy, did not answer, refused, not reachable): the
-// caller is still on hold at their place, so it is news, not a fault.
-func phoneNotice(err error) string {
-	why := "did not answer"
-	for _, w := range []string{"is busy", "did not answer", "refused the call", "is not registered or not reachable", "could not be reached"} {
-		if strings.Contains(err.Error(), w) {
-			why = w
-			break
-		}
-	}
-	return "Your phone " + why + ". The caller is still on hold, in their place; try again when you are ready."
-}
-
 // done answers a console form: a flash fragment for htmx, else a redirect
-// back to the page. A phone that did not answer is a notice, not an
-// error: nothing went wrong with the caller.
+// back to the page.
 func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
 	status := http.StatusOK
 	if err != nil {
@@ -157,10 +140,6 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg s
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	if errors.Is(err, broadcast.ErrPhone) {
-		s.render(w, r, status, notice(msg))
-		return
-	}
 	s.render(w, r, status, flash(err == nil, msg))
 }
 
@@ -173,6 +152,10 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.callerAct(r, a, formInput)
 	msg := a.label + ": " + printable(c.Number) + " " + displayName(c)
+	if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
+		// The screener's phone rings; the caller's row says how it goes.
+		msg = screeningWords(s.screeningOf(r, c))
+	}
 	if a.name == queue.ActionDrop && r.PostFormValue("goodbye") != "" {
 		msg += " (after the goodbye)"
 	}

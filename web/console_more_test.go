@@ -1,7 +1,7 @@
 package web
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,7 +15,7 @@ import (
 )
 
 // Tests of the console of issue 13 that need no browser: the host view,
-// caller notes, blocking in place, call-back entries, the phone notice.
+// caller notes, blocking in place, call-back entries, a screening on a phone.
 
 func TestHostView(t *testing.T) {
 	e := newEnv(t)
@@ -214,19 +214,125 @@ func TestCallbackEntriesInTheConsole(t *testing.T) {
 	}
 }
 
-func TestPhoneNotice(t *testing.T) {
+// TestScreenOnPhone: a screen that rings a screener's phone answers at
+// once, 202 on the API with the call still waiting and the screening
+// pending, and the console's flash says whose phone rings; the API's event
+// stream and the caller's row then say how it went, in a producer's words.
+func TestScreenOnPhone(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
-	e.app.ActFn = func(string, string) error {
-		return fmt.Errorf("broadcast: the phone PJSIP/sam is busy (cause 17): %w", broadcast.ErrPhone)
+	e.app.phones = map[string]string{"sam": "PJSIP/sam", "screener": "PJSIP/screener1"}
+	e.app.arrive("c1", "+15550001", "James")
+	e.app.arrive("c2", "+15550002", "")
+	s := openSSE(t, e.eventsRequest(t, ""))
+	screening := func() apiScreeningEvent {
+		t.Helper()
+		var sc apiScreeningEvent
+		if err := json.Unmarshal([]byte(s.next(t, named("screening")).Data), &sc); err != nil {
+			t.Fatal(err)
+		}
+		return sc
 	}
-	res, body := e.console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "", true)
-	if res.StatusCode != 502 || !strings.Contains(body, `class="flash notice"`) || !strings.Contains(body, "Your phone is busy") ||
-		!strings.Contains(body, "still on hold") {
-		t.Fatalf("got %d %s", res.StatusCode, body)
+	row := func(id string) string {
+		t.Helper()
+		_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+		i := strings.Index(page, `data-call="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no row for %s", id)
+		}
+		j := strings.Index(page[i:], "</li>")
+		return page[i : i+j]
 	}
-	if got := phoneNotice(errors.New("broadcast: the phone X did not answer")); !strings.Contains(got, "did not answer") {
-		t.Fatalf("notice %q", got)
+
+	res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/screen", "producer", `{"screener":"sam"}`)
+	if res.StatusCode != 202 || body["pending"] != "screen" || body["state"] != "waiting" {
+		t.Fatalf("screen: %d %v, want 202 with the caller waiting and the screening pending", res.StatusCode, body)
+	}
+	if sc := screening(); sc.State != "ringing" || sc.CallID != "c1" || sc.Phone != "PJSIP/sam" ||
+		sc.Message != "Ringing Sam's phone for James — James stays on hold until it is answered" {
+		t.Fatalf("ringing event %+v", sc)
+	}
+	if r := row("c1"); !strings.Contains(r, "ringing Sam&#39;s phone…") {
+		t.Errorf("the ringing caller's row does not say whose phone rings: %s", r)
+	}
+	e.app.phoneFailed("c1", broadcast.ScreenBusy, 17, 2*time.Second)
+	if sc := screening(); sc.State != "busy" || sc.Cause != 17 || sc.Message != "Sam's phone is busy — James is still on hold" {
+		t.Fatalf("busy event %+v", sc)
+	}
+	if r := row("c1"); !strings.Contains(r, `data-testid="screening-note"`) || !strings.Contains(r, "Sam&#39;s phone was busy") ||
+		strings.Contains(r, `data-testid="pending"`) {
+		t.Errorf("the caller's row after a busy phone: %s", r)
+	}
+
+	// Screened again from the console: the flash says whose phone rings;
+	// no answer after 20 s.
+	res, page := e.console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "", true)
+	if res.StatusCode != 200 || !strings.Contains(page, "Ringing Screener&#39;s phone for James") {
+		t.Fatalf("console screen: %d %s", res.StatusCode, page)
+	}
+	if sc := screening(); sc.State != "ringing" || sc.Screener != "screener" {
+		t.Fatalf("ringing event %+v", sc)
+	}
+	e.app.phoneFailed("c1", broadcast.ScreenNoAnswer, 19, 20*time.Second)
+	if sc := screening(); sc.Message != "No answer from Screener's phone after 20 s — James is still on hold" {
+		t.Fatalf("no answer event %+v", sc)
+	}
+	if r := row("c1"); !strings.Contains(r, "No answer from Screener&#39;s phone (20 s)") {
+		t.Errorf("the caller's row after no answer: %s", r)
+	}
+
+	// A caller without a name is named by number; answered, the screening
+	// is the call's state and the row's news is gone.
+	if res, _ := e.api(t, "POST", "/api/v1/shows/morning/callers/c2/screen", "producer", `{"screener":"sam"}`); res.StatusCode != 202 {
+		t.Fatalf("screen c2: %d", res.StatusCode)
+	}
+	if sc := screening(); sc.Message != "Ringing Sam's phone for +15550002 — +15550002 stays on hold until it is answered" {
+		t.Fatalf("ringing event %+v", sc)
+	}
+	e.app.phoneAnswered("c2")
+	if tr := transitionOf(t, s.next(t, named("transition"))); tr.CallID != "c2" || tr.To != queue.StateScreening {
+		t.Fatalf("transition %+v, want c2 screening", tr)
+	}
+	if sc := screening(); sc.State != "answered" || sc.Message != "Sam answered and is screening +15550002" {
+		t.Fatalf("answered event %+v", sc)
+	}
+	// The caller's next transition clears the news of the busy phone.
+	if res, _ := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/ready", "producer", `{}`); res.StatusCode != 200 {
+		t.Fatalf("ready: %d", res.StatusCode)
+	}
+	if r := row("c1"); strings.Contains(r, "screening-note") {
+		t.Errorf("the ready caller's row still has the screening's news: %s", r)
+	}
+
+	// Screened without a phone: 200 and screening at once.
+	e.app.arrive("c3", "+15550003", "Kim")
+	if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c3/screen", "producer", `{"screener":"kim"}`); res.StatusCode != 200 || body["state"] != "screening" {
+		t.Fatalf("screen without a phone: %d %v, want 200 screening", res.StatusCode, body)
+	}
+}
+
+func TestScreeningWords(t *testing.T) {
+	at := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		sc   broadcast.Screening
+		want string
+	}{
+		{broadcast.Screening{State: broadcast.ScreenUnavailable}, "Sam's phone is unavailable — James is still on hold"},
+		{broadcast.Screening{State: broadcast.ScreenUnreachable}, "Sam's phone cannot be reached — James is still on hold"},
+		{broadcast.Screening{State: broadcast.ScreenRefused}, "Sam's phone turned the call down — James is still on hold"},
+		{broadcast.Screening{State: broadcast.ScreenFailed}, "Could not put James through to Sam's phone — James is still on hold"},
+		{broadcast.Screening{State: broadcast.ScreenCallerGone}, "James hung up while Sam's phone was ringing"},
+		{broadcast.Screening{State: broadcast.ScreenNoAnswer, Rang: 19600 * time.Millisecond}, "No answer from Sam's phone after 20 s — James is still on hold"},
+	} {
+		sc := tc.sc
+		sc.Started, sc.Caller, sc.Screener = at, "James", "sam"
+		if got := screeningWords(sc); got != tc.want {
+			t.Errorf("%s: got %q, want %q", sc.State, got, tc.want)
+		}
+	}
+	// A hostile caller ID or user name stays text.
+	got := screeningWords(broadcast.Screening{State: broadcast.ScreenBusy, Caller: "\x1b[2J", Screener: "\u202esam"})
+	if strings.ContainsAny(got, "\x1b\u202e") {
+		t.Errorf("got %q, want control characters replaced", got)
 	}
 }
 

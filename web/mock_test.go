@@ -44,6 +44,12 @@ type fakeApp struct {
 	recording bool
 	media     broadcast.MediaState
 	quality   map[string]broadcast.LineQuality // call id -> its line, as measured
+
+	// phones are the screeners' phones: Screen with one reserves and
+	// rings (ringing), and phoneAnswered or phoneFailed ends it.
+	phones     map[string]string
+	ringing    map[string]queue.Ticket        // call id -> its screening's reservation
+	screenings map[string]broadcast.Screening // as broadcast keeps them
 }
 
 func newFakeApp(show string) *fakeApp {
@@ -138,20 +144,61 @@ func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 			MaxOnAir: cfg.MaxOnAir, Capacity: cfg.Capacity},
 		Lineup: a.q.List(), Stats: a.q.Stats(a.now), Media: media,
 		Talking: slices.Clone(a.talking), Recording: broadcast.RecordingState{Active: a.recording},
-		Quality: maps.Clone(a.quality)}, nil
+		Quality: maps.Clone(a.quality), Screenings: maps.Clone(a.screenings)}, nil
+}
+
+// send sends one update to every subscriber; a.mu held.
+func (a *fakeApp) send(u broadcast.Update) {
+	u.Show = a.show
+	for s := range a.subs {
+		select {
+		case s.ch <- u:
+		default:
+			a.dropSub(s, broadcast.ErrSlowSubscriber)
+		}
+	}
+}
+
+// phoneAnswered ends the ringing of a screening as broadcast does when the
+// screener answers: the screen transition, then the answered screening.
+func (a *fakeApp) phoneAnswered(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ts, err := a.q.Commit(a.now, a.ringing[id])
+	if err != nil {
+		panic(err)
+	}
+	a.emit(ts...)
+	sc := a.screenings[id]
+	delete(a.ringing, id)
+	delete(a.screenings, id)
+	sc.State, sc.Ended = broadcast.ScreenAnswered, a.now
+	a.send(broadcast.Update{Kind: broadcast.UpdateScreening, Screening: sc})
+}
+
+// phoneFailed ends the ringing of a screening with a phone that did not
+// answer: the caller as they were, the screening kept until they move on.
+func (a *fakeApp) phoneFailed(id string, st broadcast.ScreenState, cause int, rang time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.q.Abort(a.ringing[id]); err != nil {
+		panic(err)
+	}
+	delete(a.ringing, id)
+	sc := a.screenings[id]
+	sc.State, sc.Cause, sc.Rang, sc.Ended = st, cause, rang, a.now.Add(rang)
+	a.screenings[id] = sc
+	a.send(broadcast.Update{Kind: broadcast.UpdateScreening, Screening: sc})
 }
 
 // emit sends transitions to every subscriber; one whose buffer is full is
 // dropped, as broadcast does. a.mu held.
 func (a *fakeApp) emit(ts ...queue.Transition) {
 	for _, t := range ts {
-		for s := range a.subs {
-			select {
-			case s.ch <- broadcast.Update{Show: a.show, Kind: broadcast.UpdateTransition, Transition: t}:
-			default:
-				a.dropSub(s, broadcast.ErrSlowSubscriber)
-			}
+		if sc, ok := a.screenings[t.CallID]; ok && sc.State != broadcast.ScreenRinging {
+			delete(a.screenings, t.CallID)
 		}
+		a.send(broadcast.Update{Kind: broadcast.UpdateTransition, Transition: t})
 	}
 }
 
@@ -272,6 +319,27 @@ func (a *fakeApp) immediate(action, id string, f func(*queue.Show) (queue.Call, 
 }
 
 func (a *fakeApp) Screen(_ context.Context, _, id string, actor queue.Actor, screener string) (queue.Call, error) {
+	if phone := a.phones[screener]; phone != "" {
+		if a.ActFn != nil {
+			if err := a.ActFn(queue.ActionScreen, id); err != nil {
+				return queue.Call{}, err
+			}
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		tk, err := a.q.Screen(actor, id, screener)
+		if err != nil {
+			return queue.Call{}, fmt.Errorf("fake: %w", err)
+		}
+		sc := broadcast.Screening{CallID: id, Screener: screener, Phone: phone, Caller: tk.Call.Name, Number: tk.Call.Number,
+			State: broadcast.ScreenRinging, Started: a.now}
+		if a.ringing == nil {
+			a.ringing, a.screenings = map[string]queue.Ticket{}, map[string]broadcast.Screening{}
+		}
+		a.ringing[id], a.screenings[id] = tk, sc
+		a.send(broadcast.Update{Kind: broadcast.UpdateScreening, Screening: sc})
+		return tk.Call, nil
+	}
 	return a.act(queue.ActionScreen, id, func(q *queue.Show) (queue.Ticket, error) { return q.Screen(actor, id, screener) })
 }
 func (a *fakeApp) Ready(_ context.Context, _, id string, actor queue.Actor, n queue.Notes) (queue.Call, error) {

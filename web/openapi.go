@@ -30,7 +30,10 @@ type apiOp struct {
 	body         string  // schema of the JSON body; "" for none
 	bodyOptional bool    // the body may be left out (an empty one is {})
 	ok           content // the 200 answer
-	statuses     []int   // the other statuses it answers
+	// accepted, when set, says when it answers 202 with the same content
+	// as 200: begun, with the outcome to come on the event stream.
+	accepted string
+	statuses []int // the other statuses it answers
 }
 
 // param is a query or header parameter.
@@ -95,7 +98,12 @@ var callerOps = map[string]struct {
 	id, body, who, desc string
 	telephony           bool
 }{
-	"screen":         {"screenCaller", "Screen", whoScreen, "Take a waiting caller to a screener (the token's name when screener is left out).", true},
+	"screen": {"screenCaller", "Screen", whoScreen, "Take a waiting caller to a screener (the token's name when screener is left out). " +
+		"A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). " +
+		"A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; " +
+		"the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, " +
+		"no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. " +
+		"502 only when Asterisk refused to ring the phone at all.", true},
 	"ready":          {"readyCaller", "Notes", whoScreen, "Mark a caller ready for air, with the screener's notes.", true},
 	"screener-notes": {"updateScreenerNotes", "Notes", whoScreen, "Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing.", false},
 	"promote":        {"promoteCaller", "", whoProducer, "Put a caller on air, wherever they are in line (also one that is blocked).", true},
@@ -108,6 +116,11 @@ var callerOps = map[string]struct {
 	"move-to-top":    {"moveCallerToTop", "", whoProducer, "Move a caller to the front of the line.", false},
 	"drop":           {"dropCaller", "Drop", whoHostDrop, "End a call, after a goodbye prompt when asked.", true},
 	"callback-now":   {"callBackNow", "", whoProducer, "Call a call-back entry (state callback) now, wherever it is in line.", false},
+}
+
+// callerAccepted says, for the caller actions that answer 202, when.
+var callerAccepted = map[string]string{
+	"screen": "The screener's phone is ringing; the caller is as before, with pending `screen`. The outcome comes as `screening` events.",
 }
 
 // apiOps is every operation of /api/v1.
@@ -220,7 +233,8 @@ var apiOps = func() []apiOp {
 			st = statuses(st, []int{502, 503})
 		}
 		ops = append(ops, apiOp{method: "POST", path: "/shows/{show}/callers/{call}/" + a.path, id: c.id, tag: "callers",
-			summary: "Caller action: " + a.name, desc: c.desc, who: c.who, body: c.body, bodyOptional: true, ok: jsonOK("Call"), statuses: st})
+			summary: "Caller action: " + a.name, desc: c.desc, who: c.who, body: c.body, bodyOptional: true, ok: jsonOK("Call"),
+			accepted: callerAccepted[a.path], statuses: st})
 	}
 	return ops
 }()
@@ -231,6 +245,7 @@ const eventsDoc = "A text/event-stream of the show's events, each an `event:` na
 	"dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), " +
 	"`settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), " +
 	"`talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), " +
+	"`screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), " +
 	"`chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed " +
 	"(the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the " +
 	"show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. " +
@@ -248,6 +263,24 @@ var (
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 
 func enum(values ...string) map[string]any { return map[string]any{"type": "string", "enum": values} }
+
+// namedEnum is an enum whose generated Go constants are named prefix +
+// the value in CamelCase (x-enum-varnames), so that a value another enum
+// has too ("unavailable", an error code) does not rename both.
+func namedEnum(prefix string, values ...string) map[string]any {
+	names := make([]string, len(values))
+	for i, v := range values {
+		var b strings.Builder
+		b.WriteString(prefix)
+		for w := range strings.SplitSeq(v, "_") {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+		names[i] = b.String()
+	}
+	e := enum(values...)
+	e["x-enum-varnames"] = names
+	return e
+}
 
 func arrayOf(items map[string]any) map[string]any {
 	return map[string]any{"type": "array", "items": items}
@@ -395,6 +428,9 @@ func operation(op apiOp) map[string]any {
 			"content": map[string]any{"application/json": mediaSchema(ref(op.body))}}
 	}
 	res := map[string]any{"200": map[string]any{"description": "OK", "content": map[string]any(op.ok)}}
+	if op.accepted != "" {
+		res["202"] = map[string]any{"description": op.accepted, "content": map[string]any(op.ok)}
+	}
 	for _, st := range op.statuses {
 		if statusText[st] == "" {
 			panic(fmt.Sprintf("openapi: %s %s: no text for status %d", op.method, op.path, st))
@@ -596,11 +632,22 @@ func eventSchemas(event func(name, data, desc string, withID bool) map[string]an
 		}, "active", "bridges", "hold_bridges"),
 		"NodeEvent": obj(map[string]any{"node": str, "state": enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"),
 			"since": dateTime}, "node", "state", "since"),
+		"ScreeningEvent": obj(map[string]any{
+			"call_id": str, "screener": describe(str, "Who screens."), "phone": describe(str, "The endpoint rung, like PJSIP/screener1."),
+			"state": describe(namedEnum("ScreeningState", "ringing", "answered", "busy", "unavailable", "no_answer", "unreachable", "refused", "failed", "caller_gone"),
+				"ringing: the phone rings, the caller keeps the music and their place. answered: caller and screener talk (the screen transition came first). "+
+					"busy, unavailable, no_answer (rang for the ring timeout), unreachable, refused, failed (Asterisk did not do it): the caller is still on hold at their place, as before. "+
+					"caller_gone: the caller hung up while it rang."),
+			"message":      describe(str, "What happened, in words for the producer: \"Sam's phone is busy — James is still on hold\"."),
+			"cause":        describe(integer, "The Q.850 cause the phone hung up with, when it gave one."),
+			"rang_seconds": describe(numeric, "How long it rang, once over."),
+			"started":      dateTime, "ended": describe(dateTime, "Once over."),
+		}, "call_id", "screener", "phone", "state", "message", "started"),
 		"ResetEvent": obj(map[string]any{"reason": str, "last_id": describe(integer, "The newest event id now.")}, "reason", "last_id"),
 		"EndEvent":   obj(map[string]any{"reason": str}, "reason"),
 		"Event": describe(map[string]any{"oneOf": []any{
 			ref("TransitionFrame"), ref("LinesFrame"), ref("SettingsFrame"), ref("RecordingFrame"), ref("TalkbackFrame"),
-			ref("NodeFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
+			ref("NodeFrame"), ref("ScreeningFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
 		}}, "One frame of the event stream: its id: line, its event: name and its data: JSON."),
 		"TransitionFrame": event("transition", "Transition", "A call changed.", true),
 		"LinesFrame":      event("lines", "LinesEvent", "The lines opened or closed.", true),
@@ -608,6 +655,7 @@ func eventSchemas(event func(name, data, desc string, withID bool) map[string]an
 		"RecordingFrame":  event("recording", "RecordingState", "The recording started, stopped or finished.", true),
 		"TalkbackFrame":   event("talkback", "TalkbackEvent", "A talkback started, reached more or fewer holding bridges, or stopped.", true),
 		"NodeFrame":       event("node", "NodeEvent", "The show's Asterisk node changed health.", true),
+		"ScreeningFrame":  event("screening", "ScreeningEvent", "A screener's phone rings for a caller, was answered, or did not take the call.", true),
 		"ChatFrame":       event("chat", "Message", "A chat message.", true),
 		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),
 		"EndFrame":        event("end", "EndEvent", "The token was revoked; the stream closes.", false),

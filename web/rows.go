@@ -132,6 +132,8 @@ type rowKey struct {
 	hasProfile        bool
 	callerNotes       queue.CallerNotes
 	quality           string
+	pendingText       string // pendingOf: whose phone rings
+	screeningNote     string // screeningNote: the last screening that did not happen
 }
 
 // keyOf is the rowKey of c in v.
@@ -140,7 +142,8 @@ func keyOf(v showView, c queue.Call) rowKey {
 	k := rowKey{id: c.ID, number: c.Number, name: c.Name, screener: c.Screener, pending: c.Pending,
 		state: c.State, arrived: c.ArrivedAt, notes: c.Notes, inLine: c.Position > 0, next: c.Next, top: c.Top,
 		muted: c.Muted, locked: c.Locked, blocked: c.Blocked, blockNote: c.BlockNote, confirmed: c.Confirmed,
-		profile: p, hasProfile: ok, callerNotes: v.callerNotes(c), quality: v.Snap.Quality[c.ID].Grade}
+		profile: p, hasProfile: ok, callerNotes: v.callerNotes(c), quality: v.Snap.Quality[c.ID].Grade,
+		pendingText: pendingOf(v, c), screeningNote: screeningNote(v, c)}
 	if c.Callback != nil {
 		k.callback, k.hasCallback = *c.Callback, true
 	}
