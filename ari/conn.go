@@ -352,11 +352,12 @@ func (cn *Conn) run(ctx context.Context) {
 // backoff returns the delay before dial number attempt+1: exponential from
 // MinBackoff, capped at MaxBackoff, jittered to between half and all of it.
 // A refused handshake (an *Error: bad credentials, no app) waits the cap,
-// except 503 "Asterisk not booted", which a restart ends within seconds.
+// except what a booting Asterisk answers (404, then 503), which a restart
+// ends within seconds.
 func (cn *Conn) backoff(attempt int, err error) time.Duration {
 	d := cn.opts.MaxBackoff
 	var ae *Error
-	if (!errors.As(err, &ae) || ae.Status == http.StatusServiceUnavailable) && attempt < 30 {
+	if (!errors.As(err, &ae) || booting(err)) && attempt < 30 {
 		d = min(cn.opts.MinBackoff<<attempt, cn.opts.MaxBackoff)
 	}
 	return d/2 + rand.N(d/2+1)
@@ -368,12 +369,17 @@ func (cn *Conn) backoff(attempt int, err error) time.Duration {
 const bootGrace = time.Minute
 
 // booting says whether a failed dial is what a restarting Asterisk gives:
-// the TCP connection refused or reset (the process is gone), EOF, or
-// 503 {"message":"Asterisk not booted"} (trace 17).
+// the TCP connection refused or reset (the process is gone), EOF,
+// 404 "The requested URL was not found on this server." while its HTTP
+// server is up before ARI's routes are (about 0.1 s; seen on the real
+// Asterisk 22.10.1 by the contract suite and cmd/callin's TestRealPBXShow,
+// not in a trace), or 503 {"message":"Asterisk not booted"} (trace 17). A
+// wrong URL also answers 404: it is retried with the doubling backoff up to
+// the cap, and warned about after bootGrace.
 func booting(err error) bool {
 	var ae *Error
 	if errors.As(err, &ae) {
-		return ae.Status == http.StatusServiceUnavailable
+		return ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusNotFound
 	}
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -517,5 +518,38 @@ func TestReconnectThroughBoot(t *testing.T) {
 	}
 	if quiet != 2 {
 		t.Errorf("%d info logs for the refused dials, want 2", quiet)
+	}
+}
+
+// TestReconnectThroughBootNotFound: a booting Asterisk's HTTP server answers
+// the events dial 404 for a moment before ARI's routes exist (seen on the
+// real Asterisk 22.10.1 after a restart). The client retries with its
+// doubling backoff, not the cap it keeps for a refused handshake: callin
+// waited up to 12.8 s after a restart before (TestRealPBXShow).
+func TestReconnectThroughBootNotFound(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>")
+	}))
+	t.Cleanup(srv.Close)
+	c, err := ari.NewClient(ari.Config{URL: srv.URL, Username: "u", Password: "p", App: "callin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := fastOptions()
+	opts.MaxBackoff = time.Hour // a 404 handled as a refused handshake would wait this whole cap
+	cn := c.Connect(context.Background(), opts)
+	t.Cleanup(cn.Close)
+	for range 3 {
+		d := nextType[*ari.Disconnected](t, cn)
+		var ae *ari.Error
+		if !errors.As(d.Err, &ae) || ae.Status != http.StatusNotFound {
+			t.Fatalf("dial: %v, want 404", d.Err)
+		}
+		if d.Final || d.RetryIn > 4*opts.MinBackoff {
+			t.Fatalf("after 404: RetryIn %v final %v, want at most %v", d.RetryIn, d.Final, 4*opts.MinBackoff)
+		}
 	}
 }
