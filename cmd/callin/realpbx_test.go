@@ -59,19 +59,34 @@ type realService struct {
 	last   string    // the last API request and its answer, for failure messages
 }
 
-// realEnv is serve's environment for the node p, database dbURL and show.
+// realEnv is serve's environment for the node p, database dbURL and show;
+// the journal is in a folder of the test's, the same for every instance the
+// test starts (a restarted callin finds what its predecessor left there).
 func realEnv(t *testing.T, p *pbxtest.PBX, dbURL, show string) map[string]string {
+	journals.mu.Lock()
+	dir, ok := journals.dirs[t.Name()]
+	if !ok {
+		dir = t.TempDir()
+		journals.dirs[t.Name()] = dir
+	}
+	journals.mu.Unlock()
 	return map[string]string{
 		"CALLIN_DATABASE_URL": dbURL,
 		"CALLIN_NODES":        "main=" + p.HTTP,
 		"CALLIN_ARI_USER":     p.User,
 		"CALLIN_ARI_PASSWORD": p.Password,
 		"CALLIN_SHOW":         show,
-		"CALLIN_JOURNAL":      t.TempDir() + "/journal",
+		"CALLIN_JOURNAL":      dir + "/journal",
 		"CALLIN_LISTEN":       "127.0.0.1:0",
 		"CALLIN_LOG_LEVEL":    "debug",
 	}
 }
+
+// journals are the tests' journal folders, by test name.
+var journals = struct {
+	mu   sync.Mutex
+	dirs map[string]string
+}{dirs: map[string]string{}}
 
 // startReal runs `callin serve` (run, in this process) on p and dbURL and
 // waits until it is ready; a producer token is made for the API.
@@ -310,9 +325,10 @@ type record struct {
 }
 
 // history waits until the API's history of today's calls has call id
-// ended with a cause (the history writer flushes on its own clock), and
-// returns it; a call ended without a cause is returned after 10 s.
-func (rs *realService) history(id string) record {
+// ended (the history writer flushes on its own clock), and returns it.
+// With cause, it waits for the cause too, and a call ended without one is
+// returned after 10 s.
+func (rs *realService) history(id string, cause bool) record {
 	rs.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -321,7 +337,7 @@ func (rs *realService) history(id string) record {
 			rs.t.Fatalf("history: %d", code)
 		}
 		for _, r := range out.Calls {
-			if r.ID == id && r.Outcome != "" && (r.Cause != 0 || time.Now().After(deadline)) {
+			if r.ID == id && r.Outcome != "" && (r.Cause != 0 || !cause || time.Now().After(deadline)) {
 				return r
 			}
 		}
@@ -466,6 +482,41 @@ func waitOpenCalls(t *testing.T, dbURL string, want int) {
 			t.Fatalf("%d calls open in PostgreSQL after 15 s, want %d", n, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkTransitions fails t when a call of the show has a transition
+// stored twice or missing (its seqs not contiguous), or more than one end.
+func checkTransitions(t *testing.T, dbURL string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT call_id, count(*), max(seq) - min(seq) + 1, count(*) FILTER (WHERE to_state = 'ended')
+		FROM call_events WHERE show = 'morning' GROUP BY call_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	calls := 0
+	for rows.Next() {
+		var id string
+		var n, span, ends int
+		if err := rows.Scan(&id, &n, &span, &ends); err != nil {
+			t.Fatal(err)
+		}
+		calls++
+		if n != span || ends > 1 {
+			t.Errorf("call %s: %d transitions over %d seqs, %d ends; want each once", id, n, span, ends)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 {
+		t.Error("no transitions stored")
 	}
 }
 
@@ -698,7 +749,7 @@ func TestRealPBXShow(t *testing.T) {
 		if dropped.Outcome != queue.OutcomeDropped {
 			t.Errorf("drop answered outcome %q, want dropped", dropped.Outcome)
 		}
-		if r := rs.history(c.ID); r.Outcome != queue.OutcomeDropped || r.Cause != 16 {
+		if r := rs.history(c.ID, true); r.Outcome != queue.OutcomeDropped || r.Cause != 16 {
 			t.Errorf("history: %s cause %d, want dropped cause 16", r.Outcome, r.Cause)
 		}
 	})
@@ -728,7 +779,7 @@ func TestRealPBXShow(t *testing.T) {
 			}
 			rs.waitState(tc.c.ID, queue.StateEnded)
 			t.Logf("caller %s hung up: off the line in %v", tc.what, time.Since(start).Round(time.Millisecond))
-			if rec := rs.history(tc.c.ID); rec.Outcome != tc.outcome || rec.Cause != 16 {
+			if rec := rs.history(tc.c.ID, true); rec.Outcome != tc.outcome || rec.Cause != 16 {
 				t.Errorf("caller hanging up %s: history %s cause %d, want %s cause 16 (normal clearing)", tc.what, rec.Outcome, rec.Cause, tc.outcome)
 			}
 		}
@@ -757,7 +808,7 @@ func TestRealPBXShow(t *testing.T) {
 			if c.WasOnAir || c.State == queue.StateOnAir {
 				want = queue.OutcomeAired
 			}
-			rec := rs.history(c.ID)
+			rec := rs.history(c.ID, true)
 			t.Logf("call %s, %s before the restart: ended %s, cause %d", c.ID, c.State, rec.Outcome, rec.Cause)
 			if rec.Outcome != want || rec.Cause == 0 {
 				t.Errorf("call %s (%s) after the restart: %s cause %d, want %s with Asterisk's cause", c.ID, c.State, rec.Outcome, rec.Cause, want)
@@ -780,5 +831,98 @@ func TestRealPBXShow(t *testing.T) {
 			t.Errorf("a caller after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
 		}
 		waitOpenCalls(t, dbURL, 3)
+		checkTransitions(t, dbURL)
 	})
+}
+
+// TestRealPBXKillCallin: callin is killed (SIGKILL, its own process) in the
+// middle of a show on a real Asterisk; while it is gone a waiting caller
+// hangs up and two new callers dial in (the dialplan keeps them on music
+// and retries Stasis); a fresh callin on the same database has the same
+// line: the same callers in the same order, the same caller on air, the
+// one who hung up ended, the new ones admitted behind, nothing else open.
+func TestRealPBXKillCallin(t *testing.T) {
+	t.Parallel()
+	p := pbxtest.New(t, pbxtest.Config{})
+	dbURL := pgtest.URL(t)
+	a := startRealProcess(t, p, dbURL, realShow)
+	l := p.Listener(t)
+	ctx := context.Background()
+
+	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 6, Rate: 20, PressOne: true, Prefix: "1777"})
+	line := inState(a.waitCallers("6 waiting", 30*time.Second, func(cs []queue.Call) bool {
+		return len(inState(cs, queue.StateWaiting)) == 6
+	}), queue.StateWaiting)
+	sort.Slice(line, func(i, j int) bool { return line[i].Position < line[j].Position })
+	onAir := a.act(line[0].ID, "promote", nil)
+	waitBridge(t, p, airBridge, onAir.ChannelID)
+	gone := line[3]
+	goneName := chanName(t, p, gone.ChannelID)
+	var stay []string // the waiting callers who stay, in line order
+	for _, c := range line[1:] {
+		if c.ID != gone.ID {
+			stay = append(stay, c.ID)
+		}
+	}
+
+	killed := time.Now()
+	a.kill()
+	// In the gap: one hangs up, two dial in.
+	if err := p.Hangup(ctx, goneName); err != nil {
+		t.Fatal(err)
+	}
+	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 2, Rate: 20, PressOne: true, Prefix: "1888"})
+	// Let the new callers reach the dialplan's retry (Stasis fails while
+	// no callin is connected): their channels exist in Asterisk.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, body, err := p.Get(ctx, "/channels")
+		if err == nil && strings.Count(string(body), "+1888") >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new callers did not reach Asterisk within 10 s: %s", body)
+		}
+	}
+
+	b := startReal(t, p, dbURL, realShow)
+	t.Logf("callin ready again %v after the kill", time.Since(killed).Round(time.Millisecond))
+	cs := b.waitCallers("the line back, with the 2 new callers", 20*time.Second, func(cs []queue.Call) bool {
+		return len(inState(cs, queue.StateWaiting)) == len(stay)+2 && len(inState(cs, queue.StateOnAir)) == 1
+	})
+	waiting := inState(cs, queue.StateWaiting)
+	sort.Slice(waiting, func(i, j int) bool { return waiting[i].Position < waiting[j].Position })
+	for i, c := range waiting {
+		switch {
+		case i < len(stay) && c.ID != stay[i]:
+			t.Errorf("place %d: %s (%s), want %s as before the kill", i+1, c.ID, c.Number, stay[i])
+		case i >= len(stay) && !strings.HasPrefix(c.Number, "+1888"):
+			t.Errorf("place %d: %s (%s), want a caller who dialled in during the gap", i+1, c.ID, c.Number)
+		}
+	}
+	if got := inState(cs, queue.StateOnAir)[0]; got.ID != onAir.ID {
+		t.Errorf("on air after the restart: %s, want %s", got.ID, onAir.ID)
+	}
+	if br := bridgeOf(t, p, airBridge, onAir.ChannelID); br == "" {
+		t.Error("the caller on air left the on-air bridge")
+	}
+	rec := b.history(gone.ID, false)
+	t.Logf("the caller who hung up in the gap: %s, cause %d", rec.Outcome, rec.Cause)
+	if rec.Outcome != queue.OutcomeAbandoned {
+		t.Errorf("the caller who hung up in the gap ended %s, want abandoned", rec.Outcome)
+	}
+	waitOpenCalls(t, dbURL, len(stay)+3)
+	checkTransitions(t, dbURL)
+	// Every caller waiting holds, with music.
+	for _, c := range waiting {
+		waitBridge(t, p, holdPrefix, c.ChannelID)
+	}
+	newest := waiting[len(waiting)-1].ChannelID
+	if h := hear(t, l, newest, 1500*time.Millisecond); h.Share(pbxtest.MusicHz) < 0.6 {
+		t.Errorf("a caller admitted after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
+	}
+	// The new instance acts on the line it took over.
+	if c := b.act(stay[0], "promote", nil); c.State != queue.StateOnAir {
+		t.Errorf("promote after the restart answered %s", c.State)
+	}
+	waitBridge(t, p, airBridge, waiting[0].ChannelID)
 }
