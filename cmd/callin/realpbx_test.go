@@ -40,6 +40,9 @@ const realShow = "morning,title=Morning,hold=5,max-on-air=4,host=PJSIP/phone1"
 // probes, long enough that a window heard during the drop falls inside it.
 // callin plays sound:vm-goodbye (Asterisk's core sound, which the test
 // instance does not have: pbxtest installs only callin's prompts).
+// screenerHz is the tone of the screener's phone.
+const screenerHz = 1800
+
 const (
 	goodbyeHz  = 1400
 	goodbyeLen = 2 * time.Second
@@ -427,6 +430,26 @@ const (
 	airBridge  = "callin-morning-air"
 )
 
+// waitApp waits until Asterisk has an application whose name starts with
+// prefix: a connection that reconnects after a restart.
+func waitApp(t *testing.T, p *pbxtest.PBX, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, body, err := p.Get(context.Background(), "/applications")
+		var apps []struct{ Name string }
+		if err == nil && json.Unmarshal(body, &apps) == nil && slices.ContainsFunc(apps, func(a struct{ Name string }) bool {
+			return strings.HasPrefix(a.Name, prefix)
+		}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no application %s* in Asterisk after 20 s: %s %v", prefix, body, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // hear records what channel hears for d.
 func hear(t *testing.T, l *pbxtest.Listener, channel string, d time.Duration) *pbxtest.Heard {
 	t.Helper()
@@ -532,6 +555,21 @@ func TestRealPBXShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	dbURL := pgtest.URL(t)
+	// Two screeners: one whose phone (phone2) answers with a 1800 Hz tone,
+	// one whose phone (phone3) is busy.
+	store, err := openStore(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for user, phone := range map[string]string{"screener": "PJSIP/phone2", "busy": "PJSIP/phone3"} {
+		if err := auth.AddUser(context.Background(), store, user, auth.RoleProducer, "a long enough password"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.SetUserPhone(context.Background(), user, phone); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
 	rs := startReal(t, p, dbURL, realShow)
 	l := p.Listener(t)
 	ctx := context.Background()
@@ -755,6 +793,66 @@ func TestRealPBXShow(t *testing.T) {
 	})
 	rs.t = t
 
+	t.Run("Screening", func(t *testing.T) {
+		rs.t = t
+		p.Phone(t, 2, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: screenerHz})
+		p.Phone(t, 3, pbxtest.PhoneConfig{Kind: pbxtest.PhoneBusy})
+		waiting := inState(rs.callers(), queue.StateWaiting)
+		sort.Slice(waiting, func(i, j int) bool { return waiting[i].Position < waiting[j].Position })
+		c := waiting[1]
+		// A busy phone: the caller stays on hold, in place.
+		if code := rs.api(http.MethodPost, "/shows/morning/callers/"+c.ID+"/screen", map[string]any{"screener": "busy"}, nil); code != http.StatusBadGateway {
+			t.Errorf("screening with a busy phone: %d, want 502 (%s)", code, rs.last)
+		}
+		if got := rs.waitState(c.ID, queue.StateWaiting); got.Position != c.Position {
+			t.Errorf("after the busy phone the caller is at %d, want %d", got.Position, c.Position)
+		}
+		waitBridge(t, p, holdPrefix, c.ChannelID)
+		// A phone that answers: caller and screener hear each other.
+		if got := rs.act(c.ID, "screen", map[string]any{"screener": "screener"}); got.State != queue.StateScreening {
+			t.Fatalf("screen answered %s, want screening", got.State)
+		}
+		scr := waitBridge(t, p, "callin-morning-scr", c.ChannelID)
+		var line string // the screener's line
+		for deadline := time.Now().Add(10 * time.Second); line == ""; time.Sleep(20 * time.Millisecond) {
+			for _, b := range bridges(t, p, scr) {
+				for _, ch := range b.Channels {
+					if ch != c.ChannelID {
+						line = ch
+					}
+				}
+			}
+			if line == "" && time.Now().After(deadline) {
+				t.Fatalf("no screener's line in %s after 10 s", scr)
+			}
+		}
+		if h := hear(t, l, c.ChannelID, time.Second); h.Share(screenerHz) < 0.6 || h.Share(pbxtest.MusicHz) > 0 {
+			t.Errorf("the caller being screened hears the screener in %.0f%% of the windows (music in %.0f%%), want most and none: %v",
+				100*h.Share(screenerHz), 100*h.Share(pbxtest.MusicHz), h)
+		}
+		// The caller hangs up while screened.
+		if err := p.Hangup(ctx, chanName(t, p, c.ChannelID)); err != nil {
+			t.Fatal(err)
+		}
+		rs.waitState(c.ID, queue.StateEnded)
+		if rec := rs.history(c.ID, true); rec.Outcome != queue.OutcomeAbandoned || rec.Cause != 16 {
+			t.Errorf("caller hanging up while screened: history %s cause %d, want abandoned cause 16 (normal clearing)", rec.Outcome, rec.Cause)
+		}
+		// The screener's line is hung up with it, and its bridge destroyed.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			code, _, err := p.Get(ctx, "/channels/"+line)
+			left := bridges(t, p, "callin-morning-scr")
+			if err == nil && code == http.StatusNotFound && len(left) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("10 s after the caller hung up while screened: the screener's line answers %d, screening bridges %+v; want it gone, and none", code, left)
+				break
+			}
+		}
+	})
+	rs.t = t
+
 	t.Run("CallerHangsUp", func(t *testing.T) {
 		rs.t = t
 		waiting := inState(rs.callers(), queue.StateWaiting)
@@ -792,14 +890,31 @@ func TestRealPBXShow(t *testing.T) {
 	t.Run("AsteriskRestart", func(t *testing.T) {
 		rs.t = t
 		before := rs.callers()
+		logFrom := len(rs.stderr.String())
 		if err := p.Restart(ctx); err != nil {
 			t.Fatal(err)
 		}
+		up := time.Now() // ARI answers again
 		// Every call ends, with a cause, and callin is ready again.
 		rs.waitCallers("no caller left after the restart", 20*time.Second, func(cs []queue.Call) bool {
 			return len(cs) == 0
 		})
 		rs.waitReady(20 * time.Second)
+		back := time.Since(up)
+		var dials []string
+		for _, line := range strings.Split(rs.stderr.String()[logFrom:], "\n") {
+			if strings.Contains(line, "ari events") {
+				dials = append(dials, line)
+			}
+		}
+		t.Logf("callin ready %v after Asterisk's ARI answered again; its connection:\n%s", back.Round(time.Millisecond), strings.Join(dials, "\n"))
+		// The dialplan's promise (dialplan/extensions.conf): the service
+		// re-registers its app within a second or two of a restart.
+		if back > 5*time.Second {
+			t.Errorf("callin ready %v after Asterisk's ARI answered again, want within a second or two (5 s allowed): "+
+				"a booting Asterisk answers GET /ari/events 404 for about 0.1 s before res_ari is up, and ari.Conn waits "+
+				"its longest backoff after a 404; its dials:\n%s", back.Round(time.Millisecond), strings.Join(dials, "\n"))
+		}
 		for _, c := range before {
 			if c.State == queue.StateEnded {
 				continue
@@ -827,6 +942,7 @@ func TestRealPBXShow(t *testing.T) {
 		}
 		ch := cs[0].ChannelID
 		waitBridge(t, p, holdPrefix, ch)
+		waitApp(t, p, "pbxlisten") // the Listener's own connection is back
 		if h := hear(t, l, ch, 1500*time.Millisecond); h.Share(pbxtest.MusicHz) < 0.6 {
 			t.Errorf("a caller after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
 		}
