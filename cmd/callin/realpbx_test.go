@@ -430,26 +430,6 @@ const (
 	airBridge  = "callin-morning-air"
 )
 
-// waitApp waits until Asterisk has an application whose name starts with
-// prefix: a connection that reconnects after a restart.
-func waitApp(t *testing.T, p *pbxtest.PBX, prefix string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, body, err := p.Get(context.Background(), "/applications")
-		var apps []struct{ Name string }
-		if err == nil && json.Unmarshal(body, &apps) == nil && slices.ContainsFunc(apps, func(a struct{ Name string }) bool {
-			return strings.HasPrefix(a.Name, prefix)
-		}) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no application %s* in Asterisk after 20 s: %s %v", prefix, body, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // hear records what channel hears for d.
 func hear(t *testing.T, l *pbxtest.Listener, channel string, d time.Duration) *pbxtest.Heard {
 	t.Helper()
@@ -942,8 +922,10 @@ func TestRealPBXShow(t *testing.T) {
 		}
 		ch := cs[0].ChannelID
 		waitBridge(t, p, holdPrefix, ch)
-		waitApp(t, p, "pbxlisten") // the Listener's own connection is back
-		if h := hear(t, l, ch, 1500*time.Millisecond); h.Share(pbxtest.MusicHz) < 0.6 {
+		// A fresh Listener: the first one's connection may be waiting out
+		// ari.Conn's longest backoff after the booting Asterisk's 404 (seen
+		// in 2 of 8 restarts; see the readiness check above).
+		if h := hear(t, p.Listener(t), ch, 1500*time.Millisecond); h.Share(pbxtest.MusicHz) < 0.6 {
 			t.Errorf("a caller after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
 		}
 		waitOpenCalls(t, dbURL, 3)
