@@ -33,8 +33,8 @@ import (
 
 // realShow is the show the tests run: the dialplan's 5550100 is "morning";
 // holding bridges of 5, so that 15 callers fill a pool of three; the host
-// is PJSIP/phone1.
-const realShow = "morning,title=Morning,hold=5,max-on-air=4,host=PJSIP/phone1"
+// is PJSIP/phone1, the producer's talkback phone PJSIP/phone4.
+const realShow = "morning,title=Morning,hold=5,max-on-air=4,host=PJSIP/phone1,talkback-phones=PJSIP/phone4"
 
 // goodbyeHz and goodbyeLen are the test's goodbye: a tone the Listener
 // probes, long enough that a window heard during the drop falls inside it.
@@ -47,6 +47,10 @@ const (
 	goodbyeHz  = 1400
 	goodbyeLen = 2 * time.Second
 )
+
+// knownDefectsEnv, set, runs the tests skipped for a known defect that
+// another change is fixing.
+const knownDefectsEnv = "CALLIN_TEST_KNOWN_DEFECTS"
 
 // realService is one `callin serve` under test on a real Asterisk.
 type realService struct {
@@ -430,6 +434,30 @@ const (
 	airBridge  = "callin-morning-air"
 )
 
+// hearAll hears, at the same time, the channel given for each bridge.
+func hearAll(t *testing.T, l *pbxtest.Listener, chans map[string]string, d time.Duration) map[string]*pbxtest.Heard {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	out := map[string]*pbxtest.Heard{}
+	for bridge, ch := range chans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := hearOnce(l, ch, d)
+			if err != nil {
+				t.Errorf("hearing %s in %s: %v", ch, bridge, err)
+				return
+			}
+			mu.Lock()
+			out[bridge] = h
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // hear records what channel hears for d.
 func hear(t *testing.T, l *pbxtest.Listener, channel string, d time.Duration) *pbxtest.Heard {
 	t.Helper()
@@ -640,6 +668,94 @@ func TestRealPBXShow(t *testing.T) {
 	if len(line) != n {
 		t.Fatalf("%d callers in line, want %d", len(line), n)
 	}
+	rs.t = t
+
+	t.Run("Talkback", func(t *testing.T) {
+		if os.Getenv(knownDefectsEnv) == "" {
+			t.Skip("known defect: talkback relays refused (issue 25, defect 4): in 1 of 4 runs here a holding bridge " +
+				"heard silence during the talkback and after it, while the event stream said 3 of 3 bridges; Asterisk logged " +
+				"\"Bridge callin-morning-hold-3: Channel Local/s@callin-talkback-00000003;2 tried to be an announcer. " +
+				"Bridge already has one.\" then the same for Announcer/ARI_MOH-00000005;2 (the music's restart). " +
+				"Set " + knownDefectsEnv + "=1 to run it")
+		}
+		rs.t = t
+		// The producer's phone answers with its 1000 Hz tone (the host,
+		// with the same tone, is not on air yet and is never heard on hold).
+		p.Phone(t, 4, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
+		pool := bridges(t, p, holdPrefix)
+		one := map[string]string{} // a caller in each holding bridge
+		for _, b := range pool {
+			for _, c := range line {
+				if slices.Contains(b.Channels, c.ChannelID) {
+					one[b.ID] = c.ChannelID
+					break
+				}
+			}
+		}
+		events := openSSEStream(t, rs.base+"/api/v1/shows/morning/events", nil, withToken(rs.token))
+		if code := rs.api(http.MethodPost, "/shows/morning/talkback/start", map[string]any{"endpoint": "PJSIP/phone4"}, nil); code != http.StatusOK {
+			t.Fatalf("talkback start: %d (%s)", code, rs.last)
+		}
+		// The phone rings a second before it answers: the event stream
+		// says when the talkback is live, and in how many bridges.
+		var tb struct {
+			Active      bool `json:"active"`
+			Bridges     int  `json:"bridges"`
+			HoldBridges int  `json:"hold_bridges"`
+		}
+		timeout := time.After(10 * time.Second)
+		for !tb.Active || tb.Bridges < len(pool) {
+			select {
+			case ev, ok := <-events.ch:
+				if !ok {
+					t.Fatal("the event stream ended")
+				}
+				if ev.name == "talkback" {
+					if err := json.Unmarshal([]byte(ev.data), &tb); err != nil {
+						t.Fatal(err)
+					}
+					t.Logf("talkback event: %s", ev.data)
+				}
+			case <-timeout:
+				t.Fatalf("10 s after the talkback start it reaches %d of the %d holding bridges (event stream), want all", tb.Bridges, len(pool))
+			}
+		}
+		heard := hearAll(t, l, one, 1500*time.Millisecond)
+		for id, h := range heard {
+			if h.Share(pbxtest.PhoneHz) < 0.6 || h.Share(pbxtest.MusicHz) > 0.25 {
+				t.Errorf("bridge %s during the talkback: the producer in %.0f%% of the windows, music in %.0f%%; want most and none: %v",
+					id, 100*h.Share(pbxtest.PhoneHz), 100*h.Share(pbxtest.MusicHz), h)
+			}
+		}
+		if code := rs.api(http.MethodPost, "/shows/morning/talkback/stop", map[string]any{}, nil); code != http.StatusOK {
+			t.Fatalf("talkback stop: %d (%s)", code, rs.last)
+		}
+		// The music comes back in every bridge. Wait for the phone's line
+		// to be gone from the bridges first (it leaves after the stop's
+		// answer; polled: callin's app has the events).
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			extra := 0
+			for _, b := range bridges(t, p, holdPrefix) {
+				for _, ch := range b.Channels {
+					if !slices.ContainsFunc(line, func(c queue.Call) bool { return c.ChannelID == ch }) {
+						extra++
+					}
+				}
+			}
+			if extra == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d channels besides the callers still in the holding bridges 10 s after the talkback stopped", extra)
+			}
+		}
+		for id, h := range hearAll(t, l, one, 1500*time.Millisecond) {
+			if h.Share(pbxtest.MusicHz) < 0.6 || h.Share(pbxtest.PhoneHz) > 0 {
+				t.Errorf("bridge %s after the talkback: music in %.0f%% of the windows, the producer in %.0f%%; want most and none: %v",
+					id, 100*h.Share(pbxtest.MusicHz), 100*h.Share(pbxtest.PhoneHz), h)
+			}
+		}
+	})
 	rs.t = t
 
 	// The host phone answers with its 1000 Hz tone.
