@@ -434,6 +434,75 @@ const (
 	airBridge  = "callin-morning-air"
 )
 
+// recordAir records the air for d through the API (start, stop), then
+// downloads the recording through the API and checks it: about d long,
+// the caller's 440 Hz and the host's 1000 Hz both in it.
+func recordAir(t *testing.T, rs *realService, d time.Duration) {
+	t.Helper()
+	var st struct {
+		Active bool   `json:"active"`
+		Name   string `json:"name"`
+	}
+	if code := rs.api(http.MethodPost, "/shows/morning/recording/start", map[string]any{}, &st); code != http.StatusOK || !st.Active || st.Name == "" {
+		t.Fatalf("recording start: %d %+v (%s)", code, st, rs.last)
+	}
+	time.Sleep(d) // the audio to record: real time passing is the point
+	if code := rs.api(http.MethodPost, "/shows/morning/recording/stop", map[string]any{}, nil); code != http.StatusOK {
+		t.Fatalf("recording stop: %d (%s)", code, rs.last)
+	}
+	// Listed once Asterisk has finished it (RecordingFinished; polled).
+	var rec struct {
+		Name            string  `json:"name"`
+		Format          string  `json:"format"`
+		DurationSeconds float64 `json:"duration_seconds"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); rec.Name == ""; time.Sleep(50 * time.Millisecond) {
+		var out struct {
+			Recordings []json.RawMessage `json:"recordings"`
+		}
+		if code := rs.api(http.MethodGet, "/shows/morning/recordings", nil, &out); code != http.StatusOK {
+			t.Fatalf("recordings: %d (%s)", code, rs.last)
+		}
+		for _, raw := range out.Recordings {
+			var r struct {
+				Name            string  `json:"name"`
+				Format          string  `json:"format"`
+				DurationSeconds float64 `json:"duration_seconds"`
+				Ended           string  `json:"ended"`
+			}
+			if json.Unmarshal(raw, &r) == nil && r.Name == st.Name && r.Ended != "" {
+				rec.Name, rec.Format, rec.DurationSeconds = r.Name, r.Format, r.DurationSeconds
+			}
+		}
+		if rec.Name == "" && time.Now().After(deadline) {
+			t.Fatalf("recording %s not listed as ended 10 s after the stop (%s)", st.Name, rs.last)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, rs.base+"/api/v1/shows/morning/recordings/"+rec.Name+"/file", nil)
+	req.Header.Set("Authorization", "Bearer "+rs.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wav, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("download %s: %d %v", rec.Name, resp.StatusCode, err)
+	}
+	h, err := pbxtest.Analyse(wav)
+	if err != nil {
+		t.Fatalf("recording %s (%s, %d bytes): %v", rec.Name, rec.Format, len(wav), err)
+	}
+	t.Logf("recording %s: %v long (listed %.2f s): %v", rec.Name, h.Duration(), rec.DurationSeconds, h)
+	if got := h.Duration(); got < d-500*time.Millisecond || got > d+time.Second {
+		t.Errorf("recording %v long, want about %v", got, d)
+	}
+	if h.Silent() > 0.25 || h.Share(pbxtest.CallerHz) < 0.5 || h.Share(pbxtest.PhoneHz) < 0.5 {
+		t.Errorf("recording: silent in %.0f%% of the windows, the caller in %.0f%%, the host in %.0f%%; want both in most: %v",
+			100*h.Silent(), 100*h.Share(pbxtest.CallerHz), 100*h.Share(pbxtest.PhoneHz), h)
+	}
+}
+
 // hearAll hears, at the same time, the channel given for each bridge.
 func hearAll(t *testing.T, l *pbxtest.Listener, chans map[string]string, d time.Duration) map[string]*pbxtest.Heard {
 	t.Helper()
@@ -783,6 +852,8 @@ func TestRealPBXShow(t *testing.T) {
 		if h := hear(t, l, host.ChannelID, time.Second); h.Share(pbxtest.CallerHz) < 0.6 {
 			t.Errorf("the host hears the caller in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.CallerHz), h)
 		}
+		// The on-air recording holds both, for as long as it ran.
+		recordAir(t, rs, 2*time.Second)
 		// Muted: the host no longer hears the caller.
 		if c := rs.act(a.ID, "mute", nil); !c.Muted {
 			t.Errorf("mute answered muted=%t", c.Muted)
