@@ -527,6 +527,23 @@ func hearAll(t *testing.T, l *pbxtest.Listener, chans map[string]string, d time.
 	return out
 }
 
+// hearMusic hears channel, which has just entered a holding bridge, until
+// it hears the music in most of a second, for at most 5 s: the music is
+// started again after each join (broadcast.holdBridge), a moment after the
+// caller is in. ok says it did; h is what was heard last.
+func hearMusic(t *testing.T, l *pbxtest.Listener, channel string) (h *pbxtest.Heard, ok bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		h = hear(t, l, channel, time.Second)
+		if h.Share(pbxtest.MusicHz) >= 0.6 {
+			return h, true
+		}
+		if time.Now().After(deadline) {
+			return h, false
+		}
+	}
+}
+
 // hear records what channel hears for d.
 func hear(t *testing.T, l *pbxtest.Listener, channel string, d time.Duration) *pbxtest.Heard {
 	t.Helper()
@@ -583,6 +600,32 @@ func waitOpenCalls(t *testing.T, dbURL string, want int) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// storedCalls is what PostgreSQL has of the show's calls: by id, the state
+// and arrival time.
+func storedCalls(t *testing.T, dbURL string) map[string]string {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT id, state, arrived_at FROM calls WHERE show = 'morning'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, state string
+		var at time.Time
+		if err := rows.Scan(&id, &state, &at); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = state + " arrived " + at.UTC().Format("15:04:05.000")
+	}
+	return out
 }
 
 // checkTransitions fails t when a call of the show has a transition
@@ -890,7 +933,7 @@ func TestRealPBXShow(t *testing.T) {
 		if c := rs.waitState(a.ID, queue.StateWaiting); c.Position != 1 || !c.WasOnAir {
 			t.Errorf("held caller at %d (was on air %t), want 1 and true", c.Position, c.WasOnAir)
 		}
-		if h := hear(t, l, a.ChannelID, 1500*time.Millisecond); h.Share(pbxtest.MusicHz) < 0.6 {
+		if h, ok := hearMusic(t, l, a.ChannelID); !ok {
 			t.Errorf("the caller back on hold hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
 		}
 		// The host stays on air for the next steps.
@@ -1112,7 +1155,7 @@ func TestRealPBXShow(t *testing.T) {
 		// A fresh Listener: the first one's connection may be waiting out
 		// ari.Conn's longest backoff after the booting Asterisk's 404 (seen
 		// in 2 of 8 restarts; see the readiness check above).
-		if h := hear(t, p.Listener(t), ch, 1500*time.Millisecond); h.Share(pbxtest.MusicHz) < 0.6 {
+		if h, ok := hearMusic(t, p.Listener(t), ch); !ok {
 			t.Errorf("a caller after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
 		}
 		waitOpenCalls(t, dbURL, 3)
@@ -1150,6 +1193,8 @@ func TestRealPBXKillCallin(t *testing.T) {
 		}
 	}
 
+	// What PostgreSQL has of the line at the kill, for the failure message.
+	stored := storedCalls(t, dbURL)
 	killed := time.Now()
 	a.kill()
 	// In the gap: one hangs up, two dial in.
@@ -1176,6 +1221,18 @@ func TestRealPBXKillCallin(t *testing.T) {
 	})
 	waiting := inState(cs, queue.StateWaiting)
 	sort.Slice(waiting, func(i, j int) bool { return waiting[i].Position < waiting[j].Position })
+	defer func() {
+		if t.Failed() {
+			var b strings.Builder
+			for _, c := range line {
+				fmt.Fprintf(&b, "\n  before: %s %s at %d arrived %s; stored at the kill: %q", c.ID, c.Number, c.Position, c.ArrivedAt.Format("15:04:05.000"), stored[c.ID])
+			}
+			for _, c := range waiting {
+				fmt.Fprintf(&b, "\n  after:  %s %s at %d arrived %s", c.ID, c.Number, c.Position, c.ArrivedAt.Format("15:04:05.000"))
+			}
+			t.Logf("the line before the kill and after the restart:%s", b.String())
+		}
+	}()
 	for i, c := range waiting {
 		switch {
 		case i < len(stay) && c.ID != stay[i]:
@@ -1202,11 +1259,11 @@ func TestRealPBXKillCallin(t *testing.T) {
 		waitBridge(t, p, holdPrefix, c.ChannelID)
 	}
 	newest := waiting[len(waiting)-1].ChannelID
-	if h := hear(t, l, newest, 1500*time.Millisecond); h.Share(pbxtest.MusicHz) < 0.6 {
+	if h, ok := hearMusic(t, l, newest); !ok {
 		t.Errorf("a caller admitted after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
 	}
 	// The new instance acts on the line it took over.
-	if c := b.act(stay[0], "promote", nil); c.State != queue.StateOnAir {
+	if c := b.act(waiting[0].ID, "promote", nil); c.State != queue.StateOnAir {
 		t.Errorf("promote after the restart answered %s", c.State)
 	}
 	waitBridge(t, p, airBridge, waiting[0].ChannelID)
