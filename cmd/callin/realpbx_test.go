@@ -48,10 +48,6 @@ const (
 	goodbyeLen = 2 * time.Second
 )
 
-// knownDefectsEnv, set, runs the tests skipped for a known defect that
-// another change is fixing.
-const knownDefectsEnv = "CALLIN_TEST_KNOWN_DEFECTS"
-
 // realService is one `callin serve` under test on a real Asterisk.
 type realService struct {
 	t      *testing.T
@@ -535,7 +531,7 @@ func hearMusic(t *testing.T, l *pbxtest.Listener, channel string) (h *pbxtest.He
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		h = hear(t, l, channel, time.Second)
-		if h.Share(pbxtest.MusicHz) >= 0.6 {
+		if h.Music() >= 0.6 {
 			return h, true
 		}
 		if time.Now().After(deadline) {
@@ -554,20 +550,11 @@ func hear(t *testing.T, l *pbxtest.Listener, channel string, d time.Duration) *p
 	return h
 }
 
-// hearOnce is l.Hear, tried again when the snoop's recording was refused
-// because the snoop channel had not yet entered the listener's app: Hear
-// records on the snoop as soon as POST /snoop answers, and Asterisk can
-// answer that before the snoop's StasisStart (seen here: "409 Channel not
-// in Stasis application"; a race in pbxtest.Listener, not in callin).
+// hearOnce is l.Hear with a timeout.
 func hearOnce(l *pbxtest.Listener, channel string, d time.Duration) (*pbxtest.Heard, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*(d+15*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), d+15*time.Second)
 	defer cancel()
-	for try := 1; ; try++ {
-		h, err := l.Hear(ctx, channel, d)
-		if err == nil || try == 3 || !strings.Contains(err.Error(), "not in Stasis") {
-			return h, err
-		}
-	}
+	return l.Hear(ctx, channel, d)
 }
 
 // openCalls counts the show's calls PostgreSQL has not ended.
@@ -583,6 +570,35 @@ func openCalls(t *testing.T, dbURL string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// screening is a screening event of the API's event stream.
+type screening struct {
+	CallID  string `json:"call_id"`
+	State   string `json:"state"`
+	Message string `json:"message"`
+	Cause   int    `json:"cause"`
+}
+
+// nextScreening waits for the next screening event of call id that is not
+// "ringing".
+func nextScreening(t *testing.T, st *sseStream, id string, within time.Duration) screening {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case ev, ok := <-st.ch:
+			if !ok {
+				t.Fatal("the event stream ended")
+			}
+			var sc screening
+			if ev.name == "screening" && json.Unmarshal([]byte(ev.data), &sc) == nil && sc.CallID == id && sc.State != "ringing" {
+				return sc
+			}
+		case <-timeout:
+			t.Fatalf("no outcome of the screening of %s within %v", id, within)
+		}
+	}
 }
 
 // waitOpenCalls waits until PostgreSQL has exactly want calls open (the
@@ -665,9 +681,10 @@ func checkTransitions(t *testing.T, dbURL string) {
 
 // TestRealPBXShow runs a show on a real Asterisk with 15 SIP callers
 // through the project's dialplan: the pool of holding bridges with music in
-// each, a talkback heard in every bridge (skipped: known defect), the
-// producer's actions (promote, mute, lock, hold, take next, drop with
-// goodbye, screening on phones that answer or are busy), the host phone
+// each, a producer's talkback heard in every bridge and the music back
+// after it, the producer's actions (promote, mute, lock, hold, take next,
+// drop with goodbye, screening on phones that answer or are busy), the host
+// phone
 // heard on air and recorded, hang-ups by callers in each state with
 // Asterisk's cause, and an Asterisk restart mid-show. The subtests run in
 // order on one line of callers; each leaves it as the next expects.
@@ -772,7 +789,7 @@ func TestRealPBXShow(t *testing.T) {
 		}
 		wg.Wait()
 		for id, h := range heard {
-			if s := h.Share(pbxtest.MusicHz); s < 0.6 {
+			if s := h.Music(); s < 0.6 {
 				t.Errorf("bridge %s: music in %.0f%% of the windows, want most: %v", id, 100*s, h)
 			}
 		}
@@ -786,13 +803,6 @@ func TestRealPBXShow(t *testing.T) {
 	rs.t = t
 
 	t.Run("Talkback", func(t *testing.T) {
-		if os.Getenv(knownDefectsEnv) == "" {
-			t.Skip("known defect: talkback relays refused (issue 25, defect 4): in 1 of 4 runs here a holding bridge " +
-				"heard silence during the talkback and after it, while the event stream said 3 of 3 bridges; Asterisk logged " +
-				"\"Bridge callin-morning-hold-3: Channel Local/s@callin-talkback-00000003;2 tried to be an announcer. " +
-				"Bridge already has one.\" then the same for Announcer/ARI_MOH-00000005;2 (the music's restart). " +
-				"Set " + knownDefectsEnv + "=1 to run it")
-		}
 		rs.t = t
 		// The producer's phone answers with its 1000 Hz tone (the host,
 		// with the same tone, is not on air yet and is never heard on hold).
@@ -837,9 +847,9 @@ func TestRealPBXShow(t *testing.T) {
 		}
 		heard := hearAll(t, l, one, 1500*time.Millisecond)
 		for id, h := range heard {
-			if h.Share(pbxtest.PhoneHz) < 0.6 || h.Share(pbxtest.MusicHz) > 0.25 {
+			if h.Share(pbxtest.PhoneHz) < 0.6 || h.Music() > 0.25 {
 				t.Errorf("bridge %s during the talkback: the producer in %.0f%% of the windows, music in %.0f%%; want most and none: %v",
-					id, 100*h.Share(pbxtest.PhoneHz), 100*h.Share(pbxtest.MusicHz), h)
+					id, 100*h.Share(pbxtest.PhoneHz), 100*h.Music(), h)
 			}
 		}
 		if code := rs.api(http.MethodPost, "/shows/morning/talkback/stop", map[string]any{}, nil); code != http.StatusOK {
@@ -865,9 +875,9 @@ func TestRealPBXShow(t *testing.T) {
 			}
 		}
 		for id, h := range hearAll(t, l, one, 1500*time.Millisecond) {
-			if h.Share(pbxtest.MusicHz) < 0.6 || h.Share(pbxtest.PhoneHz) > 0 {
+			if h.Music() < 0.6 || h.Share(pbxtest.PhoneHz) > 0 {
 				t.Errorf("bridge %s after the talkback: music in %.0f%% of the windows, the producer in %.0f%%; want most and none: %v",
-					id, 100*h.Share(pbxtest.MusicHz), 100*h.Share(pbxtest.PhoneHz), h)
+					id, 100*h.Music(), 100*h.Share(pbxtest.PhoneHz), h)
 			}
 		}
 	})
@@ -891,9 +901,9 @@ func TestRealPBXShow(t *testing.T) {
 			t.Fatalf("call host: %d %+v", code, host)
 		}
 		waitBridge(t, p, airBridge, host.ChannelID)
-		if h := hear(t, l, a.ChannelID, 1500*time.Millisecond); h.Share(pbxtest.PhoneHz) < 0.6 || h.Share(pbxtest.MusicHz) > 0 {
+		if h := hear(t, l, a.ChannelID, 1500*time.Millisecond); h.Share(pbxtest.PhoneHz) < 0.6 || h.Music() > 0 {
 			t.Errorf("the caller on air hears the host's tone in %.0f%% of the windows (music in %.0f%%), want most and none: %v",
-				100*h.Share(pbxtest.PhoneHz), 100*h.Share(pbxtest.MusicHz), h)
+				100*h.Share(pbxtest.PhoneHz), 100*h.Music(), h)
 		}
 		if h := hear(t, l, host.ChannelID, time.Second); h.Share(pbxtest.CallerHz) < 0.6 {
 			t.Errorf("the host hears the caller in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.CallerHz), h)
@@ -937,7 +947,7 @@ func TestRealPBXShow(t *testing.T) {
 			t.Errorf("held caller at %d (was on air %t), want 1 and true", c.Position, c.WasOnAir)
 		}
 		if h, ok := hearMusic(t, l, a.ChannelID); !ok {
-			t.Errorf("the caller back on hold hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
+			t.Errorf("the caller back on hold hears music in %.0f%% of the windows, want most: %v", 100*h.Music(), h)
 		}
 		// The host stays on air for the next steps.
 	})
@@ -1013,18 +1023,33 @@ func TestRealPBXShow(t *testing.T) {
 		waiting := inState(rs.callers(), queue.StateWaiting)
 		sort.Slice(waiting, func(i, j int) bool { return waiting[i].Position < waiting[j].Position })
 		c := waiting[1]
+		events := openSSEStream(t, rs.base+"/api/v1/shows/morning/events", nil, withToken(rs.token))
+		// Screen answers at once (202) while the phone rings; the outcome
+		// comes on the event stream.
+		screen := func(screener, want string) screening {
+			t.Helper()
+			var got queue.Call
+			if code := rs.api(http.MethodPost, "/shows/morning/callers/"+c.ID+"/screen", map[string]any{"screener": screener}, &got); code != http.StatusAccepted || got.Pending != "screen" {
+				t.Fatalf("screen with %s: %d, pending %q; want 202 with the screening pending (%s)", screener, code, got.Pending, rs.last)
+			}
+			sc := nextScreening(t, events, c.ID, 15*time.Second)
+			if sc.State != want {
+				t.Fatalf("screening with %s: %+v, want %s", screener, sc, want)
+			}
+			t.Logf("screening with %s: %s: %q", screener, sc.State, sc.Message)
+			return sc
+		}
 		// A busy phone: the caller stays on hold, in place.
-		if code := rs.api(http.MethodPost, "/shows/morning/callers/"+c.ID+"/screen", map[string]any{"screener": "busy"}, nil); code != http.StatusBadGateway {
-			t.Errorf("screening with a busy phone: %d, want 502 (%s)", code, rs.last)
+		if sc := screen("busy", "busy"); sc.Cause != 17 {
+			t.Errorf("busy phone: cause %d, want 17 (trace 13c)", sc.Cause)
 		}
 		if got := rs.waitState(c.ID, queue.StateWaiting); got.Position != c.Position {
 			t.Errorf("after the busy phone the caller is at %d, want %d", got.Position, c.Position)
 		}
 		waitBridge(t, p, holdPrefix, c.ChannelID)
 		// A phone that answers: caller and screener hear each other.
-		if got := rs.act(c.ID, "screen", map[string]any{"screener": "screener"}); got.State != queue.StateScreening {
-			t.Fatalf("screen answered %s, want screening", got.State)
-		}
+		screen("screener", "answered")
+		rs.waitState(c.ID, queue.StateScreening)
 		scr := waitBridge(t, p, "callin-morning-scr", c.ChannelID)
 		var line string // the screener's line
 		for deadline := time.Now().Add(10 * time.Second); line == ""; time.Sleep(20 * time.Millisecond) {
@@ -1039,9 +1064,9 @@ func TestRealPBXShow(t *testing.T) {
 				t.Fatalf("no screener's line in %s after 10 s", scr)
 			}
 		}
-		if h := hear(t, l, c.ChannelID, time.Second); h.Share(screenerHz) < 0.6 || h.Share(pbxtest.MusicHz) > 0 {
+		if h := hear(t, l, c.ChannelID, time.Second); h.Share(screenerHz) < 0.6 || h.Music() > 0 {
 			t.Errorf("the caller being screened hears the screener in %.0f%% of the windows (music in %.0f%%), want most and none: %v",
-				100*h.Share(screenerHz), 100*h.Share(pbxtest.MusicHz), h)
+				100*h.Share(screenerHz), 100*h.Music(), h)
 		}
 		// The caller hangs up while screened.
 		if err := p.Hangup(ctx, chanName(t, p, c.ChannelID)); err != nil {
@@ -1159,7 +1184,7 @@ func TestRealPBXShow(t *testing.T) {
 		// ari.Conn's longest backoff after the booting Asterisk's 404 (seen
 		// in 2 of 8 restarts; see the readiness check above).
 		if h, ok := hearMusic(t, p.Listener(t), ch); !ok {
-			t.Errorf("a caller after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
+			t.Errorf("a caller after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Music(), h)
 		}
 		waitOpenCalls(t, dbURL, 3)
 		checkTransitions(t, dbURL)
@@ -1263,7 +1288,7 @@ func TestRealPBXKillCallin(t *testing.T) {
 	}
 	newest := waiting[len(waiting)-1].ChannelID
 	if h, ok := hearMusic(t, l, newest); !ok {
-		t.Errorf("a caller admitted after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Share(pbxtest.MusicHz), h)
+		t.Errorf("a caller admitted after the restart hears music in %.0f%% of the windows, want most: %v", 100*h.Music(), h)
 	}
 	// The new instance acts on the line it took over.
 	if c := b.act(waiting[0].ID, "promote", nil); c.State != queue.StateOnAir {
