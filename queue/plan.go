@@ -1,6 +1,9 @@
 package queue
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Place is where Asterisk has a caller's channel when a resync lists it.
 type Place string
@@ -82,18 +85,23 @@ type Plan struct {
 func (s *Show) PlanResync(now time.Time, l Listing) Plan {
 	p := Plan{ToHold: map[string]bool{}}
 	listed := make(map[string]bool, len(l.Callers))
+	var unknown []int // indexes in p.Readmit of callers neither the show nor the store knows
 	for _, c := range l.Callers {
 		if s.ended[c.CallID] != nil {
 			p.Hangup = append(p.Hangup, c.ChannelID)
 			continue
 		}
 		listed[c.CallID] = true
-		r := s.readmission(c, l.Stored)
+		r, known := s.readmission(c, l.Stored)
 		if c.Place == PlaceNone {
 			p.ToHold[c.ChannelID] = true
 		}
+		if !known {
+			unknown = append(unknown, len(p.Readmit))
+		}
 		p.Readmit = append(p.Readmit, r)
 	}
+	p.behindKnown(unknown, s.calls)
 	for id, c := range s.calls {
 		if !listed[id] && !l.Keep[id] && c.state != StateCallback { // call-back entries have no channel
 			p.Vanish = append(p.Vanish, id)
@@ -133,9 +141,49 @@ func (s *Show) staleCalls(now time.Time, stored map[string]Stored, before time.T
 	return out
 }
 
-// readmission is the Readmission of a listed caller.
-func (s *Show) readmission(c Listed, stored map[string]Stored) Readmission {
-	r := Readmission{Arrival: c.Arrival}
+// behindKnown puts the readmitted callers nobody has a record of (at
+// unknown) behind every caller the show or the store knows, in the order
+// of their channels' creation. Their only time is the channel's creation,
+// before the IVR, while a known caller's arrival is its entry into the app:
+// compared as they are, a caller whose arrival the store had not yet
+// written when the service died would jump ahead of callers who entered
+// the app before it (seen on the real Asterisk: TestRealPBXKillCallin).
+// The store writes arrivals in order, so the unwritten ones are the last.
+func (p *Plan) behindKnown(unknown []int, live map[string]*call) {
+	if len(unknown) == 0 {
+		return
+	}
+	var latest time.Time
+	next := 0 // unknown is in increasing order: walk it beside Readmit
+	for i, r := range p.Readmit {
+		if next < len(unknown) && unknown[next] == i {
+			next++
+			continue
+		}
+		if r.ArrivedAt.After(latest) {
+			latest = r.ArrivedAt
+		}
+	}
+	for _, c := range live {
+		if c.arrived.After(latest) {
+			latest = c.arrived
+		}
+	}
+	if latest.IsZero() {
+		return
+	}
+	slices.SortStableFunc(unknown, func(a, b int) int { return p.Readmit[a].ArrivedAt.Compare(p.Readmit[b].ArrivedAt) })
+	for n, i := range unknown {
+		if at := latest.Add(time.Duration(n+1) * time.Microsecond); !p.Readmit[i].ArrivedAt.After(at) {
+			p.Readmit[i].ArrivedAt = at
+		}
+	}
+}
+
+// readmission is the Readmission of a listed caller; known says whether the
+// show or the store had a record of it.
+func (s *Show) readmission(c Listed, stored map[string]Stored) (r Readmission, known bool) {
+	r = Readmission{Arrival: c.Arrival}
 	switch c.Place {
 	case PlaceAir:
 		r.State = StateOnAir
@@ -152,17 +200,18 @@ func (s *Show) readmission(c Listed, stored map[string]Stored) Readmission {
 		if r.State == StateWaiting && cur.state == StateReady {
 			r.State = StateReady
 		}
-		return r
+		return r, true
 	}
 	if st, ok := stored[c.ChannelID]; ok && st.CallID == c.CallID {
 		r.ArrivedAt, r.Seq, r.Notes, r.WasOnAir, r.Was = st.ArrivedAt, st.Seq, st.Notes, st.WasOnAir, st.State
 		if r.State == StateWaiting && st.State == StateReady {
 			r.State = StateReady
 		}
+		return r, true
 	}
-	// Else no history: arrival at the channel's creation, Seq from 0 (the
-	// readmission is Seq 1).
-	return r
+	// Else no history: arrival at the channel's creation (see behindKnown),
+	// Seq from 0 (the readmission is Seq 1).
+	return r, false
 }
 
 // readmission is a stored call as a Readmission, for EndStale.

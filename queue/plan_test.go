@@ -3,6 +3,7 @@ package queue_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/callin-radio/callin/queue"
 )
@@ -77,8 +78,10 @@ func TestPlanResync(t *testing.T) {
 		if x := got["x"]; x.Seq != 7 || x.ArrivedAt != at(-300) || x.Notes.Topic != "bins" || x.Was != queue.StateReady {
 			t.Errorf("stored caller readmitted as %+v, want the store's arrival, Seq, notes and state", x)
 		}
-		if n := got["n"]; n.Seq != 0 || n.ArrivedAt != at(-60) {
-			t.Errorf("caller without history %+v, want the channel's creation time and Seq 0", n)
+		// Without history: behind the last known arrival (fresh, at 7 s),
+		// not at its channel's creation (-60 s; TestPlanResyncUnrecordedBehind).
+		if n, z := got["n"], got["z"]; n.Seq != 0 || !n.ArrivedAt.Equal(at(7).Add(time.Microsecond)) || !z.ArrivedAt.After(n.ArrivedAt) {
+			t.Errorf("callers without history %+v and %+v, want them behind the last known arrival in listed order, Seq 0", n, z)
 		}
 		if !p.ToHold["ch-n"] || len(p.ToHold) != 1 {
 			t.Errorf("to hold %v, want [ch-n]", p.ToHold)
@@ -120,6 +123,50 @@ func TestPlanResync(t *testing.T) {
 		}
 		if got := s.StaleCalls(at(30), stored, at(-200)); len(got) != 2 {
 			t.Errorf("sweep %v, want old and x (w is live)", got)
+		}
+	})
+}
+
+// TestPlanResyncUnrecordedBehind: after a restart of the service, callers
+// the store has no record of (their arrival was not yet written when it
+// died) come behind every recorded caller, in the order their channels were
+// created, although their channels were created before the recorded
+// callers entered the app (the IVR comes between: TestRealPBXKillCallin saw
+// the last caller jump to the front).
+func TestPlanResyncUnrecordedBehind(t *testing.T) {
+	t.Parallel()
+	s := newShow(t)
+	stored := map[string]queue.Stored{
+		"ch-a": {CallID: "a", ChannelID: "ch-a", State: queue.StateWaiting, Seq: 2, ArrivedAt: at(10)},
+		"ch-b": {CallID: "b", ChannelID: "ch-b", State: queue.StateWaiting, Seq: 2, ArrivedAt: at(20)},
+	}
+	late1, late2 := listed("u1", "ch-u1", queue.PlaceHold), listed("u2", "ch-u2", queue.PlaceNone)
+	late1.ArrivedAt, late2.ArrivedAt = at(18), at(5) // created before b (and a) entered the app
+	plan := s.PlanResync(at(30), queue.Listing{
+		Callers: []queue.Listed{late1, listed("b", "ch-b", queue.PlaceHold), late2, listed("a", "ch-a", queue.PlaceHold)},
+		Stored:  stored,
+	})
+	for _, r := range plan.Readmit {
+		if _, _, err := s.Readmit(at(30), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, c := range s.List().Waiting {
+		got = append(got, c.ID)
+	}
+	if want := []string{"a", "b", "u2", "u1"}; !slices.Equal(got, want) {
+		t.Errorf("line %v, want %v", got, want)
+	}
+
+	t.Run("StoreDown", func(t *testing.T) {
+		// Nobody is known: the channels' creation decides, as before.
+		s := newShow(t)
+		plan := s.PlanResync(at(30), queue.Listing{Callers: []queue.Listed{late1, late2}})
+		for _, r := range plan.Readmit {
+			if r.CallID == "u1" && !r.ArrivedAt.Equal(at(18)) || r.CallID == "u2" && !r.ArrivedAt.Equal(at(5)) {
+				t.Errorf("%s arrived %v, want its channel's creation", r.CallID, r.ArrivedAt)
+			}
 		}
 	})
 }
