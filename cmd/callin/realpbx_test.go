@@ -116,8 +116,18 @@ func startReal(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realService {
 const execServeEnv = "CALLIN_TEST_EXEC_MAIN"
 
 // startRealProcess runs `callin serve` as a process of its own (this test
-// binary, as callin's main), so that it can be killed with SIGKILL.
+// binary, as callin's main), so that it can be killed with SIGKILL, and
+// waits until it is ready.
 func startRealProcess(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realService {
+	t.Helper()
+	rs := startProcess(t, p, dbURL, show)
+	rs.waitReady(30 * time.Second)
+	return rs
+}
+
+// startProcess runs `callin serve` as a process of its own and waits until
+// it listens (a standby never gets ready).
+func startProcess(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realService {
 	t.Helper()
 	rs := &realService{t: t, p: p, db: dbURL, stderr: newSyncBuffer(), errc: make(chan error, 1)}
 	cmd := exec.Command(os.Args[0], "serve")
@@ -139,17 +149,23 @@ func startRealProcess(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realSer
 			t.Logf("callin's (process) log:\n%s", rs.stderr.String())
 		}
 	})
-	rs.started()
+	rs.listening()
 	return rs
 }
 
 // started waits for the listener and readiness, and makes the token.
 func (rs *realService) started() {
+	rs.t.Helper()
+	rs.listening()
+	rs.waitReady(30 * time.Second)
+}
+
+// listening waits for the listener and makes the token.
+func (rs *realService) listening() {
 	t := rs.t
 	t.Helper()
 	log := rs.stderr.waitFor(t, "callin is listening", rs.errc)
 	rs.base = strings.Fields(log[strings.Index(log, "addr=http://")+len("addr="):])[0]
-	rs.waitReady(30 * time.Second)
 	store, err := openStore(context.Background(), rs.db)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/ari/pbxtest"
+	"github.com/callin-radio/callin/postgres/pgtest"
+	"github.com/callin-radio/callin/queue"
+)
+
+// takeoverWithin is the README's figure for a standby taking a node over
+// ("a standby claims the node within 2 s", at serve's 2 s claim interval),
+// plus what connecting and the resync take on a loaded 2-core machine.
+const takeoverWithin = 2*time.Second + 3*time.Second
+
+// TestRealPBXStandby: two callin processes on one database and one real
+// Asterisk. The second stands by (503, never replacing the driver's ARI
+// connection); a kill -9 of the driver hands the node to it, with the same
+// callers in the same places, the same caller on air, music for those
+// waiting, and it acts on the line.
+func TestRealPBXStandby(t *testing.T) {
+	t.Parallel()
+	p := pbxtest.New(t, pbxtest.Config{})
+	dbURL := pgtest.URL(t)
+	a := startRealProcess(t, p, dbURL, realShow)
+	b := startProcess(t, p, dbURL, realShow)
+	l := p.Listener(t)
+
+	nodeState := func(rs *realService) (int, string) {
+		t.Helper()
+		res, err := http.Get(rs.base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body struct {
+			Nodes []struct{ State string } `json:"nodes"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.Nodes) != 1 {
+			t.Fatalf("readyz: %v %+v", err, body)
+		}
+		return res.StatusCode, body.Nodes[0].State
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if code, st := nodeState(b); code == http.StatusServiceUnavailable && st == "standby" {
+			break
+		}
+		if time.Now().After(deadline) {
+			code, st := nodeState(b)
+			t.Fatalf("the second instance: %d %s, want 503 standby", code, st)
+		}
+	}
+
+	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 6, Rate: 20, PressOne: true, Prefix: "1666"})
+	line := inState(a.waitCallers("6 waiting", 30*time.Second, func(cs []queue.Call) bool {
+		return len(inState(cs, queue.StateWaiting)) == 6
+	}), queue.StateWaiting)
+	sort.Slice(line, func(i, j int) bool { return line[i].Position < line[j].Position })
+	onAir := a.act(line[0].ID, "promote", nil)
+	waitBridge(t, p, airBridge, onAir.ChannelID)
+	if code, st := nodeState(a); code != http.StatusOK || st != "up" {
+		t.Fatalf("the driver's readyz: %d %s, want 200 up (never replaced by the standby)", code, st)
+	}
+	// The standby passes the API on to the driver.
+	if got := inState(b.callers(), queue.StateWaiting); len(got) != 5 {
+		t.Errorf("the line through the standby: %s, want the driver's 5 waiting", describe(got))
+	}
+
+	killed := time.Now()
+	a.kill()
+	b.waitReady(takeoverWithin)
+	took := time.Since(killed)
+	cs := b.waitCallers("the line taken over", takeoverWithin, func(cs []queue.Call) bool {
+		return len(inState(cs, queue.StateWaiting)) == 5 && len(inState(cs, queue.StateOnAir)) == 1
+	})
+	t.Logf("the standby drove the node %v after the driver's kill -9, its line complete %v after", took.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
+	waiting := inState(cs, queue.StateWaiting)
+	sort.Slice(waiting, func(i, j int) bool { return waiting[i].Position < waiting[j].Position })
+	for i, c := range waiting {
+		if c.ID != line[i+1].ID {
+			t.Errorf("place %d: %s (%s), want %s as before the kill", i+1, c.ID, c.Number, line[i+1].ID)
+		}
+	}
+	if got := inState(cs, queue.StateOnAir)[0]; got.ID != onAir.ID {
+		t.Errorf("on air after the takeover: %s, want %s", got.ID, onAir.ID)
+	}
+	if h, ok := hearMusic(t, l, waiting[len(waiting)-1].ChannelID); !ok {
+		t.Errorf("the last caller hears music in %.0f%% of the windows after the takeover, want most: %v", 100*h.Music(), h)
+	}
+	if c := b.act(waiting[0].ID, "promote", nil); c.State != queue.StateOnAir {
+		t.Errorf("promote through the new driver answered %s", c.State)
+	}
+	waitBridge(t, p, airBridge, waiting[0].ChannelID)
+	checkTransitions(t, dbURL)
+}
