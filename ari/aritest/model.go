@@ -463,9 +463,13 @@ func (s *Server) peerGone(p *channel, how hangKind, cause int) {
 	}
 	switch how {
 	case hangApp:
-		// Trace 04 d3 shows HangupRequest(phone, cause); its
-		// ChannelDestroyed (cause) is a guess.
+		// Trace 04 d3 (subscribeAll): HangupRequest(phone, cause), then
+		// HangupRequest(phone, 16, soft), then ChannelDestroyed(phone,
+		// cause). Seen on the real Asterisk 22.10.1 for an originated
+		// caller's far half on callin's socket too, the soft request
+		// included (the fake had left it out): TestDifferential/OriginatedIntoApp.
 		s.hangupRequest(p, cause, false)
+		s.hangupRequest(p, 16, true)
 		s.destroyed(p, cause)
 	case hangShutdown:
 		s.destroyed(p, 0) // trace 17, the all socket
