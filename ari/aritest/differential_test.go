@@ -63,11 +63,11 @@ func TestDifferential(t *testing.T) {
 			if t.Failed() {
 				return
 			}
-			rk := reduce(real)
+			rk := reduce(real, sc.racy)
 			if len(rk.left) > 0 {
 				t.Logf("left out (diffNotCompared): %v", rk.left)
 			}
-			if diff := compareRuns(real, fake); diff != "" {
+			if diff := compareRuns(real, fake, sc.racy); diff != "" {
 				t.Errorf("the fake differs from the real Asterisk 22.10.1 in %s (per entity; ≠ marks a difference):\n%s", sc.name, diff)
 			} else {
 				t.Logf("%s: %d events, %d requests agree", sc.name, len(real.events), len(real.rest))
@@ -97,6 +97,10 @@ type diffScenario struct {
 	name  string
 	fresh bool
 	run   func(d *drive)
+	// racy are event forms left out on both sides because the real
+	// Asterisk sends them in some runs and not in others (why is said
+	// where the scenario sets them).
+	racy []string
 }
 
 // newDiffPBX starts a real Asterisk with the sound the scenarios play.
@@ -121,8 +125,9 @@ type side interface {
 	sipCallers(t *testing.T, n int)
 	// bye makes the SIP caller on channel id (name) hang up.
 	bye(t *testing.T, id, name string)
-	// phone makes PJSIP/phone<n> behave as kind.
-	phone(t *testing.T, n int, kind pbxtest.PhoneKind)
+	// phone makes PJSIP/phone<n> behave as kind; an answering phone hangs
+	// up (BYE) after hold when it is not 0.
+	phone(t *testing.T, n int, kind pbxtest.PhoneKind, hold time.Duration)
 	// restart restarts the node; the sockets end without a close frame.
 	restart(t *testing.T)
 	// scale is the factor on the fake's durations (waits use it).
@@ -143,8 +148,8 @@ func (r *realSide) bye(t *testing.T, _, name string) {
 		t.Fatal(err)
 	}
 }
-func (r *realSide) phone(t *testing.T, n int, kind pbxtest.PhoneKind) {
-	r.p.Phone(t, n, pbxtest.PhoneConfig{Kind: kind})
+func (r *realSide) phone(t *testing.T, n int, kind pbxtest.PhoneKind, hold time.Duration) {
+	r.p.Phone(t, n, pbxtest.PhoneConfig{Kind: kind, Hold: hold})
 }
 func (r *realSide) restart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -191,14 +196,14 @@ func (f *fakeSide) bye(t *testing.T, id, _ string) {
 		t.Fatal(err)
 	}
 }
-func (f *fakeSide) phone(_ *testing.T, n int, kind pbxtest.PhoneKind) {
+func (f *fakeSide) phone(_ *testing.T, n int, kind pbxtest.PhoneKind, hold time.Duration) {
 	// pbxtest's phones: "answers" rings 1 s then answers; busy and away
 	// answer 486 and 480 at once; noanswer rings until the originate's
 	// timeout.
 	var ph aritest.Phone
 	switch kind {
 	case pbxtest.PhoneAnswers:
-		ph = aritest.Phone{Ring: time.Second}
+		ph = aritest.Phone{Ring: time.Second, HangupAfter: hold}
 	case pbxtest.PhoneBusy:
 		ph = aritest.Phone{Reject: 486}
 	case pbxtest.PhoneAway:
@@ -636,7 +641,7 @@ type diffKeyed struct {
 	firstSeen []string       // keys in order of first event
 }
 
-func reduce(r *diffRun) diffKeyed {
+func reduce(r *diffRun, racy []string) diffKeyed {
 	k := diffKeyed{seqs: map[string][]string{}, left: map[string]int{}}
 	auto := map[string]string{}
 	mapID := func(id string) string {
@@ -668,6 +673,10 @@ func reduce(r *diffRun) diffKeyed {
 		if e.ev.Type == ari.TypeStasisStart {
 			n.form += "[" + strings.Join(e.ev.Args, ",") + "]"
 		}
+		if slices.Contains(racy, n.form) {
+			k.left[n.form+" (racy)"]++
+			continue
+		}
 		if _, ok := k.seqs[n.key]; !ok {
 			k.firstSeen = append(k.firstSeen, n.key)
 		}
@@ -692,8 +701,8 @@ func reduce(r *diffRun) diffKeyed {
 }
 
 // compareRuns returns a readable difference, or "".
-func compareRuns(real, fake *diffRun) string {
-	rk, fk := reduce(real), reduce(fake)
+func compareRuns(real, fake *diffRun, racy []string) string {
+	rk, fk := reduce(real, racy), reduce(fake, racy)
 	keys := slices.Clone(rk.firstSeen)
 	for _, key := range fk.firstSeen {
 		if !slices.Contains(keys, key) {
@@ -851,7 +860,7 @@ var diffScenarios = []diffScenario{
 		d.bridge("scr", "mixing")
 		kinds := []pbxtest.PhoneKind{pbxtest.PhoneAnswers, pbxtest.PhoneBusy, pbxtest.PhoneAway, pbxtest.PhoneNoAnswer}
 		for i, k := range kinds {
-			d.s.phone(d.t, i+1, k)
+			d.s.phone(d.t, i+1, k, 0)
 		}
 		for i, k := range kinds {
 			id := fmt.Sprintf("ph%d", i+1)
@@ -868,14 +877,13 @@ var diffScenarios = []diffScenario{
 	{name: "PhoneHangsUp", run: func(d *drive) {
 		d.note("an answered phone in a mixing bridge hangs up itself (BYE); a ringing phone is hung up by the app")
 		d.bridge("scr", "mixing")
-		d.s.phone(d.t, 1, pbxtest.PhoneAnswers)
+		d.s.phone(d.t, 1, pbxtest.PhoneAnswers, 2*time.Second)
 		d.must(http.StatusOK, "POST", "channels", q("endpoint", "PJSIP/phone1", "app", "callin", "appArgs", "morning,screener",
 			"channelId", "pa", "formats", "ulaw"))
 		d.wait("StasisStart of pa", on(ari.TypeStasisStart, "pa"))
-		d.join("scr", "pa", "")
-		d.s.bye(d.t, "pa", d.chanName("pa"))
+		d.join("scr", "pa", "") // the phone hangs up 2 s after answering
 		d.wait("ChannelDestroyed of pa", on(ari.TypeChannelDestroyed, "pa"))
-		d.s.phone(d.t, 2, pbxtest.PhoneNoAnswer)
+		d.s.phone(d.t, 2, pbxtest.PhoneNoAnswer, 0)
 		d.must(http.StatusOK, "POST", "channels", q("endpoint", "PJSIP/phone2", "app", "callin", "appArgs", "morning,screener",
 			"channelId", "pr", "formats", "ulaw", "timeout", "30"))
 		d.wait("pr ringing", func(e wireEvent) bool {
@@ -953,37 +961,33 @@ var diffScenarios = []diffScenario{
 		d.must(http.StatusNoContent, "DELETE", "channels/ph-w2", nil)
 		d.wait("StasisEnd of w2", on(ari.TypeStasisEnd, "w2"))
 	}},
-	{name: "AsteriskRestart", fresh: true, run: func(d *drive) {
-		d.note("Asterisk restarts with two dial-ins and an originated caller in a holding bridge (trace 17); callin reconnects")
-		d.bridge("hold", "holding")
-		d.answered("z1")
-		d.answered("z2")
-		d.join("hold", "z1", "")
-		d.join("hold", "z2", "")
-		d.must(http.StatusOK, "POST", "channels", q("endpoint", "Local/s@sim-caller", "app", "callin", "appArgs", "show1",
-			"channelId", "z3", "otherChannelId", "z3-far", "formats", "ulaw"))
-		d.wait("StasisStart of z3", on(ari.TypeStasisStart, "z3"))
-		d.join("hold", "z3", "")
-		d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
-		d.s.restart(d.t)
-		d.waitClosed()
-		d.connect()
-		d.must(http.StatusOK, "GET", "channels", nil)
-		d.must(http.StatusOK, "GET", "bridges", nil)
-		d.must(http.StatusNotFound, "GET", "bridges/hold", nil)
-	}},
-}
-
-// chanName is the name of channel id from its last event.
-func (d *drive) chanName(id string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, e := range slices.Backward(d.run.events) {
-		if e.ev.chanID() == id {
-			return e.ev.Channel.Name
-		}
-	}
-	return ""
+	{name: "AsteriskRestart", fresh: true,
+		// At `core stop now` both halves of a Local pair are hung up at
+		// once: whether the Stasis half also gets the non-soft request its
+		// other half's end sends (HangupRequest(0) in trace 17, for the
+		// dial-ins and the originated caller), and the far half the one of
+		// the Stasis half (HangupRequest(16)), is a race: seen and not seen
+		// from one run to the next.
+		racy: []string{"ChannelHangupRequest(0)", "ChannelHangupRequest(16)"},
+		run: func(d *drive) {
+			d.note("Asterisk restarts with two dial-ins and an originated caller in a holding bridge (trace 17); callin reconnects")
+			d.bridge("hold", "holding")
+			d.answered("z1")
+			d.answered("z2")
+			d.join("hold", "z1", "")
+			d.join("hold", "z2", "")
+			d.must(http.StatusOK, "POST", "channels", q("endpoint", "Local/s@sim-caller", "app", "callin", "appArgs", "show1",
+				"channelId", "z3", "otherChannelId", "z3-far", "formats", "ulaw"))
+			d.wait("StasisStart of z3", on(ari.TypeStasisStart, "z3"))
+			d.join("hold", "z3", "")
+			d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
+			d.s.restart(d.t)
+			d.waitClosed()
+			d.connect()
+			d.must(http.StatusOK, "GET", "channels", nil)
+			d.must(http.StatusOK, "GET", "bridges", nil)
+			d.must(http.StatusNotFound, "GET", "bridges/hold", nil)
+		}},
 }
 
 // waitGone waits until GET /channels/{id} answers 404 (for a channel whose

@@ -184,6 +184,13 @@ func (s *Server) ringPhone(c *channel, ph Phone, timeout time.Duration) {
 		s.answerPhone(c, ph)
 		return
 	}
+	if ph.Ring <= 0 && !ph.NoAnswer {
+		// A phone that rejects without ringing (486 or 480 right after
+		// 100 Trying): no Dial(RINGING), no Ringing state. Seen on the real
+		// Asterisk 22.10.1: TestDifferential/OriginatePhones.
+		s.rejectPhone(c, ph.Reject)
+		return
+	}
 	s.dial(c, "RINGING")
 	c.state = "Ringing"
 	s.stateChanged(c)
@@ -193,14 +200,19 @@ func (s *Server) ringPhone(c *channel, ph Phone, timeout time.Duration) {
 	}
 	c.after(s, ph.Ring, func() {
 		if ph.Reject != 0 {
-			cause, status := rejectCause(ph.Reject)
-			s.hangupRequest(c, cause, false)
-			s.dial(c, status)
-			s.destroyed(c, cause)
+			s.rejectPhone(c, ph.Reject)
 			return
 		}
 		s.answerPhone(c, ph)
 	})
+}
+
+// rejectPhone ends c as a phone answering sip (486, 480…) does (trace 13c).
+func (s *Server) rejectPhone(c *channel, sip int) {
+	cause, status := rejectCause(sip)
+	s.hangupRequest(c, cause, false)
+	s.dial(c, status)
+	s.destroyed(c, cause)
 }
 
 func (s *Server) answerPhone(c *channel, ph Phone) {

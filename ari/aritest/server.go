@@ -368,6 +368,16 @@ func (s *Server) Restart(opts ...RestartOption) {
 
 // shutdownChannels ends every channel as `core stop now` did in trace 17:
 // each phase for all channels before the next, newest channel first.
+//
+// The visible non-Stasis half of a Local pair (a dial-in's phone, an
+// originated caller's far half) gets ChannelHangupRequest(4, soft), then
+// (16, soft), then ChannelDestroyed(0) (trace 17, the all socket); the
+// Stasis half of an originated Local pair gets ChannelHangupRequest(0)
+// before its StasisEnd and ChannelDestroyed(16) after it, as callin's
+// socket got them on the real Asterisk 22.10.1:
+// TestDifferential/AsteriskRestart (the fake had sent the far half only its
+// ChannelDestroyed, and the Stasis half a HangupRequest(0) after StasisEnd
+// and ChannelDestroyed(0)).
 func (s *Server) shutdownChannels() {
 	all := s.channelsInOrder()
 	slices.Reverse(all)
@@ -377,11 +387,21 @@ func (s *Server) shutdownChannels() {
 			in = append(in, c)
 		}
 	}
+	// half is c's visible other half outside Stasis, or nil.
+	half := func(c *channel) *channel {
+		if p := c.peer; p != nil && !p.gone && !p.stasis {
+			return p
+		}
+		return nil
+	}
 	for _, c := range in {
 		if c.sip {
 			s.rtpQoS(c) // guess: as at any other hangup of a PJSIP channel
 		}
 		s.hangupRequest(c, 4, true) // AST_SOFTHANGUP_SHUTDOWN
+		if p := half(c); p != nil {
+			s.hangupRequest(p, 4, true)
+		}
 	}
 	for _, c := range in {
 		s.endTalking(c, false)
@@ -389,6 +409,12 @@ func (s *Server) shutdownChannels() {
 		s.leaveBridge(c, true)
 	}
 	for _, c := range in {
+		if p := half(c); p != nil {
+			s.hangupRequest(p, 16, true)
+			s.hangupRequest(c, 0, false)
+			s.destroyed(p, 0)
+			continue
+		}
 		if c.kind == kindDialIn {
 			s.hangupRequest(c, 0, false)
 		}
@@ -402,16 +428,21 @@ func (s *Server) shutdownChannels() {
 		s.stasisEnd(c)
 	}
 	for _, c := range in {
-		if c.kind == kindOriginated {
+		switch {
+		case c.kind == kindOriginated && c.peer != nil:
+			s.destroyed(c, 16) // a Local pair's `;1` half
+		case c.kind == kindOriginated:
+			// Guess (no trace or differential scenario restarts with an
+			// originated PJSIP channel in Stasis).
 			s.hangupRequest(c, 0, false)
 			s.destroyed(c, 0)
-			continue
+		default:
+			s.hangupRequest(c, 16, true)
+			s.destroyed(c, 16)
 		}
-		s.hangupRequest(c, 16, true)
-		s.destroyed(c, 16)
 	}
 	for _, c := range s.channelsInOrder() {
-		s.destroyed(c, 0) // phone and far halves, channels still dialing
+		s.destroyed(c, 0) // channels still dialing, anything left
 	}
 }
 
