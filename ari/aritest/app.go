@@ -81,15 +81,19 @@ func release(m map[string]int, id string) {
 
 // channelForwards is how many copies of a channel event the app gets: one
 // through its channel subscriptions, one more through an endpoint
-// subscription (trace 10f). Guess: `channel:` with an empty id adds no
-// second copy (a subscribeAll socket, which Asterisk also subscribes to all
-// channels, gets one, traces 01-08).
+// subscription (trace 10f), one more through `channel:` with an empty id
+// (every channel): a Stasis channel's ChannelHangupRequest came twice on the
+// real Asterisk 22.10.1, TestDifferential/ChannelAllSubscription (the fake
+// had sent one). A subscribeAll socket gets one (traces 01-08).
 func (a *application) channelForwards(c *channel) int {
 	if a.subscribeAll() {
 		return 1
 	}
 	n := 0
-	if a.allChannels || a.chans[c.id] > 0 {
+	if a.allChannels {
+		n++
+	}
+	if a.chans[c.id] > 0 {
 		n++
 	}
 	if c.endpoint != "" {
@@ -133,9 +137,10 @@ func (a *application) model() appModel {
 	}
 	m.ChannelIDs = sortedKeys(a.chans)
 	if a.allChannels {
-		// Guess: only the all-topic is listed once it exists (trace 10g had
-		// no other channel subscription at that moment).
-		m.ChannelIDs = []string{allChannelsTopic}
+		// The all-topic is listed beside the channels: seen on the real
+		// Asterisk 22.10.1, TestDifferential/ChannelAllSubscription (the
+		// fake had listed the all-topic alone).
+		m.ChannelIDs = append([]string{allChannelsTopic}, m.ChannelIDs...)
 	}
 	m.BridgeIDs = sortedKeys(a.bridges)
 	m.EndpointIDs = sortedKeys(a.endpoints)
@@ -450,12 +455,17 @@ func (s *Server) unsubscribe(q *req) {
 		return
 	}
 	for _, es := range srcs {
+		if es.scheme == "channel" && es.id == "" {
+			// The subscription to every channel cannot be undone: 501
+			// {"message":"Method not implemented"}, and it stays. Seen on
+			// the real Asterisk 22.10.1: TestDifferential/ChannelAllSubscription.
+			writeMsg(q.w, http.StatusNotImplemented, "Method not implemented")
+			return
+		}
+	}
+	for _, es := range srcs {
 		switch es.scheme {
 		case "channel":
-			if es.id == "" {
-				a.allChannels = false // guess: the all-topic has one reference
-				continue
-			}
 			release(a.chans, es.id)
 		case "bridge":
 			release(a.bridges, es.id)

@@ -72,7 +72,7 @@ func TestDifferential(t *testing.T) {
 			} else {
 				t.Logf("%s: %d events, %d requests agree", sc.name, len(real.events), len(real.rest))
 				if testing.Verbose() {
-					for _, key := range append(rk.firstSeen, "rest", "socket") {
+					for _, key := range append(rk.firstSeen, "rest", "socket", "facts") {
 						t.Logf("  %s: %s", key, strings.Join(rk.seqs[key], " "))
 					}
 				}
@@ -149,6 +149,9 @@ func (r *realSide) bye(t *testing.T, _, name string) {
 	}
 }
 func (r *realSide) phone(t *testing.T, n int, kind pbxtest.PhoneKind, hold time.Duration) {
+	if kind == phoneUnreachable {
+		return // nobody listens on its port
+	}
 	r.p.Phone(t, n, pbxtest.PhoneConfig{Kind: kind, Hold: hold})
 }
 func (r *realSide) restart(t *testing.T) {
@@ -210,10 +213,15 @@ func (f *fakeSide) phone(_ *testing.T, n int, kind pbxtest.PhoneKind, hold time.
 		ph = aritest.Phone{Reject: 480}
 	case pbxtest.PhoneNoAnswer:
 		ph = aritest.Phone{NoAnswer: true}
+	case phoneUnreachable:
+		ph = aritest.Phone{Unreachable: true}
 	}
 	f.srv.SetPhone(fmt.Sprintf("PJSIP/phone%d", n), ph)
 }
 func (f *fakeSide) restart(*testing.T) { f.srv.Restart() }
+
+// phoneUnreachable is a phone nobody answers for: no sipp on its port.
+const phoneUnreachable pbxtest.PhoneKind = "unreachable"
 
 // diffEvent is one event callin's socket got, raw and decoded.
 type diffEvent struct {
@@ -235,6 +243,7 @@ type diffRun struct {
 	events []diffEvent
 	rest   []diffRest
 	ws     []string // "connected", "closed(…)"
+	facts  []string // what a scenario read from REST bodies (see fact)
 	alias  map[string]string
 }
 
@@ -497,6 +506,27 @@ func (d *drive) must(want int, method, path string, query url.Values) []byte {
 	return b
 }
 
+// fact records something read from a REST answer, compared in order.
+func (d *drive) fact(name string, value any) {
+	d.mu.Lock()
+	d.run.facts = append(d.run.facts, fmt.Sprintf("%s=%v", name, value))
+	d.mu.Unlock()
+}
+
+// appFact records GET /applications/{app}'s channel and bridge ids.
+func (d *drive) appFact(name string) {
+	d.t.Helper()
+	st, b := d.do("GET", "applications/"+d.app, nil, nil)
+	var a struct {
+		ChannelIDs []string `json:"channel_ids"`
+		BridgeIDs  []string `json:"bridge_ids"`
+	}
+	_ = json.Unmarshal(b, &a)
+	slices.Sort(a.ChannelIDs)
+	slices.Sort(a.BridgeIDs)
+	d.fact(name, fmt.Sprintf("%d channels%v bridges%v", st, a.ChannelIDs, a.BridgeIDs))
+}
+
 // note records a line saying what the scenario does next (recorder only).
 func (d *drive) note(text string) {
 	if d.rec != nil {
@@ -697,6 +727,7 @@ func reduce(r *diffRun, racy []string) diffKeyed {
 	}
 	k.seqs["rest"] = rest
 	k.seqs["socket"] = r.ws
+	k.seqs["facts"] = r.facts
 	return k
 }
 
@@ -709,7 +740,7 @@ func compareRuns(real, fake *diffRun, racy []string) string {
 			keys = append(keys, key)
 		}
 	}
-	keys = append(keys, "rest", "socket")
+	keys = append(keys, "rest", "socket", "facts")
 	var b strings.Builder
 	for _, key := range keys {
 		r, f := rk.seqs[key], fk.seqs[key]
@@ -926,7 +957,7 @@ var diffScenarios = []diffScenario{
 		d.hangup("tb", "")
 	}},
 	{name: "RecordBridge", run: func(d *drive) {
-		d.note("callin's show recording: a mixing bridge with two callers is recorded for about a second, stopped, fetched and deleted")
+		d.note("callin's show recording: a mixing bridge with two callers is recorded for about a second, stopped, fetched and deleted; then a recording with maxDurationSeconds=1 ends by itself")
 		d.bridge("air", "mixing")
 		d.answered("c1")
 		d.answered("c2")
@@ -941,6 +972,9 @@ var diffScenarios = []diffScenario{
 		d.do("GET", "recordings/live/diff-rec", nil, nil)
 		d.must(http.StatusOK, "GET", "recordings/stored/diff-rec", nil)
 		d.must(http.StatusNoContent, "DELETE", "recordings/stored/diff-rec", nil)
+		d.must(http.StatusCreated, "POST", "bridges/air/record", q("name", "diff-max", "format", "wav", "maxDurationSeconds", "1"))
+		d.wait("RecordingFinished of diff-max", on(ari.TypeRecordingFinished, "diff-max"))
+		d.must(http.StatusNoContent, "DELETE", "recordings/stored/diff-max", nil)
 		d.hangup("c1", "")
 		d.hangup("c2", "")
 	}},
@@ -961,6 +995,88 @@ var diffScenarios = []diffScenario{
 		d.must(http.StatusNoContent, "DELETE", "channels/ph-w2", nil)
 		d.wait("StasisEnd of w2", on(ari.TypeStasisEnd, "w2"))
 	}},
+	{name: "UnreachablePhone", run: func(d *drive) {
+		d.note("PJSIP/phone4 with nobody listening on its port (trace 13b), timeout 3 s")
+		d.s.phone(d.t, 4, phoneUnreachable, 0)
+		d.must(http.StatusOK, "POST", "channels", q("endpoint", "PJSIP/phone4", "app", "callin", "appArgs", "morning,screener",
+			"channelId", "pu", "formats", "ulaw", "timeout", "3"))
+		d.wait("ChannelDestroyed of pu", on(ari.TypeChannelDestroyed, "pu"))
+	}},
+	{name: "Continue", run: func(d *drive) {
+		d.note("POST /continue of a dial-in alone in a holding bridge ([callin] 101: Hangup() after Stasis); then the bridge is deleted: is the app still subscribed to it?")
+		d.bridge("cb", "holding")
+		d.answered("k1")
+		d.join("cb", "k1", "")
+		d.must(http.StatusNoContent, "POST", "channels/k1/continue", nil)
+		d.wait("StasisEnd of k1", on(ari.TypeStasisEnd, "k1"))
+		d.sync()
+		d.must(http.StatusNoContent, "DELETE", "bridges/cb", nil)
+	}},
+	{name: "BridgeMusicAndPlayback", run: func(d *drive) {
+		d.note("a bridge playback in a holding bridge that has an announcer channel; bridge music asked for while a bridge playback plays; a mixing bridge's music after its last member left")
+		d.bridge("ha", "holding")
+		d.answered("n1")
+		d.join("ha", "n1", "")
+		d.answered("n2")
+		d.join("ha", "n2", "announcer")
+		d.must(http.StatusCreated, "POST", "bridges/ha/play", q("media", "sound:diff-tone", "playbackId", "pbA"))
+		d.wait("PlaybackFinished of pbA", on(ari.TypePlaybackFinished, "pbA"))
+		d.bridge("hp", "holding")
+		d.answered("n3")
+		d.join("hp", "n3", "")
+		d.must(http.StatusCreated, "POST", "bridges/hp/play", q("media", "sound:diff-tone", "playbackId", "pbB"))
+		d.wait("PlaybackStarted of pbB", on(ari.TypePlaybackStarted, "pbB"))
+		d.must(http.StatusNoContent, "POST", "bridges/hp/moh", nil)
+		d.do("DELETE", "bridges/hp/moh", nil, nil) // 409 if the music never started
+		d.wait("PlaybackFinished of pbB", on(ari.TypePlaybackFinished, "pbB"))
+		d.bridge("hm", "mixing")
+		d.answered("n4")
+		d.join("hm", "n4", "")
+		d.must(http.StatusNoContent, "POST", "bridges/hm/moh", nil)
+		d.must(http.StatusNoContent, "POST", "bridges/hm/removeChannel", q("channel", "n4"))
+		d.wait("n4 leaving hm", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "n4" })
+		d.do("DELETE", "bridges/hm/moh", nil, nil) // 204: the music stayed; 409: it went with the last member
+		for _, id := range []string{"n1", "n2", "n3", "n4"} {
+			d.hangup(id, "")
+		}
+	}},
+	{name: "RelayHungUpWhileDialing", run: func(d *drive) {
+		d.note("a talkback relay whose near half is hung up by the app before the far half is answered (near still dialing)")
+		st, b := d.do("POST", "channels", q("endpoint", "Local/s@callin-talkback/n", "app", "callin", "appArgs", "morning,relay",
+			"channelId", "tbq", "otherChannelId", "tbq-far", "formats", "ulaw"),
+			map[string]any{"variables": map[string]string{"CALLIN_APP": "callin", "CALLIN_SHOW": "morning"}})
+		if st != http.StatusOK {
+			d.t.Fatalf("%s: relay originate: %d %s", d.s.name(), st, b)
+		}
+		d.wait("StasisStart of tbq-far", on(ari.TypeStasisStart, "tbq-far"))
+		d.must(http.StatusNoContent, "DELETE", "channels/tbq", nil)
+		d.wait("StasisEnd of tbq-far", on(ari.TypeStasisEnd, "tbq-far"))
+		d.wait("ChannelDestroyed of tbq", on(ari.TypeChannelDestroyed, "tbq"))
+	}},
+	{name: "AppGoneWithLastChannel", run: func(d *drive) {
+		d.note("callin's socket closes while one caller is in Stasis; the caller hangs up; is the app still there?")
+		d.answered("g1")
+		d.closeSocket()
+		d.appFact("closed with a channel")
+		d.must(http.StatusNoContent, "DELETE", "channels/ph-g1", nil)
+		d.waitGone("g1")
+		d.appFact("closed, no channel")
+		d.connect()
+		d.appFact("reconnected")
+	}},
+	{name: "ChannelAllSubscription", fresh: true, run: func(d *drive) {
+		d.note("eventSource=channel: with an empty id (trace 10g: every channel): are a Stasis channel's events doubled, what does GET /applications list, what does one DELETE leave?")
+		d.answered("s1")
+		d.must(http.StatusOK, "POST", "applications/callin/subscription", q("eventSource", "channel:"))
+		d.appFact("subscribed")
+		d.bridge("sb", "holding")
+		d.join("sb", "s1", "")
+		d.do("DELETE", "applications/callin/subscription", q("eventSource", "channel:"), nil) // 501 on 22.10.1
+		d.appFact("unsubscribed once")
+		d.must(http.StatusNoContent, "POST", "bridges/sb/removeChannel", q("channel", "s1"))
+		d.wait("s1 leaving sb", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "s1" })
+		d.hangup("s1", "")
+	}},
 	{name: "AsteriskRestart", fresh: true,
 		// At `core stop now` both halves of a Local pair are hung up at
 		// once: whether the Stasis half also gets the non-soft request its
@@ -970,7 +1086,7 @@ var diffScenarios = []diffScenario{
 		// from one run to the next.
 		racy: []string{"ChannelHangupRequest(0)", "ChannelHangupRequest(16)"},
 		run: func(d *drive) {
-			d.note("Asterisk restarts with two dial-ins and an originated caller in a holding bridge (trace 17); callin reconnects")
+			d.note("Asterisk restarts with two dial-ins, an originated Local caller, a SIP caller and an answered phone in a holding bridge (trace 17); callin reconnects")
 			d.bridge("hold", "holding")
 			d.answered("z1")
 			d.answered("z2")
@@ -980,6 +1096,13 @@ var diffScenarios = []diffScenario{
 				"channelId", "z3", "otherChannelId", "z3-far", "formats", "ulaw"))
 			d.wait("StasisStart of z3", on(ari.TypeStasisStart, "z3"))
 			d.join("hold", "z3", "")
+			sip, _ := d.sipCaller("sipz")
+			d.join("hold", sip, "")
+			d.s.phone(d.t, 1, pbxtest.PhoneAnswers, 0)
+			d.must(http.StatusOK, "POST", "channels", q("endpoint", "PJSIP/phone1", "app", "callin", "appArgs", "morning,screener",
+				"channelId", "zp", "formats", "ulaw"))
+			d.wait("StasisStart of zp", on(ari.TypeStasisStart, "zp"))
+			d.join("hold", "zp", "")
 			d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
 			d.s.restart(d.t)
 			d.waitClosed()

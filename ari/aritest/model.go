@@ -484,9 +484,11 @@ func (s *Server) peerGone(p *channel, how hangKind, cause int) {
 func (s *Server) leaveStasis(c *channel, how hangKind) {
 	s.endTalking(c, false)
 	s.failQueue(&c.queue)
-	// Guess: POST /continue leaves the bridge as a departure (the app's
-	// subscription to the bridge is released); no trace has it.
-	s.leaveBridge(c, how != hangContinue)
+	// POST /continue leaves the bridge as a hang-up does: the app stays
+	// subscribed to the bridge (it gets the bridge's BridgeDestroyed). Seen
+	// on the real Asterisk 22.10.1: TestDifferential/Continue (the fake had
+	// released the subscription).
+	s.leaveBridge(c, true)
 	if how == hangShutdown && c.kind == kindDialIn {
 		s.hangupRequest(c, 0, false)
 	}

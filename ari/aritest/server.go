@@ -395,9 +395,9 @@ func (s *Server) shutdownChannels() {
 		return nil
 	}
 	for _, c := range in {
-		if c.sip {
-			s.rtpQoS(c) // guess: as at any other hangup of a PJSIP channel
-		}
+		// No RTPAUDIOQOS before it, not even for a PJSIP channel (an
+		// originated one sets them after its StasisEnd, below). Seen on the
+		// real Asterisk 22.10.1: TestDifferential/AsteriskRestart.
 		s.hangupRequest(c, 4, true) // AST_SOFTHANGUP_SHUTDOWN
 		if p := half(c); p != nil {
 			s.hangupRequest(p, 4, true)
@@ -431,9 +431,16 @@ func (s *Server) shutdownChannels() {
 		switch {
 		case c.kind == kindOriginated && c.peer != nil:
 			s.destroyed(c, 16) // a Local pair's `;1` half
+		case c.kind == kindOriginated && c.sip:
+			// An answered phone the app originated: its RTPAUDIOQOS, then
+			// ChannelDestroyed(16), as on the real Asterisk 22.10.1
+			// (TestDifferential/AsteriskRestart; the fake had sent
+			// HangupRequest(0) and ChannelDestroyed(0)).
+			s.rtpQoS(c)
+			s.destroyed(c, 16)
 		case c.kind == kindOriginated:
-			// Guess (no trace or differential scenario restarts with an
-			// originated PJSIP channel in Stasis).
+			// Guess: another originated channel (no trace or differential
+			// scenario has one at a restart).
 			s.hangupRequest(c, 0, false)
 			s.destroyed(c, 0)
 		default:
