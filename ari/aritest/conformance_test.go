@@ -143,6 +143,10 @@ func loadTrace(t *testing.T, name string) []traceRecord {
 
 // TestTracesUpToDate fails when testdata/ is not an exact copy of the
 // recorded traces beside the repository (skipped when they are not there).
+// Files named pbx-*.jsonl are this project's own recordings (TestDifferential
+// with ARI_RECORD=1, see record_test.go), not copies: they are left out of
+// the comparison, and every other .jsonl in testdata/ must come from the
+// shared traces.
 func TestTracesUpToDate(t *testing.T) {
 	t.Parallel()
 	dir := sharedTracesDir()
@@ -171,6 +175,19 @@ func TestTracesUpToDate(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatalf("no traces in %s", dir)
+	}
+	local, err := os.ReadDir(tracesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range local {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".jsonl") || strings.HasPrefix(name, recordedPrefix) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("testdata/%s is not in %s: a trace recorded by the project is named %s*.jsonl", name, dir, recordedPrefix)
+		}
 	}
 }
 
