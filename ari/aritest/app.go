@@ -159,9 +159,11 @@ func (s *Server) app(name string) *application {
 }
 
 // gcApp forgets an application that has neither a WebSocket nor any
-// subscription. Guess: Asterisk cleans such an app up at the latest when
-// its socket closes (trace 07's 404); doing it as soon as its last
-// subscription goes is not covered by a trace. Callers hold s.mu.
+// subscription: when its socket closes (trace 07's 404), or as soon as its
+// last subscription goes while the socket is down. Seen on the real
+// Asterisk 22.10.1: GET /applications/callin answered 200 with the socket
+// closed and a caller in Stasis, 404 once that caller had hung up,
+// TestDifferential/AppGoneWithLastChannel. Callers hold s.mu.
 func (s *Server) gcApp(a *application) {
 	if a.sock == nil && !a.hasForwards() && s.apps[a.name] == a {
 		delete(s.apps, a.name)
@@ -375,8 +377,8 @@ func (s *Server) sourceExists(es eventSource) bool {
 
 // endpointKnown: a technology the fake has ("PJSIP", "Local"), the SIP
 // callers' endpoint "PJSIP/sipp", a configured Phone, or the endpoint of a
-// live channel. Guess: which endpoints a real Asterisk knows is its
-// configuration; these are the lab's.
+// live channel. Guess, cannot be checked in general: which endpoints a
+// real Asterisk knows is its configuration (pjsip.conf); these are the lab's.
 func (s *Server) endpointKnown(id string) bool {
 	tech, res, hasRes := strings.Cut(id, "/")
 	if !hasRes {

@@ -23,7 +23,10 @@ type Phone struct {
 	// Reject, when not 0, is the SIP status the phone answers with after
 	// ringing: 486 gives ChannelHangupRequest(17), Dial BUSY,
 	// ChannelDestroyed(17); 480 gives 19 and NOANSWER (trace 13c). Other
-	// statuses give cause 21 and CHANUNAVAIL (guess).
+	// statuses give cause 21 and CHANUNAVAIL (guess: pbxtest's phones
+	// answer only 486 and 480, so no other status is checked). A phone
+	// that rejects without ringing first sends no Dial(RINGING)
+	// (TestDifferential/OriginatePhones).
 	Reject int
 	// NoAnswer: the phone rings until the originate's timeout (30 s unless
 	// the request says timeout=), then ChannelDestroyed(19) with no
@@ -55,7 +58,7 @@ func rejectCause(sip int) (int, string) {
 	case 480:
 		return 19, "NOANSWER"
 	}
-	return 21, "CHANUNAVAIL" // guess: no trace has another status
+	return 21, "CHANUNAVAIL" // guess: no trace or pbxtest phone has another status
 }
 
 // originate is POST /channels and POST /channels/{id}.
@@ -100,9 +103,9 @@ func (s *Server) originate(q *req) {
 	local := strings.EqualFold(tech, "Local")
 	if local {
 		dest, context, _ := strings.Cut(resource, "@")
-		// Options such as /n (no optimisation) are accepted and ignored: no
-		// trace has a Local endpoint with options (a guess that they change
-		// no event callin sees).
+		// Options such as /n (no optimisation) are accepted and ignored:
+		// they change no event callin sees, as a /n relay showed on the real
+		// Asterisk 22.10.1 (trace 19, TestDifferential/TalkbackRelay).
 		context, _, _ = strings.Cut(context, "/")
 		if e, ok := s.opts.Dialplan[dest+"@"+context]; ok {
 			s.originateDialIn(q, e, id, other, caller, dest, context, exten)
@@ -230,8 +233,9 @@ func (s *Server) answerPhone(c *channel, ph Phone) {
 // its phone and runs [sim-caller] exten. With app= as well, the `;1` half
 // enters that app once the `;2` half is answered, as any channel
 // originated into an app does when answered (trace 13); the originating
-// app gets both halves' events from their creation on (trace 09 f1). No
-// trace has both halves of a pair in Stasis: a guess.
+// app gets both halves' events from their creation on (trace 09 f1). Both
+// halves of a pair in Stasis: trace 19b, and TestDifferential/TalkbackRelay
+// on the real Asterisk 22.10.1.
 func (s *Server) originateDialIn(q *req, e Extension, id, other string, caller ari.CallerID, dest, context, exten string) {
 	in := other
 	if in == "" {

@@ -300,7 +300,9 @@ func HoldSockets(d time.Duration) RestartOption {
 // gone), the notBooted after them get 503 {"message":"Asterisk not
 // booted"}, and later dials succeed. RefuseDials(1, 1) is trace 17.
 // Only /ari/events dials are refused; REST requests are served at once
-// (guess: a real node refuses those too while it is down).
+// (guess, not checked: a real node refuses those too while it is down;
+// pbxtest's Restart returns only once ARI answers again, so a request
+// while the node is down cannot be lined up with the fake's).
 func RefuseDials(resets, notBooted int) RestartOption {
 	return func(c *restartConfig) { c.refuse = refusals{resets: max(resets, 0), notBooted: max(notBooted, 0)} }
 }
@@ -440,7 +442,8 @@ func (s *Server) shutdownChannels() {
 			s.destroyed(c, 16)
 		case c.kind == kindOriginated:
 			// Guess: another originated channel (no trace or differential
-			// scenario has one at a restart).
+			// scenario has one at a restart; callin originates only Local
+			// relays and PJSIP phones).
 			s.hangupRequest(c, 0, false)
 			s.destroyed(c, 0)
 		default:
