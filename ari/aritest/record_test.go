@@ -35,13 +35,20 @@ type recorder struct {
 	enc   *json.Encoder
 	start time.Time
 	seq   int
-	// paused drops records (sync markers, the cleanup).
-	paused bool
+	// paused drops requests and responses (a sync marker's; its events are
+	// left out by the drive); stopped drops everything (the cleanup).
+	paused, stopped bool
 }
 
 func (r *recorder) pause(p bool) {
 	r.mu.Lock()
 	r.paused = p
+	r.mu.Unlock()
+}
+
+func (r *recorder) stop() {
+	r.mu.Lock()
+	r.stopped = true
 	r.mu.Unlock()
 }
 
@@ -64,7 +71,7 @@ func newRecorder(t testing.TB, scenario, base string) *recorder {
 func (r *recorder) write(rec map[string]any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.paused {
+	if r.stopped || r.paused && (rec["kind"] == "request" || rec["kind"] == "response") {
 		return
 	}
 	now := time.Now()
