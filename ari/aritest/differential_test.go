@@ -797,34 +797,41 @@ var diffScenarios = []diffScenario{
 		d.hangup("a1", "")
 		d.must(http.StatusNoContent, "DELETE", "bridges/hold", nil)
 	}},
-	{name: "MoveToMixing", run: func(d *drive) {
-		d.note("two callers wait in a holding bridge; one is moved to a mixing bridge by addChannel, back and forth; removeChannel; the bridge is deleted with a member")
-		d.bridge("hold", "holding")
-		d.bridge("air", "mixing")
-		d.answered("m1")
-		d.answered("m2")
-		d.join("hold", "m1", "")
-		d.join("hold", "m2", "")
-		d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
-		d.join("air", "m1", "") // a move: Left(hold) then Entered(air)
-		d.wait("m1 leaving hold", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "m1" })
-		d.join("hold", "m1", "")
-		d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
-		d.join("air", "m2", "")
-		d.must(http.StatusNoContent, "POST", "bridges/air/removeChannel", q("channel", "m2"))
-		d.wait("m2 leaving air", func(e wireEvent) bool {
-			return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "m2" && e.bridgeID() == "air"
-		})
-		st, _ := d.do("POST", "bridges/air/removeChannel", q("channel", "m2"), nil) // not in it: 422
-		_ = st
-		d.join("air", "m2", "")
-		d.must(http.StatusNoContent, "DELETE", "bridges/air", nil)
-		d.wait("m2 leaving the deleted bridge", func(e wireEvent) bool {
-			return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "m2" && e.bridgeID() == "air"
-		})
-		d.hangup("m1", "")
-		d.hangup("m2", "busy")
-	}},
+	{name: "MoveToMixing",
+		// DELETE of the mixing bridge with m2 in it: m2's leaving releases
+		// the app's subscription to the bridge, and whether the bridge's
+		// BridgeDestroyed still reaches the app is a race on the real
+		// Asterisk (seen in about one run of five; traces 02 and 14c did not
+		// have it). The fake never sends it.
+		racy: []string{"BridgeDestroyed"},
+		run: func(d *drive) {
+			d.note("two callers wait in a holding bridge; one is moved to a mixing bridge by addChannel, back and forth; removeChannel; the bridge is deleted with a member")
+			d.bridge("hold", "holding")
+			d.bridge("air", "mixing")
+			d.answered("m1")
+			d.answered("m2")
+			d.join("hold", "m1", "")
+			d.join("hold", "m2", "")
+			d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
+			d.join("air", "m1", "") // a move: Left(hold) then Entered(air)
+			d.wait("m1 leaving hold", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "m1" })
+			d.join("hold", "m1", "")
+			d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
+			d.join("air", "m2", "")
+			d.must(http.StatusNoContent, "POST", "bridges/air/removeChannel", q("channel", "m2"))
+			d.wait("m2 leaving air", func(e wireEvent) bool {
+				return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "m2" && e.bridgeID() == "air"
+			})
+			st, _ := d.do("POST", "bridges/air/removeChannel", q("channel", "m2"), nil) // not in it: 422
+			_ = st
+			d.join("air", "m2", "")
+			d.must(http.StatusNoContent, "DELETE", "bridges/air", nil)
+			d.wait("m2 leaving the deleted bridge", func(e wireEvent) bool {
+				return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "m2" && e.bridgeID() == "air"
+			})
+			d.hangup("m1", "")
+			d.hangup("m2", "busy")
+		}},
 	{name: "HangupInEveryState", run: func(d *drive) {
 		d.note("dial-in callers hang up from their side (DELETE of the phone half) while ringing, up, in a holding bridge, in a mixing bridge; the app hangs up one in each bridge")
 		d.bridge("hold", "holding")
