@@ -1265,6 +1265,7 @@ func TestConformanceRecorded(t *testing.T) {
 				sounds[k] = v
 			}
 			sounds["diff-tone"] = diffToneLen
+			sounds["diff-long"] = diffLongLen
 			r := newReplay(t, aritest.Options{Sounds: sounds, AnnouncerLeak: aritest.AnnouncerLeakNever})
 			r.app = true
 			r.planWant(recs, nil)

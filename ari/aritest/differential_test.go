@@ -109,11 +109,18 @@ func newDiffPBX(t *testing.T) *pbxtest.PBX {
 	if err := p.Sound("diff-tone", 1400, diffToneLen); err != nil {
 		t.Fatal(err)
 	}
+	if err := p.Sound("diff-long", 1800, diffLongLen); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
-// diffToneLen is the length of sound:diff-tone on both sides.
-const diffToneLen = 1200 * time.Millisecond
+// diffToneLen and diffLongLen are the lengths of sound:diff-tone and
+// sound:diff-long on both sides.
+const (
+	diffToneLen = 1200 * time.Millisecond
+	diffLongLen = 5 * time.Second
+)
 
 // side is what differs between the fake and the real Asterisk.
 type side interface {
@@ -173,6 +180,7 @@ func newFakeSide(t *testing.T) *fakeSide {
 		sounds[k] = v
 	}
 	sounds["diff-tone"] = diffToneLen
+	sounds["diff-long"] = diffLongLen
 	return &fakeSide{srv: newServer(t, aritest.Options{Sounds: sounds, TimeScale: 0.2, AnnouncerLeak: aritest.AnnouncerLeakNever})}
 }
 
@@ -735,7 +743,14 @@ func reduce(r *diffRun, racy []string) diffKeyed {
 // Dial events next to it: on the real Asterisk it came before Dial("") once
 // in about ten runs of OriginatePhones (a race between the dial and the
 // channel's state, as conformance's race-pairs for 13).
+//
+// Dial with an empty status (the dial's start) is moved to the front: on
+// the real Asterisk a busy phone's ChannelHangupRequest(17) came before it
+// once in about five runs (the dial and the channel publish apart).
 func canonRinging(seq []string) []string {
+	if i := slices.Index(seq, "Dial()"); i > 0 {
+		seq = slices.Insert(slices.Delete(seq, i, i+1), 0, "Dial()")
+	}
 	for changed := true; changed; {
 		changed = false
 		for i := 0; i+1 < len(seq); i++ {
@@ -1048,10 +1063,15 @@ var diffScenarios = []diffScenario{
 		d.bridge("hp", "holding")
 		d.answered("n3")
 		d.join("hp", "n3", "")
-		d.must(http.StatusCreated, "POST", "bridges/hp/play", q("media", "sound:diff-tone", "playbackId", "pbB"))
+		d.must(http.StatusCreated, "POST", "bridges/hp/play", q("media", "sound:diff-long", "playbackId", "pbB"))
 		d.wait("PlaybackStarted of pbB", on(ari.TypePlaybackStarted, "pbB"))
+		// PlaybackStarted can come before the playback's announcer channel
+		// is in the bridge (music asked for at once then sometimes plays,
+		// 2 runs of 5): let it join (the sound lasts 5 s, 1 s on the fake).
+		time.Sleep(300 * time.Millisecond)
 		d.must(http.StatusNoContent, "POST", "bridges/hp/moh", nil)
 		d.do("DELETE", "bridges/hp/moh", nil, nil) // 409 if the music never started
+		d.must(http.StatusNoContent, "DELETE", "playbacks/pbB", nil)
 		d.wait("PlaybackFinished of pbB", on(ari.TypePlaybackFinished, "pbB"))
 		d.bridge("hm", "mixing")
 		d.answered("n4")
@@ -1091,19 +1111,25 @@ var diffScenarios = []diffScenario{
 		d.connect()
 		d.appFact("reconnected")
 	}},
-	{name: "ChannelAllSubscription", fresh: true, run: func(d *drive) {
-		d.note("eventSource=channel: with an empty id (trace 10g: every channel): are a Stasis channel's events doubled, what does GET /applications list, what does one DELETE leave?")
-		d.answered("s1")
-		d.must(http.StatusOK, "POST", "applications/callin/subscription", q("eventSource", "channel:"))
-		d.appFact("subscribed")
-		d.bridge("sb", "holding")
-		d.join("sb", "s1", "")
-		d.do("DELETE", "applications/callin/subscription", q("eventSource", "channel:"), nil) // 501 on 22.10.1
-		d.appFact("unsubscribed once")
-		d.must(http.StatusNoContent, "POST", "bridges/sb/removeChannel", q("channel", "s1"))
-		d.wait("s1 leaving sb", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "s1" })
-		d.hangup("s1", "")
-	}},
+	{name: "ChannelAllSubscription", fresh: true,
+		// The phone half's Dial(ANSWER) (the app's answer of s1) reaches
+		// the all-channels subscription when it is published after the
+		// subscribe: a race of the scenario, not of the fake (which never
+		// sends a dial-in's phone half a Dial event).
+		racy: []string{"Dial(ANSWER)"},
+		run: func(d *drive) {
+			d.note("eventSource=channel: with an empty id (trace 10g: every channel): are a Stasis channel's events doubled, what does GET /applications list, what does one DELETE leave?")
+			d.answered("s1")
+			d.must(http.StatusOK, "POST", "applications/callin/subscription", q("eventSource", "channel:"))
+			d.appFact("subscribed")
+			d.bridge("sb", "holding")
+			d.join("sb", "s1", "")
+			d.do("DELETE", "applications/callin/subscription", q("eventSource", "channel:"), nil) // 501 on 22.10.1
+			d.appFact("unsubscribed once")
+			d.must(http.StatusNoContent, "POST", "bridges/sb/removeChannel", q("channel", "s1"))
+			d.wait("s1 leaving sb", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "s1" })
+			d.hangup("s1", "")
+		}},
 	{name: "AsteriskRestart", fresh: true,
 		// At `core stop now` both halves of a Local pair are hung up at
 		// once: whether the Stasis half also gets the non-soft request its
