@@ -44,7 +44,10 @@ import (
 // connects and closes. Event types and variables the fake does not emit
 // (diffNotCompared) are left out on both sides and counted in the log.
 //
-// Without the real Asterisk the test skips (pbxtest.New). ARI_RECORD=1 also
+// Every `Guess:` left in the fake's code says why no scenario here can
+// check it; the behaviours a scenario confirmed or corrected name it
+// ("TestDifferential/<scenario>"). Without the real Asterisk the test skips
+// (pbxtest.New). ARI_RECORD=1 also
 // writes each scenario's real run to testdata/pbx-<scenario>.jsonl in the
 // format of shared/ari-traces (see record_test.go).
 func TestDifferential(t *testing.T) {
@@ -137,7 +140,7 @@ type side interface {
 	phone(t *testing.T, n int, kind pbxtest.PhoneKind, hold time.Duration)
 	// restart restarts the node; the sockets end without a close frame.
 	restart(t *testing.T)
-	// scale is the factor on the fake's durations (waits use it).
+	// timeout bounds every wait for an event.
 	timeout() time.Duration
 }
 
@@ -231,12 +234,9 @@ func (f *fakeSide) restart(*testing.T) { f.srv.Restart() }
 // phoneUnreachable is a phone nobody answers for: no sipp on its port.
 const phoneUnreachable pbxtest.PhoneKind = "unreachable"
 
-// diffEvent is one event callin's socket got, raw and decoded.
+// diffEvent is one event callin's socket got.
 type diffEvent struct {
-	raw  json.RawMessage
-	ev   wireEvent
-	sock int // which connection (0, 1, … after reconnects)
-	at   time.Time
+	ev wireEvent
 }
 
 // diffRest is one REST call's normalised form and status.
@@ -263,15 +263,13 @@ type drive struct {
 	http *http.Client
 	rec  *recorder // nil unless ARI_RECORD is set and the side is real
 
-	mu       sync.Mutex
-	run      diffRun
-	claimed  map[int]bool
-	changed  chan struct{} // closed and replaced on every new event
-	conn     *websocket.Conn
-	sockN    int
-	closed   chan struct{}
-	closeErr error
-	syncN    int
+	mu      sync.Mutex
+	run     diffRun
+	claimed map[int]bool
+	changed chan struct{} // closed and replaced on every new event
+	conn    *websocket.Conn
+	closed  chan struct{}
+	syncN   int
 }
 
 func runScenario(t *testing.T, sc diffScenario, s side) *diffRun {
@@ -313,8 +311,6 @@ func (d *drive) connect() {
 			conn.SetReadLimit(64 << 20)
 			d.mu.Lock()
 			d.conn = conn
-			n := d.sockN
-			d.sockN++
 			d.closed = make(chan struct{})
 			closed := d.closed
 			d.run.ws = append(d.run.ws, "connected")
@@ -322,7 +318,7 @@ func (d *drive) connect() {
 			if d.rec != nil {
 				d.rec.ws(map[string]any{"http_status": 101, "state": "connected", "url": u})
 			}
-			go d.read(conn, n, closed)
+			go d.read(conn, closed)
 			return
 		}
 		status := 0
@@ -336,13 +332,12 @@ func (d *drive) connect() {
 	}
 }
 
-func (d *drive) read(conn *websocket.Conn, n int, closed chan struct{}) {
+func (d *drive) read(conn *websocket.Conn, closed chan struct{}) {
 	defer close(closed)
 	for {
 		_, b, err := conn.Read(context.Background())
 		if err != nil {
 			d.mu.Lock()
-			d.closeErr = err
 			cs := int(websocket.CloseStatus(err))
 			d.run.ws = append(d.run.ws, fmt.Sprintf("closed(%d)", cs))
 			d.mu.Unlock()
@@ -360,7 +355,7 @@ func (d *drive) read(conn *websocket.Conn, n int, closed chan struct{}) {
 			d.rec.event(b, ev.Type)
 		}
 		d.mu.Lock()
-		d.run.events = append(d.run.events, diffEvent{raw: b, ev: ev, sock: n, at: time.Now()})
+		d.run.events = append(d.run.events, diffEvent{ev: ev})
 		close(d.changed)
 		d.changed = make(chan struct{})
 		d.mu.Unlock()
