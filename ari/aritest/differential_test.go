@@ -1125,6 +1125,30 @@ var diffScenarios = []diffScenario{
 			d.wait("s1 leaving sb", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "s1" })
 			d.hangup("s1", "")
 		}},
+	{name: "ChannelIDPrefix", run: func(d *drive) {
+		d.note("channel ids where one is a prefix of another: a Local pair whose otherChannelId is a prefix of its channelId, and a new channel whose id is a prefix of a live one's")
+		st, b := d.do("POST", "channels", q("endpoint", "Local/101@callin", "context", "sim-caller", "extension", "s",
+			"channelId", "q1-phone", "otherChannelId", "q1", "formats", "ulaw"), nil)
+		d.fact("otherChannelId a prefix of channelId", fmt.Sprint(st, " ", message(b)))
+		d.dialIn("qq2", "s")
+		st, b = d.do("POST", "channels", q("endpoint", "Local/s@sim-caller", "app", "callin", "appArgs", "show1",
+			"channelId", "qq", "otherChannelId", "qq-far", "formats", "ulaw"), nil)
+		d.fact("channelId a prefix of a live id", fmt.Sprint(st, " ", message(b)))
+		st, b = d.do("POST", "channels", q("endpoint", "Local/s@sim-caller", "app", "callin", "appArgs", "show1",
+			"channelId", "QQ2", "formats", "ulaw"), nil)
+		d.fact("channelId a live id in capitals", fmt.Sprint(st, " ", message(b)))
+		if st == http.StatusOK {
+			d.wait("StasisStart of QQ2", on(ari.TypeStasisStart, "QQ2"))
+			d.must(http.StatusNoContent, "DELETE", "channels/QQ2", nil)
+			d.wait("ChannelDestroyed of QQ2", on(ari.TypeChannelDestroyed, "QQ2"))
+		}
+		if st == http.StatusOK {
+			d.wait("StasisStart of qq", on(ari.TypeStasisStart, "qq"))
+			d.must(http.StatusNoContent, "DELETE", "channels/qq", nil)
+			d.wait("ChannelDestroyed of qq", on(ari.TypeChannelDestroyed, "qq"))
+		}
+		d.hangup("qq2", "")
+	}},
 	{name: "AsteriskRestart", fresh: true,
 		// At `core stop now` both halves of a Local pair are hung up at
 		// once: whether the Stasis half also gets the non-soft request its

@@ -50,6 +50,32 @@ func (s *Server) SetPhone(endpoint string, p Phone) {
 	s.phones[endpoint] = p
 }
 
+// idInUse says whether a channel id asked for is taken. Asterisk looks a
+// unique id up by prefix, case-insensitively: an id that is the start of a
+// live channel's id ("qq" while "qq2" lives, or "QQ2"), or an otherChannelId
+// that starts the channelId of the same originate ("q1" with "q1-phone"),
+// is refused with 409 "Channel with given unique ID already exists". Seen
+// on the real Asterisk 22.10.1: TestDifferential/ChannelIDPrefix (the fake
+// had refused only equal ids).
+func (s *Server) idInUse(id string) bool {
+	if id == "" {
+		return false
+	}
+	if s.channels[id] != nil {
+		return true
+	}
+	for live := range s.channels {
+		if hasPrefixFold(live, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 // rejectCause maps a SIP final response to its Q.850 cause and Dial status.
 func rejectCause(sip int) (int, string) {
 	switch sip {
@@ -85,11 +111,9 @@ func (s *Server) originate(q *req) {
 		return
 	}
 	other := q.get("otherChannelId")
-	for _, x := range []string{id, other} {
-		if x != "" && s.channels[x] != nil {
-			writeMsg(q.w, http.StatusConflict, "Channel with given unique ID already exists")
-			return
-		}
+	if s.idInUse(id) || s.idInUse(other) || other != "" && id != "" && hasPrefixFold(id, other) {
+		writeMsg(q.w, http.StatusConflict, "Channel with given unique ID already exists")
+		return
 	}
 	if id == "" {
 		id = s.newChannelID()
