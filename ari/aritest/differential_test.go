@@ -612,7 +612,13 @@ func (d *drive) dialIn(id, exten string) {
 // answered is dialIn and the app's answer, as callin does at arrival.
 func (d *drive) answered(id string) {
 	d.t.Helper()
-	d.dialIn(id, "s")
+	d.answered2(id, "s")
+}
+
+// answered2 is answered with the phone half running [sim-caller] exten.
+func (d *drive) answered2(id, exten string) {
+	d.t.Helper()
+	d.dialIn(id, exten)
 	d.must(http.StatusNoContent, "POST", "channels/"+id+"/answer", nil)
 	d.wait("Up of "+id, func(e wireEvent) bool {
 		return e.Type == ari.TypeChannelStateChange && e.chanID() == id && e.Channel.State == ari.StateUp
@@ -1125,6 +1131,38 @@ var diffScenarios = []diffScenario{
 			d.wait("s1 leaving sb", func(e wireEvent) bool { return e.Type == ari.TypeChannelLeftBridge && e.chanID() == "s1" })
 			d.hangup("s1", "")
 		}},
+	{name: "PhoneDialplans", run: func(d *drive) {
+		d.note("dial-ins whose phone half runs [sim-caller] dtmf (presses 5 5 # after 1 s, trace 06) and short (hangs up after 4 s of music, trace 04 d2), in a holding bridge")
+		d.bridge("hold", "holding")
+		d.answered2("t1", "dtmf")
+		d.join("hold", "t1", "")
+		for range 3 {
+			d.wait("a DTMF digit of t1", on(ari.TypeChannelDtmfReceived, "t1"))
+		}
+		d.answered2("t2", "short")
+		d.join("hold", "t2", "")
+		d.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
+		d.wait("StasisEnd of t2", on(ari.TypeStasisEnd, "t2"))
+		d.hangup("t1", "")
+	}},
+	{name: "ExplicitSubscription", run: func(d *drive) {
+		d.note("trace 10: a caller subscribed explicitly gets its ChannelDestroyed after StasisEnd; subscribed twice and unsubscribed three times, it gets only StasisEnd; RTP statistics of a Local channel (403, trace 16)")
+		d.answered("e1")
+		d.must(http.StatusOK, "POST", "applications/callin/subscription", q("eventSource", "channel:e1"))
+		d.do("GET", "channels/e1/rtp_statistics", nil, nil)
+		d.must(http.StatusNoContent, "DELETE", "channels/ph-e1", nil)
+		d.wait("ChannelDestroyed of e1", on(ari.TypeChannelDestroyed, "e1"))
+		d.answered("e2")
+		d.must(http.StatusOK, "POST", "applications/callin/subscription", q("eventSource", "channel:e2"))
+		d.must(http.StatusOK, "POST", "applications/callin/subscription", q("eventSource", "channel:e2"))
+		for range 3 {
+			d.must(http.StatusOK, "DELETE", "applications/callin/subscription", q("eventSource", "channel:e2"))
+		}
+		d.appFact("after 2 subscribes and 3 unsubscribes")
+		d.do("DELETE", "applications/callin/subscription", q("eventSource", "channel:e2"), nil) // 422: not subscribed
+		d.must(http.StatusNoContent, "DELETE", "channels/ph-e2", nil)
+		d.wait("StasisEnd of e2", on(ari.TypeStasisEnd, "e2"))
+	}},
 	{name: "ChannelIDPrefix", run: func(d *drive) {
 		d.note("channel ids where one is a prefix of another: a Local pair whose otherChannelId is a prefix of its channelId, and a new channel whose id is a prefix of a live one's")
 		st, b := d.do("POST", "channels", q("endpoint", "Local/101@callin", "context", "sim-caller", "extension", "s",
