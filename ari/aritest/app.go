@@ -81,15 +81,19 @@ func release(m map[string]int, id string) {
 
 // channelForwards is how many copies of a channel event the app gets: one
 // through its channel subscriptions, one more through an endpoint
-// subscription (trace 10f). Guess: `channel:` with an empty id adds no
-// second copy (a subscribeAll socket, which Asterisk also subscribes to all
-// channels, gets one, traces 01-08).
+// subscription (trace 10f), one more through `channel:` with an empty id
+// (every channel): a Stasis channel's ChannelHangupRequest came twice on the
+// real Asterisk 22.10.1, TestDifferential/ChannelAllSubscription (the fake
+// had sent one). A subscribeAll socket gets one (traces 01-08).
 func (a *application) channelForwards(c *channel) int {
 	if a.subscribeAll() {
 		return 1
 	}
 	n := 0
-	if a.allChannels || a.chans[c.id] > 0 {
+	if a.allChannels {
+		n++
+	}
+	if a.chans[c.id] > 0 {
 		n++
 	}
 	if c.endpoint != "" {
@@ -133,9 +137,10 @@ func (a *application) model() appModel {
 	}
 	m.ChannelIDs = sortedKeys(a.chans)
 	if a.allChannels {
-		// Guess: only the all-topic is listed once it exists (trace 10g had
-		// no other channel subscription at that moment).
-		m.ChannelIDs = []string{allChannelsTopic}
+		// The all-topic is listed beside the channels: seen on the real
+		// Asterisk 22.10.1, TestDifferential/ChannelAllSubscription (the
+		// fake had listed the all-topic alone).
+		m.ChannelIDs = append([]string{allChannelsTopic}, m.ChannelIDs...)
 	}
 	m.BridgeIDs = sortedKeys(a.bridges)
 	m.EndpointIDs = sortedKeys(a.endpoints)
@@ -154,9 +159,11 @@ func (s *Server) app(name string) *application {
 }
 
 // gcApp forgets an application that has neither a WebSocket nor any
-// subscription. Guess: Asterisk cleans such an app up at the latest when
-// its socket closes (trace 07's 404); doing it as soon as its last
-// subscription goes is not covered by a trace. Callers hold s.mu.
+// subscription: when its socket closes (trace 07's 404), or as soon as its
+// last subscription goes while the socket is down. Seen on the real
+// Asterisk 22.10.1: GET /applications/callin answered 200 with the socket
+// closed and a caller in Stasis, 404 once that caller had hung up,
+// TestDifferential/AppGoneWithLastChannel. Callers hold s.mu.
 func (s *Server) gcApp(a *application) {
 	if a.sock == nil && !a.hasForwards() && s.apps[a.name] == a {
 		delete(s.apps, a.name)
@@ -370,8 +377,8 @@ func (s *Server) sourceExists(es eventSource) bool {
 
 // endpointKnown: a technology the fake has ("PJSIP", "Local"), the SIP
 // callers' endpoint "PJSIP/sipp", a configured Phone, or the endpoint of a
-// live channel. Guess: which endpoints a real Asterisk knows is its
-// configuration; these are the lab's.
+// live channel. Guess, cannot be checked in general: which endpoints a
+// real Asterisk knows is its configuration (pjsip.conf); these are the lab's.
 func (s *Server) endpointKnown(id string) bool {
 	tech, res, hasRes := strings.Cut(id, "/")
 	if !hasRes {
@@ -450,12 +457,17 @@ func (s *Server) unsubscribe(q *req) {
 		return
 	}
 	for _, es := range srcs {
+		if es.scheme == "channel" && es.id == "" {
+			// The subscription to every channel cannot be undone: 501
+			// {"message":"Method not implemented"}, and it stays. Seen on
+			// the real Asterisk 22.10.1: TestDifferential/ChannelAllSubscription.
+			writeMsg(q.w, http.StatusNotImplemented, "Method not implemented")
+			return
+		}
+	}
+	for _, es := range srcs {
 		switch es.scheme {
 		case "channel":
-			if es.id == "" {
-				a.allChannels = false // guess: the all-topic has one reference
-				continue
-			}
 			release(a.chans, es.id)
 		case "bridge":
 			release(a.bridges, es.id)

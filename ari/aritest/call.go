@@ -162,6 +162,11 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 		// As originateLocal: subscribed from just after creation (09 f1).
 		s.subscribeChannel(p.app, p)
 		s.subscribeChannel(p.app, c)
+		// The originate dials the `;1` half: Dial with an empty status
+		// first (trace 19b), before its Dial(ANSWER). Seen on the real
+		// Asterisk 22.10.1 on callin's socket: TestDifferential/TalkbackRelay
+		// (the fake had left it out).
+		s.dial(p, "")
 	}
 	if o.Answered {
 		// Answer() ran in the dialplan before Stasis(): only a socket

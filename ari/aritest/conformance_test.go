@@ -143,6 +143,10 @@ func loadTrace(t *testing.T, name string) []traceRecord {
 
 // TestTracesUpToDate fails when testdata/ is not an exact copy of the
 // recorded traces beside the repository (skipped when they are not there).
+// Files named pbx-*.jsonl are this project's own recordings (TestDifferential
+// with ARI_RECORD=1, see record_test.go), not copies: they are left out of
+// the comparison, and every other .jsonl in testdata/ must come from the
+// shared traces.
 func TestTracesUpToDate(t *testing.T) {
 	t.Parallel()
 	dir := sharedTracesDir()
@@ -171,6 +175,19 @@ func TestTracesUpToDate(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatalf("no traces in %s", dir)
+	}
+	local, err := os.ReadDir(tracesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range local {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".jsonl") || strings.HasPrefix(name, recordedPrefix) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("testdata/%s is not in %s: a trace recorded by the project is named %s*.jsonl", name, dir, recordedPrefix)
+		}
 	}
 }
 
@@ -795,6 +812,8 @@ func (r *replay) run(recs []traceRecord) {
 			r.checkBody(rec, want, body)
 		}
 	}
+	// The events after the last request (a recorded trace ends with them).
+	r.settle()
 	r.finish()
 }
 
@@ -1210,4 +1229,47 @@ func volumeReplay(t *testing.T, name string) {
 	}
 	r.settle()
 	r.finish()
+}
+
+// TestConformanceRecorded replays the traces this project recorded on the
+// real Asterisk (testdata/pbx-*.jsonl, TestDifferential with ARI_RECORD=1)
+// against the fake, as TestConformance does the shared ones. Scenarios
+// driven by sipp (SIP callers, phones) or by a restart are left out: their
+// traces hold no REST call for what sipp or the harness did, and
+// TestDifferential runs them side by side instead.
+func TestConformanceRecorded(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join(tracesDir, recordedPrefix+"*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no recorded traces in testdata/")
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(name, recordedPrefix), ".jsonl"), func(t *testing.T) {
+			t.Parallel()
+			recs := loadTrace(t, name)
+			for _, r := range recs {
+				ev, _ := traceEvent(r)
+				switch {
+				case r.Kind == "event" && ev.Channel != nil && strings.HasPrefix(ev.Channel.Name, "PJSIP/"):
+					t.Skipf("driven by sipp (%s): compared side by side by TestDifferential", ev.Channel.Name)
+				case r.Kind == "ws" && r.CloseStatus != nil && *r.CloseStatus == -1:
+					t.Skip("driven by a restart: compared side by side by TestDifferential")
+				}
+			}
+			sounds := map[string]time.Duration{}
+			for k, v := range aritest.DefaultSounds {
+				sounds[k] = v
+			}
+			sounds["diff-tone"] = diffToneLen
+			sounds["diff-long"] = diffLongLen
+			r := newReplay(t, aritest.Options{Sounds: sounds, AnnouncerLeak: aritest.AnnouncerLeakNever})
+			r.app = true
+			r.planWant(recs, nil)
+			r.run(recs)
+		})
+	}
 }

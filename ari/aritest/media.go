@@ -155,8 +155,9 @@ func (s *Server) playMedia(p *playback) bool {
 	if p.br != nil && p.br.typ == ari.BridgeHolding && (p.br.mohPlaying || p.br.announcer != "") {
 		// The bridge's one announcer is taken by its music: the playback
 		// starts and fails about 3 ms later, nothing is heard, the music
-		// goes on (trace 15a, 15c). Guess: the same with an announcer-role
-		// channel in the bridge (trace 01 has it only for music).
+		// goes on (trace 15a, 15c). The same with an announcer-role
+		// channel in the bridge (trace 01 has it only for music): seen on
+		// the real Asterisk 22.10.1, TestDifferential/BridgeMusicAndPlayback.
 		out = mediaFails
 	}
 	switch out {

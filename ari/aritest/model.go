@@ -223,8 +223,11 @@ func (s *Server) destroyed(c *channel, cause int) {
 
 // rtpQoS sends the five RTPAUDIOQOS variables a PJSIP channel sets just
 // before its hangup request (trace 09b). txcount is 0 for a caller who never
-// heard anything (09b1 after the bridge music had stopped). Guess: the
-// numbers (50 packets a second of the call; fixed jitter, loss, RTT, MES).
+// heard anything (09b1 after the bridge music had stopped). Which variables
+// come, and when, is checked on the real Asterisk 22.10.1
+// (TestDifferential/SIPCaller, /AsteriskRestart). Guess, cannot be checked
+// by comparing events: the numbers (50 packets a second of the call; fixed
+// jitter, loss, RTT, MES), which on a real node measure real RTP.
 func (s *Server) rtpQoS(c *channel) {
 	secs := time.Since(c.created).Seconds()
 	rx := max(int(secs*50), 1)
@@ -295,9 +298,10 @@ func (s *Server) enterBridge(b *bridge, c *channel, role string) {
 	}
 }
 
-// Guess, not modelled: in trace 17 a non-last member's ChannelLeftBridge
-// at shutdown also listed the music's channel; only the last member's
-// does here (leaveBridge).
+// Guess, not modelled, cannot be checked: in trace 17 a non-last member's
+// ChannelLeftBridge at shutdown also listed the music's channel; only the
+// last member's does here (leaveBridge). These lists are a race in
+// Asterisk (12b); TestDifferential does not compare them.
 
 // leaveBridge takes c out of its bridge with ChannelLeftBridge. A channel
 // that leaves while staying in Stasis (a move, removeChannel, the bridge's
@@ -322,10 +326,15 @@ func (s *Server) leaveBridge(c *channel, hangup bool) {
 	if !hangup {
 		s.unsubscribeBridge(c.app, b)
 	}
-	if len(b.members) == 0 && b.typ == ari.BridgeHolding {
+	if len(b.members) == 0 {
 		// "Later finding" and trace 12c: Asterisk removes the music's
-		// announcer with the last participant, whichever way it left.
-		// Guess: a mixing bridge keeps its music (no trace has it).
+		// announcer with the last participant, whichever way it left. A
+		// mixing bridge loses its music the same way: DELETE /moh 200 ms
+		// after its last member's ChannelLeftBridge answered 409 "Bridge
+		// isn't playing music" on the real Asterisk 22.10.1, 3 runs of 3
+		// (TestDifferential/BridgeMusicAndPlayback; the fake had kept the
+		// music). Sent at once after the Left it once answered 204: the
+		// removal is asynchronous, as the stop in trace 19r.
 		b.mohPlaying = false
 	}
 }
@@ -339,8 +348,9 @@ func (s *Server) leakAnnouncer() bool {
 	case AnnouncerLeakNever:
 		return false
 	}
-	// Guess: about one time in four, as in traces 10-12 (5 of about 20
-	// last departures from a bridge with music).
+	// Guess, cannot be checked by one differential run (a race's
+	// frequency): about one time in four, as in traces 10-12 (5 of about
+	// 20 last departures from a bridge with music).
 	return s.rng.IntN(4) == 0
 }
 
@@ -419,8 +429,10 @@ func (s *Server) hangup(c *channel, how hangKind, cause int) {
 	case c.kind == kindDialIn && how != hangContinue:
 		s.hangupRequest(c, 16, true)
 		// An originated channel has no such request after StasisEnd when
-		// its far side or its phone hangs up (09 f1, 13a); guess: the same
-		// when the app deletes it.
+		// its far side or its phone hangs up (09 f1, 13a), nor when the app
+		// deletes it: seen on the real Asterisk 22.10.1 for a Local pair's
+		// `;1` half and a PJSIP phone, TestDifferential/OriginatedIntoApp
+		// and TestDifferential/OriginatePhones.
 	}
 	s.destroyed(c, cause)
 	if p != nil && !p.gone {
@@ -456,21 +468,31 @@ func (s *Server) hangupRequests(c, p *channel, how hangKind, cause int) {
 // peerGone ends the other half of a Local pair after its Stasis half.
 func (s *Server) peerGone(p *channel, how hangKind, cause int) {
 	if p.stasis && how != hangShutdown {
-		// Guess (no trace has both halves of a pair in Stasis): the other
+		// Both halves of a pair in Stasis (a talkback relay): the other
 		// half is hung up with the cause, as a caller whose phone hangs up.
+		// Trace 19c, and seen on the real Asterisk 22.10.1 on callin's
+		// socket: TestDifferential/TalkbackRelay.
 		s.hangup(p, hangPhone, cause)
 		return
 	}
 	switch how {
 	case hangApp:
-		// Trace 04 d3 shows HangupRequest(phone, cause); its
-		// ChannelDestroyed (cause) is a guess.
+		// Trace 04 d3 (subscribeAll): HangupRequest(phone, cause), then
+		// HangupRequest(phone, 16, soft), then ChannelDestroyed(phone,
+		// cause). Seen on the real Asterisk 22.10.1 for an originated
+		// caller's far half on callin's socket too, the soft request
+		// included (the fake had left it out): TestDifferential/OriginatedIntoApp.
 		s.hangupRequest(p, cause, false)
+		s.hangupRequest(p, 16, true)
 		s.destroyed(p, cause)
 	case hangShutdown:
 		s.destroyed(p, 0) // trace 17, the all socket
 	default:
-		s.destroyed(p, cause) // guess for continue
+		// After POST /continue: a guess that cannot be checked on callin's
+		// socket: the phone half of a dial-in is not subscribed, so nothing
+		// of its end reaches the app (TestDifferential/Continue saw
+		// nothing of it); only a subscribeAll socket would see it.
+		s.destroyed(p, cause)
 	}
 }
 
@@ -480,9 +502,11 @@ func (s *Server) peerGone(p *channel, how hangKind, cause int) {
 func (s *Server) leaveStasis(c *channel, how hangKind) {
 	s.endTalking(c, false)
 	s.failQueue(&c.queue)
-	// Guess: POST /continue leaves the bridge as a departure (the app's
-	// subscription to the bridge is released); no trace has it.
-	s.leaveBridge(c, how != hangContinue)
+	// POST /continue leaves the bridge as a hang-up does: the app stays
+	// subscribed to the bridge (it gets the bridge's BridgeDestroyed). Seen
+	// on the real Asterisk 22.10.1: TestDifferential/Continue (the fake had
+	// released the subscription).
+	s.leaveBridge(c, true)
 	if how == hangShutdown && c.kind == kindDialIn {
 		s.hangupRequest(c, 0, false)
 	}
@@ -515,7 +539,9 @@ func (s *Server) hangupOutside(c *channel, how hangKind, cause int) {
 		s.destroyed(p, cause)
 	case how != hangShutdown:
 		// A relay's `;1` half hung up while dialing: its `;2` half, in
-		// Stasis from the dialplan, goes with it (guess, as in peerGone).
+		// Stasis from the dialplan, goes with it as a caller whose phone
+		// hangs up. Seen on the real Asterisk 22.10.1:
+		// TestDifferential/RelayHungUpWhileDialing.
 		s.hangup(p, hangPhone, cause)
 	}
 }
@@ -590,9 +616,10 @@ func (c *channel) hearsMusic() bool {
 // hearsLine follows what c hears as a participant of a holding bridge: the
 // bridge's announcer channel (participants hear the announcer, traces 01
 // and 15), or, when that is a half of a Local pair whose other half is a
-// participant of another holding bridge, what that half hears (a guess: a
-// Local pair passes the audio it gets on; no trace measures audio through
-// one). "" when no channel announces.
+// participant of another holding bridge, what that half hears: a `/n`
+// Local pair passes the audio it gets on, measured by sound in trace 19
+// (19b: every caller of both bridges heard the producer). "" when no
+// channel announces.
 func (s *Server) hearsLine(c *channel) string {
 	for range 8 { // a relay of relays at most this deep
 		b := c.bridge

@@ -23,7 +23,10 @@ type Phone struct {
 	// Reject, when not 0, is the SIP status the phone answers with after
 	// ringing: 486 gives ChannelHangupRequest(17), Dial BUSY,
 	// ChannelDestroyed(17); 480 gives 19 and NOANSWER (trace 13c). Other
-	// statuses give cause 21 and CHANUNAVAIL (guess).
+	// statuses give cause 21 and CHANUNAVAIL (guess: pbxtest's phones
+	// answer only 486 and 480, so no other status is checked). A phone
+	// that rejects without ringing first sends no Dial(RINGING)
+	// (TestDifferential/OriginatePhones).
 	Reject int
 	// NoAnswer: the phone rings until the originate's timeout (30 s unless
 	// the request says timeout=), then ChannelDestroyed(19) with no
@@ -47,6 +50,32 @@ func (s *Server) SetPhone(endpoint string, p Phone) {
 	s.phones[endpoint] = p
 }
 
+// idInUse says whether a channel id asked for is taken. Asterisk looks a
+// unique id up by prefix, case-insensitively: an id that is the start of a
+// live channel's id ("qq" while "qq2" lives, or "QQ2"), or an otherChannelId
+// that starts the channelId of the same originate ("q1" with "q1-phone"),
+// is refused with 409 "Channel with given unique ID already exists". Seen
+// on the real Asterisk 22.10.1: TestDifferential/ChannelIDPrefix (the fake
+// had refused only equal ids).
+func (s *Server) idInUse(id string) bool {
+	if id == "" {
+		return false
+	}
+	if s.channels[id] != nil {
+		return true
+	}
+	for live := range s.channels {
+		if hasPrefixFold(live, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 // rejectCause maps a SIP final response to its Q.850 cause and Dial status.
 func rejectCause(sip int) (int, string) {
 	switch sip {
@@ -55,7 +84,7 @@ func rejectCause(sip int) (int, string) {
 	case 480:
 		return 19, "NOANSWER"
 	}
-	return 21, "CHANUNAVAIL" // guess: no trace has another status
+	return 21, "CHANUNAVAIL" // guess: no trace or pbxtest phone has another status
 }
 
 // originate is POST /channels and POST /channels/{id}.
@@ -82,11 +111,9 @@ func (s *Server) originate(q *req) {
 		return
 	}
 	other := q.get("otherChannelId")
-	for _, x := range []string{id, other} {
-		if x != "" && s.channels[x] != nil {
-			writeMsg(q.w, http.StatusConflict, "Channel with given unique ID already exists")
-			return
-		}
+	if s.idInUse(id) || s.idInUse(other) || other != "" && id != "" && hasPrefixFold(id, other) {
+		writeMsg(q.w, http.StatusConflict, "Channel with given unique ID already exists")
+		return
 	}
 	if id == "" {
 		id = s.newChannelID()
@@ -100,9 +127,9 @@ func (s *Server) originate(q *req) {
 	local := strings.EqualFold(tech, "Local")
 	if local {
 		dest, context, _ := strings.Cut(resource, "@")
-		// Options such as /n (no optimisation) are accepted and ignored: no
-		// trace has a Local endpoint with options (a guess that they change
-		// no event callin sees).
+		// Options such as /n (no optimisation) are accepted and ignored:
+		// they change no event callin sees, as a /n relay showed on the real
+		// Asterisk 22.10.1 (trace 19, TestDifferential/TalkbackRelay).
 		context, _, _ = strings.Cut(context, "/")
 		if e, ok := s.opts.Dialplan[dest+"@"+context]; ok {
 			s.originateDialIn(q, e, id, other, caller, dest, context, exten)
@@ -184,6 +211,13 @@ func (s *Server) ringPhone(c *channel, ph Phone, timeout time.Duration) {
 		s.answerPhone(c, ph)
 		return
 	}
+	if ph.Ring <= 0 && !ph.NoAnswer {
+		// A phone that rejects without ringing (486 or 480 right after
+		// 100 Trying): no Dial(RINGING), no Ringing state. Seen on the real
+		// Asterisk 22.10.1: TestDifferential/OriginatePhones.
+		s.rejectPhone(c, ph.Reject)
+		return
+	}
 	s.dial(c, "RINGING")
 	c.state = "Ringing"
 	s.stateChanged(c)
@@ -193,14 +227,19 @@ func (s *Server) ringPhone(c *channel, ph Phone, timeout time.Duration) {
 	}
 	c.after(s, ph.Ring, func() {
 		if ph.Reject != 0 {
-			cause, status := rejectCause(ph.Reject)
-			s.hangupRequest(c, cause, false)
-			s.dial(c, status)
-			s.destroyed(c, cause)
+			s.rejectPhone(c, ph.Reject)
 			return
 		}
 		s.answerPhone(c, ph)
 	})
+}
+
+// rejectPhone ends c as a phone answering sip (486, 480…) does (trace 13c).
+func (s *Server) rejectPhone(c *channel, sip int) {
+	cause, status := rejectCause(sip)
+	s.hangupRequest(c, cause, false)
+	s.dial(c, status)
+	s.destroyed(c, cause)
 }
 
 func (s *Server) answerPhone(c *channel, ph Phone) {
@@ -218,8 +257,9 @@ func (s *Server) answerPhone(c *channel, ph Phone) {
 // its phone and runs [sim-caller] exten. With app= as well, the `;1` half
 // enters that app once the `;2` half is answered, as any channel
 // originated into an app does when answered (trace 13); the originating
-// app gets both halves' events from their creation on (trace 09 f1). No
-// trace has both halves of a pair in Stasis: a guess.
+// app gets both halves' events from their creation on (trace 09 f1). Both
+// halves of a pair in Stasis: trace 19b, and TestDifferential/TalkbackRelay
+// on the real Asterisk 22.10.1.
 func (s *Server) originateDialIn(q *req, e Extension, id, other string, caller ari.CallerID, dest, context, exten string) {
 	in := other
 	if in == "" {

@@ -17,12 +17,16 @@ var recordFormats = map[string]bool{"wav": true, "gsm": true, "ulaw": true, "ala
 func (s *Server) newRecording(q *req) *recording {
 	name, format := q.get("name"), q.get("format")
 	if name == "" {
-		writeMsg(q.w, http.StatusBadRequest, "Missing parameter name") // guess: the message
+		// Guess: the message. Not checked: a record request without format
+		// crashed 22.10.1 (trace 14), so one without name is not sent to
+		// the real one either.
+		writeMsg(q.w, http.StatusBadRequest, "Missing parameter name")
 		return nil
 	}
 	if format == "" {
 		// Asterisk 22.10.1 crashed on this (trace 14, "nofmt"); the fake
-		// refuses it. Guess: the message.
+		// refuses it. Guess, cannot be checked (the real one crashes): the
+		// message.
 		writeMsg(q.w, http.StatusBadRequest, "Missing parameter format")
 		return nil
 	}
@@ -48,7 +52,8 @@ func (s *Server) newRecording(q *req) *recording {
 		return nil
 	}
 	r := &recording{name: name, format: format, state: "queued", started: time.Now()}
-	// Guess: maxDurationSeconds ends the recording "done" (no trace reaches it).
+	// maxDurationSeconds ends the recording "done": seen on the real
+	// Asterisk 22.10.1, TestDifferential/RecordBridge.
 	if n, err := strconv.Atoi(q.get("maxDurationSeconds")); err == nil && n > 0 {
 		gen := s.gen
 		r.maxDur = time.AfterFunc(s.scale(time.Duration(n)*time.Second), func() {
@@ -125,7 +130,9 @@ func (s *Server) stopRecording(q *req) {
 }
 
 // recordingOp is pause/unpause and mute/unmute: 204 with no event (trace
-// 14b). Guess: the recorded length ignores them.
+// 14b). Guess, not checked: the recorded length ignores them (a duration
+// in whole seconds of real audio; TestDifferential compares events and
+// states, not durations).
 func (s *Server) recordingOp(q *req) {
 	if r := s.findRecording(q); r != nil {
 		q.w.WriteHeader(http.StatusNoContent)
@@ -169,7 +176,8 @@ func (s *Server) deleteStored(q *req) {
 
 // storedFile is GET /recordings/stored/{name}/file: a WAV file (8 kHz,
 // 16-bit mono silence as long as the recording, about trace 14's 49004
-// bytes for 3 s) for format wav; guess: raw silence for other formats.
+// bytes for 3 s) for format wav; guess, not checked (file contents are
+// real audio on a real node): raw silence for other formats.
 func (s *Server) storedFile(q *req) {
 	st := s.findStored(q)
 	if st == nil {

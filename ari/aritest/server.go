@@ -300,7 +300,9 @@ func HoldSockets(d time.Duration) RestartOption {
 // gone), the notBooted after them get 503 {"message":"Asterisk not
 // booted"}, and later dials succeed. RefuseDials(1, 1) is trace 17.
 // Only /ari/events dials are refused; REST requests are served at once
-// (guess: a real node refuses those too while it is down).
+// (guess, not checked: a real node refuses those too while it is down;
+// pbxtest's Restart returns only once ARI answers again, so a request
+// while the node is down cannot be lined up with the fake's).
 func RefuseDials(resets, notBooted int) RestartOption {
 	return func(c *restartConfig) { c.refuse = refusals{resets: max(resets, 0), notBooted: max(notBooted, 0)} }
 }
@@ -368,6 +370,16 @@ func (s *Server) Restart(opts ...RestartOption) {
 
 // shutdownChannels ends every channel as `core stop now` did in trace 17:
 // each phase for all channels before the next, newest channel first.
+//
+// The visible non-Stasis half of a Local pair (a dial-in's phone, an
+// originated caller's far half) gets ChannelHangupRequest(4, soft), then
+// (16, soft), then ChannelDestroyed(0) (trace 17, the all socket); the
+// Stasis half of an originated Local pair gets ChannelHangupRequest(0)
+// before its StasisEnd and ChannelDestroyed(16) after it, as callin's
+// socket got them on the real Asterisk 22.10.1:
+// TestDifferential/AsteriskRestart (the fake had sent the far half only its
+// ChannelDestroyed, and the Stasis half a HangupRequest(0) after StasisEnd
+// and ChannelDestroyed(0)).
 func (s *Server) shutdownChannels() {
 	all := s.channelsInOrder()
 	slices.Reverse(all)
@@ -377,11 +389,21 @@ func (s *Server) shutdownChannels() {
 			in = append(in, c)
 		}
 	}
-	for _, c := range in {
-		if c.sip {
-			s.rtpQoS(c) // guess: as at any other hangup of a PJSIP channel
+	// half is c's visible other half outside Stasis, or nil.
+	half := func(c *channel) *channel {
+		if p := c.peer; p != nil && !p.gone && !p.stasis {
+			return p
 		}
+		return nil
+	}
+	for _, c := range in {
+		// No RTPAUDIOQOS before it, not even for a PJSIP channel (an
+		// originated one sets them after its StasisEnd, below). Seen on the
+		// real Asterisk 22.10.1: TestDifferential/AsteriskRestart.
 		s.hangupRequest(c, 4, true) // AST_SOFTHANGUP_SHUTDOWN
+		if p := half(c); p != nil {
+			s.hangupRequest(p, 4, true)
+		}
 	}
 	for _, c := range in {
 		s.endTalking(c, false)
@@ -389,6 +411,12 @@ func (s *Server) shutdownChannels() {
 		s.leaveBridge(c, true)
 	}
 	for _, c := range in {
+		if p := half(c); p != nil {
+			s.hangupRequest(p, 16, true)
+			s.hangupRequest(c, 0, false)
+			s.destroyed(p, 0)
+			continue
+		}
 		if c.kind == kindDialIn {
 			s.hangupRequest(c, 0, false)
 		}
@@ -402,16 +430,29 @@ func (s *Server) shutdownChannels() {
 		s.stasisEnd(c)
 	}
 	for _, c := range in {
-		if c.kind == kindOriginated {
+		switch {
+		case c.kind == kindOriginated && c.peer != nil:
+			s.destroyed(c, 16) // a Local pair's `;1` half
+		case c.kind == kindOriginated && c.sip:
+			// An answered phone the app originated: its RTPAUDIOQOS, then
+			// ChannelDestroyed(16), as on the real Asterisk 22.10.1
+			// (TestDifferential/AsteriskRestart; the fake had sent
+			// HangupRequest(0) and ChannelDestroyed(0)).
+			s.rtpQoS(c)
+			s.destroyed(c, 16)
+		case c.kind == kindOriginated:
+			// Guess: another originated channel (no trace or differential
+			// scenario has one at a restart; callin originates only Local
+			// relays and PJSIP phones).
 			s.hangupRequest(c, 0, false)
 			s.destroyed(c, 0)
-			continue
+		default:
+			s.hangupRequest(c, 16, true)
+			s.destroyed(c, 16)
 		}
-		s.hangupRequest(c, 16, true)
-		s.destroyed(c, 16)
 	}
 	for _, c := range s.channelsInOrder() {
-		s.destroyed(c, 0) // phone and far halves, channels still dialing
+		s.destroyed(c, 0) // channels still dialing, anything left
 	}
 }
 

@@ -334,9 +334,14 @@ func TestHangupSequences(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("originate: %d %s", code, body)
 		}
-		got := ev.expect("ChannelVarset(STASISSTATUS)", "StasisStart")
-		if got[1].chanID() != "r1-far" || got[1].Channel.State != ari.StateRing || strings.Join(got[1].Args, ",") != "show1,relay" {
-			t.Fatalf("far half: %v state %s args %v", got[1].chanID(), got[1].Channel.State, got[1].Args)
+		// The near half is dialled first (Dial with an empty status, trace
+		// 19b and TestDifferential/TalkbackRelay).
+		got := ev.expect("Dial()", "ChannelVarset(STASISSTATUS)", "StasisStart")
+		if got[0].Peer == nil || got[0].Peer.ID != "r1" {
+			t.Fatalf("dial of %+v, want r1", got[0].Peer)
+		}
+		if got[2].chanID() != "r1-far" || got[2].Channel.State != ari.StateRing || strings.Join(got[2].Args, ",") != "show1,relay" {
+			t.Fatalf("far half: %v state %s args %v", got[2].chanID(), got[2].Channel.State, got[2].Args)
 		}
 		c.must(204, "POST", "channels/r1-far/answer", nil)
 		got = ev.expect("ChannelStateChange", "ChannelStateChange", "Dial(ANSWER)", "ChannelVarset(STASISSTATUS)", "StasisStart")
