@@ -459,6 +459,7 @@ const (
 	TransitionActionCallbackNow     TransitionAction = "callback_now"
 	TransitionActionCallbackRequest TransitionAction = "callback_request"
 	TransitionActionCallbackReturn  TransitionAction = "callback_return"
+	TransitionActionCause           TransitionAction = "cause"
 	TransitionActionConfirm         TransitionAction = "confirm"
 	TransitionActionDrop            TransitionAction = "drop"
 	TransitionActionFail            TransitionAction = "fail"
@@ -500,6 +501,8 @@ func (e TransitionAction) Valid() bool {
 	case TransitionActionCallbackRequest:
 		return true
 	case TransitionActionCallbackReturn:
+		return true
+	case TransitionActionCause:
 		return true
 	case TransitionActionConfirm:
 		return true

@@ -72,16 +72,16 @@ func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (
 	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.TakeNext(actor) }, (*show).onAir)
 }
 
+// onAir moves the caller into the on-air bridge; the action is done (and
+// answered) once its ChannelEnteredBridge has come. The talking indicator
+// is turned on after that, off the action's path (talkDetect).
 func (s *show) onAir(ctx context.Context, t queue.Ticket) error {
 	chanID := t.Call.ChannelID
 	s.stopAnnouncement(ctx, t.Call.ID)
 	if err := s.moveTo(ctx, chanID, s.airID, ""); err != nil {
 		return err
 	}
-	// The talking indicator: best effort, the caller is on air either way.
-	if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(set)", ""); err != nil {
-		s.node.log.Warn("broadcast: TALK_DETECT failed", "call", t.Call.ID, "err", err)
-	}
+	s.talkDetect(t.Call.ID, chanID)
 	return nil
 }
 
@@ -125,6 +125,7 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 				return s.node.restError(ctx, "unmute", chanID, err)
 			}
 		}
+		s.talkDetected(ctx, t.Call.ID) // its TALK_DETECT(set) goes first
 		if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(remove)", ""); err != nil {
 			s.node.log.Warn("broadcast: TALK_DETECT(remove) failed", "call", t.Call.ID, "err", err)
 		}
@@ -218,9 +219,9 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 
 // hangUp plays the goodbye (if asked), hangs the caller up and waits until
 // the call has ended: for StasisEnd, which is the last event callin's socket
-// gets for a caller who dialled in (trace 09e), then, when the channel is
-// subscribed, for the ChannelDestroyed that carries the cause. The reader
-// ends the call on those events (with the drop reserved, as a drop). A
+// gets for a caller who dialled in (trace 09e). The reader ends the call on
+// it (with the drop reserved, as a drop, with our hang-up's cause); a
+// later ChannelDestroyed only fills in another cause (node.stasisEnd). A
 // caller who had left Stasis before the hang-up is ErrGone: they hung up
 // first.
 func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
@@ -236,8 +237,6 @@ func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 		}
 	}
 	end := n.waits.expect(ari.TypeStasisEnd, chanID, chanID, nil)
-	destroyed := n.waits.expect(ari.TypeChannelDestroyed, chanID, chanID, nil)
-	defer n.waits.cancel(destroyed)
 	n.mu.Lock()
 	if ref := n.chans[chanID]; ref != nil && ref.hangCause == 0 {
 		// Our own hang-up's cause, should its ChannelDestroyed not come:
@@ -254,16 +253,8 @@ func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 		n.log.Info("broadcast: no StasisEnd after hangup", "call", t.Call.ID, "err", err)
 		return nil
 	}
-	// Gone before our hang-up or because of it: either way the call ends
-	// on the reader, with the drop reserved, once its ChannelDestroyed
-	// (or the grace) has come. Wait for that, so the drop sees it ended.
-	n.mu.Lock()
-	ref := n.chans[chanID]
-	pending := ref != nil && ref.left
-	n.mu.Unlock()
-	if pending {
-		_, _ = n.waits.wait(ctx, destroyed, s.app.cfg.EndGrace) // a timeout ends the call anyway
-	}
+	// Gone before our hang-up or because of it: either way the reader has
+	// ended the call on its StasisEnd, with the drop reserved.
 	return telErr("hangup", err)
 }
 

@@ -6,17 +6,38 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 )
 
+// talkDetects tells when a TALK_DETECT(set) has been sent, which no event
+// shows: a promote is answered once the caller is in the on-air bridge,
+// and the talking indicator is turned on after it.
+type talkDetects struct {
+	broadcast.Telephony
+	set chan string
+}
+
+func (d *talkDetects) SetChannelVar(ctx context.Context, chanID, name, value string) error {
+	err := d.Telephony.SetChannelVar(ctx, chanID, name, value)
+	if name == "TALK_DETECT(set)" {
+		select {
+		case d.set <- chanID:
+		default:
+		}
+	}
+	return err
+}
+
 func TestPromoteHoldMute(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := newFake(t, aritest.Options{})
-	e := start(t, srv, broadcast.Config{})
+	td := &talkDetects{Telephony: newClient(t, srv.URL(), srv.User(), srv.Password()), set: make(chan string, 16)}
+	e := start(t, srv, broadcast.Config{Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: td, Events: fastEvents}}})
 	w := e.w("show1")
 	w.nodeUp()
 	c1, id1 := dial(t, srv, w, "show1", "1")
@@ -33,6 +54,11 @@ func TestPromoteHoldMute(t *testing.T) {
 	hold, _ := srv.BridgeChannels(holdID("show1"))
 	if len(air) != 1 || contains(hold, air[0]) || len(hold) != 1 {
 		t.Errorf("air %v hold %v: want the promoted caller moved out of hold", air, hold)
+	}
+	select {
+	case <-td.set:
+	case <-time.After(wait):
+		t.Fatal("no TALK_DETECT(set) after the promote")
 	}
 	st, _ := srv.Channel(air[0])
 	if !st.TalkDetect || st.HearsMusic {

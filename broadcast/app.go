@@ -204,9 +204,12 @@ type Config struct {
 	// (default 30 s: a `bogus:` media never finishes).
 	EventTimeout    time.Duration
 	PlaybackTimeout time.Duration
-	// EndGrace bounds how long a caller's call waits, after its StasisEnd,
-	// for the ChannelDestroyed that carries the real hang-up cause (default
-	// 500 ms; it normally follows within a millisecond, trace 10a).
+	// EndGrace bounds how long after a caller's StasisEnd its
+	// ChannelDestroyed, which carries the real hang-up cause, is still
+	// taken to fill in the cause of the call (default 15 s). The call
+	// itself ends at StasisEnd; ChannelDestroyed normally follows within a
+	// millisecond (trace 10a), but came 0.8-1.5 s later with many callers
+	// hanging up at once on a real Asterisk (issue 25).
 	EndGrace time.Duration
 	// RingTimeout is how long a person's phone rings before callin gives
 	// up (default 20 s).
@@ -249,7 +252,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.Queue, 8192)
 	def(&c.EventTimeout, 5*time.Second)
 	def(&c.PlaybackTimeout, 30*time.Second)
-	def(&c.EndGrace, 500*time.Millisecond)
+	def(&c.EndGrace, 15*time.Second)
 	def(&c.SweepEvery, 10*time.Second)
 	def(&c.QualityEvery, 5*time.Second)
 	def(&c.RingTimeout, 20*time.Second)

@@ -256,7 +256,8 @@ func TestResyncOneUpdate(t *testing.T) {
 
 // TestSIPHangupCause: a SIP caller's BYE brings a ChannelHangupRequest
 // without a cause (trace 09b): only the subscription's ChannelDestroyed
-// tells it. Without the subscription the cause is recorded as unknown (0).
+// tells it, after the call has ended at StasisEnd (with cause 0), as a
+// cause transition. Without the subscription the cause stays unknown (0).
 func TestSIPHangupCause(t *testing.T) {
 	t.Parallel()
 	for _, subscribe := range []bool{true, false} {
@@ -282,8 +283,20 @@ func TestSIPHangupCause(t *testing.T) {
 				subs.wait(t, c.ID())
 			}
 			must(t, c.Hangup(17))
-			if tr := w.transition(c.ID(), queue.ActionHangup); tr.Cause != want || tr.Outcome != queue.OutcomeAbandoned {
-				t.Errorf("ended %s cause %d, want abandoned cause %d", tr.Outcome, tr.Cause, want)
+			if tr := w.transition(c.ID(), queue.ActionHangup); tr.Cause != 0 || tr.Outcome != queue.OutcomeAbandoned {
+				t.Errorf("ended %s cause %d, want abandoned, cause not known yet", tr.Outcome, tr.Cause)
+			}
+			waitDone(t, c)
+			if subscribe {
+				if tr := w.transition(c.ID(), queue.ActionCause); tr.Cause != want || tr.Outcome != queue.OutcomeAbandoned {
+					t.Errorf("cause %d (%s), want %d (abandoned)", tr.Cause, tr.Outcome, want)
+				}
+				return
+			}
+			for _, tr := range e.sink.all() {
+				if tr.Action == queue.ActionCause {
+					t.Errorf("a cause without a subscription: %+v", tr)
+				}
 			}
 		})
 	}
@@ -315,5 +328,85 @@ func TestResyncDatabaseHung(t *testing.T) {
 	dial(t, srv, w, "show1", "+15550001")
 	if n := rc.unbounded.Load(); n != 0 {
 		t.Fatalf("%d reads of the stored calls without a deadline", n)
+	}
+}
+
+// TestHangupCauseAfterSlowDestroyed: with many callers hanging up at once a
+// real Asterisk sent ChannelDestroyed, the one event with the real cause,
+// 0.8-1.5 s after the caller had left (issue 25), past the 0.5 s callin
+// used to wait, so calls were stored without a cause. The call must leave
+// the line at once (before its ChannelDestroyed has been sent) and get its
+// cause when ChannelDestroyed comes, however late within EndGrace; a drop
+// must not wait for it either. The fake holds ChannelDestroyed back 1.5 s.
+func TestHangupCauseAfterSlowDestroyed(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, aritest.Options{DestroyDelay: 1500 * time.Millisecond})
+	subs := watchSubs(newClient(t, srv.URL(), srv.User(), srv.Password()))
+	e := start(t, srv, broadcast.Config{Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: subs, Events: fastEvents}}})
+	w := e.w("show1")
+	w.nodeUp()
+
+	const n = 5
+	var calls []*aritest.Call
+	ids := map[string]string{} // channel -> call
+	for i := range n + 1 {
+		c, err := srv.Call(context.Background(), aritest.CallOptions{Args: []string{"show1"}, Number: fmt.Sprint("+1555", i), SIP: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[c.ID()] = w.transition(c.ID(), queue.ActionJoin).CallID
+		subs.wait(t, c.ID())
+		calls = append(calls, c)
+	}
+	// n callers hang up at once (a SIP BYE: no cause until ChannelDestroyed).
+	for _, c := range calls[:n] {
+		must(t, c.Hangup(16))
+	}
+	for _, c := range calls[:n] {
+		tr := w.transition(c.ID(), queue.ActionHangup)
+		select {
+		case <-c.Done():
+			t.Errorf("%s left the line only after its ChannelDestroyed", c.ID())
+		default:
+		}
+		if tr.Outcome != queue.OutcomeAbandoned {
+			t.Errorf("%s ended %s, want abandoned", c.ID(), tr.Outcome)
+		}
+	}
+	// A drop returns on the caller's StasisEnd, not on its late ChannelDestroyed.
+	last := calls[n]
+	got, err := e.app.Drop(context.Background(), "show1", ids[last.ID()], producer, broadcast.DropOptions{Reason: "time"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-last.Done():
+		t.Error("the drop returned only after the caller's ChannelDestroyed")
+	default:
+	}
+	if got.Outcome != queue.OutcomeDropped {
+		t.Errorf("drop: outcome %s, want dropped", got.Outcome)
+	}
+	// The causes follow, in whatever order the channels are destroyed.
+	caused := map[string]bool{}
+	for range n {
+		tr := w.next("a cause", func(u broadcast.Update) bool {
+			return u.Kind == broadcast.UpdateTransition && u.Transition.Action == queue.ActionCause
+		}).Transition
+		caused[tr.ChannelID] = true
+		if tr.Cause != 16 || tr.From != queue.StateEnded || tr.To != queue.StateEnded || tr.Outcome != queue.OutcomeAbandoned {
+			t.Errorf("%s: cause transition %s→%s cause %d outcome %s, want ended→ended cause 16 abandoned", tr.ChannelID, tr.From, tr.To, tr.Cause, tr.Outcome)
+		}
+	}
+	for _, c := range calls[:n] {
+		if !caused[c.ID()] {
+			t.Errorf("%s: no cause recorded", c.ID())
+		}
+	}
+	waitDone(t, last)
+	for _, tr := range e.sink.all() {
+		if tr.CallID == ids[last.ID()] && tr.Action == queue.ActionCause {
+			t.Errorf("the drop's own cause (16) recorded again: %+v", tr)
+		}
 	}
 }

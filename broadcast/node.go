@@ -53,10 +53,10 @@ const (
 // only then does Asterisk send its ChannelDestroyed, the one event with the
 // real Q.850 cause, to an app without subscribeAll (traces 09a, 10a).
 const (
-	subNone    = iota // not subscribed (or the subscription failed): StasisEnd is the end
-	subPending        // queued for the subscriber, not sent: StasisEnd is the end
+	subNone    = iota // not subscribed (or the subscription failed): nothing follows StasisEnd
+	subPending        // queued for the subscriber, not sent: nothing follows StasisEnd
 	subSending        // the request is in flight: ChannelDestroyed may follow StasisEnd
-	subscribed        // ChannelDestroyed follows StasisEnd
+	subscribed        // ChannelDestroyed follows StasisEnd, with the cause
 )
 
 // chanRef is what a node knows of one of its channels. Its mutable fields
@@ -68,8 +68,7 @@ type chanRef struct {
 	gen    uint64 // the connection it was seen on; resync vanishes only older calls
 
 	hangCause int32 // the cause of the last non-soft ChannelHangupRequest, 0 if none
-	sub       uint8 // subNone, subPending, subscribed
-	left      bool  // StasisEnd seen: the call is ending, waiting for ChannelDestroyed
+	sub       uint8 // subNone, subPending, subSending, subscribed
 	up        bool  // a line callin rang has answered (its StasisStart came)
 }
 
@@ -102,7 +101,8 @@ type node struct {
 	gen        uint64
 	health     NodeHealth
 	chans      map[string]*chanRef
-	bridges    map[string]*show // hold, air and screening bridges
+	causes     map[string]*lateCause // ended callers whose ChannelDestroyed may still come
+	bridges    map[string]*show      // hold, air and screening bridges
 	playbacks  map[string]pbRef
 	recordings map[string]*show
 }
@@ -112,7 +112,7 @@ func newNode(a *App, cfg NodeConfig) *node {
 		app: a, cfg: cfg, name: cfg.Name, ari: cfg.ARI, log: a.log.With("node", cfg.Name),
 		waits: newRegistry(), kick: make(chan struct{}, 1), subq: make(chan string, 8192),
 		health: NodeHealth{Node: cfg.Name, State: NodeConnecting, Since: a.cfg.Now()},
-		chans:  map[string]*chanRef{}, bridges: map[string]*show{}, playbacks: map[string]pbRef{},
+		chans:  map[string]*chanRef{}, causes: map[string]*lateCause{}, bridges: map[string]*show{}, playbacks: map[string]pbRef{},
 		recordings: map[string]*show{},
 	}
 }
@@ -424,35 +424,65 @@ func (n *node) hangupRequest(e *ari.ChannelHangupRequest) {
 }
 
 // stasisEnd is the end of a channel as callin's socket sees it: for a
-// caller who dialled in, the last event it gets (traces 09-11). A caller's
-// call ends now, unless its channel is (or is being) subscribed: then
-// ChannelDestroyed, with the real cause, follows at once, and the call ends
-// there, or after Config.EndGrace at the latest.
+// caller who dialled in, the last event it gets (traces 09-11), unless its
+// channel is (or is being) subscribed: then ChannelDestroyed, with the real
+// cause, follows. It normally follows within a millisecond (trace 10a), but
+// with many callers hanging up at once a real Asterisk sent it 0.8-1.5 s
+// later (issue 25). So the call ends now, with the best cause known (a
+// non-soft hang-up request's, or our own hang-up's), and the cause of a
+// subscribed channel's ChannelDestroyed is filled in when it comes, within
+// Config.EndGrace: nothing waits for it.
 func (n *node) stasisEnd(e *ari.StasisEnd) {
 	id := e.Channel.ID
 	n.mu.Lock()
 	ref := n.chans[id]
-	wait := ref != nil && ref.role == roleCaller && (ref.sub == subSending || ref.sub == subscribed)
-	if wait {
-		ref.left = true
+	var late *lateCause
+	if ref != nil && ref.role == roleCaller && (ref.sub == subSending || ref.sub == subscribed) {
+		late = &lateCause{show: ref.show, callID: ref.callID}
+		n.causes[id] = late
 	}
 	n.mu.Unlock()
-	switch {
-	case ref == nil:
+	if ref == nil {
 		return
-	case wait:
-		time.AfterFunc(n.app.cfg.EndGrace, func() { n.ended(id, ref, -1) })
-	default:
-		n.ended(id, ref, -1)
+	}
+	n.ended(id, ref, -1)
+	if late != nil {
+		time.AfterFunc(n.app.cfg.EndGrace, func() { n.forgetCause(id, late) })
+	}
+}
+
+// lateCause is a caller whose call has ended at its StasisEnd and whose
+// ChannelDestroyed, with the real hang-up cause, may still come.
+type lateCause struct {
+	show   *show
+	callID string
+}
+
+// forgetCause stops waiting for a channel's ChannelDestroyed.
+func (n *node) forgetCause(chanID string, late *lateCause) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.causes[chanID] == late {
+		delete(n.causes, chanID)
 	}
 }
 
 // destroyed ends the call of a destroyed channel with its real cause. It
 // comes after StasisEnd, and only for channels callin subscribed to or
-// originated (trace 09).
+// originated (trace 09); for a caller whose call ended at its StasisEnd it
+// fills in the cause.
 func (n *node) destroyed(e *ari.ChannelDestroyed) {
-	if ref := n.lookup(e.Channel.ID); ref != nil {
-		n.ended(e.Channel.ID, ref, e.Cause)
+	id := e.Channel.ID
+	if ref := n.lookup(id); ref != nil {
+		n.ended(id, ref, e.Cause)
+		return
+	}
+	n.mu.Lock()
+	late := n.causes[id]
+	delete(n.causes, id)
+	n.mu.Unlock()
+	if late != nil && e.Cause > 0 {
+		late.show.callCause(late.callID, e.Cause)
 	}
 }
 
@@ -607,11 +637,6 @@ func (n *node) subscribed(chanID string, err error) {
 	}
 	if err != nil {
 		ref.sub = subNone
-		if ref.left {
-			// StasisEnd came while the request ran and nothing more will.
-			ref.left = false
-			go n.ended(chanID, ref, -1)
-		}
 		if !channelMissing(err) {
 			n.log.Warn("broadcast: subscribing to a caller's channel failed; its hang-up cause may be unknown", "channel", chanID, "err", err)
 		}

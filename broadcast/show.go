@@ -48,12 +48,13 @@ type show struct {
 	screenings    map[string]Screening // call id -> its phone ringing, or its last unanswered screening (screen.go)
 	hosts         map[string]bool      // host channels on air
 	subs          map[*Subscription]bool
-	batch         []queue.Transition     // non-nil while a resync collects its transitions
-	quality       map[string]LineQuality // call id -> its line's last measure
-	noQuality     map[string]bool        // call ids whose line has no statistics (Local channels)
-	sampled       time.Time              // the last line quality sample
-	staleBefore   time.Time              // non-zero: a sweep of stale stored calls is owed (see sweepStale)
-	sweeps        int                    // failed sweeps since
+	batch         []queue.Transition       // non-nil while a resync collects its transitions
+	detecting     map[string]chan struct{} // call id -> closed once its TALK_DETECT(set) has been sent
+	quality       map[string]LineQuality   // call id -> its line's last measure
+	noQuality     map[string]bool          // call ids whose line has no statistics (Local channels)
+	sampled       time.Time                // the last line quality sample
+	staleBefore   time.Time                // non-zero: a sweep of stale stored calls is owed (see sweepStale)
+	sweeps        int                      // failed sweeps since
 }
 
 type annRef struct {
@@ -92,8 +93,8 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 		kick: make(chan struct{}, 1), q: q, holdByID: map[string]*holdBridge{},
 		quality: map[string]LineQuality{}, noQuality: map[string]bool{},
 		talking: map[string]bool{}, announcing: map[string]annRef{}, screenerLines: map[string]string{},
-		screenings: map[string]Screening{},
-		hosts:      map[string]bool{}, subs: map[*Subscription]bool{},
+		screenings: map[string]Screening{}, detecting: map[string]chan struct{}{},
+		hosts: map[string]bool{}, subs: map[*Subscription]bool{},
 	}
 	// The first holding bridge is created by the resync that opens the
 	// show, or by the first caller who finds it missing (joinHold).
@@ -202,6 +203,59 @@ func (s *show) callEnded(callID string, cause int) {
 	s.mu.Unlock()
 	if s.node.bridgeShow(s.screenID(callID)) != nil || line != "" {
 		s.node.submitOrLog(func(ctx context.Context) { s.endScreening(ctx, callID, line) })
+	}
+}
+
+// talkDetect turns the talking indicator of a caller just put on air on
+// (TALK_DETECT(set)), in the worker pool: a promote is answered as soon as
+// the caller is in the on-air bridge, not a request later (issue 25: the
+// answer took twice the move). Best effort: the caller is on air either
+// way. A later TALK_DETECT(remove) waits for it (talkDetected).
+func (s *show) talkDetect(callID, chanID string) {
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.detecting[callID] = done
+	s.mu.Unlock()
+	job := func(ctx context.Context) {
+		defer func() {
+			s.mu.Lock()
+			if s.detecting[callID] == done {
+				delete(s.detecting, callID)
+			}
+			s.mu.Unlock()
+			close(done)
+		}()
+		if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(set)", ""); err != nil && !channelMissing(err) {
+			s.node.log.Warn("broadcast: TALK_DETECT failed", "call", callID, "err", err)
+		}
+	}
+	if !s.app.submit(job) {
+		job(context.Background()) // the pool is full: do it here rather than not at all
+	}
+}
+
+// talkDetected waits until a caller's TALK_DETECT(set), if one is being
+// sent, has been sent, so that a TALK_DETECT(remove) lands after it.
+func (s *show) talkDetected(ctx context.Context, callID string) {
+	s.mu.Lock()
+	done := s.detecting[callID]
+	s.mu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// callCause records the Q.850 cause of a caller's call that has ended
+// without it (see node.stasisEnd).
+func (s *show) callCause(callID string, cause int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ts, err := s.q.Cause(callID, cause); err == nil {
+		s.publish(ts)
 	}
 }
 

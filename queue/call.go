@@ -35,6 +35,7 @@ const (
 	ActionCallbackMiss    = "callback_miss"    // an attempt failed: busy, no answer, or no key pressed
 	ActionCallbackReturn  = "callback_return"  // the caller answered, pressed 1 and is back on hold at the place
 	ActionConfirm         = "confirm"          // the caller confirmed being ready for air (readiness check)
+	ActionCause           = "cause"            // the hang-up cause of an ended call, learned after its end
 )
 
 // Reject says why an arriving call was refused.
@@ -119,6 +120,7 @@ type call struct {
 	// announcing: an announcement plays (bools together: the record fits
 	// a smaller allocation size class)
 	announcing bool
+	cause      uint8 // the Q.850 cause recorded with the end (or after it), 0 if none
 	blockNote  string
 	outcome    Outcome
 	reason     string

@@ -578,7 +578,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 			"action": enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
 				"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
 				"reconcile", "vanish", "block", "unblock", "callback_request", "callback_now", "callback_dial",
-				"callback_miss", "callback_return", "confirm"),
+				"callback_miss", "callback_return", "confirm", "cause"),
 			"actor": ref("Actor"), "number": str, "name": str, "node": str, "channel_id": str,
 			"notes": ref("Notes"), "outcome": outcomes, "cause": describe(integer, "Q.850 hangup cause."), "reason": str,
 		}, "call_id", "seq", "at", "show", "from", "to", "action", "actor", "number", "node", "channel_id"),

@@ -420,6 +420,18 @@ func (s *Server) hangup(c *channel, how hangKind, cause int) {
 		s.destroyed(p, cause)
 	}
 	s.leaveStasis(c, how)
+	if d := s.opts.DestroyDelay; d > 0 && c.kind == kindDialIn && how != hangShutdown && how != hangContinue {
+		time.AfterFunc(d, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.hangupRequest(c, 16, true)
+			s.destroyed(c, cause)
+			if p != nil && !p.gone {
+				s.peerGone(p, how, cause)
+			}
+		})
+		return
+	}
 	switch {
 	case how == hangShutdown && c.kind == kindOriginated:
 		s.hangupRequest(c, 0, false)

@@ -143,6 +143,14 @@ type Options struct {
 	// ChannelLeftBridge at once, the addChannel answered 204). 0, the
 	// default, refuses none (the music leaves at once).
 	AnnouncerRace int
+	// DestroyDelay delays what follows a dial-in caller's StasisEnd when it
+	// hangs up or is hung up (ChannelHangupRequest(16, soft) and
+	// ChannelDestroyed, seen by sockets subscribed to the channel) by this
+	// long, not scaled by TimeScale. Zero sends them at once, as an idle
+	// Asterisk does (trace 10a); with 600 callers hanging up within 7 s a
+	// real one sent ChannelDestroyed 0.8-1.5 s after the caller had left
+	// its bridge (issue 25).
+	DestroyDelay time.Duration
 }
 
 // AnnouncerLeak is when a holding bridge's last ChannelLeftBridge names
