@@ -65,7 +65,11 @@ func (s *show) arrive(e *ari.StasisStart) {
 }
 
 // admit subscribes to a caller's channel (for its hang-up cause), answers
-// it and puts it in the holding bridge.
+// it and puts it in a holding bridge. The worker is free once Asterisk has
+// answered the addChannel: the caller joins when its ChannelEnteredBridge
+// comes, on the reader (enterHold). A worker that waited for that event
+// held one of the pool's workers for as long as Asterisk's events lag
+// behind, and under a burst the pool then ran out (issue 25).
 func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
 	s.node.subscribe(ch.ID)
 	if ch.State != ari.StateUp {
@@ -76,21 +80,59 @@ func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
 			return
 		}
 	}
-	// A missing holding bridge is created by joinHold: a caller retrying
-	// in the dialplan arrives the moment the app registers, before the
-	// resync that opens the show has created its bridges.
-	err := s.joinHold(ctx, ch.ID)
+	h, err := s.pickHold(ctx, ch.ID)
 	if err != nil {
 		s.failArrival(ctx, callID, ch.ID, err)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// ErrGone (hung up meanwhile) or ErrInvalid (a resync already
-	// readmitted it as waiting) leave nothing to do.
-	if _, ts, err := s.q.Joined(s.app.cfg.Now(), callID); err == nil {
-		s.publish(ts)
+	s.enterHold(ctx, callID, ch.ID, h, true)
+}
+
+// enterHold sends an arriving caller's channel into holding bridge h
+// (chosen by pickHold) and returns once Asterisk has answered: the reader
+// makes the call join when the channel's ChannelEnteredBridge comes, and
+// fails the arrival if it does not come within EventTimeout. A holding
+// bridge missing from Asterisk (destroyed behind our back, or not yet
+// recreated after a restart; a caller retrying in the dialplan can arrive
+// the moment the app registers, before the resync has created the show's
+// bridges) is created and tried once more when retry is set.
+func (s *show) enterHold(ctx context.Context, callID, chanID string, h *holdBridge, retry bool) {
+	n := s.node
+	op := "add channel to " + h.id
+	w := n.waits.expectFunc(ari.TypeChannelEnteredBridge, chanID, chanID, func(ev ari.Event) bool {
+		return ev.(*ari.ChannelEnteredBridge).Bridge.ID == h.id
+	}, s.app.cfg.EventTimeout, func(_ ari.Event, err error) {
+		s.joined(h, chanID, err == nil)
+		if err != nil {
+			if errors.Is(err, ErrTimeout) {
+				n.kickResync() // Asterisk may have done it after all: ask it
+			}
+			err = telErr(op, err)
+			n.submitOrLog(func(ctx context.Context) { s.failArrival(ctx, callID, chanID, err) })
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		// ErrGone (hung up meanwhile) or ErrInvalid (a resync already
+		// readmitted it as waiting) leave nothing to do.
+		if _, ts, err := s.q.Joined(s.app.cfg.Now(), callID); err == nil {
+			s.publish(ts)
+		}
+	})
+	err := n.ari.AddChannel(ctx, h.id, ari.AddChannelParams{Channels: []string{chanID}})
+	if err == nil || !n.waits.cancel(w) {
+		return // the reader (or the wait's end) takes it from here
 	}
+	if retry && errors.Is(err, ari.ErrNotFound) {
+		if err = s.createHold(ctx, h.id); err == nil {
+			s.enterHold(ctx, callID, chanID, h, false)
+			return
+		}
+	} else {
+		err = n.restError(ctx, op, chanID, err)
+	}
+	s.joined(h, chanID, false)
+	s.failArrival(ctx, callID, chanID, err)
 }
 
 // reject plays the rejection prompt to the end (or its timeout), then hangs

@@ -23,6 +23,13 @@ type waiter struct {
 	chanID string // the channel whose leaving Stasis ends the wait; "" for none
 	match  func(ari.Event) bool
 	done   chan waitResult
+
+	// For expectFunc: fn gets the result instead of a goroutine blocked
+	// on done; timer ends the wait. live says it is still registered.
+	// Guarded by the registry's mu.
+	fn    func(ari.Event, error)
+	timer *time.Timer
+	live  bool
 }
 
 type waitResult struct {
@@ -50,6 +57,8 @@ type registry struct {
 	gone    map[string]int // channel id -> leftStasis or destroyed
 	goneQ   []string
 	goneIdx int
+
+	fired []*waiter // expectFunc waiters resolved under mu, whose fn runs after it
 }
 
 func newRegistry() *registry {
@@ -64,35 +73,89 @@ func (r *registry) expect(typ, id, chanID string, match func(ari.Event) bool) *w
 	w := &waiter{key: waitKey{typ, id}, chanID: chanID, match: match, done: make(chan waitResult, 1)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.down != nil {
-		w.done <- waitResult{err: r.down}
-		return w
-	}
-	if fate := r.gone[chanID]; chanID != "" && fate != 0 {
-		switch {
-		case typ != ari.TypeChannelDestroyed:
-			w.done <- waitResult{err: errGone}
-			return w
-		case fate == destroyed:
-			w.done <- waitResult{} // already destroyed
-			return w
-		}
-	}
-	r.byKey[w.key] = append(r.byKey[w.key], w)
-	if chanID != "" {
-		r.byChan[chanID] = append(r.byChan[chanID], w)
-	}
+	r.add(w)
 	return w
 }
 
-// cancel removes w if it is still registered.
-func (r *registry) cancel(w *waiter) {
+// expectFunc is expect for a wait nobody blocks on (so no worker is held
+// while Asterisk's event is on its way): fn gets the event, or the error
+// that ended the wait (the channel gone, the node down, ErrTimeout after
+// timeout), exactly once, unless cancel removes the waiter first. fn runs
+// with no lock held, on the event reader (or a timer, or at once when the
+// wait is over before it began): it must not block.
+func (r *registry) expectFunc(typ, id, chanID string, match func(ari.Event) bool, timeout time.Duration,
+	fn func(ari.Event, error)) *waiter {
+	w := &waiter{key: waitKey{typ, id}, chanID: chanID, match: match, done: make(chan waitResult, 1), fn: fn}
+	r.mu.Lock()
+	if r.add(w) {
+		w.timer = time.AfterFunc(timeout, func() {
+			r.mu.Lock()
+			if w.live {
+				r.resolve(w, waitResult{err: fmt.Errorf("%w: no %s for %s after %v", ErrTimeout, typ, id, timeout)})
+			}
+			r.unlockAndFire()
+		})
+	} else {
+		r.fired = append(r.fired, w)
+	}
+	r.unlockAndFire()
+	return w
+}
+
+// unlockAndFire releases mu and runs the fn of the expectFunc waiters
+// resolved meanwhile, outside the lock (the lock order puts the registry's
+// last: fn may take a show's lock).
+func (r *registry) unlockAndFire() {
+	fired := r.fired
+	r.fired = nil
+	r.mu.Unlock()
+	for _, w := range fired {
+		res := <-w.done
+		w.fn(res.ev, res.err)
+	}
+}
+
+// add registers w, unless its wait is over already (the node down, the
+// channel gone): then w has its result and add returns false. Callers hold
+// r.mu.
+func (r *registry) add(w *waiter) bool {
+	if r.down != nil {
+		w.done <- waitResult{err: r.down}
+		return false
+	}
+	if fate := r.gone[w.chanID]; w.chanID != "" && fate != 0 {
+		switch {
+		case w.key.typ != ari.TypeChannelDestroyed:
+			w.done <- waitResult{err: errGone}
+			return false
+		case fate == destroyed:
+			w.done <- waitResult{} // already destroyed
+			return false
+		}
+	}
+	w.live = true
+	r.byKey[w.key] = append(r.byKey[w.key], w)
+	if w.chanID != "" {
+		r.byChan[w.chanID] = append(r.byChan[w.chanID], w)
+	}
+	return true
+}
+
+// cancel removes w if it is still registered, and says whether it was: an
+// expectFunc waiter cancelled in time never calls its fn.
+func (r *registry) cancel(w *waiter) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	live := w.live
 	r.remove(w)
+	return live
 }
 
 func (r *registry) remove(w *waiter) {
+	w.live = false
+	if w.timer != nil {
+		w.timer.Stop()
+	}
 	r.byKey[w.key] = without(r.byKey[w.key], w)
 	if len(r.byKey[w.key]) == 0 {
 		delete(r.byKey, w.key)
@@ -114,17 +177,21 @@ func without(ws []*waiter, w *waiter) []*waiter {
 	return ws
 }
 
-// resolve hands w its result and unregisters it.
+// resolve hands w its result and unregisters it. Callers hold r.mu and
+// release it with unlockAndFire.
 func (r *registry) resolve(w *waiter, res waitResult) {
 	r.remove(w)
 	w.done <- res
+	if w.fn != nil {
+		r.fired = append(r.fired, w)
+	}
 }
 
 // deliver wakes the waiters ev satisfies, and the waiters of a channel that
 // left Stasis or was destroyed.
 func (r *registry) deliver(ev ari.Event) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.unlockAndFire()
 	typ := ev.EventType()
 	for _, id := range eventIDs(ev) {
 		if id == "" {
@@ -185,11 +252,18 @@ func (r *registry) markGone(chanID string, fate int) {
 // setUp: events sent while disconnected are lost, so nobody would wake them.
 func (r *registry) setDown(err error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.unlockAndFire()
 	r.down = err
 	for _, ws := range r.byKey {
 		for _, w := range ws {
+			w.live = false
+			if w.timer != nil {
+				w.timer.Stop()
+			}
 			w.done <- waitResult{err: err}
+			if w.fn != nil {
+				r.fired = append(r.fired, w)
+			}
 		}
 	}
 	r.byKey = map[waitKey][]*waiter{}
