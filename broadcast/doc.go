@@ -15,7 +15,10 @@
 // applies facts (arrival, hang-up, talking, recording, bridge membership)
 // under the show's lock, wakes the waiters registered for the event, and
 // hands slow work (answering and bridging an arrival, playing a rejection,
-// resynchronising) to a bounded worker pool. Per show, one goroutine starts
+// resynchronising) to a bounded worker pool. A worker is held for requests,
+// not for the events that follow them where nobody waits for the result:
+// an arrival's worker sends its addChannel and the reader makes the call
+// join when its ChannelEnteredBridge comes. Per show, one goroutine starts
 // music on hold when needed and plays position announcements.
 //
 // # Waiting for events
@@ -43,6 +46,11 @@
 // (UpdateScreening; screen.go).
 //
 // # Transitions and updates
+//
+// A caller's call ends at its StasisEnd; the real Q.850 cause, which only
+// a subscribed channel's ChannelDestroyed carries and which a busy Asterisk
+// sent up to 1.5 s late (issue 25), follows as a queue.ActionCause
+// transition (within Config.EndGrace).
 //
 // Every queue.Transition goes to the Sink (which must never block) and, in
 // order, to the show's live subscribers with the other changes a console

@@ -55,17 +55,18 @@ type stamp struct{ ast, got time.Time }
 // StasisStart and its ChannelEnteredBridge events, and lets a test wait for
 // a channel to enter a bridge.
 type chanLog struct {
-	mu      sync.Mutex
-	start   map[string]stamp
-	names   map[string]string // channel id -> name (for pbxtest.Hangup)
-	hold    map[string]stamp  // first entry into a holding bridge
-	enters  map[string][]chan stamp
-	destroy map[string]stamp
-	ends    map[string]stamp // StasisEnd
-	waits   map[string][]chan struct{} // type/id -> waiting
-	sent    map[string]time.Time       // first addChannel into a holding bridge sent
-	creates []time.Duration            // CreateBridge round trips
-	prefix  string                     // holding bridges' id prefix
+	mu       sync.Mutex
+	start    map[string]stamp
+	names    map[string]string // channel id -> name (for pbxtest.Hangup)
+	hold     map[string]stamp  // first entry into a holding bridge
+	enters   map[string][]chan stamp
+	destroy  map[string]stamp
+	ends     map[string]stamp           // StasisEnd
+	waits    map[string][]chan struct{} // type/id -> waiting
+	sent     map[string]time.Time       // first addChannel into a holding bridge sent
+	creates  []time.Duration            // CreateBridge round trips
+	connects int                        // WebSocket connections (more than one: events were lost)
+	prefix   string                     // holding bridges' id prefix
 }
 
 func newChanLog(holdPrefix string) *chanLog {
@@ -105,6 +106,8 @@ func (l *chanLog) tap(ev ari.Event) {
 		l.destroy[e.Channel.ID] = stamp{e.Timestamp.Time, now}
 	case *ari.StasisEnd:
 		l.ends[e.Channel.ID] = stamp{e.Timestamp.Time, now}
+	case *ari.Connected:
+		l.connects++
 	}
 }
 
@@ -585,6 +588,11 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 		}
 	}
 	clog.mu.Lock()
+	fmt.Printf("callin's WebSocket connected %d times, the plain app's %d; Asterisk's warnings: %d taskprocessor, %d WebSocket\n",
+		clog.connects, plain.log.connects, len(p.LogLines("taskprocessor")), len(p.LogLines("ebSocket")))
+	for _, l := range p.LogLines("ebSocket") {
+		fmt.Println("  ", l)
+	}
 	for _, ch := range gone {
 		if d, ok := clog.destroy[ch]; ok {
 			res.destroyLate = append(res.destroyLate, d.got.Sub(clog.ends[ch].got))
