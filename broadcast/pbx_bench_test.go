@@ -531,7 +531,7 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 	}
 	// Many hang up at once: every call must end with its cause.
 	var gone []string
-	for i := range cfg.Hangups {
+	for i := range min(cfg.Hangups, len(callinChans)-cfg.Promotes-cfg.Drops) {
 		gone = append(gone, callinChans[cfg.Promotes+i])
 	}
 	var wg sync.WaitGroup
@@ -641,10 +641,12 @@ func (a *plainApp) dropWithGoodbye(ctx context.Context, tb testing.TB, chanID st
 // promotes against raw addChannel moves out of a 50-member bridge, then
 // drops with goodbye against the plain play-wait-hang-up. Each iteration is
 // a fresh Asterisk; run it with -benchtime 1x (see BENCHMARKS.md). Sizes:
-// PBX_CALLERS (default 150 each), PBX_RATE (default 50 a second each).
+// PBX_CALLERS for callin (default 150), PBX_PLAIN for the plain app
+// (default as many), PBX_RATE a second each (default 50), PBX_PROMOTES
+// (default 60), PBX_HANGUPS (default 80, at most callers - promotes - 5).
 func BenchmarkPBXBurst(b *testing.B) {
 	callers := envInt("PBX_CALLERS", 150)
-	cfg := burstConfig{Callers: callers, Plain: envInt("PBX_PLAIN", callers), Rate: float64(envInt("PBX_RATE", 50)), Promotes: envInt("PBX_PROMOTES", 60), Drops: 5, Hangups: envInt("PBX_HANGUPS", 50)}
+	cfg := burstConfig{Callers: callers, Plain: envInt("PBX_PLAIN", callers), Rate: float64(envInt("PBX_RATE", 50)), Promotes: envInt("PBX_PROMOTES", 60), Drops: 5, Hangups: envInt("PBX_HANGUPS", 80)}
 	var all burstResult
 	all.stages = map[string][]time.Duration{}
 	for range b.N {
