@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/callin-radio/callin/ari"
@@ -225,15 +226,30 @@ func (s *show) keep(gen uint64, listed map[string]bool, keep map[string]bool) {
 func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.Channel, inBridge map[string]string, claimed []string) {
 	n := s.node
 	failed := map[string]bool{}
+	// Callers in no bridge go on hold resyncMoves at a time: one after the
+	// other, each waiting for its ChannelEnteredBridge, hundreds found
+	// after a gap took seconds.
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		slot = make(chan struct{}, resyncMoves)
+	)
 	for _, r := range p.Readmit {
 		if !p.ToHold[r.ChannelID] {
 			continue
 		}
-		if err := s.toHold(ctx, chans[r.ChannelID]); err != nil {
-			n.log.Warn("broadcast: resync could not put a caller on hold", "channel", r.ChannelID, "err", err)
-			failed[r.ChannelID] = true
-		}
+		slot <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slot }()
+			if err := s.toHold(ctx, chans[r.ChannelID]); err != nil {
+				n.log.Warn("broadcast: resync could not put a caller on hold", "channel", r.ChannelID, "err", err)
+				mu.Lock()
+				failed[r.ChannelID] = true
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	now := s.app.cfg.Now()
 	s.mu.Lock()
 	for _, r := range p.Readmit {
@@ -278,6 +294,10 @@ func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.
 		n.hangup(ctx, id, ari.HangupNormal) // ended here, still there: finish it
 	}
 }
+
+// resyncMoves is how many callers found in no bridge a resync puts on hold
+// at once.
+const resyncMoves = 16
 
 // toHold answers a caller found in no bridge (if need be) and puts it in a
 // holding bridge.
