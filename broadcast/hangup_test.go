@@ -337,10 +337,10 @@ func TestResyncDatabaseHung(t *testing.T) {
 // used to wait, so calls were stored without a cause. The call must leave
 // the line at once (before its ChannelDestroyed has been sent) and get its
 // cause when ChannelDestroyed comes, however late within EndGrace; a drop
-// must not wait for it either. The fake holds ChannelDestroyed back 1.5 s.
+// must not wait for it either. The fake holds ChannelDestroyed back 3 s.
 func TestHangupCauseAfterSlowDestroyed(t *testing.T) {
 	t.Parallel()
-	srv := newFake(t, aritest.Options{DestroyDelay: 1500 * time.Millisecond})
+	srv := newFake(t, aritest.Options{DestroyDelay: 3 * time.Second})
 	subs := watchSubs(newClient(t, srv.URL(), srv.User(), srv.Password()))
 	e := start(t, srv, broadcast.Config{Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: subs, Events: fastEvents}}})
 	w := e.w("show1")
