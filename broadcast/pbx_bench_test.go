@@ -65,6 +65,8 @@ type chanLog struct {
 	waits    map[string][]chan struct{} // type/id -> waiting
 	sent     map[string]time.Time       // first addChannel into a holding bridge sent
 	creates  []time.Duration            // CreateBridge round trips
+	subs     []time.Duration            // subscription requests' round trips
+	subChans int                        // channels they named
 	connects int                        // WebSocket connections (more than one: events were lost)
 	prefix   string                     // holding bridges' id prefix
 }
@@ -168,6 +170,18 @@ func (t *tapped) CreateBridge(ctx context.Context, bridgeID, bridgeType, name st
 	t.log.creates = append(t.log.creates, time.Since(t0))
 	t.log.mu.Unlock()
 	return b, err
+}
+
+// Subscribe records how long callin's subscription requests took and how
+// many channels each named.
+func (t *tapped) Subscribe(ctx context.Context, sources ...string) error {
+	t0 := time.Now()
+	err := t.Client.Subscribe(ctx, sources...)
+	t.log.mu.Lock()
+	t.log.subs = append(t.log.subs, time.Since(t0))
+	t.log.subChans += len(sources)
+	t.log.mu.Unlock()
+	return err
 }
 
 // AddChannel records when callin asks for a caller's first move into a
@@ -377,7 +391,11 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 		dials.Add(1)
 		return dial(ctx, network, addr)
 	}
-	client, err := ari.NewClient(ari.Config{URL: p.HTTP, Username: p.User, Password: p.Password, App: "callin", Logger: quiet(),
+	logger := quiet()
+	if os.Getenv("CALLIN_BENCH_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	client, err := ari.NewClient(ari.Config{URL: p.HTTP, Username: p.User, Password: p.Password, App: "callin", Logger: logger,
 		HTTPClient: &http.Client{Timeout: ari.DefaultRequestTimeout, Transport: tr}})
 	if err != nil {
 		tb.Fatal(err)
@@ -390,10 +408,6 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = writer.Close(context.Background()) })
-	logger := quiet()
-	if os.Getenv("CALLIN_BENCH_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
 	sc := showCfg("morning", "n1")
 	sc.MOHClass = "callin"
 	sc.Media.Goodbye = []string{"sound:bench-goodbye"}
@@ -423,7 +437,10 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 		}
 		time.Sleep(100 * time.Millisecond) // polling a count the events fill; the deadline bounds it
 	}
-	fmt.Printf("callin's REST connections opened during the burst: %d; bridges created in %v\n", dials.Load(), clog.creates)
+	clog.mu.Lock()
+	fmt.Printf("callin's REST connections opened during the burst: %d; bridges created in %v; %d subscription requests for %d channels, p50 %.1f ms, max %.1f ms\n",
+		dials.Load(), clog.creates, len(clog.subs), clog.subChans, ms(quantile(clog.subs, 0.5)), ms(quantile(clog.subs, 1)))
+	clog.mu.Unlock()
 
 	res := burstResult{callinAdmit: clog.admissions(), plainAdmit: plain.log.admissions(), stages: map[string][]time.Duration{}, goodbye: goodbye}
 	for _, l := range []struct {
@@ -548,12 +565,18 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 	for i := range min(cfg.Hangups, len(callinChans)-cfg.Promotes-cfg.Drops) {
 		gone = append(gone, callinChans[cfg.Promotes+i])
 	}
+	// Each hang-up is an `asterisk -rx` process: 8 at a time, so that the
+	// harness does not starve the machine (100 at once took the load
+	// average to 99 and callin's WebSocket with it).
 	var wg sync.WaitGroup
+	slot := make(chan struct{}, 8)
 	for _, ch := range gone {
 		clog.mu.Lock()
 		name := clog.names[ch]
 		clog.mu.Unlock()
+		slot <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-slot }()
 			if err := p.Hangup(ctx, name); err != nil {
 				tb.Error(err)
 			}
@@ -608,7 +631,7 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 		fmt.Println("  ", l)
 	}
 	for _, ch := range gone {
-		if d, ok := clog.destroy[ch]; ok {
+		if d, ok := clog.destroy[ch]; ok && !clog.ends[ch].got.IsZero() {
 			res.destroyLate = append(res.destroyLate, d.got.Sub(clog.ends[ch].got))
 		}
 		switch {
