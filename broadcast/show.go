@@ -157,7 +157,7 @@ func (s *show) mediaState() MediaState {
 	}
 	slices.Sort(hosts)
 	m := MediaState{Music: s.musicOn(), Talkback: s.talkback != nil, HoldMembers: s.holdMembers(),
-		HoldBridges: len(s.holds), Hosts: hosts}
+		HoldBridges: s.holdsInUse(), Hosts: hosts}
 	if s.talkback != nil {
 		m.TalkbackBridges = s.talkback.reach()
 		if s.talkback.joined {
