@@ -2,6 +2,7 @@ package broadcast_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -529,21 +530,32 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 		}
 		return stamp{}
 	}
+	left := func(l *chanLog, id string) bool { // a caller sipp lost
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		_, ok := l.ends[id]
+		return ok
+	}
 	for i := range cfg.Promotes {
 		ch := callinChans[i%len(callinChans)]
+		pc := plainChans[i%len(plainChans)]
+		if left(clog, ch) || left(plain.log, pc) {
+			continue
+		}
 		id := callOf[ch]
 		in := clog.expectEnter(ch, "callin-morning-air")
 		t0 := time.Now()
-		if _, err := app.Promote(ctx, "morning", id, producer); err != nil {
+		if _, err := app.Promote(ctx, "morning", id, producer); errors.Is(err, queue.ErrGone) {
+			continue
+		} else if err != nil {
 			tb.Fatalf("promote: %v", err)
 		}
 		res.promoteResp = append(res.promoteResp, time.Since(t0))
 		res.promoteIn = append(res.promoteIn, waitIn(in).got.Sub(t0))
-		if _, err := app.Hold(ctx, "morning", id, producer); err != nil {
+		if _, err := app.Hold(ctx, "morning", id, producer); err != nil && !errors.Is(err, queue.ErrGone) {
 			tb.Fatalf("hold: %v", err)
 		}
 
-		pc := plainChans[i%len(plainChans)]
 		plain.mu.Lock()
 		home := plain.members[pc]
 		plain.mu.Unlock()
@@ -563,18 +575,25 @@ func runBurst(tb testing.TB, cfg burstConfig) burstResult {
 
 	// Drops with goodbye against the plain play, wait, hang up.
 	for i := range cfg.Drops {
-		ch := callinChans[len(callinChans)-1-i]
+		ch, pc := callinChans[len(callinChans)-1-i], plainChans[len(plainChans)-1-i]
+		if left(clog, ch) || left(plain.log, pc) {
+			continue
+		}
 		t0 := time.Now()
-		if _, err := app.Drop(ctx, "morning", callOf[ch], producer, broadcast.DropOptions{Goodbye: true}); err != nil {
+		if _, err := app.Drop(ctx, "morning", callOf[ch], producer, broadcast.DropOptions{Goodbye: true}); errors.Is(err, queue.ErrGone) {
+			continue
+		} else if err != nil {
 			tb.Fatalf("drop: %v", err)
 		}
 		res.drop = append(res.drop, time.Since(t0))
-		res.plainDrop = append(res.plainDrop, plain.dropWithGoodbye(ctx, tb, plainChans[len(plainChans)-1-i]))
+		res.plainDrop = append(res.plainDrop, plain.dropWithGoodbye(ctx, tb, pc))
 	}
 	// Many hang up at once: every call must end with its cause.
 	var gone []string
 	for i := range min(cfg.Hangups, len(callinChans)-cfg.Promotes-cfg.Drops) {
-		gone = append(gone, callinChans[cfg.Promotes+i])
+		if ch := callinChans[cfg.Promotes+i]; !left(clog, ch) {
+			gone = append(gone, ch)
+		}
 	}
 	// Each hang-up is an `asterisk -rx` process: 8 at a time, so that the
 	// harness does not starve the machine (100 at once took the load
