@@ -115,11 +115,12 @@ func (s *show) removeHold(h *holdBridge) {
 // bridges to rebalance: where a caller holds has nothing to do with their
 // place in line.
 //
-// When the bridges in use have less than half a bridge of room left (but
-// some) and no talkback is live, the next bridge is created ahead of need,
-// as a spare: on the real Asterisk, with 540 callers arriving at 60/s,
-// creating a bridge took up to 452 ms and every caller who picked it
-// waited for it (issue 25).
+// In a pool of big bridges (spareFrom callers or more), when the bridges
+// in use have less than half a bridge of room left (but some) and no
+// talkback is live, the next bridge is created ahead of need, as a spare:
+// on the real Asterisk, with 540 callers arriving at 60/s, creating a
+// bridge took up to 452 ms and every caller who picked it waited for it
+// (issue 25).
 func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error) {
 	s.mu.Lock()
 	size := s.holdSize()
@@ -149,7 +150,7 @@ func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error)
 		}
 	}
 	var ahead *holdBridge
-	if spare == nil && !create && room > 0 && room < size/2 && s.talkback == nil {
+	if size >= spareFrom && spare == nil && !create && room > 0 && room < size/2 && s.talkback == nil {
 		ahead = s.newPoolBridge()
 		ahead.spare = true
 	}
@@ -174,6 +175,12 @@ func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error)
 	}
 	return best, nil
 }
+
+// spareFrom is the smallest bridge size whose pool keeps a spare: the big
+// lines the pool is for (README: bridges of 25-50). Small bridges are for
+// small lines, whose bridges are few and seldom made, and a spare there
+// would be one more bridge for a talkback to reach.
+const spareFrom = 25
 
 // newPoolBridge adds the pool's next bridge, not yet created in Asterisk
 // (openHold does). Callers hold s.mu.

@@ -131,8 +131,9 @@ func TestHoldPoolSpare(t *testing.T) {
 	created := make(chan string, 16)
 	tel := &hooked{Telephony: newClient(t, srv.URL(), srv.User(), srv.Password())}
 	tel.beforeStart = func(id string) { created <- id }
+	const size = 26 // the smallest bridges with a spare are 25
 	sc := showCfg("show1", "n1")
-	sc.HoldBridgeSize = 4
+	sc.HoldBridgeSize = size
 	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc},
 		Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: tel, Events: fastEvents}}})
 	w := e.w("show1")
@@ -151,34 +152,39 @@ func TestHoldPoolSpare(t *testing.T) {
 	}
 	createdNow() // the show's own bridges, made by the resync
 	var calls []*aritest.Call
-	for i := range 3 {
+	for i := range size / 2 {
 		c, _ := dial(t, srv, w, "show1", fmt.Sprint(i))
 		calls = append(calls, c)
 	}
-	// One place left of four: the spare is on its way.
+	if ids := createdNow(); len(ids) != 0 {
+		t.Fatalf("created %v with half a bridge of room left, want nothing yet", ids)
+	}
+	c, _ := dial(t, srv, w, "show1", "half")
+	calls = append(calls, c)
+	// Less than half a bridge of room left: the spare is on its way.
 	select {
 	case id := <-created:
 		if id != second {
 			t.Fatalf("created %s, want the spare %s", id, second)
 		}
 	case <-time.After(wait):
-		t.Fatal("no spare bridge created with one place left")
+		t.Fatal("no spare bridge created with less than half a bridge of room left")
 	}
 	if snap, _ := e.app.Snapshot("show1"); snap.Media.HoldBridges != 1 {
 		t.Errorf("%d holding bridges counted, want 1 (the spare is not in use)", snap.Media.HoldBridges)
 	}
-	c4, _ := dial(t, srv, w, "show1", "4")
-	if got := bridgeOf(t, c4); got != holdID("show1") {
-		t.Errorf("fourth caller in %s, want %s (the spare waits until the first is full)", got, holdID("show1"))
+	for i := len(calls); i < size; i++ {
+		c, _ := dial(t, srv, w, "show1", fmt.Sprint(i))
+		calls = append(calls, c)
 	}
-	c5, _ := dial(t, srv, w, "show1", "5")
-	if got := bridgeOf(t, c5); got != second {
-		t.Errorf("fifth caller in %s, want the spare %s", got, second)
+	next, _ := dial(t, srv, w, "show1", "next")
+	if got := bridgeOf(t, next); got != second {
+		t.Errorf("the caller after a full first bridge is in %s, want the spare %s", got, second)
 	}
 	if ids := createdNow(); len(ids) != 0 {
-		t.Errorf("bridges created on the fifth caller's way: %v, want none", ids)
+		t.Errorf("bridges created on that caller's way: %v, want none", ids)
 	}
-	waitMusic(t, c5)
+	waitMusic(t, next)
 	if snap, _ := e.app.Snapshot("show1"); snap.Media.HoldBridges != 2 {
 		t.Errorf("%d holding bridges counted, want 2", snap.Media.HoldBridges)
 	}
