@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -99,11 +100,32 @@ func (s *Server) callerAct(r *http.Request, a callerAction, read func(*http.Requ
 		return queue.Call{}, err
 	}
 	p, actor := principal(r)
-	if a.name == queue.ActionScreen && in.Screener == "" {
-		in.Screener = p.Name
+	if a.name == queue.ActionScreen {
+		if err := screenerFor(p, &in); err != nil {
+			return queue.Call{}, err
+		}
 	}
 	in.notOnAir = !auth.Can(p.Role, auth.ActionDropOnAir)
 	return a.do(r.Context(), s.cfg.Callers, h.key, callID, actor, in)
+}
+
+// screenerFor decides who screens for a Screen by p: p themselves when
+// the request names nobody (or p, in any case); another user only when p's
+// role may screen for others (auth.ActionScreenFor: producers and admins),
+// else a 403. A screener named another user used to ring that user's phone
+// and write them into the history as the screener (issue 21, point 3).
+func screenerFor(p auth.Principal, in *actionInput) error {
+	name := strings.TrimSpace(in.Screener)
+	if name == "" || strings.EqualFold(name, p.Name) {
+		in.Screener = p.Name
+		return nil
+	}
+	if !auth.Can(p.Role, auth.ActionScreenFor) {
+		return fmt.Errorf("web: screener %q: you screen as yourself only (producers and admins may name another screener): %w",
+			printable(name), errForbidden)
+	}
+	in.Screener = name
+	return nil
 }
 
 // takeNext puts the request's show's next caller on air.

@@ -13,6 +13,7 @@ type Action string
 const (
 	ActionView             Action = "view"              // see a show's queue and callers
 	ActionScreen           Action = "screen"            // talk privately to a waiting caller
+	ActionScreenFor        Action = "screen_for"        // name another user as the screener (their phone rings)
 	ActionReady            Action = "ready"             // mark a screened caller ready (or back to waiting)
 	ActionNotes            Action = "notes"             // write screener notes and caller notes
 	ActionPromote          Action = "promote"           // put a chosen caller on air
@@ -36,15 +37,17 @@ const (
 
 // Actions returns every action, in the order of the constants.
 func Actions() []Action {
-	return []Action{ActionView, ActionScreen, ActionReady, ActionNotes, ActionPromote,
+	return []Action{ActionView, ActionScreen, ActionScreenFor, ActionReady, ActionNotes, ActionPromote,
 		ActionTakeNext, ActionPickNext, ActionMoveToTop, ActionHold, ActionMute, ActionLock,
 		ActionDropWaiting, ActionDropOnAir, ActionTalkback, ActionLines, ActionRecording,
 		ActionAnnounceInterval, ActionAirLimit, ActionBlock, ActionMessage, ActionAdmin}
 }
 
 // Can reports whether role may do action: the one permission table. A
-// producer may do every action but admin, an admin everything. An unknown
-// role or action may do nothing.
+// producer may do every action but admin, an admin everything. A screener
+// screens only as themselves (their own phone rings), never for another
+// user: ActionScreenFor is a producer's and an admin's (issue 21, point
+// 3). An unknown role or action may do nothing.
 func Can(role Role, action Action) bool {
 	if !action.Valid() {
 		return false

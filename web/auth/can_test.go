@@ -10,7 +10,7 @@ import (
 // allActions is every action by name, as the brief lists them (and
 // air_limit, a show-wide setting: issue 10): written out here so the test
 // does not trust auth.Actions.
-var allActions = []auth.Action{"view", "screen", "ready", "notes", "promote", "take_next",
+var allActions = []auth.Action{"view", "screen", "screen_for", "ready", "notes", "promote", "take_next",
 	"pick_next", "move_to_top", "hold", "mute", "lock", "drop_waiting", "drop_on_air",
 	"talkback", "lines", "recording", "announce_interval", "air_limit", "block", "message", "admin"}
 
@@ -18,7 +18,7 @@ func TestCan(t *testing.T) {
 	t.Parallel()
 	allowed := map[auth.Role][]auth.Action{
 		auth.RoleAdmin: allActions,
-		auth.RoleProducer: {"view", "screen", "ready", "notes", "promote", "take_next",
+		auth.RoleProducer: {"view", "screen", "screen_for", "ready", "notes", "promote", "take_next",
 			"pick_next", "move_to_top", "hold", "mute", "lock", "drop_waiting", "drop_on_air",
 			"talkback", "lines", "recording", "announce_interval", "air_limit", "block", "message"},
 		auth.RoleScreener: {"view", "screen", "ready", "notes", "drop_waiting", "message"},
