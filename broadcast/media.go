@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/callin-radio/callin/ari"
@@ -87,11 +88,51 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 		return RecordingState{}, telErr("record on-air bridge", err)
 	}
 	if _, err := n.waits.wait(ctx, w, a.cfg.EventTimeout); err != nil {
-		return RecordingState{}, telErr("record on-air bridge", err)
+		return s.recordingNotStarted(ctx, name, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.recording, nil
+}
+
+// recordingNotStarted ends a start whose RecordingStarted did not come
+// (Asterisk answered 201 "queued", trace 14, then nothing within
+// Config.EventTimeout, or the request gave up): the recording is "failed",
+// not active, with Error saying why, so Record works again and Stop says
+// there is nothing to stop. It used to stay "queued" for good: start said
+// "already recording", stop "not recording" (issue 21, point 8). Asterisk is
+// asked to stop it, in case it starts late; if RecordingStarted comes in
+// between, the recording is on and this start succeeds after all.
+func (s *show) recordingNotStarted(ctx context.Context, name string, why error) (RecordingState, error) {
+	n := s.node
+	s.mu.Lock()
+	if s.recording.Name == name && s.recording.Active {
+		defer s.mu.Unlock()
+		return s.recording, nil
+	}
+	wait := "in time"
+	if errors.Is(why, ErrTimeout) {
+		wait = fmt.Sprintf("within %v", s.app.cfg.EventTimeout)
+	}
+	msg := "Asterisk did not start the recording " + wait + "; it is stopped: press Record to try again"
+	if s.recording.Name == name {
+		s.recording = RecordingState{Name: name, State: "failed", Format: s.recording.Format, Ended: s.app.cfg.Now(), Error: msg}
+		s.emit(Update{Kind: UpdateRecording, Recording: s.recording})
+	}
+	st := s.recording
+	s.mu.Unlock()
+	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.app.cfg.EventTimeout)
+	defer cancel()
+	if err := n.ari.StopLiveRecording(stop, name); err != nil {
+		// Nothing to stop (404): no RecordingFinished will come to forget it.
+		n.mu.Lock()
+		delete(n.recordings, name)
+		n.mu.Unlock()
+		if !errors.Is(err, ari.ErrNotFound) {
+			n.log.Warn("broadcast: stopping a recording that did not start failed", "recording", name, "err", err)
+		}
+	}
+	return st, telErr("record on-air bridge: "+msg, why)
 }
 
 // StopRecording stops the on-air recording and waits for it to finish.

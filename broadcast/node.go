@@ -731,7 +731,7 @@ func (n *node) recording(r ari.LiveRecording, started bool) {
 	s.recording.Active = started
 	now := s.app.cfg.Now()
 	if started {
-		s.recording.Started = now
+		s.recording.Started, s.recording.Error = now, ""
 		for _, c := range s.q.List().OnAir {
 			if !slices.Contains(s.recording.Calls, c.ID) {
 				s.recording.Calls = append(s.recording.Calls, c.ID)

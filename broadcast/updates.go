@@ -75,6 +75,9 @@ type RecordingState struct {
 	Ended    time.Time     `json:"ended,omitzero"`
 	// Calls are the calls on air at any time during the recording.
 	Calls []string `json:"calls,omitempty"`
+	// Error says, in a producer's words, why a recording is "failed"
+	// without having started (StartRecording).
+	Error string `json:"error,omitempty"`
 }
 
 // Settings are a show's run-time settings.
