@@ -299,11 +299,12 @@ type apiRecordingState struct {
 	Ended           time.Time `json:"ended,omitzero"`
 	DurationSeconds float64   `json:"duration_seconds,omitempty"`
 	Calls           []string  `json:"calls,omitempty"`
+	Error           string    `json:"error,omitempty"`
 }
 
 func recordingStateOf(r broadcast.RecordingState) apiRecordingState {
 	return apiRecordingState{Active: r.Active, Name: r.Name, State: r.State, Format: r.Format, Started: r.Started,
-		Ended: r.Ended, DurationSeconds: seconds(r.Duration), Calls: r.Calls}
+		Ended: r.Ended, DurationSeconds: seconds(r.Duration), Calls: r.Calls, Error: printable(r.Error)}
 }
 
 // apiMessage is a chat message: schema Message, the data of chat events.

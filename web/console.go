@@ -94,7 +94,10 @@ func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
 func humanError(err error) string {
 	var in *inputError
 	var field *queue.FieldError
+	var ex *explained
 	switch {
+	case errors.As(err, &ex):
+		return printable(ex.why) + "."
 	case errors.As(err, &in):
 		return "Check " + in.field + ": " + in.message + "."
 	case errors.As(err, &field):
@@ -122,6 +125,16 @@ func humanError(err error) string {
 	}
 	return "Something went wrong; it has been logged."
 }
+
+// explained is an error whose words for the producer come with it (a
+// recording that Asterisk did not start says why); it is err otherwise.
+type explained struct {
+	why string
+	err error
+}
+
+func (e *explained) Error() string { return e.err.Error() }
+func (e *explained) Unwrap() error { return e.err }
 
 // done answers a console form: a flash fragment for htmx, else a redirect
 // back to the page.
@@ -187,7 +200,11 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 	case "start-recording", "stop-recording":
 		if err = s.allow(r, auth.ActionRecording); err == nil {
 			if name == "start-recording" {
-				_, err = ctl.StartRecording(ctx, h.key)
+				var st broadcast.RecordingState
+				st, err = ctl.StartRecording(ctx, h.key)
+				if err != nil && st.Error != "" {
+					err = &explained{why: st.Error, err: err}
+				}
 				msg = "Recording."
 			} else {
 				_, err = ctl.StopRecording(ctx, h.key)

@@ -173,6 +173,8 @@ var apiOps = func() []apiOp {
 			desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
 			ok:   jsonOK("HostCall"), statuses: statuses(stRead, stAct, []int{422})},
 		{method: "POST", path: "/shows/{show}/recording/start", id: "startRecording", tag: "media", summary: "Start recording the on-air bridge", who: whoProducer,
+			desc: "Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, " +
+				"and the recording is `failed` with that `error` (also as a `recording` event); start again.",
 			ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
 		{method: "POST", path: "/shows/{show}/recording/stop", id: "stopRecording", tag: "media", summary: "Stop recording the on-air bridge", who: whoProducer,
 			ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
@@ -555,6 +557,8 @@ func callSchemas(notes, states, outcomes map[string]any) map[string]any {
 			"active": boolean, "name": str, "state": describe(str, "Asterisk's: queued, recording, done, failed, canceled."),
 			"format": str, "started": dateTime, "ended": dateTime, "duration_seconds": numeric,
 			"calls": describe(arrayOf(str), "Calls on air during it."),
+			"error": describe(str, "Why a recording is failed without having started, in words for the producer: "+
+				"\"Asterisk did not start the recording within 5s; it is stopped: press Record to try again\"."),
 		}, "active"),
 		"Recording": obj(map[string]any{
 			"name": str, "show": str, "format": str, "started": dateTime, "ended": dateTime, "duration_seconds": numeric,
