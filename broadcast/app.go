@@ -226,6 +226,13 @@ type Config struct {
 	AnnounceBatch int
 	// SubscriberBuffer is each subscription's buffer (default 256).
 	SubscriberBuffer int
+	// PhoneRule says which endpoints a person's phone (from Phones) may
+	// be; Screen and StartTalkback refuse any other before they ring it,
+	// so a phone stored before the rule (or by hand) is never dialled. The
+	// zero rule is queue.DefaultPhonesAllowed. The endpoints of the shows'
+	// configuration (ScreenerEndpoints, talkback and host phones) are an
+	// admin's, and not checked.
+	PhoneRule queue.PhoneRule
 }
 
 func (c *Config) setDefaults() {

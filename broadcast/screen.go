@@ -154,7 +154,10 @@ func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Ac
 	if err != nil {
 		return queue.Call{}, err
 	}
-	endpoint := s.phone(screener)
+	endpoint, err := s.phone(screener)
+	if err != nil {
+		return queue.Call{}, fmt.Errorf("broadcast: screen %q: %w", callID, err)
+	}
 	if endpoint == "" { // screened from the console: the caller keeps the music
 		return a.act(ctx, showKey, reserve, func(*show, context.Context, queue.Ticket) error { return nil })
 	}
@@ -193,14 +196,29 @@ func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Ac
 	return t.Call, nil
 }
 
-// phone is the endpoint of a screener's phone, if any.
-func (s *show) phone(screener string) string {
+// phone is the endpoint of a screener's phone, if any: their own phone
+// (Config.Phones), which Config.PhoneRule must allow (a *queue.FieldError
+// for "phone" if not), else the show's configured one.
+func (s *show) phone(screener string) (string, error) {
 	if p := s.app.cfg.Phones; p != nil {
 		if ep, ok := p.Phone(screener); ok {
-			return ep
+			return ep, s.app.allowPhone(screener, ep)
 		}
 	}
-	return s.cfg.ScreenerEndpoints[screener]
+	return s.cfg.ScreenerEndpoints[screener], nil
+}
+
+// allowPhone checks a person's phone against Config.PhoneRule, just
+// before callin would ring it (issue 21, point 4: a phone of
+// "Local/0019005550100@from-internal" was originated). It returns a
+// *queue.FieldError for "phone", an ErrInvalid.
+func (a *App) allowPhone(user, endpoint string) error {
+	if err := a.cfg.PhoneRule.Allow(endpoint); err != nil {
+		a.log.Warn("broadcast: a phone the installation does not allow was not rung", "user", user, "phone", endpoint)
+		return &queue.FieldError{Field: "phone", Message: fmt.Sprintf("%s's phone %s is not one this installation allows (%s): set another on the settings page",
+			user, endpoint, a.cfg.PhoneRule)}
+	}
+	return nil
 }
 
 // screenRung waits for the screener's phone of ticket t, then puts caller

@@ -133,6 +133,9 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 		if opts.Endpoint == "" {
 			return fmt.Errorf("broadcast: talkback: %s has no phone: %w", opts.User, queue.ErrInvalid)
 		}
+		if err := a.allowPhone(opts.User, opts.Endpoint); err != nil {
+			return fmt.Errorf("broadcast: talkback: %w", err)
+		}
 	}
 	if (opts.Endpoint == "") == (len(opts.Media) == 0) {
 		return fmt.Errorf("broadcast: talkback: want an endpoint or media: %w", queue.ErrInvalid)
