@@ -2,8 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/callin-radio/callin/queue"
 )
 
 // TestScreenAsYourself (issue 21, point 3): a screener screens as
@@ -58,4 +61,35 @@ func TestScreenAsYourself(t *testing.T) {
 			t.Fatalf("rang %q, want the named screener's PJSIP/screener1", p)
 		}
 	})
+}
+
+// TestSettingsPhoneRule (issue 21, point 4): the settings page says which
+// phones this installation allows and refuses any other with a 422 naming
+// the phone and the rule: a Local channel into a dialplan context (a toll
+// call), a trunk the admin keeps out. Before, any plain endpoint was taken.
+func TestSettingsPhoneRule(t *testing.T) {
+	phones := &memPhones{m: map[string]string{}}
+	rule, err := queue.ParsePhoneRule("PJSIP/*, !PJSIP/carrier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) { c.Phones, c.PhoneRule = phones, rule })
+	if _, body := e.console(t, "GET", "/settings", "screener", "", false); !strings.Contains(body, "PJSIP/*, !PJSIP/carrier") {
+		t.Errorf("the settings page does not say what is allowed")
+	}
+	for _, ep := range []string{"Local/0019005550100@from-internal", "PJSIP/carrier", "PJSIP/sam@carrier", "IAX2/bob"} {
+		res, body := e.console(t, "POST", "/settings/phone", "screener", "phone="+url.QueryEscape(ep), true)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "phone") || !strings.Contains(body, "not one this installation allows") {
+			t.Errorf("%s: %d %q, want 422 naming the phone and the rule", ep, res.StatusCode, body)
+		}
+		if got, ok := phones.Phone("screener"); ok {
+			t.Fatalf("%s stored %q", ep, got)
+		}
+	}
+	if res, body := e.console(t, "POST", "/settings/phone", "screener", "phone=PJSIP/screener1", true); res.StatusCode != http.StatusOK {
+		t.Fatalf("an allowed phone: %d %q", res.StatusCode, body)
+	}
+	if got, _ := phones.Phone("screener"); got != "PJSIP/screener1" {
+		t.Errorf("stored %q, want PJSIP/screener1", got)
+	}
 }

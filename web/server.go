@@ -67,6 +67,10 @@ type Config struct {
 	// Phones, when set, keeps people's phones; the settings page sets
 	// one's own. nil: no phones here.
 	Phones Phones
+	// PhoneRule is what a person's phone may be here (serve's
+	// --phones-allowed): the settings page says it and refuses any other.
+	// The zero rule is queue.DefaultPhonesAllowed.
+	PhoneRule queue.PhoneRule
 	// Notes, when set, keeps the caller notes producers write on a row
 	// and a caller's page (*postgres.Store satisfies it); nil: no notes.
 	Notes CallerNotes

@@ -27,7 +27,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Phones != nil {
 		phone, _ = s.cfg.Phones.Phone(p.Name)
 	}
-	s.render(w, r, http.StatusOK, settingsPage(s.page(r, "Settings"), phone, s.cfg.Phones != nil))
+	s.render(w, r, http.StatusOK, settingsPage(s.page(r, "Settings"), phone, s.cfg.Phones != nil, s.cfg.PhoneRule.String()))
 }
 
 // settingsPhone sets the logged-in user's own phone (anyone may set their
@@ -40,7 +40,13 @@ func (s *Server) settingsPhone(w http.ResponseWriter, r *http.Request) {
 	}
 	ep := strings.TrimSpace(r.PostFormValue("phone"))
 	if ep != "" {
-		if _, err := queue.ParseEndpoint(ep); err != nil {
+		parsed, err := queue.ParseEndpoint(ep)
+		if err == nil {
+			// Only endpoints the installation allows: never a Local
+			// channel into any context, nor a trunk (issue 21, point 4).
+			err = s.cfg.PhoneRule.Allow(parsed)
+		}
+		if err != nil {
 			s.done(w, r, "/settings", "", invalid("phone", "%s", strings.TrimPrefix(err.Error(), "queue: ")))
 			return
 		}
