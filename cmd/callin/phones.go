@@ -12,6 +12,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/internal/testsignal"
+	"github.com/callin-radio/callin/queue"
 )
 
 // phonesEvery is how often phones rereads every user's phone: a phone set
@@ -107,6 +108,37 @@ func (p *phones) SetPhone(ctx context.Context, user, endpoint string) (string, e
 	}
 	p.m.Store(&m)
 	return ep, nil
+}
+
+// phoneRuleFor is rule with the endpoints the shows' call-backs dial
+// through kept out (a trunk: "PJSIP/carrier" of callback=PJSIP/{number}@carrier
+// or of SIP/carrier/{number}), so that no person's phone is the trunk
+// itself even under a broad rule such as PJSIP/* (issue 21, point 4).
+func phoneRuleFor(rule queue.PhoneRule, shows []broadcast.ShowConfig) queue.PhoneRule {
+	var trunks []string
+	for _, s := range shows {
+		tech, res, ok := strings.Cut(s.CallbackLine.Dial, "/")
+		if !ok {
+			continue
+		}
+		if _, host, at := strings.Cut(res, "@"); at {
+			trunks = append(trunks, tech+"/"+host)
+		} else if name, _, slash := strings.Cut(res, "/"); slash {
+			trunks = append(trunks, tech+"/"+name)
+		}
+	}
+	return rule.Deny(trunks...)
+}
+
+// warnRefused logs each stored phone that rule refuses: it is not rung
+// (broadcast checks before every call) until its user sets another.
+func (p *phones) warnRefused(rule queue.PhoneRule) {
+	for user, ep := range *p.m.Load() {
+		if err := rule.Allow(ep); err != nil {
+			p.log.Warn("phones: a user's phone is not one --phones-allowed allows; it is not rung until they set another",
+				"user", user, "phone", ep, "allowed", rule.String())
+		}
+	}
 }
 
 // Run reloads the phones every interval until ctx ends. A failed reload is

@@ -66,6 +66,10 @@ type stackConfig struct {
 	// ReloadEvery is how often people's phones and the blocklist are read
 	// again, for changes made elsewhere (0: phonesEvery).
 	ReloadEvery time.Duration
+	// PhoneRule is what a person's phone may be (--phones-allowed; the
+	// zero rule is queue.DefaultPhonesAllowed). The trunks of the shows'
+	// call-backs are kept out of it (phoneRuleFor).
+	PhoneRule queue.PhoneRule
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -79,6 +83,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		shows     multiFlag
 		logFormat string
 		logLevel  string
+		allowed   string
 	)
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address of the console, the API, /metrics and the health checks")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (required), e.g. postgres://callin@db/callin")
@@ -91,6 +96,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.DurationVar(&cfg.KeepRecordings, "keep-recordings", 0, "delete on-air recordings from Asterisk this long after they end, e.g. 720h (0: keep them)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "the URL other callin instances reach this one at, to pass on requests for the shows it drives (default: the --listen address, unless it is 0.0.0.0 or ::)")
+	fs.StringVar(&allowed, "phones-allowed", queue.DefaultPhonesAllowed,
+		"the endpoints a person's phone may be, as patterns separated by commas: '*' stands for an endpoint's name, '!' keeps one out, "+
+			"a Local channel or an endpoint with @ only exactly as listed, e.g. 'PJSIP/*,!PJSIP/carrier,Local/200@studio'")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env); err != nil {
@@ -103,6 +111,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	cfg.Logger = logger
 	if cfg.DatabaseURL == "" {
 		return usagef("serve: --database-url (CALLIN_DATABASE_URL) is required")
+	}
+	if cfg.PhoneRule, err = queue.ParsePhoneRule(allowed); err != nil {
+		return usagef("--phones-allowed: %v", err)
 	}
 	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
 		return err
@@ -149,6 +160,8 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
+	cfg.PhoneRule = phoneRuleFor(cfg.PhoneRule, shows)
+	phones.warnRefused(cfg.PhoneRule)
 	writer, err := startHistory(store, cfg.Journal, log)
 	if err != nil {
 		return err
@@ -174,6 +187,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		Recordings: recordings,
 		Phones:     phones,
 		Logger:     log,
+		PhoneRule:  cfg.PhoneRule,
 	})
 	if err != nil {
 		return err
@@ -285,6 +299,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, stat
 		// Recordings: listed and served through callin's checks.
 		Recordings: recordings,
 		Phones:     phones,
+		PhoneRule:  cfg.PhoneRule,
 	}), nil
 }
 
