@@ -1135,9 +1135,12 @@ type RecordingState struct {
 	Calls           *[]string  `json:"calls,omitempty"`
 	DurationSeconds *float32   `json:"duration_seconds,omitempty"`
 	Ended           *time.Time `json:"ended,omitempty"`
-	Format          *string    `json:"format,omitempty"`
-	Name            *string    `json:"name,omitempty"`
-	Started         *time.Time `json:"started,omitempty"`
+
+	// Error Why a recording is failed without having started, in words for the producer: "Asterisk did not start the recording within 5s; it is stopped: press Record to try again".
+	Error   *string    `json:"error,omitempty"`
+	Format  *string    `json:"format,omitempty"`
+	Name    *string    `json:"name,omitempty"`
+	Started *time.Time `json:"started,omitempty"`
 
 	// State Asterisk's: queued, recording, done, failed, canceled.
 	State *string `json:"state,omitempty"`
@@ -1161,7 +1164,7 @@ type ResetFrameEvent string
 
 // Screen defines model for Screen.
 type Screen struct {
-	// Screener Who screens (default: the token's name).
+	// Screener Who screens (default: the token's name). Another user than the token's only for producers and admins (403 otherwise).
 	Screener *string `json:"screener,omitempty"`
 }
 
@@ -2069,7 +2072,7 @@ type ClientInterface interface {
 
 	// ScreenCallerWithBody Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2078,7 +2081,7 @@ type ClientInterface interface {
 
 	// ScreenCaller Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2215,7 +2218,7 @@ type ClientInterface interface {
 
 	// StartRecording Start recording the on-air bridge
 	//
-	// Who may: Producers and admins.
+	// Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, and the recording is `failed` with that `error` (also as a `recording` event); start again. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/recording/start (the `StartRecording` operationId).
 	StartRecording(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2747,7 +2750,7 @@ func (c *Client) ReadyCaller(ctx context.Context, show ShowKey, call CallId, bod
 
 // ScreenCallerWithBody Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2766,7 +2769,7 @@ func (c *Client) ScreenCallerWithBody(ctx context.Context, show ShowKey, call Ca
 
 // ScreenCaller Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3073,7 +3076,7 @@ func (c *Client) HoldOnAir(ctx context.Context, show ShowKey, reqEditors ...Requ
 
 // StartRecording Start recording the on-air bridge
 //
-// Who may: Producers and admins.
+// Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, and the recording is `failed` with that `error` (also as a `recording` event); start again. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/recording/start (the `StartRecording` operationId).
 func (c *Client) StartRecording(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5539,7 +5542,7 @@ type ClientWithResponsesInterface interface {
 
 	// ScreenCallerWithBodyWithResponse Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5548,7 +5551,7 @@ type ClientWithResponsesInterface interface {
 
 	// ScreenCallerWithResponse Caller action: screen
 	//
-	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+	// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5701,7 +5704,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartRecordingWithResponse Start recording the on-air bridge
 	//
-	// Who may: Producers and admins.
+	// Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, and the recording is `failed` with that `error` (also as a `recording` event); start again. Who may: Producers and admins.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10290,7 +10293,7 @@ func (c *ClientWithResponses) ReadyCallerWithResponse(ctx context.Context, show 
 
 // ScreenCallerWithBodyWithResponse Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10305,7 +10308,7 @@ func (c *ClientWithResponses) ScreenCallerWithBodyWithResponse(ctx context.Conte
 
 // ScreenCallerWithResponse Caller action: screen
 //
-// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Who may: Screeners, producers and admins.
+// Take a waiting caller to a screener (the token's name when screener is left out). A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. 502 only when Asterisk refused to ring the phone at all. Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. 422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung. Who may: Screeners, producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10560,7 +10563,7 @@ func (c *ClientWithResponses) HoldOnAirWithResponse(ctx context.Context, show Sh
 
 // StartRecordingWithResponse Start recording the on-air bridge
 //
-// Who may: Producers and admins.
+// Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, and the recording is `failed` with that `error` (also as a `recording` event); start again. Who may: Producers and admins.
 //
 // Returns a wrapper object for the known response body format(s).
 //

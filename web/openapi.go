@@ -103,7 +103,9 @@ var callerOps = map[string]struct {
 		"A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; " +
 		"the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, " +
 		"no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. " +
-		"502 only when Asterisk refused to ring the phone at all.", true},
+		"502 only when Asterisk refused to ring the phone at all. " +
+		"Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. " +
+		"422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung.", true},
 	"ready":          {"readyCaller", "Notes", whoScreen, "Mark a caller ready for air, with the screener's notes.", true},
 	"screener-notes": {"updateScreenerNotes", "Notes", whoScreen, "Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing.", false},
 	"promote":        {"promoteCaller", "", whoProducer, "Put a caller on air, wherever they are in line (also one that is blocked).", true},
@@ -543,7 +545,7 @@ func callSchemas(notes, states, outcomes map[string]any) map[string]any {
 			"mes":          describe(numeric, "Media experience score, 0-100, when Asterisk gives one."),
 			"grade":        enum("good", "fair", "poor"),
 		}, "at", "jitter_ms", "loss_percent", "rtt_ms", "mes", "grade"), "A caller's line as Asterisk last measured it."),
-		"Screen": obj(map[string]any{"screener": describe(text(maxText), "Who screens (default: the token's name).")}),
+		"Screen": obj(map[string]any{"screener": describe(text(maxText), "Who screens (default: the token's name). Another user than the token's only for producers and admins (403 otherwise).")}),
 		"Drop": obj(map[string]any{"reason": text(maxText),
 			"goodbye": describe(boolean, "Play the goodbye prompt before hanging up.")}),
 		"TalkbackStart": describe(obj(map[string]any{
