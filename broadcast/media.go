@@ -68,6 +68,15 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 		return RecordingState{}, err
 	}
 	n := s.node
+	// A real Asterisk (22.10.1) sends an application a bridge recording's
+	// events only while the application is subscribed to the bridge, which
+	// the bridge's members make it: an empty on-air bridge recorded, and no
+	// RecordingStarted came (TestRecordEmptyAirOnARealPBX; the start timed
+	// out). Subscribed explicitly, it gets RecordingStarted and
+	// RecordingFinished; the subscription stays with the bridge.
+	if err := n.ari.Subscribe(ctx, "bridge:"+s.airID); err != nil {
+		return RecordingState{}, telErr("subscribe to the on-air bridge", err)
+	}
 	name := fmt.Sprintf("callin-%s-%d", s.key, a.cfg.Now().UnixNano())
 	s.mu.Lock()
 	if s.recording.Active || s.recording.State == "queued" {
@@ -101,8 +110,11 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 // not active, with Error saying why, so Record works again and Stop says
 // there is nothing to stop. It used to stay "queued" for good: start said
 // "already recording", stop "not recording" (issue 21, point 8). Asterisk is
-// asked to stop it, in case it starts late; if RecordingStarted comes in
-// between, the recording is on and this start succeeds after all.
+// asked to stop it, in case it is recording unannounced (as an empty
+// bridge did, TestRecordEmptyAirOnARealPBX) or starts late, and callin
+// forgets it: a RecordingStarted after this changes nothing. If
+// RecordingStarted came just before, the recording is on and this start
+// succeeds after all.
 func (s *show) recordingNotStarted(ctx context.Context, name string, why error) (RecordingState, error) {
 	n := s.node
 	s.mu.Lock()
@@ -110,29 +122,27 @@ func (s *show) recordingNotStarted(ctx context.Context, name string, why error) 
 		defer s.mu.Unlock()
 		return s.recording, nil
 	}
+	s.mu.Unlock()
+	n.mu.Lock()
+	delete(n.recordings, name)
+	n.mu.Unlock()
+	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.app.cfg.EventTimeout)
+	defer cancel()
+	if err := n.ari.StopLiveRecording(stop, name); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		n.log.Warn("broadcast: stopping a recording that did not start failed", "recording", name, "err", err)
+	}
 	wait := "in time"
 	if errors.Is(why, ErrTimeout) {
 		wait = fmt.Sprintf("within %v", s.app.cfg.EventTimeout)
 	}
 	msg := "Asterisk did not start the recording " + wait + "; it is stopped: press Record to try again"
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.recording.Name == name {
 		s.recording = RecordingState{Name: name, State: "failed", Format: s.recording.Format, Ended: s.app.cfg.Now(), Error: msg}
 		s.emit(Update{Kind: UpdateRecording, Recording: s.recording})
 	}
-	st := s.recording
-	s.mu.Unlock()
-	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.app.cfg.EventTimeout)
-	defer cancel()
-	if err := n.ari.StopLiveRecording(stop, name); err != nil {
-		// Nothing to stop (404): no RecordingFinished will come to forget it.
-		n.mu.Lock()
-		delete(n.recordings, name)
-		n.mu.Unlock()
-		if !errors.Is(err, ari.ErrNotFound) {
-			n.log.Warn("broadcast: stopping a recording that did not start failed", "recording", name, "err", err)
-		}
-	}
-	return st, telErr("record on-air bridge: "+msg, why)
+	return s.recording, telErr("record on-air bridge: "+msg, why)
 }
 
 // StopRecording stops the on-air recording and waits for it to finish.
