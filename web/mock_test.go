@@ -42,6 +42,9 @@ type fakeApp struct {
 	title     string   // the show's title
 	talking   []string // call ids talking now
 	recording bool
+	// unstarted, when set, is why StartRecording fails as a start that
+	// Asterisk did not confirm; the recording is then "failed" with it.
+	unstarted string
 	media     broadcast.MediaState
 	quality   map[string]broadcast.LineQuality // call id -> its line, as measured
 
@@ -143,7 +146,7 @@ func (a *fakeApp) Snapshot(show string) (broadcast.Snapshot, error) {
 		Settings: broadcast.Settings{Title: a.title, LinesOpen: cfg.LinesOpen, AnnounceEvery: cfg.AnnounceEvery,
 			MaxOnAir: cfg.MaxOnAir, Capacity: cfg.Capacity},
 		Lineup: a.q.List(), Stats: a.q.Stats(a.now), Media: media,
-		Talking: slices.Clone(a.talking), Recording: broadcast.RecordingState{Active: a.recording},
+		Talking: slices.Clone(a.talking), Recording: a.recordingState(),
 		Quality: maps.Clone(a.quality), Screenings: maps.Clone(a.screenings)}, nil
 }
 
@@ -461,7 +464,21 @@ func (a *fakeApp) SetAnnounceEvery(_ string, d time.Duration) error {
 	return a.q.SetAnnounceEvery(d)
 }
 func (a *fakeApp) StartRecording(context.Context, string) (broadcast.RecordingState, error) {
+	a.mu.Lock()
+	st, why := a.recordingState(), a.unstarted
+	a.mu.Unlock()
+	if why != "" {
+		return st, fmt.Errorf("fake: record on-air bridge: %s: %w", why, broadcast.ErrTimeout)
+	}
 	return broadcast.RecordingState{Active: true}, a.control("record")
+}
+
+// recordingState is the recording as broadcast would say it; a.mu held.
+func (a *fakeApp) recordingState() broadcast.RecordingState {
+	if a.unstarted != "" {
+		return broadcast.RecordingState{Name: "r1", State: "failed", Format: "wav", Error: a.unstarted}
+	}
+	return broadcast.RecordingState{Active: a.recording}
 }
 func (a *fakeApp) StopRecording(context.Context, string) (broadcast.RecordingState, error) {
 	return broadcast.RecordingState{}, a.control("record")

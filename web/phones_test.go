@@ -93,3 +93,32 @@ func TestSettingsPhoneRule(t *testing.T) {
 		t.Errorf("stored %q, want PJSIP/screener1", got)
 	}
 }
+
+// TestRecordingNotStartedSaysWhy (issue 21, point 8): a recording start
+// that Asterisk did not confirm says why everywhere: the API's 502 and
+// the recording state's error, the console's flash (not "Asterisk did not
+// do it"), the show header; and Record stays offered.
+func TestRecordingNotStartedSaysWhy(t *testing.T) {
+	e := newEnv(t)
+	const why = "Asterisk did not start the recording within 5s; it is stopped: press Record to try again"
+	e.app.mu.Lock()
+	e.app.unstarted = why
+	e.app.mu.Unlock()
+	res, body := e.api(t, "POST", "/api/v1/shows/morning/recording/start", "producer", "")
+	msg, _ := body["error"].(map[string]any)
+	if text, _ := msg["message"].(string); res.StatusCode != http.StatusBadGateway || !strings.Contains(text, why) {
+		t.Errorf("API start: %d %v, want 502 with why", res.StatusCode, body)
+	}
+	res, page := e.console(t, "POST", "/shows/morning/controls/start-recording", "producer", "", true)
+	if res.StatusCode != http.StatusBadGateway || !strings.Contains(page, why+".") {
+		t.Errorf("console Record: %d %s, want 502 with why", res.StatusCode, page)
+	}
+	_, page = e.console(t, "GET", "/shows/morning", "producer", "", false)
+	if !strings.Contains(page, `data-testid="recording-error"`) || !strings.Contains(page, why) ||
+		!strings.Contains(page, `data-testid="control-start-recording"`) {
+		t.Errorf("the show page does not say why with Record offered")
+	}
+	if res, body := e.api(t, "GET", "/api/v1/shows/morning", "producer", ""); res.StatusCode != 200 || body["recording"] != false {
+		t.Errorf("show: %d %v", res.StatusCode, body)
+	}
+}

@@ -177,63 +177,36 @@ func TestPhonesOnlyAllowed(t *testing.T) {
 	}
 }
 
-// TestRecordingStartTimesOut (issue 21, point 8): a start that Asterisk
-// does not confirm (the fake Asterisk sends no RecordingStarted for an
-// empty on-air bridge; whether a real one does the same is a guess) answers
-// 502 after the event timeout with the why, and the controls are not
-// stuck: the console's Record is tried again and says why (it was 409
-// "already recording" for good), Stop says there is nothing to stop, and
-// with a caller on air Record and Stop work.
-func TestRecordingStartTimesOut(t *testing.T) {
+// TestRecordWithNobodyOnAir (issue 21, point 8): Record with nobody on
+// air starts at once and Stop finishes it, on the API and in the console,
+// over the whole service. An empty on-air bridge did not subscribe callin
+// to its recording's events (on a real Asterisk as on the fake:
+// broadcast's TestRecordEmptyAirOnARealPBX), so the start timed out after
+// 5 s (502) and left the controls stuck: every later start 409 "already
+// recording", every stop 409 "not recording".
+func TestRecordWithNobodyOnAir(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.URL(t)
 	issue21Users(t, dbURL, map[string]auth.Role{"pat": auth.RoleProducer}, nil)
-	s := startTarget(t, dbURL, "morning", web.DefaultLimits()) // WriteTimeout past the 5 s event timeout
+	s := startTarget(t, dbURL, "morning", web.DefaultLimits()) // WriteTimeout past the 5 s event timeout, as served
 	tok := s.token(t, "robot", auth.RoleProducer)
-	st := openSSEStream(t, s.base+"/api/v1/shows/morning/events", nil, withToken(tok))
 	pat := s.loginExisting(t, "pat", "morning")
 
+	began := time.Now()
 	code, body := s.api(t, "POST", "/api/v1/shows/morning/recording/start", tok, "")
-	e, _ := body["error"].(map[string]any)
-	if msg, _ := e["message"].(string); code != http.StatusBadGateway || !strings.Contains(msg, "did not start the recording within 5s") {
-		t.Fatalf("start without RecordingStarted: %d %v, want 502 saying why", code, body)
-	}
-	for {
-		var rec struct {
-			Active       bool
-			State, Error string
-		}
-		if err := json.Unmarshal([]byte(st.next(t, "recording").data), &rec); err != nil {
-			t.Fatal(err)
-		}
-		if rec.State == "failed" {
-			if rec.Active || !strings.Contains(rec.Error, "press Record to try again") {
-				t.Errorf("recording event %+v, want failed with why", rec)
-			}
-			break
-		}
-	}
-	if code, body := s.api(t, "POST", "/api/v1/shows/morning/recording/stop", tok, ""); code != http.StatusConflict {
-		t.Errorf("stop after the failed start: %d %v, want 409 not recording", code, body)
-	}
-	_, page := pat.send(t, "GET", "/shows/morning", nil)
-	if !strings.Contains(page, `data-testid="recording-error"`) || !strings.Contains(page, "did not start the recording") {
-		i := strings.Index(page, "showhead")
-		t.Errorf("the show page does not say why the recording failed: %.1500s", page[max(i, 0):])
-	}
-	code, page = pat.send(t, "POST", "/shows/morning/controls/start-recording", url.Values{})
-	if code != http.StatusBadGateway || !strings.Contains(page, "Asterisk did not start the recording within 5s") {
-		t.Fatalf("console Record again: %d %s, want 502 with why (not already recording)", code, page)
-	}
-
-	id := s.waitingCaller(t, st, "morning", "+12025550101")
-	if code, body := s.api(t, "POST", "/api/v1/shows/morning/callers/"+id+"/promote", tok, ""); code != http.StatusOK {
-		t.Fatalf("promote: %d %v", code, body)
-	}
-	if code, body := s.api(t, "POST", "/api/v1/shows/morning/recording/start", tok, ""); code != http.StatusOK || body["active"] != true {
-		t.Fatalf("start with a caller on air: %d %v", code, body)
+	if code != http.StatusOK || body["active"] != true || body["state"] != "recording" {
+		t.Fatalf("start with nobody on air: %d %v after %v, want 200 recording", code, body, time.Since(began))
 	}
 	if code, body := s.api(t, "POST", "/api/v1/shows/morning/recording/stop", tok, ""); code != http.StatusOK || body["state"] != "done" {
-		t.Fatalf("stop: %d %v", code, body)
+		t.Fatalf("stop: %d %v, want 200 done", code, body)
+	}
+	if code, page := pat.send(t, "POST", "/shows/morning/controls/start-recording", url.Values{}); code != http.StatusOK || !strings.Contains(page, "Recording.") {
+		t.Fatalf("console Record: %d %s", code, page)
+	}
+	if _, page := pat.send(t, "GET", "/shows/morning", nil); !strings.Contains(page, `data-testid="recording"`) {
+		t.Error("the show page does not say it is recording")
+	}
+	if code, page := pat.send(t, "POST", "/shows/morning/controls/stop-recording", url.Values{}); code != http.StatusOK || !strings.Contains(page, "Recording stopped.") {
+		t.Fatalf("console Stop recording: %d %s", code, page)
 	}
 }
