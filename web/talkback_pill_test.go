@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
 )
 
 // TestTalkbackPillInWords: the header says in words that callers on hold
@@ -29,5 +30,20 @@ func TestTalkbackPillInWords(t *testing.T) {
 		if !strings.Contains(b.String(), tc.want) || !strings.Contains(b.String(), `data-testid="talkback"`) {
 			t.Errorf("talkback pill %q, want the words %q", b.String(), tc.want)
 		}
+	}
+}
+
+// TestQualityPillInWords: a caller's poor line is named in words ("poor
+// line"), not only by a warning sign (the grade was the icon's child, which
+// the icon dropped: the pill read "line").
+func TestQualityPillInWords(t *testing.T) {
+	t.Parallel()
+	v := showView{Snap: broadcast.Snapshot{Quality: map[string]broadcast.LineQuality{"c1": {Grade: broadcast.GradePoor}}}}
+	var b strings.Builder
+	if err := callerTags(v, queue.Call{ID: "c1", State: queue.StateWaiting}).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "poor line") {
+		t.Errorf("caller tags %q, want the words \"poor line\"", b.String())
 	}
 }
