@@ -363,7 +363,7 @@ func TestSecurityHeaders(t *testing.T) {
 	} {
 		h := get(tc.path, tc.setup)
 		csp := h.Get("Content-Security-Policy")
-		for _, want := range []string{"frame-ancestors 'none'", "script-src 'self'", "default-src 'none'"} {
+		for _, want := range []string{"frame-ancestors 'none'", "script-src 'self'", "default-src 'none'", "media-src 'self'"} { // media: the recordings' player (issue 23)
 			if !strings.Contains(csp, want) {
 				t.Errorf("%s: Content-Security-Policy %q lacks %q", tc.path, csp, want)
 			}

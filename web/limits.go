@@ -208,7 +208,7 @@ func byteCount(n int64) string {
 // allowEval off, see layout.templ); no page may be framed; a link out of
 // the console carries no referrer (pages have phone numbers in their
 // paths).
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
 	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // secure is middleware that sets the security headers, and forbids caching
