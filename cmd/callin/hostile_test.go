@@ -481,7 +481,7 @@ func TestHostileStreams(t *testing.T) {
 	t.Parallel()
 	limits := hostileLimits()
 	limits.StreamRecheck = 200 * time.Millisecond
-	limits.StreamsPerCredential = 3
+	limits.StreamsPerUser = 3
 	s := startTarget(t, "", "morning", limits)
 	tok := s.token(t, "robot", auth.RoleProducer)
 	events := s.base + "/api/v1/shows/morning/events"

@@ -191,7 +191,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	proxy := newStandbyProxy(console.Handler(), app, store, shows, &advertise, log)
-	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db, cfg.Limits), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
@@ -265,7 +265,8 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 // newConsole builds the console and API on the Stasis app and the store.
 func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
 	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
-	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})
+	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies,
+		MaxSessions: cfg.Limits.SessionsPerUser})
 	if err != nil {
 		return nil, err
 	}
@@ -346,16 +347,19 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 }
 
 // serviceMux routes the console and API, /metrics, /healthz and /readyz.
-func serviceMux(console http.Handler, metrics *metrics, app *broadcast.App, db *dbHealth) *http.ServeMux {
+// The probes (/metrics, /healthz, /readyz) answer anyone: limits.Probes
+// bounds them so that they cannot starve the console and the API.
+func serviceMux(console http.Handler, metrics *metrics, app *broadcast.App, db *dbHealth, limits web.Limits) *http.ServeMux {
 	mux := http.NewServeMux()
+	probe := limits.Probes()
 	mux.Handle("/", console)
-	mux.Handle("GET /metrics", metrics.handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /metrics", probe(metrics.handler()))
+	mux.Handle("GET /healthz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("GET /readyz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ready(w, r, app, db)
-	})
+	})))
 	return mux
 }
 
