@@ -84,7 +84,9 @@ func TestStreamsEndWithTheirCredentials(t *testing.T) {
 // token holds at most StreamsPerUser streams (429), the service MaxStreams
 // (503), the last StreamsReserved of them only for admins and producers.
 func TestStreamLimits(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Limits.StreamsPerUser, c.Limits.MaxStreams, c.Limits.StreamsReserved, c.Limits.StreamShare = 2, 4, 1, 1 })
+	e := newEnv(t, func(c *Config) {
+		c.Limits.StreamsPerUser, c.Limits.MaxStreams, c.Limits.StreamsReserved, c.Limits.StreamShare = 2, 4, 1, 1
+	})
 	bearer := func(role string) *http.Request {
 		req, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/shows/morning/events", nil)
 		req.Header.Set("Authorization", "Bearer "+role)

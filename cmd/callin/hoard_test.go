@@ -9,10 +9,16 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -194,6 +200,14 @@ func TestStreamHoarding(t *testing.T) {
 		}
 	}
 	t.Logf("thirty host tokens hold %d streams; refused: %v", tokenStreams, refusals)
+	d := web.DefaultLimits()
+	share := min(d.StreamsPerUser, int(d.StreamShare*float64(limits.MaxStreams)))
+	if hostStreams != share {
+		t.Errorf("one host, %d sessions: %d streams, want the user's share, %d", len(sessions), hostStreams, share)
+	}
+	if want := limits.MaxStreams - limits.MaxStreams/10 - share; tokenStreams != want {
+		t.Errorf("host tokens: %d streams, want all but the reserve, %d", tokenStreams, want)
+	}
 
 	pat := s.login(t, "pat", auth.RoleProducer, "morning")
 	if st := openSSEStream(t, live, pat.c, nil); st.status != http.StatusOK {
@@ -221,4 +235,381 @@ func loginAgain(t testing.TB, s *target, name string) *http.Client {
 		t.Fatalf("login %s: %d at %s", name, res.StatusCode, res.Request.URL)
 	}
 	return b.c
+}
+
+// TestConnectionsPerAddress (issue 21 point 1): one address holds at most
+// MaxConnsPerAddress connections. Beyond it, a new connection ends that
+// address's longest-idle keep-alive connection, or, when none is idle, is
+// answered 503 and closed; other addresses are not affected.
+func TestConnectionsPerAddress(t *testing.T) {
+	t.Parallel()
+	limits := hostileLimits()
+	limits.MaxConnsPerAddress = 8
+	limits.ReadHeaderTimeout = 10 * time.Second // the busy ones stay busy
+	limits.IdleTimeout = time.Minute
+	s := startTarget(t, "", "morning", limits)
+	tok := s.token(t, "automation", auth.RoleProducer)
+
+	// 127.0.0.3 holds 8 connections busy sending their headers.
+	for range limits.MaxConnsPerAddress {
+		c, err := dialFrom("127.0.0.3", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET /login HTTP/1.1\r\nHost: %s\r\n", s.addr)
+	}
+	c, err := dialFrom("127.0.0.3", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("a ninth busy connection from one address: %v, want a 503", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "too many connections") {
+		t.Errorf("a ninth busy connection from one address: %d %s, want 503", res.StatusCode, body)
+	}
+
+	// 127.0.0.4 holds 8 idle keep-alive connections: a ninth ends the
+	// longest idle.
+	var idle []net.Conn
+	var readers []*bufio.Reader
+	for range limits.MaxConnsPerAddress {
+		c, err := dialFrom("127.0.0.4", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		if _, err := keepAlive(c, r, s.addr, "/login", 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		idle, readers = append(idle, c), append(readers, r)
+	}
+	c, err = dialFrom("127.0.0.4", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if res, err := keepAlive(c, bufio.NewReader(c), s.addr, "/login", 5*time.Second); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("a ninth connection from an address with 8 idle: %v %v", res, err)
+	}
+	idle[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := readers[0].ReadByte(); err != io.EOF {
+		t.Errorf("the longest-idle connection: read %v, want it closed (EOF)", err)
+	}
+	if res, err := keepAlive(idle[1], readers[1], s.addr, "/login", 5*time.Second); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("the second-longest-idle connection: %v %v, want it still served", res, err)
+	}
+
+	// Another address is served.
+	if code, _ := s.api(t, http.MethodGet, "/api/v1/shows", tok, ""); code != http.StatusOK {
+		t.Errorf("API from 127.0.0.1: %d", code)
+	}
+}
+
+// TestSessionsPerUser (issue 21 point 2): a user holds at most
+// SessionsPerUser sessions; a login beyond it ends the one seen longest
+// ago, and that session's event stream with it.
+func TestSessionsPerUser(t *testing.T) {
+	t.Parallel()
+	limits := hostileLimits()
+	limits.SessionsPerUser = 3
+	s := startTarget(t, "", "morning", limits)
+	first := s.login(t, "hoster", auth.RoleHost, "morning")
+	stream := openSSEStream(t, s.base+"/shows/morning/live", first.c, nil)
+	if stream.status != http.StatusOK {
+		t.Fatalf("stream: %d %s", stream.status, stream.body)
+	}
+	stream.next(t, "header")
+	var later []*http.Client
+	for range limits.SessionsPerUser {
+		later = append(later, loginAgain(t, s, "hoster"))
+	}
+	if evs := stream.ended(t); len(evs) == 0 || evs[len(evs)-1].name != "end" {
+		t.Errorf("the oldest session's stream ended without an end event: %v", evs)
+	}
+	status := func(c *http.Client) int {
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/shows/morning", nil)
+		req.Header.Set("HX-Request", "true") // a 401, not a redirect
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := status(first.c); code != http.StatusUnauthorized {
+		t.Errorf("the oldest of %d sessions: %d, want 401", limits.SessionsPerUser+1, code)
+	}
+	for i, c := range later {
+		if code := status(c); code != http.StatusOK {
+			t.Errorf("session %d of %d: %d, want 200", i+2, limits.SessionsPerUser+1, code)
+		}
+	}
+}
+
+// BenchmarkHoardSoak is the soak of issue 21: one address (127.0.0.2)
+// hoards connections (4,096 attempts from 8 goroutines: GET /login kept
+// alive, GET /healthz every fourth) and, as one host logged in 40 times,
+// opens 8 event streams per session, while a producer's request loop
+// (the show page and GET /api/v1/shows/morning, in turn, 10 ms apart) and
+// the automation's event stream work beside it from 127.0.0.1. It reports
+// the producer's latency before and during the hoarding (p50, p99, the
+// p99 ratio; goal: at most 2, no error), what the hoarder got, and the
+// goroutines and live heap before, at the peak and after the hoarder lets
+// go. The limits are serve's (web.DefaultLimits) but for the request
+// timeouts and the stream recheck (hostileLimits; the idle timeout stays
+// 60 s, so hoarded connections stay unless callin ends them).
+//
+// The hoarder runs in the test's process, on the service's 2 cores:
+// "flat-out" opens connections as fast as it can (about 1,000 a second
+// here) and logs in back to back; "paced" opens 200 a second (the
+// issue's probe averaged 164 requests a second) and logs in 10 times a
+// second.
+//
+//	go test -run '^$' -bench HoardSoak -benchtime 1x ./cmd/callin/
+func BenchmarkHoardSoak(b *testing.B) {
+	b.Run("flat-out", func(b *testing.B) { hoardSoak(b, 0, 0) })
+	b.Run("paced", func(b *testing.B) { hoardSoak(b, time.Second/200, time.Second/10) })
+}
+
+// hoardSoak runs BenchmarkHoardSoak with the hoarder opening a connection
+// every connEvery and logging in every loginEvery (0: flat out).
+func hoardSoak(b *testing.B, connEvery, loginEvery time.Duration) {
+	const (
+		hoarders, attempts = 8, 4096
+		logins, perSession = 40, 8
+		requests           = 300
+	)
+	limits := hostileLimits()
+	d := web.DefaultLimits()
+	limits.IdleTimeout, limits.ReadHeaderTimeout = d.IdleTimeout, d.ReadHeaderTimeout
+	s := startTarget(b, "", "morning", limits)
+	tok := s.token(b, "automation", auth.RoleProducer)
+	pat := s.login(b, "pat", auth.RoleProducer, "morning")
+	store, err := openStore(context.Background(), s.dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = auth.AddUser(context.Background(), store, "hoster", auth.RoleHost, "a-long-password-123")
+	store.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	events := s.base + "/api/v1/shows/morning/events"
+	auto := openSSEStream(b, events, nil, withToken(tok))
+	if auto.status != http.StatusOK {
+		b.Fatalf("automation stream: %d %s", auto.status, auto.body)
+	}
+	api := &http.Client{Timeout: 10 * time.Second}
+	// producer runs n requests of the producer's loop.
+	producer := func(n int) (lat []time.Duration, errs []string) {
+		for i := range n {
+			var req *http.Request
+			c := pat.c
+			if i%2 == 0 {
+				req, _ = http.NewRequest(http.MethodGet, s.base+"/shows/morning", nil)
+			} else {
+				req, _ = http.NewRequest(http.MethodGet, s.base+"/api/v1/shows/morning", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				c = api
+			}
+			start := time.Now()
+			res, err := c.Do(req)
+			if err == nil {
+				_, err = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if err == nil && res.StatusCode != http.StatusOK {
+					err = fmt.Errorf("%s: %d", req.URL.Path, res.StatusCode)
+				}
+			}
+			lat = append(lat, time.Since(start))
+			if err != nil {
+				errs = append(errs, err.Error())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return lat, errs
+	}
+	pct := func(lat []time.Duration, p float64) time.Duration {
+		l := slices.Clone(lat)
+		slices.Sort(l)
+		return l[min(len(l)-1, int(p*float64(len(l))))]
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+	producer(50) // warm up
+	g0, h0 := settleMem()
+	b.ResetTimer()
+	for range b.N {
+		before, errsBefore := producer(requests)
+
+		// The hoarder.
+		var (
+			mu                              sync.Mutex
+			held                            []net.Conn
+			served, refused, failed, probes int
+			streamsOK, streams429, streamsX int
+			streamsHeld                     []*sseStream
+			transports                      []*http.Transport
+			wg                              sync.WaitGroup
+			tries                           atomic.Int32
+		)
+		stop := make(chan struct{})
+		pace := func(every time.Duration) func() {
+			if every == 0 {
+				return func() {}
+			}
+			tick := time.NewTicker(every)
+			return func() { <-tick.C }
+		}
+		connPace := pace(connEvery)
+		for range hoarders {
+			wg.Go(func() {
+				for tries.Add(1) <= attempts {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					connPace()
+					c, err := dialFrom("127.0.0.2", s.addr)
+					if err != nil {
+						mu.Lock()
+						failed++
+						mu.Unlock()
+						continue
+					}
+					path := "/login"
+					if tries.Load()%4 == 0 {
+						path = "/healthz"
+					}
+					res, err := keepAlive(c, bufio.NewReader(c), s.addr, path, 5*time.Second)
+					mu.Lock()
+					switch {
+					case err != nil:
+						failed++
+						c.Close()
+					case res.StatusCode == http.StatusServiceUnavailable:
+						refused++
+						c.Close()
+					case res.Close:
+						probes++
+						c.Close()
+					default:
+						served++
+						held = append(held, c)
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Go(func() {
+			loginPace := pace(loginEvery)
+			for range logins {
+				loginPace()
+				jar, _ := cookiejar.New(nil)
+				tr := clientFrom("127.0.0.2", nil).Transport.(*http.Transport)
+				mu.Lock()
+				transports = append(transports, tr)
+				mu.Unlock()
+				c := &http.Client{Jar: jar, Transport: tr}
+				form := url.Values{"username": {"hoster"}, "password": {"a-long-password-123"}}
+				req, _ := http.NewRequest(http.MethodPost, s.base+"/login", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", s.base)
+				res, err := c.Do(req)
+				if err != nil {
+					mu.Lock()
+					streamsX++
+					mu.Unlock()
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				for range perSession {
+					st := openSSEStream(b, s.base+"/shows/morning/live", c, nil)
+					mu.Lock()
+					switch st.status {
+					case http.StatusOK:
+						streamsOK++
+						streamsHeld = append(streamsHeld, st)
+					case http.StatusTooManyRequests:
+						streams429++
+					default:
+						streamsX++
+					}
+					mu.Unlock()
+				}
+			}
+		})
+		during, errsDuring := producer(requests)
+		close(stop)
+		wg.Wait()
+		peakG := runtime.NumGoroutine()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+
+		// The automation's stream went on: a caller arriving is on it.
+		if _, err := s.pbx.Call(context.Background(), aritest.CallOptions{Args: []string{"morning"}, Number: "+12025550142"}); err != nil {
+			b.Fatal(err)
+		}
+		auto.next(b, "transition")
+
+		// The hoarder lets go.
+		stillOpen := 0
+		for _, c := range held {
+			c.SetReadDeadline(time.Now().Add(time.Millisecond))
+			if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+				stillOpen++
+			}
+			c.Close()
+		}
+		for _, st := range streamsHeld {
+			st.cancel()
+		}
+		for _, tr := range transports {
+			tr.CloseIdleConnections()
+		}
+		g1, h1 := settleMemTo(g0)
+		b.Logf("producer p50/p99 %s/%s before, %s/%s during (p99 ×%.2f), %d errors; hoarder: %d served, %d still held at the end, "+
+			"%d refused 503, %d probes closed, %d failed; %d streams, %d refused 429; goroutines %d/%d/%d, heap %.1f/%.1f/%.1f MiB (before/peak/after)",
+			pct(before, 0.5), pct(before, 0.99), pct(during, 0.5), pct(during, 0.99), float64(pct(during, 0.99))/float64(pct(before, 0.99)),
+			len(errsBefore)+len(errsDuring), served, stillOpen, refused, probes, failed, streamsOK, streams429,
+			g0, peakG, g1, float64(h0)/(1<<20), float64(m.HeapAlloc)/(1<<20), float64(h1)/(1<<20))
+
+		b.ReportMetric(ms(pct(before, 0.5)), "p50ms-before")
+		b.ReportMetric(ms(pct(before, 0.99)), "p99ms-before")
+		b.ReportMetric(ms(pct(during, 0.5)), "p50ms-during")
+		b.ReportMetric(ms(pct(during, 0.99)), "p99ms-during")
+		b.ReportMetric(float64(pct(during, 0.99))/float64(pct(before, 0.99)), "p99-ratio")
+		b.ReportMetric(float64(len(errsBefore)+len(errsDuring)), "producer-errors")
+		b.ReportMetric(float64(served), "hoard-served")
+		b.ReportMetric(float64(stillOpen), "hoard-held-at-end")
+		b.ReportMetric(float64(refused), "hoard-503")
+		b.ReportMetric(float64(probes), "hoard-probes-closed")
+		b.ReportMetric(float64(failed), "hoard-failed")
+		b.ReportMetric(float64(streamsOK), "hoard-streams")
+		b.ReportMetric(float64(streams429), "hoard-streams-429")
+		b.ReportMetric(float64(g0), "goroutines-before")
+		b.ReportMetric(float64(peakG), "goroutines-peak")
+		b.ReportMetric(float64(g1), "goroutines-after")
+		b.ReportMetric(float64(h0)/(1<<20), "heapMiB-before")
+		b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "heapMiB-peak")
+		b.ReportMetric(float64(h1)/(1<<20), "heapMiB-after")
+		for _, e := range append(errsBefore, errsDuring...)[:min(5, len(errsBefore)+len(errsDuring))] {
+			b.Errorf("producer: %s", e)
+		}
+		if streamsX > 0 {
+			b.Errorf("hoarder: %d logins or streams failed otherwise than 429", streamsX)
+		}
+		if g1 > g0+5 || h1 > h0+16<<20 {
+			b.Errorf("not back to the baseline: goroutines %d -> %d, heap %d -> %d MiB", g0, g1, h0>>20, h1>>20)
+		}
+	}
 }

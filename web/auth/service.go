@@ -160,7 +160,7 @@ func New(cfg Config) (*Service, error) {
 		loginPath: cfg.LoginPath,
 		origins:   http.NewCrossOriginProtection(),
 		limits:    newLoginLimiter(),
-		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
