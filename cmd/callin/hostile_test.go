@@ -475,7 +475,7 @@ func settleMemTo(want int) (goroutines int, heap uint64) {
 
 // TestHostileStreams (points 3, 5 and 13's logout): streams of a revoked
 // token and of a session that logged out end; a token holds at most
-// StreamsPerCredential streams; logging out of an ended session still
+// StreamsPerUser streams; logging out of an ended session still
 // goes to the login page.
 func TestHostileStreams(t *testing.T) {
 	t.Parallel()

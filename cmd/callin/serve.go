@@ -91,6 +91,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.DurationVar(&cfg.KeepRecordings, "keep-recordings", 0, "delete on-air recordings from Asterisk this long after they end, e.g. 720h (0: keep them)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "the URL other callin instances reach this one at, to pass on requests for the shows it drives (default: the --listen address, unless it is 0.0.0.0 or ::)")
+	lim := web.DefaultLimits()
+	fs.IntVar(&lim.MaxConns, "max-conns", lim.MaxConns, "open connections at most; beyond it the longest-idle keep-alive connection is ended")
+	fs.IntVar(&lim.MaxConnsPerAddress, "max-conns-per-address", lim.MaxConnsPerAddress, "open connections of one client address at most (behind a proxy: all of its clients')")
+	fs.IntVar(&lim.MaxStreams, "max-streams", lim.MaxStreams, "event streams at most; a tenth of them only for admins and producers")
+	fs.IntVar(&lim.StreamsPerUser, "streams-per-user", lim.StreamsPerUser, "event streams of one user (all sessions) or token at most")
+	fs.IntVar(&lim.SessionsPerUser, "sessions-per-user", lim.SessionsPerUser, "console sessions of one user at most; a login beyond it ends the one seen longest ago")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env); err != nil {
@@ -101,6 +107,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return err
 	}
 	cfg.Logger = logger
+	cfg.Limits = lim
 	if cfg.DatabaseURL == "" {
 		return usagef("serve: --database-url (CALLIN_DATABASE_URL) is required")
 	}
