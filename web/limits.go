@@ -428,14 +428,6 @@ func trackConnState(c net.Conn, st http.ConnState) {
 	}
 }
 
-// connCount returns the pool's connections, in all and from addr (a test
-// hook).
-func (l *limitListener) connCount(addr netip.Addr) (total, fromAddr int) {
-	l.pool.mu.Lock()
-	defer l.pool.mu.Unlock()
-	return l.pool.total, l.pool.byAddr[addr]
-}
-
 // Probes returns middleware for the unauthenticated probe endpoints
 // (/healthz, /readyz, /metrics): at most Limits.MaxProbes of their requests
 // run at once, all of them together (beyond it 503 at once), and each
