@@ -160,6 +160,21 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleSince time.T
 	return tag.RowsAffected(), nil
 }
 
+// TrimSessions removes the sessions of user userID beyond the keep most
+// recently seen (the newest first among sessions seen at the same time),
+// and returns the id hashes of those it removed.
+func (s *Store) TrimSessions(ctx context.Context, userID int64, keep int) ([][]byte, error) {
+	rows, err := s.pool.Query(ctx, `DELETE FROM sessions WHERE id_hash IN (
+			SELECT id_hash FROM sessions WHERE user_id = $1
+			ORDER BY last_seen_at DESC, created_at DESC, id_hash OFFSET $2
+		) RETURNING id_hash`, userID, keep)
+	if err != nil {
+		return nil, translate("trim sessions", err)
+	}
+	ended, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	return ended, translate("trim sessions", err)
+}
+
 // CreateToken stores an API token by the SHA-256 of its secret and returns
 // its id. It returns queue.ErrConflict if a live token has the name and
 // queue.ErrInvalid for an empty or over-long name or an unknown role.

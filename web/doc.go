@@ -75,9 +75,12 @@
 //
 // Limits (limits.go) is the one place the bounds on clients are stated: the
 // server's timeouts, header and body sizes and connections (serve builds its
-// http.Server and listener from it), and the event streams: at most
-// StreamsPerCredential per session or token and MaxStreams in all, each
-// write bounded, the credentials checked again every StreamRecheck, and a
+// http.Server and listener from it: at most MaxConnsPerAddress of one client
+// address, idle keep-alive connections ended first when the pool is full,
+// see connPool; the probes bounded by Probes), and the event streams: at
+// most StreamsPerUser per user or token (all sessions together), MaxStreams
+// in all with StreamsReserved kept for admins and producers, each write
+// bounded, the credentials checked again every StreamRecheck, and a
 // session's streams ended when it logs out (streams.go). Every answer
 // carries the security headers (a Content-Security-Policy allowing no
 // inline script or framing, no-store): see secure. A talkback may use only

@@ -36,7 +36,7 @@ func newEnv(t testing.TB, tune ...func(*Config)) *env {
 		Blocks:   e.app}
 	if _, ok := t.(*testing.B); ok {
 		// Benchmarks open many consoles with one session.
-		cfg.Limits.StreamsPerCredential, cfg.Limits.MaxStreams = 100_000, 100_000
+		cfg.Limits.StreamsPerUser, cfg.Limits.MaxStreams, cfg.Limits.StreamShare = 100_000, 100_000, 1
 	}
 	for _, f := range tune {
 		f(&cfg)

@@ -80,10 +80,13 @@ func TestStreamsEndWithTheirCredentials(t *testing.T) {
 	})
 }
 
-// TestStreamLimits (point 5): one credential holds at most
-// StreamsPerCredential streams (429), the service MaxStreams (503).
+// TestStreamLimits (issue 10 point 5, issue 21 point 2): one user or
+// token holds at most StreamsPerUser streams (429), the service MaxStreams
+// (503), the last StreamsReserved of them only for admins and producers.
 func TestStreamLimits(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Limits.StreamsPerCredential, c.Limits.MaxStreams = 2, 3 })
+	e := newEnv(t, func(c *Config) {
+		c.Limits.StreamsPerUser, c.Limits.MaxStreams, c.Limits.StreamsReserved, c.Limits.StreamShare = 2, 4, 1, 1
+	})
 	bearer := func(role string) *http.Request {
 		req, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/shows/morning/events", nil)
 		req.Header.Set("Authorization", "Bearer "+role)
@@ -104,10 +107,13 @@ func TestStreamLimits(t *testing.T) {
 	openSSE(t, bearer("host"))
 	openSSE(t, bearer("host"))
 	refused("host", http.StatusTooManyRequests, CodeLimited)
-	openSSE(t, bearer("producer"))
+	openSSE(t, bearer("screener"))
+	// 3 of 4 open: the last is the reserve.
 	refused("screener", http.StatusServiceUnavailable, CodeUnavailable)
-	if total, mine := e.srv.streams.count("t:host"); total != 3 || mine != 2 {
-		t.Fatalf("counted %d streams, %d of host; want 3 and 2", total, mine)
+	openSSE(t, bearer("producer"))
+	refused("admin", http.StatusServiceUnavailable, CodeUnavailable)
+	if total, theirs := e.srv.streams.count("token:bot-host"); total != 4 || theirs != 2 {
+		t.Fatalf("counted %d streams, %d of host; want 4 and 2", total, theirs)
 	}
 }
 

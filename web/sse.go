@@ -21,7 +21,7 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, h *hub, c *cli
 	p, _ := principal(r)
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	release, err := s.streams.open(p.Key, cancel)
+	release, err := s.streams.open(p, cancel)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/callin-radio/callin/web/auth"
 )
 
 // Errors of the stream registry; errorTable maps them to 429 and 503.
@@ -18,14 +20,22 @@ var (
 	errCredentialsGone = errors.New("the session or token is no longer valid")
 )
 
-// streamSet counts the open event streams, in all and per credential
-// (auth.Principal.Key), and can end every stream of one credential.
+// streamSet counts the open event streams, in all and per holder (a user,
+// all their sessions together, or an API token: holderOf), and can end
+// every stream of one credential (auth.Principal.Key: a session, a token).
+//
+// A holder gets at most perHolder streams (429 beyond); the service at
+// most max (503 beyond), of which the last reserved are only for admins
+// and producers: 252 sessions of one host hold no more than one host's
+// share, and the producer's console and the automation's stream find
+// room when hosts and screeners have taken all theirs.
 type streamSet struct {
-	max, perKey int
+	max, reserved, perHolder int
 
-	mu    sync.Mutex
-	total int
-	byKey map[string]map[*stream]struct{}
+	mu       sync.Mutex
+	total    int
+	byHolder map[string]int
+	byKey    map[string]map[*stream]struct{}
 }
 
 // stream is one open event stream: cancel ends its context with a cause.
@@ -34,28 +44,41 @@ type stream struct {
 }
 
 func newStreamSet(l Limits) *streamSet {
-	return &streamSet{max: l.MaxStreams, perKey: l.StreamsPerCredential, byKey: map[string]map[*stream]struct{}{}}
+	per := min(l.StreamsPerUser, max(1, int(l.StreamShare*float64(l.MaxStreams))))
+	return &streamSet{max: l.MaxStreams, reserved: l.StreamsReserved, perHolder: per,
+		byHolder: map[string]int{}, byKey: map[string]map[*stream]struct{}{}}
 }
 
-// open registers a stream of credential key whose context cancel ends;
-// release unregisters it. Errors wrap errTooManyStreams (the credential
-// has its share) or errStreamsFull (the service has).
-func (ss *streamSet) open(key string, cancel context.CancelCauseFunc) (release func(), err error) {
+// holderOf is who a stream's count goes to: the user (by name: names are
+// unique, and a session's principal names its user) or the token.
+func holderOf(p auth.Principal) string { return string(p.Kind) + ":" + p.Name }
+
+// privileged reports whether p's streams may use the reserved slots.
+func privileged(p auth.Principal) bool {
+	return p.Role == auth.RoleAdmin || p.Role == auth.RoleProducer
+}
+
+// open registers a stream of p whose context cancel ends; release
+// unregisters it. Errors wrap errTooManyStreams (the holder has its
+// share) or errStreamsFull (the service has, or all but the reserve).
+func (ss *streamSet) open(p auth.Principal, cancel context.CancelCauseFunc) (release func(), err error) {
+	holder, key := holderOf(p), p.Key
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	mine := ss.byKey[key]
-	if len(mine) >= ss.perKey {
-		return nil, fmt.Errorf("web: %d event streams already open with these credentials: %w", len(mine), errTooManyStreams)
+	if n := ss.byHolder[holder]; n >= ss.perHolder {
+		return nil, fmt.Errorf("web: %d event streams already open for %s: %w", n, p.Name, errTooManyStreams)
 	}
-	if ss.total >= ss.max {
+	if ss.total >= ss.max || (!privileged(p) && ss.total >= ss.max-ss.reserved) {
 		return nil, fmt.Errorf("web: %d event streams open: %w", ss.total, errStreamsFull)
 	}
+	mine := ss.byKey[key]
 	if mine == nil {
 		mine = map[*stream]struct{}{}
 		ss.byKey[key] = mine
 	}
 	st := &stream{cancel: cancel}
 	mine[st] = struct{}{}
+	ss.byHolder[holder]++
 	ss.total++
 	var once sync.Once
 	return func() {
@@ -65,6 +88,9 @@ func (ss *streamSet) open(key string, cancel context.CancelCauseFunc) (release f
 			delete(mine, st)
 			if len(mine) == 0 && ss.byKey[key] != nil && len(ss.byKey[key]) == 0 {
 				delete(ss.byKey, key)
+			}
+			if ss.byHolder[holder]--; ss.byHolder[holder] <= 0 {
+				delete(ss.byHolder, holder)
 			}
 			ss.total--
 		})
@@ -81,9 +107,9 @@ func (ss *streamSet) end(key string, why error) int {
 	return len(ss.byKey[key])
 }
 
-// count returns the open streams, in all and of key.
-func (ss *streamSet) count(key string) (total, mine int) {
+// count returns the open streams, in all and of holder (holderOf).
+func (ss *streamSet) count(holder string) (total, theirs int) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return ss.total, len(ss.byKey[key])
+	return ss.total, ss.byHolder[holder]
 }

@@ -475,13 +475,13 @@ func settleMemTo(want int) (goroutines int, heap uint64) {
 
 // TestHostileStreams (points 3, 5 and 13's logout): streams of a revoked
 // token and of a session that logged out end; a token holds at most
-// StreamsPerCredential streams; logging out of an ended session still
+// StreamsPerUser streams; logging out of an ended session still
 // goes to the login page.
 func TestHostileStreams(t *testing.T) {
 	t.Parallel()
 	limits := hostileLimits()
 	limits.StreamRecheck = 200 * time.Millisecond
-	limits.StreamsPerCredential = 3
+	limits.StreamsPerUser = 3
 	s := startTarget(t, "", "morning", limits)
 	tok := s.token(t, "robot", auth.RoleProducer)
 	events := s.base + "/api/v1/shows/morning/events"
@@ -797,9 +797,10 @@ func TestShowSpec(t *testing.T) {
 }
 
 // BenchmarkHostileSoak is the soak of issue 10: each round throws hostile
-// clients at the whole service at once (idle keep-alive connections,
-// headers and bodies trickled a byte every 100 ms, 30 MB multipart
-// uploads, event streams up to every token's limit and past it) and
+// clients at the whole service at once, from 100 loopback addresses (idle
+// keep-alive connections, headers and bodies trickled a byte every 100 ms,
+// 30 MB multipart uploads, event streams up to every token's limit and
+// past it) and
 // reports the goroutines, heap and file descriptors before, at the peak
 // and after the round, once they settle. The limits are serve's but for
 // the timeouts, shortened (hostileLimits) so a round takes seconds.
@@ -809,7 +810,7 @@ func BenchmarkHostileSoak(b *testing.B) {
 	const (
 		idle, slowHeaders, slowBodies = 200, 200, 200
 		bigForms                      = 50
-		tokens, perToken              = 125, 8 // 1,000 streams, and one refused per token
+		tokens, perToken              = 100, 16 // 1,600 streams, and one refused per token (StreamsPerUser)
 	)
 	s := startTarget(b, "", "morning", hostileLimits())
 	// Warm up: one of each, so the baseline has the pools and hubs.
@@ -848,12 +849,17 @@ func soakRound(b *testing.B, s *target, round string, idle, slowHeaders, slowBod
 	b.Helper()
 	var connected, done sync.WaitGroup
 	failures := make(chan string, idle+slowHeaders+slowBodies+bigForms+tokens*(perToken+1))
+	// The clients come from 100 loopback addresses: 127.0.0.1 alone would
+	// hit MaxConnsPerAddress (TestConnectionsPerAddress tests that).
+	next := 0
 	client := func(kind string, f func(c net.Conn, connected func()) string) {
 		connected.Add(1)
+		from := fmt.Sprintf("127.0.1.%d", 1+next%100)
+		next++
 		done.Go(func() {
 			once := sync.OnceFunc(connected.Done)
 			defer once()
-			c, err := net.Dial("tcp", s.addr)
+			c, err := dialFrom(from, s.addr)
 			if err != nil {
 				failures <- kind + ": " + err.Error()
 				return

@@ -99,6 +99,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.StringVar(&allowed, "phones-allowed", queue.DefaultPhonesAllowed,
 		"the endpoints a person's phone may be, as patterns separated by commas: '*' stands for an endpoint's name, '!' keeps one out, "+
 			"a Local channel or an endpoint with @ only exactly as listed, e.g. 'PJSIP/*,!PJSIP/carrier,Local/200@studio'")
+	lim := web.DefaultLimits()
+	fs.IntVar(&lim.MaxConns, "max-conns", lim.MaxConns, "open connections at most; beyond it the longest-idle keep-alive connection is ended")
+	fs.IntVar(&lim.MaxConnsPerAddress, "max-conns-per-address", lim.MaxConnsPerAddress, "open connections of one client address at most (behind a proxy: all of its clients')")
+	fs.IntVar(&lim.MaxStreams, "max-streams", lim.MaxStreams, "event streams at most; a tenth of them only for admins and producers")
+	fs.IntVar(&lim.StreamsPerUser, "streams-per-user", lim.StreamsPerUser, "event streams of one user (all sessions) or token at most")
+	fs.IntVar(&lim.SessionsPerUser, "sessions-per-user", lim.SessionsPerUser, "console sessions of one user at most; a login beyond it ends the one seen longest ago")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env); err != nil {
@@ -109,6 +115,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return err
 	}
 	cfg.Logger = logger
+	cfg.Limits = lim
 	if cfg.DatabaseURL == "" {
 		return usagef("serve: --database-url (CALLIN_DATABASE_URL) is required")
 	}
@@ -205,7 +212,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	proxy := newStandbyProxy(console.Handler(), app, store, shows, &advertise, log)
-	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db, cfg.Limits), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
@@ -279,7 +286,8 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 // newConsole builds the console and API on the Stasis app and the store.
 func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
 	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
-	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})
+	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies,
+		MaxSessions: cfg.Limits.SessionsPerUser})
 	if err != nil {
 		return nil, err
 	}
@@ -361,16 +369,19 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 }
 
 // serviceMux routes the console and API, /metrics, /healthz and /readyz.
-func serviceMux(console http.Handler, metrics *metrics, app *broadcast.App, db *dbHealth) *http.ServeMux {
+// The probes (/metrics, /healthz, /readyz) answer anyone: limits.Probes
+// bounds them so that they cannot starve the console and the API.
+func serviceMux(console http.Handler, metrics *metrics, app *broadcast.App, db *dbHealth, limits web.Limits) *http.ServeMux {
 	mux := http.NewServeMux()
+	probe := limits.Probes()
 	mux.Handle("/", console)
-	mux.Handle("GET /metrics", metrics.handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /metrics", probe(metrics.handler()))
+	mux.Handle("GET /healthz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("GET /readyz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ready(w, r, app, db)
-	})
+	})))
 	return mux
 }
 

@@ -37,6 +37,10 @@ type Store interface {
 	// DeleteExpiredSessions removes sessions expired by now or last seen
 	// before idleSince.
 	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
+	// TrimSessions removes the sessions of a user beyond the keep most
+	// recently seen (the newest first among equals) and returns their id
+	// hashes.
+	TrimSessions(ctx context.Context, userID int64, keep int) ([][]byte, error)
 	// TokenRole returns the id, name and role of the live token whose
 	// secret has SHA-256 hash, and marks it used at now; queue.ErrNotFound
 	// for an unknown or revoked token.
@@ -95,7 +99,16 @@ type Config struct {
 	// DefaultOutageGrace; negative: never), so that a PostgreSQL outage
 	// does not stop producers running the show.
 	OutageGrace time.Duration
+	// MaxSessions bounds the sessions of one user (default
+	// DefaultMaxSessions): a login beyond it ends that user's sessions
+	// seen longest ago, so that logins by the hundred cannot pile up
+	// sessions (nor, through them, event streams).
+	MaxSessions int
 }
+
+// DefaultMaxSessions is Config.MaxSessions's default: room for a user's
+// every browser and device, and more.
+const DefaultMaxSessions = 32
 
 // Service authenticates requests and logs users in and out. It is safe for
 // concurrent use.
@@ -112,6 +125,7 @@ type Service struct {
 	hashSlots chan struct{} // bounds concurrent argon2 runs, hence their memory
 	dummyHash string        // verified for unknown users, so they take as long as known ones
 	outage    *outageCache  // credentials usable while the database is down
+	sessions  int           // the most sessions of one user
 }
 
 // Session is a new login.
@@ -146,7 +160,7 @@ func New(cfg Config) (*Service, error) {
 		loginPath: cfg.LoginPath,
 		origins:   http.NewCrossOriginProtection(),
 		limits:    newLoginLimiter(),
-		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -168,6 +182,10 @@ func New(cfg Config) (*Service, error) {
 		grace = DefaultOutageGrace
 	}
 	s.outage = newOutageCache(grace)
+	s.sessions = cfg.MaxSessions
+	if s.sessions <= 0 {
+		s.sessions = DefaultMaxSessions
+	}
 	for _, o := range cfg.TrustedOrigins {
 		if err := s.origins.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("auth: new: %w", err)
@@ -236,6 +254,18 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 	}
 	if err := s.store.CreateSession(ctx, idHash[:], id, now, sess.Expires, userAgent); err != nil {
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
+	}
+	// A user holds at most s.sessions: the ones seen longest ago end (an
+	// event stream of theirs within its next recheck).
+	ended, err := s.store.TrimSessions(ctx, id, s.sessions)
+	if err != nil {
+		s.log.Warn("end a user's oldest sessions", "user", name, "err", err)
+	}
+	for _, h := range ended {
+		s.outage.forget(h)
+	}
+	if len(ended) > 0 {
+		s.log.Info("login ended the user's oldest sessions", "user", name, "ended", len(ended), "kept", s.sessions)
 	}
 	// Logins are rare: a good moment to sweep sessions nobody will use.
 	if _, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.idle)); err != nil {
