@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
@@ -25,71 +23,13 @@ import (
 func TestDisallowedPhoneOnARealPBX(t *testing.T) {
 	t.Parallel()
 	p := pbxtest.New(t, pbxtest.Config{})
-	logs := &logBuf{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("callin's log:\n%s\nAsterisk's log:\n%s", logs.b.String(), p.LogTail(40))
-		}
-	})
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := ari.NewClient(ari.Config{URL: p.HTTP, Username: p.User, Password: p.Password, App: "callin", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rule, err := queue.ParsePhoneRule("PJSIP/phone1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := broadcast.New(broadcast.Config{
-		Nodes:     []broadcast.NodeConfig{{Name: "n1", ARI: client}},
-		Shows:     []broadcast.ShowConfig{{Config: queue.Config{Key: "morning", Title: "Morning", Node: "n1", MOHClass: "callin", LinesOpen: true}}},
-		Phones:    phoneBook{"sam": "Local/5550100@callin-inbound", "kim": "PJSIP/phone4", "pat": "PJSIP/phone1"},
-		PhoneRule: rule, RingTimeout: 5 * time.Second, Logger: log,
+	e, app, next := pbxConsole(t, p, func(c *broadcast.Config) {
+		c.Phones, c.PhoneRule, c.RingTimeout = phoneBook{"sam": "Local/5550100@callin-inbound", "kim": "PJSIP/phone4", "pat": "PJSIP/phone1"}, rule, 5*time.Second
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up, err := app.Subscribe("morning")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = app.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.After(20 * time.Second)
-	for ok := false; !ok; {
-		select {
-		case u := <-up.C:
-			ok = u.Kind == broadcast.UpdateNode && u.Node.OK()
-		case <-deadline:
-			t.Fatal("the node did not come up in 20 s")
-		}
-	}
-	up.Close()
-
-	e := newEnv(t, func(c *Config) {
-		c.Shows, c.Callers = app, app
-		c.Feed = signalledFeed{Feed: BroadcastFeed(app), fake: c.Feed.(*fakeApp)}
-	})
-	s := openSSE(t, e.eventsRequest(t, ""))
-	next := func(what string, within time.Duration, match func(sseEvent) bool) sseEvent {
-		t.Helper()
-		timeout := time.After(within)
-		for {
-			select {
-			case ev, ok := <-s.ch:
-				if !ok {
-					t.Fatalf("waiting for %s: the event stream ended", what)
-				}
-				if match(ev) {
-					return ev
-				}
-			case <-timeout:
-				t.Fatalf("no %s within %v", what, within)
-			}
-		}
-	}
 	channels := func() []string {
 		t.Helper()
 		code, body, err := p.Get(context.Background(), "/channels")

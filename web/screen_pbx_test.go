@@ -4,64 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 )
-
-// phoneBook is a broadcast.Phones from a map.
-type phoneBook map[string]string
-
-func (p phoneBook) Phone(user string) (string, bool) { ep, ok := p[user]; return ep, ok }
-
-// signalledFeed is the real application's feed that also tells newEnv the
-// hub has subscribed (it waits on the fake's subCh).
-type signalledFeed struct {
-	Feed
-	fake *fakeApp
-}
-
-func (f signalledFeed) Subscribe(show string) (Subscription, error) {
-	sub, err := f.Feed.Subscribe(show)
-	if err == nil {
-		f.fake.subCh <- struct{}{}
-	}
-	return sub, err
-}
-
-// logBuf keeps the application's log for a failing test.
-type logBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// musicShare is the part of the windows in which the music on hold
-// carries at least a third of an audible window's energy. The music is a
-// chord of MusicHz and 659 Hz, and a window's main note changes as it
-// plays (Share(MusicHz) alone saw 26 % in one window and 41 % of 659 Hz
-// in the next), so both notes count.
-func musicShare(h *pbxtest.Heard) float64 {
-	n := 0
-	for _, w := range h.Windows {
-		if w.RMS > 100 && w.Peak[pbxtest.MusicHz]+w.Peak[659] >= 1.0/3 { // 100: pbxtest's silence
-			n++
-		}
-	}
-	return float64(n) / float64(max(len(h.Windows), 1))
-}
 
 // TestScreenOnARealPBX: screening with a phone that never answers, is busy
 // or unavailable, on a real Asterisk with real SIP callers, through the API. The
@@ -74,68 +24,10 @@ func TestScreenOnARealPBX(t *testing.T) {
 	t.Parallel()
 	p := pbxtest.New(t, pbxtest.Config{})
 	const ring = 5 * time.Second // the ring timeout; the old request took all of it
-	logs := &logBuf{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("callin's log:\n%s\nAsterisk's log:\n%s", logs.b.String(), p.LogTail(40))
-		}
+	// PJSIP/phone1 never answers, phone2 is busy, phone3 unavailable (480).
+	e, app, next := pbxConsole(t, p, func(c *broadcast.Config) {
+		c.Phones, c.RingTimeout = phoneBook{"sam": "PJSIP/phone1", "kim": "PJSIP/phone2", "lee": "PJSIP/phone3"}, ring
 	})
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := ari.NewClient(ari.Config{URL: p.HTTP, Username: p.User, Password: p.Password, App: "callin", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := broadcast.New(broadcast.Config{
-		Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: client}},
-		Shows: []broadcast.ShowConfig{{Config: queue.Config{Key: "morning", Title: "Morning", Node: "n1", MOHClass: "callin", LinesOpen: true}}},
-		// PJSIP/phone1 never answers, phone2 is busy, phone3 unavailable (480).
-		Phones:      phoneBook{"sam": "PJSIP/phone1", "kim": "PJSIP/phone2", "lee": "PJSIP/phone3"},
-		RingTimeout: ring, Logger: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up, err := app.Subscribe("morning")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = app.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.After(20 * time.Second)
-	for ok := false; !ok; {
-		select {
-		case u := <-up.C:
-			ok = u.Kind == broadcast.UpdateNode && u.Node.OK()
-		case <-deadline:
-			t.Fatal("the node did not come up in 20 s")
-		}
-	}
-	up.Close()
-
-	e := newEnv(t, func(c *Config) {
-		c.Shows, c.Callers = app, app
-		c.Feed = signalledFeed{Feed: BroadcastFeed(app), fake: c.Feed.(*fakeApp)}
-	})
-	s := openSSE(t, e.eventsRequest(t, ""))
-	next := func(what string, within time.Duration, match func(sseEvent) bool) sseEvent {
-		t.Helper()
-		timeout := time.After(within)
-		for {
-			select {
-			case ev, ok := <-s.ch:
-				if !ok {
-					t.Fatalf("waiting for %s: the event stream ended", what)
-				}
-				if match(ev) {
-					return ev
-				}
-			case <-timeout:
-				t.Fatalf("no %s within %v", what, within)
-			}
-		}
-	}
 
 	p.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneNoAnswer})
 	p.Phone(t, 2, pbxtest.PhoneConfig{Kind: pbxtest.PhoneBusy})
@@ -196,7 +88,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sh := musicShare(heard); sh < 0.6 {
+	if sh := heard.Music(); sh < 0.6 {
 		t.Errorf("the caller being screened heard music in %.0f%% of the windows while the phone rang, want most: %v", 100*sh, heard)
 	}
 
@@ -238,7 +130,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sh := musicShare(heard); sh < 0.6 {
+		if sh := heard.Music(); sh < 0.6 {
 			t.Errorf("%s afterwards heard music in %.0f%% of the windows, want most: %v", c.ID, 100*sh, heard)
 		}
 	}

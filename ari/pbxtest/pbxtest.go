@@ -386,11 +386,7 @@ func (p *PBX) PID() int {
 // Stop stops Asterisk (core stop now, then signals to its pid alone) and the
 // watchdog. Stopping a stopped instance does nothing.
 func (p *PBX) Stop() error {
-	p.mu.Lock()
-	pid := p.pid
-	p.pid = 0
-	p.mu.Unlock()
-	p.endWatchdog()
+	pid := p.detach()
 	if pid == 0 {
 		return nil
 	}
@@ -400,6 +396,17 @@ func (p *PBX) Stop() error {
 		return fmt.Errorf("asterisk-run stop %s: %v: %s", p.Dir, err, out)
 	}
 	return nil
+}
+
+// detach forgets the running Asterisk's pid and ends its watchdog, before
+// this process stops it itself; it returns the pid (0: none was running).
+func (p *PBX) detach() int {
+	p.mu.Lock()
+	pid := p.pid
+	p.pid = 0
+	p.mu.Unlock()
+	p.endWatchdog()
+	return pid
 }
 
 // Restart stops Asterisk and starts it again on the same ports and folder,
@@ -414,11 +421,7 @@ func (p *PBX) Restart(ctx context.Context) error {
 // Kill ends Asterisk with SIGKILL, as a crash does (no close frame, no
 // hang-ups sent). Restart brings it back.
 func (p *PBX) Kill() error {
-	p.mu.Lock()
-	pid := p.pid
-	p.pid = 0
-	p.mu.Unlock()
-	p.endWatchdog()
+	pid := p.detach()
 	if pid == 0 {
 		return nil
 	}

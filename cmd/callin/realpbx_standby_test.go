@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"sort"
 	"testing"
@@ -32,18 +31,7 @@ func TestRealPBXStandby(t *testing.T) {
 
 	nodeState := func(rs *realService) (int, string) {
 		t.Helper()
-		res, err := http.Get(rs.base + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var body struct {
-			Nodes []struct{ State string } `json:"nodes"`
-		}
-		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.Nodes) != 1 {
-			t.Fatalf("readyz: %v %+v", err, body)
-		}
-		return res.StatusCode, body.Nodes[0].State
+		return readyzNode(t, rs.base)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if code, st := nodeState(b); code == http.StatusServiceUnavailable && st == "standby" {

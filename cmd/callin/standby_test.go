@@ -30,18 +30,7 @@ func TestServeStandby(t *testing.T) {
 	b := startTargetOn(t, a.dbURL, pbx, "morning", hostileLimits(), every)
 	nodeState := func(s *target) (int, string) {
 		t.Helper()
-		res, err := http.Get(s.base + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var body struct {
-			Nodes []struct{ State string } `json:"nodes"`
-		}
-		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.Nodes) != 1 {
-			t.Fatalf("readyz: %v %+v", err, body)
-		}
-		return res.StatusCode, body.Nodes[0].State
+		return readyzNode(t, s.base)
 	}
 	wait := func(s *target, want string) {
 		t.Helper()
@@ -239,4 +228,22 @@ func waitLine(b testing.TB, s *target, tok string, n int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// readyzNode reads /readyz of the service at base, which drives or stands
+// by for one node: its status code and the node's state.
+func readyzNode(t *testing.T, base string) (int, string) {
+	t.Helper()
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Nodes []struct{ State string } `json:"nodes"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.Nodes) != 1 {
+		t.Fatalf("readyz: %v %+v", err, body)
+	}
+	return res.StatusCode, body.Nodes[0].State
 }
