@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 )
 
@@ -289,14 +290,39 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 }
 
 // localPath returns next if it is a path on this site, else "/": a login
-// link must not send people elsewhere ("//evil.example", "/\evil.example").
+// link must not send people elsewhere ("//evil.example", "/\\evil.example",
+// "/a/../%5Cevil.example"). The path is judged as the browser will follow
+// it: after http.Redirect's path.Clean and with any backslash (which
+// browsers read as a slash) or control character refused outright.
 func localPath(next string) string {
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") ||
-		strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
 		return "/"
 	}
-	return next
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
+		return "/"
+	}
+	// Decoded, the path must not hold what a browser reads as a slash or
+	// a host either: %5C is a backslash, %2F a slash.
+	if strings.ContainsAny(u.Path, "\\") {
+		return "/"
+	}
+	clean := path.Clean(u.EscapedPath())
+	if strings.HasSuffix(u.Path, "/") && !strings.HasSuffix(clean, "/") {
+		clean += "/"
+	}
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") || strings.HasPrefix(path.Clean(u.Path), "//") {
+		return "/"
+	}
+	if u.RawQuery != "" {
+		clean += "?" + u.RawQuery
+	}
+	return clean
 }
 
 // clientIP is the host of r.RemoteAddr. Behind a proxy, put middleware

@@ -146,7 +146,7 @@ func newLoginLimiter() *loginLimiter {
 }
 
 // take lets an attempt for name from ip go ahead, counting it as a
-// failure until success or undo says otherwise; or, if the address has
+// failure until success says otherwise; or, if the address has
 // spent its bucket or the pair is locked, takes nothing and returns how
 // long to wait.
 func (l *loginLimiter) take(ip, name string, now time.Time) (retry time.Duration, ok bool) {
@@ -184,18 +184,6 @@ func (l *loginLimiter) success(ip, name string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.pairs, pairKey{ip, name})
-	b := l.ip.get(ip, now)
-	b.tokens = min(l.ip.burst, b.tokens+1)
-}
-
-// undo takes back an attempt that failed on our side (the database), not
-// on the client's.
-func (l *loginLimiter) undo(ip, name string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if p := l.pairs[pairKey{ip, name}]; p != nil && p.fails > 0 {
-		p.fails--
-	}
 	b := l.ip.get(ip, now)
 	b.tokens = min(l.ip.burst, b.tokens+1)
 }

@@ -97,16 +97,6 @@ func TestLoginLimiter(t *testing.T) {
 		}
 	})
 
-	t.Run("UndoTakesBackOurFailures", func(t *testing.T) {
-		l := newLoginLimiter()
-		for i := range 3 * ipBurst {
-			if _, ok := l.take("10.0.0.1", "alice", t0); !ok {
-				t.Fatalf("attempt %d refused though the database failed each", i+1)
-			}
-			l.undo("10.0.0.1", "alice", t0)
-		}
-	})
-
 	t.Run("Forgotten", func(t *testing.T) {
 		l := newLoginLimiter()
 		for range pairFree + 3 {

@@ -12,7 +12,10 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/callin-radio/callin/queue"
 )
@@ -190,27 +193,35 @@ func New(cfg Config) (*Service, error) {
 // the name has failed too often from that address (see limit.go: a
 // stranger cannot lock a user out of other addresses).
 func (s *Service) Login(ctx context.Context, name, password, ip, userAgent string) (Session, error) {
-	name = foldName(name)
-	if len(name) > 128 {
-		name = name[:128] // no user has such a name; it only bounds the limiter's keys
-	}
+	// Input is cleaned here, at the boundary: a name no user can have
+	// (a NUL, bytes that are not UTF-8: PostgreSQL refuses both with
+	// 22021) is looked up nowhere, yet fails and counts like any other.
+	name = cleanText(foldName(name), 128) // 128 bounds the limiter's keys
 	now := s.now()
 	if retry, ok := s.limits.take(ip, name, now); !ok {
 		s.log.Warn("login rate limited", "user", name, "ip", ip, "retry", retry)
 		return Session{}, &rateLimitError{retry: retry}
 	}
-	id, role, hash, err := s.store.UserPassword(ctx, name)
-	known := err == nil
-	if err != nil && !errors.Is(err, queue.ErrNotFound) {
-		s.limits.undo(ip, name, now) // our failure, not theirs
-		return Session{}, fmt.Errorf("auth: login: %w", err)
+	// Every attempt from here on counts as a failure until it succeeds,
+	// whatever the error: a database fault, a client that leaves.
+	var (
+		id         int64
+		role, hash string
+		err        error
+	)
+	known := false
+	if userName.MatchString(name) {
+		id, role, hash, err = s.store.UserPassword(ctx, name)
+		known = err == nil
+		if err != nil && !errors.Is(err, queue.ErrNotFound) {
+			return Session{}, fmt.Errorf("auth: login: %w", err)
+		}
 	}
 	if !known {
 		hash = s.dummyHash
 	}
 	ok, err := s.verify(ctx, hash, password)
 	if err != nil {
-		s.limits.undo(ip, name, now)
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
 	}
 	if !ok || !known {
@@ -231,9 +242,7 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 		Principal: Principal{Kind: KindUser, ID: id, Name: name, Role: r, Key: credentialKey(KindUser, idHash[:])},
 		Expires:   now.Add(s.maxAge),
 	}
-	if len(userAgent) > 256 {
-		userAgent = userAgent[:256]
-	}
+	userAgent = cleanText(userAgent, 256)
 	if err := s.store.CreateSession(ctx, idHash[:], id, now, sess.Expires, userAgent); err != nil {
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
 	}
@@ -420,4 +429,22 @@ func (s *Service) checkCSRF(r *http.Request, secret []byte) error {
 		return errors.New("wrong CSRF token")
 	}
 	return nil
+}
+
+// cleanText returns s as valid UTF-8 text of at most max bytes, cut on a
+// character boundary, with invalid bytes and control characters dropped:
+// what may be logged and stored (PostgreSQL refuses a NUL and bytes that
+// are not UTF-8).
+func cleanText(s string, max int) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "") {
+		if unicode.IsControl(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
