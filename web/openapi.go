@@ -315,7 +315,7 @@ var statusText = map[int]string{
 	404: "Unknown show, caller, number or recording.",
 	409: "Lost a race (code conflict: busy, locked, on air full) or the caller hung up (code gone).",
 	413: "The body is over 64 KiB (code too_large).",
-	415: "A multipart body (code unsupported_media_type).",
+	415: "A body not sent as Content-Type: application/json (UTF-8), or a multipart body (code unsupported_media_type).",
 	422: "Well-formed but not acceptable, or not fitting the caller's state; error.field names the field when one is at fault.",
 	429: "Too many event streams for this token (code rate_limited).",
 	500: "Internal error; details are logged, not returned.",
@@ -346,7 +346,8 @@ func openAPI(host string) map[string]any {
 			"version": "1.0.0",
 			"description": "The automation API of callin, the radio call-in queue: JSON with a bearer token " +
 				"(callin token create). Errors are {\"error\":{\"code\",\"message\",\"field\"}}. " +
-				"Requests with a field the schema does not list are refused (400).",
+				"Schemas are closed: a field the schema does not list, a field given twice, or a field name in another case " +
+				"is refused (400). A request body must be sent as Content-Type: application/json, UTF-8 (415 otherwise).",
 		},
 		"servers": []any{map[string]any{
 			"url":         "{scheme}://{host}/api/v1",

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"reflect"
 	"runtime/debug"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -172,10 +175,12 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// decodeJSON reads a JSON body into v, refusing unknown fields, trailing
-// data and text that is not UTF-8 (which encoding/json would quietly turn
-// into U+FFFD); an empty body leaves v as it is. The body is bounded by
-// the bound middleware (413 beyond Limits.MaxBodyBytes).
+// decodeJSON reads a JSON body into v, refusing a body not sent as
+// application/json (415), unknown fields, a key given twice, a key in
+// another case than the schema's, trailing data and text that is not
+// UTF-8 (which encoding/json would quietly turn into U+FFFD); an empty
+// body leaves v as it is. The body is bounded by the bound middleware
+// (413 beyond Limits.MaxBodyBytes).
 func decodeJSON(r *http.Request, v any) error {
 	if r.Body == nil || r.ContentLength == 0 {
 		return nil
@@ -190,6 +195,9 @@ func decodeJSON(r *http.Request, v any) error {
 	}
 	if len(b) == 0 {
 		return nil
+	}
+	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
+		return err
 	}
 	if err := checkUTF8(b); err != nil {
 		return err
@@ -212,6 +220,20 @@ func decodeJSON(r *http.Request, v any) error {
 	}
 	if dec.More() {
 		return badRequest("body", "trailing data after the JSON object")
+	}
+	return checkKeys(b, reflect.TypeOf(v))
+}
+
+// checkJSONType refuses (415) a body whose Content-Type is not
+// application/json, or names a charset other than UTF-8: a form or
+// text/plain is what a cross-site page can send without asking.
+func checkJSONType(ct string) error {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return &inputError{http.StatusUnsupportedMediaType, "Content-Type", "send the body as application/json"}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &inputError{http.StatusUnsupportedMediaType, "Content-Type", "the body must be UTF-8"}
 	}
 	return nil
 }
