@@ -107,10 +107,25 @@ func classify(err error) (int, errorBody) {
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
-			return e.status, errorBody{Code: e.code, Message: err.Error()}
+			return e.status, errorBody{Code: e.code, Message: publicText(err)}
 		}
 	}
 	return http.StatusInternalServerError, errorBody{Code: CodeInternal, Message: "internal error"}
+}
+
+// publicText is err's text for clients: an error in its chain with a
+// Public text (the database's errors) gives that instead of its own,
+// which the log keeps.
+func publicText(err error) string {
+	msg := err.Error()
+	var p interface {
+		error
+		Public() string
+	}
+	if errors.As(err, &p) {
+		msg = strings.Replace(msg, p.Error(), p.Public(), 1)
+	}
+	return msg
 }
 
 // writeJSON writes v with status; an encoding failure is logged.
@@ -131,6 +146,12 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) logFail(r *http.Request, status int, err error) {
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		// A refusal for want of room (streams, a node down), not a fault:
+		// a flood of them must not fill the log.
+		s.refusals.log(s.log, "web: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		return
+	}
 	level := slog.LevelDebug
 	if status >= 500 {
 		level = slog.LevelError

@@ -70,6 +70,11 @@ type Config struct {
 	// Notes, when set, keeps the caller notes producers write on a row
 	// and a caller's page (*postgres.Store satisfies it); nil: no notes.
 	Notes CallerNotes
+	// AllowedHosts are the host names (no port) requests may name in
+	// their Host header, besides localhost and IP literals, which always
+	// pass; "*" allows any. Others are refused with 421, so that a name
+	// rebound to callin's address (DNS rebinding) reaches nothing.
+	AllowedHosts []string
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered is told how many line rows each render of a role rendered
@@ -87,6 +92,8 @@ type Server struct {
 	hubs    map[string]*hub
 	keys    []string
 	static  http.Handler
+	// refusals rate-limits the log lines of refused requests.
+	refusals limitedLog
 }
 
 // New builds a Server for the shows cfg.Shows lists at this moment.
@@ -118,7 +125,7 @@ func New(cfg Config) *Server {
 	cfg.Limits = cfg.Limits.orDefault()
 	sub, _ := fs.Sub(staticFS, "static")
 	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, streams: newStreamSet(cfg.Limits), hubs: map[string]*hub{},
-		static: http.StripPrefix("/static/", http.FileServerFS(sub))}
+		static: http.StripPrefix("/static/", staticFiles(sub))}
 	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
 	for _, k := range s.keys {
 		s.hubs[k] = newHub(&s.cfg, s.log, k)
@@ -148,7 +155,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Handler returns the HTTP handler: the route table.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.secure, s.bound)
+	r.Use(s.recoverer, s.secure, s.hosts, getHead, s.bound)
 
 	r.Handle("/static/*", s.static)
 	r.Get("/login", s.loginPage)

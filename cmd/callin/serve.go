@@ -66,6 +66,10 @@ type stackConfig struct {
 	// ReloadEvery is how often people's phones and the blocklist are read
 	// again, for changes made elsewhere (0: phonesEvery).
 	ReloadEvery time.Duration
+	// AllowedHosts are host names requests may name in their Host header
+	// besides localhost, IP literals and the hosts of Listen and Advertise
+	// (see web.Config.AllowedHosts).
+	AllowedHosts []string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -91,6 +95,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.DurationVar(&cfg.KeepRecordings, "keep-recordings", 0, "delete on-air recordings from Asterisk this long after they end, e.g. 720h (0: keep them)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when a TLS proxy fronts callin)")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "the URL other callin instances reach this one at, to pass on requests for the shows it drives (default: the --listen address, unless it is 0.0.0.0 or ::)")
+	fs.Func("allowed-hosts", "host names the console and API answer for, comma separated, besides localhost, IP addresses and the --listen and --advertise hosts; * for any (default: none)", func(v string) error {
+		cfg.AllowedHosts = append(cfg.AllowedHosts, splitList(v)...)
+		return nil
+	})
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env); err != nil {
@@ -191,7 +199,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	proxy := newStandbyProxy(console.Handler(), app, store, shows, &advertise, log)
-	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
@@ -283,9 +291,35 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, stat
 		Talkback: talkback,
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
-		Recordings: recordings,
-		Phones:     phones,
+		Recordings:   recordings,
+		Phones:       phones,
+		AllowedHosts: allowedHosts(cfg),
 	}), nil
+}
+
+// allowedHosts are the host names the service answers for: the
+// --allowed-hosts list and the hosts of --listen and --advertise (web
+// lets localhost and IP literals through besides).
+func allowedHosts(cfg stackConfig) []string {
+	hosts := slices.Clone(cfg.AllowedHosts)
+	if h, _, err := net.SplitHostPort(cfg.Listen); err == nil && h != "" {
+		hosts = append(hosts, h)
+	}
+	if u, err := url.Parse(cfg.Advertise); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	return hosts
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // loadShows stores the shows given on the command line and returns every

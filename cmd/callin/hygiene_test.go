@@ -1,0 +1,154 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// The tests of issue 21 ("Hostile clients, round two") that need the
+// whole service: real listener, auth, PostgreSQL.
+
+// get sends method to path with a Host header (""/: the listener's) and
+// more headers as name, value pairs, and returns the answer and its body.
+func (s *target) raw(t *testing.T, method, path, host string, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.base+path, nil)
+	if host != "" {
+		req.Host = host
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	return res, string(b)
+}
+
+// TestSmallerHoles (point 11): no PostgreSQL text in 4xx bodies; no
+// folder listing under /static/; the security headers on the probes and
+// /metrics; only allowed Host headers; HEAD as GET; refused streams log
+// no ERROR line each.
+func TestSmallerHoles(t *testing.T) {
+	t.Parallel()
+	limits := hostileLimits()
+	limits.StreamsPerCredential, limits.MaxStreams = 1, 2
+	s := startTarget(t, "", "morning", limits)
+	tok := s.token(t, "robot", auth.RoleProducer)
+
+	t.Run("NoDatabaseText", func(t *testing.T) {
+		for _, p := range []string{
+			"/api/v1/callers?q=%FF%FE",
+			"/api/v1/callers/%2B1555%FF0100",
+			"/api/v1/callers/%2B15550100",
+			"/api/v1/callers/%2B15550100/notes",
+			"/api/v1/shows/morning/calls?from=2026-01-01T00:00:00Z&q=%FF",
+			"/api/v1/shows/morning/recordings/nothing-here/file",
+			"/api/v1/shows/morning/recordings/%FF%00/file",
+			"/shows/morning/recordings/%FF/file",
+			"/api/v1/shows/morning/callers/no-such-call",
+		} {
+			res, body := s.raw(t, "GET", p, "", "Authorization", "Bearer "+tok)
+			for _, leak := range []string{"byte sequence", "no rows", "SQLSTATE", "ERROR:", "pgx", "violates"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("GET %s: %d %s: has the database's text %q", p, res.StatusCode, body, leak)
+				}
+			}
+		}
+	})
+
+	t.Run("StaticListsNothing", func(t *testing.T) {
+		for _, p := range []string{"/static/", "/static/licenses/", "/static/licenses"} {
+			if res, body := s.raw(t, "GET", p, ""); res.StatusCode != http.StatusNotFound || strings.Contains(body, "console.js") || strings.Contains(body, "<a href") {
+				t.Errorf("GET %s: %d %.200s, want 404", p, res.StatusCode, body)
+			}
+		}
+		if res, _ := s.raw(t, "GET", "/static/console.js", ""); res.StatusCode != http.StatusOK {
+			t.Errorf("GET /static/console.js: %d", res.StatusCode)
+		}
+	})
+
+	t.Run("SecurityHeaders", func(t *testing.T) {
+		for _, p := range []string{"/healthz", "/readyz", "/metrics", "/login", "/api/v1/openapi.json"} {
+			res, _ := s.raw(t, "GET", p, "")
+			for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cache-Control"} {
+				if res.Header.Get(h) == "" {
+					t.Errorf("GET %s: no %s", p, h)
+				}
+			}
+		}
+	})
+
+	t.Run("AllowedHosts", func(t *testing.T) {
+		_, port, _ := strings.Cut(s.addr, ":")
+		for _, p := range []string{"/login", "/metrics", "/healthz", "/api/v1/openapi.json"} {
+			for host, want := range map[string]int{
+				"evil.example":             http.StatusMisdirectedRequest,
+				"evil.example:" + port:     http.StatusMisdirectedRequest,
+				"127.0.0.1.nip.io:" + port: http.StatusMisdirectedRequest,
+				"localhost:" + port:        http.StatusOK,
+				"127.0.0.1:" + port:        http.StatusOK,
+				"[::1]:" + port:            http.StatusOK,
+				"LOCALHOST.:" + port:       http.StatusOK,
+			} {
+				if res, body := s.raw(t, "GET", p, host); res.StatusCode != want {
+					t.Errorf("GET %s with Host %s: %d %.200s, want %d", p, host, res.StatusCode, body, want)
+				}
+			}
+		}
+	})
+
+	t.Run("Head", func(t *testing.T) {
+		for _, p := range []string{"/login", "/healthz", "/readyz", "/api/v1/openapi.json", "/static/console.js"} {
+			if res, body := s.raw(t, "HEAD", p, ""); res.StatusCode != http.StatusOK || body != "" {
+				t.Errorf("HEAD %s: %d %q, want 200 and no body", p, res.StatusCode, body)
+			}
+		}
+		if res, _ := s.raw(t, "HEAD", "/api/v1/shows", "", "Authorization", "Bearer "+tok); res.StatusCode != http.StatusOK {
+			t.Errorf("HEAD /api/v1/shows: %d", res.StatusCode)
+		}
+	})
+
+	t.Run("RefusedStreamsLogLittle", func(t *testing.T) {
+		events := s.base + "/api/v1/shows/morning/events"
+		keep := openSSEStream(t, events, nil, withToken(tok))
+		if keep.status != http.StatusOK {
+			t.Fatalf("stream: %d %s", keep.status, keep.body)
+		}
+		other := s.token(t, "other", auth.RoleHost)
+		if st := openSSEStream(t, events, nil, withToken(other)); st.status != http.StatusOK {
+			t.Fatalf("stream: %d %s", st.status, st.body)
+		}
+		third := s.token(t, "third", auth.RoleHost)
+		before := strings.Count(s.stderr.String(), "\n")
+		for range 50 {
+			if st := openSSEStream(t, events, nil, withToken(tok)); st.status != http.StatusTooManyRequests {
+				t.Fatalf("a second stream of one token: %d %s, want 429", st.status, st.body)
+			}
+			if st := openSSEStream(t, events, nil, withToken(third)); st.status != http.StatusServiceUnavailable {
+				t.Fatalf("a stream beyond the total: %d %s, want 503", st.status, st.body)
+			}
+		}
+		lines := strings.Split(s.stderr.String(), "\n")[before:]
+		var refusals int
+		for _, l := range lines {
+			if strings.Contains(l, "level=ERROR") {
+				t.Errorf("an ERROR line for a refused stream: %s", l)
+			}
+			if strings.Contains(l, "/events") && (strings.Contains(l, "429") || strings.Contains(l, "503")) {
+				refusals++
+			}
+		}
+		if refusals > 2 {
+			t.Errorf("100 refused streams logged %d lines, want at most 2", refusals)
+		}
+	})
+}
