@@ -593,7 +593,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 		"Profile": obj(map[string]any{
 			"number": str, "name": str, "notes": describe(str, "The producers' notes about this caller."),
 			"calls": integer, "on_air": integer, "first_call": dateTime, "last_call": dateTime, "blocked": boolean,
-			"blocked_reason": describe(str, "While blocked."), "blocked_by": describe(str, "While blocked."),
+			"blocked_reason": describe(str, "While blocked."), "blocked_by": describe(str, "While blocked: the user's name, or token:NAME for an API token."),
 			"blocked_at": describe(dateTime, "While blocked."),
 		}, "number", "calls", "on_air", "blocked"),
 		"ProfileList": obj(map[string]any{"callers": arrayOf(ref("Profile"))}, "callers"),
@@ -604,7 +604,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 			"do_not_air":     describe(boolean, "Producers must not put this caller on air."),
 			"contest_winner": boolean,
 			"call_id":        describe(str, "The call they were written during, if any."),
-			"by":             str, "at": dateTime,
+			"by":             describe(str, "The user's name, or token:NAME for an API token."), "at": dateTime,
 		}, "number", "topic", "notes", "rating", "do_not_air", "contest_winner"),
 		"CallerNotesView": obj(map[string]any{"notes": ref("CallerNotes"), "history": arrayOf(ref("CallerNotes"))}, "notes", "history"),
 		"CallerNotesInput": obj(map[string]any{
@@ -617,7 +617,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 		}),
 		"Block": obj(map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": maxText,
 			"description": "Why (required)."}}, "reason"),
-		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": str, "text": str}, "id", "at", "author", "text"),
+		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": describe(str, "The user's name, or token:NAME for an API token."), "text": str}, "id", "at", "author", "text"),
 		"MessageList": obj(map[string]any{"messages": arrayOf(ref("Message"))}, "messages"),
 		"MessageText": obj(map[string]any{"text": map[string]any{"type": "string", "minLength": 1, "maxLength": maxChat}}, "text"),
 	}

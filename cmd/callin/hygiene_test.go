@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -151,4 +153,58 @@ func TestSmallerHoles(t *testing.T) {
 			t.Errorf("100 refused streams logged %d lines, want at most 2", refusals)
 		}
 	})
+}
+
+// TestTokenNames (point 10): `callin token create` refuses names with
+// escape codes, newlines, invisible characters or over 40 characters; a
+// token acts in the chat, on blocks and on caller notes as "token:NAME",
+// never passing for the user of that name.
+func TestTokenNames(t *testing.T) {
+	t.Parallel()
+	s := startTarget(t, "", "morning", hostileLimits())
+	env := envMap(map[string]string{"CALLIN_DATABASE_URL": s.dbURL})
+	create := func(name string) error {
+		return run(context.Background(), []string{"token", "create", "--role", "producer", name}, strings.NewReader(""), io.Discard, io.Discard, env)
+	}
+	for _, name := range []string{
+		"evil\x1b[2J",
+		"two\nlines",
+		"tab\there",
+		"right\u202eto-left",
+		"zero\u200bwidth",
+		strings.Repeat("x", 41),
+		"   ",
+	} {
+		if err := create(name); err == nil {
+			t.Errorf("token name %q accepted", name)
+		}
+	}
+	if err := create("Büro bot #1"); err != nil {
+		t.Errorf("a plain name: %v", err)
+	}
+	var list strings.Builder
+	if err := run(context.Background(), []string{"token", "list"}, strings.NewReader(""), &list, io.Discard, env); err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(list.String(), "\n"); rows != 2 || !strings.Contains(list.String(), "Büro bot #1") {
+		t.Errorf("token list: %d lines:\n%s", rows, list.String())
+	}
+
+	// A token named as a user acts as a token.
+	s.login(t, "producer", auth.RoleProducer, "morning")
+	tok := s.token(t, "producer", auth.RoleProducer)
+	if code, body := s.api(t, "POST", "/api/v1/shows/morning/chat", tok, `{"text":"hello"}`); code != http.StatusOK {
+		t.Fatalf("chat: %d %v", code, body)
+	}
+	code, body := s.api(t, "GET", "/api/v1/shows/morning/chat", tok, "")
+	msgs, _ := body["messages"].([]any)
+	if code != http.StatusOK || len(msgs) != 1 || msgs[0].(map[string]any)["author"] != "token:producer" {
+		t.Errorf("chat as the token producer: %d %v, want author token:producer", code, body)
+	}
+	if code, body := s.api(t, "PUT", "/api/v1/callers/+15550100/block", tok, `{"reason":"abuse"}`); code != http.StatusOK {
+		t.Fatalf("block: %d %v", code, body)
+	}
+	if code, body := s.api(t, "GET", "/api/v1/callers/+15550100", tok, ""); code != http.StatusOK || !strings.Contains(fmt.Sprint(body), "token:producer") {
+		t.Errorf("the blocked caller's profile: %d %v, want blocked by token:producer", code, body)
+	}
 }
