@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/clientaddr"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -75,6 +77,9 @@ type Config struct {
 	// pass; "*" allows any. Others are refused with 421, so that a name
 	// rebound to callin's address (DNS rebinding) reaches nothing.
 	AllowedHosts []string
+	// Proxies are the trusted proxies whose forwarding header names the
+	// client (see ClientAddr); nil: none.
+	Proxies *clientaddr.Proxies
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered is told how many line rows each render of a role rendered
@@ -241,6 +246,11 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.writeJSON(w, r, http.StatusMethodNotAllowed, apiError{errorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
 	})
 }
+
+// ClientAddr returns r's client address: the connection's or, from a
+// trusted proxy (Config.Proxies), the one the proxy names. Limits keyed on
+// clients use it.
+func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.cfg.Proxies.Addr(r) }
 
 // principal returns the request's principal and its queue.Actor.
 func principal(r *http.Request) (auth.Principal, queue.Actor) {

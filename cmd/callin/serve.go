@@ -29,6 +29,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/clientaddr"
 )
 
 // nodeSpec is one Asterisk node to connect to.
@@ -70,6 +71,11 @@ type stackConfig struct {
 	// besides localhost, IP literals and the hosts of Listen and Advertise
 	// (see web.Config.AllowedHosts).
 	AllowedHosts []string
+	// TrustedProxies are the addresses and networks whose forwarding
+	// header (ForwardedHeader: X-Forwarded-For, the default, or
+	// Forwarded) names the client; none by default.
+	TrustedProxies  []string
+	ForwardedHeader string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -99,6 +105,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		cfg.AllowedHosts = append(cfg.AllowedHosts, splitList(v)...)
 		return nil
 	})
+	fs.Func("trusted-proxies", "addresses or networks of the proxies in front of callin whose --forwarded-header says the client's address, comma separated, e.g. 10.0.0.5,192.168.0.0/24 (default: none; login limits key on the connection's address)", func(v string) error {
+		cfg.TrustedProxies = append(cfg.TrustedProxies, splitList(v)...)
+		return nil
+	})
+	fs.StringVar(&cfg.ForwardedHeader, "forwarded-header", clientaddr.XForwardedFor, "the header the trusted proxies name the client in: X-Forwarded-For or Forwarded")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env); err != nil {
@@ -273,7 +284,11 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 // newConsole builds the console and API on the Stasis app and the store.
 func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
 	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
-	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})
+	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
+	if err != nil {
+		return nil, usagef("--trusted-proxies, --forwarded-header: %v", err)
+	}
+	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, Proxies: proxies})
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +309,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, stat
 		Recordings:   recordings,
 		Phones:       phones,
 		AllowedHosts: allowedHosts(cfg),
+		Proxies:      proxies,
 	}), nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -178,7 +177,7 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 		if err := parseForm(w, r); err != nil {
 			switch {
 			case r.Context().Err() != nil || errors.Is(err, io.ErrUnexpectedEOF):
-				s.log.Debug("login: the client left before sending its form", "ip", clientIP(r), "err", err)
+				s.log.Debug("login: the client left before sending its form", "ip", s.clientIP(r), "err", err)
 				// Nothing to answer: nobody is listening.
 			case errors.Is(err, errMultipart):
 				fail(w, r, http.StatusUnsupportedMediaType, "Send the login form as application/x-www-form-urlencoded.")
@@ -192,13 +191,13 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 		if r.Context().Err() != nil {
 			return // the client left: no login for nobody
 		}
-		sess, err := s.Login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"),
-			clientIP(r), r.UserAgent())
+		sess, err := s.login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"),
+			s.clientIP(r), r.UserAgent(), s.deviceCookie(r))
 		var limited *rateLimitError
 		switch {
 		case err != nil && r.Context().Err() != nil:
 			// The client left during the login: not a server fault.
-			s.log.Debug("login: the client left before the answer", "ip", clientIP(r), "err", err)
+			s.log.Debug("login: the client left before the answer", "ip", s.clientIP(r), "err", err)
 			return
 		case errors.As(err, &limited):
 			secs := int(math.Ceil(limited.retry.Seconds()))
@@ -219,6 +218,7 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 			}
 		}
 		s.SetSessionCookie(w, r, sess)
+		s.setDeviceCookie(w, r, sess)
 		redirect(w, r, localPath(r.PostFormValue("next")))
 	})
 }
@@ -325,11 +325,8 @@ func localPath(next string) string {
 	return clean
 }
 
-// clientIP is the host of r.RemoteAddr. Behind a proxy, put middleware
-// that sets RemoteAddr from a trusted header (chi's RealIP) in front.
-func clientIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
+// clientIP is r's client address as the Service's trusted proxies say
+// (Config.Proxies; none: the connection's).
+func (s *Service) clientIP(r *http.Request) string {
+	return s.proxies.String(r)
 }

@@ -2,14 +2,17 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/clientaddr"
 )
 
 // The tests of issue 21 ("Hostile clients, round two") on the login, over
@@ -108,4 +111,120 @@ func TestLoginCleansInput(t *testing.T) {
 	if res := postLogin(t, addr, url.Values{"username": {"\xff\xfe"}, "password": {"x"}}, "test"); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a name that is not UTF-8: %d, want 401", res.StatusCode)
 	}
+}
+
+// proxiedLogin serves a Service's login over a real listener, believing
+// X-Forwarded-For from loopback (the test's own connections).
+func proxiedLogin(t *testing.T, trusted ...string) string {
+	t.Helper()
+	store := pgtest.NewStore(t)
+	if err := auth.AddUser(context.Background(), store, "alice", auth.RoleProducer, "a-long-password-123"); err != nil {
+		t.Fatal(err)
+	}
+	proxies, err := clientaddr.New(trusted, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := auth.New(auth.Config{Store: store, Proxies: proxies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /login", svc.LoginHandler(nil))
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts.Listener.Addr().String()
+}
+
+// loginAs posts a login as from the client address from (sent as
+// X-Forwarded-For), with cookies, and returns the status and the device
+// cookie set, if any.
+func loginAs(t *testing.T, addr, from, password string, cookies ...*http.Cookie) (int, *http.Cookie) {
+	t.Helper()
+	form := url.Values{"username": {"alice"}, "password": {password}}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", from)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	res, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == "callin_device" {
+			return res.StatusCode, c
+		}
+	}
+	return res.StatusCode, nil
+}
+
+// TestStrangerCannotLockOutUser (point 5): behind a trusted proxy, a
+// stranger's failures lock only the stranger's address; a stranger at
+// the user's own address (a shared NAT) or failing from many addresses
+// slows the name but cannot keep the user out of the browser they logged
+// in from; without trusted proxies, X-Forwarded-For is not believed.
+func TestStrangerCannotLockOutUser(t *testing.T) {
+	t.Parallel()
+	const good, bad = "a-long-password-123", "wrong password!"
+	t.Run("BehindProxy", func(t *testing.T) {
+		t.Parallel()
+		addr := proxiedLogin(t, "127.0.0.0/8", "::1")
+		for range 8 {
+			loginAs(t, addr, "203.0.113.7", bad)
+		}
+		if st, _ := loginAs(t, addr, "203.0.113.7", good); st != http.StatusTooManyRequests {
+			t.Errorf("the stranger's address: %d, want 429", st)
+		}
+		if st, _ := loginAs(t, addr, "198.51.100.1", good); st != http.StatusSeeOther {
+			t.Errorf("alice from her own address behind the same proxy: %d, want 303", st)
+		}
+	})
+	t.Run("SharedAddressKnownDevice", func(t *testing.T) {
+		t.Parallel()
+		addr := proxiedLogin(t, "127.0.0.1")
+		st, device := loginAs(t, addr, "198.51.100.1", good)
+		if st != http.StatusSeeOther || device == nil {
+			t.Fatalf("alice's first login: %d, device cookie %v", st, device)
+		}
+		// A stranger at her address (a NAT) spends its allowance on her
+		// name, then guesses from 30 more addresses.
+		for range 30 {
+			loginAs(t, addr, "198.51.100.1", bad)
+		}
+		for i := range 30 {
+			loginAs(t, addr, fmt.Sprint("192.0.2.", i), bad)
+		}
+		if st, _ := loginAs(t, addr, "198.51.100.1", good); st != http.StatusTooManyRequests {
+			t.Errorf("alice at the shared address without her device: %d, want 429", st)
+		}
+		if st, _ := loginAs(t, addr, "192.0.2.200", good); st != http.StatusTooManyRequests {
+			t.Errorf("alice from a new address without her device (name slowed): %d, want 429", st)
+		}
+		if st, _ := loginAs(t, addr, "198.51.100.1", good, device); st != http.StatusSeeOther {
+			t.Errorf("alice from her browser at the shared address: %d, want 303", st)
+		}
+		// Her device's own failures lock it like an address.
+		for range 8 {
+			loginAs(t, addr, "198.51.100.1", bad, device)
+		}
+		if st, _ := loginAs(t, addr, "198.51.100.1", good, device); st != http.StatusTooManyRequests {
+			t.Errorf("a device that failed 8 times: %d, want 429", st)
+		}
+	})
+	t.Run("UntrustedHeaderIgnored", func(t *testing.T) {
+		t.Parallel()
+		addr := proxiedLogin(t) // nobody trusted
+		statuses := map[int]int{}
+		for i := range 25 {
+			st, _ := loginAs(t, addr, fmt.Sprint("192.0.2.", i), bad)
+			statuses[st]++
+		}
+		if statuses[http.StatusTooManyRequests] == 0 {
+			t.Errorf("25 failures from one connection address with forged X-Forwarded-For: %v, want some 429", statuses)
+		}
+	})
 }

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/clientaddr"
 )
 
 // Store is what a Service needs from the database; *postgres.Store
@@ -98,6 +99,10 @@ type Config struct {
 	// DefaultOutageGrace; negative: never), so that a PostgreSQL outage
 	// does not stop producers running the show.
 	OutageGrace time.Duration
+	// Proxies are the trusted proxies whose forwarding header says the
+	// client's address, which login limits key on; nil: none, the
+	// connection's address.
+	Proxies *clientaddr.Proxies
 }
 
 // Service authenticates requests and logs users in and out. It is safe for
@@ -115,6 +120,7 @@ type Service struct {
 	hashSlots chan struct{} // bounds concurrent argon2 runs, hence their memory
 	dummyHash string        // verified for unknown users, so they take as long as known ones
 	outage    *outageCache  // credentials usable while the database is down
+	proxies   *clientaddr.Proxies
 }
 
 // Session is a new login.
@@ -124,6 +130,8 @@ type Session struct {
 	Token     string
 	Principal Principal
 	Expires   time.Time // the absolute expiry
+
+	device string // a device cookie for the browser that logged in (device.go)
 }
 
 // Session cookie names: browsers accept a __Host- cookie only if it is
@@ -149,6 +157,7 @@ func New(cfg Config) (*Service, error) {
 		loginPath: cfg.LoginPath,
 		origins:   http.NewCrossOriginProtection(),
 		limits:    newLoginLimiter(),
+		proxies:   cfg.Proxies,
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
 	if s.log == nil {
@@ -189,33 +198,60 @@ func New(cfg Config) (*Service, error) {
 // match, creates a session; ip and userAgent are the client's, for rate
 // limiting and the record. It returns ErrBadCredentials for a wrong name or
 // password (taking as long for an unknown name as for a known one) and an
-// error wrapping ErrRateLimited when the address has tried too often, or
-// the name has failed too often from that address (see limit.go: a
-// stranger cannot lock a user out of other addresses).
+// error wrapping ErrRateLimited when the address has tried too often, the
+// name has failed too often from that address, or from everywhere (see
+// limit.go: a stranger cannot lock a user out of other addresses, nor
+// out of a device they logged in from).
 func (s *Service) Login(ctx context.Context, name, password, ip, userAgent string) (Session, error) {
+	return s.login(ctx, name, password, ip, userAgent, "")
+}
+
+// login is Login from a browser that brings device, its device cookie
+// ("" when none).
+func (s *Service) login(ctx context.Context, name, password, ip, userAgent, device string) (Session, error) {
 	// Input is cleaned here, at the boundary: a name no user can have
 	// (a NUL, bytes that are not UTF-8: PostgreSQL refuses both with
 	// 22021) is looked up nowhere, yet fails and counts like any other.
 	name = cleanText(foldName(name), 128) // 128 bounds the limiter's keys
 	now := s.now()
-	if retry, ok := s.limits.take(ip, name, now); !ok {
-		s.log.Warn("login rate limited", "user", name, "ip", ip, "retry", retry)
-		return Session{}, &rateLimitError{retry: retry}
-	}
-	// Every attempt from here on counts as a failure until it succeeds,
-	// whatever the error: a database fault, a client that leaves.
 	var (
 		id         int64
 		role, hash string
 		err        error
 	)
-	known := false
-	if userName.MatchString(name) {
+	known, looked := false, false
+	lookup := func() error {
+		looked = true
+		if !userName.MatchString(name) {
+			return nil
+		}
 		id, role, hash, err = s.store.UserPassword(ctx, name)
 		known = err == nil
 		if err != nil && !errors.Is(err, queue.ErrNotFound) {
-			return Session{}, fmt.Errorf("auth: login: %w", err)
+			return fmt.Errorf("auth: login: %w", err)
 		}
+		return nil
+	}
+	// A device cookie is checked first: it decides which limits apply.
+	// Checking it costs a lookup, not a password hash.
+	devID := ""
+	var lookupErr error
+	if device != "" {
+		if lookupErr = lookup(); lookupErr == nil && known {
+			devID = deviceID(device, hash, name)
+		}
+	}
+	if retry, ok := s.limits.take(ip, name, devID, now); !ok {
+		s.log.Warn("login rate limited", "user", name, "ip", ip, "known_device", devID != "", "retry", retry)
+		return Session{}, &rateLimitError{retry: retry}
+	}
+	// Every attempt from here on counts as a failure until it succeeds,
+	// whatever the error: a database fault, a client that leaves.
+	if !looked {
+		lookupErr = lookup()
+	}
+	if lookupErr != nil {
+		return Session{}, lookupErr
 	}
 	if !known {
 		hash = s.dummyHash
@@ -225,10 +261,10 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
 	}
 	if !ok || !known {
-		s.log.Info("login failed", "user", name, "ip", ip)
+		s.log.Info("login failed", "user", name, "ip", ip, "known_device", devID != "")
 		return Session{}, ErrBadCredentials
 	}
-	s.limits.success(ip, name, now)
+	s.limits.success(ip, name, devID, now)
 	r, err := ParseRole(role)
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
@@ -241,6 +277,10 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 		Token:     base64.RawURLEncoding.EncodeToString(secret[:]),
 		Principal: Principal{Kind: KindUser, ID: id, Name: name, Role: r, Key: credentialKey(KindUser, idHash[:])},
 		Expires:   now.Add(s.maxAge),
+		device:    device,
+	}
+	if devID == "" {
+		sess.device = newDeviceCookie(hash, name)
 	}
 	userAgent = cleanText(userAgent, 256)
 	if err := s.store.CreateSession(ctx, idHash[:], id, now, sess.Expires, userAgent); err != nil {
