@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -66,10 +67,16 @@ func (s *Server) hosts(next http.Handler) http.Handler {
 }
 
 // getHead lets HEAD through every GET route (chi answers it 405
-// otherwise); net/http sends no body for it.
+// otherwise); net/http sends no body for it. An event stream answered to
+// HEAD ends at its first flush, once the headers are out: it has nothing
+// more to send.
 func getHead(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			r = r.WithContext(ctx)
+			w = &headWriter{ResponseWriter: w, cancel: cancel}
 			rctx := chi.RouteContext(r.Context())
 			path := rctx.RoutePath
 			if path == "" {
@@ -86,6 +93,19 @@ func getHead(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// headWriter ends a HEAD request's context at its first flush.
+type headWriter struct {
+	http.ResponseWriter
+	cancel func()
+}
+
+func (h *headWriter) Flush() {
+	_ = http.NewResponseController(h.ResponseWriter).Flush()
+	h.cancel()
+}
+
+func (h *headWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // staticFiles serves the files of fsys and nothing else: a folder (a path
 // ending in / or naming a directory) is 404, not a listing.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -116,6 +117,31 @@ func TestSmallerHoles(t *testing.T) {
 		}
 		if res, _ := s.raw(t, "HEAD", "/api/v1/shows", "", "Authorization", "Bearer "+tok); res.StatusCode != http.StatusOK {
 			t.Errorf("HEAD /api/v1/shows: %d", res.StatusCode)
+		}
+		// An event stream answers HEAD with its headers and ends: three
+		// times in a row on one connection (a connection serves its next
+		// request once the last handler returned), holding no stream (the
+		// token may hold one).
+		one := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}, Timeout: 10 * time.Second}
+		defer one.CloseIdleConnections()
+		for i := range 3 {
+			req, _ := http.NewRequest(http.MethodHead, s.base+"/api/v1/shows/morning/events", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, err := one.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+				t.Errorf("HEAD events, %d: %d %s", i+1, res.StatusCode, res.Header.Get("Content-Type"))
+			}
+		}
+		// Once this is answered on that connection, the last HEAD's
+		// handler has returned.
+		if res, err := one.Get(s.base + "/healthz"); err != nil {
+			t.Fatal(err)
+		} else {
+			res.Body.Close()
 		}
 	})
 
