@@ -131,7 +131,8 @@ func staticFiles(fsys fs.FS) http.Handler {
 const refusalEvery = 10 * time.Second
 
 // limitedLog logs a line per message at most every refusalEvery, at
-// warning level, counting the ones it leaves out.
+// warning level, counting the ones it leaves out. It reads the wall
+// clock, not Config.Now: it paces the log, which is in real time.
 type limitedLog struct {
 	mu   sync.Mutex
 	last map[string]time.Time

@@ -44,6 +44,14 @@ func newDeviceCookie(passwordHash, name string) string {
 	return enc.EncodeToString(id) + "." + enc.EncodeToString(deviceMAC(passwordHash, name, id))
 }
 
+// wellFormedDevice reports whether value looks like a device cookie, so
+// that junk costs no database lookup.
+func wellFormedDevice(value string) bool {
+	idText, macText, ok := strings.Cut(value, ".")
+	enc := base64.RawURLEncoding
+	return ok && enc.DecodedLen(len(idText)) == deviceIDLen && enc.DecodedLen(len(macText)) == sha256.Size
+}
+
 // deviceID returns the id of a device cookie value if it is good for
 // name with passwordHash, else "".
 func deviceID(value, passwordHash, name string) string {

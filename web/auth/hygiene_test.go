@@ -80,6 +80,9 @@ func TestLoginCleansInput(t *testing.T) {
 	if err := auth.AddUser(context.Background(), store, "alice", auth.RoleProducer, "a-long-password-123"); err != nil {
 		t.Fatal(err)
 	}
+	if err := auth.AddUser(context.Background(), store, "bob", auth.RoleHost, "a-long-password-123"); err != nil {
+		t.Fatal(err)
+	}
 	addr := loginServer(t, store, io.Discard)
 	good := url.Values{"username": {"alice"}, "password": {"a-long-password-123"}}
 	for name, ua := range map[string]string{
@@ -106,6 +109,13 @@ func TestLoginCleansInput(t *testing.T) {
 		if s >= 500 {
 			t.Errorf("logins with a NUL in the name: %v", statuses)
 			break
+		}
+	}
+	// The right password does not make a name with a NUL or a newline
+	// the user's.
+	for _, name := range []string{"bob\x00", "bo\nb", "\x00bob"} {
+		if res := postLogin(t, addr, url.Values{"username": {name}, "password": {"a-long-password-123"}}, "test"); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("name %q with the right password: %d, want 401", name, res.StatusCode)
 		}
 	}
 	if res := postLogin(t, addr, url.Values{"username": {"\xff\xfe"}, "password": {"x"}}, "test"); res.StatusCode != http.StatusUnauthorized {

@@ -211,8 +211,11 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 func (s *Service) login(ctx context.Context, name, password, ip, userAgent, device string) (Session, error) {
 	// Input is cleaned here, at the boundary: a name no user can have
 	// (a NUL, bytes that are not UTF-8: PostgreSQL refuses both with
-	// 22021) is looked up nowhere, yet fails and counts like any other.
-	name = cleanText(foldName(name), 128) // 128 bounds the limiter's keys
+	// 22021) is looked up nowhere, yet fails and counts like any other,
+	// under its cleaned form ("alice\x00" counts as alice).
+	raw := foldName(name)
+	name = cleanText(raw, 128) // 128 bounds the limiter's keys
+	possible := name == raw && userName.MatchString(name)
 	now := s.now()
 	var (
 		id         int64
@@ -222,7 +225,7 @@ func (s *Service) login(ctx context.Context, name, password, ip, userAgent, devi
 	known, looked := false, false
 	lookup := func() error {
 		looked = true
-		if !userName.MatchString(name) {
+		if !possible {
 			return nil
 		}
 		id, role, hash, err = s.store.UserPassword(ctx, name)
@@ -236,7 +239,7 @@ func (s *Service) login(ctx context.Context, name, password, ip, userAgent, devi
 	// Checking it costs a lookup, not a password hash.
 	devID := ""
 	var lookupErr error
-	if device != "" {
+	if device != "" && wellFormedDevice(device) {
 		if lookupErr = lookup(); lookupErr == nil && known {
 			devID = deviceID(device, hash, name)
 		}
