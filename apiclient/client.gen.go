@@ -878,7 +878,9 @@ type Callback struct {
 // CallerNotes defines model for CallerNotes.
 type CallerNotes struct {
 	At *time.Time `json:"at,omitempty"`
-	By *string    `json:"by,omitempty"`
+
+	// By The user's name, or token:NAME for an API token.
+	By *string `json:"by,omitempty"`
 
 	// CallId The call they were written during, if any.
 	CallId        *string `json:"call_id,omitempty"`
@@ -1021,10 +1023,12 @@ type LinesFrameEvent string
 
 // Message defines model for Message.
 type Message struct {
-	At     time.Time `json:"at"`
-	Author string    `json:"author"`
-	Id     int       `json:"id"`
-	Text   string    `json:"text"`
+	At time.Time `json:"at"`
+
+	// Author The user's name, or token:NAME for an API token.
+	Author string `json:"author"`
+	Id     int    `json:"id"`
+	Text   string `json:"text"`
 }
 
 // MessageList defines model for MessageList.
@@ -1074,7 +1078,7 @@ type Profile struct {
 	// BlockedAt While blocked.
 	BlockedAt *time.Time `json:"blocked_at,omitempty"`
 
-	// BlockedBy While blocked.
+	// BlockedBy While blocked: the user's name, or token:NAME for an API token.
 	BlockedBy *string `json:"blocked_by,omitempty"`
 
 	// BlockedReason While blocked.

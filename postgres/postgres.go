@@ -80,5 +80,23 @@ func translate(op string, err error) error {
 	if kind == nil {
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
-	return fmt.Errorf("postgres: %s: %w: %w", op, kind, err)
+	return &domainError{op: op, kind: kind, err: err}
 }
+
+// domainError is a PostgreSQL error translated to a domain sentinel. Its
+// text has PostgreSQL's, for the log; Public is the text without it, for
+// clients ("invalid byte sequence for encoding…", "no rows in result
+// set" say how the database works, not what was wrong with the request).
+type domainError struct {
+	op        string
+	kind, err error
+}
+
+func (e *domainError) Error() string {
+	return "postgres: " + e.op + ": " + e.kind.Error() + ": " + e.err.Error()
+}
+
+// Public is the error's text without PostgreSQL's.
+func (e *domainError) Public() string { return "postgres: " + e.op + ": " + e.kind.Error() }
+
+func (e *domainError) Unwrap() []error { return []error{e.kind, e.err} }

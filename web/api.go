@@ -412,9 +412,9 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 	}
 	p, actor := principal(r)
 	if blocked {
-		err = s.cfg.History.Block(r.Context(), n, p.Name, reason)
+		err = s.cfg.History.Block(r.Context(), n, auth.ActorName(p), reason)
 	} else {
-		err = s.cfg.History.Unblock(r.Context(), n, p.Name)
+		err = s.cfg.History.Unblock(r.Context(), n, auth.ActorName(p))
 	}
 	if err != nil {
 		return err

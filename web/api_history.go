@@ -217,9 +217,9 @@ func (s *Server) postChat(r *http.Request) (apiMessage, error) {
 		return apiMessage{}, invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
 	}
 	p, _ := principal(r)
-	m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
+	m := chatMsg{At: s.cfg.Now(), From: auth.ActorName(p), Text: text}
 	if s.cfg.Chat != nil {
-		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)
+		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, auth.ActorName(p), text)
 		if err != nil {
 			return apiMessage{}, err
 		}

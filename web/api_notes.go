@@ -104,7 +104,7 @@ func (s *Server) putNotes(r *http.Request) (apiCallerNotes, error) {
 		return apiCallerNotes{}, fieldError(err)
 	}
 	p, _ := principal(r)
-	saved, err := s.cfg.Notes.WriteCallerNotes(r.Context(), notes, p.Name)
+	saved, err := s.cfg.Notes.WriteCallerNotes(r.Context(), notes, auth.ActorName(p))
 	if err != nil {
 		return apiCallerNotes{}, fieldError(err)
 	}

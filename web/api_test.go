@@ -222,7 +222,7 @@ func TestAPIHistory(t *testing.T) {
 		t.Fatalf("host block: got %d, want 403", res.StatusCode)
 	}
 	res, body = e.api(t, "PUT", "/api/v1/callers/+15550001/block", "producer", `{"reason":"abuse"}`)
-	if res.StatusCode != 200 || body["profile"].(map[string]any)["blocked"] != true || by != "bot-producer" || why != "abuse" {
+	if res.StatusCode != 200 || body["profile"].(map[string]any)["blocked"] != true || by != "token:bot-producer" || why != "abuse" {
 		t.Fatalf("block: got %d %v by %q why %q", res.StatusCode, body, by, why)
 	}
 	if res, _ := e.api(t, "DELETE", "/api/v1/callers/+15550001/block", "producer", ""); res.StatusCode != 200 || blocked != "" {

@@ -83,6 +83,9 @@
 // bounded, the credentials checked again every StreamRecheck, and a
 // session's streams ended when it logs out (streams.go). Every answer
 // carries the security headers (a Content-Security-Policy allowing no
-// inline script or framing, no-store): see secure. A talkback may use only
-// its show's TalkbackRules.
+// inline script or framing, no-store): see secure; Front puts them, and the
+// allowed-hosts check (Config.AllowedHosts), in front of whatever else the
+// service serves. JSON bodies are read strictly (decodeJSON, strictjson.go:
+// application/json only, no unknown, repeated or wrong-case key). A
+// talkback may use only its show's TalkbackRules.
 package web

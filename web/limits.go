@@ -253,9 +253,9 @@ var errAddressFull = errors.New("web: too many connections from one address")
 // comes from the proxy's address: addresses in TrustedProxies are not
 // capped per address (only by MaxConns), the proxy being the one to bound
 // its clients. X-Forwarded-For cannot decide here: a connection is
-// admitted before any request is read. The trusted-proxy setting for the
-// login limits (which does read X-Forwarded-For, per request) is to set
-// Limits.TrustedProxies from the same list when it lands in serve.
+// admitted before any request is read. serve sets Limits.TrustedProxies
+// from --trusted-proxies, the list the login limits read X-Forwarded-For
+// from (per request).
 type connPool struct {
 	max, perAddr int
 	proxies      []netip.Prefix

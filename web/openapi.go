@@ -319,7 +319,7 @@ var statusText = map[int]string{
 	404: "Unknown show, caller, number or recording.",
 	409: "Lost a race (code conflict: busy, locked, on air full) or the caller hung up (code gone).",
 	413: "The body is over 64 KiB (code too_large).",
-	415: "A multipart body (code unsupported_media_type).",
+	415: "A body not sent as Content-Type: application/json (UTF-8), or a multipart body (code unsupported_media_type).",
 	422: "Well-formed but not acceptable, or not fitting the caller's state; error.field names the field when one is at fault.",
 	429: "Too many event streams for this token (code rate_limited).",
 	500: "Internal error; details are logged, not returned.",
@@ -350,7 +350,8 @@ func openAPI(host string) map[string]any {
 			"version": "1.0.0",
 			"description": "The automation API of callin, the radio call-in queue: JSON with a bearer token " +
 				"(callin token create). Errors are {\"error\":{\"code\",\"message\",\"field\"}}. " +
-				"Requests with a field the schema does not list are refused (400).",
+				"Schemas are closed: a field the schema does not list, a field given twice, or a field name in another case " +
+				"is refused (400). A request body must be sent as Content-Type: application/json, UTF-8 (415 otherwise).",
 		},
 		"servers": []any{map[string]any{
 			"url":         "{scheme}://{host}/api/v1",
@@ -598,7 +599,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 		"Profile": obj(map[string]any{
 			"number": str, "name": str, "notes": describe(str, "The producers' notes about this caller."),
 			"calls": integer, "on_air": integer, "first_call": dateTime, "last_call": dateTime, "blocked": boolean,
-			"blocked_reason": describe(str, "While blocked."), "blocked_by": describe(str, "While blocked."),
+			"blocked_reason": describe(str, "While blocked."), "blocked_by": describe(str, "While blocked: the user's name, or token:NAME for an API token."),
 			"blocked_at": describe(dateTime, "While blocked."),
 		}, "number", "calls", "on_air", "blocked"),
 		"ProfileList": obj(map[string]any{"callers": arrayOf(ref("Profile"))}, "callers"),
@@ -609,7 +610,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 			"do_not_air":     describe(boolean, "Producers must not put this caller on air."),
 			"contest_winner": boolean,
 			"call_id":        describe(str, "The call they were written during, if any."),
-			"by":             str, "at": dateTime,
+			"by":             describe(str, "The user's name, or token:NAME for an API token."), "at": dateTime,
 		}, "number", "topic", "notes", "rating", "do_not_air", "contest_winner"),
 		"CallerNotesView": obj(map[string]any{"notes": ref("CallerNotes"), "history": arrayOf(ref("CallerNotes"))}, "notes", "history"),
 		"CallerNotesInput": obj(map[string]any{
@@ -622,7 +623,7 @@ func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
 		}),
 		"Block": obj(map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": maxText,
 			"description": "Why (required)."}}, "reason"),
-		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": str, "text": str}, "id", "at", "author", "text"),
+		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": describe(str, "The user's name, or token:NAME for an API token."), "text": str}, "id", "at", "author", "text"),
 		"MessageList": obj(map[string]any{"messages": arrayOf(ref("Message"))}, "messages"),
 		"MessageText": obj(map[string]any{"text": map[string]any{"type": "string", "minLength": 1, "maxLength": maxChat}}, "text"),
 	}

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"reflect"
 	"runtime/debug"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -104,10 +107,25 @@ func classify(err error) (int, errorBody) {
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
-			return e.status, errorBody{Code: e.code, Message: err.Error()}
+			return e.status, errorBody{Code: e.code, Message: publicText(err)}
 		}
 	}
 	return http.StatusInternalServerError, errorBody{Code: CodeInternal, Message: "internal error"}
+}
+
+// publicText is err's text for clients: an error in its chain with a
+// Public text (the database's errors) gives that instead of its own,
+// which the log keeps.
+func publicText(err error) string {
+	msg := err.Error()
+	var p interface {
+		error
+		Public() string
+	}
+	if errors.As(err, &p) {
+		msg = strings.Replace(msg, p.Error(), p.Public(), 1)
+	}
+	return msg
 }
 
 // writeJSON writes v with status; an encoding failure is logged.
@@ -128,6 +146,12 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) logFail(r *http.Request, status int, err error) {
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		// A refusal for want of room (streams, a node down), not a fault:
+		// a flood of them must not fill the log.
+		s.refusals.log(s.log, "web: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		return
+	}
 	level := slog.LevelDebug
 	if status >= 500 {
 		level = slog.LevelError
@@ -172,10 +196,12 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// decodeJSON reads a JSON body into v, refusing unknown fields, trailing
-// data and text that is not UTF-8 (which encoding/json would quietly turn
-// into U+FFFD); an empty body leaves v as it is. The body is bounded by
-// the bound middleware (413 beyond Limits.MaxBodyBytes).
+// decodeJSON reads a JSON body into v, refusing a body not sent as
+// application/json (415), unknown fields, a key given twice, a key in
+// another case than the schema's, trailing data and text that is not
+// UTF-8 (which encoding/json would quietly turn into U+FFFD); an empty
+// body leaves v as it is. The body is bounded by the bound middleware
+// (413 beyond Limits.MaxBodyBytes).
 func decodeJSON(r *http.Request, v any) error {
 	if r.Body == nil || r.ContentLength == 0 {
 		return nil
@@ -190,6 +216,9 @@ func decodeJSON(r *http.Request, v any) error {
 	}
 	if len(b) == 0 {
 		return nil
+	}
+	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
+		return err
 	}
 	if err := checkUTF8(b); err != nil {
 		return err
@@ -212,6 +241,20 @@ func decodeJSON(r *http.Request, v any) error {
 	}
 	if dec.More() {
 		return badRequest("body", "trailing data after the JSON object")
+	}
+	return checkKeys(b, reflect.TypeOf(v))
+}
+
+// checkJSONType refuses (415) a body whose Content-Type is not
+// application/json, or names a charset other than UTF-8: a form or
+// text/plain is what a cross-site page can send without asking.
+func checkJSONType(ct string) error {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return &inputError{http.StatusUnsupportedMediaType, "Content-Type", "send the body as application/json"}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &inputError{http.StatusUnsupportedMediaType, "Content-Type", "the body must be UTF-8"}
 	}
 	return nil
 }

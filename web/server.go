@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/clientaddr"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -74,6 +76,14 @@ type Config struct {
 	// Notes, when set, keeps the caller notes producers write on a row
 	// and a caller's page (*postgres.Store satisfies it); nil: no notes.
 	Notes CallerNotes
+	// AllowedHosts are the host names (no port) requests may name in
+	// their Host header, besides localhost and IP literals, which always
+	// pass; "*" allows any. Others are refused with 421, so that a name
+	// rebound to callin's address (DNS rebinding) reaches nothing.
+	AllowedHosts []string
+	// Proxies are the trusted proxies whose forwarding header names the
+	// client (see ClientAddr); nil: none.
+	Proxies *clientaddr.Proxies
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered is told how many line rows each render of a role rendered
@@ -91,6 +101,8 @@ type Server struct {
 	hubs    map[string]*hub
 	keys    []string
 	static  http.Handler
+	// refusals rate-limits the log lines of refused requests.
+	refusals limitedLog
 }
 
 // New builds a Server for the shows cfg.Shows lists at this moment.
@@ -122,7 +134,7 @@ func New(cfg Config) *Server {
 	cfg.Limits = cfg.Limits.orDefault()
 	sub, _ := fs.Sub(staticFS, "static")
 	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, streams: newStreamSet(cfg.Limits), hubs: map[string]*hub{},
-		static: http.StripPrefix("/static/", http.FileServerFS(sub))}
+		static: http.StripPrefix("/static/", staticFiles(sub))}
 	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
 	for _, k := range s.keys {
 		s.hubs[k] = newHub(&s.cfg, s.log, k)
@@ -152,7 +164,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Handler returns the HTTP handler: the route table.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.secure, s.bound)
+	r.Use(s.recoverer, s.secure, s.hosts, getHead, s.bound)
 
 	r.Handle("/static/*", s.static)
 	r.Get("/login", s.loginPage)
@@ -238,6 +250,11 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.writeJSON(w, r, http.StatusMethodNotAllowed, apiError{errorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
 	})
 }
+
+// ClientAddr returns r's client address: the connection's or, from a
+// trusted proxy (Config.Proxies), the one the proxy names. Limits keyed on
+// clients use it.
+func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.cfg.Proxies.Addr(r) }
 
 // principal returns the request's principal and its queue.Actor.
 func principal(r *http.Request) (auth.Principal, queue.Actor) {

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
@@ -280,9 +282,21 @@ func listTokens(ctx context.Context, store *postgres.Store, stdout io.Writer) er
 		if !t.Revoked.IsZero() {
 			revoked = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Role, t.Prefix, t.CreatedBy, last, revoked)
+		fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", printable(t.Name), t.Role, t.Prefix, printable(t.CreatedBy), last, revoked)
 	}
 	return tw.Flush()
+}
+
+// printable is s as a table cell: quoted, with escapes, if it has a
+// character that is not printable or a tab (a name made before names were
+// checked must not forge rows or move the cursor).
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == '\t' {
+			return strconv.QuoteToGraphic(s)
+		}
+	}
+	return s
 }
 
 // subcommand returns args[0] when it is one of subs. Asked for help (-h,

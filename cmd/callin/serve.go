@@ -29,6 +29,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/clientaddr"
 )
 
 // nodeSpec is one Asterisk node to connect to.
@@ -70,6 +71,15 @@ type stackConfig struct {
 	// zero rule is queue.DefaultPhonesAllowed). The trunks of the shows'
 	// call-backs are kept out of it (phoneRuleFor).
 	PhoneRule queue.PhoneRule
+	// AllowedHosts are host names requests may name in their Host header
+	// besides localhost, IP literals and the hosts of Listen and Advertise
+	// (see web.Config.AllowedHosts).
+	AllowedHosts []string
+	// TrustedProxies are the addresses and networks whose forwarding
+	// header (ForwardedHeader: X-Forwarded-For, the default, or
+	// Forwarded) names the client; none by default.
+	TrustedProxies  []string
+	ForwardedHeader string
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env envFunc) error {
@@ -105,6 +115,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.IntVar(&lim.MaxStreams, "max-streams", lim.MaxStreams, "event streams at most; a tenth of them only for admins and producers")
 	fs.IntVar(&lim.StreamsPerUser, "streams-per-user", lim.StreamsPerUser, "event streams of one user (all sessions) or token at most")
 	fs.IntVar(&lim.SessionsPerUser, "sessions-per-user", lim.SessionsPerUser, "console sessions of one user at most; a login beyond it ends the one seen longest ago")
+	fs.Func("allowed-hosts", "host names the console and API answer for, comma separated, besides localhost, IP addresses and the --listen and --advertise hosts; * for any (default: none)", func(v string) error {
+		cfg.AllowedHosts = append(cfg.AllowedHosts, splitList(v)...)
+		return nil
+	})
+	fs.Func("trusted-proxies", "addresses or networks of the proxies in front of callin whose --forwarded-header says the client's address, comma separated, e.g. 10.0.0.5,192.168.0.0/24 (default: none; login limits key on the connection's address)", func(v string) error {
+		cfg.TrustedProxies = append(cfg.TrustedProxies, splitList(v)...)
+		return nil
+	})
+	fs.StringVar(&cfg.ForwardedHeader, "forwarded-header", clientaddr.XForwardedFor, "the header the trusted proxies name the client in: X-Forwarded-For or Forwarded")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env); err != nil {
@@ -115,6 +134,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return err
 	}
 	cfg.Logger = logger
+	// The trusted proxies are not capped per address (a proxy's clients all
+	// come from its address); the login limits read the same list.
+	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
+	if err != nil {
+		return usagef("--trusted-proxies, --forwarded-header: %v", err)
+	}
+	lim.TrustedProxies = proxies.Networks()
 	cfg.Limits = lim
 	if cfg.DatabaseURL == "" {
 		return usagef("serve: --database-url (CALLIN_DATABASE_URL) is required")
@@ -212,7 +238,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	proxy := newStandbyProxy(console.Handler(), app, store, shows, &advertise, log)
-	srv := cfg.Limits.HTTPServer(serviceMux(proxy, metrics, app, db, cfg.Limits), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db, cfg.Limits)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
@@ -286,7 +312,11 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 // newConsole builds the console and API on the Stasis app and the store.
 func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
 	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
-	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies,
+	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
+	if err != nil {
+		return nil, usagef("--trusted-proxies, --forwarded-header: %v", err)
+	}
+	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, Proxies: proxies,
 		MaxSessions: cfg.Limits.SessionsPerUser})
 	if err != nil {
 		return nil, err
@@ -305,10 +335,37 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, stat
 		Talkback: talkback,
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
-		Recordings: recordings,
-		Phones:     phones,
-		PhoneRule:  cfg.PhoneRule,
+		Recordings:   recordings,
+		Phones:       phones,
+		PhoneRule:    cfg.PhoneRule,
+		AllowedHosts: allowedHosts(cfg),
+		Proxies:      proxies,
 	}), nil
+}
+
+// allowedHosts are the host names the service answers for: the
+// --allowed-hosts list and the hosts of --listen and --advertise (web
+// lets localhost and IP literals through besides).
+func allowedHosts(cfg stackConfig) []string {
+	hosts := slices.Clone(cfg.AllowedHosts)
+	if h, _, err := net.SplitHostPort(cfg.Listen); err == nil && h != "" {
+		hosts = append(hosts, h)
+	}
+	if u, err := url.Parse(cfg.Advertise); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	return hosts
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // loadShows stores the shows given on the command line and returns every

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/queue"
@@ -109,15 +110,48 @@ func DeleteUser(ctx context.Context, store AdminStore, name string) error {
 	return nil
 }
 
+// MaxTokenName is the most characters a token's name may have.
+const MaxTokenName = 40
+
+// TokenName returns name trimmed, or an error wrapping queue.ErrInvalid if
+// it is not 1 to MaxTokenName printable characters (letters, marks,
+// digits, punctuation, symbols and the plain space: no control codes, no
+// newlines, no invisible or direction-changing format characters, which
+// forged rows in callin token list). A token's name cannot pass for a
+// user's: wherever a token acts it is shown as "token:NAME" (see
+// ActorName), and user names have no colon.
+func TokenName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	ok := utf8.ValidString(name) && n >= 1 && n <= MaxTokenName
+	for _, r := range name {
+		ok = ok && unicode.IsPrint(r)
+	}
+	if !ok {
+		return "", fmt.Errorf("auth: token name %q: want 1 to %d printable characters: %w", name, MaxTokenName, queue.ErrInvalid)
+	}
+	return name, nil
+}
+
+// ActorName is how p is named where it acts (the chat, blocks, caller
+// notes): a user by their name, a token as "token:NAME", which no user
+// name can be (user names have no colon).
+func ActorName(p Principal) string {
+	if p.Kind == KindToken {
+		return "token:" + p.Name
+	}
+	return p.Name
+}
+
 // CreateToken creates an API token with a role and returns it: the only
-// time it is seen in full, since only its hash is kept. name (1 to 100
-// characters) identifies it for RevokeToken; createdBy is the creating
+// time it is seen in full, since only its hash is kept. name (see
+// TokenName) identifies it for RevokeToken; createdBy is the creating
 // user's name, for the record. It returns errors wrapping queue.ErrInvalid
 // for a bad name or role and queue.ErrConflict if a live token has the name.
 func CreateToken(ctx context.Context, store AdminStore, name string, role Role, createdBy string) (string, error) {
-	name = strings.TrimSpace(name)
-	if n := utf8.RuneCountInString(name); n < 1 || n > 100 {
-		return "", fmt.Errorf("auth: token name %q: want 1 to 100 characters: %w", name, queue.ErrInvalid)
+	name, err := TokenName(name)
+	if err != nil {
+		return "", err
 	}
 	if _, err := ParseRole(string(role)); err != nil {
 		return "", err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -299,16 +300,30 @@ func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, auth.Config{})
 	e.addUser("alice", auth.RoleProducer)
-	attempt := func(ip, name, pw string) *http.Response {
+	attempt := func(ip, name, pw string, cookies ...*http.Cookie) *http.Response {
 		r := req("POST", "/login", url.Values{"username": {name}, "password": {pw}})
 		r.RemoteAddr = ip + ":1234"
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
 		return e.do(r)
 	}
 
 	t.Run("PerNameAndAddress", func(t *testing.T) {
+		// Alice logged in from her browser before: it has a device cookie.
+		first := attempt("10.0.1.99", "alice", password)
+		var device *http.Cookie
+		for _, c := range first.Cookies() {
+			if c.Name == "callin_device" {
+				device = c
+			}
+		}
+		if first.StatusCode != http.StatusSeeOther || device == nil || !device.HttpOnly {
+			t.Fatalf("alice's first login: %d, device cookie %v", first.StatusCode, device)
+		}
 		// A stranger guesses at alice's password once every 12 s for an
 		// hour, and ten more addresses each fail ten times: each locks
-		// only itself out.
+		// only itself out, and slows the name.
 		for i := range 300 {
 			resp := attempt("203.0.113.7", "alice", "wrong password!")
 			if i < 5 && resp.StatusCode != http.StatusUnauthorized {
@@ -326,8 +341,25 @@ func TestLoginRateLimit(t *testing.T) {
 			t.Errorf("the guessing address: no Retry-After")
 		}
 		wantError(t, resp, http.StatusTooManyRequests, "rate_limited")
-		if resp := attempt("10.0.1.99", "alice", password); resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("alice from her own address, right password: got %d %s, want 303", resp.StatusCode, body(resp))
+		if resp := attempt("10.0.1.99", "alice", password, device); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("alice from her own browser, right password: got %d %s, want 303", resp.StatusCode, body(resp))
+		}
+		// A forged or stolen-for-another-name device cookie counts for nothing.
+		for i := range 10 {
+			for range 10 {
+				attempt(fmt.Sprint("10.0.3.", i), "alice", "wrong password!")
+			}
+		}
+		forged := &http.Cookie{Name: "callin_device", Value: device.Value[:10] + "x" + device.Value[11:]}
+		resp = attempt("10.0.1.98", "alice", password, forged)
+		wantError(t, resp, http.StatusTooManyRequests, "rate_limited")
+		// Without her device she is slowed, for at most a minute.
+		if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); ra < 1 || ra > 60 {
+			t.Errorf("a slowed name: Retry-After %q, want 1 to 60", resp.Header.Get("Retry-After"))
+		}
+		e.clock.Add(time.Minute)
+		if resp := attempt("10.0.1.98", "alice", password); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("alice from a new address a minute later: got %d %s, want 303", resp.StatusCode, body(resp))
 		}
 	})
 

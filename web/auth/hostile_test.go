@@ -138,7 +138,8 @@ func TestAbortedLoginRunsNoLogin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			form := "username=alice&password=whatever+it+is"
+			// A name each: every abandoned login counts as a failure.
+			form := fmt.Sprintf("username=alice%d&password=whatever+it+is", i)
 			fmt.Fprintf(c, "POST /login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", addr, len(form), form)
 			select {
 			case <-store.entered:

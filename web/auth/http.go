@@ -8,9 +8,9 @@ import (
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 )
 
@@ -177,7 +177,7 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 		if err := parseForm(w, r); err != nil {
 			switch {
 			case r.Context().Err() != nil || errors.Is(err, io.ErrUnexpectedEOF):
-				s.log.Debug("login: the client left before sending its form", "ip", clientIP(r), "err", err)
+				s.log.Debug("login: the client left before sending its form", "ip", s.clientIP(r), "err", err)
 				// Nothing to answer: nobody is listening.
 			case errors.Is(err, errMultipart):
 				fail(w, r, http.StatusUnsupportedMediaType, "Send the login form as application/x-www-form-urlencoded.")
@@ -191,13 +191,13 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 		if r.Context().Err() != nil {
 			return // the client left: no login for nobody
 		}
-		sess, err := s.Login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"),
-			clientIP(r), r.UserAgent())
+		sess, err := s.login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"),
+			s.clientIP(r), r.UserAgent(), s.deviceCookie(r))
 		var limited *rateLimitError
 		switch {
 		case err != nil && r.Context().Err() != nil:
 			// The client left during the login: not a server fault.
-			s.log.Debug("login: the client left before the answer", "ip", clientIP(r), "err", err)
+			s.log.Debug("login: the client left before the answer", "ip", s.clientIP(r), "err", err)
 			return
 		case errors.As(err, &limited):
 			secs := int(math.Ceil(limited.retry.Seconds()))
@@ -218,6 +218,7 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 			}
 		}
 		s.SetSessionCookie(w, r, sess)
+		s.setDeviceCookie(w, r, sess)
 		redirect(w, r, localPath(r.PostFormValue("next")))
 	})
 }
@@ -289,21 +290,43 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 }
 
 // localPath returns next if it is a path on this site, else "/": a login
-// link must not send people elsewhere ("//evil.example", "/\evil.example").
+// link must not send people elsewhere ("//evil.example", "/\\evil.example",
+// "/a/../%5Cevil.example"). The path is judged as the browser will follow
+// it: after http.Redirect's path.Clean and with any backslash (which
+// browsers read as a slash) or control character refused outright.
 func localPath(next string) string {
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") ||
-		strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
 		return "/"
 	}
-	return next
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
+		return "/"
+	}
+	// Decoded, the path must not hold what a browser reads as a slash or
+	// a host either: %5C is a backslash, %2F a slash.
+	if strings.ContainsAny(u.Path, "\\") {
+		return "/"
+	}
+	clean := path.Clean(u.EscapedPath())
+	if strings.HasSuffix(u.Path, "/") && !strings.HasSuffix(clean, "/") {
+		clean += "/"
+	}
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") || strings.HasPrefix(path.Clean(u.Path), "//") {
+		return "/"
+	}
+	if u.RawQuery != "" {
+		clean += "?" + u.RawQuery
+	}
+	return clean
 }
 
-// clientIP is the host of r.RemoteAddr. Behind a proxy, put middleware
-// that sets RemoteAddr from a trusted header (chi's RealIP) in front.
-func clientIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
+// clientIP is r's client address as the Service's trusted proxies say
+// (Config.Proxies; none: the connection's).
+func (s *Service) clientIP(r *http.Request) string {
+	return s.proxies.String(r)
 }

@@ -6,26 +6,35 @@ import (
 	"time"
 )
 
-// Login limits. Each attempt takes a token from its client address's
-// bucket (20 quick tries, then one every 3 s: what one address may spend
-// of the server's password hashing, whatever names it tries). Failures
-// then lock the pair of user name and client address, never the name
-// alone: after pairFree failures from one address for one name, that
-// address waits pairBase before its next try for that name, twice as long
-// after each further failure, up to pairMax. A stranger who guesses at a
-// producer's name locks out only their own address; the producer logs in
-// from theirs. A success clears its pair. Guessing spread over many
-// addresses is bounded per address (about 20 tries the first hour, then
-// 4 an hour per name) and by argon2id's cost.
+// Login limits. Each attempt without a known device takes a token from
+// its client address's bucket (20 quick tries, then one every 3 s: what
+// one address may spend of the server's password hashing, whatever names
+// it tries). Failures then lock the pair of user name and client address,
+// never the name alone: after pairFree failures from one address for one
+// name, that address waits pairBase before its next try for that name,
+// twice as long after each further failure, up to pairMax. The client
+// address is clientaddr's: behind a trusted proxy, the one it reports.
+//
+// Failures for a name from anywhere also slow that name: after userFree
+// of them, each further try waits userBase, doubling, up to userMax (the
+// answer to guessing spread over many addresses). A stranger can slow a
+// user but not lock them out: a login from a known device (the device
+// cookie a successful login leaves, see device.go) takes no address token
+// and is not slowed by the name's failures; its own failures lock that
+// device's pair like an address's. A success clears its pair and the
+// name's count.
 const (
 	ipBurst     = 20
 	ipEvery     = 3 * time.Second
 	pairFree    = 5                // failures before a pair waits
 	pairBase    = time.Second      // the first wait
 	pairMax     = 15 * time.Minute // the longest wait
+	userFree    = 10               // failures of a name, from anywhere, before it is slowed
+	userBase    = time.Second      // the first wait of a slowed name
+	userMax     = time.Minute      // the longest wait of a slowed name
 	pairForget  = 24 * time.Hour   // a pair with no failure this long is forgotten
 	limiterSize = 4096             // IP buckets kept; beyond it full then stalest ones go
-	pairsSize   = 16384            // pairs kept; beyond it unlocked then stalest ones go
+	pairsSize   = 16384            // pairs (and names) kept; beyond it unlocked then stalest ones go
 )
 
 type bucket struct {
@@ -119,97 +128,121 @@ type pair struct {
 	last  time.Time // the last failure
 }
 
-// until returns when p may try again.
-func (p *pair) until() time.Time {
-	if p.fails < pairFree {
+// until returns when p may try again, after free failures waiting base,
+// doubling, up to most.
+func (p *pair) until(free int, base, most time.Duration) time.Time {
+	if p.fails < free {
 		return time.Time{}
 	}
-	wait := pairMax
-	if n := p.fails - pairFree; n < 20 {
-		wait = min(pairMax, pairBase<<n)
+	wait := most
+	if n := p.fails - free; n < 20 {
+		wait = min(most, base<<n)
 	}
 	return p.last.Add(wait)
 }
 
-// loginLimiter limits login attempts per client address, and locks a
-// user name only for the address it failed from. It is safe for
-// concurrent use and holds at most limiterSize buckets and pairsSize
-// pairs.
+// loginLimiter limits login attempts per client address, locks a user
+// name only for the address (or device) it failed from, and slows a name
+// failing from everywhere. It is safe for concurrent use and holds at
+// most limiterSize buckets and pairsSize pairs and names.
 type loginLimiter struct {
 	mu    sync.Mutex
 	ip    buckets
 	pairs map[pairKey]*pair
+	users map[string]*pair
 }
 
 func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), pairs: map[pairKey]*pair{}}
+	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), pairs: map[pairKey]*pair{}, users: map[string]*pair{}}
 }
 
-// take lets an attempt for name from ip go ahead, counting it as a
-// failure until success or undo says otherwise; or, if the address has
-// spent its bucket or the pair is locked, takes nothing and returns how
-// long to wait.
-func (l *loginLimiter) take(ip, name string, now time.Time) (retry time.Duration, ok bool) {
+// key is the pair of an attempt: the device's when it comes from a known
+// one, else the address's.
+func key(ip, name, device string) pairKey {
+	if device != "" {
+		return pairKey{"device " + device, name}
+	}
+	return pairKey{ip, name}
+}
+
+// take lets an attempt for name from ip (and device, the id of a known
+// device, or "") go ahead, counting it as a failure until success says
+// otherwise; or, if the address has spent its bucket, the pair is locked
+// or the name slowed, takes nothing and returns how long to wait.
+func (l *loginLimiter) take(ip, name, device string, now time.Time) (retry time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	bi := l.ip.get(ip, now)
-	k := pairKey{ip, name}
+	k := key(ip, name, device)
+	var wait time.Duration
 	p := l.pairs[k]
-	var locked time.Duration
 	if p != nil {
 		if now.Sub(p.last) > pairForget {
 			p.fails = 0
 		}
-		locked = max(0, p.until().Sub(now))
+		wait = max(wait, p.until(pairFree, pairBase, pairMax).Sub(now))
 	}
-	if bi.tokens < 1 || locked > 0 {
-		return max(l.ip.wait(bi), locked), false
+	u := l.users[name]
+	if u != nil && now.Sub(u.last) > pairForget {
+		u.fails = 0
 	}
-	bi.tokens--
+	var bi *bucket
+	if device == "" {
+		bi = l.ip.get(ip, now)
+		wait = max(wait, l.ip.wait(bi))
+		if u != nil {
+			wait = max(wait, u.until(userFree, userBase, userMax).Sub(now))
+		}
+	}
+	if wait > 0 {
+		return wait, false
+	}
+	if bi != nil {
+		bi.tokens--
+	}
 	if p == nil {
 		if len(l.pairs) >= pairsSize {
-			l.evictPairs(now)
+			evictPairs(l.pairs, now)
 		}
 		p = &pair{}
 		l.pairs[k] = p
 	}
 	p.fails++
 	p.last = now
+	if u == nil {
+		if len(l.users) >= pairsSize {
+			evictPairs(l.users, now)
+		}
+		u = &pair{}
+		l.users[name] = u
+	}
+	u.fails++
+	u.last = now
 	return 0, true
 }
 
-// success clears the pair of a successful login and gives the address
-// its token back: only failures count.
-func (l *loginLimiter) success(ip, name string, now time.Time) {
+// success clears the pair of a successful login and the name's count,
+// and gives the address its token back: only failures count.
+func (l *loginLimiter) success(ip, name, device string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.pairs, pairKey{ip, name})
-	b := l.ip.get(ip, now)
-	b.tokens = min(l.ip.burst, b.tokens+1)
-}
-
-// undo takes back an attempt that failed on our side (the database), not
-// on the client's.
-func (l *loginLimiter) undo(ip, name string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if p := l.pairs[pairKey{ip, name}]; p != nil && p.fails > 0 {
-		p.fails--
+	delete(l.pairs, key(ip, name, device))
+	delete(l.users, name)
+	if device == "" {
+		b := l.ip.get(ip, now)
+		b.tokens = min(l.ip.burst, b.tokens+1)
 	}
-	b := l.ip.get(ip, now)
-	b.tokens = min(l.ip.burst, b.tokens+1)
 }
 
-// evictPairs drops the pairs that are not locked and were not touched in
-// pairForget and, if that frees nothing, the sixteenth whose last failure
-// is oldest (as buckets.evict).
-func (l *loginLimiter) evictPairs(now time.Time) {
-	for k, p := range l.pairs {
+// evictPairs drops the entries that are not locked and were not touched
+// in pairForget and, if that frees nothing, the sixteenth whose last
+// failure is oldest (as buckets.evict).
+func evictPairs[K comparable](m map[K]*pair, now time.Time) {
+	for k, p := range m {
 		if now.Sub(p.last) > pairForget || (p.fails < pairFree && now.Sub(p.last) > pairMax) {
-			delete(l.pairs, k)
+			delete(m, k)
 		}
 	}
-	if len(l.pairs) >= pairsSize {
-		dropStalest(l.pairs, func(p *pair) time.Time { return p.last })
+	if len(m) >= pairsSize {
+		dropStalest(m, func(p *pair) time.Time { return p.last })
 	}
 }

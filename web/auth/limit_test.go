@@ -14,21 +14,21 @@ func TestLoginLimiter(t *testing.T) {
 		l := newLoginLimiter()
 		now := t0
 		for i := range pairFree {
-			if _, ok := l.take("10.0.0.9", "alice", now); !ok {
+			if _, ok := l.take("10.0.0.9", "alice", "", now); !ok {
 				t.Fatalf("failure %d refused, want %d free", i+1, pairFree)
 			}
 		}
 		// Each further failure doubles the wait, up to pairMax.
 		for n, want := 0, pairBase; n < 14; n, want = n+1, min(pairMax, want*2) {
-			retry, ok := l.take("10.0.0.9", "alice", now)
+			retry, ok := l.take("10.0.0.9", "alice", "", now)
 			if ok || retry != want {
 				t.Fatalf("after %d failures: got ok=%v retry=%s, want refused, retry %s", pairFree+n, ok, retry, want)
 			}
-			if _, ok := l.take("10.0.0.9", "alice", now.Add(want-time.Millisecond)); ok {
+			if _, ok := l.take("10.0.0.9", "alice", "", now.Add(want-time.Millisecond)); ok {
 				t.Fatalf("after %d failures: allowed before %s", pairFree+n, want)
 			}
 			now = now.Add(want)
-			if _, ok := l.take("10.0.0.9", "alice", now); !ok {
+			if _, ok := l.take("10.0.0.9", "alice", "", now); !ok {
 				t.Fatalf("after %d failures: refused once %s passed", pairFree+n, want)
 			}
 		}
@@ -38,37 +38,48 @@ func TestLoginLimiter(t *testing.T) {
 		l := newLoginLimiter()
 		// One wrong try every 12 s for an hour, from one address.
 		for i := range 300 {
-			l.take("203.0.113.7", "alice", t0.Add(time.Duration(i)*12*time.Second))
+			l.take("203.0.113.7", "alice", "", t0.Add(time.Duration(i)*12*time.Second))
 		}
 		later := t0.Add(time.Hour)
-		if _, ok := l.take("203.0.113.7", "alice", later); ok {
+		if _, ok := l.take("203.0.113.7", "alice", "", later); ok {
 			t.Error("the guessing address is not locked")
 		}
-		if _, ok := l.take("10.0.0.5", "alice", later); !ok {
-			t.Error("alice from her own address: locked out by a stranger")
+		// Alice from her own address is slowed, for at most userMax; from
+		// her known device she passes at once.
+		if _, ok := l.take("10.0.0.5", "alice", "dev1", later); !ok {
+			t.Error("alice from her known device: locked out by a stranger")
 		}
-		// Many addresses guessing at alice lock none but themselves.
+		l.success("10.0.0.5", "alice", "dev1", later)
+		// Many addresses guessing at alice lock none but themselves, and
+		// slow the name.
 		for i := range 100 {
 			for range pairFree + 1 {
-				l.take(fmt.Sprint("198.51.100.", i), "alice", later)
+				l.take(fmt.Sprint("198.51.100.", i), "alice", "", later)
 			}
 		}
-		if _, ok := l.take("10.0.0.6", "alice", later); !ok {
-			t.Error("alice from a fresh address after a spread attack: locked out")
+		retry, ok := l.take("10.0.0.6", "alice", "", later)
+		if ok || retry > userMax {
+			t.Errorf("alice from a fresh address after a spread attack: %v %v, want slowed by at most %v", ok, retry, userMax)
+		}
+		if _, ok := l.take("10.0.0.6", "alice", "", later.Add(userMax)); !ok {
+			t.Error("alice from a fresh address: still refused after userMax")
+		}
+		if _, ok := l.take("10.0.0.5", "alice", "dev1", later); !ok {
+			t.Error("alice from her known device after a spread attack: refused")
 		}
 	})
 
 	t.Run("IPBucket", func(t *testing.T) {
 		l := newLoginLimiter()
 		for i := range ipBurst {
-			if _, ok := l.take("10.0.0.1", fmt.Sprint("user", i), t0); !ok {
+			if _, ok := l.take("10.0.0.1", fmt.Sprint("user", i), "", t0); !ok {
 				t.Fatalf("attempt %d refused, want %d allowed", i+1, ipBurst)
 			}
 		}
-		if retry, ok := l.take("10.0.0.1", "another", t0); ok || retry != ipEvery {
+		if retry, ok := l.take("10.0.0.1", "another", "", t0); ok || retry != ipEvery {
 			t.Errorf("over the IP burst: got ok=%v retry=%s, want refused, retry %s", ok, retry, ipEvery)
 		}
-		if _, ok := l.take("10.0.0.2", "another", t0); !ok {
+		if _, ok := l.take("10.0.0.2", "another", "", t0); !ok {
 			t.Error("another IP: refused")
 		}
 	})
@@ -76,12 +87,12 @@ func TestLoginLimiter(t *testing.T) {
 	t.Run("SuccessClearsThePair", func(t *testing.T) {
 		l := newLoginLimiter()
 		for range pairFree - 1 {
-			l.take("10.0.0.1", "alice", t0)
+			l.take("10.0.0.1", "alice", "", t0)
 		}
-		l.take("10.0.0.1", "alice", t0)
-		l.success("10.0.0.1", "alice", t0)
+		l.take("10.0.0.1", "alice", "", t0)
+		l.success("10.0.0.1", "alice", "", t0)
 		for i := range pairFree {
-			if _, ok := l.take("10.0.0.1", "alice", t0); !ok {
+			if _, ok := l.take("10.0.0.1", "alice", "", t0); !ok {
 				t.Fatalf("failure %d after a success refused: the success did not clear the pair", i+1)
 			}
 		}
@@ -90,29 +101,19 @@ func TestLoginLimiter(t *testing.T) {
 	t.Run("SuccessesDoNotCount", func(t *testing.T) {
 		l := newLoginLimiter()
 		for i := range 3 * ipBurst {
-			if _, ok := l.take("10.0.0.1", "alice", t0); !ok {
+			if _, ok := l.take("10.0.0.1", "alice", "", t0); !ok {
 				t.Fatalf("attempt %d refused though every attempt succeeded", i+1)
 			}
-			l.success("10.0.0.1", "alice", t0)
-		}
-	})
-
-	t.Run("UndoTakesBackOurFailures", func(t *testing.T) {
-		l := newLoginLimiter()
-		for i := range 3 * ipBurst {
-			if _, ok := l.take("10.0.0.1", "alice", t0); !ok {
-				t.Fatalf("attempt %d refused though the database failed each", i+1)
-			}
-			l.undo("10.0.0.1", "alice", t0)
+			l.success("10.0.0.1", "alice", "", t0)
 		}
 	})
 
 	t.Run("Forgotten", func(t *testing.T) {
 		l := newLoginLimiter()
 		for range pairFree + 3 {
-			l.take("10.0.0.1", "alice", t0)
+			l.take("10.0.0.1", "alice", "", t0)
 		}
-		if _, ok := l.take("10.0.0.1", "alice", t0.Add(pairForget+time.Second)); !ok {
+		if _, ok := l.take("10.0.0.1", "alice", "", t0.Add(pairForget+time.Second)); !ok {
 			t.Error("a day later the pair is still locked")
 		}
 	})
@@ -121,7 +122,7 @@ func TestLoginLimiter(t *testing.T) {
 		l := newLoginLimiter()
 		for i := range pairsSize + 500 {
 			// A microsecond apart: no bucket refills meanwhile.
-			l.take(fmt.Sprint("ip", i%(limiterSize+500)), fmt.Sprint("name", i), t0.Add(time.Duration(i)*time.Microsecond))
+			l.take(fmt.Sprint("ip", i%(limiterSize+500)), fmt.Sprint("name", i), "", t0.Add(time.Duration(i)*time.Microsecond))
 		}
 		// Full, a sixteenth of the stalest go at once to make room.
 		if n := len(l.ip.m); n > limiterSize || n < limiterSize-limiterSize/evictBatch {
@@ -141,9 +142,9 @@ func TestLoginLimiter(t *testing.T) {
 		// Full again, and a day later all pairs are stale: one new key
 		// sweeps them.
 		for i := 0; len(l.pairs) < pairsSize; i++ {
-			l.take(fmt.Sprint("refill", i), fmt.Sprint("refill", i), t0)
+			l.take(fmt.Sprint("refill", i), fmt.Sprint("refill", i), "", t0)
 		}
-		l.take("late", "late", t0.Add(pairForget+time.Hour))
+		l.take("late", "late", "", t0.Add(pairForget+time.Hour))
 		if len(l.pairs) != 1 {
 			t.Errorf("after a day: %d pairs, want the stale ones swept", len(l.pairs))
 		}

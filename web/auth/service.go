@@ -12,9 +12,13 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/clientaddr"
 )
 
 // Store is what a Service needs from the database; *postgres.Store
@@ -104,6 +108,10 @@ type Config struct {
 	// seen longest ago, so that logins by the hundred cannot pile up
 	// sessions (nor, through them, event streams).
 	MaxSessions int
+	// Proxies are the trusted proxies whose forwarding header says the
+	// client's address, which login limits key on; nil: none, the
+	// connection's address.
+	Proxies *clientaddr.Proxies
 }
 
 // DefaultMaxSessions is Config.MaxSessions's default: room for a user's
@@ -126,6 +134,7 @@ type Service struct {
 	dummyHash string        // verified for unknown users, so they take as long as known ones
 	outage    *outageCache  // credentials usable while the database is down
 	sessions  int           // the most sessions of one user
+	proxies   *clientaddr.Proxies
 }
 
 // Session is a new login.
@@ -135,6 +144,8 @@ type Session struct {
 	Token     string
 	Principal Principal
 	Expires   time.Time // the absolute expiry
+
+	device string // a device cookie for the browser that logged in (device.go)
 }
 
 // Session cookie names: browsers accept a __Host- cookie only if it is
@@ -160,6 +171,7 @@ func New(cfg Config) (*Service, error) {
 		loginPath: cfg.LoginPath,
 		origins:   http.NewCrossOriginProtection(),
 		limits:    newLoginLimiter(),
+		proxies:   cfg.Proxies,
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
 	}
 	if s.log == nil {
@@ -204,38 +216,76 @@ func New(cfg Config) (*Service, error) {
 // match, creates a session; ip and userAgent are the client's, for rate
 // limiting and the record. It returns ErrBadCredentials for a wrong name or
 // password (taking as long for an unknown name as for a known one) and an
-// error wrapping ErrRateLimited when the address has tried too often, or
-// the name has failed too often from that address (see limit.go: a
-// stranger cannot lock a user out of other addresses).
+// error wrapping ErrRateLimited when the address has tried too often, the
+// name has failed too often from that address, or from everywhere (see
+// limit.go: a stranger cannot lock a user out of other addresses, nor
+// out of a device they logged in from).
 func (s *Service) Login(ctx context.Context, name, password, ip, userAgent string) (Session, error) {
-	name = foldName(name)
-	if len(name) > 128 {
-		name = name[:128] // no user has such a name; it only bounds the limiter's keys
-	}
+	return s.login(ctx, name, password, ip, userAgent, "")
+}
+
+// login is Login from a browser that brings device, its device cookie
+// ("" when none).
+func (s *Service) login(ctx context.Context, name, password, ip, userAgent, device string) (Session, error) {
+	// Input is cleaned here, at the boundary: a name no user can have
+	// (a NUL, bytes that are not UTF-8: PostgreSQL refuses both with
+	// 22021) is looked up nowhere, yet fails and counts like any other,
+	// under its cleaned form ("alice\x00" counts as alice).
+	raw := foldName(name)
+	name = cleanText(raw, 128) // 128 bounds the limiter's keys
+	possible := name == raw && userName.MatchString(name)
 	now := s.now()
-	if retry, ok := s.limits.take(ip, name, now); !ok {
-		s.log.Warn("login rate limited", "user", name, "ip", ip, "retry", retry)
+	var (
+		id         int64
+		role, hash string
+		err        error
+	)
+	known, looked := false, false
+	lookup := func() error {
+		looked = true
+		if !possible {
+			return nil
+		}
+		id, role, hash, err = s.store.UserPassword(ctx, name)
+		known = err == nil
+		if err != nil && !errors.Is(err, queue.ErrNotFound) {
+			return fmt.Errorf("auth: login: %w", err)
+		}
+		return nil
+	}
+	// A device cookie is checked first: it decides which limits apply.
+	// Checking it costs a lookup, not a password hash.
+	devID := ""
+	var lookupErr error
+	if device != "" && wellFormedDevice(device) {
+		if lookupErr = lookup(); lookupErr == nil && known {
+			devID = deviceID(device, hash, name)
+		}
+	}
+	if retry, ok := s.limits.take(ip, name, devID, now); !ok {
+		s.log.Warn("login rate limited", "user", name, "ip", ip, "known_device", devID != "", "retry", retry)
 		return Session{}, &rateLimitError{retry: retry}
 	}
-	id, role, hash, err := s.store.UserPassword(ctx, name)
-	known := err == nil
-	if err != nil && !errors.Is(err, queue.ErrNotFound) {
-		s.limits.undo(ip, name, now) // our failure, not theirs
-		return Session{}, fmt.Errorf("auth: login: %w", err)
+	// Every attempt from here on counts as a failure until it succeeds,
+	// whatever the error: a database fault, a client that leaves.
+	if !looked {
+		lookupErr = lookup()
+	}
+	if lookupErr != nil {
+		return Session{}, lookupErr
 	}
 	if !known {
 		hash = s.dummyHash
 	}
 	ok, err := s.verify(ctx, hash, password)
 	if err != nil {
-		s.limits.undo(ip, name, now)
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
 	}
 	if !ok || !known {
-		s.log.Info("login failed", "user", name, "ip", ip)
+		s.log.Info("login failed", "user", name, "ip", ip, "known_device", devID != "")
 		return Session{}, ErrBadCredentials
 	}
-	s.limits.success(ip, name, now)
+	s.limits.success(ip, name, devID, now)
 	r, err := ParseRole(role)
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
@@ -248,10 +298,12 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 		Token:     base64.RawURLEncoding.EncodeToString(secret[:]),
 		Principal: Principal{Kind: KindUser, ID: id, Name: name, Role: r, Key: credentialKey(KindUser, idHash[:])},
 		Expires:   now.Add(s.maxAge),
+		device:    device,
 	}
-	if len(userAgent) > 256 {
-		userAgent = userAgent[:256]
+	if devID == "" {
+		sess.device = newDeviceCookie(hash, name)
 	}
+	userAgent = cleanText(userAgent, 256)
 	if err := s.store.CreateSession(ctx, idHash[:], id, now, sess.Expires, userAgent); err != nil {
 		return Session{}, fmt.Errorf("auth: login %q: %w", name, err)
 	}
@@ -450,4 +502,22 @@ func (s *Service) checkCSRF(r *http.Request, secret []byte) error {
 		return errors.New("wrong CSRF token")
 	}
 	return nil
+}
+
+// cleanText returns s as valid UTF-8 text of at most max bytes, cut on a
+// character boundary, with invalid bytes and control characters dropped:
+// what may be logged and stored (PostgreSQL refuses a NUL and bytes that
+// are not UTF-8).
+func cleanText(s string, max int) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "") {
+		if unicode.IsControl(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
