@@ -249,7 +249,20 @@ func (s *SIPp) Stop() {
 // From (+<prefix><n>), an optional DTMF 1 by SIP INFO after the answer, and
 // an end either way: Asterisk's BYE is answered, or the caller hangs up
 // after Hold.
-var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="1.0" encoding="ISO-8859-1" ?>
+var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"}}From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]{{end}}
+{{- define "in-dialog"}}Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      {{template "from"}}
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>;[$rtag]
+      Call-ID: [call_id]{{end}}
+{{- define "ok"}}SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Content-Length: 0{{end -}}
+<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="callin test caller">
   <send retrans="500">
@@ -257,7 +270,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="
 
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      {{template "from"}}
       To: [service] <sip:[service]@[remote_ip]:[remote_port]>
       Call-ID: [call_id]
       CSeq: 1 INVITE
@@ -290,10 +303,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="
     <![CDATA[
 
       ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
-      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
+      {{template "in-dialog"}}
       CSeq: 1 ACK
       Contact: sip:sipp@[local_ip]:[local_port]
       Max-Forwards: 70
@@ -312,10 +322,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="
     <![CDATA[
 
       INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
-      To: [service] <sip:[service]@[remote_ip]:[remote_port]>;[$rtag]
-      Call-ID: [call_id]
+      {{template "in-dialog"}}
       CSeq: 2 INFO
       Contact: sip:sipp@[local_ip]:[local_port]
       Max-Forwards: 70
@@ -334,14 +341,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="
   <send next="end">
     <![CDATA[
 
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Content-Length: 0
+      {{template "ok"}}
 
     ]]>
   </send>
@@ -349,14 +349,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="
   <send>
     <![CDATA[
 
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Content-Length: 0
+      {{template "ok"}}
 
     ]]>
   </send>
@@ -365,10 +358,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="
     <![CDATA[
 
       BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
-      To: [service] <sip:[service]@[remote_ip]:[remote_port]>;[$rtag]
-      Call-ID: [call_id]
+      {{template "in-dialog"}}
       CSeq: 3 BYE
       Contact: sip:sipp@[local_ip]:[local_port]
       Max-Forwards: 70
@@ -384,7 +374,13 @@ var callerScenario = template.Must(template.New("caller").Parse(`<?xml version="
 // phoneScenario is shared/asterisk/sipp's phone-*.xml in one: a phone that
 // answers (and streams its tone until either side hangs up), never answers,
 // is busy or is unavailable.
-var phoneScenario = template.Must(template.New("phone").Parse(`<?xml version="1.0" encoding="ISO-8859-1" ?>
+var phoneScenario = template.Must(template.New("phone").Parse(`{{define "answer"}}[last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>{{end -}}
+<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="callin test phone {{.Kind}}">
   <recv request="INVITE" crlf="true">
@@ -400,12 +396,7 @@ var phoneScenario = template.Must(template.New("phone").Parse(`<?xml version="1.
     <![CDATA[
 
       SIP/2.0 100 Trying
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      {{template "answer" .}}
       Content-Length: 0
 
     ]]>
@@ -415,12 +406,7 @@ var phoneScenario = template.Must(template.New("phone").Parse(`<?xml version="1.
     <![CDATA[
 
       SIP/2.0 {{if eq .Kind "busy"}}486 Busy Here{{else}}480 Temporarily Unavailable{{end}}
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      {{template "answer" .}}
       Content-Length: 0
 
     ]]>
@@ -431,12 +417,7 @@ var phoneScenario = template.Must(template.New("phone").Parse(`<?xml version="1.
     <![CDATA[
 
       SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      {{template "answer" .}}
       Content-Length: 0
 
     ]]>
@@ -476,12 +457,7 @@ var phoneScenario = template.Must(template.New("phone").Parse(`<?xml version="1.
     <![CDATA[
 
       SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{{.Name}}@[local_ip]:[local_port];transport=[transport]>
+      {{template "answer" .}}
       Content-Type: application/sdp
       Content-Length: [len]
 
