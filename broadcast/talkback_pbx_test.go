@@ -44,7 +44,7 @@ func (l *logBuf) lines(substr string) []string {
 // startPBX runs an App against a real Asterisk: show "morning" (callin's
 // dialplan sends 5550100 there) held in bridges of size, the music class
 // asterisk-run has, the producer "pat" on PJSIP/phone1.
-func startPBX(t *testing.T, p *pbxtest.PBX, size int, log *logBuf) *env {
+func startPBX(t testing.TB, p *pbxtest.PBX, size int, log *logBuf) *env {
 	t.Helper()
 	sc := showCfg("morning", "n1")
 	sc.MOHClass = "callin"
