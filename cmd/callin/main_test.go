@@ -110,7 +110,7 @@ func (s *syncBuffer) String() string {
 }
 
 // waitFor waits until the output contains want.
-func (s *syncBuffer) waitFor(t *testing.T, want string, errc <-chan error) string {
+func (s *syncBuffer) waitFor(t testing.TB, want string, errc <-chan error) string {
 	t.Helper()
 	timeout := time.After(60 * time.Second)
 	for !strings.Contains(s.String(), want) {

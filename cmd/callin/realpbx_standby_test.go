@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -84,4 +88,41 @@ func TestRealPBXStandby(t *testing.T) {
 	}
 	waitBridge(t, p, airBridge, waiting[0].ChannelID)
 	checkTransitions(t, dbURL)
+}
+
+// BenchmarkPBXStandbyTakeover: two callin processes on one database and a
+// real Asterisk with PBX_STANDBY_CALLERS SIP callers waiting (default 100);
+// each iteration kills the driving one (kill -9) and times the standby
+// until it is ready and its line holds every caller; then a new standby
+// is started for the next iteration. Serve's claim interval is 2 s, so
+// most of it is the wait for the standby's next try.
+//
+//	go test -run '^$' -bench PBXStandbyTakeover -benchtime 3x ./cmd/callin/
+func BenchmarkPBXStandbyTakeover(b *testing.B) {
+	n := 100
+	if v, err := strconv.Atoi(os.Getenv("PBX_STANDBY_CALLERS")); err == nil {
+		n = v
+	}
+	p := pbxtest.New(b, pbxtest.Config{})
+	dbURL := pgtest.URL(b)
+	driver := startRealProcess(b, p, dbURL, realShow)
+	standby := startProcess(b, p, dbURL, realShow)
+	p.Callers(b, pbxtest.CallerConfig{Number: "5550100", Count: n, Rate: 50, PressOne: true})
+	driver.waitCallers(fmt.Sprint(n, " waiting"), time.Minute, func(cs []queue.Call) bool { return len(inState(cs, queue.StateWaiting)) == n })
+	var took []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		killed := time.Now()
+		driver.kill()
+		standby.waitReady(30 * time.Second)
+		standby.waitCallers("the line taken over", 30*time.Second, func(cs []queue.Call) bool { return len(inState(cs, queue.StateWaiting)) == n })
+		took = append(took, time.Since(killed))
+		b.StopTimer()
+		driver, standby = standby, startProcess(b, p, dbURL, realShow)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	fmt.Printf("%d callers: kill -9 of the driver → the standby's line complete %v\n", n, took)
+	b.ReportMetric(float64(took[len(took)/2])/float64(time.Millisecond), "takeover-p50-ms")
 }

@@ -50,7 +50,7 @@ const (
 
 // realService is one `callin serve` under test on a real Asterisk.
 type realService struct {
-	t      *testing.T
+	t      testing.TB
 	p      *pbxtest.PBX
 	base   string
 	db     string
@@ -65,7 +65,7 @@ type realService struct {
 // realEnv is serve's environment for the node p, database dbURL and show;
 // the journal is in a folder of the test's, the same for every instance the
 // test starts (a restarted callin finds what its predecessor left there).
-func realEnv(t *testing.T, p *pbxtest.PBX, dbURL, show string) map[string]string {
+func realEnv(t testing.TB, p *pbxtest.PBX, dbURL, show string) map[string]string {
 	journals.mu.Lock()
 	dir, ok := journals.dirs[t.Name()]
 	if !ok {
@@ -93,7 +93,7 @@ var journals = struct {
 
 // startReal runs `callin serve` (run, in this process) on p and dbURL and
 // waits until it is ready; a producer token is made for the API.
-func startReal(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realService {
+func startReal(t testing.TB, p *pbxtest.PBX, dbURL, show string) *realService {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	rs := &realService{t: t, p: p, db: dbURL, stderr: newSyncBuffer(), errc: make(chan error, 1), cancel: cancel}
@@ -118,7 +118,7 @@ const execServeEnv = "CALLIN_TEST_EXEC_MAIN"
 // startRealProcess runs `callin serve` as a process of its own (this test
 // binary, as callin's main), so that it can be killed with SIGKILL, and
 // waits until it is ready.
-func startRealProcess(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realService {
+func startRealProcess(t testing.TB, p *pbxtest.PBX, dbURL, show string) *realService {
 	t.Helper()
 	rs := startProcess(t, p, dbURL, show)
 	rs.waitReady(30 * time.Second)
@@ -127,7 +127,7 @@ func startRealProcess(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realSer
 
 // startProcess runs `callin serve` as a process of its own and waits until
 // it listens (a standby never gets ready).
-func startProcess(t *testing.T, p *pbxtest.PBX, dbURL, show string) *realService {
+func startProcess(t testing.TB, p *pbxtest.PBX, dbURL, show string) *realService {
 	t.Helper()
 	rs := &realService{t: t, p: p, db: dbURL, stderr: newSyncBuffer(), errc: make(chan error, 1)}
 	cmd := exec.Command(os.Args[0], "serve")
@@ -394,7 +394,7 @@ func chanName(t *testing.T, p *pbxtest.PBX, id string) string {
 }
 
 // bridges lists Asterisk's bridges whose id starts with prefix.
-func bridges(t *testing.T, p *pbxtest.PBX, prefix string) []ariBridge {
+func bridges(t testing.TB, p *pbxtest.PBX, prefix string) []ariBridge {
 	t.Helper()
 	code, body, err := p.Get(context.Background(), "/bridges")
 	if err != nil || code != http.StatusOK {
@@ -415,7 +415,7 @@ func bridges(t *testing.T, p *pbxtest.PBX, prefix string) []ariBridge {
 }
 
 // bridgeOf is the id of the bridge (with prefix) holding channel, or "".
-func bridgeOf(t *testing.T, p *pbxtest.PBX, prefix, channel string) string {
+func bridgeOf(t testing.TB, p *pbxtest.PBX, prefix, channel string) string {
 	t.Helper()
 	for _, b := range bridges(t, p, prefix) {
 		if slices.Contains(b.Channels, channel) {
@@ -427,7 +427,7 @@ func bridgeOf(t *testing.T, p *pbxtest.PBX, prefix, channel string) string {
 
 // waitBridge waits until channel is in a bridge whose id starts with
 // prefix (Asterisk's own view, polled: callin's app holds the events).
-func waitBridge(t *testing.T, p *pbxtest.PBX, prefix, channel string) string {
+func waitBridge(t testing.TB, p *pbxtest.PBX, prefix, channel string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -516,7 +516,7 @@ func recordAir(t *testing.T, rs *realService, d time.Duration) {
 }
 
 // hearAll hears, at the same time, the channel given for each bridge.
-func hearAll(t *testing.T, l *pbxtest.Listener, chans map[string]string, d time.Duration) map[string]*pbxtest.Heard {
+func hearAll(t testing.TB, l *pbxtest.Listener, chans map[string]string, d time.Duration) map[string]*pbxtest.Heard {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -543,7 +543,7 @@ func hearAll(t *testing.T, l *pbxtest.Listener, chans map[string]string, d time.
 // it hears the music in most of a second, for at most 5 s: the music is
 // started again after each join (broadcast.holdBridge), a moment after the
 // caller is in. ok says it did; h is what was heard last.
-func hearMusic(t *testing.T, l *pbxtest.Listener, channel string) (h *pbxtest.Heard, ok bool) {
+func hearMusic(t testing.TB, l *pbxtest.Listener, channel string) (h *pbxtest.Heard, ok bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		h = hear(t, l, channel, time.Second)
@@ -557,7 +557,7 @@ func hearMusic(t *testing.T, l *pbxtest.Listener, channel string) (h *pbxtest.He
 }
 
 // hear records what channel hears for d.
-func hear(t *testing.T, l *pbxtest.Listener, channel string, d time.Duration) *pbxtest.Heard {
+func hear(t testing.TB, l *pbxtest.Listener, channel string, d time.Duration) *pbxtest.Heard {
 	t.Helper()
 	h, err := hearOnce(l, channel, d)
 	if err != nil {
