@@ -59,7 +59,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 	defer cluster.Stop()
 	dbURL := cluster.URL()
 	password := rand.Text()
-	if err := setDemoLogin(ctx, dbURL, password); err != nil {
+	token, err := setDemoLogin(ctx, dbURL, password)
+	if err != nil {
 		return err
 	}
 	pbx := newDemoAsterisk(log)
@@ -91,7 +92,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 	defer stopSim()
 	cfg.Started = func(addr string) {
 		fmt.Fprintf(stdout, "\ncallin demo is running: open http://%s/\n  user:     demo\n  password: %s\n"+
-			"Simulated callers dial in to %q at %.2g a second. Press Ctrl-C to stop.\n\n", addr, password, demoShow, *rate)
+			"The automation API, as a producer:\n  token:    %s\n  e.g.      curl -H 'Authorization: Bearer %s' http://%s/api/v1/shows/%s/callers\n"+
+			"  (more tokens: callin token create --database-url '%s' NAME)\n"+
+			"Simulated callers dial in to %q at %.2g a second. Press Ctrl-C to stop.\n\n",
+			addr, password, token, token, addr, demoShow, dbURL, demoShow, *rate)
 		go simulate(simCtx, pbx, log, *burst, *rate, *patience)
 	}
 	return runStack(ctx, cfg)
@@ -108,18 +112,22 @@ func startDemoDatabase(ctx context.Context, dir string, log *slog.Logger) (*pgcl
 }
 
 // setDemoLogin creates the demo's admin user, or gives it the new password
-// when the cluster is kept from an earlier run (--data).
-func setDemoLogin(ctx context.Context, dbURL, password string) error {
+// when the cluster is kept from an earlier run (--data), and makes a
+// producer's API token for the automation API, named for this run.
+func setDemoLogin(ctx context.Context, dbURL, password string) (token string, err error) {
 	store, err := openStore(ctx, dbURL)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer store.Close()
 	err = auth.AddUser(ctx, store, "demo", auth.RoleAdmin, password)
 	if errors.Is(err, queue.ErrConflict) {
 		err = auth.SetPassword(ctx, store, "demo", password)
 	}
-	return err
+	if err != nil {
+		return "", err
+	}
+	return auth.CreateToken(ctx, store, "demo-"+time.Now().UTC().Format("20060102-150405"), auth.RoleProducer, "demo")
 }
 
 // newDemoAsterisk starts a fake Asterisk in this process, with the prompts

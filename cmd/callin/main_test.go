@@ -157,6 +157,19 @@ func TestDemo(t *testing.T) {
 	if field(out, "user") != "demo" || password == "" {
 		t.Fatalf("no demo login in %q", out)
 	}
+	// The printed API token works on the automation API (issue 23: the
+	// demo gave no way to one).
+	token := field(out, "token")
+	if token == "" || !strings.Contains(out, "callin token create --database-url 'postgres") {
+		t.Errorf("no API token, or no token command with the database URL, in %q", out)
+	}
+	api, _ := http.NewRequest(http.MethodGet, base+"/api/v1/shows/"+demoShow+"/callers", nil)
+	api.Header.Set("Authorization", "Bearer "+token)
+	if res, err := http.DefaultClient.Do(api); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != http.StatusOK {
+		t.Errorf("the demo's API token: GET callers answered %d, want 200", res.StatusCode)
+	}
 
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
