@@ -105,25 +105,34 @@ func (sv *service) stop() {
 // api sends a request with the producer token and decodes the answer.
 func (sv *service) api(method, path string, body, out any) int {
 	sv.t.Helper()
+	code, b := apiCall(sv.t, sv.base, sv.token, method, path, body)
+	if out != nil {
+		_ = json.Unmarshal(b, out)
+	}
+	return code
+}
+
+// apiCall sends a JSON API request (body as JSON, when not nil) with a
+// bearer token to the service at base and returns the status and the body.
+func apiCall(t testing.TB, base, token, method, path string, body any) (int, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = strings.NewReader(string(b))
 	}
-	req, _ := http.NewRequest(method, sv.base+"/api/v1"+path, rd)
-	req.Header.Set("Authorization", "Bearer "+sv.token)
+	req, _ := http.NewRequest(method, base+"/api/v1"+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		sv.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if out != nil {
-		_ = json.NewDecoder(resp.Body).Decode(out)
-	}
-	return resp.StatusCode
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
 
 // callers lists the show's callers through the API.

@@ -227,29 +227,14 @@ func (rs *realService) kill() {
 // out (when not nil).
 func (rs *realService) api(method, path string, body, out any) int {
 	rs.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = strings.NewReader(string(b))
-	}
-	req, _ := http.NewRequest(method, rs.base+"/api/v1"+path, rd)
-	req.Header.Set("Authorization", "Bearer "+rs.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		rs.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, b := apiCall(rs.t, rs.base, rs.token, method, path, body)
 	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil && resp.StatusCode < 300 {
-			rs.t.Fatalf("%s %s: %d %v: %.300s", method, path, resp.StatusCode, err, b)
+		if err := json.Unmarshal(b, out); err != nil && code < 300 {
+			rs.t.Fatalf("%s %s: %d %v: %.300s", method, path, code, err, b)
 		}
 	}
-	rs.last = fmt.Sprintf("%s %s: %d %.300s", method, path, resp.StatusCode, b)
-	return resp.StatusCode
+	rs.last = fmt.Sprintf("%s %s: %d %.300s", method, path, code, b)
+	return code
 }
 
 // act runs a caller action and wants 200.
