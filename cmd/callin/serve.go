@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/showspec"
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
@@ -44,7 +44,7 @@ type stackConfig struct {
 	DatabaseURL   string
 	App           string
 	Nodes         []nodeSpec
-	Shows         []showSpec // upserted into the shows table at start
+	Shows         []showspec.Spec // upserted into the shows table at start
 	Journal       string
 	SecureCookies bool
 	Logger        *slog.Logger
@@ -155,9 +155,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return err
 	}
 	for _, s := range shows {
-		spec, err := parseShow(s, cfg.Nodes[0].Name)
+		spec, err := showspec.Parse(s, cfg.Nodes[0].Name)
 		if err != nil {
-			return err
+			return usagef("--show %v", err)
 		}
 		cfg.Shows = append(cfg.Shows, spec)
 	}
@@ -372,35 +372,22 @@ func splitList(v string) []string {
 // stored show this service runs (those of its nodes), with what each one's
 // talkback may use.
 func loadShows(ctx context.Context, store *postgres.Store, cfg stackConfig) ([]broadcast.ShowConfig, map[string]web.TalkbackRules, error) {
-	for _, s := range cfg.Shows {
-		if _, err := store.UpsertShow(ctx, s.row()); err != nil {
-			return nil, nil, fmt.Errorf("show %q: %w", s.Key, err)
-		}
-	}
-	rows, err := store.ListShows(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("database: %w", err)
-	}
-	nodeNames := map[string]bool{}
+	var nodes []string
 	for _, n := range cfg.Nodes {
-		nodeNames[n.Name] = true
+		nodes = append(nodes, n.Name)
 	}
-	var shows []broadcast.ShowConfig
-	talkback := map[string]web.TalkbackRules{}
-	for _, r := range rows {
-		sc, tb, err := showFromRow(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !nodeNames[sc.Node] {
-			cfg.Logger.Warn("show's node is not configured: the show is not run here", "show", sc.Key, "node", sc.Node)
-			continue
-		}
-		shows = append(shows, sc)
-		talkback[sc.Key] = tb
+	loaded, err := showspec.Load(ctx, store, cfg.Shows, nodes, cfg.Logger)
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(shows) == 0 {
+	if len(loaded) == 0 {
 		return nil, nil, usagef("no show to run: add one with --show KEY (it is kept in the database)")
+	}
+	shows := make([]broadcast.ShowConfig, len(loaded))
+	talkback := map[string]web.TalkbackRules{}
+	for i, sh := range loaded {
+		shows[i] = sh.ShowConfig
+		talkback[sh.Key] = web.TalkbackRules(sh.Talkback)
 	}
 	return shows, talkback, nil
 }
@@ -604,266 +591,7 @@ func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
 	return out, nil
 }
 
-// defaultMOHClass is the music-on-hold class of a show that names none:
-// dialplan/musiconhold.conf's [callin].
-const defaultMOHClass = "callin"
-
-// showSpec is a show given on the command line.
-type showSpec struct {
-	queue.Config
-	// Talkback is what the show's talkback may use (talkback-phones=,
-	// talkback-media=).
-	Talkback web.TalkbackRules
-	// Host is the host's phone (host=), which the console calls on air.
-	Host string
-	// Hold is the most callers per holding bridge (hold=; 0: callin's
-	// default of 50; negative: one bridge, given as hold=0).
-	Hold int
-	// Callback is how the show calls callers back (callback=, callback-cid=).
-	Callback broadcast.CallbackLine
-	// NextClears is what Take next does first with the unlocked callers on
-	// air (next=hold or next=drop; "" leaves them).
-	NextClears string
-}
-
-func (s showSpec) row() postgres.Show {
-	settings, _ := json.Marshal(showSettings{
-		Capacity: s.Capacity, MaxOnAir: s.MaxOnAir, MOHClass: s.MOHClass,
-		AnnounceEvery:  duration(s.AnnounceEvery),
-		TalkbackPhones: s.Talkback.Phones, TalkbackMedia: s.Talkback.Media,
-		Host: s.Host, Hold: s.Hold, ReadyCheck: s.ReadyCheck, AnnounceWait: s.AnnounceWait, NextClears: s.NextClears,
-		CallbackDial: s.Callback.Dial, CallbackCallerID: s.Callback.CallerID,
-		CallbackOffer: duration(s.Config.Callback.Offer), CallbackNear: s.Config.Callback.NearFront,
-		CallbackTries: s.Config.Callback.Attempts, CallbackGap: duration(s.Config.Callback.Gap),
-		CallbackRinging: s.Config.Callback.MaxRinging,
-	})
-	return postgres.Show{Key: s.Key, Title: s.Title, Node: s.Node, LinesOpen: s.LinesOpen, Settings: settings}
-}
-
-// showSettings is the settings column of a show.
-type showSettings struct {
-	Capacity         int      `json:"capacity,omitempty"`
-	MaxOnAir         int      `json:"max_on_air,omitempty"`
-	MOHClass         string   `json:"moh_class,omitempty"`
-	AnnounceEvery    duration `json:"announce_every,omitempty"`
-	TalkbackPhones   []string `json:"talkback_phones,omitempty"`
-	TalkbackMedia    []string `json:"talkback_media,omitempty"`
-	Host             string   `json:"host,omitempty"`
-	Hold             int      `json:"hold,omitempty"`
-	ReadyCheck       bool     `json:"ready_check,omitempty"`
-	AnnounceWait     bool     `json:"announce_wait,omitempty"`
-	NextClears       string   `json:"next_clears,omitempty"`
-	CallbackDial     string   `json:"callback_dial,omitempty"`
-	CallbackCallerID string   `json:"callback_caller_id,omitempty"`
-	CallbackOffer    duration `json:"callback_offer,omitempty"`
-	CallbackNear     int      `json:"callback_near,omitempty"`
-	CallbackTries    int      `json:"callback_tries,omitempty"`
-	CallbackGap      duration `json:"callback_gap,omitempty"`
-	CallbackRinging  int      `json:"callback_ringing,omitempty"`
-}
-
-// duration is a time.Duration kept as "90s" in JSON.
-type duration time.Duration
-
-func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-func (d *duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	*d = duration(v)
-	return err
-}
-
-// showFromRow is a stored show as the service runs it, with what its
-// talkback may use.
-func showFromRow(r postgres.Show) (broadcast.ShowConfig, web.TalkbackRules, error) {
-	var st showSettings
-	if len(r.Settings) > 0 {
-		if err := json.Unmarshal(r.Settings, &st); err != nil {
-			return broadcast.ShowConfig{}, web.TalkbackRules{}, fmt.Errorf("show %q: settings: %w", r.Key, err)
-		}
-	}
-	if st.MOHClass == "" {
-		st.MOHClass = defaultMOHClass
-	}
-	return broadcast.ShowConfig{Config: queue.Config{
-			Key: r.Key, Title: r.Title, Node: r.Node, LinesOpen: r.LinesOpen,
-			Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, MOHClass: st.MOHClass,
-			AnnounceEvery: time.Duration(st.AnnounceEvery), ReadyCheck: st.ReadyCheck, AnnounceWait: st.AnnounceWait,
-			Callback: queue.CallbackConfig{Offer: time.Duration(st.CallbackOffer), NearFront: st.CallbackNear,
-				Attempts: st.CallbackTries, Gap: time.Duration(st.CallbackGap), MaxRinging: st.CallbackRinging},
-		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold, NextClears: st.NextClears,
-			CallbackLine: broadcast.CallbackLine{Dial: st.CallbackDial, CallerID: st.CallbackCallerID},
-		}, web.TalkbackRules{Phones: st.TalkbackPhones, Media: st.TalkbackMedia},
-		nil
-}
-
-// parseShow reads "key[,title=..][,node=..][,capacity=N][,max-on-air=N]
-// [,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP]
-// [,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,next=hold|drop]
-// [,callback=TEMPLATE[,callback-cid=NUMBER][,callback-offer=D]
-// [,callback-near=N][,callback-tries=N][,callback-gap=D][,callback-ringing=N]]
-// [,closed]".
-func parseShow(spec, defaultNode string) (showSpec, error) {
-	parts := strings.Split(spec, ",")
-	s := showSpec{Config: queue.Config{Key: strings.TrimSpace(parts[0]), Node: defaultNode, LinesOpen: true, MOHClass: defaultMOHClass, MaxOnAir: 4}}
-	if s.Key == "" {
-		return s, usagef("--show %q: the key comes first", spec)
-	}
-	if _, err := queue.NewShow(queue.Config{Key: s.Key}); err != nil {
-		return s, usagef("--show %q: %v", spec, err)
-	}
-	s.Title = s.Key
-	for _, p := range parts[1:] {
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		err := s.parseSetting(k, v)
-		if errors.Is(err, errUnknownSetting) {
-			err = s.parseLine(k, v)
-		}
-		switch {
-		case errors.Is(err, errUnknownSetting):
-			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
-				"announce-wait, talkback-phones, talkback-media, host, hold, ready-check, next, callback, callback-cid, callback-offer, "+
-				"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
-		case err != nil:
-			return s, usagef("--show %q: %s: %v", spec, k, err)
-		case s.negative():
-			return s, usagef("--show %q: %s must not be negative", spec, k)
-		}
-	}
-	if s.Callback.Dial == "" && (s.Config.Callback != queue.CallbackConfig{} || s.Callback.CallerID != "") {
-		return s, usagef("--show %q: callback settings need callback=TEMPLATE, e.g. callback=PJSIP/{number}@trunk", spec)
-	}
-	if s.Callback.Dial != "" && s.Config.Callback.Offer == 0 {
-		s.Config.Callback.Offer = 5 * time.Minute
-	}
-	if s.Callback.CallerID != "" {
-		s.Callback.CallerID = fmt.Sprintf("%q <%s>", s.Title, s.Callback.CallerID)
-	}
-	return s, nil
-}
-
-// parseSetting reads the queue and talkback settings of a show spec.
-func (s *showSpec) parseSetting(k, v string) error {
-	var err error
-	switch k {
-	case "title":
-		s.Title = v
-	case "node":
-		s.Node = v
-	case "capacity":
-		s.Capacity, err = strconv.Atoi(v)
-	case "max-on-air":
-		s.MaxOnAir, err = strconv.Atoi(v)
-	case "moh":
-		s.MOHClass = v
-	case "announce":
-		s.AnnounceEvery, err = time.ParseDuration(v)
-	case "talkback-phones":
-		s.Talkback.Phones, err = listOf(v, talkbackPhone, "an endpoint like PJSIP/producer1")
-	case "talkback-media":
-		s.Talkback.Media, err = listOf(v, talkbackMedia, "sound:<name> or recording:<name>, the name of lower-case letters, digits, '_' and '-' in folders")
-	case "closed":
-		s.LinesOpen = false
-	case "announce-wait":
-		s.AnnounceWait = true
-	default:
-		return errUnknownSetting
-	}
-	return err
-}
-
-// negative reports whether a number or duration of the spec is below 0.
-func (s *showSpec) negative() bool {
-	cb := s.Config.Callback
-	return s.Capacity < 0 || s.MaxOnAir < 0 || s.AnnounceEvery < 0 || cb.Offer < 0 || cb.NearFront < 0 ||
-		cb.Attempts < 0 || cb.Gap < 0 || cb.MaxRinging < 0
-}
-
-var errUnknownSetting = errors.New("unknown setting")
-
-// parseLine reads the telephony settings of a show spec: its host's phone,
-// its holding bridges, the readiness check and call-back.
-func (s *showSpec) parseLine(k, v string) error {
-	var err error
-	switch k {
-	case "host":
-		s.Host, err = queue.ParseEndpoint(v)
-	case "hold":
-		if s.Hold, err = strconv.Atoi(v); err == nil && s.Hold < 0 {
-			err = errors.New("must not be negative")
-		}
-		if s.Hold == 0 {
-			s.Hold = -1 // hold=0: one holding bridge for the whole line
-		}
-	case "ready-check":
-		s.ReadyCheck = true
-	case "next":
-		if v != broadcast.ClearHold && v != broadcast.ClearDrop {
-			return fmt.Errorf("%q: want hold or drop (what Take next does first with the unlocked callers on air)", v)
-		}
-		s.NextClears = v
-	case "callback":
-		if !callbackDial.MatchString(v) || !strings.Contains(v, "{number}") {
-			return fmt.Errorf("%q: want an endpoint template with {number}, like PJSIP/{number}@trunk", v)
-		}
-		s.Callback.Dial = v
-	case "callback-cid":
-		n := queue.NormalizeNumber(v)
-		if n == "" {
-			return fmt.Errorf("%q: want the station's number, like +12025550100", v)
-		}
-		s.Callback.CallerID = n // shown with the title, once it is known
-	case "callback-offer":
-		s.Config.Callback.Offer, err = time.ParseDuration(v)
-	case "callback-near":
-		s.Config.Callback.NearFront, err = strconv.Atoi(v)
-	case "callback-tries":
-		s.Config.Callback.Attempts, err = strconv.Atoi(v)
-	case "callback-gap":
-		s.Config.Callback.Gap, err = time.ParseDuration(v)
-	case "callback-ringing":
-		s.Config.Callback.MaxRinging, err = strconv.Atoi(v)
-	default:
-		return errUnknownSetting
-	}
-	return err
-}
-
-// callbackDial is a call-back's endpoint template: a plain endpoint, with
-// {number} where the caller's normalised number goes.
-var callbackDial = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+{}-]+$`)
-
-// talkbackPhone is a dialable endpoint: a technology and a resource, with
-// nothing Asterisk's dial string would read as a separator or an option.
-var talkbackPhone = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+-]+$`)
-
-// talkbackMedia is a configurable talkback message: a prompt or a stored
-// recording, by a plain name.
-var talkbackMedia = regexp.MustCompile(`^(sound|recording):[a-z0-9_-]+(/[a-z0-9_-]+)*$`)
-
-// listOf splits a '|'-separated list and checks each item.
-func listOf(v string, item *regexp.Regexp, want string) ([]string, error) {
-	var out []string
-	for _, x := range strings.Split(v, "|") {
-		if x = strings.TrimSpace(x); x == "" {
-			continue
-		}
-		if !item.MatchString(x) {
-			return nil, fmt.Errorf("%q: want %s", x, want)
-		}
-		out = append(out, x)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("empty list: want %s, separated by '|'", want)
-	}
-	return out, nil
-}
-
-func checkShowNodes(shows []showSpec, nodes []nodeSpec) error {
+func checkShowNodes(shows []showspec.Spec, nodes []nodeSpec) error {
 	names := map[string]bool{}
 	for _, n := range nodes {
 		names[n.Name] = true
