@@ -26,6 +26,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/recordings"
 	"github.com/callin-radio/callin/showspec"
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
@@ -208,7 +209,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	claimNodes(nodes, shows, &nodeClaimer{store: store, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log,
 		advertise: func() string { return advertise }}, func() *showState { return state })
 	metrics := newMetrics()
-	recordings := newRecordingKeeper(store, files, cfg.KeepRecordings, log)
+	keeper := recordings.New(store, files, cfg.KeepRecordings, log)
 	app, err := broadcast.New(broadcast.Config{
 		App:       cfg.App,
 		Nodes:     nodes,
@@ -217,7 +218,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		Blocklist: blocklist,
 		Recall:    recall{store},
 		// Recordings: each finished on-air recording, kept in the store.
-		Recordings: recordings,
+		Recordings: keeper,
 		Phones:     phones,
 		Logger:     log,
 		PhoneRule:  cfg.PhoneRule,
@@ -226,7 +227,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	state = newShowState(store, app, blocklist, log)
-	console, err := newConsole(cfg, store, app, state, blocklist, talkback, recordings, phones)
+	console, err := newConsole(cfg, store, app, state, blocklist, talkback, keeper, phones)
 	if err != nil {
 		return err
 	}
@@ -244,7 +245,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		cfg.Started(ln.Addr().String())
 	}
 	every := cmp.Or(cfg.ReloadEvery, phonesEvery)
-	runErr := serve(ctx, log, srv, ln, app.Run, console.Run, recordings.run,
+	runErr := serve(ctx, log, srv, ln, app.Run, console.Run, keeper.Run,
 		loop(func(ctx context.Context) { phones.Run(ctx, every) }),
 		loop(func(ctx context.Context) { followCallers(ctx, store, console, blocklist, app, every, log) }))
 
@@ -311,7 +312,7 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 
 // newConsole builds the console and API on the Stasis app and the store.
 func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
-	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
+	talkback map[string]web.TalkbackRules, recordings *recordings.Keeper, phones *phones) (*web.Server, error) {
 	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
 	if err != nil {
 		return nil, usagef("--trusted-proxies, --forwarded-header: %v", err)
@@ -394,9 +395,9 @@ func loadShows(ctx context.Context, store *postgres.Store, cfg stackConfig) ([]b
 
 // connectNodes makes an ARI client per node, and gives each show the client
 // of its node for its stored recordings.
-func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.NodeConfig, map[string]storedFiles, error) {
+func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.NodeConfig, map[string]recordings.Files, error) {
 	var nodes []broadcast.NodeConfig
-	files := map[string]storedFiles{}
+	files := map[string]recordings.Files{}
 	for _, n := range cfg.Nodes {
 		c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: cfg.Logger.With("node", n.Name)})
 		if err != nil {
