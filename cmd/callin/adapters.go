@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/tick"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web"
@@ -26,7 +27,7 @@ func (b blocklist) IsBlocked(number string) (bool, string) {
 
 // reload makes the call path's blocklist what the database says, and flags
 // or unflags the callers in line whose number changed: blocks made through
-// another callin instance reach this one (every phonesEvery, and when it
+// another callin instance reach this one (every phonebook.Every, and when it
 // takes a node over). It returns how many numbers changed.
 func (b blocklist) reload(ctx context.Context, store *postgres.Store, app *broadcast.App) (int, error) {
 	fresh, err := store.BlockedNumbers(ctx)
@@ -45,7 +46,7 @@ func (b blocklist) reload(ctx context.Context, store *postgres.Store, app *broad
 
 // keep reloads the blocklist every every until ctx ends.
 func (b blocklist) keep(ctx context.Context, store *postgres.Store, app *broadcast.App, every time.Duration, log *slog.Logger) {
-	ticks(ctx, every, func() {
+	tick.Every(ctx, every, func() {
 		rctx, cancel := context.WithTimeout(ctx, every)
 		defer cancel()
 		if n, err := b.reload(rctx, store, app); err != nil {
@@ -54,20 +55,6 @@ func (b blocklist) keep(ctx context.Context, store *postgres.Store, app *broadca
 			log.Info("blocklist reloaded: blocks made elsewhere", "changed", n)
 		}
 	})
-}
-
-// ticks calls f every every until ctx ends.
-func ticks(ctx context.Context, every time.Duration, f func()) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
 }
 
 // history is the store as the console sees it: blocking a number also

@@ -24,6 +24,7 @@ import (
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/phonebook"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/recordings"
@@ -66,11 +67,11 @@ type stackConfig struct {
 	// requests for the shows it drives (see advertiseURL).
 	Advertise string
 	// ReloadEvery is how often people's phones and the blocklist are read
-	// again, for changes made elsewhere (0: phonesEvery).
+	// again, for changes made elsewhere (0: phonebook.Every).
 	ReloadEvery time.Duration
 	// PhoneRule is what a person's phone may be (--phones-allowed; the
 	// zero rule is queue.DefaultPhonesAllowed). The trunks of the shows'
-	// call-backs are kept out of it (phoneRuleFor).
+	// call-backs are kept out of it (phonebook.RuleFor).
 	PhoneRule queue.PhoneRule
 	// AllowedHosts are host names requests may name in their Host header
 	// besides localhost, IP literals and the hosts of Listen and Advertise
@@ -190,12 +191,12 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if err != nil {
 		return err
 	}
-	phones, err := newPhones(ctx, store, log)
+	phones, err := phonebook.Load(ctx, store, log)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	cfg.PhoneRule = phoneRuleFor(cfg.PhoneRule, shows)
-	phones.warnRefused(cfg.PhoneRule)
+	cfg.PhoneRule = phonebook.RuleFor(cfg.PhoneRule, shows)
+	phones.WarnRefused(cfg.PhoneRule)
 	writer, err := startHistory(store, cfg.Journal, log)
 	if err != nil {
 		return err
@@ -244,7 +245,7 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
 	}
-	every := cmp.Or(cfg.ReloadEvery, phonesEvery)
+	every := cmp.Or(cfg.ReloadEvery, phonebook.Every)
 	runErr := serve(ctx, log, srv, ln, app.Run, console.Run, keeper.Run,
 		loop(func(ctx context.Context) { phones.Run(ctx, every) }),
 		loop(func(ctx context.Context) { followCallers(ctx, store, console, blocklist, app, every, log) }))
@@ -312,7 +313,7 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 
 // newConsole builds the console and API on the Stasis app and the store.
 func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
-	talkback map[string]web.TalkbackRules, recordings *recordings.Keeper, phones *phones) (*web.Server, error) {
+	talkback map[string]web.TalkbackRules, recordings *recordings.Keeper, phones *phonebook.Book) (*web.Server, error) {
 	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
 	if err != nil {
 		return nil, usagef("--trusted-proxies, --forwarded-header: %v", err)
