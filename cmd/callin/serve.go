@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/blocklist"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/phonebook"
 	"github.com/callin-radio/callin/postgres"
@@ -275,12 +276,11 @@ func listen(cfg stackConfig) (net.Listener, string, error) {
 
 // loadBlocklist reads the blocked numbers and gives the list to every
 // show, so callers readmitted after a restart are flagged if blocked.
-func loadBlocklist(ctx context.Context, store *postgres.Store, shows []broadcast.ShowConfig) (blocklist, error) {
-	blocked, err := store.BlockedNumbers(ctx)
+func loadBlocklist(ctx context.Context, store *postgres.Store, shows []broadcast.ShowConfig) (blocklist.List, error) {
+	list, err := blocklist.Load(ctx, store)
 	if err != nil {
-		return blocklist{}, fmt.Errorf("database: %w", err)
+		return blocklist.List{}, fmt.Errorf("database: %w", err)
 	}
-	list := newBlocklist(blocked)
 	for i := range shows {
 		shows[i].Blocklist = list
 	}
@@ -312,7 +312,7 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 }
 
 // newConsole builds the console and API on the Stasis app and the store.
-func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
+func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocks blocklist.List,
 	talkback map[string]web.TalkbackRules, recordings *recordings.Keeper, phones *phonebook.Book) (*web.Server, error) {
 	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
 	if err != nil {
@@ -328,7 +328,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, stat
 		Feed:     web.BroadcastFeed(app),
 		Callers:  app,
 		Controls: savingControls{Controls: app, state: state},
-		History:  history{Store: store, blocklist: blocklist},
+		History:  blocklist.NewHistory(store, blocks),
 		Chat:     store,
 		Notes:    store, // caller notes, written in the console
 		Auth:     authSvc,

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callin-radio/callin/blocklist"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
@@ -21,7 +22,7 @@ import (
 type showState struct {
 	store     *postgres.Store
 	app       *broadcast.App
-	blocklist blocklist
+	blocklist blocklist.List
 	log       *slog.Logger
 
 	mu     sync.Mutex
@@ -29,7 +30,7 @@ type showState struct {
 	dirty  map[string]bool // shows changed since their saver last read them
 }
 
-func newShowState(store *postgres.Store, app *broadcast.App, blocks blocklist, log *slog.Logger) *showState {
+func newShowState(store *postgres.Store, app *broadcast.App, blocks blocklist.List, log *slog.Logger) *showState {
 	return &showState{store: store, app: app, blocklist: blocks, log: log, saving: map[string]bool{}, dirty: map[string]bool{}}
 }
 
@@ -76,7 +77,7 @@ func (k *showState) save(show string) {
 // instance has just taken over from another), and the blocks made while
 // another instance drove them.
 func (k *showState) takeOver(ctx context.Context, shows []string) {
-	if _, err := k.blocklist.reload(ctx, k.store, k.app); err != nil {
+	if _, err := k.blocklist.Reload(ctx, k.app); err != nil {
 		k.log.Warn("taking shows over with the blocklist as this instance last read it", "err", err)
 	}
 	for _, show := range shows {
