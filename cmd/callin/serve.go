@@ -25,6 +25,7 @@ import (
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/blocklist"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/cluster"
 	"github.com/callin-radio/callin/phonebook"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
@@ -62,10 +63,10 @@ type stackConfig struct {
 	// Asterisk before callin deletes them (0: forever).
 	KeepRecordings time.Duration
 	// ClaimEvery is how often a standing-by instance tries to claim a
-	// node, and the driving one checks its claim (0: claimEvery).
+	// node, and the driving one checks its claim (0: cluster.ClaimEvery).
 	ClaimEvery time.Duration
 	// Advertise is where other instances reach this one, to pass on
-	// requests for the shows it drives (see advertiseURL).
+	// requests for the shows it drives (see cluster.AdvertiseURL).
 	Advertise string
 	// ReloadEvery is how often people's phones and the blocklist are read
 	// again, for changes made elsewhere (0: phonebook.Every).
@@ -184,78 +185,111 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	defer store.Close()
-	shows, talkback, err := loadShows(ctx, store, cfg)
+	st, err := loadStored(ctx, store, cfg)
 	if err != nil {
 		return err
 	}
-	blocklist, err := loadBlocklist(ctx, store, shows)
-	if err != nil {
-		return err
-	}
-	phones, err := phonebook.Load(ctx, store, log)
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	cfg.PhoneRule = phonebook.RuleFor(cfg.PhoneRule, shows)
-	phones.WarnRefused(cfg.PhoneRule)
+	cfg.PhoneRule = phonebook.RuleFor(cfg.PhoneRule, st.shows)
+	st.phones.WarnRefused(cfg.PhoneRule)
 	writer, err := startHistory(store, cfg.Journal, log)
 	if err != nil {
 		return err
 	}
-	nodes, files, err := connectNodes(cfg, shows)
+	// The listener comes before the nodes: where other instances reach this
+	// one is known before any node is claimed.
+	ln, advertise, err := listen(cfg)
 	if err != nil {
 		return err
 	}
-	var state *showState // made with the App below, before any node is claimed
-	var advertise string // known once the listener is, before any node is claimed
-	claimNodes(nodes, shows, &nodeClaimer{store: store, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log,
-		advertise: func() string { return advertise }}, func() *showState { return state })
-	metrics := newMetrics()
-	keeper := recordings.New(store, files, cfg.KeepRecordings, log)
-	app, err := broadcast.New(broadcast.Config{
-		App:       cfg.App,
-		Nodes:     nodes,
-		Shows:     shows,
-		Sink:      metrics.sink(writer),
-		Blocklist: blocklist,
-		Recall:    recall{store},
-		// Recordings: each finished on-air recording, kept in the store.
-		Recordings: keeper,
-		Phones:     phones,
-		Logger:     log,
-		PhoneRule:  cfg.PhoneRule,
-	})
+	defer ln.Close()
+	srv, loops, err := buildStack(cfg, store, st, writer, advertise)
 	if err != nil {
 		return err
 	}
-	state = newShowState(store, app, blocklist, log)
-	console, err := newConsole(cfg, store, app, state, blocklist, talkback, keeper, phones)
-	if err != nil {
-		return err
-	}
-	metrics.watch(app, writer)
-	db := &dbHealth{pool: store.Pool()}
-	metrics.watchDatabase(db)
-	var ln net.Listener
-	if ln, advertise, err = listen(cfg); err != nil {
-		return err
-	}
-	proxy := newStandbyProxy(console.Handler(), app, store, shows, &advertise, log)
-	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db, cfg.Limits)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
+	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(st.shows), "nodes", len(cfg.Nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
 	}
-	every := cmp.Or(cfg.ReloadEvery, phonebook.Every)
-	runErr := serve(ctx, log, srv, ln, app.Run, console.Run, keeper.Run,
-		loop(func(ctx context.Context) { phones.Run(ctx, every) }),
-		loop(func(ctx context.Context) { followCallers(ctx, store, console, blocklist, app, every, log) }))
+	runErr := serve(ctx, log, srv, ln, loops...)
 
 	flushHistory(ctx, writer, cfg.Journal, log)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}
 	return nil
+}
+
+// stored is what the service reads from the database before it starts.
+type stored struct {
+	shows    []broadcast.ShowConfig
+	talkback map[string]web.TalkbackRules // by show key
+	blocks   blocklist.List
+	phones   *phonebook.Book
+}
+
+// loadStored reads the shows (storing those given on the command line),
+// the blocklist and people's phones.
+func loadStored(ctx context.Context, store *postgres.Store, cfg stackConfig) (stored, error) {
+	shows, talkback, err := loadShows(ctx, store, cfg)
+	if err != nil {
+		return stored{}, err
+	}
+	blocks, err := loadBlocklist(ctx, store, shows)
+	if err != nil {
+		return stored{}, err
+	}
+	phones, err := phonebook.Load(ctx, store, cfg.Logger)
+	if err != nil {
+		return stored{}, fmt.Errorf("database: %w", err)
+	}
+	return stored{shows: shows, talkback: talkback, blocks: blocks, phones: phones}, nil
+}
+
+// buildStack makes the service's parts, each after what it uses: the
+// nodes and their claims, the Stasis application, the shows' saved
+// settings (which a claim taking a node over applies), the console behind
+// the standby proxy. It returns the HTTP server and the loops serve runs.
+func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postgres.Writer, advertise string) (*http.Server, []func(context.Context) error, error) {
+	log := cfg.Logger
+	nodes, files, err := connectNodes(cfg, st.shows)
+	if err != nil {
+		return nil, nil, err
+	}
+	claims := cluster.NewClaims(store, advertise, cfg.ClaimEvery, log)
+	claims.Claim(nodes, st.shows)
+	metrics := newMetrics()
+	keeper := recordings.New(store, files, cfg.KeepRecordings, log)
+	app, err := broadcast.New(broadcast.Config{
+		App:       cfg.App,
+		Nodes:     nodes,
+		Shows:     st.shows,
+		Sink:      metrics.sink(writer),
+		Blocklist: st.blocks,
+		Recall:    recall{store},
+		// Recordings: each finished on-air recording, kept in the store.
+		Recordings: keeper,
+		Phones:     st.phones,
+		Logger:     log,
+		PhoneRule:  cfg.PhoneRule,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	state := cluster.NewShowState(store, app, st.blocks, log)
+	claims.TakeOverWith(state.TakeOver) // before app.Run, which claims the nodes
+	console, err := newConsole(cfg, store, state.Controls(app), app, st, keeper)
+	if err != nil {
+		return nil, nil, err
+	}
+	metrics.watch(app, writer)
+	db := &dbHealth{pool: store.Pool()}
+	metrics.watchDatabase(db)
+	proxy := cluster.NewProxy(console.Handler(), app, store, st.shows, advertise, log)
+	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db, cfg.Limits)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	every := cmp.Or(cfg.ReloadEvery, phonebook.Every)
+	follow := cluster.Follower{Callers: store, Blocklist: st.blocks, App: app, Changed: console.CallerChanged, Every: every, Log: log}
+	return srv, []func(context.Context) error{app.Run, console.Run, keeper.Run,
+		loop(func(ctx context.Context) { st.phones.Run(ctx, every) }), loop(follow.Run)}, nil
 }
 
 // loop makes a function that runs until ctx ends one of serve's loops.
@@ -265,13 +299,13 @@ func loop(f func(context.Context)) func(context.Context) error {
 
 // listen opens the service's listener, bounded as web.Limits says (every
 // timeout and bound on clients is its), and says where other instances
-// reach it (advertiseURL).
+// reach it (cluster.AdvertiseURL).
 func listen(cfg stackConfig) (net.Listener, string, error) {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen: %w", err)
 	}
-	return cfg.Limits.Listener(ln), advertiseURL(cfg.Advertise, ln), nil
+	return cfg.Limits.Listener(ln), cluster.AdvertiseURL(cfg.Advertise, ln.Addr()), nil
 }
 
 // loadBlocklist reads the blocked numbers and gives the list to every
@@ -312,8 +346,8 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 }
 
 // newConsole builds the console and API on the Stasis app and the store.
-func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocks blocklist.List,
-	talkback map[string]web.TalkbackRules, recordings *recordings.Keeper, phones *phonebook.Book) (*web.Server, error) {
+func newConsole(cfg stackConfig, store *postgres.Store, controls web.Controls, app *broadcast.App, st stored,
+	keeper *recordings.Keeper) (*web.Server, error) {
 	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
 	if err != nil {
 		return nil, usagef("--trusted-proxies, --forwarded-header: %v", err)
@@ -327,18 +361,18 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, stat
 		Shows:    app,
 		Feed:     web.BroadcastFeed(app),
 		Callers:  app,
-		Controls: savingControls{Controls: app, state: state},
-		History:  blocklist.NewHistory(store, blocks),
+		Controls: controls, // settings changes saved for a standby (cluster.ShowState)
+		History:  blocklist.NewHistory(store, st.blocks),
 		Chat:     store,
 		Notes:    store, // caller notes, written in the console
 		Auth:     authSvc,
 		Logger:   cfg.Logger,
 		Limits:   cfg.Limits,
-		Talkback: talkback,
+		Talkback: st.talkback,
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
-		Recordings:   recordings,
-		Phones:       phones,
+		Recordings:   keeper,
+		Phones:       st.phones,
 		PhoneRule:    cfg.PhoneRule,
 		AllowedHosts: allowedHosts(cfg),
 		Proxies:      proxies,
