@@ -115,7 +115,10 @@ func TestList(t *testing.T) {
 		f := flags{calls: make(chan string, 10)}
 		kctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
-		go func() { list.Keep(kctx, &f, 10*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil))); close(done) }()
+		go func() {
+			list.Keep(kctx, &f, 10*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			close(done)
+		}()
 		defer func() { cancel(); <-done }()
 		if err := elsewhere.Block(ctx, "+12025550104", "carol", "spam"); err != nil {
 			t.Fatal(err)
