@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/blocklist"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 )
@@ -44,6 +45,15 @@ type ShowState struct {
 	mu     sync.Mutex
 	saving map[string]bool // shows whose saver runs
 	dirty  map[string]bool // shows changed since their saver last read them
+
+	// saved is told of each show's settings once saved (a test signal).
+	saved testsignal.Signal[savedState]
+}
+
+// savedState is a show's settings as saved (ShowState.saved).
+type savedState struct {
+	show  string
+	state postgres.ShowState
 }
 
 // NewShowState saves and restores the settings of app's shows in store;
@@ -83,12 +93,14 @@ func (k *ShowState) save(show string) {
 		}
 		st := snap.Settings
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = k.store.SaveShowState(ctx, show, postgres.ShowState{LinesOpen: st.LinesOpen, Capacity: st.Capacity,
-			MaxOnAir: st.MaxOnAir, AnnounceEvery: st.AnnounceEvery})
+		saved := postgres.ShowState{LinesOpen: st.LinesOpen, Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, AnnounceEvery: st.AnnounceEvery}
+		err = k.store.SaveShowState(ctx, show, saved)
 		cancel()
 		if err != nil {
 			k.log.Warn("the show's settings were not saved: a standby taking over would start from the --show flags", "show", show, "err", err)
+			continue
 		}
+		k.saved.Signal(savedState{show, saved})
 	}
 }
 
