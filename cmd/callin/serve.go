@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -26,6 +24,7 @@ import (
 	"github.com/callin-radio/callin/blocklist"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/cluster"
+	"github.com/callin-radio/callin/monitor"
 	"github.com/callin-radio/callin/phonebook"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
@@ -257,13 +256,13 @@ func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postg
 	}
 	claims := cluster.NewClaims(store, advertise, cfg.ClaimEvery, log)
 	claims.Claim(nodes, st.shows)
-	metrics := newMetrics()
+	metrics := monitor.NewMetrics()
 	keeper := recordings.New(store, files, cfg.KeepRecordings, log)
 	app, err := broadcast.New(broadcast.Config{
 		App:       cfg.App,
 		Nodes:     nodes,
 		Shows:     st.shows,
-		Sink:      metrics.sink(writer),
+		Sink:      metrics.Sink(writer),
 		Blocklist: st.blocks,
 		Recall:    recall{store},
 		// Recordings: each finished on-air recording, kept in the store.
@@ -281,9 +280,9 @@ func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postg
 	if err != nil {
 		return nil, nil, err
 	}
-	metrics.watch(app, writer)
-	db := &dbHealth{pool: store.Pool()}
-	metrics.watchDatabase(db)
+	metrics.Watch(app, writer)
+	db := monitor.NewDatabase(store.Pool())
+	metrics.WatchDatabase(db)
 	proxy := cluster.NewProxy(console.Handler(), app, store, st.shows, advertise, log)
 	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db, cfg.Limits)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	every := cmp.Or(cfg.ReloadEvery, phonebook.Every)
@@ -451,17 +450,13 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 // serviceMux routes the console and API, /metrics, /healthz and /readyz.
 // The probes (/metrics, /healthz, /readyz) answer anyone: limits.Probes
 // bounds them so that they cannot starve the console and the API.
-func serviceMux(console http.Handler, metrics *metrics, app *broadcast.App, db *dbHealth, limits web.Limits) *http.ServeMux {
+func serviceMux(console http.Handler, metrics *monitor.Metrics, app *broadcast.App, db *monitor.Database, limits web.Limits) *http.ServeMux {
 	mux := http.NewServeMux()
 	probe := limits.Probes()
 	mux.Handle("/", console)
-	mux.Handle("GET /metrics", probe(metrics.handler()))
-	mux.Handle("GET /healthz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
-	})))
-	mux.Handle("GET /readyz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ready(w, r, app, db)
-	})))
+	mux.Handle("GET /metrics", probe(metrics.Handler()))
+	mux.Handle("GET /healthz", probe(monitor.Healthz()))
+	mux.Handle("GET /readyz", probe(monitor.Ready(app, db)))
 	return mux
 }
 
@@ -495,71 +490,6 @@ func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Liste
 		return nil
 	})
 	return g.Wait()
-}
-
-// ready answers /readyz: ready means callin can take and move calls, that
-// is every node's ARI connection is up. PostgreSQL is reported beside it
-// ("database": "ok" or "degraded") but does not decide it: calls, actions
-// and producers go on through an outage (see the README). The body says
-// no more than states: why a node is down is in the log and on the
-// console, not for anyone who can reach the port.
-func ready(w http.ResponseWriter, r *http.Request, app *broadcast.App, db *dbHealth) {
-	type nodeState struct {
-		Node  string              `json:"node"`
-		State broadcast.NodeState `json:"state"`
-		Since time.Time           `json:"since"`
-	}
-	status := http.StatusOK
-	nodes := []nodeState{}
-	for _, h := range app.Health() {
-		if !h.OK() {
-			status = http.StatusServiceUnavailable
-		}
-		nodes = append(nodes, nodeState{Node: h.Node, State: h.State, Since: h.Since})
-	}
-	slices.SortFunc(nodes, func(a, b nodeState) int { return strings.Compare(a.Node, b.Node) })
-	database := "ok"
-	if !db.ok(r.Context()) {
-		database = "degraded"
-	}
-	writeHealth(w, status, map[string]any{
-		"status":   map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK],
-		"nodes":    nodes,
-		"database": database,
-	})
-}
-
-// dbHealth pings PostgreSQL for /readyz and the callin_database_up
-// metric, at most once a second however often they are asked: the
-// endpoint is open to anyone who reaches the port.
-type dbHealth struct {
-	pool interface {
-		Ping(ctx context.Context) error
-	}
-
-	mu   sync.Mutex
-	at   time.Time
-	isOK bool
-}
-
-func (d *dbHealth) ok(ctx context.Context) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if time.Since(d.at) < time.Second {
-		return d.isOK
-	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	d.isOK = d.pool.Ping(pctx) == nil
-	d.at = time.Now()
-	return d.isOK
-}
-
-func writeHealth(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
