@@ -157,14 +157,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if cfg.Nodes, err = parseNodes(nodes, ariUser, ariPass, env); err != nil {
 		return err
 	}
-	for _, s := range shows {
-		spec, err := showspec.Parse(s, cfg.Nodes[0].Name)
-		if err != nil {
-			return usagef("--show %v", err)
-		}
-		cfg.Shows = append(cfg.Shows, spec)
-	}
-	if err := checkShowNodes(cfg.Shows, cfg.Nodes); err != nil {
+	if cfg.Shows, err = parseShows(shows, cfg.Nodes); err != nil {
 		return err
 	}
 	return runStack(ctx, cfg)
@@ -557,17 +550,25 @@ func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
 	return out, nil
 }
 
-func checkShowNodes(shows []showspec.Spec, nodes []nodeSpec) error {
+// parseShows reads the --show flags: each show is on the first node
+// unless it names another, which must be one of nodes.
+func parseShows(flags []string, nodes []nodeSpec) ([]showspec.Spec, error) {
 	names := map[string]bool{}
 	for _, n := range nodes {
 		names[n.Name] = true
 	}
-	for _, s := range shows {
-		if !names[s.Node] {
-			return usagef("--show %s: node %q is not in --nodes", s.Key, s.Node)
+	var shows []showspec.Spec
+	for _, f := range flags {
+		s, err := showspec.Parse(f, nodes[0].Name)
+		if err != nil {
+			return nil, usagef("--show %v", err)
 		}
+		if !names[s.Node] {
+			return nil, usagef("--show %s: node %q is not in --nodes", s.Key, s.Node)
+		}
+		shows = append(shows, s)
 	}
-	return nil
+	return shows, nil
 }
 
 // multiFlag is a repeatable string flag; from the environment, ';'
