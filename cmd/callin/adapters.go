@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/callin-radio/callin/blocklist"
+	"github.com/callin-radio/callin/internal/blocklist"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web"

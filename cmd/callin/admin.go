@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 	"unicode"
 
-	"github.com/callin-radio/callin/phonebook"
+	"github.com/callin-radio/callin/internal/phonebook"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"

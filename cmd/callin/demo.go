@@ -16,10 +16,10 @@ import (
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/showspec"
 	"github.com/callin-radio/callin/postgres/pgcluster"
 	"github.com/callin-radio/callin/prompts"
 	"github.com/callin-radio/callin/queue"
-	"github.com/callin-radio/callin/showspec"
 	"github.com/callin-radio/callin/web/auth"
 )
 

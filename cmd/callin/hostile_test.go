@@ -24,9 +24,9 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/internal/showspec"
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"
-	"github.com/callin-radio/callin/showspec"
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )

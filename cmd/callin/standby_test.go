@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/ari/aritest"
-	"github.com/callin-radio/callin/cluster"
+	"github.com/callin-radio/callin/internal/cluster"
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )

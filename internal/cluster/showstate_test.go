@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callin-radio/callin/blocklist"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/blocklist"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgtest"
 )

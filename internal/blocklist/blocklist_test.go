@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callin-radio/callin/blocklist"
+	"github.com/callin-radio/callin/internal/blocklist"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/showspec"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"
-	"github.com/callin-radio/callin/showspec"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
-	"github.com/callin-radio/callin/monitor"
+	"github.com/callin-radio/callin/internal/monitor"
 	"github.com/callin-radio/callin/queue"
 )
 

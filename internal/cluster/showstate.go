@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callin-radio/callin/blocklist"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/blocklist"
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/callin-radio/callin/blocklist"
+	"github.com/callin-radio/callin/internal/blocklist"
 )
 
 // Callers tells of every caller whose profile changes through any

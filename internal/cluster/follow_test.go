@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callin-radio/callin/blocklist"
+	"github.com/callin-radio/callin/internal/blocklist"
 	"github.com/callin-radio/callin/postgres/pgtest"
 )
 
