@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"unicode"
 
+	"github.com/callin-radio/callin/internal/phonebook"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
@@ -213,7 +214,7 @@ func setPhone(ctx context.Context, store *postgres.Store, name, endpoint string,
 		fmt.Fprintf(stdout, "%s has no phone now\n", n)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s's phone is %s (a running callin rings it within %s)\n", n, ep, phonesEvery)
+	fmt.Fprintf(stdout, "%s's phone is %s (a running callin rings it within %s)\n", n, ep, phonebook.Every)
 	return nil
 }
 

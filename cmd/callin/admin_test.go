@@ -107,3 +107,27 @@ func TestUserPhone(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminDoesNotLeakPasswords: the administration commands name a bad
+// database without its password, in URL or keyword form.
+func TestAdminDoesNotLeakPasswords(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"postgres://callin:s3cr%2Fet@127.0.0.1:1/callin?connect_timeout=1",
+		"host=127.0.0.1 port=1 user=callin password='sp ace s3cret' connect_timeout=1",
+		"host=127.0.0.1 port=x user=callin password='sp ace s3cret'", // does not parse
+		"postgres://callin:s3cr/et@127.0.0.1:1/callin",               // does not parse
+	} {
+		var out, errOut strings.Builder
+		err := run(context.Background(), []string{"user", "list"}, strings.NewReader(""), &out, &errOut,
+			envMap(map[string]string{"CALLIN_DATABASE_URL": dsn}))
+		if err == nil {
+			t.Fatalf("%s: no error", dsn)
+		}
+		for _, secret := range []string{"s3cr", "s3cret", "sp ace"} {
+			if strings.Contains(err.Error(), secret) || strings.Contains(errOut.String(), secret) {
+				t.Errorf("the password leaks: %v / %s", err, errOut.String())
+			}
+		}
+	}
+}

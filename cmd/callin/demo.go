@@ -16,10 +16,10 @@ import (
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/showspec"
 	"github.com/callin-radio/callin/postgres/pgcluster"
 	"github.com/callin-radio/callin/prompts"
 	"github.com/callin-radio/callin/queue"
-	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -71,7 +71,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 		DatabaseURL: dbURL,
 		App:         "callin",
 		Nodes:       []nodeSpec{{Name: "demo", URL: pbx.URL(), User: pbx.User(), Password: pbx.Password()}},
-		Shows: []showSpec{{Config: queue.Config{
+		Shows: []showspec.Spec{{Config: queue.Config{
 			Key: demoShow, Title: "The Morning Call-In", Node: "demo", LinesOpen: true,
 			Capacity: 2000, MaxOnAir: 4, MOHClass: "callin", AnnounceEvery: 90 * time.Second, ReadyCheck: true,
 			// Callers who would wait three minutes or more are offered a
@@ -81,7 +81,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, env e
 			// Phones the fake answers at once: the console's Talkback and
 			// Call host work, and the line is held in bridges of 20, so a
 			// talkback reaches several of them.
-			Talkback: web.TalkbackRules{Phones: []string{"PJSIP/producer", "PJSIP/studio"}, Media: []string{"sound:tt-monkeys"}},
+			Talkback: showspec.Talkback{Phones: []string{"PJSIP/producer", "PJSIP/studio"}, Media: []string{"sound:tt-monkeys"}},
 			Host:     "PJSIP/studio", Hold: 20,
 		}},
 		Journal: filepath.Join(dir, "history.journal"),

@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/ari/aritest"
-	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/internal/showspec"
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web"
@@ -74,7 +74,7 @@ func startTargetOn(t testing.TB, dbURL string, pbx *aritest.Server, show string,
 	if dbURL == "" {
 		dbURL = pgtest.URL(t)
 	}
-	spec, err := parseShow(show, "main")
+	spec, err := showspec.Parse(show, "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func startTargetOn(t testing.TB, dbURL string, pbx *aritest.Server, show string,
 	cfg := stackConfig{
 		Listen: "127.0.0.1:0", DatabaseURL: dbURL, App: "callin",
 		Nodes:      []nodeSpec{{Name: "main", URL: s.pbx.URL(), User: s.pbx.User(), Password: s.pbx.Password()}},
-		Shows:      []showSpec{spec},
+		Shows:      []showspec.Spec{spec},
 		Journal:    filepath.Join(t.TempDir(), "journal"),
 		Logger:     slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Limits:     limits,
@@ -755,44 +755,6 @@ func TestSettingsDoNotLeakPasswords(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestShowSpec: talkback phones and media are set per show and checked
-// (point 6); a show names no music class: callin's (issue 9).
-func TestShowSpec(t *testing.T) {
-	t.Parallel()
-	s, err := parseShow("morning,talkback-phones=PJSIP/prod1|PJSIP/prod2,talkback-media=sound:back-after-news|recording:promos/friday", "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.MOHClass != "callin" {
-		t.Errorf("music class %q, want callin", s.MOHClass)
-	}
-	if got := strings.Join(s.Talkback.Phones, " "); got != "PJSIP/prod1 PJSIP/prod2" {
-		t.Errorf("phones %q", got)
-	}
-	sc, tb, err := showFromRow(s.row())
-	if err != nil || sc.MOHClass != "callin" || len(tb.Phones) != 2 || len(tb.Media) != 2 {
-		t.Errorf("round trip through the database: %+v %+v %v", sc.Config, tb, err)
-	}
-	if sc, _, _ := showFromRow(postgres.Show{Key: "m", Node: "main"}); sc.MOHClass != "callin" {
-		t.Errorf("a stored show without a class: %q", sc.MOHClass)
-	}
-	// Take next that clears the air first, kept through the database.
-	if s, err := parseShow("m,next=drop", "main"); err != nil || s.NextClears != "drop" {
-		t.Errorf("next=drop: %+v %v", s.NextClears, err)
-	} else if sc, _, err := showFromRow(s.row()); err != nil || sc.NextClears != "drop" {
-		t.Errorf("next=drop through the database: %q %v", sc.NextClears, err)
-	}
-	for _, bad := range []string{
-		"m,talkback-phones=PJSIP/a&PJSIP/b", "m,talkback-phones=PJSIP/a,b",
-		"m,talkback-media=sound:/etc/passwd", "m,talkback-media=sound:../x", "m,talkback-phones=",
-		"m,next=mute", "m,next=",
-	} {
-		if _, err := parseShow(bad, "main"); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
 	}
 }
 

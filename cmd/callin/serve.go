@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,15 +15,19 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/internal/blocklist"
+	"github.com/callin-radio/callin/internal/cluster"
+	"github.com/callin-radio/callin/internal/monitor"
+	"github.com/callin-radio/callin/internal/phonebook"
+	"github.com/callin-radio/callin/internal/recordings"
+	"github.com/callin-radio/callin/internal/showspec"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web"
@@ -44,7 +47,7 @@ type stackConfig struct {
 	DatabaseURL   string
 	App           string
 	Nodes         []nodeSpec
-	Shows         []showSpec // upserted into the shows table at start
+	Shows         []showspec.Spec // upserted into the shows table at start
 	Journal       string
 	SecureCookies bool
 	Logger        *slog.Logger
@@ -59,17 +62,17 @@ type stackConfig struct {
 	// Asterisk before callin deletes them (0: forever).
 	KeepRecordings time.Duration
 	// ClaimEvery is how often a standing-by instance tries to claim a
-	// node, and the driving one checks its claim (0: claimEvery).
+	// node, and the driving one checks its claim (0: cluster.ClaimEvery).
 	ClaimEvery time.Duration
 	// Advertise is where other instances reach this one, to pass on
-	// requests for the shows it drives (see advertiseURL).
+	// requests for the shows it drives (see cluster.AdvertiseURL).
 	Advertise string
 	// ReloadEvery is how often people's phones and the blocklist are read
-	// again, for changes made elsewhere (0: phonesEvery).
+	// again, for changes made elsewhere (0: phonebook.Every).
 	ReloadEvery time.Duration
 	// PhoneRule is what a person's phone may be (--phones-allowed; the
 	// zero rule is queue.DefaultPhonesAllowed). The trunks of the shows'
-	// call-backs are kept out of it (phoneRuleFor).
+	// call-backs are kept out of it (phonebook.RuleFor).
 	PhoneRule queue.PhoneRule
 	// AllowedHosts are host names requests may name in their Host header
 	// besides localhost, IP literals and the hosts of Listen and Advertise
@@ -154,14 +157,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if cfg.Nodes, err = parseNodes(nodes, ariUser, ariPass, env); err != nil {
 		return err
 	}
-	for _, s := range shows {
-		spec, err := parseShow(s, cfg.Nodes[0].Name)
-		if err != nil {
-			return err
-		}
-		cfg.Shows = append(cfg.Shows, spec)
-	}
-	if err := checkShowNodes(cfg.Shows, cfg.Nodes); err != nil {
+	if cfg.Shows, err = parseShows(shows, cfg.Nodes); err != nil {
 		return err
 	}
 	return runStack(ctx, cfg)
@@ -181,78 +177,111 @@ func runStack(ctx context.Context, cfg stackConfig) error {
 		return err
 	}
 	defer store.Close()
-	shows, talkback, err := loadShows(ctx, store, cfg)
+	st, err := loadStored(ctx, store, cfg)
 	if err != nil {
 		return err
 	}
-	blocklist, err := loadBlocklist(ctx, store, shows)
-	if err != nil {
-		return err
-	}
-	phones, err := newPhones(ctx, store, log)
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	cfg.PhoneRule = phoneRuleFor(cfg.PhoneRule, shows)
-	phones.warnRefused(cfg.PhoneRule)
+	cfg.PhoneRule = phonebook.RuleFor(cfg.PhoneRule, st.shows)
+	st.phones.WarnRefused(cfg.PhoneRule)
 	writer, err := startHistory(store, cfg.Journal, log)
 	if err != nil {
 		return err
 	}
-	nodes, files, err := connectNodes(cfg, shows)
+	// The listener comes before the nodes: where other instances reach this
+	// one is known before any node is claimed.
+	ln, advertise, err := listen(cfg)
 	if err != nil {
 		return err
 	}
-	var state *showState // made with the App below, before any node is claimed
-	var advertise string // known once the listener is, before any node is claimed
-	claimNodes(nodes, shows, &nodeClaimer{store: store, every: cmp.Or(cfg.ClaimEvery, claimEvery), log: log,
-		advertise: func() string { return advertise }}, func() *showState { return state })
-	metrics := newMetrics()
-	recordings := newRecordingKeeper(store, files, cfg.KeepRecordings, log)
-	app, err := broadcast.New(broadcast.Config{
-		App:       cfg.App,
-		Nodes:     nodes,
-		Shows:     shows,
-		Sink:      metrics.sink(writer),
-		Blocklist: blocklist,
-		Recall:    recall{store},
-		// Recordings: each finished on-air recording, kept in the store.
-		Recordings: recordings,
-		Phones:     phones,
-		Logger:     log,
-		PhoneRule:  cfg.PhoneRule,
-	})
+	defer ln.Close()
+	srv, loops, err := buildStack(cfg, store, st, writer, advertise)
 	if err != nil {
 		return err
 	}
-	state = newShowState(store, app, blocklist, log)
-	console, err := newConsole(cfg, store, app, state, blocklist, talkback, recordings, phones)
-	if err != nil {
-		return err
-	}
-	metrics.watch(app, writer)
-	db := &dbHealth{pool: store.Pool()}
-	metrics.watchDatabase(db)
-	var ln net.Listener
-	if ln, advertise, err = listen(cfg); err != nil {
-		return err
-	}
-	proxy := newStandbyProxy(console.Handler(), app, store, shows, &advertise, log)
-	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db, cfg.Limits)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(shows), "nodes", len(nodes))
+	log.Info("callin is listening", "addr", "http://"+ln.Addr().String(), "shows", len(st.shows), "nodes", len(cfg.Nodes))
 	if cfg.Started != nil {
 		cfg.Started(ln.Addr().String())
 	}
-	every := cmp.Or(cfg.ReloadEvery, phonesEvery)
-	runErr := serve(ctx, log, srv, ln, app.Run, console.Run, recordings.run,
-		loop(func(ctx context.Context) { phones.Run(ctx, every) }),
-		loop(func(ctx context.Context) { followCallers(ctx, store, console, blocklist, app, every, log) }))
+	runErr := serve(ctx, log, srv, ln, loops...)
 
 	flushHistory(ctx, writer, cfg.Journal, log)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}
 	return nil
+}
+
+// stored is what the service reads from the database before it starts.
+type stored struct {
+	shows    []broadcast.ShowConfig
+	talkback map[string]web.TalkbackRules // by show key
+	blocks   blocklist.List
+	phones   *phonebook.Book
+}
+
+// loadStored reads the shows (storing those given on the command line),
+// the blocklist and people's phones.
+func loadStored(ctx context.Context, store *postgres.Store, cfg stackConfig) (stored, error) {
+	shows, talkback, err := loadShows(ctx, store, cfg)
+	if err != nil {
+		return stored{}, err
+	}
+	blocks, err := loadBlocklist(ctx, store, shows)
+	if err != nil {
+		return stored{}, err
+	}
+	phones, err := phonebook.Load(ctx, store, cfg.Logger)
+	if err != nil {
+		return stored{}, fmt.Errorf("database: %w", err)
+	}
+	return stored{shows: shows, talkback: talkback, blocks: blocks, phones: phones}, nil
+}
+
+// buildStack makes the service's parts, each after what it uses: the
+// nodes and their claims, the Stasis application, the shows' saved
+// settings (which a claim taking a node over applies), the console behind
+// the standby proxy. It returns the HTTP server and the loops serve runs.
+func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postgres.Writer, advertise string) (*http.Server, []func(context.Context) error, error) {
+	log := cfg.Logger
+	nodes, files, err := connectNodes(cfg, st.shows)
+	if err != nil {
+		return nil, nil, err
+	}
+	claims := cluster.NewClaims(store, advertise, cfg.ClaimEvery, log)
+	claims.Claim(nodes, st.shows)
+	metrics := monitor.NewMetrics()
+	keeper := recordings.New(store, files, cfg.KeepRecordings, log)
+	app, err := broadcast.New(broadcast.Config{
+		App:       cfg.App,
+		Nodes:     nodes,
+		Shows:     st.shows,
+		Sink:      metrics.Sink(writer),
+		Blocklist: st.blocks,
+		Recall:    recall{store},
+		// Recordings: each finished on-air recording, kept in the store.
+		Recordings: keeper,
+		Phones:     st.phones,
+		Logger:     log,
+		PhoneRule:  cfg.PhoneRule,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	state := cluster.NewShowState(store, app, st.blocks, log)
+	claims.TakeOverWith(state.TakeOver) // before app.Run, which claims the nodes
+	console, err := newConsole(cfg, store, state.Controls(app), app, st, keeper)
+	if err != nil {
+		return nil, nil, err
+	}
+	metrics.Watch(app, writer)
+	db := monitor.NewDatabase(store.Pool())
+	metrics.WatchDatabase(db)
+	proxy := cluster.NewProxy(console.Handler(), app, store, st.shows, advertise, log)
+	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db, cfg.Limits)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	every := cmp.Or(cfg.ReloadEvery, phonebook.Every)
+	follow := cluster.Follower{Callers: store, Blocklist: st.blocks, App: app, Changed: console.CallerChanged, Every: every, Log: log}
+	return srv, []func(context.Context) error{app.Run, console.Run, keeper.Run,
+		loop(func(ctx context.Context) { st.phones.Run(ctx, every) }), loop(follow.Run)}, nil
 }
 
 // loop makes a function that runs until ctx ends one of serve's loops.
@@ -262,23 +291,22 @@ func loop(f func(context.Context)) func(context.Context) error {
 
 // listen opens the service's listener, bounded as web.Limits says (every
 // timeout and bound on clients is its), and says where other instances
-// reach it (advertiseURL).
+// reach it (cluster.AdvertiseURL).
 func listen(cfg stackConfig) (net.Listener, string, error) {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen: %w", err)
 	}
-	return cfg.Limits.Listener(ln), advertiseURL(cfg.Advertise, ln), nil
+	return cfg.Limits.Listener(ln), cluster.AdvertiseURL(cfg.Advertise, ln.Addr()), nil
 }
 
 // loadBlocklist reads the blocked numbers and gives the list to every
 // show, so callers readmitted after a restart are flagged if blocked.
-func loadBlocklist(ctx context.Context, store *postgres.Store, shows []broadcast.ShowConfig) (blocklist, error) {
-	blocked, err := store.BlockedNumbers(ctx)
+func loadBlocklist(ctx context.Context, store *postgres.Store, shows []broadcast.ShowConfig) (blocklist.List, error) {
+	list, err := blocklist.Load(ctx, store)
 	if err != nil {
-		return blocklist{}, fmt.Errorf("database: %w", err)
+		return blocklist.List{}, fmt.Errorf("database: %w", err)
 	}
-	list := newBlocklist(blocked)
 	for i := range shows {
 		shows[i].Blocklist = list
 	}
@@ -310,8 +338,8 @@ func startHistory(store *postgres.Store, journal string, log *slog.Logger) (*pos
 }
 
 // newConsole builds the console and API on the Stasis app and the store.
-func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, state *showState, blocklist blocklist,
-	talkback map[string]web.TalkbackRules, recordings *recordingKeeper, phones *phones) (*web.Server, error) {
+func newConsole(cfg stackConfig, store *postgres.Store, controls web.Controls, app *broadcast.App, st stored,
+	keeper *recordings.Keeper) (*web.Server, error) {
 	proxies, err := clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader)
 	if err != nil {
 		return nil, usagef("--trusted-proxies, --forwarded-header: %v", err)
@@ -325,18 +353,18 @@ func newConsole(cfg stackConfig, store *postgres.Store, app *broadcast.App, stat
 		Shows:    app,
 		Feed:     web.BroadcastFeed(app),
 		Callers:  app,
-		Controls: savingControls{Controls: app, state: state},
-		History:  history{Store: store, blocklist: blocklist},
+		Controls: controls, // settings changes saved for a standby (cluster.ShowState)
+		History:  blocklist.NewHistory(store, st.blocks),
 		Chat:     store,
 		Notes:    store, // caller notes, written in the console
 		Auth:     authSvc,
 		Logger:   cfg.Logger,
 		Limits:   cfg.Limits,
-		Talkback: talkback,
+		Talkback: st.talkback,
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
-		Recordings:   recordings,
-		Phones:       phones,
+		Recordings:   keeper,
+		Phones:       st.phones,
 		PhoneRule:    cfg.PhoneRule,
 		AllowedHosts: allowedHosts(cfg),
 		Proxies:      proxies,
@@ -372,44 +400,31 @@ func splitList(v string) []string {
 // stored show this service runs (those of its nodes), with what each one's
 // talkback may use.
 func loadShows(ctx context.Context, store *postgres.Store, cfg stackConfig) ([]broadcast.ShowConfig, map[string]web.TalkbackRules, error) {
-	for _, s := range cfg.Shows {
-		if _, err := store.UpsertShow(ctx, s.row()); err != nil {
-			return nil, nil, fmt.Errorf("show %q: %w", s.Key, err)
-		}
-	}
-	rows, err := store.ListShows(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("database: %w", err)
-	}
-	nodeNames := map[string]bool{}
+	var nodes []string
 	for _, n := range cfg.Nodes {
-		nodeNames[n.Name] = true
+		nodes = append(nodes, n.Name)
 	}
-	var shows []broadcast.ShowConfig
-	talkback := map[string]web.TalkbackRules{}
-	for _, r := range rows {
-		sc, tb, err := showFromRow(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !nodeNames[sc.Node] {
-			cfg.Logger.Warn("show's node is not configured: the show is not run here", "show", sc.Key, "node", sc.Node)
-			continue
-		}
-		shows = append(shows, sc)
-		talkback[sc.Key] = tb
+	loaded, err := showspec.Load(ctx, store, cfg.Shows, nodes, cfg.Logger)
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(shows) == 0 {
+	if len(loaded) == 0 {
 		return nil, nil, usagef("no show to run: add one with --show KEY (it is kept in the database)")
+	}
+	shows := make([]broadcast.ShowConfig, len(loaded))
+	talkback := map[string]web.TalkbackRules{}
+	for i, sh := range loaded {
+		shows[i] = sh.ShowConfig
+		talkback[sh.Key] = web.TalkbackRules(sh.Talkback)
 	}
 	return shows, talkback, nil
 }
 
 // connectNodes makes an ARI client per node, and gives each show the client
 // of its node for its stored recordings.
-func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.NodeConfig, map[string]storedFiles, error) {
+func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.NodeConfig, map[string]recordings.Files, error) {
 	var nodes []broadcast.NodeConfig
-	files := map[string]storedFiles{}
+	files := map[string]recordings.Files{}
 	for _, n := range cfg.Nodes {
 		c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: cfg.Logger.With("node", n.Name)})
 		if err != nil {
@@ -428,17 +443,13 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 // serviceMux routes the console and API, /metrics, /healthz and /readyz.
 // The probes (/metrics, /healthz, /readyz) answer anyone: limits.Probes
 // bounds them so that they cannot starve the console and the API.
-func serviceMux(console http.Handler, metrics *metrics, app *broadcast.App, db *dbHealth, limits web.Limits) *http.ServeMux {
+func serviceMux(console http.Handler, metrics *monitor.Metrics, app *broadcast.App, db *monitor.Database, limits web.Limits) *http.ServeMux {
 	mux := http.NewServeMux()
 	probe := limits.Probes()
 	mux.Handle("/", console)
-	mux.Handle("GET /metrics", probe(metrics.handler()))
-	mux.Handle("GET /healthz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
-	})))
-	mux.Handle("GET /readyz", probe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ready(w, r, app, db)
-	})))
+	mux.Handle("GET /metrics", probe(metrics.Handler()))
+	mux.Handle("GET /healthz", probe(monitor.Healthz()))
+	mux.Handle("GET /readyz", probe(monitor.Ready(app, db)))
 	return mux
 }
 
@@ -472,71 +483,6 @@ func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Liste
 		return nil
 	})
 	return g.Wait()
-}
-
-// ready answers /readyz: ready means callin can take and move calls, that
-// is every node's ARI connection is up. PostgreSQL is reported beside it
-// ("database": "ok" or "degraded") but does not decide it: calls, actions
-// and producers go on through an outage (see the README). The body says
-// no more than states: why a node is down is in the log and on the
-// console, not for anyone who can reach the port.
-func ready(w http.ResponseWriter, r *http.Request, app *broadcast.App, db *dbHealth) {
-	type nodeState struct {
-		Node  string              `json:"node"`
-		State broadcast.NodeState `json:"state"`
-		Since time.Time           `json:"since"`
-	}
-	status := http.StatusOK
-	nodes := []nodeState{}
-	for _, h := range app.Health() {
-		if !h.OK() {
-			status = http.StatusServiceUnavailable
-		}
-		nodes = append(nodes, nodeState{Node: h.Node, State: h.State, Since: h.Since})
-	}
-	slices.SortFunc(nodes, func(a, b nodeState) int { return strings.Compare(a.Node, b.Node) })
-	database := "ok"
-	if !db.ok(r.Context()) {
-		database = "degraded"
-	}
-	writeHealth(w, status, map[string]any{
-		"status":   map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK],
-		"nodes":    nodes,
-		"database": database,
-	})
-}
-
-// dbHealth pings PostgreSQL for /readyz and the callin_database_up
-// metric, at most once a second however often they are asked: the
-// endpoint is open to anyone who reaches the port.
-type dbHealth struct {
-	pool interface {
-		Ping(ctx context.Context) error
-	}
-
-	mu   sync.Mutex
-	at   time.Time
-	isOK bool
-}
-
-func (d *dbHealth) ok(ctx context.Context) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if time.Since(d.at) < time.Second {
-		return d.isOK
-	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	d.isOK = d.pool.Ping(pctx) == nil
-	d.at = time.Now()
-	return d.isOK
-}
-
-func writeHealth(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -604,276 +550,25 @@ func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
 	return out, nil
 }
 
-// defaultMOHClass is the music-on-hold class of a show that names none:
-// dialplan/musiconhold.conf's [callin].
-const defaultMOHClass = "callin"
-
-// showSpec is a show given on the command line.
-type showSpec struct {
-	queue.Config
-	// Talkback is what the show's talkback may use (talkback-phones=,
-	// talkback-media=).
-	Talkback web.TalkbackRules
-	// Host is the host's phone (host=), which the console calls on air.
-	Host string
-	// Hold is the most callers per holding bridge (hold=; 0: callin's
-	// default of 50; negative: one bridge, given as hold=0).
-	Hold int
-	// Callback is how the show calls callers back (callback=, callback-cid=).
-	Callback broadcast.CallbackLine
-	// NextClears is what Take next does first with the unlocked callers on
-	// air (next=hold or next=drop; "" leaves them).
-	NextClears string
-}
-
-func (s showSpec) row() postgres.Show {
-	settings, _ := json.Marshal(showSettings{
-		Capacity: s.Capacity, MaxOnAir: s.MaxOnAir, MOHClass: s.MOHClass,
-		AnnounceEvery:  duration(s.AnnounceEvery),
-		TalkbackPhones: s.Talkback.Phones, TalkbackMedia: s.Talkback.Media,
-		Host: s.Host, Hold: s.Hold, ReadyCheck: s.ReadyCheck, AnnounceWait: s.AnnounceWait, NextClears: s.NextClears,
-		CallbackDial: s.Callback.Dial, CallbackCallerID: s.Callback.CallerID,
-		CallbackOffer: duration(s.Config.Callback.Offer), CallbackNear: s.Config.Callback.NearFront,
-		CallbackTries: s.Config.Callback.Attempts, CallbackGap: duration(s.Config.Callback.Gap),
-		CallbackRinging: s.Config.Callback.MaxRinging,
-	})
-	return postgres.Show{Key: s.Key, Title: s.Title, Node: s.Node, LinesOpen: s.LinesOpen, Settings: settings}
-}
-
-// showSettings is the settings column of a show.
-type showSettings struct {
-	Capacity         int      `json:"capacity,omitempty"`
-	MaxOnAir         int      `json:"max_on_air,omitempty"`
-	MOHClass         string   `json:"moh_class,omitempty"`
-	AnnounceEvery    duration `json:"announce_every,omitempty"`
-	TalkbackPhones   []string `json:"talkback_phones,omitempty"`
-	TalkbackMedia    []string `json:"talkback_media,omitempty"`
-	Host             string   `json:"host,omitempty"`
-	Hold             int      `json:"hold,omitempty"`
-	ReadyCheck       bool     `json:"ready_check,omitempty"`
-	AnnounceWait     bool     `json:"announce_wait,omitempty"`
-	NextClears       string   `json:"next_clears,omitempty"`
-	CallbackDial     string   `json:"callback_dial,omitempty"`
-	CallbackCallerID string   `json:"callback_caller_id,omitempty"`
-	CallbackOffer    duration `json:"callback_offer,omitempty"`
-	CallbackNear     int      `json:"callback_near,omitempty"`
-	CallbackTries    int      `json:"callback_tries,omitempty"`
-	CallbackGap      duration `json:"callback_gap,omitempty"`
-	CallbackRinging  int      `json:"callback_ringing,omitempty"`
-}
-
-// duration is a time.Duration kept as "90s" in JSON.
-type duration time.Duration
-
-func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-func (d *duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	*d = duration(v)
-	return err
-}
-
-// showFromRow is a stored show as the service runs it, with what its
-// talkback may use.
-func showFromRow(r postgres.Show) (broadcast.ShowConfig, web.TalkbackRules, error) {
-	var st showSettings
-	if len(r.Settings) > 0 {
-		if err := json.Unmarshal(r.Settings, &st); err != nil {
-			return broadcast.ShowConfig{}, web.TalkbackRules{}, fmt.Errorf("show %q: settings: %w", r.Key, err)
-		}
-	}
-	if st.MOHClass == "" {
-		st.MOHClass = defaultMOHClass
-	}
-	return broadcast.ShowConfig{Config: queue.Config{
-			Key: r.Key, Title: r.Title, Node: r.Node, LinesOpen: r.LinesOpen,
-			Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, MOHClass: st.MOHClass,
-			AnnounceEvery: time.Duration(st.AnnounceEvery), ReadyCheck: st.ReadyCheck, AnnounceWait: st.AnnounceWait,
-			Callback: queue.CallbackConfig{Offer: time.Duration(st.CallbackOffer), NearFront: st.CallbackNear,
-				Attempts: st.CallbackTries, Gap: time.Duration(st.CallbackGap), MaxRinging: st.CallbackRinging},
-		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold, NextClears: st.NextClears,
-			CallbackLine: broadcast.CallbackLine{Dial: st.CallbackDial, CallerID: st.CallbackCallerID},
-		}, web.TalkbackRules{Phones: st.TalkbackPhones, Media: st.TalkbackMedia},
-		nil
-}
-
-// parseShow reads "key[,title=..][,node=..][,capacity=N][,max-on-air=N]
-// [,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP]
-// [,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,next=hold|drop]
-// [,callback=TEMPLATE[,callback-cid=NUMBER][,callback-offer=D]
-// [,callback-near=N][,callback-tries=N][,callback-gap=D][,callback-ringing=N]]
-// [,closed]".
-func parseShow(spec, defaultNode string) (showSpec, error) {
-	parts := strings.Split(spec, ",")
-	s := showSpec{Config: queue.Config{Key: strings.TrimSpace(parts[0]), Node: defaultNode, LinesOpen: true, MOHClass: defaultMOHClass, MaxOnAir: 4}}
-	if s.Key == "" {
-		return s, usagef("--show %q: the key comes first", spec)
-	}
-	if _, err := queue.NewShow(queue.Config{Key: s.Key}); err != nil {
-		return s, usagef("--show %q: %v", spec, err)
-	}
-	s.Title = s.Key
-	for _, p := range parts[1:] {
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		err := s.parseSetting(k, v)
-		if errors.Is(err, errUnknownSetting) {
-			err = s.parseLine(k, v)
-		}
-		switch {
-		case errors.Is(err, errUnknownSetting):
-			return s, usagef("--show %q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
-				"announce-wait, talkback-phones, talkback-media, host, hold, ready-check, next, callback, callback-cid, callback-offer, "+
-				"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
-		case err != nil:
-			return s, usagef("--show %q: %s: %v", spec, k, err)
-		case s.negative():
-			return s, usagef("--show %q: %s must not be negative", spec, k)
-		}
-	}
-	if s.Callback.Dial == "" && (s.Config.Callback != queue.CallbackConfig{} || s.Callback.CallerID != "") {
-		return s, usagef("--show %q: callback settings need callback=TEMPLATE, e.g. callback=PJSIP/{number}@trunk", spec)
-	}
-	if s.Callback.Dial != "" && s.Config.Callback.Offer == 0 {
-		s.Config.Callback.Offer = 5 * time.Minute
-	}
-	if s.Callback.CallerID != "" {
-		s.Callback.CallerID = fmt.Sprintf("%q <%s>", s.Title, s.Callback.CallerID)
-	}
-	return s, nil
-}
-
-// parseSetting reads the queue and talkback settings of a show spec.
-func (s *showSpec) parseSetting(k, v string) error {
-	var err error
-	switch k {
-	case "title":
-		s.Title = v
-	case "node":
-		s.Node = v
-	case "capacity":
-		s.Capacity, err = strconv.Atoi(v)
-	case "max-on-air":
-		s.MaxOnAir, err = strconv.Atoi(v)
-	case "moh":
-		s.MOHClass = v
-	case "announce":
-		s.AnnounceEvery, err = time.ParseDuration(v)
-	case "talkback-phones":
-		s.Talkback.Phones, err = listOf(v, talkbackPhone, "an endpoint like PJSIP/producer1")
-	case "talkback-media":
-		s.Talkback.Media, err = listOf(v, talkbackMedia, "sound:<name> or recording:<name>, the name of lower-case letters, digits, '_' and '-' in folders")
-	case "closed":
-		s.LinesOpen = false
-	case "announce-wait":
-		s.AnnounceWait = true
-	default:
-		return errUnknownSetting
-	}
-	return err
-}
-
-// negative reports whether a number or duration of the spec is below 0.
-func (s *showSpec) negative() bool {
-	cb := s.Config.Callback
-	return s.Capacity < 0 || s.MaxOnAir < 0 || s.AnnounceEvery < 0 || cb.Offer < 0 || cb.NearFront < 0 ||
-		cb.Attempts < 0 || cb.Gap < 0 || cb.MaxRinging < 0
-}
-
-var errUnknownSetting = errors.New("unknown setting")
-
-// parseLine reads the telephony settings of a show spec: its host's phone,
-// its holding bridges, the readiness check and call-back.
-func (s *showSpec) parseLine(k, v string) error {
-	var err error
-	switch k {
-	case "host":
-		s.Host, err = queue.ParseEndpoint(v)
-	case "hold":
-		if s.Hold, err = strconv.Atoi(v); err == nil && s.Hold < 0 {
-			err = errors.New("must not be negative")
-		}
-		if s.Hold == 0 {
-			s.Hold = -1 // hold=0: one holding bridge for the whole line
-		}
-	case "ready-check":
-		s.ReadyCheck = true
-	case "next":
-		if v != broadcast.ClearHold && v != broadcast.ClearDrop {
-			return fmt.Errorf("%q: want hold or drop (what Take next does first with the unlocked callers on air)", v)
-		}
-		s.NextClears = v
-	case "callback":
-		if !callbackDial.MatchString(v) || !strings.Contains(v, "{number}") {
-			return fmt.Errorf("%q: want an endpoint template with {number}, like PJSIP/{number}@trunk", v)
-		}
-		s.Callback.Dial = v
-	case "callback-cid":
-		n := queue.NormalizeNumber(v)
-		if n == "" {
-			return fmt.Errorf("%q: want the station's number, like +12025550100", v)
-		}
-		s.Callback.CallerID = n // shown with the title, once it is known
-	case "callback-offer":
-		s.Config.Callback.Offer, err = time.ParseDuration(v)
-	case "callback-near":
-		s.Config.Callback.NearFront, err = strconv.Atoi(v)
-	case "callback-tries":
-		s.Config.Callback.Attempts, err = strconv.Atoi(v)
-	case "callback-gap":
-		s.Config.Callback.Gap, err = time.ParseDuration(v)
-	case "callback-ringing":
-		s.Config.Callback.MaxRinging, err = strconv.Atoi(v)
-	default:
-		return errUnknownSetting
-	}
-	return err
-}
-
-// callbackDial is a call-back's endpoint template: a plain endpoint, with
-// {number} where the caller's normalised number goes.
-var callbackDial = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+{}-]+$`)
-
-// talkbackPhone is a dialable endpoint: a technology and a resource, with
-// nothing Asterisk's dial string would read as a separator or an option.
-var talkbackPhone = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+-]+$`)
-
-// talkbackMedia is a configurable talkback message: a prompt or a stored
-// recording, by a plain name.
-var talkbackMedia = regexp.MustCompile(`^(sound|recording):[a-z0-9_-]+(/[a-z0-9_-]+)*$`)
-
-// listOf splits a '|'-separated list and checks each item.
-func listOf(v string, item *regexp.Regexp, want string) ([]string, error) {
-	var out []string
-	for _, x := range strings.Split(v, "|") {
-		if x = strings.TrimSpace(x); x == "" {
-			continue
-		}
-		if !item.MatchString(x) {
-			return nil, fmt.Errorf("%q: want %s", x, want)
-		}
-		out = append(out, x)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("empty list: want %s, separated by '|'", want)
-	}
-	return out, nil
-}
-
-func checkShowNodes(shows []showSpec, nodes []nodeSpec) error {
+// parseShows reads the --show flags: each show is on the first node
+// unless it names another, which must be one of nodes.
+func parseShows(flags []string, nodes []nodeSpec) ([]showspec.Spec, error) {
 	names := map[string]bool{}
 	for _, n := range nodes {
 		names[n.Name] = true
 	}
-	for _, s := range shows {
-		if !names[s.Node] {
-			return usagef("--show %s: node %q is not in --nodes", s.Key, s.Node)
+	var shows []showspec.Spec
+	for _, f := range flags {
+		s, err := showspec.Parse(f, nodes[0].Name)
+		if err != nil {
+			return nil, usagef("--show %v", err)
 		}
+		if !names[s.Node] {
+			return nil, usagef("--show %s: node %q is not in --nodes", s.Key, s.Node)
+		}
+		shows = append(shows, s)
 	}
-	return nil
+	return shows, nil
 }
 
 // multiFlag is a repeatable string flag; from the environment, ';'

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/internal/cluster"
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )
@@ -177,7 +178,7 @@ func TestServeStandby(t *testing.T) {
 //
 //	go test -run '^$' -bench StandbyTakeover -benchtime 3x ./cmd/callin/
 func BenchmarkStandbyTakeover(b *testing.B) {
-	for _, every := range []time.Duration{claimEvery, 100 * time.Millisecond} {
+	for _, every := range []time.Duration{cluster.ClaimEvery, 100 * time.Millisecond} {
 		b.Run("every="+every.String(), func(b *testing.B) { benchTakeover(b, every) })
 	}
 }

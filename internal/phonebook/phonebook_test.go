@@ -1,19 +1,43 @@
-package main
+package phonebook
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// lockedBuffer is a log that Run writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // TestPhones: the call path's phones answer from memory, follow changes
 // made here at once and elsewhere within a reload, and keep ringing the
@@ -35,8 +59,8 @@ func TestPhones(t *testing.T) {
 	if _, err := store.SetUserPhone(ctx, "alice", "PJSIP/screener1"); err != nil {
 		t.Fatal(err)
 	}
-	logs := newSyncBuffer()
-	p, err := newPhones(ctx, store, slog.New(slog.NewTextHandler(logs, nil)))
+	logs := &lockedBuffer{}
+	p, err := Load(ctx, store, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,4 +184,56 @@ func TestPhones(t *testing.T) {
 		}
 		wantPhone("alice", "PJSIP/screener1")
 	})
+}
+
+// TestRuleFor: the trunks the shows' call-backs dial through are kept out
+// of the phones people may set, in both shapes of a dial template, and
+// nothing else is.
+func TestRuleFor(t *testing.T) {
+	t.Parallel()
+	rule, err := queue.ParsePhoneRule("PJSIP/*,SIP/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shows := []broadcast.ShowConfig{
+		{CallbackLine: broadcast.CallbackLine{Dial: "PJSIP/{number}@carrier"}},
+		{CallbackLine: broadcast.CallbackLine{Dial: "SIP/trunk2/{number}"}},
+		{}, // no call-back
+	}
+	got := RuleFor(rule, shows)
+	for ep, allowed := range map[string]bool{
+		"PJSIP/carrier": false, "SIP/trunk2": false,
+		"PJSIP/screener1": true, "SIP/carol": true,
+	} {
+		if err := got.Allow(ep); (err == nil) != allowed {
+			t.Errorf("%s: %v, want allowed %v", ep, err, allowed)
+		}
+	}
+	if err := RuleFor(rule, nil).Allow("PJSIP/carrier"); err != nil {
+		t.Errorf("no call-backs: the rule changed: %v", err)
+	}
+}
+
+// TestWarnRefused: each stored phone the rule refuses is logged, naming
+// its user; the others are not.
+func TestWarnRefused(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	p, err := Load(context.Background(), fakeStore{"alice": "PJSIP/screener1", "bob": "Local/200@studio"}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.WarnRefused(queue.PhoneRule{}) // queue.DefaultPhonesAllowed
+	if out := logs.String(); !strings.Contains(out, "user=bob") || strings.Contains(out, "user=alice") {
+		t.Errorf("want bob's phone alone refused:\n%s", out)
+	}
+}
+
+// fakeStore is a Store of fixed phones.
+type fakeStore map[string]string
+
+func (f fakeStore) UserPhones(context.Context) (map[string]string, error) { return maps.Clone(f), nil }
+
+func (f fakeStore) SetUserPhone(_ context.Context, name, endpoint string) (string, error) {
+	return "", errors.New("read only")
 }

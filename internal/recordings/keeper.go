@@ -1,4 +1,8 @@
-package main
+// Package recordings keeps the on-air recordings broadcast makes: it saves
+// each in the history store as it ends, lists them and serves their files
+// from their show's Asterisk node (for the console and the API), and
+// deletes them from Asterisk once they are older than the retention period.
+package recordings
 
 import (
 	"context"
@@ -14,9 +18,9 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// recordingStore is what the keeper needs of the history store;
-// *postgres.Store satisfies it.
-type recordingStore interface {
+// Store is what the Keeper needs of the history store; *postgres.Store
+// has it.
+type Store interface {
 	AddRecording(ctx context.Context, r queue.Recording) error
 	ShowRecordings(ctx context.Context, show, callID string, limit int) ([]queue.Recording, error)
 	Recording(ctx context.Context, show, name string) (queue.Recording, error)
@@ -24,19 +28,19 @@ type recordingStore interface {
 	RecordingDeleted(ctx context.Context, name string, at time.Time) error
 }
 
-// storedFiles is a node's stored recordings; *ari.Client satisfies it.
-type storedFiles interface {
+// Files is a node's stored recordings; *ari.Client has them.
+type Files interface {
 	StoredRecordingFile(ctx context.Context, name string) (io.ReadCloser, string, error)
 	DeleteStoredRecording(ctx context.Context, name string) error
 }
 
-// recordingKeeper keeps the on-air recordings broadcast reports in the
-// store (broadcast.Recordings), lists them and serves their files from
-// their show's Asterisk node (web.Recordings), and deletes each from
-// Asterisk once it is older than keep (0: never).
-type recordingKeeper struct {
-	store recordingStore
-	nodes map[string]storedFiles // by show key
+// Keeper keeps the on-air recordings broadcast reports in the store
+// (broadcast.Recordings), lists them and serves their files from their
+// show's Asterisk node (web.Recordings), and deletes each from Asterisk
+// once it is older than keep (0: never).
+type Keeper struct {
+	store Store
+	nodes map[string]Files // by show key
 	keep  time.Duration
 	now   func() time.Time
 	log   *slog.Logger
@@ -48,21 +52,26 @@ type recordingKeeper struct {
 	saved testsignal.Signal[string]
 }
 
+var _ broadcast.Recordings = (*Keeper)(nil)
+
 // keeperBacklog bounds the recordings waiting to be saved.
 const keeperBacklog = 1000
 
-func newRecordingKeeper(store recordingStore, nodes map[string]storedFiles, keep time.Duration, log *slog.Logger) *recordingKeeper {
+// New makes a Keeper of the recordings of the shows in nodes (show key ->
+// its node's files), deleting them keep after they end (0: never). Run
+// saves and deletes.
+func New(store Store, nodes map[string]Files, keep time.Duration, log *slog.Logger) *Keeper {
 	every := time.Hour
 	if keep > 0 {
 		every = min(every, max(keep/4, time.Minute))
 	}
-	return &recordingKeeper{store: store, nodes: nodes, keep: keep, now: time.Now, log: log,
+	return &Keeper{store: store, nodes: nodes, keep: keep, now: time.Now, log: log,
 		in: make(chan queue.Recording, 256), every: every}
 }
 
 // Recorded takes a finished recording from broadcast; it never blocks: a
 // recording beyond the buffer is logged and not kept.
-func (k *recordingKeeper) Recorded(show string, r broadcast.RecordingState) {
+func (k *Keeper) Recorded(show string, r broadcast.RecordingState) {
 	rec := queue.Recording{Name: r.Name, Show: show, Format: r.Format, Started: r.Started, Ended: r.Ended,
 		Duration: r.Duration, Calls: r.Calls}
 	if rec.Ended.IsZero() {
@@ -75,9 +84,9 @@ func (k *recordingKeeper) Recorded(show string, r broadcast.RecordingState) {
 	}
 }
 
-// run saves recordings as they come, retries those the store refused,
+// Run saves recordings as they come, retries those the store refused,
 // and applies retention, until ctx ends.
-func (k *recordingKeeper) run(ctx context.Context) error {
+func (k *Keeper) Run(ctx context.Context) error {
 	tick := time.NewTicker(k.every)
 	defer tick.Stop()
 	var pending []queue.Recording
@@ -113,7 +122,7 @@ func (k *recordingKeeper) run(ctx context.Context) error {
 
 // expire deletes from Asterisk the recordings older than keep and notes
 // it in the store; a file Asterisk no longer has counts as deleted.
-func (k *recordingKeeper) expire(ctx context.Context) {
+func (k *Keeper) expire(ctx context.Context) {
 	if k.keep <= 0 {
 		return
 	}
@@ -142,7 +151,7 @@ func (k *recordingKeeper) expire(ctx context.Context) {
 }
 
 // ShowRecordings lists a show's recordings (web.Recordings).
-func (k *recordingKeeper) ShowRecordings(ctx context.Context, show, callID string, limit int) ([]queue.Recording, error) {
+func (k *Keeper) ShowRecordings(ctx context.Context, show, callID string, limit int) ([]queue.Recording, error) {
 	return k.store.ShowRecordings(ctx, show, callID, limit)
 }
 
@@ -150,7 +159,7 @@ func (k *recordingKeeper) ShowRecordings(ctx context.Context, show, callID strin
 // (web.Recordings): queue.ErrNotFound for a recording the show does not
 // have or that retention deleted, broadcast.ErrTelephony when Asterisk
 // fails.
-func (k *recordingKeeper) RecordingFile(ctx context.Context, show, name string) (io.ReadCloser, string, error) {
+func (k *Keeper) RecordingFile(ctx context.Context, show, name string) (io.ReadCloser, string, error) {
 	r, err := k.store.Recording(ctx, show, name)
 	if err != nil {
 		return nil, "", err

@@ -1,4 +1,8 @@
-package main
+// Package monitor tells how a running service is doing: its Prometheus
+// metrics (transitions, waits, callers per show, node and database
+// health, the history backlog) and the answers of its health probes
+// (/healthz, /readyz).
+package monitor
 
 import (
 	"context"
@@ -15,8 +19,8 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// metrics are callin's Prometheus metrics, on their own registry.
-type metrics struct {
+// Metrics are callin's Prometheus metrics, on their own registry.
+type Metrics struct {
 	reg     *prometheus.Registry
 	actions *prometheus.CounterVec
 	wait    *prometheus.HistogramVec
@@ -28,8 +32,10 @@ type metrics struct {
 // maxTracked bounds the arrival times kept for the wait histogram.
 const maxTracked = 200_000
 
-func newMetrics() *metrics {
-	m := &metrics{
+// NewMetrics makes the metrics that need nothing but the transitions
+// (Sink) and the Go runtime's; Watch and WatchDatabase add the rest.
+func NewMetrics() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "callin_transitions_total",
@@ -47,8 +53,8 @@ func newMetrics() *metrics {
 	return m
 }
 
-// sink counts every transition on its way to the history writer.
-func (m *metrics) sink(next broadcast.Sink) broadcast.Sink {
+// Sink counts every transition on its way to next (the history writer).
+func (m *Metrics) Sink(next broadcast.Sink) broadcast.Sink {
 	return sinkFunc(func(t queue.Transition) {
 		m.observe(t)
 		next.Record(t)
@@ -59,7 +65,7 @@ type sinkFunc func(queue.Transition)
 
 func (f sinkFunc) Record(t queue.Transition) { f(t) }
 
-func (m *metrics) observe(t queue.Transition) {
+func (m *Metrics) observe(t queue.Transition) {
 	m.actions.WithLabelValues(t.Show, t.Action, string(t.Actor.Kind)).Inc()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -83,8 +89,8 @@ func (m *metrics) observe(t queue.Transition) {
 	}
 }
 
-// watch adds the gauges read at scrape time from the app and the writer.
-func (m *metrics) watch(app *broadcast.App, w *postgres.Writer) {
+// Watch adds the gauges read at scrape time from the app and the writer.
+func (m *Metrics) Watch(app *broadcast.App, w *postgres.Writer) {
 	m.reg.MustRegister(&appCollector{app: app, last: map[string]time.Time{}, changes: map[string]float64{}})
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "callin_history_backlog",
@@ -99,7 +105,8 @@ func (m *metrics) watch(app *broadcast.App, w *postgres.Writer) {
 	}, func() float64 { return float64(w.Dropped()) }))
 }
 
-func (m *metrics) handler() http.Handler {
+// Handler serves the metrics (GET /metrics).
+func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
@@ -154,13 +161,13 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// watchDatabase reports whether PostgreSQL answers, as callin_database_up.
-func (m *metrics) watchDatabase(db *dbHealth) {
+// WatchDatabase reports whether PostgreSQL answers, as callin_database_up.
+func (m *Metrics) WatchDatabase(db *Database) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "callin_database_up",
 		Help: "1 when PostgreSQL answers; 0 while it does not (calls and actions go on, history waits in the journal).",
 	}, func() float64 {
-		if db.ok(context.Background()) {
+		if db.OK(context.Background()) {
 			return 1
 		}
 		return 0

@@ -1,4 +1,4 @@
-package main
+package recordings
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/callin-radio/callin/postgres/pgtest"
 	"github.com/callin-radio/callin/queue"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // fakeFiles is a node's stored recordings: names to bodies; DeleteFn and
 // FileFn, when set, decide first.
@@ -56,11 +58,11 @@ func TestRecordingKeeper(t *testing.T) {
 	defer cancel()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	files := &fakeFiles{files: map[string]string{"old": "RIFF-old", "new": "RIFF-new", "gone": "x"}}
-	k := newRecordingKeeper(store, map[string]storedFiles{"morning": files}, 24*time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	k := New(store, map[string]Files{"morning": files}, 24*time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	k.now = func() time.Time { return now }
 	k.saved.Init()
 	done := make(chan error, 1)
-	go func() { done <- k.run(ctx) }()
+	go func() { done <- k.Run(ctx) }()
 
 	// Recorded never blocks; run saves what it reports.
 	for _, r := range []broadcast.RecordingState{

@@ -1,4 +1,8 @@
-package main
+// Package phonebook keeps every user's phone (the one callin rings when
+// they screen a caller or talk back) in memory for the call path, reread
+// from the store for changes made elsewhere, and says which phones the
+// shows' call-back trunks rule out.
+package phonebook
 
 import (
 	"context"
@@ -12,31 +16,33 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/internal/testsignal"
+	"github.com/callin-radio/callin/internal/tick"
 	"github.com/callin-radio/callin/queue"
 )
 
-// phonesEvery is how often phones rereads every user's phone: a phone set
-// by another instance, or by `callin user phone`, rings within this time.
-// A settings page of this instance calls Reload or SetPhone and is seen at
-// once.
-const phonesEvery = 30 * time.Second
+// Every is how often a service rereads every user's phone (Run): a phone
+// set by another instance, or by `callin user phone`, rings within this
+// time. A settings page of this instance calls Reload or SetPhone and is
+// seen at once.
+const Every = 30 * time.Second
 
-// phonesTimeout bounds one reread: a database that does not answer is an
+// readTimeout bounds one reread: a database that does not answer is an
 // outage, and the phones known before go on ringing.
-const phonesTimeout = 10 * time.Second
+const readTimeout = 10 * time.Second
 
-// phoneStore is what phones reads and writes; *postgres.Store has it.
-type phoneStore interface {
+// Store is what a Book reads and writes; *postgres.Store has it.
+type Store interface {
 	UserPhones(ctx context.Context) (map[string]string, error)
 	SetUserPhone(ctx context.Context, name, endpoint string) (string, error)
 }
 
-// phones is broadcast.Phones for the call path: every user's phone, in
-// memory. Phone never waits on the database or on a lock; Reload, SetPhone
-// and Run replace the whole map, and a failed read keeps the last good one,
-// so phones keep ringing through a database outage.
-type phones struct {
-	store phoneStore
+// Book is broadcast.Phones for the call path (and web.Phones for the
+// settings pages): every user's phone, in memory. Phone never waits on the
+// database or on a lock; Reload, SetPhone and Run replace the whole map,
+// and a failed read keeps the last good one, so phones keep ringing
+// through a database outage.
+type Book struct {
+	store Store
 	log   *slog.Logger
 	m     atomic.Pointer[map[string]string] // never changed in place
 
@@ -49,12 +55,12 @@ type phones struct {
 	reloaded testsignal.Signal[error]
 }
 
-var _ broadcast.Phones = (*phones)(nil)
+var _ broadcast.Phones = (*Book)(nil)
 
-// newPhones reads every user's phone. It fails only if that first read
-// does: the service starts with the database, as it does for the blocklist.
-func newPhones(ctx context.Context, store phoneStore, log *slog.Logger) (*phones, error) {
-	p := &phones{store: store, log: log}
+// Load reads every user's phone. It fails only if that first read does:
+// the service starts with the database, as it does for the blocklist.
+func Load(ctx context.Context, store Store, log *slog.Logger) (*Book, error) {
+	p := &Book{store: store, log: log}
 	empty := map[string]string{}
 	p.m.Store(&empty)
 	if err := p.Reload(ctx); err != nil {
@@ -66,7 +72,7 @@ func newPhones(ctx context.Context, store phoneStore, log *slog.Logger) (*phones
 // Phone returns the endpoint of user's phone, by the name they log in
 // with (folded as web/auth folds it). It is safe for concurrent use and
 // answers from memory.
-func (p *phones) Phone(user string) (string, bool) {
+func (p *Book) Phone(user string) (string, bool) {
 	m := *p.m.Load()
 	if ep, ok := m[user]; ok {
 		return ep, true
@@ -77,7 +83,7 @@ func (p *phones) Phone(user string) (string, bool) {
 
 // Reload rereads every user's phone. On an error it keeps the phones it
 // had and returns the error.
-func (p *phones) Reload(ctx context.Context) error {
+func (p *Book) Reload(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m, err := p.store.UserPhones(ctx)
@@ -92,7 +98,7 @@ func (p *phones) Reload(ctx context.Context) error {
 // see postgres.Store.SetUserPhone for the rule and the errors) and, once
 // stored, in memory, so the next Screen rings it. It returns the endpoint
 // as stored.
-func (p *phones) SetPhone(ctx context.Context, user, endpoint string) (string, error) {
+func (p *Book) SetPhone(ctx context.Context, user, endpoint string) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	user = strings.ToLower(strings.TrimSpace(user))
@@ -110,11 +116,11 @@ func (p *phones) SetPhone(ctx context.Context, user, endpoint string) (string, e
 	return ep, nil
 }
 
-// phoneRuleFor is rule with the endpoints the shows' call-backs dial
+// RuleFor is rule with the endpoints the shows' call-backs dial
 // through kept out (a trunk: "PJSIP/carrier" of callback=PJSIP/{number}@carrier
 // or of SIP/carrier/{number}), so that no person's phone is the trunk
 // itself even under a broad rule such as PJSIP/* (issue 21, point 4).
-func phoneRuleFor(rule queue.PhoneRule, shows []broadcast.ShowConfig) queue.PhoneRule {
+func RuleFor(rule queue.PhoneRule, shows []broadcast.ShowConfig) queue.PhoneRule {
 	var trunks []string
 	for _, s := range shows {
 		tech, res, ok := strings.Cut(s.CallbackLine.Dial, "/")
@@ -130,9 +136,9 @@ func phoneRuleFor(rule queue.PhoneRule, shows []broadcast.ShowConfig) queue.Phon
 	return rule.Deny(trunks...)
 }
 
-// warnRefused logs each stored phone that rule refuses: it is not rung
+// WarnRefused logs each stored phone that rule refuses: it is not rung
 // (broadcast checks before every call) until its user sets another.
-func (p *phones) warnRefused(rule queue.PhoneRule) {
+func (p *Book) WarnRefused(rule queue.PhoneRule) {
 	for user, ep := range *p.m.Load() {
 		if err := rule.Allow(ep); err != nil {
 			p.log.Warn("phones: a user's phone is not one --phones-allowed allows; it is not rung until they set another",
@@ -143,9 +149,9 @@ func (p *phones) warnRefused(rule queue.PhoneRule) {
 
 // Run reloads the phones every interval until ctx ends. A failed reload is
 // logged when the outage begins and when it ends, not every time.
-func (p *phones) Run(ctx context.Context, every time.Duration) {
-	ticks(ctx, every, func() {
-		rctx, cancel := context.WithTimeout(ctx, phonesTimeout)
+func (p *Book) Run(ctx context.Context, every time.Duration) {
+	tick.Every(ctx, every, func() {
+		rctx, cancel := context.WithTimeout(ctx, readTimeout)
 		err := p.Reload(rctx)
 		cancel()
 		if ctx.Err() != nil {
