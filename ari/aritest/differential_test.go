@@ -66,21 +66,29 @@ func TestDifferential(t *testing.T) {
 			if t.Failed() {
 				return
 			}
-			rk := reduce(real, sc.racy)
-			if len(rk.left) > 0 {
-				t.Logf("left out (diffNotCompared): %v", rk.left)
-			}
-			if diff := compareRuns(real, fake, sc.racy); diff != "" {
-				t.Errorf("the fake differs from the real Asterisk 22.10.1 in %s (per entity; ≠ marks a difference):\n%s", sc.name, diff)
-			} else {
-				t.Logf("%s: %d events, %d requests agree", sc.name, len(real.events), len(real.rest))
-				if testing.Verbose() {
-					for _, key := range append(rk.firstSeen, "rest", "socket", "facts") {
-						t.Logf("  %s: %s", key, strings.Join(rk.seqs[key], " "))
-					}
-				}
-			}
+			compareAndLog(t, sc.name, real, fake, sc.racy)
 		})
+	}
+}
+
+// compareAndLog fails t when the fake's run differs from the real one's
+// (what names the run in messages), and logs what was left out and, with
+// -v, the sequences both agree on.
+func compareAndLog(t *testing.T, what string, real, fake *diffRun, racy []string) {
+	t.Helper()
+	rk := reduce(real, racy)
+	if len(rk.left) > 0 {
+		t.Logf("%s: left out (diffNotCompared): %v", what, rk.left)
+	}
+	if diff := compareRuns(real, fake, racy); diff != "" {
+		t.Errorf("the fake differs from the real Asterisk 22.10.1 in %s (per entity; ≠ marks a difference):\n%s", what, diff)
+		return
+	}
+	t.Logf("%s: %d events, %d requests agree", what, len(real.events), len(real.rest))
+	if testing.Verbose() {
+		for _, key := range append(rk.firstSeen, "rest", "socket", "facts") {
+			t.Logf("  %s: %s", key, strings.Join(rk.seqs[key], " "))
+		}
 	}
 }
 

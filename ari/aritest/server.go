@@ -29,7 +29,9 @@
 // Everything is guarded by one mutex per Server; events are marshalled under
 // that mutex and queued per WebSocket (bounded; a socket whose queue overflows
 // is dropped, like Asterisk's websocket_write_timeout), so HTTP handlers never
-// block on a slow client. Several Servers can run at once.
+// block on a slow client. Several Servers can run at once; Servers sharing a
+// Trunk (Options.Trunk, Options.Node) are nodes joined by a SIP trunk, as on
+// a real pair (see Trunk).
 package aritest
 
 import (

@@ -40,17 +40,7 @@ func TestDifferentialTrunk(t *testing.T) {
 				return
 			}
 			for i, node := range []string{"A", "B"} {
-				if diff := compareRuns(real[i], fake[i], nil); diff != "" {
-					t.Errorf("the fake pair differs from the real Asterisks on node %s in %s (per entity; ≠ marks a difference):\n%s", node, sc.name, diff)
-					continue
-				}
-				t.Logf("%s node %s: %d events, %d requests agree", sc.name, node, len(real[i].events), len(real[i].rest))
-				if testing.Verbose() {
-					rk := reduce(real[i], nil)
-					for _, key := range append(rk.firstSeen, "rest", "socket", "facts") {
-						t.Logf("  %s %s: %s", node, key, strings.Join(rk.seqs[key], " "))
-					}
-				}
+				compareAndLog(t, sc.name+" on node "+node, real[i], fake[i], nil)
 			}
 		})
 	}
