@@ -221,24 +221,32 @@ func (p *pair) legFact(d *drive, name, id string) {
 }
 
 var trunkScenarios = []trunkScenario{
-	{name: "TrunkCrossing", note: "a caller on A is put on air on B over the trunk and held back: the leg crosses, B's app answers, " +
-		"the caller and the near leg share mixing bridge x on A, the far leg joins mixing bridge air on B; the caller moves to holding bridge hold " +
-		"and back to x; then the caller hangs up (DELETE of its phone half) and A's app hangs up the near leg",
+	{name: "TrunkCrossing", note: "a caller on A is put on air on B over the trunk, held back and put on air again (docs/multinode.md): the leg crosses, " +
+		"B's app answers, the caller and the near leg share mixing bridge x on A, the far leg joins mixing bridge air on B; hold moves the caller to " +
+		"holding bridge hold on A and A's app hangs the leg up; back on air with a new leg; then the caller hangs up (DELETE of its phone half) " +
+		"and A's app hangs up the near leg",
 		run: func(p *pair) {
 			p.note("the crossing: originate on A to PJSIP/501@nodeB app=callin; B's app answers the far leg; bridges on both")
 			far := p.onAir("c1", "tk1", "501")
 			p.cli(0, "channelstats", "pjsip show channelstats")
 			p.cli(1, "channelstats", "pjsip show channelstats")
-			p.note("hold: the caller moves to A's holding bridge and back on air")
+			p.note("hold: the caller moves to A's holding bridge, A's app hangs up the near leg")
 			p.a.bridge("hold", "holding")
 			p.a.join("hold", "c1", "")
 			p.a.must(http.StatusNoContent, "POST", "bridges/hold/moh", nil)
+			p.a.hangup("tk1", "")
+			p.a.wait("ChannelDestroyed of tk1", on(ari.TypeChannelDestroyed, "tk1"))
+			p.b.wait("StasisEnd of the far leg", on(ari.TypeStasisEnd, far))
+			p.note("back on air: a new leg crosses, the caller moves back to x")
+			far = p.cross("tk1b", "511", true)
+			p.b.join("air", far, "")
 			p.a.join("x", "c1", "")
+			p.a.join("x", "tk1b", "")
 			p.note("the caller on A hangs up; A's app then hangs up the near leg; B sees the far leg end")
 			p.a.must(http.StatusNoContent, "DELETE", "channels/ph-c1", nil)
 			p.a.wait("StasisEnd of c1", on(ari.TypeStasisEnd, "c1"))
-			p.a.hangup("tk1", "")
-			p.a.wait("ChannelDestroyed of tk1", on(ari.TypeChannelDestroyed, "tk1"))
+			p.a.hangup("tk1b", "")
+			p.a.wait("ChannelDestroyed of tk1b", on(ari.TypeChannelDestroyed, "tk1b"))
 			p.b.wait("StasisEnd of the far leg", on(ari.TypeStasisEnd, far))
 		}},
 	{name: "TrunkFarHangup", note: "the far leg on B is hung up by B's app while on air: what A's near leg sees",
