@@ -31,7 +31,8 @@ import (
 //     request of a phone's BYE), ChannelLeftBridge, StasisEnd, and, for the
 //     near leg (subscribed since the originate), STASISSTATUS=SUCCESS and
 //     ChannelDestroyed(16). A far leg still ringing gets
-//     ChannelHangupRequest(16) and StasisEnd, without the RTP variables.
+//     ChannelHangupRequest(16) and StasisEnd, without the RTP variables
+//     (the real one's request had cause 127 in about one run of six).
 //   - The far leg hung up while ringing (its app refuses it): the near leg
 //     gets ChannelHangupRequest, Dial and ChannelDestroyed as a phone's
 //     refusal, the cause through its SIP status: 16 gives 21 and NOANSWER

@@ -40,7 +40,7 @@ func TestDifferentialTrunk(t *testing.T) {
 				return
 			}
 			for i, node := range []string{"A", "B"} {
-				compareAndLog(t, sc.name+" on node "+node, real[i], fake[i], nil)
+				compareAndLog(t, sc.name+" on node "+node, real[i], fake[i], sc.racy)
 			}
 		})
 	}
@@ -53,6 +53,10 @@ type trunkScenario struct {
 	fresh bool
 	note  string
 	run   func(p *pair)
+	// racy are event forms left out on both nodes and both sides, because
+	// the real pair sends them in some runs and not in others (why is said
+	// where the scenario sets them).
+	racy []string
 }
 
 // pairSide is two nodes joined by a trunk: node A is 0, B is 1.
@@ -258,8 +262,14 @@ var trunkScenarios = []trunkScenario{
 			p.a.wait("ChannelDestroyed of tk2", on(ari.TypeChannelDestroyed, "tk2"))
 			p.a.hangup("c2", "")
 		}},
-	{name: "TrunkNotAnswered", note: "legs that never get answered: A's app hangs up a leg still ringing on B; B's app refuses (hangs up) " +
-		"a ringing leg; a leg to B while B's app is not connected",
+	{name: "TrunkNotAnswered",
+		// A's CANCEL of tk3 reached the ringing far leg as
+		// ChannelHangupRequest(16) in most runs and (127) in about one of
+		// six; the fake sends 16. No other request in this scenario has
+		// either cause.
+		racy: []string{"ChannelHangupRequest(16)", "ChannelHangupRequest(127)"},
+		note: "legs that never get answered: A's app hangs up a leg still ringing on B; B's app refuses (hangs up) " +
+			"a ringing leg; a leg to B while B's app is not connected",
 		run: func(p *pair) {
 			far := p.cross("tk3", "503", false)
 			p.note("A's app hangs up tk3 while B has not answered")
