@@ -52,6 +52,9 @@ type CallOptions struct {
 	// app= to an extension that runs Stasis() (see originateDialIn).
 	phoneApp  string
 	phoneArgs []string
+	// endpoint replaces a SIP caller's PJSIP/sipp (a leg over the trunk
+	// comes from PJSIP/node<NAME>).
+	endpoint string
 }
 
 // Call is a handle on one simulated caller, driven from the phone side.
@@ -140,7 +143,10 @@ func (s *Server) startCall(o CallOptions) (*channel, error) {
 	switch {
 	case o.SIP:
 		c.sip, c.endpoint = true, sipEndpoint
-		c.name = fmt.Sprintf("PJSIP/sipp-%08x", c.seq)
+		if o.endpoint != "" {
+			c.endpoint = o.endpoint
+		}
+		c.name = fmt.Sprintf("%s-%08x", c.endpoint, c.seq)
 	case o.PhoneID != "":
 		c.name = fmt.Sprintf("Local/%s@%s-%08x;2", o.Exten, o.Context, c.seq)
 	default:

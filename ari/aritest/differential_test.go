@@ -66,21 +66,29 @@ func TestDifferential(t *testing.T) {
 			if t.Failed() {
 				return
 			}
-			rk := reduce(real, sc.racy)
-			if len(rk.left) > 0 {
-				t.Logf("left out (diffNotCompared): %v", rk.left)
-			}
-			if diff := compareRuns(real, fake, sc.racy); diff != "" {
-				t.Errorf("the fake differs from the real Asterisk 22.10.1 in %s (per entity; ≠ marks a difference):\n%s", sc.name, diff)
-			} else {
-				t.Logf("%s: %d events, %d requests agree", sc.name, len(real.events), len(real.rest))
-				if testing.Verbose() {
-					for _, key := range append(rk.firstSeen, "rest", "socket", "facts") {
-						t.Logf("  %s: %s", key, strings.Join(rk.seqs[key], " "))
-					}
-				}
-			}
+			compareAndLog(t, sc.name, real, fake, sc.racy)
 		})
+	}
+}
+
+// compareAndLog fails t when the fake's run differs from the real one's
+// (what names the run in messages), and logs what was left out and, with
+// -v, the sequences both agree on.
+func compareAndLog(t *testing.T, what string, real, fake *diffRun, racy []string) {
+	t.Helper()
+	rk := reduce(real, racy)
+	if len(rk.left) > 0 {
+		t.Logf("%s: left out (diffNotCompared): %v", what, rk.left)
+	}
+	if diff := compareRuns(real, fake, racy); diff != "" {
+		t.Errorf("the fake differs from the real Asterisk 22.10.1 in %s (per entity; ≠ marks a difference):\n%s", what, diff)
+		return
+	}
+	t.Logf("%s: %d events, %d requests agree", what, len(real.events), len(real.rest))
+	if testing.Verbose() {
+		for _, key := range append(rk.firstSeen, "rest", "socket", "facts") {
+			t.Logf("  %s: %s", key, strings.Join(rk.seqs[key], " "))
+		}
 	}
 }
 
@@ -262,6 +270,9 @@ type drive struct {
 	app  string
 	http *http.Client
 	rec  *recorder // nil unless ARI_RECORD is set and the side is real
+	node string    // the node's name among several ("" for one)
+	// down: the node was stopped or killed; no sync or cleanup is sent.
+	down bool
 
 	mu      sync.Mutex
 	run     diffRun
@@ -274,24 +285,53 @@ type drive struct {
 
 func runScenario(t *testing.T, sc diffScenario, s side) *diffRun {
 	t.Helper()
-	d := &drive{t: t, s: s, app: "callin", http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}},
-		claimed: map[int]bool{}, changed: make(chan struct{})}
-	d.run.side = s.name()
-	d.run.alias = map[string]string{}
+	var rec *recorder
 	if s.name() == "real" && os.Getenv("ARI_RECORD") != "" {
-		d.rec = newRecorder(t, sc.name, s.base())
+		rec = newRecorder(t, sc.name, s.base())
 	}
+	d := newDrive(t, s, "", rec)
 	d.connect()
 	sc.run(d)
-	d.sync()
-	d.mu.Lock()
-	out := d.run
-	out.events = slices.Clone(d.run.events)
-	d.mu.Unlock()
+	out := d.settle()
 	d.cleanup()
 	if d.rec != nil {
 		d.rec.close()
 	}
+	return out
+}
+
+// newDrive makes a drive on side s; node names it among several nodes ("" for
+// one), rec records it (nil: not recorded).
+func newDrive(t *testing.T, s side, node string, rec *recorder) *drive {
+	d := &drive{t: t, s: s, app: "callin", http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}},
+		claimed: map[int]bool{}, changed: make(chan struct{}), node: node, rec: rec}
+	d.run.side = s.name()
+	d.run.alias = map[string]string{}
+	return d
+}
+
+// sock is the drive's socket name in a recording: "app", or the node's name.
+func (d *drive) sock() string {
+	if d.node == "" {
+		return "app"
+	}
+	return d.node
+}
+
+// settle waits for everything the node sent (unless it is down) and returns
+// what the drive saw.
+func (d *drive) settle() *diffRun {
+	d.t.Helper()
+	if !d.down {
+		d.sync()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.run
+	out.events = slices.Clone(d.run.events)
+	out.rest = slices.Clone(d.run.rest)
+	out.ws = slices.Clone(d.run.ws)
+	out.facts = slices.Clone(d.run.facts)
 	return &out
 }
 
@@ -316,7 +356,7 @@ func (d *drive) connect() {
 			d.run.ws = append(d.run.ws, "connected")
 			d.mu.Unlock()
 			if d.rec != nil {
-				d.rec.ws(map[string]any{"http_status": 101, "state": "connected", "url": u})
+				d.rec.ws(d.sock(), map[string]any{"http_status": 101, "state": "connected", "url": u})
 			}
 			go d.read(conn, closed)
 			return
@@ -342,7 +382,7 @@ func (d *drive) read(conn *websocket.Conn, closed chan struct{}) {
 			d.run.ws = append(d.run.ws, fmt.Sprintf("closed(%d)", cs))
 			d.mu.Unlock()
 			if d.rec != nil {
-				d.rec.ws(map[string]any{"state": "closed", "close_status": cs, "error": err.Error()})
+				d.rec.ws(d.sock(), map[string]any{"state": "closed", "close_status": cs, "error": err.Error()})
 			}
 			return
 		}
@@ -352,7 +392,7 @@ func (d *drive) read(conn *websocket.Conn, closed chan struct{}) {
 			return
 		}
 		if d.rec != nil && !strings.HasPrefix(ev.bridgeID(), "sync-") {
-			d.rec.event(b, ev.Type)
+			d.rec.event(d.sock(), b, ev.Type)
 		}
 		d.mu.Lock()
 		d.run.events = append(d.run.events, diffEvent{ev: ev})
@@ -369,7 +409,7 @@ func (d *drive) closeSocket() {
 	conn, closed := d.conn, d.closed
 	d.mu.Unlock()
 	if d.rec != nil {
-		d.rec.ws(map[string]any{"state": "client_closing"})
+		d.rec.ws(d.sock(), map[string]any{"state": "client_closing"})
 	}
 	conn.Close(websocket.StatusNormalClosure, "")
 	select {
@@ -481,7 +521,7 @@ func (d *drive) do(method, path string, query url.Values, body any) (int, []byte
 	req.SetBasicAuth(d.s.user())
 	var seq int
 	if d.rec != nil {
-		seq = d.rec.request(method, "/ari/"+strings.TrimPrefix(path, "/"), query, raw)
+		seq = d.rec.request(d.node, method, "/ari/"+strings.TrimPrefix(path, "/"), query, raw)
 	}
 	start := time.Now()
 	resp, err := d.http.Do(req)
@@ -491,7 +531,7 @@ func (d *drive) do(method, path string, query url.Values, body any) (int, []byte
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if d.rec != nil {
-		d.rec.response(seq, method, "/ari/"+strings.TrimPrefix(path, "/"), resp.StatusCode, b, time.Since(start))
+		d.rec.response(d.node, seq, method, "/ari/"+strings.TrimPrefix(path, "/"), resp.StatusCode, b, time.Since(start))
 	}
 	d.mu.Lock()
 	d.run.rest = append(d.run.rest, diffRest{method: method, path: path, status: resp.StatusCode})
@@ -564,6 +604,13 @@ func (d *drive) cleanup() {
 	d.t.Helper()
 	if d.rec != nil {
 		d.rec.stop()
+	}
+	if d.down {
+		d.mu.Lock()
+		conn := d.conn
+		d.mu.Unlock()
+		conn.CloseNow()
+		return
 	}
 	get := func(path string) []struct {
 		ID string `json:"id"`
@@ -1227,10 +1274,17 @@ var diffScenarios = []diffScenario{
 // end the app cannot see: its socket is down). Not compared.
 func (d *drive) waitGone(id string) {
 	d.t.Helper()
+	d.waitNotFound("channels/" + id)
+}
+
+// waitNotFound waits until GET path answers 404, for what no event tells.
+// Not compared.
+func (d *drive) waitNotFound(path string) {
+	d.t.Helper()
 	user, pass := d.s.user()
 	deadline := time.Now().Add(d.s.timeout())
 	for {
-		req, _ := http.NewRequest("GET", d.s.base()+"/ari/channels/"+id, nil)
+		req, _ := http.NewRequest("GET", d.s.base()+"/ari/"+path, nil)
 		req.SetBasicAuth(user, pass)
 		resp, err := d.http.Do(req)
 		if err == nil {
@@ -1240,7 +1294,7 @@ func (d *drive) waitGone(id string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("%s: %s still there", d.s.name(), id)
+			d.t.Fatalf("%s: %s still there", d.s.name(), path)
 		}
 		time.Sleep(20 * time.Millisecond) // no event: the socket is down
 	}

@@ -49,6 +49,9 @@ type channel struct {
 	// dialing: an originated channel that has not answered yet (not in Stasis).
 	dialing    bool
 	dialString string // the resource part of the originate's endpoint, for Dial events
+	// trunk links a leg of a call over the trunk to its other leg on
+	// another node (see Trunk).
+	trunk *trunkLink
 
 	bridge *bridge
 	role   string
@@ -218,6 +221,7 @@ func (s *Server) destroyed(c *channel, cause int) {
 		return
 	}
 	s.onChannel(c, &ari.ChannelDestroyed{EventBase: base(ari.TypeChannelDestroyed), Cause: cause, CauseTxt: causeText(cause), Channel: c.snapshot()})
+	s.trunkGone(c, cause)
 	s.dropChannel(c)
 }
 
@@ -386,6 +390,7 @@ const (
 	hangHalf                     // DELETE of the visible phone or far half of a Local pair
 	hangShutdown                 // Asterisk stops (see Restart)
 	hangContinue                 // POST /continue: the dialplan resumes, then Hangup()
+	hangTrunk                    // the other leg of a call over the trunk ended: a BYE (or CANCEL) from the other node
 )
 
 // hangup ends c with the event order recorded in traces 03, 04, 09, 10 and
@@ -412,7 +417,9 @@ func (s *Server) hangup(c *channel, how hangKind, cause int) {
 	if p != nil && p.gone {
 		p = nil
 	}
-	if c.sip {
+	if c.sip && (c.trunk == nil || c.state == ari.StateUp) {
+		// A leg over the trunk that was never answered had no RTP: no
+		// RTPAUDIOQOS (testdata/pbx-TrunkNotAnswered.jsonl).
 		s.rtpQoS(c)
 	}
 	s.hangupRequests(c, p, how, cause)
@@ -474,6 +481,10 @@ func (s *Server) hangupRequests(c, p *channel, how hangKind, cause int) {
 		}
 	case hangShutdown:
 		s.hangupRequest(c, 4, true) // AST_SOFTHANGUP_SHUTDOWN
+	case hangTrunk:
+		// Asterisk's BYE carries the cause (a Reason header): unlike a
+		// phone's BYE, the request has it (testdata/pbx-Trunk*.jsonl).
+		s.hangupRequest(c, cause, false)
 	}
 }
 

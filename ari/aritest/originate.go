@@ -151,6 +151,10 @@ func (s *Server) originate(q *req) {
 	c.dialplan = ari.DialplanCEP{Context: "default", Exten: "s", Priority: 1, AppName: "AppDial2", AppData: "(Outgoing Line)"}
 	c.vars = q.vars
 	s.channels[id] = c
+	if to, name, token, ok := s.trunkTarget(resource); ok && strings.EqualFold(tech, "PJSIP") {
+		s.originateTrunk(q, c, to, name, token, timeout)
+		return
+	}
 	if !local {
 		c.endpoint = endpoint
 		c.sip = strings.EqualFold(tech, "PJSIP")

@@ -53,6 +53,14 @@ func (r *recorder) stop() {
 }
 
 func newRecorder(t testing.TB, scenario, base string) *recorder {
+	r := createRecorder(t, scenario)
+	u, _ := url.Parse(base)
+	r.note("socket app = ws://" + u.Host + "/ari/events?app=callin (the application under test, no subscribeAll). " +
+		"Recorded by ari/aritest's TestDifferential (ARI_RECORD=1) on pbxtest's Asterisk 22.10.1, scenario " + scenario)
+	return r
+}
+
+func createRecorder(t testing.TB, scenario string) *recorder {
 	path := filepath.Join(tracesDir, recordedPrefix+scenario+".jsonl")
 	f, err := os.Create(path)
 	if err != nil {
@@ -60,9 +68,6 @@ func newRecorder(t testing.TB, scenario, base string) *recorder {
 	}
 	r := &recorder{t: t, f: f, enc: json.NewEncoder(f), start: time.Now()}
 	r.enc.SetEscapeHTML(true) // as the shared traces (\u0026, \u003c)
-	u, _ := url.Parse(base)
-	r.note("socket app = ws://" + u.Host + "/ari/events?app=callin (the application under test, no subscribeAll). " +
-		"Recorded by ari/aritest's TestDifferential (ARI_RECORD=1) on pbxtest's Asterisk 22.10.1, scenario " + scenario)
 	t.Logf("recording %s", path)
 	return r
 }
@@ -84,22 +89,33 @@ func (r *recorder) write(rec map[string]any) {
 
 func (r *recorder) note(text string) { r.write(map[string]any{"kind": "note", "text": text}) }
 
-func (r *recorder) ws(fields map[string]any) {
-	fields["kind"], fields["socket"] = "ws", "app"
+// ws records a socket's connect or close; sock is "app", or the node's
+// name in a trace of several nodes.
+func (r *recorder) ws(sock string, fields map[string]any) {
+	fields["kind"], fields["socket"] = "ws", sock
 	r.write(fields)
 }
 
-func (r *recorder) event(raw []byte, typ string) {
-	r.write(map[string]any{"kind": "event", "socket": "app", "type": typ, "event": json.RawMessage(raw)})
+func (r *recorder) event(sock string, raw []byte, typ string) {
+	r.write(map[string]any{"kind": "event", "socket": sock, "type": typ, "event": json.RawMessage(raw)})
 }
 
-// request records a REST call and returns its seq.
-func (r *recorder) request(method, path string, query url.Values, body []byte) int {
+// data records a measured value or a CLI output (name "cli:…").
+func (r *recorder) data(name string, value any) {
+	r.write(map[string]any{"kind": "data", "name": name, "value": value})
+}
+
+// request records a REST call and returns its seq; node names the node it
+// went to in a trace of several nodes ("" for one).
+func (r *recorder) request(node, method, path string, query url.Values, body []byte) int {
 	r.mu.Lock()
 	r.seq++
 	seq := r.seq
 	r.mu.Unlock()
 	rec := map[string]any{"kind": "request", "method": method, "path": path, "seq": seq}
+	if node != "" {
+		rec["node"] = node
+	}
 	if len(query) > 0 {
 		qm := map[string]string{}
 		for k := range query {
@@ -114,15 +130,19 @@ func (r *recorder) request(method, path string, query url.Values, body []byte) i
 	return seq
 }
 
-func (r *recorder) response(seq int, method, path string, status int, body []byte, elapsed time.Duration) {
+func (r *recorder) response(node string, seq int, method, path string, status int, body []byte, elapsed time.Duration) {
 	var b any
 	if len(body) > 0 && json.Valid(body) {
 		b = json.RawMessage(body)
 	} else if len(body) > 0 {
 		b = string(body)
 	}
-	r.write(map[string]any{"kind": "response", "method": method, "path": path, "seq": seq, "status": status, "body": b,
-		"elapsed_ms": float64(elapsed.Microseconds()) / 1000})
+	rec := map[string]any{"kind": "response", "method": method, "path": path, "seq": seq, "status": status, "body": b,
+		"elapsed_ms": float64(elapsed.Microseconds()) / 1000}
+	if node != "" {
+		rec["node"] = node
+	}
+	r.write(rec)
 }
 
 func (r *recorder) close() {

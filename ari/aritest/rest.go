@@ -358,6 +358,7 @@ func (s *Server) answerChannel(c *channel) {
 	c.state = ari.StateUp
 	c.ringing = false
 	s.stateChanged(c)
+	s.trunkAnswered(c)
 	if c.call != nil {
 		c.call.answered(s, c)
 	}

@@ -29,7 +29,9 @@
 // Everything is guarded by one mutex per Server; events are marshalled under
 // that mutex and queued per WebSocket (bounded; a socket whose queue overflows
 // is dropped, like Asterisk's websocket_write_timeout), so HTTP handlers never
-// block on a slow client. Several Servers can run at once.
+// block on a slow client. Several Servers can run at once; Servers sharing a
+// Trunk (Options.Trunk, Options.Node) are nodes joined by a SIP trunk, as on
+// a real pair (see Trunk).
 package aritest
 
 import (
@@ -151,6 +153,10 @@ type Options struct {
 	// real one sent ChannelDestroyed 0.8-1.5 s after the caller had left
 	// its bridge (issue 25).
 	DestroyDelay time.Duration
+	// Trunk joins this node to the other nodes on the same Trunk, by the
+	// name Node ("A", "B", …): see Trunk.
+	Trunk *Trunk
+	Node  string
 }
 
 // AnnouncerLeak is when a holding bridge's last ChannelLeftBridge names
@@ -238,6 +244,9 @@ func NewServer(opts Options) *Server {
 	}
 	s.reset()
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	if opts.Trunk != nil {
+		opts.Trunk.join(opts.Node, s)
+	}
 	return s
 }
 
@@ -269,6 +278,9 @@ func (s *Server) AsteriskID() string { return s.opts.AsteriskID }
 
 // Close drops every WebSocket, stops all timers and shuts the HTTP server down.
 func (s *Server) Close() {
+	if tr := s.opts.Trunk; tr != nil {
+		tr.leave(s.opts.Node, s)
+	}
 	s.mu.Lock()
 	s.closed = true
 	for _, p := range s.playbacks {
@@ -425,7 +437,9 @@ func (s *Server) shutdownChannels() {
 			s.destroyed(p, 0)
 			continue
 		}
-		if c.kind == kindDialIn {
+		if c.kind == kindDialIn && c.trunk == nil {
+			// Not for a leg over the trunk: recorded on the real pair,
+			// testdata/pbx-TrunkNodeStopped.jsonl.
 			s.hangupRequest(c, 0, false)
 		}
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	// HTTPPort, SIPPort and RTPStart pin the ports; zero picks free ones.
 	// The four phones listen on SIPPort+11 … +14.
 	HTTPPort, SIPPort, RTPStart int
+	// Trunk is written to etc/test/pjsip-trunk.conf: the SIP trunks to
+	// other nodes (NewCluster fills it).
+	Trunk string
 }
 
 // PBX is a running real Asterisk this process started.
@@ -78,6 +81,9 @@ type PBX struct {
 	PhonePorts [4]int
 	// RTPStart is the first of Asterisk's 2,000 RTP ports.
 	RTPStart int
+	// Node is the node's name in a cluster ("A", "B", …; see NewCluster),
+	// "" for a lone instance.
+	Node string
 
 	script   string
 	cfg      Config
@@ -222,6 +228,7 @@ func (p *PBX) prepare() error {
 	files := map[string]string{
 		"etc/test/extensions-local.conf": "; the test's contexts\n" + p.cfg.Extensions + "\n",
 		"etc/test/pjsip-local.conf":      "; the test's endpoints\n" + p.cfg.PJSIP + "\n",
+		"etc/test/pjsip-trunk.conf":      "; trunks to the other nodes\n" + p.cfg.Trunk + "\n",
 		// Hangup's NOTIFY, which a caller's scenario answers with its BYE.
 		"etc/pjsip_notify.conf": "[callin-hangup]\nEvent=>callin-hangup\n",
 	}

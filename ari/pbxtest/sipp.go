@@ -67,6 +67,9 @@ type PhoneConfig struct {
 	ToneHz int           // the tone it streams once answered (default 1000)
 	Hold   time.Duration // an answered phone hangs up after this (default 10 minutes)
 	Calls  int           // how many calls it takes before it exits (default 100)
+	// Ring is how long an answering phone rings before it answers
+	// (default 1 s; negative: it answers at once, after 180 Ringing).
+	Ring time.Duration
 }
 
 // Callers starts sipp calling the instance as cfg says and stops it in t's
@@ -114,7 +117,11 @@ func (p *PBX) Phone(t testing.TB, n int, cfg PhoneConfig) *SIPp {
 	if cfg.Calls == 0 {
 		cfg.Calls = 100
 	}
-	scen := scenario(phoneScenario, map[string]any{"Kind": string(cfg.Kind), "Hold": cfg.Hold.Milliseconds(), "Name": fmt.Sprintf("phone%d", n)})
+	if cfg.Ring == 0 {
+		cfg.Ring = time.Second
+	}
+	scen := scenario(phoneScenario, map[string]any{"Kind": string(cfg.Kind), "Hold": cfg.Hold.Milliseconds(), "Name": fmt.Sprintf("phone%d", n),
+		"Ring": max(cfg.Ring.Milliseconds(), 0)})
 	return p.sipp(t, scen, cfg.ToneHz, p.PhonePorts[n-1], []string{"-m", strconv.Itoa(cfg.Calls), "-aa"})
 }
 
@@ -452,7 +459,9 @@ var phoneScenario = template.Must(template.New("phone").Parse(`{{define "answer"
   </send>
   <recv request="ACK"/>
 {{- else}}
-  <pause milliseconds="1000"/>
+{{- if gt .Ring 0}}
+  <pause milliseconds="{{.Ring}}"/>
+{{- end}}
   <send retrans="500">
     <![CDATA[
 
