@@ -114,8 +114,10 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 	}
 	if t.From == queue.StateScreening {
 		s.mu.Lock()
-		line := s.screenerLines[t.Call.ID]
-		delete(s.screenerLines, t.Call.ID)
+		line := ""
+		if c := s.calls[t.Call.ID]; c != nil {
+			line, c.screenerLine = c.screenerLine, ""
+		}
 		s.mu.Unlock()
 		s.endScreening(ctx, t.Call.ID, line)
 	}
@@ -130,10 +132,7 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 			s.node.log.Warn("broadcast: TALK_DETECT(remove) failed", "call", t.Call.ID, "err", err)
 		}
 		s.mu.Lock()
-		if s.talking[t.Call.ID] {
-			delete(s.talking, t.Call.ID)
-			s.emit(Update{Kind: UpdateTalking, CallID: t.Call.ID})
-		}
+		s.setTalking(t.Call.ID, false)
 		s.mu.Unlock()
 	}
 	return nil

@@ -701,15 +701,7 @@ func (n *node) talking(chanID string, on bool) {
 	s := ref.show
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.talking[ref.callID] == on {
-		return
-	}
-	if on {
-		s.talking[ref.callID] = true
-	} else {
-		delete(s.talking, ref.callID)
-	}
-	s.emit(Update{Kind: UpdateTalking, CallID: ref.callID, Talking: on})
+	s.setTalking(ref.callID, on)
 }
 
 func (n *node) recording(r ari.LiveRecording, started bool) {

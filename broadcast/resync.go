@@ -274,9 +274,7 @@ func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.
 		if err != nil {
 			continue
 		}
-		s.publish(ts)
-		delete(s.talking, id)
-		delete(s.announcing, id)
+		s.publish(ts) // its record goes with the end transition (forget)
 		n.unindex(c.ChannelID)
 	}
 	if sink := s.app.cfg.Sink; sink != nil {
