@@ -236,13 +236,9 @@ func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 		}
 	}
 	end := n.waits.expect(ari.TypeStasisEnd, chanID, chanID, nil)
-	n.mu.Lock()
-	if ref := n.chans[chanID]; ref != nil && ref.hangCause == 0 {
-		// Our own hang-up's cause, should its ChannelDestroyed not come:
-		// DELETE ?reason=normal is 16, normal clearing (trace 04 d3).
-		ref.hangCause = 16
-	}
-	n.mu.Unlock()
+	// Our own hang-up's cause, should its ChannelDestroyed not come:
+	// DELETE ?reason=normal is 16, normal clearing (trace 04 d3).
+	n.defaultCause(chanID, 16)
 	if err := n.ari.HangupChannel(ctx, chanID, ari.HangupNormal); err != nil && !errors.Is(err, ari.ErrNotFound) {
 		n.waits.cancel(end)
 		return telErr("hangup", err)

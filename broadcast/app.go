@@ -312,7 +312,7 @@ func New(cfg Config) (*App, error) {
 		}
 		a.shows[sc.Key] = s
 		n.shows = append(n.shows, s)
-		n.bridges[s.airID] = s
+		n.indexBridge(s.airID, s)
 	}
 	return a, nil
 }

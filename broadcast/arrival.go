@@ -43,11 +43,7 @@ func (s *show) arrive(e *ari.StasisStart) {
 	}
 	job := func(ctx context.Context) { s.admit(ctx, id, ch) }
 	if adm.Admitted() {
-		n.mu.Lock()
-		if ref := n.chans[ch.ID]; ref != nil {
-			ref.sub = subPending
-		}
-		n.mu.Unlock()
+		n.subscribeLater(ch.ID)
 	} else {
 		job = func(ctx context.Context) { s.reject(ctx, ch, adm.Reject) }
 	}

@@ -163,12 +163,7 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 		return
 	}
 	// From here the line is the caller's channel, on hold at their place.
-	n.mu.Lock()
-	if ref := n.chans[line]; ref != nil {
-		// An originated channel always gets its ChannelDestroyed (trace 13a).
-		ref.role, ref.sub = roleCaller, subscribed
-	}
-	n.mu.Unlock()
+	n.becomeCaller(line)
 	if err := s.joinHold(ctx, line); err != nil {
 		s.failArrival(ctx, d.CallID, line, err)
 	}

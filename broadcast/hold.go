@@ -89,9 +89,7 @@ func (s *show) isHold(id string) bool {
 func (s *show) addHold(h *holdBridge) {
 	s.holds = append(s.holds, h)
 	s.holdByID[h.id] = h
-	s.node.mu.Lock()
-	s.node.bridges[h.id] = s
-	s.node.mu.Unlock()
+	s.node.indexBridge(h.id, s)
 }
 
 // removeHold takes a bridge out of the pool. Callers hold s.mu.
@@ -103,9 +101,7 @@ func (s *show) removeHold(h *holdBridge) {
 		}
 	}
 	delete(s.holdByID, h.id)
-	s.node.mu.Lock()
-	delete(s.node.bridges, h.id)
-	s.node.mu.Unlock()
+	s.node.unindexBridge(h.id)
 }
 
 // pickHold chooses the holding bridge a caller's channel joins: the least

@@ -85,9 +85,7 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 	}
 	s.recording = RecordingState{Name: name, State: "queued", Format: "wav"}
 	s.mu.Unlock()
-	n.mu.Lock()
-	n.recordings[name] = s
-	n.mu.Unlock()
+	n.trackRecording(name, s)
 	w := n.waits.expect(ari.TypeRecordingStarted, name, "", nil)
 	if _, err := n.ari.RecordBridge(ctx, s.airID, ari.RecordParams{Name: name, Format: "wav", IfExists: ari.IfExistsFail}); err != nil {
 		n.waits.cancel(w)
@@ -123,9 +121,7 @@ func (s *show) recordingNotStarted(ctx context.Context, name string, why error) 
 		return s.recording, nil
 	}
 	s.mu.Unlock()
-	n.mu.Lock()
-	delete(n.recordings, name)
-	n.mu.Unlock()
+	n.untrackRecording(name)
 	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.app.cfg.EventTimeout)
 	defer cancel()
 	if err := n.ari.StopLiveRecording(stop, name); err != nil && !errors.Is(err, ari.ErrNotFound) {

@@ -264,9 +264,7 @@ func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.
 		}
 		s.publish(ts)
 		if r.State == queue.StateScreening {
-			n.mu.Lock()
-			n.bridges[inBridge[r.ChannelID]] = s
-			n.mu.Unlock()
+			n.indexBridge(inBridge[r.ChannelID], s)
 		}
 	}
 	for _, id := range p.Vanish {

@@ -278,9 +278,7 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 		s.endScreening(ctx, t.Call.ID, line)
 		return telErr("create screening bridge", err)
 	}
-	n.mu.Lock()
-	n.bridges[bridgeID] = s
-	n.mu.Unlock()
+	n.indexBridge(bridgeID, s)
 	s.stopAnnouncement(ctx, t.Call.ID)
 	if err := s.moveTo(ctx, line, bridgeID, ""); err != nil {
 		s.endScreening(ctx, t.Call.ID, line)
@@ -374,11 +372,7 @@ func (s *show) endScreening(ctx context.Context, callID, line string) {
 		n.hangup(ctx, line, ari.HangupNormal)
 	}
 	id := s.screenID(callID)
-	n.mu.Lock()
-	_, had := n.bridges[id]
-	delete(n.bridges, id)
-	n.mu.Unlock()
-	if !had {
+	if !n.unindexBridge(id) {
 		return
 	}
 	if err := n.ari.DestroyBridge(ctx, id); err != nil && !errors.Is(err, ari.ErrNotFound) {

@@ -254,9 +254,7 @@ func (s *show) announce(ctx context.Context) {
 	s.mu.Unlock()
 	for i, d := range due {
 		pb := refs[i].playback
-		s.node.mu.Lock()
-		s.node.playbacks[pb] = pbRef{show: s, callID: d.CallID, kind: pbAnnounce}
-		s.node.mu.Unlock()
+		s.node.trackPlayback(pb, pbRef{show: s, callID: d.CallID, kind: pbAnnounce})
 		media := append(slices.Clone(s.cfg.Media.Position), "number:"+strconv.Itoa(d.Position))
 		if wait && d.Wait > 0 {
 			media = append(media, waitMedia(s.cfg.Media.WaitAbout, d.Wait)...)
@@ -265,9 +263,7 @@ func (s *show) announce(ctx context.Context) {
 			media = append(media, s.cfg.Media.CallbackOffer...)
 		}
 		if _, err := s.node.ari.PlayChannel(ctx, d.ChannelID, pb, media...); err != nil {
-			s.node.mu.Lock()
-			delete(s.node.playbacks, pb)
-			s.node.mu.Unlock()
+			s.node.untrackPlayback(pb)
 			s.mu.Lock()
 			s.announcementDone(d.CallID)
 			s.mu.Unlock()

@@ -188,11 +188,9 @@ func (s *show) playTalkback(ctx context.Context, tb *talkback, media []string) e
 	s.mu.Lock()
 	pbs := maps.Clone(tb.playbacks) // endTalkback deletes from tb.playbacks
 	s.mu.Unlock()
-	n.mu.Lock()
 	for pb := range pbs {
-		n.playbacks[pb] = pbRef{show: s, kind: pbTalkback}
+		n.trackPlayback(pb, pbRef{show: s, kind: pbTalkback})
 	}
-	n.mu.Unlock()
 	var failed error
 	played := 0
 	for pb, bridge := range pbs {
@@ -201,9 +199,7 @@ func (s *show) playTalkback(ctx context.Context, tb *talkback, media []string) e
 			_, err = n.ari.PlayBridge(ctx, bridge, pb, media...)
 		}
 		if err != nil {
-			n.mu.Lock()
-			delete(n.playbacks, pb)
-			n.mu.Unlock()
+			n.untrackPlayback(pb)
 			failed = err
 			s.endTalkback("", pb)
 			continue
