@@ -78,7 +78,7 @@ func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (
 func (s *show) onAir(ctx context.Context, t queue.Ticket) error {
 	chanID := t.Call.ChannelID
 	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.moveTo(ctx, chanID, s.airID, ""); err != nil {
+	if err := s.moveTo(ctx, chanID, s.air.id, ""); err != nil {
 		return err
 	}
 	s.talkDetect(t.Call.ID, chanID)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -505,12 +504,7 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 	case roleCaller:
 		s.callEnded(ref.callID, cause)
 	case roleHost:
-		s.mu.Lock()
-		if s.hosts[chanID] {
-			delete(s.hosts, chanID)
-			s.emitMedia()
-		}
-		s.mu.Unlock()
+		s.hostGone(chanID)
 	case roleTalkback:
 		s.endTalkback(chanID, "")
 	case roleRelay:
@@ -661,16 +655,11 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 			return
 		}
 		s.holdChanged(b.ID, chanID, entered)
-	case b.ID == s.airID:
+	case b.ID == s.air.id:
 		if entered {
 			return
 		}
-		s.mu.Lock()
-		if s.hosts[chanID] {
-			delete(s.hosts, chanID)
-			s.emitMedia()
-		}
-		s.mu.Unlock()
+		s.hostGone(chanID)
 	}
 }
 
@@ -716,29 +705,18 @@ func (n *node) recording(r ari.LiveRecording, started bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.recording.Name != r.Name {
+	var onAir []queue.Call
+	if started {
+		onAir = s.q.List().OnAir
+	}
+	rec, ok := s.air.recorded(r, started, s.app.cfg.Now(), onAir)
+	if !ok {
 		return
 	}
-	s.recording.State = r.State
-	s.recording.Active = started
-	now := s.app.cfg.Now()
-	if started {
-		s.recording.Started, s.recording.Error = now, ""
-		for _, c := range s.q.List().OnAir {
-			if !slices.Contains(s.recording.Calls, c.ID) {
-				s.recording.Calls = append(s.recording.Calls, c.ID)
-			}
-		}
-	} else {
-		s.recording.Ended = now
-		s.recording.Duration = time.Duration(r.Duration) * time.Second
-		if rs := s.app.cfg.Recordings; rs != nil {
-			rec := s.recording
-			rec.Calls = slices.Clone(rec.Calls)
-			rs.Recorded(s.key, rec)
-		}
+	if rs := s.app.cfg.Recordings; rs != nil && !started {
+		rs.Recorded(s.key, rec)
 	}
-	s.emit(Update{Kind: UpdateRecording, Recording: s.recording})
+	s.emit(Update{Kind: UpdateRecording, Recording: rec})
 }
 
 // kickResync asks the resync loop to run (again).

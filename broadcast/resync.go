@@ -66,7 +66,7 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 // (queue.Show.PlanResync), and carries the plan out.
 func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
 	stasis []ari.Channel, listed map[string]bool) error {
-	for _, id := range []string{s.holdID, s.airID} {
+	for _, id := range []string{s.holdID, s.air.id} {
 		if _, ok := byID[id]; ok {
 			continue
 		}
@@ -183,9 +183,7 @@ func (s *show) adoptLine(chanID string, args []string, bridge string) {
 		return
 	}
 	s.node.index(chanID, &chanRef{show: s, role: roleHost})
-	s.mu.Lock()
-	s.hosts[chanID] = true
-	s.mu.Unlock()
+	s.air.addHost(chanID)
 }
 
 // place says which of the show's bridges a bridge id is ("" for none).
@@ -195,7 +193,7 @@ func (s *show) place(bridge string) queue.Place {
 		return ""
 	case s.isHold(bridge):
 		return queue.PlaceHold
-	case bridge == s.airID:
+	case bridge == s.air.id:
 		return queue.PlaceAir
 	case strings.HasPrefix(bridge, s.screenID("")):
 		return queue.PlaceScreen
@@ -465,7 +463,7 @@ func (s *show) recall(ctx context.Context) map[string]queue.Stored {
 // (409, created meanwhile) is adopted.
 func (s *show) createBridge(ctx context.Context, id string) error {
 	typ := ari.BridgeHolding
-	if id == s.airID {
+	if id == s.air.id {
 		typ = ari.BridgeMixing
 	}
 	_, err := s.node.ari.CreateBridge(ctx, id, typ, s.key)

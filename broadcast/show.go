@@ -23,9 +23,9 @@ type show struct {
 	app    *App
 	node   *node
 	key    string
-	cfg    ShowConfig // static parts: media, endpoints
-	holdID string     // the first holding bridge of the pool, always kept
-	airID  string
+	cfg    ShowConfig    // static parts: media, endpoints
+	holdID string        // the first holding bridge of the pool, always kept
+	air    *air          // the on-air bridge, its hosts and recording (onair.go)
 	kick   chan struct{} // asks the show loop to start the music
 	// sweeping: a sweep of stale stored calls runs (beside the show loop,
 	// which never waits on the database).
@@ -41,9 +41,7 @@ type show struct {
 	holds       []*holdBridge          // the pool of holding bridges, first is holdID
 	holdByID    map[string]*holdBridge // the same, by bridge id
 	talkback    *talkback
-	recording   RecordingState
 	calls       map[string]*liveCall // call id -> what is kept beside its queue.Call, while it lives (calls.go)
-	hosts       map[string]bool      // host channels on air
 	subs        map[*Subscription]bool
 	batch       []queue.Transition // non-nil while a resync collects its transitions
 	sampled     time.Time          // the last line quality sample
@@ -78,9 +76,9 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	}
 	s := &show{
 		app: a, node: n, key: cfg.Key, cfg: cfg,
-		holdID: "callin-" + cfg.Key + "-hold", airID: "callin-" + cfg.Key + "-air",
+		holdID: "callin-" + cfg.Key + "-hold", air: newAir("callin-" + cfg.Key + "-air"),
 		kick: make(chan struct{}, 1), q: q, holdByID: map[string]*holdBridge{},
-		calls: map[string]*liveCall{}, hosts: map[string]bool{}, subs: map[*Subscription]bool{},
+		calls: map[string]*liveCall{}, subs: map[*Subscription]bool{},
 	}
 	// The first holding bridge is created by the resync that opens the
 	// show, or by the first caller who finds it missing (joinHold).
@@ -107,8 +105,8 @@ func (s *show) publish(ts []queue.Transition) {
 		if s.app.cfg.Sink != nil {
 			s.app.cfg.Sink.Record(t)
 		}
-		if t.To == queue.StateOnAir && s.recording.Active && !slices.Contains(s.recording.Calls, t.CallID) {
-			s.recording.Calls = append(s.recording.Calls, t.CallID)
+		if t.To == queue.StateOnAir {
+			s.air.wentOnAir(t.CallID)
 		}
 		if s.batch != nil {
 			s.batch = append(s.batch, t)
@@ -140,13 +138,8 @@ func (s *show) emitMedia() {
 }
 
 func (s *show) mediaState() MediaState {
-	hosts := make([]string, 0, len(s.hosts))
-	for h := range s.hosts {
-		hosts = append(hosts, h)
-	}
-	slices.Sort(hosts)
 	m := MediaState{Music: s.musicOn(), Talkback: s.talkback != nil, HoldMembers: s.holdMembers(),
-		HoldBridges: s.holdsInUse(), Hosts: hosts}
+		HoldBridges: s.holdsInUse(), Hosts: s.air.hostList()}
 	if s.talkback != nil {
 		m.TalkbackBridges = s.talkback.reach()
 		if s.talkback.joined {
@@ -154,6 +147,16 @@ func (s *show) mediaState() MediaState {
 		}
 	}
 	return m
+}
+
+// hostGone forgets a host line that left the on-air bridge or ended.
+func (s *show) hostGone(chanID string) {
+	if !s.air.removeHost(chanID) {
+		return
+	}
+	s.mu.Lock()
+	s.emitMedia()
+	s.mu.Unlock()
 }
 
 // dropSub closes a subscription with a reason. Callers hold s.mu.

@@ -161,7 +161,7 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	defer s.mu.Unlock()
 	snap := Snapshot{
 		Show: s.key, Node: h, At: now, Settings: s.settings(),
-		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: s.mediaState(), Recording: s.recording,
+		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: s.mediaState(), Recording: s.air.rec(),
 		Talking: []string{},
 	}
 	for id, c := range s.calls {
