@@ -78,7 +78,7 @@ func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (
 func (s *show) onAir(ctx context.Context, t queue.Ticket) error {
 	chanID := t.Call.ChannelID
 	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.moveTo(ctx, chanID, s.air.id, ""); err != nil {
+	if err := s.node.moveTo(ctx, chanID, s.air.id, ""); err != nil {
 		return err
 	}
 	s.talkDetect(t.Call.ID, chanID)
@@ -109,7 +109,7 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 	if t.From == queue.StateScreening && s.node.bridgeShow(s.screenID(t.Call.ID)) == nil {
 		return nil // screened without a phone: still in a holding bridge
 	}
-	if err := s.joinHold(ctx, chanID); err != nil {
+	if err := s.hold.joinHold(ctx, chanID); err != nil {
 		return err
 	}
 	if t.From == queue.StateScreening {

@@ -75,7 +75,7 @@ func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
 			return
 		}
 	}
-	h, err := s.pickHold(ctx, ch.ID)
+	h, err := s.hold.pickHold(ctx, ch.ID)
 	if err != nil {
 		s.failArrival(ctx, callID, ch.ID, err)
 		return
@@ -97,7 +97,7 @@ func (s *show) enterHold(ctx context.Context, callID, chanID string, h *holdBrid
 	w := n.waits.expectFunc(ari.TypeChannelEnteredBridge, chanID, chanID, func(ev ari.Event) bool {
 		return ev.(*ari.ChannelEnteredBridge).Bridge.ID == h.id
 	}, s.app.cfg.EventTimeout, func(_ ari.Event, err error) {
-		s.joined(h, chanID, err == nil)
+		s.hold.joined(h, chanID, err == nil)
 		if err != nil {
 			if errors.Is(err, ErrTimeout) {
 				n.kickResync() // Asterisk may have done it after all: ask it
@@ -119,14 +119,14 @@ func (s *show) enterHold(ctx context.Context, callID, chanID string, h *holdBrid
 		return // the reader (or the wait's end) takes it from here
 	}
 	if retry && errors.Is(err, ari.ErrNotFound) {
-		if err = s.createHold(ctx, h.id); err == nil {
+		if err = s.hold.createHold(ctx, h.id); err == nil {
 			s.enterHold(ctx, callID, chanID, h, false)
 			return
 		}
 	} else {
 		err = n.restError(ctx, op, chanID, err)
 	}
-	s.joined(h, chanID, false)
+	s.hold.joined(h, chanID, false)
 	s.failArrival(ctx, callID, chanID, err)
 }
 

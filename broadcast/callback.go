@@ -164,7 +164,7 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 	}
 	// From here the line is the caller's channel, on hold at their place.
 	n.becomeCaller(line)
-	if err := s.joinHold(ctx, line); err != nil {
+	if err := s.hold.joinHold(ctx, line); err != nil {
 		s.failArrival(ctx, d.CallID, line, err)
 	}
 }

@@ -45,14 +45,12 @@ func (s *show) hostJoin(ctx context.Context, ch ari.Channel) {
 			return
 		}
 	}
-	if err := s.moveTo(ctx, ch.ID, s.air.id, ""); err != nil {
+	if err := s.node.moveTo(ctx, ch.ID, s.air.id, ""); err != nil {
 		s.node.log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
 		return
 	}
 	s.air.addHost(ch.ID)
-	s.mu.Lock()
-	s.emitMedia()
-	s.mu.Unlock()
+	s.hold.tell()
 }
 
 // StartRecording records the on-air bridge to a new recording named

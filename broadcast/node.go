@@ -43,7 +43,7 @@ const (
 	roleHost     = "host"
 	roleScreener = "screener"
 	roleTalkback = "talkback"
-	roleRelay    = "relay"    // a half of a talkback relay (callID: the holding bridge it speaks in)
+	roleRelay    = "relay"    // a half of a talkback relay (chanRef.bridge: the holding bridge it speaks in)
 	roleCallback = "callback" // a call-back ringing the caller, until they are back on hold
 )
 
@@ -63,6 +63,7 @@ const (
 type chanRef struct {
 	show   *show
 	callID string // the call (callers) or the call being screened (screener lines)
+	bridge string // the holding bridge a talkback relay's half speaks in or listens to
 	role   string
 	gen    uint64 // the connection it was seen on; resync vanishes only older calls
 
@@ -344,7 +345,7 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleRelay {
 		// A relay's half is known by the id callin gave it, whatever
 		// arguments the dialplan passed.
-		n.submitOrLog(func(ctx context.Context) { ref.show.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { ref.show.hold.relayStart(ctx, ch) })
 		return
 	}
 	var s *show
@@ -375,9 +376,9 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 		n.submitOrLog(func(ctx context.Context) { s.screenerJoin(ctx, ch.ID, callID) })
 	case roleTalkback:
 		n.index(ch.ID, &chanRef{show: s, role: roleTalkback})
-		n.submitOrLog(func(ctx context.Context) { s.talkbackJoin(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.hold.talkbackJoin(ctx, ch) })
 	case roleRelay:
-		n.submitOrLog(func(ctx context.Context) { s.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.hold.relayStart(ctx, ch) })
 	case roleCallback:
 		n.mu.Lock()
 		ref := n.chans[ch.ID]
@@ -506,9 +507,9 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 	case roleHost:
 		s.hostGone(chanID)
 	case roleTalkback:
-		s.endTalkback(chanID, "")
+		s.hold.lineEnded(chanID)
 	case roleRelay:
-		s.relayGone(chanID, ref.callID)
+		s.hold.relayGone(chanID, ref.bridge)
 	case roleCallback:
 		if ref.up { // a failure to answer is the ringing's to report
 			s.callbackGone(ref.callID, "hung up")
@@ -647,14 +648,14 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 		return
 	}
 	switch {
-	case s.isHold(b.ID):
+	case s.hold.isHold(b.ID):
 		if ref := n.lookup(chanID); ref != nil && (ref.role == roleTalkback || ref.role == roleRelay) {
 			if !entered { // talkback lines and relays are not callers: not counted
-				s.announcerLeft(b.ID, chanID, ref)
+				s.hold.announcerLeft(b.ID, chanID, ref)
 			}
 			return
 		}
-		s.holdChanged(b.ID, chanID, entered)
+		s.hold.holdChanged(b.ID, chanID, entered)
 	case b.ID == s.air.id:
 		if entered {
 			return
@@ -678,7 +679,7 @@ func (n *node) playbackFinished(e *ari.PlaybackFinished) {
 		s.announcementDone(ref.callID)
 		s.mu.Unlock()
 	case pbTalkback:
-		s.endTalkback("", e.Playback.ID)
+		s.hold.playbackEnded(e.Playback.ID)
 	}
 }
 

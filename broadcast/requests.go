@@ -29,8 +29,7 @@ func (n *node) play(ctx context.Context, chanID string, media []string) error {
 
 // moveTo adds a channel to a bridge (moving it out of its current one, as
 // Asterisk does) and waits until it has entered. role "" is participant.
-func (s *show) moveTo(ctx context.Context, chanID, bridgeID, role string) error {
-	n := s.node
+func (n *node) moveTo(ctx context.Context, chanID, bridgeID, role string) error {
 	w := n.waits.expect(ari.TypeChannelEnteredBridge, chanID, chanID, func(ev ari.Event) bool {
 		return ev.(*ari.ChannelEnteredBridge).Bridge.ID == bridgeID
 	})
@@ -38,7 +37,7 @@ func (s *show) moveTo(ctx context.Context, chanID, bridgeID, role string) error 
 		n.waits.cancel(w)
 		return n.restError(ctx, "add channel to "+bridgeID, chanID, err)
 	}
-	_, err := n.waits.wait(ctx, w, s.app.cfg.EventTimeout)
+	_, err := n.waits.wait(ctx, w, n.app.cfg.EventTimeout)
 	if errors.Is(err, ErrTimeout) {
 		n.kickResync() // Asterisk may have done it after all: ask it
 	}

@@ -280,11 +280,11 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 	}
 	n.indexBridge(bridgeID, s)
 	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.moveTo(ctx, line, bridgeID, ""); err != nil {
+	if err := s.node.moveTo(ctx, line, bridgeID, ""); err != nil {
 		s.endScreening(ctx, t.Call.ID, line)
 		return err
 	}
-	if err := s.moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
+	if err := s.node.moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
 		s.screenUndo(ctx, t, line)
 		return err
 	}
@@ -294,7 +294,7 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 // screenUndo takes the caller of t back to hold and tears its screening
 // down, after a failure past the answer.
 func (s *show) screenUndo(ctx context.Context, t queue.Ticket, line string) {
-	if err := s.joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
+	if err := s.hold.joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
 		s.node.log.Warn("broadcast: returning caller to hold failed", "call", t.Call.ID, "err", err)
 	}
 	s.endScreening(ctx, t.Call.ID, line)

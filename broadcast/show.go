@@ -14,33 +14,24 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// show is one show at run time: its queue, its bridges and media state, and
-// its subscribers, all guarded by mu (never held across an ARI request).
-//
-// Lock order: musicMu, then show.mu, then node.mu, then the waiter
-// registry's; never the other way round.
+// show is one show at run time: its queue, its live calls' records and its
+// subscribers, guarded by mu (never held across an ARI request), and its
+// parts: the holding media (hold, with its own locks) and the on-air side
+// (air, with its own). doc.go says who owns what, and the lock order.
 type show struct {
-	app    *App
-	node   *node
-	key    string
-	cfg    ShowConfig    // static parts: media, endpoints
-	holdID string        // the first holding bridge of the pool, always kept
-	air    *air          // the on-air bridge, its hosts and recording (onair.go)
-	kick   chan struct{} // asks the show loop to start the music
+	app  *App
+	node *node
+	key  string
+	cfg  ShowConfig    // static parts: media, endpoints
+	hold *holding      // the holding bridges, their music and the talkback (hold.go, talkback.go)
+	air  *air          // the on-air bridge, its hosts and recording (onair.go)
+	kick chan struct{} // asks the show loop to start the music
 	// sweeping: a sweep of stale stored calls runs (beside the show loop,
 	// which never waits on the database).
 	sweeping atomic.Bool
 
-	// musicMu orders the requests that start and stop the holding bridges'
-	// music (held across them, unlike mu): a start that is in flight when a
-	// talkback begins lands before the talkback's stop, never after it.
-	musicMu sync.Mutex
-
 	mu          sync.Mutex
 	q           *queue.Show
-	holds       []*holdBridge          // the pool of holding bridges, first is holdID
-	holdByID    map[string]*holdBridge // the same, by bridge id
-	talkback    *talkback
 	calls       map[string]*liveCall // call id -> what is kept beside its queue.Call, while it lives (calls.go)
 	subs        map[*Subscription]bool
 	batch       []queue.Transition // non-nil while a resync collects its transitions
@@ -76,15 +67,11 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	}
 	s := &show{
 		app: a, node: n, key: cfg.Key, cfg: cfg,
-		holdID: "callin-" + cfg.Key + "-hold", air: newAir("callin-" + cfg.Key + "-air"),
-		kick: make(chan struct{}, 1), q: q, holdByID: map[string]*holdBridge{},
+		air:  newAir("callin-" + cfg.Key + "-air"),
+		kick: make(chan struct{}, 1), q: q,
 		calls: map[string]*liveCall{}, subs: map[*Subscription]bool{},
 	}
-	// The first holding bridge is created by the resync that opens the
-	// show, or by the first caller who finds it missing (joinHold).
-	first := newHoldBridge(s.holdID)
-	close(first.ready)
-	s.addHold(first)
+	s.hold = newHolding(s, n, "callin-"+cfg.Key+"-hold")
 	return s, nil
 }
 
@@ -133,30 +120,19 @@ func (s *show) emit(u Update) {
 	}
 }
 
-func (s *show) emitMedia() {
-	s.emit(Update{Kind: UpdateMedia, Media: s.mediaState()})
-}
-
-func (s *show) mediaState() MediaState {
-	m := MediaState{Music: s.musicOn(), Talkback: s.talkback != nil, HoldMembers: s.holdMembers(),
-		HoldBridges: s.holdsInUse(), Hosts: s.air.hostList()}
-	if s.talkback != nil {
-		m.TalkbackBridges = s.talkback.reach()
-		if s.talkback.joined {
-			m.TalkbackLine = s.talkback.chanID
-		}
+// kickMusic asks the show loop to (re)start the holding bridges' music.
+func (s *show) kickMusic() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
-	return m
 }
 
 // hostGone forgets a host line that left the on-air bridge or ended.
 func (s *show) hostGone(chanID string) {
-	if !s.air.removeHost(chanID) {
-		return
+	if s.air.removeHost(chanID) {
+		s.hold.tell()
 	}
-	s.mu.Lock()
-	s.emitMedia()
-	s.mu.Unlock()
 }
 
 // dropSub closes a subscription with a reason. Callers hold s.mu.
@@ -216,10 +192,10 @@ func (s *show) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-			s.ensureMusic(ctx)
+			s.hold.ensureMusic(ctx)
 			s.dialCallbacks()
 		case <-t.C:
-			s.ensureMusic(ctx) // retries a failed start
+			s.hold.ensureMusic(ctx) // retries a failed start
 			s.announce(ctx)
 			s.dialCallbacks()
 			s.sampleQuality(ctx)

@@ -157,11 +157,14 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	}
 	h := s.node.healthNow()
 	now := a.cfg.Now()
+	s.hold.mu.Lock() // lock order: holding, then show (doc.go)
+	media := s.hold.media()
+	defer s.hold.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := Snapshot{
 		Show: s.key, Node: h, At: now, Settings: s.settings(),
-		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: s.mediaState(), Recording: s.air.rec(),
+		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: media, Recording: s.air.rec(),
 		Talking: []string{},
 	}
 	for id, c := range s.calls {
