@@ -488,32 +488,18 @@ var errAnnouncerRefused = errors.New("broadcast: Asterisk refused the channel as
 func (hm *holding) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
 	n := hm.node
 	j := &joining{bridge: bridge}
-	hm.mu.Lock()
-	tb := hm.live() // a line or a relay's far half: a live talkback's
-	if tb == nil || !tb.speaksThrough(chanID) {
-		hm.mu.Unlock()
+	tb := hm.beginJoin(chanID, j)
+	if tb == nil {
 		return errTalkbackOver
 	}
-	if tb.joining == nil {
-		tb.joining = map[string]*joining{}
-	}
-	tb.joining[chanID] = j
-	hm.mu.Unlock()
 	done := func() (left bool) {
-		hm.mu.Lock()
-		defer hm.mu.Unlock()
-		if tb.joining[chanID] == j {
-			delete(tb.joining, chanID)
-		}
-		return j.left
+		left, _ = hm.endJoin(tb, chanID, j)
+		return left
 	}
 	// fail ends the join with err, or errTalkbackOver when the talkback no
 	// longer speaks through chanID (stopped, or the line hung up).
 	fail := func(err error) error {
-		done()
-		hm.mu.Lock()
-		defer hm.mu.Unlock()
-		if !hm.speaksThrough(chanID) {
+		if _, over := hm.endJoin(tb, chanID, j); over {
 			return errTalkbackOver
 		}
 		return err
@@ -571,6 +557,34 @@ func (hm *holding) joinAnnouncer(ctx context.Context, chanID, bridge string) err
 			return fail(errTalkbackOver)
 		}
 	}
+}
+
+// beginJoin registers a join of chanID as an announcer (joinAnnouncer)
+// with the live talkback that speaks through it; nil when none does.
+func (hm *holding) beginJoin(chanID string, j *joining) *liveTalkback {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	tb := hm.live() // a line or a relay's far half: a live talkback's
+	if tb == nil || !tb.speaksThrough(chanID) {
+		return nil
+	}
+	if tb.joining == nil {
+		tb.joining = map[string]*joining{}
+	}
+	tb.joining[chanID] = j
+	return tb
+}
+
+// endJoin ends a join begun by beginJoin: left says chanID left the
+// bridge during its last attempt, over that the talkback on no longer
+// speaks through it.
+func (hm *holding) endJoin(tb *liveTalkback, chanID string, j *joining) (left, over bool) {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	if tb.joining[chanID] == j {
+		delete(tb.joining, chanID)
+	}
+	return j.left, !hm.speaksThrough(chanID)
 }
 
 // bridged says whether a channel is a member of a bridge now (GET
