@@ -12,20 +12,6 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// talkSet tells when a channel's TALK_DETECT(set) has been sent.
-type talkSet struct {
-	broadcast.Telephony
-	set chan string
-}
-
-func (h *talkSet) SetChannelVar(ctx context.Context, chanID, name, value string) error {
-	err := h.Telephony.SetChannelVar(ctx, chanID, name, value)
-	if name == "TALK_DETECT(set)" {
-		h.set <- chanID
-	}
-	return err
-}
-
 // TestLiveCallsForgotten: what a show keeps per call (talking, position
 // announcement, line quality or its absence, talk detection, screening and
 // the screener's line) goes when the call ends, by a hang-up or by
@@ -38,7 +24,7 @@ func TestLiveCallsForgotten(t *testing.T) {
 	srv.SetPhone("PJSIP/sam", aritest.Phone{Ring: 10 * time.Millisecond})
 	srv.SetPhone("PJSIP/bo", aritest.Phone{Ring: 10 * time.Millisecond, Reject: 486})
 	p := newProxy(t, srv.URL()[len("http://"):])
-	tel := &talkSet{Telephony: newClient(t, p.url(), srv.User(), srv.Password()), set: make(chan string, 64)}
+	tel := &talkDetects{Telephony: newClient(t, p.url(), srv.User(), srv.Password()), set: make(chan string, 64)}
 	sc := showCfg("show1", "n1")
 	sc.AnnounceEvery = 20 * time.Millisecond
 	e := start(t, srv, broadcast.Config{

@@ -41,7 +41,7 @@ type holding struct {
 	musicMu sync.Mutex
 
 	mu       sync.Mutex
-	holds    []*holdBridge          // the pool of holding bridges, first is first
+	holds    []*holdBridge          // the pool of holding bridges; the first is first
 	holdByID map[string]*holdBridge // the same, by bridge id
 	talkback talkback               // nil when none is on
 }
