@@ -78,7 +78,7 @@ func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (
 func (s *show) onAir(ctx context.Context, t queue.Ticket) error {
 	chanID := t.Call.ChannelID
 	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.moveTo(ctx, chanID, s.airID, ""); err != nil {
+	if err := s.node.moveTo(ctx, chanID, s.air.id, ""); err != nil {
 		return err
 	}
 	s.talkDetect(t.Call.ID, chanID)
@@ -109,13 +109,15 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 	if t.From == queue.StateScreening && s.node.bridgeShow(s.screenID(t.Call.ID)) == nil {
 		return nil // screened without a phone: still in a holding bridge
 	}
-	if err := s.joinHold(ctx, chanID); err != nil {
+	if err := s.hold.joinHold(ctx, chanID); err != nil {
 		return err
 	}
 	if t.From == queue.StateScreening {
 		s.mu.Lock()
-		line := s.screenerLines[t.Call.ID]
-		delete(s.screenerLines, t.Call.ID)
+		line := ""
+		if c := s.calls[t.Call.ID]; c != nil {
+			line, c.screenerLine = c.screenerLine, ""
+		}
 		s.mu.Unlock()
 		s.endScreening(ctx, t.Call.ID, line)
 	}
@@ -130,10 +132,7 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 			s.node.log.Warn("broadcast: TALK_DETECT(remove) failed", "call", t.Call.ID, "err", err)
 		}
 		s.mu.Lock()
-		if s.talking[t.Call.ID] {
-			delete(s.talking, t.Call.ID)
-			s.emit(Update{Kind: UpdateTalking, CallID: t.Call.ID})
-		}
+		s.setTalking(t.Call.ID, false)
 		s.mu.Unlock()
 	}
 	return nil
@@ -237,13 +236,9 @@ func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
 		}
 	}
 	end := n.waits.expect(ari.TypeStasisEnd, chanID, chanID, nil)
-	n.mu.Lock()
-	if ref := n.chans[chanID]; ref != nil && ref.hangCause == 0 {
-		// Our own hang-up's cause, should its ChannelDestroyed not come:
-		// DELETE ?reason=normal is 16, normal clearing (trace 04 d3).
-		ref.hangCause = 16
-	}
-	n.mu.Unlock()
+	// Our own hang-up's cause, should its ChannelDestroyed not come:
+	// DELETE ?reason=normal is 16, normal clearing (trace 04 d3).
+	n.defaultCause(chanID, 16)
 	if err := n.ari.HangupChannel(ctx, chanID, ari.HangupNormal); err != nil && !errors.Is(err, ari.ErrNotFound) {
 		n.waits.cancel(end)
 		return telErr("hangup", err)

@@ -312,7 +312,7 @@ func New(cfg Config) (*App, error) {
 		}
 		a.shows[sc.Key] = s
 		n.shows = append(n.shows, s)
-		n.bridges[s.airID] = s
+		n.indexBridge(s.air.id, s)
 	}
 	return a, nil
 }

@@ -3,7 +3,6 @@ package broadcast
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/queue"
@@ -44,11 +43,7 @@ func (s *show) arrive(e *ari.StasisStart) {
 	}
 	job := func(ctx context.Context) { s.admit(ctx, id, ch) }
 	if adm.Admitted() {
-		n.mu.Lock()
-		if ref := n.chans[ch.ID]; ref != nil {
-			ref.sub = subPending
-		}
-		n.mu.Unlock()
+		n.subscribeLater(ch.ID)
 	} else {
 		job = func(ctx context.Context) { s.reject(ctx, ch, adm.Reject) }
 	}
@@ -80,7 +75,7 @@ func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
 			return
 		}
 	}
-	h, err := s.pickHold(ctx, ch.ID)
+	h, err := s.hold.pickHold(ctx, ch.ID)
 	if err != nil {
 		s.failArrival(ctx, callID, ch.ID, err)
 		return
@@ -102,7 +97,7 @@ func (s *show) enterHold(ctx context.Context, callID, chanID string, h *holdBrid
 	w := n.waits.expectFunc(ari.TypeChannelEnteredBridge, chanID, chanID, func(ev ari.Event) bool {
 		return ev.(*ari.ChannelEnteredBridge).Bridge.ID == h.id
 	}, s.app.cfg.EventTimeout, func(_ ari.Event, err error) {
-		s.joined(h, chanID, err == nil)
+		s.hold.joined(h, chanID, err == nil)
 		if err != nil {
 			if errors.Is(err, ErrTimeout) {
 				n.kickResync() // Asterisk may have done it after all: ask it
@@ -124,14 +119,14 @@ func (s *show) enterHold(ctx context.Context, callID, chanID string, h *holdBrid
 		return // the reader (or the wait's end) takes it from here
 	}
 	if retry && errors.Is(err, ari.ErrNotFound) {
-		if err = s.createHold(ctx, h.id); err == nil {
+		if err = s.hold.createHold(ctx, h.id); err == nil {
 			s.enterHold(ctx, callID, chanID, h, false)
 			return
 		}
 	} else {
 		err = n.restError(ctx, op, chanID, err)
 	}
-	s.joined(h, chanID, false)
+	s.hold.joined(h, chanID, false)
 	s.failArrival(ctx, callID, chanID, err)
 }
 
@@ -157,54 +152,4 @@ func (s *show) reject(ctx context.Context, ch ari.Channel, why queue.Reject) {
 	if ctx.Err() == nil {
 		s.node.hangup(ctx, ch.ID, reason)
 	}
-}
-
-// play plays media to a channel and waits for its PlaybackFinished, the
-// channel leaving, or the playback timeout (a `bogus:` media never
-// finishes).
-func (n *node) play(ctx context.Context, chanID string, media []string) error {
-	pb := newID()
-	w := n.waits.expect(ari.TypePlaybackFinished, pb, chanID, nil)
-	if _, err := n.ari.PlayChannel(ctx, chanID, pb, media...); err != nil {
-		n.waits.cancel(w)
-		return n.restError(ctx, "play", chanID, err)
-	}
-	_, err := n.waits.wait(ctx, w, n.app.cfg.PlaybackTimeout)
-	return err
-}
-
-// moveTo adds a channel to a bridge (moving it out of its current one, as
-// Asterisk does) and waits until it has entered. role "" is participant.
-func (s *show) moveTo(ctx context.Context, chanID, bridgeID, role string) error {
-	n := s.node
-	w := n.waits.expect(ari.TypeChannelEnteredBridge, chanID, chanID, func(ev ari.Event) bool {
-		return ev.(*ari.ChannelEnteredBridge).Bridge.ID == bridgeID
-	})
-	if err := n.ari.AddChannel(ctx, bridgeID, ari.AddChannelParams{Channels: []string{chanID}, Role: role}); err != nil {
-		n.waits.cancel(w)
-		return n.restError(ctx, "add channel to "+bridgeID, chanID, err)
-	}
-	_, err := n.waits.wait(ctx, w, s.app.cfg.EventTimeout)
-	if errors.Is(err, ErrTimeout) {
-		n.kickResync() // Asterisk may have done it after all: ask it
-	}
-	return telErr("add channel to "+bridgeID, err)
-}
-
-// goneGrace bounds how long a request that failed because its channel is
-// missing waits for the channel's StasisEnd, to report ErrGone rather than a
-// telephony error (the REST answer can beat the event).
-const goneGrace = time.Second
-
-// restError turns a failed request into ErrGone when its channel has left
-// (or is leaving) Stasis, else into ErrTelephony.
-func (n *node) restError(ctx context.Context, op, chanID string, err error) error {
-	if channelMissing(err) {
-		w := n.waits.expect(ari.TypeStasisEnd, chanID, chanID, nil)
-		_, werr := n.waits.wait(ctx, w, min(goneGrace, n.app.cfg.EventTimeout))
-		if werr == nil || errors.Is(werr, queue.ErrGone) {
-			return telErr(op, errGone)
-		}
-	}
-	return telErr(op, err)
 }

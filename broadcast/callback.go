@@ -71,11 +71,16 @@ func (s *show) dtmf(chanID string, ref *chanRef, digit string) {
 		if err == nil {
 			// The channel is no longer the call's: its StasisEnd, after
 			// the confirmation, must not end the entry.
+			// Nor is what was kept for it, but its announcement, which
+			// the confirmation stops.
 			s.node.unindex(chanID)
-			delete(s.talking, ref.callID)
+			var ann string
+			if rec := s.forget(ref.callID); rec != nil {
+				ann = rec.ann.playback
+			}
 			s.publish(ts)
 			s.mu.Unlock()
-			s.node.submitOrLog(func(ctx context.Context) { s.confirmCallback(ctx, chanID, c) })
+			s.node.submitOrLog(func(ctx context.Context) { s.confirmCallback(ctx, chanID, c, ann) })
 			return
 		}
 	case "1":
@@ -87,9 +92,10 @@ func (s *show) dtmf(chanID string, ref *chanRef, digit string) {
 }
 
 // confirmCallback tells a caller who asked for a call-back that they will
-// be called on the number they call from, then hangs up.
-func (s *show) confirmCallback(ctx context.Context, chanID string, c queue.Call) {
-	s.stopAnnouncement(ctx, c.ID)
+// be called on the number they call from, then hangs up. ann is the
+// announcement playing to them, if any.
+func (s *show) confirmCallback(ctx context.Context, chanID string, c queue.Call, ann string) {
+	s.stopPlayback(ctx, c.ID, ann)
 	if err := s.node.play(ctx, chanID, s.cfg.Media.CallbackConfirm); err != nil {
 		s.node.log.Info("broadcast: call-back confirmation did not finish", "call", c.ID, "err", err)
 	}
@@ -157,13 +163,8 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 		return
 	}
 	// From here the line is the caller's channel, on hold at their place.
-	n.mu.Lock()
-	if ref := n.chans[line]; ref != nil {
-		// An originated channel always gets its ChannelDestroyed (trace 13a).
-		ref.role, ref.sub = roleCaller, subscribed
-	}
-	n.mu.Unlock()
-	if err := s.joinHold(ctx, line); err != nil {
+	n.becomeCaller(line)
+	if err := s.hold.joinHold(ctx, line); err != nil {
 		s.failArrival(ctx, d.CallID, line, err)
 	}
 }

@@ -9,7 +9,8 @@
 // bridges of deterministic ids: "callin-<show>-hold", a holding bridge with
 // music on hold, and "callin-<show>-air", the on-air mixing bridge). A show's
 // queue.Show is guarded by one mutex that is never held across an ARI
-// request.
+// request; the show's other parts have locks of their own (see "Who owns
+// what").
 //
 // Per node, one goroutine reads the event stream and never blocks: it
 // applies facts (arrival, hang-up, talking, recording, bridge membership)
@@ -20,6 +21,36 @@
 // an arrival's worker sends its addChannel and the reader makes the call
 // join when its ChannelEnteredBridge comes. Per show, one goroutine starts
 // music on hold when needed and plays position announcements.
+//
+// # Who owns what
+//
+// A show (show.go) is made of parts, each with one job and its own lock:
+//
+//   - show: the queue.Show, what is kept per live call (calls.go: one
+//     record a call, with talking, announcement, screener line, line
+//     quality, talk detection and screening, removed in one place, forget,
+//     when the call ends), the subscribers and a resync's batch. Lock:
+//     show.mu.
+//   - holding (hold.go, talkback.go): the holding media on one node: the
+//     pool of holding bridges and their members, their music, and the
+//     talkback (a producer's live line and its relays, or a message's
+//     playbacks). Lock: holding.mu; holding.musicMu orders the requests
+//     that start and stop music and is the one lock held across them.
+//   - air (onair.go): the on-air bridge, the host lines in it and its
+//     recording. Lock: air.mu.
+//   - node (node.go, nodeindex.go): the channels, bridges, playbacks and
+//     recordings whose events it routes to a show, late hang-up causes and
+//     its health. Lock: node.mu, which shows never take: they call the
+//     node's methods (index, trackPlayback, indexBridge, ...).
+//
+// Lock order: holding.musicMu, holding.mu, show.mu, air.mu, node.mu, then
+// the waiter registry's; a lock is never taken while a later one is held.
+// The holding part tells subscribers of its changes under holding.mu and
+// show.mu (the media state also lists air's hosts); publish, under
+// show.mu, adds a call going on air to air's recording; every part reaches
+// the node through its methods. None but musicMu is held across an ARI
+// request: a part copies what a request needs, unlocks, sends it, and
+// relocks to apply the answer only where the answer changes its state.
 //
 // # Waiting for events
 //

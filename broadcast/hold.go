@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/callin-radio/callin/ari"
 )
@@ -18,8 +19,76 @@ import (
 // 22.10.1, 2026-11-30).
 const DefaultHoldBridgeSize = 50
 
+// holding is a show's holding media on one node: the pool of holding
+// bridges callers wait in, their music, and the talkback that speaks in
+// them (talkback.go). A show has one today, on its node; one per node is
+// the way to a show across nodes (issue 24), so nothing here assumes the
+// show's node: it uses its own.
+//
+// mu guards the pool, every holdBridge's fields and the talkback; musicMu
+// is held across the requests that start and stop music, and taken before
+// mu. Lock order: musicMu, mu, then show.mu (to tell subscribers: a
+// holding change emits its media state under both), then air.mu and
+// node.mu. Nothing holding show.mu takes mu.
+type holding struct {
+	s     *show
+	node  *node
+	first string // the pool's first bridge, always kept: "callin-<show>-hold"
+
+	// musicMu orders the requests that start and stop the holding bridges'
+	// music (held across them, unlike mu): a start that is in flight when a
+	// talkback begins lands before the talkback's stop, never after it.
+	musicMu sync.Mutex
+
+	mu       sync.Mutex
+	holds    []*holdBridge          // the pool of holding bridges; the first is first
+	holdByID map[string]*holdBridge // the same, by bridge id
+	talkback talkback               // nil when none is on
+}
+
+func newHolding(s *show, n *node, first string) *holding {
+	hm := &holding{s: s, node: n, first: first, holdByID: map[string]*holdBridge{}}
+	// The first holding bridge is created by the resync that opens the
+	// show, or by the first caller who finds it missing (joinHold).
+	b := newHoldBridge(first)
+	close(b.ready)
+	hm.addHold(b)
+	return hm
+}
+
+// emitMedia tells the show's subscribers the media state. Callers hold
+// hm.mu.
+func (hm *holding) emitMedia() {
+	m := hm.media()
+	hm.s.mu.Lock()
+	hm.s.emit(Update{Kind: UpdateMedia, Media: m})
+	hm.s.mu.Unlock()
+}
+
+// tell tells the show's subscribers the media state, after a change of
+// another part (the hosts on air).
+func (hm *holding) tell() {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	hm.emitMedia()
+}
+
+// media is the show's media state: the pool's, the talkback's and the
+// hosts on air. Callers hold hm.mu.
+func (hm *holding) media() MediaState {
+	m := MediaState{Music: hm.musicOn(), Talkback: hm.talkback != nil, HoldMembers: hm.holdMembers(),
+		HoldBridges: hm.holdsInUse(), Hosts: hm.s.air.hostList()}
+	if hm.talkback != nil {
+		m.TalkbackBridges = hm.talkback.reach()
+		if lt, ok := hm.talkback.(*liveTalkback); ok && lt.joined {
+			m.TalkbackLine = lt.line
+		}
+	}
+	return m
+}
+
 // holdBridge is one holding bridge of a show's pool. Its fields are guarded
-// by the show's mu.
+// by holding.mu.
 type holdBridge struct {
 	id    string
 	ready chan struct{} // closed once the bridge exists in Asterisk (or failed to)
@@ -52,32 +121,32 @@ func (h *holdBridge) load() int { return h.members + len(h.joining) }
 
 // holdSize is the most callers per holding bridge; a negative size means
 // one bridge for the whole line.
-func (s *show) holdSize() int {
+func (hm *holding) holdSize() int {
 	switch {
-	case s.cfg.HoldBridgeSize < 0:
+	case hm.s.cfg.HoldBridgeSize < 0:
 		return int(^uint(0) >> 1)
-	case s.cfg.HoldBridgeSize == 0:
+	case hm.s.cfg.HoldBridgeSize == 0:
 		return DefaultHoldBridgeSize
 	}
-	return s.cfg.HoldBridgeSize
+	return hm.s.cfg.HoldBridgeSize
 }
 
 // holdPoolID names the n-th holding bridge of the pool (n from 1; the first
 // keeps the name a single holding bridge has always had).
-func (s *show) holdPoolID(n int) string {
+func (hm *holding) holdPoolID(n int) string {
 	if n == 1 {
-		return s.holdID
+		return hm.first
 	}
-	return s.holdID + "-" + strconv.Itoa(n)
+	return hm.first + "-" + strconv.Itoa(n)
 }
 
 // isHold reports whether a bridge id is one of the show's holding bridges,
 // whether or not the pool has it now (after a restart it may not yet).
-func (s *show) isHold(id string) bool {
-	if id == s.holdID {
+func (hm *holding) isHold(id string) bool {
+	if id == hm.first {
 		return true
 	}
-	rest, ok := strings.CutPrefix(id, s.holdID+"-")
+	rest, ok := strings.CutPrefix(id, hm.first+"-")
 	if !ok {
 		return false
 	}
@@ -85,27 +154,23 @@ func (s *show) isHold(id string) bool {
 	return err == nil && n > 1 && strconv.Itoa(n) == rest
 }
 
-// addHold puts a bridge in the pool and the node's index. Callers hold s.mu.
-func (s *show) addHold(h *holdBridge) {
-	s.holds = append(s.holds, h)
-	s.holdByID[h.id] = h
-	s.node.mu.Lock()
-	s.node.bridges[h.id] = s
-	s.node.mu.Unlock()
+// addHold puts a bridge in the pool and the node's index. Callers hold hm.mu.
+func (hm *holding) addHold(h *holdBridge) {
+	hm.holds = append(hm.holds, h)
+	hm.holdByID[h.id] = h
+	hm.node.indexBridge(h.id, hm.s)
 }
 
-// removeHold takes a bridge out of the pool. Callers hold s.mu.
-func (s *show) removeHold(h *holdBridge) {
-	for i, x := range s.holds {
+// removeHold takes a bridge out of the pool. Callers hold hm.mu.
+func (hm *holding) removeHold(h *holdBridge) {
+	for i, x := range hm.holds {
 		if x == h {
-			s.holds = append(s.holds[:i:i], s.holds[i+1:]...)
+			hm.holds = append(hm.holds[:i:i], hm.holds[i+1:]...)
 			break
 		}
 	}
-	delete(s.holdByID, h.id)
-	s.node.mu.Lock()
-	delete(s.node.bridges, h.id)
-	s.node.mu.Unlock()
+	delete(hm.holdByID, h.id)
+	hm.node.unindexBridge(h.id)
 }
 
 // pickHold chooses the holding bridge a caller's channel joins: the least
@@ -121,11 +186,11 @@ func (s *show) removeHold(h *holdBridge) {
 // on the real Asterisk, with 540 callers arriving at 60/s, creating a
 // bridge took up to 452 ms and every caller who picked it waited for it
 // (issue 25).
-func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error) {
-	s.mu.Lock()
-	size := s.holdSize()
+func (hm *holding) pickHold(ctx context.Context, chanID string) (*holdBridge, error) {
+	hm.mu.Lock()
+	size := hm.holdSize()
 	var best, spare *holdBridge
-	for _, h := range s.holds {
+	for _, h := range hm.holds {
 		switch {
 		case h.err != nil:
 		case h.spare:
@@ -140,37 +205,37 @@ func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error)
 		best, spare = spare, nil
 		best.spare = false
 	case create:
-		best = s.newPoolBridge()
+		best = hm.newPoolBridge()
 	}
 	best.joining[chanID] = true
 	room := 0
-	for _, h := range s.holds {
+	for _, h := range hm.holds {
 		if h.err == nil && !h.spare {
 			room += max(size-h.load(), 0)
 		}
 	}
 	var ahead *holdBridge
-	if size >= spareFrom && spare == nil && !create && room > 0 && room < size/2 && s.talkback == nil {
-		ahead = s.newPoolBridge()
+	if size >= spareFrom && spare == nil && !create && room > 0 && room < size/2 && hm.talkback == nil {
+		ahead = hm.newPoolBridge()
 		ahead.spare = true
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if ahead != nil {
 		// Not in the worker pool: callers waiting for this bridge may fill
 		// it. One spare per show at most, so one such goroutine.
-		go s.openHold(context.WithoutCancel(ctx), ahead)
+		go hm.openHold(context.WithoutCancel(ctx), ahead)
 	}
 	if create {
-		s.openHold(ctx, best)
+		hm.openHold(ctx, best)
 	}
 	select {
 	case <-best.ready:
 	case <-ctx.Done():
-		s.joined(best, chanID, false)
+		hm.joined(best, chanID, false)
 		return nil, ctx.Err()
 	}
 	if best.err != nil {
-		s.joined(best, chanID, false)
+		hm.joined(best, chanID, false)
 		return nil, best.err
 	}
 	return best, nil
@@ -183,37 +248,37 @@ func (s *show) pickHold(ctx context.Context, chanID string) (*holdBridge, error)
 const spareFrom = 25
 
 // newPoolBridge adds the pool's next bridge, not yet created in Asterisk
-// (openHold does). Callers hold s.mu.
-func (s *show) newPoolBridge() *holdBridge {
+// (openHold does). Callers hold hm.mu.
+func (hm *holding) newPoolBridge() *holdBridge {
 	n := 1
-	for s.holdByID[s.holdPoolID(n)] != nil {
+	for hm.holdByID[hm.holdPoolID(n)] != nil {
 		n++
 	}
-	h := newHoldBridge(s.holdPoolID(n))
-	s.addHold(h)
+	h := newHoldBridge(hm.holdPoolID(n))
+	hm.addHold(h)
 	return h
 }
 
 // openHold creates a new bridge of the pool in Asterisk and marks it ready
 // (or failed, and out of the pool); a live talkback reaches it too.
-func (s *show) openHold(ctx context.Context, h *holdBridge) {
-	err := s.createHold(ctx, h.id)
-	s.mu.Lock()
+func (hm *holding) openHold(ctx context.Context, h *holdBridge) {
+	err := hm.createHold(ctx, h.id)
+	hm.mu.Lock()
 	h.err = err
 	close(h.ready)
 	if err != nil {
-		s.removeHold(h)
+		hm.removeHold(h)
 	}
-	live := err == nil && s.talkback != nil && s.talkback.joined
-	s.mu.Unlock()
+	live := err == nil && hm.live() != nil && hm.live().joined
+	hm.mu.Unlock()
 	if live {
-		s.node.submitOrLog(func(ctx context.Context) { s.startRelay(ctx, h.id) })
+		hm.node.submitOrLog(func(ctx context.Context) { hm.startRelay(ctx, h.id) })
 	}
 }
 
 // createHold creates a holding bridge; one that exists already is adopted.
-func (s *show) createHold(ctx context.Context, id string) error {
-	_, err := s.node.ari.CreateBridge(ctx, id, ari.BridgeHolding, s.key)
+func (hm *holding) createHold(ctx context.Context, id string) error {
+	_, err := hm.node.ari.CreateBridge(ctx, id, ari.BridgeHolding, hm.s.key)
 	if err != nil && !errors.Is(err, ari.ErrConflict) {
 		return telErr("create holding bridge "+id, err)
 	}
@@ -222,45 +287,45 @@ func (s *show) createHold(ctx context.Context, id string) error {
 
 // joined ends a caller's join of h; ok says the caller is in, and so the
 // bridge's music is owed a POST /moh.
-func (s *show) joined(h *holdBridge, chanID string, ok bool) {
-	s.mu.Lock()
+func (hm *holding) joined(h *holdBridge, chanID string, ok bool) {
+	hm.mu.Lock()
 	delete(h.joining, chanID)
 	if ok {
 		h.musicWant++
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if ok {
-		s.kickMusic()
+		hm.s.kickMusic()
 	}
-	s.maybeShrink(h)
+	hm.maybeShrink(h)
 }
 
 // joinHold puts a caller's channel into a holding bridge of the pool (out
 // of whichever bridge it is in) and waits until it has entered; the music
 // is started again after it (see holdBridge).
-func (s *show) joinHold(ctx context.Context, chanID string) error {
-	h, err := s.pickHold(ctx, chanID)
+func (hm *holding) joinHold(ctx context.Context, chanID string) error {
+	h, err := hm.pickHold(ctx, chanID)
 	if err != nil {
 		return err
 	}
-	err = s.moveTo(ctx, chanID, h.id, "")
+	err = hm.node.moveTo(ctx, chanID, h.id, "")
 	if errors.Is(err, ari.ErrNotFound) {
 		// The bridge is gone from Asterisk (destroyed behind our back, or
 		// not yet recreated after a restart): create it and try once more.
-		if err = s.createHold(ctx, h.id); err == nil {
-			err = s.moveTo(ctx, chanID, h.id, "")
+		if err = hm.createHold(ctx, h.id); err == nil {
+			err = hm.node.moveTo(ctx, chanID, h.id, "")
 		}
 	}
-	s.joined(h, chanID, err == nil)
+	hm.joined(h, chanID, err == nil)
 	return err
 }
 
 // holdChanged follows a holding bridge's membership from its events. The
 // member lists the events carry are not used: the last member's Left event
 // can name the music's announcer channel (trace 12b).
-func (s *show) holdChanged(id, chanID string, entered bool) {
-	s.mu.Lock()
-	h := s.holdByID[id]
+func (hm *holding) holdChanged(id, chanID string, entered bool) {
+	hm.mu.Lock()
+	h := hm.holdByID[id]
 	if h != nil {
 		if entered {
 			delete(h.joining, chanID) // counted as a member from here on
@@ -271,18 +336,18 @@ func (s *show) holdChanged(id, chanID string, entered bool) {
 				h.playing = false // Asterisk removed the music with the last member
 			}
 		}
-		s.emitMedia()
+		hm.emitMedia()
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if h != nil && !entered {
-		s.maybeShrink(h)
+		hm.maybeShrink(h)
 	}
 }
 
 // maybeShrink removes an empty holding bridge beyond the pool's first.
-func (s *show) maybeShrink(h *holdBridge) {
-	s.mu.Lock()
-	drop := h.id != s.holdID && h.load() == 0 && !h.spare && s.holdByID[h.id] == h && h.err == nil && s.talkback == nil
+func (hm *holding) maybeShrink(h *holdBridge) {
+	hm.mu.Lock()
+	drop := h.id != hm.first && h.load() == 0 && !h.spare && hm.holdByID[h.id] == h && h.err == nil && hm.talkback == nil
 	if drop {
 		select {
 		case <-h.ready:
@@ -291,14 +356,14 @@ func (s *show) maybeShrink(h *holdBridge) {
 		}
 	}
 	if drop {
-		s.removeHold(h)
-		s.emitMedia()
+		hm.removeHold(h)
+		hm.emitMedia()
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if drop {
-		s.node.submitOrLog(func(ctx context.Context) {
-			if err := s.node.ari.DestroyBridge(ctx, h.id); err != nil && !errors.Is(err, ari.ErrNotFound) {
-				s.node.log.Warn("broadcast: removing an empty holding bridge failed", "bridge", h.id, "err", err)
+		hm.node.submitOrLog(func(ctx context.Context) {
+			if err := hm.node.ari.DestroyBridge(ctx, h.id); err != nil && !errors.Is(err, ari.ErrNotFound) {
+				hm.node.log.Warn("broadcast: removing an empty holding bridge failed", "bridge", h.id, "err", err)
 			}
 		})
 	}
@@ -306,92 +371,84 @@ func (s *show) maybeShrink(h *holdBridge) {
 
 // shrinkAll removes the pool's empty bridges beyond the first (after a
 // talkback, during which none is removed).
-func (s *show) shrinkAll() {
-	s.mu.Lock()
-	hs := slices.Clone(s.holds)
-	s.mu.Unlock()
+func (hm *holding) shrinkAll() {
+	hm.mu.Lock()
+	hs := slices.Clone(hm.holds)
+	hm.mu.Unlock()
 	for _, h := range hs {
-		s.maybeShrink(h)
+		hm.maybeShrink(h)
 	}
 }
 
-// holdIDs lists the pool's bridges. Callers hold s.mu.
-func (s *show) holdIDs() []string {
-	ids := make([]string, len(s.holds))
-	for i, h := range s.holds {
+// holdIDs lists the pool's bridges. Callers hold hm.mu.
+func (hm *holding) holdIDs() []string {
+	ids := make([]string, len(hm.holds))
+	for i, h := range hm.holds {
 		ids[i] = h.id
 	}
 	return ids
 }
 
-// kickMusic asks the show loop to (re)start the holding bridges' music.
-func (s *show) kickMusic() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
-
 // wantMusic owes every holding bridge a POST /moh (after a resync) and
 // asks for it.
-func (s *show) wantMusic() {
-	s.mu.Lock()
-	for _, h := range s.holds {
+func (hm *holding) wantMusic() {
+	hm.mu.Lock()
+	for _, h := range hm.holds {
 		h.musicWant++
 	}
-	s.mu.Unlock()
-	s.kickMusic()
+	hm.mu.Unlock()
+	hm.s.kickMusic()
 }
 
 // ensureMusic sends POST /moh to every holding bridge that is owed one,
 // unless a talkback holds the bridge's one announcer role (heldBy). A
 // failure is retried at the show loop's next tick.
-func (s *show) ensureMusic(ctx context.Context) {
-	if !s.node.driving() {
+func (hm *holding) ensureMusic(ctx context.Context) {
+	if !hm.node.driving() {
 		return // standing by: another instance owns the bridges
 	}
-	s.musicMu.Lock()
-	defer s.musicMu.Unlock()
+	hm.musicMu.Lock()
+	defer hm.musicMu.Unlock()
 	type owed struct {
 		h    *holdBridge
 		want uint64
 	}
-	s.mu.Lock()
+	hm.mu.Lock()
 	var todo []owed
-	for _, h := range s.holds {
+	for _, h := range hm.holds {
 		if h.musicWant != h.musicDone && h.err == nil && h.heldBy == "" {
 			todo = append(todo, owed{h, h.musicWant})
 		}
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	for _, o := range todo {
 		select {
 		case <-o.h.ready:
 		default:
 			continue // still being created: its first join will owe it again
 		}
-		if err := s.node.ari.StartBridgeMOH(ctx, o.h.id, s.cfg.MOHClass); err != nil {
+		if err := hm.node.ari.StartBridgeMOH(ctx, o.h.id, hm.s.cfg.MOHClass); err != nil {
 			if ctx.Err() == nil {
-				s.node.log.Warn("broadcast: starting music on hold failed; retrying", "show", s.key, "bridge", o.h.id, "err", err)
+				hm.node.log.Warn("broadcast: starting music on hold failed; retrying", "show", hm.s.key, "bridge", o.h.id, "err", err)
 			}
 			continue
 		}
-		s.mu.Lock()
-		before := s.musicOn()
+		hm.mu.Lock()
+		before := hm.musicOn()
 		o.h.musicDone = max(o.h.musicDone, o.want)
 		o.h.playing = true
-		if s.musicOn() != before {
-			s.emitMedia()
+		if hm.musicOn() != before {
+			hm.emitMedia()
 		}
-		s.mu.Unlock()
+		hm.mu.Unlock()
 	}
 }
 
 // musicOn says whether every holding bridge with callers plays its music,
-// as far as callin can know (no event confirms it). Callers hold s.mu.
-func (s *show) musicOn() bool {
+// as far as callin can know (no event confirms it). Callers hold hm.mu.
+func (hm *holding) musicOn() bool {
 	any := false
-	for _, h := range s.holds {
+	for _, h := range hm.holds {
 		if h.members == 0 {
 			continue
 		}
@@ -403,10 +460,10 @@ func (s *show) musicOn() bool {
 	return any
 }
 
-// holdsInUse counts the pool's bridges, the spare aside. Callers hold s.mu.
-func (s *show) holdsInUse() int {
+// holdsInUse counts the pool's bridges, the spare aside. Callers hold hm.mu.
+func (hm *holding) holdsInUse() int {
 	n := 0
-	for _, h := range s.holds {
+	for _, h := range hm.holds {
 		if !h.spare {
 			n++
 		}
@@ -414,10 +471,10 @@ func (s *show) holdsInUse() int {
 	return n
 }
 
-// holdMembers counts the channels in the pool. Callers hold s.mu.
-func (s *show) holdMembers() int {
+// holdMembers counts the channels in the pool. Callers hold hm.mu.
+func (hm *holding) holdMembers() int {
 	n := 0
-	for _, h := range s.holds {
+	for _, h := range hm.holds {
 		n += h.members
 	}
 	return n

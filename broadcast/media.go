@@ -45,14 +45,12 @@ func (s *show) hostJoin(ctx context.Context, ch ari.Channel) {
 			return
 		}
 	}
-	if err := s.moveTo(ctx, ch.ID, s.airID, ""); err != nil {
+	if err := s.node.moveTo(ctx, ch.ID, s.air.id, ""); err != nil {
 		s.node.log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
 		return
 	}
-	s.mu.Lock()
-	s.hosts[ch.ID] = true
-	s.emitMedia()
-	s.mu.Unlock()
+	s.air.addHost(ch.ID)
+	s.hold.tell()
 }
 
 // StartRecording records the on-air bridge to a new recording named
@@ -74,34 +72,24 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 	// RecordingStarted came (TestRecordEmptyAirOnARealPBX; the start timed
 	// out). Subscribed explicitly, it gets RecordingStarted and
 	// RecordingFinished; the subscription stays with the bridge.
-	if err := n.ari.Subscribe(ctx, "bridge:"+s.airID); err != nil {
+	if err := n.ari.Subscribe(ctx, "bridge:"+s.air.id); err != nil {
 		return RecordingState{}, telErr("subscribe to the on-air bridge", err)
 	}
 	name := fmt.Sprintf("callin-%s-%d", s.key, a.cfg.Now().UnixNano())
-	s.mu.Lock()
-	if s.recording.Active || s.recording.State == "queued" {
-		s.mu.Unlock()
-		return RecordingState{}, fmt.Errorf("broadcast: already recording %s: %w", s.recording.Name, queue.ErrConflict)
+	if err := s.air.begin(name); err != nil {
+		return RecordingState{}, err
 	}
-	s.recording = RecordingState{Name: name, State: "queued", Format: "wav"}
-	s.mu.Unlock()
-	n.mu.Lock()
-	n.recordings[name] = s
-	n.mu.Unlock()
+	n.trackRecording(name, s)
 	w := n.waits.expect(ari.TypeRecordingStarted, name, "", nil)
-	if _, err := n.ari.RecordBridge(ctx, s.airID, ari.RecordParams{Name: name, Format: "wav", IfExists: ari.IfExistsFail}); err != nil {
+	if _, err := n.ari.RecordBridge(ctx, s.air.id, ari.RecordParams{Name: name, Format: "wav", IfExists: ari.IfExistsFail}); err != nil {
 		n.waits.cancel(w)
-		s.mu.Lock()
-		s.recording = RecordingState{}
-		s.mu.Unlock()
+		s.air.abandon()
 		return RecordingState{}, telErr("record on-air bridge", err)
 	}
 	if _, err := n.waits.wait(ctx, w, a.cfg.EventTimeout); err != nil {
 		return s.recordingNotStarted(ctx, name, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.recording, nil
+	return s.air.rec(), nil
 }
 
 // recordingNotStarted ends a start whose RecordingStarted did not come
@@ -117,15 +105,10 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 // succeeds after all.
 func (s *show) recordingNotStarted(ctx context.Context, name string, why error) (RecordingState, error) {
 	n := s.node
-	s.mu.Lock()
-	if s.recording.Name == name && s.recording.Active {
-		defer s.mu.Unlock()
-		return s.recording, nil
+	if rec, on := s.air.active(name); on {
+		return rec, nil
 	}
-	s.mu.Unlock()
-	n.mu.Lock()
-	delete(n.recordings, name)
-	n.mu.Unlock()
+	n.untrackRecording(name)
 	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.app.cfg.EventTimeout)
 	defer cancel()
 	if err := n.ari.StopLiveRecording(stop, name); err != nil && !errors.Is(err, ari.ErrNotFound) {
@@ -138,11 +121,11 @@ func (s *show) recordingNotStarted(ctx context.Context, name string, why error) 
 	msg := "Asterisk did not start the recording " + wait + "; it is stopped: press Record to try again"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.recording.Name == name {
-		s.recording = RecordingState{Name: name, State: "failed", Format: s.recording.Format, Ended: s.app.cfg.Now(), Error: msg}
-		s.emit(Update{Kind: UpdateRecording, Recording: s.recording})
+	rec, ok := s.air.failed(name, msg, s.app.cfg.Now())
+	if ok {
+		s.emit(Update{Kind: UpdateRecording, Recording: rec})
 	}
-	return s.recording, telErr("record on-air bridge: "+msg, why)
+	return rec, telErr("record on-air bridge: "+msg, why)
 }
 
 // StopRecording stops the on-air recording and waits for it to finish.
@@ -156,9 +139,8 @@ func (a *App) StopRecording(ctx context.Context, showKey string) (RecordingState
 	if err := s.node.ready(); err != nil {
 		return RecordingState{}, err
 	}
-	s.mu.Lock()
-	name, active := s.recording.Name, s.recording.Active
-	s.mu.Unlock()
+	rec := s.air.rec()
+	name, active := rec.Name, rec.Active
 	if !active {
 		return RecordingState{}, fmt.Errorf("broadcast: not recording: %w", queue.ErrConflict)
 	}
@@ -171,7 +153,5 @@ func (a *App) StopRecording(ctx context.Context, showKey string) (RecordingState
 	if _, err := n.waits.wait(ctx, w, a.cfg.EventTimeout); err != nil {
 		return RecordingState{}, telErr("stop recording", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.recording, nil
+	return s.air.rec(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -44,7 +43,7 @@ const (
 	roleHost     = "host"
 	roleScreener = "screener"
 	roleTalkback = "talkback"
-	roleRelay    = "relay"    // a half of a talkback relay (callID: the holding bridge it speaks in)
+	roleRelay    = "relay"    // a half of a talkback relay (chanRef.bridge: the holding bridge it speaks in)
 	roleCallback = "callback" // a call-back ringing the caller, until they are back on hold
 )
 
@@ -64,6 +63,7 @@ const (
 type chanRef struct {
 	show   *show
 	callID string // the call (callers) or the call being screened (screener lines)
+	bridge string // the holding bridge a talkback relay's half speaks in or listens to
 	role   string
 	gen    uint64 // the connection it was seen on; resync vanishes only older calls
 
@@ -345,7 +345,7 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleRelay {
 		// A relay's half is known by the id callin gave it, whatever
 		// arguments the dialplan passed.
-		n.submitOrLog(func(ctx context.Context) { ref.show.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { ref.show.hold.relayStart(ctx, ch) })
 		return
 	}
 	var s *show
@@ -376,9 +376,9 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 		n.submitOrLog(func(ctx context.Context) { s.screenerJoin(ctx, ch.ID, callID) })
 	case roleTalkback:
 		n.index(ch.ID, &chanRef{show: s, role: roleTalkback})
-		n.submitOrLog(func(ctx context.Context) { s.talkbackJoin(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.hold.talkbackJoin(ctx, ch) })
 	case roleRelay:
-		n.submitOrLog(func(ctx context.Context) { s.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.hold.relayStart(ctx, ch) })
 	case roleCallback:
 		n.mu.Lock()
 		ref := n.chans[ch.ID]
@@ -505,16 +505,11 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 	case roleCaller:
 		s.callEnded(ref.callID, cause)
 	case roleHost:
-		s.mu.Lock()
-		if s.hosts[chanID] {
-			delete(s.hosts, chanID)
-			s.emitMedia()
-		}
-		s.mu.Unlock()
+		s.hostGone(chanID)
 	case roleTalkback:
-		s.endTalkback(chanID, "")
+		s.hold.lineEnded(chanID)
 	case roleRelay:
-		s.relayGone(chanID, ref.callID)
+		s.hold.relayGone(chanID, ref.bridge)
 	case roleCallback:
 		if ref.up { // a failure to answer is the ringing's to report
 			s.callbackGone(ref.callID, "hung up")
@@ -653,24 +648,19 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 		return
 	}
 	switch {
-	case s.isHold(b.ID):
+	case s.hold.isHold(b.ID):
 		if ref := n.lookup(chanID); ref != nil && (ref.role == roleTalkback || ref.role == roleRelay) {
 			if !entered { // talkback lines and relays are not callers: not counted
-				s.announcerLeft(b.ID, chanID, ref)
+				s.hold.announcerLeft(b.ID, chanID, ref)
 			}
 			return
 		}
-		s.holdChanged(b.ID, chanID, entered)
-	case b.ID == s.airID:
+		s.hold.holdChanged(b.ID, chanID, entered)
+	case b.ID == s.air.id:
 		if entered {
 			return
 		}
-		s.mu.Lock()
-		if s.hosts[chanID] {
-			delete(s.hosts, chanID)
-			s.emitMedia()
-		}
-		s.mu.Unlock()
+		s.hostGone(chanID)
 	}
 }
 
@@ -689,7 +679,7 @@ func (n *node) playbackFinished(e *ari.PlaybackFinished) {
 		s.announcementDone(ref.callID)
 		s.mu.Unlock()
 	case pbTalkback:
-		s.endTalkback("", e.Playback.ID)
+		s.hold.playbackEnded(e.Playback.ID)
 	}
 }
 
@@ -701,15 +691,7 @@ func (n *node) talking(chanID string, on bool) {
 	s := ref.show
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.talking[ref.callID] == on {
-		return
-	}
-	if on {
-		s.talking[ref.callID] = true
-	} else {
-		delete(s.talking, ref.callID)
-	}
-	s.emit(Update{Kind: UpdateTalking, CallID: ref.callID, Talking: on})
+	s.setTalking(ref.callID, on)
 }
 
 func (n *node) recording(r ari.LiveRecording, started bool) {
@@ -724,29 +706,18 @@ func (n *node) recording(r ari.LiveRecording, started bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.recording.Name != r.Name {
+	var onAir []queue.Call
+	if started {
+		onAir = s.q.List().OnAir
+	}
+	rec, ok := s.air.recorded(r, started, s.app.cfg.Now(), onAir)
+	if !ok {
 		return
 	}
-	s.recording.State = r.State
-	s.recording.Active = started
-	now := s.app.cfg.Now()
-	if started {
-		s.recording.Started, s.recording.Error = now, ""
-		for _, c := range s.q.List().OnAir {
-			if !slices.Contains(s.recording.Calls, c.ID) {
-				s.recording.Calls = append(s.recording.Calls, c.ID)
-			}
-		}
-	} else {
-		s.recording.Ended = now
-		s.recording.Duration = time.Duration(r.Duration) * time.Second
-		if rs := s.app.cfg.Recordings; rs != nil {
-			rec := s.recording
-			rec.Calls = slices.Clone(rec.Calls)
-			rs.Recorded(s.key, rec)
-		}
+	if rs := s.app.cfg.Recordings; rs != nil && !started {
+		rs.Recorded(s.key, rec)
 	}
-	s.emit(Update{Kind: UpdateRecording, Recording: s.recording})
+	s.emit(Update{Kind: UpdateRecording, Recording: rec})
 }
 
 // kickResync asks the resync loop to run (again).

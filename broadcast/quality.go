@@ -88,7 +88,9 @@ func (s *show) measure(ctx context.Context, c queue.Call) (LineQuality, error) {
 	if err != nil {
 		if errors.Is(err, ari.ErrForbidden) {
 			s.mu.Lock()
-			s.noQuality[c.ID] = true
+			if rec := s.call(c.ID); rec != nil {
+				rec.noQuality = true
+			}
 			s.mu.Unlock()
 			return LineQuality{}, fmt.Errorf("broadcast: line quality %q: %w", c.ID, ErrNoQuality)
 		}
@@ -100,7 +102,9 @@ func (s *show) measure(ctx context.Context, c queue.Call) (LineQuality, error) {
 	if cur, err := s.q.Get(c.ID); err != nil || cur.State == queue.StateEnded || cur.ChannelID != c.ChannelID {
 		return q, nil // gone meanwhile: nothing to keep
 	}
-	s.quality[c.ID] = q
+	if rec := s.call(c.ID); rec != nil {
+		rec.quality = &q
+	}
 	s.emit(Update{Kind: UpdateQuality, CallID: c.ID, Quality: q})
 	return q, nil
 }
@@ -124,7 +128,7 @@ func (s *show) sampleQuality(ctx context.Context) {
 			if len(due) >= qualityBatch {
 				break
 			}
-			if c.ChannelID == "" || s.noQuality[c.ID] || (c.State == queue.StateWaiting && !c.Next) {
+			if c.ChannelID == "" || s.calls[c.ID] != nil && s.calls[c.ID].noQuality || (c.State == queue.StateWaiting && !c.Next) {
 				continue
 			}
 			due = append(due, c)

@@ -66,7 +66,7 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 // (queue.Show.PlanResync), and carries the plan out.
 func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
 	stasis []ari.Channel, listed map[string]bool) error {
-	for _, id := range []string{s.holdID, s.airID} {
+	for _, id := range []string{s.hold.first, s.air.id} {
 		if _, ok := byID[id]; ok {
 			continue
 		}
@@ -74,7 +74,7 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 			return err
 		}
 	}
-	s.adoptHolds(byID)
+	s.hold.adoptHolds(byID)
 	// Every transition of the resync reaches subscribers as one update, so
 	// that hundreds of readmissions never look like a slow console.
 	s.mu.Lock()
@@ -109,9 +109,9 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 		s.staleBefore, s.sweeps = time.Time{}, 0
 		s.mu.Unlock()
 	}
-	s.resyncTalkback(listed)
+	s.hold.resyncTalkback(listed)
 	// The music's state is unknown after a gap: POST /moh is idempotent.
-	s.wantMusic()
+	s.hold.wantMusic()
 	return nil
 }
 
@@ -172,7 +172,7 @@ func (s *show) adoptLine(chanID string, args []string, bridge string) {
 	}
 	talkback := role == roleTalkback || role == roleRelay || isTalkbackLine(chanID)
 	if talkback {
-		s.adoptTalkbackLine(chanID, bridge)
+		s.hold.adoptTalkbackLine(chanID, bridge)
 	}
 	if talkback || role == roleCallback {
 		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, chanID, ari.HangupNormal) })
@@ -183,9 +183,7 @@ func (s *show) adoptLine(chanID string, args []string, bridge string) {
 		return
 	}
 	s.node.index(chanID, &chanRef{show: s, role: roleHost})
-	s.mu.Lock()
-	s.hosts[chanID] = true
-	s.mu.Unlock()
+	s.air.addHost(chanID)
 }
 
 // place says which of the show's bridges a bridge id is ("" for none).
@@ -193,9 +191,9 @@ func (s *show) place(bridge string) queue.Place {
 	switch {
 	case bridge == "":
 		return ""
-	case s.isHold(bridge):
+	case s.hold.isHold(bridge):
 		return queue.PlaceHold
-	case bridge == s.airID:
+	case bridge == s.air.id:
 		return queue.PlaceAir
 	case strings.HasPrefix(bridge, s.screenID("")):
 		return queue.PlaceScreen
@@ -264,9 +262,7 @@ func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.
 		}
 		s.publish(ts)
 		if r.State == queue.StateScreening {
-			n.mu.Lock()
-			n.bridges[inBridge[r.ChannelID]] = s
-			n.mu.Unlock()
+			n.indexBridge(inBridge[r.ChannelID], s)
 		}
 	}
 	for _, id := range p.Vanish {
@@ -274,9 +270,7 @@ func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.
 		if err != nil {
 			continue
 		}
-		s.publish(ts)
-		delete(s.talking, id)
-		delete(s.announcing, id)
+		s.publish(ts) // its record goes with the end transition (forget)
 		n.unindex(c.ChannelID)
 	}
 	if sink := s.app.cfg.Sink; sink != nil {
@@ -307,23 +301,23 @@ func (s *show) toHold(ctx context.Context, ch ari.Channel) error {
 			return err
 		}
 	}
-	return s.joinHold(ctx, ch.ID)
+	return s.hold.joinHold(ctx, ch.ID)
 }
 
 // adoptTalkbackLine follows a talkback line or relay from before a restart
 // until it has gone: one that may announce in a holding bridge (a line, a
 // relay's far half; a relay's near half only listens in the first) keeps
 // that bridge's music off until it has left (announcerLeft).
-func (s *show) adoptTalkbackLine(chanID, bridge string) {
-	s.node.index(chanID, &chanRef{show: s, role: roleRelay, callID: bridge})
-	if !s.isHold(bridge) || !(strings.HasPrefix(chanID, talkbackPrefix) || strings.HasSuffix(chanID, "-far")) {
+func (hm *holding) adoptTalkbackLine(chanID, bridge string) {
+	hm.node.index(chanID, &chanRef{show: hm.s, role: roleRelay, bridge: bridge})
+	if !hm.isHold(bridge) || !(strings.HasPrefix(chanID, talkbackPrefix) || strings.HasSuffix(chanID, "-far")) {
 		return
 	}
-	s.mu.Lock()
-	if h := s.holdByID[bridge]; h != nil {
+	hm.mu.Lock()
+	if h := hm.holdByID[bridge]; h != nil {
 		h.heldBy = chanID
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 }
 
 // resyncTalkback ends a talkback that did not survive the gap: a line
@@ -331,24 +325,24 @@ func (s *show) adoptTalkbackLine(chanID, bridge string) {
 // been lost with the connection (a guess: no trace shows a bridge playback
 // across a reconnect). A live talkback that did survive loses the relays
 // Asterisk no longer lists, and their bridges get their music back.
-func (s *show) resyncTalkback(listed map[string]bool) {
-	s.mu.Lock()
-	tb := s.talkback
+func (hm *holding) resyncTalkback(listed map[string]bool) {
+	hm.mu.Lock()
+	tb, lt := hm.talkback, hm.live()
 	var gone []*relay // relays Asterisk ended in the gap
-	if tb != nil {
-		for _, r := range tb.relays {
+	if lt != nil {
+		for _, r := range lt.relays {
 			if !listed[r.near] || !listed[r.far] {
 				gone = append(gone, r)
 			}
 		}
 	}
-	s.mu.Unlock()
-	if tb != nil && (tb.chanID == "" || !listed[tb.chanID]) {
-		s.dropTalkback(tb, listed)
+	hm.mu.Unlock()
+	if tb != nil && (lt == nil || !listed[lt.line]) {
+		hm.dropTalkback(tb, listed)
 		return
 	}
 	for _, r := range gone {
-		s.relayGone(r.far, r.bridge) // its bridge gets its music back
+		hm.relayGone(r.far, r.bridge) // its bridge gets its music back
 	}
 }
 
@@ -356,18 +350,18 @@ func (s *show) resyncTalkback(listed map[string]bool) {
 // pool bridges from before a restart of callin are adopted with their
 // member counts, and bridges Asterisk no longer has (after its restart)
 // leave the pool, except the first, which the resync has recreated.
-func (s *show) adoptHolds(byID map[string]ari.Bridge) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (hm *holding) adoptHolds(byID map[string]ari.Bridge) {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
 	for id, b := range byID {
-		if !s.isHold(id) {
+		if !hm.isHold(id) {
 			continue
 		}
-		h := s.holdByID[id]
+		h := hm.holdByID[id]
 		if h == nil {
 			h = newHoldBridge(id)
 			close(h.ready)
-			s.addHold(h)
+			hm.addHold(h)
 		}
 		h.members = 0
 		for _, c := range b.Channels {
@@ -377,21 +371,21 @@ func (s *show) adoptHolds(byID map[string]ari.Bridge) {
 		}
 		h.playing = false
 	}
-	for _, h := range slices.Clone(s.holds) {
+	for _, h := range slices.Clone(hm.holds) {
 		if _, ok := byID[h.id]; ok || h.load() > 0 {
 			continue
 		}
-		if h.id == s.holdID {
+		if h.id == hm.first {
 			h.members = 0
 			continue
 		}
 		select {
 		case <-h.ready:
-			s.removeHold(h)
+			hm.removeHold(h)
 		default: // being created right now
 		}
 	}
-	s.emitMedia()
+	hm.emitMedia()
 }
 
 // flushBatch ends the resync's batch: its transitions go to subscribers as
@@ -469,7 +463,7 @@ func (s *show) recall(ctx context.Context) map[string]queue.Stored {
 // (409, created meanwhile) is adopted.
 func (s *show) createBridge(ctx context.Context, id string) error {
 	typ := ari.BridgeHolding
-	if id == s.airID {
+	if id == s.air.id {
 		typ = ari.BridgeMixing
 	}
 	_, err := s.node.ari.CreateBridge(ctx, id, typ, s.key)

@@ -177,20 +177,21 @@ func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Ac
 	if sc.Caller == "" {
 		sc.Caller = t.Call.Name
 	}
-	s.screenings[callID] = sc
-	s.screenerLines[callID] = line
+	if c := s.call(callID); c != nil {
+		c.screening, c.screenerLine = &sc, line
+	}
 	s.emit(Update{Kind: UpdateScreening, Screening: sc})
 	s.mu.Unlock()
 
 	n.index(line, &chanRef{show: s, role: roleScreener, callID: callID})
 	rg, err := s.dial(ctx, line, endpoint, roleScreener+","+callID, fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number))
 	if err != nil {
-		s.screenEnded(t, line, ScreenFailed, 0, err)
+		s.screenEnded(t, sc, line, ScreenFailed, 0, err)
 		return queue.Call{}, fmt.Errorf("broadcast: %s %q: %w", t.Action, callID, err)
 	}
-	if !a.background(func(ctx context.Context) { s.screenRung(ctx, t, line, rg) }) {
+	if !a.background(func(ctx context.Context) { s.screenRung(ctx, t, sc, line, rg) }) {
 		rg.giveUp(context.WithoutCancel(ctx))
-		s.screenEnded(t, line, ScreenFailed, 0, ErrNodeDown)
+		s.screenEnded(t, sc, line, ScreenFailed, 0, ErrNodeDown)
 		return queue.Call{}, fmt.Errorf("broadcast: %s %q: the app is stopping: %w", t.Action, callID, ErrNodeDown)
 	}
 	return t.Call, nil
@@ -223,18 +224,19 @@ func (a *App) allowPhone(user, endpoint string) error {
 
 // screenRung waits for the screener's phone of ticket t, then puts caller
 // and screener in the screening bridge and commits, or aborts and says
-// why. It runs in the App's background (Screen has returned).
-func (s *show) screenRung(ctx context.Context, t queue.Ticket, line string, rg *ringing) {
+// why. It runs in the App's background (Screen has returned). sc is the
+// screening as it began ringing.
+func (s *show) screenRung(ctx context.Context, t queue.Ticket, sc Screening, line string, rg *ringing) {
 	if err := rg.wait(ctx); err != nil {
 		st, cause := ScreenFailed, 0
 		if pe := (*PhoneError)(nil); errors.As(err, &pe) {
 			st, cause = pe.State, pe.Cause
 		}
-		s.screenEnded(t, line, st, cause, err)
+		s.screenEnded(t, sc, line, st, cause, err)
 		return
 	}
 	if err := s.screenConnect(ctx, t, line); err != nil {
-		s.screenEnded(t, line, ScreenFailed, 0, err)
+		s.screenEnded(t, sc, line, ScreenFailed, 0, err)
 		return
 	}
 	callID := t.Call.ID
@@ -246,18 +248,20 @@ func (s *show) screenRung(ctx context.Context, t queue.Ticket, line string, rg *
 		// The caller hung up, or a resync took the reservation back:
 		// nothing is screening.
 		s.screenUndo(ctx, t, line)
-		s.screenEnded(t, line, ScreenFailed, 0, err)
+		s.screenEnded(t, sc, line, ScreenFailed, 0, err)
 		return
 	}
 	s.publish(ts)
-	sc := s.screenings[callID]
-	delete(s.screenings, callID)
+	c := s.calls[callID]
+	if c != nil {
+		c.screening = nil
+	}
 	sc.State, sc.Ended, sc.Rang = ScreenAnswered, now, now.Sub(sc.Started)
 	s.emit(Update{Kind: UpdateScreening, Screening: sc})
 	s.emit(Update{Kind: UpdateScreener, CallID: callID})
 	// The screener hung up while the two were being bridged: screenerGone
 	// left the caller alone then (the reservation was held), so hold now.
-	gone := s.screenerLines[callID] != line
+	gone := c == nil || c.screenerLine != line
 	s.mu.Unlock()
 	if gone {
 		s.screenerGone("", callID)
@@ -274,15 +278,13 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 		s.endScreening(ctx, t.Call.ID, line)
 		return telErr("create screening bridge", err)
 	}
-	n.mu.Lock()
-	n.bridges[bridgeID] = s
-	n.mu.Unlock()
+	n.indexBridge(bridgeID, s)
 	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.moveTo(ctx, line, bridgeID, ""); err != nil {
+	if err := s.node.moveTo(ctx, line, bridgeID, ""); err != nil {
 		s.endScreening(ctx, t.Call.ID, line)
 		return err
 	}
-	if err := s.moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
+	if err := s.node.moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
 		s.screenUndo(ctx, t, line)
 		return err
 	}
@@ -292,7 +294,7 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 // screenUndo takes the caller of t back to hold and tears its screening
 // down, after a failure past the answer.
 func (s *show) screenUndo(ctx context.Context, t queue.Ticket, line string) {
-	if err := s.joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
+	if err := s.hold.joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
 		s.node.log.Warn("broadcast: returning caller to hold failed", "call", t.Call.ID, "err", err)
 	}
 	s.endScreening(ctx, t.Call.ID, line)
@@ -301,24 +303,26 @@ func (s *show) screenUndo(ctx context.Context, t queue.Ticket, line string) {
 // screenEnded ends a screening on a phone that did not come to be: the
 // reservation is released (the caller as it was, at their place), the
 // line forgotten, and subscribers told why (st; ScreenCallerGone when the
-// call ended meanwhile, whatever the phone did).
-func (s *show) screenEnded(t queue.Ticket, line string, st ScreenState, cause int, why error) {
+// call ended meanwhile, whatever the phone did). sc is the screening as
+// it began ringing.
+func (s *show) screenEnded(t queue.Ticket, sc Screening, line string, st ScreenState, cause int, why error) {
 	callID := t.Call.ID
 	now := s.app.cfg.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.screenerLines[callID] == line {
-		delete(s.screenerLines, callID)
+	c := s.calls[callID]
+	if c != nil && c.screenerLine == line {
+		c.screenerLine = ""
 	}
 	if err := s.q.Abort(t); errors.Is(err, queue.ErrGone) {
 		st = ScreenCallerGone
 	}
-	sc := s.screenings[callID]
 	sc.State, sc.Cause, sc.Ended, sc.Rang = st, cause, now, now.Sub(sc.Started)
-	if sc.OnHold() {
-		s.screenings[callID] = sc // until the call's next transition (publish)
-	} else {
-		delete(s.screenings, callID)
+	if c != nil {
+		c.screening = nil
+		if sc.OnHold() {
+			c.screening = &sc // until the call's next transition (publish)
+		}
 	}
 	s.emit(Update{Kind: UpdateScreening, Screening: sc})
 	s.node.log.Info("broadcast: screening on a phone did not happen", "call", callID, "phone", sc.Phone, "state", st, "err", why)
@@ -330,7 +334,7 @@ func (s *show) screenEnded(t queue.Ticket, line string, st ScreenState, cause in
 // hung up.
 func (s *show) screenerJoin(ctx context.Context, lineID, callID string) {
 	s.mu.Lock()
-	want := s.screenerLines[callID] == lineID
+	want := s.calls[callID] != nil && s.calls[callID].screenerLine == lineID
 	s.mu.Unlock()
 	if !want {
 		s.node.unindex(lineID)
@@ -344,9 +348,10 @@ func (s *show) screenerJoin(ctx context.Context, lineID, callID string) {
 // while it rings is the ringing's to report (screenRung).
 func (s *show) screenerGone(lineID, callID string) {
 	s.mu.Lock()
-	mine := lineID == "" || s.screenerLines[callID] == lineID
-	if mine {
-		delete(s.screenerLines, callID)
+	rec := s.calls[callID]
+	mine := lineID == "" || rec != nil && rec.screenerLine == lineID
+	if mine && rec != nil {
+		rec.screenerLine = ""
 	}
 	c, err := s.q.Get(callID)
 	s.mu.Unlock()
@@ -367,11 +372,7 @@ func (s *show) endScreening(ctx context.Context, callID, line string) {
 		n.hangup(ctx, line, ari.HangupNormal)
 	}
 	id := s.screenID(callID)
-	n.mu.Lock()
-	_, had := n.bridges[id]
-	delete(n.bridges, id)
-	n.mu.Unlock()
-	if !had {
+	if !n.unindexBridge(id) {
 		return
 	}
 	if err := n.ari.DestroyBridge(ctx, id); err != nil && !errors.Is(err, ari.ErrNotFound) {

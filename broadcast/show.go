@@ -14,52 +14,30 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// show is one show at run time: its queue, its bridges and media state, and
-// its subscribers, all guarded by mu (never held across an ARI request).
-//
-// Lock order: musicMu, then show.mu, then node.mu, then the waiter
-// registry's; never the other way round.
+// show is one show at run time: its queue, its live calls' records and its
+// subscribers, guarded by mu (never held across an ARI request), and its
+// parts: the holding media (hold, with its own locks) and the on-air side
+// (air, with its own). doc.go says who owns what, and the lock order.
 type show struct {
-	app    *App
-	node   *node
-	key    string
-	cfg    ShowConfig // static parts: media, endpoints
-	holdID string     // the first holding bridge of the pool, always kept
-	airID  string
-	kick   chan struct{} // asks the show loop to start the music
+	app  *App
+	node *node
+	key  string
+	cfg  ShowConfig    // static parts: media, endpoints
+	hold *holding      // the holding bridges, their music and the talkback (hold.go, talkback.go)
+	air  *air          // the on-air bridge, its hosts and recording (onair.go)
+	kick chan struct{} // asks the show loop to start the music
 	// sweeping: a sweep of stale stored calls runs (beside the show loop,
 	// which never waits on the database).
 	sweeping atomic.Bool
 
-	// musicMu orders the requests that start and stop the holding bridges'
-	// music (held across them, unlike mu): a start that is in flight when a
-	// talkback begins lands before the talkback's stop, never after it.
-	musicMu sync.Mutex
-
-	mu            sync.Mutex
-	q             *queue.Show
-	holds         []*holdBridge          // the pool of holding bridges, first is holdID
-	holdByID      map[string]*holdBridge // the same, by bridge id
-	talkback      *talkback
-	recording     RecordingState
-	talking       map[string]bool      // call ids talking now
-	announcing    map[string]annRef    // call id -> its position announcement
-	screenerLines map[string]string    // call id -> screener line channel
-	screenings    map[string]Screening // call id -> its phone ringing, or its last unanswered screening (screen.go)
-	hosts         map[string]bool      // host channels on air
-	subs          map[*Subscription]bool
-	batch         []queue.Transition       // non-nil while a resync collects its transitions
-	detecting     map[string]chan struct{} // call id -> closed once its TALK_DETECT(set) has been sent
-	quality       map[string]LineQuality   // call id -> its line's last measure
-	noQuality     map[string]bool          // call ids whose line has no statistics (Local channels)
-	sampled       time.Time                // the last line quality sample
-	staleBefore   time.Time                // non-zero: a sweep of stale stored calls is owed (see sweepStale)
-	sweeps        int                      // failed sweeps since
-}
-
-type annRef struct {
-	playback string
-	started  time.Time
+	mu          sync.Mutex
+	q           *queue.Show
+	calls       map[string]*liveCall // call id -> what is kept beside its queue.Call, while it lives (calls.go)
+	subs        map[*Subscription]bool
+	batch       []queue.Transition // non-nil while a resync collects its transitions
+	sampled     time.Time          // the last line quality sample
+	staleBefore time.Time          // non-zero: a sweep of stale stored calls is owed (see sweepStale)
+	sweeps      int                // failed sweeps since
 }
 
 func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
@@ -89,18 +67,11 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 	}
 	s := &show{
 		app: a, node: n, key: cfg.Key, cfg: cfg,
-		holdID: "callin-" + cfg.Key + "-hold", airID: "callin-" + cfg.Key + "-air",
-		kick: make(chan struct{}, 1), q: q, holdByID: map[string]*holdBridge{},
-		quality: map[string]LineQuality{}, noQuality: map[string]bool{},
-		talking: map[string]bool{}, announcing: map[string]annRef{}, screenerLines: map[string]string{},
-		screenings: map[string]Screening{}, detecting: map[string]chan struct{}{},
-		hosts: map[string]bool{}, subs: map[*Subscription]bool{},
+		air:  newAir("callin-" + cfg.Key + "-air"),
+		kick: make(chan struct{}, 1), q: q,
+		calls: map[string]*liveCall{}, subs: map[*Subscription]bool{},
 	}
-	// The first holding bridge is created by the resync that opens the
-	// show, or by the first caller who finds it missing (joinHold).
-	first := newHoldBridge(s.holdID)
-	close(first.ready)
-	s.addHold(first)
+	s.hold = newHolding(s, n, "callin-"+cfg.Key+"-hold")
 	return s, nil
 }
 
@@ -112,14 +83,17 @@ func (s *show) screenID(callID string) string { return "callin-" + s.key + "-scr
 // subscriber sees one order.
 func (s *show) publish(ts []queue.Transition) {
 	for _, t := range ts {
-		if sc, ok := s.screenings[t.CallID]; ok && sc.State != ScreenRinging {
-			delete(s.screenings, t.CallID) // a phone's last "no" is news until the call moves on
+		if c := s.calls[t.CallID]; c != nil && c.screening != nil && c.screening.State != ScreenRinging {
+			c.screening = nil // a phone's last "no" is news until the call moves on
+		}
+		if t.To == queue.StateEnded {
+			s.forget(t.CallID) // however it ended
 		}
 		if s.app.cfg.Sink != nil {
 			s.app.cfg.Sink.Record(t)
 		}
-		if t.To == queue.StateOnAir && s.recording.Active && !slices.Contains(s.recording.Calls, t.CallID) {
-			s.recording.Calls = append(s.recording.Calls, t.CallID)
+		if t.To == queue.StateOnAir {
+			s.air.wentOnAir(t.CallID)
 		}
 		if s.batch != nil {
 			s.batch = append(s.batch, t)
@@ -146,25 +120,19 @@ func (s *show) emit(u Update) {
 	}
 }
 
-func (s *show) emitMedia() {
-	s.emit(Update{Kind: UpdateMedia, Media: s.mediaState()})
+// kickMusic asks the show loop to (re)start the holding bridges' music.
+func (s *show) kickMusic() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }
 
-func (s *show) mediaState() MediaState {
-	hosts := make([]string, 0, len(s.hosts))
-	for h := range s.hosts {
-		hosts = append(hosts, h)
+// hostGone forgets a host line that left the on-air bridge or ended.
+func (s *show) hostGone(chanID string) {
+	if s.air.removeHost(chanID) {
+		s.hold.tell()
 	}
-	slices.Sort(hosts)
-	m := MediaState{Music: s.musicOn(), Talkback: s.talkback != nil, HoldMembers: s.holdMembers(),
-		HoldBridges: s.holdsInUse(), Hosts: hosts}
-	if s.talkback != nil {
-		m.TalkbackBridges = s.talkback.reach()
-		if s.talkback.joined {
-			m.TalkbackLine = s.talkback.chanID
-		}
-	}
-	return m
 }
 
 // dropSub closes a subscription with a reason. Callers hold s.mu.
@@ -188,64 +156,20 @@ func (s *show) closeSubs(why error) {
 // callEnded applies a caller's hang-up, with the Q.850 cause.
 func (s *show) callEnded(callID string, cause int) {
 	s.mu.Lock()
+	c := s.forget(callID)
 	if _, ts, err := s.q.Hangup(s.app.cfg.Now(), callID, cause); err == nil {
 		s.publish(ts)
 	}
-	if s.talking[callID] {
-		delete(s.talking, callID)
-		s.emit(Update{Kind: UpdateTalking, CallID: callID})
+	line := ""
+	if c != nil {
+		if c.talking {
+			s.emit(Update{Kind: UpdateTalking, CallID: callID})
+		}
+		line = c.screenerLine
 	}
-	delete(s.announcing, callID)
-	delete(s.quality, callID)
-	delete(s.noQuality, callID)
-	line := s.screenerLines[callID]
-	delete(s.screenerLines, callID)
 	s.mu.Unlock()
 	if s.node.bridgeShow(s.screenID(callID)) != nil || line != "" {
 		s.node.submitOrLog(func(ctx context.Context) { s.endScreening(ctx, callID, line) })
-	}
-}
-
-// talkDetect turns the talking indicator of a caller just put on air on
-// (TALK_DETECT(set)), in the worker pool: a promote is answered as soon as
-// the caller is in the on-air bridge, not a request later (issue 25: the
-// answer took twice the move). Best effort: the caller is on air either
-// way. A later TALK_DETECT(remove) waits for it (talkDetected).
-func (s *show) talkDetect(callID, chanID string) {
-	done := make(chan struct{})
-	s.mu.Lock()
-	s.detecting[callID] = done
-	s.mu.Unlock()
-	job := func(ctx context.Context) {
-		defer func() {
-			s.mu.Lock()
-			if s.detecting[callID] == done {
-				delete(s.detecting, callID)
-			}
-			s.mu.Unlock()
-			close(done)
-		}()
-		if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(set)", ""); err != nil && !channelMissing(err) {
-			s.node.log.Warn("broadcast: TALK_DETECT failed", "call", callID, "err", err)
-		}
-	}
-	if !s.app.submit(job) {
-		job(context.Background()) // the pool is full: do it here rather than not at all
-	}
-}
-
-// talkDetected waits until a caller's TALK_DETECT(set), if one is being
-// sent, has been sent, so that a TALK_DETECT(remove) lands after it.
-func (s *show) talkDetected(ctx context.Context, callID string) {
-	s.mu.Lock()
-	done := s.detecting[callID]
-	s.mu.Unlock()
-	if done == nil {
-		return
-	}
-	select {
-	case <-done:
-	case <-ctx.Done():
 	}
 }
 
@@ -268,10 +192,10 @@ func (s *show) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-			s.ensureMusic(ctx)
+			s.hold.ensureMusic(ctx)
 			s.dialCallbacks()
 		case <-t.C:
-			s.ensureMusic(ctx) // retries a failed start
+			s.hold.ensureMusic(ctx) // retries a failed start
 			s.announce(ctx)
 			s.dialCallbacks()
 			s.sampleQuality(ctx)
@@ -292,26 +216,24 @@ func (s *show) announce(ctx context.Context) {
 	}
 	now := s.app.cfg.Now()
 	s.mu.Lock()
-	for id, a := range s.announcing {
-		if now.Sub(a.started) > s.app.cfg.PlaybackTimeout {
+	for id, c := range s.calls {
+		if c.ann.playback != "" && now.Sub(c.ann.started) > s.app.cfg.PlaybackTimeout {
 			s.announcementDone(id) // its PlaybackFinished never came (e.g. a lost media)
 		}
 	}
 	due := s.q.DueAnnouncements(now, s.app.cfg.AnnounceBatch)
 	wait := s.q.Config().AnnounceWait
-	for _, d := range due {
-		s.announcing[d.CallID] = annRef{playback: newID(), started: now}
-	}
 	refs := make([]annRef, len(due))
 	for i, d := range due {
-		refs[i] = s.announcing[d.CallID]
+		refs[i] = annRef{playback: newID(), started: now}
+		if c := s.call(d.CallID); c != nil {
+			c.ann = refs[i]
+		}
 	}
 	s.mu.Unlock()
 	for i, d := range due {
 		pb := refs[i].playback
-		s.node.mu.Lock()
-		s.node.playbacks[pb] = pbRef{show: s, callID: d.CallID, kind: pbAnnounce}
-		s.node.mu.Unlock()
+		s.node.trackPlayback(pb, pbRef{show: s, callID: d.CallID, kind: pbAnnounce})
 		media := append(slices.Clone(s.cfg.Media.Position), "number:"+strconv.Itoa(d.Position))
 		if wait && d.Wait > 0 {
 			media = append(media, waitMedia(s.cfg.Media.WaitAbout, d.Wait)...)
@@ -320,9 +242,7 @@ func (s *show) announce(ctx context.Context) {
 			media = append(media, s.cfg.Media.CallbackOffer...)
 		}
 		if _, err := s.node.ari.PlayChannel(ctx, d.ChannelID, pb, media...); err != nil {
-			s.node.mu.Lock()
-			delete(s.node.playbacks, pb)
-			s.node.mu.Unlock()
+			s.node.untrackPlayback(pb)
 			s.mu.Lock()
 			s.announcementDone(d.CallID)
 			s.mu.Unlock()
@@ -343,7 +263,9 @@ func waitMedia(about []string, d time.Duration) []string {
 
 // announcementDone ends a caller's announcement. Callers hold s.mu.
 func (s *show) announcementDone(callID string) {
-	delete(s.announcing, callID)
+	if c := s.calls[callID]; c != nil {
+		c.ann = annRef{}
+	}
 	_ = s.q.AnnouncementDone(s.app.cfg.Now(), callID) // ErrGone/ErrInvalid: nothing to undo
 }
 
@@ -351,12 +273,20 @@ func (s *show) announcementDone(callID string) {
 // before the caller leaves the holding bridge.
 func (s *show) stopAnnouncement(ctx context.Context, callID string) {
 	s.mu.Lock()
-	a, ok := s.announcing[callID]
+	var pb string
+	if c := s.calls[callID]; c != nil {
+		pb = c.ann.playback
+	}
 	s.mu.Unlock()
-	if !ok {
+	s.stopPlayback(ctx, callID, pb)
+}
+
+// stopPlayback stops a caller's announcement playback pb ("": none).
+func (s *show) stopPlayback(ctx context.Context, callID, pb string) {
+	if pb == "" {
 		return
 	}
-	if err := s.node.ari.StopPlayback(ctx, a.playback); err != nil && !errors.Is(err, ari.ErrNotFound) {
+	if err := s.node.ari.StopPlayback(ctx, pb); err != nil && !errors.Is(err, ari.ErrNotFound) {
 		s.node.log.Warn("broadcast: stopping announcement failed", "call", callID, "err", err)
 	}
 }

@@ -63,15 +63,32 @@ func isTalkbackLine(id string) bool {
 	return strings.HasPrefix(id, talkbackPrefix) || strings.HasPrefix(id, relayPrefix)
 }
 
-type talkback struct {
-	chanID    string            // a producer's line, or
-	playbacks map[string]string // a recorded message: playback id -> its holding bridge, until it finishes
-	joined    bool              // the line is the first holding bridge's announcer
-	relays    map[string]*relay // the line's relays to the pool's other bridges, by bridge
+// talkback is what speaks to the holding bridges, one of two kinds: a
+// producer's live line (liveTalkback) or a recorded message
+// (messageTalkback). Its state is guarded by holding.mu.
+type talkback interface {
+	// reach counts the holding bridges that hear it now.
+	reach() int
+	// speaksThrough reports whether it still speaks through by: its
+	// line, a relay's far half, or a playback.
+	speaksThrough(by string) bool
+}
+
+// liveTalkback is a producer's phone: the first holding bridge's
+// announcer once answered, relayed to the pool's other bridges.
+type liveTalkback struct {
+	line   string            // the producer's line
+	joined bool              // the line is the first holding bridge's announcer
+	relays map[string]*relay // the line's relays to the pool's other bridges, by bridge
 	// joining: the line or relay halves being made a bridge's announcer
 	// (joinAnnouncer), by channel id; their departures from that bridge
 	// meanwhile are joinAnnouncer's to judge, not announcerLeft's.
 	joining map[string]*joining
+}
+
+// messageTalkback is a recorded message played to each holding bridge.
+type messageTalkback struct {
+	playbacks map[string]string // playback id -> its holding bridge, until it finishes
 }
 
 // joining is one announcer join in progress.
@@ -87,12 +104,7 @@ type relay struct {
 	live      bool   // far is bridge's announcer
 }
 
-// reach counts the holding bridges that hear the talkback now. Callers
-// hold s.mu.
-func (tb *talkback) reach() int {
-	if tb.chanID == "" {
-		return len(tb.playbacks)
-	}
+func (tb *liveTalkback) reach() int {
 	if !tb.joined {
 		return 0
 	}
@@ -103,6 +115,28 @@ func (tb *talkback) reach() int {
 		}
 	}
 	return n
+}
+
+func (tb *liveTalkback) speaksThrough(by string) bool {
+	if tb.line == by {
+		return true
+	}
+	for _, r := range tb.relays {
+		if r.far == by {
+			return true
+		}
+	}
+	return false
+}
+
+func (tb *messageTalkback) reach() int { return len(tb.playbacks) }
+
+func (tb *messageTalkback) speaksThrough(by string) bool { return tb.playbacks[by] != "" }
+
+// live returns the talkback on if it is a live line. Callers hold hm.mu.
+func (hm *holding) live() *liveTalkback {
+	lt, _ := hm.talkback.(*liveTalkback)
+	return lt
 }
 
 // TalkbackOptions say what speaks to the holding bridges: a producer's
@@ -143,37 +177,43 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 	if err := s.node.ready(); err != nil {
 		return err
 	}
-	n := s.node
-	tb := &talkback{}
-	s.mu.Lock()
-	if s.talkback != nil {
-		s.mu.Unlock()
+	return s.hold.startTalkback(ctx, opts)
+}
+
+// startTalkback starts a checked talkback (StartTalkback).
+func (hm *holding) startTalkback(ctx context.Context, opts TalkbackOptions) error {
+	n := hm.node
+	var line string
+	var msg *messageTalkback
+	hm.mu.Lock()
+	if hm.talkback != nil {
+		hm.mu.Unlock()
 		return fmt.Errorf("broadcast: talkback already on: %w", queue.ErrConflict)
 	}
 	if opts.Endpoint != "" {
-		tb.chanID = talkbackPrefix + newID()
-		tb.relays = map[string]*relay{}
+		line = talkbackPrefix + newID()
+		hm.talkback = &liveTalkback{line: line, relays: map[string]*relay{}}
 	} else {
-		tb.playbacks = map[string]string{}
-		for _, id := range s.holdIDs() {
-			tb.playbacks[newID()] = id
+		msg = &messageTalkback{playbacks: map[string]string{}}
+		for _, id := range hm.holdIDs() {
+			msg.playbacks[newID()] = id
 		}
+		hm.talkback = msg
 	}
-	s.talkback = tb
-	s.emitMedia()
-	s.mu.Unlock()
+	hm.emitMedia()
+	hm.mu.Unlock()
 
-	if tb.chanID == "" {
-		return s.playTalkback(ctx, tb, opts.Media)
+	if msg != nil {
+		return hm.playTalkback(ctx, msg, opts.Media)
 	}
 	// The phone rings while the callers keep their music; it stops when
 	// the producer answers (talkbackJoin).
-	n.index(tb.chanID, &chanRef{show: s, role: roleTalkback})
+	n.index(line, &chanRef{show: hm.s, role: roleTalkback})
 	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
-		Endpoint: opts.Endpoint, App: a.cfg.App, AppArgs: s.key + "," + roleTalkback, ChannelID: tb.chanID,
+		Endpoint: opts.Endpoint, App: hm.s.app.cfg.App, AppArgs: hm.s.key + "," + roleTalkback, ChannelID: line,
 	}); err != nil {
-		n.unindex(tb.chanID)
-		s.endTalkback(tb.chanID, "")
+		n.unindex(line)
+		hm.lineEnded(line)
 		return telErr("originate talkback "+opts.Endpoint, err)
 	}
 	return nil
@@ -183,29 +223,25 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 // talkback, one playback each, the bridge's music stopped first. A bridge
 // that refuses it is left out (and gets its music back); the talkback
 // fails only when none plays.
-func (s *show) playTalkback(ctx context.Context, tb *talkback, media []string) error {
-	n := s.node
-	s.mu.Lock()
-	pbs := maps.Clone(tb.playbacks) // endTalkback deletes from tb.playbacks
-	s.mu.Unlock()
-	n.mu.Lock()
+func (hm *holding) playTalkback(ctx context.Context, tb *messageTalkback, media []string) error {
+	n := hm.node
+	hm.mu.Lock()
+	pbs := maps.Clone(tb.playbacks) // playbackEnded deletes from tb.playbacks
+	hm.mu.Unlock()
 	for pb := range pbs {
-		n.playbacks[pb] = pbRef{show: s, kind: pbTalkback}
+		n.trackPlayback(pb, pbRef{show: hm.s, kind: pbTalkback})
 	}
-	n.mu.Unlock()
 	var failed error
 	played := 0
 	for pb, bridge := range pbs {
-		err := s.stopMusic(ctx, bridge, pb)
+		err := hm.stopMusic(ctx, bridge, pb)
 		if err == nil {
 			_, err = n.ari.PlayBridge(ctx, bridge, pb, media...)
 		}
 		if err != nil {
-			n.mu.Lock()
-			delete(n.playbacks, pb)
-			n.mu.Unlock()
+			n.untrackPlayback(pb)
 			failed = err
-			s.endTalkback("", pb)
+			hm.playbackEnded(pb)
 			continue
 		}
 		played++
@@ -225,74 +261,80 @@ func (a *App) StopTalkback(ctx context.Context, showKey string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	tb := s.talkback
+	return s.hold.stopTalkback(ctx)
+}
+
+// stopTalkback ends the talkback on (StopTalkback).
+func (hm *holding) stopTalkback(ctx context.Context) error {
+	n := hm.node
+	hm.mu.Lock()
+	tb := hm.talkback
 	var pbs []string
-	if tb != nil {
-		for pb := range tb.playbacks {
+	if msg, ok := tb.(*messageTalkback); ok {
+		for pb := range msg.playbacks {
 			pbs = append(pbs, pb)
 		}
 	}
-	s.mu.Unlock()
-	if tb == nil {
+	hm.mu.Unlock()
+	switch tb := tb.(type) {
+	case nil:
 		return fmt.Errorf("broadcast: no talkback on: %w", queue.ErrConflict)
-	}
-	if tb.chanID == "" {
+	case *messageTalkback:
 		for _, pb := range pbs {
-			if err := s.node.ari.StopPlayback(ctx, pb); err != nil {
+			if err := n.ari.StopPlayback(ctx, pb); err != nil {
 				if !errors.Is(err, ari.ErrNotFound) {
 					return telErr("stop talkback message", err)
 				}
-				s.endTalkback("", pb) // already over: no event will come
+				hm.playbackEnded(pb) // already over: no event will come
 			}
 		}
-		return nil
-	}
-	if err := s.node.ari.HangupChannel(ctx, tb.chanID, ari.HangupNormal); err != nil {
-		if !errors.Is(err, ari.ErrNotFound) {
-			return telErr("hang up talkback line", err)
+	case *liveTalkback:
+		if err := n.ari.HangupChannel(ctx, tb.line, ari.HangupNormal); err != nil {
+			if !errors.Is(err, ari.ErrNotFound) {
+				return telErr("hang up talkback line", err)
+			}
+			hm.lineEnded(tb.line)
 		}
-		s.endTalkback(tb.chanID, "")
 	}
 	return nil
 }
 
 // talkbackJoin makes the producer's answered line the first holding
 // bridge's announcer, then relays it to the pool's other bridges.
-func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
-	s.mu.Lock()
-	want := s.talkback != nil && s.talkback.chanID == ch.ID
-	s.mu.Unlock()
+func (hm *holding) talkbackJoin(ctx context.Context, ch ari.Channel) {
+	hm.mu.Lock()
+	want := hm.live() != nil && hm.live().line == ch.ID
+	hm.mu.Unlock()
 	if !want {
-		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		hm.node.hangup(ctx, ch.ID, ari.HangupNormal)
 		return
 	}
 	if ch.State != ari.StateUp {
-		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
-			s.node.log.Warn("broadcast: answering talkback line failed", "err", err)
+		if err := hm.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			hm.node.log.Warn("broadcast: answering talkback line failed", "err", err)
 		}
 	}
-	err := s.stopMusic(ctx, s.holdID, ch.ID)
+	err := hm.stopMusic(ctx, hm.first, ch.ID)
 	if err == nil {
-		err = s.joinAnnouncer(ctx, ch.ID, s.holdID)
+		err = hm.joinAnnouncer(ctx, ch.ID, hm.first)
 	}
 	if err != nil {
 		if !errors.Is(err, errTalkbackOver) {
-			s.node.log.Warn("broadcast: talkback line not bridged", "show", s.key, "err", err)
+			hm.node.log.Warn("broadcast: talkback line not bridged", "show", hm.s.key, "err", err)
 		}
-		s.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		hm.node.hangup(ctx, ch.ID, ari.HangupNormal)
 		return
 	}
-	s.mu.Lock()
+	hm.mu.Lock()
 	var others []string
-	if s.talkback != nil && s.talkback.chanID == ch.ID {
-		s.talkback.joined = true
-		s.emitMedia()
-		others = s.holdIDs()[1:]
+	if lt := hm.live(); lt != nil && lt.line == ch.ID {
+		lt.joined = true
+		hm.emitMedia()
+		others = hm.holdIDs()[1:]
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	for _, id := range others { // one job each: at 100 bridges, 99 originates
-		s.node.submitOrLog(func(ctx context.Context) { s.startRelay(ctx, id) })
+		hm.node.submitOrLog(func(ctx context.Context) { hm.startRelay(ctx, id) })
 	}
 }
 
@@ -300,11 +342,11 @@ func (s *show) talkbackJoin(ctx context.Context, ch ari.Channel) {
 // first: it originates the relay's Local pair, whose halves come back
 // through relayStart. A relay that cannot be made leaves the bridge its
 // music.
-func (s *show) startRelay(ctx context.Context, bridge string) {
-	n := s.node
-	s.mu.Lock()
-	h := s.holdByID[bridge]
-	s.mu.Unlock()
+func (hm *holding) startRelay(ctx context.Context, bridge string) {
+	n := hm.node
+	hm.mu.Lock()
+	h := hm.holdByID[bridge]
+	hm.mu.Unlock()
 	if h == nil {
 		return
 	}
@@ -315,28 +357,28 @@ func (s *show) startRelay(ctx context.Context, bridge string) {
 	}
 	id := relayPrefix + newID()
 	r := &relay{bridge: bridge, near: id, far: id + "-far"}
-	s.mu.Lock()
-	tb := s.talkback
-	ok := tb != nil && tb.joined && tb.relays[bridge] == nil && bridge != s.holdID && s.holdByID[bridge] == h && h.err == nil
+	hm.mu.Lock()
+	tb := hm.live()
+	ok := tb != nil && tb.joined && tb.relays[bridge] == nil && bridge != hm.first && hm.holdByID[bridge] == h && h.err == nil
 	if ok {
 		tb.relays[bridge] = r
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if !ok {
 		return
 	}
-	n.index(r.near, &chanRef{show: s, role: roleRelay, callID: bridge})
-	n.index(r.far, &chanRef{show: s, role: roleRelay, callID: bridge})
+	n.index(r.near, &chanRef{show: hm.s, role: roleRelay, bridge: bridge})
+	n.index(r.far, &chanRef{show: hm.s, role: roleRelay, bridge: bridge})
 	_, err := n.ari.Originate(ctx, ari.OriginateParams{
-		Endpoint: relayDial, App: s.app.cfg.App, AppArgs: s.key + "," + roleRelay,
+		Endpoint: relayDial, App: hm.s.app.cfg.App, AppArgs: hm.s.key + "," + roleRelay,
 		ChannelID: r.near, OtherChannelID: r.far, Formats: relayFormats,
-		Variables: map[string]string{"CALLIN_APP": s.app.cfg.App, "CALLIN_SHOW": s.key},
+		Variables: map[string]string{"CALLIN_APP": hm.s.app.cfg.App, "CALLIN_SHOW": hm.s.key},
 	})
 	if err != nil {
-		n.log.Warn("broadcast: talkback relay not made; that holding bridge keeps its music", "show", s.key, "bridge", bridge, "err", err)
+		n.log.Warn("broadcast: talkback relay not made; that holding bridge keeps its music", "show", hm.s.key, "bridge", bridge, "err", err)
 		n.unindex(r.near)
 		n.unindex(r.far)
-		s.relayGone(r.near, bridge)
+		hm.relayGone(r.near, bridge)
 	}
 }
 
@@ -345,17 +387,17 @@ func (s *show) startRelay(ctx context.Context, bridge string) {
 // answers and arrives); the near half then joins the first holding bridge
 // to hear the line, the relay's bridge's music is stopped and the far half
 // becomes its announcer. A relay the talkback no longer wants is hung up.
-func (s *show) relayStart(ctx context.Context, ch ari.Channel) {
-	n := s.node
+func (hm *holding) relayStart(ctx context.Context, ch ari.Channel) {
+	n := hm.node
 	ref := n.lookup(ch.ID)
 	var r *relay
-	s.mu.Lock()
-	if tb := s.talkback; tb != nil && ref != nil && ref.role == roleRelay {
-		if x := tb.relays[ref.callID]; x != nil && (x.near == ch.ID || x.far == ch.ID) {
+	hm.mu.Lock()
+	if tb := hm.live(); tb != nil && ref != nil && ref.role == roleRelay {
+		if x := tb.relays[ref.bridge]; x != nil && (x.near == ch.ID || x.far == ch.ID) {
 			r = x
 		}
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if r == nil {
 		n.hangup(ctx, ch.ID, ari.HangupNormal)
 		return
@@ -363,55 +405,55 @@ func (s *show) relayStart(ctx context.Context, ch ari.Channel) {
 	if ch.ID == r.far {
 		if ch.State != ari.StateUp {
 			if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
-				n.log.Warn("broadcast: answering a talkback relay failed", "show", s.key, "err", err)
+				n.log.Warn("broadcast: answering a talkback relay failed", "show", hm.s.key, "err", err)
 				n.hangup(ctx, ch.ID, ari.HangupNormal)
 			}
 		}
 		return
 	}
-	err := s.moveTo(ctx, r.near, s.holdID, "")
+	err := hm.node.moveTo(ctx, r.near, hm.first, "")
 	if err == nil {
-		err = s.stopMusic(ctx, r.bridge, r.far)
+		err = hm.stopMusic(ctx, r.bridge, r.far)
 	}
 	if err == nil {
-		err = s.joinAnnouncer(ctx, r.far, r.bridge)
+		err = hm.joinAnnouncer(ctx, r.far, r.bridge)
 	}
 	if err != nil {
 		if !errors.Is(err, errTalkbackOver) {
-			n.log.Warn("broadcast: talkback relay not bridged; that holding bridge gets its music back", "show", s.key, "bridge", r.bridge, "err", err)
+			n.log.Warn("broadcast: talkback relay not bridged; that holding bridge gets its music back", "show", hm.s.key, "bridge", r.bridge, "err", err)
 		}
 		n.hangup(ctx, r.near, ari.HangupNormal) // its end frees the bridge (relayGone)
 		return
 	}
-	s.mu.Lock()
-	if s.talkback != nil && s.talkback.relays[r.bridge] == r {
+	hm.mu.Lock()
+	if lt := hm.live(); lt != nil && lt.relays[r.bridge] == r {
 		r.live = true
-		s.emitMedia()
+		hm.emitMedia()
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 }
 
 // relayGone ends a relay one of whose halves has left its bridge or ended
 // (or that was never made): its other half is hung up, and its bridge gets
 // its music back once its announcer has gone.
-func (s *show) relayGone(chanID, bridge string) {
+func (hm *holding) relayGone(chanID, bridge string) {
 	var r *relay
-	s.mu.Lock()
-	if tb := s.talkback; tb != nil {
+	hm.mu.Lock()
+	if tb := hm.live(); tb != nil {
 		if x := tb.relays[bridge]; x != nil && (x.near == chanID || x.far == chanID) {
 			r = x
 			delete(tb.relays, bridge)
-			s.emitMedia()
+			hm.emitMedia()
 		}
 	}
-	s.mu.Unlock()
-	s.freeBridge(bridge, chanID)
+	hm.mu.Unlock()
+	hm.freeBridge(bridge, chanID)
 	if r != nil {
 		other := r.near
 		if chanID == r.near {
 			other = r.far
 		}
-		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, other, ari.HangupNormal) })
+		hm.node.submitOrLog(func(ctx context.Context) { hm.node.hangup(ctx, other, ari.HangupNormal) })
 	}
 }
 
@@ -443,53 +485,39 @@ var errAnnouncerRefused = errors.New("broadcast: Asterisk refused the channel as
 // attempt's ChannelLeftBridge is waited for (so that it is not taken for
 // a later departure), and the join is tried again after a short gap. It
 // gives up, with a log line saying why, after announcerTries.
-func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
-	n := s.node
+func (hm *holding) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
+	n := hm.node
 	j := &joining{bridge: bridge}
-	s.mu.Lock()
-	tb := s.talkback
-	if !s.speaksThrough(chanID) {
-		s.mu.Unlock()
+	tb := hm.beginJoin(chanID, j)
+	if tb == nil {
 		return errTalkbackOver
 	}
-	if tb.joining == nil {
-		tb.joining = map[string]*joining{}
-	}
-	tb.joining[chanID] = j
-	s.mu.Unlock()
 	done := func() (left bool) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if tb.joining[chanID] == j {
-			delete(tb.joining, chanID)
-		}
-		return j.left
+		left, _ = hm.endJoin(tb, chanID, j)
+		return left
 	}
 	// fail ends the join with err, or errTalkbackOver when the talkback no
 	// longer speaks through chanID (stopped, or the line hung up).
 	fail := func(err error) error {
-		done()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if !s.speaksThrough(chanID) {
+		if _, over := hm.endJoin(tb, chanID, j); over {
 			return errTalkbackOver
 		}
 		return err
 	}
 	gap := announcerGap
 	for try := 1; ; try++ {
-		s.mu.Lock()
+		hm.mu.Lock()
 		j.left = false
-		s.mu.Unlock()
+		hm.mu.Unlock()
 		// Subscribe first: the refusal's ChannelLeftBridge can come before
 		// the addChannel's answer.
 		left := n.waits.expect(ari.TypeChannelLeftBridge, chanID, chanID, func(ev ari.Event) bool {
 			return ev.(*ari.ChannelLeftBridge).Bridge.ID == bridge
 		})
-		err := s.moveTo(ctx, chanID, bridge, ari.RoleAnnouncer)
+		err := hm.node.moveTo(ctx, chanID, bridge, ari.RoleAnnouncer)
 		in := false
 		if err == nil {
-			in, err = s.bridged(ctx, bridge, chanID)
+			in, err = hm.bridged(ctx, bridge, chanID)
 		}
 		if err != nil {
 			n.waits.cancel(left)
@@ -501,19 +529,19 @@ func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
 				return fail(telErr("add announcer to "+bridge, fmt.Errorf("%s left the bridge at once", chanID)))
 			}
 			if try > 1 {
-				n.log.Info("broadcast: talkback announcer joined after Asterisk refused it", "show", s.key, "bridge", bridge, "channel", chanID, "tries", try)
+				n.log.Info("broadcast: talkback announcer joined after Asterisk refused it", "show", hm.s.key, "bridge", bridge, "channel", chanID, "tries", try)
 			}
 			return nil
 		}
-		if _, err := n.waits.wait(ctx, left, s.app.cfg.EventTimeout); err != nil {
+		if _, err := n.waits.wait(ctx, left, hm.s.app.cfg.EventTimeout); err != nil {
 			return fail(telErr("add announcer to "+bridge, err))
 		}
 		if try == announcerTries {
 			done()
-			n.log.Warn("broadcast: talkback announcer refused; gave up, the bridge will not hear the talkback", "show", s.key, "bridge", bridge, "channel", chanID, "tries", try, "err", errAnnouncerRefused)
+			n.log.Warn("broadcast: talkback announcer refused; gave up, the bridge will not hear the talkback", "show", hm.s.key, "bridge", bridge, "channel", chanID, "tries", try, "err", errAnnouncerRefused)
 			return telErr("add announcer to "+bridge, errAnnouncerRefused)
 		}
-		n.log.Info("broadcast: talkback announcer refused (the music's announcer had not left); trying again", "show", s.key, "bridge", bridge, "channel", chanID, "try", try, "gap", gap)
+		n.log.Info("broadcast: talkback announcer refused (the music's announcer had not left); trying again", "show", hm.s.key, "bridge", bridge, "channel", chanID, "try", try, "gap", gap)
 		t := time.NewTimer(gap) // nothing on the app's socket says the music's announcer has gone (19r)
 		select {
 		case <-t.C:
@@ -522,19 +550,47 @@ func (s *show) joinAnnouncer(ctx context.Context, chanID, bridge string) error {
 			return fail(ctx.Err())
 		}
 		gap *= 2
-		s.mu.Lock()
-		over := !s.speaksThrough(chanID)
-		s.mu.Unlock()
+		hm.mu.Lock()
+		over := !hm.speaksThrough(chanID)
+		hm.mu.Unlock()
 		if over {
 			return fail(errTalkbackOver)
 		}
 	}
 }
 
+// beginJoin registers a join of chanID as an announcer (joinAnnouncer)
+// with the live talkback that speaks through it; nil when none does.
+func (hm *holding) beginJoin(chanID string, j *joining) *liveTalkback {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	tb := hm.live() // a line or a relay's far half: a live talkback's
+	if tb == nil || !tb.speaksThrough(chanID) {
+		return nil
+	}
+	if tb.joining == nil {
+		tb.joining = map[string]*joining{}
+	}
+	tb.joining[chanID] = j
+	return tb
+}
+
+// endJoin ends a join begun by beginJoin: left says chanID left the
+// bridge during its last attempt, over that the talkback on no longer
+// speaks through it.
+func (hm *holding) endJoin(tb *liveTalkback, chanID string, j *joining) (left, over bool) {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	if tb.joining[chanID] == j {
+		delete(tb.joining, chanID)
+	}
+	return j.left, !hm.speaksThrough(chanID)
+}
+
 // bridged says whether a channel is a member of a bridge now (GET
 // /bridges/{id}).
-func (s *show) bridged(ctx context.Context, bridge, chanID string) (bool, error) {
-	b, err := s.node.ari.GetBridge(ctx, bridge)
+func (hm *holding) bridged(ctx context.Context, bridge, chanID string) (bool, error) {
+	b, err := hm.node.ari.GetBridge(ctx, bridge)
 	if err != nil {
 		return false, telErr("get bridge "+bridge, err)
 	}
@@ -544,22 +600,22 @@ func (s *show) bridged(ctx context.Context, bridge, chanID string) (bool, error)
 // announcerLeft follows a talkback line or relay leaving a holding bridge:
 // the bridge it held gets its music back, and the line's departure ends the
 // talkback, a relay's ends the relay.
-func (s *show) announcerLeft(bridge, chanID string, ref *chanRef) {
-	s.mu.Lock()
-	if tb := s.talkback; tb != nil {
+func (hm *holding) announcerLeft(bridge, chanID string, ref *chanRef) {
+	hm.mu.Lock()
+	if tb := hm.live(); tb != nil {
 		if j := tb.joining[chanID]; j != nil && j.bridge == bridge {
 			j.left = true // joinAnnouncer judges it: refused, or gone
-			s.mu.Unlock()
+			hm.mu.Unlock()
 			return
 		}
 	}
-	s.mu.Unlock()
-	s.freeBridge(bridge, chanID)
+	hm.mu.Unlock()
+	hm.freeBridge(bridge, chanID)
 	switch ref.role {
 	case roleTalkback:
-		s.endTalkback(chanID, "")
+		hm.lineEnded(chanID)
 	case roleRelay:
-		s.relayGone(chanID, ref.callID)
+		hm.relayGone(chanID, ref.bridge)
 	}
 }
 
@@ -569,23 +625,9 @@ var errTalkbackOver = errors.New("broadcast: the talkback is over")
 
 // speaksThrough reports whether the talkback on, if any, still speaks
 // through by: its line, a relay's far half, or a playback. Callers hold
-// s.mu.
-func (s *show) speaksThrough(by string) bool {
-	tb := s.talkback
-	switch {
-	case tb == nil:
-		return false
-	case tb.chanID == by:
-		return true
-	case tb.playbacks[by] != "":
-		return true
-	}
-	for _, r := range tb.relays {
-		if r.far == by {
-			return true
-		}
-	}
-	return false
+// hm.mu.
+func (hm *holding) speaksThrough(by string) bool {
+	return hm.talkback != nil && hm.talkback.speaksThrough(by)
 }
 
 // stopMusic stops a holding bridge's music for a talkback, whose line,
@@ -594,47 +636,47 @@ func (s *show) speaksThrough(by string) bool {
 // 15). It refuses with errTalkbackOver when the talkback no longer speaks
 // through by: whatever ended it has freed the bridge already, and nothing
 // would free it again.
-func (s *show) stopMusic(ctx context.Context, bridge, by string) error {
-	s.musicMu.Lock()
-	defer s.musicMu.Unlock()
-	s.mu.Lock()
-	if !s.speaksThrough(by) {
-		s.mu.Unlock()
+func (hm *holding) stopMusic(ctx context.Context, bridge, by string) error {
+	hm.musicMu.Lock()
+	defer hm.musicMu.Unlock()
+	hm.mu.Lock()
+	if !hm.speaksThrough(by) {
+		hm.mu.Unlock()
 		return errTalkbackOver
 	}
-	if h := s.holdByID[bridge]; h != nil {
+	if h := hm.holdByID[bridge]; h != nil {
 		h.heldBy = by
 	}
-	s.mu.Unlock()
-	err := s.node.ari.StopBridgeMOH(ctx, bridge)
+	hm.mu.Unlock()
+	err := hm.node.ari.StopBridgeMOH(ctx, bridge)
 	if errors.Is(err, ari.ErrConflict) || errors.Is(err, ari.ErrNotFound) {
 		err = nil // not playing: nothing to stop
 	}
-	s.mu.Lock()
-	if h := s.holdByID[bridge]; h != nil {
+	hm.mu.Lock()
+	if h := hm.holdByID[bridge]; h != nil {
 		h.playing = false
 		if err != nil && h.heldBy == by {
 			h.heldBy = ""
 		}
 	}
-	s.emitMedia()
-	s.mu.Unlock()
+	hm.emitMedia()
+	hm.mu.Unlock()
 	return telErr("stop music", err)
 }
 
 // freeBridge gives a holding bridge its music back if by (a talkback's
 // line, relay or playback) held it.
-func (s *show) freeBridge(bridge, by string) {
-	s.mu.Lock()
-	h := s.holdByID[bridge]
+func (hm *holding) freeBridge(bridge, by string) {
+	hm.mu.Lock()
+	h := hm.holdByID[bridge]
 	freed := h != nil && h.heldBy != "" && h.heldBy == by
 	if freed {
 		h.heldBy = ""
 		h.musicWant++
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if freed {
-		s.kickMusic()
+		hm.s.kickMusic()
 	}
 }
 
@@ -642,76 +684,94 @@ func (s *show) freeBridge(bridge, by string) {
 // reconnect that lost its events): bridges held by its messages or by
 // lines Asterisk no longer lists get their music back, and its relays are
 // hung up (their bridges get it when they have gone).
-func (s *show) dropTalkback(tb *talkback, listed map[string]bool) {
-	s.mu.Lock()
-	over := s.talkback == tb
+func (hm *holding) dropTalkback(tb talkback, listed map[string]bool) {
+	hm.mu.Lock()
+	over := hm.talkback == tb
 	var relays []*relay
 	if over {
-		s.talkback = nil
-		for _, r := range tb.relays {
-			relays = append(relays, r)
+		hm.talkback = nil
+		if lt, ok := tb.(*liveTalkback); ok {
+			relays = lt.relayList()
 		}
-		for _, h := range s.holds {
+		for _, h := range hm.holds {
 			if h.heldBy != "" && !listed[h.heldBy] {
 				h.heldBy = ""
 				h.musicWant++
 			}
 		}
-		s.emitMedia()
+		hm.emitMedia()
 	}
-	s.mu.Unlock()
+	hm.mu.Unlock()
 	if !over {
 		return
 	}
-	s.hangUpRelays(relays)
-	s.kickMusic()
+	hm.hangUpRelays(relays)
+	hm.s.kickMusic()
 }
 
-// endTalkback ends the talkback's line, or one of its playbacks (either
-// may be ""): a playback's bridge gets its music back; the talkback is over
-// when its line has gone (its relays are then hung up) or its last playback
-// has finished.
-func (s *show) endTalkback(chanID, playback string) {
-	s.mu.Lock()
-	tb := s.talkback
+// lineEnded ends the talkback whose line chanID was (it hung up, left
+// the first holding bridge or was never made): its relays are hung up and
+// the bridges get their music back once their announcers have gone.
+func (hm *holding) lineEnded(chanID string) {
+	hm.mu.Lock()
 	over := false
 	var relays []*relay
-	played := "" // the bridge the playback played in
-	switch {
-	case tb == nil:
-	case chanID != "" && tb.chanID == chanID:
+	if lt := hm.live(); lt != nil && lt.line == chanID {
 		over = true
-		for _, r := range tb.relays {
-			relays = append(relays, r)
-		}
-	case playback != "" && tb.playbacks[playback] != "":
-		played = tb.playbacks[playback]
-		delete(tb.playbacks, playback)
-		over = len(tb.playbacks) == 0
+		relays = lt.relayList()
+		hm.talkback = nil
+	}
+	if over || hm.talkback != nil {
+		hm.emitMedia()
+	}
+	hm.mu.Unlock()
+	hm.freeBridge(hm.first, chanID)
+	hm.hangUpRelays(relays)
+	if over {
+		hm.shrinkAll()
+	}
+}
+
+// playbackEnded ends one playback of a message: its bridge gets its music
+// back, and the talkback is over when its last playback has finished.
+func (hm *holding) playbackEnded(playback string) {
+	hm.mu.Lock()
+	over := false
+	played := "" // the bridge the playback played in
+	msg, _ := hm.talkback.(*messageTalkback)
+	if msg != nil && msg.playbacks[playback] != "" {
+		played = msg.playbacks[playback]
+		delete(msg.playbacks, playback)
+		over = len(msg.playbacks) == 0
 	}
 	if over {
-		s.talkback = nil
+		hm.talkback = nil
 	}
-	if tb != nil {
-		s.emitMedia()
+	if msg != nil || hm.talkback != nil {
+		hm.emitMedia()
 	}
-	s.mu.Unlock()
-	if chanID != "" {
-		s.freeBridge(s.holdID, chanID)
-	}
+	hm.mu.Unlock()
 	if played != "" {
-		s.freeBridge(played, playback)
+		hm.freeBridge(played, playback)
 	}
-	s.hangUpRelays(relays)
 	if over {
-		s.shrinkAll()
+		hm.shrinkAll()
 	}
+}
+
+// relayList lists a live talkback's relays. Callers hold holding.mu.
+func (tb *liveTalkback) relayList() []*relay {
+	relays := make([]*relay, 0, len(tb.relays))
+	for _, r := range tb.relays {
+		relays = append(relays, r)
+	}
+	return relays
 }
 
 // hangUpRelays hangs relays up (their near halves: the far ones go with
 // them), each in a job of its own.
-func (s *show) hangUpRelays(relays []*relay) {
+func (hm *holding) hangUpRelays(relays []*relay) {
 	for _, r := range relays {
-		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, r.near, ari.HangupNormal) })
+		hm.node.submitOrLog(func(ctx context.Context) { hm.node.hangup(ctx, r.near, ari.HangupNormal) })
 	}
 }

@@ -2,7 +2,6 @@ package broadcast
 
 import (
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/callin-radio/callin/queue"
@@ -158,21 +157,32 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	}
 	h := s.node.healthNow()
 	now := a.cfg.Now()
+	s.hold.mu.Lock() // lock order: holding, then show (doc.go)
+	media := s.hold.media()
+	defer s.hold.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := Snapshot{
 		Show: s.key, Node: h, At: now, Settings: s.settings(),
-		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: s.mediaState(), Recording: s.recording,
-		Talking: make([]string, 0, len(s.talking)),
+		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: media, Recording: s.air.rec(),
+		Talking: []string{},
 	}
-	for id := range s.talking {
-		snap.Talking = append(snap.Talking, id)
-	}
-	if len(s.quality) > 0 {
-		snap.Quality = maps.Clone(s.quality)
-	}
-	if len(s.screenings) > 0 {
-		snap.Screenings = maps.Clone(s.screenings)
+	for id, c := range s.calls {
+		if c.talking {
+			snap.Talking = append(snap.Talking, id)
+		}
+		if c.quality != nil {
+			if snap.Quality == nil {
+				snap.Quality = map[string]LineQuality{}
+			}
+			snap.Quality[id] = *c.quality
+		}
+		if c.screening != nil {
+			if snap.Screenings == nil {
+				snap.Screenings = map[string]Screening{}
+			}
+			snap.Screenings[id] = *c.screening
+		}
 	}
 	return snap, nil
 }

@@ -1,0 +1,138 @@
+package broadcast
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/queue"
+)
+
+// air is a show's on-air side: its mixing bridge, the host lines in it and
+// the bridge's recording. Its own lock guards hosts and recording; it is
+// taken after show.mu (publish adds a call going on air to the recording,
+// mediaState lists the hosts), never before, and held across no request.
+type air struct {
+	id string // the on-air bridge, "callin-<show>-air"
+
+	mu        sync.Mutex
+	hosts     map[string]bool // host channels on air
+	recording RecordingState
+}
+
+func newAir(id string) *air { return &air{id: id, hosts: map[string]bool{}} }
+
+// addHost records a host line that entered the bridge.
+func (a *air) addHost(chanID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.hosts[chanID] = true
+}
+
+// removeHost forgets a host line that left or ended, and reports whether
+// it was one.
+func (a *air) removeHost(chanID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.hosts[chanID] {
+		return false
+	}
+	delete(a.hosts, chanID)
+	return true
+}
+
+// hostList lists the host lines on air, sorted.
+func (a *air) hostList() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	hosts := make([]string, 0, len(a.hosts))
+	for h := range a.hosts {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	return hosts
+}
+
+// rec returns the recording's state.
+func (a *air) rec() RecordingState {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.recording
+}
+
+// wentOnAir adds a call that went on air to an active recording's calls.
+func (a *air) wentOnAir(callID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.recording.Active && !slices.Contains(a.recording.Calls, callID) {
+		a.recording.Calls = append(a.recording.Calls, callID)
+	}
+}
+
+// begin starts a new recording named name, queued until Asterisk says it
+// started. queue.ErrConflict when one is on or queued.
+func (a *air) begin(name string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.recording.Active || a.recording.State == "queued" {
+		return fmt.Errorf("broadcast: already recording %s: %w", a.recording.Name, queue.ErrConflict)
+	}
+	a.recording = RecordingState{Name: name, State: "queued", Format: "wav"}
+	return nil
+}
+
+// abandon forgets a recording Asterisk refused to start.
+func (a *air) abandon() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.recording = RecordingState{}
+}
+
+// active says whether the recording named name has started.
+func (a *air) active(name string) (RecordingState, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.recording, a.recording.Name == name && a.recording.Active
+}
+
+// failed marks the recording named name, if it is still the show's, as
+// failed without having started, with a producer's message; ok says it
+// was.
+func (a *air) failed(name, msg string, now time.Time) (r RecordingState, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.recording.Name == name {
+		a.recording = RecordingState{Name: name, State: "failed", Format: a.recording.Format, Ended: now, Error: msg}
+		ok = true
+	}
+	return a.recording, ok
+}
+
+// recorded applies a recording's start or end (onAir: the calls on air
+// now, for a start) and returns the recording; ok is false for a
+// recording that is not the show's current one.
+func (a *air) recorded(r ari.LiveRecording, started bool, now time.Time, onAir []queue.Call) (rec RecordingState, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.recording.Name != r.Name {
+		return RecordingState{}, false
+	}
+	a.recording.State = r.State
+	a.recording.Active = started
+	if started {
+		a.recording.Started, a.recording.Error = now, ""
+		for _, c := range onAir {
+			if !slices.Contains(a.recording.Calls, c.ID) {
+				a.recording.Calls = append(a.recording.Calls, c.ID)
+			}
+		}
+	} else {
+		a.recording.Ended = now
+		a.recording.Duration = time.Duration(r.Duration) * time.Second
+	}
+	rec = a.recording
+	rec.Calls = slices.Clone(rec.Calls)
+	return rec, true
+}
