@@ -20,43 +20,45 @@ func reqHash(body string) []byte {
 	return h[:]
 }
 
+// beginWant begins principal's key for a request with body at now, and
+// checks the outcome.
+func beginWant(t *testing.T, store *postgres.Store, principal, key, body string, now time.Time, want postgres.IdempotencyOutcome) postgres.Idempotency {
+	t.Helper()
+	got, err := store.BeginIdempotent(context.Background(), principal, key, reqHash(body), now)
+	if err != nil {
+		t.Fatalf("begin %s %s: %v", principal, key, err)
+	}
+	if got.Outcome != want {
+		t.Fatalf("begin %s %s: got %v, want %v", principal, key, got.Outcome, want)
+	}
+	return got
+}
+
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := pgtest.NewStore(t)
 	t0 := day
-	begin := func(t *testing.T, principal, key, body string, now time.Time, want postgres.IdempotencyOutcome) postgres.Idempotency {
-		t.Helper()
-		got, err := store.BeginIdempotent(ctx, principal, key, reqHash(body), now)
-		if err != nil {
-			t.Fatalf("begin %s %s: %v", principal, key, err)
-		}
-		if got.Outcome != want {
-			t.Fatalf("begin %s %s: got %v, want %v", principal, key, got.Outcome, want)
-		}
-		return got
-	}
-
 	t.Run("OK", func(t *testing.T) {
-		begin(t, "token:1", "k1", "{}", t0, postgres.IdempotencyNew)
-		begin(t, "token:1", "k1", "{}", t0.Add(time.Second), postgres.IdempotencyInFlight)
-		begin(t, "token:1", "k1", `{"x":1}`, t0.Add(time.Second), postgres.IdempotencyMismatch)
+		beginWant(t, store, "token:1", "k1", "{}", t0, postgres.IdempotencyNew)
+		beginWant(t, store, "token:1", "k1", "{}", t0.Add(time.Second), postgres.IdempotencyInFlight)
+		beginWant(t, store, "token:1", "k1", `{"x":1}`, t0.Add(time.Second), postgres.IdempotencyMismatch)
 		// Keys are each principal's own.
-		begin(t, "token:2", "k1", `{"x":1}`, t0, postgres.IdempotencyNew)
-		begin(t, "user:1", "k1", `{"x":1}`, t0, postgres.IdempotencyNew)
+		beginWant(t, store, "token:2", "k1", `{"x":1}`, t0, postgres.IdempotencyNew)
+		beginWant(t, store, "user:1", "k1", `{"x":1}`, t0, postgres.IdempotencyNew)
 
 		if err := store.FinishIdempotent(ctx, "token:1", "k1", 200, "application/json", []byte(`{"id":"c1"}`)); err != nil {
 			t.Fatal(err)
 		}
-		got := begin(t, "token:1", "k1", "{}", t0.Add(time.Hour), postgres.IdempotencyReplay)
+		got := beginWant(t, store, "token:1", "k1", "{}", t0.Add(time.Hour), postgres.IdempotencyReplay)
 		if got.Status != 200 || got.ContentType != "application/json" || string(got.Body) != `{"id":"c1"}` || !got.CreatedAt.Equal(t0) {
 			t.Errorf("replay: got %+v", got)
 		}
-		begin(t, "token:1", "k1", `{"x":1}`, t0.Add(time.Hour), postgres.IdempotencyMismatch)
+		beginWant(t, store, "token:1", "k1", `{"x":1}`, t0.Add(time.Hour), postgres.IdempotencyMismatch)
 	})
 
 	t.Run("FinishErrors", func(t *testing.T) {
-		begin(t, "token:1", "f1", "{}", t0, postgres.IdempotencyNew)
+		beginWant(t, store, "token:1", "f1", "{}", t0, postgres.IdempotencyNew)
 		if err := store.FinishIdempotent(ctx, "token:1", "f1", 204, "", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -66,18 +68,27 @@ func TestIdempotency(t *testing.T) {
 		if err := store.FinishIdempotent(ctx, "token:1", "never", 200, "", nil); !errors.Is(err, queue.ErrNotFound) {
 			t.Errorf("never reserved: got %v, want queue.ErrNotFound", err)
 		}
-		begin(t, "token:1", "f2", "{}", t0, postgres.IdempotencyNew)
+		beginWant(t, store, "token:1", "f2", "{}", t0, postgres.IdempotencyNew)
 		if err := store.FinishIdempotent(ctx, "token:1", "f2", 42, "", nil); !errors.Is(err, queue.ErrInvalid) {
 			t.Errorf("status 42: got %v, want queue.ErrInvalid", err)
 		}
 	})
 
+}
+
+// TestIdempotencyRelease: a released reservation, or one whose lease ran
+// out, is free for a retry; malformed input is refused.
+func TestIdempotencyRelease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	t0 := day
 	t.Run("Release", func(t *testing.T) {
-		begin(t, "token:1", "r1", "{}", t0, postgres.IdempotencyNew)
+		beginWant(t, store, "token:1", "r1", "{}", t0, postgres.IdempotencyNew)
 		if err := store.ReleaseIdempotent(ctx, "token:1", "r1"); err != nil {
 			t.Fatal(err)
 		}
-		begin(t, "token:1", "r1", `{"other":1}`, t0, postgres.IdempotencyNew)
+		beginWant(t, store, "token:1", "r1", `{"other":1}`, t0, postgres.IdempotencyNew)
 		if err := store.FinishIdempotent(ctx, "token:1", "r1", 201, "", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -85,16 +96,16 @@ func TestIdempotency(t *testing.T) {
 		if err := store.ReleaseIdempotent(ctx, "token:1", "r1"); err != nil {
 			t.Fatal(err)
 		}
-		begin(t, "token:1", "r1", `{"other":1}`, t0, postgres.IdempotencyReplay)
+		beginWant(t, store, "token:1", "r1", `{"other":1}`, t0, postgres.IdempotencyReplay)
 	})
 
 	t.Run("Lease", func(t *testing.T) {
-		begin(t, "token:1", "l1", "{}", t0, postgres.IdempotencyNew)
+		beginWant(t, store, "token:1", "l1", "{}", t0, postgres.IdempotencyNew)
 		past := t0.Add(postgres.IdempotencyLease + time.Second)
-		begin(t, "token:1", "l1", "{}", t0.Add(postgres.IdempotencyLease-time.Second), postgres.IdempotencyInFlight)
-		begin(t, "token:1", "l1", `{"x":1}`, past, postgres.IdempotencyMismatch) // not another request's
-		begin(t, "token:1", "l1", "{}", past, postgres.IdempotencyNew)
-		begin(t, "token:1", "l1", "{}", past, postgres.IdempotencyInFlight) // the lease starts again
+		beginWant(t, store, "token:1", "l1", "{}", t0.Add(postgres.IdempotencyLease-time.Second), postgres.IdempotencyInFlight)
+		beginWant(t, store, "token:1", "l1", `{"x":1}`, past, postgres.IdempotencyMismatch) // not another request's
+		beginWant(t, store, "token:1", "l1", "{}", past, postgres.IdempotencyNew)
+		beginWant(t, store, "token:1", "l1", "{}", past, postgres.IdempotencyInFlight) // the lease starts again
 	})
 
 	t.Run("Invalid", func(t *testing.T) {
