@@ -266,3 +266,29 @@ func (s *Store) ShowMessages(ctx context.Context, show string, limit int) ([]Sho
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ShowMessage])
 	return out, translate("show messages", err)
 }
+
+// ShowMessagesPage returns a page of a show's chat, the newest message
+// first (by time, then id): the first page is the latest messages, and
+// each next page goes further back. Messages written while a client pages
+// back are newer than its cursor and never show up in its later pages.
+// Errors: a *CursorError for a bad limit or cursor.
+func (s *Store) ShowMessagesPage(ctx context.Context, show string, pr PageRequest) (Page[ShowMessage], error) {
+	limit, after, err := pr.parse("chat")
+	if err != nil {
+		return Page[ShowMessage]{}, err
+	}
+	args := []any{show, limit + 1}
+	var where string
+	if after != nil {
+		where, args = ` AND at <= $3 AND (at, id) < ($3, $4)`, append(args, after.time(), after.N)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, show, author, body, at FROM show_messages
+		WHERE show = $1`+where+` ORDER BY at DESC, id DESC LIMIT $2`, args...)
+	if err != nil {
+		return Page[ShowMessage]{}, translate("show messages page", err)
+	}
+	page, err := collectPage(rows, limit, pgx.RowToStructByPos[ShowMessage], func(m ShowMessage) cursor {
+		return keyOf("chat", m.At, "", m.ID)
+	})
+	return page, translate("show messages page", err)
+}

@@ -104,3 +104,63 @@ func BenchmarkCallerProfile(b *testing.B) {
 	b.ReportMetric(pct(0.50), "p50-µs")
 	b.ReportMetric(pct(0.99), "p99-µs")
 }
+
+// BenchmarkShowCallsPage compares reading a page of 100 of a show's calls
+// by cursor (the first page, and one from the middle of the day) with
+// reading the show's whole day (ShowCalls), 100,000 calls in the table.
+func BenchmarkShowCallsPage(b *testing.B) {
+	const calls = 100_000
+	ctx := context.Background()
+	store := pgtest.NewStore(b)
+	// One show's day: a call every 0.864 s, screener notes on each, as the
+	// history writer fills them.
+	_, err := store.Pool().Exec(ctx, `INSERT INTO calls (id, show, number, name, state, last_seq, arrived_at, answered_at,
+			ended_at, outcome, notes_name, notes_topic)
+		SELECT 'call-' || lpad(i::text, 6, '0'), 'morning', '+1555' || lpad((i % 20000)::text, 7, '0'), 'Caller ' || i,
+			'ended', 4, $1::timestamptz + i * interval '864 ms', $1::timestamptz + i * interval '864 ms' + interval '1 s',
+			$1::timestamptz + i * interval '864 ms' + interval '2 min', 'aired', 'Name ' || i, 'the buses'
+		FROM generate_series(0, $2 - 1) AS i`, day, calls)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.Pool().Exec(ctx, `ANALYZE calls`); err != nil {
+		b.Fatal(err)
+	}
+	to := day.Add(24 * time.Hour)
+	// The cursor of the page ending at the middle of the day.
+	var middle string
+	pr := postgres.PageRequest{Limit: postgres.MaxPageLimit}
+	for range calls / 2 / postgres.MaxPageLimit {
+		p, err := store.ShowCallsPage(ctx, "morning", day, to, pr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		middle, pr.Cursor = p.Next, p.Next
+	}
+	for _, bc := range []struct {
+		name string
+		read func() (int, error)
+	}{
+		{"page=first", func() (int, error) {
+			p, err := store.ShowCallsPage(ctx, "morning", day, to, postgres.PageRequest{Limit: 100})
+			return len(p.Items), err
+		}},
+		{"page=middle", func() (int, error) {
+			p, err := store.ShowCallsPage(ctx, "morning", day, to, postgres.PageRequest{Limit: 100, Cursor: middle})
+			return len(p.Items), err
+		}},
+		{"full_day", func() (int, error) {
+			all, err := store.ShowCalls(ctx, "morning", day, to)
+			return len(all), err
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				n, err := bc.read()
+				if err != nil || n == 0 {
+					b.Fatalf("got %d calls, %v", n, err)
+				}
+			}
+		})
+	}
+}

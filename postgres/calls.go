@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"github.com/callin-radio/callin/queue"
@@ -59,6 +60,69 @@ func (s *Store) ShowCalls(ctx context.Context, show string, from, to time.Time) 
 	}
 	out, err := pgx.CollectRows(rows, scanCall)
 	return out, translate("show calls", err)
+}
+
+// ShowCallsPage returns a page of ShowCalls: a show's calls that arrived
+// in [from, to), in order of arrival (then id). Errors: a *CursorError for
+// a bad limit or cursor.
+func (s *Store) ShowCallsPage(ctx context.Context, show string, from, to time.Time, pr PageRequest) (Page[Call], error) {
+	limit, after, err := pr.parse("calls")
+	if err != nil {
+		return Page[Call]{}, err
+	}
+	// The first page starts after (from, ""): no call has an empty id.
+	at, id := from, ""
+	if after != nil {
+		at, id = after.time(), after.S
+	}
+	// arrived_at >= $4 repeats the row comparison's first column, so
+	// the index on (show, arrived_at) bounds the scan.
+	rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE show = $1 AND arrived_at >= $2 AND arrived_at < $3
+		  AND arrived_at >= $4 AND (arrived_at, id) > ($4, $5)
+		ORDER BY arrived_at, id LIMIT $6`, show, from, to, at, id, limit+1)
+	if err != nil {
+		return Page[Call]{}, translate("show calls page", err)
+	}
+	page, err := collectPage(rows, limit, scanCall, func(c Call) cursor { return keyOf("calls", c.ArrivedAt, c.ID, 0) })
+	return page, translate("show calls page", err)
+}
+
+// EachShowCall yields ShowCalls one by one, for an export to stream: it
+// reads them a page at a time (ShowCallsPage), so memory stays at one
+// page whatever the range. It stops at the first error, yielding it.
+func (s *Store) EachShowCall(ctx context.Context, show string, from, to time.Time) iter.Seq2[Call, error] {
+	return allPages(ctx, func(ctx context.Context, pr PageRequest) (Page[Call], error) {
+		return s.ShowCallsPage(ctx, show, from, to, pr)
+	})
+}
+
+// CallerCallsPage returns a page of a number's calls, newest first (then
+// by id), calls without an arrival time last: CallerCalls with paging.
+// Errors: a *CursorError for a bad limit or cursor.
+func (s *Store) CallerCallsPage(ctx context.Context, number string, pr PageRequest) (Page[Call], error) {
+	limit, after, err := pr.parse("caller-calls")
+	if err != nil {
+		return Page[Call]{}, err
+	}
+	args := []any{NormalizeNumber(number), limit + 1}
+	var where string
+	switch {
+	case after == nil:
+	case after.T == nil: // past the calls with a time, among those without
+		where, args = ` AND arrived_at IS NULL AND id > $3`, append(args, after.S)
+	default:
+		where = ` AND (arrived_at < $3 OR (arrived_at = $3 AND id > $4) OR arrived_at IS NULL)`
+		args = append(args, after.time(), after.S)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE caller_id = (SELECT id FROM callers WHERE number = $1)`+where+`
+		ORDER BY arrived_at DESC NULLS LAST, id LIMIT $2`, args...)
+	if err != nil {
+		return Page[Call]{}, translate("caller calls page", err)
+	}
+	page, err := collectPage(rows, limit, scanCall, func(c Call) cursor { return keyOf("caller-calls", c.ArrivedAt, c.ID, 0) })
+	return page, translate("caller calls page", err)
 }
 
 // ShowDay returns a show's figures for the day containing day, in day's

@@ -56,6 +56,36 @@ func (s *Store) ShowRecordings(ctx context.Context, show, callID string, limit i
 	return out, translate("show recordings", err)
 }
 
+// ShowRecordingsPage returns a page of ShowRecordings: a show's
+// recordings, the newest first (by end, then name); with callID, only
+// those during which that call was on air. Errors: a *CursorError for a
+// bad limit or cursor.
+func (s *Store) ShowRecordingsPage(ctx context.Context, show, callID string, pr PageRequest) (Page[queue.Recording], error) {
+	limit, after, err := pr.parse("recordings")
+	if err != nil {
+		return Page[queue.Recording]{}, err
+	}
+	args := []any{show, callID, limit + 1}
+	var where string
+	if after != nil {
+		// Newest first but names in ascending order: no single row
+		// comparison fits, so the two cases are spelled out; ended_at <= $4
+		// bounds the scan of the (show, ended_at DESC) index.
+		where = ` AND ended_at <= $4 AND (ended_at < $4 OR (ended_at = $4 AND name > $5))`
+		args = append(args, after.time(), after.S)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+recordingColumns+` FROM recordings
+		WHERE show = $1 AND ($2 = '' OR calls @> ARRAY[$2])`+where+`
+		ORDER BY ended_at DESC, name LIMIT $3`, args...)
+	if err != nil {
+		return Page[queue.Recording]{}, translate("show recordings page", err)
+	}
+	page, err := collectPage(rows, limit, scanRecording, func(r queue.Recording) cursor {
+		return keyOf("recordings", r.Ended, r.Name, 0)
+	})
+	return page, translate("show recordings page", err)
+}
+
 // Recording returns one of a show's recordings, or queue.ErrNotFound.
 func (s *Store) Recording(ctx context.Context, show, name string) (queue.Recording, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE show = $1 AND name = $2`, show, name)

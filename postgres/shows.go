@@ -3,8 +3,11 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/callin-radio/callin/queue"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -75,6 +78,10 @@ type ShowState struct {
 	MaxOnAir      int
 	AnnounceEvery time.Duration
 	UpdatedAt     time.Time
+	// Version counts the changes of the settings (1 once first saved;
+	// an update that changes nothing keeps it): the API's ETag, for
+	// SaveShowStateIf and PatchShowState. SaveShowState ignores it.
+	Version int64
 }
 
 // SaveShowState keeps a show's run-time settings. Errors: queue.ErrNotFound
@@ -88,13 +95,114 @@ func (s *Store) SaveShowState(ctx context.Context, show string, st ShowState) er
 	return translate("save show state", err)
 }
 
-// LoadShowState returns a show's last saved run-time settings, or
-// queue.ErrNotFound when none were saved.
-func (s *Store) LoadShowState(ctx context.Context, show string) (ShowState, error) {
+// showStateColumns are read by scanShowState, in its order.
+const showStateColumns = `lines_open, capacity, max_on_air, announce_every_ms, updated_at, version`
+
+func scanShowState(row pgx.Row) (ShowState, error) {
 	var st ShowState
 	var ms int64
-	err := s.pool.QueryRow(ctx, `SELECT lines_open, capacity, max_on_air, announce_every_ms, updated_at
-		FROM show_state WHERE show = $1`, show).Scan(&st.LinesOpen, &st.Capacity, &st.MaxOnAir, &ms, &st.UpdatedAt)
+	err := row.Scan(&st.LinesOpen, &st.Capacity, &st.MaxOnAir, &ms, &st.UpdatedAt, &st.Version)
 	st.AnnounceEvery = time.Duration(ms) * time.Millisecond
+	return st, err
+}
+
+// LoadShowState returns a show's last saved run-time settings, with their
+// version, or queue.ErrNotFound when none were saved.
+func (s *Store) LoadShowState(ctx context.Context, show string) (ShowState, error) {
+	st, err := scanShowState(s.pool.QueryRow(ctx, `SELECT `+showStateColumns+` FROM show_state WHERE show = $1`, show))
 	return st, translate("load show state", err)
+}
+
+// ShowStatePatch is an RFC 7396 merge patch of a show's run-time
+// settings: each member absent (unchanged) or a value. A setting cannot
+// be cleared: null is queue.ErrInvalid (a *queue.FieldError naming it,
+// with the API's names).
+type ShowStatePatch struct {
+	LinesOpen     PatchField[bool]
+	Capacity      PatchField[int]
+	MaxOnAir      PatchField[int]
+	AnnounceEvery PatchField[time.Duration]
+}
+
+// Apply returns st changed by the patch, or a *queue.FieldError for a
+// null or negative member.
+func (p ShowStatePatch) Apply(st ShowState) (ShowState, error) {
+	switch {
+	case p.LinesOpen.Null():
+		return st, &queue.FieldError{Field: "lines_open", Message: "cannot be cleared"}
+	case p.Capacity.Null() || p.Capacity.Apply(0) < 0:
+		return st, &queue.FieldError{Field: "capacity", Message: "must be 0 or more"}
+	case p.MaxOnAir.Null() || p.MaxOnAir.Apply(0) < 0:
+		return st, &queue.FieldError{Field: "max_on_air", Message: "must be 0 or more"}
+	case p.AnnounceEvery.Null() || p.AnnounceEvery.Apply(0) < 0:
+		return st, &queue.FieldError{Field: "announce_every_seconds", Message: "must be 0 or more"}
+	}
+	st.LinesOpen, st.Capacity = p.LinesOpen.Apply(st.LinesOpen), p.Capacity.Apply(st.Capacity)
+	st.MaxOnAir, st.AnnounceEvery = p.MaxOnAir.Apply(st.MaxOnAir), p.AnnounceEvery.Apply(st.AnnounceEvery)
+	return st, nil
+}
+
+// SaveShowStateIf is SaveShowState if the show's settings are still at
+// version ifVersion (0: none saved yet; AnyVersion: any), and returns them
+// as saved, with their version. Errors: a *VersionError
+// (ErrVersionMismatch: the API's 412) for a stale version, else as
+// SaveShowState's.
+func (s *Store) SaveShowStateIf(ctx context.Context, show string, st ShowState, ifVersion int64) (ShowState, error) {
+	return s.changeShowState(ctx, "save show state", show, ifVersion, ShowState{},
+		func(ShowState) (ShowState, error) { return st, nil })
+}
+
+// PatchShowState applies a merge patch to a show's saved settings, if they
+// are at version ifVersion (AnyVersion: any), and returns them as saved,
+// with their version. A show with no settings saved yet (version 0) is
+// patched from initial: the settings it runs with (its --show flags). The
+// read and the write are one transaction, the row locked between them.
+// Errors: a *queue.FieldError for a null or negative member, a
+// *VersionError (ErrVersionMismatch) for a stale version,
+// queue.ErrNotFound for a show not in the shows table.
+func (s *Store) PatchShowState(ctx context.Context, show string, p ShowStatePatch, ifVersion int64, initial ShowState) (ShowState, error) {
+	return s.changeShowState(ctx, "patch show state", show, ifVersion, initial, p.Apply)
+}
+
+// changeShowState saves change(the saved settings, or initial) if their
+// version is ifVersion.
+func (s *Store) changeShowState(ctx context.Context, op, show string, ifVersion int64, initial ShowState,
+	change func(ShowState) (ShowState, error)) (ShowState, error) {
+	var out ShowState
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := scanShowState(tx.QueryRow(ctx, `SELECT `+showStateColumns+` FROM show_state WHERE show = $1 FOR UPDATE`, show))
+		none := errors.Is(err, pgx.ErrNoRows)
+		switch {
+		case none:
+			cur = initial
+			cur.Version = 0
+		case err != nil:
+			return err
+		}
+		if err := checkVersion(op, ifVersion, cur.Version); err != nil {
+			return err
+		}
+		st, err := change(cur)
+		if err != nil {
+			return err
+		}
+		// A show saved by someone else since our read (none, then a
+		// row): the unique key refuses ours, a version mismatch.
+		out, err = scanShowState(tx.QueryRow(ctx, `INSERT INTO show_state AS s (show, lines_open, capacity, max_on_air, announce_every_ms)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (show) DO UPDATE SET lines_open = excluded.lines_open, capacity = excluded.capacity,
+				max_on_air = excluded.max_on_air, announce_every_ms = excluded.announce_every_ms, updated_at = now()
+			WHERE $6
+			RETURNING `+showStateColumns, show, st.LinesOpen, st.Capacity, st.MaxOnAir, st.AnnounceEvery.Milliseconds(), !none))
+		if none && errors.Is(err, pgx.ErrNoRows) {
+			return &VersionError{Op: op, Expected: ifVersion, Current: 1}
+		}
+		return err
+	})
+	var fe *queue.FieldError
+	var ve *VersionError
+	if errors.As(err, &fe) || errors.As(err, &ve) {
+		return ShowState{}, fmt.Errorf("postgres: %s %q: %w", op, show, err)
+	}
+	return out, translate(op, err)
 }
