@@ -308,7 +308,7 @@ func (s *Server) apiCallHost(w http.ResponseWriter, r *http.Request) {
 	}
 	var ch string
 	if err == nil {
-		ch, err = s.cfg.Controls.JoinHost(r.Context(), h.key, "")
+		ch, err = s.controls(r).JoinHost(r.Context(), h.key, "")
 	}
 	s.reply(w, r, map[string]string{"channel_id": ch}, err)
 }
@@ -636,18 +636,6 @@ func (s *Server) permFor(a callerAction, h *hub, callID string) auth.Action {
 		return dropPerm(c)
 	}
 	return a.perm
-}
-
-func (c auditedControls) SetCapacity(show string, n int) error {
-	err := c.Controls.SetCapacity(show, n)
-	c.s.audit(c.r, show, "capacity", err, "capacity", n)
-	return err
-}
-
-func (c auditedControls) SetMaxOnAir(show string, n int) error {
-	err := c.Controls.SetMaxOnAir(show, n)
-	c.s.audit(c.r, show, "max_on_air", err, "max_on_air", n)
-	return err
 }
 
 // parseID reads an event id: a whole number, not negative.

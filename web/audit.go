@@ -77,3 +77,21 @@ func (c auditedControls) StopTalkback(ctx context.Context, show string) error {
 	c.s.audit(c.r, show, "talkback", err, "on", false)
 	return err
 }
+
+func (c auditedControls) SetCapacity(show string, n int) error {
+	err := c.Controls.SetCapacity(show, n)
+	c.s.audit(c.r, show, "capacity", err, "capacity", n)
+	return err
+}
+
+func (c auditedControls) SetMaxOnAir(show string, n int) error {
+	err := c.Controls.SetMaxOnAir(show, n)
+	c.s.audit(c.r, show, "max_on_air", err, "max_on_air", n)
+	return err
+}
+
+func (c auditedControls) JoinHost(ctx context.Context, show, endpoint string) (string, error) {
+	ch, err := c.Controls.JoinHost(ctx, show, endpoint)
+	c.s.audit(c.r, show, "call_host", err, "channel", ch)
+	return ch, err
+}
