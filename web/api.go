@@ -72,33 +72,6 @@ func (s *Server) apiShow(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, showOf(snap), err)
 }
 
-func (s *Server) apiLines(w http.ResponseWriter, r *http.Request) {
-	out, err := s.setLines(r)
-	s.reply(w, r, out, err)
-}
-
-// setLines opens or closes the lines and returns the show.
-func (s *Server) setLines(r *http.Request) (apiShow, error) {
-	h, err := s.apiShowReq(r, auth.ActionLines)
-	if err != nil {
-		return apiShow{}, err
-	}
-	var in struct {
-		Open *bool `json:"open"`
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return apiShow{}, err
-	}
-	if in.Open == nil {
-		return apiShow{}, invalid("open", "is required (true or false)")
-	}
-	if err := s.controls(r).SetLinesOpen(h.key, *in.Open); err != nil {
-		return apiShow{}, err
-	}
-	snap, err := s.cfg.Shows.Snapshot(h.key)
-	return showOf(snap), err
-}
-
 // lineOrder is the order the API lists callers in.
 func lineOrder(l queue.Lineup) [][]queue.Call {
 	return [][]queue.Call{l.OnAir, l.Ready, l.Waiting, l.Screening, l.Arriving}
@@ -189,7 +162,7 @@ func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
 // apiAct serves one caller action: callerAct with the action's JSON body.
 func (s *Server) apiAct(a callerAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.callerAct(r, a, jsonInput(a))
+		c, err := s.callerAct(r, a, a.body.read)
 		if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 			// The screener's phone rings: the outcome comes as a screening
 			// event (and the screen transition once answered).
@@ -209,115 +182,6 @@ func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 type apiAirCleared struct {
 	Cleared []apiCall `json:"cleared"`
 	Locked  []apiCall `json:"locked"`
-}
-
-// apiClearAir serves on-air/hold and on-air/drop: every unlocked caller on
-// air back on hold, or dropped (with the body of a drop). When some were
-// cleared and others not, the answer says who was cleared and the log why
-// the others were not.
-func (s *Server) apiClearAir(how string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.clearAir(r, how, jsonInput(callerAction{name: how}))
-		if err != nil && out.Cleared == nil && out.Locked == nil {
-			s.reply(w, r, nil, err)
-			return
-		}
-		if err != nil {
-			s.log.Warn("web: clearing the air left callers on air", "show", chi.URLParam(r, "show"), "err", err)
-		}
-		s.reply(w, r, apiAirCleared{Cleared: callsOf(out.Cleared).Callers, Locked: callsOf(out.Locked).Callers}, nil)
-	}
-}
-
-// clearAir checks the permission (hold, or drop on air), reads the input
-// (a drop's reason and goodbye), and clears the air.
-func (s *Server) clearAir(r *http.Request, how string, read func(*http.Request) (actionInput, error)) (broadcast.AirCleared, error) {
-	perm := auth.ActionHold
-	if how == broadcast.ClearDrop {
-		perm = auth.ActionDropOnAir
-	}
-	h, err := s.apiShowReq(r, perm)
-	if err != nil {
-		return broadcast.AirCleared{}, err
-	}
-	in, err := read(r)
-	if err != nil {
-		return broadcast.AirCleared{}, err
-	}
-	_, actor := principal(r)
-	return s.controls(r).ClearAir(r.Context(), h.key, actor, how, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye})
-}
-
-// talkbackInput is the body of talkback/start.
-type talkbackInput struct {
-	Endpoint string   `json:"endpoint"`
-	Media    []string `json:"media"`
-}
-
-// talkback starts (on) or stops it.
-func (s *Server) talkback(r *http.Request, on bool) (map[string]bool, error) {
-	h, err := s.apiShowReq(r, auth.ActionTalkback)
-	if err != nil {
-		return nil, err
-	}
-	if !on {
-		return map[string]bool{"talkback": false}, s.controls(r).StopTalkback(r.Context(), h.key)
-	}
-	var in talkbackInput
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if in.Endpoint == "" && len(in.Media) == 0 {
-		return nil, invalid("endpoint", "want an endpoint (one of the show's talkback phones) or media")
-	}
-	opts := broadcast.TalkbackOptions{Endpoint: in.Endpoint, Media: in.Media}
-	p, _ := principal(r)
-	if err := s.cfg.Talkback[h.key].check(h.key, opts, p); err != nil {
-		return nil, err
-	}
-	return map[string]bool{"talkback": true}, s.controls(r).StartTalkback(r.Context(), h.key, opts)
-}
-
-func (s *Server) apiTalkback(on bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.talkback(r, on)
-		s.reply(w, r, out, err)
-	}
-}
-
-// recording starts (on) or stops the on-air recording.
-func (s *Server) recording(r *http.Request, on bool) (apiRecordingState, error) {
-	h, err := s.apiShowReq(r, auth.ActionRecording)
-	if err != nil {
-		return apiRecordingState{}, err
-	}
-	var st broadcast.RecordingState
-	if on {
-		st, err = s.controls(r).StartRecording(r.Context(), h.key)
-	} else {
-		st, err = s.controls(r).StopRecording(r.Context(), h.key)
-	}
-	return recordingStateOf(st), err
-}
-
-// apiCallHost rings the show's host phone onto the air.
-func (s *Server) apiCallHost(w http.ResponseWriter, r *http.Request) {
-	h, err := s.hub(r)
-	if err == nil {
-		err = s.allow(r, auth.ActionLines)
-	}
-	var ch string
-	if err == nil {
-		ch, err = s.controls(r).JoinHost(r.Context(), h.key, "")
-	}
-	s.reply(w, r, map[string]string{"channel_id": ch}, err)
-}
-
-func (s *Server) apiRecording(on bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.recording(r, on)
-		s.reply(w, r, out, err)
-	}
 }
 
 // historyJSON is a caller's profile and last calls, for the API and the
@@ -558,8 +422,7 @@ func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
 			func(n int) error { return s.controls(r).SetAnnounceEvery(h.key, time.Duration(n)*time.Second) }},
 		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, 240, auth.ActionAirLimit,
 			func(n int) error {
-				h.setAirLimit(time.Duration(n) * time.Minute)
-				s.audit(r, h.key, "air_limit", nil, "minutes", n)
+				s.controls(r).SetAirLimit(h, time.Duration(n)*time.Minute)
 				return nil
 			}},
 	}
@@ -624,16 +487,17 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	s.serveSSE(w, r, h, c, func() { h.attachAPI(c, last) })
 }
 
-// permFor is the permission an action on a call needs: dropping an on-air
-// caller needs more than dropping a waiting one. The state is read before
-// the action, so a caller promoted in between is dropped on the waiting
-// permission; broadcast has no "drop only if" option to close that gap.
+// permFor is the permission doing a to a call needs (callerAction's
+// permFor): dropping an on-air caller needs more than dropping a waiting
+// one. The state is read before the action, so a caller promoted in
+// between would be dropped on the waiting permission; callerAct closes
+// that gap with DropOptions.NotOnAir.
 func (s *Server) permFor(a callerAction, h *hub, callID string) auth.Action {
-	if a.name != queue.ActionDrop {
+	if a.permOnAir == "" {
 		return a.perm
 	}
 	if c, err := s.cfg.Shows.Call(h.key, callID); err == nil {
-		return dropPerm(c)
+		return a.permFor(c)
 	}
 	return a.perm
 }

@@ -12,7 +12,7 @@ import (
 
 // controls returns the show controls for r's principal: every change is
 // logged with who made it, since broadcast's Controls take no actor.
-func (s *Server) controls(r *http.Request) Controls {
+func (s *Server) controls(r *http.Request) auditedControls {
 	return auditedControls{Controls: s.cfg.Controls, s: s, r: r}
 }
 
@@ -94,4 +94,11 @@ func (c auditedControls) JoinHost(ctx context.Context, show, endpoint string) (s
 	ch, err := c.Controls.JoinHost(ctx, show, endpoint)
 	c.s.audit(c.r, show, "call_host", err, "channel", ch)
 	return ch, err
+}
+
+// SetAirLimit sets when every console of h's show warns that a caller is
+// on air too long: the consoles' own setting, not broadcast's.
+func (c auditedControls) SetAirLimit(h *hub, d time.Duration) {
+	h.setAirLimit(d)
+	c.s.audit(c.r, h.key, "air_limit", nil, "minutes", int(d/time.Minute))
 }

@@ -91,46 +91,19 @@ var (
 	}
 )
 
-// callerOps are the actions on one caller, by path: the JSON body each
-// takes (none: no body, or an empty object) and whether it may reach
-// Asterisk (502, 503).
-var callerOps = map[string]struct {
-	id, body, who, desc string
-	telephony           bool
-}{
-	"screen": {"screenCaller", "Screen", whoScreen, "Take a waiting caller to a screener (the token's name when screener is left out). " +
-		"A screener without a phone screens in the console: 200, the caller screening at once (and still hearing the music). " +
-		"A screener with a phone: 202 as soon as the phone rings, the caller still waiting or ready at their place with pending `screen`; " +
-		"the event stream's `screening` events say how it goes (ringing, then answered with the screen transition, or busy, unavailable, " +
-		"no answer after the ring timeout, unreachable: the caller stays on hold at their place), each with a message for people. " +
-		"502 only when Asterisk refused to ring the phone at all. " +
-		"Only producers and admins may name another user as the screener (whose phone then rings); anyone else screens as themselves: 403 otherwise. " +
-		"422 (`phone`) when the screener's phone is not one the installation allows (serve's --phones-allowed): it is not rung.", true},
-	"ready":          {"readyCaller", "Notes", whoScreen, "Mark a caller ready for air, with the screener's notes.", true},
-	"screener-notes": {"updateScreenerNotes", "Notes", whoScreen, "Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing.", false},
-	"promote":        {"promoteCaller", "", whoProducer, "Put a caller on air, wherever they are in line (also one that is blocked).", true},
-	"hold":           {"holdCaller", "", whoProducer, "Take an on-air caller back to hold, at the front of the line.", true},
-	"mute":           {"muteCaller", "", whoOnAir, "Mute an on-air caller.", true},
-	"unmute":         {"unmuteCaller", "", whoOnAir, "Unmute an on-air caller.", true},
-	"lock":           {"lockCaller", "", whoOnAir, "Lock an on-air caller: hold and drop are refused until unlocked.", false},
-	"unlock":         {"unlockCaller", "", whoOnAir, "Unlock an on-air caller.", false},
-	"pick-next":      {"pickNextCaller", "", whoProducer, "Pick the caller take-next puts on air next.", false},
-	"move-to-top":    {"moveCallerToTop", "", whoProducer, "Move a caller to the front of the line.", false},
-	"drop":           {"dropCaller", "Drop", whoHostDrop, "End a call, after a goodbye prompt when asked.", true},
-	"callback-now":   {"callBackNow", "", whoProducer, "Call a call-back entry (state callback) now, wherever it is in line.", false},
-}
+// apiOps is every operation of /api/v1 with the table of caller actions.
+var apiOps = apiOpsFor(callerActions)
 
-// callerAccepted says, for the caller actions that answer 202, when.
-var callerAccepted = map[string]string{
-	"screen": "The screener's phone is ringing; the caller is as before, with pending `screen`. The outcome comes as `screening` events.",
-}
-
-// apiOps is every operation of /api/v1.
-var apiOps = func() []apiOp {
+// apiOpsFor is every operation of /api/v1 with the caller actions acts.
+func apiOpsFor(acts []callerAction) []apiOp {
 	ops := []apiOp{
 		{method: "GET", path: "/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This document",
 			ok:       content{"application/json": mediaSchema(map[string]any{"type": "object"})},
 			statuses: []int{413, 415}}, // the body bounds hold on every route
+		{method: "GET", path: "/me", id: "getMe", tag: "meta", summary: "Who the token is and what it may do", who: whoAny,
+			desc: "The token's name and role, the role's permissions, and the caller actions it may take: on all callers, " +
+				"only on callers on air, or only on callers not on air (the caller's state decides the rest).",
+			ok: jsonOK("Me"), statuses: []int{401, 500}},
 
 		{method: "GET", path: "/shows", id: "listShows", tag: "shows", summary: "List the shows", who: whoAny,
 			ok: jsonOK("ShowList"), statuses: []int{401, 403, 500}},
@@ -230,18 +203,17 @@ var apiOps = func() []apiOp {
 		{method: "DELETE", path: "/callers/{number}/block", id: "unblockNumber", tag: "history", summary: "Lift a number's block", who: whoProducer,
 			ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
 	}
-	for _, a := range callerActions {
-		c := callerOps[a.path]
+	for _, a := range acts {
 		st := statuses(stRead, stBody, []int{409, 422})
-		if c.telephony {
+		if a.op.telephony {
 			st = statuses(st, []int{502, 503})
 		}
-		ops = append(ops, apiOp{method: "POST", path: "/shows/{show}/callers/{call}/" + a.path, id: c.id, tag: "callers",
-			summary: "Caller action: " + a.name, desc: c.desc, who: c.who, body: c.body, bodyOptional: true, ok: jsonOK("Call"),
-			accepted: callerAccepted[a.path], statuses: st})
+		ops = append(ops, apiOp{method: "POST", path: "/shows/{show}/callers/{call}/" + a.path, id: a.op.id, tag: "callers",
+			summary: "Caller action: " + a.name, desc: a.op.desc, who: a.op.who, body: a.body.schema, bodyOptional: true, ok: jsonOK("Call"),
+			accepted: a.op.accepted, statuses: st})
 	}
 	return ops
-}()
+}
 
 // eventsDoc describes the event stream.
 const eventsDoc = "A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON " +
@@ -333,9 +305,12 @@ const docHost = "127.0.0.1:8080"
 
 // openAPI builds the OpenAPI 3 document of /api/v1 for a client that
 // reaches callin at host.
-func openAPI(host string) map[string]any {
+func openAPI(host string) map[string]any { return openAPIFor(host, callerActions) }
+
+// openAPIFor is openAPI with the caller actions acts.
+func openAPIFor(host string, acts []callerAction) map[string]any {
 	paths := map[string]any{}
-	for _, op := range apiOps {
+	for _, op := range apiOpsFor(acts) {
 		item, _ := paths[op.path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -366,7 +341,7 @@ func openAPI(host string) map[string]any {
 			map[string]any{"name": "events", "description": "The show's live events."},
 			map[string]any{"name": "history", "description": "Callers' profiles, blocks and past calls."},
 			map[string]any{"name": "media", "description": "Talkback and recordings."},
-			map[string]any{"name": "meta", "description": "This document."},
+			map[string]any{"name": "meta", "description": "This document, and who the token is."},
 			map[string]any{"name": "shows", "description": "Shows, their settings and chat."},
 		},
 		"security": []any{map[string]any{"bearer": []any{}}},
@@ -500,6 +475,15 @@ func schemas() map[string]any {
 			"on_air_warning_minutes": map[string]any{"type": "integer", "minimum": 1, "maximum": 240},
 		}),
 		"Lines": obj(map[string]any{"open": boolean}, "open"),
+		"Me": obj(map[string]any{
+			"name": str, "kind": namedEnum("MeKind", "user", "token"), "role": namedEnum("Role", "admin", "producer", "screener", "host"),
+			"permissions":    describe(arrayOf(str), "What the role may do (view, screen, promote, …)."),
+			"caller_actions": arrayOf(ref("PermittedAction")),
+		}, "name", "kind", "role", "permissions", "caller_actions"),
+		"PermittedAction": describe(obj(map[string]any{
+			"action": describe(str, "The action, as transitions name it."), "path": describe(str, "Its segment under /shows/{show}/callers/{call}/."),
+			"operation": describe(str, "Its operationId."), "callers": namedEnum("Callers", "all", "on_air", "not_on_air"),
+		}, "action", "path", "operation", "callers"), "A caller action the token may take, and on which callers."),
 	}
 	maps.Copy(m, callSchemas(notes, states, outcomes))
 	maps.Copy(m, recordSchemas(notes, states, outcomes))
@@ -675,5 +659,5 @@ func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
 	if host == "" {
 		host = docHost
 	}
-	s.writeJSON(w, r, http.StatusOK, openAPI(host))
+	s.writeJSON(w, r, http.StatusOK, openAPIFor(host, s.cfg.actions))
 }

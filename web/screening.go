@@ -100,7 +100,7 @@ func pendingOf(v showView, c queue.Call) string {
 	if sc, ok := v.Snap.Screenings[c.ID]; ok && c.Pending == queue.ActionScreen && sc.State == broadcast.ScreenRinging {
 		return "ringing " + screenerWho(sc.Screener) + "'s phone"
 	}
-	return pendingText(c.Pending)
+	return v.pendingText(c.Pending)
 }
 
 // apiScreeningEvent is the data of a screening event: schema
