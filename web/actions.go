@@ -226,27 +226,23 @@ func bodyOf[T any](schema string, input func(T) actionInput) actionBody {
 	}}
 }
 
-// The bodies of the caller actions: schemas Screen, Notes and Drop.
-type (
-	screenInput struct {
-		Screener string `json:"screener"`
-	}
-	notesInput struct {
-		Name     string `json:"name"`
-		Location string `json:"location"`
-		Topic    string `json:"topic"`
-		Priority int    `json:"priority"`
-	}
-	dropInput struct {
-		Reason  string `json:"reason"`
-		Goodbye bool   `json:"goodbye"`
-	}
-)
+// screenInput is screen's body: schema Screen.
+type screenInput struct {
+	Screener string `json:"screener,omitempty" api:"text" doc:"Who screens (default: the token's name). Another user than the token's only for producers and admins (403 otherwise)."`
+}
 
+// dropInput is drop's body (and drop all's): schema Drop.
+type dropInput struct {
+	Reason  string `json:"reason,omitempty" api:"text"`
+	Goodbye bool   `json:"goodbye,omitempty" doc:"Play the goodbye prompt before hanging up."`
+}
+
+// The bodies of the caller actions; ready's and screener-notes' is the
+// screener's notes (schema Notes, apiNotes).
 var (
 	noBody     = bodyOf("", func(struct{}) actionInput { return actionInput{} })
 	screenBody = bodyOf("Screen", func(b screenInput) actionInput { return actionInput{Screener: b.Screener} })
-	notesBody  = bodyOf("Notes", func(b notesInput) actionInput {
+	notesBody  = bodyOf("Notes", func(b apiNotes) actionInput {
 		return actionInput{Name: b.Name, Location: b.Location, Topic: b.Topic, Priority: b.Priority}
 	})
 	dropBody = bodyOf("Drop", func(b dropInput) actionInput { return actionInput{Reason: b.Reason, Goodbye: b.Goodbye} })

@@ -53,9 +53,7 @@ func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	out := struct {
-		Shows []apiShow `json:"shows"`
-	}{Shows: []apiShow{}}
+	out := apiShowList{Shows: []apiShow{}}
 	for _, k := range s.keys {
 		snap, err := s.cfg.Shows.Snapshot(k)
 		if err != nil {
@@ -180,8 +178,8 @@ func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 
 // apiAirCleared is what clearing the air did: schema AirCleared.
 type apiAirCleared struct {
-	Cleared []apiCall `json:"cleared"`
-	Locked  []apiCall `json:"locked"`
+	Cleared []apiCall `json:"cleared" doc:"Held or dropped, as they were on air."`
+	Locked  []apiCall `json:"locked" doc:"Locked: still on air."`
 }
 
 // historyJSON is a caller's profile and last calls, for the API and the
@@ -297,9 +295,7 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 // apiBlockReq blocks (with the body's reason) or unblocks, then returns
 // the caller's history.
 func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in blockInput
 	if blocked {
 		if err := decodeJSON(r, &in); err != nil {
 			return historyJSON{}, err
@@ -344,9 +340,7 @@ func (s *Server) searchCallers(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Callers []apiProfile `json:"callers"`
-	}{Callers: []apiProfile{}}
+	out := apiProfileList{Callers: []apiProfile{}}
 	for _, p := range found {
 		out.Callers = append(out.Callers, profileOf(p))
 	}
@@ -383,17 +377,19 @@ func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
 
 // Bounds of the settings the API changes.
 const (
-	maxCapacity   = 100_000
-	maxOnAirLimit = 100
+	maxCapacity       = 100_000
+	maxOnAirLimit     = 100
+	maxAnnounceEvery  = 3600 // seconds
+	maxWarningMinutes = 240
 )
 
 // settingsChange is the body of PATCH settings: only the fields given
 // change.
 type settingsChange struct {
-	Capacity             *int `json:"capacity"`
-	MaxOnAir             *int `json:"max_on_air"`
-	AnnounceEverySeconds *int `json:"announce_every_seconds"`
-	OnAirWarningMinutes  *int `json:"on_air_warning_minutes"`
+	Capacity             *int `json:"capacity,omitempty" api:"capacity"`
+	MaxOnAir             *int `json:"max_on_air,omitempty" api:"maxOnAir"`
+	AnnounceEverySeconds *int `json:"announce_every_seconds,omitempty" api:"announceEvery"`
+	OnAirWarningMinutes  *int `json:"on_air_warning_minutes,omitempty" api:"warningMinutes"`
 }
 
 // changeSettings checks every field given (its bounds and the role's
@@ -418,9 +414,9 @@ func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
 			func(n int) error { return s.controls(r).SetCapacity(h.key, n) }},
 		{in.MaxOnAir, "max_on_air", 0, maxOnAirLimit, auth.ActionAirLimit,
 			func(n int) error { return s.controls(r).SetMaxOnAir(h.key, n) }},
-		{in.AnnounceEverySeconds, "announce_every_seconds", 0, 3600, auth.ActionAnnounceInterval,
+		{in.AnnounceEverySeconds, "announce_every_seconds", 0, maxAnnounceEvery, auth.ActionAnnounceInterval,
 			func(n int) error { return s.controls(r).SetAnnounceEvery(h.key, time.Duration(n)*time.Second) }},
-		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, 240, auth.ActionAirLimit,
+		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, maxWarningMinutes, auth.ActionAirLimit,
 			func(n int) error {
 				s.controls(r).SetAirLimit(h, time.Duration(n)*time.Minute)
 				return nil

@@ -33,9 +33,9 @@ type apiFeed struct {
 // apiTalkbackEvent is the data of a talkback event: schema TalkbackEvent.
 type apiTalkbackEvent struct {
 	Active      bool   `json:"active"`
-	Line        string `json:"line,omitempty"`
-	Bridges     int    `json:"bridges"`      // holding bridges that hear it now
-	HoldBridges int    `json:"hold_bridges"` // holding bridges in the pool
+	Line        string `json:"line,omitempty" doc:"The producer's line, once it speaks in the first holding bridge."`
+	Bridges     int    `json:"bridges" api:"count" doc:"Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on."`
+	HoldBridges int    `json:"hold_bridges" api:"count" doc:"Holding bridges in the show's pool while the talkback is on; 0 when none is on."`
 }
 
 // apiNodeEvent is the data of a node event: schema NodeEvent.
@@ -92,7 +92,7 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 		}
 	case broadcast.UpdateSettings:
 		if u.Settings.LinesOpen != h.feed.settings.LinesOpen {
-			h.publishLocked("lines", map[string]bool{"open": u.Settings.LinesOpen})
+			h.publishLocked("lines", apiLinesEvent{Open: u.Settings.LinesOpen})
 		}
 		h.feed.settings = u.Settings
 		h.publishSettingsLocked()
@@ -163,7 +163,7 @@ func (h *hub) reset(why string) {
 
 // resetMsg is the event telling a client to reload its state; h.mu held.
 func (h *hub) resetMsg(why string) []byte {
-	data, _ := json.Marshal(map[string]any{"reason": why, "last_id": h.next - 1})
+	data, _ := json.Marshal(apiResetEvent{Reason: why, LastID: h.next - 1})
 	return encodeEvent(0, "reset", data)
 }
 

@@ -134,9 +134,7 @@ func (s *Server) apiShowCalls(w http.ResponseWriter, r *http.Request) {
 		s.writeCSV(w, r, x.show+"-calls", rows)
 		return
 	}
-	out := struct {
-		Calls []apiCallRecord `json:"calls"`
-	}{Calls: make([]apiCallRecord, 0, len(calls))}
+	out := apiCallRecordList{Calls: make([]apiCallRecord, 0, len(calls))}
 	for _, c := range calls {
 		out.Calls = append(out.Calls, callRecordOf(c))
 	}
@@ -163,9 +161,7 @@ func (s *Server) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
 		s.writeCSV(w, r, x.show+"-transitions", rows)
 		return
 	}
-	out := struct {
-		Transitions []apiTransition `json:"transitions"`
-	}{Transitions: make([]apiTransition, 0, len(ts))}
+	out := apiTransitionList{Transitions: make([]apiTransition, 0, len(ts))}
 	for _, t := range ts {
 		out.Transitions = append(out.Transitions, apiTransitionOf(t))
 	}
@@ -191,9 +187,7 @@ func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs := h.chat.list()
-	out := struct {
-		Messages []apiMessage `json:"messages"`
-	}{Messages: make([]apiMessage, 0, len(msgs))}
+	out := apiMessageList{Messages: make([]apiMessage, 0, len(msgs))}
 	for _, m := range msgs {
 		out.Messages = append(out.Messages, messageOf(m))
 	}
@@ -206,9 +200,7 @@ func (s *Server) postChat(r *http.Request) (apiMessage, error) {
 	if err != nil {
 		return apiMessage{}, err
 	}
-	var in struct {
-		Text string `json:"text"`
-	}
+	var in chatInput
 	if err := decodeJSON(r, &in); err != nil {
 		return apiMessage{}, err
 	}
@@ -256,9 +248,7 @@ func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		recs, err = s.cfg.Recordings.ShowRecordings(r.Context(), h.key, r.URL.Query().Get("call"), recordingsLimit)
 	}
-	out := struct {
-		Recordings []apiRecording `json:"recordings"`
-	}{Recordings: make([]apiRecording, 0, len(recs))}
+	out := apiRecordingList{Recordings: make([]apiRecording, 0, len(recs))}
 	for _, rec := range recs {
 		out.Recordings = append(out.Recordings, recordingOf(rec))
 	}

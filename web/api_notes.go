@@ -15,13 +15,13 @@ import (
 // apiCallerNotes is one version of a caller's notes: schema CallerNotes.
 type apiCallerNotes struct {
 	Number        string    `json:"number"`
-	Topic         string    `json:"topic"`
+	Topic         string    `json:"topic" doc:"What they call about."`
 	Notes         string    `json:"notes"`
-	Rating        int       `json:"rating"`
-	DoNotAir      bool      `json:"do_not_air"`
+	Rating        int       `json:"rating" api:"rating" doc:"0: not rated."`
+	DoNotAir      bool      `json:"do_not_air" doc:"Producers must not put this caller on air."`
 	ContestWinner bool      `json:"contest_winner"`
-	CallID        string    `json:"call_id,omitempty"`
-	By            string    `json:"by,omitempty"`
+	CallID        string    `json:"call_id,omitempty" doc:"The call they were written during, if any."`
+	By            string    `json:"by,omitempty" doc:"The user's name, or token:NAME for an API token."`
 	At            time.Time `json:"at,omitzero"`
 }
 
@@ -34,12 +34,12 @@ type apiNotesView struct {
 
 // apiNotesInput is what a client writes: schema CallerNotesInput.
 type apiNotesInput struct {
-	Topic         string `json:"topic"`
-	Notes         string `json:"notes"`
-	Rating        int    `json:"rating"`
-	DoNotAir      bool   `json:"do_not_air"`
-	ContestWinner bool   `json:"contest_winner"`
-	CallID        string `json:"call_id"`
+	Topic         string `json:"topic,omitempty" api:"notesTopic"`
+	Notes         string `json:"notes,omitempty" api:"notesText"`
+	Rating        int    `json:"rating,omitempty" api:"rating"`
+	DoNotAir      bool   `json:"do_not_air,omitempty"`
+	ContestWinner bool   `json:"contest_winner,omitempty"`
+	CallID        string `json:"call_id,omitempty"`
 }
 
 func callerNotesOf(n queue.CallerNotes) apiCallerNotes {

@@ -64,14 +64,14 @@ var showControls = []showControl{
 		},
 		said: func(ctlInput, ctlResult) string { return "Calling the host's phone: on air when answered." },
 		answer: func(_ *Server, _ *hub, _ ctlInput, res ctlResult) (any, error) {
-			return map[string]string{"channel_id": res.channel}, nil
+			return apiHostCall{ChannelID: res.channel}, nil
 		}},
-	{console: "announce", perm: auth.ActionAnnounceInterval, form: formNumber("seconds", 0, 3600),
+	{console: "announce", perm: auth.ActionAnnounceInterval, form: formNumber("seconds", 0, maxAnnounceEvery),
 		do: func(_ *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlResult, error) {
 			return ctlResult{}, ctl.SetAnnounceEvery(h.key, time.Duration(in.n)*time.Second)
 		},
 		said: func(in ctlInput, _ ctlResult) string { return "Announcements every " + strconv.Itoa(in.n) + " s." }},
-	{console: "air-limit", perm: auth.ActionAirLimit, form: formNumber("minutes", 1, 240),
+	{console: "air-limit", perm: auth.ActionAirLimit, form: formNumber("minutes", 1, maxWarningMinutes),
 		do: func(_ *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlResult, error) {
 			ctl.SetAirLimit(h, time.Duration(in.n)*time.Minute)
 			return ctlResult{}, nil
@@ -95,9 +95,7 @@ func setLines(_ *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlRes
 
 // linesJSON reads PUT lines' body: open, required.
 func linesJSON(r *http.Request) (ctlInput, error) {
-	var in struct {
-		Open *bool `json:"open"`
-	}
+	var in linesInput
 	if err := decodeJSON(r, &in); err != nil {
 		return ctlInput{}, err
 	}
@@ -144,7 +142,7 @@ func talkbackControl(name, path string, on bool) showControl {
 		},
 		said: func(ctlInput, ctlResult) string { return "Talkback off." },
 		answer: func(*Server, *hub, ctlInput, ctlResult) (any, error) {
-			return map[string]bool{"talkback": on}, nil
+			return apiTalkback{Talkback: on}, nil
 		}}
 	if on {
 		c.form, c.json, c.do = talkbackForm, talkbackJSON, startTalkback
@@ -166,8 +164,8 @@ func talkbackForm(r *http.Request) (ctlInput, error) {
 
 // talkbackInput is the body of talkback/start.
 type talkbackInput struct {
-	Endpoint string   `json:"endpoint"`
-	Media    []string `json:"media"`
+	Endpoint string   `json:"endpoint,omitempty" doc:"One of the show's talkback phones (--show talkback-phones=)."`
+	Media    []string `json:"media,omitempty" api:"talkbackMedia" doc:"The show's talkback media, or plain sound:NAME prompts when it lists none."`
 }
 
 // talkbackJSON reads talkback/start's body: an endpoint or media.

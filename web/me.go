@@ -12,9 +12,9 @@ import (
 // table of caller actions.
 type apiWho struct {
 	Name          string          `json:"name"`
-	Kind          string          `json:"kind"`
-	Role          string          `json:"role"`
-	Permissions   []string        `json:"permissions"`
+	Kind          string          `json:"kind" api:"meKind"`
+	Role          string          `json:"role" api:"role"`
+	Permissions   []string        `json:"permissions" doc:"What the role may do (view, screen, promote, …)."`
 	CallerActions []apiMayCallers `json:"caller_actions"`
 }
 
@@ -23,10 +23,10 @@ type apiWho struct {
 // callers the role's permission lets it (all, on_air or not_on_air; the
 // call's state decides the rest).
 type apiMayCallers struct {
-	Action    string `json:"action"`
-	Path      string `json:"path"`
-	Operation string `json:"operation"`
-	Callers   string `json:"callers"`
+	Action    string `json:"action" doc:"The action, as transitions name it."`
+	Path      string `json:"path" doc:"Its segment under /shows/{show}/callers/{call}/."`
+	Operation string `json:"operation" doc:"Its operationId."`
+	Callers   string `json:"callers" api:"callers"`
 }
 
 // whoIs is what role p may do, with the caller actions of acts.

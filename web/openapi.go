@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/callin-radio/callin/queue"
 )
 
 // The OpenAPI document of /api/v1 is built here from apiOps, the one list
@@ -421,15 +419,18 @@ func operation(op apiOp) map[string]any {
 	return o
 }
 
-// schemas are the components' schemas: each mirrors one type of
-// api_types.go (or an input of api.go) field for field.
+// schemas are the components' schemas: those of the Go types
+// (reflectSchemas) and the event stream's frames.
 func schemas() map[string]any {
-	notes := obj(map[string]any{
-		"name": text(maxText), "location": text(maxText), "topic": text(maxText),
-		"priority": map[string]any{"type": "integer", "minimum": 0, "maximum": maxPriority},
-	})
-	states := enum("arriving", "waiting", "screening", "ready", "callback", "on_air", "ended")
-	outcomes := enum("abandoned", "dropped", "aired", "rejected", "failed", "unreached")
+	m := reflectSchemas()
+	maps.Copy(m, eventFrames())
+	return m
+}
+
+// eventFrames are the event stream's frames: each event's id: line (for
+// those that have one), its event: name and its data: JSON, which is one
+// of the schemas of the Go types.
+func eventFrames() map[string]any {
 	event := func(name, data, desc string, withID bool) map[string]any {
 		props := map[string]any{"event": enum(name), "data": ref(data)}
 		req := []string{"event", "data"}
@@ -439,203 +440,7 @@ func schemas() map[string]any {
 		}
 		return describe(obj(props, req...), desc)
 	}
-	m := map[string]any{
-		"Error": obj(map[string]any{"error": obj(map[string]any{
-			"code": enum(CodeBadRequest, CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeGone,
-				CodeUnavailable, CodeLimited, CodeTooLarge, CodeMediaType, CodeTelephony, CodeInternal, "method_not_allowed"),
-			"message": str, "field": describe(str, "The field or parameter at fault, when one is."),
-		}, "code", "message")}, "error"),
-		"Stats": obj(map[string]any{
-			"arriving": integer, "waiting": integer, "screening": integer, "ready": integer, "on_air": integer,
-			"callback":             describe(integer, "Call-back entries holding a place in line."),
-			"pending_on_air":       describe(integer, "Promotions under way."),
-			"average_wait_seconds": describe(numeric, "Mean time since arrival of the callers waiting, screening or ready."),
-			"longest_wait_seconds": describe(numeric, "The longest of them."),
-			"pace_seconds": describe(numeric, "How often the show has lately taken a caller off the line (to air or a screener), "+
-				"from its last 20; 0 until it has taken 3. A caller at place p waits about p times this."),
-		}, "arriving", "waiting", "screening", "ready", "on_air", "callback", "pending_on_air", "average_wait_seconds",
-			"longest_wait_seconds", "pace_seconds"),
-		"Show": obj(map[string]any{
-			"key": str, "title": str, "lines_open": boolean, "recording": boolean, "talkback": boolean, "node_up": boolean,
-			"announce_every_seconds": describe(integer, "As in Settings."), "stats": ref("Stats"),
-		}, "key", "title", "lines_open", "recording", "talkback", "node_up", "announce_every_seconds", "stats"),
-		"ShowList": obj(map[string]any{"shows": arrayOf(ref("Show"))}, "shows"),
-		"Settings": obj(map[string]any{
-			"title": str, "lines_open": boolean,
-			"capacity":               describe(integer, "Most callers in line; 0: no limit."),
-			"max_on_air":             describe(integer, "Most callers on air at once; 0: no limit."),
-			"announce_every_seconds": describe(integer, "How often waiting callers hear their position; 0: never."),
-			"on_air_warning_minutes": describe(integer, "When the consoles warn that a caller has been on air too long."),
-			"music_class":            describe(str, "The music-on-hold class."),
-		}, "title", "lines_open", "capacity", "max_on_air", "announce_every_seconds", "on_air_warning_minutes", "music_class"),
-		"SettingsChange": obj(map[string]any{
-			"capacity":               map[string]any{"type": "integer", "minimum": 0, "maximum": maxCapacity},
-			"max_on_air":             map[string]any{"type": "integer", "minimum": 0, "maximum": maxOnAirLimit},
-			"announce_every_seconds": map[string]any{"type": "integer", "minimum": 0, "maximum": 3600},
-			"on_air_warning_minutes": map[string]any{"type": "integer", "minimum": 1, "maximum": 240},
-		}),
-		"Lines": obj(map[string]any{"open": boolean}, "open"),
-		"Me": obj(map[string]any{
-			"name": str, "kind": namedEnum("MeKind", "user", "token"), "role": namedEnum("Role", "admin", "producer", "screener", "host"),
-			"permissions":    describe(arrayOf(str), "What the role may do (view, screen, promote, …)."),
-			"caller_actions": arrayOf(ref("PermittedAction")),
-		}, "name", "kind", "role", "permissions", "caller_actions"),
-		"PermittedAction": describe(obj(map[string]any{
-			"action": describe(str, "The action, as transitions name it."), "path": describe(str, "Its segment under /shows/{show}/callers/{call}/."),
-			"operation": describe(str, "Its operationId."), "callers": namedEnum("Callers", "all", "on_air", "not_on_air"),
-		}, "action", "path", "operation", "callers"), "A caller action the token may take, and on which callers."),
-	}
-	maps.Copy(m, callSchemas(notes, states, outcomes))
-	maps.Copy(m, recordSchemas(notes, states, outcomes))
-	maps.Copy(m, eventSchemas(event))
-	return m
-}
-
-// callSchemas are the schemas of calls and what is done to them: notes,
-// screening, dropping, talkback, the host's phone and recordings.
-func callSchemas(notes, states, outcomes map[string]any) map[string]any {
 	return map[string]any{
-		"Notes": notes,
-		"Callback": describe(obj(map[string]any{
-			"number": describe(str, "The number callin calls."), "calling": describe(boolean, "An attempt is ringing now."),
-			"attempt": describe(integer, "Attempts made so far."), "attempts": describe(integer, "Of at most this many."),
-			"next_at": dateTime, "requested_at": dateTime, "now": describe(boolean, "A producer asked to call now."),
-		}, "number", "calling", "attempt", "attempts", "requested_at", "now"), "A call-back entry: the caller hung up to be called back and keeps the place."),
-		"Call": obj(map[string]any{
-			"id": str, "number": describe(str, "Caller ID number, as presented."), "name": describe(str, "Caller ID name: text from outside."),
-			"node": str, "channel_id": str, "state": states, "arrived_at": dateTime, "since": describe(dateTime, "When it entered its state."),
-			"position": describe(integer, "Place in line (waiting, ready and call-back entries), from 1."),
-			"notes":    ref("Notes"), "screener": str,
-			"muted": boolean, "locked": boolean, "next": describe(boolean, "Picked to go on air next."),
-			"top": describe(boolean, "Moved to the top."), "announcing": describe(boolean, "Hearing its position."),
-			"was_on_air": boolean,
-			"blocked":    describe(boolean, "The number was blocked while the caller was in line: take-next passes it by."),
-			"block_note": str,
-			"confirmed":  describe(boolean, "Pressed 1 when asked whether ready for air."),
-			"callback":   ref("Callback"),
-			"quality":    ref("LineQuality"),
-			"pending":    describe(str, "An action under way on it."),
-			"outcome":    outcomes, "reason": str, "seq": describe(integer, "Seq of its latest transition."),
-		}, "id", "number", "node", "channel_id", "state", "arrived_at", "since", "notes", "muted", "locked", "next", "top",
-			"announcing", "was_on_air", "blocked", "confirmed", "seq"),
-		"CallList": obj(map[string]any{"callers": arrayOf(ref("Call"))}, "callers"),
-		"AirCleared": describe(obj(map[string]any{
-			"cleared": describe(arrayOf(ref("Call")), "Held or dropped, as they were on air."),
-			"locked":  describe(arrayOf(ref("Call")), "Locked: still on air."),
-		}, "cleared", "locked"), "What hold all or drop all did."),
-		"LineQuality": describe(obj(map[string]any{
-			"at": dateTime, "jitter_ms": describe(numeric, "Jitter, the worse direction."),
-			"loss_percent": describe(numeric, "Packets lost, the worse direction."),
-			"rtt_ms":       describe(numeric, "Round trip, when the phone sends RTCP (else 0)."),
-			"mes":          describe(numeric, "Media experience score, 0-100, when Asterisk gives one."),
-			"grade":        enum("good", "fair", "poor"),
-		}, "at", "jitter_ms", "loss_percent", "rtt_ms", "mes", "grade"), "A caller's line as Asterisk last measured it."),
-		"Screen": obj(map[string]any{"screener": describe(text(maxText), "Who screens (default: the token's name). Another user than the token's only for producers and admins (403 otherwise).")}),
-		"Drop": obj(map[string]any{"reason": text(maxText),
-			"goodbye": describe(boolean, "Play the goodbye prompt before hanging up.")}),
-		"TalkbackStart": describe(obj(map[string]any{
-			"endpoint": describe(str, "One of the show's talkback phones (--show talkback-phones=)."),
-			"media": describe(map[string]any{"type": "array", "items": str, "minItems": 1, "maxItems": maxTalkbackMedia},
-				"The show's talkback media, or plain sound:NAME prompts when it lists none."),
-		}), "An endpoint or media (422 with neither)."),
-		"Talkback": obj(map[string]any{"talkback": boolean}, "talkback"),
-		"HostCall": obj(map[string]any{"channel_id": describe(str, "The host's line, ringing.")}, "channel_id"),
-		"RecordingState": obj(map[string]any{
-			"active": boolean, "name": str, "state": describe(str, "Asterisk's: queued, recording, done, failed, canceled."),
-			"format": str, "started": dateTime, "ended": dateTime, "duration_seconds": numeric,
-			"calls": describe(arrayOf(str), "Calls on air during it."),
-			"error": describe(str, "Why a recording is failed without having started, in words for the producer: "+
-				"\"Asterisk did not start the recording within 5s; it is stopped: press Record to try again\"."),
-		}, "active"),
-		"Recording": obj(map[string]any{
-			"name": str, "show": str, "format": str, "started": dateTime, "ended": dateTime, "duration_seconds": numeric,
-			"calls": describe(arrayOf(str), "Calls on air at any time during it."),
-			"kept":  describe(boolean, "False once retention (--keep-recordings) deleted the file."),
-		}, "name", "show", "format", "duration_seconds", "calls", "kept"),
-		"RecordingList": obj(map[string]any{"recordings": arrayOf(ref("Recording"))}, "recordings"),
-	}
-}
-
-// recordSchemas are the schemas of what callin keeps: calls, transitions,
-// caller profiles and notes, blocks and chat.
-func recordSchemas(notes, states, outcomes map[string]any) map[string]any {
-	return map[string]any{
-		"Actor": obj(map[string]any{"kind": enum("user", "token", "caller", "system"), "name": str}, "kind"),
-		"Transition": obj(map[string]any{
-			"call_id": str, "seq": describe(integer, "1 for the arrival, then one more per transition of the call."),
-			"at": dateTime, "show": str, "to": states,
-			"from": describe(enum("", "arriving", "waiting", "screening", "ready", "callback", "on_air", "ended"),
-				"The state before; empty for the arrival."),
-			"action": enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
-				"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
-				"reconcile", "vanish", "block", "unblock", "callback_request", "callback_now", "callback_dial",
-				"callback_miss", "callback_return", "confirm", "cause"),
-			"actor": ref("Actor"), "number": str, "name": str, "node": str, "channel_id": str,
-			"notes": ref("Notes"), "outcome": outcomes, "cause": describe(integer, "Q.850 hangup cause."), "reason": str,
-		}, "call_id", "seq", "at", "show", "from", "to", "action", "actor", "number", "node", "channel_id"),
-		"TransitionList": obj(map[string]any{"transitions": arrayOf(ref("Transition"))}, "transitions"),
-		"CallRecord": obj(map[string]any{
-			"id": str, "show": str, "number": str, "name": str, "state": states, "arrived_at": dateTime,
-			"answered_at": dateTime, "on_air_at": describe(dateTime, "First time on air."), "ended_at": dateTime,
-			"outcome": outcomes, "cause": integer, "reason": str, "notes": ref("Notes"),
-		}, "id", "show", "number", "state", "notes"),
-		"CallRecordList": obj(map[string]any{"calls": arrayOf(ref("CallRecord"))}, "calls"),
-		"Profile": obj(map[string]any{
-			"number": str, "name": str, "notes": describe(str, "The producers' notes about this caller."),
-			"calls": integer, "on_air": integer, "first_call": dateTime, "last_call": dateTime, "blocked": boolean,
-			"blocked_reason": describe(str, "While blocked."), "blocked_by": describe(str, "While blocked: the user's name, or token:NAME for an API token."),
-			"blocked_at": describe(dateTime, "While blocked."),
-		}, "number", "calls", "on_air", "blocked"),
-		"ProfileList": obj(map[string]any{"callers": arrayOf(ref("Profile"))}, "callers"),
-		"History":     obj(map[string]any{"profile": ref("Profile"), "calls": arrayOf(ref("CallRecord"))}, "profile", "calls"),
-		"CallerNotes": obj(map[string]any{
-			"number": str, "topic": describe(str, "What they call about."), "notes": str,
-			"rating":         map[string]any{"type": "integer", "minimum": 0, "maximum": queue.MaxRating, "description": "0: not rated."},
-			"do_not_air":     describe(boolean, "Producers must not put this caller on air."),
-			"contest_winner": boolean,
-			"call_id":        describe(str, "The call they were written during, if any."),
-			"by":             describe(str, "The user's name, or token:NAME for an API token."), "at": dateTime,
-		}, "number", "topic", "notes", "rating", "do_not_air", "contest_winner"),
-		"CallerNotesView": obj(map[string]any{"notes": ref("CallerNotes"), "history": arrayOf(ref("CallerNotes"))}, "notes", "history"),
-		"CallerNotesInput": obj(map[string]any{
-			"topic":          map[string]any{"type": "string", "maxLength": queue.MaxNotesTopic},
-			"notes":          map[string]any{"type": "string", "maxLength": queue.MaxNotesText},
-			"rating":         map[string]any{"type": "integer", "minimum": 0, "maximum": queue.MaxRating},
-			"do_not_air":     boolean,
-			"contest_winner": boolean,
-			"call_id":        str,
-		}),
-		"Block": obj(map[string]any{"reason": map[string]any{"type": "string", "minLength": 1, "maxLength": maxText,
-			"description": "Why (required)."}}, "reason"),
-		"Message":     obj(map[string]any{"id": integer, "at": dateTime, "author": describe(str, "The user's name, or token:NAME for an API token."), "text": str}, "id", "at", "author", "text"),
-		"MessageList": obj(map[string]any{"messages": arrayOf(ref("Message"))}, "messages"),
-		"MessageText": obj(map[string]any{"text": map[string]any{"type": "string", "minLength": 1, "maxLength": maxChat}}, "text"),
-	}
-}
-
-// eventSchemas are the event stream's: each event's data and its frame.
-func eventSchemas(event func(name, data, desc string, withID bool) map[string]any) map[string]any {
-	return map[string]any{
-		"LinesEvent": obj(map[string]any{"open": boolean}, "open"),
-		"TalkbackEvent": obj(map[string]any{"active": boolean, "line": describe(str, "The producer's line, once it speaks in the first holding bridge."),
-			"bridges":      describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on."),
-			"hold_bridges": describe(map[string]any{"type": "integer", "minimum": 0}, "Holding bridges in the show's pool while the talkback is on; 0 when none is on."),
-		}, "active", "bridges", "hold_bridges"),
-		"NodeEvent": obj(map[string]any{"node": str, "state": enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"),
-			"since": dateTime}, "node", "state", "since"),
-		"ScreeningEvent": obj(map[string]any{
-			"call_id": str, "screener": describe(str, "Who screens."), "phone": describe(str, "The endpoint rung, like PJSIP/screener1."),
-			"state": describe(namedEnum("ScreeningState", "ringing", "answered", "busy", "unavailable", "no_answer", "unreachable", "refused", "failed", "caller_gone"),
-				"ringing: the phone rings, the caller keeps the music and their place. answered: caller and screener talk (the screen transition came first). "+
-					"busy, unavailable, no_answer (rang for the ring timeout), unreachable, refused, failed (Asterisk did not do it): the caller is still on hold at their place, as before. "+
-					"caller_gone: the caller hung up while it rang."),
-			"message":      describe(str, "What happened, in words for the producer: \"Sam's phone is busy — James is still on hold\"."),
-			"cause":        describe(integer, "The Q.850 cause the phone hung up with, when it gave one."),
-			"rang_seconds": describe(numeric, "How long it rang, once over."),
-			"started":      dateTime, "ended": describe(dateTime, "Once over."),
-		}, "call_id", "screener", "phone", "state", "message", "started"),
-		"ResetEvent": obj(map[string]any{"reason": str, "last_id": describe(integer, "The newest event id now.")}, "reason", "last_id"),
-		"EndEvent":   obj(map[string]any{"reason": str}, "reason"),
 		"Event": describe(map[string]any{"oneOf": []any{
 			ref("TransitionFrame"), ref("LinesFrame"), ref("SettingsFrame"), ref("RecordingFrame"), ref("TalkbackFrame"),
 			ref("NodeFrame"), ref("ScreeningFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),

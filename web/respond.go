@@ -84,9 +84,9 @@ type apiError struct {
 }
 
 type errorBody struct {
-	Code    string `json:"code"`
+	Code    string `json:"code" api:"errorCode"`
 	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Field   string `json:"field,omitempty" doc:"The field or parameter at fault, when one is."`
 }
 
 // classify turns an error into a status and body. Unknown errors become a
