@@ -29,10 +29,8 @@ func May(c Call, action string) bool {
 		return announced(c.State)
 	case ActionHold:
 		return !c.Locked && (c.State == StateScreening || c.State == StateReady || c.State == StateOnAir)
-	case ActionMute, ActionUnmute:
-		return c.State == StateOnAir && c.Muted != (action == ActionMute)
-	case ActionLock, ActionUnlock:
-		return c.State == StateOnAir && c.Locked != (action == ActionLock)
+	case ActionMute, ActionUnmute, ActionLock, ActionUnlock:
+		return mayOnAir(c, action)
 	case ActionPickNext:
 		return announced(c.State) && !c.Next
 	case ActionMoveToTop:
@@ -43,6 +41,17 @@ func May(c Call, action string) bool {
 		return c.State == StateCallback && (c.Callback == nil || !c.Callback.Calling)
 	}
 	return false
+}
+
+// mayOnAir is May for the on-air toggles: mute, unmute, lock, unlock.
+func mayOnAir(c Call, action string) bool {
+	if c.State != StateOnAir {
+		return false
+	}
+	if action == ActionMute || action == ActionUnmute {
+		return c.Muted != (action == ActionMute)
+	}
+	return c.Locked != (action == ActionLock)
 }
 
 // Actions lists the CallerActions that May allows on c, in their order.

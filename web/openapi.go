@@ -92,115 +92,10 @@ var (
 // apiOps is every operation of /api/v1 with the table of caller actions.
 var apiOps = apiOpsFor(callerActions)
 
-// apiOpsFor is every operation of /api/v1 with the caller actions acts.
+// apiOpsFor is every operation of /api/v1 with the caller actions acts:
+// fixedOps, then one operation per caller action.
 func apiOpsFor(acts []callerAction) []apiOp {
-	ops := []apiOp{
-		{method: "GET", path: "/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This document",
-			ok:       content{"application/json": mediaSchema(map[string]any{"type": "object"})},
-			statuses: []int{413, 415}}, // the body bounds hold on every route
-		{method: "GET", path: "/me", id: "getMe", tag: "meta", summary: "Who the token is and what it may do", who: whoAny,
-			desc: "The token's name and role, the role's permissions, and the caller actions it may take: on all callers, " +
-				"only on callers on air, or only on callers not on air (the caller's state decides the rest).",
-			ok: jsonOK("Me"), statuses: []int{401, 500}},
-
-		{method: "GET", path: "/shows", id: "listShows", tag: "shows", summary: "List the shows", who: whoAny,
-			ok: jsonOK("ShowList"), statuses: []int{401, 403, 500}},
-		{method: "GET", path: "/shows/{show}", id: "getShow", tag: "shows", summary: "Get a show: lines, recording, talkback, counts and waits", who: whoAny,
-			ok: jsonOK("Show"), statuses: stRead},
-		{method: "PUT", path: "/shows/{show}/lines", id: "setLines", tag: "shows", summary: "Open or close the show's lines", who: whoProducer,
-			desc: "Closed lines turn new callers away with the lines-closed prompt; callers in line stay.",
-			body: "Lines", ok: jsonOK("Show"), statuses: statuses(stRead, stBody)},
-		{method: "GET", path: "/shows/{show}/settings", id: "getSettings", tag: "shows", summary: "Get the show's settings", who: whoAny,
-			ok: jsonOK("Settings"), statuses: stRead},
-		{method: "PATCH", path: "/shows/{show}/settings", id: "updateSettings", tag: "shows", summary: "Change some of the show's settings", who: whoProducer,
-			desc: "Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long.",
-			body: "SettingsChange", ok: jsonOK("Settings"), statuses: statuses(stRead, stBody)},
-
-		{method: "GET", path: "/shows/{show}/callers", id: "listCallers", tag: "callers", summary: "List the show's live callers", who: whoAny,
-			desc:   "On air first, then ready and waiting callers in line order (position), call-back entries among them, then screening and arriving.",
-			params: []param{stateParam}, ok: jsonOK("CallList"), statuses: statuses(stRead, []int{422})},
-		{method: "GET", path: "/shows/{show}/callers/{call}", id: "getCaller", tag: "callers", summary: "Get one live caller", who: whoAny,
-			ok: jsonOK("Call"), statuses: stRead},
-		{method: "GET", path: "/shows/{show}/callers/{call}/line-quality", id: "measureLineQuality", tag: "callers",
-			summary: "Measure a caller's line now", who: whoAny,
-			desc: "Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel).",
-			ok:   jsonOK("LineQuality"), statuses: statuses(stRead, []int{502, 503})},
-		{method: "POST", path: "/shows/{show}/take-next", id: "takeNext", tag: "callers", summary: "Put the next caller in line on air", who: whoTakeNext,
-			desc: "The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next.",
-			ok:   jsonOK("Call"), statuses: statuses(stRead, stAct)},
-		{method: "GET", path: "/shows/{show}/on-air", id: "listOnAir", tag: "callers", summary: "List the callers on air", who: whoAny,
-			ok: jsonOK("CallList"), statuses: stRead},
-		{method: "POST", path: "/shows/{show}/on-air/hold", id: "holdOnAir", tag: "callers", summary: "Put every unlocked caller on air back on hold", who: whoProducer,
-			desc: "Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list.",
-			ok:   jsonOK("AirCleared"), statuses: statuses(stRead, stBody, stAct)},
-		{method: "POST", path: "/shows/{show}/on-air/drop", id: "dropOnAir", tag: "callers", summary: "Drop every unlocked caller on air", who: whoTakeNext,
-			desc: "Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list.",
-			body: "Drop", bodyOptional: true, ok: jsonOK("AirCleared"), statuses: statuses(stRead, stBody, stAct)},
-
-		{method: "POST", path: "/shows/{show}/talkback/start", id: "startTalkback", tag: "media", summary: "Start speaking to the callers on hold", who: whoProducer,
-			desc: "Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it.",
-			body: "TalkbackStart", ok: jsonOK("Talkback"), statuses: statuses(stRead, stBody, stAct)},
-		{method: "POST", path: "/shows/{show}/talkback/stop", id: "stopTalkback", tag: "media", summary: "Stop the talkback", who: whoProducer,
-			ok: jsonOK("Talkback"), statuses: statuses(stRead, stAct)},
-		{method: "POST", path: "/shows/{show}/host/call", id: "callHost", tag: "media", summary: "Call the host's phone onto the air", who: whoProducer,
-			desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
-			ok:   jsonOK("HostCall"), statuses: statuses(stRead, stAct, []int{422})},
-		{method: "POST", path: "/shows/{show}/recording/start", id: "startRecording", tag: "media", summary: "Start recording the on-air bridge", who: whoProducer,
-			desc: "Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, " +
-				"and the recording is `failed` with that `error` (also as a `recording` event); start again.",
-			ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
-		{method: "POST", path: "/shows/{show}/recording/stop", id: "stopRecording", tag: "media", summary: "Stop recording the on-air bridge", who: whoProducer,
-			ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
-		{method: "GET", path: "/shows/{show}/recordings", id: "listRecordings", tag: "media", summary: "List the show's finished recordings, newest first", who: whoRecordings,
-			params: []param{{in: "query", name: "call", desc: "Only recordings during which this call was on air.", schema: str}},
-			ok:     jsonOK("RecordingList"), statuses: stRead},
-		{method: "GET", path: "/shows/{show}/recordings/{recording}/file", id: "downloadRecording", tag: "media", summary: "Download a recording's file", who: whoRecordings,
-			desc:     "Streamed from Asterisk through callin. 404 once callin's retention has deleted it.",
-			ok:       content{"audio/wav": mediaSchema(binary), "application/octet-stream": mediaSchema(binary)},
-			statuses: statuses(stRead, []int{502, 503})},
-
-		{method: "GET", path: "/shows/{show}/chat", id: "listChat", tag: "shows", summary: "The show's latest chat messages, oldest first", who: whoAny,
-			ok: jsonOK("MessageList"), statuses: stRead},
-		{method: "POST", path: "/shows/{show}/chat", id: "postChat", tag: "shows", summary: "Write in the show's chat", who: whoChat,
-			body: "MessageText", ok: jsonOK("Message"), statuses: statuses(stRead, stBody)},
-
-		{method: "GET", path: "/shows/{show}/calls", id: "listShowCalls", tag: "history", summary: "A day's or a range's calls, in order of arrival", who: whoAny,
-			params: dayParams, ok: content{"application/json": mediaSchema(ref("CallRecordList")), "text/csv": mediaSchema(str)},
-			statuses: statuses(stRead, []int{422})},
-		{method: "GET", path: "/shows/{show}/transitions", id: "listShowTransitions", tag: "history", summary: "A day's or a range's transitions, in order of time", who: whoAny,
-			desc:   "Every change of every call that arrived in the range, as the event stream sends them.",
-			params: dayParams, ok: content{"application/json": mediaSchema(ref("TransitionList")), "text/csv": mediaSchema(str)},
-			statuses: statuses(stRead, []int{422})},
-
-		{method: "GET", path: "/shows/{show}/events", id: "streamEvents", tag: "events", summary: "Stream the show's events (server-sent events)", who: whoAny,
-			desc: eventsDoc,
-			params: []param{
-				{in: "header", name: "Last-Event-ID", desc: "Resume after this event id; an id no longer kept gets a reset event first.", schema: str},
-				{in: "query", name: "last_event_id", desc: "Last-Event-ID, for clients that cannot set headers.", schema: str},
-			},
-			ok:       content{"text/event-stream": mediaSchema(map[string]any{"type": "array", "items": ref("Event")})},
-			statuses: statuses(stRead, []int{400, 429, 503})},
-
-		{method: "GET", path: "/callers", id: "searchCallers", tag: "history", summary: "Search callers by number or name, most recent first", who: whoAny,
-			params: []param{
-				{in: "query", name: "q", desc: "Digits of a number, or part of a name.", schema: map[string]any{"type": "string", "minLength": 1, "maxLength": maxText}, required: true},
-				{in: "query", name: "limit", desc: "At most this many (default 50).", schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxSearch}},
-			},
-			ok: jsonOK("ProfileList"), statuses: statuses(stRead, []int{422})},
-		{method: "GET", path: "/callers/{number}", id: "getCallerHistory", tag: "history", summary: "A caller's profile and last calls", who: whoAny,
-			desc: "404 for a number callin has never seen.", ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
-		{method: "GET", path: "/callers/{number}/notes", id: "getCallerNotes", tag: "history", summary: "A caller's notes, now and as saved before", who: whoAny,
-			desc: "Zero notes for a number without any; history newest first (at most 20).", ok: jsonOK("CallerNotesView"),
-			statuses: statuses(stRead, stNumber)},
-		{method: "PUT", path: "/callers/{number}/notes", id: "putCallerNotes", tag: "history", summary: "Save a caller's notes", who: whoScreen,
-			desc: "A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault.",
-			body: "CallerNotesInput", ok: jsonOK("CallerNotes"), statuses: statuses(stRead, stNumber, stBody)},
-		{method: "PUT", path: "/callers/{number}/block", id: "blockNumber", tag: "history", summary: "Block a number, saying why", who: whoProducer,
-			desc: "Its later calls are turned away; its callers already in line are flagged (blocked, a block transition) and take-next passes them by.",
-			body: "Block", ok: jsonOK("History"), statuses: statuses(stRead, stNumber, stBody)},
-		{method: "DELETE", path: "/callers/{number}/block", id: "unblockNumber", tag: "history", summary: "Lift a number's block", who: whoProducer,
-			ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
-	}
+	ops := slices.Clone(fixedOps)
 	for _, a := range acts {
 		st := statuses(stRead, stBody, []int{409, 422})
 		if a.op.telephony {
@@ -211,6 +106,115 @@ func apiOpsFor(acts []callerAction) []apiOp {
 			accepted: a.op.accepted, statuses: st})
 	}
 	return ops
+}
+
+// fixedOps are the operations of /api/v1 other than the caller actions.
+var fixedOps = []apiOp{
+	{method: "GET", path: "/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This document",
+		ok:       content{"application/json": mediaSchema(map[string]any{"type": "object"})},
+		statuses: []int{413, 415}}, // the body bounds hold on every route
+	{method: "GET", path: "/me", id: "getMe", tag: "meta", summary: "Who the token is and what it may do", who: whoAny,
+		desc: "The token's name and role, the role's permissions, and the caller actions it may take: on all callers, " +
+			"only on callers on air, or only on callers not on air (the caller's state decides the rest).",
+		ok: jsonOK("Me"), statuses: []int{401, 500}},
+
+	{method: "GET", path: "/shows", id: "listShows", tag: "shows", summary: "List the shows", who: whoAny,
+		ok: jsonOK("ShowList"), statuses: []int{401, 403, 500}},
+	{method: "GET", path: "/shows/{show}", id: "getShow", tag: "shows", summary: "Get a show: lines, recording, talkback, counts and waits", who: whoAny,
+		ok: jsonOK("Show"), statuses: stRead},
+	{method: "PUT", path: "/shows/{show}/lines", id: "setLines", tag: "shows", summary: "Open or close the show's lines", who: whoProducer,
+		desc: "Closed lines turn new callers away with the lines-closed prompt; callers in line stay.",
+		body: "Lines", ok: jsonOK("Show"), statuses: statuses(stRead, stBody)},
+	{method: "GET", path: "/shows/{show}/settings", id: "getSettings", tag: "shows", summary: "Get the show's settings", who: whoAny,
+		ok: jsonOK("Settings"), statuses: stRead},
+	{method: "PATCH", path: "/shows/{show}/settings", id: "updateSettings", tag: "shows", summary: "Change some of the show's settings", who: whoProducer,
+		desc: "Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long.",
+		body: "SettingsChange", ok: jsonOK("Settings"), statuses: statuses(stRead, stBody)},
+
+	{method: "GET", path: "/shows/{show}/callers", id: "listCallers", tag: "callers", summary: "List the show's live callers", who: whoAny,
+		desc:   "On air first, then ready and waiting callers in line order (position), call-back entries among them, then screening and arriving.",
+		params: []param{stateParam}, ok: jsonOK("CallList"), statuses: statuses(stRead, []int{422})},
+	{method: "GET", path: "/shows/{show}/callers/{call}", id: "getCaller", tag: "callers", summary: "Get one live caller", who: whoAny,
+		ok: jsonOK("Call"), statuses: stRead},
+	{method: "GET", path: "/shows/{show}/callers/{call}/line-quality", id: "measureLineQuality", tag: "callers",
+		summary: "Measure a caller's line now", who: whoAny,
+		desc: "Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel).",
+		ok:   jsonOK("LineQuality"), statuses: statuses(stRead, []int{502, 503})},
+	{method: "POST", path: "/shows/{show}/take-next", id: "takeNext", tag: "callers", summary: "Put the next caller in line on air", who: whoTakeNext,
+		desc: "The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next.",
+		ok:   jsonOK("Call"), statuses: statuses(stRead, stAct)},
+	{method: "GET", path: "/shows/{show}/on-air", id: "listOnAir", tag: "callers", summary: "List the callers on air", who: whoAny,
+		ok: jsonOK("CallList"), statuses: stRead},
+	{method: "POST", path: "/shows/{show}/on-air/hold", id: "holdOnAir", tag: "callers", summary: "Put every unlocked caller on air back on hold", who: whoProducer,
+		desc: "Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list.",
+		ok:   jsonOK("AirCleared"), statuses: statuses(stRead, stBody, stAct)},
+	{method: "POST", path: "/shows/{show}/on-air/drop", id: "dropOnAir", tag: "callers", summary: "Drop every unlocked caller on air", who: whoTakeNext,
+		desc: "Drop all: as the drop action (its body, for every caller) for each caller on air who is not locked, all at once. Locked callers stay on air (locked). A caller who could not be dropped stays on air and is in neither list.",
+		body: "Drop", bodyOptional: true, ok: jsonOK("AirCleared"), statuses: statuses(stRead, stBody, stAct)},
+
+	{method: "POST", path: "/shows/{show}/talkback/start", id: "startTalkback", tag: "media", summary: "Start speaking to the callers on hold", who: whoProducer,
+		desc: "Calls one of the show's talkback phones (endpoint), which every holding bridge of the show's pool hears once answered, or plays its talkback media in every holding bridge; each bridge's music stops meanwhile. The talkback event says how many bridges hear it.",
+		body: "TalkbackStart", ok: jsonOK("Talkback"), statuses: statuses(stRead, stBody, stAct)},
+	{method: "POST", path: "/shows/{show}/talkback/stop", id: "stopTalkback", tag: "media", summary: "Stop the talkback", who: whoProducer,
+		ok: jsonOK("Talkback"), statuses: statuses(stRead, stAct)},
+	{method: "POST", path: "/shows/{show}/host/call", id: "callHost", tag: "media", summary: "Call the host's phone onto the air", who: whoProducer,
+		desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
+		ok:   jsonOK("HostCall"), statuses: statuses(stRead, stAct, []int{422})},
+	{method: "POST", path: "/shows/{show}/recording/start", id: "startRecording", tag: "media", summary: "Start recording the on-air bridge", who: whoProducer,
+		desc: "Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, " +
+			"and the recording is `failed` with that `error` (also as a `recording` event); start again.",
+		ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
+	{method: "POST", path: "/shows/{show}/recording/stop", id: "stopRecording", tag: "media", summary: "Stop recording the on-air bridge", who: whoProducer,
+		ok: jsonOK("RecordingState"), statuses: statuses(stRead, stAct)},
+	{method: "GET", path: "/shows/{show}/recordings", id: "listRecordings", tag: "media", summary: "List the show's finished recordings, newest first", who: whoRecordings,
+		params: []param{{in: "query", name: "call", desc: "Only recordings during which this call was on air.", schema: str}},
+		ok:     jsonOK("RecordingList"), statuses: stRead},
+	{method: "GET", path: "/shows/{show}/recordings/{recording}/file", id: "downloadRecording", tag: "media", summary: "Download a recording's file", who: whoRecordings,
+		desc:     "Streamed from Asterisk through callin. 404 once callin's retention has deleted it.",
+		ok:       content{"audio/wav": mediaSchema(binary), "application/octet-stream": mediaSchema(binary)},
+		statuses: statuses(stRead, []int{502, 503})},
+
+	{method: "GET", path: "/shows/{show}/chat", id: "listChat", tag: "shows", summary: "The show's latest chat messages, oldest first", who: whoAny,
+		ok: jsonOK("MessageList"), statuses: stRead},
+	{method: "POST", path: "/shows/{show}/chat", id: "postChat", tag: "shows", summary: "Write in the show's chat", who: whoChat,
+		body: "MessageText", ok: jsonOK("Message"), statuses: statuses(stRead, stBody)},
+
+	{method: "GET", path: "/shows/{show}/calls", id: "listShowCalls", tag: "history", summary: "A day's or a range's calls, in order of arrival", who: whoAny,
+		params: dayParams, ok: content{"application/json": mediaSchema(ref("CallRecordList")), "text/csv": mediaSchema(str)},
+		statuses: statuses(stRead, []int{422})},
+	{method: "GET", path: "/shows/{show}/transitions", id: "listShowTransitions", tag: "history", summary: "A day's or a range's transitions, in order of time", who: whoAny,
+		desc:   "Every change of every call that arrived in the range, as the event stream sends them.",
+		params: dayParams, ok: content{"application/json": mediaSchema(ref("TransitionList")), "text/csv": mediaSchema(str)},
+		statuses: statuses(stRead, []int{422})},
+
+	{method: "GET", path: "/shows/{show}/events", id: "streamEvents", tag: "events", summary: "Stream the show's events (server-sent events)", who: whoAny,
+		desc: eventsDoc,
+		params: []param{
+			{in: "header", name: "Last-Event-ID", desc: "Resume after this event id; an id no longer kept gets a reset event first.", schema: str},
+			{in: "query", name: "last_event_id", desc: "Last-Event-ID, for clients that cannot set headers.", schema: str},
+		},
+		ok:       content{"text/event-stream": mediaSchema(map[string]any{"type": "array", "items": ref("Event")})},
+		statuses: statuses(stRead, []int{400, 429, 503})},
+
+	{method: "GET", path: "/callers", id: "searchCallers", tag: "history", summary: "Search callers by number or name, most recent first", who: whoAny,
+		params: []param{
+			{in: "query", name: "q", desc: "Digits of a number, or part of a name.", schema: map[string]any{"type": "string", "minLength": 1, "maxLength": maxText}, required: true},
+			{in: "query", name: "limit", desc: "At most this many (default 50).", schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxSearch}},
+		},
+		ok: jsonOK("ProfileList"), statuses: statuses(stRead, []int{422})},
+	{method: "GET", path: "/callers/{number}", id: "getCallerHistory", tag: "history", summary: "A caller's profile and last calls", who: whoAny,
+		desc: "404 for a number callin has never seen.", ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
+	{method: "GET", path: "/callers/{number}/notes", id: "getCallerNotes", tag: "history", summary: "A caller's notes, now and as saved before", who: whoAny,
+		desc: "Zero notes for a number without any; history newest first (at most 20).", ok: jsonOK("CallerNotesView"),
+		statuses: statuses(stRead, stNumber)},
+	{method: "PUT", path: "/callers/{number}/notes", id: "putCallerNotes", tag: "history", summary: "Save a caller's notes", who: whoScreen,
+		desc: "A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault.",
+		body: "CallerNotesInput", ok: jsonOK("CallerNotes"), statuses: statuses(stRead, stNumber, stBody)},
+	{method: "PUT", path: "/callers/{number}/block", id: "blockNumber", tag: "history", summary: "Block a number, saying why", who: whoProducer,
+		desc: "Its later calls are turned away; its callers already in line are flagged (blocked, a block transition) and take-next passes them by.",
+		body: "Block", ok: jsonOK("History"), statuses: statuses(stRead, stNumber, stBody)},
+	{method: "DELETE", path: "/callers/{number}/block", id: "unblockNumber", tag: "history", summary: "Lift a number's block", who: whoProducer,
+		ok: jsonOK("History"), statuses: statuses(stRead, stNumber)},
 }
 
 // eventsDoc describes the event stream.
