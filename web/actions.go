@@ -10,6 +10,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
 )
@@ -109,13 +110,13 @@ func (a callerAction) permFor(c queue.Call) auth.Action {
 // order (the first a caller's state allows is its primary button).
 var callerActions = []callerAction{
 	{name: queue.ActionCallbackNow, path: "callback-now", perm: auth.ActionPromote, body: noBody,
-		op:     actionOp{id: "callBackNow", who: whoProducer, desc: "Call a call-back entry (state callback) now, wherever it is in line."},
+		op:     actionOp{id: "callBackNow", who: api.WhoProducer, desc: "Call a call-back entry (state callback) now, wherever it is in line."},
 		button: actionButton{label: "Call back now", key: "c"}, label: "Calling back",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.CallbackNow(show, id, a)
 		}},
 	{name: queue.ActionScreen, path: "screen", perm: auth.ActionScreen, body: screenBody,
-		op: actionOp{id: "screenCaller", who: whoScreen, telephony: true, desc: screenDoc,
+		op: actionOp{id: "screenCaller", who: api.WhoScreen, telephony: true, desc: screenDoc,
 			accepted: "The screener's phone is ringing; the caller is as before, with pending `screen`. The outcome comes as `screening` events."},
 		button: actionButton{label: "Screen", key: "s", show: func(c queue.Call) bool { return c.State == queue.StateWaiting }},
 		label:  "Screening", doing: "ringing the screener",
@@ -123,38 +124,38 @@ var callerActions = []callerAction{
 			return c.Screen(ctx, show, id, a, in.Screener)
 		}},
 	{name: queue.ActionPromote, path: "promote", perm: auth.ActionPromote, body: noBody,
-		op:     actionOp{id: "promoteCaller", who: whoProducer, telephony: true, desc: "Put a caller on air, wherever they are in line (also one that is blocked)."},
+		op:     actionOp{id: "promoteCaller", who: api.WhoProducer, telephony: true, desc: "Put a caller on air, wherever they are in line (also one that is blocked)."},
 		button: actionButton{label: "On air", key: "p", dress: askDoNotAir}, label: "On air", doing: "going on air",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Promote(ctx, show, id, a)
 		}},
 	{name: queue.ActionReady, path: "ready", perm: auth.ActionReady, body: notesBody,
-		op:     actionOp{id: "readyCaller", who: whoScreen, telephony: true, desc: "Mark a caller ready for air, with the screener's notes."},
+		op:     actionOp{id: "readyCaller", who: api.WhoScreen, telephony: true, desc: "Mark a caller ready for air, with the screener's notes."},
 		button: actionButton{label: "Ready…", key: "r", dress: dialogReady("", "")}, label: "Ready", doing: "marking ready",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
 			return c.Ready(ctx, show, id, a, in.notes())
 		}},
 	{name: queue.ActionPickNext, path: "pick-next", perm: auth.ActionPickNext, body: noBody,
-		op:     actionOp{id: "pickNextCaller", who: whoProducer, desc: "Pick the caller take-next puts on air next."},
+		op:     actionOp{id: "pickNextCaller", who: api.WhoProducer, desc: "Pick the caller take-next puts on air next."},
 		button: actionButton{label: "Pick as next", key: "x", show: func(c queue.Call) bool { return !c.Next }}, label: "Picked as next",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.PickNext(show, id, a)
 		}},
 	{name: queue.ActionMoveToTop, path: "move-to-top", perm: auth.ActionMoveToTop, body: noBody,
-		op: actionOp{id: "moveCallerToTop", who: whoProducer, desc: "Move a caller to the front of the line."},
+		op: actionOp{id: "moveCallerToTop", who: api.WhoProducer, desc: "Move a caller to the front of the line."},
 		button: actionButton{label: "Move to top", key: "t",
 			show: func(c queue.Call) bool { return !c.Top || c.State == queue.StateCallback }}, label: "Moved to top",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.MoveToTop(show, id, a)
 		}},
 	{name: queue.ActionHold, path: "hold", perm: auth.ActionHold, body: noBody,
-		op:     actionOp{id: "holdCaller", who: whoProducer, telephony: true, desc: "Take an on-air caller back to hold, at the front of the line."},
+		op:     actionOp{id: "holdCaller", who: api.WhoProducer, telephony: true, desc: "Take an on-air caller back to hold, at the front of the line."},
 		button: actionButton{label: "Back to hold", key: "h"}, label: "Back on hold", doing: "back to hold",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Hold(ctx, show, id, a)
 		}},
 	{name: queue.ActionNotes, path: "screener-notes", perm: auth.ActionNotes, body: notesBody,
-		op: actionOp{id: "updateScreenerNotes", who: whoScreen,
+		op: actionOp{id: "updateScreenerNotes", who: api.WhoScreen,
 			desc: "Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing."},
 		// The ready dialog again, to change the notes of a ready or
 		// on-air caller without moving them.
@@ -165,31 +166,31 @@ var callerActions = []callerAction{
 			return c.UpdateNotes(show, id, a, in.notes())
 		}},
 	{name: queue.ActionMute, path: "mute", perm: auth.ActionMute, body: noBody,
-		op:     actionOp{id: "muteCaller", who: whoOnAir, telephony: true, desc: "Mute an on-air caller."},
+		op:     actionOp{id: "muteCaller", who: api.WhoOnAir, telephony: true, desc: "Mute an on-air caller."},
 		button: actionButton{label: "Mute", key: "m", place: placeToggle, dress: pressed("false")}, label: "Muted",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Mute(ctx, show, id, a)
 		}},
 	{name: queue.ActionUnmute, path: "unmute", perm: auth.ActionMute, body: noBody,
-		op:     actionOp{id: "unmuteCaller", who: whoOnAir, telephony: true, desc: "Unmute an on-air caller."},
+		op:     actionOp{id: "unmuteCaller", who: api.WhoOnAir, telephony: true, desc: "Unmute an on-air caller."},
 		button: actionButton{label: "Muted", key: "m", place: placeToggle, dress: pressed("true")}, label: "Unmuted",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Unmute(ctx, show, id, a)
 		}},
 	{name: queue.ActionLock, path: "lock", perm: auth.ActionLock, body: noBody,
-		op:     actionOp{id: "lockCaller", who: whoOnAir, desc: "Lock an on-air caller: hold and drop are refused until unlocked."},
+		op:     actionOp{id: "lockCaller", who: api.WhoOnAir, desc: "Lock an on-air caller: hold and drop are refused until unlocked."},
 		button: actionButton{label: "Lock", key: "l", place: placeToggle, dress: pressed("false")}, label: "Locked",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Lock(show, id, a)
 		}},
 	{name: queue.ActionUnlock, path: "unlock", perm: auth.ActionLock, body: noBody,
-		op:     actionOp{id: "unlockCaller", who: whoOnAir, desc: "Unlock an on-air caller."},
+		op:     actionOp{id: "unlockCaller", who: api.WhoOnAir, desc: "Unlock an on-air caller."},
 		button: actionButton{label: "Locked", key: "l", place: placeToggle, dress: pressed("true")}, label: "Unlocked",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Unlock(show, id, a)
 		}},
 	{name: queue.ActionDrop, path: "drop", perm: auth.ActionDropWaiting, permOnAir: auth.ActionDropOnAir, body: dropBody,
-		op:     actionOp{id: "dropCaller", who: whoHostDrop, telephony: true, desc: "End a call, after a goodbye prompt when asked."},
+		op:     actionOp{id: "dropCaller", who: api.WhoHostDrop, telephony: true, desc: "End a call, after a goodbye prompt when asked."},
 		button: actionButton{label: "Drop", key: "d", place: placeDanger, dress: dropButtons}, label: "Dropped", doing: "dropping",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
 			return c.Drop(ctx, show, id, a, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye, NotOnAir: in.notOnAir})
@@ -226,26 +227,15 @@ func bodyOf[T any](schema string, input func(T) actionInput) actionBody {
 	}}
 }
 
-// screenInput is screen's body: schema Screen.
-type screenInput struct {
-	Screener string `json:"screener,omitempty" api:"text" doc:"Who screens (default: the token's name). Another user than the token's only for producers and admins (403 otherwise)."`
-}
-
-// dropInput is drop's body (and drop all's): schema Drop.
-type dropInput struct {
-	Reason  string `json:"reason,omitempty" api:"text"`
-	Goodbye bool   `json:"goodbye,omitempty" doc:"Play the goodbye prompt before hanging up."`
-}
-
 // The bodies of the caller actions; ready's and screener-notes' is the
-// screener's notes (schema Notes, apiNotes).
+// screener's notes (schema Notes, api.Notes).
 var (
 	noBody     = bodyOf("", func(struct{}) actionInput { return actionInput{} })
-	screenBody = bodyOf("Screen", func(b screenInput) actionInput { return actionInput{Screener: b.Screener} })
-	notesBody  = bodyOf("Notes", func(b apiNotes) actionInput {
+	screenBody = bodyOf("Screen", func(b api.Screen) actionInput { return actionInput{Screener: b.Screener} })
+	notesBody  = bodyOf("Notes", func(b api.Notes) actionInput {
 		return actionInput{Name: b.Name, Location: b.Location, Topic: b.Topic, Priority: b.Priority}
 	})
-	dropBody = bodyOf("Drop", func(b dropInput) actionInput { return actionInput{Reason: b.Reason, Goodbye: b.Goodbye} })
+	dropBody = bodyOf("Drop", func(b api.Drop) actionInput { return actionInput{Reason: b.Reason, Goodbye: b.Goodbye} })
 )
 
 // notes are the screener notes of an input.
@@ -334,8 +324,8 @@ func actionByPath(acts []callerAction, path string) (callerAction, bool) {
 
 // Input limits; longer text is refused rather than cut.
 const (
-	maxText     = 200
-	maxPriority = 9
+	maxText     = api.MaxText
+	maxPriority = api.MaxPriority
 )
 
 // validate checks an action's input, naming the field at fault.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
@@ -56,7 +57,7 @@ func TestTrivialActionEverywhere(t *testing.T) {
 	var waved atomic.Int32
 	wave := callerAction{name: "wave", path: "wave", perm: auth.ActionNotes, body: noBody,
 		may:    func(c queue.Call) bool { return c.State == queue.StateWaiting },
-		op:     actionOp{id: "waveAtCaller", who: whoScreen, desc: "Wave at a waiting caller."},
+		op:     actionOp{id: "waveAtCaller", who: api.WhoScreen, desc: "Wave at a waiting caller."},
 		button: actionButton{label: "Wave", key: "v"}, label: "Waved",
 		do: func(_ context.Context, _ Callers, _, id string, _ queue.Actor, _ actionInput) (queue.Call, error) {
 			waved.Add(1)

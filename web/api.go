@@ -11,14 +11,16 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
 )
 
 // The automation API's handlers: each reads, checks and acts with early
 // returns, then answers through reply (JSON) or apiFail. The route table
-// is in server.go, the document in openapi.go, the JSON types in
-// api_types.go.
+// is in server.go, the JSON types and the document in package api (with
+// the conversions from the domain in api_types.go and the caller actions'
+// operations in openapi.go).
 
 // reply writes v as JSON with 200, or err as a JSON error: the one
 // response writer of the API.
@@ -53,7 +55,7 @@ func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	out := apiShowList{Shows: []apiShow{}}
+	out := api.ShowList{Shows: []api.Show{}}
 	for _, k := range s.keys {
 		snap, err := s.cfg.Shows.Snapshot(k)
 		if err != nil {
@@ -76,16 +78,16 @@ func lineOrder(l queue.Lineup) [][]queue.Call {
 }
 
 // callers lists the show's live callers, in one state when asked.
-func (s *Server) callers(r *http.Request) (apiCallList, error) {
+func (s *Server) callers(r *http.Request) (api.CallList, error) {
 	snap, err := s.apiSnapshot(r)
 	if err != nil {
-		return apiCallList{}, err
+		return api.CallList{}, err
 	}
 	state := queue.State(r.URL.Query().Get("state"))
 	switch state {
 	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateCallback, queue.StateOnAir:
 	default:
-		return apiCallList{}, invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
+		return api.CallList{}, invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
 	}
 	var out []queue.Call
 	for _, calls := range lineOrder(snap.Lineup) {
@@ -104,18 +106,18 @@ func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
 }
 
 // caller finds one live caller, reading only that call.
-func (s *Server) caller(r *http.Request) (apiCall, error) {
+func (s *Server) caller(r *http.Request) (api.Call, error) {
 	h, err := s.hub(r)
 	if err != nil {
-		return apiCall{}, err
+		return api.Call{}, err
 	}
 	id := chi.URLParam(r, "call")
 	c, err := s.cfg.Shows.Call(h.key, id)
 	if errors.Is(err, queue.ErrNotFound) || err == nil && c.State == queue.StateEnded {
-		return apiCall{}, notFound("caller", id)
+		return api.Call{}, notFound("caller", id)
 	}
 	if err != nil {
-		return apiCall{}, err
+		return api.Call{}, err
 	}
 	return callOf(c), nil
 }
@@ -176,15 +178,9 @@ func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, callOf(c), err)
 }
 
-// apiAirCleared is what clearing the air did: schema AirCleared.
-type apiAirCleared struct {
-	Cleared []apiCall `json:"cleared" doc:"Held or dropped, as they were on air."`
-	Locked  []apiCall `json:"locked" doc:"Locked: still on air."`
-}
-
 // historyJSON is a caller's profile and last calls, for the API and the
 // caller page.
-type historyJSON = apiHistory
+type historyJSON = api.History
 
 // historyLimit is how many past calls a caller's history shows.
 const historyLimit = 100
@@ -229,7 +225,7 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	out = historyJSON{Profile: profileOf(p), Calls: []apiCallRecord{}}
+	out = historyJSON{Profile: profileOf(p), Calls: []api.CallRecord{}}
 	for _, c := range calls {
 		out.Calls = append(out.Calls, callRecordOf(c))
 	}
@@ -295,7 +291,7 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 // apiBlockReq blocks (with the body's reason) or unblocks, then returns
 // the caller's history.
 func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
-	var in blockInput
+	var in api.Block
 	if blocked {
 		if err := decodeJSON(r, &in); err != nil {
 			return historyJSON{}, err
@@ -340,7 +336,7 @@ func (s *Server) searchCallers(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := apiProfileList{Callers: []apiProfile{}}
+	out := api.ProfileList{Callers: []api.Profile{}}
 	for _, p := range found {
 		out.Callers = append(out.Callers, profileOf(p))
 	}
@@ -360,7 +356,7 @@ func (h *hub) airLimitNow() time.Duration {
 }
 
 // settings returns the show's settings.
-func (s *Server) settings(h *hub) (apiSettings, error) {
+func (s *Server) settings(h *hub) (api.Settings, error) {
 	snap, err := s.cfg.Shows.Snapshot(h.key)
 	return settingsOf(snap.Settings, h.airLimitNow()), err
 }
@@ -377,31 +373,22 @@ func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
 
 // Bounds of the settings the API changes.
 const (
-	maxCapacity       = 100_000
-	maxOnAirLimit     = 100
-	maxAnnounceEvery  = 3600 // seconds
-	maxWarningMinutes = 240
+	maxCapacity       = api.MaxCapacity
+	maxOnAirLimit     = api.MaxOnAirLimit
+	maxAnnounceEvery  = api.MaxAnnounceEvery // seconds
+	maxWarningMinutes = api.MaxWarningMinutes
 )
-
-// settingsChange is the body of PATCH settings: only the fields given
-// change.
-type settingsChange struct {
-	Capacity             *int `json:"capacity,omitempty" api:"capacity"`
-	MaxOnAir             *int `json:"max_on_air,omitempty" api:"maxOnAir"`
-	AnnounceEverySeconds *int `json:"announce_every_seconds,omitempty" api:"announceEvery"`
-	OnAirWarningMinutes  *int `json:"on_air_warning_minutes,omitempty" api:"warningMinutes"`
-}
 
 // changeSettings checks every field given (its bounds and the role's
 // permission for it) before changing any.
-func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
+func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 	h, err := s.apiShowReq(r, auth.ActionView)
 	if err != nil {
-		return apiSettings{}, err
+		return api.Settings{}, err
 	}
-	var in settingsChange
+	var in api.SettingsChange
 	if err := decodeJSON(r, &in); err != nil {
-		return apiSettings{}, err
+		return api.Settings{}, err
 	}
 	checks := []struct {
 		v       *int
@@ -427,10 +414,10 @@ func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
 			continue
 		}
 		if err := s.allow(r, c.perm); err != nil {
-			return apiSettings{}, err
+			return api.Settings{}, err
 		}
 		if *c.v < c.lo || *c.v > c.hi {
-			return apiSettings{}, invalid(c.field, "must be between %d and %d", c.lo, c.hi)
+			return api.Settings{}, invalid(c.field, "must be between %d and %d", c.lo, c.hi)
 		}
 	}
 	for _, c := range checks {
@@ -438,7 +425,7 @@ func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
 			continue
 		}
 		if err := c.changes(*c.v); err != nil {
-			return apiSettings{}, err
+			return api.Settings{}, err
 		}
 	}
 	return s.settings(h)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
 )
@@ -192,7 +193,7 @@ func formInt(r *http.Request, field string, lo, hi int) (int, error) {
 }
 
 // maxChat is the longest chat message.
-const maxChat = 500
+const maxChat = api.MaxChat
 
 func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
 )
@@ -64,7 +65,7 @@ var showControls = []showControl{
 		},
 		said: func(ctlInput, ctlResult) string { return "Calling the host's phone: on air when answered." },
 		answer: func(_ *Server, _ *hub, _ ctlInput, res ctlResult) (any, error) {
-			return apiHostCall{ChannelID: res.channel}, nil
+			return api.HostCall{ChannelID: res.channel}, nil
 		}},
 	{console: "announce", perm: auth.ActionAnnounceInterval, form: formNumber("seconds", 0, maxAnnounceEvery),
 		do: func(_ *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlResult, error) {
@@ -95,7 +96,7 @@ func setLines(_ *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlRes
 
 // linesJSON reads PUT lines' body: open, required.
 func linesJSON(r *http.Request) (ctlInput, error) {
-	var in linesInput
+	var in api.Lines
 	if err := decodeJSON(r, &in); err != nil {
 		return ctlInput{}, err
 	}
@@ -142,7 +143,7 @@ func talkbackControl(name, path string, on bool) showControl {
 		},
 		said: func(ctlInput, ctlResult) string { return "Talkback off." },
 		answer: func(*Server, *hub, ctlInput, ctlResult) (any, error) {
-			return apiTalkback{Talkback: on}, nil
+			return api.Talkback{Talkback: on}, nil
 		}}
 	if on {
 		c.form, c.json, c.do = talkbackForm, talkbackJSON, startTalkback
@@ -162,15 +163,9 @@ func talkbackForm(r *http.Request) (ctlInput, error) {
 	return ctlInput{talkback: opts}, nil
 }
 
-// talkbackInput is the body of talkback/start.
-type talkbackInput struct {
-	Endpoint string   `json:"endpoint,omitempty" doc:"One of the show's talkback phones (--show talkback-phones=)."`
-	Media    []string `json:"media,omitempty" api:"talkbackMedia" doc:"The show's talkback media, or plain sound:NAME prompts when it lists none."`
-}
-
 // talkbackJSON reads talkback/start's body: an endpoint or media.
 func talkbackJSON(r *http.Request) (ctlInput, error) {
-	var in talkbackInput
+	var in api.TalkbackStart
 	if err := decodeJSON(r, &in); err != nil {
 		return ctlInput{}, err
 	}
@@ -224,7 +219,7 @@ func clearAirControl(name, path, how string, perm auth.Action) showControl {
 		},
 		said: func(_ ctlInput, res ctlResult) string { return airMessage(how, res.air) },
 		answer: func(_ *Server, _ *hub, _ ctlInput, res ctlResult) (any, error) {
-			return apiAirCleared{Cleared: callsOf(res.air.Cleared).Callers, Locked: callsOf(res.air.Locked).Callers}, nil
+			return api.AirCleared{Cleared: callsOf(res.air.Cleared).Callers, Locked: callsOf(res.air.Locked).Callers}, nil
 		}}
 }
 

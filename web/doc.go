@@ -22,8 +22,8 @@
 // (openapi.go), the permission check (callerAct) and GET /me (me.go) are
 // made from it. The show-wide controls are the rows of showControls
 // (controls.go), served by consoleControl and apiControl, each through
-// auditedControls (audit.go). The OpenAPI document's schemas are made from
-// the API's Go types by reflection (openapi_schema.go).
+// auditedControls (audit.go). The API's Go types and its OpenAPI document,
+// whose schemas are made from them by reflection, are package web/api's.
 //
 // # Live updates
 //

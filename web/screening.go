@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -103,22 +104,8 @@ func pendingOf(v showView, c queue.Call) string {
 	return v.pendingText(c.Pending)
 }
 
-// apiScreeningEvent is the data of a screening event: schema
-// ScreeningEvent.
-type apiScreeningEvent struct {
-	CallID   string     `json:"call_id"`
-	Screener string     `json:"screener" doc:"Who screens."`
-	Phone    string     `json:"phone" doc:"The endpoint rung, like PJSIP/screener1."`
-	State    string     `json:"state" api:"screeningState" doc:"ringing: the phone rings, the caller keeps the music and their place. answered: caller and screener talk (the screen transition came first). busy, unavailable, no_answer (rang for the ring timeout), unreachable, refused, failed (Asterisk did not do it): the caller is still on hold at their place, as before. caller_gone: the caller hung up while it rang."`
-	Message  string     `json:"message" doc:"What happened, in words for the producer: \"Sam's phone is busy — James is still on hold\"."`
-	Cause    int        `json:"cause,omitempty" doc:"The Q.850 cause the phone hung up with, when it gave one."`
-	Rang     *float64   `json:"rang_seconds,omitempty" doc:"How long it rang, once over."`
-	Started  time.Time  `json:"started"`
-	Ended    *time.Time `json:"ended,omitempty" doc:"Once over."`
-}
-
-func screeningEventOf(sc broadcast.Screening) apiScreeningEvent {
-	e := apiScreeningEvent{CallID: sc.CallID, Screener: sc.Screener, Phone: sc.Phone, State: string(sc.State),
+func screeningEventOf(sc broadcast.Screening) api.ScreeningEvent {
+	e := api.ScreeningEvent{CallID: sc.CallID, Screener: sc.Screener, Phone: sc.Phone, State: string(sc.State),
 		Message: screeningWords(sc), Cause: sc.Cause, Started: sc.Started}
 	if sc.State != broadcast.ScreenRinging {
 		r, end := seconds(sc.Rang), sc.Ended

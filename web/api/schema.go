@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -11,8 +11,7 @@ import (
 )
 
 // The document's schemas are made from the Go types the API encodes and
-// decodes (api_types.go and the inputs beside their handlers), by
-// reflection: a schema cannot list a field its type does not have, or
+// decodes (types.go: each named as its schema), by reflection: a schema cannot list a field its type does not have, or
 // miss one it has. Each exported field is a property named by its json
 // tag; it is required unless tagged omitempty or omitzero (so an input's
 // optional fields carry omitempty, which decoding ignores). Struct types
@@ -31,56 +30,58 @@ type apiSchema struct {
 	desc string
 }
 
-func schemaOf[T any](name, desc string) apiSchema {
-	return apiSchema{name: name, typ: reflect.TypeFor[T](), desc: desc}
+// schemaOf is type T as the schema of its name, described by desc.
+func schemaOf[T any](desc string) apiSchema {
+	t := reflect.TypeFor[T]()
+	return apiSchema{name: t.Name(), typ: t, desc: desc}
 }
 
 // apiSchemas is every schema made from a Go type.
 var apiSchemas = []apiSchema{
-	schemaOf[apiError]("Error", ""),
-	schemaOf[apiStats]("Stats", ""),
-	schemaOf[apiShow]("Show", ""),
-	schemaOf[apiShowList]("ShowList", ""),
-	schemaOf[apiSettings]("Settings", ""),
-	schemaOf[settingsChange]("SettingsChange", ""),
-	schemaOf[linesInput]("Lines", ""),
-	schemaOf[apiWho]("Me", ""),
-	schemaOf[apiMayCallers]("PermittedAction", "A caller action the token may take, and on which callers."),
-	schemaOf[apiNotes]("Notes", ""),
-	schemaOf[apiCallback]("Callback", "A call-back entry: the caller hung up to be called back and keeps the place."),
-	schemaOf[apiCall]("Call", ""),
-	schemaOf[apiCallList]("CallList", ""),
-	schemaOf[apiAirCleared]("AirCleared", "What hold all or drop all did."),
-	schemaOf[apiQuality]("LineQuality", "A caller's line as Asterisk last measured it."),
-	schemaOf[screenInput]("Screen", ""),
-	schemaOf[dropInput]("Drop", ""),
-	schemaOf[talkbackInput]("TalkbackStart", "An endpoint or media (422 with neither)."),
-	schemaOf[apiTalkback]("Talkback", ""),
-	schemaOf[apiHostCall]("HostCall", ""),
-	schemaOf[apiRecordingState]("RecordingState", ""),
-	schemaOf[apiRecording]("Recording", ""),
-	schemaOf[apiRecordingList]("RecordingList", ""),
-	schemaOf[apiActor]("Actor", ""),
-	schemaOf[apiTransition]("Transition", ""),
-	schemaOf[apiTransitionList]("TransitionList", ""),
-	schemaOf[apiCallRecord]("CallRecord", ""),
-	schemaOf[apiCallRecordList]("CallRecordList", ""),
-	schemaOf[apiProfile]("Profile", ""),
-	schemaOf[apiProfileList]("ProfileList", ""),
-	schemaOf[apiHistory]("History", ""),
-	schemaOf[apiCallerNotes]("CallerNotes", ""),
-	schemaOf[apiNotesView]("CallerNotesView", ""),
-	schemaOf[apiNotesInput]("CallerNotesInput", ""),
-	schemaOf[blockInput]("Block", ""),
-	schemaOf[apiMessage]("Message", ""),
-	schemaOf[apiMessageList]("MessageList", ""),
-	schemaOf[chatInput]("MessageText", ""),
-	schemaOf[apiLinesEvent]("LinesEvent", ""),
-	schemaOf[apiTalkbackEvent]("TalkbackEvent", ""),
-	schemaOf[apiNodeEvent]("NodeEvent", ""),
-	schemaOf[apiScreeningEvent]("ScreeningEvent", ""),
-	schemaOf[apiResetEvent]("ResetEvent", ""),
-	schemaOf[apiEndEvent]("EndEvent", ""),
+	schemaOf[Error](""),
+	schemaOf[Stats](""),
+	schemaOf[Show](""),
+	schemaOf[ShowList](""),
+	schemaOf[Settings](""),
+	schemaOf[SettingsChange](""),
+	schemaOf[Lines](""),
+	schemaOf[Me](""),
+	schemaOf[PermittedAction]("A caller action the token may take, and on which callers."),
+	schemaOf[Notes](""),
+	schemaOf[Callback]("A call-back entry: the caller hung up to be called back and keeps the place."),
+	schemaOf[Call](""),
+	schemaOf[CallList](""),
+	schemaOf[AirCleared]("What hold all or drop all did."),
+	schemaOf[LineQuality]("A caller's line as Asterisk last measured it."),
+	schemaOf[Screen](""),
+	schemaOf[Drop](""),
+	schemaOf[TalkbackStart]("An endpoint or media (422 with neither)."),
+	schemaOf[Talkback](""),
+	schemaOf[HostCall](""),
+	schemaOf[RecordingState](""),
+	schemaOf[Recording](""),
+	schemaOf[RecordingList](""),
+	schemaOf[Actor](""),
+	schemaOf[Transition](""),
+	schemaOf[TransitionList](""),
+	schemaOf[CallRecord](""),
+	schemaOf[CallRecordList](""),
+	schemaOf[Profile](""),
+	schemaOf[ProfileList](""),
+	schemaOf[History](""),
+	schemaOf[CallerNotes](""),
+	schemaOf[CallerNotesView](""),
+	schemaOf[CallerNotesInput](""),
+	schemaOf[Block](""),
+	schemaOf[Message](""),
+	schemaOf[MessageList](""),
+	schemaOf[MessageText](""),
+	schemaOf[LinesEvent](""),
+	schemaOf[TalkbackEvent](""),
+	schemaOf[NodeEvent](""),
+	schemaOf[ScreeningEvent](""),
+	schemaOf[ResetEvent](""),
+	schemaOf[EndEvent](""),
 }
 
 // The enums of the domain's named string types.
@@ -98,17 +99,17 @@ var (
 // fieldKinds are the schemas fields name with api:"kind": bounds and
 // enums taken from the Go constants that enforce them.
 var fieldKinds = map[string]map[string]any{
-	"text":     text(maxText),
-	"priority": bounded(0, maxPriority),
+	"text":     text(MaxText),
+	"priority": bounded(0, MaxPriority),
 	"count":    {"type": "integer", "minimum": 0},
-	"capacity": bounded(0, maxCapacity), "maxOnAir": bounded(0, maxOnAirLimit),
-	"announceEvery": bounded(0, maxAnnounceEvery), "warningMinutes": bounded(1, maxWarningMinutes),
+	"capacity": bounded(0, MaxCapacity), "maxOnAir": bounded(0, MaxOnAirLimit),
+	"announceEvery": bounded(0, MaxAnnounceEvery), "warningMinutes": bounded(1, MaxWarningMinutes),
 	"rating":        bounded(0, queue.MaxRating),
 	"notesTopic":    {"type": "string", "maxLength": queue.MaxNotesTopic},
 	"notesText":     {"type": "string", "maxLength": queue.MaxNotesText},
-	"blockReason":   {"type": "string", "minLength": 1, "maxLength": maxText},
-	"chatText":      {"type": "string", "minLength": 1, "maxLength": maxChat},
-	"talkbackMedia": {"type": "array", "items": str, "minItems": 1, "maxItems": maxTalkbackMedia},
+	"blockReason":   {"type": "string", "minLength": 1, "maxLength": MaxText},
+	"chatText":      {"type": "string", "minLength": 1, "maxLength": MaxChat},
+	"talkbackMedia": {"type": "array", "items": str, "minItems": 1, "maxItems": MaxTalkbackMedia},
 	"fromState":     enum(append([]string{""}, states...)...),
 	"errorCode": enum(CodeBadRequest, CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeGone,
 		CodeUnavailable, CodeLimited, CodeTooLarge, CodeMediaType, CodeTelephony, CodeInternal, "method_not_allowed"),
