@@ -288,6 +288,48 @@ func (e LinesFrameEvent) Valid() bool {
 	}
 }
 
+// Defines values for MeKind.
+const (
+	MeKindToken MeKind = "token"
+	MeKindUser  MeKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the MeKind enum.
+func (e MeKind) Valid() bool {
+	switch e {
+	case MeKindToken:
+		return true
+	case MeKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MeRole.
+const (
+	RoleAdmin    MeRole = "admin"
+	RoleHost     MeRole = "host"
+	RoleProducer MeRole = "producer"
+	RoleScreener MeRole = "screener"
+)
+
+// Valid indicates whether the value is a known member of the MeRole enum.
+func (e MeRole) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleHost:
+		return true
+	case RoleProducer:
+		return true
+	case RoleScreener:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NodeEventState.
 const (
 	Connecting NodeEventState = "connecting"
@@ -330,6 +372,27 @@ const (
 func (e NodeFrameEvent) Valid() bool {
 	switch e {
 	case Node:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PermittedActionCallers.
+const (
+	CallersAll      PermittedActionCallers = "all"
+	CallersNotOnAir PermittedActionCallers = "not_on_air"
+	CallersOnAir    PermittedActionCallers = "on_air"
+)
+
+// Valid indicates whether the value is a known member of the PermittedActionCallers enum.
+func (e PermittedActionCallers) Valid() bool {
+	switch e {
+	case CallersAll:
+		return true
+	case CallersNotOnAir:
+		return true
+	case CallersOnAir:
 		return true
 	default:
 		return false
@@ -1021,6 +1084,23 @@ type LinesFrame struct {
 // LinesFrameEvent defines model for LinesFrame.Event.
 type LinesFrameEvent string
 
+// Me defines model for Me.
+type Me struct {
+	CallerActions []PermittedAction `json:"caller_actions"`
+	Kind          MeKind            `json:"kind"`
+	Name          string            `json:"name"`
+
+	// Permissions What the role may do (view, screen, promote, …).
+	Permissions []string `json:"permissions"`
+	Role        MeRole   `json:"role"`
+}
+
+// MeKind defines model for Me.Kind.
+type MeKind string
+
+// MeRole defines model for Me.Role.
+type MeRole string
+
 // Message defines model for Message.
 type Message struct {
 	At time.Time `json:"at"`
@@ -1070,6 +1150,22 @@ type Notes struct {
 	Priority *int    `json:"priority,omitempty"`
 	Topic    *string `json:"topic,omitempty"`
 }
+
+// PermittedAction A caller action the token may take, and on which callers.
+type PermittedAction struct {
+	// Action The action, as transitions name it.
+	Action  string                 `json:"action"`
+	Callers PermittedActionCallers `json:"callers"`
+
+	// Operation Its operationId.
+	Operation string `json:"operation"`
+
+	// Path Its segment under /shows/{show}/callers/{call}/.
+	Path string `json:"path"`
+}
+
+// PermittedActionCallers defines model for PermittedAction.Callers.
+type PermittedActionCallers string
 
 // Profile defines model for Profile.
 type Profile struct {
@@ -1949,6 +2045,13 @@ type ClientInterface interface {
 	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
 	PutCallerNotes(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetMe Who the token is and what it may do
+	//
+	// The token's name and role, the role's permissions, and the caller actions it may take: on all callers, only on callers on air, or only on callers not on air (the caller's state decides the rest). Who may: Any role.
+	//
+	// Corresponds with GET /me (the `GetMe` operationId).
+	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPI This document
 	//
 	// Corresponds with GET /openapi.json (the `GetOpenAPI` operationId).
@@ -2447,6 +2550,23 @@ func (c *Client) PutCallerNotesWithBody(ctx context.Context, number PhoneNumber,
 // Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
 func (c *Client) PutCallerNotes(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutCallerNotesRequest(c.Server, number, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMe Who the token is and what it may do
+//
+// The token's name and role, the role's permissions, and the caller actions it may take: on all callers, only on callers on air, or only on callers not on air (the caller's state decides the rest). Who may: Any role.
+//
+// Corresponds with GET /me (the `GetMe` operationId).
+func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMeRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3544,6 +3664,33 @@ func NewPutCallerNotesRequestWithBody(server string, number PhoneNumber, content
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMeRequest constructs an http.Request for the GetMe method
+func NewGetMeRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5393,6 +5540,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
 	PutCallerNotesWithResponse(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error)
 
+	// GetMeWithResponse Who the token is and what it may do
+	//
+	// The token's name and role, the role's permissions, and the caller actions it may take: on all callers, only on callers on air, or only on callers not on air (the caller's state decides the rest). Who may: Any role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me (the `GetMe` operationId).
+	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+
 	// GetOpenAPIWithResponse This document
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6328,6 +6484,61 @@ func (r PutCallerNotesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutCallerNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Me
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMeResponse) GetJSON200() *Me {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMeResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetMeResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10042,6 +10253,21 @@ func (c *ClientWithResponses) PutCallerNotesWithResponse(ctx context.Context, nu
 	return ParsePutCallerNotesResponse(rsp)
 }
 
+// GetMeWithResponse Who the token is and what it may do
+//
+// The token's name and role, the role's permissions, and the caller actions it may take: on all callers, only on callers on air, or only on callers not on air (the caller's state decides the rest). Who may: Any role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me (the `GetMe` operationId).
+func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error) {
+	rsp, err := c.GetMe(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMeResponse(rsp)
+}
+
 // GetOpenAPIWithResponse This document
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11161,6 +11387,46 @@ func ParsePutCallerNotesResponse(rsp *http.Response) (*PutCallerNotesResponse, e
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMeResponse parses an HTTP response from a GetMeWithResponse call
+func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Me
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500

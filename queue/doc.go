@@ -29,6 +29,11 @@
 // (Joined, Hangup, Fail, Vanish, Readmit) apply at once whatever
 // is reserved: Hangup and Fail end the call and void its ticket.
 //
+// May says, of a Call as a snapshot shows it, whether a producer's action
+// fits it now (the state rules of the method of that name, without ErrBusy
+// and the on-air limit); the console offers its buttons by it, and
+// TestModel holds it to the methods.
+//
 // A call's state changes only through Commit and those facts, one state at a
 // time, so a caller is never in two places at once here, whatever order
 // Asterisk's bridge events arrive in: broadcast does not feed

@@ -186,10 +186,24 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		}
 	}
 	onAirFull := func() bool { return m.count(StateOnAir)+m.pendingOnAir() >= m.maxOnAir }
+	// may checks May against what the method did to the caller as it was
+	// before (pre), when no other action was pending on it.
+	var pre Call
+	var preErr error
+	may := func(action string, err error) {
+		t.Helper()
+		if preErr != nil || pre.Pending != "" || !live(pre.State) {
+			return
+		}
+		if want := err == nil || errors.Is(err, ErrOnAirFull); May(pre, action) != want {
+			t.Fatalf("May(%s, %s) = %t, but the method answered %v", pre.State, action, !want, err)
+		}
+	}
 
 	for step := range steps {
 		now = now.Add(time.Duration(rng.IntN(3000)) * time.Millisecond)
 		id := pick()
+		pre, preErr = s.Get(id)
 		op := rng.IntN(19)
 		switch op {
 		case 0, 1, 2: // arrive and join
@@ -226,6 +240,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrInvalid
 			}
 			reserve("screen", tk, err, want)
+			may(ActionScreen, err)
 		case 4: // ready
 			tk, err := s.Ready(actor, id, Notes{Priority: rng.IntN(4)})
 			c, want := m.lookup(id)
@@ -235,6 +250,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrInvalid
 			}
 			reserve("ready", tk, err, want)
+			may(ActionReady, err)
 		case 5: // promote
 			tk, err := s.Promote(actor, id)
 			c, want := m.lookup(id)
@@ -248,6 +264,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrOnAirFull
 			}
 			reserve("promote", tk, err, want)
+			may(ActionPromote, err)
 		case 6: // take next
 			tk, err := s.TakeNext(actor)
 			var want error
@@ -285,6 +302,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrInvalid
 			}
 			reserve("hold", tk, err, want)
+			may(ActionHold, err)
 		case 8: // drop
 			tk, err := s.Drop(actor, id, "")
 			c, want := m.lookup(id)
@@ -292,6 +310,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrLocked
 			}
 			reserve("drop", tk, err, want)
+			may(ActionDrop, err)
 		case 9: // mute or unmute
 			muted := rng.IntN(2) == 0
 			var tk Ticket
@@ -308,6 +327,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrConflict
 			}
 			reserve("mute", tk, err, want)
+			may(map[bool]string{true: ActionMute, false: ActionUnmute}[muted], err)
 		case 10: // lock or unlock
 			locked := rng.IntN(2) == 0
 			var err error
@@ -323,6 +343,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrConflict
 			}
 			same("lock", err, want)
+			may(map[bool]string{true: ActionLock, false: ActionUnlock}[locked], err)
 			if err == nil {
 				c.locked = locked
 			}
@@ -333,6 +354,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrInvalid
 			}
 			same("move to top", err, want)
+			may(ActionMoveToTop, err)
 			if err == nil {
 				m.topSeq--
 				c.top = m.topSeq
@@ -346,6 +368,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrInvalid
 			}
 			same("pick next", err, want)
+			may(ActionPickNext, err)
 			if err == nil {
 				m.unpick()
 				c.picked = true
@@ -358,6 +381,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				want = ErrInvalid
 			}
 			same("notes", err, want)
+			may(ActionNotes, err)
 			if err == nil {
 				c.prio = prio
 			}

@@ -11,14 +11,16 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
 )
 
 // The automation API's handlers: each reads, checks and acts with early
 // returns, then answers through reply (JSON) or apiFail. The route table
-// is in server.go, the document in openapi.go, the JSON types in
-// api_types.go.
+// is in server.go, the JSON types and the document in package api (with
+// the conversions from the domain in api_types.go and the caller actions'
+// operations in openapi.go).
 
 // reply writes v as JSON with 200, or err as a JSON error: the one
 // response writer of the API.
@@ -53,9 +55,7 @@ func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	out := struct {
-		Shows []apiShow `json:"shows"`
-	}{Shows: []apiShow{}}
+	out := api.ShowList{Shows: []api.Show{}}
 	for _, k := range s.keys {
 		snap, err := s.cfg.Shows.Snapshot(k)
 		if err != nil {
@@ -72,49 +72,22 @@ func (s *Server) apiShow(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, showOf(snap), err)
 }
 
-func (s *Server) apiLines(w http.ResponseWriter, r *http.Request) {
-	out, err := s.setLines(r)
-	s.reply(w, r, out, err)
-}
-
-// setLines opens or closes the lines and returns the show.
-func (s *Server) setLines(r *http.Request) (apiShow, error) {
-	h, err := s.apiShowReq(r, auth.ActionLines)
-	if err != nil {
-		return apiShow{}, err
-	}
-	var in struct {
-		Open *bool `json:"open"`
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return apiShow{}, err
-	}
-	if in.Open == nil {
-		return apiShow{}, invalid("open", "is required (true or false)")
-	}
-	if err := s.controls(r).SetLinesOpen(h.key, *in.Open); err != nil {
-		return apiShow{}, err
-	}
-	snap, err := s.cfg.Shows.Snapshot(h.key)
-	return showOf(snap), err
-}
-
 // lineOrder is the order the API lists callers in.
 func lineOrder(l queue.Lineup) [][]queue.Call {
 	return [][]queue.Call{l.OnAir, l.Ready, l.Waiting, l.Screening, l.Arriving}
 }
 
 // callers lists the show's live callers, in one state when asked.
-func (s *Server) callers(r *http.Request) (apiCallList, error) {
+func (s *Server) callers(r *http.Request) (api.CallList, error) {
 	snap, err := s.apiSnapshot(r)
 	if err != nil {
-		return apiCallList{}, err
+		return api.CallList{}, err
 	}
 	state := queue.State(r.URL.Query().Get("state"))
 	switch state {
 	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateCallback, queue.StateOnAir:
 	default:
-		return apiCallList{}, invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
+		return api.CallList{}, invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
 	}
 	var out []queue.Call
 	for _, calls := range lineOrder(snap.Lineup) {
@@ -133,18 +106,18 @@ func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
 }
 
 // caller finds one live caller, reading only that call.
-func (s *Server) caller(r *http.Request) (apiCall, error) {
+func (s *Server) caller(r *http.Request) (api.Call, error) {
 	h, err := s.hub(r)
 	if err != nil {
-		return apiCall{}, err
+		return api.Call{}, err
 	}
 	id := chi.URLParam(r, "call")
 	c, err := s.cfg.Shows.Call(h.key, id)
 	if errors.Is(err, queue.ErrNotFound) || err == nil && c.State == queue.StateEnded {
-		return apiCall{}, notFound("caller", id)
+		return api.Call{}, notFound("caller", id)
 	}
 	if err != nil {
-		return apiCall{}, err
+		return api.Call{}, err
 	}
 	return callOf(c), nil
 }
@@ -189,7 +162,7 @@ func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
 // apiAct serves one caller action: callerAct with the action's JSON body.
 func (s *Server) apiAct(a callerAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.callerAct(r, a, jsonInput(a))
+		c, err := s.callerAct(r, a, a.body.read)
 		if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 			// The screener's phone rings: the outcome comes as a screening
 			// event (and the screen transition once answered).
@@ -205,124 +178,9 @@ func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, callOf(c), err)
 }
 
-// apiAirCleared is what clearing the air did: schema AirCleared.
-type apiAirCleared struct {
-	Cleared []apiCall `json:"cleared"`
-	Locked  []apiCall `json:"locked"`
-}
-
-// apiClearAir serves on-air/hold and on-air/drop: every unlocked caller on
-// air back on hold, or dropped (with the body of a drop). When some were
-// cleared and others not, the answer says who was cleared and the log why
-// the others were not.
-func (s *Server) apiClearAir(how string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.clearAir(r, how, jsonInput(callerAction{name: how}))
-		if err != nil && out.Cleared == nil && out.Locked == nil {
-			s.reply(w, r, nil, err)
-			return
-		}
-		if err != nil {
-			s.log.Warn("web: clearing the air left callers on air", "show", chi.URLParam(r, "show"), "err", err)
-		}
-		s.reply(w, r, apiAirCleared{Cleared: callsOf(out.Cleared).Callers, Locked: callsOf(out.Locked).Callers}, nil)
-	}
-}
-
-// clearAir checks the permission (hold, or drop on air), reads the input
-// (a drop's reason and goodbye), and clears the air.
-func (s *Server) clearAir(r *http.Request, how string, read func(*http.Request) (actionInput, error)) (broadcast.AirCleared, error) {
-	perm := auth.ActionHold
-	if how == broadcast.ClearDrop {
-		perm = auth.ActionDropOnAir
-	}
-	h, err := s.apiShowReq(r, perm)
-	if err != nil {
-		return broadcast.AirCleared{}, err
-	}
-	in, err := read(r)
-	if err != nil {
-		return broadcast.AirCleared{}, err
-	}
-	_, actor := principal(r)
-	return s.controls(r).ClearAir(r.Context(), h.key, actor, how, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye})
-}
-
-// talkbackInput is the body of talkback/start.
-type talkbackInput struct {
-	Endpoint string   `json:"endpoint"`
-	Media    []string `json:"media"`
-}
-
-// talkback starts (on) or stops it.
-func (s *Server) talkback(r *http.Request, on bool) (map[string]bool, error) {
-	h, err := s.apiShowReq(r, auth.ActionTalkback)
-	if err != nil {
-		return nil, err
-	}
-	if !on {
-		return map[string]bool{"talkback": false}, s.controls(r).StopTalkback(r.Context(), h.key)
-	}
-	var in talkbackInput
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if in.Endpoint == "" && len(in.Media) == 0 {
-		return nil, invalid("endpoint", "want an endpoint (one of the show's talkback phones) or media")
-	}
-	opts := broadcast.TalkbackOptions{Endpoint: in.Endpoint, Media: in.Media}
-	p, _ := principal(r)
-	if err := s.cfg.Talkback[h.key].check(h.key, opts, p); err != nil {
-		return nil, err
-	}
-	return map[string]bool{"talkback": true}, s.controls(r).StartTalkback(r.Context(), h.key, opts)
-}
-
-func (s *Server) apiTalkback(on bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.talkback(r, on)
-		s.reply(w, r, out, err)
-	}
-}
-
-// recording starts (on) or stops the on-air recording.
-func (s *Server) recording(r *http.Request, on bool) (apiRecordingState, error) {
-	h, err := s.apiShowReq(r, auth.ActionRecording)
-	if err != nil {
-		return apiRecordingState{}, err
-	}
-	var st broadcast.RecordingState
-	if on {
-		st, err = s.controls(r).StartRecording(r.Context(), h.key)
-	} else {
-		st, err = s.controls(r).StopRecording(r.Context(), h.key)
-	}
-	return recordingStateOf(st), err
-}
-
-// apiCallHost rings the show's host phone onto the air.
-func (s *Server) apiCallHost(w http.ResponseWriter, r *http.Request) {
-	h, err := s.hub(r)
-	if err == nil {
-		err = s.allow(r, auth.ActionLines)
-	}
-	var ch string
-	if err == nil {
-		ch, err = s.cfg.Controls.JoinHost(r.Context(), h.key, "")
-	}
-	s.reply(w, r, map[string]string{"channel_id": ch}, err)
-}
-
-func (s *Server) apiRecording(on bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.recording(r, on)
-		s.reply(w, r, out, err)
-	}
-}
-
 // historyJSON is a caller's profile and last calls, for the API and the
 // caller page.
-type historyJSON = apiHistory
+type historyJSON = api.History
 
 // historyLimit is how many past calls a caller's history shows.
 const historyLimit = 100
@@ -367,7 +225,7 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	out = historyJSON{Profile: profileOf(p), Calls: []apiCallRecord{}}
+	out = historyJSON{Profile: profileOf(p), Calls: []api.CallRecord{}}
 	for _, c := range calls {
 		out.Calls = append(out.Calls, callRecordOf(c))
 	}
@@ -433,9 +291,7 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 // apiBlockReq blocks (with the body's reason) or unblocks, then returns
 // the caller's history.
 func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in api.Block
 	if blocked {
 		if err := decodeJSON(r, &in); err != nil {
 			return historyJSON{}, err
@@ -480,9 +336,7 @@ func (s *Server) searchCallers(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Callers []apiProfile `json:"callers"`
-	}{Callers: []apiProfile{}}
+	out := api.ProfileList{Callers: []api.Profile{}}
 	for _, p := range found {
 		out.Callers = append(out.Callers, profileOf(p))
 	}
@@ -502,7 +356,7 @@ func (h *hub) airLimitNow() time.Duration {
 }
 
 // settings returns the show's settings.
-func (s *Server) settings(h *hub) (apiSettings, error) {
+func (s *Server) settings(h *hub) (api.Settings, error) {
 	snap, err := s.cfg.Shows.Snapshot(h.key)
 	return settingsOf(snap.Settings, h.airLimitNow()), err
 }
@@ -519,29 +373,22 @@ func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
 
 // Bounds of the settings the API changes.
 const (
-	maxCapacity   = 100_000
-	maxOnAirLimit = 100
+	maxCapacity       = api.MaxCapacity
+	maxOnAirLimit     = api.MaxOnAirLimit
+	maxAnnounceEvery  = api.MaxAnnounceEvery // seconds
+	maxWarningMinutes = api.MaxWarningMinutes
 )
-
-// settingsChange is the body of PATCH settings: only the fields given
-// change.
-type settingsChange struct {
-	Capacity             *int `json:"capacity"`
-	MaxOnAir             *int `json:"max_on_air"`
-	AnnounceEverySeconds *int `json:"announce_every_seconds"`
-	OnAirWarningMinutes  *int `json:"on_air_warning_minutes"`
-}
 
 // changeSettings checks every field given (its bounds and the role's
 // permission for it) before changing any.
-func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
+func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 	h, err := s.apiShowReq(r, auth.ActionView)
 	if err != nil {
-		return apiSettings{}, err
+		return api.Settings{}, err
 	}
-	var in settingsChange
+	var in api.SettingsChange
 	if err := decodeJSON(r, &in); err != nil {
-		return apiSettings{}, err
+		return api.Settings{}, err
 	}
 	checks := []struct {
 		v       *int
@@ -554,12 +401,11 @@ func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
 			func(n int) error { return s.controls(r).SetCapacity(h.key, n) }},
 		{in.MaxOnAir, "max_on_air", 0, maxOnAirLimit, auth.ActionAirLimit,
 			func(n int) error { return s.controls(r).SetMaxOnAir(h.key, n) }},
-		{in.AnnounceEverySeconds, "announce_every_seconds", 0, 3600, auth.ActionAnnounceInterval,
+		{in.AnnounceEverySeconds, "announce_every_seconds", 0, maxAnnounceEvery, auth.ActionAnnounceInterval,
 			func(n int) error { return s.controls(r).SetAnnounceEvery(h.key, time.Duration(n)*time.Second) }},
-		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, 240, auth.ActionAirLimit,
+		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, maxWarningMinutes, auth.ActionAirLimit,
 			func(n int) error {
-				h.setAirLimit(time.Duration(n) * time.Minute)
-				s.audit(r, h.key, "air_limit", nil, "minutes", n)
+				s.controls(r).SetAirLimit(h, time.Duration(n)*time.Minute)
 				return nil
 			}},
 	}
@@ -568,10 +414,10 @@ func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
 			continue
 		}
 		if err := s.allow(r, c.perm); err != nil {
-			return apiSettings{}, err
+			return api.Settings{}, err
 		}
 		if *c.v < c.lo || *c.v > c.hi {
-			return apiSettings{}, invalid(c.field, "must be between %d and %d", c.lo, c.hi)
+			return api.Settings{}, invalid(c.field, "must be between %d and %d", c.lo, c.hi)
 		}
 	}
 	for _, c := range checks {
@@ -579,7 +425,7 @@ func (s *Server) changeSettings(r *http.Request) (apiSettings, error) {
 			continue
 		}
 		if err := c.changes(*c.v); err != nil {
-			return apiSettings{}, err
+			return api.Settings{}, err
 		}
 	}
 	return s.settings(h)
@@ -624,30 +470,19 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	s.serveSSE(w, r, h, c, func() { h.attachAPI(c, last) })
 }
 
-// permFor is the permission an action on a call needs: dropping an on-air
-// caller needs more than dropping a waiting one. The state is read before
-// the action, so a caller promoted in between is dropped on the waiting
-// permission; broadcast has no "drop only if" option to close that gap.
+// permFor is the permission doing a to a call needs (callerAction's
+// permFor): dropping an on-air caller needs more than dropping a waiting
+// one. The state is read before the action, so a caller promoted in
+// between would be dropped on the waiting permission; callerAct closes
+// that gap with DropOptions.NotOnAir.
 func (s *Server) permFor(a callerAction, h *hub, callID string) auth.Action {
-	if a.name != queue.ActionDrop {
+	if a.permOnAir == "" {
 		return a.perm
 	}
 	if c, err := s.cfg.Shows.Call(h.key, callID); err == nil {
-		return dropPerm(c)
+		return a.permFor(c)
 	}
 	return a.perm
-}
-
-func (c auditedControls) SetCapacity(show string, n int) error {
-	err := c.Controls.SetCapacity(show, n)
-	c.s.audit(c.r, show, "capacity", err, "capacity", n)
-	return err
-}
-
-func (c auditedControls) SetMaxOnAir(show string, n int) error {
-	err := c.Controls.SetMaxOnAir(show, n)
-	c.s.audit(c.r, show, "max_on_air", err, "max_on_air", n)
-	return err
 }
 
 // parseID reads an event id: a whole number, not negative.

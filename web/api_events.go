@@ -3,9 +3,9 @@ package web
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/web/api"
 )
 
 // The API's event stream (GET /api/v1/shows/{show}/events): every event
@@ -27,22 +27,7 @@ type event struct {
 // guards it.
 type apiFeed struct {
 	settings broadcast.Settings
-	talkback apiTalkbackEvent
-}
-
-// apiTalkbackEvent is the data of a talkback event: schema TalkbackEvent.
-type apiTalkbackEvent struct {
-	Active      bool   `json:"active"`
-	Line        string `json:"line,omitempty"`
-	Bridges     int    `json:"bridges"`      // holding bridges that hear it now
-	HoldBridges int    `json:"hold_bridges"` // holding bridges in the pool
-}
-
-// apiNodeEvent is the data of a node event: schema NodeEvent.
-type apiNodeEvent struct {
-	Node  string              `json:"node"`
-	State broadcast.NodeState `json:"state"`
-	Since time.Time           `json:"since"`
+	talkback api.TalkbackEvent
 }
 
 // apiSubscribed takes what the feed compares with from a snapshot taken
@@ -57,11 +42,11 @@ func (h *hub) apiSubscribed() {
 	h.feed = apiFeed{settings: snap.Settings, talkback: talkbackOf(snap.Media)}
 }
 
-func talkbackOf(m broadcast.MediaState) apiTalkbackEvent {
+func talkbackOf(m broadcast.MediaState) api.TalkbackEvent {
 	if !m.Talkback {
-		return apiTalkbackEvent{} // the pool's size changes are not talkback events
+		return api.TalkbackEvent{} // the pool's size changes are not talkback events
 	}
-	return apiTalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1)}
+	return api.TalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1)}
 }
 
 // apiUpdate turns one broadcast update into the API's events.
@@ -92,7 +77,7 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 		}
 	case broadcast.UpdateSettings:
 		if u.Settings.LinesOpen != h.feed.settings.LinesOpen {
-			h.publishLocked("lines", map[string]bool{"open": u.Settings.LinesOpen})
+			h.publishLocked("lines", api.LinesEvent{Open: u.Settings.LinesOpen})
 		}
 		h.feed.settings = u.Settings
 		h.publishSettingsLocked()
@@ -104,7 +89,7 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 			h.publishLocked("talkback", tb)
 		}
 	case broadcast.UpdateNode:
-		h.publishLocked("node", apiNodeEvent{Node: u.Node.Node, State: u.Node.State, Since: u.Node.Since})
+		h.publishLocked("node", api.NodeEvent{Node: u.Node.Node, State: u.Node.State, Since: u.Node.Since})
 	case broadcast.UpdateScreening:
 		h.publishLocked("screening", screeningEventOf(u.Screening))
 	}
@@ -163,7 +148,7 @@ func (h *hub) reset(why string) {
 
 // resetMsg is the event telling a client to reload its state; h.mu held.
 func (h *hub) resetMsg(why string) []byte {
-	data, _ := json.Marshal(map[string]any{"reason": why, "last_id": h.next - 1})
+	data, _ := json.Marshal(api.ResetEvent{Reason: why, LastID: h.next - 1})
 	return encodeEvent(0, "reset", data)
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
 )
@@ -134,9 +135,7 @@ func (s *Server) apiShowCalls(w http.ResponseWriter, r *http.Request) {
 		s.writeCSV(w, r, x.show+"-calls", rows)
 		return
 	}
-	out := struct {
-		Calls []apiCallRecord `json:"calls"`
-	}{Calls: make([]apiCallRecord, 0, len(calls))}
+	out := api.CallRecordList{Calls: make([]api.CallRecord, 0, len(calls))}
 	for _, c := range calls {
 		out.Calls = append(out.Calls, callRecordOf(c))
 	}
@@ -163,9 +162,7 @@ func (s *Server) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
 		s.writeCSV(w, r, x.show+"-transitions", rows)
 		return
 	}
-	out := struct {
-		Transitions []apiTransition `json:"transitions"`
-	}{Transitions: make([]apiTransition, 0, len(ts))}
+	out := api.TransitionList{Transitions: make([]api.Transition, 0, len(ts))}
 	for _, t := range ts {
 		out.Transitions = append(out.Transitions, apiTransitionOf(t))
 	}
@@ -180,8 +177,8 @@ func itoaZero(n int) string {
 }
 
 // messageOf is a chat message as the API shows it.
-func messageOf(m chatMsg) apiMessage {
-	return apiMessage{ID: m.ID, At: m.At, Author: m.From, Text: m.Text}
+func messageOf(m chatMsg) api.Message {
+	return api.Message{ID: m.ID, At: m.At, Author: m.From, Text: m.Text}
 }
 
 func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
@@ -191,9 +188,7 @@ func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs := h.chat.list()
-	out := struct {
-		Messages []apiMessage `json:"messages"`
-	}{Messages: make([]apiMessage, 0, len(msgs))}
+	out := api.MessageList{Messages: make([]api.Message, 0, len(msgs))}
 	for _, m := range msgs {
 		out.Messages = append(out.Messages, messageOf(m))
 	}
@@ -201,27 +196,25 @@ func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 }
 
 // postChat writes a message in the show's chat, as the console does.
-func (s *Server) postChat(r *http.Request) (apiMessage, error) {
+func (s *Server) postChat(r *http.Request) (api.Message, error) {
 	h, err := s.apiShowReq(r, auth.ActionMessage)
 	if err != nil {
-		return apiMessage{}, err
+		return api.Message{}, err
 	}
-	var in struct {
-		Text string `json:"text"`
-	}
+	var in api.MessageText
 	if err := decodeJSON(r, &in); err != nil {
-		return apiMessage{}, err
+		return api.Message{}, err
 	}
 	text := strings.TrimSpace(in.Text)
 	if text == "" || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, unprintable) >= 0 {
-		return apiMessage{}, invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
+		return api.Message{}, invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
 	}
 	p, _ := principal(r)
 	m := chatMsg{At: s.cfg.Now(), From: auth.ActorName(p), Text: text}
 	if s.cfg.Chat != nil {
 		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, auth.ActorName(p), text)
 		if err != nil {
-			return apiMessage{}, err
+			return api.Message{}, err
 		}
 		m = chatOf(stored)
 	}
@@ -256,9 +249,7 @@ func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		recs, err = s.cfg.Recordings.ShowRecordings(r.Context(), h.key, r.URL.Query().Get("call"), recordingsLimit)
 	}
-	out := struct {
-		Recordings []apiRecording `json:"recordings"`
-	}{Recordings: make([]apiRecording, 0, len(recs))}
+	out := api.RecordingList{Recordings: make([]api.Recording, 0, len(recs))}
 	for _, rec := range recs {
 		out.Recordings = append(out.Recordings, recordingOf(rec))
 	}

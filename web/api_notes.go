@@ -3,47 +3,17 @@ package web
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 )
 
-// apiNotes' API side: a caller's notes (schema CallerNotes) and their
+// api.Notes' API side: a caller's notes (schema CallerNotes) and their
 // versions, read by any role and written by those who may write notes.
 
-// apiCallerNotes is one version of a caller's notes: schema CallerNotes.
-type apiCallerNotes struct {
-	Number        string    `json:"number"`
-	Topic         string    `json:"topic"`
-	Notes         string    `json:"notes"`
-	Rating        int       `json:"rating"`
-	DoNotAir      bool      `json:"do_not_air"`
-	ContestWinner bool      `json:"contest_winner"`
-	CallID        string    `json:"call_id,omitempty"`
-	By            string    `json:"by,omitempty"`
-	At            time.Time `json:"at,omitzero"`
-}
-
-// apiNotesView is a caller's notes now and as saved before: schema
-// CallerNotesView.
-type apiNotesView struct {
-	Notes   apiCallerNotes   `json:"notes"`
-	History []apiCallerNotes `json:"history"`
-}
-
-// apiNotesInput is what a client writes: schema CallerNotesInput.
-type apiNotesInput struct {
-	Topic         string `json:"topic"`
-	Notes         string `json:"notes"`
-	Rating        int    `json:"rating"`
-	DoNotAir      bool   `json:"do_not_air"`
-	ContestWinner bool   `json:"contest_winner"`
-	CallID        string `json:"call_id"`
-}
-
-func callerNotesOf(n queue.CallerNotes) apiCallerNotes {
-	return apiCallerNotes{Number: n.Number, Topic: n.Topic, Notes: n.Notes, Rating: n.Rating, DoNotAir: n.DoNotAir,
+func callerNotesOf(n queue.CallerNotes) api.CallerNotes {
+	return api.CallerNotes{Number: n.Number, Topic: n.Topic, Notes: n.Notes, Rating: n.Rating, DoNotAir: n.DoNotAir,
 		ContestWinner: n.ContestWinner, CallID: n.CallID, By: n.By, At: n.At}
 }
 
@@ -64,20 +34,20 @@ func (s *Server) apiGetNotes(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, out, err)
 }
 
-func (s *Server) getNotes(r *http.Request) (apiNotesView, error) {
+func (s *Server) getNotes(r *http.Request) (api.CallerNotesView, error) {
 	n, err := s.notesStore(r, auth.ActionView)
 	if err != nil {
-		return apiNotesView{}, err
+		return api.CallerNotesView{}, err
 	}
 	now, err := s.cfg.Notes.CallerNotes(r.Context(), n)
 	if err != nil {
-		return apiNotesView{}, err
+		return api.CallerNotesView{}, err
 	}
 	hist, err := s.cfg.Notes.CallerNotesHistory(r.Context(), n, notesHistoryLimit)
 	if err != nil {
-		return apiNotesView{}, err
+		return api.CallerNotesView{}, err
 	}
-	out := apiNotesView{Notes: callerNotesOf(now), History: make([]apiCallerNotes, 0, len(hist))}
+	out := api.CallerNotesView{Notes: callerNotesOf(now), History: make([]api.CallerNotes, 0, len(hist))}
 	for _, h := range hist {
 		out.History = append(out.History, callerNotesOf(h))
 	}
@@ -89,24 +59,24 @@ func (s *Server) apiPutNotes(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, out, err)
 }
 
-func (s *Server) putNotes(r *http.Request) (apiCallerNotes, error) {
+func (s *Server) putNotes(r *http.Request) (api.CallerNotes, error) {
 	n, err := s.notesStore(r, auth.ActionNotes)
 	if err != nil {
-		return apiCallerNotes{}, err
+		return api.CallerNotes{}, err
 	}
-	var in apiNotesInput
+	var in api.CallerNotesInput
 	if err := decodeJSON(r, &in); err != nil {
-		return apiCallerNotes{}, err
+		return api.CallerNotes{}, err
 	}
 	notes := queue.CallerNotes{Number: n, Topic: in.Topic, Notes: in.Notes, Rating: in.Rating, DoNotAir: in.DoNotAir,
 		ContestWinner: in.ContestWinner, CallID: in.CallID}
 	if err := notes.Validate(); err != nil {
-		return apiCallerNotes{}, fieldError(err)
+		return api.CallerNotes{}, fieldError(err)
 	}
 	p, _ := principal(r)
 	saved, err := s.cfg.Notes.WriteCallerNotes(r.Context(), notes, auth.ActorName(p))
 	if err != nil {
-		return apiCallerNotes{}, fieldError(err)
+		return api.CallerNotes{}, fieldError(err)
 	}
 	for _, h := range s.hubs {
 		h.forget(n) // every console shows the new notes at its next render

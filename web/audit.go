@@ -12,7 +12,7 @@ import (
 
 // controls returns the show controls for r's principal: every change is
 // logged with who made it, since broadcast's Controls take no actor.
-func (s *Server) controls(r *http.Request) Controls {
+func (s *Server) controls(r *http.Request) auditedControls {
 	return auditedControls{Controls: s.cfg.Controls, s: s, r: r}
 }
 
@@ -76,4 +76,29 @@ func (c auditedControls) StopTalkback(ctx context.Context, show string) error {
 	err := c.Controls.StopTalkback(ctx, show)
 	c.s.audit(c.r, show, "talkback", err, "on", false)
 	return err
+}
+
+func (c auditedControls) SetCapacity(show string, n int) error {
+	err := c.Controls.SetCapacity(show, n)
+	c.s.audit(c.r, show, "capacity", err, "capacity", n)
+	return err
+}
+
+func (c auditedControls) SetMaxOnAir(show string, n int) error {
+	err := c.Controls.SetMaxOnAir(show, n)
+	c.s.audit(c.r, show, "max_on_air", err, "max_on_air", n)
+	return err
+}
+
+func (c auditedControls) JoinHost(ctx context.Context, show, endpoint string) (string, error) {
+	ch, err := c.Controls.JoinHost(ctx, show, endpoint)
+	c.s.audit(c.r, show, "call_host", err, "channel", ch)
+	return ch, err
+}
+
+// SetAirLimit sets when every console of h's show warns that a caller is
+// on air too long: the consoles' own setting, not broadcast's.
+func (c auditedControls) SetAirLimit(h *hub, d time.Duration) {
+	h.setAirLimit(d)
+	c.s.audit(c.r, h.key, "air_limit", nil, "minutes", int(d/time.Minute))
 }

@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/go-chi/chi/v5"
 )
@@ -158,7 +158,7 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg s
 
 func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
-	a, ok := actionByPath(chi.URLParam(r, "action"))
+	a, ok := actionByPath(s.cfg.actions, chi.URLParam(r, "action"))
 	if !ok {
 		s.done(w, r, back, "", notFound("action", chi.URLParam(r, "action")))
 		return
@@ -180,111 +180,6 @@ func (s *Server) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+printable(c.Number)+" "+displayName(c), err)
 }
 
-// consoleControl serves the show-wide controls.
-func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
-	h, err := s.hub(r)
-	if err != nil {
-		s.done(w, r, "/", "", err)
-		return
-	}
-	back := "/shows/" + h.key
-	ctx, ctl := r.Context(), s.controls(r)
-	var msg string
-	switch name := chi.URLParam(r, "control"); name {
-	case "open-lines", "close-lines":
-		open := name == "open-lines"
-		if err = s.allow(r, auth.ActionLines); err == nil {
-			err = ctl.SetLinesOpen(h.key, open)
-		}
-		msg = map[bool]string{true: "Lines open.", false: "Lines closed."}[open]
-	case "start-recording", "stop-recording":
-		if err = s.allow(r, auth.ActionRecording); err == nil {
-			if name == "start-recording" {
-				var st broadcast.RecordingState
-				st, err = ctl.StartRecording(ctx, h.key)
-				if err != nil && st.Error != "" {
-					err = &explained{why: st.Error, err: err}
-				}
-				msg = "Recording."
-			} else {
-				_, err = ctl.StopRecording(ctx, h.key)
-				msg = "Recording stopped."
-			}
-		}
-	case "start-talkback", "stop-talkback":
-		if err = s.allow(r, auth.ActionTalkback); err == nil {
-			if name == "start-talkback" {
-				err, msg = s.startTalkback(r, h.key), "Talkback on."
-			} else {
-				err, msg = ctl.StopTalkback(ctx, h.key), "Talkback off."
-			}
-		}
-	case "hold-air", "drop-air":
-		how := map[bool]string{true: broadcast.ClearHold, false: broadcast.ClearDrop}[name == "hold-air"]
-		var out broadcast.AirCleared
-		out, err = s.clearAir(r, how, formInput)
-		if err != nil && out.Cleared != nil {
-			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
-			err = nil
-		}
-		msg = airMessage(how, out)
-	case "call-host":
-		if err = s.allow(r, auth.ActionLines); err == nil {
-			_, err = ctl.JoinHost(ctx, h.key, "")
-		}
-		msg = "Calling the host's phone: on air when answered."
-	case "announce":
-		var n int
-		if err = s.allow(r, auth.ActionAnnounceInterval); err == nil {
-			n, err = formInt(r, "seconds", 0, 3600)
-		}
-		if err == nil {
-			err = ctl.SetAnnounceEvery(h.key, time.Duration(n)*time.Second)
-		}
-		msg = "Announcements every " + strconv.Itoa(n) + " s."
-	case "air-limit":
-		var n int
-		if err = s.allow(r, auth.ActionAirLimit); err == nil {
-			n, err = formInt(r, "minutes", 1, 240)
-		}
-		if err == nil {
-			h.setAirLimit(time.Duration(n) * time.Minute)
-			s.audit(r, h.key, "air_limit", nil, "minutes", n)
-		}
-		msg = "Warning after " + strconv.Itoa(n) + " min on air."
-	default:
-		err = notFound("control", name)
-	}
-	s.done(w, r, back, msg, err)
-}
-
-// startTalkback starts a talkback from the console: the phone or message
-// given in the form (one of the show's talkback phones or media), else the
-// first of its phones, else the producer's own phone.
-func (s *Server) startTalkback(r *http.Request, show string) error {
-	rules := s.cfg.Talkback[show]
-	p, _ := principal(r)
-	opts := broadcast.TalkbackOptions{Endpoint: r.PostFormValue("endpoint")}
-	if m := r.PostFormValue("media"); m != "" {
-		opts.Media = []string{m}
-	}
-	switch {
-	case opts.Endpoint != "" || len(opts.Media) > 0:
-	case len(rules.Phones) > 0:
-		opts.Endpoint = rules.Phones[0]
-	default:
-		opts.User = p.Name
-	}
-	if err := rules.check(show, opts, p); err != nil {
-		return err
-	}
-	err := s.controls(r).StartTalkback(r.Context(), show, opts)
-	if opts.User != "" && errors.Is(err, queue.ErrInvalid) {
-		return invalid("endpoint", "show %s has no talkback phones (add talkback-phones=PJSIP/a|PJSIP/b to its --show) and you have no phone of your own", show)
-	}
-	return err
-}
-
 // formInt reads a whole number field within [lo, hi].
 func formInt(r *http.Request, field string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(field)))
@@ -298,7 +193,7 @@ func formInt(r *http.Request, field string, lo, hi int) (int, error) {
 }
 
 // maxChat is the longest chat message.
-const maxChat = 500
+const maxChat = api.MaxChat
 
 func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/chromedp/chromedp"
 )
 
@@ -224,9 +225,9 @@ func TestScreenOnPhone(t *testing.T) {
 	e.app.arrive("c1", "+15550001", "James")
 	e.app.arrive("c2", "+15550002", "")
 	s := openSSE(t, e.eventsRequest(t, ""))
-	screening := func() apiScreeningEvent {
+	screening := func() api.ScreeningEvent {
 		t.Helper()
-		var sc apiScreeningEvent
+		var sc api.ScreeningEvent
 		if err := json.Unmarshal([]byte(s.next(t, named("screening")).Data), &sc); err != nil {
 			t.Fatal(err)
 		}

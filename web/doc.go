@@ -12,6 +12,19 @@
 // control change with the user or token that made it.
 // Permissions are auth.Can; the principal comes from the auth middlewares.
 //
+// # One table per kind of action
+//
+// A caller action is one row of callerActions (actions.go): its name and
+// URL segment, the permission it needs (of the call: drop), queue's rule
+// (queue.May) and the console's narrower button rule, its JSON body, its
+// API operation, its button and key, and the words for it. The console's
+// buttons (lines.go), the API's routes (server.go) and operations
+// (openapi.go), the permission check (callerAct) and GET /me (me.go) are
+// made from it. The show-wide controls are the rows of showControls
+// (controls.go), served by consoleControl and apiControl, each through
+// auditedControls (audit.go). The API's Go types and its OpenAPI document,
+// whose schemas are made from them by reflection, are package web/api's.
+//
 // # Live updates
 //
 // Each show has one hub (hub.go): the only subscriber to the show's

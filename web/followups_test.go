@@ -293,3 +293,23 @@ func TestShowControlsAreLoggedWithWho(t *testing.T) {
 		t.Fatalf("failed control records: %v", failed)
 	}
 }
+
+// TestCallHostIsLogged: calling the host phone onto the air, from the
+// console or the API, goes through the audit like every other control.
+func TestCallHostIsLogged(t *testing.T) {
+	var logs syncBuffer
+	e := newEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	e.console(t, "POST", "/shows/morning/controls/call-host", "producer", "", true)
+	e.api(t, "POST", "/api/v1/shows/morning/host/call", "producer", "")
+	var n int
+	for _, msg := range []string{"web: show control", "web: show control failed"} {
+		for _, rec := range logs.records(t, msg) {
+			if rec["action"] == "call_host" && rec["show"] == "morning" {
+				n++
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d call_host audit records, want 2 (console and API)", n)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callin-radio/callin/web/api"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -58,7 +59,7 @@ func (s *Server) hosts(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
 			s.refusals.log(s.log, "web: request for a host not allowed", "host", r.Host, "path", r.URL.Path)
-			s.writeJSON(w, r, http.StatusMisdirectedRequest, apiError{errorBody{Code: CodeBadRequest,
+			s.writeJSON(w, r, http.StatusMisdirectedRequest, api.Error{Error: api.ErrorBody{Code: api.CodeBadRequest,
 				Message: "this server does not answer for that host name (see --allowed-hosts)", Field: "Host"}})
 			return
 		}

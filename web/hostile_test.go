@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/postgres"
+	"github.com/callin-radio/callin/web/api"
 )
 
 // The tests of issue 10 ("Hostile clients") that web answers alone, on
@@ -106,12 +107,12 @@ func TestStreamLimits(t *testing.T) {
 	}
 	openSSE(t, bearer("host"))
 	openSSE(t, bearer("host"))
-	refused("host", http.StatusTooManyRequests, CodeLimited)
+	refused("host", http.StatusTooManyRequests, api.CodeLimited)
 	openSSE(t, bearer("screener"))
 	// 3 of 4 open: the last is the reserve.
-	refused("screener", http.StatusServiceUnavailable, CodeUnavailable)
+	refused("screener", http.StatusServiceUnavailable, api.CodeUnavailable)
 	openSSE(t, bearer("producer"))
-	refused("admin", http.StatusServiceUnavailable, CodeUnavailable)
+	refused("admin", http.StatusServiceUnavailable, api.CodeUnavailable)
 	if total, theirs := e.srv.streams.count("token:bot-host"); total != 4 || theirs != 2 {
 		t.Fatalf("counted %d streams, %d of host; want 4 and 2", total, theirs)
 	}

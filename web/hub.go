@@ -188,7 +188,7 @@ func (h *hub) view(snap broadcast.Snapshot) showView {
 	v := showView{Snap: snap, Profiles: map[string]queue.Profile{}, Notes: map[string]queue.CallerNotes{},
 		Talking: map[string]bool{}, WaitingRows: h.cfg.WaitingRows, notesOn: h.cfg.Notes != nil,
 		recordingsOn: h.cfg.Recordings != nil, talkback: h.cfg.Talkback[h.key],
-		Chat: h.chat.list(), AirLimit: h.airLimitNow()}
+		Chat: h.chat.list(), AirLimit: h.airLimitNow(), actions: h.cfg.actions}
 	for _, id := range snap.Talking {
 		v.Talking[id] = true
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"github.com/callin-radio/callin/web/api"
 	"net/http"
 	"strings"
 	"testing"
@@ -41,14 +42,14 @@ func TestJSONIsStrict(t *testing.T) {
 		status                                int
 		code, field                           string
 	}{
-		{"DuplicateKey", "PUT", "/api/v1/shows/morning/lines", "application/json", `{"open":false,"open":true}`, 400, CodeBadRequest, "open"},
-		{"WrongCase", "PUT", "/api/v1/shows/morning/lines", "application/json", `{"OPEN":true}`, 400, CodeBadRequest, "OPEN"},
-		{"WrongCaseNested", "PUT", "/api/v1/callers/+15550001/notes", "application/json", `{"Topic":"bins"}`, 400, CodeBadRequest, "Topic"},
-		{"DuplicateNested", "PUT", "/api/v1/callers/+15550001/notes", "application/json", `{"topic":"a","topic":"b"}`, 400, CodeBadRequest, "topic"},
-		{"TextPlain", "PUT", "/api/v1/shows/morning/lines", "text/plain", `{"open":true}`, 415, CodeMediaType, "Content-Type"},
-		{"NoContentType", "PUT", "/api/v1/shows/morning/lines", "", `{"open":true}`, 415, CodeMediaType, "Content-Type"},
-		{"Form", "PUT", "/api/v1/shows/morning/lines", "application/x-www-form-urlencoded", `{"open":true}`, 415, CodeMediaType, "Content-Type"},
-		{"Latin1", "PUT", "/api/v1/shows/morning/lines", "application/json; charset=iso-8859-1", `{"open":true}`, 415, CodeMediaType, "Content-Type"},
+		{"DuplicateKey", "PUT", "/api/v1/shows/morning/lines", "application/json", `{"open":false,"open":true}`, 400, api.CodeBadRequest, "open"},
+		{"WrongCase", "PUT", "/api/v1/shows/morning/lines", "application/json", `{"OPEN":true}`, 400, api.CodeBadRequest, "OPEN"},
+		{"WrongCaseNested", "PUT", "/api/v1/callers/+15550001/notes", "application/json", `{"Topic":"bins"}`, 400, api.CodeBadRequest, "Topic"},
+		{"DuplicateNested", "PUT", "/api/v1/callers/+15550001/notes", "application/json", `{"topic":"a","topic":"b"}`, 400, api.CodeBadRequest, "topic"},
+		{"TextPlain", "PUT", "/api/v1/shows/morning/lines", "text/plain", `{"open":true}`, 415, api.CodeMediaType, "Content-Type"},
+		{"NoContentType", "PUT", "/api/v1/shows/morning/lines", "", `{"open":true}`, 415, api.CodeMediaType, "Content-Type"},
+		{"Form", "PUT", "/api/v1/shows/morning/lines", "application/x-www-form-urlencoded", `{"open":true}`, 415, api.CodeMediaType, "Content-Type"},
+		{"Latin1", "PUT", "/api/v1/shows/morning/lines", "application/json; charset=iso-8859-1", `{"open":true}`, 415, api.CodeMediaType, "Content-Type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, body := e.apiWith(t, tc.method, tc.path, "producer", tc.contentType, tc.body)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/url"
 	"strconv"
@@ -66,78 +67,84 @@ type rowAct struct {
 
 // actsOf is a caller's actions for a role: the primary one (Action ""
 // when there is none), the others for the menu, and the destructive ones,
-// each only when the role may do it and the state allows it.
+// each only when the role may do it, queue's rule allows it and the
+// button's own rule shows it (the table's rows: callerActions).
 func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []rowAct) {
-	url := func(action string) string { return actionPath(action) } // under the row's data-base
-	act := func(action, label, key string) rowAct {
-		return rowAct{Action: action, Label: label, Key: key, URL: url(action), TestID: "act-" + action}
+	all := v.buttons(pm, c, placeMenu) // in menu order; the primary is taken out
+	if pm[auth.ActionNotes] && v.notesOn && queue.NormalizeNumber(c.Number) != "" {
+		all = append(all, rowAct{Action: "notes", Label: "Caller notes…", Key: "e", URL: notesURL(v.Snap.Show, c), Dialog: "notes", TestID: "act-notes"})
 	}
-	who := callerWho(c)
-	dna := v.callerNotes(c).DoNotAir
-	promote := act(queue.ActionPromote, "On air", "p")
-	if dna {
-		promote.Confirm, promote.OK = who+" is marked do not air. Put them on air anyway?", "Put on air"
-	}
-	ready := act(queue.ActionReady, "Ready…", "r")
-	ready.Dialog = "ready"
-	// The ready dialog again, to change the notes of a ready or on-air
-	// caller without moving them.
-	notesEdit := rowAct{Action: queue.ActionNotes, Label: "Screener notes…", Key: "w", URL: "screener-notes",
-		Dialog: "ready", Title: "Screener notes", Submit: "Save notes", TestID: "act-screener-notes"}
-	notes := rowAct{Action: "notes", Label: "Caller notes…", Key: "e", URL: notesURL(v.Snap.Show, c), Dialog: "notes", TestID: "act-notes"}
-	can := func(a auth.Action) bool { return pm[a] }
-	var all []rowAct // in menu order; the primary is taken out
-	add := func(ok bool, a rowAct) {
-		if ok {
-			all = append(all, a)
-		}
-	}
-	switch c.State {
-	case queue.StateCallback:
-		cb := act(queue.ActionCallbackNow, "Call back now", "c")
-		add(can(auth.ActionPromote) && (c.Callback == nil || !c.Callback.Calling), cb)
-		add(can(auth.ActionMoveToTop), act(queue.ActionMoveToTop, "Move to top", "t"))
-	case queue.StateWaiting:
-		add(can(auth.ActionScreen), act(queue.ActionScreen, "Screen", "s"))
-		add(can(auth.ActionPromote), promote)
-		add(can(auth.ActionReady), ready)
-		add(can(auth.ActionPickNext) && !c.Next, act(queue.ActionPickNext, "Pick as next", "x"))
-		add(can(auth.ActionMoveToTop) && !c.Top, act(queue.ActionMoveToTop, "Move to top", "t"))
-	case queue.StateScreening:
-		add(can(auth.ActionReady), ready)
-		add(can(auth.ActionHold), act(queue.ActionHold, "Back to hold", "h"))
-	case queue.StateReady:
-		add(can(auth.ActionPromote), promote)
-		add(can(auth.ActionPickNext) && !c.Next, act(queue.ActionPickNext, "Pick as next", "x"))
-		add(can(auth.ActionMoveToTop) && !c.Top, act(queue.ActionMoveToTop, "Move to top", "t"))
-		add(can(auth.ActionHold), act(queue.ActionHold, "Back to hold", "h"))
-		add(can(auth.ActionNotes), notesEdit)
-	case queue.StateOnAir:
-		add(can(auth.ActionHold) && !c.Locked, act(queue.ActionHold, "Back to hold", "h"))
-		add(can(auth.ActionNotes), notesEdit)
-	}
-	add(can(auth.ActionNotes) && v.notesOn && queue.NormalizeNumber(c.Number) != "", notes)
 	if len(all) > 0 && c.State != queue.StateOnAir {
 		primary, menu = all[0], all[1:]
 	} else {
 		menu = all
 	}
-	if can(dropPerm(c)) && !c.Locked {
-		drop := act(queue.ActionDrop, "Drop", "d")
-		drop.Danger, drop.OK = true, "Drop"
-		drop.Confirm = "Drop " + who + "? The call ends at once."
-		if c.State == queue.StateCallback {
-			drop.Label, drop.OK, drop.Confirm = "Remove from line", "Remove", "Remove "+who+"'s call-back from the line?"
+	return primary, menu, v.buttons(pm, c, placeDanger)
+}
+
+// airActs are an on-air caller's toggles: mute and lock, for a role that
+// may use them.
+func airActs(v showView, pm perms, c queue.Call) []rowAct { return v.buttons(pm, c, placeToggle) }
+
+// buttons are the buttons of the table's actions that go in place, for a
+// role with permissions pm, on c.
+func (v showView) buttons(pm perms, c queue.Call, place int) []rowAct {
+	var out []rowAct
+	for _, a := range v.acts() {
+		b := a.button
+		if b.place != place || !pm[a.permFor(c)] || !a.fits(c) || b.show != nil && !b.show(c) {
+			continue
 		}
-		danger = append(danger, drop)
-		if c.State != queue.StateCallback {
-			bye := act(queue.ActionDrop, "Goodbye, then drop", "g")
-			bye.Vals, bye.TestID, bye.Danger, bye.OK = `{"goodbye":"1"}`, "act-drop-goodbye", true, "Play goodbye"
-			bye.Confirm = "Play the goodbye to " + who + ", then hang up?"
-			danger = append(danger, bye)
+		// The URL is relative to the row's data-base.
+		ra := rowAct{Action: a.name, Label: b.label, Key: b.key, URL: a.path, TestID: "act-" + cmp.Or(b.testID, a.name)}
+		if b.dress == nil {
+			out = append(out, ra)
+			continue
 		}
+		out = append(out, b.dress(ra, v, c)...)
 	}
-	return primary, menu, danger
+	return out
+}
+
+// askDoNotAir asks first before putting on air a caller marked do not air.
+func askDoNotAir(b rowAct, v showView, c queue.Call) []rowAct {
+	if v.callerNotes(c).DoNotAir {
+		b.Confirm, b.OK = callerWho(c)+" is marked do not air. Put them on air anyway?", "Put on air"
+	}
+	return []rowAct{b}
+}
+
+// dialogReady opens the ready dialog, with a heading and a submit word of
+// its own when title is set (to edit the notes rather than mark ready).
+func dialogReady(title, submit string) func(rowAct, showView, queue.Call) []rowAct {
+	return func(b rowAct, _ showView, _ queue.Call) []rowAct {
+		b.Dialog, b.Title, b.Submit = "ready", title, submit
+		return []rowAct{b}
+	}
+}
+
+// pressed makes a toggle's button, pressed ("true") or not ("false").
+func pressed(p string) func(rowAct, showView, queue.Call) []rowAct {
+	return func(b rowAct, _ showView, _ queue.Call) []rowAct {
+		b.Pressed = p
+		return []rowAct{b}
+	}
+}
+
+// dropButtons are drop's: drop, and goodbye then drop; a call-back entry
+// is removed from the line instead.
+func dropButtons(b rowAct, _ showView, c queue.Call) []rowAct {
+	who := callerWho(c)
+	b.Danger, b.OK = true, "Drop"
+	b.Confirm = "Drop " + who + "? The call ends at once."
+	if c.State == queue.StateCallback {
+		b.Label, b.OK, b.Confirm = "Remove from line", "Remove", "Remove "+who+"'s call-back from the line?"
+		return []rowAct{b}
+	}
+	bye := b
+	bye.Label, bye.Key, bye.Vals, bye.TestID, bye.OK = "Goodbye, then drop", "g", `{"goodbye":"1"}`, "act-drop-goodbye", "Play goodbye"
+	bye.Confirm = "Play the goodbye to " + who + ", then hang up?"
+	return []rowAct{b, bye}
 }
 
 // attrs are the button's data attributes: what pressing it does (a POST,
@@ -167,29 +174,6 @@ func (a rowAct) attrs() templ.OrderedAttributes {
 	}
 	if a.Pressed != "" {
 		add("aria-pressed", a.Pressed)
-	}
-	return out
-}
-
-// airActs are an on-air caller's toggles: mute and lock, for a role that
-// may use them.
-func airActs(v showView, pm perms, c queue.Call) []rowAct {
-	var out []rowAct
-	if pm[auth.ActionMute] {
-		a := rowAct{Action: queue.ActionMute, Label: "Mute", Key: "m", Pressed: "false"}
-		if c.Muted {
-			a = rowAct{Action: queue.ActionUnmute, Label: "Muted", Key: "m", Pressed: "true"}
-		}
-		a.URL, a.TestID = actionPath(a.Action), "act-"+a.Action
-		out = append(out, a)
-	}
-	if pm[auth.ActionLock] {
-		a := rowAct{Action: queue.ActionLock, Label: "Lock", Key: "l", Pressed: "false"}
-		if c.Locked {
-			a = rowAct{Action: queue.ActionUnlock, Label: "Locked", Key: "l", Pressed: "true"}
-		}
-		a.URL, a.TestID = actionPath(a.Action), "act-"+a.Action
-		out = append(out, a)
 	}
 	return out
 }

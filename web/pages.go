@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) callerPage(w http.ResponseWriter, r *http.Request) {
 
 // Caller search limits: the longest query and the most matches shown.
 const (
-	maxSearch   = 100
+	maxSearch   = api.MaxSearch
 	searchLimit = 50
 )
 

@@ -23,7 +23,7 @@ func apiTable() string {
 	var b strings.Builder
 	b.WriteString("| method | path (under `/api/v1`) | operationId | what |\n| --- | --- | --- | --- |\n")
 	for _, op := range apiOps {
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", op.method, op.path, op.id, op.summary)
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", op.Method, op.Path, op.ID, op.Summary)
 	}
 	return b.String()
 }

@@ -18,23 +18,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
-)
-
-// Error codes of the JSON error body {"error":{"code":...,"message":...}}.
-const (
-	CodeBadRequest   = "bad_request"            // malformed request (bad JSON, unknown field)
-	CodeInvalid      = "invalid"                // well-formed but not acceptable
-	CodeUnauthorized = "unauthorized"           // no valid session or token
-	CodeForbidden    = "forbidden"              // the role may not do this
-	CodeNotFound     = "not_found"              // unknown show, caller or number
-	CodeConflict     = "conflict"               // lost a race: busy, locked, on air full
-	CodeGone         = "gone"                   // the caller has hung up
-	CodeUnavailable  = "unavailable"            // the show's Asterisk node is down, or the service is full
-	CodeLimited      = "rate_limited"           // too many event streams for these credentials
-	CodeTooLarge     = "too_large"              // the body is over the limit
-	CodeMediaType    = "unsupported_media_type" // a multipart body
-	CodeTelephony    = "telephony"              // Asterisk refused or timed out
-	CodeInternal     = "internal"               // a bug; details are in the log only
+	"github.com/callin-radio/callin/web/api"
 )
 
 // errorTable maps errors to statuses and codes, first match wins: the one
@@ -45,16 +29,16 @@ var errorTable = []struct {
 	status int
 	code   string
 }{
-	{queue.ErrNotFound, http.StatusNotFound, CodeNotFound},
-	{queue.ErrGone, http.StatusConflict, CodeGone},
-	{queue.ErrConflict, http.StatusConflict, CodeConflict},
-	{queue.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalid},
-	{errForbidden, http.StatusForbidden, CodeForbidden},
-	{broadcast.ErrNoQuality, http.StatusNotFound, CodeNotFound},
-	{broadcast.ErrNodeDown, http.StatusServiceUnavailable, CodeUnavailable},
-	{errTooManyStreams, http.StatusTooManyRequests, CodeLimited},
-	{errStreamsFull, http.StatusServiceUnavailable, CodeUnavailable},
-	{broadcast.ErrTelephony, http.StatusBadGateway, CodeTelephony},
+	{queue.ErrNotFound, http.StatusNotFound, api.CodeNotFound},
+	{queue.ErrGone, http.StatusConflict, api.CodeGone},
+	{queue.ErrConflict, http.StatusConflict, api.CodeConflict},
+	{queue.ErrInvalid, http.StatusUnprocessableEntity, api.CodeInvalid},
+	{errForbidden, http.StatusForbidden, api.CodeForbidden},
+	{broadcast.ErrNoQuality, http.StatusNotFound, api.CodeNotFound},
+	{broadcast.ErrNodeDown, http.StatusServiceUnavailable, api.CodeUnavailable},
+	{errTooManyStreams, http.StatusTooManyRequests, api.CodeLimited},
+	{errStreamsFull, http.StatusServiceUnavailable, api.CodeUnavailable},
+	{broadcast.ErrTelephony, http.StatusBadGateway, api.CodeTelephony},
 }
 
 var errForbidden = errors.New("forbidden")
@@ -78,39 +62,28 @@ func invalid(field, format string, args ...any) error {
 	return &inputError{http.StatusUnprocessableEntity, field, fmt.Sprintf(format, args...)}
 }
 
-// apiError is the body of every JSON error.
-type apiError struct {
-	Error errorBody `json:"error"`
-}
-
-type errorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
 // classify turns an error into a status and body. Unknown errors become a
 // 500 whose message says nothing of the cause.
-func classify(err error) (int, errorBody) {
+func classify(err error) (int, api.ErrorBody) {
 	var in *inputError
 	if errors.As(err, &in) {
-		code := CodeInvalid
+		code := api.CodeInvalid
 		switch in.status {
 		case http.StatusBadRequest:
-			code = CodeBadRequest
+			code = api.CodeBadRequest
 		case http.StatusRequestEntityTooLarge:
-			code = CodeTooLarge
+			code = api.CodeTooLarge
 		case http.StatusUnsupportedMediaType:
-			code = CodeMediaType
+			code = api.CodeMediaType
 		}
-		return in.status, errorBody{Code: code, Message: in.Error(), Field: in.field}
+		return in.status, api.ErrorBody{Code: code, Message: in.Error(), Field: in.field}
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
-			return e.status, errorBody{Code: e.code, Message: publicText(err)}
+			return e.status, api.ErrorBody{Code: e.code, Message: publicText(err)}
 		}
 	}
-	return http.StatusInternalServerError, errorBody{Code: CodeInternal, Message: "internal error"}
+	return http.StatusInternalServerError, api.ErrorBody{Code: api.CodeInternal, Message: "internal error"}
 }
 
 // publicText is err's text for clients: an error in its chain with a
@@ -142,7 +115,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := classify(err)
 	s.logFail(r, status, err)
-	s.writeJSON(w, r, status, apiError{body})
+	s.writeJSON(w, r, status, api.Error{Error: body})
 }
 
 func (s *Server) logFail(r *http.Request, status int, err error) {
@@ -190,7 +163,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 			}
 			s.log.Error("web: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 			s.writeJSON(w, r, http.StatusInternalServerError,
-				apiError{errorBody{Code: CodeInternal, Message: "internal error"}})
+				api.Error{Error: api.ErrorBody{Code: api.CodeInternal, Message: "internal error"}})
 		}()
 		next.ServeHTTP(w, r)
 	})

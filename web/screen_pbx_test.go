@@ -11,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 )
 
 // TestScreenOnARealPBX: screening with a phone that never answers, is busy
@@ -52,9 +53,9 @@ func TestScreenOnARealPBX(t *testing.T) {
 		}
 		return took
 	}
-	event := func(ev sseEvent) apiScreeningEvent {
+	event := func(ev sseEvent) api.ScreeningEvent {
 		t.Helper()
-		var sc apiScreeningEvent
+		var sc api.ScreeningEvent
 		if err := json.Unmarshal([]byte(ev.Data), &sc); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 
 	who := func(c queue.Call) string { return screenedWho(broadcast.Screening{Caller: c.Name, Number: c.Number}) }
 	// The outcomes, by call, in whatever order they come.
-	outcome := map[string]apiScreeningEvent{}
+	outcome := map[string]api.ScreeningEvent{}
 	for len(outcome) < 3 {
 		sc := event(next("the screenings' outcomes", ring+10*time.Second, named("screening")))
 		if sc.State != "ringing" {

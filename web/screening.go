@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -100,25 +101,11 @@ func pendingOf(v showView, c queue.Call) string {
 	if sc, ok := v.Snap.Screenings[c.ID]; ok && c.Pending == queue.ActionScreen && sc.State == broadcast.ScreenRinging {
 		return "ringing " + screenerWho(sc.Screener) + "'s phone"
 	}
-	return pendingText(c.Pending)
+	return v.pendingText(c.Pending)
 }
 
-// apiScreeningEvent is the data of a screening event: schema
-// ScreeningEvent.
-type apiScreeningEvent struct {
-	CallID   string     `json:"call_id"`
-	Screener string     `json:"screener"`
-	Phone    string     `json:"phone"`
-	State    string     `json:"state"`
-	Message  string     `json:"message"`
-	Cause    int        `json:"cause,omitempty"`
-	Rang     *float64   `json:"rang_seconds,omitempty"`
-	Started  time.Time  `json:"started"`
-	Ended    *time.Time `json:"ended,omitempty"`
-}
-
-func screeningEventOf(sc broadcast.Screening) apiScreeningEvent {
-	e := apiScreeningEvent{CallID: sc.CallID, Screener: sc.Screener, Phone: sc.Phone, State: string(sc.State),
+func screeningEventOf(sc broadcast.Screening) api.ScreeningEvent {
+	e := api.ScreeningEvent{CallID: sc.CallID, Screener: sc.Screener, Phone: sc.Phone, State: string(sc.State),
 		Message: screeningWords(sc), Cause: sc.Cause, Started: sc.Started}
 	if sc.State != broadcast.ScreenRinging {
 		r, end := seconds(sc.Rang), sc.Ended

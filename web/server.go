@@ -13,6 +13,7 @@ import (
 
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
 	"github.com/go-chi/chi/v5"
@@ -85,6 +86,10 @@ type Config struct {
 	// client (see ClientAddr); nil: none.
 	Proxies *clientaddr.Proxies
 
+	// actions is the table of caller actions (default callerActions): a
+	// test adds one.
+	actions []callerAction
+
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered is told how many line rows each render of a role rendered
 	// rather than took from the cache (a test signal).
@@ -127,6 +132,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.WaitingRows <= 0 {
 		cfg.WaitingRows = 500
+	}
+	if cfg.actions == nil {
+		cfg.actions = callerActions
 	}
 	if cfg.retry <= 0 {
 		cfg.retry = time.Second
@@ -211,24 +219,22 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Use(s.cfg.Auth.RequireBearer)
 		r.Get("/shows", s.apiShows)
 		r.Get("/shows/{show}", s.apiShow)
-		r.Put("/shows/{show}/lines", s.apiLines)
 		r.Get("/shows/{show}/settings", s.apiSettings)
 		r.Patch("/shows/{show}/settings", s.apiChangeSettings)
 		r.Get("/shows/{show}/callers", s.apiCallers)
 		r.Get("/shows/{show}/callers/{call}", s.apiCaller)
 		r.Get("/shows/{show}/callers/{call}/line-quality", s.apiLineQuality)
-		for _, a := range callerActions {
+		r.Get("/me", s.apiMe)
+		for _, a := range s.cfg.actions {
 			r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
+		}
+		for _, c := range showControls {
+			if c.path != "" {
+				r.Method(c.method, "/shows/{show}"+c.path, s.apiControl(c))
+			}
 		}
 		r.Post("/shows/{show}/take-next", s.apiTakeNext)
 		r.Get("/shows/{show}/on-air", s.apiOnAir)
-		r.Post("/shows/{show}/on-air/hold", s.apiClearAir(queue.ActionHold))
-		r.Post("/shows/{show}/on-air/drop", s.apiClearAir(queue.ActionDrop))
-		r.Post("/shows/{show}/talkback/start", s.apiTalkback(true))
-		r.Post("/shows/{show}/talkback/stop", s.apiTalkback(false))
-		r.Post("/shows/{show}/host/call", s.apiCallHost)
-		r.Post("/shows/{show}/recording/start", s.apiRecording(true))
-		r.Post("/shows/{show}/recording/stop", s.apiRecording(false))
 		r.Get("/shows/{show}/recordings", s.apiRecordings)
 		r.Get("/shows/{show}/recordings/{recording}/file", s.apiRecordingFile)
 		r.Get("/shows/{show}/chat", s.apiChat)
@@ -247,7 +253,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.apiFail(w, r, invalidRoute(r))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.writeJSON(w, r, http.StatusMethodNotAllowed, apiError{errorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
+		s.writeJSON(w, r, http.StatusMethodNotAllowed, api.Error{Error: api.ErrorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -98,7 +99,7 @@ func (s *Server) endStream(w http.ResponseWriter, rc *http.ResponseController, r
 		return
 	}
 	s.log.Info("web: event stream ended", "path", r.URL.Path, "why", why)
-	data, _ := json.Marshal(map[string]string{"reason": why.Error()})
+	data, _ := json.Marshal(api.EndEvent{Reason: why.Error()})
 	_ = rc.SetWriteDeadline(time.Now().Add(s.limits.StreamWriteTimeout))
 	if _, err := w.Write(encodeEvent(0, "end", data)); err == nil {
 		_ = rc.Flush()

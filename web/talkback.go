@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -24,7 +25,7 @@ type TalkbackRules struct {
 }
 
 // maxTalkbackMedia bounds the messages of one talkback.
-const maxTalkbackMedia = 10
+const maxTalkbackMedia = api.MaxTalkbackMedia
 
 // safeSound is a sound name Asterisk looks up under its sounds folder:
 // lower-case words in folders, no "..", no leading "/", no format.

@@ -40,6 +40,8 @@ type showView struct {
 	recordingsOn bool
 	// talkback is what the show's talkback may use, for its menu.
 	talkback TalkbackRules
+	// actions are the caller actions, the table (nil: callerActions).
+	actions []callerAction
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
@@ -170,16 +172,6 @@ func elapsed(v showView, t time.Time) string {
 // secs is a duration in whole seconds, for data attributes.
 func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
 
-// callURL is the console's URL of an action on a call.
-func callURL(show, callID, action string) string {
-	return "/shows/" + show + "/callers/" + callID + "/" + actionPath(action)
-}
-
-// dropPerm is the permission dropping c needs.
-func dropPerm(c queue.Call) auth.Action {
-	return auth.ActionFor(queue.ActionDrop, c.State == queue.StateOnAir)
-}
-
 // displayName is the best name to show for a call: the screener's, else
 // caller ID.
 func displayName(c queue.Call) string {
@@ -245,16 +237,6 @@ func upNextOf(v showView) []queue.Call { n, _ := v.line(); return n }
 // waitingOf is the rest of the line (see line).
 func waitingOf(v showView) []queue.Call { _, w := v.line(); return w }
 
-// permOf is the permission a caller action needs (drop: see dropPerm).
-func permOf(action string) auth.Action {
-	for _, a := range callerActions {
-		if a.name == action {
-			return a.perm
-		}
-	}
-	return auth.Action(action)
-}
-
 // Waits escalate on every console: a wait this long is marked (colour and
 // a warning sign), and a longer one more so.
 const (
@@ -318,21 +300,24 @@ func topicOf(v showView, c queue.Call) string {
 	return v.callerNotes(c).Topic
 }
 
-// pendingText says in words which action is under way on a caller.
-func pendingText(action string) string {
-	switch action {
-	case queue.ActionScreen:
-		return "ringing the screener"
-	case queue.ActionPromote, queue.ActionTakeNext:
-		return "going on air"
-	case queue.ActionHold:
-		return "back to hold"
-	case queue.ActionDrop:
-		return "dropping"
-	case queue.ActionReady:
-		return "marking ready"
+// pendingText says in words which action is under way on a caller: the
+// table's words for a caller action, "going on air" for a take next.
+func (v showView) pendingText(action string) string {
+	if action == queue.ActionTakeNext {
+		action = queue.ActionPromote
+	}
+	if a, ok := actionNamed(v.acts(), action); ok && a.doing != "" {
+		return a.doing
 	}
 	return strings.ReplaceAll(action, "_", " ")
+}
+
+// acts is the table of caller actions the view offers (Config.actions).
+func (v showView) acts() []callerAction {
+	if v.actions == nil {
+		return callerActions
+	}
+	return v.actions
 }
 
 // emptyText is what an empty group of the line says.

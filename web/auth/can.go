@@ -97,38 +97,3 @@ func ParseRole(s string) (Role, error) {
 	}
 	return "", fmt.Errorf("auth: unknown role %q (want admin, producer, screener or host): %w", s, queue.ErrInvalid)
 }
-
-// ActionFor returns the permission a queue action needs (a queue.Action*
-// name such as "unmute" or "drop"); onAir says whether the caller it acts on
-// is on air, which decides between ActionDropOnAir and ActionDropWaiting.
-// It returns "" (which no role may do) for a name it does not know.
-func ActionFor(queueAction string, onAir bool) Action {
-	switch queueAction {
-	case queue.ActionScreen:
-		return ActionScreen
-	case queue.ActionReady:
-		return ActionReady
-	case queue.ActionNotes:
-		return ActionNotes
-	case queue.ActionPromote:
-		return ActionPromote
-	case queue.ActionTakeNext:
-		return ActionTakeNext
-	case queue.ActionPickNext:
-		return ActionPickNext
-	case queue.ActionMoveToTop:
-		return ActionMoveToTop
-	case queue.ActionHold:
-		return ActionHold
-	case queue.ActionMute, queue.ActionUnmute:
-		return ActionMute
-	case queue.ActionLock, queue.ActionUnlock:
-		return ActionLock
-	case queue.ActionDrop:
-		if onAir {
-			return ActionDropOnAir
-		}
-		return ActionDropWaiting
-	}
-	return ""
-}

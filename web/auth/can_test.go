@@ -3,7 +3,6 @@ package auth_test
 import (
 	"testing"
 
-	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
 )
 
@@ -62,44 +61,4 @@ func TestCan(t *testing.T) {
 			}
 		}
 	})
-}
-
-func TestActionFor(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		action string
-		onAir  bool
-		want   auth.Action
-	}{
-		{queue.ActionScreen, false, auth.ActionScreen},
-		{queue.ActionReady, false, auth.ActionReady},
-		{queue.ActionNotes, false, auth.ActionNotes},
-		{queue.ActionPromote, false, auth.ActionPromote},
-		{queue.ActionTakeNext, false, auth.ActionTakeNext},
-		{queue.ActionPickNext, false, auth.ActionPickNext},
-		{queue.ActionMoveToTop, false, auth.ActionMoveToTop},
-		{queue.ActionHold, true, auth.ActionHold},
-		{queue.ActionMute, true, auth.ActionMute},
-		{queue.ActionUnmute, true, auth.ActionMute},
-		{queue.ActionLock, true, auth.ActionLock},
-		{queue.ActionUnlock, true, auth.ActionLock},
-		{queue.ActionDrop, false, auth.ActionDropWaiting},
-		{queue.ActionDrop, true, auth.ActionDropOnAir},
-		{queue.ActionHangup, false, ""},
-		{"bogus", false, ""},
-	} {
-		if got := auth.ActionFor(c.action, c.onAir); got != c.want {
-			t.Errorf("ActionFor(%q, %v): got %q, want %q", c.action, c.onAir, got, c.want)
-		}
-	}
-	// The rule the brief states: a screener may drop a waiting caller but
-	// not an on-air one; a host the other way round.
-	if !auth.Can(auth.RoleScreener, auth.ActionFor(queue.ActionDrop, false)) ||
-		auth.Can(auth.RoleScreener, auth.ActionFor(queue.ActionDrop, true)) {
-		t.Error("screener: want drop waiting only")
-	}
-	if auth.Can(auth.RoleHost, auth.ActionFor(queue.ActionDrop, false)) ||
-		!auth.Can(auth.RoleHost, auth.ActionFor(queue.ActionDrop, true)) {
-		t.Error("host: want drop on-air only")
-	}
 }

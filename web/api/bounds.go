@@ -1,0 +1,32 @@
+package api
+
+// Error codes of the JSON error body {"error":{"code":...,"message":...}}.
+const (
+	CodeBadRequest   = "bad_request"            // malformed request (bad JSON, unknown field)
+	CodeInvalid      = "invalid"                // well-formed but not acceptable
+	CodeUnauthorized = "unauthorized"           // no valid session or token
+	CodeForbidden    = "forbidden"              // the role may not do this
+	CodeNotFound     = "not_found"              // unknown show, caller or number
+	CodeConflict     = "conflict"               // lost a race: busy, locked, on air full
+	CodeGone         = "gone"                   // the caller has hung up
+	CodeUnavailable  = "unavailable"            // the show's Asterisk node is down, or the service is full
+	CodeLimited      = "rate_limited"           // too many event streams for these credentials
+	CodeTooLarge     = "too_large"              // the body is over the limit
+	CodeMediaType    = "unsupported_media_type" // a multipart body
+	CodeTelephony    = "telephony"              // Asterisk refused or timed out
+	CodeInternal     = "internal"               // a bug; details are in the log only
+)
+
+// Bounds of what the API takes, enforced by the handlers and stated by
+// the document.
+const (
+	MaxText           = 200     // characters of a text field (names, topic, reason, screener)
+	MaxPriority       = 9       // a screener's priority, from 0
+	MaxCapacity       = 100_000 // a show's capacity
+	MaxOnAirLimit     = 100     // a show's on-air limit
+	MaxAnnounceEvery  = 3600    // seconds between position announcements
+	MaxWarningMinutes = 240     // the on-air warning, from 1
+	MaxChat           = 500     // characters of a chat message
+	MaxTalkbackMedia  = 10      // messages of one talkback
+	MaxSearch         = 100     // callers one search answers
+)

@@ -1,0 +1,225 @@
+package api
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+)
+
+// The document's schemas are made from the Go types the API encodes and
+// decodes (types.go: each named as its schema), by reflection: a schema cannot list a field its type does not have, or
+// miss one it has. Each exported field is a property named by its json
+// tag; it is required unless tagged omitempty or omitzero (so an input's
+// optional fields carry omitempty, which decoding ignores). Struct types
+// listed in apiSchemas become references; other structs are inlined. A
+// field's schema is its kind when tagged api:"kind" (fieldKinds: bounds
+// and enums from the Go constants), else its enum when tagged
+// enum:"a,b", else its type's; doc:"…" is its description. Every object
+// is closed (additionalProperties false). Only the event stream's frames
+// (an id:, event: and data: line, not JSON) are written out by hand
+// (eventSchemas).
+
+// apiSchema names a Go type as one of the document's schemas.
+type apiSchema struct {
+	name string
+	typ  reflect.Type
+	desc string
+}
+
+// schemaOf is type T as the schema of its name, described by desc.
+func schemaOf[T any](desc string) apiSchema {
+	t := reflect.TypeFor[T]()
+	return apiSchema{name: t.Name(), typ: t, desc: desc}
+}
+
+// apiSchemas is every schema made from a Go type.
+var apiSchemas = []apiSchema{
+	schemaOf[Error](""),
+	schemaOf[Stats](""),
+	schemaOf[Show](""),
+	schemaOf[ShowList](""),
+	schemaOf[Settings](""),
+	schemaOf[SettingsChange](""),
+	schemaOf[Lines](""),
+	schemaOf[Me](""),
+	schemaOf[PermittedAction]("A caller action the token may take, and on which callers."),
+	schemaOf[Notes](""),
+	schemaOf[Callback]("A call-back entry: the caller hung up to be called back and keeps the place."),
+	schemaOf[Call](""),
+	schemaOf[CallList](""),
+	schemaOf[AirCleared]("What hold all or drop all did."),
+	schemaOf[LineQuality]("A caller's line as Asterisk last measured it."),
+	schemaOf[Screen](""),
+	schemaOf[Drop](""),
+	schemaOf[TalkbackStart]("An endpoint or media (422 with neither)."),
+	schemaOf[Talkback](""),
+	schemaOf[HostCall](""),
+	schemaOf[RecordingState](""),
+	schemaOf[Recording](""),
+	schemaOf[RecordingList](""),
+	schemaOf[Actor](""),
+	schemaOf[Transition](""),
+	schemaOf[TransitionList](""),
+	schemaOf[CallRecord](""),
+	schemaOf[CallRecordList](""),
+	schemaOf[Profile](""),
+	schemaOf[ProfileList](""),
+	schemaOf[History](""),
+	schemaOf[CallerNotes](""),
+	schemaOf[CallerNotesView](""),
+	schemaOf[CallerNotesInput](""),
+	schemaOf[Block](""),
+	schemaOf[Message](""),
+	schemaOf[MessageList](""),
+	schemaOf[MessageText](""),
+	schemaOf[LinesEvent](""),
+	schemaOf[TalkbackEvent](""),
+	schemaOf[NodeEvent](""),
+	schemaOf[ScreeningEvent](""),
+	schemaOf[ResetEvent](""),
+	schemaOf[EndEvent](""),
+}
+
+// The enums of the domain's named string types.
+var (
+	states     = []string{"arriving", "waiting", "screening", "ready", "callback", "on_air", "ended"}
+	typeSchema = map[reflect.Type]map[string]any{
+		reflect.TypeFor[time.Time]():           dateTime,
+		reflect.TypeFor[queue.State]():         enum(states...),
+		reflect.TypeFor[queue.Outcome]():       enum("abandoned", "dropped", "aired", "rejected", "failed", "unreached"),
+		reflect.TypeFor[queue.ActorKind]():     enum("user", "token", "caller", "system"),
+		reflect.TypeFor[broadcast.NodeState](): enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"),
+	}
+)
+
+// fieldKinds are the schemas fields name with api:"kind": bounds and
+// enums taken from the Go constants that enforce them.
+var fieldKinds = map[string]map[string]any{
+	"text":     text(MaxText),
+	"priority": bounded(0, MaxPriority),
+	"count":    {"type": "integer", "minimum": 0},
+	"capacity": bounded(0, MaxCapacity), "maxOnAir": bounded(0, MaxOnAirLimit),
+	"announceEvery": bounded(0, MaxAnnounceEvery), "warningMinutes": bounded(1, MaxWarningMinutes),
+	"rating":        bounded(0, queue.MaxRating),
+	"notesTopic":    {"type": "string", "maxLength": queue.MaxNotesTopic},
+	"notesText":     {"type": "string", "maxLength": queue.MaxNotesText},
+	"blockReason":   {"type": "string", "minLength": 1, "maxLength": MaxText},
+	"chatText":      {"type": "string", "minLength": 1, "maxLength": MaxChat},
+	"talkbackMedia": {"type": "array", "items": str, "minItems": 1, "maxItems": MaxTalkbackMedia},
+	"fromState":     enum(append([]string{""}, states...)...),
+	"errorCode": enum(CodeBadRequest, CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeGone,
+		CodeUnavailable, CodeLimited, CodeTooLarge, CodeMediaType, CodeTelephony, CodeInternal, "method_not_allowed"),
+	"transitionAction": enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
+		"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
+		"reconcile", "vanish", "block", "unblock", "callback_request", "callback_now", "callback_dial",
+		"callback_miss", "callback_return", "confirm", "cause"),
+	"screeningState": namedEnum("ScreeningState", "ringing", "answered", "busy", "unavailable", "no_answer", "unreachable", "refused", "failed", "caller_gone"),
+	"meKind":         namedEnum("MeKind", "user", "token"),
+	"role":           namedEnum("Role", "admin", "producer", "screener", "host"),
+	"callers":        namedEnum("Callers", "all", "on_air", "not_on_air"),
+}
+
+// bounded is a whole number within [lo, hi].
+func bounded(lo, hi int) map[string]any {
+	return map[string]any{"type": "integer", "minimum": lo, "maximum": hi}
+}
+
+// reflectSchemas makes the schemas of apiSchemas.
+func reflectSchemas() map[string]any {
+	names := map[reflect.Type]string{}
+	for _, s := range apiSchemas {
+		names[s.typ] = s.name
+	}
+	out := map[string]any{}
+	for _, s := range apiSchemas {
+		o := objectSchema(s.typ, names)
+		if s.desc != "" {
+			o = describe(o, s.desc)
+		}
+		out[s.name] = o
+	}
+	return out
+}
+
+// objectSchema is the closed object of struct type t.
+func objectSchema(t reflect.Type, names map[reflect.Type]string) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for f := range reflectFields(t) {
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		p := fieldSchema(f, names)
+		if d := f.Tag.Get("doc"); d != "" {
+			p = describe(p, d)
+		}
+		props[name] = p
+		if !strings.Contains(","+opts+",", ",omitempty,") && !strings.Contains(","+opts+",", ",omitzero,") {
+			required = append(required, name)
+		}
+	}
+	return obj(props, required...)
+}
+
+// reflectFields yields t's fields.
+func reflectFields(t reflect.Type) func(func(reflect.StructField) bool) {
+	return func(yield func(reflect.StructField) bool) {
+		for i := range t.NumField() {
+			if !yield(t.Field(i)) {
+				return
+			}
+		}
+	}
+}
+
+// fieldSchema is the schema of one field: its kind, its enum or its type's.
+func fieldSchema(f reflect.StructField, names map[reflect.Type]string) map[string]any {
+	if k := f.Tag.Get("api"); k != "" {
+		s, ok := fieldKinds[k]
+		if !ok {
+			panic(fmt.Sprintf("openapi: field %s: no kind %q", f.Name, k))
+		}
+		return s
+	}
+	if e := f.Tag.Get("enum"); e != "" {
+		return enum(strings.Split(e, ",")...)
+	}
+	return schemaOfType(f.Type, names)
+}
+
+// schemaOfType is the schema of a Go type: a reference to a named schema,
+// a domain enum, or its JSON shape.
+func schemaOfType(t reflect.Type, names map[reflect.Type]string) map[string]any {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n, ok := names[t]; ok {
+		return ref(n)
+	}
+	if s, ok := typeSchema[t]; ok {
+		return s
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return str
+	case reflect.Bool:
+		return boolean
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return integer
+	case reflect.Float64:
+		return numeric
+	case reflect.Slice:
+		return arrayOf(schemaOfType(t.Elem(), names))
+	case reflect.Struct:
+		return objectSchema(t, names)
+	}
+	panic(fmt.Sprintf("openapi: no schema for Go type %s", t))
+}

@@ -1,0 +1,43 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/callin-radio/callin/queue"
+)
+
+// TestSchemaReflection: the reflector's rules on a small type: a field is
+// required unless omitempty or omitzero, a listed type is a reference, a
+// pointer is its element, kinds, enums and docs apply, a nested struct
+// is inlined and closed, an unexported field is left out.
+func TestSchemaReflection(t *testing.T) {
+	type inner struct {
+		N int `json:"n"`
+	}
+	type sample struct {
+		A   string        `json:"a" doc:"The a."`
+		B   int           `json:"b,omitempty" api:"priority"`
+		C   *Notes        `json:"c,omitempty"`
+		D   []Notes       `json:"d"`
+		E   string        `json:"e,omitempty" enum:"x,y"`
+		F   inner         `json:"f"`
+		G   time.Time     `json:"g,omitzero"`
+		H   queue.Outcome `json:"h"`
+		low int
+	}
+	got := objectSchema(reflect.TypeFor[sample](), map[reflect.Type]string{reflect.TypeFor[Notes](): "Notes"})
+	want := obj(map[string]any{
+		"a": describe(str, "The a."), "b": fieldKinds["priority"], "c": ref("Notes"), "d": arrayOf(ref("Notes")),
+		"e": enum("x", "y"), "f": obj(map[string]any{"n": integer}, "n"), "g": dateTime,
+		"h": typeSchema[reflect.TypeFor[queue.Outcome]()],
+	}, "a", "d", "f", "h")
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(want)
+	if !bytes.Equal(gb, wb) {
+		t.Fatalf("got  %s\nwant %s", gb, wb)
+	}
+}

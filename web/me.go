@@ -1,0 +1,40 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/auth"
+)
+
+// whoIs is what role p may do, with the caller actions of acts.
+func whoIs(p auth.Principal, acts []callerAction) api.Me {
+	out := api.Me{Name: p.Name, Kind: string(p.Kind), Role: string(p.Role), Permissions: []string{}, CallerActions: []api.PermittedAction{}}
+	for _, a := range auth.Actions() {
+		if auth.Can(p.Role, a) {
+			out.Permissions = append(out.Permissions, string(a))
+		}
+	}
+	for _, a := range acts {
+		onAir := auth.Can(p.Role, a.permFor(queue.Call{State: queue.StateOnAir}))
+		off := auth.Can(p.Role, a.permFor(queue.Call{State: queue.StateWaiting}))
+		callers := "all"
+		switch {
+		case !onAir && !off:
+			continue
+		case !onAir:
+			callers = "not_on_air"
+		case !off:
+			callers = "on_air"
+		}
+		out.CallerActions = append(out.CallerActions, api.PermittedAction{Action: a.name, Path: a.path, Operation: a.op.id, Callers: callers})
+	}
+	return out
+}
+
+// apiMe serves GET /me.
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
+	p, _ := principal(r)
+	s.reply(w, r, whoIs(p, s.cfg.actions), nil)
+}
