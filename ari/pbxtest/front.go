@@ -115,7 +115,7 @@ func NewFront(t testing.TB, nodes []*PBX, cfg ...FrontConfig) *Front {
 
 // StartFront starts a front as NewFront does, for a caller that stops it
 // itself (Stop).
-func StartFront(nodes []*PBX, cfg FrontConfig) (*Front, error) {
+func StartFront(nodes []*PBX, cfg FrontConfig) (_ *Front, err error) {
 	bin, err := FindKamailio()
 	if err != nil {
 		return nil, err
@@ -130,6 +130,11 @@ func StartFront(nodes []*PBX, cfg FrontConfig) (*Front, error) {
 	if f.Dir, err = os.MkdirTemp("", "front"); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(f.Dir)
+		}
+	}()
 	if f.SIPPort, err = freeUDPBlock(1, 1); err != nil {
 		return nil, err
 	}
@@ -198,7 +203,7 @@ func (f *Front) start(bin string, args []string) error {
 		return err
 	}
 	pg := strconv.Itoa(f.cmd.Process.Pid)
-	f.watchdog = exec.Command("/bin/sh", "-c", `cat > /dev/null; kill -TERM -- -"$0"; sleep 2; kill -KILL -- -"$0"`, pg)
+	f.watchdog = exec.Command("/bin/sh", "-c", `cat > /dev/null; kill -TERM -"$0"; sleep 2; kill -KILL -"$0"`, pg)
 	f.watchdog.Stdin = r
 	f.watchdog.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := f.watchdog.Start(); err != nil {
