@@ -10,7 +10,9 @@ import (
 // /asterisk/variable?variable=NAME&value=VALUE (answered 204; 400 for an
 // empty name). An empty value leaves the variable empty, which the
 // dialplan reads as unset. Globals set this way are lost when Asterisk
-// restarts (a reload keeps them): set them again after reconnecting.
+// restarts (TestContractGlobalVar) but kept by a dialplan or core reload
+// (seen on 22.10.1, whose clearglobalvars defaults to no): set them again
+// after reconnecting.
 // callin marks a full node this way (CALLIN_FULL_<show>, read by
 // dialplan/extensions.conf's [callin-ivr]; TestContractGlobalVar).
 func (c *Client) SetGlobalVar(ctx context.Context, name, value string) error {
