@@ -48,6 +48,8 @@ func buildRoutes() []route {
 	}{
 		{"asterisk/info", "GET", (*Server).getInfo},
 		{"asterisk/ping", "GET", (*Server).getPing},
+		{"asterisk/variable", "GET", (*Server).getGlobalVar},
+		{"asterisk/variable", "POST", (*Server).setGlobalVar},
 		{"applications", "GET", (*Server).listApps},
 		{"applications/*", "GET", (*Server).getApp},
 		{"applications/*/subscription", "POST", (*Server).subscribe},

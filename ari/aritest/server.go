@@ -190,6 +190,7 @@ type Server struct {
 	recs      map[string]*recording
 	stored    map[string]*storedRecording // survive a restart, as files do
 	apps      map[string]*application
+	globals   map[string]string // dialplan globals set through ARI (globals.go)
 	sockets   map[*socket]struct{}
 	appsCh    chan struct{} // closed and replaced when a socket takes or leaves an app
 	history   []PlaybackRecord
@@ -257,6 +258,7 @@ func (s *Server) reset() {
 	s.playbacks = map[string]*playback{}
 	s.recs = map[string]*recording{}
 	s.apps = map[string]*application{}
+	s.globals = map[string]string{}
 }
 
 // URL is the node's base URL, e.g. "http://127.0.0.1:41234" (ARI lives under /ari).

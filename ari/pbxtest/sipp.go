@@ -48,6 +48,14 @@ type CallerConfig struct {
 	PressOne bool
 	// ToneHz is the tone the callers stream (default 440).
 	ToneHz int
+	// Port is where the callers send their INVITEs: 0 is the PBX's own
+	// SIP port; another port (a Front's SIPPort: Front.Callers) makes
+	// them a proxy's callers, who send the call's later requests (ACK,
+	// INFO, BYE) by the Record-Route the proxy returned.
+	Port int
+	// Times keeps sipp's log of the SIP messages, with their times, for
+	// SIPp.SetupTimes (a few kB a call).
+	Times bool
 }
 
 // PhoneKind is how a phone answers.
@@ -91,11 +99,18 @@ func (p *PBX) Callers(t testing.TB, cfg CallerConfig) *SIPp {
 	if cfg.ToneHz == 0 {
 		cfg.ToneHz = 440
 	}
-	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds()})
+	to := p.SIPPort
+	if cfg.Port != 0 {
+		to = cfg.Port
+	}
+	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds(), "Proxy": to != p.SIPPort})
 	args := []string{"-s", cfg.Number, "-key", "prefix", cfg.Prefix,
 		"-m", strconv.Itoa(cfg.Count), "-l", strconv.Itoa(cfg.Count),
 		"-r", strconv.FormatFloat(cfg.Rate, 'f', 3, 64), "-rp", "1000",
-		fmt.Sprintf("127.0.0.1:%d", p.SIPPort)}
+		fmt.Sprintf("127.0.0.1:%d", to)}
+	if cfg.Times {
+		args = append(args, "-trace_msg") // SetupTimes
+	}
 	return p.sipp(t, scen, cfg.ToneHz, 0, args)
 }
 
@@ -255,9 +270,14 @@ func (s *SIPp) Stop() {
 // callerScenario is shared/asterisk/sipp/caller.xml's caller with a numbered
 // From (+<prefix><n>), an optional DTMF 1 by SIP INFO after the answer, and
 // an end either way: Asterisk's BYE is answered, or the caller hangs up
-// after Hold.
+// after Hold. Through a proxy (Proxy: CallerConfig.Port), the ACK, INFO
+// and BYE go to the answer's Contact by its Record-Route, as a carrier's
+// trunk sends them through a front.
 var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"}}From: "Caller [call_number]" <sip:+[prefix][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]{{end}}
+{{- define "ruri"}}{{if .Proxy}}[next_url]{{else}}sip:[service]@[remote_ip]:[remote_port]{{end}}{{end}}
 {{- define "in-dialog"}}Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      {{- if .Proxy}}
+      [routes]{{end}}
       {{template "from"}}
       To: [service] <sip:[service]@[remote_ip]:[remote_port]>;[$rtag]
       Call-ID: [call_id]{{end}}
@@ -301,7 +321,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
   <recv response="100" optional="true"></recv>
   <recv response="180" optional="true"></recv>
   <recv response="183" optional="true"></recv>
-  <recv response="200" rtd="true">
+  <recv response="200" rtd="true"{{if .Proxy}} rrs="true"{{end}}>
     <action>
       <ereg regexp="tag=[^;> ]*" search_in="hdr" header="To:" assign_to="rtag"/>
     </action>
@@ -309,8 +329,8 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
   <send>
     <![CDATA[
 
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      {{template "in-dialog"}}
+      ACK {{template "ruri" .}} SIP/2.0
+      {{template "in-dialog" .}}
       CSeq: 1 ACK
       Contact: sip:sipp@[local_ip]:[local_port]
       Max-Forwards: 70
@@ -328,8 +348,8 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
   <send retrans="500">
     <![CDATA[
 
-      INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      {{template "in-dialog"}}
+      INFO {{template "ruri" .}} SIP/2.0
+      {{template "in-dialog" .}}
       CSeq: 2 INFO
       Contact: sip:sipp@[local_ip]:[local_port]
       Max-Forwards: 70
@@ -364,8 +384,8 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
   <send retrans="500">
     <![CDATA[
 
-      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      {{template "in-dialog"}}
+      BYE {{template "ruri" .}} SIP/2.0
+      {{template "in-dialog" .}}
       CSeq: 3 BYE
       Contact: sip:sipp@[local_ip]:[local_port]
       Max-Forwards: 70
