@@ -25,6 +25,7 @@ type mcall struct {
 	announcing    bool
 	picked        bool
 	outcome       Outcome
+	node          string // the node it is held on ("a" unless it arrived at "b")
 }
 
 // model is an O(n) reference of the show's rules: it recomputes the line by
@@ -154,7 +155,7 @@ func TestModel(t *testing.T) {
 
 func runModel(t *testing.T, seed uint64, steps int) {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	s, err := NewShow(Config{Key: "k", LinesOpen: true, MaxOnAir: 3, Capacity: 150})
+	s, err := NewShow(Config{Key: "k", Node: "a", LinesOpen: true, MaxOnAir: 3, Capacity: 150})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +206,9 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		id := pick()
 		pre, preErr = s.Get(id)
 		op := rng.IntN(19)
+		if rng.IntN(400) == 0 {
+			op = 19 // a node lost: rare, as it ends half the line
+		}
 		switch op {
 		case 0, 1, 2: // arrive and join
 			cid := fmt.Sprint("c", nextID)
@@ -213,10 +217,11 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			if rng.IntN(4) == 0 { // reconcile-like arrival in the past
 				arrived = now.Add(-time.Duration(rng.IntN(600)) * time.Second)
 			}
-			adm, err := s.Arrive(now, Arrival{CallID: cid, ArrivedAt: arrived})
+			node := []string{"a", "b"}[rng.IntN(2)]
+			adm, err := s.Arrive(now, Arrival{CallID: cid, ArrivedAt: arrived, Node: node})
 			same("arrive", err, nil)
 			m.serial++
-			mc := &mcall{id: cid, state: StateArriving, arrived: adm.Call.ArrivedAt, serial: m.serial}
+			mc := &mcall{id: cid, state: StateArriving, arrived: adm.Call.ArrivedAt, serial: m.serial, node: node}
 			m.calls[cid] = mc
 			queued := m.count(StateArriving) + m.count(StateWaiting) + m.count(StateScreening) + m.count(StateReady)
 			if wantAdmit := queued <= 150; adm.Admitted() != wantAdmit {
@@ -466,7 +471,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			if err == nil {
 				if c == nil {
 					m.serial++
-					c = &mcall{id: id, state: st, arrived: now, serial: m.serial}
+					c = &mcall{id: id, state: st, arrived: now, serial: m.serial, node: "a"}
 					m.calls[id] = c
 					if st == StateOnAir {
 						c.wasOnAir = true
@@ -475,6 +480,31 @@ func runModel(t *testing.T, seed uint64, steps int) {
 					c.ticket, c.action = 0, ""
 					m.setState(c, st)
 				}
+			}
+		case 19: // a node lost: every live call held there ends node_lost
+			node := []string{"a", "b"}[rng.IntN(2)]
+			calls, ts := s.NodeLost(now, node)
+			var want []string
+			for _, c := range m.calls {
+				if c.node == node && c.state != StateEnded {
+					want = append(want, c.id)
+					if c.picked {
+						m.unpick()
+					}
+					m.end(c, OutcomeNodeLost)
+				}
+			}
+			got := make([]string, len(calls))
+			for i, c := range calls {
+				got[i] = c.ID
+				if c.Outcome != OutcomeNodeLost || ts[i].Action != ActionNodeLost || ts[i].To != StateEnded || c.Node != node {
+					t.Fatalf("step %d: node lost ended %+v with %+v", step, c, ts[i])
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("step %d: node %s lost ended %v, want %v", step, node, got, want)
 			}
 		}
 		compare(t, step, s, m)
