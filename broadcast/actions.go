@@ -18,7 +18,7 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 	if err != nil {
 		return queue.Call{}, err
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.node.ready(); err != nil && !s.spread() {
 		return queue.Call{}, err
 	}
 	s.mu.Lock()
@@ -27,10 +27,37 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 	if err != nil {
 		return queue.Call{}, err
 	}
-	derr := do(s, ctx, t)
+	derr := s.canAct(t)
+	if derr == nil {
+		derr = do(s, ctx, t)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.settle(t, derr)
+}
+
+// canAct checks, for a show across nodes, that the nodes a reserved action
+// needs are up: the caller's, and the studio for one that goes on air or
+// to a screening; and that a caller held away from the studio is not sent
+// where only the studio reaches (on air, screening) until the trunk does.
+func (s *show) canAct(t queue.Ticket) error {
+	if !s.spread() {
+		return nil
+	}
+	n := s.nodeOf(t.Call)
+	if err := n.ready(); err != nil {
+		return err
+	}
+	if t.To != queue.StateOnAir && t.To != queue.StateScreening {
+		return nil
+	}
+	if err := s.node.ready(); err != nil {
+		return err
+	}
+	if n != s.node {
+		return fmt.Errorf("broadcast: the caller is held on node %s, not the studio %s: %w", n.name, s.node.name, queue.ErrInvalid)
+	}
+	return nil
 }
 
 // settle ends a reservation: Commit when its telephony worked (derr nil),
@@ -109,7 +136,7 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 	if t.From == queue.StateScreening && s.node.bridgeShow(s.screenID(t.Call.ID)) == nil {
 		return nil // screened without a phone: still in a holding bridge
 	}
-	if err := s.hold.joinHold(ctx, chanID); err != nil {
+	if err := s.holdOf(t.Call).joinHold(ctx, chanID); err != nil {
 		return err
 	}
 	if t.From == queue.StateScreening {
@@ -183,7 +210,7 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 	if err != nil {
 		return queue.Call{}, err
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.node.ready(); err != nil && !s.spread() {
 		return queue.Call{}, err
 	}
 	s.mu.Lock()
@@ -191,6 +218,11 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 	if err == nil && opts.NotOnAir && t.From == queue.StateOnAir {
 		_ = s.q.Abort(t)
 		err = fmt.Errorf("broadcast: drop %q: the caller is on air: %w", callID, queue.ErrConflict)
+	}
+	if err == nil {
+		if err = s.canAct(t); err != nil {
+			_ = s.q.Abort(t)
+		}
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -224,7 +256,7 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 // caller who had left Stasis before the hang-up is ErrGone: they hung up
 // first.
 func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
-	n := s.node
+	n := s.nodeOf(t.Call)
 	chanID := t.Call.ChannelID
 	if goodbye {
 		s.stopAnnouncement(ctx, t.Call.ID)
@@ -300,7 +332,7 @@ func (a *App) PickNext(showKey, callID string, actor queue.Actor) (queue.Call, e
 	})
 	if err == nil {
 		if s, _ := a.show(showKey); s.readyCheckOn() && !c.Confirmed {
-			s.node.submitOrLog(func(ctx context.Context) { s.readyCheck(ctx, c) })
+			s.nodeOf(c).submitOrLog(func(ctx context.Context) { s.readyCheck(ctx, c) })
 		}
 	}
 	return c, err
