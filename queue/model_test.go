@@ -201,6 +201,12 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		}
 	}
 
+	airLost := 0
+	defer func() {
+		if steps >= 1000 && airLost == 0 {
+			t.Errorf("no caller's air was lost in %d steps: the model did not check AirLost", steps)
+		}
+	}()
 	for step := range steps {
 		now = now.Add(time.Duration(rng.IntN(3000)) * time.Millisecond)
 		id := pick()
@@ -208,6 +214,8 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		op := rng.IntN(19)
 		if rng.IntN(400) == 0 {
 			op = 19 // a node lost: rare, as it ends half the line
+		} else if rng.IntN(40) == 0 {
+			op = 20
 		}
 		switch op {
 		case 0, 1, 2: // arrive and join
@@ -480,6 +488,33 @@ func runModel(t *testing.T, seed uint64, steps int) {
 					c.ticket, c.action = 0, ""
 					m.setState(c, st)
 				}
+			}
+		case 20: // a caller's line to the air lost: back in line, waiting
+			for cid, c := range m.calls { // mostly a caller on air, if any
+				if c.state == StateOnAir && rng.IntN(4) > 0 {
+					id = cid
+					break
+				}
+			}
+			_, ts, err := s.AirLost(now, id, "trunk leg lost")
+			c := m.calls[id]
+			var want error
+			switch {
+			case c == nil:
+				want = ErrNotFound
+			case c.state == StateEnded:
+				want = ErrGone
+			case c.state != StateOnAir:
+				want = ErrInvalid
+			}
+			same("air lost", err, want)
+			if err == nil {
+				if len(ts) != 1 || ts[0].Action != ActionAirLost || ts[0].To != StateWaiting {
+					t.Fatalf("step %d: air lost %+v", step, ts)
+				}
+				c.ticket, c.action, c.muted, c.locked = 0, "", false, false
+				m.setState(c, StateWaiting)
+				airLost++
 			}
 		case 19: // a node lost: every live call held there ends node_lost
 			node := []string{"a", "b"}[rng.IntN(2)]

@@ -122,3 +122,23 @@ func (s *Show) NodeLost(now time.Time, node string) ([]Call, []Transition) {
 	}
 	return calls, ts
 }
+
+// AirLost puts a caller on air back in line as waiting, by the system,
+// because its line to the on-air bridge was lost (a trunk leg between
+// nodes ended, or the studio node was lost), keeping its place; reason
+// says why, for the record. A reserved action on it is cancelled (its
+// Commit or Abort returns ErrConflict); muted and locked are cleared.
+// Errors: ErrNotFound, ErrGone; ErrInvalid when the caller is not on air.
+func (s *Show) AirLost(now time.Time, callID, reason string) (Call, []Transition, error) {
+	c, err := s.lookup(ActionAirLost, callID)
+	if err != nil {
+		return Call{}, nil, err
+	}
+	if c.state != StateOnAir {
+		return Call{}, nil, opError(ActionAirLost, callID, ErrInvalid, "caller is %s", c.state)
+	}
+	s.release(c)
+	t := s.move(c, now, StateWaiting, ActionAirLost, System, func(c *call) { c.muted, c.locked = false, false })
+	t.Reason = reason
+	return s.snapshot(c), []Transition{t}, nil
+}
