@@ -299,6 +299,11 @@ type App struct {
 	shows map[string]*show
 	jobs  chan func(context.Context)
 
+	// trunkMu guards trunk, the callers on air across the trunk (trunk.go);
+	// a leaf lock: nothing else is taken under it.
+	trunkMu sync.Mutex
+	trunk   trunks
+
 	mu      sync.Mutex
 	running bool
 	runCtx  context.Context // Run's, once it runs; guarded by mu
@@ -309,7 +314,8 @@ type App struct {
 // exist (and can be subscribed to) from here on.
 func New(cfg Config) (*App, error) {
 	cfg.setDefaults()
-	a := &App{cfg: cfg, log: cfg.Logger, nodes: map[string]*node{}, shows: map[string]*show{}}
+	a := &App{cfg: cfg, log: cfg.Logger, nodes: map[string]*node{}, shows: map[string]*show{},
+		trunk: trunks{byToken: map[string]*trunkCall{}, byCall: map[callKey]*trunkCall{}}}
 	a.jobs = make(chan func(context.Context), cfg.Queue)
 	for _, nc := range cfg.Nodes {
 		if nc.Name == "" || nc.ARI == nil {

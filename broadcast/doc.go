@@ -34,12 +34,24 @@
 // carrying its node (queue.Call.Node); whatever touches a caller's
 // channel (answer, hold, announcements, goodbye, hang-up, line quality)
 // goes to that node. Each node resynchronises its own calls (a resync of
-// B never ends A's). A caller held away from the studio cannot yet be put
-// on air or screened (ErrInvalid): that takes the trunk.
+// B never ends A's). A caller held away from the studio cannot be
+// screened (ErrInvalid: the screening bridge is the studio's); it goes on
+// air across the SIP trunk between the nodes (trunk.go): a leg originated
+// on the caller's node to ari.TrunkDial(studio, token) arrives on the
+// studio as Stasis(callin,trunk,<token>), is answered and put in the
+// on-air bridge; the caller and the near leg share a mixing bridge of
+// their own on the caller's node. Hold, drop, mute, take next, hold all
+// and drop all act on the caller's node and hang both legs up; the caller
+// ending ends both legs; a leg ending that callin did not end puts the
+// caller back on hold (queue.Show.AirLost, an air_lost transition), as
+// does the studio lost. The legs are App.trunk's (a leaf lock, trunkMu).
 //
 // A node down past Config.NodeLostAfter is lost: in every show spanning
 // more than one node its calls end node_lost (queue.Show.NodeLost) and the
-// line goes on; a node that comes back sooner only resynchronises. Should a
+// line goes on, and callin hangs up the legs its callers on air had on
+// the studio (a killed node's legs stay up there: TrunkNodeKilled in
+// ari/aritest/testdata/pbx-README.md); a node that comes back sooner only
+// resynchronises. Should a
 // lost node come back, its resync hangs up what Asterisk still has of the
 // ended calls. Each node's load (callers held, capacity, state) is read
 // with App.NodeLoads, Snapshot.Nodes and UpdateLoad.

@@ -13,12 +13,12 @@ import (
 )
 
 // pair is an App with show "show1" across two fake nodes joined by a
-// trunk: "A" (the studio) and "B", B reached through a proxy so that a
-// test can cut its connection.
+// trunk: "A" (the studio) and "B", each reached through a proxy so that
+// a test can cut its connection.
 type pair struct {
 	*env
-	a, b  *aritest.Server
-	proxy *proxy
+	a, b          *aritest.Server
+	proxy, proxyA *proxy
 }
 
 func startPair(t *testing.T, change func(*broadcast.Config)) *pair {
@@ -27,11 +27,12 @@ func startPair(t *testing.T, change func(*broadcast.Config)) *pair {
 	a := newFake(t, aritest.Options{Trunk: tr, Node: "A"})
 	b := newFake(t, aritest.Options{Trunk: tr, Node: "B"})
 	p := newProxy(t, b.URL()[len("http://"):])
+	pa := newProxy(t, a.URL()[len("http://"):])
 	sc := showCfg("show1", "A")
 	sc.Nodes = []string{"A", "B"}
 	cfg := broadcast.Config{
 		Nodes: []broadcast.NodeConfig{
-			{Name: "A", ARI: newClient(t, a.URL(), a.User(), a.Password()), Events: fastEvents, Capacity: 100},
+			{Name: "A", ARI: newClient(t, pa.url(), a.User(), a.Password()), Events: fastEvents, Capacity: 100},
 			{Name: "B", ARI: newClient(t, p.url(), b.User(), b.Password()), Events: fastEvents, Capacity: 50},
 		},
 		Shows: []broadcast.ShowConfig{sc},
@@ -46,7 +47,7 @@ func startPair(t *testing.T, change func(*broadcast.Config)) *pair {
 		u := w.next("both nodes up", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.OK() })
 		up[u.Node.Node] = true
 	}
-	return &pair{env: e, a: a, b: b, proxy: p}
+	return &pair{env: e, a: a, b: b, proxy: p, proxyA: pa}
 }
 
 // waiting returns the show's waiting callers' ids and nodes, in line.
@@ -66,7 +67,7 @@ func (p *pair) waiting(t *testing.T) (ids, nodes []string) {
 // TestShowAcrossNodes: callers arriving on either node are held there, in
 // that node's holding bridge with its music, in one line in arrival order;
 // each node's load is readable; a caller on B is dropped with goodbye on
-// B; and one on B cannot be put on air before the trunk does it.
+// B; and one on B cannot be screened (the screening bridge is A's).
 func TestShowAcrossNodes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -109,9 +110,9 @@ func TestShowAcrossNodes(t *testing.T) {
 			t.Errorf("node load %+v, want 2 held", l)
 		}
 	}
-	// Not on air from B until the trunk does it; nothing moved.
-	if _, err := p.app.Promote(ctx, "show1", ids[1], producer); !errors.Is(err, queue.ErrInvalid) {
-		t.Errorf("promote of a caller on B: %v, want ErrInvalid", err)
+	// Not screened from B: the screening bridge is the studio's.
+	if _, err := p.app.Screen(ctx, "show1", ids[1], producer, "sam"); !errors.Is(err, queue.ErrInvalid) {
+		t.Errorf("screening of a caller on B: %v, want ErrInvalid", err)
 	}
 	// Drop with goodbye on B: played and hung up there; B's load follows.
 	m := watch(t, p.app, "show1")

@@ -349,6 +349,13 @@ func (n *node) handle(ev ari.Event) {
 // [show, "relay"] a half of a talkback relay.
 func (n *node) stasisStart(e *ari.StasisStart) {
 	ch := e.Channel
+	if token, ok := ari.TrunkToken(e.Args); ok {
+		n.trunkArrived(e, token) // a far leg: on the studio
+		return
+	}
+	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleTrunk {
+		return // a near leg callin originated: its promote waits for this event
+	}
 	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleRelay {
 		// A relay's half is known by the id callin gave it, whatever
 		// arguments the dialplan passed.
@@ -526,6 +533,8 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 		}
 	case roleScreener:
 		s.screenerGone(chanID, ref.callID)
+	case roleTrunk:
+		s.trunkLegEnded(ref.callID, chanID)
 	}
 }
 
@@ -839,4 +848,5 @@ func (s *show) nodeLost(n *node) {
 		n.withChan(c.ChannelID, func(ref *chanRef) { ref.lost = true })
 	}
 	s.holdOn(n).lost()
+	s.trunksLost(n)
 }

@@ -53,6 +53,7 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 		}
 	}
 	n.mu.Unlock()
+	n.hangupStrayTrunks(stasis)
 	for _, s := range n.shows {
 		if err := s.resync(ctx, n, gen, byID, inBridge, stasis, listed); err != nil {
 			return fmt.Errorf("show %s: %w", s.key, err)
@@ -205,6 +206,8 @@ func (s *show) place(n *node, bridge string) queue.Place {
 		return ""
 	case s.holdOn(n).isHold(bridge):
 		return queue.PlaceHold
+	case strings.HasPrefix(bridge, s.trunkBridge("")):
+		return queue.PlaceAir // on air across the trunk (trunk.go)
 	case n != s.node:
 		return ""
 	case bridge == s.air.id:
@@ -489,4 +492,23 @@ func (s *show) createBridge(ctx context.Context, n *node, id string) error {
 		return fmt.Errorf("create bridge %s: %w", id, err)
 	}
 	return nil
+}
+
+// hangupStrayTrunks hangs up the trunk legs in the app that callin does
+// not know (from before a restart of callin, or a promote that gave up):
+// no leg is left open.
+func (n *node) hangupStrayTrunks(stasis []ari.Channel) {
+	for _, ch := range stasis {
+		args := strings.Split(ch.Dialplan.AppData, ",")[1:]
+		token, far := ari.TrunkToken(args)
+		if far {
+			n.app.trunkMu.Lock()
+			far = n.app.trunk.byToken[token] == nil // else a promote waits for it: its StasisStart is on its way
+			n.app.trunkMu.Unlock()
+		}
+		near := len(args) > 1 && args[1] == roleTrunk
+		if (far || near) && n.lookup(ch.ID) == nil {
+			n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupNormal) })
+		}
+	}
 }

@@ -204,6 +204,9 @@ func (s *show) callEnded(callID string, cause int) {
 		line = c.screenerLine
 	}
 	s.mu.Unlock()
+	if tc := s.app.takeTrunk(s, callID); tc != nil { // on air across the trunk: both legs end too
+		tc.near.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
+	}
 	if s.node.bridgeShow(s.screenID(callID)) != nil || line != "" {
 		s.node.submitOrLog(func(ctx context.Context) { s.endScreening(ctx, callID, line) })
 	}
