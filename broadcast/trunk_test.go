@@ -199,7 +199,9 @@ func TestTrunkNodesLost(t *testing.T) {
 		t.Errorf("near legs left on B: %v", legs)
 	}
 	p.proxyA.pause(false)
-	w.next("A up again", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.Node == "A" && u.Node.OK() })
+	w.next("A up again", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateNode && u.Node.Node == "A" && u.Node.OK()
+	})
 	p.noTrunkLegs(t) // A's resync hangs up the far leg it still has
 	if _, err := p.app.Promote(ctx, "show1", id1, producer); err != nil {
 		t.Fatal(err)
