@@ -60,8 +60,11 @@ func trunkToken() string {
 }
 
 // trunkBridge is the mixing bridge of a caller on air across the trunk,
-// on the caller's node.
-func (s *show) trunkBridge(callID string) string { return "callin-" + s.key + "-x-" + callID }
+// on the caller's node, named by the trunk call's token: a new one for
+// each promote (a real Asterisk answered a bridge DELETE before the bridge
+// was gone: the next promote's create found it, 409, and its addChannel
+// then 404, BenchmarkPBXTrunkPromote).
+func (s *show) trunkBridge(token string) string { return "callin-" + s.key + "-x-" + token }
 
 // addTrunk registers a trunk call; ErrConflict when the call has one.
 func (a *App) addTrunk(tc *trunkCall) error {
@@ -124,7 +127,8 @@ func (a *App) trunksOf(s *show) []*trunkCall {
 // put back).
 func (s *show) onAirRemote(ctx context.Context, t queue.Ticket, n *node) (err error) {
 	tc := &trunkCall{s: s, callID: t.Call.ID, caller: t.Call.ChannelID, token: trunkToken(), near: n, far: s.node,
-		nearID: "callin-tk-" + newID(), bridge: s.trunkBridge(t.Call.ID), farIn: make(chan error, 1)}
+		nearID: "callin-tk-" + newID(), farIn: make(chan error, 1)}
+	tc.bridge = s.trunkBridge(tc.token)
 	if err := s.app.addTrunk(tc); err != nil {
 		return err
 	}
@@ -142,10 +146,25 @@ func (s *show) onAirRemote(ctx context.Context, t queue.Ticket, n *node) (err er
 		}
 	}()
 	s.stopAnnouncement(ctx, tc.callID)
-	if _, err := n.ari.CreateBridge(ctx, tc.bridge, ari.BridgeMixing, s.key); err != nil && !errors.Is(err, ari.ErrConflict) {
-		return telErr("create trunk bridge "+tc.bridge, err)
+	// The bridge is created while the leg crosses: one request less on the
+	// promote's path.
+	created := make(chan error, 1)
+	go func() {
+		_, err := n.ari.CreateBridge(ctx, tc.bridge, ari.BridgeMixing, s.key)
+		if err != nil && !errors.Is(err, ari.ErrConflict) {
+			err = telErr("create trunk bridge "+tc.bridge, err)
+		} else {
+			err = nil
+		}
+		created <- err
+	}()
+	dialed := time.Now()
+	err = s.dialTrunk(ctx, tc)
+	n.log.Debug("broadcast: trunk leg up", "call", tc.callID, "setup", time.Since(dialed), "err", err)
+	if cerr := <-created; err == nil {
+		err = cerr
 	}
-	if err := s.dialTrunk(ctx, tc); err != nil {
+	if err != nil {
 		return err
 	}
 	moved = true

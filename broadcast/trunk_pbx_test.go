@@ -16,7 +16,7 @@ import (
 // startCluster runs an App against a cluster of real Asterisks: show
 // "morning" (5550100) with its studio on the first node and callers
 // taken on every node.
-func startCluster(t testing.TB, ps []*pbxtest.PBX, log *logBuf, change func(*broadcast.ShowConfig)) *env {
+func startCluster(t testing.TB, ps []*pbxtest.PBX, log *logBuf, change func(*broadcast.ShowConfig), level slog.Level) *env {
 	t.Helper()
 	sc := showCfg("morning", ps[0].Node)
 	sc.MOHClass = "callin"
@@ -30,7 +30,7 @@ func startCluster(t testing.TB, ps []*pbxtest.PBX, log *logBuf, change func(*bro
 	}
 	e := start(t, nil, broadcast.Config{
 		Nodes: nodes, Shows: []broadcast.ShowConfig{sc}, NodeLostAfter: 2 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: level})),
 	})
 	w := e.w("morning")
 	for up := map[string]bool{}; len(up) < len(ps); {
@@ -89,7 +89,7 @@ func TestOnAirAcrossTrunkPBX(t *testing.T) {
 	}
 	a.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
 	var log logBuf
-	e := startCluster(t, ps, &log, func(sc *broadcast.ShowConfig) { sc.Media.Goodbye = []string{"sound:callin-test-bye"} })
+	e := startCluster(t, ps, &log, func(sc *broadcast.ShowConfig) { sc.Media.Goodbye = []string{"sound:callin-test-bye"} }, slog.LevelInfo)
 	w := e.w("morning")
 	host, err := e.app.JoinHost(ctx, "morning", "PJSIP/phone1")
 	if err != nil {

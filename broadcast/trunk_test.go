@@ -49,8 +49,12 @@ func (p *pair) noTrunkLegs(t *testing.T) {
 // bridge.
 func (p *pair) onAirFromB(t *testing.T, c *aritest.Call, callID string) {
 	t.Helper()
-	x := "callin-show1-x-" + callID
+	st, _ := p.b.Channel(c.ID())
+	x := st.Bridge
 	members, ok := p.b.BridgeChannels(x)
+	if !strings.HasPrefix(x, "callin-show1-x-") {
+		t.Fatalf("caller %s on B is in %q, not its trunk bridge", callID, x)
+	}
 	if !ok || len(members) != 2 || !contains(members, c.ID()) {
 		t.Fatalf("bridge %s on B: %v %v, want the caller and the near leg", x, members, ok)
 	}
@@ -88,6 +92,8 @@ func TestOnAirAcrossTrunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Hold: back in B's holding bridge, unmuted, both legs hung up.
+	onAir, _ := p.b.Channel(c1.ID())
+	x := onAir.Bridge
 	if got, err := p.app.Hold(ctx, "show1", id1, producer); err != nil || got.State != queue.StateWaiting {
 		t.Fatalf("hold: %+v %v", got, err)
 	}
@@ -96,7 +102,7 @@ func TestOnAirAcrossTrunk(t *testing.T) {
 	}
 	waitMusic(t, c1)
 	p.noTrunkLegs(t)
-	if _, ok := p.b.BridgeChannels("callin-show1-x-" + id1); ok {
+	if _, ok := p.b.BridgeChannels(x); ok {
 		t.Error("the caller's trunk bridge is left on B")
 	}
 	// Take next takes the first in line, across the trunk again.
