@@ -84,8 +84,12 @@ func (hm *holding) emitMedia() {
 
 // load is the show's load on the holding's node. Callers hold hm.mu.
 func (hm *holding) load() NodeLoad {
-	return NodeLoad{Node: hm.node.name, Studio: hm == hm.s.hold, State: hm.node.healthNow().State,
+	l := NodeLoad{Node: hm.node.name, Studio: hm == hm.s.hold, State: hm.node.healthNow().State,
 		Held: hm.holdMembers(), Bridges: hm.holdsInUse(), Music: hm.musicOn(), Capacity: hm.node.cfg.Capacity}
+	if hm.talkback != nil {
+		l.Talkback, l.TalkbackBridges = true, hm.talkback.reach()
+	}
+	return l
 }
 
 // loadNow is load, taking hm.mu.

@@ -359,7 +359,7 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleRelay {
 		// A relay's half is known by the id callin gave it, whatever
 		// arguments the dialplan passed.
-		n.submitOrLog(func(ctx context.Context) { ref.show.hold.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { ref.show.holdOn(n).relayStart(ctx, ch) })
 		return
 	}
 	var s *show
@@ -523,10 +523,11 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 		s.callEnded(ref.callID, cause)
 	case roleHost:
 		s.hostGone(chanID)
-	case roleTalkback:
-		s.hold.lineEnded(chanID)
+	case roleTalkback: // the producer's line, or a talkback's leg from the studio (trunk.go)
+		s.holdOn(n).lineEnded(chanID)
+		s.trunkLegEnded(ref.callID, chanID)
 	case roleRelay:
-		s.hold.relayGone(chanID, ref.bridge)
+		s.holdOn(n).relayGone(chanID, ref.bridge)
 	case roleCallback:
 		if ref.up { // a failure to answer is the ringing's to report
 			s.callbackGone(ref.callID, "hung up")
@@ -669,8 +670,8 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 	hm := s.holdOn(n)
 	switch {
 	case hm != nil && hm.isHold(b.ID):
-		if ref := n.lookup(chanID); ref != nil && (ref.role == roleTalkback || ref.role == roleRelay) {
-			if !entered { // talkback lines and relays are not callers: not counted
+		if ref := n.lookup(chanID); ref != nil && (ref.role == roleTalkback || ref.role == roleRelay || ref.role == roleTrunk) {
+			if !entered { // talkback lines, relays and legs are not callers: not counted
 				hm.announcerLeft(b.ID, chanID, ref)
 			}
 			return
@@ -699,7 +700,7 @@ func (n *node) playbackFinished(e *ari.PlaybackFinished) {
 		s.announcementDone(ref.callID)
 		s.mu.Unlock()
 	case pbTalkback:
-		s.hold.playbackEnded(e.Playback.ID)
+		s.holdOn(n).playbackEnded(e.Playback.ID)
 	}
 }
 

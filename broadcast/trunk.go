@@ -32,8 +32,13 @@ type trunkCall struct {
 	near   *node  // the caller's node
 	nearID string // the leg callin originates on near
 	far    *node  // the studio
-	bridge string // the caller's and the near leg's mixing bridge on near
+	bridge string // the caller's and the near leg's mixing bridge on near ("" for a talkback's)
 	farIn  chan error
+	// talkback: the leg carries the studio's live talkback to the far
+	// node (callID is talkbackKey(far)): the near leg listens in the
+	// studio's first holding bridge, the far leg is the far node's live
+	// talkback line (talkbackTrunk).
+	talkback bool
 
 	// Guarded by App.trunkMu.
 	farID  string // the far leg, once it arrived
@@ -245,6 +250,11 @@ func (n *node) trunkArrived(e *ari.StasisStart, token string) {
 		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupNormal) })
 		return
 	}
+	if tc.talkback {
+		n.index(ch.ID, &chanRef{show: tc.s, callID: tc.callID, role: roleTalkback})
+		n.submitOrLog(func(ctx context.Context) { tc.farIn <- tc.s.holdOn(n).remoteTalkback(ctx, ch) })
+		return
+	}
 	n.index(ch.ID, &chanRef{show: tc.s, callID: tc.callID, role: roleTrunk})
 	n.submitOrLog(func(ctx context.Context) { tc.farIn <- tc.s.farJoin(ctx, n, ch) })
 }
@@ -271,6 +281,9 @@ func (s *show) endTrunk(ctx context.Context, tc *trunkCall) {
 	if farID != "" {
 		tc.far.hangup(ctx, farID, ari.HangupNormal)
 	}
+	if tc.bridge == "" {
+		return
+	}
 	if err := tc.near.ari.DestroyBridge(ctx, tc.bridge); err != nil && !errors.Is(err, ari.ErrNotFound) {
 		tc.near.log.Warn("broadcast: removing a trunk bridge failed", "bridge", tc.bridge, "err", err)
 	}
@@ -288,7 +301,10 @@ func (s *show) trunkLegEnded(callID, chanID string) {
 		a.dropTrunkLocked(tc)
 	}
 	a.trunkMu.Unlock()
-	if lost {
+	switch {
+	case lost && tc.talkback: // the far node's talkback ends with its line
+		tc.near.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
+	case lost:
 		tc.near.submitOrLog(func(ctx context.Context) { s.airLost(ctx, tc, "the trunk leg to the studio ended") })
 	}
 }
@@ -322,10 +338,17 @@ func (s *show) airLost(ctx context.Context, tc *trunkCall, why string) {
 // on hold.
 func (s *show) trunksLost(n *node) {
 	for _, tc := range s.app.trunksOf(s) {
+		if tc.near != n && tc.far != n {
+			continue
+		}
 		switch {
 		case tc.near == n:
 			if s.app.takeTrunk(s, tc.callID) == tc {
 				tc.far.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
+			}
+		case tc.talkback:
+			if s.app.takeTrunk(s, tc.callID) == tc {
+				s.node.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
 			}
 		case tc.far == n:
 			if s.app.takeTrunk(s, tc.callID) == tc {
@@ -333,4 +356,80 @@ func (s *show) trunksLost(n *node) {
 			}
 		}
 	}
+}
+
+// talkbackKey is the registry key of the live talkback's leg to node n.
+func talkbackKey(n *node) string { return "talkback:" + n.name }
+
+// startTalkbackTrunks carries the studio's live talkback line, once it
+// speaks in the studio's first holding bridge, to every other node of
+// the show that is up: one trunk leg each (talkbackTrunk).
+func (s *show) startTalkbackTrunks() {
+	for _, n := range s.nodes[1:] {
+		if n.ready() == nil {
+			s.node.submitOrLog(func(ctx context.Context) { s.talkbackTrunk(ctx, n) })
+		}
+	}
+}
+
+// talkbackTrunk originates a leg from the studio to node far: its far end
+// becomes far's live talkback line (remoteTalkback: the announcer of far's
+// first holding bridge, relayed there to far's other bridges as on the
+// studio), and once it has, the near leg joins the studio's first holding
+// bridge as a participant, where it hears the producer. A leg that cannot
+// be made leaves far's callers their music.
+func (s *show) talkbackTrunk(ctx context.Context, far *node) {
+	tc := &trunkCall{s: s, callID: talkbackKey(far), token: trunkToken(), near: s.node, far: far,
+		nearID: "callin-tk-" + newID(), farIn: make(chan error, 1), talkback: true}
+	if s.app.addTrunk(tc) != nil {
+		return // one is on already
+	}
+	err := s.dialTrunk(ctx, tc)
+	if err == nil {
+		err = s.node.moveTo(ctx, tc.nearID, s.hold.first, "")
+	}
+	s.app.trunkMu.Lock()
+	tc.active = err == nil && s.app.trunk.byCall[callKey{s, tc.callID}] == tc
+	live := tc.active
+	s.app.trunkMu.Unlock()
+	if !live {
+		s.node.log.Warn("broadcast: talkback not carried to a node; its callers keep their music", "show", s.key, "node", far.name, "err", err)
+		s.app.takeTrunk(s, tc.callID)
+		s.endTrunk(context.WithoutCancel(ctx), tc)
+	}
+}
+
+// endTalkbackTrunks hangs up the live talkback's legs to the other nodes
+// (the studio's line ended): each far node's talkback ends with its line.
+func (s *show) endTalkbackTrunks() {
+	for _, tc := range s.app.trunksOf(s) {
+		if tc.talkback && s.app.takeTrunk(s, tc.callID) == tc {
+			s.node.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
+		}
+	}
+}
+
+// remoteTalkback makes a talkback leg arriving from the studio this
+// node's live talkback line, as the producer's phone is on the studio
+// (talkbackJoin), and reports whether it speaks in the first holding
+// bridge.
+func (hm *holding) remoteTalkback(ctx context.Context, ch ari.Channel) error {
+	hm.mu.Lock()
+	if hm.talkback != nil {
+		hm.mu.Unlock()
+		hm.node.hangup(ctx, ch.ID, ari.HangupNormal)
+		return fmt.Errorf("broadcast: talkback already on at %s: %w", hm.node.name, queue.ErrConflict)
+	}
+	hm.talkback = &liveTalkback{line: ch.ID, relays: map[string]*relay{}}
+	hm.emitMedia()
+	hm.mu.Unlock()
+	hm.talkbackJoin(ctx, ch)
+	hm.mu.Lock()
+	lt := hm.live()
+	joined := lt != nil && lt.line == ch.ID && lt.joined
+	hm.mu.Unlock()
+	if !joined {
+		return telErr("talkback across the trunk", errors.New("the leg is not the holding bridge's announcer"))
+	}
+	return nil
 }

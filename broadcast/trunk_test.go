@@ -225,3 +225,77 @@ func TestTrunkNodesLost(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestTalkbackAcrossNodes: a producer's live talkback on the studio
+// reaches every holding bridge of B through one trunk leg (B's first
+// bridge's announcer) and B's own relays; stopped, B's callers get their
+// music back and no leg or relay is left. A message plays on both nodes.
+func TestTalkbackAcrossNodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := startPair(t, func(c *broadcast.Config) {
+		c.Phones = phones{"pat": "PJSIP/pat"}
+		c.Shows[0].HoldBridgeSize = 2
+	})
+	w := p.w("show1")
+	ca, _ := dial(t, p.a, w, "show1", "5550001")
+	var onB []*aritest.Call
+	for _, n := range []string{"5550002", "5550003", "5550004"} { // B's bridges of 2 and 1
+		c, _ := dial(t, p.b, w, "show1", n)
+		onB = append(onB, c)
+	}
+	for _, c := range append(onB, ca) {
+		waitMusic(t, c)
+	}
+	must(t, p.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{User: "pat"}))
+	bLoad := func() broadcast.NodeLoad {
+		snap, _ := p.app.Snapshot("show1")
+		return snap.Nodes[1]
+	}
+	deadline := time.Now().Add(wait)
+	for l := bLoad(); !l.Talkback || l.TalkbackBridges != 2; l = bLoad() {
+		if time.Now().After(deadline) {
+			t.Fatalf("B's load %+v: the talkback does not reach B's 2 bridges", l)
+		}
+		time.Sleep(5 * time.Millisecond) // the fake's bridges have no event for a test
+	}
+	snap, _ := p.app.Snapshot("show1")
+	hearsLine(t, ca, snap.Media.TalkbackLine)
+	far := trunkLegs(t, p.b)
+	if len(far) != 1 {
+		t.Fatalf("talkback legs on B: %v", far)
+	}
+	for _, c := range onB {
+		hearsLine(t, c, far[0])
+	}
+	must(t, p.app.StopTalkback(ctx, "show1"))
+	for _, c := range append(onB, ca) {
+		waitMusic(t, c)
+	}
+	p.noTrunkLegs(t)
+	if r := relays(p.b, holdID("show1"), holdID("show1")+"-2"); len(r) != 0 {
+		t.Errorf("relays left on B: %v", r)
+	}
+	if l := bLoad(); l.Talkback {
+		t.Errorf("B's load %+v after the stop", l)
+	}
+	// A message plays to every holding bridge of both nodes.
+	must(t, p.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{Media: []string{"sound:hello-world"}}))
+	for _, c := range []struct {
+		srv     *aritest.Server
+		bridges []string
+	}{{p.a, []string{holdID("show1")}}, {p.b, []string{holdID("show1"), holdID("show1") + "-2"}}} {
+		for _, b := range c.bridges {
+			played := false
+			for _, pb := range c.srv.Playbacks() {
+				played = played || pb.Target == "bridge:"+b && strings.Contains(strings.Join(pb.Media, " "), "hello-world")
+			}
+			if !played {
+				t.Errorf("no message played in %s on %s", b, c.srv.URL())
+			}
+		}
+	}
+	for _, c := range append(onB, ca) {
+		waitMusic(t, c) // once the message is over
+	}
+}

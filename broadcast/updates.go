@@ -67,6 +67,10 @@ type NodeLoad struct {
 	// only.
 	Bridges int  `json:"bridges,omitempty"`
 	Music   bool `json:"music,omitempty"`
+	// Talkback says a talkback is on there; TalkbackBridges counts the
+	// bridges that hear it. Shows only.
+	Talkback        bool `json:"talkback,omitempty"`
+	TalkbackBridges int  `json:"talkback_bridges,omitempty"`
 	// Capacity is NodeConfig.Capacity (0: not set).
 	Capacity int `json:"capacity,omitempty"`
 }
