@@ -168,3 +168,73 @@ func filterTrunk(names []string) []string {
 	}
 	return out
 }
+
+// TestTalkbackAcrossNodesPBX: on two real Asterisks, a producer's live
+// talkback on A (PJSIP/phone1, 1000 Hz) is heard, by sound, by callers in
+// both of B's holding bridges (the trunk leg is B's first bridge's
+// announcer, a relay carries it to the second); stopped, they hear music
+// again and no trunk leg is left.
+func TestTalkbackAcrossNodesPBX(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps := pbxtest.NewCluster(t, 2, pbxtest.Config{})
+	a, b := ps[0], ps[1]
+	a.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
+	var log logBuf
+	e := startCluster(t, ps, &log, func(sc *broadcast.ShowConfig) { sc.HoldBridgeSize = 1 }, slog.LevelInfo)
+	w := e.w("morning")
+	b.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 2, Rate: 10, PressOne: true})
+	for range 2 {
+		w.next("callers joining", func(u broadcast.Update) bool {
+			return u.Kind == broadcast.UpdateTransition && u.Transition.Action == queue.ActionJoin
+		})
+	}
+	bridges := holdBridges(t, b, "morning")
+	if len(bridges) != 2 {
+		t.Fatalf("B's holding bridges %+v, want 2 of 1", bridges)
+	}
+	if err := e.app.StartTalkback(ctx, "morning", broadcast.TalkbackOptions{Endpoint: "PJSIP/phone1"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		snap, _ := e.app.Snapshot("morning")
+		if snap.Nodes[1].TalkbackBridges == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the talkback does not reach B's bridges: %+v", snap.Nodes)
+		}
+		time.Sleep(20 * time.Millisecond) // UpdateLoad says it too; the watcher's buffer is the callers'
+	}
+	lb := b.Listener(t)
+	shares, what := hearAll(t, lb, bridges, producerShare)
+	for i, s := range shares {
+		if s < 0.5 {
+			t.Errorf("%s on B hears the producer in %.0f%% of the windows: %s", bridges[i].ID, 100*s, what[i])
+		}
+	}
+	if err := e.app.StopTalkback(ctx, "morning"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		snap, _ := e.app.Snapshot("morning")
+		if !snap.Nodes[1].Talkback && snap.Nodes[1].Music {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B's talkback not over with music: %+v", snap.Nodes)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	shares, what = hearAll(t, lb, holdBridges(t, b, "morning"), (*pbxtest.Heard).Music)
+	for i, s := range shares {
+		if s < 0.5 {
+			t.Errorf("after the stop, B's caller %d hears music in %.0f%% of the windows: %s", i, 100*s, what[i])
+		}
+	}
+	for _, p := range ps {
+		if legs := filterTrunk(channelNames(t, p)); len(legs) != 0 {
+			t.Errorf("trunk legs left on %s: %v", p.Node, legs)
+		}
+	}
+}
