@@ -44,7 +44,12 @@
 // and drop all act on the caller's node and hang both legs up; the caller
 // ending ends both legs; a leg ending that callin did not end puts the
 // caller back on hold (queue.Show.AirLost, an air_lost transition), as
-// does the studio lost. The legs are App.trunk's (a leaf lock, trunkMu).
+// does the studio lost. A live talkback, once the producer speaks on the
+// studio, crosses the trunk once to each other node, where the far leg is
+// that node's talkback line (relayed to its other bridges as on the
+// studio); a message plays on every node. The legs are App.trunk's (a
+// leaf lock, trunkMu). Screening a caller held away from the studio is
+// not built.
 //
 // A node down past Config.NodeLostAfter is lost: in every show spanning
 // more than one node its calls end node_lost (queue.Show.NodeLost) and the
