@@ -18,7 +18,7 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 	if err != nil {
 		return queue.Call{}, err
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.node.ready(); err != nil && !s.spread() {
 		return queue.Call{}, err
 	}
 	s.mu.Lock()
@@ -27,10 +27,37 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 	if err != nil {
 		return queue.Call{}, err
 	}
-	derr := do(s, ctx, t)
+	derr := s.canAct(t)
+	if derr == nil {
+		derr = do(s, ctx, t)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.settle(t, derr)
+}
+
+// canAct checks, for a show across nodes, that the nodes a reserved action
+// needs are up: the caller's, and the studio for one that goes on air or
+// to a screening; and that a caller held away from the studio is not sent
+// to a screening, which only the studio has (the trunk takes them on air).
+func (s *show) canAct(t queue.Ticket) error {
+	if !s.spread() {
+		return nil
+	}
+	n := s.nodeOf(t.Call)
+	if err := n.ready(); err != nil {
+		return err
+	}
+	if t.To != queue.StateOnAir && t.To != queue.StateScreening {
+		return nil
+	}
+	if err := s.node.ready(); err != nil {
+		return err
+	}
+	if n != s.node && t.To == queue.StateScreening {
+		return fmt.Errorf("broadcast: the caller is held on node %s, not the studio %s: %w", n.name, s.node.name, queue.ErrInvalid)
+	}
+	return nil
 }
 
 // settle ends a reservation: Commit when its telephony worked (derr nil),
@@ -75,13 +102,19 @@ func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (
 // onAir moves the caller into the on-air bridge; the action is done (and
 // answered) once its ChannelEnteredBridge has come. The talking indicator
 // is turned on after that, off the action's path (talkDetect).
+//
+// A caller held on another node than the studio goes on air across the
+// trunk (onAirRemote, trunk.go).
 func (s *show) onAir(ctx context.Context, t queue.Ticket) error {
+	if n := s.nodeOf(t.Call); n != s.node {
+		return s.onAirRemote(ctx, t, n)
+	}
 	chanID := t.Call.ChannelID
 	s.stopAnnouncement(ctx, t.Call.ID)
 	if err := s.node.moveTo(ctx, chanID, s.air.id, ""); err != nil {
 		return err
 	}
-	s.talkDetect(t.Call.ID, chanID)
+	s.talkDetect(s.node, t.Call.ID, chanID)
 	return nil
 }
 
@@ -109,8 +142,18 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 	if t.From == queue.StateScreening && s.node.bridgeShow(s.screenID(t.Call.ID)) == nil {
 		return nil // screened without a phone: still in a holding bridge
 	}
-	if err := s.hold.joinHold(ctx, chanID); err != nil {
+	var tc *trunkCall
+	if t.From == queue.StateOnAir {
+		tc = s.app.takeTrunk(s, t.Call.ID) // its legs' ends are ours from here on
+	}
+	if err := s.holdOf(t.Call).joinHold(ctx, chanID); err != nil {
+		if tc != nil {
+			s.endTrunk(ctx, tc)
+		}
 		return err
+	}
+	if tc != nil {
+		s.endTrunk(ctx, tc) // the caller hears the music first
 	}
 	if t.From == queue.StateScreening {
 		s.mu.Lock()
@@ -122,19 +165,26 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 		s.endScreening(ctx, t.Call.ID, line)
 	}
 	if t.From == queue.StateOnAir {
-		if t.Call.Muted {
-			if err := s.node.ari.UnmuteChannel(ctx, chanID, ari.DirIn); err != nil {
-				return s.node.restError(ctx, "unmute", chanID, err)
-			}
-		}
-		s.talkDetected(ctx, t.Call.ID) // its TALK_DETECT(set) goes first
-		if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(remove)", ""); err != nil {
-			s.node.log.Warn("broadcast: TALK_DETECT(remove) failed", "call", t.Call.ID, "err", err)
-		}
-		s.mu.Lock()
-		s.setTalking(t.Call.ID, false)
-		s.mu.Unlock()
+		return s.offAir(ctx, s.nodeOf(t.Call), t.Call.ID, chanID, t.Call.Muted)
 	}
+	return nil
+}
+
+// offAir undoes what going on air set on a caller's channel (on node n)
+// that is back on hold: the mute, if muted, and the talk detection.
+func (s *show) offAir(ctx context.Context, n *node, callID, chanID string, muted bool) error {
+	if muted {
+		if err := n.ari.UnmuteChannel(ctx, chanID, ari.DirIn); err != nil {
+			return n.restError(ctx, "unmute", chanID, err)
+		}
+	}
+	s.talkDetected(ctx, callID) // its TALK_DETECT(set) goes first
+	if err := n.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(remove)", ""); err != nil && !channelMissing(err) {
+		n.log.Warn("broadcast: TALK_DETECT(remove) failed", "call", callID, "err", err)
+	}
+	s.mu.Lock()
+	s.setTalking(callID, false)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -144,8 +194,9 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 func (a *App) Mute(ctx context.Context, showKey, callID string, actor queue.Actor) (queue.Call, error) {
 	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Mute(actor, callID) },
 		func(s *show, ctx context.Context, t queue.Ticket) error {
-			if err := s.node.ari.MuteChannel(ctx, t.Call.ChannelID, ari.DirIn); err != nil {
-				return s.node.restError(ctx, "mute", t.Call.ChannelID, err)
+			n := s.nodeOf(t.Call)
+			if err := n.ari.MuteChannel(ctx, t.Call.ChannelID, ari.DirIn); err != nil {
+				return n.restError(ctx, "mute", t.Call.ChannelID, err)
 			}
 			return nil
 		})
@@ -155,8 +206,9 @@ func (a *App) Mute(ctx context.Context, showKey, callID string, actor queue.Acto
 func (a *App) Unmute(ctx context.Context, showKey, callID string, actor queue.Actor) (queue.Call, error) {
 	return a.act(ctx, showKey, func(q *queue.Show) (queue.Ticket, error) { return q.Unmute(actor, callID) },
 		func(s *show, ctx context.Context, t queue.Ticket) error {
-			if err := s.node.ari.UnmuteChannel(ctx, t.Call.ChannelID, ari.DirIn); err != nil {
-				return s.node.restError(ctx, "unmute", t.Call.ChannelID, err)
+			n := s.nodeOf(t.Call)
+			if err := n.ari.UnmuteChannel(ctx, t.Call.ChannelID, ari.DirIn); err != nil {
+				return n.restError(ctx, "unmute", t.Call.ChannelID, err)
 			}
 			return nil
 		})
@@ -183,7 +235,7 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 	if err != nil {
 		return queue.Call{}, err
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.node.ready(); err != nil && !s.spread() {
 		return queue.Call{}, err
 	}
 	s.mu.Lock()
@@ -191,6 +243,11 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 	if err == nil && opts.NotOnAir && t.From == queue.StateOnAir {
 		_ = s.q.Abort(t)
 		err = fmt.Errorf("broadcast: drop %q: the caller is on air: %w", callID, queue.ErrConflict)
+	}
+	if err == nil {
+		if err = s.canAct(t); err != nil {
+			_ = s.q.Abort(t)
+		}
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -224,7 +281,7 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 // caller who had left Stasis before the hang-up is ErrGone: they hung up
 // first.
 func (s *show) hangUp(ctx context.Context, t queue.Ticket, goodbye bool) error {
-	n := s.node
+	n := s.nodeOf(t.Call)
 	chanID := t.Call.ChannelID
 	if goodbye {
 		s.stopAnnouncement(ctx, t.Call.ID)
@@ -300,7 +357,7 @@ func (a *App) PickNext(showKey, callID string, actor queue.Actor) (queue.Call, e
 	})
 	if err == nil {
 		if s, _ := a.show(showKey); s.readyCheckOn() && !c.Confirmed {
-			s.node.submitOrLog(func(ctx context.Context) { s.readyCheck(ctx, c) })
+			s.nodeOf(c).submitOrLog(func(ctx context.Context) { s.readyCheck(ctx, c) })
 		}
 	}
 	return c, err

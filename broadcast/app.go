@@ -117,6 +117,10 @@ type NodeConfig struct {
 	ARI  Telephony // usually an *ari.Client
 	// Events tunes the event connection; zero fields take ari's defaults.
 	Events ari.EventOptions
+	// Capacity is how many callers the node is meant to hold (0: not
+	// set), reported with its load (App.NodeLoads, Snapshot.Nodes); the
+	// dialplan refuses callers when it is full, not callin.
+	Capacity int
 	// Claim, when set, makes this instance one of several that may drive
 	// the node, one at a time: it blocks until this instance may (the
 	// node is NodeStandby meanwhile) and returns a channel closed when it
@@ -179,6 +183,15 @@ type ShowConfig struct {
 	// caller, as a Telos Next does: ClearHold puts the unlocked callers on
 	// air back on hold, ClearDrop drops them; "" leaves them on air.
 	NextClears string
+	// Studio names the node of the show's on-air bridge, host lines,
+	// screenings, recording, call-backs and talkback (default: Config.Node;
+	// Config.Node is set to it). Nodes names every node whose callers the
+	// show takes (default: just the studio; the studio is added when
+	// missing): a caller arriving by Stasis(callin,<show>) on any of them
+	// is held there, in that node's own pool of holding bridges with its
+	// own music, in one line with the others in arrival order (issue 24).
+	Studio string
+	Nodes  []string
 }
 
 // Config configures an App.
@@ -226,6 +239,14 @@ type Config struct {
 	AnnounceBatch int
 	// SubscriberBuffer is each subscription's buffer (default 256).
 	SubscriberBuffer int
+	// NodeLostAfter is how long a node may stay disconnected (NodeDown)
+	// before it is taken as lost (default 10 s): the calls held there of
+	// every show spanning more than one node then end node_lost, and
+	// the rest of each line keeps its order. A WebSocket that comes back
+	// sooner (the client redials within MinBackoff..MaxBackoff) ends
+	// nothing: the node's resync puts its calls right. A show on one node
+	// keeps its callers across any gap, as before (its resync decides).
+	NodeLostAfter time.Duration
 	// PhoneRule says which endpoints a person's phone (from Phones) may
 	// be; Screen and StartTalkback refuse any other before they ring it,
 	// so a phone stored before the rule (or by hand) is never dialled. The
@@ -264,6 +285,7 @@ func (c *Config) setDefaults() {
 	def(&c.QualityEvery, 5*time.Second)
 	def(&c.RingTimeout, 20*time.Second)
 	def(&c.AnnounceTick, time.Second)
+	def(&c.NodeLostAfter, 10*time.Second)
 	defInt(&c.AnnounceBatch, 50)
 	defInt(&c.SubscriberBuffer, 256)
 }
@@ -277,6 +299,11 @@ type App struct {
 	shows map[string]*show
 	jobs  chan func(context.Context)
 
+	// trunkMu guards trunk, the callers on air across the trunk (trunk.go);
+	// a leaf lock: nothing else is taken under it.
+	trunkMu sync.Mutex
+	trunk   trunks
+
 	mu      sync.Mutex
 	running bool
 	runCtx  context.Context // Run's, once it runs; guarded by mu
@@ -287,7 +314,8 @@ type App struct {
 // exist (and can be subscribed to) from here on.
 func New(cfg Config) (*App, error) {
 	cfg.setDefaults()
-	a := &App{cfg: cfg, log: cfg.Logger, nodes: map[string]*node{}, shows: map[string]*show{}}
+	a := &App{cfg: cfg, log: cfg.Logger, nodes: map[string]*node{}, shows: map[string]*show{},
+		trunk: trunks{byToken: map[string]*trunkCall{}, byCall: map[callKey]*trunkCall{}}}
 	a.jobs = make(chan func(context.Context), cfg.Queue)
 	for _, nc := range cfg.Nodes {
 		if nc.Name == "" || nc.ARI == nil {
@@ -299,22 +327,47 @@ func New(cfg Config) (*App, error) {
 		a.nodes[nc.Name] = newNode(a, nc)
 	}
 	for _, sc := range cfg.Shows {
-		n := a.nodes[sc.Node]
-		if n == nil {
-			return nil, fmt.Errorf("broadcast: show %q: unknown node %q: %w", sc.Key, sc.Node, queue.ErrInvalid)
-		}
 		if a.shows[sc.Key] != nil {
 			return nil, fmt.Errorf("broadcast: show %q twice: %w", sc.Key, queue.ErrInvalid)
 		}
-		s, err := newShow(a, n, sc)
+		nodes, err := a.showNodes(&sc)
+		if err != nil {
+			return nil, err
+		}
+		s, err := newShow(a, nodes, sc)
 		if err != nil {
 			return nil, err
 		}
 		a.shows[sc.Key] = s
-		n.shows = append(n.shows, s)
-		n.indexBridge(s.air.id, s)
+		for _, n := range nodes {
+			n.shows = append(n.shows, s)
+		}
+		s.node.indexBridge(s.air.id, s)
 	}
 	return a, nil
+}
+
+// showNodes resolves a show's studio and nodes (ShowConfig.Studio and
+// Nodes), studio first, and sets Config.Node to the studio.
+func (a *App) showNodes(sc *ShowConfig) ([]*node, error) {
+	if sc.Studio == "" {
+		sc.Studio = sc.Node
+	}
+	sc.Node = sc.Studio
+	names := append([]string{sc.Studio}, sc.Nodes...)
+	var nodes []*node
+	seen := map[string]bool{}
+	for _, name := range names {
+		n := a.nodes[name]
+		if n == nil {
+			return nil, fmt.Errorf("broadcast: show %q: unknown node %q: %w", sc.Key, name, queue.ErrInvalid)
+		}
+		if !seen[name] {
+			seen[name] = true
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes, nil
 }
 
 // Run connects to every node and serves until ctx ends; it returns after

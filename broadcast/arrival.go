@@ -8,12 +8,13 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// arrive admits or rejects a caller entering Stasis. It runs on the reader,
-// so the call exists (and is indexed) before any later event of its
-// channel is handled; the telephony goes to the worker pool.
-func (s *show) arrive(e *ari.StasisStart) {
+// arrive admits or rejects a caller entering Stasis on node n (one of the
+// show's nodes: the caller is held there). It runs on n's reader, so the
+// call exists (and is indexed) before any later event of its channel is
+// handled; the telephony goes to the worker pool.
+func (s *show) arrive(n *node, e *ari.StasisStart) {
 	ch := e.Channel
-	n := s.node
+	hm := s.holdOn(n)
 	var blocked bool
 	var note string
 	if bl := s.app.cfg.Blocklist; bl != nil {
@@ -41,11 +42,11 @@ func (s *show) arrive(e *ari.StasisStart) {
 		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupFailure) })
 		return
 	}
-	job := func(ctx context.Context) { s.admit(ctx, id, ch) }
+	job := func(ctx context.Context) { s.admit(ctx, hm, id, ch) }
 	if adm.Admitted() {
 		n.subscribeLater(ch.ID)
 	} else {
-		job = func(ctx context.Context) { s.reject(ctx, ch, adm.Reject) }
+		job = func(ctx context.Context) { s.reject(ctx, n, ch, adm.Reject) }
 	}
 	if !s.app.submit(job) {
 		// Shedding load loudly beats blocking the event reader; the next
@@ -65,22 +66,23 @@ func (s *show) arrive(e *ari.StasisStart) {
 // comes, on the reader (enterHold). A worker that waited for that event
 // held one of the pool's workers for as long as Asterisk's events lag
 // behind, and under a burst the pool then ran out (issue 25).
-func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
-	s.node.subscribe(ch.ID)
+func (s *show) admit(ctx context.Context, hm *holding, callID string, ch ari.Channel) {
+	n := hm.node
+	n.subscribe(ch.ID)
 	if ch.State != ari.StateUp {
 		// A 204 means answered: ARI runs the answer on the channel before
 		// it replies; ChannelStateChange(Up) only confirms it.
-		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
-			s.failArrival(ctx, callID, ch.ID, s.node.restError(ctx, "answer", ch.ID, err))
+		if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			s.failArrival(ctx, n, callID, ch.ID, n.restError(ctx, "answer", ch.ID, err))
 			return
 		}
 	}
-	h, err := s.hold.pickHold(ctx, ch.ID)
+	h, err := hm.pickHold(ctx, ch.ID)
 	if err != nil {
-		s.failArrival(ctx, callID, ch.ID, err)
+		s.failArrival(ctx, n, callID, ch.ID, err)
 		return
 	}
-	s.enterHold(ctx, callID, ch.ID, h, true)
+	s.enterHold(ctx, hm, callID, ch.ID, h, true)
 }
 
 // enterHold sends an arriving caller's channel into holding bridge h
@@ -91,19 +93,19 @@ func (s *show) admit(ctx context.Context, callID string, ch ari.Channel) {
 // recreated after a restart; a caller retrying in the dialplan can arrive
 // the moment the app registers, before the resync has created the show's
 // bridges) is created and tried once more when retry is set.
-func (s *show) enterHold(ctx context.Context, callID, chanID string, h *holdBridge, retry bool) {
-	n := s.node
+func (s *show) enterHold(ctx context.Context, hm *holding, callID, chanID string, h *holdBridge, retry bool) {
+	n := hm.node
 	op := "add channel to " + h.id
 	w := n.waits.expectFunc(ari.TypeChannelEnteredBridge, chanID, chanID, func(ev ari.Event) bool {
 		return ev.(*ari.ChannelEnteredBridge).Bridge.ID == h.id
 	}, s.app.cfg.EventTimeout, func(_ ari.Event, err error) {
-		s.hold.joined(h, chanID, err == nil)
+		hm.joined(h, chanID, err == nil)
 		if err != nil {
 			if errors.Is(err, ErrTimeout) {
 				n.kickResync() // Asterisk may have done it after all: ask it
 			}
 			err = telErr(op, err)
-			n.submitOrLog(func(ctx context.Context) { s.failArrival(ctx, callID, chanID, err) })
+			n.submitOrLog(func(ctx context.Context) { s.failArrival(ctx, n, callID, chanID, err) })
 			return
 		}
 		s.mu.Lock()
@@ -119,20 +121,20 @@ func (s *show) enterHold(ctx context.Context, callID, chanID string, h *holdBrid
 		return // the reader (or the wait's end) takes it from here
 	}
 	if retry && errors.Is(err, ari.ErrNotFound) {
-		if err = s.hold.createHold(ctx, h.id); err == nil {
-			s.enterHold(ctx, callID, chanID, h, false)
+		if err = hm.createHold(ctx, h.id); err == nil {
+			s.enterHold(ctx, hm, callID, chanID, h, false)
 			return
 		}
 	} else {
 		err = n.restError(ctx, op, chanID, err)
 	}
-	s.hold.joined(h, chanID, false)
-	s.failArrival(ctx, callID, chanID, err)
+	hm.joined(h, chanID, false)
+	s.failArrival(ctx, n, callID, chanID, err)
 }
 
 // reject plays the rejection prompt to the end (or its timeout), then hangs
 // up. The call has already ended as rejected.
-func (s *show) reject(ctx context.Context, ch ari.Channel, why queue.Reject) {
+func (s *show) reject(ctx context.Context, n *node, ch ari.Channel, why queue.Reject) {
 	media, reason := s.cfg.Media.Closed, ari.HangupNormal
 	switch why {
 	case queue.RejectFull:
@@ -141,15 +143,15 @@ func (s *show) reject(ctx context.Context, ch ari.Channel, why queue.Reject) {
 		media, reason = s.cfg.Media.Blocked, ari.HangupRejected
 	}
 	if ch.State != ari.StateUp {
-		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
-			s.node.hangup(ctx, ch.ID, reason)
+		if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
+			n.hangup(ctx, ch.ID, reason)
 			return
 		}
 	}
-	if err := s.node.play(ctx, ch.ID, media); err != nil {
-		s.node.log.Info("broadcast: rejection prompt did not finish", "show", s.key, "channel", ch.ID, "err", err)
+	if err := n.play(ctx, ch.ID, media); err != nil {
+		n.log.Info("broadcast: rejection prompt did not finish", "show", s.key, "channel", ch.ID, "err", err)
 	}
 	if ctx.Err() == nil {
-		s.node.hangup(ctx, ch.ID, reason)
+		n.hangup(ctx, ch.ID, reason)
 	}
 }

@@ -73,14 +73,15 @@ func (s *show) dtmf(chanID string, ref *chanRef, digit string) {
 			// the confirmation, must not end the entry.
 			// Nor is what was kept for it, but its announcement, which
 			// the confirmation stops.
-			s.node.unindex(chanID)
+			cn := s.nodeOf(c)
+			cn.unindex(chanID)
 			var ann string
 			if rec := s.forget(ref.callID); rec != nil {
 				ann = rec.ann.playback
 			}
 			s.publish(ts)
 			s.mu.Unlock()
-			s.node.submitOrLog(func(ctx context.Context) { s.confirmCallback(ctx, chanID, c, ann) })
+			cn.submitOrLog(func(ctx context.Context) { s.confirmCallback(ctx, chanID, c, ann) })
 			return
 		}
 	case "1":
@@ -95,11 +96,12 @@ func (s *show) dtmf(chanID string, ref *chanRef, digit string) {
 // be called on the number they call from, then hangs up. ann is the
 // announcement playing to them, if any.
 func (s *show) confirmCallback(ctx context.Context, chanID string, c queue.Call, ann string) {
-	s.stopPlayback(ctx, c.ID, ann)
-	if err := s.node.play(ctx, chanID, s.cfg.Media.CallbackConfirm); err != nil {
-		s.node.log.Info("broadcast: call-back confirmation did not finish", "call", c.ID, "err", err)
+	n := s.nodeOf(c)
+	s.stopPlayback(ctx, n, c.ID, ann)
+	if err := n.play(ctx, chanID, s.cfg.Media.CallbackConfirm); err != nil {
+		n.log.Info("broadcast: call-back confirmation did not finish", "call", c.ID, "err", err)
 	}
-	s.node.hangup(ctx, chanID, ari.HangupNormal)
+	n.hangup(ctx, chanID, ari.HangupNormal)
 }
 
 // dialCallbacks starts the call-backs that are due (the show loop calls it
@@ -165,7 +167,7 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 	// From here the line is the caller's channel, on hold at their place.
 	n.becomeCaller(line)
 	if err := s.hold.joinHold(ctx, line); err != nil {
-		s.failArrival(ctx, d.CallID, line, err)
+		s.failArrival(ctx, n, d.CallID, line, err)
 	}
 }
 
@@ -195,8 +197,9 @@ func (s *show) readyCheck(ctx context.Context, c queue.Call) {
 		return
 	}
 	s.stopAnnouncement(ctx, c.ID)
-	if err := s.node.play(ctx, c.ChannelID, s.cfg.Media.ReadyCheck); err != nil && !errors.Is(err, queue.ErrGone) {
-		s.node.log.Info("broadcast: readiness prompt did not finish", "call", c.ID, "err", err)
+	n := s.nodeOf(c)
+	if err := n.play(ctx, c.ChannelID, s.cfg.Media.ReadyCheck); err != nil && !errors.Is(err, queue.ErrGone) {
+		n.log.Info("broadcast: readiness prompt did not finish", "call", c.ID, "err", err)
 	}
 }
 

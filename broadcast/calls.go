@@ -73,8 +73,9 @@ func (s *show) setTalking(callID string, on bool) {
 // (TALK_DETECT(set)), in the worker pool: a promote is answered as soon as
 // the caller is in the on-air bridge, not a request later (issue 25: the
 // answer took twice the move). Best effort: the caller is on air either
-// way. A later TALK_DETECT(remove) waits for it (talkDetected).
-func (s *show) talkDetect(callID, chanID string) {
+// way. A later TALK_DETECT(remove) waits for it (talkDetected). n is the
+// caller's node.
+func (s *show) talkDetect(n *node, callID, chanID string) {
 	done := make(chan struct{})
 	s.mu.Lock()
 	if c := s.call(callID); c != nil {
@@ -90,8 +91,8 @@ func (s *show) talkDetect(callID, chanID string) {
 			s.mu.Unlock()
 			close(done)
 		}()
-		if err := s.node.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(set)", ""); err != nil && !channelMissing(err) {
-			s.node.log.Warn("broadcast: TALK_DETECT failed", "call", callID, "err", err)
+		if err := n.ari.SetChannelVar(ctx, chanID, "TALK_DETECT(set)", ""); err != nil && !channelMissing(err) {
+			n.log.Warn("broadcast: TALK_DETECT failed", "call", callID, "err", err)
 		}
 	}
 	if !s.app.submit(job) {

@@ -5,9 +5,9 @@
 // # Shape
 //
 // An App owns N nodes (each a Telephony, usually *ari.Client, and its one
-// ordered event stream) and M shows (each a queue.Show on one node, with two
-// bridges of deterministic ids: "callin-<show>-hold", a holding bridge with
-// music on hold, and "callin-<show>-air", the on-air mixing bridge). A show's
+// ordered event stream) and M shows (each a queue.Show with two bridges of
+// deterministic ids: "callin-<show>-hold", a holding bridge with music on
+// hold, and "callin-<show>-air", the on-air mixing bridge). A show's
 // queue.Show is guarded by one mutex that is never held across an ARI
 // request; the show's other parts have locks of their own (see "Who owns
 // what").
@@ -22,6 +22,45 @@
 // join when its ChannelEnteredBridge comes. Per show, one goroutine starts
 // music on hold when needed and plays position announcements.
 //
+// # A show across nodes
+//
+// A show takes the callers of one or more nodes (ShowConfig.Nodes; issue
+// 24) and has one studio node (ShowConfig.Studio, by default its only
+// node): the on-air bridge, host lines, screenings, recording, call-backs
+// and talkback live there. A caller arriving by Stasis(callin,<show>) on
+// any of the show's nodes is held on that node, in that node's own
+// holding part (its pool, its music): waiting never crosses nodes. The
+// line is the one queue.Show, in arrival order across nodes, each call
+// carrying its node (queue.Call.Node); whatever touches a caller's
+// channel (answer, hold, announcements, goodbye, hang-up, line quality)
+// goes to that node. Each node resynchronises its own calls (a resync of
+// B never ends A's). A caller held away from the studio cannot be
+// screened (ErrInvalid: the screening bridge is the studio's); it goes on
+// air across the SIP trunk between the nodes (trunk.go): a leg originated
+// on the caller's node to ari.TrunkDial(studio, token) arrives on the
+// studio as Stasis(callin,trunk,<token>), is answered and put in the
+// on-air bridge; the caller and the near leg share a mixing bridge of
+// their own on the caller's node. Hold, drop, mute, take next, hold all
+// and drop all act on the caller's node and hang both legs up; the caller
+// ending ends both legs; a leg ending that callin did not end puts the
+// caller back on hold (queue.Show.AirLost, an air_lost transition), as
+// does the studio lost. A live talkback, once the producer speaks on the
+// studio, crosses the trunk once to each other node, where the far leg is
+// that node's talkback line (relayed to its other bridges as on the
+// studio); a message plays on every node. The legs are App.trunk's (a
+// leaf lock, trunkMu). Screening a caller held away from the studio is
+// not built.
+//
+// A node down past Config.NodeLostAfter is lost: in every show spanning
+// more than one node its calls end node_lost (queue.Show.NodeLost) and the
+// line goes on, and callin hangs up the legs its callers on air had on
+// the studio (a killed node's legs stay up there: TrunkNodeKilled in
+// ari/aritest/testdata/pbx-README.md); a node that comes back sooner only
+// resynchronises. Should a
+// lost node come back, its resync hangs up what Asterisk still has of the
+// ended calls. Each node's load (callers held, capacity, state) is read
+// with App.NodeLoads, Snapshot.Nodes and UpdateLoad.
+//
 // # Who owns what
 //
 // A show (show.go) is made of parts, each with one job and its own lock:
@@ -31,7 +70,8 @@
 //     quality, talk detection and screening, removed in one place, forget,
 //     when the call ends), the subscribers and a resync's batch. Lock:
 //     show.mu.
-//   - holding (hold.go, talkback.go): the holding media on one node: the
+//   - holding (hold.go, talkback.go), one per node of the show (show.holds;
+//     the studio's is show.hold): the holding media on one node: the
 //     pool of holding bridges and their members, their music, and the
 //     talkback (a producer's live line and its relays, or a message's
 //     playbacks). Lock: holding.mu; holding.musicMu orders the requests

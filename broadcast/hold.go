@@ -58,11 +58,45 @@ func newHolding(s *show, n *node, first string) *holding {
 
 // emitMedia tells the show's subscribers the media state. Callers hold
 // hm.mu.
+//
+// The studio's holding tells the media state (UpdateMedia), as a show on
+// one node always has; in a show across nodes every holding also tells
+// its node's load (UpdateLoad).
 func (hm *holding) emitMedia() {
-	m := hm.media()
+	studio := hm == hm.s.hold
+	var m MediaState
+	if studio {
+		m = hm.media()
+	}
+	var l NodeLoad
+	if hm.s.spread() {
+		l = hm.load()
+	}
 	hm.s.mu.Lock()
-	hm.s.emit(Update{Kind: UpdateMedia, Media: m})
+	if studio {
+		hm.s.emit(Update{Kind: UpdateMedia, Media: m})
+	}
+	if hm.s.spread() {
+		hm.s.emit(Update{Kind: UpdateLoad, Load: l})
+	}
 	hm.s.mu.Unlock()
+}
+
+// load is the show's load on the holding's node. Callers hold hm.mu.
+func (hm *holding) load() NodeLoad {
+	l := NodeLoad{Node: hm.node.name, Studio: hm == hm.s.hold, State: hm.node.healthNow().State,
+		Held: hm.holdMembers(), Bridges: hm.holdsInUse(), Music: hm.musicOn(), Capacity: hm.node.cfg.Capacity}
+	if hm.talkback != nil {
+		l.Talkback, l.TalkbackBridges = true, hm.talkback.reach()
+	}
+	return l
+}
+
+// loadNow is load, taking hm.mu.
+func (hm *holding) loadNow() NodeLoad {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	return hm.load()
 }
 
 // tell tells the show's subscribers the media state, after a change of
@@ -478,4 +512,16 @@ func (hm *holding) holdMembers() int {
 		n += h.members
 	}
 	return n
+}
+
+// lost forgets the members and music of the pool's bridges, whose node
+// is lost (node.lost): its resync, should it come back, counts them anew.
+func (hm *holding) lost() {
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	for _, h := range hm.holds {
+		h.members, h.playing = 0, false
+		clear(h.joining)
+	}
+	hm.emitMedia()
 }

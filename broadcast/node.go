@@ -70,6 +70,7 @@ type chanRef struct {
 	hangCause int32 // the cause of the last non-soft ChannelHangupRequest, 0 if none
 	sub       uint8 // subNone, subPending, subSending, subscribed
 	up        bool  // a line callin rang has answered (its StasisStart came)
+	lost      bool  // its call ended node_lost: a resync forgets it, or hangs it up if listed
 }
 
 // Kinds of playback a node tracks.
@@ -105,6 +106,7 @@ type node struct {
 	bridges    map[string]*show      // hold, air and screening bridges
 	playbacks  map[string]pbRef
 	recordings map[string]*show
+	lostTimer  *time.Timer // running while the node is down, until it counts as lost (Config.NodeLostAfter)
 }
 
 func newNode(a *App, cfg NodeConfig) *node {
@@ -290,6 +292,10 @@ func (n *node) handle(ev ari.Event) {
 	case *ari.Connected:
 		n.mu.Lock()
 		n.gen++
+		if n.lostTimer != nil {
+			n.lostTimer.Stop()
+			n.lostTimer = nil
+		}
 		n.mu.Unlock()
 		n.waits.setUp()
 		n.setHealth(NodeSyncing, nil)
@@ -300,6 +306,7 @@ func (n *node) handle(ev ari.Event) {
 			n.setHealth(NodeReplaced, e.Err)
 		} else {
 			n.setHealth(NodeDown, e.Err)
+			n.startLostTimer()
 		}
 	case *ari.ApplicationReplaced:
 		n.log.Error("broadcast: ANOTHER APPLICATION TOOK OUR STASIS APP ON THIS NODE; node unhealthy, no longer acting on it")
@@ -342,28 +349,38 @@ func (n *node) handle(ev ari.Event) {
 // [show, "relay"] a half of a talkback relay.
 func (n *node) stasisStart(e *ari.StasisStart) {
 	ch := e.Channel
+	if token, ok := ari.TrunkToken(e.Args); ok {
+		n.trunkArrived(e, token) // a far leg: on the studio
+		return
+	}
+	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleTrunk {
+		return // a near leg callin originated: its promote waits for this event
+	}
 	if ref := n.lookup(ch.ID); ref != nil && ref.role == roleRelay {
 		// A relay's half is known by the id callin gave it, whatever
 		// arguments the dialplan passed.
-		n.submitOrLog(func(ctx context.Context) { ref.show.hold.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { ref.show.holdOn(n).relayStart(ctx, ch) })
 		return
 	}
 	var s *show
 	if len(e.Args) > 0 {
 		s = n.app.shows[e.Args[0]]
 	}
-	if s == nil || s.node != n {
-		n.log.Warn("broadcast: channel for no show of this node; hanging up", "channel", ch.ID, "args", e.Args)
-		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupUnallocated) })
-		return
-	}
 	role := roleCaller
 	if len(e.Args) > 1 {
 		role = e.Args[1]
 	}
+	// A caller may arrive on any of the show's nodes; every other line
+	// callin has (host, screener, talkback, relay, call-back) is the
+	// studio's.
+	if s == nil || s.holdOn(n) == nil || (role != roleCaller && s.node != n) {
+		n.log.Warn("broadcast: channel for no show of this node; hanging up", "channel", ch.ID, "args", e.Args)
+		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupUnallocated) })
+		return
+	}
 	switch role {
 	case roleCaller:
-		s.arrive(e)
+		s.arrive(n, e)
 	case roleHost:
 		n.index(ch.ID, &chanRef{show: s, role: roleHost})
 		n.submitOrLog(func(ctx context.Context) { s.hostJoin(ctx, ch) })
@@ -506,16 +523,19 @@ func (n *node) ended(chanID string, ref *chanRef, cause int) {
 		s.callEnded(ref.callID, cause)
 	case roleHost:
 		s.hostGone(chanID)
-	case roleTalkback:
-		s.hold.lineEnded(chanID)
+	case roleTalkback: // the producer's line, or a talkback's leg from the studio (trunk.go)
+		s.holdOn(n).lineEnded(chanID)
+		s.trunkLegEnded(ref.callID, chanID)
 	case roleRelay:
-		s.hold.relayGone(chanID, ref.bridge)
+		s.holdOn(n).relayGone(chanID, ref.bridge)
 	case roleCallback:
 		if ref.up { // a failure to answer is the ringing's to report
 			s.callbackGone(ref.callID, "hung up")
 		}
 	case roleScreener:
 		s.screenerGone(chanID, ref.callID)
+	case roleTrunk:
+		s.trunkLegEnded(ref.callID, chanID)
 	}
 }
 
@@ -647,16 +667,17 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 	if s == nil {
 		return
 	}
+	hm := s.holdOn(n)
 	switch {
-	case s.hold.isHold(b.ID):
-		if ref := n.lookup(chanID); ref != nil && (ref.role == roleTalkback || ref.role == roleRelay) {
-			if !entered { // talkback lines and relays are not callers: not counted
-				s.hold.announcerLeft(b.ID, chanID, ref)
+	case hm != nil && hm.isHold(b.ID):
+		if ref := n.lookup(chanID); ref != nil && (ref.role == roleTalkback || ref.role == roleRelay || ref.role == roleTrunk) {
+			if !entered { // talkback lines, relays and legs are not callers: not counted
+				hm.announcerLeft(b.ID, chanID, ref)
 			}
 			return
 		}
-		s.hold.holdChanged(b.ID, chanID, entered)
-	case b.ID == s.air.id:
+		hm.holdChanged(b.ID, chanID, entered)
+	case b.ID == s.air.id && n == s.node:
 		if entered {
 			return
 		}
@@ -679,7 +700,7 @@ func (n *node) playbackFinished(e *ari.PlaybackFinished) {
 		s.announcementDone(ref.callID)
 		s.mu.Unlock()
 	case pbTalkback:
-		s.hold.playbackEnded(e.Playback.ID)
+		s.holdOn(n).playbackEnded(e.Playback.ID)
 	}
 }
 
@@ -766,15 +787,67 @@ func (n *node) resyncLoop(ctx context.Context) {
 // failArrival ends a call whose telephony failed (unless it is gone or the
 // node is down: the hang-up event or the resync decides then) and hangs it
 // up.
-func (s *show) failArrival(ctx context.Context, callID, chanID string, err error) {
+func (s *show) failArrival(ctx context.Context, n *node, callID, chanID string, err error) {
 	if errors.Is(err, queue.ErrGone) || errors.Is(err, ErrNodeDown) || ctx.Err() != nil {
 		return
 	}
-	s.node.log.Warn("broadcast: arrival failed", "show", s.key, "call", callID, "err", err)
+	n.log.Warn("broadcast: arrival failed", "show", s.key, "call", callID, "err", err)
 	s.mu.Lock()
 	if _, ts, ferr := s.q.Fail(s.app.cfg.Now(), callID, err.Error()); ferr == nil {
 		s.publish(ts)
 	}
 	s.mu.Unlock()
-	s.node.hangup(ctx, chanID, ari.HangupFailure)
+	n.hangup(ctx, chanID, ari.HangupFailure)
+}
+
+// startLostTimer starts counting how long the node has been down, once
+// per gap: past Config.NodeLostAfter without a Connected, it is lost.
+func (n *node) startLostTimer() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.lostTimer != nil {
+		return
+	}
+	gen := n.gen
+	var t *time.Timer
+	t = time.AfterFunc(n.app.cfg.NodeLostAfter, func() {
+		n.mu.Lock()
+		still := n.lostTimer == t && n.gen == gen && n.health.State == NodeDown
+		n.mu.Unlock()
+		if still {
+			n.lost()
+		}
+	})
+	n.lostTimer = t
+}
+
+// lost ends, in every show spanning more than one node, the calls held
+// on this node, which has been down past Config.NodeLostAfter: its
+// callers are gone with it as far as the show can tell (a killed node
+// sends nothing, and its trunk legs stay up on the others: pbx-README),
+// and the line goes on without them. Should the node come back, its
+// resync hangs up the channels of these calls that Asterisk still has.
+// A show on this node alone keeps its calls: its resync decides, as
+// before.
+func (n *node) lost() {
+	n.log.Error("broadcast: NODE LOST: down too long; ending its callers' calls node_lost", "after", n.app.cfg.NodeLostAfter)
+	for _, s := range n.shows {
+		if s.spread() {
+			s.nodeLost(n)
+		}
+	}
+}
+
+// nodeLost ends the show's calls held on node n, node_lost, and forgets
+// n's holding bridges' members.
+func (s *show) nodeLost(n *node) {
+	s.mu.Lock()
+	calls, ts := s.q.NodeLost(s.app.cfg.Now(), n.name)
+	s.publish(ts)
+	s.mu.Unlock()
+	for _, c := range calls {
+		n.withChan(c.ChannelID, func(ref *chanRef) { ref.lost = true })
+	}
+	s.holdOn(n).lost()
+	s.trunksLost(n)
 }

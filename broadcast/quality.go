@@ -61,12 +61,15 @@ func (a *App) LineQuality(ctx context.Context, showKey, callID string) (LineQual
 	if err != nil {
 		return LineQuality{}, err
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.node.ready(); err != nil && !s.spread() {
 		return LineQuality{}, err
 	}
 	s.mu.Lock()
 	c, err := s.q.Get(callID)
 	s.mu.Unlock()
+	if err == nil {
+		err = s.nodeOf(c).ready()
+	}
 	switch {
 	case err != nil:
 		return LineQuality{}, err
@@ -84,7 +87,8 @@ var ErrNoQuality = errors.New("broadcast: no line statistics for this channel")
 
 // measure asks Asterisk for one caller's statistics and records them.
 func (s *show) measure(ctx context.Context, c queue.Call) (LineQuality, error) {
-	st, err := s.node.ari.RTPStatistics(ctx, c.ChannelID)
+	n := s.nodeOf(c)
+	st, err := n.ari.RTPStatistics(ctx, c.ChannelID)
 	if err != nil {
 		if errors.Is(err, ari.ErrForbidden) {
 			s.mu.Lock()
@@ -94,7 +98,7 @@ func (s *show) measure(ctx context.Context, c queue.Call) (LineQuality, error) {
 			s.mu.Unlock()
 			return LineQuality{}, fmt.Errorf("broadcast: line quality %q: %w", c.ID, ErrNoQuality)
 		}
-		return LineQuality{}, s.node.restError(ctx, "line quality", c.ChannelID, err)
+		return LineQuality{}, n.restError(ctx, "line quality", c.ChannelID, err)
 	}
 	q := qualityOf(st, s.app.cfg.Now())
 	s.mu.Lock()
@@ -116,7 +120,7 @@ func (s *show) measure(ctx context.Context, c queue.Call) (LineQuality, error) {
 func (s *show) sampleQuality(ctx context.Context) {
 	now := s.app.cfg.Now()
 	s.mu.Lock()
-	if now.Sub(s.sampled) < s.app.cfg.QualityEvery || s.node.ready() != nil {
+	if now.Sub(s.sampled) < s.app.cfg.QualityEvery || !s.anyUp() {
 		s.mu.Unlock()
 		return
 	}
@@ -128,7 +132,8 @@ func (s *show) sampleQuality(ctx context.Context) {
 			if len(due) >= qualityBatch {
 				break
 			}
-			if c.ChannelID == "" || s.calls[c.ID] != nil && s.calls[c.ID].noQuality || (c.State == queue.StateWaiting && !c.Next) {
+			if c.ChannelID == "" || s.calls[c.ID] != nil && s.calls[c.ID].noQuality || (c.State == queue.StateWaiting && !c.Next) ||
+				s.nodeOf(c).ready() != nil {
 				continue
 			}
 			due = append(due, c)
@@ -137,7 +142,7 @@ func (s *show) sampleQuality(ctx context.Context) {
 	s.mu.Unlock()
 	for _, c := range due {
 		if _, err := s.measure(ctx, c); err != nil && !errors.Is(err, ErrNoQuality) && !errors.Is(err, queue.ErrGone) && ctx.Err() == nil {
-			s.node.log.Debug("broadcast: line quality", "call", c.ID, "err", err)
+			s.nodeOf(c).log.Debug("broadcast: line quality", "call", c.ID, "err", err)
 		}
 	}
 }

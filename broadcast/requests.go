@@ -44,6 +44,31 @@ func (n *node) moveTo(ctx context.Context, chanID, bridgeID, role string) error 
 	return telErr("add channel to "+bridgeID, err)
 }
 
+// moveAll adds channels to a bridge in one request and waits until every
+// one has entered.
+func (n *node) moveAll(ctx context.Context, bridgeID string, chanIDs ...string) error {
+	ws := make([]*waiter, len(chanIDs))
+	for i, id := range chanIDs {
+		ws[i] = n.waits.expect(ari.TypeChannelEnteredBridge, id, id, func(ev ari.Event) bool {
+			return ev.(*ari.ChannelEnteredBridge).Bridge.ID == bridgeID
+		})
+	}
+	defer func() {
+		for _, w := range ws {
+			n.waits.cancel(w)
+		}
+	}()
+	if err := n.ari.AddChannel(ctx, bridgeID, ari.AddChannelParams{Channels: chanIDs}); err != nil {
+		return n.restError(ctx, "add channels to "+bridgeID, chanIDs[0], err)
+	}
+	for _, w := range ws {
+		if _, err := n.waits.wait(ctx, w, n.app.cfg.EventTimeout); err != nil {
+			return telErr("add channels to "+bridgeID, err)
+		}
+	}
+	return nil
+}
+
 // goneGrace bounds how long a request that failed because its channel is
 // missing waits for the channel's StasisEnd, to report ErrGone rather than a
 // telephony error (the REST answer can beat the event).

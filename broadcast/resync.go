@@ -48,33 +48,41 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 	// lost); the calls among them vanish below.
 	n.mu.Lock()
 	for id, ref := range n.chans {
-		if !listed[id] && ref.gen < gen && ref.role != roleCaller {
+		if !listed[id] && ref.gen < gen && (ref.role != roleCaller || ref.lost) {
 			delete(n.chans, id)
 		}
 	}
 	n.mu.Unlock()
+	n.hangupStrayTrunks(stasis)
 	for _, s := range n.shows {
-		if err := s.resync(ctx, gen, byID, inBridge, stasis, listed); err != nil {
+		if err := s.resync(ctx, n, gen, byID, inBridge, stasis, listed); err != nil {
 			return fmt.Errorf("show %s: %w", s.key, err)
 		}
 	}
 	return nil
 }
 
-// resync rebuilds one show (see the package doc): it gathers what
-// Asterisk lists and the history store has, lets the queue decide
-// (queue.Show.PlanResync), and carries the plan out.
-func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
+// resync rebuilds one show on node n (see the package doc): it gathers
+// what Asterisk lists and the history store has, lets the queue decide
+// (queue.Show.PlanResync), and carries the plan out. A show across nodes
+// is rebuilt node by node: only the calls held on n are n's to readmit or
+// end, and only the studio has the on-air and screening bridges.
+func (s *show) resync(ctx context.Context, n *node, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
 	stasis []ari.Channel, listed map[string]bool) error {
-	for _, id := range []string{s.hold.first, s.air.id} {
+	hm := s.holdOn(n)
+	ids := []string{hm.first}
+	if n == s.node {
+		ids = append(ids, s.air.id)
+	}
+	for _, id := range ids {
 		if _, ok := byID[id]; ok {
 			continue
 		}
-		if err := s.createBridge(ctx, id); err != nil {
+		if err := s.createBridge(ctx, n, id); err != nil {
 			return err
 		}
 	}
-	s.hold.adoptHolds(byID)
+	hm.adoptHolds(byID)
 	// Every transition of the resync reaches subscribers as one update, so
 	// that hundreds of readmissions never look like a slow console.
 	s.mu.Lock()
@@ -82,12 +90,15 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 	s.mu.Unlock()
 	defer s.flushBatch()
 
-	stored := s.recall(ctx) // nil when the store could not answer
+	stored := s.recall(ctx, n) // nil when the store could not answer
 	l := queue.Listing{Stored: stored, Keep: map[string]bool{}}
+	if s.spread() {
+		l.Node = n.name
+	}
 	chans := map[string]ari.Channel{}
 	var claimed []string
 	for _, ch := range stasis {
-		c, ok, claim := s.listedCaller(ch, inBridge[ch.ID], stored)
+		c, ok, claim := s.listedCaller(n, ch, inBridge[ch.ID], stored)
 		if ok {
 			l.Callers = append(l.Callers, c)
 			chans[ch.ID] = ch
@@ -99,19 +110,19 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 	now := s.app.cfg.Now()
 	s.mu.Lock()
 	l.StoredBefore = s.staleBefore
-	s.keep(gen, listed, l.Keep)
+	s.keep(n, gen, listed, l.Keep)
 	plan := s.q.PlanResync(now, l)
 	s.mu.Unlock()
 
-	s.carryOut(ctx, plan, chans, inBridge, claimed)
+	s.carryOut(ctx, n, plan, chans, inBridge, claimed)
 	if stored != nil {
 		s.mu.Lock()
 		s.staleBefore, s.sweeps = time.Time{}, 0
 		s.mu.Unlock()
 	}
-	s.hold.resyncTalkback(listed)
+	hm.resyncTalkback(listed)
 	// The music's state is unknown after a gap: POST /moh is idempotent.
-	s.hold.wantMusic()
+	hm.wantMusic()
 	return nil
 }
 
@@ -121,11 +132,10 @@ func (s *show) resync(ctx context.Context, gen uint64, byID map[string]ari.Bridg
 // StasisStart may be in flight, and then exactly one of the arrival path
 // and this resync admits it. A known host line from before a restart is
 // re-indexed here.
-func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]queue.Stored) (c queue.Listed, ok, claim bool) {
-	n := s.node
+func (s *show) listedCaller(n *node, ch ari.Channel, bridge string, stored map[string]queue.Stored) (c queue.Listed, ok, claim bool) {
 	ref := n.lookup(ch.ID)
 	args := strings.Split(ch.Dialplan.AppData, ",")[1:]
-	place := s.place(bridge)
+	place := s.place(n, bridge)
 	mine := place != "" || (ref != nil && ref.show == s) || (ref == nil && bridge == "" && len(args) > 0 && args[0] == s.key)
 	switch {
 	case !mine || (ref != nil && ref.show != s):
@@ -133,7 +143,9 @@ func (s *show) listedCaller(ch ari.Channel, bridge string, stored map[string]que
 	case ref != nil && ref.role != roleCaller:
 		return c, false, false // a host, screener or talkback line we know
 	case ref == nil && (strings.HasPrefix(ch.ID, "callin-") || len(args) > 1):
-		s.adoptLine(ch.ID, args, bridge)
+		if n == s.node { // the studio's lines; no other node has any
+			s.adoptLine(ch.ID, args, bridge)
+		}
 		return c, false, false
 	}
 	if place == "" {
@@ -178,7 +190,7 @@ func (s *show) adoptLine(chanID string, args []string, bridge string) {
 		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, chanID, ari.HangupNormal) })
 		return
 	}
-	place := s.place(bridge)
+	place := s.place(s.node, bridge)
 	if place != queue.PlaceAir || !(len(args) > 1 && args[1] == roleHost || strings.HasPrefix(chanID, "callin-host-")) {
 		return
 	}
@@ -186,13 +198,18 @@ func (s *show) adoptLine(chanID string, args []string, bridge string) {
 	s.air.addHost(chanID)
 }
 
-// place says which of the show's bridges a bridge id is ("" for none).
-func (s *show) place(bridge string) queue.Place {
+// place says which of the show's bridges on node n a bridge id is (""
+// for none).
+func (s *show) place(n *node, bridge string) queue.Place {
 	switch {
 	case bridge == "":
 		return ""
-	case s.hold.isHold(bridge):
+	case s.holdOn(n).isHold(bridge):
 		return queue.PlaceHold
+	case strings.HasPrefix(bridge, s.trunkBridge("")):
+		return queue.PlaceAir // on air across the trunk (trunk.go)
+	case n != s.node:
+		return ""
 	case bridge == s.air.id:
 		return queue.PlaceAir
 	case strings.HasPrefix(bridge, s.screenID("")):
@@ -205,12 +222,16 @@ func (s *show) place(bridge string) queue.Place {
 // listed caller carries them: first seen on this connection (newer than the
 // listing), or listed but being admitted or moved right now (a move is
 // Left, then Entered: the job doing it owns the channel, and a second
-// answer or addChannel would only race it). Callers hold s.mu.
-func (s *show) keep(gen uint64, listed map[string]bool, keep map[string]bool) {
+// answer or addChannel would only race it). Only calls held on node n
+// are n's resync's to keep or end. Callers hold s.mu.
+func (s *show) keep(n *node, gen uint64, listed map[string]bool, keep map[string]bool) {
 	l := s.q.List()
 	for _, grp := range [][]queue.Call{l.Waiting, l.Ready, l.OnAir, l.Screening, l.Arriving} {
 		for _, c := range grp {
-			ref := s.node.lookup(c.ChannelID)
+			if s.nodeOf(c) != n {
+				continue
+			}
+			ref := n.lookup(c.ChannelID)
 			if ref != nil && (ref.gen >= gen || listed[c.ChannelID] && (c.State == queue.StateArriving || c.Pending != "")) {
 				keep[c.ID] = true
 			}
@@ -221,8 +242,7 @@ func (s *show) keep(gen uint64, listed map[string]bool, keep map[string]bool) {
 // carryOut does what a resync plan says: callers in no bridge go on hold,
 // the listed callers are readmitted, the vanished end, the stale stored
 // calls are ended in the history, and channels of ended calls hung up.
-func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.Channel, inBridge map[string]string, claimed []string) {
-	n := s.node
+func (s *show) carryOut(ctx context.Context, n *node, p queue.Plan, chans map[string]ari.Channel, inBridge map[string]string, claimed []string) {
 	failed := map[string]bool{}
 	// Callers in no bridge go on hold resyncMoves at a time: one after the
 	// other, each waiting for its ChannelEnteredBridge, hundreds found
@@ -239,7 +259,7 @@ func (s *show) carryOut(ctx context.Context, p queue.Plan, chans map[string]ari.
 		slot <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slot }()
-			if err := s.toHold(ctx, chans[r.ChannelID]); err != nil {
+			if err := s.toHold(ctx, n, chans[r.ChannelID]); err != nil {
 				n.log.Warn("broadcast: resync could not put a caller on hold", "channel", r.ChannelID, "err", err)
 				mu.Lock()
 				failed[r.ChannelID] = true
@@ -295,13 +315,13 @@ const resyncMoves = 16
 
 // toHold answers a caller found in no bridge (if need be) and puts it in a
 // holding bridge.
-func (s *show) toHold(ctx context.Context, ch ari.Channel) error {
+func (s *show) toHold(ctx context.Context, n *node, ch ari.Channel) error {
 	if ch.State != ari.StateUp {
-		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
+		if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
 			return err
 		}
 	}
-	return s.hold.joinHold(ctx, ch.ID)
+	return s.holdOn(n).joinHold(ctx, ch.ID)
 }
 
 // adoptTalkbackLine follows a talkback line or relay from before a restart
@@ -410,7 +430,7 @@ func (s *show) sweepStale(ctx context.Context) {
 	if !due || s.node.ready() != nil {
 		return
 	}
-	stored := s.recall(ctx)
+	stored := s.recall(ctx, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if stored == nil {
@@ -430,10 +450,11 @@ func (s *show) sweepStale(ctx context.Context) {
 // without history (a sweep ends the stale calls later).
 const recallTimeout = 2 * time.Second
 
-// recall loads the stored open calls of the show on this node, by channel
-// id. When the store cannot answer it returns nil: the readmissions go on
-// without history and a later sweep ends the stale calls (see sweepStale).
-func (s *show) recall(ctx context.Context) map[string]queue.Stored {
+// recall loads the stored open calls of the show on node n (nil: on every
+// node), by channel id. When the store cannot answer it returns nil: the
+// readmissions go on without history and a later sweep ends the stale
+// calls (see sweepStale).
+func (s *show) recall(ctx context.Context, n *node) map[string]queue.Stored {
 	out := map[string]queue.Stored{}
 	rc := s.app.cfg.Recall
 	if rc == nil {
@@ -452,7 +473,7 @@ func (s *show) recall(ctx context.Context) map[string]queue.Stored {
 		return nil
 	}
 	for _, c := range calls {
-		if c.Node == "" || c.Node == s.node.name {
+		if n == nil && (c.Node == "" || s.holds[c.Node] != nil) || n != nil && (c.Node == n.name || c.Node == "" && n == s.node) {
 			out[c.ChannelID] = c
 		}
 	}
@@ -461,14 +482,33 @@ func (s *show) recall(ctx context.Context) map[string]queue.Stored {
 
 // createBridge creates one of the show's bridges; one that exists already
 // (409, created meanwhile) is adopted.
-func (s *show) createBridge(ctx context.Context, id string) error {
+func (s *show) createBridge(ctx context.Context, n *node, id string) error {
 	typ := ari.BridgeHolding
 	if id == s.air.id {
 		typ = ari.BridgeMixing
 	}
-	_, err := s.node.ari.CreateBridge(ctx, id, typ, s.key)
+	_, err := n.ari.CreateBridge(ctx, id, typ, s.key)
 	if err != nil && !errors.Is(err, ari.ErrConflict) {
 		return fmt.Errorf("create bridge %s: %w", id, err)
 	}
 	return nil
+}
+
+// hangupStrayTrunks hangs up the trunk legs in the app that callin does
+// not know (from before a restart of callin, or a promote that gave up):
+// no leg is left open.
+func (n *node) hangupStrayTrunks(stasis []ari.Channel) {
+	for _, ch := range stasis {
+		args := strings.Split(ch.Dialplan.AppData, ",")[1:]
+		token, far := ari.TrunkToken(args)
+		if far {
+			n.app.trunkMu.Lock()
+			far = n.app.trunk.byToken[token] == nil // else a promote waits for it: its StasisStart is on its way
+			n.app.trunkMu.Unlock()
+		}
+		near := len(args) > 1 && args[1] == roleTrunk
+		if (far || near) && n.lookup(ch.ID) == nil {
+			n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupNormal) })
+		}
+	}
 }

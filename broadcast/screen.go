@@ -168,6 +168,11 @@ func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Ac
 	line := "callin-scr-" + newID()
 	s.mu.Lock()
 	t, err := reserve(s.q)
+	if err == nil {
+		if err = s.canAct(t); err != nil {
+			_ = s.q.Abort(t)
+		}
+	}
 	if err != nil {
 		s.mu.Unlock()
 		return queue.Call{}, err

@@ -20,12 +20,17 @@ import (
 // (air, with its own). doc.go says who owns what, and the lock order.
 type show struct {
 	app  *App
-	node *node
+	node *node // the studio node: the on-air bridge, hosts, screenings, recording, call-backs, talkback
 	key  string
-	cfg  ShowConfig    // static parts: media, endpoints
-	hold *holding      // the holding bridges, their music and the talkback (hold.go, talkback.go)
-	air  *air          // the on-air bridge, its hosts and recording (onair.go)
-	kick chan struct{} // asks the show loop to start the music
+	cfg  ShowConfig // static parts: media, endpoints
+	hold *holding   // the studio node's holding bridges, their music and the talkback (hold.go, talkback.go)
+	air  *air       // the on-air bridge, its hosts and recording (onair.go)
+	// nodes are the nodes whose callers the show takes, the studio first;
+	// holds their holding parts, by node name (the studio's is hold).
+	// Both are fixed by New.
+	nodes []*node
+	holds map[string]*holding
+	kick  chan struct{} // asks the show loop to start the music
 	// sweeping: a sweep of stale stored calls runs (beside the show loop,
 	// which never waits on the database).
 	sweeping atomic.Bool
@@ -40,7 +45,8 @@ type show struct {
 	sweeps      int                // failed sweeps since
 }
 
-func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
+func newShow(a *App, nodes []*node, cfg ShowConfig) (*show, error) {
+	n := nodes[0] // the studio
 	if cfg.CallbackLine.Dial == "" {
 		cfg.Config.Callback = queue.CallbackConfig{} // nothing to dial: offer nothing
 	}
@@ -70,9 +76,39 @@ func newShow(a *App, n *node, cfg ShowConfig) (*show, error) {
 		air:  newAir("callin-" + cfg.Key + "-air"),
 		kick: make(chan struct{}, 1), q: q,
 		calls: map[string]*liveCall{}, subs: map[*Subscription]bool{},
+		nodes: nodes, holds: map[string]*holding{},
 	}
-	s.hold = newHolding(s, n, "callin-"+cfg.Key+"-hold")
+	for _, hn := range nodes {
+		s.holds[hn.name] = newHolding(s, hn, "callin-"+cfg.Key+"-hold")
+	}
+	s.hold = s.holds[n.name]
 	return s, nil
+}
+
+// holdOn is the show's holding part on node n; nil when the show does not
+// take n's callers.
+func (s *show) holdOn(n *node) *holding { return s.holds[n.name] }
+
+// spread says whether the show spans more than one node.
+func (s *show) spread() bool { return len(s.nodes) > 1 }
+
+// nodeOf is the node a call's channel is on (Call.Node; the studio when
+// unknown).
+func (s *show) nodeOf(c queue.Call) *node {
+	if hm := s.holds[c.Node]; hm != nil {
+		return hm.node
+	}
+	return s.node
+}
+
+// holdOf is the holding part of the node a call's channel is on.
+func (s *show) holdOf(c queue.Call) *holding { return s.holdOn(s.nodeOf(c)) }
+
+// nodeOfCall is nodeOf for a call id (the studio for an unknown call).
+// Callers hold s.mu.
+func (s *show) nodeOfCall(callID string) *node {
+	c, _ := s.q.Get(callID)
+	return s.nodeOf(c)
 }
 
 // screenID is the private screening bridge of a call.
@@ -168,6 +204,9 @@ func (s *show) callEnded(callID string, cause int) {
 		line = c.screenerLine
 	}
 	s.mu.Unlock()
+	if tc := s.app.takeTrunk(s, callID); tc != nil { // on air across the trunk: both legs end too
+		tc.near.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
+	}
 	if s.node.bridgeShow(s.screenID(callID)) != nil || line != "" {
 		s.node.submitOrLog(func(ctx context.Context) { s.endScreening(ctx, callID, line) })
 	}
@@ -192,10 +231,10 @@ func (s *show) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-			s.hold.ensureMusic(ctx)
+			s.ensureMusic(ctx)
 			s.dialCallbacks()
 		case <-t.C:
-			s.hold.ensureMusic(ctx) // retries a failed start
+			s.ensureMusic(ctx) // retries a failed start
 			s.announce(ctx)
 			s.dialCallbacks()
 			s.sampleQuality(ctx)
@@ -209,9 +248,18 @@ func (s *show) loop(ctx context.Context) {
 	}
 }
 
-// announce starts the position announcements that are due.
+// ensureMusic starts the music every holding bridge of every node is
+// owed (holding.ensureMusic).
+func (s *show) ensureMusic(ctx context.Context) {
+	for _, n := range s.nodes {
+		s.holdOn(n).ensureMusic(ctx)
+	}
+}
+
+// announce starts the position announcements that are due, each on the
+// node its caller is held on (a node that is not up is skipped).
 func (s *show) announce(ctx context.Context) {
-	if s.node.ready() != nil {
+	if !s.anyUp() {
 		return
 	}
 	now := s.app.cfg.Now()
@@ -224,30 +272,47 @@ func (s *show) announce(ctx context.Context) {
 	due := s.q.DueAnnouncements(now, s.app.cfg.AnnounceBatch)
 	wait := s.q.Config().AnnounceWait
 	refs := make([]annRef, len(due))
+	nodes := make([]*node, len(due))
 	for i, d := range due {
 		refs[i] = annRef{playback: newID(), started: now}
-		if c := s.call(d.CallID); c != nil {
+		nodes[i] = s.nodeOfCall(d.CallID)
+		if c := s.call(d.CallID); c != nil && nodes[i].ready() == nil {
 			c.ann = refs[i]
 		}
 	}
 	s.mu.Unlock()
 	for i, d := range due {
-		pb := refs[i].playback
-		s.node.trackPlayback(pb, pbRef{show: s, callID: d.CallID, kind: pbAnnounce})
-		media := append(slices.Clone(s.cfg.Media.Position), "number:"+strconv.Itoa(d.Position))
-		if wait && d.Wait > 0 {
-			media = append(media, waitMedia(s.cfg.Media.WaitAbout, d.Wait)...)
+		pb, n := refs[i].playback, nodes[i]
+		var err error
+		if err = n.ready(); err == nil {
+			n.trackPlayback(pb, pbRef{show: s, callID: d.CallID, kind: pbAnnounce})
+			media := append(slices.Clone(s.cfg.Media.Position), "number:"+strconv.Itoa(d.Position))
+			if wait && d.Wait > 0 {
+				media = append(media, waitMedia(s.cfg.Media.WaitAbout, d.Wait)...)
+			}
+			if d.OfferCallback {
+				media = append(media, s.cfg.Media.CallbackOffer...)
+			}
+			if _, err = n.ari.PlayChannel(ctx, d.ChannelID, pb, media...); err != nil {
+				n.untrackPlayback(pb)
+			}
 		}
-		if d.OfferCallback {
-			media = append(media, s.cfg.Media.CallbackOffer...)
-		}
-		if _, err := s.node.ari.PlayChannel(ctx, d.ChannelID, pb, media...); err != nil {
-			s.node.untrackPlayback(pb)
+		if err != nil {
 			s.mu.Lock()
 			s.announcementDone(d.CallID)
 			s.mu.Unlock()
 		}
 	}
+}
+
+// anyUp says whether any of the show's nodes is up.
+func (s *show) anyUp() bool {
+	for _, n := range s.nodes {
+		if n.ready() == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // waitMedia says an estimated wait in whole minutes, rounded up (Asterisk's
@@ -277,16 +342,18 @@ func (s *show) stopAnnouncement(ctx context.Context, callID string) {
 	if c := s.calls[callID]; c != nil {
 		pb = c.ann.playback
 	}
+	n := s.nodeOfCall(callID)
 	s.mu.Unlock()
-	s.stopPlayback(ctx, callID, pb)
+	s.stopPlayback(ctx, n, callID, pb)
 }
 
-// stopPlayback stops a caller's announcement playback pb ("": none).
-func (s *show) stopPlayback(ctx context.Context, callID, pb string) {
+// stopPlayback stops a caller's announcement playback pb ("": none) on
+// the caller's node n.
+func (s *show) stopPlayback(ctx context.Context, n *node, callID, pb string) {
 	if pb == "" {
 		return
 	}
-	if err := s.node.ari.StopPlayback(ctx, pb); err != nil && !errors.Is(err, ari.ErrNotFound) {
-		s.node.log.Warn("broadcast: stopping announcement failed", "call", callID, "err", err)
+	if err := n.ari.StopPlayback(ctx, pb); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		n.log.Warn("broadcast: stopping announcement failed", "call", callID, "err", err)
 	}
 }

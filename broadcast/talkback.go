@@ -149,7 +149,10 @@ type TalkbackOptions struct {
 }
 
 // StartTalkback speaks to every waiting caller, in every holding bridge of
-// the pool: it plays the message to each bridge, or rings the producer's
+// the pool on every node of the show (a message is played on each node
+// that is up; a live line, once it speaks on the studio, crosses the trunk
+// once to each other node and is relayed there: startTalkbackTrunks): it
+// plays the message to each bridge, or rings the producer's
 // line, which callers hear once answered (see the comment at the top of
 // talkback.go). Each bridge's music stops just before the talkback reaches
 // it and starts again after. Errors: queue.ErrNotFound, queue.ErrInvalid
@@ -177,7 +180,18 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 	if err := s.node.ready(); err != nil {
 		return err
 	}
-	return s.hold.startTalkback(ctx, opts)
+	if err := s.hold.startTalkback(ctx, opts); err != nil || opts.Endpoint != "" {
+		return err // a live line reaches the other nodes once it speaks (startTalkbackTrunks)
+	}
+	for _, n := range s.nodes[1:] { // a message plays on every node of the show that is up
+		if n.ready() != nil {
+			continue
+		}
+		if err := s.holdOn(n).startTalkback(ctx, opts); err != nil {
+			n.log.Warn("broadcast: talkback message not played on this node; its callers keep their music", "show", s.key, "err", err)
+		}
+	}
+	return nil
 }
 
 // startTalkback starts a checked talkback (StartTalkback).
@@ -261,7 +275,19 @@ func (a *App) StopTalkback(ctx context.Context, showKey string) error {
 	if err != nil {
 		return err
 	}
-	return s.hold.stopTalkback(ctx)
+	err = s.hold.stopTalkback(ctx)
+	for _, n := range s.nodes[1:] { // a message's playbacks on the other nodes
+		hm := s.holdOn(n)
+		hm.mu.Lock()
+		_, msg := hm.talkback.(*messageTalkback)
+		hm.mu.Unlock()
+		if msg {
+			if serr := hm.stopTalkback(ctx); serr != nil && !errors.Is(serr, queue.ErrConflict) {
+				n.log.Warn("broadcast: stopping a talkback message failed", "show", s.key, "err", serr)
+			}
+		}
+	}
+	return err
 }
 
 // stopTalkback ends the talkback on (StopTalkback).
@@ -327,14 +353,18 @@ func (hm *holding) talkbackJoin(ctx context.Context, ch ari.Channel) {
 	}
 	hm.mu.Lock()
 	var others []string
+	joined := false
 	if lt := hm.live(); lt != nil && lt.line == ch.ID {
-		lt.joined = true
+		lt.joined, joined = true, true
 		hm.emitMedia()
 		others = hm.holdIDs()[1:]
 	}
 	hm.mu.Unlock()
 	for _, id := range others { // one job each: at 100 bridges, 99 originates
 		hm.node.submitOrLog(func(ctx context.Context) { hm.startRelay(ctx, id) })
+	}
+	if hm == hm.s.hold && joined && hm.s.spread() {
+		hm.s.startTalkbackTrunks() // and to the show's other nodes (trunk.go)
 	}
 }
 
@@ -729,6 +759,9 @@ func (hm *holding) lineEnded(chanID string) {
 	hm.hangUpRelays(relays)
 	if over {
 		hm.shrinkAll()
+		if hm == hm.s.hold {
+			hm.s.endTalkbackTrunks()
+		}
 	}
 }
 

@@ -22,6 +22,9 @@ const (
 	UpdateSettings   UpdateKind = "settings"   // Settings: the show's settings changed
 	UpdateNode       UpdateKind = "node"       // Node: the show's node changed health
 	UpdateQuality    UpdateKind = "quality"    // CallID's line was measured (Quality)
+	// UpdateLoad: in a show across nodes, the show's callers held on one
+	// node, its holding bridges or its music changed (Load).
+	UpdateLoad UpdateKind = "load"
 	// UpdateResync: a resync with Asterisk ended; Transitions are all the
 	// transitions it made (readmissions, calls that vanished, and whatever
 	// else happened meanwhile), in order, in one update however many there
@@ -47,6 +50,29 @@ type Update struct {
 	Node        NodeHealth         `json:"node,omitzero"`
 	Quality     LineQuality        `json:"quality,omitzero"`
 	Screening   Screening          `json:"screening,omitzero"`
+	Load        NodeLoad           `json:"load,omitzero"`
+}
+
+// NodeLoad is one node's load: for a show (Snapshot.Nodes, UpdateLoad)
+// the show's callers held there; for the App (App.NodeLoads) every show's.
+// A caller's node is queue.Call.Node.
+type NodeLoad struct {
+	Node   string    `json:"node"`
+	Studio bool      `json:"studio,omitempty"` // the show's studio node (ShowConfig.Studio); shows only
+	State  NodeState `json:"state"`
+	// Held counts the callers in the node's holding bridges.
+	Held int `json:"held"`
+	// Bridges counts the holding bridges in use there; Music says every
+	// one with callers plays its music (as far as callin can know). Shows
+	// only.
+	Bridges int  `json:"bridges,omitempty"`
+	Music   bool `json:"music,omitempty"`
+	// Talkback says a talkback is on there; TalkbackBridges counts the
+	// bridges that hear it. Shows only.
+	Talkback        bool `json:"talkback,omitempty"`
+	TalkbackBridges int  `json:"talkback_bridges,omitempty"`
+	// Capacity is NodeConfig.Capacity (0: not set).
+	Capacity int `json:"capacity,omitempty"`
 }
 
 // MediaState is the media side of a show's bridges.
@@ -106,6 +132,9 @@ type Snapshot struct {
 	// last screening that did not happen (busy, no answer...) until the
 	// call's next transition, by call id.
 	Screenings map[string]Screening `json:"screenings,omitempty"`
+	// Nodes are the show's nodes, the studio first, with the show's load
+	// on each (Node is the studio's health).
+	Nodes []NodeLoad `json:"nodes"`
 }
 
 // Subscription is a live feed of one show's updates. C is closed when the
@@ -157,6 +186,10 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	}
 	h := s.node.healthNow()
 	now := a.cfg.Now()
+	loads := make([]NodeLoad, len(s.nodes))
+	for i, n := range s.nodes {
+		loads[i] = s.holdOn(n).loadNow()
+	}
 	s.hold.mu.Lock() // lock order: holding, then show (doc.go)
 	media := s.hold.media()
 	defer s.hold.mu.Unlock()
@@ -165,7 +198,7 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	snap := Snapshot{
 		Show: s.key, Node: h, At: now, Settings: s.settings(),
 		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: media, Recording: s.air.rec(),
-		Talking: []string{},
+		Talking: []string{}, Nodes: loads,
 	}
 	for id, c := range s.calls {
 		if c.talking {
@@ -242,4 +275,22 @@ func (a *App) SetMaxOnAir(showKey string, n int) error {
 // Errors: queue.ErrNotFound, queue.ErrInvalid.
 func (a *App) SetAnnounceEvery(showKey string, d time.Duration) error {
 	return a.change(showKey, func(q *queue.Show) error { return q.SetAnnounceEvery(d) })
+}
+
+// NodeLoads returns every node's load: its state, the callers of every
+// show held there, and its capacity; for /metrics and the console's
+// header. In no particular order.
+func (a *App) NodeLoads() []NodeLoad {
+	out := make([]NodeLoad, 0, len(a.nodes))
+	for _, n := range a.nodes {
+		l := NodeLoad{Node: n.name, State: n.healthNow().State, Capacity: n.cfg.Capacity}
+		for _, s := range n.shows {
+			hm := s.holdOn(n)
+			hm.mu.Lock()
+			l.Held += hm.holdMembers()
+			hm.mu.Unlock()
+		}
+		out = append(out, l)
+	}
+	return out
 }

@@ -26,6 +26,8 @@ const (
 	ActionReadmit   = "readmit"     // rebuilt from Asterisk after a restart
 	ActionReconcile = "reconcile"   // state corrected from what Asterisk reports
 	ActionVanish    = "vanish"      // ended because Asterisk no longer has it
+	ActionNodeLost  = "node_lost"   // ended because its Asterisk node was lost
+	ActionAirLost   = "air_lost"    // back on hold: its line to the on-air bridge (a trunk leg) was lost
 	ActionBlock     = "block"       // the number was blocked while the caller was in the show
 	ActionUnblock   = "unblock"     // the number's block was lifted while the caller was in the show
 

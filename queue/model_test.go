@@ -25,6 +25,7 @@ type mcall struct {
 	announcing    bool
 	picked        bool
 	outcome       Outcome
+	node          string // the node it is held on ("a" unless it arrived at "b")
 }
 
 // model is an O(n) reference of the show's rules: it recomputes the line by
@@ -154,7 +155,7 @@ func TestModel(t *testing.T) {
 
 func runModel(t *testing.T, seed uint64, steps int) {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	s, err := NewShow(Config{Key: "k", LinesOpen: true, MaxOnAir: 3, Capacity: 150})
+	s, err := NewShow(Config{Key: "k", Node: "a", LinesOpen: true, MaxOnAir: 3, Capacity: 150})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +201,22 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		}
 	}
 
+	airLost := 0
+	defer func() {
+		if steps >= 1000 && airLost == 0 {
+			t.Errorf("no caller's air was lost in %d steps: the model did not check AirLost", steps)
+		}
+	}()
 	for step := range steps {
 		now = now.Add(time.Duration(rng.IntN(3000)) * time.Millisecond)
 		id := pick()
 		pre, preErr = s.Get(id)
 		op := rng.IntN(19)
+		if rng.IntN(400) == 0 {
+			op = 19 // a node lost: rare, as it ends half the line
+		} else if rng.IntN(40) == 0 {
+			op = 20
+		}
 		switch op {
 		case 0, 1, 2: // arrive and join
 			cid := fmt.Sprint("c", nextID)
@@ -213,10 +225,11 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			if rng.IntN(4) == 0 { // reconcile-like arrival in the past
 				arrived = now.Add(-time.Duration(rng.IntN(600)) * time.Second)
 			}
-			adm, err := s.Arrive(now, Arrival{CallID: cid, ArrivedAt: arrived})
+			node := []string{"a", "b"}[rng.IntN(2)]
+			adm, err := s.Arrive(now, Arrival{CallID: cid, ArrivedAt: arrived, Node: node})
 			same("arrive", err, nil)
 			m.serial++
-			mc := &mcall{id: cid, state: StateArriving, arrived: adm.Call.ArrivedAt, serial: m.serial}
+			mc := &mcall{id: cid, state: StateArriving, arrived: adm.Call.ArrivedAt, serial: m.serial, node: node}
 			m.calls[cid] = mc
 			queued := m.count(StateArriving) + m.count(StateWaiting) + m.count(StateScreening) + m.count(StateReady)
 			if wantAdmit := queued <= 150; adm.Admitted() != wantAdmit {
@@ -466,7 +479,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			if err == nil {
 				if c == nil {
 					m.serial++
-					c = &mcall{id: id, state: st, arrived: now, serial: m.serial}
+					c = &mcall{id: id, state: st, arrived: now, serial: m.serial, node: "a"}
 					m.calls[id] = c
 					if st == StateOnAir {
 						c.wasOnAir = true
@@ -475,6 +488,58 @@ func runModel(t *testing.T, seed uint64, steps int) {
 					c.ticket, c.action = 0, ""
 					m.setState(c, st)
 				}
+			}
+		case 20: // a caller's line to the air lost: back in line, waiting
+			for cid, c := range m.calls { // mostly a caller on air, if any
+				if c.state == StateOnAir && rng.IntN(4) > 0 {
+					id = cid
+					break
+				}
+			}
+			_, ts, err := s.AirLost(now, id, "trunk leg lost")
+			c := m.calls[id]
+			var want error
+			switch {
+			case c == nil:
+				want = ErrNotFound
+			case c.state == StateEnded:
+				want = ErrGone
+			case c.state != StateOnAir:
+				want = ErrInvalid
+			}
+			same("air lost", err, want)
+			if err == nil {
+				if len(ts) != 1 || ts[0].Action != ActionAirLost || ts[0].To != StateWaiting {
+					t.Fatalf("step %d: air lost %+v", step, ts)
+				}
+				c.ticket, c.action, c.muted, c.locked = 0, "", false, false
+				m.setState(c, StateWaiting)
+				airLost++
+			}
+		case 19: // a node lost: every live call held there ends node_lost
+			node := []string{"a", "b"}[rng.IntN(2)]
+			calls, ts := s.NodeLost(now, node)
+			var want []string
+			for _, c := range m.calls {
+				if c.node == node && c.state != StateEnded {
+					want = append(want, c.id)
+					if c.picked {
+						m.unpick()
+					}
+					m.end(c, OutcomeNodeLost)
+				}
+			}
+			got := make([]string, len(calls))
+			for i, c := range calls {
+				got[i] = c.ID
+				if c.Outcome != OutcomeNodeLost || ts[i].Action != ActionNodeLost || ts[i].To != StateEnded || c.Node != node {
+					t.Fatalf("step %d: node lost ended %+v with %+v", step, c, ts[i])
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("step %d: node %s lost ended %v, want %v", step, node, got, want)
 			}
 		}
 		compare(t, step, s, m)

@@ -54,6 +54,11 @@ type Listing struct {
 	// them: first seen after the listing was taken, or being admitted or
 	// moved right now (their channel is listed but in flux).
 	Keep map[string]bool
+	// Node, when set, is the node the resync listed (a show across nodes
+	// resynchronises each node on its own): only the show's calls held on
+	// that node (Call.Node) can vanish, and stored call-back entries are
+	// readmitted only by the show's own node (Config.Node).
+	Node string
 }
 
 // Plan is what a resync does to a show, decided by PlanResync.
@@ -103,6 +108,9 @@ func (s *Show) PlanResync(now time.Time, l Listing) Plan {
 	}
 	p.behindKnown(unknown, s.calls)
 	for id, c := range s.calls {
+		if l.Node != "" && c.node != l.Node {
+			continue // held on another node: that node's resync decides
+		}
 		if !listed[id] && !l.Keep[id] && c.state != StateCallback { // call-back entries have no channel
 			p.Vanish = append(p.Vanish, id)
 		}
@@ -110,6 +118,9 @@ func (s *Show) PlanResync(now time.Time, l Listing) Plan {
 	// Call-back entries the store has and the show does not (a restart of
 	// the service) keep their place.
 	for _, st := range l.Stored {
+		if l.Node != "" && l.Node != s.cfg.Node {
+			break
+		}
 		if st.State == StateCallback && s.calls[st.CallID] == nil && s.ended[st.CallID] == nil {
 			r := st.readmission()
 			r.Was = st.State

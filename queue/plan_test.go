@@ -170,3 +170,46 @@ func TestPlanResyncUnrecordedBehind(t *testing.T) {
 		}
 	})
 }
+
+// A show across nodes resynchronises each node on its own: a node's
+// listing vanishes only the calls held on that node, and NodeLost ends one
+// node's calls while the others keep their places.
+func TestPlanResyncPerNodeAndNodeLost(t *testing.T) {
+	t.Parallel()
+	s := newShow(t)
+	arrive := func(id, node string, sec int) {
+		adm, err := s.Arrive(at(sec), queue.Arrival{CallID: id, ChannelID: "ch-" + id, Node: node})
+		if err != nil || !adm.Admitted() {
+			t.Fatalf("Arrive %s: %v", id, err)
+		}
+		if _, _, err := s.Joined(at(sec), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arrive("a1", "pbx1", 1)
+	arrive("b1", "pbx2", 2)
+	arrive("a2", "pbx1", 3)
+	arrive("b2", "pbx2", 4)
+	// pbx2 lists only b2: b1 vanishes, pbx1's calls are not pbx2's to end.
+	p := s.PlanResync(at(5), queue.Listing{Node: "pbx2", Stored: map[string]queue.Stored{}, Keep: map[string]bool{},
+		Callers: []queue.Listed{{Arrival: queue.Arrival{CallID: "b2", ChannelID: "ch-b2", Node: "pbx2"}, Place: queue.PlaceHold}}})
+	if !slices.Equal(p.Vanish, []string{"b1"}) {
+		t.Fatalf("pbx2's resync vanishes %v, want [b1]", p.Vanish)
+	}
+	calls, ts := s.NodeLost(at(6), "pbx1")
+	if len(calls) != 2 || calls[0].ID != "a1" || calls[1].ID != "a2" || len(ts) != 2 {
+		t.Fatalf("NodeLost(pbx1) ended %+v", calls)
+	}
+	for _, tr := range ts {
+		if tr.Outcome != queue.OutcomeNodeLost || tr.Action != queue.ActionNodeLost || tr.Node != "pbx1" {
+			t.Fatalf("transition %+v, want node_lost on pbx1", tr)
+		}
+	}
+	l := s.List()
+	if len(l.Waiting) != 2 || l.Waiting[0].ID != "b1" || l.Waiting[1].ID != "b2" || l.Waiting[1].Position != 2 {
+		t.Fatalf("line after pbx1 lost: %+v", l.Waiting)
+	}
+	if calls, _ := s.NodeLost(at(7), "pbx1"); len(calls) != 0 {
+		t.Fatalf("a node lost twice ends %v again", calls)
+	}
+}

@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // Readmission describes a call Asterisk still has, for rebuilding a show
 // after a reconnect or a restart: the call's identity and stored arrival
@@ -89,5 +93,52 @@ func (s *Show) Vanish(now time.Time, callID string) (Call, []Transition, error) 
 		return Call{}, nil, err
 	}
 	t := s.end(c, now, s.naturalEnd(c, ActionVanish), ActionVanish, System, "gone from Asterisk")
+	return s.snapshot(c), []Transition{t}, nil
+}
+
+// NodeLost ends every live call held on node (Call.Node), in arrival
+// order, with OutcomeNodeLost by the system: the node is gone, and its
+// callers' calls with it. The rest of the line keeps its order. Call-back
+// entries (no channel on any node) are kept. It returns the ended calls
+// and their transitions; none for a node with no calls.
+func (s *Show) NodeLost(now time.Time, node string) ([]Call, []Transition) {
+	var lost []*call
+	for _, c := range s.calls {
+		if c.node == node && c.state != StateCallback {
+			lost = append(lost, c)
+		}
+	}
+	slices.SortFunc(lost, func(a, b *call) int {
+		if d := a.arrived.Compare(b.arrived); d != 0 {
+			return d
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	calls := make([]Call, 0, len(lost))
+	ts := make([]Transition, 0, len(lost))
+	for _, c := range lost {
+		ts = append(ts, s.end(c, now, OutcomeNodeLost, ActionNodeLost, System, "node "+node+" lost"))
+		calls = append(calls, s.snapshot(c))
+	}
+	return calls, ts
+}
+
+// AirLost puts a caller on air back in line as waiting, by the system,
+// because its line to the on-air bridge was lost (a trunk leg between
+// nodes ended, or the studio node was lost), keeping its place; reason
+// says why, for the record. A reserved action on it is cancelled (its
+// Commit or Abort returns ErrConflict); muted and locked are cleared.
+// Errors: ErrNotFound, ErrGone; ErrInvalid when the caller is not on air.
+func (s *Show) AirLost(now time.Time, callID, reason string) (Call, []Transition, error) {
+	c, err := s.lookup(ActionAirLost, callID)
+	if err != nil {
+		return Call{}, nil, err
+	}
+	if c.state != StateOnAir {
+		return Call{}, nil, opError(ActionAirLost, callID, ErrInvalid, "caller is %s", c.state)
+	}
+	s.release(c)
+	t := s.move(c, now, StateWaiting, ActionAirLost, System, func(c *call) { c.muted, c.locked = false, false })
+	t.Reason = reason
 	return s.snapshot(c), []Transition{t}, nil
 }

@@ -27,6 +27,7 @@ const (
 	OutcomeRejected  Outcome = "rejected"  // lines closed, queue full, or blocked
 	OutcomeFailed    Outcome = "failed"    // Asterisk error
 	OutcomeUnreached Outcome = "unreached" // a call-back that never got the caller back
+	OutcomeNodeLost  Outcome = "node_lost" // its Asterisk node was lost mid-call (NodeLost)
 )
 
 // ActorKind says who caused a transition.

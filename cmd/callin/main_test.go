@@ -56,6 +56,7 @@ func TestUsageErrors(t *testing.T) {
 		{"ServeBadNodeURL", []string{"serve", "--database-url", "postgres://127.0.0.1/x", "--nodes", "a=ftp://h"}, map[string]string{"CALLIN_ARI_PASSWORD": "p"}, "is not an http(s) URL"},
 		{"ServeNoPassword", []string{"serve", "--database-url", "postgres://127.0.0.1/x", "--nodes", "a=http://127.0.0.1:8088"}, nil, "CALLIN_ARI_PASSWORD"},
 		{"ServeShowUnknownNode", []string{"serve", "--database-url", "postgres://127.0.0.1/x", "--nodes", "a=http://127.0.0.1:8088", "--show", "m,node=b"}, map[string]string{"CALLIN_ARI_PASSWORD": "p"}, `node "b" is not in --nodes`},
+		{"ServeShowUnknownOtherNode", []string{"serve", "--database-url", "postgres://127.0.0.1/x", "--nodes", "a=http://127.0.0.1:8088", "--show", "m,studio=a,nodes=c"}, map[string]string{"CALLIN_ARI_PASSWORD": "p"}, `node "c" is not in --nodes`},
 		{"ServeShowBadSetting", []string{"serve", "--database-url", "postgres://127.0.0.1/x", "--nodes", "a=http://127.0.0.1:8088", "--show", "m,colour=red"}, map[string]string{"CALLIN_ARI_PASSWORD": "p"}, `unknown setting "colour"`},
 		{"ServeShowNegative", []string{"serve", "--database-url", "postgres://127.0.0.1/x", "--nodes", "a=http://127.0.0.1:8088", "--show", "m,capacity=-1"}, map[string]string{"CALLIN_ARI_PASSWORD": "p"}, "must not be negative"},
 		{"EnvFlagBad", []string{"serve"}, map[string]string{"CALLIN_SECURE_COOKIES": "maybe"}, "CALLIN_SECURE_COOKIES"},

@@ -563,8 +563,10 @@ func parseShows(flags []string, nodes []nodeSpec) ([]showspec.Spec, error) {
 		if err != nil {
 			return nil, usagef("--show %v", err)
 		}
-		if !names[s.Node] {
-			return nil, usagef("--show %s: node %q is not in --nodes", s.Key, s.Node)
+		for _, n := range append([]string{s.Node}, s.Nodes...) {
+			if !names[n] {
+				return nil, usagef("--show %s: node %q is not in --nodes", s.Key, n)
+			}
 		}
 		shows = append(shows, s)
 	}

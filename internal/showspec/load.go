@@ -47,6 +47,13 @@ func Load(ctx context.Context, store Store, specs []Spec, nodes []string, log *s
 			log.Warn("show's node is not configured: the show is not run here", "show", sc.Key, "node", sc.Node)
 			continue
 		}
+		sc.Nodes = slices.DeleteFunc(sc.Nodes, func(n string) bool {
+			if slices.Contains(nodes, n) {
+				return false
+			}
+			log.Warn("a node of the show is not configured: its callers are not taken", "show", sc.Key, "node", n)
+			return true
+		})
 		shows = append(shows, Show{ShowConfig: sc, Talkback: tb})
 	}
 	return shows, nil

@@ -38,6 +38,10 @@ type Spec struct {
 	// NextClears is what Take next does first with the unlocked callers on
 	// air (next=hold or next=drop; "" leaves them).
 	NextClears string
+	// Nodes are the nodes whose callers the show takes besides its own
+	// (nodes=A|B; node= or its alias studio= names the studio, where the
+	// on-air bridge lives): broadcast.ShowConfig.Nodes.
+	Nodes []string
 }
 
 // Talkback is what a show's talkback may use: the shape of
@@ -57,7 +61,7 @@ func (s Spec) Row() postgres.Show {
 		CallbackDial: s.Callback.Dial, CallbackCallerID: s.Callback.CallerID,
 		CallbackOffer: duration(s.Config.Callback.Offer), CallbackNear: s.Config.Callback.NearFront,
 		CallbackTries: s.Config.Callback.Attempts, CallbackGap: duration(s.Config.Callback.Gap),
-		CallbackRinging: s.Config.Callback.MaxRinging,
+		CallbackRinging: s.Config.Callback.MaxRinging, Nodes: s.Nodes,
 	})
 	return postgres.Show{Key: s.Key, Title: s.Title, Node: s.Node, LinesOpen: s.LinesOpen, Settings: settings}
 }
@@ -82,6 +86,7 @@ type settings struct {
 	CallbackTries    int      `json:"callback_tries,omitempty"`
 	CallbackGap      duration `json:"callback_gap,omitempty"`
 	CallbackRinging  int      `json:"callback_ringing,omitempty"`
+	Nodes            []string `json:"nodes,omitempty"`
 }
 
 // duration is a time.Duration kept as "90s" in JSON.
@@ -118,18 +123,20 @@ func FromRow(r postgres.Show) (broadcast.ShowConfig, Talkback, error) {
 			AnnounceEvery: time.Duration(st.AnnounceEvery), ReadyCheck: st.ReadyCheck, AnnounceWait: st.AnnounceWait,
 			Callback: queue.CallbackConfig{Offer: time.Duration(st.CallbackOffer), NearFront: st.CallbackNear,
 				Attempts: st.CallbackTries, Gap: time.Duration(st.CallbackGap), MaxRinging: st.CallbackRinging},
-		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold, NextClears: st.NextClears,
+		}, HostEndpoint: st.Host, HoldBridgeSize: st.Hold, NextClears: st.NextClears, Nodes: st.Nodes,
 			CallbackLine: broadcast.CallbackLine{Dial: st.CallbackDial, CallerID: st.CallbackCallerID},
 		}, Talkback{Phones: st.TalkbackPhones, Media: st.TalkbackMedia},
 		nil
 }
 
-// Parse reads "key[,title=..][,node=..][,capacity=N][,max-on-air=N]
+// Parse reads "key[,title=..][,node=..|studio=..][,nodes=A|B][,capacity=N][,max-on-air=N]
 // [,moh=CLASS][,announce=DURATION][,talkback-phones=EP|EP]
 // [,talkback-media=URI|URI][,host=EP][,hold=N][,ready-check][,next=hold|drop]
 // [,callback=TEMPLATE[,callback-cid=NUMBER][,callback-offer=D]
 // [,callback-near=N][,callback-tries=N][,callback-gap=D][,callback-ringing=N]]
-// [,closed]". A show names defaultNode unless it says node=. An error
+// [,closed]". A show names defaultNode unless it says node= (or studio=,
+// the same: the node of its on-air bridge); nodes= lists the nodes whose
+// callers it takes as well (issue 24). An error
 // begins with the spec, quoted, for the flag's name to go before it.
 func Parse(spec, defaultNode string) (Spec, error) {
 	parts := strings.Split(spec, ",")
@@ -149,7 +156,7 @@ func Parse(spec, defaultNode string) (Spec, error) {
 		}
 		switch {
 		case errors.Is(err, errUnknownSetting):
-			return s, fmt.Errorf("%q: unknown setting %q (want title, node, capacity, max-on-air, moh, announce, "+
+			return s, fmt.Errorf("%q: unknown setting %q (want title, node, studio, nodes, capacity, max-on-air, moh, announce, "+
 				"announce-wait, talkback-phones, talkback-media, host, hold, ready-check, next, callback, callback-cid, callback-offer, "+
 				"callback-near, callback-tries, callback-gap, callback-ringing, closed)", spec, k)
 		case err != nil:
@@ -176,8 +183,10 @@ func (s *Spec) parseSetting(k, v string) error {
 	switch k {
 	case "title":
 		s.Title = v
-	case "node":
+	case "node", "studio":
 		s.Node = v
+	case "nodes":
+		s.Nodes, err = listOf(v, nodeName, "node names as in --nodes")
 	case "capacity":
 		s.Capacity, err = strconv.Atoi(v)
 	case "max-on-air":
@@ -264,6 +273,9 @@ var callbackDial = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+{}-
 // talkbackPhone is a dialable endpoint: a technology and a resource, with
 // nothing Asterisk's dial string would read as a separator or an option.
 var talkbackPhone = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+-]+$`)
+
+// nodeName is a node's name as --nodes gives it.
+var nodeName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // talkbackMedia is a configurable talkback message: a prompt or a stored
 // recording, by a plain name.

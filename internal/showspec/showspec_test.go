@@ -161,3 +161,30 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("got %+v %v, want am and pm", shows, err)
 	}
 }
+
+// TestNodes: studio= names the show's studio (as node= does) and nodes=
+// the other nodes whose callers it takes; both survive the database, and
+// Load leaves out a node this service does not have, saying so.
+func TestNodes(t *testing.T) {
+	t.Parallel()
+	s, err := showspec.Parse("big,studio=a,nodes=b|c", "main")
+	if err != nil || s.Node != "a" || strings.Join(s.Nodes, ",") != "b,c" {
+		t.Fatalf("got %+v %v", s, err)
+	}
+	sc, _, err := showspec.FromRow(s.Row())
+	if err != nil || sc.Node != "a" || strings.Join(sc.Nodes, ",") != "b,c" {
+		t.Fatalf("from the row: node %q nodes %v %v", sc.Node, sc.Nodes, err)
+	}
+	if _, err := showspec.Parse("big,nodes=b|c;d", "main"); err == nil {
+		t.Error("a bad node name accepted")
+	}
+	ctx := context.Background()
+	var logs bytes.Buffer
+	shows, err := showspec.Load(ctx, pgtest.NewStore(t), []showspec.Spec{s}, []string{"a", "b"}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || len(shows) != 1 || strings.Join(shows[0].Nodes, ",") != "b" {
+		t.Fatalf("loaded %+v %v, want big on a and b", shows, err)
+	}
+	if !strings.Contains(logs.String(), "node=c") {
+		t.Errorf("the missing node was not logged:\n%s", logs.String())
+	}
+}
