@@ -48,6 +48,7 @@ const (
 	CallOutcomeAired     CallOutcome = "aired"
 	CallOutcomeDropped   CallOutcome = "dropped"
 	CallOutcomeFailed    CallOutcome = "failed"
+	CallOutcomeNodeLost  CallOutcome = "node_lost"
 	CallOutcomeRejected  CallOutcome = "rejected"
 	CallOutcomeUnreached CallOutcome = "unreached"
 )
@@ -62,6 +63,8 @@ func (e CallOutcome) Valid() bool {
 	case CallOutcomeDropped:
 		return true
 	case CallOutcomeFailed:
+		return true
+	case CallOutcomeNodeLost:
 		return true
 	case CallOutcomeRejected:
 		return true
@@ -111,6 +114,7 @@ const (
 	CallRecordOutcomeAired     CallRecordOutcome = "aired"
 	CallRecordOutcomeDropped   CallRecordOutcome = "dropped"
 	CallRecordOutcomeFailed    CallRecordOutcome = "failed"
+	CallRecordOutcomeNodeLost  CallRecordOutcome = "node_lost"
 	CallRecordOutcomeRejected  CallRecordOutcome = "rejected"
 	CallRecordOutcomeUnreached CallRecordOutcome = "unreached"
 )
@@ -125,6 +129,8 @@ func (e CallRecordOutcome) Valid() bool {
 	case CallRecordOutcomeDropped:
 		return true
 	case CallRecordOutcomeFailed:
+		return true
+	case CallRecordOutcomeNodeLost:
 		return true
 	case CallRecordOutcomeRejected:
 		return true
@@ -660,6 +666,7 @@ const (
 	TransitionOutcomeAired     TransitionOutcome = "aired"
 	TransitionOutcomeDropped   TransitionOutcome = "dropped"
 	TransitionOutcomeFailed    TransitionOutcome = "failed"
+	TransitionOutcomeNodeLost  TransitionOutcome = "node_lost"
 	TransitionOutcomeRejected  TransitionOutcome = "rejected"
 	TransitionOutcomeUnreached TransitionOutcome = "unreached"
 )
@@ -674,6 +681,8 @@ func (e TransitionOutcome) Valid() bool {
 	case TransitionOutcomeDropped:
 		return true
 	case TransitionOutcomeFailed:
+		return true
+	case TransitionOutcomeNodeLost:
 		return true
 	case TransitionOutcomeRejected:
 		return true

@@ -16,6 +16,10 @@ const (
 	StateEnded     State = "ended"     // gone; see Outcome
 )
 
+// States lists every call state, in the order above (the API document's
+// enum is built from it).
+var States = []State{StateArriving, StateWaiting, StateScreening, StateReady, StateCallback, StateOnAir, StateEnded}
+
 // Outcome is how an ended call ended.
 type Outcome string
 
@@ -29,6 +33,9 @@ const (
 	OutcomeUnreached Outcome = "unreached" // a call-back that never got the caller back
 	OutcomeNodeLost  Outcome = "node_lost" // its Asterisk node was lost mid-call (NodeLost)
 )
+
+// Outcomes lists every outcome (the API document's enum is built from it).
+var Outcomes = []Outcome{OutcomeAbandoned, OutcomeDropped, OutcomeAired, OutcomeRejected, OutcomeFailed, OutcomeUnreached, OutcomeNodeLost}
 
 // ActorKind says who caused a transition.
 type ActorKind string

@@ -86,11 +86,11 @@ var apiSchemas = []apiSchema{
 
 // The enums of the domain's named string types.
 var (
-	states     = []string{"arriving", "waiting", "screening", "ready", "callback", "on_air", "ended"}
+	states     = names(queue.States)
 	typeSchema = map[reflect.Type]map[string]any{
 		reflect.TypeFor[time.Time]():           dateTime,
 		reflect.TypeFor[queue.State]():         enum(states...),
-		reflect.TypeFor[queue.Outcome]():       enum("abandoned", "dropped", "aired", "rejected", "failed", "unreached"),
+		reflect.TypeFor[queue.Outcome]():       enum(names(queue.Outcomes)...),
 		reflect.TypeFor[queue.ActorKind]():     enum("user", "token", "caller", "system"),
 		reflect.TypeFor[broadcast.NodeState](): enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"),
 	}
@@ -222,4 +222,13 @@ func schemaOfType(t reflect.Type, names map[reflect.Type]string) map[string]any 
 		return objectSchema(t, names)
 	}
 	panic(fmt.Sprintf("openapi: no schema for Go type %s", t))
+}
+
+// names are a string type's values as strings, for an enum.
+func names[S ~string](vs []S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
