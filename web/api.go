@@ -348,13 +348,6 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, out, err)
 }
 
-// airLimitNow is the show's on-air warning.
-func (h *hub) airLimitNow() time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.airLimit
-}
-
 // settings returns the show's settings.
 func (s *Server) settings(h *hub) (api.Settings, error) {
 	snap, err := s.cfg.Shows.Snapshot(h.key)
@@ -467,7 +460,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := principal(r)
 	c := newClient(p.Role, 0) // attachAPI sizes its buffer for the replay
-	s.serveSSE(w, r, h, c, func() { h.attachAPI(c, last) })
+	s.serveSSE(w, r, h, c, func() { h.events.attach(c, last) })
 }
 
 // permFor is the permission doing a to a call needs (callerAction's

@@ -9,6 +9,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/feed"
 )
 
 // Shows is the read side of the broadcast application; *broadcast.App
@@ -24,24 +25,12 @@ type Shows interface {
 	Call(show, callID string) (queue.Call, error)
 }
 
-// Feed starts live feeds of shows' updates; BroadcastFeed adapts a
-// *broadcast.App.
-type Feed interface {
-	// Subscribe starts a show's feed; queue.ErrNotFound for an unknown
-	// show.
-	Subscribe(show string) (Subscription, error)
-}
+// Feed starts live feeds of shows' updates (feed.Source); BroadcastFeed
+// adapts a *broadcast.App.
+type Feed = feed.Source
 
-// Subscription is one live feed of a show's updates.
-type Subscription interface {
-	// Updates delivers the updates in order; it is closed when the feed
-	// ends (a subscriber that falls behind is disconnected).
-	Updates() <-chan broadcast.Update
-	// Err says why Updates was closed.
-	Err() error
-	// Close ends the feed.
-	Close()
-}
+// Subscription is one live feed of a show's updates (feed.Subscription).
+type Subscription = feed.Subscription
 
 // Callers is the caller actions of the broadcast application, with its
 // signatures; *broadcast.App satisfies it. Each returns the call as it is

@@ -27,16 +27,19 @@
 //
 // # Live updates
 //
-// Each show has one hub (hub.go): the only subscriber to the show's
-// broadcast feed, handing each update to the jobs that need it, each in a
-// file of its own: the API's event stream, the browser clients and their
-// renders (consoles.go, rows.go), the chat (chat.go), and the profiles and
-// caller notes of the callers shown (callerinfo.go).
-// It numbers every event for the API's event stream (api_events.go:
-// transitions, and the show's lines, settings, recording, talkback, node
-// and chat events; a ring of the last Config.Ring, so a client resumes
-// with Last-Event-ID, or gets an event named "reset" when its id is no
-// longer kept), and renders the console's
+// Each show has one feed (package web/feed): the show's only subscription
+// to the broadcast application, resubscribed when lost, handing every
+// update to its two subscribers, the API's event stream (events,
+// api_events.go) and the console's renderer (renderer, render.go). The
+// show's hub (hub.go) holds the feed, both subscribers and what both
+// audiences show besides the updates: the chat (chat.go), the on-air
+// warning, and the profiles and caller notes of the callers shown
+// (callerinfo.go).
+// The event stream numbers every event for the API (transitions, and the
+// show's lines, settings, recording, talkback, node and chat events; a
+// ring of the last Config.Ring, so a client resumes with Last-Event-ID,
+// or gets an event named "reset" when its id is no longer kept, or when
+// the feed was lost). The renderer renders the console's
 // fragments (header, stats, on air, up next, screening, waiting, chat), and
 // the host view's (hosthead, hostair, hostnext, chat), once per role and
 // page for all of them, at most every Config.RenderEvery, sending only
@@ -55,8 +58,7 @@
 // follows one pattern:
 // attach, then select on the request, being kicked, messages and a
 // heartbeat, flushing each write. A client whose buffer fills is
-// disconnected (a browser reconnects and gets a full render). If the hub's
-// own feed is lost it resubscribes and sends API clients a reset.
+// disconnected (a browser reconnects and gets a full render).
 //
 // # The console in the browser
 //

@@ -98,7 +98,7 @@ func TestSSESlowClientIsDisconnected(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.ClientBuffer = 2; c.Ring = 2 })
 	h := e.srv.hubs["morning"]
 	c := newClient("host", 2)
-	h.attachAPI(c, -1)
+	h.events.attach(c, -1)
 	for i := range 3 {
 		e.app.arrive("c"+strconv.Itoa(i), "+1", "x")
 	}
@@ -107,9 +107,9 @@ func TestSSESlowClientIsDisconnected(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a client that reads nothing was not disconnected")
 	}
-	h.mu.Lock()
-	_, still := h.api[c]
-	h.mu.Unlock()
+	h.events.mu.Lock()
+	_, still := h.events.clients[c]
+	h.events.mu.Unlock()
 	if still {
 		t.Fatal("kicked client still registered")
 	}
