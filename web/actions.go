@@ -78,17 +78,37 @@ const (
 	placeDanger        // set apart and confirmed (drop)
 )
 
-// actionButton is a caller action's console button: its label and key,
-// where it goes, the console's own rule beyond queue's (show: the
-// console's buttons are narrower than what queue allows), and dress,
-// which finishes the button (a dialog, a question) or makes several of it.
+// actionButton describes a caller action's button, in no console's
+// types: its label and key, where it goes, the console's own rule beyond
+// queue's (show: the console's buttons are narrower than what queue
+// allows), the dialog it opens first, whether it is a toggle and which
+// question is asked before it. The console makes its own view of it
+// (lines.go: buttons).
 type actionButton struct {
 	label, key string
 	place      int
-	testID     string                                            // data-testid act-<testID>; "": the action's name
-	show       func(queue.Call) bool                             // nil: whenever queue's rule allows
-	dress      func(b rowAct, v showView, c queue.Call) []rowAct // nil: the button as it is
+	testID     string                // data-testid act-<testID>; "": the action's name
+	show       func(queue.Call) bool // nil: whenever queue's rule allows
+	// dialog, when set, is the dialog the button opens to ask for the
+	// action's input first (dialogReady: the screener's notes), with
+	// title and submit as its heading and submit word ("": the dialog's
+	// own).
+	dialog, title, submit string
+	// pressed is a toggle's state ("true", "false"); "": no toggle.
+	pressed string
+	// ask is the question asked first (askDoNotAir, askDrop); "": none.
+	ask string
 }
+
+// The dialogs a button may open, and the questions it may ask first.
+const (
+	dialogReady = "ready" // the screener's notes
+	// askDoNotAir asks first when the caller is marked do not air.
+	askDoNotAir = "do-not-air"
+	// askDrop confirms a drop, offering a goodbye first (a call-back
+	// entry is removed from the line instead).
+	askDrop = "drop"
+)
 
 // fits reports whether a fits c: queue's rule.
 func (a callerAction) fits(c queue.Call) bool {
@@ -125,13 +145,13 @@ var callerActions = []callerAction{
 		}},
 	{name: queue.ActionPromote, path: "promote", perm: auth.ActionPromote, body: noBody,
 		op:     actionOp{id: "promoteCaller", who: api.WhoProducer, telephony: true, desc: "Put a caller on air, wherever they are in line (also one that is blocked)."},
-		button: actionButton{label: "On air", key: "p", dress: askDoNotAir}, label: "On air", doing: "going on air",
+		button: actionButton{label: "On air", key: "p", ask: askDoNotAir}, label: "On air", doing: "going on air",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Promote(ctx, show, id, a)
 		}},
 	{name: queue.ActionReady, path: "ready", perm: auth.ActionReady, body: notesBody,
 		op:     actionOp{id: "readyCaller", who: api.WhoScreen, telephony: true, desc: "Mark a caller ready for air, with the screener's notes."},
-		button: actionButton{label: "Ready…", key: "r", dress: dialogReady("", "")}, label: "Ready", doing: "marking ready",
+		button: actionButton{label: "Ready…", key: "r", dialog: dialogReady}, label: "Ready", doing: "marking ready",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
 			return c.Ready(ctx, show, id, a, in.notes())
 		}},
@@ -159,7 +179,7 @@ var callerActions = []callerAction{
 			desc: "Replace the screener's notes on a live caller (waiting, screening, ready or on air); a ready caller's new priority moves them in line. Unchanged notes record nothing."},
 		// The ready dialog again, to change the notes of a ready or
 		// on-air caller without moving them.
-		button: actionButton{label: "Screener notes…", key: "w", testID: "screener-notes", dress: dialogReady("Screener notes", "Save notes"),
+		button: actionButton{label: "Screener notes…", key: "w", testID: "screener-notes", dialog: dialogReady, title: "Screener notes", submit: "Save notes",
 			show: func(c queue.Call) bool { return c.State == queue.StateReady || c.State == queue.StateOnAir }},
 		label: "Notes saved",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
@@ -167,31 +187,31 @@ var callerActions = []callerAction{
 		}},
 	{name: queue.ActionMute, path: "mute", perm: auth.ActionMute, body: noBody,
 		op:     actionOp{id: "muteCaller", who: api.WhoOnAir, telephony: true, desc: "Mute an on-air caller."},
-		button: actionButton{label: "Mute", key: "m", place: placeToggle, dress: pressed("false")}, label: "Muted",
+		button: actionButton{label: "Mute", key: "m", place: placeToggle, pressed: "false"}, label: "Muted",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Mute(ctx, show, id, a)
 		}},
 	{name: queue.ActionUnmute, path: "unmute", perm: auth.ActionMute, body: noBody,
 		op:     actionOp{id: "unmuteCaller", who: api.WhoOnAir, telephony: true, desc: "Unmute an on-air caller."},
-		button: actionButton{label: "Muted", key: "m", place: placeToggle, dress: pressed("true")}, label: "Unmuted",
+		button: actionButton{label: "Muted", key: "m", place: placeToggle, pressed: "true"}, label: "Unmuted",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Unmute(ctx, show, id, a)
 		}},
 	{name: queue.ActionLock, path: "lock", perm: auth.ActionLock, body: noBody,
 		op:     actionOp{id: "lockCaller", who: api.WhoOnAir, desc: "Lock an on-air caller: hold and drop are refused until unlocked."},
-		button: actionButton{label: "Lock", key: "l", place: placeToggle, dress: pressed("false")}, label: "Locked",
+		button: actionButton{label: "Lock", key: "l", place: placeToggle, pressed: "false"}, label: "Locked",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Lock(show, id, a)
 		}},
 	{name: queue.ActionUnlock, path: "unlock", perm: auth.ActionLock, body: noBody,
 		op:     actionOp{id: "unlockCaller", who: api.WhoOnAir, desc: "Unlock an on-air caller."},
-		button: actionButton{label: "Locked", key: "l", place: placeToggle, dress: pressed("true")}, label: "Unlocked",
+		button: actionButton{label: "Locked", key: "l", place: placeToggle, pressed: "true"}, label: "Unlocked",
 		do: func(_ context.Context, c Callers, show, id string, a queue.Actor, _ actionInput) (queue.Call, error) {
 			return c.Unlock(show, id, a)
 		}},
 	{name: queue.ActionDrop, path: "drop", perm: auth.ActionDropWaiting, permOnAir: auth.ActionDropOnAir, body: dropBody,
 		op:     actionOp{id: "dropCaller", who: api.WhoHostDrop, telephony: true, desc: "End a call, after a goodbye prompt when asked."},
-		button: actionButton{label: "Drop", key: "d", place: placeDanger, dress: dropButtons}, label: "Dropped", doing: "dropping",
+		button: actionButton{label: "Drop", key: "d", place: placeDanger, ask: askDrop}, label: "Dropped", doing: "dropping",
 		do: func(ctx context.Context, c Callers, show, id string, a queue.Actor, in actionInput) (queue.Call, error) {
 			return c.Drop(ctx, show, id, a, broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye, NotOnAir: in.notOnAir})
 		}},

@@ -87,7 +87,8 @@ func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []
 func airActs(v showView, pm perms, c queue.Call) []rowAct { return v.buttons(pm, c, placeToggle) }
 
 // buttons are the buttons of the table's actions that go in place, for a
-// role with permissions pm, on c.
+// role with permissions pm, on c: each row's neutral button (actionButton)
+// made the console's, and asked about as its row says (asks).
 func (v showView) buttons(pm perms, c queue.Call, place int) []rowAct {
 	var out []rowAct
 	for _, a := range v.acts() {
@@ -96,39 +97,31 @@ func (v showView) buttons(pm perms, c queue.Call, place int) []rowAct {
 			continue
 		}
 		// The URL is relative to the row's data-base.
-		ra := rowAct{Action: a.name, Label: b.label, Key: b.key, URL: a.path, TestID: "act-" + cmp.Or(b.testID, a.name)}
-		if b.dress == nil {
-			out = append(out, ra)
+		ra := rowAct{Action: a.name, Label: b.label, Key: b.key, URL: a.path, TestID: "act-" + cmp.Or(b.testID, a.name),
+			Dialog: b.dialog, Title: b.title, Submit: b.submit, Pressed: b.pressed}
+		if ask := asks[b.ask]; ask != nil {
+			out = append(out, ask(ra, v, c)...)
 			continue
 		}
-		out = append(out, b.dress(ra, v, c)...)
+		out = append(out, ra)
 	}
 	return out
 }
 
-// askDoNotAir asks first before putting on air a caller marked do not air.
-func askDoNotAir(b rowAct, v showView, c queue.Call) []rowAct {
+// asks are the console's questions asked before a button (actionButton's
+// ask), each finishing the button or making several of it.
+var asks = map[string]func(b rowAct, v showView, c queue.Call) []rowAct{
+	askDoNotAir: doNotAirQuestion,
+	askDrop:     dropButtons,
+}
+
+// doNotAirQuestion asks first before putting on air a caller marked do
+// not air.
+func doNotAirQuestion(b rowAct, v showView, c queue.Call) []rowAct {
 	if v.callerNotes(c).DoNotAir {
 		b.Confirm, b.OK = callerWho(c)+" is marked do not air. Put them on air anyway?", "Put on air"
 	}
 	return []rowAct{b}
-}
-
-// dialogReady opens the ready dialog, with a heading and a submit word of
-// its own when title is set (to edit the notes rather than mark ready).
-func dialogReady(title, submit string) func(rowAct, showView, queue.Call) []rowAct {
-	return func(b rowAct, _ showView, _ queue.Call) []rowAct {
-		b.Dialog, b.Title, b.Submit = "ready", title, submit
-		return []rowAct{b}
-	}
-}
-
-// pressed makes a toggle's button, pressed ("true") or not ("false").
-func pressed(p string) func(rowAct, showView, queue.Call) []rowAct {
-	return func(b rowAct, _ showView, _ queue.Call) []rowAct {
-		b.Pressed = p
-		return []rowAct{b}
-	}
 }
 
 // dropButtons are drop's: drop, and goodbye then drop; a call-back entry
