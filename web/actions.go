@@ -12,6 +12,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -239,7 +240,7 @@ type actionBody struct {
 func bodyOf[T any](schema string, input func(T) actionInput) actionBody {
 	return actionBody{schema: schema, read: func(r *http.Request) (actionInput, error) {
 		var b T
-		if err := decodeJSON(r, &b); err != nil {
+		if err := shared.DecodeJSON(r, &b); err != nil {
 			return actionInput{}, err
 		}
 		in := input(b)
@@ -283,14 +284,14 @@ func (s *Server) callerAct(r *http.Request, a callerAction, read func(*http.Requ
 		return queue.Call{}, err
 	}
 	callID := chi.URLParam(r, "call")
-	if err := s.allow(r, s.permFor(a, h, callID)); err != nil {
+	if err := shared.Allow(r, s.permFor(a, h, callID)); err != nil {
 		return queue.Call{}, err
 	}
 	in, err := read(r)
 	if err != nil {
 		return queue.Call{}, err
 	}
-	p, actor := principal(r)
+	p, actor := shared.Principal(r)
 	if a.name == queue.ActionScreen {
 		if err := screenerFor(p, &in); err != nil {
 			return queue.Call{}, err
@@ -313,7 +314,7 @@ func screenerFor(p auth.Principal, in *actionInput) error {
 	}
 	if !auth.Can(p.Role, auth.ActionScreenFor) {
 		return fmt.Errorf("web: screener %q: you screen as yourself only (producers and admins may name another screener): %w",
-			printable(name), errForbidden)
+			shared.Printable(name), shared.ErrForbidden)
 	}
 	in.Screener = name
 	return nil
@@ -321,14 +322,14 @@ func screenerFor(p auth.Principal, in *actionInput) error {
 
 // takeNext puts the request's show's next caller on air.
 func (s *Server) takeNext(r *http.Request) (queue.Call, error) {
-	if err := s.allow(r, auth.ActionTakeNext); err != nil {
+	if err := shared.Allow(r, auth.ActionTakeNext); err != nil {
 		return queue.Call{}, err
 	}
 	h, err := s.hub(r)
 	if err != nil {
 		return queue.Call{}, err
 	}
-	_, actor := principal(r)
+	_, actor := shared.Principal(r)
 	return s.cfg.Callers.TakeNext(r.Context(), h.key, actor)
 }
 
@@ -354,15 +355,15 @@ func (in actionInput) validate() error {
 		{"screener", in.Screener}, {"name", in.Name}, {"location", in.Location},
 		{"topic", in.Topic}, {"reason", in.Reason},
 	} {
-		if !utf8.ValidString(f.v) || strings.IndexFunc(f.v, unprintable) >= 0 {
-			return invalid(f.name, "must be UTF-8 text without control characters")
+		if !utf8.ValidString(f.v) || strings.IndexFunc(f.v, shared.Unprintable) >= 0 {
+			return shared.Invalid(f.name, "must be UTF-8 text without control characters")
 		}
 		if utf8.RuneCountInString(f.v) > maxText {
-			return invalid(f.name, "must be at most %d characters", maxText)
+			return shared.Invalid(f.name, "must be at most %d characters", maxText)
 		}
 	}
 	if in.Priority < 0 || in.Priority > maxPriority {
-		return invalid("priority", "must be between 0 and %d", maxPriority)
+		return shared.Invalid("priority", "must be between 0 and %d", maxPriority)
 	}
 	return nil
 }
@@ -375,7 +376,7 @@ func formInput(r *http.Request) (actionInput, error) {
 	if p := strings.TrimSpace(r.PostFormValue("priority")); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil {
-			return in, invalid("priority", "must be a whole number")
+			return in, shared.Invalid("priority", "must be a whole number")
 		}
 		in.Priority = n
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error)
 // apiShowReq checks the role may do action and returns the request's
 // show hub.
 func (s *Server) apiShowReq(r *http.Request, action auth.Action) (*hub, error) {
-	if err := s.allow(r, action); err != nil {
+	if err := shared.Allow(r, action); err != nil {
 		return nil, err
 	}
 	return s.hub(r)
@@ -51,7 +52,7 @@ func (s *Server) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
 }
 
 func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
@@ -87,7 +88,7 @@ func (s *Server) callers(r *http.Request) (api.CallList, error) {
 	switch state {
 	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateCallback, queue.StateOnAir:
 	default:
-		return api.CallList{}, invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
+		return api.CallList{}, shared.Invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
 	}
 	var out []queue.Call
 	for _, calls := range lineOrder(snap.Lineup) {
@@ -114,7 +115,7 @@ func (s *Server) caller(r *http.Request) (api.Call, error) {
 	id := chi.URLParam(r, "call")
 	c, err := s.cfg.Shows.Call(h.key, id)
 	if errors.Is(err, queue.ErrNotFound) || err == nil && c.State == queue.StateEnded {
-		return api.Call{}, notFound("caller", id)
+		return api.Call{}, shared.NotFound("caller", id)
 	}
 	if err != nil {
 		return api.Call{}, err
@@ -193,13 +194,13 @@ func number(r *http.Request) (string, error) {
 	if r.URL.RawPath != "" {
 		v, err := url.PathUnescape(raw)
 		if err != nil {
-			return "", badRequest("number", "malformed percent-encoding")
+			return "", shared.BadRequest("number", "malformed percent-encoding")
 		}
 		raw = v
 	}
 	n := queue.NormalizeNumber(raw)
 	if n == "" {
-		return "", invalid("number", "must be a phone number: up to 20 digits, an optional leading +, and spaces, dashes, dots, slashes or brackets between them")
+		return "", shared.Invalid("number", "must be a phone number: up to 20 digits, an optional leading +, and spaces, dashes, dots, slashes or brackets between them")
 	}
 	return n, nil
 }
@@ -207,11 +208,11 @@ func number(r *http.Request) (string, error) {
 // history loads a caller's profile and calls; known says whether callin
 // has ever seen or noted the number.
 func (s *Server) history(r *http.Request) (out historyJSON, known bool, err error) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return historyJSON{}, false, err
 	}
 	if s.cfg.History == nil {
-		return historyJSON{}, false, notFound("history", "")
+		return historyJSON{}, false, shared.NotFound("history", "")
 	}
 	n, err := number(r)
 	if err != nil {
@@ -236,7 +237,7 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 func (s *Server) knownHistory(r *http.Request) (historyJSON, error) {
 	out, known, err := s.history(r)
 	if err == nil && !known {
-		err = notFound("caller", out.Profile.Number)
+		err = shared.NotFound("caller", out.Profile.Number)
 	}
 	return out, err
 }
@@ -249,11 +250,11 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 // block blocks (with a reason, required) or unblocks the {number} of r,
 // and flags or unflags that number's callers already in line.
 func (s *Server) block(r *http.Request, blocked bool, reason string) error {
-	if err := s.allow(r, auth.ActionBlock); err != nil {
+	if err := shared.Allow(r, auth.ActionBlock); err != nil {
 		return err
 	}
 	if s.cfg.History == nil {
-		return notFound("history", "")
+		return shared.NotFound("history", "")
 	}
 	n, err := number(r)
 	if err != nil {
@@ -263,12 +264,12 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 		reason = strings.TrimSpace(reason)
 		switch {
 		case reason == "":
-			return invalid("reason", "is required: say why the number is blocked")
-		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxText || strings.IndexFunc(reason, unprintable) >= 0:
-			return invalid("reason", "must be at most %d characters of text without control characters", maxText)
+			return shared.Invalid("reason", "is required: say why the number is blocked")
+		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxText || strings.IndexFunc(reason, shared.Unprintable) >= 0:
+			return shared.Invalid("reason", "must be at most %d characters of text without control characters", maxText)
 		}
 	}
-	p, actor := principal(r)
+	p, actor := shared.Principal(r)
 	if blocked {
 		err = s.cfg.History.Block(r.Context(), n, auth.ActorName(p), reason)
 	} else {
@@ -293,7 +294,7 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
 	var in api.Block
 	if blocked {
-		if err := decodeJSON(r, &in); err != nil {
+		if err := shared.DecodeJSON(r, &in); err != nil {
 			return historyJSON{}, err
 		}
 	}
@@ -315,18 +316,18 @@ func (s *Server) apiUnblock(w http.ResponseWriter, r *http.Request) {
 
 // searchCallers finds callers by number or name.
 func (s *Server) searchCallers(r *http.Request) (any, error) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
 	if s.cfg.History == nil {
-		return nil, notFound("history", "")
+		return nil, shared.NotFound("history", "")
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	switch {
 	case q == "":
-		return nil, invalid("q", "is required: digits of a number or part of a name")
-	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > maxText || strings.IndexFunc(q, unprintable) >= 0:
-		return nil, invalid("q", "must be at most %d characters of text", maxText)
+		return nil, shared.Invalid("q", "is required: digits of a number or part of a name")
+	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > maxText || strings.IndexFunc(q, shared.Unprintable) >= 0:
+		return nil, shared.Invalid("q", "must be at most %d characters of text", maxText)
 	}
 	limit, err := queryInt(r, "limit", searchLimit, 1, maxSearch)
 	if err != nil {
@@ -380,7 +381,7 @@ func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 		return api.Settings{}, err
 	}
 	var in api.SettingsChange
-	if err := decodeJSON(r, &in); err != nil {
+	if err := shared.DecodeJSON(r, &in); err != nil {
 		return api.Settings{}, err
 	}
 	checks := []struct {
@@ -406,11 +407,11 @@ func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 		if c.v == nil {
 			continue
 		}
-		if err := s.allow(r, c.perm); err != nil {
+		if err := shared.Allow(r, c.perm); err != nil {
 			return api.Settings{}, err
 		}
 		if *c.v < c.lo || *c.v > c.hi {
-			return api.Settings{}, invalid(c.field, "must be between %d and %d", c.lo, c.hi)
+			return api.Settings{}, shared.Invalid(c.field, "must be between %d and %d", c.lo, c.hi)
 		}
 	}
 	for _, c := range checks {
@@ -442,7 +443,7 @@ func lastEventID(r *http.Request) (int64, error) {
 	}
 	id, err := parseID(v)
 	if err != nil {
-		return 0, badRequest(field, "must be an event id")
+		return 0, shared.BadRequest(field, "must be an event id")
 	}
 	return id, nil
 }
@@ -458,7 +459,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	c := newClient(p.Role, 0) // attachAPI sizes its buffer for the replay
 	s.serveSSE(w, r, h, c, func() { h.events.attach(c, last) })
 }
@@ -496,10 +497,10 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, badRequest(name, "must be a whole number")
+		return 0, shared.BadRequest(name, "must be a whole number")
 	}
 	if n < lo || n > hi {
-		return 0, invalid(name, "must be between %d and %d", lo, hi)
+		return 0, shared.Invalid(name, "must be between %d and %d", lo, hi)
 	}
 	return n, nil
 }

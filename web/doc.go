@@ -10,7 +10,8 @@
 // *broadcast.App), History, Chat and CallerNotes (*postgres.Store) and
 // Auth (*auth.Service). Controls take no actor, so web logs every show
 // control change with the user or token that made it.
-// Permissions are auth.Can; the principal comes from the auth middlewares.
+// Permissions are auth.Can; the principal comes from the auth middlewares
+// (shared.Principal, shared.Allow).
 //
 // # One table per kind of action
 //
@@ -73,8 +74,8 @@
 //
 // # Errors
 //
-// Domain errors become HTTP statuses in one table (errorTable): not found
-// 404, gone 409 "gone", conflict 409 "conflict", invalid 422, node down
+// Domain errors become HTTP statuses in one table (package web/shared:
+// Classify): not found 404, gone 409 "gone", conflict 409 "conflict", invalid 422, node down
 // 503, telephony 502; bad input is 400 or 422 naming the field; anything
 // else is a 500 whose details are only logged. The JSON shape is
 // {"error":{"code":"...","message":"...","field":"..."}}; the console
@@ -82,8 +83,8 @@
 //
 // Caller names, notes and chat come from outside and are always escaped by
 // templ; nothing here writes them raw. Caller IDs are shown through
-// printable (control characters, bidirectional overrides and bytes that are
-// not UTF-8 become U+FFFD) and linked only when they are phone numbers;
+// shared.Printable (control characters, bidirectional overrides and bytes
+// that are not UTF-8 become U+FFFD) and linked only when they are phone numbers;
 // text a producer sends with control characters is refused.
 //
 // # Hostile clients
@@ -100,7 +101,7 @@
 // carries the security headers (a Content-Security-Policy allowing no
 // inline script or framing, no-store): see secure; Front puts them, and the
 // allowed-hosts check (Config.AllowedHosts), in front of whatever else the
-// service serves. JSON bodies are read strictly (decodeJSON, strictjson.go:
+// service serves. JSON bodies are read strictly (shared.DecodeJSON:
 // application/json only, no unknown, repeated or wrong-case key). A
 // talkback may use only its show's TalkbackRules.
 package web

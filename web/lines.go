@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // How the console shows a line: the state as a colour, an icon and a word;
@@ -178,9 +179,9 @@ func callBase(show, callID string) string { return "/shows/" + show + "/callers/
 func callerWho(c queue.Call) string {
 	name := displayName(c)
 	if name == "" {
-		return printable(c.Number)
+		return shared.Printable(c.Number)
 	}
-	return name + " (" + printable(c.Number) + ")"
+	return name + " (" + shared.Printable(c.Number) + ")"
 }
 
 // notesURL is the console's form of a caller's notes, for the notes
@@ -276,13 +277,13 @@ func callbackInfo(v showView, c queue.Call) string {
 	}
 	switch {
 	case cb.Calling:
-		return "calling " + printable(cb.Number) + ": attempt " + strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts)
+		return "calling " + shared.Printable(cb.Number) + ": attempt " + strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts)
 	case cb.Attempt > 0 && !cb.NextAt.IsZero():
 		return strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts) + " missed; next try " + cb.NextAt.In(v.loc()).Format("15:04")
 	case cb.Now:
 		return "calling soon"
 	}
-	return "hung up to be called back at " + printable(cb.Number)
+	return "hung up to be called back at " + shared.Printable(cb.Number)
 }
 
 // loc is where the console's clock times are shown: the snapshot's zone.

@@ -6,6 +6,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // whoIs is what role p may do, with the caller actions of acts.
@@ -35,6 +36,6 @@ func whoIs(p auth.Principal, acts []callerAction) api.Me {
 
 // apiMe serves GET /me.
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	s.reply(w, r, whoIs(p, s.cfg.actions), nil)
 }

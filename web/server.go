@@ -16,6 +16,7 @@ import (
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -250,7 +251,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Delete("/callers/{number}/block", s.apiUnblock)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		s.apiFail(w, r, invalidRoute(r))
+		s.apiFail(w, r, shared.InvalidRoute(r))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusMethodNotAllowed, api.Error{Error: api.ErrorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
@@ -262,31 +263,12 @@ func (s *Server) apiRoutes(r chi.Router) {
 // clients use it.
 func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.cfg.Proxies.Addr(r) }
 
-// principal returns the request's principal and its queue.Actor.
-func principal(r *http.Request) (auth.Principal, queue.Actor) {
-	p, _ := auth.PrincipalFrom(r.Context())
-	kind := queue.ActorUser
-	if p.Kind == auth.KindToken {
-		kind = queue.ActorToken
-	}
-	return p, queue.Actor{Kind: kind, Name: p.Name}
-}
-
-// allow returns errForbidden unless the request's role may do action.
-func (s *Server) allow(r *http.Request, action auth.Action) error {
-	p, _ := principal(r)
-	if !auth.Can(p.Role, action) {
-		return forbidden(string(action))
-	}
-	return nil
-}
-
 // hub finds a show's hub, or queue.ErrNotFound.
 func (s *Server) hub(r *http.Request) (*hub, error) {
 	key := chi.URLParam(r, "show")
 	h := s.hubs[key]
 	if h == nil {
-		return nil, notFound("show", key)
+		return nil, shared.NotFound("show", key)
 	}
 	return h, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // serveSSE is the one SSE loop: take a stream slot for the principal's
@@ -19,7 +20,7 @@ import (
 // within Limits.StreamWriteTimeout. A stream whose credentials end gets an
 // "end" event, then is closed.
 func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, h *hub, c *client, attach func()) {
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	release, err := s.streams.open(p, cancel)

@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // showView is what the show page and its live fragments render.
@@ -113,7 +113,7 @@ type pageInfo struct {
 
 // page builds a pageInfo for r.
 func (s *Server) page(r *http.Request, title string) pageInfo {
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	return pageInfo{Title: title, User: p.Name, Role: p.Role, CSRF: s.cfg.Auth.CSRFToken(r), Shows: s.keys,
 		Search: s.cfg.History != nil}
 }
@@ -176,49 +176,9 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 // caller ID.
 func displayName(c queue.Call) string {
 	if c.Notes.Name != "" {
-		return printable(c.Notes.Name)
+		return shared.Printable(c.Notes.Name)
 	}
-	return printable(c.Name)
-}
-
-// printable returns s fit to show as text: control characters (NUL, ESC
-// and the rest of C0, DEL, C1), line and paragraph separators, the
-// bidirectional controls that reorder what follows them, a byte-order mark
-// and bytes that are not UTF-8 each become U+FFFD. templ escapes HTML;
-// this keeps the rest of a hostile caller ID's tricks off the page.
-func printable(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unprintable(r) {
-			r = utf8.RuneError
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// unprintable reports whether r must not reach a page as it is.
-func unprintable(r rune) bool {
-	switch {
-	case r < 0x20, r >= 0x7f && r <= 0x9f:
-		return true
-	case r == 0x2028, r == 0x2029, r == 0xfeff:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	}
-	return false
+	return shared.Printable(c.Name)
 }
 
 // callerHref is the page of a caller's number, or "" when the caller ID
@@ -288,7 +248,7 @@ func nameOrNumber(c queue.Call) string {
 	if n := displayName(c); n != "" {
 		return n
 	}
-	return printable(c.Number)
+	return shared.Printable(c.Number)
 }
 
 // topicOf is what a caller is about: the screener's topic for this call,
