@@ -65,7 +65,7 @@ func TestTrivialActionEverywhere(t *testing.T) {
 		}}
 	acts := append(append([]callerAction{}, callerActions...), wave)
 	e := newEnv(t, func(c *Config) { c.actions = acts })
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 
 	t.Run("Console", func(t *testing.T) {
 		_, page := e.console(t, "GET", "/shows/morning", "screener", "", false)
