@@ -47,7 +47,7 @@ type events struct {
 	ring    []event // ring[i%len] for ids in (next-len, next)
 	next    int64   // the next event id
 	first   int64   // the oldest id still in the ring
-	clients map[*client]struct{}
+	clients clientSet
 	last    apiFeed
 }
 
@@ -236,8 +236,5 @@ func (h *events) detach(c *client) {
 func (h *events) closeAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for c := range h.clients {
-		close(c.gone)
-	}
-	clear(h.clients)
+	h.clients.kickAll()
 }

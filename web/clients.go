@@ -22,6 +22,18 @@ func newClient(role auth.Role, n int) *client {
 	return &client{ch: make(chan []byte, n), gone: make(chan struct{}), role: role, page: pageConsole, needFull: true}
 }
 
+// clientSet is a set of clients; the lock of its holder (a show's
+// events, its consoles) guards it.
+type clientSet map[*client]struct{}
+
+// kickAll kicks every client of the set and empties it.
+func (s clientSet) kickAll() {
+	for c := range s {
+		close(c.gone)
+	}
+	clear(s)
+}
+
 // send queues msg for c without blocking; false when c was kicked for
 // being too slow. The lock of the set that holds c is held.
 func (c *client) send(msg []byte) bool {

@@ -42,7 +42,7 @@ type consoles struct {
 	rendered testsignal.Signal[renderedRows] // rows rendered per render of a console role (a test signal)
 
 	mu   sync.Mutex
-	set  map[*client]struct{}
+	set  clientSet
 	last map[audience]rendered // last render sent, per audience
 
 	rows map[audience]*rowCache // line rows per console audience; render's alone, no lock
@@ -78,10 +78,7 @@ func (cs *consoles) detach(c *client) {
 func (cs *consoles) closeAll() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for c := range cs.set {
-		close(c.gone)
-	}
-	clear(cs.set)
+	cs.set.kickAll()
 }
 
 // audiences returns who the clients are now.
