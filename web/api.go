@@ -11,6 +11,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
@@ -161,10 +162,10 @@ func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiAct serves one caller action: callerAct with the action's JSON body.
-func (s *Server) apiAct(a callerAction) http.HandlerFunc {
+func (s *Server) apiAct(a action.Action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.callerAct(r, a, a.body.read)
-		if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
+		c, err := s.callerAct(r, a, a.Body.Read)
+		if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 			// The screener's phone rings: the outcome comes as a screening
 			// event (and the screen transition once answered).
 			s.writeJSON(w, r, http.StatusAccepted, callOf(c))
@@ -265,8 +266,8 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 		switch {
 		case reason == "":
 			return shared.Invalid("reason", "is required: say why the number is blocked")
-		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxText || strings.IndexFunc(reason, shared.Unprintable) >= 0:
-			return shared.Invalid("reason", "must be at most %d characters of text without control characters", maxText)
+		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > api.MaxText || strings.IndexFunc(reason, shared.Unprintable) >= 0:
+			return shared.Invalid("reason", "must be at most %d characters of text without control characters", api.MaxText)
 		}
 	}
 	p, actor := shared.Principal(r)
@@ -326,8 +327,8 @@ func (s *Server) searchCallers(r *http.Request) (any, error) {
 	switch {
 	case q == "":
 		return nil, shared.Invalid("q", "is required: digits of a number or part of a name")
-	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > maxText || strings.IndexFunc(q, shared.Unprintable) >= 0:
-		return nil, shared.Invalid("q", "must be at most %d characters of text", maxText)
+	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > api.MaxText || strings.IndexFunc(q, shared.Unprintable) >= 0:
+		return nil, shared.Invalid("q", "must be at most %d characters of text", api.MaxText)
 	}
 	limit, err := queryInt(r, "limit", searchLimit, 1, maxSearch)
 	if err != nil {
@@ -469,14 +470,14 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 // one. The state is read before the action, so a caller promoted in
 // between would be dropped on the waiting permission; callerAct closes
 // that gap with DropOptions.NotOnAir.
-func (s *Server) permFor(a callerAction, h *hub, callID string) auth.Action {
-	if a.permOnAir == "" {
-		return a.perm
+func (s *Server) permFor(a action.Action, h *hub, callID string) auth.Action {
+	if a.PermOnAir == "" {
+		return a.Perm
 	}
 	if c, err := s.cfg.Shows.Call(h.key, callID); err == nil {
-		return a.permFor(c)
+		return a.PermFor(c)
 	}
-	return a.perm
+	return a.Perm
 }
 
 // parseID reads an event id: a whole number, not negative.

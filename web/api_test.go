@@ -11,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 )
 
 // errCode returns the error code and field of a JSON error body.
@@ -31,14 +32,14 @@ func TestAPICallerActions(t *testing.T) {
 		"unlock":       func(e *env) { onAir(e); e.app.Lock("morning", "c1", queue.Actor{}) },
 		"callback-now": func(e *env) { e.app.Callback("c1") },
 	}
-	for _, a := range callerActions {
-		t.Run(a.path, func(t *testing.T) {
+	for _, a := range action.Table {
+		t.Run(a.Path, func(t *testing.T) {
 			e := newEnv(t)
 			e.app.Arrive("c1", "+15550001", "Ann")
-			if f := prepare[a.path]; f != nil {
+			if f := prepare[a.Path]; f != nil {
 				f(e)
 			}
-			path := "/api/v1/shows/morning/callers/c1/" + a.path
+			path := "/api/v1/shows/morning/callers/c1/" + a.Path
 			res, body := e.api(t, "POST", path, "producer", "")
 			if res.StatusCode != http.StatusOK || body["id"] != "c1" {
 				t.Fatalf("OK: got %d %v, want 200 with the call", res.StatusCode, body)

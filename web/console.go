@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
@@ -159,18 +160,18 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg s
 
 func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
-	a, ok := actionByPath(s.cfg.actions, chi.URLParam(r, "action"))
+	a, ok := action.ByPath(s.cfg.actions, chi.URLParam(r, "action"))
 	if !ok {
 		s.done(w, r, back, "", shared.NotFound("action", chi.URLParam(r, "action")))
 		return
 	}
-	c, err := s.callerAct(r, a, formInput)
-	msg := a.label + ": " + shared.Printable(c.Number) + " " + displayName(c)
-	if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
+	c, err := s.callerAct(r, a, action.FormInput)
+	msg := a.Label + ": " + shared.Printable(c.Number) + " " + displayName(c)
+	if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 		// The screener's phone rings; the caller's row says how it goes.
 		msg = screeningWords(s.screeningOf(r, c))
 	}
-	if a.name == queue.ActionDrop && r.PostFormValue("goodbye") != "" {
+	if a.Name == queue.ActionDrop && r.PostFormValue("goodbye") != "" {
 		msg += " (after the goodbye)"
 	}
 	s.done(w, r, back, msg, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
@@ -203,13 +204,13 @@ func startTalkback(r *http.Request, ctl auditedControls, h *hub, in ctlInput) (c
 // clearAirControl is hold all (how broadcast.ClearHold) or drop all
 // (broadcast.ClearDrop, with the body of a drop).
 func clearAirControl(name, path, how string, perm auth.Action) showControl {
-	body, _ := actionNamed(callerActions, how)
+	body, _ := action.Named(action.Table, how)
 	read := func(r *http.Request) (ctlInput, error) {
-		in, err := body.body.read(r)
+		in, err := body.Body.Read(r)
 		return ctlInput{drop: broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye}}, err
 	}
 	form := func(r *http.Request) (ctlInput, error) {
-		in, err := formInput(r)
+		in, err := action.FormInput(r)
 		return ctlInput{drop: broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye}}, err
 	}
 	return showControl{console: name, method: "POST", path: path, perm: perm, form: form, json: read,

@@ -15,7 +15,7 @@
 //
 // # One table per kind of action
 //
-// A caller action is one row of callerActions (actions.go): its name and
+// A caller action is one row of action.Table (package web/action): its name and
 // URL segment, the permission it needs (of the call: drop), queue's rule
 // (queue.May) and the console's narrower button rule, its JSON body, its
 // API operation, its button and key, and the words for it. The console's

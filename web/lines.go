@@ -10,6 +10,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
 )
@@ -69,9 +70,9 @@ type rowAct struct {
 // actsOf is a caller's actions for a role: the primary one (Action ""
 // when there is none), the others for the menu, and the destructive ones,
 // each only when the role may do it, queue's rule allows it and the
-// button's own rule shows it (the table's rows: callerActions).
+// button's own rule shows it (the table's rows: action.Table).
 func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []rowAct) {
-	all := v.buttons(pm, c, placeMenu) // in menu order; the primary is taken out
+	all := v.buttons(pm, c, action.PlaceMenu) // in menu order; the primary is taken out
 	if pm[auth.ActionNotes] && v.notesOn && queue.NormalizeNumber(c.Number) != "" {
 		all = append(all, rowAct{Action: "notes", Label: "Caller notes…", Key: "e", URL: notesURL(v.Snap.Show, c), Dialog: "notes", TestID: "act-notes"})
 	}
@@ -80,12 +81,14 @@ func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []
 	} else {
 		menu = all
 	}
-	return primary, menu, v.buttons(pm, c, placeDanger)
+	return primary, menu, v.buttons(pm, c, action.PlaceDanger)
 }
 
 // airActs are an on-air caller's toggles: mute and lock, for a role that
 // may use them.
-func airActs(v showView, pm perms, c queue.Call) []rowAct { return v.buttons(pm, c, placeToggle) }
+func airActs(v showView, pm perms, c queue.Call) []rowAct {
+	return v.buttons(pm, c, action.PlaceToggle)
+}
 
 // buttons are the buttons of the table's actions that go in place, for a
 // role with permissions pm, on c: each row's neutral button (actionButton)
@@ -93,14 +96,14 @@ func airActs(v showView, pm perms, c queue.Call) []rowAct { return v.buttons(pm,
 func (v showView) buttons(pm perms, c queue.Call, place int) []rowAct {
 	var out []rowAct
 	for _, a := range v.acts() {
-		b := a.button
-		if b.place != place || !pm[a.permFor(c)] || !a.fits(c) || b.show != nil && !b.show(c) {
+		b := a.Button
+		if b.Place != place || !pm[a.PermFor(c)] || !a.Fits(c) || b.Show != nil && !b.Show(c) {
 			continue
 		}
 		// The URL is relative to the row's data-base.
-		ra := rowAct{Action: a.name, Label: b.label, Key: b.key, URL: a.path, TestID: "act-" + cmp.Or(b.testID, a.name),
-			Dialog: b.dialog, Title: b.title, Submit: b.submit, Pressed: b.pressed}
-		if ask := asks[b.ask]; ask != nil {
+		ra := rowAct{Action: a.Name, Label: b.Label, Key: b.Key, URL: a.Path, TestID: "act-" + cmp.Or(b.TestID, a.Name),
+			Dialog: b.Dialog, Title: b.Title, Submit: b.Submit, Pressed: b.Pressed}
+		if ask := asks[b.Ask]; ask != nil {
 			out = append(out, ask(ra, v, c)...)
 			continue
 		}
@@ -112,8 +115,8 @@ func (v showView) buttons(pm perms, c queue.Call, place int) []rowAct {
 // asks are the console's questions asked before a button (actionButton's
 // ask), each finishing the button or making several of it.
 var asks = map[string]func(b rowAct, v showView, c queue.Call) []rowAct{
-	askDoNotAir: doNotAirQuestion,
-	askDrop:     dropButtons,
+	action.AskDoNotAir: doNotAirQuestion,
+	action.AskDrop:     dropButtons,
 }
 
 // doNotAirQuestion asks first before putting on air a caller marked do

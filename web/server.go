@@ -13,6 +13,7 @@ import (
 
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
@@ -87,9 +88,9 @@ type Config struct {
 	// client (see ClientAddr); nil: none.
 	Proxies *clientaddr.Proxies
 
-	// actions is the table of caller actions (default callerActions): a
+	// actions is the table of caller actions (default action.Table): a
 	// test adds one.
-	actions []callerAction
+	actions []action.Action
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered is told how many line rows each render of a role rendered
@@ -135,7 +136,7 @@ func New(cfg Config) *Server {
 		cfg.WaitingRows = 500
 	}
 	if cfg.actions == nil {
-		cfg.actions = callerActions
+		cfg.actions = action.Table
 	}
 	if cfg.retry <= 0 {
 		cfg.retry = time.Second
@@ -227,7 +228,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Get("/shows/{show}/callers/{call}/line-quality", s.apiLineQuality)
 		r.Get("/me", s.apiMe)
 		for _, a := range s.cfg.actions {
-			r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
+			r.Post("/shows/{show}/callers/{call}/"+a.Path, s.apiAct(a))
 		}
 		for _, c := range showControls {
 			if c.path != "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
 )
@@ -40,8 +41,8 @@ type showView struct {
 	recordingsOn bool
 	// talkback is what the show's talkback may use, for its menu.
 	talkback TalkbackRules
-	// actions are the caller actions, the table (nil: callerActions).
-	actions []callerAction
+	// actions are the caller actions, the table (nil: action.Table).
+	actions []action.Action
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
@@ -262,20 +263,20 @@ func topicOf(v showView, c queue.Call) string {
 
 // pendingText says in words which action is under way on a caller: the
 // table's words for a caller action, "going on air" for a take next.
-func (v showView) pendingText(action string) string {
-	if action == queue.ActionTakeNext {
-		action = queue.ActionPromote
+func (v showView) pendingText(name string) string {
+	if name == queue.ActionTakeNext {
+		name = queue.ActionPromote
 	}
-	if a, ok := actionNamed(v.acts(), action); ok && a.doing != "" {
-		return a.doing
+	if a, ok := action.Named(v.acts(), name); ok && a.Doing != "" {
+		return a.Doing
 	}
-	return strings.ReplaceAll(action, "_", " ")
+	return strings.ReplaceAll(name, "_", " ")
 }
 
 // acts is the table of caller actions the view offers (Config.actions).
-func (v showView) acts() []callerAction {
+func (v showView) acts() []action.Action {
 	if v.actions == nil {
-		return callerActions
+		return action.Table
 	}
 	return v.actions
 }
