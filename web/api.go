@@ -15,6 +15,7 @@ import (
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
+	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -461,8 +462,8 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := shared.Principal(r)
-	c := newClient(p.Role, 0) // attachAPI sizes its buffer for the replay
-	s.serveSSE(w, r, h, c, func() { h.events.attach(c, last) })
+	c := stream.NewClient(p.Role, 0) // attachAPI sizes its buffer for the replay
+	s.streams.Serve(w, r, c, func() { h.events.attach(c, last) }, func() { h.detach(c) })
 }
 
 // permFor is the permission doing a to a call needs (callerAction's

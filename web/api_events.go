@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/stream"
 )
 
 // The API's event stream (GET /api/v1/shows/{show}/events): every event
@@ -47,7 +48,7 @@ type events struct {
 	ring    []event // ring[i%len] for ids in (next-len, next)
 	next    int64   // the next event id
 	first   int64   // the oldest id still in the ring
-	clients clientSet
+	clients stream.Set
 	last    apiFeed
 }
 
@@ -56,7 +57,7 @@ func newEvents(cfg *Config, log *slog.Logger, key string, airLimit func() time.D
 	// are above the old ones and a stale Last-Event-ID gets a reset.
 	start := cfg.Now().UnixMicro()
 	return &events{cfg: cfg, log: log, key: key, airLimit: airLimit,
-		ring: make([]event, cfg.Ring), next: start, first: start, clients: map[*client]struct{}{}}
+		ring: make([]event, cfg.Ring), next: start, first: start, clients: map[*stream.Client]struct{}{}}
 }
 
 // Subscribed takes what the stream compares with from a snapshot taken
@@ -100,7 +101,7 @@ func (h *events) Update(u broadcast.Update) {
 		}
 		msg := h.resetMsg(fmt.Sprintf("resynchronised with Asterisk: %d transitions", len(u.Transitions)))
 		for c := range h.clients {
-			if !c.send(msg) {
+			if !c.Send(msg) {
 				delete(h.clients, c)
 			}
 		}
@@ -154,7 +155,7 @@ func (h *events) publishLocked(name string, v any) {
 		return
 	}
 	for c := range h.clients {
-		if !c.send(msg) {
+		if !c.Send(msg) {
 			delete(h.clients, c)
 			h.log.Warn("web: API event client too slow, disconnected", "show", h.key)
 		}
@@ -175,7 +176,7 @@ func (h *events) ringLocked(name string, v any) []byte {
 	if h.next-h.first > int64(len(h.ring)) {
 		h.first = h.next - int64(len(h.ring))
 	}
-	return encodeEvent(ev.id, name, data)
+	return stream.Encode(ev.id, name, data)
 }
 
 // Lost tells every API client that events were lost.
@@ -184,7 +185,7 @@ func (h *events) Lost(why string) {
 	defer h.mu.Unlock()
 	msg := h.resetMsg(why)
 	for c := range h.clients {
-		if !c.send(msg) {
+		if !c.Send(msg) {
 			delete(h.clients, c)
 		}
 	}
@@ -193,31 +194,29 @@ func (h *events) Lost(why string) {
 // resetMsg is the event telling a client to reload its state; h.mu held.
 func (h *events) resetMsg(why string) []byte {
 	data, _ := json.Marshal(api.ResetEvent{Reason: why, LastID: h.next - 1})
-	return encodeEvent(0, "reset", data)
+	return stream.Encode(0, "reset", data)
 }
 
 // attach registers an API client, first queueing the ring's events after
 // lastID, or a reset when lastID is out of the ring. lastID < 0: none. A
 // client made without a buffer gets one of ClientBuffer messages plus
 // room for its replay, so a stream costs the ring only when it replays it.
-func (h *events) attach(c *client, lastID int64) {
+func (h *events) attach(c *stream.Client, lastID int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if cap(c.ch) == 0 {
-		replay := int64(1) // a reset
-		if lastID >= h.first-1 && lastID < h.next {
-			replay = h.next - 1 - lastID
-		}
-		c.ch = make(chan []byte, h.cfg.ClientBuffer+int(replay))
+	replay := int64(1) // a reset
+	if lastID >= h.first-1 && lastID < h.next {
+		replay = h.next - 1 - lastID
 	}
+	c.EnsureBuffer(h.cfg.ClientBuffer + int(replay))
 	switch {
 	case lastID < 0:
 	case lastID < h.first-1 || lastID >= h.next:
-		c.send(h.resetMsg(fmt.Sprintf("event %d is not in the last %d", lastID, len(h.ring))))
+		c.Send(h.resetMsg(fmt.Sprintf("event %d is not in the last %d", lastID, len(h.ring))))
 	default:
 		for id := lastID + 1; id < h.next; id++ {
 			ev := h.ring[id%int64(len(h.ring))]
-			if !c.send(encodeEvent(ev.id, ev.name, ev.data)) {
+			if !c.Send(stream.Encode(ev.id, ev.name, ev.data)) {
 				return
 			}
 		}
@@ -226,7 +225,7 @@ func (h *events) attach(c *client, lastID int64) {
 }
 
 // detach removes a client.
-func (h *events) detach(c *client) {
+func (h *events) detach(c *stream.Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.clients, c)
@@ -236,5 +235,5 @@ func (h *events) detach(c *client) {
 func (h *events) closeAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.clients.kickAll()
+	h.clients.KickAll()
 }

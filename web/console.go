@@ -13,6 +13,7 @@ import (
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
+	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -85,11 +86,12 @@ func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := shared.Principal(r)
-	c := newClient(p.Role, s.cfg.ClientBuffer)
+	c := stream.NewClient(p.Role, s.cfg.ClientBuffer)
+	c.Page, c.NeedFull = pageConsole, true // every fragment at the first render
 	if r.URL.Query().Get("view") == pageHost {
-		c.page = pageHost
+		c.Page = pageHost
 	}
-	s.serveSSE(w, r, h, c, func() { h.attachConsole(c) })
+	s.streams.Serve(w, r, c, func() { h.attachConsole(c) }, func() { h.detach(c) })
 }
 
 // humanError says what went wrong in words for the flash area.

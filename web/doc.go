@@ -56,7 +56,7 @@
 // sent whole when the count line appears or goes). Only listed callers'
 // profiles are fetched. A console that connects gets every fragment whole,
 // the line groups assembled from the cached rows. Every SSE connection
-// follows one pattern:
+// follows one pattern (package web/stream, shared by both audiences):
 // attach, then select on the request, being kicked, messages and a
 // heartbeat, flushing each write. A client whose buffer fills is
 // disconnected (a browser reconnects and gets a full render).
@@ -97,7 +97,7 @@
 // most StreamsPerUser per user or token (all sessions together), MaxStreams
 // in all with StreamsReserved kept for admins and producers, each write
 // bounded, the credentials checked again every StreamRecheck, and a
-// session's streams ended when it logs out (streams.go). Every answer
+// session's streams ended when it logs out (package web/stream). Every answer
 // carries the security headers (a Content-Security-Policy allowing no
 // inline script or framing, no-store): see secure; Front puts them, and the
 // allowed-hosts check (Config.AllowedHosts), in front of whatever else the

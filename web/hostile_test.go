@@ -98,7 +98,7 @@ func TestStreamLimits(t *testing.T) {
 	refused("screener", http.StatusServiceUnavailable, api.CodeUnavailable)
 	webtest.OpenSSE(t, bearer("producer"))
 	refused("admin", http.StatusServiceUnavailable, api.CodeUnavailable)
-	if total, theirs := e.srv.streams.count("token:bot-host"); total != 4 || theirs != 2 {
+	if total, theirs := e.srv.streams.Count("token:bot-host"); total != 4 || theirs != 2 {
 		t.Fatalf("counted %d streams, %d of host; want 4 and 2", total, theirs)
 	}
 }

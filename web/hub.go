@@ -9,6 +9,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/feed"
+	"github.com/callin-radio/callin/web/stream"
 )
 
 // hub is one show's live side: the show's one feed (package feed) and
@@ -75,13 +76,13 @@ func (h *hub) nudge() { h.render.nudge() }
 
 // attachConsole registers a browser client (a console or a host view);
 // the next render sends it every part.
-func (h *hub) attachConsole(c *client) {
+func (h *hub) attachConsole(c *stream.Client) {
 	h.consoles.attach(c)
 	h.nudge()
 }
 
 // detach removes a client, of either kind.
-func (h *hub) detach(c *client) {
+func (h *hub) detach(c *stream.Client) {
 	h.events.detach(c)
 	h.consoles.detach(c)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
 	"github.com/callin-radio/callin/web/shared"
+	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -104,7 +105,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	limits  Limits
-	streams *streamSet
+	streams *stream.Server
 	hubs    map[string]*hub
 	keys    []string
 	static  http.Handler
@@ -143,13 +144,27 @@ func New(cfg Config) *Server {
 	}
 	cfg.Limits = cfg.Limits.orDefault()
 	sub, _ := fs.Sub(staticFS, "static")
-	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, streams: newStreamSet(cfg.Limits), hubs: map[string]*hub{},
+	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, hubs: map[string]*hub{},
 		static: http.StripPrefix("/static/", staticFiles(sub))}
+	s.streams = s.newStreams()
 	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
 	for _, k := range s.keys {
 		s.hubs[k] = newHub(&s.cfg, s.log, k)
 	}
 	return s
+}
+
+// newStreams is the server's event streams, bounded by its Limits.
+func (s *Server) newStreams() *stream.Server {
+	l := s.limits
+	return stream.NewServer(stream.Config{
+		Limits: stream.Limits{Max: l.MaxStreams, Reserved: l.StreamsReserved, PerUser: l.StreamsPerUser, Share: l.StreamShare,
+			WriteTimeout: l.StreamWriteTimeout, Recheck: l.StreamRecheck},
+		Heartbeat:    s.cfg.Heartbeat,
+		Authenticate: func(r *http.Request) (auth.Principal, error) { return s.cfg.Auth.Authenticate(r) },
+		Fail:         s.apiFail,
+		Log:          s.log,
+	})
 }
 
 // Run keeps every show's live feed until ctx ends. Call it once.
@@ -283,7 +298,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.cfg.Auth.LogoutHandler().ServeHTTP(sw, r)
 	if err == nil && p.Kind == auth.KindUser && sw.status < http.StatusBadRequest {
-		s.streams.end(p.Key, errLoggedOut)
+		s.streams.End(p.Key, stream.ErrLoggedOut)
 	}
 }
 

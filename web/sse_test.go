@@ -11,6 +11,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/stream"
 	"github.com/callin-radio/callin/web/webtest"
 )
 
@@ -98,13 +99,13 @@ func TestSSEHeartbeat(t *testing.T) {
 func TestSSESlowClientIsDisconnected(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.ClientBuffer = 2; c.Ring = 2 })
 	h := e.srv.hubs["morning"]
-	c := newClient("host", 2)
+	c := stream.NewClient("host", 2)
 	h.events.attach(c, -1)
 	for i := range 3 {
 		e.app.Arrive("c"+strconv.Itoa(i), "+1", "x")
 	}
 	select {
-	case <-c.gone:
+	case <-c.Gone():
 	case <-time.After(5 * time.Second):
 		t.Fatal("a client that reads nothing was not disconnected")
 	}

@@ -1,4 +1,4 @@
-package web
+package stream
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 // Errors that end event streams (shared.ErrTooManyStreams and
 // shared.ErrStreamsFull refuse them).
 var (
-	// errLoggedOut ends the streams of a session that logged out.
-	errLoggedOut = errors.New("the session logged out")
+	// ErrLoggedOut ends the streams of a session that logged out.
+	ErrLoggedOut = errors.New("the session logged out")
 	// errCredentialsGone ends a stream whose session or token is no
 	// longer valid (revoked, expired, ended elsewhere, role changed).
 	errCredentialsGone = errors.New("the session or token is no longer valid")
@@ -44,8 +44,8 @@ type stream struct {
 }
 
 func newStreamSet(l Limits) *streamSet {
-	per := min(l.StreamsPerUser, max(1, int(l.StreamShare*float64(l.MaxStreams))))
-	return &streamSet{max: l.MaxStreams, reserved: l.StreamsReserved, perHolder: per,
+	per := min(l.PerUser, max(1, int(l.Share*float64(l.Max))))
+	return &streamSet{max: l.Max, reserved: l.Reserved, perHolder: per,
 		byHolder: map[string]int{}, byKey: map[string]map[*stream]struct{}{}}
 }
 
