@@ -3,10 +3,21 @@
 // (JSON under /api/v1 with bearer tokens, documented at
 // /api/v1/openapi.json).
 //
+// # Packages
+//
+// web wires both audiences; what they share is in packages of its own,
+// which import neither web nor each other upward: web/action (the table
+// of caller actions), web/feed (each show's one live subscription, with
+// two subscribers), web/stream (the SSE loop, its clients and bounds),
+// web/shared (errors to HTTP, strict JSON, printable text, the
+// principal), web/api (the API's types and document), web/auth and
+// web/clientaddr; web/webtest holds the fakes the tests of both drive.
+//
 // # Dependencies
 //
-// web owns narrow interfaces of what it uses: Shows, Callers and Controls
-// (satisfied by *broadcast.App), Feed (BroadcastFeed adapts
+// web owns narrow interfaces of what it uses: Shows, Callers (an alias
+// of action.Callers) and Controls (satisfied by *broadcast.App), Feed
+// (feed.Source; BroadcastFeed adapts
 // *broadcast.App), History, Chat and CallerNotes (*postgres.Store) and
 // Auth (*auth.Service). Controls take no actor, so web logs every show
 // control change with the user or token that made it.
