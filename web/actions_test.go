@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -29,22 +30,22 @@ func TestActionPermissions(t *testing.T) {
 		queue.ActionUnlock: {auth.ActionLock, auth.ActionLock}, queue.ActionDrop: {auth.ActionDropWaiting, auth.ActionDropOnAir},
 		queue.ActionCallbackNow: {auth.ActionPromote, auth.ActionPromote},
 	}
-	if len(callerActions) != len(want) || len(queue.CallerActions) != len(want) {
-		t.Fatalf("%d actions in the table, %d in queue.CallerActions, want %d", len(callerActions), len(queue.CallerActions), len(want))
+	if len(action.Table) != len(want) || len(queue.CallerActions) != len(want) {
+		t.Fatalf("%d actions in the table, %d in queue.CallerActions, want %d", len(action.Table), len(queue.CallerActions), len(want))
 	}
-	for _, a := range callerActions {
-		w, ok := want[a.name]
-		got := [2]auth.Action{a.permFor(queue.Call{State: queue.StateWaiting}), a.permFor(queue.Call{State: queue.StateOnAir})}
+	for _, a := range action.Table {
+		w, ok := want[a.Name]
+		got := [2]auth.Action{a.PermFor(queue.Call{State: queue.StateWaiting}), a.PermFor(queue.Call{State: queue.StateOnAir})}
 		if !ok || got != w {
-			t.Errorf("%s: needs %v, want %v", a.name, got, w)
+			t.Errorf("%s: needs %v, want %v", a.Name, got, w)
 		}
 	}
-	drop, _ := actionNamed(callerActions, queue.ActionDrop)
+	drop, _ := action.Named(action.Table, queue.ActionDrop)
 	waiting, onAir := queue.Call{State: queue.StateWaiting}, queue.Call{State: queue.StateOnAir}
-	if !auth.Can(auth.RoleScreener, drop.permFor(waiting)) || auth.Can(auth.RoleScreener, drop.permFor(onAir)) {
+	if !auth.Can(auth.RoleScreener, drop.PermFor(waiting)) || auth.Can(auth.RoleScreener, drop.PermFor(onAir)) {
 		t.Error("screener: want drop waiting only")
 	}
-	if auth.Can(auth.RoleHost, drop.permFor(waiting)) || !auth.Can(auth.RoleHost, drop.permFor(onAir)) {
+	if auth.Can(auth.RoleHost, drop.PermFor(waiting)) || !auth.Can(auth.RoleHost, drop.PermFor(onAir)) {
 		t.Error("host: want drop on-air only")
 	}
 }
@@ -55,17 +56,17 @@ func TestActionPermissions(t *testing.T) {
 // document and GET /me, and done from the API and the console.
 func TestTrivialActionEverywhere(t *testing.T) {
 	var waved atomic.Int32
-	wave := callerAction{name: "wave", path: "wave", perm: auth.ActionNotes, body: noBody,
-		may:    func(c queue.Call) bool { return c.State == queue.StateWaiting },
-		op:     actionOp{id: "waveAtCaller", who: api.WhoScreen, desc: "Wave at a waiting caller."},
-		button: actionButton{label: "Wave", key: "v"}, label: "Waved",
-		do: func(_ context.Context, _ Callers, _, id string, _ queue.Actor, _ actionInput) (queue.Call, error) {
+	wave := action.Action{Name: "wave", Path: "wave", Perm: auth.ActionNotes, Body: action.NoBody,
+		May:    func(c queue.Call) bool { return c.State == queue.StateWaiting },
+		Op:     action.Op{ID: "waveAtCaller", Who: api.WhoScreen, Desc: "Wave at a waiting caller."},
+		Button: action.Button{Label: "Wave", Key: "v"}, Label: "Waved",
+		Do: func(_ context.Context, _ Callers, _, id string, _ queue.Actor, _ action.Input) (queue.Call, error) {
 			waved.Add(1)
 			return queue.Call{ID: id, Number: "+15550001", State: queue.StateWaiting}, nil
 		}}
-	acts := append(append([]callerAction{}, callerActions...), wave)
+	acts := append(append([]action.Action{}, action.Table...), wave)
 	e := newEnv(t, func(c *Config) { c.actions = acts })
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 
 	t.Run("Console", func(t *testing.T) {
 		_, page := e.console(t, "GET", "/shows/morning", "screener", "", false)

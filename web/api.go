@@ -11,8 +11,11 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
+	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -35,7 +38,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error)
 // apiShowReq checks the role may do action and returns the request's
 // show hub.
 func (s *Server) apiShowReq(r *http.Request, action auth.Action) (*hub, error) {
-	if err := s.allow(r, action); err != nil {
+	if err := shared.Allow(r, action); err != nil {
 		return nil, err
 	}
 	return s.hub(r)
@@ -51,7 +54,7 @@ func (s *Server) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
 }
 
 func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
@@ -87,7 +90,7 @@ func (s *Server) callers(r *http.Request) (api.CallList, error) {
 	switch state {
 	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateCallback, queue.StateOnAir:
 	default:
-		return api.CallList{}, invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
+		return api.CallList{}, shared.Invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
 	}
 	var out []queue.Call
 	for _, calls := range lineOrder(snap.Lineup) {
@@ -114,7 +117,7 @@ func (s *Server) caller(r *http.Request) (api.Call, error) {
 	id := chi.URLParam(r, "call")
 	c, err := s.cfg.Shows.Call(h.key, id)
 	if errors.Is(err, queue.ErrNotFound) || err == nil && c.State == queue.StateEnded {
-		return api.Call{}, notFound("caller", id)
+		return api.Call{}, shared.NotFound("caller", id)
 	}
 	if err != nil {
 		return api.Call{}, err
@@ -160,10 +163,10 @@ func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiAct serves one caller action: callerAct with the action's JSON body.
-func (s *Server) apiAct(a callerAction) http.HandlerFunc {
+func (s *Server) apiAct(a action.Action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.callerAct(r, a, a.body.read)
-		if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
+		c, err := s.callerAct(r, a, a.Body.Read)
+		if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 			// The screener's phone rings: the outcome comes as a screening
 			// event (and the screen transition once answered).
 			s.writeJSON(w, r, http.StatusAccepted, callOf(c))
@@ -193,13 +196,13 @@ func number(r *http.Request) (string, error) {
 	if r.URL.RawPath != "" {
 		v, err := url.PathUnescape(raw)
 		if err != nil {
-			return "", badRequest("number", "malformed percent-encoding")
+			return "", shared.BadRequest("number", "malformed percent-encoding")
 		}
 		raw = v
 	}
 	n := queue.NormalizeNumber(raw)
 	if n == "" {
-		return "", invalid("number", "must be a phone number: up to 20 digits, an optional leading +, and spaces, dashes, dots, slashes or brackets between them")
+		return "", shared.Invalid("number", "must be a phone number: up to 20 digits, an optional leading +, and spaces, dashes, dots, slashes or brackets between them")
 	}
 	return n, nil
 }
@@ -207,11 +210,11 @@ func number(r *http.Request) (string, error) {
 // history loads a caller's profile and calls; known says whether callin
 // has ever seen or noted the number.
 func (s *Server) history(r *http.Request) (out historyJSON, known bool, err error) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return historyJSON{}, false, err
 	}
 	if s.cfg.History == nil {
-		return historyJSON{}, false, notFound("history", "")
+		return historyJSON{}, false, shared.NotFound("history", "")
 	}
 	n, err := number(r)
 	if err != nil {
@@ -236,7 +239,7 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 func (s *Server) knownHistory(r *http.Request) (historyJSON, error) {
 	out, known, err := s.history(r)
 	if err == nil && !known {
-		err = notFound("caller", out.Profile.Number)
+		err = shared.NotFound("caller", out.Profile.Number)
 	}
 	return out, err
 }
@@ -249,11 +252,11 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 // block blocks (with a reason, required) or unblocks the {number} of r,
 // and flags or unflags that number's callers already in line.
 func (s *Server) block(r *http.Request, blocked bool, reason string) error {
-	if err := s.allow(r, auth.ActionBlock); err != nil {
+	if err := shared.Allow(r, auth.ActionBlock); err != nil {
 		return err
 	}
 	if s.cfg.History == nil {
-		return notFound("history", "")
+		return shared.NotFound("history", "")
 	}
 	n, err := number(r)
 	if err != nil {
@@ -263,12 +266,12 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 		reason = strings.TrimSpace(reason)
 		switch {
 		case reason == "":
-			return invalid("reason", "is required: say why the number is blocked")
-		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxText || strings.IndexFunc(reason, unprintable) >= 0:
-			return invalid("reason", "must be at most %d characters of text without control characters", maxText)
+			return shared.Invalid("reason", "is required: say why the number is blocked")
+		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > api.MaxText || strings.IndexFunc(reason, shared.Unprintable) >= 0:
+			return shared.Invalid("reason", "must be at most %d characters of text without control characters", api.MaxText)
 		}
 	}
-	p, actor := principal(r)
+	p, actor := shared.Principal(r)
 	if blocked {
 		err = s.cfg.History.Block(r.Context(), n, auth.ActorName(p), reason)
 	} else {
@@ -293,7 +296,7 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
 	var in api.Block
 	if blocked {
-		if err := decodeJSON(r, &in); err != nil {
+		if err := shared.DecodeJSON(r, &in); err != nil {
 			return historyJSON{}, err
 		}
 	}
@@ -315,18 +318,18 @@ func (s *Server) apiUnblock(w http.ResponseWriter, r *http.Request) {
 
 // searchCallers finds callers by number or name.
 func (s *Server) searchCallers(r *http.Request) (any, error) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
 	if s.cfg.History == nil {
-		return nil, notFound("history", "")
+		return nil, shared.NotFound("history", "")
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	switch {
 	case q == "":
-		return nil, invalid("q", "is required: digits of a number or part of a name")
-	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > maxText || strings.IndexFunc(q, unprintable) >= 0:
-		return nil, invalid("q", "must be at most %d characters of text", maxText)
+		return nil, shared.Invalid("q", "is required: digits of a number or part of a name")
+	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > api.MaxText || strings.IndexFunc(q, shared.Unprintable) >= 0:
+		return nil, shared.Invalid("q", "must be at most %d characters of text", api.MaxText)
 	}
 	limit, err := queryInt(r, "limit", searchLimit, 1, maxSearch)
 	if err != nil {
@@ -346,13 +349,6 @@ func (s *Server) searchCallers(r *http.Request) (any, error) {
 func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 	out, err := s.searchCallers(r)
 	s.reply(w, r, out, err)
-}
-
-// airLimitNow is the show's on-air warning.
-func (h *hub) airLimitNow() time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.airLimit
 }
 
 // settings returns the show's settings.
@@ -387,7 +383,7 @@ func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 		return api.Settings{}, err
 	}
 	var in api.SettingsChange
-	if err := decodeJSON(r, &in); err != nil {
+	if err := shared.DecodeJSON(r, &in); err != nil {
 		return api.Settings{}, err
 	}
 	checks := []struct {
@@ -413,11 +409,11 @@ func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 		if c.v == nil {
 			continue
 		}
-		if err := s.allow(r, c.perm); err != nil {
+		if err := shared.Allow(r, c.perm); err != nil {
 			return api.Settings{}, err
 		}
 		if *c.v < c.lo || *c.v > c.hi {
-			return api.Settings{}, invalid(c.field, "must be between %d and %d", c.lo, c.hi)
+			return api.Settings{}, shared.Invalid(c.field, "must be between %d and %d", c.lo, c.hi)
 		}
 	}
 	for _, c := range checks {
@@ -449,7 +445,7 @@ func lastEventID(r *http.Request) (int64, error) {
 	}
 	id, err := parseID(v)
 	if err != nil {
-		return 0, badRequest(field, "must be an event id")
+		return 0, shared.BadRequest(field, "must be an event id")
 	}
 	return id, nil
 }
@@ -465,9 +461,9 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	p, _ := principal(r)
-	c := newClient(p.Role, 0) // attachAPI sizes its buffer for the replay
-	s.serveSSE(w, r, h, c, func() { h.attachAPI(c, last) })
+	p, _ := shared.Principal(r)
+	c := stream.NewClient(p.Role, 0) // attachAPI sizes its buffer for the replay
+	s.streams.Serve(w, r, c, func() { h.events.attach(c, last) }, func() { h.detach(c) })
 }
 
 // permFor is the permission doing a to a call needs (callerAction's
@@ -475,14 +471,14 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 // one. The state is read before the action, so a caller promoted in
 // between would be dropped on the waiting permission; callerAct closes
 // that gap with DropOptions.NotOnAir.
-func (s *Server) permFor(a callerAction, h *hub, callID string) auth.Action {
-	if a.permOnAir == "" {
-		return a.perm
+func (s *Server) permFor(a action.Action, h *hub, callID string) auth.Action {
+	if a.PermOnAir == "" {
+		return a.Perm
 	}
 	if c, err := s.cfg.Shows.Call(h.key, callID); err == nil {
-		return a.permFor(c)
+		return a.PermFor(c)
 	}
-	return a.perm
+	return a.Perm
 }
 
 // parseID reads an event id: a whole number, not negative.
@@ -503,10 +499,10 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, badRequest(name, "must be a whole number")
+		return 0, shared.BadRequest(name, "must be a whole number")
 	}
 	if n < lo || n > hi {
-		return 0, invalid(name, "must be between %d and %d", lo, hi)
+		return 0, shared.Invalid(name, "must be between %d and %d", lo, hi)
 	}
 	return n, nil
 }

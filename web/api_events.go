@@ -3,17 +3,23 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/stream"
 )
 
 // The API's event stream (GET /api/v1/shows/{show}/events): every event
-// of a show is numbered by its hub and kept in a ring of the last
+// of a show is numbered by the show's events, the API's subscriber to its
+// feed (web/feed), and kept in a ring of the last
 // Config.Ring for Last-Event-ID; the kinds and their data are the
 // document's Event schema. Transitions come from broadcast's updates, and
 // so do the show-level events (lines, settings, recording, talkback,
-// node) and the screenings on phones (screening.go); chat messages and the on-air warning come from the hub itself.
+// node) and the screenings on phones (screening.go); chat messages and the
+// on-air warning come from the hub itself (addChat, setAirLimit).
 
 // event is one numbered event as the API streams it.
 type event struct {
@@ -22,24 +28,48 @@ type event struct {
 	data []byte
 }
 
-// apiFeed is what a hub last told API clients of the show, to send only
-// changes; reset from a snapshot at every subscription. The hub's lock
-// guards it.
+// apiFeed is what the event stream last told API clients of the show, to
+// send only changes; reset from a snapshot at every subscription.
 type apiFeed struct {
 	settings broadcast.Settings
 	talkback api.TalkbackEvent
 }
 
-// apiSubscribed takes what the feed compares with from a snapshot taken
+// events is the API's subscriber to a show's feed: it numbers the show's
+// events, keeps the last Config.Ring of them and sends them to its
+// clients. Its lock guards all of it.
+type events struct {
+	cfg      *Config
+	log      *slog.Logger
+	key      string
+	airLimit func() time.Duration // the show's on-air warning, for settings events
+
+	mu      sync.Mutex
+	ring    []event // ring[i%len] for ids in (next-len, next)
+	next    int64   // the next event id
+	first   int64   // the oldest id still in the ring
+	clients stream.Set
+	last    apiFeed
+}
+
+func newEvents(cfg *Config, log *slog.Logger, key string, airLimit func() time.Duration) *events {
+	// Ids start at the clock in microseconds, so a restarted server's ids
+	// are above the old ones and a stale Last-Event-ID gets a reset.
+	start := cfg.Now().UnixMicro()
+	return &events{cfg: cfg, log: log, key: key, airLimit: airLimit,
+		ring: make([]event, cfg.Ring), next: start, first: start, clients: map[*stream.Client]struct{}{}}
+}
+
+// Subscribed takes what the stream compares with from a snapshot taken
 // after subscribing.
-func (h *hub) apiSubscribed() {
+func (h *events) Subscribed() {
 	snap, err := h.cfg.Shows.Snapshot(h.key)
 	if err != nil {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.feed = apiFeed{settings: snap.Settings, talkback: talkbackOf(snap.Media)}
+	h.last = apiFeed{settings: snap.Settings, talkback: talkbackOf(snap.Media)}
 }
 
 func talkbackOf(m broadcast.MediaState) api.TalkbackEvent {
@@ -49,8 +79,8 @@ func talkbackOf(m broadcast.MediaState) api.TalkbackEvent {
 	return api.TalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1)}
 }
 
-// apiUpdate turns one broadcast update into the API's events.
-func (h *hub) apiUpdate(u broadcast.Update) {
+// Update turns one broadcast update into the API's events.
+func (h *events) Update(u broadcast.Update) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch u.Kind {
@@ -70,22 +100,22 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 			h.ringLocked("transition", apiTransitionOf(t))
 		}
 		msg := h.resetMsg(fmt.Sprintf("resynchronised with Asterisk: %d transitions", len(u.Transitions)))
-		for c := range h.api {
-			if !c.send(msg) {
-				delete(h.api, c)
+		for c := range h.clients {
+			if !c.Send(msg) {
+				delete(h.clients, c)
 			}
 		}
 	case broadcast.UpdateSettings:
-		if u.Settings.LinesOpen != h.feed.settings.LinesOpen {
+		if u.Settings.LinesOpen != h.last.settings.LinesOpen {
 			h.publishLocked("lines", api.LinesEvent{Open: u.Settings.LinesOpen})
 		}
-		h.feed.settings = u.Settings
+		h.last.settings = u.Settings
 		h.publishSettingsLocked()
 	case broadcast.UpdateRecording:
 		h.publishLocked("recording", recordingStateOf(u.Recording))
 	case broadcast.UpdateMedia:
-		if tb := talkbackOf(u.Media); tb != h.feed.talkback {
-			h.feed.talkback = tb
+		if tb := talkbackOf(u.Media); tb != h.last.talkback {
+			h.last.talkback = tb
 			h.publishLocked("talkback", tb)
 		}
 	case broadcast.UpdateNode:
@@ -97,21 +127,36 @@ func (h *hub) apiUpdate(u broadcast.Update) {
 
 // publishSettingsLocked sends the show's settings as last known, with
 // the on-air warning; h.mu held.
-func (h *hub) publishSettingsLocked() {
-	h.publishLocked("settings", settingsOf(h.feed.settings, h.airLimit))
+func (h *events) publishSettingsLocked() {
+	h.publishLocked("settings", settingsOf(h.last.settings, h.airLimit()))
+}
+
+// settingsChanged sends the show's settings (the on-air warning changed).
+func (h *events) settingsChanged() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.publishSettingsLocked()
+}
+
+// publish numbers an event, keeps it in the ring and sends it to the API
+// clients (publishLocked).
+func (h *events) publish(name string, v any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.publishLocked(name, v)
 }
 
 // publishLocked numbers an event, keeps it in the ring and sends it to
 // the API clients; h.mu held. A client too slow to take it is
 // disconnected.
-func (h *hub) publishLocked(name string, v any) {
+func (h *events) publishLocked(name string, v any) {
 	msg := h.ringLocked(name, v)
 	if msg == nil {
 		return
 	}
-	for c := range h.api {
-		if !c.send(msg) {
-			delete(h.api, c)
+	for c := range h.clients {
+		if !c.Send(msg) {
+			delete(h.clients, c)
 			h.log.Warn("web: API event client too slow, disconnected", "show", h.key)
 		}
 	}
@@ -119,7 +164,7 @@ func (h *hub) publishLocked(name string, v any) {
 
 // ringLocked numbers an event and keeps it in the ring, and returns it
 // encoded (nil if it cannot be); h.mu held.
-func (h *hub) ringLocked(name string, v any) []byte {
+func (h *events) ringLocked(name string, v any) []byte {
 	data, err := json.Marshal(v)
 	if err != nil {
 		h.log.Error("web: encode event", "show", h.key, "event", name, "err", err)
@@ -131,52 +176,64 @@ func (h *hub) ringLocked(name string, v any) []byte {
 	if h.next-h.first > int64(len(h.ring)) {
 		h.first = h.next - int64(len(h.ring))
 	}
-	return encodeEvent(ev.id, name, data)
+	return stream.Encode(ev.id, name, data)
 }
 
-// reset tells every API client that events were lost.
-func (h *hub) reset(why string) {
+// Lost tells every API client that events were lost.
+func (h *events) Lost(why string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	msg := h.resetMsg(why)
-	for c := range h.api {
-		if !c.send(msg) {
-			delete(h.api, c)
+	for c := range h.clients {
+		if !c.Send(msg) {
+			delete(h.clients, c)
 		}
 	}
 }
 
 // resetMsg is the event telling a client to reload its state; h.mu held.
-func (h *hub) resetMsg(why string) []byte {
+func (h *events) resetMsg(why string) []byte {
 	data, _ := json.Marshal(api.ResetEvent{Reason: why, LastID: h.next - 1})
-	return encodeEvent(0, "reset", data)
+	return stream.Encode(0, "reset", data)
 }
 
-// attachAPI registers an API client, first queueing the ring's events after
+// attach registers an API client, first queueing the ring's events after
 // lastID, or a reset when lastID is out of the ring. lastID < 0: none. A
 // client made without a buffer gets one of ClientBuffer messages plus
 // room for its replay, so a stream costs the ring only when it replays it.
-func (h *hub) attachAPI(c *client, lastID int64) {
+func (h *events) attach(c *stream.Client, lastID int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if cap(c.ch) == 0 {
-		replay := int64(1) // a reset
-		if lastID >= h.first-1 && lastID < h.next {
-			replay = h.next - 1 - lastID
-		}
-		c.ch = make(chan []byte, h.cfg.ClientBuffer+int(replay))
+	replay := int64(1) // a reset
+	if lastID >= h.first-1 && lastID < h.next {
+		replay = h.next - 1 - lastID
 	}
+	c.EnsureBuffer(h.cfg.ClientBuffer + int(replay))
 	switch {
 	case lastID < 0:
 	case lastID < h.first-1 || lastID >= h.next:
-		c.send(h.resetMsg(fmt.Sprintf("event %d is not in the last %d", lastID, len(h.ring))))
+		c.Send(h.resetMsg(fmt.Sprintf("event %d is not in the last %d", lastID, len(h.ring))))
 	default:
 		for id := lastID + 1; id < h.next; id++ {
 			ev := h.ring[id%int64(len(h.ring))]
-			if !c.send(encodeEvent(ev.id, ev.name, ev.data)) {
+			if !c.Send(stream.Encode(ev.id, ev.name, ev.data)) {
 				return
 			}
 		}
 	}
-	h.api[c] = struct{}{}
+	h.clients[c] = struct{}{}
+}
+
+// detach removes a client.
+func (h *events) detach(c *stream.Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.clients, c)
+}
+
+// closeAll kicks every client when the show's hub stops.
+func (h *events) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.clients.KickAll()
 }

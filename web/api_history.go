@@ -12,6 +12,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -36,7 +37,7 @@ func (s *Server) exportRange(r *http.Request) (exportReq, error) {
 		return exportReq{}, err
 	}
 	if s.cfg.History == nil {
-		return exportReq{}, notFound("history", "")
+		return exportReq{}, shared.NotFound("history", "")
 	}
 	q := r.URL.Query()
 	out := exportReq{show: h.key}
@@ -45,31 +46,31 @@ func (s *Server) exportRange(r *http.Request) (exportReq, error) {
 	case "csv":
 		out.csv = true
 	default:
-		return exportReq{}, invalid("format", "must be json or csv")
+		return exportReq{}, shared.Invalid("format", "must be json or csv")
 	}
 	now := s.cfg.Now()
 	if v := q.Get("from"); v != "" {
 		if out.from, err = time.Parse(time.RFC3339, v); err != nil {
-			return exportReq{}, invalid("from", "must be a time like 2026-03-01T06:00:00Z")
+			return exportReq{}, shared.Invalid("from", "must be a time like 2026-03-01T06:00:00Z")
 		}
 		out.to = out.from.Add(24 * time.Hour)
 		if v := q.Get("to"); v != "" {
 			if out.to, err = time.Parse(time.RFC3339, v); err != nil {
-				return exportReq{}, invalid("to", "must be a time like 2026-03-01T10:00:00Z")
+				return exportReq{}, shared.Invalid("to", "must be a time like 2026-03-01T10:00:00Z")
 			}
 		}
 		if !out.to.After(out.from) || out.to.Sub(out.from) > maxRange {
-			return exportReq{}, invalid("to", "must be after from, by at most 31 days")
+			return exportReq{}, shared.Invalid("to", "must be after from, by at most 31 days")
 		}
 		return out, nil
 	}
 	if q.Get("to") != "" {
-		return exportReq{}, invalid("from", "is required with to")
+		return exportReq{}, shared.Invalid("from", "is required with to")
 	}
 	day := now
 	if v := q.Get("day"); v != "" {
 		if day, err = time.ParseInLocation("2006-01-02", v, now.Location()); err != nil {
-			return exportReq{}, invalid("day", "must be a date like 2006-01-02")
+			return exportReq{}, shared.Invalid("day", "must be a date like 2006-01-02")
 		}
 	}
 	y, m, d := day.Date()
@@ -98,7 +99,7 @@ func (s *Server) writeCSV(w http.ResponseWriter, r *http.Request, name string, r
 // ID names are text from outside) as text, and shows control characters
 // as U+FFFD.
 func csvSafe(v string) string {
-	v = printable(v)
+	v = shared.Printable(v)
 	if v != "" && strings.ContainsRune("=+-@", rune(v[0])) {
 		if _, err := strconv.ParseFloat(v, 64); err != nil || v[0] == '=' || v[0] == '@' {
 			return "'" + v
@@ -202,14 +203,14 @@ func (s *Server) postChat(r *http.Request) (api.Message, error) {
 		return api.Message{}, err
 	}
 	var in api.MessageText
-	if err := decodeJSON(r, &in); err != nil {
+	if err := shared.DecodeJSON(r, &in); err != nil {
 		return api.Message{}, err
 	}
 	text := strings.TrimSpace(in.Text)
-	if text == "" || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, unprintable) >= 0 {
-		return api.Message{}, invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
+	if text == "" || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, shared.Unprintable) >= 0 {
+		return api.Message{}, shared.Invalid("text", "must be 1 to %d characters of text without control characters", maxChat)
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	m := chatMsg{At: s.cfg.Now(), From: auth.ActorName(p), Text: text}
 	if s.cfg.Chat != nil {
 		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, auth.ActorName(p), text)
@@ -238,7 +239,7 @@ func (s *Server) recordingsReq(r *http.Request) (*hub, error) {
 		return nil, err
 	}
 	if s.cfg.Recordings == nil {
-		return nil, notFound("recordings", "")
+		return nil, shared.NotFound("recordings", "")
 	}
 	return h, nil
 }

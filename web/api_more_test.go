@@ -12,11 +12,12 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 func TestAPISettings(t *testing.T) {
 	e := newEnv(t)
-	s := openSSE(t, e.eventsRequest(t, ""))
+	s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
 	res, body := e.api(t, "GET", "/api/v1/shows/morning/settings", "host", "")
 	if res.StatusCode != 200 || body["announce_every_seconds"] != 90.0 || body["on_air_warning_minutes"] != 10.0 {
 		t.Fatalf("get: %d %v", res.StatusCode, body)
@@ -27,7 +28,7 @@ func TestAPISettings(t *testing.T) {
 		body["announce_every_seconds"] != 60.0 || body["on_air_warning_minutes"] != 7.0 {
 		t.Fatalf("patch: %d %v", res.StatusCode, body)
 	}
-	s.next(t, named("settings", `"on_air_warning_minutes":7`))
+	s.Next(t, webtest.Named("settings", `"on_air_warning_minutes":7`))
 	for _, tc := range []struct {
 		name, role, body string
 		status           int
@@ -58,28 +59,28 @@ func TestAPISettings(t *testing.T) {
 func TestAPIEventsDocumented(t *testing.T) {
 	e := newEnv(t)
 	doc := loadDoc(t)
-	s := openSSE(t, e.eventsRequest(t, ""))
-	e.app.arrive("c1", "+15550001", "Ann")
-	first := s.next(t, named("transition"))
+	s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
+	e.app.Arrive("c1", "+15550001", "Ann")
+	first := s.Next(t, webtest.Named("transition"))
 
-	e.app.update(broadcast.Update{Kind: broadcast.UpdateSettings, Settings: broadcast.Settings{Title: "M", LinesOpen: false, Capacity: 5}})
-	e.app.update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb", TalkbackBridges: 2, HoldBridges: 3}})
-	e.app.update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb", TalkbackBridges: 2, HoldBridges: 3, HoldMembers: 3}})
-	e.app.update(broadcast.Update{Kind: broadcast.UpdateRecording, Recording: broadcast.RecordingState{Name: "r1", State: "done",
-		Format: "wav", Duration: 3 * time.Second, Ended: e.app.now, Calls: []string{"c1"}}})
-	e.app.update(broadcast.Update{Kind: broadcast.UpdateNode, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeDown, Since: e.app.now}})
+	e.app.Update(broadcast.Update{Kind: broadcast.UpdateSettings, Settings: broadcast.Settings{Title: "M", LinesOpen: false, Capacity: 5}})
+	e.app.Update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb", TalkbackBridges: 2, HoldBridges: 3}})
+	e.app.Update(broadcast.Update{Kind: broadcast.UpdateMedia, Media: broadcast.MediaState{Music: false, Talkback: true, TalkbackLine: "ch-tb", TalkbackBridges: 2, HoldBridges: 3, HoldMembers: 3}})
+	e.app.Update(broadcast.Update{Kind: broadcast.UpdateRecording, Recording: broadcast.RecordingState{Name: "r1", State: "done",
+		Format: "wav", Duration: 3 * time.Second, Ended: e.app.Now, Calls: []string{"c1"}}})
+	e.app.Update(broadcast.Update{Kind: broadcast.UpdateNode, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeDown, Since: e.app.Now}})
 	want := []string{"lines", "settings", "talkback", "recording", "node", "chat"}
-	var got []sseEvent
+	var got []webtest.Event
 	for range want[:5] { // the feed's updates, in their order
-		got = append(got, s.next(t, func(ev sseEvent) bool { return !ev.Comment && ev.Name != "transition" }))
+		got = append(got, s.Next(t, func(ev webtest.Event) bool { return !ev.Comment && ev.Name != "transition" }))
 	}
 	// Chat reaches the stream straight from the request, not through the
 	// feed: posted once the feed's events are in, so the order is known.
 	if res, _ := e.api(t, "POST", "/api/v1/shows/morning/chat", "host", `{"text":"hello"}`); res.StatusCode != 200 {
 		t.Fatalf("chat: %d", res.StatusCode)
 	}
-	got = append(got, s.next(t, func(ev sseEvent) bool { return !ev.Comment && ev.Name != "transition" }))
-	check := func(ev sseEvent, frame string) {
+	got = append(got, s.Next(t, func(ev webtest.Event) bool { return !ev.Comment && ev.Name != "transition" }))
+	check := func(ev webtest.Event, frame string) {
 		t.Helper()
 		var v any
 		if err := json.Unmarshal([]byte(`{"event":"`+ev.Name+`","id":"`+ev.ID+`","data":`+ev.Data+`}`), &v); err != nil {
@@ -104,9 +105,9 @@ func TestAPIEventsDocumented(t *testing.T) {
 	}
 
 	// A client that saw the first transition gets the rest, names and all.
-	r := openSSE(t, e.eventsRequest(t, first.ID))
+	r := webtest.OpenSSE(t, e.eventsRequest(t, first.ID))
 	for _, name := range append([]string{"transition"}, want...) { // arrive, then join, then the show's
-		ev := r.next(t, func(ev sseEvent) bool { return !ev.Comment })
+		ev := r.Next(t, func(ev webtest.Event) bool { return !ev.Comment })
 		if ev.Name != name {
 			t.Fatalf("replay: got %s %s, want %s", ev.Name, ev.Data, name)
 		}
@@ -115,12 +116,12 @@ func TestAPIEventsDocumented(t *testing.T) {
 
 func TestAPIExports(t *testing.T) {
 	at := time.Date(2025, 11, 26, 8, 30, 0, 0, time.UTC)
-	hist := &fakeHistory{ShowCallsFn: func(show string) ([]postgres.Call, error) {
+	hist := &webtest.History{ShowCallsFn: func(show string) ([]postgres.Call, error) {
 		return []postgres.Call{{ID: "k1", Show: show, Number: "+15550001", Name: "=HYPERLINK(\"x\")", State: queue.StateEnded,
 			ArrivedAt: at, Outcome: queue.OutcomeAired, Notes: queue.Notes{Topic: "bins"}}}, nil
 	}}
 	var asked [2]time.Time
-	th := transitionsHistory{fakeHistory: hist, fn: func(show string, from, to time.Time) ([]queue.Transition, error) {
+	th := webtest.TransitionsHistory{History: hist, Fn: func(show string, from, to time.Time) ([]queue.Transition, error) {
 		asked = [2]time.Time{from, to}
 		return []queue.Transition{{CallID: "k1", Seq: 1, At: at, Show: show, To: queue.StateArriving, Action: queue.ActionArrive,
 			Actor: queue.Actor{Kind: queue.ActorCaller}, Number: "+15550001", Node: "n1", ChannelID: "ch"}}, nil
@@ -187,7 +188,7 @@ func TestAPISearch(t *testing.T) {
 func TestAPIUnblockedProfile(t *testing.T) {
 	e := newEnv(t)
 	e.hist.ProfileFn = func(n string) (postgres.Profile, error) {
-		return postgres.Profile{Number: n, Calls: 1, BlockedBy: "pat", BlockedAt: e.app.now}, nil
+		return postgres.Profile{Number: n, Calls: 1, BlockedBy: "pat", BlockedAt: e.app.Now}, nil
 	}
 	_, body := e.api(t, "GET", "/api/v1/callers/+15550001", "host", "")
 	p, _ := body["profile"].(map[string]any)
@@ -197,7 +198,7 @@ func TestAPIUnblockedProfile(t *testing.T) {
 }
 
 func TestAPIRecordings(t *testing.T) {
-	recs := &fakeRecordings{recs: []queue.Recording{
+	recs := &webtest.Recordings{Recs: []queue.Recording{
 		{Name: "r2", Show: "morning", Format: "wav", Ended: time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC), Duration: time.Hour, Calls: []string{"c1", "c2"}},
 		{Name: "r1", Show: "morning", Format: "wav", Ended: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC), Duration: 90 * time.Second, Calls: []string{"c1"},
 			Deleted: time.Date(2025, 11, 27, 8, 0, 0, 0, time.UTC)},
@@ -252,14 +253,14 @@ func TestAPIRecordingControl(t *testing.T) {
 // TestAPIActionBodies: an action takes only its own fields.
 func TestAPIActionBodies(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 	res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/promote", "producer", `{"reason":"x"}`)
 	if _, field := errCode(body); res.StatusCode != 400 || field != "reason" {
 		t.Fatalf("promote with a drop's field: got %d %v, want 400 reason", res.StatusCode, body)
 	}
 	res, body = e.api(t, "POST", "/api/v1/shows/morning/callers/c1/drop", "producer", `{"reason":"rude","goodbye":true}`)
-	if res.StatusCode != 200 || !e.app.lastDrop.Goodbye || e.app.lastDrop.Reason != "rude" {
-		t.Fatalf("drop: %d %v %+v", res.StatusCode, body, e.app.lastDrop)
+	if res.StatusCode != 200 || !e.app.LastDrop.Goodbye || e.app.LastDrop.Reason != "rude" {
+		t.Fatalf("drop: %d %v %+v", res.StatusCode, body, e.app.LastDrop)
 	}
 }
 
@@ -271,7 +272,7 @@ func TestAPIClearAir(t *testing.T) {
 	onAir := func(ids ...string) {
 		t.Helper()
 		for _, id := range ids {
-			e.app.arrive(id, "+1555000"+id[1:], "Caller "+id)
+			e.app.Arrive(id, "+1555000"+id[1:], "Caller "+id)
 			if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/"+id+"/promote", "producer", ""); res.StatusCode != 200 {
 				t.Fatalf("promote %s: %d %v", id, res.StatusCode, body)
 			}
@@ -315,8 +316,8 @@ func TestAPIClearAir(t *testing.T) {
 	if res.StatusCode != 200 || !slices.Equal(ids(body["cleared"]), []string{"c4"}) || !slices.Equal(ids(body["locked"]), []string{"c2"}) {
 		t.Fatalf("drop all: %d %v, want c4 dropped, c2 locked", res.StatusCode, body)
 	}
-	if e.app.lastDrop.Reason != "top of the hour" {
-		t.Errorf("drop reason %q", e.app.lastDrop.Reason)
+	if e.app.LastDrop.Reason != "top of the hour" {
+		t.Errorf("drop reason %q", e.app.LastDrop.Reason)
 	}
 	if c, _ := e.app.Call("morning", "c4"); c.State != queue.StateEnded && c.State != "" {
 		t.Errorf("c4 is %s after drop all", c.State)
@@ -332,8 +333,8 @@ func TestAPIClearAir(t *testing.T) {
 // fields are taken.
 func TestAPIScreenerNotes(t *testing.T) {
 	e := newEnv(t)
-	s := openSSE(t, e.eventsRequest(t, ""))
-	e.app.arrive("c1", "+15550001", "Ann")
+	s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
+	e.app.Arrive("c1", "+15550001", "Ann")
 	if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/ready", "screener", `{"topic":"potholes","priority":2}`); res.StatusCode != 200 {
 		t.Fatalf("ready: %d %v", res.StatusCode, body)
 	}
@@ -348,7 +349,7 @@ func TestAPIScreenerNotes(t *testing.T) {
 		t.Fatalf("notes: %d %v, want still ready with the new topic", res.StatusCode, body)
 	}
 	for {
-		ev := s.next(t, named("transition"))
+		ev := s.Next(t, webtest.Named("transition"))
 		if strings.Contains(ev.Data, `"action":"notes"`) {
 			if !strings.Contains(ev.Data, `"to":"ready"`) {
 				t.Errorf("notes transition %s, want ready to ready", ev.Data)

@@ -7,6 +7,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // api.Notes' API side: a caller's notes (schema CallerNotes) and their
@@ -20,11 +21,11 @@ func callerNotesOf(n queue.CallerNotes) api.CallerNotes {
 // notesStore checks a notes request: the role may do action, there is a
 // notes store, and {number} is a phone number, which it returns.
 func (s *Server) notesStore(r *http.Request, action auth.Action) (string, error) {
-	if err := s.allow(r, action); err != nil {
+	if err := shared.Allow(r, action); err != nil {
 		return "", err
 	}
 	if s.cfg.Notes == nil {
-		return "", notFound("caller notes", "")
+		return "", shared.NotFound("caller notes", "")
 	}
 	return number(r)
 }
@@ -65,7 +66,7 @@ func (s *Server) putNotes(r *http.Request) (api.CallerNotes, error) {
 		return api.CallerNotes{}, err
 	}
 	var in api.CallerNotesInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := shared.DecodeJSON(r, &in); err != nil {
 		return api.CallerNotes{}, err
 	}
 	notes := queue.CallerNotes{Number: n, Topic: in.Topic, Notes: in.Notes, Rating: in.Rating, DoNotAir: in.DoNotAir,
@@ -73,7 +74,7 @@ func (s *Server) putNotes(r *http.Request) (api.CallerNotes, error) {
 	if err := notes.Validate(); err != nil {
 		return api.CallerNotes{}, fieldError(err)
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	saved, err := s.cfg.Notes.WriteCallerNotes(r.Context(), notes, auth.ActorName(p))
 	if err != nil {
 		return api.CallerNotes{}, fieldError(err)
@@ -88,7 +89,7 @@ func (s *Server) putNotes(r *http.Request) (api.CallerNotes, error) {
 func fieldError(err error) error {
 	var fe *queue.FieldError
 	if errors.As(err, &fe) {
-		return invalid(fe.Field, "%s", fe.Message)
+		return shared.Invalid(fe.Field, "%s", fe.Message)
 	}
 	return err
 }

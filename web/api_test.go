@@ -11,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 )
 
 // errCode returns the error code and field of a JSON error body.
@@ -29,16 +30,16 @@ func TestAPICallerActions(t *testing.T) {
 		"hold": onAir, "mute": onAir, "lock": onAir,
 		"unmute":       func(e *env) { onAir(e); e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}) },
 		"unlock":       func(e *env) { onAir(e); e.app.Lock("morning", "c1", queue.Actor{}) },
-		"callback-now": func(e *env) { e.app.callback("c1") },
+		"callback-now": func(e *env) { e.app.Callback("c1") },
 	}
-	for _, a := range callerActions {
-		t.Run(a.path, func(t *testing.T) {
+	for _, a := range action.Table {
+		t.Run(a.Path, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.arrive("c1", "+15550001", "Ann")
-			if f := prepare[a.path]; f != nil {
+			e.app.Arrive("c1", "+15550001", "Ann")
+			if f := prepare[a.Path]; f != nil {
 				f(e)
 			}
-			path := "/api/v1/shows/morning/callers/c1/" + a.path
+			path := "/api/v1/shows/morning/callers/c1/" + a.Path
 			res, body := e.api(t, "POST", path, "producer", "")
 			if res.StatusCode != http.StatusOK || body["id"] != "c1" {
 				t.Fatalf("OK: got %d %v, want 200 with the call", res.StatusCode, body)
@@ -84,7 +85,7 @@ func TestAPIErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.arrive("c1", "+15550001", "Ann")
+			e.app.Arrive("c1", "+15550001", "Ann")
 			if tc.actErr != nil {
 				e.app.ActFn = func(string, string) error { return tc.actErr }
 			}
@@ -102,7 +103,7 @@ func TestAPIErrors(t *testing.T) {
 
 func TestAPIPanicIsJSON500(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 	e.app.ActFn = func(string, string) error { panic("boom at secret place") }
 	res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/promote", "producer", "")
 	if code, _ := errCode(body); res.StatusCode != 500 || code != "internal" {
@@ -115,8 +116,8 @@ func TestAPIPanicIsJSON500(t *testing.T) {
 
 func TestAPIReads(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
-	e.app.arrive("c2", "+15550002", "Bob")
+	e.app.Arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c2", "+15550002", "Bob")
 	if _, err := e.app.Promote(t.Context(), "morning", "c2", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestAPIReads(t *testing.T) {
 
 func TestAPIWrites(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 	t.Run("Lines", func(t *testing.T) {
 		res, body := e.api(t, "PUT", "/api/v1/shows/morning/lines", "producer", `{"open":false}`)
 		if res.StatusCode != 200 || body["lines_open"] != false {
@@ -237,12 +238,12 @@ func TestAPIHistory(t *testing.T) {
 // and a measure can be asked for now; a line without statistics is 404.
 func TestAPILineQuality(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
-	e.app.arrive("c2", "+15550002", "Bob")
+	e.app.Arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c2", "+15550002", "Bob")
 	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	e.app.mu.Lock()
-	e.app.quality = map[string]broadcast.LineQuality{"c1": {At: at, JitterMS: 42, LossPct: 2.5, Grade: broadcast.GradeFair}}
-	e.app.mu.Unlock()
+	e.app.Mu.Lock()
+	e.app.Quality = map[string]broadcast.LineQuality{"c1": {At: at, JitterMS: 42, LossPct: 2.5, Grade: broadcast.GradeFair}}
+	e.app.Mu.Unlock()
 	_, body := e.api(t, "GET", "/api/v1/shows/morning/callers", "host", "")
 	for _, c := range body["callers"].([]any) {
 		c := c.(map[string]any)

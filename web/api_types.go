@@ -7,6 +7,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // The API's JSON from the domain's: each function here makes one of
@@ -109,5 +110,5 @@ func recordingOf(r queue.Recording) api.Recording {
 
 func recordingStateOf(r broadcast.RecordingState) api.RecordingState {
 	return api.RecordingState{Active: r.Active, Name: r.Name, State: r.State, Format: r.Format, Started: r.Started,
-		Ended: r.Ended, DurationSeconds: seconds(r.Duration), Calls: r.Calls, Error: printable(r.Error)}
+		Ended: r.Ended, DurationSeconds: seconds(r.Duration), Calls: r.Calls, Error: shared.Printable(r.Error)}
 }

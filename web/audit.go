@@ -8,6 +8,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // controls returns the show controls for r's principal: every change is
@@ -19,7 +20,7 @@ func (s *Server) controls(r *http.Request) auditedControls {
 // audit logs one show control change: who (user or token), which show,
 // what, and the error if it failed.
 func (s *Server) audit(r *http.Request, show, action string, err error, attrs ...any) {
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	level, msg := slog.LevelInfo, "web: show control"
 	attrs = append([]any{"show", show, "action", action, "user", p.Name, "kind", string(p.Kind), "role", string(p.Role)}, attrs...)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 // BenchmarkFanOut measures how long a transition takes to reach 50 open
@@ -20,18 +21,18 @@ func BenchmarkFanOut(b *testing.B) {
 		b.Run(fmt.Sprintf("render_every=%v", every), func(b *testing.B) {
 			e := newEnv(b, func(c *Config) { c.RenderEvery = every })
 			for i := range 600 {
-				e.app.arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+				e.app.Arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 			}
-			consoles := make([]*sseStream, 50)
+			consoles := make([]*webtest.Stream, 50)
 			for i := range consoles {
 				role := []string{"producer", "screener", "host"}[i%3]
-				consoles[i] = openSSE(b, e.liveRequest(b, role))
-				consoles[i].next(b, named("waiting", "c499", "… and 100 more waiting")) // the default 500 listed
+				consoles[i] = webtest.OpenSSE(b, e.liveRequest(b, role))
+				consoles[i].Next(b, webtest.Named("waiting", "c499", "… and 100 more waiting")) // the default 500 listed
 			}
 			ctx := context.Background()
 			var before int64
 			for _, s := range consoles {
-				before += s.read.Load()
+				before += s.Read.Load()
 			}
 			b.ResetTimer()
 			for i := range b.N {
@@ -46,7 +47,7 @@ func BenchmarkFanOut(b *testing.B) {
 				}
 				onAir := i%2 == 0
 				for _, s := range consoles {
-					s.next(b, func(ev sseEvent) bool {
+					s.Next(b, func(ev webtest.Event) bool {
 						return ev.Name == "onair" && strings.Contains(ev.Data, "c000") == onAir
 					})
 				}
@@ -54,7 +55,7 @@ func BenchmarkFanOut(b *testing.B) {
 			b.StopTimer()
 			var after int64
 			for _, s := range consoles {
-				after += s.read.Load()
+				after += s.Read.Load()
 			}
 			// What a console reads per change (the rows event follows the
 			// on-air fragment and may be still on its way: a lower bound).
@@ -68,9 +69,9 @@ func BenchmarkFanOut(b *testing.B) {
 // cache, and assembling the line groups whole: the full render a newly
 // connected console gets when no console of its role is open.
 func BenchmarkRenderFragments600(b *testing.B) {
-	app := newFakeApp("morning")
+	app := webtest.NewApp("morning")
 	for i := range 600 {
-		app.arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+		app.Arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 	}
 	snap, _ := app.Snapshot("morning")
 	v := showView{Snap: snap, Talking: map[string]bool{}, Live: true}
@@ -90,9 +91,9 @@ func BenchmarkRenderFragments600(b *testing.B) {
 // callers waiting: the rows from the cache, the one changed row rendered,
 // and rowOps finding and encoding the change.
 func BenchmarkRenderChange10000(b *testing.B) {
-	app := newFakeApp("morning")
+	app := webtest.NewApp("morning")
 	for i := range 10_000 {
-		app.arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+		app.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 	}
 	snap, _ := app.Snapshot("morning")
 	v := showView{Snap: snap, Talking: map[string]bool{}, Live: true}
@@ -122,16 +123,16 @@ func BenchmarkRenderChange10000(b *testing.B) {
 func BenchmarkFanOut10000(b *testing.B) {
 	e := newEnv(b, func(c *Config) { c.RenderEvery = time.Millisecond })
 	for i := range 10_000 {
-		e.app.arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 	}
-	consoles := make([]*sseStream, 4)
+	consoles := make([]*webtest.Stream, 4)
 	for i := range consoles {
 		role := []string{"producer", "screener", "host", "producer"}[i]
-		consoles[i] = openSSE(b, e.liveRequest(b, role))
+		consoles[i] = webtest.OpenSSE(b, e.liveRequest(b, role))
 		// Profiles of the listed callers are fetched in line order, one
 		// at a time, each badge a row change: time the changes once the
 		// last listed caller's is shown.
-		consoles[i].next(b, func(ev sseEvent) bool {
+		consoles[i].Next(b, func(ev webtest.Event) bool {
 			i := strings.Index(ev.Data, `data-call="c00499"`)
 			if i < 0 {
 				return false
@@ -153,7 +154,7 @@ func BenchmarkFanOut10000(b *testing.B) {
 		}
 		onAir := i%2 == 0
 		for _, s := range consoles {
-			s.next(b, func(ev sseEvent) bool {
+			s.Next(b, func(ev webtest.Event) bool {
 				return ev.Name == "onair" && strings.Contains(ev.Data, "c00000") == onAir
 			})
 		}
@@ -162,7 +163,7 @@ func BenchmarkFanOut10000(b *testing.B) {
 	change(1)
 	var before int64
 	for _, s := range consoles {
-		before += s.read.Load()
+		before += s.Read.Load()
 	}
 	b.ResetTimer()
 	for i := range b.N {
@@ -171,7 +172,7 @@ func BenchmarkFanOut10000(b *testing.B) {
 	b.StopTimer()
 	var after int64
 	for _, s := range consoles {
-		after += s.read.Load()
+		after += s.Read.Load()
 	}
 	b.ReportMetric(float64(after-before)/float64(b.N*len(consoles)), "bytes/console/op")
 }
@@ -189,14 +190,14 @@ func BenchmarkConnect10000(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			e := newEnv(b, func(c *Config) { c.History, c.WaitingRows = nil, tt.rows })
 			for i := range 10_000 {
-				e.app.arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+				e.app.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 			}
 			var got int64
 			for b.Loop() {
 				ctx, cancel := context.WithCancel(context.Background())
-				s := openSSE(b, e.liveRequest(b, "producer").WithContext(ctx))
-				s.next(b, named("chat"))
-				got = s.read.Load()
+				s := webtest.OpenSSE(b, e.liveRequest(b, "producer").WithContext(ctx))
+				s.Next(b, webtest.Named("chat"))
+				got = s.Read.Load()
 				cancel()
 			}
 			b.ReportMetric(float64(got), "bytes/connect")

@@ -84,7 +84,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("the on-air area with nobody on air says %q", got)
 	}
 
-	e.app.arrive("c1", "+15550001", hostile)
+	e.app.Arrive("c1", "+15550001", hostile)
 	// The history badge comes in a render of its own: wait for it, so the
 	// test sees the row as it stays.
 	run("see a caller arrive live", chromedp.WaitVisible("", css(row("waiting-list", "c1")+` [data-testid=badge]`)))
@@ -118,7 +118,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.WaitVisible("", css(`[data-testid=onair-empty]`)),
 	)
 
-	e.app.arrive("c2", "+15550002", "Bob")
+	e.app.Arrive("c2", "+15550002", "Bob")
 	run("wait for the second caller", chromedp.WaitVisible("", css(row("waiting-list", "c2")+` [data-testid=badge]`)))
 	var tries atomic.Int32
 	e.app.ActFn = func(string, string) error { tries.Add(1); return fmt.Errorf("x: %w", queue.ErrBusy) }
@@ -140,7 +140,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.KeyEvent("n"),
 		chromedp.WaitVisible("", css(row("onair-list", "c2"))),
 	)
-	e.app.arrive("c3", "+15550003", "Carol")
+	e.app.Arrive("c3", "+15550003", "Carol")
 	run("mark ready from the keyboard",
 		chromedp.WaitVisible("", css(row("waiting-list", "c3")+` [data-testid=badge]`)),
 		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), // c2 on air, then c3

@@ -11,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/webtest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -21,21 +22,21 @@ func TestWaitingCapBoundary(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name   string
-		change func(a *fakeApp)
+		change func(a *webtest.App)
 		more   int      // the count after the change
 		want   []string // substrings of the waiting ops, in order
 		lack   []string // ids that must not be in the waiting ops
 		next   string   // a call id the "next" group must now list
 	}{
-		{"ArrivalBeyond", func(a *fakeApp) { a.arrive("c5", "+15550005", "Caller 5") }, 3,
+		{"ArrivalBeyond", func(a *webtest.App) { a.Arrive("c5", "+15550005", "Caller 5") }, 3,
 			[]string{`data-more="3" hx-swap-oob="morph:#waiting-more"`}, []string{"c5", "c3", "c4"}, ""},
-		{"HangupInside", func(a *fakeApp) { a.hangup("c1") }, 1,
+		{"HangupInside", func(a *webtest.App) { a.Hangup("c1") }, 1,
 			[]string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c1&#34;]`,
 				`afterend:#waiting &gt; ol &gt; li[data-call=&#34;c2&#34;]`, `data-call="c3"`, `data-more="1"`},
 			[]string{"c4"}, ""},
-		{"HangupBeyond", func(a *fakeApp) { a.hangup("c4") }, 1,
+		{"HangupBeyond", func(a *webtest.App) { a.Hangup("c4") }, 1,
 			[]string{`data-more="1"`}, []string{"c3", "c4"}, ""},
-		{"MoveToTopBeyond", func(a *fakeApp) {
+		{"MoveToTopBeyond", func(a *webtest.App) {
 			if _, err := a.MoveToTop("morning", "c4", queue.Actor{}); err != nil {
 				t.Fatal(err)
 			}
@@ -43,9 +44,9 @@ func TestWaitingCapBoundary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app := newFakeApp("morning")
+			app := webtest.NewApp("morning")
 			for i := range 5 {
-				app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+				app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 			}
 			p := permsOf(auth.RoleProducer)
 			rc := newRowCache(p)
@@ -97,9 +98,9 @@ func TestWaitingCapBoundary(t *testing.T) {
 // the waiting group whole, and that every caller is listed without a cap.
 func TestWaitingCapEdges(t *testing.T) {
 	ctx := context.Background()
-	app := newFakeApp("morning")
+	app := webtest.NewApp("morning")
 	for i := range 3 {
-		app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	rc := newRowCache(permsOf(auth.RoleProducer))
 	render := func(limit int) groupRows {
@@ -112,7 +113,7 @@ func TestWaitingCapEdges(t *testing.T) {
 	if full.more != 0 {
 		t.Fatalf("3 of 3 listed: %d more, want 0", full.more)
 	}
-	app.arrive("c3", "+15550003", "Caller 3")
+	app.Arrive("c3", "+15550003", "Caller 3")
 	over := render(3)
 	if over.more != 1 {
 		t.Fatalf("3 of 4 listed: %d more, want 1", over.more)
@@ -131,19 +132,19 @@ func TestWaitingCapEdges(t *testing.T) {
 // TestWaitingRowsConfig checks the default cap and that a connecting
 // console gets the listed rows and the count, with exact counts on top.
 func TestWaitingRowsConfig(t *testing.T) {
-	if got := New(Config{Shows: newFakeApp("morning")}).cfg.WaitingRows; got != 500 {
+	if got := New(Config{Shows: webtest.NewApp("morning")}).cfg.WaitingRows; got != 500 {
 		t.Fatalf("default WaitingRows = %d, want 500", got)
 	}
 	e := newEnv(t, func(c *Config) { c.WaitingRows = 2; c.History = nil })
 	for i := range 5 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
-	s := openSSE(t, e.liveRequest(t, "producer"))
-	st := s.next(t, named("stats")) // sent before the line groups
+	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	st := s.Next(t, webtest.Named("stats")) // sent before the line groups
 	if !strings.Contains(st.Data, `data-testid="count-waiting">5<`) {
 		t.Fatalf("stats: %s", st.Data)
 	}
-	ev := s.next(t, named("waiting", "c1"))
+	ev := s.Next(t, webtest.Named("waiting", "c1"))
 	if strings.Contains(ev.Data, `data-call="c2"`) || !strings.Contains(ev.Data, "… and 3 more waiting") {
 		t.Fatalf("waiting fragment: %s", ev.Data)
 	}
@@ -162,18 +163,18 @@ func TestWaitingCapProfiles(t *testing.T) {
 		return postgres.Profile{Number: n, Calls: 1}, nil
 	}
 	for i := range 4 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
-	s := openSSE(t, e.liveRequest(t, "producer"))
-	s.next(t, func(ev sseEvent) bool { return strings.Contains(rowOf(ev.Data, "c1"), `data-testid="badge"`) })
+	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	s.Next(t, func(ev webtest.Event) bool { return strings.Contains(rowOf(ev.Data, "c1"), `data-testid="badge"`) })
 	mu.Lock()
 	got := fmt.Sprint(asked)
 	mu.Unlock()
 	if got != "map[+15550000:true +15550001:true]" {
 		t.Fatalf("profiles fetched: %s, want the 2 listed callers'", got)
 	}
-	e.app.hangup("c0")
-	s.next(t, func(ev sseEvent) bool { return strings.Contains(rowOf(ev.Data, "c2"), `data-testid="badge"`) })
+	e.app.Hangup("c0")
+	s.Next(t, func(ev webtest.Event) bool { return strings.Contains(rowOf(ev.Data, "c2"), `data-testid="badge"`) })
 }
 
 // rowOf is the HTML of call id's row in data, or "".
@@ -202,7 +203,7 @@ func TestBrowserWaitingCap(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t, func(c *Config) { c.WaitingRows = 3 })
 	for i := range 5 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	login(t, ctx, e, "producer")
 	expect := func(step string) {
@@ -235,12 +236,12 @@ func TestBrowserWaitingCap(t *testing.T) {
 		name string
 		do   func() error
 	}{
-		{"arrive beyond", func() error { e.app.arrive("c5", "+15550005", "Caller 5"); return nil }},
-		{"hang up inside", func() error { e.app.hangup("c1"); return nil }},
+		{"arrive beyond", func() error { e.app.Arrive("c5", "+15550005", "Caller 5"); return nil }},
+		{"hang up inside", func() error { e.app.Hangup("c1"); return nil }},
 		{"move to top beyond", func() error { _, err := e.app.MoveToTop("morning", "c4", queue.Actor{}); return err }},
-		{"hang up beyond", func() error { e.app.hangup("c5"); return nil }},
+		{"hang up beyond", func() error { e.app.Hangup("c5"); return nil }},
 		{"promote the first", func() error { _, err := e.app.Promote(bg, "morning", "c0", queue.Actor{}); return err }},
-		{"arrive beyond again", func() error { e.app.arrive("c6", "+15550006", "Caller 6"); return nil }},
+		{"arrive beyond again", func() error { e.app.Arrive("c6", "+15550006", "Caller 6"); return nil }},
 		{"hold back to the line", func() error { _, err := e.app.Hold(bg, "morning", "c0", queue.Actor{}); return err }},
 	}
 	for _, st := range steps {

@@ -9,8 +9,11 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
+	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -28,7 +31,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	s.render(w, r, http.StatusOK, showPage(s.page(r, v.Snap.Settings.Title), v, permsOf(p.Role)))
 }
 
@@ -41,7 +44,7 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	s.render(w, r, http.StatusOK, hostPage(s.page(r, v.Snap.Settings.Title+" · host"), v, hostPerms(p.Role)))
 }
 
@@ -60,7 +63,7 @@ func hostPerms(role auth.Role) perms {
 // liveView is the current view of the request's show, for a role that
 // may view it.
 func (s *Server) liveView(r *http.Request) (showView, error) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return showView{}, err
 	}
 	h, err := s.hub(r)
@@ -73,7 +76,7 @@ func (s *Server) liveView(r *http.Request) (showView, error) {
 // showLive is the SSE stream of a console's rendered fragments, or with
 // view=host of the host view's.
 func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
-	err := s.allow(r, auth.ActionView)
+	err := shared.Allow(r, auth.ActionView)
 	var h *hub
 	if err == nil {
 		h, err = s.hub(r)
@@ -82,27 +85,28 @@ func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	p, _ := principal(r)
-	c := newClient(p.Role, s.cfg.ClientBuffer)
+	p, _ := shared.Principal(r)
+	c := stream.NewClient(p.Role, s.cfg.ClientBuffer)
+	c.Page, c.NeedFull = pageConsole, true // every fragment at the first render
 	if r.URL.Query().Get("view") == pageHost {
-		c.page = pageHost
+		c.Page = pageHost
 	}
-	s.serveSSE(w, r, h, c, func() { h.attachConsole(c) })
+	s.streams.Serve(w, r, c, func() { h.attachConsole(c) }, func() { h.detach(c) })
 }
 
 // humanError says what went wrong in words for the flash area.
 func humanError(err error) string {
-	var in *inputError
+	var in *shared.InputError
 	var field *queue.FieldError
 	var ex *explained
 	switch {
 	case errors.As(err, &ex):
-		return printable(ex.why) + "."
+		return shared.Printable(ex.why) + "."
 	case errors.As(err, &in):
-		return "Check " + in.field + ": " + in.message + "."
+		return "Check " + in.Field + ": " + in.Message + "."
 	case errors.As(err, &field):
 		return "Check " + field.Field + ": " + field.Message + "."
-	case errors.Is(err, errForbidden):
+	case errors.Is(err, shared.ErrForbidden):
 		return "Your role may not do that."
 	case errors.Is(err, queue.ErrGone):
 		return "Too late: the caller has hung up."
@@ -141,7 +145,7 @@ func (e *explained) Unwrap() error { return e.err }
 func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
 	status := http.StatusOK
 	if err != nil {
-		status, _ = classify(err)
+		status, _ = shared.Classify(err)
 		s.logFail(r, status, err)
 		msg = humanError(err)
 	}
@@ -158,18 +162,18 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg s
 
 func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
-	a, ok := actionByPath(s.cfg.actions, chi.URLParam(r, "action"))
+	a, ok := action.ByPath(s.cfg.actions, chi.URLParam(r, "action"))
 	if !ok {
-		s.done(w, r, back, "", notFound("action", chi.URLParam(r, "action")))
+		s.done(w, r, back, "", shared.NotFound("action", chi.URLParam(r, "action")))
 		return
 	}
-	c, err := s.callerAct(r, a, formInput)
-	msg := a.label + ": " + printable(c.Number) + " " + displayName(c)
-	if err == nil && a.name == queue.ActionScreen && c.Pending == queue.ActionScreen {
+	c, err := s.callerAct(r, a, action.FormInput)
+	msg := a.Label + ": " + shared.Printable(c.Number) + " " + displayName(c)
+	if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 		// The screener's phone rings; the caller's row says how it goes.
 		msg = screeningWords(s.screeningOf(r, c))
 	}
-	if a.name == queue.ActionDrop && r.PostFormValue("goodbye") != "" {
+	if a.Name == queue.ActionDrop && r.PostFormValue("goodbye") != "" {
 		msg += " (after the goodbye)"
 	}
 	s.done(w, r, back, msg, err)
@@ -177,17 +181,17 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
 	c, err := s.takeNext(r)
-	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+printable(c.Number)+" "+displayName(c), err)
+	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+shared.Printable(c.Number)+" "+displayName(c), err)
 }
 
 // formInt reads a whole number field within [lo, hi].
 func formInt(r *http.Request, field string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(field)))
 	if err != nil {
-		return 0, invalid(field, "must be a whole number")
+		return 0, shared.Invalid(field, "must be a whole number")
 	}
 	if n < lo || n > hi {
-		return 0, invalid(field, "must be between %d and %d", lo, hi)
+		return 0, shared.Invalid(field, "must be between %d and %d", lo, hi)
 	}
 	return n, nil
 }
@@ -197,7 +201,7 @@ const maxChat = api.MaxChat
 
 func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
-	if err := s.allow(r, auth.ActionMessage); err != nil {
+	if err := shared.Allow(r, auth.ActionMessage); err != nil {
 		s.done(w, r, back, "", err)
 		return
 	}
@@ -207,11 +211,11 @@ func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := strings.TrimSpace(r.PostFormValue("text"))
-	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, unprintable) >= 0 {
-		s.done(w, r, back, "", invalid("text", "must be 1 to %d characters of text without control characters", maxChat))
+	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChat || strings.IndexFunc(text, shared.Unprintable) >= 0 {
+		s.done(w, r, back, "", shared.Invalid("text", "must be 1 to %d characters of text without control characters", maxChat))
 		return
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
 	if s.cfg.Chat != nil {
 		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)

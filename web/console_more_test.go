@@ -12,6 +12,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/webtest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -20,8 +21,8 @@ import (
 
 func TestHostView(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
-	e.app.arrive("c2", "+15550002", "Bob")
+	e.app.Arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c2", "+15550002", "Bob")
 	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,19 +56,19 @@ func TestHostView(t *testing.T) {
 		}
 	})
 	t.Run("Live", func(t *testing.T) {
-		s := openSSE(t, e.liveRequestView(t, "host", "host"))
-		s.next(t, named("hostair", "c1"))
-		s.next(t, named("hostnext", "Bobby"))
+		s := webtest.OpenSSE(t, e.liveRequestView(t, "host", "host"))
+		s.Next(t, webtest.Named("hostair", "c1"))
+		s.Next(t, webtest.Named("hostnext", "Bobby"))
 		if _, err := e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
 			t.Fatal(err)
 		}
-		ev := s.next(t, named("hostair", `aria-pressed="true"`))
+		ev := s.Next(t, webtest.Named("hostair", `aria-pressed="true"`))
 		if strings.Contains(ev.Data, hostile) {
 			t.Fatal("unescaped text in the host view")
 		}
 		// The consoles' own fragments are not sent to a host view.
-		e.app.arrive("c3", "+15550003", "Cy")
-		got := s.next(t, func(ev sseEvent) bool { return ev.Name != "" && ev.Name != "hostair" })
+		e.app.Arrive("c3", "+15550003", "Cy")
+		got := s.Next(t, func(ev webtest.Event) bool { return ev.Name != "" && ev.Name != "hostair" })
 		if got.Name != "hosthead" && got.Name != "hostnext" {
 			t.Fatalf("a host view got %q", got.Name)
 		}
@@ -83,9 +84,9 @@ func (e *env) liveRequestView(t testing.TB, role, view string) *http.Request {
 
 func TestCallerNotesInTheConsole(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+1 555 0001", "Ann")
-	s := openSSE(t, e.liveRequest(t, "producer"))
-	s.next(t, named("waiting", "c1"))
+	e.app.Arrive("c1", "+1 555 0001", "Ann")
+	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	s.Next(t, webtest.Named("waiting", "c1"))
 
 	t.Run("Dialog", func(t *testing.T) {
 		res, body := e.console(t, "GET", "/callers/+15550001/notes?show=morning&call=c1", "screener", "", true)
@@ -105,7 +106,7 @@ func TestCallerNotesInTheConsole(t *testing.T) {
 			t.Fatalf("stored %+v", n)
 		}
 		// Every console shows them on the row at once.
-		ev := s.next(t, named("rows", `data-testid="do-not-air"`))
+		ev := s.Next(t, webtest.Named("rows", `data-testid="do-not-air"`))
 		for _, want := range []string{"potholes", `aria-label="rated 4 of 5"`, "&lt;script&gt;", "do not air"} {
 			if !strings.Contains(ev.Data, want) {
 				t.Fatalf("the row lacks %q: %s", want, ev.Data)
@@ -158,7 +159,7 @@ func TestCallerNotesInTheConsole(t *testing.T) {
 		if res, _ := e.console(t, "POST", "/callers/+15550001/notes", "producer", "topic=x", true); res.StatusCode != 404 {
 			t.Errorf("without a notes store: %d, want 404", res.StatusCode)
 		}
-		e.app.arrive("c1", "+15550001", "Ann")
+		e.app.Arrive("c1", "+15550001", "Ann")
 		if _, page := e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(page, `act-notes`) {
 			t.Error("a console without a notes store offers to edit notes")
 		}
@@ -191,9 +192,9 @@ func TestBlockInPlace(t *testing.T) {
 func TestCallbackEntriesInTheConsole(t *testing.T) {
 	e := newEnv(t)
 	for i := range 3 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), "Caller")
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), "Caller")
 	}
-	e.app.callback("c1")
+	e.app.Callback("c1")
 	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
 	row := rowOf(page, "c1")
 	for _, want := range []string{`data-mark="callback"`, "Call-back", `data-testid="act-callback_now"`, `data-testid="callback"`,
@@ -221,14 +222,14 @@ func TestCallbackEntriesInTheConsole(t *testing.T) {
 // stream and the caller's row then say how it went, in a producer's words.
 func TestScreenOnPhone(t *testing.T) {
 	e := newEnv(t)
-	e.app.phones = map[string]string{"sam": "PJSIP/sam", "screener": "PJSIP/screener1"}
-	e.app.arrive("c1", "+15550001", "James")
-	e.app.arrive("c2", "+15550002", "")
-	s := openSSE(t, e.eventsRequest(t, ""))
+	e.app.Phones = map[string]string{"sam": "PJSIP/sam", "screener": "PJSIP/screener1"}
+	e.app.Arrive("c1", "+15550001", "James")
+	e.app.Arrive("c2", "+15550002", "")
+	s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
 	screening := func() api.ScreeningEvent {
 		t.Helper()
 		var sc api.ScreeningEvent
-		if err := json.Unmarshal([]byte(s.next(t, named("screening")).Data), &sc); err != nil {
+		if err := json.Unmarshal([]byte(s.Next(t, webtest.Named("screening")).Data), &sc); err != nil {
 			t.Fatal(err)
 		}
 		return sc
@@ -255,7 +256,7 @@ func TestScreenOnPhone(t *testing.T) {
 	if r := row("c1"); !strings.Contains(r, "ringing Sam&#39;s phone…") {
 		t.Errorf("the ringing caller's row does not say whose phone rings: %s", r)
 	}
-	e.app.phoneFailed("c1", broadcast.ScreenBusy, 17, 2*time.Second)
+	e.app.PhoneFailed("c1", broadcast.ScreenBusy, 17, 2*time.Second)
 	if sc := screening(); sc.State != "busy" || sc.Cause != 17 || sc.Message != "Sam's phone is busy — James is still on hold" {
 		t.Fatalf("busy event %+v", sc)
 	}
@@ -273,7 +274,7 @@ func TestScreenOnPhone(t *testing.T) {
 	if sc := screening(); sc.State != "ringing" || sc.Screener != "screener" {
 		t.Fatalf("ringing event %+v", sc)
 	}
-	e.app.phoneFailed("c1", broadcast.ScreenNoAnswer, 19, 20*time.Second)
+	e.app.PhoneFailed("c1", broadcast.ScreenNoAnswer, 19, 20*time.Second)
 	if sc := screening(); sc.Message != "No answer from Screener's phone after 20 s — James is still on hold" {
 		t.Fatalf("no answer event %+v", sc)
 	}
@@ -289,8 +290,8 @@ func TestScreenOnPhone(t *testing.T) {
 	if sc := screening(); sc.Message != "Ringing Sam's phone for +15550002 — +15550002 stays on hold until it is answered" {
 		t.Fatalf("ringing event %+v", sc)
 	}
-	e.app.phoneAnswered("c2")
-	if tr := transitionOf(t, s.next(t, named("transition"))); tr.CallID != "c2" || tr.To != queue.StateScreening {
+	e.app.PhoneAnswered("c2")
+	if tr := transitionOf(t, s.Next(t, webtest.Named("transition"))); tr.CallID != "c2" || tr.To != queue.StateScreening {
 		t.Fatalf("transition %+v, want c2 screening", tr)
 	}
 	if sc := screening(); sc.State != "answered" || sc.Message != "Sam answered and is screening +15550002" {
@@ -305,7 +306,7 @@ func TestScreenOnPhone(t *testing.T) {
 	}
 
 	// Screened without a phone: 200 and screening at once.
-	e.app.arrive("c3", "+15550003", "Kim")
+	e.app.Arrive("c3", "+15550003", "Kim")
 	if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c3/screen", "producer", `{"screener":"kim"}`); res.StatusCode != 200 || body["state"] != "screening" {
 		t.Fatalf("screen without a phone: %d %v, want 200 screening", res.StatusCode, body)
 	}
@@ -342,8 +343,8 @@ func TestScreeningWords(t *testing.T) {
 func TestBrowserHostView(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
-	e.app.arrive("c2", "+15550002", "Bob")
+	e.app.Arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c2", "+15550002", "Bob")
 	login(t, ctx, e, "host")
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/shows/morning/host"), chromedp.WaitVisible("", css(`[data-testid=onair-empty]`))); err != nil {
 		t.Fatal(err)
@@ -368,8 +369,8 @@ func TestBrowserHostView(t *testing.T) {
 func TestBrowserChime(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
-	e.app.arrive("c2", "+15550002", "Bob")
+	e.app.Arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c2", "+15550002", "Bob")
 	login(t, ctx, e, "producer")
 	chimes := func() int {
 		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.callinChimes`))

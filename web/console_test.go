@@ -10,14 +10,15 @@ import (
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 const hostile = `<script>alert(1)</script>`
 
 func TestShowPageEscapesHostileNames(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", hostile)
-	e.app.arrive("c2", "+15550002", `"><img src=x onerror=alert(2)>`)
+	e.app.Arrive("c1", "+15550001", hostile)
+	e.app.Arrive("c2", "+15550002", `"><img src=x onerror=alert(2)>`)
 	if _, err := e.app.Ready(t.Context(), "morning", "c2", queue.Actor{}, queue.Notes{Topic: hostile}); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestShowPageEscapesHostileNames(t *testing.T) {
 
 func TestShowPageHidesWhatRoleCannotDo(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 	cases := []struct {
 		role       string
 		want, gone []string
@@ -68,7 +69,7 @@ func TestShowPageHidesWhatRoleCannotDo(t *testing.T) {
 
 func TestConsoleActionFlash(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 	t.Run("OK", func(t *testing.T) {
 		res, body := e.console(t, "POST", "/shows/morning/callers/c1/promote", "producer", "", true)
 		if res.StatusCode != 200 || !strings.Contains(body, "On air: +15550001 Ann") {
@@ -146,18 +147,18 @@ func (e *env) liveRequest(t testing.TB, role string) *http.Request {
 
 func TestConsoleLiveFragments(t *testing.T) {
 	e := newEnv(t)
-	consoles := []*sseStream{}
+	consoles := []*webtest.Stream{}
 	for _, role := range []string{"producer", "producer", "screener", "host"} {
-		consoles = append(consoles, openSSE(t, e.liveRequest(t, role)))
+		consoles = append(consoles, webtest.OpenSSE(t, e.liveRequest(t, role)))
 	}
 	for _, s := range consoles {
-		s.next(t, named("waiting", "Nobody is waiting")) // the full render on connect
+		s.Next(t, webtest.Named("waiting", "Nobody is waiting")) // the full render on connect
 	}
-	e.app.arrive("c1", "+15550001", hostile)
+	e.app.Arrive("c1", "+15550001", hostile)
 	for i, s := range consoles {
 		// Fragments come in fragmentNames order: stats before waiting.
-		s.next(t, named("stats", `data-testid="count-waiting">1<`))
-		ev := s.next(t, named("waiting", "+15550001"))
+		s.Next(t, webtest.Named("stats", `data-testid="count-waiting">1<`))
+		ev := s.Next(t, webtest.Named("waiting", "+15550001"))
 		if strings.Contains(ev.Data, hostile) {
 			t.Fatalf("console %d: unescaped name in fragment", i)
 		}
@@ -166,11 +167,11 @@ func TestConsoleLiveFragments(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range consoles {
-		s.next(t, named("onair", "+15550001"))
+		s.Next(t, webtest.Named("onair", "+15550001"))
 	}
-	e.app.hangup("c1")
+	e.app.Hangup("c1")
 	for _, s := range consoles {
-		ev := s.next(t, named("onair"))
+		ev := s.Next(t, webtest.Named("onair"))
 		if strings.Contains(ev.Data, "+15550001") {
 			t.Fatalf("hung-up caller still on air: %s", ev.Data)
 		}
@@ -179,7 +180,7 @@ func TestConsoleLiveFragments(t *testing.T) {
 		if res, _ := e.console(t, "POST", "/shows/morning/chat", "host", "text="+hostile, true); res.StatusCode != 200 {
 			t.Fatalf("chat: %d", res.StatusCode)
 		}
-		ev := consoles[2].next(t, named("chat", "alert(1)"))
+		ev := consoles[2].Next(t, webtest.Named("chat", "alert(1)"))
 		if strings.Contains(ev.Data, hostile) {
 			t.Fatal("unescaped chat message")
 		}
@@ -195,10 +196,10 @@ func TestHistoryBadge(t *testing.T) {
 		return postgres.Profile{Number: n, Calls: 5, OnAir: 2, Blocked: true, Notes: hostile,
 			LastCall: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)}, nil
 	}
-	s := openSSE(t, e.liveRequest(t, "producer"))
-	e.app.arrive("c1", "+15550001", "Ann")
+	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	e.app.Arrive("c1", "+15550001", "Ann")
 	// The badge comes after the row: as a swap of that row alone.
-	ev := s.next(t, named("rows", `data-testid="badge"`, `hx-swap-oob="morph:#waiting &gt; ol &gt; li[data-call=&#34;c1&#34;]"`))
+	ev := s.Next(t, webtest.Named("rows", `data-testid="badge"`, `hx-swap-oob="morph:#waiting &gt; ol &gt; li[data-call=&#34;c1&#34;]"`))
 	for _, want := range []string{"4 before", "2 on air", "2025-10-01", "BLOCKED", "&lt;script&gt;"} {
 		if !strings.Contains(ev.Data, want) {
 			t.Fatalf("badge lacks %q: %s", want, ev.Data)
@@ -366,7 +367,7 @@ func TestConsoleClearAir(t *testing.T) {
 		t.Fatal("the on-air menu with nobody on air")
 	}
 	for _, id := range []string{"c1", "c2", "c3"} {
-		e.app.arrive(id, "+1555000"+id[1:], "Caller "+id)
+		e.app.Arrive(id, "+1555000"+id[1:], "Caller "+id)
 		if _, err := e.app.Promote(t.Context(), "morning", id, queue.Actor{Kind: queue.ActorUser, Name: "pat"}); err != nil {
 			t.Fatal(err)
 		}

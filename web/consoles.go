@@ -9,6 +9,7 @@ import (
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/stream"
 )
 
 // The pages a live client may show: the console, and the host's view.
@@ -42,7 +43,7 @@ type consoles struct {
 	rendered testsignal.Signal[renderedRows] // rows rendered per render of a console role (a test signal)
 
 	mu   sync.Mutex
-	set  map[*client]struct{}
+	set  stream.Set
 	last map[audience]rendered // last render sent, per audience
 
 	rows map[audience]*rowCache // line rows per console audience; render's alone, no lock
@@ -56,19 +57,19 @@ type renderedRows struct {
 }
 
 func newConsoles(show string, log *slog.Logger, counted testsignal.Signal[renderedRows]) *consoles {
-	return &consoles{show: show, log: log, rendered: counted, set: map[*client]struct{}{},
+	return &consoles{show: show, log: log, rendered: counted, set: map[*stream.Client]struct{}{},
 		last: map[audience]rendered{}, rows: map[audience]*rowCache{}}
 }
 
 // attach registers a client; the next render sends it every part whole.
-func (cs *consoles) attach(c *client) {
+func (cs *consoles) attach(c *stream.Client) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.set[c] = struct{}{}
 }
 
 // detach removes a client.
-func (cs *consoles) detach(c *client) {
+func (cs *consoles) detach(c *stream.Client) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	delete(cs.set, c)
@@ -78,10 +79,7 @@ func (cs *consoles) detach(c *client) {
 func (cs *consoles) closeAll() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for c := range cs.set {
-		close(c.gone)
-	}
-	clear(cs.set)
+	cs.set.KickAll()
 }
 
 // audiences returns who the clients are now.
@@ -90,7 +88,7 @@ func (cs *consoles) audiences() map[audience]bool {
 	defer cs.mu.Unlock()
 	out := map[audience]bool{}
 	for c := range cs.set {
-		out[audience{c.role, c.page}] = true
+		out[audience{c.Role, c.Page}] = true
 	}
 	return out
 }
@@ -192,10 +190,10 @@ func (cs *consoles) changes(ctx context.Context, v showView, now map[audience]re
 					continue
 				}
 			}
-			msgs[a] = append(msgs[a], encodeEvent(0, name, parts.get(a, name)))
+			msgs[a] = append(msgs[a], stream.Encode(0, name, parts.get(a, name)))
 		}
 		if len(rows) > 0 {
-			msgs[a] = append(msgs[a], encodeEvent(0, "rows", rows))
+			msgs[a] = append(msgs[a], stream.Encode(0, "rows", rows))
 		}
 		cs.last[a] = r
 	}
@@ -208,23 +206,23 @@ func (cs *consoles) changes(ctx context.Context, v showView, now map[audience]re
 func (cs *consoles) deliver(now map[audience]rendered, msgs map[audience][][]byte, parts *wholeParts) {
 	full := map[audience][][]byte{} // every part whole, made when needed
 	for c := range cs.set {
-		a := audience{c.role, c.page}
+		a := audience{c.Role, c.Page}
 		send := msgs[a]
-		if c.needFull {
+		if c.NeedFull {
 			if _, ok := now[a]; !ok {
 				continue // attached after the audiences were counted: the next render
 			}
 			f, ok := full[a]
 			if !ok {
 				for _, name := range a.names() {
-					f = append(f, encodeEvent(0, name, parts.get(a, name)))
+					f = append(f, stream.Encode(0, name, parts.get(a, name)))
 				}
 				full[a] = f
 			}
-			send, c.needFull = f, false
+			send, c.NeedFull = f, false
 		}
 		for _, m := range send {
-			if !c.send(m) {
+			if !c.Send(m) {
 				delete(cs.set, c)
 				cs.log.Warn("web: console too slow, disconnected", "show", cs.show)
 				break

@@ -8,8 +8,10 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -97,11 +99,11 @@ func setLines(_ *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlRes
 // linesJSON reads PUT lines' body: open, required.
 func linesJSON(r *http.Request) (ctlInput, error) {
 	var in api.Lines
-	if err := decodeJSON(r, &in); err != nil {
+	if err := shared.DecodeJSON(r, &in); err != nil {
 		return ctlInput{}, err
 	}
 	if in.Open == nil {
-		return ctlInput{}, invalid("open", "is required (true or false)")
+		return ctlInput{}, shared.Invalid("open", "is required (true or false)")
 	}
 	return ctlInput{open: *in.Open}, nil
 }
@@ -166,11 +168,11 @@ func talkbackForm(r *http.Request) (ctlInput, error) {
 // talkbackJSON reads talkback/start's body: an endpoint or media.
 func talkbackJSON(r *http.Request) (ctlInput, error) {
 	var in api.TalkbackStart
-	if err := decodeJSON(r, &in); err != nil {
+	if err := shared.DecodeJSON(r, &in); err != nil {
 		return ctlInput{}, err
 	}
 	if in.Endpoint == "" && len(in.Media) == 0 {
-		return ctlInput{}, invalid("endpoint", "want an endpoint (one of the show's talkback phones) or media")
+		return ctlInput{}, shared.Invalid("endpoint", "want an endpoint (one of the show's talkback phones) or media")
 	}
 	return ctlInput{talkback: broadcast.TalkbackOptions{Endpoint: in.Endpoint, Media: in.Media}}, nil
 }
@@ -180,7 +182,7 @@ func talkbackJSON(r *http.Request) (ctlInput, error) {
 // show's rules (TalkbackRules).
 func startTalkback(r *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlResult, error) {
 	rules := ctl.s.cfg.Talkback[h.key]
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	opts := in.talkback
 	switch {
 	case opts.Endpoint != "" || len(opts.Media) > 0:
@@ -194,7 +196,7 @@ func startTalkback(r *http.Request, ctl auditedControls, h *hub, in ctlInput) (c
 	}
 	err := ctl.StartTalkback(r.Context(), h.key, opts)
 	if opts.User != "" && errors.Is(err, queue.ErrInvalid) {
-		return ctlResult{}, invalid("endpoint", "show %s has no talkback phones (add talkback-phones=PJSIP/a|PJSIP/b to its --show) and you have no phone of your own", h.key)
+		return ctlResult{}, shared.Invalid("endpoint", "show %s has no talkback phones (add talkback-phones=PJSIP/a|PJSIP/b to its --show) and you have no phone of your own", h.key)
 	}
 	return ctlResult{}, err
 }
@@ -202,18 +204,18 @@ func startTalkback(r *http.Request, ctl auditedControls, h *hub, in ctlInput) (c
 // clearAirControl is hold all (how broadcast.ClearHold) or drop all
 // (broadcast.ClearDrop, with the body of a drop).
 func clearAirControl(name, path, how string, perm auth.Action) showControl {
-	body, _ := actionNamed(callerActions, how)
+	body, _ := action.Named(action.Table, how)
 	read := func(r *http.Request) (ctlInput, error) {
-		in, err := body.body.read(r)
+		in, err := body.Body.Read(r)
 		return ctlInput{drop: broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye}}, err
 	}
 	form := func(r *http.Request) (ctlInput, error) {
-		in, err := formInput(r)
+		in, err := action.FormInput(r)
 		return ctlInput{drop: broadcast.DropOptions{Reason: in.Reason, Goodbye: in.Goodbye}}, err
 	}
 	return showControl{console: name, method: "POST", path: path, perm: perm, form: form, json: read,
 		do: func(r *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlResult, error) {
-			_, actor := principal(r)
+			_, actor := shared.Principal(r)
 			out, err := ctl.ClearAir(r.Context(), h.key, actor, how, in.drop)
 			return ctlResult{air: out}, err
 		},
@@ -234,7 +236,7 @@ func formNumber(field string, lo, hi int) func(*http.Request) (ctlInput, error) 
 // control does c on h's show for r: the permission, then the input read
 // by read (none when nil), then the control, through the audit.
 func (s *Server) control(r *http.Request, h *hub, c showControl, read func(*http.Request) (ctlInput, error)) (ctlInput, ctlResult, error) {
-	if err := s.allow(r, c.perm); err != nil {
+	if err := shared.Allow(r, c.perm); err != nil {
 		return ctlInput{}, ctlResult{}, err
 	}
 	var in ctlInput
@@ -268,7 +270,7 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 		s.done(w, r, back, c.said(in, res), err)
 		return
 	}
-	s.done(w, r, back, "", notFound("control", name))
+	s.done(w, r, back, "", shared.NotFound("control", name))
 }
 
 // apiControl serves one control of the API. When clearing the air

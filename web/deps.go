@@ -8,7 +8,9 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/feed"
 )
 
 // Shows is the read side of the broadcast application; *broadcast.App
@@ -24,54 +26,16 @@ type Shows interface {
 	Call(show, callID string) (queue.Call, error)
 }
 
-// Feed starts live feeds of shows' updates; BroadcastFeed adapts a
-// *broadcast.App.
-type Feed interface {
-	// Subscribe starts a show's feed; queue.ErrNotFound for an unknown
-	// show.
-	Subscribe(show string) (Subscription, error)
-}
+// Feed starts live feeds of shows' updates (feed.Source); BroadcastFeed
+// adapts a *broadcast.App.
+type Feed = feed.Source
 
-// Subscription is one live feed of a show's updates.
-type Subscription interface {
-	// Updates delivers the updates in order; it is closed when the feed
-	// ends (a subscriber that falls behind is disconnected).
-	Updates() <-chan broadcast.Update
-	// Err says why Updates was closed.
-	Err() error
-	// Close ends the feed.
-	Close()
-}
+// Subscription is one live feed of a show's updates (feed.Subscription).
+type Subscription = feed.Subscription
 
-// Callers is the caller actions of the broadcast application, with its
-// signatures; *broadcast.App satisfies it. Each returns the call as it is
-// afterwards, or an error wrapping queue.ErrNotFound (unknown show or
-// call), queue.ErrConflict (a lost race: busy, locked, on air full),
-// queue.ErrInvalid (the action does not fit the call's state),
-// queue.ErrGone (the caller hung up), broadcast.ErrNodeDown or
-// broadcast.ErrTelephony.
-type Callers interface {
-	Screen(ctx context.Context, show, callID string, actor queue.Actor, screener string) (queue.Call, error)
-	Ready(ctx context.Context, show, callID string, actor queue.Actor, notes queue.Notes) (queue.Call, error)
-	// UpdateNotes replaces the screener's notes on a live caller.
-	UpdateNotes(show, callID string, actor queue.Actor, notes queue.Notes) (queue.Call, error)
-	Promote(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
-	TakeNext(ctx context.Context, show string, actor queue.Actor) (queue.Call, error)
-	Hold(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
-	Mute(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
-	Unmute(ctx context.Context, show, callID string, actor queue.Actor) (queue.Call, error)
-	Drop(ctx context.Context, show, callID string, actor queue.Actor, opts broadcast.DropOptions) (queue.Call, error)
-	Lock(show, callID string, actor queue.Actor) (queue.Call, error)
-	Unlock(show, callID string, actor queue.Actor) (queue.Call, error)
-	MoveToTop(show, callID string, actor queue.Actor) (queue.Call, error)
-	PickNext(show, callID string, actor queue.Actor) (queue.Call, error)
-	// CallbackNow calls a call-back entry now; queue.ErrInvalid for a call
-	// that is not one, queue.ErrConflict when it is ringing already.
-	CallbackNow(show, callID string, actor queue.Actor) (queue.Call, error)
-	// LineQuality measures a caller's line now; broadcast.ErrNoQuality for a
-	// line without RTP statistics.
-	LineQuality(ctx context.Context, show, callID string) (broadcast.LineQuality, error)
-}
+// Callers is the caller actions of the broadcast application
+// (action.Callers); *broadcast.App satisfies it.
+type Callers = action.Callers
 
 // Controls is the show-wide controls of the broadcast application;
 // *broadcast.App satisfies it. Errors as for Callers.

@@ -3,18 +3,30 @@
 // (JSON under /api/v1 with bearer tokens, documented at
 // /api/v1/openapi.json).
 //
+// # Packages
+//
+// web wires both audiences; what they share is in packages of its own,
+// which import neither web nor each other upward: web/action (the table
+// of caller actions), web/feed (each show's one live subscription, with
+// two subscribers), web/stream (the SSE loop, its clients and bounds),
+// web/shared (errors to HTTP, strict JSON, printable text, the
+// principal), web/api (the API's types and document), web/auth and
+// web/clientaddr; web/webtest holds the fakes the tests of both drive.
+//
 // # Dependencies
 //
-// web owns narrow interfaces of what it uses: Shows, Callers and Controls
-// (satisfied by *broadcast.App), Feed (BroadcastFeed adapts
+// web owns narrow interfaces of what it uses: Shows, Callers (an alias
+// of action.Callers) and Controls (satisfied by *broadcast.App), Feed
+// (feed.Source; BroadcastFeed adapts
 // *broadcast.App), History, Chat and CallerNotes (*postgres.Store) and
 // Auth (*auth.Service). Controls take no actor, so web logs every show
 // control change with the user or token that made it.
-// Permissions are auth.Can; the principal comes from the auth middlewares.
+// Permissions are auth.Can; the principal comes from the auth middlewares
+// (shared.Principal, shared.Allow).
 //
 // # One table per kind of action
 //
-// A caller action is one row of callerActions (actions.go): its name and
+// A caller action is one row of action.Table (package web/action): its name and
 // URL segment, the permission it needs (of the call: drop), queue's rule
 // (queue.May) and the console's narrower button rule, its JSON body, its
 // API operation, its button and key, and the words for it. The console's
@@ -27,16 +39,19 @@
 //
 // # Live updates
 //
-// Each show has one hub (hub.go): the only subscriber to the show's
-// broadcast feed, handing each update to the jobs that need it, each in a
-// file of its own: the API's event stream, the browser clients and their
-// renders (consoles.go, rows.go), the chat (chat.go), and the profiles and
-// caller notes of the callers shown (callerinfo.go).
-// It numbers every event for the API's event stream (api_events.go:
-// transitions, and the show's lines, settings, recording, talkback, node
-// and chat events; a ring of the last Config.Ring, so a client resumes
-// with Last-Event-ID, or gets an event named "reset" when its id is no
-// longer kept), and renders the console's
+// Each show has one feed (package web/feed): the show's only subscription
+// to the broadcast application, resubscribed when lost, handing every
+// update to its two subscribers, the API's event stream (events,
+// api_events.go) and the console's renderer (renderer, render.go). The
+// show's hub (hub.go) holds the feed, both subscribers and what both
+// audiences show besides the updates: the chat (chat.go), the on-air
+// warning, and the profiles and caller notes of the callers shown
+// (callerinfo.go).
+// The event stream numbers every event for the API (transitions, and the
+// show's lines, settings, recording, talkback, node and chat events; a
+// ring of the last Config.Ring, so a client resumes with Last-Event-ID,
+// or gets an event named "reset" when its id is no longer kept, or when
+// the feed was lost). The renderer renders the console's
 // fragments (header, stats, on air, up next, screening, waiting, chat), and
 // the host view's (hosthead, hostair, hostnext, chat), once per role and
 // page for all of them, at most every Config.RenderEvery, sending only
@@ -52,11 +67,10 @@
 // sent whole when the count line appears or goes). Only listed callers'
 // profiles are fetched. A console that connects gets every fragment whole,
 // the line groups assembled from the cached rows. Every SSE connection
-// follows one pattern:
+// follows one pattern (package web/stream, shared by both audiences):
 // attach, then select on the request, being kicked, messages and a
 // heartbeat, flushing each write. A client whose buffer fills is
-// disconnected (a browser reconnects and gets a full render). If the hub's
-// own feed is lost it resubscribes and sends API clients a reset.
+// disconnected (a browser reconnects and gets a full render).
 //
 // # The console in the browser
 //
@@ -71,8 +85,8 @@
 //
 // # Errors
 //
-// Domain errors become HTTP statuses in one table (errorTable): not found
-// 404, gone 409 "gone", conflict 409 "conflict", invalid 422, node down
+// Domain errors become HTTP statuses in one table (package web/shared:
+// Classify): not found 404, gone 409 "gone", conflict 409 "conflict", invalid 422, node down
 // 503, telephony 502; bad input is 400 or 422 naming the field; anything
 // else is a 500 whose details are only logged. The JSON shape is
 // {"error":{"code":"...","message":"...","field":"..."}}; the console
@@ -80,8 +94,8 @@
 //
 // Caller names, notes and chat come from outside and are always escaped by
 // templ; nothing here writes them raw. Caller IDs are shown through
-// printable (control characters, bidirectional overrides and bytes that are
-// not UTF-8 become U+FFFD) and linked only when they are phone numbers;
+// shared.Printable (control characters, bidirectional overrides and bytes
+// that are not UTF-8 become U+FFFD) and linked only when they are phone numbers;
 // text a producer sends with control characters is refused.
 //
 // # Hostile clients
@@ -94,11 +108,11 @@
 // most StreamsPerUser per user or token (all sessions together), MaxStreams
 // in all with StreamsReserved kept for admins and producers, each write
 // bounded, the credentials checked again every StreamRecheck, and a
-// session's streams ended when it logs out (streams.go). Every answer
+// session's streams ended when it logs out (package web/stream). Every answer
 // carries the security headers (a Content-Security-Policy allowing no
 // inline script or framing, no-store): see secure; Front puts them, and the
 // allowed-hosts check (Config.AllowedHosts), in front of whatever else the
-// service serves. JSON bodies are read strictly (decodeJSON, strictjson.go:
+// service serves. JSON bodies are read strictly (shared.DecodeJSON:
 // application/json only, no unknown, repeated or wrong-case key). A
 // talkback may use only its show's TalkbackRules.
 package web

@@ -14,11 +14,12 @@ import (
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 func TestChatKeptInStore(t *testing.T) {
 	t.Run("LoadedOnStart", func(t *testing.T) {
-		chat := &fakeChat{at: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}
+		chat := &webtest.Chat{At: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}
 		for i := range chatKeep + 5 {
 			if _, err := chat.AddShowMessage(t.Context(), "morning", "screener", fmt.Sprintf("old message %d", i)); err != nil {
 				t.Fatal(err)
@@ -26,8 +27,8 @@ func TestChatKeptInStore(t *testing.T) {
 		}
 		chat.AddShowMessage(t.Context(), "evening", "x", "another show's message")
 		e := newEnv(t, func(c *Config) { c.Chat = chat })
-		s := openSSE(t, e.liveRequest(t, "host"))
-		ev := s.next(t, named("chat", fmt.Sprintf("old message %d", chatKeep+4)))
+		s := webtest.OpenSSE(t, e.liveRequest(t, "host"))
+		ev := s.Next(t, webtest.Named("chat", fmt.Sprintf("old message %d", chatKeep+4)))
 		if strings.Contains(ev.Data, "old message 4<") || !strings.Contains(ev.Data, "old message 5<") {
 			t.Fatalf("want the last %d messages: %s", chatKeep, ev.Data)
 		}
@@ -41,12 +42,12 @@ func TestChatKeptInStore(t *testing.T) {
 	})
 	t.Run("PostedIsStoredAndSent", func(t *testing.T) {
 		e := newEnv(t)
-		s := openSSE(t, e.liveRequest(t, "producer"))
-		s.next(t, named("chat"))
+		s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+		s.Next(t, webtest.Named("chat"))
 		if res, body := e.console(t, "POST", "/shows/morning/chat", "host", "text="+url.QueryEscape(hostile), true); res.StatusCode != 200 {
 			t.Fatalf("chat: %d %s", res.StatusCode, body)
 		}
-		ev := s.next(t, named("chat", "alert(1)"))
+		ev := s.Next(t, webtest.Named("chat", "alert(1)"))
 		if strings.Contains(ev.Data, hostile) || !strings.Contains(ev.Data, "<b>host</b>") {
 			t.Fatalf("chat fragment: %s", ev.Data)
 		}
@@ -57,9 +58,9 @@ func TestChatKeptInStore(t *testing.T) {
 	})
 	t.Run("ErrStoreDown", func(t *testing.T) {
 		e := newEnv(t)
-		e.chat.mu.Lock()
+		e.chat.Mu.Lock()
 		e.chat.AddFn = func(string, string, string) error { return errors.New("connection refused") }
-		e.chat.mu.Unlock()
+		e.chat.Mu.Unlock()
 		res, body := e.console(t, "POST", "/shows/morning/chat", "host", "text=hello", true)
 		if res.StatusCode != 500 || !strings.Contains(body, "flash err") {
 			t.Fatalf("got %d %s", res.StatusCode, body)
@@ -70,15 +71,15 @@ func TestChatKeptInStore(t *testing.T) {
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		e := newEnv(t)
-		e.chat.mu.Lock()
+		e.chat.Mu.Lock()
 		e.chat.AddFn = func(string, string, string) error { return fmt.Errorf("add: %w", queue.ErrInvalid) }
-		e.chat.mu.Unlock()
+		e.chat.Mu.Unlock()
 		if res, _ := e.console(t, "POST", "/shows/morning/chat", "host", "text=hello", true); res.StatusCode != 422 {
 			t.Fatalf("got %d, want 422", res.StatusCode)
 		}
 	})
 	t.Run("LoadRetried", func(t *testing.T) {
-		chat := &fakeChat{}
+		chat := &webtest.Chat{}
 		chat.AddShowMessage(t.Context(), "morning", "host", "before the restart")
 		var mu sync.Mutex
 		fails := 2
@@ -92,16 +93,16 @@ func TestChatKeptInStore(t *testing.T) {
 			return nil
 		}
 		e := newEnv(t, func(c *Config) { c.Chat = chat; c.retry = time.Millisecond })
-		s := openSSE(t, e.liveRequest(t, "host"))
-		s.next(t, named("chat", "before the restart"))
+		s := webtest.OpenSSE(t, e.liveRequest(t, "host"))
+		s.Next(t, webtest.Named("chat", "before the restart"))
 	})
 	t.Run("InMemoryWithoutChat", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) { c.Chat = nil })
-		s := openSSE(t, e.liveRequest(t, "host"))
+		s := webtest.OpenSSE(t, e.liveRequest(t, "host"))
 		if res, _ := e.console(t, "POST", "/shows/morning/chat", "host", "text=hello", true); res.StatusCode != 200 {
 			t.Fatalf("chat: %d", res.StatusCode)
 		}
-		s.next(t, named("chat", "hello"))
+		s.Next(t, webtest.Named("chat", "hello"))
 	})
 }
 
@@ -169,8 +170,8 @@ func TestCallerSearch(t *testing.T) {
 
 func TestDropWithGoodbye(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Ann")
-	e.app.arrive("c2", "+15550002", "Bob")
+	e.app.Arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c2", "+15550002", "Bob")
 	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
 	if !strings.Contains(page, `data-testid="act-drop-goodbye"`) || !strings.Contains(page, `data-vals="{&#34;goodbye&#34;:&#34;1&#34;}"`) {
 		t.Fatal("no goodbye button sending goodbye=1")
@@ -179,16 +180,16 @@ func TestDropWithGoodbye(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(body, "after the goodbye") {
 		t.Fatalf("got %d %s", res.StatusCode, body)
 	}
-	e.app.mu.Lock()
-	got := e.app.lastDrop.Goodbye
-	e.app.mu.Unlock()
+	e.app.Mu.Lock()
+	got := e.app.LastDrop.Goodbye
+	e.app.Mu.Unlock()
 	if !got {
 		t.Fatal("the drop did not ask for the goodbye")
 	}
 	e.console(t, "POST", "/shows/morning/callers/c2/drop", "producer", "", true)
-	e.app.mu.Lock()
-	got = e.app.lastDrop.Goodbye
-	e.app.mu.Unlock()
+	e.app.Mu.Lock()
+	got = e.app.LastDrop.Goodbye
+	e.app.Mu.Unlock()
 	if got {
 		t.Fatal("a plain drop asked for the goodbye")
 	}
@@ -203,14 +204,14 @@ func TestDropNotOnAir(t *testing.T) {
 		want bool
 	}{{"screener", true}, {"producer", false}} {
 		id := fmt.Sprintf("c%d", i)
-		e.app.arrive(id, fmt.Sprintf("+1555000%d", i), "Ann")
+		e.app.Arrive(id, fmt.Sprintf("+1555000%d", i), "Ann")
 		res, _ := e.api(t, "POST", "/api/v1/shows/morning/callers/"+id+"/drop", tc.role, "{}")
 		if res.StatusCode != 200 {
 			t.Fatalf("%s drop: %d", tc.role, res.StatusCode)
 		}
-		e.app.mu.Lock()
-		got := e.app.lastDrop.NotOnAir
-		e.app.mu.Unlock()
+		e.app.Mu.Lock()
+		got := e.app.LastDrop.NotOnAir
+		e.app.Mu.Unlock()
 		if got != tc.want {
 			t.Errorf("%s: NotOnAir %t, want %t", tc.role, got, tc.want)
 		}

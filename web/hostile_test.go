@@ -14,27 +14,12 @@ import (
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 // The tests of issue 10 ("Hostile clients") that web answers alone, on
 // the fakes, over httptest's real listener. The slow and idle clients are
 // cmd/callin's TestHostileClients, on the whole service.
-
-// waitEnded waits until the stream has been closed by the server.
-func (s *sseStream) waitEnded(t *testing.T) {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case _, ok := <-s.ch:
-			if !ok {
-				return
-			}
-		case <-timeout:
-			t.Fatal("the stream is still open")
-		}
-	}
-}
 
 // TestStreamsEndWithTheirCredentials (point 3): a revoked token's API
 // stream ends at the next recheck; a logout ends its session's console
@@ -42,21 +27,21 @@ func (s *sseStream) waitEnded(t *testing.T) {
 func TestStreamsEndWithTheirCredentials(t *testing.T) {
 	t.Run("RevokedToken", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) { c.Limits.StreamRecheck = 20 * time.Millisecond })
-		s := openSSE(t, e.eventsRequest(t, ""))
+		s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
 		other, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/shows/morning/events", nil)
 		other.Header.Set("Authorization", "Bearer producer")
-		keep := openSSE(t, other)
-		e.app.arrive("c1", "+15550001", "Ann")
-		s.next(t, named("transition"))
-		e.auth.revoke("t:host")
-		if ev := s.next(t, named("end")); !strings.Contains(ev.Data, "no longer valid") {
+		keep := webtest.OpenSSE(t, other)
+		e.app.Arrive("c1", "+15550001", "Ann")
+		s.Next(t, webtest.Named("transition"))
+		e.auth.Revoke("t:host")
+		if ev := s.Next(t, webtest.Named("end")); !strings.Contains(ev.Data, "no longer valid") {
 			t.Errorf("end event: %q", ev.Data)
 		}
-		s.waitEnded(t)
-		e.app.arrive("c2", "+15550002", "Bob")
+		s.WaitEnded(t)
+		e.app.Arrive("c2", "+15550002", "Bob")
 		for _, id := range []string{"c1", "c2"} { // arrive and join: two transitions a call
 			for range 2 {
-				if tr := transitionOf(t, keep.next(t, named("transition"))); tr.CallID != id {
+				if tr := transitionOf(t, keep.Next(t, webtest.Named("transition"))); tr.CallID != id {
 					t.Fatalf("the other token's stream: got %s, want %s", tr.CallID, id)
 				}
 			}
@@ -64,20 +49,20 @@ func TestStreamsEndWithTheirCredentials(t *testing.T) {
 	})
 	t.Run("Logout", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) { c.Limits.StreamRecheck = time.Hour })
-		s := openSSE(t, e.liveRequest(t, "producer"))
-		keep := openSSE(t, e.liveRequest(t, "host"))
-		s.next(t, named("header"))
-		keep.next(t, named("header"))
+		s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+		keep := webtest.OpenSSE(t, e.liveRequest(t, "host"))
+		s.Next(t, webtest.Named("header"))
+		keep.Next(t, webtest.Named("header"))
 		res, _ := e.console(t, "POST", "/logout", "producer", "csrf_token=csrf-producer", false)
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("logout: %d", res.StatusCode)
 		}
-		if ev := s.next(t, named("end")); !strings.Contains(ev.Data, "logged out") {
+		if ev := s.Next(t, webtest.Named("end")); !strings.Contains(ev.Data, "logged out") {
 			t.Errorf("end event: %q", ev.Data)
 		}
-		s.waitEnded(t)
-		e.app.arrive("c1", "+15550001", "Ann")
-		keep.next(t, named("rows", "c1"))
+		s.WaitEnded(t)
+		e.app.Arrive("c1", "+15550001", "Ann")
+		keep.Next(t, webtest.Named("rows", "c1"))
 	})
 }
 
@@ -105,15 +90,15 @@ func TestStreamLimits(t *testing.T) {
 			t.Fatalf("stream for %s: got %d %s, want %d %s", role, res.StatusCode, b, status, code)
 		}
 	}
-	openSSE(t, bearer("host"))
-	openSSE(t, bearer("host"))
+	webtest.OpenSSE(t, bearer("host"))
+	webtest.OpenSSE(t, bearer("host"))
 	refused("host", http.StatusTooManyRequests, api.CodeLimited)
-	openSSE(t, bearer("screener"))
+	webtest.OpenSSE(t, bearer("screener"))
 	// 3 of 4 open: the last is the reserve.
 	refused("screener", http.StatusServiceUnavailable, api.CodeUnavailable)
-	openSSE(t, bearer("producer"))
+	webtest.OpenSSE(t, bearer("producer"))
 	refused("admin", http.StatusServiceUnavailable, api.CodeUnavailable)
-	if total, theirs := e.srv.streams.count("token:bot-host"); total != 4 || theirs != 2 {
+	if total, theirs := e.srv.streams.Count("token:bot-host"); total != 4 || theirs != 2 {
 		t.Fatalf("counted %d streams, %d of host; want 4 and 2", total, theirs)
 	}
 }
@@ -165,7 +150,7 @@ func TestTalkbackAllowList(t *testing.T) {
 		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {
 			t.Fatalf("got %d %s", res.StatusCode, body)
 		}
-		if got := e.app.lastTalkback.Endpoint; got != "PJSIP/producer" {
+		if got := e.app.LastTalkback.Endpoint; got != "PJSIP/producer" {
 			t.Errorf("called %q, want the show's first phone", got)
 		}
 		if res, _ := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "endpoint="+url.QueryEscape("Local/1900@default"), true); res.StatusCode != 422 {
@@ -188,7 +173,7 @@ func TestTalkbackAllowList(t *testing.T) {
 		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("recording:promos/friday"), true); res.StatusCode != 200 {
 			t.Fatalf("play a message: %d %s", res.StatusCode, body)
 		}
-		if got := e.app.lastTalkback; len(got.Media) != 1 || got.Media[0] != "recording:promos/friday" || got.Endpoint != "" {
+		if got := e.app.LastTalkback; len(got.Media) != 1 || got.Media[0] != "recording:promos/friday" || got.Endpoint != "" {
 			t.Errorf("talkback %+v, want the message alone", got)
 		}
 		if res, _ := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("sound:tt-monkeys"), true); res.StatusCode != 422 {
@@ -205,7 +190,7 @@ func TestTalkbackAllowList(t *testing.T) {
 		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {
 			t.Fatalf("got %d %s", res.StatusCode, body)
 		}
-		if got := e.app.lastTalkback; got.User != "producer" || got.Endpoint != "" {
+		if got := e.app.LastTalkback; got.User != "producer" || got.Endpoint != "" {
 			t.Errorf("talkback %+v, want the producer's own phone", got)
 		}
 	})
@@ -234,7 +219,7 @@ func TestCallerNumbersInPaths(t *testing.T) {
 	e.hist.ProfileFn = func(n string) (postgres.Profile, error) {
 		asked = append(asked, n)
 		if n == "+12125550132" || len(blocked) > 0 {
-			return postgres.Profile{Number: n, Calls: 2, FirstCall: e.app.now}, nil
+			return postgres.Profile{Number: n, Calls: 2, FirstCall: e.app.Now}, nil
 		}
 		return postgres.Profile{Number: n}, nil // never seen
 	}
@@ -270,16 +255,16 @@ func TestCallerNumbersInPaths(t *testing.T) {
 func TestBlockFlagsCallersInLine(t *testing.T) {
 	e := newEnv(t)
 	e.hist.ProfileFn = func(n string) (postgres.Profile, error) { return postgres.Profile{Number: n, Calls: 3}, nil }
-	e.app.arrive("c1", "+1 212 555 0132", "Ann")
-	e.app.arrive("c2", "+15550002", "Bob")
-	s := openSSE(t, e.liveRequest(t, "producer"))
-	s.next(t, named("waiting", "c2"))
+	e.app.Arrive("c1", "+1 212 555 0132", "Ann")
+	e.app.Arrive("c2", "+15550002", "Bob")
+	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	s.Next(t, webtest.Named("waiting", "c2"))
 	if res, body := e.api(t, "PUT", "/api/v1/callers/+12125550132/block", "producer", `{"reason":"abuse"}`); res.StatusCode != 200 {
 		t.Fatalf("block: %d %v", res.StatusCode, body)
 	}
 	// The flag comes as c1's row alone, or in the whole group when the
 	// profiles' badges land in the same render.
-	ev := s.next(t, func(ev sseEvent) bool {
+	ev := s.Next(t, func(ev webtest.Event) bool {
 		return (ev.Name == "rows" || ev.Name == "waiting") && strings.Contains(rowOf(ev.Data, "c1"), `data-testid="blocked"`)
 	})
 	if strings.Contains(rowOf(ev.Data, "c2"), `data-testid="blocked"`) {
@@ -325,9 +310,9 @@ func TestJSONRefusesInvalidUTF8(t *testing.T) {
 // no phone number is not a link.
 func TestHostileCallerIDsOnThePage(t *testing.T) {
 	e := newEnv(t)
-	e.app.arrive("c1", "+15550001", "Eve\x00\x1b[2J\u202eevil")
-	e.app.arrive("c2", "javascript:alert(1)//", "Mallory")
-	e.app.arrive("c3", "../../logout?x=1#", "Trudy")
+	e.app.Arrive("c1", "+15550001", "Eve\x00\x1b[2J\u202eevil")
+	e.app.Arrive("c2", "javascript:alert(1)//", "Mallory")
+	e.app.Arrive("c3", "../../logout?x=1#", "Trudy")
 	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
 	for _, bad := range []string{"\x00", "\x1b", "\u202e", `href="/callers/javascript`, `href="/callers/../`} {
 		if strings.Contains(page, bad) {
@@ -443,7 +428,7 @@ func TestLongActionOutlastsReadTimeout(t *testing.T) {
 	}
 	go srv.Serve(l.Listener(ln))
 	t.Cleanup(func() { srv.Close() })
-	e.app.arrive("c1", "+15550001", "Ann")
+	e.app.Arrive("c1", "+15550001", "Ann")
 	e.app.DropFn = func(ctx context.Context) error {
 		select {
 		case <-ctx.Done(): // the client did not leave: this is the bug
@@ -454,7 +439,7 @@ func TestLongActionOutlastsReadTimeout(t *testing.T) {
 	}
 	for i, body := range []string{`{"goodbye":true}`, ""} {
 		id := fmt.Sprintf("c%d", i+2) // a call id is never used twice
-		e.app.arrive(id, "+15550002", "Bob")
+		e.app.Arrive(id, "+15550002", "Bob")
 		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/shows/morning/callers/"+id+"/drop", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer producer")
 		req.Header.Set("Content-Type", "application/json")

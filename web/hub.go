@@ -8,19 +8,23 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/feed"
+	"github.com/callin-radio/callin/web/stream"
 )
 
-// hub is one show's live side. It holds the show's one subscription to the
-// broadcast application and hands each update to the jobs that need it,
-// each in a file of its own:
+// hub is one show's live side: the show's one feed (package feed) and
+// its two subscribers, the console's renderer and the API's event stream,
+// with what both show of the show besides broadcast's updates:
 //
+//   - the feed: the show's one subscription to the broadcast application,
+//     resubscribed when lost (web/feed);
 //   - the API's event stream: numbered events in a ring for Last-Event-ID,
-//     and its clients (api_events.go; guarded by mu, with the on-air
-//     warning);
-//   - the browser clients and their renders (consoles.go), coalesced to at
-//     most one every Config.RenderEvery, each line row rendered once per
-//     change (rows.go);
-//   - the chat (chat.go);
+//     and its clients (api_events.go);
+//   - the browser clients and their renders (consoles.go), coalesced by
+//     the renderer (render.go) to at most one every Config.RenderEvery,
+//     each line row rendered once per change (rows.go);
+//   - the chat (chat.go) and the on-air warning, which both audiences
+//     show;
 //   - the profiles and notes of the callers shown (callerinfo.go).
 //
 // It knows the server's configuration, not the server.
@@ -29,38 +33,30 @@ type hub struct {
 	log *slog.Logger
 	key string
 
-	poke chan struct{} // something changed that needs a render; cap 1
-
+	feed     *feed.Show
+	render   *renderer
+	events   *events
 	consoles *consoles
 	chat     *chatLog
 	callers  *callerInfo
 
-	mu       sync.Mutex // guards the API's event stream and the on-air warning
-	ring     []event    // ring[i%len] for ids in (next-len, next)
-	next     int64      // the next event id
-	first    int64      // the oldest id still in the ring
-	api      map[*client]struct{}
-	feed     apiFeed // what the API's show events compare with (api_events.go)
+	mu       sync.Mutex // guards airLimit
 	airLimit time.Duration
 }
 
 func newHub(cfg *Config, log *slog.Logger, key string) *hub {
-	// Ids start at the clock in microseconds, so a restarted server's ids
-	// are above the old ones and a stale Last-Event-ID gets a reset.
-	start := cfg.Now().UnixMicro()
-	return &hub{cfg: cfg, log: log, key: key,
-		poke:     make(chan struct{}, 1),
+	h := &hub{cfg: cfg, log: log, key: key,
 		consoles: newConsoles(key, log, cfg.rendered),
 		chat:     &chatLog{},
 		callers:  newCallerInfo(cfg.History, cfg.Notes, key, log),
-		ring:     make([]event, cfg.Ring), next: start, first: start,
-		api:      map[*client]struct{}{},
 		airLimit: 10 * time.Minute}
+	h.render = newRenderer(cfg.RenderEvery, h.renderAll)
+	h.events = newEvents(cfg, log, key, h.airLimitNow)
+	h.feed = feed.New(key, cfg.Feed, cfg.retry, log, h.events, h.render)
+	return h
 }
 
-// run subscribes to the show and serves its clients until ctx ends,
-// resubscribing (and telling API clients to reset) when the subscription
-// is lost.
+// run follows the show and serves its clients until ctx ends.
 func (h *hub) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if h.callers.on() {
@@ -69,97 +65,31 @@ func (h *hub) run(ctx context.Context) {
 	if h.cfg.Chat != nil {
 		wg.Go(func() { h.chat.load(ctx, h.cfg.Chat, h.key, h.cfg.retry, h.log, h.nudge) })
 	}
+	wg.Go(func() { h.render.run(ctx) })
 	defer wg.Wait()
 	defer h.closeAll()
-	retry := time.NewTimer(0)
-	defer retry.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-retry.C:
-		}
-		sub, err := h.cfg.Feed.Subscribe(h.key)
-		if err != nil {
-			h.log.Error("web: subscribe", "show", h.key, "err", err)
-			retry.Reset(h.cfg.retry)
-			continue
-		}
-		h.apiSubscribed()
-		h.nudge()
-		h.consume(ctx, sub)
-		sub.Close()
-		if ctx.Err() != nil {
-			return
-		}
-		h.log.Warn("web: show subscription lost; resubscribing", "show", h.key, "err", sub.Err())
-		h.reset("updates were lost")
-		retry.Reset(0)
-	}
-}
-
-// consume handles one subscription until it closes or ctx ends.
-func (h *hub) consume(ctx context.Context, sub Subscription) {
-	timer := time.NewTimer(0)
-	<-timer.C
-	armed := false
-	arm := func() {
-		if !armed {
-			armed = true
-			timer.Reset(h.cfg.RenderEvery)
-		}
-	}
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case u, ok := <-sub.Updates():
-			if !ok {
-				return
-			}
-			h.apiUpdate(u) // the API's event stream: api_events.go
-			arm()
-		case <-h.poke:
-			arm()
-		case <-timer.C:
-			armed = false
-			h.renderAll(ctx)
-		}
-	}
+	h.feed.Run(ctx)
 }
 
 // nudge asks for a render soon.
-func (h *hub) nudge() {
-	select {
-	case h.poke <- struct{}{}:
-	default:
-	}
-}
+func (h *hub) nudge() { h.render.nudge() }
 
 // attachConsole registers a browser client (a console or a host view);
 // the next render sends it every part.
-func (h *hub) attachConsole(c *client) {
+func (h *hub) attachConsole(c *stream.Client) {
 	h.consoles.attach(c)
 	h.nudge()
 }
 
 // detach removes a client, of either kind.
-func (h *hub) detach(c *client) {
-	h.mu.Lock()
-	delete(h.api, c)
-	h.mu.Unlock()
+func (h *hub) detach(c *stream.Client) {
+	h.events.detach(c)
 	h.consoles.detach(c)
 }
 
 // closeAll kicks every client when the hub stops.
 func (h *hub) closeAll() {
-	h.mu.Lock()
-	for c := range h.api {
-		close(c.gone)
-	}
-	clear(h.api)
-	h.mu.Unlock()
+	h.events.closeAll()
 	h.consoles.closeAll()
 }
 
@@ -217,17 +147,22 @@ func (h *hub) forget(number string) {
 // addChat appends a chat message and tells the API's clients.
 func (h *hub) addChat(m chatMsg) {
 	h.chat.add(m)
-	h.mu.Lock()
-	h.publishLocked("chat", messageOf(m))
-	h.mu.Unlock()
+	h.events.publish("chat", messageOf(m))
 	h.nudge()
+}
+
+// airLimitNow is the show's on-air warning.
+func (h *hub) airLimitNow() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.airLimit
 }
 
 // setAirLimit sets the on-air warning and tells the API's clients.
 func (h *hub) setAirLimit(d time.Duration) {
 	h.mu.Lock()
 	h.airLimit = d
-	h.publishSettingsLocked()
 	h.mu.Unlock()
+	h.events.settingsChanged()
 	h.nudge()
 }

@@ -74,11 +74,11 @@ func busyShow(t *testing.T, e *env) {
 	t.Helper()
 	ctx := t.Context()
 	actor := queue.Actor{Kind: queue.ActorUser, Name: "dana"}
-	start := e.app.now
+	start := e.app.Now
 	at := func(ago time.Duration) {
-		e.app.mu.Lock()
-		e.app.now = start.Add(-ago)
-		e.app.mu.Unlock()
+		e.app.Mu.Lock()
+		e.app.Now = start.Add(-ago)
+		e.app.Mu.Unlock()
 	}
 	names := []string{"MARIA GONZALEZ", "D OKAFOR", "JAMES WRIGHT", "PRIYA NAIR", "", "T BECKER", "ANNA LINDQVIST",
 		"ROBERT CHEN", strings.Repeat("VERY LONG CALLER ID NAME ", 4), hostile, "NOOR HADDAD", "KEVIN O'BRIEN"}
@@ -88,7 +88,7 @@ func busyShow(t *testing.T, e *env) {
 		if i < len(names) {
 			name = names[i]
 		}
-		e.app.arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1415555%04d", i), name)
+		e.app.Arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1415555%04d", i), name)
 	}
 	at(0)
 	must := func(_ queue.Call, err error) {
@@ -97,7 +97,7 @@ func busyShow(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 	}
-	e.app.callback("c11")
+	e.app.Callback("c11")
 	must(e.app.Promote(ctx, "morning", "c00", actor))
 	must(e.app.Promote(ctx, "morning", "c01", actor))
 	must(e.app.Lock("morning", "c00", actor))
@@ -106,7 +106,7 @@ func busyShow(t *testing.T, e *env) {
 	must(e.app.Ready(ctx, "morning", "c03", actor, queue.Notes{Name: "Priya", Location: "Portland", Topic: "School board vote"}))
 	must(e.app.Ready(ctx, "morning", "c04", actor, queue.Notes{Location: "Aurora", Topic: "Wildfire smoke"}))
 	must(e.app.PickNext("morning", "c03", actor))
-	e.app.confirm("c03")
+	e.app.Confirm("c03")
 	must(e.app.Screen(ctx, "morning", "c06", actor, "sam"))
 	e.app.SetBlocked("+14155550005", true, "abusive on air", actor)
 	for _, n := range []queue.CallerNotes{
@@ -278,7 +278,7 @@ func TestBrowserLineStaysPut(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
 	for i := range 6 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+1555000%04d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+1555000%04d", i), fmt.Sprintf("Caller %d", i))
 	}
 	login(t, ctx, e, "producer")
 	actor := queue.Actor{Kind: queue.ActorUser, Name: "pat"}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // Limits bound what one client can hold of the service: time, memory,
@@ -465,13 +466,13 @@ func (s *Server) bound(next http.Handler) http.Handler {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
 			if mt, _, _ := mime.ParseMediaType(ct); mt == "multipart/form-data" {
 				w.Header().Set("Connection", "close")
-				s.apiFail(w, r, &inputError{http.StatusUnsupportedMediaType, "body", "multipart bodies are not accepted; send application/x-www-form-urlencoded or JSON"})
+				s.apiFail(w, r, &shared.InputError{Status: http.StatusUnsupportedMediaType, Field: "body", Message: "multipart bodies are not accepted; send application/x-www-form-urlencoded or JSON"})
 				return
 			}
 		}
 		if r.ContentLength > s.limits.MaxBodyBytes {
 			w.Header().Set("Connection", "close")
-			s.apiFail(w, r, tooLarge(s.limits.MaxBodyBytes))
+			s.apiFail(w, r, shared.TooLarge(s.limits.MaxBodyBytes))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -479,18 +480,6 @@ func (s *Server) bound(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// tooLarge is the error for a body over the limit.
-func tooLarge(limit int64) error {
-	return &inputError{http.StatusRequestEntityTooLarge, "body", "must be at most " + byteCount(limit)}
-}
-
-func byteCount(n int64) string {
-	if n%1024 == 0 {
-		return itoa(int(n/1024)) + " KiB"
-	}
-	return itoa(int(n)) + " bytes"
 }
 
 // Security headers of every answer. The console loads scripts and styles

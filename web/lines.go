@@ -10,7 +10,9 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // How the console shows a line: the state as a colour, an icon and a word;
@@ -68,9 +70,9 @@ type rowAct struct {
 // actsOf is a caller's actions for a role: the primary one (Action ""
 // when there is none), the others for the menu, and the destructive ones,
 // each only when the role may do it, queue's rule allows it and the
-// button's own rule shows it (the table's rows: callerActions).
+// button's own rule shows it (the table's rows: action.Table).
 func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []rowAct) {
-	all := v.buttons(pm, c, placeMenu) // in menu order; the primary is taken out
+	all := v.buttons(pm, c, action.PlaceMenu) // in menu order; the primary is taken out
 	if pm[auth.ActionNotes] && v.notesOn && queue.NormalizeNumber(c.Number) != "" {
 		all = append(all, rowAct{Action: "notes", Label: "Caller notes…", Key: "e", URL: notesURL(v.Snap.Show, c), Dialog: "notes", TestID: "act-notes"})
 	}
@@ -79,56 +81,51 @@ func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []
 	} else {
 		menu = all
 	}
-	return primary, menu, v.buttons(pm, c, placeDanger)
+	return primary, menu, v.buttons(pm, c, action.PlaceDanger)
 }
 
 // airActs are an on-air caller's toggles: mute and lock, for a role that
 // may use them.
-func airActs(v showView, pm perms, c queue.Call) []rowAct { return v.buttons(pm, c, placeToggle) }
+func airActs(v showView, pm perms, c queue.Call) []rowAct {
+	return v.buttons(pm, c, action.PlaceToggle)
+}
 
 // buttons are the buttons of the table's actions that go in place, for a
-// role with permissions pm, on c.
+// role with permissions pm, on c: each row's neutral button (actionButton)
+// made the console's, and asked about as its row says (asks).
 func (v showView) buttons(pm perms, c queue.Call, place int) []rowAct {
 	var out []rowAct
 	for _, a := range v.acts() {
-		b := a.button
-		if b.place != place || !pm[a.permFor(c)] || !a.fits(c) || b.show != nil && !b.show(c) {
+		b := a.Button
+		if b.Place != place || !pm[a.PermFor(c)] || !a.Fits(c) || b.Show != nil && !b.Show(c) {
 			continue
 		}
 		// The URL is relative to the row's data-base.
-		ra := rowAct{Action: a.name, Label: b.label, Key: b.key, URL: a.path, TestID: "act-" + cmp.Or(b.testID, a.name)}
-		if b.dress == nil {
-			out = append(out, ra)
+		ra := rowAct{Action: a.Name, Label: b.Label, Key: b.Key, URL: a.Path, TestID: "act-" + cmp.Or(b.TestID, a.Name),
+			Dialog: b.Dialog, Title: b.Title, Submit: b.Submit, Pressed: b.Pressed}
+		if ask := asks[b.Ask]; ask != nil {
+			out = append(out, ask(ra, v, c)...)
 			continue
 		}
-		out = append(out, b.dress(ra, v, c)...)
+		out = append(out, ra)
 	}
 	return out
 }
 
-// askDoNotAir asks first before putting on air a caller marked do not air.
-func askDoNotAir(b rowAct, v showView, c queue.Call) []rowAct {
+// asks are the console's questions asked before a button (actionButton's
+// ask), each finishing the button or making several of it.
+var asks = map[string]func(b rowAct, v showView, c queue.Call) []rowAct{
+	action.AskDoNotAir: doNotAirQuestion,
+	action.AskDrop:     dropButtons,
+}
+
+// doNotAirQuestion asks first before putting on air a caller marked do
+// not air.
+func doNotAirQuestion(b rowAct, v showView, c queue.Call) []rowAct {
 	if v.callerNotes(c).DoNotAir {
 		b.Confirm, b.OK = callerWho(c)+" is marked do not air. Put them on air anyway?", "Put on air"
 	}
 	return []rowAct{b}
-}
-
-// dialogReady opens the ready dialog, with a heading and a submit word of
-// its own when title is set (to edit the notes rather than mark ready).
-func dialogReady(title, submit string) func(rowAct, showView, queue.Call) []rowAct {
-	return func(b rowAct, _ showView, _ queue.Call) []rowAct {
-		b.Dialog, b.Title, b.Submit = "ready", title, submit
-		return []rowAct{b}
-	}
-}
-
-// pressed makes a toggle's button, pressed ("true") or not ("false").
-func pressed(p string) func(rowAct, showView, queue.Call) []rowAct {
-	return func(b rowAct, _ showView, _ queue.Call) []rowAct {
-		b.Pressed = p
-		return []rowAct{b}
-	}
 }
 
 // dropButtons are drop's: drop, and goodbye then drop; a call-back entry
@@ -185,9 +182,9 @@ func callBase(show, callID string) string { return "/shows/" + show + "/callers/
 func callerWho(c queue.Call) string {
 	name := displayName(c)
 	if name == "" {
-		return printable(c.Number)
+		return shared.Printable(c.Number)
 	}
-	return name + " (" + printable(c.Number) + ")"
+	return name + " (" + shared.Printable(c.Number) + ")"
 }
 
 // notesURL is the console's form of a caller's notes, for the notes
@@ -283,13 +280,13 @@ func callbackInfo(v showView, c queue.Call) string {
 	}
 	switch {
 	case cb.Calling:
-		return "calling " + printable(cb.Number) + ": attempt " + strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts)
+		return "calling " + shared.Printable(cb.Number) + ": attempt " + strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts)
 	case cb.Attempt > 0 && !cb.NextAt.IsZero():
 		return strconv.Itoa(cb.Attempt) + " of " + strconv.Itoa(cb.Attempts) + " missed; next try " + cb.NextAt.In(v.loc()).Format("15:04")
 	case cb.Now:
 		return "calling soon"
 	}
-	return "hung up to be called back at " + printable(cb.Number)
+	return "hung up to be called back at " + shared.Printable(cb.Number)
 }
 
 // loc is where the console's clock times are shown: the snapshot's zone.

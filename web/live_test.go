@@ -59,7 +59,7 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
 	for i := range 6 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	if _, err := e.app.Promote(t.Context(), "morning", "c0", queue.Actor{}); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 	arrivals := 100
 	update := func() {
 		arrivals++
-		e.app.arrive(fmt.Sprintf("u%d", arrivals), fmt.Sprintf("+1555%04d", arrivals), fmt.Sprintf("Update %d", arrivals))
+		e.app.Arrive(fmt.Sprintf("u%d", arrivals), fmt.Sprintf("+1555%04d", arrivals), fmt.Sprintf("Update %d", arrivals))
 		if _, err := e.notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550001", Topic: fmt.Sprint("topic ", arrivals)}, "sam"); err != nil {
 			t.Error(err)
 		}
@@ -280,7 +280,7 @@ func TestBrowserUpdatesKeepState(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
 	for i := range 4 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	login(t, ctx, e, "producer")
 	if err := shown(ctx); err != nil {
@@ -293,7 +293,7 @@ func TestBrowserUpdatesKeepState(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.srv.hubs["morning"].forget("+15550002")
-		e.app.arrive(fmt.Sprintf("n%d", i), fmt.Sprintf("+1555999%d", i), "Newcomer")
+		e.app.Arrive(fmt.Sprintf("n%d", i), fmt.Sprintf("+1555999%d", i), "Newcomer")
 		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(fmt.Sprintf(`%s [data-testid=topic]`, row)))); err != nil {
 			t.Fatal(err)
 		}

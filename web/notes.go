@@ -8,6 +8,7 @@ import (
 
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // Caller notes in the console: the notes dialog on a row (GET its form,
@@ -31,7 +32,7 @@ func (s *Server) notesDialog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	show, call := r.URL.Query().Get("show"), r.URL.Query().Get("call")
-	who := printable(n)
+	who := shared.Printable(n)
 	if h := s.hubs[show]; h != nil {
 		if c, err := s.cfg.Shows.Call(h.key, call); err == nil && queue.NormalizeNumber(c.Number) == n {
 			who = callerWho(c)
@@ -52,7 +53,7 @@ func (s *Server) consoleNotes(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var in queue.CallerNotes
 		if in, err = readNotesForm(r, n); err == nil {
-			p, _ := principal(r)
+			p, _ := shared.Principal(r)
 			saved, err = s.cfg.Notes.WriteCallerNotes(r.Context(), in, p.Name)
 		}
 	}
@@ -64,7 +65,7 @@ func (s *Server) consoleNotes(w http.ResponseWriter, r *http.Request) {
 	for _, h := range s.hubs {
 		h.forget(n)
 	}
-	msg := "Notes saved for " + printable(n) + "."
+	msg := "Notes saved for " + shared.Printable(n) + "."
 	if r.Header.Get("HX-Request") == "" || r.Header.Get("HX-Target") != "notes" {
 		s.done(w, r, callerPath(r), msg, nil)
 		return
@@ -76,7 +77,7 @@ func (s *Server) consoleNotes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Notes = saved
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	s.render(w, r, http.StatusOK, withFlash(callerNotesPanel(s.page(r, ""), v, permsOf(p.Role), r.PostFormValue("call")), true, msg))
 }
 
@@ -89,12 +90,12 @@ func readNotesForm(r *http.Request, number string) (queue.CallerNotes, error) {
 	if v := strings.TrimSpace(r.PostFormValue("rating")); v != "" {
 		rating, err := strconv.Atoi(v)
 		if err != nil {
-			return n, invalid("rating", "must be a whole number from 0 to %d", queue.MaxRating)
+			return n, shared.Invalid("rating", "must be a whole number from 0 to %d", queue.MaxRating)
 		}
 		n.Rating = rating
 	}
 	if len(n.CallID) > 100 {
-		return n, invalid("call", "is not a call id")
+		return n, shared.Invalid("call", "is not a call id")
 	}
 	n = n.Clean()
 	return n, n.Validate()
@@ -122,7 +123,7 @@ type callerView struct {
 // and their history when there is a notes store.
 func (s *Server) callerView(r *http.Request, n string) (callerView, error) {
 	if s.cfg.History == nil {
-		return callerView{}, notFound("history", "")
+		return callerView{}, shared.NotFound("history", "")
 	}
 	ctx := r.Context()
 	p, err := s.cfg.History.CallerProfile(ctx, n)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 )
 
@@ -17,14 +18,14 @@ import (
 // equal it (TestOpenAPIFileCurrent).
 
 // apiOps is every operation of /api/v1 with the table of caller actions.
-var apiOps = apiOpsFor(callerActions)
+var apiOps = apiOpsFor(action.Table)
 
 // apiOpsFor is every operation of /api/v1 with the caller actions acts:
 // api.FixedOps, then one operation per caller action.
-func apiOpsFor(acts []callerAction) []api.Op {
+func apiOpsFor(acts []action.Action) []api.Op {
 	ops := slices.Clone(api.FixedOps)
 	for _, a := range acts {
-		ops = append(ops, api.CallerActionOp(a.path, a.name, a.op.id, a.op.who, a.op.desc, a.body.schema, a.op.accepted, a.op.telephony))
+		ops = append(ops, api.CallerActionOp(a.Path, a.Name, a.Op.ID, a.Op.Who, a.Op.Desc, a.Body.Schema, a.Op.Accepted, a.Op.Telephony))
 	}
 	return ops
 }
@@ -35,10 +36,10 @@ const docHost = api.DocHost
 
 // openAPI builds the OpenAPI 3 document of /api/v1 for a client that
 // reaches callin at host.
-func openAPI(host string) map[string]any { return openAPIFor(host, callerActions) }
+func openAPI(host string) map[string]any { return openAPIFor(host, action.Table) }
 
 // openAPIFor is openAPI with the caller actions acts.
-func openAPIFor(host string, acts []callerAction) map[string]any {
+func openAPIFor(host string, acts []action.Action) map[string]any {
 	return api.Document(host, apiOpsFor(acts))
 }
 

@@ -8,10 +8,11 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 func (s *Server) callerPage(w http.ResponseWriter, r *http.Request) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		s.pageFail(w, r, err)
 		return
 	}
@@ -25,7 +26,7 @@ func (s *Server) callerPage(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	s.render(w, r, http.StatusOK, callerPage(s.page(r, v.Profile.Number), v, permsOf(p.Role)))
 }
 
@@ -39,12 +40,12 @@ const (
 // it shows the form.
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	err := s.allow(r, auth.ActionView)
+	err := shared.Allow(r, auth.ActionView)
 	if err == nil && s.cfg.History == nil {
-		err = notFound("history", "")
+		err = shared.NotFound("history", "")
 	}
 	if err == nil && (!utf8.ValidString(q) || utf8.RuneCountInString(q) > maxSearch) {
-		err = invalid("q", "must be at most %d characters of text", maxSearch)
+		err = shared.Invalid("q", "must be at most %d characters of text", maxSearch)
 	}
 	var found []queue.Profile
 	if err == nil && q != "" {
@@ -81,7 +82,7 @@ func (s *Server) blockDone(w http.ResponseWriter, r *http.Request, msg string, e
 		s.done(w, r, callerPath(r), "", err)
 		return
 	}
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	pi := s.page(r, "")
 	s.render(w, r, http.StatusOK, withFlash(blockSection(pi, prof, permsOf(p.Role)), true, msg))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 // phoneBook is a broadcast.Phones from a map.
@@ -23,13 +24,13 @@ func (p phoneBook) Phone(user string) (string, bool) { ep, ok := p[user]; return
 // hub has subscribed (it waits on the fake's subCh).
 type signalledFeed struct {
 	Feed
-	fake *fakeApp
+	fake *webtest.App
 }
 
 func (f signalledFeed) Subscribe(show string) (Subscription, error) {
 	sub, err := f.Feed.Subscribe(show)
 	if err == nil {
-		f.fake.subCh <- struct{}{}
+		f.fake.SubCh <- struct{}{}
 	}
 	return sub, err
 }
@@ -51,7 +52,7 @@ func (l *logBuf) Write(p []byte) (int, error) {
 // timeouts), waits until its node is up, and serves the console and the API
 // over it (newEnv). next reads the API's event stream until match says yes,
 // failing after within.
-func pbxConsole(t *testing.T, p *pbxtest.PBX, tune func(*broadcast.Config)) (e *env, app *broadcast.App, next func(what string, within time.Duration, match func(sseEvent) bool) sseEvent) {
+func pbxConsole(t *testing.T, p *pbxtest.PBX, tune func(*broadcast.Config)) (e *env, app *broadcast.App, next func(what string, within time.Duration, match func(webtest.Event) bool) webtest.Event) {
 	t.Helper()
 	logs := &logBuf{}
 	t.Cleanup(func() {
@@ -95,15 +96,15 @@ func pbxConsole(t *testing.T, p *pbxtest.PBX, tune func(*broadcast.Config)) (e *
 
 	e = newEnv(t, func(c *Config) {
 		c.Shows, c.Callers = app, app
-		c.Feed = signalledFeed{Feed: BroadcastFeed(app), fake: c.Feed.(*fakeApp)}
+		c.Feed = signalledFeed{Feed: BroadcastFeed(app), fake: c.Feed.(*webtest.App)}
 	})
-	s := openSSE(t, e.eventsRequest(t, ""))
-	next = func(what string, within time.Duration, match func(sseEvent) bool) sseEvent {
+	s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
+	next = func(what string, within time.Duration, match func(webtest.Event) bool) webtest.Event {
 		t.Helper()
 		timeout := time.After(within)
 		for {
 			select {
-			case ev, ok := <-s.ch:
+			case ev, ok := <-s.Events():
 				if !ok {
 					t.Fatalf("waiting for %s: the event stream ended", what)
 				}

@@ -11,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 // TestDisallowedPhoneOnARealPBX (issue 21, point 4): on a real Asterisk,
@@ -50,7 +51,7 @@ func TestDisallowedPhoneOnARealPBX(t *testing.T) {
 	p.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers})
 	p.Phone(t, 4, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers})
 	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 1, Rate: 1, PressOne: true, Prefix: "1777"})
-	next("the caller joining", 20*time.Second, named("transition", `"action":"join"`))
+	next("the caller joining", 20*time.Second, webtest.Named("transition", `"action":"join"`))
 	snap, err := app.Snapshot("morning")
 	if err != nil || len(snap.Lineup.Waiting) != 1 {
 		t.Fatalf("line %+v %v, want one waiting", snap.Lineup.Waiting, err)
@@ -73,7 +74,7 @@ func TestDisallowedPhoneOnARealPBX(t *testing.T) {
 	if res.StatusCode != 202 {
 		t.Fatalf("screen with pat's PJSIP/phone1: %d %v, want 202", res.StatusCode, body)
 	}
-	next("pat's phone answering", 15*time.Second, named("screening", `"state":"answered"`))
+	next("pat's phone answering", 15*time.Second, webtest.Named("screening", `"state":"answered"`))
 	if snap, _ := app.Snapshot("morning"); len(snap.Lineup.Waiting)+len(snap.Lineup.Screening) != 1 {
 		t.Errorf("line %+v, want the one caller (no Local call came in through the dialplan)", snap.Lineup)
 	}

@@ -17,13 +17,13 @@ import (
 // producer's phone and wrote the producer into the history.
 func TestScreenAsYourself(t *testing.T) {
 	e := newEnv(t)
-	e.app.phones = map[string]string{"screener": "PJSIP/screener1", "producer": "PJSIP/producer", "bot-screener": "PJSIP/bot"}
-	e.app.arrive("c1", "+15550001", "James")
+	e.app.Phones = map[string]string{"screener": "PJSIP/screener1", "producer": "PJSIP/producer", "bot-screener": "PJSIP/bot"}
+	e.app.Arrive("c1", "+15550001", "James")
 	rung := func(id string) string {
 		t.Helper()
-		e.app.mu.Lock()
-		defer e.app.mu.Unlock()
-		return e.app.screenings[id].Phone
+		e.app.Mu.Lock()
+		defer e.app.Mu.Unlock()
+		return e.app.Screenings[id].Phone
 	}
 
 	t.Run("ScreenerNamesAnother", func(t *testing.T) {
@@ -49,10 +49,10 @@ func TestScreenAsYourself(t *testing.T) {
 		if p := rung("c1"); p != "PJSIP/screener1" {
 			t.Fatalf("rang %q, want the screener's own PJSIP/screener1", p)
 		}
-		e.app.phoneAnswered("c1")
+		e.app.PhoneAnswered("c1")
 	})
 	t.Run("ProducerNamesAScreener", func(t *testing.T) {
-		e.app.arrive("c2", "+15550002", "Ann")
+		e.app.Arrive("c2", "+15550002", "Ann")
 		res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c2/screen", "producer", `{"screener":"screener"}`)
 		if res.StatusCode != http.StatusAccepted {
 			t.Fatalf("got %d %v, want 202", res.StatusCode, body)
@@ -101,9 +101,9 @@ func TestSettingsPhoneRule(t *testing.T) {
 func TestRecordingNotStartedSaysWhy(t *testing.T) {
 	e := newEnv(t)
 	const why = "Asterisk did not start the recording within 5s; it is stopped: press Record to try again"
-	e.app.mu.Lock()
-	e.app.unstarted = why
-	e.app.mu.Unlock()
+	e.app.Mu.Lock()
+	e.app.Unstarted = why
+	e.app.Mu.Unlock()
 	res, body := e.api(t, "POST", "/api/v1/shows/morning/recording/start", "producer", "")
 	msg, _ := body["error"].(map[string]any)
 	if text, _ := msg["message"].(string); res.StatusCode != http.StatusBadGateway || !strings.Contains(text, why) {

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 // TestConsoleRecordings: producers list a show's recordings, play and
 // download the kept ones; a deleted one shows when it went; hosts may not
 // see the page; a show without recordings kept says so with 404.
 func TestConsoleRecordings(t *testing.T) {
-	recs := &fakeRecordings{recs: []queue.Recording{
+	recs := &webtest.Recordings{Recs: []queue.Recording{
 		{Name: "r2", Show: "morning", Format: "wav", Started: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC), Duration: time.Hour, Calls: []string{"c1", "c2"}},
 		{Name: "r1", Show: "morning", Format: "wav", Started: time.Date(2025, 11, 25, 8, 0, 0, 0, time.UTC), Duration: 90 * time.Second, Calls: []string{"c1"},
 			Deleted: time.Date(2025, 11, 27, 8, 0, 0, 0, time.UTC)},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -52,7 +53,7 @@ func (s *Server) reportRange(r *http.Request) (from, to time.Time, single bool, 
 	date := func(field string) (time.Time, error) {
 		t, err := time.ParseInLocation("2006-01-02", q.Get(field), now.Location())
 		if err != nil {
-			return t, invalid(field, "must be a date like 2006-01-02")
+			return t, shared.Invalid(field, "must be a date like 2006-01-02")
 		}
 		return t, nil
 	}
@@ -65,11 +66,11 @@ func (s *Server) reportRange(r *http.Request) (from, to time.Time, single bool, 
 			return
 		}
 		if to.Before(from) {
-			return from, to, false, invalid("to", "must not be before from")
+			return from, to, false, shared.Invalid("to", "must not be before from")
 		}
 		to = to.AddDate(0, 0, 1)
 		if days := daysBetween(from, to); days > maxReportDays {
-			return from, to, false, invalid("to", "must be at most %d days after from", maxReportDays-1)
+			return from, to, false, shared.Invalid("to", "must be at most %d days after from", maxReportDays-1)
 		}
 		return from, to, from.AddDate(0, 0, 1).Equal(to), nil
 	case q.Get("day") != "":
@@ -116,7 +117,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 // reportReq checks a report request: the role may view, the show exists
 // and there is a history.
 func (s *Server) reportReq(r *http.Request) (*hub, error) {
-	if err := s.allow(r, auth.ActionView); err != nil {
+	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
 	h, err := s.hub(r)
@@ -124,7 +125,7 @@ func (s *Server) reportReq(r *http.Request) (*hub, error) {
 		return nil, err
 	}
 	if s.cfg.History == nil {
-		return nil, notFound("history", "")
+		return nil, shared.NotFound("history", "")
 	}
 	return h, nil
 }
@@ -151,7 +152,7 @@ func (s *Server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	case "transitions":
 		s.apiShowTransitions(w, r2)
 	default:
-		s.pageFail(w, r, notFound("export", chi.URLParam(r, "export")))
+		s.pageFail(w, r, shared.NotFound("export", chi.URLParam(r, "export")))
 	}
 }
 

@@ -14,12 +14,13 @@ import (
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 // liveView is the live view of app's show now.
-func liveView(t *testing.T, app *fakeApp) showView {
+func liveView(t *testing.T, app *webtest.App) showView {
 	t.Helper()
-	snap, err := app.Snapshot(app.show)
+	snap, err := app.Snapshot(app.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +38,9 @@ func rowHTML(r rendered, id string) string {
 }
 
 func TestRowCacheRendersChangedRowsOnly(t *testing.T) {
-	app := newFakeApp("morning")
+	app := webtest.NewApp("morning")
 	for i := range 5 {
-		app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	base := liveView(t, app)
 	ctx := context.Background()
@@ -118,14 +119,14 @@ func TestRowCacheRendersChangedRowsOnly(t *testing.T) {
 }
 
 func TestRowCacheEvictsAndIgnoresPlaces(t *testing.T) {
-	app := newFakeApp("morning")
+	app := webtest.NewApp("morning")
 	for i := range 5 {
-		app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	ctx := context.Background()
 	rc := newRowCache(permsOf(auth.RoleProducer))
 	renderFragments(ctx, liveView(t, app), rc)
-	app.hangup("c0") // every other caller moves up one place
+	app.Hangup("c0") // every other caller moves up one place
 	r := renderFragments(ctx, liveView(t, app), rc)
 	if rc.renders != 5 {
 		t.Fatalf("places moving re-rendered %d rows, want 0", rc.renders-5)
@@ -139,8 +140,8 @@ func TestRowCacheEvictsAndIgnoresPlaces(t *testing.T) {
 }
 
 func TestRowCachePerRole(t *testing.T) {
-	app := newFakeApp("morning")
-	app.arrive("c0", "+15550000", "Caller 0")
+	app := webtest.NewApp("morning")
+	app.Arrive("c0", "+15550000", "Caller 0")
 	v := liveView(t, app)
 	ctx := context.Background()
 	for _, tt := range []struct {
@@ -235,10 +236,10 @@ func TestConsoleRendersChangedRowsOnly(t *testing.T) {
 		c.rendered = renders
 	})
 	for i := range 200 {
-		e.app.arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
 	}
-	s := openSSE(t, e.liveRequest(t, "producer"))
-	s.next(t, named("waiting", "c199"))
+	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	s.Next(t, webtest.Named("waiting", "c199"))
 	// drained sums the rows rendered by the renders done so far (each
 	// render's count is sent before its messages).
 	drained := func() int {
@@ -258,14 +259,14 @@ func TestConsoleRendersChangedRowsOnly(t *testing.T) {
 		do   func()
 		want int
 	}{
-		{"Arrive", func() { e.app.arrive("c200", "+15550200", hostile) }, 1},
-		{"HangUp", func() { e.app.hangup("c007") }, 0},
+		{"Arrive", func() { e.app.Arrive("c200", "+15550200", hostile) }, 1},
+		{"HangUp", func() { e.app.Hangup("c007") }, 0},
 		{"Ready", func() { e.app.Ready(t.Context(), "morning", "c050", queue.Actor{}, queue.Notes{Topic: "potholes"}) }, 1},
 		{"Promote", func() { e.app.Promote(t.Context(), "morning", "c000", queue.Actor{}) }, 0},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			step.do()
-			ev := s.next(t, named("rows"))
+			ev := s.Next(t, webtest.Named("rows"))
 			if got := drained(); got != step.want {
 				t.Fatalf("rendered %d rows, want %d", got, step.want)
 			}

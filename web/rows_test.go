@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -76,10 +77,10 @@ func TestConsoleSendsChangedRowsOnly(t *testing.T) {
 	// No history: badges arriving would be row changes of their own.
 	e := newEnv(t, func(c *Config) { c.History = nil })
 	for i := range 20 {
-		e.app.arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
 	}
-	s := openSSE(t, e.liveRequest(t, "producer"))
-	first := s.next(t, named("waiting", "c19"))
+	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	first := s.Next(t, webtest.Named("waiting", "c19"))
 	if strings.Contains(first.Data, ">0:00<") {
 		t.Fatalf("a live fragment has timer text, so rows change with the clock: %s", first.Data)
 	}
@@ -88,16 +89,16 @@ func TestConsoleSendsChangedRowsOnly(t *testing.T) {
 		do   func()
 		want []string
 	}{
-		{"Arrive", func() { e.app.arrive("c20", "+15550020", hostile) },
+		{"Arrive", func() { e.app.Arrive("c20", "+15550020", hostile) },
 			[]string{`afterend:#waiting &gt; ol &gt; li[data-call=&#34;c19&#34;]`, `data-call="c20"`, "&lt;script&gt;"}},
-		{"HangUp", func() { e.app.hangup("c07") }, []string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c07&#34;]`}},
+		{"HangUp", func() { e.app.Hangup("c07") }, []string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c07&#34;]`}},
 		{"Promote", func() { e.app.Promote(t.Context(), "morning", "c00", queue.Actor{}) },
 			[]string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c00&#34;]`}},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			step.do()
 			var names []string
-			ev := s.next(t, func(ev sseEvent) bool { names = append(names, ev.Name); return ev.Name == "rows" })
+			ev := s.Next(t, func(ev webtest.Event) bool { names = append(names, ev.Name); return ev.Name == "rows" })
 			for _, n := range names {
 				if n == "waiting" {
 					t.Fatalf("the whole waiting list was sent: %v", names)
@@ -139,7 +140,7 @@ func TestBrowserRowUpdates(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
 	for i := range 8 {
-		e.app.arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	login(t, ctx, e, "producer")
 	// expect waits until the browser's line groups hold the snapshot's
@@ -174,8 +175,8 @@ func TestBrowserRowUpdates(t *testing.T) {
 		name string
 		do   func() error
 	}{
-		{"arrive", func() error { e.app.arrive("c8", "+15550008", "Caller 8"); return nil }},
-		{"hang up in the middle", func() error { e.app.hangup("c4"); return nil }},
+		{"arrive", func() error { e.app.Arrive("c8", "+15550008", "Caller 8"); return nil }},
+		{"hang up in the middle", func() error { e.app.Hangup("c4"); return nil }},
 		{"promote the first", func() error { _, err := e.app.Promote(ctxb, "morning", "c0", queue.Actor{}); return err }},
 		{"ready", func() error {
 			_, err := e.app.Ready(ctxb, "morning", "c6", queue.Actor{}, queue.Notes{Topic: "potholes"})
@@ -184,8 +185,8 @@ func TestBrowserRowUpdates(t *testing.T) {
 		{"mute on air", func() error { _, err := e.app.Mute(ctxb, "morning", "c0", queue.Actor{}); return err }},
 		{"hold back to the line", func() error { _, err := e.app.Hold(ctxb, "morning", "c0", queue.Actor{}); return err }},
 		{"two arrive", func() error {
-			e.app.arrive("c9", "+15550009", "Caller 9")
-			e.app.arrive("c10", "+15550010", "Caller 10")
+			e.app.Arrive("c9", "+15550009", "Caller 9")
+			e.app.Arrive("c10", "+15550010", "Caller 10")
 			return nil
 		}},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/webtest"
 )
 
 // TestScreenOnARealPBX: screening with a phone that never answers, is busy
@@ -35,7 +36,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 	p.Phone(t, 3, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAway})
 	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 3, Rate: 3, PressOne: true, Prefix: "1666"})
 	for range 3 {
-		next("a caller joining", 20*time.Second, named("transition", `"action":"join"`))
+		next("a caller joining", 20*time.Second, webtest.Named("transition", `"action":"join"`))
 	}
 	snap, err := app.Snapshot("morning")
 	if err != nil || len(snap.Lineup.Waiting) != 3 {
@@ -53,7 +54,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 		}
 		return took
 	}
-	event := func(ev sseEvent) api.ScreeningEvent {
+	event := func(ev webtest.Event) api.ScreeningEvent {
 		t.Helper()
 		var sc api.ScreeningEvent
 		if err := json.Unmarshal([]byte(ev.Data), &sc); err != nil {
@@ -97,7 +98,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 	// The outcomes, by call, in whatever order they come.
 	outcome := map[string]api.ScreeningEvent{}
 	for len(outcome) < 3 {
-		sc := event(next("the screenings' outcomes", ring+10*time.Second, named("screening")))
+		sc := event(next("the screenings' outcomes", ring+10*time.Second, webtest.Named("screening")))
 		if sc.State != "ringing" {
 			outcome[sc.CallID] = sc
 		}

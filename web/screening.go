@@ -10,6 +10,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -20,7 +21,7 @@ import (
 // screenerWho is how a screener is named in these words: their user name,
 // its first letter up ("sam" → "Sam").
 func screenerWho(name string) string {
-	name = printable(name)
+	name = shared.Printable(name)
 	r, n := utf8.DecodeRuneInString(name)
 	if r == utf8.RuneError {
 		return "The screener"
@@ -32,10 +33,10 @@ func screenerWho(name string) string {
 // their number.
 func screenedWho(sc broadcast.Screening) string {
 	if sc.Caller != "" {
-		return printable(sc.Caller)
+		return shared.Printable(sc.Caller)
 	}
 	if sc.Number != "" {
-		return printable(sc.Number)
+		return shared.Printable(sc.Number)
 	}
 	return "The caller"
 }
@@ -126,7 +127,7 @@ func (s *Server) screeningOf(r *http.Request, c queue.Call) broadcast.Screening 
 	sc := broadcast.Screening{CallID: c.ID, Screener: r.PostFormValue("screener"), Caller: displayName(c), Number: c.Number,
 		State: broadcast.ScreenRinging}
 	if sc.Screener == "" {
-		p, _ := principal(r)
+		p, _ := shared.Principal(r)
 		sc.Screener = p.Name
 	}
 	return sc

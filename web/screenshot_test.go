@@ -60,21 +60,21 @@ func TestScreenshot(t *testing.T) {
 		{"c12", "+13035550177", "NOOR HADDAD", 40 * time.Second},
 	}
 	at := func(ago time.Duration) {
-		e.app.mu.Lock()
-		e.app.now = now.Add(-ago)
-		e.app.mu.Unlock()
+		e.app.Mu.Lock()
+		e.app.Now = now.Add(-ago)
+		e.app.Mu.Unlock()
 	}
 	for _, c := range callers {
 		at(c.ago)
-		e.app.arrive(c.id, c.number, c.name)
+		e.app.Arrive(c.id, c.number, c.name)
 	}
 	at(0)
-	e.app.mu.Lock()
-	e.app.title = "Morning Call-In"
-	e.app.recording = true
-	e.app.talking = []string{"c01"}
-	e.app.media.HoldBridges = 1
-	e.app.mu.Unlock()
+	e.app.Mu.Lock()
+	e.app.Title = "Morning Call-In"
+	e.app.Recording = true
+	e.app.Talking = []string{"c01"}
+	e.app.Media.HoldBridges = 1
+	e.app.Mu.Unlock()
 
 	ctxb := t.Context()
 	actor := queue.Actor{Kind: queue.ActorUser, Name: "dana"}
@@ -84,7 +84,7 @@ func TestScreenshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.app.callback("c08")
+	e.app.Callback("c08")
 	at(8 * time.Minute)
 	must(e.app.Ready(ctxb, "morning", "c01", actor, queue.Notes{Name: "Maria", Location: "Oakland", Topic: "Rent control ballot measure"}))
 	must(e.app.Promote(ctxb, "morning", "c01", actor))
@@ -97,7 +97,7 @@ func TestScreenshot(t *testing.T) {
 	must(e.app.Ready(ctxb, "morning", "c04", actor, queue.Notes{Name: "Priya", Location: "Portland", Topic: "School board vote"}))
 	must(e.app.Ready(ctxb, "morning", "c05", actor, queue.Notes{Location: "Aurora", Topic: "Wildfire smoke, asks about air filters"}))
 	must(e.app.PickNext("morning", "c04", actor))
-	e.app.confirm("c04")
+	e.app.Confirm("c04")
 	must(e.app.Screen(ctxb, "morning", "c07", actor, "sam"))
 	e.app.SetBlocked("+12065550142", true, "abusive to the screener", actor)
 	for _, n := range []queue.CallerNotes{

@@ -13,9 +13,12 @@ import (
 
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
+	"github.com/callin-radio/callin/web/shared"
+	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -86,9 +89,9 @@ type Config struct {
 	// client (see ClientAddr); nil: none.
 	Proxies *clientaddr.Proxies
 
-	// actions is the table of caller actions (default callerActions): a
+	// actions is the table of caller actions (default action.Table): a
 	// test adds one.
-	actions []callerAction
+	actions []action.Action
 
 	retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
 	// rendered is told how many line rows each render of a role rendered
@@ -102,7 +105,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	limits  Limits
-	streams *streamSet
+	streams *stream.Server
 	hubs    map[string]*hub
 	keys    []string
 	static  http.Handler
@@ -134,20 +137,34 @@ func New(cfg Config) *Server {
 		cfg.WaitingRows = 500
 	}
 	if cfg.actions == nil {
-		cfg.actions = callerActions
+		cfg.actions = action.Table
 	}
 	if cfg.retry <= 0 {
 		cfg.retry = time.Second
 	}
 	cfg.Limits = cfg.Limits.orDefault()
 	sub, _ := fs.Sub(staticFS, "static")
-	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, streams: newStreamSet(cfg.Limits), hubs: map[string]*hub{},
+	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, hubs: map[string]*hub{},
 		static: http.StripPrefix("/static/", staticFiles(sub))}
+	s.streams = s.newStreams()
 	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
 	for _, k := range s.keys {
 		s.hubs[k] = newHub(&s.cfg, s.log, k)
 	}
 	return s
+}
+
+// newStreams is the server's event streams, bounded by its Limits.
+func (s *Server) newStreams() *stream.Server {
+	l := s.limits
+	return stream.NewServer(stream.Config{
+		Limits: stream.Limits{Max: l.MaxStreams, Reserved: l.StreamsReserved, PerUser: l.StreamsPerUser, Share: l.StreamShare,
+			WriteTimeout: l.StreamWriteTimeout, Recheck: l.StreamRecheck},
+		Heartbeat:    s.cfg.Heartbeat,
+		Authenticate: func(r *http.Request) (auth.Principal, error) { return s.cfg.Auth.Authenticate(r) },
+		Fail:         s.apiFail,
+		Log:          s.log,
+	})
 }
 
 // Run keeps every show's live feed until ctx ends. Call it once.
@@ -226,7 +243,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Get("/shows/{show}/callers/{call}/line-quality", s.apiLineQuality)
 		r.Get("/me", s.apiMe)
 		for _, a := range s.cfg.actions {
-			r.Post("/shows/{show}/callers/{call}/"+a.path, s.apiAct(a))
+			r.Post("/shows/{show}/callers/{call}/"+a.Path, s.apiAct(a))
 		}
 		for _, c := range showControls {
 			if c.path != "" {
@@ -250,7 +267,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Delete("/callers/{number}/block", s.apiUnblock)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		s.apiFail(w, r, invalidRoute(r))
+		s.apiFail(w, r, shared.InvalidRoute(r))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusMethodNotAllowed, api.Error{Error: api.ErrorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
@@ -262,31 +279,12 @@ func (s *Server) apiRoutes(r chi.Router) {
 // clients use it.
 func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.cfg.Proxies.Addr(r) }
 
-// principal returns the request's principal and its queue.Actor.
-func principal(r *http.Request) (auth.Principal, queue.Actor) {
-	p, _ := auth.PrincipalFrom(r.Context())
-	kind := queue.ActorUser
-	if p.Kind == auth.KindToken {
-		kind = queue.ActorToken
-	}
-	return p, queue.Actor{Kind: kind, Name: p.Name}
-}
-
-// allow returns errForbidden unless the request's role may do action.
-func (s *Server) allow(r *http.Request, action auth.Action) error {
-	p, _ := principal(r)
-	if !auth.Can(p.Role, action) {
-		return forbidden(string(action))
-	}
-	return nil
-}
-
 // hub finds a show's hub, or queue.ErrNotFound.
 func (s *Server) hub(r *http.Request) (*hub, error) {
 	key := chi.URLParam(r, "show")
 	h := s.hubs[key]
 	if h == nil {
-		return nil, notFound("show", key)
+		return nil, shared.NotFound("show", key)
 	}
 	return h, nil
 }
@@ -300,7 +298,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.cfg.Auth.LogoutHandler().ServeHTTP(sw, r)
 	if err == nil && p.Kind == auth.KindUser && sw.status < http.StatusBadRequest {
-		s.streams.end(p.Key, errLoggedOut)
+		s.streams.End(p.Key, stream.ErrLoggedOut)
 	}
 }
 

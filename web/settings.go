@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // Phones are people's phones (an Asterisk endpoint each), which callin
@@ -22,7 +23,7 @@ type Phones interface {
 
 // settingsPage shows the logged-in user's own settings.
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	phone := ""
 	if s.cfg.Phones != nil {
 		phone, _ = s.cfg.Phones.Phone(p.Name)
@@ -33,9 +34,9 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 // settingsPhone sets the logged-in user's own phone (anyone may set their
 // own; nobody another's here: `callin user phone` does that).
 func (s *Server) settingsPhone(w http.ResponseWriter, r *http.Request) {
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	if s.cfg.Phones == nil {
-		s.done(w, r, "/settings", "", notFound("phones", ""))
+		s.done(w, r, "/settings", "", shared.NotFound("phones", ""))
 		return
 	}
 	ep := strings.TrimSpace(r.PostFormValue("phone"))
@@ -47,7 +48,7 @@ func (s *Server) settingsPhone(w http.ResponseWriter, r *http.Request) {
 			err = s.cfg.PhoneRule.Allow(parsed)
 		}
 		if err != nil {
-			s.done(w, r, "/settings", "", invalid("phone", "%s", strings.TrimPrefix(err.Error(), "queue: ")))
+			s.done(w, r, "/settings", "", shared.Invalid("phone", "%s", strings.TrimPrefix(err.Error(), "queue: ")))
 			return
 		}
 	}

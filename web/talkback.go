@@ -8,6 +8,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // TalkbackRules are what a show's talkback may use. A talkback either
@@ -44,25 +45,25 @@ func SafeSound(media string) bool {
 // nobody's phone.
 func (t TalkbackRules) check(show string, opts broadcast.TalkbackOptions, p auth.Principal) error {
 	if opts.User != "" && (p.Kind != auth.KindUser || opts.User != p.Name) {
-		return invalid("user", "a talkback rings only your own phone: leave user out and name one of the show's talkback phones as endpoint")
+		return shared.Invalid("user", "a talkback rings only your own phone: leave user out and name one of the show's talkback phones as endpoint")
 	}
 	if opts.Endpoint != "" {
 		if len(t.Phones) == 0 {
-			return invalid("endpoint", "show %s has no talkback phones configured (add talkback-phones=PJSIP/a|PJSIP/b to its --show)", show)
+			return shared.Invalid("endpoint", "show %s has no talkback phones configured (add talkback-phones=PJSIP/a|PJSIP/b to its --show)", show)
 		}
 		if !slices.Contains(t.Phones, opts.Endpoint) {
-			return invalid("endpoint", "must be one of the show's talkback phones: %s", strings.Join(t.Phones, ", "))
+			return shared.Invalid("endpoint", "must be one of the show's talkback phones: %s", strings.Join(t.Phones, ", "))
 		}
 	}
 	if len(opts.Media) > maxTalkbackMedia {
-		return invalid("media", "at most %d messages", maxTalkbackMedia)
+		return shared.Invalid("media", "at most %d messages", maxTalkbackMedia)
 	}
 	for _, m := range opts.Media {
 		switch {
 		case len(t.Media) > 0 && !slices.Contains(t.Media, m):
-			return invalid("media", "%q is not one of the show's talkback messages: %s", m, strings.Join(t.Media, ", "))
+			return shared.Invalid("media", "%q is not one of the show's talkback messages: %s", m, strings.Join(t.Media, ", "))
 		case len(t.Media) == 0 && !SafeSound(m):
-			return invalid("media", "%q: want sound:<name>, the name of lower-case letters, digits, '_' and '-' in folders (the show configures no other talkback messages)", m)
+			return shared.Invalid("media", "%q: want sound:<name>, the name of lower-case letters, digits, '_' and '-' in folders (the show configures no other talkback messages)", m)
 		}
 	}
 	return nil

@@ -10,11 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // showView is what the show page and its live fragments render.
@@ -40,8 +41,8 @@ type showView struct {
 	recordingsOn bool
 	// talkback is what the show's talkback may use, for its menu.
 	talkback TalkbackRules
-	// actions are the caller actions, the table (nil: callerActions).
-	actions []callerAction
+	// actions are the caller actions, the table (nil: action.Table).
+	actions []action.Action
 }
 
 // upNext returns the callers in line ahead of the plain waiting ones (the
@@ -113,7 +114,7 @@ type pageInfo struct {
 
 // page builds a pageInfo for r.
 func (s *Server) page(r *http.Request, title string) pageInfo {
-	p, _ := principal(r)
+	p, _ := shared.Principal(r)
 	return pageInfo{Title: title, User: p.Name, Role: p.Role, CSRF: s.cfg.Auth.CSRFToken(r), Shows: s.keys,
 		Search: s.cfg.History != nil}
 }
@@ -176,49 +177,9 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 // caller ID.
 func displayName(c queue.Call) string {
 	if c.Notes.Name != "" {
-		return printable(c.Notes.Name)
+		return shared.Printable(c.Notes.Name)
 	}
-	return printable(c.Name)
-}
-
-// printable returns s fit to show as text: control characters (NUL, ESC
-// and the rest of C0, DEL, C1), line and paragraph separators, the
-// bidirectional controls that reorder what follows them, a byte-order mark
-// and bytes that are not UTF-8 each become U+FFFD. templ escapes HTML;
-// this keeps the rest of a hostile caller ID's tricks off the page.
-func printable(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unprintable(r) {
-			r = utf8.RuneError
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// unprintable reports whether r must not reach a page as it is.
-func unprintable(r rune) bool {
-	switch {
-	case r < 0x20, r >= 0x7f && r <= 0x9f:
-		return true
-	case r == 0x2028, r == 0x2029, r == 0xfeff:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	}
-	return false
+	return shared.Printable(c.Name)
 }
 
 // callerHref is the page of a caller's number, or "" when the caller ID
@@ -288,7 +249,7 @@ func nameOrNumber(c queue.Call) string {
 	if n := displayName(c); n != "" {
 		return n
 	}
-	return printable(c.Number)
+	return shared.Printable(c.Number)
 }
 
 // topicOf is what a caller is about: the screener's topic for this call,
@@ -302,20 +263,20 @@ func topicOf(v showView, c queue.Call) string {
 
 // pendingText says in words which action is under way on a caller: the
 // table's words for a caller action, "going on air" for a take next.
-func (v showView) pendingText(action string) string {
-	if action == queue.ActionTakeNext {
-		action = queue.ActionPromote
+func (v showView) pendingText(name string) string {
+	if name == queue.ActionTakeNext {
+		name = queue.ActionPromote
 	}
-	if a, ok := actionNamed(v.acts(), action); ok && a.doing != "" {
-		return a.doing
+	if a, ok := action.Named(v.acts(), name); ok && a.Doing != "" {
+		return a.Doing
 	}
-	return strings.ReplaceAll(action, "_", " ")
+	return strings.ReplaceAll(name, "_", " ")
 }
 
 // acts is the table of caller actions the view offers (Config.actions).
-func (v showView) acts() []callerAction {
+func (v showView) acts() []action.Action {
 	if v.actions == nil {
-		return callerActions
+		return action.Table
 	}
 	return v.actions
 }

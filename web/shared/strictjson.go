@@ -1,4 +1,4 @@
-package web
+package shared
 
 import (
 	"bytes"
@@ -47,7 +47,7 @@ func walkKeys(dec *json.Decoder, t reflect.Type, at string) error {
 	}
 	tok, err := dec.Token()
 	if err != nil {
-		return badRequest(fieldOr(at), "malformed JSON: %v", err)
+		return BadRequest(fieldOr(at), "malformed JSON: %v", err)
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
@@ -76,19 +76,19 @@ func walkKeys(dec *json.Decoder, t reflect.Type, at string) error {
 		for dec.More() {
 			tok, err := dec.Token()
 			if err != nil {
-				return badRequest(fieldOr(at), "malformed JSON: %v", err)
+				return BadRequest(fieldOr(at), "malformed JSON: %v", err)
 			}
 			key, _ := tok.(string)
 			name := join(at, key)
 			if seen[key] {
-				return badRequest(name, "given twice")
+				return BadRequest(name, "given twice")
 			}
 			seen[key] = true
 			vt := elem
 			if fields != nil {
 				ft, ok := fields[key]
 				if !ok {
-					return badRequest(name, "unknown field (names are case-sensitive)")
+					return BadRequest(name, "unknown field (names are case-sensitive)")
 				}
 				vt = ft
 			}
@@ -98,7 +98,7 @@ func walkKeys(dec *json.Decoder, t reflect.Type, at string) error {
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing delimiter
-		return badRequest(fieldOr(at), "malformed JSON: %v", err)
+		return BadRequest(fieldOr(at), "malformed JSON: %v", err)
 	}
 	return nil
 }

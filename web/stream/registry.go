@@ -1,4 +1,4 @@
-package web
+package stream
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"sync"
 
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
-// Errors of the stream registry; errorTable maps them to 429 and 503.
+// Errors that end event streams (shared.ErrTooManyStreams and
+// shared.ErrStreamsFull refuse them).
 var (
-	errTooManyStreams = errors.New("too many event streams")
-	errStreamsFull    = errors.New("the service has all the event streams it takes")
-	// errLoggedOut ends the streams of a session that logged out.
-	errLoggedOut = errors.New("the session logged out")
+	// ErrLoggedOut ends the streams of a session that logged out.
+	ErrLoggedOut = errors.New("the session logged out")
 	// errCredentialsGone ends a stream whose session or token is no
 	// longer valid (revoked, expired, ended elsewhere, role changed).
 	errCredentialsGone = errors.New("the session or token is no longer valid")
@@ -44,8 +44,8 @@ type stream struct {
 }
 
 func newStreamSet(l Limits) *streamSet {
-	per := min(l.StreamsPerUser, max(1, int(l.StreamShare*float64(l.MaxStreams))))
-	return &streamSet{max: l.MaxStreams, reserved: l.StreamsReserved, perHolder: per,
+	per := min(l.PerUser, max(1, int(l.Share*float64(l.Max))))
+	return &streamSet{max: l.Max, reserved: l.Reserved, perHolder: per,
 		byHolder: map[string]int{}, byKey: map[string]map[*stream]struct{}{}}
 }
 
@@ -66,10 +66,10 @@ func (ss *streamSet) open(p auth.Principal, cancel context.CancelCauseFunc) (rel
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if n := ss.byHolder[holder]; n >= ss.perHolder {
-		return nil, fmt.Errorf("web: %d event streams already open for %s: %w", n, p.Name, errTooManyStreams)
+		return nil, fmt.Errorf("web: %d event streams already open for %s: %w", n, p.Name, shared.ErrTooManyStreams)
 	}
 	if ss.total >= ss.max || (!privileged(p) && ss.total >= ss.max-ss.reserved) {
-		return nil, fmt.Errorf("web: %d event streams open: %w", ss.total, errStreamsFull)
+		return nil, fmt.Errorf("web: %d event streams open: %w", ss.total, shared.ErrStreamsFull)
 	}
 	mine := ss.byKey[key]
 	if mine == nil {

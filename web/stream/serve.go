@@ -1,4 +1,4 @@
-package web
+package stream
 
 import (
 	"context"
@@ -9,33 +9,34 @@ import (
 
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
-// serveSSE is the one SSE loop: take a stream slot for the principal's
+// Serve is the one SSE loop: take a stream slot for the principal's
 // credential, attach (subscribe), write the headers, then select on the
 // stream's context (the request, or a logout), the client being kicked,
 // its messages (already rendered by the hub), a heartbeat and a recheck of
 // the credentials, flushing after each write. Each write must finish
 // within Limits.StreamWriteTimeout. A stream whose credentials end gets an
 // "end" event, then is closed.
-func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, h *hub, c *client, attach func()) {
-	p, _ := principal(r)
+func (s *Server) Serve(w http.ResponseWriter, r *http.Request, c *Client, attach, detach func()) {
+	p, _ := shared.Principal(r)
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	release, err := s.streams.open(p, cancel)
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.cfg.Fail(w, r, err)
 		return
 	}
 	defer release()
 	// Attach before the headers go out: once a client sees the response,
 	// nothing published after that is missed.
 	attach()
-	defer h.detach(c)
+	defer detach()
 	rc := http.NewResponseController(w)
 	// The server's WriteTimeout would end the stream: every write gets a
 	// deadline of its own instead.
-	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.limits.StreamWriteTimeout)) }
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.cfg.Limits.WriteTimeout)) }
 	deadline()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
@@ -45,12 +46,12 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, h *hub, c *cli
 		return
 	}
 	if err := rc.Flush(); err != nil {
-		s.log.Warn("web: SSE without flush", "path", r.URL.Path, "err", err)
+		s.cfg.Log.Warn("web: SSE without flush", "path", r.URL.Path, "err", err)
 		return
 	}
 	beat := time.NewTicker(s.cfg.Heartbeat)
 	defer beat.Stop()
-	recheck := time.NewTicker(s.limits.StreamRecheck)
+	recheck := time.NewTicker(s.cfg.Limits.Recheck)
 	defer recheck.Stop()
 	for {
 		var msg []byte
@@ -95,13 +96,13 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, h *hub, c *cli
 // credentials (a logout, a revoked token); a client that left is not
 // written to.
 func (s *Server) endStream(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, why error) {
-	if r.Context().Err() != nil || !(errors.Is(why, errLoggedOut) || errors.Is(why, errCredentialsGone)) {
+	if r.Context().Err() != nil || !(errors.Is(why, ErrLoggedOut) || errors.Is(why, errCredentialsGone)) {
 		return
 	}
-	s.log.Info("web: event stream ended", "path", r.URL.Path, "why", why)
+	s.cfg.Log.Info("web: event stream ended", "path", r.URL.Path, "why", why)
 	data, _ := json.Marshal(api.EndEvent{Reason: why.Error()})
-	_ = rc.SetWriteDeadline(time.Now().Add(s.limits.StreamWriteTimeout))
-	if _, err := w.Write(encodeEvent(0, "end", data)); err == nil {
+	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.Limits.WriteTimeout))
+	if _, err := w.Write(Encode(0, "end", data)); err == nil {
 		_ = rc.Flush()
 	}
 }
@@ -113,12 +114,12 @@ func (s *Server) endStream(w http.ResponseWriter, rc *http.ResponseController, r
 func (s *Server) stillValid(ctx context.Context, r *http.Request, was auth.Principal) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	p, err := s.cfg.Auth.Authenticate(r.WithContext(cctx))
+	p, err := s.cfg.Authenticate(r.WithContext(cctx))
 	switch {
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return errCredentialsGone
 	case err != nil:
-		s.log.Warn("web: could not check an event stream's credentials; it goes on", "path", r.URL.Path, "err", err)
+		s.cfg.Log.Warn("web: could not check an event stream's credentials; it goes on", "path", r.URL.Path, "err", err)
 		return nil
 	case p.Role != was.Role || p.Key != was.Key:
 		return errCredentialsGone

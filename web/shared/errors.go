@@ -1,0 +1,127 @@
+package shared
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
+)
+
+// errorTable maps errors to statuses and codes, first match wins: the one
+// place domain errors become HTTP. ErrGone comes before ErrConflict so a
+// caller who hung up is told apart from a lost race.
+var errorTable = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{queue.ErrNotFound, http.StatusNotFound, api.CodeNotFound},
+	{queue.ErrGone, http.StatusConflict, api.CodeGone},
+	{queue.ErrConflict, http.StatusConflict, api.CodeConflict},
+	{queue.ErrInvalid, http.StatusUnprocessableEntity, api.CodeInvalid},
+	{ErrForbidden, http.StatusForbidden, api.CodeForbidden},
+	{broadcast.ErrNoQuality, http.StatusNotFound, api.CodeNotFound},
+	{broadcast.ErrNodeDown, http.StatusServiceUnavailable, api.CodeUnavailable},
+	{ErrTooManyStreams, http.StatusTooManyRequests, api.CodeLimited},
+	{ErrStreamsFull, http.StatusServiceUnavailable, api.CodeUnavailable},
+	{broadcast.ErrTelephony, http.StatusBadGateway, api.CodeTelephony},
+}
+
+// ErrForbidden is what a role may not do (403).
+var ErrForbidden = errors.New("forbidden")
+
+// Errors of the event streams' registry (429 and 503).
+var (
+	ErrTooManyStreams = errors.New("too many event streams")
+	ErrStreamsFull    = errors.New("the service has all the event streams it takes")
+)
+
+// InputError is bad input, naming the field at fault.
+type InputError struct {
+	Status  int // 400 malformed, 422 unacceptable, 413 too large, 415 not JSON
+	Field   string
+	Message string
+}
+
+func (e *InputError) Error() string { return e.Field + ": " + e.Message }
+
+// BadRequest is a malformed request (400).
+func BadRequest(field, format string, args ...any) error {
+	return &InputError{http.StatusBadRequest, field, fmt.Sprintf(format, args...)}
+}
+
+// Invalid is a well-formed request with an unacceptable value (422).
+func Invalid(field, format string, args ...any) error {
+	return &InputError{http.StatusUnprocessableEntity, field, fmt.Sprintf(format, args...)}
+}
+
+// Classify turns an error into a status and body. Unknown errors become a
+// 500 whose message says nothing of the cause.
+func Classify(err error) (int, api.ErrorBody) {
+	var in *InputError
+	if errors.As(err, &in) {
+		code := api.CodeInvalid
+		switch in.Status {
+		case http.StatusBadRequest:
+			code = api.CodeBadRequest
+		case http.StatusRequestEntityTooLarge:
+			code = api.CodeTooLarge
+		case http.StatusUnsupportedMediaType:
+			code = api.CodeMediaType
+		}
+		return in.Status, api.ErrorBody{Code: code, Message: in.Error(), Field: in.Field}
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e.status, api.ErrorBody{Code: e.code, Message: publicText(err)}
+		}
+	}
+	return http.StatusInternalServerError, api.ErrorBody{Code: api.CodeInternal, Message: "internal error"}
+}
+
+// publicText is err's text for clients: an error in its chain with a
+// Public text (the database's errors) gives that instead of its own,
+// which the log keeps.
+func publicText(err error) string {
+	msg := err.Error()
+	var p interface {
+		error
+		Public() string
+	}
+	if errors.As(err, &p) {
+		msg = strings.Replace(msg, p.Error(), p.Public(), 1)
+	}
+	return msg
+}
+
+// Forbidden is the error for an action the role may not perform.
+func Forbidden(action string) error {
+	return fmt.Errorf("web: your role may not %s: %w", action, ErrForbidden)
+}
+
+// NotFound is the error for an unknown show, caller or route.
+func NotFound(what, key string) error {
+	return fmt.Errorf("web: %s %q: %w", what, key, queue.ErrNotFound)
+}
+
+// InvalidRoute is the error for a path the API does not have.
+func InvalidRoute(r *http.Request) error {
+	return fmt.Errorf("web: no such API path %s: %w", r.URL.Path, queue.ErrNotFound)
+}
+
+// TooLarge is the error for a body over the limit.
+func TooLarge(limit int64) error {
+	return &InputError{http.StatusRequestEntityTooLarge, "body", "must be at most " + byteCount(limit)}
+}
+
+func byteCount(n int64) string {
+	if n%1024 == 0 {
+		return strconv.FormatInt(n/1024, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

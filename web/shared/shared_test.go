@@ -1,0 +1,48 @@
+package shared
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+)
+
+func TestPrintable(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"+15551234", "+15551234"},
+		{"Bob\x1b[31m", "Bob\uFFFD[31m"},
+		{"a\u202eb", "a\uFFFDb"},
+		{"\xff", "\uFFFD"},
+		{"Zoë", "Zoë"},
+	} {
+		if got := Printable(tt.in); got != tt.want {
+			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{fmt.Errorf("x: %w", queue.ErrGone), http.StatusConflict, "gone"},
+		{fmt.Errorf("x: %w", broadcast.ErrTelephony), http.StatusBadGateway, "telephony"},
+		{Forbidden("drop"), http.StatusForbidden, "forbidden"},
+		{Invalid("topic", "too long"), http.StatusUnprocessableEntity, "invalid"},
+		{fmt.Errorf("secret: %w", ErrTooManyStreams), http.StatusTooManyRequests, "rate_limited"},
+		{fmt.Errorf("database password wrong"), http.StatusInternalServerError, "internal"},
+	} {
+		status, body := Classify(tt.err)
+		if status != tt.status || body.Code != tt.code {
+			t.Errorf("Classify(%v) = %d %s, want %d %s", tt.err, status, body.Code, tt.status, tt.code)
+		}
+		if status == http.StatusInternalServerError && strings.Contains(body.Message, "password") {
+			t.Errorf("a 500 tells its cause: %q", body.Message)
+		}
+	}
+}

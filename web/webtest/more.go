@@ -1,0 +1,98 @@
+package webtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
+)
+
+// Fakes for what the API needs beside fakes.go's: the settings the
+// queue keeps, the history's transitions, and the recordings.
+
+func (a *App) SetCapacity(_ string, n int) error {
+	if err := a.Control("capacity"); err != nil {
+		return err
+	}
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	return a.Q.SetCapacity(n)
+}
+
+func (a *App) SetMaxOnAir(_ string, n int) error {
+	if err := a.Control("max_on_air"); err != nil {
+		return err
+	}
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	return a.Q.SetMaxOnAir(n)
+}
+
+// ShowTransitions of a History has none; tests that want some wrap it
+// in TransitionsHistory.
+func (h *History) ShowTransitions(context.Context, string, time.Time, time.Time) ([]queue.Transition, error) {
+	return nil, nil
+}
+
+// TransitionsHistory is a History with transitions.
+type TransitionsHistory struct {
+	*History
+	Fn func(show string, from, to time.Time) ([]queue.Transition, error)
+}
+
+func (h TransitionsHistory) ShowTransitions(_ context.Context, show string, from, to time.Time) ([]queue.Transition, error) {
+	return h.Fn(show, from, to)
+}
+
+// Recordings keeps recordings in a slice; each file's body is its
+// name. FileFn, when set, decides first.
+type Recordings struct {
+	Mu     sync.Mutex
+	Recs   []queue.Recording
+	FileFn func(name string) error
+}
+
+func (f *Recordings) ShowRecordings(_ context.Context, show, callID string, limit int) ([]queue.Recording, error) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	var out []queue.Recording
+	for _, r := range f.Recs {
+		if r.Show == show && (callID == "" || slices.Contains(r.Calls, callID)) && len(out) < limit {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *Recordings) RecordingFile(_ context.Context, show, name string) (io.ReadCloser, string, error) {
+	if f.FileFn != nil {
+		if err := f.FileFn(name); err != nil {
+			return nil, "", err
+		}
+	}
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	for _, r := range f.Recs {
+		if r.Show == show && r.Name == name && r.Deleted.IsZero() {
+			return io.NopCloser(strings.NewReader("RIFF" + name)), "audio/wav", nil
+		}
+	}
+	return nil, "", fmt.Errorf("fake: recording %q: %w", name, queue.ErrNotFound)
+}
+
+// update sends a show-level update to every subscriber, as broadcast
+// does for settings, media, recording and node changes.
+func (a *App) Update(u broadcast.Update) {
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	u.Show = a.Key
+	for s := range a.Subs {
+		s.ch <- u
+	}
+}
