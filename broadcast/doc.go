@@ -58,8 +58,11 @@
 // ari/aritest/testdata/pbx-README.md); a node that comes back sooner only
 // resynchronises. Should a
 // lost node come back, its resync hangs up what Asterisk still has of the
-// ended calls. Each node's load (callers held, capacity, state) is read
-// with App.NodeLoads, Snapshot.Nodes and UpdateLoad.
+// ended calls. Each node's load (callers held, capacity, state, full)
+// is read with App.NodeLoads, Snapshot.Nodes and UpdateLoad. A node with
+// a capacity (NodeConfig.Capacity) that holds it is marked full in its
+// own dialplan (CALLIN_FULL_<show>=1, room.go), so that the SIP front
+// gives new callers to another node.
 //
 // # Who owns what
 //

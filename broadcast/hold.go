@@ -80,12 +80,14 @@ func (hm *holding) emitMedia() {
 		hm.s.emit(Update{Kind: UpdateLoad, Load: l})
 	}
 	hm.s.mu.Unlock()
+	hm.node.roomChanged()
 }
 
 // load is the show's load on the holding's node. Callers hold hm.mu.
 func (hm *holding) load() NodeLoad {
 	l := NodeLoad{Node: hm.node.name, Studio: hm == hm.s.hold, State: hm.node.healthNow().State,
-		Held: hm.holdMembers(), Bridges: hm.holdsInUse(), Music: hm.musicOn(), Capacity: hm.node.cfg.Capacity}
+		Held: hm.holdMembers(), Bridges: hm.holdsInUse(), Music: hm.musicOn(), Capacity: hm.node.cfg.Capacity,
+		Full: hm.node.room.full.Load()}
 	if hm.talkback != nil {
 		l.Talkback, l.TalkbackBridges = true, hm.talkback.reach()
 	}

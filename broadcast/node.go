@@ -97,6 +97,7 @@ type node struct {
 	shows []*show
 	kick  chan struct{} // asks the resync loop to run
 	subq  chan string   // channels to subscribe to (see subscriber)
+	room  roomKeeper    // its CALLIN_FULL_<show> variables (room.go)
 
 	mu         sync.Mutex
 	gen        uint64
@@ -113,6 +114,7 @@ func newNode(a *App, cfg NodeConfig) *node {
 	return &node{
 		app: a, cfg: cfg, name: cfg.Name, ari: cfg.ARI, log: a.log.With("node", cfg.Name),
 		waits: newRegistry(), kick: make(chan struct{}, 1), subq: make(chan string, 8192),
+		room:   roomKeeper{kick: make(chan struct{}, 1)},
 		health: NodeHealth{Node: cfg.Name, State: NodeConnecting, Since: a.cfg.Now()},
 		chans:  map[string]*chanRef{}, causes: map[string]*lateCause{}, bridges: map[string]*show{}, playbacks: map[string]pbRef{},
 		recordings: map[string]*show{},
@@ -264,6 +266,7 @@ func (n *node) read(ctx context.Context, conn ari.EventStream) {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.resyncLoop(ctx) })
 	wg.Go(func() { n.subscriber(ctx) })
+	wg.Go(func() { n.roomLoop(ctx) })
 	defer wg.Wait()
 	for {
 		select {
@@ -780,6 +783,7 @@ func (n *node) resyncLoop(ctx context.Context) {
 		n.mu.Unlock()
 		if current && n.healthNow().State == NodeSyncing {
 			n.setHealth(NodeUp, nil)
+			n.roomResend()
 		}
 	}
 }

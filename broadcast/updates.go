@@ -73,6 +73,10 @@ type NodeLoad struct {
 	TalkbackBridges int  `json:"talkback_bridges,omitempty"`
 	// Capacity is NodeConfig.Capacity (0: not set).
 	Capacity int `json:"capacity,omitempty"`
+	// Full says callin has marked the node full (its held callers reached
+	// Capacity; room.go): its dialplan refuses new callers, and the front
+	// sends them to another node.
+	Full bool `json:"full,omitempty"`
 }
 
 // MediaState is the media side of a show's bridges.
@@ -283,14 +287,8 @@ func (a *App) SetAnnounceEvery(showKey string, d time.Duration) error {
 func (a *App) NodeLoads() []NodeLoad {
 	out := make([]NodeLoad, 0, len(a.nodes))
 	for _, n := range a.nodes {
-		l := NodeLoad{Node: n.name, State: n.healthNow().State, Capacity: n.cfg.Capacity}
-		for _, s := range n.shows {
-			hm := s.holdOn(n)
-			hm.mu.Lock()
-			l.Held += hm.holdMembers()
-			hm.mu.Unlock()
-		}
-		out = append(out, l)
+		out = append(out, NodeLoad{Node: n.name, State: n.healthNow().State, Held: n.held(),
+			Capacity: n.cfg.Capacity, Full: n.room.full.Load()})
 	}
 	return out
 }
