@@ -347,7 +347,7 @@ func New(cfg Config) (*App, error) {
 		for _, n := range nodes {
 			n.shows = append(n.shows, s)
 		}
-		s.node.indexBridge(s.air.id, s)
+		s.studio().indexBridge(s.air.id, s)
 	}
 	return a, nil
 }

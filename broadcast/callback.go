@@ -108,7 +108,7 @@ func (s *show) confirmCallback(ctx context.Context, chanID string, c queue.Call,
 // each tick): near the front of the line, or asked for now, within the
 // ringing limit. Nothing runs per waiting caller.
 func (s *show) dialCallbacks() {
-	if s.cfg.CallbackLine.Dial == "" || s.node.ready() != nil {
+	if s.cfg.CallbackLine.Dial == "" || s.studio().ready() != nil {
 		return
 	}
 	s.mu.Lock()
@@ -116,7 +116,7 @@ func (s *show) dialCallbacks() {
 	s.publish(ts)
 	s.mu.Unlock()
 	for _, d := range due {
-		s.node.submitOrLog(func(ctx context.Context) { s.callBack(ctx, d) })
+		s.studio().submitOrLog(func(ctx context.Context) { s.callBack(ctx, d) })
 	}
 }
 
@@ -124,7 +124,7 @@ func (s *show) dialCallbacks() {
 // they do, puts them back on hold at their place. Each failure counts as a
 // missed attempt (queue.CallbackMissed: retried, or the entry ends).
 func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
-	n := s.node
+	n := s.studio()
 	endpoint := s.cfg.CallbackLine.dialString(d.Number)
 	if endpoint == "" {
 		s.callbackGone(d.CallID, "the number cannot be dialled")
@@ -166,7 +166,7 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 	}
 	// From here the line is the caller's channel, on hold at their place.
 	n.becomeCaller(line)
-	if err := s.hold.joinHold(ctx, line); err != nil {
+	if err := s.studioHold().joinHold(ctx, line); err != nil {
 		s.failArrival(ctx, n, d.CallID, line, err)
 	}
 }

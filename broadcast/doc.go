@@ -51,6 +51,13 @@
 // leaf lock, trunkMu). Screening a caller held away from the studio is
 // not built.
 //
+// The studio is the show's studio() (an atomic pointer, read without a
+// lock), which App.SetStudio may change while the show runs (studio.go):
+// the on-air bridge is then created on the new studio, and everything
+// that names the studio follows it. The studio lost, the show says so
+// (Snapshot.Studio, UpdateStudio with Lost) and puts nobody on air until
+// it comes back or another is named; the line holds on the other nodes.
+//
 // A node down past Config.NodeLostAfter is lost: in every show spanning
 // more than one node its calls end node_lost (queue.Show.NodeLost) and the
 // line goes on, and callin hangs up the legs its callers on air had on

@@ -108,6 +108,7 @@ type node struct {
 	playbacks  map[string]pbRef
 	recordings map[string]*show
 	lostTimer  *time.Timer // running while the node is down, until it counts as lost (Config.NodeLostAfter)
+	gone       bool        // lost (lost()) and not connected since
 }
 
 func newNode(a *App, cfg NodeConfig) *node {
@@ -162,6 +163,9 @@ func (n *node) setHealth(st NodeState, err error) {
 		s.mu.Lock()
 		s.emit(Update{Kind: UpdateNode, Node: h})
 		s.mu.Unlock()
+		if s.studio() == n {
+			s.tellStudio()
+		}
 	}
 }
 
@@ -295,6 +299,7 @@ func (n *node) handle(ev ari.Event) {
 	case *ari.Connected:
 		n.mu.Lock()
 		n.gen++
+		n.gone = false
 		if n.lostTimer != nil {
 			n.lostTimer.Stop()
 			n.lostTimer = nil
@@ -376,7 +381,7 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	// A caller may arrive on any of the show's nodes; every other line
 	// callin has (host, screener, talkback, relay, call-back) is the
 	// studio's.
-	if s == nil || s.holdOn(n) == nil || (role != roleCaller && s.node != n) {
+	if s == nil || s.holdOn(n) == nil || (role != roleCaller && s.studio() != n) {
 		n.log.Warn("broadcast: channel for no show of this node; hanging up", "channel", ch.ID, "args", e.Args)
 		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupUnallocated) })
 		return
@@ -396,9 +401,9 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 		n.submitOrLog(func(ctx context.Context) { s.screenerJoin(ctx, ch.ID, callID) })
 	case roleTalkback:
 		n.index(ch.ID, &chanRef{show: s, role: roleTalkback})
-		n.submitOrLog(func(ctx context.Context) { s.hold.talkbackJoin(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.studioHold().talkbackJoin(ctx, ch) })
 	case roleRelay:
-		n.submitOrLog(func(ctx context.Context) { s.hold.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.studioHold().relayStart(ctx, ch) })
 	case roleCallback:
 		n.mu.Lock()
 		ref := n.chans[ch.ID]
@@ -680,7 +685,7 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 			return
 		}
 		hm.holdChanged(b.ID, chanID, entered)
-	case b.ID == s.air.id && n == s.node:
+	case b.ID == s.air.id && n == s.studio():
 		if entered {
 			return
 		}
@@ -835,9 +840,14 @@ func (n *node) startLostTimer() {
 // before.
 func (n *node) lost() {
 	n.log.Error("broadcast: NODE LOST: down too long; ending its callers' calls node_lost", "after", n.app.cfg.NodeLostAfter)
+	n.locked(func() { n.gone = true })
 	for _, s := range n.shows {
 		if s.spread() {
 			s.nodeLost(n)
+		}
+		if s.studio() == n {
+			n.log.Error("broadcast: STUDIO LOST: the show is off air until the node comes back or another studio is named", "show", s.key)
+			s.tellStudio()
 		}
 	}
 }

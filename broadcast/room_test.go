@@ -2,6 +2,7 @@ package broadcast_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,11 +10,28 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 )
 
-// waitFull waits for a node's load to say full (or not) in an update.
-func waitFull(w *watcher, node string, full bool) {
+// waitFull waits until a node's load says full (or not).
+func waitFull(w *watcher, app *broadcast.App, node string, full bool) {
 	w.t.Helper()
-	w.next(node+" full="+map[bool]string{true: "true", false: "false"}[full], func(u broadcast.Update) bool {
-		return u.Kind == broadcast.UpdateLoad && u.Load.Node == node && u.Load.Full == full
+	waitLoad(w, app, fmt.Sprintf("%s full=%v", node, full), node, func(l broadcast.NodeLoad) bool { return l.Full == full })
+}
+
+// waitLoad waits until show1's load on a node is as ok wants: at once
+// when the snapshot says so (an update may have gone by while the test
+// waited for another), else for the update, which follows the change.
+func waitLoad(w *watcher, app *broadcast.App, what, node string, ok func(broadcast.NodeLoad) bool) {
+	w.t.Helper()
+	snap, err := app.Snapshot("show1")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, l := range snap.Nodes {
+		if l.Node == node && ok(l) {
+			return
+		}
+	}
+	w.next(what, func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateLoad && u.Load.Node == node && ok(u.Load)
 	})
 }
 
@@ -67,7 +85,7 @@ func TestRoomFake(t *testing.T) {
 		c, _ := dial(t, p.b, w, "show1", "555000"+string(rune('1'+i)))
 		calls = append(calls, c)
 	}
-	waitFull(w, "B", true)
+	waitFull(w, p.app, "B", true)
 	if got := p.b.GlobalVar(v); got != "1" {
 		t.Fatalf("B holding 3 of 3: %s = %q, want 1", v, got)
 	}
@@ -96,7 +114,7 @@ func TestRoomFake(t *testing.T) {
 	for i := range 2 {
 		dial(t, p.b, w, "show1", "555001"+string(rune('1'+i)))
 	}
-	waitFull(w, "B", true)
+	waitFull(w, p.app, "B", true)
 	waitGlobal(t, p.b, v, "1")
 
 	// A reconnect sends it again: lost here behind callin's back.
@@ -115,15 +133,15 @@ func TestRoomFake(t *testing.T) {
 
 	// A restart loses B's callers (and the variable): B has room.
 	p.b.Restart()
-	waitFull(w, "B", false)
 	w.next("B up", func(u broadcast.Update) bool {
 		return u.Kind == broadcast.UpdateNode && u.Node.Node == "B" && u.Node.OK()
 	})
+	waitFull(w, p.app, "B", false)
 	waitGlobal(t, p.b, v, "")
 	for i := range 3 {
 		dial(t, p.b, w, "show1", "555002"+string(rune('1'+i)))
 	}
-	waitFull(w, "B", true)
+	waitFull(w, p.app, "B", true)
 	waitGlobal(t, p.b, v, "1")
 	if snap, _ := p.app.Snapshot("show1"); snap.Nodes[1].Held != 3 || !snap.Nodes[1].Full || snap.Nodes[0].Full {
 		t.Errorf("snapshot loads %+v", snap.Nodes)
