@@ -26,8 +26,10 @@
 //
 // A show takes the callers of one or more nodes (ShowConfig.Nodes; issue
 // 24) and has one studio node (ShowConfig.Studio, by default its only
-// node): the on-air bridge, host lines, screenings, recording, call-backs
-// and talkback live there. A caller arriving by Stasis(callin,<show>) on
+// node): the on-air bridge, host lines, screenings, recording and
+// talkback live there. Call-backs are dialled from the studio while it
+// has room, else from another of the show's nodes with room
+// (callbackNode), and the callers who answer are held there. A caller arriving by Stasis(callin,<show>) on
 // any of the show's nodes is held on that node, in that node's own
 // holding part (its pool, its music): waiting never crosses nodes. The
 // line is the one queue.Show, in arrival order across nodes, each call

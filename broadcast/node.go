@@ -378,10 +378,10 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	if len(e.Args) > 1 {
 		role = e.Args[1]
 	}
-	// A caller may arrive on any of the show's nodes; every other line
-	// callin has (host, screener, talkback, relay, call-back) is the
-	// studio's.
-	if s == nil || s.holdOn(n) == nil || (role != roleCaller && s.studio() != n) {
+	// A caller may arrive on any of the show's nodes, and a call-back be
+	// dialled from any (callbackNode); every other line callin has (host,
+	// screener, talkback, relay) is the studio's.
+	if s == nil || s.holdOn(n) == nil || (role != roleCaller && role != roleCallback && s.studio() != n) {
 		n.log.Warn("broadcast: channel for no show of this node; hanging up", "channel", ch.ID, "args", e.Args)
 		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupUnallocated) })
 		return

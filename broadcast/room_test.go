@@ -8,6 +8,7 @@ import (
 
 	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/queue"
 )
 
 // waitFull waits until a node's load says full (or not).
@@ -145,5 +146,49 @@ func TestRoomFake(t *testing.T) {
 	waitGlobal(t, p.b, v, "1")
 	if snap, _ := p.app.Snapshot("show1"); snap.Nodes[1].Held != 3 || !snap.Nodes[1].Full || snap.Nodes[0].Full {
 		t.Errorf("snapshot loads %+v", snap.Nodes)
+	}
+}
+
+// TestCallbackFromNodeWithRoom: the studio A full (capacity 1), a
+// call-back is dialled from B and the caller who answers is held on B,
+// at their place, with B's music.
+func TestCallbackFromNodeWithRoom(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := startPair(t, func(c *broadcast.Config) {
+		c.Nodes[0].Capacity = 1
+		c.AnnounceTick, c.RingTimeout = 10*time.Millisecond, time.Minute
+		sc := &c.Shows[0]
+		sc.AnnounceEvery = 30 * time.Millisecond
+		sc.Callback = queue.CallbackConfig{Offer: time.Nanosecond, NearFront: 5}
+		sc.CallbackLine = broadcast.CallbackLine{Dial: "PJSIP/{number}@trunk", KeyWait: 5 * time.Second}
+	})
+	w := p.w("show1")
+	for i := range 3 { // a rate for the estimated wait
+		c, id := dial(t, p.b, w, "show1", fmt.Sprintf("+1202555090%d", i))
+		if _, err := p.app.Promote(ctx, "show1", id, producer); err != nil {
+			t.Fatal(err)
+		}
+		must(t, c.Hangup(16))
+		waitDone(t, c)
+	}
+	dial(t, p.a, w, "show1", "+12025550101")
+	waitFull(w, p.app, "A", true)
+	c2, id2 := dial(t, p.b, w, "show1", "+12025550102")
+	offeredTo(t, p.b, c2.ID())
+	must(t, c2.DTMF("2"))
+	w.transition("", queue.ActionCallbackDial)
+	line := callbackLine(t, p.env, p.b)
+	prompted(t, p.b, line.ID(), "sound:callin-callback-return")
+	must(t, line.DTMF("1"))
+	back := w.next("back", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateTransition && u.Transition.Action == queue.ActionCallbackReturn
+	}).Transition
+	if back.CallID != id2 || back.ChannelID != line.ID() || back.Node != "B" {
+		t.Errorf("returned %+v, want %s on B's %s", back, id2, line.ID())
+	}
+	waitMusic(t, line)
+	if got, _ := p.app.Call("show1", id2); got.State != queue.StateWaiting || got.Node != "B" || got.Position != 2 {
+		t.Errorf("returned caller %+v, want waiting on B at 2", got)
 	}
 }

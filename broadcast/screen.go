@@ -189,7 +189,7 @@ func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Ac
 	s.mu.Unlock()
 
 	n.index(line, &chanRef{show: s, role: roleScreener, callID: callID})
-	rg, err := s.dial(ctx, line, endpoint, roleScreener+","+callID, fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number))
+	rg, err := s.dial(ctx, s.studio(), line, endpoint, roleScreener+","+callID, fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number))
 	if err != nil {
 		s.screenEnded(t, sc, line, ScreenFailed, 0, err)
 		return queue.Call{}, fmt.Errorf("broadcast: %s %q: %w", t.Action, callID, err)
@@ -391,6 +391,7 @@ func (s *show) endScreening(ctx context.Context, callID, line string) {
 // registered before the originate.
 type ringing struct {
 	s                *show
+	n                *node // the node it rings from
 	chanID, endpoint string
 	up, down, asked  *waiter
 }
@@ -398,9 +399,8 @@ type ringing struct {
 // dial calls a phone into the app (POST /channels with app=) showing
 // callerID, ringing for Config.RingTimeout; wait for the outcome with
 // ringing.wait. The channel is forgotten when Asterisk refuses it.
-func (s *show) dial(ctx context.Context, chanID, endpoint, args, callerID string) (*ringing, error) {
-	n := s.studio()
-	rg := &ringing{s: s, chanID: chanID, endpoint: endpoint}
+func (s *show) dial(ctx context.Context, n *node, chanID, endpoint, args, callerID string) (*ringing, error) {
+	rg := &ringing{s: s, n: n, chanID: chanID, endpoint: endpoint}
 	rg.up = n.waits.expect(ari.TypeStasisStart, chanID, "", nil)
 	rg.down = n.waits.expect(ari.TypeChannelDestroyed, chanID, "", nil)
 	rg.asked = n.waits.expect(ari.TypeChannelHangupRequest, chanID, "", func(ev ari.Event) bool {
@@ -419,7 +419,7 @@ func (s *show) dial(ctx context.Context, chanID, endpoint, args, callerID string
 }
 
 func (rg *ringing) cancel() {
-	w := rg.s.studio().waits
+	w := rg.n.waits
 	w.cancel(rg.up)
 	w.cancel(rg.down)
 	w.cancel(rg.asked)
@@ -428,8 +428,8 @@ func (rg *ringing) cancel() {
 // giveUp hangs up a phone nobody waits for any more.
 func (rg *ringing) giveUp(ctx context.Context) {
 	rg.cancel()
-	rg.s.studio().unindex(rg.chanID)
-	rg.s.studio().hangup(ctx, rg.chanID, ari.HangupNormal)
+	rg.n.unindex(rg.chanID)
+	rg.n.hangup(ctx, rg.chanID, ari.HangupNormal)
 }
 
 // wait waits until the phone is answered (nil) or fails: a *PhoneError
@@ -439,7 +439,7 @@ func (rg *ringing) giveUp(ctx context.Context) {
 // failure.
 func (rg *ringing) wait(ctx context.Context) error {
 	defer rg.cancel()
-	n, endpoint := rg.s.studio(), rg.endpoint
+	n, endpoint := rg.n, rg.endpoint
 	// Asterisk gives up ringing after the originate's timeout (a
 	// ChannelDestroyed with cause 19); the wait allows it a few seconds.
 	wait, cancel := context.WithTimeout(ctx, rg.s.app.cfg.RingTimeout+5*time.Second)
@@ -479,8 +479,8 @@ func (rg *ringing) wait(ctx context.Context) error {
 
 // ring dials a phone and waits until it is answered or fails (dial, then
 // ringing.wait).
-func (s *show) ring(ctx context.Context, chanID, endpoint, args, callerID string) error {
-	rg, err := s.dial(ctx, chanID, endpoint, args, callerID)
+func (s *show) ring(ctx context.Context, n *node, chanID, endpoint, args, callerID string) error {
+	rg, err := s.dial(ctx, n, chanID, endpoint, args, callerID)
 	if err != nil {
 		return err
 	}
