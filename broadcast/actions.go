@@ -18,7 +18,7 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 	if err != nil {
 		return queue.Call{}, err
 	}
-	if err := s.node.ready(); err != nil && !s.spread() {
+	if err := s.studio().ready(); err != nil && !s.spread() {
 		return queue.Call{}, err
 	}
 	s.mu.Lock()
@@ -51,11 +51,11 @@ func (s *show) canAct(t queue.Ticket) error {
 	if t.To != queue.StateOnAir && t.To != queue.StateScreening {
 		return nil
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.studio().ready(); err != nil {
 		return err
 	}
-	if n != s.node && t.To == queue.StateScreening {
-		return fmt.Errorf("broadcast: the caller is held on node %s, not the studio %s: %w", n.name, s.node.name, queue.ErrInvalid)
+	if n != s.studio() && t.To == queue.StateScreening {
+		return fmt.Errorf("broadcast: the caller is held on node %s, not the studio %s: %w", n.name, s.studio().name, queue.ErrInvalid)
 	}
 	return nil
 }
@@ -106,15 +106,15 @@ func (a *App) TakeNext(ctx context.Context, showKey string, actor queue.Actor) (
 // A caller held on another node than the studio goes on air across the
 // trunk (onAirRemote, trunk.go).
 func (s *show) onAir(ctx context.Context, t queue.Ticket) error {
-	if n := s.nodeOf(t.Call); n != s.node {
+	if n := s.nodeOf(t.Call); n != s.studio() {
 		return s.onAirRemote(ctx, t, n)
 	}
 	chanID := t.Call.ChannelID
 	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.node.moveTo(ctx, chanID, s.air.id, ""); err != nil {
+	if err := s.studio().moveTo(ctx, chanID, s.air.id, ""); err != nil {
 		return err
 	}
-	s.talkDetect(s.node, t.Call.ID, chanID)
+	s.talkDetect(s.studio(), t.Call.ID, chanID)
 	return nil
 }
 
@@ -139,7 +139,7 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 		return nil // already in a holding bridge: nothing moves
 	}
 	chanID := t.Call.ChannelID
-	if t.From == queue.StateScreening && s.node.bridgeShow(s.screenID(t.Call.ID)) == nil {
+	if t.From == queue.StateScreening && s.studio().bridgeShow(s.screenID(t.Call.ID)) == nil {
 		return nil // screened without a phone: still in a holding bridge
 	}
 	var tc *trunkCall
@@ -235,7 +235,7 @@ func (a *App) Drop(ctx context.Context, showKey, callID string, actor queue.Acto
 	if err != nil {
 		return queue.Call{}, err
 	}
-	if err := s.node.ready(); err != nil && !s.spread() {
+	if err := s.studio().ready(); err != nil && !s.spread() {
 		return queue.Call{}, err
 	}
 	s.mu.Lock()

@@ -40,7 +40,7 @@ func (a *App) ClearAir(ctx context.Context, showKey string, actor queue.Actor, h
 	if how != ClearHold && how != ClearDrop {
 		return AirCleared{}, fmt.Errorf("broadcast: clear the air by %q: want hold or drop: %w", how, queue.ErrInvalid)
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.studio().ready(); err != nil {
 		return AirCleared{}, err
 	}
 	s.mu.Lock()
@@ -95,7 +95,7 @@ func (a *App) takeNextClearing(ctx context.Context, s *show, actor queue.Actor) 
 		return queue.Call{}, fmt.Errorf("broadcast: take next: nobody free and unblocked in line: %w", queue.ErrNotFound)
 	}
 	if _, err := a.ClearAir(ctx, s.key, actor, s.cfg.NextClears, DropOptions{Reason: "take next"}); err != nil {
-		s.node.log.Warn("broadcast: take next could not clear the air", "show", s.key, "err", err)
+		s.studio().log.Warn("broadcast: take next could not clear the air", "show", s.key, "err", err)
 	}
 	return a.act(ctx, s.key, func(q *queue.Show) (queue.Ticket, error) { return q.TakeNextOf(actor, next.ID) }, (*show).onAir)
 }

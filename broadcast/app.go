@@ -76,6 +76,9 @@ type Telephony interface {
 	RecordBridge(ctx context.Context, bridgeID string, p ari.RecordParams) (*ari.LiveRecording, error)
 	// StopLiveRecording is POST /recordings/live/{name}/stop.
 	StopLiveRecording(ctx context.Context, name string) error
+	// SetGlobalVar is POST /asterisk/variable: a dialplan global variable
+	// ("" clears it), lost when Asterisk restarts (room.go).
+	SetGlobalVar(ctx context.Context, name, value string) error
 }
 
 // Sink receives every transition, in order per call. Record must never
@@ -117,9 +120,11 @@ type NodeConfig struct {
 	ARI  Telephony // usually an *ari.Client
 	// Events tunes the event connection; zero fields take ari's defaults.
 	Events ari.EventOptions
-	// Capacity is how many callers the node is meant to hold (0: not
-	// set), reported with its load (App.NodeLoads, Snapshot.Nodes); the
-	// dialplan refuses callers when it is full, not callin.
+	// Capacity is how many callers the node is meant to hold, over all
+	// its shows (0: no limit), reported with its load (App.NodeLoads,
+	// Snapshot.Nodes). Reached, callin sets CALLIN_FULL_<show>=1 there for
+	// each of its shows and the dialplan refuses new callers with 503 so
+	// that the SIP front tries another node (room.go).
 	Capacity int
 	// Claim, when set, makes this instance one of several that may drive
 	// the node, one at a time: it blocks until this instance may (the
@@ -342,7 +347,7 @@ func New(cfg Config) (*App, error) {
 		for _, n := range nodes {
 			n.shows = append(n.shows, s)
 		}
-		s.node.indexBridge(s.air.id, s)
+		s.studio().indexBridge(s.air.id, s)
 	}
 	return a, nil
 }

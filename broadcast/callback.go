@@ -108,7 +108,11 @@ func (s *show) confirmCallback(ctx context.Context, chanID string, c queue.Call,
 // each tick): near the front of the line, or asked for now, within the
 // ringing limit. Nothing runs per waiting caller.
 func (s *show) dialCallbacks() {
-	if s.cfg.CallbackLine.Dial == "" || s.node.ready() != nil {
+	if s.cfg.CallbackLine.Dial == "" {
+		return
+	}
+	n := s.callbackNode()
+	if n == nil {
 		return
 	}
 	s.mu.Lock()
@@ -116,15 +120,33 @@ func (s *show) dialCallbacks() {
 	s.publish(ts)
 	s.mu.Unlock()
 	for _, d := range due {
-		s.node.submitOrLog(func(ctx context.Context) { s.callBack(ctx, d) })
+		n.submitOrLog(func(ctx context.Context) { s.callBack(ctx, n, d) })
 	}
+}
+
+// callbackNode is the node call-backs are dialled from, and where the
+// callers who answer are held: the studio while it is up and has room
+// (not marked full: room.go), else the first other node of the show
+// that is up with room, else the studio as long as it is up (they are
+// callers the line already counts); nil when none is up with room and
+// the studio is down (the call-backs wait).
+func (s *show) callbackNode() *node {
+	studio := s.studio()
+	for _, n := range append([]*node{studio}, s.nodes...) {
+		if n.ready() == nil && !n.room.full.Load() {
+			return n
+		}
+	}
+	if studio.ready() == nil {
+		return studio
+	}
+	return nil
 }
 
 // callBack rings a caller back; on answer it asks them to press 1 and, when
 // they do, puts them back on hold at their place. Each failure counts as a
 // missed attempt (queue.CallbackMissed: retried, or the entry ends).
-func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
-	n := s.node
+func (s *show) callBack(ctx context.Context, n *node, d queue.CallbackDue) {
 	endpoint := s.cfg.CallbackLine.dialString(d.Number)
 	if endpoint == "" {
 		s.callbackGone(d.CallID, "the number cannot be dialled")
@@ -132,7 +154,7 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 	}
 	line := "callin-cb-" + newID()
 	n.index(line, &chanRef{show: s, role: roleCallback, callID: d.CallID})
-	if err := s.ring(ctx, line, endpoint, roleCallback+","+d.CallID, s.cfg.CallbackLine.CallerID); err != nil {
+	if err := s.ring(ctx, n, line, endpoint, roleCallback+","+d.CallID, s.cfg.CallbackLine.CallerID); err != nil {
 		s.callbackGone(d.CallID, missReason(err))
 		return
 	}
@@ -154,7 +176,7 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 		return
 	}
 	s.mu.Lock()
-	_, ts, err := s.q.CallbackReturned(s.app.cfg.Now(), d.CallID, line)
+	_, ts, err := s.q.CallbackReturned(s.app.cfg.Now(), d.CallID, line, n.name)
 	if err == nil {
 		s.publish(ts)
 	}
@@ -166,7 +188,7 @@ func (s *show) callBack(ctx context.Context, d queue.CallbackDue) {
 	}
 	// From here the line is the caller's channel, on hold at their place.
 	n.becomeCaller(line)
-	if err := s.hold.joinHold(ctx, line); err != nil {
+	if err := s.holdOn(n).joinHold(ctx, line); err != nil {
 		s.failArrival(ctx, n, d.CallID, line, err)
 	}
 }

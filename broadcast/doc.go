@@ -26,8 +26,10 @@
 //
 // A show takes the callers of one or more nodes (ShowConfig.Nodes; issue
 // 24) and has one studio node (ShowConfig.Studio, by default its only
-// node): the on-air bridge, host lines, screenings, recording, call-backs
-// and talkback live there. A caller arriving by Stasis(callin,<show>) on
+// node): the on-air bridge, host lines, screenings, recording and
+// talkback live there. Call-backs are dialled from the studio while it
+// has room, else from another of the show's nodes with room
+// (callbackNode), and the callers who answer are held there. A caller arriving by Stasis(callin,<show>) on
 // any of the show's nodes is held on that node, in that node's own
 // holding part (its pool, its music): waiting never crosses nodes. The
 // line is the one queue.Show, in arrival order across nodes, each call
@@ -51,6 +53,13 @@
 // leaf lock, trunkMu). Screening a caller held away from the studio is
 // not built.
 //
+// The studio is the show's studio() (an atomic pointer, read without a
+// lock), which App.SetStudio may change while the show runs (studio.go):
+// the on-air bridge is then created on the new studio, and everything
+// that names the studio follows it. The studio lost, the show says so
+// (Snapshot.Studio, UpdateStudio with Lost) and puts nobody on air until
+// it comes back or another is named; the line holds on the other nodes.
+//
 // A node down past Config.NodeLostAfter is lost: in every show spanning
 // more than one node its calls end node_lost (queue.Show.NodeLost) and the
 // line goes on, and callin hangs up the legs its callers on air had on
@@ -58,8 +67,11 @@
 // ari/aritest/testdata/pbx-README.md); a node that comes back sooner only
 // resynchronises. Should a
 // lost node come back, its resync hangs up what Asterisk still has of the
-// ended calls. Each node's load (callers held, capacity, state) is read
-// with App.NodeLoads, Snapshot.Nodes and UpdateLoad.
+// ended calls. Each node's load (callers held, capacity, state, full)
+// is read with App.NodeLoads, Snapshot.Nodes and UpdateLoad. A node with
+// a capacity (NodeConfig.Capacity) that holds it is marked full in its
+// own dialplan (CALLIN_FULL_<show>=1, room.go), so that the SIP front
+// gives new callers to another node.
 //
 // # Who owns what
 //

@@ -63,7 +63,7 @@ func newHolding(s *show, n *node, first string) *holding {
 // one node always has; in a show across nodes every holding also tells
 // its node's load (UpdateLoad).
 func (hm *holding) emitMedia() {
-	studio := hm == hm.s.hold
+	studio := hm == hm.s.studioHold()
 	var m MediaState
 	if studio {
 		m = hm.media()
@@ -80,12 +80,14 @@ func (hm *holding) emitMedia() {
 		hm.s.emit(Update{Kind: UpdateLoad, Load: l})
 	}
 	hm.s.mu.Unlock()
+	hm.node.roomChanged()
 }
 
 // load is the show's load on the holding's node. Callers hold hm.mu.
 func (hm *holding) load() NodeLoad {
-	l := NodeLoad{Node: hm.node.name, Studio: hm == hm.s.hold, State: hm.node.healthNow().State,
-		Held: hm.holdMembers(), Bridges: hm.holdsInUse(), Music: hm.musicOn(), Capacity: hm.node.cfg.Capacity}
+	l := NodeLoad{Node: hm.node.name, Studio: hm == hm.s.studioHold(), State: hm.node.healthNow().State,
+		Held: hm.holdMembers(), Bridges: hm.holdsInUse(), Music: hm.musicOn(), Capacity: hm.node.cfg.Capacity,
+		Full: hm.node.room.full.Load()}
 	if hm.talkback != nil {
 		l.Talkback, l.TalkbackBridges = true, hm.talkback.reach()
 	}

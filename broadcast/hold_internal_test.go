@@ -46,7 +46,7 @@ func newTestHolding(t *testing.T, tel Telephony, size int) *holding {
 	}
 	n := a.nodes["n1"]
 	n.health.State = NodeUp
-	return a.shows["s"].hold
+	return a.shows["s"].studioHold()
 }
 
 // TestHoldingPool: callers fill the least filled bridge with room, a new

@@ -25,11 +25,11 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 	if endpoint == "" {
 		return "", fmt.Errorf("broadcast: show %q has no host endpoint: %w", showKey, queue.ErrInvalid)
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.studio().ready(); err != nil {
 		return "", err
 	}
 	id := "callin-host-" + newID()
-	if _, err := s.node.ari.Originate(ctx, ari.OriginateParams{
+	if _, err := s.studio().ari.Originate(ctx, ari.OriginateParams{
 		Endpoint: endpoint, App: a.cfg.App, AppArgs: s.key + "," + roleHost, ChannelID: id,
 	}); err != nil {
 		return "", telErr("originate host "+endpoint, err)
@@ -40,17 +40,17 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 // hostJoin answers a host line and puts it in the on-air bridge.
 func (s *show) hostJoin(ctx context.Context, ch ari.Channel) {
 	if ch.State != ari.StateUp {
-		if err := s.node.ari.AnswerChannel(ctx, ch.ID); err != nil {
-			s.node.log.Warn("broadcast: answering host failed", "err", err)
+		if err := s.studio().ari.AnswerChannel(ctx, ch.ID); err != nil {
+			s.studio().log.Warn("broadcast: answering host failed", "err", err)
 			return
 		}
 	}
-	if err := s.node.moveTo(ctx, ch.ID, s.air.id, ""); err != nil {
-		s.node.log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
+	if err := s.studio().moveTo(ctx, ch.ID, s.air.id, ""); err != nil {
+		s.studio().log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
 		return
 	}
 	s.air.addHost(ch.ID)
-	s.hold.tell()
+	s.studioHold().tell()
 }
 
 // StartRecording records the on-air bridge to a new recording named
@@ -62,10 +62,10 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 	if err != nil {
 		return RecordingState{}, err
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.studio().ready(); err != nil {
 		return RecordingState{}, err
 	}
-	n := s.node
+	n := s.studio()
 	// A real Asterisk (22.10.1) sends an application a bridge recording's
 	// events only while the application is subscribed to the bridge, which
 	// the bridge's members make it: an empty on-air bridge recorded, and no
@@ -104,7 +104,7 @@ func (a *App) StartRecording(ctx context.Context, showKey string) (RecordingStat
 // RecordingStarted came just before, the recording is on and this start
 // succeeds after all.
 func (s *show) recordingNotStarted(ctx context.Context, name string, why error) (RecordingState, error) {
-	n := s.node
+	n := s.studio()
 	if rec, on := s.air.active(name); on {
 		return rec, nil
 	}
@@ -136,7 +136,7 @@ func (a *App) StopRecording(ctx context.Context, showKey string) (RecordingState
 	if err != nil {
 		return RecordingState{}, err
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.studio().ready(); err != nil {
 		return RecordingState{}, err
 	}
 	rec := s.air.rec()
@@ -144,7 +144,7 @@ func (a *App) StopRecording(ctx context.Context, showKey string) (RecordingState
 	if !active {
 		return RecordingState{}, fmt.Errorf("broadcast: not recording: %w", queue.ErrConflict)
 	}
-	n := s.node
+	n := s.studio()
 	w := n.waits.expect(ari.TypeRecordingFinished, name, "", nil)
 	if err := n.ari.StopLiveRecording(ctx, name); err != nil {
 		n.waits.cancel(w)

@@ -97,6 +97,7 @@ type node struct {
 	shows []*show
 	kick  chan struct{} // asks the resync loop to run
 	subq  chan string   // channels to subscribe to (see subscriber)
+	room  roomKeeper    // its CALLIN_FULL_<show> variables (room.go)
 
 	mu         sync.Mutex
 	gen        uint64
@@ -107,12 +108,14 @@ type node struct {
 	playbacks  map[string]pbRef
 	recordings map[string]*show
 	lostTimer  *time.Timer // running while the node is down, until it counts as lost (Config.NodeLostAfter)
+	gone       bool        // lost (lost()) and not connected since
 }
 
 func newNode(a *App, cfg NodeConfig) *node {
 	return &node{
 		app: a, cfg: cfg, name: cfg.Name, ari: cfg.ARI, log: a.log.With("node", cfg.Name),
 		waits: newRegistry(), kick: make(chan struct{}, 1), subq: make(chan string, 8192),
+		room:   roomKeeper{kick: make(chan struct{}, 1)},
 		health: NodeHealth{Node: cfg.Name, State: NodeConnecting, Since: a.cfg.Now()},
 		chans:  map[string]*chanRef{}, causes: map[string]*lateCause{}, bridges: map[string]*show{}, playbacks: map[string]pbRef{},
 		recordings: map[string]*show{},
@@ -160,6 +163,9 @@ func (n *node) setHealth(st NodeState, err error) {
 		s.mu.Lock()
 		s.emit(Update{Kind: UpdateNode, Node: h})
 		s.mu.Unlock()
+		if s.studio() == n {
+			s.tellStudio()
+		}
 	}
 }
 
@@ -264,6 +270,7 @@ func (n *node) read(ctx context.Context, conn ari.EventStream) {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.resyncLoop(ctx) })
 	wg.Go(func() { n.subscriber(ctx) })
+	wg.Go(func() { n.roomLoop(ctx) })
 	defer wg.Wait()
 	for {
 		select {
@@ -292,6 +299,7 @@ func (n *node) handle(ev ari.Event) {
 	case *ari.Connected:
 		n.mu.Lock()
 		n.gen++
+		n.gone = false
 		if n.lostTimer != nil {
 			n.lostTimer.Stop()
 			n.lostTimer = nil
@@ -370,10 +378,10 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 	if len(e.Args) > 1 {
 		role = e.Args[1]
 	}
-	// A caller may arrive on any of the show's nodes; every other line
-	// callin has (host, screener, talkback, relay, call-back) is the
-	// studio's.
-	if s == nil || s.holdOn(n) == nil || (role != roleCaller && s.node != n) {
+	// A caller may arrive on any of the show's nodes, and a call-back be
+	// dialled from any (callbackNode); every other line callin has (host,
+	// screener, talkback, relay) is the studio's.
+	if s == nil || s.holdOn(n) == nil || (role != roleCaller && role != roleCallback && s.studio() != n) {
 		n.log.Warn("broadcast: channel for no show of this node; hanging up", "channel", ch.ID, "args", e.Args)
 		n.submitOrLog(func(ctx context.Context) { n.hangup(ctx, ch.ID, ari.HangupUnallocated) })
 		return
@@ -393,9 +401,9 @@ func (n *node) stasisStart(e *ari.StasisStart) {
 		n.submitOrLog(func(ctx context.Context) { s.screenerJoin(ctx, ch.ID, callID) })
 	case roleTalkback:
 		n.index(ch.ID, &chanRef{show: s, role: roleTalkback})
-		n.submitOrLog(func(ctx context.Context) { s.hold.talkbackJoin(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.studioHold().talkbackJoin(ctx, ch) })
 	case roleRelay:
-		n.submitOrLog(func(ctx context.Context) { s.hold.relayStart(ctx, ch) })
+		n.submitOrLog(func(ctx context.Context) { s.studioHold().relayStart(ctx, ch) })
 	case roleCallback:
 		n.mu.Lock()
 		ref := n.chans[ch.ID]
@@ -677,7 +685,7 @@ func (n *node) bridgeChanged(b ari.Bridge, chanID string, entered bool) {
 			return
 		}
 		hm.holdChanged(b.ID, chanID, entered)
-	case b.ID == s.air.id && n == s.node:
+	case b.ID == s.air.id && n == s.studio():
 		if entered {
 			return
 		}
@@ -780,6 +788,7 @@ func (n *node) resyncLoop(ctx context.Context) {
 		n.mu.Unlock()
 		if current && n.healthNow().State == NodeSyncing {
 			n.setHealth(NodeUp, nil)
+			n.roomResend()
 		}
 	}
 }
@@ -831,9 +840,14 @@ func (n *node) startLostTimer() {
 // before.
 func (n *node) lost() {
 	n.log.Error("broadcast: NODE LOST: down too long; ending its callers' calls node_lost", "after", n.app.cfg.NodeLostAfter)
+	n.locked(func() { n.gone = true })
 	for _, s := range n.shows {
 		if s.spread() {
 			s.nodeLost(n)
+		}
+		if s.studio() == n {
+			n.log.Error("broadcast: STUDIO LOST: the show is off air until the node comes back or another studio is named", "show", s.key)
+			s.tellStudio()
 		}
 	}
 }

@@ -61,7 +61,7 @@ func (a *App) LineQuality(ctx context.Context, showKey, callID string) (LineQual
 	if err != nil {
 		return LineQuality{}, err
 	}
-	if err := s.node.ready(); err != nil && !s.spread() {
+	if err := s.studio().ready(); err != nil && !s.spread() {
 		return LineQuality{}, err
 	}
 	s.mu.Lock()

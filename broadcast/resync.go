@@ -71,7 +71,7 @@ func (s *show) resync(ctx context.Context, n *node, gen uint64, byID map[string]
 	stasis []ari.Channel, listed map[string]bool) error {
 	hm := s.holdOn(n)
 	ids := []string{hm.first}
-	if n == s.node {
+	if n == s.studio() {
 		ids = append(ids, s.air.id)
 	}
 	for _, id := range ids {
@@ -143,7 +143,7 @@ func (s *show) listedCaller(n *node, ch ari.Channel, bridge string, stored map[s
 	case ref != nil && ref.role != roleCaller:
 		return c, false, false // a host, screener or talkback line we know
 	case ref == nil && (strings.HasPrefix(ch.ID, "callin-") || len(args) > 1):
-		if n == s.node { // the studio's lines; no other node has any
+		if n == s.studio() { // the studio's lines; no other node has any
 			s.adoptLine(ch.ID, args, bridge)
 		}
 		return c, false, false
@@ -184,17 +184,17 @@ func (s *show) adoptLine(chanID string, args []string, bridge string) {
 	}
 	talkback := role == roleTalkback || role == roleRelay || isTalkbackLine(chanID)
 	if talkback {
-		s.hold.adoptTalkbackLine(chanID, bridge)
+		s.studioHold().adoptTalkbackLine(chanID, bridge)
 	}
 	if talkback || role == roleCallback {
-		s.node.submitOrLog(func(ctx context.Context) { s.node.hangup(ctx, chanID, ari.HangupNormal) })
+		s.studio().submitOrLog(func(ctx context.Context) { s.studio().hangup(ctx, chanID, ari.HangupNormal) })
 		return
 	}
-	place := s.place(s.node, bridge)
+	place := s.place(s.studio(), bridge)
 	if place != queue.PlaceAir || !(len(args) > 1 && args[1] == roleHost || strings.HasPrefix(chanID, "callin-host-")) {
 		return
 	}
-	s.node.index(chanID, &chanRef{show: s, role: roleHost})
+	s.studio().index(chanID, &chanRef{show: s, role: roleHost})
 	s.air.addHost(chanID)
 }
 
@@ -208,7 +208,7 @@ func (s *show) place(n *node, bridge string) queue.Place {
 		return queue.PlaceHold
 	case strings.HasPrefix(bridge, s.trunkBridge("")):
 		return queue.PlaceAir // on air across the trunk (trunk.go)
-	case n != s.node:
+	case n != s.studio():
 		return ""
 	case bridge == s.air.id:
 		return queue.PlaceAir
@@ -427,7 +427,7 @@ func (s *show) sweepStale(ctx context.Context) {
 	before := s.staleBefore
 	due := !before.IsZero() && s.app.cfg.Now().Sub(before) >= s.app.cfg.SweepEvery*time.Duration(s.sweeps)
 	s.mu.Unlock()
-	if !due || s.node.ready() != nil {
+	if !due || s.studio().ready() != nil {
 		return
 	}
 	stored := s.recall(ctx, nil)
@@ -464,7 +464,7 @@ func (s *show) recall(ctx context.Context, n *node) map[string]queue.Stored {
 	calls, err := rc.OpenCalls(rctx, s.key)
 	cancel()
 	if err != nil {
-		s.node.log.Warn("broadcast: recall failed; readmitting without history", "show", s.key, "err", err)
+		s.studio().log.Warn("broadcast: recall failed; readmitting without history", "show", s.key, "err", err)
 		s.mu.Lock()
 		if s.staleBefore.IsZero() {
 			s.staleBefore = s.app.cfg.Now()
@@ -473,7 +473,7 @@ func (s *show) recall(ctx context.Context, n *node) map[string]queue.Stored {
 		return nil
 	}
 	for _, c := range calls {
-		if n == nil && (c.Node == "" || s.holds[c.Node] != nil) || n != nil && (c.Node == n.name || c.Node == "" && n == s.node) {
+		if n == nil && (c.Node == "" || s.holds[c.Node] != nil) || n != nil && (c.Node == n.name || c.Node == "" && n == s.studio()) {
 			out[c.ChannelID] = c
 		}
 	}

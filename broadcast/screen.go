@@ -161,7 +161,7 @@ func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Ac
 	if endpoint == "" { // screened from the console: the caller keeps the music
 		return a.act(ctx, showKey, reserve, func(*show, context.Context, queue.Ticket) error { return nil })
 	}
-	n := s.node
+	n := s.studio()
 	if err := n.ready(); err != nil {
 		return queue.Call{}, err
 	}
@@ -189,7 +189,7 @@ func (a *App) Screen(ctx context.Context, showKey, callID string, actor queue.Ac
 	s.mu.Unlock()
 
 	n.index(line, &chanRef{show: s, role: roleScreener, callID: callID})
-	rg, err := s.dial(ctx, line, endpoint, roleScreener+","+callID, fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number))
+	rg, err := s.dial(ctx, s.studio(), line, endpoint, roleScreener+","+callID, fmt.Sprintf("%q <%s>", t.Call.Name, t.Call.Number))
 	if err != nil {
 		s.screenEnded(t, sc, line, ScreenFailed, 0, err)
 		return queue.Call{}, fmt.Errorf("broadcast: %s %q: %w", t.Action, callID, err)
@@ -277,7 +277,7 @@ func (s *show) screenRung(ctx context.Context, t queue.Ticket, sc Screening, lin
 // the call's screening bridge. On failure the caller is back on hold and
 // the screening torn down.
 func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) error {
-	n := s.node
+	n := s.studio()
 	bridgeID := s.screenID(t.Call.ID)
 	if _, err := n.ari.CreateBridge(ctx, bridgeID, ari.BridgeMixing, "screening "+t.Call.ID); err != nil && !errors.Is(err, ari.ErrConflict) {
 		s.endScreening(ctx, t.Call.ID, line)
@@ -285,11 +285,11 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 	}
 	n.indexBridge(bridgeID, s)
 	s.stopAnnouncement(ctx, t.Call.ID)
-	if err := s.node.moveTo(ctx, line, bridgeID, ""); err != nil {
+	if err := s.studio().moveTo(ctx, line, bridgeID, ""); err != nil {
 		s.endScreening(ctx, t.Call.ID, line)
 		return err
 	}
-	if err := s.node.moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
+	if err := s.studio().moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
 		s.screenUndo(ctx, t, line)
 		return err
 	}
@@ -299,8 +299,8 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 // screenUndo takes the caller of t back to hold and tears its screening
 // down, after a failure past the answer.
 func (s *show) screenUndo(ctx context.Context, t queue.Ticket, line string) {
-	if err := s.hold.joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
-		s.node.log.Warn("broadcast: returning caller to hold failed", "call", t.Call.ID, "err", err)
+	if err := s.studioHold().joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
+		s.studio().log.Warn("broadcast: returning caller to hold failed", "call", t.Call.ID, "err", err)
 	}
 	s.endScreening(ctx, t.Call.ID, line)
 }
@@ -330,7 +330,7 @@ func (s *show) screenEnded(t queue.Ticket, sc Screening, line string, st ScreenS
 		}
 	}
 	s.emit(Update{Kind: UpdateScreening, Screening: sc})
-	s.node.log.Info("broadcast: screening on a phone did not happen", "call", callID, "phone", sc.Phone, "state", st, "err", why)
+	s.studio().log.Info("broadcast: screening on a phone did not happen", "call", callID, "phone", sc.Phone, "state", st, "err", why)
 }
 
 // screenerJoin takes note of a screener's answered line: the screening
@@ -342,8 +342,8 @@ func (s *show) screenerJoin(ctx context.Context, lineID, callID string) {
 	want := s.calls[callID] != nil && s.calls[callID].screenerLine == lineID
 	s.mu.Unlock()
 	if !want {
-		s.node.unindex(lineID)
-		s.node.hangup(ctx, lineID, ari.HangupNormal)
+		s.studio().unindex(lineID)
+		s.studio().hangup(ctx, lineID, ari.HangupNormal)
 	}
 }
 
@@ -363,16 +363,16 @@ func (s *show) screenerGone(lineID, callID string) {
 	if !mine || err != nil || c.State != queue.StateScreening || c.Pending != "" {
 		return
 	}
-	s.node.submitOrLog(func(ctx context.Context) {
+	s.studio().submitOrLog(func(ctx context.Context) {
 		if _, err := s.app.Hold(ctx, s.key, callID, queue.System); err != nil && !errors.Is(err, queue.ErrGone) {
-			s.node.log.Warn("broadcast: caller not returned to hold after the screener hung up", "call", callID, "err", err)
+			s.studio().log.Warn("broadcast: caller not returned to hold after the screener hung up", "call", callID, "err", err)
 		}
 	})
 }
 
 // endScreening hangs up a screener's line and destroys the screening bridge.
 func (s *show) endScreening(ctx context.Context, callID, line string) {
-	n := s.node
+	n := s.studio()
 	if line != "" {
 		n.hangup(ctx, line, ari.HangupNormal)
 	}
@@ -391,6 +391,7 @@ func (s *show) endScreening(ctx context.Context, callID, line string) {
 // registered before the originate.
 type ringing struct {
 	s                *show
+	n                *node // the node it rings from
 	chanID, endpoint string
 	up, down, asked  *waiter
 }
@@ -398,9 +399,8 @@ type ringing struct {
 // dial calls a phone into the app (POST /channels with app=) showing
 // callerID, ringing for Config.RingTimeout; wait for the outcome with
 // ringing.wait. The channel is forgotten when Asterisk refuses it.
-func (s *show) dial(ctx context.Context, chanID, endpoint, args, callerID string) (*ringing, error) {
-	n := s.node
-	rg := &ringing{s: s, chanID: chanID, endpoint: endpoint}
+func (s *show) dial(ctx context.Context, n *node, chanID, endpoint, args, callerID string) (*ringing, error) {
+	rg := &ringing{s: s, n: n, chanID: chanID, endpoint: endpoint}
 	rg.up = n.waits.expect(ari.TypeStasisStart, chanID, "", nil)
 	rg.down = n.waits.expect(ari.TypeChannelDestroyed, chanID, "", nil)
 	rg.asked = n.waits.expect(ari.TypeChannelHangupRequest, chanID, "", func(ev ari.Event) bool {
@@ -419,7 +419,7 @@ func (s *show) dial(ctx context.Context, chanID, endpoint, args, callerID string
 }
 
 func (rg *ringing) cancel() {
-	w := rg.s.node.waits
+	w := rg.n.waits
 	w.cancel(rg.up)
 	w.cancel(rg.down)
 	w.cancel(rg.asked)
@@ -428,8 +428,8 @@ func (rg *ringing) cancel() {
 // giveUp hangs up a phone nobody waits for any more.
 func (rg *ringing) giveUp(ctx context.Context) {
 	rg.cancel()
-	rg.s.node.unindex(rg.chanID)
-	rg.s.node.hangup(ctx, rg.chanID, ari.HangupNormal)
+	rg.n.unindex(rg.chanID)
+	rg.n.hangup(ctx, rg.chanID, ari.HangupNormal)
 }
 
 // wait waits until the phone is answered (nil) or fails: a *PhoneError
@@ -439,7 +439,7 @@ func (rg *ringing) giveUp(ctx context.Context) {
 // failure.
 func (rg *ringing) wait(ctx context.Context) error {
 	defer rg.cancel()
-	n, endpoint := rg.s.node, rg.endpoint
+	n, endpoint := rg.n, rg.endpoint
 	// Asterisk gives up ringing after the originate's timeout (a
 	// ChannelDestroyed with cause 19); the wait allows it a few seconds.
 	wait, cancel := context.WithTimeout(ctx, rg.s.app.cfg.RingTimeout+5*time.Second)
@@ -479,8 +479,8 @@ func (rg *ringing) wait(ctx context.Context) error {
 
 // ring dials a phone and waits until it is answered or fails (dial, then
 // ringing.wait).
-func (s *show) ring(ctx context.Context, chanID, endpoint, args, callerID string) error {
-	rg, err := s.dial(ctx, chanID, endpoint, args, callerID)
+func (s *show) ring(ctx context.Context, n *node, chanID, endpoint, args, callerID string) error {
+	rg, err := s.dial(ctx, n, chanID, endpoint, args, callerID)
 	if err != nil {
 		return err
 	}

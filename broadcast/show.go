@@ -19,12 +19,13 @@ import (
 // parts: the holding media (hold, with its own locks) and the on-air side
 // (air, with its own). doc.go says who owns what, and the lock order.
 type show struct {
-	app  *App
-	node *node // the studio node: the on-air bridge, hosts, screenings, recording, call-backs, talkback
-	key  string
-	cfg  ShowConfig // static parts: media, endpoints
-	hold *holding   // the studio node's holding bridges, their music and the talkback (hold.go, talkback.go)
-	air  *air       // the on-air bridge, its hosts and recording (onair.go)
+	app *App
+	// studioAt is the studio node: the on-air bridge, hosts, screenings,
+	// recording, call-backs, talkback (studio(); SetStudio changes it).
+	studioAt atomic.Pointer[node]
+	key      string
+	cfg      ShowConfig // static parts: media, endpoints
+	air      *air       // the on-air bridge, its hosts and recording (onair.go)
 	// nodes are the nodes whose callers the show takes, the studio first;
 	// holds their holding parts, by node name (the studio's is hold).
 	// Both are fixed by New.
@@ -72,7 +73,7 @@ func newShow(a *App, nodes []*node, cfg ShowConfig) (*show, error) {
 		}
 	}
 	s := &show{
-		app: a, node: n, key: cfg.Key, cfg: cfg,
+		app: a, key: cfg.Key, cfg: cfg,
 		air:  newAir("callin-" + cfg.Key + "-air"),
 		kick: make(chan struct{}, 1), q: q,
 		calls: map[string]*liveCall{}, subs: map[*Subscription]bool{},
@@ -81,9 +82,16 @@ func newShow(a *App, nodes []*node, cfg ShowConfig) (*show, error) {
 	for _, hn := range nodes {
 		s.holds[hn.name] = newHolding(s, hn, "callin-"+cfg.Key+"-hold")
 	}
-	s.hold = s.holds[n.name]
+	s.studioAt.Store(n)
 	return s, nil
 }
+
+// studio is the show's studio node (ShowConfig.Studio, or SetStudio's).
+func (s *show) studio() *node { return s.studioAt.Load() }
+
+// studioHold is the studio node's holding part: its holding bridges,
+// their music and the talkback (hold.go, talkback.go).
+func (s *show) studioHold() *holding { return s.holds[s.studio().name] }
 
 // holdOn is the show's holding part on node n; nil when the show does not
 // take n's callers.
@@ -98,7 +106,7 @@ func (s *show) nodeOf(c queue.Call) *node {
 	if hm := s.holds[c.Node]; hm != nil {
 		return hm.node
 	}
-	return s.node
+	return s.studio()
 }
 
 // holdOf is the holding part of the node a call's channel is on.
@@ -167,7 +175,7 @@ func (s *show) kickMusic() {
 // hostGone forgets a host line that left the on-air bridge or ended.
 func (s *show) hostGone(chanID string) {
 	if s.air.removeHost(chanID) {
-		s.hold.tell()
+		s.studioHold().tell()
 	}
 }
 
@@ -207,8 +215,8 @@ func (s *show) callEnded(callID string, cause int) {
 	if tc := s.app.takeTrunk(s, callID); tc != nil { // on air across the trunk: both legs end too
 		tc.near.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
 	}
-	if s.node.bridgeShow(s.screenID(callID)) != nil || line != "" {
-		s.node.submitOrLog(func(ctx context.Context) { s.endScreening(ctx, callID, line) })
+	if s.studio().bridgeShow(s.screenID(callID)) != nil || line != "" {
+		s.studio().submitOrLog(func(ctx context.Context) { s.endScreening(ctx, callID, line) })
 	}
 }
 

@@ -177,10 +177,10 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 	if (opts.Endpoint == "") == (len(opts.Media) == 0) {
 		return fmt.Errorf("broadcast: talkback: want an endpoint or media: %w", queue.ErrInvalid)
 	}
-	if err := s.node.ready(); err != nil {
+	if err := s.studio().ready(); err != nil {
 		return err
 	}
-	if err := s.hold.startTalkback(ctx, opts); err != nil || opts.Endpoint != "" {
+	if err := s.studioHold().startTalkback(ctx, opts); err != nil || opts.Endpoint != "" {
 		return err // a live line reaches the other nodes once it speaks (startTalkbackTrunks)
 	}
 	for _, n := range s.nodes[1:] { // a message plays on every node of the show that is up
@@ -275,7 +275,7 @@ func (a *App) StopTalkback(ctx context.Context, showKey string) error {
 	if err != nil {
 		return err
 	}
-	err = s.hold.stopTalkback(ctx)
+	err = s.studioHold().stopTalkback(ctx)
 	for _, n := range s.nodes[1:] { // a message's playbacks on the other nodes
 		hm := s.holdOn(n)
 		hm.mu.Lock()
@@ -363,7 +363,7 @@ func (hm *holding) talkbackJoin(ctx context.Context, ch ari.Channel) {
 	for _, id := range others { // one job each: at 100 bridges, 99 originates
 		hm.node.submitOrLog(func(ctx context.Context) { hm.startRelay(ctx, id) })
 	}
-	if hm == hm.s.hold && joined && hm.s.spread() {
+	if hm == hm.s.studioHold() && joined && hm.s.spread() {
 		hm.s.startTalkbackTrunks() // and to the show's other nodes (trunk.go)
 	}
 }
@@ -759,7 +759,7 @@ func (hm *holding) lineEnded(chanID string) {
 	hm.hangUpRelays(relays)
 	if over {
 		hm.shrinkAll()
-		if hm == hm.s.hold {
+		if hm == hm.s.studioHold() {
 			hm.s.endTalkbackTrunks()
 		}
 	}

@@ -131,7 +131,7 @@ func (a *App) trunksOf(s *show) []*trunkCall {
 // bridge removed (the caller stays in the holding bridge it is in, or is
 // put back).
 func (s *show) onAirRemote(ctx context.Context, t queue.Ticket, n *node) (err error) {
-	tc := &trunkCall{s: s, callID: t.Call.ID, caller: t.Call.ChannelID, token: trunkToken(), near: n, far: s.node,
+	tc := &trunkCall{s: s, callID: t.Call.ID, caller: t.Call.ChannelID, token: trunkToken(), near: n, far: s.studio(),
 		nearID: "callin-tk-" + newID(), farIn: make(chan error, 1)}
 	tc.bridge = s.trunkBridge(tc.token)
 	if err := s.app.addTrunk(tc); err != nil {
@@ -348,7 +348,7 @@ func (s *show) trunksLost(n *node) {
 			}
 		case tc.talkback:
 			if s.app.takeTrunk(s, tc.callID) == tc {
-				s.node.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
+				s.studio().submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
 			}
 		case tc.far == n:
 			if s.app.takeTrunk(s, tc.callID) == tc {
@@ -367,7 +367,7 @@ func talkbackKey(n *node) string { return "talkback:" + n.name }
 func (s *show) startTalkbackTrunks() {
 	for _, n := range s.nodes[1:] {
 		if n.ready() == nil {
-			s.node.submitOrLog(func(ctx context.Context) { s.talkbackTrunk(ctx, n) })
+			s.studio().submitOrLog(func(ctx context.Context) { s.talkbackTrunk(ctx, n) })
 		}
 	}
 }
@@ -379,21 +379,21 @@ func (s *show) startTalkbackTrunks() {
 // bridge as a participant, where it hears the producer. A leg that cannot
 // be made leaves far's callers their music.
 func (s *show) talkbackTrunk(ctx context.Context, far *node) {
-	tc := &trunkCall{s: s, callID: talkbackKey(far), token: trunkToken(), near: s.node, far: far,
+	tc := &trunkCall{s: s, callID: talkbackKey(far), token: trunkToken(), near: s.studio(), far: far,
 		nearID: "callin-tk-" + newID(), farIn: make(chan error, 1), talkback: true}
 	if s.app.addTrunk(tc) != nil {
 		return // one is on already
 	}
 	err := s.dialTrunk(ctx, tc)
 	if err == nil {
-		err = s.node.moveTo(ctx, tc.nearID, s.hold.first, "")
+		err = s.studio().moveTo(ctx, tc.nearID, s.studioHold().first, "")
 	}
 	s.app.trunkMu.Lock()
 	tc.active = err == nil && s.app.trunk.byCall[callKey{s, tc.callID}] == tc
 	live := tc.active
 	s.app.trunkMu.Unlock()
 	if !live {
-		s.node.log.Warn("broadcast: talkback not carried to a node; its callers keep their music", "show", s.key, "node", far.name, "err", err)
+		s.studio().log.Warn("broadcast: talkback not carried to a node; its callers keep their music", "show", s.key, "node", far.name, "err", err)
 		s.app.takeTrunk(s, tc.callID)
 		s.endTrunk(context.WithoutCancel(ctx), tc)
 	}
@@ -404,7 +404,7 @@ func (s *show) talkbackTrunk(ctx context.Context, far *node) {
 func (s *show) endTalkbackTrunks() {
 	for _, tc := range s.app.trunksOf(s) {
 		if tc.talkback && s.app.takeTrunk(s, tc.callID) == tc {
-			s.node.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
+			s.studio().submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
 		}
 	}
 }

@@ -25,6 +25,9 @@ const (
 	// UpdateLoad: in a show across nodes, the show's callers held on one
 	// node, its holding bridges or its music changed (Load).
 	UpdateLoad UpdateKind = "load"
+	// UpdateStudio: in a show across nodes, the studio's state (Studio)
+	// changed: its health, lost, or another studio named (SetStudio).
+	UpdateStudio UpdateKind = "studio"
 	// UpdateResync: a resync with Asterisk ended; Transitions are all the
 	// transitions it made (readmissions, calls that vanished, and whatever
 	// else happened meanwhile), in order, in one update however many there
@@ -51,6 +54,7 @@ type Update struct {
 	Quality     LineQuality        `json:"quality,omitzero"`
 	Screening   Screening          `json:"screening,omitzero"`
 	Load        NodeLoad           `json:"load,omitzero"`
+	Studio      StudioState        `json:"studio,omitzero"`
 }
 
 // NodeLoad is one node's load: for a show (Snapshot.Nodes, UpdateLoad)
@@ -73,6 +77,10 @@ type NodeLoad struct {
 	TalkbackBridges int  `json:"talkback_bridges,omitempty"`
 	// Capacity is NodeConfig.Capacity (0: not set).
 	Capacity int `json:"capacity,omitempty"`
+	// Full says callin has marked the node full (its held callers reached
+	// Capacity; room.go): its dialplan refuses new callers, and the front
+	// sends them to another node.
+	Full bool `json:"full,omitempty"`
 }
 
 // MediaState is the media side of a show's bridges.
@@ -132,9 +140,12 @@ type Snapshot struct {
 	// last screening that did not happen (busy, no answer...) until the
 	// call's next transition, by call id.
 	Screenings map[string]Screening `json:"screenings,omitempty"`
-	// Nodes are the show's nodes, the studio first, with the show's load
-	// on each (Node is the studio's health).
+	// Nodes are the show's nodes, in their configured order (the
+	// configured studio first), with the show's load on each; the studio
+	// now has Studio set (Node is its health).
 	Nodes []NodeLoad `json:"nodes"`
+	// Studio is the studio node and whether it is up or lost.
+	Studio StudioState `json:"studio"`
 }
 
 // Subscription is a live feed of one show's updates. C is closed when the
@@ -184,21 +195,22 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, err
 	}
-	h := s.node.healthNow()
+	h, studio := s.studio().healthNow(), s.studioState()
 	now := a.cfg.Now()
 	loads := make([]NodeLoad, len(s.nodes))
 	for i, n := range s.nodes {
 		loads[i] = s.holdOn(n).loadNow()
 	}
-	s.hold.mu.Lock() // lock order: holding, then show (doc.go)
-	media := s.hold.media()
-	defer s.hold.mu.Unlock()
+	sh := s.studioHold()
+	sh.mu.Lock() // lock order: holding, then show (doc.go)
+	media := sh.media()
+	defer sh.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := Snapshot{
 		Show: s.key, Node: h, At: now, Settings: s.settings(),
 		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: media, Recording: s.air.rec(),
-		Talking: []string{}, Nodes: loads,
+		Talking: []string{}, Nodes: loads, Studio: studio,
 	}
 	for id, c := range s.calls {
 		if c.talking {
@@ -283,14 +295,8 @@ func (a *App) SetAnnounceEvery(showKey string, d time.Duration) error {
 func (a *App) NodeLoads() []NodeLoad {
 	out := make([]NodeLoad, 0, len(a.nodes))
 	for _, n := range a.nodes {
-		l := NodeLoad{Node: n.name, State: n.healthNow().State, Capacity: n.cfg.Capacity}
-		for _, s := range n.shows {
-			hm := s.holdOn(n)
-			hm.mu.Lock()
-			l.Held += hm.holdMembers()
-			hm.mu.Unlock()
-		}
-		out = append(out, l)
+		out = append(out, NodeLoad{Node: n.name, State: n.healthNow().State, Held: n.held(),
+			Capacity: n.cfg.Capacity, Full: n.room.full.Load()})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -235,10 +236,10 @@ func (s *Show) CallbackMissed(now time.Time, callID, reason string) (Call, []Tra
 
 // CallbackReturned records that the called-back caller answered and
 // pressed 1: the entry becomes a waiting caller on the new channel, at its
-// place in line, held on the show's node (Config.Node), from which
-// call-backs are dialled. Errors: ErrNotFound, ErrGone; ErrInvalid when the
+// place in line, held on node, the one its call-back was dialled from
+// ("": the show's node, Config.Node). Errors: ErrNotFound, ErrGone; ErrInvalid when the
 // entry is not being called or the channel is empty.
-func (s *Show) CallbackReturned(now time.Time, callID, channelID string) (Call, []Transition, error) {
+func (s *Show) CallbackReturned(now time.Time, callID, channelID, node string) (Call, []Transition, error) {
 	const op = ActionCallbackReturn
 	c, err := s.lookup(op, callID)
 	if err != nil {
@@ -249,7 +250,7 @@ func (s *Show) CallbackReturned(now time.Time, callID, channelID string) (Call, 
 	}
 	s.cbRinging--
 	t := s.move(c, now, StateWaiting, op, Actor{Kind: ActorCaller}, func(c *call) {
-		c.channel, c.node = channelID, s.cfg.Node
+		c.channel, c.node = channelID, cmp.Or(node, s.cfg.Node)
 		c.cb = nil
 	})
 	return s.snapshot(c), []Transition{t}, nil

@@ -199,9 +199,9 @@ func TestCallbackDialing(t *testing.T) {
 	if len(due) != 1 || due[0].CallID != "c2" {
 		t.Fatalf("due %+v, want c2 (front of the line)", due)
 	}
-	c, ts, err = s.CallbackReturned(at(10040), "c2", "ch-new")
+	c, ts, err = s.CallbackReturned(at(10040), "c2", "ch-new", "n2")
 	wantErr(t, err, nil)
-	if c.State != queue.StateWaiting || c.ChannelID != "ch-new" || c.Position != 1 || ts[0].Action != queue.ActionCallbackReturn {
+	if c.State != queue.StateWaiting || c.ChannelID != "ch-new" || c.Node != "n2" || c.Position != 1 || ts[0].Action != queue.ActionCallbackReturn {
 		t.Errorf("returned: %+v", c)
 	}
 	due, _ = s.DueCallbacks(at(10080))

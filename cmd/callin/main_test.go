@@ -252,12 +252,13 @@ func TestServe(t *testing.T) {
 	})
 	errc := make(chan error, 1)
 	env := map[string]string{
-		"CALLIN_DATABASE_URL": dbURL,
-		"CALLIN_NODES":        "east=" + pbx.URL(),
-		"CALLIN_ARI_PASSWORD": pbx.Password(),
-		"CALLIN_SHOW":         "drive,title=Drive Time,capacity=10",
-		"CALLIN_JOURNAL":      t.TempDir() + "/journal",
-		"CALLIN_LISTEN":       "127.0.0.1:0",
+		"CALLIN_DATABASE_URL":  dbURL,
+		"CALLIN_NODES":         "east=" + pbx.URL(),
+		"CALLIN_ARI_PASSWORD":  pbx.Password(),
+		"CALLIN_SHOW":          "drive,title=Drive Time,capacity=10",
+		"CALLIN_JOURNAL":       t.TempDir() + "/journal",
+		"CALLIN_LISTEN":        "127.0.0.1:0",
+		"CALLIN_CAPACITY_EAST": "1",
 	}
 	go func() { errc <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, stderr, envMap(env)) }()
 	log := stderr.waitFor(t, "callin is listening", errc)
@@ -286,7 +287,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("healthz %d %q", code, health.Status)
 	}
 	// The caller is in the bridge before the service has seen it enter:
-	// the metrics follow its join transition, a moment later.
+	// the metrics follow its join transition, a moment later. The node,
+	// of capacity 1, is then full: marked so in Asterisk and the metrics.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get(base + "/metrics")
 		if err != nil {
@@ -294,7 +296,15 @@ func TestServe(t *testing.T) {
 		}
 		metrics, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if strings.Contains(string(metrics), `callin_callers{show="drive",state="waiting"} 1`) {
+		if strings.Contains(string(metrics), `callin_callers{show="drive",state="waiting"} 1`) &&
+			strings.Contains(string(metrics), `callin_node_full{node="east"} 1`) {
+			if !strings.Contains(string(metrics), `callin_node_held{node="east"} 1`) ||
+				!strings.Contains(string(metrics), `callin_node_capacity{node="east"} 1`) {
+				t.Errorf("node load metrics:\n%s", metrics)
+			}
+			if v := pbx.GlobalVar("CALLIN_FULL_drive"); v != "1" {
+				t.Errorf("node full in the metrics, CALLIN_FULL_drive = %q in Asterisk", v)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ import (
 // nodeSpec is one Asterisk node to connect to.
 type nodeSpec struct {
 	Name, URL, User, Password string
+	Capacity                  int // CALLIN_CAPACITY_<NAME>: callers held before the node is marked full (0: no limit)
 }
 
 // stackConfig is everything the running service needs; serve builds it from
@@ -430,7 +432,7 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 		if err != nil {
 			return nil, nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
-		nodes = append(nodes, broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events})
+		nodes = append(nodes, broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events, Capacity: n.Capacity})
 		for _, sc := range shows {
 			if sc.Node == n.Name {
 				files[sc.Key] = c
@@ -541,6 +543,11 @@ func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
 		}
 		if v := env("CALLIN_ARI_PASSWORD_" + envName(name)); v != "" {
 			n.Password = v
+		}
+		if v := env("CALLIN_CAPACITY_" + envName(name)); v != "" {
+			if n.Capacity, err = strconv.Atoi(v); err != nil || n.Capacity < 0 {
+				return nil, usagef("CALLIN_CAPACITY_%s: %q is not a number of callers", envName(name), v)
+			}
 		}
 		if n.Password == "" {
 			return nil, usagef("node %q has no ARI password: set CALLIN_ARI_PASSWORD (or CALLIN_ARI_PASSWORD_%s)", name, envName(name))

@@ -124,6 +124,9 @@ var (
 	descLongest = prometheus.NewDesc("callin_longest_wait_seconds", "The longest current wait of a show.", []string{"show"}, nil)
 	descNodeUp  = prometheus.NewDesc("callin_ari_node_up", "1 when the node's ARI event connection is up.", []string{"node"}, nil)
 	descChanges = prometheus.NewDesc("callin_ari_node_state_changes_total", "ARI connection state changes (disconnects and reconnects) seen.", []string{"node"}, nil)
+	descHeld    = prometheus.NewDesc("callin_node_held", "Callers held on the node, over its shows.", []string{"node"}, nil)
+	descCap     = prometheus.NewDesc("callin_node_capacity", "The node's capacity (0: no limit).", []string{"node"}, nil)
+	descFull    = prometheus.NewDesc("callin_node_full", "1 while callin marks the node full (CALLIN_FULL_<show>=1): its dialplan refuses new callers.", []string{"node"}, nil)
 )
 
 func (c *appCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -131,6 +134,9 @@ func (c *appCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descLongest
 	ch <- descNodeUp
 	ch <- descChanges
+	ch <- descHeld
+	ch <- descCap
+	ch <- descFull
 }
 
 func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
@@ -158,6 +164,15 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 		c.last[h.Node] = h.Since
 		ch <- prometheus.MustNewConstMetric(descNodeUp, prometheus.GaugeValue, up, h.Node)
 		ch <- prometheus.MustNewConstMetric(descChanges, prometheus.CounterValue, c.changes[h.Node], h.Node)
+	}
+	for _, l := range c.app.NodeLoads() {
+		full := 0.0
+		if l.Full {
+			full = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(l.Held), l.Node)
+		ch <- prometheus.MustNewConstMetric(descCap, prometheus.GaugeValue, float64(l.Capacity), l.Node)
+		ch <- prometheus.MustNewConstMetric(descFull, prometheus.GaugeValue, full, l.Node)
 	}
 }
 
