@@ -170,20 +170,8 @@ func ChannelID(e Event) string {
 		if e.Channel != nil {
 			return e.Channel.ID
 		}
-	case *PlaybackStarted:
-		return targetID(e.Playback.TargetURI, "channel:")
-	case *PlaybackFinished:
-		return targetID(e.Playback.TargetURI, "channel:")
-	case *PlaybackContinuing:
-		return targetID(e.Playback.TargetURI, "channel:")
-	case *RecordingStarted:
-		return targetID(e.Recording.TargetURI, "channel:")
-	case *RecordingFinished:
-		return targetID(e.Recording.TargetURI, "channel:")
-	case *RecordingFailed:
-		return targetID(e.Recording.TargetURI, "channel:")
 	}
-	return ""
+	return targetID(mediaTarget(e), "channel:")
 }
 
 // BridgeID returns the id of the bridge e is about, or "": the bridge of
@@ -199,18 +187,26 @@ func BridgeID(e Event) string {
 		return e.Bridge.ID
 	case *BridgeDestroyed:
 		return e.Bridge.ID
+	}
+	return targetID(mediaTarget(e), "bridge:")
+}
+
+// mediaTarget is the target URI ("channel:ID", "bridge:ID") of a playback
+// or recording event, or "".
+func mediaTarget(e Event) string {
+	switch e := e.(type) {
 	case *PlaybackStarted:
-		return targetID(e.Playback.TargetURI, "bridge:")
+		return e.Playback.TargetURI
 	case *PlaybackFinished:
-		return targetID(e.Playback.TargetURI, "bridge:")
+		return e.Playback.TargetURI
 	case *PlaybackContinuing:
-		return targetID(e.Playback.TargetURI, "bridge:")
+		return e.Playback.TargetURI
 	case *RecordingStarted:
-		return targetID(e.Recording.TargetURI, "bridge:")
+		return e.Recording.TargetURI
 	case *RecordingFinished:
-		return targetID(e.Recording.TargetURI, "bridge:")
+		return e.Recording.TargetURI
 	case *RecordingFailed:
-		return targetID(e.Recording.TargetURI, "bridge:")
+		return e.Recording.TargetURI
 	}
 	return ""
 }

@@ -267,6 +267,19 @@ func (s *SIPp) Stop() {
 	<-s.done
 }
 
+// sdpAudio is the SDP body of the callers' INVITE and the phones' 200 OK:
+// one PCMU stream, both ways, from sipp's rtp_stream.
+const sdpAudio = `      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [rtpstream_audio_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+      a=ptime:20
+      a=sendrecv
+`
+
 // callerScenario is shared/asterisk/sipp/caller.xml's caller with a numbered
 // From (+<prefix><n>), an optional DTMF 1 by SIP INFO after the answer, and
 // an end either way: Asterisk's BYE is answered, or the caller hangs up
@@ -306,16 +319,7 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [rtpstream_audio_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-      a=ptime:20
-      a=sendrecv
-
+` + sdpAudio + `
     ]]>
   </send>
   <recv response="100" optional="true"></recv>
@@ -490,16 +494,7 @@ var phoneScenario = template.Must(template.New("phone").Parse(`{{define "answer"
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [rtpstream_audio_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-      a=ptime:20
-      a=sendrecv
-
+` + sdpAudio + `
     ]]>
   </send>
   <recv request="ACK" crlf="true"/>
