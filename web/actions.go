@@ -14,7 +14,7 @@ import (
 // the action's input with read: the show, then the role's permission,
 // then the input, then the action; the first error ends it. The API
 // (jsonInput) and the console (formInput) share it.
-func (s *Server) callerAct(r *http.Request, a action.Action, read func(*http.Request) (action.Input, error)) (queue.Call, error) {
+func (s *core) callerAct(r *http.Request, a action.Action, read func(*http.Request) (action.Input, error)) (queue.Call, error) {
 	h, err := s.hub(r)
 	if err != nil {
 		return queue.Call{}, err
@@ -38,7 +38,7 @@ func (s *Server) callerAct(r *http.Request, a action.Action, read func(*http.Req
 }
 
 // takeNext puts the request's show's next caller on air.
-func (s *Server) takeNext(r *http.Request) (queue.Call, error) {
+func (s *core) takeNext(r *http.Request) (queue.Call, error) {
 	if err := shared.Allow(r, auth.ActionTakeNext); err != nil {
 		return queue.Call{}, err
 	}

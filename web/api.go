@@ -13,6 +13,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
@@ -27,7 +28,7 @@ import (
 
 // reply writes v as JSON with 200, or err as a JSON error: the one
 // response writer of the API.
-func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+func (s *restAPI) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -35,9 +36,9 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error)
 	s.writeJSON(w, r, http.StatusOK, v)
 }
 
-// apiShowReq checks the role may do action and returns the request's
+// showReq checks the role may do action and returns the request's
 // show hub.
-func (s *Server) apiShowReq(r *http.Request, action auth.Action) (*hub, error) {
+func (s *core) showReq(r *http.Request, action auth.Action) (*hub, error) {
 	if err := shared.Allow(r, action); err != nil {
 		return nil, err
 	}
@@ -45,15 +46,15 @@ func (s *Server) apiShowReq(r *http.Request, action auth.Action) (*hub, error) {
 }
 
 // apiSnapshot checks the role may view and returns the show's snapshot.
-func (s *Server) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		return broadcast.Snapshot{}, err
 	}
 	return s.cfg.Shows.Snapshot(h.key)
 }
 
-func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiShows(w http.ResponseWriter, r *http.Request) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -65,14 +66,14 @@ func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
 			s.apiFail(w, r, err)
 			return
 		}
-		out.Shows = append(out.Shows, showOf(snap))
+		out.Shows = append(out.Shows, from.Show(snap))
 	}
 	s.reply(w, r, out, nil)
 }
 
-func (s *Server) apiShow(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiShow(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
-	s.reply(w, r, showOf(snap), err)
+	s.reply(w, r, from.Show(snap), err)
 }
 
 // lineOrder is the order the API lists callers in.
@@ -81,7 +82,7 @@ func lineOrder(l queue.Lineup) [][]queue.Call {
 }
 
 // callers lists the show's live callers, in one state when asked.
-func (s *Server) callers(r *http.Request) (api.CallList, error) {
+func (s *restAPI) callers(r *http.Request) (api.CallList, error) {
 	snap, err := s.apiSnapshot(r)
 	if err != nil {
 		return api.CallList{}, err
@@ -100,16 +101,16 @@ func (s *Server) callers(r *http.Request) (api.CallList, error) {
 			}
 		}
 	}
-	return withQuality(callsOf(out), snap.Quality), nil
+	return from.WithQuality(from.Calls(out), snap.Quality), nil
 }
 
-func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiCallers(w http.ResponseWriter, r *http.Request) {
 	out, err := s.callers(r)
 	s.reply(w, r, out, err)
 }
 
 // caller finds one live caller, reading only that call.
-func (s *Server) caller(r *http.Request) (api.Call, error) {
+func (s *restAPI) caller(r *http.Request) (api.Call, error) {
 	h, err := s.hub(r)
 	if err != nil {
 		return api.Call{}, err
@@ -122,16 +123,16 @@ func (s *Server) caller(r *http.Request) (api.Call, error) {
 	if err != nil {
 		return api.Call{}, err
 	}
-	return callOf(c), nil
+	return from.Call(c), nil
 }
 
-func (s *Server) apiCaller(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiCaller(w http.ResponseWriter, r *http.Request) {
 	c, err := s.caller(r)
 	s.reply(w, r, c, err)
 }
 
 // apiLineQuality measures a caller's line now (one request to Asterisk).
-func (s *Server) apiLineQuality(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiLineQuality(w http.ResponseWriter, r *http.Request) {
 	h, err := s.hub(r)
 	if err != nil {
 		s.reply(w, r, nil, err)
@@ -142,7 +143,7 @@ func (s *Server) apiLineQuality(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, nil, err)
 		return
 	}
-	s.reply(w, r, qualityOf(q), nil)
+	s.reply(w, r, from.Quality(q), nil)
 }
 
 // findCall finds a live call in a snapshot.
@@ -157,28 +158,28 @@ func findCall(snap broadcast.Snapshot, id string) (queue.Call, bool) {
 	return queue.Call{}, false
 }
 
-func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiOnAir(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
-	s.reply(w, r, callsOf(snap.Lineup.OnAir), err)
+	s.reply(w, r, from.Calls(snap.Lineup.OnAir), err)
 }
 
 // apiAct serves one caller action: callerAct with the action's JSON body.
-func (s *Server) apiAct(a action.Action) http.HandlerFunc {
+func (s *restAPI) apiAct(a action.Action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.callerAct(r, a, a.Body.Read)
 		if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 			// The screener's phone rings: the outcome comes as a screening
 			// event (and the screen transition once answered).
-			s.writeJSON(w, r, http.StatusAccepted, callOf(c))
+			s.writeJSON(w, r, http.StatusAccepted, from.Call(c))
 			return
 		}
-		s.reply(w, r, callOf(c), err)
+		s.reply(w, r, from.Call(c), err)
 	}
 }
 
-func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 	c, err := s.takeNext(r)
-	s.reply(w, r, callOf(c), err)
+	s.reply(w, r, from.Call(c), err)
 }
 
 // historyJSON is a caller's profile and last calls, for the API and the
@@ -209,7 +210,7 @@ func number(r *http.Request) (string, error) {
 
 // history loads a caller's profile and calls; known says whether callin
 // has ever seen or noted the number.
-func (s *Server) history(r *http.Request) (out historyJSON, known bool, err error) {
+func (s *restAPI) history(r *http.Request) (out historyJSON, known bool, err error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return historyJSON{}, false, err
 	}
@@ -228,15 +229,15 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	out = historyJSON{Profile: profileOf(p), Calls: []api.CallRecord{}}
+	out = historyJSON{Profile: from.Profile(p), Calls: []api.CallRecord{}}
 	for _, c := range calls {
-		out.Calls = append(out.Calls, callRecordOf(c))
+		out.Calls = append(out.Calls, from.CallRecord(c))
 	}
 	return out, len(calls) > 0 || p.Known(), nil
 }
 
 // knownHistory is history, with 404 for a number never seen.
-func (s *Server) knownHistory(r *http.Request) (historyJSON, error) {
+func (s *restAPI) knownHistory(r *http.Request) (historyJSON, error) {
 	out, known, err := s.history(r)
 	if err == nil && !known {
 		err = shared.NotFound("caller", out.Profile.Number)
@@ -244,14 +245,14 @@ func (s *Server) knownHistory(r *http.Request) (historyJSON, error) {
 	return out, err
 }
 
-func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiHistory(w http.ResponseWriter, r *http.Request) {
 	out, err := s.knownHistory(r)
 	s.reply(w, r, out, err)
 }
 
 // block blocks (with a reason, required) or unblocks the {number} of r,
 // and flags or unflags that number's callers already in line.
-func (s *Server) block(r *http.Request, blocked bool, reason string) error {
+func (s *core) block(r *http.Request, blocked bool, reason string) error {
 	if err := shared.Allow(r, auth.ActionBlock); err != nil {
 		return err
 	}
@@ -293,7 +294,7 @@ func (s *Server) block(r *http.Request, blocked bool, reason string) error {
 
 // apiBlockReq blocks (with the body's reason) or unblocks, then returns
 // the caller's history.
-func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
+func (s *restAPI) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
 	var in api.Block
 	if blocked {
 		if err := shared.DecodeJSON(r, &in); err != nil {
@@ -306,18 +307,18 @@ func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error)
 	return s.knownHistory(r)
 }
 
-func (s *Server) apiBlock(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiBlock(w http.ResponseWriter, r *http.Request) {
 	out, err := s.apiBlockReq(r, true)
 	s.reply(w, r, out, err)
 }
 
-func (s *Server) apiUnblock(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiUnblock(w http.ResponseWriter, r *http.Request) {
 	out, err := s.apiBlockReq(r, false)
 	s.reply(w, r, out, err)
 }
 
 // searchCallers finds callers by number or name.
-func (s *Server) searchCallers(r *http.Request) (any, error) {
+func (s *restAPI) searchCallers(r *http.Request) (any, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
@@ -341,24 +342,24 @@ func (s *Server) searchCallers(r *http.Request) (any, error) {
 	}
 	out := api.ProfileList{Callers: []api.Profile{}}
 	for _, p := range found {
-		out.Callers = append(out.Callers, profileOf(p))
+		out.Callers = append(out.Callers, from.Profile(p))
 	}
 	return out, nil
 }
 
-func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiSearch(w http.ResponseWriter, r *http.Request) {
 	out, err := s.searchCallers(r)
 	s.reply(w, r, out, err)
 }
 
 // settings returns the show's settings.
-func (s *Server) settings(h *hub) (api.Settings, error) {
+func (s *restAPI) settings(h *hub) (api.Settings, error) {
 	snap, err := s.cfg.Shows.Snapshot(h.key)
-	return settingsOf(snap.Settings, h.airLimitNow()), err
+	return from.Settings(snap.Settings, h.airLimitNow()), err
 }
 
-func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) apiSettings(w http.ResponseWriter, r *http.Request) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -377,8 +378,8 @@ const (
 
 // changeSettings checks every field given (its bounds and the role's
 // permission for it) before changing any.
-func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) changeSettings(r *http.Request) (api.Settings, error) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		return api.Settings{}, err
 	}
@@ -427,7 +428,7 @@ func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 	return s.settings(h)
 }
 
-func (s *Server) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
 	out, err := s.changeSettings(r)
 	s.reply(w, r, out, err)
 }
@@ -450,8 +451,8 @@ func lastEventID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) apiEvents(w http.ResponseWriter, r *http.Request) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -471,7 +472,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 // one. The state is read before the action, so a caller promoted in
 // between would be dropped on the waiting permission; callerAct closes
 // that gap with DropOptions.NotOnAir.
-func (s *Server) permFor(a action.Action, h *hub, callID string) auth.Action {
+func (s *core) permFor(a action.Action, h *hub, callID string) auth.Action {
 	if a.PermOnAir == "" {
 		return a.Perm
 	}

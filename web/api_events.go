@@ -9,6 +9,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/stream"
 )
 
@@ -85,11 +86,11 @@ func (h *events) Update(u broadcast.Update) {
 	defer h.mu.Unlock()
 	switch u.Kind {
 	case broadcast.UpdateTransition:
-		h.publishLocked("transition", apiTransitionOf(u.Transition))
+		h.publishLocked("transition", from.Transition(u.Transition))
 	case broadcast.UpdateResync: // one update however many callers it readmitted
 		if len(u.Transitions) <= h.cfg.ClientBuffer/2 {
 			for _, t := range u.Transitions {
-				h.publishLocked("transition", apiTransitionOf(t))
+				h.publishLocked("transition", from.Transition(t))
 			}
 			break
 		}
@@ -97,7 +98,7 @@ func (h *events) Update(u broadcast.Update) {
 		// to the ring, and each client is told to reload (or to resume
 		// from its last id, which the ring still holds).
 		for _, t := range u.Transitions {
-			h.ringLocked("transition", apiTransitionOf(t))
+			h.ringLocked("transition", from.Transition(t))
 		}
 		msg := h.resetMsg(fmt.Sprintf("resynchronised with Asterisk: %d transitions", len(u.Transitions)))
 		for c := range h.clients {
@@ -112,7 +113,7 @@ func (h *events) Update(u broadcast.Update) {
 		h.last.settings = u.Settings
 		h.publishSettingsLocked()
 	case broadcast.UpdateRecording:
-		h.publishLocked("recording", recordingStateOf(u.Recording))
+		h.publishLocked("recording", from.RecordingState(u.Recording))
 	case broadcast.UpdateMedia:
 		if tb := talkbackOf(u.Media); tb != h.last.talkback {
 			h.last.talkback = tb
@@ -128,7 +129,7 @@ func (h *events) Update(u broadcast.Update) {
 // publishSettingsLocked sends the show's settings as last known, with
 // the on-air warning; h.mu held.
 func (h *events) publishSettingsLocked() {
-	h.publishLocked("settings", settingsOf(h.last.settings, h.airLimit()))
+	h.publishLocked("settings", from.Settings(h.last.settings, h.airLimit()))
 }
 
 // settingsChanged sends the show's settings (the on-air warning changed).

@@ -13,13 +13,13 @@ import (
 
 // controls returns the show controls for r's principal: every change is
 // logged with who made it, since broadcast's Controls take no actor.
-func (s *Server) controls(r *http.Request) auditedControls {
+func (s *core) controls(r *http.Request) auditedControls {
 	return auditedControls{Controls: s.cfg.Controls, s: s, r: r}
 }
 
 // audit logs one show control change: who (user or token), which show,
 // what, and the error if it failed.
-func (s *Server) audit(r *http.Request, show, action string, err error, attrs ...any) {
+func (s *core) audit(r *http.Request, show, action string, err error, attrs ...any) {
 	p, _ := shared.Principal(r)
 	level, msg := slog.LevelInfo, "web: show control"
 	attrs = append([]any{"show", show, "action", action, "user", p.Name, "kind", string(p.Kind), "role", string(p.Role)}, attrs...)
@@ -33,7 +33,7 @@ func (s *Server) audit(r *http.Request, show, action string, err error, attrs ..
 // auditedControls is Controls that logs each change with the principal.
 type auditedControls struct {
 	Controls
-	s *Server
+	s *core
 	r *http.Request
 }
 

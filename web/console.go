@@ -17,7 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) home(w http.ResponseWriter, r *http.Request) {
 	if len(s.keys) == 1 {
 		http.Redirect(w, r, "/shows/"+s.keys[0], http.StatusSeeOther)
 		return
@@ -25,7 +25,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, homePage(s.page(r, "Shows")))
 }
 
-func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) showPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.liveView(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -38,7 +38,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
 // hostPage is the host's view of a show (GET /shows/{show}/host): any
 // role may open it; it offers the actions of the viewer's role that talent
 // mode has (take next, mute, lock, drop an on-air caller).
-func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) hostPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.liveView(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -62,7 +62,7 @@ func hostPerms(role auth.Role) perms {
 
 // liveView is the current view of the request's show, for a role that
 // may view it.
-func (s *Server) liveView(r *http.Request) (showView, error) {
+func (s *consoleUI) liveView(r *http.Request) (showView, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return showView{}, err
 	}
@@ -75,7 +75,7 @@ func (s *Server) liveView(r *http.Request) (showView, error) {
 
 // showLive is the SSE stream of a console's rendered fragments, or with
 // view=host of the host view's.
-func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) showLive(w http.ResponseWriter, r *http.Request) {
 	err := shared.Allow(r, auth.ActionView)
 	var h *hub
 	if err == nil {
@@ -142,7 +142,7 @@ func (e *explained) Unwrap() error { return e.err }
 
 // done answers a console form: a flash fragment for htmx, else a redirect
 // back to the page.
-func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
+func (s *consoleUI) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
 	status := http.StatusOK
 	if err != nil {
 		status, _ = shared.Classify(err)
@@ -160,7 +160,7 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg s
 	s.render(w, r, status, flash(err == nil, msg))
 }
 
-func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleAct(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
 	a, ok := action.ByPath(s.cfg.actions, chi.URLParam(r, "action"))
 	if !ok {
@@ -179,7 +179,7 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, back, msg, err)
 }
 
-func (s *Server) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
 	c, err := s.takeNext(r)
 	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+shared.Printable(c.Number)+" "+displayName(c), err)
 }
@@ -199,7 +199,7 @@ func formInt(r *http.Request, field string, lo, hi int) (int, error) {
 // maxChat is the longest chat message.
 const maxChat = api.MaxChat
 
-func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleChat(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
 	if err := shared.Allow(r, auth.ActionMessage); err != nil {
 		s.done(w, r, back, "", err)

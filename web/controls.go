@@ -10,6 +10,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
@@ -33,7 +34,7 @@ type showControl struct {
 	do           func(r *http.Request, ctl auditedControls, h *hub, in ctlInput) (ctlResult, error)
 	said         func(in ctlInput, res ctlResult) string // the console's flash
 	// answer is the API's answer once done.
-	answer func(s *Server, h *hub, in ctlInput, res ctlResult) (any, error)
+	answer func(s *core, h *hub, in ctlInput, res ctlResult) (any, error)
 }
 
 // ctlInput is what a control takes: each reads its own fields.
@@ -66,7 +67,7 @@ var showControls = []showControl{
 			return ctlResult{channel: ch}, err
 		},
 		said: func(ctlInput, ctlResult) string { return "Calling the host's phone: on air when answered." },
-		answer: func(_ *Server, _ *hub, _ ctlInput, res ctlResult) (any, error) {
+		answer: func(_ *core, _ *hub, _ ctlInput, res ctlResult) (any, error) {
 			return api.HostCall{ChannelID: res.channel}, nil
 		}},
 	{console: "announce", perm: auth.ActionAnnounceInterval, form: formNumber("seconds", 0, maxAnnounceEvery),
@@ -109,9 +110,9 @@ func linesJSON(r *http.Request) (ctlInput, error) {
 }
 
 // showAnswer answers with the show as it is now.
-func showAnswer(s *Server, h *hub, _ ctlInput, _ ctlResult) (any, error) {
+func showAnswer(s *core, h *hub, _ ctlInput, _ ctlResult) (any, error) {
 	snap, err := s.cfg.Shows.Snapshot(h.key)
-	return showOf(snap), err
+	return from.Show(snap), err
 }
 
 // recording starts (on) or stops the on-air recording; a start Asterisk
@@ -132,8 +133,8 @@ func recording(name, path string, on bool) showControl {
 		said: func(ctlInput, ctlResult) string {
 			return map[bool]string{true: "Recording.", false: "Recording stopped."}[on]
 		},
-		answer: func(_ *Server, _ *hub, _ ctlInput, res ctlResult) (any, error) {
-			return recordingStateOf(res.recording), nil
+		answer: func(_ *core, _ *hub, _ ctlInput, res ctlResult) (any, error) {
+			return from.RecordingState(res.recording), nil
 		}}
 }
 
@@ -144,7 +145,7 @@ func talkbackControl(name, path string, on bool) showControl {
 			return ctlResult{}, ctl.StopTalkback(r.Context(), h.key)
 		},
 		said: func(ctlInput, ctlResult) string { return "Talkback off." },
-		answer: func(*Server, *hub, ctlInput, ctlResult) (any, error) {
+		answer: func(*core, *hub, ctlInput, ctlResult) (any, error) {
 			return api.Talkback{Talkback: on}, nil
 		}}
 	if on {
@@ -220,8 +221,8 @@ func clearAirControl(name, path, how string, perm auth.Action) showControl {
 			return ctlResult{air: out}, err
 		},
 		said: func(_ ctlInput, res ctlResult) string { return airMessage(how, res.air) },
-		answer: func(_ *Server, _ *hub, _ ctlInput, res ctlResult) (any, error) {
-			return api.AirCleared{Cleared: callsOf(res.air.Cleared).Callers, Locked: callsOf(res.air.Locked).Callers}, nil
+		answer: func(_ *core, _ *hub, _ ctlInput, res ctlResult) (any, error) {
+			return api.AirCleared{Cleared: from.Calls(res.air.Cleared).Callers, Locked: from.Calls(res.air.Locked).Callers}, nil
 		}}
 }
 
@@ -235,7 +236,7 @@ func formNumber(field string, lo, hi int) func(*http.Request) (ctlInput, error) 
 
 // control does c on h's show for r: the permission, then the input read
 // by read (none when nil), then the control, through the audit.
-func (s *Server) control(r *http.Request, h *hub, c showControl, read func(*http.Request) (ctlInput, error)) (ctlInput, ctlResult, error) {
+func (s *core) control(r *http.Request, h *hub, c showControl, read func(*http.Request) (ctlInput, error)) (ctlInput, ctlResult, error) {
 	if err := shared.Allow(r, c.perm); err != nil {
 		return ctlInput{}, ctlResult{}, err
 	}
@@ -251,7 +252,7 @@ func (s *Server) control(r *http.Request, h *hub, c showControl, read func(*http
 }
 
 // consoleControl serves the console's show-wide controls.
-func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleControl(w http.ResponseWriter, r *http.Request) {
 	h, err := s.hub(r)
 	if err != nil {
 		s.done(w, r, "/", "", err)
@@ -276,9 +277,9 @@ func (s *Server) consoleControl(w http.ResponseWriter, r *http.Request) {
 // apiControl serves one control of the API. When clearing the air
 // cleared some callers and not others, the answer says who was cleared
 // and the log why the others were not.
-func (s *Server) apiControl(c showControl) http.HandlerFunc {
+func (s *restAPI) apiControl(c showControl) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		h, err := s.apiShowReq(r, c.perm)
+		h, err := s.showReq(r, c.perm)
 		if err != nil {
 			s.apiFail(w, r, err)
 			return
@@ -292,7 +293,7 @@ func (s *Server) apiControl(c showControl) http.HandlerFunc {
 			s.apiFail(w, r, err)
 			return
 		}
-		out, err := c.answer(s, h, in, res)
+		out, err := c.answer(s.core, h, in, res)
 		s.reply(w, r, out, err)
 	}
 }
