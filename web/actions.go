@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
@@ -48,4 +50,16 @@ func (s *core) takeNext(r *http.Request) (queue.Call, error) {
 	}
 	_, actor := shared.Principal(r)
 	return s.cfg.Callers.TakeNext(r.Context(), h.key, actor)
+}
+
+// controls returns the show controls for r's principal, audited: every
+// change is logged with who made it (control.Audit).
+func (s *core) controls(r *http.Request) control.Audited {
+	return control.Audit(s.cfg.Controls, s.log, r)
+}
+
+// show is h's show as a control acts on it.
+func (s *core) show(h *hub) control.Show {
+	return control.Show{Key: h.key, Talkback: s.cfg.Talkback[h.key], SetAirLimit: h.setAirLimit,
+		Snapshot: func() (broadcast.Snapshot, error) { return s.cfg.Shows.Snapshot(h.key) }}
 }

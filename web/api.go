@@ -15,6 +15,7 @@ import (
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
@@ -370,10 +371,8 @@ func (s *restAPI) apiSettings(w http.ResponseWriter, r *http.Request) {
 
 // Bounds of the settings the API changes.
 const (
-	maxCapacity       = api.MaxCapacity
-	maxOnAirLimit     = api.MaxOnAirLimit
-	maxAnnounceEvery  = api.MaxAnnounceEvery // seconds
-	maxWarningMinutes = api.MaxWarningMinutes
+	maxCapacity   = api.MaxCapacity
+	maxOnAirLimit = api.MaxOnAirLimit
 )
 
 // changeSettings checks every field given (its bounds and the role's
@@ -398,11 +397,11 @@ func (s *restAPI) changeSettings(r *http.Request) (api.Settings, error) {
 			func(n int) error { return s.controls(r).SetCapacity(h.key, n) }},
 		{in.MaxOnAir, "max_on_air", 0, maxOnAirLimit, auth.ActionAirLimit,
 			func(n int) error { return s.controls(r).SetMaxOnAir(h.key, n) }},
-		{in.AnnounceEverySeconds, "announce_every_seconds", 0, maxAnnounceEvery, auth.ActionAnnounceInterval,
+		{in.AnnounceEverySeconds, "announce_every_seconds", 0, api.MaxAnnounceEvery, auth.ActionAnnounceInterval,
 			func(n int) error { return s.controls(r).SetAnnounceEvery(h.key, time.Duration(n)*time.Second) }},
-		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, maxWarningMinutes, auth.ActionAirLimit,
+		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, api.MaxWarningMinutes, auth.ActionAirLimit,
 			func(n int) error {
-				s.controls(r).SetAirLimit(h, time.Duration(n)*time.Minute)
+				s.controls(r).SetAirLimit(s.show(h), time.Duration(n)*time.Minute)
 				return nil
 			}},
 	}
@@ -506,4 +505,29 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 		return 0, shared.Invalid(name, "must be between %d and %d", lo, hi)
 	}
 	return n, nil
+}
+
+// apiControl serves one control of the API, a row of control.Table with
+// a path. When clearing the air cleared some callers and not others, the
+// answer says who was cleared and the log why the others were not.
+func (s *restAPI) apiControl(c control.Control) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h, err := s.showReq(r, c.Perm)
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		sh := s.show(h)
+		in, res, err := c.Run(r, s.controls(r), sh, c.JSON)
+		if err != nil && (res.Air.Cleared != nil || res.Air.Locked != nil) {
+			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
+			err = nil
+		}
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		out, err := c.Answer(sh, in, res)
+		s.reply(w, r, out, err)
+	}
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
@@ -98,10 +98,10 @@ func (s *consoleUI) showLive(w http.ResponseWriter, r *http.Request) {
 func humanError(err error) string {
 	var in *shared.InputError
 	var field *queue.FieldError
-	var ex *explained
+	var ex *shared.Explained
 	switch {
 	case errors.As(err, &ex):
-		return shared.Printable(ex.why) + "."
+		return shared.Printable(ex.Why) + "."
 	case errors.As(err, &in):
 		return "Check " + in.Field + ": " + in.Message + "."
 	case errors.As(err, &field):
@@ -129,16 +129,6 @@ func humanError(err error) string {
 	}
 	return "Something went wrong; it has been logged."
 }
-
-// explained is an error whose words for the producer come with it (a
-// recording that Asterisk did not start says why); it is err otherwise.
-type explained struct {
-	why string
-	err error
-}
-
-func (e *explained) Error() string { return e.err.Error() }
-func (e *explained) Unwrap() error { return e.err }
 
 // done answers a console form: a flash fragment for htmx, else a redirect
 // back to the page.
@@ -184,18 +174,6 @@ func (s *consoleUI) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+shared.Printable(c.Number)+" "+displayName(c), err)
 }
 
-// formInt reads a whole number field within [lo, hi].
-func formInt(r *http.Request, field string, lo, hi int) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(field)))
-	if err != nil {
-		return 0, shared.Invalid(field, "must be a whole number")
-	}
-	if n < lo || n > hi {
-		return 0, shared.Invalid(field, "must be between %d and %d", lo, hi)
-	}
-	return n, nil
-}
-
 // maxChat is the longest chat message.
 const maxChat = api.MaxChat
 
@@ -229,15 +207,26 @@ func (s *consoleUI) consoleChat(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, back, "Sent.", nil)
 }
 
-// airMessage says what hold all or drop all did.
-func airMessage(how string, out broadcast.AirCleared) string {
-	verb := map[bool]string{true: "On hold", false: "Dropped"}[how == broadcast.ClearHold]
-	msg := "Nobody on air to clear."
-	if n := len(out.Cleared); n > 0 {
-		msg = verb + ": " + strconv.Itoa(n) + " " + plural(n, "caller", "callers") + "."
+// consoleControl serves the console's show-wide controls: the rows of
+// control.Table with a console name.
+func (s *consoleUI) consoleControl(w http.ResponseWriter, r *http.Request) {
+	h, err := s.hub(r)
+	if err != nil {
+		s.done(w, r, "/", "", err)
+		return
 	}
-	if n := len(out.Locked); n > 0 {
-		msg += " Locked, still on air: " + strconv.Itoa(n) + "."
+	back, name := "/shows/"+h.key, chi.URLParam(r, "control")
+	for _, c := range control.Table {
+		if c.Console != name || name == "" {
+			continue
+		}
+		in, res, err := c.Run(r, s.controls(r), s.show(h), c.Form)
+		if err != nil && res.Air.Cleared != nil {
+			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
+			err = nil
+		}
+		s.done(w, r, back, c.Said(in, res), err)
+		return
 	}
-	return msg
+	s.done(w, r, back, "", shared.NotFound("control", name))
 }

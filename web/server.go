@@ -17,6 +17,7 @@ import (
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
@@ -272,9 +273,9 @@ func (s *Server) apiRoutes(r chi.Router) {
 		for _, a := range s.cfg.actions {
 			r.Post("/shows/{show}/callers/{call}/"+a.Path, s.api.apiAct(a))
 		}
-		for _, c := range showControls {
-			if c.path != "" {
-				r.Method(c.method, "/shows/{show}"+c.path, s.api.apiControl(c))
+		for _, c := range control.Table {
+			if c.Path != "" {
+				r.Method(c.Method, "/shows/{show}"+c.Path, s.api.apiControl(c))
 			}
 		}
 		r.Post("/shows/{show}/take-next", s.api.apiTakeNext)
