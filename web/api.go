@@ -24,7 +24,7 @@ import (
 // The automation API's handlers: each reads, checks and acts with early
 // returns, then answers through reply (JSON) or apiFail. The route table
 // is in server.go, the JSON types and the document in package api (with
-// the conversions from the domain in api_types.go and the caller actions'
+// the conversions from the domain in package web/api/from and the caller actions'
 // operations in openapi.go).
 
 // reply writes v as JSON with 200, or err as a JSON error: the one
@@ -35,15 +35,6 @@ func (s *restAPI) reply(w http.ResponseWriter, r *http.Request, v any, err error
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, v)
-}
-
-// showReq checks the role may do action and returns the request's
-// show hub.
-func (s *core) showReq(r *http.Request, action auth.Action) (*hub, error) {
-	if err := shared.Allow(r, action); err != nil {
-		return nil, err
-	}
-	return s.hub(r)
 }
 
 // apiSnapshot checks the role may view and returns the show's snapshot.
@@ -251,48 +242,6 @@ func (s *restAPI) apiHistory(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, out, err)
 }
 
-// block blocks (with a reason, required) or unblocks the {number} of r,
-// and flags or unflags that number's callers already in line.
-func (s *core) block(r *http.Request, blocked bool, reason string) error {
-	if err := shared.Allow(r, auth.ActionBlock); err != nil {
-		return err
-	}
-	if s.cfg.History == nil {
-		return shared.NotFound("history", "")
-	}
-	n, err := number(r)
-	if err != nil {
-		return err
-	}
-	if blocked {
-		reason = strings.TrimSpace(reason)
-		switch {
-		case reason == "":
-			return shared.Invalid("reason", "is required: say why the number is blocked")
-		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > api.MaxText || strings.IndexFunc(reason, shared.Unprintable) >= 0:
-			return shared.Invalid("reason", "must be at most %d characters of text without control characters", api.MaxText)
-		}
-	}
-	p, actor := shared.Principal(r)
-	if blocked {
-		err = s.cfg.History.Block(r.Context(), n, auth.ActorName(p), reason)
-	} else {
-		err = s.cfg.History.Unblock(r.Context(), n, auth.ActorName(p))
-	}
-	if err != nil {
-		return err
-	}
-	if s.cfg.Blocks != nil {
-		if changed := s.cfg.Blocks.SetBlocked(n, blocked, reason, actor); changed > 0 {
-			s.log.Info("web: block reached callers in line", "number", n, "blocked", blocked, "callers", changed, "user", p.Name)
-		}
-	}
-	for _, h := range s.hubs {
-		h.forget(n)
-	}
-	return nil
-}
-
 // apiBlockReq blocks (with the body's reason) or unblocks, then returns
 // the caller's history.
 func (s *restAPI) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
@@ -464,21 +413,6 @@ func (s *restAPI) apiEvents(w http.ResponseWriter, r *http.Request) {
 	p, _ := shared.Principal(r)
 	c := stream.NewClient(p.Role, 0) // attachAPI sizes its buffer for the replay
 	s.streams.Serve(w, r, c, func() { h.events.attach(c, last) }, func() { h.detach(c) })
-}
-
-// permFor is the permission doing a to a call needs (callerAction's
-// permFor): dropping an on-air caller needs more than dropping a waiting
-// one. The state is read before the action, so a caller promoted in
-// between would be dropped on the waiting permission; callerAct closes
-// that gap with DropOptions.NotOnAir.
-func (s *core) permFor(a action.Action, h *hub, callID string) auth.Action {
-	if a.PermOnAir == "" {
-		return a.Perm
-	}
-	if c, err := s.cfg.Shows.Call(h.key, callID); err == nil {
-		return a.PermFor(c)
-	}
-	return a.Perm
 }
 
 // parseID reads an event id: a whole number, not negative.

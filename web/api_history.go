@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/csv"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
-	"github.com/go-chi/chi/v5"
 )
 
 // The API's reads of the history (calls and transitions over a day or a
@@ -232,19 +230,6 @@ func (s *restAPI) apiPostChat(w http.ResponseWriter, r *http.Request) {
 // recordingsLimit is the most recordings one list answers.
 const recordingsLimit = 200
 
-// recordingsReq checks the role may handle recordings and that callin
-// keeps them, and returns the show.
-func (s *core) recordingsReq(r *http.Request) (*hub, error) {
-	h, err := s.showReq(r, auth.ActionRecording)
-	if err != nil {
-		return nil, err
-	}
-	if s.cfg.Recordings == nil {
-		return nil, shared.NotFound("recordings", "")
-	}
-	return h, nil
-}
-
 func (s *restAPI) apiRecordings(w http.ResponseWriter, r *http.Request) {
 	h, err := s.recordingsReq(r)
 	var recs []queue.Recording
@@ -269,35 +254,6 @@ func (s *restAPI) apiRecordingFile(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.apiFail(w, r, err)
 	}
-}
-
-// sendRecording sends the request's {recording} of h's show, as a
-// download or, inline, for the browser to play. An error comes before
-// anything is written.
-func (s *core) sendRecording(w http.ResponseWriter, r *http.Request, h *hub, inline bool) error {
-	name := chi.URLParam(r, "recording")
-	body, ctype, err := s.cfg.Recordings.RecordingFile(r.Context(), h.key, name)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	file := safeFileName(name)
-	if ctype == "audio/wav" {
-		file += ".wav"
-	} else {
-		ctype = "application/octet-stream"
-	}
-	disposition := "attachment"
-	if inline {
-		disposition = "inline"
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", disposition+`; filename="`+file+`"`)
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, body); err != nil {
-		s.log.Warn("web: recording file", "show", h.key, "recording", name, "err", err)
-	}
-	return nil
 }
 
 // safeFileName keeps letters, digits, '-', '_' and '.' of a name.

@@ -18,18 +18,6 @@ func callerNotesOf(n queue.CallerNotes) api.CallerNotes {
 		ContestWinner: n.ContestWinner, CallID: n.CallID, By: n.By, At: n.At}
 }
 
-// notesStore checks a notes request: the role may do action, there is a
-// notes store, and {number} is a phone number, which it returns.
-func (s *core) notesStore(r *http.Request, action auth.Action) (string, error) {
-	if err := shared.Allow(r, action); err != nil {
-		return "", err
-	}
-	if s.cfg.Notes == nil {
-		return "", shared.NotFound("caller notes", "")
-	}
-	return number(r)
-}
-
 func (s *restAPI) apiGetNotes(w http.ResponseWriter, r *http.Request) {
 	out, err := s.getNotes(r)
 	s.reply(w, r, out, err)

@@ -110,20 +110,6 @@ type Server struct {
 	api     *restAPI
 }
 
-// core is what the console and the API share: the configuration, the
-// shows' hubs, the event streams and their bounds. The audited controls
-// (controls, audit.go) and the caller actions (actions.go) are its.
-type core struct {
-	cfg     Config
-	log     *slog.Logger
-	limits  Limits
-	streams *stream.Server
-	hubs    map[string]*hub
-	keys    []string
-	// refusals rate-limits the log lines of refused requests.
-	refusals limitedLog
-}
-
 // consoleUI serves the console: HTML pages and fragments for a browser
 // session, and its static files.
 type consoleUI struct {
@@ -306,16 +292,6 @@ func (s *Server) apiRoutes(r chi.Router) {
 // trusted proxy (Config.Proxies), the one the proxy names. Limits keyed on
 // clients use it.
 func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.cfg.Proxies.Addr(r) }
-
-// hub finds a show's hub, or queue.ErrNotFound.
-func (s *core) hub(r *http.Request) (*hub, error) {
-	key := chi.URLParam(r, "show")
-	h := s.hubs[key]
-	if h == nil {
-		return nil, shared.NotFound("show", key)
-	}
-	return h, nil
-}
 
 // logout ends the session with auth's LogoutHandler (CSRF-checked; the
 // cookie is cleared and the browser sent to the login page, also when the
