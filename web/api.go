@@ -412,7 +412,8 @@ func (s *restAPI) apiEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := shared.Principal(r)
 	c := stream.NewClient(p.Role, 0) // attachAPI sizes its buffer for the replay
-	s.streams.Serve(w, r, c, func() { h.events.attach(c, last) }, func() { h.detach(c) })
+	ev := s.events[h.key]
+	s.streams.Serve(w, r, c, func() { ev.attach(c, last) }, func() { ev.detach(c) })
 }
 
 // parseID reads an event id: a whole number, not negative.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -20,7 +21,8 @@ import (
 // document's Event schema. Transitions come from broadcast's updates, and
 // so do the show-level events (lines, settings, recording, talkback,
 // node) and the screenings on phones (screening.go); chat messages and the
-// on-air warning come from the hub itself (addChat, setAirLimit).
+// on-air warning come from the hub (hub.addChat, hub.setAirLimit, told
+// through changed).
 
 // event is one numbered event as the API streams it.
 type event struct {
@@ -230,6 +232,23 @@ func (h *events) detach(c *stream.Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.clients, c)
+}
+
+// run waits for the show's hub to stop, then kicks every client.
+func (h *events) run(ctx context.Context) {
+	<-ctx.Done()
+	h.closeAll()
+}
+
+// changed sends a chat message, or the show's settings when the on-air
+// warning changed; the API shows no other change of the hub's.
+func (h *events) changed(c change) {
+	if c.chat != nil {
+		h.publish("chat", messageOf(*c.chat))
+	}
+	if c.settings {
+		h.settingsChanged()
+	}
 }
 
 // closeAll kicks every client when the show's hub stops.

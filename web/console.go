@@ -70,7 +70,7 @@ func (s *consoleUI) liveView(r *http.Request) (showView, error) {
 	if err != nil {
 		return showView{}, err
 	}
-	return h.currentView()
+	return s.shows[h.key].currentView()
 }
 
 // showLive is the SSE stream of a console's rendered fragments, or with
@@ -91,7 +91,8 @@ func (s *consoleUI) showLive(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("view") == pageHost {
 		c.Page = pageHost
 	}
-	s.streams.Serve(w, r, c, func() { h.attachConsole(c) }, func() { h.detach(c) })
+	cs := s.shows[h.key]
+	s.streams.Serve(w, r, c, func() { cs.attach(c) }, func() { cs.detach(c) })
 }
 
 // humanError says what went wrong in words for the flash area.

@@ -47,12 +47,13 @@
 //
 // Each show has one feed (package web/feed): the show's only subscription
 // to the broadcast application, resubscribed when lost, handing every
-// update to its two subscribers, the API's event stream (events,
-// api_events.go) and the console's renderer (renderer, render.go). The
-// show's hub (hub.go) holds the feed, both subscribers and what both
-// audiences show besides the updates: the chat (chat.go), the on-air
-// warning, and the profiles and caller notes of the callers shown
-// (callerinfo.go).
+// update to its two subscribers, each audience's side of the show: the
+// API's event stream (events, api_events.go, kept by restAPI) and the
+// console's (consoleShow, console_live.go, kept by consoleUI: its
+// renderer, render.go, its clients and the profiles and caller notes of
+// the callers shown, callerinfo.go). The show's hub (hub.go) holds the
+// feed and what both audiences show besides the updates, the chat
+// (chat.go) and the on-air warning, and tells both sides when they change.
 // The event stream numbers every event for the API (transitions, and the
 // show's lines, settings, recording, talkback, node and chat events; a
 // ring of the last Config.Ring, so a client resumes with Last-Event-ID,

@@ -115,6 +115,8 @@ type Server struct {
 type consoleUI struct {
 	*core
 	static http.Handler
+	// shows are the console's side of each show, by key.
+	shows map[string]*consoleShow
 	// exports are the report's CSV downloads by name (calls,
 	// transitions): the API's exports, wired by New.
 	exports map[string]http.HandlerFunc
@@ -123,6 +125,8 @@ type consoleUI struct {
 // restAPI serves the automation API: JSON under /api/v1.
 type restAPI struct {
 	*core
+	// events are each show's event stream, by key.
+	events map[string]*events
 }
 
 // New builds a Server for the shows cfg.Shows lists at this moment.
@@ -158,13 +162,17 @@ func New(cfg Config) *Server {
 	c := &core{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, hubs: map[string]*hub{}}
 	c.streams = c.newStreams()
 	c.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
-	for _, k := range c.keys {
-		c.hubs[k] = newHub(&c.cfg, c.log, k)
-	}
 	sub, _ := fs.Sub(staticFS, "static")
-	a := &restAPI{core: c}
-	ui := &consoleUI{core: c, static: http.StripPrefix("/static/", staticFiles(sub)),
+	a := &restAPI{core: c, events: map[string]*events{}}
+	ui := &consoleUI{core: c, static: http.StripPrefix("/static/", staticFiles(sub)), shows: map[string]*consoleShow{},
 		exports: map[string]http.HandlerFunc{"calls": a.apiShowCalls, "transitions": a.apiShowTransitions}}
+	for _, k := range c.keys {
+		h := newHub(&c.cfg, c.log, k)
+		a.events[k] = newEvents(&c.cfg, c.log, k, h.airLimitNow)
+		ui.shows[k] = newConsoleShow(h)
+		h.follow(a.events[k], ui.shows[k])
+		c.hubs[k] = h
+	}
 	return &Server{core: c, console: ui, api: a}
 }
 
