@@ -13,7 +13,9 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
@@ -22,12 +24,12 @@ import (
 // The automation API's handlers: each reads, checks and acts with early
 // returns, then answers through reply (JSON) or apiFail. The route table
 // is in server.go, the JSON types and the document in package api (with
-// the conversions from the domain in api_types.go and the caller actions'
+// the conversions from the domain in package web/api/from and the caller actions'
 // operations in openapi.go).
 
 // reply writes v as JSON with 200, or err as a JSON error: the one
 // response writer of the API.
-func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+func (s *restAPI) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -35,25 +37,16 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error)
 	s.writeJSON(w, r, http.StatusOK, v)
 }
 
-// apiShowReq checks the role may do action and returns the request's
-// show hub.
-func (s *Server) apiShowReq(r *http.Request, action auth.Action) (*hub, error) {
-	if err := shared.Allow(r, action); err != nil {
-		return nil, err
-	}
-	return s.hub(r)
-}
-
 // apiSnapshot checks the role may view and returns the show's snapshot.
-func (s *Server) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		return broadcast.Snapshot{}, err
 	}
 	return s.cfg.Shows.Snapshot(h.key)
 }
 
-func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiShows(w http.ResponseWriter, r *http.Request) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -65,14 +58,14 @@ func (s *Server) apiShows(w http.ResponseWriter, r *http.Request) {
 			s.apiFail(w, r, err)
 			return
 		}
-		out.Shows = append(out.Shows, showOf(snap))
+		out.Shows = append(out.Shows, from.Show(snap))
 	}
 	s.reply(w, r, out, nil)
 }
 
-func (s *Server) apiShow(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiShow(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
-	s.reply(w, r, showOf(snap), err)
+	s.reply(w, r, from.Show(snap), err)
 }
 
 // lineOrder is the order the API lists callers in.
@@ -81,7 +74,7 @@ func lineOrder(l queue.Lineup) [][]queue.Call {
 }
 
 // callers lists the show's live callers, in one state when asked.
-func (s *Server) callers(r *http.Request) (api.CallList, error) {
+func (s *restAPI) callers(r *http.Request) (api.CallList, error) {
 	snap, err := s.apiSnapshot(r)
 	if err != nil {
 		return api.CallList{}, err
@@ -100,16 +93,16 @@ func (s *Server) callers(r *http.Request) (api.CallList, error) {
 			}
 		}
 	}
-	return withQuality(callsOf(out), snap.Quality), nil
+	return from.WithQuality(from.Calls(out), snap.Quality), nil
 }
 
-func (s *Server) apiCallers(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiCallers(w http.ResponseWriter, r *http.Request) {
 	out, err := s.callers(r)
 	s.reply(w, r, out, err)
 }
 
 // caller finds one live caller, reading only that call.
-func (s *Server) caller(r *http.Request) (api.Call, error) {
+func (s *restAPI) caller(r *http.Request) (api.Call, error) {
 	h, err := s.hub(r)
 	if err != nil {
 		return api.Call{}, err
@@ -122,16 +115,16 @@ func (s *Server) caller(r *http.Request) (api.Call, error) {
 	if err != nil {
 		return api.Call{}, err
 	}
-	return callOf(c), nil
+	return from.Call(c), nil
 }
 
-func (s *Server) apiCaller(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiCaller(w http.ResponseWriter, r *http.Request) {
 	c, err := s.caller(r)
 	s.reply(w, r, c, err)
 }
 
 // apiLineQuality measures a caller's line now (one request to Asterisk).
-func (s *Server) apiLineQuality(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiLineQuality(w http.ResponseWriter, r *http.Request) {
 	h, err := s.hub(r)
 	if err != nil {
 		s.reply(w, r, nil, err)
@@ -142,7 +135,7 @@ func (s *Server) apiLineQuality(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, nil, err)
 		return
 	}
-	s.reply(w, r, qualityOf(q), nil)
+	s.reply(w, r, from.Quality(q), nil)
 }
 
 // findCall finds a live call in a snapshot.
@@ -157,28 +150,28 @@ func findCall(snap broadcast.Snapshot, id string) (queue.Call, bool) {
 	return queue.Call{}, false
 }
 
-func (s *Server) apiOnAir(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiOnAir(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
-	s.reply(w, r, callsOf(snap.Lineup.OnAir), err)
+	s.reply(w, r, from.Calls(snap.Lineup.OnAir), err)
 }
 
 // apiAct serves one caller action: callerAct with the action's JSON body.
-func (s *Server) apiAct(a action.Action) http.HandlerFunc {
+func (s *restAPI) apiAct(a action.Action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.callerAct(r, a, a.Body.Read)
 		if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 			// The screener's phone rings: the outcome comes as a screening
 			// event (and the screen transition once answered).
-			s.writeJSON(w, r, http.StatusAccepted, callOf(c))
+			s.writeJSON(w, r, http.StatusAccepted, from.Call(c))
 			return
 		}
-		s.reply(w, r, callOf(c), err)
+		s.reply(w, r, from.Call(c), err)
 	}
 }
 
-func (s *Server) apiTakeNext(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 	c, err := s.takeNext(r)
-	s.reply(w, r, callOf(c), err)
+	s.reply(w, r, from.Call(c), err)
 }
 
 // historyJSON is a caller's profile and last calls, for the API and the
@@ -209,7 +202,7 @@ func number(r *http.Request) (string, error) {
 
 // history loads a caller's profile and calls; known says whether callin
 // has ever seen or noted the number.
-func (s *Server) history(r *http.Request) (out historyJSON, known bool, err error) {
+func (s *restAPI) history(r *http.Request) (out historyJSON, known bool, err error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return historyJSON{}, false, err
 	}
@@ -228,15 +221,15 @@ func (s *Server) history(r *http.Request) (out historyJSON, known bool, err erro
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	out = historyJSON{Profile: profileOf(p), Calls: []api.CallRecord{}}
+	out = historyJSON{Profile: from.Profile(p), Calls: []api.CallRecord{}}
 	for _, c := range calls {
-		out.Calls = append(out.Calls, callRecordOf(c))
+		out.Calls = append(out.Calls, from.CallRecord(c))
 	}
 	return out, len(calls) > 0 || p.Known(), nil
 }
 
 // knownHistory is history, with 404 for a number never seen.
-func (s *Server) knownHistory(r *http.Request) (historyJSON, error) {
+func (s *restAPI) knownHistory(r *http.Request) (historyJSON, error) {
 	out, known, err := s.history(r)
 	if err == nil && !known {
 		err = shared.NotFound("caller", out.Profile.Number)
@@ -244,56 +237,14 @@ func (s *Server) knownHistory(r *http.Request) (historyJSON, error) {
 	return out, err
 }
 
-func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiHistory(w http.ResponseWriter, r *http.Request) {
 	out, err := s.knownHistory(r)
 	s.reply(w, r, out, err)
 }
 
-// block blocks (with a reason, required) or unblocks the {number} of r,
-// and flags or unflags that number's callers already in line.
-func (s *Server) block(r *http.Request, blocked bool, reason string) error {
-	if err := shared.Allow(r, auth.ActionBlock); err != nil {
-		return err
-	}
-	if s.cfg.History == nil {
-		return shared.NotFound("history", "")
-	}
-	n, err := number(r)
-	if err != nil {
-		return err
-	}
-	if blocked {
-		reason = strings.TrimSpace(reason)
-		switch {
-		case reason == "":
-			return shared.Invalid("reason", "is required: say why the number is blocked")
-		case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > api.MaxText || strings.IndexFunc(reason, shared.Unprintable) >= 0:
-			return shared.Invalid("reason", "must be at most %d characters of text without control characters", api.MaxText)
-		}
-	}
-	p, actor := shared.Principal(r)
-	if blocked {
-		err = s.cfg.History.Block(r.Context(), n, auth.ActorName(p), reason)
-	} else {
-		err = s.cfg.History.Unblock(r.Context(), n, auth.ActorName(p))
-	}
-	if err != nil {
-		return err
-	}
-	if s.cfg.Blocks != nil {
-		if changed := s.cfg.Blocks.SetBlocked(n, blocked, reason, actor); changed > 0 {
-			s.log.Info("web: block reached callers in line", "number", n, "blocked", blocked, "callers", changed, "user", p.Name)
-		}
-	}
-	for _, h := range s.hubs {
-		h.forget(n)
-	}
-	return nil
-}
-
 // apiBlockReq blocks (with the body's reason) or unblocks, then returns
 // the caller's history.
-func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
+func (s *restAPI) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
 	var in api.Block
 	if blocked {
 		if err := shared.DecodeJSON(r, &in); err != nil {
@@ -306,18 +257,18 @@ func (s *Server) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error)
 	return s.knownHistory(r)
 }
 
-func (s *Server) apiBlock(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiBlock(w http.ResponseWriter, r *http.Request) {
 	out, err := s.apiBlockReq(r, true)
 	s.reply(w, r, out, err)
 }
 
-func (s *Server) apiUnblock(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiUnblock(w http.ResponseWriter, r *http.Request) {
 	out, err := s.apiBlockReq(r, false)
 	s.reply(w, r, out, err)
 }
 
 // searchCallers finds callers by number or name.
-func (s *Server) searchCallers(r *http.Request) (any, error) {
+func (s *restAPI) searchCallers(r *http.Request) (any, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
@@ -341,24 +292,24 @@ func (s *Server) searchCallers(r *http.Request) (any, error) {
 	}
 	out := api.ProfileList{Callers: []api.Profile{}}
 	for _, p := range found {
-		out.Callers = append(out.Callers, profileOf(p))
+		out.Callers = append(out.Callers, from.Profile(p))
 	}
 	return out, nil
 }
 
-func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiSearch(w http.ResponseWriter, r *http.Request) {
 	out, err := s.searchCallers(r)
 	s.reply(w, r, out, err)
 }
 
 // settings returns the show's settings.
-func (s *Server) settings(h *hub) (api.Settings, error) {
+func (s *restAPI) settings(h *hub) (api.Settings, error) {
 	snap, err := s.cfg.Shows.Snapshot(h.key)
-	return settingsOf(snap.Settings, h.airLimitNow()), err
+	return from.Settings(snap.Settings, h.airLimitNow()), err
 }
 
-func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) apiSettings(w http.ResponseWriter, r *http.Request) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -369,16 +320,14 @@ func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
 
 // Bounds of the settings the API changes.
 const (
-	maxCapacity       = api.MaxCapacity
-	maxOnAirLimit     = api.MaxOnAirLimit
-	maxAnnounceEvery  = api.MaxAnnounceEvery // seconds
-	maxWarningMinutes = api.MaxWarningMinutes
+	maxCapacity   = api.MaxCapacity
+	maxOnAirLimit = api.MaxOnAirLimit
 )
 
 // changeSettings checks every field given (its bounds and the role's
 // permission for it) before changing any.
-func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) changeSettings(r *http.Request) (api.Settings, error) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		return api.Settings{}, err
 	}
@@ -397,11 +346,11 @@ func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 			func(n int) error { return s.controls(r).SetCapacity(h.key, n) }},
 		{in.MaxOnAir, "max_on_air", 0, maxOnAirLimit, auth.ActionAirLimit,
 			func(n int) error { return s.controls(r).SetMaxOnAir(h.key, n) }},
-		{in.AnnounceEverySeconds, "announce_every_seconds", 0, maxAnnounceEvery, auth.ActionAnnounceInterval,
+		{in.AnnounceEverySeconds, "announce_every_seconds", 0, api.MaxAnnounceEvery, auth.ActionAnnounceInterval,
 			func(n int) error { return s.controls(r).SetAnnounceEvery(h.key, time.Duration(n)*time.Second) }},
-		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, maxWarningMinutes, auth.ActionAirLimit,
+		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, api.MaxWarningMinutes, auth.ActionAirLimit,
 			func(n int) error {
-				s.controls(r).SetAirLimit(h, time.Duration(n)*time.Minute)
+				s.controls(r).SetAirLimit(s.show(h), time.Duration(n)*time.Minute)
 				return nil
 			}},
 	}
@@ -427,7 +376,7 @@ func (s *Server) changeSettings(r *http.Request) (api.Settings, error) {
 	return s.settings(h)
 }
 
-func (s *Server) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
 	out, err := s.changeSettings(r)
 	s.reply(w, r, out, err)
 }
@@ -450,8 +399,8 @@ func lastEventID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) apiEvents(w http.ResponseWriter, r *http.Request) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -463,22 +412,8 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := shared.Principal(r)
 	c := stream.NewClient(p.Role, 0) // attachAPI sizes its buffer for the replay
-	s.streams.Serve(w, r, c, func() { h.events.attach(c, last) }, func() { h.detach(c) })
-}
-
-// permFor is the permission doing a to a call needs (callerAction's
-// permFor): dropping an on-air caller needs more than dropping a waiting
-// one. The state is read before the action, so a caller promoted in
-// between would be dropped on the waiting permission; callerAct closes
-// that gap with DropOptions.NotOnAir.
-func (s *Server) permFor(a action.Action, h *hub, callID string) auth.Action {
-	if a.PermOnAir == "" {
-		return a.Perm
-	}
-	if c, err := s.cfg.Shows.Call(h.key, callID); err == nil {
-		return a.PermFor(c)
-	}
-	return a.Perm
+	ev := s.events[h.key]
+	s.streams.Serve(w, r, c, func() { ev.attach(c, last) }, func() { ev.detach(c) })
 }
 
 // parseID reads an event id: a whole number, not negative.
@@ -505,4 +440,29 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 		return 0, shared.Invalid(name, "must be between %d and %d", lo, hi)
 	}
 	return n, nil
+}
+
+// apiControl serves one control of the API, a row of control.Table with
+// a path. When clearing the air cleared some callers and not others, the
+// answer says who was cleared and the log why the others were not.
+func (s *restAPI) apiControl(c control.Control) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h, err := s.showReq(r, c.Perm)
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		sh := s.show(h)
+		in, res, err := c.Run(r, s.controls(r), sh, c.JSON)
+		if err != nil && (res.Air.Cleared != nil || res.Air.Locked != nil) {
+			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
+			err = nil
+		}
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		out, err := c.Answer(sh, in, res)
+		s.reply(w, r, out, err)
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/stream"
 )
 
@@ -19,7 +21,8 @@ import (
 // document's Event schema. Transitions come from broadcast's updates, and
 // so do the show-level events (lines, settings, recording, talkback,
 // node) and the screenings on phones (screening.go); chat messages and the
-// on-air warning come from the hub itself (addChat, setAirLimit).
+// on-air warning come from the hub (hub.addChat, hub.setAirLimit, told
+// through changed).
 
 // event is one numbered event as the API streams it.
 type event struct {
@@ -85,11 +88,11 @@ func (h *events) Update(u broadcast.Update) {
 	defer h.mu.Unlock()
 	switch u.Kind {
 	case broadcast.UpdateTransition:
-		h.publishLocked("transition", apiTransitionOf(u.Transition))
+		h.publishLocked("transition", from.Transition(u.Transition))
 	case broadcast.UpdateResync: // one update however many callers it readmitted
 		if len(u.Transitions) <= h.cfg.ClientBuffer/2 {
 			for _, t := range u.Transitions {
-				h.publishLocked("transition", apiTransitionOf(t))
+				h.publishLocked("transition", from.Transition(t))
 			}
 			break
 		}
@@ -97,7 +100,7 @@ func (h *events) Update(u broadcast.Update) {
 		// to the ring, and each client is told to reload (or to resume
 		// from its last id, which the ring still holds).
 		for _, t := range u.Transitions {
-			h.ringLocked("transition", apiTransitionOf(t))
+			h.ringLocked("transition", from.Transition(t))
 		}
 		msg := h.resetMsg(fmt.Sprintf("resynchronised with Asterisk: %d transitions", len(u.Transitions)))
 		for c := range h.clients {
@@ -112,7 +115,7 @@ func (h *events) Update(u broadcast.Update) {
 		h.last.settings = u.Settings
 		h.publishSettingsLocked()
 	case broadcast.UpdateRecording:
-		h.publishLocked("recording", recordingStateOf(u.Recording))
+		h.publishLocked("recording", from.RecordingState(u.Recording))
 	case broadcast.UpdateMedia:
 		if tb := talkbackOf(u.Media); tb != h.last.talkback {
 			h.last.talkback = tb
@@ -128,7 +131,7 @@ func (h *events) Update(u broadcast.Update) {
 // publishSettingsLocked sends the show's settings as last known, with
 // the on-air warning; h.mu held.
 func (h *events) publishSettingsLocked() {
-	h.publishLocked("settings", settingsOf(h.last.settings, h.airLimit()))
+	h.publishLocked("settings", from.Settings(h.last.settings, h.airLimit()))
 }
 
 // settingsChanged sends the show's settings (the on-air warning changed).
@@ -229,6 +232,23 @@ func (h *events) detach(c *stream.Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.clients, c)
+}
+
+// run waits for the show's hub to stop, then kicks every client.
+func (h *events) run(ctx context.Context) {
+	<-ctx.Done()
+	h.closeAll()
+}
+
+// changed sends a chat message, or the show's settings when the on-air
+// warning changed; the API shows no other change of the hub's.
+func (h *events) changed(c change) {
+	if c.chat != nil {
+		h.publish("chat", messageOf(*c.chat))
+	}
+	if c.settings {
+		h.settingsChanged()
+	}
 }
 
 // closeAll kicks every client when the show's hub stops.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/csv"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,9 +10,9 @@ import (
 
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/shared"
-	"github.com/go-chi/chi/v5"
 )
 
 // The API's reads of the history (calls and transitions over a day or a
@@ -31,8 +30,8 @@ type exportReq struct {
 }
 
 // exportRange reads day, or from and to, and format.
-func (s *Server) exportRange(r *http.Request) (exportReq, error) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) exportRange(r *http.Request) (exportReq, error) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		return exportReq{}, err
 	}
@@ -80,7 +79,7 @@ func (s *Server) exportRange(r *http.Request) (exportReq, error) {
 }
 
 // writeCSV writes rows (the first is the header) as text/csv.
-func (s *Server) writeCSV(w http.ResponseWriter, r *http.Request, name string, rows [][]string) {
+func (s *restAPI) writeCSV(w http.ResponseWriter, r *http.Request, name string, rows [][]string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 	w.WriteHeader(http.StatusOK)
@@ -115,7 +114,7 @@ func csvTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func (s *Server) apiShowCalls(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiShowCalls(w http.ResponseWriter, r *http.Request) {
 	x, err := s.exportRange(r)
 	var calls []queue.CallRecord
 	if err == nil {
@@ -138,12 +137,12 @@ func (s *Server) apiShowCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	out := api.CallRecordList{Calls: make([]api.CallRecord, 0, len(calls))}
 	for _, c := range calls {
-		out.Calls = append(out.Calls, callRecordOf(c))
+		out.Calls = append(out.Calls, from.CallRecord(c))
 	}
 	s.reply(w, r, out, nil)
 }
 
-func (s *Server) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
 	x, err := s.exportRange(r)
 	var ts []queue.Transition
 	if err == nil {
@@ -165,7 +164,7 @@ func (s *Server) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
 	}
 	out := api.TransitionList{Transitions: make([]api.Transition, 0, len(ts))}
 	for _, t := range ts {
-		out.Transitions = append(out.Transitions, apiTransitionOf(t))
+		out.Transitions = append(out.Transitions, from.Transition(t))
 	}
 	s.reply(w, r, out, nil)
 }
@@ -182,8 +181,8 @@ func messageOf(m chatMsg) api.Message {
 	return api.Message{ID: m.ID, At: m.At, Author: m.From, Text: m.Text}
 }
 
-func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
-	h, err := s.apiShowReq(r, auth.ActionView)
+func (s *restAPI) apiChat(w http.ResponseWriter, r *http.Request) {
+	h, err := s.showReq(r, auth.ActionView)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -197,8 +196,8 @@ func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 }
 
 // postChat writes a message in the show's chat, as the console does.
-func (s *Server) postChat(r *http.Request) (api.Message, error) {
-	h, err := s.apiShowReq(r, auth.ActionMessage)
+func (s *restAPI) postChat(r *http.Request) (api.Message, error) {
+	h, err := s.showReq(r, auth.ActionMessage)
 	if err != nil {
 		return api.Message{}, err
 	}
@@ -223,7 +222,7 @@ func (s *Server) postChat(r *http.Request) (api.Message, error) {
 	return messageOf(m), nil
 }
 
-func (s *Server) apiPostChat(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiPostChat(w http.ResponseWriter, r *http.Request) {
 	out, err := s.postChat(r)
 	s.reply(w, r, out, err)
 }
@@ -231,20 +230,7 @@ func (s *Server) apiPostChat(w http.ResponseWriter, r *http.Request) {
 // recordingsLimit is the most recordings one list answers.
 const recordingsLimit = 200
 
-// recordingsReq checks the role may handle recordings and that callin
-// keeps them, and returns the show.
-func (s *Server) recordingsReq(r *http.Request) (*hub, error) {
-	h, err := s.apiShowReq(r, auth.ActionRecording)
-	if err != nil {
-		return nil, err
-	}
-	if s.cfg.Recordings == nil {
-		return nil, shared.NotFound("recordings", "")
-	}
-	return h, nil
-}
-
-func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiRecordings(w http.ResponseWriter, r *http.Request) {
 	h, err := s.recordingsReq(r)
 	var recs []queue.Recording
 	if err == nil {
@@ -252,7 +238,7 @@ func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
 	}
 	out := api.RecordingList{Recordings: make([]api.Recording, 0, len(recs))}
 	for _, rec := range recs {
-		out.Recordings = append(out.Recordings, recordingOf(rec))
+		out.Recordings = append(out.Recordings, from.Recording(rec))
 	}
 	s.reply(w, r, out, err)
 }
@@ -260,7 +246,7 @@ func (s *Server) apiRecordings(w http.ResponseWriter, r *http.Request) {
 // apiRecordingFile streams a recording's file from Asterisk. The write
 // deadline is the server's: a file that takes longer than WriteTimeout to
 // send is cut off (an hour of 8 kHz WAV is 58 MB).
-func (s *Server) apiRecordingFile(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiRecordingFile(w http.ResponseWriter, r *http.Request) {
 	h, err := s.recordingsReq(r)
 	if err == nil {
 		err = s.sendRecording(w, r, h, false)
@@ -268,35 +254,6 @@ func (s *Server) apiRecordingFile(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.apiFail(w, r, err)
 	}
-}
-
-// sendRecording sends the request's {recording} of h's show, as a
-// download or, inline, for the browser to play. An error comes before
-// anything is written.
-func (s *Server) sendRecording(w http.ResponseWriter, r *http.Request, h *hub, inline bool) error {
-	name := chi.URLParam(r, "recording")
-	body, ctype, err := s.cfg.Recordings.RecordingFile(r.Context(), h.key, name)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	file := safeFileName(name)
-	if ctype == "audio/wav" {
-		file += ".wav"
-	} else {
-		ctype = "application/octet-stream"
-	}
-	disposition := "attachment"
-	if inline {
-		disposition = "inline"
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", disposition+`; filename="`+file+`"`)
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, body); err != nil {
-		s.log.Warn("web: recording file", "show", h.key, "recording", name, "err", err)
-	}
-	return nil
 }
 
 // safeFileName keeps letters, digits, '-', '_' and '.' of a name.

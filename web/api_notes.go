@@ -18,24 +18,12 @@ func callerNotesOf(n queue.CallerNotes) api.CallerNotes {
 		ContestWinner: n.ContestWinner, CallID: n.CallID, By: n.By, At: n.At}
 }
 
-// notesStore checks a notes request: the role may do action, there is a
-// notes store, and {number} is a phone number, which it returns.
-func (s *Server) notesStore(r *http.Request, action auth.Action) (string, error) {
-	if err := shared.Allow(r, action); err != nil {
-		return "", err
-	}
-	if s.cfg.Notes == nil {
-		return "", shared.NotFound("caller notes", "")
-	}
-	return number(r)
-}
-
-func (s *Server) apiGetNotes(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiGetNotes(w http.ResponseWriter, r *http.Request) {
 	out, err := s.getNotes(r)
 	s.reply(w, r, out, err)
 }
 
-func (s *Server) getNotes(r *http.Request) (api.CallerNotesView, error) {
+func (s *restAPI) getNotes(r *http.Request) (api.CallerNotesView, error) {
 	n, err := s.notesStore(r, auth.ActionView)
 	if err != nil {
 		return api.CallerNotesView{}, err
@@ -55,12 +43,12 @@ func (s *Server) getNotes(r *http.Request) (api.CallerNotesView, error) {
 	return out, nil
 }
 
-func (s *Server) apiPutNotes(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiPutNotes(w http.ResponseWriter, r *http.Request) {
 	out, err := s.putNotes(r)
 	s.reply(w, r, out, err)
 }
 
-func (s *Server) putNotes(r *http.Request) (api.CallerNotes, error) {
+func (s *restAPI) putNotes(r *http.Request) (api.CallerNotes, error) {
 	n, err := s.notesStore(r, auth.ActionNotes)
 	if err != nil {
 		return api.CallerNotes{}, err

@@ -208,7 +208,7 @@ func TestBrowserWaitingCap(t *testing.T) {
 	login(t, ctx, e, "producer")
 	expect := func(step string) {
 		t.Helper()
-		v, err := e.srv.hubs["morning"].currentView()
+		v, err := e.srv.console.shows["morning"].currentView()
 		if err != nil {
 			t.Fatal(err)
 		}

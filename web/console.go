@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -12,12 +11,13 @@ import (
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) home(w http.ResponseWriter, r *http.Request) {
 	if len(s.keys) == 1 {
 		http.Redirect(w, r, "/shows/"+s.keys[0], http.StatusSeeOther)
 		return
@@ -25,7 +25,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, homePage(s.page(r, "Shows")))
 }
 
-func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) showPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.liveView(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -38,7 +38,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
 // hostPage is the host's view of a show (GET /shows/{show}/host): any
 // role may open it; it offers the actions of the viewer's role that talent
 // mode has (take next, mute, lock, drop an on-air caller).
-func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) hostPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.liveView(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -62,7 +62,7 @@ func hostPerms(role auth.Role) perms {
 
 // liveView is the current view of the request's show, for a role that
 // may view it.
-func (s *Server) liveView(r *http.Request) (showView, error) {
+func (s *consoleUI) liveView(r *http.Request) (showView, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return showView{}, err
 	}
@@ -70,12 +70,12 @@ func (s *Server) liveView(r *http.Request) (showView, error) {
 	if err != nil {
 		return showView{}, err
 	}
-	return h.currentView()
+	return s.shows[h.key].currentView()
 }
 
 // showLive is the SSE stream of a console's rendered fragments, or with
 // view=host of the host view's.
-func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) showLive(w http.ResponseWriter, r *http.Request) {
 	err := shared.Allow(r, auth.ActionView)
 	var h *hub
 	if err == nil {
@@ -91,17 +91,18 @@ func (s *Server) showLive(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("view") == pageHost {
 		c.Page = pageHost
 	}
-	s.streams.Serve(w, r, c, func() { h.attachConsole(c) }, func() { h.detach(c) })
+	cs := s.shows[h.key]
+	s.streams.Serve(w, r, c, func() { cs.attach(c) }, func() { cs.detach(c) })
 }
 
 // humanError says what went wrong in words for the flash area.
 func humanError(err error) string {
 	var in *shared.InputError
 	var field *queue.FieldError
-	var ex *explained
+	var ex *shared.Explained
 	switch {
 	case errors.As(err, &ex):
-		return shared.Printable(ex.why) + "."
+		return shared.Printable(ex.Why) + "."
 	case errors.As(err, &in):
 		return "Check " + in.Field + ": " + in.Message + "."
 	case errors.As(err, &field):
@@ -130,19 +131,9 @@ func humanError(err error) string {
 	return "Something went wrong; it has been logged."
 }
 
-// explained is an error whose words for the producer come with it (a
-// recording that Asterisk did not start says why); it is err otherwise.
-type explained struct {
-	why string
-	err error
-}
-
-func (e *explained) Error() string { return e.err.Error() }
-func (e *explained) Unwrap() error { return e.err }
-
 // done answers a console form: a flash fragment for htmx, else a redirect
 // back to the page.
-func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
+func (s *consoleUI) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
 	status := http.StatusOK
 	if err != nil {
 		status, _ = shared.Classify(err)
@@ -160,7 +151,7 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, back string, msg s
 	s.render(w, r, status, flash(err == nil, msg))
 }
 
-func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleAct(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
 	a, ok := action.ByPath(s.cfg.actions, chi.URLParam(r, "action"))
 	if !ok {
@@ -179,27 +170,15 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, back, msg, err)
 }
 
-func (s *Server) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
 	c, err := s.takeNext(r)
 	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+shared.Printable(c.Number)+" "+displayName(c), err)
-}
-
-// formInt reads a whole number field within [lo, hi].
-func formInt(r *http.Request, field string, lo, hi int) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(field)))
-	if err != nil {
-		return 0, shared.Invalid(field, "must be a whole number")
-	}
-	if n < lo || n > hi {
-		return 0, shared.Invalid(field, "must be between %d and %d", lo, hi)
-	}
-	return n, nil
 }
 
 // maxChat is the longest chat message.
 const maxChat = api.MaxChat
 
-func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleChat(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
 	if err := shared.Allow(r, auth.ActionMessage); err != nil {
 		s.done(w, r, back, "", err)
@@ -229,15 +208,26 @@ func (s *Server) consoleChat(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, back, "Sent.", nil)
 }
 
-// airMessage says what hold all or drop all did.
-func airMessage(how string, out broadcast.AirCleared) string {
-	verb := map[bool]string{true: "On hold", false: "Dropped"}[how == broadcast.ClearHold]
-	msg := "Nobody on air to clear."
-	if n := len(out.Cleared); n > 0 {
-		msg = verb + ": " + strconv.Itoa(n) + " " + plural(n, "caller", "callers") + "."
+// consoleControl serves the console's show-wide controls: the rows of
+// control.Table with a console name.
+func (s *consoleUI) consoleControl(w http.ResponseWriter, r *http.Request) {
+	h, err := s.hub(r)
+	if err != nil {
+		s.done(w, r, "/", "", err)
+		return
 	}
-	if n := len(out.Locked); n > 0 {
-		msg += " Locked, still on air: " + strconv.Itoa(n) + "."
+	back, name := "/shows/"+h.key, chi.URLParam(r, "control")
+	for _, c := range control.Table {
+		if c.Console != name || name == "" {
+			continue
+		}
+		in, res, err := c.Run(r, s.controls(r), s.show(h), c.Form)
+		if err != nil && res.Air.Cleared != nil {
+			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
+			err = nil
+		}
+		s.done(w, r, back, c.Said(in, res), err)
+		return
 	}
-	return msg
+	s.done(w, r, back, "", shared.NotFound("control", name))
 }

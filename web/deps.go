@@ -10,6 +10,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/feed"
 )
 
@@ -37,27 +38,12 @@ type Subscription = feed.Subscription
 // (action.Callers); *broadcast.App satisfies it.
 type Callers = action.Callers
 
-// Controls is the show-wide controls of the broadcast application;
-// *broadcast.App satisfies it. Errors as for Callers.
-type Controls interface {
-	SetLinesOpen(show string, open bool) error
-	SetAnnounceEvery(show string, every time.Duration) error
-	SetCapacity(show string, n int) error
-	SetMaxOnAir(show string, n int) error
-	StartRecording(ctx context.Context, show string) (broadcast.RecordingState, error)
-	StopRecording(ctx context.Context, show string) (broadcast.RecordingState, error)
-	StartTalkback(ctx context.Context, show string, opts broadcast.TalkbackOptions) error
-	StopTalkback(ctx context.Context, show string) error
-	// JoinHost calls the show's host phone (host= in --show) into the
-	// on-air bridge and returns the line's channel; queue.ErrInvalid when
-	// the show has no host phone.
-	JoinHost(ctx context.Context, show, endpoint string) (string, error)
-	// ClearAir puts every unlocked caller on air back on hold (how
-	// broadcast.ClearHold) or drops them (broadcast.ClearDrop); locked ones
-	// stay. It reports both, also with an error for callers it could not
-	// clear.
-	ClearAir(ctx context.Context, show string, actor queue.Actor, how string, opts broadcast.DropOptions) (broadcast.AirCleared, error)
-}
+// Controls is the show-wide controls of the broadcast application
+// (control.Controls); *broadcast.App satisfies it.
+type Controls = control.Controls
+
+// TalkbackRules are what a show's talkback may use (control.TalkbackRules).
+type TalkbackRules = control.TalkbackRules
 
 // History is the history store; *postgres.Store satisfies it. Errors wrap
 // queue.ErrNotFound or queue.ErrInvalid where they apply.

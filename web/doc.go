@@ -5,12 +5,18 @@
 //
 // # Packages
 //
-// web wires both audiences; what they share is in packages of its own,
-// which import neither web nor each other upward: web/action (the table
-// of caller actions), web/feed (each show's one live subscription, with
-// two subscribers), web/stream (the SSE loop, its clients and bounds),
-// web/shared (errors to HTTP, strict JSON, printable text, the
-// principal), web/api (the API's types and document), web/auth and
+// web wires both audiences: the console (consoleUI) and the API
+// (restAPI) are a type each over what they share (core: the
+// configuration, the shows' hubs, the event streams, the audited controls
+// and the caller actions); Server keeps the front (front.go), the bounds
+// (limits.go) and the routes (server.go). What they share besides is in
+// packages of its own, which import neither web nor each other upward:
+// web/action (the table of caller actions), web/control (the table of
+// show controls and their audit), web/feed (each show's one live
+// subscription, with two subscribers), web/stream (the SSE loop, its
+// clients and bounds), web/shared (errors to HTTP, strict JSON, printable
+// text, the principal), web/api (the API's types and document) and
+// web/api/from (the API's types from the domain's), web/auth and
 // web/clientaddr; web/webtest holds the fakes the tests of both drive.
 //
 // # Dependencies
@@ -32,21 +38,22 @@
 // API operation, its button and key, and the words for it. The console's
 // buttons (lines.go), the API's routes (server.go) and operations
 // (openapi.go), the permission check (callerAct) and GET /me (me.go) are
-// made from it. The show-wide controls are the rows of showControls
-// (controls.go), served by consoleControl and apiControl, each through
-// auditedControls (audit.go). The API's Go types and its OpenAPI document,
+// made from it. The show-wide controls are the rows of control.Table
+// (package web/control), served by consoleControl and apiControl, each
+// through control.Audited, as are the API's settings. The API's Go types and its OpenAPI document,
 // whose schemas are made from them by reflection, are package web/api's.
 //
 // # Live updates
 //
 // Each show has one feed (package web/feed): the show's only subscription
 // to the broadcast application, resubscribed when lost, handing every
-// update to its two subscribers, the API's event stream (events,
-// api_events.go) and the console's renderer (renderer, render.go). The
-// show's hub (hub.go) holds the feed, both subscribers and what both
-// audiences show besides the updates: the chat (chat.go), the on-air
-// warning, and the profiles and caller notes of the callers shown
-// (callerinfo.go).
+// update to its two subscribers, each audience's side of the show: the
+// API's event stream (events, api_events.go, kept by restAPI) and the
+// console's (consoleShow, console_live.go, kept by consoleUI: its
+// renderer, render.go, its clients and the profiles and caller notes of
+// the callers shown, callerinfo.go). The show's hub (hub.go) holds the
+// feed and what both audiences show besides the updates, the chat
+// (chat.go) and the on-air warning, and tells both sides when they change.
 // The event stream numbers every event for the API (transitions, and the
 // show's lines, settings, recording, talkback, node and chat events; a
 // ring of the last Config.Ring, so a client resumes with Last-Event-ID,

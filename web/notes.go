@@ -20,7 +20,7 @@ const notesHistoryLimit = 20
 // notesDialog serves the notes dialog's content for one number
 // (GET /callers/{number}/notes?show=&call=): the notes as they are now,
 // and who they are for.
-func (s *Server) notesDialog(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) notesDialog(w http.ResponseWriter, r *http.Request) {
 	n, err := s.notesStore(r, auth.ActionNotes)
 	if err != nil {
 		s.done(w, r, callerPath(r), "", err)
@@ -47,7 +47,7 @@ func (s *Server) notesDialog(w http.ResponseWriter, r *http.Request) {
 // the notes dialog (the answer is a flash) or the caller's page (the
 // answer is the notes panel, and a flash beside it). Every show's line
 // shows the new notes at its next render.
-func (s *Server) consoleNotes(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleNotes(w http.ResponseWriter, r *http.Request) {
 	n, err := s.notesStore(r, auth.ActionNotes)
 	var saved queue.CallerNotes
 	if err == nil {
@@ -103,7 +103,7 @@ func readNotesForm(r *http.Request, number string) (queue.CallerNotes, error) {
 
 // retargetFlash points an htmx answer at the flash area: an error must not
 // replace the panel or section the form would have.
-func (s *Server) retargetFlash(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) retargetFlash(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("HX-Request") != "" {
 		w.Header().Set("HX-Retarget", "#flash")
 		w.Header().Set("HX-Reswap", "innerHTML")
@@ -121,7 +121,7 @@ type callerView struct {
 
 // callerView loads a number's page: its profile and calls, and its notes
 // and their history when there is a notes store.
-func (s *Server) callerView(r *http.Request, n string) (callerView, error) {
+func (s *consoleUI) callerView(r *http.Request, n string) (callerView, error) {
 	if s.cfg.History == nil {
 		return callerView{}, shared.NotFound("history", "")
 	}

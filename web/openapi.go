@@ -44,7 +44,7 @@ func openAPIFor(host string, acts []action.Action) map[string]any {
 }
 
 // apiOpenAPI serves the document, naming the host the client used.
-func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *restAPI) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
 	host := r.Host
 	if host == "" {
 		host = docHost

@@ -11,7 +11,7 @@ import (
 	"github.com/callin-radio/callin/web/shared"
 )
 
-func (s *Server) callerPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) callerPage(w http.ResponseWriter, r *http.Request) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		s.pageFail(w, r, err)
 		return
@@ -38,7 +38,7 @@ const (
 
 // searchPage finds callers by number or name (GET /callers?q=); without q
 // it shows the form.
-func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) searchPage(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	err := shared.Allow(r, auth.ActionView)
 	if err == nil && s.cfg.History == nil {
@@ -58,18 +58,18 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, searchPage(s.page(r, "Callers"), q, found))
 }
 
-func (s *Server) consoleBlock(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleBlock(w http.ResponseWriter, r *http.Request) {
 	s.blockDone(w, r, "Blocked.", s.block(r, true, r.PostFormValue("reason")))
 }
 
-func (s *Server) consoleUnblock(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleUnblock(w http.ResponseWriter, r *http.Request) {
 	s.blockDone(w, r, "Unblocked.", s.block(r, false, ""))
 }
 
 // blockDone answers a block or unblock from the caller's page: the block
 // section as it is now (so it says "blocked" at once), with a flash; an
 // error goes to the flash and leaves the section.
-func (s *Server) blockDone(w http.ResponseWriter, r *http.Request, msg string, err error) {
+func (s *consoleUI) blockDone(w http.ResponseWriter, r *http.Request, msg string, err error) {
 	if err != nil || r.Header.Get("HX-Request") == "" {
 		s.retargetFlash(w, r)
 		s.done(w, r, callerPath(r), msg, err)
@@ -87,11 +87,11 @@ func (s *Server) blockDone(w http.ResponseWriter, r *http.Request, msg string, e
 	s.render(w, r, http.StatusOK, withFlash(blockSection(pi, prof, permsOf(p.Role)), true, msg))
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, loginPage(pageInfo{Title: "Log in"}, http.StatusOK, "", r.URL.Query().Get("next")))
 }
 
 // loginFail draws the login page again after a failed login.
-func (s *Server) loginFail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+func (s *consoleUI) loginFail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	s.render(w, r, status, loginPage(pageInfo{Title: "Log in"}, status, msg, r.PostFormValue("next")))
 }

@@ -20,7 +20,7 @@ func recordingURL(show, name string, download bool) string {
 	return u
 }
 
-func (s *Server) recordingsPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) recordingsPage(w http.ResponseWriter, r *http.Request) {
 	h, err := s.recordingsReq(r)
 	var recs []queue.Recording
 	if err == nil {
@@ -35,7 +35,7 @@ func (s *Server) recordingsPage(w http.ResponseWriter, r *http.Request) {
 
 // consoleRecordingFile streams a recording to the browser: inline to play
 // it, or as a download with ?download=1.
-func (s *Server) consoleRecordingFile(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) consoleRecordingFile(w http.ResponseWriter, r *http.Request) {
 	h, err := s.recordingsReq(r)
 	if err == nil {
 		err = s.sendRecording(w, r, h, r.URL.Query().Get("download") == "")

@@ -47,7 +47,7 @@ func (v reportView) CSV(kind string) string {
 
 // reportRange reads the report's days: day=, or from= and to= (both
 // included), or today; in the server's time zone.
-func (s *Server) reportRange(r *http.Request) (from, to time.Time, single bool, err error) {
+func (s *consoleUI) reportRange(r *http.Request) (from, to time.Time, single bool, err error) {
 	now := s.cfg.Now()
 	q := r.URL.Query()
 	date := func(field string) (time.Time, error) {
@@ -93,7 +93,7 @@ func daysBetween(from, to time.Time) int {
 	return n
 }
 
-func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) reportPage(w http.ResponseWriter, r *http.Request) {
 	h, err := s.reportReq(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -116,7 +116,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 
 // reportReq checks a report request: the role may view, the show exists
 // and there is a history.
-func (s *Server) reportReq(r *http.Request) (*hub, error) {
+func (s *consoleUI) reportReq(r *http.Request) (*hub, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (s *Server) reportReq(r *http.Request) (*hub, error) {
 // reportCSV downloads the report's calls or transitions as CSV
 // (GET /shows/{show}/report/calls.csv or transitions.csv, with the
 // report's day or range): the API's exports, for a console session.
-func (s *Server) reportCSV(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) reportCSV(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.reportReq(r); err != nil {
 		s.pageFail(w, r, err)
 		return
@@ -146,14 +146,11 @@ func (s *Server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	q := url.Values{"format": {"csv"}, "from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}}
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = q.Encode()
-	switch chi.URLParam(r, "export") {
-	case "calls":
-		s.apiShowCalls(w, r2)
-	case "transitions":
-		s.apiShowTransitions(w, r2)
-	default:
-		s.pageFail(w, r, shared.NotFound("export", chi.URLParam(r, "export")))
+	if export := s.exports[chi.URLParam(r, "export")]; export != nil {
+		export(w, r2)
+		return
 	}
+	s.pageFail(w, r, shared.NotFound("export", chi.URLParam(r, "export")))
 }
 
 // outcomes are the report's outcomes, in its order.

@@ -12,7 +12,7 @@ import (
 )
 
 // writeJSON writes v with status; an encoding failure is logged.
-func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+func (s *core) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
@@ -22,13 +22,13 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 
 // apiFail writes err as a JSON error and logs it: server faults at error
 // level, refusals at debug.
-func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+func (s *core) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := shared.Classify(err)
 	s.logFail(r, status, err)
 	s.writeJSON(w, r, status, api.Error{Error: body})
 }
 
-func (s *Server) logFail(r *http.Request, status int, err error) {
+func (s *core) logFail(r *http.Request, status int, err error) {
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		// A refusal for want of room (streams, a node down), not a fault:
 		// a flood of them must not fill the log.
@@ -44,7 +44,7 @@ func (s *Server) logFail(r *http.Request, status int, err error) {
 
 // render writes a templ component as HTML; a failure is logged (the
 // response may be partly written by then).
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+func (s *consoleUI) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := c.Render(r.Context(), w); err != nil {
@@ -53,7 +53,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 }
 
 // pageFail renders err as an HTML error page.
-func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, err error) {
+func (s *consoleUI) pageFail(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := shared.Classify(err)
 	s.logFail(r, status, err)
 	s.render(w, r, status, errorPage(s.page(r, "Error"), status, body.Message))

@@ -147,7 +147,7 @@ func TestBrowserRowUpdates(t *testing.T) {
 	// callers in line order, each once.
 	expect := func(step string) {
 		t.Helper()
-		v, err := e.srv.hubs["morning"].currentView()
+		v, err := e.srv.console.shows["morning"].currentView()
 		if err != nil {
 			t.Fatal(err)
 		}

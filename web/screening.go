@@ -10,6 +10,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
@@ -109,7 +110,7 @@ func screeningEventOf(sc broadcast.Screening) api.ScreeningEvent {
 	e := api.ScreeningEvent{CallID: sc.CallID, Screener: sc.Screener, Phone: sc.Phone, State: string(sc.State),
 		Message: screeningWords(sc), Cause: sc.Cause, Started: sc.Started}
 	if sc.State != broadcast.ScreenRinging {
-		r, end := seconds(sc.Rang), sc.Ended
+		r, end := from.Seconds(sc.Rang), sc.Ended
 		e.Rang, e.Ended = &r, &end
 	}
 	return e
@@ -118,7 +119,7 @@ func screeningEventOf(sc broadcast.Screening) api.ScreeningEvent {
 // screeningOf is the screening on a phone that a console's Screen just
 // started for c: the show's, or as the request named it when the show has
 // moved on already.
-func (s *Server) screeningOf(r *http.Request, c queue.Call) broadcast.Screening {
+func (s *consoleUI) screeningOf(r *http.Request, c queue.Call) broadcast.Screening {
 	if snap, err := s.cfg.Shows.Snapshot(chi.URLParam(r, "show")); err == nil {
 		if sc, ok := snap.Screenings[c.ID]; ok {
 			return sc

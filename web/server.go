@@ -17,6 +17,7 @@ import (
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/clientaddr"
+	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
@@ -100,17 +101,32 @@ type Config struct {
 }
 
 // Server serves the producer console and the REST API. Run must be running
-// for live updates.
+// for live updates. It wires the two audiences: each has a type of its
+// own (consoleUI, restAPI) over what they share (core); Server keeps the
+// front (front.go), the bounds (limits.go) and the routes.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	limits  Limits
-	streams *stream.Server
-	hubs    map[string]*hub
-	keys    []string
-	static  http.Handler
-	// refusals rate-limits the log lines of refused requests.
-	refusals limitedLog
+	*core
+	console *consoleUI
+	api     *restAPI
+}
+
+// consoleUI serves the console: HTML pages and fragments for a browser
+// session, and its static files.
+type consoleUI struct {
+	*core
+	static http.Handler
+	// shows are the console's side of each show, by key.
+	shows map[string]*consoleShow
+	// exports are the report's CSV downloads by name (calls,
+	// transitions): the API's exports, wired by New.
+	exports map[string]http.HandlerFunc
+}
+
+// restAPI serves the automation API: JSON under /api/v1.
+type restAPI struct {
+	*core
+	// events are each show's event stream, by key.
+	events map[string]*events
 }
 
 // New builds a Server for the shows cfg.Shows lists at this moment.
@@ -143,19 +159,25 @@ func New(cfg Config) *Server {
 		cfg.retry = time.Second
 	}
 	cfg.Limits = cfg.Limits.orDefault()
+	c := &core{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, hubs: map[string]*hub{}}
+	c.streams = c.newStreams()
+	c.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
 	sub, _ := fs.Sub(staticFS, "static")
-	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits, hubs: map[string]*hub{},
-		static: http.StripPrefix("/static/", staticFiles(sub))}
-	s.streams = s.newStreams()
-	s.keys = slices.Sorted(slices.Values(cfg.Shows.Shows()))
-	for _, k := range s.keys {
-		s.hubs[k] = newHub(&s.cfg, s.log, k)
+	a := &restAPI{core: c, events: map[string]*events{}}
+	ui := &consoleUI{core: c, static: http.StripPrefix("/static/", staticFiles(sub)), shows: map[string]*consoleShow{},
+		exports: map[string]http.HandlerFunc{"calls": a.apiShowCalls, "transitions": a.apiShowTransitions}}
+	for _, k := range c.keys {
+		h := newHub(&c.cfg, c.log, k)
+		a.events[k] = newEvents(&c.cfg, c.log, k, h.airLimitNow)
+		ui.shows[k] = newConsoleShow(h)
+		h.follow(a.events[k], ui.shows[k])
+		c.hubs[k] = h
 	}
-	return s
+	return &Server{core: c, console: ui, api: a}
 }
 
 // newStreams is the server's event streams, bounded by its Limits.
-func (s *Server) newStreams() *stream.Server {
+func (s *core) newStreams() *stream.Server {
 	l := s.limits
 	return stream.NewServer(stream.Config{
 		Limits: stream.Limits{Max: l.MaxStreams, Reserved: l.StreamsReserved, PerUser: l.StreamsPerUser, Share: l.StreamShare,
@@ -191,9 +213,9 @@ func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.secure, s.hosts, getHead, s.bound)
 
-	r.Handle("/static/*", s.static)
-	r.Get("/login", s.loginPage)
-	r.Method(http.MethodPost, "/login", s.cfg.Auth.LoginHandler(s.loginFail))
+	r.Handle("/static/*", s.console.static)
+	r.Get("/login", s.console.loginPage)
+	r.Method(http.MethodPost, "/login", s.cfg.Auth.LoginHandler(s.console.loginFail))
 	// Outside the session check: logging out of a session that has
 	// already ended still clears the cookie and goes to the login page.
 	r.Post("/logout", s.logout)
@@ -207,64 +229,64 @@ func (s *Server) Handler() http.Handler {
 // session.
 func (s *Server) consoleRoutes(r chi.Router) {
 	r.Use(s.cfg.Auth.RequireSession)
-	r.Get("/", s.home)
-	r.Get("/shows/{show}", s.showPage)
-	r.Get("/shows/{show}/live", s.showLive)
-	r.Post("/shows/{show}/callers/{call}/{action}", s.consoleAct)
-	r.Post("/shows/{show}/take-next", s.consoleTakeNext)
-	r.Post("/shows/{show}/controls/{control}", s.consoleControl)
-	r.Post("/shows/{show}/chat", s.consoleChat)
-	r.Get("/shows/{show}/report", s.reportPage)
-	r.Get("/shows/{show}/report/{export}.csv", s.reportCSV)
-	r.Get("/shows/{show}/host", s.hostPage)
-	r.Get("/callers", s.searchPage)
-	r.Get("/settings", s.settingsPage)
-	r.Get("/shows/{show}/recordings", s.recordingsPage)
-	r.Get("/shows/{show}/recordings/{recording}/file", s.consoleRecordingFile)
-	r.Post("/settings/phone", s.settingsPhone)
-	r.Get("/callers/{number}", s.callerPage)
-	r.Get("/callers/{number}/notes", s.notesDialog)
-	r.Post("/callers/{number}/notes", s.consoleNotes)
-	r.Post("/callers/{number}/block", s.consoleBlock)
-	r.Post("/callers/{number}/unblock", s.consoleUnblock)
+	r.Get("/", s.console.home)
+	r.Get("/shows/{show}", s.console.showPage)
+	r.Get("/shows/{show}/live", s.console.showLive)
+	r.Post("/shows/{show}/callers/{call}/{action}", s.console.consoleAct)
+	r.Post("/shows/{show}/take-next", s.console.consoleTakeNext)
+	r.Post("/shows/{show}/controls/{control}", s.console.consoleControl)
+	r.Post("/shows/{show}/chat", s.console.consoleChat)
+	r.Get("/shows/{show}/report", s.console.reportPage)
+	r.Get("/shows/{show}/report/{export}.csv", s.console.reportCSV)
+	r.Get("/shows/{show}/host", s.console.hostPage)
+	r.Get("/callers", s.console.searchPage)
+	r.Get("/settings", s.console.settingsPage)
+	r.Get("/shows/{show}/recordings", s.console.recordingsPage)
+	r.Get("/shows/{show}/recordings/{recording}/file", s.console.consoleRecordingFile)
+	r.Post("/settings/phone", s.console.settingsPhone)
+	r.Get("/callers/{number}", s.console.callerPage)
+	r.Get("/callers/{number}/notes", s.console.notesDialog)
+	r.Post("/callers/{number}/notes", s.console.consoleNotes)
+	r.Post("/callers/{number}/block", s.console.consoleBlock)
+	r.Post("/callers/{number}/unblock", s.console.consoleUnblock)
 }
 
 // apiRoutes are the automation API's: JSON with bearer tokens.
 func (s *Server) apiRoutes(r chi.Router) {
-	r.Get("/openapi.json", s.apiOpenAPI)
+	r.Get("/openapi.json", s.api.apiOpenAPI)
 	r.Group(func(r chi.Router) {
 		r.Use(s.cfg.Auth.RequireBearer)
-		r.Get("/shows", s.apiShows)
-		r.Get("/shows/{show}", s.apiShow)
-		r.Get("/shows/{show}/settings", s.apiSettings)
-		r.Patch("/shows/{show}/settings", s.apiChangeSettings)
-		r.Get("/shows/{show}/callers", s.apiCallers)
-		r.Get("/shows/{show}/callers/{call}", s.apiCaller)
-		r.Get("/shows/{show}/callers/{call}/line-quality", s.apiLineQuality)
-		r.Get("/me", s.apiMe)
+		r.Get("/shows", s.api.apiShows)
+		r.Get("/shows/{show}", s.api.apiShow)
+		r.Get("/shows/{show}/settings", s.api.apiSettings)
+		r.Patch("/shows/{show}/settings", s.api.apiChangeSettings)
+		r.Get("/shows/{show}/callers", s.api.apiCallers)
+		r.Get("/shows/{show}/callers/{call}", s.api.apiCaller)
+		r.Get("/shows/{show}/callers/{call}/line-quality", s.api.apiLineQuality)
+		r.Get("/me", s.api.apiMe)
 		for _, a := range s.cfg.actions {
-			r.Post("/shows/{show}/callers/{call}/"+a.Path, s.apiAct(a))
+			r.Post("/shows/{show}/callers/{call}/"+a.Path, s.api.apiAct(a))
 		}
-		for _, c := range showControls {
-			if c.path != "" {
-				r.Method(c.method, "/shows/{show}"+c.path, s.apiControl(c))
+		for _, c := range control.Table {
+			if c.Path != "" {
+				r.Method(c.Method, "/shows/{show}"+c.Path, s.api.apiControl(c))
 			}
 		}
-		r.Post("/shows/{show}/take-next", s.apiTakeNext)
-		r.Get("/shows/{show}/on-air", s.apiOnAir)
-		r.Get("/shows/{show}/recordings", s.apiRecordings)
-		r.Get("/shows/{show}/recordings/{recording}/file", s.apiRecordingFile)
-		r.Get("/shows/{show}/chat", s.apiChat)
-		r.Post("/shows/{show}/chat", s.apiPostChat)
-		r.Get("/shows/{show}/calls", s.apiShowCalls)
-		r.Get("/shows/{show}/transitions", s.apiShowTransitions)
-		r.Get("/shows/{show}/events", s.apiEvents)
-		r.Get("/callers", s.apiSearch)
-		r.Get("/callers/{number}", s.apiHistory)
-		r.Get("/callers/{number}/notes", s.apiGetNotes)
-		r.Put("/callers/{number}/notes", s.apiPutNotes)
-		r.Put("/callers/{number}/block", s.apiBlock)
-		r.Delete("/callers/{number}/block", s.apiUnblock)
+		r.Post("/shows/{show}/take-next", s.api.apiTakeNext)
+		r.Get("/shows/{show}/on-air", s.api.apiOnAir)
+		r.Get("/shows/{show}/recordings", s.api.apiRecordings)
+		r.Get("/shows/{show}/recordings/{recording}/file", s.api.apiRecordingFile)
+		r.Get("/shows/{show}/chat", s.api.apiChat)
+		r.Post("/shows/{show}/chat", s.api.apiPostChat)
+		r.Get("/shows/{show}/calls", s.api.apiShowCalls)
+		r.Get("/shows/{show}/transitions", s.api.apiShowTransitions)
+		r.Get("/shows/{show}/events", s.api.apiEvents)
+		r.Get("/callers", s.api.apiSearch)
+		r.Get("/callers/{number}", s.api.apiHistory)
+		r.Get("/callers/{number}/notes", s.api.apiGetNotes)
+		r.Put("/callers/{number}/notes", s.api.apiPutNotes)
+		r.Put("/callers/{number}/block", s.api.apiBlock)
+		r.Delete("/callers/{number}/block", s.api.apiUnblock)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, shared.InvalidRoute(r))
@@ -278,16 +300,6 @@ func (s *Server) apiRoutes(r chi.Router) {
 // trusted proxy (Config.Proxies), the one the proxy names. Limits keyed on
 // clients use it.
 func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.cfg.Proxies.Addr(r) }
-
-// hub finds a show's hub, or queue.ErrNotFound.
-func (s *Server) hub(r *http.Request) (*hub, error) {
-	key := chi.URLParam(r, "show")
-	h := s.hubs[key]
-	if h == nil {
-		return nil, shared.NotFound("show", key)
-	}
-	return h, nil
-}
 
 // logout ends the session with auth's LogoutHandler (CSRF-checked; the
 // cookie is cleared and the browser sent to the login page, also when the

@@ -22,7 +22,7 @@ type Phones interface {
 }
 
 // settingsPage shows the logged-in user's own settings.
-func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) settingsPage(w http.ResponseWriter, r *http.Request) {
 	p, _ := shared.Principal(r)
 	phone := ""
 	if s.cfg.Phones != nil {
@@ -33,7 +33,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 
 // settingsPhone sets the logged-in user's own phone (anyone may set their
 // own; nobody another's here: `callin user phone` does that).
-func (s *Server) settingsPhone(w http.ResponseWriter, r *http.Request) {
+func (s *consoleUI) settingsPhone(w http.ResponseWriter, r *http.Request) {
 	p, _ := shared.Principal(r)
 	if s.cfg.Phones == nil {
 		s.done(w, r, "/settings", "", shared.NotFound("phones", ""))

@@ -664,12 +664,12 @@ func headerFrag(v showView, pm perms) templ.Component {
 		}
 		if pm[auth.ActionLines] {
 			if v.Snap.Settings.LinesOpen {
-				templ_7745c5c3_Err = control(v, "close-lines", "Close lines").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = controlButton(v, "close-lines", "Close lines").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = control(v, "open-lines", "Open lines").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = controlButton(v, "open-lines", "Open lines").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -677,12 +677,12 @@ func headerFrag(v showView, pm perms) templ.Component {
 		}
 		if pm[auth.ActionRecording] {
 			if v.Snap.Recording.Active {
-				templ_7745c5c3_Err = control(v, "stop-recording", "Stop recording").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = controlButton(v, "stop-recording", "Stop recording").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = control(v, "start-recording", "Record").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = controlButton(v, "start-recording", "Record").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -690,12 +690,12 @@ func headerFrag(v showView, pm perms) templ.Component {
 		}
 		if pm[auth.ActionTalkback] {
 			if v.Snap.Media.Talkback {
-				templ_7745c5c3_Err = control(v, "stop-talkback", "End talkback").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = controlButton(v, "stop-talkback", "End talkback").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = control(v, "start-talkback", "Talkback").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = controlButton(v, "start-talkback", "Talkback").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -708,7 +708,7 @@ func headerFrag(v showView, pm perms) templ.Component {
 			}
 		}
 		if pm[auth.ActionLines] && len(v.Snap.Media.Hosts) == 0 {
-			templ_7745c5c3_Err = control(v, "call-host", "Call host").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = controlButton(v, "call-host", "Call host").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -843,7 +843,7 @@ func talkbackMenu(v showView) templ.Component {
 	})
 }
 
-func control(v showView, name, label string) templ.Component {
+func controlButton(v showView, name, label string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

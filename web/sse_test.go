@@ -98,9 +98,9 @@ func TestSSEHeartbeat(t *testing.T) {
 
 func TestSSESlowClientIsDisconnected(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.ClientBuffer = 2; c.Ring = 2 })
-	h := e.srv.hubs["morning"]
+	ev := e.srv.api.events["morning"]
 	c := stream.NewClient("host", 2)
-	h.events.attach(c, -1)
+	ev.attach(c, -1)
 	for i := range 3 {
 		e.app.Arrive("c"+strconv.Itoa(i), "+1", "x")
 	}
@@ -109,9 +109,9 @@ func TestSSESlowClientIsDisconnected(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a client that reads nothing was not disconnected")
 	}
-	h.events.mu.Lock()
-	_, still := h.events.clients[c]
-	h.events.mu.Unlock()
+	ev.mu.Lock()
+	_, still := ev.clients[c]
+	ev.mu.Unlock()
 	if still {
 		t.Fatal("kicked client still registered")
 	}

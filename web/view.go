@@ -113,7 +113,7 @@ type pageInfo struct {
 }
 
 // page builds a pageInfo for r.
-func (s *Server) page(r *http.Request, title string) pageInfo {
+func (s *consoleUI) page(r *http.Request, title string) pageInfo {
 	p, _ := shared.Principal(r)
 	return pageInfo{Title: title, User: p.Name, Role: p.Role, CSRF: s.cfg.Auth.CSRFToken(r), Shows: s.keys,
 		Search: s.cfg.History != nil}

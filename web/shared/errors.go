@@ -125,3 +125,13 @@ func byteCount(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
+
+// Explained is an error whose words for the producer come with it (a
+// recording that Asterisk did not start says why); it is Err otherwise.
+type Explained struct {
+	Why string
+	Err error
+}
+
+func (e *Explained) Error() string { return e.Err.Error() }
+func (e *Explained) Unwrap() error { return e.Err }

@@ -1,4 +1,9 @@
-package web
+// Package from makes the API's JSON (package api's types, one schema of
+// the document each) from the domain's (queue's and broadcast's), so that
+// a change of a domain type never changes the API by accident. Durations
+// are seconds, named so. Its functions are named as the type they make:
+// from.Show(snapshot) is an api.Show.
+package from
 
 import (
 	"math"
@@ -10,37 +15,36 @@ import (
 	"github.com/callin-radio/callin/web/shared"
 )
 
-// The API's JSON from the domain's: each function here makes one of
-// package api's types (one schema of the document each) from queue's and
-// broadcast's, so that a change of a domain type never changes the API by
-// accident. Durations are seconds, named so.
+// Seconds is a duration in seconds, to the millisecond.
+func Seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
 
-// seconds is a duration in seconds, to the millisecond.
-func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
-
-func showOf(s broadcast.Snapshot) api.Show {
+// Show is a show as the API shows it, from its snapshot.
+func Show(s broadcast.Snapshot) api.Show {
 	st := s.Stats
 	return api.Show{Key: s.Show, Title: s.Settings.Title, LinesOpen: s.Settings.LinesOpen, Recording: s.Recording.Active,
 		Talkback: s.Media.Talkback, NodeUp: s.Node.OK(), AnnounceEverySeconds: int(s.Settings.AnnounceEvery / time.Second),
 		Stats: api.Stats{Arriving: st.Arriving, Waiting: st.Waiting, Screening: st.Screening, Ready: st.Ready, OnAir: st.OnAir,
 			Callback: st.Callback, PendingOnAir: st.PendingOnAir,
-			AverageWaitSeconds: seconds(st.AverageWait), LongestWaitSeconds: seconds(st.LongestWait),
-			PaceSeconds: seconds(st.Pace)}}
+			AverageWaitSeconds: Seconds(st.AverageWait), LongestWaitSeconds: Seconds(st.LongestWait),
+			PaceSeconds: Seconds(st.Pace)}}
 }
 
-func settingsOf(s broadcast.Settings, airLimit time.Duration) api.Settings {
+// Settings are a show's settings, with the consoles' on-air warning.
+func Settings(s broadcast.Settings, airLimit time.Duration) api.Settings {
 	return api.Settings{Title: s.Title, LinesOpen: s.LinesOpen, Capacity: s.Capacity, MaxOnAir: s.MaxOnAir,
 		AnnounceEverySeconds: int(s.AnnounceEvery / time.Second), OnAirWarningMinutes: int(airLimit / time.Minute),
 		MusicClass: s.MOHClass}
 }
 
-func notesOf(n queue.Notes) api.Notes {
+// Notes are a call's screening notes.
+func Notes(n queue.Notes) api.Notes {
 	return api.Notes{Name: n.Name, Location: n.Location, Topic: n.Topic, Priority: n.Priority}
 }
 
-func callOf(c queue.Call) api.Call {
+// Call is one caller.
+func Call(c queue.Call) api.Call {
 	out := api.Call{ID: c.ID, Number: c.Number, Name: c.Name, Node: c.Node, ChannelID: c.ChannelID, State: c.State,
-		ArrivedAt: c.ArrivedAt, Since: c.Since, Position: c.Position, Notes: notesOf(c.Notes), Screener: c.Screener,
+		ArrivedAt: c.ArrivedAt, Since: c.Since, Position: c.Position, Notes: Notes(c.Notes), Screener: c.Screener,
 		Muted: c.Muted, Locked: c.Locked, Next: c.Next, Top: c.Top, Announcing: c.Announcing, WasOnAir: c.WasOnAir,
 		Blocked: c.Blocked, BlockNote: c.BlockNote, Confirmed: c.Confirmed, Pending: c.Pending, Outcome: c.Outcome,
 		Reason: c.Reason, Seq: c.Seq}
@@ -51,40 +55,44 @@ func callOf(c queue.Call) api.Call {
 	return out
 }
 
-func qualityOf(q broadcast.LineQuality) *api.LineQuality {
+// Quality is a line's last measure.
+func Quality(q broadcast.LineQuality) *api.LineQuality {
 	return &api.LineQuality{At: q.At, JitterMS: q.JitterMS, LossPercent: q.LossPct, RTTMS: q.RTTMS, MES: q.MES, Grade: q.Grade}
 }
 
 // withQuality adds each caller's last line measure from a snapshot.
-func withQuality(l api.CallList, q map[string]broadcast.LineQuality) api.CallList {
+func WithQuality(l api.CallList, q map[string]broadcast.LineQuality) api.CallList {
 	for i, c := range l.Callers {
 		if lq, ok := q[c.ID]; ok {
-			l.Callers[i].Quality = qualityOf(lq)
+			l.Callers[i].Quality = Quality(lq)
 		}
 	}
 	return l
 }
 
-func callsOf(cs []queue.Call) api.CallList {
+// Calls is a list of callers.
+func Calls(cs []queue.Call) api.CallList {
 	out := api.CallList{Callers: make([]api.Call, 0, len(cs))}
 	for _, c := range cs {
-		out.Callers = append(out.Callers, callOf(c))
+		out.Callers = append(out.Callers, Call(c))
 	}
 	return out
 }
 
-func apiTransitionOf(t queue.Transition) api.Transition {
+// Transition is one change of a call's state.
+func Transition(t queue.Transition) api.Transition {
 	out := api.Transition{CallID: t.CallID, Seq: t.Seq, At: t.At, Show: t.Show, From: t.From, To: t.To, Action: t.Action,
 		Actor: api.Actor{Kind: t.Actor.Kind, Name: t.Actor.Name}, Number: t.Number, Name: t.Name, Node: t.Node,
 		ChannelID: t.ChannelID, Outcome: t.Outcome, Cause: t.Cause, Reason: t.Reason}
 	if t.Notes != nil {
-		n := notesOf(*t.Notes)
+		n := Notes(*t.Notes)
 		out.Notes = &n
 	}
 	return out
 }
 
-func profileOf(p queue.Profile) api.Profile {
+// Profile is what is known of a number.
+func Profile(p queue.Profile) api.Profile {
 	out := api.Profile{Number: p.Number, Name: p.Name, Notes: p.Notes, Calls: p.Calls, OnAir: p.OnAir,
 		FirstCall: p.FirstCall, LastCall: p.LastCall, Blocked: p.Blocked}
 	if p.Blocked {
@@ -93,22 +101,25 @@ func profileOf(p queue.Profile) api.Profile {
 	return out
 }
 
-func callRecordOf(c queue.CallRecord) api.CallRecord {
+// CallRecord is one past call.
+func CallRecord(c queue.CallRecord) api.CallRecord {
 	return api.CallRecord{ID: c.ID, Show: c.Show, Number: c.Number, Name: c.Name, State: c.State, ArrivedAt: c.ArrivedAt,
 		AnsweredAt: c.AnsweredAt, OnAirAt: c.OnAirAt, EndedAt: c.EndedAt, Outcome: c.Outcome, Cause: c.Cause,
-		Reason: c.Reason, Notes: notesOf(c.Notes)}
+		Reason: c.Reason, Notes: Notes(c.Notes)}
 }
 
-func recordingOf(r queue.Recording) api.Recording {
+// Recording is one kept recording.
+func Recording(r queue.Recording) api.Recording {
 	calls := r.Calls
 	if calls == nil {
 		calls = []string{}
 	}
 	return api.Recording{Name: r.Name, Show: r.Show, Format: r.Format, Started: r.Started, Ended: r.Ended,
-		DurationSeconds: seconds(r.Duration), Calls: calls, Kept: r.Deleted.IsZero()}
+		DurationSeconds: Seconds(r.Duration), Calls: calls, Kept: r.Deleted.IsZero()}
 }
 
-func recordingStateOf(r broadcast.RecordingState) api.RecordingState {
+// RecordingState is the on-air recording now.
+func RecordingState(r broadcast.RecordingState) api.RecordingState {
 	return api.RecordingState{Active: r.Active, Name: r.Name, State: r.State, Format: r.Format, Started: r.Started,
-		Ended: r.Ended, DurationSeconds: seconds(r.Duration), Calls: r.Calls, Error: shared.Printable(r.Error)}
+		Ended: r.Ended, DurationSeconds: Seconds(r.Duration), Calls: r.Calls, Error: shared.Printable(r.Error)}
 }

@@ -1,4 +1,4 @@
-package web
+package control
 
 import (
 	"regexp"
@@ -39,11 +39,11 @@ func SafeSound(media string) bool {
 	return ok && safeSound.MatchString(name)
 }
 
-// check returns nil if p may start a talkback with opts on show, or an
+// Check returns nil if p may start a talkback with opts on show, or an
 // error naming the field and the rule. A user may ring their own phone
 // (User: their name; the phone is the one an admin gave them); a token is
 // nobody's phone.
-func (t TalkbackRules) check(show string, opts broadcast.TalkbackOptions, p auth.Principal) error {
+func (t TalkbackRules) Check(show string, opts broadcast.TalkbackOptions, p auth.Principal) error {
 	if opts.User != "" && (p.Kind != auth.KindUser || opts.User != p.Name) {
 		return shared.Invalid("user", "a talkback rings only your own phone: leave user out and name one of the show's talkback phones as endpoint")
 	}
