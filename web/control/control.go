@@ -135,8 +135,16 @@ var Table = []Control{
 // studioControl names another studio node for a show across nodes,
 // typically once its studio node is lost (the console's banner offers
 // it then).
-var studioControl = Control{Console: "set-studio", Perm: auth.ActionLines,
+var studioControl = Control{Console: "set-studio", Method: "POST", Path: "/studio", Perm: auth.ActionLines,
 	Form: func(r *http.Request) (Input, error) { return nodeInput(r.PostFormValue("node")) },
+	JSON: func(r *http.Request) (Input, error) {
+		var in api.StudioSet
+		if err := shared.DecodeJSON(r, &in); err != nil {
+			return Input{}, err
+		}
+		return nodeInput(in.Node)
+	},
+	Answer: showAnswer,
 	Do: func(r *http.Request, ctl Audited, sh Show, in Input) (Result, error) {
 		return Result{}, ctl.SetStudio(r.Context(), sh.Key, in.Node)
 	},

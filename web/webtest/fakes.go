@@ -221,6 +221,15 @@ func (a *App) SetStudio(_ context.Context, show, node string) error {
 	return nil
 }
 
+// NodeLost ends the calls held on node node_lost, as broadcast does when
+// a node of a show across nodes is lost.
+func (a *App) NodeLost(node string) {
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	_, ts := a.Q.NodeLost(a.Now, node)
+	a.Emit(ts...)
+}
+
 // send sends one update to every subscriber; a.Mu held.
 func (a *App) Send(u broadcast.Update) {
 	u.Show = a.Key
