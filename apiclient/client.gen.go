@@ -294,6 +294,21 @@ func (e LinesFrameEvent) Valid() bool {
 	}
 }
 
+// Defines values for LoadFrameEvent.
+const (
+	Load LoadFrameEvent = "load"
+)
+
+// Valid indicates whether the value is a known member of the LoadFrameEvent enum.
+func (e LoadFrameEvent) Valid() bool {
+	switch e {
+	case Load:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeKind.
 const (
 	MeKindToken MeKind = "token"
@@ -338,31 +353,31 @@ func (e MeRole) Valid() bool {
 
 // Defines values for NodeEventState.
 const (
-	Connecting NodeEventState = "connecting"
-	Down       NodeEventState = "down"
-	Replaced   NodeEventState = "replaced"
-	Standby    NodeEventState = "standby"
-	Stopped    NodeEventState = "stopped"
-	Syncing    NodeEventState = "syncing"
-	Up         NodeEventState = "up"
+	NodeEventStateConnecting NodeEventState = "connecting"
+	NodeEventStateDown       NodeEventState = "down"
+	NodeEventStateReplaced   NodeEventState = "replaced"
+	NodeEventStateStandby    NodeEventState = "standby"
+	NodeEventStateStopped    NodeEventState = "stopped"
+	NodeEventStateSyncing    NodeEventState = "syncing"
+	NodeEventStateUp         NodeEventState = "up"
 )
 
 // Valid indicates whether the value is a known member of the NodeEventState enum.
 func (e NodeEventState) Valid() bool {
 	switch e {
-	case Connecting:
+	case NodeEventStateConnecting:
 		return true
-	case Down:
+	case NodeEventStateDown:
 		return true
-	case Replaced:
+	case NodeEventStateReplaced:
 		return true
-	case Standby:
+	case NodeEventStateStandby:
 		return true
-	case Stopped:
+	case NodeEventStateStopped:
 		return true
-	case Syncing:
+	case NodeEventStateSyncing:
 		return true
-	case Up:
+	case NodeEventStateUp:
 		return true
 	default:
 		return false
@@ -378,6 +393,39 @@ const (
 func (e NodeFrameEvent) Valid() bool {
 	switch e {
 	case Node:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NodeLoadState.
+const (
+	NodeLoadStateConnecting NodeLoadState = "connecting"
+	NodeLoadStateDown       NodeLoadState = "down"
+	NodeLoadStateReplaced   NodeLoadState = "replaced"
+	NodeLoadStateStandby    NodeLoadState = "standby"
+	NodeLoadStateStopped    NodeLoadState = "stopped"
+	NodeLoadStateSyncing    NodeLoadState = "syncing"
+	NodeLoadStateUp         NodeLoadState = "up"
+)
+
+// Valid indicates whether the value is a known member of the NodeLoadState enum.
+func (e NodeLoadState) Valid() bool {
+	switch e {
+	case NodeLoadStateConnecting:
+		return true
+	case NodeLoadStateDown:
+		return true
+	case NodeLoadStateReplaced:
+		return true
+	case NodeLoadStateStandby:
+		return true
+	case NodeLoadStateStopped:
+		return true
+	case NodeLoadStateSyncing:
+		return true
+	case NodeLoadStateUp:
 		return true
 	default:
 		return false
@@ -504,6 +552,54 @@ func (e SettingsFrameEvent) Valid() bool {
 	}
 }
 
+// Defines values for StudioState.
+const (
+	StudioStateConnecting StudioState = "connecting"
+	StudioStateDown       StudioState = "down"
+	StudioStateReplaced   StudioState = "replaced"
+	StudioStateStandby    StudioState = "standby"
+	StudioStateStopped    StudioState = "stopped"
+	StudioStateSyncing    StudioState = "syncing"
+	StudioStateUp         StudioState = "up"
+)
+
+// Valid indicates whether the value is a known member of the StudioState enum.
+func (e StudioState) Valid() bool {
+	switch e {
+	case StudioStateConnecting:
+		return true
+	case StudioStateDown:
+		return true
+	case StudioStateReplaced:
+		return true
+	case StudioStateStandby:
+		return true
+	case StudioStateStopped:
+		return true
+	case StudioStateSyncing:
+		return true
+	case StudioStateUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioFrameEvent.
+const (
+	StudioFrameEventStudio StudioFrameEvent = "studio"
+)
+
+// Valid indicates whether the value is a known member of the StudioFrameEvent enum.
+func (e StudioFrameEvent) Valid() bool {
+	switch e {
+	case StudioFrameEventStudio:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TalkbackFrameEvent.
 const (
 	TalkbackFrameEventTalkback TalkbackFrameEvent = "talkback"
@@ -521,6 +617,7 @@ func (e TalkbackFrameEvent) Valid() bool {
 
 // Defines values for TransitionAction.
 const (
+	TransitionActionAirLost         TransitionAction = "air_lost"
 	TransitionActionArrive          TransitionAction = "arrive"
 	TransitionActionBlock           TransitionAction = "block"
 	TransitionActionCallbackDial    TransitionAction = "callback_dial"
@@ -538,6 +635,7 @@ const (
 	TransitionActionLock            TransitionAction = "lock"
 	TransitionActionMoveToTop       TransitionAction = "move_to_top"
 	TransitionActionMute            TransitionAction = "mute"
+	TransitionActionNodeLost        TransitionAction = "node_lost"
 	TransitionActionNotes           TransitionAction = "notes"
 	TransitionActionPickNext        TransitionAction = "pick_next"
 	TransitionActionPromote         TransitionAction = "promote"
@@ -557,6 +655,8 @@ const (
 // Valid indicates whether the value is a known member of the TransitionAction enum.
 func (e TransitionAction) Valid() bool {
 	switch e {
+	case TransitionActionAirLost:
+		return true
 	case TransitionActionArrive:
 		return true
 	case TransitionActionBlock:
@@ -590,6 +690,8 @@ func (e TransitionAction) Valid() bool {
 	case TransitionActionMoveToTop:
 		return true
 	case TransitionActionMute:
+		return true
+	case TransitionActionNodeLost:
 		return true
 	case TransitionActionNotes:
 		return true
@@ -1093,6 +1195,19 @@ type LinesFrame struct {
 // LinesFrameEvent defines model for LinesFrame.Event.
 type LinesFrameEvent string
 
+// LoadFrame A show across nodes: its load on one node changed.
+type LoadFrame struct {
+	// Data One node of a show across nodes, with the show's load there.
+	Data  NodeLoad       `json:"data"`
+	Event LoadFrameEvent `json:"event"`
+
+	// Id The event's id, for Last-Event-ID.
+	Id string `json:"id"`
+}
+
+// LoadFrameEvent defines model for LoadFrame.Event.
+type LoadFrameEvent string
+
 // Me defines model for Me.
 type Me struct {
 	CallerActions []PermittedAction `json:"caller_actions"`
@@ -1140,7 +1255,7 @@ type NodeEvent struct {
 // NodeEventState defines model for NodeEvent.State.
 type NodeEventState string
 
-// NodeFrame The show's Asterisk node changed health.
+// NodeFrame One of the show's Asterisk nodes changed health.
 type NodeFrame struct {
 	Data  NodeEvent      `json:"data"`
 	Event NodeFrameEvent `json:"event"`
@@ -1151,6 +1266,26 @@ type NodeFrame struct {
 
 // NodeFrameEvent defines model for NodeFrame.Event.
 type NodeFrameEvent string
+
+// NodeLoad One node of a show across nodes, with the show's load there.
+type NodeLoad struct {
+	// Capacity The callers the node holds over all its shows before callin marks it full (0: no limit).
+	Capacity int `json:"capacity"`
+
+	// Full callin has marked the node full: its dialplan refuses new callers, so the SIP front tries another node.
+	Full bool `json:"full"`
+
+	// Held The show's callers held on the node.
+	Held  int           `json:"held"`
+	Node  string        `json:"node"`
+	State NodeLoadState `json:"state"`
+
+	// Studio The show's studio node now.
+	Studio bool `json:"studio"`
+}
+
+// NodeLoadState defines model for NodeLoad.State.
+type NodeLoadState string
 
 // Notes defines model for Notes.
 type Notes struct {
@@ -1366,10 +1501,16 @@ type Show struct {
 	Key                  string `json:"key"`
 	LinesOpen            bool   `json:"lines_open"`
 	NodeUp               bool   `json:"node_up"`
-	Recording            bool   `json:"recording"`
-	Stats                Stats  `json:"stats"`
-	Talkback             bool   `json:"talkback"`
-	Title                string `json:"title"`
+
+	// Nodes A show across several Asterisk nodes: each node, in its configured order, with the show's load there. Absent for a show on one node.
+	Nodes     *[]NodeLoad `json:"nodes,omitempty"`
+	Recording bool        `json:"recording"`
+	Stats     Stats       `json:"stats"`
+
+	// Studio A show across nodes' studio node and whether it is lost.
+	Studio   *Studio `json:"studio,omitempty"`
+	Talkback bool    `json:"talkback"`
+	Title    string  `json:"title"`
 }
 
 // ShowList defines model for ShowList.
@@ -1399,6 +1540,36 @@ type Stats struct {
 	Ready        int `json:"ready"`
 	Screening    int `json:"screening"`
 	Waiting      int `json:"waiting"`
+}
+
+// Studio A show across nodes' studio node and whether it is lost.
+type Studio struct {
+	// Lost The studio node was down too long: nobody can go on air until it comes back or another studio is named (POST studio).
+	Lost  bool        `json:"lost"`
+	Node  string      `json:"node"`
+	State StudioState `json:"state"`
+}
+
+// StudioState defines model for Studio.State.
+type StudioState string
+
+// StudioFrame A show across nodes: its studio node changed health, was lost, or another was named.
+type StudioFrame struct {
+	// Data A show across nodes' studio node and whether it is lost.
+	Data  Studio           `json:"data"`
+	Event StudioFrameEvent `json:"event"`
+
+	// Id The event's id, for Last-Event-ID.
+	Id string `json:"id"`
+}
+
+// StudioFrameEvent defines model for StudioFrame.Event.
+type StudioFrameEvent string
+
+// StudioSet The node to name as the show's studio.
+type StudioSet struct {
+	// Node One of the show's nodes, up, to be its studio.
+	Node string `json:"node"`
 }
 
 // Talkback defines model for Talkback.
@@ -1643,6 +1814,9 @@ type DropOnAirJSONRequestBody = Drop
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsChange
 
+// SetStudioJSONRequestBody defines body for SetStudio for application/json ContentType.
+type SetStudioJSONRequestBody = StudioSet
+
 // StartTalkbackJSONRequestBody defines body for StartTalkback for application/json ContentType.
 type StartTalkbackJSONRequestBody = TalkbackStart
 
@@ -1792,6 +1966,58 @@ func (t *Event) FromNodeFrame(v NodeFrame) error {
 
 // MergeNodeFrame performs a merge with any union data inside the Event, using the provided NodeFrame
 func (t *Event) MergeNodeFrame(v NodeFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLoadFrame returns the union data inside the Event as a LoadFrame
+func (t Event) AsLoadFrame() (LoadFrame, error) {
+	var body LoadFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLoadFrame overwrites any union data inside the Event as the provided LoadFrame
+func (t *Event) FromLoadFrame(v LoadFrame) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLoadFrame performs a merge with any union data inside the Event, using the provided LoadFrame
+func (t *Event) MergeLoadFrame(v LoadFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsStudioFrame returns the union data inside the Event as a StudioFrame
+func (t Event) AsStudioFrame() (StudioFrame, error) {
+	var body StudioFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStudioFrame overwrites any union data inside the Event as the provided StudioFrame
+func (t *Event) FromStudioFrame(v StudioFrame) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeStudioFrame performs a merge with any union data inside the Event, using the provided StudioFrame
+func (t *Event) MergeStudioFrame(v StudioFrame) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2270,7 +2496,7 @@ type ClientInterface interface {
 
 	// StreamEvents Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2384,6 +2610,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
 	UpdateSettings(ctx context.Context, show ShowKey, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetStudioWithBody Name another studio node for a show across nodes
+	//
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+	SetStudioWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetStudio Name another studio node for a show across nodes
+	//
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+	SetStudio(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TakeNext Put the next caller in line on air
 	//
@@ -3065,7 +3309,7 @@ func (c *Client) PostChat(ctx context.Context, show ShowKey, body PostChatJSONRe
 
 // StreamEvents Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3320,6 +3564,44 @@ func (c *Client) UpdateSettingsWithBody(ctx context.Context, show ShowKey, conte
 // Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
 func (c *Client) UpdateSettings(ctx context.Context, show ShowKey, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateSettingsRequest(c.Server, show, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetStudioWithBody Name another studio node for a show across nodes
+//
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+func (c *Client) SetStudioWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetStudioRequestWithBody(c.Server, show, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetStudio Name another studio node for a show across nodes
+//
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+func (c *Client) SetStudio(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetStudioRequest(c.Server, show, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5221,6 +5503,53 @@ func NewUpdateSettingsRequestWithBody(server string, show ShowKey, contentType s
 	return req, nil
 }
 
+// NewSetStudioRequest calls the generic SetStudio builder with application/json body
+func NewSetStudioRequest(server string, show ShowKey, body SetStudioJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetStudioRequestWithBody(server, show, "application/json", bodyReader)
+}
+
+// NewSetStudioRequestWithBody constructs an http.Request for the SetStudio method, with any body, and a specified content type
+func NewSetStudioRequestWithBody(server string, show ShowKey, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/studio", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewTakeNextRequest constructs an http.Request for the TakeNext method
 func NewTakeNextRequest(server string, show ShowKey) (*http.Request, error) {
 	var err error
@@ -5801,7 +6130,7 @@ type ClientWithResponsesInterface interface {
 
 	// StreamEventsWithResponse Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5933,6 +6262,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
 	UpdateSettingsWithResponse(ctx context.Context, show ShowKey, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
+
+	// SetStudioWithBodyWithResponse Name another studio node for a show across nodes
+	//
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+	SetStudioWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetStudioResponse, error)
+
+	// SetStudioWithResponse Name another studio node for a show across nodes
+	//
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+	SetStudioWithResponse(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*SetStudioResponse, error)
 
 	// TakeNextWithResponse Put the next caller in line on air
 	//
@@ -9754,6 +10101,124 @@ func (r UpdateSettingsResponse) ContentType() string {
 	return ""
 }
 
+type SetStudioResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Show
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *N409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *N413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *N415
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *N502
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *N503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetStudioResponse) GetJSON200() *Show {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetStudioResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetStudioResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetStudioResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetStudioResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SetStudioResponse) GetJSON409() *N409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetStudioResponse) GetJSON413() *N413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetStudioResponse) GetJSON415() *N415 {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SetStudioResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SetStudioResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r SetStudioResponse) GetJSON502() *N502 {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetStudioResponse) GetJSON503() *N503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetStudioResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetStudioResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetStudioResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetStudioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TakeNextResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10682,7 +11147,7 @@ func (c *ClientWithResponses) PostChatWithResponse(ctx context.Context, show Sho
 
 // StreamEventsWithResponse Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10903,6 +11368,36 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, sh
 		return nil, err
 	}
 	return ParseUpdateSettingsResponse(rsp)
+}
+
+// SetStudioWithBodyWithResponse Name another studio node for a show across nodes
+//
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+func (c *ClientWithResponses) SetStudioWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetStudioResponse, error) {
+	rsp, err := c.SetStudioWithBody(ctx, show, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetStudioResponse(rsp)
+}
+
+// SetStudioWithResponse Name another studio node for a show across nodes
+//
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
+func (c *ClientWithResponses) SetStudioWithResponse(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*SetStudioResponse, error) {
+	rsp, err := c.SetStudio(ctx, show, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetStudioResponse(rsp)
 }
 
 // TakeNextWithResponse Put the next caller in line on air
@@ -14136,6 +14631,109 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetStudioResponse parses an HTTP response from a SetStudioWithResponse call
+func ParseSetStudioResponse(rsp *http.Response) (*SetStudioResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetStudioResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Show
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

@@ -125,6 +125,10 @@ func (h *events) Update(u broadcast.Update) {
 		h.publishLocked("node", api.NodeEvent{Node: u.Node.Node, State: u.Node.State, Since: u.Node.Since})
 	case broadcast.UpdateScreening:
 		h.publishLocked("screening", screeningEventOf(u.Screening))
+	case broadcast.UpdateLoad:
+		h.publishLocked("load", from.NodeLoad(u.Load))
+	case broadcast.UpdateStudio:
+		h.publishLocked("studio", from.Studio(u.Studio))
 	}
 }
 

@@ -55,7 +55,7 @@
 // feed and what both audiences show besides the updates, the chat
 // (chat.go) and the on-air warning, and tells both sides when they change.
 // The event stream numbers every event for the API (transitions, and the
-// show's lines, settings, recording, talkback, node and chat events; a
+// show's lines, settings, recording, talkback, node, load, studio and chat events; a
 // ring of the last Config.Ring, so a client resumes with Last-Event-ID,
 // or gets an event named "reset" when its id is no longer kept, or when
 // the feed was lost). The renderer renders the console's
@@ -89,6 +89,19 @@
 // rowAct) that static/console.js reads when one is pressed; rows carry no
 // timer text (console.js ticks it, and escalates it) and no place in line
 // (a CSS counter), so a row's HTML changes only when its call does.
+//
+// # A show across nodes
+//
+// A show whose line spans several Asterisk nodes (issue 24; nodes.go)
+// shows each caller's node on its row ("node B"), each node's load in
+// the header ("A 212/600 studio · B 600/600 full", live from
+// broadcast's UpdateLoad), and, once its studio node is lost
+// (UpdateStudio), a banner on every console with a button per node up
+// for producers and admins to name another studio: control.Table's
+// set-studio, audited, which the API serves as POST
+// /api/v1/shows/{show}/studio. The API's show lists the nodes and the
+// studio, and its event stream sends load and studio events. A show on
+// one node shows none of this, in the console or the API.
 //
 // # Errors
 //

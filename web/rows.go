@@ -116,30 +116,30 @@ func (g groupRows) same(o groupRows) bool {
 // equal HTML for one role of one show; TestRowKeyCoversRow checks that
 // every field of queue.Call that changes the row is here.
 type rowKey struct {
-	id, number, name  string
-	screener, pending string
-	state             queue.State
-	arrived           time.Time
-	notes             queue.Notes
-	inLine, next, top bool
-	muted, locked     bool // not shown in line rows today; cheap to keep
-	blocked           bool
-	blockNote         string
-	confirmed         bool
-	callback          queue.Callback
-	hasCallback       bool
-	profile           queue.Profile
-	hasProfile        bool
-	callerNotes       queue.CallerNotes
-	quality           string
-	pendingText       string // pendingOf: whose phone rings
-	screeningNote     string // screeningNote: the last screening that did not happen
+	id, node, number, name string
+	screener, pending      string
+	state                  queue.State
+	arrived                time.Time
+	notes                  queue.Notes
+	inLine, next, top      bool
+	muted, locked          bool // not shown in line rows today; cheap to keep
+	blocked                bool
+	blockNote              string
+	confirmed              bool
+	callback               queue.Callback
+	hasCallback            bool
+	profile                queue.Profile
+	hasProfile             bool
+	callerNotes            queue.CallerNotes
+	quality                string
+	pendingText            string // pendingOf: whose phone rings
+	screeningNote          string // screeningNote: the last screening that did not happen
 }
 
 // keyOf is the rowKey of c in v.
 func keyOf(v showView, c queue.Call) rowKey {
 	p, ok := v.Profiles[c.Number]
-	k := rowKey{id: c.ID, number: c.Number, name: c.Name, screener: c.Screener, pending: c.Pending,
+	k := rowKey{id: c.ID, node: c.Node, number: c.Number, name: c.Name, screener: c.Screener, pending: c.Pending,
 		state: c.State, arrived: c.ArrivedAt, notes: c.Notes, inLine: c.Position > 0, next: c.Next, top: c.Top,
 		muted: c.Muted, locked: c.Locked, blocked: c.Blocked, blockNote: c.BlockNote, confirmed: c.Confirmed,
 		profile: p, hasProfile: ok, callerNotes: v.callerNotes(c), quality: v.Snap.Quality[c.ID].Grade,

@@ -135,6 +135,11 @@ var FixedOps = []Op{
 		Body: "TalkbackStart", OK: jsonOK("Talkback"), Statuses: statuses(stRead, stBody, stAct)},
 	{Method: "POST", Path: "/shows/{show}/talkback/stop", ID: "stopTalkback", Tag: "media", Summary: "Stop the talkback", Who: WhoProducer,
 		OK: jsonOK("Talkback"), Statuses: statuses(stRead, stAct)},
+	{Method: "POST", Path: "/shows/{show}/studio", ID: "setStudio", Tag: "shows", Summary: "Name another studio node for a show across nodes", Who: WhoProducer,
+		Desc: "The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). " +
+			"With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. " +
+			"422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin.",
+		Body: "StudioSet", OK: jsonOK("Show"), Statuses: statuses(stRead, stBody, stAct)},
 	{Method: "POST", Path: "/shows/{show}/host/call", ID: "callHost", Tag: "media", Summary: "Call the host's phone onto the air", Who: WhoProducer,
 		Desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
 		OK:   jsonOK("HostCall"), Statuses: statuses(stRead, stAct, []int{422})},
@@ -200,7 +205,9 @@ const eventsDoc = "A text/event-stream of the show's events, each an `event:` na
 	"(the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, " +
 	"dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), " +
 	"`settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), " +
-	"`talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (the show's Asterisk node changed health; NodeEvent), " +
+	"`talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), " +
+	"`load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), " +
+	"`studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), " +
 	"`screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), " +
 	"`chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed " +
 	"(the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the " +
@@ -437,14 +444,16 @@ func eventFrames() map[string]any {
 	return map[string]any{
 		"Event": describe(map[string]any{"oneOf": []any{
 			ref("TransitionFrame"), ref("LinesFrame"), ref("SettingsFrame"), ref("RecordingFrame"), ref("TalkbackFrame"),
-			ref("NodeFrame"), ref("ScreeningFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
+			ref("NodeFrame"), ref("LoadFrame"), ref("StudioFrame"), ref("ScreeningFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
 		}}, "One frame of the event stream: its id: line, its event: name and its data: JSON."),
 		"TransitionFrame": event("transition", "Transition", "A call changed.", true),
 		"LinesFrame":      event("lines", "LinesEvent", "The lines opened or closed.", true),
 		"SettingsFrame":   event("settings", "Settings", "A setting changed.", true),
 		"RecordingFrame":  event("recording", "RecordingState", "The recording started, stopped or finished.", true),
 		"TalkbackFrame":   event("talkback", "TalkbackEvent", "A talkback started, reached more or fewer holding bridges, or stopped.", true),
-		"NodeFrame":       event("node", "NodeEvent", "The show's Asterisk node changed health.", true),
+		"NodeFrame":       event("node", "NodeEvent", "One of the show's Asterisk nodes changed health.", true),
+		"LoadFrame":       event("load", "NodeLoad", "A show across nodes: its load on one node changed.", true),
+		"StudioFrame":     event("studio", "Studio", "A show across nodes: its studio node changed health, was lost, or another was named.", true),
 		"ScreeningFrame":  event("screening", "ScreeningEvent", "A screener's phone rings for a caller, was answered, or did not take the call.", true),
 		"ChatFrame":       event("chat", "Message", "A chat message.", true),
 		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),

@@ -46,6 +46,34 @@ type Show struct {
 	// AnnounceEverySeconds repeats settings.announce_every_seconds (kept
 	// from the first version of the API).
 	AnnounceEverySeconds int `json:"announce_every_seconds" doc:"As in Settings."`
+	// Nodes and Studio are a show across nodes' (issue 24); a show on
+	// one node has neither, as before.
+	Nodes  []NodeLoad `json:"nodes,omitempty" doc:"A show across several Asterisk nodes: each node, in its configured order, with the show's load there. Absent for a show on one node."`
+	Studio *Studio    `json:"studio,omitempty" doc:"A show across several Asterisk nodes: its studio node (the on-air bridge, host, recording). Absent for a show on one node."`
+}
+
+// NodeLoad is one node of a show across nodes and the show's load there:
+// schema NodeLoad (also the data of a load event).
+type NodeLoad struct {
+	Node     string              `json:"node"`
+	State    broadcast.NodeState `json:"state"`
+	Studio   bool                `json:"studio" doc:"The show's studio node now."`
+	Held     int                 `json:"held" api:"count" doc:"The show's callers held on the node."`
+	Capacity int                 `json:"capacity" api:"count" doc:"The callers the node holds over all its shows before callin marks it full (0: no limit)."`
+	Full     bool                `json:"full" doc:"callin has marked the node full: its dialplan refuses new callers, so the SIP front tries another node."`
+}
+
+// Studio is a show across nodes' studio node: schema Studio (also the
+// data of a studio event).
+type Studio struct {
+	Node  string              `json:"node"`
+	State broadcast.NodeState `json:"state"`
+	Lost  bool                `json:"lost" doc:"The studio node was down too long: nobody can go on air until it comes back or another studio is named (POST studio)."`
+}
+
+// StudioSet is the body of POST studio: schema StudioSet.
+type StudioSet struct {
+	Node string `json:"node" api:"text" doc:"One of the show's nodes, up, to be its studio."`
 }
 
 // The lists the API answers with: schemas ShowList, RecordingList,

@@ -99,6 +99,12 @@ func (c Audited) JoinHost(ctx context.Context, show, endpoint string) (string, e
 	return ch, err
 }
 
+func (c Audited) SetStudio(ctx context.Context, show, node string) error {
+	err := c.Controls.SetStudio(ctx, show, node)
+	c.audit(show, "studio", err, "node", node)
+	return err
+}
+
 // SetAirLimit sets when every console of sh's show warns that a caller is
 // on air too long: the consoles' own setting, not broadcast's.
 func (c Audited) SetAirLimit(sh Show, d time.Duration) {

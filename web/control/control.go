@@ -46,6 +46,11 @@ type Controls interface {
 	// stay. It reports both, also with an error for callers it could not
 	// clear.
 	ClearAir(ctx context.Context, show string, actor queue.Actor, how string, opts broadcast.DropOptions) (broadcast.AirCleared, error)
+	// SetStudio names another of a show across nodes' nodes as its
+	// studio (broadcast.App.SetStudio): queue.ErrInvalid for a node not
+	// the show's, broadcast.ErrNodeDown for a node down,
+	// queue.ErrConflict while the studio is up and in use.
+	SetStudio(ctx context.Context, show, node string) error
 }
 
 // Control is one show-wide control: one row of Table. A row is a
@@ -85,6 +90,7 @@ type Input struct {
 	N        int // seconds (announce) or minutes (air limit)
 	Talkback broadcast.TalkbackOptions
 	Drop     broadcast.DropOptions
+	Node     string // the studio to name
 }
 
 // Result is what a control did, for the console's words and the
@@ -123,6 +129,37 @@ var Table = []Control{
 			return Result{}, nil
 		},
 		Said: func(in Input, _ Result) string { return "Warning after " + strconv.Itoa(in.N) + " min on air." }},
+	studioControl,
+}
+
+// studioControl names another studio node for a show across nodes,
+// typically once its studio node is lost (the console's banner offers
+// it then).
+var studioControl = Control{Console: "set-studio", Method: "POST", Path: "/studio", Perm: auth.ActionLines,
+	Form: func(r *http.Request) (Input, error) { return nodeInput(r.PostFormValue("node")) },
+	JSON: func(r *http.Request) (Input, error) {
+		var in api.StudioSet
+		if err := shared.DecodeJSON(r, &in); err != nil {
+			return Input{}, err
+		}
+		return nodeInput(in.Node)
+	},
+	Answer: showAnswer,
+	Do: func(r *http.Request, ctl Audited, sh Show, in Input) (Result, error) {
+		return Result{}, ctl.SetStudio(r.Context(), sh.Key, in.Node)
+	},
+	Said: func(in Input, _ Result) string { return "Studio is now node " + in.Node + "." }}
+
+// nodeInput is the studio to name: a node name, required.
+func nodeInput(node string) (Input, error) {
+	node = strings.TrimSpace(node)
+	if node == "" {
+		return Input{}, shared.Invalid("node", "is required: one of the show's nodes")
+	}
+	if len(node) > api.MaxText || shared.Printable(node) != node {
+		return Input{}, shared.Invalid("node", "must be a node's name")
+	}
+	return Input{Node: node}, nil
 }
 
 // lines is the console's open-lines or close-lines.

@@ -53,6 +53,11 @@ type App struct {
 	Phones     map[string]string
 	Ringing    map[string]queue.Ticket        // call id -> its screening's reservation
 	Screenings map[string]broadcast.Screening // as broadcast keeps them
+
+	// Nodes, when set, make the show span those nodes (Snapshot.Nodes);
+	// Studio is its studio's state. Unset: one node, "n1", up.
+	Nodes  []broadcast.NodeLoad
+	Studio broadcast.StudioState
 }
 
 func NewApp(show string) *App {
@@ -147,7 +152,82 @@ func (a *App) Snapshot(show string) (broadcast.Snapshot, error) {
 			MaxOnAir: cfg.MaxOnAir, Capacity: cfg.Capacity},
 		Lineup: a.Q.List(), Stats: a.Q.Stats(a.Now), Media: media,
 		Talking: slices.Clone(a.Talking), Recording: a.RecordingState(),
-		Quality: maps.Clone(a.Quality), Screenings: maps.Clone(a.Screenings)}, nil
+		Quality: maps.Clone(a.Quality), Screenings: maps.Clone(a.Screenings),
+		Nodes: a.nodes(), Studio: a.studio()}, nil
+}
+
+// nodes is the show's nodes' loads; a.Mu held.
+func (a *App) nodes() []broadcast.NodeLoad {
+	if a.Nodes == nil {
+		return []broadcast.NodeLoad{{Node: "n1", Studio: true, State: broadcast.NodeUp, Held: a.Q.Stats(a.Now).Waiting}}
+	}
+	return slices.Clone(a.Nodes)
+}
+
+// studio is the show's studio's state; a.Mu held.
+func (a *App) studio() broadcast.StudioState {
+	if a.Studio.Node == "" {
+		return broadcast.StudioState{Node: "n1", State: broadcast.NodeUp}
+	}
+	return a.Studio
+}
+
+// SetLoad sets one node's load, as broadcast reports it, and tells the
+// subscribers (UpdateLoad).
+func (a *App) SetLoad(l broadcast.NodeLoad) {
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	for i := range a.Nodes {
+		if a.Nodes[i].Node == l.Node {
+			a.Nodes[i] = l
+		}
+	}
+	a.Send(broadcast.Update{Kind: broadcast.UpdateLoad, Load: l})
+}
+
+// SetStudioState sets the studio's state and tells the subscribers
+// (UpdateStudio), as broadcast does when the studio is lost or back.
+func (a *App) SetStudioState(st broadcast.StudioState) {
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	a.Studio = st
+	a.Send(broadcast.Update{Kind: broadcast.UpdateStudio, Studio: st})
+}
+
+// SetStudio names another studio as broadcast.App.SetStudio does, with
+// its errors: ErrInvalid for a node not the show's, ErrNodeDown for one
+// down, and ControlFn("studio") first.
+func (a *App) SetStudio(_ context.Context, show, node string) error {
+	if err := a.Control("studio"); err != nil {
+		return err
+	}
+	if show != a.Key {
+		return fmt.Errorf("fake: show %q: %w", show, queue.ErrNotFound)
+	}
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	i := slices.IndexFunc(a.Nodes, func(l broadcast.NodeLoad) bool { return l.Node == node })
+	switch {
+	case i < 0:
+		return fmt.Errorf("fake: show %q does not take node %q's callers: %w", show, node, queue.ErrInvalid)
+	case a.Nodes[i].State != broadcast.NodeUp:
+		return fmt.Errorf("fake: node %q: %w", node, broadcast.ErrNodeDown)
+	}
+	for j := range a.Nodes {
+		a.Nodes[j].Studio = j == i
+	}
+	a.Studio = broadcast.StudioState{Node: node, State: broadcast.NodeUp}
+	a.Send(broadcast.Update{Kind: broadcast.UpdateStudio, Studio: a.Studio})
+	return nil
+}
+
+// NodeLost ends the calls held on node node_lost, as broadcast does when
+// a node of a show across nodes is lost.
+func (a *App) NodeLost(node string) {
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	_, ts := a.Q.NodeLost(a.Now, node)
+	a.Emit(ts...)
 }
 
 // send sends one update to every subscriber; a.Mu held.
@@ -206,10 +286,13 @@ func (a *App) Emit(ts ...queue.Transition) {
 }
 
 // arrive adds a waiting caller (arrived and joined the holding bridge).
-func (a *App) Arrive(id, number, name string) {
+func (a *App) Arrive(id, number, name string) { a.ArriveOn(id, number, name, "") }
+
+// ArriveOn adds a waiting caller held on node (a show across nodes).
+func (a *App) ArriveOn(id, number, name, node string) {
 	a.Mu.Lock()
 	defer a.Mu.Unlock()
-	adm, err := a.Q.Arrive(a.Now, queue.Arrival{CallID: id, Number: number, Name: name, ChannelID: "ch-" + id})
+	adm, err := a.Q.Arrive(a.Now, queue.Arrival{CallID: id, Number: number, Name: name, Node: node, ChannelID: "ch-" + id})
 	if err != nil || !adm.Admitted() {
 		panic(fmt.Sprintf("fake: arrive %s: %v %s", id, err, adm.Reject))
 	}

@@ -21,12 +21,30 @@ func Seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 10
 // Show is a show as the API shows it, from its snapshot.
 func Show(s broadcast.Snapshot) api.Show {
 	st := s.Stats
-	return api.Show{Key: s.Show, Title: s.Settings.Title, LinesOpen: s.Settings.LinesOpen, Recording: s.Recording.Active,
+	out := api.Show{Key: s.Show, Title: s.Settings.Title, LinesOpen: s.Settings.LinesOpen, Recording: s.Recording.Active,
 		Talkback: s.Media.Talkback, NodeUp: s.Node.OK(), AnnounceEverySeconds: int(s.Settings.AnnounceEvery / time.Second),
 		Stats: api.Stats{Arriving: st.Arriving, Waiting: st.Waiting, Screening: st.Screening, Ready: st.Ready, OnAir: st.OnAir,
 			Callback: st.Callback, PendingOnAir: st.PendingOnAir,
 			AverageWaitSeconds: Seconds(st.AverageWait), LongestWaitSeconds: Seconds(st.LongestWait),
 			PaceSeconds: Seconds(st.Pace)}}
+	if len(s.Nodes) > 1 { // a show across nodes; one node: as before
+		for _, l := range s.Nodes {
+			out.Nodes = append(out.Nodes, NodeLoad(l))
+		}
+		st := Studio(s.Studio)
+		out.Studio = &st
+	}
+	return out
+}
+
+// NodeLoad is one node of a show across nodes, with the show's load.
+func NodeLoad(l broadcast.NodeLoad) api.NodeLoad {
+	return api.NodeLoad{Node: l.Node, State: l.State, Studio: l.Studio, Held: l.Held, Capacity: l.Capacity, Full: l.Full}
+}
+
+// Studio is a show across nodes' studio.
+func Studio(s broadcast.StudioState) api.Studio {
+	return api.Studio{Node: s.Node, State: s.State, Lost: s.Lost}
 }
 
 // Settings are a show's settings, with the consoles' on-air warning.
