@@ -45,8 +45,9 @@
 // their own on the caller's node. Hold, drop, mute, take next, hold all
 // and drop all act on the caller's node and hang both legs up; the caller
 // ending ends both legs; a leg ending that callin did not end puts the
-// caller back on hold (queue.Show.AirLost, an air_lost transition), as
-// does the studio lost. A live talkback, once the producer speaks on the
+// caller back on hold (queue.Show.AirLost, an air_lost transition,
+// published once the caller is in the holding bridge, so that a promote
+// meanwhile is refused rather than undone), as does the studio lost. A live talkback, once the producer speaks on the
 // studio, crosses the trunk once to each other node, where the far leg is
 // that node's talkback line (relayed to its other bridges as on the
 // studio); a message plays on every node. The legs are App.trunk's (a

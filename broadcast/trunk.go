@@ -310,10 +310,18 @@ func (s *show) trunkLegEnded(callID, chanID string) {
 }
 
 // airLost puts a caller whose trunk call was lost back on hold on their
-// node (queue.AirLost: a transition says so) and ends what is left of the
-// trunk call.
+// node and ends what is left of the trunk call; the air_lost transition
+// (queue.AirLost) is published once the caller has entered the holding
+// bridge (joinHold waits for its ChannelEnteredBridge, within
+// Config.EventTimeout), not before: until then the line says on air, so a
+// promote in between is refused (ErrConflict) instead of being undone by
+// the move back to hold (TestTrunkLegLostPromoteInGap, on the fake). A
+// move that fails or times out still publishes it: the caller is no
+// longer on air either way.
 func (s *show) airLost(ctx context.Context, tc *trunkCall, why string) {
 	n := tc.near
+	herr := s.holdOn(n).joinHold(ctx, tc.caller)
+	s.endTrunk(ctx, tc)
 	s.mu.Lock()
 	c, ts, err := s.q.AirLost(s.app.cfg.Now(), tc.callID, why)
 	if err == nil {
@@ -321,13 +329,12 @@ func (s *show) airLost(ctx context.Context, tc *trunkCall, why string) {
 		s.setTalking(tc.callID, false)
 	}
 	s.mu.Unlock()
-	s.endTrunk(ctx, tc)
 	if err != nil {
 		return // ended or moved meanwhile: nothing to put back
 	}
 	n.log.Warn("broadcast: caller's trunk leg lost; back on hold", "show", s.key, "call", tc.callID, "why", why)
-	if err := s.holdOn(n).joinHold(ctx, tc.caller); err != nil && !errors.Is(err, queue.ErrGone) {
-		n.log.Warn("broadcast: caller not put back on hold", "call", tc.callID, "err", err)
+	if herr != nil && !errors.Is(herr, queue.ErrGone) {
+		n.log.Warn("broadcast: caller not put back on hold", "call", tc.callID, "err", herr)
 	}
 	s.offAir(ctx, n, c.ID, tc.caller, true)
 }
