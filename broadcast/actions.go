@@ -38,8 +38,8 @@ func (a *App) act(ctx context.Context, showKey string, reserve func(*queue.Show)
 
 // canAct checks, for a show across nodes, that the nodes a reserved action
 // needs are up: the caller's, and the studio for one that goes on air or
-// to a screening; and that a caller held away from the studio is not sent
-// to a screening, which only the studio has (the trunk takes them on air).
+// to a screening (a caller held away from the studio reaches both across
+// the trunk).
 func (s *show) canAct(t queue.Ticket) error {
 	if !s.spread() {
 		return nil
@@ -51,13 +51,7 @@ func (s *show) canAct(t queue.Ticket) error {
 	if t.To != queue.StateOnAir && t.To != queue.StateScreening {
 		return nil
 	}
-	if err := s.studio().ready(); err != nil {
-		return err
-	}
-	if n != s.studio() && t.To == queue.StateScreening {
-		return fmt.Errorf("broadcast: the caller is held on node %s, not the studio %s: %w", n.name, s.studio().name, queue.ErrInvalid)
-	}
-	return nil
+	return s.studio().ready()
 }
 
 // settle ends a reservation: Commit when its telephony worked (derr nil),
@@ -143,8 +137,8 @@ func (s *show) backToHold(ctx context.Context, t queue.Ticket) error {
 		return nil // screened without a phone: still in a holding bridge
 	}
 	var tc *trunkCall
-	if t.From == queue.StateOnAir {
-		tc = s.app.takeTrunk(s, t.Call.ID) // its legs' ends are ours from here on
+	if t.From == queue.StateOnAir || t.From == queue.StateScreening {
+		tc = s.app.takeTrunk(s, t.Call.ID) // across the trunk: its legs' ends are ours from here on
 	}
 	if err := s.holdOf(t.Call).joinHold(ctx, chanID); err != nil {
 		if tc != nil {

@@ -36,8 +36,7 @@
 // carrying its node (queue.Call.Node); whatever touches a caller's
 // channel (answer, hold, announcements, goodbye, hang-up, line quality)
 // goes to that node. Each node resynchronises its own calls (a resync of
-// B never ends A's). A caller held away from the studio cannot be
-// screened (ErrInvalid: the screening bridge is the studio's); it goes on
+// B never ends A's). A caller held away from the studio goes on
 // air across the SIP trunk between the nodes (trunk.go): a leg originated
 // on the caller's node to ari.TrunkDial(studio, token) arrives on the
 // studio as Stasis(callin,trunk,<token>), is answered and put in the
@@ -45,13 +44,21 @@
 // their own on the caller's node. Hold, drop, mute, take next, hold all
 // and drop all act on the caller's node and hang both legs up; the caller
 // ending ends both legs; a leg ending that callin did not end puts the
-// caller back on hold (queue.Show.AirLost, an air_lost transition), as
-// does the studio lost. A live talkback, once the producer speaks on the
+// caller back on hold (queue.Show.AirLost, an air_lost transition,
+// published once the caller is in the holding bridge, so that a promote
+// meanwhile is refused rather than undone), as does the studio lost. A live talkback, once the producer speaks on the
 // studio, crosses the trunk once to each other node, where the far leg is
 // that node's talkback line (relayed to its other bridges as on the
 // studio); a message plays on every node. The legs are App.trunk's (a
-// leaf lock, trunkMu). Screening a caller held away from the studio is
-// not built.
+// leaf lock, trunkMu). A screener's phone is rung from the studio, where
+// station phones register as the host's does; a caller held on another
+// node joins it across the trunk as for a promote (crossTrunk), the far
+// leg going into the studio's screening bridge with the phone instead of
+// the on-air bridge. Ready, Hold, the screener or the caller hanging up
+// end both legs and the phone; a leg ending that callin did not end, or
+// the studio lost, puts the caller back on hold as the screener hanging
+// up does (screenLost). A screening without a phone moves nothing, on
+// any node.
 //
 // The studio is the show's studio() (an atomic pointer, read without a
 // lock), which App.SetStudio may change while the show runs (studio.go):

@@ -2,7 +2,6 @@ package broadcast_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +66,7 @@ func (p *pair) waiting(t *testing.T) (ids, nodes []string) {
 // TestShowAcrossNodes: callers arriving on either node are held there, in
 // that node's holding bridge with its music, in one line in arrival order;
 // each node's load is readable; a caller on B is dropped with goodbye on
-// B; and one on B cannot be screened (the screening bridge is A's).
+// B; and one on B is screened from the console without leaving B.
 func TestShowAcrossNodes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -110,9 +109,13 @@ func TestShowAcrossNodes(t *testing.T) {
 			t.Errorf("node load %+v, want 2 held", l)
 		}
 	}
-	// Not screened from B: the screening bridge is the studio's.
-	if _, err := p.app.Screen(ctx, "show1", ids[1], producer, "sam"); !errors.Is(err, queue.ErrInvalid) {
-		t.Errorf("screening of a caller on B: %v, want ErrInvalid", err)
+	// Screened from the console (no phone) on B: the caller keeps the
+	// music there (a phone across the trunk: TestScreenAcrossTrunk).
+	if c, err := p.app.Screen(ctx, "show1", ids[1], producer, "sam"); err != nil || c.State != queue.StateScreening {
+		t.Errorf("screening of a caller on B: %+v %v", c, err)
+	}
+	if _, err := p.app.Ready(ctx, "show1", ids[1], producer, queue.Notes{}); err != nil {
+		t.Fatal(err)
 	}
 	// Drop with goodbye on B: played and hung up there; B's load follows.
 	m := watch(t, p.app, "show1")

@@ -142,7 +142,9 @@ func phoneError(endpoint string, cause int, asked bool, state string) *PhoneErro
 // was and Pending "screen": the caller keeps the music and their place
 // while it rings. Subscribers get an UpdateScreening (ringing), then, once
 // answered, the screen transition (both in a private screening bridge
-// "callin-<show>-scr-<call>") and an UpdateScreening answered; a phone that
+// "callin-<show>-scr-<call>" on the studio, where the phone is rung; a
+// caller held on another node joins it across the trunk, crossTrunk) and
+// an UpdateScreening answered; a phone that
 // is busy, unavailable, unanswered after Config.RingTimeout or unreachable
 // leaves the caller on hold, unchanged, and its UpdateScreening says which.
 // Errors: queue.ErrNotFound, ErrGone, ErrConflict (ErrBusy, already
@@ -265,11 +267,16 @@ func (s *show) screenRung(ctx context.Context, t queue.Ticket, sc Screening, lin
 	s.emit(Update{Kind: UpdateScreening, Screening: sc})
 	s.emit(Update{Kind: UpdateScreener, CallID: callID})
 	// The screener hung up while the two were being bridged: screenerGone
-	// left the caller alone then (the reservation was held), so hold now.
+	// left the caller alone then (the reservation was held), so hold now;
+	// so too when a trunk leg of a screening across the trunk ended
+	// meanwhile (screenLost's Hold found the reservation).
 	gone := c == nil || c.screenerLine != line
 	s.mu.Unlock()
-	if gone {
+	switch {
+	case gone:
 		s.screenerGone("", callID)
+	case s.nodeOf(t.Call) != s.studio() && s.app.trunkOf(s, callID) == nil:
+		s.screenHold(ctx, callID) // its legs are being ended (screenLost)
 	}
 }
 
@@ -289,6 +296,16 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 		s.endScreening(ctx, t.Call.ID, line)
 		return err
 	}
+	if near := s.nodeOf(t.Call); near != n {
+		// Held on another node: the caller joins the screener across
+		// the trunk, as a promote does (crossTrunk puts the caller back
+		// on hold itself if it fails).
+		if err := s.crossTrunk(ctx, t.Call, near, bridgeID, true); err != nil {
+			s.endScreening(ctx, t.Call.ID, line)
+			return err
+		}
+		return nil
+	}
 	if err := s.studio().moveTo(ctx, t.Call.ChannelID, bridgeID, ""); err != nil {
 		s.screenUndo(ctx, t, line)
 		return err
@@ -299,10 +316,33 @@ func (s *show) screenConnect(ctx context.Context, t queue.Ticket, line string) e
 // screenUndo takes the caller of t back to hold and tears its screening
 // down, after a failure past the answer.
 func (s *show) screenUndo(ctx context.Context, t queue.Ticket, line string) {
-	if err := s.studioHold().joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
+	tc := s.app.takeTrunk(s, t.Call.ID) // screened across the trunk
+	if err := s.holdOf(t.Call).joinHold(ctx, t.Call.ChannelID); err != nil && !errors.Is(err, queue.ErrGone) {
 		s.studio().log.Warn("broadcast: returning caller to hold failed", "call", t.Call.ID, "err", err)
 	}
+	if tc != nil {
+		s.endTrunk(ctx, tc)
+	}
 	s.endScreening(ctx, t.Call.ID, line)
+}
+
+// screenLost follows the trunk leg of a caller screened across the trunk
+// that ended (or the studio lost): as when the screener hangs up, the
+// caller goes back on hold at their place (Hold by the system, which
+// hangs up the screener's phone), and the rest of the trunk call ends.
+func (s *show) screenLost(ctx context.Context, tc *trunkCall) {
+	s.endTrunk(ctx, tc)
+	// A screening not yet committed (Hold: ErrBusy) is screenRung's to
+	// hold once it is: it finds the trunk call gone.
+	s.screenHold(ctx, tc.callID)
+}
+
+// screenHold takes a screening caller whose trunk call was lost back to
+// hold, by the system.
+func (s *show) screenHold(ctx context.Context, callID string) {
+	if _, err := s.app.Hold(ctx, s.key, callID, queue.System); err != nil && !errors.Is(err, queue.ErrGone) {
+		s.studio().log.Warn("broadcast: caller not returned to hold after the trunk leg of its screening ended", "call", callID, "err", err)
+	}
 }
 
 // screenEnded ends a screening on a phone that did not come to be: the

@@ -56,7 +56,9 @@ func (s *show) tellStudio() {
 // current studio down or lost, whatever was on air there is given up:
 // callers on air across the trunk go back on hold (air_lost), the hosts
 // and a recording are forgotten. Naming the studio it has is a no-op.
-// Not kept across a restart of callin (ShowConfig.Studio is).
+// The App does not keep it across a restart of callin; the service does
+// (internal/cluster: Controls.SetStudio saves it, RestoreStudios names it
+// again at a start).
 // Errors: queue.ErrNotFound (show), queue.ErrInvalid (not one of the
 // show's nodes), ErrTelephony.
 func (a *App) SetStudio(ctx context.Context, showKey, nodeName string) error {

@@ -48,8 +48,8 @@ func TestStudioLostFake(t *testing.T) {
 	w.next("B's caller back on hold", func(u broadcast.Update) bool {
 		return u.Kind == broadcast.UpdateTransition && u.Transition.CallID == b1 && u.Transition.Action == queue.ActionAirLost
 	})
-	// The air_lost transition comes before the caller is back in B's
-	// holding bridge: a promote in between would be undone by it.
+	// The air_lost transition comes once the caller is back in B's
+	// holding bridge (TestTrunkLegLostPromoteInGap).
 	waitLoad(w, p.app, "B's caller held", "B", func(l broadcast.NodeLoad) bool { return l.Held == 1 })
 	snap, _ := p.app.Snapshot("show1")
 	if !snap.Studio.Lost || len(snap.Lineup.Waiting) != 1 || snap.Lineup.Waiting[0].ID != b1 || len(snap.Lineup.OnAir) != 0 {

@@ -33,7 +33,11 @@ type trunkCall struct {
 	nearID string // the leg callin originates on near
 	far    *node  // the studio
 	bridge string // the caller's and the near leg's mixing bridge on near ("" for a talkback's)
-	farIn  chan error
+	// farBridge is the bridge on the studio the far leg joins: the on-air
+	// bridge, or the call's screening bridge (screen).
+	farBridge string
+	screen    bool // a screening: the far leg is with the screener's phone
+	farIn     chan error
 	// talkback: the leg carries the studio's live talkback to the far
 	// node (callID is talkbackKey(far)): the near leg listens in the
 	// studio's first holding bridge, the far leg is the far node's live
@@ -107,6 +111,13 @@ func (a *App) dropTrunkLocked(tc *trunkCall) {
 	tc.active = false
 }
 
+// trunkOf is a call's trunk call, nil if it has none.
+func (a *App) trunkOf(s *show, callID string) *trunkCall {
+	a.trunkMu.Lock()
+	defer a.trunkMu.Unlock()
+	return a.trunk.byCall[callKey{s, callID}]
+}
+
 // trunksOf lists the show's trunk calls.
 func (a *App) trunksOf(s *show) []*trunkCall {
 	a.trunkMu.Lock()
@@ -121,18 +132,30 @@ func (a *App) trunksOf(s *show) []*trunkCall {
 }
 
 // onAirRemote puts a caller held on node n (not the studio) on air across
-// the trunk: a mixing bridge on n; a leg originated on n to the studio,
-// whose far end the studio's reader answers and puts in the on-air bridge
-// (farJoin); once the near leg is up (it enters the app only after the far
-// answer: TrunkCrossing) and the far leg is on air, the caller and the near
-// leg join the bridge on n in one request. It returns once both have
-// entered: the caller is heard on air. Every step waits for its event,
-// within Config.EventTimeout; on any failure every leg is hung up and the
-// bridge removed (the caller stays in the holding bridge it is in, or is
-// put back).
-func (s *show) onAirRemote(ctx context.Context, t queue.Ticket, n *node) (err error) {
-	tc := &trunkCall{s: s, callID: t.Call.ID, caller: t.Call.ChannelID, token: trunkToken(), near: n, far: s.studio(),
-		nearID: "callin-tk-" + newID(), farIn: make(chan error, 1)}
+// the trunk (crossTrunk into the on-air bridge). It returns once the caller
+// is heard on air.
+func (s *show) onAirRemote(ctx context.Context, t queue.Ticket, n *node) error {
+	s.stopAnnouncement(ctx, t.Call.ID)
+	if err := s.crossTrunk(ctx, t.Call, n, s.air.id, false); err != nil {
+		return err
+	}
+	s.talkDetect(n, t.Call.ID, t.Call.ChannelID)
+	return nil
+}
+
+// crossTrunk joins a caller held on node n (not the studio) with bridge
+// farBridge on the studio across the trunk: a mixing bridge on n; a leg
+// originated on n to the studio, whose far end the studio's reader
+// answers and puts in farBridge (farJoin); once the near leg is up (it
+// enters the app only after the far answer: TrunkCrossing) and the far
+// leg is in farBridge, the caller and the near leg join the bridge on n
+// in one request. It returns once both have entered. Every step waits for
+// its event, within Config.EventTimeout; on any failure every leg is hung
+// up and the bridge removed (the caller stays in the holding bridge it is
+// in, or is put back).
+func (s *show) crossTrunk(ctx context.Context, call queue.Call, n *node, farBridge string, screen bool) (err error) {
+	tc := &trunkCall{s: s, callID: call.ID, caller: call.ChannelID, token: trunkToken(), near: n, far: s.studio(),
+		nearID: "callin-tk-" + newID(), farBridge: farBridge, screen: screen, farIn: make(chan error, 1)}
 	tc.bridge = s.trunkBridge(tc.token)
 	if err := s.app.addTrunk(tc); err != nil {
 		return err
@@ -150,7 +173,6 @@ func (s *show) onAirRemote(ctx context.Context, t queue.Ticket, n *node) (err er
 			s.endTrunk(ctx, tc)
 		}
 	}()
-	s.stopAnnouncement(ctx, tc.callID)
 	// The bridge is created while the leg crosses: one request less on the
 	// promote's path.
 	created := make(chan error, 1)
@@ -183,7 +205,6 @@ func (s *show) onAirRemote(ctx context.Context, t queue.Ticket, n *node) (err er
 	if !live { // a leg ended meanwhile
 		return telErr("trunk", errors.New("a trunk leg ended while the caller joined"))
 	}
-	s.talkDetect(n, tc.callID, tc.caller)
 	return nil
 }
 
@@ -256,17 +277,18 @@ func (n *node) trunkArrived(e *ari.StasisStart, token string) {
 		return
 	}
 	n.index(ch.ID, &chanRef{show: tc.s, callID: tc.callID, role: roleTrunk})
-	n.submitOrLog(func(ctx context.Context) { tc.farIn <- tc.s.farJoin(ctx, n, ch) })
+	n.submitOrLog(func(ctx context.Context) { tc.farIn <- farJoin(ctx, n, ch, tc.farBridge) })
 }
 
-// farJoin answers the far leg and puts it in the on-air bridge.
-func (s *show) farJoin(ctx context.Context, n *node, ch ari.Channel) error {
+// farJoin answers the far leg and puts it in bridge (the on-air bridge,
+// or a screening bridge).
+func farJoin(ctx context.Context, n *node, ch ari.Channel, bridge string) error {
 	if ch.State != ari.StateUp {
 		if err := n.ari.AnswerChannel(ctx, ch.ID); err != nil {
 			return n.restError(ctx, "answer trunk leg", ch.ID, err)
 		}
 	}
-	return n.moveTo(ctx, ch.ID, s.air.id, "")
+	return n.moveTo(ctx, ch.ID, bridge, "")
 }
 
 // endTrunk hangs up both legs of a trunk call taken from the registry
@@ -305,15 +327,35 @@ func (s *show) trunkLegEnded(callID, chanID string) {
 	case lost && tc.talkback: // the far node's talkback ends with its line
 		tc.near.submitOrLog(func(ctx context.Context) { s.endTrunk(ctx, tc) })
 	case lost:
-		tc.near.submitOrLog(func(ctx context.Context) { s.airLost(ctx, tc, "the trunk leg to the studio ended") })
+		s.trunkLost(tc, "the trunk leg to the studio ended")
 	}
 }
 
+// trunkLost follows a caller's trunk call lost (a leg ended, or the studio
+// lost), taken from the registry: on air, the caller goes back on hold
+// (airLost); screening, the screening ends as when the screener hangs up
+// (screenLost).
+func (s *show) trunkLost(tc *trunkCall, why string) {
+	if tc.screen {
+		tc.near.submitOrLog(func(ctx context.Context) { s.screenLost(ctx, tc) })
+		return
+	}
+	tc.near.submitOrLog(func(ctx context.Context) { s.airLost(ctx, tc, why) })
+}
+
 // airLost puts a caller whose trunk call was lost back on hold on their
-// node (queue.AirLost: a transition says so) and ends what is left of the
-// trunk call.
+// node and ends what is left of the trunk call; the air_lost transition
+// (queue.AirLost) is published once the caller has entered the holding
+// bridge (joinHold waits for its ChannelEnteredBridge, within
+// Config.EventTimeout), not before: until then the line says on air, so a
+// promote in between is refused (ErrConflict) instead of being undone by
+// the move back to hold (TestTrunkLegLostPromoteInGap, on the fake). A
+// move that fails or times out still publishes it: the caller is no
+// longer on air either way.
 func (s *show) airLost(ctx context.Context, tc *trunkCall, why string) {
 	n := tc.near
+	herr := s.holdOn(n).joinHold(ctx, tc.caller)
+	s.endTrunk(ctx, tc)
 	s.mu.Lock()
 	c, ts, err := s.q.AirLost(s.app.cfg.Now(), tc.callID, why)
 	if err == nil {
@@ -321,13 +363,12 @@ func (s *show) airLost(ctx context.Context, tc *trunkCall, why string) {
 		s.setTalking(tc.callID, false)
 	}
 	s.mu.Unlock()
-	s.endTrunk(ctx, tc)
 	if err != nil {
 		return // ended or moved meanwhile: nothing to put back
 	}
 	n.log.Warn("broadcast: caller's trunk leg lost; back on hold", "show", s.key, "call", tc.callID, "why", why)
-	if err := s.holdOn(n).joinHold(ctx, tc.caller); err != nil && !errors.Is(err, queue.ErrGone) {
-		n.log.Warn("broadcast: caller not put back on hold", "call", tc.callID, "err", err)
+	if herr != nil && !errors.Is(herr, queue.ErrGone) {
+		n.log.Warn("broadcast: caller not put back on hold", "call", tc.callID, "err", herr)
 	}
 	s.offAir(ctx, n, c.ID, tc.caller, true)
 }
@@ -352,7 +393,7 @@ func (s *show) trunksLost(n *node) {
 			}
 		case tc.far == n:
 			if s.app.takeTrunk(s, tc.callID) == tc {
-				tc.near.submitOrLog(func(ctx context.Context) { s.airLost(ctx, tc, "the studio node "+n.name+" was lost") })
+				s.trunkLost(tc, "the studio node "+n.name+" was lost")
 			}
 		}
 	}

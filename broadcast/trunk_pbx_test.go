@@ -55,19 +55,28 @@ func hear(t *testing.T, l *pbxtest.Listener, chanID string) *pbxtest.Heard {
 	return h
 }
 
-// channelNames lists the channels a real node has, by name.
-func channelNames(t *testing.T, p *pbxtest.PBX) []string {
+// pbxChannel is a channel a real node lists.
+type pbxChannel struct{ ID, Name string }
+
+// listChannels lists the channels a real node has.
+func listChannels(t *testing.T, p *pbxtest.PBX) []pbxChannel {
 	t.Helper()
 	code, body, err := p.Get(context.Background(), "/channels")
 	if err != nil || code != 200 {
 		t.Fatalf("GET /channels on %s: %d %v", p.Node, code, err)
 	}
-	var chans []struct{ Name string }
+	var chans []pbxChannel
 	if err := json.Unmarshal(body, &chans); err != nil {
 		t.Fatal(err)
 	}
+	return chans
+}
+
+// channelNames lists the channels a real node has, by name.
+func channelNames(t *testing.T, p *pbxtest.PBX) []string {
+	t.Helper()
 	var out []string
-	for _, c := range chans {
+	for _, c := range listChannels(t, p) {
 		out = append(out, c.Name)
 	}
 	return out

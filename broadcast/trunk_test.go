@@ -2,7 +2,9 @@ package broadcast_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,5 +299,85 @@ func TestTalkbackAcrossNodes(t *testing.T) {
 	}
 	for _, c := range append(onB, ca) {
 		waitMusic(t, c) // once the message is over
+	}
+}
+
+// TestTrunkLegLostPromoteInGap: a promote arriving while a caller whose
+// trunk leg was lost is still on its way back to hold is never silently
+// undone: it waits, is refused (ErrConflict), or works and the caller
+// stays on air. The hook sends the promote just before the caller's
+// addChannel into B's holding bridge; before the fix the air_lost
+// transition was already out, the promote went through, and the caller
+// then landed in the holding bridge while the line said on air.
+func TestTrunkLegLostPromoteInGap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var hb *hooked
+	p := startPair(t, func(c *broadcast.Config) {
+		hb = &hooked{Telephony: c.Nodes[1].ARI}
+		c.Nodes[1].ARI = hb
+	})
+	w := p.w("show1")
+	c1, id1 := dial(t, p.b, w, "show1", "5550001")
+	if _, err := p.app.Promote(ctx, "show1", id1, producer); err != nil {
+		t.Fatal(err)
+	}
+	p.onAirFromB(t, c1, id1)
+	gap := make(chan error, 1)
+	var once sync.Once
+	hb.set(func(h *hooked) {
+		h.beforeAdd = func(bridgeID string, chans []string) {
+			if strings.Contains(bridgeID, "-hold") && contains(chans, c1.ID()) {
+				once.Do(func() {
+					_, err := p.app.Promote(ctx, "show1", id1, producer)
+					gap <- err
+				})
+			}
+		}
+	})
+	far := trunkLegs(t, p.a)
+	if len(far) != 1 {
+		t.Fatalf("far legs on A: %v", far)
+	}
+	if err := newClient(t, p.a.URL(), p.a.User(), p.a.Password()).HangupChannel(ctx, far[0], "normal"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-gap:
+	case <-time.After(wait):
+		t.Fatal("the caller was not put back on hold")
+	}
+	hb.set(func(h *hooked) { h.beforeAdd = nil })
+	if tr := w.transition(c1.ID(), queue.ActionAirLost); tr.To != queue.StateWaiting {
+		t.Errorf("air lost: %+v", tr)
+	}
+	switch {
+	case err == nil:
+		// It worked: the caller must stay on air. The undoing move, if
+		// any, follows the hook at once; the fake makes it within
+		// milliseconds, so half a second of not hearing music is enough.
+		for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if st, _ := c1.State(); st.HearsMusic {
+				t.Fatalf("the promote in the gap was undone: the line says on air, the caller is in %q hearing music", st.Bridge)
+			}
+		}
+		p.onAirFromB(t, c1, id1)
+	case errors.Is(err, queue.ErrConflict):
+		waitMusic(t, c1)
+		snap, _ := p.app.Snapshot("show1")
+		if len(snap.Lineup.Waiting) != 1 || snap.Lineup.Waiting[0].ID != id1 || snap.Lineup.Waiting[0].Pending != "" {
+			t.Fatalf("after a refused promote: waiting %+v, on air %+v", snap.Lineup.Waiting, snap.Lineup.OnAir)
+		}
+	default:
+		t.Fatalf("promote in the gap: %v, want nil or ErrConflict", err)
+	}
+	// Afterwards the caller can go on air again.
+	if err != nil {
+		p.noTrunkLegs(t)
+		if _, err := p.app.Promote(ctx, "show1", id1, producer); err != nil {
+			t.Fatal(err)
+		}
+		p.onAirFromB(t, c1, id1)
 	}
 }

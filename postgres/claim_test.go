@@ -95,14 +95,14 @@ func TestShowState(t *testing.T) {
 	}
 	for _, st := range []postgres.ShowState{
 		{LinesOpen: true, Capacity: 600, MaxOnAir: 4, AnnounceEvery: 90 * time.Second},
-		{LinesOpen: false, Capacity: 20, MaxOnAir: 1, AnnounceEvery: 0},
+		{LinesOpen: false, Capacity: 20, MaxOnAir: 1, AnnounceEvery: 0, Studio: "B"},
 	} {
 		if err := store.SaveShowState(ctx, "morning", st); err != nil {
 			t.Fatal(err)
 		}
 		got, err := store.LoadShowState(ctx, "morning")
 		if err != nil || got.LinesOpen != st.LinesOpen || got.Capacity != st.Capacity || got.MaxOnAir != st.MaxOnAir ||
-			got.AnnounceEvery != st.AnnounceEvery || got.UpdatedAt.IsZero() {
+			got.AnnounceEvery != st.AnnounceEvery || got.Studio != st.Studio || got.UpdatedAt.IsZero() {
 			t.Errorf("read back %+v %v, want %+v", got, err, st)
 		}
 	}

@@ -77,7 +77,12 @@ type ShowState struct {
 	Capacity      int
 	MaxOnAir      int
 	AnnounceEvery time.Duration
-	UpdatedAt     time.Time
+	// Studio is the studio node last named while the show ran
+	// (broadcast.App.SetStudio; "" for none): restored at a restart.
+	// Saved by SaveShowState only; SaveShowStateIf and PatchShowState
+	// keep the stored one.
+	Studio    string
+	UpdatedAt time.Time
 	// Version counts the changes of the settings (1 once first saved;
 	// an update that changes nothing keeps it): the API's ETag, for
 	// SaveShowStateIf and PatchShowState. SaveShowState ignores it.
@@ -87,21 +92,21 @@ type ShowState struct {
 // SaveShowState keeps a show's run-time settings. Errors: queue.ErrNotFound
 // for a show not in the shows table, queue.ErrInvalid for a negative value.
 func (s *Store) SaveShowState(ctx context.Context, show string, st ShowState) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO show_state (show, lines_open, capacity, max_on_air, announce_every_ms)
-		VALUES ($1, $2, $3, $4, $5)
+	_, err := s.pool.Exec(ctx, `INSERT INTO show_state (show, lines_open, capacity, max_on_air, announce_every_ms, studio)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (show) DO UPDATE SET lines_open = excluded.lines_open, capacity = excluded.capacity,
-			max_on_air = excluded.max_on_air, announce_every_ms = excluded.announce_every_ms, updated_at = now()`,
-		show, st.LinesOpen, st.Capacity, st.MaxOnAir, st.AnnounceEvery.Milliseconds())
+			max_on_air = excluded.max_on_air, announce_every_ms = excluded.announce_every_ms, studio = excluded.studio, updated_at = now()`,
+		show, st.LinesOpen, st.Capacity, st.MaxOnAir, st.AnnounceEvery.Milliseconds(), st.Studio)
 	return translate("save show state", err)
 }
 
 // showStateColumns are read by scanShowState, in its order.
-const showStateColumns = `lines_open, capacity, max_on_air, announce_every_ms, updated_at, version`
+const showStateColumns = `lines_open, capacity, max_on_air, announce_every_ms, studio, updated_at, version`
 
 func scanShowState(row pgx.Row) (ShowState, error) {
 	var st ShowState
 	var ms int64
-	err := row.Scan(&st.LinesOpen, &st.Capacity, &st.MaxOnAir, &ms, &st.UpdatedAt, &st.Version)
+	err := row.Scan(&st.LinesOpen, &st.Capacity, &st.MaxOnAir, &ms, &st.Studio, &st.UpdatedAt, &st.Version)
 	st.AnnounceEvery = time.Duration(ms) * time.Millisecond
 	return st, err
 }

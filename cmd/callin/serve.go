@@ -282,8 +282,13 @@ func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postg
 	srv := cfg.Limits.HTTPServer(console.Front(serviceMux(proxy, metrics, app, db, cfg.Limits)), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	every := cmp.Or(cfg.ReloadEvery, phonebook.Every)
 	follow := cluster.Follower{Callers: store, Blocklist: st.blocks, App: app, Changed: console.CallerChanged, Every: every, Log: log}
+	var keys []string
+	for _, sc := range st.shows {
+		keys = append(keys, sc.Key)
+	}
 	return srv, []func(context.Context) error{app.Run, console.Run, keeper.Run,
-		loop(func(ctx context.Context) { st.phones.Run(ctx, every) }), loop(follow.Run)}, nil
+		loop(func(ctx context.Context) { st.phones.Run(ctx, every) }), loop(follow.Run),
+		loop(func(ctx context.Context) { state.RestoreStudios(ctx, keys) })}, nil // the studios named while the shows last ran
 }
 
 // loop makes a function that runs until ctx ends one of serve's loops.

@@ -44,6 +44,10 @@ type fakeShows struct {
 	settings map[string]broadcast.Settings
 	blocked  map[string]bool
 	flagged  chan string
+	// studios lists the studios named (show=node); studioErr are the
+	// errors the next SetStudio calls return.
+	studios   []string
+	studioErr []error
 }
 
 func newFakeShows(shows ...string) *fakeShows {
@@ -62,6 +66,20 @@ func (f *fakeShows) Snapshot(show string) (broadcast.Snapshot, error) {
 		return broadcast.Snapshot{}, fmt.Errorf("show %q: %w", show, queue.ErrNotFound)
 	}
 	return broadcast.Snapshot{Show: show, Settings: st}, nil
+}
+
+// SetStudio records the studio named, or fails with studioErr (taken
+// from the front of the list, one per call) while it has any.
+func (f *fakeShows) SetStudio(_ context.Context, show, node string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.studioErr) > 0 {
+		err := f.studioErr[0]
+		f.studioErr = f.studioErr[1:]
+		return err
+	}
+	f.studios = append(f.studios, show+"="+node)
+	return nil
 }
 
 // set changes a show's settings with f and returns them.

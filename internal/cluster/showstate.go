@@ -22,6 +22,7 @@ type Shows interface {
 	SetCapacity(show string, n int) error
 	SetMaxOnAir(show string, n int) error
 	SetAnnounceEvery(show string, every time.Duration) error
+	SetStudio(ctx context.Context, show, node string) error
 	blocklist.Flagger
 }
 
@@ -43,8 +44,13 @@ type ShowState struct {
 	log       *slog.Logger
 
 	mu     sync.Mutex
-	saving map[string]bool // shows whose saver runs
-	dirty  map[string]bool // shows changed since their saver last read them
+	saving map[string]bool   // shows whose saver runs
+	dirty  map[string]bool   // shows changed since their saver last read them
+	studio map[string]string // the studio named while each show ran (SetStudio, or restored), saved with its settings
+
+	// retry is how long RestoreStudios waits before naming a studio
+	// again while its node is not driven (ErrNodeDown).
+	retry time.Duration
 
 	// saved is told of each show's settings once saved (a test signal).
 	saved testsignal.Signal[savedState]
@@ -60,7 +66,8 @@ type savedState struct {
 // a takeover also reloads blocks (blocks made while another instance
 // drove the shows).
 func NewShowState(store StateStore, app Shows, blocks blocklist.List, log *slog.Logger) *ShowState {
-	return &ShowState{store: store, app: app, blocklist: blocks, log: log, saving: map[string]bool{}, dirty: map[string]bool{}}
+	return &ShowState{store: store, app: app, blocklist: blocks, log: log, saving: map[string]bool{}, dirty: map[string]bool{},
+		studio: map[string]string{}, retry: 2 * time.Second}
 }
 
 // Changed saves a show's settings as they are now, in the background: a
@@ -93,7 +100,8 @@ func (k *ShowState) save(show string) {
 		}
 		st := snap.Settings
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		saved := postgres.ShowState{LinesOpen: st.LinesOpen, Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, AnnounceEvery: st.AnnounceEvery}
+		saved := postgres.ShowState{LinesOpen: st.LinesOpen, Capacity: st.Capacity, MaxOnAir: st.MaxOnAir, AnnounceEvery: st.AnnounceEvery,
+			Studio: k.namedStudio(show)}
 		err = k.store.SaveShowState(ctx, show, saved)
 		cancel()
 		if err != nil {
@@ -126,6 +134,69 @@ func (k *ShowState) TakeOver(ctx context.Context, shows []string) {
 			k.log.Warn("taking a show over: some of its last settings were refused", "show", show, "err", err)
 		}
 		k.log.Info("took the show over with its last settings", "show", show, "lines_open", st.LinesOpen, "saved", st.UpdatedAt)
+	}
+}
+
+// namedStudio is the studio named while show ran ("" for none).
+func (k *ShowState) namedStudio(show string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.studio[show]
+}
+
+// RestoreStudios names again, at a start of callin, the studio each of
+// shows was last given while it ran (broadcast.App.SetStudio through
+// Controls, saved with its settings; issue 24); a show never given one
+// keeps its --show flag's studio=. A studio whose node is not driven yet
+// (ErrNodeDown: not connected, or this instance stands by) is named
+// again every retry, reading the saved one afresh each time (a takeover
+// gets the one the other instance saved last), until ctx ends; a studio
+// refused otherwise (ErrConflict: callers readmitted on air on the
+// present studio; ErrInvalid: no longer one of the show's nodes) is
+// logged and left. Run it in its own goroutine.
+func (k *ShowState) RestoreStudios(ctx context.Context, shows []string) {
+	var wg sync.WaitGroup
+	for _, show := range shows {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k.restoreStudio(ctx, show)
+		}()
+	}
+	wg.Wait()
+}
+
+func (k *ShowState) restoreStudio(ctx context.Context, show string) {
+	for {
+		st, err := k.store.LoadShowState(ctx, show)
+		switch {
+		case errors.Is(err, queue.ErrNotFound):
+			return
+		case err != nil:
+			k.log.Warn("the show's last studio was not read: it keeps its --show studio=", "show", show, "err", err)
+			return
+		case st.Studio == "":
+			return
+		}
+		k.mu.Lock()
+		if k.studio[show] == "" { // one named since is newer
+			k.studio[show] = st.Studio
+		}
+		k.mu.Unlock()
+		err = k.app.SetStudio(ctx, show, st.Studio)
+		if err == nil {
+			k.log.Info("the show's last studio named again", "show", show, "studio", st.Studio)
+			return
+		}
+		if !errors.Is(err, broadcast.ErrNodeDown) {
+			k.log.Warn("the show's last studio was refused: it keeps the one it has", "show", show, "studio", st.Studio, "err", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(k.retry):
+		}
 	}
 }
 
@@ -165,4 +236,16 @@ func (c Controls) saved(show string, err error) error {
 		c.state.Changed(show)
 	}
 	return err
+}
+
+// SetStudio names the show's studio node (broadcast.App.SetStudio) and
+// saves it, to be named again at a restart (ShowState.RestoreStudios).
+func (c Controls) SetStudio(ctx context.Context, show, node string) error {
+	err := c.App.SetStudio(ctx, show, node)
+	if err == nil {
+		c.state.mu.Lock()
+		c.state.studio[show] = node
+		c.state.mu.Unlock()
+	}
+	return c.saved(show, err)
 }

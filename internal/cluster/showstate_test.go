@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/internal/blocklist"
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/postgres/pgtest"
+	"github.com/callin-radio/callin/queue"
 )
 
 // TestShowStateSaves: each change is saved in the background, and of
@@ -91,5 +94,50 @@ func TestShowStateTakeOver(t *testing.T) {
 	}
 	if ok, _ := list.IsBlocked("+12025550101"); !ok {
 		t.Error("the block made meanwhile is not in the blocklist")
+	}
+}
+
+// TestRestoreStudios: at a start, a show's studio saved while it ran is
+// named again, retried while its node is not driven (ErrNodeDown) and
+// not after another refusal; a show never given one is left alone; the
+// restored studio is kept in the show's next save.
+func TestRestoreStudios(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	addShow(t, store, "morning", "A")
+	addShow(t, store, "drive", "A")
+	if err := store.SaveShowState(ctx, "morning", postgres.ShowState{LinesOpen: true, Capacity: 100, MaxOnAir: 4, Studio: "B"}); err != nil {
+		t.Fatal(err)
+	}
+	shows := newFakeShows("morning", "drive")
+	down := fmt.Errorf("node B: %w", broadcast.ErrNodeDown)
+	shows.studioErr = []error{down, down}
+	list, err := blocklist.Load(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := NewShowState(store, shows, list, quiet())
+	k.retry = 10 * time.Millisecond
+	k.saved.Init()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	k.RestoreStudios(wctx, []string{"morning", "drive"})
+	if strings.Join(shows.studios, ",") != "morning=B" || len(shows.studioErr) != 0 {
+		t.Fatalf("studios named %v (errors left %v), want morning=B after two ErrNodeDown", shows.studios, shows.studioErr)
+	}
+	// Refused for another reason: not retried.
+	shows.studioErr = []error{fmt.Errorf("on air: %w", queue.ErrConflict), down}
+	k.RestoreStudios(wctx, []string{"morning"})
+	if len(shows.studios) != 1 || len(shows.studioErr) != 1 {
+		t.Fatalf("after a refusal: named %v, errors left %v; want no retry", shows.studios, shows.studioErr)
+	}
+	// The next save of the show's settings keeps the studio.
+	if err := shows.SetCapacity("morning", 7); err != nil {
+		t.Fatal(err)
+	}
+	k.Changed("morning")
+	if got, ok := k.saved.Wait(10 * time.Second); !ok || got.state.Studio != "B" || got.state.Capacity != 7 {
+		t.Fatalf("saved %+v %v, want capacity 7 with studio B", got, ok)
 	}
 }
