@@ -1027,6 +1027,12 @@ type CallRecordState string
 // CallRecordList defines model for CallRecordList.
 type CallRecordList struct {
 	Calls []CallRecord `json:"calls"`
+
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // Callback A call-back entry: the caller hung up to be called back and keeps the place.
@@ -1142,8 +1148,14 @@ type Event struct {
 
 // History defines model for History.
 type History struct {
-	Calls   []CallRecord `json:"calls"`
-	Profile Profile      `json:"profile"`
+	Calls []CallRecord `json:"calls"`
+
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Profile    Profile `json:"profile"`
 }
 
 // HostCall defines model for HostCall.
@@ -1237,7 +1249,12 @@ type Message struct {
 
 // MessageList defines model for MessageList.
 type MessageList struct {
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore  bool      `json:"has_more"`
 	Messages []Message `json:"messages"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // MessageText defines model for MessageText.
@@ -1368,6 +1385,11 @@ type RecordingFrameEvent string
 
 // RecordingList defines model for RecordingList.
 type RecordingList struct {
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string     `json:"next_cursor,omitempty"`
 	Recordings []Recording `json:"recordings"`
 }
 
@@ -1664,6 +1686,11 @@ type TransitionFrameEvent string
 
 // TransitionList defines model for TransitionList.
 type TransitionList struct {
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor  *string      `json:"next_cursor,omitempty"`
 	Transitions []Transition `json:"transitions"`
 }
 
@@ -1724,6 +1751,15 @@ type SearchCallersParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListCallerCallsParams defines parameters for ListCallerCalls.
+type ListCallerCallsParams struct {
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListCallersParams defines parameters for ListCallers.
 type ListCallersParams struct {
 	// State Only callers in this state.
@@ -1744,12 +1780,27 @@ type ListShowCallsParams struct {
 	// To End of the range, exclusive (default: from plus one day).
 	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 
-	// Format json (default) or csv, one row per item with a header line.
+	// Format json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).
 	Format *ListShowCallsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListShowCallsParamsFormat defines parameters for ListShowCalls.
 type ListShowCallsParamsFormat string
+
+// ListChatParams defines parameters for ListChat.
+type ListChatParams struct {
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // StreamEventsParams defines parameters for StreamEvents.
 type StreamEventsParams struct {
@@ -1764,6 +1815,12 @@ type StreamEventsParams struct {
 type ListRecordingsParams struct {
 	// Call Only recordings during which this call was on air.
 	Call *string `form:"call,omitempty" json:"call,omitempty"`
+
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListShowTransitionsParams defines parameters for ListShowTransitions.
@@ -1777,8 +1834,14 @@ type ListShowTransitionsParams struct {
 	// To End of the range, exclusive (default: from plus one day).
 	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 
-	// Format json (default) or csv, one row per item with a header line.
+	// Format json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).
 	Format *ListShowTransitionsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListShowTransitionsParamsFormat defines parameters for ListShowTransitions.
@@ -2225,7 +2288,7 @@ type ClientInterface interface {
 
 	// GetCallerHistory A caller's profile and last calls
 	//
-	// 404 for a number callin has never seen. Who may: Any role.
+	// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 	//
 	// Corresponds with GET /callers/{number} (the `GetCallerHistory` operationId).
 	GetCallerHistory(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2254,6 +2317,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 	BlockNumber(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCallerCalls A caller's calls, newest first, a page at a time
+	//
+	// 404 for a number callin has never seen. Who may: Any role.
+	//
+	// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+	ListCallerCalls(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCallerNotes A caller's notes, now and as saved before
 	//
@@ -2471,10 +2541,10 @@ type ClientInterface interface {
 
 	// ListChat The show's latest chat messages, oldest first
 	//
-	// Who may: Any role.
+	// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-	ListChat(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListChat(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostChatWithBody Write in the show's chat
 	//
@@ -2688,7 +2758,7 @@ func (c *Client) SearchCallers(ctx context.Context, params *SearchCallersParams,
 
 // GetCallerHistory A caller's profile and last calls
 //
-// 404 for a number callin has never seen. Who may: Any role.
+// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 //
 // Corresponds with GET /callers/{number} (the `GetCallerHistory` operationId).
 func (c *Client) GetCallerHistory(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2748,6 +2818,23 @@ func (c *Client) BlockNumberWithBody(ctx context.Context, number PhoneNumber, co
 // Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 func (c *Client) BlockNumber(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewBlockNumberRequest(c.Server, number, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCallerCalls A caller's calls, newest first, a page at a time
+//
+// 404 for a number callin has never seen. Who may: Any role.
+//
+// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+func (c *Client) ListCallerCalls(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCallerCallsRequest(c.Server, number, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3254,11 +3341,11 @@ func (c *Client) ListShowCalls(ctx context.Context, show ShowKey, params *ListSh
 
 // ListChat The show's latest chat messages, oldest first
 //
-// Who may: Any role.
+// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-func (c *Client) ListChat(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListChatRequest(c.Server, show)
+func (c *Client) ListChat(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListChatRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3874,6 +3961,79 @@ func NewBlockNumberRequestWithBody(server string, number PhoneNumber, contentTyp
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListCallerCallsRequest constructs an http.Request for the ListCallerCalls method
+func NewListCallerCallsRequest(server string, number PhoneNumber, params *ListCallerCallsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/callers/%s/calls", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4885,6 +5045,30 @@ func NewListShowCallsRequest(server string, show ShowKey, params *ListShowCallsP
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4900,7 +5084,7 @@ func NewListShowCallsRequest(server string, show ShowKey, params *ListShowCallsP
 }
 
 // NewListChatRequest constructs an http.Request for the ListChat method
-func NewListChatRequest(server string, show ShowKey) (*http.Request, error) {
+func NewListChatRequest(server string, show ShowKey, params *ListChatParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4923,6 +5107,45 @@ func NewListChatRequest(server string, show ShowKey) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5367,6 +5590,30 @@ func NewListRecordingsRequest(server string, show ShowKey, params *ListRecording
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5748,6 +5995,30 @@ func NewListShowTransitionsRequest(server string, show ShowKey, params *ListShow
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5817,7 +6088,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCallerHistoryWithResponse A caller's profile and last calls
 	//
-	// 404 for a number callin has never seen. Who may: Any role.
+	// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5850,6 +6121,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 	BlockNumberWithResponse(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*BlockNumberResponse, error)
+
+	// ListCallerCallsWithResponse A caller's calls, newest first, a page at a time
+	//
+	// 404 for a number callin has never seen. Who may: Any role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+	ListCallerCallsWithResponse(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*ListCallerCallsResponse, error)
 
 	// GetCallerNotesWithResponse A caller's notes, now and as saved before
 	//
@@ -6103,12 +6383,12 @@ type ClientWithResponsesInterface interface {
 
 	// ListChatWithResponse The show's latest chat messages, oldest first
 	//
-	// Who may: Any role.
+	// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-	ListChatWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*ListChatResponse, error)
+	ListChatWithResponse(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*ListChatResponse, error)
 
 	// PostChatWithBodyWithResponse Write in the show's chat
 	//
@@ -6660,6 +6940,89 @@ func (r BlockNumberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r BlockNumberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCallerCallsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CallRecordList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCallerCallsResponse) GetJSON200() *CallRecordList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListCallerCallsResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCallerCallsResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCallerCallsResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCallerCallsResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListCallerCallsResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCallerCallsResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCallerCallsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCallerCallsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCallerCallsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCallerCallsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8777,6 +9140,8 @@ type ListShowCallsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallRecordList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -8792,6 +9157,11 @@ type ListShowCallsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListShowCallsResponse) GetJSON200() *CallRecordList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListShowCallsResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -8853,6 +9223,8 @@ type ListChatResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *MessageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -8866,6 +9238,11 @@ type ListChatResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListChatResponse) GetJSON200() *MessageList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListChatResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -9795,6 +10172,8 @@ type ListRecordingsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *RecordingList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -9808,6 +10187,11 @@ type ListRecordingsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRecordingsResponse) GetJSON200() *RecordingList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRecordingsResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10536,6 +10920,8 @@ type ListShowTransitionsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *TransitionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -10551,6 +10937,11 @@ type ListShowTransitionsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListShowTransitionsResponse) GetJSON200() *TransitionList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListShowTransitionsResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10624,7 +11015,7 @@ func (c *ClientWithResponses) SearchCallersWithResponse(ctx context.Context, par
 
 // GetCallerHistoryWithResponse A caller's profile and last calls
 //
-// 404 for a number callin has never seen. Who may: Any role.
+// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10680,6 +11071,21 @@ func (c *ClientWithResponses) BlockNumberWithResponse(ctx context.Context, numbe
 		return nil, err
 	}
 	return ParseBlockNumberResponse(rsp)
+}
+
+// ListCallerCallsWithResponse A caller's calls, newest first, a page at a time
+//
+// 404 for a number callin has never seen. Who may: Any role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+func (c *ClientWithResponses) ListCallerCallsWithResponse(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*ListCallerCallsResponse, error) {
+	rsp, err := c.ListCallerCalls(ctx, number, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCallerCallsResponse(rsp)
 }
 
 // GetCallerNotesWithResponse A caller's notes, now and as saved before
@@ -11102,13 +11508,13 @@ func (c *ClientWithResponses) ListShowCallsWithResponse(ctx context.Context, sho
 
 // ListChatWithResponse The show's latest chat messages, oldest first
 //
-// Who may: Any role.
+// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-func (c *ClientWithResponses) ListChatWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*ListChatResponse, error) {
-	rsp, err := c.ListChat(ctx, show, reqEditors...)
+func (c *ClientWithResponses) ListChatWithResponse(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*ListChatResponse, error) {
+	rsp, err := c.ListChat(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11734,6 +12140,74 @@ func ParseBlockNumberResponse(rsp *http.Response) (*BlockNumberResponse, error) 
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCallerCallsResponse parses an HTTP response from a ListCallerCallsWithResponse call
+func ParseListCallerCallsResponse(rsp *http.Response) (*ListCallerCallsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCallerCallsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CallRecordList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
@@ -13551,6 +14025,13 @@ func ParseListShowCallsResponse(rsp *http.Response) (*ListShowCallsResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13614,6 +14095,13 @@ func ParseListChatResponse(rsp *http.Response) (*ListChatResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
@@ -14407,6 +14895,13 @@ func ParseListRecordingsResponse(rsp *http.Response) (*ListRecordingsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15027,6 +15522,13 @@ func ParseListShowTransitionsResponse(rsp *http.Response) (*ListShowTransitionsR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401

@@ -71,6 +71,10 @@ type Config struct {
 	// Recordings, when set, lists the shows' recordings and serves their
 	// files; nil: the recordings routes answer 404.
 	Recordings Recordings
+	// Pages, when set, reads the API's lists a page at a time (?limit,
+	// ?cursor; *postgres.Store adapted by cmd/callin) and streams the CSV
+	// exports; nil: each list answers in one page.
+	Pages Pages
 	// Phones, when set, keeps people's phones; the settings page sets
 	// one's own. nil: no phones here.
 	Phones Phones
@@ -283,6 +287,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Get("/shows/{show}/events", s.api.apiEvents)
 		r.Get("/callers", s.api.apiSearch)
 		r.Get("/callers/{number}", s.api.apiHistory)
+		r.Get("/callers/{number}/calls", s.api.apiCallerCalls)
 		r.Get("/callers/{number}/notes", s.api.apiGetNotes)
 		r.Put("/callers/{number}/notes", s.api.apiPutNotes)
 		r.Put("/callers/{number}/block", s.api.apiBlock)

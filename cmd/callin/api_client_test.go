@@ -206,6 +206,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 		t.Fatalf("promote again: %v %s", err, body(r))
 	}
 	transition(ids[1], "promote")
+	pageThroughTransitions(ctx, t, c, show)
 
 	blocked, err := c.BlockNumberWithResponse(ctx, "+12025550102", apiclient.Block{Reason: "abusive"})
 	if err != nil || blocked.JSON200 == nil || !blocked.JSON200.Profile.Blocked || *blocked.JSON200.Profile.BlockedReason != "abusive" {
@@ -301,4 +302,46 @@ func deref[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// pageThroughTransitions reads today's transitions from the store two at a
+// time with the generated client, following next_cursor to the last page:
+// no transition comes twice, every page but the last is full, and a
+// cursor the list never gave is a 400 naming the cursor.
+func pageThroughTransitions(ctx context.Context, t *testing.T, c *apiclient.ClientWithResponses, show apiclient.ShowKey) {
+	t.Helper()
+	limit, seen, pages := 2, map[string]bool{}, 0
+	params := &apiclient.ListShowTransitionsParams{Limit: &limit}
+	for {
+		r, err := c.ListShowTransitionsWithResponse(ctx, show, params)
+		if err != nil || r.JSON200 == nil || len(r.JSON200.Transitions) > limit {
+			t.Fatalf("transitions page %d: %v %s", pages, err, r.Body)
+		}
+		pages++
+		for _, tr := range r.JSON200.Transitions {
+			k := fmt.Sprintf("%s/%d", tr.CallId, tr.Seq)
+			if seen[k] {
+				t.Fatalf("transition %s on two pages", k)
+			}
+			seen[k] = true
+		}
+		if !r.JSON200.HasMore {
+			if r.JSON200.NextCursor != nil {
+				t.Fatalf("last page with a next_cursor %q", *r.JSON200.NextCursor)
+			}
+			break
+		}
+		if len(r.JSON200.Transitions) != limit || r.JSON200.NextCursor == nil {
+			t.Fatalf("page %d: %d transitions, has_more with cursor %v", pages, len(r.JSON200.Transitions), r.JSON200.NextCursor)
+		}
+		params.Cursor = r.JSON200.NextCursor
+	}
+	if pages < 3 || len(seen) < 5 {
+		t.Fatalf("%d transitions in %d pages, want at least 5 in 3", len(seen), pages)
+	}
+	bad := "bm9wZQ"
+	r, err := c.ListShowTransitionsWithResponse(ctx, show, &apiclient.ListShowTransitionsParams{Cursor: &bad})
+	if err != nil || r.JSON400 == nil || r.JSON400.Error.Field == nil || *r.JSON400.Error.Field != "cursor" {
+		t.Fatalf("bad cursor: %v %s", err, r.Body)
+	}
 }

@@ -371,6 +371,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, controls web.Controls, a
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
 		Recordings:   keeper,
+		Pages:        storePages{store}, // the API's lists a page at a time
 		Phones:       st.phones,
 		PhoneRule:    cfg.PhoneRule,
 		AllowedHosts: allowedHosts(cfg),
