@@ -75,6 +75,9 @@ type Config struct {
 	// ?cursor; *postgres.Store adapted by cmd/callin) and streams the CSV
 	// exports; nil: each list answers in one page.
 	Pages Pages
+	// Idempotency, when set, keeps the API's Idempotency-Key answers
+	// (*postgres.Store adapted by cmd/callin); nil: the header is ignored.
+	Idempotency Idempotency
 	// Phones, when set, keeps people's phones; the settings page sets
 	// one's own. nil: no phones here.
 	Phones Phones
@@ -260,6 +263,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/openapi.json", s.api.apiOpenAPI)
 	r.Group(func(r chi.Router) {
 		r.Use(s.cfg.Auth.RequireBearer)
+		r.Use(s.api.idempotent) // POSTs with an Idempotency-Key: done once
 		r.Get("/shows", s.api.apiShows)
 		r.Get("/shows/{show}", s.api.apiShow)
 		r.Get("/shows/{show}/settings", s.api.apiSettings)

@@ -312,6 +312,9 @@ func Document(host string, ops []Op) map[string]any {
 			item = map[string]any{}
 			paths[op.Path] = item
 		}
+		if op.Method == "POST" {
+			op = idempotent(op)
+		}
 		item[strings.ToLower(op.Method)] = operation(op)
 	}
 	return map[string]any{
@@ -470,4 +473,19 @@ func eventFrames() map[string]any {
 		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),
 		"EndFrame":        event("end", "EndEvent", "The token was revoked; the stream closes.", false),
 	}
+}
+
+// idempotencyParam is the header that makes a POST safe to retry.
+var idempotencyParam = Param{In: "header", Name: "Idempotency-Key",
+	Desc: "Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, " +
+		"with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. " +
+		"An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.",
+	Schema: map[string]any{"type": "string", "minLength": 1, "maxLength": 255}}
+
+// idempotent is op (a POST) with the Idempotency-Key header and the
+// statuses it adds.
+func idempotent(op Op) Op {
+	op.Params = append(slices.Clone(op.Params), idempotencyParam)
+	op.Statuses = statuses(op.Statuses, []int{400, 409, 422})
+	return op
 }
