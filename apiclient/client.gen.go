@@ -1027,6 +1027,12 @@ type CallRecordState string
 // CallRecordList defines model for CallRecordList.
 type CallRecordList struct {
 	Calls []CallRecord `json:"calls"`
+
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // Callback A call-back entry: the caller hung up to be called back and keeps the place.
@@ -1142,8 +1148,14 @@ type Event struct {
 
 // History defines model for History.
 type History struct {
-	Calls   []CallRecord `json:"calls"`
-	Profile Profile      `json:"profile"`
+	Calls []CallRecord `json:"calls"`
+
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Profile    Profile `json:"profile"`
 }
 
 // HostCall defines model for HostCall.
@@ -1237,7 +1249,12 @@ type Message struct {
 
 // MessageList defines model for MessageList.
 type MessageList struct {
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore  bool      `json:"has_more"`
 	Messages []Message `json:"messages"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // MessageText defines model for MessageText.
@@ -1368,6 +1385,11 @@ type RecordingFrameEvent string
 
 // RecordingList defines model for RecordingList.
 type RecordingList struct {
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor *string     `json:"next_cursor,omitempty"`
 	Recordings []Recording `json:"recordings"`
 }
 
@@ -1664,6 +1686,11 @@ type TransitionFrameEvent string
 
 // TransitionList defines model for TransitionList.
 type TransitionList struct {
+	// HasMore Whether there is a next page (next_cursor is then set).
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
+	NextCursor  *string      `json:"next_cursor,omitempty"`
 	Transitions []Transition `json:"transitions"`
 }
 
@@ -1724,6 +1751,15 @@ type SearchCallersParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListCallerCallsParams defines parameters for ListCallerCalls.
+type ListCallerCallsParams struct {
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListCallersParams defines parameters for ListCallers.
 type ListCallersParams struct {
 	// State Only callers in this state.
@@ -1732,6 +1768,84 @@ type ListCallersParams struct {
 
 // ListCallersParamsState defines parameters for ListCallers.
 type ListCallersParamsState string
+
+// CallBackNowParams defines parameters for CallBackNow.
+type CallBackNowParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// DropCallerParams defines parameters for DropCaller.
+type DropCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// HoldCallerParams defines parameters for HoldCaller.
+type HoldCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// LockCallerParams defines parameters for LockCaller.
+type LockCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// MoveCallerToTopParams defines parameters for MoveCallerToTop.
+type MoveCallerToTopParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// MuteCallerParams defines parameters for MuteCaller.
+type MuteCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PickNextCallerParams defines parameters for PickNextCaller.
+type PickNextCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PromoteCallerParams defines parameters for PromoteCaller.
+type PromoteCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// ReadyCallerParams defines parameters for ReadyCaller.
+type ReadyCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// ScreenCallerParams defines parameters for ScreenCaller.
+type ScreenCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateScreenerNotesParams defines parameters for UpdateScreenerNotes.
+type UpdateScreenerNotesParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// UnlockCallerParams defines parameters for UnlockCaller.
+type UnlockCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// UnmuteCallerParams defines parameters for UnmuteCaller.
+type UnmuteCallerParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
 
 // ListShowCallsParams defines parameters for ListShowCalls.
 type ListShowCallsParams struct {
@@ -1744,12 +1858,33 @@ type ListShowCallsParams struct {
 	// To End of the range, exclusive (default: from plus one day).
 	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 
-	// Format json (default) or csv, one row per item with a header line.
+	// Format json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).
 	Format *ListShowCallsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListShowCallsParamsFormat defines parameters for ListShowCalls.
 type ListShowCallsParamsFormat string
+
+// ListChatParams defines parameters for ListChat.
+type ListChatParams struct {
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// PostChatParams defines parameters for PostChat.
+type PostChatParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
 
 // StreamEventsParams defines parameters for StreamEvents.
 type StreamEventsParams struct {
@@ -1760,10 +1895,70 @@ type StreamEventsParams struct {
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
+// CallHostParams defines parameters for CallHost.
+type CallHostParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// DropOnAirParams defines parameters for DropOnAir.
+type DropOnAirParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// HoldOnAirParams defines parameters for HoldOnAir.
+type HoldOnAirParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// StartRecordingParams defines parameters for StartRecording.
+type StartRecordingParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// StopRecordingParams defines parameters for StopRecording.
+type StopRecordingParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListRecordingsParams defines parameters for ListRecordings.
 type ListRecordingsParams struct {
 	// Call Only recordings during which this call was on air.
 	Call *string `form:"call,omitempty" json:"call,omitempty"`
+
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// SetStudioParams defines parameters for SetStudio.
+type SetStudioParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// TakeNextParams defines parameters for TakeNext.
+type TakeNextParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// StartTalkbackParams defines parameters for StartTalkback.
+type StartTalkbackParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// StopTalkbackParams defines parameters for StopTalkback.
+type StopTalkbackParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ListShowTransitionsParams defines parameters for ListShowTransitions.
@@ -1777,8 +1972,14 @@ type ListShowTransitionsParams struct {
 	// To End of the range, exclusive (default: from plus one day).
 	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 
-	// Format json (default) or csv, one row per item with a header line.
+	// Format json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).
 	Format *ListShowTransitionsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit At most this many items (default 100); 400 outside 1 to 1000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListShowTransitionsParamsFormat defines parameters for ListShowTransitions.
@@ -2225,7 +2426,7 @@ type ClientInterface interface {
 
 	// GetCallerHistory A caller's profile and last calls
 	//
-	// 404 for a number callin has never seen. Who may: Any role.
+	// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 	//
 	// Corresponds with GET /callers/{number} (the `GetCallerHistory` operationId).
 	GetCallerHistory(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2254,6 +2455,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 	BlockNumber(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCallerCalls A caller's calls, newest first, a page at a time
+	//
+	// 404 for a number callin has never seen. Who may: Any role.
+	//
+	// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+	ListCallerCalls(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCallerNotes A caller's notes, now and as saved before
 	//
@@ -2325,7 +2533,7 @@ type ClientInterface interface {
 	// Call a call-back entry (state callback) now, wherever it is in line. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/callback-now (the `CallBackNow` operationId).
-	CallBackNow(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CallBackNow(ctx context.Context, show ShowKey, call CallId, params *CallBackNowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DropCallerWithBody Caller action: drop
 	//
@@ -2334,7 +2542,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-	DropCallerWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DropCallerWithBody(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DropCaller Caller action: drop
 	//
@@ -2343,14 +2551,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-	DropCaller(ctx context.Context, show ShowKey, call CallId, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DropCaller(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HoldCaller Caller action: hold
 	//
 	// Take an on-air caller back to hold, at the front of the line. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/hold (the `HoldCaller` operationId).
-	HoldCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HoldCaller(ctx context.Context, show ShowKey, call CallId, params *HoldCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MeasureLineQuality Measure a caller's line now
 	//
@@ -2364,35 +2572,35 @@ type ClientInterface interface {
 	// Lock an on-air caller: hold and drop are refused until unlocked. Who may: Hosts (mute, lock), producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/lock (the `LockCaller` operationId).
-	LockCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	LockCaller(ctx context.Context, show ShowKey, call CallId, params *LockCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MoveCallerToTop Caller action: move_to_top
 	//
 	// Move a caller to the front of the line. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/move-to-top (the `MoveCallerToTop` operationId).
-	MoveCallerToTop(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	MoveCallerToTop(ctx context.Context, show ShowKey, call CallId, params *MoveCallerToTopParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MuteCaller Caller action: mute
 	//
 	// Mute an on-air caller. Who may: Hosts (mute, lock), producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/mute (the `MuteCaller` operationId).
-	MuteCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	MuteCaller(ctx context.Context, show ShowKey, call CallId, params *MuteCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PickNextCaller Caller action: pick_next
 	//
 	// Pick the caller take-next puts on air next. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/pick-next (the `PickNextCaller` operationId).
-	PickNextCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PickNextCaller(ctx context.Context, show ShowKey, call CallId, params *PickNextCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PromoteCaller Caller action: promote
 	//
 	// Put a caller on air, wherever they are in line (also one that is blocked). Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/promote (the `PromoteCaller` operationId).
-	PromoteCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PromoteCaller(ctx context.Context, show ShowKey, call CallId, params *PromoteCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReadyCallerWithBody Caller action: ready
 	//
@@ -2401,7 +2609,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-	ReadyCallerWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReadyCallerWithBody(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReadyCaller Caller action: ready
 	//
@@ -2410,7 +2618,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-	ReadyCaller(ctx context.Context, show ShowKey, call CallId, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReadyCaller(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScreenCallerWithBody Caller action: screen
 	//
@@ -2419,7 +2627,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-	ScreenCallerWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScreenCallerWithBody(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScreenCaller Caller action: screen
 	//
@@ -2428,7 +2636,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-	ScreenCaller(ctx context.Context, show ShowKey, call CallId, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScreenCaller(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateScreenerNotesWithBody Caller action: notes
 	//
@@ -2437,7 +2645,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-	UpdateScreenerNotesWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateScreenerNotesWithBody(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateScreenerNotes Caller action: notes
 	//
@@ -2446,21 +2654,21 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-	UpdateScreenerNotes(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateScreenerNotes(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnlockCaller Caller action: unlock
 	//
 	// Unlock an on-air caller. Who may: Hosts (mute, lock), producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/unlock (the `UnlockCaller` operationId).
-	UnlockCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UnlockCaller(ctx context.Context, show ShowKey, call CallId, params *UnlockCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnmuteCaller Caller action: unmute
 	//
 	// Unmute an on-air caller. Who may: Hosts (mute, lock), producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/unmute (the `UnmuteCaller` operationId).
-	UnmuteCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UnmuteCaller(ctx context.Context, show ShowKey, call CallId, params *UnmuteCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListShowCalls A day's or a range's calls, in order of arrival
 	//
@@ -2471,10 +2679,10 @@ type ClientInterface interface {
 
 	// ListChat The show's latest chat messages, oldest first
 	//
-	// Who may: Any role.
+	// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-	ListChat(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListChat(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostChatWithBody Write in the show's chat
 	//
@@ -2483,7 +2691,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-	PostChatWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostChatWithBody(ctx context.Context, show ShowKey, params *PostChatParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostChat Write in the show's chat
 	//
@@ -2492,7 +2700,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-	PostChat(ctx context.Context, show ShowKey, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostChat(ctx context.Context, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamEvents Stream the show's events (server-sent events)
 	//
@@ -2506,7 +2714,7 @@ type ClientInterface interface {
 	// Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
-	CallHost(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CallHost(ctx context.Context, show ShowKey, params *CallHostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetLinesWithBody Open or close the show's lines
 	//
@@ -2540,7 +2748,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-	DropOnAirWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DropOnAirWithBody(ctx context.Context, show ShowKey, params *DropOnAirParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DropOnAir Drop every unlocked caller on air
 	//
@@ -2549,28 +2757,28 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-	DropOnAir(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DropOnAir(ctx context.Context, show ShowKey, params *DropOnAirParams, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HoldOnAir Put every unlocked caller on air back on hold
 	//
 	// Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
-	HoldOnAir(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HoldOnAir(ctx context.Context, show ShowKey, params *HoldOnAirParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartRecording Start recording the on-air bridge
 	//
 	// Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, and the recording is `failed` with that `error` (also as a `recording` event); start again. Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/recording/start (the `StartRecording` operationId).
-	StartRecording(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StartRecording(ctx context.Context, show ShowKey, params *StartRecordingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StopRecording Stop recording the on-air bridge
 	//
 	// Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/recording/stop (the `StopRecording` operationId).
-	StopRecording(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StopRecording(ctx context.Context, show ShowKey, params *StopRecordingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRecordings List the show's finished recordings, newest first
 	//
@@ -2618,7 +2826,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-	SetStudioWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetStudioWithBody(ctx context.Context, show ShowKey, params *SetStudioParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetStudio Name another studio node for a show across nodes
 	//
@@ -2627,14 +2835,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-	SetStudio(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetStudio(ctx context.Context, show ShowKey, params *SetStudioParams, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TakeNext Put the next caller in line on air
 	//
 	// The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next. Who may: Hosts, producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/take-next (the `TakeNext` operationId).
-	TakeNext(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	TakeNext(ctx context.Context, show ShowKey, params *TakeNextParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartTalkbackWithBody Start speaking to the callers on hold
 	//
@@ -2643,7 +2851,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-	StartTalkbackWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StartTalkbackWithBody(ctx context.Context, show ShowKey, params *StartTalkbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartTalkback Start speaking to the callers on hold
 	//
@@ -2652,14 +2860,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-	StartTalkback(ctx context.Context, show ShowKey, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StartTalkback(ctx context.Context, show ShowKey, params *StartTalkbackParams, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StopTalkback Stop the talkback
 	//
 	// Who may: Producers and admins.
 	//
 	// Corresponds with POST /shows/{show}/talkback/stop (the `StopTalkback` operationId).
-	StopTalkback(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StopTalkback(ctx context.Context, show ShowKey, params *StopTalkbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListShowTransitions A day's or a range's transitions, in order of time
 	//
@@ -2688,7 +2896,7 @@ func (c *Client) SearchCallers(ctx context.Context, params *SearchCallersParams,
 
 // GetCallerHistory A caller's profile and last calls
 //
-// 404 for a number callin has never seen. Who may: Any role.
+// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 //
 // Corresponds with GET /callers/{number} (the `GetCallerHistory` operationId).
 func (c *Client) GetCallerHistory(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2748,6 +2956,23 @@ func (c *Client) BlockNumberWithBody(ctx context.Context, number PhoneNumber, co
 // Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 func (c *Client) BlockNumber(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewBlockNumberRequest(c.Server, number, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCallerCalls A caller's calls, newest first, a page at a time
+//
+// 404 for a number callin has never seen. Who may: Any role.
+//
+// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+func (c *Client) ListCallerCalls(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCallerCallsRequest(c.Server, number, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2918,8 +3143,8 @@ func (c *Client) GetCaller(ctx context.Context, show ShowKey, call CallId, reqEd
 // Call a call-back entry (state callback) now, wherever it is in line. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/callback-now (the `CallBackNow` operationId).
-func (c *Client) CallBackNow(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCallBackNowRequest(c.Server, show, call)
+func (c *Client) CallBackNow(ctx context.Context, show ShowKey, call CallId, params *CallBackNowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCallBackNowRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2937,8 +3162,8 @@ func (c *Client) CallBackNow(ctx context.Context, show ShowKey, call CallId, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-func (c *Client) DropCallerWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDropCallerRequestWithBody(c.Server, show, call, contentType, body)
+func (c *Client) DropCallerWithBody(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDropCallerRequestWithBody(c.Server, show, call, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2956,8 +3181,8 @@ func (c *Client) DropCallerWithBody(ctx context.Context, show ShowKey, call Call
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-func (c *Client) DropCaller(ctx context.Context, show ShowKey, call CallId, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDropCallerRequest(c.Server, show, call, body)
+func (c *Client) DropCaller(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDropCallerRequest(c.Server, show, call, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2973,8 +3198,8 @@ func (c *Client) DropCaller(ctx context.Context, show ShowKey, call CallId, body
 // Take an on-air caller back to hold, at the front of the line. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/hold (the `HoldCaller` operationId).
-func (c *Client) HoldCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHoldCallerRequest(c.Server, show, call)
+func (c *Client) HoldCaller(ctx context.Context, show ShowKey, call CallId, params *HoldCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHoldCallerRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3007,8 +3232,8 @@ func (c *Client) MeasureLineQuality(ctx context.Context, show ShowKey, call Call
 // Lock an on-air caller: hold and drop are refused until unlocked. Who may: Hosts (mute, lock), producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/lock (the `LockCaller` operationId).
-func (c *Client) LockCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLockCallerRequest(c.Server, show, call)
+func (c *Client) LockCaller(ctx context.Context, show ShowKey, call CallId, params *LockCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLockCallerRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3024,8 +3249,8 @@ func (c *Client) LockCaller(ctx context.Context, show ShowKey, call CallId, reqE
 // Move a caller to the front of the line. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/move-to-top (the `MoveCallerToTop` operationId).
-func (c *Client) MoveCallerToTop(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewMoveCallerToTopRequest(c.Server, show, call)
+func (c *Client) MoveCallerToTop(ctx context.Context, show ShowKey, call CallId, params *MoveCallerToTopParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveCallerToTopRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3041,8 +3266,8 @@ func (c *Client) MoveCallerToTop(ctx context.Context, show ShowKey, call CallId,
 // Mute an on-air caller. Who may: Hosts (mute, lock), producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/mute (the `MuteCaller` operationId).
-func (c *Client) MuteCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewMuteCallerRequest(c.Server, show, call)
+func (c *Client) MuteCaller(ctx context.Context, show ShowKey, call CallId, params *MuteCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMuteCallerRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3058,8 +3283,8 @@ func (c *Client) MuteCaller(ctx context.Context, show ShowKey, call CallId, reqE
 // Pick the caller take-next puts on air next. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/pick-next (the `PickNextCaller` operationId).
-func (c *Client) PickNextCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPickNextCallerRequest(c.Server, show, call)
+func (c *Client) PickNextCaller(ctx context.Context, show ShowKey, call CallId, params *PickNextCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPickNextCallerRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3075,8 +3300,8 @@ func (c *Client) PickNextCaller(ctx context.Context, show ShowKey, call CallId, 
 // Put a caller on air, wherever they are in line (also one that is blocked). Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/promote (the `PromoteCaller` operationId).
-func (c *Client) PromoteCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPromoteCallerRequest(c.Server, show, call)
+func (c *Client) PromoteCaller(ctx context.Context, show ShowKey, call CallId, params *PromoteCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPromoteCallerRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3094,8 +3319,8 @@ func (c *Client) PromoteCaller(ctx context.Context, show ShowKey, call CallId, r
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-func (c *Client) ReadyCallerWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReadyCallerRequestWithBody(c.Server, show, call, contentType, body)
+func (c *Client) ReadyCallerWithBody(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadyCallerRequestWithBody(c.Server, show, call, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3113,8 +3338,8 @@ func (c *Client) ReadyCallerWithBody(ctx context.Context, show ShowKey, call Cal
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-func (c *Client) ReadyCaller(ctx context.Context, show ShowKey, call CallId, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReadyCallerRequest(c.Server, show, call, body)
+func (c *Client) ReadyCaller(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadyCallerRequest(c.Server, show, call, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3132,8 +3357,8 @@ func (c *Client) ReadyCaller(ctx context.Context, show ShowKey, call CallId, bod
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-func (c *Client) ScreenCallerWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScreenCallerRequestWithBody(c.Server, show, call, contentType, body)
+func (c *Client) ScreenCallerWithBody(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScreenCallerRequestWithBody(c.Server, show, call, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3151,8 +3376,8 @@ func (c *Client) ScreenCallerWithBody(ctx context.Context, show ShowKey, call Ca
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-func (c *Client) ScreenCaller(ctx context.Context, show ShowKey, call CallId, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScreenCallerRequest(c.Server, show, call, body)
+func (c *Client) ScreenCaller(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScreenCallerRequest(c.Server, show, call, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3170,8 +3395,8 @@ func (c *Client) ScreenCaller(ctx context.Context, show ShowKey, call CallId, bo
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-func (c *Client) UpdateScreenerNotesWithBody(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateScreenerNotesRequestWithBody(c.Server, show, call, contentType, body)
+func (c *Client) UpdateScreenerNotesWithBody(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateScreenerNotesRequestWithBody(c.Server, show, call, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3189,8 +3414,8 @@ func (c *Client) UpdateScreenerNotesWithBody(ctx context.Context, show ShowKey, 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-func (c *Client) UpdateScreenerNotes(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateScreenerNotesRequest(c.Server, show, call, body)
+func (c *Client) UpdateScreenerNotes(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateScreenerNotesRequest(c.Server, show, call, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3206,8 +3431,8 @@ func (c *Client) UpdateScreenerNotes(ctx context.Context, show ShowKey, call Cal
 // Unlock an on-air caller. Who may: Hosts (mute, lock), producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/unlock (the `UnlockCaller` operationId).
-func (c *Client) UnlockCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUnlockCallerRequest(c.Server, show, call)
+func (c *Client) UnlockCaller(ctx context.Context, show ShowKey, call CallId, params *UnlockCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnlockCallerRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3223,8 +3448,8 @@ func (c *Client) UnlockCaller(ctx context.Context, show ShowKey, call CallId, re
 // Unmute an on-air caller. Who may: Hosts (mute, lock), producers and admins.
 //
 // Corresponds with POST /shows/{show}/callers/{call}/unmute (the `UnmuteCaller` operationId).
-func (c *Client) UnmuteCaller(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUnmuteCallerRequest(c.Server, show, call)
+func (c *Client) UnmuteCaller(ctx context.Context, show ShowKey, call CallId, params *UnmuteCallerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnmuteCallerRequest(c.Server, show, call, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3254,11 +3479,11 @@ func (c *Client) ListShowCalls(ctx context.Context, show ShowKey, params *ListSh
 
 // ListChat The show's latest chat messages, oldest first
 //
-// Who may: Any role.
+// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-func (c *Client) ListChat(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListChatRequest(c.Server, show)
+func (c *Client) ListChat(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListChatRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3276,8 +3501,8 @@ func (c *Client) ListChat(ctx context.Context, show ShowKey, reqEditors ...Reque
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-func (c *Client) PostChatWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostChatRequestWithBody(c.Server, show, contentType, body)
+func (c *Client) PostChatWithBody(ctx context.Context, show ShowKey, params *PostChatParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostChatRequestWithBody(c.Server, show, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3295,8 +3520,8 @@ func (c *Client) PostChatWithBody(ctx context.Context, show ShowKey, contentType
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-func (c *Client) PostChat(ctx context.Context, show ShowKey, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostChatRequest(c.Server, show, body)
+func (c *Client) PostChat(ctx context.Context, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostChatRequest(c.Server, show, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3329,8 +3554,8 @@ func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamE
 // Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
-func (c *Client) CallHost(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCallHostRequest(c.Server, show)
+func (c *Client) CallHost(ctx context.Context, show ShowKey, params *CallHostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCallHostRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3403,8 +3628,8 @@ func (c *Client) ListOnAir(ctx context.Context, show ShowKey, reqEditors ...Requ
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-func (c *Client) DropOnAirWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDropOnAirRequestWithBody(c.Server, show, contentType, body)
+func (c *Client) DropOnAirWithBody(ctx context.Context, show ShowKey, params *DropOnAirParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDropOnAirRequestWithBody(c.Server, show, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3422,8 +3647,8 @@ func (c *Client) DropOnAirWithBody(ctx context.Context, show ShowKey, contentTyp
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-func (c *Client) DropOnAir(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDropOnAirRequest(c.Server, show, body)
+func (c *Client) DropOnAir(ctx context.Context, show ShowKey, params *DropOnAirParams, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDropOnAirRequest(c.Server, show, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3439,8 +3664,8 @@ func (c *Client) DropOnAir(ctx context.Context, show ShowKey, body DropOnAirJSON
 // Hold all: as the hold action for each caller on air who is not locked, all at once; each keeps their place in line. Locked callers stay on air (locked). A caller who could not be moved stays on air and is in neither list. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
-func (c *Client) HoldOnAir(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHoldOnAirRequest(c.Server, show)
+func (c *Client) HoldOnAir(ctx context.Context, show ShowKey, params *HoldOnAirParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHoldOnAirRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3456,8 +3681,8 @@ func (c *Client) HoldOnAir(ctx context.Context, show ShowKey, reqEditors ...Requ
 // Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, and the recording is `failed` with that `error` (also as a `recording` event); start again. Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/recording/start (the `StartRecording` operationId).
-func (c *Client) StartRecording(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStartRecordingRequest(c.Server, show)
+func (c *Client) StartRecording(ctx context.Context, show ShowKey, params *StartRecordingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartRecordingRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3473,8 +3698,8 @@ func (c *Client) StartRecording(ctx context.Context, show ShowKey, reqEditors ..
 // Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/recording/stop (the `StopRecording` operationId).
-func (c *Client) StopRecording(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStopRecordingRequest(c.Server, show)
+func (c *Client) StopRecording(ctx context.Context, show ShowKey, params *StopRecordingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStopRecordingRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3581,8 +3806,8 @@ func (c *Client) UpdateSettings(ctx context.Context, show ShowKey, body UpdateSe
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-func (c *Client) SetStudioWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetStudioRequestWithBody(c.Server, show, contentType, body)
+func (c *Client) SetStudioWithBody(ctx context.Context, show ShowKey, params *SetStudioParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetStudioRequestWithBody(c.Server, show, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3600,8 +3825,8 @@ func (c *Client) SetStudioWithBody(ctx context.Context, show ShowKey, contentTyp
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-func (c *Client) SetStudio(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetStudioRequest(c.Server, show, body)
+func (c *Client) SetStudio(ctx context.Context, show ShowKey, params *SetStudioParams, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetStudioRequest(c.Server, show, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3617,8 +3842,8 @@ func (c *Client) SetStudio(ctx context.Context, show ShowKey, body SetStudioJSON
 // The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next. Who may: Hosts, producers and admins.
 //
 // Corresponds with POST /shows/{show}/take-next (the `TakeNext` operationId).
-func (c *Client) TakeNext(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewTakeNextRequest(c.Server, show)
+func (c *Client) TakeNext(ctx context.Context, show ShowKey, params *TakeNextParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTakeNextRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3636,8 +3861,8 @@ func (c *Client) TakeNext(ctx context.Context, show ShowKey, reqEditors ...Reque
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-func (c *Client) StartTalkbackWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStartTalkbackRequestWithBody(c.Server, show, contentType, body)
+func (c *Client) StartTalkbackWithBody(ctx context.Context, show ShowKey, params *StartTalkbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartTalkbackRequestWithBody(c.Server, show, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3655,8 +3880,8 @@ func (c *Client) StartTalkbackWithBody(ctx context.Context, show ShowKey, conten
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-func (c *Client) StartTalkback(ctx context.Context, show ShowKey, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStartTalkbackRequest(c.Server, show, body)
+func (c *Client) StartTalkback(ctx context.Context, show ShowKey, params *StartTalkbackParams, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartTalkbackRequest(c.Server, show, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3672,8 +3897,8 @@ func (c *Client) StartTalkback(ctx context.Context, show ShowKey, body StartTalk
 // Who may: Producers and admins.
 //
 // Corresponds with POST /shows/{show}/talkback/stop (the `StopTalkback` operationId).
-func (c *Client) StopTalkback(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStopTalkbackRequest(c.Server, show)
+func (c *Client) StopTalkback(ctx context.Context, show ShowKey, params *StopTalkbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStopTalkbackRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3874,6 +4099,79 @@ func NewBlockNumberRequestWithBody(server string, number PhoneNumber, contentTyp
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListCallerCallsRequest constructs an http.Request for the ListCallerCalls method
+func NewListCallerCallsRequest(server string, number PhoneNumber, params *ListCallerCallsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/callers/%s/calls", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4177,7 +4475,7 @@ func NewGetCallerRequest(server string, show ShowKey, call CallId) (*http.Reques
 }
 
 // NewCallBackNowRequest constructs an http.Request for the CallBackNow method
-func NewCallBackNowRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewCallBackNowRequest(server string, show ShowKey, call CallId, params *CallBackNowParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4214,22 +4512,37 @@ func NewCallBackNowRequest(server string, show ShowKey, call CallId) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewDropCallerRequest calls the generic DropCaller builder with application/json body
-func NewDropCallerRequest(server string, show ShowKey, call CallId, body DropCallerJSONRequestBody) (*http.Request, error) {
+func NewDropCallerRequest(server string, show ShowKey, call CallId, params *DropCallerParams, body DropCallerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewDropCallerRequestWithBody(server, show, call, "application/json", bodyReader)
+	return NewDropCallerRequestWithBody(server, show, call, params, "application/json", bodyReader)
 }
 
 // NewDropCallerRequestWithBody constructs an http.Request for the DropCaller method, with any body, and a specified content type
-func NewDropCallerRequestWithBody(server string, show ShowKey, call CallId, contentType string, body io.Reader) (*http.Request, error) {
+func NewDropCallerRequestWithBody(server string, show ShowKey, call CallId, params *DropCallerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4268,11 +4581,26 @@ func NewDropCallerRequestWithBody(server string, show ShowKey, call CallId, cont
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewHoldCallerRequest constructs an http.Request for the HoldCaller method
-func NewHoldCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewHoldCallerRequest(server string, show ShowKey, call CallId, params *HoldCallerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4307,6 +4635,21 @@ func NewHoldCallerRequest(server string, show ShowKey, call CallId) (*http.Reque
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4354,7 +4697,7 @@ func NewMeasureLineQualityRequest(server string, show ShowKey, call CallId) (*ht
 }
 
 // NewLockCallerRequest constructs an http.Request for the LockCaller method
-func NewLockCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewLockCallerRequest(server string, show ShowKey, call CallId, params *LockCallerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4391,11 +4734,26 @@ func NewLockCallerRequest(server string, show ShowKey, call CallId) (*http.Reque
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewMoveCallerToTopRequest constructs an http.Request for the MoveCallerToTop method
-func NewMoveCallerToTopRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewMoveCallerToTopRequest(server string, show ShowKey, call CallId, params *MoveCallerToTopParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4432,11 +4790,26 @@ func NewMoveCallerToTopRequest(server string, show ShowKey, call CallId) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewMuteCallerRequest constructs an http.Request for the MuteCaller method
-func NewMuteCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewMuteCallerRequest(server string, show ShowKey, call CallId, params *MuteCallerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4473,11 +4846,26 @@ func NewMuteCallerRequest(server string, show ShowKey, call CallId) (*http.Reque
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewPickNextCallerRequest constructs an http.Request for the PickNextCaller method
-func NewPickNextCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewPickNextCallerRequest(server string, show ShowKey, call CallId, params *PickNextCallerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4514,11 +4902,26 @@ func NewPickNextCallerRequest(server string, show ShowKey, call CallId) (*http.R
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewPromoteCallerRequest constructs an http.Request for the PromoteCaller method
-func NewPromoteCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewPromoteCallerRequest(server string, show ShowKey, call CallId, params *PromoteCallerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4555,22 +4958,37 @@ func NewPromoteCallerRequest(server string, show ShowKey, call CallId) (*http.Re
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewReadyCallerRequest calls the generic ReadyCaller builder with application/json body
-func NewReadyCallerRequest(server string, show ShowKey, call CallId, body ReadyCallerJSONRequestBody) (*http.Request, error) {
+func NewReadyCallerRequest(server string, show ShowKey, call CallId, params *ReadyCallerParams, body ReadyCallerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewReadyCallerRequestWithBody(server, show, call, "application/json", bodyReader)
+	return NewReadyCallerRequestWithBody(server, show, call, params, "application/json", bodyReader)
 }
 
 // NewReadyCallerRequestWithBody constructs an http.Request for the ReadyCaller method, with any body, and a specified content type
-func NewReadyCallerRequestWithBody(server string, show ShowKey, call CallId, contentType string, body io.Reader) (*http.Request, error) {
+func NewReadyCallerRequestWithBody(server string, show ShowKey, call CallId, params *ReadyCallerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4609,22 +5027,37 @@ func NewReadyCallerRequestWithBody(server string, show ShowKey, call CallId, con
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewScreenCallerRequest calls the generic ScreenCaller builder with application/json body
-func NewScreenCallerRequest(server string, show ShowKey, call CallId, body ScreenCallerJSONRequestBody) (*http.Request, error) {
+func NewScreenCallerRequest(server string, show ShowKey, call CallId, params *ScreenCallerParams, body ScreenCallerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewScreenCallerRequestWithBody(server, show, call, "application/json", bodyReader)
+	return NewScreenCallerRequestWithBody(server, show, call, params, "application/json", bodyReader)
 }
 
 // NewScreenCallerRequestWithBody constructs an http.Request for the ScreenCaller method, with any body, and a specified content type
-func NewScreenCallerRequestWithBody(server string, show ShowKey, call CallId, contentType string, body io.Reader) (*http.Request, error) {
+func NewScreenCallerRequestWithBody(server string, show ShowKey, call CallId, params *ScreenCallerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4663,22 +5096,37 @@ func NewScreenCallerRequestWithBody(server string, show ShowKey, call CallId, co
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateScreenerNotesRequest calls the generic UpdateScreenerNotes builder with application/json body
-func NewUpdateScreenerNotesRequest(server string, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody) (*http.Request, error) {
+func NewUpdateScreenerNotesRequest(server string, show ShowKey, call CallId, params *UpdateScreenerNotesParams, body UpdateScreenerNotesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateScreenerNotesRequestWithBody(server, show, call, "application/json", bodyReader)
+	return NewUpdateScreenerNotesRequestWithBody(server, show, call, params, "application/json", bodyReader)
 }
 
 // NewUpdateScreenerNotesRequestWithBody constructs an http.Request for the UpdateScreenerNotes method, with any body, and a specified content type
-func NewUpdateScreenerNotesRequestWithBody(server string, show ShowKey, call CallId, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateScreenerNotesRequestWithBody(server string, show ShowKey, call CallId, params *UpdateScreenerNotesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4717,11 +5165,26 @@ func NewUpdateScreenerNotesRequestWithBody(server string, show ShowKey, call Cal
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUnlockCallerRequest constructs an http.Request for the UnlockCaller method
-func NewUnlockCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewUnlockCallerRequest(server string, show ShowKey, call CallId, params *UnlockCallerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4758,11 +5221,26 @@ func NewUnlockCallerRequest(server string, show ShowKey, call CallId) (*http.Req
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUnmuteCallerRequest constructs an http.Request for the UnmuteCaller method
-func NewUnmuteCallerRequest(server string, show ShowKey, call CallId) (*http.Request, error) {
+func NewUnmuteCallerRequest(server string, show ShowKey, call CallId, params *UnmuteCallerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4797,6 +5275,21 @@ func NewUnmuteCallerRequest(server string, show ShowKey, call CallId) (*http.Req
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4885,6 +5378,30 @@ func NewListShowCallsRequest(server string, show ShowKey, params *ListShowCallsP
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4900,7 +5417,7 @@ func NewListShowCallsRequest(server string, show ShowKey, params *ListShowCallsP
 }
 
 // NewListChatRequest constructs an http.Request for the ListChat method
-func NewListChatRequest(server string, show ShowKey) (*http.Request, error) {
+func NewListChatRequest(server string, show ShowKey, params *ListChatParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4925,6 +5442,45 @@ func NewListChatRequest(server string, show ShowKey) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -4934,18 +5490,18 @@ func NewListChatRequest(server string, show ShowKey) (*http.Request, error) {
 }
 
 // NewPostChatRequest calls the generic PostChat builder with application/json body
-func NewPostChatRequest(server string, show ShowKey, body PostChatJSONRequestBody) (*http.Request, error) {
+func NewPostChatRequest(server string, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPostChatRequestWithBody(server, show, "application/json", bodyReader)
+	return NewPostChatRequestWithBody(server, show, params, "application/json", bodyReader)
 }
 
 // NewPostChatRequestWithBody constructs an http.Request for the PostChat method, with any body, and a specified content type
-func NewPostChatRequestWithBody(server string, show ShowKey, contentType string, body io.Reader) (*http.Request, error) {
+func NewPostChatRequestWithBody(server string, show ShowKey, params *PostChatParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4976,6 +5532,21 @@ func NewPostChatRequestWithBody(server string, show ShowKey, contentType string,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5057,7 +5628,7 @@ func NewStreamEventsRequest(server string, show ShowKey, params *StreamEventsPar
 }
 
 // NewCallHostRequest constructs an http.Request for the CallHost method
-func NewCallHostRequest(server string, show ShowKey) (*http.Request, error) {
+func NewCallHostRequest(server string, show ShowKey, params *CallHostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5085,6 +5656,21 @@ func NewCallHostRequest(server string, show ShowKey) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5172,18 +5758,18 @@ func NewListOnAirRequest(server string, show ShowKey) (*http.Request, error) {
 }
 
 // NewDropOnAirRequest calls the generic DropOnAir builder with application/json body
-func NewDropOnAirRequest(server string, show ShowKey, body DropOnAirJSONRequestBody) (*http.Request, error) {
+func NewDropOnAirRequest(server string, show ShowKey, params *DropOnAirParams, body DropOnAirJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewDropOnAirRequestWithBody(server, show, "application/json", bodyReader)
+	return NewDropOnAirRequestWithBody(server, show, params, "application/json", bodyReader)
 }
 
 // NewDropOnAirRequestWithBody constructs an http.Request for the DropOnAir method, with any body, and a specified content type
-func NewDropOnAirRequestWithBody(server string, show ShowKey, contentType string, body io.Reader) (*http.Request, error) {
+func NewDropOnAirRequestWithBody(server string, show ShowKey, params *DropOnAirParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5215,11 +5801,26 @@ func NewDropOnAirRequestWithBody(server string, show ShowKey, contentType string
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewHoldOnAirRequest constructs an http.Request for the HoldOnAir method
-func NewHoldOnAirRequest(server string, show ShowKey) (*http.Request, error) {
+func NewHoldOnAirRequest(server string, show ShowKey, params *HoldOnAirParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5249,11 +5850,26 @@ func NewHoldOnAirRequest(server string, show ShowKey) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewStartRecordingRequest constructs an http.Request for the StartRecording method
-func NewStartRecordingRequest(server string, show ShowKey) (*http.Request, error) {
+func NewStartRecordingRequest(server string, show ShowKey, params *StartRecordingParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5283,11 +5899,26 @@ func NewStartRecordingRequest(server string, show ShowKey) (*http.Request, error
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewStopRecordingRequest constructs an http.Request for the StopRecording method
-func NewStopRecordingRequest(server string, show ShowKey) (*http.Request, error) {
+func NewStopRecordingRequest(server string, show ShowKey, params *StopRecordingParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5315,6 +5946,21 @@ func NewStopRecordingRequest(server string, show ShowKey) (*http.Request, error)
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5358,6 +6004,30 @@ func NewListRecordingsRequest(server string, show ShowKey, params *ListRecording
 		if params.Call != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "call", *params.Call, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5504,18 +6174,18 @@ func NewUpdateSettingsRequestWithBody(server string, show ShowKey, contentType s
 }
 
 // NewSetStudioRequest calls the generic SetStudio builder with application/json body
-func NewSetStudioRequest(server string, show ShowKey, body SetStudioJSONRequestBody) (*http.Request, error) {
+func NewSetStudioRequest(server string, show ShowKey, params *SetStudioParams, body SetStudioJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSetStudioRequestWithBody(server, show, "application/json", bodyReader)
+	return NewSetStudioRequestWithBody(server, show, params, "application/json", bodyReader)
 }
 
 // NewSetStudioRequestWithBody constructs an http.Request for the SetStudio method, with any body, and a specified content type
-func NewSetStudioRequestWithBody(server string, show ShowKey, contentType string, body io.Reader) (*http.Request, error) {
+func NewSetStudioRequestWithBody(server string, show ShowKey, params *SetStudioParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5547,11 +6217,26 @@ func NewSetStudioRequestWithBody(server string, show ShowKey, contentType string
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewTakeNextRequest constructs an http.Request for the TakeNext method
-func NewTakeNextRequest(server string, show ShowKey) (*http.Request, error) {
+func NewTakeNextRequest(server string, show ShowKey, params *TakeNextParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5581,22 +6266,37 @@ func NewTakeNextRequest(server string, show ShowKey) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewStartTalkbackRequest calls the generic StartTalkback builder with application/json body
-func NewStartTalkbackRequest(server string, show ShowKey, body StartTalkbackJSONRequestBody) (*http.Request, error) {
+func NewStartTalkbackRequest(server string, show ShowKey, params *StartTalkbackParams, body StartTalkbackJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewStartTalkbackRequestWithBody(server, show, "application/json", bodyReader)
+	return NewStartTalkbackRequestWithBody(server, show, params, "application/json", bodyReader)
 }
 
 // NewStartTalkbackRequestWithBody constructs an http.Request for the StartTalkback method, with any body, and a specified content type
-func NewStartTalkbackRequestWithBody(server string, show ShowKey, contentType string, body io.Reader) (*http.Request, error) {
+func NewStartTalkbackRequestWithBody(server string, show ShowKey, params *StartTalkbackParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5628,11 +6328,26 @@ func NewStartTalkbackRequestWithBody(server string, show ShowKey, contentType st
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewStopTalkbackRequest constructs an http.Request for the StopTalkback method
-func NewStopTalkbackRequest(server string, show ShowKey) (*http.Request, error) {
+func NewStopTalkbackRequest(server string, show ShowKey, params *StopTalkbackParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5660,6 +6375,21 @@ func NewStopTalkbackRequest(server string, show ShowKey) (*http.Request, error) 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5748,6 +6478,30 @@ func NewListShowTransitionsRequest(server string, show ShowKey, params *ListShow
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5817,7 +6571,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCallerHistoryWithResponse A caller's profile and last calls
 	//
-	// 404 for a number callin has never seen. Who may: Any role.
+	// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5850,6 +6604,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /callers/{number}/block (the `BlockNumber` operationId).
 	BlockNumberWithResponse(ctx context.Context, number PhoneNumber, body BlockNumberJSONRequestBody, reqEditors ...RequestEditorFn) (*BlockNumberResponse, error)
+
+	// ListCallerCallsWithResponse A caller's calls, newest first, a page at a time
+	//
+	// 404 for a number callin has never seen. Who may: Any role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+	ListCallerCallsWithResponse(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*ListCallerCallsResponse, error)
 
 	// GetCallerNotesWithResponse A caller's notes, now and as saved before
 	//
@@ -5937,7 +6700,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/callback-now (the `CallBackNow` operationId).
-	CallBackNowWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*CallBackNowResponse, error)
+	CallBackNowWithResponse(ctx context.Context, show ShowKey, call CallId, params *CallBackNowParams, reqEditors ...RequestEditorFn) (*CallBackNowResponse, error)
 
 	// DropCallerWithBodyWithResponse Caller action: drop
 	//
@@ -5946,7 +6709,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-	DropCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropCallerResponse, error)
+	DropCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropCallerResponse, error)
 
 	// DropCallerWithResponse Caller action: drop
 	//
@@ -5955,7 +6718,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-	DropCallerWithResponse(ctx context.Context, show ShowKey, call CallId, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*DropCallerResponse, error)
+	DropCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*DropCallerResponse, error)
 
 	// HoldCallerWithResponse Caller action: hold
 	//
@@ -5964,7 +6727,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/hold (the `HoldCaller` operationId).
-	HoldCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*HoldCallerResponse, error)
+	HoldCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *HoldCallerParams, reqEditors ...RequestEditorFn) (*HoldCallerResponse, error)
 
 	// MeasureLineQualityWithResponse Measure a caller's line now
 	//
@@ -5982,7 +6745,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/lock (the `LockCaller` operationId).
-	LockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*LockCallerResponse, error)
+	LockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *LockCallerParams, reqEditors ...RequestEditorFn) (*LockCallerResponse, error)
 
 	// MoveCallerToTopWithResponse Caller action: move_to_top
 	//
@@ -5991,7 +6754,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/move-to-top (the `MoveCallerToTop` operationId).
-	MoveCallerToTopWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*MoveCallerToTopResponse, error)
+	MoveCallerToTopWithResponse(ctx context.Context, show ShowKey, call CallId, params *MoveCallerToTopParams, reqEditors ...RequestEditorFn) (*MoveCallerToTopResponse, error)
 
 	// MuteCallerWithResponse Caller action: mute
 	//
@@ -6000,7 +6763,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/mute (the `MuteCaller` operationId).
-	MuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*MuteCallerResponse, error)
+	MuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *MuteCallerParams, reqEditors ...RequestEditorFn) (*MuteCallerResponse, error)
 
 	// PickNextCallerWithResponse Caller action: pick_next
 	//
@@ -6009,7 +6772,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/pick-next (the `PickNextCaller` operationId).
-	PickNextCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*PickNextCallerResponse, error)
+	PickNextCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *PickNextCallerParams, reqEditors ...RequestEditorFn) (*PickNextCallerResponse, error)
 
 	// PromoteCallerWithResponse Caller action: promote
 	//
@@ -6018,7 +6781,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/promote (the `PromoteCaller` operationId).
-	PromoteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*PromoteCallerResponse, error)
+	PromoteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *PromoteCallerParams, reqEditors ...RequestEditorFn) (*PromoteCallerResponse, error)
 
 	// ReadyCallerWithBodyWithResponse Caller action: ready
 	//
@@ -6027,7 +6790,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-	ReadyCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error)
+	ReadyCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error)
 
 	// ReadyCallerWithResponse Caller action: ready
 	//
@@ -6036,7 +6799,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-	ReadyCallerWithResponse(ctx context.Context, show ShowKey, call CallId, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error)
+	ReadyCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error)
 
 	// ScreenCallerWithBodyWithResponse Caller action: screen
 	//
@@ -6045,7 +6808,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-	ScreenCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error)
+	ScreenCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error)
 
 	// ScreenCallerWithResponse Caller action: screen
 	//
@@ -6054,7 +6817,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-	ScreenCallerWithResponse(ctx context.Context, show ShowKey, call CallId, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error)
+	ScreenCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error)
 
 	// UpdateScreenerNotesWithBodyWithResponse Caller action: notes
 	//
@@ -6063,7 +6826,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-	UpdateScreenerNotesWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error)
+	UpdateScreenerNotesWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error)
 
 	// UpdateScreenerNotesWithResponse Caller action: notes
 	//
@@ -6072,7 +6835,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-	UpdateScreenerNotesWithResponse(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error)
+	UpdateScreenerNotesWithResponse(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error)
 
 	// UnlockCallerWithResponse Caller action: unlock
 	//
@@ -6081,7 +6844,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/unlock (the `UnlockCaller` operationId).
-	UnlockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*UnlockCallerResponse, error)
+	UnlockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *UnlockCallerParams, reqEditors ...RequestEditorFn) (*UnlockCallerResponse, error)
 
 	// UnmuteCallerWithResponse Caller action: unmute
 	//
@@ -6090,7 +6853,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/callers/{call}/unmute (the `UnmuteCaller` operationId).
-	UnmuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*UnmuteCallerResponse, error)
+	UnmuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *UnmuteCallerParams, reqEditors ...RequestEditorFn) (*UnmuteCallerResponse, error)
 
 	// ListShowCallsWithResponse A day's or a range's calls, in order of arrival
 	//
@@ -6103,12 +6866,12 @@ type ClientWithResponsesInterface interface {
 
 	// ListChatWithResponse The show's latest chat messages, oldest first
 	//
-	// Who may: Any role.
+	// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-	ListChatWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*ListChatResponse, error)
+	ListChatWithResponse(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*ListChatResponse, error)
 
 	// PostChatWithBodyWithResponse Write in the show's chat
 	//
@@ -6117,7 +6880,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-	PostChatWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostChatResponse, error)
+	PostChatWithBodyWithResponse(ctx context.Context, show ShowKey, params *PostChatParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostChatResponse, error)
 
 	// PostChatWithResponse Write in the show's chat
 	//
@@ -6126,7 +6889,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-	PostChatWithResponse(ctx context.Context, show ShowKey, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*PostChatResponse, error)
+	PostChatWithResponse(ctx context.Context, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*PostChatResponse, error)
 
 	// StreamEventsWithResponse Stream the show's events (server-sent events)
 	//
@@ -6144,7 +6907,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
-	CallHostWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*CallHostResponse, error)
+	CallHostWithResponse(ctx context.Context, show ShowKey, params *CallHostParams, reqEditors ...RequestEditorFn) (*CallHostResponse, error)
 
 	// SetLinesWithBodyWithResponse Open or close the show's lines
 	//
@@ -6180,7 +6943,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-	DropOnAirWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error)
+	DropOnAirWithBodyWithResponse(ctx context.Context, show ShowKey, params *DropOnAirParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error)
 
 	// DropOnAirWithResponse Drop every unlocked caller on air
 	//
@@ -6189,7 +6952,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-	DropOnAirWithResponse(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error)
+	DropOnAirWithResponse(ctx context.Context, show ShowKey, params *DropOnAirParams, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error)
 
 	// HoldOnAirWithResponse Put every unlocked caller on air back on hold
 	//
@@ -6198,7 +6961,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
-	HoldOnAirWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*HoldOnAirResponse, error)
+	HoldOnAirWithResponse(ctx context.Context, show ShowKey, params *HoldOnAirParams, reqEditors ...RequestEditorFn) (*HoldOnAirResponse, error)
 
 	// StartRecordingWithResponse Start recording the on-air bridge
 	//
@@ -6207,7 +6970,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/recording/start (the `StartRecording` operationId).
-	StartRecordingWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*StartRecordingResponse, error)
+	StartRecordingWithResponse(ctx context.Context, show ShowKey, params *StartRecordingParams, reqEditors ...RequestEditorFn) (*StartRecordingResponse, error)
 
 	// StopRecordingWithResponse Stop recording the on-air bridge
 	//
@@ -6216,7 +6979,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/recording/stop (the `StopRecording` operationId).
-	StopRecordingWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*StopRecordingResponse, error)
+	StopRecordingWithResponse(ctx context.Context, show ShowKey, params *StopRecordingParams, reqEditors ...RequestEditorFn) (*StopRecordingResponse, error)
 
 	// ListRecordingsWithResponse List the show's finished recordings, newest first
 	//
@@ -6270,7 +7033,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-	SetStudioWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetStudioResponse, error)
+	SetStudioWithBodyWithResponse(ctx context.Context, show ShowKey, params *SetStudioParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetStudioResponse, error)
 
 	// SetStudioWithResponse Name another studio node for a show across nodes
 	//
@@ -6279,7 +7042,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-	SetStudioWithResponse(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*SetStudioResponse, error)
+	SetStudioWithResponse(ctx context.Context, show ShowKey, params *SetStudioParams, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*SetStudioResponse, error)
 
 	// TakeNextWithResponse Put the next caller in line on air
 	//
@@ -6288,7 +7051,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/take-next (the `TakeNext` operationId).
-	TakeNextWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*TakeNextResponse, error)
+	TakeNextWithResponse(ctx context.Context, show ShowKey, params *TakeNextParams, reqEditors ...RequestEditorFn) (*TakeNextResponse, error)
 
 	// StartTalkbackWithBodyWithResponse Start speaking to the callers on hold
 	//
@@ -6297,7 +7060,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-	StartTalkbackWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error)
+	StartTalkbackWithBodyWithResponse(ctx context.Context, show ShowKey, params *StartTalkbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error)
 
 	// StartTalkbackWithResponse Start speaking to the callers on hold
 	//
@@ -6306,7 +7069,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-	StartTalkbackWithResponse(ctx context.Context, show ShowKey, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error)
+	StartTalkbackWithResponse(ctx context.Context, show ShowKey, params *StartTalkbackParams, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error)
 
 	// StopTalkbackWithResponse Stop the talkback
 	//
@@ -6315,7 +7078,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /shows/{show}/talkback/stop (the `StopTalkback` operationId).
-	StopTalkbackWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*StopTalkbackResponse, error)
+	StopTalkbackWithResponse(ctx context.Context, show ShowKey, params *StopTalkbackParams, reqEditors ...RequestEditorFn) (*StopTalkbackResponse, error)
 
 	// ListShowTransitionsWithResponse A day's or a range's transitions, in order of time
 	//
@@ -6660,6 +7423,89 @@ func (r BlockNumberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r BlockNumberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCallerCallsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CallRecordList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *N401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *N403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *N404
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *N422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *N500
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCallerCallsResponse) GetJSON200() *CallRecordList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListCallerCallsResponse) GetJSON400() *N400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCallerCallsResponse) GetJSON401() *N401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCallerCallsResponse) GetJSON403() *N403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCallerCallsResponse) GetJSON404() *N404 {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListCallerCallsResponse) GetJSON422() *N422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCallerCallsResponse) GetJSON500() *N500 {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCallerCallsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCallerCallsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCallerCallsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCallerCallsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8777,6 +9623,8 @@ type ListShowCallsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallRecordList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -8792,6 +9640,11 @@ type ListShowCallsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListShowCallsResponse) GetJSON200() *CallRecordList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListShowCallsResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -8853,6 +9706,8 @@ type ListChatResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *MessageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -8866,6 +9721,11 @@ type ListChatResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListChatResponse) GetJSON200() *MessageList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListChatResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -8930,6 +9790,8 @@ type PostChatResponse struct {
 	JSON403 *N403
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *N404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *N409
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *N413
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -8963,6 +9825,11 @@ func (r PostChatResponse) GetJSON403() *N403 {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r PostChatResponse) GetJSON404() *N404 {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostChatResponse) GetJSON409() *N409 {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -9102,6 +9969,8 @@ type CallHostResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *HostCall
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -9123,6 +9992,11 @@ type CallHostResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CallHostResponse) GetJSON200() *HostCall {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CallHostResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -9601,6 +10475,8 @@ type StartRecordingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *RecordingState
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -9622,6 +10498,11 @@ type StartRecordingResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r StartRecordingResponse) GetJSON200() *RecordingState {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StartRecordingResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -9698,6 +10579,8 @@ type StopRecordingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *RecordingState
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -9719,6 +10602,11 @@ type StopRecordingResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r StopRecordingResponse) GetJSON200() *RecordingState {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StopRecordingResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -9795,6 +10683,8 @@ type ListRecordingsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *RecordingList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -9808,6 +10698,11 @@ type ListRecordingsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRecordingsResponse) GetJSON200() *RecordingList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRecordingsResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10224,6 +11119,8 @@ type TakeNextResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -10245,6 +11142,11 @@ type TakeNextResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r TakeNextResponse) GetJSON200() *Call {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TakeNextResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10439,6 +11341,8 @@ type StopTalkbackResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Talkback
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -10460,6 +11364,11 @@ type StopTalkbackResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r StopTalkbackResponse) GetJSON200() *Talkback {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StopTalkbackResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10536,6 +11445,8 @@ type ListShowTransitionsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *TransitionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *N400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *N401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -10551,6 +11462,11 @@ type ListShowTransitionsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListShowTransitionsResponse) GetJSON200() *TransitionList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListShowTransitionsResponse) GetJSON400() *N400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10624,7 +11540,7 @@ func (c *ClientWithResponses) SearchCallersWithResponse(ctx context.Context, par
 
 // GetCallerHistoryWithResponse A caller's profile and last calls
 //
-// 404 for a number callin has never seen. Who may: Any role.
+// 404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there). Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10680,6 +11596,21 @@ func (c *ClientWithResponses) BlockNumberWithResponse(ctx context.Context, numbe
 		return nil, err
 	}
 	return ParseBlockNumberResponse(rsp)
+}
+
+// ListCallerCallsWithResponse A caller's calls, newest first, a page at a time
+//
+// 404 for a number callin has never seen. Who may: Any role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /callers/{number}/calls (the `ListCallerCalls` operationId).
+func (c *ClientWithResponses) ListCallerCallsWithResponse(ctx context.Context, number PhoneNumber, params *ListCallerCallsParams, reqEditors ...RequestEditorFn) (*ListCallerCallsResponse, error) {
+	rsp, err := c.ListCallerCalls(ctx, number, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCallerCallsResponse(rsp)
 }
 
 // GetCallerNotesWithResponse A caller's notes, now and as saved before
@@ -10822,8 +11753,8 @@ func (c *ClientWithResponses) GetCallerWithResponse(ctx context.Context, show Sh
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/callback-now (the `CallBackNow` operationId).
-func (c *ClientWithResponses) CallBackNowWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*CallBackNowResponse, error) {
-	rsp, err := c.CallBackNow(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) CallBackNowWithResponse(ctx context.Context, show ShowKey, call CallId, params *CallBackNowParams, reqEditors ...RequestEditorFn) (*CallBackNowResponse, error) {
+	rsp, err := c.CallBackNow(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10837,8 +11768,8 @@ func (c *ClientWithResponses) CallBackNowWithResponse(ctx context.Context, show 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-func (c *ClientWithResponses) DropCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropCallerResponse, error) {
-	rsp, err := c.DropCallerWithBody(ctx, show, call, contentType, body, reqEditors...)
+func (c *ClientWithResponses) DropCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropCallerResponse, error) {
+	rsp, err := c.DropCallerWithBody(ctx, show, call, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10852,8 +11783,8 @@ func (c *ClientWithResponses) DropCallerWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/drop (the `DropCaller` operationId).
-func (c *ClientWithResponses) DropCallerWithResponse(ctx context.Context, show ShowKey, call CallId, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*DropCallerResponse, error) {
-	rsp, err := c.DropCaller(ctx, show, call, body, reqEditors...)
+func (c *ClientWithResponses) DropCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *DropCallerParams, body DropCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*DropCallerResponse, error) {
+	rsp, err := c.DropCaller(ctx, show, call, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10867,8 +11798,8 @@ func (c *ClientWithResponses) DropCallerWithResponse(ctx context.Context, show S
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/hold (the `HoldCaller` operationId).
-func (c *ClientWithResponses) HoldCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*HoldCallerResponse, error) {
-	rsp, err := c.HoldCaller(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) HoldCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *HoldCallerParams, reqEditors ...RequestEditorFn) (*HoldCallerResponse, error) {
+	rsp, err := c.HoldCaller(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10897,8 +11828,8 @@ func (c *ClientWithResponses) MeasureLineQualityWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/lock (the `LockCaller` operationId).
-func (c *ClientWithResponses) LockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*LockCallerResponse, error) {
-	rsp, err := c.LockCaller(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) LockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *LockCallerParams, reqEditors ...RequestEditorFn) (*LockCallerResponse, error) {
+	rsp, err := c.LockCaller(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10912,8 +11843,8 @@ func (c *ClientWithResponses) LockCallerWithResponse(ctx context.Context, show S
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/move-to-top (the `MoveCallerToTop` operationId).
-func (c *ClientWithResponses) MoveCallerToTopWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*MoveCallerToTopResponse, error) {
-	rsp, err := c.MoveCallerToTop(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) MoveCallerToTopWithResponse(ctx context.Context, show ShowKey, call CallId, params *MoveCallerToTopParams, reqEditors ...RequestEditorFn) (*MoveCallerToTopResponse, error) {
+	rsp, err := c.MoveCallerToTop(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10927,8 +11858,8 @@ func (c *ClientWithResponses) MoveCallerToTopWithResponse(ctx context.Context, s
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/mute (the `MuteCaller` operationId).
-func (c *ClientWithResponses) MuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*MuteCallerResponse, error) {
-	rsp, err := c.MuteCaller(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) MuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *MuteCallerParams, reqEditors ...RequestEditorFn) (*MuteCallerResponse, error) {
+	rsp, err := c.MuteCaller(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10942,8 +11873,8 @@ func (c *ClientWithResponses) MuteCallerWithResponse(ctx context.Context, show S
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/pick-next (the `PickNextCaller` operationId).
-func (c *ClientWithResponses) PickNextCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*PickNextCallerResponse, error) {
-	rsp, err := c.PickNextCaller(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) PickNextCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *PickNextCallerParams, reqEditors ...RequestEditorFn) (*PickNextCallerResponse, error) {
+	rsp, err := c.PickNextCaller(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10957,8 +11888,8 @@ func (c *ClientWithResponses) PickNextCallerWithResponse(ctx context.Context, sh
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/promote (the `PromoteCaller` operationId).
-func (c *ClientWithResponses) PromoteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*PromoteCallerResponse, error) {
-	rsp, err := c.PromoteCaller(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) PromoteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *PromoteCallerParams, reqEditors ...RequestEditorFn) (*PromoteCallerResponse, error) {
+	rsp, err := c.PromoteCaller(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10972,8 +11903,8 @@ func (c *ClientWithResponses) PromoteCallerWithResponse(ctx context.Context, sho
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-func (c *ClientWithResponses) ReadyCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error) {
-	rsp, err := c.ReadyCallerWithBody(ctx, show, call, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ReadyCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error) {
+	rsp, err := c.ReadyCallerWithBody(ctx, show, call, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10987,8 +11918,8 @@ func (c *ClientWithResponses) ReadyCallerWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/ready (the `ReadyCaller` operationId).
-func (c *ClientWithResponses) ReadyCallerWithResponse(ctx context.Context, show ShowKey, call CallId, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error) {
-	rsp, err := c.ReadyCaller(ctx, show, call, body, reqEditors...)
+func (c *ClientWithResponses) ReadyCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *ReadyCallerParams, body ReadyCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ReadyCallerResponse, error) {
+	rsp, err := c.ReadyCaller(ctx, show, call, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11002,8 +11933,8 @@ func (c *ClientWithResponses) ReadyCallerWithResponse(ctx context.Context, show 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-func (c *ClientWithResponses) ScreenCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error) {
-	rsp, err := c.ScreenCallerWithBody(ctx, show, call, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ScreenCallerWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error) {
+	rsp, err := c.ScreenCallerWithBody(ctx, show, call, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11017,8 +11948,8 @@ func (c *ClientWithResponses) ScreenCallerWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screen (the `ScreenCaller` operationId).
-func (c *ClientWithResponses) ScreenCallerWithResponse(ctx context.Context, show ShowKey, call CallId, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error) {
-	rsp, err := c.ScreenCaller(ctx, show, call, body, reqEditors...)
+func (c *ClientWithResponses) ScreenCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *ScreenCallerParams, body ScreenCallerJSONRequestBody, reqEditors ...RequestEditorFn) (*ScreenCallerResponse, error) {
+	rsp, err := c.ScreenCaller(ctx, show, call, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11032,8 +11963,8 @@ func (c *ClientWithResponses) ScreenCallerWithResponse(ctx context.Context, show
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-func (c *ClientWithResponses) UpdateScreenerNotesWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error) {
-	rsp, err := c.UpdateScreenerNotesWithBody(ctx, show, call, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateScreenerNotesWithBodyWithResponse(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error) {
+	rsp, err := c.UpdateScreenerNotesWithBody(ctx, show, call, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11047,8 +11978,8 @@ func (c *ClientWithResponses) UpdateScreenerNotesWithBodyWithResponse(ctx contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/screener-notes (the `UpdateScreenerNotes` operationId).
-func (c *ClientWithResponses) UpdateScreenerNotesWithResponse(ctx context.Context, show ShowKey, call CallId, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error) {
-	rsp, err := c.UpdateScreenerNotes(ctx, show, call, body, reqEditors...)
+func (c *ClientWithResponses) UpdateScreenerNotesWithResponse(ctx context.Context, show ShowKey, call CallId, params *UpdateScreenerNotesParams, body UpdateScreenerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScreenerNotesResponse, error) {
+	rsp, err := c.UpdateScreenerNotes(ctx, show, call, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11062,8 +11993,8 @@ func (c *ClientWithResponses) UpdateScreenerNotesWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/unlock (the `UnlockCaller` operationId).
-func (c *ClientWithResponses) UnlockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*UnlockCallerResponse, error) {
-	rsp, err := c.UnlockCaller(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) UnlockCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *UnlockCallerParams, reqEditors ...RequestEditorFn) (*UnlockCallerResponse, error) {
+	rsp, err := c.UnlockCaller(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11077,8 +12008,8 @@ func (c *ClientWithResponses) UnlockCallerWithResponse(ctx context.Context, show
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/callers/{call}/unmute (the `UnmuteCaller` operationId).
-func (c *ClientWithResponses) UnmuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*UnmuteCallerResponse, error) {
-	rsp, err := c.UnmuteCaller(ctx, show, call, reqEditors...)
+func (c *ClientWithResponses) UnmuteCallerWithResponse(ctx context.Context, show ShowKey, call CallId, params *UnmuteCallerParams, reqEditors ...RequestEditorFn) (*UnmuteCallerResponse, error) {
+	rsp, err := c.UnmuteCaller(ctx, show, call, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11102,13 +12033,13 @@ func (c *ClientWithResponses) ListShowCallsWithResponse(ctx context.Context, sho
 
 // ListChatWithResponse The show's latest chat messages, oldest first
 //
-// Who may: Any role.
+// A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones. Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /shows/{show}/chat (the `ListChat` operationId).
-func (c *ClientWithResponses) ListChatWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*ListChatResponse, error) {
-	rsp, err := c.ListChat(ctx, show, reqEditors...)
+func (c *ClientWithResponses) ListChatWithResponse(ctx context.Context, show ShowKey, params *ListChatParams, reqEditors ...RequestEditorFn) (*ListChatResponse, error) {
+	rsp, err := c.ListChat(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11122,8 +12053,8 @@ func (c *ClientWithResponses) ListChatWithResponse(ctx context.Context, show Sho
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-func (c *ClientWithResponses) PostChatWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostChatResponse, error) {
-	rsp, err := c.PostChatWithBody(ctx, show, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PostChatWithBodyWithResponse(ctx context.Context, show ShowKey, params *PostChatParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostChatResponse, error) {
+	rsp, err := c.PostChatWithBody(ctx, show, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11137,8 +12068,8 @@ func (c *ClientWithResponses) PostChatWithBodyWithResponse(ctx context.Context, 
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
-func (c *ClientWithResponses) PostChatWithResponse(ctx context.Context, show ShowKey, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*PostChatResponse, error) {
-	rsp, err := c.PostChat(ctx, show, body, reqEditors...)
+func (c *ClientWithResponses) PostChatWithResponse(ctx context.Context, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*PostChatResponse, error) {
+	rsp, err := c.PostChat(ctx, show, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11167,8 +12098,8 @@ func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, show
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
-func (c *ClientWithResponses) CallHostWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*CallHostResponse, error) {
-	rsp, err := c.CallHost(ctx, show, reqEditors...)
+func (c *ClientWithResponses) CallHostWithResponse(ctx context.Context, show ShowKey, params *CallHostParams, reqEditors ...RequestEditorFn) (*CallHostResponse, error) {
+	rsp, err := c.CallHost(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11227,8 +12158,8 @@ func (c *ClientWithResponses) ListOnAirWithResponse(ctx context.Context, show Sh
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-func (c *ClientWithResponses) DropOnAirWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error) {
-	rsp, err := c.DropOnAirWithBody(ctx, show, contentType, body, reqEditors...)
+func (c *ClientWithResponses) DropOnAirWithBodyWithResponse(ctx context.Context, show ShowKey, params *DropOnAirParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error) {
+	rsp, err := c.DropOnAirWithBody(ctx, show, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11242,8 +12173,8 @@ func (c *ClientWithResponses) DropOnAirWithBodyWithResponse(ctx context.Context,
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/on-air/drop (the `DropOnAir` operationId).
-func (c *ClientWithResponses) DropOnAirWithResponse(ctx context.Context, show ShowKey, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error) {
-	rsp, err := c.DropOnAir(ctx, show, body, reqEditors...)
+func (c *ClientWithResponses) DropOnAirWithResponse(ctx context.Context, show ShowKey, params *DropOnAirParams, body DropOnAirJSONRequestBody, reqEditors ...RequestEditorFn) (*DropOnAirResponse, error) {
+	rsp, err := c.DropOnAir(ctx, show, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11257,8 +12188,8 @@ func (c *ClientWithResponses) DropOnAirWithResponse(ctx context.Context, show Sh
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/on-air/hold (the `HoldOnAir` operationId).
-func (c *ClientWithResponses) HoldOnAirWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*HoldOnAirResponse, error) {
-	rsp, err := c.HoldOnAir(ctx, show, reqEditors...)
+func (c *ClientWithResponses) HoldOnAirWithResponse(ctx context.Context, show ShowKey, params *HoldOnAirParams, reqEditors ...RequestEditorFn) (*HoldOnAirResponse, error) {
+	rsp, err := c.HoldOnAir(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11272,8 +12203,8 @@ func (c *ClientWithResponses) HoldOnAirWithResponse(ctx context.Context, show Sh
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/recording/start (the `StartRecording` operationId).
-func (c *ClientWithResponses) StartRecordingWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*StartRecordingResponse, error) {
-	rsp, err := c.StartRecording(ctx, show, reqEditors...)
+func (c *ClientWithResponses) StartRecordingWithResponse(ctx context.Context, show ShowKey, params *StartRecordingParams, reqEditors ...RequestEditorFn) (*StartRecordingResponse, error) {
+	rsp, err := c.StartRecording(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11287,8 +12218,8 @@ func (c *ClientWithResponses) StartRecordingWithResponse(ctx context.Context, sh
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/recording/stop (the `StopRecording` operationId).
-func (c *ClientWithResponses) StopRecordingWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*StopRecordingResponse, error) {
-	rsp, err := c.StopRecording(ctx, show, reqEditors...)
+func (c *ClientWithResponses) StopRecordingWithResponse(ctx context.Context, show ShowKey, params *StopRecordingParams, reqEditors ...RequestEditorFn) (*StopRecordingResponse, error) {
+	rsp, err := c.StopRecording(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11377,8 +12308,8 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, sh
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-func (c *ClientWithResponses) SetStudioWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetStudioResponse, error) {
-	rsp, err := c.SetStudioWithBody(ctx, show, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SetStudioWithBodyWithResponse(ctx context.Context, show ShowKey, params *SetStudioParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetStudioResponse, error) {
+	rsp, err := c.SetStudioWithBody(ctx, show, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11392,8 +12323,8 @@ func (c *ClientWithResponses) SetStudioWithBodyWithResponse(ctx context.Context,
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/studio (the `SetStudio` operationId).
-func (c *ClientWithResponses) SetStudioWithResponse(ctx context.Context, show ShowKey, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*SetStudioResponse, error) {
-	rsp, err := c.SetStudio(ctx, show, body, reqEditors...)
+func (c *ClientWithResponses) SetStudioWithResponse(ctx context.Context, show ShowKey, params *SetStudioParams, body SetStudioJSONRequestBody, reqEditors ...RequestEditorFn) (*SetStudioResponse, error) {
+	rsp, err := c.SetStudio(ctx, show, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11407,8 +12338,8 @@ func (c *ClientWithResponses) SetStudioWithResponse(ctx context.Context, show Sh
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/take-next (the `TakeNext` operationId).
-func (c *ClientWithResponses) TakeNextWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*TakeNextResponse, error) {
-	rsp, err := c.TakeNext(ctx, show, reqEditors...)
+func (c *ClientWithResponses) TakeNextWithResponse(ctx context.Context, show ShowKey, params *TakeNextParams, reqEditors ...RequestEditorFn) (*TakeNextResponse, error) {
+	rsp, err := c.TakeNext(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11422,8 +12353,8 @@ func (c *ClientWithResponses) TakeNextWithResponse(ctx context.Context, show Sho
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-func (c *ClientWithResponses) StartTalkbackWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error) {
-	rsp, err := c.StartTalkbackWithBody(ctx, show, contentType, body, reqEditors...)
+func (c *ClientWithResponses) StartTalkbackWithBodyWithResponse(ctx context.Context, show ShowKey, params *StartTalkbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error) {
+	rsp, err := c.StartTalkbackWithBody(ctx, show, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11437,8 +12368,8 @@ func (c *ClientWithResponses) StartTalkbackWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/talkback/start (the `StartTalkback` operationId).
-func (c *ClientWithResponses) StartTalkbackWithResponse(ctx context.Context, show ShowKey, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error) {
-	rsp, err := c.StartTalkback(ctx, show, body, reqEditors...)
+func (c *ClientWithResponses) StartTalkbackWithResponse(ctx context.Context, show ShowKey, params *StartTalkbackParams, body StartTalkbackJSONRequestBody, reqEditors ...RequestEditorFn) (*StartTalkbackResponse, error) {
+	rsp, err := c.StartTalkback(ctx, show, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11452,8 +12383,8 @@ func (c *ClientWithResponses) StartTalkbackWithResponse(ctx context.Context, sho
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /shows/{show}/talkback/stop (the `StopTalkback` operationId).
-func (c *ClientWithResponses) StopTalkbackWithResponse(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*StopTalkbackResponse, error) {
-	rsp, err := c.StopTalkback(ctx, show, reqEditors...)
+func (c *ClientWithResponses) StopTalkbackWithResponse(ctx context.Context, show ShowKey, params *StopTalkbackParams, reqEditors ...RequestEditorFn) (*StopTalkbackResponse, error) {
+	rsp, err := c.StopTalkback(ctx, show, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11734,6 +12665,74 @@ func ParseBlockNumberResponse(rsp *http.Response) (*BlockNumberResponse, error) 
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCallerCallsResponse parses an HTTP response from a ListCallerCallsWithResponse call
+func ParseListCallerCallsResponse(rsp *http.Response) (*ListCallerCallsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCallerCallsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CallRecordList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
@@ -13551,6 +14550,13 @@ func ParseListShowCallsResponse(rsp *http.Response) (*ListShowCallsResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13614,6 +14620,13 @@ func ParseListChatResponse(rsp *http.Response) (*ListChatResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
@@ -13696,6 +14709,13 @@ func ParsePostChatResponse(rsp *http.Response) (*PostChatResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
@@ -13818,6 +14838,13 @@ func ParseCallHostResponse(rsp *http.Response) (*CallHostResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
@@ -14243,6 +15270,13 @@ func ParseStartRecordingResponse(rsp *http.Response) (*StartRecordingResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14325,6 +15359,13 @@ func ParseStopRecordingResponse(rsp *http.Response) (*StopRecordingResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14406,6 +15447,13 @@ func ParseListRecordingsResponse(rsp *http.Response) (*ListRecordingsResponse, e
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
@@ -14761,6 +15809,13 @@ func ParseTakeNextResponse(rsp *http.Response) (*TakeNextResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14946,6 +16001,13 @@ func ParseStopTalkbackResponse(rsp *http.Response) (*StopTalkbackResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15027,6 +16089,13 @@ func ParseListShowTransitionsResponse(rsp *http.Response) (*ListShowTransitionsR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401

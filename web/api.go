@@ -217,15 +217,14 @@ func (s *restAPI) history(r *http.Request) (out historyJSON, known bool, err err
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	calls, err := s.cfg.History.CallerCalls(r.Context(), n, historyLimit)
+	page, err := readPage(s, nil, func(pr PageRequest) (Page[queue.CallRecord], error) {
+		return s.cfg.Pages.CallerCallsPage(r.Context(), n, pr)
+	}, func() ([]queue.CallRecord, error) { return s.cfg.History.CallerCalls(r.Context(), n, historyLimit) })
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	out = historyJSON{Profile: from.Profile(p), Calls: []api.CallRecord{}}
-	for _, c := range calls {
-		out.Calls = append(out.Calls, from.CallRecord(c))
-	}
-	return out, len(calls) > 0 || p.Known(), nil
+	out = historyJSON{Profile: from.Profile(p), Calls: convert(page.Items, from.CallRecord), Paging: paging(page)}
+	return out, len(page.Items) > 0 || p.Known(), nil
 }
 
 // knownHistory is history, with 404 for a number never seen.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
@@ -78,19 +79,72 @@ func (s *restAPI) exportRange(r *http.Request) (exportReq, error) {
 	return out, nil
 }
 
-// writeCSV writes rows (the first is the header) as text/csv.
-func (s *restAPI) writeCSV(w http.ResponseWriter, r *http.Request, name string, rows [][]string) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	w.WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(w)
-	for _, row := range rows {
+// writeCSV streams header and then rows as text/csv. An error before the
+// first row is answered as the API answers errors; one after is logged and
+// ends the body early (the status is sent).
+func (s *restAPI) writeCSV(w http.ResponseWriter, r *http.Request, name string, header []string, rows iter.Seq2[[]string, error]) {
+	var cw *csv.Writer
+	start := func() {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		w.WriteHeader(http.StatusOK)
+		cw = csv.NewWriter(w)
+		_ = cw.Write(header)
+	}
+	for row, err := range rows {
+		if err != nil {
+			if cw == nil {
+				s.apiFail(w, r, err)
+			} else {
+				s.log.Warn("web: csv export cut short", "path", r.URL.Path, "err", err)
+			}
+			return
+		}
+		if cw == nil {
+			start()
+		}
 		for i, v := range row {
 			row[i] = csvSafe(v)
 		}
+		if cw.Write(row) != nil {
+			break
+		}
 	}
-	if err := cw.WriteAll(rows); err != nil {
-		s.log.Warn("web: write csv", "path", r.URL.Path, "err", err)
+	if cw == nil {
+		start()
+	}
+	if cw.Flush(); cw.Error() != nil {
+		s.log.Warn("web: write csv", "path", r.URL.Path, "err", cw.Error())
+	}
+}
+
+// csvRows is each item of items (every item from a store that pages, or
+// those of all) as a CSV row.
+func csvRows[T any](each iter.Seq2[T, error], all func() ([]T, error), row func(T) []string) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		if each == nil {
+			items, err := all()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			each = func(y func(T, error) bool) {
+				for _, it := range items {
+					if !y(it, nil) {
+						return
+					}
+				}
+			}
+		}
+		for it, err := range each {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(row(it), nil) {
+				return
+			}
+		}
 	}
 }
 
@@ -114,59 +168,66 @@ func csvTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
+var (
+	callsCSVHeader = []string{"id", "show", "number", "name", "state", "arrived_at", "answered_at", "on_air_at", "ended_at",
+		"outcome", "cause", "reason", "notes_name", "notes_location", "notes_topic", "notes_priority"}
+	transitionsCSVHeader = []string{"call_id", "seq", "at", "show", "from", "to", "action", "actor_kind", "actor_name",
+		"number", "name", "outcome", "cause", "reason"}
+)
+
+func callCSV(c queue.CallRecord) []string {
+	return []string{c.ID, c.Show, c.Number, c.Name, string(c.State), csvTime(c.ArrivedAt),
+		csvTime(c.AnsweredAt), csvTime(c.OnAirAt), csvTime(c.EndedAt), string(c.Outcome), itoaZero(c.Cause), c.Reason,
+		c.Notes.Name, c.Notes.Location, c.Notes.Topic, itoaZero(c.Notes.Priority)}
+}
+
+func transitionCSV(t queue.Transition) []string {
+	return []string{t.CallID, strconv.Itoa(t.Seq), csvTime(t.At), t.Show, string(t.From), string(t.To),
+		t.Action, string(t.Actor.Kind), t.Actor.Name, t.Number, t.Name, string(t.Outcome), itoaZero(t.Cause), t.Reason}
+}
+
 func (s *restAPI) apiShowCalls(w http.ResponseWriter, r *http.Request) {
 	x, err := s.exportRange(r)
-	var calls []queue.CallRecord
-	if err == nil {
-		calls, err = s.cfg.History.ShowCalls(r.Context(), x.show, x.from, x.to)
-	}
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
+	ctx := r.Context()
+	all := func() ([]queue.CallRecord, error) { return s.cfg.History.ShowCalls(ctx, x.show, x.from, x.to) }
 	if x.csv {
-		rows := [][]string{{"id", "show", "number", "name", "state", "arrived_at", "answered_at", "on_air_at", "ended_at",
-			"outcome", "cause", "reason", "notes_name", "notes_location", "notes_topic", "notes_priority"}}
-		for _, c := range calls {
-			rows = append(rows, []string{c.ID, c.Show, c.Number, c.Name, string(c.State), csvTime(c.ArrivedAt),
-				csvTime(c.AnsweredAt), csvTime(c.OnAirAt), csvTime(c.EndedAt), string(c.Outcome), itoaZero(c.Cause), c.Reason,
-				c.Notes.Name, c.Notes.Location, c.Notes.Topic, itoaZero(c.Notes.Priority)})
+		var each iter.Seq2[queue.CallRecord, error]
+		if s.cfg.Pages != nil {
+			each = s.cfg.Pages.EachShowCall(ctx, x.show, x.from, x.to)
 		}
-		s.writeCSV(w, r, x.show+"-calls", rows)
+		s.writeCSV(w, r, x.show+"-calls", callsCSVHeader, csvRows(each, all, callCSV))
 		return
 	}
-	out := api.CallRecordList{Calls: make([]api.CallRecord, 0, len(calls))}
-	for _, c := range calls {
-		out.Calls = append(out.Calls, from.CallRecord(c))
-	}
-	s.reply(w, r, out, nil)
+	p, err := readPage(s, r, func(pr PageRequest) (Page[queue.CallRecord], error) {
+		return s.cfg.Pages.ShowCallsPage(ctx, x.show, x.from, x.to, pr)
+	}, all)
+	s.reply(w, r, api.CallRecordList{Calls: convert(p.Items, from.CallRecord), Paging: paging(p)}, err)
 }
 
 func (s *restAPI) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
 	x, err := s.exportRange(r)
-	var ts []queue.Transition
-	if err == nil {
-		ts, err = s.cfg.History.ShowTransitions(r.Context(), x.show, x.from, x.to)
-	}
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
+	ctx := r.Context()
+	all := func() ([]queue.Transition, error) { return s.cfg.History.ShowTransitions(ctx, x.show, x.from, x.to) }
 	if x.csv {
-		rows := [][]string{{"call_id", "seq", "at", "show", "from", "to", "action", "actor_kind", "actor_name",
-			"number", "name", "outcome", "cause", "reason"}}
-		for _, t := range ts {
-			rows = append(rows, []string{t.CallID, strconv.Itoa(t.Seq), csvTime(t.At), t.Show, string(t.From), string(t.To),
-				t.Action, string(t.Actor.Kind), t.Actor.Name, t.Number, t.Name, string(t.Outcome), itoaZero(t.Cause), t.Reason})
+		var each iter.Seq2[queue.Transition, error]
+		if s.cfg.Pages != nil {
+			each = s.cfg.Pages.EachShowTransition(ctx, x.show, x.from, x.to)
 		}
-		s.writeCSV(w, r, x.show+"-transitions", rows)
+		s.writeCSV(w, r, x.show+"-transitions", transitionsCSVHeader, csvRows(each, all, transitionCSV))
 		return
 	}
-	out := api.TransitionList{Transitions: make([]api.Transition, 0, len(ts))}
-	for _, t := range ts {
-		out.Transitions = append(out.Transitions, from.Transition(t))
-	}
-	s.reply(w, r, out, nil)
+	p, err := readPage(s, r, func(pr PageRequest) (Page[queue.Transition], error) {
+		return s.cfg.Pages.ShowTransitionsPage(ctx, x.show, x.from, x.to, pr)
+	}, all)
+	s.reply(w, r, api.TransitionList{Transitions: convert(p.Items, from.Transition), Paging: paging(p)}, err)
 }
 
 func itoaZero(n int) string {
@@ -187,12 +248,8 @@ func (s *restAPI) apiChat(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	msgs := h.chat.list()
-	out := api.MessageList{Messages: make([]api.Message, 0, len(msgs))}
-	for _, m := range msgs {
-		out.Messages = append(out.Messages, messageOf(m))
-	}
-	s.reply(w, r, out, nil)
+	p, err := s.chatPage(r, h)
+	s.reply(w, r, api.MessageList{Messages: convert(p.Items, func(m api.Message) api.Message { return m }), Paging: paging(p)}, err)
 }
 
 // postChat writes a message in the show's chat, as the console does.
@@ -232,15 +289,17 @@ const recordingsLimit = 200
 
 func (s *restAPI) apiRecordings(w http.ResponseWriter, r *http.Request) {
 	h, err := s.recordingsReq(r)
-	var recs []queue.Recording
-	if err == nil {
-		recs, err = s.cfg.Recordings.ShowRecordings(r.Context(), h.key, r.URL.Query().Get("call"), recordingsLimit)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
 	}
-	out := api.RecordingList{Recordings: make([]api.Recording, 0, len(recs))}
-	for _, rec := range recs {
-		out.Recordings = append(out.Recordings, from.Recording(rec))
-	}
-	s.reply(w, r, out, err)
+	ctx, call := r.Context(), r.URL.Query().Get("call")
+	p, err := readPage(s, r, func(pr PageRequest) (Page[queue.Recording], error) {
+		return s.cfg.Pages.ShowRecordingsPage(ctx, h.key, call, pr)
+	}, func() ([]queue.Recording, error) {
+		return s.cfg.Recordings.ShowRecordings(ctx, h.key, call, recordingsLimit)
+	})
+	s.reply(w, r, api.RecordingList{Recordings: convert(p.Items, from.Recording), Paging: paging(p)}, err)
 }
 
 // apiRecordingFile streams a recording's file from Asterisk. The write

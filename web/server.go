@@ -71,6 +71,13 @@ type Config struct {
 	// Recordings, when set, lists the shows' recordings and serves their
 	// files; nil: the recordings routes answer 404.
 	Recordings Recordings
+	// Pages, when set, reads the API's lists a page at a time (?limit,
+	// ?cursor; *postgres.Store adapted by cmd/callin) and streams the CSV
+	// exports; nil: each list answers in one page.
+	Pages Pages
+	// Idempotency, when set, keeps the API's Idempotency-Key answers
+	// (*postgres.Store adapted by cmd/callin); nil: the header is ignored.
+	Idempotency Idempotency
 	// Phones, when set, keeps people's phones; the settings page sets
 	// one's own. nil: no phones here.
 	Phones Phones
@@ -256,6 +263,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/openapi.json", s.api.apiOpenAPI)
 	r.Group(func(r chi.Router) {
 		r.Use(s.cfg.Auth.RequireBearer)
+		r.Use(s.api.idempotent) // POSTs with an Idempotency-Key: done once
 		r.Get("/shows", s.api.apiShows)
 		r.Get("/shows/{show}", s.api.apiShow)
 		r.Get("/shows/{show}/settings", s.api.apiSettings)
@@ -283,6 +291,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Get("/shows/{show}/events", s.api.apiEvents)
 		r.Get("/callers", s.api.apiSearch)
 		r.Get("/callers/{number}", s.api.apiHistory)
+		r.Get("/callers/{number}/calls", s.api.apiCallerCalls)
 		r.Get("/callers/{number}/notes", s.api.apiGetNotes)
 		r.Put("/callers/{number}/notes", s.api.apiPutNotes)
 		r.Put("/callers/{number}/block", s.api.apiBlock)

@@ -152,28 +152,28 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	}
 
 	screener := "sam"
-	if r, err := c.ScreenCallerWithResponse(ctx, show, ann, apiclient.Screen{Screener: &screener}); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateScreening {
+	if r, err := c.ScreenCallerWithResponse(ctx, show, ann, nil, apiclient.Screen{Screener: &screener}); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateScreening {
 		t.Fatalf("screen: %v %s", err, body(r))
 	}
 	transition(ids[0], "screen")
 	topic, priority := "buses", 2
-	r, err := c.ReadyCallerWithResponse(ctx, show, ann, apiclient.Notes{Topic: &topic, Priority: &priority})
+	r, err := c.ReadyCallerWithResponse(ctx, show, ann, nil, apiclient.Notes{Topic: &topic, Priority: &priority})
 	if err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateReady || *r.JSON200.Notes.Topic != "buses" {
 		t.Fatalf("ready: %v %s", err, body(r))
 	}
 	if tr := transition(ids[0], "ready"); tr.Notes == nil || *tr.Notes.Topic != "buses" {
 		t.Fatalf("ready transition without the notes: %+v", tr)
 	}
-	if r, err := c.PromoteCallerWithResponse(ctx, show, ann); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateOnAir {
+	if r, err := c.PromoteCallerWithResponse(ctx, show, ann, nil); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateOnAir {
 		t.Fatalf("promote: %v %s", err, body(r))
 	}
 	transition(ids[0], "promote")
-	if r, err := c.HoldCallerWithResponse(ctx, show, ann); err != nil || r.JSON200 == nil || r.JSON200.State == apiclient.CallStateOnAir {
+	if r, err := c.HoldCallerWithResponse(ctx, show, ann, nil); err != nil || r.JSON200 == nil || r.JSON200.State == apiclient.CallStateOnAir {
 		t.Fatalf("hold: %v %s", err, body(r))
 	}
 	transition(ids[0], "hold")
 	reason := "off topic"
-	if r, err := c.DropCallerWithResponse(ctx, show, ann, apiclient.Drop{Reason: &reason}); err != nil || r.JSON200 == nil {
+	if r, err := c.DropCallerWithResponse(ctx, show, ann, nil, apiclient.Drop{Reason: &reason}); err != nil || r.JSON200 == nil {
 		t.Fatalf("drop: %v %s", err, body(r))
 	}
 	// She was on air before: the call counts as aired.
@@ -181,7 +181,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 		t.Fatalf("drop transition: %+v outcome %v", tr, deref(tr.Outcome))
 	}
 
-	taken, err := c.TakeNextWithResponse(ctx, show)
+	taken, err := c.TakeNextWithResponse(ctx, show, nil)
 	if err != nil || taken.JSON200 == nil || taken.JSON200.Id != ids[1] || taken.JSON200.State != apiclient.CallStateOnAir {
 		t.Fatalf("take next: %v %s", err, body(taken))
 	}
@@ -193,19 +193,35 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	// The screener's notes of a caller on air change; hold all takes him
 	// off and he comes back.
 	ferries := "ferries"
-	if r, err := c.UpdateScreenerNotesWithResponse(ctx, show, bob, apiclient.Notes{Topic: &ferries}); err != nil || r.JSON200 == nil ||
+	if r, err := c.UpdateScreenerNotesWithResponse(ctx, show, bob, nil, apiclient.Notes{Topic: &ferries}); err != nil || r.JSON200 == nil ||
 		r.JSON200.State != apiclient.CallStateOnAir || *r.JSON200.Notes.Topic != ferries {
 		t.Fatalf("screener notes: %v %s", err, body(r))
 	}
 	transition(ids[1], "notes")
-	if r, err := c.HoldOnAirWithResponse(ctx, show); err != nil || r.JSON200 == nil || len(r.JSON200.Cleared) != 1 || r.JSON200.Cleared[0].Id != ids[1] || len(r.JSON200.Locked) != 0 {
+	if r, err := c.HoldOnAirWithResponse(ctx, show, nil); err != nil || r.JSON200 == nil || len(r.JSON200.Cleared) != 1 || r.JSON200.Cleared[0].Id != ids[1] || len(r.JSON200.Locked) != 0 {
 		t.Fatalf("hold all: %v %s", err, body(r))
 	}
 	transition(ids[1], "hold")
-	if r, err := c.PromoteCallerWithResponse(ctx, show, bob); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateOnAir {
+	// With an Idempotency-Key, a retry (the answer lost) gets the first
+	// answer again, marked as replayed, where a repeat without one is a
+	// 409; the same key with another body is 422.
+	key := "promote-bob-1"
+	keyed := &apiclient.PromoteCallerParams{IdempotencyKey: &key}
+	if r, err := c.PromoteCallerWithResponse(ctx, show, bob, keyed); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateOnAir {
 		t.Fatalf("promote again: %v %s", err, body(r))
 	}
 	transition(ids[1], "promote")
+	if r, err := c.PromoteCallerWithResponse(ctx, show, bob, keyed); err != nil || r.JSON200 == nil || r.JSON200.State != apiclient.CallStateOnAir ||
+		r.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("promote retried with its key: %v %s", err, body(r))
+	}
+	if r, err := c.PromoteCallerWithResponse(ctx, show, bob, nil); err != nil || r.JSON409 == nil {
+		t.Fatalf("promote repeated without a key: %v %s", err, body(r))
+	}
+	if r, err := c.DropCallerWithResponse(ctx, show, bob, &apiclient.DropCallerParams{IdempotencyKey: &key}, apiclient.Drop{}); err != nil || r.JSON422 == nil {
+		t.Fatalf("another request with a used key: %v %s", err, body(r))
+	}
+	pageThroughTransitions(ctx, t, c, show)
 
 	blocked, err := c.BlockNumberWithResponse(ctx, "+12025550102", apiclient.Block{Reason: "abusive"})
 	if err != nil || blocked.JSON200 == nil || !blocked.JSON200.Profile.Blocked || *blocked.JSON200.Profile.BlockedReason != "abusive" {
@@ -223,7 +239,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	}
 
 	media := []string{"sound:callin/back-after-news"}
-	if r, err := c.StartTalkbackWithResponse(ctx, show, apiclient.TalkbackStart{Media: &media}); err != nil || r.JSON200 == nil || !r.JSON200.Talkback {
+	if r, err := c.StartTalkbackWithResponse(ctx, show, nil, apiclient.TalkbackStart{Media: &media}); err != nil || r.JSON200 == nil || !r.JSON200.Talkback {
 		t.Fatalf("talkback start: %v %s", err, body(r))
 	}
 	tb := next("talkback", nil)
@@ -232,7 +248,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	}
 	// The fake's message may end before the stop: then there is no
 	// talkback left to stop (409), and it ended by itself.
-	if r, err := c.StopTalkbackWithResponse(ctx, show); err != nil || (r.JSON200 == nil || r.JSON200.Talkback) && r.JSON409 == nil {
+	if r, err := c.StopTalkbackWithResponse(ctx, show, nil); err != nil || (r.JSON200 == nil || r.JSON200.Talkback) && r.JSON409 == nil {
 		t.Fatalf("talkback stop: %v %s", err, body(r))
 	}
 	tb = next("talkback", nil)
@@ -266,7 +282,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	defer resumed.Body.Close()
 	again := readFrames(t, resumed)
 	text := "back after the news"
-	if r, err := c.PostChatWithResponse(ctx, show, apiclient.MessageText{Text: text}); err != nil || r.JSON200 == nil {
+	if r, err := c.PostChatWithResponse(ctx, show, nil, apiclient.MessageText{Text: text}); err != nil || r.JSON200 == nil {
 		t.Fatalf("chat: %v %s", err, body(r))
 	}
 	select {
@@ -301,4 +317,70 @@ func deref[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// pageThroughTransitions reads today's transitions from the store in one
+// page, then one at a time with the generated client, following
+// next_cursor to the last page: every transition of the one page comes
+// (rows flushed meanwhile may add more), none twice, every page but the
+// last is full, and a cursor the list never gave is a 400 naming the
+// cursor.
+func pageThroughTransitions(ctx context.Context, t *testing.T, c *apiclient.ClientWithResponses, show apiclient.ShowKey) {
+	t.Helper()
+	// The history writer stores transitions in the background and says
+	// nothing through the API when it has: poll until three are stored.
+	all := 1000
+	var whole *apiclient.ListShowTransitionsResponse
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		whole, err = c.ListShowTransitionsWithResponse(ctx, show, &apiclient.ListShowTransitionsParams{Limit: &all})
+		if err != nil || whole.JSON200 == nil || whole.JSON200.HasMore {
+			t.Fatalf("transitions in one page: %v %s", err, whole.Body)
+		}
+		if len(whole.JSON200.Transitions) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("transitions not stored within 10 s: %s", whole.Body)
+		}
+	}
+	limit, seen, pages := 1, map[string]bool{}, 0
+	params := &apiclient.ListShowTransitionsParams{Limit: &limit}
+	for {
+		r, err := c.ListShowTransitionsWithResponse(ctx, show, params)
+		if err != nil || r.JSON200 == nil || len(r.JSON200.Transitions) > limit {
+			t.Fatalf("transitions page %d: %v %s", pages, err, r.Body)
+		}
+		pages++
+		for _, tr := range r.JSON200.Transitions {
+			k := fmt.Sprintf("%s/%d", tr.CallId, tr.Seq)
+			if seen[k] {
+				t.Fatalf("transition %s on two pages", k)
+			}
+			seen[k] = true
+		}
+		if !r.JSON200.HasMore {
+			if r.JSON200.NextCursor != nil {
+				t.Fatalf("last page with a next_cursor %q", *r.JSON200.NextCursor)
+			}
+			break
+		}
+		if len(r.JSON200.Transitions) != limit || r.JSON200.NextCursor == nil {
+			t.Fatalf("page %d: %d transitions, has_more with cursor %v", pages, len(r.JSON200.Transitions), r.JSON200.NextCursor)
+		}
+		params.Cursor = r.JSON200.NextCursor
+	}
+	for _, tr := range whole.JSON200.Transitions {
+		if !seen[fmt.Sprintf("%s/%d", tr.CallId, tr.Seq)] {
+			t.Fatalf("transition %s/%d of the one page missing from the pages", tr.CallId, tr.Seq)
+		}
+	}
+	if pages != len(seen) {
+		t.Fatalf("%d transitions in %d pages of one", len(seen), pages)
+	}
+	bad := "bm9wZQ"
+	r, err := c.ListShowTransitionsWithResponse(ctx, show, &apiclient.ListShowTransitionsParams{Cursor: &bad})
+	if err != nil || r.JSON400 == nil || r.JSON400.Error.Field == nil || *r.JSON400.Error.Field != "cursor" {
+		t.Fatalf("bad cursor: %v %s", err, r.Body)
+	}
 }

@@ -288,7 +288,8 @@ func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postg
 	}
 	return srv, []func(context.Context) error{app.Run, console.Run, keeper.Run,
 		loop(func(ctx context.Context) { st.phones.Run(ctx, every) }), loop(follow.Run),
-		loop(func(ctx context.Context) { state.RestoreStudios(ctx, keys) })}, nil // the studios named while the shows last ran
+		loop(func(ctx context.Context) { state.RestoreStudios(ctx, keys) }), // the studios named while the shows last ran
+		loop(func(ctx context.Context) { expireIdempotencyKeys(ctx, store, log) })}, nil
 }
 
 // loop makes a function that runs until ctx ends one of serve's loops.
@@ -371,6 +372,8 @@ func newConsole(cfg stackConfig, store *postgres.Store, controls web.Controls, a
 		Blocks:   app,
 		// Recordings: listed and served through callin's checks.
 		Recordings:   keeper,
+		Pages:        storePages{store}, // the API's lists a page at a time
+		Idempotency:  storeIdem{store},  // Idempotency-Key on the API's POSTs
 		Phones:       st.phones,
 		PhoneRule:    cfg.PhoneRule,
 		AllowedHosts: allowedHosts(cfg),

@@ -29,4 +29,7 @@ const (
 	MaxChat           = 500     // characters of a chat message
 	MaxTalkbackMedia  = 10      // messages of one talkback
 	MaxSearch         = 100     // callers one search answers
+	DefaultPageLimit  = 100     // items of a page without ?limit
+	MaxPageLimit      = 1000    // the largest ?limit of a page
+	MaxCursor         = 512     // characters of a ?cursor
 )

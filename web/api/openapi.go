@@ -82,7 +82,15 @@ var (
 		{In: "query", Name: "day", Desc: "A day in the server's time zone, like 2026-03-01 (default: today). Ignored when from is given.", Schema: map[string]any{"type": "string", "format": "date"}},
 		{In: "query", Name: "from", Desc: "Start of a range of times (at most 31 days): arrivals for calls, changes for transitions.", Schema: dateTime},
 		{In: "query", Name: "to", Desc: "End of the range, exclusive (default: from plus one day).", Schema: dateTime},
-		{In: "query", Name: "format", Desc: "json (default) or csv, one row per item with a header line.", Schema: enum("json", "csv")},
+		{In: "query", Name: "format", Desc: "json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).", Schema: enum("json", "csv")},
+		pageParams[0], pageParams[1],
+	}
+	// pageParams page a list: next_cursor and has_more in its answer.
+	pageParams = []Param{
+		{In: "query", Name: "limit", Desc: fmt.Sprintf("At most this many items (default %d); 400 outside 1 to %d.", DefaultPageLimit, MaxPageLimit),
+			Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": MaxPageLimit}},
+		{In: "query", Name: "cursor", Desc: "The next_cursor of the page before (opaque); 400 for one this list did not give.",
+			Schema: map[string]any{"type": "string", "maxLength": MaxCursor}},
 	}
 )
 
@@ -150,25 +158,26 @@ var FixedOps = []Op{
 	{Method: "POST", Path: "/shows/{show}/recording/stop", ID: "stopRecording", Tag: "media", Summary: "Stop recording the on-air bridge", Who: WhoProducer,
 		OK: jsonOK("RecordingState"), Statuses: statuses(stRead, stAct)},
 	{Method: "GET", Path: "/shows/{show}/recordings", ID: "listRecordings", Tag: "media", Summary: "List the show's finished recordings, newest first", Who: WhoRecordings,
-		Params: []Param{{In: "query", Name: "call", Desc: "Only recordings during which this call was on air.", Schema: str}},
-		OK:     jsonOK("RecordingList"), Statuses: stRead},
+		Params: append([]Param{{In: "query", Name: "call", Desc: "Only recordings during which this call was on air.", Schema: str}}, pageParams...),
+		OK:     jsonOK("RecordingList"), Statuses: statuses(stRead, []int{400})},
 	{Method: "GET", Path: "/shows/{show}/recordings/{recording}/file", ID: "downloadRecording", Tag: "media", Summary: "Download a recording's file", Who: WhoRecordings,
 		Desc:     "Streamed from Asterisk through callin. 404 once callin's retention has deleted it.",
 		OK:       content{"audio/wav": mediaSchema(binary), "application/octet-stream": mediaSchema(binary)},
 		Statuses: statuses(stRead, []int{502, 503})},
 
 	{Method: "GET", Path: "/shows/{show}/chat", ID: "listChat", Tag: "shows", Summary: "The show's latest chat messages, oldest first", Who: WhoAny,
-		OK: jsonOK("MessageList"), Statuses: stRead},
+		Desc:   "A page is the latest messages before its cursor, oldest first; next_cursor leads to older ones.",
+		Params: pageParams, OK: jsonOK("MessageList"), Statuses: statuses(stRead, []int{400})},
 	{Method: "POST", Path: "/shows/{show}/chat", ID: "postChat", Tag: "shows", Summary: "Write in the show's chat", Who: WhoChat,
 		Body: "MessageText", OK: jsonOK("Message"), Statuses: statuses(stRead, stBody)},
 
 	{Method: "GET", Path: "/shows/{show}/calls", ID: "listShowCalls", Tag: "history", Summary: "A day's or a range's calls, in order of arrival", Who: WhoAny,
 		Params: dayParams, OK: content{"application/json": mediaSchema(ref("CallRecordList")), "text/csv": mediaSchema(str)},
-		Statuses: statuses(stRead, []int{422})},
+		Statuses: statuses(stRead, []int{400, 422})},
 	{Method: "GET", Path: "/shows/{show}/transitions", ID: "listShowTransitions", Tag: "history", Summary: "A day's or a range's transitions, in order of time", Who: WhoAny,
 		Desc:   "Every change of every call that arrived in the range, as the event stream sends them.",
 		Params: dayParams, OK: content{"application/json": mediaSchema(ref("TransitionList")), "text/csv": mediaSchema(str)},
-		Statuses: statuses(stRead, []int{422})},
+		Statuses: statuses(stRead, []int{400, 422})},
 
 	{Method: "GET", Path: "/shows/{show}/events", ID: "streamEvents", Tag: "events", Summary: "Stream the show's events (server-sent events)", Who: WhoAny,
 		Desc: eventsDoc,
@@ -186,7 +195,9 @@ var FixedOps = []Op{
 		},
 		OK: jsonOK("ProfileList"), Statuses: statuses(stRead, []int{422})},
 	{Method: "GET", Path: "/callers/{number}", ID: "getCallerHistory", Tag: "history", Summary: "A caller's profile and last calls", Who: WhoAny,
-		Desc: "404 for a number callin has never seen.", OK: jsonOK("History"), Statuses: statuses(stRead, stNumber)},
+		Desc: "404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there).", OK: jsonOK("History"), Statuses: statuses(stRead, stNumber)},
+	{Method: "GET", Path: "/callers/{number}/calls", ID: "listCallerCalls", Tag: "history", Summary: "A caller's calls, newest first, a page at a time", Who: WhoAny,
+		Desc: "404 for a number callin has never seen.", Params: pageParams, OK: jsonOK("CallRecordList"), Statuses: statuses(stRead, stNumber)},
 	{Method: "GET", Path: "/callers/{number}/notes", ID: "getCallerNotes", Tag: "history", Summary: "A caller's notes, now and as saved before", Who: WhoAny,
 		Desc: "Zero notes for a number without any; history newest first (at most 20).", OK: jsonOK("CallerNotesView"),
 		Statuses: statuses(stRead, stNumber)},
@@ -300,6 +311,9 @@ func Document(host string, ops []Op) map[string]any {
 		if item == nil {
 			item = map[string]any{}
 			paths[op.Path] = item
+		}
+		if op.Method == "POST" {
+			op = idempotent(op)
 		}
 		item[strings.ToLower(op.Method)] = operation(op)
 	}
@@ -459,4 +473,19 @@ func eventFrames() map[string]any {
 		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),
 		"EndFrame":        event("end", "EndEvent", "The token was revoked; the stream closes.", false),
 	}
+}
+
+// idempotencyParam is the header that makes a POST safe to retry.
+var idempotencyParam = Param{In: "header", Name: "Idempotency-Key",
+	Desc: "Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, " +
+		"with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. " +
+		"An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.",
+	Schema: map[string]any{"type": "string", "minLength": 1, "maxLength": 255}}
+
+// idempotent is op (a POST) with the Idempotency-Key header and the
+// statuses it adds.
+func idempotent(op Op) Op {
+	op.Params = append(slices.Clone(op.Params), idempotencyParam)
+	op.Statuses = statuses(op.Statuses, []int{400, 409, 422})
+	return op
 }

@@ -172,11 +172,21 @@ func objectSchema(t reflect.Type, names map[reflect.Type]string) map[string]any 
 	return obj(props, required...)
 }
 
-// reflectFields yields t's fields.
+// reflectFields yields t's fields, those of an untagged embedded struct
+// in its place (as encoding/json flattens them).
 func reflectFields(t reflect.Type) func(func(reflect.StructField) bool) {
 	return func(yield func(reflect.StructField) bool) {
 		for i := range t.NumField() {
-			if !yield(t.Field(i)) {
+			f := t.Field(i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+				for g := range reflectFields(f.Type) {
+					if !yield(g) {
+						return
+					}
+				}
+				continue
+			}
+			if !yield(f) {
 				return
 			}
 		}

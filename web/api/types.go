@@ -84,20 +84,32 @@ type (
 	}
 	RecordingList struct {
 		Recordings []Recording `json:"recordings"`
+		Paging
 	}
 	TransitionList struct {
 		Transitions []Transition `json:"transitions"`
+		Paging
 	}
 	CallRecordList struct {
 		Calls []CallRecord `json:"calls"`
+		Paging
 	}
 	ProfileList struct {
 		Callers []Profile `json:"callers"`
 	}
 	MessageList struct {
 		Messages []Message `json:"messages"`
+		Paging
 	}
 )
+
+// Paging is what a page of a list says of the next (issue 22, point 3):
+// next_cursor, absent on the last page, is the ?cursor that reads the next
+// page; has_more says whether there is one.
+type Paging struct {
+	NextCursor string `json:"next_cursor,omitempty" doc:"Opaque: pass it as ?cursor to read the next page. Absent on the last page."`
+	HasMore    bool   `json:"has_more" doc:"Whether there is a next page (next_cursor is then set)."`
+}
 
 // Settings are a show's settings: schema Settings.
 type Settings struct {
@@ -335,6 +347,7 @@ type Profile struct {
 type History struct {
 	Profile Profile      `json:"profile"`
 	Calls   []CallRecord `json:"calls"`
+	Paging
 }
 
 // CallerNotes is one version of a caller's notes: schema CallerNotes.
