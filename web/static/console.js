@@ -230,8 +230,27 @@
       return;
     }
     var b = r.querySelector('button[data-key="' + e.key + '"]');
-    if (b) { e.preventDefault(); act(b); }
+    if (b) { e.preventDefault(); act(b); return; }
+    // Hold and drop leave a locked caller alone: say so rather than
+    // doing nothing (issue 23).
+    if ((e.key === "h" || e.key === "d") && r.classList.contains("locked")) {
+      e.preventDefault();
+      var n = r.querySelector("[data-testid=name]");
+      toast(false, (n ? n.textContent.trim() : "The caller") + " is locked on air \u2014 unlock first");
+    }
   });
+
+  // toast shows a message in the flash area, as the server's would.
+  function toast(ok, msg) {
+    var f = document.getElementById("flash");
+    if (!f) return;
+    var p = document.createElement("p");
+    p.className = "flash " + (ok ? "ok" : "err");
+    p.setAttribute("data-testid", "flash-msg");
+    p.setAttribute("role", ok ? "status" : "alert");
+    p.textContent = msg;
+    f.replaceChildren(p);
+  }
 
   // ---- The ready chime: off unless this console turns it on. ----
   var soundKey = "callin.chime." + show;

@@ -1,0 +1,75 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/chromedp/chromedp"
+)
+
+// browserText reads an element's text in the browser, failing the test without it.
+func browserText(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text("", css(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
+// TestBrowserMutedAndLockedInWords: a muted caller reads as muted (an icon
+// and the word, no strike-through, which read as "dropped"), the toggles
+// name what pressing does ("Unmute", "Unlock"), and h or d on a locked
+// caller says why nothing happened (issue 23, point 7).
+func TestBrowserMutedAndLockedInWords(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	e.app.Arrive("c1", "+15550001", "James")
+	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Lock("morning", "c1", queue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	login(t, ctx, e, "producer")
+	card := `[data-testid=onair-list] li[data-call=c1]`
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(card+` [data-testid=muted]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := browserText(t, ctx, card+` [data-testid=muted]`); !strings.Contains(got, "Muted") {
+		t.Errorf("the muted mark says %q, want the word Muted", got)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=muted] svg, [data-testid=muted] .icon").length`)); err != nil || n == 0 {
+		t.Errorf("the muted mark has %d icons (%v), want one", n, err)
+	}
+	deco, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("`+card+` [data-testid=name]")).textDecorationLine`))
+	if err != nil || strings.Contains(deco, "line-through") {
+		t.Errorf("the muted caller's name is decorated %q (%v), want no strike-through", deco, err)
+	}
+	for id, want := range map[string]string{"act-unmute": "Unmute", "act-unlock": "Unlock"} {
+		if got := browserText(t, ctx, card+` [data-testid=`+id+`]`); strings.TrimSpace(got) != want {
+			t.Errorf("button %s says %q, want %q (what pressing does)", id, got, want)
+		}
+	}
+	for _, key := range []string{"h", "d"} {
+		if err := chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("flash").replaceChildren()`),
+			chromedp.Click("", css(card+` [data-testid=name]`)),
+			chromedp.WaitVisible("", css(card+`[aria-current=true]`)),
+			chromedp.KeyEvent(key),
+			chromedp.WaitVisible("", css(`#flash p.err`))); err != nil {
+			t.Fatalf("key %s on a locked caller: %v", key, err)
+		}
+		if got := browserText(t, ctx, `#flash p.err`); got != "James is locked on air — unlock first" {
+			t.Errorf("key %s on a locked caller says %q", key, got)
+		}
+	}
+	if c, _ := e.app.Call("morning", "c1"); c.State != queue.StateOnAir {
+		t.Errorf("the locked caller is %s, want still on air", c.State)
+	}
+}
