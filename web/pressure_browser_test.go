@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/chromedp/chromedp"
 )
@@ -72,4 +73,49 @@ func TestBrowserMutedAndLockedInWords(t *testing.T) {
 	if c, _ := e.app.Call("morning", "c1"); c.State != queue.StateOnAir {
 		t.Errorf("the locked caller is %s, want still on air", c.State)
 	}
+}
+
+// TestBrowserLostRaceNamesWinner: the second of two racing drops, and a
+// Ready sent for a caller someone else just dropped, say what happened and
+// who did it ("Sam dropped James a moment ago"), from the end the console
+// saw, not "Too late: the caller has hung up" (issue 23, point 2).
+func TestBrowserLostRaceNamesWinner(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	e.app.Arrive("c1", "+15550001", "James")
+	e.app.Arrive("c2", "+15550002", "Kim")
+	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	login(t, ctx, e, "producer")
+	sam := queue.Actor{Kind: queue.ActorUser, Name: "Sam"}
+	lose := func(step, open, opened, send, want string, id string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(`[data-call=`+id+`] [data-testid=name]`))); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if err := chromedp.Do(ctx,
+			chromedp.Click("", css(`[data-call=`+id+`] [data-testid=name]`)),
+			chromedp.KeyEvent(open),
+			chromedp.WaitVisible("", css(opened))); err != nil {
+			t.Fatalf("%s: open the dialog: %v", step, err)
+		}
+		if _, err := e.app.Drop(t.Context(), "morning", id, sam, broadcast.DropOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitNotPresent("", css(`.board [data-call=`+id+`]`))); err != nil {
+			t.Fatalf("%s: the row stays: %v", step, err)
+		}
+		if err := chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("flash").replaceChildren()`),
+			chromedp.Click("", css(send)),
+			chromedp.WaitVisible("", css(`#flash p.err`))); err != nil {
+			t.Fatalf("%s: send: %v", step, err)
+		}
+		if got := browserText(t, ctx, `#flash p.err`); !strings.Contains(got, want) {
+			t.Errorf("%s: the loser is told %q, want %q", step, got, want)
+		}
+	}
+	lose("drop", "d", `[data-testid=confirm-dialog]`, `[data-testid=confirm-ok]`, "Sam dropped James a moment ago", "c1")
+	lose("ready", "r", `[data-testid=ready-dialog] input[name=topic]`, `[data-testid=ready-submit]`, "Sam dropped Kim a moment ago", "c2")
 }

@@ -54,8 +54,13 @@
   tick();
 
   // ---- Actions: every button with data-post, read when pressed. ----
+  // A button a live update removed (its caller moved or left while a
+  // question was asked) still sends: htmx sends nothing from an element no
+  // longer in the page, so the flash area sends it, and the server's answer
+  // says what happened to the caller.
   function post(el, url, vals) {
-    htmx.ajax("POST", url, { source: el, target: "#flash", swap: "innerHTML", values: vals || {} });
+    var src = document.body.contains(el) ? el : document.getElementById("flash");
+    htmx.ajax("POST", url, { source: src, target: "#flash", swap: "innerHTML", values: vals || {} });
   }
   // A URL without a leading slash is relative to its row's data-base.
   function url(b, u) {
