@@ -119,3 +119,47 @@ func TestBrowserLostRaceNamesWinner(t *testing.T) {
 	lose("drop", "d", `[data-testid=confirm-dialog]`, `[data-testid=confirm-ok]`, "Sam dropped James a moment ago", "c1")
 	lose("ready", "r", `[data-testid=ready-dialog] input[name=topic]`, `[data-testid=ready-submit]`, "Sam dropped Kim a moment ago", "c2")
 }
+
+// TestBrowserHostSeesFlags: the host view's Next up shows every flag a
+// producer sees, in words and at the host view's size: not screened, do
+// not air, and the caller's notes ("Abusive last week") as a warning; a
+// blocked caller on air is named blocked (issue 23, point 4).
+func TestBrowserHostSeesFlags(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	e.app.Arrive("c0", "+15550000", "Ann")
+	e.app.Arrive("c1", "+15550001", "James")
+	e.app.Arrive("c2", "+15550002", "Kim")
+	actor := queue.Actor{Kind: queue.ActorUser, Name: "dana"}
+	if _, err := e.app.Promote(t.Context(), "morning", "c0", actor); err != nil {
+		t.Fatal(err)
+	}
+	e.app.SetBlocked("+15550000", true, "abusive on air", actor)
+	if _, err := e.notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550001", Notes: "Abusive last week", DoNotAir: true}, "dana"); err != nil {
+		t.Fatal(err)
+	}
+	login(t, ctx, e, "host")
+	next := `[data-testid=host-next] li[data-call=c1]`
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/shows/morning/host"),
+		chromedp.WaitVisible("", css(next+` [data-testid=caller-notes]`))); err != nil {
+		t.Fatalf("the host view: %v", err)
+	}
+	for id, want := range map[string]string{
+		next + ` [data-testid=do-not-air]`:                                  "do not air",
+		next + ` [data-testid=unscreened]`:                                  "not screened",
+		next + ` [data-testid=caller-notes]`:                                "Note: Abusive last week",
+		`[data-testid=host-next] li[data-call=c2] [data-testid=unscreened]`: "not screened",
+		`[data-testid=onair-list] li[data-call=c0] [data-testid=blocked]`:   "blocked",
+	} {
+		if got := browserText(t, ctx, id); !strings.Contains(got, want) {
+			t.Errorf("%s says %q, want %q", id, got, want)
+		}
+		size, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`parseFloat(getComputedStyle(document.querySelector("`+strings.ReplaceAll(id, `"`, `\"`)+`")).fontSize)`))
+		if err != nil || size < 17 {
+			t.Errorf("%s is %vpx (%v), want the host view's size (17px or more)", id, size, err)
+		}
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+next+` [data-testid=caller-notes] svg").length`)); err != nil || n == 0 {
+		t.Errorf("the caller's notes carry %d warning icons (%v), want one", n, err)
+	}
+}
