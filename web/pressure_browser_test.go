@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/callin-radio/callin/broadcast"
@@ -100,12 +101,18 @@ func TestBrowserLostRaceNamesWinner(t *testing.T) {
 			chromedp.WaitVisible("", css(opened))); err != nil {
 			t.Fatalf("%s: open the dialog: %v", step, err)
 		}
-		if _, err := e.app.Drop(t.Context(), "morning", id, sam, broadcast.DropOptions{}); err != nil {
-			t.Fatal(err)
+		// Sam's drop wins: it lands just before this console's request
+		// does, as when two consoles press at the same moment.
+		var raced atomic.Bool
+		e.app.ActFn = func(string, string) error {
+			if raced.CompareAndSwap(false, true) {
+				if _, err := e.app.Drop(t.Context(), "morning", id, sam, broadcast.DropOptions{}); err != nil {
+					t.Error(err)
+				}
+			}
+			return nil
 		}
-		if err := chromedp.Do(ctx, chromedp.WaitNotPresent("", css(`.board [data-call=`+id+`]`))); err != nil {
-			t.Fatalf("%s: the row stays: %v", step, err)
-		}
+		defer func() { e.app.ActFn = nil }()
 		if err := chromedp.Do(ctx,
 			chromedp.Evaluate[chromedp.Void](`document.getElementById("flash").replaceChildren()`),
 			chromedp.Click("", css(send)),
@@ -161,5 +168,53 @@ func TestBrowserHostSeesFlags(t *testing.T) {
 	}
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+next+` [data-testid=caller-notes] svg").length`)); err != nil || n == 0 {
 		t.Errorf("the caller's notes carry %d warning icons (%v), want one", n, err)
+	}
+}
+
+// TestBrowserStaleDialog: a dialog whose caller changed state says so at
+// once (the Drop dialog for a caller just put on air names the new state,
+// and Drop still applies), and a dialog whose caller left closes with a
+// message (issue 23, point 3).
+func TestBrowserStaleDialog(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	e.app.Arrive("c1", "+15550001", "James")
+	e.app.Arrive("c2", "+15550002", "Kim")
+	login(t, ctx, e, "producer")
+	sam := queue.Actor{Kind: queue.ActorUser, Name: "Sam"}
+	open := func(id, key, opened string) {
+		t.Helper()
+		if err := chromedp.Do(ctx,
+			chromedp.WaitVisible("", css(`[data-call=`+id+`] [data-testid=name]`)),
+			chromedp.Click("", css(`[data-call=`+id+`] [data-testid=name]`)),
+			chromedp.KeyEvent(key),
+			chromedp.WaitVisible("", css(opened))); err != nil {
+			t.Fatalf("open the dialog for %s: %v", id, err)
+		}
+	}
+	open("c1", "d", `[data-testid=confirm-dialog]`)
+	if _, err := e.app.Promote(t.Context(), "morning", "c1", sam); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(`[data-testid=confirm-dialog] [data-testid=dialog-stale]`))); err != nil {
+		t.Fatalf("the drop dialog after its caller went on air: %v", err)
+	}
+	if got := browserText(t, ctx, `[data-testid=confirm-dialog] [data-testid=dialog-stale]`); got != "James (+15550001) is now On air." {
+		t.Errorf("the stale drop dialog says %q", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click("", css(`[data-testid=confirm-ok]`)),
+		chromedp.WaitNotPresent("", css(`[data-testid=onair-list] [data-call=c1]`))); err != nil {
+		t.Fatalf("drop still applies to the caller on air: %v", err)
+	}
+	open("c2", "r", `[data-testid=ready-dialog] input[name=topic]`)
+	if _, err := e.app.Drop(t.Context(), "morning", "c2", sam, broadcast.DropOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitNotVisible("", css(`[data-testid=ready-dialog]`)),
+		chromedp.WaitVisible("", css(`#flash p.err`))); err != nil {
+		t.Fatalf("the ready dialog after its caller was dropped: %v", err)
+	}
+	if got := browserText(t, ctx, `#flash p.err`); got != "Kim (+15550002) is no longer in line; the dialog closed" {
+		t.Errorf("the closed ready dialog says %q", got)
 	}
 }
