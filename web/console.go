@@ -159,6 +159,7 @@ func (s *consoleUI) consoleAct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.callerAct(r, a, action.FormInput)
+	err = s.explainGone(r, err)
 	msg := a.Label + ": " + shared.Printable(c.Number) + " " + displayName(c)
 	if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 		// The screener's phone rings; the caller's row says how it goes.

@@ -18,11 +18,12 @@ type consoleShow struct {
 	render   *renderer
 	consoles *consoles
 	callers  *callerInfo
+	gone     *goneLog // recent ends, to tell a lost race who won (console_gone.go)
 }
 
 func newConsoleShow(h *hub) *consoleShow {
 	cfg := h.cfg
-	cs := &consoleShow{hub: h,
+	cs := &consoleShow{hub: h, gone: newGoneLog(),
 		consoles: newConsoles(h.key, h.log, cfg.rendered),
 		callers:  newCallerInfo(cfg.History, cfg.Notes, h.key, h.log)}
 	cs.render = newRenderer(cfg.RenderEvery, cs.renderAll)
@@ -30,9 +31,15 @@ func newConsoleShow(h *hub) *consoleShow {
 }
 
 // Subscribed, Update and Lost ask for a render (the renderer's).
-func (cs *consoleShow) Subscribed()               { cs.render.Subscribed() }
-func (cs *consoleShow) Update(u broadcast.Update) { cs.render.Update(u) }
-func (cs *consoleShow) Lost(why string)           { cs.render.Lost(why) }
+func (cs *consoleShow) Subscribed() { cs.render.Subscribed() }
+func (cs *consoleShow) Update(u broadcast.Update) {
+	if u.Kind == broadcast.UpdateTransition {
+		cs.gone.record([]queue.Transition{u.Transition})
+	}
+	cs.gone.record(u.Transitions)
+	cs.render.Update(u)
+}
+func (cs *consoleShow) Lost(why string) { cs.render.Lost(why) }
 
 // run renders and fetches the callers' profiles until ctx ends, then
 // kicks every client.

@@ -85,9 +85,25 @@ func actsOf(v showView, pm perms, c queue.Call) (primary rowAct, menu, danger []
 }
 
 // airActs are an on-air caller's toggles: mute and lock, for a role that
-// may use them.
+// may use them. Each names what pressing it does ("Unmute" on a muted
+// caller, not the table's state word "Muted"), so it carries no
+// aria-pressed: a label that changes with the state and a pressed state
+// would say it twice, and contradict each other (issue 23).
 func airActs(v showView, pm perms, c queue.Call) []rowAct {
-	return v.buttons(pm, c, action.PlaceToggle)
+	out := v.buttons(pm, c, action.PlaceToggle)
+	for i := range out {
+		out[i].Pressed = ""
+		if l, ok := toggleWords[out[i].Action]; ok {
+			out[i].Label = l
+		}
+	}
+	return out
+}
+
+// toggleWords are the on-air toggles' labels: what pressing does.
+var toggleWords = map[string]string{
+	queue.ActionMute: "Mute", queue.ActionUnmute: "Unmute",
+	queue.ActionLock: "Lock", queue.ActionUnlock: "Unlock",
 }
 
 // buttons are the buttons of the table's actions that go in place, for a

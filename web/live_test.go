@@ -208,8 +208,8 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 		waitCount(fmt.Sprintf("click %d held across an update of its card", i), lock, 5+i/2)
 		// The page shows the click's effect before the next press is
 		// aimed: nothing moves under the pointer but the update.
-		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(fmt.Sprintf(`[data-testid=onair-list] li[data-call=c0] [data-testid=act-%s][aria-pressed=%t]`,
-			map[bool]string{true: "unlock", false: "lock"}[lock == queue.ActionLock], lock == queue.ActionLock)))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(fmt.Sprintf(`[data-testid=onair-list] li[data-call=c0] [data-testid=act-%s]`,
+			map[bool]string{true: "unlock", false: "lock"}[lock == queue.ActionLock])))); err != nil {
 			t.Fatal(err)
 		}
 		n = swaps()

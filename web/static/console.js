@@ -54,8 +54,13 @@
   tick();
 
   // ---- Actions: every button with data-post, read when pressed. ----
+  // A button a live update removed (its caller moved or left while a
+  // question was asked) still sends: htmx sends nothing from an element no
+  // longer in the page, so the flash area sends it, and the server's answer
+  // says what happened to the caller.
   function post(el, url, vals) {
-    htmx.ajax("POST", url, { source: el, target: "#flash", swap: "innerHTML", values: vals || {} });
+    var src = document.body.contains(el) ? el : document.getElementById("flash");
+    htmx.ajax("POST", url, { source: src, target: "#flash", swap: "innerHTML", values: vals || {} });
   }
   // A URL without a leading slash is relative to its row's data-base.
   function url(b, u) {
@@ -70,7 +75,7 @@
     if (!b.dataset.post) return;
     var vals = b.dataset.vals ? JSON.parse(b.dataset.vals) : {}, to = url(b, b.dataset.post);
     closeMenus();
-    if (b.dataset.confirm) return confirmThen(b.dataset.confirm, b.dataset.confirmWord, function () { post(b, to, vals); });
+    if (b.dataset.confirm) return confirmThen(b.dataset.confirm, b.dataset.confirmWord, function () { post(b, to, vals); }, b);
     post(b, to, vals);
   }
 
@@ -105,6 +110,7 @@
       });
     }
     closeMenus();
+    watch(d, b, "data-ready", f.querySelector("[data-submit]"));
     open(d, f.elements.name);
   }
   function openNotes(b) {
@@ -121,15 +127,58 @@
     });
   }
   var pending = null;
-  function confirmThen(question, word, then) {
+  function confirmThen(question, word, then, b) {
     var d = dialog("confirm-dialog");
     if (!d) { if (window.confirm(question)) then(); return; }
     d.querySelector("[data-question]").textContent = question;
     var ok = d.querySelector("[data-confirm-ok]");
     ok.textContent = word || "OK";
     pending = then;
+    watch(d, b, "data-post", ok);
     open(d, ok);
   }
+
+  // ---- Stale dialogs: a dialog about a caller follows the caller. ----
+  // When the caller's state changes while it is open, it says so at once
+  // and keeps its button only when the caller's row still offers the same
+  // action (its question then as the row now asks it); when the caller
+  // leaves, it closes with a message (issue 23).
+  var watched = null;
+  function watch(d, b, attr, ok) {
+    var row = b && rowOf(b);
+    var stale = d.querySelector("[data-stale]");
+    if (stale) { stale.hidden = true; stale.textContent = ""; }
+    if (ok) ok.disabled = false;
+    watched = row ? { d: d, id: row.dataset.call, state: row.dataset.state, who: who(b), attr: attr, val: b.getAttribute(attr), ok: ok } : null;
+  }
+  function stateWords(row) {
+    var m = row.querySelector("[data-testid=state], .mark");
+    return m ? m.textContent.trim() : row.dataset.state;
+  }
+  function checkStale() {
+    var w = watched;
+    if (!w || !w.d.open) return;
+    var row = document.getElementById("call-" + w.id);
+    if (!row) {
+      watched = null;
+      w.d.close();
+      toast(false, w.who + " is no longer in line; the dialog closed");
+      return;
+    }
+    if (row.dataset.state === w.state) return;
+    w.state = row.dataset.state;
+    var same = null;
+    row.querySelectorAll("button[" + w.attr + "]").forEach(function (x) { if (x.getAttribute(w.attr) === w.val) same = same || x; });
+    var stale = w.d.querySelector("[data-stale]");
+    var q = w.d.querySelector("[data-question]");
+    if (same && same.dataset.confirm && q) q.textContent = same.dataset.confirm;
+    if (w.ok) w.ok.disabled = !same;
+    stale.textContent = w.who + " is now " + stateWords(row) + (same ? "." : ": this no longer applies.");
+    stale.hidden = false;
+  }
+  document.addEventListener("htmx:afterSettle", checkStale);
+  document.addEventListener("htmx:oobAfterSwap", checkStale);
+  document.addEventListener("htmx:sseMessage", checkStale);
   document.addEventListener("submit", function (e) {
     var f = e.target;
     if (f.id === "ready-form") {
@@ -149,7 +198,10 @@
     var d = t.closest && t.closest("dialog");
     if (d && d.open && t.matches("form")) d.close();
   });
-  document.addEventListener("close", function (e) { if (e.target.id === "confirm-dialog") pending = null; }, true);
+  document.addEventListener("close", function (e) {
+    if (e.target.id === "confirm-dialog") pending = null;
+    if (watched && watched.d === e.target) watched = null;
+  }, true);
 
   // ---- Menus: one open at a time; closed by a click elsewhere or Esc. ----
   function closeMenus(except) {
@@ -230,8 +282,27 @@
       return;
     }
     var b = r.querySelector('button[data-key="' + e.key + '"]');
-    if (b) { e.preventDefault(); act(b); }
+    if (b) { e.preventDefault(); act(b); return; }
+    // Hold and drop leave a locked caller alone: say so rather than
+    // doing nothing (issue 23).
+    if ((e.key === "h" || e.key === "d") && r.classList.contains("locked")) {
+      e.preventDefault();
+      var n = r.querySelector("[data-testid=name]");
+      toast(false, (n ? n.textContent.trim() : "The caller") + " is locked on air \u2014 unlock first");
+    }
   });
+
+  // toast shows a message in the flash area, as the server's would.
+  function toast(ok, msg) {
+    var f = document.getElementById("flash");
+    if (!f) return;
+    var p = document.createElement("p");
+    p.className = "flash " + (ok ? "ok" : "err");
+    p.setAttribute("data-testid", "flash-msg");
+    p.setAttribute("role", ok ? "status" : "alert");
+    p.textContent = msg;
+    f.replaceChildren(p);
+  }
 
   // ---- The ready chime: off unless this console turns it on. ----
   var soundKey = "callin.chime." + show;
