@@ -57,6 +57,7 @@ func NewCluster(t testing.TB, n int, cfg Config) []*PBX {
 	if n < 2 || n > 26 || cfg.HTTPPort != 0 || cfg.SIPPort != 0 || cfg.RTPStart != 0 || cfg.Dir != "" {
 		t.Fatalf("pbxtest: NewCluster(%d): 2 to 26 nodes, and no fixed ports or folder in cfg", n)
 	}
+	takeTurn(t) // before the ports are picked: nobody takes them while it waits
 	cfgs, err := clusterPorts(n, cfg)
 	if err != nil {
 		t.Fatalf("pbxtest: %v", err)

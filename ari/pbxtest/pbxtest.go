@@ -154,6 +154,7 @@ func Available() error {
 func New(t testing.TB, cfg Config) *PBX {
 	t.Helper()
 	Require(t)
+	takeTurn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p, err := Start(ctx, cfg)
