@@ -8078,6 +8078,11 @@ func (r GetCallerResponse) ContentType() string {
 	return ""
 }
 
+// CallBackNowResponse200Headers the declared response headers of an HTTP 200 response for CallBackNow
+type CallBackNowResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type CallBackNowResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8101,6 +8106,8 @@ type CallBackNowResponse struct {
 	JSON422 *N422
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CallBackNowResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8182,6 +8189,11 @@ func (r CallBackNowResponse) ContentType() string {
 	return ""
 }
 
+// DropCallerResponse200Headers the declared response headers of an HTTP 200 response for DropCaller
+type DropCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type DropCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8209,6 +8221,8 @@ type DropCallerResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DropCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8300,6 +8314,11 @@ func (r DropCallerResponse) ContentType() string {
 	return ""
 }
 
+// HoldCallerResponse200Headers the declared response headers of an HTTP 200 response for HoldCaller
+type HoldCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type HoldCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8327,6 +8346,8 @@ type HoldCallerResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HoldCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8501,6 +8522,11 @@ func (r MeasureLineQualityResponse) ContentType() string {
 	return ""
 }
 
+// LockCallerResponse200Headers the declared response headers of an HTTP 200 response for LockCaller
+type LockCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type LockCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8524,6 +8550,8 @@ type LockCallerResponse struct {
 	JSON422 *N422
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *LockCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8605,6 +8633,11 @@ func (r LockCallerResponse) ContentType() string {
 	return ""
 }
 
+// MoveCallerToTopResponse200Headers the declared response headers of an HTTP 200 response for MoveCallerToTop
+type MoveCallerToTopResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type MoveCallerToTopResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8628,6 +8661,8 @@ type MoveCallerToTopResponse struct {
 	JSON422 *N422
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MoveCallerToTopResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8709,6 +8744,11 @@ func (r MoveCallerToTopResponse) ContentType() string {
 	return ""
 }
 
+// MuteCallerResponse200Headers the declared response headers of an HTTP 200 response for MuteCaller
+type MuteCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type MuteCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8736,6 +8776,8 @@ type MuteCallerResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MuteCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8827,6 +8869,11 @@ func (r MuteCallerResponse) ContentType() string {
 	return ""
 }
 
+// PickNextCallerResponse200Headers the declared response headers of an HTTP 200 response for PickNextCaller
+type PickNextCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type PickNextCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8850,6 +8897,8 @@ type PickNextCallerResponse struct {
 	JSON422 *N422
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PickNextCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8931,6 +8980,11 @@ func (r PickNextCallerResponse) ContentType() string {
 	return ""
 }
 
+// PromoteCallerResponse200Headers the declared response headers of an HTTP 200 response for PromoteCaller
+type PromoteCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type PromoteCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8958,6 +9012,8 @@ type PromoteCallerResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PromoteCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9049,6 +9105,11 @@ func (r PromoteCallerResponse) ContentType() string {
 	return ""
 }
 
+// ReadyCallerResponse200Headers the declared response headers of an HTTP 200 response for ReadyCaller
+type ReadyCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type ReadyCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9076,6 +9137,8 @@ type ReadyCallerResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReadyCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9167,6 +9230,16 @@ func (r ReadyCallerResponse) ContentType() string {
 	return ""
 }
 
+// ScreenCallerResponse200Headers the declared response headers of an HTTP 200 response for ScreenCaller
+type ScreenCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+// ScreenCallerResponse202Headers the declared response headers of an HTTP 202 response for ScreenCaller
+type ScreenCallerResponse202Headers struct {
+	IdempotentReplayed *string
+}
+
 type ScreenCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9196,6 +9269,10 @@ type ScreenCallerResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ScreenCallerResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *ScreenCallerResponse202Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9292,6 +9369,11 @@ func (r ScreenCallerResponse) ContentType() string {
 	return ""
 }
 
+// UpdateScreenerNotesResponse200Headers the declared response headers of an HTTP 200 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type UpdateScreenerNotesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9315,6 +9397,8 @@ type UpdateScreenerNotesResponse struct {
 	JSON422 *N422
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateScreenerNotesResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9396,6 +9480,11 @@ func (r UpdateScreenerNotesResponse) ContentType() string {
 	return ""
 }
 
+// UnlockCallerResponse200Headers the declared response headers of an HTTP 200 response for UnlockCaller
+type UnlockCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type UnlockCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9419,6 +9508,8 @@ type UnlockCallerResponse struct {
 	JSON422 *N422
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UnlockCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9500,6 +9591,11 @@ func (r UnlockCallerResponse) ContentType() string {
 	return ""
 }
 
+// UnmuteCallerResponse200Headers the declared response headers of an HTTP 200 response for UnmuteCaller
+type UnmuteCallerResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type UnmuteCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9527,6 +9623,8 @@ type UnmuteCallerResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UnmuteCallerResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9777,6 +9875,11 @@ func (r ListChatResponse) ContentType() string {
 	return ""
 }
 
+// PostChatResponse200Headers the declared response headers of an HTTP 200 response for PostChat
+type PostChatResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type PostChatResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9800,6 +9903,8 @@ type PostChatResponse struct {
 	JSON422 *N422
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PostChatResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9964,6 +10069,11 @@ func (r StreamEventsResponse) ContentType() string {
 	return ""
 }
 
+// CallHostResponse200Headers the declared response headers of an HTTP 200 response for CallHost
+type CallHostResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type CallHostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9987,6 +10097,8 @@ type CallHostResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CallHostResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10234,6 +10346,11 @@ func (r ListOnAirResponse) ContentType() string {
 	return ""
 }
 
+// DropOnAirResponse200Headers the declared response headers of an HTTP 200 response for DropOnAir
+type DropOnAirResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type DropOnAirResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10261,6 +10378,8 @@ type DropOnAirResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DropOnAirResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10352,6 +10471,11 @@ func (r DropOnAirResponse) ContentType() string {
 	return ""
 }
 
+// HoldOnAirResponse200Headers the declared response headers of an HTTP 200 response for HoldOnAir
+type HoldOnAirResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type HoldOnAirResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10379,6 +10503,8 @@ type HoldOnAirResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HoldOnAirResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10470,6 +10596,11 @@ func (r HoldOnAirResponse) ContentType() string {
 	return ""
 }
 
+// StartRecordingResponse200Headers the declared response headers of an HTTP 200 response for StartRecording
+type StartRecordingResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type StartRecordingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10493,6 +10624,8 @@ type StartRecordingResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartRecordingResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10574,6 +10707,11 @@ func (r StartRecordingResponse) ContentType() string {
 	return ""
 }
 
+// StopRecordingResponse200Headers the declared response headers of an HTTP 200 response for StopRecording
+type StopRecordingResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type StopRecordingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10597,6 +10735,8 @@ type StopRecordingResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StopRecordingResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10996,6 +11136,11 @@ func (r UpdateSettingsResponse) ContentType() string {
 	return ""
 }
 
+// SetStudioResponse200Headers the declared response headers of an HTTP 200 response for SetStudio
+type SetStudioResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type SetStudioResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11023,6 +11168,8 @@ type SetStudioResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetStudioResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11114,6 +11261,11 @@ func (r SetStudioResponse) ContentType() string {
 	return ""
 }
 
+// TakeNextResponse200Headers the declared response headers of an HTTP 200 response for TakeNext
+type TakeNextResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type TakeNextResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11137,6 +11289,8 @@ type TakeNextResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *TakeNextResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11218,6 +11372,11 @@ func (r TakeNextResponse) ContentType() string {
 	return ""
 }
 
+// StartTalkbackResponse200Headers the declared response headers of an HTTP 200 response for StartTalkback
+type StartTalkbackResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type StartTalkbackResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11245,6 +11404,8 @@ type StartTalkbackResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartTalkbackResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11336,6 +11497,11 @@ func (r StartTalkbackResponse) ContentType() string {
 	return ""
 }
 
+// StopTalkbackResponse200Headers the declared response headers of an HTTP 200 response for StopTalkback
+type StopTalkbackResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
 type StopTalkbackResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11359,6 +11525,8 @@ type StopTalkbackResponse struct {
 	JSON502 *N502
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StopTalkbackResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13285,6 +13453,19 @@ func ParseCallBackNowResponse(rsp *http.Response) (*CallBackNowResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CallBackNowResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -13388,6 +13569,19 @@ func ParseDropCallerResponse(rsp *http.Response) (*DropCallerResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DropCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -13489,6 +13683,19 @@ func ParseHoldCallerResponse(rsp *http.Response) (*HoldCallerResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HoldCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -13648,6 +13855,19 @@ func ParseLockCallerResponse(rsp *http.Response) (*LockCallerResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers LockCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -13735,6 +13955,19 @@ func ParseMoveCallerToTopResponse(rsp *http.Response) (*MoveCallerToTopResponse,
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MoveCallerToTopResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -13840,6 +14073,19 @@ func ParseMuteCallerResponse(rsp *http.Response) (*MuteCallerResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MuteCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -13927,6 +14173,19 @@ func ParsePickNextCallerResponse(rsp *http.Response) (*PickNextCallerResponse, e
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PickNextCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -14032,6 +14291,19 @@ func ParsePromoteCallerResponse(rsp *http.Response) (*PromoteCallerResponse, err
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PromoteCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -14133,6 +14405,19 @@ func ParseReadyCallerResponse(rsp *http.Response) (*ReadyCallerResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReadyCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -14245,6 +14530,29 @@ func ParseScreenCallerResponse(rsp *http.Response) (*ScreenCallerResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ScreenCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers ScreenCallerResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers202 = &headers
+	}
+
 	return response, nil
 }
 
@@ -14334,6 +14642,19 @@ func ParseUpdateScreenerNotesResponse(rsp *http.Response) (*UpdateScreenerNotesR
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateScreenerNotesResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -14421,6 +14742,19 @@ func ParseUnlockCallerResponse(rsp *http.Response) (*UnlockCallerResponse, error
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UnlockCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -14524,6 +14858,19 @@ func ParseUnmuteCallerResponse(rsp *http.Response) (*UnmuteCallerResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UnmuteCallerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -14747,6 +15094,19 @@ func ParsePostChatResponse(rsp *http.Response) (*PostChatResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PostChatResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -14902,6 +15262,19 @@ func ParseCallHostResponse(rsp *http.Response) (*CallHostResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CallHostResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -15143,6 +15516,19 @@ func ParseDropOnAirResponse(rsp *http.Response) (*DropOnAirResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DropOnAirResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -15246,6 +15632,19 @@ func ParseHoldOnAirResponse(rsp *http.Response) (*HoldOnAirResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HoldOnAirResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -15335,6 +15734,19 @@ func ParseStartRecordingResponse(rsp *http.Response) (*StartRecordingResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartRecordingResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -15422,6 +15834,19 @@ func ParseStopRecordingResponse(rsp *http.Response) (*StopRecordingResponse, err
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StopRecordingResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -15785,6 +16210,19 @@ func ParseSetStudioResponse(rsp *http.Response) (*SetStudioResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetStudioResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -15872,6 +16310,19 @@ func ParseTakeNextResponse(rsp *http.Response) (*TakeNextResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers TakeNextResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -15977,6 +16428,19 @@ func ParseStartTalkbackResponse(rsp *http.Response) (*StartTalkbackResponse, err
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartTalkbackResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16064,6 +16528,19 @@ func ParseStopTalkbackResponse(rsp *http.Response) (*StopTalkbackResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StopTalkbackResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

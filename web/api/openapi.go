@@ -420,9 +420,9 @@ func operation(op Op) map[string]any {
 		o["requestBody"] = map[string]any{"required": !op.BodyOptional,
 			"content": map[string]any{"application/json": mediaSchema(ref(op.Body))}}
 	}
-	res := map[string]any{"200": map[string]any{"description": "OK", "content": map[string]any(op.OK)}}
+	res := map[string]any{"200": answer("OK", op)}
 	if op.Accepted != "" {
-		res["202"] = map[string]any{"description": op.Accepted, "content": map[string]any(op.OK)}
+		res["202"] = answer(op.Accepted, op)
 	}
 	for _, st := range op.Statuses {
 		if statusText[st] == "" {
@@ -473,6 +473,19 @@ func eventFrames() map[string]any {
 		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),
 		"EndFrame":        event("end", "EndEvent", "The token was revoked; the stream closes.", false),
 	}
+}
+
+// answer is op's 200 (or 202) answer; with the Idempotency-Key header it
+// declares the header that marks a replayed answer.
+func answer(desc string, op Op) map[string]any {
+	a := map[string]any{"description": desc, "content": map[string]any(op.OK)}
+	if slices.ContainsFunc(op.Params, func(p Param) bool { return p.Name == idempotencyParam.Name }) {
+		a["headers"] = map[string]any{"Idempotent-Replayed": map[string]any{
+			"description": "true when this is the first answer to the same request with the same Idempotency-Key, given again.",
+			"schema":      map[string]any{"type": "string", "enum": []string{"true"}},
+		}}
+	}
+	return a
 }
 
 // idempotencyParam is the header that makes a POST safe to retry.
