@@ -367,6 +367,12 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
   </send>
   <recv response="200"></recv>
 {{- end}}
+  <label id="wait"/>
+  <!-- A second 200 to the INFO: Asterisk answered after sipp's
+       retransmission at 500 ms (a busy machine). Unexpected, it aborted
+       the call without a BYE: the caller went quiet and ignored the
+       NOTIFY that asks it to hang up. -->
+  <recv response="200" optional="true" next="wait"></recv>
   <recv request="NOTIFY" optional="true" next="notified"></recv>
   <recv request="BYE" timeout="{{.Hold}}" ontimeout="hangup"></recv>
   <send next="end">
