@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -9,7 +8,9 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // BenchmarkFanOut measures how long a transition takes to reach 50 open
@@ -19,14 +20,14 @@ import (
 func BenchmarkFanOut(b *testing.B) {
 	for _, every := range []time.Duration{25 * time.Millisecond, time.Millisecond} {
 		b.Run(fmt.Sprintf("render_every=%v", every), func(b *testing.B) {
-			e := newEnv(b, func(c *Config) { c.RenderEvery = every })
+			e := webenv.New(b, func(c *core.Config) { c.RenderEvery = every })
 			for i := range 600 {
-				e.app.Arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+				e.App.Arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 			}
 			consoles := make([]*webtest.Stream, 50)
 			for i := range consoles {
 				role := []string{"producer", "screener", "host"}[i%3]
-				consoles[i] = webtest.OpenSSE(b, e.liveRequest(b, role))
+				consoles[i] = webtest.OpenSSE(b, e.LiveRequest(b, role))
 				consoles[i].Next(b, webtest.Named("waiting", "c499", "… and 100 more waiting")) // the default 500 listed
 			}
 			ctx := context.Background()
@@ -38,9 +39,9 @@ func BenchmarkFanOut(b *testing.B) {
 			for i := range b.N {
 				var err error
 				if i%2 == 0 {
-					_, err = e.app.Promote(ctx, "morning", "c000", queue.Actor{})
+					_, err = e.App.Promote(ctx, "morning", "c000", queue.Actor{})
 				} else {
-					_, err = e.app.Hold(ctx, "morning", "c000", queue.Actor{})
+					_, err = e.App.Hold(ctx, "morning", "c000", queue.Actor{})
 				}
 				if err != nil {
 					b.Fatal(err)
@@ -64,71 +65,19 @@ func BenchmarkFanOut(b *testing.B) {
 	}
 }
 
-// BenchmarkRenderFragments600 measures rendering every live fragment of a
-// show with 600 callers waiting, once for one role, from an empty row
-// cache, and assembling the line groups whole: the full render a newly
-// connected console gets when no console of its role is open.
-func BenchmarkRenderFragments600(b *testing.B) {
-	app := webtest.NewApp("morning")
-	for i := range 600 {
-		app.Arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
-	}
-	snap, _ := app.Snapshot("morning")
-	v := showView{Snap: snap, Talking: map[string]bool{}, Live: true}
-	p := permsOf("producer")
-	ctx := context.Background()
-	var size int
-	b.ReportAllocs()
-	for b.Loop() {
-		f := renderFragments(ctx, v, newRowCache(p))
-		size = len(bytes.Join([][]byte{f.whole(ctx, "waiting"), f.whole(ctx, "next"), f.whole(ctx, "onair")}, nil))
-	}
-	b.ReportMetric(float64(size), "bytes/render")
-}
-
-// BenchmarkRenderChange10000 measures one render for one role after one
-// call changed (its notes, alternately one name and another) with 10,000
-// callers waiting: the rows from the cache, the one changed row rendered,
-// and rowOps finding and encoding the change.
-func BenchmarkRenderChange10000(b *testing.B) {
-	app := webtest.NewApp("morning")
-	for i := range 10_000 {
-		app.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
-	}
-	snap, _ := app.Snapshot("morning")
-	v := showView{Snap: snap, Talking: map[string]bool{}, Live: true}
-	p := permsOf("producer")
-	rc := newRowCache(p)
-	ctx := context.Background()
-	old := renderFragments(ctx, v, rc)
-	row := func(c queue.Call, oob string) []byte { return renderBytes(ctx, callRow(v, p, c, oob)) }
-	var sent int
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		v.Snap.Lineup.Waiting[5000].Notes.Name = fmt.Sprintf("Renamed %d", i%2)
-		now := renderFragments(ctx, v, rc)
-		ops, ok := rowOps("waiting", old.rows["waiting"], now.rows["waiting"], row)
-		if !ok || len(ops) == 0 {
-			b.Fatalf("rowOps = %d bytes, %v; want the changed row", len(ops), ok)
-		}
-		sent, old = len(ops), now
-	}
-	b.ReportMetric(float64(sent), "bytes/change")
-}
-
 // BenchmarkFanOut10000 measures a promotion (or hold) of the first caller
 // reaching 4 open consoles (2 producers, a screener and a host) over SSE
 // with 10,000 callers waiting, with a 1 ms render window: snapshot,
 // render from the row caches and fan-out of one change.
 func BenchmarkFanOut10000(b *testing.B) {
-	e := newEnv(b, func(c *Config) { c.RenderEvery = time.Millisecond })
+	e := webenv.New(b, func(c *core.Config) { c.RenderEvery = time.Millisecond })
 	for i := range 10_000 {
-		e.app.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+		e.App.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 	}
 	consoles := make([]*webtest.Stream, 4)
 	for i := range consoles {
 		role := []string{"producer", "screener", "host", "producer"}[i]
-		consoles[i] = webtest.OpenSSE(b, e.liveRequest(b, role))
+		consoles[i] = webtest.OpenSSE(b, e.LiveRequest(b, role))
 		// Profiles of the listed callers are fetched in line order, one
 		// at a time, each badge a row change: time the changes once the
 		// last listed caller's is shown.
@@ -145,9 +94,9 @@ func BenchmarkFanOut10000(b *testing.B) {
 	change := func(i int) {
 		var err error
 		if i%2 == 0 {
-			_, err = e.app.Promote(ctx, "morning", "c00000", queue.Actor{})
+			_, err = e.App.Promote(ctx, "morning", "c00000", queue.Actor{})
 		} else {
-			_, err = e.app.Hold(ctx, "morning", "c00000", queue.Actor{})
+			_, err = e.App.Hold(ctx, "morning", "c00000", queue.Actor{})
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -188,14 +137,14 @@ func BenchmarkConnect10000(b *testing.B) {
 		rows int
 	}{{"waiting_rows=500", 0}, {"waiting_rows=all", 20_000}} {
 		b.Run(tt.name, func(b *testing.B) {
-			e := newEnv(b, func(c *Config) { c.History, c.WaitingRows = nil, tt.rows })
+			e := webenv.New(b, func(c *core.Config) { c.History, c.WaitingRows = nil, tt.rows })
 			for i := range 10_000 {
-				e.app.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
+				e.App.Arrive(fmt.Sprintf("c%05d", i), fmt.Sprintf("+1555%07d", i), fmt.Sprintf("Caller %d", i))
 			}
 			var got int64
 			for b.Loop() {
 				ctx, cancel := context.WithCancel(context.Background())
-				s := webtest.OpenSSE(b, e.liveRequest(b, "producer").WithContext(ctx))
+				s := webtest.OpenSSE(b, e.LiveRequest(b, "producer").WithContext(ctx))
 				s.Next(b, webtest.Named("chat"))
 				got = s.Read.Load()
 				cancel()

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
@@ -47,7 +49,7 @@ func browser(t *testing.T) context.Context {
 
 func TestBrowserConsole(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -66,14 +68,14 @@ func TestBrowserConsole(t *testing.T) {
 	row := func(list, id string) string { return fmt.Sprintf(`[data-testid=%s] li[data-call=%q]`, list, id) }
 
 	run("log in",
-		chromedp.Navigate(e.ts.URL+"/shows/morning"),
+		chromedp.Navigate(e.TS.URL+"/shows/morning"),
 		chromedp.WaitVisible("", css(`[data-testid=login-form]`)),
 		chromedp.SendKeys(`[data-testid=login-user]`, "producer"),
 		chromedp.SendKeys(`[data-testid=login-password]`, "secret"),
 		chromedp.Click("", css(`[data-testid=login-submit]`)),
 		chromedp.WaitVisible("", css(`[data-testid=waiting-list]`)),
 	)
-	// An alert would mean a hostile name ran as script, so it is counted;
+	// An alert would mean a webtest.Hostile name ran as script, so it is counted;
 	// so is every Content-Security-Policy violation. The console asks its
 	// questions in a dialog of its own, never window.confirm.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirms = 0; window.confirm = () => { window.confirms++; return true }; window.alerts = 0; window.alert = () => { window.alerts++ }; `+
@@ -84,13 +86,13 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("the on-air area with nobody on air says %q", got)
 	}
 
-	e.app.Arrive("c1", "+15550001", hostile)
+	e.App.Arrive("c1", "+15550001", webtest.Hostile)
 	// The history badge comes in a render of its own: wait for it, so the
 	// test sees the row as it stays.
 	run("see a caller arrive live", chromedp.WaitVisible("", css(row("waiting-list", "c1")+` [data-testid=badge]`)))
 	name := text("read the name", row("waiting-list", "c1")+` [data-testid=name]`)
-	if name != hostile {
-		t.Fatalf("name shown as %q, want the literal text %q", name, hostile)
+	if name != webtest.Hostile {
+		t.Fatalf("name shown as %q, want the literal text %q", name, webtest.Hostile)
 	}
 	if got := text("the state mark", row("waiting-list", "c1")+` [data-testid=state]`); got != "On hold" {
 		t.Fatalf("state mark %q, want On hold", got)
@@ -109,7 +111,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Click("", css(row("onair-list", "c1")+` [data-testid=act-drop]`)),
 		chromedp.WaitVisible("", css(`[data-testid=confirm-dialog]`)),
 	)
-	if q := text("the question", `[data-testid=confirm-dialog] [data-question]`); !strings.Contains(q, hostile) || !strings.Contains(q, "+15550001") {
+	if q := text("the question", `[data-testid=confirm-dialog] [data-question]`); !strings.Contains(q, webtest.Hostile) || !strings.Contains(q, "+15550001") {
 		t.Fatalf("the drop asks %q, want it to name the caller", q)
 	}
 	run("confirm the drop",
@@ -118,10 +120,10 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.WaitVisible("", css(`[data-testid=onair-empty]`)),
 	)
 
-	e.app.Arrive("c2", "+15550002", "Bob")
+	e.App.Arrive("c2", "+15550002", "Bob")
 	run("wait for the second caller", chromedp.WaitVisible("", css(row("waiting-list", "c2")+` [data-testid=badge]`)))
 	var tries atomic.Int32
-	e.app.ActFn = func(string, string) error { tries.Add(1); return fmt.Errorf("x: %w", queue.ErrBusy) }
+	e.App.ActFn = func(string, string) error { tries.Add(1); return fmt.Errorf("x: %w", queue.ErrBusy) }
 	if err := chromedp.Do(ctx,
 		chromedp.Click("", css(row("waiting-list", "c2")+` button.primary`)),
 		chromedp.WaitVisible("", css(`#flash p.err`)),
@@ -131,7 +133,7 @@ func TestBrowserConsole(t *testing.T) {
 	if msg := text("the flash", `#flash p.err`); !strings.Contains(msg, "someone else") {
 		t.Fatalf("flash says %q, want a lost-race message", msg)
 	}
-	e.app.ActFn = nil
+	e.App.ActFn = nil
 
 	if who := text("take next names who", `[data-testid=take-next-who]`); who != "Bob" {
 		t.Fatalf("Take next names %q, want Bob", who)
@@ -140,7 +142,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.KeyEvent("n"),
 		chromedp.WaitVisible("", css(row("onair-list", "c2"))),
 	)
-	e.app.Arrive("c3", "+15550003", "Carol")
+	e.App.Arrive("c3", "+15550003", "Carol")
 	run("mark ready from the keyboard",
 		chromedp.WaitVisible("", css(row("waiting-list", "c3")+` [data-testid=badge]`)),
 		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), // c2 on air, then c3
@@ -199,7 +201,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got[0] != 0 {
-		t.Fatalf("%d alert dialogs: a hostile name ran as script", got[0])
+		t.Fatalf("%d alert dialogs: a webtest.Hostile name ran as script", got[0])
 	}
 	if got[1] != 0 {
 		t.Errorf("%d window.confirm calls: the console must ask in its own dialog", got[1])

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 )
 
 // callerInfoLimit is how many callers' profiles and notes a show caches
@@ -17,8 +18,8 @@ const callerInfoLimit = 20_000
 // number's history profile and its caller notes, fetched once, one number
 // at a time, as views ask for them. It is safe for concurrent use.
 type callerInfo struct {
-	history History     // nil: no profiles
-	notes   CallerNotes // nil: no caller notes
+	history core.History     // nil: no profiles
+	notes   core.CallerNotes // nil: no caller notes
 	show    string
 	log     *slog.Logger
 
@@ -30,7 +31,7 @@ type callerInfo struct {
 	again    map[string]bool               // caller IDs changed while their fetch was out: fetch again
 }
 
-func newCallerInfo(history History, notes CallerNotes, show string, log *slog.Logger) *callerInfo {
+func newCallerInfo(history core.History, notes core.CallerNotes, show string, log *slog.Logger) *callerInfo {
 	return &callerInfo{history: history, notes: notes, show: show, log: log, want: make(chan string, 1024),
 		profiles: map[string]*queue.Profile{}, notesBy: map[string]*queue.CallerNotes{}, again: map[string]bool{}}
 }

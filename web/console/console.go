@@ -12,20 +12,21 @@ import (
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/control"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
 )
 
-func (s *consoleUI) home(w http.ResponseWriter, r *http.Request) {
-	if len(s.keys) == 1 {
-		http.Redirect(w, r, "/shows/"+s.keys[0], http.StatusSeeOther)
+func (s *Console) home(w http.ResponseWriter, r *http.Request) {
+	if len(s.Keys) == 1 {
+		http.Redirect(w, r, "/shows/"+s.Keys[0], http.StatusSeeOther)
 		return
 	}
 	s.render(w, r, http.StatusOK, homePage(s.page(r, "Shows")))
 }
 
-func (s *consoleUI) showPage(w http.ResponseWriter, r *http.Request) {
+func (s *Console) showPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.liveView(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -38,7 +39,7 @@ func (s *consoleUI) showPage(w http.ResponseWriter, r *http.Request) {
 // hostPage is the host's view of a show (GET /shows/{show}/host): any
 // role may open it; it offers the actions of the viewer's role that talent
 // mode has (take next, mute, lock, drop an on-air caller).
-func (s *consoleUI) hostPage(w http.ResponseWriter, r *http.Request) {
+func (s *Console) hostPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.liveView(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -62,37 +63,37 @@ func hostPerms(role auth.Role) perms {
 
 // liveView is the current view of the request's show, for a role that
 // may view it.
-func (s *consoleUI) liveView(r *http.Request) (showView, error) {
+func (s *Console) liveView(r *http.Request) (showView, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return showView{}, err
 	}
-	h, err := s.hub(r)
+	h, err := s.Hub(r)
 	if err != nil {
 		return showView{}, err
 	}
-	return s.shows[h.key].currentView()
+	return s.shows[h.Key].currentView()
 }
 
 // showLive is the SSE stream of a console's rendered fragments, or with
 // view=host of the host view's.
-func (s *consoleUI) showLive(w http.ResponseWriter, r *http.Request) {
+func (s *Console) showLive(w http.ResponseWriter, r *http.Request) {
 	err := shared.Allow(r, auth.ActionView)
-	var h *hub
+	var h *core.Hub
 	if err == nil {
-		h, err = s.hub(r)
+		h, err = s.Hub(r)
 	}
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.APIFail(w, r, err)
 		return
 	}
 	p, _ := shared.Principal(r)
-	c := stream.NewClient(p.Role, s.cfg.ClientBuffer)
+	c := stream.NewClient(p.Role, s.Cfg.ClientBuffer)
 	c.Page, c.NeedFull = pageConsole, true // every fragment at the first render
 	if r.URL.Query().Get("view") == pageHost {
 		c.Page = pageHost
 	}
-	cs := s.shows[h.key]
-	s.streams.Serve(w, r, c, func() { cs.attach(c) }, func() { cs.detach(c) })
+	cs := s.shows[h.Key]
+	s.Streams.Serve(w, r, c, func() { cs.attach(c) }, func() { cs.detach(c) })
 }
 
 // humanError says what went wrong in words for the flash area.
@@ -133,11 +134,11 @@ func humanError(err error) string {
 
 // done answers a console form: a flash fragment for htmx, else a redirect
 // back to the page.
-func (s *consoleUI) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
+func (s *Console) done(w http.ResponseWriter, r *http.Request, back string, msg string, err error) {
 	status := http.StatusOK
 	if err != nil {
 		status, _ = shared.Classify(err)
-		s.logFail(r, status, err)
+		s.LogFail(r, status, err)
 		msg = humanError(err)
 	}
 	if r.Header.Get("HX-Request") == "" {
@@ -151,19 +152,19 @@ func (s *consoleUI) done(w http.ResponseWriter, r *http.Request, back string, ms
 	s.render(w, r, status, flash(err == nil, msg))
 }
 
-func (s *consoleUI) consoleAct(w http.ResponseWriter, r *http.Request) {
+func (s *Console) consoleAct(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
-	a, ok := action.ByPath(s.cfg.actions, chi.URLParam(r, "action"))
+	a, ok := action.ByPath(s.Cfg.Actions, chi.URLParam(r, "action"))
 	if !ok {
 		s.done(w, r, back, "", shared.NotFound("action", chi.URLParam(r, "action")))
 		return
 	}
-	c, err := s.callerAct(r, a, action.FormInput)
+	c, err := s.CallerAct(r, a, action.FormInput)
 	err = s.explainGone(r, err)
 	msg := a.Label + ": " + shared.Printable(c.Number) + " " + displayName(c)
 	if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 		// The screener's phone rings; the caller's row says how it goes.
-		msg = screeningWords(s.screeningOf(r, c))
+		msg = core.ScreeningWords(s.screeningOf(r, c))
 	}
 	if a.Name == queue.ActionDrop && r.PostFormValue("goodbye") != "" {
 		msg += " (after the goodbye)"
@@ -171,21 +172,21 @@ func (s *consoleUI) consoleAct(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, back, msg, err)
 }
 
-func (s *consoleUI) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
-	c, err := s.takeNext(r)
+func (s *Console) consoleTakeNext(w http.ResponseWriter, r *http.Request) {
+	c, err := s.TakeNext(r)
 	s.done(w, r, "/shows/"+chi.URLParam(r, "show"), "On air: "+shared.Printable(c.Number)+" "+displayName(c), err)
 }
 
 // maxChat is the longest chat message.
 const maxChat = api.MaxChat
 
-func (s *consoleUI) consoleChat(w http.ResponseWriter, r *http.Request) {
+func (s *Console) consoleChat(w http.ResponseWriter, r *http.Request) {
 	back := "/shows/" + chi.URLParam(r, "show")
 	if err := shared.Allow(r, auth.ActionMessage); err != nil {
 		s.done(w, r, back, "", err)
 		return
 	}
-	h, err := s.hub(r)
+	h, err := s.Hub(r)
 	if err != nil {
 		s.done(w, r, back, "", err)
 		return
@@ -196,35 +197,35 @@ func (s *consoleUI) consoleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := shared.Principal(r)
-	m := chatMsg{At: s.cfg.Now(), From: p.Name, Text: text}
-	if s.cfg.Chat != nil {
-		stored, err := s.cfg.Chat.AddShowMessage(r.Context(), h.key, p.Name, text)
+	m := core.ChatMsg{At: s.Cfg.Now(), From: p.Name, Text: text}
+	if s.Cfg.Chat != nil {
+		stored, err := s.Cfg.Chat.AddShowMessage(r.Context(), h.Key, p.Name, text)
 		if err != nil {
 			s.done(w, r, back, "", err)
 			return
 		}
-		m = chatOf(stored)
+		m = core.ChatOf(stored)
 	}
-	h.addChat(m)
+	h.AddChat(m)
 	s.done(w, r, back, "Sent.", nil)
 }
 
 // consoleControl serves the console's show-wide controls: the rows of
 // control.Table with a console name.
-func (s *consoleUI) consoleControl(w http.ResponseWriter, r *http.Request) {
-	h, err := s.hub(r)
+func (s *Console) consoleControl(w http.ResponseWriter, r *http.Request) {
+	h, err := s.Hub(r)
 	if err != nil {
 		s.done(w, r, "/", "", err)
 		return
 	}
-	back, name := "/shows/"+h.key, chi.URLParam(r, "control")
+	back, name := "/shows/"+h.Key, chi.URLParam(r, "control")
 	for _, c := range control.Table {
 		if c.Console != name || name == "" {
 			continue
 		}
-		in, res, err := c.Run(r, s.controls(r), s.show(h), c.Form)
+		in, res, err := c.Run(r, s.Controls(r), s.Show(h), c.Form)
 		if err != nil && res.Air.Cleared != nil {
-			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
+			s.Log.Warn("web: clearing the air left callers on air", "show", h.Key, "err", err)
 			err = nil
 		}
 		s.done(w, r, back, c.Said(in, res), err)

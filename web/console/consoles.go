@@ -9,6 +9,7 @@ import (
 	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/stream"
 )
 
@@ -40,7 +41,7 @@ func (a audience) names() []string {
 type consoles struct {
 	show     string
 	log      *slog.Logger
-	rendered testsignal.Signal[renderedRows] // rows rendered per render of a console role (a test signal)
+	rendered testsignal.Signal[core.RenderedRows] // rows rendered per render of a console role (a test signal)
 
 	mu   sync.Mutex
 	set  stream.Set
@@ -49,14 +50,7 @@ type consoles struct {
 	rows map[audience]*rowCache // line rows per console audience; render's alone, no lock
 }
 
-// renderedRows is how many line rows one render of a console role
-// rendered rather than took from its cache.
-type renderedRows struct {
-	role auth.Role
-	rows int
-}
-
-func newConsoles(show string, log *slog.Logger, counted testsignal.Signal[renderedRows]) *consoles {
+func newConsoles(show string, log *slog.Logger, counted testsignal.Signal[core.RenderedRows]) *consoles {
 	return &consoles{show: show, log: log, rendered: counted, set: map[*stream.Client]struct{}{},
 		last: map[audience]rendered{}, rows: map[audience]*rowCache{}}
 }
@@ -134,7 +128,7 @@ func (cs *consoles) renderAudiences(ctx context.Context, v showView, auds map[au
 		}
 		before := rc.renders
 		now[a] = renderFragments(ctx, v, rc)
-		cs.rendered.Signal(renderedRows{a.role, rc.renders - before})
+		cs.rendered.Signal(core.RenderedRows{Role: a.role, Rows: rc.renders - before})
 	}
 	return now
 }

@@ -112,17 +112,17 @@ const goneWait = 500 * time.Millisecond
 
 // explainGone turns "the caller is gone" into how they went and who did
 // it, when this console's feed saw the end; other errors pass as they are.
-func (s *consoleUI) explainGone(r *http.Request, err error) error {
+func (s *Console) explainGone(r *http.Request, err error) error {
 	if !errors.Is(err, queue.ErrGone) && !errors.Is(err, queue.ErrNotFound) {
 		return err
 	}
-	h, herr := s.hub(r)
-	if herr != nil || s.shows[h.key] == nil {
+	h, herr := s.Hub(r)
+	if herr != nil || s.shows[h.Key] == nil {
 		return err
 	}
-	t, ok := s.shows[h.key].gone.end(r.Context(), chi.URLParam(r, "call"), goneWait)
+	t, ok := s.shows[h.Key].gone.end(r.Context(), chi.URLParam(r, "call"), goneWait)
 	if !ok {
 		return err
 	}
-	return &shared.Explained{Why: goneWords(t, s.cfg.Now()), Err: err}
+	return &shared.Explained{Why: goneWords(t, s.Cfg.Now()), Err: err}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -69,26 +71,26 @@ const layoutJS = `(() => {
 // busyShow fills the fake show the way a busy hour looks: two on air (one
 // locked and muted), three ready (one picked, one with a priority), one
 // screening, a call-back entry, a blocked caller, callers with notes and
-// flags, long and hostile names and twenty more waiting.
-func busyShow(t *testing.T, e *env) {
+// flags, long and webtest.Hostile names and twenty more waiting.
+func busyShow(t *testing.T, e *webenv.Env) {
 	t.Helper()
 	ctx := t.Context()
 	actor := queue.Actor{Kind: queue.ActorUser, Name: "dana"}
-	start := e.app.Now
+	start := e.App.Now
 	at := func(ago time.Duration) {
-		e.app.Mu.Lock()
-		e.app.Now = start.Add(-ago)
-		e.app.Mu.Unlock()
+		e.App.Mu.Lock()
+		e.App.Now = start.Add(-ago)
+		e.App.Mu.Unlock()
 	}
 	names := []string{"MARIA GONZALEZ", "D OKAFOR", "JAMES WRIGHT", "PRIYA NAIR", "", "T BECKER", "ANNA LINDQVIST",
-		"ROBERT CHEN", strings.Repeat("VERY LONG CALLER ID NAME ", 4), hostile, "NOOR HADDAD", "KEVIN O'BRIEN"}
+		"ROBERT CHEN", strings.Repeat("VERY LONG CALLER ID NAME ", 4), webtest.Hostile, "NOOR HADDAD", "KEVIN O'BRIEN"}
 	for i := range 32 {
 		at(time.Duration(40-i) * time.Minute)
 		name := fmt.Sprintf("CALLER %d", i)
 		if i < len(names) {
 			name = names[i]
 		}
-		e.app.Arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1415555%04d", i), name)
+		e.App.Arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1415555%04d", i), name)
 	}
 	at(0)
 	must := func(_ queue.Call, err error) {
@@ -97,28 +99,28 @@ func busyShow(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 	}
-	e.app.Callback("c11")
-	must(e.app.Promote(ctx, "morning", "c00", actor))
-	must(e.app.Promote(ctx, "morning", "c01", actor))
-	must(e.app.Lock("morning", "c00", actor))
-	must(e.app.Mute(ctx, "morning", "c01", actor))
-	must(e.app.Ready(ctx, "morning", "c02", actor, queue.Notes{Name: "James", Location: "Evanston", Topic: "Transit fare increase, and why the 22 bus never comes on time", Priority: 2}))
-	must(e.app.Ready(ctx, "morning", "c03", actor, queue.Notes{Name: "Priya", Location: "Portland", Topic: "School board vote"}))
-	must(e.app.Ready(ctx, "morning", "c04", actor, queue.Notes{Location: "Aurora", Topic: "Wildfire smoke"}))
-	must(e.app.PickNext("morning", "c03", actor))
-	e.app.Confirm("c03")
-	must(e.app.Screen(ctx, "morning", "c06", actor, "sam"))
-	e.app.SetBlocked("+14155550005", true, "abusive on air", actor)
+	e.App.Callback("c11")
+	must(e.App.Promote(ctx, "morning", "c00", actor))
+	must(e.App.Promote(ctx, "morning", "c01", actor))
+	must(e.App.Lock("morning", "c00", actor))
+	must(e.App.Mute(ctx, "morning", "c01", actor))
+	must(e.App.Ready(ctx, "morning", "c02", actor, queue.Notes{Name: "James", Location: "Evanston", Topic: "Transit fare increase, and why the 22 bus never comes on time", Priority: 2}))
+	must(e.App.Ready(ctx, "morning", "c03", actor, queue.Notes{Name: "Priya", Location: "Portland", Topic: "School board vote"}))
+	must(e.App.Ready(ctx, "morning", "c04", actor, queue.Notes{Location: "Aurora", Topic: "Wildfire smoke"}))
+	must(e.App.PickNext("morning", "c03", actor))
+	e.App.Confirm("c03")
+	must(e.App.Screen(ctx, "morning", "c06", actor, "sam"))
+	e.App.SetBlocked("+14155550005", true, "abusive on air", actor)
 	for _, n := range []queue.CallerNotes{
 		{Number: "+14155550000", Topic: "Regular: transit", Notes: "Knows the mayor's schedule; keep it short.", Rating: 4},
 		{Number: "+14155550007", Notes: "Swore on air last month.", DoNotAir: true},
 		{Number: "+14155550008", Topic: "Contest", Rating: 5, ContestWinner: true},
 	} {
-		if _, err := e.notes.WriteCallerNotes(ctx, n, "dana"); err != nil {
+		if _, err := e.Notes.WriteCallerNotes(ctx, n, "dana"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.hist.ProfileFn = func(n string) (queue.Profile, error) {
+	e.Hist.ProfileFn = func(n string) (queue.Profile, error) {
 		return queue.Profile{Number: n, Calls: 3, OnAir: 1, LastCall: start.AddDate(0, 0, -9)}, nil
 	}
 }
@@ -135,7 +137,7 @@ func shown(ctx context.Context) error {
 
 func TestBrowserLayouts(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	busyShow(t, e)
 	login(t, ctx, e, "producer")
 	pages := []struct {
@@ -162,7 +164,7 @@ func TestBrowserLayouts(t *testing.T) {
 				}
 				t.Run(sc.name+"/"+pg.name+"/"+theme, func(t *testing.T) {
 					if err := chromedp.Do(ctx, chromedp.EmulateViewport(sc.w, sc.h), colorScheme(theme),
-						chromedp.Navigate(e.ts.URL+pg.path)); err != nil {
+						chromedp.Navigate(e.TS.URL+pg.path)); err != nil {
 						t.Fatal(err)
 					}
 					if err := pg.ready(ctx); err != nil {
@@ -229,7 +231,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		t.Skip("CALLIN_SKIP_AXE is set")
 	}
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	busyShow(t, e)
 	login(t, ctx, e, "producer")
 	pages := []struct{ name, path, ready string }{
@@ -242,7 +244,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	for _, pg := range pages {
 		for _, theme := range []string{"light", "dark"} {
 			t.Run(pg.name+"/"+theme, func(t *testing.T) {
-				if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768), colorScheme(theme), chromedp.Navigate(e.ts.URL+pg.path)); err != nil {
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768), colorScheme(theme), chromedp.Navigate(e.TS.URL+pg.path)); err != nil {
 					t.Fatal(err)
 				}
 				var err error
@@ -276,9 +278,9 @@ func TestBrowserAccessibility(t *testing.T) {
 // where it was (a card with long notes may still make its row taller).
 func TestBrowserLineStaysPut(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	for i := range 6 {
-		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+1555000%04d", i), fmt.Sprintf("Caller %d", i))
+		e.App.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+1555000%04d", i), fmt.Sprintf("Caller %d", i))
 	}
 	login(t, ctx, e, "producer")
 	actor := queue.Actor{Kind: queue.ActorUser, Name: "pat"}
@@ -288,13 +290,13 @@ func TestBrowserLineStaysPut(t *testing.T) {
 		cards int // on-air cards side by side at this width
 	}{{"laptop", 1366, 768, 2}, {"desktop", 1920, 1080, 2}, {"tablet", 820, 1180, 1}} {
 		t.Run(sc.name, func(t *testing.T) {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(sc.w, sc.h), chromedp.Navigate(e.ts.URL+"/shows/morning")); err != nil {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(sc.w, sc.h), chromedp.Navigate(e.TS.URL+"/shows/morning")); err != nil {
 				t.Fatal(err)
 			}
 			var tops []float64
 			for on := 0; on <= sc.cards; on++ {
 				if on > 0 {
-					if _, err := e.app.Promote(t.Context(), "morning", fmt.Sprintf("c%d", on-1), actor); err != nil {
+					if _, err := e.App.Promote(t.Context(), "morning", fmt.Sprintf("c%d", on-1), actor); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -313,7 +315,7 @@ func TestBrowserLineStaysPut(t *testing.T) {
 				}
 			}
 			for i := range sc.cards { // back to nobody on air for the next size
-				if _, err := e.app.Hold(t.Context(), "morning", fmt.Sprintf("c%d", i), actor); err != nil {
+				if _, err := e.App.Hold(t.Context(), "morning", fmt.Sprintf("c%d", i), actor); err != nil {
 					t.Fatal(err)
 				}
 			}

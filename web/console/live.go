@@ -6,6 +6,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/stream"
 )
 
@@ -14,18 +15,18 @@ import (
 // coalesces the show's changes into renders (render.go) and the profiles
 // and notes of the callers shown (callerinfo.go).
 type consoleShow struct {
-	hub      *hub
+	hub      *core.Hub
 	render   *renderer
 	consoles *consoles
 	callers  *callerInfo
 	gone     *goneLog // recent ends, to tell a lost race who won (console_gone.go)
 }
 
-func newConsoleShow(h *hub) *consoleShow {
-	cfg := h.cfg
+func newConsoleShow(h *core.Hub) *consoleShow {
+	cfg := h.Cfg
 	cs := &consoleShow{hub: h, gone: newGoneLog(),
-		consoles: newConsoles(h.key, h.log, cfg.rendered),
-		callers:  newCallerInfo(cfg.History, cfg.Notes, h.key, h.log)}
+		consoles: newConsoles(h.Key, h.Log, cfg.Rendered),
+		callers:  newCallerInfo(cfg.History, cfg.Notes, h.Key, h.Log)}
 	cs.render = newRenderer(cfg.RenderEvery, cs.renderAll)
 	return cs
 }
@@ -41,9 +42,9 @@ func (cs *consoleShow) Update(u broadcast.Update) {
 }
 func (cs *consoleShow) Lost(why string) { cs.render.Lost(why) }
 
-// run renders and fetches the callers' profiles until ctx ends, then
+// Run renders and fetches the callers' profiles until ctx ends, then
 // kicks every client.
-func (cs *consoleShow) run(ctx context.Context) {
+func (cs *consoleShow) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if cs.callers.on() {
 		wg.Go(func() { cs.callers.run(ctx, cs.nudge) })
@@ -54,11 +55,11 @@ func (cs *consoleShow) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// changed asks for a render, having forgotten a caller's profile and
-// notes if they changed.
-func (cs *consoleShow) changed(c change) {
-	if c.forgot != "" {
-		cs.callers.forget(c.forgot)
+// Changed asks for a render, having forgotten a caller's profile and
+// notes if they Changed.
+func (cs *consoleShow) Changed(c core.Change) {
+	if c.Forgot != "" {
+		cs.callers.forget(c.Forgot)
 	}
 	cs.nudge()
 }
@@ -84,9 +85,9 @@ func (cs *consoleShow) renderAll(ctx context.Context) {
 		return
 	}
 	h := cs.hub
-	snap, err := h.cfg.Shows.Snapshot(h.key)
+	snap, err := h.Cfg.Shows.Snapshot(h.Key)
 	if err != nil {
-		h.log.Error("web: snapshot", "show", h.key, "err", err)
+		h.Log.Error("web: snapshot", "show", h.Key, "err", err)
 		return
 	}
 	v := cs.view(snap)
@@ -101,9 +102,9 @@ func (cs *consoleShow) renderAll(ctx context.Context) {
 func (cs *consoleShow) view(snap broadcast.Snapshot) showView {
 	h := cs.hub
 	v := showView{Snap: snap, Profiles: map[string]queue.Profile{}, Notes: map[string]queue.CallerNotes{},
-		Talking: map[string]bool{}, WaitingRows: h.cfg.WaitingRows, notesOn: h.cfg.Notes != nil,
-		recordingsOn: h.cfg.Recordings != nil, talkback: h.cfg.Talkback[h.key],
-		Chat: h.chat.list(), AirLimit: h.airLimitNow(), actions: h.cfg.actions}
+		Talking: map[string]bool{}, WaitingRows: h.Cfg.WaitingRows, notesOn: h.Cfg.Notes != nil,
+		recordingsOn: h.Cfg.Recordings != nil, talkback: h.Cfg.Talkback[h.Key],
+		Chat: h.Chat.List(), AirLimit: h.AirLimitNow(), actions: h.Cfg.Actions}
 	for _, id := range snap.Talking {
 		v.Talking[id] = true
 	}
@@ -115,7 +116,7 @@ func (cs *consoleShow) view(snap broadcast.Snapshot) showView {
 
 // currentView is the view for a full page render.
 func (cs *consoleShow) currentView() (showView, error) {
-	snap, err := cs.hub.cfg.Shows.Snapshot(cs.hub.key)
+	snap, err := cs.hub.Cfg.Shows.Snapshot(cs.hub.Key)
 	if err != nil {
 		return showView{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -57,15 +58,15 @@ func (a *acted) count(action string) int {
 
 func TestBrowserActsDuringUpdates(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	for i := range 6 {
-		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.App.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
-	if _, err := e.app.Promote(t.Context(), "morning", "c0", queue.Actor{}); err != nil {
+	if _, err := e.App.Promote(t.Context(), "morning", "c0", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	got := &acted{n: map[string]int{}}
-	e.app.ActFn = func(action, _ string) error {
+	e.App.ActFn = func(action, _ string) error {
 		got.mu.Lock()
 		got.n[action]++
 		got.mu.Unlock()
@@ -84,11 +85,11 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 	arrivals := 100
 	update := func() {
 		arrivals++
-		e.app.Arrive(fmt.Sprintf("u%d", arrivals), fmt.Sprintf("+1555%04d", arrivals), fmt.Sprintf("Update %d", arrivals))
-		if _, err := e.notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550001", Topic: fmt.Sprint("topic ", arrivals)}, "sam"); err != nil {
+		e.App.Arrive(fmt.Sprintf("u%d", arrivals), fmt.Sprintf("+1555%04d", arrivals), fmt.Sprintf("Update %d", arrivals))
+		if _, err := e.Notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550001", Topic: fmt.Sprint("topic ", arrivals)}, "sam"); err != nil {
 			t.Error(err)
 		}
-		e.srv.hubs["morning"].forget("+15550001")
+		e.Srv.Hubs["morning"].Forget("+15550001")
 	}
 	// waitCount waits until the fake has been asked for action n times.
 	waitCount := func(step, action string, n int) {
@@ -233,12 +234,12 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 
 // changeNotes changes a number's caller notes and has the console show
 // them: its row or card is morphed.
-func changeNotes(t *testing.T, e *env, number, topic string) {
+func changeNotes(t *testing.T, e *webenv.Env, number, topic string) {
 	t.Helper()
-	if _, err := e.notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: number, Topic: topic}, "sam"); err != nil {
+	if _, err := e.Notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: number, Topic: topic}, "sam"); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.hubs["morning"].forget(number)
+	e.Srv.Hubs["morning"].Forget(number)
 }
 
 // press clicks the element sel as a hand does: the button goes down,
@@ -278,9 +279,9 @@ func press(t *testing.T, ctx context.Context, sel string, between func()) {
 // in the notes dialog all survive updates of the very row they belong to.
 func TestBrowserUpdatesKeepState(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	for i := range 4 {
-		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.App.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	login(t, ctx, e, "producer")
 	if err := shown(ctx); err != nil {
@@ -289,11 +290,11 @@ func TestBrowserUpdatesKeepState(t *testing.T) {
 	row := `#waiting li[data-call=c2]`
 	changeRow := func(i int) {
 		t.Helper()
-		if _, err := e.notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550002", Topic: fmt.Sprint("changed ", i)}, "sam"); err != nil {
+		if _, err := e.Notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550002", Topic: fmt.Sprint("changed ", i)}, "sam"); err != nil {
 			t.Fatal(err)
 		}
-		e.srv.hubs["morning"].forget("+15550002")
-		e.app.Arrive(fmt.Sprintf("n%d", i), fmt.Sprintf("+1555999%d", i), "Newcomer")
+		e.Srv.Hubs["morning"].Forget("+15550002")
+		e.App.Arrive(fmt.Sprintf("n%d", i), fmt.Sprintf("+1555999%d", i), "Newcomer")
 		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(fmt.Sprintf(`%s [data-testid=topic]`, row)))); err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +355,7 @@ func TestBrowserUpdatesKeepState(t *testing.T) {
 	); err != nil {
 		t.Fatalf("save the notes: %v", err)
 	}
-	n, _ := e.notes.CallerNotes(context.Background(), "+15550002")
+	n, _ := e.Notes.CallerNotes(context.Background(), "+15550002")
 	if n.Notes != "half typed" || !n.DoNotAir || n.By != "producer" || n.CallID != "c2" {
 		t.Fatalf("stored notes %+v", n)
 	}

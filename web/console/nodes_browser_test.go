@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/chromedp"
 )
 
@@ -16,13 +17,13 @@ import (
 // with the banner up.
 func TestBrowserStudioLost(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
-	spreadApp(e)
+	e := webenv.New(t)
+	webenv.SpreadApp(e)
 	login(t, ctx, e, "producer")
 	if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(`[data-testid=call-node]`)), chromedp.WaitVisible("", css(`[data-testid=node-loads]`))); err != nil {
 		t.Fatalf("nodes not shown: %v", err)
 	}
-	e.app.SetStudioState(broadcast.StudioState{Node: "A", State: broadcast.NodeDown, Lost: true})
+	e.App.SetStudioState(broadcast.StudioState{Node: "A", State: broadcast.NodeDown, Lost: true})
 	if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(`[data-testid=studio-lost]`)), settled()); err != nil {
 		t.Fatalf("no banner: %v", err)
 	}
@@ -64,9 +65,9 @@ func TestBrowserStudioLost(t *testing.T) {
 	if err != nil || !flash {
 		t.Fatalf("no flash: %v", err)
 	}
-	e.app.Mu.Lock()
-	studio := e.app.Studio.Node
-	e.app.Mu.Unlock()
+	e.App.Mu.Lock()
+	studio := e.App.Studio.Node
+	e.App.Mu.Unlock()
 	if studio != "B" {
 		t.Fatalf("studio %q, want B", studio)
 	}

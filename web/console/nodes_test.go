@@ -6,39 +6,26 @@ import (
 	"testing"
 
 	"github.com/callin-radio/callin/broadcast"
-	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
-
-// spreadApp makes e's show span nodes A (the studio) and B (full), with a
-// caller held on each.
-func spreadApp(e *env) {
-	e.app.Mu.Lock()
-	e.app.Nodes = []broadcast.NodeLoad{
-		{Node: "A", Studio: true, State: broadcast.NodeUp, Held: 212, Capacity: 600},
-		{Node: "B", State: broadcast.NodeUp, Held: 600, Capacity: 600, Full: true},
-	}
-	e.app.Studio = broadcast.StudioState{Node: "A", State: broadcast.NodeUp}
-	e.app.Mu.Unlock()
-	e.app.ArriveOn("c1", "+15550001", "Ann", "A")
-	e.app.ArriveOn("c2", "+15550002", "Bob", "B")
-}
 
 // TestNodesOnTheConsole: a show across nodes says each caller's node and
 // each node's load; a show on one node shows neither (as before).
 func TestNodesOnTheConsole(t *testing.T) {
-	e := newEnv(t)
-	e.app.Arrive("c0", "+15550000", "Zed")
-	_, body := e.console(t, "GET", "/shows/morning", "producer", "", false)
+	e := webenv.New(t)
+	e.App.Arrive("c0", "+15550000", "Zed")
+	_, body := e.Console(t, "GET", "/shows/morning", "producer", "", false)
 	for _, gone := range []string{`data-testid="call-node"`, `data-testid="node-loads"`, `data-testid="studio-lost"`} {
 		if strings.Contains(body, gone) {
 			t.Fatalf("one node: page has %s", gone)
 		}
 	}
 
-	e = newEnv(t)
-	spreadApp(e)
-	_, body = e.console(t, "GET", "/shows/morning", "producer", "", false)
+	e = webenv.New(t)
+	webenv.SpreadApp(e)
+	_, body = e.Console(t, "GET", "/shows/morning", "producer", "", false)
 	if !strings.Contains(body, "nodes: A 212/600 studio · B 600/600 full") {
 		t.Fatalf("no node loads in words: %s", body)
 	}
@@ -54,14 +41,14 @@ func TestNodesOnTheConsole(t *testing.T) {
 
 // TestNodeNamesEscaped: node names are configuration, still escaped.
 func TestNodeNamesEscaped(t *testing.T) {
-	e := newEnv(t)
-	e.app.Mu.Lock()
-	e.app.Nodes = []broadcast.NodeLoad{{Node: hostile, Studio: true, State: broadcast.NodeUp}, {Node: "B", State: broadcast.NodeUp}}
-	e.app.Studio = broadcast.StudioState{Node: hostile, State: broadcast.NodeDown, Lost: true}
-	e.app.Mu.Unlock()
-	e.app.ArriveOn("c1", "+15550001", "Ann", hostile)
-	_, body := e.console(t, "GET", "/shows/morning", "producer", "", false)
-	if strings.Contains(body, hostile) || !strings.Contains(body, "node &lt;script&gt;") {
+	e := webenv.New(t)
+	e.App.Mu.Lock()
+	e.App.Nodes = []broadcast.NodeLoad{{Node: webtest.Hostile, Studio: true, State: broadcast.NodeUp}, {Node: "B", State: broadcast.NodeUp}}
+	e.App.Studio = broadcast.StudioState{Node: webtest.Hostile, State: broadcast.NodeDown, Lost: true}
+	e.App.Mu.Unlock()
+	e.App.ArriveOn("c1", "+15550001", "Ann", webtest.Hostile)
+	_, body := e.Console(t, "GET", "/shows/morning", "producer", "", false)
+	if strings.Contains(body, webtest.Hostile) || !strings.Contains(body, "node &lt;script&gt;") {
 		t.Fatalf("node name not escaped")
 	}
 }
@@ -71,34 +58,34 @@ func TestNodeNamesEscaped(t *testing.T) {
 // can take over, others none; naming one goes through the audited
 // controls and the banner goes.
 func TestStudioLostBanner(t *testing.T) {
-	var logs syncBuffer
-	e := newEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
-	spreadApp(e)
+	var logs webtest.SyncBuffer
+	e := webenv.New(t, func(c *core.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	webenv.SpreadApp(e)
 	roles := []string{"producer", "screener", "host"}
 	var consoles []*webtest.Stream
 	for _, role := range roles {
-		s := webtest.OpenSSE(t, e.liveRequest(t, role))
+		s := webtest.OpenSSE(t, e.LiveRequest(t, role))
 		s.Next(t, webtest.Named("header", "nodes: A 212/600"))
 		consoles = append(consoles, s)
 	}
-	e.app.SetLoad(broadcast.NodeLoad{Node: "B", State: broadcast.NodeUp, Held: 590, Capacity: 600})
+	e.App.SetLoad(broadcast.NodeLoad{Node: "B", State: broadcast.NodeUp, Held: 590, Capacity: 600})
 	for _, s := range consoles {
 		s.Next(t, webtest.Named("header", "B 590/600<"))
 	}
-	e.app.SetStudioState(broadcast.StudioState{Node: "A", State: broadcast.NodeDown, Lost: true})
+	e.App.SetStudioState(broadcast.StudioState{Node: "A", State: broadcast.NodeDown, Lost: true})
 	for i, s := range consoles {
 		ev := s.Next(t, webtest.Named("header", "Studio node A lost — nobody can go on air; name another studio"))
 		if got := strings.Contains(ev.Data, `data-testid="set-studio"`); got != (roles[i] == "producer") {
 			t.Fatalf("%s: set-studio button shown %v", roles[i], got)
 		}
 	}
-	if res, _ := e.console(t, "POST", "/shows/morning/controls/set-studio", "screener", "node=B", true); res.StatusCode != 403 {
+	if res, _ := e.Console(t, "POST", "/shows/morning/controls/set-studio", "screener", "node=B", true); res.StatusCode != 403 {
 		t.Fatalf("screener naming a studio: %d", res.StatusCode)
 	}
-	if res, body := e.console(t, "POST", "/shows/morning/controls/set-studio", "producer", "node=C", true); res.StatusCode != 422 {
+	if res, body := e.Console(t, "POST", "/shows/morning/controls/set-studio", "producer", "node=C", true); res.StatusCode != 422 {
 		t.Fatalf("unknown node: %d %s", res.StatusCode, body)
 	}
-	res, body := e.console(t, "POST", "/shows/morning/controls/set-studio", "producer", "node=B", true)
+	res, body := e.Console(t, "POST", "/shows/morning/controls/set-studio", "producer", "node=B", true)
 	if res.StatusCode != 200 || !strings.Contains(body, "Studio is now node B.") {
 		t.Fatalf("set-studio: %d %s", res.StatusCode, body)
 	}
@@ -106,18 +93,8 @@ func TestStudioLostBanner(t *testing.T) {
 	if strings.Contains(ev.Data, "studio-lost") {
 		t.Fatalf("banner stays once B is the studio: %s", ev.Data)
 	}
-	recs := logs.records(t, "web: show control")
+	recs := logs.Records(t, "web: show control")
 	if len(recs) != 1 || recs[0]["action"] != "studio" || recs[0]["node"] != "B" || recs[0]["user"] != "producer" {
 		t.Fatalf("audit: %v", recs)
-	}
-}
-
-// TestOutcomeInWords: the history says node_lost in words, and the other
-// outcomes as before.
-func TestOutcomeInWords(t *testing.T) {
-	for o, want := range map[string]string{"node_lost": "node lost (its Asterisk node went down)", "aired": "aired", "": ""} {
-		if got := outcomeText(queue.Outcome(o)); got != want {
-			t.Errorf("%q: %q, want %q", o, got, want)
-		}
 	}
 }

@@ -8,33 +8,31 @@ import (
 
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
 )
 
 // Caller notes in the console: the notes dialog on a row (GET its form,
 // POST it back) and the notes panel of a caller's page.
 
-// notesHistoryLimit is how many versions of a caller's notes a page shows.
-const notesHistoryLimit = 20
-
 // notesDialog serves the notes dialog's content for one number
 // (GET /callers/{number}/notes?show=&call=): the notes as they are now,
 // and who they are for.
-func (s *consoleUI) notesDialog(w http.ResponseWriter, r *http.Request) {
-	n, err := s.notesStore(r, auth.ActionNotes)
+func (s *Console) notesDialog(w http.ResponseWriter, r *http.Request) {
+	n, err := s.NotesStore(r, auth.ActionNotes)
 	if err != nil {
 		s.done(w, r, callerPath(r), "", err)
 		return
 	}
-	notes, err := s.cfg.Notes.CallerNotes(r.Context(), n)
+	notes, err := s.Cfg.Notes.CallerNotes(r.Context(), n)
 	if err != nil {
 		s.done(w, r, callerPath(r), "", err)
 		return
 	}
 	show, call := r.URL.Query().Get("show"), r.URL.Query().Get("call")
 	who := shared.Printable(n)
-	if h := s.hubs[show]; h != nil {
-		if c, err := s.cfg.Shows.Call(h.key, call); err == nil && queue.NormalizeNumber(c.Number) == n {
+	if h := s.Hubs[show]; h != nil {
+		if c, err := s.Cfg.Shows.Call(h.Key, call); err == nil && queue.NormalizeNumber(c.Number) == n {
 			who = callerWho(c)
 		}
 	} else {
@@ -47,14 +45,14 @@ func (s *consoleUI) notesDialog(w http.ResponseWriter, r *http.Request) {
 // the notes dialog (the answer is a flash) or the caller's page (the
 // answer is the notes panel, and a flash beside it). Every show's line
 // shows the new notes at its next render.
-func (s *consoleUI) consoleNotes(w http.ResponseWriter, r *http.Request) {
-	n, err := s.notesStore(r, auth.ActionNotes)
+func (s *Console) consoleNotes(w http.ResponseWriter, r *http.Request) {
+	n, err := s.NotesStore(r, auth.ActionNotes)
 	var saved queue.CallerNotes
 	if err == nil {
 		var in queue.CallerNotes
 		if in, err = readNotesForm(r, n); err == nil {
 			p, _ := shared.Principal(r)
-			saved, err = s.cfg.Notes.WriteCallerNotes(r.Context(), in, p.Name)
+			saved, err = s.Cfg.Notes.WriteCallerNotes(r.Context(), in, p.Name)
 		}
 	}
 	if err != nil {
@@ -62,8 +60,8 @@ func (s *consoleUI) consoleNotes(w http.ResponseWriter, r *http.Request) {
 		s.done(w, r, callerPath(r), "", err)
 		return
 	}
-	for _, h := range s.hubs {
-		h.forget(n)
+	for _, h := range s.Hubs {
+		h.Forget(n)
 	}
 	msg := "Notes saved for " + shared.Printable(n) + "."
 	if r.Header.Get("HX-Request") == "" || r.Header.Get("HX-Target") != "notes" {
@@ -103,7 +101,7 @@ func readNotesForm(r *http.Request, number string) (queue.CallerNotes, error) {
 
 // retargetFlash points an htmx answer at the flash area: an error must not
 // replace the panel or section the form would have.
-func (s *consoleUI) retargetFlash(w http.ResponseWriter, r *http.Request) {
+func (s *Console) retargetFlash(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("HX-Request") != "" {
 		w.Header().Set("HX-Retarget", "#flash")
 		w.Header().Set("HX-Reswap", "innerHTML")
@@ -121,25 +119,25 @@ type callerView struct {
 
 // callerView loads a number's page: its profile and calls, and its notes
 // and their history when there is a notes store.
-func (s *consoleUI) callerView(r *http.Request, n string) (callerView, error) {
-	if s.cfg.History == nil {
+func (s *Console) callerView(r *http.Request, n string) (callerView, error) {
+	if s.Cfg.History == nil {
 		return callerView{}, shared.NotFound("history", "")
 	}
 	ctx := r.Context()
-	p, err := s.cfg.History.CallerProfile(ctx, n)
+	p, err := s.Cfg.History.CallerProfile(ctx, n)
 	if err != nil {
 		return callerView{}, err
 	}
-	calls, err := s.cfg.History.CallerCalls(ctx, n, historyLimit)
+	calls, err := s.Cfg.History.CallerCalls(ctx, n, core.HistoryLimit)
 	if err != nil {
 		return callerView{}, err
 	}
 	if p.Number == "" {
 		p.Number = n
 	}
-	v := callerView{Profile: p, Calls: calls, Notes: queue.CallerNotes{Number: n}, NotesOn: s.cfg.Notes != nil}
+	v := callerView{Profile: p, Calls: calls, Notes: queue.CallerNotes{Number: n}, NotesOn: s.Cfg.Notes != nil}
 	if v.NotesOn {
-		if v.NotesHistory, err = s.cfg.Notes.CallerNotesHistory(ctx, n, notesHistoryLimit); err != nil {
+		if v.NotesHistory, err = s.Cfg.Notes.CallerNotesHistory(ctx, n, core.NotesHistoryLimit); err != nil {
 			return callerView{}, err
 		}
 		if len(v.NotesHistory) > 0 {
@@ -152,7 +150,7 @@ func (s *consoleUI) callerView(r *http.Request, n string) (callerView, error) {
 // callerPath is the page of r's {number}, or the search page for a
 // parameter that is no number.
 func callerPath(r *http.Request) string {
-	n, err := number(r)
+	n, err := core.Number(r)
 	if err != nil {
 		return "/callers"
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/chromedp"
 )
 
@@ -27,15 +28,15 @@ func browserText(t *testing.T, ctx context.Context, sel string) string {
 // caller says why nothing happened (issue 23, point 7).
 func TestBrowserMutedAndLockedInWords(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
-	e.app.Arrive("c1", "+15550001", "James")
-	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+	e := webenv.New(t)
+	e.App.Arrive("c1", "+15550001", "James")
+	if _, err := e.App.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.app.Mute(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+	if _, err := e.App.Mute(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.app.Lock("morning", "c1", queue.Actor{}); err != nil {
+	if _, err := e.App.Lock("morning", "c1", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	login(t, ctx, e, "producer")
@@ -71,7 +72,7 @@ func TestBrowserMutedAndLockedInWords(t *testing.T) {
 			t.Errorf("key %s on a locked caller says %q", key, got)
 		}
 	}
-	if c, _ := e.app.Call("morning", "c1"); c.State != queue.StateOnAir {
+	if c, _ := e.App.Call("morning", "c1"); c.State != queue.StateOnAir {
 		t.Errorf("the locked caller is %s, want still on air", c.State)
 	}
 }
@@ -82,10 +83,10 @@ func TestBrowserMutedAndLockedInWords(t *testing.T) {
 // saw, not "Too late: the caller has hung up" (issue 23, point 2).
 func TestBrowserLostRaceNamesWinner(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
-	e.app.Arrive("c1", "+15550001", "James")
-	e.app.Arrive("c2", "+15550002", "Kim")
-	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+	e := webenv.New(t)
+	e.App.Arrive("c1", "+15550001", "James")
+	e.App.Arrive("c2", "+15550002", "Kim")
+	if _, err := e.App.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	login(t, ctx, e, "producer")
@@ -104,15 +105,15 @@ func TestBrowserLostRaceNamesWinner(t *testing.T) {
 		// Sam's drop wins: it lands just before this console's request
 		// does, as when two consoles press at the same moment.
 		var raced atomic.Bool
-		e.app.ActFn = func(string, string) error {
+		e.App.ActFn = func(string, string) error {
 			if raced.CompareAndSwap(false, true) {
-				if _, err := e.app.Drop(t.Context(), "morning", id, sam, broadcast.DropOptions{}); err != nil {
+				if _, err := e.App.Drop(t.Context(), "morning", id, sam, broadcast.DropOptions{}); err != nil {
 					t.Error(err)
 				}
 			}
 			return nil
 		}
-		defer func() { e.app.ActFn = nil }()
+		defer func() { e.App.ActFn = nil }()
 		if err := chromedp.Do(ctx,
 			chromedp.Evaluate[chromedp.Void](`document.getElementById("flash").replaceChildren()`),
 			chromedp.Click("", css(send)),
@@ -133,21 +134,21 @@ func TestBrowserLostRaceNamesWinner(t *testing.T) {
 // blocked caller on air is named blocked (issue 23, point 4).
 func TestBrowserHostSeesFlags(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
-	e.app.Arrive("c0", "+15550000", "Ann")
-	e.app.Arrive("c1", "+15550001", "James")
-	e.app.Arrive("c2", "+15550002", "Kim")
+	e := webenv.New(t)
+	e.App.Arrive("c0", "+15550000", "Ann")
+	e.App.Arrive("c1", "+15550001", "James")
+	e.App.Arrive("c2", "+15550002", "Kim")
 	actor := queue.Actor{Kind: queue.ActorUser, Name: "dana"}
-	if _, err := e.app.Promote(t.Context(), "morning", "c0", actor); err != nil {
+	if _, err := e.App.Promote(t.Context(), "morning", "c0", actor); err != nil {
 		t.Fatal(err)
 	}
-	e.app.SetBlocked("+15550000", true, "abusive on air", actor)
-	if _, err := e.notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550001", Notes: "Abusive last week", DoNotAir: true}, "dana"); err != nil {
+	e.App.SetBlocked("+15550000", true, "abusive on air", actor)
+	if _, err := e.Notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550001", Notes: "Abusive last week", DoNotAir: true}, "dana"); err != nil {
 		t.Fatal(err)
 	}
 	login(t, ctx, e, "host")
 	next := `[data-testid=host-next] li[data-call=c1]`
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/shows/morning/host"),
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.TS.URL+"/shows/morning/host"),
 		chromedp.WaitVisible("", css(next+` [data-testid=caller-notes]`))); err != nil {
 		t.Fatalf("the host view: %v", err)
 	}
@@ -177,9 +178,9 @@ func TestBrowserHostSeesFlags(t *testing.T) {
 // message (issue 23, point 3).
 func TestBrowserStaleDialog(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
-	e.app.Arrive("c1", "+15550001", "James")
-	e.app.Arrive("c2", "+15550002", "Kim")
+	e := webenv.New(t)
+	e.App.Arrive("c1", "+15550001", "James")
+	e.App.Arrive("c2", "+15550002", "Kim")
 	login(t, ctx, e, "producer")
 	sam := queue.Actor{Kind: queue.ActorUser, Name: "Sam"}
 	open := func(id, key, opened string) {
@@ -193,7 +194,7 @@ func TestBrowserStaleDialog(t *testing.T) {
 		}
 	}
 	open("c1", "d", `[data-testid=confirm-dialog]`)
-	if _, err := e.app.Promote(t.Context(), "morning", "c1", sam); err != nil {
+	if _, err := e.App.Promote(t.Context(), "morning", "c1", sam); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(`[data-testid=confirm-dialog] [data-testid=dialog-stale]`))); err != nil {
@@ -207,7 +208,7 @@ func TestBrowserStaleDialog(t *testing.T) {
 		t.Fatalf("drop still applies to the caller on air: %v", err)
 	}
 	open("c2", "r", `[data-testid=ready-dialog] input[name=topic]`)
-	if _, err := e.app.Drop(t.Context(), "morning", "c2", sam, broadcast.DropOptions{}); err != nil {
+	if _, err := e.App.Drop(t.Context(), "morning", "c2", sam, broadcast.DropOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.WaitNotVisible("", css(`[data-testid=ready-dialog]`)),

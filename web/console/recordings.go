@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 )
 
 // The console's recordings: a page per show listing them, each playable
@@ -20,25 +21,25 @@ func recordingURL(show, name string, download bool) string {
 	return u
 }
 
-func (s *consoleUI) recordingsPage(w http.ResponseWriter, r *http.Request) {
-	h, err := s.recordingsReq(r)
+func (s *Console) recordingsPage(w http.ResponseWriter, r *http.Request) {
+	h, err := s.RecordingsReq(r)
 	var recs []queue.Recording
 	if err == nil {
-		recs, err = s.cfg.Recordings.ShowRecordings(r.Context(), h.key, "", recordingsLimit)
+		recs, err = s.Cfg.Recordings.ShowRecordings(r.Context(), h.Key, "", core.RecordingsLimit)
 	}
 	if err != nil {
 		s.pageFail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, recordingsPage(s.page(r, "Recordings"), h.key, recs))
+	s.render(w, r, http.StatusOK, recordingsPage(s.page(r, "Recordings"), h.Key, recs))
 }
 
 // consoleRecordingFile streams a recording to the browser: inline to play
 // it, or as a download with ?download=1.
-func (s *consoleUI) consoleRecordingFile(w http.ResponseWriter, r *http.Request) {
-	h, err := s.recordingsReq(r)
+func (s *Console) consoleRecordingFile(w http.ResponseWriter, r *http.Request) {
+	h, err := s.RecordingsReq(r)
 	if err == nil {
-		err = s.sendRecording(w, r, h, r.URL.Query().Get("download") == "")
+		err = s.SendRecording(w, r, h, r.URL.Query().Get("download") == "")
 	}
 	if err != nil {
 		s.pageFail(w, r, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
@@ -47,8 +48,8 @@ func (v reportView) CSV(kind string) string {
 
 // reportRange reads the report's days: day=, or from= and to= (both
 // included), or today; in the server's time zone.
-func (s *consoleUI) reportRange(r *http.Request) (from, to time.Time, single bool, err error) {
-	now := s.cfg.Now()
+func (s *Console) reportRange(r *http.Request) (from, to time.Time, single bool, err error) {
+	now := s.Cfg.Now()
 	q := r.URL.Query()
 	date := func(field string) (time.Time, error) {
 		t, err := time.ParseInLocation("2006-01-02", q.Get(field), now.Location())
@@ -93,7 +94,7 @@ func daysBetween(from, to time.Time) int {
 	return n
 }
 
-func (s *consoleUI) reportPage(w http.ResponseWriter, r *http.Request) {
+func (s *Console) reportPage(w http.ResponseWriter, r *http.Request) {
 	h, err := s.reportReq(r)
 	if err != nil {
 		s.pageFail(w, r, err)
@@ -104,27 +105,27 @@ func (s *consoleUI) reportPage(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	calls, err := s.cfg.History.ShowCalls(r.Context(), h.key, from, to)
+	calls, err := s.Cfg.History.ShowCalls(r.Context(), h.Key, from, to)
 	if err != nil {
 		s.pageFail(w, r, err)
 		return
 	}
-	v := reportOf(h.key, calls, from, to, single)
-	v.Today = s.cfg.Now().Format("2006-01-02")
-	s.render(w, r, http.StatusOK, reportPage(s.page(r, h.key+" report"), v))
+	v := reportOf(h.Key, calls, from, to, single)
+	v.Today = s.Cfg.Now().Format("2006-01-02")
+	s.render(w, r, http.StatusOK, reportPage(s.page(r, h.Key+" report"), v))
 }
 
 // reportReq checks a report request: the role may view, the show exists
 // and there is a history.
-func (s *consoleUI) reportReq(r *http.Request) (*hub, error) {
+func (s *Console) reportReq(r *http.Request) (*core.Hub, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
-	h, err := s.hub(r)
+	h, err := s.Hub(r)
 	if err != nil {
 		return nil, err
 	}
-	if s.cfg.History == nil {
+	if s.Cfg.History == nil {
 		return nil, shared.NotFound("history", "")
 	}
 	return h, nil
@@ -132,9 +133,11 @@ func (s *consoleUI) reportReq(r *http.Request) (*hub, error) {
 
 // reportCSV downloads the report's calls or transitions as CSV
 // (GET /shows/{show}/report/calls.csv or transitions.csv, with the
-// report's day or range): the API's exports, for a console session.
-func (s *consoleUI) reportCSV(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.reportReq(r); err != nil {
+// report's day or range): the API's exports (exportCSV), for a console
+// session.
+func (s *Console) reportCSV(w http.ResponseWriter, r *http.Request) {
+	h, err := s.reportReq(r)
+	if err != nil {
 		s.pageFail(w, r, err)
 		return
 	}
@@ -143,14 +146,9 @@ func (s *consoleUI) reportCSV(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	q := url.Values{"format": {"csv"}, "from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}}
-	r2 := r.Clone(r.Context())
-	r2.URL.RawQuery = q.Encode()
-	if export := s.exports[chi.URLParam(r, "export")]; export != nil {
-		export(w, r2)
-		return
+	if err := s.ExportCSV(w, r, chi.URLParam(r, "export"), h.Key, from, to); err != nil {
+		s.pageFail(w, r, err)
 	}
-	s.pageFail(w, r, shared.NotFound("export", chi.URLParam(r, "export")))
 }
 
 // outcomes are the report's outcomes, in its order.

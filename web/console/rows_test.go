@@ -7,79 +7,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callin-radio/callin/internal/testsignal"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/console"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/chromedp"
 )
 
-// group builds a groupRows whose row HTML is "<li>id:version</li>".
-func group(rows ...string) groupRows {
-	g := groupRows{html: map[string][]byte{}}
-	for _, r := range rows {
-		id, ver, _ := strings.Cut(r, ":")
-		g.calls = append(g.calls, queue.Call{ID: id})
-		g.html[id] = []byte("<li>" + id + ":" + ver + "</li>")
-	}
-	return g
-}
-
-func TestRowOps(t *testing.T) {
-	row := func(c queue.Call, oob string) []byte { return []byte("<li oob=" + oob + ">" + c.ID + "</li>") }
-	sel := func(id string) string { return `#waiting &gt; ol &gt; li[data-call=&#34;` + id + `&#34;]` }
-	tests := []struct {
-		name     string
-		old, new groupRows
-		ok       bool
-		want     []string // substrings of the ops, in order
-		wantNot  []string
-	}{
-		{"Same", group("a:1", "b:1", "c:1"), group("a:1", "b:1", "c:1"), true, nil, []string{"<"}},
-		{"Append", group("a:1", "b:1", "c:1"), group("a:1", "b:1", "c:1", "d:1"), true,
-			[]string{`<div hx-swap-oob="afterend:` + sel("c") + `"><li>d:1</li></div>`}, []string{"a:1", "b:1", "c:1"}},
-		{"InsertFirst", group("a:1", "b:1", "c:1"), group("z:1", "a:1", "b:1", "c:1"), true,
-			[]string{`<div hx-swap-oob="afterbegin:#waiting &gt; ol"><li>z:1</li></div>`}, nil},
-		{"RemoveFirst", group("a:1", "b:1", "c:1"), group("b:1", "c:1"), true,
-			[]string{`<div hx-swap-oob="delete:` + sel("a") + `"></div>`}, []string{"b:1", "c:1"}},
-		{"Changed", group("a:1", "b:1", "c:1"), group("a:1", "b:2", "c:1"), true,
-			[]string{`<li oob=morph:#waiting > ol > li[data-call="b"]>b</li>`}, []string{"a:1", "c:1"}},
-		{"Mixed", group("a:1", "b:1", "c:1", "d:1", "e:1", "f:1"), group("b:1", "c:2", "x:1", "d:1", "e:1", "f:1"), true,
-			[]string{"delete:" + sel("a"), "data-call=\"c\"]>c<", "afterend:" + sel("c") + `"><li>x:1</li>`}, nil},
-		{"ErrReordered", group("a:1", "b:1", "c:1"), group("b:1", "a:1", "c:1"), false, nil, nil},
-		{"ErrEmptied", group("a:1"), group(), false, nil, nil},
-		{"ErrFilled", group(), group("a:1"), false, nil, nil},
-		{"ErrUnsafeID", group("a:1", `b"]:1`), group("a:1", `b"]:2`), false, nil, nil},
-		{"ErrMostChanged", group("a:1", "b:1", "c:1", "d:1"), group("a:2", "b:2", "c:2", "d:1"), false, nil, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ops, ok := rowOps("waiting", tt.old, tt.new, row)
-			if ok != tt.ok {
-				t.Fatalf("ok = %v, want %v (ops %s)", ok, tt.ok, ops)
-			}
-			rest := string(ops)
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("ops lack %q (in order): %s", w, ops)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, w := range tt.wantNot {
-				if strings.Contains(string(ops), w) {
-					t.Fatalf("ops contain %q: %s", w, ops)
-				}
-			}
-		})
-	}
-}
-
 func TestConsoleSendsChangedRowsOnly(t *testing.T) {
 	// No history: badges arriving would be row changes of their own.
-	e := newEnv(t, func(c *Config) { c.History = nil })
+	e := webenv.New(t, func(c *core.Config) { c.History = nil })
 	for i := range 20 {
-		e.app.Arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
+		e.App.Arrive(fmt.Sprintf("c%02d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
 	}
-	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	s := webtest.OpenSSE(t, e.LiveRequest(t, "producer"))
 	first := s.Next(t, webtest.Named("waiting", "c19"))
 	if strings.Contains(first.Data, ">0:00<") {
 		t.Fatalf("a live fragment has timer text, so rows change with the clock: %s", first.Data)
@@ -89,10 +33,10 @@ func TestConsoleSendsChangedRowsOnly(t *testing.T) {
 		do   func()
 		want []string
 	}{
-		{"Arrive", func() { e.app.Arrive("c20", "+15550020", hostile) },
+		{"Arrive", func() { e.App.Arrive("c20", "+15550020", webtest.Hostile) },
 			[]string{`afterend:#waiting &gt; ol &gt; li[data-call=&#34;c19&#34;]`, `data-call="c20"`, "&lt;script&gt;"}},
-		{"HangUp", func() { e.app.Hangup("c07") }, []string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c07&#34;]`}},
-		{"Promote", func() { e.app.Promote(t.Context(), "morning", "c00", queue.Actor{}) },
+		{"HangUp", func() { e.App.Hangup("c07") }, []string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c07&#34;]`}},
+		{"Promote", func() { e.App.Promote(t.Context(), "morning", "c00", queue.Actor{}) },
 			[]string{`delete:#waiting &gt; ol &gt; li[data-call=&#34;c00&#34;]`}},
 	} {
 		t.Run(step.name, func(t *testing.T) {
@@ -109,7 +53,7 @@ func TestConsoleSendsChangedRowsOnly(t *testing.T) {
 					t.Fatalf("rows event lacks %q: %s", w, ev.Data)
 				}
 			}
-			if strings.Contains(ev.Data, hostile) {
+			if strings.Contains(ev.Data, webtest.Hostile) {
 				t.Fatal("unescaped name in a row")
 			}
 			if n := strings.Count(ev.Data, "<li "); n > 1 {
@@ -120,10 +64,10 @@ func TestConsoleSendsChangedRowsOnly(t *testing.T) {
 }
 
 // login opens the show page in the browser as user.
-func login(t *testing.T, ctx context.Context, e *env, user string) {
+func login(t *testing.T, ctx context.Context, e *webenv.Env, user string) {
 	t.Helper()
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.ts.URL+"/shows/morning"),
+		chromedp.Navigate(e.TS.URL+"/shows/morning"),
 		chromedp.WaitVisible("", css(`[data-testid=login-form]`)),
 		chromedp.SendKeys(`[data-testid=login-user]`, user),
 		chromedp.SendKeys(`[data-testid=login-password]`, "secret"),
@@ -138,16 +82,16 @@ func login(t *testing.T, ctx context.Context, e *env, user string) {
 // of single-row swaps are the rows of the line, in order.
 func TestBrowserRowUpdates(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	for i := range 8 {
-		e.app.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
+		e.App.Arrive(fmt.Sprintf("c%d", i), fmt.Sprintf("+155500%02d", i), fmt.Sprintf("Caller %d", i))
 	}
 	login(t, ctx, e, "producer")
 	// expect waits until the browser's line groups hold the snapshot's
 	// callers in line order, each once.
 	expect := func(step string) {
 		t.Helper()
-		v, err := e.srv.console.shows["morning"].currentView()
+		snap, err := e.App.Snapshot("morning")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +102,7 @@ func TestBrowserRowUpdates(t *testing.T) {
 			}
 			return strings.Join(out, ",")
 		}
-		next, waiting := v.line()
+		next, waiting, _ := console.Line(snap, 0)
 		js := fmt.Sprintf(`(() => {
 			const ids = s => [...document.querySelectorAll(s)].map(li => li.dataset.call).join(",");
 			return ids("#next > ol > li") === %q && ids("#waiting > ol > li") === %q &&
@@ -175,18 +119,18 @@ func TestBrowserRowUpdates(t *testing.T) {
 		name string
 		do   func() error
 	}{
-		{"arrive", func() error { e.app.Arrive("c8", "+15550008", "Caller 8"); return nil }},
-		{"hang up in the middle", func() error { e.app.Hangup("c4"); return nil }},
-		{"promote the first", func() error { _, err := e.app.Promote(ctxb, "morning", "c0", queue.Actor{}); return err }},
+		{"arrive", func() error { e.App.Arrive("c8", "+15550008", "Caller 8"); return nil }},
+		{"hang up in the middle", func() error { e.App.Hangup("c4"); return nil }},
+		{"promote the first", func() error { _, err := e.App.Promote(ctxb, "morning", "c0", queue.Actor{}); return err }},
 		{"ready", func() error {
-			_, err := e.app.Ready(ctxb, "morning", "c6", queue.Actor{}, queue.Notes{Topic: "potholes"})
+			_, err := e.App.Ready(ctxb, "morning", "c6", queue.Actor{}, queue.Notes{Topic: "potholes"})
 			return err
 		}},
-		{"mute on air", func() error { _, err := e.app.Mute(ctxb, "morning", "c0", queue.Actor{}); return err }},
-		{"hold back to the line", func() error { _, err := e.app.Hold(ctxb, "morning", "c0", queue.Actor{}); return err }},
+		{"mute on air", func() error { _, err := e.App.Mute(ctxb, "morning", "c0", queue.Actor{}); return err }},
+		{"hold back to the line", func() error { _, err := e.App.Hold(ctxb, "morning", "c0", queue.Actor{}); return err }},
 		{"two arrive", func() error {
-			e.app.Arrive("c9", "+15550009", "Caller 9")
-			e.app.Arrive("c10", "+15550010", "Caller 10")
+			e.App.Arrive("c9", "+15550009", "Caller 9")
+			e.App.Arrive("c10", "+15550010", "Caller 10")
 			return nil
 		}},
 	}
@@ -212,5 +156,55 @@ func TestBrowserRowUpdates(t *testing.T) {
 	timer, err := chromedp.Run(ctx, chromedp.Text("", css(`#waiting li[data-call=c9] .timer`)))
 	if err != nil || !strings.Contains(timer, ":") {
 		t.Fatalf("timer of an inserted row: %q (%v), want it filled in", timer, err)
+	}
+}
+
+func TestConsoleRendersChangedRowsOnly(t *testing.T) {
+	var renders testsignal.Signal[core.RenderedRows]
+	renders.Init()
+	// No history: badges arriving would be row changes of their own.
+	e := webenv.New(t, func(c *core.Config) {
+		c.History = nil
+		c.Rendered = renders
+	})
+	for i := range 200 {
+		e.App.Arrive(fmt.Sprintf("c%03d", i), fmt.Sprintf("+1555%04d", i), fmt.Sprintf("Caller %d", i))
+	}
+	s := webtest.OpenSSE(t, e.LiveRequest(t, "producer"))
+	s.Next(t, webtest.Named("waiting", "c199"))
+	// drained sums the rows rendered by the renders done so far (each
+	// render's count is sent before its messages).
+	drained := func() int {
+		n := 0
+		for _, r := range renders.Drain() {
+			if r.Role == auth.RoleProducer {
+				n += r.Rows
+			}
+		}
+		return n
+	}
+	if got := drained(); got != 200 {
+		t.Fatalf("first render rendered %d rows, want 200", got)
+	}
+	for _, step := range []struct {
+		name string
+		do   func()
+		want int
+	}{
+		{"Arrive", func() { e.App.Arrive("c200", "+15550200", webtest.Hostile) }, 1},
+		{"HangUp", func() { e.App.Hangup("c007") }, 0},
+		{"Ready", func() { e.App.Ready(t.Context(), "morning", "c050", queue.Actor{}, queue.Notes{Topic: "potholes"}) }, 1},
+		{"Promote", func() { e.App.Promote(t.Context(), "morning", "c000", queue.Actor{}) }, 0},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			step.do()
+			ev := s.Next(t, webtest.Named("rows"))
+			if got := drained(); got != step.want {
+				t.Fatalf("rendered %d rows, want %d", got, step.want)
+			}
+			if strings.Contains(ev.Data, webtest.Hostile) {
+				t.Fatal("unescaped name in a row")
+			}
+		})
 	}
 }

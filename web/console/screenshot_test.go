@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/chromedp"
 )
 
@@ -19,14 +20,14 @@ import (
 // handler and saves the README's pictures: the show page light and dark,
 // the host view and the report:
 //
-//	CALLIN_SCREENSHOTS=$PWD/docs go test -run TestScreenshot ./web/
+//	CALLIN_SCREENSHOTS=$PWD/docs go test -run TestScreenshot ./web/console/
 func TestScreenshot(t *testing.T) {
 	dir := os.Getenv("CALLIN_SCREENSHOTS")
 	if dir == "" {
 		t.Skip("set CALLIN_SCREENSHOTS to the folder to write the PNGs to")
 	}
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	now := time.Now()
 	profiles := map[string]queue.Profile{
 		"+14155550134": {Calls: 7, OnAir: 3, LastCall: now.AddDate(0, 0, -9)},
@@ -34,7 +35,7 @@ func TestScreenshot(t *testing.T) {
 		"+12065550142": {Calls: 4, LastCall: now.AddDate(0, 0, -1)},
 		"+16175550101": {Calls: 3, OnAir: 2, LastCall: now.AddDate(0, 0, -30)},
 	}
-	e.hist.ProfileFn = func(n string) (queue.Profile, error) {
+	e.Hist.ProfileFn = func(n string) (queue.Profile, error) {
 		p := profiles[n]
 		p.Number = n
 		if p.Calls == 0 {
@@ -60,21 +61,21 @@ func TestScreenshot(t *testing.T) {
 		{"c12", "+13035550177", "NOOR HADDAD", 40 * time.Second},
 	}
 	at := func(ago time.Duration) {
-		e.app.Mu.Lock()
-		e.app.Now = now.Add(-ago)
-		e.app.Mu.Unlock()
+		e.App.Mu.Lock()
+		e.App.Now = now.Add(-ago)
+		e.App.Mu.Unlock()
 	}
 	for _, c := range callers {
 		at(c.ago)
-		e.app.Arrive(c.id, c.number, c.name)
+		e.App.Arrive(c.id, c.number, c.name)
 	}
 	at(0)
-	e.app.Mu.Lock()
-	e.app.Title = "Morning Call-In"
-	e.app.Recording = true
-	e.app.Talking = []string{"c01"}
-	e.app.Media.HoldBridges = 1
-	e.app.Mu.Unlock()
+	e.App.Mu.Lock()
+	e.App.Title = "Morning Call-In"
+	e.App.Recording = true
+	e.App.Talking = []string{"c01"}
+	e.App.Media.HoldBridges = 1
+	e.App.Mu.Unlock()
 
 	ctxb := t.Context()
 	actor := queue.Actor{Kind: queue.ActorUser, Name: "dana"}
@@ -84,29 +85,29 @@ func TestScreenshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.app.Callback("c08")
+	e.App.Callback("c08")
 	at(8 * time.Minute)
-	must(e.app.Ready(ctxb, "morning", "c01", actor, queue.Notes{Name: "Maria", Location: "Oakland", Topic: "Rent control ballot measure"}))
-	must(e.app.Promote(ctxb, "morning", "c01", actor))
+	must(e.App.Ready(ctxb, "morning", "c01", actor, queue.Notes{Name: "Maria", Location: "Oakland", Topic: "Rent control ballot measure"}))
+	must(e.App.Promote(ctxb, "morning", "c01", actor))
 	at(150 * time.Second)
-	must(e.app.Promote(ctxb, "morning", "c02", actor))
+	must(e.App.Promote(ctxb, "morning", "c02", actor))
 	at(0)
-	must(e.app.Mute(ctxb, "morning", "c02", actor))
-	must(e.app.Lock("morning", "c01", actor))
-	must(e.app.Ready(ctxb, "morning", "c03", actor, queue.Notes{Name: "James", Location: "Evanston", Topic: "Transit fare increase", Priority: 2}))
-	must(e.app.Ready(ctxb, "morning", "c04", actor, queue.Notes{Name: "Priya", Location: "Portland", Topic: "School board vote"}))
-	must(e.app.Ready(ctxb, "morning", "c05", actor, queue.Notes{Location: "Aurora", Topic: "Wildfire smoke, asks about air filters"}))
-	must(e.app.PickNext("morning", "c04", actor))
-	e.app.Confirm("c04")
-	must(e.app.Screen(ctxb, "morning", "c07", actor, "sam"))
-	e.app.SetBlocked("+12065550142", true, "abusive to the screener", actor)
+	must(e.App.Mute(ctxb, "morning", "c02", actor))
+	must(e.App.Lock("morning", "c01", actor))
+	must(e.App.Ready(ctxb, "morning", "c03", actor, queue.Notes{Name: "James", Location: "Evanston", Topic: "Transit fare increase", Priority: 2}))
+	must(e.App.Ready(ctxb, "morning", "c04", actor, queue.Notes{Name: "Priya", Location: "Portland", Topic: "School board vote"}))
+	must(e.App.Ready(ctxb, "morning", "c05", actor, queue.Notes{Location: "Aurora", Topic: "Wildfire smoke, asks about air filters"}))
+	must(e.App.PickNext("morning", "c04", actor))
+	e.App.Confirm("c04")
+	must(e.App.Screen(ctxb, "morning", "c07", actor, "sam"))
+	e.App.SetBlocked("+12065550142", true, "abusive to the screener", actor)
 	for _, n := range []queue.CallerNotes{
 		{Number: "+14155550134", Topic: "Housing", Notes: "Regular since 2019. Knows the tenants' union; keep it under 3 minutes.", Rating: 4},
 		{Number: "+13125550188", Rating: 3},
 		{Number: "+16125550190", Notes: "Won the concert tickets last week.", ContestWinner: true},
 		{Number: "+15125550153", Notes: "Hung up on the host twice.", DoNotAir: true},
 	} {
-		if _, err := e.notes.WriteCallerNotes(ctxb, n, "sam"); err != nil {
+		if _, err := e.Notes.WriteCallerNotes(ctxb, n, "sam"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +116,7 @@ func TestScreenshot(t *testing.T) {
 		{"dana", "producer", "Taking James after the break"},
 		{"alex", "host", "Ok. Mute Okafor when I read the promo"},
 	} {
-		req, _ := http.NewRequest("POST", e.ts.URL+"/shows/morning/chat", strings.NewReader("text="+url.QueryEscape(m.text)))
+		req, _ := http.NewRequest("POST", e.TS.URL+"/shows/morning/chat", strings.NewReader("text="+url.QueryEscape(m.text)))
 		req.AddCookie(&http.Cookie{Name: "session", Value: m.who + ":" + m.role})
 		req.Header.Set("X-CSRF-Token", "csrf-"+m.who)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -133,7 +134,7 @@ func TestScreenshot(t *testing.T) {
 	login(t, ctx, e, "producer")
 	shot := func(name string, w, h int64, scheme, path string, ready func(context.Context) error) {
 		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h), colorScheme(scheme), chromedp.Navigate(e.ts.URL+path)); err != nil {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h), colorScheme(scheme), chromedp.Navigate(e.TS.URL+path)); err != nil {
 			t.Fatal(err)
 		}
 		if err := ready(ctx); err != nil {
@@ -176,7 +177,7 @@ func TestScreenshot(t *testing.T) {
 
 // reportCalls gives the fake history two weeks of a show's calls, for the
 // report's picture.
-func reportCalls(e *env, now time.Time) {
+func reportCalls(e *webenv.Env, now time.Time) {
 	var calls []queue.CallRecord
 	outcomes := []queue.Outcome{queue.OutcomeAired, queue.OutcomeAbandoned, queue.OutcomeAbandoned, queue.OutcomeDropped,
 		queue.OutcomeAired, queue.OutcomeRejected, queue.OutcomeAbandoned, queue.OutcomeUnreached}
@@ -197,7 +198,7 @@ func reportCalls(e *env, now time.Time) {
 			calls = append(calls, c)
 		}
 	}
-	e.hist.ShowCallsInFn = func(_ string, from, to time.Time) ([]queue.CallRecord, error) {
+	e.Hist.ShowCallsInFn = func(_ string, from, to time.Time) ([]queue.CallRecord, error) {
 		var out []queue.CallRecord
 		for _, c := range calls {
 			if !c.ArrivedAt.Before(from) && c.ArrivedAt.Before(to) {

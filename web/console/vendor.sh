@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Vendors the console's front-end packages from the npm registry into
-# web/static (served and embedded in the binary) and the test-only ones into
-# web/testdata, with their licences. Run it from anywhere; it needs npm and
+# web/console/static (served and embedded in the binary) and the test-only ones into
+# web/console/testdata, with their licences. Run it from anywhere; it needs npm and
 # network access to registry.npmjs.org. Change a version here, run it, then
-# update web/static/README.md and commit the files it wrote.
+# update web/console/static/README.md and commit the files it wrote.
 set -euo pipefail
 
 web="$(cd "$(dirname "$0")" && pwd)"

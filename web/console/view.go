@@ -15,6 +15,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
 )
 
@@ -26,7 +27,7 @@ type showView struct {
 	// Notes are the caller notes known so far, by caller ID number, as
 	// Profiles (callerNotes); only callers with notes are here.
 	Notes    map[string]queue.CallerNotes
-	Chat     []chatMsg
+	Chat     []core.ChatMsg
 	AirLimit time.Duration
 	// Live leaves out what goes stale by itself (the timers' text, which
 	// console.js fills in and ticks), so a row's HTML changes only when
@@ -40,7 +41,7 @@ type showView struct {
 	// recordingsOn: recordings are kept, so the console lists them.
 	recordingsOn bool
 	// talkback is what the show's talkback may use, for its menu.
-	talkback TalkbackRules
+	talkback core.TalkbackRules
 	// actions are the caller actions, the table (nil: action.Table).
 	actions []action.Action
 }
@@ -113,10 +114,10 @@ type pageInfo struct {
 }
 
 // page builds a pageInfo for r.
-func (s *consoleUI) page(r *http.Request, title string) pageInfo {
+func (s *Console) page(r *http.Request, title string) pageInfo {
 	p, _ := shared.Principal(r)
-	return pageInfo{Title: title, User: p.Name, Role: p.Role, CSRF: s.cfg.Auth.CSRFToken(r), Shows: s.keys,
-		Search: s.cfg.History != nil}
+	return pageInfo{Title: title, User: p.Name, Role: p.Role, CSRF: s.Cfg.Auth.CSRFToken(r), Shows: s.Keys,
+		Search: s.Cfg.History != nil}
 }
 
 // csrfHeaders is the hx-headers value that makes every htmx request carry

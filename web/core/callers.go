@@ -13,16 +13,16 @@ import (
 // What the console and the API share of a caller's profile: a block and
 // the caller notes.
 
-// block blocks (with a reason, required) or unblocks the {number} of r,
+// Block blocks (with a reason, required) or unblocks the {number} of r,
 // and flags or unflags that number's callers already in line.
-func (s *core) block(r *http.Request, blocked bool, reason string) error {
+func (s *Core) Block(r *http.Request, blocked bool, reason string) error {
 	if err := shared.Allow(r, auth.ActionBlock); err != nil {
 		return err
 	}
-	if s.cfg.History == nil {
+	if s.Cfg.History == nil {
 		return shared.NotFound("history", "")
 	}
-	n, err := number(r)
+	n, err := Number(r)
 	if err != nil {
 		return err
 	}
@@ -37,32 +37,32 @@ func (s *core) block(r *http.Request, blocked bool, reason string) error {
 	}
 	p, actor := shared.Principal(r)
 	if blocked {
-		err = s.cfg.History.Block(r.Context(), n, auth.ActorName(p), reason)
+		err = s.Cfg.History.Block(r.Context(), n, auth.ActorName(p), reason)
 	} else {
-		err = s.cfg.History.Unblock(r.Context(), n, auth.ActorName(p))
+		err = s.Cfg.History.Unblock(r.Context(), n, auth.ActorName(p))
 	}
 	if err != nil {
 		return err
 	}
-	if s.cfg.Blocks != nil {
-		if changed := s.cfg.Blocks.SetBlocked(n, blocked, reason, actor); changed > 0 {
-			s.log.Info("web: block reached callers in line", "number", n, "blocked", blocked, "callers", changed, "user", p.Name)
+	if s.Cfg.Blocks != nil {
+		if changed := s.Cfg.Blocks.SetBlocked(n, blocked, reason, actor); changed > 0 {
+			s.Log.Info("web: block reached callers in line", "number", n, "blocked", blocked, "callers", changed, "user", p.Name)
 		}
 	}
-	for _, h := range s.hubs {
-		h.forget(n)
+	for _, h := range s.Hubs {
+		h.Forget(n)
 	}
 	return nil
 }
 
-// notesStore checks a notes request: the role may do action, there is a
+// NotesStore checks a notes request: the role may do action, there is a
 // notes store, and {number} is a phone number, which it returns.
-func (s *core) notesStore(r *http.Request, action auth.Action) (string, error) {
+func (s *Core) NotesStore(r *http.Request, action auth.Action) (string, error) {
 	if err := shared.Allow(r, action); err != nil {
 		return "", err
 	}
-	if s.cfg.Notes == nil {
+	if s.Cfg.Notes == nil {
 		return "", shared.NotFound("caller notes", "")
 	}
-	return number(r)
+	return Number(r)
 }

@@ -10,39 +10,39 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// chatKeep is how many chat messages a show keeps.
-const chatKeep = 50
+// ChatKeep is how many chat messages a show keeps.
+const ChatKeep = 50
 
-// chatMsg is one message of the show chat; ID is the Chat store's (0 when
+// ChatMsg is one message of the show chat; ID is the Chat store's (0 when
 // the chat is in memory only).
-type chatMsg struct {
+type ChatMsg struct {
 	ID   int64
 	At   time.Time
 	From string
 	Text string
 }
 
-// chatOf is a stored message as the console shows it.
-func chatOf(m queue.ShowMessage) chatMsg {
-	return chatMsg{ID: m.ID, At: m.At, From: m.Author, Text: m.Body}
+// ChatOf is a stored message as the console shows it.
+func ChatOf(m queue.ShowMessage) ChatMsg {
+	return ChatMsg{ID: m.ID, At: m.At, From: m.Author, Text: m.Body}
 }
 
 // chatLog is a show's last chatKeep messages. It is safe for concurrent
 // use.
 type chatLog struct {
 	mu   sync.Mutex
-	msgs []chatMsg
+	msgs []ChatMsg
 }
 
 // add appends a message.
-func (l *chatLog) add(m chatMsg) {
+func (l *chatLog) add(m ChatMsg) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.msgs = lastChat(append(l.msgs, m))
 }
 
-// list returns the messages, oldest first; the caller may keep it.
-func (l *chatLog) list() []chatMsg {
+// List returns the messages, oldest first; the caller may keep it.
+func (l *chatLog) List() []ChatMsg {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.msgs)
@@ -62,7 +62,7 @@ func (l *chatLog) load(ctx context.Context, store Chat, show string, retry time.
 		}
 		// A slow database must not hold a retry back for long.
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		msgs, err := store.ShowMessages(lctx, show, chatKeep)
+		msgs, err := store.ShowMessages(lctx, show, ChatKeep)
 		cancel()
 		if err != nil {
 			log.Warn("web: load chat", "show", show, "err", err)
@@ -70,10 +70,10 @@ func (l *chatLog) load(ctx context.Context, store Chat, show string, retry time.
 			continue
 		}
 		l.mu.Lock()
-		all := make([]chatMsg, 0, len(msgs)+len(l.msgs))
+		all := make([]ChatMsg, 0, len(msgs)+len(l.msgs))
 		seen := map[int64]bool{}
 		for _, m := range msgs {
-			all = append(all, chatOf(m))
+			all = append(all, ChatOf(m))
 			seen[m.ID] = true
 		}
 		for _, m := range l.msgs { // added while loading; maybe loaded too
@@ -89,9 +89,9 @@ func (l *chatLog) load(ctx context.Context, store Chat, show string, retry time.
 }
 
 // lastChat keeps the last chatKeep messages.
-func lastChat(msgs []chatMsg) []chatMsg {
-	if len(msgs) > chatKeep {
-		return append([]chatMsg(nil), msgs[len(msgs)-chatKeep:]...)
+func lastChat(msgs []ChatMsg) []ChatMsg {
+	if len(msgs) > ChatKeep {
+		return append([]ChatMsg(nil), msgs[len(msgs)-ChatKeep:]...)
 	}
 	return msgs
 }

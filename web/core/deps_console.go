@@ -23,3 +23,15 @@ type CallerNotes interface {
 	// queue.ErrInvalid, naming the field that breaks a rule.
 	WriteCallerNotes(ctx context.Context, notes queue.CallerNotes, by string) (queue.CallerNotes, error)
 }
+
+// Phones are people's phones (an Asterisk endpoint each), which callin
+// rings for screening and talkback; cmd/callin's phones keeps them in
+// PostgreSQL and in memory.
+type Phones interface {
+	// Phone returns a user's phone, if they have one.
+	Phone(user string) (endpoint string, ok bool)
+	// SetPhone sets (or, empty, clears) a user's phone and returns it as
+	// stored; queue.ErrInvalid for an endpoint that is not a plain
+	// TECH/resource.
+	SetPhone(ctx context.Context, user, endpoint string) (string, error)
+}

@@ -9,10 +9,10 @@ import (
 	"github.com/callin-radio/callin/web/feed"
 )
 
-// hub is one show's live side that both audiences share: the show's one
+// Hub is one show's live side that both audiences share: the show's one
 // feed (package feed), the chat (chat.go) and the on-air warning, which
 // both audiences show. Each audience keeps its own side of the show, a
-// feed subscriber that the hub tells of what changes besides broadcast's
+// feed subscriber that the Hub tells of what changes besides broadcast's
 // updates:
 //
 //   - the console's (consoleShow, console_live.go): the browser clients
@@ -25,94 +25,94 @@ import (
 //
 // It knows the server's configuration, not the server, nor what an
 // audience does with a change.
-type hub struct {
-	cfg *Config
-	log *slog.Logger
-	key string
+type Hub struct {
+	Cfg *Config
+	Log *slog.Logger
+	Key string
 
 	feed  *feed.Show
-	chat  *chatLog
-	sides []side
+	Chat  *chatLog
+	sides []Side
 
 	mu       sync.Mutex // guards airLimit
 	airLimit time.Duration
 }
 
-// side is one audience's side of a show: a subscriber of the show's feed,
+// Side is one audience's Side of a show: a subscriber of the show's feed,
 // told of the show's other changes, served until the hub stops (and then
 // ending its clients).
-type side interface {
+type Side interface {
 	feed.Subscriber
-	run(ctx context.Context)
-	changed(c change)
+	Run(ctx context.Context)
+	Changed(c Change)
 }
 
-// change is what changed of a show besides broadcast's updates: a chat
+// Change is what changed of a show besides broadcast's updates: a chat
 // message, the on-air warning (settings), what is known of a caller's
 // number (forgot: fetch it again), or, all zero, the chat as loaded.
-type change struct {
-	chat     *chatMsg
-	settings bool
-	forgot   string
+type Change struct {
+	Chat     *ChatMsg
+	Settings bool
+	Forgot   string
 }
 
-func newHub(cfg *Config, log *slog.Logger, key string) *hub {
-	return &hub{cfg: cfg, log: log, key: key, chat: &chatLog{}, airLimit: 10 * time.Minute}
+func newHub(cfg *Config, log *slog.Logger, key string) *Hub {
+	return &Hub{Cfg: cfg, Log: log, Key: key, Chat: &chatLog{}, airLimit: 10 * time.Minute}
 }
 
-// follow makes the show's feed, handing every update to sides in order,
+// Follow makes the show's feed, handing every update to sides in order,
 // and tells them of the show's changes from now on. Call it once, before
 // run.
-func (h *hub) follow(sides ...side) {
+func (h *Hub) Follow(sides ...Side) {
 	subs := make([]feed.Subscriber, len(sides))
 	for i, s := range sides {
 		subs[i] = s
 	}
 	h.sides = sides
-	h.feed = feed.New(h.key, h.cfg.Feed, h.cfg.retry, h.log, subs...)
+	h.feed = feed.New(h.Key, h.Cfg.Feed, h.Cfg.Retry, h.Log, subs...)
 }
 
-// run follows the show and serves its sides until ctx ends.
-func (h *hub) run(ctx context.Context) {
+// Run follows the show and serves its sides until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	if h.cfg.Chat != nil {
-		wg.Go(func() { h.chat.load(ctx, h.cfg.Chat, h.key, h.cfg.retry, h.log, func() { h.tell(change{}) }) })
+	if h.Cfg.Chat != nil {
+		wg.Go(func() { h.Chat.load(ctx, h.Cfg.Chat, h.Key, h.Cfg.Retry, h.Log, func() { h.tell(Change{}) }) })
 	}
 	for _, s := range h.sides {
-		wg.Go(func() { s.run(ctx) })
+		wg.Go(func() { s.Run(ctx) })
 	}
 	defer wg.Wait()
 	h.feed.Run(ctx)
 }
 
 // tell tells every side of a change.
-func (h *hub) tell(c change) {
+func (h *Hub) tell(c Change) {
 	for _, s := range h.sides {
-		s.changed(c)
+		s.Changed(c)
 	}
 }
 
-// forget drops what the consoles know of a number's caller (after a
+// Forget drops what the consoles know of a number's caller (after a
 // block, an unblock or new notes), so the next render fetches it again.
-func (h *hub) forget(number string) { h.tell(change{forgot: number}) }
+func (h *Hub) Forget(number string) { h.tell(Change{Forgot: number}) }
 
-// addChat appends a chat message and tells both audiences.
-func (h *hub) addChat(m chatMsg) {
-	h.chat.add(m)
-	h.tell(change{chat: &m})
+// AddChat appends a chat message and tells both audiences.
+func (h *Hub) AddChat(m ChatMsg) {
+	h.Chat.add(m)
+	h.tell(Change{Chat: &m})
 }
 
-// airLimitNow is the show's on-air warning.
-func (h *hub) airLimitNow() time.Duration {
+// AirLimitNow is the show's on-air warning.
+func (h *Hub) AirLimitNow() time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.airLimit
 }
 
 // setAirLimit sets the on-air warning and tells both audiences.
-func (h *hub) setAirLimit(d time.Duration) {
+func (h *Hub) setAirLimit(d time.Duration) {
 	h.mu.Lock()
 	h.airLimit = d
 	h.mu.Unlock()
-	h.tell(change{settings: true})
+	h.tell(Change{Settings: true})
 }

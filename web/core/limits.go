@@ -5,16 +5,14 @@ import (
 	"errors"
 	"io"
 	"log"
-	"mime"
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/callin-radio/callin/web/auth"
-	"github.com/callin-radio/callin/web/shared"
 )
 
 // Limits bound what one client can hold of the service: time, memory,
@@ -219,7 +217,7 @@ var refusal = func() string {
 	body := `{"error":{"code":"unavailable","message":"too many connections from your address; try again later"}}` + "\n"
 	return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n" +
 		"Retry-After: 5\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: " +
-		itoa(len(body)) + "\r\n\r\n" + body
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }()
 
 // refuse answers c with refusal and closes it. A new connection's send
@@ -456,54 +454,3 @@ func (l Limits) Probes() func(http.Handler) http.Handler {
 		})
 	}
 }
-
-// bound is middleware that holds every request body to MaxBodyBytes and
-// refuses multipart bodies, before any handler parses a form: Go's
-// defaults would keep 32 MB of a multipart form in memory, before the
-// login even looks at it.
-func (s *Server) bound(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ct := r.Header.Get("Content-Type"); ct != "" {
-			if mt, _, _ := mime.ParseMediaType(ct); mt == "multipart/form-data" {
-				w.Header().Set("Connection", "close")
-				s.apiFail(w, r, &shared.InputError{Status: http.StatusUnsupportedMediaType, Field: "body", Message: "multipart bodies are not accepted; send application/x-www-form-urlencoded or JSON"})
-				return
-			}
-		}
-		if r.ContentLength > s.limits.MaxBodyBytes {
-			w.Header().Set("Connection", "close")
-			s.apiFail(w, r, shared.TooLarge(s.limits.MaxBodyBytes))
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, s.limits.MaxBodyBytes)
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// Security headers of every answer. The console loads scripts and styles
-// from /static only, so the policy allows nothing inline (htmx runs with
-// allowEval off, see layout.templ); no page may be framed; a link out of
-// the console carries no referrer (pages have phone numbers in their
-// paths).
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
-	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-// secure is middleware that sets the security headers, and forbids caching
-// of everything but /static: pages and API answers carry phone numbers.
-func (s *Server) secure(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		if !isStatic(r.URL.Path) {
-			h.Set("Cache-Control", "no-store")
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func isStatic(path string) bool { return strings.HasPrefix(path, "/static/") }

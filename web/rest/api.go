@@ -3,7 +3,6 @@ package rest
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/callin-radio/callin/web/api/from"
 	"github.com/callin-radio/callin/web/auth"
 	"github.com/callin-radio/callin/web/control"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
 	"github.com/callin-radio/callin/web/stream"
 	"github.com/go-chi/chi/v5"
@@ -29,33 +29,33 @@ import (
 
 // reply writes v as JSON with 200, or err as a JSON error: the one
 // response writer of the API.
-func (s *restAPI) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+func (s *API) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.APIFail(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, v)
+	s.WriteJSON(w, r, http.StatusOK, v)
 }
 
 // apiSnapshot checks the role may view and returns the show's snapshot.
-func (s *restAPI) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
-	h, err := s.showReq(r, auth.ActionView)
+func (s *API) apiSnapshot(r *http.Request) (broadcast.Snapshot, error) {
+	h, err := s.ShowReq(r, auth.ActionView)
 	if err != nil {
 		return broadcast.Snapshot{}, err
 	}
-	return s.cfg.Shows.Snapshot(h.key)
+	return s.Cfg.Shows.Snapshot(h.Key)
 }
 
-func (s *restAPI) apiShows(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiShows(w http.ResponseWriter, r *http.Request) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
-		s.apiFail(w, r, err)
+		s.APIFail(w, r, err)
 		return
 	}
 	out := api.ShowList{Shows: []api.Show{}}
-	for _, k := range s.keys {
-		snap, err := s.cfg.Shows.Snapshot(k)
+	for _, k := range s.Keys {
+		snap, err := s.Cfg.Shows.Snapshot(k)
 		if err != nil {
-			s.apiFail(w, r, err)
+			s.APIFail(w, r, err)
 			return
 		}
 		out.Shows = append(out.Shows, from.Show(snap))
@@ -63,7 +63,7 @@ func (s *restAPI) apiShows(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, out, nil)
 }
 
-func (s *restAPI) apiShow(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiShow(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
 	s.reply(w, r, from.Show(snap), err)
 }
@@ -74,7 +74,7 @@ func lineOrder(l queue.Lineup) [][]queue.Call {
 }
 
 // callers lists the show's live callers, in one state when asked.
-func (s *restAPI) callers(r *http.Request) (api.CallList, error) {
+func (s *API) callers(r *http.Request) (api.CallList, error) {
 	snap, err := s.apiSnapshot(r)
 	if err != nil {
 		return api.CallList{}, err
@@ -96,19 +96,19 @@ func (s *restAPI) callers(r *http.Request) (api.CallList, error) {
 	return from.WithQuality(from.Calls(out), snap.Quality), nil
 }
 
-func (s *restAPI) apiCallers(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiCallers(w http.ResponseWriter, r *http.Request) {
 	out, err := s.callers(r)
 	s.reply(w, r, out, err)
 }
 
 // caller finds one live caller, reading only that call.
-func (s *restAPI) caller(r *http.Request) (api.Call, error) {
-	h, err := s.hub(r)
+func (s *API) caller(r *http.Request) (api.Call, error) {
+	h, err := s.Hub(r)
 	if err != nil {
 		return api.Call{}, err
 	}
 	id := chi.URLParam(r, "call")
-	c, err := s.cfg.Shows.Call(h.key, id)
+	c, err := s.Cfg.Shows.Call(h.Key, id)
 	if errors.Is(err, queue.ErrNotFound) || err == nil && c.State == queue.StateEnded {
 		return api.Call{}, shared.NotFound("caller", id)
 	}
@@ -118,19 +118,19 @@ func (s *restAPI) caller(r *http.Request) (api.Call, error) {
 	return from.Call(c), nil
 }
 
-func (s *restAPI) apiCaller(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiCaller(w http.ResponseWriter, r *http.Request) {
 	c, err := s.caller(r)
 	s.reply(w, r, c, err)
 }
 
 // apiLineQuality measures a caller's line now (one request to Asterisk).
-func (s *restAPI) apiLineQuality(w http.ResponseWriter, r *http.Request) {
-	h, err := s.hub(r)
+func (s *API) apiLineQuality(w http.ResponseWriter, r *http.Request) {
+	h, err := s.Hub(r)
 	if err != nil {
 		s.reply(w, r, nil, err)
 		return
 	}
-	q, err := s.cfg.Callers.LineQuality(r.Context(), h.key, chi.URLParam(r, "call"))
+	q, err := s.Cfg.Callers.LineQuality(r.Context(), h.Key, chi.URLParam(r, "call"))
 	if err != nil {
 		s.reply(w, r, nil, err)
 		return
@@ -150,27 +150,27 @@ func findCall(snap broadcast.Snapshot, id string) (queue.Call, bool) {
 	return queue.Call{}, false
 }
 
-func (s *restAPI) apiOnAir(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiOnAir(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
 	s.reply(w, r, from.Calls(snap.Lineup.OnAir), err)
 }
 
 // apiAct serves one caller action: callerAct with the action's JSON body.
-func (s *restAPI) apiAct(a action.Action) http.HandlerFunc {
+func (s *API) apiAct(a action.Action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.callerAct(r, a, a.Body.Read)
+		c, err := s.CallerAct(r, a, a.Body.Read)
 		if err == nil && a.Name == queue.ActionScreen && c.Pending == queue.ActionScreen {
 			// The screener's phone rings: the outcome comes as a screening
 			// event (and the screen transition once answered).
-			s.writeJSON(w, r, http.StatusAccepted, from.Call(c))
+			s.WriteJSON(w, r, http.StatusAccepted, from.Call(c))
 			return
 		}
 		s.reply(w, r, from.Call(c), err)
 	}
 }
 
-func (s *restAPI) apiTakeNext(w http.ResponseWriter, r *http.Request) {
-	c, err := s.takeNext(r)
+func (s *API) apiTakeNext(w http.ResponseWriter, r *http.Request) {
+	c, err := s.TakeNext(r)
 	s.reply(w, r, from.Call(c), err)
 }
 
@@ -178,48 +178,28 @@ func (s *restAPI) apiTakeNext(w http.ResponseWriter, r *http.Request) {
 // caller page.
 type historyJSON = api.History
 
-// historyLimit is how many past calls a caller's history shows.
-const historyLimit = 100
-
-// number reads the {number} parameter, percent-decoded (chi routes an
-// escaped path as sent: "%2B1212..." is "+1212..."), and returns it as
-// callers are keyed, or a 422 naming the rule.
-func number(r *http.Request) (string, error) {
-	raw := chi.URLParam(r, "number")
-	if r.URL.RawPath != "" {
-		v, err := url.PathUnescape(raw)
-		if err != nil {
-			return "", shared.BadRequest("number", "malformed percent-encoding")
-		}
-		raw = v
-	}
-	n := queue.NormalizeNumber(raw)
-	if n == "" {
-		return "", shared.Invalid("number", "must be a phone number: up to 20 digits, an optional leading +, and spaces, dashes, dots, slashes or brackets between them")
-	}
-	return n, nil
-}
-
 // history loads a caller's profile and calls; known says whether callin
 // has ever seen or noted the number.
-func (s *restAPI) history(r *http.Request) (out historyJSON, known bool, err error) {
+func (s *API) history(r *http.Request) (out historyJSON, known bool, err error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return historyJSON{}, false, err
 	}
-	if s.cfg.History == nil {
+	if s.Cfg.History == nil {
 		return historyJSON{}, false, shared.NotFound("history", "")
 	}
-	n, err := number(r)
+	n, err := core.Number(r)
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	p, err := s.cfg.History.CallerProfile(r.Context(), n)
+	p, err := s.Cfg.History.CallerProfile(r.Context(), n)
 	if err != nil {
 		return historyJSON{}, false, err
 	}
-	page, err := readPage(s, nil, func(pr PageRequest) (Page[queue.CallRecord], error) {
-		return s.cfg.Pages.CallerCallsPage(r.Context(), n, pr)
-	}, func() ([]queue.CallRecord, error) { return s.cfg.History.CallerCalls(r.Context(), n, historyLimit) })
+	page, err := readPage(s, nil, func(pr core.PageRequest) (core.Page[queue.CallRecord], error) {
+		return s.Cfg.Pages.CallerCallsPage(r.Context(), n, pr)
+	}, func() ([]queue.CallRecord, error) {
+		return s.Cfg.History.CallerCalls(r.Context(), n, core.HistoryLimit)
+	})
 	if err != nil {
 		return historyJSON{}, false, err
 	}
@@ -228,7 +208,7 @@ func (s *restAPI) history(r *http.Request) (out historyJSON, known bool, err err
 }
 
 // knownHistory is history, with 404 for a number never seen.
-func (s *restAPI) knownHistory(r *http.Request) (historyJSON, error) {
+func (s *API) knownHistory(r *http.Request) (historyJSON, error) {
 	out, known, err := s.history(r)
 	if err == nil && !known {
 		err = shared.NotFound("caller", out.Profile.Number)
@@ -236,42 +216,42 @@ func (s *restAPI) knownHistory(r *http.Request) (historyJSON, error) {
 	return out, err
 }
 
-func (s *restAPI) apiHistory(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) {
 	out, err := s.knownHistory(r)
 	s.reply(w, r, out, err)
 }
 
 // apiBlockReq blocks (with the body's reason) or unblocks, then returns
 // the caller's history.
-func (s *restAPI) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
+func (s *API) apiBlockReq(r *http.Request, blocked bool) (historyJSON, error) {
 	var in api.Block
 	if blocked {
 		if err := shared.DecodeJSON(r, &in); err != nil {
 			return historyJSON{}, err
 		}
 	}
-	if err := s.block(r, blocked, in.Reason); err != nil {
+	if err := s.Block(r, blocked, in.Reason); err != nil {
 		return historyJSON{}, err
 	}
 	return s.knownHistory(r)
 }
 
-func (s *restAPI) apiBlock(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiBlock(w http.ResponseWriter, r *http.Request) {
 	out, err := s.apiBlockReq(r, true)
 	s.reply(w, r, out, err)
 }
 
-func (s *restAPI) apiUnblock(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiUnblock(w http.ResponseWriter, r *http.Request) {
 	out, err := s.apiBlockReq(r, false)
 	s.reply(w, r, out, err)
 }
 
 // searchCallers finds callers by number or name.
-func (s *restAPI) searchCallers(r *http.Request) (any, error) {
+func (s *API) searchCallers(r *http.Request) (any, error) {
 	if err := shared.Allow(r, auth.ActionView); err != nil {
 		return nil, err
 	}
-	if s.cfg.History == nil {
+	if s.Cfg.History == nil {
 		return nil, shared.NotFound("history", "")
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
@@ -281,11 +261,11 @@ func (s *restAPI) searchCallers(r *http.Request) (any, error) {
 	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > api.MaxText || strings.IndexFunc(q, shared.Unprintable) >= 0:
 		return nil, shared.Invalid("q", "must be at most %d characters of text", api.MaxText)
 	}
-	limit, err := queryInt(r, "limit", searchLimit, 1, maxSearch)
+	limit, err := queryInt(r, "limit", core.SearchLimit, 1, api.MaxSearch)
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.cfg.History.SearchCallers(r.Context(), q, limit)
+	found, err := s.Cfg.History.SearchCallers(r.Context(), q, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -296,21 +276,21 @@ func (s *restAPI) searchCallers(r *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *restAPI) apiSearch(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiSearch(w http.ResponseWriter, r *http.Request) {
 	out, err := s.searchCallers(r)
 	s.reply(w, r, out, err)
 }
 
 // settings returns the show's settings.
-func (s *restAPI) settings(h *hub) (api.Settings, error) {
-	snap, err := s.cfg.Shows.Snapshot(h.key)
-	return from.Settings(snap.Settings, h.airLimitNow()), err
+func (s *API) settings(h *core.Hub) (api.Settings, error) {
+	snap, err := s.Cfg.Shows.Snapshot(h.Key)
+	return from.Settings(snap.Settings, h.AirLimitNow()), err
 }
 
-func (s *restAPI) apiSettings(w http.ResponseWriter, r *http.Request) {
-	h, err := s.showReq(r, auth.ActionView)
+func (s *API) apiSettings(w http.ResponseWriter, r *http.Request) {
+	h, err := s.ShowReq(r, auth.ActionView)
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.APIFail(w, r, err)
 		return
 	}
 	out, err := s.settings(h)
@@ -325,8 +305,8 @@ const (
 
 // changeSettings checks every field given (its bounds and the role's
 // permission for it) before changing any.
-func (s *restAPI) changeSettings(r *http.Request) (api.Settings, error) {
-	h, err := s.showReq(r, auth.ActionView)
+func (s *API) changeSettings(r *http.Request) (api.Settings, error) {
+	h, err := s.ShowReq(r, auth.ActionView)
 	if err != nil {
 		return api.Settings{}, err
 	}
@@ -342,14 +322,14 @@ func (s *restAPI) changeSettings(r *http.Request) (api.Settings, error) {
 		changes func(n int) error
 	}{
 		{in.Capacity, "capacity", 0, maxCapacity, auth.ActionLines,
-			func(n int) error { return s.controls(r).SetCapacity(h.key, n) }},
+			func(n int) error { return s.Controls(r).SetCapacity(h.Key, n) }},
 		{in.MaxOnAir, "max_on_air", 0, maxOnAirLimit, auth.ActionAirLimit,
-			func(n int) error { return s.controls(r).SetMaxOnAir(h.key, n) }},
+			func(n int) error { return s.Controls(r).SetMaxOnAir(h.Key, n) }},
 		{in.AnnounceEverySeconds, "announce_every_seconds", 0, api.MaxAnnounceEvery, auth.ActionAnnounceInterval,
-			func(n int) error { return s.controls(r).SetAnnounceEvery(h.key, time.Duration(n)*time.Second) }},
+			func(n int) error { return s.Controls(r).SetAnnounceEvery(h.Key, time.Duration(n)*time.Second) }},
 		{in.OnAirWarningMinutes, "on_air_warning_minutes", 1, api.MaxWarningMinutes, auth.ActionAirLimit,
 			func(n int) error {
-				s.controls(r).SetAirLimit(s.show(h), time.Duration(n)*time.Minute)
+				s.Controls(r).SetAirLimit(s.Show(h), time.Duration(n)*time.Minute)
 				return nil
 			}},
 	}
@@ -375,7 +355,7 @@ func (s *restAPI) changeSettings(r *http.Request) (api.Settings, error) {
 	return s.settings(h)
 }
 
-func (s *restAPI) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
 	out, err := s.changeSettings(r)
 	s.reply(w, r, out, err)
 }
@@ -398,21 +378,21 @@ func lastEventID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (s *restAPI) apiEvents(w http.ResponseWriter, r *http.Request) {
-	h, err := s.showReq(r, auth.ActionView)
+func (s *API) apiEvents(w http.ResponseWriter, r *http.Request) {
+	h, err := s.ShowReq(r, auth.ActionView)
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.APIFail(w, r, err)
 		return
 	}
 	last, err := lastEventID(r)
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.APIFail(w, r, err)
 		return
 	}
 	p, _ := shared.Principal(r)
 	c := stream.NewClient(p.Role, 0) // attachAPI sizes its buffer for the replay
-	ev := s.events[h.key]
-	s.streams.Serve(w, r, c, func() { ev.attach(c, last) }, func() { ev.detach(c) })
+	ev := s.events[h.Key]
+	s.Streams.Serve(w, r, c, func() { ev.attach(c, last) }, func() { ev.detach(c) })
 }
 
 // parseID reads an event id: a whole number, not negative.
@@ -444,21 +424,21 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 // apiControl serves one control of the API, a row of control.Table with
 // a path. When clearing the air cleared some callers and not others, the
 // answer says who was cleared and the log why the others were not.
-func (s *restAPI) apiControl(c control.Control) http.HandlerFunc {
+func (s *API) apiControl(c control.Control) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		h, err := s.showReq(r, c.Perm)
+		h, err := s.ShowReq(r, c.Perm)
 		if err != nil {
-			s.apiFail(w, r, err)
+			s.APIFail(w, r, err)
 			return
 		}
-		sh := s.show(h)
-		in, res, err := c.Run(r, s.controls(r), sh, c.JSON)
+		sh := s.Show(h)
+		in, res, err := c.Run(r, s.Controls(r), sh, c.JSON)
 		if err != nil && (res.Air.Cleared != nil || res.Air.Locked != nil) {
-			s.log.Warn("web: clearing the air left callers on air", "show", h.key, "err", err)
+			s.Log.Warn("web: clearing the air left callers on air", "show", h.Key, "err", err)
 			err = nil
 		}
 		if err != nil {
-			s.apiFail(w, r, err)
+			s.APIFail(w, r, err)
 			return
 		}
 		out, err := c.Answer(sh, in, res)

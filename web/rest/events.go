@@ -11,6 +11,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/api/from"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/stream"
 )
 
@@ -42,7 +43,7 @@ type apiFeed struct {
 // events, keeps the last Config.Ring of them and sends them to its
 // clients. Its lock guards all of it.
 type events struct {
-	cfg      *Config
+	cfg      *core.Config
 	log      *slog.Logger
 	key      string
 	airLimit func() time.Duration // the show's on-air warning, for settings events
@@ -55,7 +56,7 @@ type events struct {
 	last    apiFeed
 }
 
-func newEvents(cfg *Config, log *slog.Logger, key string, airLimit func() time.Duration) *events {
+func newEvents(cfg *core.Config, log *slog.Logger, key string, airLimit func() time.Duration) *events {
 	// Ids start at the clock in microseconds, so a restarted server's ids
 	// are above the old ones and a stale Last-Event-ID gets a reset.
 	start := cfg.Now().UnixMicro()
@@ -238,19 +239,19 @@ func (h *events) detach(c *stream.Client) {
 	delete(h.clients, c)
 }
 
-// run waits for the show's hub to stop, then kicks every client.
-func (h *events) run(ctx context.Context) {
+// Run waits for the show's hub to stop, then kicks every client.
+func (h *events) Run(ctx context.Context) {
 	<-ctx.Done()
 	h.closeAll()
 }
 
-// changed sends a chat message, or the show's settings when the on-air
-// warning changed; the API shows no other change of the hub's.
-func (h *events) changed(c change) {
-	if c.chat != nil {
-		h.publish("chat", messageOf(*c.chat))
+// Changed sends a chat message, or the show's settings when the on-air
+// warning Changed; the API shows no other change of the hub's.
+func (h *events) Changed(c core.Change) {
+	if c.Chat != nil {
+		h.publish("chat", messageOf(*c.Chat))
 	}
-	if c.settings {
+	if c.Settings {
 		h.settingsChanged()
 	}
 }
@@ -260,4 +261,14 @@ func (h *events) closeAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.clients.KickAll()
+}
+
+func screeningEventOf(sc broadcast.Screening) api.ScreeningEvent {
+	e := api.ScreeningEvent{CallID: sc.CallID, Screener: sc.Screener, Phone: sc.Phone, State: string(sc.State),
+		Message: core.ScreeningWords(sc), Cause: sc.Cause, Started: sc.Started}
+	if sc.State != broadcast.ScreenRinging {
+		r, end := from.Seconds(sc.Rang), sc.Ended
+		e.Rang, e.Ended = &r, &end
+	}
+	return e
 }

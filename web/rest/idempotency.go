@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
 )
 
@@ -21,38 +22,6 @@ import (
 // same key with another request is 422, and one still being answered 409.
 // An answer of 500 or more is not kept (the key is released, so a retry
 // acts afresh). One middleware (idempotent) does it for every POST.
-
-// IdemOutcome is what BeginIdempotent says of a key.
-type IdemOutcome int
-
-// The outcomes of Idempotency.BeginIdempotent.
-const (
-	IdemNew      IdemOutcome = iota // reserved: act, then finish
-	IdemReplay                      // answered before: the stored answer
-	IdemMismatch                    // the key names another request (422)
-	IdemInFlight                    // the same request is being answered (409)
-)
-
-// IdemAnswer is BeginIdempotent's answer: the outcome and, for a replay,
-// the stored answer.
-type IdemAnswer struct {
-	Outcome     IdemOutcome
-	Status      int
-	ContentType string
-	Body        []byte
-}
-
-// Idempotency keeps the API's idempotency keys; cmd/callin adapts
-// *postgres.Store (BeginIdempotent, FinishIdempotent, ReleaseIdempotent).
-type Idempotency interface {
-	// BeginIdempotent reserves key for principal's request whose SHA-256
-	// is hash, or says why not.
-	BeginIdempotent(ctx context.Context, principal, key string, hash []byte, now time.Time) (IdemAnswer, error)
-	// FinishIdempotent keeps the answer to the request that reserved key.
-	FinishIdempotent(ctx context.Context, principal, key string, status int, contentType string, body []byte) error
-	// ReleaseIdempotent gives up a reservation still in flight.
-	ReleaseIdempotent(ctx context.Context, principal, key string) error
-}
 
 // Headers of idempotent requests.
 const (
@@ -80,15 +49,15 @@ func (w *idemRecorder) Write(b []byte) (int, error) {
 
 // idempotent is the middleware of the API's POSTs: see above. Without
 // Config.Idempotency, or without the header, a request passes as it is.
-func (s *restAPI) idempotent(next http.Handler) http.Handler {
+func (s *API) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get(idemHeader)
-		if r.Method != http.MethodPost || s.cfg.Idempotency == nil || key == "" && len(r.Header.Values(idemHeader)) == 0 {
+		if r.Method != http.MethodPost || s.Cfg.Idempotency == nil || key == "" && len(r.Header.Values(idemHeader)) == 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
 		if len(r.Header.Values(idemHeader)) != 1 || len(key) > 255 || strings.IndexFunc(key, shared.Unprintable) >= 0 || strings.TrimSpace(key) == "" {
-			s.apiFail(w, r, shared.BadRequest(idemHeader, "must be one header of 1 to 255 printable characters"))
+			s.APIFail(w, r, shared.BadRequest(idemHeader, "must be one header of 1 to 255 printable characters"))
 			return
 		}
 		body, err := io.ReadAll(r.Body)
@@ -102,19 +71,19 @@ func (s *restAPI) idempotent(next http.Handler) http.Handler {
 		h := sha256.New()
 		fmt.Fprintf(h, "%s\n%s\n", r.Method, r.URL.EscapedPath())
 		h.Write(body)
-		got, err := s.cfg.Idempotency.BeginIdempotent(r.Context(), principal, key, h.Sum(nil), s.cfg.Now())
+		got, err := s.Cfg.Idempotency.BeginIdempotent(r.Context(), principal, key, h.Sum(nil), s.Cfg.Now())
 		switch {
 		case err != nil:
-			s.apiFail(w, r, err)
-		case got.Outcome == IdemReplay:
+			s.APIFail(w, r, err)
+		case got.Outcome == core.IdemReplay:
 			w.Header().Set("Content-Type", got.ContentType)
 			w.Header().Set(replayedHeader, "true")
 			w.WriteHeader(got.Status)
 			_, _ = w.Write(got.Body)
-		case got.Outcome == IdemMismatch:
-			s.apiFail(w, r, shared.Invalid(idemHeader, "was used for another request in the last 24 hours"))
-		case got.Outcome == IdemInFlight:
-			s.apiFail(w, r, fmt.Errorf("%s: the first request with this key is still being answered: %w", idemHeader, queue.ErrConflict))
+		case got.Outcome == core.IdemMismatch:
+			s.APIFail(w, r, shared.Invalid(idemHeader, "was used for another request in the last 24 hours"))
+		case got.Outcome == core.IdemInFlight:
+			s.APIFail(w, r, fmt.Errorf("%s: the first request with this key is still being answered: %w", idemHeader, queue.ErrConflict))
 		default:
 			s.serveOnce(w, r, next, principal, key)
 		}
@@ -123,7 +92,7 @@ func (s *restAPI) idempotent(next http.Handler) http.Handler {
 
 // serveOnce serves a request that reserved its key, keeps its answer (or
 // releases the key after a 5xx or a panic) and sends it.
-func (s *restAPI) serveOnce(w http.ResponseWriter, r *http.Request, next http.Handler, principal, key string) {
+func (s *API) serveOnce(w http.ResponseWriter, r *http.Request, next http.Handler, principal, key string) {
 	rec := &idemRecorder{header: w.Header()}
 	// Keep or release the key with a context of its own: the client may be
 	// gone, and a retry must find the answer.
@@ -132,7 +101,7 @@ func (s *restAPI) serveOnce(w http.ResponseWriter, r *http.Request, next http.Ha
 	answered := false
 	defer func() {
 		if !answered { // the handler panicked: nothing to keep
-			_ = s.cfg.Idempotency.ReleaseIdempotent(ctx, principal, key)
+			_ = s.Cfg.Idempotency.ReleaseIdempotent(ctx, principal, key)
 		}
 	}()
 	next.ServeHTTP(rec, r)
@@ -142,12 +111,12 @@ func (s *restAPI) serveOnce(w http.ResponseWriter, r *http.Request, next http.Ha
 	}
 	var err error
 	if rec.status >= http.StatusInternalServerError {
-		err = s.cfg.Idempotency.ReleaseIdempotent(ctx, principal, key)
+		err = s.Cfg.Idempotency.ReleaseIdempotent(ctx, principal, key)
 	} else {
-		err = s.cfg.Idempotency.FinishIdempotent(ctx, principal, key, rec.status, rec.header.Get("Content-Type"), rec.body.Bytes())
+		err = s.Cfg.Idempotency.FinishIdempotent(ctx, principal, key, rec.status, rec.header.Get("Content-Type"), rec.body.Bytes())
 	}
 	if err != nil {
-		s.log.Warn("web: idempotency key not kept", "path", r.URL.Path, "key", key, "err", err)
+		s.Log.Warn("web: idempotency key not kept", "path", r.URL.Path, "key", key, "err", err)
 	}
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(rec.body.Bytes())

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // fakeIdem keeps idempotency keys in a map, as the store does.
@@ -27,7 +29,7 @@ type idemRow struct {
 	body   []byte
 }
 
-func (f *fakeIdem) BeginIdempotent(_ context.Context, principal, key string, hash []byte, _ time.Time) (IdemAnswer, error) {
+func (f *fakeIdem) BeginIdempotent(_ context.Context, principal, key string, hash []byte, _ time.Time) (core.IdemAnswer, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.first == "" {
@@ -37,13 +39,13 @@ func (f *fakeIdem) BeginIdempotent(_ context.Context, principal, key string, has
 	switch {
 	case row == nil:
 		f.keys[principal+" "+key] = &idemRow{hash: hash}
-		return IdemAnswer{Outcome: IdemNew}, nil
+		return core.IdemAnswer{Outcome: core.IdemNew}, nil
 	case !bytes.Equal(row.hash, hash):
-		return IdemAnswer{Outcome: IdemMismatch}, nil
+		return core.IdemAnswer{Outcome: core.IdemMismatch}, nil
 	case row.status == 0:
-		return IdemAnswer{Outcome: IdemInFlight}, nil
+		return core.IdemAnswer{Outcome: core.IdemInFlight}, nil
 	}
-	return IdemAnswer{Outcome: IdemReplay, Status: row.status, ContentType: row.ctype, Body: row.body}, nil
+	return core.IdemAnswer{Outcome: core.IdemReplay, Status: row.status, ContentType: row.ctype, Body: row.body}, nil
 }
 
 func (f *fakeIdem) FinishIdempotent(_ context.Context, principal, key string, status int, ctype string, body []byte) error {
@@ -64,9 +66,9 @@ func (f *fakeIdem) ReleaseIdempotent(_ context.Context, principal, key string) e
 }
 
 // post sends an API POST as role with an Idempotency-Key (none for "").
-func (e *env) post(t *testing.T, path, role, key, body string) (*http.Response, string) {
+func post(e *webenv.Env, t *testing.T, path, role, key, body string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", e.ts.URL+path, strings.NewReader(body))
+	req, _ := http.NewRequest("POST", e.TS.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+role)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -91,36 +93,36 @@ func (e *env) post(t *testing.T, path, role, key, body string) (*http.Response, 
 // Every exchange is validated against the document.
 func TestAPIIdempotencyKey(t *testing.T) {
 	idem := &fakeIdem{keys: map[string]*idemRow{}}
-	e := newEnv(t, func(c *Config) { c.Idempotency = idem })
+	e := webenv.New(t, func(c *core.Config) { c.Idempotency = idem })
 	const chat = "/api/v1/shows/morning/chat"
-	res1, b1 := e.post(t, chat, "producer", "k1", `{"text":"hello"}`)
-	res2, b2 := e.post(t, chat, "producer", "k1", `{"text":"hello"}`)
+	res1, b1 := post(e, t, chat, "producer", "k1", `{"text":"hello"}`)
+	res2, b2 := post(e, t, chat, "producer", "k1", `{"text":"hello"}`)
 	if res1.StatusCode != 200 || res2.StatusCode != 200 || b1 != b2 || res1.Header.Get("Idempotent-Replayed") != "" ||
 		res2.Header.Get("Idempotent-Replayed") != "true" || res2.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("retry: %d %s %v / %d %s %v", res1.StatusCode, b1, res1.Header, res2.StatusCode, b2, res2.Header)
 	}
-	if n := len(e.chat.Msgs); n != 1 {
+	if n := len(e.Chat.Msgs); n != 1 {
 		t.Fatalf("%d messages stored after a retry, want 1", n)
 	}
-	if res, b := e.post(t, chat, "producer", "k1", `{"text":"other"}`); res.StatusCode != 422 || !strings.Contains(b, `"field":"Idempotency-Key"`) {
+	if res, b := post(e, t, chat, "producer", "k1", `{"text":"other"}`); res.StatusCode != 422 || !strings.Contains(b, `"field":"Idempotency-Key"`) {
 		t.Fatalf("another body: %d %s", res.StatusCode, b)
 	}
 	idem.keys[idem.first+" busy"] = &idemRow{hash: idem.keys[idem.first+" k1"].hash}
-	if res, b := e.post(t, chat, "producer", "busy", `{"text":"hello"}`); res.StatusCode != 409 {
+	if res, b := post(e, t, chat, "producer", "busy", `{"text":"hello"}`); res.StatusCode != 409 {
 		t.Fatalf("in flight: %d %s", res.StatusCode, b)
 	}
-	if res, b := e.post(t, chat, "producer", strings.Repeat("k", 256), `{"text":"hello"}`); res.StatusCode != 400 {
+	if res, b := post(e, t, chat, "producer", strings.Repeat("k", 256), `{"text":"hello"}`); res.StatusCode != 400 {
 		t.Fatalf("long key: %d %s", res.StatusCode, b)
 	}
 
 	const mute = "/api/v1/shows/morning/callers/c1/mute"
-	e.app.Arrive("c1", "+15550001", "Ann")
-	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+	e.App.Arrive("c1", "+15550001", "Ann")
+	if _, err := e.App.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
 		t.Fatal(err)
 	}
-	first, _ := e.post(t, mute, "producer", "m1", "")
-	again, _ := e.post(t, mute, "producer", "m1", "")
-	bare, _ := e.post(t, mute, "producer", "", "")
+	first, _ := post(e, t, mute, "producer", "m1", "")
+	again, _ := post(e, t, mute, "producer", "m1", "")
+	bare, _ := post(e, t, mute, "producer", "", "")
 	if first.StatusCode != 200 || again.StatusCode != 200 || again.Header.Get("Idempotent-Replayed") != "true" || bare.StatusCode != 409 {
 		t.Fatalf("mute, retried, repeated: %d, %d %q, %d", first.StatusCode, again.StatusCode, again.Header.Get("Idempotent-Replayed"), bare.StatusCode)
 	}

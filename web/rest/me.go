@@ -36,7 +36,7 @@ func whoIs(p auth.Principal, acts []action.Action) api.Me {
 }
 
 // apiMe serves GET /me.
-func (s *restAPI) apiMe(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiMe(w http.ResponseWriter, r *http.Request) {
 	p, _ := shared.Principal(r)
-	s.reply(w, r, whoIs(p, s.cfg.actions), nil)
+	s.reply(w, r, whoIs(p, s.Cfg.Actions), nil)
 }

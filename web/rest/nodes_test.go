@@ -9,14 +9,15 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // TestAPIShowNodes: a show across nodes lists its nodes and studio in
 // the show (GET), each caller its node; a show on one node has neither,
 // as before. Every exchange is validated against the document (newEnv).
 func TestAPIShowNodes(t *testing.T) {
-	e := newEnv(t)
-	_, one := e.api(t, "GET", "/api/v1/shows/morning", "host", "")
+	e := webenv.New(t)
+	_, one := e.API(t, "GET", "/api/v1/shows/morning", "host", "")
 	if _, ok := one["nodes"]; ok {
 		t.Fatalf("one node: nodes in %v", one)
 	}
@@ -24,9 +25,9 @@ func TestAPIShowNodes(t *testing.T) {
 		t.Fatalf("one node: studio in %v", one)
 	}
 
-	e = newEnv(t)
-	spreadApp(e)
-	res, show := e.api(t, "GET", "/api/v1/shows/morning", "host", "")
+	e = webenv.New(t)
+	webenv.SpreadApp(e)
+	res, show := e.API(t, "GET", "/api/v1/shows/morning", "host", "")
 	if res.StatusCode != 200 {
 		t.Fatalf("GET show: %d", res.StatusCode)
 	}
@@ -35,7 +36,7 @@ func TestAPIShowNodes(t *testing.T) {
 	if string(b) != want {
 		t.Fatalf("nodes and studio:\n got %s\nwant %s", b, want)
 	}
-	_, list := e.api(t, "GET", "/api/v1/shows/morning/callers", "host", "")
+	_, list := e.API(t, "GET", "/api/v1/shows/morning/callers", "host", "")
 	if !strings.Contains(fmt.Sprint(list), "node:B") {
 		t.Fatalf("callers lack their node: %v", list)
 	}
@@ -46,11 +47,11 @@ func TestAPIShowNodes(t *testing.T) {
 // table: 422 for a node not the show's (or none), 503 for a node down,
 // 409 while the studio is in use, 403 for a screener.
 func TestAPISetStudio(t *testing.T) {
-	e := newEnv(t)
-	spreadApp(e)
-	e.app.Mu.Lock()
-	e.app.Nodes = append(e.app.Nodes, broadcast.NodeLoad{Node: "C", State: broadcast.NodeDown})
-	e.app.Mu.Unlock()
+	e := webenv.New(t)
+	webenv.SpreadApp(e)
+	e.App.Mu.Lock()
+	e.App.Nodes = append(e.App.Nodes, broadcast.NodeLoad{Node: "C", State: broadcast.NodeDown})
+	e.App.Mu.Unlock()
 	cases := []struct {
 		name, role, body string
 		status           int
@@ -64,7 +65,7 @@ func TestAPISetStudio(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, out := e.api(t, "POST", "/api/v1/shows/morning/studio", tc.role, tc.body)
+			res, out := e.API(t, "POST", "/api/v1/shows/morning/studio", tc.role, tc.body)
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %v, want %d", res.StatusCode, out, tc.status)
 			}
@@ -78,13 +79,13 @@ func TestAPISetStudio(t *testing.T) {
 		})
 	}
 	t.Run("Conflict", func(t *testing.T) {
-		e.app.ControlFn = func(c string) error { return fmt.Errorf("fake %s: on air: %w", c, queue.ErrConflict) }
-		defer func() { e.app.ControlFn = nil }()
-		if res, out := e.api(t, "POST", "/api/v1/shows/morning/studio", "producer", `{"node":"B"}`); res.StatusCode != 409 {
+		e.App.ControlFn = func(c string) error { return fmt.Errorf("fake %s: on air: %w", c, queue.ErrConflict) }
+		defer func() { e.App.ControlFn = nil }()
+		if res, out := e.API(t, "POST", "/api/v1/shows/morning/studio", "producer", `{"node":"B"}`); res.StatusCode != 409 {
 			t.Fatalf("got %d %v", res.StatusCode, out)
 		}
 	})
-	res, show := e.api(t, "POST", "/api/v1/shows/morning/studio", "producer", `{"node":"B"}`)
+	res, show := e.API(t, "POST", "/api/v1/shows/morning/studio", "producer", `{"node":"B"}`)
 	if st, _ := show["studio"].(map[string]any); res.StatusCode != 200 || st["node"] != "B" {
 		t.Fatalf("set studio B: %d %v", res.StatusCode, show)
 	}
@@ -93,10 +94,10 @@ func TestAPISetStudio(t *testing.T) {
 // TestAPINodeEvents: load and studio events, and node_lost transitions,
 // carry data of their documented schemas.
 func TestAPINodeEvents(t *testing.T) {
-	e := newEnv(t)
-	spreadApp(e)
-	doc := loadDoc(t)
-	s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
+	e := webenv.New(t)
+	webenv.SpreadApp(e)
+	doc := webenv.LoadDoc(t)
+	s := webtest.OpenSSE(t, e.EventsRequest(t, ""))
 	check := func(ev webtest.Event, frame string) {
 		t.Helper()
 		var v any
@@ -107,19 +108,19 @@ func TestAPINodeEvents(t *testing.T) {
 			t.Errorf("%s event %s does not match %s: %v", ev.Name, ev.Data, frame, err)
 		}
 	}
-	e.app.SetLoad(broadcast.NodeLoad{Node: "B", State: broadcast.NodeUp, Held: 590, Capacity: 600})
+	e.App.SetLoad(broadcast.NodeLoad{Node: "B", State: broadcast.NodeUp, Held: 590, Capacity: 600})
 	ev := s.Next(t, webtest.Named("load"))
 	if !strings.Contains(ev.Data, `"held":590`) {
 		t.Fatalf("load: %s", ev.Data)
 	}
 	check(ev, "LoadFrame")
-	e.app.SetStudioState(broadcast.StudioState{Node: "A", State: broadcast.NodeDown, Lost: true})
+	e.App.SetStudioState(broadcast.StudioState{Node: "A", State: broadcast.NodeDown, Lost: true})
 	ev = s.Next(t, webtest.Named("studio"))
 	if !strings.Contains(ev.Data, `"lost":true`) {
 		t.Fatalf("studio: %s", ev.Data)
 	}
 	check(ev, "StudioFrame")
-	e.app.NodeLost("B")
+	e.App.NodeLost("B")
 	ev = s.Next(t, webtest.Named("transition", `"action":"node_lost"`))
 	check(ev, "TransitionFrame")
 }

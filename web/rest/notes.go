@@ -7,6 +7,7 @@ import (
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
 )
 
@@ -18,21 +19,21 @@ func callerNotesOf(n queue.CallerNotes) api.CallerNotes {
 		ContestWinner: n.ContestWinner, CallID: n.CallID, By: n.By, At: n.At}
 }
 
-func (s *restAPI) apiGetNotes(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiGetNotes(w http.ResponseWriter, r *http.Request) {
 	out, err := s.getNotes(r)
 	s.reply(w, r, out, err)
 }
 
-func (s *restAPI) getNotes(r *http.Request) (api.CallerNotesView, error) {
-	n, err := s.notesStore(r, auth.ActionView)
+func (s *API) getNotes(r *http.Request) (api.CallerNotesView, error) {
+	n, err := s.NotesStore(r, auth.ActionView)
 	if err != nil {
 		return api.CallerNotesView{}, err
 	}
-	now, err := s.cfg.Notes.CallerNotes(r.Context(), n)
+	now, err := s.Cfg.Notes.CallerNotes(r.Context(), n)
 	if err != nil {
 		return api.CallerNotesView{}, err
 	}
-	hist, err := s.cfg.Notes.CallerNotesHistory(r.Context(), n, notesHistoryLimit)
+	hist, err := s.Cfg.Notes.CallerNotesHistory(r.Context(), n, core.NotesHistoryLimit)
 	if err != nil {
 		return api.CallerNotesView{}, err
 	}
@@ -43,13 +44,13 @@ func (s *restAPI) getNotes(r *http.Request) (api.CallerNotesView, error) {
 	return out, nil
 }
 
-func (s *restAPI) apiPutNotes(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiPutNotes(w http.ResponseWriter, r *http.Request) {
 	out, err := s.putNotes(r)
 	s.reply(w, r, out, err)
 }
 
-func (s *restAPI) putNotes(r *http.Request) (api.CallerNotes, error) {
-	n, err := s.notesStore(r, auth.ActionNotes)
+func (s *API) putNotes(r *http.Request) (api.CallerNotes, error) {
+	n, err := s.NotesStore(r, auth.ActionNotes)
 	if err != nil {
 		return api.CallerNotes{}, err
 	}
@@ -63,12 +64,12 @@ func (s *restAPI) putNotes(r *http.Request) (api.CallerNotes, error) {
 		return api.CallerNotes{}, fieldError(err)
 	}
 	p, _ := shared.Principal(r)
-	saved, err := s.cfg.Notes.WriteCallerNotes(r.Context(), notes, auth.ActorName(p))
+	saved, err := s.Cfg.Notes.WriteCallerNotes(r.Context(), notes, auth.ActorName(p))
 	if err != nil {
 		return api.CallerNotes{}, fieldError(err)
 	}
-	for _, h := range s.hubs {
-		h.forget(n) // every console shows the new notes at its next render
+	for _, h := range s.Hubs {
+		h.Forget(n) // every console shows the new notes at its next render
 	}
 	return callerNotesOf(saved), nil
 }

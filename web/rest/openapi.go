@@ -34,20 +34,20 @@ func apiOpsFor(acts []action.Action) []api.Op {
 // document names the one the client used.
 const docHost = api.DocHost
 
-// openAPI builds the OpenAPI 3 document of /api/v1 for a client that
+// OpenAPI builds the OpenAPI 3 document of /api/v1 for a client that
 // reaches callin at host.
-func openAPI(host string) map[string]any { return openAPIFor(host, action.Table) }
+func OpenAPI(host string) map[string]any { return OpenAPIFor(host, action.Table) }
 
-// openAPIFor is openAPI with the caller actions acts.
-func openAPIFor(host string, acts []action.Action) map[string]any {
+// OpenAPIFor is OpenAPI with the caller actions acts.
+func OpenAPIFor(host string, acts []action.Action) map[string]any {
 	return api.Document(host, apiOpsFor(acts))
 }
 
 // apiOpenAPI serves the document, naming the host the client used.
-func (s *restAPI) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
 	host := r.Host
 	if host == "" {
 		host = docHost
 	}
-	s.writeJSON(w, r, http.StatusOK, openAPIFor(host, s.cfg.actions))
+	s.WriteJSON(w, r, http.StatusOK, OpenAPIFor(host, s.Cfg.Actions))
 }

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // fakePages pages slices: a cursor is "at:<index>" of the next item.
@@ -20,16 +22,16 @@ type fakePages struct {
 	ts    []queue.Transition
 	recs  []queue.Recording
 	msgs  []queue.ShowMessage // newest first
-	asked []PageRequest
+	asked []core.PageRequest
 }
 
-func pageOf[T any](f *fakePages, items []T, pr PageRequest) (Page[T], error) {
+func pageOf[T any](f *fakePages, items []T, pr core.PageRequest) (core.Page[T], error) {
 	f.asked = append(f.asked, pr)
 	i := 0
 	if pr.Cursor != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(pr.Cursor, "at:"))
 		if err != nil || !strings.HasPrefix(pr.Cursor, "at:") || n > len(items) {
-			return Page[T]{}, shared.BadRequest("cursor", "is not a cursor this list gave")
+			return core.Page[T]{}, shared.BadRequest("cursor", "is not a cursor this list gave")
 		}
 		i = n
 	}
@@ -38,7 +40,7 @@ func pageOf[T any](f *fakePages, items []T, pr PageRequest) (Page[T], error) {
 		limit = 100
 	}
 	end := min(i+limit, len(items))
-	p := Page[T]{Items: items[i:end]}
+	p := core.Page[T]{Items: items[i:end]}
 	if end < len(items) {
 		p.Next = "at:" + strconv.Itoa(end)
 	}
@@ -55,19 +57,19 @@ func each[T any](items []T) iter.Seq2[T, error] {
 	}
 }
 
-func (f *fakePages) ShowCallsPage(_ context.Context, _ string, _, _ time.Time, pr PageRequest) (Page[queue.CallRecord], error) {
+func (f *fakePages) ShowCallsPage(_ context.Context, _ string, _, _ time.Time, pr core.PageRequest) (core.Page[queue.CallRecord], error) {
 	return pageOf(f, f.calls, pr)
 }
-func (f *fakePages) ShowTransitionsPage(_ context.Context, _ string, _, _ time.Time, pr PageRequest) (Page[queue.Transition], error) {
+func (f *fakePages) ShowTransitionsPage(_ context.Context, _ string, _, _ time.Time, pr core.PageRequest) (core.Page[queue.Transition], error) {
 	return pageOf(f, f.ts, pr)
 }
-func (f *fakePages) ShowRecordingsPage(_ context.Context, _, _ string, pr PageRequest) (Page[queue.Recording], error) {
+func (f *fakePages) ShowRecordingsPage(_ context.Context, _, _ string, pr core.PageRequest) (core.Page[queue.Recording], error) {
 	return pageOf(f, f.recs, pr)
 }
-func (f *fakePages) CallerCallsPage(_ context.Context, _ string, pr PageRequest) (Page[queue.CallRecord], error) {
+func (f *fakePages) CallerCallsPage(_ context.Context, _ string, pr core.PageRequest) (core.Page[queue.CallRecord], error) {
 	return pageOf(f, f.calls, pr)
 }
-func (f *fakePages) ShowMessagesPage(_ context.Context, _ string, pr PageRequest) (Page[queue.ShowMessage], error) {
+func (f *fakePages) ShowMessagesPage(_ context.Context, _ string, pr core.PageRequest) (core.Page[queue.ShowMessage], error) {
 	return pageOf(f, f.msgs, pr)
 }
 func (f *fakePages) EachShowCall(context.Context, string, time.Time, time.Time) iter.Seq2[queue.CallRecord, error] {
@@ -91,8 +93,8 @@ func TestAPIPages(t *testing.T) {
 			Actor: queue.Actor{Kind: queue.ActorCaller}, Number: "+15550001"})
 		f.msgs = append(f.msgs, queue.ShowMessage{ID: int64(10 - i), Show: "morning", Author: "pat", Body: "m" + strconv.Itoa(10-i), At: at})
 	}
-	e := newEnv(t, func(c *Config) { c.Pages = f })
-	e.hist.ProfileFn = func(n string) (queue.Profile, error) { return queue.Profile{Number: n, Calls: 5}, nil }
+	e := webenv.New(t, func(c *core.Config) { c.Pages = f })
+	e.Hist.ProfileFn = func(n string) (queue.Profile, error) { return queue.Profile{Number: n, Calls: 5}, nil }
 	for _, tc := range []struct{ path, key string }{
 		{"/api/v1/shows/morning/calls?day=2025-11-26", "calls"},
 		{"/api/v1/shows/morning/transitions?day=2025-11-26", "transitions"},
@@ -106,7 +108,7 @@ func TestAPIPages(t *testing.T) {
 			if cursor != "" {
 				path += "&cursor=" + cursor
 			}
-			res, body := e.api(t, "GET", path, "producer", "")
+			res, body := e.API(t, "GET", path, "producer", "")
 			items, _ := body[tc.key].([]any)
 			if res.StatusCode != 200 || len(items) == 0 || len(items) > 2 {
 				t.Fatalf("%s: %d %v", path, res.StatusCode, body)
@@ -130,13 +132,13 @@ func TestAPIPages(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ query, field string }{{"limit=0", "limit"}, {"limit=1001", "limit"}, {"limit=ten", "limit"}, {"cursor=nope", "cursor"}} {
-		res, body := e.api(t, "GET", "/api/v1/shows/morning/calls?"+tc.query, "producer", "")
+		res, body := e.API(t, "GET", "/api/v1/shows/morning/calls?"+tc.query, "producer", "")
 		er, _ := body["error"].(map[string]any)
 		if res.StatusCode != 400 || er["field"] != tc.field {
 			t.Fatalf("%s: %d %v, want 400 naming %s", tc.query, res.StatusCode, body, tc.field)
 		}
 	}
-	req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/shows/morning/calls?format=csv&limit=1", nil)
+	req, _ := http.NewRequest("GET", e.TS.URL+"/api/v1/shows/morning/calls?format=csv&limit=1", nil)
 	req.Header.Set("Authorization", "Bearer host")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,4 +1,4 @@
-package rest
+package rest_test
 
 import (
 	"bytes"
@@ -6,14 +6,16 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/callin-radio/callin/web/rest"
 )
 
-// The README's list of API operations is made from apiOps: between these
+// The README's list of API operations is made from rest.APIOps: between these
 // markers, TestREADMEListsTheAPI wants exactly apiTable (and -update
 // writes it).
 const (
-	readmeFile  = "../README.md"
-	readmeBegin = "<!-- api operations: made from web/openapi.go by go test ./web -run TestREADMEListsTheAPI -update -->\n"
+	readmeFile  = "../../README.md"
+	readmeBegin = "<!-- api operations: made from web/rest/openapi.go by go test ./web/rest -run TestREADMEListsTheAPI -update -->\n"
 	readmeEnd   = "<!-- end of api operations -->\n"
 )
 
@@ -22,7 +24,7 @@ const (
 func apiTable() string {
 	var b strings.Builder
 	b.WriteString("| method | path (under `/api/v1`) | operationId | what |\n| --- | --- | --- | --- |\n")
-	for _, op := range apiOps {
+	for _, op := range rest.APIOps {
 		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", op.Method, op.Path, op.ID, op.Summary)
 	}
 	return b.String()
@@ -50,5 +52,5 @@ func TestREADMEListsTheAPI(t *testing.T) {
 		}
 		return
 	}
-	t.Fatalf("the README's API operations are not the document's: run go test ./web -run TestREADMEListsTheAPI -update")
+	t.Fatalf("the README's API operations are not the document's: run go test ./web/rest -run TestREADMEListsTheAPI -update")
 }
