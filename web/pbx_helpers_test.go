@@ -22,7 +22,7 @@ type phoneBook map[string]string
 
 func (p phoneBook) Phone(user string) (string, bool) { ep, ok := p[user]; return ep, ok }
 
-// signalledFeed is the real application's feed that also tells newEnv the
+// signalledFeed is the real application's feed that also tells webenv.New the
 // hub has subscribed (it waits on the fake's subCh).
 type signalledFeed struct {
 	core.Feed
@@ -52,7 +52,7 @@ func (l *logBuf) Write(p []byte) (int, error) {
 // pbxConsole runs the real application (broadcast) on the real Asterisk p,
 // as app callin with the show morning (tune sets phones, rules and
 // timeouts), waits until its node is up, and serves the console and the API
-// over it (newEnv). next reads the API's event stream until match says yes,
+// over it (webenv.New). next reads the API's event stream until match says yes,
 // failing after within.
 func pbxConsole(t *testing.T, p *pbxtest.PBX, tune func(*broadcast.Config)) (e *webenv.Env, app *broadcast.App, next func(what string, within time.Duration, match func(webtest.Event) bool) webtest.Event) {
 	t.Helper()

@@ -75,7 +75,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Click("", css(`[data-testid=login-submit]`)),
 		chromedp.WaitVisible("", css(`[data-testid=waiting-list]`)),
 	)
-	// An alert would mean a webtest.Hostile name ran as script, so it is counted;
+	// An alert would mean a hostile name ran as script, so it is counted;
 	// so is every Content-Security-Policy violation. The console asks its
 	// questions in a dialog of its own, never window.confirm.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirms = 0; window.confirm = () => { window.confirms++; return true }; window.alerts = 0; window.alert = () => { window.alerts++ }; `+

@@ -325,7 +325,7 @@ func TestScreeningWords(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", sc.State, got, tc.want)
 		}
 	}
-	// A webtest.Hostile caller ID or user name stays text.
+	// A hostile caller ID or user name stays text.
 	got := core.ScreeningWords(broadcast.Screening{State: broadcast.ScreenBusy, Caller: "\x1b[2J", Screener: "\u202esam"})
 	if strings.ContainsAny(got, "\x1b\u202e") {
 		t.Errorf("got %q, want control characters replaced", got)

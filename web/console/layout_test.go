@@ -71,7 +71,7 @@ const layoutJS = `(() => {
 // busyShow fills the fake show the way a busy hour looks: two on air (one
 // locked and muted), three ready (one picked, one with a priority), one
 // screening, a call-back entry, a blocked caller, callers with notes and
-// flags, long and webtest.Hostile names and twenty more waiting.
+// flags, long and hostile names and twenty more waiting.
 func busyShow(t *testing.T, e *webenv.Env) {
 	t.Helper()
 	ctx := t.Context()
@@ -218,7 +218,7 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 //go:embed testdata/axe.min.js
 var axeJS string
 
-// axeRun runs axe-core (vendored from the npm registry by web/vendor.sh)
+// axeRun runs axe-core (vendored from the npm registry by web/console/vendor.sh)
 // on the page and returns its serious and critical violations, described.
 const axeRun = `(async () => {
 	const res = await axe.run(document, {resultTypes: ["violations"]});

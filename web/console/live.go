@@ -19,7 +19,7 @@ type consoleShow struct {
 	render   *renderer
 	consoles *consoles
 	callers  *callerInfo
-	gone     *goneLog // recent ends, to tell a lost race who won (console_gone.go)
+	gone     *goneLog // recent ends, to tell a lost race who won (gone.go)
 }
 
 func newConsoleShow(h *core.Hub) *consoleShow {
@@ -56,7 +56,7 @@ func (cs *consoleShow) Run(ctx context.Context) {
 }
 
 // Changed asks for a render, having forgotten a caller's profile and
-// notes if they Changed.
+// notes if they changed.
 func (cs *consoleShow) Changed(c core.Change) {
 	if c.Forgot != "" {
 		cs.callers.forget(c.Forgot)

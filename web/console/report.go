@@ -133,7 +133,7 @@ func (s *Console) reportReq(r *http.Request) (*core.Hub, error) {
 
 // reportCSV downloads the report's calls or transitions as CSV
 // (GET /shows/{show}/report/calls.csv or transitions.csv, with the
-// report's day or range): the API's exports (exportCSV), for a console
+// report's day or range): the API's exports (core.ExportCSV), for a console
 // session.
 func (s *Console) reportCSV(w http.ResponseWriter, r *http.Request) {
 	h, err := s.reportReq(r)

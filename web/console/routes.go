@@ -34,7 +34,7 @@ func New(c *core.Core) *Console {
 	return ui
 }
 
-// Side is the console's Side of show key, for its hub to follow.
+// Side is the console's side of show key, for its hub to follow.
 func (s *Console) Side(key string) core.Side { return s.shows[key] }
 
 // Public are the console's routes outside the session check: its static

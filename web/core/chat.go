@@ -13,7 +13,7 @@ import (
 // ChatKeep is how many chat messages a show keeps.
 const ChatKeep = 50
 
-// ChatMsg is one message of the show chat; ID is the Chat store's (0 when
+// ChatMsg is one message of the show chat; ID is the chat store's (0 when
 // the chat is in memory only).
 type ChatMsg struct {
 	ID   int64

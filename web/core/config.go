@@ -85,12 +85,12 @@ type Config struct {
 	// client (see ClientAddr); nil: none.
 	Proxies *clientaddr.Proxies
 
-	// Actions is the table of caller Actions (default action.Table): a
+	// Actions is the table of caller actions (default action.Table): a
 	// test adds one.
 	Actions []action.Action
 
 	Retry time.Duration // wait before retrying a failed subscribe or chat load (tests shorten it)
-	// Rendered is told how many line rows each render of a role Rendered
+	// Rendered is told how many line rows each render of a role rendered
 	// rather than took from the cache (a test signal).
 	Rendered testsignal.Signal[RenderedRows]
 }

@@ -19,7 +19,7 @@ import (
 // shows' hubs, the event streams and their bounds, and the requests both
 // make: a show (hub, showReq), a caller action (callerAct, takeNext), a
 // show control through the audit (controls, show), a block and caller
-// notes (core_callers.go) and recordings (core_recordings.go).
+// notes (callers.go) and recordings (recordings.go).
 type Core struct {
 	Cfg     Config
 	Log     *slog.Logger
@@ -31,7 +31,7 @@ type Core struct {
 	Refusals limitedLog
 }
 
-// Hub finds a show's Hub, or queue.ErrNotFound.
+// Hub finds a show's hub, or queue.ErrNotFound.
 func (s *Core) Hub(r *http.Request) (*Hub, error) {
 	key := chi.URLParam(r, "show")
 	h := s.Hubs[key]
@@ -81,13 +81,13 @@ func (s *Core) TakeNext(r *http.Request) (queue.Call, error) {
 	return s.Cfg.Callers.TakeNext(r.Context(), h.Key, actor)
 }
 
-// Controls returns the show Controls for r's principal, audited: every
+// Controls returns the show controls for r's principal, audited: every
 // change is logged with who made it (control.Audit).
 func (s *Core) Controls(r *http.Request) control.Audited {
 	return control.Audit(s.Cfg.Controls, s.Log, r)
 }
 
-// Show is h's Show as a control acts on it.
+// Show is h's show as a control acts on it.
 func (s *Core) Show(h *Hub) control.Show {
 	return control.Show{Key: h.Key, Talkback: s.Cfg.Talkback[h.Key], SetAirLimit: h.setAirLimit,
 		Snapshot: func() (broadcast.Snapshot, error) { return s.Cfg.Shows.Snapshot(h.Key) }}
@@ -117,7 +117,7 @@ func (s *Core) permFor(a action.Action, h *Hub, callID string) auth.Action {
 	return a.Perm
 }
 
-// Number reads the {Number} parameter, percent-decoded (chi routes an
+// Number reads the {number} parameter, percent-decoded (chi routes an
 // escaped path as sent: "%2B1212..." is "+1212..."), and returns it as
 // callers are keyed, or a 422 naming the rule.
 func Number(r *http.Request) (string, error) {

@@ -12,16 +12,16 @@ import (
 // Hub is one show's live side that both audiences share: the show's one
 // feed (package feed), the chat (chat.go) and the on-air warning, which
 // both audiences show. Each audience keeps its own side of the show, a
-// feed subscriber that the Hub tells of what changes besides broadcast's
+// feed subscriber that the hub tells of what changes besides broadcast's
 // updates:
 //
-//   - the console's (consoleShow, console_live.go): the browser clients
-//     and their renders (consoles.go), coalesced by the renderer
+//   - the console's (package web/console: consoleShow, live.go): the
+//     browser clients and their renders (consoles.go), coalesced by the renderer
 //     (render.go) to at most one every Config.RenderEvery, each line row
 //     rendered once per change (rows.go), with the profiles and notes of
 //     the callers shown (callerinfo.go);
-//   - the API's event stream (events, api_events.go): numbered events in
-//     a ring for Last-Event-ID, and its clients.
+//   - the API's event stream (package web/rest: events, events.go):
+//     numbered events in a ring for Last-Event-ID, and its clients.
 //
 // It knows the server's configuration, not the server, nor what an
 // audience does with a change.
@@ -38,7 +38,7 @@ type Hub struct {
 	airLimit time.Duration
 }
 
-// Side is one audience's Side of a show: a subscriber of the show's feed,
+// Side is one audience's side of a show: a subscriber of the show's feed,
 // told of the show's other changes, served until the hub stops (and then
 // ending its clients).
 type Side interface {

@@ -22,7 +22,7 @@ import (
 )
 
 // The automation API's handlers: each reads, checks and acts with early
-// returns, then answers through reply (JSON) or apiFail. The route table
+// returns, then answers through reply (JSON) or APIFail. The route table
 // is in server.go, the JSON types and the document in package api (with
 // the conversions from the domain in package web/api/from and the caller actions'
 // operations in openapi.go).

@@ -246,7 +246,7 @@ func (h *events) Run(ctx context.Context) {
 }
 
 // Changed sends a chat message, or the show's settings when the on-air
-// warning Changed; the API shows no other change of the hub's.
+// warning changed; the API shows no other change of the hub's.
 func (h *events) Changed(c core.Change) {
 	if c.Chat != nil {
 		h.publish("chat", messageOf(*c.Chat))

@@ -14,7 +14,7 @@ import (
 
 // TestAPIShowNodes: a show across nodes lists its nodes and studio in
 // the show (GET), each caller its node; a show on one node has neither,
-// as before. Every exchange is validated against the document (newEnv).
+// as before. Every exchange is validated against the document (webenv.New).
 func TestAPIShowNodes(t *testing.T) {
 	e := webenv.New(t)
 	_, one := e.API(t, "GET", "/api/v1/shows/morning", "host", "")

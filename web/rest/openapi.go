@@ -13,9 +13,9 @@ import (
 // the caller actions' operations come from the table of caller actions.
 // TestOpenAPIMatchesRoutes checks it against the router both ways, the
 // API tests validate every request the service accepts and every answer
-// it gives against it (openapi_test.go), and the committed copy
-// apiclient/openapi.json, from which the Go client is generated, must
-// equal it (TestOpenAPIFileCurrent).
+// it gives against it (webenv.ValidateAPI, in every test of a whole
+// Server), and the committed copy apiclient/openapi.json, from which the
+// Go client is generated, must equal it (TestOpenAPIFileCurrent).
 
 // apiOps is every operation of /api/v1 with the table of caller actions.
 var apiOps = apiOpsFor(action.Table)

@@ -27,7 +27,7 @@ func New(c *core.Core) *API {
 	return a
 }
 
-// Side is the API's Side of show key (its event stream), for its hub to
+// Side is the API's side of show key (its event stream), for its hub to
 // follow.
 func (s *API) Side(key string) core.Side { return s.events[key] }
 
