@@ -140,7 +140,7 @@ func (s *SyncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
-// Records returns the JSON log Records with message msg.
+// Records returns the JSON log records with message msg.
 func (s *SyncBuffer) Records(t *testing.T, msg string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,6 +12,8 @@ import (
 	"github.com/callin-radio/callin/web/webtest"
 )
 
+// EventsRequest opens the API's event stream of "morning" as the host
+// token, resuming after lastID ("" for none).
 func (e *Env) EventsRequest(t *testing.T, lastID string) *http.Request {
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", e.TS.URL+"/api/v1/shows/morning/events", nil)
 	req.Header.Set("Authorization", "Bearer host")
@@ -21,6 +23,7 @@ func (e *Env) EventsRequest(t *testing.T, lastID string) *http.Request {
 	return req
 }
 
+// TransitionOf is the transition an event of the stream carries.
 func TransitionOf(t *testing.T, ev webtest.Event) queue.Transition {
 	t.Helper()
 	var tr queue.Transition
