@@ -157,6 +157,8 @@ func (s *SyncBuffer) Records(t *testing.T, msg string) []map[string]any {
 	return out
 }
 
+// Hostile is a caller name or text that would run as script if it were
+// not escaped.
 const Hostile = `<script>alert(1)</script>`
 
 // IDs joins the calls' ids.
