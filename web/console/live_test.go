@@ -89,7 +89,7 @@ func TestBrowserActsDuringUpdates(t *testing.T) {
 		if _, err := e.Notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550001", Topic: fmt.Sprint("topic ", arrivals)}, "sam"); err != nil {
 			t.Error(err)
 		}
-		e.Srv.Hubs["morning"].Forget("+15550001")
+		e.Srv.CallerChanged("+15550001")
 	}
 	// waitCount waits until the fake has been asked for action n times.
 	waitCount := func(step, action string, n int) {
@@ -239,7 +239,7 @@ func changeNotes(t *testing.T, e *webenv.Env, number, topic string) {
 	if _, err := e.Notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: number, Topic: topic}, "sam"); err != nil {
 		t.Fatal(err)
 	}
-	e.Srv.Hubs["morning"].Forget(number)
+	e.Srv.CallerChanged(number)
 }
 
 // press clicks the element sel as a hand does: the button goes down,
@@ -293,7 +293,7 @@ func TestBrowserUpdatesKeepState(t *testing.T) {
 		if _, err := e.Notes.WriteCallerNotes(t.Context(), queue.CallerNotes{Number: "+15550002", Topic: fmt.Sprint("changed ", i)}, "sam"); err != nil {
 			t.Fatal(err)
 		}
-		e.Srv.Hubs["morning"].Forget("+15550002")
+		e.Srv.CallerChanged("+15550002")
 		e.App.Arrive(fmt.Sprintf("n%d", i), fmt.Sprintf("+1555999%d", i), "Newcomer")
 		if err := chromedp.Do(ctx, chromedp.WaitVisible("", css(fmt.Sprintf(`%s [data-testid=topic]`, row)))); err != nil {
 			t.Fatal(err)
