@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"github.com/callin-radio/callin/web/action"
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/core"
+	"github.com/callin-radio/callin/web/rest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 )
@@ -60,30 +63,30 @@ func TestTrivialActionEverywhere(t *testing.T) {
 		May:    func(c queue.Call) bool { return c.State == queue.StateWaiting },
 		Op:     action.Op{ID: "waveAtCaller", Who: api.WhoScreen, Desc: "Wave at a waiting caller."},
 		Button: action.Button{Label: "Wave", Key: "v"}, Label: "Waved",
-		Do: func(_ context.Context, _ Callers, _, id string, _ queue.Actor, _ action.Input) (queue.Call, error) {
+		Do: func(_ context.Context, _ core.Callers, _, id string, _ queue.Actor, _ action.Input) (queue.Call, error) {
 			waved.Add(1)
 			return queue.Call{ID: id, Number: "+15550001", State: queue.StateWaiting}, nil
 		}}
 	acts := append(append([]action.Action{}, action.Table...), wave)
-	e := newEnv(t, func(c *Config) { c.actions = acts })
-	e.app.Arrive("c1", "+15550001", "Ann")
+	e := webenv.New(t, func(c *core.Config) { c.Actions = acts })
+	e.App.Arrive("c1", "+15550001", "Ann")
 
 	t.Run("Console", func(t *testing.T) {
-		_, page := e.console(t, "GET", "/shows/morning", "screener", "", false)
+		_, page := e.Console(t, "GET", "/shows/morning", "screener", "", false)
 		if !strings.Contains(page, `data-testid="act-wave"`) || !strings.Contains(page, `data-key="v"`) {
 			t.Fatalf("the screener's console has no Wave button")
 		}
-		if _, page := e.console(t, "GET", "/shows/morning", "host", "", false); strings.Contains(page, `act-wave`) {
+		if _, page := e.Console(t, "GET", "/shows/morning", "host", "", false); strings.Contains(page, `act-wave`) {
 			t.Fatalf("the host's console has a Wave button; hosts may not write notes")
 		}
-		res, flash := e.console(t, "POST", "/shows/morning/callers/c1/wave", "screener", "x=1", true)
+		res, flash := e.Console(t, "POST", "/shows/morning/callers/c1/wave", "screener", "x=1", true)
 		if res.StatusCode != http.StatusOK || !strings.Contains(flash, "Waved") {
 			t.Fatalf("console wave: %d %q", res.StatusCode, flash)
 		}
 	})
 	t.Run("Route", func(t *testing.T) {
 		found := false
-		chi.Walk(e.srv.Handler().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		chi.Walk(e.Srv.Handler().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 			found = found || method == "POST" && route == "/api/v1/shows/{show}/callers/{call}/wave"
 			return nil
 		})
@@ -91,10 +94,10 @@ func TestTrivialActionEverywhere(t *testing.T) {
 			t.Fatal("no API route for wave")
 		}
 		before := waved.Load()
-		if res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/wave", "producer", ""); res.StatusCode != 200 || body["id"] != "c1" {
+		if res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/c1/wave", "producer", ""); res.StatusCode != 200 || body["id"] != "c1" {
 			t.Fatalf("API wave: %d %v", res.StatusCode, body)
 		}
-		if res, _ := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/wave", "host", ""); res.StatusCode != 403 {
+		if res, _ := e.API(t, "POST", "/api/v1/shows/morning/callers/c1/wave", "host", ""); res.StatusCode != 403 {
 			t.Fatalf("API wave as host: %d, want 403", res.StatusCode)
 		}
 		if waved.Load() != before+1 {
@@ -102,13 +105,13 @@ func TestTrivialActionEverywhere(t *testing.T) {
 		}
 	})
 	t.Run("OpenAPI", func(t *testing.T) {
-		_, doc := e.api(t, "GET", "/api/v1/openapi.json", "", "")
+		_, doc := e.API(t, "GET", "/api/v1/openapi.json", "", "")
 		item, _ := doc["paths"].(map[string]any)["/shows/{show}/callers/{call}/wave"].(map[string]any)
 		post, _ := item["post"].(map[string]any)
 		if post["operationId"] != "waveAtCaller" {
 			t.Fatalf("the served document's wave operation: %v", item)
 		}
-		b, _ := jsonBytes(openAPIFor(docHost, acts))
+		b, _ := jsonBytes(rest.OpenAPIFor(api.DocHost, acts))
 		d, err := openapi3.NewLoader().LoadFromData(b)
 		if err == nil {
 			err = d.Validate(context.Background())
@@ -119,7 +122,7 @@ func TestTrivialActionEverywhere(t *testing.T) {
 	})
 	t.Run("Me", func(t *testing.T) {
 		for role, want := range map[string]bool{"screener": true, "producer": true, "host": false} {
-			_, me := e.api(t, "GET", "/api/v1/me", role, "")
+			_, me := e.API(t, "GET", "/api/v1/me", role, "")
 			has := false
 			for _, a := range me["caller_actions"].([]any) {
 				has = has || a.(map[string]any)["action"] == "wave"
@@ -134,8 +137,8 @@ func TestTrivialActionEverywhere(t *testing.T) {
 // TestMe: GET /me says who the token is, its role's permissions and the
 // caller actions it may take, and on which callers.
 func TestMe(t *testing.T) {
-	e := newEnv(t)
-	res, me := e.api(t, "GET", "/api/v1/me", "screener", "")
+	e := webenv.New(t)
+	res, me := e.API(t, "GET", "/api/v1/me", "screener", "")
 	if res.StatusCode != 200 || me["role"] != "screener" || me["kind"] != "token" {
 		t.Fatalf("/me: %d %v", res.StatusCode, me)
 	}
@@ -153,10 +156,10 @@ func TestMe(t *testing.T) {
 			t.Errorf("screener's %s: %q, want %q", a, callers[a], w)
 		}
 	}
-	if _, me := e.api(t, "GET", "/api/v1/me", "host", ""); !strings.Contains(strings.Join(toStrings(me["permissions"]), ","), "drop_on_air") {
+	if _, me := e.API(t, "GET", "/api/v1/me", "host", ""); !strings.Contains(strings.Join(toStrings(me["permissions"]), ","), "drop_on_air") {
 		t.Errorf("host's permissions: %v", me["permissions"])
 	}
-	if res, _ := e.api(t, "GET", "/api/v1/me", "", ""); res.StatusCode != 401 {
+	if res, _ := e.API(t, "GET", "/api/v1/me", "", ""); res.StatusCode != 401 {
 		t.Errorf("/me without a token: %d, want 401", res.StatusCode)
 	}
 }

@@ -7,16 +7,17 @@ import (
 
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/core"
 )
 
 // The real implementations satisfy web's interfaces as they are; the
 // store's are checked in cmd/callin, which wires it.
 var (
-	_ Shows    = (*broadcast.App)(nil)
-	_ Callers  = (*broadcast.App)(nil)
-	_ Controls = (*broadcast.App)(nil)
-	_ Auth     = (*auth.Service)(nil)
-	_ Blocks   = (*broadcast.App)(nil)
+	_ core.Shows    = (*broadcast.App)(nil)
+	_ core.Callers  = (*broadcast.App)(nil)
+	_ core.Controls = (*broadcast.App)(nil)
+	_ core.Auth     = (*auth.Service)(nil)
+	_ core.Blocks   = (*broadcast.App)(nil)
 )
 
 // TestNoStorageDeps: web knows the domain's read models, not the store

@@ -1,8 +1,6 @@
-package web
+package web_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,67 +12,70 @@ import (
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 func TestChatKeptInStore(t *testing.T) {
 	t.Run("LoadedOnStart", func(t *testing.T) {
 		chat := &webtest.Chat{At: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC)}
-		for i := range chatKeep + 5 {
+		for i := range core.ChatKeep + 5 {
 			if _, err := chat.AddShowMessage(t.Context(), "morning", "screener", fmt.Sprintf("old message %d", i)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		chat.AddShowMessage(t.Context(), "evening", "x", "another show's message")
-		e := newEnv(t, func(c *Config) { c.Chat = chat })
-		s := webtest.OpenSSE(t, e.liveRequest(t, "host"))
-		ev := s.Next(t, webtest.Named("chat", fmt.Sprintf("old message %d", chatKeep+4)))
+		e := webenv.New(t, func(c *core.Config) { c.Chat = chat })
+		s := webtest.OpenSSE(t, e.LiveRequest(t, "host"))
+		ev := s.Next(t, webtest.Named("chat", fmt.Sprintf("old message %d", core.ChatKeep+4)))
 		if strings.Contains(ev.Data, "old message 4<") || !strings.Contains(ev.Data, "old message 5<") {
-			t.Fatalf("want the last %d messages: %s", chatKeep, ev.Data)
+			t.Fatalf("want the last %d messages: %s", core.ChatKeep, ev.Data)
 		}
 		if strings.Contains(ev.Data, "another show") {
 			t.Fatalf("another show's message in the chat: %s", ev.Data)
 		}
-		_, body := e.console(t, "GET", "/shows/morning", "host", "", false)
-		if !strings.Contains(body, fmt.Sprintf("old message %d<", chatKeep+4)) {
+		_, body := e.Console(t, "GET", "/shows/morning", "host", "", false)
+		if !strings.Contains(body, fmt.Sprintf("old message %d<", core.ChatKeep+4)) {
 			t.Fatal("the page lacks the stored chat")
 		}
 	})
 	t.Run("PostedIsStoredAndSent", func(t *testing.T) {
-		e := newEnv(t)
-		s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+		e := webenv.New(t)
+		s := webtest.OpenSSE(t, e.LiveRequest(t, "producer"))
 		s.Next(t, webtest.Named("chat"))
-		if res, body := e.console(t, "POST", "/shows/morning/chat", "host", "text="+url.QueryEscape(hostile), true); res.StatusCode != 200 {
+		if res, body := e.Console(t, "POST", "/shows/morning/chat", "host", "text="+url.QueryEscape(webtest.Hostile), true); res.StatusCode != 200 {
 			t.Fatalf("chat: %d %s", res.StatusCode, body)
 		}
 		ev := s.Next(t, webtest.Named("chat", "alert(1)"))
-		if strings.Contains(ev.Data, hostile) || !strings.Contains(ev.Data, "<b>host</b>") {
+		if strings.Contains(ev.Data, webtest.Hostile) || !strings.Contains(ev.Data, "<b>host</b>") {
 			t.Fatalf("chat fragment: %s", ev.Data)
 		}
-		got, _ := e.chat.ShowMessages(t.Context(), "morning", 10)
-		if len(got) != 1 || got[0].Author != "host" || got[0].Body != hostile {
+		got, _ := e.Chat.ShowMessages(t.Context(), "morning", 10)
+		if len(got) != 1 || got[0].Author != "host" || got[0].Body != webtest.Hostile {
 			t.Fatalf("stored %+v, want one message by host", got)
 		}
 	})
 	t.Run("ErrStoreDown", func(t *testing.T) {
-		e := newEnv(t)
-		e.chat.Mu.Lock()
-		e.chat.AddFn = func(string, string, string) error { return errors.New("connection refused") }
-		e.chat.Mu.Unlock()
-		res, body := e.console(t, "POST", "/shows/morning/chat", "host", "text=hello", true)
+		e := webenv.New(t)
+		e.Chat.Mu.Lock()
+		e.Chat.AddFn = func(string, string, string) error { return errors.New("connection refused") }
+		e.Chat.Mu.Unlock()
+		res, body := e.Console(t, "POST", "/shows/morning/chat", "host", "text=hello", true)
 		if res.StatusCode != 500 || !strings.Contains(body, "flash err") {
 			t.Fatalf("got %d %s", res.StatusCode, body)
 		}
-		if _, body := e.console(t, "GET", "/shows/morning", "host", "", false); strings.Contains(body, "hello") {
+		if _, body := e.Console(t, "GET", "/shows/morning", "host", "", false); strings.Contains(body, "hello") {
 			t.Fatal("an unstored message is shown")
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		e := newEnv(t)
-		e.chat.Mu.Lock()
-		e.chat.AddFn = func(string, string, string) error { return fmt.Errorf("add: %w", queue.ErrInvalid) }
-		e.chat.Mu.Unlock()
-		if res, _ := e.console(t, "POST", "/shows/morning/chat", "host", "text=hello", true); res.StatusCode != 422 {
+		e := webenv.New(t)
+		e.Chat.Mu.Lock()
+		e.Chat.AddFn = func(string, string, string) error { return fmt.Errorf("add: %w", queue.ErrInvalid) }
+		e.Chat.Mu.Unlock()
+		if res, _ := e.Console(t, "POST", "/shows/morning/chat", "host", "text=hello", true); res.StatusCode != 422 {
 			t.Fatalf("got %d, want 422", res.StatusCode)
 		}
 	})
@@ -92,14 +93,14 @@ func TestChatKeptInStore(t *testing.T) {
 			}
 			return nil
 		}
-		e := newEnv(t, func(c *Config) { c.Chat = chat; c.retry = time.Millisecond })
-		s := webtest.OpenSSE(t, e.liveRequest(t, "host"))
+		e := webenv.New(t, func(c *core.Config) { c.Chat = chat; c.Retry = time.Millisecond })
+		s := webtest.OpenSSE(t, e.LiveRequest(t, "host"))
 		s.Next(t, webtest.Named("chat", "before the restart"))
 	})
 	t.Run("InMemoryWithoutChat", func(t *testing.T) {
-		e := newEnv(t, func(c *Config) { c.Chat = nil })
-		s := webtest.OpenSSE(t, e.liveRequest(t, "host"))
-		if res, _ := e.console(t, "POST", "/shows/morning/chat", "host", "text=hello", true); res.StatusCode != 200 {
+		e := webenv.New(t, func(c *core.Config) { c.Chat = nil })
+		s := webtest.OpenSSE(t, e.LiveRequest(t, "host"))
+		if res, _ := e.Console(t, "POST", "/shows/morning/chat", "host", "text=hello", true); res.StatusCode != 200 {
 			t.Fatalf("chat: %d", res.StatusCode)
 		}
 		s.Next(t, webtest.Named("chat", "hello"))
@@ -107,30 +108,30 @@ func TestChatKeptInStore(t *testing.T) {
 }
 
 func TestCallerSearch(t *testing.T) {
-	e := newEnv(t)
+	e := webenv.New(t)
 	var asked []string
-	e.hist.SearchFn = func(q string, limit int) ([]postgres.Profile, error) {
+	e.Hist.SearchFn = func(q string, limit int) ([]postgres.Profile, error) {
 		asked = append(asked, q)
-		if limit != searchLimit {
-			t.Errorf("limit %d, want %d", limit, searchLimit)
+		if limit != core.SearchLimit {
+			t.Errorf("limit %d, want %d", limit, core.SearchLimit)
 		}
 		if q == "nobody" {
 			return nil, nil
 		}
 		return []postgres.Profile{
-			{Number: "+15550001", Name: hostile, Calls: 3, OnAir: 1, Notes: `"><img src=x onerror=alert(2)>`},
+			{Number: "+15550001", Name: webtest.Hostile, Calls: 3, OnAir: 1, Notes: `"><img src=x onerror=alert(2)>`},
 			{Number: "+15550002", Name: "Bob", Blocked: true},
 		}, nil
 	}
 	t.Run("OK", func(t *testing.T) {
-		res, body := e.console(t, "GET", "/callers?q="+url.QueryEscape(" 555 "), "screener", "", false)
+		res, body := e.Console(t, "GET", "/callers?q="+url.QueryEscape(" 555 "), "screener", "", false)
 		if res.StatusCode != 200 || strings.Count(body, `data-testid="search-row"`) != 2 {
 			t.Fatalf("got %d %s", res.StatusCode, body)
 		}
 		if asked[len(asked)-1] != "555" {
 			t.Fatalf("searched %q, want 555", asked[len(asked)-1])
 		}
-		for _, bad := range []string{hostile, "<img src=x"} {
+		for _, bad := range []string{webtest.Hostile, "<img src=x"} {
 			if strings.Contains(body, bad) {
 				t.Fatalf("page contains unescaped %q", bad)
 			}
@@ -143,25 +144,25 @@ func TestCallerSearch(t *testing.T) {
 	})
 	t.Run("FormOnly", func(t *testing.T) {
 		n := len(asked)
-		res, body := e.console(t, "GET", "/callers", "host", "", false)
+		res, body := e.Console(t, "GET", "/callers", "host", "", false)
 		if res.StatusCode != 200 || !strings.Contains(body, `data-testid="search-form"`) || len(asked) != n {
 			t.Fatalf("got %d, %d searches; %s", res.StatusCode, len(asked)-n, body)
 		}
 	})
 	t.Run("NoMatch", func(t *testing.T) {
-		_, body := e.console(t, "GET", "/callers?q=nobody", "host", "", false)
+		_, body := e.Console(t, "GET", "/callers?q=nobody", "host", "", false)
 		if !strings.Contains(body, `data-testid="search-empty"`) {
 			t.Fatalf("no 'no match' message: %s", body)
 		}
 	})
 	t.Run("ErrTooLong", func(t *testing.T) {
-		if res, _ := e.console(t, "GET", "/callers?q="+strings.Repeat("9", maxSearch+1), "host", "", false); res.StatusCode != 422 {
+		if res, _ := e.Console(t, "GET", "/callers?q="+strings.Repeat("9", api.MaxSearch+1), "host", "", false); res.StatusCode != 422 {
 			t.Fatalf("got %d, want 422", res.StatusCode)
 		}
 	})
 	t.Run("ErrNoHistory", func(t *testing.T) {
-		e := newEnv(t, func(c *Config) { c.History = nil })
-		res, body := e.console(t, "GET", "/callers?q=555", "host", "", false)
+		e := webenv.New(t, func(c *core.Config) { c.History = nil })
+		res, body := e.Console(t, "GET", "/callers?q=555", "host", "", false)
 		if res.StatusCode != 404 || strings.Contains(body, `data-testid="nav-callers"`) {
 			t.Fatalf("got %d; the header links a search that cannot work", res.StatusCode)
 		}
@@ -169,27 +170,27 @@ func TestCallerSearch(t *testing.T) {
 }
 
 func TestDropWithGoodbye(t *testing.T) {
-	e := newEnv(t)
-	e.app.Arrive("c1", "+15550001", "Ann")
-	e.app.Arrive("c2", "+15550002", "Bob")
-	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+	e := webenv.New(t)
+	e.App.Arrive("c1", "+15550001", "Ann")
+	e.App.Arrive("c2", "+15550002", "Bob")
+	_, page := e.Console(t, "GET", "/shows/morning", "producer", "", false)
 	if !strings.Contains(page, `data-testid="act-drop-goodbye"`) || !strings.Contains(page, `data-vals="{&#34;goodbye&#34;:&#34;1&#34;}"`) {
 		t.Fatal("no goodbye button sending goodbye=1")
 	}
-	res, body := e.console(t, "POST", "/shows/morning/callers/c1/drop", "producer", "goodbye=1", true)
+	res, body := e.Console(t, "POST", "/shows/morning/callers/c1/drop", "producer", "goodbye=1", true)
 	if res.StatusCode != 200 || !strings.Contains(body, "after the goodbye") {
 		t.Fatalf("got %d %s", res.StatusCode, body)
 	}
-	e.app.Mu.Lock()
-	got := e.app.LastDrop.Goodbye
-	e.app.Mu.Unlock()
+	e.App.Mu.Lock()
+	got := e.App.LastDrop.Goodbye
+	e.App.Mu.Unlock()
 	if !got {
 		t.Fatal("the drop did not ask for the goodbye")
 	}
-	e.console(t, "POST", "/shows/morning/callers/c2/drop", "producer", "", true)
-	e.app.Mu.Lock()
-	got = e.app.LastDrop.Goodbye
-	e.app.Mu.Unlock()
+	e.Console(t, "POST", "/shows/morning/callers/c2/drop", "producer", "", true)
+	e.App.Mu.Lock()
+	got = e.App.LastDrop.Goodbye
+	e.App.Mu.Unlock()
 	if got {
 		t.Fatal("a plain drop asked for the goodbye")
 	}
@@ -198,58 +199,29 @@ func TestDropWithGoodbye(t *testing.T) {
 // TestDropNotOnAir: a role that may drop only waiting callers has broadcast
 // refuse the drop atomically if the caller went on air meanwhile.
 func TestDropNotOnAir(t *testing.T) {
-	e := newEnv(t)
+	e := webenv.New(t)
 	for i, tc := range []struct {
 		role string
 		want bool
 	}{{"screener", true}, {"producer", false}} {
 		id := fmt.Sprintf("c%d", i)
-		e.app.Arrive(id, fmt.Sprintf("+1555000%d", i), "Ann")
-		res, _ := e.api(t, "POST", "/api/v1/shows/morning/callers/"+id+"/drop", tc.role, "{}")
+		e.App.Arrive(id, fmt.Sprintf("+1555000%d", i), "Ann")
+		res, _ := e.API(t, "POST", "/api/v1/shows/morning/callers/"+id+"/drop", tc.role, "{}")
 		if res.StatusCode != 200 {
 			t.Fatalf("%s drop: %d", tc.role, res.StatusCode)
 		}
-		e.app.Mu.Lock()
-		got := e.app.LastDrop.NotOnAir
-		e.app.Mu.Unlock()
+		e.App.Mu.Lock()
+		got := e.App.LastDrop.NotOnAir
+		e.App.Mu.Unlock()
 		if got != tc.want {
 			t.Errorf("%s: NotOnAir %t, want %t", tc.role, got, tc.want)
 		}
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// records returns the JSON log records with message msg.
-func (s *syncBuffer) records(t *testing.T, msg string) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(s.b.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if rec["msg"] == msg {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
 func TestShowControlsAreLoggedWithWho(t *testing.T) {
-	var logs syncBuffer
-	e := newEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	var logs webtest.SyncBuffer
+	e := webenv.New(t, func(c *core.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	steps := []struct {
 		path, form string
 		want       map[string]any
@@ -261,17 +233,17 @@ func TestShowControlsAreLoggedWithWho(t *testing.T) {
 		{"air-limit", "minutes=7", map[string]any{"action": "air_limit", "minutes": 7.0}},
 	}
 	for _, st := range steps {
-		if res, body := e.console(t, "POST", "/shows/morning/controls/"+st.path, "producer", st.form, true); res.StatusCode != 200 {
+		if res, body := e.Console(t, "POST", "/shows/morning/controls/"+st.path, "producer", st.form, true); res.StatusCode != 200 {
 			t.Fatalf("%s: %d %s", st.path, res.StatusCode, body)
 		}
 	}
-	if res, _ := e.api(t, "PUT", "/api/v1/shows/morning/lines", "producer", `{"open":true}`); res.StatusCode != 200 {
+	if res, _ := e.API(t, "PUT", "/api/v1/shows/morning/lines", "producer", `{"open":true}`); res.StatusCode != 200 {
 		t.Fatalf("API lines: %d", res.StatusCode)
 	}
-	e.app.ControlFn = func(string) error { return fmt.Errorf("x: %w", queue.ErrConflict) }
-	e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true)
+	e.App.ControlFn = func(string) error { return fmt.Errorf("x: %w", queue.ErrConflict) }
+	e.Console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true)
 
-	recs := logs.records(t, "web: show control")
+	recs := logs.Records(t, "web: show control")
 	if len(recs) != len(steps)+1 {
 		t.Fatalf("%d control records, want %d: %v", len(recs), len(steps)+1, recs)
 	}
@@ -289,7 +261,7 @@ func TestShowControlsAreLoggedWithWho(t *testing.T) {
 	if api := recs[len(steps)]; api["user"] != "bot-producer" || api["kind"] != "token" || api["open"] != true {
 		t.Errorf("API lines record: %v", api)
 	}
-	failed := logs.records(t, "web: show control failed")
+	failed := logs.Records(t, "web: show control failed")
 	if len(failed) != 1 || failed[0]["action"] != "talkback" || failed[0]["user"] != "producer" || failed[0]["err"] == nil {
 		t.Fatalf("failed control records: %v", failed)
 	}
@@ -298,13 +270,13 @@ func TestShowControlsAreLoggedWithWho(t *testing.T) {
 // TestCallHostIsLogged: calling the host phone onto the air, from the
 // console or the API, goes through the audit like every other control.
 func TestCallHostIsLogged(t *testing.T) {
-	var logs syncBuffer
-	e := newEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
-	e.console(t, "POST", "/shows/morning/controls/call-host", "producer", "", true)
-	e.api(t, "POST", "/api/v1/shows/morning/host/call", "producer", "")
+	var logs webtest.SyncBuffer
+	e := webenv.New(t, func(c *core.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	e.Console(t, "POST", "/shows/morning/controls/call-host", "producer", "", true)
+	e.API(t, "POST", "/api/v1/shows/morning/host/call", "producer", "")
 	var n int
 	for _, msg := range []string{"web: show control", "web: show control failed"} {
-		for _, rec := range logs.records(t, msg) {
+		for _, rec := range logs.Records(t, msg) {
 			if rec["action"] == "call_host" && rec["show"] == "morning" {
 				n++
 			}

@@ -2,16 +2,15 @@ package web
 
 import (
 	"context"
-	"io/fs"
-	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -43,7 +42,7 @@ func (s *Server) hostAllowed(host string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
-	for _, a := range s.cfg.AllowedHosts {
+	for _, a := range s.Cfg.AllowedHosts {
 		if a == "*" || strings.TrimSuffix(strings.ToLower(a), ".") == host {
 			return true
 		}
@@ -58,8 +57,8 @@ func (s *Server) hostAllowed(host string) bool {
 func (s *Server) hosts(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
-			s.refusals.log(s.log, "web: request for a host not allowed", "host", r.Host, "path", r.URL.Path)
-			s.writeJSON(w, r, http.StatusMisdirectedRequest, api.Error{Error: api.ErrorBody{Code: api.CodeBadRequest,
+			s.Refusals.Log(s.Log, "web: request for a host not allowed", "host", r.Host, "path", r.URL.Path)
+			s.WriteJSON(w, r, http.StatusMisdirectedRequest, api.Error{Error: api.ErrorBody{Code: api.CodeBadRequest,
 				Message: "this server does not answer for that host name (see --allowed-hosts)", Field: "Host"}})
 			return
 		}
@@ -108,54 +107,73 @@ func (h *headWriter) Flush() {
 
 func (h *headWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
-// staticFiles serves the files of fsys and nothing else: a folder (a path
-// ending in / or naming a directory) is 404, not a listing.
-func staticFiles(fsys fs.FS) http.Handler {
-	files := http.FileServerFS(fsys)
+// recoverer turns a panic into a logged stack and a JSON 500 without
+// details. http.ErrAbortHandler is re-panicked, as net/http expects.
+func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, "/")
-		if name == "" || strings.HasSuffix(name, "/") {
-			http.NotFound(w, r)
-			return
-		}
-		if st, err := fs.Stat(fsys, name); err != nil || st.IsDir() {
-			http.NotFound(w, r)
-			return
-		}
-		files.ServeHTTP(w, r)
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.Log.Error("web: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.WriteJSON(w, r, http.StatusInternalServerError,
+				api.Error{Error: api.ErrorBody{Code: api.CodeInternal, Message: "internal error"}})
+		}()
+		next.ServeHTTP(w, r)
 	})
 }
 
-// refusalEvery is the most often a kind of refusal is logged: a flood
-// of refused streams or hosts fills no log, the count of those not
-// logged is in the next line.
-const refusalEvery = 10 * time.Second
-
-// limitedLog logs a line per message at most every refusalEvery, at
-// warning level, counting the ones it leaves out. It reads the wall
-// clock, not Config.Now: it paces the log, which is in real time.
-type limitedLog struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-	left map[string]int
+// bound is middleware that holds every request body to MaxBodyBytes and
+// refuses multipart bodies, before any handler parses a form: Go's
+// defaults would keep 32 MB of a multipart form in memory, before the
+// login even looks at it.
+func (s *Server) bound(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			if mt, _, _ := mime.ParseMediaType(ct); mt == "multipart/form-data" {
+				w.Header().Set("Connection", "close")
+				s.APIFail(w, r, &shared.InputError{Status: http.StatusUnsupportedMediaType, Field: "body", Message: "multipart bodies are not accepted; send application/x-www-form-urlencoded or JSON"})
+				return
+			}
+		}
+		if r.ContentLength > s.Limits.MaxBodyBytes {
+			w.Header().Set("Connection", "close")
+			s.APIFail(w, r, shared.TooLarge(s.Limits.MaxBodyBytes))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.Limits.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
-func (l *limitedLog) log(log *slog.Logger, msg string, args ...any) {
-	now := time.Now()
-	l.mu.Lock()
-	if l.last == nil {
-		l.last, l.left = map[string]time.Time{}, map[string]int{}
-	}
-	if now.Sub(l.last[msg]) < refusalEvery {
-		l.left[msg]++
-		l.mu.Unlock()
-		return
-	}
-	left := l.left[msg]
-	l.last[msg], l.left[msg] = now, 0
-	l.mu.Unlock()
-	if left > 0 {
-		args = append(args, "not_logged_since_last", left)
-	}
-	log.Warn(msg, args...)
+// Security headers of every answer. The console loads scripts and styles
+// from /static only, so the policy allows nothing inline (htmx runs with
+// allowEval off, see layout.templ); no page may be framed; a link out of
+// the console carries no referrer (pages have phone numbers in their
+// paths).
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// secure is middleware that sets the security headers, and forbids caching
+// of everything but /static: pages and API answers carry phone numbers.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if !isStatic(r.URL.Path) {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
+
+func isStatic(path string) bool { return strings.HasPrefix(path, "/static/") }

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bytes"
@@ -14,7 +14,9 @@ import (
 
 	"github.com/callin-radio/callin/postgres"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // The tests of issue 10 ("Hostile clients") that web answers alone, on
@@ -26,34 +28,34 @@ import (
 // stream at once, and no other.
 func TestStreamsEndWithTheirCredentials(t *testing.T) {
 	t.Run("RevokedToken", func(t *testing.T) {
-		e := newEnv(t, func(c *Config) { c.Limits.StreamRecheck = 20 * time.Millisecond })
-		s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
-		other, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/shows/morning/events", nil)
+		e := webenv.New(t, func(c *core.Config) { c.Limits.StreamRecheck = 20 * time.Millisecond })
+		s := webtest.OpenSSE(t, e.EventsRequest(t, ""))
+		other, _ := http.NewRequestWithContext(t.Context(), "GET", e.TS.URL+"/api/v1/shows/morning/events", nil)
 		other.Header.Set("Authorization", "Bearer producer")
 		keep := webtest.OpenSSE(t, other)
-		e.app.Arrive("c1", "+15550001", "Ann")
+		e.App.Arrive("c1", "+15550001", "Ann")
 		s.Next(t, webtest.Named("transition"))
-		e.auth.Revoke("t:host")
+		e.Auth.Revoke("t:host")
 		if ev := s.Next(t, webtest.Named("end")); !strings.Contains(ev.Data, "no longer valid") {
 			t.Errorf("end event: %q", ev.Data)
 		}
 		s.WaitEnded(t)
-		e.app.Arrive("c2", "+15550002", "Bob")
+		e.App.Arrive("c2", "+15550002", "Bob")
 		for _, id := range []string{"c1", "c2"} { // arrive and join: two transitions a call
 			for range 2 {
-				if tr := transitionOf(t, keep.Next(t, webtest.Named("transition"))); tr.CallID != id {
+				if tr := webenv.TransitionOf(t, keep.Next(t, webtest.Named("transition"))); tr.CallID != id {
 					t.Fatalf("the other token's stream: got %s, want %s", tr.CallID, id)
 				}
 			}
 		}
 	})
 	t.Run("Logout", func(t *testing.T) {
-		e := newEnv(t, func(c *Config) { c.Limits.StreamRecheck = time.Hour })
-		s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
-		keep := webtest.OpenSSE(t, e.liveRequest(t, "host"))
+		e := webenv.New(t, func(c *core.Config) { c.Limits.StreamRecheck = time.Hour })
+		s := webtest.OpenSSE(t, e.LiveRequest(t, "producer"))
+		keep := webtest.OpenSSE(t, e.LiveRequest(t, "host"))
 		s.Next(t, webtest.Named("header"))
 		keep.Next(t, webtest.Named("header"))
-		res, _ := e.console(t, "POST", "/logout", "producer", "csrf_token=csrf-producer", false)
+		res, _ := e.Console(t, "POST", "/logout", "producer", "csrf_token=csrf-producer", false)
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("logout: %d", res.StatusCode)
 		}
@@ -61,7 +63,7 @@ func TestStreamsEndWithTheirCredentials(t *testing.T) {
 			t.Errorf("end event: %q", ev.Data)
 		}
 		s.WaitEnded(t)
-		e.app.Arrive("c1", "+15550001", "Ann")
+		e.App.Arrive("c1", "+15550001", "Ann")
 		keep.Next(t, webtest.Named("rows", "c1"))
 	})
 }
@@ -70,11 +72,11 @@ func TestStreamsEndWithTheirCredentials(t *testing.T) {
 // token holds at most StreamsPerUser streams (429), the service MaxStreams
 // (503), the last StreamsReserved of them only for admins and producers.
 func TestStreamLimits(t *testing.T) {
-	e := newEnv(t, func(c *Config) {
+	e := webenv.New(t, func(c *core.Config) {
 		c.Limits.StreamsPerUser, c.Limits.MaxStreams, c.Limits.StreamsReserved, c.Limits.StreamShare = 2, 4, 1, 1
 	})
 	bearer := func(role string) *http.Request {
-		req, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/shows/morning/events", nil)
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", e.TS.URL+"/api/v1/shows/morning/events", nil)
 		req.Header.Set("Authorization", "Bearer "+role)
 		return req
 	}
@@ -98,7 +100,7 @@ func TestStreamLimits(t *testing.T) {
 	refused("screener", http.StatusServiceUnavailable, api.CodeUnavailable)
 	webtest.OpenSSE(t, bearer("producer"))
 	refused("admin", http.StatusServiceUnavailable, api.CodeUnavailable)
-	if total, theirs := e.srv.streams.Count("token:bot-host"); total != 4 || theirs != 2 {
+	if total, theirs := e.Srv.Streams.Count("token:bot-host"); total != 4 || theirs != 2 {
 		t.Fatalf("counted %d streams, %d of host; want 4 and 2", total, theirs)
 	}
 }
@@ -121,8 +123,8 @@ func TestTalkbackAllowList(t *testing.T) {
 		{"Sound", `{"media":["sound:callin/back-after-news"]}`, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			res, body := e.api(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", tc.body)
+			e := webenv.New(t)
+			res, body := e.API(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", tc.body)
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %v, want %d", res.StatusCode, body, tc.status)
 			}
@@ -132,65 +134,67 @@ func TestTalkbackAllowList(t *testing.T) {
 		})
 	}
 	t.Run("ConfiguredMediaOnly", func(t *testing.T) {
-		e := newEnv(t, func(c *Config) {
-			c.Talkback = map[string]TalkbackRules{"morning": {Media: []string{"sound:back-after-news"}}}
+		e := webenv.New(t, func(c *core.Config) {
+			c.Talkback = map[string]core.TalkbackRules{"morning": {Media: []string{"sound:back-after-news"}}}
 		})
-		if res, body := e.api(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", `{"media":["sound:tt-monkeys"]}`); res.StatusCode != 422 {
+		if res, body := e.API(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", `{"media":["sound:tt-monkeys"]}`); res.StatusCode != 422 {
 			t.Fatalf("a sound the show does not list: got %d %v", res.StatusCode, body)
 		}
-		if res, body := e.api(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", `{"endpoint":"PJSIP/producer"}`); res.StatusCode != 422 || !strings.Contains(fmt.Sprint(body), "no talkback phones") {
+		if res, body := e.API(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", `{"endpoint":"PJSIP/producer"}`); res.StatusCode != 422 || !strings.Contains(fmt.Sprint(body), "no talkback phones") {
 			t.Fatalf("a show without phones: got %d %v", res.StatusCode, body)
 		}
-		if res, body := e.api(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", `{"media":["sound:back-after-news"]}`); res.StatusCode != 200 {
+		if res, body := e.API(t, "POST", "/api/v1/shows/morning/talkback/start", "producer", `{"media":["sound:back-after-news"]}`); res.StatusCode != 200 {
 			t.Fatalf("the show's message: got %d %v", res.StatusCode, body)
 		}
 	})
 	t.Run("ConsoleCallsTheFirstPhone", func(t *testing.T) {
-		e := newEnv(t)
-		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {
+		e := webenv.New(t)
+		if res, body := e.Console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {
 			t.Fatalf("got %d %s", res.StatusCode, body)
 		}
-		if got := e.app.LastTalkback.Endpoint; got != "PJSIP/producer" {
+		if got := e.App.LastTalkback.Endpoint; got != "PJSIP/producer" {
 			t.Errorf("called %q, want the show's first phone", got)
 		}
-		if res, _ := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "endpoint="+url.QueryEscape("Local/1900@default"), true); res.StatusCode != 422 {
+		if res, _ := e.Console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "endpoint="+url.QueryEscape("Local/1900@default"), true); res.StatusCode != 422 {
 			t.Errorf("console with another endpoint: got %d, want 422", res.StatusCode)
 		}
 	})
 	// The console's talkback menu offers each of the show's phones and
 	// messages, and plays only those.
 	t.Run("ConsoleMenu", func(t *testing.T) {
-		e := newEnv(t, func(c *Config) {
-			c.Talkback = map[string]TalkbackRules{"morning": {Phones: []string{"PJSIP/prod1"}, Media: []string{"sound:callin/back-after-news", "recording:promos/friday"}}}
+		e := webenv.New(t, func(c *core.Config) {
+			c.Talkback = map[string]core.TalkbackRules{"morning": {Phones: []string{"PJSIP/prod1"}, Media: []string{"sound:callin/back-after-news", "recording:promos/friday"}}}
 		})
-		_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+		_, page := e.Console(t, "GET", "/shows/morning", "producer", "", false)
 		for _, want := range []string{`data-testid="talkback-menu"`, "Live from PJSIP/prod1", "Play back-after-news", "Play friday",
 			`{&#34;media&#34;:&#34;recording:promos/friday&#34;}`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the console lacks %q", want)
 			}
 		}
-		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("recording:promos/friday"), true); res.StatusCode != 200 {
+		if res, body := e.Console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("recording:promos/friday"), true); res.StatusCode != 200 {
 			t.Fatalf("play a message: %d %s", res.StatusCode, body)
 		}
-		if got := e.app.LastTalkback; len(got.Media) != 1 || got.Media[0] != "recording:promos/friday" || got.Endpoint != "" {
+		if got := e.App.LastTalkback; len(got.Media) != 1 || got.Media[0] != "recording:promos/friday" || got.Endpoint != "" {
 			t.Errorf("talkback %+v, want the message alone", got)
 		}
-		if res, _ := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("sound:tt-monkeys"), true); res.StatusCode != 422 {
+		if res, _ := e.Console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "media="+url.QueryEscape("sound:tt-monkeys"), true); res.StatusCode != 422 {
 			t.Errorf("a message the show does not list: %d, want 422", res.StatusCode)
 		}
 		// One phone and no messages: the Talkback button is all there is.
-		e = newEnv(t, func(c *Config) { c.Talkback = map[string]TalkbackRules{"morning": {Phones: []string{"PJSIP/prod1"}}} })
-		if _, page = e.console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(page, `data-testid="talkback-menu"`) {
+		e = webenv.New(t, func(c *core.Config) {
+			c.Talkback = map[string]core.TalkbackRules{"morning": {Phones: []string{"PJSIP/prod1"}}}
+		})
+		if _, page = e.Console(t, "GET", "/shows/morning", "producer", "", false); strings.Contains(page, `data-testid="talkback-menu"`) {
 			t.Error("a talkback menu with nothing to choose")
 		}
 	})
 	t.Run("ConsoleWithoutShowPhonesRingsYours", func(t *testing.T) {
-		e := newEnv(t, func(c *Config) { c.Talkback = nil })
-		if res, body := e.console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {
+		e := webenv.New(t, func(c *core.Config) { c.Talkback = nil })
+		if res, body := e.Console(t, "POST", "/shows/morning/controls/start-talkback", "producer", "", true); res.StatusCode != 200 {
 			t.Fatalf("got %d %s", res.StatusCode, body)
 		}
-		if got := e.app.LastTalkback; got.User != "producer" || got.Endpoint != "" {
+		if got := e.App.LastTalkback; got.User != "producer" || got.Endpoint != "" {
 			t.Errorf("talkback %+v, want the producer's own phone", got)
 		}
 	})
@@ -199,13 +203,13 @@ func TestTalkbackAllowList(t *testing.T) {
 // TestAirLimitNeedsItsPermission (point 8): the on-air warning of every
 // console is a show-wide setting: producers and admins only.
 func TestAirLimitNeedsItsPermission(t *testing.T) {
-	e := newEnv(t)
+	e := webenv.New(t)
 	for role, want := range map[string]int{"screener": 403, "host": 403, "producer": 200, "admin": 200} {
-		if res, body := e.console(t, "POST", "/shows/morning/controls/air-limit", role, "minutes=1", true); res.StatusCode != want {
+		if res, body := e.Console(t, "POST", "/shows/morning/controls/air-limit", role, "minutes=1", true); res.StatusCode != want {
 			t.Errorf("%s: got %d %s, want %d", role, res.StatusCode, body, want)
 		}
 	}
-	if _, page := e.console(t, "GET", "/shows/morning", "host", "", false); strings.Contains(page, "air-limit") {
+	if _, page := e.Console(t, "GET", "/shows/morning", "host", "", false); strings.Contains(page, "air-limit") {
 		t.Error("the host's console offers the air-limit form")
 	}
 }
@@ -214,63 +218,63 @@ func TestAirLimitNeedsItsPermission(t *testing.T) {
 // before it is keyed, a caller ID that is no number is refused, an unknown
 // number is 404, and a block needs a reason.
 func TestCallerNumbersInPaths(t *testing.T) {
-	e := newEnv(t)
+	e := webenv.New(t)
 	var asked, blocked, why []string
-	e.hist.ProfileFn = func(n string) (postgres.Profile, error) {
+	e.Hist.ProfileFn = func(n string) (postgres.Profile, error) {
 		asked = append(asked, n)
 		if n == "+12125550132" || len(blocked) > 0 {
-			return postgres.Profile{Number: n, Calls: 2, FirstCall: e.app.Now}, nil
+			return postgres.Profile{Number: n, Calls: 2, FirstCall: e.App.Now}, nil
 		}
 		return postgres.Profile{Number: n}, nil // never seen
 	}
-	e.hist.BlockFn = func(n, _, reason string) error { blocked, why = append(blocked, n), append(why, reason); return nil }
+	e.Hist.BlockFn = func(n, _, reason string) error { blocked, why = append(blocked, n), append(why, reason); return nil }
 
-	if res, body := e.api(t, "GET", "/api/v1/callers/%2B12125550132", "host", ""); res.StatusCode != 200 || asked[0] != "+12125550132" {
+	if res, body := e.API(t, "GET", "/api/v1/callers/%2B12125550132", "host", ""); res.StatusCode != 200 || asked[0] != "+12125550132" {
 		t.Fatalf("%%2B: got %d %v, asked for %v", res.StatusCode, body, asked)
 	}
 	for _, path := range []string{"javascript:alert(1)%2F%2F", url.PathEscape("../../logout?x=1#"), "%2B1%2B2", "anonymous"} {
-		if res, body := e.api(t, "GET", "/api/v1/callers/"+path, "host", ""); res.StatusCode != 422 || body["error"].(map[string]any)["field"] != "number" {
+		if res, body := e.API(t, "GET", "/api/v1/callers/"+path, "host", ""); res.StatusCode != 422 || body["error"].(map[string]any)["field"] != "number" {
 			t.Errorf("%s: got %d %v, want 422 naming number", path, res.StatusCode, body)
 		}
 	}
-	if res, body := e.api(t, "GET", "/api/v1/callers/+15550199", "host", ""); res.StatusCode != 404 {
+	if res, body := e.API(t, "GET", "/api/v1/callers/+15550199", "host", ""); res.StatusCode != 404 {
 		t.Errorf("unknown number: got %d %v, want 404", res.StatusCode, body)
 	}
-	if res, body := e.api(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{}`); res.StatusCode != 422 || body["error"].(map[string]any)["field"] != "reason" {
+	if res, body := e.API(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{}`); res.StatusCode != 422 || body["error"].(map[string]any)["field"] != "reason" {
 		t.Errorf("block without a reason: got %d %v, want 422 naming reason", res.StatusCode, body)
 	}
-	if res, body := e.api(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{"reason":"  "}`); res.StatusCode != 422 {
+	if res, body := e.API(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{"reason":"  "}`); res.StatusCode != 422 {
 		t.Errorf("block with a blank reason: got %d %v, want 422", res.StatusCode, body)
 	}
-	if res, body := e.api(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{"reason":"prank"}`); res.StatusCode != 200 || len(blocked) != 1 || blocked[0] != "+19999999999" || why[0] != "prank" {
+	if res, body := e.API(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{"reason":"prank"}`); res.StatusCode != 200 || len(blocked) != 1 || blocked[0] != "+19999999999" || why[0] != "prank" {
 		t.Errorf("block: got %d %v, blocked %v", res.StatusCode, body, blocked)
 	}
-	if res, _ := e.console(t, "POST", "/callers/"+url.PathEscape("../../logout?x=1#")+"/block", "producer", "reason=x", false); res.StatusCode != 422 {
-		t.Errorf("console block of a hostile path: got %d, want 422", res.StatusCode)
+	if res, _ := e.Console(t, "POST", "/callers/"+url.PathEscape("../../logout?x=1#")+"/block", "producer", "reason=x", false); res.StatusCode != 422 {
+		t.Errorf("console block of a webtest.Hostile path: got %d, want 422", res.StatusCode)
 	}
 }
 
 // TestBlockFlagsCallersInLine (point 12): blocking a number flags its
 // callers in line on every console.
 func TestBlockFlagsCallersInLine(t *testing.T) {
-	e := newEnv(t)
-	e.hist.ProfileFn = func(n string) (postgres.Profile, error) { return postgres.Profile{Number: n, Calls: 3}, nil }
-	e.app.Arrive("c1", "+1 212 555 0132", "Ann")
-	e.app.Arrive("c2", "+15550002", "Bob")
-	s := webtest.OpenSSE(t, e.liveRequest(t, "producer"))
+	e := webenv.New(t)
+	e.Hist.ProfileFn = func(n string) (postgres.Profile, error) { return postgres.Profile{Number: n, Calls: 3}, nil }
+	e.App.Arrive("c1", "+1 212 555 0132", "Ann")
+	e.App.Arrive("c2", "+15550002", "Bob")
+	s := webtest.OpenSSE(t, e.LiveRequest(t, "producer"))
 	s.Next(t, webtest.Named("waiting", "c2"))
-	if res, body := e.api(t, "PUT", "/api/v1/callers/+12125550132/block", "producer", `{"reason":"abuse"}`); res.StatusCode != 200 {
+	if res, body := e.API(t, "PUT", "/api/v1/callers/+12125550132/block", "producer", `{"reason":"abuse"}`); res.StatusCode != 200 {
 		t.Fatalf("block: %d %v", res.StatusCode, body)
 	}
 	// The flag comes as c1's row alone, or in the whole group when the
 	// profiles' badges land in the same render.
 	ev := s.Next(t, func(ev webtest.Event) bool {
-		return (ev.Name == "rows" || ev.Name == "waiting") && strings.Contains(rowOf(ev.Data, "c1"), `data-testid="blocked"`)
+		return (ev.Name == "rows" || ev.Name == "waiting") && strings.Contains(webenv.RowOf(ev.Data, "c1"), `data-testid="blocked"`)
 	})
-	if strings.Contains(rowOf(ev.Data, "c2"), `data-testid="blocked"`) {
+	if strings.Contains(webenv.RowOf(ev.Data, "c2"), `data-testid="blocked"`) {
 		t.Fatalf("the other caller is flagged too: %s", ev.Data)
 	}
-	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+	_, page := e.Console(t, "GET", "/shows/morning", "producer", "", false)
 	if !strings.Contains(page, "Blocked: abuse. Take next passes this caller by.") {
 		t.Error("the page does not flag the blocked caller")
 	}
@@ -279,10 +283,10 @@ func TestBlockFlagsCallersInLine(t *testing.T) {
 // TestJSONRefusesInvalidUTF8 (point 13): text that is not UTF-8 is
 // refused, not quietly replaced.
 func TestJSONRefusesInvalidUTF8(t *testing.T) {
-	e := newEnv(t)
-	e.hist.ProfileFn = func(n string) (postgres.Profile, error) { return postgres.Profile{Number: n, Blocked: true}, nil }
+	e := webenv.New(t)
+	e.Hist.ProfileFn = func(n string) (postgres.Profile, error) { return postgres.Profile{Number: n, Blocked: true}, nil }
 	var why []string
-	e.hist.BlockFn = func(_, _, reason string) error { why = append(why, reason); return nil }
+	e.Hist.BlockFn = func(_, _, reason string) error { why = append(why, reason); return nil }
 	for _, tc := range []struct {
 		name, body string
 		want       int
@@ -295,7 +299,7 @@ func TestJSONRefusesInvalidUTF8(t *testing.T) {
 		{"Pair", `{"reason":"grin \ud83d\ude00"}`, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if res, body := e.api(t, "PUT", "/api/v1/callers/+15550100/block", "producer", tc.body); res.StatusCode != tc.want {
+			if res, body := e.API(t, "PUT", "/api/v1/callers/+15550100/block", "producer", tc.body); res.StatusCode != tc.want {
 				t.Errorf("got %d %v, want %d", res.StatusCode, body, tc.want)
 			}
 		})
@@ -309,11 +313,11 @@ func TestJSONRefusesInvalidUTF8(t *testing.T) {
 // characters in a caller ID never reach the HTML, and a caller ID that is
 // no phone number is not a link.
 func TestHostileCallerIDsOnThePage(t *testing.T) {
-	e := newEnv(t)
-	e.app.Arrive("c1", "+15550001", "Eve\x00\x1b[2J\u202eevil")
-	e.app.Arrive("c2", "javascript:alert(1)//", "Mallory")
-	e.app.Arrive("c3", "../../logout?x=1#", "Trudy")
-	_, page := e.console(t, "GET", "/shows/morning", "producer", "", false)
+	e := webenv.New(t)
+	e.App.Arrive("c1", "+15550001", "Eve\x00\x1b[2J\u202eevil")
+	e.App.Arrive("c2", "javascript:alert(1)//", "Mallory")
+	e.App.Arrive("c3", "../../logout?x=1#", "Trudy")
+	_, page := e.Console(t, "GET", "/shows/morning", "producer", "", false)
 	for _, bad := range []string{"\x00", "\x1b", "\u202e", `href="/callers/javascript`, `href="/callers/../`} {
 		if strings.Contains(page, bad) {
 			t.Errorf("the page contains %q", bad)
@@ -331,9 +335,9 @@ func TestHostileCallerIDsOnThePage(t *testing.T) {
 // Content-Security-Policy that allows no framing, a Referrer-Policy, and
 // no-store; static files may be cached.
 func TestSecurityHeaders(t *testing.T) {
-	e := newEnv(t)
+	e := webenv.New(t)
 	get := func(path string, setup func(*http.Request)) http.Header {
-		req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
+		req, _ := http.NewRequest("GET", e.TS.URL+path, nil)
 		if setup != nil {
 			setup(req)
 		}
@@ -374,9 +378,9 @@ func TestSecurityHeaders(t *testing.T) {
 // TestBodiesBounded (point 1, in web): every route refuses a multipart
 // body and one over MaxBodyBytes before reading it.
 func TestBodiesBounded(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Limits.MaxBodyBytes = 1 << 10 })
+	e := webenv.New(t, func(c *core.Config) { c.Limits.MaxBodyBytes = 1 << 10 })
 	post := func(path, contentType string, body []byte, setup func(*http.Request)) int {
-		req, _ := http.NewRequest("POST", e.ts.URL+path, bytes.NewReader(body))
+		req, _ := http.NewRequest("POST", e.TS.URL+path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
 		setup(req)
 		res, err := http.DefaultTransport.RoundTrip(req)
@@ -402,7 +406,7 @@ func TestBodiesBounded(t *testing.T) {
 		t.Errorf("oversized JSON: got %d, want 413", got)
 	}
 	// Chunked, so the length is not known before reading.
-	req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/shows/morning/talkback/start", io.MultiReader(strings.NewReader(`{"media":["`), bytes.NewReader(big)))
+	req, _ := http.NewRequest("POST", e.TS.URL+"/api/v1/shows/morning/talkback/start", io.MultiReader(strings.NewReader(`{"media":["`), bytes.NewReader(big)))
 	bearer(req)
 	res, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
@@ -419,17 +423,17 @@ func TestBodiesBounded(t *testing.T) {
 // goodbye plays longer than ReadTimeout keeps its context and answers
 // (net/http lifts the read deadline once the body is read).
 func TestLongActionOutlastsReadTimeout(t *testing.T) {
-	e := newEnv(t)
-	l := Limits{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 5 * time.Second}
-	srv := l.HTTPServer(e.srv.Handler(), nil)
+	e := webenv.New(t)
+	l := core.Limits{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 5 * time.Second}
+	srv := l.HTTPServer(e.Srv.Handler(), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(l.Listener(ln))
 	t.Cleanup(func() { srv.Close() })
-	e.app.Arrive("c1", "+15550001", "Ann")
-	e.app.DropFn = func(ctx context.Context) error {
+	e.App.Arrive("c1", "+15550001", "Ann")
+	e.App.DropFn = func(ctx context.Context) error {
 		select {
 		case <-ctx.Done(): // the client did not leave: this is the bug
 			return context.Cause(ctx)
@@ -439,7 +443,7 @@ func TestLongActionOutlastsReadTimeout(t *testing.T) {
 	}
 	for i, body := range []string{`{"goodbye":true}`, ""} {
 		id := fmt.Sprintf("c%d", i+2) // a call id is never used twice
-		e.app.Arrive(id, "+15550002", "Bob")
+		e.App.Arrive(id, "+15550002", "Bob")
 		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/shows/morning/callers/"+id+"/drop", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer producer")
 		req.Header.Set("Content-Type", "application/json")

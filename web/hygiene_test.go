@@ -1,11 +1,13 @@
-package web
+package web_test
 
 import (
 	"encoding/json"
-	"github.com/callin-radio/callin/web/api"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // The tests of issue 21 ("Hostile clients, round two") that web answers
@@ -13,9 +15,9 @@ import (
 
 // apiWith sends an API request as role with a Content-Type of its own
 // ("" for none).
-func (e *env) apiWith(t *testing.T, method, path, role, contentType, body string) (*http.Response, map[string]any) {
+func apiWith(e *webenv.Env, t *testing.T, method, path, role, contentType, body string) (*http.Response, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
+	req, _ := http.NewRequest(method, e.TS.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+role)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -36,7 +38,7 @@ func (e *env) apiWith(t *testing.T, method, path, role, contentType, body string
 // a key twice, a key in another case and a body not sent as
 // application/json are refused, and nothing changes.
 func TestJSONIsStrict(t *testing.T) {
-	e := newEnv(t)
+	e := webenv.New(t)
 	for _, tc := range []struct {
 		name, method, path, contentType, body string
 		status                                int
@@ -52,20 +54,20 @@ func TestJSONIsStrict(t *testing.T) {
 		{"Latin1", "PUT", "/api/v1/shows/morning/lines", "application/json; charset=iso-8859-1", `{"open":true}`, 415, api.CodeMediaType, "Content-Type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, body := e.apiWith(t, tc.method, tc.path, "producer", tc.contentType, tc.body)
-			code, field := errCode(body)
+			res, body := apiWith(e, t, tc.method, tc.path, "producer", tc.contentType, tc.body)
+			code, field := webenv.ErrCode(body)
 			if res.StatusCode != tc.status || code != tc.code || field != tc.field {
 				t.Errorf("got %d %s %q, want %d %s %q (%v)", res.StatusCode, code, field, tc.status, tc.code, tc.field, body)
 			}
 		})
 	}
 	// Lines stay open: none of the refused bodies closed them.
-	if res, body := e.api(t, "GET", "/api/v1/shows/morning", "producer", ""); res.StatusCode != 200 || body["lines_open"] != true {
+	if res, body := e.API(t, "GET", "/api/v1/shows/morning", "producer", ""); res.StatusCode != 200 || body["lines_open"] != true {
 		t.Errorf("the show after refused bodies: %d %v", res.StatusCode, body)
 	}
 	// What is right still passes, with or without a charset.
 	for _, ct := range []string{"application/json", "application/json; charset=utf-8"} {
-		if res, body := e.apiWith(t, "PUT", "/api/v1/shows/morning/lines", "producer", ct, `{"open":true}`); res.StatusCode != 200 {
+		if res, body := apiWith(e, t, "PUT", "/api/v1/shows/morning/lines", "producer", ct, `{"open":true}`); res.StatusCode != 200 {
 			t.Errorf("%s: %d %v", ct, res.StatusCode, body)
 		}
 	}

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // phoneBook is a broadcast.Phones from a map.
@@ -20,14 +22,14 @@ type phoneBook map[string]string
 
 func (p phoneBook) Phone(user string) (string, bool) { ep, ok := p[user]; return ep, ok }
 
-// signalledFeed is the real application's feed that also tells newEnv the
+// signalledFeed is the real application's feed that also tells webenv.New the
 // hub has subscribed (it waits on the fake's subCh).
 type signalledFeed struct {
-	Feed
+	core.Feed
 	fake *webtest.App
 }
 
-func (f signalledFeed) Subscribe(show string) (Subscription, error) {
+func (f signalledFeed) Subscribe(show string) (core.Subscription, error) {
 	sub, err := f.Feed.Subscribe(show)
 	if err == nil {
 		f.fake.SubCh <- struct{}{}
@@ -50,9 +52,9 @@ func (l *logBuf) Write(p []byte) (int, error) {
 // pbxConsole runs the real application (broadcast) on the real Asterisk p,
 // as app callin with the show morning (tune sets phones, rules and
 // timeouts), waits until its node is up, and serves the console and the API
-// over it (newEnv). next reads the API's event stream until match says yes,
+// over it (webenv.New). next reads the API's event stream until match says yes,
 // failing after within.
-func pbxConsole(t *testing.T, p *pbxtest.PBX, tune func(*broadcast.Config)) (e *env, app *broadcast.App, next func(what string, within time.Duration, match func(webtest.Event) bool) webtest.Event) {
+func pbxConsole(t *testing.T, p *pbxtest.PBX, tune func(*broadcast.Config)) (e *webenv.Env, app *broadcast.App, next func(what string, within time.Duration, match func(webtest.Event) bool) webtest.Event) {
 	t.Helper()
 	logs := &logBuf{}
 	t.Cleanup(func() {
@@ -94,11 +96,11 @@ func pbxConsole(t *testing.T, p *pbxtest.PBX, tune func(*broadcast.Config)) (e *
 	}
 	up.Close()
 
-	e = newEnv(t, func(c *Config) {
+	e = webenv.New(t, func(c *core.Config) {
 		c.Shows, c.Callers = app, app
-		c.Feed = signalledFeed{Feed: BroadcastFeed(app), fake: c.Feed.(*webtest.App)}
+		c.Feed = signalledFeed{Feed: core.BroadcastFeed(app), fake: c.Feed.(*webtest.App)}
 	})
-	s := webtest.OpenSSE(t, e.eventsRequest(t, ""))
+	s := webtest.OpenSSE(t, e.EventsRequest(t, ""))
 	next = func(what string, within time.Duration, match func(webtest.Event) bool) webtest.Event {
 		t.Helper()
 		timeout := time.After(within)

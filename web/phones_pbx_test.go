@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func TestDisallowedPhoneOnARealPBX(t *testing.T) {
 	before := channels()
 
 	for who, phone := range map[string]string{"sam": "Local/5550100@callin-inbound", "kim": "PJSIP/phone4"} {
-		res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/"+caller.ID+"/screen", "producer", fmt.Sprintf(`{"screener":%q}`, who))
+		res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/"+caller.ID+"/screen", "producer", fmt.Sprintf(`{"screener":%q}`, who))
 		msg, _ := body["error"].(map[string]any)
 		if text, _ := msg["message"].(string); res.StatusCode != 422 || !strings.Contains(text, phone) || !strings.Contains(text, "not one this installation allows") {
 			t.Errorf("screen with %s's %s: %d %v, want 422 naming the phone", who, phone, res.StatusCode, body)
@@ -70,7 +70,7 @@ func TestDisallowedPhoneOnARealPBX(t *testing.T) {
 		}
 	}
 
-	res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/"+caller.ID+"/screen", "producer", `{"screener":"pat"}`)
+	res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/"+caller.ID+"/screen", "producer", `{"screener":"pat"}`)
 	if res.StatusCode != 202 {
 		t.Fatalf("screen with pat's PJSIP/phone1: %d %v, want 202", res.StatusCode, body)
 	}

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"net/http"
@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
+	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
 // TestScreenAsYourself (issue 21, point 3): a screener screens as
@@ -16,24 +19,24 @@ import (
 // phone rings. Before, a screener's {"screener":"producer"} rang the
 // producer's phone and wrote the producer into the history.
 func TestScreenAsYourself(t *testing.T) {
-	e := newEnv(t)
-	e.app.Phones = map[string]string{"screener": "PJSIP/screener1", "producer": "PJSIP/producer", "bot-screener": "PJSIP/bot"}
-	e.app.Arrive("c1", "+15550001", "James")
+	e := webenv.New(t)
+	e.App.Phones = map[string]string{"screener": "PJSIP/screener1", "producer": "PJSIP/producer", "bot-screener": "PJSIP/bot"}
+	e.App.Arrive("c1", "+15550001", "James")
 	rung := func(id string) string {
 		t.Helper()
-		e.app.Mu.Lock()
-		defer e.app.Mu.Unlock()
-		return e.app.Screenings[id].Phone
+		e.App.Mu.Lock()
+		defer e.App.Mu.Unlock()
+		return e.App.Screenings[id].Phone
 	}
 
 	t.Run("ScreenerNamesAnother", func(t *testing.T) {
-		res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c1/screen", "screener", `{"screener":"producer"}`)
+		res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/c1/screen", "screener", `{"screener":"producer"}`)
 		msg, _ := body["error"].(map[string]any)
 		if res.StatusCode != http.StatusForbidden || msg["code"] != "forbidden" ||
 			!strings.Contains(msg["message"].(string), "yourself") {
 			t.Fatalf("API: got %d %v, want 403 saying a screener screens as themselves", res.StatusCode, body)
 		}
-		res, page := e.console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "screener=producer", true)
+		res, page := e.Console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "screener=producer", true)
 		if res.StatusCode != http.StatusForbidden {
 			t.Fatalf("console: got %d %s, want 403", res.StatusCode, page)
 		}
@@ -42,18 +45,18 @@ func TestScreenAsYourself(t *testing.T) {
 		}
 	})
 	t.Run("ScreenerNamesThemselves", func(t *testing.T) {
-		res, page := e.console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "screener=+Screener+", true)
+		res, page := e.Console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "screener=+Screener+", true)
 		if res.StatusCode != http.StatusOK || !strings.Contains(page, "Ringing") {
 			t.Fatalf("console: got %d %s", res.StatusCode, page)
 		}
 		if p := rung("c1"); p != "PJSIP/screener1" {
 			t.Fatalf("rang %q, want the screener's own PJSIP/screener1", p)
 		}
-		e.app.PhoneAnswered("c1")
+		e.App.PhoneAnswered("c1")
 	})
 	t.Run("ProducerNamesAScreener", func(t *testing.T) {
-		e.app.Arrive("c2", "+15550002", "Ann")
-		res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/c2/screen", "producer", `{"screener":"screener"}`)
+		e.App.Arrive("c2", "+15550002", "Ann")
+		res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/c2/screen", "producer", `{"screener":"screener"}`)
 		if res.StatusCode != http.StatusAccepted {
 			t.Fatalf("got %d %v, want 202", res.StatusCode, body)
 		}
@@ -68,17 +71,17 @@ func TestScreenAsYourself(t *testing.T) {
 // the phone and the rule: a Local channel into a dialplan context (a toll
 // call), a trunk the admin keeps out. Before, any plain endpoint was taken.
 func TestSettingsPhoneRule(t *testing.T) {
-	phones := &memPhones{m: map[string]string{}}
+	phones := &webtest.MemPhones{M: map[string]string{}}
 	rule, err := queue.ParsePhoneRule("PJSIP/*, !PJSIP/carrier")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(c *Config) { c.Phones, c.PhoneRule = phones, rule })
-	if _, body := e.console(t, "GET", "/settings", "screener", "", false); !strings.Contains(body, "PJSIP/*, !PJSIP/carrier") {
+	e := webenv.New(t, func(c *core.Config) { c.Phones, c.PhoneRule = phones, rule })
+	if _, body := e.Console(t, "GET", "/settings", "screener", "", false); !strings.Contains(body, "PJSIP/*, !PJSIP/carrier") {
 		t.Errorf("the settings page does not say what is allowed")
 	}
 	for _, ep := range []string{"Local/0019005550100@from-internal", "PJSIP/carrier", "PJSIP/sam@carrier", "IAX2/bob"} {
-		res, body := e.console(t, "POST", "/settings/phone", "screener", "phone="+url.QueryEscape(ep), true)
+		res, body := e.Console(t, "POST", "/settings/phone", "screener", "phone="+url.QueryEscape(ep), true)
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "phone") || !strings.Contains(body, "not one this installation allows") {
 			t.Errorf("%s: %d %q, want 422 naming the phone and the rule", ep, res.StatusCode, body)
 		}
@@ -86,7 +89,7 @@ func TestSettingsPhoneRule(t *testing.T) {
 			t.Fatalf("%s stored %q", ep, got)
 		}
 	}
-	if res, body := e.console(t, "POST", "/settings/phone", "screener", "phone=PJSIP/screener1", true); res.StatusCode != http.StatusOK {
+	if res, body := e.Console(t, "POST", "/settings/phone", "screener", "phone=PJSIP/screener1", true); res.StatusCode != http.StatusOK {
 		t.Fatalf("an allowed phone: %d %q", res.StatusCode, body)
 	}
 	if got, _ := phones.Phone("screener"); got != "PJSIP/screener1" {
@@ -99,26 +102,26 @@ func TestSettingsPhoneRule(t *testing.T) {
 // the recording state's error, the console's flash (not "Asterisk did not
 // do it"), the show header; and Record stays offered.
 func TestRecordingNotStartedSaysWhy(t *testing.T) {
-	e := newEnv(t)
+	e := webenv.New(t)
 	const why = "Asterisk did not start the recording within 5s; it is stopped: press Record to try again"
-	e.app.Mu.Lock()
-	e.app.Unstarted = why
-	e.app.Mu.Unlock()
-	res, body := e.api(t, "POST", "/api/v1/shows/morning/recording/start", "producer", "")
+	e.App.Mu.Lock()
+	e.App.Unstarted = why
+	e.App.Mu.Unlock()
+	res, body := e.API(t, "POST", "/api/v1/shows/morning/recording/start", "producer", "")
 	msg, _ := body["error"].(map[string]any)
 	if text, _ := msg["message"].(string); res.StatusCode != http.StatusBadGateway || !strings.Contains(text, why) {
 		t.Errorf("API start: %d %v, want 502 with why", res.StatusCode, body)
 	}
-	res, page := e.console(t, "POST", "/shows/morning/controls/start-recording", "producer", "", true)
+	res, page := e.Console(t, "POST", "/shows/morning/controls/start-recording", "producer", "", true)
 	if res.StatusCode != http.StatusBadGateway || !strings.Contains(page, why+".") {
 		t.Errorf("console Record: %d %s, want 502 with why", res.StatusCode, page)
 	}
-	_, page = e.console(t, "GET", "/shows/morning", "producer", "", false)
+	_, page = e.Console(t, "GET", "/shows/morning", "producer", "", false)
 	if !strings.Contains(page, `data-testid="recording-error"`) || !strings.Contains(page, why) ||
 		!strings.Contains(page, `data-testid="control-start-recording"`) {
 		t.Errorf("the show page does not say why with Record offered")
 	}
-	if res, body := e.api(t, "GET", "/api/v1/shows/morning", "producer", ""); res.StatusCode != 200 || body["recording"] != false {
+	if res, body := e.API(t, "GET", "/api/v1/shows/morning", "producer", ""); res.StatusCode != 200 || body["recording"] != false {
 		t.Errorf("show: %d %v", res.StatusCode, body)
 	}
 }

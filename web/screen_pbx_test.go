@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 	"github.com/callin-radio/callin/web/api"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
 )
 
@@ -47,7 +48,7 @@ func TestScreenOnARealPBX(t *testing.T) {
 	screen := func(c queue.Call, screener string) time.Duration {
 		t.Helper()
 		start := time.Now()
-		res, body := e.api(t, "POST", "/api/v1/shows/morning/callers/"+c.ID+"/screen", "producer", fmt.Sprintf(`{"screener":%q}`, screener))
+		res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/"+c.ID+"/screen", "producer", fmt.Sprintf(`{"screener":%q}`, screener))
 		took := time.Since(start)
 		if res.StatusCode != 202 || body["pending"] != "screen" || body["state"] != "waiting" {
 			t.Fatalf("screen %s with %s: %d %v, want 202, waiting with the screening pending", c.ID, screener, res.StatusCode, body)
@@ -94,7 +95,9 @@ func TestScreenOnARealPBX(t *testing.T) {
 		t.Errorf("the caller being screened heard music in %.0f%% of the windows while the phone rang, want most: %v", 100*sh, heard)
 	}
 
-	who := func(c queue.Call) string { return screenedWho(broadcast.Screening{Caller: c.Name, Number: c.Number}) }
+	who := func(c queue.Call) string {
+		return core.ScreenedWho(broadcast.Screening{Caller: c.Name, Number: c.Number})
+	}
 	// The outcomes, by call, in whatever order they come.
 	outcome := map[string]api.ScreeningEvent{}
 	for len(outcome) < 3 {

@@ -1,12 +1,15 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/callin-radio/callin/broadcast"
@@ -95,4 +98,74 @@ func (a *App) Update(u broadcast.Update) {
 	for s := range a.Subs {
 		s.ch <- u
 	}
+}
+
+// MemPhones is a Phones in memory.
+type MemPhones struct {
+	mu sync.Mutex
+	M  map[string]string
+}
+
+func (p *MemPhones) Phone(user string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ep, ok := p.M[user]
+	return ep, ok
+}
+
+func (p *MemPhones) SetPhone(_ context.Context, user, ep string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ep == "" {
+		delete(p.M, user)
+		return "", nil
+	}
+	v, err := queue.ParseEndpoint(ep)
+	if err != nil {
+		return "", err
+	}
+	p.M[user] = v
+	return v, nil
+}
+
+// SyncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// Records returns the JSON log records with message msg.
+func (s *SyncBuffer) Records(t *testing.T, msg string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for line := range strings.SplitSeq(strings.TrimSpace(s.b.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// Hostile is a caller name or text that would run as script if it were
+// not escaped.
+const Hostile = `<script>alert(1)</script>`
+
+// IDs joins the calls' ids.
+func IDs(calls []queue.Call) string {
+	ids := make([]string, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	return strings.Join(ids, ",")
 }
