@@ -173,36 +173,39 @@ func (s *Server) gcApp(a *application) {
 // subscribeChannel adds one reference of app to channel c (StasisStart,
 // originate, or an explicit subscription). Callers hold s.mu.
 func (s *Server) subscribeChannel(app string, c *channel) {
-	if app == "" {
-		return
-	}
-	s.app(app).chans[c.id]++
+	s.addRef(app, c.id, func(a *application) map[string]int { return a.chans })
 }
 
 // unsubscribeChannel releases one reference (StasisEnd releases Stasis's
 // own; a reference count already at zero stays at zero, trace 10b).
 func (s *Server) unsubscribeChannel(app string, c *channel) {
-	a := s.apps[app]
-	if a == nil {
-		return
-	}
-	release(a.chans, c.id)
-	s.gcApp(a)
+	s.dropRef(app, c.id, func(a *application) map[string]int { return a.chans })
 }
 
 func (s *Server) subscribeBridge(app string, b *bridge) {
-	if app == "" {
-		return
-	}
-	s.app(app).bridges[b.id]++
+	s.addRef(app, b.id, func(a *application) map[string]int { return a.bridges })
 }
 
 func (s *Server) unsubscribeBridge(app string, b *bridge) {
+	s.dropRef(app, b.id, func(a *application) map[string]int { return a.bridges })
+}
+
+// addRef adds one reference of app to id in the map of refs picks.
+func (s *Server) addRef(app, id string, refs func(*application) map[string]int) {
+	if app == "" {
+		return
+	}
+	refs(s.app(app))[id]++
+}
+
+// dropRef releases one reference of app to id and forgets an app left
+// with nothing.
+func (s *Server) dropRef(app, id string, refs func(*application) map[string]int) {
 	a := s.apps[app]
 	if a == nil {
 		return
 	}
-	release(a.bridges, b.id)
+	release(refs(a), id)
 	s.gcApp(a)
 }
 

@@ -610,29 +610,24 @@ func (s *Server) newPlayback(q *req, idIndex int) (*playback, bool) {
 }
 
 func (s *Server) playChannel(q *req) {
-	c := s.stasisChannel(q)
-	if c == nil {
-		return
+	if c := s.stasisChannel(q); c != nil {
+		s.play(q, func(p *playback) { p.ch, p.target = c, "channel:"+c.id })
 	}
-	p, ok := s.newPlayback(q, 1)
-	if !ok {
-		return
-	}
-	p.ch, p.target = c, "channel:"+c.id
-	writeJSON(q.w, http.StatusCreated, p.model())
-	s.queuePlayback(p)
 }
 
 func (s *Server) playBridge(q *req) {
-	b := s.findBridge(q)
-	if b == nil {
-		return
+	if b := s.findBridge(q); b != nil {
+		s.play(q, func(p *playback) { p.br, p.target = b, "bridge:"+b.id })
 	}
+}
+
+// play starts a playback of the request's media on the target aim sets.
+func (s *Server) play(q *req, aim func(*playback)) {
 	p, ok := s.newPlayback(q, 1)
 	if !ok {
 		return
 	}
-	p.br, p.target = b, "bridge:"+b.id
+	aim(p)
 	writeJSON(q.w, http.StatusCreated, p.model())
 	s.queuePlayback(p)
 }
