@@ -204,60 +204,6 @@ func (e EndFrameEvent) Valid() bool {
 	}
 }
 
-// Defines values for ErrorErrorCode.
-const (
-	BadRequest           ErrorErrorCode = "bad_request"
-	Conflict             ErrorErrorCode = "conflict"
-	Forbidden            ErrorErrorCode = "forbidden"
-	Gone                 ErrorErrorCode = "gone"
-	Internal             ErrorErrorCode = "internal"
-	Invalid              ErrorErrorCode = "invalid"
-	MethodNotAllowed     ErrorErrorCode = "method_not_allowed"
-	NotFound             ErrorErrorCode = "not_found"
-	RateLimited          ErrorErrorCode = "rate_limited"
-	Telephony            ErrorErrorCode = "telephony"
-	TooLarge             ErrorErrorCode = "too_large"
-	Unauthorized         ErrorErrorCode = "unauthorized"
-	Unavailable          ErrorErrorCode = "unavailable"
-	UnsupportedMediaType ErrorErrorCode = "unsupported_media_type"
-)
-
-// Valid indicates whether the value is a known member of the ErrorErrorCode enum.
-func (e ErrorErrorCode) Valid() bool {
-	switch e {
-	case BadRequest:
-		return true
-	case Conflict:
-		return true
-	case Forbidden:
-		return true
-	case Gone:
-		return true
-	case Internal:
-		return true
-	case Invalid:
-		return true
-	case MethodNotAllowed:
-		return true
-	case NotFound:
-		return true
-	case RateLimited:
-		return true
-	case Telephony:
-		return true
-	case TooLarge:
-		return true
-	case Unauthorized:
-		return true
-	case Unavailable:
-		return true
-	case UnsupportedMediaType:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for LineQualityGrade.
 const (
 	Fair LineQualityGrade = "fair"
@@ -447,6 +393,69 @@ func (e PermittedActionCallers) Valid() bool {
 	case CallersNotOnAir:
 		return true
 	case CallersOnAir:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProblemCode.
+const (
+	ProblemCodeBadRequest           ProblemCode = "bad_request"
+	ProblemCodeConflict             ProblemCode = "conflict"
+	ProblemCodeForbidden            ProblemCode = "forbidden"
+	ProblemCodeGone                 ProblemCode = "gone"
+	ProblemCodeInternal             ProblemCode = "internal"
+	ProblemCodeInvalid              ProblemCode = "invalid"
+	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
+	ProblemCodeNoMeasure            ProblemCode = "no_measure"
+	ProblemCodeNotFound             ProblemCode = "not_found"
+	ProblemCodePreconditionFailed   ProblemCode = "precondition_failed"
+	ProblemCodeRateLimited          ProblemCode = "rate_limited"
+	ProblemCodeStandby              ProblemCode = "standby"
+	ProblemCodeTelephony            ProblemCode = "telephony"
+	ProblemCodeTooLarge             ProblemCode = "too_large"
+	ProblemCodeUnauthorized         ProblemCode = "unauthorized"
+	ProblemCodeUnavailable          ProblemCode = "unavailable"
+	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case ProblemCodeBadRequest:
+		return true
+	case ProblemCodeConflict:
+		return true
+	case ProblemCodeForbidden:
+		return true
+	case ProblemCodeGone:
+		return true
+	case ProblemCodeInternal:
+		return true
+	case ProblemCodeInvalid:
+		return true
+	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeNoMeasure:
+		return true
+	case ProblemCodeNotFound:
+		return true
+	case ProblemCodePreconditionFailed:
+		return true
+	case ProblemCodeRateLimited:
+		return true
+	case ProblemCodeStandby:
+		return true
+	case ProblemCodeTelephony:
+		return true
+	case ProblemCodeTooLarge:
+		return true
+	case ProblemCodeUnauthorized:
+		return true
+	case ProblemCodeUnavailable:
+		return true
+	case ProblemCodeUnsupportedMediaType:
 		return true
 	default:
 		return false
@@ -1078,14 +1087,35 @@ type CallerNotes struct {
 	Topic string `json:"topic"`
 }
 
-// CallerNotesInput defines model for CallerNotesInput.
+// CallerNotesInput The whole notes: every member but call_id is required (PATCH changes some).
 type CallerNotesInput struct {
 	CallId        *string `json:"call_id,omitempty"`
-	ContestWinner *bool   `json:"contest_winner,omitempty"`
-	DoNotAir      *bool   `json:"do_not_air,omitempty"`
-	Notes         *string `json:"notes,omitempty"`
-	Rating        *int    `json:"rating,omitempty"`
-	Topic         *string `json:"topic,omitempty"`
+	ContestWinner bool    `json:"contest_winner"`
+	DoNotAir      bool    `json:"do_not_air"`
+	Notes         string  `json:"notes"`
+	Rating        int     `json:"rating"`
+	Topic         string  `json:"topic"`
+}
+
+// CallerNotesPatch An RFC 7396 merge patch of the notes: a member left out stays, null clears it, a value sets it.
+type CallerNotesPatch struct {
+	// CallId null clears it.
+	CallId *string `json:"call_id,omitempty"`
+
+	// ContestWinner null clears it.
+	ContestWinner *bool `json:"contest_winner,omitempty"`
+
+	// DoNotAir null clears it.
+	DoNotAir *bool `json:"do_not_air,omitempty"`
+
+	// Notes null clears it.
+	Notes *string `json:"notes,omitempty"`
+
+	// Rating null clears it.
+	Rating *int `json:"rating,omitempty"`
+
+	// Topic null clears it.
+	Topic *string `json:"topic,omitempty"`
 }
 
 // CallerNotesView defines model for CallerNotesView.
@@ -1126,20 +1156,6 @@ type EndFrame struct {
 
 // EndFrameEvent defines model for EndFrame.Event.
 type EndFrameEvent string
-
-// Error defines model for Error.
-type Error struct {
-	Error struct {
-		Code ErrorErrorCode `json:"code"`
-
-		// Field The field or parameter at fault, when one is.
-		Field   *string `json:"field,omitempty"`
-		Message string  `json:"message"`
-	} `json:"error"`
-}
-
-// ErrorErrorCode defines model for Error.Error.Code.
-type ErrorErrorCode string
 
 // Event One frame of the event stream: its id: line, its event: name and its data: JSON.
 type Event struct {
@@ -1327,6 +1343,35 @@ type PermittedAction struct {
 
 // PermittedActionCallers defines model for PermittedAction.Callers.
 type PermittedActionCallers string
+
+// Problem RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type Problem struct {
+	Code ProblemCode `json:"code"`
+
+	// Detail This occurrence in words for people.
+	Detail string `json:"detail"`
+
+	// Field The field, parameter or header at fault, when one is.
+	Field *string `json:"field,omitempty"`
+
+	// Permission On a 403: the permission the token's role lacks (as GET /me lists them).
+	Permission *string `json:"permission,omitempty"`
+
+	// RequestId The request's X-Request-Id, as the service's log names it.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// Status The HTTP status of the answer.
+	Status int `json:"status"`
+
+	// Title The kind of problem in words (the same for every problem of its code).
+	Title string `json:"title"`
+
+	// Type A URN naming the kind of problem: urn:callin:problem: and the code.
+	Type string `json:"type"`
+}
+
+// ProblemCode defines model for Problem.Code.
+type ProblemCode string
 
 // Profile defines model for Profile.
 type Profile struct {
@@ -1625,14 +1670,21 @@ type TalkbackFrame struct {
 // TalkbackFrameEvent defines model for TalkbackFrame.Event.
 type TalkbackFrameEvent string
 
-// TalkbackStart An endpoint or media (422 with neither).
+// TalkbackStart An endpoint or media, or both (422 with neither).
 type TalkbackStart struct {
 	// Endpoint One of the show's talkback phones (--show talkback-phones=).
 	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Media The show's talkback media, or plain sound:NAME prompts when it lists none.
 	Media *[]string `json:"media,omitempty"`
+	union json.RawMessage
 }
+
+// TalkbackStart0 defines model for TalkbackStart.0.
+type TalkbackStart0 = interface{}
+
+// TalkbackStart1 defines model for TalkbackStart.1.
+type TalkbackStart1 = interface{}
 
 // Transition defines model for Transition.
 type Transition struct {
@@ -1706,41 +1758,44 @@ type RecordingName = string
 // ShowKey defines model for showKey.
 type ShowKey = string
 
-// N400 defines model for 400.
-type N400 = Error
+// N400 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N400 = Problem
 
-// N401 defines model for 401.
-type N401 = Error
+// N401 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N401 = Problem
 
-// N403 defines model for 403.
-type N403 = Error
+// N403 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N403 = Problem
 
-// N404 defines model for 404.
-type N404 = Error
+// N404 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N404 = Problem
 
-// N409 defines model for 409.
-type N409 = Error
+// N409 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N409 = Problem
 
-// N413 defines model for 413.
-type N413 = Error
+// N412 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N412 = Problem
 
-// N415 defines model for 415.
-type N415 = Error
+// N413 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N413 = Problem
 
-// N422 defines model for 422.
-type N422 = Error
+// N415 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N415 = Problem
 
-// N429 defines model for 429.
-type N429 = Error
+// N422 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N422 = Problem
 
-// N500 defines model for 500.
-type N500 = Error
+// N429 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N429 = Problem
 
-// N502 defines model for 502.
-type N502 = Error
+// N500 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N500 = Problem
 
-// N503 defines model for 503.
-type N503 = Error
+// N502 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N502 = Problem
+
+// N503 RFC 9457 problem details: the body of every error, sent as application/problem+json.
+type N503 = Problem
 
 // SearchCallersParams defines parameters for SearchCallers.
 type SearchCallersParams struct {
@@ -1758,6 +1813,18 @@ type ListCallerCallsParams struct {
 
 	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// PatchCallerNotesParams defines parameters for PatchCallerNotes.
+type PatchCallerNotesParams struct {
+	// IfMatch The ETag of the version read (or *): the change is made only if it is still the current one, else 412. Without it the change is made whatever the version (the last writer wins).
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// PutCallerNotesParams defines parameters for PutCallerNotes.
+type PutCallerNotesParams struct {
+	// IfMatch The ETag of the version read (or *): the change is made only if it is still the current one, else 412. Without it the change is made whatever the version (the last writer wins).
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // ListCallersParams defines parameters for ListCallers.
@@ -1937,6 +2004,12 @@ type ListRecordingsParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// UpdateSettingsParams defines parameters for UpdateSettings.
+type UpdateSettingsParams struct {
+	// IfMatch The ETag of the version read (or *): the change is made only if it is still the current one, else 412. Without it the change is made whatever the version (the last writer wins).
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // SetStudioParams defines parameters for SetStudio.
 type SetStudioParams struct {
 	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
@@ -1988,6 +2061,12 @@ type ListShowTransitionsParamsFormat string
 // BlockNumberJSONRequestBody defines body for BlockNumber for application/json ContentType.
 type BlockNumberJSONRequestBody = Block
 
+// PatchCallerNotesJSONRequestBody defines body for PatchCallerNotes for application/json ContentType.
+type PatchCallerNotesJSONRequestBody = CallerNotesPatch
+
+// PatchCallerNotesApplicationMergePatchPlusJSONRequestBody defines body for PatchCallerNotes for application/merge-patch+json ContentType.
+type PatchCallerNotesApplicationMergePatchPlusJSONRequestBody = CallerNotesPatch
+
 // PutCallerNotesJSONRequestBody defines body for PutCallerNotes for application/json ContentType.
 type PutCallerNotesJSONRequestBody = CallerNotesInput
 
@@ -2014,6 +2093,9 @@ type DropOnAirJSONRequestBody = Drop
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsChange
+
+// UpdateSettingsApplicationMergePatchPlusJSONRequestBody defines body for UpdateSettings for application/merge-patch+json ContentType.
+type UpdateSettingsApplicationMergePatchPlusJSONRequestBody = SettingsChange
 
 // SetStudioJSONRequestBody defines body for SetStudio for application/json ContentType.
 type SetStudioJSONRequestBody = StudioSet
@@ -2343,6 +2425,116 @@ func (t *Event) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsTalkbackStart0 returns the union data inside the TalkbackStart as a TalkbackStart0
+func (t TalkbackStart) AsTalkbackStart0() (TalkbackStart0, error) {
+	var body TalkbackStart0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTalkbackStart0 overwrites any union data inside the TalkbackStart as the provided TalkbackStart0
+func (t *TalkbackStart) FromTalkbackStart0(v TalkbackStart0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTalkbackStart0 performs a merge with any union data inside the TalkbackStart, using the provided TalkbackStart0
+func (t *TalkbackStart) MergeTalkbackStart0(v TalkbackStart0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTalkbackStart1 returns the union data inside the TalkbackStart as a TalkbackStart1
+func (t TalkbackStart) AsTalkbackStart1() (TalkbackStart1, error) {
+	var body TalkbackStart1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTalkbackStart1 overwrites any union data inside the TalkbackStart as the provided TalkbackStart1
+func (t *TalkbackStart) FromTalkbackStart1(v TalkbackStart1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTalkbackStart1 performs a merge with any union data inside the TalkbackStart, using the provided TalkbackStart1
+func (t *TalkbackStart) MergeTalkbackStart1(v TalkbackStart1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TalkbackStart) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	object := make(map[string]json.RawMessage)
+	if t.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if t.Endpoint != nil {
+		object["endpoint"], err = json.Marshal(t.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
+		}
+	}
+
+	if t.Media != nil {
+		object["media"], err = json.Marshal(t.Media)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'media': %w", err)
+		}
+	}
+	b, err = json.Marshal(object)
+	return b, err
+}
+
+func (t *TalkbackStart) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["endpoint"]; found {
+		err = json.Unmarshal(raw, &t.Endpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'endpoint': %w", err)
+		}
+	}
+
+	if raw, found := object["media"]; found {
+		err = json.Unmarshal(raw, &t.Media)
+		if err != nil {
+			return fmt.Errorf("error reading 'media': %w", err)
+		}
+	}
+
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -2465,28 +2657,55 @@ type ClientInterface interface {
 
 	// GetCallerNotes A caller's notes, now and as saved before
 	//
-	// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+	// Zero notes for a number without any; history newest first (at most 20). The ETag is the notes' version: send it as If-Match with a PUT or PATCH. Who may: Any role.
 	//
 	// Corresponds with GET /callers/{number}/notes (the `GetCallerNotes` operationId).
 	GetCallerNotes(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutCallerNotesWithBody Save a caller's notes
+	// PatchCallerNotesWithBody Change some of a caller's notes
 	//
-	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+	PatchCallerNotesWithBody(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchCallerNotes Change some of a caller's notes
+	//
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+	PatchCallerNotes(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchCallerNotesWithApplicationMergePatchPlusJSONBody Change some of a caller's notes
+	//
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+	PatchCallerNotesWithApplicationMergePatchPlusJSONBody(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutCallerNotesWithBody Replace a caller's notes
+	//
+	// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-	PutCallerNotesWithBody(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PutCallerNotesWithBody(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutCallerNotes Save a caller's notes
+	// PutCallerNotes Replace a caller's notes
 	//
-	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-	PutCallerNotes(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PutCallerNotes(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMe Who the token is and what it may do
 	//
@@ -2562,7 +2781,7 @@ type ClientInterface interface {
 
 	// MeasureLineQuality Measure a caller's line now
 	//
-	// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+	// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 409 (code no_measure) for a line without statistics (a Local channel). Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/callers/{call}/line-quality (the `MeasureLineQuality` operationId).
 	MeasureLineQuality(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2796,28 +3015,37 @@ type ClientInterface interface {
 
 	// GetSettings Get the show's settings
 	//
-	// Who may: Any role.
+	// The ETag is the settings' version: send it as If-Match with a PATCH. Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/settings (the `GetSettings` operationId).
 	GetSettings(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateSettingsWithBody Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-	UpdateSettingsWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateSettingsWithBody(ctx context.Context, show ShowKey, params *UpdateSettingsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateSettings Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-	UpdateSettings(ctx context.Context, show ShowKey, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateSettings(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSettingsWithApplicationMergePatchPlusJSONBody Change some of the show's settings
+	//
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
+	UpdateSettingsWithApplicationMergePatchPlusJSONBody(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetStudioWithBody Name another studio node for a show across nodes
 	//
@@ -2985,7 +3213,7 @@ func (c *Client) ListCallerCalls(ctx context.Context, number PhoneNumber, params
 
 // GetCallerNotes A caller's notes, now and as saved before
 //
-// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+// Zero notes for a number without any; history newest first (at most 20). The ETag is the notes' version: send it as If-Match with a PUT or PATCH. Who may: Any role.
 //
 // Corresponds with GET /callers/{number}/notes (the `GetCallerNotes` operationId).
 func (c *Client) GetCallerNotes(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3000,15 +3228,15 @@ func (c *Client) GetCallerNotes(ctx context.Context, number PhoneNumber, reqEdit
 	return c.Client.Do(req)
 }
 
-// PutCallerNotesWithBody Save a caller's notes
+// PatchCallerNotesWithBody Change some of a caller's notes
 //
-// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-func (c *Client) PutCallerNotesWithBody(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutCallerNotesRequestWithBody(c.Server, number, contentType, body)
+// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+func (c *Client) PatchCallerNotesWithBody(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchCallerNotesRequestWithBody(c.Server, number, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3019,15 +3247,72 @@ func (c *Client) PutCallerNotesWithBody(ctx context.Context, number PhoneNumber,
 	return c.Client.Do(req)
 }
 
-// PutCallerNotes Save a caller's notes
+// PatchCallerNotes Change some of a caller's notes
 //
-// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+func (c *Client) PatchCallerNotes(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchCallerNotesRequest(c.Server, number, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchCallerNotesWithApplicationMergePatchPlusJSONBody Change some of a caller's notes
+//
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+func (c *Client) PatchCallerNotesWithApplicationMergePatchPlusJSONBody(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchCallerNotesRequestWithApplicationMergePatchPlusJSONBody(c.Server, number, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutCallerNotesWithBody Replace a caller's notes
+//
+// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
+func (c *Client) PutCallerNotesWithBody(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCallerNotesRequestWithBody(c.Server, number, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutCallerNotes Replace a caller's notes
+//
+// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-func (c *Client) PutCallerNotes(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutCallerNotesRequest(c.Server, number, body)
+func (c *Client) PutCallerNotes(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCallerNotesRequest(c.Server, number, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3212,7 +3497,7 @@ func (c *Client) HoldCaller(ctx context.Context, show ShowKey, call CallId, para
 
 // MeasureLineQuality Measure a caller's line now
 //
-// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 409 (code no_measure) for a line without statistics (a Local channel). Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/callers/{call}/line-quality (the `MeasureLineQuality` operationId).
 func (c *Client) MeasureLineQuality(ctx context.Context, show ShowKey, call CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3746,7 +4031,7 @@ func (c *Client) DownloadRecording(ctx context.Context, show ShowKey, recording 
 
 // GetSettings Get the show's settings
 //
-// Who may: Any role.
+// The ETag is the settings' version: send it as If-Match with a PATCH. Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/settings (the `GetSettings` operationId).
 func (c *Client) GetSettings(ctx context.Context, show ShowKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3763,13 +4048,13 @@ func (c *Client) GetSettings(ctx context.Context, show ShowKey, reqEditors ...Re
 
 // UpdateSettingsWithBody Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-func (c *Client) UpdateSettingsWithBody(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateSettingsRequestWithBody(c.Server, show, contentType, body)
+func (c *Client) UpdateSettingsWithBody(ctx context.Context, show ShowKey, params *UpdateSettingsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSettingsRequestWithBody(c.Server, show, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3782,13 +4067,32 @@ func (c *Client) UpdateSettingsWithBody(ctx context.Context, show ShowKey, conte
 
 // UpdateSettings Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-func (c *Client) UpdateSettings(ctx context.Context, show ShowKey, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateSettingsRequest(c.Server, show, body)
+func (c *Client) UpdateSettings(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSettingsRequest(c.Server, show, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSettingsWithApplicationMergePatchPlusJSONBody Change some of the show's settings
+//
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
+func (c *Client) UpdateSettingsWithApplicationMergePatchPlusJSONBody(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSettingsRequestWithApplicationMergePatchPlusJSONBody(c.Server, show, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4210,19 +4514,92 @@ func NewGetCallerNotesRequest(server string, number PhoneNumber) (*http.Request,
 	return req, nil
 }
 
-// NewPutCallerNotesRequest calls the generic PutCallerNotes builder with application/json body
-func NewPutCallerNotesRequest(server string, number PhoneNumber, body PutCallerNotesJSONRequestBody) (*http.Request, error) {
+// NewPatchCallerNotesRequest calls the generic PatchCallerNotes builder with application/json body
+func NewPatchCallerNotesRequest(server string, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutCallerNotesRequestWithBody(server, number, "application/json", bodyReader)
+	return NewPatchCallerNotesRequestWithBody(server, number, params, "application/json", bodyReader)
+}
+
+// NewPatchCallerNotesRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchCallerNotes builder with application/merge-patch+json body
+func NewPatchCallerNotesRequestWithApplicationMergePatchPlusJSONBody(server string, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchCallerNotesRequestWithBody(server, number, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewPatchCallerNotesRequestWithBody constructs an http.Request for the PatchCallerNotes method, with any body, and a specified content type
+func NewPatchCallerNotesRequestWithBody(server string, number PhoneNumber, params *PatchCallerNotesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/callers/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutCallerNotesRequest calls the generic PutCallerNotes builder with application/json body
+func NewPutCallerNotesRequest(server string, number PhoneNumber, params *PutCallerNotesParams, body PutCallerNotesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutCallerNotesRequestWithBody(server, number, params, "application/json", bodyReader)
 }
 
 // NewPutCallerNotesRequestWithBody constructs an http.Request for the PutCallerNotes method, with any body, and a specified content type
-func NewPutCallerNotesRequestWithBody(server string, number PhoneNumber, contentType string, body io.Reader) (*http.Request, error) {
+func NewPutCallerNotesRequestWithBody(server string, number PhoneNumber, params *PutCallerNotesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4253,6 +4630,21 @@ func NewPutCallerNotesRequestWithBody(server string, number PhoneNumber, content
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6127,18 +6519,29 @@ func NewGetSettingsRequest(server string, show ShowKey) (*http.Request, error) {
 }
 
 // NewUpdateSettingsRequest calls the generic UpdateSettings builder with application/json body
-func NewUpdateSettingsRequest(server string, show ShowKey, body UpdateSettingsJSONRequestBody) (*http.Request, error) {
+func NewUpdateSettingsRequest(server string, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateSettingsRequestWithBody(server, show, "application/json", bodyReader)
+	return NewUpdateSettingsRequestWithBody(server, show, params, "application/json", bodyReader)
+}
+
+// NewUpdateSettingsRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateSettings builder with application/merge-patch+json body
+func NewUpdateSettingsRequestWithApplicationMergePatchPlusJSONBody(server string, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateSettingsRequestWithBody(server, show, params, "application/merge-patch+json", bodyReader)
 }
 
 // NewUpdateSettingsRequestWithBody constructs an http.Request for the UpdateSettings method, with any body, and a specified content type
-func NewUpdateSettingsRequestWithBody(server string, show ShowKey, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateSettingsRequestWithBody(server string, show ShowKey, params *UpdateSettingsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6169,6 +6572,21 @@ func NewUpdateSettingsRequestWithBody(server string, show ShowKey, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6616,30 +7034,57 @@ type ClientWithResponsesInterface interface {
 
 	// GetCallerNotesWithResponse A caller's notes, now and as saved before
 	//
-	// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+	// Zero notes for a number without any; history newest first (at most 20). The ETag is the notes' version: send it as If-Match with a PUT or PATCH. Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /callers/{number}/notes (the `GetCallerNotes` operationId).
 	GetCallerNotesWithResponse(ctx context.Context, number PhoneNumber, reqEditors ...RequestEditorFn) (*GetCallerNotesResponse, error)
 
-	// PutCallerNotesWithBodyWithResponse Save a caller's notes
+	// PatchCallerNotesWithBodyWithResponse Change some of a caller's notes
 	//
-	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+	PatchCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCallerNotesResponse, error)
+
+	// PatchCallerNotesWithResponse Change some of a caller's notes
+	//
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+	PatchCallerNotesWithResponse(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCallerNotesResponse, error)
+
+	// PatchCallerNotesWithApplicationMergePatchPlusJSONBodyWithResponse Change some of a caller's notes
+	//
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+	PatchCallerNotesWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCallerNotesResponse, error)
+
+	// PutCallerNotesWithBodyWithResponse Replace a caller's notes
+	//
+	// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-	PutCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error)
+	PutCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error)
 
-	// PutCallerNotesWithResponse Save a caller's notes
+	// PutCallerNotesWithResponse Replace a caller's notes
 	//
-	// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+	// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-	PutCallerNotesWithResponse(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error)
+	PutCallerNotesWithResponse(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error)
 
 	// GetMeWithResponse Who the token is and what it may do
 	//
@@ -6731,7 +7176,7 @@ type ClientWithResponsesInterface interface {
 
 	// MeasureLineQualityWithResponse Measure a caller's line now
 	//
-	// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+	// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 409 (code no_measure) for a line without statistics (a Local channel). Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7001,7 +7446,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSettingsWithResponse Get the show's settings
 	//
-	// Who may: Any role.
+	// The ETag is the settings' version: send it as If-Match with a PATCH. Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7010,21 +7455,30 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateSettingsWithBodyWithResponse Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-	UpdateSettingsWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
+	UpdateSettingsWithBodyWithResponse(ctx context.Context, show ShowKey, params *UpdateSettingsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
 
 	// UpdateSettingsWithResponse Change some of the show's settings
 	//
-	// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-	UpdateSettingsWithResponse(ctx context.Context, show ShowKey, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
+	UpdateSettingsWithResponse(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
+
+	// UpdateSettingsWithApplicationMergePatchPlusJSONBodyWithResponse Change some of the show's settings
+	//
+	// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
+	UpdateSettingsWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
 
 	// SetStudioWithBodyWithResponse Name another studio node for a show across nodes
 	//
@@ -7090,21 +7544,90 @@ type ClientWithResponsesInterface interface {
 	ListShowTransitionsWithResponse(ctx context.Context, show ShowKey, params *ListShowTransitionsParams, reqEditors ...RequestEditorFn) (*ListShowTransitionsResponse, error)
 }
 
+// SearchCallersResponse200Headers the declared response headers of an HTTP 200 response for SearchCallers
+type SearchCallersResponse200Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse400Headers the declared response headers of an HTTP 400 response for SearchCallers
+type SearchCallersResponse400Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse401Headers the declared response headers of an HTTP 401 response for SearchCallers
+type SearchCallersResponse401Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse403Headers the declared response headers of an HTTP 403 response for SearchCallers
+type SearchCallersResponse403Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse404Headers the declared response headers of an HTTP 404 response for SearchCallers
+type SearchCallersResponse404Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse413Headers the declared response headers of an HTTP 413 response for SearchCallers
+type SearchCallersResponse413Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse415Headers the declared response headers of an HTTP 415 response for SearchCallers
+type SearchCallersResponse415Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse422Headers the declared response headers of an HTTP 422 response for SearchCallers
+type SearchCallersResponse422Headers struct {
+	XRequestId *string
+}
+
+// SearchCallersResponse500Headers the declared response headers of an HTTP 500 response for SearchCallers
+type SearchCallersResponse500Headers struct {
+	XRequestId *string
+}
+
 type SearchCallersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ProfileList
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SearchCallersResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SearchCallersResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SearchCallersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SearchCallersResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SearchCallersResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SearchCallersResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *SearchCallersResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SearchCallersResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SearchCallersResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7112,29 +7635,44 @@ func (r SearchCallersResponse) GetJSON200() *ProfileList {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r SearchCallersResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r SearchCallersResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r SearchCallersResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r SearchCallersResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r SearchCallersResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SearchCallersResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7166,23 +7704,90 @@ func (r SearchCallersResponse) ContentType() string {
 	return ""
 }
 
+// GetCallerHistoryResponse200Headers the declared response headers of an HTTP 200 response for GetCallerHistory
+type GetCallerHistoryResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse400Headers the declared response headers of an HTTP 400 response for GetCallerHistory
+type GetCallerHistoryResponse400Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetCallerHistory
+type GetCallerHistoryResponse401Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse403Headers the declared response headers of an HTTP 403 response for GetCallerHistory
+type GetCallerHistoryResponse403Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse404Headers the declared response headers of an HTTP 404 response for GetCallerHistory
+type GetCallerHistoryResponse404Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse413Headers the declared response headers of an HTTP 413 response for GetCallerHistory
+type GetCallerHistoryResponse413Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse415Headers the declared response headers of an HTTP 415 response for GetCallerHistory
+type GetCallerHistoryResponse415Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse422Headers the declared response headers of an HTTP 422 response for GetCallerHistory
+type GetCallerHistoryResponse422Headers struct {
+	XRequestId *string
+}
+
+// GetCallerHistoryResponse500Headers the declared response headers of an HTTP 500 response for GetCallerHistory
+type GetCallerHistoryResponse500Headers struct {
+	XRequestId *string
+}
+
 type GetCallerHistoryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *History
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCallerHistoryResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCallerHistoryResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCallerHistoryResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCallerHistoryResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCallerHistoryResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetCallerHistoryResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetCallerHistoryResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetCallerHistoryResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCallerHistoryResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7190,34 +7795,44 @@ func (r GetCallerHistoryResponse) GetJSON200() *History {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetCallerHistoryResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCallerHistoryResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetCallerHistoryResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetCallerHistoryResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r GetCallerHistoryResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetCallerHistoryResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCallerHistoryResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7249,23 +7864,90 @@ func (r GetCallerHistoryResponse) ContentType() string {
 	return ""
 }
 
+// UnblockNumberResponse200Headers the declared response headers of an HTTP 200 response for UnblockNumber
+type UnblockNumberResponse200Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse400Headers the declared response headers of an HTTP 400 response for UnblockNumber
+type UnblockNumberResponse400Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse401Headers the declared response headers of an HTTP 401 response for UnblockNumber
+type UnblockNumberResponse401Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse403Headers the declared response headers of an HTTP 403 response for UnblockNumber
+type UnblockNumberResponse403Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse404Headers the declared response headers of an HTTP 404 response for UnblockNumber
+type UnblockNumberResponse404Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse413Headers the declared response headers of an HTTP 413 response for UnblockNumber
+type UnblockNumberResponse413Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse415Headers the declared response headers of an HTTP 415 response for UnblockNumber
+type UnblockNumberResponse415Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse422Headers the declared response headers of an HTTP 422 response for UnblockNumber
+type UnblockNumberResponse422Headers struct {
+	XRequestId *string
+}
+
+// UnblockNumberResponse500Headers the declared response headers of an HTTP 500 response for UnblockNumber
+type UnblockNumberResponse500Headers struct {
+	XRequestId *string
+}
+
 type UnblockNumberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *History
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UnblockNumberResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnblockNumberResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnblockNumberResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UnblockNumberResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnblockNumberResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UnblockNumberResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UnblockNumberResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UnblockNumberResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UnblockNumberResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7273,34 +7955,44 @@ func (r UnblockNumberResponse) GetJSON200() *History {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r UnblockNumberResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UnblockNumberResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r UnblockNumberResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r UnblockNumberResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r UnblockNumberResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UnblockNumberResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UnblockNumberResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7332,27 +8024,90 @@ func (r UnblockNumberResponse) ContentType() string {
 	return ""
 }
 
+// BlockNumberResponse200Headers the declared response headers of an HTTP 200 response for BlockNumber
+type BlockNumberResponse200Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse400Headers the declared response headers of an HTTP 400 response for BlockNumber
+type BlockNumberResponse400Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse401Headers the declared response headers of an HTTP 401 response for BlockNumber
+type BlockNumberResponse401Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse403Headers the declared response headers of an HTTP 403 response for BlockNumber
+type BlockNumberResponse403Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse404Headers the declared response headers of an HTTP 404 response for BlockNumber
+type BlockNumberResponse404Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse413Headers the declared response headers of an HTTP 413 response for BlockNumber
+type BlockNumberResponse413Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse415Headers the declared response headers of an HTTP 415 response for BlockNumber
+type BlockNumberResponse415Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse422Headers the declared response headers of an HTTP 422 response for BlockNumber
+type BlockNumberResponse422Headers struct {
+	XRequestId *string
+}
+
+// BlockNumberResponse500Headers the declared response headers of an HTTP 500 response for BlockNumber
+type BlockNumberResponse500Headers struct {
+	XRequestId *string
+}
+
 type BlockNumberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *History
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *BlockNumberResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *BlockNumberResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BlockNumberResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *BlockNumberResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *BlockNumberResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *BlockNumberResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *BlockNumberResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *BlockNumberResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *BlockNumberResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7360,44 +8115,44 @@ func (r BlockNumberResponse) GetJSON200() *History {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r BlockNumberResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r BlockNumberResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r BlockNumberResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r BlockNumberResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r BlockNumberResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r BlockNumberResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r BlockNumberResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r BlockNumberResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r BlockNumberResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7429,23 +8184,90 @@ func (r BlockNumberResponse) ContentType() string {
 	return ""
 }
 
+// ListCallerCallsResponse200Headers the declared response headers of an HTTP 200 response for ListCallerCalls
+type ListCallerCallsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse400Headers the declared response headers of an HTTP 400 response for ListCallerCalls
+type ListCallerCallsResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse401Headers the declared response headers of an HTTP 401 response for ListCallerCalls
+type ListCallerCallsResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse403Headers the declared response headers of an HTTP 403 response for ListCallerCalls
+type ListCallerCallsResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse404Headers the declared response headers of an HTTP 404 response for ListCallerCalls
+type ListCallerCallsResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse413Headers the declared response headers of an HTTP 413 response for ListCallerCalls
+type ListCallerCallsResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse415Headers the declared response headers of an HTTP 415 response for ListCallerCalls
+type ListCallerCallsResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse422Headers the declared response headers of an HTTP 422 response for ListCallerCalls
+type ListCallerCallsResponse422Headers struct {
+	XRequestId *string
+}
+
+// ListCallerCallsResponse500Headers the declared response headers of an HTTP 500 response for ListCallerCalls
+type ListCallerCallsResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListCallerCallsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallRecordList
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCallerCallsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListCallerCallsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCallerCallsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListCallerCallsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListCallerCallsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCallerCallsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListCallerCallsResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListCallerCallsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListCallerCallsResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7453,34 +8275,44 @@ func (r ListCallerCallsResponse) GetJSON200() *CallRecordList {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListCallerCallsResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListCallerCallsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListCallerCallsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListCallerCallsResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ListCallerCallsResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListCallerCallsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListCallerCallsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7512,23 +8344,91 @@ func (r ListCallerCallsResponse) ContentType() string {
 	return ""
 }
 
+// GetCallerNotesResponse200Headers the declared response headers of an HTTP 200 response for GetCallerNotes
+type GetCallerNotesResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// GetCallerNotesResponse400Headers the declared response headers of an HTTP 400 response for GetCallerNotes
+type GetCallerNotesResponse400Headers struct {
+	XRequestId *string
+}
+
+// GetCallerNotesResponse401Headers the declared response headers of an HTTP 401 response for GetCallerNotes
+type GetCallerNotesResponse401Headers struct {
+	XRequestId *string
+}
+
+// GetCallerNotesResponse403Headers the declared response headers of an HTTP 403 response for GetCallerNotes
+type GetCallerNotesResponse403Headers struct {
+	XRequestId *string
+}
+
+// GetCallerNotesResponse404Headers the declared response headers of an HTTP 404 response for GetCallerNotes
+type GetCallerNotesResponse404Headers struct {
+	XRequestId *string
+}
+
+// GetCallerNotesResponse413Headers the declared response headers of an HTTP 413 response for GetCallerNotes
+type GetCallerNotesResponse413Headers struct {
+	XRequestId *string
+}
+
+// GetCallerNotesResponse415Headers the declared response headers of an HTTP 415 response for GetCallerNotes
+type GetCallerNotesResponse415Headers struct {
+	XRequestId *string
+}
+
+// GetCallerNotesResponse422Headers the declared response headers of an HTTP 422 response for GetCallerNotes
+type GetCallerNotesResponse422Headers struct {
+	XRequestId *string
+}
+
+// GetCallerNotesResponse500Headers the declared response headers of an HTTP 500 response for GetCallerNotes
+type GetCallerNotesResponse500Headers struct {
+	XRequestId *string
+}
+
 type GetCallerNotesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallerNotesView
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCallerNotesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCallerNotesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCallerNotesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCallerNotesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCallerNotesResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetCallerNotesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetCallerNotesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetCallerNotesResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCallerNotesResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7536,34 +8436,44 @@ func (r GetCallerNotesResponse) GetJSON200() *CallerNotesView {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetCallerNotesResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCallerNotesResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetCallerNotesResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetCallerNotesResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r GetCallerNotesResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetCallerNotesResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCallerNotesResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7595,27 +8505,275 @@ func (r GetCallerNotesResponse) ContentType() string {
 	return ""
 }
 
+// PatchCallerNotesResponse200Headers the declared response headers of an HTTP 200 response for PatchCallerNotes
+type PatchCallerNotesResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse400Headers the declared response headers of an HTTP 400 response for PatchCallerNotes
+type PatchCallerNotesResponse400Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse401Headers the declared response headers of an HTTP 401 response for PatchCallerNotes
+type PatchCallerNotesResponse401Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse403Headers the declared response headers of an HTTP 403 response for PatchCallerNotes
+type PatchCallerNotesResponse403Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse404Headers the declared response headers of an HTTP 404 response for PatchCallerNotes
+type PatchCallerNotesResponse404Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse412Headers the declared response headers of an HTTP 412 response for PatchCallerNotes
+type PatchCallerNotesResponse412Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse413Headers the declared response headers of an HTTP 413 response for PatchCallerNotes
+type PatchCallerNotesResponse413Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse415Headers the declared response headers of an HTTP 415 response for PatchCallerNotes
+type PatchCallerNotesResponse415Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse422Headers the declared response headers of an HTTP 422 response for PatchCallerNotes
+type PatchCallerNotesResponse422Headers struct {
+	XRequestId *string
+}
+
+// PatchCallerNotesResponse500Headers the declared response headers of an HTTP 500 response for PatchCallerNotes
+type PatchCallerNotesResponse500Headers struct {
+	XRequestId *string
+}
+
+type PatchCallerNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CallerNotes
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *N412
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchCallerNotesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PatchCallerNotesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PatchCallerNotesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PatchCallerNotesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PatchCallerNotesResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchCallerNotesResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PatchCallerNotesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PatchCallerNotesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PatchCallerNotesResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PatchCallerNotesResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchCallerNotesResponse) GetJSON200() *CallerNotes {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON412() *N412 {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchCallerNotesResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchCallerNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchCallerNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchCallerNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchCallerNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutCallerNotesResponse200Headers the declared response headers of an HTTP 200 response for PutCallerNotes
+type PutCallerNotesResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// PutCallerNotesResponse400Headers the declared response headers of an HTTP 400 response for PutCallerNotes
+type PutCallerNotesResponse400Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse401Headers the declared response headers of an HTTP 401 response for PutCallerNotes
+type PutCallerNotesResponse401Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse403Headers the declared response headers of an HTTP 403 response for PutCallerNotes
+type PutCallerNotesResponse403Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse404Headers the declared response headers of an HTTP 404 response for PutCallerNotes
+type PutCallerNotesResponse404Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse412Headers the declared response headers of an HTTP 412 response for PutCallerNotes
+type PutCallerNotesResponse412Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse413Headers the declared response headers of an HTTP 413 response for PutCallerNotes
+type PutCallerNotesResponse413Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse415Headers the declared response headers of an HTTP 415 response for PutCallerNotes
+type PutCallerNotesResponse415Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse422Headers the declared response headers of an HTTP 422 response for PutCallerNotes
+type PutCallerNotesResponse422Headers struct {
+	XRequestId *string
+}
+
+// PutCallerNotesResponse500Headers the declared response headers of an HTTP 500 response for PutCallerNotes
+type PutCallerNotesResponse500Headers struct {
+	XRequestId *string
+}
+
 type PutCallerNotesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallerNotes
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *N412
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutCallerNotesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PutCallerNotesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutCallerNotesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PutCallerNotesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PutCallerNotesResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutCallerNotesResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PutCallerNotesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PutCallerNotesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PutCallerNotesResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PutCallerNotesResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7623,44 +8781,49 @@ func (r PutCallerNotesResponse) GetJSON200() *CallerNotes {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutCallerNotesResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutCallerNotesResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutCallerNotesResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PutCallerNotesResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutCallerNotesResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON412() *N412 {
+	return r.ApplicationproblemJSON412
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PutCallerNotesResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutCallerNotesResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutCallerNotesResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PutCallerNotesResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7692,15 +8855,54 @@ func (r PutCallerNotesResponse) ContentType() string {
 	return ""
 }
 
+// GetMeResponse200Headers the declared response headers of an HTTP 200 response for GetMe
+type GetMeResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
+type GetMeResponse401Headers struct {
+	XRequestId *string
+}
+
+// GetMeResponse413Headers the declared response headers of an HTTP 413 response for GetMe
+type GetMeResponse413Headers struct {
+	XRequestId *string
+}
+
+// GetMeResponse415Headers the declared response headers of an HTTP 415 response for GetMe
+type GetMeResponse415Headers struct {
+	XRequestId *string
+}
+
+// GetMeResponse500Headers the declared response headers of an HTTP 500 response for GetMe
+type GetMeResponse500Headers struct {
+	XRequestId *string
+}
+
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Me
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMeResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMeResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetMeResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetMeResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetMeResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7708,14 +8910,24 @@ func (r GetMeResponse) GetJSON200() *Me {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetMeResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMeResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetMeResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetMeResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetMeResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetMeResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7747,15 +8959,36 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenAPIResponse200Headers the declared response headers of an HTTP 200 response for GetOpenAPI
+type GetOpenAPIResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetOpenAPIResponse413Headers the declared response headers of an HTTP 413 response for GetOpenAPI
+type GetOpenAPIResponse413Headers struct {
+	XRequestId *string
+}
+
+// GetOpenAPIResponse415Headers the declared response headers of an HTTP 415 response for GetOpenAPI
+type GetOpenAPIResponse415Headers struct {
+	XRequestId *string
+}
+
 type GetOpenAPIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *map[string]interface{}
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenAPIResponse200Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetOpenAPIResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetOpenAPIResponse415Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7763,14 +8996,14 @@ func (r GetOpenAPIResponse) GetJSON200() *map[string]interface{} {
 	return r.JSON200
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r GetOpenAPIResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetOpenAPIResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r GetOpenAPIResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetOpenAPIResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
 // GetBody returns the raw response body bytes
@@ -7802,17 +9035,63 @@ func (r GetOpenAPIResponse) ContentType() string {
 	return ""
 }
 
+// ListShowsResponse200Headers the declared response headers of an HTTP 200 response for ListShows
+type ListShowsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListShowsResponse401Headers the declared response headers of an HTTP 401 response for ListShows
+type ListShowsResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListShowsResponse403Headers the declared response headers of an HTTP 403 response for ListShows
+type ListShowsResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListShowsResponse413Headers the declared response headers of an HTTP 413 response for ListShows
+type ListShowsResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListShowsResponse415Headers the declared response headers of an HTTP 415 response for ListShows
+type ListShowsResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListShowsResponse500Headers the declared response headers of an HTTP 500 response for ListShows
+type ListShowsResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListShowsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ShowList
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListShowsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListShowsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListShowsResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListShowsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListShowsResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListShowsResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7820,19 +9099,29 @@ func (r ListShowsResponse) GetJSON200() *ShowList {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListShowsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListShowsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListShowsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListShowsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListShowsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListShowsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListShowsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListShowsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7864,19 +9153,72 @@ func (r ListShowsResponse) ContentType() string {
 	return ""
 }
 
+// GetShowResponse200Headers the declared response headers of an HTTP 200 response for GetShow
+type GetShowResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetShowResponse401Headers the declared response headers of an HTTP 401 response for GetShow
+type GetShowResponse401Headers struct {
+	XRequestId *string
+}
+
+// GetShowResponse403Headers the declared response headers of an HTTP 403 response for GetShow
+type GetShowResponse403Headers struct {
+	XRequestId *string
+}
+
+// GetShowResponse404Headers the declared response headers of an HTTP 404 response for GetShow
+type GetShowResponse404Headers struct {
+	XRequestId *string
+}
+
+// GetShowResponse413Headers the declared response headers of an HTTP 413 response for GetShow
+type GetShowResponse413Headers struct {
+	XRequestId *string
+}
+
+// GetShowResponse415Headers the declared response headers of an HTTP 415 response for GetShow
+type GetShowResponse415Headers struct {
+	XRequestId *string
+}
+
+// GetShowResponse500Headers the declared response headers of an HTTP 500 response for GetShow
+type GetShowResponse500Headers struct {
+	XRequestId *string
+}
+
 type GetShowResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Show
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetShowResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetShowResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetShowResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetShowResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetShowResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetShowResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetShowResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7884,24 +9226,34 @@ func (r GetShowResponse) GetJSON200() *Show {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetShowResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetShowResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetShowResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetShowResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetShowResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetShowResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetShowResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetShowResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetShowResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetShowResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7933,21 +9285,81 @@ func (r GetShowResponse) ContentType() string {
 	return ""
 }
 
+// ListCallersResponse200Headers the declared response headers of an HTTP 200 response for ListCallers
+type ListCallersResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListCallersResponse401Headers the declared response headers of an HTTP 401 response for ListCallers
+type ListCallersResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListCallersResponse403Headers the declared response headers of an HTTP 403 response for ListCallers
+type ListCallersResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListCallersResponse404Headers the declared response headers of an HTTP 404 response for ListCallers
+type ListCallersResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListCallersResponse413Headers the declared response headers of an HTTP 413 response for ListCallers
+type ListCallersResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListCallersResponse415Headers the declared response headers of an HTTP 415 response for ListCallers
+type ListCallersResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListCallersResponse422Headers the declared response headers of an HTTP 422 response for ListCallers
+type ListCallersResponse422Headers struct {
+	XRequestId *string
+}
+
+// ListCallersResponse500Headers the declared response headers of an HTTP 500 response for ListCallers
+type ListCallersResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListCallersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallList
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCallersResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCallersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListCallersResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListCallersResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCallersResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListCallersResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListCallersResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListCallersResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7955,29 +9367,39 @@ func (r ListCallersResponse) GetJSON200() *CallList {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListCallersResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCallersResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListCallersResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCallersResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListCallersResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListCallersResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ListCallersResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListCallersResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListCallersResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListCallersResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListCallersResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListCallersResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -8009,19 +9431,72 @@ func (r ListCallersResponse) ContentType() string {
 	return ""
 }
 
+// GetCallerResponse200Headers the declared response headers of an HTTP 200 response for GetCaller
+type GetCallerResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetCallerResponse401Headers the declared response headers of an HTTP 401 response for GetCaller
+type GetCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// GetCallerResponse403Headers the declared response headers of an HTTP 403 response for GetCaller
+type GetCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// GetCallerResponse404Headers the declared response headers of an HTTP 404 response for GetCaller
+type GetCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// GetCallerResponse413Headers the declared response headers of an HTTP 413 response for GetCaller
+type GetCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// GetCallerResponse415Headers the declared response headers of an HTTP 415 response for GetCaller
+type GetCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// GetCallerResponse500Headers the declared response headers of an HTTP 500 response for GetCaller
+type GetCallerResponse500Headers struct {
+	XRequestId *string
+}
+
 type GetCallerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCallerResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCallerResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetCallerResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCallerResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8029,24 +9504,34 @@ func (r GetCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -8081,6 +9566,52 @@ func (r GetCallerResponse) ContentType() string {
 // CallBackNowResponse200Headers the declared response headers of an HTTP 200 response for CallBackNow
 type CallBackNowResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CallBackNowResponse400Headers the declared response headers of an HTTP 400 response for CallBackNow
+type CallBackNowResponse400Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse401Headers the declared response headers of an HTTP 401 response for CallBackNow
+type CallBackNowResponse401Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse403Headers the declared response headers of an HTTP 403 response for CallBackNow
+type CallBackNowResponse403Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse404Headers the declared response headers of an HTTP 404 response for CallBackNow
+type CallBackNowResponse404Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse409Headers the declared response headers of an HTTP 409 response for CallBackNow
+type CallBackNowResponse409Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse413Headers the declared response headers of an HTTP 413 response for CallBackNow
+type CallBackNowResponse413Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse415Headers the declared response headers of an HTTP 415 response for CallBackNow
+type CallBackNowResponse415Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse422Headers the declared response headers of an HTTP 422 response for CallBackNow
+type CallBackNowResponse422Headers struct {
+	XRequestId *string
+}
+
+// CallBackNowResponse500Headers the declared response headers of an HTTP 500 response for CallBackNow
+type CallBackNowResponse500Headers struct {
+	XRequestId *string
 }
 
 type CallBackNowResponse struct {
@@ -8088,26 +9619,44 @@ type CallBackNowResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CallBackNowResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CallBackNowResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CallBackNowResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CallBackNowResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CallBackNowResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CallBackNowResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CallBackNowResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CallBackNowResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CallBackNowResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CallBackNowResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8115,49 +9664,49 @@ func (r CallBackNowResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CallBackNowResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CallBackNowResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CallBackNowResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CallBackNowResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CallBackNowResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CallBackNowResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CallBackNowResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CallBackNowResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CallBackNowResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CallBackNowResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -8192,6 +9741,63 @@ func (r CallBackNowResponse) ContentType() string {
 // DropCallerResponse200Headers the declared response headers of an HTTP 200 response for DropCaller
 type DropCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// DropCallerResponse400Headers the declared response headers of an HTTP 400 response for DropCaller
+type DropCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse401Headers the declared response headers of an HTTP 401 response for DropCaller
+type DropCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse403Headers the declared response headers of an HTTP 403 response for DropCaller
+type DropCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse404Headers the declared response headers of an HTTP 404 response for DropCaller
+type DropCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse409Headers the declared response headers of an HTTP 409 response for DropCaller
+type DropCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse413Headers the declared response headers of an HTTP 413 response for DropCaller
+type DropCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse415Headers the declared response headers of an HTTP 415 response for DropCaller
+type DropCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse422Headers the declared response headers of an HTTP 422 response for DropCaller
+type DropCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse500Headers the declared response headers of an HTTP 500 response for DropCaller
+type DropCallerResponse500Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse502Headers the declared response headers of an HTTP 502 response for DropCaller
+type DropCallerResponse502Headers struct {
+	XRequestId *string
+}
+
+// DropCallerResponse503Headers the declared response headers of an HTTP 503 response for DropCaller
+type DropCallerResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type DropCallerResponse struct {
@@ -8199,30 +9805,52 @@ type DropCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DropCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DropCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DropCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DropCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DropCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DropCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *DropCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DropCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *DropCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DropCallerResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *DropCallerResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DropCallerResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8230,59 +9858,59 @@ func (r DropCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DropCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DropCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DropCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DropCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DropCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r DropCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r DropCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DropCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DropCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r DropCallerResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DropCallerResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DropCallerResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8317,6 +9945,63 @@ func (r DropCallerResponse) ContentType() string {
 // HoldCallerResponse200Headers the declared response headers of an HTTP 200 response for HoldCaller
 type HoldCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// HoldCallerResponse400Headers the declared response headers of an HTTP 400 response for HoldCaller
+type HoldCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse401Headers the declared response headers of an HTTP 401 response for HoldCaller
+type HoldCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse403Headers the declared response headers of an HTTP 403 response for HoldCaller
+type HoldCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse404Headers the declared response headers of an HTTP 404 response for HoldCaller
+type HoldCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse409Headers the declared response headers of an HTTP 409 response for HoldCaller
+type HoldCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse413Headers the declared response headers of an HTTP 413 response for HoldCaller
+type HoldCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse415Headers the declared response headers of an HTTP 415 response for HoldCaller
+type HoldCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse422Headers the declared response headers of an HTTP 422 response for HoldCaller
+type HoldCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse500Headers the declared response headers of an HTTP 500 response for HoldCaller
+type HoldCallerResponse500Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse502Headers the declared response headers of an HTTP 502 response for HoldCaller
+type HoldCallerResponse502Headers struct {
+	XRequestId *string
+}
+
+// HoldCallerResponse503Headers the declared response headers of an HTTP 503 response for HoldCaller
+type HoldCallerResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type HoldCallerResponse struct {
@@ -8324,30 +10009,52 @@ type HoldCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HoldCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HoldCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HoldCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HoldCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HoldCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HoldCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *HoldCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *HoldCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HoldCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HoldCallerResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *HoldCallerResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HoldCallerResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8355,59 +10062,59 @@ func (r HoldCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r HoldCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r HoldCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r HoldCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r HoldCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r HoldCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r HoldCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r HoldCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r HoldCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r HoldCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r HoldCallerResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r HoldCallerResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HoldCallerResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8439,23 +10146,100 @@ func (r HoldCallerResponse) ContentType() string {
 	return ""
 }
 
+// MeasureLineQualityResponse200Headers the declared response headers of an HTTP 200 response for MeasureLineQuality
+type MeasureLineQualityResponse200Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse401Headers the declared response headers of an HTTP 401 response for MeasureLineQuality
+type MeasureLineQualityResponse401Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse403Headers the declared response headers of an HTTP 403 response for MeasureLineQuality
+type MeasureLineQualityResponse403Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse404Headers the declared response headers of an HTTP 404 response for MeasureLineQuality
+type MeasureLineQualityResponse404Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse409Headers the declared response headers of an HTTP 409 response for MeasureLineQuality
+type MeasureLineQualityResponse409Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse413Headers the declared response headers of an HTTP 413 response for MeasureLineQuality
+type MeasureLineQualityResponse413Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse415Headers the declared response headers of an HTTP 415 response for MeasureLineQuality
+type MeasureLineQualityResponse415Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse500Headers the declared response headers of an HTTP 500 response for MeasureLineQuality
+type MeasureLineQualityResponse500Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse502Headers the declared response headers of an HTTP 502 response for MeasureLineQuality
+type MeasureLineQualityResponse502Headers struct {
+	XRequestId *string
+}
+
+// MeasureLineQualityResponse503Headers the declared response headers of an HTTP 503 response for MeasureLineQuality
+type MeasureLineQualityResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
 type MeasureLineQualityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LineQuality
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MeasureLineQualityResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MeasureLineQualityResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MeasureLineQualityResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MeasureLineQualityResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *MeasureLineQualityResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MeasureLineQualityResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *MeasureLineQualityResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *MeasureLineQualityResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *MeasureLineQualityResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *MeasureLineQualityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8463,34 +10247,49 @@ func (r MeasureLineQualityResponse) GetJSON200() *LineQuality {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r MeasureLineQualityResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r MeasureLineQualityResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r MeasureLineQualityResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r MeasureLineQualityResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r MeasureLineQualityResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r MeasureLineQualityResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r MeasureLineQualityResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8525,6 +10324,52 @@ func (r MeasureLineQualityResponse) ContentType() string {
 // LockCallerResponse200Headers the declared response headers of an HTTP 200 response for LockCaller
 type LockCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// LockCallerResponse400Headers the declared response headers of an HTTP 400 response for LockCaller
+type LockCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse401Headers the declared response headers of an HTTP 401 response for LockCaller
+type LockCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse403Headers the declared response headers of an HTTP 403 response for LockCaller
+type LockCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse404Headers the declared response headers of an HTTP 404 response for LockCaller
+type LockCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse409Headers the declared response headers of an HTTP 409 response for LockCaller
+type LockCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse413Headers the declared response headers of an HTTP 413 response for LockCaller
+type LockCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse415Headers the declared response headers of an HTTP 415 response for LockCaller
+type LockCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse422Headers the declared response headers of an HTTP 422 response for LockCaller
+type LockCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// LockCallerResponse500Headers the declared response headers of an HTTP 500 response for LockCaller
+type LockCallerResponse500Headers struct {
+	XRequestId *string
 }
 
 type LockCallerResponse struct {
@@ -8532,26 +10377,44 @@ type LockCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *LockCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *LockCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LockCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *LockCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *LockCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *LockCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *LockCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *LockCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *LockCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *LockCallerResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8559,49 +10422,49 @@ func (r LockCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r LockCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r LockCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r LockCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r LockCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r LockCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r LockCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r LockCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r LockCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r LockCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r LockCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -8636,6 +10499,52 @@ func (r LockCallerResponse) ContentType() string {
 // MoveCallerToTopResponse200Headers the declared response headers of an HTTP 200 response for MoveCallerToTop
 type MoveCallerToTopResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// MoveCallerToTopResponse400Headers the declared response headers of an HTTP 400 response for MoveCallerToTop
+type MoveCallerToTopResponse400Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse401Headers the declared response headers of an HTTP 401 response for MoveCallerToTop
+type MoveCallerToTopResponse401Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse403Headers the declared response headers of an HTTP 403 response for MoveCallerToTop
+type MoveCallerToTopResponse403Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse404Headers the declared response headers of an HTTP 404 response for MoveCallerToTop
+type MoveCallerToTopResponse404Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse409Headers the declared response headers of an HTTP 409 response for MoveCallerToTop
+type MoveCallerToTopResponse409Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse413Headers the declared response headers of an HTTP 413 response for MoveCallerToTop
+type MoveCallerToTopResponse413Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse415Headers the declared response headers of an HTTP 415 response for MoveCallerToTop
+type MoveCallerToTopResponse415Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse422Headers the declared response headers of an HTTP 422 response for MoveCallerToTop
+type MoveCallerToTopResponse422Headers struct {
+	XRequestId *string
+}
+
+// MoveCallerToTopResponse500Headers the declared response headers of an HTTP 500 response for MoveCallerToTop
+type MoveCallerToTopResponse500Headers struct {
+	XRequestId *string
 }
 
 type MoveCallerToTopResponse struct {
@@ -8643,26 +10552,44 @@ type MoveCallerToTopResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *MoveCallerToTopResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *MoveCallerToTopResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MoveCallerToTopResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MoveCallerToTopResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MoveCallerToTopResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *MoveCallerToTopResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MoveCallerToTopResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *MoveCallerToTopResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MoveCallerToTopResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *MoveCallerToTopResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8670,49 +10597,49 @@ func (r MoveCallerToTopResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r MoveCallerToTopResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MoveCallerToTopResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -8747,6 +10674,63 @@ func (r MoveCallerToTopResponse) ContentType() string {
 // MuteCallerResponse200Headers the declared response headers of an HTTP 200 response for MuteCaller
 type MuteCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// MuteCallerResponse400Headers the declared response headers of an HTTP 400 response for MuteCaller
+type MuteCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse401Headers the declared response headers of an HTTP 401 response for MuteCaller
+type MuteCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse403Headers the declared response headers of an HTTP 403 response for MuteCaller
+type MuteCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse404Headers the declared response headers of an HTTP 404 response for MuteCaller
+type MuteCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse409Headers the declared response headers of an HTTP 409 response for MuteCaller
+type MuteCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse413Headers the declared response headers of an HTTP 413 response for MuteCaller
+type MuteCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse415Headers the declared response headers of an HTTP 415 response for MuteCaller
+type MuteCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse422Headers the declared response headers of an HTTP 422 response for MuteCaller
+type MuteCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse500Headers the declared response headers of an HTTP 500 response for MuteCaller
+type MuteCallerResponse500Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse502Headers the declared response headers of an HTTP 502 response for MuteCaller
+type MuteCallerResponse502Headers struct {
+	XRequestId *string
+}
+
+// MuteCallerResponse503Headers the declared response headers of an HTTP 503 response for MuteCaller
+type MuteCallerResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type MuteCallerResponse struct {
@@ -8754,30 +10738,52 @@ type MuteCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *MuteCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *MuteCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MuteCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MuteCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MuteCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *MuteCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MuteCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *MuteCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MuteCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *MuteCallerResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *MuteCallerResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *MuteCallerResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8785,59 +10791,59 @@ func (r MuteCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r MuteCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r MuteCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r MuteCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r MuteCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r MuteCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r MuteCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r MuteCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r MuteCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r MuteCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r MuteCallerResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r MuteCallerResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r MuteCallerResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8872,6 +10878,52 @@ func (r MuteCallerResponse) ContentType() string {
 // PickNextCallerResponse200Headers the declared response headers of an HTTP 200 response for PickNextCaller
 type PickNextCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// PickNextCallerResponse400Headers the declared response headers of an HTTP 400 response for PickNextCaller
+type PickNextCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse401Headers the declared response headers of an HTTP 401 response for PickNextCaller
+type PickNextCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse403Headers the declared response headers of an HTTP 403 response for PickNextCaller
+type PickNextCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse404Headers the declared response headers of an HTTP 404 response for PickNextCaller
+type PickNextCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse409Headers the declared response headers of an HTTP 409 response for PickNextCaller
+type PickNextCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse413Headers the declared response headers of an HTTP 413 response for PickNextCaller
+type PickNextCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse415Headers the declared response headers of an HTTP 415 response for PickNextCaller
+type PickNextCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse422Headers the declared response headers of an HTTP 422 response for PickNextCaller
+type PickNextCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// PickNextCallerResponse500Headers the declared response headers of an HTTP 500 response for PickNextCaller
+type PickNextCallerResponse500Headers struct {
+	XRequestId *string
 }
 
 type PickNextCallerResponse struct {
@@ -8879,26 +10931,44 @@ type PickNextCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PickNextCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PickNextCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PickNextCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PickNextCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PickNextCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PickNextCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PickNextCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PickNextCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PickNextCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PickNextCallerResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8906,49 +10976,49 @@ func (r PickNextCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PickNextCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PickNextCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PickNextCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PickNextCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PickNextCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PickNextCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PickNextCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PickNextCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PickNextCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PickNextCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -8983,6 +11053,63 @@ func (r PickNextCallerResponse) ContentType() string {
 // PromoteCallerResponse200Headers the declared response headers of an HTTP 200 response for PromoteCaller
 type PromoteCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// PromoteCallerResponse400Headers the declared response headers of an HTTP 400 response for PromoteCaller
+type PromoteCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse401Headers the declared response headers of an HTTP 401 response for PromoteCaller
+type PromoteCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse403Headers the declared response headers of an HTTP 403 response for PromoteCaller
+type PromoteCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse404Headers the declared response headers of an HTTP 404 response for PromoteCaller
+type PromoteCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse409Headers the declared response headers of an HTTP 409 response for PromoteCaller
+type PromoteCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse413Headers the declared response headers of an HTTP 413 response for PromoteCaller
+type PromoteCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse415Headers the declared response headers of an HTTP 415 response for PromoteCaller
+type PromoteCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse422Headers the declared response headers of an HTTP 422 response for PromoteCaller
+type PromoteCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse500Headers the declared response headers of an HTTP 500 response for PromoteCaller
+type PromoteCallerResponse500Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse502Headers the declared response headers of an HTTP 502 response for PromoteCaller
+type PromoteCallerResponse502Headers struct {
+	XRequestId *string
+}
+
+// PromoteCallerResponse503Headers the declared response headers of an HTTP 503 response for PromoteCaller
+type PromoteCallerResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type PromoteCallerResponse struct {
@@ -8990,30 +11117,52 @@ type PromoteCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PromoteCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PromoteCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PromoteCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PromoteCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PromoteCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PromoteCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PromoteCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PromoteCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PromoteCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PromoteCallerResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *PromoteCallerResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PromoteCallerResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9021,59 +11170,59 @@ func (r PromoteCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PromoteCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PromoteCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PromoteCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PromoteCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PromoteCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PromoteCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PromoteCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PromoteCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PromoteCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r PromoteCallerResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PromoteCallerResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PromoteCallerResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9108,6 +11257,63 @@ func (r PromoteCallerResponse) ContentType() string {
 // ReadyCallerResponse200Headers the declared response headers of an HTTP 200 response for ReadyCaller
 type ReadyCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ReadyCallerResponse400Headers the declared response headers of an HTTP 400 response for ReadyCaller
+type ReadyCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse401Headers the declared response headers of an HTTP 401 response for ReadyCaller
+type ReadyCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse403Headers the declared response headers of an HTTP 403 response for ReadyCaller
+type ReadyCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse404Headers the declared response headers of an HTTP 404 response for ReadyCaller
+type ReadyCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse409Headers the declared response headers of an HTTP 409 response for ReadyCaller
+type ReadyCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse413Headers the declared response headers of an HTTP 413 response for ReadyCaller
+type ReadyCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse415Headers the declared response headers of an HTTP 415 response for ReadyCaller
+type ReadyCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse422Headers the declared response headers of an HTTP 422 response for ReadyCaller
+type ReadyCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse500Headers the declared response headers of an HTTP 500 response for ReadyCaller
+type ReadyCallerResponse500Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse502Headers the declared response headers of an HTTP 502 response for ReadyCaller
+type ReadyCallerResponse502Headers struct {
+	XRequestId *string
+}
+
+// ReadyCallerResponse503Headers the declared response headers of an HTTP 503 response for ReadyCaller
+type ReadyCallerResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type ReadyCallerResponse struct {
@@ -9115,30 +11321,52 @@ type ReadyCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ReadyCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReadyCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReadyCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReadyCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ReadyCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ReadyCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ReadyCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ReadyCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ReadyCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReadyCallerResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *ReadyCallerResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReadyCallerResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9146,59 +11374,59 @@ func (r ReadyCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ReadyCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ReadyCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ReadyCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ReadyCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ReadyCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ReadyCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ReadyCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ReadyCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReadyCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r ReadyCallerResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReadyCallerResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReadyCallerResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9233,11 +11461,69 @@ func (r ReadyCallerResponse) ContentType() string {
 // ScreenCallerResponse200Headers the declared response headers of an HTTP 200 response for ScreenCaller
 type ScreenCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
 }
 
 // ScreenCallerResponse202Headers the declared response headers of an HTTP 202 response for ScreenCaller
 type ScreenCallerResponse202Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ScreenCallerResponse400Headers the declared response headers of an HTTP 400 response for ScreenCaller
+type ScreenCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse401Headers the declared response headers of an HTTP 401 response for ScreenCaller
+type ScreenCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse403Headers the declared response headers of an HTTP 403 response for ScreenCaller
+type ScreenCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse404Headers the declared response headers of an HTTP 404 response for ScreenCaller
+type ScreenCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse409Headers the declared response headers of an HTTP 409 response for ScreenCaller
+type ScreenCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse413Headers the declared response headers of an HTTP 413 response for ScreenCaller
+type ScreenCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse415Headers the declared response headers of an HTTP 415 response for ScreenCaller
+type ScreenCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse422Headers the declared response headers of an HTTP 422 response for ScreenCaller
+type ScreenCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse500Headers the declared response headers of an HTTP 500 response for ScreenCaller
+type ScreenCallerResponse500Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse502Headers the declared response headers of an HTTP 502 response for ScreenCaller
+type ScreenCallerResponse502Headers struct {
+	XRequestId *string
+}
+
+// ScreenCallerResponse503Headers the declared response headers of an HTTP 503 response for ScreenCaller
+type ScreenCallerResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type ScreenCallerResponse struct {
@@ -9247,32 +11533,54 @@ type ScreenCallerResponse struct {
 	JSON200 *Call
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ScreenCallerResponse200Headers
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *ScreenCallerResponse202Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ScreenCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ScreenCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ScreenCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ScreenCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ScreenCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ScreenCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ScreenCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ScreenCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ScreenCallerResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *ScreenCallerResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ScreenCallerResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9285,59 +11593,59 @@ func (r ScreenCallerResponse) GetJSON202() *Call {
 	return r.JSON202
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ScreenCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ScreenCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ScreenCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ScreenCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ScreenCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ScreenCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ScreenCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ScreenCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ScreenCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r ScreenCallerResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ScreenCallerResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ScreenCallerResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9372,6 +11680,52 @@ func (r ScreenCallerResponse) ContentType() string {
 // UpdateScreenerNotesResponse200Headers the declared response headers of an HTTP 200 response for UpdateScreenerNotes
 type UpdateScreenerNotesResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// UpdateScreenerNotesResponse400Headers the declared response headers of an HTTP 400 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse400Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse401Headers the declared response headers of an HTTP 401 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse401Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse403Headers the declared response headers of an HTTP 403 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse403Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse404Headers the declared response headers of an HTTP 404 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse404Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse409Headers the declared response headers of an HTTP 409 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse409Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse413Headers the declared response headers of an HTTP 413 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse413Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse415Headers the declared response headers of an HTTP 415 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse415Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse422Headers the declared response headers of an HTTP 422 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse422Headers struct {
+	XRequestId *string
+}
+
+// UpdateScreenerNotesResponse500Headers the declared response headers of an HTTP 500 response for UpdateScreenerNotes
+type UpdateScreenerNotesResponse500Headers struct {
+	XRequestId *string
 }
 
 type UpdateScreenerNotesResponse struct {
@@ -9379,26 +11733,44 @@ type UpdateScreenerNotesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateScreenerNotesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateScreenerNotesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateScreenerNotesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateScreenerNotesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateScreenerNotesResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateScreenerNotesResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateScreenerNotesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateScreenerNotesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateScreenerNotesResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdateScreenerNotesResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9406,49 +11778,49 @@ func (r UpdateScreenerNotesResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UpdateScreenerNotesResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateScreenerNotesResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -9483,6 +11855,52 @@ func (r UpdateScreenerNotesResponse) ContentType() string {
 // UnlockCallerResponse200Headers the declared response headers of an HTTP 200 response for UnlockCaller
 type UnlockCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// UnlockCallerResponse400Headers the declared response headers of an HTTP 400 response for UnlockCaller
+type UnlockCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse401Headers the declared response headers of an HTTP 401 response for UnlockCaller
+type UnlockCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse403Headers the declared response headers of an HTTP 403 response for UnlockCaller
+type UnlockCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse404Headers the declared response headers of an HTTP 404 response for UnlockCaller
+type UnlockCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse409Headers the declared response headers of an HTTP 409 response for UnlockCaller
+type UnlockCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse413Headers the declared response headers of an HTTP 413 response for UnlockCaller
+type UnlockCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse415Headers the declared response headers of an HTTP 415 response for UnlockCaller
+type UnlockCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse422Headers the declared response headers of an HTTP 422 response for UnlockCaller
+type UnlockCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// UnlockCallerResponse500Headers the declared response headers of an HTTP 500 response for UnlockCaller
+type UnlockCallerResponse500Headers struct {
+	XRequestId *string
 }
 
 type UnlockCallerResponse struct {
@@ -9490,26 +11908,44 @@ type UnlockCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UnlockCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnlockCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnlockCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UnlockCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnlockCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UnlockCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UnlockCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UnlockCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UnlockCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UnlockCallerResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9517,49 +11953,49 @@ func (r UnlockCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r UnlockCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UnlockCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r UnlockCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r UnlockCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r UnlockCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r UnlockCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r UnlockCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r UnlockCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UnlockCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UnlockCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -9594,6 +12030,63 @@ func (r UnlockCallerResponse) ContentType() string {
 // UnmuteCallerResponse200Headers the declared response headers of an HTTP 200 response for UnmuteCaller
 type UnmuteCallerResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// UnmuteCallerResponse400Headers the declared response headers of an HTTP 400 response for UnmuteCaller
+type UnmuteCallerResponse400Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse401Headers the declared response headers of an HTTP 401 response for UnmuteCaller
+type UnmuteCallerResponse401Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse403Headers the declared response headers of an HTTP 403 response for UnmuteCaller
+type UnmuteCallerResponse403Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse404Headers the declared response headers of an HTTP 404 response for UnmuteCaller
+type UnmuteCallerResponse404Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse409Headers the declared response headers of an HTTP 409 response for UnmuteCaller
+type UnmuteCallerResponse409Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse413Headers the declared response headers of an HTTP 413 response for UnmuteCaller
+type UnmuteCallerResponse413Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse415Headers the declared response headers of an HTTP 415 response for UnmuteCaller
+type UnmuteCallerResponse415Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse422Headers the declared response headers of an HTTP 422 response for UnmuteCaller
+type UnmuteCallerResponse422Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse500Headers the declared response headers of an HTTP 500 response for UnmuteCaller
+type UnmuteCallerResponse500Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse502Headers the declared response headers of an HTTP 502 response for UnmuteCaller
+type UnmuteCallerResponse502Headers struct {
+	XRequestId *string
+}
+
+// UnmuteCallerResponse503Headers the declared response headers of an HTTP 503 response for UnmuteCaller
+type UnmuteCallerResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type UnmuteCallerResponse struct {
@@ -9601,30 +12094,52 @@ type UnmuteCallerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UnmuteCallerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnmuteCallerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnmuteCallerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UnmuteCallerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnmuteCallerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UnmuteCallerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UnmuteCallerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UnmuteCallerResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UnmuteCallerResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UnmuteCallerResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *UnmuteCallerResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnmuteCallerResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9632,59 +12147,59 @@ func (r UnmuteCallerResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r UnmuteCallerResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UnmuteCallerResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r UnmuteCallerResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r UnmuteCallerResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r UnmuteCallerResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r UnmuteCallerResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r UnmuteCallerResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r UnmuteCallerResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UnmuteCallerResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r UnmuteCallerResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r UnmuteCallerResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UnmuteCallerResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9716,23 +12231,90 @@ func (r UnmuteCallerResponse) ContentType() string {
 	return ""
 }
 
+// ListShowCallsResponse200Headers the declared response headers of an HTTP 200 response for ListShowCalls
+type ListShowCallsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse400Headers the declared response headers of an HTTP 400 response for ListShowCalls
+type ListShowCallsResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse401Headers the declared response headers of an HTTP 401 response for ListShowCalls
+type ListShowCallsResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse403Headers the declared response headers of an HTTP 403 response for ListShowCalls
+type ListShowCallsResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse404Headers the declared response headers of an HTTP 404 response for ListShowCalls
+type ListShowCallsResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse413Headers the declared response headers of an HTTP 413 response for ListShowCalls
+type ListShowCallsResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse415Headers the declared response headers of an HTTP 415 response for ListShowCalls
+type ListShowCallsResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse422Headers the declared response headers of an HTTP 422 response for ListShowCalls
+type ListShowCallsResponse422Headers struct {
+	XRequestId *string
+}
+
+// ListShowCallsResponse500Headers the declared response headers of an HTTP 500 response for ListShowCalls
+type ListShowCallsResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListShowCallsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallRecordList
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListShowCallsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListShowCallsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListShowCallsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListShowCallsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListShowCallsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListShowCallsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListShowCallsResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListShowCallsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListShowCallsResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9740,34 +12322,44 @@ func (r ListShowCallsResponse) GetJSON200() *CallRecordList {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListShowCallsResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListShowCallsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListShowCallsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListShowCallsResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ListShowCallsResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListShowCallsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListShowCallsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -9799,21 +12391,81 @@ func (r ListShowCallsResponse) ContentType() string {
 	return ""
 }
 
+// ListChatResponse200Headers the declared response headers of an HTTP 200 response for ListChat
+type ListChatResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListChatResponse400Headers the declared response headers of an HTTP 400 response for ListChat
+type ListChatResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListChatResponse401Headers the declared response headers of an HTTP 401 response for ListChat
+type ListChatResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListChatResponse403Headers the declared response headers of an HTTP 403 response for ListChat
+type ListChatResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListChatResponse404Headers the declared response headers of an HTTP 404 response for ListChat
+type ListChatResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListChatResponse413Headers the declared response headers of an HTTP 413 response for ListChat
+type ListChatResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListChatResponse415Headers the declared response headers of an HTTP 415 response for ListChat
+type ListChatResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListChatResponse500Headers the declared response headers of an HTTP 500 response for ListChat
+type ListChatResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListChatResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *MessageList
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListChatResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListChatResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListChatResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListChatResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListChatResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListChatResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListChatResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListChatResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9821,29 +12473,39 @@ func (r ListChatResponse) GetJSON200() *MessageList {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListChatResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListChatResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListChatResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListChatResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListChatResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListChatResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListChatResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListChatResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListChatResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListChatResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListChatResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListChatResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -9878,6 +12540,52 @@ func (r ListChatResponse) ContentType() string {
 // PostChatResponse200Headers the declared response headers of an HTTP 200 response for PostChat
 type PostChatResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// PostChatResponse400Headers the declared response headers of an HTTP 400 response for PostChat
+type PostChatResponse400Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse401Headers the declared response headers of an HTTP 401 response for PostChat
+type PostChatResponse401Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse403Headers the declared response headers of an HTTP 403 response for PostChat
+type PostChatResponse403Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse404Headers the declared response headers of an HTTP 404 response for PostChat
+type PostChatResponse404Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse409Headers the declared response headers of an HTTP 409 response for PostChat
+type PostChatResponse409Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse413Headers the declared response headers of an HTTP 413 response for PostChat
+type PostChatResponse413Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse415Headers the declared response headers of an HTTP 415 response for PostChat
+type PostChatResponse415Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse422Headers the declared response headers of an HTTP 422 response for PostChat
+type PostChatResponse422Headers struct {
+	XRequestId *string
+}
+
+// PostChatResponse500Headers the declared response headers of an HTTP 500 response for PostChat
+type PostChatResponse500Headers struct {
+	XRequestId *string
 }
 
 type PostChatResponse struct {
@@ -9885,26 +12593,44 @@ type PostChatResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Message
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PostChatResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PostChatResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PostChatResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PostChatResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PostChatResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PostChatResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PostChatResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PostChatResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PostChatResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PostChatResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9912,49 +12638,49 @@ func (r PostChatResponse) GetJSON200() *Message {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PostChatResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PostChatResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PostChatResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PostChatResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PostChatResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PostChatResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PostChatResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PostChatResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PostChatResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PostChatResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -9986,58 +12712,144 @@ func (r PostChatResponse) ContentType() string {
 	return ""
 }
 
+// StreamEventsResponse200Headers the declared response headers of an HTTP 200 response for StreamEvents
+type StreamEventsResponse200Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse400Headers the declared response headers of an HTTP 400 response for StreamEvents
+type StreamEventsResponse400Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse401Headers the declared response headers of an HTTP 401 response for StreamEvents
+type StreamEventsResponse401Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse403Headers the declared response headers of an HTTP 403 response for StreamEvents
+type StreamEventsResponse403Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse404Headers the declared response headers of an HTTP 404 response for StreamEvents
+type StreamEventsResponse404Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse413Headers the declared response headers of an HTTP 413 response for StreamEvents
+type StreamEventsResponse413Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse415Headers the declared response headers of an HTTP 415 response for StreamEvents
+type StreamEventsResponse415Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse429Headers the declared response headers of an HTTP 429 response for StreamEvents
+type StreamEventsResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// StreamEventsResponse500Headers the declared response headers of an HTTP 500 response for StreamEvents
+type StreamEventsResponse500Headers struct {
+	XRequestId *string
+}
+
+// StreamEventsResponse503Headers the declared response headers of an HTTP 503 response for StreamEvents
+type StreamEventsResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
 type StreamEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *N429
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *N429
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StreamEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *StreamEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StreamEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *StreamEventsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *StreamEventsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *StreamEventsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StreamEventsResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamEventsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *StreamEventsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StreamEventsResponse503Headers
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r StreamEventsResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r StreamEventsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r StreamEventsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r StreamEventsResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r StreamEventsResponse) GetJSON429() *N429 {
-	return r.JSON429
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r StreamEventsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r StreamEventsResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON429() *N429 {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StreamEventsResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10072,6 +12884,63 @@ func (r StreamEventsResponse) ContentType() string {
 // CallHostResponse200Headers the declared response headers of an HTTP 200 response for CallHost
 type CallHostResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CallHostResponse400Headers the declared response headers of an HTTP 400 response for CallHost
+type CallHostResponse400Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse401Headers the declared response headers of an HTTP 401 response for CallHost
+type CallHostResponse401Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse403Headers the declared response headers of an HTTP 403 response for CallHost
+type CallHostResponse403Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse404Headers the declared response headers of an HTTP 404 response for CallHost
+type CallHostResponse404Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse409Headers the declared response headers of an HTTP 409 response for CallHost
+type CallHostResponse409Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse413Headers the declared response headers of an HTTP 413 response for CallHost
+type CallHostResponse413Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse415Headers the declared response headers of an HTTP 415 response for CallHost
+type CallHostResponse415Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse422Headers the declared response headers of an HTTP 422 response for CallHost
+type CallHostResponse422Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse500Headers the declared response headers of an HTTP 500 response for CallHost
+type CallHostResponse500Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse502Headers the declared response headers of an HTTP 502 response for CallHost
+type CallHostResponse502Headers struct {
+	XRequestId *string
+}
+
+// CallHostResponse503Headers the declared response headers of an HTTP 503 response for CallHost
+type CallHostResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type CallHostResponse struct {
@@ -10079,26 +12948,52 @@ type CallHostResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *HostCall
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CallHostResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CallHostResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CallHostResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CallHostResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CallHostResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CallHostResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CallHostResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CallHostResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CallHostResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CallHostResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *CallHostResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CallHostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10106,49 +13001,59 @@ func (r CallHostResponse) GetJSON200() *HostCall {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CallHostResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CallHostResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CallHostResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CallHostResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CallHostResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CallHostResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CallHostResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r CallHostResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CallHostResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CallHostResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10180,27 +13085,90 @@ func (r CallHostResponse) ContentType() string {
 	return ""
 }
 
+// SetLinesResponse200Headers the declared response headers of an HTTP 200 response for SetLines
+type SetLinesResponse200Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse400Headers the declared response headers of an HTTP 400 response for SetLines
+type SetLinesResponse400Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse401Headers the declared response headers of an HTTP 401 response for SetLines
+type SetLinesResponse401Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse403Headers the declared response headers of an HTTP 403 response for SetLines
+type SetLinesResponse403Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse404Headers the declared response headers of an HTTP 404 response for SetLines
+type SetLinesResponse404Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse413Headers the declared response headers of an HTTP 413 response for SetLines
+type SetLinesResponse413Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse415Headers the declared response headers of an HTTP 415 response for SetLines
+type SetLinesResponse415Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse422Headers the declared response headers of an HTTP 422 response for SetLines
+type SetLinesResponse422Headers struct {
+	XRequestId *string
+}
+
+// SetLinesResponse500Headers the declared response headers of an HTTP 500 response for SetLines
+type SetLinesResponse500Headers struct {
+	XRequestId *string
+}
+
 type SetLinesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Show
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetLinesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SetLinesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetLinesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SetLinesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SetLinesResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SetLinesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *SetLinesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SetLinesResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SetLinesResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10208,44 +13176,44 @@ func (r SetLinesResponse) GetJSON200() *Show {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r SetLinesResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r SetLinesResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r SetLinesResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r SetLinesResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r SetLinesResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r SetLinesResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r SetLinesResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r SetLinesResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetLinesResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -10277,19 +13245,72 @@ func (r SetLinesResponse) ContentType() string {
 	return ""
 }
 
+// ListOnAirResponse200Headers the declared response headers of an HTTP 200 response for ListOnAir
+type ListOnAirResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListOnAirResponse401Headers the declared response headers of an HTTP 401 response for ListOnAir
+type ListOnAirResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListOnAirResponse403Headers the declared response headers of an HTTP 403 response for ListOnAir
+type ListOnAirResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListOnAirResponse404Headers the declared response headers of an HTTP 404 response for ListOnAir
+type ListOnAirResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListOnAirResponse413Headers the declared response headers of an HTTP 413 response for ListOnAir
+type ListOnAirResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListOnAirResponse415Headers the declared response headers of an HTTP 415 response for ListOnAir
+type ListOnAirResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListOnAirResponse500Headers the declared response headers of an HTTP 500 response for ListOnAir
+type ListOnAirResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListOnAirResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CallList
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOnAirResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListOnAirResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListOnAirResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListOnAirResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListOnAirResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListOnAirResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListOnAirResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10297,24 +13318,34 @@ func (r ListOnAirResponse) GetJSON200() *CallList {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListOnAirResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListOnAirResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListOnAirResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListOnAirResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListOnAirResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListOnAirResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListOnAirResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListOnAirResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListOnAirResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListOnAirResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -10349,6 +13380,63 @@ func (r ListOnAirResponse) ContentType() string {
 // DropOnAirResponse200Headers the declared response headers of an HTTP 200 response for DropOnAir
 type DropOnAirResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// DropOnAirResponse400Headers the declared response headers of an HTTP 400 response for DropOnAir
+type DropOnAirResponse400Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse401Headers the declared response headers of an HTTP 401 response for DropOnAir
+type DropOnAirResponse401Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse403Headers the declared response headers of an HTTP 403 response for DropOnAir
+type DropOnAirResponse403Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse404Headers the declared response headers of an HTTP 404 response for DropOnAir
+type DropOnAirResponse404Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse409Headers the declared response headers of an HTTP 409 response for DropOnAir
+type DropOnAirResponse409Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse413Headers the declared response headers of an HTTP 413 response for DropOnAir
+type DropOnAirResponse413Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse415Headers the declared response headers of an HTTP 415 response for DropOnAir
+type DropOnAirResponse415Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse422Headers the declared response headers of an HTTP 422 response for DropOnAir
+type DropOnAirResponse422Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse500Headers the declared response headers of an HTTP 500 response for DropOnAir
+type DropOnAirResponse500Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse502Headers the declared response headers of an HTTP 502 response for DropOnAir
+type DropOnAirResponse502Headers struct {
+	XRequestId *string
+}
+
+// DropOnAirResponse503Headers the declared response headers of an HTTP 503 response for DropOnAir
+type DropOnAirResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type DropOnAirResponse struct {
@@ -10356,30 +13444,52 @@ type DropOnAirResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AirCleared
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DropOnAirResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DropOnAirResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DropOnAirResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DropOnAirResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DropOnAirResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DropOnAirResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *DropOnAirResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DropOnAirResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *DropOnAirResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DropOnAirResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *DropOnAirResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DropOnAirResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10387,59 +13497,59 @@ func (r DropOnAirResponse) GetJSON200() *AirCleared {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DropOnAirResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DropOnAirResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DropOnAirResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DropOnAirResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DropOnAirResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r DropOnAirResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r DropOnAirResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DropOnAirResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DropOnAirResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r DropOnAirResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DropOnAirResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DropOnAirResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10474,6 +13584,63 @@ func (r DropOnAirResponse) ContentType() string {
 // HoldOnAirResponse200Headers the declared response headers of an HTTP 200 response for HoldOnAir
 type HoldOnAirResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// HoldOnAirResponse400Headers the declared response headers of an HTTP 400 response for HoldOnAir
+type HoldOnAirResponse400Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse401Headers the declared response headers of an HTTP 401 response for HoldOnAir
+type HoldOnAirResponse401Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse403Headers the declared response headers of an HTTP 403 response for HoldOnAir
+type HoldOnAirResponse403Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse404Headers the declared response headers of an HTTP 404 response for HoldOnAir
+type HoldOnAirResponse404Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse409Headers the declared response headers of an HTTP 409 response for HoldOnAir
+type HoldOnAirResponse409Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse413Headers the declared response headers of an HTTP 413 response for HoldOnAir
+type HoldOnAirResponse413Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse415Headers the declared response headers of an HTTP 415 response for HoldOnAir
+type HoldOnAirResponse415Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse422Headers the declared response headers of an HTTP 422 response for HoldOnAir
+type HoldOnAirResponse422Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse500Headers the declared response headers of an HTTP 500 response for HoldOnAir
+type HoldOnAirResponse500Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse502Headers the declared response headers of an HTTP 502 response for HoldOnAir
+type HoldOnAirResponse502Headers struct {
+	XRequestId *string
+}
+
+// HoldOnAirResponse503Headers the declared response headers of an HTTP 503 response for HoldOnAir
+type HoldOnAirResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type HoldOnAirResponse struct {
@@ -10481,30 +13648,52 @@ type HoldOnAirResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AirCleared
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HoldOnAirResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HoldOnAirResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HoldOnAirResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HoldOnAirResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HoldOnAirResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HoldOnAirResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *HoldOnAirResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *HoldOnAirResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HoldOnAirResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HoldOnAirResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *HoldOnAirResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HoldOnAirResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10512,59 +13701,59 @@ func (r HoldOnAirResponse) GetJSON200() *AirCleared {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r HoldOnAirResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r HoldOnAirResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r HoldOnAirResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r HoldOnAirResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r HoldOnAirResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r HoldOnAirResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r HoldOnAirResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r HoldOnAirResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r HoldOnAirResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r HoldOnAirResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r HoldOnAirResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HoldOnAirResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10599,6 +13788,63 @@ func (r HoldOnAirResponse) ContentType() string {
 // StartRecordingResponse200Headers the declared response headers of an HTTP 200 response for StartRecording
 type StartRecordingResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// StartRecordingResponse400Headers the declared response headers of an HTTP 400 response for StartRecording
+type StartRecordingResponse400Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse401Headers the declared response headers of an HTTP 401 response for StartRecording
+type StartRecordingResponse401Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse403Headers the declared response headers of an HTTP 403 response for StartRecording
+type StartRecordingResponse403Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse404Headers the declared response headers of an HTTP 404 response for StartRecording
+type StartRecordingResponse404Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse409Headers the declared response headers of an HTTP 409 response for StartRecording
+type StartRecordingResponse409Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse413Headers the declared response headers of an HTTP 413 response for StartRecording
+type StartRecordingResponse413Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse415Headers the declared response headers of an HTTP 415 response for StartRecording
+type StartRecordingResponse415Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse422Headers the declared response headers of an HTTP 422 response for StartRecording
+type StartRecordingResponse422Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse500Headers the declared response headers of an HTTP 500 response for StartRecording
+type StartRecordingResponse500Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse502Headers the declared response headers of an HTTP 502 response for StartRecording
+type StartRecordingResponse502Headers struct {
+	XRequestId *string
+}
+
+// StartRecordingResponse503Headers the declared response headers of an HTTP 503 response for StartRecording
+type StartRecordingResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type StartRecordingResponse struct {
@@ -10606,26 +13852,52 @@ type StartRecordingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *RecordingState
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *StartRecordingResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *StartRecordingResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartRecordingResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *StartRecordingResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *StartRecordingResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartRecordingResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *StartRecordingResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StartRecordingResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *StartRecordingResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *StartRecordingResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *StartRecordingResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartRecordingResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10633,49 +13905,59 @@ func (r StartRecordingResponse) GetJSON200() *RecordingState {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r StartRecordingResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r StartRecordingResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r StartRecordingResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r StartRecordingResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r StartRecordingResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r StartRecordingResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r StartRecordingResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r StartRecordingResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r StartRecordingResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartRecordingResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10710,6 +13992,63 @@ func (r StartRecordingResponse) ContentType() string {
 // StopRecordingResponse200Headers the declared response headers of an HTTP 200 response for StopRecording
 type StopRecordingResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// StopRecordingResponse400Headers the declared response headers of an HTTP 400 response for StopRecording
+type StopRecordingResponse400Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse401Headers the declared response headers of an HTTP 401 response for StopRecording
+type StopRecordingResponse401Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse403Headers the declared response headers of an HTTP 403 response for StopRecording
+type StopRecordingResponse403Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse404Headers the declared response headers of an HTTP 404 response for StopRecording
+type StopRecordingResponse404Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse409Headers the declared response headers of an HTTP 409 response for StopRecording
+type StopRecordingResponse409Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse413Headers the declared response headers of an HTTP 413 response for StopRecording
+type StopRecordingResponse413Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse415Headers the declared response headers of an HTTP 415 response for StopRecording
+type StopRecordingResponse415Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse422Headers the declared response headers of an HTTP 422 response for StopRecording
+type StopRecordingResponse422Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse500Headers the declared response headers of an HTTP 500 response for StopRecording
+type StopRecordingResponse500Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse502Headers the declared response headers of an HTTP 502 response for StopRecording
+type StopRecordingResponse502Headers struct {
+	XRequestId *string
+}
+
+// StopRecordingResponse503Headers the declared response headers of an HTTP 503 response for StopRecording
+type StopRecordingResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type StopRecordingResponse struct {
@@ -10717,26 +14056,52 @@ type StopRecordingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *RecordingState
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *StopRecordingResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *StopRecordingResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StopRecordingResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *StopRecordingResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *StopRecordingResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StopRecordingResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *StopRecordingResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StopRecordingResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *StopRecordingResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *StopRecordingResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *StopRecordingResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StopRecordingResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10744,49 +14109,59 @@ func (r StopRecordingResponse) GetJSON200() *RecordingState {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r StopRecordingResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r StopRecordingResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r StopRecordingResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r StopRecordingResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r StopRecordingResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r StopRecordingResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r StopRecordingResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r StopRecordingResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r StopRecordingResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StopRecordingResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10818,21 +14193,81 @@ func (r StopRecordingResponse) ContentType() string {
 	return ""
 }
 
+// ListRecordingsResponse200Headers the declared response headers of an HTTP 200 response for ListRecordings
+type ListRecordingsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListRecordingsResponse400Headers the declared response headers of an HTTP 400 response for ListRecordings
+type ListRecordingsResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListRecordingsResponse401Headers the declared response headers of an HTTP 401 response for ListRecordings
+type ListRecordingsResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListRecordingsResponse403Headers the declared response headers of an HTTP 403 response for ListRecordings
+type ListRecordingsResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListRecordingsResponse404Headers the declared response headers of an HTTP 404 response for ListRecordings
+type ListRecordingsResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListRecordingsResponse413Headers the declared response headers of an HTTP 413 response for ListRecordings
+type ListRecordingsResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListRecordingsResponse415Headers the declared response headers of an HTTP 415 response for ListRecordings
+type ListRecordingsResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListRecordingsResponse500Headers the declared response headers of an HTTP 500 response for ListRecordings
+type ListRecordingsResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListRecordingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *RecordingList
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRecordingsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListRecordingsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListRecordingsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListRecordingsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListRecordingsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListRecordingsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListRecordingsResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListRecordingsResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10840,29 +14275,39 @@ func (r ListRecordingsResponse) GetJSON200() *RecordingList {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListRecordingsResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListRecordingsResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListRecordingsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListRecordingsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListRecordingsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListRecordingsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListRecordingsResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListRecordingsResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListRecordingsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListRecordingsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListRecordingsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListRecordingsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -10894,51 +14339,129 @@ func (r ListRecordingsResponse) ContentType() string {
 	return ""
 }
 
+// DownloadRecordingResponse200Headers the declared response headers of an HTTP 200 response for DownloadRecording
+type DownloadRecordingResponse200Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse401Headers the declared response headers of an HTTP 401 response for DownloadRecording
+type DownloadRecordingResponse401Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse403Headers the declared response headers of an HTTP 403 response for DownloadRecording
+type DownloadRecordingResponse403Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse404Headers the declared response headers of an HTTP 404 response for DownloadRecording
+type DownloadRecordingResponse404Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse413Headers the declared response headers of an HTTP 413 response for DownloadRecording
+type DownloadRecordingResponse413Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse415Headers the declared response headers of an HTTP 415 response for DownloadRecording
+type DownloadRecordingResponse415Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse500Headers the declared response headers of an HTTP 500 response for DownloadRecording
+type DownloadRecordingResponse500Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse502Headers the declared response headers of an HTTP 502 response for DownloadRecording
+type DownloadRecordingResponse502Headers struct {
+	XRequestId *string
+}
+
+// DownloadRecordingResponse503Headers the declared response headers of an HTTP 503 response for DownloadRecording
+type DownloadRecordingResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
 type DownloadRecordingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DownloadRecordingResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DownloadRecordingResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DownloadRecordingResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DownloadRecordingResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *DownloadRecordingResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DownloadRecordingResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DownloadRecordingResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *DownloadRecordingResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DownloadRecordingResponse503Headers
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DownloadRecordingResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DownloadRecordingResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DownloadRecordingResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DownloadRecordingResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r DownloadRecordingResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DownloadRecordingResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DownloadRecordingResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10970,19 +14493,73 @@ func (r DownloadRecordingResponse) ContentType() string {
 	return ""
 }
 
+// GetSettingsResponse200Headers the declared response headers of an HTTP 200 response for GetSettings
+type GetSettingsResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// GetSettingsResponse401Headers the declared response headers of an HTTP 401 response for GetSettings
+type GetSettingsResponse401Headers struct {
+	XRequestId *string
+}
+
+// GetSettingsResponse403Headers the declared response headers of an HTTP 403 response for GetSettings
+type GetSettingsResponse403Headers struct {
+	XRequestId *string
+}
+
+// GetSettingsResponse404Headers the declared response headers of an HTTP 404 response for GetSettings
+type GetSettingsResponse404Headers struct {
+	XRequestId *string
+}
+
+// GetSettingsResponse413Headers the declared response headers of an HTTP 413 response for GetSettings
+type GetSettingsResponse413Headers struct {
+	XRequestId *string
+}
+
+// GetSettingsResponse415Headers the declared response headers of an HTTP 415 response for GetSettings
+type GetSettingsResponse415Headers struct {
+	XRequestId *string
+}
+
+// GetSettingsResponse500Headers the declared response headers of an HTTP 500 response for GetSettings
+type GetSettingsResponse500Headers struct {
+	XRequestId *string
+}
+
 type GetSettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Settings
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSettingsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSettingsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetSettingsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetSettingsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetSettingsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetSettingsResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetSettingsResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10990,24 +14567,34 @@ func (r GetSettingsResponse) GetJSON200() *Settings {
 	return r.JSON200
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetSettingsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSettingsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetSettingsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSettingsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetSettingsResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSettingsResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetSettingsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetSettingsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetSettingsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSettingsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -11039,27 +14626,100 @@ func (r GetSettingsResponse) ContentType() string {
 	return ""
 }
 
+// UpdateSettingsResponse200Headers the declared response headers of an HTTP 200 response for UpdateSettings
+type UpdateSettingsResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// UpdateSettingsResponse400Headers the declared response headers of an HTTP 400 response for UpdateSettings
+type UpdateSettingsResponse400Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse401Headers the declared response headers of an HTTP 401 response for UpdateSettings
+type UpdateSettingsResponse401Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse403Headers the declared response headers of an HTTP 403 response for UpdateSettings
+type UpdateSettingsResponse403Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse404Headers the declared response headers of an HTTP 404 response for UpdateSettings
+type UpdateSettingsResponse404Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse412Headers the declared response headers of an HTTP 412 response for UpdateSettings
+type UpdateSettingsResponse412Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse413Headers the declared response headers of an HTTP 413 response for UpdateSettings
+type UpdateSettingsResponse413Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse415Headers the declared response headers of an HTTP 415 response for UpdateSettings
+type UpdateSettingsResponse415Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse422Headers the declared response headers of an HTTP 422 response for UpdateSettings
+type UpdateSettingsResponse422Headers struct {
+	XRequestId *string
+}
+
+// UpdateSettingsResponse500Headers the declared response headers of an HTTP 500 response for UpdateSettings
+type UpdateSettingsResponse500Headers struct {
+	XRequestId *string
+}
+
 type UpdateSettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Settings
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *N412
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateSettingsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateSettingsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateSettingsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateSettingsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateSettingsResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateSettingsResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateSettingsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateSettingsResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateSettingsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdateSettingsResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11067,44 +14727,49 @@ func (r UpdateSettingsResponse) GetJSON200() *Settings {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r UpdateSettingsResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UpdateSettingsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r UpdateSettingsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r UpdateSettingsResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r UpdateSettingsResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON412() *N412 {
+	return r.ApplicationproblemJSON412
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r UpdateSettingsResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r UpdateSettingsResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UpdateSettingsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateSettingsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -11139,6 +14804,63 @@ func (r UpdateSettingsResponse) ContentType() string {
 // SetStudioResponse200Headers the declared response headers of an HTTP 200 response for SetStudio
 type SetStudioResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// SetStudioResponse400Headers the declared response headers of an HTTP 400 response for SetStudio
+type SetStudioResponse400Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse401Headers the declared response headers of an HTTP 401 response for SetStudio
+type SetStudioResponse401Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse403Headers the declared response headers of an HTTP 403 response for SetStudio
+type SetStudioResponse403Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse404Headers the declared response headers of an HTTP 404 response for SetStudio
+type SetStudioResponse404Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse409Headers the declared response headers of an HTTP 409 response for SetStudio
+type SetStudioResponse409Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse413Headers the declared response headers of an HTTP 413 response for SetStudio
+type SetStudioResponse413Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse415Headers the declared response headers of an HTTP 415 response for SetStudio
+type SetStudioResponse415Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse422Headers the declared response headers of an HTTP 422 response for SetStudio
+type SetStudioResponse422Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse500Headers the declared response headers of an HTTP 500 response for SetStudio
+type SetStudioResponse500Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse502Headers the declared response headers of an HTTP 502 response for SetStudio
+type SetStudioResponse502Headers struct {
+	XRequestId *string
+}
+
+// SetStudioResponse503Headers the declared response headers of an HTTP 503 response for SetStudio
+type SetStudioResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type SetStudioResponse struct {
@@ -11146,30 +14868,52 @@ type SetStudioResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Show
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SetStudioResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SetStudioResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetStudioResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SetStudioResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SetStudioResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SetStudioResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SetStudioResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *SetStudioResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SetStudioResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SetStudioResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *SetStudioResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetStudioResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11177,59 +14921,59 @@ func (r SetStudioResponse) GetJSON200() *Show {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r SetStudioResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r SetStudioResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r SetStudioResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r SetStudioResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r SetStudioResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r SetStudioResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r SetStudioResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r SetStudioResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r SetStudioResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r SetStudioResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r SetStudioResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetStudioResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -11264,6 +15008,63 @@ func (r SetStudioResponse) ContentType() string {
 // TakeNextResponse200Headers the declared response headers of an HTTP 200 response for TakeNext
 type TakeNextResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// TakeNextResponse400Headers the declared response headers of an HTTP 400 response for TakeNext
+type TakeNextResponse400Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse401Headers the declared response headers of an HTTP 401 response for TakeNext
+type TakeNextResponse401Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse403Headers the declared response headers of an HTTP 403 response for TakeNext
+type TakeNextResponse403Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse404Headers the declared response headers of an HTTP 404 response for TakeNext
+type TakeNextResponse404Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse409Headers the declared response headers of an HTTP 409 response for TakeNext
+type TakeNextResponse409Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse413Headers the declared response headers of an HTTP 413 response for TakeNext
+type TakeNextResponse413Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse415Headers the declared response headers of an HTTP 415 response for TakeNext
+type TakeNextResponse415Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse422Headers the declared response headers of an HTTP 422 response for TakeNext
+type TakeNextResponse422Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse500Headers the declared response headers of an HTTP 500 response for TakeNext
+type TakeNextResponse500Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse502Headers the declared response headers of an HTTP 502 response for TakeNext
+type TakeNextResponse502Headers struct {
+	XRequestId *string
+}
+
+// TakeNextResponse503Headers the declared response headers of an HTTP 503 response for TakeNext
+type TakeNextResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type TakeNextResponse struct {
@@ -11271,26 +15072,52 @@ type TakeNextResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Call
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *TakeNextResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *TakeNextResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TakeNextResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *TakeNextResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *TakeNextResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *TakeNextResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *TakeNextResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *TakeNextResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *TakeNextResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *TakeNextResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *TakeNextResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TakeNextResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11298,49 +15125,59 @@ func (r TakeNextResponse) GetJSON200() *Call {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r TakeNextResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r TakeNextResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r TakeNextResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r TakeNextResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r TakeNextResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r TakeNextResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r TakeNextResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r TakeNextResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r TakeNextResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r TakeNextResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -11375,6 +15212,63 @@ func (r TakeNextResponse) ContentType() string {
 // StartTalkbackResponse200Headers the declared response headers of an HTTP 200 response for StartTalkback
 type StartTalkbackResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// StartTalkbackResponse400Headers the declared response headers of an HTTP 400 response for StartTalkback
+type StartTalkbackResponse400Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse401Headers the declared response headers of an HTTP 401 response for StartTalkback
+type StartTalkbackResponse401Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse403Headers the declared response headers of an HTTP 403 response for StartTalkback
+type StartTalkbackResponse403Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse404Headers the declared response headers of an HTTP 404 response for StartTalkback
+type StartTalkbackResponse404Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse409Headers the declared response headers of an HTTP 409 response for StartTalkback
+type StartTalkbackResponse409Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse413Headers the declared response headers of an HTTP 413 response for StartTalkback
+type StartTalkbackResponse413Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse415Headers the declared response headers of an HTTP 415 response for StartTalkback
+type StartTalkbackResponse415Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse422Headers the declared response headers of an HTTP 422 response for StartTalkback
+type StartTalkbackResponse422Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse500Headers the declared response headers of an HTTP 500 response for StartTalkback
+type StartTalkbackResponse500Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse502Headers the declared response headers of an HTTP 502 response for StartTalkback
+type StartTalkbackResponse502Headers struct {
+	XRequestId *string
+}
+
+// StartTalkbackResponse503Headers the declared response headers of an HTTP 503 response for StartTalkback
+type StartTalkbackResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type StartTalkbackResponse struct {
@@ -11382,30 +15276,52 @@ type StartTalkbackResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Talkback
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *N413
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *N415
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *StartTalkbackResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *StartTalkbackResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartTalkbackResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *StartTalkbackResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *StartTalkbackResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartTalkbackResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *StartTalkbackResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StartTalkbackResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *StartTalkbackResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *StartTalkbackResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *StartTalkbackResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartTalkbackResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11413,59 +15329,59 @@ func (r StartTalkbackResponse) GetJSON200() *Talkback {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r StartTalkbackResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r StartTalkbackResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r StartTalkbackResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r StartTalkbackResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r StartTalkbackResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r StartTalkbackResponse) GetJSON413() *N413 {
-	return r.JSON413
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r StartTalkbackResponse) GetJSON415() *N415 {
-	return r.JSON415
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r StartTalkbackResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r StartTalkbackResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r StartTalkbackResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r StartTalkbackResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartTalkbackResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -11500,6 +15416,63 @@ func (r StartTalkbackResponse) ContentType() string {
 // StopTalkbackResponse200Headers the declared response headers of an HTTP 200 response for StopTalkback
 type StopTalkbackResponse200Headers struct {
 	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// StopTalkbackResponse400Headers the declared response headers of an HTTP 400 response for StopTalkback
+type StopTalkbackResponse400Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse401Headers the declared response headers of an HTTP 401 response for StopTalkback
+type StopTalkbackResponse401Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse403Headers the declared response headers of an HTTP 403 response for StopTalkback
+type StopTalkbackResponse403Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse404Headers the declared response headers of an HTTP 404 response for StopTalkback
+type StopTalkbackResponse404Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse409Headers the declared response headers of an HTTP 409 response for StopTalkback
+type StopTalkbackResponse409Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse413Headers the declared response headers of an HTTP 413 response for StopTalkback
+type StopTalkbackResponse413Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse415Headers the declared response headers of an HTTP 415 response for StopTalkback
+type StopTalkbackResponse415Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse422Headers the declared response headers of an HTTP 422 response for StopTalkback
+type StopTalkbackResponse422Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse500Headers the declared response headers of an HTTP 500 response for StopTalkback
+type StopTalkbackResponse500Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse502Headers the declared response headers of an HTTP 502 response for StopTalkback
+type StopTalkbackResponse502Headers struct {
+	XRequestId *string
+}
+
+// StopTalkbackResponse503Headers the declared response headers of an HTTP 503 response for StopTalkback
+type StopTalkbackResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
 }
 
 type StopTalkbackResponse struct {
@@ -11507,26 +15480,52 @@ type StopTalkbackResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Talkback
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *N409
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *N502
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *N503
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *StopTalkbackResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *StopTalkbackResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StopTalkbackResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *StopTalkbackResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *StopTalkbackResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StopTalkbackResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *StopTalkbackResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StopTalkbackResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *StopTalkbackResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *StopTalkbackResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *StopTalkbackResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StopTalkbackResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11534,49 +15533,59 @@ func (r StopTalkbackResponse) GetJSON200() *Talkback {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r StopTalkbackResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r StopTalkbackResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r StopTalkbackResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r StopTalkbackResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r StopTalkbackResponse) GetJSON409() *N409 {
-	return r.JSON409
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r StopTalkbackResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r StopTalkbackResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r StopTalkbackResponse) GetJSON502() *N502 {
-	return r.JSON502
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
 }
 
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r StopTalkbackResponse) GetJSON503() *N503 {
-	return r.JSON503
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StopTalkbackResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -11608,23 +15617,90 @@ func (r StopTalkbackResponse) ContentType() string {
 	return ""
 }
 
+// ListShowTransitionsResponse200Headers the declared response headers of an HTTP 200 response for ListShowTransitions
+type ListShowTransitionsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse400Headers the declared response headers of an HTTP 400 response for ListShowTransitions
+type ListShowTransitionsResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse401Headers the declared response headers of an HTTP 401 response for ListShowTransitions
+type ListShowTransitionsResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse403Headers the declared response headers of an HTTP 403 response for ListShowTransitions
+type ListShowTransitionsResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse404Headers the declared response headers of an HTTP 404 response for ListShowTransitions
+type ListShowTransitionsResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse413Headers the declared response headers of an HTTP 413 response for ListShowTransitions
+type ListShowTransitionsResponse413Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse415Headers the declared response headers of an HTTP 415 response for ListShowTransitions
+type ListShowTransitionsResponse415Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse422Headers the declared response headers of an HTTP 422 response for ListShowTransitions
+type ListShowTransitionsResponse422Headers struct {
+	XRequestId *string
+}
+
+// ListShowTransitionsResponse500Headers the declared response headers of an HTTP 500 response for ListShowTransitions
+type ListShowTransitionsResponse500Headers struct {
+	XRequestId *string
+}
+
 type ListShowTransitionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *TransitionList
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *N400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *N401
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *N403
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *N404
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *N422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *N500
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListShowTransitionsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListShowTransitionsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListShowTransitionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListShowTransitionsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListShowTransitionsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListShowTransitionsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListShowTransitionsResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListShowTransitionsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListShowTransitionsResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11632,34 +15708,44 @@ func (r ListShowTransitionsResponse) GetJSON200() *TransitionList {
 	return r.JSON200
 }
 
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListShowTransitionsResponse) GetJSON400() *N400 {
-	return r.JSON400
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
 }
 
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListShowTransitionsResponse) GetJSON401() *N401 {
-	return r.JSON401
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
 }
 
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListShowTransitionsResponse) GetJSON403() *N403 {
-	return r.JSON403
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
 }
 
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListShowTransitionsResponse) GetJSON404() *N404 {
-	return r.JSON404
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ListShowTransitionsResponse) GetJSON422() *N422 {
-	return r.JSON422
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListShowTransitionsResponse) GetJSON500() *N500 {
-	return r.JSON500
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListShowTransitionsResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -11783,7 +15869,7 @@ func (c *ClientWithResponses) ListCallerCallsWithResponse(ctx context.Context, n
 
 // GetCallerNotesWithResponse A caller's notes, now and as saved before
 //
-// Zero notes for a number without any; history newest first (at most 20). Who may: Any role.
+// Zero notes for a number without any; history newest first (at most 20). The ETag is the notes' version: send it as If-Match with a PUT or PATCH. Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11796,30 +15882,75 @@ func (c *ClientWithResponses) GetCallerNotesWithResponse(ctx context.Context, nu
 	return ParseGetCallerNotesResponse(rsp)
 }
 
-// PutCallerNotesWithBodyWithResponse Save a caller's notes
+// PatchCallerNotesWithBodyWithResponse Change some of a caller's notes
 //
-// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+func (c *ClientWithResponses) PatchCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCallerNotesResponse, error) {
+	rsp, err := c.PatchCallerNotesWithBody(ctx, number, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchCallerNotesResponse(rsp)
+}
+
+// PatchCallerNotesWithResponse Change some of a caller's notes
+//
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+func (c *ClientWithResponses) PatchCallerNotesWithResponse(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCallerNotesResponse, error) {
+	rsp, err := c.PatchCallerNotes(ctx, number, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchCallerNotesResponse(rsp)
+}
+
+// PatchCallerNotesWithApplicationMergePatchPlusJSONBodyWithResponse Change some of a caller's notes
+//
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /callers/{number}/notes (the `PatchCallerNotes` operationId).
+func (c *ClientWithResponses) PatchCallerNotesWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, number PhoneNumber, params *PatchCallerNotesParams, body PatchCallerNotesApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCallerNotesResponse, error) {
+	rsp, err := c.PatchCallerNotesWithApplicationMergePatchPlusJSONBody(ctx, number, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchCallerNotesResponse(rsp)
+}
+
+// PutCallerNotesWithBodyWithResponse Replace a caller's notes
+//
+// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-func (c *ClientWithResponses) PutCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error) {
-	rsp, err := c.PutCallerNotesWithBody(ctx, number, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PutCallerNotesWithBodyWithResponse(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error) {
+	rsp, err := c.PutCallerNotesWithBody(ctx, number, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParsePutCallerNotesResponse(rsp)
 }
 
-// PutCallerNotesWithResponse Save a caller's notes
+// PutCallerNotesWithResponse Replace a caller's notes
 //
-// A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. Who may: Screeners, producers and admins.
+// The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. With If-Match, only if the notes are still at that version (412 otherwise: read them again). Who may: Screeners, producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /callers/{number}/notes (the `PutCallerNotes` operationId).
-func (c *ClientWithResponses) PutCallerNotesWithResponse(ctx context.Context, number PhoneNumber, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error) {
-	rsp, err := c.PutCallerNotes(ctx, number, body, reqEditors...)
+func (c *ClientWithResponses) PutCallerNotesWithResponse(ctx context.Context, number PhoneNumber, params *PutCallerNotesParams, body PutCallerNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCallerNotesResponse, error) {
+	rsp, err := c.PutCallerNotes(ctx, number, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11976,7 +16107,7 @@ func (c *ClientWithResponses) HoldCallerWithResponse(ctx context.Context, show S
 
 // MeasureLineQualityWithResponse Measure a caller's line now
 //
-// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel). Who may: Any role.
+// Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 409 (code no_measure) for a line without statistics (a Local channel). Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12426,7 +16557,7 @@ func (c *ClientWithResponses) DownloadRecordingWithResponse(ctx context.Context,
 
 // GetSettingsWithResponse Get the show's settings
 //
-// Who may: Any role.
+// The ETag is the settings' version: send it as If-Match with a PATCH. Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12441,13 +16572,13 @@ func (c *ClientWithResponses) GetSettingsWithResponse(ctx context.Context, show 
 
 // UpdateSettingsWithBodyWithResponse Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-func (c *ClientWithResponses) UpdateSettingsWithBodyWithResponse(ctx context.Context, show ShowKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error) {
-	rsp, err := c.UpdateSettingsWithBody(ctx, show, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateSettingsWithBodyWithResponse(ctx context.Context, show ShowKey, params *UpdateSettingsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error) {
+	rsp, err := c.UpdateSettingsWithBody(ctx, show, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12456,13 +16587,28 @@ func (c *ClientWithResponses) UpdateSettingsWithBodyWithResponse(ctx context.Con
 
 // UpdateSettingsWithResponse Change some of the show's settings
 //
-// Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
-func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, show ShowKey, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error) {
-	rsp, err := c.UpdateSettings(ctx, show, body, reqEditors...)
+func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error) {
+	rsp, err := c.UpdateSettings(ctx, show, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSettingsResponse(rsp)
+}
+
+// UpdateSettingsWithApplicationMergePatchPlusJSONBodyWithResponse Change some of the show's settings
+//
+// An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). With If-Match, only if the settings are still at that version (412 otherwise: read them again). They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long. Who may: Producers and admins.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /shows/{show}/settings (the `UpdateSettings` operationId).
+func (c *ClientWithResponses) UpdateSettingsWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, show ShowKey, params *UpdateSettingsParams, body UpdateSettingsApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error) {
+	rsp, err := c.UpdateSettingsWithApplicationMergePatchPlusJSONBody(ctx, show, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12595,41 +16741,155 @@ func ParseSearchCallersResponse(rsp *http.Response) (*SearchCallersResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SearchCallersResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SearchCallersResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SearchCallersResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SearchCallersResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SearchCallersResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers SearchCallersResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers SearchCallersResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers SearchCallersResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers SearchCallersResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -12661,43 +16921,150 @@ func ParseGetCallerHistoryResponse(rsp *http.Response) (*GetCallerHistoryRespons
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCallerHistoryResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCallerHistoryResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCallerHistoryResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCallerHistoryResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCallerHistoryResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetCallerHistoryResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetCallerHistoryResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetCallerHistoryResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCallerHistoryResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -12729,43 +17096,150 @@ func ParseUnblockNumberResponse(rsp *http.Response) (*UnblockNumberResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UnblockNumberResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UnblockNumberResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnblockNumberResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UnblockNumberResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnblockNumberResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers UnblockNumberResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UnblockNumberResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UnblockNumberResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers UnblockNumberResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -12797,57 +17271,150 @@ func ParseBlockNumberResponse(rsp *http.Response) (*BlockNumberResponse, error) 
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers BlockNumberResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers BlockNumberResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers BlockNumberResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers BlockNumberResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers BlockNumberResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers BlockNumberResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers BlockNumberResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers BlockNumberResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers BlockNumberResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -12879,43 +17446,150 @@ func ParseListCallerCallsResponse(rsp *http.Response) (*ListCallerCallsResponse,
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCallerCallsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListCallerCallsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCallerCallsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListCallerCallsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListCallerCallsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCallerCallsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListCallerCallsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListCallerCallsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListCallerCallsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -12947,43 +17621,356 @@ func ParseGetCallerNotesResponse(rsp *http.Response) (*GetCallerNotesResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCallerNotesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCallerNotesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCallerNotesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCallerNotesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCallerNotesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetCallerNotesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetCallerNotesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetCallerNotesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCallerNotesResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchCallerNotesResponse parses an HTTP response from a PatchCallerNotesWithResponse call
+func ParsePatchCallerNotesResponse(rsp *http.Response) (*PatchCallerNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchCallerNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CallerNotes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest N412
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchCallerNotesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PatchCallerNotesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PatchCallerNotesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PatchCallerNotesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PatchCallerNotesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchCallerNotesResponse412Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers PatchCallerNotesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PatchCallerNotesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PatchCallerNotesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers PatchCallerNotesResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13015,57 +18002,174 @@ func ParsePutCallerNotesResponse(rsp *http.Response) (*PutCallerNotesResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest N412
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutCallerNotesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PutCallerNotesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutCallerNotesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PutCallerNotesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PutCallerNotesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutCallerNotesResponse412Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers PutCallerNotesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PutCallerNotesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PutCallerNotesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers PutCallerNotesResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13097,15 +18201,82 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMeResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetMeResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetMeResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetMeResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetMeResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13137,15 +18308,48 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenAPIResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetOpenAPIResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetOpenAPIResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
 	}
 
 	return response, nil
@@ -13177,22 +18381,99 @@ func ParseListShowsResponse(rsp *http.Response) (*ListShowsResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListShowsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListShowsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListShowsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListShowsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListShowsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListShowsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13224,29 +18505,116 @@ func ParseGetShowResponse(rsp *http.Response) (*GetShowResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetShowResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetShowResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetShowResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetShowResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetShowResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetShowResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetShowResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13278,36 +18646,133 @@ func ParseListCallersResponse(rsp *http.Response) (*ListCallersResponse, error) 
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCallersResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCallersResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListCallersResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListCallersResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCallersResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListCallersResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListCallersResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListCallersResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13339,29 +18804,116 @@ func ParseGetCallerResponse(rsp *http.Response) (*GetCallerResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCallerResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13393,63 +18945,63 @@ func ParseCallBackNowResponse(rsp *http.Response) (*CallBackNowResponse, error) 
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -13463,7 +19015,104 @@ func ParseCallBackNowResponse(rsp *http.Response) (*CallBackNowResponse, error) 
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers CallBackNowResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CallBackNowResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CallBackNowResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CallBackNowResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CallBackNowResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CallBackNowResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CallBackNowResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CallBackNowResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CallBackNowResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13495,77 +19144,77 @@ func ParseDropCallerResponse(rsp *http.Response) (*DropCallerResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13579,7 +19228,131 @@ func ParseDropCallerResponse(rsp *http.Response) (*DropCallerResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers DropCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DropCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DropCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DropCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers DropCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers DropCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers DropCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers DropCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers DropCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers DropCallerResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers DropCallerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13611,77 +19384,77 @@ func ParseHoldCallerResponse(rsp *http.Response) (*HoldCallerResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13695,7 +19468,131 @@ func ParseHoldCallerResponse(rsp *http.Response) (*HoldCallerResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HoldCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HoldCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HoldCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers HoldCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers HoldCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers HoldCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers HoldCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers HoldCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HoldCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers HoldCallerResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers HoldCallerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13727,43 +19624,174 @@ func ParseMeasureLineQualityResponse(rsp *http.Response) (*MeasureLineQualityRes
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MeasureLineQualityResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers MeasureLineQualityResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MeasureLineQualityResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MeasureLineQualityResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers MeasureLineQualityResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers MeasureLineQualityResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers MeasureLineQualityResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers MeasureLineQualityResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers MeasureLineQualityResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers MeasureLineQualityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13795,63 +19823,63 @@ func ParseLockCallerResponse(rsp *http.Response) (*LockCallerResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -13865,7 +19893,104 @@ func ParseLockCallerResponse(rsp *http.Response) (*LockCallerResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers LockCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers LockCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers LockCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers LockCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers LockCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers LockCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers LockCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers LockCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers LockCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13897,63 +20022,63 @@ func ParseMoveCallerToTopResponse(rsp *http.Response) (*MoveCallerToTopResponse,
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -13967,7 +20092,104 @@ func ParseMoveCallerToTopResponse(rsp *http.Response) (*MoveCallerToTopResponse,
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers MoveCallerToTopResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers MoveCallerToTopResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MoveCallerToTopResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MoveCallerToTopResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers MoveCallerToTopResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers MoveCallerToTopResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers MoveCallerToTopResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers MoveCallerToTopResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers MoveCallerToTopResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -13999,77 +20221,77 @@ func ParseMuteCallerResponse(rsp *http.Response) (*MuteCallerResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14083,7 +20305,131 @@ func ParseMuteCallerResponse(rsp *http.Response) (*MuteCallerResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers MuteCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers MuteCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MuteCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MuteCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers MuteCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers MuteCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers MuteCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers MuteCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers MuteCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers MuteCallerResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers MuteCallerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14115,63 +20461,63 @@ func ParsePickNextCallerResponse(rsp *http.Response) (*PickNextCallerResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -14185,7 +20531,104 @@ func ParsePickNextCallerResponse(rsp *http.Response) (*PickNextCallerResponse, e
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PickNextCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PickNextCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PickNextCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PickNextCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers PickNextCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers PickNextCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PickNextCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PickNextCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers PickNextCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -14217,77 +20660,77 @@ func ParsePromoteCallerResponse(rsp *http.Response) (*PromoteCallerResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14301,7 +20744,131 @@ func ParsePromoteCallerResponse(rsp *http.Response) (*PromoteCallerResponse, err
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PromoteCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PromoteCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PromoteCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PromoteCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers PromoteCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers PromoteCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PromoteCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PromoteCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers PromoteCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers PromoteCallerResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers PromoteCallerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14333,77 +20900,77 @@ func ParseReadyCallerResponse(rsp *http.Response) (*ReadyCallerResponse, error) 
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14417,7 +20984,131 @@ func ParseReadyCallerResponse(rsp *http.Response) (*ReadyCallerResponse, error) 
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ReadyCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReadyCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReadyCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ReadyCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ReadyCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers ReadyCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ReadyCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ReadyCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReadyCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers ReadyCallerResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReadyCallerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14456,77 +21147,77 @@ func ParseScreenCallerResponse(rsp *http.Response) (*ScreenCallerResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14540,6 +21231,13 @@ func ParseScreenCallerResponse(rsp *http.Response) (*ScreenCallerResponse, error
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 202:
 		var headers ScreenCallerResponse202Headers
@@ -14550,7 +21248,131 @@ func ParseScreenCallerResponse(rsp *http.Response) (*ScreenCallerResponse, error
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers202 = &headers
+	case rsp.StatusCode == 400:
+		var headers ScreenCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ScreenCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ScreenCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ScreenCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ScreenCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers ScreenCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ScreenCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ScreenCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ScreenCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers ScreenCallerResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers ScreenCallerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14582,63 +21404,63 @@ func ParseUpdateScreenerNotesResponse(rsp *http.Response) (*UpdateScreenerNotesR
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -14652,7 +21474,104 @@ func ParseUpdateScreenerNotesResponse(rsp *http.Response) (*UpdateScreenerNotesR
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateScreenerNotesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateScreenerNotesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateScreenerNotesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateScreenerNotesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateScreenerNotesResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateScreenerNotesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateScreenerNotesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateScreenerNotesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdateScreenerNotesResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -14684,63 +21603,63 @@ func ParseUnlockCallerResponse(rsp *http.Response) (*UnlockCallerResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -14754,7 +21673,104 @@ func ParseUnlockCallerResponse(rsp *http.Response) (*UnlockCallerResponse, error
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UnlockCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnlockCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UnlockCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnlockCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UnlockCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UnlockCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UnlockCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UnlockCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers UnlockCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -14786,77 +21802,77 @@ func ParseUnmuteCallerResponse(rsp *http.Response) (*UnmuteCallerResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14870,7 +21886,131 @@ func ParseUnmuteCallerResponse(rsp *http.Response) (*UnmuteCallerResponse, error
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UnmuteCallerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnmuteCallerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UnmuteCallerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnmuteCallerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UnmuteCallerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UnmuteCallerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UnmuteCallerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UnmuteCallerResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers UnmuteCallerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers UnmuteCallerResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnmuteCallerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14902,46 +22042,153 @@ func ParseListShowCallsResponse(rsp *http.Response) (*ListShowCallsResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/csv) unsupported
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListShowCallsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListShowCallsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListShowCallsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListShowCallsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListShowCallsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListShowCallsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListShowCallsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListShowCallsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListShowCallsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -14973,36 +22220,133 @@ func ParseListChatResponse(rsp *http.Response) (*ListChatResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListChatResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListChatResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListChatResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListChatResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListChatResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListChatResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListChatResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListChatResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -15034,63 +22378,63 @@ func ParsePostChatResponse(rsp *http.Response) (*PostChatResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -15104,7 +22448,104 @@ func ParsePostChatResponse(rsp *http.Response) (*PostChatResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PostChatResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PostChatResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PostChatResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PostChatResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers PostChatResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers PostChatResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PostChatResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PostChatResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers PostChatResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -15129,50 +22570,181 @@ func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest N429
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON429 = &dest
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StreamEventsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers StreamEventsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers StreamEventsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers StreamEventsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers StreamEventsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers StreamEventsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers StreamEventsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers StreamEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers StreamEventsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers StreamEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15204,63 +22776,77 @@ func ParseCallHostResponse(rsp *http.Response) (*CallHostResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -15274,7 +22860,131 @@ func ParseCallHostResponse(rsp *http.Response) (*CallHostResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers CallHostResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CallHostResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CallHostResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CallHostResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CallHostResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CallHostResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CallHostResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CallHostResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CallHostResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers CallHostResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers CallHostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15306,57 +23016,150 @@ func ParseSetLinesResponse(rsp *http.Response) (*SetLinesResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetLinesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SetLinesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetLinesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SetLinesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SetLinesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers SetLinesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers SetLinesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers SetLinesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers SetLinesResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -15388,29 +23191,116 @@ func ParseListOnAirResponse(rsp *http.Response) (*ListOnAirResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOnAirResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListOnAirResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListOnAirResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListOnAirResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListOnAirResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListOnAirResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListOnAirResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -15442,77 +23332,77 @@ func ParseDropOnAirResponse(rsp *http.Response) (*DropOnAirResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -15526,7 +23416,131 @@ func ParseDropOnAirResponse(rsp *http.Response) (*DropOnAirResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers DropOnAirResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DropOnAirResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DropOnAirResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DropOnAirResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers DropOnAirResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers DropOnAirResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers DropOnAirResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers DropOnAirResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers DropOnAirResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers DropOnAirResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers DropOnAirResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15558,77 +23572,77 @@ func ParseHoldOnAirResponse(rsp *http.Response) (*HoldOnAirResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -15642,7 +23656,131 @@ func ParseHoldOnAirResponse(rsp *http.Response) (*HoldOnAirResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HoldOnAirResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HoldOnAirResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HoldOnAirResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers HoldOnAirResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers HoldOnAirResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers HoldOnAirResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers HoldOnAirResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers HoldOnAirResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HoldOnAirResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers HoldOnAirResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers HoldOnAirResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15674,63 +23812,77 @@ func ParseStartRecordingResponse(rsp *http.Response) (*StartRecordingResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -15744,7 +23896,131 @@ func ParseStartRecordingResponse(rsp *http.Response) (*StartRecordingResponse, e
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers StartRecordingResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartRecordingResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers StartRecordingResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers StartRecordingResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartRecordingResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers StartRecordingResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers StartRecordingResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers StartRecordingResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers StartRecordingResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers StartRecordingResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartRecordingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15776,63 +24052,77 @@ func ParseStopRecordingResponse(rsp *http.Response) (*StopRecordingResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -15846,7 +24136,131 @@ func ParseStopRecordingResponse(rsp *http.Response) (*StopRecordingResponse, err
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers StopRecordingResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers StopRecordingResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers StopRecordingResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers StopRecordingResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers StopRecordingResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers StopRecordingResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers StopRecordingResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers StopRecordingResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers StopRecordingResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers StopRecordingResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers StopRecordingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15878,36 +24292,133 @@ func ParseListRecordingsResponse(rsp *http.Response) (*ListRecordingsResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRecordingsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListRecordingsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListRecordingsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListRecordingsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListRecordingsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListRecordingsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListRecordingsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListRecordingsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -15932,43 +24443,157 @@ func ParseDownloadRecordingResponse(rsp *http.Response) (*DownloadRecordingRespo
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DownloadRecordingResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers DownloadRecordingResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DownloadRecordingResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DownloadRecordingResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers DownloadRecordingResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers DownloadRecordingResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers DownloadRecordingResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers DownloadRecordingResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers DownloadRecordingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16000,29 +24625,123 @@ func ParseGetSettingsResponse(rsp *http.Response) (*GetSettingsResponse, error) 
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSettingsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetSettingsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetSettingsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetSettingsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetSettingsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetSettingsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetSettingsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -16054,57 +24773,174 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest N412
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateSettingsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateSettingsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateSettingsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateSettingsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateSettingsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateSettingsResponse412Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateSettingsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateSettingsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateSettingsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdateSettingsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -16136,77 +24972,77 @@ func ParseSetStudioResponse(rsp *http.Response) (*SetStudioResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -16220,7 +25056,131 @@ func ParseSetStudioResponse(rsp *http.Response) (*SetStudioResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SetStudioResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetStudioResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SetStudioResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SetStudioResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SetStudioResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers SetStudioResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers SetStudioResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers SetStudioResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers SetStudioResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers SetStudioResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetStudioResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16252,63 +25212,77 @@ func ParseTakeNextResponse(rsp *http.Response) (*TakeNextResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -16322,7 +25296,131 @@ func ParseTakeNextResponse(rsp *http.Response) (*TakeNextResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers TakeNextResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers TakeNextResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers TakeNextResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers TakeNextResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers TakeNextResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers TakeNextResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers TakeNextResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers TakeNextResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers TakeNextResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers TakeNextResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers TakeNextResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16354,77 +25452,77 @@ func ParseStartTalkbackResponse(rsp *http.Response) (*StartTalkbackResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest N413
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON413 = &dest
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest N415
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON415 = &dest
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -16438,7 +25536,131 @@ func ParseStartTalkbackResponse(rsp *http.Response) (*StartTalkbackResponse, err
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers StartTalkbackResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartTalkbackResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers StartTalkbackResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers StartTalkbackResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartTalkbackResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers StartTalkbackResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers StartTalkbackResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers StartTalkbackResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers StartTalkbackResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers StartTalkbackResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartTalkbackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16470,63 +25692,77 @@ func ParseStopTalkbackResponse(rsp *http.Response) (*StopTalkbackResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest N409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON409 = &dest
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest N502
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON502 = &dest
+		response.ApplicationproblemJSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest N503
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON503 = &dest
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -16540,7 +25776,131 @@ func ParseStopTalkbackResponse(rsp *http.Response) (*StopTalkbackResponse, error
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers StopTalkbackResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers StopTalkbackResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers StopTalkbackResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers StopTalkbackResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers StopTalkbackResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers StopTalkbackResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers StopTalkbackResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers StopTalkbackResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers StopTalkbackResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers StopTalkbackResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers StopTalkbackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16572,46 +25932,153 @@ func ParseListShowTransitionsResponse(rsp *http.Response) (*ListShowTransitionsR
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON400 = &dest
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest N401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON401 = &dest
+		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest N403
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON403 = &dest
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest N404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest N422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest N500
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON500 = &dest
+		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/csv) unsupported
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListShowTransitionsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListShowTransitionsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListShowTransitionsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListShowTransitionsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListShowTransitionsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListShowTransitionsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListShowTransitionsResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListShowTransitionsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListShowTransitionsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil

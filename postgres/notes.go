@@ -145,6 +145,30 @@ func (s *Store) PatchCallerNotes(ctx context.Context, number string, p NotesPatc
 	return s.writeNotes(ctx, "patch caller notes", n, by, ifVersion, p.Apply)
 }
 
+// CallerNotesVersion is CallerNotesVersioned with the notes and their
+// version apart (web.NotesVersions: the API's ETag).
+func (s *Store) CallerNotesVersion(ctx context.Context, number string) (queue.CallerNotes, int64, error) {
+	v, err := s.CallerNotesVersioned(ctx, number)
+	return v.CallerNotes, v.Version, err
+}
+
+// ChangeCallerNotes saves change(the number's notes now) as
+// WriteCallerNotes does, if the notes are at version ifVersion (a negative
+// one: any), and returns the notes saved and their version: the API's PUT
+// and PATCH with If-Match (web.NotesVersions). The read and the write are
+// one transaction. Errors as PatchCallerNotes's.
+func (s *Store) ChangeCallerNotes(ctx context.Context, number, by string, ifVersion int64,
+	change func(queue.CallerNotes) queue.CallerNotes) (queue.CallerNotes, int64, error) {
+	if NormalizeNumber(number) == "" {
+		return queue.CallerNotes{}, 0, fmt.Errorf("postgres: change caller notes %q: no phone number: %w", number, queue.ErrInvalid)
+	}
+	if ifVersion < 0 {
+		ifVersion = AnyVersion
+	}
+	v, err := s.writeNotes(ctx, "change caller notes", number, by, ifVersion, change)
+	return v.CallerNotes, v.Version, err
+}
+
 // writeNotes saves change(current notes) as number's newest version, if
 // the current version is ifVersion.
 func (s *Store) writeNotes(ctx context.Context, op, number, by string, ifVersion int64,

@@ -25,7 +25,7 @@ var ErrVersionMismatch = errors.New("version mismatch")
 
 // VersionError is a conditional update refused: the version expected and
 // the one the row has (0: there is none). It wraps ErrVersionMismatch and
-// queue.ErrConflict.
+// queue.ErrStale (so queue.ErrConflict).
 type VersionError struct {
 	Op       string
 	Expected int64
@@ -36,8 +36,8 @@ func (e *VersionError) Error() string {
 	return fmt.Sprintf("postgres: %s: version %d expected, the current one is %d: %v", e.Op, e.Expected, e.Current, ErrVersionMismatch)
 }
 
-// Unwrap returns ErrVersionMismatch and queue.ErrConflict.
-func (e *VersionError) Unwrap() []error { return []error{ErrVersionMismatch, queue.ErrConflict} }
+// Unwrap returns ErrVersionMismatch and queue.ErrStale.
+func (e *VersionError) Unwrap() []error { return []error{ErrVersionMismatch, queue.ErrStale} }
 
 // checkVersion returns a *VersionError unless expected is AnyVersion or
 // current.

@@ -35,6 +35,10 @@ var (
 	// ErrOnAirFull means the show already has its maximum of callers on air
 	// (counting promotions in progress).
 	ErrOnAirFull = fmt.Errorf("on-air limit reached: %w", ErrConflict)
+	// ErrStale means a conditional update named a version that is no
+	// longer the current one: someone changed the thing since the client
+	// read it (the API's 412 on a stale If-Match).
+	ErrStale = fmt.Errorf("stale version: %w", ErrConflict)
 )
 
 // opError builds the error an operation returns: the operation's name, the

@@ -36,6 +36,8 @@ type (
 	Blocks = core.Blocks
 	// CallerNotes keeps what producers write about callers (core.CallerNotes).
 	CallerNotes = core.CallerNotes
+	// NotesVersions keeps caller notes' versions for the API (core.NotesVersions).
+	NotesVersions = core.NotesVersions
 	// Phones keeps people's phones (core.Phones).
 	Phones = core.Phones
 	// Pages reads the API's lists a page at a time (core.Pages).

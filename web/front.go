@@ -58,8 +58,9 @@ func (s *Server) hosts(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
 			s.Refusals.Log(s.Log, "web: request for a host not allowed", "host", r.Host, "path", r.URL.Path)
-			s.WriteJSON(w, r, http.StatusMisdirectedRequest, api.Error{Error: api.ErrorBody{Code: api.CodeBadRequest,
-				Message: "this server does not answer for that host name (see --allowed-hosts)", Field: "Host"}})
+			p := api.NewProblem(http.StatusMisdirectedRequest, api.CodeBadRequest, "this server does not answer for that host name (see --allowed-hosts)")
+			p.Field = "Host"
+			s.WriteProblem(w, r, p)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -119,9 +120,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.Log.Error("web: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			s.WriteJSON(w, r, http.StatusInternalServerError,
-				api.Error{Error: api.ErrorBody{Code: api.CodeInternal, Message: "internal error"}})
+			s.Log.Error("web: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()),
+				"request_id", shared.RequestIDOf(r))
+			s.WriteProblem(w, r, api.NewProblem(http.StatusInternalServerError, api.CodeInternal, "internal error"))
 		}()
 		next.ServeHTTP(w, r)
 	})

@@ -128,8 +128,8 @@ func TestTalkbackAllowList(t *testing.T) {
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %v, want %d", res.StatusCode, body, tc.status)
 			}
-			if tc.field != "" && body["error"].(map[string]any)["field"] != tc.field {
-				t.Errorf("error names %v, want %s", body["error"], tc.field)
+			if tc.field != "" && body["field"] != tc.field {
+				t.Errorf("error names %v, want %s", body["field"], tc.field)
 			}
 		})
 	}
@@ -233,14 +233,14 @@ func TestCallerNumbersInPaths(t *testing.T) {
 		t.Fatalf("%%2B: got %d %v, asked for %v", res.StatusCode, body, asked)
 	}
 	for _, path := range []string{"javascript:alert(1)%2F%2F", url.PathEscape("../../logout?x=1#"), "%2B1%2B2", "anonymous"} {
-		if res, body := e.API(t, "GET", "/api/v1/callers/"+path, "host", ""); res.StatusCode != 422 || body["error"].(map[string]any)["field"] != "number" {
+		if res, body := e.API(t, "GET", "/api/v1/callers/"+path, "host", ""); res.StatusCode != 422 || body["field"] != "number" {
 			t.Errorf("%s: got %d %v, want 422 naming number", path, res.StatusCode, body)
 		}
 	}
 	if res, body := e.API(t, "GET", "/api/v1/callers/+15550199", "host", ""); res.StatusCode != 404 {
 		t.Errorf("unknown number: got %d %v, want 404", res.StatusCode, body)
 	}
-	if res, body := e.API(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{}`); res.StatusCode != 422 || body["error"].(map[string]any)["field"] != "reason" {
+	if res, body := e.API(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{}`); res.StatusCode != 422 || body["field"] != "reason" {
 		t.Errorf("block without a reason: got %d %v, want 422 naming reason", res.StatusCode, body)
 	}
 	if res, body := e.API(t, "PUT", "/api/v1/callers/%2B19999999999/block", "producer", `{"reason":"  "}`); res.StatusCode != 422 {

@@ -28,7 +28,7 @@ func apiWith(e *webenv.Env, t *testing.T, method, path, role, contentType, body 
 	}
 	defer res.Body.Close()
 	var out map[string]any
-	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || res.Header.Get("Content-Type") == "application/problem+json" {
 		_ = json.NewDecoder(res.Body).Decode(&out)
 	}
 	return res, out

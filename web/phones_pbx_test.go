@@ -61,8 +61,7 @@ func TestDisallowedPhoneOnARealPBX(t *testing.T) {
 
 	for who, phone := range map[string]string{"sam": "Local/5550100@callin-inbound", "kim": "PJSIP/phone4"} {
 		res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/"+caller.ID+"/screen", "producer", fmt.Sprintf(`{"screener":%q}`, who))
-		msg, _ := body["error"].(map[string]any)
-		if text, _ := msg["message"].(string); res.StatusCode != 422 || !strings.Contains(text, phone) || !strings.Contains(text, "not one this installation allows") {
+		if text, _ := body["detail"].(string); res.StatusCode != 422 || !strings.Contains(text, phone) || !strings.Contains(text, "not one this installation allows") {
 			t.Errorf("screen with %s's %s: %d %v, want 422 naming the phone", who, phone, res.StatusCode, body)
 		}
 		if after := channels(); len(after) != len(before) {

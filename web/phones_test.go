@@ -31,9 +31,8 @@ func TestScreenAsYourself(t *testing.T) {
 
 	t.Run("ScreenerNamesAnother", func(t *testing.T) {
 		res, body := e.API(t, "POST", "/api/v1/shows/morning/callers/c1/screen", "screener", `{"screener":"producer"}`)
-		msg, _ := body["error"].(map[string]any)
-		if res.StatusCode != http.StatusForbidden || msg["code"] != "forbidden" ||
-			!strings.Contains(msg["message"].(string), "yourself") {
+		if res.StatusCode != http.StatusForbidden || body["code"] != "forbidden" ||
+			!strings.Contains(body["detail"].(string), "yourself") {
 			t.Fatalf("API: got %d %v, want 403 saying a screener screens as themselves", res.StatusCode, body)
 		}
 		res, page := e.Console(t, "POST", "/shows/morning/callers/c1/screen", "screener", "screener=producer", true)
@@ -108,8 +107,7 @@ func TestRecordingNotStartedSaysWhy(t *testing.T) {
 	e.App.Unstarted = why
 	e.App.Mu.Unlock()
 	res, body := e.API(t, "POST", "/api/v1/shows/morning/recording/start", "producer", "")
-	msg, _ := body["error"].(map[string]any)
-	if text, _ := msg["message"].(string); res.StatusCode != http.StatusBadGateway || !strings.Contains(text, why) {
+	if text, _ := body["detail"].(string); res.StatusCode != http.StatusBadGateway || !strings.Contains(text, why) {
 		t.Errorf("API start: %d %v, want 502 with why", res.StatusCode, body)
 	}
 	res, page := e.Console(t, "POST", "/shows/morning/controls/start-recording", "producer", "", true)

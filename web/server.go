@@ -9,6 +9,7 @@ import (
 	"github.com/callin-radio/callin/web/console"
 	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/rest"
+	"github.com/callin-radio/callin/web/shared"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -58,7 +59,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Handler returns the HTTP handler: the route table.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.secure, s.hosts, getHead, s.bound)
+	r.Use(shared.RequestID, s.recoverer, s.secure, s.hosts, getHead, s.bound)
 
 	s.console.Public(r)
 	r.Group(s.console.Routes)

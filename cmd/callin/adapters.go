@@ -30,7 +30,8 @@ func (r recall) OpenCalls(ctx context.Context, show string) ([]queue.Stored, err
 
 // The store, as wired, satisfies web's interfaces.
 var (
-	_ web.History     = blocklist.History{}
-	_ web.Chat        = (*postgres.Store)(nil)
-	_ web.CallerNotes = (*postgres.Store)(nil)
+	_ web.History       = blocklist.History{}
+	_ web.Chat          = (*postgres.Store)(nil)
+	_ web.CallerNotes   = (*postgres.Store)(nil)
+	_ web.NotesVersions = (*postgres.Store)(nil) // the API's ETag, If-Match and PATCH of notes
 )

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -215,13 +216,17 @@ func TestAPIClientEndToEnd(t *testing.T) {
 		r.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("promote retried with its key: %v %s", err, body(r))
 	}
-	if r, err := c.PromoteCallerWithResponse(ctx, show, bob, nil); err != nil || r.JSON409 == nil {
+	// A refusal is a typed error carrying the problem details.
+	var pe *apiclient.Error
+	if r, err := c.PromoteCallerWithResponse(ctx, show, bob, nil); !errors.As(apiclient.Check(r, r.Body, err), &pe) ||
+		pe.StatusCode != 409 || pe.Problem.Code != apiclient.ProblemCodeConflict || pe.Problem.Type != "urn:callin:problem:conflict" {
 		t.Fatalf("promote repeated without a key: %v %s", err, body(r))
 	}
-	if r, err := c.DropCallerWithResponse(ctx, show, bob, &apiclient.DropCallerParams{IdempotencyKey: &key}, apiclient.Drop{}); err != nil || r.JSON422 == nil {
+	if r, err := c.DropCallerWithResponse(ctx, show, bob, &apiclient.DropCallerParams{IdempotencyKey: &key}, apiclient.Drop{}); err != nil || r.ApplicationproblemJSON422 == nil {
 		t.Fatalf("another request with a used key: %v %s", err, body(r))
 	}
 	pageThroughTransitions(ctx, t, c, show)
+	notesWithVersions(ctx, t, c)
 
 	blocked, err := c.BlockNumberWithResponse(ctx, "+12025550102", apiclient.Block{Reason: "abusive"})
 	if err != nil || blocked.JSON200 == nil || !blocked.JSON200.Profile.Blocked || *blocked.JSON200.Profile.BlockedReason != "abusive" {
@@ -248,7 +253,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	}
 	// The fake's message may end before the stop: then there is no
 	// talkback left to stop (409), and it ended by itself.
-	if r, err := c.StopTalkbackWithResponse(ctx, show, nil); err != nil || (r.JSON200 == nil || r.JSON200.Talkback) && r.JSON409 == nil {
+	if r, err := c.StopTalkbackWithResponse(ctx, show, nil); err != nil || (r.JSON200 == nil || r.JSON200.Talkback) && r.ApplicationproblemJSON409 == nil {
 		t.Fatalf("talkback stop: %v %s", err, body(r))
 	}
 	tb = next("talkback", nil)
@@ -263,7 +268,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 		t.Fatalf("lines event: %+v %v", f, err)
 	}
 	warn := 5
-	if r, err := c.UpdateSettingsWithResponse(ctx, show, apiclient.SettingsChange{OnAirWarningMinutes: &warn}); err != nil || r.JSON200 == nil || r.JSON200.OnAirWarningMinutes != 5 {
+	if r, err := c.UpdateSettingsWithResponse(ctx, show, nil, apiclient.SettingsChange{OnAirWarningMinutes: &warn}); err != nil || r.JSON200 == nil || r.JSON200.OnAirWarningMinutes != 5 {
 		t.Fatalf("settings: %v %s", err, body(r))
 	}
 	if f, err := next("settings", func(e apiclient.Event) bool {
@@ -325,6 +330,31 @@ func deref[T any](p *T) any {
 // (rows flushed meanwhile may add more), none twice, every page but the
 // last is full, and a cursor the list never gave is a 400 naming the
 // cursor.
+// notesWithVersions writes a caller's notes whole, patches them at the
+// version read (the ETag) and is refused, as a typed 412, a patch at a
+// version another change has passed: the real store's versions.
+func notesWithVersions(ctx context.Context, t *testing.T, c *apiclient.ClientWithResponses) {
+	t.Helper()
+	const n = "+12025550199"
+	put, err := c.PutCallerNotesWithResponse(ctx, n, nil, apiclient.CallerNotesInput{Topic: "buses", Notes: "good talker", Rating: 4})
+	if err := apiclient.Check(put, put.Body, err); err != nil {
+		t.Fatalf("put notes: %v", err)
+	}
+	read := put.HTTPResponse.Header.Get("ETag")
+	rating := 3
+	patched, err := c.PatchCallerNotesWithApplicationMergePatchPlusJSONBodyWithResponse(ctx, n, &apiclient.PatchCallerNotesParams{IfMatch: &read},
+		apiclient.CallerNotesPatch{Rating: &rating})
+	if err := apiclient.Check(patched, patched.Body, err); err != nil || patched.JSON200.Topic != "buses" || patched.JSON200.Rating != 3 {
+		t.Fatalf("patch notes at their version: %v %s", err, patched.Body)
+	}
+	stale, err := c.PatchCallerNotesWithApplicationMergePatchPlusJSONBodyWithResponse(ctx, n, &apiclient.PatchCallerNotesParams{IfMatch: &read},
+		apiclient.CallerNotesPatch{Rating: &rating})
+	var pe *apiclient.Error
+	if !errors.As(apiclient.Check(stale, stale.Body, err), &pe) || pe.StatusCode != 412 || pe.Problem.Code != apiclient.ProblemCodePreconditionFailed {
+		t.Fatalf("patch at a stale version: %v %s", err, stale.Body)
+	}
+}
+
 func pageThroughTransitions(ctx context.Context, t *testing.T, c *apiclient.ClientWithResponses, show apiclient.ShowKey) {
 	t.Helper()
 	// The history writer stores transitions in the background and says
@@ -380,7 +410,8 @@ func pageThroughTransitions(ctx context.Context, t *testing.T, c *apiclient.Clie
 	}
 	bad := "bm9wZQ"
 	r, err := c.ListShowTransitionsWithResponse(ctx, show, &apiclient.ListShowTransitionsParams{Cursor: &bad})
-	if err != nil || r.JSON400 == nil || r.JSON400.Error.Field == nil || *r.JSON400.Error.Field != "cursor" {
+	var pe *apiclient.Error
+	if !errors.As(apiclient.Check(r, r.Body, err), &pe) || pe.StatusCode != 400 || pe.Problem.Field == nil || *pe.Problem.Field != "cursor" {
 		t.Fatalf("bad cursor: %v %s", err, r.Body)
 	}
 }

@@ -135,7 +135,7 @@ func TestServeStandby(t *testing.T) {
 	// Caller notes saved through the standby show on the driver's consoles
 	// (it hears of the change and fetches the number again).
 	pat := a.login(t, "pat", auth.RoleProducer, "morning")
-	if code, body := b.api(t, "PUT", "/api/v1/callers/+12025550102/notes", tok, `{"topic":"bridge tolls","do_not_air":true}`); code != http.StatusOK {
+	if code, body := b.api(t, "PATCH", "/api/v1/callers/+12025550102/notes", tok, `{"topic":"bridge tolls","do_not_air":true}`); code != http.StatusOK {
 		t.Fatalf("notes through the standby: %d %v", code, body)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {

@@ -97,11 +97,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			p.log.Warn("passing a request to the driving instance failed", "url", target.String(), "err", err)
-			w.Header().Set("Content-Type", "application/json")
+			// An RFC 9457 problem, as the API's errors (web/api.Problem).
+			w.Header().Set("Content-Type", "application/problem+json")
 			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Retry-After", "5")
 			w.WriteHeader(http.StatusBadGateway)
-			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
-				"code": "standby", "message": "this instance stands by and the one driving the show does not answer; try again"}})
+			_ = json.NewEncoder(w).Encode(map[string]any{"type": "urn:callin:problem:standby", "title": "Standing by",
+				"status": http.StatusBadGateway, "code": "standby", "request_id": w.Header().Get("X-Request-Id"),
+				"detail": "this instance stands by and the one driving the show does not answer; try again"})
 		},
 	}
 	rp.ServeHTTP(w, r)

@@ -96,10 +96,9 @@ func TestProxy(t *testing.T) {
 
 	w := httptest.NewRecorder()
 	p.ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/shows/gone/callers/x/drop", nil))
-	var body struct {
-		Error struct{ Code string } `json:"error"`
-	}
-	if err := json.Unmarshal(w.Body.Bytes(), &body); w.Code != http.StatusBadGateway || err != nil || body.Error.Code != "standby" {
+	var body struct{ Code, Type string }
+	if err := json.Unmarshal(w.Body.Bytes(), &body); w.Code != http.StatusBadGateway || err != nil || body.Code != "standby" ||
+		body.Type != "urn:callin:problem:standby" || w.Header().Get("Content-Type") != "application/problem+json" {
 		t.Errorf("a driver that does not answer: %d %s, want 502 with code standby", w.Code, w.Body)
 	}
 

@@ -290,8 +290,8 @@ func ScreenerFor(p auth.Principal, in *Input) error {
 		return nil
 	}
 	if !auth.Can(p.Role, auth.ActionScreenFor) {
-		return fmt.Errorf("web: screener %q: you screen as yourself only (producers and admins may name another screener): %w",
-			shared.Printable(name), shared.ErrForbidden)
+		return &shared.ForbiddenError{Role: string(p.Role), Permission: string(auth.ActionScreenFor),
+			Why: fmt.Sprintf("screener %q: you screen as yourself only (producers and admins may name another screener)", shared.Printable(name))}
 	}
 	in.Screener = name
 	return nil

@@ -1,6 +1,6 @@
 package api
 
-// Error codes of the JSON error body {"error":{"code":...,"message":...}}.
+// Error codes: Problem.code, stable for programs (issue 22, point 4).
 const (
 	CodeBadRequest   = "bad_request"            // malformed request (bad JSON, unknown field)
 	CodeInvalid      = "invalid"                // well-formed but not acceptable
@@ -15,6 +15,10 @@ const (
 	CodeMediaType    = "unsupported_media_type" // a multipart body
 	CodeTelephony    = "telephony"              // Asterisk refused or timed out
 	CodeInternal     = "internal"               // a bug; details are in the log only
+	CodeMethod       = "method_not_allowed"     // the path has no such method (Allow names those it has)
+	CodeStale        = "precondition_failed"    // If-Match named a version that is no longer the current one
+	CodeNoMeasure    = "no_measure"             // the caller's line has no statistics to measure (a Local channel)
+	CodeStandby      = "standby"                // a standby instance could not reach the one driving the show
 )
 
 // Bounds of what the API takes, enforced by the handlers and stated by

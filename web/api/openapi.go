@@ -29,6 +29,12 @@ type Op struct {
 	// as 200: begun, with the outcome to come on the event stream.
 	Accepted string
 	Statuses []int // the other statuses it answers
+	// Headers are headers of its 200 (and 202) answer besides X-Request-Id
+	// and Idempotent-Replayed (ETag).
+	Headers map[string]any
+	// Merge, when set, is the schema of an RFC 7396 merge patch body
+	// (application/merge-patch+json, also taken as application/json).
+	Merge string
 }
 
 // Param is a query or header parameter.
@@ -97,8 +103,7 @@ var (
 // FixedOps are the operations of /api/v1 other than the caller actions.
 var FixedOps = []Op{
 	{Method: "GET", Path: "/openapi.json", ID: "getOpenAPI", Tag: "meta", Summary: "This document",
-		OK:       content{"application/json": mediaSchema(map[string]any{"type": "object"})},
-		Statuses: []int{413, 415}}, // the body bounds hold on every route
+		OK: content{"application/json": mediaSchema(map[string]any{"type": "object"})}},
 	{Method: "GET", Path: "/me", ID: "getMe", Tag: "meta", Summary: "Who the token is and what it may do", Who: WhoAny,
 		Desc: "The token's name and role, the role's permissions, and the caller actions it may take: on all callers, " +
 			"only on callers on air, or only on callers not on air (the caller's state decides the rest).",
@@ -112,10 +117,13 @@ var FixedOps = []Op{
 		Desc: "Closed lines turn new callers away with the lines-closed prompt; callers in line stay.",
 		Body: "Lines", OK: jsonOK("Show"), Statuses: statuses(stRead, stBody)},
 	{Method: "GET", Path: "/shows/{show}/settings", ID: "getSettings", Tag: "shows", Summary: "Get the show's settings", Who: WhoAny,
-		OK: jsonOK("Settings"), Statuses: stRead},
+		Desc: "The ETag is the settings' version: send it as If-Match with a PATCH.",
+		OK:   jsonOK("Settings"), Headers: etagHeader, Statuses: stRead},
 	{Method: "PATCH", Path: "/shows/{show}/settings", ID: "updateSettings", Tag: "shows", Summary: "Change some of the show's settings", Who: WhoProducer,
-		Desc: "Only the fields given change. They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long.",
-		Body: "SettingsChange", OK: jsonOK("Settings"), Statuses: statuses(stRead, stBody)},
+		Desc: "An RFC 7396 merge patch (application/merge-patch+json, or application/json): only the members given change; null is 422 (a setting cannot be cleared). " +
+			"With If-Match, only if the settings are still at that version (412 otherwise: read them again). " +
+			"They last until callin restarts (then the show's --show flag applies again), and a standby instance that takes the show over carries them on; on_air_warning_minutes is the consoles' warning of a caller on air too long.",
+		Params: []Param{ifMatchParam}, Merge: "SettingsChange", OK: jsonOK("Settings"), Headers: etagHeader, Statuses: statuses(stRead, stBody, []int{412})},
 
 	{Method: "GET", Path: "/shows/{show}/callers", ID: "listCallers", Tag: "callers", Summary: "List the show's live callers", Who: WhoAny,
 		Desc:   "On air first, then ready and waiting callers in line order (position), call-back entries among them, then screening and arriving.",
@@ -124,8 +132,8 @@ var FixedOps = []Op{
 		OK: jsonOK("Call"), Statuses: stRead},
 	{Method: "GET", Path: "/shows/{show}/callers/{call}/line-quality", ID: "measureLineQuality", Tag: "callers",
 		Summary: "Measure a caller's line now", Who: WhoAny,
-		Desc: "Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 404 for a line without statistics (a Local channel).",
-		OK:   jsonOK("LineQuality"), Statuses: statuses(stRead, []int{502, 503})},
+		Desc: "Asks Asterisk for the line's RTP statistics (jitter, loss, round trip). Callers screening, ready, picked or on air are measured every 5 s anyway (Call.quality); 409 (code no_measure) for a line without statistics (a Local channel).",
+		OK:   jsonOK("LineQuality"), Statuses: statuses(stRead, []int{409, 502, 503})},
 	{Method: "POST", Path: "/shows/{show}/take-next", ID: "takeNext", Tag: "callers", Summary: "Put the next caller in line on air", Who: WhoTakeNext,
 		Desc: "The picked caller if any, else the first ready caller, else the first waiting one; blocked callers and call-back entries are passed by. 404 when nobody is in line. A show whose take next clears the air (--show next=hold or next=drop) first holds or drops the unlocked callers on air, then puts on the caller who was next.",
 		OK:   jsonOK("Call"), Statuses: statuses(stRead, stAct)},
@@ -182,8 +190,8 @@ var FixedOps = []Op{
 	{Method: "GET", Path: "/shows/{show}/events", ID: "streamEvents", Tag: "events", Summary: "Stream the show's events (server-sent events)", Who: WhoAny,
 		Desc: eventsDoc,
 		Params: []Param{
-			{In: "header", Name: "Last-Event-ID", Desc: "Resume after this event id; an id no longer kept gets a reset event first.", Schema: str},
-			{In: "query", Name: "last_event_id", Desc: "Last-Event-ID, for clients that cannot set headers.", Schema: str},
+			{In: "header", Name: "Last-Event-ID", Desc: "Resume after this event id; an id no longer kept gets a reset event first.", Schema: eventID},
+			{In: "query", Name: "last_event_id", Desc: "Last-Event-ID, for clients that cannot set headers.", Schema: eventID},
 		},
 		OK:       content{"text/event-stream": mediaSchema(map[string]any{"type": "array", "items": ref("Event")})},
 		Statuses: statuses(stRead, []int{400, 429, 503})},
@@ -193,17 +201,25 @@ var FixedOps = []Op{
 			{In: "query", Name: "q", Desc: "Digits of a number, or part of a name.", Schema: map[string]any{"type": "string", "minLength": 1, "maxLength": MaxText}, Required: true},
 			{In: "query", Name: "limit", Desc: "At most this many (default 50).", Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": MaxSearch}},
 		},
-		OK: jsonOK("ProfileList"), Statuses: statuses(stRead, []int{422})},
+		OK: jsonOK("ProfileList"), Statuses: statuses(stRead, []int{400, 422})},
 	{Method: "GET", Path: "/callers/{number}", ID: "getCallerHistory", Tag: "history", Summary: "A caller's profile and last calls", Who: WhoAny,
 		Desc: "404 for a number callin has never seen. The calls are the first page of listCallerCalls (next_cursor continues there).", OK: jsonOK("History"), Statuses: statuses(stRead, stNumber)},
 	{Method: "GET", Path: "/callers/{number}/calls", ID: "listCallerCalls", Tag: "history", Summary: "A caller's calls, newest first, a page at a time", Who: WhoAny,
 		Desc: "404 for a number callin has never seen.", Params: pageParams, OK: jsonOK("CallRecordList"), Statuses: statuses(stRead, stNumber)},
 	{Method: "GET", Path: "/callers/{number}/notes", ID: "getCallerNotes", Tag: "history", Summary: "A caller's notes, now and as saved before", Who: WhoAny,
-		Desc: "Zero notes for a number without any; history newest first (at most 20).", OK: jsonOK("CallerNotesView"),
-		Statuses: statuses(stRead, stNumber)},
-	{Method: "PUT", Path: "/callers/{number}/notes", ID: "putCallerNotes", Tag: "history", Summary: "Save a caller's notes", Who: WhoScreen,
-		Desc: "A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault.",
-		Body: "CallerNotesInput", OK: jsonOK("CallerNotes"), Statuses: statuses(stRead, stNumber, stBody)},
+		Desc: "Zero notes for a number without any; history newest first (at most 20). The ETag is the notes' version: send it as If-Match with a PUT or PATCH.",
+		OK:   jsonOK("CallerNotesView"), Headers: etagHeader, Statuses: statuses(stRead, stNumber)},
+	{Method: "PUT", Path: "/callers/{number}/notes", ID: "putCallerNotes", Tag: "history", Summary: "Replace a caller's notes", Who: WhoScreen,
+		Desc: "The whole notes: every member but call_id is required (422 names one left out), so nothing is blanked by leaving it out; PATCH changes some. " +
+			"A new version in the caller's history (the same notes again are not saved twice); 422 names the field at fault. " +
+			"With If-Match, only if the notes are still at that version (412 otherwise: read them again).",
+		Params: []Param{ifMatchParam}, Body: "CallerNotesInput", OK: jsonOK("CallerNotes"), Headers: etagHeader,
+		Statuses: statuses(stRead, stNumber, stBody, []int{412})},
+	{Method: "PATCH", Path: "/callers/{number}/notes", ID: "patchCallerNotes", Tag: "history", Summary: "Change some of a caller's notes", Who: WhoScreen,
+		Desc: "An RFC 7396 merge patch (application/merge-patch+json, or application/json): a member left out stays, null clears it, a value sets it. " +
+			"Saved as PUT saves; with If-Match, only if the notes are still at that version (412 otherwise: read them again).",
+		Params: []Param{ifMatchParam}, Merge: "CallerNotesPatch", OK: jsonOK("CallerNotes"), Headers: etagHeader,
+		Statuses: statuses(stRead, stNumber, stBody, []int{412})},
 	{Method: "PUT", Path: "/callers/{number}/block", ID: "blockNumber", Tag: "history", Summary: "Block a number, saying why", Who: WhoProducer,
 		Desc: "Its later calls are turned away; its callers already in line are flagged (blocked, a block transition) and take-next passes them by.",
 		Body: "Block", OK: jsonOK("History"), Statuses: statuses(stRead, stNumber, stBody)},
@@ -225,7 +241,15 @@ const eventsDoc = "A text/event-stream of the show's events, each an `event:` na
 	"show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. " +
 	"At most 8 streams per token (429)."
 
+// NumberPattern is a phone number as queue.NormalizeNumber takes it: an
+// optional tel: and +, then 1 to 20 digits with spaces, dashes, dots,
+// slashes or brackets among them.
+const NumberPattern = `^(tel:)?\+?[ ./()-]*([0-9][ ./()-]*){1,20}$`
+
 var (
+	// eventID is an event id: a whole number (at most 18 digits, within
+	// an int64); empty is as if absent.
+	eventID  = map[string]any{"type": "string", "pattern": "^[0-9]{0,18}$"}
 	str      = map[string]any{"type": "string"}
 	integer  = map[string]any{"type": "integer"}
 	numeric  = map[string]any{"type": "number"}
@@ -283,18 +307,19 @@ func describe(s map[string]any, desc string) map[string]any {
 func text(max int) map[string]any { return map[string]any{"type": "string", "maxLength": max} }
 
 var statusText = map[int]string{
-	400: "Malformed request: bad JSON, an unknown field, a wrong type or a bad parameter; error.field names it.",
+	400: "Malformed request: bad JSON, an unknown field, a wrong type or a bad parameter; field names it.",
 	401: "No valid bearer token.",
 	403: "The token's role may not do this.",
 	404: "Unknown show, caller, number or recording.",
-	409: "Lost a race (code conflict: busy, locked, on air full) or the caller hung up (code gone).",
+	409: "Lost a race (code conflict: busy, locked, on air full), the caller hung up (code gone), or a line without statistics to measure (code no_measure).",
+	412: "If-Match named a version that is no longer the current one: read again, then change (code precondition_failed).",
 	413: "The body is over 64 KiB (code too_large).",
 	415: "A body not sent as Content-Type: application/json (UTF-8), or a multipart body (code unsupported_media_type).",
-	422: "Well-formed but not acceptable, or not fitting the caller's state; error.field names the field when one is at fault.",
-	429: "Too many event streams for this token (code rate_limited).",
+	422: "Well-formed but not acceptable, or not fitting the caller's state; field names the field when one is at fault.",
+	429: "Too many event streams for this token (code rate_limited); Retry-After says when to try again.",
 	500: "Internal error; details are logged, not returned.",
-	502: "Asterisk refused or timed out (code telephony).",
-	503: "The show's Asterisk node is down, or the service has too many event streams (code unavailable).",
+	502: "Asterisk refused or timed out (code telephony), or a standby instance could not reach the one driving the show (code standby).",
+	503: "The show's Asterisk node is down, or the service has too many event streams (code unavailable); Retry-After says when to try again.",
 }
 
 // DocHost is the host the committed document's server names; the served
@@ -323,7 +348,9 @@ func Document(host string, ops []Op) map[string]any {
 			"title":   "callin automation API",
 			"version": "1.0.0",
 			"description": "The automation API of callin, the radio call-in queue: JSON with a bearer token " +
-				"(callin token create). Errors are {\"error\":{\"code\",\"message\",\"field\"}}. " +
+				"(callin token create). Errors are RFC 9457 problems (application/problem+json, schema Problem): type, title, status, detail, " +
+				"a stable code, and the field at fault or the permission refused. Every answer has an X-Request-Id (the client's, when it sends a sane one), " +
+				"which the service's log names too. A method a path does not have is 405 with Allow. " +
 				"Schemas are closed: a field the schema does not list, a field given twice, or a field name in another case " +
 				"is refused (400). A request body must be sent as Content-Type: application/json, UTF-8 (415 otherwise).",
 		},
@@ -352,7 +379,8 @@ func Document(host string, ops []Op) map[string]any {
 				"showKey": map[string]any{"name": "show", "in": "path", "required": true, "description": "The show's key.",
 					"schema": map[string]any{"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"}},
 				"callId": map[string]any{"name": "call", "in": "path", "required": true, "description": "A live call's id.", "schema": str},
-				"phoneNumber": map[string]any{"name": "number", "in": "path", "required": true, "schema": str,
+				"phoneNumber": map[string]any{"name": "number", "in": "path", "required": true,
+					"schema":      map[string]any{"type": "string", "pattern": NumberPattern},
 					"description": "A phone number: up to 20 digits, an optional leading + (%2B), and spaces, dashes, dots, slashes or brackets between them."},
 				"recordingName": map[string]any{"name": "recording", "in": "path", "required": true, "description": "A recording's name.", "schema": str},
 			},
@@ -380,11 +408,21 @@ func CallerActionOp(path, name, id, who, desc, body, accepted string, telephony 
 func responses() map[string]any {
 	out := map[string]any{}
 	for code, desc := range statusText {
-		out[strconv.Itoa(code)] = map[string]any{"description": desc,
-			"content": map[string]any{"application/json": mediaSchema(ref("Error"))}}
+		h := map[string]any{"X-Request-Id": requestIDHeader}
+		if code == 429 || code == 503 {
+			h["Retry-After"] = map[string]any{"description": "Seconds to wait before trying again.",
+				"schema": map[string]any{"type": "integer", "minimum": 1}}
+		}
+		out[strconv.Itoa(code)] = map[string]any{"description": desc, "headers": h,
+			"content": map[string]any{ProblemMedia: mediaSchema(ref("Problem"))}}
 	}
 	return out
 }
+
+// requestIDHeader is the header of every answer that names the request.
+var requestIDHeader = map[string]any{
+	"description": "The request's id: the client's X-Request-Id when sane (1 to 64 letters, digits, - _ . :), else one the service made; its log lines name it.",
+	"schema":      map[string]any{"type": "string", "maxLength": 64}}
 
 func operation(op Op) map[string]any {
 	o := map[string]any{"operationId": op.ID, "summary": op.Summary, "tags": []string{op.Tag}}
@@ -410,6 +448,8 @@ func operation(op Op) map[string]any {
 		m := map[string]any{"name": p.Name, "in": p.In, "description": p.Desc, "schema": p.Schema}
 		if p.Required {
 			m["required"] = true
+		} else if p.In == "query" {
+			m["allowEmptyValue"] = true // ?name= is as if absent
 		}
 		params = append(params, m)
 	}
@@ -420,11 +460,17 @@ func operation(op Op) map[string]any {
 		o["requestBody"] = map[string]any{"required": !op.BodyOptional,
 			"content": map[string]any{"application/json": mediaSchema(ref(op.Body))}}
 	}
+	if op.Merge != "" {
+		o["requestBody"] = map[string]any{"required": false, "content": map[string]any{
+			"application/merge-patch+json": mediaSchema(ref(op.Merge)), "application/json": mediaSchema(ref(op.Merge))}}
+	}
 	res := map[string]any{"200": answer("OK", op)}
 	if op.Accepted != "" {
 		res["202"] = answer(op.Accepted, op)
 	}
-	for _, st := range op.Statuses {
+	// The body bounds hold on every route: a body over the limit (413) or
+	// a multipart one (415), whether the operation takes a body or not.
+	for _, st := range statuses(op.Statuses, []int{413, 415}) {
 		if statusText[st] == "" {
 			panic(fmt.Sprintf("openapi: %s %s: no text for status %d", op.Method, op.Path, st))
 		}
@@ -478,15 +524,28 @@ func eventFrames() map[string]any {
 // answer is op's 200 (or 202) answer; with the Idempotency-Key header it
 // declares the header that marks a replayed answer.
 func answer(desc string, op Op) map[string]any {
-	a := map[string]any{"description": desc, "content": map[string]any(op.OK)}
+	h := map[string]any{"X-Request-Id": requestIDHeader}
+	a := map[string]any{"description": desc, "content": map[string]any(op.OK), "headers": h}
 	if slices.ContainsFunc(op.Params, func(p Param) bool { return p.Name == idempotencyParam.Name }) {
-		a["headers"] = map[string]any{"Idempotent-Replayed": map[string]any{
+		h["Idempotent-Replayed"] = map[string]any{
 			"description": "true when this is the first answer to the same request with the same Idempotency-Key, given again.",
 			"schema":      map[string]any{"type": "string", "enum": []string{"true"}},
-		}}
+		}
 	}
+	maps.Copy(h, op.Headers)
 	return a
 }
+
+// ifMatchParam makes a change conditional on the version read.
+var ifMatchParam = Param{In: "header", Name: "If-Match",
+	Desc: "The ETag of the version read (or *): the change is made only if it is still the current one, else 412. " +
+		"Without it the change is made whatever the version (the last writer wins).",
+	Schema: map[string]any{"type": "string", "maxLength": 1024}}
+
+// etagHeader is the ETag of an answer: the version of what it shows.
+var etagHeader = map[string]any{"ETag": map[string]any{
+	"description": "The version of what the answer shows, for If-Match.",
+	"schema":      map[string]any{"type": "string"}}}
 
 // idempotencyParam is the header that makes a POST safe to retry.
 var idempotencyParam = Param{In: "header", Name: "Idempotency-Key",

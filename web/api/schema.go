@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"time"
@@ -18,16 +19,18 @@ import (
 // listed in apiSchemas become references; other structs are inlined. A
 // field's schema is its kind when tagged api:"kind" (fieldKinds: bounds
 // and enums from the Go constants), else its enum when tagged
-// enum:"a,b", else its type's; doc:"…" is its description. Every object
+// enum:"a,b", else its type's; doc:"…" is its description; nullable:"true"
+// lets it be null (a merge patch's member that clears). Every object
 // is closed (additionalProperties false). Only the event stream's frames
 // (an id:, event: and data: line, not JSON) are written out by hand
 // (eventSchemas).
 
 // apiSchema names a Go type as one of the document's schemas.
 type apiSchema struct {
-	name string
-	typ  reflect.Type
-	desc string
+	name  string
+	typ   reflect.Type
+	desc  string
+	extra map[string]any // rules beside the properties (anyOf)
 }
 
 // schemaOf is type T as the schema of its name, described by desc.
@@ -36,9 +39,15 @@ func schemaOf[T any](desc string) apiSchema {
 	return apiSchema{name: t.Name(), typ: t, desc: desc}
 }
 
+// withRules is s with rules beside its properties.
+func withRules(s apiSchema, extra map[string]any) apiSchema {
+	s.extra = extra
+	return s
+}
+
 // apiSchemas is every schema made from a Go type.
 var apiSchemas = []apiSchema{
-	schemaOf[Error](""),
+	schemaOf[Problem]("RFC 9457 problem details: the body of every error, sent as application/problem+json."),
 	schemaOf[Stats](""),
 	schemaOf[Show](""),
 	schemaOf[ShowList](""),
@@ -58,7 +67,8 @@ var apiSchemas = []apiSchema{
 	schemaOf[LineQuality]("A caller's line as Asterisk last measured it."),
 	schemaOf[Screen](""),
 	schemaOf[Drop](""),
-	schemaOf[TalkbackStart]("An endpoint or media (422 with neither)."),
+	withRules(schemaOf[TalkbackStart]("An endpoint or media, or both (422 with neither)."),
+		map[string]any{"anyOf": []any{map[string]any{"required": []string{"endpoint"}}, map[string]any{"required": []string{"media"}}}}),
 	schemaOf[Talkback](""),
 	schemaOf[HostCall](""),
 	schemaOf[RecordingState](""),
@@ -74,7 +84,8 @@ var apiSchemas = []apiSchema{
 	schemaOf[History](""),
 	schemaOf[CallerNotes](""),
 	schemaOf[CallerNotesView](""),
-	schemaOf[CallerNotesInput](""),
+	schemaOf[CallerNotesInput]("The whole notes: every member but call_id is required (PATCH changes some)."),
+	schemaOf[CallerNotesPatch]("An RFC 7396 merge patch of the notes: a member left out stays, null clears it, a value sets it."),
 	schemaOf[Block](""),
 	schemaOf[Message](""),
 	schemaOf[MessageList](""),
@@ -113,9 +124,9 @@ var fieldKinds = map[string]map[string]any{
 	"blockReason":   {"type": "string", "minLength": 1, "maxLength": MaxText},
 	"chatText":      {"type": "string", "minLength": 1, "maxLength": MaxChat},
 	"talkbackMedia": {"type": "array", "items": str, "minItems": 1, "maxItems": MaxTalkbackMedia},
+	"endpoint":      {"type": "string", "minLength": 1, "maxLength": MaxText},
 	"fromState":     enum(append([]string{""}, states...)...),
-	"errorCode": enum(CodeBadRequest, CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeGone,
-		CodeUnavailable, CodeLimited, CodeTooLarge, CodeMediaType, CodeTelephony, CodeInternal, "method_not_allowed"),
+	"errorCode":     namedEnum("ProblemCode", ProblemCodes()...),
 	"transitionAction": enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
 		"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
 		"reconcile", "vanish", "node_lost", "air_lost", "block", "unblock", "callback_request", "callback_now", "callback_dial",
@@ -140,6 +151,7 @@ func reflectSchemas() map[string]any {
 	out := map[string]any{}
 	for _, s := range apiSchemas {
 		o := objectSchema(s.typ, names)
+		maps.Copy(o, s.extra)
 		if s.desc != "" {
 			o = describe(o, s.desc)
 		}
@@ -163,6 +175,10 @@ func objectSchema(t reflect.Type, names map[reflect.Type]string) map[string]any 
 		p := fieldSchema(f, names)
 		if d := f.Tag.Get("doc"); d != "" {
 			p = describe(p, d)
+		}
+		if f.Tag.Get("nullable") == "true" {
+			p = describe(p, "null clears it.")
+			p["nullable"] = true
 		}
 		props[name] = p
 		if !strings.Contains(","+opts+",", ",omitempty,") && !strings.Contains(","+opts+",", ",omitzero,") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"testing"
 	"time"
 
@@ -39,5 +40,17 @@ func TestSchemaReflection(t *testing.T) {
 	wb, _ := json.Marshal(want)
 	if !bytes.Equal(gb, wb) {
 		t.Fatalf("got  %s\nwant %s", gb, wb)
+	}
+}
+
+// TestNumberPattern: the document's pattern for {number} takes what
+// queue.NormalizeNumber takes, and refuses what it refuses.
+func TestNumberPattern(t *testing.T) {
+	re := regexp.MustCompile(NumberPattern)
+	for _, n := range []string{"+15550001", "tel:+1 (555) 000-1", "555.000/1", "1", "+", "", "abc", "12345678901234567890",
+		"123456789012345678901", "+1-", "--1--", "1 2 3", "+1+2", "tel:", "1x"} {
+		if got, want := re.MatchString(n), queue.NormalizeNumber(n) != ""; got != want {
+			t.Errorf("%q: the pattern says %v, NormalizeNumber %v", n, got, want)
+		}
 	}
 }

@@ -7,19 +7,6 @@ import (
 	"github.com/callin-radio/callin/queue"
 )
 
-// Error is the body of every JSON error.
-type Error struct {
-	Error ErrorBody `json:"error"`
-}
-
-// ErrorBody says what went wrong: a code, words for people, and the
-// field or parameter at fault.
-type ErrorBody struct {
-	Code    string `json:"code" api:"errorCode"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty" doc:"The field or parameter at fault, when one is."`
-}
-
 // Stats are a show's counts and waits: schema Stats.
 type Stats struct {
 	Arriving           int     `json:"arriving"`
@@ -242,7 +229,7 @@ type Drop struct {
 
 // TalkbackStart is the body of talkback/start.
 type TalkbackStart struct {
-	Endpoint string   `json:"endpoint,omitempty" doc:"One of the show's talkback phones (--show talkback-phones=)."`
+	Endpoint string   `json:"endpoint,omitempty" api:"endpoint" doc:"One of the show's talkback phones (--show talkback-phones=)."`
 	Media    []string `json:"media,omitempty" api:"talkbackMedia" doc:"The show's talkback media, or plain sound:NAME prompts when it lists none."`
 }
 
@@ -370,14 +357,29 @@ type CallerNotesView struct {
 	History []CallerNotes `json:"history"`
 }
 
-// CallerNotesInput is what a client writes: schema CallerNotesInput.
+// CallerNotesInput is the body of PUT notes, the whole notes: schema
+// CallerNotesInput. Every member but call_id is required (a pointer, so
+// that one left out is told from a zero value): a PUT that left out a
+// member would blank it (issue 22, point 2); PATCH changes some.
 type CallerNotesInput struct {
-	Topic         string `json:"topic,omitempty" api:"notesTopic"`
-	Notes         string `json:"notes,omitempty" api:"notesText"`
-	Rating        int    `json:"rating,omitempty" api:"rating"`
-	DoNotAir      bool   `json:"do_not_air,omitempty"`
-	ContestWinner bool   `json:"contest_winner,omitempty"`
-	CallID        string `json:"call_id,omitempty"`
+	Topic         *string `json:"topic" api:"notesTopic"`
+	Notes         *string `json:"notes" api:"notesText"`
+	Rating        *int    `json:"rating" api:"rating"`
+	DoNotAir      *bool   `json:"do_not_air"`
+	ContestWinner *bool   `json:"contest_winner"`
+	CallID        string  `json:"call_id,omitempty"`
+}
+
+// CallerNotesPatch is the body of PATCH notes, an RFC 7396 merge patch:
+// schema CallerNotesPatch. A member left out stays as it is, null clears
+// it (empty text, rating 0, false), a value sets it.
+type CallerNotesPatch struct {
+	Topic         *string `json:"topic,omitempty" api:"notesTopic" nullable:"true"`
+	Notes         *string `json:"notes,omitempty" api:"notesText" nullable:"true"`
+	Rating        *int    `json:"rating,omitempty" api:"rating" nullable:"true"`
+	DoNotAir      *bool   `json:"do_not_air,omitempty" nullable:"true"`
+	ContestWinner *bool   `json:"contest_winner,omitempty" nullable:"true"`
+	CallID        *string `json:"call_id,omitempty" nullable:"true"`
 }
 
 // Block is the body of PUT block: schema Block.

@@ -159,25 +159,25 @@ func body(resp *http.Response) string {
 	return string(b)
 }
 
-// wantError checks that resp has status and exactly the JSON error shape
-// {"error":{"code":code,"message":"..."}}.
+// wantError checks that resp has status and exactly an RFC 9457 problem
+// with code.
 func wantError(t *testing.T, resp *http.Response, status int, code string) {
 	t.Helper()
 	b := body(resp)
 	if resp.StatusCode != status {
 		t.Errorf("status: got %d (%s), want %d", resp.StatusCode, b, status)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("content type: got %q, want JSON", ct)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("content type: got %q, want application/problem+json", ct)
 	}
-	var got map[string]map[string]string
+	var got map[string]any
 	dec := json.NewDecoder(strings.NewReader(b))
 	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("body %q: %v", b, err)
 	}
-	e := got["error"]
-	if len(got) != 1 || len(e) != 2 || e["code"] != code || e["message"] == "" {
-		t.Errorf("body: got %s, want {\"error\":{\"code\":%q,\"message\":...}}", b, code)
+	if len(got) != 5 || got["code"] != code || got["type"] != "urn:callin:problem:"+code || got["title"] == "" ||
+		got["status"] != float64(status) || got["detail"] == "" {
+		t.Errorf("body: got %s, want a problem with code %q", b, code)
 	}
 }
 
@@ -854,9 +854,10 @@ func require(action auth.Action) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"error":{"code":%q,"message":"role %s may not %s"}}`, code, p.Role, action)
+			fmt.Fprintf(w, `{"type":"urn:callin:problem:%s","title":"x","status":%d,"detail":"role %s may not %s","code":%q}`,
+				code, status, p.Role, action, code)
 		})
 	}
 }

@@ -16,7 +16,7 @@
 //
 // Either way the middleware puts a Principal in the request's context, and
 // Require checks it against the one permission table, Can. Failures are
-// answered in JSON, {"error":{"code":"...","message":"..."}}, with the codes
+// answered as RFC 9457 problems (application/problem+json: type, title, status, detail, code), with the codes
 // "unauthorized" (401), "forbidden" (403), "rate_limited" (429) and
 // "internal" (500); a browser asking for a page without a session
 // is redirected to the login page instead.

@@ -14,16 +14,21 @@ import (
 	"strings"
 )
 
-// errorBody is the JSON error shape shared with the console and API:
-// {"error":{"code":"...","message":"..."}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
+// problem is the error body shared with the console and API: RFC 9457
+// problem details (web/api.Problem has the same members), with a stable
+// code and the request id the answer's X-Request-Id names.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+// problemTitles are the titles of this package's codes.
+var problemTitles = map[string]string{codeUnauthorized: "Not authenticated", codeForbidden: "Not permitted",
+	codeRateLimited: "Too many requests", codeInternal: "Internal error"}
 
 // The error codes this package answers with.
 const (
@@ -34,11 +39,16 @@ const (
 )
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if status == http.StatusTooManyRequests && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "60")
+	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{errorDetail{Code: code, Message: message}})
+	_ = json.NewEncoder(w).Encode(problem{Type: "urn:callin:problem:" + code, Title: problemTitles[code], Status: status,
+		Detail: message, Code: code, RequestID: h.Get("X-Request-Id")})
 }
 
 // codeFor is the code of the statuses this package answers with.

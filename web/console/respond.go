@@ -19,7 +19,7 @@ func (s *Console) render(w http.ResponseWriter, r *http.Request, status int, c t
 
 // pageFail renders err as an HTML error page.
 func (s *Console) pageFail(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := shared.Classify(err)
+	status, p := shared.Classify(err)
 	s.LogFail(r, status, err)
-	s.render(w, r, status, errorPage(s.page(r, "Error"), status, body.Message))
+	s.render(w, r, status, errorPage(s.page(r, "Error"), status, p.Detail))
 }

@@ -73,3 +73,20 @@ type Idempotency interface {
 	// ReleaseIdempotent gives up a reservation still in flight.
 	ReleaseIdempotent(ctx context.Context, principal, key string) error
 }
+
+// NotesVersions is a CallerNotes store that keeps a version of each
+// number's notes and changes them only at the version a client read:
+// Config.Notes must be one for the API's ETag, If-Match and PATCH
+// (*postgres.Store is; the version is the newest row's id).
+type NotesVersions interface {
+	// CallerNotesVersion returns a number's notes now and their version
+	// (0: none saved). queue.ErrInvalid for no phone number.
+	CallerNotesVersion(ctx context.Context, number string) (queue.CallerNotes, int64, error)
+	// ChangeCallerNotes saves change(the notes now), by by, if they are at
+	// version ifVersion (negative: any), in one transaction, and returns
+	// the notes saved and their version. Errors: a *queue.FieldError for a
+	// result that breaks a rule, an error wrapping queue.ErrStale for
+	// another version.
+	ChangeCallerNotes(ctx context.Context, number, by string, ifVersion int64,
+		change func(queue.CallerNotes) queue.CallerNotes) (queue.CallerNotes, int64, error)
+}

@@ -52,11 +52,13 @@
 //
 // Domain errors become HTTP statuses in one table (package web/shared:
 // Classify): not found 404, gone 409 "gone", conflict 409 "conflict",
-// invalid 422, node down 503, telephony 502; bad input is 400 or 422
-// naming the field; anything else is a 500 whose details are only logged
-// (APIFail, LogFail). The JSON shape is
-// {"error":{"code":"...","message":"...","field":"..."}}; the console
-// shows the same errors as a sentence in its flash area.
+// a stale version 412, invalid 422, node down 503, telephony 502; bad
+// input is 400 or 422 naming the field; anything else is a 500 whose
+// details are only logged (APIFail, LogFail, each with the request's
+// X-Request-Id). The API answers RFC 9457 problems,
+// application/problem+json: type, title, status, detail, a stable code,
+// the field at fault, the permission a 403 refused, the request id; the
+// console shows the same errors as a sentence in its flash area.
 //
 // # Hostile clients
 //

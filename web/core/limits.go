@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/shared"
 )
 
 // Limits bound what one client can hold of the service: time, memory,
@@ -214,8 +216,9 @@ func (l *limitListener) Close() error {
 // refusal is what a connection over its address's cap reads before it is
 // closed: a whole HTTP answer, so that a client sees why.
 var refusal = func() string {
-	body := `{"error":{"code":"unavailable","message":"too many connections from your address; try again later"}}` + "\n"
-	return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n" +
+	body := `{"type":"urn:callin:problem:unavailable","title":"Unavailable","status":503,` +
+		`"detail":"too many connections from your address; try again later","code":"unavailable"}` + "\n"
+	return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n" +
 		"Retry-After: 5\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }()
@@ -443,10 +446,7 @@ func (l Limits) Probes() func(http.Handler) http.Handler {
 			case slots <- struct{}{}:
 			default:
 				w.Header().Set("Retry-After", "1")
-				w.Header().Set("Content-Type", "application/json; charset=utf-8")
-				w.Header().Set("Cache-Control", "no-store")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = io.WriteString(w, `{"error":{"code":"unavailable","message":"too many probes at once"}}`+"\n")
+				_ = shared.WriteProblem(w, api.NewProblem(http.StatusServiceUnavailable, api.CodeUnavailable, "too many probes at once"))
 				return
 			}
 			defer func() { <-slots }()

@@ -18,24 +18,33 @@ func (s *Core) WriteJSON(w http.ResponseWriter, r *http.Request, status int, v a
 	}
 }
 
-// APIFail writes err as a JSON error and logs it: server faults at error
-// level, refusals at debug.
+// APIFail writes err as a problem (RFC 9457) and logs it: server faults
+// at error level, refusals at debug.
 func (s *Core) APIFail(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := shared.Classify(err)
+	status, p := shared.Classify(err)
 	s.LogFail(r, status, err)
-	s.WriteJSON(w, r, status, api.Error{Error: body})
+	s.WriteProblem(w, r, p)
+}
+
+// WriteProblem writes p; an encoding failure is logged.
+func (s *Core) WriteProblem(w http.ResponseWriter, r *http.Request, p api.Problem) {
+	if err := shared.WriteProblem(w, p); err != nil {
+		s.Log.Warn("web: write problem", "path", r.URL.Path, "err", err)
+	}
 }
 
 func (s *Core) LogFail(r *http.Request, status int, err error) {
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		// A refusal for want of room (streams, a node down), not a fault:
 		// a flood of them must not fill the log.
-		s.Refusals.Log(s.Log, "web: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		s.Refusals.Log(s.Log, "web: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err,
+			"request_id", shared.RequestIDOf(r))
 		return
 	}
 	level := slog.LevelDebug
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	s.Log.Log(r.Context(), level, "web: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	s.Log.Log(r.Context(), level, "web: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err,
+		"request_id", shared.RequestIDOf(r))
 }

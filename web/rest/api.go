@@ -294,6 +294,9 @@ func (s *API) apiSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.settings(h)
+	if err == nil {
+		w.Header().Set("ETag", settingsETag(out))
+	}
 	s.reply(w, r, out, err)
 }
 
@@ -311,7 +314,7 @@ func (s *API) changeSettings(r *http.Request) (api.Settings, error) {
 		return api.Settings{}, err
 	}
 	var in api.SettingsChange
-	if err := shared.DecodeJSON(r, &in); err != nil {
+	if err := decodeSettingsPatch(r, &in); err != nil {
 		return api.Settings{}, err
 	}
 	checks := []struct {
@@ -344,6 +347,9 @@ func (s *API) changeSettings(r *http.Request) (api.Settings, error) {
 			return api.Settings{}, shared.Invalid(c.field, "must be between %d and %d", c.lo, c.hi)
 		}
 	}
+	if err := s.settingsMatch(r, h); err != nil {
+		return api.Settings{}, err
+	}
 	for _, c := range checks {
 		if c.v == nil {
 			continue
@@ -356,7 +362,12 @@ func (s *API) changeSettings(r *http.Request) (api.Settings, error) {
 }
 
 func (s *API) apiChangeSettings(w http.ResponseWriter, r *http.Request) {
+	s.settingsMu.Lock() // If-Match and the change, with no other PATCH between
+	defer s.settingsMu.Unlock()
 	out, err := s.changeSettings(r)
+	if err == nil {
+		w.Header().Set("ETag", settingsETag(out))
+	}
 	s.reply(w, r, out, err)
 }
 

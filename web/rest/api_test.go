@@ -256,8 +256,9 @@ func TestAPILineQuality(t *testing.T) {
 	if res.StatusCode != 200 || q["grade"] != "fair" {
 		t.Errorf("measure c1: %d %v", res.StatusCode, q)
 	}
-	if res, body := e.API(t, "GET", "/api/v1/shows/morning/callers/c2/line-quality", "screener", ""); res.StatusCode != 404 {
-		t.Errorf("measure c2 (no statistics): %d %v, want 404", res.StatusCode, body)
+	// c2 exists: a line without statistics is no 404 (issue 22, point 4).
+	if res, body := e.API(t, "GET", "/api/v1/shows/morning/callers/c2/line-quality", "screener", ""); res.StatusCode != 409 || body["code"] != "no_measure" {
+		t.Errorf("measure c2 (no statistics): %d %v, want 409 no_measure", res.StatusCode, body)
 	}
 }
 
@@ -269,7 +270,7 @@ func TestAPICallerNotes(t *testing.T) {
 	if res.StatusCode != 200 || body["notes"].(map[string]any)["topic"] != "" || len(body["history"].([]any)) != 0 {
 		t.Fatalf("no notes yet: %d %v", res.StatusCode, body)
 	}
-	res, body = e.API(t, "PUT", "/api/v1/callers/+15550001/notes", "screener", `{"topic":"bins","notes":"calls every week","rating":4,"do_not_air":true}`)
+	res, body = e.API(t, "PUT", "/api/v1/callers/+15550001/notes", "screener", `{"topic":"bins","notes":"calls every week","rating":4,"do_not_air":true,"contest_winner":false}`)
 	if res.StatusCode != 200 || body["topic"] != "bins" || body["rating"] != 4.0 || body["do_not_air"] != true || body["by"] == "" {
 		t.Fatalf("write: %d %v", res.StatusCode, body)
 	}
@@ -277,8 +278,8 @@ func TestAPICallerNotes(t *testing.T) {
 	if body["notes"].(map[string]any)["notes"] != "calls every week" || len(body["history"].([]any)) != 1 {
 		t.Errorf("read back: %v", body)
 	}
-	res, body = e.API(t, "PUT", "/api/v1/callers/+15550001/notes", "producer", `{"rating":9}`)
-	if f, _ := body["error"].(map[string]any); res.StatusCode != 422 || f["field"] != "rating" {
+	res, body = e.API(t, "PATCH", "/api/v1/callers/+15550001/notes", "producer", `{"rating":9}`)
+	if res.StatusCode != 422 || body["field"] != "rating" {
 		t.Errorf("rating 9: %d %v, want 422 naming rating", res.StatusCode, body)
 	}
 	if res, _ := e.API(t, "PUT", "/api/v1/callers/+15550001/notes", "host", `{"topic":"x"}`); res.StatusCode != 403 {

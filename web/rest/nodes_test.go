@@ -69,7 +69,7 @@ func TestAPISetStudio(t *testing.T) {
 			if res.StatusCode != tc.status {
 				t.Fatalf("got %d %v, want %d", res.StatusCode, out, tc.status)
 			}
-			errObj, _ := out["error"].(map[string]any)
+			errObj := out
 			if tc.code != "" && errObj["code"] != tc.code {
 				t.Fatalf("code %v, want %s", errObj["code"], tc.code)
 			}

@@ -20,58 +20,60 @@ func callerNotesOf(n queue.CallerNotes) api.CallerNotes {
 }
 
 func (s *API) apiGetNotes(w http.ResponseWriter, r *http.Request) {
-	out, err := s.getNotes(r)
+	out, etag, err := s.getNotes(r)
+	if etag != "" {
+		w.Header().Set("ETag", etag)
+	}
 	s.reply(w, r, out, err)
 }
 
-func (s *API) getNotes(r *http.Request) (api.CallerNotesView, error) {
+// getNotes reads a number's notes and their history, and the notes' ETag
+// (none without core.NotesVersions).
+func (s *API) getNotes(r *http.Request) (api.CallerNotesView, string, error) {
 	n, err := s.NotesStore(r, auth.ActionView)
 	if err != nil {
-		return api.CallerNotesView{}, err
+		return api.CallerNotesView{}, "", err
 	}
-	now, err := s.Cfg.Notes.CallerNotes(r.Context(), n)
+	var now queue.CallerNotes
+	etag := ""
+	if nv, ok := s.Cfg.Notes.(core.NotesVersions); ok {
+		var v int64
+		now, v, err = nv.CallerNotesVersion(r.Context(), n)
+		etag = notesETag(v)
+	} else {
+		now, err = s.Cfg.Notes.CallerNotes(r.Context(), n)
+	}
 	if err != nil {
-		return api.CallerNotesView{}, err
+		return api.CallerNotesView{}, "", err
 	}
 	hist, err := s.Cfg.Notes.CallerNotesHistory(r.Context(), n, core.NotesHistoryLimit)
 	if err != nil {
-		return api.CallerNotesView{}, err
+		return api.CallerNotesView{}, "", err
 	}
 	out := api.CallerNotesView{Notes: callerNotesOf(now), History: make([]api.CallerNotes, 0, len(hist))}
 	for _, h := range hist {
 		out.History = append(out.History, callerNotesOf(h))
 	}
-	return out, nil
+	return out, etag, nil
 }
 
+// apiPutNotes replaces a caller's notes: the whole notes (every member
+// but call_id required), at the version If-Match names.
 func (s *API) apiPutNotes(w http.ResponseWriter, r *http.Request) {
-	out, err := s.putNotes(r)
-	s.reply(w, r, out, err)
-}
-
-func (s *API) putNotes(r *http.Request) (api.CallerNotes, error) {
-	n, err := s.NotesStore(r, auth.ActionNotes)
-	if err != nil {
-		return api.CallerNotes{}, err
-	}
+	nv, n, err := s.notesVersions(r, auth.ActionNotes)
 	var in api.CallerNotesInput
-	if err := shared.DecodeJSON(r, &in); err != nil {
-		return api.CallerNotes{}, err
+	if err == nil {
+		err = shared.DecodeJSON(r, &in)
 	}
-	notes := queue.CallerNotes{Number: n, Topic: in.Topic, Notes: in.Notes, Rating: in.Rating, DoNotAir: in.DoNotAir,
-		ContestWinner: in.ContestWinner, CallID: in.CallID}
-	if err := notes.Validate(); err != nil {
-		return api.CallerNotes{}, fieldError(err)
+	var change func(queue.CallerNotes) queue.CallerNotes
+	if err == nil {
+		change, err = notesInput(in)
 	}
-	p, _ := shared.Principal(r)
-	saved, err := s.Cfg.Notes.WriteCallerNotes(r.Context(), notes, auth.ActorName(p))
 	if err != nil {
-		return api.CallerNotes{}, fieldError(err)
+		s.APIFail(w, r, err)
+		return
 	}
-	for _, h := range s.Hubs {
-		h.Forget(n) // every console shows the new notes at its next render
-	}
-	return callerNotesOf(saved), nil
+	s.changeNotes(w, r, nv, n, change)
 }
 
 // fieldError turns a queue.FieldError into a 422 naming the field.

@@ -126,7 +126,7 @@ func TestValidateAPIFails(t *testing.T) {
 		status                   int
 		answer                   string
 	}{
-		{"UndeclaredStatus", "GET", "/api/v1/shows", "", 409, `{"error":{"code":"conflict","message":"x"}}`},
+		{"UndeclaredStatus", "GET", "/api/v1/shows", "", 409, `{"type":"urn:callin:problem:conflict","title":"Conflict","status":409,"detail":"x","code":"conflict"}`},
 		{"UndeclaredField", "GET", "/api/v1/shows", "", 200, `{"shows":[],"extra":1}`},
 		{"MissingField", "GET", "/api/v1/shows/morning/settings", "", 200, `{"title":"x"}`},
 		{"RequestRefused", "PUT", "/api/v1/shows/morning/lines", `{"open":"yes"}`, 200, `{}`},

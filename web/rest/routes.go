@@ -2,8 +2,8 @@ package rest
 
 import (
 	"net/http"
+	"sync"
 
-	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/control"
 	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/shared"
@@ -15,6 +15,8 @@ type API struct {
 	*core.Core
 	// events are each show's event stream, by key.
 	events map[string]*events
+	// settingsMu serialises PATCH settings: If-Match and the change.
+	settingsMu sync.Mutex
 }
 
 // New is the API over c, with its event stream of each of c's
@@ -67,13 +69,12 @@ func (s *API) Routes(r chi.Router) {
 		r.Get("/callers/{number}/calls", s.apiCallerCalls)
 		r.Get("/callers/{number}/notes", s.apiGetNotes)
 		r.Put("/callers/{number}/notes", s.apiPutNotes)
+		r.Patch("/callers/{number}/notes", s.apiPatchNotes)
 		r.Put("/callers/{number}/block", s.apiBlock)
 		r.Delete("/callers/{number}/block", s.apiUnblock)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.APIFail(w, r, shared.InvalidRoute(r))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.WriteJSON(w, r, http.StatusMethodNotAllowed, api.Error{Error: api.ErrorBody{Code: "method_not_allowed", Message: r.Method + " not allowed on " + r.URL.Path}})
-	})
+	r.MethodNotAllowed(s.methodNotAllowed(r))
 }

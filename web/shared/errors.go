@@ -22,10 +22,11 @@ var errorTable = []struct {
 }{
 	{queue.ErrNotFound, http.StatusNotFound, api.CodeNotFound},
 	{queue.ErrGone, http.StatusConflict, api.CodeGone},
+	{queue.ErrStale, http.StatusPreconditionFailed, api.CodeStale},
 	{queue.ErrConflict, http.StatusConflict, api.CodeConflict},
 	{queue.ErrInvalid, http.StatusUnprocessableEntity, api.CodeInvalid},
 	{ErrForbidden, http.StatusForbidden, api.CodeForbidden},
-	{broadcast.ErrNoQuality, http.StatusNotFound, api.CodeNotFound},
+	{broadcast.ErrNoQuality, http.StatusConflict, api.CodeNoMeasure}, // the caller exists: not a 404
 	{broadcast.ErrNodeDown, http.StatusServiceUnavailable, api.CodeUnavailable},
 	{ErrTooManyStreams, http.StatusTooManyRequests, api.CodeLimited},
 	{ErrStreamsFull, http.StatusServiceUnavailable, api.CodeUnavailable},
@@ -60,9 +61,11 @@ func Invalid(field, format string, args ...any) error {
 	return &InputError{http.StatusUnprocessableEntity, field, fmt.Sprintf(format, args...)}
 }
 
-// Classify turns an error into a status and body. Unknown errors become a
-// 500 whose message says nothing of the cause.
-func Classify(err error) (int, api.ErrorBody) {
+// Classify turns an error into a status and a problem (RFC 9457) whose
+// detail never carries internal text: the packages' prefixes and the
+// database's words are taken out (see Detail). Unknown errors become a
+// 500 whose detail says nothing of the cause.
+func Classify(err error) (int, api.Problem) {
 	var in *InputError
 	if errors.As(err, &in) {
 		code := api.CodeInvalid
@@ -74,20 +77,32 @@ func Classify(err error) (int, api.ErrorBody) {
 		case http.StatusUnsupportedMediaType:
 			code = api.CodeMediaType
 		}
-		return in.Status, api.ErrorBody{Code: code, Message: in.Error(), Field: in.Field}
+		p := api.NewProblem(in.Status, code, in.Error())
+		p.Field = in.Field
+		return in.Status, p
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
-			return e.status, api.ErrorBody{Code: e.code, Message: publicText(err)}
+			p := api.NewProblem(e.status, e.code, Detail(err))
+			var fe *ForbiddenError
+			if errors.As(err, &fe) {
+				p.Permission = fe.Permission
+			}
+			return e.status, p
 		}
 	}
-	return http.StatusInternalServerError, api.ErrorBody{Code: api.CodeInternal, Message: "internal error"}
+	return http.StatusInternalServerError, api.NewProblem(http.StatusInternalServerError, api.CodeInternal, "internal error")
 }
 
-// publicText is err's text for clients: an error in its chain with a
-// Public text (the database's errors) gives that instead of its own,
-// which the log keeps.
-func publicText(err error) string {
+// internalWords are taken out of an error's text for a client: the
+// packages' prefixes and pgx's "no rows" (the log keeps them).
+var internalWords = strings.NewReplacer("web: ", "", "postgres: ", "", "broadcast: ", "", "queue: ", "", "ari: ",
+	"", "auth: ", "", ": no rows in result set", "")
+
+// Detail is err's text for clients: an error in its chain with a Public
+// text (the database's errors) gives that instead of its own, and
+// internalWords are taken out.
+func Detail(err error) string {
 	msg := err.Error()
 	var p interface {
 		error
@@ -96,12 +111,35 @@ func publicText(err error) string {
 	if errors.As(err, &p) {
 		msg = strings.Replace(msg, p.Error(), p.Public(), 1)
 	}
-	return msg
+	return internalWords.Replace(msg)
 }
 
-// Forbidden is the error for an action the role may not perform.
-func Forbidden(action string) error {
-	return fmt.Errorf("web: your role may not %s: %w", action, ErrForbidden)
+// ForbiddenError is a refusal (403, wrapping ErrForbidden) naming the
+// permission the role lacks, as GET /me lists permissions: the one the
+// request needed, not the name of the operation.
+type ForbiddenError struct {
+	Role       string
+	Permission string
+	Why        string // words for people; a sentence from Role and Permission when empty
+}
+
+func (e *ForbiddenError) Error() string {
+	if e.Why != "" {
+		return e.Why
+	}
+	role := e.Role
+	if role == "" {
+		role = "no"
+	}
+	return fmt.Sprintf("your role (%s) lacks the %s permission this needs", role, e.Permission)
+}
+
+// Unwrap returns ErrForbidden.
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
+
+// Forbidden is the error for a permission role lacks.
+func Forbidden(role, permission string) error {
+	return &ForbiddenError{Role: role, Permission: permission}
 }
 
 // NotFound is the error for an unknown show, caller or route.

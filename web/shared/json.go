@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -21,32 +22,72 @@ import (
 // body leaves v as it is. The body is bounded by the bound middleware
 // (413 beyond Limits.MaxBodyBytes).
 func DecodeJSON(r *http.Request, v any) error {
+	_, err := decodeJSON(r, v, "application/json")
+	return err
+}
+
+// MergePatchMedia is the media type of an RFC 7396 merge patch.
+const MergePatchMedia = "application/merge-patch+json"
+
+// DecodeMergePatch is DecodeJSON for an RFC 7396 merge patch, sent as
+// application/merge-patch+json or application/json: the body must be an
+// object, and the names of its members that are null are returned, sorted
+// (decoding into a pointer cannot tell null from absent).
+func DecodeMergePatch(r *http.Request, v any) (nulls []string, err error) {
+	b, err := decodeJSON(r, v, MergePatchMedia, "application/json")
+	if err != nil || len(b) == 0 {
+		return nil, err
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		return nil, BadRequest("body", "a merge patch must be a JSON object")
+	}
+	for name, raw := range members {
+		if string(bytes.TrimSpace(raw)) == "null" {
+			nulls = append(nulls, name)
+		}
+	}
+	slices.Sort(nulls)
+	return nulls, nil
+}
+
+// decodeJSON is DecodeJSON with the media types the body may be sent
+// as; it returns the body it read (nil for none).
+func decodeJSON(r *http.Request, v any, media ...string) ([]byte, error) {
 	if r.Body == nil || r.ContentLength == 0 {
-		return nil
+		return nil, nil
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return TooLarge(mb.Limit)
+			return nil, TooLarge(mb.Limit)
 		}
-		return BadRequest("body", "could not be read: %v", err)
+		return nil, BadRequest("body", "could not be read: %v", err)
 	}
 	if len(b) == 0 {
-		return nil
+		return nil, nil
 	}
-	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
-		return err
+	if err := checkJSONType(r.Header.Get("Content-Type"), media); err != nil {
+		return nil, err
 	}
 	if err := checkUTF8(b); err != nil {
-		return err
+		return nil, err
+	}
+	return b, decodeStrict(b, v)
+}
+
+// decodeStrict decodes b into v with DecodeJSON's rules.
+func decodeStrict(b []byte, v any) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return BadRequest("body", "must be a JSON object, not null")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return BadRequest(typeErr.Field, "must be a %s", typeErr.Type)
+			return BadRequest(typeErr.Field, "must be %s", jsonKind(typeErr.Type))
 		}
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
@@ -63,13 +104,37 @@ func DecodeJSON(r *http.Request, v any) error {
 	return checkKeys(b, reflect.TypeOf(v))
 }
 
-// checkJSONType refuses (415) a body whose Content-Type is not
-// application/json, or names a charset other than UTF-8: a form or
-// text/plain is what a cross-site page can send without asking.
-func checkJSONType(ct string) error {
+// jsonKind names a Go type as JSON calls its values, for a message
+// ("must be an integer", never Go's "must be a int").
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
+}
+
+// checkJSONType refuses (415) a body whose Content-Type is not one of
+// media, or names a charset other than UTF-8: a form or text/plain is
+// what a cross-site page can send without asking.
+func checkJSONType(ct string, media []string) error {
 	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/json" {
-		return &InputError{http.StatusUnsupportedMediaType, "Content-Type", "send the body as application/json"}
+	if err != nil || !slices.Contains(media, mt) {
+		return &InputError{http.StatusUnsupportedMediaType, "Content-Type", "send the body as " + strings.Join(media, " or ")}
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return &InputError{http.StatusUnsupportedMediaType, "Content-Type", "the body must be UTF-8"}

@@ -23,7 +23,7 @@ func Principal(r *http.Request) (auth.Principal, queue.Actor) {
 func Allow(r *http.Request, action auth.Action) error {
 	p, _ := Principal(r)
 	if !auth.Can(p.Role, action) {
-		return Forbidden(string(action))
+		return Forbidden(string(p.Role), string(action))
 	}
 	return nil
 }

@@ -32,7 +32,9 @@ func TestClassify(t *testing.T) {
 	}{
 		{fmt.Errorf("x: %w", queue.ErrGone), http.StatusConflict, "gone"},
 		{fmt.Errorf("x: %w", broadcast.ErrTelephony), http.StatusBadGateway, "telephony"},
-		{Forbidden("drop"), http.StatusForbidden, "forbidden"},
+		{Forbidden("host", "drop_waiting"), http.StatusForbidden, "forbidden"},
+		{fmt.Errorf("x: %w", queue.ErrStale), http.StatusPreconditionFailed, "precondition_failed"},
+		{fmt.Errorf("x: %w", broadcast.ErrNoQuality), http.StatusConflict, "no_measure"},
 		{Invalid("topic", "too long"), http.StatusUnprocessableEntity, "invalid"},
 		{fmt.Errorf("secret: %w", ErrTooManyStreams), http.StatusTooManyRequests, "rate_limited"},
 		{fmt.Errorf("database password wrong"), http.StatusInternalServerError, "internal"},
@@ -41,8 +43,8 @@ func TestClassify(t *testing.T) {
 		if status != tt.status || body.Code != tt.code {
 			t.Errorf("Classify(%v) = %d %s, want %d %s", tt.err, status, body.Code, tt.status, tt.code)
 		}
-		if status == http.StatusInternalServerError && strings.Contains(body.Message, "password") {
-			t.Errorf("a 500 tells its cause: %q", body.Message)
+		if status == http.StatusInternalServerError && strings.Contains(body.Detail, "password") {
+			t.Errorf("a 500 tells its cause: %q", body.Detail)
 		}
 	}
 }

@@ -754,7 +754,7 @@ func (a *Auth) RequireSession(next http.Handler) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Header.Get("X-CSRF-Token") != "csrf-"+p.Name && r.PostFormValue("csrf_token") != "csrf-"+p.Name {
-			http.Error(w, `{"error":{"code":"forbidden","message":"CSRF"}}`, http.StatusForbidden)
+			http.Error(w, `{"type":"urn:callin:problem:forbidden","title":"Not permitted","status":403,"detail":"CSRF","code":"forbidden"}`, http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
@@ -765,9 +765,10 @@ func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := a.Bearer(r)
 		if !ok {
-			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":{"code":"unauthorized","message":"no token"}}`)
+			fmt.Fprintf(w, `{"type":"urn:callin:problem:unauthorized","title":"Not authenticated","status":401,"detail":"no token","code":"unauthorized","request_id":%q}`,
+				w.Header().Get("X-Request-Id"))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
@@ -810,7 +811,7 @@ func (a *Auth) LogoutHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := a.Session(r); ok {
 			if r.PostFormValue("csrf_token") != "csrf-"+p.Name && r.Header.Get("X-CSRF-Token") != "csrf-"+p.Name {
-				http.Error(w, `{"error":{"code":"forbidden","message":"CSRF"}}`, http.StatusForbidden)
+				http.Error(w, `{"type":"urn:callin:problem:forbidden","title":"Not permitted","status":403,"detail":"CSRF","code":"forbidden"}`, http.StatusForbidden)
 				return
 			}
 			a.Revoke(p.Key)
@@ -836,6 +837,7 @@ type Notes struct {
 	Versions map[string][]queue.CallerNotes // newest last
 	At       time.Time
 	WriteFn  func(n queue.CallerNotes) error
+	change   sync.Mutex
 }
 
 func NewNotes() *Notes {
@@ -863,6 +865,38 @@ func (f *Notes) CallerNotesHistory(_ context.Context, number string, limit int) 
 		out = append(out, vs[i])
 	}
 	return out, nil
+}
+
+// CallerNotesVersion returns a number's notes and their version: how many
+// times they were saved (0: never), as the store's grows with each save.
+func (f *Notes) CallerNotesVersion(ctx context.Context, number string) (queue.CallerNotes, int64, error) {
+	n, err := f.CallerNotes(ctx, number)
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	return n, int64(len(f.Versions[n.Number])), err
+}
+
+// ChangeCallerNotes saves change(the notes now) if they are at version
+// ifVersion (negative: any); a stale version wraps queue.ErrStale.
+func (f *Notes) ChangeCallerNotes(ctx context.Context, number, by string, ifVersion int64,
+	change func(queue.CallerNotes) queue.CallerNotes) (queue.CallerNotes, int64, error) {
+	f.change.Lock() // one change at a time: the version read is the one written over
+	defer f.change.Unlock()
+	cur, v, err := f.CallerNotesVersion(ctx, number)
+	if err != nil {
+		return queue.CallerNotes{}, 0, err
+	}
+	if ifVersion >= 0 && ifVersion != v {
+		return queue.CallerNotes{}, 0, fmt.Errorf("fake: notes of %s at version %d, not %d: %w", cur.Number, v, ifVersion, queue.ErrStale)
+	}
+	n := change(cur)
+	n.Number = cur.Number
+	saved, err := f.WriteCallerNotes(ctx, n, by)
+	if err != nil {
+		return queue.CallerNotes{}, 0, err
+	}
+	_, v, err = f.CallerNotesVersion(ctx, number)
+	return saved, v, err
 }
 
 func (f *Notes) WriteCallerNotes(ctx context.Context, n queue.CallerNotes, by string) (queue.CallerNotes, error) {

@@ -77,8 +77,10 @@ func (e *Env) WaitSubscribed(t testing.TB, n int) {
 	}
 }
 
-// API sends an API request with a bearer token for role ("" for none).
-func (e *Env) API(t testing.TB, method, path, role, body string) (*http.Response, map[string]any) {
+// API sends an API request with a bearer token for role ("" for none),
+// with more headers as name, value pairs; a JSON body or problem is
+// decoded.
+func (e *Env) API(t testing.TB, method, path, role, body string, hdr ...string) (*http.Response, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.TS.URL+path, strings.NewReader(body))
 	if role != "" {
@@ -87,6 +89,9 @@ func (e *Env) API(t testing.TB, method, path, role, body string) (*http.Response
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +99,7 @@ func (e *Env) API(t testing.TB, method, path, role, body string) (*http.Response
 	defer res.Body.Close()
 	var out map[string]any
 	b, _ := io.ReadAll(res.Body)
-	if len(b) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+	if ct := res.Header.Get("Content-Type"); len(b) > 0 && (strings.HasPrefix(ct, "application/json") || ct == "application/problem+json") {
 		if err := json.Unmarshal(b, &out); err != nil {
 			t.Fatalf("%s %s: body %q: %v", method, path, b, err)
 		}

@@ -71,10 +71,9 @@ func SpreadApp(e *Env) {
 	e.App.ArriveOn("c2", "+15550002", "Bob", "B")
 }
 
-// ErrCode returns the error code and field of a JSON error body.
+// ErrCode returns the code and field of a problem body.
 func ErrCode(body map[string]any) (code, field string) {
-	e, _ := body["error"].(map[string]any)
-	code, _ = e["code"].(string)
-	field, _ = e["field"].(string)
+	code, _ = body["code"].(string)
+	field, _ = body["field"].(string)
 	return code, field
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +85,7 @@ func ValidateAPI(t testing.TB, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		unescapeParams(params)
 		rec := &teeWriter{ResponseWriter: w, status: http.StatusOK, events: route.Path == "/shows/{show}/events"}
 		next.ServeHTTP(rec, r)
 
@@ -106,6 +108,29 @@ func ValidateAPI(t testing.TB, next http.Handler) http.Handler {
 			t.Errorf("API %s %s answered %d, which the document does not allow: %v\nbody: %.500s", r.Method, r.URL, rec.status, err, rec.body.String())
 		}
 	})
+}
+
+// unescapeParams percent-decodes path parameters, as OpenAPI validates
+// them (kin-openapi's router leaves them as sent: %2B for a number's +).
+func unescapeParams(params map[string]string) {
+	for k, v := range params {
+		if u, err := url.PathUnescape(v); err == nil {
+			params[k] = u
+		}
+	}
+}
+
+// DocAccepts reports whether the document accepts req (its parameters,
+// headers and body; not its credentials). LoadDoc first.
+func DocAccepts(req *http.Request) bool {
+	route, params, err := docRouter.FindRoute(req)
+	if err != nil {
+		return false
+	}
+	unescapeParams(params)
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+	return openapi3filter.ValidateRequest(context.Background(), in) == nil
 }
 
 // teeWriter keeps a copy of what is written (except a stream's body).
