@@ -1651,6 +1651,9 @@ type TalkbackEvent struct {
 	// Bridges Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on.
 	Bridges int `json:"bridges"`
 
+	// By Who started the talkback (the name of the token or console user), when known.
+	By *string `json:"by,omitempty"`
+
 	// HoldBridges Holding bridges in the show's pool while the talkback is on; 0 when none is on.
 	HoldBridges int `json:"hold_bridges"`
 

@@ -44,6 +44,9 @@ type holding struct {
 	holds    []*holdBridge          // the pool of holding bridges; the first is first
 	holdByID map[string]*holdBridge // the same, by bridge id
 	talkback talkback               // nil when none is on
+	// talkbackBy names who started the talkback on (TalkbackOptions.By);
+	// read only while talkback is not nil.
+	talkbackBy string
 }
 
 func newHolding(s *show, n *node, first string) *holding {
@@ -116,6 +119,7 @@ func (hm *holding) media() MediaState {
 		HoldBridges: hm.holdsInUse(), Hosts: hm.s.air.hostList()}
 	if hm.talkback != nil {
 		m.TalkbackBridges = hm.talkback.reach()
+		m.TalkbackBy = hm.talkbackBy
 		if lt, ok := hm.talkback.(*liveTalkback); ok && lt.joined {
 			m.TalkbackLine = lt.line
 		}

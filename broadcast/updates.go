@@ -89,6 +89,8 @@ type MediaState struct {
 	Talkback bool `json:"talkback"` // a talkback is on (ringing the producer's line, or speaking)
 	// TalkbackLine is the producer's line once it is in the holding bridge.
 	TalkbackLine string `json:"talkback_line,omitempty"`
+	// TalkbackBy names who started the talkback (a producer), when known.
+	TalkbackBy string `json:"talkback_by,omitempty"`
 	// TalkbackBridges counts the holding bridges that hear the talkback
 	// now, out of HoldBridges.
 	TalkbackBridges int      `json:"talkback_bridges,omitempty"`

@@ -411,6 +411,7 @@ type TalkbackEvent struct {
 	Line        string `json:"line,omitempty" doc:"The producer's line, once it speaks in the first holding bridge."`
 	Bridges     int    `json:"bridges" api:"count" doc:"Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on."`
 	HoldBridges int    `json:"hold_bridges" api:"count" doc:"Holding bridges in the show's pool while the talkback is on; 0 when none is on."`
+	By          string `json:"by,omitempty" doc:"Who started the talkback (the name of the token or console user), when known."`
 }
 
 // NodeEvent is the data of a node event: schema NodeEvent.

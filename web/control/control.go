@@ -274,6 +274,7 @@ func startTalkback(r *http.Request, ctl Audited, sh Show, in Input) (Result, err
 	if err := rules.Check(sh.Key, opts, p); err != nil {
 		return Result{}, err
 	}
+	opts.By = p.Name // the consoles say who speaks
 	err := ctl.StartTalkback(r.Context(), sh.Key, opts)
 	if opts.User != "" && errors.Is(err, queue.ErrInvalid) {
 		return Result{}, shared.Invalid("endpoint", "show %s has no talkback phones (add talkback-phones=PJSIP/a|PJSIP/b to its --show) and you have no phone of your own", sh.Key)

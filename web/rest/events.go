@@ -80,7 +80,7 @@ func talkbackOf(m broadcast.MediaState) api.TalkbackEvent {
 	if !m.Talkback {
 		return api.TalkbackEvent{} // the pool's size changes are not talkback events
 	}
-	return api.TalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1)}
+	return api.TalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1), By: m.TalkbackBy}
 }
 
 // Update turns one broadcast update into the API's events.
