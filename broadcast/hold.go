@@ -116,7 +116,7 @@ func (hm *holding) tell() {
 // hosts on air. Callers hold hm.mu.
 func (hm *holding) media() MediaState {
 	m := MediaState{Music: hm.musicOn(), Talkback: hm.talkback != nil, HoldMembers: hm.holdMembers(),
-		HoldBridges: hm.holdsInUse(), Hosts: hm.s.air.hostList()}
+		HoldBridges: hm.holdsInUse(), Hosts: hm.s.air.hostList(), HostLines: hm.s.air.hostLines()}
 	if hm.talkback != nil {
 		m.TalkbackBridges = hm.talkback.reach()
 		m.TalkbackBy = hm.talkbackBy

@@ -97,6 +97,27 @@ type MediaState struct {
 	HoldMembers     int      `json:"hold_members"` // channels in the holding bridges
 	HoldBridges     int      `json:"hold_bridges"` // holding bridges in the show's pool
 	Hosts           []string `json:"hosts"`        // host channels in the on-air bridge
+	// HostLines are the host's lines, ringing or on air (Hosts are those
+	// on air).
+	HostLines []HostLine `json:"host_lines,omitempty"`
+}
+
+// HostState is where a host line is.
+type HostState string
+
+// A host line rings (JoinHost rang it), then is on air once answered.
+const (
+	HostRinging HostState = "ringing"
+	HostOnAir   HostState = "on_air"
+)
+
+// HostLine is one of a show's host lines.
+type HostLine struct {
+	Channel  string    `json:"channel"`
+	Endpoint string    `json:"endpoint,omitempty"` // what JoinHost rang; empty for a host who dialled in
+	State    HostState `json:"state"`
+	Since    time.Time `json:"since"` // rung at, or on air since
+	Muted    bool      `json:"muted,omitempty"`
 }
 
 // RecordingState is the on-air bridge's recording.

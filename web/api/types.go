@@ -37,6 +37,8 @@ type Show struct {
 	// one node has neither, as before.
 	Nodes  []NodeLoad `json:"nodes,omitempty" doc:"A show across several Asterisk nodes: each node, in its configured order, with the show's load there. Absent for a show on one node."`
 	Studio *Studio    `json:"studio,omitempty" doc:"A show across several Asterisk nodes: its studio node (the on-air bridge, host, recording). Absent for a show on one node."`
+	// HostLines are the host's lines (issue 23).
+	HostLines []HostLine `json:"host_lines" doc:"The host's lines, ringing or on air."`
 }
 
 // NodeLoad is one node of a show across nodes and the show's load there:

@@ -1,4 +1,4 @@
-package web
+package console_test
 
 import (
 	"bytes"
@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/core"
 	"github.com/callin-radio/callin/web/webtest"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/chromedp"
 )
 
@@ -55,9 +57,9 @@ func TestBrowserRecordingPlays(t *testing.T) {
 	recs := wavRecordings{&webtest.Recordings{Recs: []queue.Recording{
 		{Name: "r1", Show: "morning", Format: "wav", Started: time.Date(2025, 11, 26, 8, 0, 0, 0, time.UTC), Duration: time.Second},
 	}}}
-	e := newEnv(t, func(c *Config) { c.Recordings = recs })
+	e := webenv.New(t, func(c *core.Config) { c.Recordings = recs })
 	login(t, ctx, e, "producer")
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/shows/morning/recordings"),
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.TS.URL+"/shows/morning/recordings"),
 		chromedp.WaitVisible("", css(`[data-testid=recording-row] audio`))); err != nil {
 		t.Fatalf("recordings page: %v", err)
 	}
