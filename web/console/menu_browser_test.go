@@ -1,10 +1,11 @@
-package web
+package console_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/chromedp"
 )
 
@@ -36,12 +37,12 @@ const menusInWindowJS = `(async () => {
 // point 9: at 1366×768 a row's menu ran off the bottom, hiding Drop).
 func TestBrowserMenusInWindow(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
+	e := webenv.New(t)
 	busyShow(t, e)
 	login(t, ctx, e, "producer")
 	for _, sc := range []struct{ w, h int64 }{{820, 1180}, {1024, 768}, {1366, 768}, {1920, 1080}} {
 		t.Run(fmt.Sprintf("%dx%d", sc.w, sc.h), func(t *testing.T) {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(sc.w, sc.h), chromedp.Navigate(e.ts.URL+"/shows/morning")); err != nil {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(sc.w, sc.h), chromedp.Navigate(e.TS.URL+"/shows/morning")); err != nil {
 				t.Fatal(err)
 			}
 			if err := shown(ctx); err != nil {
