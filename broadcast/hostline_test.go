@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/ari/aritest"
+	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
 	"github.com/callin-radio/callin/queue"
 )
@@ -75,4 +76,41 @@ func TestHostLine(t *testing.T) {
 	if snap, _ := e.app.Snapshot("show1"); len(snap.Media.HostLines) != 0 {
 		t.Errorf("host lines %+v after both ended, want none", snap.Media.HostLines)
 	}
+}
+
+// TestHostLinePBX: on a real Asterisk, a busy host phone's line rings and
+// then leaves the show's host lines (its ChannelDestroyed reaches callin
+// though it never entered Stasis); an answering phone's goes on air, is
+// muted, and leaves once hung up.
+func TestHostLinePBX(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := pbxtest.New(t, pbxtest.Config{})
+	p.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneBusy})
+	p.Phone(t, 2, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
+	var log logBuf
+	e := startPBX(t, p, 0, &log)
+	w := e.w("morning")
+	w.nodeUp()
+
+	busy, err := e.app.JoinHost(ctx, "morning", "PJSIP/phone1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("busy host ringing", func(u broadcast.Update) bool { return hostLineIs(u, busy, broadcast.HostRinging, false) })
+	w.next("busy host gone", func(u broadcast.Update) bool { return hostLineIs(u, busy, "", false) })
+
+	host, err := e.app.JoinHost(ctx, "morning", "PJSIP/phone2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("host on air", func(u broadcast.Update) bool { return hostLineIs(u, host, broadcast.HostOnAir, false) })
+	if err := e.app.MuteHost(ctx, "morning", host, true); err != nil {
+		t.Fatal(err)
+	}
+	w.next("host muted", func(u broadcast.Update) bool { return hostLineIs(u, host, broadcast.HostOnAir, true) })
+	if err := e.app.HangupHost(ctx, "morning", host); err != nil {
+		t.Fatal(err)
+	}
+	w.next("host hung up", func(u broadcast.Update) bool { return hostLineIs(u, host, "", false) })
 }

@@ -33,7 +33,8 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 	// The line is the show's, ringing, from now: its ChannelDestroyed (busy,
 	// no answer, hung up) reaches hostGone, as a talkback line's ringing
 	// does: the originating app gets the channel's events from its creation
-	// (trace 13; TestHostLine on the fake).
+	// (trace 13; TestHostLinePBX: a busy phone's line ends on a real
+	// Asterisk 22.10.1).
 	n.index(id, &chanRef{show: s, role: roleHost})
 	s.air.ringHost(id, endpoint, a.cfg.Now())
 	s.studioHold().tell()
