@@ -1,9 +1,10 @@
-package web
+package console_test
 
 import (
 	"testing"
 
 	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest/webenv"
 	"github.com/chromedp/chromedp"
 )
 
@@ -13,8 +14,8 @@ import (
 // the action no longer applies).
 func TestBrowserStaleDialogNoLongerApplies(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t)
-	e.app.Arrive("c1", "+15550001", "James")
+	e := webenv.New(t)
+	e.App.Arrive("c1", "+15550001", "James")
 	login(t, ctx, e, "producer")
 	if err := chromedp.Do(ctx,
 		chromedp.WaitVisible("", css(`[data-call=c1] [data-testid=name]`)),
@@ -23,7 +24,7 @@ func TestBrowserStaleDialogNoLongerApplies(t *testing.T) {
 		chromedp.WaitVisible("", css(`[data-testid=ready-dialog] input[name=topic]`))); err != nil {
 		t.Fatalf("open the ready dialog: %v", err)
 	}
-	if _, err := e.app.Promote(t.Context(), "morning", "c1", queue.Actor{Kind: queue.ActorUser, Name: "Sam"}); err != nil {
+	if _, err := e.App.Promote(t.Context(), "morning", "c1", queue.Actor{Kind: queue.ActorUser, Name: "Sam"}); err != nil {
 		t.Fatal(err)
 	}
 	stale := `[data-testid=ready-dialog] [data-testid=dialog-stale]`
