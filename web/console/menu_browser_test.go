@@ -18,9 +18,12 @@ const menusInWindowJS = `(async () => {
 		const s = m.querySelector("summary");
 		if (!s || s.getBoundingClientRect().height === 0) continue;
 		s.scrollIntoView({block: "end"});
-		const toggled = new Promise(r => m.addEventListener("toggle", r, {once: true}));
+		const toggled = new Promise(r => m.addEventListener("toggle", () => r(true), {once: true}));
 		s.click();
-		await toggled;
+		if (!await Promise.race([toggled, new Promise(r => setTimeout(() => r(false), 3000))])) {
+			problems.push((m.dataset.testid || "menu") + ": no toggle event within 3 s of a click");
+			continue;
+		}
 		const r = m.querySelector(".menu-list").getBoundingClientRect();
 		const w = document.documentElement.clientWidth, h = window.innerHeight;
 		if (r.top < 0 || r.bottom > h || r.left < 0 || r.right > w) {
