@@ -204,6 +204,39 @@ func (e EndFrameEvent) Valid() bool {
 	}
 }
 
+// Defines values for HostFrameEvent.
+const (
+	Host HostFrameEvent = "host"
+)
+
+// Valid indicates whether the value is a known member of the HostFrameEvent enum.
+func (e HostFrameEvent) Valid() bool {
+	switch e {
+	case Host:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostLineState.
+const (
+	HostLineStateOnAir   HostLineState = "on_air"
+	HostLineStateRinging HostLineState = "ringing"
+)
+
+// Valid indicates whether the value is a known member of the HostLineState enum.
+func (e HostLineState) Valid() bool {
+	switch e {
+	case HostLineStateOnAir:
+		return true
+	case HostLineStateRinging:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LineQualityGrade.
 const (
 	Fair LineQualityGrade = "fair"
@@ -1180,6 +1213,56 @@ type HostCall struct {
 	ChannelId string `json:"channel_id"`
 }
 
+// HostFrame One of the host's lines rings, went on air, was muted or unmuted, or ended.
+type HostFrame struct {
+	Data  HostLines      `json:"data"`
+	Event HostFrameEvent `json:"event"`
+
+	// Id The event's id, for Last-Event-ID.
+	Id string `json:"id"`
+}
+
+// HostFrameEvent defines model for HostFrame.Event.
+type HostFrameEvent string
+
+// HostLine One of the host's lines, ringing or on air (after Call host, or a host who dialled in).
+type HostLine struct {
+	ChannelId string `json:"channel_id"`
+
+	// Endpoint The phone callin rang (Call host); absent for a host who dialled in.
+	Endpoint *string `json:"endpoint,omitempty"`
+
+	// Muted The host's voice is kept off the air.
+	Muted bool `json:"muted"`
+
+	// Since When callin rang the line, or when it went on air.
+	Since time.Time `json:"since"`
+
+	// State ringing until the host answers, then on_air.
+	State HostLineState `json:"state"`
+}
+
+// HostLineState ringing until the host answers, then on_air.
+type HostLineState string
+
+// HostLineRef defines model for HostLineRef.
+type HostLineRef struct {
+	// ChannelId The host line's channel_id.
+	ChannelId string `json:"channel_id"`
+}
+
+// HostLines defines model for HostLines.
+type HostLines struct {
+	HostLines []HostLine `json:"host_lines"`
+}
+
+// HostMute defines model for HostMute.
+type HostMute struct {
+	// ChannelId The host line's channel_id.
+	ChannelId string `json:"channel_id"`
+	Muted     bool   `json:"muted"`
+}
+
 // LineQuality A caller's line as Asterisk last measured it.
 type LineQuality struct {
 	At    time.Time        `json:"at"`
@@ -1564,10 +1647,13 @@ type SettingsFrameEvent string
 // Show defines model for Show.
 type Show struct {
 	// AnnounceEverySeconds As in Settings.
-	AnnounceEverySeconds int    `json:"announce_every_seconds"`
-	Key                  string `json:"key"`
-	LinesOpen            bool   `json:"lines_open"`
-	NodeUp               bool   `json:"node_up"`
+	AnnounceEverySeconds int `json:"announce_every_seconds"`
+
+	// HostLines The host's lines, ringing or on air.
+	HostLines []HostLine `json:"host_lines"`
+	Key       string     `json:"key"`
+	LinesOpen bool       `json:"lines_open"`
+	NodeUp    bool       `json:"node_up"`
 
 	// Nodes A show across several Asterisk nodes: each node, in its configured order, with the show's load there. Absent for a show on one node.
 	Nodes     *[]NodeLoad `json:"nodes,omitempty"`
@@ -1650,6 +1736,9 @@ type TalkbackEvent struct {
 
 	// Bridges Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on.
 	Bridges int `json:"bridges"`
+
+	// By Who started the talkback (the name of the token or console user), when known.
+	By *string `json:"by,omitempty"`
 
 	// HoldBridges Holding bridges in the show's pool while the talkback is on; 0 when none is on.
 	HoldBridges int `json:"hold_bridges"`
@@ -1968,6 +2057,18 @@ type CallHostParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// HangupHostParams defines parameters for HangupHost.
+type HangupHostParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// MuteHostParams defines parameters for MuteHost.
+type MuteHostParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // DropOnAirParams defines parameters for DropOnAir.
 type DropOnAirParams struct {
 	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
@@ -2084,6 +2185,12 @@ type UpdateScreenerNotesJSONRequestBody = Notes
 
 // PostChatJSONRequestBody defines body for PostChat for application/json ContentType.
 type PostChatJSONRequestBody = MessageText
+
+// HangupHostJSONRequestBody defines body for HangupHost for application/json ContentType.
+type HangupHostJSONRequestBody = HostLineRef
+
+// MuteHostJSONRequestBody defines body for MuteHost for application/json ContentType.
+type MuteHostJSONRequestBody = HostMute
 
 // SetLinesJSONRequestBody defines body for SetLines for application/json ContentType.
 type SetLinesJSONRequestBody = Lines
@@ -2223,6 +2330,32 @@ func (t *Event) FromTalkbackFrame(v TalkbackFrame) error {
 
 // MergeTalkbackFrame performs a merge with any union data inside the Event, using the provided TalkbackFrame
 func (t *Event) MergeTalkbackFrame(v TalkbackFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHostFrame returns the union data inside the Event as a HostFrame
+func (t Event) AsHostFrame() (HostFrame, error) {
+	var body HostFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHostFrame overwrites any union data inside the Event as the provided HostFrame
+func (t *Event) FromHostFrame(v HostFrame) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHostFrame performs a merge with any union data inside the Event, using the provided HostFrame
+func (t *Event) MergeHostFrame(v HostFrame) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2923,7 +3056,7 @@ type ClientInterface interface {
 
 	// StreamEvents Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2934,6 +3067,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
 	CallHost(ctx context.Context, show ShowKey, params *CallHostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HangupHostWithBody Hang up one of the host's lines
+	//
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+	HangupHostWithBody(ctx context.Context, show ShowKey, params *HangupHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HangupHost Hang up one of the host's lines
+	//
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+	HangupHost(ctx context.Context, show ShowKey, params *HangupHostParams, body HangupHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MuteHostWithBody Mute or unmute one of the host's lines
+	//
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+	MuteHostWithBody(ctx context.Context, show ShowKey, params *MuteHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MuteHost Mute or unmute one of the host's lines
+	//
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+	MuteHost(ctx context.Context, show ShowKey, params *MuteHostParams, body MuteHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetLinesWithBody Open or close the show's lines
 	//
@@ -3819,7 +3988,7 @@ func (c *Client) PostChat(ctx context.Context, show ShowKey, params *PostChatPar
 
 // StreamEvents Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
 func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3841,6 +4010,82 @@ func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamE
 // Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
 func (c *Client) CallHost(ctx context.Context, show ShowKey, params *CallHostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCallHostRequest(c.Server, show, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HangupHostWithBody Hang up one of the host's lines
+//
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+func (c *Client) HangupHostWithBody(ctx context.Context, show ShowKey, params *HangupHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHangupHostRequestWithBody(c.Server, show, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HangupHost Hang up one of the host's lines
+//
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+func (c *Client) HangupHost(ctx context.Context, show ShowKey, params *HangupHostParams, body HangupHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHangupHostRequest(c.Server, show, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MuteHostWithBody Mute or unmute one of the host's lines
+//
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+func (c *Client) MuteHostWithBody(ctx context.Context, show ShowKey, params *MuteHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMuteHostRequestWithBody(c.Server, show, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MuteHost Mute or unmute one of the host's lines
+//
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+func (c *Client) MuteHost(ctx context.Context, show ShowKey, params *MuteHostParams, body MuteHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMuteHostRequest(c.Server, show, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6068,6 +6313,130 @@ func NewCallHostRequest(server string, show ShowKey, params *CallHostParams) (*h
 	return req, nil
 }
 
+// NewHangupHostRequest calls the generic HangupHost builder with application/json body
+func NewHangupHostRequest(server string, show ShowKey, params *HangupHostParams, body HangupHostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewHangupHostRequestWithBody(server, show, params, "application/json", bodyReader)
+}
+
+// NewHangupHostRequestWithBody constructs an http.Request for the HangupHost method, with any body, and a specified content type
+func NewHangupHostRequestWithBody(server string, show ShowKey, params *HangupHostParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/host/hangup", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewMuteHostRequest calls the generic MuteHost builder with application/json body
+func NewMuteHostRequest(server string, show ShowKey, params *MuteHostParams, body MuteHostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMuteHostRequestWithBody(server, show, params, "application/json", bodyReader)
+}
+
+// NewMuteHostRequestWithBody constructs an http.Request for the MuteHost method, with any body, and a specified content type
+func NewMuteHostRequestWithBody(server string, show ShowKey, params *MuteHostParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/host/mute", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewSetLinesRequest calls the generic SetLines builder with application/json body
 func NewSetLinesRequest(server string, show ShowKey, body SetLinesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7338,7 +7707,7 @@ type ClientWithResponsesInterface interface {
 
 	// StreamEventsWithResponse Stream the show's events (server-sent events)
 	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7353,6 +7722,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /shows/{show}/host/call (the `CallHost` operationId).
 	CallHostWithResponse(ctx context.Context, show ShowKey, params *CallHostParams, reqEditors ...RequestEditorFn) (*CallHostResponse, error)
+
+	// HangupHostWithBodyWithResponse Hang up one of the host's lines
+	//
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+	HangupHostWithBodyWithResponse(ctx context.Context, show ShowKey, params *HangupHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HangupHostResponse, error)
+
+	// HangupHostWithResponse Hang up one of the host's lines
+	//
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+	HangupHostWithResponse(ctx context.Context, show ShowKey, params *HangupHostParams, body HangupHostJSONRequestBody, reqEditors ...RequestEditorFn) (*HangupHostResponse, error)
+
+	// MuteHostWithBodyWithResponse Mute or unmute one of the host's lines
+	//
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+	MuteHostWithBodyWithResponse(ctx context.Context, show ShowKey, params *MuteHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MuteHostResponse, error)
+
+	// MuteHostWithResponse Mute or unmute one of the host's lines
+	//
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+	MuteHostWithResponse(ctx context.Context, show ShowKey, params *MuteHostParams, body MuteHostJSONRequestBody, reqEditors ...RequestEditorFn) (*MuteHostResponse, error)
 
 	// SetLinesWithBodyWithResponse Open or close the show's lines
 	//
@@ -13085,6 +13490,414 @@ func (r CallHostResponse) ContentType() string {
 	return ""
 }
 
+// HangupHostResponse200Headers the declared response headers of an HTTP 200 response for HangupHost
+type HangupHostResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// HangupHostResponse400Headers the declared response headers of an HTTP 400 response for HangupHost
+type HangupHostResponse400Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse401Headers the declared response headers of an HTTP 401 response for HangupHost
+type HangupHostResponse401Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse403Headers the declared response headers of an HTTP 403 response for HangupHost
+type HangupHostResponse403Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse404Headers the declared response headers of an HTTP 404 response for HangupHost
+type HangupHostResponse404Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse409Headers the declared response headers of an HTTP 409 response for HangupHost
+type HangupHostResponse409Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse413Headers the declared response headers of an HTTP 413 response for HangupHost
+type HangupHostResponse413Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse415Headers the declared response headers of an HTTP 415 response for HangupHost
+type HangupHostResponse415Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse422Headers the declared response headers of an HTTP 422 response for HangupHost
+type HangupHostResponse422Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse500Headers the declared response headers of an HTTP 500 response for HangupHost
+type HangupHostResponse500Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse502Headers the declared response headers of an HTTP 502 response for HangupHost
+type HangupHostResponse502Headers struct {
+	XRequestId *string
+}
+
+// HangupHostResponse503Headers the declared response headers of an HTTP 503 response for HangupHost
+type HangupHostResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+type HangupHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostLines
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HangupHostResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HangupHostResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HangupHostResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HangupHostResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HangupHostResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HangupHostResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *HangupHostResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *HangupHostResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HangupHostResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HangupHostResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *HangupHostResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HangupHostResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HangupHostResponse) GetJSON200() *HostLines {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HangupHostResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HangupHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HangupHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HangupHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HangupHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MuteHostResponse200Headers the declared response headers of an HTTP 200 response for MuteHost
+type MuteHostResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// MuteHostResponse400Headers the declared response headers of an HTTP 400 response for MuteHost
+type MuteHostResponse400Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse401Headers the declared response headers of an HTTP 401 response for MuteHost
+type MuteHostResponse401Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse403Headers the declared response headers of an HTTP 403 response for MuteHost
+type MuteHostResponse403Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse404Headers the declared response headers of an HTTP 404 response for MuteHost
+type MuteHostResponse404Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse409Headers the declared response headers of an HTTP 409 response for MuteHost
+type MuteHostResponse409Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse413Headers the declared response headers of an HTTP 413 response for MuteHost
+type MuteHostResponse413Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse415Headers the declared response headers of an HTTP 415 response for MuteHost
+type MuteHostResponse415Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse422Headers the declared response headers of an HTTP 422 response for MuteHost
+type MuteHostResponse422Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse500Headers the declared response headers of an HTTP 500 response for MuteHost
+type MuteHostResponse500Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse502Headers the declared response headers of an HTTP 502 response for MuteHost
+type MuteHostResponse502Headers struct {
+	XRequestId *string
+}
+
+// MuteHostResponse503Headers the declared response headers of an HTTP 503 response for MuteHost
+type MuteHostResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+type MuteHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostLines
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MuteHostResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *MuteHostResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MuteHostResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MuteHostResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MuteHostResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *MuteHostResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MuteHostResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *MuteHostResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MuteHostResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *MuteHostResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *MuteHostResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *MuteHostResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MuteHostResponse) GetJSON200() *HostLines {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r MuteHostResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r MuteHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MuteHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MuteHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MuteHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SetLinesResponse200Headers the declared response headers of an HTTP 200 response for SetLines
 type SetLinesResponse200Headers struct {
 	XRequestId *string
@@ -16377,7 +17190,7 @@ func (c *ClientWithResponses) PostChatWithResponse(ctx context.Context, show Sho
 
 // StreamEventsWithResponse Stream the show's events (server-sent events)
 //
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
+// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16403,6 +17216,66 @@ func (c *ClientWithResponses) CallHostWithResponse(ctx context.Context, show Sho
 		return nil, err
 	}
 	return ParseCallHostResponse(rsp)
+}
+
+// HangupHostWithBodyWithResponse Hang up one of the host's lines
+//
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+func (c *ClientWithResponses) HangupHostWithBodyWithResponse(ctx context.Context, show ShowKey, params *HangupHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HangupHostResponse, error) {
+	rsp, err := c.HangupHostWithBody(ctx, show, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHangupHostResponse(rsp)
+}
+
+// HangupHostWithResponse Hang up one of the host's lines
+//
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/host/hangup (the `HangupHost` operationId).
+func (c *ClientWithResponses) HangupHostWithResponse(ctx context.Context, show ShowKey, params *HangupHostParams, body HangupHostJSONRequestBody, reqEditors ...RequestEditorFn) (*HangupHostResponse, error) {
+	rsp, err := c.HangupHost(ctx, show, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHangupHostResponse(rsp)
+}
+
+// MuteHostWithBodyWithResponse Mute or unmute one of the host's lines
+//
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+func (c *ClientWithResponses) MuteHostWithBodyWithResponse(ctx context.Context, show ShowKey, params *MuteHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MuteHostResponse, error) {
+	rsp, err := c.MuteHostWithBody(ctx, show, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMuteHostResponse(rsp)
+}
+
+// MuteHostWithResponse Mute or unmute one of the host's lines
+//
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/host/mute (the `MuteHost` operationId).
+func (c *ClientWithResponses) MuteHostWithResponse(ctx context.Context, show ShowKey, params *MuteHostParams, body MuteHostJSONRequestBody, reqEditors ...RequestEditorFn) (*MuteHostResponse, error) {
+	rsp, err := c.MuteHost(ctx, show, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMuteHostResponse(rsp)
 }
 
 // SetLinesWithBodyWithResponse Open or close the show's lines
@@ -22970,6 +23843,486 @@ func ParseCallHostResponse(rsp *http.Response) (*CallHostResponse, error) {
 		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers CallHostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHangupHostResponse parses an HTTP response from a HangupHostWithResponse call
+func ParseHangupHostResponse(rsp *http.Response) (*HangupHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HangupHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostLines
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HangupHostResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HangupHostResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HangupHostResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HangupHostResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers HangupHostResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers HangupHostResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers HangupHostResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers HangupHostResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers HangupHostResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HangupHostResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers HangupHostResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers HangupHostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMuteHostResponse parses an HTTP response from a MuteHostWithResponse call
+func ParseMuteHostResponse(rsp *http.Response) (*MuteHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MuteHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostLines
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MuteHostResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers MuteHostResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers MuteHostResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MuteHostResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MuteHostResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers MuteHostResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers MuteHostResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers MuteHostResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers MuteHostResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers MuteHostResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers MuteHostResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers MuteHostResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -44,6 +44,9 @@ type holding struct {
 	holds    []*holdBridge          // the pool of holding bridges; the first is first
 	holdByID map[string]*holdBridge // the same, by bridge id
 	talkback talkback               // nil when none is on
+	// talkbackBy names who started the talkback on (TalkbackOptions.By);
+	// read only while talkback is not nil.
+	talkbackBy string
 }
 
 func newHolding(s *show, n *node, first string) *holding {
@@ -113,9 +116,10 @@ func (hm *holding) tell() {
 // hosts on air. Callers hold hm.mu.
 func (hm *holding) media() MediaState {
 	m := MediaState{Music: hm.musicOn(), Talkback: hm.talkback != nil, HoldMembers: hm.holdMembers(),
-		HoldBridges: hm.holdsInUse(), Hosts: hm.s.air.hostList()}
+		HoldBridges: hm.holdsInUse(), Hosts: hm.s.air.hostList(), HostLines: hm.s.air.hostLines()}
 	if hm.talkback != nil {
 		m.TalkbackBridges = hm.talkback.reach()
+		m.TalkbackBy = hm.talkbackBy
 		if lt, ok := hm.talkback.(*liveTalkback); ok && lt.joined {
 			m.TalkbackLine = lt.line
 		}

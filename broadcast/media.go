@@ -29,9 +29,20 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 		return "", err
 	}
 	id := "callin-host-" + newID()
-	if _, err := s.studio().ari.Originate(ctx, ari.OriginateParams{
+	n := s.studio()
+	// The line is the show's, ringing, from now: its ChannelDestroyed (busy,
+	// no answer, hung up) reaches hostGone, as a talkback line's ringing
+	// does: the originating app gets the channel's events from its creation
+	// (trace 13; TestHostLinePBX: a busy phone's line ends on a real
+	// Asterisk 22.10.1).
+	n.index(id, &chanRef{show: s, role: roleHost})
+	s.air.ringHost(id, endpoint, a.cfg.Now())
+	s.studioHold().tell()
+	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
 		Endpoint: endpoint, App: a.cfg.App, AppArgs: s.key + "," + roleHost, ChannelID: id,
 	}); err != nil {
+		n.unindex(id)
+		s.hostGone(id)
 		return "", telErr("originate host "+endpoint, err)
 	}
 	return id, nil
@@ -49,7 +60,7 @@ func (s *show) hostJoin(ctx context.Context, ch ari.Channel) {
 		s.studio().log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
 		return
 	}
-	s.air.addHost(ch.ID)
+	s.air.addHost(ch.ID, s.app.cfg.Now())
 	s.studioHold().tell()
 }
 

@@ -3,6 +3,7 @@ package broadcast
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,17 +19,29 @@ type air struct {
 	id string // the on-air bridge, "callin-<show>-air"
 
 	mu        sync.Mutex
-	hosts     map[string]bool // host channels on air
+	hosts     map[string]*HostLine // host lines, ringing or on air, by channel
 	recording RecordingState
 }
 
-func newAir(id string) *air { return &air{id: id, hosts: map[string]bool{}} }
+func newAir(id string) *air { return &air{id: id, hosts: map[string]*HostLine{}} }
 
-// addHost records a host line that entered the bridge.
-func (a *air) addHost(chanID string) {
+// ringHost records a host line callin is ringing (JoinHost).
+func (a *air) ringHost(chanID, endpoint string, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.hosts[chanID] = true
+	a.hosts[chanID] = &HostLine{Channel: chanID, Endpoint: endpoint, State: HostRinging, Since: now}
+}
+
+// addHost records a host line that entered the bridge: on air from now.
+func (a *air) addHost(chanID string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hosts[chanID]
+	if h == nil {
+		h = &HostLine{Channel: chanID}
+		a.hosts[chanID] = h
+	}
+	h.State, h.Since = HostOnAir, now
 }
 
 // removeHost forgets a host line that left or ended, and reports whether
@@ -36,7 +49,7 @@ func (a *air) addHost(chanID string) {
 func (a *air) removeHost(chanID string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.hosts[chanID] {
+	if a.hosts[chanID] == nil {
 		return false
 	}
 	delete(a.hosts, chanID)
@@ -48,11 +61,37 @@ func (a *air) hostList() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	hosts := make([]string, 0, len(a.hosts))
-	for h := range a.hosts {
-		hosts = append(hosts, h)
+	for id, h := range a.hosts {
+		if h.State == HostOnAir {
+			hosts = append(hosts, id)
+		}
 	}
 	slices.Sort(hosts)
 	return hosts
+}
+
+// hostLines lists the host lines, ringing or on air, by channel.
+func (a *air) hostLines() []HostLine {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	lines := make([]HostLine, 0, len(a.hosts))
+	for _, h := range a.hosts {
+		lines = append(lines, *h)
+	}
+	slices.SortFunc(lines, func(x, y HostLine) int { return strings.Compare(x.Channel, y.Channel) })
+	return lines
+}
+
+// hostMuted marks a host line muted or not, and reports whether it is
+// one of the show's.
+func (a *air) hostMuted(chanID string, muted bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hosts[chanID]
+	if h != nil {
+		h.Muted = muted
+	}
+	return h != nil
 }
 
 // rec returns the recording's state.

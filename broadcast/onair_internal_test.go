@@ -15,8 +15,8 @@ import (
 func TestAirHosts(t *testing.T) {
 	t.Parallel()
 	a := newAir("callin-s-air")
-	a.addHost("h2")
-	a.addHost("h1")
+	a.addHost("h2", time.Time{})
+	a.addHost("h1", time.Time{})
 	if got := a.hostList(); !slices.Equal(got, []string{"h1", "h2"}) {
 		t.Errorf("hosts %v, want [h1 h2]", got)
 	}

@@ -195,7 +195,7 @@ func (s *show) adoptLine(chanID string, args []string, bridge string) {
 		return
 	}
 	s.studio().index(chanID, &chanRef{show: s, role: roleHost})
-	s.air.addHost(chanID)
+	s.air.addHost(chanID, s.app.cfg.Now())
 }
 
 // place says which of the show's bridges on node n a bridge id is (""

@@ -142,10 +142,12 @@ func (hm *holding) live() *liveTalkback {
 // TalkbackOptions say what speaks to the holding bridges: a producer's
 // phone (User, whose phone Config.Phones knows, or Endpoint, a configured
 // phone: callers of the App check it), or a recorded message (Media).
+// By names who started it, for the consoles (MediaState.TalkbackBy).
 type TalkbackOptions struct {
 	User     string
 	Endpoint string
 	Media    []string
+	By       string
 }
 
 // StartTalkback speaks to every waiting caller, in every holding bridge of
@@ -214,6 +216,7 @@ func (hm *holding) startTalkback(ctx context.Context, opts TalkbackOptions) erro
 		}
 		hm.talkback = msg
 	}
+	hm.talkbackBy = opts.By
 	hm.emitMedia()
 	hm.mu.Unlock()
 

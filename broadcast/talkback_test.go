@@ -119,11 +119,14 @@ func TestTalkbackLiveReachesPool(t *testing.T) {
 			for _, c := range calls {
 				waitMusic(t, c)
 			}
-			must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{User: "pat"}))
+			must(t, e.app.StartTalkback(ctx, "show1", broadcast.TalkbackOptions{User: "pat", By: "Pat"}))
 			u := w.next("the line in every bridge", func(u broadcast.Update) bool {
 				return u.Kind == broadcast.UpdateMedia && u.Media.TalkbackBridges == 3
 			})
 			line := u.Media.TalkbackLine
+			if u.Media.TalkbackBy != "Pat" {
+				t.Errorf("the talkback is by %q, want Pat (who started it)", u.Media.TalkbackBy)
+			}
 			if st, _ := srv.Channel(line); st.Bridge != holdID("show1") || st.Role != "announcer" {
 				t.Errorf("producer's line in %q as %q, want the first holding bridge's announcer", st.Bridge, st.Role)
 			}

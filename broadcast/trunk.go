@@ -462,6 +462,7 @@ func (hm *holding) remoteTalkback(ctx context.Context, ch ari.Channel) error {
 		return fmt.Errorf("broadcast: talkback already on at %s: %w", hm.node.name, queue.ErrConflict)
 	}
 	hm.talkback = &liveTalkback{line: ch.ID, relays: map[string]*relay{}}
+	hm.talkbackBy = "" // the studio's consoles name who speaks
 	hm.emitMedia()
 	hm.mu.Unlock()
 	hm.talkbackJoin(ctx, ch)

@@ -89,12 +89,35 @@ type MediaState struct {
 	Talkback bool `json:"talkback"` // a talkback is on (ringing the producer's line, or speaking)
 	// TalkbackLine is the producer's line once it is in the holding bridge.
 	TalkbackLine string `json:"talkback_line,omitempty"`
+	// TalkbackBy names who started the talkback (a producer), when known.
+	TalkbackBy string `json:"talkback_by,omitempty"`
 	// TalkbackBridges counts the holding bridges that hear the talkback
 	// now, out of HoldBridges.
 	TalkbackBridges int      `json:"talkback_bridges,omitempty"`
 	HoldMembers     int      `json:"hold_members"` // channels in the holding bridges
 	HoldBridges     int      `json:"hold_bridges"` // holding bridges in the show's pool
 	Hosts           []string `json:"hosts"`        // host channels in the on-air bridge
+	// HostLines are the host's lines, ringing or on air (Hosts are those
+	// on air).
+	HostLines []HostLine `json:"host_lines,omitempty"`
+}
+
+// HostState is where a host line is.
+type HostState string
+
+// A host line rings (JoinHost rang it), then is on air once answered.
+const (
+	HostRinging HostState = "ringing"
+	HostOnAir   HostState = "on_air"
+)
+
+// HostLine is one of a show's host lines.
+type HostLine struct {
+	Channel  string    `json:"channel"`
+	Endpoint string    `json:"endpoint,omitempty"` // what JoinHost rang; empty for a host who dialled in
+	State    HostState `json:"state"`
+	Since    time.Time `json:"since"` // rung at, or on air since
+	Muted    bool      `json:"muted,omitempty"`
 }
 
 // RecordingState is the on-air bridge's recording.

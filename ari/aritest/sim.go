@@ -22,7 +22,9 @@ type SimOptions struct {
 	// themselves (exponentially distributed). Zero: callers never hang up.
 	Patience time.Duration
 	// RepeatShare is the share of callers who are repeat callers, drawn
-	// from the numbers already used.
+	// from the numbers already used that are not in a call now: as on a
+	// real show, one number never calls twice at once, and it keeps its
+	// caller ID name.
 	RepeatShare float64
 	// StasisRetry and RetryFor model the dialplan's retry while the app is
 	// not registered (see CallOptions).
@@ -57,7 +59,7 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 	}
 	var (
 		stats   SimStats
-		numbers []string
+		book    = &simBook{busy: map[string]bool{}, names: map[string]string{}}
 		sem     = make(chan struct{}, o.Concurrency)
 		results = make(chan simResult, o.Concurrency)
 		running int
@@ -103,8 +105,8 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions, onCall func(*Call))
 		}
 		placed++
 		running++
-		co, patience := o.nextCaller(rng, &numbers)
-		go s.simCall(ctx, co, patience, sem, results)
+		co, patience := o.nextCaller(rng, book)
+		go s.simCall(ctx, co, patience, sem, results, book)
 		next = arrival(rng, o.Rate)
 	}
 	for running > 0 {
@@ -151,33 +153,35 @@ type simResult struct {
 
 // simCall places one simulated caller, frees its slot in sem and sends
 // the outcome; the caller hangs up after patience when it is positive.
-func (s *Server) simCall(ctx context.Context, co CallOptions, patience time.Duration, sem <-chan struct{}, results chan<- simResult) {
+func (s *Server) simCall(ctx context.Context, co CallOptions, patience time.Duration, sem <-chan struct{}, results chan<- simResult, book *simBook) {
 	c, err := s.Call(ctx, co)
 	<-sem
 	if err != nil {
+		book.free(co.Number)
 		results <- simResult{}
 		return
 	}
+	go func() { // the number is free again once its call is over
+		select {
+		case <-c.Done():
+		case <-ctx.Done():
+		}
+		book.free(co.Number)
+	}()
 	if patience > 0 {
 		time.AfterFunc(patience, func() { _ = c.Hangup(16) })
 	}
 	results <- simResult{ok: true, call: c}
 }
 
-// nextCaller draws the next simulated caller: a new or a repeat number, a
-// caller ID name, a show, and how long they wait before hanging up (0:
-// they never do).
-func (o SimOptions) nextCaller(rng *rand.Rand, numbers *[]string) (CallOptions, time.Duration) {
-	var number string
-	if len(*numbers) > 0 && rng.Float64() < o.RepeatShare {
-		number = (*numbers)[rng.IntN(len(*numbers))]
-	} else {
-		number = fakeNumber(rng)
-		*numbers = append(*numbers, number)
-	}
+// nextCaller draws the next simulated caller: a new or a repeat number
+// not in a call now, with its caller ID name, a show, and how long they
+// wait before hanging up (0: they never do).
+func (o SimOptions) nextCaller(rng *rand.Rand, book *simBook) (CallOptions, time.Duration) {
+	number, name := book.take(rng, o.RepeatShare)
 	co := CallOptions{
 		App: o.App, Args: []string{o.Shows[rng.IntN(len(o.Shows))]},
-		Number: number, Name: fakeName(rng),
+		Number: number, Name: name,
 		StasisRetry: o.StasisRetry, RetryFor: o.RetryFor,
 	}
 	var patience time.Duration
@@ -185,6 +189,53 @@ func (o SimOptions) nextCaller(rng *rand.Rand, numbers *[]string) (CallOptions, 
 		patience = time.Duration(rng.ExpFloat64() * float64(o.Patience))
 	}
 	return co, patience
+}
+
+// simBook is a simulation's callers: each number's caller ID name, and the
+// numbers in a call now. Its lock guards both (calls end on other
+// goroutines).
+type simBook struct {
+	mu    sync.Mutex
+	known []string          // numbers that have called, in order
+	names map[string]string // number -> its caller ID name
+	busy  map[string]bool   // numbers in a call now
+}
+
+// take draws a number not in a call and marks it busy: a repeat caller's
+// (share of the time, when one is free) or a new one's, with a new name.
+func (b *simBook) take(rng *rand.Rand, share float64) (number, name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.known) > 0 && rng.Float64() < share {
+		for range 8 { // a few tries: most known numbers are free
+			if n := b.known[rng.IntN(len(b.known))]; !b.busy[n] {
+				b.busy[n] = true
+				return n, b.names[n]
+			}
+		}
+	}
+	for range 64 {
+		n := fakeNumber(rng)
+		if _, seen := b.names[n]; !seen {
+			b.known = append(b.known, n)
+			b.names[n] = fakeName(rng)
+			b.busy[n] = true
+			return n, b.names[n]
+		}
+		if !b.busy[n] {
+			b.busy[n] = true
+			return n, b.names[n]
+		}
+	}
+	// Every number drawn is in a call: a caller who withholds theirs.
+	return "anonymous", ""
+}
+
+// free marks a number's call over.
+func (b *simBook) free(number string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.busy, number)
 }
 
 // pressKeys makes simulated callers answer prompts: offered a call-back,
@@ -215,7 +266,8 @@ func (s *Server) pressKeys(ctx context.Context, share float64, seed uint64) {
 // fakeNumber gives a North American number in the 555-01xx range that is
 // reserved for fiction, in E.164.
 func fakeNumber(rng *rand.Rand) string {
-	areas := []string{"202", "212", "303", "312", "415", "503", "512", "617", "702", "808"}
+	areas := []string{"202", "212", "303", "312", "415", "503", "512", "617", "702", "808",
+		"206", "305", "404", "602", "612", "713", "801", "907", "919", "971"}
 	return fmt.Sprintf("+1%s55501%02d", areas[rng.IntN(len(areas))], rng.IntN(100))
 }
 

@@ -47,12 +47,52 @@ func TestSimulate(t *testing.T) {
 				t.Errorf("StasisStart for %s, not handed to onCall", ev.Channel.ID)
 			}
 		}
+		for num, n := range numbers {
+			if n > 1 {
+				t.Errorf("%s calls %d times at once, want once: all 40 stay on the line", num, n)
+			}
+		}
+	})
+
+	// Repeat callers call again once their call is over, under the same
+	// name; a number is never in two calls at once (issue 23, point 10:
+	// the demo showed one number four times under different names).
+	t.Run("RepeatsOneAtATime", func(t *testing.T) {
+		ws := dialEvents(t, srv, "repeats", false)
+		const max = 150
+		done := make(chan error, 1)
+		go func() {
+			_, err := srv.Simulate(context.Background(), aritest.SimOptions{App: "repeats", Shows: []string{"a"}, Max: max,
+				RepeatShare: 0.9, Seed: 3, Patience: 3 * time.Millisecond, Concurrency: 16}, nil)
+			done <- err
+		}()
+		live, names, byChan := map[string]int{}, map[string]string{}, map[string]string{}
 		repeats := 0
-		for _, n := range numbers {
-			repeats += n - 1
+		for ended := 0; ended < max; {
+			ev, _ := ws.waitFor(5*time.Second, func(e wireEvent) bool { return e.Type == "StasisStart" || e.Type == "StasisEnd" })
+			if ev.Type == "StasisEnd" {
+				live[byChan[ev.Channel.ID]]--
+				ended++
+				continue
+			}
+			num, name := ev.Channel.Caller.Number, ev.Channel.Caller.Name
+			byChan[ev.Channel.ID] = num
+			if live[num]++; live[num] > 1 {
+				t.Errorf("%s is in %d calls at once", num, live[num])
+			}
+			if was, seen := names[num]; seen {
+				repeats++
+				if was != name {
+					t.Errorf("%s called as %q, then as %q: a number keeps its name", num, was, name)
+				}
+			}
+			names[num] = name
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 		if repeats == 0 {
-			t.Error("RepeatShare 0.5 gave no repeat caller in 40")
+			t.Errorf("RepeatShare 0.9 gave no repeat caller in %d", max)
 		}
 	})
 

@@ -159,6 +159,12 @@ var FixedOps = []Op{
 	{Method: "POST", Path: "/shows/{show}/host/call", ID: "callHost", Tag: "media", Summary: "Call the host's phone onto the air", Who: WhoProducer,
 		Desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
 		OK:   jsonOK("HostCall"), Statuses: statuses(stRead, stAct, []int{422})},
+	{Method: "POST", Path: "/shows/{show}/host/hangup", ID: "hangupHost", Tag: "media", Summary: "Hang up one of the host's lines", Who: WhoProducer,
+		Desc: "Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's.",
+		Body: "HostLineRef", OK: jsonOK("HostLines"), Statuses: statuses(stRead, stBody, stAct)},
+	{Method: "POST", Path: "/shows/{show}/host/mute", ID: "muteHost", Tag: "media", Summary: "Mute or unmute one of the host's lines", Who: WhoProducer,
+		Desc: "Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's.",
+		Body: "HostMute", OK: jsonOK("HostLines"), Statuses: statuses(stRead, stBody, stAct)},
 	{Method: "POST", Path: "/shows/{show}/recording/start", ID: "startRecording", Tag: "media", Summary: "Start recording the on-air bridge", Who: WhoProducer,
 		Desc: "Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, " +
 			"and the recording is `failed` with that `error` (also as a `recording` event); start again.",
@@ -232,7 +238,7 @@ const eventsDoc = "A text/event-stream of the show's events, each an `event:` na
 	"(the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, " +
 	"dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), " +
 	"`settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), " +
-	"`talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `node` (one of the show's Asterisk nodes changed health; NodeEvent), " +
+	"`talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), " +
 	"`load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), " +
 	"`studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), " +
 	"`screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), " +
@@ -504,13 +510,14 @@ func eventFrames() map[string]any {
 	return map[string]any{
 		"Event": describe(map[string]any{"oneOf": []any{
 			ref("TransitionFrame"), ref("LinesFrame"), ref("SettingsFrame"), ref("RecordingFrame"), ref("TalkbackFrame"),
-			ref("NodeFrame"), ref("LoadFrame"), ref("StudioFrame"), ref("ScreeningFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
+			ref("HostFrame"), ref("NodeFrame"), ref("LoadFrame"), ref("StudioFrame"), ref("ScreeningFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
 		}}, "One frame of the event stream: its id: line, its event: name and its data: JSON."),
 		"TransitionFrame": event("transition", "Transition", "A call changed.", true),
 		"LinesFrame":      event("lines", "LinesEvent", "The lines opened or closed.", true),
 		"SettingsFrame":   event("settings", "Settings", "A setting changed.", true),
 		"RecordingFrame":  event("recording", "RecordingState", "The recording started, stopped or finished.", true),
 		"TalkbackFrame":   event("talkback", "TalkbackEvent", "A talkback started, reached more or fewer holding bridges, or stopped.", true),
+		"HostFrame":       event("host", "HostLines", "One of the host's lines rings, went on air, was muted or unmuted, or ended.", true),
 		"NodeFrame":       event("node", "NodeEvent", "One of the show's Asterisk nodes changed health.", true),
 		"LoadFrame":       event("load", "NodeLoad", "A show across nodes: its load on one node changed.", true),
 		"StudioFrame":     event("studio", "Studio", "A show across nodes: its studio node changed health, was lost, or another was named.", true),

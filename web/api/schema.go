@@ -71,6 +71,10 @@ var apiSchemas = []apiSchema{
 		map[string]any{"anyOf": []any{map[string]any{"required": []string{"endpoint"}}, map[string]any{"required": []string{"media"}}}}),
 	schemaOf[Talkback](""),
 	schemaOf[HostCall](""),
+	schemaOf[HostLine]("One of the host's lines, ringing or on air (after Call host, or a host who dialled in)."),
+	schemaOf[HostLines](""),
+	schemaOf[HostLineRef](""),
+	schemaOf[HostMute](""),
 	schemaOf[RecordingState](""),
 	schemaOf[Recording](""),
 	schemaOf[RecordingList](""),
@@ -106,6 +110,7 @@ var (
 		reflect.TypeFor[queue.State]():         enum(states...),
 		reflect.TypeFor[queue.Outcome]():       enum(names(queue.Outcomes)...),
 		reflect.TypeFor[queue.ActorKind]():     enum("user", "token", "caller", "system"),
+		reflect.TypeFor[broadcast.HostState](): enum(string(broadcast.HostRinging), string(broadcast.HostOnAir)),
 		reflect.TypeFor[broadcast.NodeState](): enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"),
 	}
 )

@@ -37,6 +37,8 @@ type Show struct {
 	// one node has neither, as before.
 	Nodes  []NodeLoad `json:"nodes,omitempty" doc:"A show across several Asterisk nodes: each node, in its configured order, with the show's load there. Absent for a show on one node."`
 	Studio *Studio    `json:"studio,omitempty" doc:"A show across several Asterisk nodes: its studio node (the on-air bridge, host, recording). Absent for a show on one node."`
+	// HostLines are the host's lines (issue 23).
+	HostLines []HostLine `json:"host_lines" doc:"The host's lines, ringing or on air."`
 }
 
 // NodeLoad is one node of a show across nodes and the show's load there:
@@ -411,6 +413,7 @@ type TalkbackEvent struct {
 	Line        string `json:"line,omitempty" doc:"The producer's line, once it speaks in the first holding bridge."`
 	Bridges     int    `json:"bridges" api:"count" doc:"Holding bridges that hear the talkback now (each bridge of the pool beyond the first hears a live line through a relay); 0 while the producer's phone rings and when no talkback is on."`
 	HoldBridges int    `json:"hold_bridges" api:"count" doc:"Holding bridges in the show's pool while the talkback is on; 0 when none is on."`
+	By          string `json:"by,omitempty" doc:"Who started the talkback (the name of the token or console user), when known."`
 }
 
 // NodeEvent is the data of a node event: schema NodeEvent.

@@ -63,4 +63,13 @@
 // /api/v1/shows/{show}/studio. The API's show lists the nodes and the
 // studio, and its event stream sends load and studio events. A show on
 // one node shows none of this, in the console or the API.
+//
+// # The host's line and talkback
+//
+// The host's lines (broadcast's MediaState.HostLines; hostline.templ) are
+// cards in the on-air area of the console and the host view, ringing
+// from Call host, then on air with their timer, with control.Table's
+// mute-host and hangup-host. A talkback's pill says in words where it
+// reaches and who speaks (talkbackLabel). A menu with no room below opens
+// upward (console.js).
 package console

@@ -26,6 +26,7 @@ const maxReportDays = 31
 // reportView is the show report page.
 type reportView struct {
 	Show, Title          string
+	ShowTitle            string // the show's title, else its key
 	Day, From, To, Today string // the forms' values, 2006-01-02
 	Calls, Aired         int
 	Wait                 queue.WaitStats
@@ -110,9 +111,10 @@ func (s *Console) reportPage(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	v := reportOf(h.Key, calls, from, to, single)
-	v.Today = s.Cfg.Now().Format("2006-01-02")
-	s.render(w, r, http.StatusOK, reportPage(s.page(r, h.Key+" report"), v))
+	title, live := liveReport(s.Cfg.Shows, h.Key)
+	v := reportOf(h.Key, calls, from, to, single, live, s.Cfg.Now())
+	v.Today, v.ShowTitle = s.Cfg.Now().Format("2006-01-02"), title
+	s.render(w, r, http.StatusOK, reportPage(s.page(r, title+" report"), v))
 }
 
 // reportReq checks a report request: the role may view, the show exists
@@ -156,7 +158,9 @@ var outcomes = []queue.Outcome{queue.OutcomeAired, queue.OutcomeDropped, queue.O
 	queue.OutcomeRejected, queue.OutcomeUnreached, queue.OutcomeFailed}
 
 // reportOf sums up a show's calls that arrived in [from, to).
-func reportOf(show string, calls []queue.CallRecord, from, to time.Time, single bool) reportView {
+// Calls in line now (live, by id) have waited until now: the console
+// counts them in its longest wait, and so does the report.
+func reportOf(show string, calls []queue.CallRecord, from, to time.Time, single bool, live map[string]bool, now time.Time) reportView {
 	v := reportView{Show: show, from: from, to: to, single: single, Calls: len(calls),
 		Day: from.Format("2006-01-02"), From: from.Format("2006-01-02"), To: to.AddDate(0, 0, -1).Format("2006-01-02")}
 	if single {
@@ -170,6 +174,8 @@ func reportOf(show string, calls []queue.CallRecord, from, to time.Time, single 
 		counts[c.Outcome]++
 		if w, ok := waitOf(c); ok {
 			waits = append(waits, w)
+		} else if live[c.ID] && !c.AnsweredAt.IsZero() {
+			waits = append(waits, now.Sub(c.AnsweredAt))
 		}
 	}
 	v.Aired = counts[queue.OutcomeAired]

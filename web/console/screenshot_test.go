@@ -17,8 +17,9 @@ import (
 )
 
 // TestScreenshot renders the console of a busy hour through the real
-// handler and saves the README's pictures: the show page light and dark,
-// the host view and the report:
+// handler and saves the README's pictures: the show page light and dark
+// (the host's line on air, a producer's live talkback), the host view and
+// the report:
 //
 //	CALLIN_SCREENSHOTS=$PWD/docs go test -run TestScreenshot ./web/console/
 func TestScreenshot(t *testing.T) {
@@ -74,7 +75,6 @@ func TestScreenshot(t *testing.T) {
 	e.App.Title = "Morning Call-In"
 	e.App.Recording = true
 	e.App.Talking = []string{"c01"}
-	e.App.Media.HoldBridges = 1
 	e.App.Mu.Unlock()
 
 	ctxb := t.Context()
@@ -93,6 +93,18 @@ func TestScreenshot(t *testing.T) {
 	must(e.App.Promote(ctxb, "morning", "c02", actor))
 	at(0)
 	must(e.App.Mute(ctxb, "morning", "c02", actor))
+	// The host on air since 12 minutes, and dana's live talkback to the
+	// callers on hold (issue 23: both in words on the console and host view).
+	at(12 * time.Minute)
+	if _, err := e.App.JoinHost(ctxb, "morning", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.App.AnswerHost("host-line")
+	at(0)
+	e.App.Mu.Lock()
+	e.App.Media.Talkback, e.App.Media.TalkbackLine, e.App.Media.TalkbackBy = true, "callin-talkback-1", "dana"
+	e.App.Media.TalkbackBridges, e.App.Media.HoldBridges = 1, 1
+	e.App.Mu.Unlock()
 	must(e.App.Lock("morning", "c01", actor))
 	must(e.App.Ready(ctxb, "morning", "c03", actor, queue.Notes{Name: "James", Location: "Evanston", Topic: "Transit fare increase", Priority: 2}))
 	must(e.App.Ready(ctxb, "morning", "c04", actor, queue.Notes{Name: "Priya", Location: "Portland", Topic: "School board vote"}))

@@ -227,10 +227,19 @@ func talkbackLabel(m broadcast.MediaState) string {
 	case m.TalkbackLine != "":
 		what = "talkback live"
 	case m.TalkbackBridges == 0:
-		return "talkback: ringing the phone"
+		what = "talkback: ringing the phone"
+		if m.TalkbackBy != "" {
+			what += " · for " + m.TalkbackBy
+		}
+		return what
 	}
 	if m.HoldBridges > 1 {
 		what += " · " + itoa(m.TalkbackBridges) + " of " + itoa(m.HoldBridges) + " bridges"
+	}
+	if m.TalkbackBy != "" && m.TalkbackLine != "" {
+		what += " · " + m.TalkbackBy + " speaking"
+	} else if m.TalkbackBy != "" {
+		what += " · by " + m.TalkbackBy
 	}
 	return what
 }

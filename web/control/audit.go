@@ -99,6 +99,18 @@ func (c Audited) JoinHost(ctx context.Context, show, endpoint string) (string, e
 	return ch, err
 }
 
+func (c Audited) HangupHost(ctx context.Context, show, channel string) error {
+	err := c.Controls.HangupHost(ctx, show, channel)
+	c.audit(show, "hangup_host", err, "channel", channel)
+	return err
+}
+
+func (c Audited) MuteHost(ctx context.Context, show, channel string, muted bool) error {
+	err := c.Controls.MuteHost(ctx, show, channel, muted)
+	c.audit(show, "mute_host", err, "channel", channel, "muted", muted)
+	return err
+}
+
 func (c Audited) SetStudio(ctx context.Context, show, node string) error {
 	err := c.Controls.SetStudio(ctx, show, node)
 	c.audit(show, "studio", err, "node", node)

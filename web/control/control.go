@@ -41,6 +41,10 @@ type Controls interface {
 	// on-air bridge and returns the line's channel; queue.ErrInvalid when
 	// the show has no host phone.
 	JoinHost(ctx context.Context, show, endpoint string) (string, error)
+	// HangupHost hangs up a host line, ringing or on air; MuteHost mutes
+	// or unmutes one: queue.ErrNotFound for a line not the show's.
+	HangupHost(ctx context.Context, show, channel string) error
+	MuteHost(ctx context.Context, show, channel string, muted bool) error
 	// ClearAir puts every unlocked caller on air back on hold (how
 	// broadcast.ClearHold) or drops them (broadcast.ClearDrop); locked ones
 	// stay. It reports both, also with an error for callers it could not
@@ -91,6 +95,8 @@ type Input struct {
 	Talkback broadcast.TalkbackOptions
 	Drop     broadcast.DropOptions
 	Node     string // the studio to name
+	Channel  string // a host line
+	Muted    bool   // mute the host line, or unmute it
 }
 
 // Result is what a control did, for the console's words and the
@@ -118,6 +124,7 @@ var Table = []Control{
 		Answer: func(_ Show, _ Input, res Result) (any, error) {
 			return api.HostCall{ChannelID: res.Channel}, nil
 		}},
+	hangupHostControl, muteHostControl,
 	{Console: "announce", Perm: auth.ActionAnnounceInterval, Form: formNumber("seconds", 0, api.MaxAnnounceEvery),
 		Do: func(_ *http.Request, ctl Audited, sh Show, in Input) (Result, error) {
 			return Result{}, ctl.SetAnnounceEvery(sh.Key, time.Duration(in.N)*time.Second)
@@ -274,6 +281,7 @@ func startTalkback(r *http.Request, ctl Audited, sh Show, in Input) (Result, err
 	if err := rules.Check(sh.Key, opts, p); err != nil {
 		return Result{}, err
 	}
+	opts.By = p.Name // the consoles say who speaks
 	err := ctl.StartTalkback(r.Context(), sh.Key, opts)
 	if opts.User != "" && errors.Is(err, queue.ErrInvalid) {
 		return Result{}, shared.Invalid("endpoint", "show %s has no talkback phones (add talkback-phones=PJSIP/a|PJSIP/b to its --show) and you have no phone of your own", sh.Key)

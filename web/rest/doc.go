@@ -19,7 +19,7 @@
 //
 // Each show's event stream (events.go) is the API's side of the show
 // (core.Side): it numbers every event for the API (transitions, and the
-// show's lines, settings, recording, talkback, node, load, studio and chat
+// show's lines, settings, recording, talkback, host, node, load, studio and chat
 // events) and keeps a ring of the last Config.Ring, so a client resumes
 // with Last-Event-ID, or gets an event named "reset" when its id is no
 // longer kept, or when the feed was lost. Its connections follow the SSE

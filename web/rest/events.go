@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,7 @@ type event struct {
 type apiFeed struct {
 	settings broadcast.Settings
 	talkback api.TalkbackEvent
+	hosts    []broadcast.HostLine
 }
 
 // events is the API's subscriber to a show's feed: it numbers the show's
@@ -73,14 +75,14 @@ func (h *events) Subscribed() {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.last = apiFeed{settings: snap.Settings, talkback: talkbackOf(snap.Media)}
+	h.last = apiFeed{settings: snap.Settings, talkback: talkbackOf(snap.Media), hosts: snap.Media.HostLines}
 }
 
 func talkbackOf(m broadcast.MediaState) api.TalkbackEvent {
 	if !m.Talkback {
 		return api.TalkbackEvent{} // the pool's size changes are not talkback events
 	}
-	return api.TalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1)}
+	return api.TalkbackEvent{Active: true, Line: m.TalkbackLine, Bridges: m.TalkbackBridges, HoldBridges: max(m.HoldBridges, 1), By: m.TalkbackBy}
 }
 
 // Update turns one broadcast update into the API's events.
@@ -121,6 +123,10 @@ func (h *events) Update(u broadcast.Update) {
 		if tb := talkbackOf(u.Media); tb != h.last.talkback {
 			h.last.talkback = tb
 			h.publishLocked("talkback", tb)
+		}
+		if !slices.Equal(u.Media.HostLines, h.last.hosts) {
+			h.last.hosts = u.Media.HostLines
+			h.publishLocked("host", api.HostLines{HostLines: from.HostLines(u.Media.HostLines)})
 		}
 	case broadcast.UpdateNode:
 		h.publishLocked("node", api.NodeEvent{Node: u.Node.Node, State: u.Node.State, Since: u.Node.Since})

@@ -587,10 +587,6 @@ func (a *App) SetBlocked(number string, blocked bool, note string, actor queue.A
 }
 func (a *App) StopTalkback(context.Context, string) error { return a.Control("talkback") }
 
-func (a *App) JoinHost(context.Context, string, string) (string, error) {
-	return "host-line", a.Control("host")
-}
-
 // History is a History of function fields.
 type History struct {
 	ProfileFn   func(number string) (queue.Profile, error)

@@ -26,13 +26,23 @@ func Show(s broadcast.Snapshot) api.Show {
 		Stats: api.Stats{Arriving: st.Arriving, Waiting: st.Waiting, Screening: st.Screening, Ready: st.Ready, OnAir: st.OnAir,
 			Callback: st.Callback, PendingOnAir: st.PendingOnAir,
 			AverageWaitSeconds: Seconds(st.AverageWait), LongestWaitSeconds: Seconds(st.LongestWait),
-			PaceSeconds: Seconds(st.Pace)}}
+			PaceSeconds: Seconds(st.Pace)},
+		HostLines: HostLines(s.Media.HostLines)}
 	if len(s.Nodes) > 1 { // a show across nodes; one node: as before
 		for _, l := range s.Nodes {
 			out.Nodes = append(out.Nodes, NodeLoad(l))
 		}
 		st := Studio(s.Studio)
 		out.Studio = &st
+	}
+	return out
+}
+
+// HostLines are a show's host lines (never nil: an empty list).
+func HostLines(hs []broadcast.HostLine) []api.HostLine {
+	out := make([]api.HostLine, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, api.HostLine{ChannelID: h.Channel, Endpoint: h.Endpoint, State: h.State, Since: h.Since, Muted: h.Muted})
 	}
 	return out
 }

@@ -207,8 +207,17 @@
   function closeMenus(except) {
     document.querySelectorAll("details.menu[open]").forEach(function (m) { if (m !== except) m.removeAttribute("open"); });
   }
+  // A menu opens upward when the window has no room below it and has
+  // room above (a row near the bottom of a 768 px screen hid its Drop).
+  function placeMenu(m) {
+    var l = m.querySelector(".menu-list");
+    m.removeAttribute("data-up");
+    if (!l) return;
+    var r = l.getBoundingClientRect(), s = m.getBoundingClientRect();
+    if (r.bottom > window.innerHeight && s.top - r.height - 4 >= 0) m.setAttribute("data-up", "");
+  }
   document.addEventListener("toggle", function (e) {
-    if (e.target.matches && e.target.matches("details.menu") && e.target.open) closeMenus(e.target);
+    if (e.target.matches && e.target.matches("details.menu") && e.target.open) { closeMenus(e.target); placeMenu(e.target); }
   }, true);
 
   document.addEventListener("click", function (e) {

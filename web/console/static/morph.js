@@ -10,8 +10,8 @@
   "use strict";
   // The server never sends these attributes: they are the browser's, and
   // a morph must not remove them (the selected row, an open menu, a
-  // timer's escalation).
-  var own = { "aria-current": 1, "open": 1, "data-level": 1 };
+  // timer's escalation, a menu opened upward).
+  var own = { "aria-current": 1, "open": 1, "data-level": 1, "data-up": 1 };
   Idiomorph.defaults.ignoreActiveValue = true;
   Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name, node, how) {
     return !(how === "remove" && own[name]);

@@ -1,0 +1,65 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/callin-radio/callin/ari"
+	"github.com/callin-radio/callin/queue"
+)
+
+// HangupHost hangs up one of the show's host lines, ringing or on air; it
+// leaves the show's lines (MediaState.HostLines) when Asterisk says it
+// ended. Errors: queue.ErrNotFound (no such show or host line);
+// ErrTelephony.
+func (a *App) HangupHost(ctx context.Context, showKey, channel string) error {
+	s, err := a.hostLine(showKey, channel)
+	if err != nil {
+		return err
+	}
+	if err := s.studio().ari.HangupChannel(ctx, channel, ari.HangupNormal); err != nil {
+		if errors.Is(err, ari.ErrNotFound) { // gone already: its ChannelDestroyed is on its way
+			return nil
+		}
+		return telErr("hang up host "+channel, err)
+	}
+	return nil
+}
+
+// MuteHost mutes (or unmutes) a host line's voice into the on-air bridge
+// (direction in, as Mute does for a caller). Errors: queue.ErrNotFound
+// (no such show or host line); ErrTelephony.
+func (a *App) MuteHost(ctx context.Context, showKey, channel string, muted bool) error {
+	s, err := a.hostLine(showKey, channel)
+	if err != nil {
+		return err
+	}
+	n := s.studio()
+	if muted {
+		err = n.ari.MuteChannel(ctx, channel, ari.DirIn)
+	} else {
+		err = n.ari.UnmuteChannel(ctx, channel, ari.DirIn)
+	}
+	if err != nil {
+		return telErr("mute host "+channel, err)
+	}
+	if s.air.hostMuted(channel, muted) {
+		s.studioHold().tell()
+	}
+	return nil
+}
+
+// hostLine returns the show with the host line channel.
+func (a *App) hostLine(showKey, channel string) (*show, error) {
+	s, err := a.show(showKey)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range s.air.hostLines() {
+		if h.Channel == channel {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("broadcast: show %q has no host line %q: %w", showKey, channel, queue.ErrNotFound)
+}

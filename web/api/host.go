@@ -1,0 +1,34 @@
+package api
+
+import (
+	"time"
+
+	"github.com/callin-radio/callin/broadcast"
+)
+
+// HostLine is one of the host's lines, ringing or on air: schema
+// HostLine.
+type HostLine struct {
+	ChannelID string              `json:"channel_id"`
+	Endpoint  string              `json:"endpoint,omitempty" doc:"The phone callin rang (Call host); absent for a host who dialled in."`
+	State     broadcast.HostState `json:"state" doc:"ringing until the host answers, then on_air."`
+	Since     time.Time           `json:"since" doc:"When callin rang the line, or when it went on air."`
+	Muted     bool                `json:"muted" doc:"The host's voice is kept off the air."`
+}
+
+// HostLines are a show's host lines: schema HostLines (also the data of a
+// host event).
+type HostLines struct {
+	HostLines []HostLine `json:"host_lines"`
+}
+
+// HostLineRef names a host line: the body of host/hangup.
+type HostLineRef struct {
+	ChannelID string `json:"channel_id" doc:"The host line's channel_id."`
+}
+
+// HostMute mutes or unmutes a host line: the body of host/mute.
+type HostMute struct {
+	ChannelID string `json:"channel_id" doc:"The host line's channel_id."`
+	Muted     bool   `json:"muted"`
+}

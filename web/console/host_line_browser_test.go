@@ -1,0 +1,66 @@
+package console_test
+
+import (
+	"testing"
+
+	"github.com/callin-radio/callin/queue"
+	"github.com/callin-radio/callin/web/webtest/webenv"
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserHostLine: after Call host the host's line is a card like a
+// caller's: ringing, then on air with its time on air (also in the host
+// view and the API), muted and unmuted, and hung up from the console;
+// then Call host is back (issue 23, point 6: the button only disappeared,
+// nothing said the phone rang or was on air, nothing hung it up).
+func TestBrowserHostLine(t *testing.T) {
+	ctx := browser(t)
+	e := webenv.New(t)
+	e.App.Arrive("c1", "+15550001", "James")
+	if _, err := e.App.Promote(t.Context(), "morning", "c1", queue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	login(t, ctx, e, "producer")
+	card := `[data-testid=onair-list] [data-testid=host-line][data-channel=host-line]`
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("call the host", chromedp.Click("", css(`[data-testid=control-call-host]`)),
+		chromedp.WaitVisible("", css(card+`[data-state=ringing]`)))
+	if !waitTextHas(ctx, card+` [data-testid=host-state]`, "Host · ringing") {
+		t.Errorf("the ringing host line says %q", browserText(t, ctx, card+` [data-testid=host-state]`))
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=control-call-host]").length`)); err != nil || n != 0 {
+		t.Errorf("Call host offered %d times while the host's phone rings (%v), want 0", n, err)
+	}
+
+	e.App.AnswerHost("host-line")
+	step("the host answers", chromedp.WaitVisible("", css(card+`[data-state=on_air] [data-testid=host-timer]`)))
+	if !waitTextHas(ctx, card+` [data-testid=host-state]`, "Host · on air") {
+		t.Errorf("the host line on air says %q", browserText(t, ctx, card+` [data-testid=host-state]`))
+	}
+	step("mute the host", chromedp.Click("", css(card+` [data-testid=host-mute]`)),
+		chromedp.WaitVisible("", css(card+` [data-testid=host-muted]`)),
+		chromedp.WaitVisible("", css(card+` [data-testid=host-unmute]`)))
+	if res, body := e.API(t, "GET", "/api/v1/shows/morning", "producer", ""); res.StatusCode != 200 {
+		t.Errorf("GET show: %d", res.StatusCode)
+	} else if hs, _ := body["host_lines"].([]any); len(hs) != 1 || hs[0].(map[string]any)["state"] != "on_air" || hs[0].(map[string]any)["muted"] != true {
+		t.Errorf("the API's host_lines %v, want the host on air, muted", body["host_lines"])
+	}
+
+	step("the host view shows the line", chromedp.Navigate(e.TS.URL+"/shows/morning/host"),
+		chromedp.WaitVisible("", css(card+`[data-state=on_air] [data-testid=host-muted]`)),
+		chromedp.Navigate(e.TS.URL+"/shows/morning"),
+		chromedp.WaitVisible("", css(card)))
+	step("hang up the host", chromedp.Click("", css(card+` [data-testid=host-hangup]`)),
+		chromedp.WaitVisible("", css(`[data-testid=confirm-dialog]`)),
+		chromedp.Click("", css(`[data-testid=confirm-ok]`)),
+		chromedp.WaitNotPresent("", css(card)),
+		chromedp.WaitVisible("", css(`[data-testid=control-call-host]`)))
+	if snap, _ := e.App.Snapshot("morning"); len(snap.Media.HostLines) != 0 {
+		t.Errorf("host lines %+v after hanging up, want none", snap.Media.HostLines)
+	}
+}
