@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callin-radio/callin/apiclient"
+	"github.com/callin-radio/callin/web/webtest"
 	"github.com/callin-radio/callin/web/webtest/webenv"
 )
 
@@ -158,7 +159,9 @@ func TestStreamResumes(t *testing.T) {
 // reset that carries the newest id, and goes on from it.
 func TestStreamReset(t *testing.T) {
 	e := webenv.New(t)
+	seen := webtest.OpenSSE(t, e.EventsRequest(t, ""))
 	e.App.Ring("c1", "+15550001", "Ann")
+	seen.Next(t, webtest.Named("transition")) // numbered before the reader connects
 	s := client(t, e, "host", nil).Stream(t.Context(), "morning", apiclient.StreamOptions{LastEventID: "1"})
 	defer s.Close()
 	ev := next(t, s)
