@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,22 +21,22 @@ import (
 
 // Defines values for ActorKind.
 const (
-	Caller ActorKind = "caller"
-	System ActorKind = "system"
-	Token  ActorKind = "token"
-	User   ActorKind = "user"
+	ActorKindCaller ActorKind = "caller"
+	ActorKindSystem ActorKind = "system"
+	ActorKindToken  ActorKind = "token"
+	ActorKindUser   ActorKind = "user"
 )
 
 // Valid indicates whether the value is a known member of the ActorKind enum.
 func (e ActorKind) Valid() bool {
 	switch e {
-	case Caller:
+	case ActorKindCaller:
 		return true
-	case System:
+	case ActorKindSystem:
 		return true
-	case Token:
+	case ActorKindToken:
 		return true
-	case User:
+	case ActorKindUser:
 		return true
 	default:
 		return false
@@ -108,66 +109,21 @@ func (e CallState) Valid() bool {
 	}
 }
 
-// Defines values for CallRecordOutcome.
+// Defines values for CallerScope.
 const (
-	CallRecordOutcomeAbandoned CallRecordOutcome = "abandoned"
-	CallRecordOutcomeAired     CallRecordOutcome = "aired"
-	CallRecordOutcomeDropped   CallRecordOutcome = "dropped"
-	CallRecordOutcomeFailed    CallRecordOutcome = "failed"
-	CallRecordOutcomeNodeLost  CallRecordOutcome = "node_lost"
-	CallRecordOutcomeRejected  CallRecordOutcome = "rejected"
-	CallRecordOutcomeUnreached CallRecordOutcome = "unreached"
+	CallerScopeAll      CallerScope = "all"
+	CallerScopeNotOnAir CallerScope = "not_on_air"
+	CallerScopeOnAir    CallerScope = "on_air"
 )
 
-// Valid indicates whether the value is a known member of the CallRecordOutcome enum.
-func (e CallRecordOutcome) Valid() bool {
+// Valid indicates whether the value is a known member of the CallerScope enum.
+func (e CallerScope) Valid() bool {
 	switch e {
-	case CallRecordOutcomeAbandoned:
+	case CallerScopeAll:
 		return true
-	case CallRecordOutcomeAired:
+	case CallerScopeNotOnAir:
 		return true
-	case CallRecordOutcomeDropped:
-		return true
-	case CallRecordOutcomeFailed:
-		return true
-	case CallRecordOutcomeNodeLost:
-		return true
-	case CallRecordOutcomeRejected:
-		return true
-	case CallRecordOutcomeUnreached:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CallRecordState.
-const (
-	CallRecordStateArriving  CallRecordState = "arriving"
-	CallRecordStateCallback  CallRecordState = "callback"
-	CallRecordStateEnded     CallRecordState = "ended"
-	CallRecordStateOnAir     CallRecordState = "on_air"
-	CallRecordStateReady     CallRecordState = "ready"
-	CallRecordStateScreening CallRecordState = "screening"
-	CallRecordStateWaiting   CallRecordState = "waiting"
-)
-
-// Valid indicates whether the value is a known member of the CallRecordState enum.
-func (e CallRecordState) Valid() bool {
-	switch e {
-	case CallRecordStateArriving:
-		return true
-	case CallRecordStateCallback:
-		return true
-	case CallRecordStateEnded:
-		return true
-	case CallRecordStateOnAir:
-		return true
-	case CallRecordStateReady:
-		return true
-	case CallRecordStateScreening:
-		return true
-	case CallRecordStateWaiting:
+	case CallerScopeOnAir:
 		return true
 	default:
 		return false
@@ -176,13 +132,13 @@ func (e CallRecordState) Valid() bool {
 
 // Defines values for ChatFrameEvent.
 const (
-	Chat ChatFrameEvent = "chat"
+	ChatFrameEventChat ChatFrameEvent = "chat"
 )
 
 // Valid indicates whether the value is a known member of the ChatFrameEvent enum.
 func (e ChatFrameEvent) Valid() bool {
 	switch e {
-	case Chat:
+	case ChatFrameEventChat:
 		return true
 	default:
 		return false
@@ -191,13 +147,31 @@ func (e ChatFrameEvent) Valid() bool {
 
 // Defines values for EndFrameEvent.
 const (
-	End EndFrameEvent = "end"
+	EndFrameEventEnd EndFrameEvent = "end"
 )
 
 // Valid indicates whether the value is a known member of the EndFrameEvent enum.
 func (e EndFrameEvent) Valid() bool {
 	switch e {
-	case End:
+	case EndFrameEventEnd:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportFormat.
+const (
+	ExportFormatCsv  ExportFormat = "csv"
+	ExportFormatJson ExportFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ExportFormat enum.
+func (e ExportFormat) Valid() bool {
+	switch e {
+	case ExportFormatCsv:
+		return true
+	case ExportFormatJson:
 		return true
 	default:
 		return false
@@ -206,31 +180,31 @@ func (e EndFrameEvent) Valid() bool {
 
 // Defines values for HostFrameEvent.
 const (
-	Host HostFrameEvent = "host"
+	HostFrameEventHost HostFrameEvent = "host"
 )
 
 // Valid indicates whether the value is a known member of the HostFrameEvent enum.
 func (e HostFrameEvent) Valid() bool {
 	switch e {
-	case Host:
+	case HostFrameEventHost:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for HostLineState.
+// Defines values for HostState.
 const (
-	HostLineStateOnAir   HostLineState = "on_air"
-	HostLineStateRinging HostLineState = "ringing"
+	HostStateOnAir   HostState = "on_air"
+	HostStateRinging HostState = "ringing"
 )
 
-// Valid indicates whether the value is a known member of the HostLineState enum.
-func (e HostLineState) Valid() bool {
+// Valid indicates whether the value is a known member of the HostState enum.
+func (e HostState) Valid() bool {
 	switch e {
-	case HostLineStateOnAir:
+	case HostStateOnAir:
 		return true
-	case HostLineStateRinging:
+	case HostStateRinging:
 		return true
 	default:
 		return false
@@ -239,19 +213,19 @@ func (e HostLineState) Valid() bool {
 
 // Defines values for LineQualityGrade.
 const (
-	Fair LineQualityGrade = "fair"
-	Good LineQualityGrade = "good"
-	Poor LineQualityGrade = "poor"
+	LineQualityGradeFair LineQualityGrade = "fair"
+	LineQualityGradeGood LineQualityGrade = "good"
+	LineQualityGradePoor LineQualityGrade = "poor"
 )
 
 // Valid indicates whether the value is a known member of the LineQualityGrade enum.
 func (e LineQualityGrade) Valid() bool {
 	switch e {
-	case Fair:
+	case LineQualityGradeFair:
 		return true
-	case Good:
+	case LineQualityGradeGood:
 		return true
-	case Poor:
+	case LineQualityGradePoor:
 		return true
 	default:
 		return false
@@ -275,13 +249,13 @@ func (e LinesFrameEvent) Valid() bool {
 
 // Defines values for LoadFrameEvent.
 const (
-	Load LoadFrameEvent = "load"
+	LoadFrameEventLoad LoadFrameEvent = "load"
 )
 
 // Valid indicates whether the value is a known member of the LoadFrameEvent enum.
 func (e LoadFrameEvent) Valid() bool {
 	switch e {
-	case Load:
+	case LoadFrameEventLoad:
 		return true
 	default:
 		return false
@@ -306,126 +280,48 @@ func (e MeKind) Valid() bool {
 	}
 }
 
-// Defines values for MeRole.
-const (
-	RoleAdmin    MeRole = "admin"
-	RoleHost     MeRole = "host"
-	RoleProducer MeRole = "producer"
-	RoleScreener MeRole = "screener"
-)
-
-// Valid indicates whether the value is a known member of the MeRole enum.
-func (e MeRole) Valid() bool {
-	switch e {
-	case RoleAdmin:
-		return true
-	case RoleHost:
-		return true
-	case RoleProducer:
-		return true
-	case RoleScreener:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for NodeEventState.
-const (
-	NodeEventStateConnecting NodeEventState = "connecting"
-	NodeEventStateDown       NodeEventState = "down"
-	NodeEventStateReplaced   NodeEventState = "replaced"
-	NodeEventStateStandby    NodeEventState = "standby"
-	NodeEventStateStopped    NodeEventState = "stopped"
-	NodeEventStateSyncing    NodeEventState = "syncing"
-	NodeEventStateUp         NodeEventState = "up"
-)
-
-// Valid indicates whether the value is a known member of the NodeEventState enum.
-func (e NodeEventState) Valid() bool {
-	switch e {
-	case NodeEventStateConnecting:
-		return true
-	case NodeEventStateDown:
-		return true
-	case NodeEventStateReplaced:
-		return true
-	case NodeEventStateStandby:
-		return true
-	case NodeEventStateStopped:
-		return true
-	case NodeEventStateSyncing:
-		return true
-	case NodeEventStateUp:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for NodeFrameEvent.
 const (
-	Node NodeFrameEvent = "node"
+	NodeFrameEventNode NodeFrameEvent = "node"
 )
 
 // Valid indicates whether the value is a known member of the NodeFrameEvent enum.
 func (e NodeFrameEvent) Valid() bool {
 	switch e {
-	case Node:
+	case NodeFrameEventNode:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for NodeLoadState.
+// Defines values for NodeState.
 const (
-	NodeLoadStateConnecting NodeLoadState = "connecting"
-	NodeLoadStateDown       NodeLoadState = "down"
-	NodeLoadStateReplaced   NodeLoadState = "replaced"
-	NodeLoadStateStandby    NodeLoadState = "standby"
-	NodeLoadStateStopped    NodeLoadState = "stopped"
-	NodeLoadStateSyncing    NodeLoadState = "syncing"
-	NodeLoadStateUp         NodeLoadState = "up"
+	NodeStateConnecting NodeState = "connecting"
+	NodeStateDown       NodeState = "down"
+	NodeStateReplaced   NodeState = "replaced"
+	NodeStateStandby    NodeState = "standby"
+	NodeStateStopped    NodeState = "stopped"
+	NodeStateSyncing    NodeState = "syncing"
+	NodeStateUp         NodeState = "up"
 )
 
-// Valid indicates whether the value is a known member of the NodeLoadState enum.
-func (e NodeLoadState) Valid() bool {
+// Valid indicates whether the value is a known member of the NodeState enum.
+func (e NodeState) Valid() bool {
 	switch e {
-	case NodeLoadStateConnecting:
+	case NodeStateConnecting:
 		return true
-	case NodeLoadStateDown:
+	case NodeStateDown:
 		return true
-	case NodeLoadStateReplaced:
+	case NodeStateReplaced:
 		return true
-	case NodeLoadStateStandby:
+	case NodeStateStandby:
 		return true
-	case NodeLoadStateStopped:
+	case NodeStateStopped:
 		return true
-	case NodeLoadStateSyncing:
+	case NodeStateSyncing:
 		return true
-	case NodeLoadStateUp:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PermittedActionCallers.
-const (
-	CallersAll      PermittedActionCallers = "all"
-	CallersNotOnAir PermittedActionCallers = "not_on_air"
-	CallersOnAir    PermittedActionCallers = "on_air"
-)
-
-// Valid indicates whether the value is a known member of the PermittedActionCallers enum.
-func (e PermittedActionCallers) Valid() bool {
-	switch e {
-	case CallersAll:
-		return true
-	case CallersNotOnAir:
-		return true
-	case CallersOnAir:
+	case NodeStateUp:
 		return true
 	default:
 		return false
@@ -512,34 +408,73 @@ func (e RecordingFrameEvent) Valid() bool {
 
 // Defines values for ResetFrameEvent.
 const (
-	Reset ResetFrameEvent = "reset"
+	ResetFrameEventReset ResetFrameEvent = "reset"
 )
 
 // Valid indicates whether the value is a known member of the ResetFrameEvent enum.
 func (e ResetFrameEvent) Valid() bool {
 	switch e {
-	case Reset:
+	case ResetFrameEventReset:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ScreeningEventState.
+// Defines values for Role.
 const (
-	ScreeningStateAnswered    ScreeningEventState = "answered"
-	ScreeningStateBusy        ScreeningEventState = "busy"
-	ScreeningStateCallerGone  ScreeningEventState = "caller_gone"
-	ScreeningStateFailed      ScreeningEventState = "failed"
-	ScreeningStateNoAnswer    ScreeningEventState = "no_answer"
-	ScreeningStateRefused     ScreeningEventState = "refused"
-	ScreeningStateRinging     ScreeningEventState = "ringing"
-	ScreeningStateUnavailable ScreeningEventState = "unavailable"
-	ScreeningStateUnreachable ScreeningEventState = "unreachable"
+	RoleAdmin    Role = "admin"
+	RoleHost     Role = "host"
+	RoleProducer Role = "producer"
+	RoleScreener Role = "screener"
 )
 
-// Valid indicates whether the value is a known member of the ScreeningEventState enum.
-func (e ScreeningEventState) Valid() bool {
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleHost:
+		return true
+	case RoleProducer:
+		return true
+	case RoleScreener:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScreeningFrameEvent.
+const (
+	ScreeningFrameEventScreening ScreeningFrameEvent = "screening"
+)
+
+// Valid indicates whether the value is a known member of the ScreeningFrameEvent enum.
+func (e ScreeningFrameEvent) Valid() bool {
+	switch e {
+	case ScreeningFrameEventScreening:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScreeningState.
+const (
+	ScreeningStateAnswered    ScreeningState = "answered"
+	ScreeningStateBusy        ScreeningState = "busy"
+	ScreeningStateCallerGone  ScreeningState = "caller_gone"
+	ScreeningStateFailed      ScreeningState = "failed"
+	ScreeningStateNoAnswer    ScreeningState = "no_answer"
+	ScreeningStateRefused     ScreeningState = "refused"
+	ScreeningStateRinging     ScreeningState = "ringing"
+	ScreeningStateUnavailable ScreeningState = "unavailable"
+	ScreeningStateUnreachable ScreeningState = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the ScreeningState enum.
+func (e ScreeningState) Valid() bool {
 	switch e {
 	case ScreeningStateAnswered:
 		return true
@@ -564,21 +499,6 @@ func (e ScreeningEventState) Valid() bool {
 	}
 }
 
-// Defines values for ScreeningFrameEvent.
-const (
-	ScreeningFrameEventScreening ScreeningFrameEvent = "screening"
-)
-
-// Valid indicates whether the value is a known member of the ScreeningFrameEvent enum.
-func (e ScreeningFrameEvent) Valid() bool {
-	switch e {
-	case ScreeningFrameEventScreening:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for SettingsFrameEvent.
 const (
 	SettingsFrameEventSettings SettingsFrameEvent = "settings"
@@ -588,39 +508,6 @@ const (
 func (e SettingsFrameEvent) Valid() bool {
 	switch e {
 	case SettingsFrameEventSettings:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for StudioState.
-const (
-	StudioStateConnecting StudioState = "connecting"
-	StudioStateDown       StudioState = "down"
-	StudioStateReplaced   StudioState = "replaced"
-	StudioStateStandby    StudioState = "standby"
-	StudioStateStopped    StudioState = "stopped"
-	StudioStateSyncing    StudioState = "syncing"
-	StudioStateUp         StudioState = "up"
-)
-
-// Valid indicates whether the value is a known member of the StudioState enum.
-func (e StudioState) Valid() bool {
-	switch e {
-	case StudioStateConnecting:
-		return true
-	case StudioStateDown:
-		return true
-	case StudioStateReplaced:
-		return true
-	case StudioStateStandby:
-		return true
-	case StudioStateStopped:
-		return true
-	case StudioStateSyncing:
-		return true
-	case StudioStateUp:
 		return true
 	default:
 		return false
@@ -768,108 +655,6 @@ func (e TransitionAction) Valid() bool {
 	}
 }
 
-// Defines values for TransitionFrom.
-const (
-	TransitionFromArriving  TransitionFrom = "arriving"
-	TransitionFromCallback  TransitionFrom = "callback"
-	TransitionFromEmpty     TransitionFrom = ""
-	TransitionFromEnded     TransitionFrom = "ended"
-	TransitionFromOnAir     TransitionFrom = "on_air"
-	TransitionFromReady     TransitionFrom = "ready"
-	TransitionFromScreening TransitionFrom = "screening"
-	TransitionFromWaiting   TransitionFrom = "waiting"
-)
-
-// Valid indicates whether the value is a known member of the TransitionFrom enum.
-func (e TransitionFrom) Valid() bool {
-	switch e {
-	case TransitionFromArriving:
-		return true
-	case TransitionFromCallback:
-		return true
-	case TransitionFromEmpty:
-		return true
-	case TransitionFromEnded:
-		return true
-	case TransitionFromOnAir:
-		return true
-	case TransitionFromReady:
-		return true
-	case TransitionFromScreening:
-		return true
-	case TransitionFromWaiting:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for TransitionOutcome.
-const (
-	TransitionOutcomeAbandoned TransitionOutcome = "abandoned"
-	TransitionOutcomeAired     TransitionOutcome = "aired"
-	TransitionOutcomeDropped   TransitionOutcome = "dropped"
-	TransitionOutcomeFailed    TransitionOutcome = "failed"
-	TransitionOutcomeNodeLost  TransitionOutcome = "node_lost"
-	TransitionOutcomeRejected  TransitionOutcome = "rejected"
-	TransitionOutcomeUnreached TransitionOutcome = "unreached"
-)
-
-// Valid indicates whether the value is a known member of the TransitionOutcome enum.
-func (e TransitionOutcome) Valid() bool {
-	switch e {
-	case TransitionOutcomeAbandoned:
-		return true
-	case TransitionOutcomeAired:
-		return true
-	case TransitionOutcomeDropped:
-		return true
-	case TransitionOutcomeFailed:
-		return true
-	case TransitionOutcomeNodeLost:
-		return true
-	case TransitionOutcomeRejected:
-		return true
-	case TransitionOutcomeUnreached:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for TransitionTo.
-const (
-	TransitionToArriving  TransitionTo = "arriving"
-	TransitionToCallback  TransitionTo = "callback"
-	TransitionToEnded     TransitionTo = "ended"
-	TransitionToOnAir     TransitionTo = "on_air"
-	TransitionToReady     TransitionTo = "ready"
-	TransitionToScreening TransitionTo = "screening"
-	TransitionToWaiting   TransitionTo = "waiting"
-)
-
-// Valid indicates whether the value is a known member of the TransitionTo enum.
-func (e TransitionTo) Valid() bool {
-	switch e {
-	case TransitionToArriving:
-		return true
-	case TransitionToCallback:
-		return true
-	case TransitionToEnded:
-		return true
-	case TransitionToOnAir:
-		return true
-	case TransitionToReady:
-		return true
-	case TransitionToScreening:
-		return true
-	case TransitionToWaiting:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for TransitionFrameEvent.
 const (
 	TransitionFrameEventTransition TransitionFrameEvent = "transition"
@@ -885,79 +670,14 @@ func (e TransitionFrameEvent) Valid() bool {
 	}
 }
 
-// Defines values for ListCallersParamsState.
-const (
-	ListCallersParamsStateArriving  ListCallersParamsState = "arriving"
-	ListCallersParamsStateCallback  ListCallersParamsState = "callback"
-	ListCallersParamsStateOnAir     ListCallersParamsState = "on_air"
-	ListCallersParamsStateReady     ListCallersParamsState = "ready"
-	ListCallersParamsStateScreening ListCallersParamsState = "screening"
-	ListCallersParamsStateWaiting   ListCallersParamsState = "waiting"
-)
-
-// Valid indicates whether the value is a known member of the ListCallersParamsState enum.
-func (e ListCallersParamsState) Valid() bool {
-	switch e {
-	case ListCallersParamsStateArriving:
-		return true
-	case ListCallersParamsStateCallback:
-		return true
-	case ListCallersParamsStateOnAir:
-		return true
-	case ListCallersParamsStateReady:
-		return true
-	case ListCallersParamsStateScreening:
-		return true
-	case ListCallersParamsStateWaiting:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListShowCallsParamsFormat.
-const (
-	ListShowCallsParamsFormatCsv  ListShowCallsParamsFormat = "csv"
-	ListShowCallsParamsFormatJson ListShowCallsParamsFormat = "json"
-)
-
-// Valid indicates whether the value is a known member of the ListShowCallsParamsFormat enum.
-func (e ListShowCallsParamsFormat) Valid() bool {
-	switch e {
-	case ListShowCallsParamsFormatCsv:
-		return true
-	case ListShowCallsParamsFormatJson:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListShowTransitionsParamsFormat.
-const (
-	ListShowTransitionsParamsFormatCsv  ListShowTransitionsParamsFormat = "csv"
-	ListShowTransitionsParamsFormatJson ListShowTransitionsParamsFormat = "json"
-)
-
-// Valid indicates whether the value is a known member of the ListShowTransitionsParamsFormat enum.
-func (e ListShowTransitionsParamsFormat) Valid() bool {
-	switch e {
-	case ListShowTransitionsParamsFormatCsv:
-		return true
-	case ListShowTransitionsParamsFormatJson:
-		return true
-	default:
-		return false
-	}
-}
-
 // Actor defines model for Actor.
 type Actor struct {
+	// Kind Who made a change: a console user, an API token, the caller, or callin itself.
 	Kind ActorKind `json:"kind"`
 	Name *string   `json:"name,omitempty"`
 }
 
-// ActorKind defines model for Actor.Kind.
+// ActorKind Who made a change: a console user, an API token, the caller, or callin itself.
 type ActorKind string
 
 // AirCleared What hold all or drop all did.
@@ -1004,7 +724,9 @@ type Call struct {
 	Notes Notes  `json:"notes"`
 
 	// Number Caller ID number, as presented.
-	Number  string       `json:"number"`
+	Number string `json:"number"`
+
+	// Outcome How an ended call ended.
 	Outcome *CallOutcome `json:"outcome,omitempty"`
 
 	// Pending An action under way on it.
@@ -1023,6 +745,8 @@ type Call struct {
 
 	// Since When it entered its state.
 	Since time.Time `json:"since"`
+
+	// State A call's state.
 	State CallState `json:"state"`
 
 	// Top Moved to the top.
@@ -1030,16 +754,16 @@ type Call struct {
 	WasOnAir bool `json:"was_on_air"`
 }
 
-// CallOutcome defines model for Call.Outcome.
-type CallOutcome string
-
-// CallState defines model for Call.State.
-type CallState string
-
 // CallList defines model for CallList.
 type CallList struct {
 	Callers []Call `json:"callers"`
+
+	// EventId The id of the newest event this list shows: stream the events from it (Last-Event-ID) to get every change after the list, none twice. Absent when it cannot be told (a resync with Asterisk under way, the stream resubscribing): list again.
+	EventId *string `json:"event_id,omitempty"`
 }
+
+// CallOutcome How an ended call ended.
+type CallOutcome string
 
 // CallRecord defines model for CallRecord.
 type CallRecord struct {
@@ -1053,18 +777,16 @@ type CallRecord struct {
 	Number     string     `json:"number"`
 
 	// OnAirAt First time on air.
-	OnAirAt *time.Time         `json:"on_air_at,omitempty"`
-	Outcome *CallRecordOutcome `json:"outcome,omitempty"`
-	Reason  *string            `json:"reason,omitempty"`
-	Show    string             `json:"show"`
-	State   CallRecordState    `json:"state"`
+	OnAirAt *time.Time `json:"on_air_at,omitempty"`
+
+	// Outcome How an ended call ended.
+	Outcome *CallOutcome `json:"outcome,omitempty"`
+	Reason  *string      `json:"reason,omitempty"`
+	Show    string       `json:"show"`
+
+	// State A call's state.
+	State CallState `json:"state"`
 }
-
-// CallRecordOutcome defines model for CallRecord.Outcome.
-type CallRecordOutcome string
-
-// CallRecordState defines model for CallRecord.State.
-type CallRecordState string
 
 // CallRecordList defines model for CallRecordList.
 type CallRecordList struct {
@@ -1076,6 +798,9 @@ type CallRecordList struct {
 	// NextCursor Opaque: pass it as ?cursor to read the next page. Absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// CallState A call's state.
+type CallState string
 
 // Callback A call-back entry: the caller hung up to be called back and keeps the place.
 type Callback struct {
@@ -1157,6 +882,9 @@ type CallerNotesView struct {
 	Notes   CallerNotes   `json:"notes"`
 }
 
+// CallerScope On which callers a role may take an action.
+type CallerScope string
+
 // ChatFrame A chat message.
 type ChatFrame struct {
 	Data  Message        `json:"data"`
@@ -1190,10 +918,13 @@ type EndFrame struct {
 // EndFrameEvent defines model for EndFrame.Event.
 type EndFrameEvent string
 
-// Event One frame of the event stream: its id: line, its event: name and its data: JSON.
+// Event One frame of the event stream (each frame of the text/event-stream is one of these): its id: line, its event: name (the discriminator) and its data: JSON.
 type Event struct {
 	union json.RawMessage
 }
+
+// ExportFormat A list's format: JSON (paged) or CSV (every row, streamed).
+type ExportFormat string
 
 // History defines model for History.
 type History struct {
@@ -1238,12 +969,9 @@ type HostLine struct {
 	// Since When callin rang the line, or when it went on air.
 	Since time.Time `json:"since"`
 
-	// State ringing until the host answers, then on_air.
-	State HostLineState `json:"state"`
+	// State Where a host's line is.
+	State HostState `json:"state"`
 }
-
-// HostLineState ringing until the host answers, then on_air.
-type HostLineState string
 
 // HostLineRef defines model for HostLineRef.
 type HostLineRef struct {
@@ -1263,9 +991,14 @@ type HostMute struct {
 	Muted     bool   `json:"muted"`
 }
 
+// HostState Where a host's line is.
+type HostState string
+
 // LineQuality A caller's line as Asterisk last measured it.
 type LineQuality struct {
-	At    time.Time        `json:"at"`
+	At time.Time `json:"at"`
+
+	// Grade A line's quality in a word.
 	Grade LineQualityGrade `json:"grade"`
 
 	// JitterMs Jitter, the worse direction.
@@ -1281,7 +1014,7 @@ type LineQuality struct {
 	RttMs float32 `json:"rtt_ms"`
 }
 
-// LineQualityGrade defines model for LineQuality.Grade.
+// LineQualityGrade A line's quality in a word.
 type LineQualityGrade string
 
 // Lines defines model for Lines.
@@ -1322,19 +1055,20 @@ type LoadFrameEvent string
 // Me defines model for Me.
 type Me struct {
 	CallerActions []PermittedAction `json:"caller_actions"`
-	Kind          MeKind            `json:"kind"`
-	Name          string            `json:"name"`
+
+	// Kind A console user or an API token.
+	Kind MeKind `json:"kind"`
+	Name string `json:"name"`
 
 	// Permissions What the role may do (view, screen, promote, …).
 	Permissions []string `json:"permissions"`
-	Role        MeRole   `json:"role"`
+
+	// Role A user's or token's role.
+	Role Role `json:"role"`
 }
 
-// MeKind defines model for Me.Kind.
+// MeKind A console user or an API token.
 type MeKind string
-
-// MeRole defines model for Me.Role.
-type MeRole string
 
 // Message defines model for Message.
 type Message struct {
@@ -1363,13 +1097,12 @@ type MessageText struct {
 
 // NodeEvent defines model for NodeEvent.
 type NodeEvent struct {
-	Node  string         `json:"node"`
-	Since time.Time      `json:"since"`
-	State NodeEventState `json:"state"`
-}
+	Node  string    `json:"node"`
+	Since time.Time `json:"since"`
 
-// NodeEventState defines model for NodeEvent.State.
-type NodeEventState string
+	// State An Asterisk node's health.
+	State NodeState `json:"state"`
+}
 
 // NodeFrame One of the show's Asterisk nodes changed health.
 type NodeFrame struct {
@@ -1392,16 +1125,18 @@ type NodeLoad struct {
 	Full bool `json:"full"`
 
 	// Held The show's callers held on the node.
-	Held  int           `json:"held"`
-	Node  string        `json:"node"`
-	State NodeLoadState `json:"state"`
+	Held int    `json:"held"`
+	Node string `json:"node"`
+
+	// State An Asterisk node's health.
+	State NodeState `json:"state"`
 
 	// Studio The show's studio node now.
 	Studio bool `json:"studio"`
 }
 
-// NodeLoadState defines model for NodeLoad.State.
-type NodeLoadState string
+// NodeState An Asterisk node's health.
+type NodeState string
 
 // Notes defines model for Notes.
 type Notes struct {
@@ -1414,8 +1149,10 @@ type Notes struct {
 // PermittedAction A caller action the token may take, and on which callers.
 type PermittedAction struct {
 	// Action The action, as transitions name it.
-	Action  string                 `json:"action"`
-	Callers PermittedActionCallers `json:"callers"`
+	Action string `json:"action"`
+
+	// Callers On which callers a role may take an action.
+	Callers CallerScope `json:"callers"`
 
 	// Operation Its operationId.
 	Operation string `json:"operation"`
@@ -1424,11 +1161,9 @@ type PermittedAction struct {
 	Path string `json:"path"`
 }
 
-// PermittedActionCallers defines model for PermittedAction.Callers.
-type PermittedActionCallers string
-
 // Problem RFC 9457 problem details: the body of every error, sent as application/problem+json.
 type Problem struct {
+	// Code A problem's stable code.
 	Code ProblemCode `json:"code"`
 
 	// Detail This occurrence in words for people.
@@ -1453,7 +1188,7 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
-// ProblemCode defines model for Problem.Code.
+// ProblemCode A problem's stable code.
 type ProblemCode string
 
 // Profile defines model for Profile.
@@ -1547,14 +1282,20 @@ type ResetEvent struct {
 	Reason string `json:"reason"`
 }
 
-// ResetFrame Events were lost: read the show again.
+// ResetFrame Events were lost: read the show again. Its id is the newest event's, to resume from once read again.
 type ResetFrame struct {
 	Data  ResetEvent      `json:"data"`
 	Event ResetFrameEvent `json:"event"`
+
+	// Id The event's id, for Last-Event-ID.
+	Id string `json:"id"`
 }
 
 // ResetFrameEvent defines model for ResetFrame.Event.
 type ResetFrameEvent string
+
+// Role A user's or token's role.
+type Role string
 
 // Screen defines model for Screen.
 type Screen struct {
@@ -1585,12 +1326,9 @@ type ScreeningEvent struct {
 	Screener string    `json:"screener"`
 	Started  time.Time `json:"started"`
 
-	// State ringing: the phone rings, the caller keeps the music and their place. answered: caller and screener talk (the screen transition came first). busy, unavailable, no_answer (rang for the ring timeout), unreachable, refused, failed (Asterisk did not do it): the caller is still on hold at their place, as before. caller_gone: the caller hung up while it rang.
-	State ScreeningEventState `json:"state"`
+	// State Where a screener's phone call for a caller is.
+	State ScreeningState `json:"state"`
 }
-
-// ScreeningEventState ringing: the phone rings, the caller keeps the music and their place. answered: caller and screener talk (the screen transition came first). busy, unavailable, no_answer (rang for the ring timeout), unreachable, refused, failed (Asterisk did not do it): the caller is still on hold at their place, as before. caller_gone: the caller hung up while it rang.
-type ScreeningEventState string
 
 // ScreeningFrame A screener's phone rings for a caller, was answered, or did not take the call.
 type ScreeningFrame struct {
@@ -1603,6 +1341,9 @@ type ScreeningFrame struct {
 
 // ScreeningFrameEvent defines model for ScreeningFrame.Event.
 type ScreeningFrameEvent string
+
+// ScreeningState Where a screener's phone call for a caller is.
+type ScreeningState string
 
 // Settings defines model for Settings.
 type Settings struct {
@@ -1698,13 +1439,12 @@ type Stats struct {
 // Studio A show across nodes' studio node and whether it is lost.
 type Studio struct {
 	// Lost The studio node was down too long: nobody can go on air until it comes back or another studio is named (POST studio).
-	Lost  bool        `json:"lost"`
-	Node  string      `json:"node"`
-	State StudioState `json:"state"`
-}
+	Lost bool   `json:"lost"`
+	Node string `json:"node"`
 
-// StudioState defines model for Studio.State.
-type StudioState string
+	// State An Asterisk node's health.
+	State NodeState `json:"state"`
+}
 
 // StudioFrame A show across nodes: its studio node changed health, was lost, or another was named.
 type StudioFrame struct {
@@ -1777,6 +1517,7 @@ type TalkbackStart1 = interface{}
 
 // Transition defines model for Transition.
 type Transition struct {
+	// Action What changed a call.
 	Action TransitionAction `json:"action"`
 	Actor  Actor            `json:"actor"`
 	At     time.Time        `json:"at"`
@@ -1786,32 +1527,27 @@ type Transition struct {
 	Cause     *int   `json:"cause,omitempty"`
 	ChannelId string `json:"channel_id"`
 
-	// From The state before; empty for the arrival.
-	From    TransitionFrom     `json:"from"`
-	Name    *string            `json:"name,omitempty"`
-	Node    string             `json:"node"`
-	Notes   *Notes             `json:"notes,omitempty"`
-	Number  string             `json:"number"`
-	Outcome *TransitionOutcome `json:"outcome,omitempty"`
-	Reason  *string            `json:"reason,omitempty"`
+	// From A call's state.
+	From   *CallState `json:"from,omitempty"`
+	Name   *string    `json:"name,omitempty"`
+	Node   string     `json:"node"`
+	Notes  *Notes     `json:"notes,omitempty"`
+	Number string     `json:"number"`
+
+	// Outcome How an ended call ended.
+	Outcome *CallOutcome `json:"outcome,omitempty"`
+	Reason  *string      `json:"reason,omitempty"`
 
 	// Seq 1 for the arrival, then one more per transition of the call.
-	Seq  int          `json:"seq"`
-	Show string       `json:"show"`
-	To   TransitionTo `json:"to"`
+	Seq  int    `json:"seq"`
+	Show string `json:"show"`
+
+	// To A call's state.
+	To CallState `json:"to"`
 }
 
-// TransitionAction defines model for Transition.Action.
+// TransitionAction What changed a call.
 type TransitionAction string
-
-// TransitionFrom The state before; empty for the arrival.
-type TransitionFrom string
-
-// TransitionOutcome defines model for Transition.Outcome.
-type TransitionOutcome string
-
-// TransitionTo defines model for Transition.To.
-type TransitionTo string
 
 // TransitionFrame A call changed.
 type TransitionFrame struct {
@@ -1918,12 +1654,9 @@ type PutCallerNotesParams struct {
 
 // ListCallersParams defines parameters for ListCallers.
 type ListCallersParams struct {
-	// State Only callers in this state.
-	State *ListCallersParamsState `form:"state,omitempty" json:"state,omitempty"`
+	// State Only callers in this state (none are ended: the list is of live callers).
+	State *CallState `form:"state,omitempty" json:"state,omitempty"`
 }
-
-// ListCallersParamsState defines parameters for ListCallers.
-type ListCallersParamsState string
 
 // CallBackNowParams defines parameters for CallBackNow.
 type CallBackNowParams struct {
@@ -2015,7 +1748,7 @@ type ListShowCallsParams struct {
 	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 
 	// Format json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).
-	Format *ListShowCallsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+	Format *ExportFormat `form:"format,omitempty" json:"format,omitempty"`
 
 	// Limit At most this many items (default 100); 400 outside 1 to 1000.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -2023,9 +1756,6 @@ type ListShowCallsParams struct {
 	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// ListShowCallsParamsFormat defines parameters for ListShowCalls.
-type ListShowCallsParamsFormat string
 
 // ListChatParams defines parameters for ListChat.
 type ListChatParams struct {
@@ -2040,15 +1770,6 @@ type ListChatParams struct {
 type PostChatParams struct {
 	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
-}
-
-// StreamEventsParams defines parameters for StreamEvents.
-type StreamEventsParams struct {
-	// LastEventId Last-Event-ID, for clients that cannot set headers.
-	LastEventId *string `form:"last_event_id,omitempty" json:"last_event_id,omitempty"`
-
-	// LastEventID Resume after this event id; an id no longer kept gets a reset event first.
-	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
 // CallHostParams defines parameters for CallHost.
@@ -2147,7 +1868,7 @@ type ListShowTransitionsParams struct {
 	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 
 	// Format json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).
-	Format *ListShowTransitionsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+	Format *ExportFormat `form:"format,omitempty" json:"format,omitempty"`
 
 	// Limit At most this many items (default 100); 400 outside 1 to 1000.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -2155,9 +1876,6 @@ type ListShowTransitionsParams struct {
 	// Cursor The next_cursor of the page before (opaque); 400 for one this list did not give.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// ListShowTransitionsParamsFormat defines parameters for ListShowTransitions.
-type ListShowTransitionsParamsFormat string
 
 // BlockNumberJSONRequestBody defines body for BlockNumber for application/json ContentType.
 type BlockNumberJSONRequestBody = Block
@@ -2220,6 +1938,10 @@ func (t Event) AsTransitionFrame() (TransitionFrame, error) {
 // FromTransitionFrame overwrites any union data inside the Event as the provided TransitionFrame
 func (t *Event) FromTransitionFrame(v TransitionFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"transition"}`))
 	t.union = b
 	return err
 }
@@ -2227,6 +1949,10 @@ func (t *Event) FromTransitionFrame(v TransitionFrame) error {
 // MergeTransitionFrame performs a merge with any union data inside the Event, using the provided TransitionFrame
 func (t *Event) MergeTransitionFrame(v TransitionFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"transition"}`))
 	if err != nil {
 		return err
 	}
@@ -2246,6 +1972,10 @@ func (t Event) AsLinesFrame() (LinesFrame, error) {
 // FromLinesFrame overwrites any union data inside the Event as the provided LinesFrame
 func (t *Event) FromLinesFrame(v LinesFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"lines"}`))
 	t.union = b
 	return err
 }
@@ -2253,6 +1983,10 @@ func (t *Event) FromLinesFrame(v LinesFrame) error {
 // MergeLinesFrame performs a merge with any union data inside the Event, using the provided LinesFrame
 func (t *Event) MergeLinesFrame(v LinesFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"lines"}`))
 	if err != nil {
 		return err
 	}
@@ -2272,6 +2006,10 @@ func (t Event) AsSettingsFrame() (SettingsFrame, error) {
 // FromSettingsFrame overwrites any union data inside the Event as the provided SettingsFrame
 func (t *Event) FromSettingsFrame(v SettingsFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"settings"}`))
 	t.union = b
 	return err
 }
@@ -2279,6 +2017,10 @@ func (t *Event) FromSettingsFrame(v SettingsFrame) error {
 // MergeSettingsFrame performs a merge with any union data inside the Event, using the provided SettingsFrame
 func (t *Event) MergeSettingsFrame(v SettingsFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"settings"}`))
 	if err != nil {
 		return err
 	}
@@ -2298,6 +2040,10 @@ func (t Event) AsRecordingFrame() (RecordingFrame, error) {
 // FromRecordingFrame overwrites any union data inside the Event as the provided RecordingFrame
 func (t *Event) FromRecordingFrame(v RecordingFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"recording"}`))
 	t.union = b
 	return err
 }
@@ -2305,6 +2051,10 @@ func (t *Event) FromRecordingFrame(v RecordingFrame) error {
 // MergeRecordingFrame performs a merge with any union data inside the Event, using the provided RecordingFrame
 func (t *Event) MergeRecordingFrame(v RecordingFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"recording"}`))
 	if err != nil {
 		return err
 	}
@@ -2324,6 +2074,10 @@ func (t Event) AsTalkbackFrame() (TalkbackFrame, error) {
 // FromTalkbackFrame overwrites any union data inside the Event as the provided TalkbackFrame
 func (t *Event) FromTalkbackFrame(v TalkbackFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"talkback"}`))
 	t.union = b
 	return err
 }
@@ -2331,6 +2085,10 @@ func (t *Event) FromTalkbackFrame(v TalkbackFrame) error {
 // MergeTalkbackFrame performs a merge with any union data inside the Event, using the provided TalkbackFrame
 func (t *Event) MergeTalkbackFrame(v TalkbackFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"talkback"}`))
 	if err != nil {
 		return err
 	}
@@ -2350,6 +2108,10 @@ func (t Event) AsHostFrame() (HostFrame, error) {
 // FromHostFrame overwrites any union data inside the Event as the provided HostFrame
 func (t *Event) FromHostFrame(v HostFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"host"}`))
 	t.union = b
 	return err
 }
@@ -2357,6 +2119,10 @@ func (t *Event) FromHostFrame(v HostFrame) error {
 // MergeHostFrame performs a merge with any union data inside the Event, using the provided HostFrame
 func (t *Event) MergeHostFrame(v HostFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"host"}`))
 	if err != nil {
 		return err
 	}
@@ -2376,6 +2142,10 @@ func (t Event) AsNodeFrame() (NodeFrame, error) {
 // FromNodeFrame overwrites any union data inside the Event as the provided NodeFrame
 func (t *Event) FromNodeFrame(v NodeFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"node"}`))
 	t.union = b
 	return err
 }
@@ -2383,6 +2153,10 @@ func (t *Event) FromNodeFrame(v NodeFrame) error {
 // MergeNodeFrame performs a merge with any union data inside the Event, using the provided NodeFrame
 func (t *Event) MergeNodeFrame(v NodeFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"node"}`))
 	if err != nil {
 		return err
 	}
@@ -2402,6 +2176,10 @@ func (t Event) AsLoadFrame() (LoadFrame, error) {
 // FromLoadFrame overwrites any union data inside the Event as the provided LoadFrame
 func (t *Event) FromLoadFrame(v LoadFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"load"}`))
 	t.union = b
 	return err
 }
@@ -2409,6 +2187,10 @@ func (t *Event) FromLoadFrame(v LoadFrame) error {
 // MergeLoadFrame performs a merge with any union data inside the Event, using the provided LoadFrame
 func (t *Event) MergeLoadFrame(v LoadFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"load"}`))
 	if err != nil {
 		return err
 	}
@@ -2428,6 +2210,10 @@ func (t Event) AsStudioFrame() (StudioFrame, error) {
 // FromStudioFrame overwrites any union data inside the Event as the provided StudioFrame
 func (t *Event) FromStudioFrame(v StudioFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"studio"}`))
 	t.union = b
 	return err
 }
@@ -2435,6 +2221,10 @@ func (t *Event) FromStudioFrame(v StudioFrame) error {
 // MergeStudioFrame performs a merge with any union data inside the Event, using the provided StudioFrame
 func (t *Event) MergeStudioFrame(v StudioFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"studio"}`))
 	if err != nil {
 		return err
 	}
@@ -2454,6 +2244,10 @@ func (t Event) AsScreeningFrame() (ScreeningFrame, error) {
 // FromScreeningFrame overwrites any union data inside the Event as the provided ScreeningFrame
 func (t *Event) FromScreeningFrame(v ScreeningFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"screening"}`))
 	t.union = b
 	return err
 }
@@ -2461,6 +2255,10 @@ func (t *Event) FromScreeningFrame(v ScreeningFrame) error {
 // MergeScreeningFrame performs a merge with any union data inside the Event, using the provided ScreeningFrame
 func (t *Event) MergeScreeningFrame(v ScreeningFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"screening"}`))
 	if err != nil {
 		return err
 	}
@@ -2480,6 +2278,10 @@ func (t Event) AsChatFrame() (ChatFrame, error) {
 // FromChatFrame overwrites any union data inside the Event as the provided ChatFrame
 func (t *Event) FromChatFrame(v ChatFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"chat"}`))
 	t.union = b
 	return err
 }
@@ -2487,6 +2289,10 @@ func (t *Event) FromChatFrame(v ChatFrame) error {
 // MergeChatFrame performs a merge with any union data inside the Event, using the provided ChatFrame
 func (t *Event) MergeChatFrame(v ChatFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"chat"}`))
 	if err != nil {
 		return err
 	}
@@ -2506,6 +2312,10 @@ func (t Event) AsResetFrame() (ResetFrame, error) {
 // FromResetFrame overwrites any union data inside the Event as the provided ResetFrame
 func (t *Event) FromResetFrame(v ResetFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"reset"}`))
 	t.union = b
 	return err
 }
@@ -2513,6 +2323,10 @@ func (t *Event) FromResetFrame(v ResetFrame) error {
 // MergeResetFrame performs a merge with any union data inside the Event, using the provided ResetFrame
 func (t *Event) MergeResetFrame(v ResetFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"reset"}`))
 	if err != nil {
 		return err
 	}
@@ -2532,6 +2346,10 @@ func (t Event) AsEndFrame() (EndFrame, error) {
 // FromEndFrame overwrites any union data inside the Event as the provided EndFrame
 func (t *Event) FromEndFrame(v EndFrame) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"end"}`))
 	t.union = b
 	return err
 }
@@ -2542,10 +2360,59 @@ func (t *Event) MergeEndFrame(v EndFrame) error {
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"end"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t Event) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"event"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t Event) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "chat":
+		return t.AsChatFrame()
+	case "end":
+		return t.AsEndFrame()
+	case "host":
+		return t.AsHostFrame()
+	case "lines":
+		return t.AsLinesFrame()
+	case "load":
+		return t.AsLoadFrame()
+	case "node":
+		return t.AsNodeFrame()
+	case "recording":
+		return t.AsRecordingFrame()
+	case "reset":
+		return t.AsResetFrame()
+	case "screening":
+		return t.AsScreeningFrame()
+	case "settings":
+		return t.AsSettingsFrame()
+	case "studio":
+		return t.AsStudioFrame()
+	case "talkback":
+		return t.AsTalkbackFrame()
+	case "transition":
+		return t.AsTransitionFrame()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t Event) MarshalJSON() ([]byte, error) {
@@ -3053,13 +2920,6 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
 	PostChat(ctx context.Context, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// StreamEvents Stream the show's events (server-sent events)
-	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
-	//
-	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
-	StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CallHost Call the host's phone onto the air
 	//
@@ -3976,23 +3836,6 @@ func (c *Client) PostChatWithBody(ctx context.Context, show ShowKey, params *Pos
 // Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
 func (c *Client) PostChat(ctx context.Context, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostChatRequest(c.Server, show, params, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-// StreamEvents Stream the show's events (server-sent events)
-//
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
-//
-// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
-func (c *Client) StreamEvents(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStreamEventsRequest(c.Server, show, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6188,82 +6031,6 @@ func NewPostChatRequestWithBody(server string, show ShowKey, params *PostChatPar
 	return req, nil
 }
 
-// NewStreamEventsRequest constructs an http.Request for the StreamEvents method
-func NewStreamEventsRequest(server string, show ShowKey, params *StreamEventsParams) (*http.Request, error) {
-	var err error
-
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/shows/%s/events", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	if params != nil {
-		// queryValues collects non-styled parameters (passthrough, JSON)
-		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
-
-		if params.LastEventId != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "last_event_id", *params.LastEventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
-		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-
-	if params != nil {
-
-		if params.LastEventID != nil {
-			var headerParam0 string
-
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Last-Event-ID", headerParam0)
-		}
-
-	}
-
-	return req, nil
-}
-
 // NewCallHostRequest constructs an http.Request for the CallHost method
 func NewCallHostRequest(server string, show ShowKey, params *CallHostParams) (*http.Request, error) {
 	var err error
@@ -7704,15 +7471,6 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /shows/{show}/chat (the `PostChat` operationId).
 	PostChatWithResponse(ctx context.Context, show ShowKey, params *PostChatParams, body PostChatJSONRequestBody, reqEditors ...RequestEditorFn) (*PostChatResponse, error)
-
-	// StreamEventsWithResponse Stream the show's events (server-sent events)
-	//
-	// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
-	StreamEventsWithResponse(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
 
 	// CallHostWithResponse Call the host's phone onto the air
 	//
@@ -13117,175 +12875,6 @@ func (r PostChatResponse) ContentType() string {
 	return ""
 }
 
-// StreamEventsResponse200Headers the declared response headers of an HTTP 200 response for StreamEvents
-type StreamEventsResponse200Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse400Headers the declared response headers of an HTTP 400 response for StreamEvents
-type StreamEventsResponse400Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse401Headers the declared response headers of an HTTP 401 response for StreamEvents
-type StreamEventsResponse401Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse403Headers the declared response headers of an HTTP 403 response for StreamEvents
-type StreamEventsResponse403Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse404Headers the declared response headers of an HTTP 404 response for StreamEvents
-type StreamEventsResponse404Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse413Headers the declared response headers of an HTTP 413 response for StreamEvents
-type StreamEventsResponse413Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse415Headers the declared response headers of an HTTP 415 response for StreamEvents
-type StreamEventsResponse415Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse429Headers the declared response headers of an HTTP 429 response for StreamEvents
-type StreamEventsResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
-}
-
-// StreamEventsResponse500Headers the declared response headers of an HTTP 500 response for StreamEvents
-type StreamEventsResponse500Headers struct {
-	XRequestId *string
-}
-
-// StreamEventsResponse503Headers the declared response headers of an HTTP 503 response for StreamEvents
-type StreamEventsResponse503Headers struct {
-	RetryAfter *int
-	XRequestId *string
-}
-
-type StreamEventsResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *N400
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *N401
-	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *N403
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *N404
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *N413
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *N415
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *N429
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *N500
-	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *N503
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *StreamEventsResponse200Headers
-	// Headers400 the parsed response headers for an HTTP 400 response
-	Headers400 *StreamEventsResponse400Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *StreamEventsResponse401Headers
-	// Headers403 the parsed response headers for an HTTP 403 response
-	Headers403 *StreamEventsResponse403Headers
-	// Headers404 the parsed response headers for an HTTP 404 response
-	Headers404 *StreamEventsResponse404Headers
-	// Headers413 the parsed response headers for an HTTP 413 response
-	Headers413 *StreamEventsResponse413Headers
-	// Headers415 the parsed response headers for an HTTP 415 response
-	Headers415 *StreamEventsResponse415Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *StreamEventsResponse429Headers
-	// Headers500 the parsed response headers for an HTTP 500 response
-	Headers500 *StreamEventsResponse500Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *StreamEventsResponse503Headers
-}
-
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON400() *N400 {
-	return r.ApplicationproblemJSON400
-}
-
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON401() *N401 {
-	return r.ApplicationproblemJSON401
-}
-
-// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON403() *N403 {
-	return r.ApplicationproblemJSON403
-}
-
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON404() *N404 {
-	return r.ApplicationproblemJSON404
-}
-
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON413() *N413 {
-	return r.ApplicationproblemJSON413
-}
-
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON415() *N415 {
-	return r.ApplicationproblemJSON415
-}
-
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON429() *N429 {
-	return r.ApplicationproblemJSON429
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON500() *N500 {
-	return r.ApplicationproblemJSON500
-}
-
-// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r StreamEventsResponse) GetApplicationproblemJSON503() *N503 {
-	return r.ApplicationproblemJSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r StreamEventsResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r StreamEventsResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r StreamEventsResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r StreamEventsResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
 // CallHostResponse200Headers the declared response headers of an HTTP 200 response for CallHost
 type CallHostResponse200Headers struct {
 	IdempotentReplayed *string
@@ -17186,21 +16775,6 @@ func (c *ClientWithResponses) PostChatWithResponse(ctx context.Context, show Sho
 		return nil, err
 	}
 	return ParsePostChatResponse(rsp)
-}
-
-// StreamEventsWithResponse Stream the show's events (server-sent events)
-//
-// A text/event-stream of the show's events, each an `event:` name and one `data:` line of JSON (the Event schema lists them): `transition` (a call changed: arrived, screened, on air, call-back requested, dialled, missed or returned, confirmed, blocked, ended; data Transition), `lines` (opened or closed; LinesEvent), `settings` (any setting changed, lines included; Settings), `recording` (started, stopped or finished; RecordingState), `talkback` (started, reached more or fewer holding bridges, or stopped; TalkbackEvent), `host` (one of the host's lines rings, went on air, was muted or unmuted, or ended; HostLines), `node` (one of the show's Asterisk nodes changed health; NodeEvent), `load` (a show across nodes: the show's callers held on one node, or its state or fullness, changed; NodeLoad), `studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), `screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), `chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed (the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. At most 8 streams per token (429). Who may: Any role.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /shows/{show}/events (the `StreamEvents` operationId).
-func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, show ShowKey, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error) {
-	rsp, err := c.StreamEvents(ctx, show, params, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseStreamEventsResponse(rsp)
 }
 
 // CallHostWithResponse Call the host's phone onto the air
@@ -23419,205 +22993,6 @@ func ParsePostChatResponse(rsp *http.Response) (*PostChatResponse, error) {
 			headers.XRequestId = &value
 		}
 		response.Headers500 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call
-func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &StreamEventsResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest N400
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest N401
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest N403
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest N404
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest N413
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest N415
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON415 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest N429
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest N500
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest N503
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON503 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers StreamEventsResponse200Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers200 = &headers
-	case rsp.StatusCode == 400:
-		var headers StreamEventsResponse400Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers400 = &headers
-	case rsp.StatusCode == 401:
-		var headers StreamEventsResponse401Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers401 = &headers
-	case rsp.StatusCode == 403:
-		var headers StreamEventsResponse403Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers403 = &headers
-	case rsp.StatusCode == 404:
-		var headers StreamEventsResponse404Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers404 = &headers
-	case rsp.StatusCode == 413:
-		var headers StreamEventsResponse413Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers413 = &headers
-	case rsp.StatusCode == 415:
-		var headers StreamEventsResponse415Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers415 = &headers
-	case rsp.StatusCode == 429:
-		var headers StreamEventsResponse429Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 500:
-		var headers StreamEventsResponse500Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers500 = &headers
-	case rsp.StatusCode == 503:
-		var headers StreamEventsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil

@@ -4,6 +4,11 @@
 // web/rest's TestOpenAPIFileCurrent keeps the copy current). Regenerate with
 // go generate ./apiclient; .ci/run fails when client.gen.go is stale.
 //
+// Written by hand beside it: Error and Check (errors.go), a non-2xx answer
+// as a Go error carrying the RFC 9457 problem; and Stream (stream.go), the
+// event stream read as typed events that resumes by itself, which the
+// generated client leaves out (oapi-codegen.yaml).
+//
 // cmd/callin's TestAPIClientEndToEnd drives a whole show through this
 // client: if the document and the service disagree, it does not compile
 // or it fails.

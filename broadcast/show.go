@@ -40,6 +40,7 @@ type show struct {
 	q           *queue.Show
 	calls       map[string]*liveCall // call id -> what is kept beside its queue.Call, while it lives (calls.go)
 	subs        map[*Subscription]bool
+	emitted     uint64             // updates emitted so far: the last one's Update.Seq
 	batch       []queue.Transition // non-nil while a resync collects its transitions
 	sampled     time.Time          // the last line quality sample
 	staleBefore time.Time          // non-zero: a sweep of stale stored calls is owed (see sweepStale)
@@ -151,6 +152,8 @@ func (s *show) publish(ts []queue.Transition) {
 // full is disconnected. Callers hold s.mu.
 func (s *show) emit(u Update) {
 	u.Show = s.key
+	s.emitted++
+	u.Seq = s.emitted
 	if u.At.IsZero() {
 		u.At = s.app.cfg.Now()
 	}

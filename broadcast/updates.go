@@ -41,6 +41,10 @@ type Update struct {
 	Show string     `json:"show"`
 	Kind UpdateKind `json:"kind"`
 	At   time.Time  `json:"at"`
+	// Seq numbers the show's updates from 1 in the order they are
+	// emitted (a subscriber may see gaps: updates before it subscribed,
+	// or lost); Snapshot.Seq says which a snapshot shows.
+	Seq uint64 `json:"seq,omitempty"`
 
 	Transition  queue.Transition   `json:"transition,omitzero"`
 	Transitions []queue.Transition `json:"transitions,omitempty"`
@@ -169,6 +173,12 @@ type Snapshot struct {
 	Nodes []NodeLoad `json:"nodes"`
 	// Studio is the studio node and whether it is up or lost.
 	Studio StudioState `json:"studio"`
+	// Seq is the Seq of the last update emitted before the snapshot: it
+	// shows every update up to Seq and none after (so a list can name the
+	// event it is as of). Resyncing: a resync is collecting transitions it
+	// has not emitted yet, which the snapshot already shows.
+	Seq       uint64 `json:"seq"`
+	Resyncing bool   `json:"resyncing,omitempty"`
 }
 
 // Subscription is a live feed of one show's updates. C is closed when the
@@ -233,7 +243,7 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	snap := Snapshot{
 		Show: s.key, Node: h, At: now, Settings: s.settings(),
 		Lineup: s.q.List(), Stats: s.q.Stats(now), Media: media, Recording: s.air.rec(),
-		Talking: []string{}, Nodes: loads, Studio: studio,
+		Talking: []string{}, Nodes: loads, Studio: studio, Seq: s.emitted, Resyncing: s.batch != nil,
 	}
 	for id, c := range s.calls {
 		if c.talking {

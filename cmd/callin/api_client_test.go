@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,49 +14,6 @@ import (
 	"github.com/callin-radio/callin/web"
 	"github.com/callin-radio/callin/web/auth"
 )
-
-// frame is one event of the stream, decoded through the document's Event
-// schema.
-type frame struct {
-	id, name string
-	event    apiclient.Event
-}
-
-// readFrames parses a text/event-stream into frames until it ends.
-func readFrames(t *testing.T, res *http.Response) <-chan frame {
-	out := make(chan frame, 1024)
-	go func() {
-		defer close(out)
-		sc := bufio.NewScanner(res.Body)
-		var id, name string
-		var data []string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if name != "" {
-					raw := fmt.Sprintf(`{"event":%q,"data":%s`, name, strings.Join(data, "\n"))
-					if id != "" {
-						raw += fmt.Sprintf(`,"id":%q`, id)
-					}
-					var ev apiclient.Event
-					if err := json.Unmarshal([]byte(raw+"}"), &ev); err != nil {
-						t.Errorf("event %s: %v", raw, err)
-					}
-					out <- frame{id: id, name: name, event: ev}
-				}
-				id, name, data = "", "", nil
-			case strings.HasPrefix(line, "id: "):
-				id = line[4:]
-			case strings.HasPrefix(line, "event: "):
-				name = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				data = append(data, line[6:])
-			}
-		}
-	}()
-	return out
-}
 
 // TestAPIClientEndToEnd runs a show through the Go client generated from
 // the OpenAPI document, against the whole service (fake Asterisk, real
@@ -81,40 +36,26 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := apiclient.NewClient(s.base+"/api/v1", bearer)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const show = apiclient.ShowKey("morning")
 
-	// The event stream, opened first: it sees everything that follows.
-	res, err := raw.StreamEvents(ctx, show, nil)
-	if err != nil {
-		t.Fatal(err)
+	// List, then stream from the list's event id (apiclient.Stream, typed
+	// events): the stream sees everything after the list, none of it twice.
+	before, err := c.ListCallersWithResponse(ctx, show, nil)
+	if err := apiclient.Check(before, before.Body, err); err != nil || before.JSON200.EventId == nil {
+		t.Fatalf("list callers: %v %s", err, before.Body)
 	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("events: %d", res.StatusCode)
-	}
-	frames := readFrames(t, res)
-	var lastID string
+	events := c.Stream(ctx, show, apiclient.StreamOptions{LastEventID: *before.JSON200.EventId})
+	defer events.Close()
 	// next waits for the stream's next event of a kind, skipping others.
 	next := func(name string, match func(apiclient.Event) bool) apiclient.Event {
 		t.Helper()
 		for {
-			select {
-			case f, ok := <-frames:
-				if !ok {
-					t.Fatalf("the event stream ended waiting for %s", name)
-				}
-				if f.id != "" {
-					lastID = f.id
-				}
-				if f.name == name && (match == nil || match(f.event)) {
-					return f.event
-				}
-			case <-ctx.Done():
-				t.Fatalf("no %s event", name)
+			ev, err := events.Next()
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", name, err)
+			}
+			if ev.Name == name && (match == nil || match(ev.Frame)) {
+				return ev.Frame
 			}
 		}
 	}
@@ -143,7 +84,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	}
 	ann, bob := apiclient.CallId(ids[0]), apiclient.CallId(ids[1])
 
-	waiting := apiclient.ListCallersParamsStateWaiting
+	waiting := apiclient.CallStateWaiting
 	list, err := c.ListCallersWithResponse(ctx, show, &apiclient.ListCallersParams{State: &waiting})
 	if err != nil || list.JSON200 == nil {
 		t.Fatalf("list callers: %v %v", err, list.Status())
@@ -178,7 +119,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 		t.Fatalf("drop: %v %s", err, body(r))
 	}
 	// She was on air before: the call counts as aired.
-	if tr := transition(ids[0], "drop"); tr.Outcome == nil || *tr.Outcome != apiclient.TransitionOutcomeAired {
+	if tr := transition(ids[0], "drop"); tr.Outcome == nil || *tr.Outcome != apiclient.CallOutcomeAired {
 		t.Fatalf("drop transition: %+v outcome %v", tr, deref(tr.Outcome))
 	}
 
@@ -232,7 +173,7 @@ func TestAPIClientEndToEnd(t *testing.T) {
 	if err != nil || blocked.JSON200 == nil || !blocked.JSON200.Profile.Blocked || *blocked.JSON200.Profile.BlockedReason != "abusive" {
 		t.Fatalf("block: %v %s", err, body(blocked))
 	}
-	if tr := transition(ids[1], "block"); tr.Actor.Kind != apiclient.Token || *tr.Actor.Name != "automation" {
+	if tr := transition(ids[1], "block"); tr.Actor.Kind != apiclient.ActorKindToken || *tr.Actor.Name != "automation" {
 		t.Fatalf("block transition by %+v, want the token", tr.Actor)
 	}
 	if r, err := c.GetCallerWithResponse(ctx, show, bob); err != nil || r.JSON200 == nil || !r.JSON200.Blocked {
@@ -278,26 +219,45 @@ func TestAPIClientEndToEnd(t *testing.T) {
 		t.Fatalf("settings event: %+v %v", f, err)
 	}
 
-	// Resuming after the last event seen gets nothing old; a later event
-	// arrives with the next id.
-	resumed, err := raw.StreamEvents(ctx, show, &apiclient.StreamEventsParams{LastEventID: &lastID})
-	if err != nil {
-		t.Fatal(err)
+	// One PATCH of two settings is one settings event, with both.
+	capacity, warn := 40, 7
+	if r, err := c.UpdateSettingsWithResponse(ctx, show, nil, apiclient.SettingsChange{Capacity: &capacity, OnAirWarningMinutes: &warn}); apiclient.Check(r, r.Body, err) != nil {
+		t.Fatalf("settings: %v %s", err, r.Body)
 	}
-	defer resumed.Body.Close()
-	again := readFrames(t, resumed)
 	text := "back after the news"
 	if r, err := c.PostChatWithResponse(ctx, show, nil, apiclient.MessageText{Text: text}); err != nil || r.JSON200 == nil {
 		t.Fatalf("chat: %v %s", err, body(r))
 	}
-	select {
-	case f := <-again:
-		cf, err := f.event.AsChatFrame()
-		if f.name != "chat" || err != nil || cf.Data.Text != text || cf.Id <= lastID && len(cf.Id) == len(lastID) {
-			t.Fatalf("first event after resuming at %s: %s %+v %v", lastID, f.name, cf, err)
+	var settings []apiclient.SettingsFrame
+	for done := false; !done; {
+		ev, err := events.Next()
+		if err != nil {
+			t.Fatalf("waiting for the chat: %v", err)
 		}
-	case <-ctx.Done():
-		t.Fatal("no event after resuming")
+		switch v, _ := ev.Value(); f := v.(type) {
+		case apiclient.SettingsFrame:
+			settings = append(settings, f)
+		case apiclient.ChatFrame:
+			done = f.Data.Text == text
+		}
+	}
+	if len(settings) != 1 || settings[0].Data.Capacity != 40 || settings[0].Data.OnAirWarningMinutes != 7 {
+		t.Fatalf("one PATCH of two settings sent settings events %+v, want one with both", settings)
+	}
+
+	// Resuming after the last event seen gets nothing old; a later event
+	// arrives with the next id.
+	lastID := events.LastEventID()
+	resumed := c.Stream(ctx, show, apiclient.StreamOptions{LastEventID: lastID})
+	defer resumed.Close()
+	text = "and the weather"
+	if r, err := c.PostChatWithResponse(ctx, show, nil, apiclient.MessageText{Text: text}); err != nil || r.JSON200 == nil {
+		t.Fatalf("chat: %v %s", err, body(r))
+	}
+	if ev, err := resumed.Next(); err != nil {
+		t.Fatalf("no event after resuming: %v", err)
+	} else if cf, err := ev.Frame.AsChatFrame(); ev.Name != "chat" || err != nil || cf.Data.Text != text || cf.Id <= lastID && len(cf.Id) == len(lastID) {
+		t.Fatalf("first event after resuming at %s: %s %+v %v", lastID, ev.Name, cf, err)
 	}
 
 	hist, err := c.GetCallerHistoryWithResponse(ctx, "+12025550101")

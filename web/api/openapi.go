@@ -82,13 +82,13 @@ func statuses(sets ...[]int) []int {
 }
 
 var (
-	stateParam = Param{In: "query", Name: "state", Desc: "Only callers in this state.",
-		Schema: enum("arriving", "waiting", "screening", "ready", "callback", "on_air")}
+	stateParam = Param{In: "query", Name: "state", Desc: "Only callers in this state (none are ended: the list is of live callers).",
+		Schema: ref("CallState")}
 	dayParams = []Param{
 		{In: "query", Name: "day", Desc: "A day in the server's time zone, like 2026-03-01 (default: today). Ignored when from is given.", Schema: map[string]any{"type": "string", "format": "date"}},
 		{In: "query", Name: "from", Desc: "Start of a range of times (at most 31 days): arrivals for calls, changes for transitions.", Schema: dateTime},
 		{In: "query", Name: "to", Desc: "End of the range, exclusive (default: from plus one day).", Schema: dateTime},
-		{In: "query", Name: "format", Desc: "json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).", Schema: enum("json", "csv")},
+		{In: "query", Name: "format", Desc: "json (default) or csv, one row per item with a header line (csv: every item, streamed; limit and cursor do not apply).", Schema: ref("ExportFormat")},
 		pageParams[0], pageParams[1],
 	}
 	// pageParams page a list: next_cursor and has_more in its answer.
@@ -199,7 +199,7 @@ var FixedOps = []Op{
 			{In: "header", Name: "Last-Event-ID", Desc: "Resume after this event id; an id no longer kept gets a reset event first.", Schema: eventID},
 			{In: "query", Name: "last_event_id", Desc: "Last-Event-ID, for clients that cannot set headers.", Schema: eventID},
 		},
-		OK:       content{"text/event-stream": mediaSchema(map[string]any{"type": "array", "items": ref("Event")})},
+		OK:       content{"text/event-stream": mediaSchema(ref("Event"))},
 		Statuses: statuses(stRead, []int{400, 429, 503})},
 
 	{Method: "GET", Path: "/callers", ID: "searchCallers", Tag: "history", Summary: "Search callers by number or name, most recent first", Who: WhoAny,
@@ -243,9 +243,11 @@ const eventsDoc = "A text/event-stream of the show's events, each an `event:` na
 	"`studio` (a show across nodes: its studio node changed health, was lost, or another was named; Studio), " +
 	"`screening` (a screener's phone rings for a caller, was answered, or did not take the call; ScreeningEvent), " +
 	"`chat` (a chat message; Message). Each has an `id:`: reconnect with Last-Event-ID to get what you missed " +
-	"(the last 4096 events are kept). Without ids: `reset` (events were lost or the id is no longer kept: read the " +
-	"show again; ResetEvent) and `end` (the token was revoked: the stream closes; EndEvent). A comment line every 15 s keeps it alive. " +
-	"At most 8 streams per token (429)."
+	"(the last 4096 events are kept). `reset` (events were lost or the id is no longer kept: read the show again; ResetEvent) " +
+	"has the newest event's id, so a client resuming after it (a browser's EventSource does) gets what follows rather than another reset. " +
+	"`end` (the token was revoked: the stream closes; EndEvent) has no id. A comment line every 15 s keeps it alive. " +
+	"At most 8 streams per token (429). To start from a list: GET callers (or on-air) answers the event_id it is as of; stream from it " +
+	"(Last-Event-ID: event_id) and every change after the list arrives, none twice. The Go client's apiclient.Stream reads this stream as typed events and resumes by itself."
 
 // NumberPattern is a phone number as queue.NormalizeNumber takes it: an
 // optional tel: and +, then 1 to 20 digits with spaces, dashes, dots,
@@ -267,24 +269,6 @@ var (
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 
 func enum(values ...string) map[string]any { return map[string]any{"type": "string", "enum": values} }
-
-// namedEnum is an enum whose generated Go constants are named prefix +
-// the value in CamelCase (x-enum-varnames), so that a value another enum
-// has too ("unavailable", an error code) does not rename both.
-func namedEnum(prefix string, values ...string) map[string]any {
-	names := make([]string, len(values))
-	for i, v := range values {
-		var b strings.Builder
-		b.WriteString(prefix)
-		for w := range strings.SplitSeq(v, "_") {
-			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-		}
-		names[i] = b.String()
-	}
-	e := enum(values...)
-	e["x-enum-varnames"] = names
-	return e
-}
 
 func arrayOf(items map[string]any) map[string]any {
 	return map[string]any{"type": "array", "items": items}
@@ -507,11 +491,20 @@ func eventFrames() map[string]any {
 		}
 		return describe(obj(props, req...), desc)
 	}
+	frames := []struct{ name, schema string }{
+		{"transition", "TransitionFrame"}, {"lines", "LinesFrame"}, {"settings", "SettingsFrame"}, {"recording", "RecordingFrame"},
+		{"talkback", "TalkbackFrame"}, {"host", "HostFrame"}, {"node", "NodeFrame"}, {"load", "LoadFrame"}, {"studio", "StudioFrame"},
+		{"screening", "ScreeningFrame"}, {"chat", "ChatFrame"}, {"reset", "ResetFrame"}, {"end", "EndFrame"},
+	}
+	var oneOf []any
+	mapping := map[string]any{}
+	for _, f := range frames {
+		oneOf = append(oneOf, ref(f.schema))
+		mapping[f.name] = "#/components/schemas/" + f.schema
+	}
 	return map[string]any{
-		"Event": describe(map[string]any{"oneOf": []any{
-			ref("TransitionFrame"), ref("LinesFrame"), ref("SettingsFrame"), ref("RecordingFrame"), ref("TalkbackFrame"),
-			ref("HostFrame"), ref("NodeFrame"), ref("LoadFrame"), ref("StudioFrame"), ref("ScreeningFrame"), ref("ChatFrame"), ref("ResetFrame"), ref("EndFrame"),
-		}}, "One frame of the event stream: its id: line, its event: name and its data: JSON."),
+		"Event": describe(map[string]any{"oneOf": oneOf, "discriminator": map[string]any{"propertyName": "event", "mapping": mapping}},
+			"One frame of the event stream (each frame of the text/event-stream is one of these): its id: line, its event: name (the discriminator) and its data: JSON."),
 		"TransitionFrame": event("transition", "Transition", "A call changed.", true),
 		"LinesFrame":      event("lines", "LinesEvent", "The lines opened or closed.", true),
 		"SettingsFrame":   event("settings", "Settings", "A setting changed.", true),
@@ -523,7 +516,7 @@ func eventFrames() map[string]any {
 		"StudioFrame":     event("studio", "Studio", "A show across nodes: its studio node changed health, was lost, or another was named.", true),
 		"ScreeningFrame":  event("screening", "ScreeningEvent", "A screener's phone rings for a caller, was answered, or did not take the call.", true),
 		"ChatFrame":       event("chat", "Message", "A chat message.", true),
-		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again.", false),
+		"ResetFrame":      event("reset", "ResetEvent", "Events were lost: read the show again. Its id is the newest event's, to resume from once read again.", true),
 		"EndFrame":        event("end", "EndEvent", "The token was revoked; the stream closes.", false),
 	}
 }

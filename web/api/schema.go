@@ -102,16 +102,38 @@ var apiSchemas = []apiSchema{
 	schemaOf[EndEvent](""),
 }
 
-// The enums of the domain's named string types.
+// The enums, each one schema that every field of it refers to ($ref), so
+// that a generated client has one type per enum (one CallState, not one
+// per schema that has a state) with constants named after it (issue 22,
+// point 7).
 var (
-	states     = names(queue.States)
+	states    = names(queue.States)
+	enumTypes = map[string]map[string]any{
+		"CallState":   describe(enum(states...), "A call's state."),
+		"CallOutcome": describe(enum(names(queue.Outcomes)...), "How an ended call ended."),
+		"ActorKind":   describe(enum("user", "token", "caller", "system"), "Who made a change: a console user, an API token, the caller, or callin itself."),
+		"HostState":   describe(enum(string(broadcast.HostRinging), string(broadcast.HostOnAir)), "Where a host's line is."),
+		"NodeState":   describe(enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"), "An Asterisk node's health."),
+		"TransitionAction": describe(enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
+			"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
+			"reconcile", "vanish", "node_lost", "air_lost", "block", "unblock", "callback_request", "callback_now", "callback_dial",
+			"callback_miss", "callback_return", "confirm", "cause"), "What changed a call."),
+		"ScreeningState": describe(enum("ringing", "answered", "busy", "unavailable", "no_answer", "unreachable", "refused", "failed", "caller_gone"),
+			"Where a screener's phone call for a caller is."),
+		"ProblemCode":      describe(enum(ProblemCodes()...), "A problem's stable code."),
+		"Role":             describe(enum("admin", "producer", "screener", "host"), "A user's or token's role."),
+		"MeKind":           describe(enum("user", "token"), "A console user or an API token."),
+		"CallerScope":      describe(enum("all", "on_air", "not_on_air"), "On which callers a role may take an action."),
+		"LineQualityGrade": describe(enum("good", "fair", "poor"), "A line's quality in a word."),
+		"ExportFormat":     describe(enum("json", "csv"), "A list's format: JSON (paged) or CSV (every row, streamed)."),
+	}
 	typeSchema = map[reflect.Type]map[string]any{
 		reflect.TypeFor[time.Time]():           dateTime,
-		reflect.TypeFor[queue.State]():         enum(states...),
-		reflect.TypeFor[queue.Outcome]():       enum(names(queue.Outcomes)...),
-		reflect.TypeFor[queue.ActorKind]():     enum("user", "token", "caller", "system"),
-		reflect.TypeFor[broadcast.HostState](): enum(string(broadcast.HostRinging), string(broadcast.HostOnAir)),
-		reflect.TypeFor[broadcast.NodeState](): enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"),
+		reflect.TypeFor[queue.State]():         ref("CallState"),
+		reflect.TypeFor[queue.Outcome]():       ref("CallOutcome"),
+		reflect.TypeFor[queue.ActorKind]():     ref("ActorKind"),
+		reflect.TypeFor[broadcast.HostState](): ref("HostState"),
+		reflect.TypeFor[broadcast.NodeState](): ref("NodeState"),
 	}
 )
 
@@ -119,27 +141,25 @@ var (
 // enums taken from the Go constants that enforce them.
 var fieldKinds = map[string]map[string]any{
 	"text":     text(MaxText),
+	"eventId":  {"type": "string", "pattern": "^[0-9]{1,18}$"},
 	"priority": bounded(0, MaxPriority),
 	"count":    {"type": "integer", "minimum": 0},
 	"capacity": bounded(0, MaxCapacity), "maxOnAir": bounded(0, MaxOnAirLimit),
 	"announceEvery": bounded(0, MaxAnnounceEvery), "warningMinutes": bounded(1, MaxWarningMinutes),
-	"rating":        bounded(0, queue.MaxRating),
-	"notesTopic":    {"type": "string", "maxLength": queue.MaxNotesTopic},
-	"notesText":     {"type": "string", "maxLength": queue.MaxNotesText},
-	"blockReason":   {"type": "string", "minLength": 1, "maxLength": MaxText},
-	"chatText":      {"type": "string", "minLength": 1, "maxLength": MaxChat},
-	"talkbackMedia": {"type": "array", "items": str, "minItems": 1, "maxItems": MaxTalkbackMedia},
-	"endpoint":      {"type": "string", "minLength": 1, "maxLength": MaxText},
-	"fromState":     enum(append([]string{""}, states...)...),
-	"errorCode":     namedEnum("ProblemCode", ProblemCodes()...),
-	"transitionAction": enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
-		"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",
-		"reconcile", "vanish", "node_lost", "air_lost", "block", "unblock", "callback_request", "callback_now", "callback_dial",
-		"callback_miss", "callback_return", "confirm", "cause"),
-	"screeningState": namedEnum("ScreeningState", "ringing", "answered", "busy", "unavailable", "no_answer", "unreachable", "refused", "failed", "caller_gone"),
-	"meKind":         namedEnum("MeKind", "user", "token"),
-	"role":           namedEnum("Role", "admin", "producer", "screener", "host"),
-	"callers":        namedEnum("Callers", "all", "on_air", "not_on_air"),
+	"rating":           bounded(0, queue.MaxRating),
+	"notesTopic":       {"type": "string", "maxLength": queue.MaxNotesTopic},
+	"notesText":        {"type": "string", "maxLength": queue.MaxNotesText},
+	"blockReason":      {"type": "string", "minLength": 1, "maxLength": MaxText},
+	"chatText":         {"type": "string", "minLength": 1, "maxLength": MaxChat},
+	"talkbackMedia":    {"type": "array", "items": str, "minItems": 1, "maxItems": MaxTalkbackMedia},
+	"endpoint":         {"type": "string", "minLength": 1, "maxLength": MaxText},
+	"errorCode":        ref("ProblemCode"),
+	"transitionAction": ref("TransitionAction"),
+	"screeningState":   ref("ScreeningState"),
+	"meKind":           ref("MeKind"),
+	"role":             ref("Role"),
+	"callers":          ref("CallerScope"),
+	"grade":            ref("LineQualityGrade"),
 }
 
 // bounded is a whole number within [lo, hi].
@@ -161,6 +181,9 @@ func reflectSchemas() map[string]any {
 			o = describe(o, s.desc)
 		}
 		out[s.name] = o
+	}
+	for name, e := range enumTypes {
+		out[name] = e
 	}
 	return out
 }

@@ -196,9 +196,11 @@ type Call struct {
 	Seq        int           `json:"seq" doc:"Seq of its latest transition."`
 }
 
-// CallList is schema CallList.
+// CallList is schema CallList. EventID ties it to the event stream
+// (issue 22, point 6): the list shows every event up to it and none after.
 type CallList struct {
 	Callers []Call `json:"callers"`
+	EventID string `json:"event_id,omitempty" api:"eventId" doc:"The id of the newest event this list shows: stream the events from it (Last-Event-ID) to get every change after the list, none twice. Absent when it cannot be told (a resync with Asterisk under way, the stream resubscribing): list again."`
 }
 
 // AirCleared is what clearing the air did: schema AirCleared.
@@ -215,7 +217,7 @@ type LineQuality struct {
 	LossPercent float64   `json:"loss_percent" doc:"Packets lost, the worse direction."`
 	RTTMS       float64   `json:"rtt_ms" doc:"Round trip, when the phone sends RTCP (else 0)."`
 	MES         float64   `json:"mes" doc:"Media experience score, 0-100, when Asterisk gives one."`
-	Grade       string    `json:"grade" enum:"good,fair,poor"`
+	Grade       string    `json:"grade" api:"grade"`
 }
 
 // Screen is screen's body: schema Screen.
@@ -285,7 +287,7 @@ type Transition struct {
 	Seq       int           `json:"seq" doc:"1 for the arrival, then one more per transition of the call."`
 	At        time.Time     `json:"at"`
 	Show      string        `json:"show"`
-	From      queue.State   `json:"from" api:"fromState" doc:"The state before; empty for the arrival."`
+	From      queue.State   `json:"from,omitempty" doc:"The state before; absent for the arrival."`
 	To        queue.State   `json:"to"`
 	Action    string        `json:"action" api:"transitionAction"`
 	Actor     Actor         `json:"actor"`

@@ -81,9 +81,10 @@ func (s *API) callers(r *http.Request) (api.CallList, error) {
 	}
 	state := queue.State(r.URL.Query().Get("state"))
 	switch state {
-	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateCallback, queue.StateOnAir:
+	case "", queue.StateArriving, queue.StateWaiting, queue.StateScreening, queue.StateReady, queue.StateCallback, queue.StateOnAir,
+		queue.StateEnded: // a CallState like the others: the live callers have none
 	default:
-		return api.CallList{}, shared.Invalid("state", "must be one of arriving, waiting, screening, ready, callback, on_air")
+		return api.CallList{}, shared.Invalid("state", "must be a CallState: arriving, waiting, screening, ready, callback, on_air or ended")
 	}
 	var out []queue.Call
 	for _, calls := range lineOrder(snap.Lineup) {
@@ -93,7 +94,9 @@ func (s *API) callers(r *http.Request) (api.CallList, error) {
 			}
 		}
 	}
-	return from.WithQuality(from.Calls(out), snap.Quality), nil
+	list := from.WithQuality(from.Calls(out), snap.Quality)
+	list.EventID = s.eventID(r, snap.Show, snap)
+	return list, nil
 }
 
 func (s *API) apiCallers(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +155,11 @@ func findCall(snap broadcast.Snapshot, id string) (queue.Call, bool) {
 
 func (s *API) apiOnAir(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.apiSnapshot(r)
-	s.reply(w, r, from.Calls(snap.Lineup.OnAir), err)
+	list := from.Calls(snap.Lineup.OnAir)
+	if err == nil {
+		list.EventID = s.eventID(r, snap.Show, snap)
+	}
+	s.reply(w, r, list, err)
 }
 
 // apiAct serves one caller action: callerAct with the action's JSON body.
@@ -317,6 +324,13 @@ func (s *API) changeSettings(r *http.Request) (api.Settings, error) {
 	if err := decodeSettingsPatch(r, &in); err != nil {
 		return api.Settings{}, err
 	}
+	// One PATCH, one settings event, however many settings it changes.
+	ev := s.events[h.Key]
+	ev.holdSettings()
+	defer func() {
+		snap, _ := s.Cfg.Shows.Snapshot(h.Key)
+		ev.releaseSettings(r.Context(), snap.Seq)
+	}()
 	checks := []struct {
 		v       *int
 		field   string

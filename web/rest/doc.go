@@ -22,7 +22,12 @@
 // show's lines, settings, recording, talkback, host, node, load, studio and chat
 // events) and keeps a ring of the last Config.Ring, so a client resumes
 // with Last-Event-ID, or gets an event named "reset" when its id is no
-// longer kept, or when the feed was lost. Its connections follow the SSE
+// longer kept, or when the feed was lost; the reset carries the newest
+// event's id, so a client resuming after it gets what follows. The lists
+// of callers name the event they are as of (asof.go: broadcast numbers its
+// updates, the stream marks the newest event id per update), so "list,
+// then stream from event_id" gets every later change once; a PATCH of
+// settings is one settings event. Its connections follow the SSE
 // loop of package web/stream. A show across nodes lists its nodes and
 // studio, and its stream sends load and studio events; the studio is set
 // with POST /api/v1/shows/{show}/studio (control.Table's set-studio).

@@ -56,6 +56,20 @@ type events struct {
 	first   int64   // the oldest id still in the ring
 	clients stream.Set
 	last    apiFeed
+
+	// The marks tying snapshots to event ids (asof.go): applied is the
+	// Seq of the last update handled, marks the last marks (nmarks in
+	// all), moved is closed when applied moves (nil: nobody waits).
+	applied uint64
+	marks   [marks]mark
+	nmarks  int
+	moved   chan struct{}
+	// sent is the settings last sent (nil: none yet), so that the same
+	// settings are not sent twice; holding counts the PATCHes under way
+	// (holdSettings), owed says a settings event waits for their end.
+	sent    *api.Settings
+	holding int
+	owed    bool
 }
 
 func newEvents(cfg *core.Config, log *slog.Logger, key string, airLimit func() time.Duration) *events {
@@ -76,6 +90,11 @@ func (h *events) Subscribed() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.last = apiFeed{settings: snap.Settings, talkback: talkbackOf(snap.Media), hosts: snap.Media.HostLines}
+	st := from.Settings(snap.Settings, h.airLimit())
+	h.sent = &st
+	if !snap.Resyncing {
+		h.appliedLocked(snap.Seq)
+	}
 }
 
 func talkbackOf(m broadcast.MediaState) api.TalkbackEvent {
@@ -89,6 +108,7 @@ func talkbackOf(m broadcast.MediaState) api.TalkbackEvent {
 func (h *events) Update(u broadcast.Update) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	defer h.appliedLocked(u.Seq)
 	switch u.Kind {
 	case broadcast.UpdateTransition:
 		h.publishLocked("transition", from.Transition(u.Transition))
@@ -140,9 +160,20 @@ func (h *events) Update(u broadcast.Update) {
 }
 
 // publishSettingsLocked sends the show's settings as last known, with
-// the on-air warning; h.mu held.
+// the on-air warning, unless they are the settings last sent, or a PATCH
+// of them is under way (holdSettings: it sends them once done); h.mu
+// held. One change, one settings event (issue 22, point 6).
 func (h *events) publishSettingsLocked() {
-	h.publishLocked("settings", from.Settings(h.last.settings, h.airLimit()))
+	if h.holding > 0 {
+		h.owed = true
+		return
+	}
+	st := from.Settings(h.last.settings, h.airLimit())
+	if h.sent != nil && *h.sent == st {
+		return
+	}
+	h.sent = &st
+	h.publishLocked("settings", st)
 }
 
 // settingsChanged sends the show's settings (the on-air warning changed).
@@ -206,9 +237,12 @@ func (h *events) Lost(why string) {
 }
 
 // resetMsg is the event telling a client to reload its state; h.mu held.
+// It carries the newest event id as its id, so that a client (a browser's
+// EventSource) reconnects from there rather than from the stale id that
+// got it the reset, which would get it another (issue 22, point 6).
 func (h *events) resetMsg(why string) []byte {
 	data, _ := json.Marshal(api.ResetEvent{Reason: why, LastID: h.next - 1})
-	return stream.Encode(0, "reset", data)
+	return stream.Encode(h.next-1, "reset", data)
 }
 
 // attach registers an API client, first queueing the ring's events after

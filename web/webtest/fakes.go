@@ -30,6 +30,9 @@ type App struct {
 	Buf   int
 	Now   time.Time
 	SubCh chan struct{} // a value per Subscribe
+	// Emitted counts the updates sent (each one's Seq), as broadcast
+	// numbers them; a.Mu guards it.
+	Emitted uint64
 
 	// Overrides; nil means the default behaviour.
 	ActFn     func(action, callID string) error
@@ -144,16 +147,30 @@ func (a *App) Snapshot(show string) (broadcast.Snapshot, error) {
 	}
 	a.Mu.Lock()
 	defer a.Mu.Unlock()
-	cfg := a.Q.Config()
 	media := a.Media
 	media.HoldMembers = a.Q.Stats(a.Now).Waiting
 	return broadcast.Snapshot{Show: a.Key, At: a.Now, Node: broadcast.NodeHealth{Node: "n1", State: broadcast.NodeUp},
-		Settings: broadcast.Settings{Title: a.Title, LinesOpen: cfg.LinesOpen, AnnounceEvery: cfg.AnnounceEvery,
-			MaxOnAir: cfg.MaxOnAir, Capacity: cfg.Capacity},
+		Settings: a.settings(), Seq: a.Emitted,
 		Lineup: a.Q.List(), Stats: a.Q.Stats(a.Now), Media: media,
 		Talking: slices.Clone(a.Talking), Recording: a.RecordingState(),
 		Quality: maps.Clone(a.Quality), Screenings: maps.Clone(a.Screenings),
 		Nodes: a.nodes(), Studio: a.studio()}, nil
+}
+
+// settings are the show's settings as broadcast says them; a.Mu held.
+func (a *App) settings() broadcast.Settings {
+	cfg := a.Q.Config()
+	return broadcast.Settings{Title: a.Title, LinesOpen: cfg.LinesOpen, AnnounceEvery: cfg.AnnounceEvery,
+		MaxOnAir: cfg.MaxOnAir, Capacity: cfg.Capacity}
+}
+
+// settingsChanged tells the subscribers of the settings, as broadcast
+// does after every change of them (even to the same value); a.Mu held.
+func (a *App) settingsChanged(err error) error {
+	if err == nil {
+		a.Send(broadcast.Update{Kind: broadcast.UpdateSettings, Settings: a.settings()})
+	}
+	return err
 }
 
 // nodes is the show's nodes' loads; a.Mu held.
@@ -233,6 +250,8 @@ func (a *App) NodeLost(node string) {
 // send sends one update to every subscriber; a.Mu held.
 func (a *App) Send(u broadcast.Update) {
 	u.Show = a.Key
+	a.Emitted++
+	u.Seq = a.Emitted
 	for s := range a.Subs {
 		select {
 		case s.ch <- u:
@@ -534,9 +553,9 @@ func (a *App) SetLinesOpen(_ string, open bool) error {
 		return err
 	}
 	a.Mu.Lock()
+	defer a.Mu.Unlock()
 	a.Q.SetLinesOpen(open)
-	a.Mu.Unlock()
-	return nil
+	return a.settingsChanged(nil)
 }
 func (a *App) SetAnnounceEvery(_ string, d time.Duration) error {
 	if err := a.Control("announce"); err != nil {
@@ -544,7 +563,7 @@ func (a *App) SetAnnounceEvery(_ string, d time.Duration) error {
 	}
 	a.Mu.Lock()
 	defer a.Mu.Unlock()
-	return a.Q.SetAnnounceEvery(d)
+	return a.settingsChanged(a.Q.SetAnnounceEvery(d))
 }
 func (a *App) StartRecording(context.Context, string) (broadcast.RecordingState, error) {
 	a.Mu.Lock()

@@ -25,7 +25,7 @@ func (a *App) SetCapacity(_ string, n int) error {
 	}
 	a.Mu.Lock()
 	defer a.Mu.Unlock()
-	return a.Q.SetCapacity(n)
+	return a.settingsChanged(a.Q.SetCapacity(n))
 }
 
 func (a *App) SetMaxOnAir(_ string, n int) error {
@@ -34,7 +34,7 @@ func (a *App) SetMaxOnAir(_ string, n int) error {
 	}
 	a.Mu.Lock()
 	defer a.Mu.Unlock()
-	return a.Q.SetMaxOnAir(n)
+	return a.settingsChanged(a.Q.SetMaxOnAir(n))
 }
 
 // ShowTransitions of a History has none; tests that want some wrap it
@@ -95,6 +95,8 @@ func (a *App) Update(u broadcast.Update) {
 	a.Mu.Lock()
 	defer a.Mu.Unlock()
 	u.Show = a.Key
+	a.Emitted++
+	u.Seq = a.Emitted
 	for s := range a.Subs {
 		s.ch <- u
 	}
