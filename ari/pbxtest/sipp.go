@@ -56,6 +56,12 @@ type CallerConfig struct {
 	// Times keeps sipp's log of the SIP messages, with their times, for
 	// SIPp.SetupTimes (a few kB a call).
 	Times bool
+	// MediaPort makes quiet callers: they send no RTP (as a phone with
+	// silence suppression and a listener who says nothing), and their SDP
+	// asks Asterisk to send its RTP to 127.0.0.1:MediaPort (an RTPMeter's)
+	// instead of to sipp, which then neither streams nor reads media: a
+	// caller costs the load generator next to nothing while waiting.
+	MediaPort int
 }
 
 // PhoneKind is how a phone answers.
@@ -103,7 +109,8 @@ func (p *PBX) Callers(t testing.TB, cfg CallerConfig) *SIPp {
 	if cfg.Port != 0 {
 		to = cfg.Port
 	}
-	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds(), "Proxy": to != p.SIPPort})
+	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds(), "Proxy": to != p.SIPPort,
+		"MediaPort": cfg.MediaPort})
 	args := []string{"-s", cfg.Number, "-key", "prefix", cfg.Prefix,
 		"-m", strconv.Itoa(cfg.Count), "-l", strconv.Itoa(cfg.Count),
 		"-r", strconv.FormatFloat(cfg.Rate, 'f', 3, 64), "-rp", "1000",
@@ -274,7 +281,7 @@ const sdpAudio = `      v=0
       s=-
       c=IN IP[media_ip_type] [media_ip]
       t=0 0
-      m=audio [rtpstream_audio_port] RTP/AVP 0
+      m=audio {{if .MediaPort}}{{.MediaPort}}{{else}}[rtpstream_audio_port]{{end}} RTP/AVP 0
       a=rtpmap:0 PCMU/8000
       a=ptime:20
       a=sendrecv
@@ -342,11 +349,13 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
 
     ]]>
   </send>
+{{- if not .MediaPort}}
   <nop>
     <action>
       <exec rtp_stream="tone.ulaw,-1,0"/>
     </action>
   </nop>
+{{- end}}
 {{- if .PressOne}}
   <pause milliseconds="300"/>
   <send retrans="500">

@@ -1,0 +1,259 @@
+package pbxtest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RTPMeter receives the RTP Asterisk sends to quiet callers (CallerConfig
+// MediaPort: their SDP names the meter's port instead of sipp's) and counts
+// the packets arriving from each of Asterisk's RTP ports, one a call: what
+// each caller would hear, measured where it arrives, without sipp
+// streaming or reading media. It reads on one OS thread of its own with
+// blocking system calls, so that its CPU time (CPU) can be told apart from
+// the rest of the process's (callin's, in a benchmark); its socket's buffer
+// is 32 MB (SO_RCVBUFFORCE, as root; else the system's maximum), and the
+// kernel's drops on it are read back (Drops) so that a window where the
+// meter itself fell behind shows as such.
+type RTPMeter struct {
+	// Port is the UDP port RTP is sent to (RTCP goes to Port+1 and is
+	// read and dropped).
+	Port int
+
+	fd, rtcp int
+	tid      atomic.Int64 // the reading thread's id
+	stop     atomic.Bool
+	done     chan struct{}
+
+	mu  sync.Mutex
+	src map[int]*rtpSource // by Asterisk's RTP port
+}
+
+type rtpSource struct {
+	packets int
+	last    time.Time
+	maxGap  time.Duration
+}
+
+// RTPCount is what one source (one call) delivered in a window.
+type RTPCount struct {
+	Port    int           // Asterisk's RTP port for the call
+	Packets int           // packets received in the window
+	MaxGap  time.Duration // the longest time between two of them
+}
+
+// NewRTPMeter opens a meter on a free even loopback port (and the RTCP
+// port above it) and closes it at t's cleanup.
+func NewRTPMeter(t testing.TB) *RTPMeter {
+	t.Helper()
+	var m *RTPMeter
+	var err error
+	for range 20 {
+		base, perr := freeUDPBlock(2, 2)
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		if m, err = openRTPMeter(base); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("pbxtest: RTP meter: %v", err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func udpSocket(port int) (int, error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+func openRTPMeter(port int) (*RTPMeter, error) {
+	fd, err := udpSocket(port)
+	if err != nil {
+		return nil, err
+	}
+	rtcp, err := udpSocket(port + 1)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	const buf = 32 << 20
+	if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, buf) != nil {
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, buf)
+	}
+	m := &RTPMeter{Port: port, fd: fd, rtcp: rtcp, done: make(chan struct{}), src: map[int]*rtpSource{}}
+	started := make(chan struct{})
+	go m.read(started)
+	go m.drain()
+	<-started
+	return m, nil
+}
+
+// read counts packets by source port on a thread of its own.
+func (m *RTPMeter) read(started chan<- struct{}) {
+	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+	defer close(m.done)
+	m.tid.Store(int64(syscall.Gettid()))
+	close(started)
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := syscall.Recvfrom(m.fd, buf, 0)
+		if m.stop.Load() {
+			return
+		}
+		if err != nil {
+			if errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			return
+		}
+		sa, ok := from.(*syscall.SockaddrInet4)
+		if !ok || n < 12 {
+			continue
+		}
+		now := time.Now()
+		m.mu.Lock()
+		s := m.src[sa.Port]
+		if s == nil {
+			s = &rtpSource{}
+			m.src[sa.Port] = s
+		}
+		if !s.last.IsZero() {
+			s.maxGap = max(s.maxGap, now.Sub(s.last))
+		}
+		s.packets++
+		s.last = now
+		m.mu.Unlock()
+	}
+}
+
+// drain reads and drops RTCP, so Asterisk's reports meet an open port.
+func (m *RTPMeter) drain() {
+	buf := make([]byte, 2048)
+	for !m.stop.Load() {
+		if _, _, err := syscall.Recvfrom(m.rtcp, buf, 0); err != nil && !errors.Is(err, syscall.EINTR) {
+			return
+		}
+	}
+}
+
+// Reset starts a window: every source's count and longest gap from zero.
+func (m *RTPMeter) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.src {
+		s.packets, s.maxGap = 0, 0
+	}
+}
+
+// Read returns what each source delivered since the last Reset, by port
+// (sources that sent nothing in the window are left out).
+func (m *RTPMeter) Read() []RTPCount {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]RTPCount, 0, len(m.src))
+	for port, s := range m.src {
+		if s.packets > 0 {
+			out = append(out, RTPCount{Port: port, Packets: s.packets, MaxGap: s.maxGap})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
+	return out
+}
+
+// CPU is the CPU time the meter's reading thread has used.
+func (m *RTPMeter) CPU() time.Duration {
+	return ThreadCPU(os.Getpid(), int(m.tid.Load()))
+}
+
+// Drops is the kernel's count of packets dropped on the meter's socket
+// because the meter fell behind (its line of /proc/net/udp).
+func (m *RTPMeter) Drops() int {
+	b, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return -1
+	}
+	local := fmt.Sprintf("0100007F:%04X", m.Port)
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 13 && f[1] == local {
+			d, _ := strconv.Atoi(f[len(f)-1])
+			return d
+		}
+	}
+	return -1
+}
+
+// Close stops the meter and closes its sockets.
+func (m *RTPMeter) Close() {
+	if m.stop.Swap(true) {
+		return
+	}
+	// A datagram to each socket wakes its blocked read, which sees stop.
+	for _, port := range []int{m.Port, m.Port + 1} {
+		if fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0); err == nil {
+			_ = syscall.Sendto(fd, []byte{0}, 0, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}})
+			syscall.Close(fd)
+		}
+	}
+	select {
+	case <-m.done:
+	case <-time.After(5 * time.Second):
+	}
+	syscall.Close(m.fd)
+	syscall.Close(m.rtcp)
+}
+
+// ProcessCPU is a process's user and system CPU time so far
+// (/proc/PID/stat; 0 if it cannot be read).
+func ProcessCPU(pid int) time.Duration { return statCPU(fmt.Sprintf("/proc/%d/stat", pid)) }
+
+// ThreadCPU is one thread's user and system CPU time so far
+// (/proc/PID/task/TID/stat; 0 if it cannot be read).
+func ThreadCPU(pid, tid int) time.Duration {
+	return statCPU(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
+}
+
+// statCPU reads fields 14 and 15 (utime, stime, in ticks of 1/100 s on
+// Linux) of a stat file.
+func statCPU(path string) time.Duration {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	// The command name (field 2) may hold spaces: count from after it.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 > len(s) {
+		return 0
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
