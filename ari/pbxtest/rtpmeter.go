@@ -11,27 +11,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 )
 
-// RTPMeter receives the RTP Asterisk sends to quiet callers (CallerConfig
-// MediaPort: their SDP names the meter's port instead of sipp's) and counts
-// the packets arriving from each of Asterisk's RTP ports, one a call: what
-// each caller would hear, measured where it arrives, without sipp
-// streaming or reading media. It reads on one OS thread of its own with
-// blocking system calls, so that its CPU time (CPU) can be told apart from
-// the rest of the process's (callin's, in a benchmark); its socket's buffer
-// is 32 MB (SO_RCVBUFFORCE, as root; else the system's maximum), and the
-// kernel's drops on it are read back (Drops) so that a window where the
-// meter itself fell behind shows as such.
-type RTPMeter struct {
-	// Port is the UDP port RTP is sent to (RTCP goes to Port+1 and is
-	// read and dropped).
+// rtpReader counts the packets arriving on a UDP port by source port, on
+// one OS thread of its own with blocking system calls; its socket's
+// buffer is 32 MB (SO_RCVBUFFORCE, as root; else the system's maximum).
+// RTCP, on the port above, is read and dropped.
+type rtpReader struct {
 	Port int
 
 	fd, rtcp int
-	tid      atomic.Int64 // the reading thread's id
 	stop     atomic.Bool
 	done     chan struct{}
 
@@ -52,28 +42,6 @@ type RTPCount struct {
 	MaxGap  time.Duration // the longest time between two of them
 }
 
-// NewRTPMeter opens a meter on a free even loopback port (and the RTCP
-// port above it) and closes it at t's cleanup.
-func NewRTPMeter(t testing.TB) *RTPMeter {
-	t.Helper()
-	var m *RTPMeter
-	var err error
-	for range 20 {
-		base, perr := freeUDPBlock(2, 2)
-		if perr != nil {
-			t.Fatal(perr)
-		}
-		if m, err = openRTPMeter(base); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("pbxtest: RTP meter: %v", err)
-	}
-	t.Cleanup(m.Close)
-	return m
-}
-
 func udpSocket(port int) (int, error) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -86,7 +54,7 @@ func udpSocket(port int) (int, error) {
 	return fd, nil
 }
 
-func openRTPMeter(port int) (*RTPMeter, error) {
+func openRTPReader(port int) (*rtpReader, error) {
 	fd, err := udpSocket(port)
 	if err != nil {
 		return nil, err
@@ -100,7 +68,7 @@ func openRTPMeter(port int) (*RTPMeter, error) {
 	if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, buf) != nil {
 		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, buf)
 	}
-	m := &RTPMeter{Port: port, fd: fd, rtcp: rtcp, done: make(chan struct{}), src: map[int]*rtpSource{}}
+	m := &rtpReader{Port: port, fd: fd, rtcp: rtcp, done: make(chan struct{}), src: map[int]*rtpSource{}}
 	started := make(chan struct{})
 	go m.read(started)
 	go m.drain()
@@ -109,10 +77,9 @@ func openRTPMeter(port int) (*RTPMeter, error) {
 }
 
 // read counts packets by source port on a thread of its own.
-func (m *RTPMeter) read(started chan<- struct{}) {
+func (m *rtpReader) read(started chan<- struct{}) {
 	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 	defer close(m.done)
-	m.tid.Store(int64(syscall.Gettid()))
 	close(started)
 	buf := make([]byte, 2048)
 	for {
@@ -147,7 +114,7 @@ func (m *RTPMeter) read(started chan<- struct{}) {
 }
 
 // drain reads and drops RTCP, so Asterisk's reports meet an open port.
-func (m *RTPMeter) drain() {
+func (m *rtpReader) drain() {
 	buf := make([]byte, 2048)
 	for !m.stop.Load() {
 		if _, _, err := syscall.Recvfrom(m.rtcp, buf, 0); err != nil && !errors.Is(err, syscall.EINTR) {
@@ -156,8 +123,8 @@ func (m *RTPMeter) drain() {
 	}
 }
 
-// Reset starts a window: every source's count and longest gap from zero.
-func (m *RTPMeter) Reset() {
+// reset starts a window: every source's count and longest gap from zero.
+func (m *rtpReader) reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range m.src {
@@ -165,9 +132,9 @@ func (m *RTPMeter) Reset() {
 	}
 }
 
-// Read returns what each source delivered since the last Reset, by port
+// read returns what each source delivered since the last reset, by port
 // (sources that sent nothing in the window are left out).
-func (m *RTPMeter) Read() []RTPCount {
+func (m *rtpReader) counts() []RTPCount {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]RTPCount, 0, len(m.src))
@@ -180,19 +147,15 @@ func (m *RTPMeter) Read() []RTPCount {
 	return out
 }
 
-// CPU is the CPU time the meter's reading thread has used.
-func (m *RTPMeter) CPU() time.Duration {
-	return ThreadCPU(os.Getpid(), int(m.tid.Load()))
-}
-
-// Drops is the kernel's count of packets dropped on the meter's socket
-// because the meter fell behind (its line of /proc/net/udp).
-func (m *RTPMeter) Drops() int {
+// udpDrops is the kernel's count of packets dropped on a loopback UDP
+// port's socket because its reader fell behind (its line of
+// /proc/net/udp; -1 if not found).
+func udpDrops(port int) int {
 	b, err := os.ReadFile("/proc/net/udp")
 	if err != nil {
 		return -1
 	}
-	local := fmt.Sprintf("0100007F:%04X", m.Port)
+	local := fmt.Sprintf("0100007F:%04X", port)
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) >= 13 && f[1] == local {
@@ -203,8 +166,8 @@ func (m *RTPMeter) Drops() int {
 	return -1
 }
 
-// Close stops the meter and closes its sockets.
-func (m *RTPMeter) Close() {
+// close stops the reader and closes its sockets.
+func (m *rtpReader) close() {
 	if m.stop.Swap(true) {
 		return
 	}
@@ -226,12 +189,6 @@ func (m *RTPMeter) Close() {
 // ProcessCPU is a process's user and system CPU time so far
 // (/proc/PID/stat; 0 if it cannot be read).
 func ProcessCPU(pid int) time.Duration { return statCPU(fmt.Sprintf("/proc/%d/stat", pid)) }
-
-// ThreadCPU is one thread's user and system CPU time so far
-// (/proc/PID/task/TID/stat; 0 if it cannot be read).
-func ThreadCPU(pid, tid int) time.Duration {
-	return statCPU(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
-}
 
 // statCPU reads fields 14 and 15 (utime, stime, in ticks of 1/100 s on
 // Linux) of a stat file.
