@@ -152,6 +152,9 @@ func (m *RTPMeter) Read() []RTPCount {
 	}
 }
 
+// Pid is the meter's process id.
+func (m *RTPMeter) Pid() int { return m.cmd.Process.Pid }
+
 // CPU is the CPU time the meter's process has used.
 func (m *RTPMeter) CPU() time.Duration { return ProcessCPU(m.cmd.Process.Pid) }
 
