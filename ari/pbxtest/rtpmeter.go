@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // rtpReader counts the packets arriving on a UDP port by source port, on
@@ -33,6 +34,10 @@ type rtpSource struct {
 	packets int
 	last    time.Time
 	maxGap  time.Duration
+	// seq is the last sequence number, extended past its 16-bit wrap;
+	// first is the window's first.
+	seq, first int64
+	seen       bool
 }
 
 // RTPCount is what one source (one call) delivered in a window.
@@ -40,6 +45,9 @@ type RTPCount struct {
 	Port    int           // Asterisk's RTP port for the call
 	Packets int           // packets received in the window
 	MaxGap  time.Duration // the longest time between two of them
+	// Lost is how many packets the sequence numbers of those received
+	// say were sent in between and never arrived (late ones are not lost).
+	Lost int
 }
 
 func udpSocket(port int) (int, error) {
@@ -107,6 +115,16 @@ func (m *rtpReader) read(started chan<- struct{}) {
 		if !s.last.IsZero() {
 			s.maxGap = max(s.maxGap, now.Sub(s.last))
 		}
+		seq := uint16(buf[2])<<8 | uint16(buf[3])
+		switch d := int16(seq - uint16(s.seq)); {
+		case !s.seen:
+			s.seq, s.seen = int64(seq), true
+		case d > 0:
+			s.seq += int64(d)
+		}
+		if s.packets == 0 {
+			s.first = s.seq
+		}
 		s.packets++
 		s.last = now
 		m.mu.Unlock()
@@ -123,8 +141,25 @@ func (m *rtpReader) drain() {
 	}
 }
 
+// caughtUp waits (up to a second) until the reader has taken every packet
+// that has arrived (the socket's queue empty, FIONREAD), so that a window
+// starts and ends with what arrived by then, not with what a late reader
+// had counted: a reader held up for a moment would otherwise short every
+// call's count alike.
+func (m *rtpReader) caughtUp() {
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+		var pending int32
+		_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(m.fd), syscall.TIOCINQ, uintptr(unsafe.Pointer(&pending)))
+		if errno != 0 || pending == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond) // the reader is draining the queue
+	}
+}
+
 // reset starts a window: every source's count and longest gap from zero.
 func (m *rtpReader) reset() {
+	m.caughtUp()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range m.src {
@@ -135,12 +170,13 @@ func (m *rtpReader) reset() {
 // read returns what each source delivered since the last reset, by port
 // (sources that sent nothing in the window are left out).
 func (m *rtpReader) counts() []RTPCount {
+	m.caughtUp()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]RTPCount, 0, len(m.src))
 	for port, s := range m.src {
 		if s.packets > 0 {
-			out = append(out, RTPCount{Port: port, Packets: s.packets, MaxGap: s.maxGap})
+			out = append(out, RTPCount{Port: port, Packets: s.packets, MaxGap: s.maxGap, Lost: max(0, int(s.seq-s.first+1)-s.packets)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })

@@ -45,7 +45,7 @@ func init() {
 }
 
 // serveMeter reads commands ("reset", "read") and answers "ok", or one
-// line per source ("PORT PACKETS MAXGAP-NS") then "end"; it ends when its
+// line per source ("PORT PACKETS MAXGAP-NS LOST") then "end"; it ends when its
 // input does.
 func serveMeter(port string, in io.Reader, out io.Writer) int {
 	p, err := strconv.Atoi(port)
@@ -70,7 +70,7 @@ func serveMeter(port string, in io.Reader, out io.Writer) int {
 			fmt.Fprintln(w, "ok")
 		case "read":
 			for _, c := range r.counts() {
-				fmt.Fprintln(w, c.Port, c.Packets, int64(c.MaxGap))
+				fmt.Fprintln(w, c.Port, c.Packets, int64(c.MaxGap), c.Lost)
 			}
 			fmt.Fprintln(w, "end")
 		}
@@ -139,7 +139,7 @@ func (m *RTPMeter) Read() []RTPCount {
 	var out []RTPCount
 	for {
 		f := strings.Fields(m.line())
-		if len(f) != 3 {
+		if len(f) != 4 {
 			return out
 		}
 		var c RTPCount
@@ -148,6 +148,7 @@ func (m *RTPMeter) Read() []RTPCount {
 		c.Packets, _ = strconv.Atoi(f[1])
 		gap, _ = strconv.ParseInt(f[2], 10, 64)
 		c.MaxGap = time.Duration(gap)
+		c.Lost, _ = strconv.Atoi(f[3])
 		out = append(out, c)
 	}
 }
