@@ -18,16 +18,18 @@ import (
 // together, at least twice what one node held in the same run"). Each
 // Asterisk is pinned to a CPU of its own (node A to CPU 0, node B to
 // CPU 1: pbxtest.Config.CPUs, PinCPUs) and, with the meters, given the
-// first call there (nice PBX_NODES_NICE, default -10) against the rest of
-// a shared machine; callin, sipp and the meters float.
+// first call there (real time, SCHED_FIFO, by default: PBX_NODES_SCHED)
+// against the rest of a shared machine, as a node on a machine of its
+// own; callin, sipp and the meters float.
 // The callers are quiet (pbxtest.CallerConfig.MediaPort): they send no RTP,
 // and the music Asterisk sends each of them arrives at an RTPMeter, counted
 // per call, so that the load generator costs next to nothing while they
 // wait and the nodes' CPU is what fills.
 //
 // A round ramps callers, PBX_NODES_STEP more on every node at a step
-// (default 50; PBX_NODES_RATE a second each, default 25), through the IVR
-// (pressing 1) into the show: first with the show on node A alone, then
+// (default 50; PBX_NODES_RATE a second each, default 25; one sipp a node,
+// its limit of calls up raised at each step: SIPp.SetLimit), through the
+// IVR (pressing 1) into the show: first with the show on node A alone, then
 // with the show spanning A and B (callers dialled to both). After every
 // step, once callin holds them all, the same test for both layouts: over a
 // window of PBX_NODES_WINDOW seconds (default 10) every node must deliver
@@ -64,14 +66,20 @@ func BenchmarkPBXNodesHold(b *testing.B) {
 	}
 }
 
-// nodesNice is the nice value of the benchmark's Asterisks and meters
-// (PBX_NODES_NICE, default -10; "0" leaves them at the machine's default).
-func nodesNice() int {
-	if v := os.Getenv("PBX_NODES_NICE"); v != "" {
-		n, _ := strconv.Atoi(v)
-		return n
+// nodesPriority gives a benchmark's Asterisk or meter the first call on
+// its CPU, as PBX_NODES_SCHED says: "fifo" (the default: real time,
+// SCHED_FIFO 1, as on a machine of its own), "nice" (nice -10) or "none".
+func nodesPriority(b *testing.B, pid int) {
+	var err error
+	switch os.Getenv("PBX_NODES_SCHED") {
+	case "", "fifo":
+		err = pbxtest.Realtime(pid, 1)
+	case "nice":
+		err = pbxtest.Renice(pid, -10)
 	}
-	return -10
+	if err != nil {
+		b.Fatal(err)
+	}
 }
 
 type holdRamp struct {
@@ -106,9 +114,7 @@ func holdNodes(b *testing.B, k int) ([]*pbxtest.PBX, *env) {
 		}
 	}
 	for _, p := range ps {
-		if err := pbxtest.Renice(p.PID(), nodesNice()); err != nil {
-			b.Fatal(err)
-		}
+		nodesPriority(b, p.PID())
 	}
 	sc := showCfg("morning", "A")
 	sc.MOHClass = "callin"
@@ -133,9 +139,7 @@ func rampHold(b *testing.B, k int, cfg holdRamp) holdResult {
 	meters := make([]*pbxtest.RTPMeter, k)
 	for i := range meters {
 		meters[i] = pbxtest.NewRTPMeter(b)
-		if err := pbxtest.Renice(meters[i].Pid(), nodesNice()); err != nil {
-			b.Fatal(err)
-		}
+		nodesPriority(b, meters[i].Pid())
 	}
 	var sipps []*pbxtest.SIPp
 	defer func() {
@@ -157,20 +161,26 @@ func rampHold(b *testing.B, k int, cfg holdRamp) holdResult {
 	res := holdResult{nodes: k, why: fmt.Sprintf("stopped at PBX_NODES_MAX=%d a node", cfg.max)}
 	var arrivalCPU time.Duration
 	for perNode := cfg.step; perNode <= cfg.max; perNode += cfg.step {
-		c0 := callinCPU()
+		c0, t0 := callinCPU(), time.Now()
 		for i, p := range ps {
-			sipps = append(sipps, p.Callers(b, pbxtest.CallerConfig{Number: "5550100", Count: cfg.step, Rate: cfg.rate,
-				PressOne: true, MediaPort: meters[i].Port, Prefix: fmt.Sprintf("1%d%03d", 5+i, perNode/cfg.step)}))
+			if perNode == cfg.step { // one sipp a node, its limit raised at each step
+				sipps = append(sipps, p.Callers(b, pbxtest.CallerConfig{Number: "5550100", Count: cfg.max, Limit: cfg.step, Rate: cfg.rate,
+					PressOne: true, MediaPort: meters[i].Port, Prefix: fmt.Sprintf("1%d", 5+i)}))
+			} else if err := sipps[i].SetLimit(perNode); err != nil {
+				b.Fatal(err)
+			}
 		}
-		if why := waitHeld(e.app, ps, perNode, time.Duration(float64(cfg.step)/cfg.rate*float64(time.Second))+30*time.Second); why != "" {
+		if why := waitHeld(e.app, ps, perNode, time.Duration(float64(cfg.step)/cfg.rate*float64(time.Second))+90*time.Second); why != "" {
 			res.why = why
 			break
 		}
+		admitted := time.Since(t0)
 		arrivalCPU += callinCPU() - c0
 		time.Sleep(2 * time.Second) // the last callers' music settles in
 		row, cpu := holdWindow(ps, meters, perNode, cfg.window, callinCPU)
 		load, _ := os.ReadFile("/proc/loadavg")
-		fmt.Printf("%d node(s), %d callers: %s; load %s\n", k, perNode*k, row.String(), strings.Join(strings.Fields(string(load))[:3], " "))
+		fmt.Printf("%d node(s), %d callers (the last %d admitted in %.1f s): %s; load %s\n", k, perNode*k, cfg.step*k, admitted.Seconds(),
+			row.String(), strings.Join(strings.Fields(string(load))[:3], " "))
 		if row.failed != "" {
 			res.why = fmt.Sprintf("%d callers: %s", perNode*k, row.failed)
 			break

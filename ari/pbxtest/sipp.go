@@ -3,7 +3,9 @@ package pbxtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,10 +21,11 @@ import (
 // SIPp is one sipp process this package started: callers or a phone. Stop
 // ends it by its pid.
 type SIPp struct {
-	Port int // its SIP port
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	Port    int // its SIP port
+	control int // its control port (callers only)
+	dir     string
+	cmd     *exec.Cmd
+	done    chan struct{}
 
 	mu  sync.Mutex
 	err error
@@ -62,6 +65,12 @@ type CallerConfig struct {
 	// instead of to sipp, which then neither streams nor reads media: a
 	// caller costs the load generator next to nothing while waiting.
 	MediaPort int
+	// Limit, when set, keeps at most this many calls up at once (sipp's
+	// -l) of the Count: SIPp.SetLimit raises it while sipp runs, so that
+	// one sipp ramps its callers in steps (an idle sipp costs about 1.5 %
+	// of a core whatever its calls, so a ramp by more processes costs
+	// more).
+	Limit int
 }
 
 // PhoneKind is how a phone answers.
@@ -111,14 +120,43 @@ func (p *PBX) Callers(t testing.TB, cfg CallerConfig) *SIPp {
 	}
 	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds(), "Proxy": to != p.SIPPort,
 		"MediaPort": cfg.MediaPort})
-	args := []string{"-s", cfg.Number, "-key", "prefix", cfg.Prefix,
-		"-m", strconv.Itoa(cfg.Count), "-l", strconv.Itoa(cfg.Count),
+	limit := cfg.Count
+	if cfg.Limit > 0 {
+		limit = cfg.Limit
+	}
+	control, err := freeUDPBlock(1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-s", cfg.Number, "-key", "prefix", cfg.Prefix, "-cp", strconv.Itoa(control),
+		"-m", strconv.Itoa(cfg.Count), "-l", strconv.Itoa(limit),
 		"-r", strconv.FormatFloat(cfg.Rate, 'f', 3, 64), "-rp", "1000",
 		fmt.Sprintf("127.0.0.1:%d", to)}
 	if cfg.Times {
 		args = append(args, "-trace_msg") // SetupTimes
 	}
-	return p.sipp(t, scen, cfg.ToneHz, 0, args)
+	if cfg.MediaPort != 0 {
+		args = append(args, "-timer_resol", "10")
+	}
+	s := p.sipp(t, scen, cfg.ToneHz, 0, args)
+	s.control = control
+	return s
+}
+
+// SetLimit lets sipp keep up to n calls at once (CallerConfig.Limit): it
+// places more at its rate until n are up. It sends the command to sipp's
+// control port (a UDP datagram, "cset limit N").
+func (s *SIPp) SetLimit(n int) error {
+	if s.control == 0 {
+		return errors.New("pbxtest: SetLimit: not a callers' sipp")
+	}
+	c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", s.control))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = fmt.Fprintf(c, "cset limit %d", n)
+	return err
 }
 
 // Phone makes PJSIP/phone<n> (1 to 4) answer as cfg says, until t ends.
