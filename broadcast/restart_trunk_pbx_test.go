@@ -2,7 +2,6 @@ package broadcast_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
@@ -26,19 +25,11 @@ func TestRestartOnAirAcrossTrunkPBX(t *testing.T) {
 	ctx := context.Background()
 	ps := pbxtest.NewCluster(t, 2, pbxtest.Config{})
 	a, b := ps[0], ps[1]
-	a.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
 	var log logBuf
 	e := startCluster(t, ps, &log, nil, slog.LevelInfo)
 	w := e.w("morning")
-	host, err := e.app.JoinHost(ctx, "morning", "PJSIP/phone1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.next("host on air", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && contains(u.Media.Hosts, host) })
-	b.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 1, PressOne: true})
-	tr := w.next("caller joining", func(u broadcast.Update) bool {
-		return u.Kind == broadcast.UpdateTransition && u.Transition.Action == queue.ActionJoin
-	}).Transition
+	hostOnAir(t, e, w, a)
+	tr := joinOne(t, w, b)
 	if c, err := e.app.Promote(ctx, "morning", tr.CallID, producer); err != nil || c.State != queue.StateOnAir {
 		t.Fatalf("promote across the trunk: %+v %v", c, err)
 	}
@@ -88,18 +79,32 @@ func TestRestartOnAirAcrossTrunkPBX(t *testing.T) {
 func strayBridges(t *testing.T, p *pbxtest.PBX) []string {
 	t.Helper()
 	var out []string
-	code, body, err := p.Get(context.Background(), "/bridges")
-	if err != nil || code != 200 {
-		t.Fatalf("GET /bridges: %d %v", code, err)
-	}
-	var all []pbxBridge
-	if err := json.Unmarshal(body, &all); err != nil {
-		t.Fatal(err)
-	}
-	for _, br := range all {
+	for _, br := range allBridges(t, p) {
 		if strings.HasPrefix(br.ID, "callin-morning-x-") {
 			out = append(out, br.ID)
 		}
 	}
 	return out
+}
+
+// joinOne has one SIP caller dial the show on p, pressing 1, and returns
+// their join.
+func joinOne(t *testing.T, w *watcher, p *pbxtest.PBX) queue.Transition {
+	t.Helper()
+	p.Callers(t, pbxtest.CallerConfig{Number: "5550100", Count: 1, PressOne: true})
+	return w.next("caller joining", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateTransition && u.Transition.Action == queue.ActionJoin
+	}).Transition
+}
+
+// hostOnAir puts a host's phone (PJSIP/phone1 on p, answering with
+// pbxtest.PhoneHz) on air.
+func hostOnAir(t *testing.T, e *env, w *watcher, p *pbxtest.PBX) {
+	t.Helper()
+	p.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
+	host, err := e.app.JoinHost(context.Background(), "morning", "PJSIP/phone1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("host on air", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateMedia && contains(u.Media.Hosts, host) })
 }
