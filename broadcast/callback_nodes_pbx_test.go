@@ -44,17 +44,7 @@ func TestCallbackAcrossNodesPBX(t *testing.T) {
 		c.AnnounceTick = 50 * time.Millisecond
 	})
 	w := e.w("morning")
-	// Three callers taken (promoted, then dropped) give the line a rate,
-	// so an estimated wait, so an offer.
-	for range 3 {
-		tr := joinOne(t, w, b)
-		if _, err := e.app.Promote(ctx, "morning", tr.CallID, producer); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.app.Drop(ctx, "morning", tr.CallID, producer, broadcast.DropOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	takeThree(ctx, t, e, w, b)
 	joinOne(t, w, a) // A holds its capacity
 	for deadline := time.Now().Add(10 * time.Second); !e.app.NodeLoads()[0].Full; {
 		if time.Now().After(deadline) {
@@ -62,43 +52,10 @@ func TestCallbackAcrossNodesPBX(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // UpdateLoad says it too; the watcher's buffer is the callers'
 	}
-
-	// The caller on B: a Local channel whose other half this test drives.
-	probe, err := ari.NewClient(ari.Config{URL: b.HTTP, Username: b.User, Password: b.Password, App: "cbtest"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := probe.Connect(ctx, ari.EventOptions{})
-	defer conn.Close()
-	for ev := range conn.Events() {
-		if _, ok := ev.(*ari.Connected); ok {
-			break
-		}
-	}
-	go func() {
-		for range conn.Events() { // drained
-		}
-	}()
-	if _, err := probe.Originate(ctx, ari.OriginateParams{Endpoint: "Local/5550100@test-caller", App: "cbtest", CallerID: "+15550123",
-		ChannelID: "cbt-1", OtherChannelID: "cbt-2", Formats: "ulaw"}); err != nil {
-		t.Fatal(err)
-	}
+	probe := localCaller(ctx, t, b, "+15550123")
 	press := func(digit, action string) queue.Transition {
 		t.Helper()
-		tick := time.NewTicker(700 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case u := <-w.sub.C:
-				if u.Kind == broadcast.UpdateTransition && u.Transition.Action == action && u.Transition.Number == "+15550123" {
-					return u.Transition
-				}
-			case <-tick.C:
-				_ = probe.SendDTMF(ctx, "cbt-1", digit)
-			case <-ctx.Done():
-				t.Fatalf("pressing %s: no %s", digit, action)
-			}
-		}
+		return pressUntil(ctx, t, w, probe, digit, action, "+15550123")
 	}
 	if tr := press("1", queue.ActionJoin); tr.Node != "B" {
 		t.Fatalf("the caller joined on %q, want B", tr.Node)
@@ -141,5 +98,67 @@ func TestCallbackAcrossNodesPBX(t *testing.T) {
 			t.Fatalf("no music on B's holding bridge: %+v", snap.Nodes)
 		}
 		time.Sleep(20 * time.Millisecond) // UpdateLoad says it too; the watcher's buffer is the callers'
+	}
+}
+
+// takeThree has three callers on p promoted and dropped: the line's rate,
+// so an estimated wait, so a call-back offer.
+func takeThree(ctx context.Context, t *testing.T, e *env, w *watcher, p *pbxtest.PBX) {
+	t.Helper()
+	for range 3 {
+		tr := joinOne(t, w, p)
+		if _, err := e.app.Promote(ctx, "morning", tr.CallID, producer); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.app.Drop(ctx, "morning", tr.CallID, producer, broadcast.DropOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// localCaller calls the show (5550100) on p from number through a Local
+// channel whose other half, cbt-1, is in this test's own app: its keys
+// (SendDTMF on cbt-1) reach callin's caller, cbt-2.
+func localCaller(ctx context.Context, t *testing.T, p *pbxtest.PBX, number string) *ari.Client {
+	t.Helper()
+	probe, err := ari.NewClient(ari.Config{URL: p.HTTP, Username: p.User, Password: p.Password, App: "cbtest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := probe.Connect(ctx, ari.EventOptions{})
+	t.Cleanup(func() { conn.Close() })
+	for ev := range conn.Events() {
+		if _, ok := ev.(*ari.Connected); ok {
+			break
+		}
+	}
+	go func() {
+		for range conn.Events() { // drained
+		}
+	}()
+	if _, err := probe.Originate(ctx, ari.OriginateParams{Endpoint: "Local/5550100@test-caller", App: "cbtest", CallerID: number,
+		ChannelID: "cbt-1", OtherChannelID: "cbt-2", Formats: "ulaw"}); err != nil {
+		t.Fatal(err)
+	}
+	return probe
+}
+
+// pressUntil presses digit on the Local caller every 0.7 s until the
+// caller's transition with action comes.
+func pressUntil(ctx context.Context, t *testing.T, w *watcher, probe *ari.Client, digit, action, number string) queue.Transition {
+	t.Helper()
+	tick := time.NewTicker(700 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case u := <-w.sub.C:
+			if u.Kind == broadcast.UpdateTransition && u.Transition.Action == action && u.Transition.Number == number {
+				return u.Transition
+			}
+		case <-tick.C:
+			_ = probe.SendDTMF(ctx, "cbt-1", digit)
+		case <-ctx.Done():
+			t.Fatalf("pressing %s: no %s", digit, action)
+		}
 	}
 }
