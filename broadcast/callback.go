@@ -162,7 +162,8 @@ func (s *show) callBack(ctx context.Context, n *node, d queue.CallbackDue) {
 		return ev.(*ari.ChannelDtmfReceived).Digit == "1"
 	})
 	media := slices.Clone(s.cfg.Media.CallbackReturn)
-	if _, err := n.ari.PlayChannel(ctx, line, newID(), media...); err != nil {
+	prompt := newID()
+	if _, err := n.ari.PlayChannel(ctx, line, prompt, media...); err != nil {
 		n.log.Info("broadcast: call-back prompt failed", "call", d.CallID, "err", err)
 	}
 	wait := s.cfg.CallbackLine.KeyWait
@@ -175,6 +176,12 @@ func (s *show) callBack(ctx context.Context, n *node, d queue.CallbackDue) {
 		s.callbackGone(d.CallID, "no key pressed")
 		return
 	}
+	// The key stops the prompt: on a real Asterisk the move into the
+	// holding bridge waits behind a playback, so the caller who pressed 1
+	// early heard the rest of it (6.7 s) before any music, and the move's
+	// wait for ChannelEnteredBridge could time out
+	// (TestCallbackAcrossNodesPBX).
+	s.stopPlayback(ctx, n, d.CallID, prompt)
 	s.mu.Lock()
 	_, ts, err := s.q.CallbackReturned(s.app.cfg.Now(), d.CallID, line, n.name)
 	if err == nil {

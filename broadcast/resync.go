@@ -115,6 +115,7 @@ func (s *show) resync(ctx context.Context, n *node, gen uint64, byID map[string]
 	s.mu.Unlock()
 
 	s.carryOut(ctx, n, plan, chans, inBridge, claimed)
+	s.destroyStrayTrunkBridges(ctx, n, byID)
 	if stored != nil {
 		s.mu.Lock()
 		s.staleBefore, s.sweeps = time.Time{}, 0
@@ -136,7 +137,8 @@ func (s *show) listedCaller(n *node, ch ari.Channel, bridge string, stored map[s
 	ref := n.lookup(ch.ID)
 	args := strings.Split(ch.Dialplan.AppData, ",")[1:]
 	place := s.place(n, bridge)
-	mine := place != "" || (ref != nil && ref.show == s) || (ref == nil && bridge == "" && len(args) > 0 && args[0] == s.key)
+	mine := place != "" || (ref != nil && ref.show == s) || (ref == nil && bridge == "" && len(args) > 0 && args[0] == s.key) ||
+		s.strayTrunkCaller(bridge, args)
 	switch {
 	case !mine || (ref != nil && ref.show != s):
 		return c, false, false
@@ -207,6 +209,9 @@ func (s *show) place(n *node, bridge string) queue.Place {
 	case s.holdOn(n).isHold(bridge):
 		return queue.PlaceHold
 	case strings.HasPrefix(bridge, s.trunkBridge("")):
+		if !s.knownTrunkBridge(bridge) {
+			return "" // a stray: back to hold (strayTrunkCaller)
+		}
 		return queue.PlaceAir // on air across the trunk (trunk.go)
 	case n != s.studio():
 		return ""

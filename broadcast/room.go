@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -16,9 +17,21 @@ import (
 // at least 1, at most capacity-1: full at 100 until 89, at 3 until 1, at
 // 1 until 0), so that a caller
 // coming and going at the brim does not flip them each time. The capacity is the node's, not a share per show:
-// what fills a node is its callers, whichever show they called. Callers
-// still in the IVR are not held yet, so a node may take the few that
-// were already past its room check (the real-PBX test saw at most one).
+// what fills a node is its callers, whichever show they called.
+//
+// Callers still in the IVR are not held yet, and a burst of them passes
+// a room check that only counts the held. So callin also sets the global
+// CALLIN_CAPACITY (CapacityVar) to the node's capacity, and the dialplan
+// counts, itself, every caller it let in and who has not hung up (IVR,
+// on the way into Stasis, held, on air: GROUP(callin)=caller, counted by
+// GROUP_COUNT(caller@callin)), refusing the next with 503 once they are
+// as many as the capacity: a node never takes more than its capacity,
+// however fast they come (TestRoomIVRPBX on a real Asterisk; two callers
+// checked in the same microseconds could still both pass). That count is
+// Asterisk's and has no hysteresis; the CALLIN_FULL_<show> variables keep
+// theirs, which tell the front that a node is full before its callers
+// are refused.
+//
 // CALLIN_FULL=1 (drain the node) is the operator's; callin never sets
 // it. Asterisk loses globals when it restarts, so after every resync the
 // node's variables are all sent again, set or cleared. A node standing
@@ -122,15 +135,20 @@ func (n *node) roomLoop(ctx context.Context) {
 	}
 }
 
-// setFull sets (or clears) CALLIN_FULL_<show> for every show of the node.
+// setFull sets (or clears) CALLIN_FULL_<show> for every show of the node,
+// and sets CALLIN_CAPACITY.
 func (n *node) setFull(ctx context.Context, full bool) error {
 	v := ""
 	if full {
 		v = "1"
 	}
+	vars := [][2]string{{CapacityVar, strconv.Itoa(n.cfg.Capacity)}}
 	for _, s := range n.shows {
+		vars = append(vars, [2]string{FullVar(s.key), v})
+	}
+	for _, kv := range vars {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := n.ari.SetGlobalVar(rctx, FullVar(s.key), v)
+		err := n.ari.SetGlobalVar(rctx, kv[0], kv[1])
 		cancel()
 		if err != nil {
 			return err
@@ -138,6 +156,11 @@ func (n *node) setFull(ctx context.Context, full bool) error {
 	}
 	return nil
 }
+
+// CapacityVar is the Asterisk global variable holding the node's capacity
+// (NodeConfig.Capacity), against which dialplan/extensions.conf's
+// [callin-ivr] counts the callers it let in and who are still there.
+const CapacityVar = "CALLIN_CAPACITY"
 
 // FullVar is the Asterisk global variable that marks a node full for a
 // show: CALLIN_FULL_<show>, read by dialplan/extensions.conf's

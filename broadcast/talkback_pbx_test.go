@@ -67,16 +67,8 @@ type pbxBridge struct {
 // pool's first first.
 func holdBridges(t *testing.T, p *pbxtest.PBX, show string) []pbxBridge {
 	t.Helper()
-	code, body, err := p.Get(context.Background(), "/bridges")
-	if err != nil || code != 200 {
-		t.Fatalf("GET /bridges: %d %v", code, err)
-	}
-	var all []pbxBridge
-	if err := json.Unmarshal(body, &all); err != nil {
-		t.Fatal(err)
-	}
 	var out []pbxBridge
-	for _, b := range all {
+	for _, b := range allBridges(t, p) {
 		if strings.HasPrefix(b.ID, holdID(show)) {
 			out = append(out, b)
 		}
@@ -85,6 +77,20 @@ func holdBridges(t *testing.T, p *pbxtest.PBX, show string) []pbxBridge {
 		return len(out[i].ID) < len(out[j].ID) || len(out[i].ID) == len(out[j].ID) && out[i].ID < out[j].ID
 	})
 	return out
+}
+
+// allBridges lists the bridges on the real Asterisk.
+func allBridges(t *testing.T, p *pbxtest.PBX) []pbxBridge {
+	t.Helper()
+	code, body, err := p.Get(context.Background(), "/bridges")
+	if err != nil || code != 200 {
+		t.Fatalf("GET /bridges: %d %v", code, err)
+	}
+	var all []pbxBridge
+	if err := json.Unmarshal(body, &all); err != nil {
+		t.Fatal(err)
+	}
+	return all
 }
 
 // aCaller is one caller's channel in the bridge.

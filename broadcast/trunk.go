@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callin-radio/callin/ari"
@@ -74,6 +75,43 @@ func trunkToken() string {
 // was gone: the next promote's create found it, 409, and its addChannel
 // then 404, BenchmarkPBXTrunkPromote).
 func (s *show) trunkBridge(token string) string { return "callin-" + s.key + "-x-" + token }
+
+// knownTrunkBridge says whether bridge is the trunk bridge of one of the
+// show's trunk calls this process knows.
+func (s *show) knownTrunkBridge(bridge string) bool {
+	s.app.trunkMu.Lock()
+	defer s.app.trunkMu.Unlock()
+	tc := s.app.trunk.byToken[strings.TrimPrefix(bridge, s.trunkBridge(""))]
+	return tc != nil && tc.s == s && tc.bridge == bridge
+}
+
+// strayTrunkCaller says whether a channel listed by a resync is a caller
+// of the show found in a trunk bridge this process does not know: callin
+// restarted while the caller was on air (or screening) across the trunk.
+// Its legs are hung up as strays (hangupStrayTrunks), so the caller, alone
+// in that bridge, is readmitted in no place and put back on hold on their
+// node with its music (place, PlanResync's ToHold), and the bridge is
+// removed (destroyStrayTrunkBridges): back on hold, never left in a silent
+// bridge nor dropped (TestRestartOnAirAcrossTrunkPBX, two real
+// Asterisks). Staying on air would need the legs re-paired; not done.
+func (s *show) strayTrunkCaller(bridge string, args []string) bool {
+	return strings.HasPrefix(bridge, s.trunkBridge("")) && !s.knownTrunkBridge(bridge) &&
+		len(args) == 1 && args[0] == s.key
+}
+
+// destroyStrayTrunkBridges removes the show's trunk bridges on n that
+// this process does not know (a resync after a restart, once their
+// callers were put back on hold).
+func (s *show) destroyStrayTrunkBridges(ctx context.Context, n *node, byID map[string]ari.Bridge) {
+	for id := range byID {
+		if !strings.HasPrefix(id, s.trunkBridge("")) || s.knownTrunkBridge(id) {
+			continue
+		}
+		if err := n.ari.DestroyBridge(ctx, id); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			n.log.Warn("broadcast: removing a stray trunk bridge failed", "bridge", id, "err", err)
+		}
+	}
+}
 
 // addTrunk registers a trunk call; ErrConflict when the call has one.
 func (a *App) addTrunk(tc *trunkCall) error {

@@ -16,7 +16,7 @@ import (
 // startCluster runs an App against a cluster of real Asterisks: show
 // "morning" (5550100) with its studio on the first node and callers
 // taken on every node.
-func startCluster(t testing.TB, ps []*pbxtest.PBX, log *logBuf, change func(*broadcast.ShowConfig), level slog.Level) *env {
+func startCluster(t testing.TB, ps []*pbxtest.PBX, log *logBuf, change func(*broadcast.ShowConfig), level slog.Level, more ...func(*broadcast.Config)) *env {
 	t.Helper()
 	sc := showCfg("morning", ps[0].Node)
 	sc.MOHClass = "callin"
@@ -28,10 +28,14 @@ func startCluster(t testing.TB, ps []*pbxtest.PBX, log *logBuf, change func(*bro
 	if change != nil {
 		change(&sc)
 	}
-	e := start(t, nil, broadcast.Config{
+	cfg := broadcast.Config{
 		Nodes: nodes, Shows: []broadcast.ShowConfig{sc}, NodeLostAfter: 2 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: level})),
-	})
+	}
+	for _, f := range more {
+		f(&cfg)
+	}
+	e := start(t, nil, cfg)
 	w := e.w("morning")
 	for up := map[string]bool{}; len(up) < len(ps); {
 		up[w.next("nodes up", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.OK() }).Node.Node] = true

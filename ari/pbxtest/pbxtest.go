@@ -64,6 +64,11 @@ type Config struct {
 	// Trunk is written to etc/test/pjsip-trunk.conf: the SIP trunks to
 	// other nodes (NewCluster fills it).
 	Trunk string
+	// CPUs confines the Asterisk (every thread) to these CPUs, in
+	// taskset's list form ("0", "1", "0-1"); empty: anywhere. Kept across
+	// Restart. PBX.PinCPUs changes it while it runs (a cluster's nodes
+	// each on their own CPU).
+	CPUs string
 }
 
 // PBX is a running real Asterisk this process started.
@@ -326,7 +331,29 @@ func (p *PBX) start(ctx context.Context) error {
 	p.mu.Lock()
 	p.pid = pid
 	p.mu.Unlock()
+	if p.cfg.CPUs != "" {
+		if err := p.PinCPUs(p.cfg.CPUs); err != nil {
+			p.Kill()
+			return err
+		}
+	}
 	return p.startWatchdog()
+}
+
+// PinCPUs confines the running Asterisk, every thread it has and every one
+// it makes later (a thread inherits its maker's), to cpus (taskset's list
+// form: "0", "1", "0-1"), and keeps it for Restart.
+func (p *PBX) PinCPUs(cpus string) error {
+	pid := p.PID()
+	if pid == 0 {
+		return errors.New("pbxtest: PinCPUs: Asterisk is not running")
+	}
+	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(pid)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pbxtest: taskset -c %s Asterisk: %v: %s", cpus, err, bytes.TrimSpace(out))
+	}
+	p.cfg.CPUs = cpus
+	return nil
 }
 
 // startWatchdog starts a shell that waits for the end of a pipe only this

@@ -3,7 +3,9 @@ package pbxtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,10 +21,11 @@ import (
 // SIPp is one sipp process this package started: callers or a phone. Stop
 // ends it by its pid.
 type SIPp struct {
-	Port int // its SIP port
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	Port    int // its SIP port
+	control int // its control port (callers only)
+	dir     string
+	cmd     *exec.Cmd
+	done    chan struct{}
 
 	mu  sync.Mutex
 	err error
@@ -56,6 +59,18 @@ type CallerConfig struct {
 	// Times keeps sipp's log of the SIP messages, with their times, for
 	// SIPp.SetupTimes (a few kB a call).
 	Times bool
+	// MediaPort makes quiet callers: they send no RTP (as a phone with
+	// silence suppression and a listener who says nothing), and their SDP
+	// asks Asterisk to send its RTP to 127.0.0.1:MediaPort (an RTPMeter's)
+	// instead of to sipp, which then neither streams nor reads media: a
+	// caller costs the load generator next to nothing while waiting.
+	MediaPort int
+	// Limit, when set, keeps at most this many calls up at once (sipp's
+	// -l) of the Count: SIPp.SetLimit raises it while sipp runs, so that
+	// one sipp ramps its callers in steps (an idle sipp costs about 1.5 %
+	// of a core whatever its calls, so a ramp by more processes costs
+	// more).
+	Limit int
 }
 
 // PhoneKind is how a phone answers.
@@ -103,15 +118,45 @@ func (p *PBX) Callers(t testing.TB, cfg CallerConfig) *SIPp {
 	if cfg.Port != 0 {
 		to = cfg.Port
 	}
-	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds(), "Proxy": to != p.SIPPort})
-	args := []string{"-s", cfg.Number, "-key", "prefix", cfg.Prefix,
-		"-m", strconv.Itoa(cfg.Count), "-l", strconv.Itoa(cfg.Count),
+	scen := scenario(callerScenario, map[string]any{"PressOne": cfg.PressOne, "Hold": cfg.Hold.Milliseconds(), "Proxy": to != p.SIPPort,
+		"MediaPort": cfg.MediaPort})
+	limit := cfg.Count
+	if cfg.Limit > 0 {
+		limit = cfg.Limit
+	}
+	control, err := freeUDPBlock(1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-s", cfg.Number, "-key", "prefix", cfg.Prefix, "-cp", strconv.Itoa(control),
+		"-m", strconv.Itoa(cfg.Count), "-l", strconv.Itoa(limit),
 		"-r", strconv.FormatFloat(cfg.Rate, 'f', 3, 64), "-rp", "1000",
 		fmt.Sprintf("127.0.0.1:%d", to)}
 	if cfg.Times {
 		args = append(args, "-trace_msg") // SetupTimes
 	}
-	return p.sipp(t, scen, cfg.ToneHz, 0, args)
+	if cfg.MediaPort != 0 {
+		args = append(args, "-timer_resol", "10")
+	}
+	s := p.sipp(t, scen, cfg.ToneHz, 0, args)
+	s.control = control
+	return s
+}
+
+// SetLimit lets sipp keep up to n calls at once (CallerConfig.Limit): it
+// places more at its rate until n are up. It sends the command to sipp's
+// control port (a UDP datagram, "cset limit N").
+func (s *SIPp) SetLimit(n int) error {
+	if s.control == 0 {
+		return errors.New("pbxtest: SetLimit: not a callers' sipp")
+	}
+	c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", s.control))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = fmt.Fprintf(c, "cset limit %d", n)
+	return err
 }
 
 // Phone makes PJSIP/phone<n> (1 to 4) answer as cfg says, until t ends.
@@ -274,7 +319,7 @@ const sdpAudio = `      v=0
       s=-
       c=IN IP[media_ip_type] [media_ip]
       t=0 0
-      m=audio [rtpstream_audio_port] RTP/AVP 0
+      m=audio {{if .MediaPort}}{{.MediaPort}}{{else}}[rtpstream_audio_port]{{end}} RTP/AVP 0
       a=rtpmap:0 PCMU/8000
       a=ptime:20
       a=sendrecv
@@ -342,11 +387,13 @@ var callerScenario = template.Must(template.New("caller").Parse(`{{define "from"
 
     ]]>
   </send>
+{{- if not .MediaPort}}
   <nop>
     <action>
       <exec rtp_stream="tone.ulaw,-1,0"/>
     </action>
   </nop>
+{{- end}}
 {{- if .PressOne}}
   <pause milliseconds="300"/>
   <send retrans="500">
