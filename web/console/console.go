@@ -96,6 +96,24 @@ func (s *Console) showLive(w http.ResponseWriter, r *http.Request) {
 	s.Streams.Serve(w, r, c, func() { cs.attach(c) }, func() { cs.detach(c) })
 }
 
+// errorWords are the flash area's words for the domain's errors, the first
+// that matches in order (ErrConflict after the more particular ones).
+var errorWords = []struct {
+	err   error
+	words string
+}{
+	{shared.ErrForbidden, "Your role may not do that."},
+	{queue.ErrGone, "Too late: the caller has hung up."},
+	{queue.ErrBusy, "Too late: someone else is acting on this caller."},
+	{queue.ErrLocked, "The caller is locked on air: unlock first."},
+	{queue.ErrOnAirFull, "The on-air limit is reached."},
+	{queue.ErrConflict, "Too late: someone else was quicker."},
+	{queue.ErrNotFound, "Not found: the caller is no longer here."},
+	{queue.ErrInvalid, "That does not fit the caller's state now."},
+	{broadcast.ErrNodeDown, "Asterisk is not connected; try again shortly."},
+	{broadcast.ErrTelephony, "Asterisk did not do it; try again."},
+}
+
 // humanError says what went wrong in words for the flash area.
 func humanError(err error) string {
 	var in *shared.InputError
@@ -108,26 +126,11 @@ func humanError(err error) string {
 		return "Check " + in.Field + ": " + in.Message + "."
 	case errors.As(err, &field):
 		return "Check " + field.Field + ": " + field.Message + "."
-	case errors.Is(err, shared.ErrForbidden):
-		return "Your role may not do that."
-	case errors.Is(err, queue.ErrGone):
-		return "Too late: the caller has hung up."
-	case errors.Is(err, queue.ErrBusy):
-		return "Too late: someone else is acting on this caller."
-	case errors.Is(err, queue.ErrLocked):
-		return "The caller is locked on air: unlock first."
-	case errors.Is(err, queue.ErrOnAirFull):
-		return "The on-air limit is reached."
-	case errors.Is(err, queue.ErrConflict):
-		return "Too late: someone else was quicker."
-	case errors.Is(err, queue.ErrNotFound):
-		return "Not found: the caller is no longer here."
-	case errors.Is(err, queue.ErrInvalid):
-		return "That does not fit the caller's state now."
-	case errors.Is(err, broadcast.ErrNodeDown):
-		return "Asterisk is not connected; try again shortly."
-	case errors.Is(err, broadcast.ErrTelephony):
-		return "Asterisk did not do it; try again."
+	}
+	for _, w := range errorWords {
+		if errors.Is(err, w.err) {
+			return w.words
+		}
 	}
 	return "Something went wrong; it has been logged."
 }

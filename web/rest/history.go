@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -18,39 +19,41 @@ import (
 // range, as JSON or CSV), the show chat and the recordings.
 
 func (s *API) apiShowCalls(w http.ResponseWriter, r *http.Request) {
-	x, err := s.exportRange(r)
-	if err != nil {
-		s.APIFail(w, r, err)
-		return
-	}
-	if x.csv {
-		_ = s.ExportCSV(w, r, "calls", x.show, x.from, x.to)
-		return
-	}
-	ctx := r.Context()
-	all := func() ([]queue.CallRecord, error) { return s.Cfg.History.ShowCalls(ctx, x.show, x.from, x.to) }
-	p, err := readPage(s, r, func(pr core.PageRequest) (core.Page[queue.CallRecord], error) {
-		return s.Cfg.Pages.ShowCallsPage(ctx, x.show, x.from, x.to, pr)
-	}, all)
-	s.reply(w, r, api.CallRecordList{Calls: convert(p.Items, from.CallRecord), Paging: paging(p)}, err)
+	showHistory(s, w, r, "calls", core.History.ShowCalls, core.Pages.ShowCallsPage,
+		func(p core.Page[queue.CallRecord]) any {
+			return api.CallRecordList{Calls: convert(p.Items, from.CallRecord), Paging: paging(p)}
+		})
 }
 
 func (s *API) apiShowTransitions(w http.ResponseWriter, r *http.Request) {
+	showHistory(s, w, r, "transitions", core.History.ShowTransitions, core.Pages.ShowTransitionsPage,
+		func(p core.Page[queue.Transition]) any {
+			return api.TransitionList{Transitions: convert(p.Items, from.Transition), Paging: paging(p)}
+		})
+}
+
+// showHistory answers one of a show's history lists over the request's
+// range: the CSV export of kind, or a page of JSON that answer shapes (the
+// whole range in one page when the store reads no pages). all and page are
+// method expressions, called only once the stores are known to be there.
+func showHistory[T any](s *API, w http.ResponseWriter, r *http.Request, kind string,
+	all func(h core.History, ctx context.Context, show string, from, to time.Time) ([]T, error),
+	page func(p core.Pages, ctx context.Context, show string, from, to time.Time, pr core.PageRequest) (core.Page[T], error),
+	answer func(core.Page[T]) any) {
 	x, err := s.exportRange(r)
 	if err != nil {
 		s.APIFail(w, r, err)
 		return
 	}
 	if x.csv {
-		_ = s.ExportCSV(w, r, "transitions", x.show, x.from, x.to)
+		_ = s.ExportCSV(w, r, kind, x.show, x.from, x.to)
 		return
 	}
 	ctx := r.Context()
-	all := func() ([]queue.Transition, error) { return s.Cfg.History.ShowTransitions(ctx, x.show, x.from, x.to) }
-	p, err := readPage(s, r, func(pr core.PageRequest) (core.Page[queue.Transition], error) {
-		return s.Cfg.Pages.ShowTransitionsPage(ctx, x.show, x.from, x.to, pr)
-	}, all)
-	s.reply(w, r, api.TransitionList{Transitions: convert(p.Items, from.Transition), Paging: paging(p)}, err)
+	p, err := readPage(s, r, func(pr core.PageRequest) (core.Page[T], error) {
+		return page(s.Cfg.Pages, ctx, x.show, x.from, x.to, pr)
+	}, func() ([]T, error) { return all(s.Cfg.History, ctx, x.show, x.from, x.to) })
+	s.reply(w, r, answer(p), err)
 }
 
 // messageOf is a chat message as the API shows it.
