@@ -194,35 +194,44 @@ func BridgeID(e Event) string {
 // mediaTarget is the target URI ("channel:ID", "bridge:ID") of a playback
 // or recording event, or "".
 func mediaTarget(e Event) string {
+	if p := playbackOf(e); p != nil {
+		return p.TargetURI
+	}
+	var r *LiveRecording
 	switch e := e.(type) {
-	case *PlaybackStarted:
-		return e.Playback.TargetURI
-	case *PlaybackFinished:
-		return e.Playback.TargetURI
-	case *PlaybackContinuing:
-		return e.Playback.TargetURI
 	case *RecordingStarted:
-		return e.Recording.TargetURI
+		r = &e.Recording
 	case *RecordingFinished:
-		return e.Recording.TargetURI
+		r = &e.Recording
 	case *RecordingFailed:
-		return e.Recording.TargetURI
+		r = &e.Recording
+	}
+	if r != nil {
+		return r.TargetURI
 	}
 	return ""
 }
 
-// PlaybackID returns the playback id of a PlaybackStarted or
-// PlaybackFinished event, or "".
+// PlaybackID returns the playback id of a PlaybackStarted,
+// PlaybackContinuing or PlaybackFinished event, or "".
 func PlaybackID(e Event) string {
-	switch e := e.(type) {
-	case *PlaybackStarted:
-		return e.Playback.ID
-	case *PlaybackFinished:
-		return e.Playback.ID
-	case *PlaybackContinuing:
-		return e.Playback.ID
+	if p := playbackOf(e); p != nil {
+		return p.ID
 	}
 	return ""
+}
+
+// playbackOf is the playback a playback event is about, or nil.
+func playbackOf(e Event) *Playback {
+	switch e := e.(type) {
+	case *PlaybackStarted:
+		return &e.Playback
+	case *PlaybackFinished:
+		return &e.Playback
+	case *PlaybackContinuing:
+		return &e.Playback
+	}
+	return nil
 }
 
 func targetID(uri, prefix string) string {

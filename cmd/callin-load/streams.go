@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -20,17 +21,12 @@ import (
 func (l *load) apiStream(ctx context.Context, tracking bool, ready chan<- error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.base+"/api/v1/shows/"+loadShow+"/events", nil)
 	req.Header.Set("Authorization", "Bearer "+l.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		err = fmt.Errorf("event stream: %s", resp.Status)
-	}
-	ready <- err
-	if err != nil {
+	body, ok := openStream(http.DefaultClient, req, "event stream", ready)
+	if !ok {
 		return
 	}
-	defer resp.Body.Close()
-	err = sse.Read(resp.Body, func(name, data string) {
+	defer body.Close()
+	_ = sse.Read(body, func(name, data string) {
 		if name != "transition" {
 			return
 		}
@@ -54,6 +50,21 @@ func (l *load) apiStream(ctx context.Context, tracking bool, ready chan<- error)
 	}
 }
 
+// openStream opens the stream req asks for with c and tells ready whether
+// it is open (nil) or why not; the caller closes the body it gets.
+func openStream(c *http.Client, req *http.Request, what string, ready chan<- error) (io.ReadCloser, bool) {
+	resp, err := c.Do(req)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err = fmt.Errorf("%s: %s", what, resp.Status)
+	}
+	ready <- err
+	if err != nil {
+		return nil, false
+	}
+	return resp.Body, true
+}
+
 var dataCall = regexp.MustCompile(`data-call="([^"]+)"`)
 
 // consoleStream reads the console's live fragments and notes when each
@@ -62,17 +73,12 @@ func (l *load) consoleStream(ctx context.Context, jar http.CookieJar, ready chan
 	shown := map[string]time.Time{}
 	c := &http.Client{Jar: jar}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.base+"/shows/"+loadShow+"/live", nil)
-	resp, err := c.Do(req)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		err = fmt.Errorf("console stream: %s", resp.Status)
-	}
-	ready <- err
-	if err != nil {
+	body, ok := openStream(c, req, "console stream", ready)
+	if !ok {
 		return
 	}
-	defer resp.Body.Close()
-	_ = sse.Read(resp.Body, func(name, data string) {
+	defer body.Close()
+	_ = sse.Read(body, func(name, data string) {
 		if name != "onair" {
 			return
 		}
