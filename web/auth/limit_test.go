@@ -11,7 +11,7 @@ func TestLoginLimiter(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
 	t.Run("PairBacksOffExponentially", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		now := t0
 		for i := range pairFree {
 			if _, ok := l.take("10.0.0.9", "alice", "", now); !ok {
@@ -35,7 +35,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("StrangerCannotLockOthersOut", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		// One wrong try every 12 s for an hour, from one address.
 		for i := range 300 {
 			l.take("203.0.113.7", "alice", "", t0.Add(time.Duration(i)*12*time.Second))
@@ -70,7 +70,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("IPBucket", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for i := range ipBurst {
 			if _, ok := l.take("10.0.0.1", fmt.Sprint("user", i), "", t0); !ok {
 				t.Fatalf("attempt %d refused, want %d allowed", i+1, ipBurst)
@@ -85,7 +85,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("SuccessClearsThePair", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for range pairFree - 1 {
 			l.take("10.0.0.1", "alice", "", t0)
 		}
@@ -99,7 +99,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("SuccessesDoNotCount", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for i := range 3 * ipBurst {
 			if _, ok := l.take("10.0.0.1", "alice", "", t0); !ok {
 				t.Fatalf("attempt %d refused though every attempt succeeded", i+1)
@@ -109,7 +109,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("Forgotten", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for range pairFree + 3 {
 			l.take("10.0.0.1", "alice", "", t0)
 		}
@@ -119,7 +119,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("Bounded", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for i := range pairsSize + 500 {
 			// A microsecond apart: no bucket refills meanwhile.
 			l.take(fmt.Sprint("ip", i%(limiterSize+500)), fmt.Sprint("name", i), "", t0.Add(time.Duration(i)*time.Microsecond))
