@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -80,8 +83,9 @@ func startHelper(t testing.TB, kind string, env ...string) (io.WriteCloser, *buf
 	return in, bufio.NewReader(out), cmd
 }
 
-// runControl serves a small page on a loopback port, writes its address on
-// out, and ends when in closes.
+// runControl serves a small page on a loopback port, each request costing
+// about a console page's CPU, writes its address on out, and ends when in
+// closes.
 func runControl(in io.Reader, out io.Writer) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -89,8 +93,13 @@ func runControl(in io.Reader, out io.Writer) {
 		os.Exit(2)
 	}
 	page := strings.Repeat("<p>the control's answer</p>\n", 100)
+	work := make([]byte, 1<<20)
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// About the CPU of a console page (0.6-1 ms here), so that the
+		// control is preempted as often as callin on a busy machine.
+		sum := sha256.Sum256(work)
 		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("ETag", hex.EncodeToString(sum[:8]))
 		io.WriteString(w, page)
 	}))
 	fmt.Fprintln(out, ln.Addr())
@@ -116,7 +125,7 @@ type hoardPlan struct {
 // hoardResult is what the hoarder got.
 type hoardResult struct {
 	Attempts, Served, Probes, Refused503, Refused429, Failed, HeldAtEnd int
-	LoginsOK, Logins429, StreamsOK, Streams429, Other                   int
+	LoginsOK, Logins429, LoginsReset, StreamsOK, Streams429, Other      int
 	Others                                                              []string
 }
 
@@ -182,6 +191,8 @@ func (p hoardPlan) run(in io.Reader, out io.Writer) {
 			res.StreamsOK += len(got.bodies)
 			res.Streams429 += got.refused
 			switch {
+			case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF):
+				res.LoginsReset++ // closed unanswered: connections opened too fast
 			case err != nil:
 				mu.Unlock()
 				other(err.Error())

@@ -304,7 +304,11 @@ func loop(f func(context.Context)) func(context.Context) error {
 // timeout and bound on clients is its), and says where other instances
 // reach it (cluster.AdvertiseURL).
 func listen(cfg stackConfig) (net.Listener, string, error) {
-	ln, err := net.Listen("tcp", cfg.Listen)
+	// No TCP keep-alive set as a connection is accepted: the limits turn
+	// it on for the connections they admit, so that refusing one costs no
+	// setsockopt (a flood of them, issue 21's soak).
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.Listen)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen: %w", err)
 	}

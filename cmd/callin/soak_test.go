@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,14 +67,15 @@ type soakRig struct {
 	control string // the control's URL
 	auto    *sseStream
 	callers int
+	base    bytes.Buffer // the goroutines at the baseline (pprof, debug=1)
 }
 
 // soakPhase is one phase's latencies and errors.
 type soakPhase struct {
 	console, api, control, events []time.Duration
 	errs                          []string
-	cpu                           time.Duration // callin's process CPU
-	busy                          float64       // the machine's busy share of its CPUs
+	cpu, wall                     time.Duration // callin's process CPU, and the time it took
+	busyTicks                     machineCPU    // the machine's CPU ticks meanwhile
 }
 
 // callin is the console's and the API's latencies together.
@@ -135,7 +137,7 @@ func soakGet(c *http.Client, url, token string) (time.Duration, error) {
 // automation's stream.
 func (r *soakRig) phase(b *testing.B, n int) soakPhase {
 	var p soakPhase
-	cpu0, busy0 := processCPU(), readMachineCPU()
+	cpu0, busy0, start := processCPU(), readMachineCPU(), time.Now()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -178,19 +180,25 @@ func (r *soakRig) phase(b *testing.B, n int) soakPhase {
 	close(stop)
 	wg.Wait()
 	p.cpu = processCPU() - cpu0
-	p.busy = readMachineCPU().busySince(busy0)
+	p.wall = time.Since(start)
+	now := readMachineCPU()
+	p.busyTicks = machineCPU{busy: now.busy - busy0.busy, total: now.total - busy0.total}
 	return p
 }
 
 // arrival has a caller arrive and returns how long until the automation's
-// stream told of it.
+// stream told of it; the caller then hangs up.
 func (r *soakRig) arrival(b *testing.B) (time.Duration, error) {
 	r.callers++
 	number := fmt.Sprintf("+1202555%04d", r.callers)
 	start := time.Now()
-	if _, err := r.s.pbx.Call(context.Background(), aritest.CallOptions{Args: []string{"morning"}, Number: number}); err != nil {
+	call, err := r.s.pbx.Call(context.Background(), aritest.CallOptions{Args: []string{"morning"}, Number: number})
+	if err != nil {
 		return 0, err
 	}
+	// The caller hangs up once seen: the show page stays the same size
+	// from phase to phase.
+	defer call.Hangup(16)
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
@@ -208,43 +216,87 @@ func (r *soakRig) arrival(b *testing.B) (time.Duration, error) {
 }
 
 // hoardSoak runs BenchmarkHoardSoak's rounds with the hoarder's plan.
+// A round alternates quiet windows and hoarding windows (a new hoarder
+// process each), so that the machine's load, which other work changes
+// from second to second, weighs on both alike; then the hoarder's
+// goroutines and heap must be gone and the loop runs once more (after).
 func hoardSoak(b *testing.B, plan hoardPlan) {
-	const turns = 200 // 600 requests a phase: 400 to callin
+	const (
+		windows = 4
+		turns   = 50 // a window: 150 requests, 100 to callin
+	)
 	r := newSoakRig(b)
 	plan.Addr, plan.From, plan.User, plan.Password, plan.Show = r.s.addr, "127.0.0.2", "hoster", soakPassword, "morning"
 	planJSON, _ := json.Marshal(plan)
 	r.phase(b, 30) // warm up
 	g0, h0 := settleMem()
+	_ = pprof.Lookup("goroutine").WriteTo(&r.base, 1)
 	b.ResetTimer()
 	for round := range b.N {
-		before := r.phase(b, turns)
-		in, out, cmd := startHelper(b, "hoarder", hoardPlanEnv+"="+string(planJSON))
-		var prof *os.File
-		if dir := os.Getenv("HOARD_CPUPROFILE"); dir != "" {
-			prof = startProfile(b, filepath.Join(dir, fmt.Sprintf("%s-%d.prof", strings.ReplaceAll(b.Name(), "/", "-"), round)))
-		}
+		var before, during soakPhase
+		var got hoardResult
 		var peakG int
 		var peakHeap uint64
-		during := r.phaseWatching(b, turns, &peakG, &peakHeap)
-		if prof != nil {
-			pprof.StopCPUProfile()
-			prof.Close()
+		for w := range windows {
+			before.add(r.phase(b, turns))
+			in, out, cmd := startHelper(b, "hoarder", hoardPlanEnv+"="+string(planJSON))
+			var prof *os.File
+			if dir := os.Getenv("HOARD_CPUPROFILE"); dir != "" && w == 0 {
+				prof = startProfile(b, filepath.Join(dir, fmt.Sprintf("%s-%d.prof", strings.ReplaceAll(b.Name(), "/", "-"), round)))
+			}
+			during.add(r.phaseWatching(b, turns, &peakG, &peakHeap))
+			if prof != nil {
+				pprof.StopCPUProfile()
+				prof.Close()
+			}
+			fmt.Fprintln(in, "stop")
+			var res hoardResult
+			line, err := out.ReadString('\n')
+			if err != nil || json.Unmarshal([]byte(line), &res) != nil {
+				b.Fatalf("hoarder's result: %q %v", line, err)
+			}
+			got.add(res)
+			in.Close() // the hoarder lets go
+			_ = cmd.Wait()
 		}
-		fmt.Fprintln(in, "stop")
-		var got hoardResult
-		line, err := out.ReadString('\n')
-		if err != nil || json.Unmarshal([]byte(line), &got) != nil {
-			b.Fatalf("hoarder's result: %q %v", line, err)
-		}
-		in.Close() // the hoarder lets go
-		_ = cmd.Wait()
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
 		g1, h1 := settleMemTo(g0)
-		after := r.phase(b, turns)
+		after := r.phase(b, windows*turns/2)
 		r.report(b, before, during, after, got, [3]int{g0, peakG, g1}, [3]uint64{h0, peakHeap, h1})
 		b.Logf("hoarder's processes, CPU in all so far: %.1f s", time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds())
 	}
+}
+
+// add adds q's figures to p's.
+func (p *soakPhase) add(q soakPhase) {
+	p.console = append(p.console, q.console...)
+	p.api = append(p.api, q.api...)
+	p.control = append(p.control, q.control...)
+	p.events = append(p.events, q.events...)
+	p.errs = append(p.errs, q.errs...)
+	p.cpu += q.cpu
+	p.wall += q.wall
+	p.busyTicks.busy += q.busyTicks.busy
+	p.busyTicks.total += q.busyTicks.total
+}
+
+// add adds q's counts to r's.
+func (r *hoardResult) add(q hoardResult) {
+	r.Attempts += q.Attempts
+	r.Served += q.Served
+	r.Probes += q.Probes
+	r.Refused503 += q.Refused503
+	r.Refused429 += q.Refused429
+	r.Failed += q.Failed
+	r.HeldAtEnd = max(r.HeldAtEnd, q.HeldAtEnd)
+	r.LoginsOK += q.LoginsOK
+	r.Logins429 += q.Logins429
+	r.LoginsReset += q.LoginsReset
+	r.StreamsOK += q.StreamsOK
+	r.Streams429 += q.Streams429
+	r.Other += q.Other
+	r.Others = append(r.Others, q.Others...)
 }
 
 // phaseWatching is phase, noting the peak goroutines and heap meanwhile.
@@ -304,9 +356,9 @@ func (r *soakRig) report(b *testing.B, before, during, after soakPhase, got hoar
 	control99 := func(p soakPhase) time.Duration { return pct(p.control, 0.99) }
 	errs := len(before.errs) + len(during.errs) + len(after.errs)
 	line := func(name string, p soakPhase) string {
-		return fmt.Sprintf("%s: console p50/p99 %.2f/%.2f ms, API %.2f/%.2f, callin p99 %.2f, control %.2f/%.2f, stream arrival p50/max %.1f/%.1f ms (%d), callin CPU %.2f s, machine busy %.0f%%, %d errors",
+		return fmt.Sprintf("%s: console p50/p99 %.2f/%.2f ms, API %.2f/%.2f, callin p99 %.2f, control %.2f/%.2f, stream arrival p50/max %.1f/%.1f ms (%d), callin CPU %.0f%% of a core, machine busy %.0f%%, %d errors",
 			name, ms(pct(p.console, 0.5)), ms(pct(p.console, 0.99)), ms(pct(p.api, 0.5)), ms(pct(p.api, 0.99)), ms(callin99(p)),
-			ms(pct(p.control, 0.5)), ms(control99(p)), ms(pct(p.events, 0.5)), ms(pct(p.events, 1)), len(p.events), p.cpu.Seconds(), 100*p.busy, len(p.errs))
+			ms(pct(p.control, 0.5)), ms(control99(p)), ms(pct(p.events, 0.5)), ms(pct(p.events, 1)), len(p.events), 100*p.cpu.Seconds()/p.wall.Seconds(), 100*p.busyTicks.share(), len(p.errs))
 	}
 	b.Logf("%s\n%s\n%s\ncallin p99 ×%.2f during/before (console ×%.2f, API ×%.2f), control ×%.2f; hoarder %+v; goroutines %d/%d/%d, heap %.1f/%.1f/%.1f MiB (before/peak/after)",
 		line("before", before), line("during", during), line("after", after),
@@ -332,7 +384,13 @@ func (r *soakRig) report(b *testing.B, before, during, after soakPhase, got hoar
 		b.Errorf("hoarder: %d logins or streams failed otherwise than 429: %q", got.Other, got.Others)
 	}
 	if g[2] > g[0]+5 || h[2] > h[0]+16<<20 {
-		b.Errorf("not back to the baseline: goroutines %d -> %d, heap %d -> %d MiB", g[0], g[2], h[0]>>20, h[2]>>20)
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("hoard-goroutines-%d.txt", time.Now().UnixNano()))
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.Lookup("goroutine").WriteTo(f, 1)
+			fmt.Fprintf(f, "\n\nAt the baseline:\n%s", r.base.Bytes())
+			f.Close()
+		}
+		b.Errorf("not back to the baseline: goroutines %d -> %d, heap %d -> %d MiB (goroutines in %s)", g[0], g[2], h[0]>>20, h[2]>>20, path)
 	}
 }
 
@@ -367,10 +425,10 @@ func readMachineCPU() machineCPU {
 	return m
 }
 
-// busySince is the busy share of the machine's CPU time since then.
-func (m machineCPU) busySince(then machineCPU) float64 {
-	if m.total == then.total {
+// share is the busy share of m.
+func (m machineCPU) share() float64 {
+	if m.total == 0 {
 		return 0
 	}
-	return (m.busy - then.busy) / (m.total - then.total)
+	return m.busy / m.total
 }

@@ -22,14 +22,9 @@ type connRateError struct {
 // flood. The soak of issue 21 measured it (BENCHMARKS.md).
 const answeredRefusals = 32
 
-// reset closes c at once with a reset (SO_LINGER 0): no answer, no FIN
-// handshake, nothing left in TIME_WAIT.
-func reset(c net.Conn) {
-	if tc, ok := c.(interface{ SetLinger(int) error }); ok {
-		_ = tc.SetLinger(0)
-	}
-	_ = c.Close()
-}
+// reset closes c unanswered: the client's request, unread, makes the
+// kernel send a reset; nothing else is spent on it.
+func reset(c net.Conn) { _ = c.Close() }
 
 func (e *connRateError) Error() string {
 	return "web: connections opened too fast from one address"

@@ -356,6 +356,11 @@ func (p *connPool) admit(c net.Conn, done <-chan struct{}) (*limitConn, error) {
 			p.total++
 			p.byAddr[key]++
 			p.mu.Unlock()
+			if tc, ok := c.(*net.TCPConn); ok {
+				// What net.Listen sets on every connection it
+				// accepts (15 s), here on the admitted ones only.
+				_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+			}
 			lc := &limitConn{Conn: c, pool: p, key: key}
 			return lc, nil
 		}
