@@ -191,8 +191,10 @@ func (p hoardPlan) run(in io.Reader, out io.Writer) {
 			res.StreamsOK += len(got.bodies)
 			res.Streams429 += got.refused
 			switch {
-			case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF):
-				res.LoginsReset++ // closed unanswered: connections opened too fast
+			case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "server closed idle connection"):
+				// Closed unanswered (connections opened too fast), or
+				// a kept-alive one callin ended to make room.
+				res.LoginsReset++
 			case err != nil:
 				mu.Unlock()
 				other(err.Error())

@@ -29,27 +29,33 @@ import (
 // request loop (the console's show page with a session cookie, then
 // GET /api/v1/shows/morning with the automation's token, 10 ms apart) and
 // the automation's event stream (a caller arriving every 500 ms, timed
-// until the stream tells of it) work beside it. The hoarder is a process
-// of its own (hoarder_test.go), so that its goroutines, allocations and
-// garbage collection are not callin's. A plain net/http server, also a
-// process of its own (the control), is asked in the same loop: what the
-// hoarder costs the machine itself shows in the control's latency.
+// until the stream tells of it, then hanging up) work beside it. The
+// hoarder is a process of its own (hoarder_test.go), so that its
+// goroutines, allocations and garbage collection are not callin's. A
+// plain net/http server doing about a console page's CPU a request, also
+// a process of its own (the control), is asked in the same loop: what the
+// hoarder and the rest of the machine do to latency shows in the
+// control's.
 //
-// Each round: the loop before the hoarding, during it and after it; the
-// p99 during ÷ before for callin's requests (goal: at most 2, no error)
-// and for the control's; what the hoarder got; the goroutines and live
-// heap before, at the peak and after. The limits are serve's
-// (web.DefaultLimits) but for the stream recheck (hostileLimits).
+// A round alternates 4 quiet windows and 4 hoarding windows of 50 turns
+// (a new hoarder process each; other work on the machine changes its load
+// from second to second, and so weighs on both alike). It reports the p99
+// of the hoarding windows ÷ the quiet ones, for callin's requests (goal:
+// at most 2, no error) and for the control's; what the hoarder got; and
+// the goroutines and live heap before, at the peak and after, once the
+// hoarder has let go. The limits are serve's (web.DefaultLimits) but for
+// the stream recheck (hostileLimits).
 //
 // The hoarder three ways: "connections" opens 200 connections a second
 // from 8 goroutines (GET /login kept alive, GET /healthz every fourth; the
 // issue's probe averaged 164 requests a second) and logs in not at all;
-// "streams" logs one host in 10 times a second, 40 times (the host
-// did 25 a second), opening 8 console streams per session; "flat-out" does
-// both as fast as it can. HOARD_CPUPROFILE=DIR writes callin's CPU
-// profile of each round's hoarding there.
+// "streams" logs a host (one of its own each round) in 10 times a second,
+// up to 40 times a window, opening 8 console streams per session (the
+// issue's host did 25 logins a second); "flat-out" does both as fast as
+// it can. HOARD_CPUPROFILE=DIR writes callin's CPU profile of each round's
+// first hoarding window there.
 //
-//	go test -run '^$' -bench HoardSoak -benchtime 5x ./cmd/callin/
+//	go test -run '^$' -bench HoardSoak -benchtime 5x -v ./cmd/callin/
 func BenchmarkHoardSoak(b *testing.B) {
 	b.Run("connections", func(b *testing.B) { hoardSoak(b, hoardPlan{Conns: 8, ConnEvery: time.Second / 200}) })
 	b.Run("streams", func(b *testing.B) {
@@ -91,15 +97,6 @@ func newSoakRig(b *testing.B) *soakRig {
 	s := startTarget(b, "", "morning", limits)
 	r := &soakRig{s: s, token: s.token(b, "automation", auth.RoleProducer), api: &http.Client{Timeout: 10 * time.Second}}
 	r.console = s.login(b, "pat", auth.RoleProducer, "morning").c
-	store, err := openStore(context.Background(), s.dbURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	err = auth.AddUser(context.Background(), store, "hoster", auth.RoleHost, soakPassword)
-	store.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
 	r.auto = openSSEStream(b, s.base+"/api/v1/shows/morning/events", nil, withToken(r.token))
 	if r.auto.status != http.StatusOK {
 		b.Fatalf("automation stream: %d %s", r.auto.status, r.auto.body)
@@ -111,6 +108,18 @@ func newSoakRig(b *testing.B) *soakRig {
 	}
 	r.control = "http://" + strings.TrimSpace(addr) + "/"
 	return r
+}
+
+// addUser adds a user with soakPassword.
+func (r *soakRig) addUser(b *testing.B, name string, role auth.Role) {
+	store, err := openStore(context.Background(), r.s.dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	if err := auth.AddUser(context.Background(), store, name, role, soakPassword); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // get sends one GET with c and reads the answer; any status but 200 is an
@@ -226,13 +235,17 @@ func hoardSoak(b *testing.B, plan hoardPlan) {
 		turns   = 50 // a window: 150 requests, 100 to callin
 	)
 	r := newSoakRig(b)
-	plan.Addr, plan.From, plan.User, plan.Password, plan.Show = r.s.addr, "127.0.0.2", "hoster", soakPassword, "morning"
-	planJSON, _ := json.Marshal(plan)
+	plan.Addr, plan.From, plan.Password, plan.Show = r.s.addr, "127.0.0.2", soakPassword, "morning"
 	r.phase(b, 30) // warm up
 	g0, h0 := settleMem()
 	_ = pprof.Lookup("goroutine").WriteTo(&r.base, 1)
 	b.ResetTimer()
 	for round := range b.N {
+		// A host of its own each round: one host's logins an hour are
+		// spent in the first window of the first round.
+		plan.User = fmt.Sprintf("hoster-%d", round)
+		r.addUser(b, plan.User, auth.RoleHost)
+		planJSON, _ := json.Marshal(plan)
 		var before, during soakPhase
 		var got hoardResult
 		var peakG int
@@ -264,7 +277,8 @@ func hoardSoak(b *testing.B, plan hoardPlan) {
 		g1, h1 := settleMemTo(g0)
 		after := r.phase(b, windows*turns/2)
 		r.report(b, before, during, after, got, [3]int{g0, peakG, g1}, [3]uint64{h0, peakHeap, h1})
-		b.Logf("hoarder's processes, CPU in all so far: %.1f s", time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds())
+		load, _ := os.ReadFile("/proc/loadavg")
+		b.Logf("hoarder's processes, CPU in all so far: %.1f s; load average %s", time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds(), strings.Join(strings.Fields(string(load))[:3], " "))
 	}
 }
 
