@@ -99,12 +99,35 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("SuccessesDoNotCount", func(t *testing.T) {
+		// Toward the address's allowance: each user's own logins are
+		// bounded (LoginsPerUser).
 		l := newLoginLimiter(DefaultLoginsPerUser)
 		for i := range 3 * ipBurst {
-			if _, ok := l.take("10.0.0.1", "alice", "", t0); !ok {
+			name := fmt.Sprintf("user%d", i)
+			if _, ok := l.take("10.0.0.1", name, "", t0); !ok {
 				t.Fatalf("attempt %d refused though every attempt succeeded", i+1)
 			}
-			l.success("10.0.0.1", "alice", "", t0)
+			l.success("10.0.0.1", name, "", t0)
+		}
+	})
+
+	t.Run("LoginsPerUser", func(t *testing.T) {
+		l := newLoginLimiter(3)
+		for i := range 3 {
+			if _, ok := l.take(fmt.Sprintf("10.0.0.%d", i), "alice", "", t0); !ok {
+				t.Fatalf("login %d of 3 an hour refused", i+1)
+			}
+			l.success(fmt.Sprintf("10.0.0.%d", i), "alice", "", t0)
+		}
+		retry, ok := l.take("10.0.0.9", "alice", "a-known-device", t0)
+		if ok || retry != 20*time.Minute {
+			t.Errorf("a fourth login in the hour, from a known device: %v, retry %s; want refused, 20m0s", ok, retry)
+		}
+		if _, ok := l.take("10.0.0.9", "bob", "", t0); !ok {
+			t.Error("another user refused")
+		}
+		if _, ok := l.take("10.0.0.9", "alice", "", t0.Add(20*time.Minute)); !ok {
+			t.Error("refused 20 minutes later")
 		}
 	})
 
