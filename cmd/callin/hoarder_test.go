@@ -191,7 +191,8 @@ func (p hoardPlan) run(in io.Reader, out io.Writer) {
 			res.StreamsOK += len(got.bodies)
 			res.Streams429 += got.refused
 			switch {
-			case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "server closed idle connection"):
+			case err != nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+				strings.Contains(err.Error(), "server closed idle connection")):
 				// Closed unanswered (connections opened too fast), or
 				// a kept-alive one callin ended to make room.
 				res.LoginsReset++
