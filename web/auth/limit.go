@@ -160,7 +160,7 @@ type loginLimiter struct {
 }
 
 // newLoginLimiter returns a loginLimiter letting each user log in
-// perHour times an hour.
+// perHour times an hour, all at once if need be.
 func newLoginLimiter(perHour int) *loginLimiter {
 	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), logins: newBuckets(perHour, time.Hour/time.Duration(perHour)),
 		pairs: map[pairKey]*pair{}, users: map[string]*pair{}}

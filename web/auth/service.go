@@ -124,8 +124,9 @@ type Config struct {
 // every browser and device, and more.
 const DefaultMaxSessions = 32
 
-// DefaultLoginsPerUser is Config.LoginsPerUser's default: more than a
-// user logs in in a day's work, on every device.
+// DefaultLoginsPerUser is Config.LoginsPerUser's default: one every 3
+// minutes, or all 20 at once; more than a user logs in in a day's work,
+// on every device (a login from a known device counts too).
 const DefaultLoginsPerUser = 20
 
 // Service authenticates requests and logs users in and out. It is safe for

@@ -92,8 +92,9 @@ type Limits struct {
 	// beyond it ends that user's sessions seen longest ago (serve gives
 	// it to auth.Config.MaxSessions).
 	SessionsPerUser int
-	// LoginsPerUser bounds the successful logins of one user an hour
-	// (serve gives it to auth.Config.LoginsPerUser).
+	// LoginsPerUser bounds the successful logins of one user an hour,
+	// all at once if need be (serve gives it to
+	// auth.Config.LoginsPerUser).
 	LoginsPerUser int
 	// StreamWriteTimeout bounds each write (and flush) of an event stream.
 	StreamWriteTimeout time.Duration
