@@ -191,10 +191,9 @@ func (p hoardPlan) run(in io.Reader, out io.Writer) {
 			res.StreamsOK += len(got.bodies)
 			res.Streams429 += got.refused
 			switch {
-			case err != nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
-				strings.Contains(err.Error(), "server closed idle connection")):
-				// Closed unanswered (connections opened too fast), or
-				// a kept-alive one callin ended to make room.
+			case err != nil && !errors.As(err, new(unexpectedStatus)):
+				// A connection callin closed: unanswered (opened too
+				// fast), or kept alive and ended to make room.
 				res.LoginsReset++
 			case err != nil:
 				mu.Unlock()
@@ -272,6 +271,12 @@ func (p hoardPlan) hoardOne(n int64) (net.Conn, string) {
 	return c, "served"
 }
 
+// unexpectedStatus is an answer the hoarder did not expect (not 200, 429
+// or a connection closed).
+type unexpectedStatus string
+
+func (e unexpectedStatus) Error() string { return string(e) }
+
 // hoardSession is what one login of the hoarder got: the login's status,
 // the bodies of the streams it holds open and the streams refused 429.
 type hoardSession struct {
@@ -303,7 +308,7 @@ func (p hoardPlan) loginAndStream() (hoardSession, error) {
 		return got, nil
 	}
 	if res.StatusCode != http.StatusOK || res.Request.URL.Path == "/login" {
-		return got, fmt.Errorf("login: %d at %s", res.StatusCode, res.Request.URL.Path)
+		return got, unexpectedStatus(fmt.Sprintf("login: %d at %s", res.StatusCode, res.Request.URL.Path))
 	}
 	for range p.PerSession {
 		res, err := c.Get(base + "/shows/" + p.Show + "/live")
@@ -320,7 +325,7 @@ func (p hoardPlan) loginAndStream() (hoardSession, error) {
 			res.Body.Close()
 		default:
 			res.Body.Close()
-			return got, fmt.Errorf("stream: %d", res.StatusCode)
+			return got, unexpectedStatus(fmt.Sprintf("stream: %d", res.StatusCode))
 		}
 	}
 	return got, nil
