@@ -69,8 +69,8 @@ type Limits struct {
 	ConnBurstPerAddress int
 	// TrustedProxies are addresses (a TLS proxy in front of callin) whose
 	// connections neither MaxConnsPerAddress nor ConnRatePerAddress caps:
-	// they carry many clients. None by default. See connPool for why the connecting
-	// address, not X-Forwarded-For, decides.
+	// they carry many clients. None by default. See connPool for why the
+	// connecting address, not X-Forwarded-For, decides.
 	TrustedProxies []netip.Prefix
 	// MaxProbes bounds the requests to /healthz, /readyz and /metrics
 	// running at once (503 beyond it); see Probes.
