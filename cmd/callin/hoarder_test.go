@@ -129,101 +129,107 @@ type hoardResult struct {
 	Others                                                              []string
 }
 
+// hoarder is a hoardPlan under way: what it got and holds.
+type hoarder struct {
+	hoardPlan
+	stop chan struct{}
+
+	mu      sync.Mutex
+	res     hoardResult
+	held    []net.Conn
+	streams []io.Closer
+}
+
 // run carries out p until a line (or the end) on in; then it writes its
 // result (JSON) on out, keeps what it holds until in closes, and lets go.
 func (p hoardPlan) run(in io.Reader, out io.Writer) {
-	var (
-		mu   sync.Mutex
-		res  hoardResult
-		held []net.Conn
-		wg   sync.WaitGroup
-		stop = make(chan struct{})
-	)
-	stopped := func() bool {
-		select {
-		case <-stop:
-			return true
-		default:
-			return false
-		}
-	}
-	other := func(s string) {
-		mu.Lock()
-		res.Other++
-		if len(res.Others) < 5 {
-			res.Others = append(res.Others, s)
-		}
-		mu.Unlock()
-	}
-	pace := pacer(p.ConnEvery, stop)
+	h := &hoarder{hoardPlan: p, stop: make(chan struct{})}
+	var wg sync.WaitGroup
+	pace := pacer(p.ConnEvery, h.stop)
 	var tries atomic.Int64
 	for range p.Conns {
 		wg.Go(func() {
-			for pace() && !stopped() {
-				n := tries.Add(1)
-				c, kind := p.hoardOne(n)
-				mu.Lock()
-				res.Attempts++
-				switch kind {
-				case "served":
-					res.Served++
-					held = append(held, c)
-				case "probe":
-					res.Probes++
-				case "503":
-					res.Refused503++
-				case "429":
-					res.Refused429++
-				default:
-					res.Failed++
-				}
-				mu.Unlock()
+			for pace() && !h.stopped() {
+				c, kind := p.hoardOne(tries.Add(1))
+				h.count(c, kind)
 			}
 		})
 	}
-	var streams []io.Closer
-	wg.Go(func() {
-		login := pacer(p.LoginEvery, stop)
-		for i := 0; i < p.Logins && login() && !stopped(); i++ {
-			got, err := p.loginAndStream()
-			mu.Lock()
-			streams = append(streams, got.bodies...)
-			res.StreamsOK += len(got.bodies)
-			res.Streams429 += got.refused
-			switch {
-			case err != nil && !errors.As(err, new(unexpectedStatus)):
-				// A connection callin closed: unanswered (opened too
-				// fast), or kept alive and ended to make room.
-				res.LoginsReset++
-			case err != nil:
-				mu.Unlock()
-				other(err.Error())
-				continue
-			case got.login == http.StatusTooManyRequests:
-				res.Logins429++
-			default:
-				res.LoginsOK++
-			}
-			mu.Unlock()
-		}
-	})
+	wg.Go(h.logins)
 	r := bufio.NewReader(in)
 	_, _ = r.ReadString('\n')
-	close(stop)
+	close(h.stop)
 	wg.Wait()
-	for _, c := range held {
+	for _, c := range h.held {
 		_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
 		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
-			res.HeldAtEnd++
+			h.res.HeldAtEnd++
 		}
 	}
-	_ = json.NewEncoder(out).Encode(res)
+	_ = json.NewEncoder(out).Encode(h.res)
 	_, _ = io.Copy(io.Discard, r)
-	for _, c := range held {
+	for _, c := range h.held {
 		c.Close()
 	}
-	for _, s := range streams {
+	for _, s := range h.streams {
 		s.Close()
+	}
+}
+
+func (h *hoarder) stopped() bool {
+	select {
+	case <-h.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// count counts a connection attempt that ended as kind (hoardOne's).
+func (h *hoarder) count(c net.Conn, kind string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.res.Attempts++
+	switch kind {
+	case "served":
+		h.res.Served++
+		h.held = append(h.held, c)
+	case "probe":
+		h.res.Probes++
+	case "503":
+		h.res.Refused503++
+	case "429":
+		h.res.Refused429++
+	default:
+		h.res.Failed++
+	}
+}
+
+// logins logs the user in, Logins times at most, opening streams.
+func (h *hoarder) logins() {
+	login := pacer(h.LoginEvery, h.stop)
+	for i := 0; i < h.Logins && login() && !h.stopped(); i++ {
+		got, err := h.loginAndStream()
+		h.mu.Lock()
+		h.streams = append(h.streams, got.bodies...)
+		h.res.StreamsOK += len(got.bodies)
+		h.res.Streams429 += got.refused
+		switch {
+		case err != nil && !errors.As(err, new(unexpectedStatus)):
+			// A connection callin closed: unanswered (opened too
+			// fast), or kept alive and ended to make room.
+			h.res.LoginsReset++
+		case err != nil:
+			h.res.Other++
+			if len(h.res.Others) < 5 {
+				h.res.Others = append(h.res.Others, err.Error())
+			}
+		case got.login == http.StatusTooManyRequests:
+			h.res.Logins429++
+		default:
+			h.res.LoginsOK++
+		}
+		h.mu.Unlock()
 	}
 }
 
