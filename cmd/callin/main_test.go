@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	if runHelper() { // the soak's hoarder or control (hoarder_test.go)
+		os.Exit(0)
+	}
 	// The tests' requests (http.Get, http.DefaultClient) go through a
 	// transport of their own: closing a test's fake Asterisk (an
 	// httptest.Server) closes the default transport's idle connections,

@@ -117,9 +117,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	lim := web.DefaultLimits()
 	fs.IntVar(&lim.MaxConns, "max-conns", lim.MaxConns, "open connections at most; beyond it the longest-idle keep-alive connection is ended")
 	fs.IntVar(&lim.MaxConnsPerAddress, "max-conns-per-address", lim.MaxConnsPerAddress, "open connections of one client address at most (behind a proxy: all of its clients')")
+	fs.Float64Var(&lim.ConnRatePerAddress, "conn-rate-per-address", lim.ConnRatePerAddress, "new connections a second one client address may open, after a burst of --conn-burst-per-address; beyond it 429 (behind a proxy: not capped)")
+	fs.IntVar(&lim.ConnBurstPerAddress, "conn-burst-per-address", lim.ConnBurstPerAddress, "new connections one client address may open at once before --conn-rate-per-address applies")
 	fs.IntVar(&lim.MaxStreams, "max-streams", lim.MaxStreams, "event streams at most; a tenth of them only for admins and producers")
 	fs.IntVar(&lim.StreamsPerUser, "streams-per-user", lim.StreamsPerUser, "event streams of one user (all sessions) or token at most")
 	fs.IntVar(&lim.SessionsPerUser, "sessions-per-user", lim.SessionsPerUser, "console sessions of one user at most; a login beyond it ends the one seen longest ago")
+	fs.IntVar(&lim.LoginsPerUser, "logins-per-user", lim.LoginsPerUser, "successful logins of one user an hour at most, all at once if need be; beyond it 429 before the password is hashed")
 	fs.Func("allowed-hosts", "host names the console and API answer for, comma separated, besides localhost, IP addresses and the --listen and --advertise hosts; * for any (default: none)", func(v string) error {
 		cfg.AllowedHosts = append(cfg.AllowedHosts, splitList(v)...)
 		return nil
@@ -301,7 +304,11 @@ func loop(f func(context.Context)) func(context.Context) error {
 // timeout and bound on clients is its), and says where other instances
 // reach it (cluster.AdvertiseURL).
 func listen(cfg stackConfig) (net.Listener, string, error) {
-	ln, err := net.Listen("tcp", cfg.Listen)
+	// No TCP keep-alive set as a connection is accepted: the limits turn
+	// it on for the connections they admit, so that refusing one costs no
+	// setsockopt (a flood of them, issue 21's soak).
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.Listen)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen: %w", err)
 	}
@@ -353,7 +360,7 @@ func newConsole(cfg stackConfig, store *postgres.Store, controls web.Controls, a
 		return nil, usagef("--trusted-proxies, --forwarded-header: %v", err)
 	}
 	authSvc, err := auth.New(auth.Config{Store: store, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, Proxies: proxies,
-		MaxSessions: cfg.Limits.SessionsPerUser})
+		MaxSessions: cfg.Limits.SessionsPerUser, LoginsPerUser: cfg.Limits.LoginsPerUser})
 	if err != nil {
 		return nil, err
 	}

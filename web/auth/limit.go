@@ -23,6 +23,12 @@ import (
 // and is not slowed by the name's failures; its own failures lock that
 // device's pair like an address's. A success clears its pair and the
 // name's count.
+//
+// Successful logins of one user are limited too (Config.LoginsPerUser an
+// hour, all at once if need be): a login beyond them is refused before
+// its password is hashed, so that whoever holds a password cannot spend
+// the server's hashing (and, through sessions, its event streams) by
+// logging in again and again.
 const (
 	ipBurst     = 20
 	ipEvery     = 3 * time.Second
@@ -146,14 +152,18 @@ func (p *pair) until(free int, base, most time.Duration) time.Time {
 // failing from everywhere. It is safe for concurrent use and holds at
 // most limiterSize buckets and pairsSize pairs and names.
 type loginLimiter struct {
-	mu    sync.Mutex
-	ip    buckets
-	pairs map[pairKey]*pair
-	users map[string]*pair
+	mu     sync.Mutex
+	ip     buckets
+	logins buckets // successful logins, by user name
+	pairs  map[pairKey]*pair
+	users  map[string]*pair
 }
 
-func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), pairs: map[pairKey]*pair{}, users: map[string]*pair{}}
+// newLoginLimiter returns a loginLimiter letting each user log in
+// perHour times an hour, all at once if need be.
+func newLoginLimiter(perHour int) *loginLimiter {
+	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), logins: newBuckets(perHour, time.Hour/time.Duration(perHour)),
+		pairs: map[pairKey]*pair{}, users: map[string]*pair{}}
 }
 
 // key is the pair of an attempt: the device's when it comes from a known
@@ -193,6 +203,10 @@ func (l *loginLimiter) take(ip, name, device string, now time.Time) (retry time.
 			wait = max(wait, u.until(userFree, userBase, userMax).Sub(now))
 		}
 	}
+	if b, ok := l.logins.m[name]; ok {
+		l.logins.get(name, now)
+		wait = max(wait, l.logins.wait(b))
+	}
 	if wait > 0 {
 		return wait, false
 	}
@@ -227,6 +241,7 @@ func (l *loginLimiter) success(ip, name, device string, now time.Time) {
 	defer l.mu.Unlock()
 	delete(l.pairs, key(ip, name, device))
 	delete(l.users, name)
+	l.logins.get(name, now).tokens--
 	if device == "" {
 		b := l.ip.get(ip, now)
 		b.tokens = min(l.ip.burst, b.tokens+1)

@@ -11,7 +11,7 @@ func TestLoginLimiter(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
 	t.Run("PairBacksOffExponentially", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		now := t0
 		for i := range pairFree {
 			if _, ok := l.take("10.0.0.9", "alice", "", now); !ok {
@@ -35,7 +35,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("StrangerCannotLockOthersOut", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		// One wrong try every 12 s for an hour, from one address.
 		for i := range 300 {
 			l.take("203.0.113.7", "alice", "", t0.Add(time.Duration(i)*12*time.Second))
@@ -70,7 +70,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("IPBucket", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for i := range ipBurst {
 			if _, ok := l.take("10.0.0.1", fmt.Sprint("user", i), "", t0); !ok {
 				t.Fatalf("attempt %d refused, want %d allowed", i+1, ipBurst)
@@ -85,7 +85,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("SuccessClearsThePair", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for range pairFree - 1 {
 			l.take("10.0.0.1", "alice", "", t0)
 		}
@@ -99,17 +99,40 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("SuccessesDoNotCount", func(t *testing.T) {
-		l := newLoginLimiter()
+		// Toward the address's allowance: each user's own logins are
+		// bounded (LoginsPerUser).
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for i := range 3 * ipBurst {
-			if _, ok := l.take("10.0.0.1", "alice", "", t0); !ok {
+			name := fmt.Sprintf("user%d", i)
+			if _, ok := l.take("10.0.0.1", name, "", t0); !ok {
 				t.Fatalf("attempt %d refused though every attempt succeeded", i+1)
 			}
-			l.success("10.0.0.1", "alice", "", t0)
+			l.success("10.0.0.1", name, "", t0)
+		}
+	})
+
+	t.Run("LoginsPerUser", func(t *testing.T) {
+		l := newLoginLimiter(12) // one every 5 min, or 12 at once
+		for i := range 12 {
+			if _, ok := l.take(fmt.Sprintf("10.0.0.%d", i), "alice", "", t0); !ok {
+				t.Fatalf("login %d of 12 at once refused", i+1)
+			}
+			l.success(fmt.Sprintf("10.0.0.%d", i), "alice", "", t0)
+		}
+		retry, ok := l.take("10.0.0.9", "alice", "a-known-device", t0)
+		if ok || retry != 5*time.Minute {
+			t.Errorf("a 13th login at once, from a known device: %v, retry %s; want refused, 5m0s", ok, retry)
+		}
+		if _, ok := l.take("10.0.0.9", "bob", "", t0); !ok {
+			t.Error("another user refused")
+		}
+		if _, ok := l.take("10.0.0.9", "alice", "", t0.Add(5*time.Minute)); !ok {
+			t.Error("refused 5 minutes later")
 		}
 	})
 
 	t.Run("Forgotten", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for range pairFree + 3 {
 			l.take("10.0.0.1", "alice", "", t0)
 		}
@@ -119,7 +142,7 @@ func TestLoginLimiter(t *testing.T) {
 	})
 
 	t.Run("Bounded", func(t *testing.T) {
-		l := newLoginLimiter()
+		l := newLoginLimiter(DefaultLoginsPerUser)
 		for i := range pairsSize + 500 {
 			// A microsecond apart: no bucket refills meanwhile.
 			l.take(fmt.Sprint("ip", i%(limiterSize+500)), fmt.Sprint("name", i), "", t0.Add(time.Duration(i)*time.Microsecond))

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -108,6 +109,11 @@ type Config struct {
 	// seen longest ago, so that logins by the hundred cannot pile up
 	// sessions (nor, through them, event streams).
 	MaxSessions int
+	// LoginsPerUser bounds the successful logins of one user an hour
+	// (default DefaultLoginsPerUser), all at once if need be: beyond
+	// them a login is refused (ErrRateLimited) before its password is
+	// hashed.
+	LoginsPerUser int
 	// Proxies are the trusted proxies whose forwarding header says the
 	// client's address, which login limits key on; nil: none, the
 	// connection's address.
@@ -117,6 +123,11 @@ type Config struct {
 // DefaultMaxSessions is Config.MaxSessions's default: room for a user's
 // every browser and device, and more.
 const DefaultMaxSessions = 32
+
+// DefaultLoginsPerUser is Config.LoginsPerUser's default: one every 3
+// minutes, or all 20 at once; more than a user logs in in a day's work,
+// on every device (a login from a known device counts too).
+const DefaultLoginsPerUser = 20
 
 // Service authenticates requests and logs users in and out. It is safe for
 // concurrent use.
@@ -170,7 +181,7 @@ func New(cfg Config) (*Service, error) {
 		maxAge:    cfg.MaxAge,
 		loginPath: cfg.LoginPath,
 		origins:   http.NewCrossOriginProtection(),
-		limits:    newLoginLimiter(),
+		limits:    newLoginLimiter(cmp.Or(max(0, cfg.LoginsPerUser), DefaultLoginsPerUser)),
 		proxies:   cfg.Proxies,
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
 	}

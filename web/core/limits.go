@@ -14,6 +14,7 @@ import (
 
 	"github.com/callin-radio/callin/web/api"
 	"github.com/callin-radio/callin/web/auth"
+	"github.com/callin-radio/callin/web/ratelimit"
 	"github.com/callin-radio/callin/web/shared"
 )
 
@@ -57,10 +58,19 @@ type Limits struct {
 	// address (an IPv6 one by its /64): a new one beyond it ends that
 	// address's longest-idle connection, or is answered 503 and closed.
 	MaxConnsPerAddress int
+	// ConnRatePerAddress bounds how fast one client address (as
+	// MaxConnsPerAddress counts it) opens connections: a bucket of
+	// ConnBurstPerAddress, refilled at ConnRatePerAddress a second. A
+	// connection beyond it is answered 429 (Retry-After) and closed as it
+	// is accepted: no goroutine, no request read, no log line; an address
+	// that goes on regardless has its further connections reset unanswered
+	// (see answeredRefusals).
+	ConnRatePerAddress  float64
+	ConnBurstPerAddress int
 	// TrustedProxies are addresses (a TLS proxy in front of callin) whose
-	// connections MaxConnsPerAddress does not cap: they carry many
-	// clients. None by default. See connPool for why the connecting
-	// address, not X-Forwarded-For, decides.
+	// connections neither MaxConnsPerAddress nor ConnRatePerAddress caps:
+	// they carry many clients. None by default. See connPool for why the
+	// connecting address, not X-Forwarded-For, decides.
 	TrustedProxies []netip.Prefix
 	// MaxProbes bounds the requests to /healthz, /readyz and /metrics
 	// running at once (503 beyond it); see Probes.
@@ -82,6 +92,10 @@ type Limits struct {
 	// beyond it ends that user's sessions seen longest ago (serve gives
 	// it to auth.Config.MaxSessions).
 	SessionsPerUser int
+	// LoginsPerUser bounds the successful logins of one user an hour,
+	// all at once if need be (serve gives it to
+	// auth.Config.LoginsPerUser).
+	LoginsPerUser int
 	// StreamWriteTimeout bounds each write (and flush) of an event stream.
 	StreamWriteTimeout time.Duration
 	// StreamRecheck is how often an event stream checks its session or
@@ -109,6 +123,12 @@ func DefaultLimits() Limits {
 		SessionsPerUser:    auth.DefaultMaxSessions,
 		StreamWriteTimeout: 15 * time.Second,
 		StreamRecheck:      10 * time.Second,
+
+		// A browser opens up to 6 connections at once and keeps them;
+		// a script without keep-alive opens one a request.
+		ConnRatePerAddress:  20,
+		ConnBurstPerAddress: 100,
+		LoginsPerUser:       auth.DefaultLoginsPerUser,
 	}
 }
 
@@ -134,10 +154,15 @@ func (l Limits) orDefault() Limits {
 	num(&l.MaxHeaderBytes, d.MaxHeaderBytes)
 	num(&l.MaxConns, d.MaxConns)
 	num(&l.MaxConnsPerAddress, d.MaxConnsPerAddress)
+	num(&l.ConnBurstPerAddress, d.ConnBurstPerAddress)
+	if l.ConnRatePerAddress <= 0 {
+		l.ConnRatePerAddress = d.ConnRatePerAddress
+	}
 	num(&l.MaxProbes, d.MaxProbes)
 	num(&l.MaxStreams, d.MaxStreams)
 	num(&l.StreamsPerUser, d.StreamsPerUser)
 	num(&l.SessionsPerUser, d.SessionsPerUser)
+	num(&l.LoginsPerUser, d.LoginsPerUser)
 	if l.StreamsReserved < 0 {
 		l.StreamsReserved = 0 // none; zero takes the default
 	} else if l.StreamsReserved == 0 {
@@ -172,12 +197,19 @@ func (l Limits) HTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 }
 
 // Listener returns ln holding at most l.MaxConns connections open at once,
-// and at most l.MaxConnsPerAddress of one client address (see connPool).
+// and at most l.MaxConnsPerAddress of one client address, opened no
+// faster than l.ConnRatePerAddress (see connPool).
 func (l Limits) Listener(ln net.Listener) net.Listener {
 	l = l.orDefault()
-	return &limitListener{Listener: ln, pool: newConnPool(l.MaxConns, l.MaxConnsPerAddress, l.TrustedProxies),
-		done: make(chan struct{})}
+	pool := newConnPool(l.MaxConns, l.MaxConnsPerAddress, l.TrustedProxies)
+	pool.rate = ratelimit.New(l.ConnRatePerAddress, l.ConnBurstPerAddress, connRateKeys)
+	return &limitListener{Listener: ln, pool: pool, done: make(chan struct{})}
 }
+
+// connRateKeys is the most addresses whose connection rate is tracked
+// (ratelimit.Limiter's size): a flood from more forgets full buckets
+// first.
+const connRateKeys = 16384
 
 // limitListener admits each connection it accepts into its pool, or
 // refuses it (see connPool.admit).
@@ -199,8 +231,16 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			_ = c.Close()
 			return nil, err
 		}
-		if err != nil {
-			refuse(c)
+		var tooFast *connRateError
+		switch {
+		case errors.As(err, &tooFast) && tooFast.quiet:
+			reset(c)
+			continue
+		case errors.As(err, &tooFast):
+			refuse(c, tooFast.answer())
+			continue
+		case err != nil:
+			refuse(c, refusal)
 			continue
 		}
 		return lc, nil
@@ -223,11 +263,11 @@ var refusal = func() string {
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }()
 
-// refuse answers c with refusal and closes it. A new connection's send
+// refuse answers c with answer and closes it. A new connection's send
 // buffer is empty, so the write does not block; the deadline is a guard.
-func refuse(c net.Conn) {
+func refuse(c net.Conn, answer string) {
 	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	_, _ = io.WriteString(c, refusal)
+	_, _ = io.WriteString(c, answer)
 	if tc, ok := c.(interface{ CloseWrite() error }); ok {
 		_ = tc.CloseWrite()
 	}
@@ -261,6 +301,7 @@ var errAddressFull = errors.New("web: too many connections from one address")
 type connPool struct {
 	max, perAddr int
 	proxies      []netip.Prefix
+	rate         *ratelimit.Limiter // new connections per address; nil: none
 
 	mu      sync.Mutex
 	total   int
@@ -295,6 +336,11 @@ func addrKey(a net.Addr) netip.Addr {
 func (p *connPool) admit(c net.Conn, done <-chan struct{}) (*limitConn, error) {
 	key := addrKey(c.RemoteAddr())
 	capped := p.capped(key)
+	if capped && p.rate != nil {
+		if retry, refused, ok := p.rate.Allow(key, time.Now()); !ok {
+			return nil, &connRateError{retry: retry, quiet: refused > answeredRefusals}
+		}
+	}
 	for {
 		p.mu.Lock()
 		var victim *limitConn
@@ -311,6 +357,11 @@ func (p *connPool) admit(c net.Conn, done <-chan struct{}) (*limitConn, error) {
 			p.total++
 			p.byAddr[key]++
 			p.mu.Unlock()
+			if tc, ok := c.(*net.TCPConn); ok {
+				// What net.Listen sets on every connection it
+				// accepts (15 s), here on the admitted ones only.
+				_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+			}
 			lc := &limitConn{Conn: c, pool: p, key: key}
 			return lc, nil
 		}
