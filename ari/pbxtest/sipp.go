@@ -308,8 +308,16 @@ func (s *SIPp) Stop() {
 		return
 	default:
 	}
-	s.cmd.Process.Kill()
-	<-s.done
+	// SIGINT first: sipp then prints its last screen (the messages it
+	// sent and got, for a failed test's log), ending its calls without a
+	// BYE as a kill would; killed if it takes longer than a second.
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
 }
 
 // sdpAudio is the SDP body of the callers' INVITE and the phones' 200 OK:

@@ -420,10 +420,30 @@ func waitBridge(t testing.TB, p *pbxtest.PBX, prefix, channel string) string {
 			return b
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("channel %s in no bridge %s* after 10 s: %+v", channel, prefix, bridges(t, p, "callin-"))
+			t.Fatalf("channel %s in no bridge %s* after 10 s: %+v\n%s", channel, prefix, bridges(t, p, "callin-"), pbxState(p, channel))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// pbxState is what the Asterisk says of channel and its SIP side when a
+// wait for it failed: the channel through ARI, every channel, and the
+// contacts and their state (TestRealPBXShow's host once never reached the
+// on-air bridge: this is to see why if it happens again).
+func pbxState(p *pbxtest.PBX, channel string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var b strings.Builder
+	code, body, err := p.Get(ctx, "/channels/"+channel)
+	fmt.Fprintf(&b, "ARI channel: %d %v %s\n", code, err, body)
+	for _, cmd := range []string{"core show channels verbose", "pjsip show contacts", "pjsip show channels"} {
+		out, err := p.CLI(ctx, cmd)
+		fmt.Fprintf(&b, "%s: %v\n%s\n", cmd, err, out)
+	}
+	for _, l := range append(p.LogLines(channel), p.LogLines("PJSIP/phone")...) {
+		fmt.Fprintln(&b, l)
+	}
+	return b.String()
 }
 
 const (
