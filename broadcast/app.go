@@ -299,14 +299,14 @@ func (c *Config) setDefaults() {
 // App is the Stasis application for a set of nodes and shows. Its methods
 // are safe for concurrent use.
 type App struct {
-	cfg   Config
-	log   *slog.Logger
+	cfg Config
+	log *slog.Logger
 	// nodesAt is the nodes by name: set by New, replaced whole by AddNode
 	// (under spanMu, which also orders SpanNode), read without a lock.
 	nodesAt atomic.Pointer[map[string]*node]
 	spanMu  sync.Mutex
-	shows map[string]*show
-	jobs  chan func(context.Context)
+	shows   map[string]*show
+	jobs    chan func(context.Context)
 
 	// trunkMu guards trunk, the callers on air across the trunk (trunk.go);
 	// a leaf lock: nothing else is taken under it.

@@ -102,9 +102,9 @@ type node struct {
 	// and App.SpanNode's); held across ARI requests, taken before any
 	// other lock.
 	syncMu sync.Mutex
-	kick  chan struct{} // asks the resync loop to run
-	subq  chan string   // channels to subscribe to (see subscriber)
-	room  roomKeeper    // its CALLIN_FULL_<show> variables (room.go)
+	kick   chan struct{} // asks the resync loop to run
+	subq   chan string   // channels to subscribe to (see subscriber)
+	room   roomKeeper    // its CALLIN_FULL_<show> variables (room.go)
 
 	mu         sync.Mutex
 	gen        uint64

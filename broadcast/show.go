@@ -30,7 +30,7 @@ type show struct {
 	// first) and their holding parts, by node name: set by New, replaced
 	// whole by App.SpanNode (span.go), read without a lock.
 	spanAt atomic.Pointer[span]
-	kick  chan struct{} // asks the show loop to start the music
+	kick   chan struct{} // asks the show loop to start the music
 	// sweeping: a sweep of stale stored calls runs (beside the show loop,
 	// which never waits on the database).
 	sweeping atomic.Bool
