@@ -253,6 +253,11 @@ type Config struct {
 	// nothing: the node's resync puts its calls right. A show on one node
 	// keeps its callers across any gap, as before (its resync decides).
 	NodeLostAfter time.Duration
+	// NodeFor makes the configuration of a node named while the App runs
+	// (AddShowNode: the API's POST /shows/{show}/nodes) from its name and
+	// ARI URL: its client, with the credentials the service's rules give
+	// (cmd/callin: as --nodes'). Nil: only AddNode adds nodes.
+	NodeFor func(name, url string) (NodeConfig, error)
 	// PhoneRule says which endpoints a person's phone (from Phones) may
 	// be; Screen and StartTalkback refuse any other before they ring it,
 	// so a phone stored before the rule (or by hand) is never dialled. The

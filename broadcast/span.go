@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -146,4 +147,30 @@ func (s *show) spanned(n *node) {
 	}
 	n.roomResend()
 	s.kickMusic()
+}
+
+// AddShowNode is the operator's way to grow a running show (the API's
+// POST /shows/{show}/nodes): the node called name, added first when the
+// App has none of that name (AddNode with Config.NodeFor(name, url)),
+// then taken by the show (SpanNode). For a node the App has, url may be
+// empty and is not checked. Errors: queue.ErrNotFound (show),
+// queue.ErrInvalid (no url for a new node, or no Config.NodeFor, or what
+// NodeFor refused), ErrTelephony (SpanNode's).
+func (a *App) AddShowNode(ctx context.Context, showKey, name, url string) error {
+	if _, err := a.show(showKey); err != nil {
+		return err
+	}
+	if a.nodeMap()[name] == nil {
+		if url == "" || a.cfg.NodeFor == nil {
+			return fmt.Errorf("broadcast: node %q is not one of callin's: its ARI URL is needed, and a service that adds nodes: %w", name, queue.ErrInvalid)
+		}
+		nc, err := a.cfg.NodeFor(name, url)
+		if err != nil {
+			return fmt.Errorf("broadcast: node %q: %w: %w", name, queue.ErrInvalid, err)
+		}
+		if err := a.AddNode(nc); err != nil && !errors.Is(err, queue.ErrConflict) { // ErrConflict: added meanwhile
+			return err
+		}
+	}
+	return a.SpanNode(ctx, showKey, name)
 }

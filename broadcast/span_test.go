@@ -89,3 +89,38 @@ func TestSpanNodeWhileRunning(t *testing.T) {
 		t.Fatalf("A's far legs %v, on-air bridge %v", far, air)
 	}
 }
+
+// TestAddShowNode: the operator's way in adds a node by name and URL
+// through Config.NodeFor, once, and spans the show; a URL is needed only
+// for a node callin does not have.
+func TestAddShowNode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := newFake(t, aritest.Options{Node: "A"})
+	b := newFake(t, aritest.Options{Node: "B"})
+	var asked []string
+	e := start(t, a, broadcast.Config{
+		Nodes: []broadcast.NodeConfig{{Name: "A", ARI: newClient(t, a.URL(), a.User(), a.Password()), Events: fastEvents}},
+		Shows: []broadcast.ShowConfig{showCfg("show1", "A")},
+		NodeFor: func(name, url string) (broadcast.NodeConfig, error) {
+			asked = append(asked, name+"="+url)
+			return broadcast.NodeConfig{Name: name, ARI: newClient(t, url, b.User(), b.Password()), Events: fastEvents}, nil
+		},
+	})
+	w := e.w("show1")
+	if err := e.app.AddShowNode(ctx, "show1", "B", ""); !errors.Is(err, queue.ErrInvalid) {
+		t.Fatalf("a new node without its URL: %v, want ErrInvalid", err)
+	}
+	if err := e.app.AddShowNode(ctx, "show1", "B", b.URL()); err != nil {
+		t.Fatal(err)
+	}
+	w.next("B up", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.Node == "B" && u.Node.OK() })
+	if err := e.app.AddShowNode(ctx, "show1", "B", ""); err != nil {
+		t.Fatalf("a node callin has, again: %v", err)
+	}
+	if len(asked) != 1 || asked[0] != "B="+b.URL() {
+		t.Fatalf("NodeFor asked %v, want B once", asked)
+	}
+	c, _ := dial(t, b, w, "show1", "5550001")
+	waitMusic(t, c)
+}
