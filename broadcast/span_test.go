@@ -114,7 +114,9 @@ func TestAddShowNode(t *testing.T) {
 	if err := e.app.AddShowNode(ctx, "show1", "B", b.URL()); err != nil {
 		t.Fatal(err)
 	}
-	w.next("B up", func(u broadcast.Update) bool { return u.Kind == broadcast.UpdateNode && u.Node.Node == "B" && u.Node.OK() })
+	w.next("B up", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateNode && u.Node.Node == "B" && u.Node.OK()
+	})
 	if err := e.app.AddShowNode(ctx, "show1", "B", ""); err != nil {
 		t.Fatalf("a node callin has, again: %v", err)
 	}
