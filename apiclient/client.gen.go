@@ -1095,6 +1095,15 @@ type MessageText struct {
 	Text string `json:"text"`
 }
 
+// NodeAdd A node for the show to take callers from, added to callin when it has none of that name.
+type NodeAdd struct {
+	// Name The node's name (letters, digits, - and _), as in --nodes and the trunk's endpoint node<name>.
+	Name string `json:"name"`
+
+	// Url The node's ARI URL, e.g. http://10.0.0.7:8088, without credentials: callin takes them from its environment as for --nodes (CALLIN_ARI_USER_<NAME>, CALLIN_ARI_PASSWORD_<NAME>, else --ari-user and --ari-password). Needed for a node callin does not have; ignored for one it has.
+	Url *string `json:"url,omitempty"`
+}
+
 // NodeEvent defines model for NodeEvent.
 type NodeEvent struct {
 	Node  string    `json:"node"`
@@ -1790,6 +1799,12 @@ type MuteHostParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// AddShowNodeParams defines parameters for AddShowNode.
+type AddShowNodeParams struct {
+	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // DropOnAirParams defines parameters for DropOnAir.
 type DropOnAirParams struct {
 	// IdempotencyKey Makes a retry safe: the same key and the same request (method, path, body) within 24 h answer the first answer again, with the header Idempotent-Replayed: true; the same key with another request is 422, while the first is being answered 409. An answer of 500 or more is not kept. Keys are per user or token; 400 for an empty or over-long key.
@@ -1912,6 +1927,9 @@ type MuteHostJSONRequestBody = HostMute
 
 // SetLinesJSONRequestBody defines body for SetLines for application/json ContentType.
 type SetLinesJSONRequestBody = Lines
+
+// AddShowNodeJSONRequestBody defines body for AddShowNode for application/json ContentType.
+type AddShowNodeJSONRequestBody = NodeAdd
 
 // DropOnAirJSONRequestBody defines body for DropOnAir for application/json ContentType.
 type DropOnAirJSONRequestBody = Drop
@@ -2982,6 +3000,24 @@ type ClientInterface interface {
 	// Corresponds with PUT /shows/{show}/lines (the `SetLines` operationId).
 	SetLines(ctx context.Context, show ShowKey, body SetLinesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AddShowNodeWithBody Add a node to a running show
+	//
+	// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+	AddShowNodeWithBody(ctx context.Context, show ShowKey, params *AddShowNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddShowNode Add a node to a running show
+	//
+	// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+	AddShowNode(ctx context.Context, show ShowKey, params *AddShowNodeParams, body AddShowNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOnAir List the callers on air
 	//
 	// Who may: Any role.
@@ -3078,7 +3114,7 @@ type ClientInterface interface {
 
 	// SetStudioWithBody Name another studio node for a show across nodes
 	//
-	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3087,7 +3123,7 @@ type ClientInterface interface {
 
 	// SetStudio Name another studio node for a show across nodes
 	//
-	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3977,6 +4013,44 @@ func (c *Client) SetLines(ctx context.Context, show ShowKey, body SetLinesJSONRe
 	return c.Client.Do(req)
 }
 
+// AddShowNodeWithBody Add a node to a running show
+//
+// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+func (c *Client) AddShowNodeWithBody(ctx context.Context, show ShowKey, params *AddShowNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddShowNodeRequestWithBody(c.Server, show, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddShowNode Add a node to a running show
+//
+// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+func (c *Client) AddShowNode(ctx context.Context, show ShowKey, params *AddShowNodeParams, body AddShowNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddShowNodeRequest(c.Server, show, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListOnAir List the callers on air
 //
 // Who may: Any role.
@@ -4193,7 +4267,7 @@ func (c *Client) UpdateSettingsWithApplicationMergePatchPlusJSONBody(ctx context
 
 // SetStudioWithBody Name another studio node for a show across nodes
 //
-// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4212,7 +4286,7 @@ func (c *Client) SetStudioWithBody(ctx context.Context, show ShowKey, params *Se
 
 // SetStudio Name another studio node for a show across nodes
 //
-// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6251,6 +6325,68 @@ func NewSetLinesRequestWithBody(server string, show ShowKey, contentType string,
 	return req, nil
 }
 
+// NewAddShowNodeRequest calls the generic AddShowNode builder with application/json body
+func NewAddShowNodeRequest(server string, show ShowKey, params *AddShowNodeParams, body AddShowNodeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddShowNodeRequestWithBody(server, show, params, "application/json", bodyReader)
+}
+
+// NewAddShowNodeRequestWithBody constructs an http.Request for the AddShowNode method, with any body, and a specified content type
+func NewAddShowNodeRequestWithBody(server string, show ShowKey, params *AddShowNodeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "show", show, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/shows/%s/nodes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListOnAirRequest constructs an http.Request for the ListOnAir method
 func NewListOnAirRequest(server string, show ShowKey) (*http.Request, error) {
 	var err error
@@ -7535,6 +7671,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /shows/{show}/lines (the `SetLines` operationId).
 	SetLinesWithResponse(ctx context.Context, show ShowKey, body SetLinesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetLinesResponse, error)
 
+	// AddShowNodeWithBodyWithResponse Add a node to a running show
+	//
+	// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+	AddShowNodeWithBodyWithResponse(ctx context.Context, show ShowKey, params *AddShowNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddShowNodeResponse, error)
+
+	// AddShowNodeWithResponse Add a node to a running show
+	//
+	// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+	AddShowNodeWithResponse(ctx context.Context, show ShowKey, params *AddShowNodeParams, body AddShowNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*AddShowNodeResponse, error)
+
 	// ListOnAirWithResponse List the callers on air
 	//
 	// Who may: Any role.
@@ -7645,7 +7799,7 @@ type ClientWithResponsesInterface interface {
 
 	// SetStudioWithBodyWithResponse Name another studio node for a show across nodes
 	//
-	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7654,7 +7808,7 @@ type ClientWithResponsesInterface interface {
 
 	// SetStudioWithResponse Name another studio node for a show across nodes
 	//
-	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+	// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13647,6 +13801,210 @@ func (r SetLinesResponse) ContentType() string {
 	return ""
 }
 
+// AddShowNodeResponse200Headers the declared response headers of an HTTP 200 response for AddShowNode
+type AddShowNodeResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// AddShowNodeResponse400Headers the declared response headers of an HTTP 400 response for AddShowNode
+type AddShowNodeResponse400Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse401Headers the declared response headers of an HTTP 401 response for AddShowNode
+type AddShowNodeResponse401Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse403Headers the declared response headers of an HTTP 403 response for AddShowNode
+type AddShowNodeResponse403Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse404Headers the declared response headers of an HTTP 404 response for AddShowNode
+type AddShowNodeResponse404Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse409Headers the declared response headers of an HTTP 409 response for AddShowNode
+type AddShowNodeResponse409Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse413Headers the declared response headers of an HTTP 413 response for AddShowNode
+type AddShowNodeResponse413Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse415Headers the declared response headers of an HTTP 415 response for AddShowNode
+type AddShowNodeResponse415Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse422Headers the declared response headers of an HTTP 422 response for AddShowNode
+type AddShowNodeResponse422Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse500Headers the declared response headers of an HTTP 500 response for AddShowNode
+type AddShowNodeResponse500Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse502Headers the declared response headers of an HTTP 502 response for AddShowNode
+type AddShowNodeResponse502Headers struct {
+	XRequestId *string
+}
+
+// AddShowNodeResponse503Headers the declared response headers of an HTTP 503 response for AddShowNode
+type AddShowNodeResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+type AddShowNodeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Show
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *N400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *N401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *N403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *N404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *N409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *N413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *N415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *N422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *N500
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *N502
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *N503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AddShowNodeResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddShowNodeResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddShowNodeResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddShowNodeResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AddShowNodeResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AddShowNodeResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AddShowNodeResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AddShowNodeResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AddShowNodeResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AddShowNodeResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *AddShowNodeResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddShowNodeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AddShowNodeResponse) GetJSON200() *Show {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON400() *N400 {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON401() *N401 {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON403() *N403 {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON404() *N404 {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON409() *N409 {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON413() *N413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON415() *N415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON422() *N422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON500() *N500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON502() *N502 {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AddShowNodeResponse) GetApplicationproblemJSON503() *N503 {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AddShowNodeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddShowNodeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddShowNodeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddShowNodeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListOnAirResponse200Headers the declared response headers of an HTTP 200 response for ListOnAir
 type ListOnAirResponse200Headers struct {
 	XRequestId *string
@@ -16882,6 +17240,36 @@ func (c *ClientWithResponses) SetLinesWithResponse(ctx context.Context, show Sho
 	return ParseSetLinesResponse(rsp)
 }
 
+// AddShowNodeWithBodyWithResponse Add a node to a running show
+//
+// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+func (c *ClientWithResponses) AddShowNodeWithBodyWithResponse(ctx context.Context, show ShowKey, params *AddShowNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddShowNodeResponse, error) {
+	rsp, err := c.AddShowNodeWithBody(ctx, show, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddShowNodeResponse(rsp)
+}
+
+// AddShowNodeWithResponse Add a node to a running show
+//
+// The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). 422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin). Who may: Admins only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /shows/{show}/nodes (the `AddShowNode` operationId).
+func (c *ClientWithResponses) AddShowNodeWithResponse(ctx context.Context, show ShowKey, params *AddShowNodeParams, body AddShowNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*AddShowNodeResponse, error) {
+	rsp, err := c.AddShowNode(ctx, show, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddShowNodeResponse(rsp)
+}
+
 // ListOnAirWithResponse List the callers on air
 //
 // Who may: Any role.
@@ -17064,7 +17452,7 @@ func (c *ClientWithResponses) UpdateSettingsWithApplicationMergePatchPlusJSONBod
 
 // SetStudioWithBodyWithResponse Name another studio node for a show across nodes
 //
-// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17079,7 +17467,7 @@ func (c *ClientWithResponses) SetStudioWithBodyWithResponse(ctx context.Context,
 
 // SetStudioWithResponse Name another studio node for a show across nodes
 //
-// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin. Who may: Producers and admins.
+// The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. 422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -23888,6 +24276,246 @@ func ParseSetLinesResponse(rsp *http.Response) (*SetLinesResponse, error) {
 			headers.XRequestId = &value
 		}
 		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddShowNodeResponse parses an HTTP response from a AddShowNodeWithResponse call
+func ParseAddShowNodeResponse(rsp *http.Response) (*AddShowNodeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddShowNodeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Show
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest N400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest N401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest N403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest N404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest N409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest N413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest N415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest N422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest N500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest N502
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest N503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AddShowNodeResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers AddShowNodeResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddShowNodeResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddShowNodeResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers AddShowNodeResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AddShowNodeResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AddShowNodeResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AddShowNodeResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AddShowNodeResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers AddShowNodeResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers AddShowNodeResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddShowNodeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

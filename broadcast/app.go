@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callin-radio/callin/ari"
@@ -252,6 +253,11 @@ type Config struct {
 	// nothing: the node's resync puts its calls right. A show on one node
 	// keeps its callers across any gap, as before (its resync decides).
 	NodeLostAfter time.Duration
+	// NodeFor makes the configuration of a node named while the App runs
+	// (AddShowNode: the API's POST /shows/{show}/nodes) from its name and
+	// ARI URL: its client, with the credentials the service's rules give
+	// (cmd/callin: as --nodes'). Nil: only AddNode adds nodes.
+	NodeFor func(name, url string) (NodeConfig, error)
 	// PhoneRule says which endpoints a person's phone (from Phones) may
 	// be; Screen and StartTalkback refuse any other before they ring it,
 	// so a phone stored before the rule (or by hand) is never dialled. The
@@ -298,11 +304,14 @@ func (c *Config) setDefaults() {
 // App is the Stasis application for a set of nodes and shows. Its methods
 // are safe for concurrent use.
 type App struct {
-	cfg   Config
-	log   *slog.Logger
-	nodes map[string]*node
-	shows map[string]*show
-	jobs  chan func(context.Context)
+	cfg Config
+	log *slog.Logger
+	// nodesAt is the nodes by name: set by New, replaced whole by AddNode
+	// (under spanMu, which also orders SpanNode), read without a lock.
+	nodesAt atomic.Pointer[map[string]*node]
+	spanMu  sync.Mutex
+	shows   map[string]*show
+	jobs    chan func(context.Context)
 
 	// trunkMu guards trunk, the callers on air across the trunk (trunk.go);
 	// a leaf lock: nothing else is taken under it.
@@ -319,18 +328,20 @@ type App struct {
 // exist (and can be subscribed to) from here on.
 func New(cfg Config) (*App, error) {
 	cfg.setDefaults()
-	a := &App{cfg: cfg, log: cfg.Logger, nodes: map[string]*node{}, shows: map[string]*show{},
+	nodes := map[string]*node{}
+	a := &App{cfg: cfg, log: cfg.Logger, shows: map[string]*show{},
 		trunk: trunks{byToken: map[string]*trunkCall{}, byCall: map[callKey]*trunkCall{}}}
 	a.jobs = make(chan func(context.Context), cfg.Queue)
 	for _, nc := range cfg.Nodes {
 		if nc.Name == "" || nc.ARI == nil {
 			return nil, fmt.Errorf("broadcast: node %q: name and ARI are required: %w", nc.Name, queue.ErrInvalid)
 		}
-		if a.nodes[nc.Name] != nil {
+		if nodes[nc.Name] != nil {
 			return nil, fmt.Errorf("broadcast: node %q twice: %w", nc.Name, queue.ErrInvalid)
 		}
-		a.nodes[nc.Name] = newNode(a, nc)
+		nodes[nc.Name] = newNode(a, nc)
 	}
+	a.nodesAt.Store(&nodes)
 	for _, sc := range cfg.Shows {
 		if a.shows[sc.Key] != nil {
 			return nil, fmt.Errorf("broadcast: show %q twice: %w", sc.Key, queue.ErrInvalid)
@@ -345,7 +356,7 @@ func New(cfg Config) (*App, error) {
 		}
 		a.shows[sc.Key] = s
 		for _, n := range nodes {
-			n.shows = append(n.shows, s)
+			n.addShow(s)
 		}
 		s.studio().indexBridge(s.air.id, s)
 	}
@@ -363,7 +374,7 @@ func (a *App) showNodes(sc *ShowConfig) ([]*node, error) {
 	var nodes []*node
 	seen := map[string]bool{}
 	for _, name := range names {
-		n := a.nodes[name]
+		n := a.nodeMap()[name]
 		if n == nil {
 			return nil, fmt.Errorf("broadcast: show %q: unknown node %q: %w", sc.Key, name, queue.ErrInvalid)
 		}
@@ -385,6 +396,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.running = true
 	a.runCtx = ctx
+	nodes := a.nodeMap() // AddNode starts those added from here on
 	a.mu.Unlock()
 
 	var wg sync.WaitGroup
@@ -400,7 +412,7 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		})
 	}
-	for _, n := range a.nodes {
+	for _, n := range nodes {
 		wg.Go(func() { n.run(ctx) })
 	}
 	for _, s := range a.shows {

@@ -132,7 +132,7 @@ func (s *show) dialCallbacks() {
 // the studio is down (the call-backs wait).
 func (s *show) callbackNode() *node {
 	studio := s.studio()
-	for _, n := range append([]*node{studio}, s.nodes...) {
+	for _, n := range append([]*node{studio}, s.nodes()...) {
 		if n.ready() == nil && !n.room.full.Load() {
 			return n
 		}

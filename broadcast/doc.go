@@ -102,8 +102,16 @@
 //     its health. Lock: node.mu, which shows never take: they call the
 //     node's methods (index, trackPlayback, indexBridge, ...).
 //
-// Lock order: holding.musicMu, holding.mu, show.mu, air.mu, node.mu, then
-// the waiter registry's; a lock is never taken while a later one is held.
+// Lock order: App.spanMu (AddNode, SpanNode), node.syncMu (one resync
+// of a node at a time), App.mu, holding.musicMu, holding.mu, show.mu,
+// air.mu, node.mu, then the waiter registry's; a lock is never taken
+// while a later one is held.
+//
+// The App's nodes, each node's shows and each show's nodes with their
+// holding parts are values replaced whole (copy on write) by AddNode and
+// SpanNode (span.go), read without a lock: a node added while the shows
+// run takes a show's callers from SpanNode on, as the nodes of
+// ShowConfig.Nodes do from the start.
 // The holding part tells subscribers of its changes under holding.mu and
 // show.mu (the media state also lists air's hosts); publish, under
 // show.mu, adds a call going on air to air's recording; every part reaches

@@ -44,7 +44,7 @@ func newTestHolding(t *testing.T, tel Telephony, size int) *holding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := a.nodes["n1"]
+	n := a.nodeMap()["n1"]
 	n.health.State = NodeUp
 	return a.shows["s"].studioHold()
 }

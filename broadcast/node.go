@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callin-radio/callin/ari"
@@ -94,10 +95,16 @@ type node struct {
 	ari   Telephony
 	log   *slog.Logger
 	waits *registry
-	shows []*show
-	kick  chan struct{} // asks the resync loop to run
-	subq  chan string   // channels to subscribe to (see subscriber)
-	room  roomKeeper    // its CALLIN_FULL_<show> variables (room.go)
+	// showsAt is the shows that take the node's callers: set by New,
+	// replaced whole by App.SpanNode, read without a lock.
+	showsAt atomic.Pointer[[]*show]
+	// syncMu makes the node's resyncs one at a time (the resync loop's
+	// and App.SpanNode's); held across ARI requests, taken before any
+	// other lock.
+	syncMu sync.Mutex
+	kick   chan struct{} // asks the resync loop to run
+	subq   chan string   // channels to subscribe to (see subscriber)
+	room   roomKeeper    // its CALLIN_FULL_<show> variables (room.go)
 
 	mu         sync.Mutex
 	gen        uint64
@@ -124,8 +131,9 @@ func newNode(a *App, cfg NodeConfig) *node {
 
 // Health returns every node's health, in no particular order.
 func (a *App) Health() []NodeHealth {
-	out := make([]NodeHealth, 0, len(a.nodes))
-	for _, n := range a.nodes {
+	nodes := a.nodeMap()
+	out := make([]NodeHealth, 0, len(nodes))
+	for _, n := range nodes {
 		out = append(out, n.healthNow())
 	}
 	return out
@@ -133,7 +141,7 @@ func (a *App) Health() []NodeHealth {
 
 // NodeHealth returns one node's health; ok is false for an unknown node.
 func (a *App) NodeHealth(name string) (h NodeHealth, ok bool) {
-	n := a.nodes[name]
+	n := a.nodeMap()[name]
 	if n == nil {
 		return NodeHealth{}, false
 	}
@@ -159,7 +167,7 @@ func (n *node) setHealth(st NodeState, err error) {
 	}
 	h := n.health
 	n.mu.Unlock()
-	for _, s := range n.shows {
+	for _, s := range n.showList() {
 		s.mu.Lock()
 		s.emit(Update{Kind: UpdateNode, Node: h})
 		s.mu.Unlock()
@@ -775,7 +783,10 @@ func (n *node) resyncLoop(ctx context.Context) {
 		if gen == 0 {
 			continue // not connected yet
 		}
-		if err := n.resync(ctx, gen); err != nil {
+		n.syncMu.Lock()
+		err := n.resync(ctx, gen)
+		n.syncMu.Unlock()
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -841,7 +852,7 @@ func (n *node) startLostTimer() {
 func (n *node) lost() {
 	n.log.Error("broadcast: NODE LOST: down too long; ending its callers' calls node_lost", "after", n.app.cfg.NodeLostAfter)
 	n.locked(func() { n.gone = true })
-	for _, s := range n.shows {
+	for _, s := range n.showList() {
 		if s.spread() {
 			s.nodeLost(n)
 		}

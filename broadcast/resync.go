@@ -16,6 +16,12 @@ import (
 // resync makes the node's shows agree with what Asterisk lists, after a
 // (re)connect: events from the gap are lost and never replayed.
 func (n *node) resync(ctx context.Context, gen uint64) error {
+	return n.resyncShows(ctx, gen, n.showList(), true)
+}
+
+// resyncShows is resync for some of the node's shows; strays also hangs
+// up the trunk legs callin does not know (a whole resync's job).
+func (n *node) resyncShows(ctx context.Context, gen uint64, shows []*show, strays bool) error {
 	bridges, err := n.ari.ListBridges(ctx)
 	if err != nil {
 		return fmt.Errorf("list bridges: %w", err)
@@ -53,8 +59,10 @@ func (n *node) resync(ctx context.Context, gen uint64) error {
 		}
 	}
 	n.mu.Unlock()
-	n.hangupStrayTrunks(stasis)
-	for _, s := range n.shows {
+	if strays {
+		n.hangupStrayTrunks(stasis)
+	}
+	for _, s := range shows {
 		if err := s.resync(ctx, n, gen, byID, inBridge, stasis, listed); err != nil {
 			return fmt.Errorf("show %s: %w", s.key, err)
 		}
@@ -478,7 +486,7 @@ func (s *show) recall(ctx context.Context, n *node) map[string]queue.Stored {
 		return nil
 	}
 	for _, c := range calls {
-		if n == nil && (c.Node == "" || s.holds[c.Node] != nil) || n != nil && (c.Node == n.name || c.Node == "" && n == s.studio()) {
+		if n == nil && (c.Node == "" || s.spanAt.Load().holds[c.Node] != nil) || n != nil && (c.Node == n.name || c.Node == "" && n == s.studio()) {
 			out[c.ChannelID] = c
 		}
 	}

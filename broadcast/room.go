@@ -80,7 +80,7 @@ func (n *node) roomResend() {
 // held counts the callers held on the node, over its shows.
 func (n *node) held() int {
 	held := 0
-	for _, s := range n.shows {
+	for _, s := range n.showList() {
 		hm := s.holdOn(n)
 		hm.mu.Lock()
 		held += hm.holdMembers()
@@ -128,7 +128,7 @@ func (n *node) roomLoop(ctx context.Context) {
 		sent = true
 		if n.room.full.Swap(want) != want {
 			n.log.Info("broadcast: node room changed", "full", want, "capacity", capacity)
-			for _, s := range n.shows {
+			for _, s := range n.showList() {
 				s.holdOn(n).tell()
 			}
 		}
@@ -143,7 +143,7 @@ func (n *node) setFull(ctx context.Context, full bool) error {
 		v = "1"
 	}
 	vars := [][2]string{{CapacityVar, strconv.Itoa(n.cfg.Capacity)}}
-	for _, s := range n.shows {
+	for _, s := range n.showList() {
 		vars = append(vars, [2]string{FullVar(s.key), v})
 	}
 	for _, kv := range vars {

@@ -26,12 +26,11 @@ type show struct {
 	key      string
 	cfg      ShowConfig // static parts: media, endpoints
 	air      *air       // the on-air bridge, its hosts and recording (onair.go)
-	// nodes are the nodes whose callers the show takes, the studio first;
-	// holds their holding parts, by node name (the studio's is hold).
-	// Both are fixed by New.
-	nodes []*node
-	holds map[string]*holding
-	kick  chan struct{} // asks the show loop to start the music
+	// spanAt is the nodes whose callers the show takes (the first studio
+	// first) and their holding parts, by node name: set by New, replaced
+	// whole by App.SpanNode (span.go), read without a lock.
+	spanAt atomic.Pointer[span]
+	kick   chan struct{} // asks the show loop to start the music
 	// sweeping: a sweep of stale stored calls runs (beside the show loop,
 	// which never waits on the database).
 	sweeping atomic.Bool
@@ -78,11 +77,12 @@ func newShow(a *App, nodes []*node, cfg ShowConfig) (*show, error) {
 		air:  newAir("callin-" + cfg.Key + "-air"),
 		kick: make(chan struct{}, 1), q: q,
 		calls: map[string]*liveCall{}, subs: map[*Subscription]bool{},
-		nodes: nodes, holds: map[string]*holding{},
 	}
+	sp := &span{nodes: nodes, holds: map[string]*holding{}}
 	for _, hn := range nodes {
-		s.holds[hn.name] = newHolding(s, hn, "callin-"+cfg.Key+"-hold")
+		sp.holds[hn.name] = newHolding(s, hn, s.holdID())
 	}
+	s.spanAt.Store(sp)
 	s.studioAt.Store(n)
 	return s, nil
 }
@@ -92,19 +92,19 @@ func (s *show) studio() *node { return s.studioAt.Load() }
 
 // studioHold is the studio node's holding part: its holding bridges,
 // their music and the talkback (hold.go, talkback.go).
-func (s *show) studioHold() *holding { return s.holds[s.studio().name] }
+func (s *show) studioHold() *holding { return s.spanAt.Load().holds[s.studio().name] }
 
 // holdOn is the show's holding part on node n; nil when the show does not
 // take n's callers.
-func (s *show) holdOn(n *node) *holding { return s.holds[n.name] }
+func (s *show) holdOn(n *node) *holding { return s.spanAt.Load().holds[n.name] }
 
 // spread says whether the show spans more than one node.
-func (s *show) spread() bool { return len(s.nodes) > 1 }
+func (s *show) spread() bool { return len(s.nodes()) > 1 }
 
 // nodeOf is the node a call's channel is on (Call.Node; the studio when
 // unknown).
 func (s *show) nodeOf(c queue.Call) *node {
-	if hm := s.holds[c.Node]; hm != nil {
+	if hm := s.spanAt.Load().holds[c.Node]; hm != nil {
 		return hm.node
 	}
 	return s.studio()
@@ -262,7 +262,7 @@ func (s *show) loop(ctx context.Context) {
 // ensureMusic starts the music every holding bridge of every node is
 // owed (holding.ensureMusic).
 func (s *show) ensureMusic(ctx context.Context) {
-	for _, n := range s.nodes {
+	for _, n := range s.nodes() {
 		s.holdOn(n).ensureMusic(ctx)
 	}
 }
@@ -318,7 +318,7 @@ func (s *show) announce(ctx context.Context) {
 
 // anyUp says whether any of the show's nodes is up.
 func (s *show) anyUp() bool {
-	for _, n := range s.nodes {
+	for _, n := range s.nodes() {
 		if n.ready() == nil {
 			return true
 		}

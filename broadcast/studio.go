@@ -66,7 +66,7 @@ func (a *App) SetStudio(ctx context.Context, showKey, nodeName string) error {
 	if err != nil {
 		return err
 	}
-	hm := s.holds[nodeName]
+	hm := s.spanAt.Load().holds[nodeName]
 	if hm == nil {
 		return fmt.Errorf("broadcast: show %q does not take node %q's callers: %w", showKey, nodeName, queue.ErrInvalid)
 	}

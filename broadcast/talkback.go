@@ -185,7 +185,7 @@ func (a *App) StartTalkback(ctx context.Context, showKey string, opts TalkbackOp
 	if err := s.studioHold().startTalkback(ctx, opts); err != nil || opts.Endpoint != "" {
 		return err // a live line reaches the other nodes once it speaks (startTalkbackTrunks)
 	}
-	for _, n := range s.nodes[1:] { // a message plays on every node of the show that is up
+	for _, n := range s.nodes()[1:] { // a message plays on every node of the show that is up
 		if n.ready() != nil {
 			continue
 		}
@@ -279,7 +279,7 @@ func (a *App) StopTalkback(ctx context.Context, showKey string) error {
 		return err
 	}
 	err = s.studioHold().stopTalkback(ctx)
-	for _, n := range s.nodes[1:] { // a message's playbacks on the other nodes
+	for _, n := range s.nodes()[1:] { // a message's playbacks on the other nodes
 		hm := s.holdOn(n)
 		hm.mu.Lock()
 		_, msg := hm.talkback.(*messageTalkback)

@@ -444,7 +444,7 @@ func talkbackKey(n *node) string { return "talkback:" + n.name }
 // speaks in the studio's first holding bridge, to every other node of
 // the show that is up: one trunk leg each (talkbackTrunk).
 func (s *show) startTalkbackTrunks() {
-	for _, n := range s.nodes[1:] {
+	for _, n := range s.nodes()[1:] {
 		if n.ready() == nil {
 			s.studio().submitOrLog(func(ctx context.Context) { s.talkbackTrunk(ctx, n) })
 		}

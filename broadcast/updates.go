@@ -230,8 +230,9 @@ func (a *App) Snapshot(showKey string) (Snapshot, error) {
 	}
 	h, studio := s.studio().healthNow(), s.studioState()
 	now := a.cfg.Now()
-	loads := make([]NodeLoad, len(s.nodes))
-	for i, n := range s.nodes {
+	nodes := s.nodes()
+	loads := make([]NodeLoad, len(nodes))
+	for i, n := range nodes {
 		loads[i] = s.holdOn(n).loadNow()
 	}
 	sh := s.studioHold()
@@ -326,8 +327,9 @@ func (a *App) SetAnnounceEvery(showKey string, d time.Duration) error {
 // show held there, and its capacity; for /metrics and the console's
 // header. In no particular order.
 func (a *App) NodeLoads() []NodeLoad {
-	out := make([]NodeLoad, 0, len(a.nodes))
-	for _, n := range a.nodes {
+	nodes := a.nodeMap()
+	out := make([]NodeLoad, 0, len(nodes))
+	for _, n := range nodes {
 		out = append(out, NodeLoad{Node: n.name, State: n.healthNow().State, Held: n.held(),
 			Capacity: n.cfg.Capacity, Full: n.room.full.Load()})
 	}

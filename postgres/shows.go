@@ -211,3 +211,34 @@ func (s *Store) changeShowState(ctx context.Context, op, show string, ifVersion 
 	}
 	return out, translate(op, err)
 }
+
+// ShowNode is a node a show was given while it ran (broadcast.App.AddShowNode):
+// added again at a restart.
+type ShowNode struct {
+	Node    string
+	URL     string // its ARI URL, without credentials; "" for a node of --nodes
+	AddedAt time.Time
+}
+
+// SaveShowNode keeps that show was given node (at url) while it ran; the
+// last url given is kept. Errors: queue.ErrNotFound for a show not in the
+// shows table.
+func (s *Store) SaveShowNode(ctx context.Context, show, node, url string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO show_nodes (show, node, url) VALUES ($1, $2, $3)
+		ON CONFLICT (show, node) DO UPDATE SET url = excluded.url`, show, node, url)
+	return translate("save show node", err)
+}
+
+// ShowNodes returns the nodes show was given while it ran, oldest first.
+func (s *Store) ShowNodes(ctx context.Context, show string) ([]ShowNode, error) {
+	rows, err := s.pool.Query(ctx, `SELECT node, url, added_at FROM show_nodes WHERE show = $1 ORDER BY added_at, node`, show)
+	if err != nil {
+		return nil, translate("list show nodes", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ShowNode, error) {
+		var n ShowNode
+		err := r.Scan(&n.Node, &n.URL, &n.AddedAt)
+		return n, err
+	})
+	return out, translate("list show nodes", err)
+}

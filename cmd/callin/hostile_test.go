@@ -68,8 +68,8 @@ func startTarget(t testing.TB, dbURL, show string, limits web.Limits) *target {
 
 // startTargetOn runs the service as startTarget does, on the fake Asterisk
 // pbx (which another instance may share), checking its node claim every
-// claimEvery (0: serve's interval).
-func startTargetOn(t testing.TB, dbURL string, pbx *aritest.Server, show string, limits web.Limits, claimEvery time.Duration) *target {
+// claimEvery (0: serve's interval); more change its configuration.
+func startTargetOn(t testing.TB, dbURL string, pbx *aritest.Server, show string, limits web.Limits, claimEvery time.Duration, more ...func(*stackConfig)) *target {
 	t.Helper()
 	if dbURL == "" {
 		dbURL = pgtest.URL(t)
@@ -91,6 +91,9 @@ func startTargetOn(t testing.TB, dbURL string, pbx *aritest.Server, show string,
 		Limits:     limits,
 		Started:    func(addr string) { started <- addr },
 		ClaimEvery: claimEvery, ReloadEvery: claimEvery,
+	}
+	for _, f := range more {
+		f(&cfg)
 	}
 	go func() { s.done <- runStack(ctx, cfg) }()
 	select {

@@ -45,10 +45,13 @@ type nodeSpec struct {
 // stackConfig is everything the running service needs; serve builds it from
 // flags and the environment, demo from its embedded defaults.
 type stackConfig struct {
-	Listen        string
-	DatabaseURL   string
-	App           string
-	Nodes         []nodeSpec
+	Listen      string
+	DatabaseURL string
+	App         string
+	Nodes       []nodeSpec
+	// NodeSpec reads a node added while callin runs (POST
+	// /api/v1/shows/{show}/nodes) by --nodes' rules; nil: none can be.
+	NodeSpec      func(name, url string) (nodeSpec, error)
 	Shows         []showspec.Spec // upserted into the shows table at start
 	Journal       string
 	SecureCookies bool
@@ -162,6 +165,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if cfg.Nodes, err = parseNodes(nodes, ariUser, ariPass, env); err != nil {
 		return err
 	}
+	cfg.NodeSpec = func(name, url string) (nodeSpec, error) { return parseNode(name, url, ariUser, ariPass, env) }
 	if cfg.Shows, err = parseShows(shows, cfg.Nodes); err != nil {
 		return err
 	}
@@ -268,6 +272,7 @@ func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postg
 		Phones:     st.phones,
 		Logger:     log,
 		PhoneRule:  cfg.PhoneRule,
+		NodeFor:    addedNode(cfg, claims),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -291,7 +296,10 @@ func buildStack(cfg stackConfig, store *postgres.Store, st stored, writer *postg
 	}
 	return srv, []func(context.Context) error{app.Run, console.Run, keeper.Run,
 		loop(func(ctx context.Context) { st.phones.Run(ctx, every) }), loop(follow.Run),
-		loop(func(ctx context.Context) { state.RestoreStudios(ctx, keys) }), // the studios named while the shows last ran
+		loop(func(ctx context.Context) { // the nodes given and studios named while the shows last ran
+			state.RestoreNodes(ctx, keys)
+			state.RestoreStudios(ctx, keys)
+		}),
 		loop(func(ctx context.Context) { expireIdempotencyKeys(ctx, store, log) })}, nil
 }
 
@@ -443,11 +451,11 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 	var nodes []broadcast.NodeConfig
 	files := map[string]recordings.Files{}
 	for _, n := range cfg.Nodes {
-		c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: cfg.Logger.With("node", n.Name)})
+		nc, c, err := nodeConfig(cfg, n)
 		if err != nil {
-			return nil, nil, fmt.Errorf("node %s: %w", n.Name, err)
+			return nil, nil, err
 		}
-		nodes = append(nodes, broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events, Capacity: n.Capacity})
+		nodes = append(nodes, nc)
 		for _, sc := range shows {
 			if sc.Node == n.Name {
 				files[sc.Key] = c
@@ -455,6 +463,38 @@ func connectNodes(cfg stackConfig, shows []broadcast.ShowConfig) ([]broadcast.No
 		}
 	}
 	return nodes, files, nil
+}
+
+// nodeConfig makes a node's ARI client and configuration.
+func nodeConfig(cfg stackConfig, n nodeSpec) (broadcast.NodeConfig, *ari.Client, error) {
+	c, err := ari.NewClient(ari.Config{URL: n.URL, Username: n.User, Password: n.Password, App: cfg.App, Logger: cfg.Logger.With("node", n.Name)})
+	if err != nil {
+		return broadcast.NodeConfig{}, nil, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	return broadcast.NodeConfig{Name: n.Name, ARI: c, Events: cfg.Events, Capacity: n.Capacity}, c, nil
+}
+
+// addedNode makes the configuration of a node added while callin runs
+// (broadcast.Config.NodeFor): --nodes' rules for its credentials and
+// capacity, and claimed as the others are (one instance drives it).
+// Nil when cfg can add none (the demo).
+func addedNode(cfg stackConfig, claims *cluster.Claims) func(name, url string) (broadcast.NodeConfig, error) {
+	if cfg.NodeSpec == nil {
+		return nil
+	}
+	return func(name, url string) (broadcast.NodeConfig, error) {
+		n, err := cfg.NodeSpec(name, url)
+		if err != nil {
+			return broadcast.NodeConfig{}, err
+		}
+		nc, _, err := nodeConfig(cfg, n)
+		if err != nil {
+			return broadcast.NodeConfig{}, err
+		}
+		ncs := []broadcast.NodeConfig{nc}
+		claims.Claim(ncs, nil)
+		return ncs[0], nil
+	}
 }
 
 // serviceMux routes the console and API, /metrics, /healthz and /readyz.
@@ -542,34 +582,46 @@ func parseNodes(spec, user, password string, env envFunc) ([]nodeSpec, error) {
 			return nil, usagef("--nodes: node %q named twice", name)
 		}
 		seen[name] = true
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usagef("--nodes: node %q: %q is not an http(s) URL like http://10.0.0.5:8088", name, redactURL(raw))
-		}
-		n := nodeSpec{Name: name, URL: u.Scheme + "://" + u.Host + strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/ari"), User: user, Password: password}
-		if u.User != nil {
-			n.User = u.User.Username()
-			if p, ok := u.User.Password(); ok {
-				n.Password = p
-			}
-		}
-		if v := env("CALLIN_ARI_USER_" + envName(name)); v != "" {
-			n.User = v
-		}
-		if v := env("CALLIN_ARI_PASSWORD_" + envName(name)); v != "" {
-			n.Password = v
-		}
-		if v := env("CALLIN_CAPACITY_" + envName(name)); v != "" {
-			if n.Capacity, err = strconv.Atoi(v); err != nil || n.Capacity < 0 {
-				return nil, usagef("CALLIN_CAPACITY_%s: %q is not a number of callers", envName(name), v)
-			}
-		}
-		if n.Password == "" {
-			return nil, usagef("node %q has no ARI password: set CALLIN_ARI_PASSWORD (or CALLIN_ARI_PASSWORD_%s)", name, envName(name))
+		n, err := parseNode(name, raw, user, password, env)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// parseNode reads one node of --nodes, or one added while callin runs
+// (POST /api/v1/shows/{show}/nodes): its URL, and its user, password and
+// capacity from the environment (CALLIN_ARI_USER_<NAME>, ...), else the
+// shared user and password.
+func parseNode(name, raw, user, password string, env envFunc) (nodeSpec, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nodeSpec{}, usagef("--nodes: node %q: %q is not an http(s) URL like http://10.0.0.5:8088", name, redactURL(raw))
+	}
+	n := nodeSpec{Name: name, URL: u.Scheme + "://" + u.Host + strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/ari"), User: user, Password: password}
+	if u.User != nil {
+		n.User = u.User.Username()
+		if p, ok := u.User.Password(); ok {
+			n.Password = p
+		}
+	}
+	if v := env("CALLIN_ARI_USER_" + envName(name)); v != "" {
+		n.User = v
+	}
+	if v := env("CALLIN_ARI_PASSWORD_" + envName(name)); v != "" {
+		n.Password = v
+	}
+	if v := env("CALLIN_CAPACITY_" + envName(name)); v != "" {
+		if n.Capacity, err = strconv.Atoi(v); err != nil || n.Capacity < 0 {
+			return nodeSpec{}, usagef("CALLIN_CAPACITY_%s: %q is not a number of callers", envName(name), v)
+		}
+	}
+	if n.Password == "" {
+		return nodeSpec{}, usagef("node %q has no ARI password: set CALLIN_ARI_PASSWORD (or CALLIN_ARI_PASSWORD_%s)", name, envName(name))
+	}
+	return n, nil
 }
 
 // parseShows reads the --show flags: each show is on the first node

@@ -48,6 +48,7 @@ type fakeShows struct {
 	// errors the next SetStudio calls return.
 	studios   []string
 	studioErr []error
+	nodes     []string // the nodes given (show=node@url)
 }
 
 func newFakeShows(shows ...string) *fakeShows {
@@ -132,4 +133,12 @@ func (f *fakeShows) isBlocked(number string) (blocked, known bool) {
 	defer f.mu.Unlock()
 	blocked, known = f.blocked[number]
 	return blocked, known
+}
+
+// AddShowNode records the node given (show=node@url).
+func (f *fakeShows) AddShowNode(_ context.Context, show, node, url string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nodes = append(f.nodes, show+"="+node+"@"+url)
+	return nil
 }

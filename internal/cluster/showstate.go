@@ -23,6 +23,7 @@ type Shows interface {
 	SetMaxOnAir(show string, n int) error
 	SetAnnounceEvery(show string, every time.Duration) error
 	SetStudio(ctx context.Context, show, node string) error
+	AddShowNode(ctx context.Context, show, node, url string) error
 	blocklist.Flagger
 }
 
@@ -30,6 +31,8 @@ type Shows interface {
 type StateStore interface {
 	SaveShowState(ctx context.Context, show string, st postgres.ShowState) error
 	LoadShowState(ctx context.Context, show string) (postgres.ShowState, error)
+	SaveShowNode(ctx context.Context, show, node, url string) error
+	ShowNodes(ctx context.Context, show string) ([]postgres.ShowNode, error)
 }
 
 // ShowState keeps each show's run-time settings (lines, capacity, on-air

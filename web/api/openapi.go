@@ -61,6 +61,7 @@ const (
 	WhoOnAir      = "Hosts (mute, lock), producers and admins."
 	WhoChat       = "Any role."
 	WhoRecordings = "Producers and admins."
+	WhoAdmin      = "Admins only."
 )
 
 // Statuses beside 200, by what an operation does. Every operation behind
@@ -154,8 +155,14 @@ var FixedOps = []Op{
 	{Method: "POST", Path: "/shows/{show}/studio", ID: "setStudio", Tag: "shows", Summary: "Name another studio node for a show across nodes", Who: WhoProducer,
 		Desc: "The on-air bridge, host phone, screening, recording, call-backs and talkback use the named node from then on; typically once the studio node is lost (the show's studio is `lost`, a `studio` event says so). " +
 			"With the studio lost, whatever was on air there is given up (callers on air across the trunk are back on hold, `air_lost`). While the studio is up, 409 (conflict) unless nobody is on air or screening and there is no host, recording or talkback. " +
-			"422 for a node that is not one of the show's, 503 for a node down. Not kept across a restart of callin.",
+			"422 for a node that is not one of the show's, 503 for a node down. Kept across a restart of callin.",
 		Body: "StudioSet", OK: jsonOK("Show"), Statuses: statuses(stRead, stBody, stAct)},
+	{Method: "POST", Path: "/shows/{show}/nodes", ID: "addShowNode", Tag: "shows", Summary: "Add a node to a running show", Who: WhoAdmin,
+		Desc: "The show takes the callers of the named node from now on, as a node of its --show nodes= does: a caller arriving there is held on that node with its music, in the one line in arrival order, and goes on air across the trunk to the studio. " +
+			"A node callin does not have is added at its url first (connected, with its health and load in the show's nodes; its capacity from CALLIN_CAPACITY_<NAME>). " +
+			"Kept across a restart of callin. The SIP front must list the node too (deploy/kamailio/dispatcher.list). " +
+			"422 for a new node without a url, or a url callin refuses; 502 when the node is up but its callers could not be taken (retried by callin).",
+		Body: "NodeAdd", OK: jsonOK("Show"), Statuses: statuses(stRead, stBody, stAct)},
 	{Method: "POST", Path: "/shows/{show}/host/call", ID: "callHost", Tag: "media", Summary: "Call the host's phone onto the air", Who: WhoProducer,
 		Desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
 		OK:   jsonOK("HostCall"), Statuses: statuses(stRead, stAct, []int{422})},

@@ -65,6 +65,18 @@ type StudioSet struct {
 	Node string `json:"node" api:"text" doc:"One of the show's nodes, up, to be its studio."`
 }
 
+// NodeAdd is the body of POST nodes: schema NodeAdd.
+type NodeAdd struct {
+	Name string `json:"name" api:"nodeName" doc:"The node's name (letters, digits, - and _), as in --nodes and the trunk's endpoint node<name>."`
+	URL  string `json:"url,omitempty" api:"nodeURL" doc:"The node's ARI URL, e.g. http://10.0.0.7:8088, without credentials: callin takes them from its environment as for --nodes (CALLIN_ARI_USER_<NAME>, CALLIN_ARI_PASSWORD_<NAME>, else --ari-user and --ari-password). Needed for a node callin does not have; ignored for one it has."`
+}
+
+// NodeNamePattern and NodeURLPattern are the rules of NodeAdd's fields.
+const (
+	NodeNamePattern = `^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`
+	NodeURLPattern  = `^https?://[^\s/?#@]+(/[^\s?#@]*)?$`
+)
+
 // The lists the API answers with: schemas ShowList, RecordingList,
 // TransitionList, CallRecordList, ProfileList and MessageList.
 type (

@@ -117,6 +117,12 @@ func (c Audited) SetStudio(ctx context.Context, show, node string) error {
 	return err
 }
 
+func (c Audited) AddShowNode(ctx context.Context, show, node, url string) error {
+	err := c.Controls.AddShowNode(ctx, show, node, url)
+	c.audit(show, "add_node", err, "node", node, "url", url)
+	return err
+}
+
 // SetAirLimit sets when every console of sh's show warns that a caller is
 // on air too long: the consoles' own setting, not broadcast's.
 func (c Audited) SetAirLimit(sh Show, d time.Duration) {

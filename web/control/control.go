@@ -55,6 +55,11 @@ type Controls interface {
 	// the show's, broadcast.ErrNodeDown for a node down,
 	// queue.ErrConflict while the studio is up and in use.
 	SetStudio(ctx context.Context, show, node string) error
+	// AddShowNode makes the show take the callers of another node, added
+	// at its ARI URL when callin has none of that name
+	// (broadcast.App.AddShowNode): queue.ErrInvalid for a new node
+	// without a URL or one callin cannot add.
+	AddShowNode(ctx context.Context, show, node, url string) error
 }
 
 // Control is one show-wide control: one row of Table. A row is a
@@ -94,7 +99,8 @@ type Input struct {
 	N        int // seconds (announce) or minutes (air limit)
 	Talkback broadcast.TalkbackOptions
 	Drop     broadcast.DropOptions
-	Node     string // the studio to name
+	Node     string // the studio to name, or the node to add
+	URL      string // the ARI URL of the node to add
 	Channel  string // a host line
 	Muted    bool   // mute the host line, or unmute it
 }
@@ -136,7 +142,7 @@ var Table = []Control{
 			return Result{}, nil
 		},
 		Said: func(in Input, _ Result) string { return "Warning after " + strconv.Itoa(in.N) + " min on air." }},
-	studioControl,
+	studioControl, nodeControl,
 }
 
 // studioControl names another studio node for a show across nodes,

@@ -938,3 +938,29 @@ func (f *Notes) WriteCallerNotes(ctx context.Context, n queue.CallerNotes, by st
 	f.Versions[n.Number] = append(f.Versions[n.Number], n)
 	return n, nil
 }
+
+// AddShowNode adds a node to the show as broadcast.App.AddShowNode does,
+// with its errors: ErrInvalid for a new node without a URL; a node the
+// show has is a no-op. ControlFn("add_node") first. The node added is
+// up with nobody held.
+func (a *App) AddShowNode(_ context.Context, show, node, url string) error {
+	if err := a.Control("add_node"); err != nil {
+		return err
+	}
+	if show != a.Key {
+		return fmt.Errorf("fake: show %q: %w", show, queue.ErrNotFound)
+	}
+	a.Mu.Lock()
+	defer a.Mu.Unlock()
+	a.Nodes = a.nodes()
+	if slices.ContainsFunc(a.Nodes, func(l broadcast.NodeLoad) bool { return l.Node == node }) {
+		return nil
+	}
+	if url == "" {
+		return fmt.Errorf("fake: node %q is not one of callin's: its ARI URL is needed: %w", node, queue.ErrInvalid)
+	}
+	l := broadcast.NodeLoad{Node: node, State: broadcast.NodeUp}
+	a.Nodes = append(a.Nodes, l)
+	a.Send(broadcast.Update{Kind: broadcast.UpdateLoad, Load: l})
+	return nil
+}
