@@ -225,7 +225,7 @@ func (p *PBX) sipp(t testing.TB, scen string, toneHz, port int, args []string) *
 		t.Fatal(err)
 	}
 	all := append([]string{"-sf", "scenario.xml", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(media), "-nostdin", "-trace_err"}, args...)
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(media), "-nostdin", "-trace_err", "-trace_msg"}, args...)
 	cmd := exec.Command("sipp", all...)
 	cmd.Dir = dir
 	s := &SIPp{Port: port, dir: dir, cmd: cmd, done: make(chan struct{})}
@@ -274,7 +274,31 @@ func (s *SIPp) Output() string {
 			out += "\n" + tail(string(b), 20)
 		}
 	}
+	logs, _ = filepath.Glob(filepath.Join(s.dir, "*_messages.log"))
+	for _, l := range logs {
+		if b, err := os.ReadFile(l); err == nil {
+			out += "\nlast messages (when, which way, first line, Call-ID, CSeq):\n" + tail(messageSummary(string(b)), 120)
+		}
+	}
 	return out
+}
+
+// messageSummary keeps of sipp's -trace_msg log the lines that say which
+// message went which way when: its separator (with the time), "UDP message
+// sent/received", the request or status line, Call-ID and CSeq.
+func messageSummary(log string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(log, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "-----"), strings.Contains(t, "message sent"), strings.Contains(t, "message received"),
+			strings.HasPrefix(t, "SIP/2.0 "), strings.HasSuffix(t, " SIP/2.0"),
+			strings.HasPrefix(t, "Call-ID:"), strings.HasPrefix(t, "CSeq:"):
+			b.WriteString(t)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 func tail(s string, n int) string {
