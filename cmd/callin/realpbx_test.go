@@ -446,6 +446,15 @@ func pbxState(p *pbxtest.PBX, channel string) string {
 	return b.String()
 }
 
+// answerAtOnce makes this test's phones answer without ringing first.
+// Twice in .ci/run a sipp phone started a moment before its first INVITE
+// sent 180 Ringing and never the 200 OK its scenario sends after a 1 s
+// pause: its message trace ends at the 180, Asterisk gave up on it after
+// 15 s (the host never reached the on-air bridge; the screener "did not
+// answer"). A guess, not confirmed: sipp 3.6.1's pause timer. Ringing
+// phones are tested by TestHostLinePBX and pbxtest's TestPhones.
+const answerAtOnce = -1
+
 const (
 	holdPrefix = "callin-morning-hold"
 	airBridge  = "callin-morning-air"
@@ -830,7 +839,7 @@ func TestRealPBXShow(t *testing.T) {
 		rs.t = t
 		// The producer's phone answers with its 1000 Hz tone (the host,
 		// with the same tone, is not on air yet and is never heard on hold).
-		p.Phone(t, 4, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
+		p.Phone(t, 4, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz, Ring: answerAtOnce})
 		pool := bridges(t, p, holdPrefix)
 		one := map[string]string{} // a caller in each holding bridge
 		for _, b := range pool {
@@ -908,7 +917,7 @@ func TestRealPBXShow(t *testing.T) {
 	rs.t = t
 
 	// The host phone answers with its 1000 Hz tone.
-	p.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz})
+	p.Phone(t, 1, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: pbxtest.PhoneHz, Ring: answerAtOnce})
 
 	t.Run("PromoteHostMuteLockHold", func(t *testing.T) {
 		rs.t = t
@@ -1042,7 +1051,7 @@ func TestRealPBXShow(t *testing.T) {
 
 	t.Run("Screening", func(t *testing.T) {
 		rs.t = t
-		p.Phone(t, 2, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: screenerHz})
+		p.Phone(t, 2, pbxtest.PhoneConfig{Kind: pbxtest.PhoneAnswers, ToneHz: screenerHz, Ring: answerAtOnce})
 		p.Phone(t, 3, pbxtest.PhoneConfig{Kind: pbxtest.PhoneBusy})
 		waiting := inState(rs.callers(), queue.StateWaiting)
 		sort.Slice(waiting, func(i, j int) bool { return waiting[i].Position < waiting[j].Position })
