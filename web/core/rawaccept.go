@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -52,9 +53,15 @@ func (p *connPool) rateCheck(key netip.Addr) error {
 func (l *limitListener) next() (net.Conn, netip.Addr, error, error) {
 	for {
 		if l.raw != nil {
-			c, key, refused, err := l.drain()
+			c, key, refused, more, err := l.drain()
 			if c != nil || err != nil {
 				return c, key, refused, err
+			}
+			if more {
+				// A batch closed: the other goroutines get the CPU
+				// before the next (one P may be all callin has).
+				runtime.Gosched()
+				continue
 			}
 		}
 		c, err := l.Listener.Accept()
@@ -77,17 +84,22 @@ func quiet(err error) bool {
 	return ok && e.quiet
 }
 
+// drainBatch is the most quiet refusals drain closes in one go.
+const drainBatch = 32
+
 // drain accepts with accept4 on the raw socket (non-blocking) until a
 // connection to keep, closing the quiet refusals as they come; it returns
-// no connection and no error when none is waiting.
-func (l *limitListener) drain() (net.Conn, netip.Addr, error, error) {
-	var (
-		fd             = -1
-		key            netip.Addr
-		refused, fault error
-	)
-	err := l.raw.Control(func(s uintptr) {
-		for {
+// no connection and no error when none is waiting, and more when it
+// stopped after drainBatch closes.
+func (l *limitListener) drain() (c net.Conn, key netip.Addr, refused error, more bool, err error) {
+	fd := -1
+	var fault error
+	err = l.raw.Control(func(s uintptr) {
+		for closed := 0; ; closed++ {
+			if closed == drainBatch {
+				more = true
+				return
+			}
 			n, sa, err := syscall.Accept4(int(s), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 			switch err {
 			case nil:
@@ -112,17 +124,17 @@ func (l *limitListener) drain() (net.Conn, netip.Addr, error, error) {
 		err = fault
 	}
 	if err != nil || fd < 0 {
-		return nil, netip.Addr{}, nil, err
+		return nil, netip.Addr{}, nil, more, err
 	}
 	// FileConn dups the socket into a net.Conn (registered with the
 	// poller); the original is closed.
 	f := os.NewFile(uintptr(fd), "")
-	c, err := net.FileConn(f)
+	c, err = net.FileConn(f)
 	_ = f.Close()
 	if err != nil {
-		return nil, netip.Addr{}, nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: err}
+		return nil, netip.Addr{}, nil, false, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: err}
 	}
-	return c, key, refused, nil
+	return c, key, refused, false, nil
 }
 
 // sockaddrKey is addrKey of an address accept4 returned.
