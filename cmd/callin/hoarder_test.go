@@ -55,12 +55,18 @@ func runHelper() bool {
 	return false
 }
 
-// startHelper runs the test binary as the helper kind (with env added) and
-// returns its stdin and a reader of its stdout; the process ends when its
-// stdin closes, and is killed with the test.
-func startHelper(t testing.TB, kind string, env ...string) (io.WriteCloser, *bufio.Reader, *exec.Cmd) {
+// startHelper runs the test binary as the helper kind (with env added),
+// on the CPUs cpus names (taskset's list form; "": any), and returns its
+// stdin and a reader of its stdout; the process ends when its stdin
+// closes, and is killed with the test.
+func startHelper(t testing.TB, cpus, kind string, env ...string) (io.WriteCloser, *bufio.Reader, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
+	if cpus != "" {
+		// Pinned from its first instruction: every thread it makes
+		// inherits the mask.
+		cmd = exec.Command("taskset", "-c", cpus, os.Args[0])
+	}
 	cmd.Env = append(append(os.Environ(), helperEnv+"="+kind), env...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -120,6 +126,8 @@ type hoardPlan struct {
 	Logins, PerSession   int
 	LoginEvery           time.Duration
 	User, Password, Show string
+
+	pinned bool // the soak's, not the hoarder's: see soakServerCPU
 }
 
 // hoardResult is what the hoarder got.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -61,7 +62,41 @@ func BenchmarkHoardSoak(b *testing.B) {
 	b.Run("streams", func(b *testing.B) {
 		hoardSoak(b, hoardPlan{Logins: 40, LoginEvery: time.Second / 10, PerSession: 8})
 	})
-	b.Run("flat-out", func(b *testing.B) { hoardSoak(b, hoardPlan{Conns: 8, Logins: 40, PerSession: 8}) })
+	b.Run("flat-out", func(b *testing.B) {
+		hoardSoak(b, hoardPlan{Conns: 8, Logins: 40, PerSession: 8, pinned: true})
+	})
+}
+
+// The flat-out hoarder takes a whole CPU of its own opening connections:
+// on the soak's machine, one of two, which no server can give back. So
+// that the ratio measures callin's own cost, that hoard runs with the
+// hoarder on soakHoarderCPU and callin (this process, every thread) and
+// the control on soakServerCPU (taskset; unpinned, with a log line, where
+// taskset or a second CPU is missing). PostgreSQL and the rest of the
+// machine stay on any CPU.
+const (
+	soakServerCPU  = "0"
+	soakHoarderCPU = "1"
+)
+
+// pinSoak puts this process's every thread on soakServerCPU until the
+// benchmark ends, and reports whether it could.
+func pinSoak(b *testing.B) bool {
+	if _, err := exec.LookPath("taskset"); err != nil || runtime.NumCPU() < 2 {
+		b.Logf("flat-out unpinned: taskset %v, %d CPUs", err, runtime.NumCPU())
+		return false
+	}
+	pid := strconv.Itoa(os.Getpid())
+	out, err := exec.Command("taskset", "-p", pid).Output()
+	if err != nil {
+		b.Fatalf("taskset -p: %v", err)
+	}
+	mask := strings.TrimSpace(string(out[bytes.LastIndexByte(out, ':')+1:]))
+	if out, err := exec.Command("taskset", "-a", "-p", "-c", soakServerCPU, pid).CombinedOutput(); err != nil {
+		b.Fatalf("taskset -a -p -c %s: %v: %s", soakServerCPU, err, out)
+	}
+	b.Cleanup(func() { _ = exec.Command("taskset", "-a", "-p", mask, pid).Run() })
+	return true
 }
 
 // soakRig is the service under the soak and its honest users.
@@ -71,6 +106,7 @@ type soakRig struct {
 	console *http.Client // the producer's session
 	api     *http.Client
 	control string // the control's URL
+	pinned  bool   // callin and the control on soakServerCPU
 	auto    *sseStream
 	callers int
 	base    bytes.Buffer // the goroutines at the baseline (pprof, debug=1)
@@ -89,7 +125,9 @@ func (p soakPhase) callin() []time.Duration { return append(slices.Clone(p.conso
 
 const soakPassword = "a-long-password-123"
 
-func newSoakRig(b *testing.B) *soakRig {
+// newSoakRig starts the service, its honest users and the control, pinned
+// (callin and the control on soakServerCPU) when pin says so.
+func newSoakRig(b *testing.B, pin bool) *soakRig {
 	limits := hostileLimits()
 	d := web.DefaultLimits()
 	limits.IdleTimeout, limits.ReadHeaderTimeout = d.IdleTimeout, d.ReadHeaderTimeout
@@ -101,12 +139,17 @@ func newSoakRig(b *testing.B) *soakRig {
 	if r.auto.status != http.StatusOK {
 		b.Fatalf("automation stream: %d %s", r.auto.status, r.auto.body)
 	}
-	_, out, _ := startHelper(b, "control")
+	cpus := ""
+	if pin && pinSoak(b) {
+		cpus = soakServerCPU
+	}
+	_, out, _ := startHelper(b, cpus, "control")
 	addr, err := out.ReadString('\n')
 	if err != nil {
 		b.Fatal("control:", err)
 	}
 	r.control = "http://" + strings.TrimSpace(addr) + "/"
+	r.pinned = cpus != ""
 	return r
 }
 
@@ -234,7 +277,11 @@ func hoardSoak(b *testing.B, plan hoardPlan) {
 		windows = 4
 		turns   = 50 // a window: 150 requests, 100 to callin
 	)
-	r := newSoakRig(b)
+	r := newSoakRig(b, plan.pinned)
+	hoarderCPU := ""
+	if plan.pinned && r.pinned {
+		hoarderCPU = soakHoarderCPU
+	}
 	plan.Addr, plan.From, plan.Password, plan.Show = r.s.addr, "127.0.0.2", soakPassword, "morning"
 	r.phase(b, 30) // warm up
 	g0, h0 := settleMem()
@@ -252,7 +299,7 @@ func hoardSoak(b *testing.B, plan hoardPlan) {
 		var peakHeap uint64
 		for w := range windows {
 			before.add(r.phase(b, turns))
-			in, out, cmd := startHelper(b, "hoarder", hoardPlanEnv+"="+string(planJSON))
+			in, out, cmd := startHelper(b, hoarderCPU, "hoarder", hoardPlanEnv+"="+string(planJSON))
 			var prof *os.File
 			if dir := os.Getenv("HOARD_CPUPROFILE"); dir != "" && w == 0 {
 				prof = startProfile(b, filepath.Join(dir, fmt.Sprintf("%s-%d.prof", strings.ReplaceAll(b.Name(), "/", "-"), round)))

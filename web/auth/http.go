@@ -28,7 +28,7 @@ type problem struct {
 
 // problemTitles are the titles of this package's codes.
 var problemTitles = map[string]string{codeUnauthorized: "Not authenticated", codeForbidden: "Not permitted",
-	codeRateLimited: "Too many requests", codeInternal: "Internal error"}
+	codeRateLimited: "Too many requests", codeInternal: "Internal error", codeUnavailable: "Service busy"}
 
 // The error codes this package answers with.
 const (
@@ -36,6 +36,7 @@ const (
 	codeForbidden    = "forbidden"    // 403
 	codeRateLimited  = "rate_limited" // 429
 	codeInternal     = "internal"     // 500
+	codeUnavailable  = "unavailable"  // 503
 )
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
@@ -60,6 +61,8 @@ func codeFor(status int) string {
 		return codeForbidden
 	case http.StatusTooManyRequests:
 		return codeRateLimited
+	case http.StatusServiceUnavailable:
+		return codeUnavailable
 	}
 	return codeInternal
 }
@@ -169,7 +172,8 @@ func (s *Service) loginURL(next string) string {
 // before, if any, and redirects (303) to next, or to "/"; for htmx it
 // answers 200 with HX-Redirect. On failure it calls fail with the status
 // (401 wrong name or password, 403 cross-origin, 429 rate limited, with a
-// Retry-After header set, 500) and a message for people, so the console can
+// Retry-After header set, 503 too many logins hashing at once, with
+// Retry-After, 500) and a message for people, so the console can
 // draw its login page again; a nil fail answers the JSON error instead.
 func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request, status int, message string)) http.Handler {
 	if fail == nil {
@@ -213,6 +217,10 @@ func (s *Service) LoginHandler(fail func(w http.ResponseWriter, r *http.Request,
 			secs := int(math.Ceil(limited.retry.Seconds()))
 			w.Header().Set("Retry-After", fmt.Sprint(secs))
 			fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d seconds.", secs))
+			return
+		case errors.Is(err, ErrBusy):
+			w.Header().Set("Retry-After", "5")
+			fail(w, r, http.StatusServiceUnavailable, "Too many logins at once. Try again in 5 seconds.")
 			return
 		case errors.Is(err, ErrBadCredentials):
 			fail(w, r, http.StatusUnauthorized, "Wrong user name or password.")

@@ -1,11 +1,16 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/callin-radio/callin/queue"
@@ -41,6 +46,47 @@ const (
 	maxArgonThreads = 16
 )
 
+// argonSlots bounds the argon2id runs of the whole process (hashes and
+// verifications alike) to half the CPUs, at least one: a burst of logins,
+// or of password changes, never takes every core from the calls, the
+// consoles and the streams, nor more than that many times 19 MiB.
+var argonSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+
+// argonRunning and argonPeak count the argon2id runs under way and their
+// most at once (for tests).
+var argonRunning, argonPeak atomic.Int32
+
+// ErrBusy means a login waited too long for the password hashing, all of
+// whose slots were taken by other logins: try again in a few seconds.
+var ErrBusy = errors.New("auth: too many logins at once")
+
+// idKey is argon2.IDKey run in one of argonSlots. It waits for a slot at
+// most wait (no bound if 0), then returns ErrBusy, or ctx's error once ctx
+// is done.
+func idKey(ctx context.Context, wait time.Duration, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	var expired <-chan struct{}
+	if wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, wait, ErrBusy)
+		defer cancel()
+		expired = ctx.Done()
+	}
+	select {
+	case argonSlots <- struct{}{}:
+	case <-ctx.Done():
+		if ctx.Done() == expired && context.Cause(ctx) == ErrBusy {
+			return nil, ErrBusy
+		}
+		return nil, ctx.Err()
+	}
+	defer func() { <-argonSlots }()
+	n := argonRunning.Add(1)
+	defer argonRunning.Add(-1)
+	for p := argonPeak.Load(); n > p && !argonPeak.CompareAndSwap(p, n); p = argonPeak.Load() {
+	}
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
+}
+
 // b64 is the PHC string format's base64: standard alphabet, no padding.
 var b64 = base64.RawStdEncoding
 
@@ -65,7 +111,12 @@ func HashPassword(password string) (string, error) {
 	}
 	salt := make([]byte, argonSaltLen)
 	_, _ = rand.Read(salt) // never fails; see crypto/rand.Read
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	// Hashes are an administrator's (a user added, a password set): they
+	// wait for a slot as long as it takes.
+	key, err := idKey(context.Background(), 0, []byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -74,6 +125,12 @@ func HashPassword(password string) (string, error) {
 // HashPassword, comparing keys in constant time. It returns an error only
 // for a malformed hash.
 func VerifyPassword(encoded, password string) (bool, error) {
+	return verifyPassword(context.Background(), 0, encoded, password)
+}
+
+// verifyPassword is VerifyPassword waiting at most wait for a hashing slot
+// (see idKey).
+func verifyPassword(ctx context.Context, wait time.Duration, encoded, password string) (bool, error) {
 	if len(password) > MaxPasswordLen {
 		return false, nil
 	}
@@ -102,6 +159,9 @@ func VerifyPassword(encoded, password string) (bool, error) {
 	if err != nil || len(want) < 16 || len(want) > 64 {
 		return false, fmt.Errorf("auth: password hash: bad key")
 	}
-	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	got, err := idKey(ctx, wait, []byte(password), salt, time, memory, threads, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

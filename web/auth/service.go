@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strings"
 	"time"
 	"unicode"
@@ -120,6 +119,12 @@ type Config struct {
 	Proxies *clientaddr.Proxies
 }
 
+// DefaultHashWait is how long a login waits for a password hashing slot
+// before it is refused with ErrBusy (503 with Retry-After): a burst of
+// logins beyond what half the CPUs hash in that time (about 150 on two
+// cores) is turned away rather than queued.
+const DefaultHashWait = 3 * time.Second
+
 // DefaultMaxSessions is Config.MaxSessions's default: room for a user's
 // every browser and device, and more.
 const DefaultMaxSessions = 32
@@ -141,7 +146,7 @@ type Service struct {
 	loginPath string
 	origins   *http.CrossOriginProtection
 	limits    *loginLimiter
-	hashSlots chan struct{} // bounds concurrent argon2 runs, hence their memory
+	hashWait  time.Duration // the longest a login waits for a hashing slot (password.go)
 	dummyHash string        // verified for unknown users, so they take as long as known ones
 	outage    *outageCache  // credentials usable while the database is down
 	sessions  int           // the most sessions of one user
@@ -183,7 +188,7 @@ func New(cfg Config) (*Service, error) {
 		origins:   http.NewCrossOriginProtection(),
 		limits:    newLoginLimiter(cmp.Or(max(0, cfg.LoginsPerUser), DefaultLoginsPerUser)),
 		proxies:   cfg.Proxies,
-		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
+		hashWait:  DefaultHashWait,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -338,15 +343,10 @@ func (s *Service) login(ctx context.Context, name, password, ip, userAgent, devi
 	return sess, nil
 }
 
-// verify runs VerifyPassword once a hashing slot is free.
+// verify runs VerifyPassword once a hashing slot is free (password.go's
+// argonSlots: half the CPUs), waiting at most s.hashWait (ErrBusy).
 func (s *Service) verify(ctx context.Context, hash, password string) (bool, error) {
-	select {
-	case s.hashSlots <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	defer func() { <-s.hashSlots }()
-	return VerifyPassword(hash, password)
+	return verifyPassword(ctx, s.hashWait, hash, password)
 }
 
 // Logout ends the session whose cookie value is token. An unknown or

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/callin-radio/callin/web/api"
@@ -203,7 +204,7 @@ func (l Limits) Listener(ln net.Listener) net.Listener {
 	l = l.orDefault()
 	pool := newConnPool(l.MaxConns, l.MaxConnsPerAddress, l.TrustedProxies)
 	pool.rate = ratelimit.New(l.ConnRatePerAddress, l.ConnBurstPerAddress, connRateKeys)
-	return &limitListener{Listener: ln, pool: pool, done: make(chan struct{})}
+	return &limitListener{Listener: ln, pool: pool, done: make(chan struct{}), raw: rawSocket(ln)}
 }
 
 // connRateKeys is the most addresses whose connection rate is tracked
@@ -218,24 +219,27 @@ type limitListener struct {
 	pool      *connPool
 	done      chan struct{}
 	closeOnce sync.Once
+	raw       syscall.RawConn // the TCP listener's socket, if it is one (rawaccept.go)
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
-		c, err := l.Listener.Accept()
+		// next closes unanswered the connections of an address past
+		// its answered refusals; refused is the rate's answer to others.
+		c, key, refused, err := l.next()
 		if err != nil {
 			return nil, err
 		}
-		lc, err := l.pool.admit(c, l.done)
+		var lc *limitConn
+		if err = refused; err == nil {
+			lc, err = l.pool.admit(c, key, l.done)
+		}
 		if errors.Is(err, net.ErrClosed) {
 			_ = c.Close()
 			return nil, err
 		}
 		var tooFast *connRateError
 		switch {
-		case errors.As(err, &tooFast) && tooFast.quiet:
-			reset(c)
-			continue
 		case errors.As(err, &tooFast):
 			refuse(c, tooFast.answer())
 			continue
@@ -330,17 +334,11 @@ func addrKey(a net.Addr) netip.Addr {
 	return ip
 }
 
-// admit counts c in the pool, making room as connPool says; it returns
-// errAddressFull when c must be refused, and net.ErrClosed when done
-// closed while it waited.
-func (p *connPool) admit(c net.Conn, done <-chan struct{}) (*limitConn, error) {
-	key := addrKey(c.RemoteAddr())
+// admit counts c, from key, in the pool, making room as connPool says; it
+// returns errAddressFull when c must be refused, and net.ErrClosed when
+// done closed while it waited.
+func (p *connPool) admit(c net.Conn, key netip.Addr, done <-chan struct{}) (*limitConn, error) {
 	capped := p.capped(key)
-	if capped && p.rate != nil {
-		if retry, refused, ok := p.rate.Allow(key, time.Now()); !ok {
-			return nil, &connRateError{retry: retry, quiet: refused > answeredRefusals}
-		}
-	}
 	for {
 		p.mu.Lock()
 		var victim *limitConn
