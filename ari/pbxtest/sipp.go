@@ -27,9 +27,11 @@ type SIPp struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 
-	mu  sync.Mutex
-	err error
-	out bytes.Buffer
+	mu     sync.Mutex
+	err    error
+	out    bytes.Buffer
+	ended  time.Time // when it exited
+	killed bool      // Stop had to kill it
 }
 
 // CallerConfig says who calls.
@@ -238,7 +240,7 @@ func (p *PBX) sipp(t testing.TB, scen string, toneHz, port int, args []string) *
 	go func() {
 		err := cmd.Wait()
 		s.mu.Lock()
-		s.err = err
+		s.err, s.ended = err, time.Now()
 		s.mu.Unlock()
 		close(s.done)
 	}()
@@ -263,10 +265,15 @@ func (w *lockedWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// Output is what sipp printed, with the error log's last lines.
+// Output is what sipp printed, with the error log's last lines, how and
+// when it ended, and its last messages.
 func (s *SIPp) Output() string {
 	s.mu.Lock()
 	out := s.out.String()
+	if !s.ended.IsZero() {
+		out += fmt.Sprintf("\nsipp ended at %s: %v (killed by Stop after SIGINT: %t)",
+			s.ended.Format("15:04:05.000"), s.err, s.killed)
+	}
 	s.mu.Unlock()
 	logs, _ := filepath.Glob(filepath.Join(s.dir, "*_errors.log"))
 	for _, l := range logs {
@@ -338,7 +345,10 @@ func (s *SIPp) Stop() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.done:
-	case <-time.After(time.Second):
+	case <-time.After(3 * time.Second):
+		s.mu.Lock()
+		s.killed = true
+		s.mu.Unlock()
 		s.cmd.Process.Kill()
 		<-s.done
 	}
