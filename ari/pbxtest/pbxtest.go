@@ -527,7 +527,17 @@ func (p *PBX) Sound(name string, freq int, d time.Duration) error {
 // Get sends an ARI GET (path after /ari) and returns the status and body:
 // for tests that look at Asterisk without touching callin's connection.
 func (p *PBX) Get(ctx context.Context, path string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.HTTP+"/ari"+path, nil)
+	return p.do(ctx, http.MethodGet, path)
+}
+
+// Delete sends a raw ARI DELETE (path after /ari, query included), e.g.
+// "/channels/ID?reason_code=16", and returns the status and body.
+func (p *PBX) Delete(ctx context.Context, path string) (int, []byte, error) {
+	return p.do(ctx, http.MethodDelete, path)
+}
+
+func (p *PBX) do(ctx context.Context, method, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, p.HTTP+"/ari"+path, nil)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -455,6 +455,31 @@ func pbxState(p *pbxtest.PBX, channel string) string {
 // phones are tested by TestHostLinePBX and pbxtest's TestPhones.
 const answerAtOnce = -1
 
+// hangUp makes caller c hang up as a listener does (a BYE, asked of its
+// sipp by a NOTIFY: pbxtest.Hangup) and waits until callin has ended the
+// call. The callers' sipp now and then ignores the NOTIFY (three times in
+// .ci/run on 2026-12-08, cause unknown: its log on failure now says how
+// and when it ended, and its last messages); after 4 s the test hangs the
+// channel up through ARI with cause 16 instead, and says so in the test's
+// log, so that what is tested here, callin's handling of a caller gone,
+// still is.
+func hangUp(t *testing.T, p *pbxtest.PBX, rs *realService, c queue.Call) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Hangup(ctx, chanName(t, p, c.ChannelID)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !slices.ContainsFunc(rs.callers(), func(x queue.Call) bool { return x.ID == c.ID && x.State != queue.StateEnded }) {
+			return
+		}
+	}
+	code, body, err := p.Delete(ctx, "/channels/"+c.ChannelID+"?reason_code=16")
+	t.Logf("the caller's sipp did not answer the NOTIFY in 4 s: channel %s hung up through ARI instead (%d %s %v)", c.ChannelID, code, body, err)
+	rs.waitState(c.ID, queue.StateEnded)
+}
+
 const (
 	holdPrefix = "callin-morning-hold"
 	airBridge  = "callin-morning-air"
@@ -1102,10 +1127,7 @@ func TestRealPBXShow(t *testing.T) {
 				100*h.Share(screenerHz), 100*h.Music(), h)
 		}
 		// The caller hangs up while screened.
-		if err := p.Hangup(ctx, chanName(t, p, c.ChannelID)); err != nil {
-			t.Fatal(err)
-		}
-		rs.waitState(c.ID, queue.StateEnded)
+		hangUp(t, p, rs, c)
 		if rec := rs.history(c.ID, true); rec.Outcome != queue.OutcomeAbandoned || rec.Cause != 16 {
 			t.Errorf("caller hanging up while screened: history %s cause %d, want abandoned cause 16 (normal clearing)", rec.Outcome, rec.Cause)
 		}
@@ -1141,12 +1163,8 @@ func TestRealPBXShow(t *testing.T) {
 			{"ready", r, queue.OutcomeAbandoned},
 			{"on air", onAir, queue.OutcomeAired},
 		} {
-			name := chanName(t, p, tc.c.ChannelID)
 			start := time.Now()
-			if err := p.Hangup(ctx, name); err != nil {
-				t.Fatal(err)
-			}
-			rs.waitState(tc.c.ID, queue.StateEnded)
+			hangUp(t, p, rs, tc.c)
 			t.Logf("caller %s hung up: off the line in %v", tc.what, time.Since(start).Round(time.Millisecond))
 			if rec := rs.history(tc.c.ID, true); rec.Outcome != tc.outcome || rec.Cause != 16 {
 				t.Errorf("caller hanging up %s: history %s cause %d, want %s cause 16 (normal clearing)", tc.what, rec.Outcome, rec.Cause, tc.outcome)
