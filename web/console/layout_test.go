@@ -182,9 +182,7 @@ func TestBrowserLayouts(t *testing.T) {
 						{`#waiting [data-testid=row-menu] summary`, `#waiting details[open] [data-testid=act-promote]`},
 						{`[data-testid=air-menu] summary`, `[data-testid=air-menu][open] [data-testid=hold-air]`},
 					} {
-						if err := chromedp.Do(ctx, chromedp.Click("", css(m.summary)), chromedp.WaitVisible("", css(m.item))); err != nil {
-							t.Fatalf("%s: %v", m.summary, err)
-						}
+						openMenu(t, ctx, m.summary, m.item)
 						// The other menu closes on the toggle event, a moment later.
 						if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("details.menu[open]").length === 1`,
 							chromedp.WithPollingTimeout(2*time.Second))); err != nil {
@@ -321,4 +319,27 @@ func TestBrowserLineStaysPut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openMenu clicks a menu's summary until its item shows, three tries of
+// 5 s each, and logs a retry: once in .ci/run (2026-12-08) the on-air
+// menu's item never showed within the test's minute after one click at
+// the tablet size, cause not found (a live update's morph keeps "open").
+// This test is about where an open menu lies; keeping a menu open across
+// updates is TestBrowserUpdatesKeepState's.
+func openMenu(t *testing.T, ctx context.Context, summary, item string) {
+	t.Helper()
+	var err error
+	for try := 1; try <= 3; try++ {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = chromedp.Do(tctx, chromedp.Click("", css(summary)), chromedp.WaitVisible("", css(item)))
+		cancel()
+		if err == nil {
+			if try > 1 {
+				t.Logf("%s: its item showed at try %d", summary, try)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s: %v", summary, err)
 }
