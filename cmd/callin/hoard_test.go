@@ -162,6 +162,7 @@ func TestStreamHoarding(t *testing.T) {
 	t.Parallel()
 	limits := hostileLimits()
 	limits.MaxStreams = 40
+	limits.LoginsPerUser = 24 // 6 at once: the host's 6 sessions
 	s := startTarget(t, "", "morning", limits)
 	live := s.base + "/shows/morning/live"
 	events := s.base + "/api/v1/shows/morning/events"

@@ -125,7 +125,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.IntVar(&lim.MaxStreams, "max-streams", lim.MaxStreams, "event streams at most; a tenth of them only for admins and producers")
 	fs.IntVar(&lim.StreamsPerUser, "streams-per-user", lim.StreamsPerUser, "event streams of one user (all sessions) or token at most")
 	fs.IntVar(&lim.SessionsPerUser, "sessions-per-user", lim.SessionsPerUser, "console sessions of one user at most; a login beyond it ends the one seen longest ago")
-	fs.IntVar(&lim.LoginsPerUser, "logins-per-user", lim.LoginsPerUser, "successful logins of one user an hour at most, all at once if need be; beyond it 429 before the password is hashed")
+	fs.IntVar(&lim.LoginsPerUser, "logins-per-user", lim.LoginsPerUser, "successful logins of one user an hour at most, a quarter of them at once; beyond it 429 before the password is hashed")
 	fs.Func("allowed-hosts", "host names the console and API answer for, comma separated, besides localhost, IP addresses and the --listen and --advertise hosts; * for any (default: none)", func(v string) error {
 		cfg.AllowedHosts = append(cfg.AllowedHosts, splitList(v)...)
 		return nil

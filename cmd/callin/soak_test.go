@@ -52,8 +52,8 @@ import (
 // issue's probe averaged 164 requests a second) and logs in not at all;
 // "streams" logs a host (one of its own each round) in 10 times a second,
 // up to 40 times a window, opening 8 console streams per session (the
-// issue's host did 25 logins a second); "flat-out" does both as fast as
-// it can. HOARD_CPUPROFILE=DIR writes callin's CPU profile of each round's
+// issue's host did 25 logins a second); "both" does both at once, at
+// those rates; "flat-out" does both as fast as it can. HOARD_CPUPROFILE=DIR writes callin's CPU profile of each round's
 // first hoarding window there.
 //
 //	go test -run '^$' -bench HoardSoak -benchtime 5x -v ./cmd/callin/
@@ -61,6 +61,9 @@ func BenchmarkHoardSoak(b *testing.B) {
 	b.Run("connections", func(b *testing.B) { hoardSoak(b, hoardPlan{Conns: 8, ConnEvery: time.Second / 200}) })
 	b.Run("streams", func(b *testing.B) {
 		hoardSoak(b, hoardPlan{Logins: 40, LoginEvery: time.Second / 10, PerSession: 8})
+	})
+	b.Run("both", func(b *testing.B) {
+		hoardSoak(b, hoardPlan{Conns: 8, ConnEvery: time.Second / 200, Logins: 40, LoginEvery: time.Second / 10, PerSession: 8})
 	})
 	b.Run("flat-out", func(b *testing.B) {
 		hoardSoak(b, hoardPlan{Conns: 8, Logins: 40, PerSession: 8, pinned: true})

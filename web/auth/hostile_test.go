@@ -82,7 +82,9 @@ func (l *logLines) waitFor(t *testing.T, want string) {
 // loginServer serves a Service's login over a real listener.
 func loginServer(t *testing.T, store *watchedStore, logs io.Writer) string {
 	t.Helper()
-	svc, err := auth.New(auth.Config{Store: store, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	// LoginsPerUser: these tests log one user in again and again.
+	svc, err := auth.New(auth.Config{Store: store, LoginsPerUser: 100,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,10 +25,10 @@ import (
 // name's count.
 //
 // Successful logins of one user are limited too (Config.LoginsPerUser an
-// hour, all at once if need be): a login beyond them is refused before
-// its password is hashed, so that whoever holds a password cannot spend
-// the server's hashing (and, through sessions, its event streams) by
-// logging in again and again.
+// hour, a quarter of them at once): a login beyond them is
+// refused before its password is hashed, so that whoever holds a password
+// cannot spend the server's hashing (and, through sessions, its event
+// streams) by logging in again and again.
 const (
 	ipBurst     = 20
 	ipEvery     = 3 * time.Second
@@ -160,9 +160,11 @@ type loginLimiter struct {
 }
 
 // newLoginLimiter returns a loginLimiter letting each user log in
-// perHour times an hour, all at once if need be.
+// perHour times an hour, a quarter of them (at least one) at once: with
+// the default, 5 at once (a producer's every device as a show starts),
+// then one every 3 minutes.
 func newLoginLimiter(perHour int) *loginLimiter {
-	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), logins: newBuckets(perHour, time.Hour/time.Duration(perHour)),
+	return &loginLimiter{ip: newBuckets(ipBurst, ipEvery), logins: newBuckets(max(1, perHour/4), time.Hour/time.Duration(perHour)),
 		pairs: map[pairKey]*pair{}, users: map[string]*pair{}}
 }
 

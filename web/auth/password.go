@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -84,7 +85,54 @@ func idKey(ctx context.Context, wait time.Duration, password, salt []byte, time,
 	defer argonRunning.Add(-1)
 	for p := argonPeak.Load(); n > p && !argonPeak.CompareAndSwap(p, n); p = argonPeak.Load() {
 	}
-	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
+	var key []byte
+	inBackground(func() { key = argon2.IDKey(password, salt, time, memory, threads, keyLen) })
+	return key, nil
+}
+
+// inBackground runs f on one of the hashing threads, and returns when f
+// has. A hash is tens of milliseconds of one core's work that nothing
+// else waits for but one login: run like the requests, it takes a CPU
+// from them (and from PostgreSQL and Asterisk beside callin) for all that
+// time whenever the machine is busy. The hashing threads run at a lower
+// priority (nice hashNice), so that the kernel runs the requests, the
+// database and Asterisk first, preempting a hash whenever one of them
+// wakes: a burst of logins is paid by the logins, slower, not by the
+// consoles and the streams. Callers hold an argonSlot, so a hashing
+// thread is always free.
+func inBackground(f func()) {
+	startHashers.Do(func() {
+		for range cap(argonSlots) {
+			go hasher()
+		}
+	})
+	done := make(chan struct{})
+	hashJobs <- func() { f(); close(done) }
+	<-done
+}
+
+// hashNice is the hashing threads' nice value. At 10 a hash still gets
+// about a tenth of a core from a machine kept busy by other work (a login
+// then takes a quarter of a second, not two: at 19 it would get 1.5 %).
+const hashNice = 10
+
+var (
+	hashJobs     = make(chan func())
+	startHashers sync.Once
+)
+
+// hasher runs hashJobs for the life of the process on a thread of its
+// own at nice hashNice. The goroutine stays locked to its thread so
+// that nothing else runs at that priority; and it never ends, since the
+// runtime would end the thread with it, and a child process started from
+// that thread with a parent-death signal (pgcluster's PostgreSQL, sipp in
+// the tests) would get the signal.
+func hasher() {
+	runtime.LockOSThread()
+	_ = lowerThreadPriority() // where it cannot, hashes run as any goroutine
+	for f := range hashJobs {
+		f()
+	}
 }
 
 // b64 is the PHC string format's base64: standard alphabet, no padding.

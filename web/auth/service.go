@@ -109,7 +109,7 @@ type Config struct {
 	// sessions (nor, through them, event streams).
 	MaxSessions int
 	// LoginsPerUser bounds the successful logins of one user an hour
-	// (default DefaultLoginsPerUser), all at once if need be: beyond
+	// (default DefaultLoginsPerUser), a quarter of them at once: beyond
 	// them a login is refused (ErrRateLimited) before its password is
 	// hashed.
 	LoginsPerUser int
@@ -129,9 +129,9 @@ const DefaultHashWait = 3 * time.Second
 // every browser and device, and more.
 const DefaultMaxSessions = 32
 
-// DefaultLoginsPerUser is Config.LoginsPerUser's default: one every 3
-// minutes, or all 20 at once; more than a user logs in in a day's work,
-// on every device (a login from a known device counts too).
+// DefaultLoginsPerUser is Config.LoginsPerUser's default: 5 at once,
+// then one every 3 minutes; more than a user logs in in a day's work, on
+// every device (a login from a known device counts too).
 const DefaultLoginsPerUser = 20
 
 // Service authenticates requests and logs users in and out. It is safe for

@@ -94,7 +94,7 @@ type Limits struct {
 	// it to auth.Config.MaxSessions).
 	SessionsPerUser int
 	// LoginsPerUser bounds the successful logins of one user an hour,
-	// all at once if need be (serve gives it to
+	// a quarter of them at once (serve gives it to
 	// auth.Config.LoginsPerUser).
 	LoginsPerUser int
 	// StreamWriteTimeout bounds each write (and flush) of an event stream.
