@@ -2966,7 +2966,7 @@ type ClientInterface interface {
 
 	// MuteHostWithBody Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2975,7 +2975,7 @@ type ClientInterface interface {
 
 	// MuteHost Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3939,7 +3939,7 @@ func (c *Client) HangupHost(ctx context.Context, show ShowKey, params *HangupHos
 
 // MuteHostWithBody Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3958,7 +3958,7 @@ func (c *Client) MuteHostWithBody(ctx context.Context, show ShowKey, params *Mut
 
 // MuteHost Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7637,7 +7637,7 @@ type ClientWithResponsesInterface interface {
 
 	// MuteHostWithBodyWithResponse Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7646,7 +7646,7 @@ type ClientWithResponsesInterface interface {
 
 	// MuteHostWithResponse Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17182,7 +17182,7 @@ func (c *ClientWithResponses) HangupHostWithResponse(ctx context.Context, show S
 
 // MuteHostWithBodyWithResponse Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17197,7 +17197,7 @@ func (c *ClientWithResponses) MuteHostWithBodyWithResponse(ctx context.Context, 
 
 // MuteHostWithResponse Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

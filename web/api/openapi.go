@@ -59,6 +59,7 @@ const (
 	WhoHostDrop   = "Producers and admins; screeners drop callers not on air, hosts callers on air."
 	WhoTakeNext   = "Hosts, producers and admins."
 	WhoOnAir      = "Hosts (mute, lock), producers and admins."
+	WhoHostMute   = "Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air."
 	WhoChat       = "Any role."
 	WhoRecordings = "Producers and admins."
 	WhoAdmin      = "Admins only."
@@ -169,7 +170,7 @@ var FixedOps = []Op{
 	{Method: "POST", Path: "/shows/{show}/host/hangup", ID: "hangupHost", Tag: "media", Summary: "Hang up one of the host's lines", Who: WhoProducer,
 		Desc: "Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's.",
 		Body: "HostLineRef", OK: jsonOK("HostLines"), Statuses: statuses(stRead, stBody, stAct)},
-	{Method: "POST", Path: "/shows/{show}/host/mute", ID: "muteHost", Tag: "media", Summary: "Mute or unmute one of the host's lines", Who: WhoProducer,
+	{Method: "POST", Path: "/shows/{show}/host/mute", ID: "muteHost", Tag: "media", Summary: "Mute or unmute one of the host's lines", Who: WhoHostMute,
 		Desc: "Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's.",
 		Body: "HostMute", OK: jsonOK("HostLines"), Statuses: statuses(stRead, stBody, stAct)},
 	{Method: "POST", Path: "/shows/{show}/recording/start", ID: "startRecording", Tag: "media", Summary: "Start recording the on-air bridge", Who: WhoProducer,

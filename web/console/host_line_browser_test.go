@@ -64,3 +64,33 @@ func TestBrowserHostLine(t *testing.T) {
 		t.Errorf("host lines %+v after hanging up, want none", snap.Media.HostLines)
 	}
 }
+
+// TestBrowserHostMutesThemselves: a signed-in host mutes and unmutes
+// their own line from the host view (a cough key), and is offered no
+// Hang up: that stays with those who may call the host.
+func TestBrowserHostMutesThemselves(t *testing.T) {
+	ctx := browser(t)
+	e := webenv.New(t)
+	if _, err := e.App.JoinHost(t.Context(), "morning", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.App.AnswerHost("host-line")
+	login(t, ctx, e, "host")
+	card := `[data-testid=onair-list] [data-testid=host-line][data-channel=host-line]`
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.TS.URL+"/shows/morning/host"),
+		chromedp.WaitVisible("", css(card+`[data-state=on_air] [data-testid=host-mute]`)),
+		chromedp.Click("", css(card+` [data-testid=host-mute]`)),
+		chromedp.WaitVisible("", css(card+` [data-testid=host-muted]`)),
+		chromedp.Click("", css(card+` [data-testid=host-unmute]`)),
+		chromedp.WaitNotPresent("", css(card+` [data-testid=host-muted]`)),
+		chromedp.WaitVisible("", css(card+` [data-testid=host-mute]`)),
+	); err != nil {
+		t.Fatalf("the host mutes and unmutes their line: %v", err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=host-hangup]").length`)); err != nil || n != 0 {
+		t.Errorf("Hang up offered to the host %d times (%v), want 0", n, err)
+	}
+	if snap, _ := e.App.Snapshot("morning"); len(snap.Media.HostLines) != 1 || snap.Media.HostLines[0].Muted {
+		t.Errorf("host lines %+v, want the host's line on air, unmuted", snap.Media.HostLines)
+	}
+}
