@@ -3,9 +3,11 @@ package broadcast_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/ari/aritest"
 	"github.com/callin-radio/callin/ari/pbxtest"
 	"github.com/callin-radio/callin/broadcast"
@@ -75,6 +77,68 @@ func TestHostLine(t *testing.T) {
 	w.next("busy host gone", func(u broadcast.Update) bool { return hostLineIs(u, busy, "", false) })
 	if snap, _ := e.app.Snapshot("show1"); len(snap.Media.HostLines) != 0 {
 		t.Errorf("host lines %+v after both ended, want none", snap.Media.HostLines)
+	}
+}
+
+// TestHostLineNotOnAir: a host line answered but refused by the on-air
+// bridge is hung up and shown failed, saying why, instead of "ringing"
+// until it ends; it cannot be muted, HangupHost dismisses it, and a new
+// Call host replaces it and goes on air.
+func TestHostLineNotOnAir(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newFake(t, aritest.Options{})
+	srv.SetPhone("PJSIP/host", aritest.Phone{Ring: 20 * time.Millisecond})
+	h := &hooked{Telephony: newClient(t, srv.URL(), srv.User(), srv.Password())}
+	h.addErr = func(bridgeID string, _ []string) error {
+		if bridgeID != airID("show1") {
+			return nil
+		}
+		return &ari.Error{Method: "POST", Path: "/bridges/" + bridgeID + "/addChannel", Status: 500, Message: "Internal Server Error"}
+	}
+	sc := showCfg("show1", "n1")
+	sc.HostEndpoint = "PJSIP/host"
+	e := start(t, srv, broadcast.Config{Nodes: []broadcast.NodeConfig{{Name: "n1", ARI: h, Events: fastEvents}},
+		Shows: []broadcast.ShowConfig{sc}})
+	w := e.w("show1")
+	w.nodeUp()
+
+	id, err := e.app.JoinHost(ctx, "show1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := w.next("host line failed", func(u broadcast.Update) bool { return hostLineIs(u, id, broadcast.HostFailed, false) })
+	if hl := u.Media.HostLines[0]; !strings.Contains(hl.Error, "did not put the host's line on air") || len(u.Media.Hosts) != 0 {
+		t.Errorf("failed host line %+v (hosts %v), want why and nobody on air", hl, u.Media.Hosts)
+	}
+	if _, up := srv.Channel(id); up {
+		t.Error("the failed host line is still up in Asterisk, want it hung up")
+	}
+	if err := e.app.MuteHost(ctx, "show1", id, true); !errors.Is(err, queue.ErrConflict) {
+		t.Errorf("mute a failed host line: %v, want ErrConflict", err)
+	}
+	snap, _ := e.app.Snapshot("show1")
+	if len(snap.Media.HostLines) != 1 || snap.Media.HostLines[0].State != broadcast.HostFailed {
+		t.Errorf("host lines %+v once the line ended, want it still failed", snap.Media.HostLines)
+	}
+	if err := e.app.HangupHost(ctx, "show1", id); err != nil {
+		t.Fatal(err)
+	}
+	w.next("failed line dismissed", func(u broadcast.Update) bool { return hostLineIs(u, id, "", false) })
+
+	failed, err := e.app.JoinHost(ctx, "show1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("failed again", func(u broadcast.Update) bool { return hostLineIs(u, failed, broadcast.HostFailed, false) })
+	h.set(func(h *hooked) { h.addErr = nil })
+	again, err := e.app.JoinHost(ctx, "show1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = w.next("new line on air", func(u broadcast.Update) bool { return hostLineIs(u, again, broadcast.HostOnAir, false) })
+	if len(u.Media.HostLines) != 1 {
+		t.Errorf("host lines %+v, want the new line alone (Call host replaces a failed one)", u.Media.HostLines)
 	}
 }
 

@@ -36,6 +36,7 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 	// (trace 13; TestHostLinePBX: a busy phone's line ends on a real
 	// Asterisk 22.10.1).
 	n.index(id, &chanRef{show: s, role: roleHost})
+	s.air.clearFailed() // a new line replaces a failed one
 	s.air.ringHost(id, endpoint, a.cfg.Now())
 	s.studioHold().tell()
 	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
@@ -48,20 +49,45 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 	return id, nil
 }
 
-// hostJoin answers a host line and puts it in the on-air bridge.
+// hostJoin answers a host line and puts it in the on-air bridge; a line
+// that cannot be put there is hung up and shown failed (hostNotOnAir).
 func (s *show) hostJoin(ctx context.Context, ch ari.Channel) {
 	if ch.State != ari.StateUp {
 		if err := s.studio().ari.AnswerChannel(ctx, ch.ID); err != nil {
-			s.studio().log.Warn("broadcast: answering host failed", "err", err)
+			s.hostNotOnAir(ctx, ch.ID, "Asterisk did not answer the host's line", err)
 			return
 		}
 	}
 	if err := s.studio().moveTo(ctx, ch.ID, s.air.id, ""); err != nil {
-		s.studio().log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
+		s.hostNotOnAir(ctx, ch.ID, "Asterisk did not put the host's line on air", err)
 		return
 	}
 	s.air.addHost(ch.ID, s.app.cfg.Now())
 	s.studioHold().tell()
+}
+
+// hostNotOnAir ends a host line that was answered but could not be put in
+// the on-air bridge. Its card used to stay "ringing" until the line ended
+// (the host, answered, heard nothing and believed they were on air). A
+// producer expects to be told and to call again, as a recording that did
+// not start says so (recordingNotStarted): the line is hung up (the host
+// hears it end) and stays in the show's host lines as failed, with why,
+// until the next JoinHost or HangupHost; its ChannelDestroyed leaves it
+// there (removeHost). A line that is gone already (the host hung up
+// first) just ends, as any other.
+func (s *show) hostNotOnAir(ctx context.Context, chanID, what string, err error) {
+	n := s.studio()
+	n.log.Warn("broadcast: host line not on air; hanging it up", "show", s.key, "channel", chanID, "err", err)
+	if errors.Is(err, queue.ErrGone) {
+		return
+	}
+	// Failed before the hang-up, so that its ChannelDestroyed finds it
+	// failed; told after, so that a console told "hung up" is right.
+	failed := s.air.failHost(chanID, what+"; the line is hung up: press Call host to try again", s.app.cfg.Now())
+	n.hangup(ctx, chanID, ari.HangupNormal)
+	if failed {
+		s.studioHold().tell()
+	}
 }
 
 // StartRecording records the on-air bridge to a new recording named

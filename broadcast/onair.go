@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -45,15 +46,39 @@ func (a *air) addHost(chanID string, now time.Time) {
 }
 
 // removeHost forgets a host line that left or ended, and reports whether
-// it was one.
-func (a *air) removeHost(chanID string) bool {
+// it was one; a failed line stays (failHost) unless dismiss.
+func (a *air) removeHost(chanID string, dismiss bool) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.hosts[chanID] == nil {
+	h := a.hosts[chanID]
+	if h == nil || h.State == HostFailed && !dismiss {
 		return false
 	}
 	delete(a.hosts, chanID)
 	return true
+}
+
+// failHost marks a host line failed, with why, from now, and reports
+// whether it is one of the show's.
+func (a *air) failHost(chanID, why string, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hosts[chanID]
+	if h == nil {
+		return false
+	}
+	h.State, h.Since, h.Muted, h.Error = HostFailed, now, false, why
+	return true
+}
+
+// clearFailed forgets the failed host lines (a new JoinHost replaces
+// them), and reports whether there were any.
+func (a *air) clearFailed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := len(a.hosts)
+	maps.DeleteFunc(a.hosts, func(_ string, h *HostLine) bool { return h.State == HostFailed })
+	return len(a.hosts) != n
 }
 
 // hostList lists the host lines on air, sorted.
