@@ -25,7 +25,11 @@ func (a *App) HangupHost(ctx context.Context, showKey, channel string) error {
 		return nil
 	}
 	if err := s.studio().ari.HangupChannel(ctx, channel, ari.HangupNormal); err != nil {
-		if errors.Is(err, ari.ErrNotFound) { // gone already: its ChannelDestroyed is on its way
+		if errors.Is(err, ari.ErrNotFound) {
+			// Gone already: its ChannelDestroyed is on its way, or was lost
+			// (a line adopted after a restart just as it ended: adoptRinging).
+			s.studio().unindex(channel)
+			s.hostGone(channel)
 			return nil
 		}
 		return telErr("hang up host "+channel, err)

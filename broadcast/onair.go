@@ -33,6 +33,19 @@ func (a *air) ringHost(chanID, endpoint string, now time.Time) {
 	a.hosts[chanID] = &HostLine{Channel: chanID, Endpoint: endpoint, State: HostRinging, Since: now}
 }
 
+// adoptRinging records a ringing host line found after a restart, unless
+// the show has it already (answered meanwhile: addHost), and reports
+// whether it did.
+func (a *air) adoptRinging(chanID, endpoint string, since time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.hosts[chanID] != nil {
+		return false
+	}
+	a.hosts[chanID] = &HostLine{Channel: chanID, Endpoint: endpoint, State: HostRinging, Since: since}
+	return true
+}
+
 // addHost records a host line that entered the bridge: on air from now.
 func (a *air) addHost(chanID string, now time.Time) {
 	a.mu.Lock()
