@@ -195,6 +195,7 @@ func (e HostFrameEvent) Valid() bool {
 
 // Defines values for HostState.
 const (
+	HostStateFailed  HostState = "failed"
 	HostStateOnAir   HostState = "on_air"
 	HostStateRinging HostState = "ringing"
 )
@@ -202,6 +203,8 @@ const (
 // Valid indicates whether the value is a known member of the HostState enum.
 func (e HostState) Valid() bool {
 	switch e {
+	case HostStateFailed:
+		return true
 	case HostStateOnAir:
 		return true
 	case HostStateRinging:
@@ -963,10 +966,13 @@ type HostLine struct {
 	// Endpoint The phone callin rang (Call host); absent for a host who dialled in.
 	Endpoint *string `json:"endpoint,omitempty"`
 
+	// Error Why a failed line is not on air.
+	Error *string `json:"error,omitempty"`
+
 	// Muted The host's voice is kept off the air.
 	Muted bool `json:"muted"`
 
-	// Since When callin rang the line, or when it went on air.
+	// Since When callin rang the line, when it went on air, or when it failed.
 	Since time.Time `json:"since"`
 
 	// State Where a host's line is.
@@ -2948,7 +2954,7 @@ type ClientInterface interface {
 
 	// HangupHostWithBody Hang up one of the host's lines
 	//
-	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2957,7 +2963,7 @@ type ClientInterface interface {
 
 	// HangupHost Hang up one of the host's lines
 	//
-	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2966,7 +2972,7 @@ type ClientInterface interface {
 
 	// MuteHostWithBody Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2975,7 +2981,7 @@ type ClientInterface interface {
 
 	// MuteHost Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3901,7 +3907,7 @@ func (c *Client) CallHost(ctx context.Context, show ShowKey, params *CallHostPar
 
 // HangupHostWithBody Hang up one of the host's lines
 //
-// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3920,7 +3926,7 @@ func (c *Client) HangupHostWithBody(ctx context.Context, show ShowKey, params *H
 
 // HangupHost Hang up one of the host's lines
 //
-// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3939,7 +3945,7 @@ func (c *Client) HangupHost(ctx context.Context, show ShowKey, params *HangupHos
 
 // MuteHostWithBody Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3958,7 +3964,7 @@ func (c *Client) MuteHostWithBody(ctx context.Context, show ShowKey, params *Mut
 
 // MuteHost Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7619,7 +7625,7 @@ type ClientWithResponsesInterface interface {
 
 	// HangupHostWithBodyWithResponse Hang up one of the host's lines
 	//
-	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7628,7 +7634,7 @@ type ClientWithResponsesInterface interface {
 
 	// HangupHostWithResponse Hang up one of the host's lines
 	//
-	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+	// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7637,7 +7643,7 @@ type ClientWithResponsesInterface interface {
 
 	// MuteHostWithBodyWithResponse Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7646,7 +7652,7 @@ type ClientWithResponsesInterface interface {
 
 	// MuteHostWithResponse Mute or unmute one of the host's lines
 	//
-	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+	// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17152,7 +17158,7 @@ func (c *ClientWithResponses) CallHostWithResponse(ctx context.Context, show Sho
 
 // HangupHostWithBodyWithResponse Hang up one of the host's lines
 //
-// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17167,7 +17173,7 @@ func (c *ClientWithResponses) HangupHostWithBodyWithResponse(ctx context.Context
 
 // HangupHostWithResponse Hang up one of the host's lines
 //
-// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's. Who may: Producers and admins.
+// Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's. Who may: Producers and admins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17182,7 +17188,7 @@ func (c *ClientWithResponses) HangupHostWithResponse(ctx context.Context, show S
 
 // MuteHostWithBodyWithResponse Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17197,7 +17203,7 @@ func (c *ClientWithResponses) MuteHostWithBodyWithResponse(ctx context.Context, 
 
 // MuteHostWithResponse Mute or unmute one of the host's lines
 //
-// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's. Who may: Producers and admins.
+// Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line. Who may: Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -166,7 +166,10 @@
 // says (with the arrival time and last Seq a Recall gives for a service
 // restart, else the channel's creation time and Seq 0), callers in Stasis
 // but in no bridge go back to the holding bridge, and calls Asterisk no
-// longer has end (aired if ever on air, else abandoned). While a node is
+// longer has end (aired if ever on air, else abandoned). A host line found
+// on air stays on air; one still ringing (outside Stasis, known by its id,
+// "callin-host-<show>-…") is the show's again, ringing, and goes on air
+// when its StasisStart comes. While a node is
 // disconnected, actions on its shows fail fast with ErrNodeDown. After
 // ApplicationReplaced the node is unhealthy for good (see Health).
 //

@@ -241,14 +241,22 @@ type hooked struct {
 	beforeAdd   func(bridgeID string, chans []string)
 	beforePlay  func(chanID string, media []string)
 	beforeStart func(bridgeID string) // CreateBridge
+	// addErr, when it returns an error, is AddChannel's answer instead of
+	// Asterisk's.
+	addErr func(bridgeID string, chans []string) error
 }
 
 func (h *hooked) AddChannel(ctx context.Context, bridgeID string, p ari.AddChannelParams) error {
 	h.mu.Lock()
-	f := h.beforeAdd
+	f, fail := h.beforeAdd, h.addErr
 	h.mu.Unlock()
 	if f != nil {
 		f(bridgeID, p.Channels)
+	}
+	if fail != nil {
+		if err := fail(bridgeID, p.Channels); err != nil {
+			return err
+		}
 	}
 	return h.Telephony.AddChannel(ctx, bridgeID, p)
 }

@@ -11,15 +11,25 @@ import (
 
 // HangupHost hangs up one of the show's host lines, ringing or on air; it
 // leaves the show's lines (MediaState.HostLines) when Asterisk says it
-// ended. Errors: queue.ErrNotFound (no such show or host line);
-// ErrTelephony.
+// ended. A failed line (HostFailed), hung up already, leaves them at once.
+// Errors: queue.ErrNotFound (no such show or host line); ErrTelephony.
 func (a *App) HangupHost(ctx context.Context, showKey, channel string) error {
-	s, err := a.hostLine(showKey, channel)
+	s, h, err := a.hostLine(showKey, channel)
 	if err != nil {
 		return err
 	}
+	if h.State == HostFailed {
+		if s.air.removeHost(channel, true) {
+			s.studioHold().tell()
+		}
+		return nil
+	}
 	if err := s.studio().ari.HangupChannel(ctx, channel, ari.HangupNormal); err != nil {
-		if errors.Is(err, ari.ErrNotFound) { // gone already: its ChannelDestroyed is on its way
+		if errors.Is(err, ari.ErrNotFound) {
+			// Gone already: its ChannelDestroyed is on its way, or was lost
+			// (a line adopted after a restart just as it ended: adoptRinging).
+			s.studio().unindex(channel)
+			s.hostGone(channel)
 			return nil
 		}
 		return telErr("hang up host "+channel, err)
@@ -29,11 +39,15 @@ func (a *App) HangupHost(ctx context.Context, showKey, channel string) error {
 
 // MuteHost mutes (or unmutes) a host line's voice into the on-air bridge
 // (direction in, as Mute does for a caller). Errors: queue.ErrNotFound
-// (no such show or host line); ErrTelephony.
+// (no such show or host line); queue.ErrConflict (a failed line);
+// ErrTelephony.
 func (a *App) MuteHost(ctx context.Context, showKey, channel string, muted bool) error {
-	s, err := a.hostLine(showKey, channel)
+	s, h, err := a.hostLine(showKey, channel)
 	if err != nil {
 		return err
+	}
+	if h.State == HostFailed {
+		return fmt.Errorf("broadcast: host line %q failed: %w", channel, queue.ErrConflict)
 	}
 	n := s.studio()
 	if muted {
@@ -50,16 +64,16 @@ func (a *App) MuteHost(ctx context.Context, showKey, channel string, muted bool)
 	return nil
 }
 
-// hostLine returns the show with the host line channel.
-func (a *App) hostLine(showKey, channel string) (*show, error) {
+// hostLine returns the show with the host line channel, and the line.
+func (a *App) hostLine(showKey, channel string) (*show, HostLine, error) {
 	s, err := a.show(showKey)
 	if err != nil {
-		return nil, err
+		return nil, HostLine{}, err
 	}
 	for _, h := range s.air.hostLines() {
 		if h.Channel == channel {
-			return s, nil
+			return s, h, nil
 		}
 	}
-	return nil, fmt.Errorf("broadcast: show %q has no host line %q: %w", showKey, channel, queue.ErrNotFound)
+	return nil, HostLine{}, fmt.Errorf("broadcast: show %q has no host line %q: %w", showKey, channel, queue.ErrNotFound)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/callin-radio/callin/ari"
 	"github.com/callin-radio/callin/queue"
@@ -28,7 +29,7 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 	if err := s.studio().ready(); err != nil {
 		return "", err
 	}
-	id := "callin-host-" + newID()
+	id := hostLineID(s.key)
 	n := s.studio()
 	// The line is the show's, ringing, from now: its ChannelDestroyed (busy,
 	// no answer, hung up) reaches hostGone, as a talkback line's ringing
@@ -36,6 +37,7 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 	// (trace 13; TestHostLinePBX: a busy phone's line ends on a real
 	// Asterisk 22.10.1).
 	n.index(id, &chanRef{show: s, role: roleHost})
+	s.air.clearFailed() // a new line replaces a failed one
 	s.air.ringHost(id, endpoint, a.cfg.Now())
 	s.studioHold().tell()
 	if _, err := n.ari.Originate(ctx, ari.OriginateParams{
@@ -48,20 +50,92 @@ func (a *App) JoinHost(ctx context.Context, showKey, endpoint string) (string, e
 	return id, nil
 }
 
-// hostJoin answers a host line and puts it in the on-air bridge.
+// hostLinePrefix begins the id of every host line JoinHost rings.
+const hostLinePrefix = "callin-host-"
+
+// hostLineID is a new host line's channel id, "callin-host-<show>-<id>":
+// the show is in the id because a line still ringing when callin restarts
+// is listed (GET /channels) outside Stasis, as AppDial2 "(Outgoing Line)",
+// with no arguments to say whose it is (TestHostRingingRestartPBX, Asterisk
+// 22.10.1); its StasisStart, once answered, carries them.
+func hostLineID(show string) string { return hostLinePrefix + show + "-" + newID() }
+
+// hostLineShow is the show a host line's id names (hostLineID), or "".
+func hostLineShow(chanID string) string {
+	rest, ok := strings.CutPrefix(chanID, hostLinePrefix)
+	i := strings.LastIndexByte(rest, '-')
+	if !ok || i < 1 || len(rest)-i-1 != 16 {
+		return ""
+	}
+	return rest[:i]
+}
+
+// adoptRinging makes a host line found ringing after a restart of callin
+// the show's again, as JoinHost left it: ringing since it was created,
+// with the endpoint its channel's name says. On a real Asterisk 22.10.1
+// (TestHostRingingRestartPBX) the app's subscription to the line outlives
+// callin's connection (GET /applications lists it), so the new connection
+// gets its ChannelDestroyed if it ends unanswered (hostGone), and its
+// StasisStart (args <show>,host) when answered: hostJoin puts it on air as
+// if callin had never restarted. A line answered meanwhile (its StasisStart
+// came first) is the arrival path's: claim says so. One answered while no
+// callin was connected is not listed: Stasis refuses an app without a
+// connection and the line ends (seen on 22.10.1). Not handled: a line
+// that ends between the listing and the claim (its ChannelDestroyed then
+// finds nothing to end) stays ringing until hung up here; the window is a
+// few milliseconds, and Hang up (404: gone) clears it.
+func (s *show) adoptRinging(n *node, ch ari.Channel) {
+	if !n.claim(ch.ID, &chanRef{show: s, role: roleHost}) {
+		return
+	}
+	endpoint := ch.Name
+	if i := strings.LastIndexByte(endpoint, '-'); i > 0 { // PJSIP/phone2-00000000
+		endpoint = endpoint[:i]
+	}
+	if s.air.adoptRinging(ch.ID, endpoint, ch.CreationTime.Time) {
+		s.studioHold().tell()
+	}
+}
+
+// hostJoin answers a host line and puts it in the on-air bridge; a line
+// that cannot be put there is hung up and shown failed (hostNotOnAir).
 func (s *show) hostJoin(ctx context.Context, ch ari.Channel) {
 	if ch.State != ari.StateUp {
 		if err := s.studio().ari.AnswerChannel(ctx, ch.ID); err != nil {
-			s.studio().log.Warn("broadcast: answering host failed", "err", err)
+			s.hostNotOnAir(ctx, ch.ID, "Asterisk did not answer the host's line", err)
 			return
 		}
 	}
 	if err := s.studio().moveTo(ctx, ch.ID, s.air.id, ""); err != nil {
-		s.studio().log.Warn("broadcast: host not bridged", "show", s.key, "err", err)
+		s.hostNotOnAir(ctx, ch.ID, "Asterisk did not put the host's line on air", err)
 		return
 	}
 	s.air.addHost(ch.ID, s.app.cfg.Now())
 	s.studioHold().tell()
+}
+
+// hostNotOnAir ends a host line that was answered but could not be put in
+// the on-air bridge. Its card used to stay "ringing" until the line ended
+// (the host, answered, heard nothing and believed they were on air). A
+// producer expects to be told and to call again, as a recording that did
+// not start says so (recordingNotStarted): the line is hung up (the host
+// hears it end) and stays in the show's host lines as failed, with why,
+// until the next JoinHost or HangupHost; its ChannelDestroyed leaves it
+// there (removeHost). A line that is gone already (the host hung up
+// first) just ends, as any other.
+func (s *show) hostNotOnAir(ctx context.Context, chanID, what string, err error) {
+	n := s.studio()
+	n.log.Warn("broadcast: host line not on air; hanging it up", "show", s.key, "channel", chanID, "err", err)
+	if errors.Is(err, queue.ErrGone) {
+		return
+	}
+	// Failed before the hang-up, so that its ChannelDestroyed finds it
+	// failed; told after, so that a console told "hung up" is right.
+	failed := s.air.failHost(chanID, what+"; the line is hung up: press Call host to try again", s.app.cfg.Now())
+	n.hangup(ctx, chanID, ari.HangupNormal)
+	if failed {
+		s.studioHold().tell()
+	}
 }
 
 // StartRecording records the on-air bridge to a new recording named

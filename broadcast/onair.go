@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +33,19 @@ func (a *air) ringHost(chanID, endpoint string, now time.Time) {
 	a.hosts[chanID] = &HostLine{Channel: chanID, Endpoint: endpoint, State: HostRinging, Since: now}
 }
 
+// adoptRinging records a ringing host line found after a restart, unless
+// the show has it already (answered meanwhile: addHost), and reports
+// whether it did.
+func (a *air) adoptRinging(chanID, endpoint string, since time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.hosts[chanID] != nil {
+		return false
+	}
+	a.hosts[chanID] = &HostLine{Channel: chanID, Endpoint: endpoint, State: HostRinging, Since: since}
+	return true
+}
+
 // addHost records a host line that entered the bridge: on air from now.
 func (a *air) addHost(chanID string, now time.Time) {
 	a.mu.Lock()
@@ -45,15 +59,39 @@ func (a *air) addHost(chanID string, now time.Time) {
 }
 
 // removeHost forgets a host line that left or ended, and reports whether
-// it was one.
-func (a *air) removeHost(chanID string) bool {
+// it was one; a failed line stays (failHost) unless dismiss.
+func (a *air) removeHost(chanID string, dismiss bool) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.hosts[chanID] == nil {
+	h := a.hosts[chanID]
+	if h == nil || h.State == HostFailed && !dismiss {
 		return false
 	}
 	delete(a.hosts, chanID)
 	return true
+}
+
+// failHost marks a host line failed, with why, from now, and reports
+// whether it is one of the show's.
+func (a *air) failHost(chanID, why string, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hosts[chanID]
+	if h == nil {
+		return false
+	}
+	h.State, h.Since, h.Muted, h.Error = HostFailed, now, false, why
+	return true
+}
+
+// clearFailed forgets the failed host lines (a new JoinHost replaces
+// them), and reports whether there were any.
+func (a *air) clearFailed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := len(a.hosts)
+	maps.DeleteFunc(a.hosts, func(_ string, h *HostLine) bool { return h.State == HostFailed })
+	return len(a.hosts) != n
 }
 
 // hostList lists the host lines on air, sorted.

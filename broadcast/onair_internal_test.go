@@ -20,7 +20,7 @@ func TestAirHosts(t *testing.T) {
 	if got := a.hostList(); !slices.Equal(got, []string{"h1", "h2"}) {
 		t.Errorf("hosts %v, want [h1 h2]", got)
 	}
-	if !a.removeHost("h1") || a.removeHost("h1") || a.removeHost("nobody") {
+	if !a.removeHost("h1", false) || a.removeHost("h1", false) || a.removeHost("nobody", false) {
 		t.Error("removeHost: want true once for a host, false after and for a stranger")
 	}
 	if got := a.hostList(); !slices.Equal(got, []string{"h2"}) {

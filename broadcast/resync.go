@@ -47,8 +47,12 @@ func (n *node) resyncShows(ctx context.Context, gen uint64, shows []*show, stray
 		}
 	}
 	listed := make(map[string]bool, len(chans))
+	var ringing []ari.Channel // host lines rung before a restart, not answered yet
 	for _, c := range chans {
 		listed[c.ID] = true
+		if !strings.EqualFold(c.Dialplan.AppName, "Stasis") && hostLineShow(c.ID) != "" {
+			ringing = append(ringing, c)
+		}
 	}
 	// Forget channels Asterisk no longer has (their ChannelDestroyed was
 	// lost); the calls among them vanish below.
@@ -63,7 +67,7 @@ func (n *node) resyncShows(ctx context.Context, gen uint64, shows []*show, stray
 		n.hangupStrayTrunks(stasis)
 	}
 	for _, s := range shows {
-		if err := s.resync(ctx, n, gen, byID, inBridge, stasis, listed); err != nil {
+		if err := s.resync(ctx, n, gen, byID, inBridge, stasis, ringing, listed); err != nil {
 			return fmt.Errorf("show %s: %w", s.key, err)
 		}
 	}
@@ -76,7 +80,7 @@ func (n *node) resyncShows(ctx context.Context, gen uint64, shows []*show, stray
 // is rebuilt node by node: only the calls held on n are n's to readmit or
 // end, and only the studio has the on-air and screening bridges.
 func (s *show) resync(ctx context.Context, n *node, gen uint64, byID map[string]ari.Bridge, inBridge map[string]string,
-	stasis []ari.Channel, listed map[string]bool) error {
+	stasis, ringing []ari.Channel, listed map[string]bool) error {
 	hm := s.holdOn(n)
 	ids := []string{hm.first}
 	if n == s.studio() {
@@ -123,6 +127,11 @@ func (s *show) resync(ctx context.Context, n *node, gen uint64, byID map[string]
 	s.mu.Unlock()
 
 	s.carryOut(ctx, n, plan, chans, inBridge, claimed)
+	for _, ch := range ringing {
+		if n == s.studio() && hostLineShow(ch.ID) == s.key {
+			s.adoptRinging(n, ch)
+		}
+	}
 	s.destroyStrayTrunkBridges(ctx, n, byID)
 	if stored != nil {
 		s.mu.Lock()
@@ -183,7 +192,7 @@ func (s *show) listedCaller(n *node, ch ari.Channel, bridge string, stored map[s
 }
 
 // adoptLine deals with one of our lines from before a restart: a host
-// stays on air; call-back and talkback lines and relays are hung up (nobody
+// stays on air (one still ringing is adoptRinging's); call-back and talkback lines and relays are hung up (nobody
 // would take the key a call-back waits for, or stop a talkback); a
 // screener's line is left to end with its caller (they may still be
 // talking).

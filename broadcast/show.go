@@ -175,9 +175,10 @@ func (s *show) kickMusic() {
 	}
 }
 
-// hostGone forgets a host line that left the on-air bridge or ended.
+// hostGone forgets a host line that left the on-air bridge or ended (a
+// failed one stays, saying why: failHost).
 func (s *show) hostGone(chanID string) {
-	if s.air.removeHost(chanID) {
+	if s.air.removeHost(chanID, false) {
 		s.studioHold().tell()
 	}
 }

@@ -109,10 +109,13 @@ type MediaState struct {
 // HostState is where a host line is.
 type HostState string
 
-// A host line rings (JoinHost rang it), then is on air once answered.
+// A host line rings (JoinHost rang it), then is on air once answered. One
+// that was answered but could not be put on air is hung up and stays
+// failed, with its Error, until the next JoinHost or HangupHost.
 const (
 	HostRinging HostState = "ringing"
 	HostOnAir   HostState = "on_air"
+	HostFailed  HostState = "failed"
 )
 
 // HostLine is one of a show's host lines.
@@ -122,6 +125,7 @@ type HostLine struct {
 	State    HostState `json:"state"`
 	Since    time.Time `json:"since"` // rung at, or on air since
 	Muted    bool      `json:"muted,omitempty"`
+	Error    string    `json:"error,omitempty"` // why a failed line is not on air
 }
 
 // RecordingState is the on-air bridge's recording.

@@ -59,6 +59,7 @@ const (
 	WhoHostDrop   = "Producers and admins; screeners drop callers not on air, hosts callers on air."
 	WhoTakeNext   = "Hosts, producers and admins."
 	WhoOnAir      = "Hosts (mute, lock), producers and admins."
+	WhoHostMute   = "Hosts (to mute themselves: a cough key), producers and admins; the mute permission, as for a caller on air."
 	WhoChat       = "Any role."
 	WhoRecordings = "Producers and admins."
 	WhoAdmin      = "Admins only."
@@ -167,10 +168,10 @@ var FixedOps = []Op{
 		Desc: "Rings the show's host phone (host= in --show); it joins the on-air bridge when answered. 422 when the show has no host phone.",
 		OK:   jsonOK("HostCall"), Statuses: statuses(stRead, stAct, []int{422})},
 	{Method: "POST", Path: "/shows/{show}/host/hangup", ID: "hangupHost", Tag: "media", Summary: "Hang up one of the host's lines", Who: WhoProducer,
-		Desc: "Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. 404 for a line not the show's.",
+		Desc: "Ringing or on air (the show's host_lines). The answer still lists the line until Asterisk says it ended; a `host` event says so. A failed line (hung up already) leaves host_lines at once. 404 for a line not the show's.",
 		Body: "HostLineRef", OK: jsonOK("HostLines"), Statuses: statuses(stRead, stBody, stAct)},
-	{Method: "POST", Path: "/shows/{show}/host/mute", ID: "muteHost", Tag: "media", Summary: "Mute or unmute one of the host's lines", Who: WhoProducer,
-		Desc: "Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's.",
+	{Method: "POST", Path: "/shows/{show}/host/mute", ID: "muteHost", Tag: "media", Summary: "Mute or unmute one of the host's lines", Who: WhoHostMute,
+		Desc: "Keeps the host's voice off the air (muted: true) or lets it on again. 404 for a line not the show's; 409 for a failed line.",
 		Body: "HostMute", OK: jsonOK("HostLines"), Statuses: statuses(stRead, stBody, stAct)},
 	{Method: "POST", Path: "/shows/{show}/recording/start", ID: "startRecording", Tag: "media", Summary: "Start recording the on-air bridge", Who: WhoProducer,
 		Desc: "Answers once Asterisk has started the recording. When it has not within the event timeout (5 s): 502, the error's message says why, " +

@@ -113,7 +113,7 @@ var (
 		"CallState":   describe(enum(states...), "A call's state."),
 		"CallOutcome": describe(enum(names(queue.Outcomes)...), "How an ended call ended."),
 		"ActorKind":   describe(enum("user", "token", "caller", "system"), "Who made a change: a console user, an API token, the caller, or callin itself."),
-		"HostState":   describe(enum(string(broadcast.HostRinging), string(broadcast.HostOnAir)), "Where a host's line is."),
+		"HostState":   describe(enum(string(broadcast.HostRinging), string(broadcast.HostOnAir), string(broadcast.HostFailed)), "Where a host's line is."),
 		"NodeState":   describe(enum("connecting", "syncing", "up", "down", "replaced", "stopped", "standby"), "An Asterisk node's health."),
 		"TransitionAction": describe(enum("arrive", "reject", "join", "screen", "ready", "promote", "take_next", "hold", "mute", "unmute",
 			"lock", "unlock", "drop", "move_to_top", "pick_next", "unpick_next", "notes", "hangup", "fail", "readmit",

@@ -10,7 +10,13 @@ func hostTimerTitle(h broadcast.HostLine) string {
 	return "time on air"
 }
 
-// hostLines reports whether the show has a host line, ringing or on air.
+// hostLines reports whether the show has a host line, ringing or on air
+// (a failed one is no line: Call host comes back beside it).
 func (v showView) hostLines() bool {
-	return len(v.Snap.Media.HostLines) > 0 || len(v.Snap.Media.Hosts) > 0
+	for _, h := range v.Snap.Media.HostLines {
+		if h.State != broadcast.HostFailed {
+			return true
+		}
+	}
+	return len(v.Snap.Media.Hosts) > 0
 }

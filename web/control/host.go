@@ -10,9 +10,11 @@ import (
 )
 
 // The host's line after Call host, like a caller's card (issue 23, point
-// 6): hang it up, ringing or on air, and mute or unmute it. Both answer
-// the show's host lines; a hung-up line leaves them once Asterisk says it
-// ended (a host event).
+// 6): hang it up, ringing or on air, and mute or unmute it. Muting is
+// allowed to whoever may mute a caller on air, the host included (their
+// cough key); hanging up stays with those who may call the host. Both
+// answer the show's host lines; a hung-up line leaves them once Asterisk
+// says it ended (a host event).
 var (
 	hangupHostControl = Control{Console: "hangup-host", Method: "POST", Path: "/host/hangup", Perm: auth.ActionLines,
 		Form: func(r *http.Request) (Input, error) { return hostInput(r.PostFormValue("channel"), false) },
@@ -28,7 +30,7 @@ var (
 		},
 		Said:   func(Input, Result) string { return "Hanging up the host's line." },
 		Answer: hostAnswer}
-	muteHostControl = Control{Console: "mute-host", Method: "POST", Path: "/host/mute", Perm: auth.ActionLines,
+	muteHostControl = Control{Console: "mute-host", Method: "POST", Path: "/host/mute", Perm: auth.ActionMute,
 		Form: func(r *http.Request) (Input, error) {
 			return hostInput(r.PostFormValue("channel"), r.PostFormValue("muted") == "true")
 		},

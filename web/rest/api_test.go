@@ -298,3 +298,30 @@ func TestAPICallHost(t *testing.T) {
 		t.Errorf("screener: %d, want 403", res.StatusCode)
 	}
 }
+
+// TestAPIHostMutesThemselves: the host may mute and unmute their own line
+// (a cough key), as whoever may mute an on-air caller; hanging it up stays
+// with those who may call the host.
+func TestAPIHostMutesThemselves(t *testing.T) {
+	e := webenv.New(t)
+	if res, body := e.API(t, "POST", "/api/v1/shows/morning/host/call", "producer", ""); res.StatusCode != 200 {
+		t.Fatalf("call host: %d %v", res.StatusCode, body)
+	}
+	e.App.AnswerHost("host-line")
+	for _, tc := range []struct {
+		role, path, body string
+		want             int
+	}{
+		{"host", "/host/mute", `{"channel_id":"host-line","muted":true}`, 200},
+		{"host", "/host/mute", `{"channel_id":"host-line","muted":false}`, 200},
+		{"screener", "/host/mute", `{"channel_id":"host-line","muted":true}`, 403},
+		{"host", "/host/hangup", `{"channel_id":"host-line"}`, 403},
+	} {
+		if res, body := e.API(t, "POST", "/api/v1/shows/morning"+tc.path, tc.role, tc.body); res.StatusCode != tc.want {
+			t.Errorf("%s %s %s: %d %v, want %d", tc.role, tc.path, tc.body, res.StatusCode, body, tc.want)
+		}
+	}
+	if snap, _ := e.App.Snapshot("morning"); len(snap.Media.HostLines) != 1 || snap.Media.HostLines[0].Muted {
+		t.Errorf("host lines %+v, want the host's line on air, unmuted", snap.Media.HostLines)
+	}
+}

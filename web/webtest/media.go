@@ -32,9 +32,23 @@ func (a *App) JoinHost(context.Context, string, string) (string, error) {
 		return "", err
 	}
 	a.hostLines(func(hs []broadcast.HostLine) []broadcast.HostLine {
+		hs = slices.DeleteFunc(hs, func(h broadcast.HostLine) bool { return h.State == broadcast.HostFailed })
 		return append(hs, broadcast.HostLine{Channel: "host-line", Endpoint: "PJSIP/host", State: broadcast.HostRinging, Since: a.Now})
 	})
 	return "host-line", nil
+}
+
+// FailHost marks the host line id failed with why, as broadcast does when
+// Asterisk answered it but did not put it on air (it hangs it up).
+func (a *App) FailHost(id, why string) {
+	a.hostLines(func(hs []broadcast.HostLine) []broadcast.HostLine {
+		for i := range hs {
+			if hs[i].Channel == id {
+				hs[i].State, hs[i].Since, hs[i].Muted, hs[i].Error = broadcast.HostFailed, a.Now, false, why
+			}
+		}
+		return hs
+	})
 }
 
 // AnswerHost puts the ringing host line id on air, as when the host

@@ -42,7 +42,7 @@ func Show(s broadcast.Snapshot) api.Show {
 func HostLines(hs []broadcast.HostLine) []api.HostLine {
 	out := make([]api.HostLine, 0, len(hs))
 	for _, h := range hs {
-		out = append(out, api.HostLine{ChannelID: h.Channel, Endpoint: h.Endpoint, State: h.State, Since: h.Since, Muted: h.Muted})
+		out = append(out, api.HostLine{ChannelID: h.Channel, Endpoint: h.Endpoint, State: h.State, Since: h.Since, Muted: h.Muted, Error: h.Error})
 	}
 	return out
 }
