@@ -290,3 +290,45 @@ func TestHostRingingRestartPBX(t *testing.T) {
 	}
 	w2.next("host hung up", func(u broadcast.Update) bool { return hostLineIs(u, host, "", false) })
 }
+
+// TestHostLineEndsWhileDisconnected: a host line that ends while callin's
+// event connection is down (its ChannelDestroyed lost with it) leaves the
+// show's host lines at the resync, as a caller who hung up in the gap
+// does; a line rung after the reconnection stays.
+func TestHostLineEndsWhileDisconnected(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newFake(t, aritest.Options{})
+	srv.SetPhone("PJSIP/host", aritest.Phone{Ring: 50 * time.Millisecond})
+	p := newProxy(t, srv.URL()[len("http://"):])
+	sc := showCfg("show1", "n1")
+	sc.HostEndpoint = "PJSIP/host"
+	e := start(t, srv, broadcast.Config{Shows: []broadcast.ShowConfig{sc}, Nodes: []broadcast.NodeConfig{
+		{Name: "n1", ARI: newClient(t, p.url(), srv.User(), srv.Password()), Events: fastEvents}}})
+	w := e.w("show1")
+	w.nodeUp()
+	id, err := e.app.JoinHost(ctx, "show1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("host on air", func(u broadcast.Update) bool { return hostLineIs(u, id, broadcast.HostOnAir, false) })
+
+	p.pause(true)
+	p.cut()
+	w.next("node down", func(u broadcast.Update) bool {
+		return u.Kind == broadcast.UpdateNode && u.Node.State == broadcast.NodeDown
+	})
+	must(t, srv.WaitApp(ctx, "callin", false))
+	direct := newClient(t, srv.URL(), srv.User(), srv.Password())
+	must(t, direct.HangupChannel(ctx, id, ari.HangupNormal)) // nobody hears of it
+	p.pause(false)
+	w.nodeUp() // after the resync
+	if snap, _ := e.app.Snapshot("show1"); len(snap.Media.HostLines) != 0 || len(snap.Media.Hosts) != 0 {
+		t.Errorf("host lines %+v, on air %v after the resync, want none", snap.Media.HostLines, snap.Media.Hosts)
+	}
+	id2, err := e.app.JoinHost(ctx, "show1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("second host on air", func(u broadcast.Update) bool { return hostLineIs(u, id2, broadcast.HostOnAir, false) })
+}

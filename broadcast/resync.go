@@ -127,9 +127,20 @@ func (s *show) resync(ctx context.Context, n *node, gen uint64, byID map[string]
 	s.mu.Unlock()
 
 	s.carryOut(ctx, n, plan, chans, inBridge, claimed)
-	for _, ch := range ringing {
-		if n == s.studio() && hostLineShow(ch.ID) == s.key {
-			s.adoptRinging(n, ch)
+	if n == s.studio() {
+		for _, ch := range ringing {
+			if hostLineShow(ch.ID) == s.key {
+				s.adoptRinging(n, ch)
+			}
+		}
+		// A host line Asterisk no longer lists ended while the events were
+		// lost: resyncShows has forgotten its channel unless it was rung
+		// after the listing (indexed in this generation). A failed line
+		// stays until dismissed (hostGone keeps it).
+		for _, h := range s.air.hostLines() {
+			if !listed[h.Channel] && n.lookup(h.Channel) == nil {
+				s.hostGone(h.Channel)
+			}
 		}
 	}
 	s.destroyStrayTrunkBridges(ctx, n, byID)

@@ -32,7 +32,10 @@ menuselect/menuselect --disable-category MENUSELECT_CORE_SOUNDS --disable-catego
 	--disable-category MENUSELECT_EXTRA_SOUNDS --disable-category MENUSELECT_TESTS --disable chan_iax2 \
 	--disable chan_unistim --disable pbx_dundi --disable res_hep --disable res_hep_pjsip --disable res_hep_rtcp \
 	--disable BUILD_NATIVE menuselect.makeopts
-make -j"$(nproc)" > "$out/make.log" 2>&1
+# The bundled pjproject's parallel build once failed here (its audiodev
+# library, Error 2, with nothing else in the log) and passed on another
+# run: make takes it up again one job at a time.
+make -j"$(nproc)" > "$out/make.log" 2>&1 || make > "$out/make-again.log" 2>&1
 make install DESTDIR="$work/root" > "$out/install.log" 2>&1
 t=$work/asterisk-$version-tree; mkdir -p "$t/sbin" "$t/lib" "$t/var/lib/asterisk"
 cp -a "$work/root$prefix/sbin/asterisk" "$t/sbin/"
