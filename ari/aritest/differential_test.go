@@ -539,6 +539,20 @@ func (d *drive) do(method, path string, query url.Values, body any) (int, []byte
 	return resp.StatusCode, b
 }
 
+// doEither is do for a request that the real Asterisk answers with any
+// of statuses depending on timing (the use says why): any of them is
+// recorded as the first, so that both sides compare alike; another
+// status is recorded as it is.
+func (d *drive) doEither(method, path string, statuses ...int) {
+	d.t.Helper()
+	st, _ := d.do(method, path, nil, nil)
+	if slices.Contains(statuses, st) {
+		d.mu.Lock()
+		d.run.rest[len(d.run.rest)-1].status = statuses[0]
+		d.mu.Unlock()
+	}
+}
+
 // must is do that fails the scenario unless the status is want.
 func (d *drive) must(want int, method, path string, query url.Values) []byte {
 	d.t.Helper()
@@ -1118,7 +1132,10 @@ var diffScenarios = []diffScenario{
 		// 2 runs of 5): let it join (the sound lasts 5 s, 1 s on the fake).
 		time.Sleep(300 * time.Millisecond)
 		d.must(http.StatusNoContent, "POST", "bridges/hp/moh", nil)
-		d.do("DELETE", "bridges/hp/moh", nil, nil) // 409 if the music never started
+		// 409 if the music never started, which the fake does; the real one
+		// answered 204 once in a .ci/run under load (2026-12-08), the 300 ms
+		// not enough for the announcer to join: either is compared alike.
+		d.doEither("DELETE", "bridges/hp/moh", http.StatusConflict, http.StatusNoContent)
 		d.must(http.StatusNoContent, "DELETE", "playbacks/pbB", nil)
 		d.wait("PlaybackFinished of pbB", on(ari.TypePlaybackFinished, "pbB"))
 		d.bridge("hm", "mixing")
