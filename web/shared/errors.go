@@ -100,8 +100,11 @@ var internalWords = strings.NewReplacer("web: ", "", "postgres: ", "", "broadcas
 	"", "auth: ", "", ": no rows in result set", "")
 
 // Detail is err's text for clients: an error in its chain with a Public
-// text (the database's errors) gives that instead of its own, and
-// internalWords are taken out.
+// text (the database's errors) gives that instead of its own,
+// internalWords are taken out, and so is a last kindWords word after
+// words that say more ("already on air: conflict" is "already on air";
+// the problem's code says the kind), not after a name alone ("hold
+// \"c1\": gone" stays).
 func Detail(err error) string {
 	msg := err.Error()
 	var p interface {
@@ -111,8 +114,20 @@ func Detail(err error) string {
 	if errors.As(err, &p) {
 		msg = strings.Replace(msg, p.Error(), p.Public(), 1)
 	}
-	return internalWords.Replace(msg)
+	msg = internalWords.Replace(msg)
+	for _, kind := range kindWords {
+		rest, ok := strings.CutSuffix(msg, ": "+kind.Error())
+		last := rest[strings.LastIndex(rest, ": ")+1:] // with its leading space, if any
+		if ok && strings.Contains(strings.TrimSpace(last), " ") && !strings.HasSuffix(last, `"`) {
+			return rest
+		}
+	}
+	return msg
 }
+
+// kindWords are the error kinds whose word Detail drops after words
+// saying more; queue.ErrNotFound's stays ("show \"x\": not found").
+var kindWords = []error{queue.ErrConflict, queue.ErrGone, queue.ErrInvalid}
 
 // ForbiddenError is a refusal (403, wrapping ErrForbidden) naming the
 // permission the role lacks, as GET /me lists permissions: the one the

@@ -48,3 +48,25 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailWithoutKind: a problem's detail does not end in its error
+// kind's word when words come before it (the code says the kind); a
+// detail that is only an identifier keeps the word.
+func TestDetailWithoutKind(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("postgres: notes of %q: %w", "+15551234", queue.ErrStale), `notes of "+15551234": stale version`},
+		{fmt.Errorf("queue: promote %q: already on air: %w", "c1", queue.ErrConflict), `promote "c1": already on air`},
+		{fmt.Errorf("queue: hold %q: the caller hung up: %w", "c1", queue.ErrGone), `hold "c1": the caller hung up`},
+		{queue.ErrOnAirFull, "on-air limit reached"},
+		{NotFound("show", "x"), `show "x": not found`},
+		{fmt.Errorf("x: %w", queue.ErrGone), "x: gone"},
+		{fmt.Errorf("queue: hold %q: %w", "c1", queue.ErrGone), `hold "c1": gone`},
+	} {
+		if got := Detail(tt.err); got != tt.want {
+			t.Errorf("Detail(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
