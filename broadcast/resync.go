@@ -55,14 +55,22 @@ func (n *node) resyncShows(ctx context.Context, gen uint64, shows []*show, stray
 		}
 	}
 	// Forget channels Asterisk no longer has (their ChannelDestroyed was
-	// lost); the calls among them vanish below.
+	// lost); the calls among them vanish below, host lines here (after
+	// n.mu: the lock order has air.mu first).
+	hostsGone := map[string]*show{} // host line → its show
 	n.mu.Lock()
 	for id, ref := range n.chans {
 		if !listed[id] && ref.gen < gen && (ref.role != roleCaller || ref.lost) {
 			delete(n.chans, id)
+			if ref.role == roleHost {
+				hostsGone[id] = ref.show
+			}
 		}
 	}
 	n.mu.Unlock()
+	for id, s := range hostsGone {
+		s.hostGone(id)
+	}
 	if strays {
 		n.hangupStrayTrunks(stasis)
 	}
@@ -131,15 +139,6 @@ func (s *show) resync(ctx context.Context, n *node, gen uint64, byID map[string]
 		for _, ch := range ringing {
 			if hostLineShow(ch.ID) == s.key {
 				s.adoptRinging(n, ch)
-			}
-		}
-		// A host line Asterisk no longer lists ended while the events were
-		// lost: resyncShows has forgotten its channel unless it was rung
-		// after the listing (indexed in this generation). A failed line
-		// stays until dismissed (hostGone keeps it).
-		for _, h := range s.air.hostLines() {
-			if !listed[h.Channel] && n.lookup(h.Channel) == nil {
-				s.hostGone(h.Channel)
 			}
 		}
 	}
