@@ -294,7 +294,9 @@ func TestHostRingingRestartPBX(t *testing.T) {
 // TestHostLineEndsWhileDisconnected: a host line that ends while callin's
 // event connection is down (its ChannelDestroyed lost with it) leaves the
 // show's host lines at the resync, as a caller who hung up in the gap
-// does; a line rung after the reconnection stays.
+// does; a line rung after the reconnection stays. That the events of the
+// gap are lost is TestWebSocketDrop's assumption too: not seen on a real
+// Asterisk for a host line (a guess).
 func TestHostLineEndsWhileDisconnected(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
